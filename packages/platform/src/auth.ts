@@ -1,0 +1,99 @@
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { AuthChecker } from 'type-graphql';
+import { z } from 'zod';
+import { ForbiddenError, UnauthenticatedError } from './errors.js';
+
+/** SERVICE is held only by subgraphs calling each other's internal operations. */
+export const ROLES = ['CUSTOMER', 'ADMIN', 'SERVICE'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  id: string;
+  role: Role;
+}
+
+export interface TokenSettings {
+  JWT_SECRET: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  JWT_TTL_SECONDS: number;
+}
+
+const ALGORITHM = 'HS256';
+const claimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
+
+export interface TokenService {
+  sign(principal: Principal): Promise<string>;
+  /** Throws UnauthenticatedError for anything but a valid, unexpired token of ours. */
+  verify(token: string): Promise<Principal>;
+  /** Reads an `Authorization: Bearer …` header; no header means anonymous (null). */
+  fromHeader(header: string | undefined): Promise<Principal | null>;
+}
+
+export function createTokenService(settings: TokenSettings): TokenService {
+  const key = new TextEncoder().encode(settings.JWT_SECRET);
+
+  const verify = async (token: string): Promise<Principal> => {
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [ALGORITHM],
+        issuer: settings.JWT_ISSUER,
+        audience: settings.JWT_AUDIENCE,
+        requiredClaims: ['exp', 'iat', 'sub'],
+      });
+      const claims = claimsSchema.parse(payload);
+      return { id: claims.sub, role: claims.role };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
+      throw new UnauthenticatedError('Invalid token');
+    }
+  };
+
+  return {
+    sign: (principal) =>
+      new SignJWT({ role: principal.role })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setSubject(principal.id)
+        .setIssuer(settings.JWT_ISSUER)
+        .setAudience(settings.JWT_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${settings.JWT_TTL_SECONDS}s`)
+        .sign(key),
+    verify,
+    fromHeader: async (header) => {
+      if (!header) return null;
+      const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+      if (!match?.[1]) throw new UnauthenticatedError('Malformed Authorization header');
+      return verify(match[1]);
+    },
+  };
+}
+
+export interface BaseContext {
+  principal: Principal | null;
+}
+
+/**
+ * type-graphql auth checker: `@Authorized()` needs any signed-in principal,
+ * `@Authorized('ADMIN')` one of the listed roles. Throws contract errors directly.
+ */
+export const authChecker: AuthChecker<BaseContext, Role> = ({ context }, roles) => {
+  const principal = context.principal;
+  if (!principal) throw new UnauthenticatedError();
+  if (roles.length > 0 && !roles.includes(principal.role)) throw new ForbiddenError();
+  return true;
+};
+
+/** Owner-or-admin rule used by every resource that belongs to one customer. */
+export function assertOwnerOrAdmin(principal: Principal | null, ownerId: string): Principal {
+  if (!principal) throw new UnauthenticatedError();
+  if (principal.role === 'ADMIN' || principal.role === 'SERVICE' || principal.id === ownerId) {
+    return principal;
+  }
+  throw new ForbiddenError();
+}
+
+export function requirePrincipal(principal: Principal | null): Principal {
+  if (!principal) throw new UnauthenticatedError();
+  return principal;
+}

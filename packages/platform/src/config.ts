@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** Settings every process reads; each process extends this with its own. */
+const baseShape = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  JWT_SECRET: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('shop'),
+  JWT_AUDIENCE: z.string().min(1).default('shop-api'),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:3000,http://localhost:5173')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_EXCHANGE: z.string().min(1).default('shop.events'),
+};
+
+/** Only development may run without a configured secret; a short one is never accepted. */
+const DEV_JWT_SECRET = 'development-only-secret-not-for-production-use';
+const MIN_SECRET_LENGTH = 32;
+
+export class ConfigError extends Error {}
+
+export const portVar = (defaultPort: number) => z.coerce.number().int().min(1).max(65_535).default(defaultPort);
+export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUrl);
+export const mongoShape = {
+  MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
+    .default('mongodb://127.0.0.1:27017'),
+  MONGO_DB_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default('shop'),
+};
+
+type BaseConfig = Omit<z.infer<z.ZodObject<typeof baseShape>>, 'JWT_SECRET'> & { JWT_SECRET: string };
+export type Config<S extends z.ZodRawShape = Record<never, never>> = BaseConfig & z.infer<z.ZodObject<S>>;
+
+/** Parses and validates the environment; throws a ConfigError naming each bad variable. */
+export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): Config<S> {
+  const result = z.object({ ...baseShape, ...shape }).safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const config = result.data as Record<string, unknown> & { NODE_ENV: string; JWT_SECRET?: string };
+  if (!config.JWT_SECRET) {
+    if (config.NODE_ENV !== 'development') {
+      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required outside development');
+    }
+    config.JWT_SECRET = DEV_JWT_SECRET;
+  }
+  if (config.JWT_SECRET.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  return config as unknown as Config<S>;
+}
+
+/** parseConfig for a process entry point: a bad value stops the process with a clear message. */
+export function loadConfig<S extends z.ZodRawShape>(shape: S): Config<S> {
+  try {
+    return parseConfig(shape);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

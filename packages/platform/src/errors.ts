@@ -1,0 +1,99 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { ZodError } from 'zod';
+
+/** Error codes of the public contract; anything else is masked as INTERNAL_SERVER_ERROR. */
+export const PUBLIC_ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'INSUFFICIENT_STOCK',
+  'TOO_MANY_REQUESTS',
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'BAD_REQUEST',
+] as const;
+export type PublicErrorCode = (typeof PUBLIC_ERROR_CODES)[number];
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class AppError extends GraphQLError {
+  constructor(code: PublicErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class BadUserInputError extends AppError {
+  constructor(message: string, fields: FieldError[] = []) {
+    super('BAD_USER_INPUT', message, { fields });
+  }
+
+  static fromZod(error: ZodError): BadUserInputError {
+    const fields = error.issues.map((issue) => ({
+      field: issue.path.join('.'),
+      message: issue.message,
+    }));
+    return new BadUserInputError('Invalid input', fields);
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Authentication required') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'Not allowed') {
+    super('FORBIDDEN', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(entity: string, id: string) {
+    super('NOT_FOUND', `${entity} ${id} not found`, { entity, id });
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, extensions: Record<string, unknown> = {}) {
+    super('CONFLICT', message, extensions);
+  }
+}
+
+export class InsufficientStockError extends AppError {
+  constructor(productId: string) {
+    super('INSUFFICIENT_STOCK', `Not enough stock for product ${productId}`, { productId });
+  }
+}
+
+function isPublicCode(code: unknown): code is PublicErrorCode {
+  return typeof code === 'string' && (PUBLIC_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/**
+ * Apollo Server formatError: errors with a contract code pass through (without stack traces);
+ * everything else is logged by the caller and reaches the client only as a generic message.
+ */
+export function maskError(
+  formatted: GraphQLFormattedError,
+  onInternal: (formatted: GraphQLFormattedError, original: unknown) => void,
+  original: unknown,
+): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (isPublicCode(code)) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  onInternal(formatted, original);
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

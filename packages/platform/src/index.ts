@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+
+export * from './auth.js';
+export * from './config.js';
+export * from './errors.js';
+export * from './health.js';
+export * from './logger.js';
+export * from './money.js';
+export * from './mongo.js';
+export * from './outbox.js';
+export * from './shutdown.js';
+export * from './subgraph.js';
+export * from './subgraph-client.js';
+export * from './validation.js';

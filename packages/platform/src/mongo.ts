@@ -1,0 +1,39 @@
+import mongoose from 'mongoose';
+import type { ReadinessCheck } from './health.js';
+import type { Logger } from './logger.js';
+
+export interface MongoSettings {
+  MONGO_URL: string;
+  MONGO_DB_PREFIX: string;
+}
+
+export interface MongoHandle {
+  readiness: ReadinessCheck;
+  close: () => Promise<void>;
+}
+
+/** Each service owns its own database (`<prefix>_<service>`) on the shared server. */
+export async function connectMongo(settings: MongoSettings, service: string, log: Logger): Promise<MongoHandle> {
+  const dbName = `${settings.MONGO_DB_PREFIX}_${service}`;
+  const connection = mongoose.connection;
+  connection.on('disconnected', () => log.warn({ dbName }, 'mongodb disconnected'));
+  connection.on('reconnected', () => log.info({ dbName }, 'mongodb reconnected'));
+  connection.on('error', (error) => log.error({ err: error }, 'mongodb error'));
+  await mongoose.connect(settings.MONGO_URL, { dbName, serverSelectionTimeoutMS: 5_000 });
+  // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
+  await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
+  log.info({ dbName }, 'mongodb connected');
+  return {
+    readiness: {
+      name: 'mongodb',
+      check: async () => {
+        if (connection.readyState !== 1 || !connection.db) throw new Error('not connected');
+        await connection.db.admin().ping();
+      },
+    },
+    close: () => mongoose.disconnect(),
+  };
+}
+
+export const isDuplicateKeyError = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

@@ -1,0 +1,27 @@
+import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { UserRole } from './user.type.js';
+
+@modelOptions({ schemaOptions: { collection: 'users', timestamps: true } })
+export class UserRecord {
+  /** Stored trimmed and lower-cased; the unique index is what makes registration race-free. */
+  @prop({ required: true, unique: true, type: () => String })
+  email!: string;
+
+  /** argon2id hash; never selected unless asked for (`+passwordHash`). */
+  @prop({ required: true, select: false, type: () => String })
+  passwordHash!: string;
+
+  @prop({ required: true, type: () => String })
+  firstName!: string;
+
+  @prop({ required: true, type: () => String })
+  lastName!: string;
+
+  @prop({ required: true, enum: UserRole, type: () => String, default: UserRole.CUSTOMER })
+  role!: UserRole;
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const UserModel = getModelForClass(UserRecord);
