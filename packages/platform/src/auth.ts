@@ -28,6 +28,8 @@ export interface TokenService {
   verify(token: string): Promise<Principal>;
   /** Reads an `Authorization: Bearer …` header; no header means anonymous (null). */
   fromHeader(header: string | undefined): Promise<Principal | null>;
+  /** `Bearer …` header for a subgraph calling another's internal operations as itself. */
+  serviceAuthorization(service: string): Promise<string>;
 }
 
 export function createTokenService(settings: TokenSettings): TokenService {
@@ -49,17 +51,20 @@ export function createTokenService(settings: TokenSettings): TokenService {
     }
   };
 
+  const sign = (principal: Principal) =>
+    new SignJWT({ role: principal.role })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(principal.id)
+      .setIssuer(settings.JWT_ISSUER)
+      .setAudience(settings.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${settings.JWT_TTL_SECONDS}s`)
+      .sign(key);
+
   return {
-    sign: (principal) =>
-      new SignJWT({ role: principal.role })
-        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-        .setSubject(principal.id)
-        .setIssuer(settings.JWT_ISSUER)
-        .setAudience(settings.JWT_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(`${settings.JWT_TTL_SECONDS}s`)
-        .sign(key),
+    sign,
     verify,
+    serviceAuthorization: async (service) => `Bearer ${await sign({ id: `service:${service}`, role: 'SERVICE' })}`,
     fromHeader: async (header) => {
       if (!header) return null;
       const match = /^Bearer\s+(\S+)$/i.exec(header.trim());

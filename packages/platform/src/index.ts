@@ -8,6 +8,7 @@ export * from './logger.js';
 export * from './money.js';
 export * from './mongo.js';
 export * from './outbox.js';
+export * from './pagination.js';
 export * from './shutdown.js';
 export * from './subgraph.js';
 export * from './subgraph-client.js';

@@ -40,6 +40,8 @@ export interface SubgraphDefinition {
   // biome-ignore lint/complexity/noBannedTypes: type-graphql takes type classes
   orphanedTypes?: Function[];
   references?: ReferenceResolvers;
+  /** SDL this subgraph declares but does not execute (the gateway serves `Subscription`). */
+  extraSdl?: string;
 }
 
 /** type-graphql schema → SDL with federation directives → @apollo/subgraph schema. */
@@ -51,7 +53,7 @@ export async function buildFederatedSchema(definition: SubgraphDefinition): Prom
     skipCheck: true,
     validate: false,
   });
-  const typeDefs = gql(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`);
+  const typeDefs = gql(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}\n${definition.extraSdl ?? ''}`);
   const resolvers = createResolversMap(schema) as Record<string, object>;
   for (const [typeName, reference] of Object.entries(definition.references ?? {})) {
     resolvers[typeName] = { ...resolvers[typeName], ...reference };
