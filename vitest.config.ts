@@ -1,7 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
-  resolve: { conditions: ['source'] },
+  resolve: {
+    conditions: ['source'],
+    // One graphql instance, as under Node: vite would pick graphql's ESM build for workspace
+    // sources while type-graphql and Apollo load its CommonJS build, and instanceof checks
+    // (e.g. the Decimal scalar in buildSchema) then fail.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
     projects: [

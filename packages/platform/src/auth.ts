@@ -102,3 +102,10 @@ export function requirePrincipal(principal: Principal | null): Principal {
   if (!principal) throw new UnauthenticatedError();
   return principal;
 }
+
+/** Role rule for services (the resolver's `@Authorized(role)` guards the API; this guards the domain). */
+export function requireRole(principal: Principal | null, ...roles: Role[]): Principal {
+  const checked = requirePrincipal(principal);
+  if (!roles.includes(checked.role)) throw new ForbiddenError();
+  return checked;
+}

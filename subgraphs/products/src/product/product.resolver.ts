@@ -1,0 +1,43 @@
+import type { RequestContext } from '@shop/platform';
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { ProductsServices } from '../services.js';
+import { CreateProductInput, Product, ProductConnection, ProductFilter, UpdateProductInput } from './product.type.js';
+
+type Context = RequestContext<ProductsServices>;
+
+@Resolver(() => Product)
+export class ProductResolver {
+  @Query(() => Product, { nullable: true })
+  product(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Product> {
+    return ctx.services.products.findById(ctx, id);
+  }
+
+  @Query(() => ProductConnection)
+  products(
+    @Arg('filter', () => ProductFilter, { nullable: true }) filter: ProductFilter | undefined,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<ProductConnection> {
+    return ctx.services.products.list(ctx, { filter, first, after });
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => Product)
+  createProduct(
+    @Arg('input', () => CreateProductInput) input: CreateProductInput,
+    @Ctx() ctx: Context,
+  ): Promise<Product> {
+    return ctx.services.products.create(ctx, input);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => Product)
+  updateProduct(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateProductInput) input: UpdateProductInput,
+    @Ctx() ctx: Context,
+  ): Promise<Product> {
+    return ctx.services.products.update(ctx, id, input);
+  }
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestDb } from '../test-db.js';
+import { ProductService } from './product.service.js';
+import type { Product } from './product.type.js';
+
+const { db, category, cleanup } = connectTestDb();
+const products = new ProductService(db);
+const services = { products };
+const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, services);
+const customer = testContext({ id: 'customer-1', role: 'CUSTOMER' }, services);
+const anonymous = testContext(null, services);
+
+const base = { name: 'Widget', description: 'A useful widget', price: '10.00', category, inventory: 5, images: [] };
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { extensions?: { code?: string } }) => error.extensions?.code,
+  );
+
+afterAll(() => cleanup());
+
+describe('ProductService.create / update / findById', () => {
+  it('creates a product with trimmed, canonical values and defaults', async () => {
+    const product = await products.create(admin, { name: '  Lamp ', price: '19.9', category });
+    expect(product).toMatchObject({ name: 'Lamp', description: '', price: '19.90', inventory: 0, images: [] });
+    expect(product.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await products.findById(anonymous, product.id)).toEqual(product);
+  });
+
+  it('lets only an admin create or update: customers FORBIDDEN, anonymous UNAUTHENTICATED', async () => {
+    expect(await codeOf(products.create(customer, base))).toBe('FORBIDDEN');
+    expect(await codeOf(products.create(anonymous, base))).toBe('UNAUTHENTICATED');
+    const product = await products.create(admin, base);
+    expect(await codeOf(products.update(customer, product.id, { price: '1.00' }))).toBe('FORBIDDEN');
+    expect(await codeOf(products.update(anonymous, product.id, { price: '1.00' }))).toBe('UNAUTHENTICATED');
+    expect((await products.findById(anonymous, product.id)).price).toBe('10.00');
+  });
+
+  it('rejects invalid input with BAD_USER_INPUT naming each field', async () => {
+    const error = await products
+      .create(admin, {
+        name: ' ',
+        description: 'x'.repeat(5001),
+        price: '1.999',
+        category: '',
+        inventory: -1,
+        images: ['ftp://example.com/a.png', 'not a url'],
+      })
+      .catch((e) => e);
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.extensions.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+      'category',
+      'description',
+      'images.0',
+      'images.1',
+      'inventory',
+      'name',
+      'price',
+    ]);
+    expect(await codeOf(products.create(admin, { ...base, price: '100000000.00' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(products.create(admin, { ...base, price: '-1.00' }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(products.create(admin, { ...base, inventory: 1.5 }))).toBe('BAD_USER_INPUT');
+    const images = Array.from({ length: 21 }, (_, i) => `https://cdn.example.com/${i}.png`);
+    expect(await codeOf(products.create(admin, { ...base, images }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(products.create(admin, { ...base, price: '99999999.99', images: images.slice(1) }))).toBe(
+      'resolved',
+    );
+  });
+
+  it('updates only the given fields', async () => {
+    const created = await products.create(admin, { ...base, images: ['https://cdn.example.com/w.png'] });
+    const updated = await products.update(admin, created.id, { price: '12.5', inventory: 9 });
+    expect(updated).toMatchObject({ ...created, price: '12.50', inventory: 9, updatedAt: expect.any(Date) });
+    expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
+    expect(await codeOf(products.update(admin, created.id, { name: null }))).toBe('BAD_USER_INPUT');
+    expect((await products.findById(anonymous, created.id)).name).toBe('Widget');
+  });
+
+  it('answers NOT_FOUND for unknown and malformed ids, never a database error', async () => {
+    for (const id of [randomUUID(), 'not-a-uuid', "1' OR '1'='1", '']) {
+      expect(await codeOf(products.findById(anonymous, id))).toBe('NOT_FOUND');
+      expect(await codeOf(products.update(admin, id, { price: '1.00' }))).toBe('NOT_FOUND');
+    }
+  });
+});
+
+describe('ProductService.list', () => {
+  const listCategory = `${category}-list`;
+  let all: Product[];
+
+  beforeAll(async () => {
+    const rows = [
+      { name: 'Red Chair', description: 'wooden', price: '49.99', inventory: 3 },
+      { name: 'Blue chair', description: 'plastic', price: '19.99', inventory: 0 },
+      { name: 'Table', description: 'Goes with any CHAIR', price: '150.00', inventory: 1 },
+      { name: 'Lamp', description: '100% brighter', price: '20.00', inventory: 7 },
+      { name: 'Rug', description: 'soft', price: '20.01', inventory: 0 },
+    ];
+    // Created together, so several share a createdAt: the id must break ties for a stable order.
+    await Promise.all(rows.map((row) => products.create(admin, { ...row, category: listCategory })));
+    all = (await products.list(anonymous, { filter: { category: listCategory }, first: 100 })).edges.map(
+      (edge) => edge.node,
+    );
+  });
+  afterAll(() => db.product.deleteMany({ where: { category: listCategory } }));
+
+  const names = async (filter: Record<string, unknown>) =>
+    (await products.list(anonymous, { filter: { category: listCategory, ...filter } })).edges
+      .map((edge) => edge.node.name)
+      .sort();
+
+  it('orders by createdAt desc, then id desc', () => {
+    expect(all).toHaveLength(5);
+    const keys = all.map((p) => [p.createdAt.getTime(), p.id] as const);
+    const sorted = [...keys].sort((a, b) => b[0] - a[0] || (a[1] < b[1] ? 1 : -1));
+    expect(keys).toEqual(sorted);
+  });
+
+  it('filters by price range (inclusive), stock, and a case-insensitive search on name and description', async () => {
+    expect(await names({ minPrice: '20.00', maxPrice: '49.99' })).toEqual(['Lamp', 'Red Chair', 'Rug']);
+    expect(await names({ inStock: true })).toEqual(['Lamp', 'Red Chair', 'Table']);
+    expect(await names({ inStock: false })).toEqual(['Blue chair', 'Rug']);
+    expect(await names({ search: 'chair' })).toEqual(['Blue chair', 'Red Chair', 'Table']);
+    expect(await names({ search: 'chair', inStock: true, maxPrice: '100' })).toEqual(['Red Chair']);
+    expect(await names({ search: '%' })).toEqual(['Lamp']);
+    expect(await names({ search: '_' })).toEqual([]);
+    expect(await names({ minPrice: null, search: null })).toHaveLength(5);
+    expect(await names({ category: `${listCategory}-none` })).toEqual([]);
+  });
+
+  it('pages with cursors through every product exactly once, with totalCount of the whole filter', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 3; page++) {
+      const result = await products.list(anonymous, { filter: { category: listCategory }, first: 2, after });
+      expect(result.totalCount).toBe(5);
+      seen.push(...result.edges.map((edge) => edge.node.id));
+      expect(result.pageInfo.hasNextPage).toBe(page < 2);
+      after = result.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(all.map((p) => p.id));
+    const inStock = await products.list(anonymous, { filter: { category: listCategory, inStock: true }, first: 1 });
+    expect(inStock).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+  });
+
+  it('rejects bad page sizes, cursors and price ranges with BAD_USER_INPUT', async () => {
+    const list = (args: Parameters<ProductService['list']>[1]) => codeOf(products.list(anonymous, args));
+    expect(await list({ first: 0 })).toBe('BAD_USER_INPUT');
+    expect(await list({ first: 101 })).toBe('BAD_USER_INPUT');
+    expect(await list({ after: 'garbage' })).toBe('BAD_USER_INPUT');
+    expect(await list({ filter: { minPrice: '10.00', maxPrice: '9.99' } })).toBe('BAD_USER_INPUT');
+    expect(await list({ filter: { minPrice: '1.234' } })).toBe('BAD_USER_INPUT');
+  });
+});

@@ -1,0 +1,152 @@
+import {
+  decodeCursor,
+  encodeCursor,
+  NotFoundError,
+  normalizeDecimal,
+  PageInfo,
+  pageSize,
+  type RequestContext,
+  requireRole,
+  toCents,
+  validate,
+} from '@shop/platform';
+import { z } from 'zod';
+import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
+import type { Product, ProductConnection } from './product.type.js';
+
+/** Fits the DECIMAL(10,2) column: at most 99999999.99, at most two places, never negative. */
+const decimal = z
+  .string()
+  .trim()
+  .regex(/^(0|[1-9]\d{0,7})(\.\d{1,2})?$/, 'must be a decimal up to 99999999.99 with at most 2 places');
+const name = z.string().trim().min(1).max(200);
+const description = z.string().trim().max(5000);
+const category = z.string().trim().min(1).max(100);
+const inventory = z.number().int().min(0).max(2_147_483_647);
+const images = z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048)).max(20);
+
+const createSchema = z.object({
+  name,
+  description: description.default(''),
+  price: decimal,
+  category,
+  inventory: inventory.default(0),
+  images: images.default([]),
+});
+const updateSchema = z.object({ name, description, price: decimal, category, inventory, images }).partial();
+
+// Null filter fields mean "no condition", as GraphQL clients send them.
+const filterSchema = z
+  .object({
+    category: category.nullish(),
+    minPrice: decimal.nullish(),
+    maxPrice: decimal.nullish(),
+    search: z.string().trim().max(200).nullish(),
+    inStock: z.boolean().nullish(),
+  })
+  .refine((f) => !f.minPrice || !f.maxPrice || toCents(f.minPrice) <= toCents(f.maxPrice), {
+    path: ['maxPrice'],
+    message: 'must not be less than minPrice',
+  });
+const listSchema = z.object({ filter: filterSchema.nullish() });
+type Filter = z.infer<typeof filterSchema>;
+
+/** Position in the (createdAt desc, id desc) order, which is total and stable. */
+const cursorSchema = z.object({ c: z.iso.datetime(), i: z.string().refine(isProductId) });
+
+export interface ListArgs {
+  filter?: unknown;
+  first?: number | null;
+  after?: string | null;
+}
+
+function toProduct(record: ProductRecord): Product {
+  return {
+    id: record.id,
+    name: record.name,
+    description: record.description,
+    price: normalizeDecimal(record.price),
+    category: record.category,
+    inventory: record.inventory,
+    images: record.images,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+function whereOf(filter: Filter): Prisma.ProductWhereInput {
+  const and: Prisma.ProductWhereInput[] = [];
+  if (filter.category) and.push({ category: filter.category });
+  if (filter.minPrice) and.push({ price: { gte: filter.minPrice } });
+  if (filter.maxPrice) and.push({ price: { lte: filter.maxPrice } });
+  if (filter.search) {
+    // Prisma passes LIKE wildcards through: escape them so "%" or "_" match themselves.
+    const contains = { contains: filter.search.replace(/[\\%_]/g, '\\$&'), mode: 'insensitive' as const };
+    and.push({ OR: [{ name: contains }, { description: contains }] });
+  }
+  if (filter.inStock != null) and.push({ inventory: filter.inStock ? { gt: 0 } : { equals: 0 } });
+  return { AND: and };
+}
+
+export class ProductService {
+  constructor(private readonly db: ProductsDb) {}
+
+  /** Public: anyone may read the catalogue. Unknown and malformed ids are both NOT_FOUND. */
+  async findById(_ctx: RequestContext, id: string): Promise<Product> {
+    const record = isProductId(id) ? await this.db.product.findUnique({ where: { id } }) : null;
+    if (!record) throw new NotFoundError('Product', id);
+    return toProduct(record);
+  }
+
+  async list(_ctx: RequestContext, args: ListArgs): Promise<ProductConnection> {
+    const { filter } = validate(listSchema, { filter: args.filter });
+    const size = pageSize(args.first);
+    const where = whereOf(filter ?? {});
+    const position = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
+    const afterCursor: Prisma.ProductWhereInput = position
+      ? {
+          OR: [
+            { createdAt: { lt: new Date(position.c) } },
+            { createdAt: new Date(position.c), id: { lt: position.i } },
+          ],
+        }
+      : {};
+    const [records, totalCount] = await Promise.all([
+      this.db.product.findMany({
+        where: { AND: [where, afterCursor] },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: size + 1,
+      }),
+      this.db.product.count({ where }),
+    ]);
+    const page = records.slice(0, size);
+    const edges = page.map((record) => ({
+      cursor: encodeCursor({ c: record.createdAt.toISOString(), i: record.id }),
+      node: toProduct(record),
+    }));
+    const pageInfo: PageInfo = { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null };
+    return { edges, pageInfo, totalCount };
+  }
+
+  async create(ctx: RequestContext, input: unknown): Promise<Product> {
+    requireRole(ctx.principal, 'ADMIN');
+    const data = validate(createSchema, input);
+    return toProduct(await this.db.product.create({ data }));
+  }
+
+  /** Partial: only the given fields change. */
+  async update(ctx: RequestContext, id: string, input: unknown): Promise<Product> {
+    requireRole(ctx.principal, 'ADMIN');
+    const data = validate(updateSchema, input);
+    if (!isProductId(id)) throw new NotFoundError('Product', id);
+    try {
+      return toProduct(await this.db.product.update({ where: { id }, data }));
+    } catch (error) {
+      // P2025: no row with this id.
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
+        throw new NotFoundError('Product', id);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createTokenService, type RunningServer, startSubgraph } from '@shop/platform';
+import { silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProductService } from './product/product.service.js';
+import { productsSubgraph } from './schema.js';
+import { StockService } from './stock/stock.service.js';
+import { connectTestDb } from './test-db.js';
+
+const { db, category, cleanup } = connectTestDb();
+const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+let server: RunningServer;
+let url: string;
+const auth: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startSubgraph({
+    definition: productsSubgraph,
+    port: 0,
+    services: { products: new ProductService(db), stock: new StockService(db) },
+    tokens,
+    log: silentLogger,
+    readiness: [],
+  });
+  url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/graphql`;
+  auth.admin = `Bearer ${await tokens.sign({ id: 'admin-1', role: 'ADMIN' })}`;
+  auth.customer = `Bearer ${await tokens.sign({ id: 'customer-1', role: 'CUSTOMER' })}`;
+  auth.service = await tokens.serviceAuthorization('orders');
+});
+afterAll(async () => {
+  await server.close();
+  await cleanup();
+});
+
+interface GraphqlResult {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions: Record<string, unknown> }[];
+}
+
+async function graphql(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphqlResult;
+}
+const codes = (result: GraphqlResult) => result.errors?.map((error) => error.extensions.code);
+
+const CREATE = `mutation ($input: CreateProductInput!) {
+  createProduct(input: $input) { id name price inventory images createdAt }
+}`;
+const input = { name: 'Kettle', price: '24.5', category, inventory: 3 };
+
+describe('products subgraph over HTTP', () => {
+  it('lets an admin create a product, and refuses customers and anonymous callers', async () => {
+    expect(codes(await graphql(CREATE, { input }))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await graphql(CREATE, { input }, auth.customer))).toEqual(['FORBIDDEN']);
+    const created = await graphql(CREATE, { input }, auth.admin);
+    expect(created.data?.createProduct).toMatchObject({ name: 'Kettle', price: '24.50', inventory: 3, images: [] });
+  });
+
+  it('reports invalid input as BAD_USER_INPUT with fields, and unknown ids as NOT_FOUND', async () => {
+    const invalid = await graphql(
+      CREATE,
+      { input: { ...input, name: '', images: ['file:///etc/passwd'] } },
+      auth.admin,
+    );
+    expect(invalid.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [expect.objectContaining({ field: 'name' }), expect.objectContaining({ field: 'images.0' })],
+    });
+    const badPrice = await graphql(CREATE, { input: { ...input, price: 'free' } }, auth.admin);
+    expect(codes(badPrice)).toEqual(['BAD_USER_INPUT']);
+    const missing = await graphql('query { product(id: "not-a-uuid") { id } }');
+    expect(missing).toMatchObject({ data: { product: null } });
+    expect(codes(missing)).toEqual(['NOT_FOUND']);
+  });
+
+  it('serves the catalogue and Product references to anyone', async () => {
+    const list = await graphql(
+      `query ($filter: ProductFilter) {
+        products(filter: $filter, first: 1) { totalCount edges { cursor node { id price } } pageInfo { hasNextPage } }
+      }`,
+      { filter: { category, minPrice: '24.50' } },
+    );
+    const connection = list.data?.products as { totalCount: number; edges: { node: { id: string } }[] };
+    expect(connection).toMatchObject({ totalCount: 1, pageInfo: { hasNextPage: false } });
+    const id = connection.edges[0]?.node.id;
+    const entities = await graphql(
+      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { id name } } }`,
+      { representations: [{ __typename: 'Product', id }] },
+    );
+    expect(entities.data?._entities).toEqual([{ id, name: 'Kettle' }]);
+  });
+
+  it('keeps reserveStock and releaseStock for the SERVICE role', async () => {
+    const created = await graphql(CREATE, { input: { ...input, inventory: 2 } }, auth.admin);
+    const productId = (created.data as { createProduct: { id: string } }).createProduct.id;
+    const reserve = `mutation ($orderId: ID!, $items: [StockItemInput!]!) {
+      reserveStock(orderId: $orderId, items: $items) { productId quantity unitPrice }
+    }`;
+    const release = 'mutation ($orderId: ID!) { releaseStock(orderId: $orderId) }';
+    const [orderId, otherOrderId] = [randomUUID(), randomUUID()];
+    const variables = { orderId, items: [{ productId, quantity: 2 }] };
+    expect(codes(await graphql(reserve, variables, auth.customer))).toEqual(['FORBIDDEN']);
+    expect(codes(await graphql(reserve, variables, auth.admin))).toEqual(['FORBIDDEN']);
+    expect(codes(await graphql(release, variables, auth.customer))).toEqual(['FORBIDDEN']);
+    const reserved = await graphql(reserve, variables, auth.service);
+    expect(reserved.data?.reserveStock).toEqual([{ productId, quantity: 2, unitPrice: '24.50' }]);
+    const again = await graphql(reserve, { orderId: otherOrderId, items: variables.items }, auth.service);
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_STOCK', productId });
+    expect((await graphql(release, { orderId }, auth.service)).data).toEqual({ releaseStock: true });
+    const product = await graphql('query ($id: ID!) { product(id: $id) { inventory } }', { id: productId });
+    expect(product.data).toEqual({ product: { inventory: 2 } });
+  });
+});

@@ -1,0 +1,10 @@
+import type { SubgraphDefinition } from '@shop/platform';
+import { productReference } from './product/product.reference.js';
+import { ProductResolver } from './product/product.resolver.js';
+import { StockResolver } from './stock/stock.resolver.js';
+
+export const productsSubgraph: SubgraphDefinition = {
+  name: 'products',
+  resolvers: [ProductResolver, StockResolver],
+  references: { Product: productReference },
+};

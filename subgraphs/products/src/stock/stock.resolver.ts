@@ -1,0 +1,32 @@
+import type { RequestContext } from '@shop/platform';
+import { Arg, Authorized, Ctx, Directive, ID, Mutation, Resolver } from 'type-graphql';
+import type { ProductsServices } from '../services.js';
+import { ReservedItem, StockItemInput } from './stock.type.js';
+
+type Context = RequestContext<ProductsServices>;
+
+/** Called by the orders subgraph with a SERVICE token; never part of the public API. */
+@Resolver()
+export class StockResolver {
+  @Authorized('SERVICE')
+  @Directive('@inaccessible')
+  @Mutation(() => [ReservedItem], {
+    description: 'All or nothing; retrying with the same orderId returns the first reservation.',
+  })
+  reserveStock(
+    @Arg('orderId', () => ID) orderId: string,
+    @Arg('items', () => [StockItemInput]) items: StockItemInput[],
+    @Ctx() ctx: Context,
+  ): Promise<ReservedItem[]> {
+    return ctx.services.stock.reserve(ctx, orderId, items);
+  }
+
+  @Authorized('SERVICE')
+  @Directive('@inaccessible')
+  @Mutation(() => Boolean, {
+    description: 'Restores the reserved stock once; false when the order has no reservation.',
+  })
+  releaseStock(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: Context): Promise<boolean> {
+    return ctx.services.stock.release(ctx, orderId);
+  }
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { testContext } from '@shop/platform/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProductService } from '../product/product.service.js';
+import { connectTestDb } from '../test-db.js';
+import { StockService } from './stock.service.js';
+
+const { db, category, cleanup } = connectTestDb();
+const products = new ProductService(db);
+const stock = new StockService(db);
+const services = { products, stock };
+const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, services);
+const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, services);
+
+afterAll(() => cleanup());
+
+const product = (price: string, inventory: number) =>
+  products.create(admin, { name: 'Item', price, category, inventory });
+const inventoryOf = async (id: string) => (await products.findById(admin, id)).inventory;
+const reservationRows = (orderId: string) => db.stockReservation.count({ where: { orderId } });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: { extensions: Record<string, unknown> }) => error.extensions,
+  );
+
+describe('StockService.reserve', () => {
+  it('decrements stock and returns each line with its unit price, in request order', async () => {
+    const [a, b] = await Promise.all([product('10.50', 5), product('3.00', 2)]);
+    const orderId = randomUUID();
+    const lines = await stock.reserve(orders, orderId, [
+      { productId: b.id, quantity: 2 },
+      { productId: a.id, quantity: 1 },
+    ]);
+    expect(lines).toEqual([
+      { productId: b.id, quantity: 2, unitPrice: '3.00' },
+      { productId: a.id, quantity: 1, unitPrice: '10.50' },
+    ]);
+    expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([4, 0]);
+  });
+
+  it('is all or nothing: INSUFFICIENT_STOCK with the productId, and nothing is decremented', async () => {
+    const [a, b] = await Promise.all([product('1.00', 5), product('1.00', 1)]);
+    const orderId = randomUUID();
+    const items = [
+      { productId: a.id, quantity: 5 },
+      { productId: b.id, quantity: 2 },
+    ];
+    expect(await failure(stock.reserve(orders, orderId, items))).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      productId: b.id,
+    });
+    expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([5, 1]);
+    expect(await reservationRows(orderId)).toBe(0);
+  });
+
+  it('answers NOT_FOUND for unknown or malformed products, leaving the others untouched', async () => {
+    const a = await product('1.00', 5);
+    for (const productId of [randomUUID(), 'nope']) {
+      const items = [
+        { productId: a.id, quantity: 1 },
+        { productId, quantity: 1 },
+      ];
+      expect(await failure(stock.reserve(orders, randomUUID(), items))).toMatchObject({ code: 'NOT_FOUND' });
+    }
+    expect(await inventoryOf(a.id)).toBe(5);
+  });
+
+  it('never oversells: of ten concurrent reservations of 1 against 5 in stock, exactly 5 succeed', async () => {
+    const a = await product('2.00', 5);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => stock.reserve(orders, randomUUID(), [{ productId: a.id, quantity: 1 }])),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.extensions.code] : []));
+    expect(reasons).toEqual(Array(5).fill('INSUFFICIENT_STOCK'));
+    expect(await inventoryOf(a.id)).toBe(0);
+  });
+
+  it('is idempotent per order: a retry returns the same lines and decrements nothing more', async () => {
+    const a = await product('5.00', 10);
+    const orderId = randomUUID();
+    const items = [{ productId: a.id, quantity: 3 }];
+    // A retry may even arrive while the first attempt is still running.
+    const [first, ...racing] = await Promise.all([1, 2, 3].map(() => stock.reserve(orders, orderId, items)));
+    await products.update(admin, a.id, { price: '6.00' });
+    const later = await stock.reserve(orders, orderId, items);
+    for (const retry of [...racing, later]) expect(retry).toEqual(first);
+    expect(first).toEqual([{ productId: a.id, quantity: 3, unitPrice: '5.00' }]);
+    expect(await inventoryOf(a.id)).toBe(7);
+  });
+
+  it('refuses the same order id with different items with CONFLICT', async () => {
+    const a = await product('5.00', 10);
+    const orderId = randomUUID();
+    await stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }]);
+    expect(await failure(stock.reserve(orders, orderId, [{ productId: a.id, quantity: 2 }]))).toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await inventoryOf(a.id)).toBe(9);
+  });
+
+  it('validates quantities and items with BAD_USER_INPUT', async () => {
+    const a = await product('5.00', 10);
+    const bad = [[], [{ productId: a.id, quantity: 0 }], [{ productId: a.id, quantity: 1.5 }]];
+    bad.push([
+      { productId: a.id, quantity: 1 },
+      { productId: a.id.toUpperCase(), quantity: 1 },
+    ]);
+    for (const items of bad) {
+      expect(await failure(stock.reserve(orders, randomUUID(), items))).toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
+    expect(await inventoryOf(a.id)).toBe(10);
+  });
+
+  it('is for the SERVICE role only', async () => {
+    const a = await product('5.00', 10);
+    const items = [{ productId: a.id, quantity: 1 }];
+    expect(await failure(stock.reserve(admin, randomUUID(), items))).toMatchObject({ code: 'FORBIDDEN' });
+    const customer = testContext({ id: 'c', role: 'CUSTOMER' }, services);
+    expect(await failure(stock.reserve(customer, randomUUID(), items))).toMatchObject({ code: 'FORBIDDEN' });
+    const anonymous = testContext(null, services);
+    expect(await failure(stock.reserve(anonymous, randomUUID(), items))).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(await failure(stock.release(customer, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await inventoryOf(a.id)).toBe(10);
+  });
+});
+
+describe('StockService.release', () => {
+  it('restores exactly the reserved quantities, once, even when released concurrently', async () => {
+    const [a, b] = await Promise.all([product('1.00', 4), product('1.00', 4)]);
+    const orderId = randomUUID();
+    const items = [
+      { productId: a.id, quantity: 3 },
+      { productId: b.id, quantity: 1 },
+    ];
+    await stock.reserve(orders, orderId, items);
+    expect(await Promise.all([1, 2, 3].map(() => stock.release(orders, orderId)))).toEqual([true, true, true]);
+    expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([4, 4]);
+    expect(await stock.release(orders, orderId)).toBe(true);
+    expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([4, 4]);
+  });
+
+  it('answers false for an order without a reservation, and refuses to reserve a released order again', async () => {
+    expect(await stock.release(orders, randomUUID())).toBe(false);
+    const a = await product('1.00', 4);
+    const orderId = randomUUID();
+    const items = [{ productId: a.id, quantity: 2 }];
+    await stock.reserve(orders, orderId, items);
+    await stock.release(orders, orderId);
+    expect(await failure(stock.reserve(orders, orderId, items))).toMatchObject({ code: 'CONFLICT' });
+    expect(await inventoryOf(a.id)).toBe(4);
+  });
+});

@@ -1,0 +1,105 @@
+import {
+  ConflictError,
+  InsufficientStockError,
+  NotFoundError,
+  normalizeDecimal,
+  type RequestContext,
+  requireRole,
+  validate,
+} from '@shop/platform';
+import { z } from 'zod';
+import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';
+import type { ReservedItem } from './stock.type.js';
+
+const orderId = z.string().trim().min(1).max(100);
+const reserveSchema = z.object({
+  orderId,
+  items: z
+    .array(z.object({ productId: z.string().trim().toLowerCase(), quantity: z.number().int().min(1).max(10_000) }))
+    .min(1)
+    .max(100)
+    .refine((items) => new Set(items.map((item) => item.productId)).size === items.length, 'duplicate productId'),
+});
+type Item = z.infer<typeof reserveSchema>['items'][number];
+
+/** Reservations and releases of one order run one at a time (until the transaction ends). */
+const lockOrder = (tx: Prisma.TransactionClient, id: string) =>
+  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stock:${id}`}, 0))`;
+
+const sameItems = (lines: { productId: string; quantity: number }[], items: Item[]) =>
+  lines.length === items.length &&
+  items.every((item) => lines.some((line) => line.productId === item.productId && line.quantity === item.quantity));
+
+/**
+ * Stock held for orders. The order id is the idempotency key: a retried reservation returns the
+ * first one's lines, and a release gives back exactly what was reserved, once.
+ */
+export class StockService {
+  constructor(private readonly db: ProductsDb) {}
+
+  /** All or nothing, in one transaction: conditional decrements can never oversell. */
+  async reserve(ctx: RequestContext, id: string, items: unknown): Promise<ReservedItem[]> {
+    requireRole(ctx.principal, 'SERVICE');
+    const data = validate(reserveSchema, { orderId: id, items });
+    const unknown = data.items.find((item) => !isProductId(item.productId));
+    if (unknown) throw new NotFoundError('Product', unknown.productId);
+
+    const lines = await this.db.$transaction(async (tx) => {
+      await lockOrder(tx, data.orderId);
+      const existing = await tx.stockReservation.findMany({ where: { orderId: data.orderId } });
+      if (existing.length > 0) {
+        if (!sameItems(existing, data.items) || existing.some((line) => line.releasedAt)) {
+          throw new ConflictError(`Order ${data.orderId} already has a different or released reservation`);
+        }
+        return existing;
+      }
+      // Rows are locked in id order in every transaction, so concurrent reservations cannot deadlock.
+      const sorted = [...data.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+      const reserved = [];
+      for (const { productId, quantity } of sorted) {
+        const [product] = await tx.product.updateManyAndReturn({
+          where: { id: productId, inventory: { gte: quantity } },
+          data: { inventory: { decrement: quantity } },
+          select: { price: true },
+        });
+        if (!product) {
+          const exists = (await tx.product.count({ where: { id: productId } })) > 0;
+          throw exists ? new InsufficientStockError(productId) : new NotFoundError('Product', productId);
+        }
+        reserved.push({ orderId: data.orderId, productId, quantity, unitPrice: product.price });
+      }
+      await tx.stockReservation.createMany({ data: reserved });
+      return reserved;
+    });
+
+    return data.items.map((item) => {
+      const line = lines.find((candidate) => candidate.productId === item.productId);
+      if (!line) throw new Error(`reservation of order ${data.orderId} lacks product ${item.productId}`);
+      return { productId: line.productId, quantity: line.quantity, unitPrice: normalizeDecimal(line.unitPrice) };
+    });
+  }
+
+  /** Gives the reserved quantities back once; true when the order had a reservation. */
+  async release(ctx: RequestContext, id: string): Promise<boolean> {
+    requireRole(ctx.principal, 'SERVICE');
+    const data = validate(z.object({ orderId }), { orderId: id });
+    return this.db.$transaction(async (tx) => {
+      await lockOrder(tx, data.orderId);
+      const lines = await tx.stockReservation.findMany({
+        where: { orderId: data.orderId },
+        orderBy: { productId: 'asc' },
+      });
+      for (const line of lines.filter((candidate) => !candidate.releasedAt)) {
+        await tx.product.update({
+          where: { id: line.productId },
+          data: { inventory: { increment: line.quantity } },
+        });
+      }
+      await tx.stockReservation.updateMany({
+        where: { orderId: data.orderId, releasedAt: null },
+        data: { releasedAt: new Date() },
+      });
+      return lines.length > 0;
+    });
+  }
+}

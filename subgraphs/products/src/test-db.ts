@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { createProductsDb, type ProductsDb } from './product/product.model.js';
+
+/**
+ * Tests run against the real, migrated `shop_test` database. Each test file works in its own
+ * category, so files can run in parallel, and removes its rows afterwards.
+ */
+export function connectTestDb(): { db: ProductsDb; category: string; cleanup: () => Promise<void> } {
+  const { db, close } = createProductsDb(
+    process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test',
+  );
+  const category = `test-${randomUUID()}`;
+  return {
+    db,
+    category,
+    cleanup: async () => {
+      await db.stockReservation.deleteMany({ where: { product: { category } } });
+      await db.product.deleteMany({ where: { category } });
+      await close();
+    },
+  };
+}
