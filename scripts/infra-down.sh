@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Stops the backing services that scripts/infra-up.sh starts (pnpm infra:down).
+# Idempotent. Services replaced by DATABASE_URL / AMQP_URL / MONGO_URL are left alone,
+# like infra-up leaves them alone. Data is kept (.infra/ferretdb/, the PostgreSQL cluster).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+INFRA_DIR="$REPO/.infra"
+
+# One infra-up/infra-down at a time (e.g. two `pnpm test` runs starting together).
+# The lock is fd 9; every daemon is started with 9>&- so that it does not keep the lock.
+mkdir -p "$INFRA_DIR"
+exec 9>"$INFRA_DIR/infra.lock"
+if command -v flock >/dev/null && ! flock -w 900 9; then
+  echo "[infra] ERROR: another infra-up/infra-down kept $INFRA_DIR/infra.lock for 15 min" >&2
+  exit 1
+fi
+
+FERRETDB_PID="$INFRA_DIR/ferretdb.pid"
+PG_VERSION=15
+PG_CLUSTER=main
+MONGO_PORT=27017
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+log() { printf '[infra] %s\n' "$*"; }
+warn() { printf '[infra] WARNING: %s\n' "$*" >&2; }
+STATUS=0
+
+if [ "${INFRA_NO_DOCKER:-}" != 1 ] && command -v docker >/dev/null 2>&1 &&
+  timeout 10 docker info >/dev/null 2>&1; then
+  services=()
+  [ -n "${MONGO_URL:-}" ] || services+=(mongo)
+  [ -n "${DATABASE_URL:-}" ] || services+=(postgres)
+  [ -n "${AMQP_URL:-}" ] || services+=(rabbitmq)
+  if [ "${#services[@]}" -gt 0 ]; then
+    log "docker compose stop ${services[*]}"
+    (cd "$REPO" && timeout 120 docker compose stop "${services[@]}") || exit 1
+  fi
+  exit 0
+fi
+
+# stop_pid PID NAME: SIGTERM, then SIGKILL after 10 s
+stop_pid() {
+  local pid=$1 name=$2 _
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || { log "$name stopped (pid $pid)"; return 0; }
+    sleep 0.2
+  done
+  warn "$name (pid $pid) ignored SIGTERM for 10 s; killing it"
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# --- FerretDB: the process in the pid file, or a FerretDB on our data dir holding the port
+if [ -z "${MONGO_URL:-}" ]; then
+  pid=""
+  if [ -f "$FERRETDB_PID" ]; then
+    pid=$(cat "$FERRETDB_PID" 2>/dev/null || true)
+    if ! { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q ferretdb "/proc/$pid/cmdline" 2>/dev/null; }; then
+      pid=""
+    fi
+  fi
+  if [ -z "$pid" ] && command -v ss >/dev/null; then
+    p=$(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true)
+    if [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "file:$INFRA_DIR/ferretdb/"; then
+      pid=$p
+    fi
+  fi
+  if [ -n "$pid" ]; then
+    stop_pid "$pid" FerretDB
+  else
+    log "FerretDB: not running"
+  fi
+  rm -f "$FERRETDB_PID"
+fi
+
+# --- RabbitMQ
+if [ -z "${AMQP_URL:-}" ] && command -v rabbitmqctl >/dev/null; then
+  if [ -z "${RABBITMQ_NODENAME:-}" ] && ! getent hosts "$(hostname -s)" >/dev/null 2>&1; then
+    export RABBITMQ_NODENAME=rabbit@localhost # same fallback as infra-up.sh
+  fi
+  if timeout 30 rabbitmqctl -q ping >/dev/null 2>&1; then
+    # shutdown (unlike stop) needs no pid file and waits until the Erlang VM has exited
+    if timeout 120 rabbitmqctl -q shutdown >/dev/null; then
+      log "RabbitMQ stopped"
+    else
+      warn "rabbitmqctl shutdown failed"
+      STATUS=1
+    fi
+  else
+    log "RabbitMQ: not running"
+  fi
+fi
+
+# --- PostgreSQL
+if [ -z "${DATABASE_URL:-}" ] && command -v pg_lsclusters >/dev/null; then
+  status=$(pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c { print $4 }')
+  if [ "$status" = "online" ]; then
+    if $SUDO timeout 60 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" stop ||
+      $SUDO timeout 60 pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" stop; then
+      log "PostgreSQL $PG_VERSION/$PG_CLUSTER stopped"
+    else
+      warn "could not stop PostgreSQL $PG_VERSION/$PG_CLUSTER"
+      STATUS=1
+    fi
+  else
+    log "PostgreSQL $PG_VERSION/$PG_CLUSTER: not running"
+  fi
+fi
+
+exit "$STATUS"
