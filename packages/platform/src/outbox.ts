@@ -83,7 +83,8 @@ export class OutboxRelay {
       for (const document of documents) {
         for (const event of document.pendingEvents) {
           await this.bus.publish(event);
-          await model.updateOne({ _id: document._id }, { $pull: { pendingEvents: { id: event.id } } });
+          // The whole stored element, not `{ id }`: FerretDB 1.x's $pull matches whole values only.
+          await model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } });
         }
       }
     }

@@ -86,6 +86,8 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   const apollo = new ApolloServer<RequestContext<S>>({
     schema: await buildFederatedSchema(definition),
     includeStacktraceInErrorResponses: false,
+    // onShutdown owns the signals: Apollo's own handler re-raises SIGTERM before the other closers ran.
+    stopOnTerminationSignals: false,
     formatError: (formatted, original) =>
       maskError(formatted, (masked, error) => log.error({ err: error, path: masked.path }, 'internal error'), original),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],

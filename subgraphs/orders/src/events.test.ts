@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import {
+  EventBus,
+  type EventEnvelope,
+  orderCreated,
+  orderUpdated,
+  paymentFailed,
+  paymentSucceeded,
+} from '@shop/events';
+import { OutboxRelay } from '@shop/platform';
+import { silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribeToPayments } from './events.js';
+import { OrderModel } from './order/order.model.js';
+import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
+
+const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+// Its own exchange and queue: other suites (and the e2e stack's orders process) share this vhost.
+const bus = new EventBus({
+  url: AMQP_URL,
+  exchange: 'orders-test.events',
+  log: silentLogger,
+  connectionName: 'orders-test',
+});
+const relay = new OutboxRelay([OrderModel], bus, silentLogger, 100);
+const published: EventEnvelope[] = [];
+const ada = customer('user-ada');
+let fx: OrdersFixture;
+
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, action?: () => Promise<void>) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    await action?.();
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('condition not met within 10 s');
+}
+
+const stored = (id: string) =>
+  OrderModel.findById(id)
+    .lean()
+    .then((order) => order ?? undefined);
+const drained = (id: string) => stored(id).then((order) => (order?.pendingEvents.length === 0 ? order : undefined));
+
+beforeAll(async () => {
+  fx = await startOrdersFixture(relay);
+  await subscribeToPayments(bus, fx.orders, 'orders-test.payments');
+  await bus.subscribe({
+    queue: 'orders-test.observer',
+    exclusive: true,
+    events: [orderCreated, orderUpdated],
+    handler: async (event) => {
+      published.push(event);
+    },
+  });
+  // Queues are bound asynchronously: publish a marker until the observer sees one.
+  const marker = orderUpdated.create({
+    orderId: randomUUID(),
+    userId: 'marker',
+    previousStatus: 'PENDING',
+    status: 'PAID',
+    paymentStatus: 'SUCCEEDED',
+  });
+  await eventually(
+    () => published.find((event) => event.id === marker.id),
+    () => bus.publish(marker),
+  );
+  relay.start();
+});
+afterAll(async () => {
+  await relay.stop();
+  await bus.close();
+  await fx.close();
+});
+
+const place = () =>
+  fx.orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 1 }], shippingAddress: address });
+const eventsOf = (orderId: string, type: string) =>
+  published.filter((event) => event.type === type && (event.data as { orderId: string }).orderId === orderId);
+
+describe('orders events over RabbitMQ', () => {
+  it('publishes order.created from the outbox and then removes it from the order', async () => {
+    const order = await place();
+    await eventually(() => eventsOf(order.id, 'order.created')[0]);
+    await eventually(() => drained(order.id));
+  });
+
+  it('marks an order PAID from payment.succeeded on its queue, once however often it arrives', async () => {
+    const order = await place();
+    const event = paymentSucceeded.create({
+      paymentId: 'p1',
+      orderId: order.id,
+      userId: ada.id,
+      amount: order.totalAmount,
+      transactionId: 't1',
+    });
+    // Published until it takes effect (the consumer may still be binding), so duplicates arrive too.
+    await eventually(
+      () => stored(order.id).then((o) => (o?.status === 'PAID' ? o : undefined)),
+      () => bus.publish(event),
+    );
+    await bus.publish(event);
+    await eventually(() => drained(order.id));
+    await eventually(() => eventsOf(order.id, 'order.updated')[0]);
+    expect(eventsOf(order.id, 'order.updated').map((e) => e.data)).toEqual([
+      { orderId: order.id, userId: ada.id, previousStatus: 'PENDING', status: 'PAID', paymentStatus: 'SUCCEEDED' },
+    ]);
+  });
+
+  it('records payment.failed and keeps the order PENDING', async () => {
+    const order = await place();
+    const event = paymentFailed.create({
+      paymentId: 'p2',
+      orderId: order.id,
+      userId: ada.id,
+      amount: order.totalAmount,
+      failureReason: 'card_declined',
+    });
+    const failed = await eventually(
+      () => stored(order.id).then((o) => (o?.paymentStatus === 'FAILED' ? o : undefined)),
+      () => bus.publish(event),
+    );
+    expect(failed.status).toBe('PENDING');
+  });
+});

@@ -1,0 +1,35 @@
+import { EventBus } from '@shop/events';
+import {
+  connectMongo,
+  createLogger,
+  createTokenService,
+  loadConfig,
+  OutboxRelay,
+  onShutdown,
+  startSubgraph,
+} from '@shop/platform';
+import { ordersConfig } from './config.js';
+import { subscribeToPayments } from './events.js';
+import { OrderModel } from './order/order.model.js';
+import { OrderService } from './order/order.service.js';
+import { ProductsClient } from './product/products.client.js';
+import { ordersSubgraph } from './schema.js';
+
+const config = loadConfig(ordersConfig);
+const log = createLogger('orders', config);
+const mongo = await connectMongo(config, 'orders', log);
+const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'orders' });
+const tokens = createTokenService(config);
+const relay = new OutboxRelay([OrderModel], bus, log);
+const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);
+await subscribeToPayments(bus, orders);
+relay.start();
+const server = await startSubgraph({
+  definition: ordersSubgraph,
+  port: config.ORDERS_PORT,
+  services: { orders },
+  tokens,
+  log,
+  readiness: [mongo.readiness, bus.readiness],
+});
+onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), mongo.close]);

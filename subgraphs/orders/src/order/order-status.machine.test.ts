@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { OrderStatus, PaymentStatus } from './order.type.js';
+import { orderStatusMachine } from './order-status.machine.js';
+
+const statuses = Object.values(OrderStatus);
+/** The contract's whole life cycle for people; every other pair must be refused. */
+const allowed = new Set([
+  'PENDING→CANCELLED:owner',
+  'PENDING→CANCELLED:admin',
+  'PAID→SHIPPED:admin',
+  'SHIPPED→DELIVERED:admin',
+]);
+
+describe('orderStatusMachine.request', () => {
+  for (const from of statuses) {
+    for (const to of statuses) {
+      for (const actor of ['owner', 'admin'] as const) {
+        const key = `${from}→${to}:${actor}`;
+        it(`${allowed.has(key) ? 'allows' : 'refuses'} ${key}`, () => {
+          const state = { status: from, paymentStatus: PaymentStatus.PENDING };
+          if (allowed.has(key)) {
+            expect(orderStatusMachine.request(state, to, actor)).toEqual({ ...state, status: to });
+          } else {
+            expect(() => orderStatusMachine.request(state, to, actor)).toThrow(
+              expect.objectContaining({ extensions: { code: 'CONFLICT', currentStatus: from, requestedStatus: to } }),
+            );
+          }
+        });
+      }
+    }
+  }
+});
+
+describe('orderStatusMachine payment outcomes', () => {
+  const pending = { status: OrderStatus.PENDING, paymentStatus: PaymentStatus.PENDING };
+
+  it('pays a pending order (also after a failed attempt), once', () => {
+    const paid = { status: OrderStatus.PAID, paymentStatus: PaymentStatus.SUCCEEDED };
+    expect(orderStatusMachine.paymentSucceeded(pending)).toEqual(paid);
+    expect(orderStatusMachine.paymentSucceeded({ ...pending, paymentStatus: PaymentStatus.FAILED })).toEqual(paid);
+    expect(orderStatusMachine.paymentSucceeded(paid)).toBeNull();
+    expect(orderStatusMachine.paymentSucceeded({ ...paid, status: OrderStatus.SHIPPED })).toBeNull();
+  });
+
+  it('refuses to pay a cancelled order', () => {
+    const cancelled = { ...pending, status: OrderStatus.CANCELLED };
+    expect(() => orderStatusMachine.paymentSucceeded(cancelled)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'CONFLICT' }) }),
+    );
+  });
+
+  it('records a failure on a pending order only, once', () => {
+    const failed = { status: OrderStatus.PENDING, paymentStatus: PaymentStatus.FAILED };
+    expect(orderStatusMachine.paymentFailed(pending)).toEqual(failed);
+    expect(orderStatusMachine.paymentFailed(failed)).toBeNull();
+    expect(
+      orderStatusMachine.paymentFailed({ status: OrderStatus.PAID, paymentStatus: PaymentStatus.SUCCEEDED }),
+    ).toBeNull();
+    expect(orderStatusMachine.paymentFailed({ ...pending, status: OrderStatus.CANCELLED })).toBeNull();
+  });
+});

@@ -1,0 +1,51 @@
+import { ConflictError } from '@shop/platform';
+import { OrderStatus, PaymentStatus } from './order.type.js';
+
+export interface OrderState {
+  status: OrderStatus;
+  paymentStatus: PaymentStatus;
+}
+
+/** Who asks for a change: the order's owner, an admin, or the payments service (via its events). */
+export type Actor = 'owner' | 'admin' | 'payment';
+
+/** The contract's life cycle; any pair not listed here is refused. */
+const ALLOWED: Record<OrderStatus, Partial<Record<OrderStatus, readonly Actor[]>>> = {
+  [OrderStatus.PENDING]: { [OrderStatus.PAID]: ['payment'], [OrderStatus.CANCELLED]: ['owner', 'admin'] },
+  [OrderStatus.PAID]: { [OrderStatus.SHIPPED]: ['admin'] },
+  [OrderStatus.SHIPPED]: { [OrderStatus.DELIVERED]: ['admin'] },
+  [OrderStatus.DELIVERED]: {},
+  [OrderStatus.CANCELLED]: {},
+};
+
+function refuse(current: OrderStatus, requested: OrderStatus): ConflictError {
+  return new ConflictError(`An order cannot go from ${current} to ${requested}`, {
+    currentStatus: current,
+    requestedStatus: requested,
+  });
+}
+
+/** Every decision about an order's status; the service only persists what these return. */
+export const orderStatusMachine = {
+  /** A person's request (updateOrderStatus); throws CONFLICT for anything the life cycle forbids. */
+  request(state: OrderState, requested: OrderStatus, actor: 'owner' | 'admin'): OrderState {
+    if (!ALLOWED[state.status][requested]?.includes(actor)) throw refuse(state.status, requested);
+    return { ...state, status: requested };
+  },
+
+  /** payment.succeeded: null when already applied (a redelivery), CONFLICT when the order can no longer be paid. */
+  paymentSucceeded(state: OrderState): OrderState | null {
+    if (state.paymentStatus === PaymentStatus.SUCCEEDED) return null;
+    if (!ALLOWED[state.status][OrderStatus.PAID]?.includes('payment')) throw refuse(state.status, OrderStatus.PAID);
+    return { status: OrderStatus.PAID, paymentStatus: PaymentStatus.SUCCEEDED };
+  },
+
+  /**
+   * payment.failed: the order stays PENDING so payment can be tried again. Null when there is
+   * nothing to record: a redelivery, or an order another attempt already settled or that was cancelled.
+   */
+  paymentFailed(state: OrderState): OrderState | null {
+    if (state.status !== OrderStatus.PENDING || state.paymentStatus === PaymentStatus.FAILED) return null;
+    return { status: OrderStatus.PENDING, paymentStatus: PaymentStatus.FAILED };
+  },
+};

@@ -1,0 +1,151 @@
+import { type EventOf, orderUpdated, paymentFailed, paymentSucceeded } from '@shop/events';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderModel } from './order.model.js';
+import { address, admin, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
+import { type Order, OrderStatus } from './order.type.js';
+
+let fx: OrdersFixture;
+beforeAll(async () => {
+  fx = await startOrdersFixture();
+});
+afterAll(() => fx.close());
+
+const ada = customer('user-ada');
+const bob = customer('user-bob');
+const place = () =>
+  fx.orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 2 }], shippingAddress: address });
+const change = (principal: typeof ada, order: Order, status: OrderStatus) =>
+  fx.orders.updateStatus(fx.as(principal), order.id, status);
+const paid = (order: Order): EventOf<typeof paymentSucceeded> =>
+  paymentSucceeded.create({ paymentId: 'p1', orderId: order.id, userId: ada.id, amount: '39.98', transactionId: 't1' });
+const failed = (order: Order): EventOf<typeof paymentFailed> =>
+  paymentFailed.create({
+    paymentId: 'p0',
+    orderId: order.id,
+    userId: ada.id,
+    amount: '39.98',
+    failureReason: 'card_declined',
+  });
+
+/**
+ * FerretDB 1.x applies an update as read, modify, write back without a transaction, so a conditional
+ * update does not exclude a concurrent one there (MongoDB's single-document updates are atomic).
+ */
+async function atomicSingleDocumentUpdates(): Promise<boolean> {
+  const info = await mongoose.connection.db?.admin().command({ buildInfo: 1 });
+  return !info || !('ferretdbVersion' in info);
+}
+
+/** The order.updated events waiting in the order's own document (no relay runs in these tests). */
+async function updates(order: Order) {
+  const stored = await OrderModel.findById(order.id).lean();
+  return (stored?.pendingEvents ?? [])
+    .filter((e) => e.type === 'order.updated')
+    .map((e) => orderUpdated.schema.parse(e).data);
+}
+
+describe('OrderService life cycle', () => {
+  it('lets the owner cancel a pending order, releasing its stock, with order.updated in the same write', async () => {
+    const order = await place();
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    const cancelled = await change(ada, order, OrderStatus.CANCELLED);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PENDING' });
+    expect(cancelled.updatedAt.getTime()).toBeGreaterThanOrEqual(order.updatedAt.getTime());
+    expect(fx.products.releaseCalls).toContain(order.id);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore + 2);
+    expect(await updates(order)).toEqual([
+      { orderId: order.id, userId: ada.id, previousStatus: 'PENDING', status: 'CANCELLED', paymentStatus: 'PENDING' },
+    ]);
+    await expect(change(admin, order, OrderStatus.PENDING)).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT', currentStatus: 'CANCELLED', requestedStatus: 'PENDING' },
+    });
+  });
+
+  it('keeps other customers out with FORBIDDEN, whatever the transition', async () => {
+    const order = await place();
+    await expect(change(bob, order, OrderStatus.CANCELLED)).rejects.toMatchObject({
+      extensions: { code: 'FORBIDDEN' },
+    });
+    await expect(fx.orders.updateStatus(fx.as(ada), 'no-such-order', OrderStatus.CANCELLED)).rejects.toMatchObject({
+      extensions: { code: 'NOT_FOUND' },
+    });
+    expect((await fx.orders.findById(fx.as(ada), order.id)).status).toBe('PENDING');
+  });
+
+  it('moves PENDING → PAID only by payment, then admin PAID → SHIPPED → DELIVERED', async () => {
+    const order = await place();
+    await expect(change(admin, order, OrderStatus.PAID)).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+
+    await fx.orders.recordPaymentSucceeded(paid(order));
+    await fx.orders.recordPaymentSucceeded(paid(order)); // redelivered: no second change, no second event
+    expect(await fx.orders.findById(fx.as(ada), order.id)).toMatchObject({
+      status: 'PAID',
+      paymentStatus: 'SUCCEEDED',
+    });
+
+    await expect(change(ada, order, OrderStatus.CANCELLED)).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT', currentStatus: 'PAID', requestedStatus: 'CANCELLED' },
+    });
+    await expect(change(ada, order, OrderStatus.SHIPPED)).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+    expect((await change(admin, order, OrderStatus.SHIPPED)).status).toBe('SHIPPED');
+    expect((await change(admin, order, OrderStatus.DELIVERED)).status).toBe('DELIVERED');
+    await expect(change(admin, order, OrderStatus.CANCELLED)).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
+
+    expect((await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`)).toEqual([
+      'PENDING→PAID/SUCCEEDED',
+      'PAID→SHIPPED/SUCCEEDED',
+      'SHIPPED→DELIVERED/SUCCEEDED',
+    ]);
+  });
+
+  it('records a failed payment once, keeps the order PENDING and payable', async () => {
+    const order = await place();
+    await fx.orders.recordPaymentFailed(failed(order));
+    await fx.orders.recordPaymentFailed(failed(order));
+    expect(await fx.orders.findById(fx.as(ada), order.id)).toMatchObject({
+      status: 'PENDING',
+      paymentStatus: 'FAILED',
+    });
+    await fx.orders.recordPaymentSucceeded(paid(order));
+    expect((await fx.orders.findById(fx.as(ada), order.id)).status).toBe('PAID');
+    expect((await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`)).toEqual([
+      'PENDING→PENDING/FAILED',
+      'PENDING→PAID/SUCCEEDED',
+    ]);
+  });
+
+  it('refuses payment events it cannot apply, so they are dead-lettered for inspection', async () => {
+    const order = await place();
+    await change(ada, order, OrderStatus.CANCELLED);
+    await expect(fx.orders.recordPaymentSucceeded(paid(order))).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
+    await expect(fx.orders.recordPaymentSucceeded(paid({ ...order, id: 'no-such-order' }))).rejects.toMatchObject({
+      extensions: { code: 'NOT_FOUND' },
+    });
+  });
+
+  it('lets exactly one of several concurrent transitions win', async (test) => {
+    if (!(await atomicSingleDocumentUpdates())) test.skip('MONGO_URL is FerretDB 1.x: updates are not atomic there');
+    const order = await place();
+    const releasesBefore = fx.products.releaseCalls.filter((id) => id === order.id).length;
+    const results = await Promise.allSettled([
+      change(ada, order, OrderStatus.CANCELLED),
+      change(admin, order, OrderStatus.CANCELLED),
+      change(ada, order, OrderStatus.CANCELLED),
+      fx.orders.recordPaymentSucceeded(paid(order)),
+    ]);
+    const stored = await fx.orders.findById(fx.as(ada), order.id);
+    const winners = results.filter((r) => r.status === 'fulfilled');
+    expect(winners).toHaveLength(1);
+    for (const loser of results.filter((r) => r.status === 'rejected')) {
+      expect(loser.reason.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: stored.status });
+    }
+    expect(await updates(order)).toHaveLength(1);
+    const releases = fx.products.releaseCalls.filter((id) => id === order.id).length - releasesBefore;
+    expect(releases).toBe(stored.status === 'CANCELLED' ? 1 : 0);
+  });
+});

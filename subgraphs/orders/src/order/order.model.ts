@@ -1,0 +1,68 @@
+import { type PendingEvent, pendingEventsProp } from '@shop/platform';
+import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { OrderStatus, PaymentStatus } from './order.type.js';
+
+export class OrderItemRecord {
+  @prop({ required: true, type: () => String })
+  productId!: string;
+
+  @prop({ required: true, type: () => Number })
+  quantity!: number;
+
+  /** Unit price in integer cents as products quoted it when the stock was reserved. */
+  @prop({ required: true, type: () => Number })
+  priceCents!: number;
+}
+
+export class ShippingAddressRecord {
+  @prop({ required: true, type: () => String })
+  street!: string;
+
+  @prop({ required: true, type: () => String })
+  city!: string;
+
+  @prop({ required: true, type: () => String })
+  state!: string;
+
+  @prop({ required: true, type: () => String })
+  zipCode!: string;
+
+  @prop({ required: true, type: () => String })
+  country!: string;
+}
+
+// Listings sort newest first with the id as tie-breaker; one index per listing filter.
+@index({ userId: 1, createdAt: -1, _id: -1 })
+@index({ createdAt: -1, _id: -1 })
+@modelOptions({ schemaOptions: { collection: 'orders', timestamps: true } })
+export class OrderRecord {
+  /** A UUID chosen before the order is stored, so the stock reservation can be keyed on it. */
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, type: () => String })
+  userId!: string;
+
+  @prop({ required: true, type: () => [OrderItemRecord], _id: false })
+  items!: OrderItemRecord[];
+
+  @prop({ required: true, enum: OrderStatus, type: () => String })
+  status!: OrderStatus;
+
+  @prop({ required: true, enum: PaymentStatus, type: () => String })
+  paymentStatus!: PaymentStatus;
+
+  @prop({ required: true, type: () => Number })
+  totalCents!: number;
+
+  @prop({ required: true, type: () => ShippingAddressRecord, _id: false })
+  shippingAddress!: ShippingAddressRecord;
+
+  @prop(pendingEventsProp)
+  pendingEvents!: PendingEvent[];
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const OrderModel = getModelForClass(OrderRecord);

@@ -1,0 +1,167 @@
+import type { AddressInfo } from 'node:net';
+import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ordersSubgraph } from '../schema.js';
+import { OrderModel } from './order.model.js';
+import {
+  address,
+  admin,
+  BOOK,
+  customer,
+  type OrdersFixture,
+  RARE,
+  startOrdersFixture,
+  tokens,
+} from './order.test-fixture.js';
+
+let fx: OrdersFixture;
+let server: RunningServer;
+let url: string;
+
+beforeAll(async () => {
+  fx = await startOrdersFixture();
+  server = await startSubgraph({
+    definition: ordersSubgraph,
+    port: 0,
+    services: { orders: fx.orders },
+    tokens,
+    log: silentLogger,
+    readiness: [],
+  });
+  url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  await server.close();
+  await fx.close();
+});
+
+interface Response {
+  // biome-ignore lint/suspicious/noExplicitAny: GraphQL answers are checked field by field
+  data?: any;
+  errors?: { message: string; extensions: Record<string, unknown> }[];
+}
+
+async function post(query: string, variables: Record<string, unknown>, principal?: Principal): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (principal) headers.authorization = `Bearer ${await tokens.sign(principal)}`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as Response;
+}
+
+const ada = customer('user-ada');
+const bob = customer('user-bob');
+const service: Principal = { id: 'service:payments', role: 'SERVICE' };
+const CREATE = `mutation ($input: CreateOrderInput!) {
+  createOrder(input: $input) {
+    id status paymentStatus totalAmount createdAt
+    user { id }
+    items { product { id } quantity price }
+    shippingAddress { street city state zipCode country }
+  }
+}`;
+const create = (principal: Principal | undefined, items = [{ productId: BOOK, quantity: 2 }]) =>
+  post(CREATE, { input: { items, shippingAddress: address } }, principal);
+const code = (response: Response) => response.errors?.[0]?.extensions.code;
+
+describe('orders over HTTP', () => {
+  it('creates an order for a signed-in caller only, with Decimal strings on the wire', async () => {
+    expect(code(await create(undefined))).toBe('UNAUTHENTICATED');
+    const { data, errors } = await create(ada);
+    expect(errors).toBeUndefined();
+    expect(data.createOrder).toMatchObject({
+      status: 'PENDING',
+      paymentStatus: 'PENDING',
+      totalAmount: '39.98',
+      user: { id: ada.id },
+      items: [{ product: { id: BOOK }, quantity: 2, price: '19.99' }],
+      shippingAddress: address,
+    });
+    expect(new Date(data.createOrder.createdAt).toISOString()).toBe(data.createOrder.createdAt);
+  });
+
+  it('answers refusals with contract codes and masks internal failures', async () => {
+    const stock = await create(ada, [{ productId: RARE, quantity: 5 }]);
+    expect(stock.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_STOCK', productId: RARE });
+    const invalid = await create(ada, [{ productId: BOOK, quantity: -1 }]);
+    expect(invalid.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'items.0.quantity', message: expect.any(String) }],
+    });
+
+    fx.products.afterReserve = (id) => OrderModel.collection.insertOne({ _id: id as never }).then(() => undefined);
+    try {
+      const broken = await create(ada);
+      expect(broken.errors?.[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+      expect(JSON.stringify(broken)).not.toMatch(/duplicate|E11000|stack/i);
+    } finally {
+      fx.products.afterReserve = undefined;
+      await OrderModel.collection.deleteMany({ userId: { $exists: false } });
+    }
+  });
+
+  it('lets the owner and admins read an order and its listing, nobody else', async () => {
+    const { data } = await create(ada);
+    const id = data.createOrder.id;
+    const ORDER = 'query ($id: ID!) { order(id: $id) { id user { id } } }';
+    expect((await post(ORDER, { id }, ada)).data.order).toEqual({ id, user: { id: ada.id } });
+    expect((await post(ORDER, { id }, admin)).data.order.id).toBe(id);
+    expect(code(await post(ORDER, { id }, bob))).toBe('FORBIDDEN');
+    expect(code(await post(ORDER, { id }, undefined))).toBe('UNAUTHENTICATED');
+    expect(code(await post(ORDER, { id: 'nope' }, ada))).toBe('NOT_FOUND');
+
+    const LIST = `query ($after: String) {
+      orders(first: 1, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
+    }`;
+    const first = (await post(LIST, {}, ada)).data.orders;
+    expect(first).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true } });
+    const second = (await post(LIST, { after: first.pageInfo.endCursor }, ada)).data.orders;
+    expect(second.pageInfo.hasNextPage).toBe(false);
+    expect([first.edges[0].node.id, second.edges[0].node.id]).toContain(id);
+    expect((await post(LIST, {}, bob)).data.orders.totalCount).toBe(0);
+  });
+
+  it('enforces the life cycle through updateOrderStatus', async () => {
+    const { data } = await create(ada);
+    const UPDATE =
+      'mutation ($id: ID!, $status: OrderStatus!) { updateOrderStatus(id: $id, status: $status) { status } }';
+    const shipped = await post(UPDATE, { id: data.createOrder.id, status: 'SHIPPED' }, admin);
+    expect(shipped.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      currentStatus: 'PENDING',
+      requestedStatus: 'SHIPPED',
+    });
+    expect(code(await post(UPDATE, { id: data.createOrder.id, status: 'CANCELLED' }, bob))).toBe('FORBIDDEN');
+    const cancelled = await post(UPDATE, { id: data.createOrder.id, status: 'CANCELLED' }, ada);
+    expect(cancelled.data.updateOrderStatus.status).toBe('CANCELLED');
+  });
+
+  it('resolves Order and User.orders references for the owner, an admin or a service only', async () => {
+    const { data } = await create(ada);
+    const ENTITIES = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) {
+        ... on Order { id totalAmount }
+        ... on User { orders(first: 5) { totalCount } }
+      }
+    }`;
+    const order = { representations: [{ __typename: 'Order', id: data.createOrder.id }] };
+    expect((await post(ENTITIES, order, service)).data._entities[0]).toEqual({
+      id: data.createOrder.id,
+      totalAmount: '39.98',
+    });
+    expect(code(await post(ENTITIES, order, bob))).toBe('FORBIDDEN');
+
+    const user = { representations: [{ __typename: 'User', id: ada.id }] };
+    const count = await OrderModel.countDocuments({ userId: ada.id });
+    expect((await post(ENTITIES, user, ada)).data._entities[0].orders.totalCount).toBe(count);
+    expect((await post(ENTITIES, user, admin)).data._entities[0].orders.totalCount).toBe(count);
+    expect(code(await post(ENTITIES, user, bob))).toBe('FORBIDDEN');
+  });
+});

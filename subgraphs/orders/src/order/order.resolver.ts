@@ -1,0 +1,42 @@
+import type { RequestContext } from '@shop/platform';
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { OrdersServices } from '../services.js';
+import { CreateOrderInput, Order, OrderConnection, OrderStatus } from './order.type.js';
+
+type Context = RequestContext<OrdersServices>;
+
+@Resolver(() => Order)
+export class OrderResolver {
+  @Authorized()
+  @Query(() => Order, { nullable: true })
+  order(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Order> {
+    return ctx.services.orders.findById(ctx, id);
+  }
+
+  @Authorized()
+  @Query(() => OrderConnection)
+  orders(
+    @Arg('status', () => OrderStatus, { nullable: true }) status: OrderStatus | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<OrderConnection> {
+    return ctx.services.orders.list(ctx, { status, first, after });
+  }
+
+  @Authorized()
+  @Mutation(() => Order)
+  createOrder(@Arg('input', () => CreateOrderInput) input: CreateOrderInput, @Ctx() ctx: Context): Promise<Order> {
+    return ctx.services.orders.create(ctx, input);
+  }
+
+  @Authorized()
+  @Mutation(() => Order)
+  updateOrderStatus(
+    @Arg('id', () => ID) id: string,
+    @Arg('status', () => OrderStatus) status: OrderStatus,
+    @Ctx() ctx: Context,
+  ): Promise<Order> {
+    return ctx.services.orders.updateStatus(ctx, id, status);
+  }
+}

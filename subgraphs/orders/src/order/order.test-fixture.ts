@@ -1,0 +1,49 @@
+import { createTokenService, type Principal } from '@shop/platform';
+import { connectTestMongo, testContext } from '@shop/platform/testing';
+import { ProductsClient } from '../product/products.client.js';
+import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';
+import { OrderService } from './order.service.js';
+
+/** Test helper: a private database, a products peer over HTTP and an OrderService wired to both. */
+export const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+
+export const BOOK = '11111111-1111-4111-8111-111111111111';
+export const PEN = '22222222-2222-4222-8222-222222222222';
+export const RARE = '33333333-3333-4333-8333-333333333333';
+
+export const address = { street: '1 Main St', city: 'Springfield', state: 'IL', zipCode: '62701', country: 'US' };
+
+export const customer = (id: string): Principal => ({ id, role: 'CUSTOMER' });
+export const admin: Principal = { id: 'admin-1', role: 'ADMIN' };
+
+export interface OrdersFixture {
+  products: FakeProducts;
+  orders: OrderService;
+  as: (principal: Principal | null) => ReturnType<typeof testContext<{ orders: OrderService }>>;
+  close: () => Promise<void>;
+}
+
+/** `outbox` defaults to a relay that is never running, so events stay in the documents for inspection. */
+export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<OrdersFixture> {
+  const db = await connectTestMongo('orders');
+  const products = await startFakeProducts(tokens, [
+    { id: BOOK, price: '19.99', stock: 100 },
+    { id: PEN, price: '0.35', stock: 5000 },
+    { id: RARE, price: '250.00', stock: 1 },
+  ]);
+  const orders = new OrderService(new ProductsClient(products.url, tokens), outbox);
+  return {
+    products,
+    orders,
+    as: (principal) => testContext(principal, { orders }),
+    close: async () => {
+      await products.close();
+      await db.drop();
+    },
+  };
+}

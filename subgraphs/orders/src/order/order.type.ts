@@ -1,0 +1,139 @@
+import { DecimalScalar, PageInfo } from '@shop/platform';
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Product } from '../product/product.type.js';
+import { User } from '../user/user.type.js';
+
+export enum OrderStatus {
+  PENDING = 'PENDING',
+  PAID = 'PAID',
+  SHIPPED = 'SHIPPED',
+  DELIVERED = 'DELIVERED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(OrderStatus, { name: 'OrderStatus' });
+
+export enum PaymentStatus {
+  PENDING = 'PENDING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  REFUNDED = 'REFUNDED',
+}
+registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+
+@ObjectType('ShippingAddress')
+export class ShippingAddress {
+  @Field(() => String)
+  street!: string;
+
+  @Field(() => String)
+  city!: string;
+
+  @Field(() => String)
+  state!: string;
+
+  @Field(() => String)
+  zipCode!: string;
+
+  @Field(() => String)
+  country!: string;
+}
+
+@ObjectType('OrderItem')
+export class OrderItem {
+  @Field(() => Product)
+  product!: Product;
+
+  @Field(() => Int)
+  quantity!: number;
+
+  @Field(() => DecimalScalar, { description: 'Unit price captured when the order was placed.' })
+  price!: string;
+}
+
+@Directive('@key(fields: "id")')
+@ObjectType('Order')
+export class Order {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => User)
+  user!: User;
+
+  @Field(() => [OrderItem])
+  items!: OrderItem[];
+
+  @Field(() => OrderStatus)
+  status!: OrderStatus;
+
+  @Field(() => DecimalScalar)
+  totalAmount!: string;
+
+  @Field(() => ShippingAddress)
+  shippingAddress!: ShippingAddress;
+
+  @Field(() => PaymentStatus)
+  paymentStatus!: PaymentStatus;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date)
+  updatedAt!: Date;
+}
+
+@ObjectType('OrderEdge')
+export class OrderEdge {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => Order)
+  node!: Order;
+}
+
+@ObjectType('OrderConnection')
+export class OrderConnection {
+  @Field(() => [OrderEdge])
+  edges!: OrderEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int)
+  totalCount!: number;
+}
+
+@InputType('OrderItemInput')
+export class OrderItemInput {
+  @Field(() => ID)
+  productId!: string;
+
+  @Field(() => Int)
+  quantity!: number;
+}
+
+@InputType('ShippingAddressInput')
+export class ShippingAddressInput {
+  @Field(() => String)
+  street!: string;
+
+  @Field(() => String)
+  city!: string;
+
+  @Field(() => String)
+  state!: string;
+
+  @Field(() => String)
+  zipCode!: string;
+
+  @Field(() => String)
+  country!: string;
+}
+
+@InputType('CreateOrderInput')
+export class CreateOrderInput {
+  @Field(() => [OrderItemInput])
+  items!: OrderItemInput[];
+
+  @Field(() => ShippingAddressInput)
+  shippingAddress!: ShippingAddressInput;
+}

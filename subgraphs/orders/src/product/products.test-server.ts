@@ -1,0 +1,86 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TokenService } from '@shop/platform';
+import { buildSchema, GraphQLError, graphql } from 'graphql';
+import type { ReservedItem, StockItem } from './products.client.js';
+
+/**
+ * Test helper: a real HTTP GraphQL peer answering the products subgraph's internal stock operations
+ * (same SDL, SERVICE tokens only) for a fixed catalogue, until the real subgraph can be run in tests.
+ */
+const schema = buildSchema(`
+  scalar Decimal
+  input StockItemInput { productId: ID!, quantity: Int! }
+  type ReservedItem { productId: ID!, quantity: Int!, unitPrice: Decimal! }
+  type Query { ping: Boolean }
+  type Mutation {
+    reserveStock(orderId: ID!, items: [StockItemInput!]!): [ReservedItem!]!
+    releaseStock(orderId: ID!): Boolean!
+  }
+`);
+
+export interface FakeProducts {
+  url: string;
+  stock: Map<string, number>;
+  reservations: Map<string, StockItem[]>;
+  releaseCalls: string[];
+  /** Runs after stock is reserved, before the answer: lets a test break what happens next. */
+  afterReserve?: (orderId: string) => Promise<void>;
+  close(): Promise<void>;
+}
+
+const fail = (code: string, message: string, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { ...extensions, code } });
+
+export async function startFakeProducts(
+  tokens: TokenService,
+  catalogue: { id: string; price: string; stock: number }[],
+): Promise<FakeProducts> {
+  const prices = new Map(catalogue.map((product) => [product.id, product.price]));
+  const fake: Omit<FakeProducts, 'url' | 'close'> = {
+    stock: new Map(catalogue.map((product) => [product.id, product.stock])),
+    reservations: new Map(),
+    releaseCalls: [],
+  };
+  const root = {
+    reserveStock: async ({ orderId, items }: { orderId: string; items: StockItem[] }): Promise<ReservedItem[]> => {
+      for (const { productId, quantity } of items) {
+        const available = fake.stock.get(productId);
+        if (available === undefined) throw fail('NOT_FOUND', `Product ${productId} not found`, { productId });
+        if (available < quantity) throw fail('INSUFFICIENT_STOCK', 'Not enough stock', { productId });
+      }
+      for (const { productId, quantity } of items)
+        fake.stock.set(productId, (fake.stock.get(productId) ?? 0) - quantity);
+      fake.reservations.set(orderId, items);
+      await fake.afterReserve?.(orderId);
+      return items.map((item) => ({ ...item, unitPrice: prices.get(item.productId) ?? '0.00' }));
+    },
+    releaseStock: ({ orderId }: { orderId: string }): boolean => {
+      fake.releaseCalls.push(orderId);
+      for (const { productId, quantity } of fake.reservations.get(orderId) ?? []) {
+        fake.stock.set(productId, (fake.stock.get(productId) ?? 0) + quantity);
+      }
+      fake.reservations.delete(orderId);
+      return true;
+    },
+  };
+
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const principal = await tokens.fromHeader(req.headers.authorization).catch(() => null);
+    const result =
+      principal?.role === 'SERVICE'
+        ? await graphql({ schema, source: query, rootValue: root, variableValues: variables })
+        : { errors: [fail('FORBIDDEN', 'Not allowed')] };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(result));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(fake, {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}

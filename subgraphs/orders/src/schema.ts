@@ -1,0 +1,12 @@
+import type { SubgraphDefinition } from '@shop/platform';
+import { orderReference } from './order/order.reference.js';
+import { OrderResolver } from './order/order.resolver.js';
+import { UserOrdersResolver } from './user/user.resolver.js';
+
+export const ordersSubgraph: SubgraphDefinition = {
+  name: 'orders',
+  resolvers: [OrderResolver, UserOrdersResolver],
+  references: { Order: orderReference },
+  // Declared for the supergraph only: the gateway serves it over graphql-ws.
+  extraSdl: 'type Subscription {\n  orderStatusChanged(orderId: ID!): Order!\n}',
+};
