@@ -1,0 +1,6 @@
+import { mongoShape, portVar } from '@shop/platform';
+
+export const notificationsConfig = {
+  ...mongoShape,
+  NOTIFICATIONS_PORT: portVar(3005),
+};

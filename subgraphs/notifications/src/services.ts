@@ -1,0 +1,5 @@
+import type { NotificationService } from './notification/notification.service.js';
+
+export interface NotificationsServices {
+  notifications: NotificationService;
+}

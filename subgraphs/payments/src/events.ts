@@ -1,0 +1,2 @@
+/** The payments subgraph consumes no events yet; it only produces payment.succeeded/failed. */
+export const consumedEvents = [] as const;

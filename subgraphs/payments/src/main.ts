@@ -1,0 +1,34 @@
+import { EventBus } from '@shop/events';
+import {
+  connectMongo,
+  createLogger,
+  createTokenService,
+  loadConfig,
+  OutboxRelay,
+  onShutdown,
+  startSubgraph,
+} from '@shop/platform';
+import { paymentsConfig } from './config.js';
+import { OrdersClient } from './order/order.client.js';
+import { PaymentModel } from './payment/payment.model.js';
+import { PaymentService } from './payment/payment.service.js';
+import { SimulatedPaymentProvider } from './payment/simulated-payment.provider.js';
+import { paymentsSubgraph } from './schema.js';
+
+const config = loadConfig(paymentsConfig);
+const log = createLogger('payments', config);
+const mongo = await connectMongo(config, 'payments', log);
+const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'payments' });
+const relay = new OutboxRelay([PaymentModel], bus, log);
+relay.start();
+const tokens = createTokenService(config);
+const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), new SimulatedPaymentProvider(), relay);
+const server = await startSubgraph({
+  definition: paymentsSubgraph,
+  port: config.PAYMENTS_PORT,
+  services: { payments },
+  tokens,
+  log,
+  readiness: [mongo.readiness, bus.readiness],
+});
+onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), mongo.close]);

@@ -1,0 +1,51 @@
+import { amountSchema, orderStatusSchema, paymentStatusSchema } from '@shop/events';
+import { callSubgraph, type RequestContext, toCents } from '@shop/platform';
+import { z } from 'zod';
+
+const ORDER_QUERY = 'query($id: ID!){ order(id: $id) { id status paymentStatus totalAmount user { id } } }';
+
+const responseSchema = z.object({
+  order: z
+    .object({
+      id: z.string(),
+      status: orderStatusSchema,
+      paymentStatus: paymentStatusSchema.nullable(),
+      totalAmount: amountSchema,
+      user: z.object({ id: z.string() }),
+    })
+    .nullable(),
+});
+
+export interface OrderToPay {
+  id: string;
+  userId: string;
+  status: z.infer<typeof orderStatusSchema>;
+  paymentStatus: z.infer<typeof paymentStatusSchema> | null;
+  totalCents: number;
+}
+
+/**
+ * Reads an order from the orders subgraph with the caller's own Authorization header, so the
+ * orders subgraph applies its owner-or-admin rule and this one never sees more than the caller.
+ */
+export class OrdersClient {
+  constructor(private readonly url: string) {}
+
+  async find(ctx: RequestContext, orderId: string): Promise<OrderToPay | null> {
+    const data = await callSubgraph(
+      this.url,
+      ORDER_QUERY,
+      { id: orderId },
+      { authorization: ctx.authorization, requestId: ctx.requestId },
+    );
+    const { order } = responseSchema.parse(data);
+    if (!order) return null;
+    return {
+      id: order.id,
+      userId: order.user.id,
+      status: order.status,
+      paymentStatus: order.paymentStatus,
+      totalCents: toCents(order.totalAmount),
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { PendingEvent, pendingEventsProp } from '@shop/platform';
+import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { PaymentStatus } from './payment.type.js';
+
+/** The unique key is what claims an idempotency key: of two racing requests, one insert wins. */
+@index({ userId: 1, idempotencyKey: 1 }, { unique: true })
+@index({ orderId: 1, createdAt: -1 })
+@modelOptions({ schemaOptions: { collection: 'payments', timestamps: true } })
+export class PaymentRecord {
+  @prop({ required: true, type: () => String })
+  userId!: string;
+
+  @prop({ required: true, type: () => String })
+  orderId!: string;
+
+  /** Integer cents, copied from the order; never taken from the client. */
+  @prop({ required: true, type: () => Number, validate: Number.isSafeInteger })
+  amountCents!: number;
+
+  @prop({ required: true, type: () => String })
+  paymentMethod!: string;
+
+  @prop({ required: true, enum: PaymentStatus, type: () => String, default: PaymentStatus.PENDING })
+  status!: PaymentStatus;
+
+  @prop({ type: () => String })
+  transactionId?: string;
+
+  @prop({ type: () => String })
+  failureReason?: string;
+
+  @prop({ required: true, type: () => String })
+  idempotencyKey!: string;
+
+  /** Hash of what the key was first used for; the same key with another body is a conflict. */
+  @prop({ required: true, type: () => String })
+  requestFingerprint!: string;
+
+  /**
+   * The order id while the payment is PENDING or SUCCEEDED, a value of its own once it failed:
+   * the unique index then allows one live payment per order, so two requests with different
+   * keys cannot both charge before the order has become PAID. (Not a sparse index: FerretDB
+   * does not report `sparse`, so mongoose would rebuild the index at every start.)
+   */
+  @prop({ required: true, unique: true, type: () => String })
+  orderSlot!: string;
+
+  @prop(pendingEventsProp)
+  pendingEvents!: PendingEvent[];
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const PaymentModel = getModelForClass(PaymentRecord);

@@ -1,0 +1,95 @@
+import { EventBus, type EventEnvelope, paymentSucceeded } from '@shop/events';
+import { createTokenService, OutboxRelay, type Principal } from '@shop/platform';
+import { connectTestMongo, silentLogger, testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
+import { OrdersClient } from '../order/order.client.js';
+import { PaymentModel } from './payment.model.js';
+import { PaymentService } from './payment.service.js';
+import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
+
+const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
+const orders = new Map<string, FixtureOrder>([
+  ['order-1', { id: 'order-1', userId: ada.id, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '19.99' }],
+]);
+const received: EventEnvelope[] = [];
+
+let db: { drop: () => Promise<void> };
+let fakeOrders: FakeOrders;
+let bus: EventBus;
+let relay: OutboxRelay;
+
+async function eventually<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  db = await connectTestMongo('payments');
+  fakeOrders = await startFakeOrders(tokens, orders);
+  // A fixed test exchange and a queue that dies with this process: nothing is left behind.
+  bus = new EventBus({
+    url: AMQP_URL,
+    exchange: 'test.payments.events',
+    log: silentLogger,
+    connectionName: 'payments-test',
+  });
+  await bus.subscribe({
+    queue: 'test.payments.listener',
+    exclusive: true,
+    events: [paymentSucceeded],
+    handler: async (event) => {
+      received.push(event);
+    },
+  });
+  // subscribe() may resolve before the broker has the binding: wait until a probe gets through.
+  const probe = paymentSucceeded.create({
+    paymentId: 'probe',
+    orderId: 'probe',
+    userId: 'probe',
+    amount: '0.00',
+    transactionId: 'probe',
+  });
+  await eventually(async () => {
+    await bus.publish(probe);
+    return received.some((event) => event.id === probe.id);
+  });
+  relay = new OutboxRelay([PaymentModel], bus, silentLogger, 200);
+  relay.start();
+});
+afterAll(async () => {
+  await relay.stop();
+  await bus.close();
+  await fakeOrders.close();
+  await db.drop();
+});
+
+describe('payment events through the outbox', () => {
+  it('publishes payment.succeeded once the payment is written, then empties the outbox', async () => {
+    const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), relay);
+    const ctx = { ...testContext(ada, { payments }), authorization: `Bearer ${await tokens.sign(ada)}` };
+    const payment = await payments.processPayment(ctx, {
+      orderId: 'order-1',
+      paymentMethod: 'card',
+      idempotencyKey: 'k',
+    });
+
+    const event = await eventually(async () =>
+      received.find((e) => (e.data as { paymentId: string }).paymentId === payment.id),
+    );
+    expect(event).toMatchObject({ type: 'payment.succeeded', data: { orderId: 'order-1', amount: '19.99' } });
+    await eventually(async () => (await PaymentModel.findById(payment.id).lean())?.pendingEvents.length === 0);
+  });
+});

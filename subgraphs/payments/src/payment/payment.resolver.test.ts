@@ -1,0 +1,120 @@
+import type { AddressInfo } from 'node:net';
+import { createTokenService, type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
+import { OrdersClient } from '../order/order.client.js';
+import { paymentsSubgraph } from '../schema.js';
+import { PaymentService } from './payment.service.js';
+import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
+
+const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
+const bob: Principal = { id: 'user-bob', role: 'CUSTOMER' };
+const orders = new Map<string, FixtureOrder>([
+  ['order-1', { id: 'order-1', userId: ada.id, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '19.99' }],
+]);
+
+let db: { drop: () => Promise<void> };
+let fakeOrders: FakeOrders;
+let subgraph: RunningServer;
+let url: string;
+
+interface GraphqlResult {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions: { code: string } }[];
+}
+
+async function post(query: string, variables: Record<string, unknown>, principal?: Principal): Promise<GraphqlResult> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(principal ? { authorization: `Bearer ${await tokens.sign(principal)}` } : {}),
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphqlResult;
+}
+
+const PROCESS = `mutation($input: ProcessPaymentInput!) {
+  processPayment(input: $input) { id amount status paymentMethod transactionId order { id } createdAt }
+}`;
+const PAYMENT = 'query($id: ID!) { payment(id: $id) { id status } }';
+const ORDER_PAYMENT = `query($representations: [_Any!]!) {
+  _entities(representations: $representations) { ... on Order { id payment { id amount status } } }
+}`;
+
+beforeAll(async () => {
+  db = await connectTestMongo('payments');
+  fakeOrders = await startFakeOrders(tokens, orders);
+  const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), {
+    kick: () => {},
+  });
+  subgraph = await startSubgraph({
+    definition: paymentsSubgraph,
+    port: 0,
+    services: { payments },
+    tokens,
+    log: silentLogger,
+    readiness: [],
+  });
+  url = `http://127.0.0.1:${(subgraph.server.address() as AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  await subgraph.close();
+  await fakeOrders.close();
+  await db.drop();
+});
+
+describe('payments over HTTP', () => {
+  const input = { orderId: 'order-1', paymentMethod: 'card', idempotencyKey: 'http-key' };
+
+  it('requires a signed-in caller', async () => {
+    const result = await post(PROCESS, { input });
+    expect(result.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it("processes the owner's payment, serves it to the owner and Order.payment, and refuses others", async () => {
+    const paid = await post(PROCESS, { input }, ada);
+    expect(paid.errors).toBeUndefined();
+    const payment = paid.data?.processPayment as { id: string; createdAt: string };
+    expect(payment).toMatchObject({
+      amount: '19.99',
+      status: 'SUCCEEDED',
+      paymentMethod: 'card',
+      order: { id: 'order-1' },
+    });
+
+    const replay = await post(PROCESS, { input }, ada);
+    expect(replay.data?.processPayment).toEqual(payment);
+    const reused = await post(PROCESS, { input: { ...input, paymentMethod: 'paypal' } }, ada);
+    expect(reused.errors?.[0]?.extensions.code).toBe('CONFLICT');
+
+    expect((await post(PAYMENT, { id: payment.id }, ada)).data?.payment).toEqual({
+      id: payment.id,
+      status: 'SUCCEEDED',
+    });
+    const foreign = await post(PAYMENT, { id: payment.id }, bob);
+    expect(foreign.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect(foreign.errors?.[0]?.message).not.toMatch(/mongo|stack/i);
+
+    const representations = [{ __typename: 'Order', id: 'order-1' }];
+    const entity = await post(ORDER_PAYMENT, { representations }, ada);
+    expect(entity.data?._entities).toEqual([
+      { id: 'order-1', payment: { id: payment.id, amount: '19.99', status: 'SUCCEEDED' } },
+    ]);
+    const foreignEntity = await post(ORDER_PAYMENT, { representations }, bob);
+    expect(foreignEntity.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+
+  it("refuses to pay someone else's order with FORBIDDEN", async () => {
+    const result = await post(PROCESS, { input: { ...input, idempotencyKey: 'bob-key' } }, bob);
+    expect(result.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+});

@@ -1,0 +1,252 @@
+import { paymentFailed, paymentSucceeded } from '@shop/events';
+import { createTokenService, type Principal, type RequestContext } from '@shop/platform';
+import { connectTestMongo, testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
+import { OrdersClient } from '../order/order.client.js';
+import type { PaymentsServices } from '../services.js';
+import { PaymentModel } from './payment.model.js';
+import { PaymentService } from './payment.service.js';
+import { PaymentStatus } from './payment.type.js';
+import type { ChargeRequest } from './payment-provider.js';
+import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
+
+const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+
+/** The real simulator, counting what it is asked to charge. */
+class CountingProvider extends SimulatedPaymentProvider {
+  readonly charges: ChargeRequest[] = [];
+  override charge(request: ChargeRequest) {
+    this.charges.push(request);
+    return super.charge(request);
+  }
+}
+
+const orders = new Map<string, FixtureOrder>();
+const provider = new CountingProvider();
+let kicks = 0;
+let fakeOrders: FakeOrders;
+let payments: PaymentService;
+let db: { drop: () => Promise<void> };
+
+const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
+const bob: Principal = { id: 'user-bob', role: 'CUSTOMER' };
+const admin: Principal = { id: 'user-admin', role: 'ADMIN' };
+
+/** A request context carrying the principal's own bearer token, as a real request would. */
+async function as(principal: Principal): Promise<RequestContext<PaymentsServices>> {
+  return { ...testContext(principal, { payments }), authorization: `Bearer ${await tokens.sign(principal)}` };
+}
+
+function order(id: string, overrides: Partial<FixtureOrder> = {}): string {
+  orders.set(id, {
+    id,
+    userId: ada.id,
+    status: 'PENDING',
+    paymentStatus: 'PENDING',
+    totalAmount: '19.99',
+    ...overrides,
+  });
+  return id;
+}
+
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { extensions?: { code?: string } }) => error.extensions?.code,
+  );
+
+beforeAll(async () => {
+  db = await connectTestMongo('payments');
+  fakeOrders = await startFakeOrders(tokens, orders);
+  payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, { kick: () => kicks++ });
+});
+afterAll(async () => {
+  await fakeOrders.close();
+  await db.drop();
+});
+
+describe('PaymentService.processPayment', () => {
+  it('charges the order total, succeeds and records payment.succeeded in the same document', async () => {
+    const orderId = order('order-success', { totalAmount: '1234.50' });
+    const ctx = await as(ada);
+    const kicksBefore = kicks;
+    const payment = await payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-success' });
+
+    expect(payment).toMatchObject({
+      order: { id: orderId },
+      amount: '1234.50',
+      status: 'SUCCEEDED',
+      failureReason: null,
+    });
+    expect(payment.transactionId).toMatch(/^sim_/);
+    expect(fakeOrders.authorizations.at(-1)).toBe(ctx.authorization);
+    expect(kicks).toBe(kicksBefore + 1);
+
+    const stored = await PaymentModel.findById(payment.id).lean();
+    expect(stored).toMatchObject({ userId: ada.id, amountCents: 123_450, orderSlot: orderId });
+    expect(stored?.pendingEvents).toHaveLength(1);
+    const event = paymentSucceeded.schema.parse(stored?.pendingEvents[0]);
+    expect(event.data).toEqual({
+      paymentId: payment.id,
+      orderId,
+      userId: ada.id,
+      amount: '1234.50',
+      transactionId: payment.transactionId,
+    });
+  });
+
+  it('records a decline as FAILED with payment.failed, and lets the customer try again', async () => {
+    const orderId = order('order-decline');
+    const ctx = await as(ada);
+    const declined = await payments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'card_declined',
+      idempotencyKey: 'k-decline-1',
+    });
+    expect(declined).toMatchObject({ status: 'FAILED', failureReason: 'card_declined', transactionId: null });
+    const stored = await PaymentModel.findById(declined.id).lean();
+    expect(stored?.orderSlot).toBe(`failed:${declined.id}`);
+    expect(paymentFailed.schema.parse(stored?.pendingEvents[0]).data).toMatchObject({
+      paymentId: declined.id,
+      amount: '19.99',
+      failureReason: 'card_declined',
+    });
+
+    const retry = await payments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'paypal',
+      idempotencyKey: 'k-decline-2',
+    });
+    expect(retry.status).toBe('SUCCEEDED');
+    expect(retry.id).not.toBe(declined.id);
+  });
+
+  it('returns the first payment for the same key and body, charging once, even after the order was paid', async () => {
+    const orderId = order('order-replay');
+    const ctx = await as(ada);
+    const input = { orderId, paymentMethod: 'bank_transfer', idempotencyKey: 'k-replay' };
+    const first = await payments.processPayment(ctx, input);
+    order(orderId, { status: 'PAID', paymentStatus: 'SUCCEEDED' });
+    const again = await payments.processPayment(ctx, input);
+
+    expect(again).toEqual(first);
+    expect(provider.charges.filter((charge) => charge.reference === first.id)).toHaveLength(1);
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(1);
+  });
+
+  it('charges once when the same key arrives twice at the same time', async () => {
+    const orderId = order('order-race');
+    const ctx = await as(ada);
+    const input = { orderId, paymentMethod: 'card', idempotencyKey: 'k-race' };
+    const [one, two] = await Promise.all([payments.processPayment(ctx, input), payments.processPayment(ctx, input)]);
+    expect(one.id).toBe(two.id);
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(1);
+    expect(provider.charges.filter((charge) => charge.reference === one.id)).toHaveLength(1);
+  });
+
+  it('refuses the same key with a different body with CONFLICT', async () => {
+    const orderId = order('order-key-reuse');
+    const ctx = await as(ada);
+    await payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-reuse' });
+    const error = await payments
+      .processPayment(ctx, { orderId, paymentMethod: 'paypal', idempotencyKey: 'k-reuse' })
+      .catch((e) => e);
+    expect(error.extensions).toMatchObject({ code: 'CONFLICT', field: 'idempotencyKey' });
+  });
+
+  it('refuses a second charge under a new key while the order is paid but not yet marked PAID', async () => {
+    const orderId = order('order-double');
+    const ctx = await as(ada);
+    await payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-double-1' });
+    expect(
+      await codeOf(payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-double-2' })),
+    ).toBe('CONFLICT');
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(1);
+  });
+
+  it("lets only the order's owner pay: another customer and an admin get FORBIDDEN", async () => {
+    const orderId = order('order-owned');
+    const input = { orderId, paymentMethod: 'card', idempotencyKey: 'k-owned' };
+    expect(await codeOf(payments.processPayment(await as(bob), input))).toBe('FORBIDDEN');
+    expect(await codeOf(payments.processPayment(await as(admin), input))).toBe('FORBIDDEN');
+    expect(await codeOf(payments.processPayment(testContext(null, { payments }), input))).toBe('UNAUTHENTICATED');
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(0);
+  });
+
+  it('refuses an order that is not PENDING or already paid with CONFLICT', async () => {
+    const ctx = await as(ada);
+    const shipped = order('order-shipped', { status: 'SHIPPED', paymentStatus: 'SUCCEEDED' });
+    const cancelled = order('order-cancelled', { status: 'CANCELLED', paymentStatus: 'PENDING' });
+    const paid = order('order-paid-pending', { status: 'PENDING', paymentStatus: 'SUCCEEDED' });
+    for (const orderId of [shipped, cancelled, paid]) {
+      expect(
+        await codeOf(payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: orderId })),
+      ).toBe('CONFLICT');
+    }
+    expect(await PaymentModel.countDocuments({ orderId: { $in: [shipped, cancelled, paid] } })).toBe(0);
+  });
+
+  it('rejects an unknown payment method with BAD_USER_INPUT and an unknown order with NOT_FOUND', async () => {
+    const ctx = await as(ada);
+    const error = await payments
+      .processPayment(ctx, { orderId: order('order-bad-input'), paymentMethod: 'bitcoin', idempotencyKey: '' })
+      .catch((e) => e);
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.extensions.fields.map((f: { field: string }) => f.field)).toEqual(['paymentMethod', 'idempotencyKey']);
+    expect(
+      await codeOf(payments.processPayment(ctx, { orderId: 'nope', paymentMethod: 'card', idempotencyKey: 'k-404' })),
+    ).toBe('NOT_FOUND');
+  });
+});
+
+describe('PaymentService reads', () => {
+  it('shows a payment to its owner and an admin only', async () => {
+    const orderId = order('order-read');
+    const payment = await payments.processPayment(await as(ada), {
+      orderId,
+      paymentMethod: 'card',
+      idempotencyKey: 'k-read',
+    });
+    expect((await payments.findById(await as(ada), payment.id)).id).toBe(payment.id);
+    expect((await payments.findById(await as(admin), payment.id)).id).toBe(payment.id);
+    expect(await codeOf(payments.findById(await as(bob), payment.id))).toBe('FORBIDDEN');
+    expect(await codeOf(payments.findById(await as(admin), 'not-an-id'))).toBe('NOT_FOUND');
+    expect(await codeOf(payments.findForOrder(await as(bob), orderId))).toBe('FORBIDDEN');
+  });
+
+  it("gives Order.payment as the order's SUCCEEDED payment even when a later one failed, else the latest", async () => {
+    const orderId = order('order-latest');
+    const ctx = await as(ada);
+    expect(await payments.findForOrder(ctx, orderId)).toBeNull();
+    const declined = await payments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'card_declined',
+      idempotencyKey: 'k-latest-1',
+    });
+    expect((await payments.findForOrder(ctx, orderId))?.id).toBe(declined.id);
+    const succeeded = await payments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'card',
+      idempotencyKey: 'k-latest-2',
+    });
+    // A later failed attempt (written directly: the service itself refuses to charge a paid order).
+    await PaymentModel.create({
+      userId: ada.id,
+      orderId,
+      amountCents: 1999,
+      paymentMethod: 'card_declined',
+      status: PaymentStatus.FAILED,
+      idempotencyKey: 'k-latest-3',
+      requestFingerprint: 'x',
+      orderSlot: 'failed:k-latest-3',
+    });
+    expect((await payments.findForOrder(ctx, orderId))?.id).toBe(succeeded.id);
+    expect((await payments.findForOrder(await as(admin), orderId))?.id).toBe(succeeded.id);
+  });
+});

@@ -1,0 +1,11 @@
+import type { SubgraphDefinition } from '@shop/platform';
+import { orderReference } from './order/order.reference.js';
+import { OrderPaymentResolver } from './order/order.resolver.js';
+import { paymentReference } from './payment/payment.reference.js';
+import { PaymentResolver } from './payment/payment.resolver.js';
+
+export const paymentsSubgraph: SubgraphDefinition = {
+  name: 'payments',
+  resolvers: [PaymentResolver, OrderPaymentResolver],
+  references: { Payment: paymentReference, Order: orderReference },
+};

@@ -1,0 +1,5 @@
+import type { PaymentService } from './payment/payment.service.js';
+
+export interface PaymentsServices {
+  payments: PaymentService;
+}
