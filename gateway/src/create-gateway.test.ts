@@ -1,0 +1,225 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { createTokenService, parseConfig, printSubgraphSdl, type RunningServer, startSubgraph } from '@shop/platform';
+import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { parse } from 'graphql';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+// The real users subgraph, in-process: the gateway is tested against what it will really route to.
+import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
+import { UserService } from '../../subgraphs/users/src/user/user.service.js';
+import { gatewayConfig } from './config.js';
+import { createGateway, type Gateway } from './create-gateway.js';
+
+const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
+const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+
+let db: { drop: () => Promise<void> };
+let users: RunningServer;
+let gateway: Gateway;
+let dir: string;
+let base: string;
+
+beforeAll(async () => {
+  db = await connectTestMongo('gateway');
+  users = await startSubgraph({
+    definition: usersSubgraph,
+    port: 0,
+    services: { users: new UserService(tokens) },
+    tokens,
+    log: silentLogger,
+    readiness: [],
+  });
+  const address = users.server.address();
+  const usersPort = typeof address === 'object' && address ? address.port : 0;
+  const composed = composeServices([
+    {
+      name: 'users',
+      url: `http://127.0.0.1:${usersPort}/graphql`,
+      typeDefs: parse(await printSubgraphSdl(usersSubgraph)),
+    },
+  ]);
+  if (composed.errors) throw composed.errors[0];
+  dir = await mkdtemp(join(tmpdir(), 'gateway-test-'));
+  await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
+  const config = parseConfig(gatewayConfig, {
+    NODE_ENV: 'test',
+    JWT_SECRET,
+    SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+    AMQP_URL: process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test',
+  });
+  gateway = await createGateway({ config, log: silentLogger });
+  base = `http://127.0.0.1:${await gateway.listen(0)}`;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await users?.close();
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const ada = { email: 'ada@example.com', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+const json = (response: Response): Promise<any> => response.json();
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('REST shim POST /api/users/register', () => {
+  it('registers through the supergraph: 201 with the token and the contract user fields', async () => {
+    const response = await post('/api/users/register', { ...ada, role: 'ADMIN' });
+    expect(response.status).toBe(201);
+    const body = await json(response);
+    expect(Object.keys(body.user).sort()).toEqual(
+      ['createdAt', 'email', 'firstName', 'id', 'lastName', 'role', 'updatedAt'].sort(),
+    );
+    expect(body.user).toMatchObject({ email: 'ada@example.com', role: 'CUSTOMER' });
+    expect(await tokens.verify(body.token)).toEqual({ id: body.user.id, role: 'CUSTOMER' });
+  });
+
+  it('answers a duplicate email with a 409 problem', async () => {
+    const response = await post('/api/users/register', ada);
+    expect(response.status).toBe(409);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await json(response)).toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+      title: 'Conflict',
+      type: expect.any(String),
+    });
+  });
+
+  it('answers invalid input with a 400 problem listing the fields', async () => {
+    const invalid = await post('/api/users/register', { ...ada, email: 'not-an-email' });
+    expect(invalid.status).toBe(400);
+    expect((await json(invalid)).errors).toEqual([{ field: 'email', message: expect.any(String) }]);
+    const missing = await post('/api/users/register', { email: 'x@example.com' });
+    expect(missing.status).toBe(400);
+    expect((await json(missing)).errors.map((error: { field: string }) => error.field)).toEqual([
+      'password',
+      'firstName',
+      'lastName',
+    ]);
+  });
+
+  it('answers malformed JSON and non-object bodies with a 400 problem, never a 500', async () => {
+    for (const body of ['{"email": ', '"just a string"', '[1, 2]', 'null']) {
+      const response = await post('/api/users/register', body);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    const unknown = await fetch(`${base}/api/nothing-here`);
+    expect(unknown.status).toBe(404);
+  });
+
+  it('refuses a bad token at the edge with a 401 problem', async () => {
+    const response = await post('/api/users/register', ada, { authorization: 'Bearer garbage' });
+    expect(response.status).toBe(401);
+    expect(await json(response)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('POST /graphql', () => {
+  const me = 'query { me { id email } }';
+
+  it('forwards the caller token to the subgraph that resolves the operation', async () => {
+    const registered = await json(await post('/api/users/register', { ...ada, email: 'grace@example.com' }));
+    const response = await post('/graphql', { query: me }, { authorization: `Bearer ${registered.token}` });
+    expect(response.status).toBe(200);
+    expect((await json(response)).data.me).toEqual({ id: registered.user.id, email: 'grace@example.com' });
+  });
+
+  it('leaves an anonymous caller to the subgraph, which answers UNAUTHENTICATED', async () => {
+    const body = await json(await post('/graphql', { query: me }));
+    expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses an invalid or expired token with HTTP 401 and a GraphQL error', async () => {
+    const response = await post('/graphql', { query: me }, { authorization: 'Bearer not.a.jwt' });
+    expect(response.status).toBe(401);
+    expect(await json(response)).toEqual({
+      errors: [{ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+  });
+
+  it('answers an unreadable body with 400 BAD_REQUEST, never a 500', async () => {
+    const response = await post('/graphql', '{"query": ');
+    expect(response.status).toBe(400);
+    expect((await json(response)).errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('echoes a safe x-request-id and replaces an unsafe one', async () => {
+    const kept = await post('/graphql', { query: '{ __typename }' }, { 'x-request-id': 'trace-123' });
+    expect(kept.headers.get('x-request-id')).toBe('trace-123');
+    const replaced = await post('/graphql', { query: '{ __typename }' }, { 'x-request-id': 'bad id\twith spaces' });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('health', () => {
+  it('is ready when the broker and every subgraph are', async () => {
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    // The broker connection is made in the background; readiness follows it.
+    await vi.waitFor(async () => expect((await fetch(`${base}/health/ready`)).status).toBe(200), { timeout: 5_000 });
+    const ready = await json(await fetch(`${base}/health/ready`));
+    expect(ready).toMatchObject({ status: 'up', checks: { rabbitmq: { status: 'up' }, users: { status: 'up' } } });
+  });
+});
+
+describe('graphql-ws on /graphql', () => {
+  const subscription = 'subscription { orderStatusChanged(orderId: "o-1") { id status } }';
+
+  /** The first thing the server does with one subscription: a result, an error or a close. */
+  const firstAnswer = (connectionParams: Record<string, unknown>) =>
+    new Promise<{ errors?: unknown; closeCode?: number }>((resolve) => {
+      const client = createClient({
+        url: `${base.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams,
+        retryAttempts: 0,
+        on: { closed: (event) => resolve({ closeCode: (event as { code: number }).code }) },
+      });
+      client.subscribe(
+        { query: subscription },
+        {
+          next: () => resolve({}),
+          error: (errors) => {
+            resolve({ errors });
+            void client.dispose();
+          },
+          complete: () => void client.dispose(),
+        },
+      );
+    });
+
+  it('closes a connection with an invalid token with 4403 Forbidden', async () => {
+    expect(await firstAnswer({ authorization: 'Bearer garbage' })).toEqual({ closeCode: 4403 });
+  });
+
+  it('accepts an anonymous connection but refuses its subscription with UNAUTHENTICATED', async () => {
+    const { errors } = await firstAnswer({});
+    expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })]);
+  });
+
+  it('validates subscriptions against the supergraph it serves', async () => {
+    const token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
+    const { errors } = await firstAnswer({ authorization: `Bearer ${token}` });
+    // This supergraph (users only) has no Subscription type.
+    expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+  });
+
+  it('serves WebSockets on /graphql only', async () => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/elsewhere`, 'graphql-transport-ws');
+    const failure = await new Promise<Error>((resolve) => socket.once('error', resolve));
+    expect(failure.message).toMatch(/404/);
+  });
+});

@@ -1,0 +1,9 @@
+import type { BaseContext, Logger } from '@shop/platform';
+
+/** What every operation run through the gateway carries: HTTP, REST shims and subscriptions alike. */
+export interface GatewayContext extends BaseContext {
+  requestId: string;
+  log: Logger;
+  /** The caller's own `Authorization` header, forwarded as is: subgraphs verify it themselves. */
+  authorization: string | undefined;
+}

@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { type Logger, maskError } from '@shop/platform';
+import type { GraphQLSchema } from 'graphql';
+import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
+import type { Supergraph } from '../supergraph/supergraph-file.js';
+import type { GatewayContext } from './gateway-context.js';
+import { httpSubscriptionsPlugin } from './http-subscriptions.plugin.js';
+
+export interface SupergraphServer {
+  apollo: ApolloServer<GatewayContext>;
+  /** The client-facing schema the gateway serves, to validate what it executes itself (subscriptions). */
+  apiSchema: () => GraphQLSchema;
+}
+
+/** ApolloServer over @apollo/gateway, executing operations against the composed supergraph. */
+export async function startSupergraphServer(options: {
+  supergraph: Supergraph;
+  httpServer: Server;
+  log: Logger;
+}): Promise<SupergraphServer> {
+  const { supergraph, httpServer, log } = options;
+  const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraph.sdl,
+    buildService: ({ name, url }) => new ForwardingDataSource({ url: routingUrls.get(name) ?? url }),
+    logger: log,
+  });
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate((schema) => {
+    apiSchema = schema.apiSchema;
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    // onShutdown owns the signals: Apollo's own handler would re-raise SIGTERM mid-shutdown.
+    stopOnTerminationSignals: false,
+    formatError: (formatted, original) =>
+      maskError(formatted, (masked, error) => log.error({ err: error, path: masked.path }, 'internal error'), original),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), httpSubscriptionsPlugin],
+  });
+  await apollo.start();
+  return {
+    apollo,
+    apiSchema: () => {
+      if (!apiSchema) throw new Error('supergraph schema not loaded');
+      return apiSchema;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { type Logger, type TokenService, UnauthenticatedError } from '@shop/platform';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { authenticate } from '../http/authenticate.middleware.js';
+import { gatewayContext } from '../http/request-locals.js';
+import type { GatewayContext } from './gateway-context.js';
+
+/** `POST/GET /graphql`: the supergraph over HTTP, behind edge token verification. */
+export function useGraphql(app: Express, deps: { apollo: ApolloServer<GatewayContext>; tokens: TokenService }): void {
+  app.use(
+    '/graphql',
+    authenticate(deps.tokens),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(deps.apollo, { context: async ({ res }) => gatewayContext(res) }),
+    graphqlErrorHandler,
+  );
+}
+
+/** Failures before Apollo runs (bad token, unreadable body) still answer as GraphQL errors. */
+const graphqlErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+  const [status, message, code] = classify(error, res.locals.log);
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+};
+
+function classify(error: unknown, log: Logger): [number, string, string] {
+  if (error instanceof UnauthenticatedError) return [401, error.message, 'UNAUTHENTICATED'];
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return [status, status === 413 ? 'Request body too large' : 'Malformed request body', 'BAD_REQUEST'];
+  }
+  log.error({ err: error }, 'graphql request failed');
+  return [500, 'Internal server error', 'INTERNAL_SERVER_ERROR'];
+}

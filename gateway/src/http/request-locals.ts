@@ -1,0 +1,21 @@
+import type { Logger, Principal } from '@shop/platform';
+import type { Response } from 'express';
+import type { GatewayContext } from '../graphql/gateway-context.js';
+
+// `requestId` sets the first two, `authenticate` the others, before any route runs.
+declare global {
+  namespace Express {
+    interface Locals {
+      requestId: string;
+      log: Logger;
+      principal: Principal | null;
+      authorization: string | undefined;
+    }
+  }
+}
+
+/** The operation context of an HTTP request, for /graphql and the REST shims alike. */
+export function gatewayContext(res: Response): GatewayContext {
+  const { requestId, log, principal, authorization } = res.locals;
+  return { requestId, log, principal, authorization };
+}

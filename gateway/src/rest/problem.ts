@@ -1,0 +1,89 @@
+import type { FieldError } from '@shop/platform';
+import type { ErrorRequestHandler, Response } from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** RFC 9457 problem details, plus the contract's error `code` and, for validation, `errors`. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+}
+
+const KNOWN: Record<string, { status: number; title: string }> = {
+  BAD_USER_INPUT: { status: 400, title: 'Invalid input' },
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  UNAUTHENTICATED: { status: 401, title: 'Unauthenticated' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  INSUFFICIENT_STOCK: { status: 409, title: 'Insufficient stock' },
+  TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
+};
+
+const typeOf = (code: string) => `urn:shop:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+
+export const INTERNAL_PROBLEM: ProblemDetails = {
+  type: typeOf('INTERNAL_SERVER_ERROR'),
+  title: 'Internal server error',
+  status: 500,
+  detail: 'An unexpected error occurred',
+  code: 'INTERNAL_SERVER_ERROR',
+};
+
+/** Thrown by shims; carries the problem to answer and, as `cause`, what led to it (for the log). */
+export class Problem extends Error {
+  constructor(
+    readonly details: ProblemDetails,
+    options?: ErrorOptions,
+  ) {
+    super(details.detail, options);
+  }
+}
+
+/** Contract codes map to their status; anything else (even GraphQL validation of a shim's own query) is a 500. */
+export function problemFromGraphqlError(error: GraphQLFormattedError): ProblemDetails {
+  const code = String(error.extensions?.code ?? '');
+  const known = KNOWN[code];
+  if (!known) return INTERNAL_PROBLEM;
+  const problem: ProblemDetails = {
+    type: typeOf(code),
+    title: known.title,
+    status: known.status,
+    detail: error.message,
+    code,
+  };
+  const fields = error.extensions?.fields;
+  if (Array.isArray(fields) && fields.length > 0) {
+    problem.errors = fields.map((field: Partial<FieldError>) => ({
+      field: String(field.field),
+      message: String(field.message),
+    }));
+  }
+  return problem;
+}
+
+/** Any error reaching a shim's error handler → the problem to answer. */
+export function toProblem(error: unknown): ProblemDetails {
+  if (error instanceof Problem) return error.details;
+  if (error instanceof GraphQLError) return problemFromGraphqlError(error.toJSON());
+  // express.json's errors: unparsable or oversized bodies are the client's fault, never a 500.
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const detail = status === 413 ? 'Request body too large' : 'Malformed JSON body';
+    return { type: typeOf('BAD_REQUEST'), title: 'Bad request', status, detail, code: 'BAD_REQUEST' };
+  }
+  return INTERNAL_PROBLEM;
+}
+
+export function sendProblem(res: Response, problem: ProblemDetails): void {
+  res.status(problem.status).type('application/problem+json').json(problem);
+}
+
+export const problemHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+  const problem = toProblem(error);
+  if (problem.status >= 500) res.locals.log.error({ err: error, cause: (error as Error).cause }, 'rest request failed');
+  sendProblem(res, problem);
+};

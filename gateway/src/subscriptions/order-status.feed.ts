@@ -1,0 +1,38 @@
+import { EventEmitter, on } from 'node:events';
+import { type EventBus, type EventOf, orderUpdated } from '@shop/events';
+import { mapAsyncIterator } from './map-async-iterator.js';
+
+export type OrderUpdated = EventOf<typeof orderUpdated>;
+
+// Prefixed so that an order id can never collide with EventEmitter's own names ('error', …).
+const channel = (orderId: string) => `order:${orderId}`;
+
+/**
+ * `order.updated` fanned out to the subscriptions of each order. One consumer per gateway
+ * process, on an exclusive queue that dies with it, so every replica sees every event.
+ */
+export class OrderStatusFeed {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  listen(bus: EventBus): Promise<void> {
+    return bus.subscribe({
+      queue: 'gateway.order-status',
+      events: [orderUpdated],
+      exclusive: true,
+      handler: async (event) => this.publish(event as OrderUpdated),
+    });
+  }
+
+  publish(event: OrderUpdated): void {
+    this.emitter.emit(channel(event.data.orderId), event);
+  }
+
+  /** The order's events from now on; the iterator's `return()` removes its listener. */
+  subscribe(orderId: string): AsyncIterableIterator<OrderUpdated> {
+    return mapAsyncIterator(on(this.emitter, channel(orderId)), ([event]) => event as OrderUpdated);
+  }
+
+  listenerCount(orderId: string): number {
+    return this.emitter.listenerCount(channel(orderId));
+  }
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import { type Logger, NotFoundError, type Principal, type TokenService, UnauthenticatedError } from '@shop/platform';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  parse,
+  validate,
+} from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { executeInProcess } from '../graphql/execute-in-process.js';
+import type { GatewayContext } from '../graphql/gateway-context.js';
+import { mapAsyncIterator } from './map-async-iterator.js';
+import type { OrderStatusFeed } from './order-status.feed.js';
+import { type OrderStatusQuery, subscriptionToQuery } from './subscription-to-query.js';
+
+const PATH = '/graphql';
+const CONNECTION_INIT_TIMEOUT_MS = 10_000;
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/** Who opened the socket, settled once in `onConnect` from `connectionParams.authorization`. */
+interface Session {
+  principal: Principal | null;
+  authorization: string | undefined;
+}
+
+export interface SubscriptionDeps {
+  httpServer: Server;
+  apollo: ApolloServer<GatewayContext>;
+  apiSchema: () => GraphQLSchema;
+  feed: OrderStatusFeed;
+  tokens: TokenService;
+  log: Logger;
+}
+
+/**
+ * graphql-ws on the HTTP server's `/graphql`. Each subscription is authorized by running its
+ * rewritten query once through the supergraph (the orders subgraph decides owner or admin),
+ * then re-runs that query for every `order.updated` of the order.
+ */
+export function useSubscriptions(deps: SubscriptionDeps): { close: () => Promise<void> } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  let closing = false;
+  deps.httpServer.on('upgrade', (request, socket, head) => {
+    if (closing || new URL(request.url ?? '/', 'http://gateway').pathname !== PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
+
+  const run = async (
+    plan: OrderStatusQuery,
+    variables: SubscribePayload['variables'],
+    context: GatewayContext,
+  ): Promise<ExecutionResult> => {
+    try {
+      const request = { query: plan.document, operationName: plan.operationName, variables: variables ?? undefined };
+      const result = await executeInProcess<Record<string, unknown>>(deps.apollo, request, context);
+      return { data: result.data, ...(result.errors ? { errors: result.errors.map(toGraphQLError) } : {}) };
+    } catch (error) {
+      context.log.error({ err: error }, 'subscription query failed');
+      return { errors: [internalError()] };
+    }
+  };
+
+  const start = async (session: Session | undefined, id: string, payload: SubscribePayload) => {
+    if (!session?.principal) return [new UnauthenticatedError()];
+    const schema = deps.apiSchema();
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const invalid = validate(schema, document);
+    if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+    const plan = subscriptionToQuery(schema, document, payload.operationName, payload.variables);
+    const requestId = randomUUID();
+    const context: GatewayContext = { ...session, requestId, log: deps.log.child({ requestId, subscription: id }) };
+    // Listening starts before the authorizing query, so no event can slip in between.
+    const events = deps.feed.subscribe(plan.orderId);
+    const first = await run(plan, payload.variables, context);
+    // No order means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
+    if (!first.data?.[plan.responseKey]) {
+      await events.return?.();
+      return first.errors ?? [new NotFoundError('Order', plan.orderId)];
+    }
+    const results: AsyncIterable<ExecutionResult> = mapAsyncIterator(events, () =>
+      run(plan, payload.variables, context),
+    );
+    return {
+      schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue: results,
+    };
+  };
+
+  const server = useServer<Record<string, unknown>, { session: Session }>(
+    {
+      connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        if (authorization !== undefined && typeof authorization !== 'string') return false;
+        try {
+          ctx.extra.session = { authorization, principal: await deps.tokens.fromHeader(authorization) };
+          return true;
+        } catch {
+          return false; // a bad or expired token closes the socket with 4403 Forbidden
+        }
+      },
+      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        try {
+          return await start(ctx.extra.session, id, payload);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          deps.log.error({ err: error }, 'subscription failed to start');
+          return [internalError()];
+        }
+      },
+      // `start` hands over the ready event stream as the context value.
+      subscribe: (args) => args.contextValue as AsyncIterable<ExecutionResult>,
+    },
+    wss,
+  );
+
+  return {
+    close: async () => {
+      closing = true;
+      await server.dispose(); // clients get 1001 Going away
+    },
+  };
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { code },
+  });
+}
+
+/** Apollo's answers are already formatted (and masked); graphql-ws sends GraphQLError instances. */
+function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
+  return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
+}
+
+const internalError = () =>
+  new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });

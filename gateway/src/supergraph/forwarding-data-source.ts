@@ -1,0 +1,13 @@
+import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GatewayContext } from '../graphql/gateway-context.js';
+
+/** Passes the caller's token and request id on to every subgraph call made for an operation. */
+export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    // Only incoming operations have a caller; health checks and schema loads go out bare.
+    if (!('incomingRequestContext' in options)) return;
+    const { request, context } = options;
+    if (context.authorization) request.http?.headers.set('authorization', context.authorization);
+    request.http?.headers.set('x-request-id', context.requestId);
+  }
+}
