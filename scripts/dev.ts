@@ -1,0 +1,15 @@
+// `pnpm dev` (after infra:up and db:migrate): all six processes, logs prefixed by name.
+import concurrently from 'concurrently';
+
+const processes = ['users', 'products', 'orders', 'payments', 'notifications', 'gateway'];
+const colors = ['blue', 'magenta', 'cyan', 'yellow', 'green', 'white'];
+
+const { result } = concurrently(
+  processes.map((name, index) => ({
+    name,
+    command: `pnpm --filter @shop/${name} dev`,
+    prefixColor: colors[index],
+  })),
+  { prefix: 'name', killOthersOn: ['failure'], restartTries: 0 },
+);
+await result.catch(() => process.exit(1));

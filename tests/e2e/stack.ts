@@ -1,0 +1,71 @@
+// Where the end-to-end stack listens. Ports differ from the dev defaults (3000–3005) so the
+// suite can run while `pnpm dev` is up; databases and the RabbitMQ vhost are test-only.
+export const PORTS = { gateway: 4000, users: 4001, products: 4002, orders: 4003, payments: 4004, notifications: 4005 };
+export const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
+export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
+
+const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
+
+export const stackEnv = (runId: string): Record<string, string> => ({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  JWT_SECRET: 'e2e-secret-which-is-long-enough-for-hs256',
+  MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+  MONGO_DB_PREFIX: `e2e_${runId}`,
+  DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test',
+  AMQP_URL: process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test',
+  // Queue names are fixed per service, so the exchange (and its dead-letter exchange) must be too.
+  AMQP_EXCHANGE: 'shop.events',
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  GATEWAY_PORT: String(PORTS.gateway),
+  USERS_PORT: String(PORTS.users),
+  PRODUCTS_PORT: String(PORTS.products),
+  ORDERS_PORT: String(PORTS.orders),
+  PAYMENTS_PORT: String(PORTS.payments),
+  NOTIFICATIONS_PORT: String(PORTS.notifications),
+  USERS_URL: url(PORTS.users),
+  PRODUCTS_URL: url(PORTS.products),
+  ORDERS_URL: url(PORTS.orders),
+  PAYMENTS_URL: url(PORTS.payments),
+  NOTIFICATIONS_URL: url(PORTS.notifications),
+});
+
+export interface GraphqlResult<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+export async function graphql<T = Record<string, unknown>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GraphqlResult<T>> {
+  const response = await fetch(`${GATEWAY}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as GraphqlResult<T>;
+}
+
+/** Like graphql() but fails the test with the errors when there are any. */
+export async function graphqlOk<T = Record<string, unknown>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<T> {
+  const result = await graphql<T>(query, variables, token);
+  if (result.errors?.length || !result.data) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+  return result.data;
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
