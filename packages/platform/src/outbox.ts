@@ -1,5 +1,5 @@
 import type { EventBus, EventEnvelope } from '@shop/events';
-import { prop } from '@typegoose/typegoose';
+import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
 import type { Logger } from './logger.js';
 
@@ -20,7 +20,8 @@ export class PendingEvent implements EventEnvelope {
   @prop({ required: true, type: () => Number })
   version!: number;
 
-  @prop({ required: true, type: () => mongoose.Schema.Types.Mixed })
+  // Each event type has its own payload, validated by its zod schema in @shop/events.
+  @prop({ required: true, type: () => mongoose.Schema.Types.Mixed, allowMixed: Severity.ALLOW })
   data!: unknown;
 }
 

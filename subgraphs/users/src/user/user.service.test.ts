@@ -3,6 +3,7 @@ import { connectTestMongo, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserModel } from './user.model.js';
 import { UserService } from './user.service.js';
+import { UserRole } from './user.type.js';
 
 const tokens = createTokenService({
   JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
@@ -65,6 +66,6 @@ describe('UserService', () => {
   it('bootstraps the admin idempotently', async () => {
     await users.ensureAdmin('root@example.com', 'admin password');
     await users.ensureAdmin('root@example.com', 'admin password');
-    expect(await UserModel.countDocuments({ email: 'root@example.com', role: 'ADMIN' })).toBe(1);
+    expect(await UserModel.countDocuments({ email: 'root@example.com', role: UserRole.ADMIN })).toBe(1);
   });
 });
