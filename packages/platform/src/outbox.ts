@@ -1,6 +1,7 @@
 import type { EventBus, EventEnvelope } from '@shop/events';
 import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
+import { withDocumentLock } from './document-lock.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -85,7 +86,9 @@ export class OutboxRelay {
         for (const event of document.pendingEvents) {
           await this.bus.publish(event);
           // The whole stored element, not `{ id }`: FerretDB 1.x's $pull matches whole values only.
-          await model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } });
+          await withDocumentLock(model.collection.name, document._id, () =>
+            model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }),
+          );
         }
       }
     }

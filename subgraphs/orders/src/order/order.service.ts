@@ -15,6 +15,7 @@ import {
   requirePrincipal,
   toCents,
   validate,
+  withDocumentLock,
 } from '@shop/platform';
 import { z } from 'zod';
 import type { ProductsClient, ReservedItem } from '../product/products.client.js';
@@ -183,12 +184,14 @@ export class OrderService {
         status: next.status,
         paymentStatus: next.paymentStatus,
       });
-      const updated = await OrderModel.findOneAndUpdate(
-        { _id: id, status: current.status, paymentStatus: current.paymentStatus },
-        { $set: next, $push: { pendingEvents: event } },
-        // No projection: FerretDB does not support one on findAndModify.
-        { returnDocument: 'after' },
-      ).lean<Stored>();
+      const updated = await withDocumentLock(OrderModel.collection.name, id, () =>
+        OrderModel.findOneAndUpdate(
+          { _id: id, status: current.status, paymentStatus: current.paymentStatus },
+          { $set: next, $push: { pendingEvents: event } },
+          // No projection: FerretDB does not support one on findAndModify.
+          { returnDocument: 'after' },
+        ).lean<Stored>(),
+      );
       if (updated) {
         this.outbox.kick();
         return updated;

@@ -11,6 +11,7 @@ import {
   type RequestContext,
   requirePrincipal,
   validate,
+  withDocumentLock,
 } from '@shop/platform';
 import { isValidObjectId, type Types } from 'mongoose';
 import { z } from 'zod';
@@ -167,9 +168,11 @@ export class PaymentService {
             },
             $push: { pendingEvents: paymentFailed.create({ ...common, failureReason: result.failureReason }) },
           };
-    const settled = await PaymentModel.findOneAndUpdate({ _id: claimed._id, status: PaymentStatus.PENDING }, update, {
-      returnDocument: 'after',
-    }).lean<Stored>();
+    const settled = await withDocumentLock(PaymentModel.collection.name, claimed._id, () =>
+      PaymentModel.findOneAndUpdate({ _id: claimed._id, status: PaymentStatus.PENDING }, update, {
+        returnDocument: 'after',
+      }).lean<Stored>(),
+    );
     if (!settled) throw new Error(`payment ${String(claimed._id)} was settled by someone else`);
     return settled;
   }
