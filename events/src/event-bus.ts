@@ -31,11 +31,9 @@ export class EventBus {
   private readonly connection: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
-  private readonly dlx: string;
 
   constructor(private readonly options: EventBusOptions) {
     const { log } = options;
-    this.dlx = `${options.exchange}.dlx`;
     this.connection = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: 10,
       reconnectTimeInSeconds: 1,
@@ -86,6 +84,8 @@ export class EventBus {
         await raw.prefetch(options.prefetch ?? 10);
       },
     });
+    // A refused declaration (e.g. a queue that exists with other arguments) must be loud, not fatal.
+    channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
     const onMessage = async (message: ConsumeMessage) => {
       const definition = definitions.get(message.fields.routingKey);
@@ -115,7 +115,6 @@ export class EventBus {
 
   private async assertExchanges(channel: Channel): Promise<void> {
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
-    await channel.assertExchange(this.dlx, 'direct', { durable: true });
   }
 
   private async assertQueue(channel: Channel, queue: string, exclusive: boolean): Promise<void> {
@@ -123,12 +122,13 @@ export class EventBus {
       await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
       return;
     }
+    // Dead letters go through the default exchange straight to `<queue>.dlq`, so a queue's
+    // arguments depend on its own name only, whatever exchange it is bound to.
     const deadLetters = `${queue}.dlq`;
     await channel.assertQueue(deadLetters, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await channel.bindQueue(deadLetters, this.dlx, queue);
     await channel.assertQueue(queue, {
       durable: true,
-      arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': this.dlx, 'x-dead-letter-routing-key': queue },
+      arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetters },
     });
   }
 }

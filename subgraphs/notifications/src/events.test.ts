@@ -53,7 +53,6 @@ afterAll(async () => {
     await channel.deleteQueue(queue);
     await channel.deleteQueue(`${queue}.dlq`);
     await channel.deleteExchange(exchange);
-    await channel.deleteExchange(`${exchange}.dlx`);
   });
   await db.drop();
 });
