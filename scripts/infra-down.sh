@@ -4,32 +4,12 @@
 # like infra-up leaves them alone. Data is kept (.infra/ferretdb/, the PostgreSQL cluster).
 set -euo pipefail
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-INFRA_DIR="$REPO/.infra"
-
-# One infra-up/infra-down at a time (e.g. two `pnpm test` runs starting together).
-# The lock is fd 9; every daemon is started with 9>&- so that it does not keep the lock.
-mkdir -p "$INFRA_DIR"
-exec 9>"$INFRA_DIR/infra.lock"
-if command -v flock >/dev/null && ! flock -w 900 9; then
-  echo "[infra] ERROR: another infra-up/infra-down kept $INFRA_DIR/infra.lock for 15 min" >&2
-  exit 1
-fi
-
-FERRETDB_PID="$INFRA_DIR/ferretdb.pid"
-PG_VERSION=15
-PG_CLUSTER=main
-MONGO_PORT=27017
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-
-log() { printf '[infra] %s\n' "$*"; }
-warn() { printf '[infra] WARNING: %s\n' "$*" >&2; }
+# shellcheck source=scripts/infra/common.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/infra" && pwd)/common.sh"
+take_infra_lock
 STATUS=0
 
-if [ "${INFRA_NO_DOCKER:-}" != 1 ] && command -v docker >/dev/null 2>&1 &&
-  timeout 10 docker info >/dev/null 2>&1; then
+if docker_usable; then
   services=()
   [ -n "${MONGO_URL:-}" ] || services+=(mongo)
   [ -n "${DATABASE_URL:-}" ] || services+=(postgres)

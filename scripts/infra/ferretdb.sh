@@ -1,0 +1,158 @@
+# FerretDB: the MongoDB wire-protocol server used where MongoDB cannot be installed.
+# shellcheck shell=bash
+# ---------------------------------------------------------------------------
+# FerretDB binary. `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2`
+# builds a binary that panics at start ("Invalid build/version/version.txt"):
+# the module zip lacks the generated build/version/version.txt. So we build from
+# a copy of the module source with that file written in.
+# ---------------------------------------------------------------------------
+ferretdb_works() { [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }
+
+find_ferretdb() {
+  local c
+  for c in "$(command -v ferretdb 2>/dev/null || true)" "$GOBIN_DIR/ferretdb"; do
+    if [ -n "$c" ] && ferretdb_works "$c"; then printf '%s' "$c"; return 0; fi
+  done
+  return 1
+}
+
+build_ferretdb() { # build_ferretdb VERSION TARGET (runs in its own process group)
+  set -euo pipefail
+  local version=$1 target=$2 tmp src
+  tmp=$(mktemp -d)
+  # shellcheck disable=SC2064 # expand $tmp now: it is a local, gone when the EXIT trap runs
+  trap "chmod -R u+w '$tmp' 2>/dev/null; rm -rf '$tmp'" EXIT
+  cd "$tmp"
+  src=$(go mod download -json "github.com/FerretDB/FerretDB@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  if [ -z "$src" ] || [ ! -d "$src" ]; then echo "go mod download did not give a source dir"; exit 1; fi
+  cp -r "$src" "$tmp/src"
+  chmod -R u+w "$tmp/src"
+  echo "$version" >"$tmp/src/build/version/version.txt"
+  echo "source" >"$tmp/src/build/version/package.txt"
+  cd "$tmp/src"
+  go build -buildvcs=false -trimpath -o "$tmp/ferretdb" ./cmd/ferretdb
+  "$tmp/ferretdb" --version
+  mkdir -p "$(dirname "$target")"
+  install -m 0755 "$tmp/ferretdb" "$target.new"
+  mv -f "$target.new" "$target"
+}
+
+BUILD_PID=""
+FERRETDB_BIN=""
+GOBIN_DIR=""
+cleanup() { # stop an unfinished background build (timeout leads its own process group)
+  if [ -n "$BUILD_PID" ] && kill -0 "$BUILD_PID" 2>/dev/null; then
+    kill -- "-$BUILD_PID" 2>/dev/null || kill "$BUILD_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Sets FERRETDB_BIN, or starts building the binary in the background.
+prepare_ferretdb() {
+  if [ -n "$FERRETDB_BIN" ] || [ -n "$BUILD_PID" ]; then return 0; fi
+  GOBIN_DIR="$(go env GOPATH 2>/dev/null | cut -d: -f1)/bin"
+  [ "$GOBIN_DIR" != "/bin" ] || GOBIN_DIR="$HOME/go/bin"
+  FERRETDB_BIN=$(find_ferretdb) || { FERRETDB_BIN=""; start_ferretdb_build; }
+}
+
+start_ferretdb_build() {
+  command -v go >/dev/null || die "no working ferretdb binary and no Go toolchain to build one (expected /usr/local/go/bin/go)"
+  mkdir -p "$LOG_DIR"
+  log "building FerretDB $FERRETDB_VERSION into $GOBIN_DIR/ferretdb in the background (about 1-2 min; log: $LOG_DIR/ferretdb-build.log)"
+  # timeout runs the build in its own process group, so cleanup can stop all of it
+  timeout 1200 bash -c "$(declare -f build_ferretdb); build_ferretdb \"\$1\" \"\$2\"" _ \
+    "$FERRETDB_VERSION" "$GOBIN_DIR/ferretdb" >"$LOG_DIR/ferretdb-build.log" 2>&1 </dev/null 9>&- &
+  BUILD_PID=$!
+}
+
+finish_ferretdb_build() {
+  prepare_ferretdb
+  if [ -n "$BUILD_PID" ]; then
+    local rc=0
+    wait "$BUILD_PID" || rc=$?
+    BUILD_PID=""
+    if [ "$rc" -ne 0 ]; then
+      tail -n 30 "$LOG_DIR/ferretdb-build.log" >&2 || true
+      die "building FerretDB failed (exit $rc); full log: $LOG_DIR/ferretdb-build.log"
+    fi
+    log "FerretDB built"
+  fi
+  FERRETDB_BIN=$(find_ferretdb) || die "FerretDB was built but $GOBIN_DIR/ferretdb does not run"
+}
+
+# ---------------------------------------------------------------------------
+# MongoDB wire protocol: FerretDB
+# ---------------------------------------------------------------------------
+ferretdb_running() {
+  local pid
+  [ -f "$FERRETDB_PID" ] || return 1
+  pid=$(cat "$FERRETDB_PID" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q ferretdb "/proc/$pid/cmdline" 2>/dev/null
+}
+
+up_mongo() {
+  if [ -n "${MONGO_URL:-}" ]; then
+    local rc=0
+    mongo_ping "$MONGO_URL" >/dev/null 2>&1 || rc=$?
+    if [ "$rc" -eq 2 ]; then
+      log "MongoDB: using MONGO_URL (srv/TLS URL, not checked; not started here)"
+      return
+    fi
+    wait_for 15 "MongoDB at MONGO_URL" mongo_ping "$MONGO_URL" ||
+      die "MONGO_URL is set but the server there does not answer a MongoDB ping"
+    log "MongoDB: using MONGO_URL (not started here)"
+    return
+  fi
+  local url="mongodb://127.0.0.1:$MONGO_PORT"
+  if [ "$USE_DOCKER" -eq 1 ]; then
+    wait_for 120 "MongoDB (docker) on 127.0.0.1:$MONGO_PORT" mongo_ping "$url" ||
+      die "MongoDB container did not become ready"
+    return
+  fi
+
+  if ferretdb_running; then
+    # answers at once, or is still starting, or is shutting down (then start a new one)
+    local deadline=$((SECONDS + 30))
+    while ferretdb_running; do
+      if mongo_ping "$url" >/dev/null 2>&1; then return; fi
+      [ "$SECONDS" -lt "$deadline" ] ||
+        die "FerretDB (pid $(cat "$FERRETDB_PID")) runs but does not answer on $url; see $FERRETDB_LOG"
+      sleep 0.3
+    done
+  fi
+  rm -f "$FERRETDB_PID"
+  if port_open 127.0.0.1 "$MONGO_PORT"; then
+    mongo_ping "$url" >/dev/null 2>&1 ||
+      die "port $MONGO_PORT is taken by something that does not answer a MongoDB ping: $(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | head -n 1)"
+    log "MongoDB: a server not started by this script already answers on $url; using it"
+    return
+  fi
+
+  finish_ferretdb_build
+  mkdir -p "$FERRETDB_DATA" "$FERRETDB_STATE" "$LOG_DIR"
+  log "starting FerretDB ($FERRETDB_BIN, SQLite in $FERRETDB_DATA/)"
+  # setsid + nohup: survives this script and the pnpm process that ran it
+  (cd "$INFRA_DIR" && exec setsid nohup "$FERRETDB_BIN" \
+    --handler=sqlite \
+    --sqlite-url="file:$FERRETDB_DATA/" \
+    --state-dir="$FERRETDB_STATE" \
+    --listen-addr="127.0.0.1:$MONGO_PORT" \
+    --debug-addr=- \
+    --telemetry=disable \
+    --log-level=warn \
+    </dev/null >>"$FERRETDB_LOG" 2>&1 9>&-) &
+  local pid=$!
+  echo "$pid" >"$FERRETDB_PID"
+  local deadline=$((SECONDS + 30))
+  until mongo_ping "$url" >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$FERRETDB_PID"
+      tail -n 20 "$FERRETDB_LOG" >&2 || true
+      die "FerretDB exited at start; see $FERRETDB_LOG"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || die "FerretDB did not answer a ping within 30s; see $FERRETDB_LOG"
+    sleep 0.3
+  done
+}
+

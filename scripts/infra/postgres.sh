@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# ---------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------
+PG_SETUP_SQL=$(cat <<'SQL'
+SELECT 'CREATE ROLE shop' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shop')
+\gexec
+ALTER ROLE shop WITH LOGIN CREATEDB PASSWORD 'shop';
+SELECT 'CREATE DATABASE shop OWNER shop' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'shop')
+\gexec
+SELECT 'CREATE DATABASE shop_test OWNER shop' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'shop_test')
+\gexec
+SQL
+)
+
+# pg_ready HOST PORT
+pg_ready() {
+  if command -v pg_isready >/dev/null; then pg_isready -q -t 2 -h "$1" -p "$2"; else port_open "$1" "$2"; fi
+}
+
+pg_cluster_status() { pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c { print $4 }'; }
+
+up_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    # libpq rejects Prisma-style ?schema=... parameters, so check without the query string
+    if command -v pg_isready >/dev/null; then
+      wait_for 15 "PostgreSQL at DATABASE_URL" pg_isready -q -t 2 -d "${DATABASE_URL%%\?*}" ||
+        die "DATABASE_URL is set but PostgreSQL there does not answer"
+    else
+      wait_for 15 "PostgreSQL at DATABASE_URL" port_open "$(url_host "$DATABASE_URL")" "$(url_port "$DATABASE_URL" 5432)" ||
+        die "DATABASE_URL is set but nothing listens there"
+    fi
+    log "PostgreSQL: using DATABASE_URL (not started here)"
+    return
+  fi
+  if [ "$USE_DOCKER" -eq 1 ]; then
+    wait_for 120 "PostgreSQL (docker) on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
+      die "PostgreSQL container did not become ready"
+    return
+  fi
+
+  if ! [ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] || ! command -v pg_ctlcluster >/dev/null ||
+    ! [ -f "/usr/share/postgresql/$PG_VERSION/extension/pg_trgm.control" ]; then
+    apt_install postgresql postgresql-contrib
+  fi
+  if [ -z "$(pg_cluster_status)" ]; then
+    log "creating PostgreSQL cluster $PG_VERSION/$PG_CLUSTER"
+    $SUDO pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port "$PG_PORT" >/dev/null ||
+      die "pg_createcluster $PG_VERSION $PG_CLUSTER failed"
+  fi
+  local port
+  port=$(pg_lsclusters -h | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c { print $3 }')
+  [ "$port" = "$PG_PORT" ] || die "cluster $PG_VERSION/$PG_CLUSTER is configured for port $port, expected $PG_PORT"
+
+  if [ "$(pg_cluster_status)" != "online" ]; then
+    log "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
+    $SUDO timeout 60 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start 9>&- ||
+      $SUDO timeout 60 pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start 9>&- ||
+      die "could not start PostgreSQL; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
+  fi
+  wait_for 30 "PostgreSQL on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
+    die "PostgreSQL does not accept connections on 127.0.0.1:$PG_PORT"
+
+  as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres <<<"$PG_SETUP_SQL" >/dev/null ||
+    die "creating role/databases shop failed"
+  local db
+  for db in shop shop_test; do
+    as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d "$db" \
+      -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm' >/dev/null ||
+      die "CREATE EXTENSION pg_trgm in $db failed (is postgresql-contrib installed?)"
+  done
+}
+
