@@ -13,6 +13,7 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
+    reporters: ['default', './tests/summary.reporter.ts'],
     projects: [
       {
         extends: true,
