@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -18,11 +18,13 @@ const REDACT = [
   'variables.input.password',
 ];
 
-export function createLogger(service: string, options: { LOG_LEVEL: string }): Logger {
-  return pino({
+/** `destination` defaults to stdout; tests pass one to read what would have been logged. */
+export function createLogger(service: string, options: { LOG_LEVEL: string }, destination?: DestinationStream): Logger {
+  const settings = {
     name: service,
     level: options.LOG_LEVEL,
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service },
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { isIP } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -24,6 +25,8 @@ export interface RequestContext<S = unknown> extends BaseContext {
   log: Logger;
   /** The caller's own header, forwarded when a subgraph asks another on the caller's behalf. */
   authorization: string | undefined;
+  /** The end client's address (brute-force limits): the gateway's `x-client-ip`, else the direct peer. */
+  clientIp: string;
   services: S;
 }
 
@@ -80,6 +83,13 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
+/** Subgraphs sit behind the gateway, which sets `x-client-ip`; anything that is not an IP is ignored. */
+function clientIp(req: IncomingMessage): string {
+  const forwarded = req.headers['x-client-ip'];
+  const value = typeof forwarded === 'string' ? forwarded.trim() : '';
+  return isIP(value) ? value : (req.socket.remoteAddress ?? 'unknown');
+}
+
 export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promise<RunningServer> {
   const { definition, log, tokens, services } = options;
   const httpServer = createServer();
@@ -109,6 +119,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
           requestId,
           log: log.child({ requestId }),
           authorization,
+          clientIp: clientIp(req),
           services,
         };
       },

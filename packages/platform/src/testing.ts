@@ -24,5 +24,12 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
 export const silentLogger = pino({ level: 'silent' });
 
 export function testContext<S>(principal: Principal | null, services: S): RequestContext<S> {
-  return { principal, requestId: randomUUID(), log: silentLogger, authorization: undefined, services };
+  return {
+    principal,
+    requestId: randomUUID(),
+    log: silentLogger,
+    authorization: undefined,
+    clientIp: '127.0.0.1',
+    services,
+  };
 }

@@ -1,23 +1,26 @@
 import { connectMongo, createLogger, createTokenService, loadConfig, onShutdown, startSubgraph } from '@shop/platform';
+import { ExpiredRecordsJob } from './auth/expired-records.job.js';
 import { usersConfig } from './config.js';
+import { createUsersServices } from './create-services.js';
 import { usersSubgraph } from './schema.js';
-import { UserService } from './user/user.service.js';
 
 const config = loadConfig(usersConfig);
 const log = createLogger('users', config);
 const mongo = await connectMongo(config, 'users', log);
 const tokens = createTokenService(config);
-const users = new UserService(tokens);
+const services = createUsersServices(tokens, config);
 if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-  await users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
-  log.info({ email: config.ADMIN_EMAIL }, 'admin account ensured');
+  await services.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+  log.info('admin account ensured');
 }
+const purge = new ExpiredRecordsJob(services.auth, log);
+purge.start();
 const server = await startSubgraph({
   definition: usersSubgraph,
   port: config.USERS_PORT,
-  services: { users },
+  services,
   tokens,
   log,
   readiness: [mongo.readiness],
 });
-onShutdown(log, [server.close, mongo.close]);
+onShutdown(log, [() => purge.stop(), server.close, mongo.close]);

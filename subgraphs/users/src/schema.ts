@@ -1,9 +1,10 @@
 import type { SubgraphDefinition } from '@shop/platform';
+import { AuthResolver } from './auth/auth.resolver.js';
 import { userReference } from './user/user.reference.js';
 import { UserResolver } from './user/user.resolver.js';
 
 export const usersSubgraph: SubgraphDefinition = {
   name: 'users',
-  resolvers: [UserResolver],
+  resolvers: [UserResolver, AuthResolver],
   references: { User: userReference },
 };

@@ -1,5 +1,7 @@
+import type { AuthService } from './auth/auth.service.js';
 import type { UserService } from './user/user.service.js';
 
 export interface UsersServices {
   users: UserService;
+  auth: AuthService;
 }

@@ -1,7 +1,7 @@
 import type { RequestContext } from '@shop/platform';
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { UsersServices } from '../services.js';
-import { AuthPayload, LoginInput, RegisterInput, User } from './user.type.js';
+import { UpdateMeInput, User, UserRole } from './user.type.js';
 
 type Context = RequestContext<UsersServices>;
 
@@ -13,19 +13,26 @@ export class UserResolver {
     return ctx.services.users.me(ctx);
   }
 
+  /** Self or admin (FORBIDDEN otherwise). */
   @Authorized()
   @Query(() => User, { nullable: true })
   user(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<User> {
     return ctx.services.users.findById(ctx, id);
   }
 
-  @Mutation(() => AuthPayload)
-  register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() ctx: Context): Promise<AuthPayload> {
-    return ctx.services.users.register(ctx, input);
+  @Authorized()
+  @Mutation(() => User)
+  updateMe(@Arg('input', () => UpdateMeInput) input: UpdateMeInput, @Ctx() ctx: Context): Promise<User> {
+    return ctx.services.users.updateMe(ctx, input);
   }
 
-  @Mutation(() => AuthPayload)
-  login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() ctx: Context): Promise<AuthPayload> {
-    return ctx.services.users.login(ctx, input);
+  @Authorized('ADMIN')
+  @Mutation(() => User)
+  setUserRole(
+    @Arg('id', () => ID) id: string,
+    @Arg('role', () => UserRole) role: UserRole,
+    @Ctx() ctx: Context,
+  ): Promise<User> {
+    return ctx.services.users.setRole(ctx, id, role);
   }
 }

@@ -1,9 +1,9 @@
 import { createTokenService } from '@shop/platform';
 import { connectTestMongo, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUsersServices } from '../create-services.js';
 import { UserModel } from './user.model.js';
-import { UserService } from './user.service.js';
-import { UserRole } from './user.type.js';
+import { type User, UserRole } from './user.type.js';
 
 const tokens = createTokenService({
   JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
@@ -11,61 +11,76 @@ const tokens = createTokenService({
   JWT_AUDIENCE: 'shop-api',
   JWT_TTL_SECONDS: 600,
 });
-const users = new UserService(tokens);
-const anonymous = testContext(null, { users });
+const services = createUsersServices(tokens);
+const { users, auth } = services;
+const anonymous = testContext(null, services);
+const as = (user: Pick<User, 'id' | 'role'>) => testContext({ id: user.id, role: user.role }, services);
 let db: { drop: () => Promise<void> };
+let ada: User;
+let bob: User;
+let bobRefreshToken: string;
 
 beforeAll(async () => {
   db = await connectTestMongo('users');
+  const account = { password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
+  ada = (await auth.register(anonymous, { ...account, email: 'ada@example.com' })).user;
+  const registered = await auth.register(anonymous, { ...account, email: 'bob@example.com' });
+  bob = registered.user;
+  bobRefreshToken = registered.refreshToken;
 });
 afterAll(() => db.drop());
 
-const input = { email: ' Ada@Example.com ', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
-
 describe('UserService', () => {
-  it('registers a customer with a normalized email and a verifiable token', async () => {
-    const { token, user } = await users.register(anonymous, input);
-    expect(user).toMatchObject({ email: 'ada@example.com', role: 'CUSTOMER' });
-    expect(await tokens.verify(token)).toEqual({ id: user.id, role: 'CUSTOMER' });
-    const stored = await UserModel.findById(user.id).select('+passwordHash').lean();
-    expect(stored?.passwordHash).toMatch(/^\$argon2id\$/);
+  it('lets a customer read only their own account, an admin any', async () => {
+    expect((await users.findById(as(ada), ada.id)).email).toBe('ada@example.com');
+    expect(await users.me(as(ada))).toMatchObject({ id: ada.id, email: 'ada@example.com' });
+    await expect(users.findById(as(ada), bob.id)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    await expect(users.findById(anonymous, bob.id)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    const admin = { id: 'admin', role: UserRole.ADMIN };
+    expect((await users.findById(as(admin), bob.id)).email).toBe('bob@example.com');
+    await expect(users.findById(as(admin), 'not-an-id')).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
   });
 
-  it('refuses a second account for the same email with CONFLICT', async () => {
-    await expect(users.register(anonymous, { ...input, email: 'ADA@example.com' })).rejects.toMatchObject({
-      extensions: { code: 'CONFLICT' },
+  it('updates only the caller’s own names, trimmed and validated', async () => {
+    const updated = await users.updateMe(as(ada), { firstName: '  Augusta Ada ', lastName: null });
+    expect(updated).toMatchObject({ id: ada.id, firstName: 'Augusta Ada', lastName: 'Lovelace', role: 'CUSTOMER' });
+    expect((await users.findById(as(bob), bob.id)).firstName).toBe('Ada');
+    await expect(users.updateMe(as(ada), { firstName: '' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'firstName' }] },
+    });
+    await expect(users.updateMe(as(ada), {})).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    await expect(users.updateMe(anonymous, { firstName: 'X' })).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
     });
   });
 
-  it('rejects invalid input with BAD_USER_INPUT naming the fields', async () => {
-    const error = await users.register(anonymous, { ...input, email: 'nope', password: 'short' }).catch((e) => e);
-    expect(error.extensions.code).toBe('BAD_USER_INPUT');
-    expect(error.extensions.fields.map((f: { field: string }) => f.field)).toEqual(['email', 'password']);
+  it('lets only an admin change roles, never their own, and ends the changed user’s sessions', async () => {
+    await expect(users.setRole(as(ada), bob.id, 'ADMIN')).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    const root = { id: ada.id, role: UserRole.ADMIN };
+    expect((await users.setRole(as(root), bob.id, 'ADMIN')).role).toBe('ADMIN');
+    await expect(auth.refresh(anonymous, bobRefreshToken)).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    // A fresh login carries the new role.
+    const again = await auth.login(anonymous, { email: 'bob@example.com', password: 'correct horse' });
+    expect(await tokens.verify(again.token)).toEqual({ id: bob.id, role: 'ADMIN' });
+    await expect(users.setRole(as(root), ada.id, 'CUSTOMER')).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
+    await expect(users.setRole(as(root), bob.id, 'ROOT')).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    await expect(users.setRole(as(root), '0123456789abcdef01234567', 'ADMIN')).rejects.toMatchObject({
+      extensions: { code: 'NOT_FOUND' },
+    });
   });
 
-  it('logs in with the right password only, with one message for unknown email and wrong password', async () => {
-    const ok = await users.login(anonymous, { email: 'ada@example.com', password: 'correct horse' });
-    expect(ok.user.email).toBe('ada@example.com');
-    const wrong = await users.login(anonymous, { email: 'ada@example.com', password: 'wrong horse' }).catch((e) => e);
-    const unknown = await users.login(anonymous, { email: 'who@example.com', password: 'wrong horse' }).catch((e) => e);
-    expect(wrong.extensions.code).toBe('UNAUTHENTICATED');
-    expect(unknown.message).toBe(wrong.message);
-  });
-
-  it('lets a customer read only their own account, an admin any', async () => {
-    const { user: ada } = await users.login(anonymous, { email: 'ada@example.com', password: 'correct horse' });
-    const { user: bob } = await users.register(anonymous, { ...input, email: 'bob@example.com' });
-    const asAda = testContext({ id: ada.id, role: 'CUSTOMER' }, { users });
-    expect((await users.findById(asAda, ada.id)).email).toBe('ada@example.com');
-    await expect(users.findById(asAda, bob.id)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
-    const asAdmin = testContext({ id: 'admin', role: 'ADMIN' }, { users });
-    expect((await users.findById(asAdmin, bob.id)).email).toBe('bob@example.com');
-    await expect(users.findById(asAdmin, 'not-an-id')).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
-  });
-
-  it('bootstraps the admin idempotently', async () => {
+  it('bootstraps the admin idempotently, under the password policy', async () => {
     await users.ensureAdmin('root@example.com', 'admin password');
-    await users.ensureAdmin('root@example.com', 'admin password');
+    await users.ensureAdmin('Root@Example.com', 'admin password');
     expect(await UserModel.countDocuments({ email: 'root@example.com', role: UserRole.ADMIN })).toBe(1);
+    await expect(users.ensureAdmin('root2@example.com', 'password')).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 });

@@ -5,24 +5,38 @@ import {
   NotFoundError,
   type RequestContext,
   requirePrincipal,
-  type TokenService,
-  UnauthenticatedError,
+  requireRole,
   validate,
+  withDocumentLock,
 } from '@shop/platform';
 import { isValidObjectId } from 'mongoose';
 import { z } from 'zod';
 import { passwordHasher } from './password-hasher.js';
+import { passwordPolicy } from './password-policy.js';
 import { UserModel, type UserRecord } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
-const email = z.string().trim().toLowerCase().pipe(z.string().email().max(254));
-const name = z.string().trim().min(1).max(100);
-// Upper bound keeps a huge "password" from turning hashing into a denial of service.
-const password = z.string().min(8, 'must be at least 8 characters').max(128);
-const registerSchema = z.object({ email, password, firstName: name, lastName: name });
-const loginSchema = z.object({ email, password: z.string().min(1).max(128) });
+export const emailSchema = z.string().trim().toLowerCase().pipe(z.string().email('must be an email').max(254));
+// Control characters in a name end up in e-mails and invoices; nothing else is refused.
+const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+export const registerSchema = z.object({
+  email: emailSchema,
+  password: passwordPolicy,
+  firstName: nameSchema,
+  lastName: nameSchema,
+});
+const updateMeSchema = z
+  .object({ firstName: nameSchema.nullish(), lastName: nameSchema.nullish() })
+  .refine((input) => input.firstName != null || input.lastName != null, 'give firstName, lastName or both');
+const roleSchema = z.enum(UserRole);
 
 type Stored = UserRecord & { _id: unknown };
+export type Credentials = { user: User; passwordHash: string };
 
 function toUser(record: Stored): User {
   return {
@@ -36,30 +50,9 @@ function toUser(record: Stored): User {
   };
 }
 
+/** Accounts. Credentials and sessions are the AuthService's; it calls the internal methods below. */
 export class UserService {
-  constructor(private readonly tokens: TokenService) {}
-
-  async register(_ctx: RequestContext, input: unknown): Promise<{ token: string; user: User }> {
-    const data = validate(registerSchema, input);
-    const passwordHash = await passwordHasher.hash(data.password);
-    try {
-      const record = await UserModel.create({ ...data, passwordHash, role: UserRole.CUSTOMER });
-      return this.authPayload(toUser(record.toObject()));
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictError('Email already registered', { field: 'email' });
-      throw error;
-    }
-  }
-
-  async login(_ctx: RequestContext, input: unknown): Promise<{ token: string; user: User }> {
-    const data = validate(loginSchema, input);
-    const record = await UserModel.findOne({ email: data.email }).select('+passwordHash').lean<Stored>();
-    const valid = record
-      ? await passwordHasher.verify(record.passwordHash, data.password)
-      : await passwordHasher.burnTime(data.password);
-    if (!record || !valid) throw new UnauthenticatedError('Invalid email or password');
-    return this.authPayload(toUser(record));
-  }
+  constructor(private readonly onRoleChanged: (userId: string) => Promise<void> = async () => {}) {}
 
   async me(ctx: RequestContext): Promise<User | null> {
     const principal = requirePrincipal(ctx.principal);
@@ -74,27 +67,88 @@ export class UserService {
     return user;
   }
 
+  /** The caller's own names; nothing else about an account is the customer's to change. */
+  async updateMe(ctx: RequestContext, input: unknown): Promise<User> {
+    const principal = requirePrincipal(ctx.principal);
+    const data = validate(updateMeSchema, input);
+    const changes = Object.fromEntries(Object.entries(data).filter(([, value]) => value != null));
+    if (!isValidObjectId(principal.id)) throw new NotFoundError('User', principal.id);
+    const user = await this.update(principal.id, changes);
+    if (!user) throw new NotFoundError('User', principal.id);
+    return user;
+  }
+
+  /** Admins only; an admin cannot demote themselves, so the last admin cannot vanish by mistake. */
+  async setRole(ctx: RequestContext, id: string, role: unknown): Promise<User> {
+    const principal = requireRole(ctx.principal, 'ADMIN');
+    const newRole = validate(z.object({ role: roleSchema }), { role }).role;
+    if (principal.id === id) throw new ConflictError('Admins cannot change their own role', { field: 'id' });
+    if (!isValidObjectId(id)) throw new NotFoundError('User', id);
+    const user = await this.update(id, { role: newRole });
+    if (!user) throw new NotFoundError('User', id);
+    // Sessions end so the next access token carries the new role.
+    await this.onRoleChanged(id);
+    ctx.log.info({ userId: id, role: newRole, by: principal.id }, 'user role changed');
+    return user;
+  }
+
   /** Start-up bootstrap of the first admin from ADMIN_EMAIL / ADMIN_PASSWORD; idempotent. */
   async ensureAdmin(adminEmail: string, adminPassword: string): Promise<void> {
-    const data = validate(z.object({ email, password }), { email: adminEmail, password: adminPassword });
+    const data = validate(z.object({ email: emailSchema, password: passwordPolicy }), {
+      email: adminEmail,
+      password: adminPassword,
+    });
     const passwordHash = await passwordHasher.hash(data.password);
-    await UserModel.updateOne(
-      { email: data.email },
-      {
-        $set: { role: UserRole.ADMIN },
-        $setOnInsert: { email: data.email, passwordHash, firstName: 'Admin', lastName: 'Account' },
-      },
-      { upsert: true },
+    // The password is set only when the account is created; later starts just keep the role.
+    const upsert = () =>
+      UserModel.updateOne(
+        { email: data.email },
+        {
+          $set: { role: UserRole.ADMIN },
+          $setOnInsert: { email: data.email, passwordHash, firstName: 'Admin', lastName: 'Account' },
+        },
+        { upsert: true },
+      );
+    // Replicas starting together race on the insert; the loser's retry finds the account.
+    await upsert().catch((error) => {
+      if (isDuplicateKeyError(error)) return upsert();
+      throw error;
+    });
+  }
+
+  /** Internal (AuthService): a new customer; the unique email index settles concurrent registrations. */
+  async createCustomer(data: z.infer<typeof registerSchema>): Promise<User> {
+    const passwordHash = await passwordHasher.hash(data.password);
+    try {
+      const record = await UserModel.create({ ...data, passwordHash, role: UserRole.CUSTOMER });
+      return toUser(record.toObject());
+    } catch (error) {
+      if (isDuplicateKeyError(error)) {
+        throw new ConflictError('Email already registered', { field: 'email' });
+      }
+      throw error;
+    }
+  }
+
+  /** Internal (AuthService): the only read of a password hash, which never leaves that service. */
+  async findCredentials(email: string): Promise<Credentials | null> {
+    const record = await UserModel.findOne({ email }).select('+passwordHash').lean<Stored>();
+    return record ? { user: toUser(record), passwordHash: record.passwordHash } : null;
+  }
+
+  // updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).
+  private async update(id: string, changes: Record<string, unknown>): Promise<User | null> {
+    const { matchedCount } = await withDocumentLock('users', id, () =>
+      UserModel.updateOne({ _id: id }, { $set: changes }),
     );
+    return matchedCount === 1 ? this.find(id) : null;
   }
 
-  private async find(id: string): Promise<User | null> {
-    if (!isValidObjectId(id)) return null;
-    const record = await UserModel.findById(id).lean<Stored>();
-    return record ? toUser(record) : null;
-  }
-
-  private async authPayload(user: User): Promise<{ token: string; user: User }> {
-    return { token: await this.tokens.sign({ id: user.id, role: user.role }), user };
+  /** Internal (AuthService): the current account behind a session, or null when it is gone. */
+  find(id: string): Promise<User | null> {
+    if (!isValidObjectId(id)) return Promise.resolve(null);
+    return UserModel.findById(id)
+      .lean<Stored>()
+      .then((record) => (record ? toUser(record) : null));
   }
 }

@@ -31,35 +31,12 @@ export class User {
   updatedAt!: Date;
 }
 
-@ObjectType('AuthPayload')
-export class AuthPayload {
-  @Field(() => String)
-  token!: string;
+/** Partial: only the names given change. Email and role are not the customer's to change here. */
+@InputType('UpdateMeInput')
+export class UpdateMeInput {
+  @Field(() => String, { nullable: true })
+  firstName?: string | null;
 
-  @Field(() => User)
-  user!: User;
-}
-
-@InputType('RegisterInput')
-export class RegisterInput {
-  @Field(() => String)
-  email!: string;
-
-  @Field(() => String)
-  password!: string;
-
-  @Field(() => String)
-  firstName!: string;
-
-  @Field(() => String)
-  lastName!: string;
-}
-
-@InputType('LoginInput')
-export class LoginInput {
-  @Field(() => String)
-  email!: string;
-
-  @Field(() => String)
-  password!: string;
+  @Field(() => String, { nullable: true })
+  lastName?: string | null;
 }

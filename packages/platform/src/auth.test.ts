@@ -1,0 +1,150 @@
+import 'reflect-metadata';
+import { SignJWT } from 'jose';
+import { Authorized, Query, Resolver } from 'type-graphql';
+import { describe, expect, it } from 'vitest';
+import { createTokenService, Public, type TokenSettings, unguardedOperations } from './auth.js';
+import { parseConfig } from './config.js';
+
+const settings: TokenSettings = {
+  JWT_SECRET: 'platform-test-secret-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+};
+const tokens = createTokenService(settings);
+const key = new TextEncoder().encode(settings.JWT_SECRET);
+const now = () => Math.floor(Date.now() / 1000);
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A token with our claims, built by hand so each test changes exactly one thing. */
+function claims(overrides: Record<string, unknown> = {}) {
+  return { sub: 'user-1', role: 'CUSTOMER', iss: 'shop', aud: 'shop-api', iat: now(), exp: now() + 600, ...overrides };
+}
+
+const sign = (payload: Record<string, unknown>, alg = 'HS256', secret = key) =>
+  new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).sign(secret);
+
+async function rejection(token: string): Promise<{ code: unknown; message: string }> {
+  const error = await tokens.verify(token).then(
+    () => {
+      throw new Error('token was accepted');
+    },
+    (e: { extensions?: { code?: unknown }; message: string }) => e,
+  );
+  return { code: error.extensions?.code, message: error.message };
+}
+
+describe('token service', () => {
+  it('signs sub, role, iat, exp, iss and aud with HS256 and verifies its own tokens', async () => {
+    const token = await tokens.sign({ id: 'user-1', role: 'ADMIN' });
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({ sub: 'user-1', role: 'ADMIN', iss: 'shop', aud: 'shop-api' });
+    expect(payload.exp - payload.iat).toBe(600);
+    expect(await tokens.verify(token)).toEqual({ id: 'user-1', role: 'ADMIN' });
+    // The hand-built tokens below differ from this one only in what each test changes.
+    expect(await tokens.verify(await sign(claims()))).toEqual({ id: 'user-1', role: 'CUSTOMER' });
+  });
+
+  it('rejects a tampered payload (signature no longer matches)', async () => {
+    const [header, , signature] = (await tokens.sign({ id: 'user-1', role: 'CUSTOMER' })).split('.');
+    const forged = `${header}.${b64url(claims({ role: 'ADMIN' }))}.${signature}`;
+    expect(await rejection(forged)).toEqual({ code: 'UNAUTHENTICATED', message: 'Invalid token' });
+  });
+
+  it('rejects a tampered signature', async () => {
+    const token = await tokens.sign({ id: 'user-1', role: 'CUSTOMER' });
+    const last = token.at(-2) === 'A' ? 'B' : 'A';
+    expect((await rejection(`${token.slice(0, -2)}${last}${token.at(-1)}`)).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects alg "none" (unsigned) tokens', async () => {
+    const unsigned = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims({ role: 'ADMIN' }))}.`;
+    expect((await rejection(unsigned)).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects another HMAC algorithm even with the right secret (algorithm pinned)', async () => {
+    expect((await rejection(await sign(claims(), 'HS512'))).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects a token signed with another secret', async () => {
+    const other = new TextEncoder().encode('another-secret-that-is-also-long-enough');
+    expect((await rejection(await sign(claims(), 'HS256', other))).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects a wrong audience and a wrong issuer', async () => {
+    expect((await rejection(await sign(claims({ aud: 'other-api' })))).code).toBe('UNAUTHENTICATED');
+    expect((await rejection(await sign(claims({ iss: 'someone-else' })))).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('rejects an expired token, saying so', async () => {
+    const expired = await sign(claims({ iat: now() - 700, exp: now() - 100 }));
+    expect(await rejection(expired)).toEqual({ code: 'UNAUTHENTICATED', message: 'Token expired' });
+  });
+
+  it('rejects tokens missing a required claim or with an unknown role', async () => {
+    const { exp: _exp, ...withoutExp } = claims();
+    expect((await rejection(await sign(withoutExp))).code).toBe('UNAUTHENTICATED');
+    const { sub: _sub, ...withoutSub } = claims();
+    expect((await rejection(await sign(withoutSub))).code).toBe('UNAUTHENTICATED');
+    expect((await rejection(await sign(claims({ role: 'ROOT' })))).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('treats no header as anonymous and a malformed one as UNAUTHENTICATED', async () => {
+    expect(await tokens.fromHeader(undefined)).toBeNull();
+    await expect(tokens.fromHeader('Basic dXNlcjpwYXNz')).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+  });
+});
+
+describe('JWT_SECRET configuration', () => {
+  it('refuses to start outside development without a secret or with a short one', () => {
+    expect(() => parseConfig({}, { NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required outside development/);
+    expect(() => parseConfig({}, { NODE_ENV: 'test', JWT_SECRET: 'too-short' })).toThrow(
+      /JWT_SECRET: must be at least/,
+    );
+    expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET }).JWT_SECRET).toBe(
+      settings.JWT_SECRET,
+    );
+  });
+});
+
+@Resolver()
+class SampleResolver {
+  @Public()
+  @Query(() => String)
+  open(): string {
+    return 'open';
+  }
+
+  @Authorized('ADMIN')
+  @Query(() => String)
+  guarded(): string {
+    return 'guarded';
+  }
+
+  @Query(() => String)
+  forgotten(): string {
+    return 'forgotten';
+  }
+}
+
+@Authorized()
+@Resolver()
+class GuardedResolver {
+  @Query(() => String)
+  inherited(): string {
+    return 'inherited';
+  }
+}
+
+describe('unguardedOperations', () => {
+  it('lists exactly the operations with neither @Authorized nor @Public', () => {
+    expect(unguardedOperations([SampleResolver, GuardedResolver])).toEqual(['SampleResolver.forgotten']);
+  });
+});

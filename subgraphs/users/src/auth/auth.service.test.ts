@@ -1,0 +1,228 @@
+import { createTokenService } from '@shop/platform';
+import { connectTestMongo, silentLogger, testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUsersServices } from '../create-services.js';
+import { UserModel } from '../user/user.model.js';
+import { ExpiredRecordsJob } from './expired-records.job.js';
+import { LoginAttemptModel } from './login-attempt.model.js';
+import { RefreshTokenModel } from './refresh-token.model.js';
+
+const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+const services = createUsersServices(tokens, {
+  LOGIN_MAX_FAILURES_PER_EMAIL: 3,
+  LOGIN_MAX_FAILURES_PER_IP: 6,
+  LOGIN_WINDOW_SECONDS: 2,
+});
+const { auth } = services;
+const from = (clientIp: string) => ({ ...testContext(null, services), clientIp });
+const anonymous = from('10.0.0.1');
+let db: { drop: () => Promise<void> };
+
+beforeAll(async () => {
+  db = await connectTestMongo('users_auth');
+});
+afterAll(() => db.drop());
+
+const input = { email: ' Ada@Example.com ', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
+// biome-ignore lint/suspicious/noExplicitAny: assertions read GraphQL error extensions freely
+const failure = (promise: Promise<unknown>): Promise<any> =>
+  promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (error) => error,
+  );
+const fieldsOf = (error: { extensions: { fields: { field: string }[] } }) =>
+  error.extensions.fields.map((f) => f.field);
+
+describe('registration', () => {
+  it('registers a customer with a normalized email, an argon2id hash and a verifiable token pair', async () => {
+    const { token, refreshToken, user } = await auth.register(anonymous, input);
+    expect(user).toMatchObject({ email: 'ada@example.com', role: 'CUSTOMER', firstName: 'Ada' });
+    expect(user).not.toHaveProperty('passwordHash');
+    expect(await tokens.verify(token)).toEqual({ id: user.id, role: 'CUSTOMER' });
+    expect(refreshToken).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
+    const stored = await UserModel.findById(user.id).select('+passwordHash').lean();
+    expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+  });
+
+  it('refuses a second account for the same email with CONFLICT', async () => {
+    const error = await failure(auth.register(anonymous, { ...input, email: 'ADA@example.com' }));
+    expect(error.extensions).toMatchObject({ code: 'CONFLICT', field: 'email' });
+  });
+
+  it('creates exactly one account when the same email registers concurrently', async () => {
+    const email = 'race@example.com';
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => auth.register(anonymous, { ...input, email })),
+    );
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(rejected.map((r) => r.reason.extensions.code)).toEqual(Array(5).fill('CONFLICT'));
+    expect(await UserModel.countDocuments({ email })).toBe(1);
+  });
+
+  it('names each invalid field: email, password length and commonness, names', async () => {
+    const short = await failure(
+      auth.register(anonymous, { email: 'nope', password: 'short', firstName: ' ', lastName: 'x'.repeat(101) }),
+    );
+    expect(short.extensions.code).toBe('BAD_USER_INPUT');
+    expect(fieldsOf(short)).toEqual(['email', 'password', 'firstName', 'lastName']);
+    const common = await failure(auth.register(anonymous, { ...input, email: 'c@example.com', password: 'Password1' }));
+    expect(common.extensions.fields).toEqual([{ field: 'password', message: 'is too common' }]);
+    const long = await failure(
+      auth.register(anonymous, { ...input, email: 'l@example.com', password: 'x'.repeat(129) }),
+    );
+    expect(fieldsOf(long)).toEqual(['password']);
+  });
+});
+
+describe('login', () => {
+  it('logs in with the right password only; unknown email and wrong password answer alike', async () => {
+    const ok = await auth.login(from('10.0.1.1'), { email: 'ADA@example.com ', password: 'correct horse' });
+    expect(ok.user.email).toBe('ada@example.com');
+    const wrong = await failure(auth.login(from('10.0.1.1'), { email: 'ada@example.com', password: 'wrong horse' }));
+    const unknown = await failure(auth.login(from('10.0.1.1'), { email: 'who@example.com', password: 'wrong horse' }));
+    expect(wrong.extensions).toEqual({ code: 'UNAUTHENTICATED' });
+    expect({ message: unknown.message, extensions: unknown.extensions }).toEqual({
+      message: wrong.message,
+      extensions: wrong.extensions,
+    });
+  });
+});
+
+describe('brute-force limits', () => {
+  const victim = { email: 'victim@example.com', password: 'victim password' };
+
+  it('locks an email after the limit with TOO_MANY_REQUESTS and a retry-after, even for the right password, and releases it after the window', async () => {
+    await auth.register(anonymous, { ...input, ...victim });
+    for (let i = 0; i < 3; i++) {
+      const error = await failure(auth.login(from(`10.1.0.${i}`), { ...victim, password: `guess ${i}` }));
+      expect(error.extensions.code).toBe('UNAUTHENTICATED');
+    }
+    const locked = await failure(auth.login(from('10.1.0.9'), victim));
+    expect(locked.extensions.code).toBe('TOO_MANY_REQUESTS');
+    expect(locked.extensions.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(locked.extensions.retryAfter).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, locked.extensions.retryAfter * 1000 + 100));
+    expect((await auth.login(from('10.1.0.9'), victim)).user.email).toBe(victim.email);
+  });
+
+  it('limits an unknown email exactly like a known one', async () => {
+    for (let i = 0; i < 3; i++) {
+      await failure(auth.login(from(`10.2.0.${i}`), { email: 'ghost@example.com', password: 'guess' }));
+    }
+    const locked = await failure(auth.login(from('10.2.0.9'), { email: 'ghost@example.com', password: 'guess' }));
+    expect(locked.extensions.code).toBe('TOO_MANY_REQUESTS');
+  });
+
+  it('counts parallel guesses before checking them, so a burst cannot pass the limit', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        auth.login(from(`10.3.0.${i}`), { email: 'burst@example.com', password: `guess ${i}` }),
+      ),
+    );
+    const codes = results.map((r) => (r.status === 'rejected' ? r.reason.extensions.code : 'OK'));
+    expect(codes.filter((code) => code === 'UNAUTHENTICATED')).toHaveLength(3);
+    expect(codes.filter((code) => code === 'TOO_MANY_REQUESTS')).toHaveLength(5);
+  });
+
+  it('limits one client address across many emails, leaving other addresses alone', async () => {
+    const attacker = from('10.4.0.1');
+    for (let i = 0; i < 6; i++) {
+      await failure(auth.login(attacker, { email: `spray-${i}@example.com`, password: 'guess' }));
+    }
+    const blocked = await failure(auth.login(attacker, victim));
+    expect(blocked.extensions.code).toBe('TOO_MANY_REQUESTS');
+    expect((await auth.login(from('10.4.0.2'), victim)).user.email).toBe(victim.email);
+  });
+
+  it('gives a successful login its attempt back and clears the email count, but not the address count', async () => {
+    for (let round = 0; round < 2; round++) {
+      await failure(auth.login(from('10.5.0.1'), { ...victim, password: 'wrong' }));
+      await failure(auth.login(from('10.5.0.1'), { ...victim, password: 'wrong' }));
+      await auth.login(from('10.5.0.1'), victim);
+    }
+    expect(await LoginAttemptModel.findById(`email:${victim.email}`).lean()).toBeNull();
+    expect((await LoginAttemptModel.findById('ip:10.5.0.1').lean())?.count).toBe(4);
+  });
+});
+
+describe('refresh tokens', () => {
+  const ada = { email: 'ada@example.com', password: 'correct horse' };
+
+  it('rotates on each use and stores only a hash', async () => {
+    const first = await auth.login(from('10.6.0.1'), ada);
+    const second = await auth.refresh(anonymous, first.refreshToken);
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect(second.user.id).toBe(first.user.id);
+    expect(await tokens.verify(second.token)).toEqual({ id: first.user.id, role: 'CUSTOMER' });
+    const family = await RefreshTokenModel.findById(second.refreshToken.split('.')[0]).lean();
+    expect(JSON.stringify(family)).not.toContain(second.refreshToken.split('.')[1]);
+    const third = await auth.refresh(anonymous, second.refreshToken);
+    expect(third.user.email).toBe('ada@example.com');
+  });
+
+  it('revokes the whole family when a replaced token is used again', async () => {
+    const first = await auth.login(from('10.6.0.2'), ada);
+    const second = await auth.refresh(anonymous, first.refreshToken);
+    const replay = await failure(auth.refresh(anonymous, first.refreshToken));
+    expect(replay.extensions.code).toBe('UNAUTHENTICATED');
+    // The thief replayed; the holder of the newest token is logged out too.
+    expect((await failure(auth.refresh(anonymous, second.refreshToken))).extensions.code).toBe('UNAUTHENTICATED');
+    const other = await auth.login(from('10.6.0.2'), ada);
+    expect((await auth.refresh(anonymous, other.refreshToken)).user.email).toBe('ada@example.com');
+  });
+
+  it('accepts a token once when two refreshes race', async () => {
+    const { refreshToken } = await auth.login(from('10.6.0.3'), ada);
+    const results = await Promise.allSettled([
+      auth.refresh(anonymous, refreshToken),
+      auth.refresh(anonymous, refreshToken),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('rejects unknown and malformed tokens, and ends the session on logout', async () => {
+    const bogus = `${crypto.randomUUID()}.${'A'.repeat(43)}`;
+    expect((await failure(auth.refresh(anonymous, bogus))).extensions.code).toBe('UNAUTHENTICATED');
+    expect((await failure(auth.refresh(anonymous, 'nonsense'))).extensions.code).toBe('UNAUTHENTICATED');
+    expect((await failure(auth.refresh(anonymous, ''))).extensions.code).toBe('BAD_USER_INPUT');
+    const { refreshToken } = await auth.login(from('10.6.0.4'), ada);
+    expect(await auth.logout(anonymous, refreshToken)).toBe(true);
+    expect((await failure(auth.refresh(anonymous, refreshToken))).extensions.code).toBe('UNAUTHENTICATED');
+    expect(await auth.logout(anonymous, bogus)).toBe(true);
+  });
+
+  it('expires unused sessions after the refresh lifetime', async () => {
+    const { refreshToken } = await auth.login(from('10.6.0.5'), ada);
+    await RefreshTokenModel.updateOne(
+      { _id: refreshToken.split('.')[0] },
+      { $set: { expiresAt: new Date(Date.now() - 1) } },
+    );
+    expect((await failure(auth.refresh(anonymous, refreshToken))).extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('expired records job', () => {
+  it('removes ended sessions and login windows, and nothing else', async () => {
+    const live = await auth.login(from('10.7.0.1'), { email: 'ada@example.com', password: 'correct horse' });
+    const ended = await auth.login(from('10.7.0.1'), { email: 'ada@example.com', password: 'correct horse' });
+    const endedId = ended.refreshToken.split('.')[0];
+    await RefreshTokenModel.updateOne({ _id: endedId }, { $set: { expiresAt: new Date(Date.now() - 1) } });
+    await failure(auth.login(from('10.7.0.2'), { email: 'ada@example.com', password: 'wrong' }));
+    const unexpired = await RefreshTokenModel.countDocuments({ expiresAt: { $gt: new Date() } });
+    expect(unexpired).toBeGreaterThan(1);
+    // Every login window of this file (2 s long) has ended 3 s from now; sessions last 14 days.
+    await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(Date.now() + 3_000));
+    expect(await LoginAttemptModel.countDocuments()).toBe(0);
+    expect(await RefreshTokenModel.countDocuments()).toBe(unexpired);
+    expect(await RefreshTokenModel.findById(endedId).lean()).toBeNull();
+    expect((await auth.refresh(anonymous, live.refreshToken)).user.email).toBe('ada@example.com');
+  });
+});

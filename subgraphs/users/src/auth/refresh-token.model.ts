@@ -1,0 +1,31 @@
+import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+
+/**
+ * One document per session ("family"): the hash of its one valid refresh token. Rotation swaps
+ * the hash in a single conditional update, so a token is accepted once; presenting a replaced
+ * token is reuse, and revokes the family.
+ */
+@modelOptions({ schemaOptions: { collection: 'refresh_tokens', timestamps: true } })
+export class RefreshTokenFamily {
+  /** The family id, also the readable prefix of each of its tokens. */
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, index: true, type: () => String })
+  userId!: string;
+
+  /** SHA-256 of the current token (tokens are 256 random bits, so a fast hash is enough). */
+  @prop({ required: true, type: () => String })
+  tokenHash!: string;
+
+  @prop({ required: true, type: () => Date })
+  expiresAt!: Date;
+
+  @prop({ type: () => Date, default: null })
+  revokedAt!: Date | null;
+
+  @prop({ type: () => String, default: null })
+  revokedReason!: string | null;
+}
+
+export const RefreshTokenModel = getModelForClass(RefreshTokenFamily);

@@ -1,0 +1,25 @@
+import type { TokenService } from '@shop/platform';
+import { z } from 'zod';
+import { AuthService } from './auth/auth.service.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { RefreshTokenStore } from './auth/refresh-token.store.js';
+import { usersConfig } from './config.js';
+import type { UsersServices } from './services.js';
+import { UserService } from './user/user.service.js';
+
+const settingsSchema = z.object({
+  REFRESH_TOKEN_TTL_SECONDS: usersConfig.REFRESH_TOKEN_TTL_SECONDS,
+  LOGIN_MAX_FAILURES_PER_EMAIL: usersConfig.LOGIN_MAX_FAILURES_PER_EMAIL,
+  LOGIN_MAX_FAILURES_PER_IP: usersConfig.LOGIN_MAX_FAILURES_PER_IP,
+  LOGIN_WINDOW_SECONDS: usersConfig.LOGIN_WINDOW_SECONDS,
+});
+export type UsersSettings = z.infer<typeof settingsSchema>;
+
+/** Wires the users subgraph's services: main.ts with its config, tests with the defaults or their own. */
+export function createUsersServices(tokens: TokenService, settings: Partial<UsersSettings> = {}): UsersServices {
+  const config = settingsSchema.parse(settings);
+  const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
+  const users = new UserService((userId) => sessions.revokeAll(userId, 'role changed'));
+  const auth = new AuthService(users, tokens, sessions, new LoginThrottle(config));
+  return { users, auth };
+}
