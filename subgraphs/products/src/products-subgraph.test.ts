@@ -100,6 +100,17 @@ describe('products subgraph over HTTP', () => {
     expect(entities.data?._entities).toEqual([{ id, name: 'Kettle' }]);
   });
 
+  it('takes limit/offset paging as first + offset, and a search term', async () => {
+    const page = `query ($filter: ProductFilter, $offset: Int) {
+      products(filter: $filter, first: 1, offset: $offset) { totalCount edges { node { name } } }
+    }`;
+    const found = await graphql(page, { filter: { category, search: 'KETT' }, offset: 0 });
+    expect(found.data?.products).toEqual({ totalCount: 1, edges: [{ node: { name: 'Kettle' } }] });
+    const past = await graphql(page, { filter: { category }, offset: 1 });
+    expect(past.data?.products).toEqual({ totalCount: 1, edges: [] });
+    expect(codes(await graphql(page, { offset: -1 }))).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('keeps reserveStock and releaseStock for the SERVICE role', async () => {
     const created = await graphql(CREATE, { input: { ...input, inventory: 2 } }, auth.admin);
     const productId = (created.data as { createProduct: { id: string } }).createProduct.id;

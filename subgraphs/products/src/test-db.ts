@@ -14,6 +14,11 @@ export function connectTestDb(): { db: ProductsDb; category: string; cleanup: ()
     db,
     category,
     cleanup: async () => {
+      const reserved = await db.stockReservation.findMany({
+        where: { product: { category } },
+        select: { orderId: true },
+      });
+      await db.stockRelease.deleteMany({ where: { orderId: { in: reserved.map((line) => line.orderId) } } });
       await db.stockReservation.deleteMany({ where: { product: { category } } });
       await db.product.deleteMany({ where: { category } });
       await close();

@@ -1,25 +1,33 @@
-import type { RequestContext } from '@shop/platform';
+import { Public, type RequestContext } from '@shop/platform';
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { ProductsServices } from '../services.js';
+import { MAX_OFFSET } from './product.service.js';
 import { CreateProductInput, Product, ProductConnection, ProductFilter, UpdateProductInput } from './product.type.js';
 
 type Context = RequestContext<ProductsServices>;
 
 @Resolver(() => Product)
 export class ProductResolver {
+  @Public()
   @Query(() => Product, { nullable: true })
   product(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Product> {
     return ctx.services.products.findById(ctx, id);
   }
 
+  @Public()
   @Query(() => ProductConnection)
   products(
     @Arg('filter', () => ProductFilter, { nullable: true }) filter: ProductFilter | undefined,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | undefined,
+    @Arg('offset', () => Int, {
+      nullable: true,
+      description: `Skip this many products instead of passing \`after\` (0 to ${MAX_OFFSET}), for limit/offset callers.`,
+    })
+    offset: number | undefined,
     @Ctx() ctx: Context,
   ): Promise<ProductConnection> {
-    return ctx.services.products.list(ctx, { filter, first, after });
+    return ctx.services.products.list(ctx, { filter, first, after, offset });
   }
 
   @Authorized('ADMIN')

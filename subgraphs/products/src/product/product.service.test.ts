@@ -3,7 +3,7 @@ import { testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDb } from '../test-db.js';
 import { ProductService } from './product.service.js';
-import type { Product } from './product.type.js';
+import type { Product, ProductConnection } from './product.type.js';
 
 const { db, category, cleanup } = connectTestDb();
 const products = new ProductService(db);
@@ -145,12 +145,76 @@ describe('ProductService.list', () => {
     expect(inStock).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
   });
 
-  it('rejects bad page sizes, cursors and price ranges with BAD_USER_INPUT', async () => {
+  it('pages with offset in the same order, for limit/offset callers', async () => {
+    const page = (offset: number) =>
+      products.list(anonymous, { filter: { category: listCategory }, first: 2, offset }).then((result) => ({
+        ids: result.edges.map((edge) => edge.node.id),
+        totalCount: result.totalCount,
+        hasNextPage: result.pageInfo.hasNextPage,
+      }));
+    const pages = await Promise.all([0, 2, 4, 6].map(page));
+    expect(pages.flatMap((p) => p.ids)).toEqual(all.map((p) => p.id));
+    expect(pages.map((p) => p.hasNextPage)).toEqual([true, true, false, false]);
+    expect(pages.map((p) => p.totalCount)).toEqual([5, 5, 5, 5]);
+    // An offset page's cursors continue with `after`.
+    const first = await products.list(anonymous, { filter: { category: listCategory }, first: 3, offset: 1 });
+    const rest = await products.list(anonymous, {
+      filter: { category: listCategory },
+      after: first.pageInfo.endCursor,
+    });
+    expect([...first.edges, ...rest.edges].map((edge) => edge.node.id)).toEqual(all.slice(1).map((p) => p.id));
+  });
+
+  it('rejects bad page sizes, cursors, offsets and price ranges with BAD_USER_INPUT', async () => {
     const list = (args: Parameters<ProductService['list']>[1]) => codeOf(products.list(anonymous, args));
     expect(await list({ first: 0 })).toBe('BAD_USER_INPUT');
     expect(await list({ first: 101 })).toBe('BAD_USER_INPUT');
     expect(await list({ after: 'garbage' })).toBe('BAD_USER_INPUT');
     expect(await list({ filter: { minPrice: '10.00', maxPrice: '9.99' } })).toBe('BAD_USER_INPUT');
     expect(await list({ filter: { minPrice: '1.234' } })).toBe('BAD_USER_INPUT');
+    expect(await list({ offset: -1 })).toBe('BAD_USER_INPUT');
+    expect(await list({ offset: 10_001 })).toBe('BAD_USER_INPUT');
+    expect(await list({ offset: 0.5 })).toBe('BAD_USER_INPUT');
+    const cursor = (await products.list(anonymous, { filter: { category: listCategory }, first: 1 })).pageInfo
+      .endCursor;
+    expect(await list({ offset: 1, after: cursor })).toBe('BAD_USER_INPUT');
+    expect(await list({ filter: { category: listCategory }, offset: 10_000 })).toBe('resolved');
+  });
+});
+
+describe('ProductService.list while the catalogue changes', () => {
+  const pagingCategory = `${category}-paging`;
+  afterAll(() => db.product.deleteMany({ where: { category: pagingCategory } }));
+
+  it('pages through every product exactly once while products are added and updated', async () => {
+    // Thirty products, in groups of ten sharing one createdAt, so ties must be broken by id.
+    const stamps = [0, 1, 2].map((i) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)));
+    await db.product.createMany({
+      data: Array.from({ length: 30 }, (_, i) => ({
+        name: `Paged ${i}`,
+        description: '',
+        price: '1.00',
+        category: pagingCategory,
+        inventory: 1,
+        createdAt: stamps[i % 3],
+      })),
+    });
+    const filter = { category: pagingCategory };
+    const expected = (await products.list(anonymous, { filter, first: 100 })).edges.map((edge) => edge.node.id);
+    expect(expected).toHaveLength(30);
+
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const result: ProductConnection = await products.list(anonymous, { filter, first: 4, after });
+      seen.push(...result.edges.map((edge) => edge.node.id));
+      // Between pages: a new product (it sorts first) and an update of one not yet seen.
+      await products.create(admin, { ...base, category: pagingCategory, name: `New ${page}` });
+      const unseen = expected.find((id) => !seen.includes(id));
+      if (unseen) await products.update(admin, unseen, { price: `${page + 2}.00`, inventory: page });
+      if (!result.pageInfo.hasNextPage) break;
+      after = result.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(expected);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BadUserInputError,
   decodeCursor,
   encodeCursor,
   NotFoundError,
@@ -7,7 +8,6 @@ import {
   pageSize,
   type RequestContext,
   requireRole,
-  toCents,
   validate,
 } from '@shop/platform';
 import { z } from 'zod';
@@ -44,11 +44,17 @@ const filterSchema = z
     search: z.string().trim().max(200).nullish(),
     inStock: z.boolean().nullish(),
   })
-  .refine((f) => !f.minPrice || !f.maxPrice || toCents(f.minPrice) <= toCents(f.maxPrice), {
+  .refine((f) => !f.minPrice || !f.maxPrice || new Prisma.Decimal(f.minPrice).lte(f.maxPrice), {
     path: ['maxPrice'],
     message: 'must not be less than minPrice',
   });
-const listSchema = z.object({ filter: filterSchema.nullish() });
+
+/** Offsets are bounded: deep pages cost a scan of every skipped row; cursors page any depth. */
+export const MAX_OFFSET = 10_000;
+const listSchema = z.object({
+  filter: filterSchema.nullish(),
+  offset: z.number().int().min(0).max(MAX_OFFSET).nullish(),
+});
 type Filter = z.infer<typeof filterSchema>;
 
 /** Position in the (createdAt desc, id desc) order, which is total and stable. */
@@ -58,6 +64,8 @@ export interface ListArgs {
   filter?: unknown;
   first?: number | null;
   after?: string | null;
+  /** Rows to skip, for limit/offset callers (the REST shim); excludes `after`. */
+  offset?: number | null;
 }
 
 function toProduct(record: ProductRecord): Product {
@@ -99,7 +107,10 @@ export class ProductService {
   }
 
   async list(_ctx: RequestContext, args: ListArgs): Promise<ProductConnection> {
-    const { filter } = validate(listSchema, { filter: args.filter });
+    const { filter, offset } = validate(listSchema, { filter: args.filter, offset: args.offset });
+    if (offset != null && args.after) {
+      throw new BadUserInputError('Pass either after or offset', [{ field: 'offset', message: 'not with after' }]);
+    }
     const size = pageSize(args.first);
     const where = whereOf(filter ?? {});
     const position = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
@@ -115,6 +126,7 @@ export class ProductService {
       this.db.product.findMany({
         where: { AND: [where, afterCursor] },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        skip: offset ?? 0,
         take: size + 1,
       }),
       this.db.product.count({ where }),

@@ -24,7 +24,8 @@ export class StockResolver {
   @Authorized('SERVICE')
   @Directive('@inaccessible')
   @Mutation(() => Boolean, {
-    description: 'Restores the reserved stock once; false when the order has no reservation.',
+    description:
+      'Restores the reserved stock once; false when the order has no reservation. Later reservations of the order are refused.',
   })
   releaseStock(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.stock.release(ctx, orderId);

@@ -77,6 +77,39 @@ describe('StockService.reserve', () => {
     expect(await inventoryOf(a.id)).toBe(0);
   });
 
+  it('never oversells under load: of 200 concurrent reservations of 1 against 50, exactly 50 succeed', async () => {
+    const a = await product('2.00', 50);
+    const orderIds = Array.from({ length: 200 }, () => randomUUID());
+    const results = await Promise.allSettled(
+      orderIds.map((orderId) => stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }])),
+    );
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.extensions?.code] : []));
+    expect(reasons).toEqual(Array(150).fill('INSUFFICIENT_STOCK'));
+    expect(await inventoryOf(a.id)).toBe(0);
+    // Exactly the 50 winners hold a reservation row; the losers left nothing behind.
+    const winners = orderIds.filter((_, i) => results[i]?.status === 'fulfilled');
+    const rows = await db.stockReservation.findMany({ where: { orderId: { in: orderIds } } });
+    expect(rows.map((row) => row.orderId).sort()).toEqual(winners.sort());
+  });
+
+  it('keeps multi-item orders all or nothing under contention, without deadlocks', async () => {
+    const [a, b] = await Promise.all([product('1.00', 30), product('1.00', 30)]);
+    // Half the orders list the items in the opposite order: locks are still taken in one order.
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => {
+        const items = [
+          { productId: a.id, quantity: 1 },
+          { productId: b.id, quantity: 1 },
+        ];
+        return stock.reserve(orders, randomUUID(), i % 2 ? items : items.reverse());
+      }),
+    );
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.extensions?.code] : []));
+    expect(reasons).toEqual(Array(10).fill('INSUFFICIENT_STOCK'));
+    expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([0, 0]);
+    expect(await db.stockReservation.count({ where: { productId: { in: [a.id, b.id] } } })).toBe(60);
+  });
+
   it('is idempotent per order: a retry returns the same lines and decrements nothing more', async () => {
     const a = await product('5.00', 10);
     const orderId = randomUUID();
@@ -139,6 +172,26 @@ describe('StockService.release', () => {
     expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([4, 4]);
     expect(await stock.release(orders, orderId)).toBe(true);
     expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([4, 4]);
+  });
+
+  it('refuses a reservation that arrives after its order was released, so no stock leaks', async () => {
+    const a = await product('1.00', 4);
+    // The orders subgraph timed out on reserveStock and released; the reservation comes in later.
+    const orderId = randomUUID();
+    expect(await stock.release(orders, orderId)).toBe(false);
+    const late = stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }]);
+    expect(await failure(late)).toMatchObject({ code: 'CONFLICT' });
+    expect(await inventoryOf(a.id)).toBe(4);
+    // In whichever order a reservation and its release meet, the stock ends up back.
+    await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => {
+        const id = randomUUID();
+        const reserve = () => stock.reserve(orders, id, [{ productId: a.id, quantity: 1 }]);
+        const release = () => stock.release(orders, id);
+        return Promise.all(i % 2 ? [reserve(), release()] : [release(), reserve()]);
+      }),
+    );
+    expect(await inventoryOf(a.id)).toBe(4);
   });
 
   it('answers false for an order without a reservation, and refuses to reserve a released order again', async () => {

@@ -26,6 +26,14 @@ type Item = z.infer<typeof reserveSchema>['items'][number];
 const lockOrder = (tx: Prisma.TransactionClient, id: string) =>
   tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stock:${id}`}, 0))`;
 
+/**
+ * A burst of orders for one popular product queues for the connection pool and for its row lock;
+ * Prisma's defaults (2 s to start, 5 s to finish) would fail such a burst with an internal error.
+ * A reservation outlasting the orders subgraph's call is harmless: that order gets released, and
+ * the release, whichever comes first, leaves nothing reserved.
+ */
+const TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
+
 const sameItems = (lines: { productId: string; quantity: number }[], items: Item[]) =>
   lines.length === items.length &&
   items.every((item) => lines.some((line) => line.productId === item.productId && line.quantity === item.quantity));
@@ -46,10 +54,15 @@ export class StockService {
 
     const lines = await this.db.$transaction(async (tx) => {
       await lockOrder(tx, data.orderId);
+      // A reservation arriving after its order's release (a call the orders subgraph gave up on)
+      // would hold stock for an order that does not exist.
+      if (await tx.stockRelease.findUnique({ where: { orderId: data.orderId } })) {
+        throw new ConflictError(`Order ${data.orderId} was released; its stock cannot be reserved again`);
+      }
       const existing = await tx.stockReservation.findMany({ where: { orderId: data.orderId } });
       if (existing.length > 0) {
-        if (!sameItems(existing, data.items) || existing.some((line) => line.releasedAt)) {
-          throw new ConflictError(`Order ${data.orderId} already has a different or released reservation`);
+        if (!sameItems(existing, data.items)) {
+          throw new ConflictError(`Order ${data.orderId} already has a different reservation`);
         }
         return existing;
       }
@@ -70,7 +83,7 @@ export class StockService {
       }
       await tx.stockReservation.createMany({ data: reserved });
       return reserved;
-    });
+    }, TRANSACTION);
 
     return data.items.map((item) => {
       const line = lines.find((candidate) => candidate.productId === item.productId);
@@ -79,12 +92,16 @@ export class StockService {
     });
   }
 
-  /** Gives the reserved quantities back once; true when the order had a reservation. */
+  /**
+   * Gives the reserved quantities back once; true when the order had a reservation. The release
+   * is recorded even when nothing was reserved yet, so that a late reservation is refused.
+   */
   async release(ctx: RequestContext, id: string): Promise<boolean> {
     requireRole(ctx.principal, 'SERVICE');
     const data = validate(z.object({ orderId }), { orderId: id });
     return this.db.$transaction(async (tx) => {
       await lockOrder(tx, data.orderId);
+      await tx.stockRelease.createMany({ data: [{ orderId: data.orderId }], skipDuplicates: true });
       const lines = await tx.stockReservation.findMany({
         where: { orderId: data.orderId },
         orderBy: { productId: 'asc' },
@@ -100,6 +117,6 @@ export class StockService {
         data: { releasedAt: new Date() },
       });
       return lines.length > 0;
-    });
+    }, TRANSACTION);
   }
 }

@@ -1,0 +1,49 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectTestDb } from '../test-db.js';
+
+const { db, category, cleanup } = connectTestDb();
+afterAll(() => cleanup());
+
+const insert = (price: string, inventory: number) =>
+  db.$executeRaw`INSERT INTO products (name, description, price, category, inventory, updated_at)
+    VALUES ('Raw', '', ${price}::numeric, ${category}, ${inventory}, now())`;
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'inserted',
+    (error: Error) => error.message,
+  );
+
+/** The plan PostgreSQL picks when a sequential scan is priced out, so any usable index shows. */
+async function planOf(sql: string, ...params: unknown[]): Promise<string> {
+  return db.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
+    const rows = await tx.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN ${sql}`, ...params);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  });
+}
+
+describe('products table (migrations)', () => {
+  it('refuses a negative price or inventory by itself, whatever the code does', async () => {
+    expect(await failure(insert('-0.01', 1))).toMatch(/products_price_check/);
+    expect(await failure(insert('1.00', -1))).toMatch(/products_inventory_check/);
+    expect(await failure(insert('100000000.00', 1))).toMatch(/numeric field overflow/);
+    expect(await failure(insert('0.00', 0))).toBe('inserted');
+  });
+
+  it('has trigram indexes that serve case-insensitive substring search on name and description', async () => {
+    const plan = await planOf(
+      `SELECT id FROM products WHERE name ILIKE ('%' || $1 || '%') OR description ILIKE ('%' || $1 || '%')`,
+      'chair',
+    );
+    expect(plan).toContain('products_name_trgm_idx');
+    expect(plan).toContain('products_description_trgm_idx');
+  });
+
+  it('has indexes for the category filter and the list order', async () => {
+    const ordered = 'SELECT * FROM products ORDER BY created_at DESC, id DESC LIMIT 21';
+    expect(await planOf(ordered)).toMatch(/Index Scan using products_created_at_id_idx/);
+    const inCategory = 'SELECT * FROM products WHERE category = $1';
+    expect(await planOf(inCategory, category)).toContain('products_category_created_at_id_idx');
+    expect(await planOf('SELECT id FROM products WHERE price BETWEEN 1 AND 2')).toContain('products_price_idx');
+  });
+});
