@@ -12,6 +12,7 @@ import { ordersConfig } from './config.js';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { OrderService } from './order/order.service.js';
+import { OrderExpiryJob } from './order/order-expiry.job.js';
 import { ProductsClient } from './product/products.client.js';
 import { ordersSubgraph } from './schema.js';
 
@@ -22,8 +23,10 @@ const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE,
 const tokens = createTokenService(config);
 const relay = new OutboxRelay([OrderModel], bus, log);
 const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);
+const expiry = new OrderExpiryJob(orders, config, log);
 await subscribeToPayments(bus, orders);
 relay.start();
+expiry.start();
 const server = await startSubgraph({
   definition: ordersSubgraph,
   port: config.ORDERS_PORT,
@@ -32,4 +35,4 @@ const server = await startSubgraph({
   log,
   readiness: [mongo.readiness, bus.readiness],
 });
-onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), mongo.close]);
+onShutdown(log, [server.close, () => expiry.stop(), () => relay.stop(), () => bus.close(), mongo.close]);

@@ -9,6 +9,7 @@ import {
   startSubgraph,
 } from '@shop/platform';
 import { paymentsConfig } from './config.js';
+import { subscribeToOrders } from './events.js';
 import { OrdersClient } from './order/order.client.js';
 import { PaymentModel } from './payment/payment.model.js';
 import { PaymentService } from './payment/payment.service.js';
@@ -23,6 +24,7 @@ const relay = new OutboxRelay([PaymentModel], bus, log);
 relay.start();
 const tokens = createTokenService(config);
 const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), new SimulatedPaymentProvider(), relay);
+await subscribeToOrders(bus, payments, log);
 const server = await startSubgraph({
   definition: paymentsSubgraph,
   port: config.PAYMENTS_PORT,

@@ -42,9 +42,17 @@ describe('orderStatusMachine payment outcomes', () => {
     expect(orderStatusMachine.paymentSucceeded({ ...paid, status: OrderStatus.SHIPPED })).toBeNull();
   });
 
-  it('refuses to pay a cancelled order', () => {
+  it('marks a payment that settles after cancellation for refund, once', () => {
     const cancelled = { ...pending, status: OrderStatus.CANCELLED };
-    expect(() => orderStatusMachine.paymentSucceeded(cancelled)).toThrow(
+    const refund = { status: OrderStatus.CANCELLED, paymentStatus: PaymentStatus.REFUNDED };
+    expect(orderStatusMachine.paymentSucceeded(cancelled)).toEqual(refund);
+    expect(orderStatusMachine.paymentSucceeded({ ...cancelled, paymentStatus: PaymentStatus.FAILED })).toEqual(refund);
+    expect(orderStatusMachine.paymentSucceeded(refund)).toBeNull();
+  });
+
+  it('refuses a payment for an order that never was payable', () => {
+    const delivered = { status: OrderStatus.DELIVERED, paymentStatus: PaymentStatus.PENDING };
+    expect(() => orderStatusMachine.paymentSucceeded(delivered)).toThrow(
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'CONFLICT' }) }),
     );
   });
@@ -57,5 +65,19 @@ describe('orderStatusMachine payment outcomes', () => {
       orderStatusMachine.paymentFailed({ status: OrderStatus.PAID, paymentStatus: PaymentStatus.SUCCEEDED }),
     ).toBeNull();
     expect(orderStatusMachine.paymentFailed({ ...pending, status: OrderStatus.CANCELLED })).toBeNull();
+  });
+});
+
+describe('orderStatusMachine.expire', () => {
+  it('cancels an unpaid PENDING order (also after a failed attempt) and nothing else', () => {
+    for (const paymentStatus of [PaymentStatus.PENDING, PaymentStatus.FAILED]) {
+      expect(orderStatusMachine.expire({ status: OrderStatus.PENDING, paymentStatus })).toEqual({
+        status: OrderStatus.CANCELLED,
+        paymentStatus,
+      });
+    }
+    for (const status of statuses.filter((s) => s !== OrderStatus.PENDING)) {
+      expect(orderStatusMachine.expire({ status, paymentStatus: PaymentStatus.PENDING })).toBeNull();
+    }
   });
 });

@@ -6,12 +6,12 @@ export interface OrderState {
   paymentStatus: PaymentStatus;
 }
 
-/** Who asks for a change: the order's owner, an admin, or the payments service (via its events). */
-export type Actor = 'owner' | 'admin' | 'payment';
+/** Who asks for a change: the order's owner, an admin, the payments service (via its events), or the expiry job. */
+export type Actor = 'owner' | 'admin' | 'payment' | 'expiry';
 
 /** The contract's life cycle; any pair not listed here is refused. */
 const ALLOWED: Record<OrderStatus, Partial<Record<OrderStatus, readonly Actor[]>>> = {
-  [OrderStatus.PENDING]: { [OrderStatus.PAID]: ['payment'], [OrderStatus.CANCELLED]: ['owner', 'admin'] },
+  [OrderStatus.PENDING]: { [OrderStatus.PAID]: ['payment'], [OrderStatus.CANCELLED]: ['owner', 'admin', 'expiry'] },
   [OrderStatus.PAID]: { [OrderStatus.SHIPPED]: ['admin'] },
   [OrderStatus.SHIPPED]: { [OrderStatus.DELIVERED]: ['admin'] },
   [OrderStatus.DELIVERED]: {},
@@ -33,9 +33,14 @@ export const orderStatusMachine = {
     return { ...state, status: requested };
   },
 
-  /** payment.succeeded: null when already applied (a redelivery), CONFLICT when the order can no longer be paid. */
+  /**
+   * payment.succeeded: null when already applied (a redelivery). A payment that settles after the
+   * order was cancelled (the two raced) is marked REFUNDED: payments refunds it when it sees the
+   * cancelled order. Anything else is a CONFLICT.
+   */
   paymentSucceeded(state: OrderState): OrderState | null {
-    if (state.paymentStatus === PaymentStatus.SUCCEEDED) return null;
+    if (state.paymentStatus === PaymentStatus.SUCCEEDED || state.paymentStatus === PaymentStatus.REFUNDED) return null;
+    if (state.status === OrderStatus.CANCELLED) return { ...state, paymentStatus: PaymentStatus.REFUNDED };
     if (!ALLOWED[state.status][OrderStatus.PAID]?.includes('payment')) throw refuse(state.status, OrderStatus.PAID);
     return { status: OrderStatus.PAID, paymentStatus: PaymentStatus.SUCCEEDED };
   },
@@ -47,5 +52,11 @@ export const orderStatusMachine = {
   paymentFailed(state: OrderState): OrderState | null {
     if (state.status !== OrderStatus.PENDING || state.paymentStatus === PaymentStatus.FAILED) return null;
     return { status: OrderStatus.PENDING, paymentStatus: PaymentStatus.FAILED };
+  },
+
+  /** The payment timeout: an unpaid PENDING order is cancelled; null when it has moved on meanwhile. */
+  expire(state: OrderState): OrderState | null {
+    if (!ALLOWED[state.status][OrderStatus.CANCELLED]?.includes('expiry')) return null;
+    return { ...state, status: OrderStatus.CANCELLED };
   },
 };

@@ -107,34 +107,69 @@ describe('OrderService life cycle', () => {
     ]);
   });
 
-  it('refuses payment events it cannot apply, so they are dead-lettered for inspection', async () => {
+  it('marks a payment that settles after the order was cancelled for refund, and refuses unknown orders', async () => {
     const order = await place();
     await change(ada, order, OrderStatus.CANCELLED);
-    await expect(fx.orders.recordPaymentSucceeded(paid(order))).rejects.toMatchObject({
-      extensions: { code: 'CONFLICT' },
+    await fx.orders.recordPaymentSucceeded(paid(order));
+    await fx.orders.recordPaymentSucceeded(paid(order)); // redelivered: nothing more
+    expect(await fx.orders.findById(fx.as(ada), order.id)).toMatchObject({
+      status: 'CANCELLED',
+      paymentStatus: 'REFUNDED',
     });
+    expect((await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`)).toEqual([
+      'PENDING→CANCELLED/PENDING',
+      'CANCELLED→CANCELLED/REFUNDED',
+    ]);
     await expect(fx.orders.recordPaymentSucceeded(paid({ ...order, id: 'no-such-order' }))).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },
     });
   });
 
-  it('lets exactly one of several concurrent transitions win', async () => {
+  it('lets exactly one of several concurrent cancellations win', async () => {
     const order = await place();
     const releasesBefore = fx.products.releaseCalls.filter((id) => id === order.id).length;
     const results = await Promise.allSettled([
       change(ada, order, OrderStatus.CANCELLED),
       change(admin, order, OrderStatus.CANCELLED),
       change(ada, order, OrderStatus.CANCELLED),
-      fx.orders.recordPaymentSucceeded(paid(order)),
+      change(admin, order, OrderStatus.CANCELLED),
     ]);
-    const stored = await fx.orders.findById(fx.as(ada), order.id);
-    const winners = results.filter((r) => r.status === 'fulfilled');
-    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const loser of results.filter((r) => r.status === 'rejected')) {
-      expect(loser.reason.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: stored.status });
+      expect(loser.reason.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: 'CANCELLED' });
     }
     expect(await updates(order)).toHaveLength(1);
-    const releases = fx.products.releaseCalls.filter((id) => id === order.id).length - releasesBefore;
-    expect(releases).toBe(stored.status === 'CANCELLED' ? 1 : 0);
+    expect(fx.products.releaseCalls.filter((id) => id === order.id).length - releasesBefore).toBe(1);
+  });
+
+  it('settles cancel racing payment one way: PAID with every cancel refused, or CANCELLED with the payment refunded', async () => {
+    for (let round = 0; round < 6; round++) {
+      const order = await place();
+      const releasesBefore = fx.products.releaseCalls.filter((id) => id === order.id).length;
+      const [payment, ...cancels] = await Promise.allSettled([
+        fx.orders.recordPaymentSucceeded(paid(order)),
+        change(ada, order, OrderStatus.CANCELLED),
+        change(admin, order, OrderStatus.CANCELLED),
+      ]);
+      expect(payment?.status).toBe('fulfilled');
+      const stored = await fx.orders.findById(fx.as(ada), order.id);
+      const state = `${stored.status}/${stored.paymentStatus}`;
+      const won = cancels.filter((r) => r.status === 'fulfilled').length;
+      const releases = fx.products.releaseCalls.filter((id) => id === order.id).length - releasesBefore;
+      const history = (await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`);
+      if (state === 'PAID/SUCCEEDED') {
+        expect({ won, releases, history }).toEqual({ won: 0, releases: 0, history: ['PENDING→PAID/SUCCEEDED'] });
+      } else {
+        expect(state).toBe('CANCELLED/REFUNDED');
+        expect({ won, releases, history }).toEqual({
+          won: 1,
+          releases: 1,
+          history: ['PENDING→CANCELLED/PENDING', 'CANCELLED→CANCELLED/REFUNDED'],
+        });
+      }
+      for (const loser of cancels.filter((r) => r.status === 'rejected')) {
+        expect(loser.reason.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: stored.status });
+      }
+    }
   });
 });

@@ -34,6 +34,8 @@ export class ShippingAddressRecord {
 // Listings sort newest first with the id as tie-breaker; one index per listing filter.
 @index({ userId: 1, createdAt: -1, _id: -1 })
 @index({ createdAt: -1, _id: -1 })
+// The expiry sweep: overdue PENDING orders, and cancelled orders whose stock is still reserved.
+@index({ status: 1, createdAt: 1 })
 @modelOptions({ schemaOptions: { collection: 'orders', timestamps: true } })
 export class OrderRecord {
   /** A UUID chosen before the order is stored, so the stock reservation can be keyed on it. */
@@ -57,6 +59,10 @@ export class OrderRecord {
 
   @prop({ required: true, type: () => ShippingAddressRecord, _id: false })
   shippingAddress!: ShippingAddressRecord;
+
+  /** False from cancellation until products confirmed the release; the expiry sweep retries it. */
+  @prop({ type: () => Boolean })
+  stockReleased?: boolean;
 
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
 import { silentLogger } from '@shop/platform/testing';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersSubgraph } from '../schema.js';
 import { OrderModel } from './order.model.js';
@@ -163,5 +164,41 @@ describe('orders over HTTP', () => {
     expect((await post(ENTITIES, user, ada)).data._entities[0].orders.totalCount).toBe(count);
     expect((await post(ENTITIES, user, admin)).data._entities[0].orders.totalCount).toBe(count);
     expect(code(await post(ENTITIES, user, bob))).toBe('FORBIDDEN');
+  });
+
+  it('resolves a page of 50 Order references with one query, keeping each caller to their own', async () => {
+    const carol = customer('user-carol');
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++)
+      ids.push(
+        (await fx.orders.create(fx.as(carol), { items: [{ productId: BOOK, quantity: 1 }], shippingAddress: address }))
+          .id,
+      );
+    const ENTITIES = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on Order { id user { id } totalAmount } }
+    }`;
+    const representations = ids.map((id) => ({ __typename: 'Order', id }));
+    const queries: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      queries.push(`${collection}.${method}`);
+    });
+    try {
+      const result = await post(ENTITIES, { representations }, carol);
+      expect(result.errors).toBeUndefined();
+      expect(result.data._entities.map((e: { id: string }) => e.id)).toEqual(ids);
+    } finally {
+      mongoose.set('debug', false);
+    }
+    expect(queries).toEqual(['orders.find']);
+
+    // One foreign order among them is refused on its own; the caller's orders still resolve.
+    const foreign = (await create(ada)).data.createOrder.id;
+    const mixed = await post(
+      ENTITIES,
+      { representations: [...representations.slice(0, 2), { __typename: 'Order', id: foreign }] },
+      carol,
+    );
+    expect(mixed.data._entities.map((e: { id: string } | null) => e?.id ?? null)).toEqual([ids[0], ids[1], null]);
+    expect(mixed.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
   });
 });

@@ -172,12 +172,10 @@ describe('OrderService.list', () => {
     await place(dave);
     await place(dave);
     // Orders placed within the same millisecond must still page without gaps or repeats.
-    await OrderModel.updateMany(
+    // On the raw collection: mongoose drops writes to the immutable createdAt.
+    await OrderModel.collection.updateMany(
       { userId: carol.id },
       { $set: { createdAt: new Date('2030-01-01T00:00:00Z') } },
-      {
-        timestamps: false,
-      },
     );
   });
 

@@ -5,38 +5,58 @@ import {
   assertOwnerOrAdmin,
   BadUserInputError,
   ConflictError,
-  decodeCursor,
-  encodeCursor,
   formatCents,
+  isDuplicateKeyError,
   MAX_CENTS,
   NotFoundError,
-  pageSize,
+  type PageArgs,
+  pageNewestFirst,
   type RequestContext,
+  requestScoped,
   requirePrincipal,
   toCents,
   validate,
   withDocumentLock,
 } from '@shop/platform';
-import { z } from 'zod';
+import DataLoader from 'dataloader';
 import type { ProductsClient, ReservedItem } from '../product/products.client.js';
 import { type OrderItemRecord, OrderModel, type OrderRecord } from './order.model.js';
 import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
 import { type OrderState, orderStatusMachine } from './order-status.machine.js';
+import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
 
 /** The outbox relay, woken after each write so events leave without waiting for its next poll. */
 export interface OutboxKicker {
   kick(): void;
 }
 
-export interface PageArgs {
-  first?: number | null;
-  after?: string | null;
-}
-
 type Stored = Omit<OrderRecord, 'pendingEvents'>;
 
-const cursorSchema = z.object({ c: z.iso.datetime(), i: z.string().min(1) });
+/** Background work (events, the expiry sweep) has no caller, only a request id and a logger. */
+export type SystemContext = Pick<RequestContext, 'requestId' | 'log'>;
+
+export interface SweepResult {
+  /** Orders this sweep cancelled (another replica's wins are not listed). */
+  expired: string[];
+  /** Cancelled orders whose stock release this sweep completed. */
+  released: number;
+}
+
+const SWEEP_BATCH = 100;
+
+/** Per request: every `Order` reference (and `order(id)`) of one request is read in one query. */
+const ordersById = requestScoped(
+  (_ctx: object) =>
+    new DataLoader<string, Stored | null>(async (ids) => {
+      const records = await OrderModel.find({ _id: { $in: [...ids] } })
+        .select('-pendingEvents')
+        .lean<Stored[]>();
+      const byId = new Map(records.map((record) => [record._id, record]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+);
+
 /** Optimistic retries when another writer changed the order between our read and our update. */
 const MAX_ATTEMPTS = 3;
 
@@ -120,10 +140,11 @@ export class OrderService {
     }
   }
 
-  /** The owner, an admin or a service may read an order. */
+  /** The owner, an admin or a service may read an order; batched per request (entity references). */
   async findById(ctx: RequestContext, id: string): Promise<Order> {
     const principal = requirePrincipal(ctx.principal);
-    const record = await this.load(id);
+    const record = await ordersById(ctx).load(id);
+    if (!record) throw new NotFoundError('Order', id);
     assertOwnerOrAdmin(principal, record.userId);
     return toOrder(record);
   }
@@ -145,20 +166,53 @@ export class OrderService {
   /** updateOrderStatus: the life cycle decides, a conditional update makes concurrent requests safe. */
   async updateStatus(ctx: RequestContext, id: string, status: OrderStatus): Promise<Order> {
     const principal = requirePrincipal(ctx.principal);
-    const record = await this.transition(id, (current) => {
+    const { record, won } = await this.transition(id, (current) => {
       assertOwnerOrAdmin(principal, current.userId);
       return orderStatusMachine.request(current, status, principal.role === 'CUSTOMER' ? 'owner' : 'admin');
     });
-    if (record.status === OrderStatus.CANCELLED) await this.release(ctx, id);
+    if (won && record.status === OrderStatus.CANCELLED) await this.releaseCancelled(ctx, id);
     return toOrder(record);
   }
 
+  /** PAID, or (when the payment lost a race with cancellation) marked for refund. */
   async recordPaymentSucceeded(event: EventOf<typeof paymentSucceeded>): Promise<void> {
     await this.transition(event.data.orderId, orderStatusMachine.paymentSucceeded);
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
     await this.transition(event.data.orderId, orderStatusMachine.paymentFailed);
+  }
+
+  /**
+   * The payment timeout: cancels PENDING orders placed before `cutoff`, releasing their stock,
+   * then retries stock releases that failed earlier. Safe in any number of replicas at once:
+   * each cancellation is a claimed transition, so of several sweeps exactly one cancels an order.
+   */
+  async sweepUnpaid(ctx: SystemContext, cutoff: Date): Promise<SweepResult> {
+    const overdue = await OrderModel.find({ status: OrderStatus.PENDING, createdAt: { $lte: cutoff } })
+      .select('_id')
+      .sort({ createdAt: 1 })
+      .limit(SWEEP_BATCH)
+      .lean<{ _id: string }[]>();
+    const expired: string[] = [];
+    for (const { _id: id } of overdue) {
+      try {
+        const { won } = await this.transition(id, (current) =>
+          current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
+        );
+        if (won) expired.push(id);
+      } catch (error) {
+        ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries');
+      }
+    }
+    const unreleased = await OrderModel.find({ status: OrderStatus.CANCELLED, stockReleased: false })
+      .select('_id')
+      .limit(SWEEP_BATCH)
+      .lean<{ _id: string }[]>();
+    let released = 0;
+    for (const { _id: id } of unreleased) if (await this.releaseCancelled(ctx, id)) released++;
+    if (expired.length > 0) ctx.log.info({ orderIds: expired }, 'expired unpaid orders');
+    return { expired, released };
   }
 
   private async load(id: string): Promise<Stored> {
@@ -168,68 +222,72 @@ export class OrderService {
   }
 
   /**
-   * Applies `decide`'s new state with its order.updated event in one update that only matches the
-   * state it was decided on, so of two concurrent changes exactly one wins; the loser decides again.
+   * Moves the order to `decide`'s new state with its order.updated event in one update. Of several
+   * writers deciding on the same state (in this process or another replica) only the one whose
+   * claim insert succeeds wins; the others make sure the winner's change is applied and decide again.
    * `decide` returning null means nothing to change (e.g. a redelivered event).
    */
-  private async transition(id: string, decide: (current: Stored) => OrderState | null): Promise<Stored> {
+  private async transition(
+    id: string,
+    decide: (current: Stored) => OrderState | null,
+  ): Promise<{ record: Stored; won: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.load(id);
       const next = decide(current);
-      if (!next) return current;
-      const event = orderUpdated.create({
+      if (!next) return { record: current, won: false };
+      const from = { status: current.status, paymentStatus: current.paymentStatus };
+      const claim: OrderTransitionRecord = {
+        _id: transitionId(id, from),
         orderId: id,
-        userId: current.userId,
-        previousStatus: current.status,
-        status: next.status,
-        paymentStatus: next.paymentStatus,
-      });
-      const updated = await withDocumentLock(OrderModel.collection.name, id, () =>
-        OrderModel.findOneAndUpdate(
-          { _id: id, status: current.status, paymentStatus: current.paymentStatus },
-          { $set: next, $push: { pendingEvents: event } },
-          // No projection: FerretDB does not support one on findAndModify.
-          { returnDocument: 'after' },
-        ).lean<Stored>(),
-      );
-      if (updated) {
-        this.outbox.kick();
-        return updated;
+        from,
+        to: next,
+        event: orderUpdated.create({ orderId: id, userId: current.userId, previousStatus: current.status, ...next }),
+        createdAt: new Date(),
+      };
+      try {
+        await OrderTransitionModel.create(claim);
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        const winner = await OrderTransitionModel.findById(claim._id).lean<OrderTransitionRecord>();
+        // Rolls the winner's change forward in case its writer died between claim and update.
+        if (winner) await this.apply(winner);
+        continue;
       }
+      const applied = await this.apply(claim);
+      // Null: a loser rolled our claim forward first; the change is there all the same.
+      return { record: applied ?? (await this.load(id)), won: true };
     }
     throw new ConflictError('Order changed concurrently, try again');
   }
 
-  private async page(filter: Record<string, unknown>, args: PageArgs): Promise<OrderConnection> {
-    const size = pageSize(args.first);
-    const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
-    const where = after
-      ? {
-          ...filter,
-          $or: [{ createdAt: { $lt: new Date(after.c) } }, { createdAt: new Date(after.c), _id: { $lt: after.i } }],
-        }
-      : filter;
-    const [records, totalCount] = await Promise.all([
-      OrderModel.find(where)
-        .select('-pendingEvents')
-        .sort({ createdAt: -1, _id: -1 })
-        .limit(size + 1)
-        .lean<Stored[]>(),
-      OrderModel.countDocuments(filter),
-    ]);
-    const edges = records.slice(0, size).map((record) => ({
-      cursor: encodeCursor({ c: record.createdAt.toISOString(), i: record._id }),
-      node: toOrder(record),
-    }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount,
-    };
+  /**
+   * Idempotent: matches only the claim's starting state. Applying one claim twice at once (possible
+   * across replicas on FerretDB) writes the same state and the same event id, which consumers dedupe.
+   */
+  private async apply(claim: OrderTransitionRecord): Promise<Stored | null> {
+    const { from, to } = claim;
+    const cancels = to.status === OrderStatus.CANCELLED && from.status !== OrderStatus.CANCELLED;
+    const updated = await withDocumentLock(OrderModel.collection.name, claim.orderId, () =>
+      OrderModel.findOneAndUpdate(
+        { _id: claim.orderId, status: from.status, paymentStatus: from.paymentStatus },
+        {
+          $set: { status: to.status, paymentStatus: to.paymentStatus, ...(cancels ? { stockReleased: false } : {}) },
+          $push: { pendingEvents: claim.event },
+        },
+        // No projection: FerretDB does not support one on findAndModify.
+        { returnDocument: 'after' },
+      ).lean<Stored>(),
+    );
+    if (updated) this.outbox.kick();
+    return updated;
+  }
+
+  private page(filter: Record<string, unknown>, args: PageArgs): Promise<OrderConnection> {
+    return pageNewestFirst(OrderModel, filter, args, toOrder);
   }
 
   /** A failed call may still have reserved (a timeout, say), so only a clear refusal skips the release. */
-  private async reserve(ctx: RequestContext, orderId: string, items: OrderLine[]): Promise<ReservedItem[]> {
+  private async reserve(ctx: SystemContext, orderId: string, items: OrderLine[]): Promise<ReservedItem[]> {
     try {
       return await this.products.reserveStock(ctx, orderId, items);
     } catch (error) {
@@ -239,11 +297,22 @@ export class OrderService {
   }
 
   /** Best effort: the caller's outcome stands either way; a failure is logged for follow-up. */
-  private async release(ctx: RequestContext, orderId: string): Promise<void> {
+  private async release(ctx: SystemContext, orderId: string): Promise<boolean> {
     try {
       await this.products.releaseStock(ctx, orderId);
+      return true;
     } catch (error) {
       ctx.log.error({ err: error, orderId }, 'stock release failed; reservation stays until released');
+      return false;
     }
+  }
+
+  /** Releases a cancelled order's stock and records that it is done; until then the sweep retries. */
+  private async releaseCancelled(ctx: SystemContext, orderId: string): Promise<boolean> {
+    if (!(await this.release(ctx, orderId))) return false;
+    await withDocumentLock(OrderModel.collection.name, orderId, () =>
+      OrderModel.updateOne({ _id: orderId, stockReleased: false }, { $set: { stockReleased: true } }),
+    );
+    return true;
   }
 }

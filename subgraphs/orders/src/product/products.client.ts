@@ -1,5 +1,8 @@
 import { AppError, callSubgraph, type RequestContext, type TokenService } from '@shop/platform';
 
+/** A request's context, or a background job's: only the request id is passed on. */
+export type CallContext = Pick<RequestContext, 'requestId'>;
+
 export interface StockItem {
   productId: string;
   quantity: number;
@@ -26,17 +29,17 @@ export class ProductsClient {
   ) {}
 
   /** All or nothing: either every line is reserved, or nothing is and the error says why. */
-  async reserveStock(ctx: RequestContext, orderId: string, items: StockItem[]): Promise<ReservedItem[]> {
+  async reserveStock(ctx: CallContext, orderId: string, items: StockItem[]): Promise<ReservedItem[]> {
     const data = await this.call<{ reserveStock: ReservedItem[] }>(ctx, RESERVE, { orderId, items });
     return data.reserveStock;
   }
 
   /** Idempotent: releasing an order twice, or one that reserved nothing, is harmless. */
-  async releaseStock(ctx: RequestContext, orderId: string): Promise<void> {
+  async releaseStock(ctx: CallContext, orderId: string): Promise<void> {
     await this.call(ctx, RELEASE, { orderId });
   }
 
-  private async call<T>(ctx: RequestContext, query: string, variables: Record<string, unknown>): Promise<T> {
+  private async call<T>(ctx: CallContext, query: string, variables: Record<string, unknown>): Promise<T> {
     const authorization = await this.tokens.serviceAuthorization('orders');
     try {
       return await callSubgraph<T>(this.url, query, variables, { authorization, requestId: ctx.requestId });

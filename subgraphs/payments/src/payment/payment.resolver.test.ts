@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { createTokenService, type Principal, type RunningServer, startSubgraph } from '@shop/platform';
 import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
 import { paymentsSubgraph } from '../schema.js';
+import { PaymentModel } from './payment.model.js';
 import { PaymentService } from './payment.service.js';
+import { PaymentStatus } from './payment.type.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
 const tokens = createTokenService({
@@ -116,5 +119,50 @@ describe('payments over HTTP', () => {
   it("refuses to pay someone else's order with FORBIDDEN", async () => {
     const result = await post(PROCESS, { input: { ...input, idempotencyKey: 'bob-key' } }, bob);
     expect(result.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('resolves Order.payment for a page of 50 orders with one query, each order with its own payment', async () => {
+    const orderIds = Array.from({ length: 50 }, (_, i) => `page-order-${i}`);
+    await PaymentModel.insertMany(
+      orderIds.flatMap((orderId, i) => [
+        // A failed attempt first, then the payment that counts.
+        {
+          userId: ada.id,
+          orderId,
+          amountCents: 100 + i,
+          paymentMethod: 'card_declined',
+          status: PaymentStatus.FAILED,
+          idempotencyKey: `page-${i}-a`,
+          requestFingerprint: 'x',
+          orderSlot: `failed:page-${i}`,
+        },
+        {
+          userId: ada.id,
+          orderId,
+          amountCents: 100 + i,
+          paymentMethod: 'card',
+          status: PaymentStatus.SUCCEEDED,
+          idempotencyKey: `page-${i}-b`,
+          requestFingerprint: 'x',
+          orderSlot: orderId,
+        },
+      ]),
+    );
+    const queries: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      queries.push(`${collection}.${method}`);
+    });
+    try {
+      const representations = orderIds.map((id) => ({ __typename: 'Order', id }));
+      const result = await post(ORDER_PAYMENT, { representations }, ada);
+      expect(result.errors).toBeUndefined();
+      const entities = result.data?._entities as { id: string; payment: { amount: string; status: string } }[];
+      expect(entities.map((e) => [e.id, e.payment.amount, e.payment.status])).toEqual(
+        orderIds.map((id, i) => [id, `1.${String(i).padStart(2, '0')}`, 'SUCCEEDED']),
+      );
+    } finally {
+      mongoose.set('debug', false);
+    }
+    expect(queries.filter((q) => q.startsWith('payments.'))).toEqual(['payments.find']);
   });
 });

@@ -1,7 +1,7 @@
 import type { RequestContext } from '@shop/platform';
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { PaymentsServices } from '../services.js';
-import { Payment, ProcessPaymentInput } from './payment.type.js';
+import { Payment, PaymentAttempt, ProcessPaymentInput } from './payment.type.js';
 
 type Context = RequestContext<PaymentsServices>;
 
@@ -20,5 +20,15 @@ export class PaymentResolver {
     @Ctx() ctx: Context,
   ): Promise<Payment> {
     return ctx.services.payments.processPayment(ctx, input);
+  }
+
+  /** processPayment that also says whether it was an idempotent replay (the REST shim's 200 vs 201). */
+  @Authorized()
+  @Mutation(() => PaymentAttempt)
+  processPaymentAttempt(
+    @Arg('input', () => ProcessPaymentInput) input: ProcessPaymentInput,
+    @Ctx() ctx: Context,
+  ): Promise<PaymentAttempt> {
+    return ctx.services.payments.attempt(ctx, input);
   }
 }

@@ -8,7 +8,7 @@ import type { PaymentsServices } from '../services.js';
 import { PaymentModel } from './payment.model.js';
 import { PaymentService } from './payment.service.js';
 import { PaymentStatus } from './payment.type.js';
-import type { ChargeRequest } from './payment-provider.js';
+import type { ChargeRequest, RefundRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
 const tokens = createTokenService({
@@ -21,9 +21,14 @@ const tokens = createTokenService({
 /** The real simulator, counting what it is asked to charge. */
 class CountingProvider extends SimulatedPaymentProvider {
   readonly charges: ChargeRequest[] = [];
+  readonly refunds: RefundRequest[] = [];
   override charge(request: ChargeRequest) {
     this.charges.push(request);
     return super.charge(request);
+  }
+  override refund(request: RefundRequest) {
+    this.refunds.push(request);
+    return super.refund(request);
   }
 }
 
@@ -150,6 +155,28 @@ describe('PaymentService.processPayment', () => {
     expect(provider.charges.filter((charge) => charge.reference === one.id)).toHaveLength(1);
   });
 
+  it('answers 20 concurrent retries of one key with one payment and one charge, flagging all but the first as replays', async () => {
+    const orderId = order('order-twenty');
+    const ctx = await as(ada);
+    const input = { orderId, paymentMethod: 'card', idempotencyKey: 'k-twenty' };
+    // A provider slow enough that the retries arrive while the first charge is still running.
+    const slow = new (class extends CountingProvider {
+      override async charge(request: ChargeRequest) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return super.charge(request);
+      }
+    })();
+    const slowPayments = new PaymentService(new OrdersClient(fakeOrders.url), slow, { kick: () => {} });
+    const attempts = await Promise.all(Array.from({ length: 20 }, () => slowPayments.attempt(ctx, input)));
+    expect(new Set(attempts.map((a) => a.payment.id)).size).toBe(1);
+    expect(attempts.filter((a) => !a.replayed)).toHaveLength(1);
+    // Replays that arrived while the first was charging waited for its outcome.
+    expect(attempts.every((a) => a.payment.status === 'SUCCEEDED')).toBe(true);
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(1);
+    expect(slow.charges.map((charge) => charge.reference)).toEqual([attempts[0]?.payment.id]);
+    expect((await slowPayments.attempt(ctx, input)).replayed).toBe(true);
+  });
+
   it('refuses the same key with a different body with CONFLICT', async () => {
     const orderId = order('order-key-reuse');
     const ctx = await as(ada);
@@ -205,6 +232,39 @@ describe('PaymentService.processPayment', () => {
   });
 });
 
+describe('PaymentService.refundCancelledOrder', () => {
+  const system = () => ({ requestId: 'test', log: testContext(null, {}).log });
+
+  it('refunds a payment that succeeded for an order that was cancelled, once', async () => {
+    const orderId = order('order-refund');
+    const paid = await payments.processPayment(await as(ada), {
+      orderId,
+      paymentMethod: 'card',
+      idempotencyKey: 'k-refund',
+    });
+    // Both order.updated events of a raced cancellation, handled at once, then a redelivery.
+    const counts = await Promise.all([
+      payments.refundCancelledOrder(system(), orderId),
+      payments.refundCancelledOrder(system(), orderId),
+    ]);
+    expect(counts.sort()).toEqual([0, 1]);
+    expect(await payments.refundCancelledOrder(system(), orderId)).toBe(0);
+    expect(provider.refunds.filter((r) => r.reference === paid.id)).toEqual([
+      { reference: paid.id, transactionId: paid.transactionId, amountCents: 1999 },
+    ]);
+    expect((await payments.findById(await as(ada), paid.id)).status).toBe('REFUNDED');
+  });
+
+  it('leaves failed payments and other orders alone', async () => {
+    const orderId = order('order-no-refund');
+    await payments.processPayment(await as(ada), { orderId, paymentMethod: 'card_declined', idempotencyKey: 'k-nr' });
+    const refundsBefore = provider.refunds.length;
+    expect(await payments.refundCancelledOrder(system(), orderId)).toBe(0);
+    expect(await payments.refundCancelledOrder(system(), 'order-never-paid')).toBe(0);
+    expect(provider.refunds).toHaveLength(refundsBefore);
+  });
+});
+
 describe('PaymentService reads', () => {
   it('shows a payment to its owner and an admin only', async () => {
     const orderId = order('order-read');
@@ -223,13 +283,13 @@ describe('PaymentService reads', () => {
   it("gives Order.payment as the order's SUCCEEDED payment even when a later one failed, else the latest", async () => {
     const orderId = order('order-latest');
     const ctx = await as(ada);
-    expect(await payments.findForOrder(ctx, orderId)).toBeNull();
+    expect(await payments.findForOrder(await as(ada), orderId)).toBeNull();
     const declined = await payments.processPayment(ctx, {
       orderId,
       paymentMethod: 'card_declined',
       idempotencyKey: 'k-latest-1',
     });
-    expect((await payments.findForOrder(ctx, orderId))?.id).toBe(declined.id);
+    expect((await payments.findForOrder(await as(ada), orderId))?.id).toBe(declined.id);
     const succeeded = await payments.processPayment(ctx, {
       orderId,
       paymentMethod: 'card',
@@ -246,7 +306,7 @@ describe('PaymentService reads', () => {
       requestFingerprint: 'x',
       orderSlot: 'failed:k-latest-3',
     });
-    expect((await payments.findForOrder(ctx, orderId))?.id).toBe(succeeded.id);
+    expect((await payments.findForOrder(await as(ada), orderId))?.id).toBe(succeeded.id);
     expect((await payments.findForOrder(await as(admin), orderId))?.id).toBe(succeeded.id);
   });
 });

@@ -41,6 +41,20 @@ export class Payment {
   updatedAt!: Date;
 }
 
+@ObjectType('PaymentAttempt', {
+  description: 'What processPaymentAttempt did: the payment, and whether it answered from an earlier request.',
+})
+export class PaymentAttempt {
+  @Field(() => Payment)
+  payment!: Payment;
+
+  @Field(() => Boolean, {
+    description:
+      'True when this idempotency key was already used for the same request: the stored payment is returned and nothing was charged.',
+  })
+  replayed!: boolean;
+}
+
 @InputType('ProcessPaymentInput')
 export class ProcessPaymentInput {
   @Field(() => ID)

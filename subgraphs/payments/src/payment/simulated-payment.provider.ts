@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChargeRequest, ChargeResult, PaymentProvider } from './payment-provider.js';
+import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from './payment-provider.js';
 
 const DECLINED = 'card_declined';
 
@@ -11,4 +11,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     if (request.paymentMethod === DECLINED) return { outcome: 'failed', failureReason: DECLINED };
     return { outcome: 'succeeded', transactionId: `sim_${randomUUID()}` };
   }
+
+  /** Simulated refunds always succeed. */
+  async refund(_request: RefundRequest): Promise<void> {}
 }

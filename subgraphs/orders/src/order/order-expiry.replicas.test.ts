@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { orderUpdated } from '@shop/events';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderModel } from './order.model.js';
+import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const REPLICAS = 3;
+const ORDERS = 20;
+
+let fx: OrdersFixture;
+beforeAll(async () => {
+  fx = await startOrdersFixture();
+});
+afterAll(() => fx.close());
+
+describe('the expiry sweep in several replicas at once', () => {
+  it('cancels each overdue order exactly once across processes, with one order.updated each', async () => {
+    const ada = customer('user-ada');
+    const ids: string[] = [];
+    for (let i = 0; i < ORDERS; i++) {
+      const order = await fx.orders.create(fx.as(ada), {
+        items: [{ productId: BOOK, quantity: 1 }],
+        shippingAddress: address,
+      });
+      ids.push(order.id);
+    }
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    const env = {
+      ...process.env,
+      // tsx needs the workspace tsconfig for its (legacy) decorators.
+      TSX_TSCONFIG_PATH: resolve(here, '../../../../tsconfig.json'),
+      REPLICA_DB: mongoose.connection.name,
+      PRODUCTS_URL: fx.products.url,
+      CUTOFF: String(Date.now() + 1_000),
+      // Long enough for every replica to have started and connected.
+      START_AT: String(Date.now() + 6_000),
+    };
+    const outputs = await Promise.all(
+      Array.from({ length: REPLICAS }, () =>
+        run(
+          process.execPath,
+          ['--import', 'tsx', '--conditions=source', resolve(here, 'order-expiry.test-replica.ts')],
+          {
+            env,
+            cwd: resolve(here, '../..'),
+          },
+        ),
+      ),
+    );
+    const wins = outputs.flatMap(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as string[]);
+    expect(wins.sort()).toEqual([...ids].sort());
+
+    for (const id of ids) {
+      const stored = await OrderModel.findById(id).lean();
+      expect(stored?.status).toBe('CANCELLED');
+      const events = (stored?.pendingEvents ?? []).filter((e) => e.type === 'order.updated');
+      // The same event may be written twice (at-least-once, deduplicated by id), never two different ones.
+      expect(new Set(events.map((e) => e.id)).size).toBe(1);
+      expect(orderUpdated.schema.parse(events[0]).data).toMatchObject({
+        previousStatus: 'PENDING',
+        status: 'CANCELLED',
+      });
+    }
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore + ORDERS);
+  }, 60_000);
+});

@@ -1,0 +1,90 @@
+import { orderUpdated } from '@shop/events';
+import { silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProductsClient } from '../product/products.client.js';
+import { OrderModel } from './order.model.js';
+import { OrderService } from './order.service.js';
+import { address, BOOK, customer, type OrdersFixture, startOrdersFixture, tokens } from './order.test-fixture.js';
+import type { Order } from './order.type.js';
+import { OrderExpiryJob } from './order-expiry.job.js';
+
+let fx: OrdersFixture;
+beforeAll(async () => {
+  fx = await startOrdersFixture();
+});
+afterAll(() => fx.close());
+
+const ada = customer('user-ada');
+const MINUTE = 60_000;
+const settings = { ORDER_PAYMENT_TIMEOUT: 30 * MINUTE, ORDER_EXPIRY_INTERVAL: MINUTE };
+const place = (quantity = 1) =>
+  fx.orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity }], shippingAddress: address });
+/** Back-dates an order as if it had been placed `minutes` ago (on the raw collection: createdAt is immutable). */
+const age = (order: Order, minutes: number) =>
+  OrderModel.collection.updateOne(
+    { _id: order.id as never },
+    { $set: { createdAt: new Date(Date.now() - minutes * MINUTE) } },
+  );
+const stored = (order: Order) => OrderModel.findById(order.id).lean();
+const history = async (order: Order) =>
+  ((await stored(order))?.pendingEvents ?? [])
+    .filter((e) => e.type === 'order.updated')
+    .map((e) => orderUpdated.schema.parse(e).data)
+    .map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`);
+
+describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
+  it('cancels only PENDING orders unpaid past the timeout, releases their stock, once', async () => {
+    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const overdue = await place(3);
+    const failedPayment = await place(1);
+    const fresh = await place(1);
+    const paidLate = await place(1);
+    await age(overdue, 31);
+    await age(failedPayment, 45);
+    await age(fresh, 29);
+    await age(paidLate, 60);
+    await OrderModel.updateOne({ _id: failedPayment.id }, { $set: { paymentStatus: 'FAILED' } });
+    await OrderModel.updateOne({ _id: paidLate.id }, { $set: { status: 'PAID', paymentStatus: 'SUCCEEDED' } });
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+
+    const result = await job.runOnce();
+    expect(result?.expired.sort()).toEqual([overdue.id, failedPayment.id].sort());
+    expect(result?.released).toBe(2);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore + 4);
+    expect(await stored(overdue)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PENDING', stockReleased: true });
+    expect(await history(overdue)).toEqual(['PENDING→CANCELLED/PENDING']);
+    expect(await history(failedPayment)).toEqual(['PENDING→CANCELLED/FAILED']);
+    expect((await stored(fresh))?.status).toBe('PENDING');
+    expect((await stored(paidLate))?.status).toBe('PAID');
+
+    // The next sweep finds nothing more to do; the fresh order expires when its time comes.
+    expect(await job.runOnce()).toEqual({ expired: [], released: 0 });
+    expect(await job.runOnce(new Date(Date.now() + 2 * MINUTE))).toMatchObject({ expired: [fresh.id] });
+    expect(await history(overdue)).toHaveLength(1);
+  });
+
+  it('keeps retrying the stock release of an expired order until products confirms it', async () => {
+    const order = await place(2);
+    await age(order, 40);
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    // A replica that cannot reach products: the order still expires, its stock stays reserved.
+    const unreachable = new OrderService(new ProductsClient('http://127.0.0.1:9/graphql', tokens), { kick: () => {} });
+    const cut = await new OrderExpiryJob(unreachable, settings, silentLogger).runOnce();
+    expect(cut).toEqual({ expired: [order.id], released: 0 });
+    expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: false });
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+
+    const retried = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    expect(retried).toEqual({ expired: [], released: 1 });
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore + 2);
+    expect((await stored(order))?.stockReleased).toBe(true);
+    expect(await history(order)).toEqual(['PENDING→CANCELLED/PENDING']);
+  });
+
+  it('never runs two sweeps of one process at once', async () => {
+    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const [first, second] = await Promise.all([job.runOnce(), job.runOnce()]);
+    expect(first).toBeDefined();
+    expect(second).toBeUndefined();
+  });
+});

@@ -1,0 +1,43 @@
+import { PendingEvent } from '@shop/platform';
+import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { OrderStatus, PaymentStatus } from './order.type.js';
+
+export class OrderStateRecord {
+  @prop({ required: true, enum: OrderStatus, type: () => String })
+  status!: OrderStatus;
+
+  @prop({ required: true, enum: PaymentStatus, type: () => String })
+  paymentStatus!: PaymentStatus;
+}
+
+/**
+ * The claim on one way out of an order's state, and the log of its life cycle. An order never
+ * returns to a state it left, so `<orderId>:<status>:<paymentStatus>` names one transition, and
+ * inserting it under the unique `_id` is what decides which of several writers (other replicas
+ * included: the per-process document lock does not reach them) moves the order on. The claim
+ * carries the whole change, so anyone who finds it unapplied (its writer crashed) can apply it.
+ */
+@modelOptions({ schemaOptions: { collection: 'order_transitions', timestamps: { createdAt: true, updatedAt: false } } })
+export class OrderTransitionRecord {
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, type: () => String, index: true })
+  orderId!: string;
+
+  @prop({ required: true, type: () => OrderStateRecord, _id: false })
+  from!: OrderStateRecord;
+
+  @prop({ required: true, type: () => OrderStateRecord, _id: false })
+  to!: OrderStateRecord;
+
+  @prop({ required: true, type: () => PendingEvent, _id: false })
+  event!: PendingEvent;
+
+  createdAt!: Date;
+}
+
+export const OrderTransitionModel = getModelForClass(OrderTransitionRecord);
+
+export const transitionId = (orderId: string, from: { status: string; paymentStatus: string }): string =>
+  `${orderId}:${from.status}:${from.paymentStatus}`;

@@ -1,0 +1,131 @@
+import { EventBus, orderUpdated } from '@shop/events';
+import { createTokenService, type Principal } from '@shop/platform';
+import { connectTestMongo, silentLogger, testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribeToOrders } from './events.js';
+import { type FakeOrders, type FixtureOrder, startFakeOrders } from './order/fake-orders.server.js';
+import { OrdersClient } from './order/order.client.js';
+import { PaymentModel } from './payment/payment.model.js';
+import { PaymentService } from './payment/payment.service.js';
+import type { RefundRequest } from './payment/payment-provider.js';
+import { SimulatedPaymentProvider } from './payment/simulated-payment.provider.js';
+
+const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+// Its own exchange and queue: other suites (and the e2e stack's payments process) share this vhost.
+const bus = new EventBus({
+  url: AMQP_URL,
+  exchange: 'payments-test.events',
+  log: silentLogger,
+  connectionName: 'payments-test',
+});
+const tokens = createTokenService({
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+});
+const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
+
+class RefundCounter extends SimulatedPaymentProvider {
+  readonly refunds: RefundRequest[] = [];
+  override refund(request: RefundRequest) {
+    this.refunds.push(request);
+    return super.refund(request);
+  }
+}
+
+const orders = new Map<string, FixtureOrder>();
+const provider = new RefundCounter();
+let db: { drop: () => Promise<void> };
+let fakeOrders: FakeOrders;
+let payments: PaymentService;
+
+/** Polls `probe`, repeating `action` first each time (queues are bound asynchronously). */
+async function eventually<T>(probe: () => Promise<T | undefined>, action?: () => Promise<unknown>): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    await action?.();
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('condition not met within 10 s');
+}
+
+beforeAll(async () => {
+  db = await connectTestMongo('payments');
+  fakeOrders = await startFakeOrders(tokens, orders);
+  payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, { kick: () => {} });
+  await subscribeToOrders(bus, payments, silentLogger, 'payments-test.orders');
+});
+afterAll(async () => {
+  await bus.close();
+  await fakeOrders.close();
+  await db.drop();
+});
+
+describe('payments consuming order.updated', () => {
+  it('refunds the payment of an order that was cancelled after it was charged, once per payment', async () => {
+    const orderId = 'order-cancelled-after-charge';
+    orders.set(orderId, {
+      id: orderId,
+      userId: ada.id,
+      status: 'PENDING',
+      paymentStatus: 'PENDING',
+      totalAmount: '8.00',
+    });
+    const ctx = { ...testContext(ada, { payments }), authorization: `Bearer ${await tokens.sign(ada)}` };
+    const paid = await payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-cancelled' });
+    const cancelled = orderUpdated.create({
+      orderId,
+      userId: ada.id,
+      previousStatus: 'PENDING',
+      status: 'CANCELLED',
+      paymentStatus: 'PENDING',
+    });
+    // Published until handled, so possibly several times: redeliveries must not refund twice.
+    await eventually(
+      async () => ((await PaymentModel.findById(paid.id).lean())?.status === 'REFUNDED' ? true : undefined),
+      () => bus.publish(cancelled),
+    );
+    await bus.publish(cancelled);
+    // The orders side's own record of the race (CANCELLED → CANCELLED/REFUNDED) is a cancellation too.
+    await bus.publish(
+      orderUpdated.create({
+        orderId,
+        userId: ada.id,
+        previousStatus: 'CANCELLED',
+        status: 'CANCELLED',
+        paymentStatus: 'REFUNDED',
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(provider.refunds.filter((refund) => refund.reference === paid.id)).toEqual([
+      { reference: paid.id, transactionId: paid.transactionId, amountCents: 800 },
+    ]);
+  });
+
+  it('ignores order updates other than cancellations', async () => {
+    const ctx = { ...testContext(ada, { payments }), authorization: `Bearer ${await tokens.sign(ada)}` };
+    const pay = async (orderId: string) => {
+      orders.set(orderId, {
+        id: orderId,
+        userId: ada.id,
+        status: 'PENDING',
+        paymentStatus: 'PENDING',
+        totalAmount: '3.00',
+      });
+      return payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: `k-${orderId}` });
+    };
+    const kept = await pay('order-paid');
+    const marker = await pay('order-marker');
+    const update = (orderId: string, status: 'PAID' | 'CANCELLED') =>
+      orderUpdated.create({ orderId, userId: ada.id, previousStatus: 'PENDING', status, paymentStatus: 'PENDING' });
+    await bus.publish(update('order-paid', 'PAID'));
+    // A cancellation published after it: once that one is handled, the PAID one has been too.
+    await bus.publish(update('order-marker', 'CANCELLED'));
+    await eventually(async () =>
+      (await PaymentModel.findById(marker.id).lean())?.status === 'REFUNDED' ? true : undefined,
+    );
+    expect((await PaymentModel.findById(kept.id).lean())?.status).toBe('SUCCEEDED');
+  });
+});
