@@ -1,7 +1,9 @@
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
+import { assertConsumerQueues, deadLetterQueueName, HEADERS, retryQueueName } from './topology.js';
 
 export interface EventBusOptions {
   url: string;
@@ -9,6 +11,8 @@ export interface EventBusOptions {
   log: Logger;
   /** Names this process's connection in the RabbitMQ management UI. */
   connectionName: string;
+  /** Retry ladder of every durable consumer of this bus (defaults: DEFAULT_RETRY_POLICY). */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface SubscribeOptions {
@@ -16,24 +20,38 @@ export interface SubscribeOptions {
   queue: string;
   // biome-ignore lint/suspicious/noExplicitAny: a consumer lists events of different payload types
   events: EventDefinition<string, any>[];
+  /** Must be idempotent: a message can arrive more than once (redelivery, relay replicas, replays). */
   handler: (event: EventEnvelope) => Promise<void>;
+  /** Fan-out consumers (e.g. the gateway's subscriptions): no retries, a failure drops the message. */
   exclusive?: boolean;
   prefetch?: number;
 }
 
+export interface PublishResult {
+  /** False when no queue was bound to the routing key (a mandatory publish returned by the broker). */
+  routed: boolean;
+}
+
 const PUBLISH_TIMEOUT_MS = 5_000;
+const MAX_ERROR_LENGTH = 500;
 
 /**
  * RabbitMQ through amqp-connection-manager, which reconnects and re-runs each channel's
- * setup (exchanges, queues, bindings, consumers) after every reconnect.
+ * setup (exchanges, queues, bindings, consumers) after every reconnect. Publishes are
+ * persistent and mandatory on a confirm channel; each durable consumer has a quorum queue,
+ * a retry ladder of delay queues and a dead-letter queue (see topology.ts).
  */
 export class EventBus {
   private readonly connection: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
+  /** Message ids the broker returned as unroutable, read right after their confirm. */
+  private readonly returned = new Set<string>();
+  private readonly retry: RetryPolicy;
 
   constructor(private readonly options: EventBusOptions) {
     const { log } = options;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.connection = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: 10,
       reconnectTimeInSeconds: 1,
@@ -45,7 +63,15 @@ export class EventBus {
     this.publisher = this.connection.createChannel({
       confirm: true,
       publishTimeout: PUBLISH_TIMEOUT_MS,
-      setup: (channel: ConfirmChannel) => this.assertExchanges(channel),
+      setup: async (channel: ConfirmChannel) => {
+        // The broker sends basic.return before the confirm of the same message.
+        channel.on('return', (message: ConsumeMessage) => {
+          const id = message.properties.messageId as string | undefined;
+          if (id) this.returned.add(id);
+          log.warn({ eventId: id, routingKey: message.fields.routingKey }, 'event unroutable: no queue bound');
+        });
+        await this.assertExchanges(channel);
+      },
     });
   }
 
@@ -61,25 +87,35 @@ export class EventBus {
     },
   };
 
-  /** Resolves once the broker has confirmed the message (persistent, on a durable exchange). */
-  async publish(event: EventEnvelope): Promise<void> {
+  /** Resolves once the broker has confirmed the message (persistent, mandatory, on a durable exchange). */
+  async publish(event: EventEnvelope): Promise<PublishResult> {
+    this.returned.delete(event.id);
     await this.publisher.publish(this.options.exchange, event.type, Buffer.from(JSON.stringify(event)), {
       persistent: true,
+      mandatory: true,
       contentType: 'application/json',
       messageId: event.id,
       type: event.type,
       timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
     });
+    return { routed: !this.returned.delete(event.id) };
   }
 
   async subscribe(options: SubscribeOptions): Promise<void> {
     const { log } = this.options;
+    const retry = this.retry;
+    const exclusive = options.exclusive ?? false;
     const definitions = new Map(options.events.map((definition) => [definition.type, definition]));
-    const queue = options.exclusive ? `${options.queue}.${process.pid}.${Date.now().toString(36)}` : options.queue;
+    const queue = exclusive ? `${options.queue}.${process.pid}.${Date.now().toString(36)}` : options.queue;
+    // The channel of the current connection: a message is acked on the channel it came from, never
+    // on its successor (a stale delivery tag would close the new channel).
+    let current: Channel | undefined;
     const channel = this.connection.createChannel({
       setup: async (raw: Channel) => {
+        current = raw;
         await this.assertExchanges(raw);
-        await this.assertQueue(raw, queue, options.exclusive ?? false);
+        if (exclusive) await raw.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
+        else await assertConsumerQueues(raw, queue, retry.maxAttempts - 1);
         for (const type of definitions.keys()) await raw.bindQueue(queue, this.options.exchange, type);
         await raw.prefetch(options.prefetch ?? 10);
       },
@@ -87,24 +123,65 @@ export class EventBus {
     // A refused declaration (e.g. a queue that exists with other arguments) must be loud, not fatal.
     channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
-    const onMessage = async (message: ConsumeMessage) => {
-      const definition = definitions.get(message.fields.routingKey);
-      const parsed = definition?.schema.safeParse(safeJson(message.content));
+
+    const onMessage = async (message: ConsumeMessage, raw: Channel | undefined) => {
+      const settle = (action: (ch: Channel) => void) => {
+        try {
+          if (raw) action(raw);
+        } catch {
+          // The channel is gone; the broker requeues the message for the next consumer.
+        }
+      };
+      const envelope = safeJson(message.content) as { type?: unknown } | undefined;
+      const definition = typeof envelope?.type === 'string' ? definitions.get(envelope.type) : undefined;
+      const parsed = definition?.schema.safeParse(envelope);
+      const failedBefore = Number(message.properties.headers?.[HEADERS.attempts] ?? 0);
       if (!parsed?.success) {
-        // A message no retry can fix goes straight to the dead-letter queue.
-        log.error({ queue, routingKey: message.fields.routingKey, issues: parsed?.error.issues }, 'invalid event');
-        channel.nack(message, false, false);
-        return;
+        // No retry can fix it: straight to the dead-letter queue.
+        const reason = parsed ? JSON.stringify(parsed.error.issues) : 'unknown event type or not JSON';
+        log.error({ queue, messageId: message.properties.messageId, reason }, 'invalid event parked');
+        if (exclusive) return settle((ch) => ch.nack(message, false, false));
+        return this.forward(message, deadLetterQueueName(queue), settle, {
+          [HEADERS.reason]: 'invalid',
+          [HEADERS.error]: reason.slice(0, MAX_ERROR_LENGTH),
+          [HEADERS.attempts]: failedBefore,
+          [HEADERS.queue]: queue,
+          [HEADERS.failedAt]: new Date().toISOString(),
+        });
       }
       try {
         await options.handler(parsed.data);
-        channel.ack(message);
+        settle((ch) => ch.ack(message));
       } catch (error) {
-        log.error({ err: error, queue, eventId: parsed.data.id, type: parsed.data.type }, 'event handler failed');
-        channel.nack(message, false, false);
+        const attempts = failedBefore + 1;
+        const context = { err: error, queue, eventId: parsed.data.id, type: parsed.data.type, attempts };
+        const text = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
+        if (exclusive) {
+          log.error(context, 'event handler failed; fan-out message dropped');
+          return settle((ch) => ch.nack(message, false, false));
+        }
+        if (attempts >= retry.maxAttempts) {
+          log.error(context, 'event handler failed for the last time; message parked');
+          return this.forward(message, deadLetterQueueName(queue), settle, {
+            [HEADERS.reason]: 'handler-failed',
+            [HEADERS.error]: text,
+            [HEADERS.attempts]: attempts,
+            [HEADERS.queue]: queue,
+            [HEADERS.failedAt]: new Date().toISOString(),
+          });
+        }
+        const delay = retryDelayMs(retry, attempts);
+        log.warn({ ...context, delayMs: delay }, 'event handler failed; will retry');
+        return this.forward(
+          message,
+          retryQueueName(queue, attempts),
+          settle,
+          { [HEADERS.attempts]: attempts, [HEADERS.error]: text },
+          String(delay),
+        );
       }
     };
-    await channel.consume(queue, (message) => void onMessage(message), { noAck: false });
+    await channel.consume(queue, (message) => void onMessage(message, current), { noAck: false });
   }
 
   async close(): Promise<void> {
@@ -113,24 +190,45 @@ export class EventBus {
     await this.connection.close();
   }
 
+  /**
+   * Moves a message to a retry or dead-letter queue: confirmed copy first, then the ack. A crash in
+   * between leaves both, and the idempotent handler absorbs the duplicate; a failed copy requeues
+   * the original (the quorum queue's delivery limit bounds even that).
+   */
+  private async forward(
+    message: ConsumeMessage,
+    target: string,
+    settle: (action: (ch: Channel) => void) => void,
+    headers: Record<string, unknown>,
+    expiration?: string,
+  ): Promise<void> {
+    const { properties } = message;
+    const publishOptions: Options.Publish = {
+      persistent: true,
+      contentType: properties.contentType as string | undefined,
+      messageId: properties.messageId as string | undefined,
+      type: properties.type as string | undefined,
+      timestamp: properties.timestamp as number | undefined,
+      headers: { ...withoutBrokerHeaders(properties.headers), ...headers },
+      ...(expiration ? { expiration } : {}),
+    };
+    try {
+      await this.publisher.sendToQueue(target, message.content, publishOptions);
+      settle((ch) => ch.ack(message));
+    } catch (error) {
+      this.options.log.error({ err: error, target }, 'could not move a failed message; requeued');
+      settle((ch) => ch.nack(message, false, true));
+    }
+  }
+
   private async assertExchanges(channel: Channel): Promise<void> {
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
   }
+}
 
-  private async assertQueue(channel: Channel, queue: string, exclusive: boolean): Promise<void> {
-    if (exclusive) {
-      await channel.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
-      return;
-    }
-    // Dead letters go through the default exchange straight to `<queue>.dlq`, so a queue's
-    // arguments depend on its own name only, whatever exchange it is bound to.
-    const deadLetters = `${queue}.dlq`;
-    await channel.assertQueue(deadLetters, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await channel.assertQueue(queue, {
-      durable: true,
-      arguments: { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': deadLetters },
-    });
-  }
+/** The broker's own x-death bookkeeping is re-added on each dead-lettering; copies start clean. */
+function withoutBrokerHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([key]) => !/^x-(first-|last-)?death/.test(key)));
 }
 
 function safeJson(content: Buffer): unknown {

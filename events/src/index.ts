@@ -1,3 +1,4 @@
+export * from './dead-letters.js';
 export * from './envelope.js';
 export * from './event-bus.js';
 export * from './money.schema.js';
@@ -8,3 +9,5 @@ export * from './order-status.schema.js';
 export * from './order-updated.event.js';
 export * from './payment-failed.event.js';
 export * from './payment-succeeded.event.js';
+export * from './retry-policy.js';
+export * from './topology.js';

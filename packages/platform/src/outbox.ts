@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { EventBus, EventEnvelope } from '@shop/events';
 import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
 import { withDocumentLock } from './document-lock.js';
 import type { Logger } from './logger.js';
+import { isDuplicateKeyError } from './mongo.js';
 
 /**
  * An event waiting in its aggregate's own document. Writing the state change and the event
@@ -29,16 +32,31 @@ export class PendingEvent implements EventEnvelope {
 export const pendingEventsProp = { type: () => [PendingEvent], _id: false, default: [] } as const;
 
 const BATCH_SIZE = 100;
+const LEASES = 'outbox_leases';
+
+interface Lease {
+  _id: string;
+  owner: string;
+  expiresAt: Date;
+}
 
 /**
  * Publishes the pending events of the given collections and removes each once the broker
  * confirmed it. At least once: a crash between confirm and removal republishes, and
  * consumers deduplicate by event id.
+ *
+ * Several replicas may run a relay: per collection, only the holder of a lease (a document in
+ * `outbox_leases`, renewed on each pass, released on stop) publishes, so events are normally
+ * sent once and a dead replica's share is taken over after `leaseMs`. The lease is an
+ * optimization, not the guarantee: where two relays do overlap (a lease taken over from a
+ * replica that was only slow, or FerretDB's unlocked read–modify–write), consumers' processed-
+ * event records absorb the duplicates.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private again = false;
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
@@ -46,6 +64,7 @@ export class OutboxRelay {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly intervalMs = 1_000,
+    private readonly leaseMs = 10_000,
   ) {}
 
   start(): void {
@@ -72,25 +91,72 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.draining;
+    // Hand over at once rather than after the lease runs out.
+    await Promise.all(
+      this.models.map((model) =>
+        model.db
+          .collection<Lease>(LEASES)
+          .deleteOne({ _id: model.collection.name, owner: this.owner })
+          .catch(() => undefined),
+      ),
+    );
   }
 
   private async drain(): Promise<void> {
     if (!this.bus.isConnected()) return;
     for (const model of this.models) {
-      const documents = await model
-        .find({ 'pendingEvents.0': { $exists: true } }, { pendingEvents: 1 })
-        .limit(BATCH_SIZE)
-        .lean<{ _id: unknown; pendingEvents: EventEnvelope[] }[]>();
-      for (const document of documents) {
-        for (const event of document.pendingEvents) {
-          await this.bus.publish(event);
-          // The whole stored element, not `{ id }`: FerretDB 1.x's $pull matches whole values only.
-          await withDocumentLock(model.collection.name, document._id, () =>
-            model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }),
-          );
-        }
+      if (!(await this.holdLease(model))) continue;
+      // Walks every document with pending events in _id order, so a stuck one cannot starve the rest.
+      let after: unknown;
+      for (;;) {
+        const documents = await model
+          .find({ 'pendingEvents.0': { $exists: true }, ...(after === undefined ? {} : { _id: { $gt: after } }) })
+          .select({ pendingEvents: 1 })
+          .sort({ _id: 1 })
+          .limit(BATCH_SIZE)
+          .lean<{ _id: unknown; pendingEvents: EventEnvelope[] }[]>();
+        for (const document of documents) await this.publishDocument(model, document);
+        if (documents.length < BATCH_SIZE) break;
+        after = documents.at(-1)?._id;
       }
+    }
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
+  private async publishDocument(model: Model<any>, document: { _id: unknown; pendingEvents: EventEnvelope[] }) {
+    for (const event of document.pendingEvents) {
+      const { routed } = await this.bus.publish(event);
+      if (!routed) {
+        // Kept, with the document's later events (their order matters), until a consumer's queue is bound.
+        this.log.warn({ eventId: event.id, type: event.type }, 'no queue bound for event; kept in the outbox');
+        return;
+      }
+      // The whole stored element, not `{ id }`: FerretDB 1.x's $pull matches whole values only.
+      await withDocumentLock(model.collection.name, document._id, () =>
+        model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }),
+      );
+    }
+  }
+
+  /** Takes or renews this collection's lease; false while another live relay holds it. */
+  // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
+  private async holdLease(model: Model<any>): Promise<boolean> {
+    const now = new Date();
+    try {
+      const lease = await model.db
+        .collection<Lease>(LEASES)
+        .findOneAndUpdate(
+          { _id: model.collection.name, $or: [{ owner: this.owner }, { expiresAt: { $lt: now } }] },
+          { $set: { owner: this.owner, expiresAt: new Date(now.getTime() + this.leaseMs) } },
+          { upsert: true, returnDocument: 'after' },
+        );
+      return lease?.owner === this.owner;
+    } catch (error) {
+      // The upsert lost to the live holder's document.
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
     }
   }
 }

@@ -1,77 +1,127 @@
 import { randomUUID } from 'node:crypto';
-import { EventBus, type EventEnvelope, orderCreated } from '@shop/events';
+import {
+  deadLetterQueueName,
+  type EventEnvelope,
+  HEADERS,
+  inspectDeadLetters,
+  orderCreated,
+  paymentFailed,
+  replayDeadLetters,
+} from '@shop/events';
 import { connectTestMongo, silentLogger } from '@shop/platform/testing';
-import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscribeToEvents } from './events.js';
+import { TestContactDirectory } from './contact/contact.test-directory.js';
+import { LogSmsProvider } from './delivery/sms.provider.js';
+import { startTestSmtpServer, type TestSmtpServer } from './delivery/smtp.test-server.js';
 import { NotificationModel } from './notification/notification.model.js';
-import { NotificationService } from './notification/notification.service.js';
+import {
+  deleteTopology,
+  eventually,
+  type Pipeline,
+  startPipeline,
+  withChannel,
+} from './notifications.test-pipeline.js';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
-// Names of this run only, so parallel runs and the real `notifications.events` never meet.
+// Names of this run only, so parallel runs and the real `notifications.*` queues never meet.
 const run = randomUUID().slice(0, 8);
 const exchange = `test.notifications.${run}`;
-const queue = `test.notifications.events.${run}`;
+const queues = {
+  events: `test.notifications.${run}.events`,
+  email: `test.notifications.${run}.email`,
+  sms: `test.notifications.${run}.sms`,
+};
+const retry = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
+const contacts = new TestContactDirectory().add('u-ada', { email: 'ada@example.com' });
 
 let db: { drop: () => Promise<void> };
-let bus: EventBus;
-
-async function withChannel<T>(use: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(AMQP_URL);
-  try {
-    const channel = await connection.createChannel();
-    // A refused operation also rejects its own promise; without a listener it would crash the run.
-    channel.on('error', () => {});
-    return await use(channel);
-  } finally {
-    await connection.close();
-  }
-}
-
-async function eventually<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+let smtp: TestSmtpServer;
+let pipeline: Pipeline;
 
 beforeAll(async () => {
   db = await connectTestMongo('notifications');
-  bus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: `notifications-test-${run}` });
-  await subscribeToEvents(bus, new NotificationService(), queue);
-  // subscribe() may resolve before the broker has the binding; a consumer means setup is done.
-  // checkQueue closes the channel while the queue does not exist yet, hence a channel per try.
-  const consuming = () => withChannel(async (channel) => (await channel.checkQueue(queue)).consumerCount > 0);
-  await eventually(() => consuming().catch(() => false));
+  smtp = await startTestSmtpServer();
+  const sms = new LogSmsProvider(silentLogger);
+  pipeline = await startPipeline({ url: AMQP_URL, exchange, queues, contacts, smtpUrl: smtp.url, sms, retry });
 });
 afterAll(async () => {
-  await bus.close();
-  await withChannel(async (channel) => {
-    await channel.deleteQueue(queue);
-    await channel.deleteQueue(`${queue}.dlq`);
-    await channel.deleteExchange(exchange);
-  });
+  await pipeline.close();
+  await deleteTopology(AMQP_URL, exchange, Object.values(queues), retry.maxAttempts - 1);
+  await smtp.close();
   await db.drop();
 });
 
+const created = (userId: string, orderId: string) =>
+  orderCreated.create({ orderId, userId, totalAmount: '42.00', items: [] });
+const mailsAbout = (orderId: string) => smtp.received.filter((mail) => mail.subject.endsWith(` ${orderId}`));
+
 describe('notifications on RabbitMQ', () => {
-  it('records an order.created event published on the exchange', async () => {
-    const event = orderCreated.create({ orderId: 'o-amqp', userId: 'u-amqp', totalAmount: '42.00', items: [] });
-    await bus.publish(event);
-    const record = await eventually(() => NotificationModel.findOne({ eventId: event.id }).lean());
-    expect(record).toMatchObject({ userId: 'u-amqp', orderId: 'o-amqp', eventType: 'order.created', channel: 'EMAIL' });
+  it('turns order.created into an email received over SMTP, through the outbox and the email sender', async () => {
+    const event = created('u-ada', 'o-amqp');
+    await pipeline.bus.publish(event);
+    await eventually(() => mailsAbout('o-amqp').length > 0);
+    const stored = await eventually(() =>
+      NotificationModel.findById(`${event.id}:order-confirmation`)
+        .lean()
+        .then((record) => (record?.pendingEvents.length === 0 ? record : undefined)),
+    );
+    expect(stored).toMatchObject({ status: 'SENT', to: 'ada@example.com', attempts: 1 });
+    expect(mailsAbout('o-amqp')).toEqual([expect.objectContaining({ to: 'ada@example.com' })]);
   });
 
-  it('dead-letters a message that does not match its event schema', async () => {
-    const valid = orderCreated.create({ orderId: 'o-bad', userId: 'u-bad', totalAmount: '1.00', items: [] });
-    const invalid = { ...valid, data: { orderId: 'o-bad', totalAmount: 1 } } as EventEnvelope;
-    await bus.publish(invalid);
+  it('retries a failing handler with back-off and succeeds on a later try', async () => {
+    contacts.add('u-flaky', { email: 'flaky@example.com' }).fail('u-flaky', 2);
+    const started = Date.now();
+    await pipeline.bus.publish(
+      paymentFailed.create({
+        orderId: 'o-flaky',
+        userId: 'u-flaky',
+        paymentId: 'p',
+        amount: '1.00',
+        failureReason: 'x',
+      }),
+    );
+    await eventually(() => mailsAbout('o-flaky').length > 0);
+    expect(contacts.lookups.get('u-flaky')).toBe(3);
+    // Two waits of the ladder: 100 ms, then 200 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(mailsAbout('o-flaky')).toHaveLength(1);
+  });
 
-    const dead = await withChannel((channel) => eventually(() => channel.get(`${queue}.dlq`, { noAck: true })));
+  it('parks a message after its last try with the error and attempts, and replays it once fixed', async () => {
+    contacts.fail('u-poison');
+    const event = created('u-poison', 'o-poison');
+    await pipeline.bus.publish(event);
+    const dlq = deadLetterQueueName(queues.events);
+    const [parked] = await eventually(async () => {
+      const messages = await inspectDeadLetters(AMQP_URL, dlq);
+      return messages.some((message) => message.messageId === event.id) ? messages : undefined;
+    });
+    expect(parked).toMatchObject({
+      messageId: event.id,
+      type: 'order.created',
+      reason: 'handler-failed',
+      attempts: 3,
+      error: 'users subgraph unavailable for u-poison',
+    });
+    expect(contacts.lookups.get('u-poison')).toBe(retry.maxAttempts);
+    expect(mailsAbout('o-poison')).toEqual([]);
+
+    contacts.fail('u-poison', 0).add('u-poison', { email: 'poison@example.com' });
+    expect(await replayDeadLetters(AMQP_URL, queues.events)).toEqual([event.id]);
+    await eventually(() => mailsAbout('o-poison').length > 0);
+    expect(await inspectDeadLetters(AMQP_URL, dlq)).toEqual([]);
+  });
+
+  it('parks a message that does not match its event schema at once, untried', async () => {
+    const valid = created('u-ada', 'o-bad');
+    const invalid = { ...valid, data: { orderId: 'o-bad', totalAmount: 1 } } as EventEnvelope;
+    await pipeline.bus.publish(invalid);
+    const dead = await withChannel(AMQP_URL, (channel) =>
+      eventually(() => channel.get(deadLetterQueueName(queues.events), { noAck: true })),
+    );
     expect(JSON.parse(dead.content.toString('utf8'))).toMatchObject({ id: valid.id, type: 'order.created' });
+    expect(dead.properties.headers).toMatchObject({ [HEADERS.reason]: 'invalid', [HEADERS.attempts]: 0 });
     expect(await NotificationModel.countDocuments({ eventId: valid.id })).toBe(0);
   });
 });

@@ -1,27 +1,33 @@
-import { EventBus } from '@shop/events';
-import { connectMongo, createLogger, createTokenService, loadConfig, onShutdown, startSubgraph } from '@shop/platform';
+import { EventBus, retryPolicyFrom } from '@shop/events';
+import * as platform from '@shop/platform';
 import { notificationsConfig } from './config.js';
-import { subscribeToEvents } from './events.js';
+import { UsersContactDirectory } from './contact/contact.directory.js';
+import { DeliveryService } from './delivery/delivery.service.js';
+import { createEmailTransport } from './delivery/email.transport.js';
+import { LogSmsProvider } from './delivery/sms.provider.js';
+import { subscribeToDeliveries, subscribeToEvents } from './events.js';
+import { NotificationModel } from './notification/notification.model.js';
 import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
 
-const config = loadConfig(notificationsConfig);
-const log = createLogger('notifications', config);
-const mongo = await connectMongo(config, 'notifications', log);
-const bus = new EventBus({
-  url: config.AMQP_URL,
-  exchange: config.AMQP_EXCHANGE,
-  log,
-  connectionName: 'notifications',
-});
-const notifications = new NotificationService();
+const config = platform.loadConfig(notificationsConfig);
+const log = platform.createLogger('notifications', config);
+const email = createEmailTransport(config, log);
+const mongo = await platform.connectMongo(config, 'notifications', log);
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
+const bus = new EventBus({ url, exchange, log, connectionName: 'notifications', retry: retryPolicyFrom(config) });
+const tokens = platform.createTokenService(config);
+const relay = new platform.OutboxRelay([NotificationModel], bus, log);
+const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
 await subscribeToEvents(bus, notifications);
-const server = await startSubgraph({
+await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
+relay.start();
+const server = await platform.startSubgraph({
   definition: notificationsSubgraph,
   port: config.NOTIFICATIONS_PORT,
   services: { notifications },
-  tokens: createTokenService(config),
+  tokens,
   log,
   readiness: [mongo.readiness, bus.readiness],
 });
-onShutdown(log, [server.close, () => bus.close(), mongo.close]);
+platform.onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), () => email.close(), mongo.close]);

@@ -1,12 +1,12 @@
 import type { SubgraphDefinition } from '@shop/platform';
+import { NotificationResolver } from './notification/notification.resolver.js';
 import { userReference } from './user/user.reference.js';
 import { UserNotificationsResolver } from './user/user.resolver.js';
 import { User } from './user/user.type.js';
 
 export const notificationsSubgraph: SubgraphDefinition = {
   name: 'notifications',
-  resolvers: [UserNotificationsResolver],
-  // No root field reaches User here; the gateway enters it through `_entities`.
+  resolvers: [NotificationResolver, UserNotificationsResolver],
   orphanedTypes: [User],
   references: { User: userReference },
 };

@@ -7,7 +7,7 @@ import {
   paymentFailed,
   paymentSucceeded,
 } from '@shop/events';
-import { OutboxRelay } from '@shop/platform';
+import { OutboxRelay, ProcessedEventModel } from '@shop/platform';
 import { silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
@@ -27,7 +27,7 @@ const published: EventEnvelope[] = [];
 const ada = customer('user-ada');
 let fx: OrdersFixture;
 
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, action?: () => Promise<void>) {
+async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, action?: () => Promise<unknown>) {
   for (let attempt = 0; attempt < 100; attempt++) {
     await action?.();
     const value = await probe();
@@ -122,5 +122,38 @@ describe('orders events over RabbitMQ', () => {
       () => bus.publish(event),
     );
     expect(failed.status).toBe('PENDING');
+  });
+
+  it('records each applied payment event and never applies a recorded one again', async () => {
+    const order = await place();
+    const event = paymentFailed.create({
+      paymentId: 'p3',
+      orderId: order.id,
+      userId: ada.id,
+      amount: order.totalAmount,
+      failureReason: 'card_declined',
+    });
+    await eventually(
+      () => stored(order.id).then((o) => (o?.paymentStatus === 'FAILED' ? o : undefined)),
+      () => bus.publish(event),
+    );
+    const record = await eventually(() =>
+      ProcessedEventModel.findById(`orders-test.payments:${event.id}`)
+        .lean()
+        .then((found) => found ?? undefined),
+    );
+    expect(record).toMatchObject({ consumer: 'orders-test.payments', eventId: event.id, type: 'payment.failed' });
+
+    await eventually(() => eventsOf(order.id, 'order.updated')[0]);
+
+    // A new payment attempt is under way; the old failure arriving again must not fail it.
+    await OrderModel.updateOne({ _id: order.id }, { $set: { paymentStatus: 'PENDING' } });
+    await bus.publish(event);
+    // Nothing to wait for when nothing must happen: give the consumer ample time, then look.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await stored(order.id))?.paymentStatus).toBe('PENDING');
+    expect(eventsOf(order.id, 'order.updated').map((e) => (e.data as { paymentStatus: string }).paymentStatus)).toEqual(
+      ['FAILED'],
+    );
   });
 });

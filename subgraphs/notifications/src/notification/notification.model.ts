@@ -1,15 +1,26 @@
+import { type PendingEvent, pendingEventsProp } from '@shop/platform';
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
-import { NotificationChannel } from './notification.type.js';
+import { NotificationChannel, NotificationStatus } from './notification.type.js';
 
-/** Delivery (SMTP, SMS) comes later; for now a notification is only recorded. */
-export const RECORDED = 'RECORDED';
-
-@index({ userId: 1, createdAt: -1 })
-@modelOptions({ schemaOptions: { collection: 'notifications', timestamps: { createdAt: true, updatedAt: false } } })
+/** One message to one person on one channel, with its delivery's state and its outbox. */
+@index({ userId: 1, createdAt: -1, _id: -1 })
+@modelOptions({ schemaOptions: { collection: 'notifications', timestamps: true } })
 export class NotificationRecord {
-  /** The envelope id; unique, so a redelivered event cannot make a second record. */
-  @prop({ required: true, unique: true, type: () => String })
+  /**
+   * `<event id>:<template>` for the ones decided here, the request's event id for a
+   * notification.email/sms from another producer: a redelivered event can never make a second one.
+   */
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, type: () => String })
   eventId!: string;
+
+  @prop({ required: true, type: () => String })
+  eventType!: string;
+
+  @prop({ required: true, type: () => String })
+  template!: string;
 
   @prop({ required: true, type: () => String })
   userId!: string;
@@ -17,8 +28,9 @@ export class NotificationRecord {
   @prop({ required: true, enum: NotificationChannel, type: () => String })
   channel!: NotificationChannel;
 
-  @prop({ required: true, type: () => String })
-  eventType!: string;
+  /** Email address or phone number; absent when there was none to send to. */
+  @prop({ type: () => String })
+  to?: string;
 
   @prop({ type: () => String })
   subject?: string;
@@ -29,10 +41,28 @@ export class NotificationRecord {
   @prop({ type: () => String })
   orderId?: string;
 
-  @prop({ required: true, enum: [RECORDED], type: () => String, default: RECORDED })
-  status!: typeof RECORDED;
+  @prop({ required: true, enum: NotificationStatus, type: () => String })
+  status!: NotificationStatus;
+
+  /** Delivery tries made (by the email or SMS sender). */
+  @prop({ required: true, type: () => Number, default: 0 })
+  attempts!: number;
+
+  @prop({ type: () => String })
+  lastError?: string;
+
+  @prop({ type: () => Date })
+  sentAt?: Date;
+
+  /** The SMTP Message-ID or the SMS provider's id. */
+  @prop({ type: () => String })
+  providerMessageId?: string;
+
+  @prop(pendingEventsProp)
+  pendingEvents!: PendingEvent[];
 
   createdAt!: Date;
+  updatedAt!: Date;
 }
 
 export const NotificationModel = getModelForClass(NotificationRecord);

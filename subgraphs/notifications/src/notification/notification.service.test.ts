@@ -1,17 +1,16 @@
-import {
-  notificationEmail,
-  notificationSms,
-  orderCreated,
-  orderUpdated,
-  paymentFailed,
-  paymentSucceeded,
-} from '@shop/events';
+import { notificationEmail, notificationSms, orderCreated, orderUpdated, paymentSucceeded } from '@shop/events';
 import { connectTestMongo, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from './notification.model.js';
 import { NOTIFICATIONS_SHOWN, NotificationService } from './notification.service.js';
 
-const notifications = new NotificationService();
+const contacts = new TestContactDirectory()
+  .add('u-ada', { email: 'ada@example.com', phone: '+15550100' })
+  .add('u-bob', { email: 'bob@example.com' })
+  .fail('u-down');
+let kicks = 0;
+const notifications = new NotificationService(contacts, { kick: () => void kicks++ });
 const services = { notifications };
 let db: { drop: () => Promise<void> };
 
@@ -25,85 +24,123 @@ const codeOf = (promise: Promise<unknown>) =>
     () => 'resolved',
     (error: { extensions?: { code?: string } }) => error.extensions?.code,
   );
+const receipt = (userId: string, orderId: string) =>
+  paymentSucceeded.create({ orderId, userId, paymentId: 'pay', amount: '19.99', transactionId: 'tx' });
 
-describe('NotificationService.record', () => {
-  it('records a redelivered event only once', async () => {
-    const event = orderCreated.create({ orderId: 'o-dup', userId: 'u-dup', totalAmount: '5.00', items: [] });
-    await notifications.record(event);
-    await notifications.record(event);
+describe('NotificationService.handle', () => {
+  it('stores each decided notification with its send request in its outbox, and wakes the relay', async () => {
+    const before = kicks;
+    const event = receipt('u-ada', 'o-receipt');
+    await notifications.handle(event);
+    const stored = await NotificationModel.find({ eventId: event.id }).sort({ _id: 1 }).lean();
+    expect(stored.map(({ _id, channel, to, status }) => ({ _id, channel, to, status }))).toEqual([
+      { _id: `${event.id}:payment-receipt`, channel: 'EMAIL', to: 'ada@example.com', status: 'PENDING' },
+      { _id: `${event.id}:payment-receipt-sms`, channel: 'SMS', to: '+15550100', status: 'PENDING' },
+    ]);
+    const [email, sms] = stored;
+    expect(notificationEmail.schema.parse(email?.pendingEvents[0]).data).toEqual({
+      userId: 'u-ada',
+      to: 'ada@example.com',
+      subject: 'Payment receipt for order o-receipt',
+      body: 'We received your payment of 19.99 for order o-receipt. Transaction: tx.',
+      notificationId: `${event.id}:payment-receipt`,
+    });
+    expect(notificationSms.schema.parse(sms?.pendingEvents[0]).data).toMatchObject({
+      to: '+15550100',
+      notificationId: `${event.id}:payment-receipt-sms`,
+    });
+    expect(kicks).toBe(before + 1);
+  });
+
+  it('adds nothing when the same event is handled again', async () => {
+    const event = orderCreated.create({ orderId: 'o-dup', userId: 'u-ada', totalAmount: '5.00', items: [] });
+    await notifications.handle(event);
+    await notifications.handle(event);
     expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(1);
   });
 
-  it('turns each consumed event into a short message on the right channel', async () => {
-    const userId = 'u-mapping';
-    const base = { orderId: 'o-1', userId };
-    const events = [
-      orderCreated.create({ ...base, totalAmount: '19.99', items: [{ productId: 'p', quantity: 1, price: '19.99' }] }),
-      orderUpdated.create({ ...base, previousStatus: 'PAID', status: 'SHIPPED', paymentStatus: 'SUCCEEDED' }),
-      paymentSucceeded.create({ ...base, paymentId: 'pay-1', amount: '19.99', transactionId: 'tx' }),
-      paymentFailed.create({ ...base, paymentId: 'pay-2', amount: '19.99', failureReason: 'card_declined' }),
-      notificationEmail.create({ userId, to: 'ada@example.com', subject: 'Welcome', body: 'Hello Ada' }),
-      notificationSms.create({ userId, to: '+15550100', body: 'Your code is 1234' }),
-    ];
-    for (const event of events) await notifications.record(event);
-
-    const shown = await notifications.forUser(testContext({ id: userId, role: 'CUSTOMER' }, services), userId);
-    const byType = Object.fromEntries(
-      shown.map(({ eventType, channel, subject, body, orderId }) => [eventType, { channel, subject, body, orderId }]),
-    );
-    expect(byType).toEqual({
-      'order.created': {
-        channel: 'EMAIL',
-        subject: 'Order received',
-        body: 'Your order o-1 was created. Total: 19.99.',
-        orderId: 'o-1',
-      },
-      'order.updated': {
-        channel: 'EMAIL',
-        subject: 'Order shipped',
-        body: 'Your order o-1 is now shipped.',
-        orderId: 'o-1',
-      },
-      'payment.succeeded': {
-        channel: 'EMAIL',
-        subject: 'Payment received',
-        body: 'Payment of 19.99 for order o-1 succeeded.',
-        orderId: 'o-1',
-      },
-      'payment.failed': {
-        channel: 'EMAIL',
-        subject: 'Payment failed',
-        body: 'Payment of 19.99 for order o-1 failed (card_declined). You can try again.',
-        orderId: 'o-1',
-      },
-      'notification.email': { channel: 'EMAIL', subject: 'Welcome', body: 'Hello Ada', orderId: null },
-      'notification.sms': { channel: 'SMS', subject: null, body: 'Your code is 1234', orderId: null },
+  it('records a message with nowhere to go as SKIPPED, without a send request', async () => {
+    const event = receipt('u-bob', 'o-nophone');
+    await notifications.handle(event);
+    const sms = await NotificationModel.findById(`${event.id}:payment-receipt-sms`).lean();
+    expect(sms).toMatchObject({
+      status: 'SKIPPED',
+      lastError: 'no address on file for this channel',
+      pendingEvents: [],
     });
-    expect(await NotificationModel.countDocuments({ userId, status: 'RECORDED' })).toBe(events.length);
+    const unknown = orderCreated.create({ orderId: 'o-ghost', userId: 'u-ghost', totalAmount: '5.00', items: [] });
+    await notifications.handle(unknown);
+    expect(await NotificationModel.findOne({ eventId: unknown.id }).lean()).toMatchObject({
+      status: 'SKIPPED',
+      lastError: 'no such user',
+    });
+  });
+
+  it('fails, storing nothing, when the contact lookup fails (so the bus retries)', async () => {
+    const event = orderCreated.create({ orderId: 'o-down', userId: 'u-down', totalAmount: '5.00', items: [] });
+    await expect(notifications.handle(event)).rejects.toThrow('users subgraph unavailable');
+    expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(0);
+  });
+
+  it('asks nobody about an event that sends nothing', async () => {
+    const lookups = contacts.lookups.get('u-ada');
+    const paid = orderUpdated.create({
+      orderId: 'o-paid',
+      userId: 'u-ada',
+      previousStatus: 'PENDING',
+      status: 'PAID',
+      paymentStatus: 'SUCCEEDED',
+    });
+    await notifications.handle(paid);
+    expect(contacts.lookups.get('u-ada')).toBe(lookups);
+    expect(await NotificationModel.countDocuments({ eventId: paid.id })).toBe(0);
   });
 });
 
-describe('NotificationService.forUser', () => {
-  it('shows notifications to their user and an admin only', async () => {
-    const userId = 'u-private';
-    await notifications.record(notificationSms.create({ userId, to: '+15550100', body: 'private' }));
-    const own = await notifications.forUser(testContext({ id: userId, role: 'CUSTOMER' }, services), userId);
-    expect(own.map((n) => n.body)).toEqual(['private']);
-    const asAdmin = await notifications.forUser(testContext({ id: 'admin', role: 'ADMIN' }, services), userId);
-    expect(asAdmin).toHaveLength(1);
-    const asOther = testContext({ id: 'someone-else', role: 'CUSTOMER' }, services);
-    expect(await codeOf(notifications.forUser(asOther, userId))).toBe('FORBIDDEN');
-    expect(await codeOf(notifications.forUser(testContext(null, services), userId))).toBe('UNAUTHENTICATED');
+describe('reading notifications', () => {
+  const as = (id: string, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER') => testContext({ id, role }, services);
+
+  it('shows User.notifications to their user and an admin only', async () => {
+    await notifications.handle(
+      orderCreated.create({ orderId: 'o-p', userId: 'u-bob', totalAmount: '1.00', items: [] }),
+    );
+    const own = await notifications.forUser(as('u-bob'), 'u-bob');
+    expect(own.map((n) => n.orderId)).toContain('o-p');
+    expect(own[0]).not.toHaveProperty('pendingEvents');
+    expect(await notifications.forUser(as('admin', 'ADMIN'), 'u-bob')).toHaveLength(own.length);
+    expect(await codeOf(notifications.forUser(as('u-ada'), 'u-bob'))).toBe('FORBIDDEN');
+    expect(await codeOf(notifications.forUser(testContext(null, services), 'u-bob'))).toBe('UNAUTHENTICATED');
   });
 
-  it(`lists the newest first, at most ${NOTIFICATIONS_SHOWN}`, async () => {
+  it(`caps User.notifications at the newest ${NOTIFICATIONS_SHOWN}, and pages the caller's own through notifications()`, async () => {
     const userId = 'u-many';
-    for (let i = 0; i < NOTIFICATIONS_SHOWN + 2; i++) {
-      await notifications.record(notificationSms.create({ userId, to: '+15550100', body: `message ${i}` }));
+    contacts.add(userId, { email: 'many@example.com' });
+    const total = NOTIFICATIONS_SHOWN + 3;
+    for (let i = 0; i < total; i++) {
+      await notifications.handle(orderCreated.create({ orderId: `o-${i}`, userId, totalAmount: '1.00', items: [] }));
     }
-    const shown = await notifications.forUser(testContext({ id: userId, role: 'CUSTOMER' }, services), userId);
+    const shown = await notifications.forUser(as(userId), userId);
     expect(shown).toHaveLength(NOTIFICATIONS_SHOWN);
-    expect(shown[0]?.body).toBe(`message ${NOTIFICATIONS_SHOWN + 1}`);
-    expect(shown.at(-1)?.body).toBe('message 2');
+    const newestFirst = (times: Date[]) => times.every((time, i) => i === 0 || time <= (times[i - 1] as Date));
+    expect(newestFirst(shown.map((n) => n.createdAt))).toBe(true);
+
+    const seen: string[] = [];
+    const times: Date[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await notifications.list(as(userId), { first: 20, after });
+      expect(page.totalCount).toBe(total);
+      seen.push(...page.edges.map((edge) => edge.node.orderId ?? ''));
+      times.push(...page.edges.map((edge) => edge.node.createdAt));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    // Every one exactly once, newest first (creations within one millisecond may come in either order).
+    expect([...seen].sort()).toEqual(Array.from({ length: total }, (_, i) => `o-${i}`).sort());
+    expect(newestFirst(times)).toBe(true);
+    // The caller's own only, whoever else has notifications.
+    expect((await notifications.list(as('u-nobody'), {})).totalCount).toBe(0);
+    expect(await codeOf(notifications.list(testContext(null, services), {}))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(notifications.list(as(userId), { first: 0 }))).toBe('BAD_USER_INPUT');
   });
 });

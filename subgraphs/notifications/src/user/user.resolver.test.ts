@@ -3,6 +3,7 @@ import { orderCreated } from '@shop/events';
 import { createTokenService, type Principal, type RunningServer, startSubgraph } from '@shop/platform';
 import { connectTestMongo, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationService } from '../notification/notification.service.js';
 import { notificationsSubgraph } from '../schema.js';
 
@@ -21,31 +22,40 @@ let subgraph: RunningServer;
 let url: string;
 
 const USER_NOTIFICATIONS = `query($representations: [_Any!]!) {
-  _entities(representations: $representations) { ... on User { id notifications { channel eventType body orderId createdAt } } }
+  _entities(representations: $representations) { ... on User { id notifications { channel eventType subject status orderId createdAt } } }
 }`;
 
-async function notificationsOf(userId: string, principal?: Principal) {
+async function post(query: string, variables: Record<string, unknown>, principal?: Principal) {
   const response = await fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       ...(principal ? { authorization: `Bearer ${await tokens.sign(principal)}` } : {}),
     },
-    body: JSON.stringify({
-      query: USER_NOTIFICATIONS,
-      variables: { representations: [{ __typename: 'User', id: userId }] },
-    }),
+    body: JSON.stringify({ query, variables }),
   });
-  return (await response.json()) as {
+  return (await response.json()) as { data?: Record<string, unknown>; errors?: { extensions: { code: string } }[] };
+}
+
+async function notificationsOf(userId: string, principal?: Principal) {
+  const result = await post(USER_NOTIFICATIONS, { representations: [{ __typename: 'User', id: userId }] }, principal);
+  return result as {
     data?: { _entities: ({ id: string; notifications: Record<string, unknown>[] } | null)[] };
     errors?: { extensions: { code: string } }[];
   };
 }
 
+const MY_NOTIFICATIONS = `query($first: Int, $after: String) {
+  notifications(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { channel orderId status } }
+  }
+}`;
+
 beforeAll(async () => {
   db = await connectTestMongo('notifications');
-  const notifications = new NotificationService();
-  await notifications.record(orderCreated.create({ orderId: 'o-1', userId: ada.id, totalAmount: '19.99', items: [] }));
+  const contacts = new TestContactDirectory().add(ada.id, { email: 'ada@example.com' });
+  const notifications = new NotificationService(contacts, { kick: () => {} });
+  await notifications.handle(orderCreated.create({ orderId: 'o-1', userId: ada.id, totalAmount: '19.99', items: [] }));
   subgraph = await startSubgraph({
     definition: notificationsSubgraph,
     port: 0,
@@ -70,7 +80,8 @@ describe('User.notifications over HTTP', () => {
         {
           channel: 'EMAIL',
           eventType: 'order.created',
-          body: 'Your order o-1 was created. Total: 19.99.',
+          subject: 'Order confirmation o-1',
+          status: 'PENDING',
           orderId: 'o-1',
           createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         },
@@ -81,5 +92,22 @@ describe('User.notifications over HTTP', () => {
   it('refuses another customer with FORBIDDEN and an anonymous caller with UNAUTHENTICATED', async () => {
     expect((await notificationsOf(ada.id, bob)).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
     expect((await notificationsOf(ada.id)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('Query.notifications over HTTP', () => {
+  it("pages through the caller's own notifications only", async () => {
+    const own = await post(MY_NOTIFICATIONS, { first: 10 }, ada);
+    expect(own.errors).toBeUndefined();
+    expect(own.data?.notifications).toEqual({
+      totalCount: 1,
+      pageInfo: { hasNextPage: false, endCursor: expect.any(String) },
+      edges: [{ cursor: expect.any(String), node: { channel: 'EMAIL', orderId: 'o-1', status: 'PENDING' } }],
+    });
+    expect((await post(MY_NOTIFICATIONS, {}, bob)).data?.notifications).toMatchObject({ totalCount: 0, edges: [] });
+    expect((await post(MY_NOTIFICATIONS, {})).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    expect((await post(MY_NOTIFICATIONS, { after: 'not-a-cursor' }, ada)).errors?.[0]?.extensions.code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 });

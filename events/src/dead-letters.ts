@@ -1,0 +1,99 @@
+import amqplib, { type ConfirmChannel, type GetMessage } from 'amqplib';
+import { deadLetterQueueName, HEADERS } from './topology.js';
+
+/** A message parked in a consumer's dead-letter queue, as `pnpm events:dlq` shows it. */
+export interface ParkedMessage {
+  messageId: string | undefined;
+  type: string | undefined;
+  /** `handler-failed`, `invalid`, or `delivery-limit` (parked by the broker after crash loops). */
+  reason: string;
+  error: string | undefined;
+  attempts: number;
+  failedAt: string | undefined;
+  body: string;
+}
+
+/** `orders.payments` and `orders.payments.dlq` both name the dead-letter queue of that consumer. */
+const dlqOf = (queue: string): string => (queue.endsWith('.dlq') ? queue : deadLetterQueueName(queue));
+const consumerOf = (dlq: string): string => dlq.slice(0, -'.dlq'.length);
+
+async function withChannel<T>(url: string, use: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createConfirmChannel();
+    return await use(channel);
+  } finally {
+    // Closing returns every message fetched and not acked to its queue, in order.
+    await connection.close();
+  }
+}
+
+function toParked(message: GetMessage): ParkedMessage {
+  const headers = message.properties.headers ?? {};
+  const death = (headers['x-death'] as { reason?: string }[] | undefined)?.[0];
+  return {
+    messageId: message.properties.messageId as string | undefined,
+    type: message.properties.type as string | undefined,
+    reason: String(headers[HEADERS.reason] ?? (death?.reason === 'delivery_limit' ? 'delivery-limit' : death?.reason)),
+    error: headers[HEADERS.error] as string | undefined,
+    attempts: Number(headers[HEADERS.attempts] ?? 0),
+    failedAt: headers[HEADERS.failedAt] as string | undefined,
+    body: message.content.toString('utf8'),
+  };
+}
+
+/** How many messages each consumer's dead-letter queue holds (a missing queue counts as 0). */
+export async function countDeadLetters(url: string, queues: string[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const queue of queues) {
+    counts[dlqOf(queue)] = await withChannel(url, async (channel) => {
+      // A missing queue closes the channel with 404; a fresh connection per queue keeps that local.
+      channel.on('error', () => {});
+      return (await channel.checkQueue(dlqOf(queue))).messageCount;
+    }).catch(() => 0);
+  }
+  return counts;
+}
+
+/** Reads up to `limit` parked messages without removing any. */
+export async function inspectDeadLetters(url: string, queue: string, limit = 50): Promise<ParkedMessage[]> {
+  return withChannel(url, async (channel) => {
+    const parked: ParkedMessage[] = [];
+    while (parked.length < limit) {
+      const message = await channel.get(dlqOf(queue));
+      if (!message) break;
+      parked.push(toParked(message));
+    }
+    return parked;
+  });
+}
+
+/**
+ * Sends parked messages back to their consumer's work queue with a fresh retry budget (all of
+ * them, or those whose id is listed), each removed from the dead-letter queue only once the broker
+ * confirmed the copy. Returns the ids replayed.
+ */
+export async function replayDeadLetters(url: string, queue: string, messageIds?: string[]): Promise<string[]> {
+  const dlq = dlqOf(queue);
+  return withChannel(url, async (channel) => {
+    const replayed: string[] = [];
+    for (let message = await channel.get(dlq); message; message = await channel.get(dlq)) {
+      const id = message.properties.messageId as string | undefined;
+      if (messageIds && !(id && messageIds.includes(id))) continue; // held until close, then requeued
+      const headers = message.properties.headers ?? {};
+      const target = String(headers[HEADERS.queue] ?? consumerOf(dlq));
+      channel.sendToQueue(target, message.content, {
+        persistent: true,
+        contentType: message.properties.contentType as string | undefined,
+        messageId: id,
+        type: message.properties.type as string | undefined,
+        timestamp: message.properties.timestamp as number | undefined,
+        headers: { 'x-shop-replayed-at': new Date().toISOString() },
+      });
+      await channel.waitForConfirms();
+      channel.ack(message);
+      if (id) replayed.push(id);
+    }
+    return replayed;
+  });
+}

@@ -1,0 +1,46 @@
+// `pnpm events:dlq`: the dead-letter queues of the event consumers.
+//   pnpm events:dlq list [queue…]            parked messages per consumer queue
+//   pnpm events:dlq show <queue> [limit]     the parked messages, with reason, error and tries
+//   pnpm events:dlq replay <queue> [id…]     back to the consumer with a fresh retry budget (all, or those ids)
+// <queue> is a consumer queue (`orders.payments`) or its dead-letter queue (`orders.payments.dlq`).
+// AMQP_URL picks the broker and vhost (default amqp://guest:guest@127.0.0.1:5672).
+import { countDeadLetters, inspectDeadLetters, replayDeadLetters } from '@shop/events';
+
+/** Every durable consumer queue of the shop; the gateway's fan-out queues have no dead letters. */
+const CONSUMER_QUEUES = [
+  'notifications.events',
+  'notifications.email-sender',
+  'notifications.sms-sender',
+  'orders.payments',
+  'payments.orders',
+];
+
+const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const [command, queue, ...rest] = process.argv.slice(2);
+
+function usage(): never {
+  process.stderr.write('usage: pnpm events:dlq list [queue…] | show <queue> [limit] | replay <queue> [messageId…]\n');
+  process.exit(2);
+}
+
+switch (command) {
+  case 'list': {
+    const counts = await countDeadLetters(url, queue ? [queue, ...rest] : CONSUMER_QUEUES);
+    for (const [name, count] of Object.entries(counts)) process.stdout.write(`${String(count).padStart(6)}  ${name}\n`);
+    break;
+  }
+  case 'show': {
+    if (!queue) usage();
+    const parked = await inspectDeadLetters(url, queue, rest[0] ? Number(rest[0]) : 50);
+    process.stdout.write(`${JSON.stringify(parked, null, 2)}\n`);
+    break;
+  }
+  case 'replay': {
+    if (!queue) usage();
+    const replayed = await replayDeadLetters(url, queue, rest.length > 0 ? rest : undefined);
+    process.stdout.write(`replayed ${replayed.length}: ${replayed.join(' ')}\n`);
+    break;
+  }
+  default:
+    usage();
+}

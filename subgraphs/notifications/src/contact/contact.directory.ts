@@ -1,0 +1,39 @@
+import { AppError, callSubgraph, type TokenService } from '@shop/platform';
+
+export interface Contact {
+  email: string;
+  /** E.164; the users subgraph has no phone number yet, so SMS are skipped until it does. */
+  phone?: string;
+}
+
+/** Where a user's addresses come from; null when there is no such user. */
+export interface ContactDirectory {
+  contactOf(userId: string): Promise<Contact | null>;
+}
+
+const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email } }';
+
+/** The users subgraph, asked as the notifications service itself. */
+export class UsersContactDirectory implements ContactDirectory {
+  constructor(
+    private readonly url: string,
+    private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
+  ) {}
+
+  async contactOf(userId: string): Promise<Contact | null> {
+    const authorization = await this.tokens.serviceAuthorization('notifications');
+    try {
+      const data = await callSubgraph<{ user: { email: string } | null }>(
+        this.url,
+        USER,
+        { id: userId },
+        { authorization },
+      );
+      return data.user ? { email: data.user.email } : null;
+    } catch (error) {
+      if (error instanceof AppError && error.extensions.code === 'NOT_FOUND') return null;
+      // Anything else (users down, a timeout) fails the handler, and the event is retried.
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import { notificationEmail, notificationSms, paymentSucceeded } from '@shop/events';
+import { connectTestMongo } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestContactDirectory } from '../contact/contact.test-directory.js';
+import { NotificationModel } from '../notification/notification.model.js';
+import { NotificationService } from '../notification/notification.service.js';
+import { DeliveryService } from './delivery.service.js';
+import { SmtpEmailTransport } from './email.transport.js';
+import type { SmsProvider } from './sms.provider.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp.test-server.js';
+
+/** A provider that keeps what it is given (the interface's contract, nothing mocked below it). */
+class RecordingSmsProvider implements SmsProvider {
+  readonly sent: { to: string; body: string; reference: string }[] = [];
+  async send(to: string, body: string, reference: string): Promise<string> {
+    this.sent.push({ to, body, reference });
+    return `sms-${this.sent.length}`;
+  }
+}
+
+let db: { drop: () => Promise<void> };
+let smtp: TestSmtpServer;
+let transport: SmtpEmailTransport;
+const sms = new RecordingSmsProvider();
+let delivery: DeliveryService;
+const notifications = new NotificationService(
+  new TestContactDirectory().add('u-ada', { email: 'ada@example.com', phone: '+15550100' }),
+  { kick: () => {} },
+);
+
+beforeAll(async () => {
+  db = await connectTestMongo('notifications');
+  smtp = await startTestSmtpServer();
+  transport = new SmtpEmailTransport(smtp.url, 'Shop <no-reply@shop.test>');
+  delivery = new DeliveryService(transport, sms);
+});
+afterAll(async () => {
+  transport.close();
+  await smtp.close();
+  await db.drop();
+});
+
+/** The send requests a payment receipt decided, as the relay would publish them. */
+async function receiptRequests(orderId: string) {
+  const event = paymentSucceeded.create({
+    orderId,
+    userId: 'u-ada',
+    paymentId: 'p',
+    amount: '9.99',
+    transactionId: 't',
+  });
+  await notifications.handle(event);
+  const email = await NotificationModel.findById(`${event.id}:payment-receipt`).lean();
+  const text = await NotificationModel.findById(`${event.id}:payment-receipt-sms`).lean();
+  return {
+    email: notificationEmail.schema.parse(email?.pendingEvents[0]),
+    sms: notificationSms.schema.parse(text?.pendingEvents[0]),
+  };
+}
+
+describe('DeliveryService', () => {
+  it('sends the email over SMTP once, and records it SENT with its Message-ID', async () => {
+    const { email } = await receiptRequests('o-mail');
+    await delivery.deliverEmail(email);
+    await delivery.deliverEmail(email); // a redelivery
+    const received = smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-mail');
+    expect(received).toEqual([
+      {
+        messageId: `<${email.data.notificationId}@shop.notifications>`,
+        to: 'ada@example.com',
+        subject: 'Payment receipt for order o-mail',
+        text: 'We received your payment of 9.99 for order o-mail. Transaction: t.',
+      },
+    ]);
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({
+      status: 'SENT',
+      attempts: 1,
+      sentAt: expect.any(Date),
+      providerMessageId: `<${email.data.notificationId}@shop.notifications>`,
+    });
+  });
+
+  it('records a refused email as FAILED and throws, then sends it on the next try', async () => {
+    const { email } = await receiptRequests('o-refused');
+    smtp.refuse = true;
+    try {
+      await expect(delivery.deliverEmail(email)).rejects.toThrow();
+    } finally {
+      smtp.refuse = false;
+    }
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      lastError: expect.stringContaining('try again later'),
+    });
+    await delivery.deliverEmail(email);
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({
+      status: 'SENT',
+      attempts: 2,
+    });
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-refused')).toHaveLength(1);
+  });
+
+  it('sends an SMS through the provider once', async () => {
+    const { sms: request } = await receiptRequests('o-sms');
+    await delivery.deliverSms(request);
+    await delivery.deliverSms(request);
+    expect(sms.sent.filter((message) => message.reference === request.data.notificationId)).toEqual([
+      {
+        to: '+15550100',
+        body: 'Shop: payment of 9.99 for order o-sms received.',
+        reference: request.data.notificationId,
+      },
+    ]);
+    expect(await NotificationModel.findById(request.data.notificationId).lean()).toMatchObject({
+      status: 'SENT',
+      providerMessageId: expect.stringMatching(/^sms-/),
+    });
+  });
+
+  it("records and sends another service's request, keyed by its event id", async () => {
+    const request = notificationEmail.create({
+      userId: 'u-ada',
+      to: 'ada@example.com',
+      subject: 'Welcome',
+      body: 'Hi',
+    });
+    await delivery.deliverEmail(request);
+    await delivery.deliverEmail(request);
+    expect(smtp.received.filter((mail) => mail.subject === 'Welcome')).toHaveLength(1);
+    expect(await NotificationModel.findById(request.id).lean()).toMatchObject({
+      userId: 'u-ada',
+      channel: 'EMAIL',
+      eventType: 'notification.email',
+      status: 'SENT',
+    });
+  });
+});

@@ -1,0 +1,86 @@
+import type { EventOf, notificationEmail, notificationSms } from '@shop/events';
+import { isDuplicateKeyError, withDocumentLock } from '@shop/platform';
+import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
+import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
+import type { EmailTransport } from './email.transport.js';
+import type { SmsProvider } from './sms.provider.js';
+
+type EmailRequest = EventOf<typeof notificationEmail>;
+type SmsRequest = EventOf<typeof notificationSms>;
+type Request = EmailRequest | SmsRequest;
+
+const MAX_ERROR_LENGTH = 500;
+const DOMAIN = 'shop.notifications';
+
+/**
+ * The senders: deliver a notification.email over SMTP and a notification.sms through the SMS
+ * provider, recording each try on the notification. A SENT notification is never sent again, so
+ * a redelivered request is a no-op; only a crash between the provider's acceptance and the SENT
+ * record can repeat a message, and then with the same Message-ID.
+ */
+export class DeliveryService {
+  constructor(
+    private readonly email: EmailTransport,
+    private readonly sms: SmsProvider,
+  ) {}
+
+  async deliverEmail(request: EmailRequest): Promise<void> {
+    const { to, subject, body } = request.data;
+    await this.deliver(request, NotificationChannel.EMAIL, (id) =>
+      this.email.send({ to, subject, text: body, messageId: `<${id}@${DOMAIN}>` }),
+    );
+  }
+
+  async deliverSms(request: SmsRequest): Promise<void> {
+    await this.deliver(request, NotificationChannel.SMS, (id) => this.sms.send(request.data.to, request.data.body, id));
+  }
+
+  private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
+    const id = request.data.notificationId ?? (await this.recordForeign(request, channel));
+    const current = await NotificationModel.findById(id)
+      .select({ status: 1 })
+      .lean<Pick<NotificationRecord, 'status'>>();
+    if (!current) throw new Error(`notification ${id} not found`);
+    if (current.status === NotificationStatus.SENT || current.status === NotificationStatus.SKIPPED) return;
+    let providerMessageId: string;
+    try {
+      providerMessageId = await send(id);
+    } catch (error) {
+      const lastError = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
+      await this.update(id, { $set: { status: NotificationStatus.FAILED, lastError }, $inc: { attempts: 1 } });
+      throw error;
+    }
+    await this.update(id, {
+      $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId },
+      $unset: { lastError: 1 },
+      $inc: { attempts: 1 },
+    });
+  }
+
+  /** A request another service published: its own event id becomes the notification's id. */
+  private async recordForeign(request: Request, channel: NotificationChannel): Promise<string> {
+    try {
+      await NotificationModel.create({
+        _id: request.id,
+        eventId: request.id,
+        eventType: request.type,
+        template: request.type,
+        userId: request.data.userId,
+        channel,
+        to: request.data.to,
+        subject: 'subject' in request.data ? request.data.subject : undefined,
+        body: request.data.body,
+        status: NotificationStatus.PENDING,
+      });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    return request.id;
+  }
+
+  private update(id: string, change: Record<string, unknown>) {
+    return withDocumentLock(NotificationModel.collection.name, id, () =>
+      NotificationModel.updateOne({ _id: id }, change),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedEmail {
+  messageId: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface TestSmtpServer {
+  url: string;
+  received: ReceivedEmail[];
+  /** While set, the server refuses every message (a temporary 451). */
+  refuse: boolean;
+  close: () => Promise<void>;
+}
+
+function header(head: string, name: string): string {
+  const match = new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head);
+  return match?.[1]?.trim() ?? '';
+}
+
+/** Undoes quoted-printable, the transfer encoding nodemailer picks for long or non-ASCII text. */
+const decodeQuotedPrintable = (text: string) =>
+  text
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+
+/** A real SMTP server in this process, on a free port, that keeps what it receives. */
+export async function startTestSmtpServer(): Promise<TestSmtpServer> {
+  const state = { received: [] as ReceivedEmail[], refuse: false };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        if (state.refuse) {
+          const error = Object.assign(new Error('try again later'), { responseCode: 451 });
+          callback(error);
+          return;
+        }
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const split = raw.indexOf('\r\n\r\n');
+        const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+        const body = raw.slice(split + 4);
+        const quoted = /quoted-printable/i.test(header(head, 'Content-Transfer-Encoding'));
+        state.received.push({
+          messageId: header(head, 'Message-ID'),
+          to: header(head, 'To'),
+          subject: header(head, 'Subject'),
+          text: (quoted ? decodeQuotedPrintable(body) : body).trim(),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `smtp://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}

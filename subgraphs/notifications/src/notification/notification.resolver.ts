@@ -1,0 +1,19 @@
+import type { RequestContext } from '@shop/platform';
+import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
+import type { NotificationsServices } from '../services.js';
+import { Notification, NotificationConnection } from './notification.type.js';
+
+type Context = RequestContext<NotificationsServices>;
+
+@Resolver(() => Notification)
+export class NotificationResolver {
+  @Authorized()
+  @Query(() => NotificationConnection, { description: "The caller's own notifications, newest first." })
+  notifications(
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<NotificationConnection> {
+    return ctx.services.notifications.list(ctx, { first, after });
+  }
+}

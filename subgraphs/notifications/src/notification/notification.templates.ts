@@ -1,0 +1,69 @@
+import type { DecidedEvent } from '../events.js';
+import { NotificationChannel } from './notification.type.js';
+
+/** A message decided for an event, before it is addressed. */
+export interface NotificationDraft {
+  /** Unique per event: part of the notification's id. */
+  template: string;
+  channel: NotificationChannel;
+  subject?: string;
+  body: string;
+  orderId: string;
+}
+
+const email = (template: string, orderId: string, subject: string, body: string): NotificationDraft => ({
+  template,
+  channel: NotificationChannel.EMAIL,
+  subject,
+  body,
+  orderId,
+});
+const sms = (template: string, orderId: string, body: string): NotificationDraft => ({
+  template,
+  channel: NotificationChannel.SMS,
+  body,
+  orderId,
+});
+
+/**
+ * Who gets what: an order confirmation email, a payment receipt by email and SMS, a payment
+ * failure email, a shipped SMS. Every other event (e.g. an order becoming PAID, which the receipt
+ * already tells) sends nothing. Always to the order's customer.
+ */
+export function draftsFor(event: DecidedEvent): NotificationDraft[] {
+  switch (event.type) {
+    case 'order.created': {
+      const { orderId, totalAmount, items } = event.data;
+      const lines = items.map((item) => `${item.quantity} x ${item.productId} at ${item.price}`).join('\n');
+      const body = `Thank you for your order ${orderId}.\n${lines}\nTotal: ${totalAmount}.`;
+      return [email('order-confirmation', orderId, `Order confirmation ${orderId}`, body)];
+    }
+    case 'payment.succeeded': {
+      const { orderId, amount, transactionId } = event.data;
+      return [
+        email(
+          'payment-receipt',
+          orderId,
+          `Payment receipt for order ${orderId}`,
+          `We received your payment of ${amount} for order ${orderId}. Transaction: ${transactionId}.`,
+        ),
+        sms('payment-receipt-sms', orderId, `Shop: payment of ${amount} for order ${orderId} received.`),
+      ];
+    }
+    case 'payment.failed': {
+      const { orderId, amount, failureReason } = event.data;
+      return [
+        email(
+          'payment-failure',
+          orderId,
+          `Payment failed for order ${orderId}`,
+          `Your payment of ${amount} for order ${orderId} failed (${failureReason}). You can try again.`,
+        ),
+      ];
+    }
+    case 'order.updated': {
+      const { orderId, status } = event.data;
+      return status === 'SHIPPED' ? [sms('order-shipped', orderId, `Shop: your order ${orderId} has shipped.`)] : [];
+    }
+  }
+}

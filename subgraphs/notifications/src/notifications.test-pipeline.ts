@@ -1,0 +1,92 @@
+import { consumerQueueNames, EventBus, type RetryPolicy } from '@shop/events';
+import { OutboxRelay } from '@shop/platform';
+import { silentLogger } from '@shop/platform/testing';
+import amqplib from 'amqplib';
+import type { ContactDirectory } from './contact/contact.directory.js';
+import { DeliveryService } from './delivery/delivery.service.js';
+import { SmtpEmailTransport } from './delivery/email.transport.js';
+import type { SmsProvider } from './delivery/sms.provider.js';
+import { type NotificationsQueues, subscribeToDeliveries, subscribeToEvents } from './events.js';
+import { NotificationModel } from './notification/notification.model.js';
+import { NotificationService } from './notification/notification.service.js';
+
+/** Test helpers: the notifications service's consumers and relay, wired as main.ts wires them. */
+
+export async function eventually<T>(
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function withChannel<T>(url: string, use: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    // A refused operation also rejects its own promise; without a listener it would crash the run.
+    channel.on('error', () => {});
+    return await use(channel);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** subscribe() may resolve before the broker has the queues; a consumer on each means setup is done. */
+export async function waitForConsumers(url: string, queues: string[]): Promise<void> {
+  for (const queue of queues) {
+    // checkQueue closes the channel while the queue does not exist yet, hence a channel per try.
+    const consuming = () => withChannel(url, async (channel) => (await channel.checkQueue(queue)).consumerCount > 0);
+    await eventually(() => consuming().catch(() => false));
+  }
+}
+
+export async function deleteTopology(url: string, exchange: string, queues: string[], retrySteps: number) {
+  await withChannel(url, async (channel) => {
+    for (const queue of queues.flatMap((name) => consumerQueueNames(name, retrySteps))) {
+      await channel.deleteQueue(queue);
+    }
+    await channel.deleteExchange(exchange);
+  });
+}
+
+export interface PipelineOptions {
+  url: string;
+  exchange: string;
+  queues: NotificationsQueues;
+  contacts: ContactDirectory;
+  smtpUrl: string;
+  sms: SmsProvider;
+  retry: RetryPolicy;
+}
+
+export interface Pipeline {
+  bus: EventBus;
+  relay: OutboxRelay;
+  close: () => Promise<void>;
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const { url, exchange, queues, retry } = options;
+  const bus = new EventBus({ url, exchange, log: silentLogger, connectionName: 'notifications-test', retry });
+  const relay = new OutboxRelay([NotificationModel], bus, silentLogger, 100);
+  const transport = new SmtpEmailTransport(options.smtpUrl, 'Shop <no-reply@shop.test>');
+  await subscribeToEvents(bus, new NotificationService(options.contacts, relay), queues.events);
+  await subscribeToDeliveries(bus, new DeliveryService(transport, options.sms), queues);
+  relay.start();
+  await waitForConsumers(url, Object.values(queues));
+  return {
+    bus,
+    relay,
+    close: async () => {
+      await relay.stop();
+      await bus.close();
+      transport.close();
+    },
+  };
+}
