@@ -3,6 +3,7 @@ import { type Config, portVar } from '@shop/platform';
 import { z } from 'zod';
 
 const routingUrl = z.string().url().optional();
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 export const gatewayConfig = {
   GATEWAY_PORT: portVar(3000),
@@ -16,6 +17,30 @@ export const gatewayConfig = {
   ORDERS_URL: routingUrl,
   PAYMENTS_URL: routingUrl,
   NOTIFICATIONS_URL: routingUrl,
+  /**
+   * Proxies whose X-Forwarded-For is believed, in Express's `trust proxy` syntax: a comma-separated
+   * list of addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Empty: trust nobody.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  /** Largest JSON body accepted on /graphql and /api, in bytes. */
+  BODY_LIMIT_BYTES: positiveInt(100_000),
+  /** GraphQL limits (graphql-armor): depth, cost, aliases, directives, tokens. */
+  GRAPHQL_MAX_DEPTH: positiveInt(10),
+  GRAPHQL_MAX_COST: positiveInt(5_000),
+  GRAPHQL_MAX_ALIASES: positiveInt(15),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
+  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+  /** graphql-ws: server pings every so often and drops peers that stop answering. */
+  WS_KEEP_ALIVE_MS: positiveInt(12_000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),
 };
 
 export type GatewayConfig = Config<typeof gatewayConfig>;

@@ -8,9 +8,9 @@ import { parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 // The real users subgraph, in-process: the gateway is tested against what it will really route to.
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { UserService } from '../../subgraphs/users/src/user/user.service.js';
 import { gatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   users = await startSubgraph({
     definition: usersSubgraph,
     port: 0,
-    services: { users: new UserService(tokens) },
+    services: createUsersServices(tokens),
     tokens,
     log: silentLogger,
     readiness: [],

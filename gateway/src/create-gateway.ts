@@ -4,24 +4,30 @@ import { createTokenService, type Logger } from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { type GatewayConfig, routingOverrides } from './config.js';
+import { graphqlLimits } from './graphql/graphql-limits.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
+import { useIde } from './graphql/use-ide.js';
 import { useHealth } from './health/use-health.js';
+import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { requestId } from './http/request-id.middleware.js';
 import { useRest } from './rest/use-rest.js';
 import { OrderStatusFeed } from './subscriptions/order-status.feed.js';
-import { useSubscriptions } from './subscriptions/use-subscriptions.js';
+import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
 
 export interface Gateway {
   httpServer: Server;
   listen: (port: number) => Promise<number>;
+  /** Open WebSocket connections, subscriptions and event listeners (leak checks, metrics). */
+  subscriptionStats: () => SubscriptionStats;
   close: () => Promise<void>;
 }
 
 /** Assembles the gateway: each feature is its own module, mounted here in order. */
 export async function createGateway(options: { config: GatewayConfig; log: Logger }): Promise<Gateway> {
   const { config, log } = options;
+  const production = config.NODE_ENV === 'production';
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH, routingOverrides(config));
   const tokens = createTokenService(config);
   const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'gateway' });
@@ -29,15 +35,35 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   await feed.listen(bus);
 
   const httpServer = createServer();
-  const { apollo, apiSchema } = await startSupergraphServer({ supergraph, httpServer, log });
+  const limits = graphqlLimits(config);
+  const { apollo, apiSchema } = await startSupergraphServer({
+    supergraph,
+    httpServer,
+    limits,
+    introspection: !production,
+    log,
+  });
   const app = express();
   app.disable('x-powered-by');
-  app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] }));
+  const clientIp = useTrustProxy(app, config.TRUST_PROXY);
+  app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
   useHealth(app, { broker: bus.readiness, subgraphs: supergraph.subgraphs });
-  app.use(requestId(log));
-  useGraphql(app, { apollo, tokens });
-  useRest(app, { apollo, tokens });
-  const subscriptions = useSubscriptions({ httpServer, apollo, apiSchema, feed, tokens, log });
+  app.use(requestId(log), clientIpMiddleware(clientIp));
+  if (!production) useIde(app);
+  useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
+  useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
+  const subscriptions = useSubscriptions({
+    httpServer,
+    apollo,
+    apiSchema,
+    feed,
+    tokens,
+    limits,
+    clientIp,
+    keepAliveMs: config.WS_KEEP_ALIVE_MS,
+    maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    log,
+  });
   httpServer.on('request', app);
 
   return {
@@ -51,6 +77,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
           resolve(actual);
         });
       }),
+    subscriptionStats: subscriptions.stats,
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {
       await subscriptions.close();

@@ -8,6 +8,9 @@ import { PORTS, stackEnv } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const logDir = resolve(root, '.infra/logs');
+/** e2e-<service>.log, or e2e-<port>-<service>.log for a stack moved by E2E_PORT_BASE. */
+const logName = (service: string) =>
+  PORTS.gateway === 4000 ? `e2e-${service}.log` : `e2e-${PORTS.gateway}-${service}.log`;
 const READY_TIMEOUT_MS = 90_000;
 
 const services = [
@@ -23,14 +26,14 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
-      throw new Error(`${name} exited with ${child.exitCode}; see .infra/logs/e2e-${name}.log`);
+      throw new Error(`${name} exited with ${child.exitCode}; see .infra/logs/${logName(name)}`);
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
       .then((response) => response.ok)
       .catch(() => false);
     if (ready) return;
     await new Promise((done) => setTimeout(done, 250));
   }
-  throw new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms; see .infra/logs/e2e-${name}.log`);
+  throw new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms; see .infra/logs/${logName(name)}`);
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
@@ -41,7 +44,7 @@ export default async function setup(): Promise<() => Promise<void>> {
     TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'),
   };
   const children = services.map((service) => {
-    const log = createWriteStream(resolve(logDir, `e2e-${service.name}.log`));
+    const log = createWriteStream(resolve(logDir, logName(service.name)));
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts'], {
       cwd: resolve(root, service.dir),
       env,

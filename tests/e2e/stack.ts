@@ -1,6 +1,15 @@
 // Where the end-to-end stack listens. Ports differ from the dev defaults (3000–3005) so the
 // suite can run while `pnpm dev` is up; databases and the RabbitMQ vhost are test-only.
-export const PORTS = { gateway: 4000, users: 4001, products: 4002, orders: 4003, payments: 4004, notifications: 4005 };
+// E2E_PORT_BASE moves the whole stack (with TEST_AMQP_URL on another vhost, two runs can coexist).
+const PORT_BASE = Number(process.env.E2E_PORT_BASE ?? 4000);
+export const PORTS = {
+  gateway: PORT_BASE,
+  users: PORT_BASE + 1,
+  products: PORT_BASE + 2,
+  orders: PORT_BASE + 3,
+  payments: PORT_BASE + 4,
+  notifications: PORT_BASE + 5,
+};
 export const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
 
@@ -68,4 +77,33 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+export interface GatewayReplica {
+  url: string;
+  wsUrl: string;
+  /** The replica's open connections, subscriptions and event listeners. */
+  subscriptionStats: () => { connections: number; subscriptions: number; feedListeners: number };
+  close: () => Promise<void>;
+}
+
+/**
+ * Another gateway replica, in this test process, on its own port, in front of the same subgraphs
+ * and broker as the stack's gateway: its own exclusive event queue, its own clients.
+ */
+export async function startGatewayReplica(env: Record<string, string> = {}): Promise<GatewayReplica> {
+  // Loaded here, not at the top: the global setup imports this file too and needs none of it.
+  const { createGateway, gatewayConfig } = await import('../../gateway/src/index.js');
+  const { parseConfig } = await import('@shop/platform');
+  const { silentLogger } = await import('@shop/platform/testing');
+  const config = parseConfig(gatewayConfig, { ...stackEnv('replica'), ...env });
+  const gateway = await createGateway({ config, log: silentLogger });
+  const url = `http://127.0.0.1:${await gateway.listen(0)}`;
+  await eventually(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined));
+  return {
+    url,
+    wsUrl: `${url.replace('http', 'ws')}/graphql`,
+    subscriptionStats: gateway.subscriptionStats,
+    close: gateway.close,
+  };
 }

@@ -6,4 +6,6 @@ export interface GatewayContext extends BaseContext {
   log: Logger;
   /** The caller's own `Authorization` header, forwarded as is: subgraphs verify it themselves. */
   authorization: string | undefined;
+  /** The caller's address (see `TRUST_PROXY`), forwarded to subgraphs as `x-client-ip`. */
+  clientIp: string | undefined;
 }

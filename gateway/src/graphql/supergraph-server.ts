@@ -1,12 +1,15 @@
 import type { Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { type Logger, maskError } from '@shop/platform';
 import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
+import { errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
+import type { GraphqlLimits } from './graphql-limits.js';
 import { httpSubscriptionsPlugin } from './http-subscriptions.plugin.js';
 
 export interface SupergraphServer {
@@ -19,9 +22,11 @@ export interface SupergraphServer {
 export async function startSupergraphServer(options: {
   supergraph: Supergraph;
   httpServer: Server;
+  limits: GraphqlLimits;
+  introspection: boolean;
   log: Logger;
 }): Promise<SupergraphServer> {
-  const { supergraph, httpServer, log } = options;
+  const { supergraph, httpServer, limits, log } = options;
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
@@ -34,12 +39,24 @@ export async function startSupergraphServer(options: {
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    introspection: options.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // onShutdown owns the signals: Apollo's own handler would re-raise SIGTERM mid-shutdown.
     stopOnTerminationSignals: false,
-    formatError: (formatted, original) =>
-      maskError(formatted, (masked, error) => log.error({ err: error, path: masked.path }, 'internal error'), original),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), httpSubscriptionsPlugin],
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    // Internal errors were logged, with the request id, by errorReportingPlugin.
+    formatError: (formatted, original) => stripInternals(maskError(formatted, () => {}, original)),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Apollo's default landing page loads from a CDN; the gateway serves its own IDE (useIde).
+      ApolloServerPluginLandingPageDisabled(),
+      httpSubscriptionsPlugin,
+      errorReportingPlugin,
+      ...limits.plugins,
+    ],
   });
   await apollo.start();
   return {

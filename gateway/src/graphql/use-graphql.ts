@@ -7,11 +7,14 @@ import { gatewayContext } from '../http/request-locals.js';
 import type { GatewayContext } from './gateway-context.js';
 
 /** `POST/GET /graphql`: the supergraph over HTTP, behind edge token verification. */
-export function useGraphql(app: Express, deps: { apollo: ApolloServer<GatewayContext>; tokens: TokenService }): void {
+export function useGraphql(
+  app: Express,
+  deps: { apollo: ApolloServer<GatewayContext>; tokens: TokenService; bodyLimit: number },
+): void {
   app.use(
     '/graphql',
     authenticate(deps.tokens),
-    express.json({ limit: '1mb' }),
+    express.json({ limit: deps.bodyLimit }),
     expressMiddleware(deps.apollo, { context: async ({ res }) => gatewayContext(res) }),
     graphqlErrorHandler,
   );

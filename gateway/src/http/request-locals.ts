@@ -2,7 +2,7 @@ import type { Logger, Principal } from '@shop/platform';
 import type { Response } from 'express';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 
-// `requestId` sets the first two, `authenticate` the others, before any route runs.
+// `requestId` sets the first two, `clientIpMiddleware` the last, `authenticate` the others, before any route runs.
 declare global {
   namespace Express {
     interface Locals {
@@ -10,12 +10,13 @@ declare global {
       log: Logger;
       principal: Principal | null;
       authorization: string | undefined;
+      clientIp: string | undefined;
     }
   }
 }
 
 /** The operation context of an HTTP request, for /graphql and the REST shims alike. */
 export function gatewayContext(res: Response): GatewayContext {
-  const { requestId, log, principal, authorization } = res.locals;
-  return { requestId, log, principal, authorization };
+  const { requestId, log, principal, authorization, clientIp } = res.locals;
+  return { requestId, log, principal, authorization, clientIp };
 }

@@ -10,6 +10,10 @@ export interface ProblemDetails {
   detail: string;
   code: string;
   errors?: FieldError[];
+  /** On 429: whole seconds to wait, also sent as the Retry-After header. */
+  retryAfter?: number;
+  /** On 500: the request id, for the caller to quote and the logs to find. */
+  requestId?: string;
 }
 
 const KNOWN: Record<string, { status: number; title: string }> = {
@@ -62,6 +66,10 @@ export function problemFromGraphqlError(error: GraphQLFormattedError): ProblemDe
       message: String(field.message),
     }));
   }
+  const retryAfter = error.extensions?.retryAfter;
+  if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) {
+    problem.retryAfter = Math.ceil(retryAfter);
+  }
   return problem;
 }
 
@@ -79,7 +87,9 @@ export function toProblem(error: unknown): ProblemDetails {
 }
 
 export function sendProblem(res: Response, problem: ProblemDetails): void {
-  res.status(problem.status).type('application/problem+json').json(problem);
+  if (problem.retryAfter !== undefined) res.setHeader('retry-after', String(problem.retryAfter));
+  const body = problem.status >= 500 ? { ...problem, requestId: res.locals.requestId } : problem;
+  res.status(problem.status).type('application/problem+json').json(body);
 }
 
 export const problemHandler: ErrorRequestHandler = (error, _req, res, _next) => {

@@ -3,16 +3,33 @@ import type { TokenService } from '@shop/platform';
 import express, { type Express, Router } from 'express';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { authenticate } from '../http/authenticate.middleware.js';
+import { apiDocs } from './api-docs.js';
+import { openApiDocument } from './openapi.js';
+import { ordersRoutes } from './orders.routes.js';
+import { paymentsRoutes } from './payments.routes.js';
 import { problemFromGraphqlError, problemHandler, sendProblem } from './problem.js';
+import { productsRoutes } from './products.routes.js';
+import type { RestRoute } from './rest-route.js';
+import { routesRouter } from './rest-route.js';
 import { operationRunner } from './run-operation.js';
 import { usersRoutes } from './users.routes.js';
 
-/** `/api/*`: the legacy REST shims; every failure answers as `application/problem+json`. */
-export function useRest(app: Express, deps: { apollo: ApolloServer<GatewayContext>; tokens: TokenService }): void {
-  const run = operationRunner(deps.apollo);
+/** Every shim of the contract; served and documented from this one list. */
+export const restRoutes: RestRoute[] = [...usersRoutes, ...productsRoutes, ...ordersRoutes, ...paymentsRoutes];
+
+/** `/api/*`: the legacy REST shims, their OpenAPI document and Swagger UI; failures are problem+json. */
+export function useRest(
+  app: Express,
+  deps: { apollo: ApolloServer<GatewayContext>; tokens: TokenService; bodyLimit: number },
+): void {
+  const document = openApiDocument(restRoutes);
   const api = Router();
-  api.use(authenticate(deps.tokens), express.json({ limit: '1mb' }));
-  api.use('/users', usersRoutes(run));
+  api.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  api.use('/docs', apiDocs('/api/openapi.json'));
+  api.use(authenticate(deps.tokens), express.json({ limit: deps.bodyLimit }));
+  api.use(routesRouter(restRoutes, operationRunner(deps.apollo)));
   api.use((req, res) => {
     sendProblem(
       res,

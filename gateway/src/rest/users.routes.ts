@@ -1,40 +1,70 @@
-import { validate } from '@shop/platform';
-import { Router } from 'express';
+import { NotFoundError } from '@shop/platform';
 import { z } from 'zod';
-import type { RunOperation } from './run-operation.js';
+import { defineRoute, type RestRoute } from './rest-route.js';
+import { authPayloadSchema, idParams, type RestUser, USER_FIELDS, userSchema } from './rest-shapes.js';
 
-/** The REST `user` object: the contract's User fields, nothing more. */
-const USER_FIELDS = 'id email firstName lastName role createdAt updatedAt';
-
-interface RestUser {
-  id: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  role: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-const REGISTER = `mutation Register($input: RegisterInput!) {
+const REGISTER = `mutation RestRegister($input: RegisterInput!) {
   register(input: $input) { token user { ${USER_FIELDS} } }
 }`;
+const LOGIN = `mutation RestLogin($input: LoginInput!) {
+  login(input: $input) { token user { ${USER_FIELDS} } }
+}`;
+const USER = `query RestUser($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`;
 
-// Only the shape the GraphQL input needs; the users subgraph owns the rules (email, password length).
-const registerBody = z.object({ email: z.string(), password: z.string(), firstName: z.string(), lastName: z.string() });
+type AuthPayload = { token: string; user: RestUser };
 
-/** `/api/users/*`: legacy routes, each one GraphQL operation through the supergraph. */
-export function usersRoutes(run: RunOperation): Router {
-  const router = Router();
+// Only the shape the GraphQL input needs; the users subgraph owns the rules (email, password strength).
+const registerBody = z
+  .object({ email: z.string(), password: z.string(), firstName: z.string(), lastName: z.string() })
+  .meta({ id: 'RegisterBody' });
+const loginBody = z.object({ email: z.string(), password: z.string() }).meta({ id: 'LoginBody' });
 
-  router.post('/register', async (req, res) => {
-    const input = validate(registerBody, req.body);
-    const data = await run<{ register: { token: string; user: RestUser } }>(
-      { query: REGISTER, variables: { input } },
-      res,
-    );
-    res.status(201).json(data.register);
-  });
-
-  return router;
-}
+/** `/api/users/*`: each route one named GraphQL operation through the supergraph. */
+export const usersRoutes: RestRoute[] = [
+  defineRoute({
+    method: 'post',
+    path: '/users/register',
+    operationId: 'registerUser',
+    summary: 'Create a customer account',
+    tag: 'users',
+    access: 'public',
+    body: registerBody,
+    response: { status: 201, description: 'The new account and a token', schema: authPayloadSchema },
+    errors: [400, 409],
+    handle: async ({ body }, run) => {
+      const data = await run<{ register: AuthPayload }>({ query: REGISTER, variables: { input: body } });
+      return { status: 201, body: data.register };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/users/login',
+    operationId: 'loginUser',
+    summary: 'Exchange credentials for a token',
+    tag: 'users',
+    access: 'public',
+    body: loginBody,
+    response: { status: 200, description: 'The account and a token', schema: authPayloadSchema },
+    errors: [400, 401, 429],
+    handle: async ({ body }, run) => {
+      const data = await run<{ login: AuthPayload }>({ query: LOGIN, variables: { input: body } });
+      return { status: 200, body: data.login };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/users/{id}',
+    operationId: 'getUser',
+    summary: 'One account: your own, or any for an admin',
+    tag: 'users',
+    access: 'user',
+    params: idParams,
+    response: { status: 200, description: 'The account', schema: userSchema },
+    errors: [400, 401, 403, 404],
+    handle: async ({ params }, run) => {
+      const data = await run<{ user: RestUser | null }>({ query: USER, variables: { id: params.id } });
+      if (!data.user) throw new NotFoundError('User', params.id);
+      return { status: 200, body: data.user };
+    },
+  }),
+];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { type EventBus, type EventOf, orderUpdated } from '@shop/events';
 import { mapAsyncIterator } from './map-async-iterator.js';
@@ -16,7 +17,8 @@ export class OrderStatusFeed {
 
   listen(bus: EventBus): Promise<void> {
     return bus.subscribe({
-      queue: 'gateway.order-status',
+      // A prefix the bus makes unique per process; the random part keeps replicas in one process apart.
+      queue: `gateway.order-status.${randomUUID().slice(0, 8)}`,
       events: [orderUpdated],
       exclusive: true,
       handler: async (event) => this.publish(event as OrderUpdated),
@@ -34,5 +36,13 @@ export class OrderStatusFeed {
 
   listenerCount(orderId: string): number {
     return this.emitter.listenerCount(channel(orderId));
+  }
+
+  /** Listeners over all orders (not the 'error' listeners `on()` adds too): zero once every subscription has ended. */
+  totalListeners(): number {
+    return this.emitter
+      .eventNames()
+      .filter((name) => typeof name === 'string' && name.startsWith(channel('')))
+      .reduce((sum, name) => sum + this.emitter.listenerCount(name), 0);
   }
 }

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import { type Logger, NotFoundError, type Principal, type TokenService, UnauthenticatedError } from '@shop/platform';
+import {
+  AppError,
+  type Logger,
+  NotFoundError,
+  type Principal,
+  type TokenService,
+  UnauthenticatedError,
+} from '@shop/platform';
 import {
   type DocumentNode,
   type ExecutionArgs,
@@ -9,14 +16,13 @@ import {
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  parse,
-  validate,
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
+import type { GraphqlLimits } from '../graphql/graphql-limits.js';
 import { mapAsyncIterator } from './map-async-iterator.js';
 import type { OrderStatusFeed } from './order-status.feed.js';
 import { type OrderStatusQuery, subscriptionToQuery } from './subscription-to-query.js';
@@ -29,6 +35,14 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 interface Session {
   principal: Principal | null;
   authorization: string | undefined;
+  clientIp: string | undefined;
+}
+
+/** What is open right now; all three return to zero when every client has gone. */
+export interface SubscriptionStats {
+  connections: number;
+  subscriptions: number;
+  feedListeners: number;
 }
 
 export interface SubscriptionDeps {
@@ -37,6 +51,10 @@ export interface SubscriptionDeps {
   apiSchema: () => GraphQLSchema;
   feed: OrderStatusFeed;
   tokens: TokenService;
+  limits: GraphqlLimits;
+  clientIp: (request: IncomingMessage) => string | undefined;
+  keepAliveMs: number;
+  maxSubscriptionsPerConnection: number;
   log: Logger;
 }
 
@@ -45,7 +63,10 @@ export interface SubscriptionDeps {
  * rewritten query once through the supergraph (the orders subgraph decides owner or admin),
  * then re-runs that query for every `order.updated` of the order.
  */
-export function useSubscriptions(deps: SubscriptionDeps): { close: () => Promise<void> } {
+export function useSubscriptions(deps: SubscriptionDeps): {
+  stats: () => SubscriptionStats;
+  close: () => Promise<void>;
+} {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let closing = false;
   deps.httpServer.on('upgrade', (request, socket, head) => {
@@ -67,7 +88,7 @@ export function useSubscriptions(deps: SubscriptionDeps): { close: () => Promise
       return { data: result.data, ...(result.errors ? { errors: result.errors.map(toGraphQLError) } : {}) };
     } catch (error) {
       context.log.error({ err: error }, 'subscription query failed');
-      return { errors: [internalError()] };
+      return { errors: [internalError(context.requestId)] };
     }
   };
 
@@ -76,11 +97,11 @@ export function useSubscriptions(deps: SubscriptionDeps): { close: () => Promise
     const schema = deps.apiSchema();
     let document: DocumentNode;
     try {
-      document = parse(payload.query);
+      document = deps.limits.parse(payload.query);
     } catch (error) {
       return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
     }
-    const invalid = validate(schema, document);
+    const invalid = deps.limits.validate(schema, document);
     if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
     const plan = subscriptionToQuery(schema, document, payload.operationName, payload.variables);
     const requestId = randomUUID();
@@ -105,6 +126,7 @@ export function useSubscriptions(deps: SubscriptionDeps): { close: () => Promise
     };
   };
 
+  let subscriptions = 0;
   const server = useServer<Record<string, unknown>, { session: Session }>(
     {
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
@@ -112,28 +134,48 @@ export function useSubscriptions(deps: SubscriptionDeps): { close: () => Promise
         const authorization = ctx.connectionParams?.authorization;
         if (authorization !== undefined && typeof authorization !== 'string') return false;
         try {
-          ctx.extra.session = { authorization, principal: await deps.tokens.fromHeader(authorization) };
+          const principal = await deps.tokens.fromHeader(authorization);
+          ctx.extra.session = { authorization, principal, clientIp: deps.clientIp(ctx.extra.request) };
           return true;
         } catch {
           return false; // a bad or expired token closes the socket with 4403 Forbidden
         }
       },
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        // graphql-ws has already counted this one in.
+        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerConnection) {
+          return [
+            new AppError(
+              'BAD_REQUEST',
+              `At most ${deps.maxSubscriptionsPerConnection} subscriptions per connection: complete one first`,
+            ),
+          ];
+        }
         try {
           return await start(ctx.extra.session, id, payload);
         } catch (error) {
           if (error instanceof GraphQLError) return [error];
-          deps.log.error({ err: error }, 'subscription failed to start');
-          return [internalError()];
+          const requestId = randomUUID();
+          deps.log.error({ err: error, requestId }, 'subscription failed to start');
+          return [internalError(requestId)];
         }
       },
       // `start` hands over the ready event stream as the context value.
-      subscribe: (args) => args.contextValue as AsyncIterable<ExecutionResult>,
+      subscribe: (args) => {
+        subscriptions++;
+        return args.contextValue as AsyncIterable<ExecutionResult>;
+      },
+      // Called once for every stream `subscribe` handed out, however it ends (complete, close, error).
+      onComplete: () => {
+        subscriptions--;
+      },
     },
     wss,
+    deps.keepAliveMs,
   );
 
   return {
+    stats: () => ({ connections: wss.clients.size, subscriptions, feedListeners: deps.feed.totalListeners() }),
     close: async () => {
       closing = true;
       await server.dispose(); // clients get 1001 Going away
@@ -155,5 +197,6 @@ function toGraphQLError(formatted: GraphQLFormattedError): GraphQLError {
   return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
 }
 
-const internalError = () =>
-  new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+/** Masked, with the request id the log line carries, as on HTTP. */
+const internalError = (requestId: string) =>
+  new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } });

@@ -1,0 +1,71 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '@shop/platform';
+import { silentLogger } from '@shop/platform/testing';
+import { gatewayConfig } from './config.js';
+import { createGateway, type Gateway } from './create-gateway.js';
+
+export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
+const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
+const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+
+export interface SubgraphCall {
+  headers: IncomingHttpHeaders;
+  body: { query?: string; variables?: Record<string, unknown> };
+}
+
+/**
+ * A tiny real HTTP peer standing in for every subgraph of the repository's supergraph: it records
+ * what the gateway sends and answers what the test says. Proves what does (not) reach subgraphs.
+ */
+export class RecordingSubgraph {
+  readonly calls: SubgraphCall[] = [];
+  answer: (call: SubgraphCall) => unknown = () => ({ data: null });
+  private readonly server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => {
+      raw += chunk;
+    });
+    req.on('end', () => {
+      const call = { headers: req.headers, body: raw ? JSON.parse(raw) : {} };
+      this.calls.push(call);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(this.answer(call)));
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this.url();
+  }
+
+  url(): string {
+    const address = this.server.address();
+    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** A gateway on the repository's supergraph with every subgraph routed to `subgraphUrl`. */
+export async function startGateway(
+  subgraphUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ gateway: Gateway; base: string }> {
+  const config = parseConfig(gatewayConfig, {
+    NODE_ENV: 'test',
+    JWT_SECRET,
+    SUPERGRAPH_PATH: SUPERGRAPH,
+    AMQP_URL,
+    USERS_URL: subgraphUrl,
+    PRODUCTS_URL: subgraphUrl,
+    ORDERS_URL: subgraphUrl,
+    PAYMENTS_URL: subgraphUrl,
+    NOTIFICATIONS_URL: subgraphUrl,
+    ...env,
+  });
+  const gateway = await createGateway({ config, log: silentLogger });
+  return { gateway, base: `http://127.0.0.1:${await gateway.listen(0)}` };
+}

@@ -1,0 +1,44 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { PUBLIC_ERROR_CODES } from '@shop/platform';
+import type { GraphQLFormattedError } from 'graphql';
+import type { GatewayContext } from './gateway-context.js';
+
+const isPublic = (code: unknown) => (PUBLIC_ERROR_CODES as readonly unknown[]).includes(code);
+
+/**
+ * Logs each internal error with the request's logger (so with its request id, and the subgraph
+ * it came from), and gives the masked error the client sees that request id to quote.
+ */
+export const errorReportingPlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart({ contextValue }) {
+    return {
+      async didEncounterErrors({ errors }) {
+        for (const error of errors) {
+          if (isPublic(error.extensions?.code)) continue;
+          contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
+        }
+      },
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
+        response.body.singleResult.errors = response.body.singleResult.errors.map((error) =>
+          withRequestId(error, contextValue.requestId),
+        );
+      },
+    };
+  },
+};
+
+function withRequestId(error: GraphQLFormattedError, requestId: string): GraphQLFormattedError {
+  if (isPublic(error.extensions?.code)) return error;
+  return { ...error, extensions: { ...error.extensions, requestId } };
+}
+
+/**
+ * What a client may see of an error: @apollo/gateway adds the subgraph's name (`serviceName`) to
+ * errors it relays; names, hosts and stack traces stay in the logs.
+ */
+export function stripInternals(error: GraphQLFormattedError): GraphQLFormattedError {
+  if (!error.extensions) return error;
+  const { serviceName: _service, stacktrace: _stack, exception: _exception, ...extensions } = error.extensions;
+  return { ...error, extensions };
+}

@@ -1,0 +1,78 @@
+import { NotFoundError } from '@shop/platform';
+import { z } from 'zod';
+import { defineRoute, type RestRoute } from './rest-route.js';
+import { type GraphqlOrder, idParams, ORDER_FIELDS, ORDER_STATUSES, orderSchema, toRestOrder } from './rest-shapes.js';
+
+const CREATE_ORDER = `mutation RestCreateOrder($input: CreateOrderInput!) { createOrder(input: $input) { ${ORDER_FIELDS} } }`;
+const ORDER = `query RestOrder($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`;
+const UPDATE_ORDER_STATUS = `mutation RestUpdateOrderStatus($id: ID!, $status: OrderStatus!) {
+  updateOrderStatus(id: $id, status: $status) { ${ORDER_FIELDS} }
+}`;
+
+const createBody = z
+  .object({
+    items: z.array(z.object({ productId: z.string().min(1), quantity: z.number().int().positive() })).min(1),
+    shippingAddress: z.object({
+      street: z.string(),
+      city: z.string(),
+      state: z.string(),
+      zipCode: z.string(),
+      country: z.string(),
+    }),
+  })
+  .meta({ id: 'CreateOrderBody' });
+const patchBody = z.object({ status: z.enum(ORDER_STATUSES) }).meta({ id: 'PatchOrderBody' });
+
+/** `/api/orders`: place, read and move orders; the orders subgraph owns the life cycle. */
+export const ordersRoutes: RestRoute[] = [
+  defineRoute({
+    method: 'post',
+    path: '/orders',
+    operationId: 'createOrder',
+    summary: 'Place an order (stock is reserved, prices captured)',
+    tag: 'orders',
+    access: 'user',
+    body: createBody,
+    response: { status: 201, description: 'The new PENDING order', schema: orderSchema },
+    errors: [400, 401, 404, 409],
+    handle: async ({ body }, run) => {
+      const data = await run<{ createOrder: GraphqlOrder }>({ query: CREATE_ORDER, variables: { input: body } });
+      return { status: 201, body: toRestOrder(data.createOrder) };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/orders/{id}',
+    operationId: 'getOrder',
+    summary: 'One order: your own, or any for an admin',
+    tag: 'orders',
+    access: 'user',
+    params: idParams,
+    response: { status: 200, description: 'The order', schema: orderSchema },
+    errors: [400, 401, 403, 404],
+    handle: async ({ params }, run) => {
+      const data = await run<{ order: GraphqlOrder | null }>({ query: ORDER, variables: { id: params.id } });
+      if (!data.order) throw new NotFoundError('Order', params.id);
+      return { status: 200, body: toRestOrder(data.order) };
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/orders/{id}',
+    operationId: 'updateOrderStatus',
+    summary: 'Move an order: the owner or an admin cancels a PENDING order, an admin ships and delivers',
+    tag: 'orders',
+    access: 'user',
+    params: idParams,
+    body: patchBody,
+    response: { status: 200, description: 'The order in its new status', schema: orderSchema },
+    errors: [400, 401, 403, 404, 409],
+    handle: async ({ params, body }, run) => {
+      const data = await run<{ updateOrderStatus: GraphqlOrder }>({
+        query: UPDATE_ORDER_STATUS,
+        variables: { id: params.id, status: body.status },
+      });
+      return { status: 200, body: toRestOrder(data.updateOrderStatus) };
+    },
+  }),
+];

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { defineRoute, type RestRoute } from './rest-route.js';
+import {
+  type GraphqlProduct,
+  idParams,
+  moneyInput,
+  PRODUCT_FIELDS,
+  productSchema,
+  toRestProduct,
+} from './rest-shapes.js';
+
+const PRODUCTS = `query RestProducts($filter: ProductFilter, $first: Int, $offset: Int) {
+  products(filter: $filter, first: $first, offset: $offset) { totalCount edges { node { ${PRODUCT_FIELDS} } } }
+}`;
+const CREATE_PRODUCT = `mutation RestCreateProduct($input: CreateProductInput!) {
+  createProduct(input: $input) { ${PRODUCT_FIELDS} }
+}`;
+const UPDATE_PRODUCT = `mutation RestUpdateProduct($id: ID!, $input: UpdateProductInput!) {
+  updateProduct(id: $id, input: $input) { ${PRODUCT_FIELDS} }
+}`;
+
+const MAX_LIMIT = 100;
+const MAX_OFFSET = 10_000;
+
+/** Query strings are text: numbers and booleans are read from it, strictly. */
+const queryMoney = z
+  .string()
+  .regex(/^\d+(\.\d{1,2})?$/, 'must be an amount with at most two decimals')
+  .meta({ example: '19.99' });
+const queryInt = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const listQuery = z.object({
+  category: z.string().min(1).optional(),
+  minPrice: queryMoney.optional(),
+  maxPrice: queryMoney.optional(),
+  search: z.string().min(1).max(200).optional(),
+  inStock: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+  limit: queryInt(1, MAX_LIMIT, 20),
+  offset: queryInt(0, MAX_OFFSET, 0),
+});
+
+const productFields = {
+  name: z.string(),
+  description: z.string(),
+  price: moneyInput,
+  category: z.string(),
+  inventory: z.number().int().nonnegative(),
+  images: z.array(z.string()),
+};
+const createBody = z
+  .object({
+    ...productFields,
+    description: productFields.description.optional(),
+    inventory: productFields.inventory.optional(),
+    images: productFields.images.optional(),
+  })
+  .meta({ id: 'CreateProductBody' });
+const patchBody = z
+  .object(productFields)
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, 'at least one field to change')
+  .meta({ id: 'PatchProductBody' });
+
+const productListSchema = z
+  .object({
+    products: z.array(productSchema),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  })
+  .meta({ id: 'ProductList' });
+
+/** `/api/products`: the catalog with limit/offset, and admin writes. */
+export const productsRoutes: RestRoute[] = [
+  defineRoute({
+    method: 'get',
+    path: '/products',
+    operationId: 'listProducts',
+    summary: 'Search the catalog, newest first',
+    tag: 'products',
+    access: 'public',
+    query: listQuery,
+    response: { status: 200, description: 'One page of products and the total', schema: productListSchema },
+    errors: [400],
+    handle: async ({ query }, run) => {
+      const { limit, offset, ...filter } = query;
+      const data = await run<{ products: { totalCount: number; edges: { node: GraphqlProduct }[] } }>({
+        query: PRODUCTS,
+        variables: { filter, first: limit, offset },
+      });
+      const products = data.products.edges.map((edge) => toRestProduct(edge.node));
+      return { status: 200, body: { products, total: data.products.totalCount, limit, offset } };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/products',
+    operationId: 'createProduct',
+    summary: 'Add a product (admin)',
+    tag: 'products',
+    access: 'admin',
+    body: createBody,
+    response: { status: 201, description: 'The new product', schema: productSchema },
+    errors: [400, 401, 403],
+    handle: async ({ body }, run) => {
+      const data = await run<{ createProduct: GraphqlProduct }>({ query: CREATE_PRODUCT, variables: { input: body } });
+      return { status: 201, body: toRestProduct(data.createProduct) };
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/products/{id}',
+    operationId: 'updateProduct',
+    summary: 'Change some fields of a product (admin)',
+    tag: 'products',
+    access: 'admin',
+    params: idParams,
+    body: patchBody,
+    response: { status: 200, description: 'The product as changed', schema: productSchema },
+    errors: [400, 401, 403, 404],
+    handle: async ({ params, body }, run) => {
+      const data = await run<{ updateProduct: GraphqlProduct }>({
+        query: UPDATE_PRODUCT,
+        variables: { id: params.id, input: body },
+      });
+      return { status: 200, body: toRestProduct(data.updateProduct) };
+    },
+  }),
+];

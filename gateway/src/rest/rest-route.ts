@@ -1,0 +1,94 @@
+import { BadUserInputError, type FieldError } from '@shop/platform';
+import { type Request, type Response, Router } from 'express';
+import type { z } from 'zod';
+import type { OperationRequest } from '../graphql/execute-in-process.js';
+import type { RunOperation } from './run-operation.js';
+
+/** Who may call a route, as documented; the subgraphs enforce it (the shim only forwards the token). */
+export type Access = 'public' | 'user' | 'admin';
+
+type Input<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteInput<P, Q, B, H> {
+  params: Input<P>;
+  query: Input<Q>;
+  body: Input<B>;
+  headers: Input<H>;
+}
+
+export interface RouteResult {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * One REST shim: what it accepts (zod, validated before anything runs), the GraphQL operation it
+ * runs and how its answer maps back. The OpenAPI document is generated from these same values.
+ */
+export interface RestRoute<P = unknown, Q = unknown, B = unknown, H = unknown> {
+  method: 'get' | 'post' | 'patch';
+  /** Under `/api`, in OpenAPI form: `/users/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  headers?: H;
+  /** The success answer; `alsoStatus` documents a second success status (an idempotent replay). */
+  response: { status: number; alsoStatus?: number; description: string; schema: z.ZodType };
+  /** Error statuses this route can answer (documented as problem details). */
+  errors: number[];
+  // Method syntax on purpose: routes with different schemas then fit one RestRoute[].
+  handle(input: RouteInput<P, Q, B, H>, run: <T>(request: OperationRequest) => Promise<T>): Promise<RouteResult>;
+}
+
+/** Types a route's handler from its own schemas. */
+export const defineRoute = <
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+  H extends z.ZodType | undefined = undefined,
+>(
+  route: RestRoute<P, Q, B, H>,
+): RestRoute => route as RestRoute;
+
+/** `/users/{id}` → `/users/:id` */
+export const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+/** Mounts each route: validate every part of the request, run the operation, answer the mapping. */
+export function routesRouter(routes: RestRoute[], run: RunOperation): Router {
+  const router = Router();
+  for (const route of routes) {
+    router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
+      const input = parseInput(route, req);
+      const result = await route.handle(input, (request) => run(request, res));
+      res.status(result.status).json(result.body);
+    });
+  }
+  return router;
+}
+
+function parseInput(route: RestRoute, req: Request): RouteInput<unknown, unknown, unknown, unknown> {
+  const fields: FieldError[] = [];
+  // Fields are named as the caller sent them; an issue with the whole part names the part.
+  const part = (schema: unknown, value: unknown, where: string) => {
+    if (!schema) return undefined;
+    const result = (schema as z.ZodType).safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      fields.push({ field: issue.path.length > 0 ? issue.path.join('.') : where, message: issue.message });
+    }
+    return undefined;
+  };
+  const input = {
+    params: part(route.params, req.params, 'path'),
+    query: part(route.query, req.query, 'query'),
+    body: part(route.body, req.body ?? {}, 'body'),
+    headers: part(route.headers, req.headers, 'headers'),
+  };
+  if (fields.length > 0) throw new BadUserInputError('Invalid input', fields);
+  return input as RouteInput<unknown, unknown, unknown, unknown>;
+}

@@ -1,0 +1,162 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../create-gateway.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { expressPath } from './rest-route.js';
+import { restRoutes } from './use-rest.js';
+
+const subgraph = new RecordingSubgraph();
+let gateway: Gateway;
+let base: string;
+
+beforeAll(async () => {
+  ({ gateway, base } = await startGateway(await subgraph.start()));
+});
+afterAll(async () => {
+  await gateway?.close();
+  await subgraph.close();
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+type Json = any;
+
+const call = async (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: Json }> => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+};
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const { status, body } = await call('GET', '/api/openapi.json');
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('documents exactly the routes served, with their statuses', async () => {
+    const { body } = await call('GET', '/api/openapi.json');
+    const documented = Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`),
+    );
+    expect(documented.sort()).toEqual(restRoutes.map((route) => `${route.method} /api${route.path}`).sort());
+    expect(restRoutes.map((route) => `${route.method.toUpperCase()} ${expressPath(route.path)}`).sort()).toEqual(
+      [
+        'POST /users/register',
+        'POST /users/login',
+        'GET /users/:id',
+        'GET /products',
+        'POST /products',
+        'PATCH /products/:id',
+        'POST /orders',
+        'GET /orders/:id',
+        'PATCH /orders/:id',
+        'POST /payments',
+        'GET /payments/:id',
+      ].sort(),
+    );
+    expect(Object.keys(body.paths['/api/payments'].post.responses)).toEqual(
+      expect.arrayContaining(['200', '201', '400', '401', '409']),
+    );
+  });
+
+  it('is browsable in Swagger UI, served from npm assets', async () => {
+    const page = await fetch(`${base}/api/docs`);
+    const html = await page.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    for (const asset of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] as string)) {
+      expect((await fetch(`${base}${asset}`)).status, asset).toBe(200);
+    }
+    expect(await (await fetch(`${base}/api/docs/init.js`)).text()).toContain('/api/openapi.json');
+  });
+});
+
+describe('shims before and after the operation', () => {
+  it('validates every part of the request before any subgraph is called', async () => {
+    const before = subgraph.calls.length;
+    const products = await call('GET', '/api/products?limit=500&inStock=maybe&minPrice=1.999');
+    expect(products.status).toBe(400);
+    expect(products.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(products.body.errors.map((error: { field: string }) => error.field).sort()).toEqual(
+      ['inStock', 'limit', 'minPrice'].sort(),
+    );
+    const payment = await call('POST', '/api/payments', { orderId: 'o1', paymentMethod: 'card' });
+    expect(payment.status).toBe(400);
+    expect(payment.body.errors).toEqual([{ field: 'idempotency-key', message: expect.any(String) }]);
+    const price = await call('POST', '/api/products', { name: 'x', category: 'c', price: 1.005 });
+    expect(price.body.errors).toEqual([{ field: 'price', message: expect.any(String) }]);
+    const order = await call('POST', '/api/orders', { items: [], shippingAddress: {} });
+    expect(order.status).toBe(400);
+    const patch = await call('PATCH', '/api/orders/o1', { status: 'LOST' });
+    expect(patch.body.errors).toEqual([{ field: 'status', message: expect.any(String) }]);
+    expect(subgraph.calls.length).toBe(before);
+  });
+
+  it('maps money and references to the legacy shape', async () => {
+    subgraph.answer = () => ({
+      data: {
+        order: {
+          id: 'o1',
+          user: { id: 'u1' },
+          items: [{ product: { id: 'p1' }, quantity: 2, price: '19.99' }],
+          status: 'PENDING',
+          totalAmount: '39.98',
+          shippingAddress: { street: 's', city: 'c', state: 'st', zipCode: 'z', country: 'US' },
+          paymentStatus: 'PENDING',
+          createdAt: '2026-01-01T00:00:00.000Z',
+          updatedAt: '2026-01-01T00:00:00.000Z',
+        },
+      },
+    });
+    const { status, body } = await call('GET', '/api/orders/o1');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      id: 'o1',
+      userId: 'u1',
+      items: [{ productId: 'p1', quantity: 2, price: 19.99 }],
+      totalAmount: 39.98,
+    });
+    expect(subgraph.calls.at(-1)?.body.query).toMatch(/^query RestOrder__/);
+  });
+
+  it('answers 429 with Retry-After when the operation is throttled', async () => {
+    subgraph.answer = () => ({
+      data: null,
+      errors: [
+        { message: 'Too many failed login attempts', extensions: { code: 'TOO_MANY_REQUESTS', retryAfter: 30 } },
+      ],
+    });
+    const { status, headers, body } = await call('POST', '/api/users/login', { email: 'a@b.c', password: 'x' });
+    expect(status).toBe(429);
+    expect(headers.get('retry-after')).toBe('30');
+    expect(body).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS', retryAfter: 30 });
+  });
+
+  it('answers an internal failure as a 500 problem with the request id and nothing else', async () => {
+    subgraph.answer = () => ({
+      data: null,
+      errors: [{ message: 'connect ECONNREFUSED 10.1.2.3:27017', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    const { status, body } = await call('GET', '/api/payments/p1', undefined, { 'x-request-id': 'trace-500' });
+    expect(status).toBe(500);
+    expect(body).toMatchObject({ status: 500, code: 'INTERNAL_SERVER_ERROR', requestId: 'trace-500' });
+    expect(JSON.stringify(body)).not.toMatch(/10\.1\.2\.3|ECONNREFUSED|payments/);
+  });
+
+  it('answers a missing resource as a 404 problem', async () => {
+    subgraph.answer = () => ({ data: { user: null } });
+    const { status, body } = await call('GET', '/api/users/nobody');
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+});

@@ -1,0 +1,117 @@
+import { createTokenService } from '@shop/platform';
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import type { Gateway } from '../create-gateway.js';
+import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+
+const MAX_PER_CONNECTION = 5;
+const subgraph = new RecordingSubgraph();
+let gateway: Gateway;
+let wsUrl: string;
+let token: string;
+
+beforeAll(async () => {
+  const url = await subgraph.start();
+  // Every order exists and is the caller's: the orders subgraph's answer to the authorizing query.
+  subgraph.answer = () => ({ data: { orderStatusChanged: { id: 'o1' }, order: { id: 'o1' } } });
+  const started = await startGateway(url, {
+    WS_KEEP_ALIVE_MS: '200',
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(MAX_PER_CONNECTION),
+  });
+  gateway = started.gateway;
+  wsUrl = `${started.base.replace('http', 'ws')}/graphql`;
+  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
+});
+afterAll(async () => {
+  await gateway?.close();
+  await subgraph.close();
+});
+
+const connect = (): Client =>
+  createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => {},
+  });
+
+/** Subscribes; resolves with the errors if the server refuses, stays pending while it is live. */
+const watch = (client: Client, orderId: string) =>
+  new Promise<unknown>((resolve) => {
+    client.subscribe(
+      { query: `subscription { orderStatusChanged(orderId: "${orderId}") { id } }` },
+      { next: () => {}, error: resolve, complete: () => resolve('complete') },
+    );
+  });
+
+const zero = { connections: 0, subscriptions: 0, feedListeners: 0 };
+
+describe('graphql-ws connections', () => {
+  it('pings every keep-alive interval', async () => {
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+    let pings = 0;
+    socket.on('ping', () => {
+      pings++;
+    });
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(pings).toBeGreaterThanOrEqual(3);
+    socket.close();
+  });
+
+  it('refuses subscriptions past the per-connection limit', async () => {
+    const client = connect();
+    for (let i = 0; i < MAX_PER_CONNECTION; i++) void watch(client, `o${i}`);
+    await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(MAX_PER_CONNECTION));
+    const refused = await watch(client, 'one-too-many');
+    expect(refused).toEqual([expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })]);
+    expect(gateway.subscriptionStats().subscriptions).toBe(MAX_PER_CONNECTION);
+    await client.dispose();
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero));
+  });
+
+  it('applies the GraphQL limits to subscriptions, before any subgraph call', async () => {
+    const client = connect();
+    const before = subgraph.calls.length;
+    const deep =
+      'user { orders { edges { node { user { orders { edges { node { items { product { id } } } } } } } } } }';
+    const refused = await new Promise((resolve) => {
+      client.subscribe(
+        { query: `subscription { orderStatusChanged(orderId: "o1") { ${deep} } }` },
+        { next: () => {}, error: resolve, complete: () => resolve('complete') },
+      );
+    });
+    expect(refused).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+    expect(subgraph.calls.length).toBe(before);
+    await client.dispose();
+  });
+
+  it('leaves no connection, subscription or listener behind after 1,000 subscribe/disconnect cycles', async () => {
+    const BATCH = 50;
+    for (let batch = 0; batch < 1_000 / BATCH; batch++) {
+      const clients = Array.from({ length: BATCH }, connect);
+      clients.forEach((client, i) => void watch(client, `order-${batch}-${i}`));
+      // Half the batches leave while their subscriptions are live, half while they are still starting.
+      if (batch % 2 === 0) {
+        await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(BATCH), { timeout: 10_000 });
+        expect(gateway.subscriptionStats().feedListeners).toBe(BATCH);
+      }
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
+  }, 120_000);
+
+  it('closes live sockets with 1001 Going Away on shutdown', async () => {
+    const own = await startGateway(subgraph.url());
+    const socket = new WebSocket(`${own.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    await own.gateway.close();
+    expect(await closed).toBe(1001);
+  });
+});

@@ -1,0 +1,280 @@
+// Every REST shim through the running stack: the OpenAPI document is walked and each documented
+// operation called, on its happy path and its error paths; answers must match what is documented.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RestRoute } from '../../gateway/src/rest/rest-route.js';
+import { restRoutes } from '../../gateway/src/rest/use-rest.js';
+import { ADMIN, GATEWAY } from './stack.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+type Json = any;
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: Json;
+}
+
+const PASSWORD = 'rest shim e2e password';
+const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
+const run = Date.now().toString(36);
+const emailOf = (name: string) => `${name}-${run}@rest.e2e.test`;
+
+let document: Json;
+/** operationId → the statuses each call actually answered, checked against the document at the end. */
+const answered = new Map<string, Set<number>>();
+
+async function call(
+  operationId: string,
+  path: string,
+  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const route = restRoutes.find((candidate) => candidate.operationId === operationId) as RestRoute;
+  const response = await fetch(`${GATEWAY}/api${path}`, {
+    method: route.method.toUpperCase(),
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const answer = { status: response.status, headers: response.headers, body: await response.json() };
+  answered.set(operationId, (answered.get(operationId) ?? new Set()).add(answer.status));
+  if (response.ok) {
+    // A success has exactly the documented shape (the same zod schema the document is made from).
+    const parsed = route.response.schema.safeParse(answer.body);
+    expect(parsed.error?.issues ?? [], `${operationId} ${answer.status}`).toEqual([]);
+  } else {
+    expect(response.headers.get('content-type'), `${operationId} ${answer.status}`).toMatch(
+      /^application\/problem\+json/,
+    );
+    expect(answer.body).toMatchObject({ status: answer.status, type: expect.any(String), title: expect.any(String) });
+  }
+  return answer;
+}
+
+let admin: string;
+let ada: { token: string; id: string };
+let bob: { token: string; id: string };
+let productId: string;
+const category = `rest-${run}`;
+
+beforeAll(async () => {
+  document = await (await fetch(`${GATEWAY}/api/openapi.json`)).json();
+  admin = (await call('loginUser', '/users/login', { body: ADMIN })).body.token;
+});
+
+afterAll(() => {
+  // Walk the document: every operation was called, and answered only statuses it documents.
+  const operations = Object.entries(document.paths as Record<string, Record<string, Json>>).flatMap(([, methods]) =>
+    Object.values(methods),
+  );
+  expect(operations.map((operation) => operation.operationId).sort()).toEqual([...answered.keys()].sort());
+  for (const operation of operations) {
+    const documented = Object.keys(operation.responses).map(Number);
+    for (const status of answered.get(operation.operationId) ?? []) {
+      expect(documented, `${operation.operationId} answered an undocumented ${status}`).toContain(status);
+    }
+  }
+});
+
+describe('users', () => {
+  it('registers (201), refuses a duplicate (409) and bad input (400)', async () => {
+    const created = await call('registerUser', '/users/register', {
+      body: { email: emailOf('ada'), password: PASSWORD, firstName: 'Ada', lastName: 'Lovelace' },
+    });
+    expect(created.status).toBe(201);
+    ada = { token: created.body.token, id: created.body.user.id };
+    const other = await call('registerUser', '/users/register', {
+      body: { email: emailOf('bob'), password: PASSWORD, firstName: 'Bob', lastName: 'B' },
+    });
+    bob = { token: other.body.token, id: other.body.user.id };
+    const duplicate = await call('registerUser', '/users/register', {
+      body: { email: emailOf('ada'), password: PASSWORD, firstName: 'A', lastName: 'L' },
+    });
+    expect(duplicate.status).toBe(409);
+    const invalid = await call('registerUser', '/users/register', { body: { email: emailOf('x') } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.errors.map((error: { field: string }) => error.field)).toEqual(
+      expect.arrayContaining(['password', 'firstName', 'lastName']),
+    );
+  });
+
+  it('logs in (200) and refuses a wrong password (401)', async () => {
+    const ok = await call('loginUser', '/users/login', { body: { email: emailOf('ada'), password: PASSWORD } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.user.id).toBe(ada.id);
+    const wrong = await call('loginUser', '/users/login', {
+      body: { email: emailOf('ada'), password: 'not it at all' },
+    });
+    expect(wrong.status).toBe(401);
+    expect((await call('loginUser', '/users/login', { body: {} })).status).toBe(400);
+  });
+
+  it('shows a user to themselves and to an admin only', async () => {
+    expect((await call('getUser', `/users/${ada.id}`, { token: ada.token })).body).toMatchObject({
+      id: ada.id,
+      email: emailOf('ada'),
+    });
+    expect((await call('getUser', `/users/${ada.id}`, { token: admin })).status).toBe(200);
+    expect((await call('getUser', `/users/${ada.id}`, { token: bob.token })).status).toBe(403);
+    expect((await call('getUser', `/users/${ada.id}`)).status).toBe(401);
+  });
+});
+
+describe('products', () => {
+  it('creates as an admin only (201), with money as numbers', async () => {
+    const body = { name: 'Rest Widget', description: 'w', price: 12.5, category, inventory: 3, images: [] };
+    const created = await call('createProduct', '/products', { body, token: admin });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'Rest Widget', price: 12.5, inventory: 3 });
+    productId = created.body.id;
+    await call('createProduct', '/products', { body: { ...body, name: 'Second', price: 30 }, token: admin });
+    expect((await call('createProduct', '/products', { body, token: ada.token })).status).toBe(403);
+    expect((await call('createProduct', '/products', { body })).status).toBe(401);
+    expect((await call('createProduct', '/products', { body: { ...body, price: 'free' }, token: admin })).status).toBe(
+      400,
+    );
+  });
+
+  it('lists with filters, limit and offset', async () => {
+    const all = await call('listProducts', `/products?category=${category}`);
+    expect(all.body).toMatchObject({ total: 2, limit: 20, offset: 0 });
+    const page = await call('listProducts', `/products?category=${category}&limit=1&offset=1`);
+    expect(page.body).toMatchObject({ total: 2, limit: 1, offset: 1 });
+    expect(page.body.products).toHaveLength(1);
+    expect(page.body.products[0].id).toBe(all.body.products[1].id);
+    const cheap = await call('listProducts', `/products?category=${category}&maxPrice=20&inStock=true`);
+    expect(cheap.body.products.map((product: { id: string }) => product.id)).toEqual([productId]);
+    expect((await call('listProducts', '/products?limit=0')).status).toBe(400);
+  });
+
+  it('patches some fields as an admin (200); unknown ids are 404', async () => {
+    const patched = await call('updateProduct', `/products/${productId}`, { body: { price: 10 }, token: admin });
+    expect(patched.body).toMatchObject({ id: productId, price: 10, name: 'Rest Widget' });
+    expect(
+      (await call('updateProduct', `/products/${productId}`, { body: { price: 1 }, token: ada.token })).status,
+    ).toBe(403);
+    const missing = await call('updateProduct', '/products/00000000-0000-4000-8000-000000000000', {
+      body: { price: 1 },
+      token: admin,
+    });
+    expect(missing.status).toBe(404);
+    expect((await call('updateProduct', `/products/${productId}`, { body: {}, token: admin })).status).toBe(400);
+  });
+});
+
+describe('orders and payments', () => {
+  let orderId: string;
+
+  it('places an order (201) with items carrying productId, quantity, price', async () => {
+    const created = await call('createOrder', '/orders', {
+      body: { items: [{ productId, quantity: 2 }], shippingAddress: ADDRESS },
+      token: ada.token,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      userId: ada.id,
+      status: 'PENDING',
+      totalAmount: 20,
+      items: [{ productId, quantity: 2, price: 10 }],
+    });
+    orderId = created.body.id;
+    const tooMany = await call('createOrder', '/orders', {
+      body: { items: [{ productId, quantity: 50 }], shippingAddress: ADDRESS },
+      token: ada.token,
+    });
+    expect(tooMany.status).toBe(409);
+    const unknown = await call('createOrder', '/orders', {
+      body: { items: [{ productId: '00000000-0000-4000-8000-000000000000', quantity: 1 }], shippingAddress: ADDRESS },
+      token: ada.token,
+    });
+    expect(unknown.status).toBe(404);
+    expect((await call('createOrder', '/orders', { body: { items: [] }, token: ada.token })).status).toBe(400);
+    expect(
+      (
+        await call('createOrder', '/orders', {
+          body: { items: [{ productId, quantity: 1 }], shippingAddress: ADDRESS },
+        })
+      ).status,
+    ).toBe(401);
+  });
+
+  it('shows an order to its owner and admins only', async () => {
+    expect((await call('getOrder', `/orders/${orderId}`, { token: ada.token })).body.id).toBe(orderId);
+    expect((await call('getOrder', `/orders/${orderId}`, { token: admin })).status).toBe(200);
+    expect((await call('getOrder', `/orders/${orderId}`, { token: bob.token })).status).toBe(403);
+    expect((await call('getOrder', '/orders/no-such-order', { token: admin })).status).toBe(404);
+  });
+
+  it('pays once per idempotency key: 201, then 200 on a replay, 409 on a different body', async () => {
+    const headers = { 'idempotency-key': `rest-${orderId}` };
+    const body = { orderId, paymentMethod: 'card' };
+    expect(
+      (
+        await call('createPayment', '/payments', {
+          body,
+          token: bob.token,
+          headers: { 'idempotency-key': `bob-${run}` },
+        })
+      ).status,
+    ).toBe(403);
+    const paid = await call('createPayment', '/payments', { body, token: ada.token, headers });
+    expect(paid.status).toBe(201);
+    expect(paid.body).toMatchObject({ orderId, amount: 20, status: 'SUCCEEDED', paymentMethod: 'card' });
+    const replay = await call('createPayment', '/payments', { body, token: ada.token, headers });
+    expect(replay.status).toBe(200);
+    expect(replay.body.id).toBe(paid.body.id);
+    const reused = await call('createPayment', '/payments', {
+      body: { ...body, paymentMethod: 'paypal' },
+      token: ada.token,
+      headers,
+    });
+    expect(reused.status).toBe(409);
+    expect((await call('createPayment', '/payments', { body, token: ada.token })).status).toBe(400);
+    expect((await call('createPayment', '/payments', { body, headers })).status).toBe(401);
+
+    expect((await call('getPayment', `/payments/${paid.body.id}`, { token: ada.token })).body.id).toBe(paid.body.id);
+    expect((await call('getPayment', `/payments/${paid.body.id}`, { token: admin })).status).toBe(200);
+    expect((await call('getPayment', `/payments/${paid.body.id}`, { token: bob.token })).status).toBe(403);
+    expect((await call('getPayment', '/payments/no-such-payment', { token: admin })).status).toBe(404);
+  });
+
+  it('moves the order through its life cycle; anything else is 409 or 403', async () => {
+    const waitPaid = async () => {
+      for (let attempt = 0; attempt < 75; attempt++) {
+        const order = await call('getOrder', `/orders/${orderId}`, { token: ada.token });
+        if (order.body.status === 'PAID') return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error('order never PAID');
+    };
+    await waitPaid();
+    // The contract: only an admin ships; for the owner that is a refused transition, for others no access.
+    const byOwner = await call('updateOrderStatus', `/orders/${orderId}`, {
+      body: { status: 'SHIPPED' },
+      token: ada.token,
+    });
+    expect(byOwner.status).toBe(409);
+    const byStranger = await call('updateOrderStatus', `/orders/${orderId}`, {
+      body: { status: 'CANCELLED' },
+      token: bob.token,
+    });
+    expect(byStranger.status).toBe(403);
+    const shipped = await call('updateOrderStatus', `/orders/${orderId}`, {
+      body: { status: 'SHIPPED' },
+      token: admin,
+    });
+    expect(shipped.body).toMatchObject({ id: orderId, status: 'SHIPPED' });
+    const cancel = await call('updateOrderStatus', `/orders/${orderId}`, {
+      body: { status: 'CANCELLED' },
+      token: admin,
+    });
+    expect(cancel.status).toBe(409);
+    expect(
+      (await call('updateOrderStatus', `/orders/${orderId}`, { body: { status: 'LOST' }, token: admin })).status,
+    ).toBe(400);
+    expect(
+      (await call('updateOrderStatus', '/orders/no-such-order', { body: { status: 'SHIPPED' }, token: admin })).status,
+    ).toBe(404);
+  });
+});

@@ -1,0 +1,152 @@
+// orderStatusChanged across gateway replicas: each replica consumes the events on its own queue and
+// resolves every client's selection through the supergraph; refused and abandoned subscriptions.
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ADMIN, eventually, GATEWAY, type GatewayReplica, startGatewayReplica } from './stack.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+type Json = any;
+
+const run = Date.now().toString(36);
+const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
+const SELECTION = `id status paymentStatus user { id email } items { quantity product { id name } } payment { status }`;
+const WATCH = `subscription Watch($orderId: ID!) { orderStatusChanged(orderId: $orderId) { ${SELECTION} } }`;
+
+const rest = async (method: string, path: string, body: unknown, token?: string, headers = {}): Promise<Json> => {
+  const response = await fetch(`${GATEWAY}/api${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+};
+
+const replicas: GatewayReplica[] = [];
+const clients: Client[] = [];
+let admin: string;
+let ada: { token: string; id: string; email: string };
+let mallory: string;
+let product: { id: string; name: string };
+
+const connect = (wsUrl: string, token?: string): Client => {
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+  });
+  clients.push(client);
+  return client;
+};
+
+/** Every message of one subscription, and a way to wait for the one that matches. */
+function watch(client: Client, orderId: string) {
+  const messages: Json[] = [];
+  let failure: unknown;
+  client.subscribe(
+    { query: WATCH, variables: { orderId } },
+    {
+      next: (message) => void messages.push(message),
+      error: (error) => {
+        failure = error;
+      },
+      complete: () => {},
+    },
+  );
+  return {
+    messages,
+    failure: () => failure,
+    until: (status: string) =>
+      eventually(async () => messages.find((message) => message.data?.orderStatusChanged?.status === status), 20_000),
+  };
+}
+
+const placeOrder = async (token: string): Promise<string> =>
+  (await rest('POST', '/orders', { items: [{ productId: product.id, quantity: 1 }], shippingAddress: ADDRESS }, token))
+    .id;
+
+beforeAll(async () => {
+  replicas.push(await startGatewayReplica(), await startGatewayReplica());
+  admin = (await rest('POST', '/users/login', ADMIN)).token;
+  const register = (name: string) =>
+    rest('POST', '/users/register', {
+      email: `${name}-${run}@subscriptions.e2e.test`,
+      password: 'subscription e2e password',
+      firstName: name,
+      lastName: 'E2E',
+    });
+  const registered = await register('ada');
+  ada = { token: registered.token, id: registered.user.id, email: registered.user.email };
+  mallory = (await register('mallory')).token;
+  const created = await rest(
+    'POST',
+    '/products',
+    { name: `Subscribed ${run}`, price: 5, category: `subs-${run}`, inventory: 100 },
+    admin,
+  );
+  product = { id: created.id, name: created.name };
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.dispose()));
+});
+afterAll(async () => {
+  await Promise.all(replicas.map((replica) => replica.close()));
+});
+
+describe('orderStatusChanged across two gateway replicas', () => {
+  it("delivers each order's events to clients on both replicas, with user and product fields resolved", async () => {
+    const [first, second] = replicas as [GatewayReplica, GatewayReplica];
+    expect(first.url).not.toBe(second.url);
+    const orderId = await placeOrder(ada.token);
+    const owner = watch(connect(first.wsUrl, ada.token), orderId);
+    const staff = watch(connect(second.wsUrl, admin), orderId);
+    // Live once each replica has authorized its subscription through the supergraph.
+    await eventually(async () => (first.subscriptionStats().subscriptions === 1 ? true : undefined));
+    await eventually(async () => (second.subscriptionStats().subscriptions === 1 ? true : undefined));
+
+    await rest('POST', '/payments', { orderId, paymentMethod: 'card' }, ada.token, { 'idempotency-key': orderId });
+    const expected = {
+      id: orderId,
+      status: 'PAID',
+      paymentStatus: 'SUCCEEDED',
+      user: { id: ada.id, email: ada.email },
+      items: [{ quantity: 1, product }],
+      payment: { status: 'SUCCEEDED' },
+    };
+    expect((await owner.until('PAID')).data.orderStatusChanged).toEqual(expected);
+    expect((await staff.until('PAID')).data.orderStatusChanged).toEqual(expected);
+
+    await rest('PATCH', `/orders/${orderId}`, { status: 'SHIPPED' }, admin);
+    expect((await owner.until('SHIPPED')).data.orderStatusChanged.status).toBe('SHIPPED');
+    expect((await staff.until('SHIPPED')).data.orderStatusChanged.status).toBe('SHIPPED');
+    expect([...owner.messages, ...staff.messages].filter((message) => message.errors)).toEqual([]);
+  });
+
+  it("refuses another customer's order with FORBIDDEN and an anonymous caller with UNAUTHENTICATED", async () => {
+    const [first] = replicas as [GatewayReplica];
+    const orderId = await placeOrder(ada.token);
+    const stranger = watch(connect(first.wsUrl, mallory), orderId);
+    const anonymous = watch(connect(first.wsUrl), orderId);
+    const errorOf = (subscription: ReturnType<typeof watch>) => eventually(async () => subscription.failure() as Json);
+    expect(await errorOf(stranger)).toEqual([expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })]);
+    expect(await errorOf(anonymous)).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
+    ]);
+  });
+
+  it('leaves nothing behind on a replica once its clients disconnect', async () => {
+    const [, second] = replicas as [GatewayReplica, GatewayReplica];
+    const orderId = await placeOrder(ada.token);
+    const leaving = Array.from({ length: 20 }, () => connect(second.wsUrl, ada.token));
+    for (const client of leaving) watch(client, orderId);
+    await eventually(async () => (second.subscriptionStats().subscriptions >= 20 ? true : undefined));
+    await Promise.all(leaving.map((client) => client.dispose()));
+    const idle = { connections: 0, subscriptions: 0, feedListeners: 0 };
+    await eventually(async () =>
+      JSON.stringify(second.subscriptionStats()) === JSON.stringify(idle) ? true : undefined,
+    );
+  });
+});
