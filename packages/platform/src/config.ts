@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Settings every process reads; each process extends this with its own. */
-const baseShape = {
+export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   JWT_SECRET: z.string().optional(),
@@ -40,12 +40,17 @@ export const mongoShape = {
     .default('shop'),
 };
 
-type BaseConfig = Omit<z.infer<z.ZodObject<typeof baseShape>>, 'JWT_SECRET'> & { JWT_SECRET: string };
+type BaseConfig = Omit<z.infer<z.ZodObject<typeof baseConfigShape>>, 'JWT_SECRET'> & { JWT_SECRET: string };
 export type Config<S extends z.ZodRawShape = Record<never, never>> = BaseConfig & z.infer<z.ZodObject<S>>;
+
+/** `VAR=` (as compose writes for an unset `${VAR:-}`) means unset, not an empty value. */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+}
 
 /** Parses and validates the environment; throws a ConfigError naming each bad variable. */
 export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): Config<S> {
-  const result = z.object({ ...baseShape, ...shape }).safeParse(env);
+  const result = z.object({ ...baseConfigShape, ...shape }).safeParse(withoutEmptyValues(env));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
