@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'services',
-          include: ['{packages,events,subgraphs,gateway}/**/src/**/*.test.ts'],
+          include: ['{packages,events,subgraphs,gateway}/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
