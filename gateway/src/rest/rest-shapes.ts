@@ -36,13 +36,14 @@ export const problemSchema = z
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
 // ── User ──
-export const USER_FIELDS = 'id email firstName lastName role createdAt updatedAt';
+export const USER_FIELDS = 'id email firstName lastName phone role createdAt updatedAt';
 export const userSchema = z
   .object({
     id: z.string(),
     email: z.string(),
     firstName: z.string(),
     lastName: z.string(),
+    phone: z.string().nullable(),
     role: z.enum(['CUSTOMER', 'ADMIN']),
     createdAt: timestamp,
     updatedAt: timestamp,

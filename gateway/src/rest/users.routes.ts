@@ -15,7 +15,13 @@ type AuthPayload = { token: string; user: RestUser };
 
 // Only the shape the GraphQL input needs; the users subgraph owns the rules (email, password strength).
 const registerBody = z
-  .object({ email: z.string(), password: z.string(), firstName: z.string(), lastName: z.string() })
+  .object({
+    email: z.string(),
+    password: z.string(),
+    firstName: z.string(),
+    lastName: z.string(),
+    phone: z.string().optional().meta({ description: 'E.164, e.g. +14155550100; receives SMS notifications' }),
+  })
   .meta({ id: 'RegisterBody' });
 const loginBody = z.object({ email: z.string(), password: z.string() }).meta({ id: 'LoginBody' });
 

@@ -5,10 +5,13 @@ import {
   HEADERS,
   inspectDeadLetters,
   orderCreated,
+  orderUpdated,
   paymentFailed,
+  paymentSucceeded,
   replayDeadLetters,
 } from '@shop/events';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { createLogger } from '@shop/platform';
+import { connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from './contact/contact.test-directory.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
@@ -32,7 +35,21 @@ const queues = {
   sms: `test.notifications.${run}.sms`,
 };
 const retry = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
-const contacts = new TestContactDirectory().add('u-ada', { email: 'ada@example.com' });
+const contacts = new TestContactDirectory()
+  .add('u-ada', { email: 'ada@example.com' })
+  .add('u-grace', { email: 'grace@example.com', phone: '+14155550100' });
+// The development SMS provider logs each message: its log is what the "phone" received.
+const texts: { to: string; body: string; reference: string }[] = [];
+const smsLog = createLogger(
+  'notifications',
+  { LOG_LEVEL: 'info' },
+  {
+    write: (line: string) => {
+      const { msg, to, body, reference } = JSON.parse(line);
+      if (msg === 'sms (development provider)') texts.push({ to, body, reference });
+    },
+  },
+);
 
 let db: { drop: () => Promise<void> };
 let smtp: TestSmtpServer;
@@ -41,7 +58,7 @@ let pipeline: Pipeline;
 beforeAll(async () => {
   db = await connectTestMongo('notifications');
   smtp = await startTestSmtpServer();
-  const sms = new LogSmsProvider(silentLogger);
+  const sms = new LogSmsProvider(smsLog);
   pipeline = await startPipeline({ url: AMQP_URL, exchange, queues, contacts, smtpUrl: smtp.url, sms, retry });
 });
 afterAll(async () => {
@@ -54,6 +71,14 @@ afterAll(async () => {
 const created = (userId: string, orderId: string) =>
   orderCreated.create({ orderId, userId, totalAmount: '42.00', items: [] });
 const mailsAbout = (orderId: string) => smtp.received.filter((mail) => mail.subject.endsWith(` ${orderId}`));
+const paid = (userId: string, orderId: string) =>
+  paymentSucceeded.create({ orderId, userId, paymentId: 'pay', amount: '19.99', transactionId: 'tx' });
+const sent = (id: string) =>
+  eventually(() =>
+    NotificationModel.findById(id)
+      .lean()
+      .then((record) => (record?.status === 'SENT' ? record : undefined)),
+  );
 
 describe('notifications on RabbitMQ', () => {
   it('turns order.created into an email received over SMTP, through the outbox and the email sender', async () => {
@@ -67,6 +92,47 @@ describe('notifications on RabbitMQ', () => {
     );
     expect(stored).toMatchObject({ status: 'SENT', to: 'ada@example.com', attempts: 1 });
     expect(mailsAbout('o-amqp')).toEqual([expect.objectContaining({ to: 'ada@example.com' })]);
+  });
+
+  it('texts the payment receipt and the shipped notice to a phone through the SMS provider, recorded SENT', async () => {
+    const receipt = paid('u-grace', 'o-sms');
+    const shipped = orderUpdated.create({
+      orderId: 'o-sms',
+      userId: 'u-grace',
+      previousStatus: 'PAID',
+      status: 'SHIPPED',
+      paymentStatus: 'SUCCEEDED',
+    });
+    await pipeline.bus.publish(receipt);
+    await pipeline.bus.publish(shipped);
+    const receiptSms = await sent(`${receipt.id}:payment-receipt-sms`);
+    const shippedSms = await sent(`${shipped.id}:order-shipped`);
+    for (const record of [receiptSms, shippedSms]) {
+      expect(record).toMatchObject({ channel: 'SMS', to: '+14155550100', attempts: 1, pendingEvents: [] });
+      expect(record.providerMessageId).toBe(`log-${record._id}`);
+    }
+    // Each message reached the provider exactly once, to the user's phone.
+    const byReference = (a: { reference: string }, b: { reference: string }) => a.reference.localeCompare(b.reference);
+    expect(texts.filter((text) => text.body.includes('o-sms')).sort(byReference)).toEqual(
+      [receiptSms, shippedSms]
+        .map((record) => ({ to: '+14155550100', body: record.body, reference: record._id }))
+        .sort(byReference),
+    );
+    await eventually(() => mailsAbout('o-sms').length > 0);
+  });
+
+  it('records the SMS of a user without a phone as SKIPPED and sends nothing, while the email goes out', async () => {
+    const receipt = paid('u-ada', 'o-nophone');
+    await pipeline.bus.publish(receipt);
+    await eventually(() => mailsAbout('o-nophone').length > 0);
+    expect(await sent(`${receipt.id}:payment-receipt`)).toMatchObject({ channel: 'EMAIL', to: 'ada@example.com' });
+    expect(await NotificationModel.findById(`${receipt.id}:payment-receipt-sms`).lean()).toMatchObject({
+      channel: 'SMS',
+      status: 'SKIPPED',
+      lastError: 'no address on file for this channel',
+      pendingEvents: [],
+    });
+    expect(texts.filter((text) => text.body.includes('o-nophone'))).toEqual([]);
   });
 
   it('retries a failing handler with back-off and succeeds on a later try', async () => {

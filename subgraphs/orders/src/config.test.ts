@@ -1,3 +1,4 @@
+import { retryPolicyFrom } from '@shop/events';
 import { parseConfig } from '@shop/platform';
 import { describe, expect, it } from 'vitest';
 import { ordersConfig } from './config.js';
@@ -18,5 +19,13 @@ describe('orders configuration', () => {
   it('refuses a value that is not a duration, or too short, naming the variable', () => {
     expect(() => parse({ ORDER_PAYMENT_TIMEOUT: 'soon' })).toThrow(/ORDER_PAYMENT_TIMEOUT/);
     expect(() => parse({ ORDER_EXPIRY_INTERVAL: '10ms' })).toThrow(/ORDER_EXPIRY_INTERVAL/);
+  });
+
+  it('reads the retry ladder of its event consumer from EVENTS_*, bounded', () => {
+    expect(retryPolicyFrom(parse({}))).toEqual({ maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 300_000 });
+    const env = { EVENTS_MAX_ATTEMPTS: '3', EVENTS_RETRY_BASE_MS: '250', EVENTS_RETRY_MAX_MS: '4000' };
+    expect(retryPolicyFrom(parse(env))).toEqual({ maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 4_000 });
+    expect(() => parse({ EVENTS_MAX_ATTEMPTS: '0' })).toThrow(/EVENTS_MAX_ATTEMPTS/);
+    expect(() => parse({ EVENTS_RETRY_BASE_MS: 'soon' })).toThrow(/EVENTS_RETRY_BASE_MS/);
   });
 });

@@ -1,3 +1,4 @@
+import { retryPolicyShape } from '@shop/events';
 import { mongoShape, portVar, urlVar } from '@shop/platform';
 import { z } from 'zod';
 
@@ -26,6 +27,7 @@ const durationVar = (fallback: string) =>
 
 export const ordersConfig = {
   ...mongoShape,
+  ...retryPolicyShape,
   ORDERS_PORT: portVar(3003),
   PRODUCTS_URL: urlVar('http://127.0.0.1:3002/graphql'),
   /** How long a PENDING order waits for payment before the expiry job cancels it. */

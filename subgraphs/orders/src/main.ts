@@ -1,4 +1,4 @@
-import { EventBus } from '@shop/events';
+import { EventBus, retryPolicyFrom } from '@shop/events';
 import {
   connectMongo,
   createLogger,
@@ -19,7 +19,8 @@ import { ordersSubgraph } from './schema.js';
 const config = loadConfig(ordersConfig);
 const log = createLogger('orders', config);
 const mongo = await connectMongo(config, 'orders', log);
-const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'orders' });
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
+const bus = new EventBus({ url, exchange, log, connectionName: 'orders', retry: retryPolicyFrom(config) });
 const tokens = createTokenService(config);
 const relay = new OutboxRelay([OrderModel], bus, log);
 const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);

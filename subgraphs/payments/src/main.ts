@@ -1,4 +1,4 @@
-import { EventBus } from '@shop/events';
+import { EventBus, retryPolicyFrom } from '@shop/events';
 import {
   connectMongo,
   createLogger,
@@ -19,7 +19,8 @@ import { paymentsSubgraph } from './schema.js';
 const config = loadConfig(paymentsConfig);
 const log = createLogger('payments', config);
 const mongo = await connectMongo(config, 'payments', log);
-const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'payments' });
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
+const bus = new EventBus({ url, exchange, log, connectionName: 'payments', retry: retryPolicyFrom(config) });
 const relay = new OutboxRelay([PaymentModel], bus, log);
 relay.start();
 const tokens = createTokenService(config);

@@ -229,6 +229,38 @@ describe('users subgraph over HTTP', () => {
     expect(code(wrong)).toBe('UNAUTHENTICATED');
   });
 
+  it('takes an optional phone at register and updateMe, shown to its owner, an admin and a service only', async () => {
+    const registered = await gql(REGISTER.replace('lastName role', 'lastName phone role'), {
+      input: {
+        email: 'grace@example.com',
+        password: PASSWORD,
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        phone: '+14155550100',
+      },
+    });
+    const grace = registered.data.register;
+    expect(grace.user.phone).toBe('+14155550100');
+    const PHONE = `query($id: ID!) { user(id: $id) { phone } }`;
+    const service = { authorization: await tokens.serviceAuthorization('notifications') };
+    for (const caller of [bearer(grace.token), bearer(adminToken), service]) {
+      expect((await gql(PHONE, { id: grace.user.id }, caller)).data.user.phone).toBe('+14155550100');
+    }
+    expect(code(await gql(PHONE, { id: grace.user.id }, bearer(ada.token)))).toBe('FORBIDDEN');
+    expect((await gql(PHONE, { id: ada.id }, bearer(ada.token))).data.user.phone).toBeNull();
+
+    const UPDATE = `mutation($phone: String) { updateMe(input: { phone: $phone }) { phone } }`;
+    expect((await gql(UPDATE, { phone: '+33142685300' }, bearer(grace.token))).data.updateMe.phone).toBe(
+      '+33142685300',
+    );
+    const invalid = await gql(UPDATE, { phone: '0142685300' }, bearer(grace.token));
+    expect(invalid.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'phone', message: 'must be an E.164 number such as +14155550100' }],
+    });
+    expect((await gql(UPDATE, { phone: '' }, bearer(grace.token))).data.updateMe.phone).toBeNull();
+  });
+
   it('never lets a password hash or a password into any response or log line', async () => {
     expect(responses.length).toBeGreaterThan(20);
     expect(logLines.length).toBeGreaterThan(5);

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTokenService } from '@shop/platform';
+import { buildSchema, GraphQLError, graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersContactDirectory } from './contact.directory.js';
 
@@ -11,7 +12,23 @@ const tokens = createTokenService({
   JWT_TTL_SECONDS: 600,
 });
 
-/** A tiny users subgraph: answers `user(id)` for one user, NOT_FOUND or a crash for the others. */
+/**
+ * A tiny users subgraph that executes the query it gets against the users' `User` fields, so a
+ * field the directory does not ask for is not answered: two known users, NOT_FOUND or a crash for the others.
+ */
+const schema = buildSchema('type Query { user(id: ID!): User } type User { email: String! phone: String }');
+const users: Record<string, { email: string; phone: string | null }> = {
+  'u-ada': { email: 'ada@example.com', phone: null },
+  'u-grace': { email: 'grace@example.com', phone: '+14155550100' },
+};
+const rootValue = {
+  user: ({ id }: { id: string }) => {
+    if (id === 'u-crash') throw new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL' } });
+    const user = users[id];
+    if (!user) throw new GraphQLError('User not found', { extensions: { code: 'NOT_FOUND' } });
+    return user;
+  },
+};
 let server: Server;
 let url: string;
 const callers: unknown[] = [];
@@ -25,15 +42,10 @@ beforeAll(async () => {
     req.on('end', async () => {
       const principal = await tokens.fromHeader(req.headers.authorization);
       callers.push(principal);
-      const { variables } = JSON.parse(body) as { variables: { id: string } };
+      const { query, variables } = JSON.parse(body) as { query: string; variables: Record<string, unknown> };
+      const result = await graphql({ schema, source: query, variableValues: variables, rootValue });
       res.setHeader('content-type', 'application/json');
-      if (variables.id === 'u-ada') {
-        res.end(JSON.stringify({ data: { user: { email: 'ada@example.com' } } }));
-      } else if (variables.id === 'u-crash') {
-        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL' } }] }));
-      } else {
-        res.end(JSON.stringify({ errors: [{ message: 'User not found', extensions: { code: 'NOT_FOUND' } }] }));
-      }
+      res.end(JSON.stringify(result));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -42,10 +54,13 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('UsersContactDirectory', () => {
-  it('asks the users subgraph as the notifications service', async () => {
+  it('asks the users subgraph as the notifications service for the email and the phone', async () => {
     const directory = new UsersContactDirectory(url, tokens);
-    expect(await directory.contactOf('u-ada')).toEqual({ email: 'ada@example.com' });
+    expect(await directory.contactOf('u-grace')).toEqual({ email: 'grace@example.com', phone: '+14155550100' });
     expect(callers.at(-1)).toEqual({ id: 'service:notifications', role: 'SERVICE' });
+    const ada = await directory.contactOf('u-ada');
+    expect(ada).toEqual({ email: 'ada@example.com' });
+    expect(ada).not.toHaveProperty('phone');
   });
 
   it('answers null for an unknown user and fails (to be retried) on any other error', async () => {

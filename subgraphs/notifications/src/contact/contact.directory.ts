@@ -2,7 +2,7 @@ import { AppError, callSubgraph, type TokenService } from '@shop/platform';
 
 export interface Contact {
   email: string;
-  /** E.164; the users subgraph has no phone number yet, so SMS are skipped until it does. */
+  /** E.164; a user without one gets no text messages (they are recorded SKIPPED). */
   phone?: string;
 }
 
@@ -11,7 +11,7 @@ export interface ContactDirectory {
   contactOf(userId: string): Promise<Contact | null>;
 }
 
-const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email } }';
+const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone } }';
 
 /** The users subgraph, asked as the notifications service itself. */
 export class UsersContactDirectory implements ContactDirectory {
@@ -23,13 +23,15 @@ export class UsersContactDirectory implements ContactDirectory {
   async contactOf(userId: string): Promise<Contact | null> {
     const authorization = await this.tokens.serviceAuthorization('notifications');
     try {
-      const data = await callSubgraph<{ user: { email: string } | null }>(
+      const data = await callSubgraph<{ user: { email: string; phone: string | null } | null }>(
         this.url,
         USER,
         { id: userId },
         { authorization },
       );
-      return data.user ? { email: data.user.email } : null;
+      if (!data.user) return null;
+      const { email, phone } = data.user;
+      return phone ? { email, phone } : { email };
     } catch (error) {
       if (error instanceof AppError && error.extensions.code === 'NOT_FOUND') return null;
       // Anything else (users down, a timeout) fails the handler, and the event is retried.

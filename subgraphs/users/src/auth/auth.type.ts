@@ -28,6 +28,10 @@ export class RegisterInput {
 
   @Field(() => String)
   lastName!: string;
+
+  /** Optional, E.164 (`+14155550100`): where text messages go. */
+  @Field(() => String, { nullable: true })
+  phone?: string | null;
 }
 
 @InputType('LoginInput')

@@ -17,6 +17,10 @@ export class UserRecord {
   @prop({ required: true, type: () => String })
   lastName!: string;
 
+  /** E.164 (`+14155550100`); text messages go here. Absent: no SMS. */
+  @prop({ type: () => String })
+  phone?: string;
+
   @prop({ required: true, enum: UserRole, type: () => String, default: UserRole.CUSTOMER })
   role!: UserRole;
 

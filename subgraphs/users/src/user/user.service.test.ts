@@ -54,6 +54,53 @@ describe('UserService', () => {
     });
   });
 
+  it('keeps an optional E.164 phone: given at registration, changed or removed by its owner only', async () => {
+    expect(ada.phone).toBeNull();
+    const grace = (
+      await auth.register(anonymous, {
+        email: 'grace@example.com',
+        password: 'correct horse',
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        phone: ' +14155550100 ',
+      })
+    ).user;
+    expect(grace.phone).toBe('+14155550100');
+    expect((await users.findById(as(grace), grace.id)).phone).toBe('+14155550100');
+    expect((await users.updateMe(as(grace), { phone: '+442071838750' })).phone).toBe('+442071838750');
+    // Leaving it out keeps it; an empty string removes it, from the stored document too.
+    expect((await users.updateMe(as(grace), { firstName: 'Amazing Grace' })).phone).toBe('+442071838750');
+    expect(await users.updateMe(as(grace), { phone: '' })).toMatchObject({ firstName: 'Amazing Grace', phone: null });
+    expect(await UserModel.findById(grace.id).lean()).not.toHaveProperty('phone');
+    expect((await users.findById(as(bob), bob.id)).phone).toBeNull();
+
+    for (const phone of [
+      '4155550100',
+      '+0155550100',
+      '+1 415 555 0100',
+      '+12345',
+      `+1${'2'.repeat(15)}`,
+      '+1415abc0100',
+    ]) {
+      await expect(users.updateMe(as(grace), { phone })).rejects.toMatchObject({
+        extensions: {
+          code: 'BAD_USER_INPUT',
+          fields: [{ field: 'phone', message: 'must be an E.164 number such as +14155550100' }],
+        },
+      });
+      await expect(
+        auth.register(anonymous, {
+          email: 'x@example.com',
+          password: 'correct horse',
+          firstName: 'X',
+          lastName: 'Y',
+          phone,
+        }),
+      ).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'phone' }] } });
+    }
+    expect(await UserModel.countDocuments({ email: 'x@example.com' })).toBe(0);
+  });
+
   it('lets only an admin change roles, never their own, and ends the changed user’s sessions', async () => {
     await expect(users.setRole(as(ada), bob.id, 'ADMIN')).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     const root = { id: ada.id, role: UserRole.ADMIN };

@@ -4,12 +4,14 @@ import {
   isDuplicateKeyError,
   NotFoundError,
   type RequestContext,
+  requestScoped,
   requirePrincipal,
   requireRole,
   validate,
   withDocumentLock,
 } from '@shop/platform';
-import { isValidObjectId } from 'mongoose';
+import DataLoader from 'dataloader';
+import { isObjectIdOrHexString, isValidObjectId, type UpdateQuery } from 'mongoose';
 import { z } from 'zod';
 import { passwordHasher } from './password-hasher.js';
 import { passwordPolicy } from './password-policy.js';
@@ -24,19 +26,40 @@ const nameSchema = z
   .min(1, 'is required')
   .max(100, 'must be at most 100 characters')
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+const E164 = /^\+[1-9]\d{6,14}$/;
+// Empty means none: web forms send '' for a field left blank.
+const phoneSchema = z
+  .string()
+  .trim()
+  .refine((value) => value === '' || E164.test(value), 'must be an E.164 number such as +14155550100');
 export const registerSchema = z.object({
   email: emailSchema,
   password: passwordPolicy,
   firstName: nameSchema,
   lastName: nameSchema,
+  phone: phoneSchema.nullish().transform((value) => value || undefined),
 });
 const updateMeSchema = z
-  .object({ firstName: nameSchema.nullish(), lastName: nameSchema.nullish() })
-  .refine((input) => input.firstName != null || input.lastName != null, 'give firstName, lastName or both');
+  .object({ firstName: nameSchema.nullish(), lastName: nameSchema.nullish(), phone: phoneSchema.nullish() })
+  .refine(
+    (input) => input.firstName != null || input.lastName != null || input.phone != null,
+    'give firstName, lastName or phone',
+  );
 const roleSchema = z.enum(UserRole);
 
 type Stored = UserRecord & { _id: unknown };
 export type Credentials = { user: User; passwordHash: string };
+
+/** Per request: every `User` reference (and `user(id)`) of one request is read in one query. */
+const usersById = requestScoped(
+  (_ctx: object) =>
+    new DataLoader<string, Stored | null>(async (ids) => {
+      const valid = ids.filter((id) => isObjectIdOrHexString(id));
+      const records = valid.length > 0 ? await UserModel.find({ _id: { $in: valid } }).lean<Stored[]>() : [];
+      const byId = new Map(records.map((record) => [String(record._id), record]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    }),
+);
 
 function toUser(record: Stored): User {
   return {
@@ -44,6 +67,7 @@ function toUser(record: Stored): User {
     email: record.email,
     firstName: record.firstName,
     lastName: record.lastName,
+    phone: record.phone ?? null,
     role: record.role,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -59,21 +83,24 @@ export class UserService {
     return this.find(principal.id);
   }
 
-  /** A customer reads only their own account; an admin reads any. */
+  /** A customer reads only their own account; an admin (or a service) any. Batched per request. */
   async findById(ctx: RequestContext, id: string): Promise<User> {
     assertOwnerOrAdmin(ctx.principal, id);
-    const user = await this.find(id);
-    if (!user) throw new NotFoundError('User', id);
-    return user;
+    const record = await usersById(ctx).load(id);
+    if (!record) throw new NotFoundError('User', id);
+    return toUser(record);
   }
 
-  /** The caller's own names; nothing else about an account is the customer's to change. */
+  /** The caller's own names and phone; nothing else about an account is the customer's to change. */
   async updateMe(ctx: RequestContext, input: unknown): Promise<User> {
     const principal = requirePrincipal(ctx.principal);
-    const data = validate(updateMeSchema, input);
-    const changes = Object.fromEntries(Object.entries(data).filter(([, value]) => value != null));
+    const { phone, ...names } = validate(updateMeSchema, input);
+    const set: Record<string, string> = Object.fromEntries(
+      Object.entries({ ...names, phone }).filter((entry): entry is [string, string] => Boolean(entry[1])),
+    );
+    const change: UpdateQuery<UserRecord> = phone === '' ? { $set: set, $unset: { phone: 1 } } : { $set: set };
     if (!isValidObjectId(principal.id)) throw new NotFoundError('User', principal.id);
-    const user = await this.update(principal.id, changes);
+    const user = await this.update(principal.id, change);
     if (!user) throw new NotFoundError('User', principal.id);
     return user;
   }
@@ -84,7 +111,7 @@ export class UserService {
     const newRole = validate(z.object({ role: roleSchema }), { role }).role;
     if (principal.id === id) throw new ConflictError('Admins cannot change their own role', { field: 'id' });
     if (!isValidObjectId(id)) throw new NotFoundError('User', id);
-    const user = await this.update(id, { role: newRole });
+    const user = await this.update(id, { $set: { role: newRole } });
     if (!user) throw new NotFoundError('User', id);
     // Sessions end so the next access token carries the new role.
     await this.onRoleChanged(id);
@@ -137,10 +164,8 @@ export class UserService {
   }
 
   // updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).
-  private async update(id: string, changes: Record<string, unknown>): Promise<User | null> {
-    const { matchedCount } = await withDocumentLock('users', id, () =>
-      UserModel.updateOne({ _id: id }, { $set: changes }),
-    );
+  private async update(id: string, change: UpdateQuery<UserRecord>): Promise<User | null> {
+    const { matchedCount } = await withDocumentLock('users', id, () => UserModel.updateOne({ _id: id }, change));
     return matchedCount === 1 ? this.find(id) : null;
   }
 

@@ -21,6 +21,10 @@ export class User {
   @Field(() => String)
   lastName!: string;
 
+  /** E.164, for text messages; null when none is on file. */
+  @Field(() => String, { nullable: true })
+  phone!: string | null;
+
   @Field(() => UserRole)
   role!: UserRole;
 
@@ -31,7 +35,7 @@ export class User {
   updatedAt!: Date;
 }
 
-/** Partial: only the names given change. Email and role are not the customer's to change here. */
+/** Partial: only the fields given change. Email and role are not the customer's to change here. */
 @InputType('UpdateMeInput')
 export class UpdateMeInput {
   @Field(() => String, { nullable: true })
@@ -39,4 +43,8 @@ export class UpdateMeInput {
 
   @Field(() => String, { nullable: true })
   lastName?: string | null;
+
+  /** E.164 (`+14155550100`); an empty string removes the number. */
+  @Field(() => String, { nullable: true })
+  phone?: string | null;
 }
