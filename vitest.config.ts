@@ -27,6 +27,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Real processes against private PostgreSQL/RabbitMQ instances that the tests stop and start.
+          name: 'ops',
+          include: ['tests/ops/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           globalSetup: ['tests/e2e/stack.setup.ts'],

@@ -9,6 +9,8 @@ const { result } = concurrently(
     name,
     command: `pnpm --filter @shop/${name} dev`,
     prefixColor: colors[index],
+    // Output goes through concurrently's pipe, not a terminal: ask for pretty logs explicitly.
+    env: { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' },
   })),
   { prefix: 'name', killOthersOn: ['failure'], restartTries: 0 },
 );

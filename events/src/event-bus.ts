@@ -2,6 +2,7 @@ import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-conn
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
+import { eventMetrics } from './event-metrics.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
 import { assertConsumerQueues, deadLetterQueueName, HEADERS, retryQueueName } from './topology.js';
 
@@ -98,7 +99,9 @@ export class EventBus {
       type: event.type,
       timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
     });
-    return { routed: !this.returned.delete(event.id) };
+    const routed = !this.returned.delete(event.id);
+    if (routed) eventMetrics.published.inc({ type: event.type });
+    return { routed };
   }
 
   async subscribe(options: SubscribeOptions): Promise<void> {
@@ -141,17 +144,20 @@ export class EventBus {
         const reason = parsed ? JSON.stringify(parsed.error.issues) : 'unknown event type or not JSON';
         log.error({ queue, messageId: message.properties.messageId, reason }, 'invalid event parked');
         if (exclusive) return settle((ch) => ch.nack(message, false, false));
-        return this.forward(message, deadLetterQueueName(queue), settle, {
+        const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
           [HEADERS.reason]: 'invalid',
           [HEADERS.error]: reason.slice(0, MAX_ERROR_LENGTH),
           [HEADERS.attempts]: failedBefore,
           [HEADERS.queue]: queue,
           [HEADERS.failedAt]: new Date().toISOString(),
         });
+        if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'invalid' });
+        return;
       }
       try {
         await options.handler(parsed.data);
         settle((ch) => ch.ack(message));
+        eventMetrics.consumed.inc({ queue: options.queue, type: parsed.data.type });
       } catch (error) {
         const attempts = failedBefore + 1;
         const context = { err: error, queue, eventId: parsed.data.id, type: parsed.data.type, attempts };
@@ -162,23 +168,26 @@ export class EventBus {
         }
         if (attempts >= retry.maxAttempts) {
           log.error(context, 'event handler failed for the last time; message parked');
-          return this.forward(message, deadLetterQueueName(queue), settle, {
+          const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
             [HEADERS.reason]: 'handler-failed',
             [HEADERS.error]: text,
             [HEADERS.attempts]: attempts,
             [HEADERS.queue]: queue,
             [HEADERS.failedAt]: new Date().toISOString(),
           });
+          if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'handler-failed' });
+          return;
         }
         const delay = retryDelayMs(retry, attempts);
         log.warn({ ...context, delayMs: delay }, 'event handler failed; will retry');
-        return this.forward(
+        const scheduled = await this.forward(
           message,
           retryQueueName(queue, attempts),
           settle,
           { [HEADERS.attempts]: attempts, [HEADERS.error]: text },
           String(delay),
         );
+        if (scheduled) eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
       }
     };
     await channel.consume(queue, (message) => void onMessage(message, current), { noAck: false });
@@ -193,7 +202,7 @@ export class EventBus {
   /**
    * Moves a message to a retry or dead-letter queue: confirmed copy first, then the ack. A crash in
    * between leaves both, and the idempotent handler absorbs the duplicate; a failed copy requeues
-   * the original (the quorum queue's delivery limit bounds even that).
+   * the original (the quorum queue's delivery limit bounds even that). True once the copy is confirmed.
    */
   private async forward(
     message: ConsumeMessage,
@@ -201,7 +210,7 @@ export class EventBus {
     settle: (action: (ch: Channel) => void) => void,
     headers: Record<string, unknown>,
     expiration?: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { properties } = message;
     const publishOptions: Options.Publish = {
       persistent: true,
@@ -215,9 +224,11 @@ export class EventBus {
     try {
       await this.publisher.sendToQueue(target, message.content, publishOptions);
       settle((ch) => ch.ack(message));
+      return true;
     } catch (error) {
       this.options.log.error({ err: error, target }, 'could not move a failed message; requeued');
       settle((ch) => ch.nack(message, false, true));
+      return false;
     }
   }
 

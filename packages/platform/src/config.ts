@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Human-readable logs (needs the dev dependency pino-pretty); default: only when stdout is a terminal. */
+  LOG_PRETTY: z.stringbool().optional(),
   JWT_SECRET: z.string().optional(),
   JWT_ISSUER: z.string().min(1).default('shop'),
   JWT_AUDIENCE: z.string().min(1).default('shop-api'),

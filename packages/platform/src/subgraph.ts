@@ -14,7 +14,9 @@ import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphq
 import { authChecker, type BaseContext, type TokenService } from './auth.js';
 import { maskError } from './errors.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
+import { logContextMiddleware } from './log-context.js';
 import type { Logger } from './logger.js';
+import { collectProcessMetrics, graphqlMetricsPlugin, httpMetrics, metricsRouter } from './metrics.js';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])';
@@ -100,24 +102,35 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
     stopOnTerminationSignals: false,
     formatError: (formatted, original) =>
       maskError(formatted, (masked, error) => log.error({ err: error, path: masked.path }, 'internal error'), original),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTraceDisabled(),
+      graphqlMetricsPlugin(),
+    ],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(definition.name, options.readiness));
+  collectProcessMetrics(definition.name);
+  app.use(httpMetrics(), metricsRouter(), healthRouter(definition.name, options.readiness));
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    (req, res, next) => {
+      res.locals.requestId = req.header('x-request-id') ?? randomUUID();
+      next();
+    },
+    logContextMiddleware((res) => res.locals.requestId),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = req.header('x-request-id') ?? randomUUID();
+      context: async ({ req, res }) => {
+        const requestId: string = res.locals.requestId;
         const authorization = req.header('authorization');
         return {
           principal: await tokens.fromHeader(authorization),
           requestId,
-          log: log.child({ requestId }),
+          // The request id comes from the log context (logContextMixin), on this logger's lines and any other's.
+          log,
           authorization,
           clientIp: clientIp(req),
           services,

@@ -33,3 +33,19 @@ export function testContext<S>(principal: Principal | null, services: S): Reques
     services,
   };
 }
+
+/**
+ * One sample's value from a Prometheus text scrape: the series named `name` whose labels include
+ * `labels` (0 when absent, so a counter's first increment shows as a move from 0).
+ */
+export function metricValue(scrape: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  let total = 0;
+  for (const line of scrape.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const present = (match[2] ?? '').split(/,(?=[a-zA-Z_]\w*=")/);
+    if (wanted.every((pair) => present.includes(pair))) total += Number(match[3]);
+  }
+  return total;
+}

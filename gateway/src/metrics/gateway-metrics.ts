@@ -1,0 +1,34 @@
+import { Gauge, Histogram } from 'prom-client';
+import type { SubscriptionStats } from '../subscriptions/use-subscriptions.js';
+
+export const subgraphFetchDuration = new Histogram({
+  name: 'gateway_subgraph_fetch_duration_seconds',
+  help: 'Fetches the gateway made to subgraphs, by subgraph and outcome',
+  labelNames: ['subgraph', 'outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});
+
+/** Every gateway of this process (tests run several); each adds its stats while it runs. */
+export const subscriptionSources = new Set<() => SubscriptionStats>();
+
+function total(pick: (stats: SubscriptionStats) => number): number {
+  let sum = 0;
+  for (const stats of subscriptionSources) sum += pick(stats());
+  return sum;
+}
+
+export const activeSubscriptions = new Gauge({
+  name: 'gateway_active_subscriptions',
+  help: 'GraphQL subscriptions open on this gateway',
+  collect() {
+    this.set(total((stats) => stats.subscriptions));
+  },
+});
+
+export const websocketConnections = new Gauge({
+  name: 'gateway_websocket_connections',
+  help: 'graphql-ws connections open on this gateway',
+  collect() {
+    this.set(total((stats) => stats.connections));
+  },
+});

@@ -1,0 +1,83 @@
+import { createTokenService } from '@shop/platform';
+import { metricValue } from '@shop/platform/testing';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import type { Gateway } from '../create-gateway.js';
+import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+
+const subgraph = new RecordingSubgraph();
+let gateway: Gateway;
+let base: string;
+
+beforeAll(async () => {
+  const url = await subgraph.start();
+  // Orders: the subscription's authorizing query finds the caller's order.
+  subgraph.answer = ({ body }) =>
+    body.query?.includes('products')
+      ? { data: { products: { totalCount: 3 } } }
+      : { data: { orderStatusChanged: { id: 'o1' }, order: { id: 'o1' } } };
+  ({ gateway, base } = await startGateway(url));
+});
+afterAll(async () => {
+  await gateway?.close();
+  await subgraph.close();
+});
+
+const scrape = async () => (await fetch(`${base}/metrics`)).text();
+const graphql = (query: string) =>
+  fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+
+describe('/metrics of the gateway', () => {
+  it('times operations, subgraph fetches and HTTP routes, and counts errors by code', async () => {
+    const before = await scrape();
+    expect((await graphql('query Catalog { products { totalCount } }')).status).toBe(200);
+    expect((await fetch(`${base}/api/openapi.json`)).status).toBe(200);
+    await graphql('query Broken { nope }');
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) =>
+      metricValue(after, name, labels) - metricValue(before, name, labels);
+
+    expect(delta('graphql_operation_duration_seconds_count', { operation: 'Catalog', type: 'query' })).toBe(1);
+    expect(delta('graphql_errors_total', { operation: 'Broken', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+    expect(delta('gateway_subgraph_fetch_duration_seconds_count', { subgraph: 'products', outcome: 'ok' })).toBe(1);
+    expect(delta('http_request_duration_seconds_count', { route: '/graphql', method: 'POST', status: '200' })).toBe(1);
+    expect(delta('http_request_duration_seconds_count', { route: '/api/openapi.json', status: '200' })).toBe(1);
+    expect(after).toContain('service="gateway"');
+  });
+
+  it('shows open subscriptions and WebSocket connections', async () => {
+    const tokens = createTokenService({
+      JWT_SECRET,
+      JWT_ISSUER: 'shop',
+      JWT_AUDIENCE: 'shop-api',
+      JWT_TTL_SECONDS: 600,
+    });
+    const client = createClient({
+      url: `${base.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}` },
+      retryAttempts: 0,
+    });
+    const dispose = client.subscribe(
+      { query: 'subscription { orderStatusChanged(orderId: "o1") { id } }' },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    );
+    await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(metricValue(now, 'gateway_active_subscriptions')).toBe(1);
+      expect(metricValue(now, 'gateway_websocket_connections')).toBe(1);
+    });
+    dispose();
+    await client.dispose();
+    await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(metricValue(now, 'gateway_active_subscriptions')).toBe(0);
+      expect(metricValue(now, 'gateway_websocket_connections')).toBe(0);
+    });
+  });
+});

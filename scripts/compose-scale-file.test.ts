@@ -1,0 +1,155 @@
+// Static check of compose.scale.yml over docker-compose.yml, and of deploy/nginx.conf (CI has no
+// Docker engine): every process runs replicated without a host port, only the load balancer
+// publishes one, every in-cluster URL goes through a load-balancer port that proxies to the right
+// service, and each process's merged environment still parses against its configuration.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '@shop/platform';
+import { describe, expect, it } from 'vitest';
+import { parse, type ScalarTag, type Tags } from 'yaml';
+import { gatewayConfig } from '../gateway/src/config.js';
+import { notificationsConfig } from '../subgraphs/notifications/src/config.js';
+import { ordersConfig } from '../subgraphs/orders/src/config.js';
+import { paymentsConfig } from '../subgraphs/payments/src/config.js';
+import { productsConfig } from '../subgraphs/products/src/config.js';
+import { usersConfig } from '../subgraphs/users/src/config.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
+
+/** Compose's `!reset`: the override's value replaces the base's instead of merging into it. */
+const RESET = Symbol('reset');
+const resetTag = {
+  tag: '!reset',
+  collection: 'seq',
+  resolve: () => ({ [RESET]: true, value: [] }),
+} as unknown as ScalarTag;
+const customTags: Tags = [resetTag];
+
+type Yaml = Record<string, unknown>;
+const isMap = (value: unknown): value is Yaml => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Compose's merge of an override file: maps merge key by key, sequences append, `!reset` replaces. */
+function merge(base: unknown, override: unknown): unknown {
+  if (isMap(override) && RESET in override) return override.value;
+  if (Array.isArray(base) && Array.isArray(override)) return [...base, ...override];
+  if (isMap(base) && isMap(override)) {
+    const merged: Yaml = { ...base };
+    for (const [key, value] of Object.entries(override)) merged[key] = merge(base[key], value);
+    return merged;
+  }
+  return override;
+}
+
+interface Service {
+  deploy?: { replicas?: number };
+  ports?: string[];
+  environment?: Record<string, string | number>;
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  image?: string;
+  healthcheck?: unknown;
+}
+const base = parse(read('docker-compose.yml'), { merge: true, customTags }) as Yaml;
+const scale = parse(read('compose.scale.yml'), { merge: true, customTags }) as Yaml;
+const services = (merge(base, scale) as { services: Record<string, Service> }).services;
+
+const processes = {
+  users: { shape: usersConfig, port: 3001 },
+  products: { shape: productsConfig, port: 3002 },
+  orders: { shape: ordersConfig, port: 3003 },
+  payments: { shape: paymentsConfig, port: 3004 },
+  notifications: { shape: notificationsConfig, port: 3005 },
+  gateway: { shape: gatewayConfig, port: 3000 },
+};
+
+/** nginx.conf: listen port → the `host:port` its proxy_pass upstream names. */
+function nginxRoutes(conf: string): Map<number, string> {
+  const upstreams = new Map(
+    [...conf.matchAll(/upstream\s+(\w+)\s*\{[^}]*?server\s+([\w.-]+:\d+)\s+resolve/g)].map((m) => [m[1], m[2]]),
+  );
+  const routes = new Map<number, string>();
+  // Each chunk runs from one `server {` to the next (upstream blocks all come before the first).
+  for (const server of conf.split(/\bserver\s*\{/).slice(1)) {
+    const listen = /^\s*listen\s+(\d+);/.exec(server)?.[1];
+    const upstream = /proxy_pass\s+http:\/\/(\w+);/.exec(server)?.[1];
+    const target = upstream ? upstreams.get(upstream) : undefined;
+    if (listen && target) routes.set(Number(listen), target);
+  }
+  return routes;
+}
+const nginx = read('deploy/nginx.conf');
+const routes = nginxRoutes(nginx);
+
+function interpolate(value: string | number): string {
+  return String(value).replace(
+    /\$\{(\w+)(:[-?])?([^}]*)\}/g,
+    (_match, name: string, operator?: string, rest?: string) => {
+      if (operator === ':-') return rest ?? '';
+      if (name === 'JWT_SECRET') return 'a-production-secret-of-at-least-32-characters';
+      throw new Error(`\${${name}} has no default`);
+    },
+  );
+}
+
+describe('compose.scale.yml', () => {
+  for (const [name, { shape }] of Object.entries(processes)) {
+    it(`${name}: two replicas, no host port, and its merged environment parses`, () => {
+      const service = services[name];
+      expect(service?.deploy?.replicas).toBeGreaterThanOrEqual(2);
+      expect(service?.ports ?? []).toEqual([]);
+      const environment = Object.fromEntries(
+        Object.entries(service?.environment ?? {}).map(([key, value]) => [key, interpolate(value)]),
+      );
+      expect(() => parseConfig(shape, environment)).not.toThrow();
+    });
+  }
+
+  it('sends every in-cluster call through a load-balancer port that proxies to the right service', () => {
+    const byPort = new Map(Object.entries(processes).map(([name, { port }]) => [port, name]));
+    let checked = 0;
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (!key.endsWith('_URL') || !String(value).startsWith('http')) continue;
+        const url = new URL(String(value));
+        if (
+          !['users', 'products', 'orders', 'payments', 'notifications'].includes(key.replace('_URL', '').toLowerCase())
+        )
+          continue;
+        checked++;
+        expect(url.hostname, `${name}.${key}`).toBe('lb');
+        const target = routes.get(Number(url.port));
+        const wanted = key.replace('_URL', '').toLowerCase();
+        expect(target, `${name}.${key}`).toBe(`${wanted}:${processes[wanted as keyof typeof processes].port}`);
+        expect(byPort.get(Number(url.port))).toBe(wanted);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(8);
+  });
+
+  it('publishes only the load balancer, health-checked, with the gateway waiting for it', () => {
+    const published = Object.entries(services)
+      .filter(([name, service]) => name in processes && (service.ports ?? []).length > 0)
+      .map(([name]) => name);
+    expect(published).toEqual([]);
+    expect(services.lb?.ports).toEqual(['3000:3000']);
+    expect(services.lb?.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(services.lb?.healthcheck).toBeTruthy();
+    expect(services.gateway?.depends_on?.lb).toEqual({ condition: 'service_healthy' });
+    // The base file's health gating survives the merge.
+    expect(services.gateway?.depends_on?.orders).toEqual({ condition: 'service_healthy' });
+    expect(services.gateway?.environment?.TRUST_PROXY).toBe('uniquelocal');
+  });
+});
+
+describe('deploy/nginx.conf', () => {
+  it('balances the public port over the gateways, WebSockets included, and hides /metrics', () => {
+    expect(routes.get(3000)).toBe('gateway:3000');
+    expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    expect(nginx).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
+    expect(nginx).toMatch(/location = \/metrics \{ return 404; \}/);
+    // Docker's DNS, re-read: replicas added by --scale are found without a reload.
+    expect(nginx).toMatch(/resolver 127\.0\.0\.11/);
+  });
+});

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  JWT_SECRET,
+  PrivatePostgres,
+  PrivateRabbit,
+  readiness,
+  ServiceProcess,
+  until,
+} from './private-services.js';
+
+// Readiness is polled every 100 ms: a dependency's loss must show within this, and its return too.
+const FLIP_MS = 5_000;
+const RECOVER_MS = 20_000;
+
+const postgres = new PrivatePostgres();
+const rabbit = new PrivateRabbit();
+let products: ServiceProcess;
+let orders: ServiceProcess;
+let productsPort: number;
+let ordersPort: number;
+
+beforeAll(async () => {
+  await Promise.all([postgres.init(), rabbit.init()]);
+  [productsPort, ordersPort] = [await freePort(), await freePort()];
+  products = new ServiceProcess('subgraphs/products', {
+    JWT_SECRET,
+    PRODUCTS_PORT: String(productsPort),
+    DATABASE_URL: postgres.url,
+  });
+  orders = new ServiceProcess('subgraphs/orders', {
+    JWT_SECRET,
+    ORDERS_PORT: String(ordersPort),
+    MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+    MONGO_DB_PREFIX: `ops_${process.pid}`,
+    AMQP_URL: rabbit.url,
+    AMQP_EXCHANGE: 'ops.events',
+    PRODUCTS_URL: `http://127.0.0.1:${productsPort}/graphql`,
+  });
+  await until(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
+  await until(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
+}, 120_000);
+afterAll(async () => {
+  await Promise.all([products?.stop(), orders?.stop()]);
+  await Promise.all([postgres.destroy(), rabbit.destroy()]);
+}, 60_000);
+
+/** Polls until /health/ready answers `status` and returns the answer and how long it took. */
+async function flipsTo(port: number, status: number, timeoutMs: number) {
+  const started = Date.now();
+  const answer = await until(
+    async () => {
+      const result = await readiness(port);
+      return result.status === status && result;
+    },
+    timeoutMs,
+    `readiness ${status} on ${port}`,
+  );
+  return { ...answer, ms: Date.now() - started };
+}
+
+describe('/health/ready follows its dependencies', () => {
+  it('products: 503 within seconds of PostgreSQL going away, 200 once it is back', async () => {
+    await postgres.stop();
+    const down = await flipsTo(productsPort, 503, FLIP_MS);
+    expect(down.body.checks.postgresql?.status).toBe('down');
+    // Liveness is not readiness: the process itself is fine and must not be restarted.
+    expect((await fetch(`http://127.0.0.1:${productsPort}/health/live`)).status).toBe(200);
+
+    await postgres.start();
+    const up = await flipsTo(productsPort, 200, RECOVER_MS);
+    expect(up.body.checks.postgresql?.status).toBe('up');
+    console.info(`products readiness: down after ${down.ms} ms, up ${up.ms} ms after PostgreSQL returned`);
+  }, 60_000);
+
+  it('orders: 503 within seconds of RabbitMQ going away, 200 once it is back', async () => {
+    await rabbit.stop();
+    const down = await flipsTo(ordersPort, 503, FLIP_MS);
+    expect(down.body.checks.rabbitmq?.status).toBe('down');
+    expect(down.body.checks.mongodb?.status).toBe('up');
+
+    await rabbit.start();
+    const up = await flipsTo(ordersPort, 200, RECOVER_MS);
+    expect(up.body.checks.rabbitmq?.status).toBe('up');
+    console.info(`orders readiness: down after ${down.ms} ms, up ${up.ms} ms after RabbitMQ returned`);
+  }, 90_000);
+});
