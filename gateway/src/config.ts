@@ -34,13 +34,22 @@ export const gatewayConfig = {
   BODY_LIMIT_BYTES: positiveInt(100_000),
   /** GraphQL limits (graphql-armor): depth, cost, aliases, directives, tokens. */
   GRAPHQL_MAX_DEPTH: positiveInt(10),
-  GRAPHQL_MAX_COST: positiveInt(5_000),
+  // A customer's 50 orders with items, products, user and payment costs about 6,800.
+  GRAPHQL_MAX_COST: positiveInt(10_000),
   GRAPHQL_MAX_ALIASES: positiveInt(15),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
   GRAPHQL_MAX_TOKENS: positiveInt(2_000),
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
   WS_KEEP_ALIVE_MS: positiveInt(12_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),
+  /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */
+  SUBGRAPH_CONNECTIONS: positiveInt(64),
+  /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */
+  SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
+  /** Memory for query plans, in MiB (@apollo/gateway's default: 30). */
+  QUERY_PLAN_CACHE_MIB: positiveInt(30),
+  /** Gateway processes sharing GATEWAY_PORT (Node cluster); 1: this process serves alone. */
+  GATEWAY_WORKERS: positiveInt(1),
 };
 
 export type GatewayConfig = Config<typeof gatewayConfig>;

@@ -76,13 +76,13 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
 
 describe('REST shim POST /api/users/register', () => {
   it('registers through the supergraph: 201 with the token and the contract user fields', async () => {
-    const response = await post('/api/users/register', { ...ada, role: 'ADMIN' });
+    const response = await post('/api/users/register', { ...ada, phone: '+14155550100', role: 'ADMIN' });
     expect(response.status).toBe(201);
     const body = await json(response);
     expect(Object.keys(body.user).sort()).toEqual(
-      ['createdAt', 'email', 'firstName', 'id', 'lastName', 'role', 'updatedAt'].sort(),
+      ['createdAt', 'email', 'firstName', 'id', 'lastName', 'phone', 'role', 'updatedAt'].sort(),
     );
-    expect(body.user).toMatchObject({ email: 'ada@example.com', role: 'CUSTOMER' });
+    expect(body.user).toMatchObject({ email: 'ada@example.com', phone: '+14155550100', role: 'CUSTOMER' });
     expect(await tokens.verify(body.token)).toEqual({ id: body.user.id, role: 'CUSTOMER' });
   });
 

@@ -11,9 +11,11 @@ import { useIde } from './graphql/use-ide.js';
 import { useHealth } from './health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { requestId } from './http/request-id.middleware.js';
+import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
 import { OrderStatusFeed } from './subscriptions/order-status.feed.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
+import { createSubgraphFetcher } from './supergraph/subgraph-fetcher.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
 
 export interface Gateway {
@@ -36,7 +38,13 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
 
   const httpServer = createServer();
   const limits = graphqlLimits(config);
+  const fetcher = createSubgraphFetcher({
+    connections: config.SUBGRAPH_CONNECTIONS,
+    deduplicate: config.SUBGRAPH_DEDUPLICATION,
+  });
   const { apollo, apiSchema } = await startSupergraphServer({
+    fetcher,
+    queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
     supergraph,
     httpServer,
     limits,
@@ -45,6 +53,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   });
   const app = express();
   app.disable('x-powered-by');
+  const stopMetrics = useMetrics(app, () => subscriptions.stats());
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
   useHealth(app, { broker: bus.readiness, subgraphs: supergraph.subgraphs });
@@ -80,8 +89,10 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     subscriptionStats: subscriptions.stats,
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {
+      stopMetrics();
       await subscriptions.close();
       await apollo.stop();
+      await fetcher.close();
       await bus.close();
     },
   };

@@ -3,9 +3,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { type Logger, maskError } from '@shop/platform';
+import { graphqlMetricsPlugin, type Logger, maskError } from '@shop/platform';
 import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
+import type { SubgraphFetcher } from '../supergraph/subgraph-fetcher.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -24,13 +25,18 @@ export async function startSupergraphServer(options: {
   httpServer: Server;
   limits: GraphqlLimits;
   introspection: boolean;
+  /** How subgraphs are called (keep-alive pool, deduplication): see subgraph-fetcher. */
+  fetcher: SubgraphFetcher;
+  queryPlanCacheMiB: number;
   log: Logger;
 }): Promise<SupergraphServer> {
   const { supergraph, httpServer, limits, log } = options;
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
-    buildService: ({ name, url }) => new ForwardingDataSource({ url: routingUrls.get(name) ?? url }),
+    buildService: ({ name, url }) =>
+      new ForwardingDataSource({ url: routingUrls.get(name) ?? url, fetcher: options.fetcher.fetcher }, name),
+    experimental_approximateQueryPlanStoreMiB: options.queryPlanCacheMiB,
     logger: log,
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -55,6 +61,7 @@ export async function startSupergraphServer(options: {
       ApolloServerPluginLandingPageDisabled(),
       httpSubscriptionsPlugin,
       errorReportingPlugin,
+      graphqlMetricsPlugin<GatewayContext>(),
       ...limits.plugins,
     ],
   });

@@ -7,9 +7,11 @@ import {
   PageInfo,
   pageSize,
   type RequestContext,
+  requestScoped,
   requireRole,
   validate,
 } from '@shop/platform';
+import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
 import type { Product, ProductConnection } from './product.type.js';
@@ -97,13 +99,29 @@ function whereOf(filter: Filter): Prisma.ProductWhereInput {
 }
 
 export class ProductService {
+  /**
+   * Per request and per service (a test may run two databases): every `Product` reference of one
+   * request (an `_entities` fetch for a page of orders) and `product(id)` are read in one query.
+   */
+  private readonly byId = requestScoped(
+    (ctx: RequestContext) => new DataLoader<string, Product | null>((ids) => this.findMany(ctx, ids)),
+  );
+
   constructor(private readonly db: ProductsDb) {}
 
   /** Public: anyone may read the catalogue. Unknown and malformed ids are both NOT_FOUND. */
-  async findById(_ctx: RequestContext, id: string): Promise<Product> {
-    const record = isProductId(id) ? await this.db.product.findUnique({ where: { id } }) : null;
-    if (!record) throw new NotFoundError('Product', id);
-    return toProduct(record);
+  async findById(ctx: RequestContext, id: string): Promise<Product> {
+    const product = isProductId(id) ? await this.byId(ctx).load(id) : null;
+    if (!product) throw new NotFoundError('Product', id);
+    return product;
+  }
+
+  /** The products with these ids, in the same order, null where none exists; one query. */
+  async findMany(_ctx: RequestContext, ids: readonly string[]): Promise<(Product | null)[]> {
+    const wanted = [...new Set(ids.filter(isProductId))];
+    const records = wanted.length ? await this.db.product.findMany({ where: { id: { in: wanted } } }) : [];
+    const byId = new Map(records.map((record) => [record.id, toProduct(record)]));
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   async list(_ctx: RequestContext, args: ListArgs): Promise<ProductConnection> {

@@ -1,0 +1,113 @@
+// Scenario 4: subscription fan-out. N graphql-ws subscribers (20 per connection, the gateway's
+// per-connection limit) on one order, as its owner; then the order changes status (payment, then
+// an admin ships and delivers it) and each delivery's delay is taken from the order's `updatedAt`
+// (set by the orders service with the change, before its event is published) to its arrival.
+// The first change (PAID) is a warm-up that also proves every subscription is live.
+import { type Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { ADDRESS, graphql, ok, productIds, register } from './fixtures.js';
+import { loadAverage } from './load.js';
+
+const PER_CONNECTION = 20;
+const SUBSCRIPTION = `subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id status updatedAt } }`;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+
+export async function subscriptionFanOut(
+  gateway: string,
+  admin: { email: string; password: string },
+  subscribers: number,
+): Promise<void> {
+  const authorization = await register(gateway, 'watcher');
+  const [productId] = await productIds(gateway, 1);
+  const created = await ok(
+    graphql(
+      gateway,
+      `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }`,
+      { input: { items: [{ productId, quantity: 1 }], shippingAddress: ADDRESS } },
+      authorization,
+    ),
+  );
+  const orderId = (created.createOrder as { id: string }).id;
+  const login = await ok(
+    graphql(gateway, `mutation ($input: LoginInput!) { login(input: $input) { token } }`, { input: admin }),
+  );
+  const adminAuthorization = `Bearer ${(login.login as { token: string }).token}`;
+
+  // Delays per status, one entry per delivery.
+  const delays = new Map<string, number[]>();
+  let failures = 0;
+  const clients: Client[] = [];
+  const wsUrl = gateway.replace(/^http/, 'ws');
+  for (let c = 0; c < Math.ceil(subscribers / PER_CONNECTION); c++) {
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization },
+      lazy: false,
+      retryAttempts: 0,
+    });
+    clients.push(client);
+    for (let s = 0; s < Math.min(PER_CONNECTION, subscribers - c * PER_CONNECTION); s++) {
+      client.subscribe<{ orderStatusChanged: { status: string; updatedAt: string } }>(
+        { query: SUBSCRIPTION, variables: { id: orderId } },
+        {
+          next: ({ data }) => {
+            const change = data?.orderStatusChanged;
+            if (!change) return;
+            const list = delays.get(change.status) ?? [];
+            list.push(Date.now() - Date.parse(change.updatedAt));
+            delays.set(change.status, list);
+          },
+          error: () => {
+            failures++;
+          },
+          complete: () => undefined,
+        },
+      );
+    }
+  }
+  const delivered = (status: string) => delays.get(status)?.length ?? 0;
+  const waitForAll = async (status: string, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (delivered(status) < subscribers && Date.now() < deadline && failures === 0) {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  };
+  try {
+    // Subscribing runs an authorizing query per subscription: give them time before the first change.
+    await new Promise((done) => setTimeout(done, Math.max(2_000, subscribers)));
+    await ok(
+      graphql(
+        gateway,
+        `mutation ($input: ProcessPaymentInput!) { processPayment(input: $input) { status } }`,
+        { input: { orderId, paymentMethod: 'card', idempotencyKey: `fanout-${orderId}` } },
+        authorization,
+      ),
+    );
+    await waitForAll('PAID', 120_000);
+    console.log(`\n### Scenario 4: subscription fan-out, ${subscribers} subscribers on one order\n`);
+    console.log(`warm-up (PAID): ${delivered('PAID')} of ${subscribers} delivered, ${failures} subscriptions failed`);
+    for (const status of ['SHIPPED', 'DELIVERED']) {
+      const sentAt = Date.now();
+      await ok(
+        graphql(
+          gateway,
+          `mutation ($id: ID!, $status: OrderStatus!) { updateOrderStatus(id: $id, status: $status) { status } }`,
+          { id: orderId, status },
+          adminAuthorization,
+        ),
+      );
+      await waitForAll(status, 120_000);
+      const sorted = [...(delays.get(status) ?? [])].sort((a, b) => a - b);
+      console.log(
+        `${status}: ${sorted.length} of ${subscribers} delivered, last ${Date.now() - sentAt} ms after the mutation was sent; ` +
+          `delay from the change: p50 ${percentile(sorted, 0.5)} ms, p95 ${percentile(sorted, 0.95)} ms, ` +
+          `p99 ${percentile(sorted, 0.99)} ms, max ${sorted.at(-1)} ms; load average ${loadAverage()}`,
+      );
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+  }
+}

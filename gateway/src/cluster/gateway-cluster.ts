@@ -1,0 +1,43 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '@shop/platform';
+
+/** A worker that dies this soon after starting is failing at start-up: the primary stops instead of looping. */
+const MIN_UPTIME_MS = 5_000;
+
+/**
+ * The primary of `GATEWAY_WORKERS` gateway processes sharing one port (Node cluster: the primary
+ * accepts connections and hands them out in turn). A worker that crashes is replaced. Each worker
+ * is a whole gateway with its own subscription feed queue, so every worker sees every event.
+ * Returns the closer that stops the workers (SIGTERM, each shuts down gracefully).
+ */
+export function startGatewayCluster(workers: number, log: Logger): () => Promise<void> {
+  let stopping = false;
+  const fork = () => {
+    const worker = cluster.fork();
+    const startedAt = Date.now();
+    worker.once('exit', (code, signal) => {
+      if (stopping) return;
+      log.error({ pid: worker.process.pid, code, signal }, 'gateway worker exited');
+      if (Date.now() - startedAt < MIN_UPTIME_MS) {
+        log.error('gateway worker failed at start-up: stopping');
+        process.exit(1);
+      }
+      fork();
+    });
+  };
+  for (let i = 0; i < workers; i++) fork();
+  log.info({ workers }, 'gateway cluster started');
+  return async () => {
+    stopping = true;
+    const running = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => !!worker);
+    await Promise.all(
+      running.map(
+        (worker) =>
+          new Promise<void>((done) => {
+            worker.once('exit', () => done());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+}
