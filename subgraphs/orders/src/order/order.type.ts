@@ -20,7 +20,9 @@ export enum PaymentStatus {
 }
 registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
 
+/** One class for the output type and its input twin: the fields are the same. */
 @ObjectType('ShippingAddress')
+@InputType('ShippingAddressInput')
 export class ShippingAddress {
   @Field(() => String)
   street!: string;
@@ -111,29 +113,11 @@ export class OrderItemInput {
   quantity!: number;
 }
 
-@InputType('ShippingAddressInput')
-export class ShippingAddressInput {
-  @Field(() => String)
-  street!: string;
-
-  @Field(() => String)
-  city!: string;
-
-  @Field(() => String)
-  state!: string;
-
-  @Field(() => String)
-  zipCode!: string;
-
-  @Field(() => String)
-  country!: string;
-}
-
 @InputType('CreateOrderInput')
 export class CreateOrderInput {
   @Field(() => [OrderItemInput])
   items!: OrderItemInput[];
 
-  @Field(() => ShippingAddressInput)
-  shippingAddress!: ShippingAddressInput;
+  @Field(() => ShippingAddress)
+  shippingAddress!: ShippingAddress;
 }
