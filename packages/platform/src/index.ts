@@ -16,6 +16,7 @@ export * from './pagination.js';
 export * from './processed-events.js';
 export * from './request-scope.js';
 export * from './shutdown.js';
+export * from './status-enums.js';
 export * from './subgraph.js';
 export * from './subgraph-client.js';
 export * from './validation.js';

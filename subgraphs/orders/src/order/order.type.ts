@@ -1,24 +1,9 @@
-import { DecimalScalar, PageInfo } from '@shop/platform';
-import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DecimalScalar, OrderStatus, PageInfo, PaymentStatus } from '@shop/platform';
+import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Product } from '../product/product.type.js';
 import { User } from '../user/user.type.js';
 
-export enum OrderStatus {
-  PENDING = 'PENDING',
-  PAID = 'PAID',
-  SHIPPED = 'SHIPPED',
-  DELIVERED = 'DELIVERED',
-  CANCELLED = 'CANCELLED',
-}
-registerEnumType(OrderStatus, { name: 'OrderStatus' });
-
-export enum PaymentStatus {
-  PENDING = 'PENDING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  REFUNDED = 'REFUNDED',
-}
-registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+export { OrderStatus, PaymentStatus } from '@shop/platform';
 
 /** One class for the output type and its input twin: the fields are the same. */
 @ObjectType('ShippingAddress')

@@ -1,14 +1,8 @@
-import { DecimalScalar } from '@shop/platform';
-import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { DecimalScalar, PaymentStatus } from '@shop/platform';
+import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Order } from '../order/order.type.js';
 
-export enum PaymentStatus {
-  PENDING = 'PENDING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  REFUNDED = 'REFUNDED',
-}
-registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+export { PaymentStatus } from '@shop/platform';
 
 @Directive('@key(fields: "id")')
 @ObjectType('Payment')
