@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
-import type { Principal } from './auth.js';
+import { createTokenService, type Principal, type TokenService } from './auth.js';
 import type { RequestContext } from './subgraph.js';
 
 /**
@@ -49,3 +49,13 @@ export function metricValue(scrape: string, name: string, labels: Record<string,
   }
   return total;
 }
+
+/** The token settings every test shares (any secret of 32+ characters would do). */
+export const TEST_TOKEN_SETTINGS = {
+  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 600,
+};
+
+export const createTestTokens = (): TokenService => createTokenService(TEST_TOKEN_SETTINGS);

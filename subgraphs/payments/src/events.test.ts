@@ -1,6 +1,6 @@
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService, type Principal } from '@shop/platform';
-import { connectTestMongo, silentLogger, testContext } from '@shop/platform/testing';
+import { type Principal } from '@shop/platform';
+import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToOrders } from './events.js';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from './order/fake-orders.server.js';
@@ -18,12 +18,7 @@ const bus = new EventBus({
   log: silentLogger,
   connectionName: 'payments-test',
 });
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 
 class RefundCounter extends SimulatedPaymentProvider {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createTokenService, type RunningServer, startSubgraph } from '@shop/platform';
-import { silentLogger } from '@shop/platform/testing';
+import { type RunningServer, startSubgraph } from '@shop/platform';
+import { createTestTokens, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductService } from './product/product.service.js';
 import { productsSubgraph } from './schema.js';
@@ -9,12 +9,7 @@ import { StockService } from './stock/stock.service.js';
 import { connectTestDb } from './test-db.js';
 
 const { db, category, cleanup } = connectTestDb();
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 let server: RunningServer;
 let url: string;
 const auth: Record<string, string> = {};

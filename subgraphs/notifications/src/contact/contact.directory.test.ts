@@ -1,16 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTokenService } from '@shop/platform';
+import { createTestTokens } from '@shop/platform/testing';
 import { buildSchema, GraphQLError, graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsersContactDirectory } from './contact.directory.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 
 /**
  * A tiny users subgraph that executes the query it gets against the users' `User` fields, so a

@@ -1,18 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { orderCreated } from '@shop/events';
-import { createTokenService, type Principal, type RunningServer, startSubgraph } from '@shop/platform';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationService } from '../notification/notification.service.js';
 import { notificationsSubgraph } from '../schema.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 const bob: Principal = { id: 'user-bob', role: 'CUSTOMER' };
 const admin: Principal = { id: 'user-admin', role: 'ADMIN' };

@@ -1,16 +1,11 @@
-import { createTokenService, type Principal } from '@shop/platform';
-import { connectTestMongo, testContext } from '@shop/platform/testing';
+import { type Principal } from '@shop/platform';
+import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { ProductsClient } from '../product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';
 import { OrderService } from './order.service.js';
 
 /** Test helper: a private database, a products peer over HTTP and an OrderService wired to both. */
-export const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+export const tokens = createTestTokens();
 
 export const BOOK = '11111111-1111-4111-8111-111111111111';
 export const PEN = '22222222-2222-4222-8222-222222222222';

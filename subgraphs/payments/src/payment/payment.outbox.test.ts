@@ -1,6 +1,6 @@
 import { EventBus, type EventEnvelope, paymentSucceeded } from '@shop/events';
-import { createTokenService, OutboxRelay, type Principal } from '@shop/platform';
-import { connectTestMongo, silentLogger, testContext } from '@shop/platform/testing';
+import { OutboxRelay, type Principal } from '@shop/platform';
+import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -9,12 +9,7 @@ import { PaymentService } from './payment.service.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 const orders = new Map<string, FixtureOrder>([
   ['order-1', { id: 'order-1', userId: ada.id, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '19.99' }],

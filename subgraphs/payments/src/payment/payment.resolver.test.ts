@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createTokenService, type Principal, type RunningServer, startSubgraph } from '@shop/platform';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
@@ -11,12 +11,7 @@ import { PaymentService } from './payment.service.js';
 import { PaymentStatus } from './payment.type.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 const bob: Principal = { id: 'user-bob', role: 'CUSTOMER' };
 const orders = new Map<string, FixtureOrder>([

@@ -1,6 +1,6 @@
 import { paymentFailed, paymentSucceeded } from '@shop/events';
-import { createTokenService, type Principal, type RequestContext } from '@shop/platform';
-import { connectTestMongo, testContext } from '@shop/platform/testing';
+import { type Principal, type RequestContext } from '@shop/platform';
+import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -11,12 +11,7 @@ import { PaymentStatus } from './payment.type.js';
 import type { ChargeRequest, RefundRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 
 /** The real simulator, counting what it is asked to charge. */
 class CountingProvider extends SimulatedPaymentProvider {

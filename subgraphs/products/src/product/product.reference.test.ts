@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { createTokenService, type RunningServer, startSubgraph } from '@shop/platform';
-import { silentLogger } from '@shop/platform/testing';
+import { type RunningServer, startSubgraph } from '@shop/platform';
+import { createTestTokens, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { productsSubgraph } from '../schema.js';
@@ -28,12 +28,7 @@ beforeAll(async () => {
     definition: productsSubgraph,
     port: 0,
     services: { products: new ProductService(db), stock: new StockService(db) },
-    tokens: createTokenService({
-      JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-      JWT_ISSUER: 'shop',
-      JWT_AUDIENCE: 'shop-api',
-      JWT_TTL_SECONDS: 600,
-    }),
+    tokens: createTestTokens(),
     log: silentLogger,
     readiness: [],
   });

@@ -1,5 +1,4 @@
-import { createTokenService } from '@shop/platform';
-import { connectTestMongo, silentLogger, testContext } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
@@ -7,12 +6,7 @@ import { ExpiredRecordsJob } from './expired-records.job.js';
 import { LoginAttemptModel } from './login-attempt.model.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const services = createUsersServices(tokens, {
   LOGIN_MAX_FAILURES_PER_EMAIL: 3,
   LOGIN_MAX_FAILURES_PER_IP: 6,

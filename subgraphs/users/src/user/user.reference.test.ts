@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createTokenService, type Principal, type RunningServer, startSubgraph } from '@shop/platform';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
@@ -8,12 +8,7 @@ import { usersSubgraph } from '../schema.js';
 import { UserModel } from './user.model.js';
 import { UserRole } from './user.type.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const ENTITIES = `query ($representations: [_Any!]!) {
   _entities(representations: $representations) { ... on User { id email phone } }
 }`;

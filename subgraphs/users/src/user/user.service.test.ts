@@ -1,16 +1,10 @@
-import { createTokenService } from '@shop/platform';
-import { connectTestMongo, testContext } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
-const tokens = createTokenService({
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
-  JWT_ISSUER: 'shop',
-  JWT_AUDIENCE: 'shop-api',
-  JWT_TTL_SECONDS: 600,
-});
+const tokens = createTestTokens();
 const services = createUsersServices(tokens);
 const { users, auth } = services;
 const anonymous = testContext(null, services);
