@@ -16,6 +16,7 @@ import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
 import { PrismaClient } from '../subgraphs/products/src/generated/prisma/client.js';
 import { ProductService } from '../subgraphs/products/src/product/product.service.js';
+import { stop, waitFor } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number) => {
@@ -91,35 +92,6 @@ function start(name: string, dir: string, env: Record<string, string>): ChildPro
   });
   child.on('exit', (code) => code && console.error(`${name} exited with ${code}`));
   return child;
-}
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
-    if (
-      await fetch(url).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-async function stop(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
 }
 
 const percentile = (sorted: number[], p: number) =>
