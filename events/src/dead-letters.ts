@@ -88,7 +88,11 @@ export async function replayDeadLetters(url: string, queue: string, messageIds?:
         messageId: id,
         type: message.properties.type as string | undefined,
         timestamp: message.properties.timestamp as number | undefined,
-        headers: { 'x-shop-replayed-at': new Date().toISOString() },
+        // A fresh start (no retry counters), but still part of the trace that produced the event.
+        headers: {
+          ...pick(headers, ['traceparent', 'tracestate']),
+          'x-shop-replayed-at': new Date().toISOString(),
+        },
       });
       await channel.waitForConfirms();
       channel.ack(message);
@@ -97,3 +101,6 @@ export async function replayDeadLetters(url: string, queue: string, messageIds?:
     return replayed;
   });
 }
+
+const pick = (headers: Record<string, unknown>, names: string[]) =>
+  Object.fromEntries(names.filter((name) => headers[name] !== undefined).map((name) => [name, headers[name]]));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { context, propagation } from '@opentelemetry/api';
 import { z } from 'zod';
 
 /** The contract's envelope: `id` is every consumer's idempotency key. */
@@ -8,6 +9,19 @@ export interface EventEnvelope<T extends string = string, D = unknown> {
   occurredAt: string;
   version: number;
   data: D;
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) of the operation that recorded the event, kept
+   * with it in the outbox so that its later publish continues that trace. Travels in the message's
+   * headers, never in its body; absent when tracing is off.
+   */
+  traceContext?: Record<string, string>;
+}
+
+/** The active trace context as headers, or undefined when there is none (tracing off, no span). */
+export function captureTraceContext(): Record<string, string> | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return Object.keys(carrier).length > 0 ? carrier : undefined;
 }
 
 export interface EventDefinition<T extends string = string, D = unknown> {
@@ -33,13 +47,17 @@ export function defineEvent<T extends string, S extends z.ZodType>(
     type,
     version,
     schema,
-    create: (payload) => ({
-      id: randomUUID(),
-      type,
-      occurredAt: new Date().toISOString(),
-      version,
-      data: data.parse(payload) as z.infer<S>,
-    }),
+    create: (payload) => {
+      const traceContext = captureTraceContext();
+      return {
+        id: randomUUID(),
+        type,
+        occurredAt: new Date().toISOString(),
+        version,
+        data: data.parse(payload) as z.infer<S>,
+        ...(traceContext ? { traceContext } : {}),
+      };
+    },
   };
 }
 

@@ -1,3 +1,14 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
@@ -34,6 +45,9 @@ export interface PublishResult {
 }
 
 const PUBLISH_TIMEOUT_MS = 5_000;
+const tracer = trace.getTracer('@shop/events');
+/** How long stopConsuming waits for handlers in flight: 2 s of onShutdown's 10 s remain for closing connections. */
+const DRAIN_TIMEOUT_MS = 8_000;
 const MAX_ERROR_LENGTH = 500;
 
 /**
@@ -49,6 +63,9 @@ export class EventBus {
   /** Message ids the broker returned as unroutable, read right after their confirm. */
   private readonly returned = new Set<string>();
   private readonly retry: RetryPolicy;
+  /** Handlers running now: shutdown lets them finish (and ack) before the channels close. */
+  private readonly handling = new Set<Promise<void>>();
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: EventBusOptions) {
     const { log } = options;
@@ -88,20 +105,39 @@ export class EventBus {
     },
   };
 
-  /** Resolves once the broker has confirmed the message (persistent, mandatory, on a durable exchange). */
+  /**
+   * Resolves once the broker has confirmed the message (persistent, mandatory, on a durable exchange).
+   * A producer span continues the trace the event was recorded in (its `traceContext`; the active
+   * one otherwise) and travels in the message's headers, where retries and consumers find it.
+   */
   async publish(event: EventEnvelope): Promise<PublishResult> {
-    this.returned.delete(event.id);
-    await this.publisher.publish(this.options.exchange, event.type, Buffer.from(JSON.stringify(event)), {
-      persistent: true,
-      mandatory: true,
-      contentType: 'application/json',
-      messageId: event.id,
-      type: event.type,
-      timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
+    const { exchange } = this.options;
+    const parent = event.traceContext ? propagation.extract(ROOT_CONTEXT, event.traceContext) : context.active();
+    const attributes = { ...messagingAttributes('send', exchange, event.type), 'messaging.message.id': event.id };
+    return inSpan(`publish ${event.type}`, SpanKind.PRODUCER, attributes, parent, async (span) => {
+      const headers: Record<string, string> = {};
+      propagation.inject(context.active(), headers);
+      const { id, type, occurredAt, version, data } = event;
+      this.returned.delete(id);
+      await this.publisher.publish(
+        exchange,
+        type,
+        Buffer.from(JSON.stringify({ id, type, occurredAt, version, data })),
+        {
+          persistent: true,
+          mandatory: true,
+          contentType: 'application/json',
+          messageId: id,
+          type,
+          timestamp: Math.floor(Date.parse(occurredAt) / 1000),
+          headers,
+        },
+      );
+      const routed = !this.returned.delete(id);
+      if (routed) eventMetrics.published.inc({ type });
+      else span.setAttribute('shop.event.unroutable', true);
+      return { routed };
     });
-    const routed = !this.returned.delete(event.id);
-    if (routed) eventMetrics.published.inc({ type: event.type });
-    return { routed };
   }
 
   async subscribe(options: SubscribeOptions): Promise<void> {
@@ -127,7 +163,7 @@ export class EventBus {
     channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
 
-    const onMessage = async (message: ConsumeMessage, raw: Channel | undefined) => {
+    const handle = async (message: ConsumeMessage, raw: Channel | undefined) => {
       const settle = (action: (ch: Channel) => void) => {
         try {
           if (raw) action(raw);
@@ -140,6 +176,7 @@ export class EventBus {
       const parsed = definition?.schema.safeParse(envelope);
       const failedBefore = Number(message.properties.headers?.[HEADERS.attempts] ?? 0);
       if (!parsed?.success) {
+        failSpan(trace.getActiveSpan(), 'invalid event');
         // No retry can fix it: straight to the dead-letter queue.
         const reason = parsed ? JSON.stringify(parsed.error.issues) : 'unknown event type or not JSON';
         log.error({ queue, messageId: message.properties.messageId, reason }, 'invalid event parked');
@@ -159,6 +196,7 @@ export class EventBus {
         settle((ch) => ch.ack(message));
         eventMetrics.consumed.inc({ queue: options.queue, type: parsed.data.type });
       } catch (error) {
+        failSpan(trace.getActiveSpan(), error);
         const attempts = failedBefore + 1;
         const context = { err: error, queue, eventId: parsed.data.id, type: parsed.data.type, attempts };
         const text = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
@@ -190,10 +228,50 @@ export class EventBus {
         if (scheduled) eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
       }
     };
-    await channel.consume(queue, (message) => void onMessage(message, current), { noAck: false });
+    // A consumer span per delivery, child of the publish whose context the headers carry (kept through retries).
+    const onMessage = (message: ConsumeMessage, raw: Channel | undefined) => {
+      const { headers, messageId, type } = message.properties;
+      const eventType = String(type ?? message.fields.routingKey);
+      const attributes = {
+        ...messagingAttributes('process', this.options.exchange, eventType),
+        'messaging.destination.subscription.name': queue,
+        'messaging.message.id': messageId as string | undefined,
+        'shop.event.attempt': Number(headers?.[HEADERS.attempts] ?? 0) + 1,
+      };
+      const parent = propagation.extract(ROOT_CONTEXT, headers ?? {});
+      return inSpan(`process ${eventType}`, SpanKind.CONSUMER, attributes, parent, () => handle(message, raw));
+    };
+    await channel.consume(queue, (message) => this.track(onMessage(message, current)), { noAck: false });
+  }
+
+  /**
+   * Graceful stop, first step of shutdown: cancels every consumer (the broker sends no more; what
+   * it holds stays queued for other replicas), then waits for the handlers in flight to finish and
+   * settle their messages, for at most DRAIN_TIMEOUT_MS. A handler still running then keeps its
+   * message unacked, and the broker redelivers it once `close()` closes the channel. Publishing
+   * still works until `close()`. Idempotent.
+   */
+  stopConsuming(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.consumers.map((consumer) => consumer.cancelAll().catch(() => undefined)));
+      this.options.log.info({ handlers: this.handling.size }, 'consumers cancelled; finishing the messages in hand');
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      // A delivery already on the wire when the cancel went out still starts a handler: loop until none runs.
+      while (this.handling.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...this.handling]), sleep(deadline - Date.now())]);
+      }
+      if (this.handling.size > 0) {
+        this.options.log.warn(
+          { handlers: this.handling.size },
+          'handlers still running; their messages will be redelivered',
+        );
+      }
+    })();
+    return this.stopping;
   }
 
   async close(): Promise<void> {
+    await this.stopConsuming();
     await Promise.all(this.consumers.map((consumer) => consumer.close()));
     await this.publisher.close();
     await this.connection.close();
@@ -232,15 +310,56 @@ export class EventBus {
     }
   }
 
+  private track(handling: Promise<void>): void {
+    this.handling.add(handling);
+    void handling.finally(() => this.handling.delete(handling));
+  }
+
   private async assertExchanges(channel: Channel): Promise<void> {
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
   }
+}
+
+function messagingAttributes(operation: 'send' | 'process', exchange: string, routingKey: string) {
+  return {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': operation,
+    'messaging.destination.name': exchange,
+    'messaging.rabbitmq.destination.routing_key': routingKey,
+  };
+}
+
+/** Runs `work` in a new active span under `parent`; a throw is recorded on the span and rethrown. */
+function inSpan<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  parent: Context,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  return tracer.startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function failSpan(span: Span | undefined, error: unknown): void {
+  if (error instanceof Error) span?.recordException(error);
+  span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
 
 /** The broker's own x-death bookkeeping is re-added on each dead-lettering; copies start clean. */
 function withoutBrokerHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
   return Object.fromEntries(Object.entries(headers ?? {}).filter(([key]) => !/^x-(first-|last-)?death/.test(key)));
 }
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
 
 function safeJson(content: Buffer): unknown {
   try {

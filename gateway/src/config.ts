@@ -48,8 +48,14 @@ export const gatewayConfig = {
   SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
   /** Memory for query plans, in MiB (@apollo/gateway's default: 30). */
   QUERY_PLAN_CACHE_MIB: positiveInt(30),
+  /** Memory for cached public responses (catalogue queries), in MiB per process; 0 turns the cache off. */
+  RESPONSE_CACHE_MIB: z.coerce.number().int().min(0).default(64),
   /** Gateway processes sharing GATEWAY_PORT (Node cluster); 1: this process serves alone. */
   GATEWAY_WORKERS: positiveInt(1),
+  /** Prometheus `/metrics`, on its own listener: keep this port off the public load balancer. */
+  METRICS_PORT: portVar(9464),
+  /** Interface of the metrics listener (e.g. 127.0.0.1 or a private address); unset: every interface. */
+  METRICS_HOST: z.string().min(1).optional(),
 };
 
 export type GatewayConfig = Config<typeof gatewayConfig>;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { createTokenService, parseConfig, printSubgraphSdl, type RunningServer, startSubgraph } from '@shop/platform';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { connectTestMongo, silentLogger, TEST_AMQP_URL } from '@shop/platform/testing';
 import { parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -49,7 +49,7 @@ beforeAll(async () => {
     NODE_ENV: 'test',
     JWT_SECRET,
     SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-    AMQP_URL: process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test',
+    AMQP_URL: TEST_AMQP_URL,
   });
   gateway = await createGateway({ config, log: silentLogger });
   base = `http://127.0.0.1:${await gateway.listen(0)}`;

@@ -3,6 +3,7 @@ import { EventBus } from '@shop/events';
 import { createTokenService, type Logger } from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
+import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
 import { graphqlLimits } from './graphql/graphql-limits.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
@@ -17,6 +18,8 @@ import { OrderStatusFeed } from './subscriptions/order-status.feed.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
 import { createSubgraphFetcher } from './supergraph/subgraph-fetcher.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
+import { useTracing } from './tracing/use-tracing.js';
+import { useTracker } from './tracker/use-tracker.js';
 
 export interface Gateway {
   httpServer: Server;
@@ -35,6 +38,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'gateway' });
   const feed = new OrderStatusFeed();
   await feed.listen(bus);
+  const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
   const httpServer = createServer();
   const limits = graphqlLimits(config);
@@ -45,6 +49,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
+    plugins: responseCache.plugins,
     supergraph,
     httpServer,
     limits,
@@ -57,8 +62,10 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
   useHealth(app, { broker: bus.readiness, subgraphs: supergraph.subgraphs });
+  const flushTraces = await useTracing(app);
   app.use(requestId(log), clientIpMiddleware(clientIp));
   if (!production) useIde(app);
+  useTracker(app);
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
   const subscriptions = useSubscriptions({
@@ -90,10 +97,12 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {
       stopMetrics();
-      await subscriptions.close();
+      // The feed's queue goes with the sockets: no subscriber is left to serve its events.
+      await Promise.all([subscriptions.close(), bus.stopConsuming()]);
       await apollo.stop();
       await fetcher.close();
       await bus.close();
+      await flushTraces();
     },
   };
 }

@@ -1,13 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform';
-import { silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { gatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
 const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
-const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 
 export interface SubgraphCall {
   headers: IncomingHttpHeaders;
@@ -21,6 +20,8 @@ export interface SubgraphCall {
 export class RecordingSubgraph {
   readonly calls: SubgraphCall[] = [];
   answer: (call: SubgraphCall) => unknown = () => ({ data: null });
+  /** The HTTP status of every answer. */
+  status = 200;
   private readonly server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => {
@@ -29,6 +30,7 @@ export class RecordingSubgraph {
     req.on('end', () => {
       const call = { headers: req.headers, body: raw ? JSON.parse(raw) : {} };
       this.calls.push(call);
+      res.statusCode = this.status;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(this.answer(call)));
     });

@@ -1,15 +1,25 @@
 import cluster from 'node:cluster';
 import { createLogger, loadConfig, onShutdown } from '@shop/platform';
+import { answerClusterMetrics, clusterMetrics } from './cluster/cluster-metrics.js';
 import { startGatewayCluster } from './cluster/gateway-cluster.js';
 import { gatewayConfig } from './config.js';
 import { createGateway } from './create-gateway.js';
+import { localMetrics, startMetricsServer } from './metrics/metrics-server.js';
 
 const config = loadConfig(gatewayConfig);
-const log = createLogger('gateway', config);
-if (config.GATEWAY_WORKERS > 1 && cluster.isPrimary) {
-  onShutdown(log, [startGatewayCluster(config.GATEWAY_WORKERS, log)]);
+const metricsAt = { port: config.METRICS_PORT, host: config.METRICS_HOST };
+const root = createLogger('gateway', config);
+if (cluster.isPrimary && config.GATEWAY_WORKERS > 1) {
+  // The primary serves no requests: it hands connections to the workers and reports their metrics.
+  const stopWorkers = startGatewayCluster(config.GATEWAY_WORKERS, root);
+  const metrics = await startMetricsServer(metricsAt, clusterMetrics(), root);
+  onShutdown(root, [stopWorkers, metrics.close]);
 } else {
+  // A worker's lines say which worker wrote them; its metrics go to the primary.
+  if (cluster.isWorker) answerClusterMetrics();
+  const log = cluster.isWorker ? root.child({ worker: cluster.worker?.id }) : root;
   const gateway = await createGateway({ config, log });
   await gateway.listen(config.GATEWAY_PORT);
-  onShutdown(log, [gateway.close]);
+  const metrics = cluster.isWorker ? undefined : await startMetricsServer(metricsAt, localMetrics(), log);
+  onShutdown(log, [gateway.close, ...(metrics ? [metrics.close] : [])]);
 }

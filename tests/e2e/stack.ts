@@ -9,6 +9,8 @@ export const PORTS = {
   orders: PORT_BASE + 3,
   payments: PORT_BASE + 4,
   notifications: PORT_BASE + 5,
+  /** The gateway's internal Prometheus listener. */
+  gatewayMetrics: PORT_BASE + 9,
 };
 export const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
@@ -27,7 +29,10 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   AMQP_EXCHANGE: 'shop.events',
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
+  // Every test calls from 127.0.0.1: the fuzzers' failed logins must not lock the other files out.
+  LOGIN_MAX_FAILURES_PER_IP: '100000',
   GATEWAY_PORT: String(PORTS.gateway),
+  METRICS_PORT: String(PORTS.gatewayMetrics),
   USERS_PORT: String(PORTS.users),
   PRODUCTS_PORT: String(PORTS.products),
   ORDERS_PORT: String(PORTS.orders),

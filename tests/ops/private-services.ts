@@ -187,12 +187,15 @@ export class ServiceProcess {
   readonly child: ChildProcess;
   private output = '';
 
+  /** Logs go to `.infra/logs/ops-<dir>[-<label>].log`: a label keeps several runs of one process apart. */
   constructor(
     readonly dir: string,
     env: Record<string, string>,
+    label?: string,
   ) {
     mkdirSync(LOG_DIR, { recursive: true });
-    const log = createWriteStream(resolve(LOG_DIR, `ops-${dir.replace('/', '-')}.log`));
+    const name = [dir.replace('/', '-'), label].filter(Boolean).join('-');
+    const log = createWriteStream(resolve(LOG_DIR, `ops-${name}.log`));
     this.child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts'], {
       cwd: resolve(ROOT, dir),
       env: {

@@ -15,9 +15,10 @@ export function startGatewayCluster(workers: number, log: Logger): () => Promise
   const fork = () => {
     const worker = cluster.fork();
     const startedAt = Date.now();
+    worker.once('online', () => log.info({ worker: worker.id, pid: worker.process.pid }, 'gateway worker started'));
     worker.once('exit', (code, signal) => {
       if (stopping) return;
-      log.error({ pid: worker.process.pid, code, signal }, 'gateway worker exited');
+      log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'gateway worker exited');
       if (Date.now() - startedAt < MIN_UPTIME_MS) {
         log.error('gateway worker failed at start-up: stopping');
         process.exit(1);
@@ -34,7 +35,11 @@ export function startGatewayCluster(workers: number, log: Logger): () => Promise
       running.map(
         (worker) =>
           new Promise<void>((done) => {
-            worker.once('exit', () => done());
+            if (worker.isDead()) return done();
+            worker.once('exit', (code, signal) => {
+              if (code !== 0) log.error({ worker: worker.id, code, signal }, 'gateway worker did not stop cleanly');
+              done();
+            });
             worker.process.kill('SIGTERM');
           }),
       ),

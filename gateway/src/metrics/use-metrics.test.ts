@@ -1,4 +1,4 @@
-import { createTokenService } from '@shop/platform';
+import { createTokenService, metricsRegistry } from '@shop/platform';
 import { metricValue } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,7 +24,8 @@ afterAll(async () => {
   await subgraph.close();
 });
 
-const scrape = async () => (await fetch(`${base}/metrics`)).text();
+// The process's registry, which main.ts serves on its own listener (metrics-server.ts).
+const scrape = () => metricsRegistry.metrics();
 const graphql = (query: string) =>
   fetch(`${base}/graphql`, {
     method: 'POST',
@@ -48,6 +49,12 @@ describe('/metrics of the gateway', () => {
     expect(delta('http_request_duration_seconds_count', { route: '/graphql', method: 'POST', status: '200' })).toBe(1);
     expect(delta('http_request_duration_seconds_count', { route: '/api/openapi.json', status: '200' })).toBe(1);
     expect(after).toContain('service="gateway"');
+  });
+
+  it('are not served on the public port', async () => {
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain('graphql_operation_duration_seconds');
   });
 
   it('shows open subscriptions and WebSocket connections', async () => {

@@ -1,15 +1,16 @@
-import { collectProcessMetrics, httpMetrics, metricsRouter } from '@shop/platform';
+import { collectProcessMetrics, httpMetrics } from '@shop/platform';
 import type { Express } from 'express';
 import type { SubscriptionStats } from '../subscriptions/use-subscriptions.js';
 import { subscriptionSources } from './gateway-metrics.js';
 
 /**
- * `/metrics` and HTTP timing for every request (mounted first). GraphQL operation metrics come
- * from graphqlMetricsPlugin, subgraph fetches from ForwardingDataSource. Returns the unhook.
+ * HTTP timing for every request (mounted first). GraphQL operation metrics come from
+ * graphqlMetricsPlugin, subgraph fetches from ForwardingDataSource. `/metrics` is not served on
+ * this public app but on its own listener (metrics-server.ts, started by main.ts). Returns the unhook.
  */
 export function useMetrics(app: Express, subscriptionStats: () => SubscriptionStats): () => void {
   collectProcessMetrics('gateway');
-  app.use(httpMetrics(), metricsRouter());
+  app.use(httpMetrics());
   subscriptionSources.add(subscriptionStats);
   return () => subscriptionSources.delete(subscriptionStats);
 }

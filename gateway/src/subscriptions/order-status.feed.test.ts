@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
-import { silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderStatusFeed } from './order-status.feed.js';
 
-const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const bus = new EventBus({
   url: AMQP_URL,
   exchange: 'shop.events',

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
 import { createTokenService } from '@shop/platform';
-import { silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
-const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const SUBSCRIBERS = 30;
 const orderId = randomUUID();
 const subgraph = new RecordingSubgraph();

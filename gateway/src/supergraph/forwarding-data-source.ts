@@ -1,10 +1,17 @@
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { inClientSpan, injectTraceHeaders } from '@shop/platform';
+import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { subgraphFetchDuration } from '../metrics/gateway-metrics.js';
 
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
+type SubgraphError = { message?: unknown; extensions?: { code?: unknown; fields?: unknown } };
 
-/** Passes the caller's token, request id and address on to every subgraph call made for an operation. */
+/**
+ * Passes the caller's token, request id, address and trace context on to every subgraph call made
+ * for an operation; each call is a client span named after the subgraph.
+ */
 export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** `subgraph`: the subgraph's name in the supergraph (metrics label). */
   constructor(
@@ -18,6 +25,8 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
     // Only incoming operations have a caller; health checks and schema loads go out bare.
     if (!('incomingRequestContext' in options)) return;
     const { request, context } = options;
+    // Runs inside process()'s client span: the subgraph's server span becomes its child.
+    for (const [name, value] of Object.entries(injectTraceHeaders({}))) request.http?.headers.set(name, value);
     if (context.authorization) request.http?.headers.set('authorization', context.authorization);
     request.http?.headers.set('x-request-id', context.requestId);
     // Set (never passed through) by the gateway: subgraphs may rate-limit on it.
@@ -26,13 +35,37 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
     const end = subgraphFetchDuration.startTimer({ subgraph: this.subgraph });
-    try {
-      const response = await super.process(options);
-      end({ outcome: response.errors?.length ? 'graphql_errors' : 'ok' });
-      return response;
-    } catch (error) {
-      end({ outcome: 'failed' });
-      throw error;
-    }
+    const attributes = { 'subgraph.name': this.subgraph, 'http.request.method': 'POST', 'url.full': this.url };
+    return inClientSpan(`subgraph ${this.subgraph}`, attributes, async (span) => {
+      try {
+        const response = await super.process(options);
+        end({ outcome: response.errors?.length ? 'graphql_errors' : 'ok' });
+        if (response.errors?.length) span.setAttribute('graphql.error.count', response.errors.length);
+        return response;
+      } catch (error) {
+        end({ outcome: 'failed' });
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * A subgraph refuses a value the gateway cannot check itself (a custom scalar such as `Decimal`)
+   * with HTTP 400 and a BAD_USER_INPUT error: that is the caller's mistake, relayed as such, where
+   * Apollo's default would turn it into an internal error. Any other failure stays internal.
+   */
+  override async errorFromResponse(response: FetcherResponse): Promise<GraphQLError> {
+    const error = await super.errorFromResponse(response);
+    const body = (error.extensions.response as { body?: { errors?: SubgraphError[] } } | undefined)?.body;
+    const refusal = response.status === 400 ? body?.errors?.find(isInputRefusal) : undefined;
+    if (!refusal) return error;
+    const fields = Array.isArray(refusal.extensions?.fields) ? refusal.extensions.fields : [];
+    return new GraphQLError(String(refusal.message), { extensions: { code: 'BAD_USER_INPUT', fields } });
   }
 }
+
+/** Variable coercion (BAD_USER_INPUT) or a literal refused by a scalar during validation. */
+const isInputRefusal = (error: SubgraphError): boolean =>
+  typeof error.message === 'string' &&
+  (error.extensions?.code === 'BAD_USER_INPUT' ||
+    (error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && Array.isArray(error.extensions.fields)));

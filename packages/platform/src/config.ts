@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tracingConfigShape } from './tracing-config.js';
 
 /** Settings every process reads; each process extends this with its own. */
 export const baseConfigShape = {
@@ -21,6 +22,7 @@ export const baseConfigShape = {
     ),
   AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_EXCHANGE: z.string().min(1).default('shop.events'),
+  ...tracingConfigShape,
 };
 
 /** Only development may run without a configured secret; a short one is never accepted. */

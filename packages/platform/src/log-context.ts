@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 
 /** Fields every log line written while handling one request carries, whichever logger wrote it. */
@@ -8,8 +9,16 @@ export interface LogContext {
 
 const storage = new AsyncLocalStorage<LogContext>();
 
-/** The pino mixin: the current request's fields, or nothing outside a request. */
-export const logContextMixin = (): object => storage.getStore() ?? {};
+/**
+ * The pino mixin: the current request's fields, and the active span's ids while tracing, under
+ * the names OpenTelemetry gives them in JSON logs (`trace_id`, `span_id`) so backends link the two.
+ */
+export const logContextMixin = (): object => {
+  const fields = storage.getStore();
+  const span = trace.getSpan(context.active())?.spanContext();
+  if (!span || !isSpanContextValid(span)) return fields ?? {};
+  return { ...fields, trace_id: span.traceId, span_id: span.spanId };
+};
 
 export function runWithLogContext<T>(context: LogContext, fn: () => T): T {
   return storage.run(context, fn);

@@ -8,9 +8,7 @@ import { createTokenService } from './auth.js';
 import { NotFoundError } from './errors.js';
 import { OutboxRelay, type PendingEvent, pendingEventsProp } from './outbox.js';
 import { type RunningServer, startSubgraph } from './subgraph.js';
-import { connectTestMongo, metricValue, silentLogger } from './testing.js';
-
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, silentLogger } from './testing.js';
 
 @ObjectType()
 class Greeting {

@@ -2,9 +2,8 @@ import { EventBus, type EventEnvelope, orderCreated, orderUpdated } from '@shop/
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxRelay, type PendingEvent, pendingEventsProp } from './outbox.js';
-import { connectTestMongo, silentLogger } from './testing.js';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 // A fixed test exchange and a queue that dies with this process: nothing accumulates.
 const exchange = 'test.outbox.events';
 

@@ -7,6 +7,7 @@ import { Gauge } from 'prom-client';
 import { withDocumentLock } from './document-lock.js';
 import type { Logger } from './logger.js';
 import { isDuplicateKeyError } from './mongo.js';
+import { RelayLoop } from './relay-loop.js';
 
 /**
  * An event waiting in its aggregate's own document. Writing the state change and the event
@@ -28,6 +29,10 @@ export class PendingEvent implements EventEnvelope {
   // Each event type has its own payload, validated by its zod schema in @shop/events.
   @prop({ required: true, type: () => mongoose.Schema.Types.Mixed, allowMixed: Severity.ALLOW })
   data!: unknown;
+
+  // Set by the event's create() while tracing: the relay's publish continues the recording request's trace.
+  @prop({ type: () => mongoose.Schema.Types.Mixed, allowMixed: Severity.ALLOW })
+  traceContext?: Record<string, string>;
 }
 
 export const pendingEventsProp = { type: () => [PendingEvent], _id: false, default: [] } as const;
@@ -78,9 +83,7 @@ interface Lease {
  * event records absorb the duplicates.
  */
 export class OutboxRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: RelayLoop;
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
@@ -88,37 +91,24 @@ export class OutboxRelay {
     private readonly models: Model<any>[],
     private readonly bus: EventBus,
     private readonly log: Logger,
-    private readonly intervalMs = 1_000,
+    intervalMs = 1_000,
     private readonly leaseMs = 10_000,
-  ) {}
+  ) {
+    this.loop = new RelayLoop(() => this.drain(), log, intervalMs);
+  }
 
   start(): void {
     for (const model of this.models) backlogModels.add(model);
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.kick();
+    this.loop.start();
   }
 
   /** Called right after a write so events leave without waiting for the next poll. */
   kick(): void {
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drain()
-      .catch((error) => this.log.warn({ err: error }, 'outbox relay will retry'))
-      .finally(() => {
-        this.draining = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.loop.kick();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.draining;
+    await this.loop.stop();
     // Hand over at once rather than after the lease runs out.
     await Promise.all(
       this.models.map((model) =>
@@ -160,8 +150,9 @@ export class OutboxRelay {
         return;
       }
       // The whole stored element, not `{ id }`: FerretDB 1.x's $pull matches whole values only.
+      // Publishing changes nothing the aggregate's readers see, so its updatedAt stays.
       await withDocumentLock(model.collection.name, document._id, () =>
-        model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }),
+        model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }, { timestamps: false }),
       );
     }
   }

@@ -1,15 +1,25 @@
 import type { Logger } from './logger.js';
 
 export type Closer = () => Promise<void> | void;
+/** One closer, or several that run at the same time (e.g. draining HTTP and message consumers together). */
+export type ShutdownStep = Closer | Closer[];
 
-const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Past this, the process exits 1; each step's own drain bound (HTTP, EventBus) is shorter. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /**
- * Runs the closers in order on SIGTERM/SIGINT (stop accepting work first, then drop
+ * Runs the steps in order on SIGTERM/SIGINT (stop taking work and drain it first, then drop
  * connections), and exits non-zero if they do not finish in time.
  */
-export function onShutdown(log: Logger, closers: Closer[]): void {
+export function onShutdown(log: Logger, steps: ShutdownStep[]): void {
   let closing = false;
+  const run = async (close: Closer) => {
+    try {
+      await close();
+    } catch (error) {
+      log.error({ err: error }, 'error while shutting down');
+    }
+  };
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
@@ -19,13 +29,7 @@ export function onShutdown(log: Logger, closers: Closer[]): void {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    for (const close of closers) {
-      try {
-        await close();
-      } catch (error) {
-        log.error({ err: error }, 'error while shutting down');
-      }
-    }
+    for (const step of steps) await Promise.all((Array.isArray(step) ? step : [step]).map(run));
     log.info('stopped');
     process.exit(0);
   };

@@ -1,4 +1,5 @@
 import { AppError, PUBLIC_ERROR_CODES, type PublicErrorCode } from './errors.js';
+import { inClientSpan, injectTraceHeaders } from './tracing-http.js';
 
 export interface CallOptions {
   authorization?: string;
@@ -16,31 +17,41 @@ const TIMEOUT_MS = 5_000;
  * Calls another subgraph's GraphQL API over HTTP. Contract errors (NOT_FOUND, FORBIDDEN, …)
  * keep their code so the caller sees the real reason; anything else is an internal failure.
  */
-export async function callSubgraph<T>(
+export function callSubgraph<T>(
   url: string,
   query: string,
   variables: Record<string, unknown>,
   options: CallOptions = {},
 ): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(options.authorization ? { authorization: options.authorization } : {}),
-      ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
-  const body = (await response.json()) as GraphqlResponse<T>;
-  const [first] = body.errors ?? [];
-  if (first) {
-    const { code, ...extensions } = first.extensions ?? {};
-    if ((PUBLIC_ERROR_CODES as readonly unknown[]).includes(code)) {
-      throw new AppError(code as PublicErrorCode, first.message, extensions);
+  const target = new URL(url);
+  const attributes = {
+    'http.request.method': 'POST',
+    'url.full': url,
+    'server.address': target.hostname,
+    'server.port': Number(target.port) || undefined,
+  };
+  return inClientSpan(`POST ${target.host}${target.pathname}`, attributes, async (span) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: injectTraceHeaders({
+        'content-type': 'application/json',
+        ...(options.authorization ? { authorization: options.authorization } : {}),
+        ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
+      }),
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    span.setAttribute('http.response.status_code', response.status);
+    const body = (await response.json()) as GraphqlResponse<T>;
+    const [first] = body.errors ?? [];
+    if (first) {
+      const { code, ...extensions } = first.extensions ?? {};
+      if ((PUBLIC_ERROR_CODES as readonly unknown[]).includes(code)) {
+        throw new AppError(code as PublicErrorCode, first.message, extensions);
+      }
+      throw new Error(`${url} failed: ${first.message}`);
     }
-    throw new Error(`${url} failed: ${first.message}`);
-  }
-  if (!body.data) throw new Error(`${url} answered ${response.status} without data`);
-  return body.data;
+    if (!body.data) throw new Error(`${url} answered ${response.status} without data`);
+    return body.data;
+  });
 }

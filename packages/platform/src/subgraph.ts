@@ -17,6 +17,8 @@ import { healthRouter, type ReadinessCheck } from './health.js';
 import { logContextMiddleware } from './log-context.js';
 import type { Logger } from './logger.js';
 import { collectProcessMetrics, graphqlMetricsPlugin, httpMetrics, metricsRouter } from './metrics.js';
+import { startTracing } from './tracing.js';
+import { traceRequests } from './tracing-http.js';
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])';
@@ -94,6 +96,8 @@ function clientIp(req: IncomingMessage): string {
 
 export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promise<RunningServer> {
   const { definition, log, tokens, services } = options;
+  // Here rather than in each main.ts; a process that started tracing already keeps its own.
+  const tracing = await startTracing(definition.name);
   const httpServer = createServer();
   const apollo = new ApolloServer<RequestContext<S>>({
     schema: await buildFederatedSchema(definition),
@@ -116,6 +120,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   app.use(httpMetrics(), metricsRouter(), healthRouter(definition.name, options.readiness));
   app.use(
     '/graphql',
+    traceRequests(),
     express.json({ limit: '1mb' }),
     (req, res, next) => {
       res.locals.requestId = req.header('x-request-id') ?? randomUUID();
@@ -141,5 +146,11 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   httpServer.on('request', app);
   await new Promise<void>((resolve) => httpServer.listen(options.port, resolve));
   log.info({ port: options.port }, `${definition.name} subgraph listening`);
-  return { server: httpServer, close: () => apollo.stop() };
+  return {
+    server: httpServer,
+    close: async () => {
+      await apollo.stop();
+      await tracing.flush();
+    },
+  };
 }

@@ -11,7 +11,7 @@ import {
   replayDeadLetters,
 } from '@shop/events';
 import { createLogger } from '@shop/platform';
-import { connectTestMongo } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from './contact/contact.test-directory.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
@@ -25,7 +25,6 @@ import {
   withChannel,
 } from './notifications.test-pipeline.js';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 // Names of this run only, so parallel runs and the real `notifications.*` queues never meet.
 const run = randomUUID().slice(0, 8);
 const exchange = `test.notifications.${run}`;

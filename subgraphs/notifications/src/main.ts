@@ -30,4 +30,10 @@ const server = await platform.startSubgraph({
   log,
   readiness: [mongo.readiness, bus.readiness],
 });
-platform.onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), () => email.close(), mongo.close]);
+platform.onShutdown(log, [
+  [server.close, () => bus.stopConsuming()],
+  () => relay.stop(),
+  () => bus.close(),
+  () => email.close(),
+  mongo.close,
+]);

@@ -8,13 +8,12 @@ import {
   paymentSucceeded,
 } from '@shop/events';
 import { OutboxRelay, ProcessedEventModel } from '@shop/platform';
-import { silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
 
-const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 // Its own exchange and queue: other suites (and the e2e stack's orders process) share this vhost.
 const bus = new EventBus({
   url: AMQP_URL,

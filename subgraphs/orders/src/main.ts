@@ -36,4 +36,10 @@ const server = await startSubgraph({
   log,
   readiness: [mongo.readiness, bus.readiness],
 });
-onShutdown(log, [server.close, () => expiry.stop(), () => relay.stop(), () => bus.close(), mongo.close]);
+// Requests, deliveries and the expiry sweep stop and drain together; then the relay, the broker, MongoDB.
+onShutdown(log, [
+  [server.close, () => bus.stopConsuming(), () => expiry.stop()],
+  () => relay.stop(),
+  () => bus.close(),
+  mongo.close,
+]);

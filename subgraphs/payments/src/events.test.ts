@@ -1,6 +1,12 @@
 import { EventBus, orderUpdated } from '@shop/events';
 import { type Principal } from '@shop/platform';
-import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@shop/platform/testing';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  connectTestMongo,
+  createTestTokens,
+  silentLogger,
+  testContext,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToOrders } from './events.js';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from './order/fake-orders.server.js';
@@ -10,7 +16,6 @@ import { PaymentService } from './payment/payment.service.js';
 import type { RefundRequest } from './payment/payment-provider.js';
 import { SimulatedPaymentProvider } from './payment/simulated-payment.provider.js';
 
-const AMQP_URL = process.env.AMQP_TEST_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 // Its own exchange and queue: other suites (and the e2e stack's payments process) share this vhost.
 const bus = new EventBus({
   url: AMQP_URL,

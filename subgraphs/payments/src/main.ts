@@ -34,4 +34,4 @@ const server = await startSubgraph({
   log,
   readiness: [mongo.readiness, bus.readiness],
 });
-onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), mongo.close]);
+onShutdown(log, [[server.close, () => bus.stopConsuming()], () => relay.stop(), () => bus.close(), mongo.close]);

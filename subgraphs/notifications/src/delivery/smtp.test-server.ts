@@ -13,6 +13,8 @@ export interface TestSmtpServer {
   received: ReceivedEmail[];
   /** While set, the server refuses every message (a temporary 451). */
   refuse: boolean;
+  /** When set, each message waits for the promise it returns before it is answered (keeps a send in flight). */
+  gate: (() => Promise<void>) | undefined;
   close: () => Promise<void>;
 }
 
@@ -29,7 +31,7 @@ const decodeQuotedPrintable = (text: string) =>
 
 /** A real SMTP server in this process, on a free port, that keeps what it receives. */
 export async function startTestSmtpServer(): Promise<TestSmtpServer> {
-  const state = { received: [] as ReceivedEmail[], refuse: false };
+  const state = { received: [] as ReceivedEmail[], refuse: false, gate: undefined as TestSmtpServer['gate'] };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -37,7 +39,8 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        await state.gate?.();
         if (state.refuse) {
           const error = Object.assign(new Error('try again later'), { responseCode: 451 });
           callback(error);

@@ -1,6 +1,12 @@
 import { EventBus, type EventEnvelope, paymentSucceeded } from '@shop/events';
 import { OutboxRelay, type Principal } from '@shop/platform';
-import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@shop/platform/testing';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  connectTestMongo,
+  createTestTokens,
+  silentLogger,
+  testContext,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -8,7 +14,6 @@ import { PaymentModel } from './payment.model.js';
 import { PaymentService } from './payment.service.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 const orders = new Map<string, FixtureOrder>([

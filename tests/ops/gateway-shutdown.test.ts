@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { EventBus, orderUpdated } from '@shop/events';
+import { createTokenService, SHUTDOWN_TIMEOUT_MS } from '@shop/platform';
+import { metricValue, silentLogger } from '@shop/platform/testing';
+import amqplib from 'amqplib';
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { FakeSubgraph } from './fake-subgraph.js';
+import { freePort, JWT_SECRET, readiness, ServiceProcess, until } from './private-services.js';
+
+// Real gateway processes (one, then a Node cluster of two workers) in front of a fake subgraph, on
+// the test broker with an exchange of their own: SIGTERM with a request and a subscription open.
+
+const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+const EXCHANGE = `ops.gateway.${randomUUID().slice(0, 8)}`;
+const ORDER_ID = 'o-ops-1';
+const subgraph = new FakeSubgraph(ORDER_ID);
+let publisher: EventBus;
+let token: string;
+const processes: ServiceProcess[] = [];
+
+interface RunningGateway {
+  process: ServiceProcess;
+  port: number;
+  metricsPort: number;
+}
+
+async function startGateway(label: string, env: Record<string, string> = {}): Promise<RunningGateway> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const url = subgraph.url();
+  const gateway = new ServiceProcess(
+    'gateway',
+    {
+      JWT_SECRET,
+      GATEWAY_PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
+      AMQP_URL,
+      AMQP_EXCHANGE: EXCHANGE,
+      USERS_URL: url,
+      PRODUCTS_URL: url,
+      ORDERS_URL: url,
+      PAYMENTS_URL: url,
+      NOTIFICATIONS_URL: url,
+      ...env,
+    },
+    label,
+  );
+  processes.push(gateway);
+  await until(async () => (await readiness(port)).status === 200, 90_000, `${label} ready`);
+  return { process: gateway, port, metricsPort };
+}
+
+/** A POST on a connection of its own (a cluster hands each new connection to the next worker). */
+function graphqlOnNewConnection(port: number, query: string, requestId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const call = request(
+      {
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/graphql',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    call.on('error', reject);
+    call.end(JSON.stringify({ query }));
+  });
+}
+
+interface Watcher {
+  client: Client;
+  statuses: string[];
+  closeCodes: number[];
+  ended: Promise<unknown>;
+}
+
+/** A live subscription to the order's status; `ended` settles when the server ends it. */
+function watchOrder(port: number): Watcher {
+  const statuses: string[] = [];
+  const closeCodes: number[] = [];
+  const client = createClient({
+    url: `ws://127.0.0.1:${port}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    on: { closed: (event) => closeCodes.push((event as { code: number }).code) },
+  });
+  const ended = new Promise((resolve) => {
+    client.subscribe<{ orderStatusChanged: { status: string } }>(
+      { query: `subscription { orderStatusChanged(orderId: "${ORDER_ID}") { id status } }` },
+      {
+        next: ({ data }) => {
+          if (data) statuses.push(data.orderStatusChanged.status);
+        },
+        error: resolve,
+        complete: () => resolve('complete'),
+      },
+    );
+  });
+  return { client, statuses, closeCodes, ended };
+}
+
+const orderPaid = () =>
+  orderUpdated.create({
+    orderId: ORDER_ID,
+    userId: 'u-ops',
+    previousStatus: 'PENDING',
+    status: 'PAID',
+    paymentStatus: 'SUCCEEDED',
+  });
+
+const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  await subgraph.start();
+  publisher = new EventBus({ url: AMQP_URL, exchange: EXCHANGE, log: silentLogger, connectionName: 'ops-test' });
+  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  token = await tokens.sign({ id: 'u-ops', role: 'CUSTOMER' });
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(processes.map((gateway) => gateway.stop()));
+  await publisher?.close();
+  await subgraph.close();
+  const connection = await amqplib.connect(AMQP_URL);
+  await (await connection.createChannel()).deleteExchange(EXCHANGE);
+  await connection.close();
+}, 60_000);
+
+describe('one gateway process', () => {
+  let gateway: RunningGateway;
+
+  it('serves /metrics on its own listener only', async () => {
+    gateway = await startGateway('single');
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).status).toBe(404);
+    const metrics = await scrape(gateway.metricsPort);
+    expect(metrics).toContain('service="gateway"');
+    expect(metrics).toContain('gateway_active_subscriptions');
+  }, 120_000);
+
+  it('on SIGTERM, closes subscriptions with 1001, drops its event queue, finishes the request in flight, exits 0', async () => {
+    const watcher = watchOrder(gateway.port);
+    await until(
+      async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
+      10_000,
+      'subscribed',
+    );
+    expect((await publisher.publish(orderPaid())).routed).toBe(true);
+    await until(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+    const held = subgraph.holdNext();
+    const inFlight = graphqlOnNewConnection(gateway.port, 'query Catalog { products { totalCount } }', randomUUID());
+    await until(async () => held.arrived(), 10_000, 'request reached the subgraph');
+
+    const signalled = Date.now();
+    gateway.process.child.kill('SIGTERM');
+    // Clients are told to go elsewhere (1001 Going Away; graphql-ws clients with retries reconnect),
+    // and the replica's own event queue goes with its consumer.
+    await watcher.ended;
+    expect(watcher.closeCodes).toEqual([1001]);
+    await until(async () => !(await publisher.publish(orderPaid())).routed, 5_000, 'event queue deleted');
+    expect(gateway.process.child.exitCode).toBeNull();
+
+    held.open();
+    expect(await inFlight).toBe(200);
+    await gateway.process.exited();
+    const took = Date.now() - signalled;
+    expect(gateway.process.child.exitCode).toBe(0);
+    expect(took).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    await watcher.client.dispose();
+    console.info(`gateway: exited 0 ${took} ms after SIGTERM, with a request in flight and a subscription open`);
+  }, 60_000);
+});
+
+describe('GATEWAY_WORKERS=2', () => {
+  it('shares the port between workers, reports their metrics together, and stops them all on SIGTERM', async () => {
+    const gateway = await startGateway('cluster', { GATEWAY_WORKERS: '2' });
+    // Ready as soon as one worker listens; the primary hands connections only to workers that do.
+    const listening = () => gateway.process.logs().match(/"msg":"gateway listening"/g)?.length ?? 0;
+    await until(async () => listening() === 2, 60_000, 'both workers listening');
+    const workerPids = [...gateway.process.logs().matchAll(/"pid":(\d+),"msg":"gateway worker started"/g)].map(
+      (match) => Number(match[1]),
+    );
+    expect(workerPids).toHaveLength(2);
+
+    // New connections go to the workers in turn: both serve.
+    const requestIds = Array.from({ length: 6 }, () => randomUUID());
+    for (const id of requestIds) {
+      expect(await graphqlOnNewConnection(gateway.port, 'query Catalog { products { totalCount } }', id)).toBe(200);
+    }
+    const servedBy = new Set(
+      gateway.process
+        .logs()
+        .split('\n')
+        .filter(
+          (line) => requestIds.some((id) => line.includes(`"requestId":"${id}"`)) && line.includes('"msg":"request"'),
+        )
+        .map((line) => (JSON.parse(line) as { worker: number }).worker),
+    );
+    expect(servedBy).toEqual(new Set([1, 2]));
+
+    // The primary's /metrics is the sum over both workers, not one worker's share.
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).status).toBe(404);
+    const catalog = { operation: 'Catalog', type: 'query' };
+    expect(metricValue(await scrape(gateway.metricsPort), 'graphql_operation_duration_seconds_count', catalog)).toBe(6);
+
+    const watcher = watchOrder(gateway.port);
+    await until(
+      async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
+      10_000,
+      'subscribed',
+    );
+    expect((await publisher.publish(orderPaid())).routed).toBe(true);
+    await until(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+
+    const signalled = Date.now();
+    gateway.process.child.kill('SIGTERM');
+    await watcher.ended;
+    expect(watcher.closeCodes).toEqual([1001]);
+    await gateway.process.exited();
+    const took = Date.now() - signalled;
+    expect(gateway.process.child.exitCode).toBe(0);
+    expect(took).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    expect(workerPids.filter(alive)).toEqual([]);
+    expect(gateway.process.logs()).not.toContain('did not stop cleanly');
+    expect((await publisher.publish(orderPaid())).routed).toBe(false);
+    await watcher.client.dispose();
+    console.info(`gateway cluster: primary and both workers exited 0 ${took} ms after SIGTERM`);
+  }, 150_000);
+});
