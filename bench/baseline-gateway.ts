@@ -39,6 +39,6 @@ const server = new ApolloServer<Context>({
   }),
 });
 await startStandaloneServer(server, {
-  listen: { port: Number(env.BASELINE_PORT ?? 4706) },
+  listen: { port: Number(env.BASELINE_PORT ?? 5706) },
   context: async ({ req }) => ({ authorization: req.headers.authorization }),
 });

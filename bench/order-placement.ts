@@ -30,6 +30,13 @@ export async function orderPlacement(gateway: string, plan: LoadPlan): Promise<v
     const latencies: number[] = [];
     let refused = 0;
     let failed = 0;
+    // Each kind of unexpected error once, with how often it came: a run that fails says why.
+    const unexpected = new Map<string, number>();
+    const fail = (errors: unknown) => {
+      failed++;
+      const key = JSON.stringify(errors).slice(0, 300);
+      unexpected.set(key, (unexpected.get(key) ?? 0) + 1);
+    };
     const startedAt = performance.now();
     const endAt = startedAt + plan.measureSeconds * 1000;
     const worker = async (index: number) => {
@@ -42,12 +49,12 @@ export async function orderPlacement(gateway: string, plan: LoadPlan): Promise<v
         if (!orderId) {
           const code = created.errors?.[0]?.extensions?.code;
           if (code === 'INSUFFICIENT_STOCK' || code === 'CONFLICT') refused++;
-          else failed++;
+          else fail(created.errors);
           continue;
         }
         const input = { orderId, paymentMethod: 'card', idempotencyKey: `pay-${orderId}` };
         const paid = await graphql(gateway, PAY, { input }, authorization);
-        if (paid.errors) failed++;
+        if (paid.errors) fail(paid.errors);
         else latencies.push(performance.now() - t0);
       }
     };
@@ -61,6 +68,7 @@ export async function orderPlacement(gateway: string, plan: LoadPlan): Promise<v
         `p99 ${percentile(sorted, 0.99).toFixed(0)} ms; refused for stock ${refused}; other errors ${failed}; ` +
         `load average ${loadAverage()}`,
     );
+    for (const [errors, count] of unexpected) console.log(`  ${count} × ${errors}`);
     await verifyNoOversell(db, products);
   } finally {
     await db.end();

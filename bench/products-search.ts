@@ -2,7 +2,7 @@
 // on 100,000 products. Creates a private database (shop_bench), migrates and seeds it, prints the
 // query plans of the exact SQL the products service runs, then measures p50/p99 latency of the
 // same GraphQL query sent directly to the products subgraph and through the gateway, both
-// started here on spare ports (4500, 4502). Drops the database at the end.
+// started here on spare ports (5500, 5502). Drops the database at the end.
 //
 // Needs PostgreSQL and RabbitMQ (the gateway connects to the broker; it uses the test vhost and
 // an exchange of its own). BENCH_DATABASE_URL names the server (the role needs CREATEDB).
@@ -31,7 +31,7 @@ const ROUNDS = 10;
 const server = new URL(process.env.BENCH_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/postgres');
 const DB_NAME = 'shop_bench';
 const benchUrl = Object.assign(new URL(server), { pathname: `/${DB_NAME}` }).toString();
-const PORTS = { gateway: 4500, products: 4502 };
+const PORTS = { gateway: 5500, products: 5502, gatewayMetrics: 5509 };
 
 /** The page the storefront asks for: a category, a search term, a price band, in stock only. */
 const FILTER = { category: 'electronics', search: 'wireless', minPrice: '50.00', maxPrice: '300.00', inStock: true };
@@ -238,14 +238,15 @@ async function main() {
       DATABASE_URL: benchUrl,
       PRODUCTS_PORT: String(PORTS.products),
       GATEWAY_PORT: String(PORTS.gateway),
+      METRICS_PORT: String(PORTS.gatewayMetrics),
       AMQP_URL: process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test',
       AMQP_EXCHANGE: 'shop.bench',
       PRODUCTS_URL: `http://127.0.0.1:${PORTS.products}/graphql`,
       // Not started: the benchmarked query touches the products subgraph only.
-      USERS_URL: 'http://127.0.0.1:4501/graphql',
-      ORDERS_URL: 'http://127.0.0.1:4503/graphql',
-      PAYMENTS_URL: 'http://127.0.0.1:4504/graphql',
-      NOTIFICATIONS_URL: 'http://127.0.0.1:4505/graphql',
+      USERS_URL: 'http://127.0.0.1:5501/graphql',
+      ORDERS_URL: 'http://127.0.0.1:5503/graphql',
+      PAYMENTS_URL: 'http://127.0.0.1:5504/graphql',
+      NOTIFICATIONS_URL: 'http://127.0.0.1:5505/graphql',
     };
     const products = start('products', 'subgraphs/products', env);
     children.push(products);

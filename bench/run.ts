@@ -10,9 +10,11 @@
 // orders: scenario 3, createOrder + processPayment at the same concurrency for --duration
 // seconds, then the zero-oversell check (bench/order-placement.ts). subscriptions: scenario 4,
 // --subscribers N graphql-ws subscribers on one order (bench/subscription-fanout.ts).
-// cold-start: scenario 5, the whole stack from spawn to every process ready.
+// cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and from
+// the production bundles (--runtime tsx|bundle for one). BENCH_RUNTIME=bundle runs any scenario
+// on the bundles.
 //
-// Starts everything on ports 4700–4706 with databases of its own (see stack.ts), drops them after.
+// Starts everything on ports 5700–5706 (clear of the test stacks on 4000–4799) with databases of its own (see stack.ts), drops them after.
 import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import {
@@ -27,7 +29,21 @@ import {
 } from './fixtures.js';
 import { compare, type Figures, type LoadPlan, loadAverage, printTable, type Target } from './load.js';
 import { orderPlacement } from './order-placement.js';
-import { ADMIN, PORTS, SUBGRAPHS, setup, start, startService, startSubgraphs, teardown, waitFor } from './stack.js';
+import {
+  ADMIN,
+  buildServiceBundles,
+  defaultRuntime,
+  PORTS,
+  type Runtime,
+  SUBGRAPHS,
+  setup,
+  stackEnv,
+  start,
+  startService,
+  startSubgraphs,
+  teardown,
+  waitFor,
+} from './stack.js';
 import { subscriptionFanOut } from './subscription-fanout.js';
 
 const args = process.argv.slice(2);
@@ -180,27 +196,36 @@ async function subscriptions(): Promise<void> {
 /**
  * Scenario 5: all six processes spawned at once (the gateway needs no subgraph to start: its
  * supergraph is a file) until the gateway is ready, which includes every subgraph's readiness,
- * and has answered a storefront query.
+ * and has answered a storefront query. Measured for each runtime (`--runtime tsx|bundle`, default
+ * both, in turn): under tsx as `pnpm dev` runs them, and from the esbuild bundles as production
+ * images run them (built before the clock starts).
  */
 async function coldStart(): Promise<void> {
-  const children: ChildProcess[] = [];
-  try {
-    await setup(200);
-    const startedAt = performance.now();
-    const gateway = startService('gateway', gatewayEnv);
-    children.push(gateway);
-    await startSubgraphs(children);
-    const subgraphsReady = performance.now();
-    await waitFor(`http://127.0.0.1:${PORTS.gateway}/health/ready`, gateway, 120_000);
-    await ok(graphql(gatewayUrl, STOREFRONT.query, STOREFRONT.variables));
-    const firstAnswer = performance.now();
-    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    console.log(
-      `cold start: ${SUBGRAPHS.length} subgraphs ready after ${s(subgraphsReady - startedAt)}, ` +
-        `gateway ready and first storefront answer after ${s(firstAnswer - startedAt)} (load average ${loadAverage()})`,
-    );
-  } finally {
-    await teardown(children);
+  const runtimeArg = args.indexOf('--runtime');
+  const chosen = runtimeArg >= 0 ? args[runtimeArg + 1] : undefined;
+  if (chosen !== undefined && chosen !== 'tsx' && chosen !== 'bundle') throw new Error('--runtime is tsx or bundle');
+  const runtimes: Runtime[] = chosen ? [chosen] : ['tsx', 'bundle'];
+  if (runtimes.includes('bundle')) await buildServiceBundles();
+  for (const runtime of runtimes) {
+    const children: ChildProcess[] = [];
+    try {
+      await setup(200);
+      const startedAt = performance.now();
+      const gateway = startService('gateway', gatewayEnv, runtime);
+      children.push(gateway);
+      await startSubgraphs(children, runtime);
+      const subgraphsReady = performance.now();
+      await waitFor(`http://127.0.0.1:${PORTS.gateway}/health/ready`, gateway, 120_000);
+      await ok(graphql(gatewayUrl, STOREFRONT.query, STOREFRONT.variables));
+      const firstAnswer = performance.now();
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      console.log(
+        `cold start (${runtime}): ${SUBGRAPHS.length} subgraphs ready after ${s(subgraphsReady - startedAt)}, ` +
+          `gateway ready and first storefront answer after ${s(firstAnswer - startedAt)} (load average ${loadAverage()})`,
+      );
+    } finally {
+      await teardown(children);
+    }
   }
 }
 
@@ -217,9 +242,11 @@ if (!selected) throw new Error(`unknown benchmark ${command}: one of ${Object.ke
 console.log(
   `# pnpm bench ${command}: ${cpus().length} cores, Node ${process.version}, load average ${loadAverage()}; ` +
     `concurrency ${plan.concurrency}, warm-up ${plan.warmupSeconds} s, ${plan.measureSeconds} s measured in ${plan.rounds} rounds; ` +
-    `our gateway's settings ${JSON.stringify(gatewayEnv)}`,
+    `our gateway's settings ${JSON.stringify(gatewayEnv)}; services under ${defaultRuntime}; MONGO_URL ${stackEnv.MONGO_URL}`,
 );
-selected().then(
+// Scenario 5 builds the bundles itself; the others use them when BENCH_RUNTIME=bundle.
+const prepared = defaultRuntime === 'bundle' && command !== 'cold-start' ? buildServiceBundles() : Promise.resolve();
+prepared.then(selected).then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);

@@ -1,7 +1,7 @@
 // The whole stack for a benchmark run, on spare ports with databases of its own: a PostgreSQL
 // database (shop_bench9), MongoDB databases under the prefix bench9_, a RabbitMQ vhost
 // (shop_bench9), all created here and dropped by `teardown`. Processes are the real services
-// (src/main.ts under tsx, NODE_ENV=production), as `pnpm bench:products` starts them.
+// (src/main.ts under tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +12,14 @@ import { seedProducts } from '../scripts/seed.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const PORTS = {
-  gateway: 4700,
-  users: 4701,
-  products: 4702,
-  orders: 4703,
-  payments: 4704,
-  notifications: 4705,
-  baseline: 4706,
+  gateway: 5700,
+  users: 5701,
+  products: 5702,
+  orders: 5703,
+  payments: 5704,
+  notifications: 5705,
+  baseline: 5706,
+  gatewayMetrics: 5709,
 };
 export const SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
@@ -44,6 +45,7 @@ export const stackEnv: Record<string, string> = {
   MONGO_DB_PREFIX: MONGO_PREFIX,
   AMQP_URL: Object.assign(new URL(amqpServer), { pathname: `/${NAME}` }).toString(),
   GATEWAY_PORT: String(PORTS.gateway),
+  METRICS_PORT: String(PORTS.gatewayMetrics),
   USERS_PORT: String(PORTS.users),
   PRODUCTS_PORT: String(PORTS.products),
   ORDERS_PORT: String(PORTS.orders),
@@ -102,7 +104,7 @@ export function pgClient(): pg.Client {
   return new pg.Client({ connectionString: databaseUrl });
 }
 
-/** Starts `src/main.ts` of a service (or a bench script) as a real process. */
+/** Starts a script (TypeScript under tsx, or a built `.js` bundle as is) as a real process. */
 export function start(name: string, script: string, env: Record<string, string> = {}, cwd = root): ChildProcess {
   // BENCH_CPU_PROF=orders,gateway: those processes write a V8 CPU profile to tmp/bench-profiles on exit.
   const profile = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(name)
@@ -112,7 +114,8 @@ export function start(name: string, script: string, env: Record<string, string> 
         `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`,
       ]
     : [];
-  const args = [...profile, '--import', 'tsx', '--conditions=source', script];
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx', '--conditions=source'] : ['--enable-source-maps'];
+  const args = [...profile, ...loader, script];
   const child = spawn(process.execPath, args, {
     cwd,
     env: { ...process.env, TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'), ...stackEnv, ...env },
@@ -122,8 +125,30 @@ export function start(name: string, script: string, env: Record<string, string> 
   return child;
 }
 
-export const startService = (name: SubgraphName | 'gateway', env: Record<string, string> = {}) =>
-  start(name, 'src/main.ts', env, resolve(root, name === 'gateway' ? 'gateway' : `subgraphs/${name}`));
+/**
+ * How services are started: `tsx` (`src/main.ts`, compiled at start-up, as `pnpm dev` does) or
+ * `bundle` (`dist/main.js` from `buildServiceBundles`, as production images run them).
+ * `BENCH_RUNTIME=bundle` selects the bundles for every scenario.
+ */
+export type Runtime = 'tsx' | 'bundle';
+export const defaultRuntime: Runtime = process.env.BENCH_RUNTIME === 'bundle' ? 'bundle' : 'tsx';
+
+export const startService = (
+  name: SubgraphName | 'gateway',
+  env: Record<string, string> = {},
+  runtime: Runtime = defaultRuntime,
+) =>
+  start(
+    name,
+    runtime === 'bundle' ? 'dist/main.js' : 'src/main.ts',
+    env,
+    resolve(root, name === 'gateway' ? 'gateway' : `subgraphs/${name}`),
+  );
+
+/** `pnpm build --link-workspace`: the production bundles, runnable in this checkout. */
+export async function buildServiceBundles(): Promise<void> {
+  await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--link-workspace'], { cwd: root });
+}
 
 export async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -155,11 +180,11 @@ export async function stop(children: ChildProcess[]): Promise<void> {
   );
 }
 
-/** The four subgraphs, started together, ready when each answers its readiness check. */
-export async function startSubgraphs(children: ChildProcess[]): Promise<void> {
+/** The five subgraphs, started together, ready when each answers its readiness check. */
+export async function startSubgraphs(children: ChildProcess[], runtime: Runtime = defaultRuntime): Promise<void> {
   const started = SUBGRAPHS.map((name) => {
     // Production wants an SMTP server; in development notifications logs its mail instead.
-    const child = startService(name, name === 'notifications' ? { NODE_ENV: 'development' } : {});
+    const child = startService(name, name === 'notifications' ? { NODE_ENV: 'development' } : {}, runtime);
     children.push(child);
     return [name, child] as const;
   });

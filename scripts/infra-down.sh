@@ -44,7 +44,7 @@ if [ -z "${MONGO_URL:-}" ]; then
   fi
   if [ -z "$pid" ] && command -v ss >/dev/null; then
     p=$(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true)
-    if [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "file:$INFRA_DIR/ferretdb/"; then
+    if [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--state-dir=$FERRETDB_STATE"; then
       pid=$p
     fi
   fi

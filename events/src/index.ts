@@ -10,5 +10,6 @@ export * from './order-status.schema.js';
 export * from './order-updated.event.js';
 export * from './payment-failed.event.js';
 export * from './payment-succeeded.event.js';
+export * from './product-changed.event.js';
 export * from './retry-policy.js';
 export * from './topology.js';

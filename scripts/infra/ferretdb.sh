@@ -84,6 +84,41 @@ finish_ferretdb_build() {
 # ---------------------------------------------------------------------------
 # MongoDB wire protocol: FerretDB
 # ---------------------------------------------------------------------------
+# FERRETDB_HANDLER picks FerretDB's storage: sqlite (default; files in $FERRETDB_DATA/) or pg (a
+# database of its own on the local PostgreSQL cluster, or on DATABASE_URL's server). PostgreSQL
+# writes rows concurrently where SQLite takes one writer at a time (and answers SQLITE_BUSY to
+# many concurrent updaters of one database); end to end, order placement was no faster on it
+# (BENCHMARKS.md, scenario 3), so SQLite stays the default.
+FERRETDB_HANDLER=${FERRETDB_HANDLER:-sqlite}
+FERRETDB_PG_DATABASE=ferretdb
+FERRETDB_PG_URL="postgresql://shop:shop@127.0.0.1:$PG_PORT/$FERRETDB_PG_DATABASE"
+# ferretdb_pg_sql [OWNER]: the idempotent CREATE DATABASE
+ferretdb_pg_sql() {
+  printf "SELECT 'CREATE DATABASE %s%s' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '%s')\n\\gexec\n" \
+    "$FERRETDB_PG_DATABASE" "${1:+ OWNER $1}" "$FERRETDB_PG_DATABASE"
+}
+
+# Creates FerretDB's database: on the local cluster (owned by shop), or on DATABASE_URL's server.
+ferretdb_pg_database() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    local server=${DATABASE_URL%%\?*}
+    FERRETDB_PG_URL="${server%/*}/$FERRETDB_PG_DATABASE"
+    command -v psql >/dev/null || die "FerretDB needs psql to create its database on DATABASE_URL's server (or set MONGO_URL)"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$server" <<<"$(ferretdb_pg_sql)" >/dev/null ||
+      die "could not create the database $FERRETDB_PG_DATABASE for FerretDB on DATABASE_URL's server"
+    return
+  fi
+  as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres <<<"$(ferretdb_pg_sql shop)" >/dev/null ||
+    die "could not create the PostgreSQL database $FERRETDB_PG_DATABASE for FerretDB"
+}
+
+# A running FerretDB on the other handler keeps serving until restarted.
+warn_if_other_handler() {
+  if ! tr '\0' ' ' <"/proc/$(cat "$FERRETDB_PID")/cmdline" 2>/dev/null | grep -q -- "--handler=$FERRETDB_HANDLER "; then
+    warn "FerretDB runs on another handler than FERRETDB_HANDLER=$FERRETDB_HANDLER: pnpm infra:down && pnpm infra:up switches it (data is not carried over)"
+  fi
+}
+
 ferretdb_running() {
   local pid
   [ -f "$FERRETDB_PID" ] || return 1
@@ -115,7 +150,10 @@ up_mongo() {
     # answers at once, or is still starting, or is shutting down (then start a new one)
     local deadline=$((SECONDS + 30))
     while ferretdb_running; do
-      if mongo_ping "$url" >/dev/null 2>&1; then return; fi
+      if mongo_ping "$url" >/dev/null 2>&1; then
+        warn_if_other_handler
+        return
+      fi
       [ "$SECONDS" -lt "$deadline" ] ||
         die "FerretDB (pid $(cat "$FERRETDB_PID")) runs but does not answer on $url; see $FERRETDB_LOG"
       sleep 0.3
@@ -130,12 +168,17 @@ up_mongo() {
   fi
 
   finish_ferretdb_build
+  local storage
+  case "$FERRETDB_HANDLER" in
+    sqlite) storage=(--handler=sqlite --sqlite-url="file:$FERRETDB_DATA/") ;;
+    pg) ferretdb_pg_database && storage=(--handler=pg --postgresql-url="$FERRETDB_PG_URL") ;;
+    *) die "FERRETDB_HANDLER must be sqlite or pg, not $FERRETDB_HANDLER" ;;
+  esac
   mkdir -p "$FERRETDB_DATA" "$FERRETDB_STATE" "$LOG_DIR"
-  log "starting FerretDB ($FERRETDB_BIN, SQLite in $FERRETDB_DATA/)"
+  log "starting FerretDB ($FERRETDB_BIN, ${storage[*]})"
   # setsid + nohup: survives this script and the pnpm process that ran it
   (cd "$INFRA_DIR" && exec setsid nohup "$FERRETDB_BIN" \
-    --handler=sqlite \
-    --sqlite-url="file:$FERRETDB_DATA/" \
+    "${storage[@]}" \
     --state-dir="$FERRETDB_STATE" \
     --listen-addr="127.0.0.1:$MONGO_PORT" \
     --debug-addr=- \

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { graphqlMetricsPlugin, type Logger, maskError } from '@shop/platform';
@@ -8,10 +8,11 @@ import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
 import type { SubgraphFetcher } from '../supergraph/subgraph-fetcher.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
-import { errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
+import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { GraphqlLimits } from './graphql-limits.js';
 import { httpSubscriptionsPlugin } from './http-subscriptions.plugin.js';
+import { operationResolutionPlugin } from './operation-resolution.plugin.js';
 
 export interface SupergraphServer {
   apollo: ApolloServer<GatewayContext>;
@@ -29,6 +30,8 @@ export async function startSupergraphServer(options: {
   fetcher: SubgraphFetcher;
   queryPlanCacheMiB: number;
   log: Logger;
+  /** Feature plugins (the response cache), after the gateway's own. */
+  plugins?: ApolloServerPlugin<GatewayContext>[];
 }): Promise<SupergraphServer> {
   const { supergraph, httpServer, limits, log } = options;
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
@@ -54,15 +57,18 @@ export async function startSupergraphServer(options: {
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     // Internal errors were logged, with the request id, by errorReportingPlugin.
-    formatError: (formatted, original) => stripInternals(maskError(formatted, () => {}, original)),
+    formatError: (formatted, original) =>
+      stripInternals(maskError(codeClientErrors(formatted, original), () => {}, original)),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Apollo's default landing page loads from a CDN; the gateway serves its own IDE (useIde).
       ApolloServerPluginLandingPageDisabled(),
       httpSubscriptionsPlugin,
+      operationResolutionPlugin,
       errorReportingPlugin,
       graphqlMetricsPlugin<GatewayContext>(),
       ...limits.plugins,
+      ...(options.plugins ?? []),
     ],
   });
   await apollo.start();

@@ -1,5 +1,7 @@
+import { EventBus } from '@shop/events';
 import { createLogger, createTokenService, loadConfig, onShutdown, startSubgraph } from '@shop/platform';
 import { productsConfig } from './config.js';
+import { PostgresOutboxRelay } from './outbox/outbox.relay.js';
 import { createProductsDb } from './product/product.model.js';
 import { ProductService } from './product/product.service.js';
 import { productsSubgraph } from './schema.js';
@@ -9,12 +11,17 @@ const config = loadConfig(productsConfig);
 const log = createLogger('products', config);
 const postgres = createProductsDb(config.DATABASE_URL);
 const tokens = createTokenService(config);
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
+const bus = new EventBus({ url, exchange, log, connectionName: 'products' });
+const relay = new PostgresOutboxRelay(postgres.db, bus, log);
 const server = await startSubgraph({
   definition: productsSubgraph,
   port: config.PRODUCTS_PORT,
-  services: { products: new ProductService(postgres.db), stock: new StockService(postgres.db) },
+  services: { products: new ProductService(postgres.db, relay), stock: new StockService(postgres.db, relay) },
   tokens,
   log,
+  // Not the broker: the catalogue stays readable without it, and the outbox keeps events until it is back.
   readiness: [postgres.readiness],
 });
-onShutdown(log, [server.close, postgres.close]);
+relay.start();
+onShutdown(log, [server.close, () => relay.stop(), () => bus.close(), postgres.close]);

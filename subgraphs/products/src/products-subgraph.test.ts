@@ -38,13 +38,15 @@ interface GraphqlResult {
   errors?: { message: string; extensions: Record<string, unknown> }[];
 }
 
-async function graphql(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  const response = await fetch(url, {
+function post(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+  return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  return (await response.json()) as GraphqlResult;
+}
+async function graphql(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+  return (await (await post(query, variables, authorization)).json()) as GraphqlResult;
 }
 const codes = (result: GraphqlResult) => result.errors?.map((error) => error.extensions.code);
 
@@ -125,5 +127,45 @@ describe('products subgraph over HTTP', () => {
     expect((await graphql(release, { orderId }, auth.service)).data).toEqual({ releaseStock: true });
     const product = await graphql('query ($id: ID!) { product(id: $id) { inventory } }', { id: productId });
     expect(product.data).toEqual({ product: { inventory: 2 } });
+  });
+});
+
+describe('cache hints', () => {
+  const cacheControl = async (query: string, variables: Record<string, unknown> = {}, authorization?: string) => {
+    const response = await post(query, variables, authorization);
+    const body = (await response.json()) as GraphqlResult;
+    expect(body.errors).toBeUndefined();
+    return response.headers.get('cache-control');
+  };
+
+  it('answers catalogue reads as public for 60 s, and for 10 s once they include stock', async () => {
+    const created = await graphql(CREATE, { input }, auth.admin);
+    const id = (created.data as { createProduct: { id: string } }).createProduct.id;
+    const product = 'query ($id: ID!) { product(id: $id) { id name price images } }';
+    expect(await cacheControl(product, { id })).toBe('max-age=60, public');
+    // A signed-in caller reads the same public data.
+    expect(await cacheControl(product, { id }, auth.customer)).toBe('max-age=60, public');
+    const list = `query ($filter: ProductFilter) {
+      products(filter: $filter, first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } }
+    }`;
+    expect(await cacheControl(list, { filter: { category, search: 'kettle' } })).toBe('max-age=60, public');
+    const withStock = 'query ($id: ID!) { product(id: $id) { name inventory } }';
+    expect(await cacheControl(withStock, { id })).toBe('max-age=10, public');
+    const listWithStock =
+      'query ($filter: ProductFilter) { products(filter: $filter) { edges { node { inventory } } } }';
+    expect(await cacheControl(listWithStock, { filter: { category } })).toBe('max-age=10, public');
+    const references = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { id name } } }`;
+    // References carry the entity's hint: a query that reaches products through another subgraph is
+    // limited by that subgraph's answer too.
+    expect(await cacheControl(references, { representations: [{ __typename: 'Product', id }] })).toBe(
+      'max-age=60, public',
+    );
+  });
+
+  it('never marks writes or errors cacheable', async () => {
+    const create = await post(CREATE, { input }, auth.admin);
+    expect(create.headers.get('cache-control')).toBe('no-store');
+    const missing = await post('query { product(id: "not-a-uuid") { id } }');
+    expect(missing.headers.get('cache-control')).toBe('no-store');
   });
 });

@@ -18,6 +18,8 @@ export function connectTestDb(): { db: ProductsDb; category: string; cleanup: ()
         where: { product: { category } },
         select: { orderId: true },
       });
+      // Events about this file's products (no relay runs in most tests, so they would stay).
+      await db.$executeRaw`DELETE FROM outbox_events WHERE envelope->'data'->>'productId' IN (SELECT id::text FROM products WHERE category = ${category})`;
       await db.stockRelease.deleteMany({ where: { orderId: { in: reserved.map((line) => line.orderId) } } });
       await db.stockReservation.deleteMany({ where: { product: { category } } });
       await db.product.deleteMany({ where: { category } });

@@ -1,5 +1,5 @@
 import { Public, type RequestContext } from '@shop/platform';
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { ProductsServices } from '../services.js';
 import { MAX_OFFSET } from './product.service.js';
 import { CreateProductInput, Product, ProductConnection, ProductFilter, UpdateProductInput } from './product.type.js';
@@ -31,6 +31,8 @@ export class ProductResolver {
   }
 
   @Authorized('ADMIN')
+  // A write's answer is for its caller only, whatever the hints of the types it returns.
+  @Directive('@cacheControl(maxAge: 0)')
   @Mutation(() => Product)
   createProduct(
     @Arg('input', () => CreateProductInput) input: CreateProductInput,
@@ -40,6 +42,8 @@ export class ProductResolver {
   }
 
   @Authorized('ADMIN')
+  // A write's answer is for its caller only, whatever the hints of the types it returns.
+  @Directive('@cacheControl(maxAge: 0)')
   @Mutation(() => Product)
   updateProduct(
     @Arg('id', () => ID) id: string,

@@ -62,6 +62,13 @@ describe('ProductService.create / update / findById', () => {
     expect(await codeOf(products.create(admin, { ...base, price: '100000000.00' }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(products.create(admin, { ...base, price: '-1.00' }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(products.create(admin, { ...base, inventory: 1.5 }))).toBe('BAD_USER_INPUT');
+    // Found by schemathesis: PostgreSQL text refuses U+0000, which was a database error (500).
+    for (const field of ['name', 'description', 'category'] as const) {
+      expect(await codeOf(products.create(admin, { ...base, [field]: 'a\u0000b' }))).toBe('BAD_USER_INPUT');
+    }
+    expect(await codeOf(products.create(admin, { ...base, images: ['https://cdn.example.com/a\u0000.png'] }))).toBe(
+      'BAD_USER_INPUT',
+    );
     const images = Array.from({ length: 21 }, (_, i) => `https://cdn.example.com/${i}.png`);
     expect(await codeOf(products.create(admin, { ...base, images }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(products.create(admin, { ...base, price: '99999999.99', images: images.slice(1) }))).toBe(
@@ -175,6 +182,8 @@ describe('ProductService.list', () => {
     expect(await list({ offset: -1 })).toBe('BAD_USER_INPUT');
     expect(await list({ offset: 10_001 })).toBe('BAD_USER_INPUT');
     expect(await list({ offset: 0.5 })).toBe('BAD_USER_INPUT');
+    expect(await list({ filter: { search: '\u0000~' } })).toBe('BAD_USER_INPUT');
+    expect(await list({ filter: { category: 'a\u0000' } })).toBe('BAD_USER_INPUT');
     const cursor = (await products.list(anonymous, { filter: { category: listCategory }, first: 1 })).pageInfo
       .endCursor;
     expect(await list({ offset: 1, after: cursor })).toBe('BAD_USER_INPUT');

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { productChanged } from '@shop/events';
 import {
   BadUserInputError,
   decodeCursor,
@@ -13,6 +15,7 @@ import {
 } from '@shop/platform';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
+import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
 import type { Product, ProductConnection } from './product.type.js';
 
@@ -21,11 +24,22 @@ const decimal = z
   .string()
   .trim()
   .regex(/^(0|[1-9]\d{0,7})(\.\d{1,2})?$/, 'must be a decimal up to 99999999.99 with at most 2 places');
-const name = z.string().trim().min(1).max(200);
-const description = z.string().trim().max(5000);
-const category = z.string().trim().min(1).max(100);
+/** PostgreSQL text cannot hold U+0000: refused here, it would be a database error (a 500). */
+const NO_NUL = /^[^\0]*$/;
+const NUL_MESSAGE = 'must not contain NUL characters';
+const text = () => z.string().trim().regex(NO_NUL, NUL_MESSAGE);
+const name = text().min(1).max(200);
+const description = text().max(5000);
+const category = text().min(1).max(100);
 const inventory = z.number().int().min(0).max(2_147_483_647);
-const images = z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2048)).max(20);
+const images = z
+  .array(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(2048)
+      .regex(NO_NUL, NUL_MESSAGE),
+  )
+  .max(20);
 
 const createSchema = z.object({
   name,
@@ -43,7 +57,7 @@ const filterSchema = z
     category: category.nullish(),
     minPrice: decimal.nullish(),
     maxPrice: decimal.nullish(),
-    search: z.string().trim().max(200).nullish(),
+    search: text().max(200).nullish(),
     inStock: z.boolean().nullish(),
   })
   .refine((f) => !f.minPrice || !f.maxPrice || new Prisma.Decimal(f.minPrice).lte(f.maxPrice), {
@@ -107,7 +121,11 @@ export class ProductService {
     (ctx: RequestContext) => new DataLoader<string, Product | null>((ids) => this.findMany(ctx, ids)),
   );
 
-  constructor(private readonly db: ProductsDb) {}
+  /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
+  constructor(
+    private readonly db: ProductsDb,
+    private readonly outbox?: OutboxNotifier,
+  ) {}
 
   /** Public: anyone may read the catalogue. Unknown and malformed ids are both NOT_FOUND. */
   async findById(ctx: RequestContext, id: string): Promise<Product> {
@@ -161,7 +179,16 @@ export class ProductService {
   async create(ctx: RequestContext, input: unknown): Promise<Product> {
     requireRole(ctx.principal, 'ADMIN');
     const data = validate(createSchema, input);
-    return toProduct(await this.db.product.create({ data }));
+    // The id is chosen here so that the product and its event are one batch transaction.
+    const id = randomUUID();
+    const [record] = await this.db.$transaction([
+      this.db.product.create({ data: { ...data, id } }),
+      this.db.outboxEvent.createMany({
+        data: outboxRows([productChanged.create({ productId: id, change: 'created' })]),
+      }),
+    ]);
+    this.outbox?.kick();
+    return toProduct(record);
   }
 
   /** Partial: only the given fields change. */
@@ -170,7 +197,14 @@ export class ProductService {
     const data = validate(updateSchema, input);
     if (!isProductId(id)) throw new NotFoundError('Product', id);
     try {
-      return toProduct(await this.db.product.update({ where: { id }, data }));
+      const [record] = await this.db.$transaction([
+        this.db.product.update({ where: { id }, data }),
+        this.db.outboxEvent.createMany({
+          data: outboxRows([productChanged.create({ productId: id, change: 'updated' })]),
+        }),
+      ]);
+      this.outbox?.kick();
+      return toProduct(record);
     } catch (error) {
       // P2025: no row with this id.
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {

@@ -1,7 +1,9 @@
 import { DecimalScalar, PageInfo } from '@shop/platform';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { CATALOG_MAX_AGE, STOCK_MAX_AGE } from '../cache-control.js';
 
 @Directive('@key(fields: "id")')
+@Directive(`@cacheControl(maxAge: ${CATALOG_MAX_AGE})`)
 @ObjectType('Product')
 export class Product {
   @Field(() => ID)
@@ -19,6 +21,7 @@ export class Product {
   @Field(() => String)
   category!: string;
 
+  @Directive(`@cacheControl(maxAge: ${STOCK_MAX_AGE})`)
   @Field(() => Int)
   inventory!: number;
 
@@ -32,6 +35,7 @@ export class Product {
   updatedAt!: Date;
 }
 
+@Directive('@cacheControl(inheritMaxAge: true)')
 @ObjectType('ProductEdge')
 export class ProductEdge {
   @Field(() => String)
@@ -41,11 +45,14 @@ export class ProductEdge {
   node!: Product;
 }
 
+@Directive(`@cacheControl(maxAge: ${CATALOG_MAX_AGE})`)
 @ObjectType('ProductConnection')
 export class ProductConnection {
   @Field(() => [ProductEdge])
   edges!: ProductEdge[];
 
+  // PageInfo is the platform's, shared with other subgraphs: the hint is on this field.
+  @Directive('@cacheControl(inheritMaxAge: true)')
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 

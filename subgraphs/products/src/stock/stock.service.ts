@@ -1,3 +1,4 @@
+import { productChanged } from '@shop/events';
 import {
   ConflictError,
   InsufficientStockError,
@@ -8,6 +9,7 @@ import {
   validate,
 } from '@shop/platform';
 import { z } from 'zod';
+import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';
 import type { ReservedItem } from './stock.type.js';
 
@@ -34,6 +36,12 @@ const lockOrder = (tx: Prisma.TransactionClient, id: string) =>
  */
 const TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 
+/** One `product.changed` per product whose stock moved, written in the transaction that moved it. */
+const stockChanged = (tx: Prisma.TransactionClient, productIds: string[]) =>
+  tx.outboxEvent.createMany({
+    data: outboxRows(productIds.map((productId) => productChanged.create({ productId, change: 'stock' }))),
+  });
+
 const sameItems = (lines: { productId: string; quantity: number }[], items: Item[]) =>
   lines.length === items.length &&
   items.every((item) => lines.some((line) => line.productId === item.productId && line.quantity === item.quantity));
@@ -43,7 +51,11 @@ const sameItems = (lines: { productId: string; quantity: number }[], items: Item
  * first one's lines, and a release gives back exactly what was reserved, once.
  */
 export class StockService {
-  constructor(private readonly db: ProductsDb) {}
+  /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
+  constructor(
+    private readonly db: ProductsDb,
+    private readonly outbox?: OutboxNotifier,
+  ) {}
 
   /** All or nothing, in one transaction: conditional decrements can never oversell. */
   async reserve(ctx: RequestContext, id: string, items: unknown): Promise<ReservedItem[]> {
@@ -82,8 +94,13 @@ export class StockService {
         reserved.push({ orderId: data.orderId, productId, quantity, unitPrice: product.price });
       }
       await tx.stockReservation.createMany({ data: reserved });
+      await stockChanged(
+        tx,
+        reserved.map((line) => line.productId),
+      );
       return reserved;
     }, TRANSACTION);
+    this.outbox?.kick();
 
     return data.items.map((item) => {
       const line = lines.find((candidate) => candidate.productId === item.productId);
@@ -99,14 +116,15 @@ export class StockService {
   async release(ctx: RequestContext, id: string): Promise<boolean> {
     requireRole(ctx.principal, 'SERVICE');
     const data = validate(z.object({ orderId }), { orderId: id });
-    return this.db.$transaction(async (tx) => {
+    const released = await this.db.$transaction(async (tx) => {
       await lockOrder(tx, data.orderId);
       await tx.stockRelease.createMany({ data: [{ orderId: data.orderId }], skipDuplicates: true });
       const lines = await tx.stockReservation.findMany({
         where: { orderId: data.orderId },
         orderBy: { productId: 'asc' },
       });
-      for (const line of lines.filter((candidate) => !candidate.releasedAt)) {
+      const restored = lines.filter((candidate) => !candidate.releasedAt);
+      for (const line of restored) {
         await tx.product.update({
           where: { id: line.productId },
           data: { inventory: { increment: line.quantity } },
@@ -116,7 +134,15 @@ export class StockService {
         where: { orderId: data.orderId, releasedAt: null },
         data: { releasedAt: new Date() },
       });
-      return lines.length > 0;
+      if (restored.length > 0) {
+        await stockChanged(
+          tx,
+          restored.map((line) => line.productId),
+        );
+      }
+      return { reserved: lines.length > 0, restored: restored.length > 0 };
     }, TRANSACTION);
+    if (released.restored) this.outbox?.kick();
+    return released.reserved;
   }
 }

@@ -12,7 +12,8 @@ export class LoginAttemptWindow {
   @prop({ required: true, type: () => Number })
   count!: number;
 
-  @prop({ required: true, type: () => Date })
+  /** Indexed for the purge of ended windows. */
+  @prop({ required: true, index: true, type: () => Date })
   windowEndsAt!: Date;
 }
 

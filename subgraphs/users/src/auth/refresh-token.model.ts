@@ -18,7 +18,8 @@ export class RefreshTokenFamily {
   @prop({ required: true, type: () => String })
   tokenHash!: string;
 
-  @prop({ required: true, type: () => Date })
+  /** Indexed for the purge job (FerretDB 1.x has no TTL indexes). */
+  @prop({ required: true, index: true, type: () => Date })
   expiresAt!: Date;
 
   @prop({ type: () => Date, default: null })

@@ -1,0 +1,227 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { EventBus } from '@shop/events';
+import { parseConfig, printSubgraphSdl, type RequestContext, type RunningServer, startSubgraph } from '@shop/platform';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  connectTestMongo,
+  createTestTokens,
+  silentLogger,
+  TEST_TOKEN_SETTINGS,
+} from '@shop/platform/testing';
+import { parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresOutboxRelay } from '../../../subgraphs/products/src/outbox/outbox.relay.js';
+import { ProductService } from '../../../subgraphs/products/src/product/product.service.js';
+// The real products and users subgraphs, in-process, on the real PostgreSQL, FerretDB and RabbitMQ.
+import { productsSubgraph } from '../../../subgraphs/products/src/schema.js';
+import { StockService } from '../../../subgraphs/products/src/stock/stock.service.js';
+import { connectTestDb } from '../../../subgraphs/products/src/test-db.js';
+import { createUsersServices } from '../../../subgraphs/users/src/create-services.js';
+import { usersSubgraph } from '../../../subgraphs/users/src/schema.js';
+import { gatewayConfig } from '../config.js';
+import { createGateway, type Gateway } from '../create-gateway.js';
+
+const tokens = createTestTokens();
+
+/** Counts the catalogue reads the products subgraph makes: one per products-subgraph fetch of these tests. */
+class CountingProductService extends ProductService {
+  reads = 0;
+  override findMany(ctx: RequestContext, ids: readonly string[]) {
+    this.reads++;
+    return super.findMany(ctx, ids);
+  }
+  override list(ctx: RequestContext, args: Parameters<ProductService['list']>[1]) {
+    this.reads++;
+    return super.list(ctx, args);
+  }
+}
+
+const { db, category, cleanup } = connectTestDb();
+const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'cache-test' });
+const relay = new PostgresOutboxRelay(db, bus, silentLogger);
+const products = new CountingProductService(db, relay);
+let mongo: { drop: () => Promise<void> };
+const servers: RunningServer[] = [];
+const gateways: Gateway[] = [];
+const bases: string[] = [];
+let dir: string;
+let admin: string;
+let productId: string;
+
+const url = (server: RunningServer) => {
+  const address = server.server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
+};
+
+beforeAll(async () => {
+  mongo = await connectTestMongo('response_cache');
+  const common = { port: 0, tokens, log: silentLogger, readiness: [] };
+  const users = await startSubgraph({ ...common, definition: usersSubgraph, services: createUsersServices(tokens) });
+  const productsServer = await startSubgraph({
+    ...common,
+    definition: productsSubgraph,
+    services: { products, stock: new StockService(db, relay) },
+  });
+  servers.push(users, productsServer);
+  const composed = composeServices([
+    { name: 'users', url: url(users), typeDefs: parse(await printSubgraphSdl(usersSubgraph)) },
+    { name: 'products', url: url(productsServer), typeDefs: parse(await printSubgraphSdl(productsSubgraph)) },
+  ]);
+  if (composed.errors) throw composed.errors[0];
+  dir = await mkdtemp(join(tmpdir(), 'response-cache-test-'));
+  await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
+  // Two replicas, each with its own cache and its own queue of invalidations.
+  for (let replica = 0; replica < 2; replica++) {
+    const config = parseConfig(gatewayConfig, {
+      ...TEST_TOKEN_SETTINGS,
+      JWT_TTL_SECONDS: String(TEST_TOKEN_SETTINGS.JWT_TTL_SECONDS),
+      NODE_ENV: 'test',
+      SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+      AMQP_URL,
+    });
+    const gateway = await createGateway({ config, log: silentLogger });
+    gateways.push(gateway);
+    bases.push(`http://127.0.0.1:${await gateway.listen(0)}`);
+  }
+  relay.start();
+  admin = `Bearer ${await tokens.sign({ id: 'admin-1', role: 'ADMIN' })}`;
+  const created = await graphql(
+    0,
+    CREATE,
+    { input: { name: 'Teapot', price: '20.00', category, inventory: 3 } },
+    admin,
+  );
+  productId = created.body.data.createProduct.id;
+});
+
+afterAll(async () => {
+  await relay.stop();
+  for (const gateway of gateways) await gateway.close();
+  for (const server of servers) await server.close();
+  await bus.close();
+  await mongo?.drop();
+  await cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const CREATE = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }';
+const PRODUCT = 'query ($id: ID!) { product(id: $id) { id name price } }';
+const LIST = `query ($filter: ProductFilter) {
+  products(filter: $filter, first: 5) { totalCount edges { node { id name price inventory } } }
+}`;
+
+async function graphql(replica: number, query: string, variables: Record<string, unknown>, authorization?: string) {
+  const response = await fetch(`${bases[replica]}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+  const body: any = await response.json();
+  expect(body.errors).toBeUndefined();
+  return { body, headers: response.headers };
+}
+
+/** The products-subgraph reads that running `action` caused. */
+async function readsDuring(action: () => Promise<unknown>): Promise<number> {
+  const before = products.reads;
+  await action();
+  return products.reads - before;
+}
+
+/**
+ * Runs `request` twice and returns both answers and the reads the second one caused: 0 when it was
+ * answered from the cache. Test files running beside this one change products too, and each of
+ * their events empties the caches; so a pair spoilt by one is tried again (never 0 without a cache).
+ */
+async function twice<T>(request: () => Promise<T>): Promise<{ first: T; second: T; reads: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const first = await request();
+    let second: T | undefined;
+    const reads = await readsDuring(async () => {
+      second = await request();
+    });
+    if (reads === 0 || attempt === 10) return { first, second: second as T, reads };
+    // Changes come in bursts (a test creating many products): try again after it.
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+}
+
+describe('gateway response cache', () => {
+  it('answers a public catalogue query from the cache the second time, with Age and Cache-Control', async () => {
+    const variables = { filter: { category, search: 'teapot' } };
+    const cold = await graphql(0, LIST, variables);
+    expect(cold.headers.get('cache-control')).toBe('max-age=10, public');
+    expect(cold.headers.get('age')).toBeNull();
+    const { first, second, reads } = await twice(() => graphql(0, LIST, variables));
+    expect(reads).toBe(0);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers.get('age')).toMatch(/^\d+$/);
+    expect(second.headers.get('cache-control')).toBe('max-age=10, public');
+    // Other variables are another entry; the other replica has its own cache.
+    expect(await readsDuring(() => graphql(0, LIST, { filter: { category, search: 'tea' } }))).toBe(1);
+    expect(await readsDuring(() => graphql(1, LIST, variables))).toBe(1);
+  });
+
+  it('shares public answers between callers, signed in or not', async () => {
+    const customer = `Bearer ${await tokens.sign({ id: 'customer-1', role: 'CUSTOMER' })}`;
+    let anonymous = false;
+    // Anonymous first, then signed in: the second is answered from the first one's entry.
+    const { reads } = await twice(() => {
+      anonymous = !anonymous;
+      return graphql(0, PRODUCT, { id: productId }, anonymous ? undefined : customer);
+    });
+    expect(reads).toBe(0);
+  });
+
+  it('never caches an answer that includes private data', async () => {
+    const registered = await graphql(0, 'mutation ($input: RegisterInput!) { register(input: $input) { token } }', {
+      input: { email: 'cache@example.com', password: 'correct horse battery', firstName: 'C', lastName: 'D' },
+    });
+    const customer = `Bearer ${registered.body.data.register.token}`;
+    const query = 'query ($filter: ProductFilter) { me { email } products(filter: $filter) { totalCount } }';
+    const variables = { filter: { category } };
+    const first = await graphql(0, query, variables, customer);
+    expect(first.body.data.me).toEqual({ email: 'cache@example.com' });
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    expect(await readsDuring(() => graphql(0, query, variables, customer))).toBe(1);
+  });
+
+  it('serves the REST catalogue shim from the same cache', async () => {
+    const list = async () =>
+      (await (await fetch(`${bases[0]}/api/products?category=${category}&limit=3`)).json()) as {
+        products: { id: string }[];
+      };
+    const { first, second, reads } = await twice(list);
+    expect(first.products.map((product) => product.id)).toContain(productId);
+    expect(reads).toBe(0);
+    expect(second).toEqual(first);
+  });
+
+  it('answers fresh on every replica once a product was updated through the API', async () => {
+    const read = (replica: number) => graphql(replica, PRODUCT, { id: productId });
+    for (const replica of [0, 1]) expect((await twice(() => read(replica))).reads).toBe(0);
+    await graphql(
+      0,
+      'mutation ($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { price } }',
+      { id: productId, input: { price: '25.00' } },
+      admin,
+    );
+    // The change reaches each replica through the outbox relay and RabbitMQ.
+    for (const replica of [0, 1]) {
+      await until(async () => (await read(replica)).body.data.product.price === '25.00');
+    }
+    // And is cached again from then on.
+    expect((await twice(() => read(0))).reads).toBe(0);
+  });
+});
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let tries = 0; !(await condition()); tries++) {
+    if (tries > 150) throw new Error('condition not met');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { EventBus, type EventEnvelope, productChanged } from '@shop/events';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger as log, testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProductsDb } from '../product/product.model.js';
+import { ProductService } from '../product/product.service.js';
+import { StockService } from '../stock/stock.service.js';
+import { connectTestDb } from '../test-db.js';
+import { PostgresOutboxRelay } from './outbox.relay.js';
+
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test';
+
+const { db, category, cleanup } = connectTestDb();
+const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log, connectionName: 'products-outbox-test' });
+const products = new ProductService(db);
+const stock = new StockService(db);
+const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, { products, stock });
+const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, { products, stock });
+/** What reached the broker, as a consumer of product.changed sees it. */
+const received: EventEnvelope[] = [];
+
+beforeAll(async () => {
+  await bus.subscribe({
+    queue: 'test.products-outbox',
+    events: [productChanged],
+    exclusive: true,
+    handler: async (event) => {
+      received.push(event);
+    },
+  });
+});
+afterAll(async () => {
+  await bus.close();
+  await cleanup();
+});
+
+type Change = { productId: string; change: string };
+const pendingFor = async (productId: string): Promise<Change[]> =>
+  (
+    await db.$queryRaw<{ envelope: EventEnvelope<string, Change> }[]>`
+      SELECT envelope FROM outbox_events WHERE envelope->'data'->>'productId' = ${productId} ORDER BY occurred_at`
+  ).map((row) => row.envelope.data);
+const receivedFor = (productId: string) =>
+  received.filter((event) => (event.data as Change).productId === productId).map((event) => event.data as Change);
+
+async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
+  for (let tries = 0; !(await condition()); tries++) {
+    if (tries > 150) throw new Error('condition not met');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// Other relays (the e2e stack's products process) may share this database and broker: what is
+// checked is what reaches the broker, whoever published it, once nothing is left to publish.
+const relay = new PostgresOutboxRelay(db, bus, log);
+async function publishedFor(productId: string, count: number): Promise<Change[]> {
+  await until(() => bus.isConnected());
+  await relay.drain();
+  await until(async () => (await pendingFor(productId)).length === 0 && receivedFor(productId).length >= count);
+  return receivedFor(productId);
+}
+
+describe('product changes and their events', () => {
+  it('records an event in the transaction of each create, update, reservation and release', async () => {
+    const { id } = await products.create(admin, { name: 'Lamp', price: '10.00', category, inventory: 5 });
+    await products.update(admin, id, { price: '12.00' });
+    const orderId = randomUUID();
+    await stock.reserve(orders, orderId, [{ productId: id, quantity: 2 }]);
+    // A retried reservation and a second release change nothing: no event.
+    await stock.reserve(orders, orderId, [{ productId: id, quantity: 2 }]);
+    await stock.release(orders, orderId);
+    await stock.release(orders, orderId);
+    expect(await publishedFor(id, 4)).toEqual([
+      { productId: id, change: 'created' },
+      { productId: id, change: 'updated' },
+      { productId: id, change: 'stock' },
+      { productId: id, change: 'stock' },
+    ]);
+  });
+
+  it('records nothing when the change fails', async () => {
+    const { id } = await products.create(admin, { name: 'Lamp', price: '10.00', category, inventory: 1 });
+    await expect(products.update(admin, id, { price: 'free' })).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    await expect(products.update(admin, randomUUID(), { price: '1.00' })).rejects.toMatchObject({
+      extensions: { code: 'NOT_FOUND' },
+    });
+    await expect(stock.reserve(orders, randomUUID(), [{ productId: id, quantity: 2 }])).rejects.toMatchObject({
+      extensions: { code: 'INSUFFICIENT_STOCK' },
+    });
+    expect(await publishedFor(id, 1)).toEqual([{ productId: id, change: 'created' }]);
+  });
+});
+
+describe('PostgresOutboxRelay', () => {
+  it('publishes at once when kicked after a commit, and removes what it published', async () => {
+    const kicked = new PostgresOutboxRelay(db, bus, log, { intervalMs: 3_600_000 });
+    const kickingProducts = new ProductService(db, kicked);
+    await until(() => bus.isConnected());
+    const { id } = await kickingProducts.create(admin, { name: 'Desk', price: '99.00', category, inventory: 1 });
+    await until(async () => receivedFor(id).length === 1 && (await pendingFor(id)).length === 0);
+    expect(receivedFor(id)).toEqual([{ productId: id, change: 'created' }]);
+    await kicked.stop();
+  });
+
+  it('publishes what a relay that died mid-batch left locked, once its connection is gone', async () => {
+    // The relay that dies: its own database session, named so the test can cut it.
+    const application = `outbox-crash-${randomUUID().slice(0, 8)}`;
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set('application_name', application);
+    const doomed = createProductsDb(url.toString());
+    const confirms: (() => void)[] = [];
+    const stuckBus = {
+      isConnected: () => true,
+      // No confirm comes: the relay holds its rows' locks, as one that died in the middle would.
+      publish: () => new Promise<{ routed: boolean }>((resolve) => confirms.push(() => resolve({ routed: true }))),
+    };
+    const { id } = await products.create(admin, { name: 'Chair', price: '49.00', category, inventory: 1 });
+    const crashing = new PostgresOutboxRelay(doomed.db, stuckBus, log, { batchSize: 100_000 })
+      .drain()
+      .catch(() => 'crashed');
+    await until(() => confirms.length > 0);
+
+    // Another replica's relay skips the locked rows instead of waiting for them.
+    const survivor = new PostgresOutboxRelay(db, bus, log);
+    await survivor.drain();
+    expect(await pendingFor(id)).toEqual([{ productId: id, change: 'created' }]);
+    expect(receivedFor(id)).toEqual([]);
+
+    // The first relay's process dies: PostgreSQL ends its session and rolls its batch back.
+    await db.$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${application}`;
+    for (const confirm of confirms) confirm();
+    expect(await crashing).toBe('crashed');
+    await doomed.close().catch(() => undefined);
+
+    expect(await publishedFor(id, 1)).toEqual([{ productId: id, change: 'created' }]);
+  });
+});

@@ -1,0 +1,75 @@
+import type { EventBus, EventEnvelope } from '@shop/events';
+import { type Logger, RelayLoop } from '@shop/platform';
+import type { ProductsDb } from '../product/product.model.js';
+import type { OutboxNotifier } from './outbox.model.js';
+
+export interface PostgresOutboxRelayOptions {
+  /** Poll period: picks up what a crashed relay (of any replica) left behind. */
+  intervalMs?: number;
+  batchSize?: number;
+}
+
+/** A batch is published inside its transaction: room for the broker's confirms (5 s each at worst). */
+const TRANSACTION = { maxWait: 10_000, timeout: 30_000 };
+
+/**
+ * Publishes `outbox_events` to RabbitMQ, at least once. Each batch is one transaction: rows are
+ * locked with `FOR UPDATE SKIP LOCKED` (so relays of several replicas share the table without
+ * waiting on each other), published with publisher confirms, then deleted. A relay that dies
+ * mid-batch rolls back with its connection: its rows are unlocked and the next pass of any
+ * relay publishes them again (consumers deduplicate by event id).
+ */
+export class PostgresOutboxRelay implements OutboxNotifier {
+  private readonly loop: RelayLoop;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly db: ProductsDb,
+    private readonly bus: Pick<EventBus, 'publish' | 'isConnected'>,
+    private readonly log: Logger,
+    options: PostgresOutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 100;
+    this.loop = new RelayLoop(() => this.drain(), log, options.intervalMs ?? 1_000);
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Called right after a commit that recorded events, so they leave without waiting for the poll. */
+  kick(): void {
+    this.loop.kick();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Publishes batches until the table holds nothing this relay may take. */
+  async drain(): Promise<void> {
+    if (!this.bus.isConnected()) return;
+    while ((await this.publishBatch()) === this.batchSize);
+  }
+
+  /** One batch, oldest first; the number of events published. */
+  private publishBatch(): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string; envelope: EventEnvelope }[]>`
+        SELECT id, envelope FROM outbox_events
+        ORDER BY occurred_at, id
+        LIMIT ${this.batchSize}
+        FOR UPDATE SKIP LOCKED`;
+      if (rows.length === 0) return 0;
+      // One confirm channel keeps the order of these publishes; their confirms are awaited together.
+      const results = await Promise.all(rows.map((row) => this.bus.publish(row.envelope)));
+      const unroutable = rows.filter((_, i) => !results[i]?.routed).map((row) => row.envelope.type);
+      // Only caches consume product.changed, on queues that live with their process: with none bound
+      // there is nothing to invalidate, and a process binding later starts empty. Keeping the event
+      // would only grow the table.
+      if (unroutable.length > 0) this.log.debug({ types: unroutable }, 'outbox events had no queue bound');
+      await tx.outboxEvent.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      return rows.length;
+    }, TRANSACTION);
+  }
+}
