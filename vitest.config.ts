@@ -39,7 +39,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['tests/e2e/**/*.test.ts'],
+          // The black-box contract suite (tests/contract) runs against the same stack: one stack per vhost.
+          include: ['tests/e2e/**/*.test.ts', 'tests/contract/**/*.test.ts'],
           globalSetup: ['tests/e2e/stack.setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

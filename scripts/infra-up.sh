@@ -6,6 +6,8 @@
 #   MongoDB API    127.0.0.1:27017  FerretDB 1.24.2 on SQLite (data in .infra/ferretdb/)
 #
 # Idempotent: whatever already runs is left alone, so a second run takes a second or two.
+# With --test-tools (as `pnpm test` calls it) it also installs what only tests use: Debian's
+# chromium (tracker browser test) and schemathesis in a Python venv (.infra/schemathesis).
 #
 # Environment:
 #   DATABASE_URL / AMQP_URL / MONGO_URL  use that server instead: nothing is installed or
@@ -25,6 +27,10 @@ source "$INFRA_SCRIPTS/postgres.sh"
 source "$INFRA_SCRIPTS/rabbitmq.sh"
 # shellcheck source=scripts/infra/ferretdb.sh
 source "$INFRA_SCRIPTS/ferretdb.sh"
+# shellcheck source=scripts/infra/chromium.sh
+source "$INFRA_SCRIPTS/chromium.sh"
+# shellcheck source=scripts/infra/schemathesis.sh
+source "$INFRA_SCRIPTS/schemathesis.sh"
 take_infra_lock
 
 # ---------------------------------------------------------------------------
@@ -52,6 +58,11 @@ main() {
   up_postgres
   up_rabbitmq
   up_mongo
+  # Tools only the test suite needs (`pnpm test` passes --test-tools), so `pnpm dev` skips them.
+  if [ "${1:-}" = "--test-tools" ]; then
+    up_chromium
+    up_schemathesis
+  fi
 
   local how="local"
   [ "$USE_DOCKER" -eq 0 ] || how="docker compose"

@@ -4,14 +4,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PORTS, stackEnv } from './stack.js';
+import type { TestProject } from 'vitest/node';
+import { ADMIN, GATEWAY, PORTS, stackEnv } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const logDir = resolve(root, '.infra/logs');
 /** e2e-<service>.log, or e2e-<port>-<service>.log for a stack moved by E2E_PORT_BASE. */
 const logName = (service: string) =>
   PORTS.gateway === 4000 ? `e2e-${service}.log` : `e2e-${PORTS.gateway}-${service}.log`;
-const READY_TIMEOUT_MS = 90_000;
+// Generous: on a busy shared machine, tsx compiling six processes at once can take minutes.
+const READY_TIMEOUT_MS = 240_000;
 
 const services = [
   { name: 'users', dir: 'subgraphs/users', port: PORTS.users },
@@ -36,7 +38,7 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
   throw new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms; see .infra/logs/${logName(name)}`);
 }
 
-export default async function setup(): Promise<() => Promise<void>> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   mkdirSync(logDir, { recursive: true });
   const env = {
     ...process.env,
@@ -73,5 +75,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     await stop();
     throw error;
   }
+  // What the black-box contract suite (tests/contract) knows of this stack: its addresses and first admin.
+  const subgraphs = services.filter(({ name }) => name !== 'gateway');
+  project.provide('contractStack', {
+    gatewayUrl: GATEWAY,
+    subgraphUrls: Object.fromEntries(subgraphs.map(({ name, port }) => [name, `http://127.0.0.1:${port}/graphql`])),
+    admin: ADMIN,
+  });
   return stop;
 }

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { PUBLIC_ERROR_CODES } from '@shop/platform';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './gateway-context.js';
 
 const isPublic = (code: unknown) => (PUBLIC_ERROR_CODES as readonly unknown[]).includes(code);
@@ -14,7 +14,7 @@ export const errorReportingPlugin: ApolloServerPlugin<GatewayContext> = {
     return {
       async didEncounterErrors({ errors }) {
         for (const error of errors) {
-          if (isPublic(error.extensions?.code)) continue;
+          if (isPublic(error.extensions?.code) || httpClientStatus(error)) continue;
           contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
         }
       },
@@ -41,4 +41,21 @@ export function stripInternals(error: GraphQLFormattedError): GraphQLFormattedEr
   if (!error.extensions) return error;
   const { serviceName: _service, stacktrace: _stack, exception: _exception, ...extensions } = error.extensions;
   return { ...error, extensions };
+}
+
+/**
+ * Apollo Server refuses some requests itself with an HTTP 4xx but no code of its own (a persisted
+ * query's hash or version), which it then labels INTERNAL_SERVER_ERROR: the caller's mistake, BAD_REQUEST.
+ */
+export function codeClientErrors(error: GraphQLFormattedError, original: unknown): GraphQLFormattedError {
+  const code = error.extensions?.code;
+  if ((code !== undefined && code !== 'INTERNAL_SERVER_ERROR') || !(original instanceof GraphQLError)) return error;
+  if (!httpClientStatus(original)) return error;
+  return { ...error, extensions: { ...error.extensions, code: 'BAD_REQUEST' } };
+}
+
+/** Whether Apollo Server answers this error with an HTTP 4xx: the caller's mistake, nothing to log. */
+function httpClientStatus(error: GraphQLError): boolean {
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }

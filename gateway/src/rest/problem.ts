@@ -22,6 +22,7 @@ const KNOWN: Record<string, { status: number; title: string }> = {
   UNAUTHENTICATED: { status: 401, title: 'Unauthenticated' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   NOT_FOUND: { status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   CONFLICT: { status: 409, title: 'Conflict' },
   INSUFFICIENT_STOCK: { status: 409, title: 'Insufficient stock' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },

@@ -2,6 +2,7 @@ import { BadUserInputError, type FieldError } from '@shop/platform';
 import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { OperationRequest } from '../graphql/execute-in-process.js';
+import { problemFromGraphqlError, sendProblem } from './problem.js';
 import type { RunOperation } from './run-operation.js';
 
 /** Who may call a route, as documented; the subgraphs enforce it (the shim only forwards the token). */
@@ -66,6 +67,16 @@ export function routesRouter(routes: RestRoute[], run: RunOperation): Router {
       const input = parseInput(route, req);
       const result = await route.handle(input, (request) => run(request, res));
       res.status(result.status).json(result.body);
+    });
+  }
+  // A known path called with another method is 405 with `Allow` (RFC 9110), not a missing route.
+  for (const path of new Set(routes.map((route) => route.path))) {
+    const methods = routes.filter((route) => route.path === path).map((route) => route.method.toUpperCase());
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+    router.all(expressPath(path), (req: Request, res: Response) => {
+      res.setHeader('allow', allow);
+      const message = `${req.method} is not allowed on /api${path}: use ${allow}`;
+      sendProblem(res, problemFromGraphqlError({ message, extensions: { code: 'METHOD_NOT_ALLOWED' } }));
     });
   }
   return router;

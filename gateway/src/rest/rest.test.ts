@@ -159,4 +159,18 @@ describe('shims before and after the operation', () => {
     expect(status).toBe(404);
     expect(body).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
+
+  // Found by schemathesis (unsupported_method): these were 404 "No route", as if the path did not exist.
+  it('answers another method on a known path as a 405 problem with Allow, before any subgraph call', async () => {
+    const before = subgraph.calls.length;
+    const orders = await call('DELETE', '/api/orders/o1');
+    expect(orders.status).toBe(405);
+    expect(orders.headers.get('allow')).toBe('GET, PATCH, HEAD');
+    expect(orders.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(orders.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+    const login = await call('PUT', '/api/users/login');
+    expect([login.status, login.headers.get('allow')]).toEqual([405, 'POST']);
+    expect(subgraph.calls.length).toBe(before);
+    expect((await call('DELETE', '/api/nothing')).status).toBe(404);
+  });
 });

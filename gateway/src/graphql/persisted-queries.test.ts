@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../create-gateway.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+
+// Found by the GraphQL fuzzer: every persisted-query answer was masked as INTERNAL_SERVER_ERROR,
+// so an APQ client never learnt to send the full query.
+const subgraph = new RecordingSubgraph();
+let gateway: Gateway;
+let base: string;
+
+beforeAll(async () => {
+  ({ gateway, base } = await startGateway(await subgraph.start()));
+});
+afterAll(async () => {
+  await gateway?.close();
+  await subgraph.close();
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+const post = async (body: unknown): Promise<{ status: number; body: any }> => {
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+};
+const persisted = (sha256Hash: string, version = 1) => ({ persistedQuery: { version, sha256Hash } });
+
+describe('automatic persisted queries', () => {
+  it('asks for an unknown query with PERSISTED_QUERY_NOT_FOUND, then serves it by hash', async () => {
+    const query = `{ __typename }`;
+    const hash = createHash('sha256').update(query).digest('hex');
+    const unknown = await post({ extensions: persisted(hash) });
+    expect(unknown.body.errors[0].extensions).toEqual({ code: 'PERSISTED_QUERY_NOT_FOUND' });
+    expect((await post({ query, extensions: persisted(hash) })).body).toEqual({ data: { __typename: 'Query' } });
+    expect((await post({ extensions: persisted(hash) })).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('refuses a hash that does not match the query, or another protocol version, as BAD_REQUEST', async () => {
+    const mismatch = await post({ query: '{ __typename }', extensions: persisted('abc') });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.errors[0]).toMatchObject({
+      message: 'provided sha does not match query',
+      extensions: { code: 'BAD_REQUEST' },
+    });
+    const version = await post({ query: '{ __typename }', extensions: persisted('abc', 2) });
+    expect(version.status).toBe(400);
+    expect(version.body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
+  });
+});

@@ -1,0 +1,84 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../create-gateway.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+
+// Found by the GraphQL fuzzer: a Decimal the products subgraph refuses (the gateway sees `Decimal`
+// as an opaque scalar) came back as INTERNAL_SERVER_ERROR, and the REST shim answered 500.
+const subgraph = new RecordingSubgraph();
+let gateway: Gateway;
+let base: string;
+
+beforeAll(async () => {
+  ({ gateway, base } = await startGateway(await subgraph.start()));
+});
+afterEach(() => {
+  subgraph.status = 200;
+});
+afterAll(async () => {
+  await gateway?.close();
+  await subgraph.close();
+});
+
+const CREATE =
+  'mutation ($price: Decimal!) { createProduct(input: { name: "n", category: "c", price: $price }) { id } }';
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+const post = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+};
+
+describe('a subgraph refusing the caller input with HTTP 400', () => {
+  it('relays a refused variable as BAD_USER_INPUT with its message and fields', async () => {
+    subgraph.status = 400;
+    subgraph.answer = () => ({
+      errors: [
+        {
+          message: 'Variable "$price" got invalid value "1e20"; Invalid amount',
+          extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'price', message: 'too big' }] },
+        },
+      ],
+    });
+    const { body } = await post('/graphql', { query: CREATE, variables: { price: '1e20' } });
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: 'Variable "$price" got invalid value "1e20"; Invalid amount',
+        extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'price', message: 'too big' }] },
+      }),
+    ]);
+  });
+
+  it('relays a literal refused by a scalar, and the REST shim answers 400', async () => {
+    subgraph.status = 400;
+    subgraph.answer = () => ({
+      errors: [
+        { message: 'Invalid amount "7744522274296592"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', fields: [] } },
+      ],
+    });
+    const { body } = await post('/graphql', { query: CREATE, variables: { price: '7744522274296592' } });
+    expect(body.errors[0]).toMatchObject({
+      message: 'Invalid amount "7744522274296592"',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const rest = await post('/api/products', { name: 'n', category: 'c', price: 7744522274296592 });
+    expect(rest).toMatchObject({ status: 400, body: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it('keeps any other 400 internal, without the subgraph address or its answer', async () => {
+    subgraph.status = 400;
+    subgraph.answer = () => ({
+      errors: [
+        { message: 'Cannot query field "secret" on type "_Entity"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      ],
+    });
+    const { body } = await post('/graphql', { query: CREATE, variables: { price: '1.00' } });
+    expect(body.errors[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/secret|_Entity|127\.0\.0\.1/);
+  });
+});
