@@ -1,20 +1,11 @@
-import {
-  type Attributes,
-  type Context,
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
+import { failSpan, inSpan } from './spans.js';
 import { assertConsumerQueues, deadLetterQueueName, HEADERS, retryQueueName } from './topology.js';
 
 export interface EventBusOptions {
@@ -45,7 +36,6 @@ export interface PublishResult {
 }
 
 const PUBLISH_TIMEOUT_MS = 5_000;
-const tracer = trace.getTracer('@shop/events');
 /** How long stopConsuming waits for handlers in flight: 2 s of onShutdown's 10 s remain for closing connections. */
 const DRAIN_TIMEOUT_MS = 8_000;
 const MAX_ERROR_LENGTH = 500;
@@ -327,31 +317,6 @@ function messagingAttributes(operation: 'send' | 'process', exchange: string, ro
     'messaging.destination.name': exchange,
     'messaging.rabbitmq.destination.routing_key': routingKey,
   };
-}
-
-/** Runs `work` in a new active span under `parent`; a throw is recorded on the span and rethrown. */
-function inSpan<T>(
-  name: string,
-  kind: SpanKind,
-  attributes: Attributes,
-  parent: Context,
-  work: (span: Span) => Promise<T>,
-): Promise<T> {
-  return tracer.startActiveSpan(name, { kind, attributes }, parent, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      failSpan(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
-}
-
-function failSpan(span: Span | undefined, error: unknown): void {
-  if (error instanceof Error) span?.recordException(error);
-  span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
 
 /** The broker's own x-death bookkeeping is re-added on each dead-lettering; copies start clean. */

@@ -12,4 +12,5 @@ export * from './payment-failed.event.js';
 export * from './payment-succeeded.event.js';
 export * from './product-changed.event.js';
 export * from './retry-policy.js';
+export * from './spans.js';
 export * from './topology.js';

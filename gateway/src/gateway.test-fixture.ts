@@ -71,3 +71,20 @@ export async function startGateway(
   const gateway = await createGateway({ config, log: silentLogger });
   return { gateway, base: `http://127.0.0.1:${await gateway.listen(0)}` };
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
+export type Json = any;
+
+/** POSTs `body` (JSON-encoded unless already a string) and reads the JSON answer. */
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { type Json, postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 const subgraph = new RecordingSubgraph();
 let gateway: Gateway;
@@ -16,18 +16,9 @@ afterAll(async () => {
   await subgraph.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
-type Json = any;
 const json = (response: Response): Promise<Json> => response.json();
 
-const post = async (body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> => {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-};
+const post = (body: unknown, headers: Record<string, string> = {}) => postJson(`${base}/graphql`, body, headers);
 
 /** Sends the operation and expects it refused at validation, before any subgraph call. */
 async function expectRefused(query: string, message: RegExp): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 // Found by the GraphQL fuzzer: both documents below were answered with HTTP 500.
 const subgraph = new RecordingSubgraph();
@@ -15,15 +15,7 @@ afterAll(async () => {
   await subgraph.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
-const post = async (body: unknown): Promise<{ status: number; body: any }> => {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-};
+const post = (body: unknown) => postJson(`${base}/graphql`, body);
 
 describe('a document whose operation cannot be chosen', () => {
   it('is a 400 BAD_REQUEST with several operations and no operationName', async () => {

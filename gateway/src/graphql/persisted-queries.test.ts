@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 // Found by the GraphQL fuzzer: every persisted-query answer was masked as INTERNAL_SERVER_ERROR,
 // so an APQ client never learnt to send the full query.
@@ -17,15 +17,7 @@ afterAll(async () => {
   await subgraph.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
-const post = async (body: unknown): Promise<{ status: number; body: any }> => {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-};
+const post = (body: unknown) => postJson(`${base}/graphql`, body);
 const persisted = (sha256Hash: string, version = 1) => ({ persistedQuery: { version, sha256Hash } });
 
 describe('automatic persisted queries', () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 // Found by the GraphQL fuzzer: a Decimal the products subgraph refuses (the gateway sees `Decimal`
 // as an opaque scalar) came back as INTERNAL_SERVER_ERROR, and the REST shim answered 500.
@@ -21,15 +21,7 @@ afterAll(async () => {
 
 const CREATE =
   'mutation ($price: Decimal!) { createProduct(input: { name: "n", category: "c", price: $price }) { id } }';
-// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
-const post = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
-  const response = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-};
+const post = (path: string, body: unknown) => postJson(`${base}${path}`, body);
 
 describe('a subgraph refusing the caller input with HTTP 400', () => {
   it('relays a refused variable as BAD_USER_INPUT with its message and fields', async () => {

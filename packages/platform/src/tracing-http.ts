@@ -8,6 +8,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { inSpan } from '@shop/events';
 import type { RequestHandler } from 'express';
 
 const tracer = trace.getTracer('@shop/platform');
@@ -58,17 +59,7 @@ export function traceRequests(): RequestHandler {
  * continues it); a failure is recorded on the span and rethrown.
  */
 export function inClientSpan<T>(name: string, attributes: Attributes, call: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
-    try {
-      return await call(span);
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return inSpan(name, SpanKind.CLIENT, attributes, context.active(), call);
 }
 
 /** Adds the active trace context (`traceparent`, `tracestate`) to outgoing headers; nothing when tracing is off. */
