@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { consumerQueueNames, EventBus, orderCreated } from '@shop/events';
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import amqplib from 'amqplib';
 import { Arg, Field, ObjectType, Query, Resolver } from 'type-graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTokenService } from './auth.js';
 import { NotFoundError } from './errors.js';
-import { OutboxRelay, type PendingEvent, pendingEventsProp } from './outbox.js';
+import { OutboxRelay } from './outbox.js';
+import { testAggregateModel } from './outbox.test-aggregate.js';
 import { type RunningServer, startSubgraph } from './subgraph.js';
 import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, silentLogger } from './testing.js';
 
@@ -25,15 +25,7 @@ class GreetingResolver {
   }
 }
 
-@modelOptions({ schemaOptions: { collection: 'metrics_aggregates' } })
-class AggregateRecord {
-  @prop({ required: true, type: () => String })
-  _id!: string;
-
-  @prop(pendingEventsProp)
-  pendingEvents!: PendingEvent[];
-}
-const AggregateModel = getModelForClass(AggregateRecord);
+const AggregateModel = testAggregateModel('metrics_aggregates');
 
 let server: RunningServer;
 let base: string;

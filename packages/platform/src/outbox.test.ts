@@ -1,21 +1,13 @@
 import { EventBus, type EventEnvelope, orderCreated, orderUpdated } from '@shop/events';
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxRelay, type PendingEvent, pendingEventsProp } from './outbox.js';
+import { OutboxRelay } from './outbox.js';
+import { testAggregateModel } from './outbox.test-aggregate.js';
 import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
 
 // A fixed test exchange and a queue that dies with this process: nothing accumulates.
 const exchange = 'test.outbox.events';
 
-@modelOptions({ schemaOptions: { collection: 'outbox_aggregates' } })
-class AggregateRecord {
-  @prop({ required: true, type: () => String })
-  _id!: string;
-
-  @prop(pendingEventsProp)
-  pendingEvents!: PendingEvent[];
-}
-const AggregateModel = getModelForClass(AggregateRecord);
+const AggregateModel = testAggregateModel('outbox_aggregates');
 
 let db: { drop: () => Promise<void> };
 let bus: EventBus;

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { consumerQueueNames, EventBus, type EventEnvelope, orderCreated, replayDeadLetters } from '@shop/events';
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxRelay, type PendingEvent, pendingEventsProp } from './outbox.js';
+import { OutboxRelay } from './outbox.js';
+import { testAggregateModel } from './outbox.test-aggregate.js';
 import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
 import { startTracing, stopTracing } from './tracing.js';
 
@@ -15,15 +15,7 @@ const exchange = `test.tracing.${run}`;
 const queue = `test.tracing.${run}.consumer`;
 const retry = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
 
-@modelOptions({ schemaOptions: { collection: 'tracing_aggregates' } })
-class AggregateRecord {
-  @prop({ required: true, type: () => String })
-  _id!: string;
-
-  @prop(pendingEventsProp)
-  pendingEvents!: PendingEvent[];
-}
-const AggregateModel = getModelForClass(AggregateRecord);
+const AggregateModel = testAggregateModel('tracing_aggregates');
 
 const spans = new InMemorySpanExporter();
 const tracer = trace.getTracer('tracing-events-test');
