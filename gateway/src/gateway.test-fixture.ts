@@ -19,6 +19,7 @@ export interface SubgraphCall {
  */
 export class RecordingSubgraph {
   readonly calls: SubgraphCall[] = [];
+  /** What to answer (may wait, to keep a request in flight). */
   answer: (call: SubgraphCall) => unknown = () => ({ data: null });
   /** The HTTP status of every answer. */
   status = 200;
@@ -27,12 +28,13 @@ export class RecordingSubgraph {
     req.on('data', (chunk) => {
       raw += chunk;
     });
-    req.on('end', () => {
+    req.on('end', async () => {
       const call = { headers: req.headers, body: raw ? JSON.parse(raw) : {} };
       this.calls.push(call);
+      const answer = await this.answer(call);
       res.statusCode = this.status;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(this.answer(call)));
+      res.end(JSON.stringify(answer));
     });
   });
 
@@ -47,6 +49,7 @@ export class RecordingSubgraph {
   }
 
   close(): Promise<void> {
+    this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

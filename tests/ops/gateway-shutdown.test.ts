@@ -2,21 +2,43 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { EventBus, orderUpdated } from '@shop/events';
 import { createTokenService, SHUTDOWN_TIMEOUT_MS } from '@shop/platform';
-import { metricValue, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, metricValue, silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { FakeSubgraph } from './fake-subgraph.js';
+import { RecordingSubgraph } from '../../gateway/src/gateway.test-fixture.js';
 import { freePort, JWT_SECRET, readiness, ServiceProcess, until } from './private-services.js';
 
 // Real gateway processes (one, then a Node cluster of two workers) in front of a fake subgraph, on
 // the test broker with an exchange of their own: SIGTERM with a request and a subscription open.
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const EXCHANGE = `ops.gateway.${randomUUID().slice(0, 8)}`;
 const ORDER_ID = 'o-ops-1';
-const subgraph = new FakeSubgraph(ORDER_ID);
+// One peer for every subgraph: the catalogue has 3 products and the one order is PAID (the gateway
+// re-runs a subscriber's query per event and asks for the order under the subscription's key).
+const subgraph = new RecordingSubgraph();
+let gate: { opened: Promise<void>; arrived: boolean } | undefined;
+subgraph.answer = async ({ body }) => {
+  const held = body.query?.includes('products') ? gate : undefined;
+  if (held) {
+    gate = undefined;
+    held.arrived = true;
+    await held.opened;
+  }
+  const order = { __typename: 'Order', id: ORDER_ID, status: 'PAID' };
+  return { data: { products: { totalCount: 3 }, order, orderStatusChanged: order } };
+};
+/** Keeps the next catalogue query unanswered until `open()`. */
+function holdNext(): { open: () => void; arrived: () => boolean } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const held = { opened, arrived: false };
+  gate = held;
+  return { open, arrived: () => held.arrived };
+}
 let publisher: EventBus;
 let token: string;
 const processes: ServiceProcess[] = [];
@@ -162,7 +184,7 @@ describe('one gateway process', () => {
     );
     expect((await publisher.publish(orderPaid())).routed).toBe(true);
     await until(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
-    const held = subgraph.holdNext();
+    const held = holdNext();
     const inFlight = graphqlOnNewConnection(gateway.port, 'query Catalog { products { totalCount } }', randomUUID());
     await until(async () => held.arrived(), 10_000, 'request reached the subgraph');
 
