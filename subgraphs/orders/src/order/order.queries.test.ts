@@ -18,6 +18,9 @@ let fx: OrdersFixture;
 let sent: Sent[] = [];
 beforeAll(async () => {
   fx = await startOrdersFixture();
+  // Mongoose builds each model's indexes in the background after connecting: let that finish, so
+  // the recording holds only what the services send.
+  await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   mongoose.set('debug', (collection: string, method: string, ...args: unknown[]) => {
     const [first, second, third] = args as Record<string, unknown>[];
     const filter = method === 'insertOne' ? {} : (first ?? {});
