@@ -30,6 +30,20 @@ export interface SubscribeOptions {
   prefetch?: number;
 }
 
+/**
+ * What became of one delivery: handled (acked), sent down the retry ladder, parked in the
+ * dead-letter queue, dropped (fan-out consumers), or requeued when moving it failed.
+ */
+type Outcome = 'handled' | 'retried' | 'parked' | 'dropped' | 'requeued';
+
+export interface SettledDelivery {
+  /** The consumer's queue as subscribed (without a fan-out queue's per-process suffix). */
+  queue: string;
+  eventId: string | undefined;
+  type: string | undefined;
+  outcome: Outcome;
+}
+
 export interface PublishResult {
   /** False when no queue was bound to the routing key (a mandatory publish returned by the broker). */
   routed: boolean;
@@ -56,6 +70,7 @@ export class EventBus {
   /** Handlers running now: shutdown lets them finish (and ack) before the channels close. */
   private readonly handling = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
+  private readonly settledListeners = new Set<(delivery: SettledDelivery) => void>();
 
   constructor(private readonly options: EventBusOptions) {
     const { log } = options;
@@ -81,6 +96,10 @@ export class EventBus {
         await this.assertExchanges(channel);
       },
     });
+    // amqp-connection-manager reports a failed channel set-up (e.g. the connection closing while it
+    // declares the exchange) as an 'error' event: without a listener, that emit throws inside its
+    // reconnect handler and surfaces as an unhandled rejection. The manager retries on reconnect.
+    this.publisher.on('error', (error) => log.error({ err: error }, 'publisher channel failed'));
   }
 
   isConnected(): boolean {
@@ -130,6 +149,16 @@ export class EventBus {
     });
   }
 
+  /**
+   * Calls `listener` each time a consumer of this bus has settled a delivery. It is how a caller
+   * learns that a message was processed when processing must change nothing (tests' sentinels,
+   * operators' tools); returns the unsubscribe function.
+   */
+  onSettled(listener: (delivery: SettledDelivery) => void): () => void {
+    this.settledListeners.add(listener);
+    return () => this.settledListeners.delete(listener);
+  }
+
   async subscribe(options: SubscribeOptions): Promise<void> {
     const { log } = this.options;
     const retry = this.retry;
@@ -153,7 +182,7 @@ export class EventBus {
     channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
 
-    const handle = async (message: ConsumeMessage, raw: Channel | undefined) => {
+    const handleDelivery = async (message: ConsumeMessage, raw: Channel | undefined): Promise<Outcome> => {
       const settle = (action: (ch: Channel) => void) => {
         try {
           if (raw) action(raw);
@@ -170,7 +199,10 @@ export class EventBus {
         // No retry can fix it: straight to the dead-letter queue.
         const reason = parsed ? JSON.stringify(parsed.error.issues) : 'unknown event type or not JSON';
         log.error({ queue, messageId: message.properties.messageId, reason }, 'invalid event parked');
-        if (exclusive) return settle((ch) => ch.nack(message, false, false));
+        if (exclusive) {
+          settle((ch) => ch.nack(message, false, false));
+          return 'dropped';
+        }
         const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
           [HEADERS.reason]: 'invalid',
           [HEADERS.error]: reason.slice(0, MAX_ERROR_LENGTH),
@@ -179,12 +211,13 @@ export class EventBus {
           [HEADERS.failedAt]: new Date().toISOString(),
         });
         if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'invalid' });
-        return;
+        return parked ? 'parked' : 'requeued';
       }
       try {
         await options.handler(parsed.data);
         settle((ch) => ch.ack(message));
         eventMetrics.consumed.inc({ queue: options.queue, type: parsed.data.type });
+        return 'handled';
       } catch (error) {
         failSpan(trace.getActiveSpan(), error);
         const attempts = failedBefore + 1;
@@ -192,7 +225,8 @@ export class EventBus {
         const text = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
         if (exclusive) {
           log.error(context, 'event handler failed; fan-out message dropped');
-          return settle((ch) => ch.nack(message, false, false));
+          settle((ch) => ch.nack(message, false, false));
+          return 'dropped';
         }
         if (attempts >= retry.maxAttempts) {
           log.error(context, 'event handler failed for the last time; message parked');
@@ -204,7 +238,7 @@ export class EventBus {
             [HEADERS.failedAt]: new Date().toISOString(),
           });
           if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'handler-failed' });
-          return;
+          return parked ? 'parked' : 'requeued';
         }
         const delay = retryDelayMs(retry, attempts);
         log.warn({ ...context, delayMs: delay }, 'event handler failed; will retry');
@@ -216,7 +250,13 @@ export class EventBus {
           String(delay),
         );
         if (scheduled) eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
+        return scheduled ? 'retried' : 'requeued';
       }
+    };
+    const handle = async (message: ConsumeMessage, raw: Channel | undefined) => {
+      const outcome = await handleDelivery(message, raw);
+      const { messageId, type } = message.properties;
+      this.reportSettled({ queue: options.queue, eventId: messageId as string | undefined, type, outcome });
     };
     // A consumer span per delivery, child of the publish whose context the headers carry (kept through retries).
     const onMessage = (message: ConsumeMessage, raw: Channel | undefined) => {
@@ -297,6 +337,16 @@ export class EventBus {
       this.options.log.error({ err: error, target }, 'could not move a failed message; requeued');
       settle((ch) => ch.nack(message, false, true));
       return false;
+    }
+  }
+
+  private reportSettled(delivery: SettledDelivery): void {
+    for (const listener of this.settledListeners) {
+      try {
+        listener(delivery);
+      } catch (error) {
+        this.options.log.error({ err: error }, 'settled-delivery listener failed');
+      }
     }
   }
 

@@ -1,12 +1,21 @@
 // The walking skeleton end to end, through the gateway only: catalog, accounts, an order,
 // a live subscription, payment, and the notification it leaves behind.
+
+import { metricValue } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, eventually, GATEWAY, graphql, graphqlOk } from './stack.js';
+import { ADMIN, eventually, GATEWAY, graphql, graphqlOk, PORTS } from './stack.js';
 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token user { id role } } }';
 const REGISTER_CUSTOMER = { password: 'customer-password', firstName: 'Grace', lastName: 'Hopper' };
+
+/** Subscriptions the stack's gateway has started and listens for (its Prometheus gauge). */
+const liveSubscriptions = async () =>
+  metricValue(
+    await (await fetch(`http://127.0.0.1:${PORTS.gatewayMetrics}/metrics`)).text(),
+    'gateway_active_subscriptions',
+  );
 
 let adminToken: string;
 let customer: { token: string; id: string; email: string };
@@ -77,6 +86,7 @@ describe('order flow through the gateway', () => {
     expect(order).toMatchObject({ status: 'PENDING', totalAmount: '39.98' });
     const orderId = order?.id as string;
 
+    const liveBefore = await liveSubscriptions();
     const client = createClient({
       url: `${GATEWAY.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
@@ -108,8 +118,8 @@ describe('order flow through the gateway', () => {
         },
       );
     });
-    // The subscription is set up once the gateway has authorized it; give it a moment to bind.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The gateway counts a subscription as live once it listens for the order's events.
+    await eventually(async () => ((await liveSubscriptions()) > liveBefore ? true : undefined));
 
     const payment = await graphqlOk<{ processPayment: { id: string; status: string; amount: string } }>(
       `mutation($input: ProcessPaymentInput!) { processPayment(input: $input) { id status amount } }`,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
@@ -62,3 +63,39 @@ export const TEST_TOKEN_SETTINGS = {
 };
 
 export const createTestTokens = (): TokenService => createTokenService(TEST_TOKEN_SETTINGS);
+
+/**
+ * Publishes `event` (again, while no queue is bound yet) and resolves once the consumer that
+ * subscribed as `queue` on this bus has settled that very message. The sentinel for checks that
+ * something did *not* happen: once the handler has run to its ack, its absence of effect is final.
+ */
+export async function publishSettled(
+  bus: EventBus,
+  queue: string,
+  event: EventEnvelope,
+  timeoutMs = 15_000,
+): Promise<SettledDelivery> {
+  let stopListening = () => {};
+  const settled = new Promise<SettledDelivery>((resolve) => {
+    stopListening = bus.onSettled((delivery) => {
+      if (delivery.queue === queue && delivery.eventId === event.id) resolve(delivery);
+    });
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!(await bus.publish(event)).routed) {
+      if (Date.now() > deadline) throw new Error(`${event.type} ${event.id}: no queue bound within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${event.type} ${event.id}: not settled by ${queue} within ${timeoutMs} ms`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    return await Promise.race([settled, timedOut]).finally(() => clearTimeout(timer));
+  } finally {
+    stopListening();
+  }
+}

@@ -4,6 +4,7 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
+  publishSettled,
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
@@ -23,6 +24,7 @@ const bus = new EventBus({
   log: silentLogger,
   connectionName: 'payments-test',
 });
+const ORDERS = 'payments-test.orders';
 const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 
@@ -40,22 +42,11 @@ let db: { drop: () => Promise<void> };
 let fakeOrders: FakeOrders;
 let payments: PaymentService;
 
-/** Polls `probe`, repeating `action` first each time (queues are bound asynchronously). */
-async function eventually<T>(probe: () => Promise<T | undefined>, action?: () => Promise<unknown>): Promise<T> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await action?.();
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met within 10 s');
-}
-
 beforeAll(async () => {
   db = await connectTestMongo('payments');
   fakeOrders = await startFakeOrders(tokens, orders);
   payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, { kick: () => {} });
-  await subscribeToOrders(bus, payments, silentLogger, 'payments-test.orders');
+  await subscribeToOrders(bus, payments, silentLogger, ORDERS);
 });
 afterAll(async () => {
   await bus.close();
@@ -82,14 +73,14 @@ describe('payments consuming order.updated', () => {
       status: 'CANCELLED',
       paymentStatus: 'PENDING',
     });
-    // Published until handled, so possibly several times: redeliveries must not refund twice.
-    await eventually(
-      async () => ((await PaymentModel.findById(paid.id).lean())?.status === 'REFUNDED' ? true : undefined),
-      () => bus.publish(cancelled),
-    );
-    await bus.publish(cancelled);
-    // The orders side's own record of the race (CANCELLED → CANCELLED/REFUNDED) is a cancellation too.
-    await bus.publish(
+    // Handled, then delivered again, then the orders side's own record of the race
+    // (CANCELLED → CANCELLED/REFUNDED), which is a cancellation too: one refund in all.
+    await publishSettled(bus, ORDERS, cancelled);
+    expect((await PaymentModel.findById(paid.id).lean())?.status).toBe('REFUNDED');
+    await publishSettled(bus, ORDERS, cancelled);
+    await publishSettled(
+      bus,
+      ORDERS,
       orderUpdated.create({
         orderId,
         userId: ada.id,
@@ -98,7 +89,6 @@ describe('payments consuming order.updated', () => {
         paymentStatus: 'REFUNDED',
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(provider.refunds.filter((refund) => refund.reference === paid.id)).toEqual([
       { reference: paid.id, transactionId: paid.transactionId, amountCents: 800 },
     ]);
@@ -120,12 +110,10 @@ describe('payments consuming order.updated', () => {
     const marker = await pay('order-marker');
     const update = (orderId: string, status: 'PAID' | 'CANCELLED') =>
       orderUpdated.create({ orderId, userId: ada.id, previousStatus: 'PENDING', status, paymentStatus: 'PENDING' });
-    await bus.publish(update('order-paid', 'PAID'));
-    // A cancellation published after it: once that one is handled, the PAID one has been too.
-    await bus.publish(update('order-marker', 'CANCELLED'));
-    await eventually(async () =>
-      (await PaymentModel.findById(marker.id).lean())?.status === 'REFUNDED' ? true : undefined,
-    );
+    await publishSettled(bus, ORDERS, update('order-paid', 'PAID'));
     expect((await PaymentModel.findById(kept.id).lean())?.status).toBe('SUCCEEDED');
+    // The same consumer does refund a cancellation: the check above could have failed.
+    await publishSettled(bus, ORDERS, update('order-marker', 'CANCELLED'));
+    expect((await PaymentModel.findById(marker.id).lean())?.status).toBe('REFUNDED');
   });
 });

@@ -71,6 +71,23 @@ afterAll(async () => {
   await broker?.stop();
 }, 60_000);
 
+/**
+ * The sentinel for "no more mail is coming": no message in any queue of the node, ready or
+ * delivered and unacked (parked ones aside), and no event in any outbox, on three looks in a row
+ * (an event moves from a queue to an outbox and back at most twice on its way to a mail).
+ */
+async function quiescent(): Promise<void> {
+  const withEvents = { 'pendingEvents.0': { $exists: true } };
+  let calmLooks = 0;
+  await eventually(async () => {
+    const queued = [...(await broker.queueDepths())].filter(([queue, n]) => !queue.endsWith('.dlq') && n > 0);
+    const pending =
+      (await FaultOrderModel.countDocuments(withEvents)) + (await NotificationModel.countDocuments(withEvents));
+    calmLooks = queued.length === 0 && pending === 0 ? calmLooks + 1 : 0;
+    return calmLooks >= 3;
+  }, 30_000);
+}
+
 async function placeOrder(orderId: string, userId: string): Promise<EventEnvelope> {
   const event = orderCreated.create({ orderId, userId, totalAmount: '10.00', items: [] });
   await FaultOrderModel.create({ _id: orderId, pendingEvents: [event] });
@@ -97,8 +114,8 @@ describe('events under faults (private RabbitMQ node)', () => {
       await sleep(50);
     }
     await eventually(() => orderIds.every((id) => mailsAbout(id).length > 0), 60_000);
-    // Late duplicates would arrive within the retry ladder's reach; give them the time to show up.
-    await sleep(1_000);
+    // Late duplicates would still be on their way somewhere: wait until nothing is.
+    await quiescent();
 
     const perOrder = orderIds.map((id) => mailsAbout(id).length);
     const records = await NotificationModel.find({ orderId: { $in: orderIds } }).lean();
@@ -154,7 +171,7 @@ describe('events under faults (private RabbitMQ node)', () => {
       // Its successor gets the message again.
       await subscribeToEvents(bus, new NotificationService(contacts, pipeline.relay), queue);
       await eventually(() => mailsAbout('kill-1').length > 0, 30_000);
-      await sleep(1_000);
+      await quiescent();
       const redeliveries = contacts.lookups.get('u-kill') ?? 0;
       console.info(
         `[faults] consumer killed after its effect: redelivered and re-run ${redeliveries} time(s) by its successor, ` +

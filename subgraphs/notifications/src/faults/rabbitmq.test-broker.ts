@@ -13,6 +13,8 @@ export interface PrivateBroker {
   /** `rabbitmqctl stop_app`: the node stays up, the broker (connections, queues) goes down. */
   stopApp: () => Promise<void>;
   startApp: () => Promise<void>;
+  /** Messages per queue, ready or delivered and not yet acked (what `rabbitmqctl list_queues` sees). */
+  queueDepths: () => Promise<Map<string, number>>;
   stop: () => Promise<void>;
 }
 
@@ -44,15 +46,15 @@ export async function startPrivateBroker(name: string): Promise<PrivateBroker> {
     RABBITMQ_LOG_BASE: join(dir, 'log'),
     RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
   };
-  const ctl = async (...args: string[]) => {
-    await run('rabbitmqctl', ['-q', '-n', node, ...args], { env, cwd: '/' });
-  };
+  const ctl = async (...args: string[]) =>
+    (await run('rabbitmqctl', ['-q', '-n', node, ...args], { env, cwd: '/' })).stdout;
   /** The CLI refuses at once while the node is still launching; retry until it answers. */
   const awaitStartup = async () => {
     const deadline = Date.now() + 90_000;
     for (;;) {
       try {
-        return await ctl('await_startup', '--timeout', '30');
+        await ctl('await_startup', '--timeout', '30');
+        return;
       } catch (error) {
         if (Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -72,7 +74,18 @@ export async function startPrivateBroker(name: string): Promise<PrivateBroker> {
   }
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
-    stopApp: () => ctl('stop_app'),
+    stopApp: async () => {
+      await ctl('stop_app');
+    },
+    queueDepths: async () => {
+      const rows = (await ctl('list_queues', '--no-table-headers', 'name', 'messages')).trim().split('\n');
+      return new Map(
+        rows.filter(Boolean).map((row) => {
+          const [queue = '', messages = '0'] = row.trim().split(/\s+/);
+          return [queue, Number(messages)] as const;
+        }),
+      );
+    },
     startApp: async () => {
       await ctl('start_app');
       await awaitStartup();
