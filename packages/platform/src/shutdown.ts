@@ -1,3 +1,4 @@
+import { Counter, register } from 'prom-client';
 import type { Logger } from './logger.js';
 
 export type Closer = () => Promise<void> | void;
@@ -7,12 +8,32 @@ export type ShutdownStep = Closer | Closer[];
 /** Past this, the process exits 1; each step's own drain bound (HTTP, EventBus) is shorter. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
+const UNHANDLED_ERRORS = 'process_unhandled_errors_total';
+
+/** Registered when a process installs its handlers, never on import. */
+function unhandledErrors(): Counter<'kind'> {
+  return (
+    (register.getSingleMetric(UNHANDLED_ERRORS) as Counter<'kind'> | undefined) ??
+    new Counter({
+      name: UNHANDLED_ERRORS,
+      help: 'Errors no code handled, by kind (unhandledRejection, uncaughtException): each one is a bug',
+      labelNames: ['kind'] as const,
+    })
+  );
+}
+
 /**
  * Runs the steps in order on SIGTERM/SIGINT (stop taking work and drain it first, then drop
  * connections), and exits non-zero if they do not finish in time.
+ *
+ * Also the process's last resort for errors no code handled. Each is logged (with the request id
+ * of the async context it came from, see log-context) and counted in `process_unhandled_errors_total`.
+ * A rejection leaves the process running: the promise's owner is gone, not the process's state. An
+ * uncaught exception may have left state half-changed, so the process drains as on SIGTERM and exits 1.
  */
 export function onShutdown(log: Logger, steps: ShutdownStep[]): void {
   let closing = false;
+  let exitCode = 0;
   const run = async (close: Closer) => {
     try {
       await close();
@@ -20,10 +41,11 @@ export function onShutdown(log: Logger, steps: ShutdownStep[]): void {
       log.error({ err: error }, 'error while shutting down');
     }
   };
-  const shutdown = async (signal: string) => {
+  const shutdown = async (reason: string, code: number) => {
+    exitCode = Math.max(exitCode, code);
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ reason }, 'shutting down');
     const timer = setTimeout(() => {
       log.error('shutdown timed out');
       process.exit(1);
@@ -31,8 +53,19 @@ export function onShutdown(log: Logger, steps: ShutdownStep[]): void {
     timer.unref();
     for (const step of steps) await Promise.all((Array.isArray(step) ? step : [step]).map(run));
     log.info('stopped');
-    process.exit(0);
+    process.exit(exitCode);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+
+  const counted = unhandledErrors();
+  process.on('unhandledRejection', (reason) => {
+    counted.inc({ kind: 'unhandledRejection' });
+    log.error({ err: reason }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (error) => {
+    counted.inc({ kind: 'uncaughtException' });
+    log.fatal({ err: error }, 'uncaught exception; shutting down');
+    void shutdown('uncaughtException', 1);
+  });
 }
