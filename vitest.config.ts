@@ -19,7 +19,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'services',
-          include: ['{packages,events,subgraphs,gateway}/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            '{packages,events,subgraphs,gateway}/**/src/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            'tests/*.test.ts',
+          ],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
