@@ -182,6 +182,12 @@ export class PrivateRabbit {
   }
 }
 
+/** How a process is started: from source under tsx (as `pnpm dev` runs it) unless told otherwise. */
+export interface Launch {
+  cwd: string;
+  args: string[];
+}
+
 /** One of the repository's processes (`subgraphs/<name>` or `gateway`), run from source as in `pnpm dev`. */
 export class ServiceProcess {
   readonly child: ChildProcess;
@@ -192,12 +198,13 @@ export class ServiceProcess {
     readonly dir: string,
     env: Record<string, string>,
     label?: string,
+    launch: Launch = { cwd: resolve(ROOT, dir), args: ['--import', 'tsx', '--conditions=source', 'src/main.ts'] },
   ) {
     mkdirSync(LOG_DIR, { recursive: true });
     const name = [dir.replace('/', '-'), label].filter(Boolean).join('-');
     const log = createWriteStream(resolve(LOG_DIR, `ops-${name}.log`));
-    this.child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts'], {
-      cwd: resolve(ROOT, dir),
+    this.child = spawn(process.execPath, launch.args, {
+      cwd: launch.cwd,
       env: {
         ...process.env,
         NODE_ENV: 'test',

@@ -1,0 +1,85 @@
+// Test what ships: the production bundles (`pnpm build`), each laid out as its image lays it out
+// (`pnpm deploy --prod` with hoisted node_modules, plus the supergraph; see the Dockerfile), started
+// with `node dist/main.js` and NODE_ENV=production against the test services. Each must be ready
+// within its image's health-check budget, then stop cleanly on SIGTERM.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { processes } from '../../scripts/build.js';
+import {
+  startTestSmtpServer,
+  type TestSmtpServer,
+} from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
+import { stackEnv } from '../e2e/stack.js';
+import { freePort, ROOT, readiness, ServiceProcess, until } from './private-services.js';
+
+const run = promisify(execFile);
+/** The Dockerfile's HEALTHCHECK: a 20 s start period, then 5 retries 10 s apart. */
+const HEALTH_BUDGET_MS = 70_000;
+
+const deployDir = mkdtempSync(join(tmpdir(), 'shop-bundles-'));
+const started: ServiceProcess[] = [];
+let smtp: TestSmtpServer;
+
+beforeAll(async () => {
+  smtp = await startTestSmtpServer();
+  await run('pnpm', ['build'], { cwd: ROOT });
+  // One at a time: pnpm deploy copies from one store, and two cores are all there is.
+  for (const name of Object.keys(processes)) {
+    const out = join(deployDir, name);
+    await run(
+      'pnpm',
+      ['--filter', `@shop/${name}`, 'deploy', '--prod', '--legacy', '--config.node-linker=hoisted', out],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    copyFileSync(resolve(ROOT, 'supergraph.graphql'), join(out, 'supergraph.graphql'));
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.all(started.map((service) => service.stop()));
+  await smtp?.close();
+  rmSync(deployDir, { recursive: true, force: true });
+});
+
+it('starts every production bundle from its image layout, ready within the health check, and stops it cleanly', async () => {
+  const ports = Object.fromEntries(
+    await Promise.all(Object.keys(processes).map(async (name) => [name, await freePort()] as const)),
+  ) as Record<string, number>;
+  const url = (name: string) => `http://127.0.0.1:${ports[name]}/graphql`;
+  const env = {
+    ...stackEnv(`bundles_${Date.now().toString(36)}`),
+    NODE_ENV: 'production',
+    // Production refuses to start without a real mail server.
+    SMTP_URL: smtp.url,
+    METRICS_PORT: String(await freePort()),
+    ...Object.fromEntries(
+      Object.keys(processes).flatMap((name) => [
+        [`${name.toUpperCase()}_PORT`, String(ports[name])],
+        [`${name.toUpperCase()}_URL`, url(name)],
+      ]),
+    ),
+  };
+  for (const [name, dir] of Object.entries(processes)) {
+    const cwd = join(deployDir, name);
+    const launch = { cwd, args: ['--enable-source-maps', 'dist/main.js'] };
+    started.push(
+      new ServiceProcess(dir, { ...env, SUPERGRAPH_PATH: join(cwd, 'supergraph.graphql') }, 'bundle', launch),
+    );
+  }
+  const startedAt = Date.now();
+  await Promise.all(
+    Object.entries(processes).map(([name]) =>
+      until(async () => (await readiness(ports[name] ?? 0)).status === 200, HEALTH_BUDGET_MS, `${name} bundle ready`),
+    ),
+  );
+  console.info(`bundles: all six ready ${Date.now() - startedAt} ms after start`);
+  // The gateway first, then the subgraphs: each drains and exits 0.
+  for (const service of [...started].reverse()) {
+    await service.stop();
+    expect({ dir: service.dir, exitCode: service.child.exitCode }).toEqual({ dir: service.dir, exitCode: 0 });
+  }
+}, 180_000);
