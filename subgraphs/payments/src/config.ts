@@ -1,9 +1,16 @@
 import { retryPolicyShape } from '@shop/events';
-import { mongoShape, portVar, urlVar } from '@shop/platform';
+import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform';
 
 export const paymentsConfig = {
   ...mongoShape,
   ...retryPolicyShape,
   PAYMENTS_PORT: portVar(3004),
   ORDERS_URL: urlVar('http://127.0.0.1:3003/graphql'),
+  /**
+   * How long a charge may stay PENDING before reconciliation asks the provider about it. Longer
+   * than a charge call can take: a payment the provider has no record of after this is FAILED.
+   */
+  PAYMENT_RECONCILE_GRACE: durationVar('10s'),
+  /** How often each replica runs a reconciliation pass. */
+  PAYMENT_RECONCILE_INTERVAL: durationVar('5s'),
 };
