@@ -1,5 +1,6 @@
 import { retryPolicyShape } from '@shop/events';
 import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform';
+import { z } from 'zod';
 
 export const paymentsConfig = {
   ...mongoShape,
@@ -13,4 +14,6 @@ export const paymentsConfig = {
   PAYMENT_RECONCILE_GRACE: durationVar('10s'),
   /** How often each replica runs a reconciliation pass. */
   PAYMENT_RECONCILE_INTERVAL: durationVar('5s'),
+  /** The built-in simulator's delay between taking a charge and answering (fault tests; 0 in use). */
+  PAYMENT_SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
 };
