@@ -5,7 +5,7 @@ import { deadLetterQueueName, HEADERS } from './topology.js';
 export interface ParkedMessage {
   messageId: string | undefined;
   type: string | undefined;
-  /** `handler-failed`, `invalid`, or `delivery-limit` (parked by the broker after crash loops). */
+  /** `handler-failed`, `invalid`, `rejected` (refused by the handler), or `delivery-limit` (parked by the broker after crash loops). */
   reason: string;
   error: string | undefined;
   attempts: number;

@@ -4,6 +4,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
+import { RejectedEventError } from './rejected-event.error.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
 import { failSpan, inSpan } from './spans.js';
 import { assertConsumerQueues, deadLetterQueueName, HEADERS, retryQueueName } from './topology.js';
@@ -227,6 +228,18 @@ export class EventBus {
           log.error(context, 'event handler failed; fan-out message dropped');
           settle((ch) => ch.nack(message, false, false));
           return 'dropped';
+        }
+        if (error instanceof RejectedEventError) {
+          log.error({ ...context, alert: true, reason: error.reason }, 'event rejected; message parked');
+          const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
+            [HEADERS.reason]: 'rejected',
+            [HEADERS.error]: text,
+            [HEADERS.attempts]: attempts,
+            [HEADERS.queue]: queue,
+            [HEADERS.failedAt]: new Date().toISOString(),
+          });
+          if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'rejected' });
+          return parked ? 'parked' : 'requeued';
         }
         if (attempts >= retry.maxAttempts) {
           log.error(context, 'event handler failed for the last time; message parked');

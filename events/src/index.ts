@@ -11,6 +11,7 @@ export * from './order-updated.event.js';
 export * from './payment-failed.event.js';
 export * from './payment-succeeded.event.js';
 export * from './product-changed.event.js';
+export * from './rejected-event.error.js';
 export * from './retry-policy.js';
 export * from './spans.js';
 export * from './topology.js';

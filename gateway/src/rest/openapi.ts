@@ -45,7 +45,7 @@ export function openApiDocument(routes: RestRoute[]): ReturnType<OpenApiGenerato
       },
       responses: {
         [status]: success,
-        ...(alsoStatus ? { [alsoStatus]: success } : {}),
+        ...Object.fromEntries((alsoStatus ?? []).map((code) => [code, success])),
         ...Object.fromEntries(route.errors.map((code) => [code, problem(STATUS_TEXT[code] ?? 'Error')])),
         500: problem('Internal error: quote `requestId`'),
       },

@@ -26,15 +26,17 @@ export const paymentsRoutes: RestRoute[] = [
     method: 'post',
     path: '/payments',
     operationId: 'createPayment',
-    summary: 'Pay one of your orders (methods: card, paypal, bank_transfer; card_declined fails)',
+    summary:
+      'Pay one of your orders (methods: card, paypal, bank_transfer; card_declined fails; card_timeout answers 202 PENDING, then settles)',
     tag: 'payments',
     access: 'user',
     headers: idempotencyHeaders,
     body: createBody,
     response: {
       status: 201,
-      alsoStatus: 200,
-      description: 'The payment (201), or the first payment for this key (200, an idempotent replay)',
+      alsoStatus: [200, 202],
+      description:
+        'The payment (201), the first payment for this key (200, an idempotent replay), or a payment whose outcome is not known yet (202, PENDING: reconciliation settles it)',
       schema: paymentSchema,
     },
     errors: [400, 401, 403, 404, 409],
@@ -45,7 +47,8 @@ export const paymentsRoutes: RestRoute[] = [
         variables: { input },
       });
       const { replayed, payment } = data.processPaymentAttempt;
-      return { status: replayed ? 200 : 201, body: toRestPayment(payment) };
+      const status = payment.status === 'PENDING' ? 202 : replayed ? 200 : 201;
+      return { status, body: toRestPayment(payment) };
     },
   }),
   defineRoute({

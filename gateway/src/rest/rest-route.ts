@@ -38,8 +38,8 @@ export interface RestRoute<P = unknown, Q = unknown, B = unknown, H = unknown> {
   query?: Q;
   body?: B;
   headers?: H;
-  /** The success answer; `alsoStatus` documents a second success status (an idempotent replay). */
-  response: { status: number; alsoStatus?: number; description: string; schema: z.ZodType };
+  /** The success answer; `alsoStatus` documents other success statuses (an idempotent replay, 202 PENDING). */
+  response: { status: number; alsoStatus?: readonly number[]; description: string; schema: z.ZodType };
   /** Error statuses this route can answer (documented as problem details). */
   errors: number[];
   // Method syntax on purpose: routes with different schemas then fit one RestRoute[].

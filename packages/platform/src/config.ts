@@ -33,6 +33,29 @@ export class ConfigError extends Error {}
 
 export const portVar = (defaultPort: number) => z.coerce.number().int().min(1).max(65_535).default(defaultPort);
 export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUrl);
+
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** A duration such as `30m`, `45s`, `2h` or `500ms` (a bare number means seconds), in milliseconds. */
+export const durationVar = (fallback: string, minMs = 1_000) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^(\d+)\s*(ms|s|m|h)?$/.exec(value.trim());
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30m, 45s, 2h or 500ms' });
+        return z.NEVER;
+      }
+      return Number(match[1]) * UNIT_MS[(match[2] ?? 's') as keyof typeof UNIT_MS];
+    })
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(minMs)
+        .max(30 * 86_400_000),
+    );
 export const mongoShape = {
   MONGO_URL: z
     .string()

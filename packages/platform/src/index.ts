@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './auth.js';
 export * from './config.js';
 export * from './document-lock.js';
+export * from './effect-claims.js';
 export * from './errors.js';
 export * from './health.js';
 export * from './log-context.js';

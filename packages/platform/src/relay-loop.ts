@@ -2,9 +2,10 @@ import type { Logger } from './logger.js';
 import { outsideAnyTrace } from './tracing.js';
 
 /**
- * The schedule every outbox relay shares: a pass every `intervalMs` (to pick up what a crashed
- * relay left behind), another on `kick()` right after a write, never two passes at once, and a
- * kick during a pass runs one more pass after it. A failed pass is logged and retried later.
+ * The schedule every outbox relay (and other periodic job, e.g. payment reconciliation) shares: a
+ * pass every `intervalMs` (to pick up what a crashed relay left behind), another on `kick()` right
+ * after a write, never two passes at once, and a kick during a pass runs one more pass after it. A
+ * failed pass is logged and retried later.
  */
 export class RelayLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -15,6 +16,8 @@ export class RelayLoop {
     private readonly pass: () => Promise<void>,
     private readonly log: Logger,
     private readonly intervalMs: number,
+    /** Names the job in the log line of a failed pass. */
+    private readonly name = 'outbox relay',
   ) {}
 
   start(): void {
@@ -29,7 +32,7 @@ export class RelayLoop {
     }
     // Detached from the caller's trace: each event's publish continues the trace it was recorded in.
     this.running = outsideAnyTrace(this.pass)
-      .catch((error) => this.log.warn({ err: error }, 'outbox relay will retry'))
+      .catch((error) => this.log.warn({ err: error }, `${this.name} will retry`))
       .finally(() => {
         this.running = undefined;
         if (this.again) {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import {
   EventBus,
   type EventEnvelope,
+  inspectDeadLetters,
   orderCreated,
   orderUpdated,
   paymentFailed,
   paymentSucceeded,
 } from '@shop/events';
-import { OutboxRelay, ProcessedEventModel } from '@shop/platform';
-import { TEST_AMQP_URL as AMQP_URL, publishSettled, silentLogger } from '@shop/platform/testing';
+import { metricsRegistry, OutboxRelay, ProcessedEventModel } from '@shop/platform';
+import { TEST_AMQP_URL as AMQP_URL, metricValue, publishSettled, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
@@ -149,5 +150,27 @@ describe('orders events over RabbitMQ', () => {
     expect(eventsOf(order.id, 'order.updated').map((e) => (e.data as { paymentStatus: string }).paymentStatus)).toEqual(
       ['FAILED'],
     );
+  });
+
+  it('parks a payment.succeeded whose amount is not the order total in the DLQ with a reason, and counts it', async () => {
+    const order = await place();
+    const before = metricValue(await metricsRegistry.metrics(), 'payment_events_rejected_total', {
+      reason: 'amount-mismatch',
+    });
+    const forged = paymentSucceeded.create({
+      paymentId: 'p-forged',
+      orderId: order.id,
+      userId: ada.id,
+      amount: '0.01',
+      transactionId: 't-forged',
+    });
+    expect(await publishSettled(bus, PAYMENTS, forged)).toMatchObject({ outcome: 'parked' });
+    const parked = (await inspectDeadLetters(AMQP_URL, PAYMENTS)).find((message) => message.messageId === forged.id);
+    expect(parked).toMatchObject({ reason: 'rejected', attempts: 1, error: expect.stringContaining('amount') });
+    expect((await stored(order.id))?.status).toBe('PENDING');
+    const after = metricValue(await metricsRegistry.metrics(), 'payment_events_rejected_total', {
+      reason: 'amount-mismatch',
+    });
+    expect(after).toBe(before + 1);
   });
 });

@@ -13,4 +13,13 @@ describe('payments configuration', () => {
     expect(() => parse({ EVENTS_MAX_ATTEMPTS: '21' })).toThrow(/EVENTS_MAX_ATTEMPTS/);
     expect(() => parse({ EVENTS_RETRY_MAX_MS: '-1' })).toThrow(/EVENTS_RETRY_MAX_MS/);
   });
+
+  it('reconciles PENDING payments after a 10 s grace, every 5 s, by default (PAID within 30 s of a lost answer)', () => {
+    expect(parse({})).toMatchObject({ PAYMENT_RECONCILE_GRACE: 10_000, PAYMENT_RECONCILE_INTERVAL: 5_000 });
+    expect(parse({ PAYMENT_RECONCILE_GRACE: '2s', PAYMENT_RECONCILE_INTERVAL: '1500ms' })).toMatchObject({
+      PAYMENT_RECONCILE_GRACE: 2_000,
+      PAYMENT_RECONCILE_INTERVAL: 1_500,
+    });
+    expect(() => parse({ PAYMENT_RECONCILE_GRACE: 'soon' })).toThrow(/PAYMENT_RECONCILE_GRACE/);
+  });
 });

@@ -1,9 +1,19 @@
 import { retryPolicyShape } from '@shop/events';
-import { mongoShape, portVar, urlVar } from '@shop/platform';
+import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform';
+import { z } from 'zod';
 
 export const paymentsConfig = {
   ...mongoShape,
   ...retryPolicyShape,
   PAYMENTS_PORT: portVar(3004),
   ORDERS_URL: urlVar('http://127.0.0.1:3003/graphql'),
+  /**
+   * How long a charge may stay PENDING before reconciliation asks the provider about it. Longer
+   * than a charge call can take: a payment the provider has no record of after this is FAILED.
+   */
+  PAYMENT_RECONCILE_GRACE: durationVar('10s'),
+  /** How often each replica runs a reconciliation pass. */
+  PAYMENT_RECONCILE_INTERVAL: durationVar('5s'),
+  /** The built-in simulator's delay between taking a charge and answering (fault tests; 0 in use). */
+  PAYMENT_SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
 };

@@ -11,9 +11,11 @@ import {
 import { paymentsConfig } from './config.js';
 import { subscribeToOrders } from './events.js';
 import { OrdersClient } from './order/order.client.js';
+import { watchPendingPayments } from './payment/payment.metrics.js';
 import { PaymentModel } from './payment/payment.model.js';
 import { PaymentService } from './payment/payment.service.js';
-import { SimulatedPaymentProvider } from './payment/simulated-payment.provider.js';
+import { PaymentReconcileJob } from './payment/payment-reconcile.job.js';
+import { createPaymentProvider } from './provider.js';
 import { paymentsSubgraph } from './schema.js';
 
 const config = loadConfig(paymentsConfig);
@@ -24,8 +26,12 @@ const bus = new EventBus({ url, exchange, log, connectionName: 'payments', retry
 const relay = new OutboxRelay([PaymentModel], bus, log);
 relay.start();
 const tokens = createTokenService(config);
-const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), new SimulatedPaymentProvider(), relay);
+const grace = config.PAYMENT_RECONCILE_GRACE;
+const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), createPaymentProvider(config), relay, grace);
+const reconciliation = new PaymentReconcileJob(payments, log, config.PAYMENT_RECONCILE_INTERVAL);
+watchPendingPayments(grace);
 await subscribeToOrders(bus, payments, log);
+reconciliation.start();
 const server = await startSubgraph({
   definition: paymentsSubgraph,
   port: config.PAYMENTS_PORT,
@@ -34,4 +40,9 @@ const server = await startSubgraph({
   log,
   readiness: [mongo.readiness, bus.readiness],
 });
-onShutdown(log, [[server.close, () => bus.stopConsuming()], () => relay.stop(), () => bus.close(), mongo.close]);
+onShutdown(log, [
+  [server.close, () => bus.stopConsuming(), () => reconciliation.stop()],
+  () => relay.stop(),
+  () => bus.close(),
+  mongo.close,
+]);

@@ -1,4 +1,5 @@
 import { notificationEmail, notificationSms, paymentSucceeded } from '@shop/events';
+import { ClaimBusyError, EffectClaimModel } from '@shop/platform';
 import { connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
@@ -134,5 +135,40 @@ describe('DeliveryService', () => {
       eventType: 'notification.email',
       status: 'SENT',
     });
+  });
+
+  it('sends once when two consumers race on one message, and the loser finds it settled later', async () => {
+    const { email, sms: text } = await receiptRequests('o-race');
+    // Two replicas' senders (each with its own provider connection) handle the same message at once.
+    const other = new DeliveryService(transport, sms);
+    const outcomes = await Promise.allSettled([
+      delivery.deliverEmail(email),
+      other.deliverEmail(email),
+      delivery.deliverSms(text),
+      other.deliverSms(text),
+    ]);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-race')).toHaveLength(1);
+    expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toHaveLength(1);
+    // The loser is retried by the bus; by then the claim is settled and nothing is sent again.
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toHaveLength(2);
+    await delivery.deliverEmail(email);
+    await other.deliverSms(text);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-race')).toHaveLength(1);
+    expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toHaveLength(1);
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'SENT' });
+  });
+
+  it('leaves a live claim alone, and takes over one whose sender died (older than the timeout)', async () => {
+    const { email } = await receiptRequests('o-stale');
+    const key = `send:${email.data.notificationId}`;
+    // Another sender claimed it a moment ago and is still sending: this delivery must not send.
+    await EffectClaimModel.create({ _id: `${key}#0`, key, generation: 0, claimedAt: new Date() });
+    await expect(delivery.deliverEmail(email)).rejects.toThrow(ClaimBusyError);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-stale')).toHaveLength(0);
+    // That sender died: past the timeout the claim is taken over and the email goes out once.
+    await EffectClaimModel.updateOne({ _id: `${key}#0` }, { $set: { claimedAt: new Date(Date.now() - 3_600_000) } });
+    await delivery.deliverEmail(email);
+    await delivery.deliverEmail(email);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-stale')).toHaveLength(1);
   });
 });

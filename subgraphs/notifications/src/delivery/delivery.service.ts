@@ -1,5 +1,5 @@
 import type { EventOf, notificationEmail, notificationSms } from '@shop/events';
-import { isDuplicateKeyError, withDocumentLock } from '@shop/platform';
+import { ClaimBusyError, EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
 import type { EmailTransport } from './email.transport.js';
@@ -11,17 +11,26 @@ type Request = EmailRequest | SmsRequest;
 
 const MAX_ERROR_LENGTH = 500;
 const DOMAIN = 'shop.notifications';
+/**
+ * A send claimed longer ago than this, and not settled, is taken to be a dead sender's and may be
+ * sent again (at least once). Above an SMTP or SMS round trip, below the retry ladder's 15 s of
+ * back-off, so the redelivery of a crashed sender's message is retried in time rather than parked.
+ */
+export const SEND_CLAIM_TIMEOUT_MS = 10_000;
 
 /**
  * The senders: deliver a notification.email over SMTP and a notification.sms through the SMS
- * provider, recording each try on the notification. A SENT notification is never sent again, so
- * a redelivered request is a no-op; only a crash between the provider's acceptance and the SENT
- * record can repeat a message, and then with the same Message-ID.
+ * provider, recording each try on the notification. Each send is claimed first (`send:<id>` in
+ * `effect_claims`, a unique insert, so it holds across replicas): of two consumers racing on one
+ * message one sends, the other is retried and then finds the send settled. Only a sender that dies
+ * between the provider's acceptance and the settle can repeat a message, after the claim timeout,
+ * and then with the same Message-ID / reference.
  */
 export class DeliveryService {
   constructor(
     private readonly email: EmailTransport,
     private readonly sms: SmsProvider,
+    private readonly claims = new EffectClaims(SEND_CLAIM_TIMEOUT_MS),
   ) {}
 
   async deliverEmail(request: EmailRequest): Promise<void> {
@@ -42,12 +51,18 @@ export class DeliveryService {
       .lean<Pick<NotificationRecord, 'status'>>();
     if (!current) throw new Error(`notification ${id} not found`);
     if (current.status === NotificationStatus.SENT || current.status === NotificationStatus.SKIPPED) return;
+    const outcome = await this.claims.claim(`send:${id}`);
+    if (outcome.state === 'settled') return;
+    // Another consumer is sending it now: this delivery fails and is retried, and finds it settled.
+    if (outcome.state === 'busy') throw new ClaimBusyError(`send:${id}`);
     let providerMessageId: string;
     try {
       providerMessageId = await send(id);
     } catch (error) {
       const lastError = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
       await this.update(id, { $set: { status: NotificationStatus.FAILED, lastError }, $inc: { attempts: 1 } });
+      // Refused: the next delivery may try at once.
+      await this.claims.release(outcome.claim);
       throw error;
     }
     await this.update(id, {
@@ -55,6 +70,7 @@ export class DeliveryService {
       $unset: { lastError: 1 },
       $inc: { attempts: 1 },
     });
+    await this.claims.settle(outcome.claim);
   }
 
   /** A request another service published: its own event id becomes the notification's id. */

@@ -4,6 +4,8 @@ import { OrderStatus, PaymentStatus } from './order.type.js';
 export interface OrderState {
   status: OrderStatus;
   paymentStatus: PaymentStatus;
+  /** Set by the transition that applies a payment.succeeded. */
+  paymentId?: string;
 }
 
 /** Who asks for a change: the order's owner, an admin, the payments service (via its events), or the expiry job. */

@@ -1,4 +1,4 @@
-import { type EventOf, orderUpdated, paymentFailed, paymentSucceeded } from '@shop/events';
+import { type EventOf, orderUpdated, paymentFailed, paymentSucceeded, RejectedEventError } from '@shop/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderModel } from './order.model.js';
 import { address, admin, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
@@ -171,5 +171,35 @@ describe('OrderService life cycle', () => {
         expect(loser.reason.extensions).toMatchObject({ code: 'CONFLICT', currentStatus: stored.status });
       }
     }
+  });
+
+  it('applies payment.succeeded only for the order total, its owner and its live payment', async () => {
+    const order = await place();
+    const event = (overrides: Partial<EventOf<typeof paymentSucceeded>['data']>) =>
+      paymentSucceeded.create({ ...paid(order).data, ...overrides });
+    const rejection = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'applied',
+        (error: unknown) => (error instanceof RejectedEventError ? error.reason : String(error)),
+      );
+    expect(await rejection(fx.orders.recordPaymentSucceeded(event({ amount: '39.97' })))).toMatch(/^amount-mismatch/);
+    expect(await rejection(fx.orders.recordPaymentSucceeded(event({ userId: bob.id })))).toMatch(/^user-mismatch/);
+    expect(await fx.orders.findById(fx.as(ada), order.id)).toMatchObject({
+      status: 'PENDING',
+      paymentStatus: 'PENDING',
+    });
+    expect(await updates(order)).toEqual([]);
+
+    await fx.orders.recordPaymentSucceeded(event({ paymentId: 'p-live' }));
+    await fx.orders.recordPaymentSucceeded(event({ paymentId: 'p-live' })); // a redelivery
+    // Another payment of the same order is not the order's live payment: money taken twice, an alert.
+    expect(await rejection(fx.orders.recordPaymentSucceeded(event({ paymentId: 'p-other' })))).toMatch(
+      /^not-live-payment/,
+    );
+    expect(await fx.orders.findById(fx.as(ada), order.id)).toMatchObject({
+      status: 'PAID',
+      paymentStatus: 'SUCCEEDED',
+    });
+    expect((await updates(order)).map((update) => update.status)).toEqual(['PAID']);
   });
 });

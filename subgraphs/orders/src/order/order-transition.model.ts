@@ -8,6 +8,10 @@ export class OrderStateRecord {
 
   @prop({ required: true, enum: PaymentStatus, type: () => String })
   paymentStatus!: PaymentStatus;
+
+  /** The payment that made the order PAID (only on that transition's target state). */
+  @prop({ type: () => String })
+  paymentId?: string;
 }
 
 /**

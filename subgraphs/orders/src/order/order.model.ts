@@ -60,6 +60,10 @@ export class OrderRecord {
   @prop({ required: true, type: () => ShippingAddressRecord, _id: false })
   shippingAddress!: ShippingAddressRecord;
 
+  /** The payment whose payment.succeeded was applied: the order's live payment from then on. */
+  @prop({ type: () => String })
+  paymentId?: string;
+
   /** False from cancellation until products confirmed the release; the expiry sweep retries it. */
   @prop({ type: () => Boolean })
   stockReleased?: boolean;

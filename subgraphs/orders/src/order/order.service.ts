@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type EventOf, orderCreated, orderUpdated, type paymentFailed, type paymentSucceeded } from '@shop/events';
+import {
+  type EventOf,
+  orderCreated,
+  orderUpdated,
+  type paymentFailed,
+  type paymentSucceeded,
+  RejectedEventError,
+} from '@shop/events';
 import {
   AppError,
   assertOwnerOrAdmin,
@@ -20,6 +27,7 @@ import {
 } from '@shop/platform';
 import DataLoader from 'dataloader';
 import type { ProductsClient, ReservedItem } from '../product/products.client.js';
+import { paymentEventsRejected } from './order.metrics.js';
 import { type OrderItemRecord, OrderModel, type OrderRecord } from './order.model.js';
 import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
@@ -89,6 +97,19 @@ function priceItems(lines: OrderLine[], reserved: ReservedItem[]): OrderItemReco
     }
     return { ...line, priceCents: toCents(item.unitPrice) };
   });
+}
+
+/** Why a payment.succeeded must not be applied to this order, or null when it may. */
+function paymentMismatch(order: Stored, payment: { paymentId: string; userId: string; amount: string }): string | null {
+  const paidCents = toCents(payment.amount);
+  if (paidCents !== order.totalCents) {
+    return `amount-mismatch: payment ${payment.paymentId} of ${payment.amount} for an order total of ${formatCents(order.totalCents)}`;
+  }
+  if (payment.userId !== order.userId) return `user-mismatch: payment ${payment.paymentId} is not by the order's owner`;
+  if (order.paymentId && order.paymentId !== payment.paymentId) {
+    return `not-live-payment: payment ${payment.paymentId}, but the order was paid by ${order.paymentId}`;
+  }
+  return null;
 }
 
 export class OrderService {
@@ -174,9 +195,23 @@ export class OrderService {
     return toOrder(record);
   }
 
-  /** PAID, or (when the payment lost a race with cancellation) marked for refund. */
+  /**
+   * PAID, or (when the payment lost a race with cancellation) marked for refund; the payment
+   * becomes the order's live payment. Only a payment of the order total, by the order's owner, and
+   * (once one was applied) the live payment itself is applied: anything else is rejected, which
+   * parks the event in the dead-letter queue with its reason and raises an alert.
+   */
   async recordPaymentSucceeded(event: EventOf<typeof paymentSucceeded>): Promise<void> {
-    await this.transition(event.data.orderId, orderStatusMachine.paymentSucceeded);
+    const { paymentId } = event.data;
+    await this.transition(event.data.orderId, (current) => {
+      const reason = paymentMismatch(current, event.data);
+      if (reason) {
+        paymentEventsRejected.inc({ reason: reason.split(':')[0] });
+        throw new RejectedEventError(reason);
+      }
+      const next = orderStatusMachine.paymentSucceeded(current);
+      return next && { ...next, paymentId };
+    });
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
@@ -241,7 +276,13 @@ export class OrderService {
         orderId: id,
         from,
         to: next,
-        event: orderUpdated.create({ orderId: id, userId: current.userId, previousStatus: current.status, ...next }),
+        event: orderUpdated.create({
+          orderId: id,
+          userId: current.userId,
+          previousStatus: current.status,
+          status: next.status,
+          paymentStatus: next.paymentStatus,
+        }),
         createdAt: new Date(),
       };
       try {
@@ -271,7 +312,12 @@ export class OrderService {
       OrderModel.findOneAndUpdate(
         { _id: claim.orderId, status: from.status, paymentStatus: from.paymentStatus },
         {
-          $set: { status: to.status, paymentStatus: to.paymentStatus, ...(cancels ? { stockReleased: false } : {}) },
+          $set: {
+            status: to.status,
+            paymentStatus: to.paymentStatus,
+            ...(to.paymentId ? { paymentId: to.paymentId } : {}),
+            ...(cancels ? { stockReleased: false } : {}),
+          },
           $push: { pendingEvents: claim.event },
         },
         // No projection: FerretDB does not support one on findAndModify.

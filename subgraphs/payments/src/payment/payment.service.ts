@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import {
   assertOwnerOrAdmin,
+  ClaimBusyError,
   ConflictError,
+  EffectClaimModel,
+  EffectClaims,
   ForbiddenError,
   formatCents,
   isDuplicateKeyError,
@@ -18,6 +21,7 @@ import DataLoader from 'dataloader';
 import { isValidObjectId, type Types } from 'mongoose';
 import { z } from 'zod';
 import type { OrdersClient } from '../order/order.client.js';
+import { paymentsReconciled } from './payment.metrics.js';
 import { PaymentModel, type PaymentRecord } from './payment.model.js';
 import { type Payment, PaymentStatus } from './payment.type.js';
 import type { ChargeResult, PaymentProvider } from './payment-provider.js';
@@ -36,6 +40,37 @@ export interface PaymentAttempt {
 /** How long a replay waits for the first request's charge to settle before answering PENDING. */
 const REPLAY_WAIT_MS = 5_000;
 const REPLAY_POLL_MS = 50;
+
+/** Default grace before a PENDING payment is reconciled (see config.ts, PAYMENT_RECONCILE_GRACE). */
+export const DEFAULT_RECONCILE_GRACE_MS = 10_000;
+
+/**
+ * A refund claimed longer ago than this and not settled is a dead replica's: taken over (and the
+ * provider, keyed by the same reference, refunds once). Below the retry ladder's 15 s of back-off.
+ */
+const REFUND_CLAIM_TIMEOUT_MS = 10_000;
+const RECONCILE_BATCH = 100;
+
+/** What the provider had never heard of after the grace period: the charge never reached it. */
+export const NOT_RECEIVED = 'not_received_by_provider';
+
+/** What one reconciliation pass settled. */
+export interface ReconcileResult {
+  settled: { paymentId: string; orderId: string; status: PaymentStatus }[];
+  /** Payments past the grace period that could not be settled in this pass (logged). */
+  failed: number;
+}
+
+/**
+ * One event id per payment's outcome, so every writer of one settlement (the request itself,
+ * reconciliation in any replica, a cancellation resolving it) writes the same event, which
+ * consumers deduplicate by id. A UUID of version 8 (RFC 9562, name-based with SHA-256).
+ */
+export function settlementEventId(paymentId: string): string {
+  const hex = createHash('sha256').update(`payment-settled:${paymentId}`).digest('hex');
+  const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** Settled money (kept or returned) outranks a later failed attempt as an order's payment. */
 const SETTLED: ReadonlySet<PaymentStatus> = new Set([PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED]);
@@ -92,6 +127,8 @@ export class PaymentService {
     private readonly orders: OrdersClient,
     private readonly provider: PaymentProvider,
     private readonly outbox: Pick<OutboxRelay, 'kick'>,
+    private readonly graceMs = DEFAULT_RECONCILE_GRACE_MS,
+    private readonly refunds = new EffectClaims(REFUND_CLAIM_TIMEOUT_MS),
   ) {
     this.inputSchema = z.object({
       orderId: z.string().trim().min(1).max(64),
@@ -146,12 +183,20 @@ export class PaymentService {
       throw new ConflictError(`Order ${order.id} already has a payment in progress or succeeded`);
     }
 
-    // A throw here leaves the payment PENDING: the outcome is unknown, so it is not marked failed.
-    const result = await this.provider.charge({
-      reference: String(claimed._id),
-      amountCents: claimed.amountCents,
-      paymentMethod: claimed.paymentMethod,
-    });
+    // The payment's own id is the provider's idempotency reference for this charge.
+    let result: ChargeResult;
+    try {
+      result = await this.provider.charge({
+        reference: String(claimed._id),
+        amountCents: claimed.amountCents,
+        paymentMethod: claimed.paymentMethod,
+      });
+    } catch (error) {
+      // The outcome is unknown (a timeout after the provider took the charge, say): the payment
+      // stays PENDING, is answered as such, and reconciliation settles it from the provider's record.
+      ctx.log.warn({ err: error, paymentId: String(claimed._id) }, 'charge outcome unknown; left to reconciliation');
+      return { payment: toPayment(claimed), replayed: false };
+    }
     const settled = await this.settle(claimed, result);
     this.outbox.kick();
     return { payment: toPayment(settled), replayed: false };
@@ -179,37 +224,120 @@ export class PaymentService {
   }
 
   /**
-   * A cancelled order keeps no money: its SUCCEEDED payments (one that raced the cancellation or
-   * the expiry) are refunded, then marked REFUNDED. Refund first: a crash in between refunds again
-   * on redelivery, which the provider deduplicates by reference; never REFUNDED without a refund.
+   * Reconciliation: every payment PENDING for longer than the grace period is settled from the
+   * provider's record (SUCCEEDED or FAILED, with its event). Safe on every replica at once: each
+   * settlement is a conditional write of the provider's one answer with one event id.
+   */
+  async reconcile(ctx: SystemContext, now = new Date()): Promise<ReconcileResult> {
+    const due = await PaymentModel.find({
+      status: PaymentStatus.PENDING,
+      createdAt: { $lte: new Date(now.getTime() - this.graceMs) },
+    })
+      .select('-pendingEvents')
+      .sort({ createdAt: 1 })
+      .limit(RECONCILE_BATCH)
+      .lean<Stored[]>();
+    const result: ReconcileResult = { settled: [], failed: 0 };
+    for (const record of due) {
+      try {
+        const settled = await this.resolvePending(ctx, record, now);
+        if (settled)
+          result.settled.push({ paymentId: String(settled._id), orderId: settled.orderId, status: settled.status });
+      } catch (error) {
+        result.failed++;
+        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'payment not reconciled; the next pass retries');
+      }
+    }
+    if (result.settled.length > 0) ctx.log.info({ settled: result.settled }, 'pending payments reconciled');
+    return result;
+  }
+
+  /**
+   * A cancelled order keeps no money. Its PENDING payments are resolved first (a charge whose
+   * answer was lost may have taken the money); then each SUCCEEDED payment is refunded exactly
+   * once: the refund is claimed (`refund:<paymentId>`, a unique insert that holds across replicas)
+   * before the provider is called with the payment id as its idempotency reference, and marked
+   * REFUNDED after. A delivery that finds the refund claimed by a live replica throws and is retried.
    */
   async refundCancelledOrder(ctx: SystemContext, orderId: string): Promise<number> {
+    const pending = await PaymentModel.find({ orderId, status: PaymentStatus.PENDING })
+      .select('-pendingEvents')
+      .lean<Stored[]>();
+    for (const record of pending) {
+      if (!(await this.resolvePending(ctx, record, new Date()))) {
+        throw new Error(`payment ${String(record._id)} of cancelled order ${orderId} is still being charged`);
+      }
+    }
     const succeeded = await PaymentModel.find({ orderId, status: PaymentStatus.SUCCEEDED })
-      .select('_id')
-      .lean<Pick<Stored, '_id'>[]>();
+      .select('-pendingEvents')
+      .lean<Stored[]>();
     let refunded = 0;
-    for (const { _id: id } of succeeded) {
-      // Under the payment's lock, re-read: two events of one cancellation may be handled at once.
-      const done = await withDocumentLock(PaymentModel.collection.name, id, async () => {
-        const record = await PaymentModel.findOne({ _id: id, status: PaymentStatus.SUCCEEDED }).lean<Stored>();
-        if (!record) return false;
-        await this.provider.refund({
-          reference: String(record._id),
-          transactionId: record.transactionId ?? '',
-          amountCents: record.amountCents,
-        });
-        await PaymentModel.updateOne(
-          { _id: id, status: PaymentStatus.SUCCEEDED },
-          { $set: { status: PaymentStatus.REFUNDED } },
-        );
-        return true;
-      });
-      if (done) {
+    for (const record of succeeded) {
+      if (await this.refundOnce(record)) {
         refunded++;
-        ctx.log.info({ orderId, paymentId: String(id) }, 'payment of a cancelled order refunded');
+        ctx.log.info({ orderId, paymentId: String(record._id) }, 'payment of a cancelled order refunded');
       }
     }
     return refunded;
+  }
+
+  /**
+   * True when this call refunded it; false when it had been refunded before. Within a process,
+   * deliveries of one refund queue behind each other (the later one finds it REFUNDED); across
+   * replicas the claim decides.
+   */
+  private refundOnce(record: Stored): Promise<boolean> {
+    const key = `refund:${String(record._id)}`;
+    return withDocumentLock(EffectClaimModel.collection.name, key, async () => {
+      if (!(await PaymentModel.exists({ _id: record._id, status: PaymentStatus.SUCCEEDED }))) return false;
+      const outcome = await this.refunds.claim(key);
+      if (outcome.state === 'busy') throw new ClaimBusyError(key);
+      if (outcome.state === 'claimed') {
+        try {
+          await this.provider.refund({
+            reference: String(record._id),
+            transactionId: record.transactionId ?? '',
+            amountCents: record.amountCents,
+          });
+        } catch (error) {
+          await this.refunds.release(outcome.claim);
+          throw error;
+        }
+      }
+      // Marked before the claim is settled: a crash in between takes the claim over, and the
+      // provider answers the repeated reference as already refunded.
+      await withDocumentLock(PaymentModel.collection.name, record._id, () =>
+        PaymentModel.updateOne(
+          { _id: record._id, status: PaymentStatus.SUCCEEDED },
+          { $set: { status: PaymentStatus.REFUNDED } },
+        ),
+      );
+      if (outcome.state !== 'claimed') return false;
+      await this.refunds.settle(outcome.claim);
+      return true;
+    });
+  }
+
+  /**
+   * Settles a PENDING payment from the provider's record. A reference the provider has never
+   * heard of is FAILED once the grace period is over (the charge never reached it); before that it
+   * may still be on its way, and null says so.
+   */
+  private async resolvePending(ctx: SystemContext, record: Stored, now: Date): Promise<Stored | null> {
+    const lookup = await this.provider.lookup(String(record._id));
+    let result: ChargeResult;
+    if (lookup.outcome !== 'unknown') result = lookup;
+    else if (now.getTime() - record.createdAt.getTime() >= this.graceMs) {
+      result = { outcome: 'failed', failureReason: NOT_RECEIVED };
+    } else return null;
+    const settled = await this.settle(record, result);
+    this.outbox.kick();
+    paymentsReconciled.inc({ outcome: settled.status });
+    ctx.log.info(
+      { paymentId: String(record._id), status: settled.status },
+      'pending payment settled from the provider',
+    );
+    return settled;
   }
 
   /** A replay that arrives while the first request is still charging waits (bounded) for its outcome. */
@@ -240,7 +368,11 @@ export class PaymentService {
     return record;
   }
 
-  /** One conditional write sets the outcome and queues its event, so neither exists without the other. */
+  /**
+   * One conditional write sets the outcome and queues its event, so neither exists without the
+   * other. Several writers may settle one payment (the request, reconciliation, a cancellation):
+   * all write the provider's one answer with one event id, and a later one finds it settled.
+   */
   private async settle(claimed: Stored, result: ChargeResult): Promise<Stored> {
     const common = {
       paymentId: String(claimed._id),
@@ -252,7 +384,12 @@ export class PaymentService {
       result.outcome === 'succeeded'
         ? {
             $set: { status: PaymentStatus.SUCCEEDED, transactionId: result.transactionId },
-            $push: { pendingEvents: paymentSucceeded.create({ ...common, transactionId: result.transactionId }) },
+            $push: {
+              pendingEvents: {
+                ...paymentSucceeded.create({ ...common, transactionId: result.transactionId }),
+                id: settlementEventId(common.paymentId),
+              },
+            },
           }
         : {
             // A failed payment frees the order's slot: the customer may try again.
@@ -261,14 +398,23 @@ export class PaymentService {
               failureReason: result.failureReason,
               orderSlot: `failed:${common.paymentId}`,
             },
-            $push: { pendingEvents: paymentFailed.create({ ...common, failureReason: result.failureReason }) },
+            $push: {
+              pendingEvents: {
+                ...paymentFailed.create({ ...common, failureReason: result.failureReason }),
+                id: settlementEventId(common.paymentId),
+              },
+            },
           };
     const settled = await withDocumentLock(PaymentModel.collection.name, claimed._id, () =>
       PaymentModel.findOneAndUpdate({ _id: claimed._id, status: PaymentStatus.PENDING }, update, {
         returnDocument: 'after',
       }).lean<Stored>(),
     );
-    if (!settled) throw new Error(`payment ${String(claimed._id)} was settled by someone else`);
-    return settled;
+    if (settled) return settled;
+    const current = await PaymentModel.findById(claimed._id).select('-pendingEvents').lean<Stored>();
+    if (!current || current.status === PaymentStatus.PENDING) {
+      throw new Error(`payment ${String(claimed._id)} could not be settled`);
+    }
+    return current;
   }
 }

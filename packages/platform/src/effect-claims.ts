@@ -1,0 +1,88 @@
+import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { isDuplicateKeyError } from './mongo.js';
+
+/**
+ * One try at an external side effect (an email, an SMS, a refund): `<key>#<generation>`, unique.
+ * Generation 0 is the first claim; a later generation is a takeover of a claim whose holder went
+ * silent. Inserting under the unique `_id` is what decides between racing workers, because a
+ * conditional update of one document is not atomic on FerretDB (see document-lock.ts).
+ */
+@index({ key: 1, generation: -1 })
+@modelOptions({ schemaOptions: { collection: 'effect_claims', versionKey: false } })
+export class EffectClaimRecord {
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, type: () => String })
+  key!: string;
+
+  @prop({ required: true, type: () => Number })
+  generation!: number;
+
+  @prop({ required: true, type: () => Date })
+  claimedAt!: Date;
+
+  /** Set once the effect is known done; a settled key is never claimed again. */
+  @prop({ type: () => Date })
+  settledAt?: Date;
+}
+
+export const EffectClaimModel = getModelForClass(EffectClaimRecord);
+
+/** `claimed`: go ahead, then `settle`. `busy`: another worker holds a live claim. `settled`: done before. */
+export type ClaimOutcome = { state: 'claimed'; claim: EffectClaim } | { state: 'busy' } | { state: 'settled' };
+
+export interface EffectClaim {
+  readonly key: string;
+  readonly generation: number;
+}
+
+/** Thrown (and so retried by the event bus) when another worker holds the effect's live claim. */
+export class ClaimBusyError extends Error {
+  constructor(key: string) {
+    super(`side effect ${key} is claimed by another worker; retry later`);
+    this.name = 'ClaimBusyError';
+  }
+}
+
+/**
+ * Exactly-once-or-retried side effects: claim before calling the provider, settle after.
+ *
+ * Of two workers racing on one key, one insert wins and the other is `busy`. A claim whose holder
+ * died before settling is taken over once it is older than `staleMs`, by inserting the next
+ * generation (again one winner), so the effect reaches the provider at least once; a settled key
+ * never reaches it again. The provider call should carry the key as its own idempotency reference
+ * where it has one, so a takeover after an unrecorded success is absorbed there.
+ */
+export class EffectClaims {
+  constructor(private readonly staleMs: number) {}
+
+  async claim(key: string, now = new Date()): Promise<ClaimOutcome> {
+    const latest = await EffectClaimModel.findOne({ key }).sort({ generation: -1 }).lean<EffectClaimRecord>();
+    if (latest?.settledAt || (await EffectClaimModel.exists({ key, settledAt: { $exists: true } }))) {
+      return { state: 'settled' };
+    }
+    if (latest && now.getTime() - latest.claimedAt.getTime() < this.staleMs) return { state: 'busy' };
+    const generation = latest ? latest.generation + 1 : 0;
+    try {
+      await EffectClaimModel.create({ _id: `${key}#${generation}`, key, generation, claimedAt: now });
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return { state: 'busy' };
+      throw error;
+    }
+    return { state: 'claimed', claim: { key, generation } };
+  }
+
+  /** Records the effect done. One writer per generation document, so a plain update is safe. */
+  async settle(claim: EffectClaim): Promise<void> {
+    await EffectClaimModel.updateOne({ _id: `${claim.key}#${claim.generation}` }, { $set: { settledAt: new Date() } });
+  }
+
+  /** Gives a claim up after a failed effect, so the next delivery may claim it at once. */
+  async release(claim: EffectClaim): Promise<void> {
+    await EffectClaimModel.updateOne(
+      { _id: `${claim.key}#${claim.generation}`, settledAt: { $exists: false } },
+      { $set: { claimedAt: new Date(0) } },
+    );
+  }
+}

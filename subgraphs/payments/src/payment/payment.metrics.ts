@@ -1,0 +1,32 @@
+import { Counter, Gauge } from 'prom-client';
+import { PaymentModel } from './payment.model.js';
+import { PaymentStatus } from './payment.type.js';
+
+/** Payments settled by reconciliation (or by a cancellation resolving them), by the provider's answer. */
+export const paymentsReconciled = new Counter({
+  name: 'payments_reconciled_total',
+  help: 'PENDING payments settled from the provider record, by outcome (SUCCEEDED, FAILED)',
+  labelNames: ['outcome'] as const,
+});
+
+let graceMs: number | undefined;
+
+/** Counted at scrape time across all replicas: should stay 0; anything else means reconciliation is stuck. */
+export const paymentsPendingBeyondGrace = new Gauge({
+  name: 'payments_pending_beyond_grace',
+  help: 'Payments PENDING for longer than the reconciliation grace period',
+  async collect() {
+    if (graceMs === undefined) return;
+    const cutoff = new Date(Date.now() - graceMs);
+    const count = await PaymentModel.countDocuments({
+      status: PaymentStatus.PENDING,
+      createdAt: { $lte: cutoff },
+    }).catch(() => undefined);
+    if (count !== undefined) this.set(count);
+  },
+});
+
+/** Starts reporting the gauge, with the grace period this process reconciles with. */
+export function watchPendingPayments(grace: number): void {
+  graceMs = grace;
+}

@@ -1,0 +1,127 @@
+import { paymentSucceeded } from '@shop/events';
+import { metricsRegistry, type Principal } from '@shop/platform';
+import { connectTestMongo, createTestTokens, metricValue, silentLogger, testContext } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
+import { OrdersClient } from '../order/order.client.js';
+import { watchPendingPayments } from './payment.metrics.js';
+import { PaymentModel } from './payment.model.js';
+import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
+import { SimulatedPaymentProvider, SimulatorCallModel, SimulatorLedgerModel } from './simulated-payment.provider.js';
+
+const GRACE_MS = 10_000;
+const tokens = createTestTokens();
+const orders = new Map<string, FixtureOrder>();
+const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
+const system = () => ({ requestId: 'reconcile-test', log: silentLogger });
+let fakeOrders: FakeOrders;
+let payments: PaymentService;
+let db: { drop: () => Promise<void> };
+
+beforeAll(async () => {
+  db = await connectTestMongo('payments');
+  fakeOrders = await startFakeOrders(tokens, orders);
+  payments = new PaymentService(
+    new OrdersClient(fakeOrders.url),
+    new SimulatedPaymentProvider(),
+    { kick: () => {} },
+    GRACE_MS,
+  );
+});
+afterAll(async () => {
+  await fakeOrders.close();
+  await db.drop();
+});
+
+function order(id: string): string {
+  orders.set(id, { id, userId: ada.id, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '42.00' });
+  return id;
+}
+
+async function pay(orderId: string, paymentMethod: string, idempotencyKey: string) {
+  const ctx = { ...testContext(ada, { payments }), authorization: `Bearer ${await tokens.sign(ada)}` };
+  return payments.processPayment(ctx, { orderId, paymentMethod, idempotencyKey });
+}
+
+const later = (ms: number) => new Date(Date.now() + ms);
+
+describe('a charge whose answer was lost (card_timeout)', () => {
+  it('is answered PENDING, then settled SUCCEEDED from the provider ledger after the grace period, charged once', async () => {
+    const orderId = order('order-timeout');
+    const pending = await pay(orderId, 'card_timeout', 'k-timeout');
+    expect(pending).toMatchObject({ status: 'PENDING', transactionId: null });
+
+    // Within the grace period the charge may still be on its way: left alone.
+    expect((await payments.reconcile(system())).settled.map((s) => s.paymentId)).not.toContain(pending.id);
+
+    const reconciledBefore = metricValue(await metricsRegistry.metrics(), 'payments_reconciled_total', {
+      outcome: 'SUCCEEDED',
+    });
+    // Two replicas' passes at once settle it with one and the same event.
+    const passes = await Promise.all([
+      payments.reconcile(system(), later(GRACE_MS)),
+      payments.reconcile(system(), later(GRACE_MS)),
+    ]);
+    expect(passes.flatMap((pass) => pass.settled).filter((s) => s.paymentId === pending.id)[0]).toEqual({
+      paymentId: pending.id,
+      orderId,
+      status: 'SUCCEEDED',
+    });
+    const stored = await PaymentModel.findById(pending.id).lean();
+    const ledger = await SimulatorLedgerModel.findById(`charge:${pending.id}`).lean();
+    expect(stored).toMatchObject({ status: 'SUCCEEDED', transactionId: ledger?.transactionId, orderSlot: orderId });
+    const events = stored?.pendingEvents.map((event) => paymentSucceeded.schema.parse(event)) ?? [];
+    expect(new Set(events.map((event) => event.id))).toEqual(new Set([settlementEventId(pending.id)]));
+    expect(events[0]?.data).toMatchObject({ paymentId: pending.id, amount: '42.00' });
+    expect(await SimulatorCallModel.countDocuments({ operation: 'charge', reference: pending.id })).toBe(1);
+    expect(await SimulatorLedgerModel.countDocuments({ kind: 'charge', reference: pending.id })).toBe(1);
+
+    const scrape = await metricsRegistry.metrics();
+    expect(metricValue(scrape, 'payments_reconciled_total', { outcome: 'SUCCEEDED' })).toBeGreaterThan(
+      reconciledBefore,
+    );
+  });
+
+  it('is FAILED when the provider never got the charge (the process died before calling it), freeing the order', async () => {
+    const orderId = order('order-lost-charge');
+    // What a process that died between storing the PENDING payment and charging leaves behind.
+    const created = await PaymentModel.create({
+      userId: ada.id,
+      orderId,
+      amountCents: 4_200,
+      paymentMethod: 'card',
+      idempotencyKey: 'k-died',
+      requestFingerprint: 'f',
+      orderSlot: orderId,
+    });
+    // It has been PENDING for a minute: the operator's gauge shows it.
+    await PaymentModel.collection.updateOne(
+      { _id: created._id },
+      { $set: { createdAt: new Date(Date.now() - 60_000) } },
+    );
+    watchPendingPayments(GRACE_MS);
+    const stuck = () =>
+      metricsRegistry.metrics().then((scrape) => metricValue(scrape, 'payments_pending_beyond_grace'));
+    const stuckBefore = await stuck();
+    expect(stuckBefore).toBeGreaterThanOrEqual(1);
+    const { settled } = await payments.reconcile(system());
+    expect(await stuck()).toBe(stuckBefore - 1);
+    expect(settled).toContainEqual({ paymentId: String(created._id), orderId, status: 'FAILED' });
+    expect(await PaymentModel.findById(created._id).lean()).toMatchObject({
+      status: 'FAILED',
+      failureReason: NOT_RECEIVED,
+      orderSlot: `failed:${String(created._id)}`,
+    });
+    // The slot is free: the customer may pay again.
+    expect((await pay(orderId, 'card', 'k-after-died')).status).toBe('SUCCEEDED');
+  });
+
+  it('is resolved first when its order is cancelled, and refunded once if the money was taken', async () => {
+    const orderId = order('order-timeout-cancelled');
+    const pending = await pay(orderId, 'card_timeout', 'k-timeout-cancel');
+    expect(await payments.refundCancelledOrder(system(), orderId)).toBe(1);
+    expect(await payments.refundCancelledOrder(system(), orderId)).toBe(0);
+    expect(await PaymentModel.findById(pending.id).lean()).toMatchObject({ status: 'REFUNDED' });
+    expect(await SimulatorLedgerModel.countDocuments({ kind: 'refund', reference: pending.id })).toBe(1);
+  });
+});

@@ -1,0 +1,133 @@
+// A charge whose answer is lost (the simulator's `card_timeout`): the REST call answers 202
+// PENDING, and with default settings reconciliation settles it from the provider's record so that
+// the order is PAID, and the live subscription delivers it, within 30 s (CONTRACT.md).
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ADMIN, GATEWAY, graphqlOk } from './stack.js';
+
+const CONTRACT_BOUND_MS = 30_000;
+let customerToken: string;
+let productId: string;
+const disposers: (() => void)[] = [];
+
+beforeAll(async () => {
+  const admin = await graphqlOk<{ login: { token: string } }>(
+    'mutation($input: LoginInput!) { login(input: $input) { token } }',
+    { input: ADMIN },
+  );
+  const created = await graphqlOk<{ createProduct: { id: string } }>(
+    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+    {
+      input: {
+        name: 'Timeout Lamp',
+        description: 'Paid with a lost answer',
+        price: '12.50',
+        category: `lamps-${Date.now()}`,
+        inventory: 5,
+        images: [],
+      },
+    },
+    admin.login.token,
+  );
+  productId = created.createProduct.id;
+  const registered = await graphqlOk<{ register: { token: string } }>(
+    'mutation($input: RegisterInput!) { register(input: $input) { token } }',
+    {
+      input: {
+        email: `timeout-${Date.now()}@example.com`,
+        password: 'customer-password',
+        firstName: 'Tim',
+        lastName: 'Out',
+      },
+    },
+  );
+  customerToken = registered.register.token;
+});
+afterAll(() => {
+  for (const dispose of disposers) dispose();
+});
+
+describe('payment with a lost answer (card_timeout)', () => {
+  it('answers 202 PENDING, then the order is PAID and pushed to the subscriber within 30 s', async () => {
+    const { createOrder } = await graphqlOk<{ createOrder: { id: string } }>(
+      'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
+      {
+        input: {
+          items: [{ productId, quantity: 2 }],
+          shippingAddress: { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' },
+        },
+      },
+      customerToken,
+    );
+    const orderId = createOrder.id;
+    const client = createClient({
+      url: `${GATEWAY.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${customerToken}` },
+      retryAttempts: 0,
+    });
+    disposers.push(() => void client.dispose());
+    const paid = new Promise<Record<string, unknown>>((resolve, reject) => {
+      client.subscribe<{ orderStatusChanged: Record<string, unknown> }>(
+        {
+          query: `subscription($orderId: ID!) { orderStatusChanged(orderId: $orderId) {
+            id status paymentStatus payment { id status amount transactionId }
+          } }`,
+          variables: { orderId },
+        },
+        {
+          next: (message) => {
+            const update = message.data?.orderStatusChanged;
+            if (update?.status === 'PAID') resolve(update);
+            if (message.errors) reject(new Error(JSON.stringify(message.errors)));
+          },
+          error: reject,
+          complete: () => reject(new Error('subscription completed before PAID')),
+        },
+      );
+    });
+    // The subscription is set up once the gateway has authorized it; give it a moment to bind.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const started = Date.now();
+    const response = await fetch(`${GATEWAY}/api/payments`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${customerToken}`,
+        'idempotency-key': `timeout-${orderId}`,
+      },
+      body: JSON.stringify({ orderId, paymentMethod: 'card_timeout' }),
+    });
+    expect(response.status).toBe(202);
+    const payment = (await response.json()) as { id: string; status: string; amount: number };
+    expect(payment).toMatchObject({ status: 'PENDING', amount: 25 });
+
+    const bound = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('order not PAID within 30 s')), CONTRACT_BOUND_MS).unref(),
+    );
+    const update = await Promise.race([paid, bound]);
+    const elapsedMs = Date.now() - started;
+    expect(update).toMatchObject({
+      id: orderId,
+      status: 'PAID',
+      paymentStatus: 'SUCCEEDED',
+      payment: { id: payment.id, status: 'SUCCEEDED', amount: '25.00', transactionId: expect.stringMatching(/^sim_/) },
+    });
+    console.info(`card_timeout → PAID (subscription) in ${elapsedMs} ms`);
+
+    // The replayed request now answers the settled payment (200), charging nothing.
+    const replay = await fetch(`${GATEWAY}/api/payments`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${customerToken}`,
+        'idempotency-key': `timeout-${orderId}`,
+      },
+      body: JSON.stringify({ orderId, paymentMethod: 'card_timeout' }),
+    });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ id: payment.id, status: 'SUCCEEDED' });
+  }, 60_000);
+});
