@@ -40,6 +40,7 @@ export const stackEnv: Record<string, string> = {
   NODE_ENV: 'production',
   LOG_LEVEL: 'warn',
   JWT_SECRET: 'bench-secret-which-is-long-enough-for-hs256',
+  GATEWAY_SIGNING_SECRETS: 'bench-gateway-signing-secret-long-enough',
   DATABASE_URL: databaseUrl,
   MONGO_URL: mongoUrl,
   MONGO_DB_PREFIX: MONGO_PREFIX,

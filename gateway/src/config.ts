@@ -32,13 +32,7 @@ export const gatewayConfig = {
     ),
   /** Largest JSON body accepted on /graphql and /api, in bytes. */
   BODY_LIMIT_BYTES: positiveInt(100_000),
-  /** GraphQL limits (graphql-armor): depth, cost, aliases, directives, tokens. */
-  GRAPHQL_MAX_DEPTH: positiveInt(10),
-  // A customer's 50 orders with items, products, user and payment costs about 6,800.
-  GRAPHQL_MAX_COST: positiveInt(10_000),
-  GRAPHQL_MAX_ALIASES: positiveInt(15),
-  GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
-  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+  // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
   WS_KEEP_ALIVE_MS: positiveInt(12_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { EventBus } from '@shop/events';
-import { createTokenService, type Logger } from '@shop/platform';
+import { createGatewayRequestSigner, createTokenService, graphqlLimits, type Logger } from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
-import { graphqlLimits } from './graphql/graphql-limits.js';
+
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
@@ -45,6 +45,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const fetcher = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
+    signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
   });
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,

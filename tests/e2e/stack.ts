@@ -21,6 +21,7 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   NODE_ENV: 'test',
   LOG_LEVEL: 'info',
   JWT_SECRET: 'e2e-secret-which-is-long-enough-for-hs256',
+  GATEWAY_SIGNING_SECRETS: 'e2e-gateway-signing-secret-long-enough',
   MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
   MONGO_DB_PREFIX: `e2e_${runId}`,
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
+import type { GraphqlLimits } from '@shop/platform';
 import {
   AppError,
   type Logger,
@@ -23,7 +24,6 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
-import type { GraphqlLimits } from '../graphql/graphql-limits.js';
 import { mapAsyncIterator } from './map-async-iterator.js';
 import type { OrderStatusFeed } from './order-status.feed.js';
 import { type OrderStatusQuery, subscriptionToQuery } from './subscription-to-query.js';

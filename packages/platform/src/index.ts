@@ -4,6 +4,8 @@ export * from './auth.js';
 export * from './config.js';
 export * from './document-lock.js';
 export * from './errors.js';
+export * from './gateway-signature.js';
+export * from './graphql-limits.js';
 export * from './health.js';
 export * from './log-context.js';
 export * from './logger.js';

@@ -28,6 +28,7 @@ const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), new Sim
 await subscribeToOrders(bus, payments, log);
 const server = await startSubgraph({
   definition: paymentsSubgraph,
+  config,
   port: config.PAYMENTS_PORT,
   services: { payments },
   tokens,
