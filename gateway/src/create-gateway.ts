@@ -6,6 +6,7 @@ import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
 
+import { authRateLimitPlugin } from './graphql/auth-rate-limit.plugin.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
@@ -50,7 +51,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
-    plugins: responseCache.plugins,
+    plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
     supergraph,
     httpServer,
     limits,
@@ -79,6 +80,9 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
     maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxConnectionsPerIp: config.WS_MAX_CONNECTIONS_PER_IP,
+    maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
+    connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,
     log,
   });
   httpServer.on('request', app);

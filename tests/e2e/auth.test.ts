@@ -172,7 +172,7 @@ describe('authorization through the gateway', () => {
 });
 
 describe('brute force through the gateway', () => {
-  it('locks an email after 5 failures: TOO_MANY_REQUESTS with retryAfter, REST 429 with Retry-After', async () => {
+  it('locks an email for the address that failed 5 times: TOO_MANY_REQUESTS with retryAfter, REST 429 with Retry-After', async () => {
     const email = emailOf('target');
     await call('POST', '/api/users/register', { email, password: PASSWORD, firstName: 'T', lastName: 'Arget' });
     for (let i = 0; i < 5; i++) {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 export * from './auth.js';
+export * from './client-address.js';
 export * from './config.js';
 export * from './document-lock.js';
 export * from './errors.js';
