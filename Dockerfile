@@ -10,10 +10,22 @@ WORKDIR /repo
 COPY . .
 RUN pnpm install --frozen-lockfile && pnpm build
 
+# The migration job's files only: the migration script bundled (esbuild), the WebAssembly schema
+# engine it loads, and prisma/ (schema and migrations). No source tree, no toolchain, no pnpm.
+FROM workspace AS migrate-files
+RUN pnpm exec esbuild scripts/db-migrate.ts --bundle --platform=node --format=esm \
+      --outfile=/migrate/scripts/db-migrate.mjs --external:@prisma/schema-engine-wasm \
+      --banner:js="import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);" \
+  && mkdir -p /migrate/node_modules/@prisma \
+  && cp -rL node_modules/@prisma/schema-engine-wasm /migrate/node_modules/@prisma/ \
+  && cp -r prisma /migrate/prisma
+
 # One-shot job: applies prisma/migrations (same table as `prisma migrate deploy`), then exits.
-FROM workspace AS migrate
+FROM ${NODE_IMAGE} AS migrate
+WORKDIR /migrate
+COPY --from=migrate-files --chown=node:node /migrate /migrate
 USER node
-CMD ["pnpm", "db:migrate"]
+CMD ["node", "scripts/db-migrate.mjs"]
 
 # Production dependencies of one process, flat (hoisted) so the bundle finds every package.
 FROM workspace AS deploy

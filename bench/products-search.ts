@@ -235,6 +235,7 @@ async function main() {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       JWT_SECRET: 'bench-secret-which-is-long-enough-for-hs256',
+      GATEWAY_SIGNING_SECRETS: 'bench-gateway-signing-secret-long-enough',
       DATABASE_URL: benchUrl,
       PRODUCTS_PORT: String(PORTS.products),
       GATEWAY_PORT: String(PORTS.gateway),

@@ -40,6 +40,12 @@ export const stackEnv: Record<string, string> = {
   NODE_ENV: 'production',
   LOG_LEVEL: 'warn',
   JWT_SECRET: 'bench-secret-which-is-long-enough-for-hs256',
+  GATEWAY_SIGNING_SECRETS: 'bench-gateway-signing-secret-long-enough',
+  // The load comes from one address (and 10,000 subscribers are one user): per-address limits out of the way.
+  REGISTER_LIMIT_PER_IP: '1000000',
+  LOGIN_LIMIT_PER_IP: '1000000',
+  WS_MAX_CONNECTIONS_PER_IP: '1000000',
+  WS_MAX_CONNECTIONS_PER_USER: '1000000',
   DATABASE_URL: databaseUrl,
   MONGO_URL: mongoUrl,
   MONGO_DB_PREFIX: MONGO_PREFIX,

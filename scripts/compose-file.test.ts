@@ -16,15 +16,29 @@ import { usersConfig } from '../subgraphs/users/src/config.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
+/** What an operator sets in .env for the variables compose requires (`${VAR:?…}`). */
+const REQUIRED: Record<string, string> = {
+  JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
+  GATEWAY_SIGNING_SECRETS: 'a-production-signing-secret-of-32-characters',
+  SMTP_URL: 'smtp://mail.example.com:587',
+};
 
 interface ComposeService {
+  image?: string;
+  profiles?: string[];
+  networks?: string[];
+  command?: string[];
   build?: { target?: string; args?: Record<string, string | number> };
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
   healthcheck?: unknown;
 }
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+const composeText = read('docker-compose.yml');
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, ComposeService>;
+  networks: Record<string, { internal?: boolean }>;
+};
 
 const processes = {
   users: { shape: usersConfig, port: 3001, portVar: 'USERS_PORT' },
@@ -41,7 +55,7 @@ function interpolate(value: string | number): string {
     /\$\{(\w+)(:[-?])?([^}]*)\}/g,
     (_match, name: string, operator?: string, rest?: string) => {
       if (operator === ':-') return rest ?? '';
-      if (name === 'JWT_SECRET') return 'a-production-secret-of-at-least-32-characters';
+      if (operator === ':?') return REQUIRED[name] ?? `required-${name.toLowerCase()}`;
       throw new Error(`\${${name}} has no default`);
     },
   );
@@ -54,7 +68,9 @@ describe('docker-compose.yml', () => {
 
       it('is built from the Dockerfile template for this process and port', () => {
         expect(service?.build).toMatchObject({ target: 'service', args: { SERVICE: name, PORT: port } });
-        expect(service?.ports).toContain(`${port}:${port}`);
+        // Only the gateway is published; subgraphs are reached on the internal network only.
+        if (name === 'gateway') expect(service?.ports).toContain(`${port}:${port}`);
+        else expect(service?.ports ?? []).toEqual([]);
       });
 
       it('sets only variables its configuration knows, and they parse', () => {
@@ -92,6 +108,53 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*?\/health\/ready/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(compose.services.migrate?.build?.target).toBe('migrate');
+  });
+});
+
+describe('docker-compose.yml, secure by default', () => {
+  const services = Object.entries(compose.services);
+
+  it('publishes only the gateway (and its loopback metrics); mail and monitoring only under their profiles, on 127.0.0.1', () => {
+    const published = services.filter(([, service]) => (service.ports ?? []).length > 0);
+    for (const [name, service] of published) {
+      for (const port of service.ports ?? []) {
+        if (name === 'gateway' && port === '3000:3000') continue;
+        expect(port, `${name} publishes ${port}`).toMatch(/^127\.0\.0\.1:/);
+        if (name !== 'gateway') expect(service.profiles, name).not.toContain('app');
+      }
+    }
+    expect(compose.services.mailpit?.profiles).toEqual(['mail']);
+    expect(compose.services.prometheus?.profiles).toEqual(['monitoring']);
+  });
+
+  it('keeps backing services and subgraphs on an internal network; only the gateway also reaches the outside', () => {
+    expect(compose.networks.backend?.internal).toBe(true);
+    for (const name of [
+      'mongo',
+      'postgres',
+      'rabbitmq',
+      'migrate',
+      'users',
+      'products',
+      'orders',
+      'payments',
+      'notifications',
+    ]) {
+      expect(compose.services[name]?.networks, name).toEqual(['backend']);
+    }
+    expect(compose.services.gateway?.networks).toEqual(['backend', 'edge']);
+  });
+
+  it('takes every credential from the environment, with no default and no guest', () => {
+    // A secret with a default (`${VAR:-value}`) would run with that value when .env forgets it.
+    for (const name of ['JWT_SECRET', 'GATEWAY_SIGNING_SECRETS', 'POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD']) {
+      expect(composeText, name).toMatch(new RegExp(`\\$\\{${name}:\\?`));
+      expect(composeText, name).not.toMatch(new RegExp(`\\$\\{${name}:-`));
+    }
+    expect(composeText).not.toMatch(/guest/);
+    expect(composeText).not.toMatch(/shop:shop@/);
+    expect(compose.services.rabbitmq?.environment?.RABBITMQ_DEFAULT_PASS).toMatch(/^\$\{RABBITMQ_PASSWORD:\?/);
+    expect(compose.services.postgres?.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
   });
 });
 

@@ -17,6 +17,12 @@ import { usersConfig } from '../subgraphs/users/src/config.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
+/** What an operator sets in .env for the variables compose requires (`${VAR:?…}`). */
+const REQUIRED: Record<string, string> = {
+  JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
+  GATEWAY_SIGNING_SECRETS: 'a-production-signing-secret-of-32-characters',
+  SMTP_URL: 'smtp://mail.example.com:587',
+};
 
 /** Compose's `!reset`: the override's value replaces the base's instead of merging into it. */
 const RESET = Symbol('reset');
@@ -87,7 +93,7 @@ function interpolate(value: string | number): string {
     /\$\{(\w+)(:[-?])?([^}]*)\}/g,
     (_match, name: string, operator?: string, rest?: string) => {
       if (operator === ':-') return rest ?? '';
-      if (name === 'JWT_SECRET') return 'a-production-secret-of-at-least-32-characters';
+      if (operator === ':?') return REQUIRED[name] ?? `required-${name.toLowerCase()}`;
       throw new Error(`\${${name}} has no default`);
     },
   );
@@ -139,7 +145,11 @@ describe('compose.scale.yml', () => {
     expect(services.gateway?.depends_on?.lb).toEqual({ condition: 'service_healthy' });
     // The base file's health gating survives the merge.
     expect(services.gateway?.depends_on?.orders).toEqual({ condition: 'service_healthy' });
-    expect(services.gateway?.environment?.TRUST_PROXY).toBe('uniquelocal');
+    // Only the load balancer's own address is trusted for X-Forwarded-For, not a whole private range.
+    const lbAddress = (services.lb as { networks?: { backend?: { ipv4_address?: string } } }).networks?.backend
+      ?.ipv4_address;
+    expect(lbAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(services.gateway?.environment?.TRUST_PROXY).toBe(lbAddress);
   });
 });
 
@@ -151,5 +161,8 @@ describe('deploy/nginx.conf', () => {
     expect(nginx).toMatch(/location = \/metrics \{ return 404; \}/);
     // Docker's DNS, re-read: replicas added by --scale are found without a reload.
     expect(nginx).toMatch(/resolver 127\.0\.0\.11/);
+    // The client's own X-Forwarded-For never reaches the gateway: nginx replaces it, never appends.
+    expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    expect(nginx).not.toMatch(/proxy_add_x_forwarded_for/);
   });
 });

@@ -10,7 +10,8 @@ const { result } = concurrently(
     command: `pnpm --filter @shop/${name} dev`,
     prefixColor: colors[index],
     // Output goes through concurrently's pipe, not a terminal: ask for pretty logs explicitly.
-    env: { LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' },
+    // Unset NODE_ENV means production (secrets required): `pnpm dev` asks for development by name.
+    env: { NODE_ENV: process.env.NODE_ENV ?? 'development', LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' },
   })),
   { prefix: 'name', killOthersOn: ['failure'], restartTries: 0 },
 );

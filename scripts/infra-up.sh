@@ -49,7 +49,10 @@ main() {
     [ -n "${AMQP_URL:-}" ] || services+=(rabbitmq)
     if [ "${#services[@]}" -gt 0 ]; then
       log "Docker engine found: docker compose up -d ${services[*]}"
-      (cd "$REPO" && timeout 600 docker compose up -d "${services[@]}") || die "docker compose up failed"
+      # compose.infra.yml publishes them on 127.0.0.1 with development credentials (never on a shared host).
+      (cd "$REPO" && POSTGRES_USER=shop POSTGRES_PASSWORD=shop RABBITMQ_USER=guest RABBITMQ_PASSWORD=guest \
+        timeout 600 docker compose -f docker-compose.yml -f compose.infra.yml up -d "${services[@]}") ||
+        die "docker compose up failed"
     fi
   elif [ -z "${MONGO_URL:-}" ] && ! ferretdb_running && ! port_open 127.0.0.1 "$MONGO_PORT"; then
     prepare_ferretdb # a needed build runs while PostgreSQL and RabbitMQ come up

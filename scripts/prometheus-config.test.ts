@@ -35,6 +35,7 @@ describe('deploy/prometheus.yml', () => {
     const config = parseConfig(gatewayConfig, {
       NODE_ENV: 'test',
       JWT_SECRET: 'a-test-secret-of-at-least-32-characters',
+      GATEWAY_SIGNING_SECRETS: 'a-test-signing-secret-of-at-least-32-characters',
       GATEWAY_PORT: String(GATEWAY_PORT),
       ...(METRICS_PORT === undefined ? {} : { METRICS_PORT: String(METRICS_PORT) }),
     });

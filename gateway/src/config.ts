@@ -32,16 +32,23 @@ export const gatewayConfig = {
     ),
   /** Largest JSON body accepted on /graphql and /api, in bytes. */
   BODY_LIMIT_BYTES: positiveInt(100_000),
-  /** GraphQL limits (graphql-armor): depth, cost, aliases, directives, tokens. */
-  GRAPHQL_MAX_DEPTH: positiveInt(10),
-  // A customer's 50 orders with items, products, user and payment costs about 6,800.
-  GRAPHQL_MAX_COST: positiveInt(10_000),
-  GRAPHQL_MAX_ALIASES: positiveInt(15),
-  GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
-  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+  // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
   WS_KEEP_ALIVE_MS: positiveInt(12_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),
+  /** Open sockets per client address (refused with HTTP 429 at the upgrade) and per signed-in user (closed with 4429). */
+  WS_MAX_CONNECTIONS_PER_IP: positiveInt(20),
+  WS_MAX_CONNECTIONS_PER_USER: positiveInt(10),
+  /**
+   * A socket must send `connection_init` within this time; an anonymous one is closed this long
+   * after it, since no subscription is open to anonymous callers.
+   */
+  WS_CONNECTION_INIT_TIMEOUT_MS: positiveInt(3_000),
+  /** `register` / `login` per client address and window (each costs an argon2 hash behind the gateway). */
+  REGISTER_LIMIT_PER_IP: positiveInt(10),
+  REGISTER_LIMIT_WINDOW_SECONDS: positiveInt(3_600),
+  LOGIN_LIMIT_PER_IP: positiveInt(30),
+  LOGIN_LIMIT_WINDOW_SECONDS: positiveInt(60),
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */
   SUBGRAPH_CONNECTIONS: positiveInt(64),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */

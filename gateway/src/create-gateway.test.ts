@@ -48,6 +48,7 @@ beforeAll(async () => {
   const config = parseConfig(gatewayConfig, {
     NODE_ENV: 'test',
     JWT_SECRET,
+    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
     SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
     AMQP_URL: TEST_AMQP_URL,
   });

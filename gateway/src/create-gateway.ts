@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { EventBus } from '@shop/events';
-import { createTokenService, type Logger } from '@shop/platform';
+import { createGatewayRequestSigner, createTokenService, graphqlLimits, type Logger } from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
-import { graphqlLimits } from './graphql/graphql-limits.js';
+
+import { authRateLimitPlugin } from './graphql/auth-rate-limit.plugin.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
@@ -45,11 +46,12 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const fetcher = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
+    signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
   });
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
-    plugins: responseCache.plugins,
+    plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
     supergraph,
     httpServer,
     limits,
@@ -78,6 +80,9 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
     maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    maxConnectionsPerIp: config.WS_MAX_CONNECTIONS_PER_IP,
+    maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
+    connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,
     log,
   });
   httpServer.on('request', app);

@@ -62,6 +62,7 @@ export async function startGateway(
   const config = parseConfig(gatewayConfig, {
     NODE_ENV: 'test',
     JWT_SECRET,
+    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
     SUPERGRAPH_PATH: SUPERGRAPH,
     AMQP_URL,
     USERS_URL: subgraphUrl,

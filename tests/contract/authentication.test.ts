@@ -150,7 +150,7 @@ describe('"Authentication and authorization": every subgraph verifies the token 
       };
       expect([subgraph, observed]).toEqual([
         subgraph,
-        { owner: 'data', anonymous: 'UNAUTHENTICATED', spoofedHeaders: 'UNAUTHENTICATED', other: 'FORBIDDEN' },
+        { owner: 'data', anonymous: 'UNAUTHENTICATED', spoofedHeaders: 'UNAUTHENTICATED', other: 'NOT_FOUND' },
       ]);
     }
   });

@@ -12,9 +12,11 @@ type Row = [anonymous: Outcome, owner: Outcome, other: Outcome, admin: Outcome];
 
 const ANYONE: Row = ['data', 'data', 'data', 'data'];
 const CUSTOMERS: Row = ['UNAUTHENTICATED', 'data', 'data', 'data'];
-const OWNER_OR_ADMIN: Row = ['UNAUTHENTICATED', 'data', 'FORBIDDEN', 'data'];
+// CONTRACT.md: another customer's order, payment or notification answers exactly like an unknown id.
+const OWNER_OR_ADMIN: Row = ['UNAUTHENTICATED', 'data', 'NOT_FOUND', 'data'];
 const ADMIN_ONLY: Row = ['UNAUTHENTICATED', 'FORBIDDEN', 'FORBIDDEN', 'data'];
-const OWNER_ONLY: Row = ['UNAUTHENTICATED', 'data', 'FORBIDDEN', 'FORBIDDEN'];
+// Another customer cannot see the order at all; an admin sees it but may not pay for it.
+const OWNER_ONLY: Row = ['UNAUTHENTICATED', 'data', 'NOT_FOUND', 'FORBIDDEN'];
 const NOBODY: Row = ['absent', 'absent', 'absent', 'absent'];
 
 // The object in question is the owner's (their user, order, payment, notification); for operations

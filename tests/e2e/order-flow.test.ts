@@ -217,7 +217,7 @@ describe('order flow through the gateway', () => {
     const { data } = await createOrder(customer.token, 1);
     const other = await registerViaRest(`mallory-${Date.now()}@example.com`);
     const peek = await graphql(`query($id: ID!) { order(id: $id) { id } }`, { id: data?.createOrder.id }, other.token);
-    expect(peek.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(peek.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const asAdmin = await graphqlOk<{ order: { id: string } }>(
       `query($id: ID!) { order(id: $id) { id } }`,
       { id: data?.createOrder.id },

@@ -238,20 +238,26 @@ describe('orders and payments through the gateway', () => {
     await eventually(async () => ((await readOrder(ada.token, order.id)).status === 'PAID' ? true : undefined));
   });
 
-  it("keeps a customer out of another's order and payment with FORBIDDEN", async () => {
+  it("keeps a customer out of another's order and payment with NOT_FOUND, exactly as for unknown ids", async () => {
     const productId = await createProduct('5.00', 10);
     const order = await placeOrder(ada, productId, 1);
     const paid = await pay(ada, order.id, `own-${order.id}`);
     const paymentId = paid.data?.processPaymentAttempt.payment.id;
 
-    expect(codeOf(await graphql('query($id: ID!) { order(id: $id) { id } }', { id: order.id }, bob.token))).toBe(
-      'FORBIDDEN',
-    );
-    expect(codeOf(await graphql('query($id: ID!) { payment(id: $id) { id } }', { id: paymentId }, bob.token))).toBe(
-      'FORBIDDEN',
-    );
-    expect(codeOf(await pay(bob, order.id, `bob-${order.id}`))).toBe('FORBIDDEN');
-    expect(codeOf(await setStatus(bob.token, order.id, 'CANCELLED'))).toBe('FORBIDDEN');
+    const unknownId = '0123456789abcdef01234567';
+    for (const [query, id] of [
+      ['query($id: ID!) { order(id: $id) { id } }', order.id],
+      ['query($id: ID!) { payment(id: $id) { id } }', paymentId],
+    ] as const) {
+      const foreign = await graphql(query, { id }, bob.token);
+      const unknown = await graphql(query, { id: unknownId }, bob.token);
+      expect(codeOf(foreign)).toBe('NOT_FOUND');
+      expect(JSON.stringify(foreign).replaceAll(String(id), '<id>')).toBe(
+        JSON.stringify(unknown).replaceAll(unknownId, '<id>'),
+      );
+    }
+    expect(codeOf(await pay(bob, order.id, `bob-${order.id}`))).toBe('NOT_FOUND');
+    expect(codeOf(await setStatus(bob.token, order.id, 'CANCELLED'))).toBe('NOT_FOUND');
     const bobs = await graphqlOk<{ orders: { edges: { node: { id: string } }[] } }>(
       '{ orders(first: 100) { edges { node { id } } } }',
       {},

@@ -21,6 +21,7 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   NODE_ENV: 'test',
   LOG_LEVEL: 'info',
   JWT_SECRET: 'e2e-secret-which-is-long-enough-for-hs256',
+  GATEWAY_SIGNING_SECRETS: 'e2e-gateway-signing-secret-long-enough',
   MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
   MONGO_DB_PREFIX: `e2e_${runId}`,
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test',
@@ -31,6 +32,11 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   ADMIN_PASSWORD: ADMIN.password,
   // Every test calls from 127.0.0.1: the fuzzers' failed logins must not lock the other files out.
   LOGIN_MAX_FAILURES_PER_IP: '100000',
+  // Likewise the gateway's per-address limits: every test file registers, logs in and subscribes from here.
+  REGISTER_LIMIT_PER_IP: '100000',
+  LOGIN_LIMIT_PER_IP: '100000',
+  WS_MAX_CONNECTIONS_PER_IP: '100000',
+  WS_MAX_CONNECTIONS_PER_USER: '100000',
   GATEWAY_PORT: String(PORTS.gateway),
   METRICS_PORT: String(PORTS.gatewayMetrics),
   USERS_PORT: String(PORTS.users),

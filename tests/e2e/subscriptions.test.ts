@@ -125,13 +125,18 @@ describe('orderStatusChanged across two gateway replicas', () => {
     expect([...owner.messages, ...staff.messages].filter((message) => message.errors)).toEqual([]);
   });
 
-  it("refuses another customer's order with FORBIDDEN and an anonymous caller with UNAUTHENTICATED", async () => {
+  it("answers another customer's order with NOT_FOUND (as an unknown id) and an anonymous caller with UNAUTHENTICATED", async () => {
     const [first] = replicas as [GatewayReplica];
     const orderId = await placeOrder(ada.token);
     const stranger = watch(connect(first.wsUrl, mallory), orderId);
     const anonymous = watch(connect(first.wsUrl), orderId);
     const errorOf = (subscription: ReturnType<typeof watch>) => eventually(async () => subscription.failure() as Json);
-    expect(await errorOf(stranger)).toEqual([expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })]);
+    expect(await errorOf(stranger)).toEqual([
+      expect.objectContaining({
+        message: `Order ${orderId} not found`,
+        extensions: expect.objectContaining({ code: 'NOT_FOUND' }),
+      }),
+    ]);
     expect(await errorOf(anonymous)).toEqual([
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
     ]);

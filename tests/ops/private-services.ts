@@ -209,6 +209,7 @@ export class ServiceProcess {
         ...process.env,
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
+        GATEWAY_SIGNING_SECRETS: 'ops-gateway-signing-secret-long-enough',
         TSX_TSCONFIG_PATH: resolve(ROOT, 'tsconfig.json'),
         ...env,
       },

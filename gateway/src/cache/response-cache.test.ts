@@ -79,6 +79,7 @@ beforeAll(async () => {
       ...TEST_TOKEN_SETTINGS,
       JWT_TTL_SECONDS: String(TEST_TOKEN_SETTINGS.JWT_TTL_SECONDS),
       NODE_ENV: 'test',
+      GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
       SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
       AMQP_URL,
     });

@@ -3,6 +3,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { GraphqlLimits } from '@shop/platform';
 import { graphqlMetricsPlugin, type Logger, maskError } from '@shop/platform';
 import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
@@ -10,7 +11,6 @@ import type { SubgraphFetcher } from '../supergraph/subgraph-fetcher.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
-import type { GraphqlLimits } from './graphql-limits.js';
 import { httpSubscriptionsPlugin } from './http-subscriptions.plugin.js';
 import { operationResolutionPlugin } from './operation-resolution.plugin.js';
 

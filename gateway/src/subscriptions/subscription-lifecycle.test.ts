@@ -18,6 +18,9 @@ beforeAll(async () => {
   const started = await startGateway(url, {
     WS_KEEP_ALIVE_MS: '200',
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(MAX_PER_CONNECTION),
+    // One user at one address opens 50 sockets at a time here.
+    WS_MAX_CONNECTIONS_PER_IP: '100',
+    WS_MAX_CONNECTIONS_PER_USER: '100',
   });
   gateway = started.gateway;
   wsUrl = `${started.base.replace('http', 'ws')}/graphql`;

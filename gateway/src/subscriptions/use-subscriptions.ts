@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
+import type { GraphqlLimits } from '@shop/platform';
 import {
   AppError,
+  clientAddressKey,
   type Logger,
   NotFoundError,
   type Principal,
@@ -23,13 +25,14 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
-import type { GraphqlLimits } from '../graphql/graphql-limits.js';
 import { mapAsyncIterator } from './map-async-iterator.js';
 import type { OrderStatusFeed } from './order-status.feed.js';
 import { type OrderStatusQuery, subscriptionToQuery } from './subscription-to-query.js';
 
 const PATH = '/graphql';
-const CONNECTION_INIT_TIMEOUT_MS = 10_000;
+/** Close codes (graphql-ws keeps 4400–4499 for the protocol's refusals). */
+const UNAUTHORIZED = 4401;
+const TOO_MANY_CONNECTIONS = 4429;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** Who opened the socket, settled once in `onConnect` from `connectionParams.authorization`. */
@@ -56,7 +59,30 @@ export interface SubscriptionDeps {
   clientIp: (request: IncomingMessage) => string | undefined;
   keepAliveMs: number;
   maxSubscriptionsPerConnection: number;
+  maxConnectionsPerIp: number;
+  maxConnectionsPerUser: number;
+  connectionInitTimeoutMs: number;
   log: Logger;
+}
+
+/** Open sockets per key (client address, user); a key leaves the map with its last socket. */
+class OpenCount {
+  private readonly counts = new Map<string, number>();
+
+  /** Counts one more unless `max` are open; the release function undoes it once. */
+  take(key: string, max: number): (() => void) | undefined {
+    const open = this.counts.get(key) ?? 0;
+    if (open >= max) return undefined;
+    this.counts.set(key, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.counts.get(key) ?? 1) - 1;
+      if (left > 0) this.counts.set(key, left);
+      else this.counts.delete(key);
+    };
+  }
 }
 
 /**
@@ -70,12 +96,25 @@ export function useSubscriptions(deps: SubscriptionDeps): {
 } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let closing = false;
+  const perIp = new OpenCount();
+  const perUser = new OpenCount();
   deps.httpServer.on('upgrade', (request, socket, head) => {
     if (closing || new URL(request.url ?? '/', 'http://gateway').pathname !== PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const address = clientAddressKey(deps.clientIp(request) ?? 'unknown');
+    const release = perIp.take(address, deps.maxConnectionsPerIp);
+    if (!release) {
+      deps.log.info({ clientIp: address }, 'websocket refused: too many connections from this address');
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 10\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    socket.once('close', release);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.once('close', release);
+      wss.emit('connection', ws, request);
+    });
   });
 
   const run = async (
@@ -153,17 +192,32 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   let subscriptions = 0;
   const server = useServer<Record<string, unknown>, { session: Session }>(
     {
-      connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+      connectionInitWaitTimeout: deps.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         if (authorization !== undefined && typeof authorization !== 'string') return false;
+        let principal: Principal | null;
         try {
-          const principal = await deps.tokens.fromHeader(authorization);
-          ctx.extra.session = { authorization, principal, clientIp: deps.clientIp(ctx.extra.request) };
-          return true;
+          principal = await deps.tokens.fromHeader(authorization);
         } catch {
           return false; // a bad or expired token closes the socket with 4403 Forbidden
         }
+        const socket = ctx.extra.socket;
+        if (principal) {
+          const release = perUser.take(principal.id, deps.maxConnectionsPerUser);
+          if (!release) {
+            socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
+            return false;
+          }
+          socket.once('close', release);
+        } else {
+          // No subscription is open to anonymous callers: such a socket only lives to be told so.
+          const timer = setTimeout(() => socket.close(UNAUTHORIZED, 'Unauthorized'), deps.connectionInitTimeoutMs);
+          timer.unref();
+          socket.once('close', () => clearTimeout(timer));
+        }
+        ctx.extra.session = { authorization, principal, clientIp: deps.clientIp(ctx.extra.request) };
+        return true;
       },
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         // graphql-ws has already counted this one in.

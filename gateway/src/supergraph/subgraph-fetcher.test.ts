@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGatewayRequestSigner } from '@shop/platform';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphFetcher, type SubgraphFetcher } from './subgraph-fetcher.js';
 
@@ -7,7 +8,8 @@ import { createSubgraphFetcher, type SubgraphFetcher } from './subgraph-fetcher.
 // concurrent requests overlap.
 let server: Server;
 let url: string;
-let requests: { body: string; authorization: string | undefined }[] = [];
+let requests: { body: string; authorization: string | undefined; headers: IncomingMessage['headers'] }[] = [];
+const signer = createGatewayRequestSigner(['fetcher-test-signing-secret-long-enough']);
 let open = 0;
 let maxOpen = 0;
 const sockets = new Set<unknown>();
@@ -27,7 +29,7 @@ beforeAll(async () => {
     open++;
     maxOpen = Math.max(maxOpen, open);
     const body = await read(req);
-    requests.push({ body, authorization: req.headers.authorization });
+    requests.push({ body, authorization: req.headers.authorization, headers: req.headers });
     await new Promise((done) => setTimeout(done, 50));
     open--;
     res.setHeader('content-type', 'application/json');
@@ -55,8 +57,30 @@ const call = (body: string, authorization = 'Bearer a') =>
   subject.fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
 
 describe('subgraph fetcher', () => {
+  it('signs each request for exactly its client address, token and body', async () => {
+    subject = createSubgraphFetcher({ connections: 8, deduplicate: false, signer });
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer a', 'x-client-ip': '203.0.113.5' };
+    await subject.fetcher(url, { method: 'POST', headers, body: QUERY });
+    const sent = requests[0];
+    const signed = {
+      signature: String(sent?.headers['x-gateway-signature']),
+      signedAt: String(sent?.headers['x-gateway-signed-at']),
+    };
+    const request = {
+      method: 'POST',
+      path: '/graphql',
+      clientIp: '203.0.113.5',
+      authorization: 'Bearer a',
+      body: QUERY,
+    };
+    expect(signer.verify(request, signed)).toBe(true);
+    expect(signer.verify({ ...request, clientIp: '203.0.113.6' }, signed)).toBe(false);
+    expect(signer.verify({ ...request, authorization: 'Bearer b' }, signed)).toBe(false);
+    expect(signer.verify({ ...request, body: MUTATION }, signed)).toBe(false);
+  });
+
   it('sends identical queries in flight together once, and gives each caller its own body', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: true });
+    subject = createSubgraphFetcher({ connections: 8, deduplicate: true, signer });
     const responses = await Promise.all(Array.from({ length: 10 }, () => call(QUERY)));
     expect(requests).toHaveLength(1);
     const bodies = await Promise.all(responses.map((response) => response.json()));
@@ -68,7 +92,7 @@ describe('subgraph fetcher', () => {
   });
 
   it('never shares mutations, nor a query between different callers', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: true });
+    subject = createSubgraphFetcher({ connections: 8, deduplicate: true, signer });
     await Promise.all([call(MUTATION), call(MUTATION), call(QUERY, 'Bearer a'), call(QUERY, 'Bearer b')]);
     expect(requests).toHaveLength(4);
     expect(requests.filter((request) => request.body === QUERY).map((r) => r.authorization)).toEqual(
@@ -77,13 +101,13 @@ describe('subgraph fetcher', () => {
   });
 
   it('sends every query when deduplication is off', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: false });
+    subject = createSubgraphFetcher({ connections: 8, deduplicate: false, signer });
     await Promise.all(Array.from({ length: 5 }, () => call(QUERY)));
     expect(requests).toHaveLength(5);
   });
 
   it('keeps connections alive and holds no more than the bound open at once', async () => {
-    subject = createSubgraphFetcher({ connections: 2, deduplicate: false });
+    subject = createSubgraphFetcher({ connections: 2, deduplicate: false, signer });
     await Promise.all(Array.from({ length: 12 }, () => call(QUERY)));
     expect(requests).toHaveLength(12);
     expect(maxOpen).toBe(2);

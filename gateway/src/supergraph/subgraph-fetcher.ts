@@ -1,4 +1,5 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GatewayRequestSigner } from '@shop/platform';
 import { Agent, fetch, Response } from 'undici';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'] & {};
@@ -9,6 +10,8 @@ export interface SubgraphFetcherOptions {
   connections: number;
   /** Share one subgraph request among identical queries in flight at the same time. */
   deduplicate: boolean;
+  /** Signs each request, so subgraphs believe the `x-client-ip` it carries (and nobody else's). */
+  signer: GatewayRequestSigner;
 }
 
 interface Buffered {
@@ -38,12 +41,20 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   const inFlight = new Map<string, Promise<Buffered>>();
 
   const send = async (url: string, init: FetcherInit): Promise<Buffered> => {
-    const response = await fetch(url, {
-      method: init?.method,
-      headers: init?.headers as Record<string, string> | undefined,
-      body: init?.body as string | undefined,
-      dispatcher: agent,
-    });
+    const headers = { ...(init?.headers as Record<string, string> | undefined) };
+    const body = init?.body as string | undefined;
+    const target = new URL(url);
+    Object.assign(
+      headers,
+      options.signer.sign({
+        method: init?.method ?? 'GET',
+        path: `${target.pathname}${target.search}`,
+        clientIp: headers['x-client-ip'] ?? '',
+        authorization: headers.authorization ?? '',
+        body: body ?? '',
+      }),
+    );
+    const response = await fetch(url, { method: init?.method, headers, body, dispatcher: agent });
     return {
       status: response.status,
       statusText: response.statusText,

@@ -118,6 +118,7 @@ beforeAll(async () => {
   const config = parseConfig(gatewayConfig, {
     NODE_ENV: 'test',
     JWT_SECRET: TEST_TOKEN_SETTINGS.JWT_SECRET,
+    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
     SUPERGRAPH_PATH: SUPERGRAPH,
     AMQP_URL,
     AMQP_EXCHANGE: exchange,

@@ -102,15 +102,41 @@ describe('token service', () => {
   });
 });
 
-describe('JWT_SECRET configuration', () => {
+describe('secrets configuration', () => {
+  const SIGNING = { GATEWAY_SIGNING_SECRETS: 'a-gateway-signing-secret-of-32-characters' };
+
   it('refuses to start outside development without a secret or with a short one', () => {
-    expect(() => parseConfig({}, { NODE_ENV: 'production' })).toThrow(/JWT_SECRET: required outside development/);
-    expect(() => parseConfig({}, { NODE_ENV: 'test', JWT_SECRET: 'too-short' })).toThrow(
+    expect(() => parseConfig({}, { NODE_ENV: 'production', ...SIGNING })).toThrow(
+      /JWT_SECRET: required outside development/,
+    );
+    expect(() => parseConfig({}, { NODE_ENV: 'test', JWT_SECRET: 'too-short', ...SIGNING })).toThrow(
       /JWT_SECRET: must be at least/,
     );
-    expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET }).JWT_SECRET).toBe(
+    expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET, ...SIGNING }).JWT_SECRET).toBe(
       settings.JWT_SECRET,
     );
+  });
+
+  it('treats an unset NODE_ENV as production: no secret, no start; development must be asked for by name', () => {
+    expect(() => parseConfig({}, {})).toThrow(/JWT_SECRET: required outside development/);
+    expect(() => parseConfig({}, { NODE_ENV: '' })).toThrow(/JWT_SECRET: required outside development/);
+    expect(parseConfig({}, { JWT_SECRET: settings.JWT_SECRET, ...SIGNING }).NODE_ENV).toBe('production');
+    const development = parseConfig({}, { NODE_ENV: 'development' });
+    expect(development.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(development.GATEWAY_SIGNING_SECRETS).toHaveLength(1);
+  });
+
+  it('needs the gateway signing secrets outside development, each long enough, in rotation order', () => {
+    const base = { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET };
+    expect(() => parseConfig({}, base)).toThrow(/GATEWAY_SIGNING_SECRETS: required outside development/);
+    expect(() =>
+      parseConfig({}, { ...base, GATEWAY_SIGNING_SECRETS: `${SIGNING.GATEWAY_SIGNING_SECRETS},short` }),
+    ).toThrow(/GATEWAY_SIGNING_SECRETS: each must be at least 32 characters/);
+    const rotating = `new-signing-secret-of-32-characters-x, ${SIGNING.GATEWAY_SIGNING_SECRETS}`;
+    expect(parseConfig({}, { ...base, GATEWAY_SIGNING_SECRETS: rotating }).GATEWAY_SIGNING_SECRETS).toEqual([
+      'new-signing-secret-of-32-characters-x',
+      SIGNING.GATEWAY_SIGNING_SECRETS,
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { type AuthChecker, getMetadataStorage } from 'type-graphql';
 import { z } from 'zod';
-import { ForbiddenError, UnauthenticatedError } from './errors.js';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.js';
 
 /** SERVICE is held only by subgraphs calling each other's internal operations. */
 export const ROLES = ['CUSTOMER', 'ADMIN', 'SERVICE'] as const;
@@ -89,13 +89,22 @@ export const authChecker: AuthChecker<BaseContext, Role> = ({ context }, roles) 
   return true;
 };
 
-/** Owner-or-admin rule used by every resource that belongs to one customer. */
-export function assertOwnerOrAdmin(principal: Principal | null, ownerId: string): Principal {
+/**
+ * Owner-or-admin rule used by every resource that belongs to one customer. Another customer's
+ * resource answers exactly like an id that does not exist (`NotFoundError(entity, id)`), so ids
+ * cannot be probed; FORBIDDEN is for what a role may not do to something it may see.
+ */
+export function assertOwnerOrAdmin(
+  principal: Principal | null,
+  ownerId: string,
+  entity: string,
+  id: string,
+): Principal {
   if (!principal) throw new UnauthenticatedError();
   if (principal.role === 'ADMIN' || principal.role === 'SERVICE' || principal.id === ownerId) {
     return principal;
   }
-  throw new ForbiddenError();
+  throw new NotFoundError(entity, id);
 }
 
 export function requirePrincipal(principal: Principal | null): Principal {

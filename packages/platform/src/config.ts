@@ -1,13 +1,29 @@
 import { z } from 'zod';
+import { graphqlLimitsShape } from './graphql-limits.js';
 import { tracingConfigShape } from './tracing-config.js';
 
 /** Settings every process reads; each process extends this with its own. */
 export const baseConfigShape = {
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Production unless said otherwise: development's conveniences (fixed secrets, GraphiQL) need it set explicitly. */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Human-readable logs (needs the dev dependency pino-pretty); default: only when stdout is a terminal. */
   LOG_PRETTY: z.stringbool().optional(),
   JWT_SECRET: z.string().optional(),
+  /**
+   * Secrets of the HMAC with which the gateway signs what it tells subgraphs about a request (the
+   * client's address). Comma-separated: the first signs, every one is accepted (rotation: add the
+   * new one second, roll out, move it first, roll out, drop the old one).
+   */
+  GATEWAY_SIGNING_SECRETS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((secret) => secret.trim())
+        .filter(Boolean),
+    ),
   JWT_ISSUER: z.string().min(1).default('shop'),
   JWT_AUDIENCE: z.string().min(1).default('shop-api'),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
@@ -23,10 +39,12 @@ export const baseConfigShape = {
   AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_EXCHANGE: z.string().min(1).default('shop.events'),
   ...tracingConfigShape,
+  ...graphqlLimitsShape,
 };
 
-/** Only development may run without a configured secret; a short one is never accepted. */
+/** Only development may run without configured secrets; a short one is never accepted. */
 const DEV_JWT_SECRET = 'development-only-secret-not-for-production-use';
+const DEV_SIGNING_SECRET = 'development-only-gateway-signing-secret-not-for-production';
 const MIN_SECRET_LENGTH = 32;
 
 export class ConfigError extends Error {}
@@ -82,15 +100,30 @@ export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proce
     const lines = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
-  const config = result.data as Record<string, unknown> & { NODE_ENV: string; JWT_SECRET?: string };
+  const config = result.data as Record<string, unknown> & {
+    NODE_ENV: string;
+    JWT_SECRET?: string;
+    GATEWAY_SIGNING_SECRETS: string[];
+  };
+  // Development must be asked for by name (NODE_ENV=development); unset means production.
+  const development = config.NODE_ENV === 'development';
   if (!config.JWT_SECRET) {
-    if (config.NODE_ENV !== 'development') {
-      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required outside development');
-    }
+    if (!development) throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required outside development');
     config.JWT_SECRET = DEV_JWT_SECRET;
   }
   if (config.JWT_SECRET.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  if (config.GATEWAY_SIGNING_SECRETS.length === 0) {
+    if (!development) {
+      throw new ConfigError('Invalid configuration:\n  GATEWAY_SIGNING_SECRETS: required outside development');
+    }
+    config.GATEWAY_SIGNING_SECRETS = [DEV_SIGNING_SECRET];
+  }
+  if (config.GATEWAY_SIGNING_SECRETS.some((secret) => secret.length < MIN_SECRET_LENGTH)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  GATEWAY_SIGNING_SECRETS: each must be at least ${MIN_SECRET_LENGTH} characters`,
+    );
   }
   return config as unknown as Config<S>;
 }

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 
 export * from './auth.js';
+export * from './client-address.js';
 export * from './config.js';
 export * from './document-lock.js';
 export * from './effect-claims.js';
 export * from './errors.js';
+export * from './gateway-signature.js';
+export * from './graphql-limits.js';
 export * from './health.js';
 export * from './log-context.js';
 export * from './logger.js';

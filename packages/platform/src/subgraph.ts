@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -11,8 +11,11 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
+import { z } from 'zod';
 import { authChecker, type BaseContext, type TokenService } from './auth.js';
 import { maskError } from './errors.js';
+import { createGatewayRequestSigner, SIGNATURE_HEADER, SIGNED_AT_HEADER } from './gateway-signature.js';
+import { type GraphqlLimitSettings, graphqlLimits, graphqlLimitsShape } from './graphql-limits.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { logContextMiddleware } from './log-context.js';
 import type { Logger } from './logger.js';
@@ -29,7 +32,7 @@ export interface RequestContext<S = unknown> extends BaseContext {
   log: Logger;
   /** The caller's own header, forwarded when a subgraph asks another on the caller's behalf. */
   authorization: string | undefined;
-  /** The end client's address (brute-force limits): the gateway's `x-client-ip`, else the direct peer. */
+  /** The end client's address (brute-force limits): the gateway's signed `x-client-ip`, else the direct peer. */
   clientIp: string;
   services: S;
 }
@@ -73,8 +76,16 @@ export async function printSubgraphSdl(definition: SubgraphDefinition): Promise<
   return printSubgraphSchema(await buildFederatedSchema(definition));
 }
 
+/** What a subgraph's own door needs: the gateway's signing secrets and the operation limits. */
+export type SubgraphSecurity = GraphqlLimitSettings & { GATEWAY_SIGNING_SECRETS: string[] };
+
 export interface StartSubgraphOptions<S> {
   definition: SubgraphDefinition;
+  /**
+   * The process's configuration (or its security part). Without it the default limits apply and
+   * no `x-client-ip` is believed: every caller is its direct peer.
+   */
+  config?: SubgraphSecurity;
   port: number;
   services: S;
   tokens: TokenService;
@@ -87,21 +98,67 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
-/** Subgraphs sit behind the gateway, which sets `x-client-ip`; anything that is not an IP is ignored. */
-function clientIp(req: IncomingMessage): string {
-  const forwarded = req.headers['x-client-ip'];
-  const value = typeof forwarded === 'string' ? forwarded.trim() : '';
-  return isIP(value) ? value : (req.socket.remoteAddress ?? 'unknown');
+type ClientIpResolver = (req: IncomingMessage, res: ServerResponse) => string;
+
+/**
+ * Subgraphs sit behind the gateway, which tells them the client's address in `x-client-ip` and
+ * signs the request (HMAC, `GATEWAY_SIGNING_SECRETS`). An unsigned, forged or stale claim is
+ * ignored: the caller is then its direct peer, so calling a subgraph port directly with a new
+ * `x-client-ip` each time does not escape the per-address limits.
+ */
+function clientIpResolver(secrets: string[], log: Logger): ClientIpResolver {
+  const signer = secrets.length > 0 ? createGatewayRequestSigner(secrets) : undefined;
+  return (req, res) => {
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    const claimed = req.headers['x-client-ip'];
+    if (claimed === undefined) return peer;
+    const value = typeof claimed === 'string' ? claimed.trim() : '';
+    const signature = req.headers[SIGNATURE_HEADER];
+    const signedAt = req.headers[SIGNED_AT_HEADER];
+    const authorization = req.headers.authorization ?? '';
+    const trusted =
+      isIP(value) !== 0 &&
+      signer?.verify(
+        {
+          method: req.method ?? '',
+          path: (req as { originalUrl?: string }).originalUrl ?? req.url ?? '',
+          clientIp: value,
+          authorization,
+          body: rawBodies.get(res) ?? '',
+        },
+        {
+          signature: typeof signature === 'string' ? signature : undefined,
+          signedAt: typeof signedAt === 'string' ? signedAt : undefined,
+        },
+      );
+    if (trusted) return value;
+    log.warn({ peer, claimed: value.slice(0, 64) }, 'unsigned or forged x-client-ip ignored');
+    return peer;
+  };
 }
+
+/** The raw JSON body of each request, for the signature check (keyed by the response: one per request). */
+const rawBodies = new WeakMap<ServerResponse, Buffer>();
+const defaultSecurity: SubgraphSecurity = {
+  ...z.object(graphqlLimitsShape).parse({}),
+  NODE_ENV: 'production',
+  GATEWAY_SIGNING_SECRETS: [],
+};
 
 export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promise<RunningServer> {
   const { definition, log, tokens, services } = options;
+  const security = options.config ?? defaultSecurity;
+  const limits = graphqlLimits(security);
+  const clientIp = clientIpResolver(security.GATEWAY_SIGNING_SECRETS, log);
   // Here rather than in each main.ts; a process that started tracing already keeps its own.
   const tracing = await startTracing(definition.name);
   const httpServer = createServer();
   const apollo = new ApolloServer<RequestContext<S>>({
     schema: await buildFederatedSchema(definition),
     includeStacktraceInErrorResponses: false,
+    // The gateway's limits again: this port must not be a way around them.
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     // onShutdown owns the signals: Apollo's own handler re-raises SIGTERM before the other closers ran.
     stopOnTerminationSignals: false,
     formatError: (formatted, original) =>
@@ -110,6 +167,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTraceDisabled(),
       graphqlMetricsPlugin(),
+      ...limits.plugins,
     ],
   });
   await apollo.start();
@@ -121,7 +179,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   app.use(
     '/graphql',
     traceRequests(),
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: (_req, res, body) => rawBodies.set(res as ServerResponse, body) }),
     (req, res, next) => {
       res.locals.requestId = req.header('x-request-id') ?? randomUUID();
       next();
@@ -137,7 +195,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
           // The request id comes from the log context (logContextMixin), on this logger's lines and any other's.
           log,
           authorization,
-          clientIp: clientIp(req),
+          clientIp: clientIp(req, res),
           services,
         };
       },

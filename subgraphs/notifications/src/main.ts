@@ -24,6 +24,7 @@ await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(l
 relay.start();
 const server = await platform.startSubgraph({
   definition: notificationsSubgraph,
+  config,
   port: config.NOTIFICATIONS_PORT,
   services: { notifications },
   tokens,

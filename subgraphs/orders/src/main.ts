@@ -30,6 +30,7 @@ relay.start();
 expiry.start();
 const server = await startSubgraph({
   definition: ordersSubgraph,
+  config,
   port: config.ORDERS_PORT,
   services: { orders },
   tokens,

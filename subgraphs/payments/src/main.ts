@@ -34,6 +34,7 @@ await subscribeToOrders(bus, payments, log);
 reconciliation.start();
 const server = await startSubgraph({
   definition: paymentsSubgraph,
+  config,
   port: config.PAYMENTS_PORT,
   services: { payments },
   tokens,

@@ -16,6 +16,7 @@ const bus = new EventBus({ url, exchange, log, connectionName: 'products' });
 const relay = new PostgresOutboxRelay(postgres.db, bus, log);
 const server = await startSubgraph({
   definition: productsSubgraph,
+  config,
   port: config.PRODUCTS_PORT,
   services: { products: new ProductService(postgres.db, relay), stock: new StockService(postgres.db, relay) },
   tokens,

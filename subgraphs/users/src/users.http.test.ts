@@ -1,9 +1,17 @@
 // The users subgraph over real HTTP, as the gateway (and anyone who reaches it) calls it:
-// tokens verified by the subgraph itself, x-client-ip for the limits, and what leaks where.
+// tokens verified by the subgraph itself, the gateway-signed x-client-ip for the limits, and what leaks where.
 import { createHmac } from 'node:crypto';
-import { createLogger, createTokenService, type RunningServer, startSubgraph } from '@shop/platform';
+import {
+  createGatewayRequestSigner,
+  createLogger,
+  createTokenService,
+  graphqlLimitsShape,
+  type RunningServer,
+  startSubgraph,
+} from '@shop/platform';
 import { connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createUsersServices } from './create-services.js';
 import { usersSubgraph } from './schema.js';
 
@@ -12,6 +20,15 @@ const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE
 const services = createUsersServices(tokens, { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 5 });
 const ADMIN = { email: 'root@example.com', password: 'root admin password' };
 const PASSWORD = 'ada secret password';
+const SIGNING_SECRET = 'gateway-signing-secret-that-is-long-enough';
+const config = {
+  ...z.object(graphqlLimitsShape).parse({}),
+  NODE_ENV: 'test',
+  GATEWAY_SIGNING_SECRETS: ['the-previous-signing-secret-still-accepted', SIGNING_SECRET],
+};
+const gateway = createGatewayRequestSigner([SIGNING_SECRET]);
+/** The gateway's headers for a client at this address: signed when `gql` sends them. */
+const viaGateway = (clientIp: string) => ({ 'x-client-ip': clientIp, 'x-sign-as-gateway': 'yes' });
 
 const logLines: string[] = [];
 const responses: string[] = [];
@@ -31,11 +48,12 @@ const urlOf = (running: RunningServer) => {
 beforeAll(async () => {
   db = await connectTestMongo('users_http');
   await services.users.ensureAdmin(ADMIN.email, ADMIN.password);
-  server = await startSubgraph({ definition: usersSubgraph, port: 0, services, tokens, log, readiness: [] });
+  server = await startSubgraph({ definition: usersSubgraph, config, port: 0, services, tokens, log, readiness: [] });
   url = urlOf(server);
   // A second replica with its own service instances: only the database is shared.
   replica = await startSubgraph({
     definition: usersSubgraph,
+    config,
     port: 0,
     services: createUsersServices(tokens, { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 5 }),
     tokens,
@@ -63,10 +81,16 @@ async function gql(
   headers: Record<string, string> = {},
   target = url,
 ): Promise<Answer> {
+  const body = JSON.stringify({ query, variables });
+  const { 'x-sign-as-gateway': asGateway, ...sent } = headers;
+  if (asGateway) {
+    const request = { clientIp: sent['x-client-ip'] ?? '', authorization: sent.authorization ?? '', body };
+    Object.assign(sent, gateway.sign({ method: 'POST', path: '/graphql', ...request }));
+  }
   const response = await fetch(target, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    headers: { 'content-type': 'application/json', ...sent },
+    body,
   });
   const text = await response.text();
   responses.push(text);
@@ -122,11 +146,16 @@ describe('users subgraph over HTTP', () => {
     ]);
   });
 
-  it('lets a customer read themselves but not another user (FORBIDDEN); an admin reads anyone', async () => {
+  it('lets a customer read themselves but not another user (NOT_FOUND, as for an unknown id); an admin reads anyone', async () => {
     expect((await gql(GET_USER, { id: ada.id }, bearer(ada.token))).data.user.email).toBe('ada@example.com');
     const other = await gql(GET_USER, { id: bob.id }, bearer(ada.token));
-    expect(code(other)).toBe('FORBIDDEN');
+    expect(code(other)).toBe('NOT_FOUND');
     expect(other.data?.user ?? null).toBeNull();
+    const unknownId = '0123456789abcdef01234567';
+    const unknown = await gql(GET_USER, { id: unknownId }, bearer(ada.token));
+    expect(JSON.stringify(other).replaceAll(bob.id, '<id>')).toBe(
+      JSON.stringify(unknown).replaceAll(unknownId, '<id>'),
+    );
     expect(code(await gql(GET_USER, { id: bob.id }))).toBe('UNAUTHENTICATED');
     expect((await gql(GET_USER, { id: bob.id }, bearer(adminToken))).data.user.email).toBe('bob@example.com');
   });
@@ -184,8 +213,8 @@ describe('users subgraph over HTTP', () => {
     expect(code(await gql(REFRESH, { token: fresh.refreshToken }))).toBe('UNAUTHENTICATED');
   });
 
-  it('limits failed logins per client address from x-client-ip, answering TOO_MANY_REQUESTS with retryAfter', async () => {
-    const attacker = { 'x-client-ip': '203.0.113.7' };
+  it('limits failed logins per client address from the gateway-signed x-client-ip, answering TOO_MANY_REQUESTS with retryAfter', async () => {
+    const attacker = viaGateway('203.0.113.7');
     for (let i = 0; i < 5; i++) {
       const answer = await gql(
         LOGIN,
@@ -199,21 +228,51 @@ describe('users subgraph over HTTP', () => {
     const elsewhere = await gql(
       LOGIN,
       { input: { email: 'ada@example.com', password: PASSWORD } },
-      {
-        'x-client-ip': '198.51.100.1',
-      },
+      viaGateway('198.51.100.1'),
     );
     expect(elsewhere.data.login.user.id).toBe(ada.id);
   });
 
-  it('holds the email limit across replicas (the count is in the database)', async () => {
+  it('ignores a forged x-client-ip on a direct call: the per-address limit holds for the real peer', async () => {
+    // A caller that reaches the port itself (not through the gateway) claims a new address each time.
+    const outcomes: string[] = [];
+    for (let n = 0; n < 14; n++) {
+      const forged = { 'x-client-ip': `198.18.${n}.1` };
+      const answer = await gql(LOGIN, { input: { email: `direct-${n}@example.com`, password: 'guess guess' } }, forged);
+      outcomes.push(code(answer) ?? 'OK');
+    }
+    expect(outcomes).toEqual([...Array(5).fill('UNAUTHENTICATED'), ...Array(9).fill('TOO_MANY_REQUESTS')]);
+    // Signed with a secret the subgraph does not hold, or a signature moved to another body: ignored too.
+    const stranger = createGatewayRequestSigner(['some-other-secret-that-is-long-enough-too']);
+    const body = JSON.stringify({ query: LOGIN, variables: { input: { email: 'x@example.com', password: 'guess' } } });
+    const request = { method: 'POST', path: '/graphql', clientIp: '198.18.99.1', authorization: '' };
+    for (const headers of [
+      stranger.sign({ ...request, body }),
+      gateway.sign({ ...request, body: '{"query":"{ me { id } }"}' }),
+      gateway.sign({ ...request, body }, Date.now() - 120_000),
+    ]) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-client-ip': '198.18.99.1', ...headers },
+        body,
+      });
+      expect(code((await response.json()) as Answer)).toBe('TOO_MANY_REQUESTS');
+    }
+    expect(logLines.some((line) => line.includes('unsigned or forged x-client-ip ignored'))).toBe(true);
+  });
+
+  it('applies the gateway’s alias, directive and token limits on its own port', async () => {
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+    expect(code(await gql(aliases(15), {}, bearer(ada.token)))).toBeUndefined();
+    expect(code(await gql(aliases(16), {}, bearer(ada.token)))).toBe('GRAPHQL_VALIDATION_FAILED');
+    const directives = `{ me { id ${'@include(if: true) '.repeat(21)}} }`;
+    expect(code(await gql(directives, {}, bearer(ada.token)))).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(code(await gql(`{ me { ${'id '.repeat(2_100)}} }`, {}, bearer(ada.token)))).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('holds the email-and-address limit across replicas (the count is in the database)', async () => {
     const guess = (n: number, target: string) =>
-      gql(
-        LOGIN,
-        { input: { email: 'bob@example.com', password: `guess ${n}` } },
-        { 'x-client-ip': `192.0.2.${n}` },
-        target,
-      );
+      gql(LOGIN, { input: { email: 'bob@example.com', password: `guess ${n}` } }, viaGateway('192.0.2.1'), target);
     expect(code(await guess(1, url))).toBe('UNAUTHENTICATED');
     expect(code(await guess(2, replicaUrl))).toBe('UNAUTHENTICATED');
     expect(code(await guess(3, url))).toBe('UNAUTHENTICATED');
@@ -222,7 +281,7 @@ describe('users subgraph over HTTP', () => {
   });
 
   it('answers a wrong password and an unknown email identically', async () => {
-    const from = { 'x-client-ip': '198.51.100.2' };
+    const from = viaGateway('198.51.100.2');
     const wrong = await gql(LOGIN, { input: { email: 'ada@example.com', password: 'not her password' } }, from);
     const unknown = await gql(LOGIN, { input: { email: 'nobody@example.com', password: 'not her password' } }, from);
     expect(wrong).toEqual(unknown);
@@ -246,7 +305,7 @@ describe('users subgraph over HTTP', () => {
     for (const caller of [bearer(grace.token), bearer(adminToken), service]) {
       expect((await gql(PHONE, { id: grace.user.id }, caller)).data.user.phone).toBe('+14155550100');
     }
-    expect(code(await gql(PHONE, { id: grace.user.id }, bearer(ada.token)))).toBe('FORBIDDEN');
+    expect(code(await gql(PHONE, { id: grace.user.id }, bearer(ada.token)))).toBe('NOT_FOUND');
     expect((await gql(PHONE, { id: ada.id }, bearer(ada.token))).data.user.phone).toBeNull();
 
     const UPDATE = `mutation($phone: String) { updateMe(input: { phone: $phone }) { phone } }`;

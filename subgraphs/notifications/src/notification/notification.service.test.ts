@@ -108,7 +108,7 @@ describe('reading notifications', () => {
     expect(own.map((n) => n.orderId)).toContain('o-p');
     expect(own[0]).not.toHaveProperty('pendingEvents');
     expect(await notifications.forUser(as('admin', 'ADMIN'), 'u-bob')).toHaveLength(own.length);
-    expect(await codeOf(notifications.forUser(as('u-ada'), 'u-bob'))).toBe('FORBIDDEN');
+    expect(await codeOf(notifications.forUser(as('u-ada'), 'u-bob'))).toBe('NOT_FOUND');
     expect(await codeOf(notifications.forUser(testContext(null, services), 'u-bob'))).toBe('UNAUTHENTICATED');
   });
 

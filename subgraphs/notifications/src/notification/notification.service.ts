@@ -92,7 +92,7 @@ export class NotificationService {
 
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
   async forUser(ctx: RequestContext, userId: string): Promise<Notification[]> {
-    assertOwnerOrAdmin(ctx.principal, userId);
+    assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);
     const records = await NotificationModel.find({ userId })
       .select('-pendingEvents')
       .sort({ createdAt: -1, _id: -1 })

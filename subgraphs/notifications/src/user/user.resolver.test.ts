@@ -84,8 +84,8 @@ describe('User.notifications over HTTP', () => {
     }
   });
 
-  it('refuses another customer with FORBIDDEN and an anonymous caller with UNAUTHENTICATED', async () => {
-    expect((await notificationsOf(ada.id, bob)).errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+  it('answers another customer NOT_FOUND (as for an unknown user) and an anonymous caller UNAUTHENTICATED', async () => {
+    expect((await notificationsOf(ada.id, bob)).errors?.[0]?.extensions.code).toBe('NOT_FOUND');
     expect((await notificationsOf(ada.id)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -52,10 +52,10 @@ describe('OrderService life cycle', () => {
     });
   });
 
-  it('keeps other customers out with FORBIDDEN, whatever the transition', async () => {
+  it('keeps other customers out with NOT_FOUND (as for an unknown id), whatever the transition', async () => {
     const order = await place();
     await expect(change(bob, order, OrderStatus.CANCELLED)).rejects.toMatchObject({
-      extensions: { code: 'FORBIDDEN' },
+      extensions: { code: 'NOT_FOUND' },
     });
     await expect(fx.orders.updateStatus(fx.as(ada), 'no-such-order', OrderStatus.CANCELLED)).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },

@@ -114,7 +114,12 @@ describe('orders over HTTP', () => {
     const ORDER = 'query ($id: ID!) { order(id: $id) { id user { id } } }';
     expect((await post(ORDER, { id }, ada)).data.order).toEqual({ id, user: { id: ada.id } });
     expect((await post(ORDER, { id }, admin)).data.order.id).toBe(id);
-    expect(code(await post(ORDER, { id }, bob))).toBe('FORBIDDEN');
+    // Another customer's order answers exactly as an unknown id would (no existence oracle).
+    const foreign = await post(ORDER, { id }, bob);
+    expect(foreign.errors?.[0]).toMatchObject({
+      message: `Order ${id} not found`,
+      extensions: { code: 'NOT_FOUND', id },
+    });
     expect(code(await post(ORDER, { id }, undefined))).toBe('UNAUTHENTICATED');
     expect(code(await post(ORDER, { id: 'nope' }, ada))).toBe('NOT_FOUND');
 
@@ -139,7 +144,7 @@ describe('orders over HTTP', () => {
       currentStatus: 'PENDING',
       requestedStatus: 'SHIPPED',
     });
-    expect(code(await post(UPDATE, { id: data.createOrder.id, status: 'CANCELLED' }, bob))).toBe('FORBIDDEN');
+    expect(code(await post(UPDATE, { id: data.createOrder.id, status: 'CANCELLED' }, bob))).toBe('NOT_FOUND');
     const cancelled = await post(UPDATE, { id: data.createOrder.id, status: 'CANCELLED' }, ada);
     expect(cancelled.data.updateOrderStatus.status).toBe('CANCELLED');
   });
@@ -157,13 +162,13 @@ describe('orders over HTTP', () => {
       id: data.createOrder.id,
       totalAmount: '39.98',
     });
-    expect(code(await post(ENTITIES, order, bob))).toBe('FORBIDDEN');
+    expect(code(await post(ENTITIES, order, bob))).toBe('NOT_FOUND');
 
     const user = { representations: [{ __typename: 'User', id: ada.id }] };
     const count = await OrderModel.countDocuments({ userId: ada.id });
     expect((await post(ENTITIES, user, ada)).data._entities[0].orders.totalCount).toBe(count);
     expect((await post(ENTITIES, user, admin)).data._entities[0].orders.totalCount).toBe(count);
-    expect(code(await post(ENTITIES, user, bob))).toBe('FORBIDDEN');
+    expect(code(await post(ENTITIES, user, bob))).toBe('NOT_FOUND');
   });
 
   it('resolves a page of 50 Order references with one query, keeping each caller to their own', async () => {
@@ -199,6 +204,6 @@ describe('orders over HTTP', () => {
       carol,
     );
     expect(mixed.data._entities.map((e: { id: string } | null) => e?.id ?? null)).toEqual([ids[0], ids[1], null]);
-    expect(mixed.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    expect(mixed.errors?.map((e) => e.extensions.code)).toEqual(['NOT_FOUND']);
   });
 });

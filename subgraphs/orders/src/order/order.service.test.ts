@@ -152,7 +152,7 @@ describe('OrderService.findById', () => {
     expect((await fx.orders.findById(fx.as(ada), order.id)).id).toBe(order.id);
     expect((await fx.orders.findById(fx.as(admin), order.id)).id).toBe(order.id);
     expect((await fx.orders.findById(fx.as({ id: 'service:payments', role: 'SERVICE' }), order.id)).id).toBe(order.id);
-    await expect(fx.orders.findById(fx.as(bob), order.id)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    await expect(fx.orders.findById(fx.as(bob), order.id)).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     await expect(fx.orders.findById(fx.as(null), order.id)).rejects.toMatchObject({
       extensions: { code: 'UNAUTHENTICATED' },
     });
@@ -220,7 +220,7 @@ describe('OrderService.list', () => {
     expect((await fx.orders.listForUser(fx.as(carol), carol.id, {})).totalCount).toBe(5);
     expect((await fx.orders.listForUser(fx.as(admin), carol.id, {})).totalCount).toBe(5);
     await expect(fx.orders.listForUser(fx.as(dave), carol.id, {})).rejects.toMatchObject({
-      extensions: { code: 'FORBIDDEN' },
+      extensions: { code: 'NOT_FOUND' },
     });
   });
 

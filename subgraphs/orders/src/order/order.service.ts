@@ -166,7 +166,7 @@ export class OrderService {
     const principal = requirePrincipal(ctx.principal);
     const record = await ordersById(ctx).load(id);
     if (!record) throw new NotFoundError('Order', id);
-    assertOwnerOrAdmin(principal, record.userId);
+    assertOwnerOrAdmin(principal, record.userId, 'Order', id);
     return toOrder(record);
   }
 
@@ -180,7 +180,7 @@ export class OrderService {
 
   /** `User.orders`: one user's orders, for that user or an admin. */
   async listForUser(ctx: RequestContext, userId: string, args: PageArgs): Promise<OrderConnection> {
-    assertOwnerOrAdmin(ctx.principal, userId);
+    assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);
     return this.page({ userId }, args);
   }
 
@@ -188,7 +188,7 @@ export class OrderService {
   async updateStatus(ctx: RequestContext, id: string, status: OrderStatus): Promise<Order> {
     const principal = requirePrincipal(ctx.principal);
     const { record, won } = await this.transition(id, (current) => {
-      assertOwnerOrAdmin(principal, current.userId);
+      assertOwnerOrAdmin(principal, current.userId, 'Order', id);
       return orderStatusMachine.request(current, status, principal.role === 'CUSTOMER' ? 'owner' : 'admin');
     });
     if (won && record.status === OrderStatus.CANCELLED) await this.releaseCancelled(ctx, id);

@@ -99,7 +99,10 @@ describe('payments over HTTP', () => {
       status: 'SUCCEEDED',
     });
     const foreign = await post(PAYMENT, { id: payment.id }, bob);
-    expect(foreign.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect(foreign.errors?.[0]).toMatchObject({
+      message: `Payment ${payment.id} not found`,
+      extensions: { code: 'NOT_FOUND', id: payment.id },
+    });
     expect(foreign.errors?.[0]?.message).not.toMatch(/mongo|stack/i);
 
     const representations = [{ __typename: 'Order', id: 'order-1' }];
@@ -108,12 +111,12 @@ describe('payments over HTTP', () => {
       { id: 'order-1', payment: { id: payment.id, amount: '19.99', status: 'SUCCEEDED' } },
     ]);
     const foreignEntity = await post(ORDER_PAYMENT, { representations }, bob);
-    expect(foreignEntity.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect(foreignEntity.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
   });
 
-  it("refuses to pay someone else's order with FORBIDDEN", async () => {
+  it("answers paying someone else's order with NOT_FOUND, as for an unknown order", async () => {
     const result = await post(PROCESS, { input: { ...input, idempotencyKey: 'bob-key' } }, bob);
-    expect(result.errors?.[0]?.extensions.code).toBe('FORBIDDEN');
+    expect(result.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
   });
 
   it('resolves Order.payment for a page of 50 orders with one query, each order with its own payment', async () => {

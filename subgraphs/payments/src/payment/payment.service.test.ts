@@ -192,10 +192,10 @@ describe('PaymentService.processPayment', () => {
     expect(await PaymentModel.countDocuments({ orderId })).toBe(1);
   });
 
-  it("lets only the order's owner pay: another customer and an admin get FORBIDDEN", async () => {
+  it("lets only the order's owner pay: another customer gets NOT_FOUND (cannot see it), an admin FORBIDDEN", async () => {
     const orderId = order('order-owned');
     const input = { orderId, paymentMethod: 'card', idempotencyKey: 'k-owned' };
-    expect(await codeOf(payments.processPayment(await as(bob), input))).toBe('FORBIDDEN');
+    expect(await codeOf(payments.processPayment(await as(bob), input))).toBe('NOT_FOUND');
     expect(await codeOf(payments.processPayment(await as(admin), input))).toBe('FORBIDDEN');
     expect(await codeOf(payments.processPayment(testContext(null, { payments }), input))).toBe('UNAUTHENTICATED');
     expect(await PaymentModel.countDocuments({ orderId })).toBe(0);
@@ -270,9 +270,9 @@ describe('PaymentService reads', () => {
     });
     expect((await payments.findById(await as(ada), payment.id)).id).toBe(payment.id);
     expect((await payments.findById(await as(admin), payment.id)).id).toBe(payment.id);
-    expect(await codeOf(payments.findById(await as(bob), payment.id))).toBe('FORBIDDEN');
+    expect(await codeOf(payments.findById(await as(bob), payment.id))).toBe('NOT_FOUND');
     expect(await codeOf(payments.findById(await as(admin), 'not-an-id'))).toBe('NOT_FOUND');
-    expect(await codeOf(payments.findForOrder(await as(bob), orderId))).toBe('FORBIDDEN');
+    expect(await codeOf(payments.findForOrder(await as(bob), orderId))).toBe('NOT_FOUND');
   });
 
   it("gives Order.payment as the order's SUCCEEDED payment even when a later one failed, else the latest", async () => {

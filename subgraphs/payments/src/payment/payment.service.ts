@@ -207,7 +207,7 @@ export class PaymentService {
     const principal = requirePrincipal(ctx.principal);
     const record = await loaders(ctx).byId.load(id);
     if (!record) throw new NotFoundError('Payment', id);
-    assertOwnerOrAdmin(principal, record.userId);
+    assertOwnerOrAdmin(principal, record.userId, 'Payment', id);
     return toPayment(record);
   }
 
@@ -219,7 +219,7 @@ export class PaymentService {
     const principal = requirePrincipal(ctx.principal);
     const record = await loaders(ctx).byOrder.load(orderId);
     if (!record) return null;
-    assertOwnerOrAdmin(principal, record.userId);
+    assertOwnerOrAdmin(principal, record.userId, 'Order', orderId);
     return toPayment(record);
   }
 

@@ -4,6 +4,7 @@ import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
 import { ExpiredRecordsJob } from './expired-records.job.js';
 import { LoginAttemptModel } from './login-attempt.model.js';
+import { LoginThrottle, loginBackoffMs } from './login-throttle.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 
 const tokens = createTestTokens();
@@ -93,32 +94,42 @@ describe('login', () => {
 describe('brute-force limits', () => {
   const victim = { email: 'victim@example.com', password: 'victim password' };
 
-  it('locks an email after the limit with TOO_MANY_REQUESTS and a retry-after, even for the right password, and releases it after the window', async () => {
+  it('locks one address out of an email after the limit (TOO_MANY_REQUESTS with retry-after, even for the right password) and releases it after the window', async () => {
     await auth.register(anonymous, { ...input, ...victim });
     for (let i = 0; i < 3; i++) {
-      const error = await failure(auth.login(from(`10.1.0.${i}`), { ...victim, password: `guess ${i}` }));
+      const error = await failure(auth.login(from('10.1.0.1'), { ...victim, password: `guess ${i}` }));
       expect(error.extensions.code).toBe('UNAUTHENTICATED');
     }
-    const locked = await failure(auth.login(from('10.1.0.9'), victim));
+    const locked = await failure(auth.login(from('10.1.0.1'), victim));
     expect(locked.extensions.code).toBe('TOO_MANY_REQUESTS');
     expect(locked.extensions.retryAfter).toBeGreaterThanOrEqual(1);
     expect(locked.extensions.retryAfter).toBeLessThanOrEqual(2);
     await new Promise((resolve) => setTimeout(resolve, locked.extensions.retryAfter * 1000 + 100));
-    expect((await auth.login(from('10.1.0.9'), victim)).user.email).toBe(victim.email);
+    expect((await auth.login(from('10.1.0.1'), victim)).user.email).toBe(victim.email);
+  });
+
+  it('never locks the owner out: wrong passwords from other addresses leave the right one from a new address working', async () => {
+    // Five wrong passwords from each of three strangers: each stranger is locked out, the account is not.
+    for (let stranger = 0; stranger < 3; stranger++) {
+      for (let i = 0; i < 4; i++)
+        await failure(auth.login(from(`10.8.${stranger}.1`), { ...victim, password: 'nope' }));
+      expect((await failure(auth.login(from(`10.8.${stranger}.1`), victim))).extensions.code).toBe('TOO_MANY_REQUESTS');
+    }
+    expect((await auth.login(from('10.8.9.9'), victim)).user.email).toBe(victim.email);
   });
 
   it('limits an unknown email exactly like a known one', async () => {
     for (let i = 0; i < 3; i++) {
-      await failure(auth.login(from(`10.2.0.${i}`), { email: 'ghost@example.com', password: 'guess' }));
+      await failure(auth.login(from('10.2.0.1'), { email: 'ghost@example.com', password: 'guess' }));
     }
-    const locked = await failure(auth.login(from('10.2.0.9'), { email: 'ghost@example.com', password: 'guess' }));
+    const locked = await failure(auth.login(from('10.2.0.1'), { email: 'ghost@example.com', password: 'guess' }));
     expect(locked.extensions.code).toBe('TOO_MANY_REQUESTS');
   });
 
   it('counts parallel guesses before checking them, so a burst cannot pass the limit', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
-        auth.login(from(`10.3.0.${i}`), { email: 'burst@example.com', password: `guess ${i}` }),
+        auth.login(from('10.3.0.1'), { email: 'burst@example.com', password: `guess ${i}` }),
       ),
     );
     const codes = results.map((r) => (r.status === 'rejected' ? r.reason.extensions.code : 'OK'));
@@ -136,14 +147,35 @@ describe('brute-force limits', () => {
     expect((await auth.login(from('10.4.0.2'), victim)).user.email).toBe(victim.email);
   });
 
-  it('gives a successful login its attempt back and clears the email count, but not the address count', async () => {
+  it('gives a successful login its attempt back and clears the email counts, but not the address count', async () => {
     for (let round = 0; round < 2; round++) {
       await failure(auth.login(from('10.5.0.1'), { ...victim, password: 'wrong' }));
       await failure(auth.login(from('10.5.0.1'), { ...victim, password: 'wrong' }));
       await auth.login(from('10.5.0.1'), victim);
     }
+    expect(await LoginAttemptModel.findById(`email-ip:${victim.email} 10.5.0.1`).lean()).toBeNull();
     expect(await LoginAttemptModel.findById(`email:${victim.email}`).lean()).toBeNull();
     expect((await LoginAttemptModel.findById('ip:10.5.0.1').lean())?.count).toBe(4);
+  });
+
+  it('makes an email failing from many addresses wait before each check, doubling up to a cap, never refusing', async () => {
+    const limits = {
+      LOGIN_MAX_FAILURES_PER_EMAIL: 3,
+      LOGIN_MAX_FAILURES_PER_IP: 50,
+      LOGIN_WINDOW_SECONDS: 2,
+      LOGIN_BACKOFF_AFTER_FAILURES: 4,
+      LOGIN_BACKOFF_BASE_MS: 100,
+      LOGIN_BACKOFF_MAX_MS: 1_000,
+    };
+    expect([0, 4, 5, 6, 7, 8, 9, 50].map((failures) => loginBackoffMs(failures, limits))).toEqual([
+      0, 0, 100, 200, 400, 800, 1_000, 1_000,
+    ]);
+    const waits: number[] = [];
+    const throttle = new LoginThrottle(limits, async (ms) => {
+      waits.push(ms);
+    });
+    for (let i = 0; i < 7; i++) await throttle.begin('spread@example.com', `10.9.0.${i}`);
+    expect(waits).toEqual([0, 0, 0, 0, 0, 100, 200]);
   });
 });
 

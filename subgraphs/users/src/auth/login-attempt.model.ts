@@ -1,7 +1,7 @@
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 
 /**
- * Login attempts per key (`email:<address>` or `ip:<address>`) in the current window. Kept in
+ * Login attempts per key (`ip:<address>`, `email-ip:<email> <address>`, `email:<email>`) in the current window. Kept in
  * the database, not in memory, so the limit holds across every replica of the users subgraph.
  */
 @modelOptions({ schemaOptions: { collection: 'login_attempts' } })

@@ -1,11 +1,24 @@
-import { AppError, isDuplicateKeyError, withDocumentLock } from '@shop/platform';
-import { clientAddressKey } from './client-address.js';
+import { AppError, clientAddressKey, isDuplicateKeyError, withDocumentLock } from '@shop/platform';
 import { LoginAttemptModel, type LoginAttemptWindow } from './login-attempt.model.js';
 
 export interface LoginLimits {
   LOGIN_MAX_FAILURES_PER_EMAIL: number;
   LOGIN_MAX_FAILURES_PER_IP: number;
   LOGIN_WINDOW_SECONDS: number;
+  LOGIN_BACKOFF_AFTER_FAILURES: number;
+  LOGIN_BACKOFF_BASE_MS: number;
+  LOGIN_BACKOFF_MAX_MS: number;
+}
+
+/**
+ * The wait before an email's password is checked, once that email has failed more than
+ * `LOGIN_BACKOFF_AFTER_FAILURES` times in the window from all addresses together: doubling from
+ * the base, capped. It slows a guesser spread over many addresses; it never refuses anyone.
+ */
+export function loginBackoffMs(emailFailures: number, limits: LoginLimits): number {
+  const over = emailFailures - limits.LOGIN_BACKOFF_AFTER_FAILURES;
+  if (over <= 0) return 0;
+  return Math.min(limits.LOGIN_BACKOFF_MAX_MS, limits.LOGIN_BACKOFF_BASE_MS * 2 ** Math.min(over - 1, 20));
 }
 
 /** `TOO_MANY_REQUESTS` with `retryAfter` in whole seconds (the gateway's REST shim answers 429 + Retry-After). */
@@ -21,24 +34,35 @@ export interface LoginAttempt {
 }
 
 /**
- * Fixed-window limits on failed logins, per client address and per email. Each attempt is
- * counted before the password is checked, so parallel guesses cannot all pass a check made
- * before any of them failed; a successful login gives its attempt back. The attempt past the
- * limit locks the key for one full window from then on.
+ * Fixed-window limits on failed logins: per client address (any email), and per email *from one
+ * address*, so five wrong passwords from a stranger lock that stranger out of the account, not its
+ * owner. Across addresses an email only earns a growing wait (loginBackoffMs), never a lockout, so
+ * the right password from a new address always gets in. Each attempt is counted before the password
+ * is checked, so parallel guesses cannot all pass a check made before any of them failed; a
+ * successful login gives its attempt back. The attempt past a limit locks the key for one window.
  */
 export class LoginThrottle {
-  constructor(private readonly limits: LoginLimits) {}
+  constructor(
+    private readonly limits: LoginLimits,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
+  ) {}
 
   async begin(email: string, clientIp: string): Promise<LoginAttempt> {
+    const address = clientAddressKey(clientIp);
     // The address first: a refused address does not spend the email's budget.
-    const ipKey = `ip:${clientAddressKey(clientIp)}`;
+    const ipKey = `ip:${address}`;
     await this.count(ipKey, this.limits.LOGIN_MAX_FAILURES_PER_IP);
+    const pairKey = `email-ip:${email} ${address}`;
+    await this.count(pairKey, this.limits.LOGIN_MAX_FAILURES_PER_EMAIL);
     const emailKey = `email:${email}`;
-    await this.count(emailKey, this.limits.LOGIN_MAX_FAILURES_PER_EMAIL);
+    const emailWindow = await this.bump(emailKey);
+    await this.sleep(loginBackoffMs(emailWindow.count - 1, this.limits));
     return {
       succeeded: async () => {
         // The account owner got in: their email starts afresh; the address only gets its attempt back.
-        await withDocumentLock('login_attempts', emailKey, () => LoginAttemptModel.deleteOne({ _id: emailKey }));
+        for (const key of [pairKey, emailKey]) {
+          await withDocumentLock('login_attempts', key, () => LoginAttemptModel.deleteOne({ _id: key }));
+        }
         await withDocumentLock('login_attempts', ipKey, () =>
           LoginAttemptModel.updateOne({ _id: ipKey, count: { $gt: 0 } }, { $inc: { count: -1 } }),
         );

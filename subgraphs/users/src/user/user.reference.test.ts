@@ -97,7 +97,7 @@ describe('User references', () => {
       const answer = await entities(representations, customer);
       expect(answer.data._entities.map((user: { id: string } | null) => user?.id ?? null)).toEqual([own, null, own]);
       expect(answer.errors?.map((error) => [error.path, error.extensions.code])).toEqual([
-        [['_entities', 1], 'FORBIDDEN'],
+        [['_entities', 1], 'NOT_FOUND'],
       ]);
     });
     // The refused id never reaches the database, and the repeated one is read once.

@@ -25,10 +25,26 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 describe('UserService', () => {
+  it('never promotes: an ADMIN_EMAIL that someone registered stops the bootstrap, and the account stays a customer', async () => {
+    const squatter = await auth.register(anonymous, {
+      email: 'boss@example.com',
+      password: 'squatter password',
+      firstName: 'Mallory',
+      lastName: 'Early',
+    });
+    await expect(users.ensureAdmin('Boss@Example.com', 'the real admin password')).rejects.toThrow(
+      /ADMIN_EMAIL boss@example.com belongs to an existing account that is not an admin/,
+    );
+    expect((await UserModel.findById(squatter.user.id).lean())?.role).toBe(UserRole.CUSTOMER);
+    await expect(
+      auth.login(anonymous, { email: 'boss@example.com', password: 'the real admin password' }),
+    ).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
   it('lets a customer read only their own account, an admin any', async () => {
     expect((await users.findById(as(ada), ada.id)).email).toBe('ada@example.com');
     expect(await users.me(as(ada))).toMatchObject({ id: ada.id, email: 'ada@example.com' });
-    await expect(users.findById(as(ada), bob.id)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    await expect(users.findById(as(ada), bob.id)).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     await expect(users.findById(anonymous, bob.id)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
     const admin = { id: 'admin', role: UserRole.ADMIN };
     expect((await users.findById(as(admin), bob.id)).email).toBe('bob@example.com');
@@ -117,9 +133,14 @@ describe('UserService', () => {
   });
 
   it('bootstraps the admin idempotently, under the password policy', async () => {
-    await users.ensureAdmin('root@example.com', 'admin password');
-    await users.ensureAdmin('Root@Example.com', 'admin password');
+    expect(await users.ensureAdmin('root@example.com', 'admin password')).toBe('created');
+    expect(await users.ensureAdmin('Root@Example.com', 'admin password')).toBe('exists');
     expect(await UserModel.countDocuments({ email: 'root@example.com', role: UserRole.ADMIN })).toBe(1);
+    const replicas = await Promise.all(
+      Array.from({ length: 3 }, () => users.ensureAdmin('boot@example.com', 'boot password')),
+    );
+    expect(replicas.filter((outcome) => outcome === 'created')).toHaveLength(1);
+    expect(await UserModel.countDocuments({ email: 'boot@example.com', role: UserRole.ADMIN })).toBe(1);
     await expect(users.ensureAdmin('root2@example.com', 'password')).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT' },
     });

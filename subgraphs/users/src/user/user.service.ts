@@ -48,6 +48,16 @@ const updateMeSchema = z
 const roleSchema = z.enum(UserRole);
 
 type Stored = UserRecord & { _id: unknown };
+
+/** ADMIN_EMAIL belongs to an account that is not an admin: start-up stops instead of promoting it. */
+export class AdminBootstrapError extends Error {
+  constructor(email: string) {
+    super(
+      `ADMIN_EMAIL ${email} belongs to an existing account that is not an admin; it is never promoted at start-up. ` +
+        "Set ADMIN_EMAIL to an address nobody has registered, or have an existing admin change that account's role.",
+    );
+  }
+}
 export type Credentials = { user: User; passwordHash: string };
 
 /** Per request: every `User` reference (and `user(id)`) of one request is read in one query. */
@@ -85,7 +95,7 @@ export class UserService {
 
   /** A customer reads only their own account; an admin (or a service) any. Batched per request. */
   async findById(ctx: RequestContext, id: string): Promise<User> {
-    assertOwnerOrAdmin(ctx.principal, id);
+    assertOwnerOrAdmin(ctx.principal, id, 'User', id);
     const record = await usersById(ctx).load(id);
     if (!record) throw new NotFoundError('User', id);
     return toUser(record);
@@ -119,28 +129,38 @@ export class UserService {
     return user;
   }
 
-  /** Start-up bootstrap of the first admin from ADMIN_EMAIL / ADMIN_PASSWORD; idempotent. */
-  async ensureAdmin(adminEmail: string, adminPassword: string): Promise<void> {
+  /**
+   * Start-up bootstrap of the first admin from ADMIN_EMAIL / ADMIN_PASSWORD; idempotent. It creates
+   * the account and never promotes one: an address someone already registered stays theirs, and
+   * the process refuses to start (AdminBootstrapError) rather than hand them the ADMIN role.
+   */
+  async ensureAdmin(adminEmail: string, adminPassword: string): Promise<'created' | 'exists'> {
     const data = validate(z.object({ email: emailSchema, password: passwordPolicy }), {
       email: adminEmail,
       password: adminPassword,
     });
+    const existing = async () => {
+      const record = await UserModel.findOne({ email: data.email }).lean<Stored>();
+      if (!record) return false;
+      if (record.role !== UserRole.ADMIN) throw new AdminBootstrapError(data.email);
+      return true;
+    };
+    if (await existing()) return 'exists';
     const passwordHash = await passwordHasher.hash(data.password);
-    // The password is set only when the account is created; later starts just keep the role.
-    const upsert = () =>
-      UserModel.updateOne(
-        { email: data.email },
-        {
-          $set: { role: UserRole.ADMIN },
-          $setOnInsert: { email: data.email, passwordHash, firstName: 'Admin', lastName: 'Account' },
-        },
-        { upsert: true },
-      );
-    // Replicas starting together race on the insert; the loser's retry finds the account.
-    await upsert().catch((error) => {
-      if (isDuplicateKeyError(error)) return upsert();
+    try {
+      await UserModel.create({
+        email: data.email,
+        passwordHash,
+        firstName: 'Admin',
+        lastName: 'Account',
+        role: UserRole.ADMIN,
+      });
+      return 'created';
+    } catch (error) {
+      // Replicas starting together race on the insert (or someone registered just now): look again.
+      if (isDuplicateKeyError(error) && (await existing())) return 'exists';
       throw error;
-    });
+    }
   }
 
   /** Internal (AuthService): a new customer; the unique email index settles concurrent registrations. */

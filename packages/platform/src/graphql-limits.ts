@@ -9,23 +9,37 @@ import {
   type ValidationRule,
   validate,
 } from 'graphql';
-import type { GatewayConfig } from '../config.js';
+import { z } from 'zod';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/** Operation limits, the same on the gateway and on every subgraph (a subgraph's port is a door too). */
+export const graphqlLimitsShape = {
+  GRAPHQL_MAX_DEPTH: positiveInt(10),
+  // A customer's 50 orders with items, products, user and payment costs about 6,800.
+  GRAPHQL_MAX_COST: positiveInt(10_000),
+  GRAPHQL_MAX_ALIASES: positiveInt(15),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
+  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+};
+
+export type GraphqlLimitSettings = z.infer<z.ZodObject<typeof graphqlLimitsShape>> & { NODE_ENV: string };
 
 export interface GraphqlLimits {
   /** For ApolloServer: the limits as validation rules, the token limit as a parse option. */
   plugins: ApolloServerPlugin[];
   validationRules: ValidationRule[];
   parseOptions: { maxTokens: number };
-  /** The same limits for documents the gateway parses itself (subscriptions). */
+  /** The same limits for documents parsed outside Apollo Server (subscriptions). */
   parse: (source: string) => DocumentNode;
   validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
 }
 
 /**
- * graphql-armor's depth, cost, alias, directive and token limits. They run at validation, before
- * the query planner, so a refused operation never reaches a subgraph.
+ * graphql-armor's depth, cost, alias, directive and token limits. They run at validation: on the
+ * gateway before the query planner, so a refused operation never reaches a subgraph.
  */
-export function graphqlLimits(config: GatewayConfig): GraphqlLimits {
+export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
   const production = config.NODE_ENV === 'production';
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true },

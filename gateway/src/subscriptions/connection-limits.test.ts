@@ -1,0 +1,98 @@
+import { createTokenService } from '@shop/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Gateway } from '../create-gateway.js';
+import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+
+const subgraph = new RecordingSubgraph();
+const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+let gateway: Gateway;
+let wsUrl: string;
+
+beforeAll(async () => {
+  const url = await subgraph.start();
+  const started = await startGateway(url, {
+    TRUST_PROXY: 'loopback',
+    WS_MAX_CONNECTIONS_PER_IP: '3',
+    WS_MAX_CONNECTIONS_PER_USER: '2',
+    WS_CONNECTION_INIT_TIMEOUT_MS: '300',
+  });
+  gateway = started.gateway;
+  wsUrl = `${started.base.replace('http', 'ws')}/graphql`;
+});
+afterAll(async () => {
+  await gateway?.close();
+  await subgraph.close();
+});
+
+/** Opens a graphql-ws socket as the client at `ip`; resolves once open, or with the refusal's HTTP status. */
+const open = (ip: string) =>
+  new Promise<WebSocket | number>((resolve) => {
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers: { 'x-forwarded-for': ip } });
+    socket.once('open', () => resolve(socket));
+    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+  });
+const socketOf = async (ip: string) => {
+  const socket = await open(ip);
+  if (typeof socket === 'number') throw new Error(`refused with ${socket}`);
+  return socket;
+};
+const closed = (socket: WebSocket) =>
+  new Promise<number>((resolve) => {
+    if (socket.readyState === WebSocket.CLOSED) resolve(-1);
+    socket.once('close', (code) => resolve(code));
+  });
+/** Sends connection_init; resolves with `ack` or the close code. */
+const init = (socket: WebSocket, authorization?: string) =>
+  new Promise<'ack' | number>((resolve) => {
+    socket.once('message', (data) => {
+      if (JSON.parse(String(data)).type === 'connection_ack') resolve('ack');
+    });
+    socket.once('close', (code) => resolve(code));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: authorization ? { authorization } : {} }));
+  });
+
+describe('websocket connection limits', () => {
+  it('caps open sockets per client address: the next upgrade is refused with 429, a closed one frees a place', async () => {
+    const sockets = [await socketOf('203.0.113.20'), await socketOf('203.0.113.20'), await socketOf('203.0.113.20')];
+    expect(await open('203.0.113.20')).toBe(429);
+    const other = await socketOf('203.0.113.21');
+    const first = sockets[0] as WebSocket;
+    const gone = closed(first);
+    first.close();
+    await gone;
+    // The server sees the close a moment after the client: retry until the place is free.
+    let again = await open('203.0.113.20');
+    for (let tries = 0; typeof again === 'number' && tries < 50; tries++) {
+      await new Promise((done) => setTimeout(done, 20));
+      again = await open('203.0.113.20');
+    }
+    expect(again).toBeInstanceOf(WebSocket);
+    for (const socket of [...sockets.slice(1), other, again as WebSocket]) socket.close();
+  });
+
+  it('caps open sockets per user: the connection past the limit is closed with 4429', async () => {
+    const authorization = `Bearer ${await tokens.sign({ id: 'user-many', role: 'CUSTOMER' })}`;
+    const sockets = await Promise.all(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map(socketOf));
+    const [a, b, c] = sockets as [WebSocket, WebSocket, WebSocket];
+    expect(await init(a, authorization)).toBe('ack');
+    expect(await init(b, authorization)).toBe('ack');
+    expect(await init(c, authorization)).toBe(4429);
+    a.close();
+    b.close();
+  });
+
+  it('closes an anonymous socket after the connection-init timeout, and one that never says hello', async () => {
+    // Signed in before the anonymous one: still open when the anonymous one's time is up (the sentinel).
+    const member = await socketOf('192.0.2.52');
+    expect(await init(member, `Bearer ${await tokens.sign({ id: 'user-stays', role: 'CUSTOMER' })}`)).toBe('ack');
+    const anonymous = await socketOf('192.0.2.50');
+    const anonymousClosed = closed(anonymous);
+    expect(await init(anonymous)).toBe('ack');
+    expect(await anonymousClosed).toBe(4401);
+    expect(member.readyState).toBe(WebSocket.OPEN);
+    const silent = await socketOf('192.0.2.51');
+    expect(await closed(silent)).toBe(4408);
+    member.close();
+  });
+});
