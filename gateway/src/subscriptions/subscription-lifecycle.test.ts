@@ -15,8 +15,9 @@ beforeAll(async () => {
   const url = await subgraph.start();
   // Every order exists and is the caller's: the orders subgraph's answer to the authorizing query.
   subgraph.answer = () => ({ data: { orderStatusChanged: { id: 'o1' }, order: { id: 'o1' } } });
+  // The default keep-alive: a short one terminates sockets whose pong is late, and a busy
+  // machine delays pongs (the ping test below has a gateway of its own with a short one).
   const started = await startGateway(url, {
-    WS_KEEP_ALIVE_MS: '200',
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(MAX_PER_CONNECTION),
     // One user at one address opens 50 sockets at a time here.
     WS_MAX_CONNECTIONS_PER_IP: '100',
@@ -55,27 +56,33 @@ const zero = { connections: 0, subscriptions: 0, feedListeners: 0 };
 
 describe('graphql-ws connections', () => {
   it('pings every keep-alive interval', async () => {
-    const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
-    let pings = 0;
-    socket.on('ping', () => {
-      pings++;
-    });
-    await new Promise((resolve) => socket.once('open', resolve));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(pings).toBeGreaterThanOrEqual(3);
-    socket.close();
+    const own = await startGateway(subgraph.url(), { WS_KEEP_ALIVE_MS: '200' });
+    try {
+      const socket = new WebSocket(`${own.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      let pings = 0;
+      socket.on('ping', () => {
+        pings++;
+      });
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await vi.waitFor(() => expect(pings).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
+      socket.close();
+    } finally {
+      await own.gateway.close();
+    }
   });
 
   it('refuses subscriptions past the per-connection limit', async () => {
     const client = connect();
     for (let i = 0; i < MAX_PER_CONNECTION; i++) void watch(client, `o${i}`);
-    await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(MAX_PER_CONNECTION));
+    await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(MAX_PER_CONNECTION), {
+      timeout: 10_000,
+    });
     const refused = await watch(client, 'one-too-many');
     expect(refused).toEqual([expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })]);
     expect(gateway.subscriptionStats().subscriptions).toBe(MAX_PER_CONNECTION);
     await client.dispose();
-    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero));
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
   });
 
   it('applies the GraphQL limits to subscriptions, before any subgraph call', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProductsDb } from '../product/product.model.js';
 import { ProductService } from '../product/product.service.js';
 import { StockService } from '../stock/stock.service.js';
-import { connectTestDb } from '../test-db.js';
+import { connectTestDb, createPrivateTestDb } from '../test-db.js';
 import { PostgresOutboxRelay } from './outbox.relay.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test';
@@ -105,35 +105,54 @@ describe('PostgresOutboxRelay', () => {
   });
 
   it('publishes what a relay that died mid-batch left locked, once its connection is gone', async () => {
-    // The relay that dies: its own database session, named so the test can cut it.
-    const application = `outbox-crash-${randomUUID().slice(0, 8)}`;
-    const url = new URL(DATABASE_URL);
-    url.searchParams.set('application_name', application);
-    const doomed = createProductsDb(url.toString());
-    const confirms: (() => void)[] = [];
-    const stuckBus = {
-      isConnected: () => true,
-      // No confirm comes: the relay holds its rows' locks, as one that died in the middle would.
-      publish: () => new Promise<{ routed: boolean }>((resolve) => confirms.push(() => resolve({ routed: true }))),
-    };
-    const { id } = await products.create(admin, { name: 'Chair', price: '49.00', category, inventory: 1 });
-    const crashing = new PostgresOutboxRelay(doomed.db, stuckBus, log, { batchSize: 100_000 })
-      .drain()
-      .catch(() => 'crashed');
-    await until(() => confirms.length > 0);
+    // A database of its own: another relay draining the shared one would take the row first.
+    const own = await createPrivateTestDb();
+    const ownDb = createProductsDb(own.url);
+    try {
+      const ownProducts = new ProductService(ownDb.db);
+      const ownPending = async (productId: string) =>
+        (
+          await ownDb.db.$queryRaw<{ envelope: EventEnvelope<string, Change> }[]>`
+            SELECT envelope FROM outbox_events WHERE envelope->'data'->>'productId' = ${productId}`
+        ).map((row) => row.envelope.data);
+      // The relay that dies: its own database session, named so the test can cut it.
+      const application = `outbox-crash-${randomUUID().slice(0, 8)}`;
+      const url = new URL(own.url);
+      url.searchParams.set('application_name', application);
+      const doomed = createProductsDb(url.toString());
+      const confirms: (() => void)[] = [];
+      const stuckBus = {
+        isConnected: () => true,
+        // No confirm comes: the relay holds its rows' locks, as one that died in the middle would.
+        publish: () => new Promise<{ routed: boolean }>((resolve) => confirms.push(() => resolve({ routed: true }))),
+      };
+      const { id } = await ownProducts.create(admin, { name: 'Chair', price: '49.00', category, inventory: 1 });
+      const crashing = new PostgresOutboxRelay(doomed.db, stuckBus, log, { batchSize: 100_000 })
+        .drain()
+        .catch(() => 'crashed');
+      await until(() => confirms.length > 0);
 
-    // Another replica's relay skips the locked rows instead of waiting for them.
-    const survivor = new PostgresOutboxRelay(db, bus, log);
-    await survivor.drain();
-    expect(await pendingFor(id)).toEqual([{ productId: id, change: 'created' }]);
-    expect(receivedFor(id)).toEqual([]);
+      // Another replica's relay skips the locked rows instead of waiting for them.
+      const survivor = new PostgresOutboxRelay(ownDb.db, bus, log);
+      await survivor.drain();
+      expect(await ownPending(id)).toEqual([{ productId: id, change: 'created' }]);
+      expect(receivedFor(id)).toEqual([]);
 
-    // The first relay's process dies: PostgreSQL ends its session and rolls its batch back.
-    await db.$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${application}`;
-    for (const confirm of confirms) confirm();
-    expect(await crashing).toBe('crashed');
-    await doomed.close().catch(() => undefined);
+      // The first relay's process dies: PostgreSQL ends its session and rolls its batch back.
+      await ownDb.db
+        .$queryRaw`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${application}`;
+      for (const confirm of confirms) confirm();
+      expect(await crashing).toBe('crashed');
+      await doomed.close().catch(() => undefined);
 
-    expect(await publishedFor(id, 1)).toEqual([{ productId: id, change: 'created' }]);
+      await until(() => bus.isConnected());
+      await survivor.drain();
+      expect(await ownPending(id)).toEqual([]);
+      await until(() => receivedFor(id).length >= 1);
+      expect(receivedFor(id)).toEqual([{ productId: id, change: 'created' }]);
+    } finally {
+      await ownDb.close();
+      await own.drop();
+    }
   });
 });
