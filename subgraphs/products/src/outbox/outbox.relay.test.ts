@@ -8,8 +8,6 @@ import { StockService } from '../stock/stock.service.js';
 import { connectTestDb, createPrivateTestDb } from '../test-db.js';
 import { PostgresOutboxRelay } from './outbox.relay.js';
 
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test';
-
 const { db, category, cleanup } = connectTestDb();
 const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log, connectionName: 'products-outbox-test' });
 const products = new ProductService(db);
