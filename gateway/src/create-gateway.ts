@@ -9,6 +9,7 @@ import { graphqlLimits } from './graphql/graphql-limits.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
+import { usePersistedDocuments } from './graphql/use-persisted-documents.js';
 import { useHealth } from './health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { requestId } from './http/request-id.middleware.js';
@@ -35,13 +36,18 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const production = config.NODE_ENV === 'production';
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH, routingOverrides(config));
   const tokens = createTokenService(config);
+  const limits = graphqlLimits(config);
+  const persistedDocuments = await usePersistedDocuments({
+    manifestPath: config.PERSISTED_DOCUMENTS_PATH,
+    only: config.PERSISTED_DOCUMENTS_ONLY,
+    parse: limits.parse,
+  });
   const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'gateway' });
   const feed = new OrderStatusFeed();
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
   const httpServer = createServer();
-  const limits = graphqlLimits(config);
   const fetcher = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
@@ -66,7 +72,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   app.use(requestId(log), clientIpMiddleware(clientIp));
   if (!production) useIde(app);
   useTracker(app);
-  useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
+  useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
   const subscriptions = useSubscriptions({
     httpServer,
@@ -78,6 +84,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
     maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    allowsDocument: persistedDocuments.allows,
     log,
   });
   httpServer.on('request', app);
