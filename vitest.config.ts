@@ -42,6 +42,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The Guild's federation-gateway-audit against our gateway (real processes, one per suite).
+          name: 'federation-audit',
+          include: ['tests/federation-audit/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 660_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           // The black-box contract suite (tests/contract) runs against the same stack: one stack per vhost.
           include: ['tests/e2e/**/*.test.ts', 'tests/contract/**/*.test.ts'],

@@ -58,21 +58,26 @@ export async function buildBundles(only: string[] = [], linkWorkspace = false): 
   for (const [name, dir] of Object.entries(processes)) {
     if (only.length > 0 && !only.includes(name)) continue;
     await rm(resolve(root, dir, 'dist'), { recursive: true, force: true });
-    await build({
-      entryPoints: [resolve(root, dir, 'src/main.ts')],
-      outfile: resolve(root, dir, 'dist/main.js'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      sourcemap: true,
-      conditions: ['source'],
-      tsconfig: resolve(root, 'tsconfig.json'),
-      plugins: [linkWorkspace ? npmDependenciesLinked : npmDependenciesExternal],
-      logLevel: 'warning',
-    });
+    await bundle(resolve(root, dir, 'src/main.ts'), resolve(root, dir, 'dist/main.js'), linkWorkspace);
     console.log(`built ${dir}/dist/main.js${linkWorkspace ? ' (dependencies linked to this checkout)' : ''}`);
   }
+}
+
+/** One entry point and the workspace code it imports, as one ES module (npm dependencies external). */
+export async function bundle(entry: string, outfile: string, linkWorkspace: boolean): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    conditions: ['source'],
+    tsconfig: resolve(root, 'tsconfig.json'),
+    plugins: [linkWorkspace ? npmDependenciesLinked : npmDependenciesExternal],
+    logLevel: 'warning',
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

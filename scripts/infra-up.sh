@@ -7,7 +7,8 @@
 #
 # Idempotent: whatever already runs is left alone, so a second run takes a second or two.
 # With --test-tools (as `pnpm test` calls it) it also installs what only tests use: Debian's
-# chromium (tracker browser test) and schemathesis in a Python venv (.infra/schemathesis).
+# chromium (tracker browser test), schemathesis in a Python venv (.infra/schemathesis) and
+# The Guild's federation-gateway-audit from ../shared (.infra/federation-audit).
 #
 # Environment:
 #   DATABASE_URL / AMQP_URL / MONGO_URL  use that server instead: nothing is installed or
@@ -31,6 +32,8 @@ source "$INFRA_SCRIPTS/ferretdb.sh"
 source "$INFRA_SCRIPTS/chromium.sh"
 # shellcheck source=scripts/infra/schemathesis.sh
 source "$INFRA_SCRIPTS/schemathesis.sh"
+# shellcheck source=scripts/infra/federation-audit.sh
+source "$INFRA_SCRIPTS/federation-audit.sh"
 take_infra_lock
 
 # ---------------------------------------------------------------------------
@@ -65,6 +68,7 @@ main() {
   if [ "${1:-}" = "--test-tools" ]; then
     up_chromium
     up_schemathesis
+    up_federation_audit
   fi
 
   local how="local"

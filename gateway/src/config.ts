@@ -59,6 +59,10 @@ export const gatewayConfig = {
   RESPONSE_CACHE_MIB: z.coerce.number().int().min(0).default(64),
   /** Gateway processes sharing GATEWAY_PORT (Node cluster); 1: this process serves alone. */
   GATEWAY_WORKERS: positiveInt(1),
+  /** Trusted documents: the apps' Apollo persisted query manifest (`pnpm persisted:manifest` makes the tracker's). */
+  PERSISTED_DOCUMENTS_PATH: z.string().min(1).optional(),
+  /** Allowlist mode: `/graphql` runs only the manifest's documents (by id, or the same text). */
+  PERSISTED_DOCUMENTS_ONLY: z.stringbool().default(false),
   /** Prometheus `/metrics`, on its own listener: keep this port off the public load balancer. */
   METRICS_PORT: portVar(9464),
   /** Interface of the metrics listener (e.g. 127.0.0.1 or a private address); unset: every interface. */

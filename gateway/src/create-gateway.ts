@@ -10,6 +10,7 @@ import { authRateLimitPlugin } from './graphql/auth-rate-limit.plugin.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
+import { usePersistedDocuments } from './graphql/use-persisted-documents.js';
 import { useHealth } from './health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { requestId } from './http/request-id.middleware.js';
@@ -36,13 +37,18 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const production = config.NODE_ENV === 'production';
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH, routingOverrides(config));
   const tokens = createTokenService(config);
+  const limits = graphqlLimits(config);
+  const persistedDocuments = await usePersistedDocuments({
+    manifestPath: config.PERSISTED_DOCUMENTS_PATH,
+    only: config.PERSISTED_DOCUMENTS_ONLY,
+    parse: limits.parse,
+  });
   const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'gateway' });
   const feed = new OrderStatusFeed();
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
   const httpServer = createServer();
-  const limits = graphqlLimits(config);
   const fetcher = createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
@@ -68,7 +74,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   app.use(requestId(log), clientIpMiddleware(clientIp));
   if (!production) useIde(app);
   useTracker(app);
-  useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
+  useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
   const subscriptions = useSubscriptions({
     httpServer,
@@ -83,6 +89,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     maxConnectionsPerIp: config.WS_MAX_CONNECTIONS_PER_IP,
     maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
     connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,
+    allowsDocument: persistedDocuments.allows,
     log,
   });
   httpServer.on('request', app);

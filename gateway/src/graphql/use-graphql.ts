@@ -1,7 +1,7 @@
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { type Logger, type TokenService, UnauthenticatedError } from '@shop/platform';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { authenticate } from '../http/authenticate.middleware.js';
 import { gatewayContext } from '../http/request-locals.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -9,12 +9,19 @@ import type { GatewayContext } from './gateway-context.js';
 /** `POST/GET /graphql`: the supergraph over HTTP, behind edge token verification. */
 export function useGraphql(
   app: Express,
-  deps: { apollo: ApolloServer<GatewayContext>; tokens: TokenService; bodyLimit: number },
+  deps: {
+    apollo: ApolloServer<GatewayContext>;
+    tokens: TokenService;
+    bodyLimit: number;
+    /** Trusted documents (use-persisted-documents.ts): ids resolved, and the allowlist enforced, before Apollo. */
+    persistedDocuments?: RequestHandler;
+  },
 ): void {
   app.use(
     '/graphql',
     authenticate(deps.tokens),
     express.json({ limit: deps.bodyLimit }),
+    ...(deps.persistedDocuments ? [deps.persistedDocuments] : []),
     expressMiddleware(deps.apollo, { context: async ({ res }) => gatewayContext(res) }),
     graphqlErrorHandler,
   );

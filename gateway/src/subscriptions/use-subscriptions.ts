@@ -25,6 +25,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
+import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
 import { mapAsyncIterator } from './map-async-iterator.js';
 import type { OrderStatusFeed } from './order-status.feed.js';
 import { type OrderStatusQuery, subscriptionToQuery } from './subscription-to-query.js';
@@ -62,6 +63,8 @@ export interface SubscriptionDeps {
   maxConnectionsPerIp: number;
   maxConnectionsPerUser: number;
   connectionInitTimeoutMs: number;
+  /** Allowlist mode (trusted documents): only these documents may subscribe. */
+  allowsDocument?: (document: DocumentNode) => boolean;
   log: Logger;
 }
 
@@ -157,6 +160,9 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       document = deps.limits.parse(payload.query);
     } catch (error) {
       return [withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    }
+    if (deps.allowsDocument && !deps.allowsDocument(document)) {
+      return [new GraphQLError(NOT_IN_LIST_MESSAGE, { extensions: { code: NOT_IN_LIST } })];
     }
     const invalid = deps.limits.validate(schema, document);
     if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));

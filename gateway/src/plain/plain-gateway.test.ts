@@ -1,0 +1,81 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '@shop/platform';
+import { silentLogger } from '@shop/platform/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { postJson, RecordingSubgraph } from '../gateway.test-fixture.js';
+import { plainGatewayConfig } from './plain-gateway.config.js';
+import { createPlainGateway, type PlainGateway } from './plain-gateway.js';
+
+// The plain gateway serves foreign supergraphs (the federation audit's): their subgraphs have no
+// `/health/ready`, and their names (`users`, `products`) must not pick up the shop's routing variables.
+const SUPERGRAPH = fileURLToPath(new URL('../../../supergraph.graphql', import.meta.url));
+const subgraph = new RecordingSubgraph();
+let dir: string;
+let gateway: PlainGateway | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'plain-gateway-'));
+});
+afterEach(async () => {
+  await gateway?.close();
+  gateway = undefined;
+});
+afterAll(async () => {
+  await subgraph.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The repository's supergraph with every routing URL replaced by `url`, as a file of its own. */
+async function supergraphRoutedTo(url: string): Promise<string> {
+  const sdl = (await readFile(SUPERGRAPH, 'utf8')).replace(/url: "http:\/\/[^"]+"/g, `url: "${url}"`);
+  const path = join(dir, `${Math.random().toString(36).slice(2)}.graphql`);
+  await writeFile(path, sdl);
+  return path;
+}
+
+async function start(env: Record<string, string>): Promise<string> {
+  const config = parseConfig(plainGatewayConfig, { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), ...env });
+  gateway = await createPlainGateway({ config, log: silentLogger });
+  return `http://127.0.0.1:${await gateway.listen(0)}`;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('plain gateway', () => {
+  it('is ready once its supergraph is loaded, whatever its subgraphs answer on their health paths', async () => {
+    const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo(`http://127.0.0.1:${await closedPort()}/x`) });
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'up', service: 'gateway', checks: { supergraph: { status: 'up' } } });
+  });
+
+  it("routes to the supergraph's own URLs, never to the shop's USERS_URL / PRODUCTS_URL", async () => {
+    const elsewhere = `http://127.0.0.1:${await closedPort()}/graphql`;
+    subgraph.answer = () => ({ data: { product: { id: 'p1', name: 'Lamp' } } });
+    const base = await start({
+      SUPERGRAPH_PATH: await supergraphRoutedTo(await subgraph.start()),
+      USERS_URL: elsewhere,
+      PRODUCTS_URL: elsewhere,
+    });
+    const answer = await postJson(`${base}/graphql`, { query: '{ product(id: "p1") { id name } }' });
+    expect(answer.body).toEqual({ data: { product: { id: 'p1', name: 'Lamp' } } });
+    expect(subgraph.calls).toHaveLength(1);
+  });
+
+  it('serves no REST shims, tracker or subscriptions endpoint of the shop', async () => {
+    const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo('http://127.0.0.1:9/graphql') });
+    expect((await fetch(`${base}/api/products`)).status).toBe(404);
+    expect((await fetch(`${base}/tracker`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import {
+  createGatewayRequestSigner,
+  createTokenService,
+  graphqlLimits,
+  healthRouter,
+  type Logger,
+} from '@shop/platform';
+import cors from 'cors';
+import express from 'express';
+import { startSupergraphServer } from '../graphql/supergraph-server.js';
+import { useGraphql } from '../graphql/use-graphql.js';
+import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
+import { requestId } from '../http/request-id.middleware.js';
+import { useMetrics } from '../metrics/use-metrics.js';
+import { createSubgraphFetcher } from '../supergraph/subgraph-fetcher.js';
+import { readSupergraph } from '../supergraph/supergraph-file.js';
+import type { PlainGatewayConfig } from './plain-gateway.config.js';
+
+export interface PlainGateway {
+  httpServer: Server;
+  listen: (port: number) => Promise<number>;
+  close: () => Promise<void>;
+}
+
+const noSubscriptions = () => ({ connections: 0, subscriptions: 0, feedListeners: 0 });
+
+/**
+ * The gateway's GraphQL layer alone, for any supergraph (e.g. the federation audit's suites): the
+ * same execution, limits, error masking, subgraph fetcher and `/graphql` route as createGateway,
+ * without what only the shop's own subgraphs have: no broker (subscriptions, response cache), no
+ * REST shims, no tracker, no routing overrides. Ready once the supergraph is loaded: a foreign
+ * subgraph has no `/health/ready` to ask.
+ */
+export async function createPlainGateway(options: { config: PlainGatewayConfig; log: Logger }): Promise<PlainGateway> {
+  const { config, log } = options;
+  const supergraph = await readSupergraph(config.SUPERGRAPH_PATH);
+  const httpServer = createServer();
+  const fetcher = createSubgraphFetcher({
+    connections: config.SUBGRAPH_CONNECTIONS,
+    deduplicate: config.SUBGRAPH_DEDUPLICATION,
+    signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
+  });
+  const { apollo, apiSchema } = await startSupergraphServer({
+    fetcher,
+    queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
+    supergraph,
+    httpServer,
+    limits: graphqlLimits(config),
+    introspection: config.NODE_ENV !== 'production',
+    log,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  const stopMetrics = useMetrics(app, noSubscriptions);
+  const clientIp = useTrustProxy(app, config.TRUST_PROXY);
+  app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] }));
+  app.use(healthRouter('gateway', [{ name: 'supergraph', check: () => void apiSchema() }]));
+  app.use(requestId(log), clientIpMiddleware(clientIp));
+  useGraphql(app, { apollo, tokens: createTokenService(config), bodyLimit: config.BODY_LIMIT_BYTES });
+  httpServer.on('request', app);
+  return {
+    httpServer,
+    listen: (port) =>
+      new Promise((resolve) => {
+        httpServer.listen(port, () => {
+          const address = httpServer.address();
+          const actual = typeof address === 'object' && address ? address.port : port;
+          log.info({ port: actual, supergraph: config.SUPERGRAPH_PATH }, 'plain gateway listening');
+          resolve(actual);
+        });
+      }),
+    close: async () => {
+      stopMetrics();
+      await apollo.stop();
+      await fetcher.close();
+    },
+  };
+}
