@@ -38,7 +38,12 @@ async function supergraphRoutedTo(url: string): Promise<string> {
 }
 
 async function start(env: Record<string, string>): Promise<string> {
-  const config = parseConfig(plainGatewayConfig, { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), ...env });
+  const config = parseConfig(plainGatewayConfig, {
+    NODE_ENV: 'test',
+    JWT_SECRET: 'x'.repeat(32),
+    GATEWAY_SIGNING_SECRETS: 's'.repeat(32),
+    ...env,
+  });
   gateway = await createPlainGateway({ config, log: silentLogger });
   return `http://127.0.0.1:${await gateway.listen(0)}`;
 }
