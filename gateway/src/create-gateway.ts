@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { EventBus } from '@shop/events';
-import { createGatewayRequestSigner, createTokenService, graphqlLimits, type Logger } from '@shop/platform';
+import { createTokenService, graphqlLimits, type Logger } from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
@@ -18,7 +18,7 @@ import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
 import { OrderStatusFeed } from './subscriptions/order-status.feed.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
-import { createSubgraphFetcher } from './supergraph/subgraph-fetcher.js';
+import { subgraphFetcherFromConfig } from './supergraph/subgraph-fetcher.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
 import { useTracing } from './tracing/use-tracing.js';
 import { useTracker } from './tracker/use-tracker.js';
@@ -49,11 +49,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
   const httpServer = createServer();
-  const fetcher = createSubgraphFetcher({
-    connections: config.SUBGRAPH_CONNECTIONS,
-    deduplicate: config.SUBGRAPH_DEDUPLICATION,
-    signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
-  });
+  const fetcher = subgraphFetcherFromConfig(config);
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,

@@ -1,11 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import {
-  createGatewayRequestSigner,
-  createTokenService,
-  graphqlLimits,
-  healthRouter,
-  type Logger,
-} from '@shop/platform';
+import { createTokenService, graphqlLimits, healthRouter, type Logger } from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { startSupergraphServer } from '../graphql/supergraph-server.js';
@@ -13,7 +7,7 @@ import { useGraphql } from '../graphql/use-graphql.js';
 import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
 import { requestId } from '../http/request-id.middleware.js';
 import { useMetrics } from '../metrics/use-metrics.js';
-import { createSubgraphFetcher } from '../supergraph/subgraph-fetcher.js';
+import { subgraphFetcherFromConfig } from '../supergraph/subgraph-fetcher.js';
 import { readSupergraph } from '../supergraph/supergraph-file.js';
 import type { PlainGatewayConfig } from './plain-gateway.config.js';
 
@@ -36,11 +30,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   const { config, log } = options;
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH);
   const httpServer = createServer();
-  const fetcher = createSubgraphFetcher({
-    connections: config.SUBGRAPH_CONNECTIONS,
-    deduplicate: config.SUBGRAPH_DEDUPLICATION,
-    signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
-  });
+  const fetcher = subgraphFetcherFromConfig(config);
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,

@@ -1,5 +1,5 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import type { GatewayRequestSigner } from '@shop/platform';
+import { createGatewayRequestSigner, type GatewayRequestSigner } from '@shop/platform';
 import { Agent, fetch, Response } from 'undici';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'] & {};
@@ -34,6 +34,19 @@ interface Buffered {
 export interface SubgraphFetcher {
   fetcher: Fetcher;
   close: () => Promise<void>;
+}
+
+/** The fetcher as the gateway's configuration describes it (the full gateway and plain mode alike). */
+export function subgraphFetcherFromConfig(config: {
+  SUBGRAPH_CONNECTIONS: number;
+  SUBGRAPH_DEDUPLICATION: boolean;
+  GATEWAY_SIGNING_SECRETS: string[];
+}): SubgraphFetcher {
+  return createSubgraphFetcher({
+    connections: config.SUBGRAPH_CONNECTIONS,
+    deduplicate: config.SUBGRAPH_DEDUPLICATION,
+    signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
+  });
 }
 
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
