@@ -153,7 +153,9 @@ describe('orders killed between reserving stock and storing the order', () => {
     expect(await mongo.collection('orders').countDocuments({})).toBe(0);
 
     // Nothing confirms the reservation: products gives the units back after the TTL (3 s here).
+    const killed = Date.now();
     await until(async () => (await inventoryOf(lamp)) === 5, 30_000, 'the reserved units back in stock');
+    console.info(`reservation of a killed order released ${Date.now() - killed} ms after the kill (TTL ${TTL})`);
     const release = await sql.query('SELECT reason FROM stock_releases WHERE order_id = $1', [held.order_id]);
     expect(release.rows).toEqual([{ reason: 'expired' }]);
     const scrape = await (await fetch(`http://127.0.0.1:${productsPort}/metrics`)).text();
