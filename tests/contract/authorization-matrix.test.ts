@@ -47,6 +47,7 @@ const MATRIX: Record<string, Row> = {
   'Mutation.processPaymentAttempt': OWNER_ONLY,
   'Mutation.reserveStock': NOBODY, // orders → products only, with a service token
   'Mutation.releaseStock': NOBODY,
+  'Mutation.confirmStock': NOBODY,
   'Subscription.orderStatusChanged': OWNER_OR_ADMIN,
   'Order.user': OWNER_OR_ADMIN,
   'Order.payment': OWNER_OR_ADMIN,

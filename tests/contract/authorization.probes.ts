@@ -284,6 +284,11 @@ export const PROBES: Record<string, Probe> = {
       await gql('mutation($o: ID!) { releaseStock(orderId: $o) }', { o: world.orderId }, tokenOf(caller, world)),
       'releaseStock',
     ),
+  'Mutation.confirmStock': async (caller, world) =>
+    fromGraphql(
+      await gql('mutation($o: ID!) { confirmStock(orderId: $o) }', { o: world.orderId }, tokenOf(caller, world)),
+      'confirmStock',
+    ),
 
   // ── Subscription ──
   'Subscription.orderStatusChanged': watchAs,

@@ -17,17 +17,22 @@ let ordersPort: number;
 let reservations = 0;
 
 // A slow products subgraph: each stock reservation is answered after PRODUCTS_DELAY_MS, which keeps
-// the orders request that made it in flight while the test sends SIGTERM.
+// the orders request that made it in flight while the test sends SIGTERM. The confirmation that
+// follows the order's insert is answered at once.
 const products: Server = createServer((req, res) => {
   let raw = '';
   req.on('data', (chunk) => {
     raw += chunk;
   });
   req.on('end', () => {
+    const { query, variables } = JSON.parse(raw) as {
+      query: string;
+      variables: { items: { productId: string; quantity: number }[] };
+    };
+    res.setHeader('content-type', 'application/json');
+    if (query.includes('confirmStock')) return res.end(JSON.stringify({ data: { confirmStock: true } }));
     reservations++;
-    const { variables } = JSON.parse(raw) as { variables: { items: { productId: string; quantity: number }[] } };
     setTimeout(() => {
-      res.setHeader('content-type', 'application/json');
       res.end(
         JSON.stringify({ data: { reserveStock: variables.items.map((item) => ({ ...item, unitPrice: '10.00' })) } }),
       );

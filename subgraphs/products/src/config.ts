@@ -1,4 +1,4 @@
-import { portVar } from '@shop/platform';
+import { durationVar, portVar } from '@shop/platform';
 import { z } from 'zod';
 
 export const productsConfig = {
@@ -7,4 +7,8 @@ export const productsConfig = {
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default('postgresql://shop:shop@127.0.0.1:5432/shop'),
+  /** How long a reservation waits for its order's confirmation before its stock goes back. */
+  STOCK_RESERVATION_TTL: durationVar('5m'),
+  /** How often each replica looks for expired reservations. */
+  STOCK_RESERVATION_SWEEP_INTERVAL: durationVar('30s'),
 };

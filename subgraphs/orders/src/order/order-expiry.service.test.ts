@@ -81,6 +81,37 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(await history(order)).toEqual(['PENDING→CANCELLED/PENDING']);
   });
 
+  it('confirms the stock of an order whose create was cut short before confirmation', async () => {
+    const order = await place(2);
+    // As if orders had died between storing the order and confirming its reservation.
+    expect(await stored(order)).toMatchObject({ stockConfirmed: false });
+    fx.products.confirmed.delete(order.id);
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+
+    const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    expect(result?.expired).not.toContain(order.id);
+    expect(fx.products.confirmed.has(order.id)).toBe(true);
+    expect(await stored(order)).toMatchObject({ status: 'PENDING', stockConfirmed: true });
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+    expect(await history(order)).toEqual([]);
+  });
+
+  it('cancels an order cut short before confirmation whose reservation expired meanwhile', async () => {
+    const order = await place(3);
+    fx.products.confirmed.delete(order.id);
+    fx.products.expire(order.id);
+    const stockAfterExpiry = fx.products.stock.get(BOOK) ?? 0;
+
+    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const result = await job.runOnce();
+    expect(result?.expired).toContain(order.id);
+    expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: true });
+    expect(await history(order)).toEqual(['PENDING→CANCELLED/PENDING']);
+    expect(fx.products.stock.get(BOOK)).toBe(stockAfterExpiry);
+    expect((await job.runOnce())?.expired).not.toContain(order.id);
+    expect(await history(order)).toHaveLength(1);
+  });
+
   it('never runs two sweeps of one process at once', async () => {
     const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
     const [first, second] = await Promise.all([job.runOnce(), job.runOnce()]);

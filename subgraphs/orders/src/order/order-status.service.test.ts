@@ -203,3 +203,33 @@ describe('OrderService life cycle', () => {
     expect((await updates(order)).map((update) => update.status)).toEqual(['PAID']);
   });
 });
+
+describe('payment.succeeded for an order whose stock was never confirmed', () => {
+  /** An order whose create died between storing it and confirming its reservation. */
+  async function cutShort() {
+    const order = await place();
+    fx.products.confirmed.delete(order.id);
+    return order;
+  }
+
+  it('confirms the stock first, then the order is PAID', async () => {
+    const order = await cutShort();
+    await fx.orders.recordPaymentSucceeded(paid(order));
+    expect(fx.products.confirmed.has(order.id)).toBe(true);
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'PAID', stockConfirmed: true });
+  });
+
+  it('never makes it PAID without stock: an expired reservation cancels it and the payment is refunded', async () => {
+    const order = await cutShort();
+    fx.products.expire(order.id);
+    await fx.orders.recordPaymentSucceeded(paid(order));
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({
+      status: 'CANCELLED',
+      paymentStatus: 'REFUNDED',
+    });
+    expect((await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`)).toEqual([
+      'PENDING→CANCELLED/PENDING',
+      'CANCELLED→CANCELLED/REFUNDED',
+    ]);
+  });
+});

@@ -64,6 +64,15 @@ export class OrderRecord {
   @prop({ type: () => String })
   paymentId?: string;
 
+  /**
+   * False from the order's insert until the expiry sweep has seen products confirm its stock
+   * reservation (which expires unconfirmed after STOCK_RESERVATION_TTL); create confirms too, but
+   * writes nothing more. An order products refuses is cancelled. Absent on orders placed before
+   * confirmations existed: their stock is held for good.
+   */
+  @prop({ type: () => Boolean })
+  stockConfirmed?: boolean;
+
   /** False from cancellation until products confirmed the release; the expiry sweep retries it. */
   @prop({ type: () => Boolean })
   stockReleased?: boolean;

@@ -141,6 +141,41 @@ describe('OrderService.create', () => {
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
   });
 
+  it('confirms the stock reservation once the order is stored', async () => {
+    const order = await place(ada);
+    expect(fx.products.confirmed.has(order.id)).toBe(true);
+    // The expiry sweep marks it, off the request path (order-expiry.service.test.ts).
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'PENDING', stockConfirmed: false });
+  });
+
+  it('refuses with CONFLICT an order whose reservation expired before its confirmation, and cancels it', async () => {
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    let orderId = '';
+    // The request stalled past STOCK_RESERVATION_TTL: products gave the stock back before the confirmation came.
+    fx.products.beforeConfirm = async (id) => {
+      orderId = id;
+      fx.products.expire(id);
+    };
+    try {
+      await expect(place(ada, [{ productId: BOOK, quantity: 2 }])).rejects.toMatchObject({
+        extensions: { code: 'CONFLICT', reason: 'STOCK_RESERVATION_EXPIRED' },
+      });
+    } finally {
+      fx.products.beforeConfirm = undefined;
+    }
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+    const stored = await OrderModel.findById(orderId).lean();
+    expect(stored).toMatchObject({ status: 'CANCELLED', stockConfirmed: false, stockReleased: true });
+    // Stored and then cancelled, each with its event, as any cancellation.
+    const events = (stored?.pendingEvents ?? []) as { type: string; data: { status?: string } }[];
+    expect(events.map((event) => `${event.type}:${event.data.status ?? ''}`)).toEqual([
+      'order.created:',
+      'order.updated:CANCELLED',
+    ]);
+    // The admin listing below counts this file's cancelled orders.
+    await OrderModel.deleteOne({ _id: orderId });
+  });
+
   it('requires a signed-in caller', async () => {
     await expect(place(null as never)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
   });

@@ -26,7 +26,12 @@ import {
   withDocumentLock,
 } from '@shop/platform';
 import DataLoader from 'dataloader';
-import type { ProductsClient, ReservedItem } from '../product/products.client.js';
+import {
+  type CallContext,
+  type ProductsClient,
+  type ReservedItem,
+  StockReservationLapsedError,
+} from '../product/products.client.js';
 import { paymentEventsRejected } from './order.metrics.js';
 import { type OrderItemRecord, OrderModel, type OrderRecord } from './order.model.js';
 import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
@@ -125,6 +130,7 @@ export class OrderService {
     // The id exists before the order does, so products can key the reservation (and its release) on it.
     const orderId = randomUUID();
     const reserved = await this.reserve(ctx, orderId, data.items);
+    let record: Stored;
     try {
       const items = priceItems(data.items, reserved);
       const totalCents = items.reduce((sum, item) => sum + item.priceCents * item.quantity, 0);
@@ -143,7 +149,7 @@ export class OrderService {
           price: formatCents(priceCents),
         })),
       });
-      const record = await OrderModel.create({
+      const created = await OrderModel.create({
         _id: orderId,
         userId: principal.id,
         items,
@@ -151,14 +157,27 @@ export class OrderService {
         paymentStatus: PaymentStatus.PENDING,
         totalCents,
         shippingAddress: data.shippingAddress,
+        stockConfirmed: false,
         pendingEvents: [event],
       });
-      this.outbox.kick();
-      return toOrder(record.toObject());
+      record = created.toObject();
     } catch (error) {
       await this.release(ctx, orderId);
       throw error;
     }
+    this.outbox.kick();
+    // Until products has the confirmation, the reservation may expire (this request stalled past
+    // STOCK_RESERVATION_TTL): such an order is cancelled, with its event, never kept without stock.
+    try {
+      await this.products.confirmStock(ctx, orderId);
+    } catch (error) {
+      await this.abandon(ctx, orderId);
+      if (!(error instanceof StockReservationLapsedError)) throw error;
+      throw new ConflictError('The stock held for this order was given back before the order was placed; try again', {
+        reason: 'STOCK_RESERVATION_EXPIRED',
+      });
+    }
+    return toOrder(record);
   }
 
   /** The owner, an admin or a service may read an order; batched per request (entity references). */
@@ -202,16 +221,27 @@ export class OrderService {
    * parks the event in the dead-letter queue with its reason and raises an alert.
    */
   async recordPaymentSucceeded(event: EventOf<typeof paymentSucceeded>): Promise<void> {
-    const { paymentId } = event.data;
-    await this.transition(event.data.orderId, (current) => {
+    const { paymentId, orderId } = event.data;
+    let cancelled = false;
+    const decide = async (current: Stored) => {
       const reason = paymentMismatch(current, event.data);
       if (reason) {
         paymentEventsRejected.inc({ reason: reason.split(':')[0] });
         throw new RejectedEventError(reason);
       }
+      // Never PAID without stock: an order whose stock is not confirmed yet is confirmed now, or, when
+      // products gave its stock back already, cancelled, and the payment then marked for refund.
+      if (current.status === OrderStatus.PENDING && current.stockConfirmed === false) {
+        if (!(await this.stockHeld({ requestId: `event-${event.id}` }, orderId))) {
+          cancelled = true;
+          return orderStatusMachine.expire(current);
+        }
+      }
       const next = orderStatusMachine.paymentSucceeded(current);
       return next && { ...next, paymentId };
-    });
+    };
+    await this.transition(orderId, decide);
+    if (cancelled) await this.transition(orderId, decide);
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
@@ -224,12 +254,27 @@ export class OrderService {
    * each cancellation is a claimed transition, so of several sweeps exactly one cancels an order.
    */
   async sweepUnpaid(ctx: SystemContext, cutoff: Date): Promise<SweepResult> {
+    const expired: string[] = [];
+    // Orders stored since the last sweep: marked confirmed here, off the request path (create stays
+    // one write). Among them, those whose create was cut short (a crash, a lost call) between the
+    // insert and products' confirmation: confirmed now, or cancelled if their reservation lapsed.
+    const unconfirmed = await OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: false })
+      .select('_id')
+      .sort({ createdAt: 1 })
+      .limit(SWEEP_BATCH)
+      .lean<{ _id: string }[]>();
+    for (const { _id: id } of unconfirmed) {
+      try {
+        if (await this.confirmOrCancel(ctx, id)) expired.push(id);
+      } catch (error) {
+        ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries');
+      }
+    }
     const overdue = await OrderModel.find({ status: OrderStatus.PENDING, createdAt: { $lte: cutoff } })
       .select('_id')
       .sort({ createdAt: 1 })
       .limit(SWEEP_BATCH)
       .lean<{ _id: string }[]>();
-    const expired: string[] = [];
     for (const { _id: id } of overdue) {
       try {
         const { won } = await this.transition(id, (current) =>
@@ -264,11 +309,11 @@ export class OrderService {
    */
   private async transition(
     id: string,
-    decide: (current: Stored) => OrderState | null,
+    decide: (current: Stored) => OrderState | null | Promise<OrderState | null>,
   ): Promise<{ record: Stored; won: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.load(id);
-      const next = decide(current);
+      const next = await decide(current);
       if (!next) return { record: current, won: false };
       const from = { status: current.status, paymentStatus: current.paymentStatus };
       const claim: OrderTransitionRecord = {
@@ -317,6 +362,8 @@ export class OrderService {
             paymentStatus: to.paymentStatus,
             ...(to.paymentId ? { paymentId: to.paymentId } : {}),
             ...(cancels ? { stockReleased: false } : {}),
+            // recordPaymentSucceeded has made sure products holds the stock of an order it pays.
+            ...(to.status === OrderStatus.PAID ? { stockConfirmed: true } : {}),
           },
           $push: { pendingEvents: claim.event },
         },
@@ -351,6 +398,44 @@ export class OrderService {
       ctx.log.error({ err: error, orderId }, 'stock release failed; reservation stays until released');
       return false;
     }
+  }
+
+  /** Confirms the order's stock with products: false when products no longer holds it; throws when unsure. */
+  private async stockHeld(ctx: CallContext, orderId: string): Promise<boolean> {
+    try {
+      await this.products.confirmStock(ctx, orderId);
+      return true;
+    } catch (error) {
+      if (error instanceof StockReservationLapsedError) return false;
+      throw error;
+    }
+  }
+
+  /** Cancels a PENDING order whose stock is not held, as an expiry (claimed, with its order.updated). */
+  private async cancelUnconfirmed(orderId: string): Promise<boolean> {
+    return (await this.transition(orderId, orderStatusMachine.expire)).won;
+  }
+
+  /** A create that could not confirm: its order is cancelled and its stock released, or else the sweep does both. */
+  private async abandon(ctx: SystemContext, orderId: string): Promise<void> {
+    try {
+      if (await this.cancelUnconfirmed(orderId)) await this.releaseCancelled(ctx, orderId);
+    } catch (error) {
+      ctx.log.error({ err: error, orderId }, 'unconfirmed order not cancelled; the expiry sweep decides again');
+    }
+  }
+
+  /**
+   * The sweep's confirmation of an order whose create may have been cut short: marks it confirmed, or
+   * cancels it when products no longer holds its stock (true when this call cancelled it; its
+   * release follows in the same sweep). Any other failure is thrown.
+   */
+  private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
+    if (!(await this.stockHeld(ctx, orderId))) return this.cancelUnconfirmed(orderId);
+    await withDocumentLock(OrderModel.collection.name, orderId, () =>
+      OrderModel.updateOne({ _id: orderId, stockConfirmed: false }, { $set: { stockConfirmed: true } }),
+    );
+    return false;
   }
 
   /** Releases a cancelled order's stock and records that it is done; until then the sweep retries. */

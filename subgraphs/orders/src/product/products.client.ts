@@ -17,6 +17,17 @@ const RESERVE = `mutation ReserveStock($orderId: ID!, $items: [StockItemInput!]!
   reserveStock(orderId: $orderId, items: $items) { productId quantity unitPrice }
 }`;
 const RELEASE = `mutation ReleaseStock($orderId: ID!) { releaseStock(orderId: $orderId) }`;
+const CONFIRM = `mutation ConfirmStock($orderId: ID!) { confirmStock(orderId: $orderId) }`;
+
+/** Products no longer holds the order's stock (expired unconfirmed, or released): the order cannot stand. */
+export class StockReservationLapsedError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly reason: string,
+  ) {
+    super(`the stock reservation of order ${orderId} is gone (${reason})`);
+  }
+}
 
 /** Refusals the customer can act on; any other error from products is our own failure. */
 const CUSTOMER_CODES: ReadonlySet<unknown> = new Set(['NOT_FOUND', 'INSUFFICIENT_STOCK', 'BAD_USER_INPUT']);
@@ -39,15 +50,38 @@ export class ProductsClient {
     await this.call(ctx, RELEASE, { orderId });
   }
 
-  private async call<T>(ctx: CallContext, query: string, variables: Record<string, unknown>): Promise<T> {
-    const authorization = await this.tokens.serviceAuthorization('orders');
+  /**
+   * The order is stored: products holds its stock from now on, never expiring it. Idempotent;
+   * StockReservationLapsedError when the reservation expired (or was released) first.
+   */
+  async confirmStock(ctx: CallContext, orderId: string): Promise<void> {
     try {
-      return await callSubgraph<T>(this.url, query, variables, { authorization, requestId: ctx.requestId });
+      await callSubgraph(this.url, CONFIRM, { orderId }, await this.headers(ctx));
     } catch (error) {
-      if (error instanceof AppError && !CUSTOMER_CODES.has(error.extensions.code)) {
-        throw new Error(`products answered ${String(error.extensions.code)}: ${error.message}`);
+      if (error instanceof AppError && error.extensions.code === 'CONFLICT') {
+        throw new StockReservationLapsedError(orderId, String(error.extensions.reason ?? 'unknown'));
       }
-      throw error;
+      throw this.internal(error);
+    }
+  }
+
+  private async headers(ctx: CallContext) {
+    return { authorization: await this.tokens.serviceAuthorization('orders'), requestId: ctx.requestId };
+  }
+
+  /** Refusals the customer can act on pass as they are; anything else is our own failure. */
+  private internal(error: unknown): unknown {
+    if (error instanceof AppError && !CUSTOMER_CODES.has(error.extensions.code)) {
+      return new Error(`products answered ${String(error.extensions.code)}: ${error.message}`);
+    }
+    return error;
+  }
+
+  private async call<T>(ctx: CallContext, query: string, variables: Record<string, unknown>): Promise<T> {
+    try {
+      return await callSubgraph<T>(this.url, query, variables, await this.headers(ctx));
+    } catch (error) {
+      throw this.internal(error);
     }
   }
 }

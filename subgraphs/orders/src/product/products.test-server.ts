@@ -16,6 +16,7 @@ const schema = buildSchema(`
   type Mutation {
     reserveStock(orderId: ID!, items: [StockItemInput!]!): [ReservedItem!]!
     releaseStock(orderId: ID!): Boolean!
+    confirmStock(orderId: ID!): Boolean!
   }
 `);
 
@@ -24,6 +25,12 @@ export interface FakeProducts {
   stock: Map<string, number>;
   reservations: Map<string, StockItem[]>;
   releaseCalls: string[];
+  /** Orders whose reservation was confirmed. */
+  confirmed: Set<string>;
+  /** Runs before a confirmation is answered: lets a test expire the reservation first. */
+  beforeConfirm?: (orderId: string) => Promise<void>;
+  /** What products' expiry job does to an unconfirmed reservation: its stock goes back. */
+  expire(orderId: string): void;
   /** Runs after stock is reserved, before the answer: lets a test break what happens next. */
   afterReserve?: (orderId: string) => Promise<void>;
   close(): Promise<void>;
@@ -37,10 +44,23 @@ export async function startFakeProducts(
   catalogue: { id: string; price: string; stock: number }[],
 ): Promise<FakeProducts> {
   const prices = new Map(catalogue.map((product) => [product.id, product.price]));
+  const expired = new Set<string>();
+  const restore = (orderId: string) => {
+    for (const { productId, quantity } of fake.reservations.get(orderId) ?? []) {
+      fake.stock.set(productId, (fake.stock.get(productId) ?? 0) + quantity);
+    }
+    fake.reservations.delete(orderId);
+  };
   const fake: Omit<FakeProducts, 'url' | 'close'> = {
     stock: new Map(catalogue.map((product) => [product.id, product.stock])),
     reservations: new Map(),
     releaseCalls: [],
+    confirmed: new Set(),
+    expire: (orderId) => {
+      if (fake.confirmed.has(orderId) || !fake.reservations.has(orderId)) return;
+      restore(orderId);
+      expired.add(orderId);
+    },
   };
   const root = {
     reserveStock: async ({ orderId, items }: { orderId: string; items: StockItem[] }): Promise<ReservedItem[]> => {
@@ -57,10 +77,15 @@ export async function startFakeProducts(
     },
     releaseStock: ({ orderId }: { orderId: string }): boolean => {
       fake.releaseCalls.push(orderId);
-      for (const { productId, quantity } of fake.reservations.get(orderId) ?? []) {
-        fake.stock.set(productId, (fake.stock.get(productId) ?? 0) + quantity);
-      }
-      fake.reservations.delete(orderId);
+      restore(orderId);
+      return true;
+    },
+    confirmStock: async ({ orderId }: { orderId: string }): Promise<boolean> => {
+      await fake.beforeConfirm?.(orderId);
+      if (expired.has(orderId)) throw fail('CONFLICT', `reservation of ${orderId} expired`, { reason: 'expired' });
+      if (!fake.reservations.has(orderId))
+        throw fail('CONFLICT', `no reservation for ${orderId}`, { reason: 'released' });
+      fake.confirmed.add(orderId);
       return true;
     },
   };

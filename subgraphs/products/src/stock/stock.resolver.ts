@@ -30,4 +30,14 @@ export class StockResolver {
   releaseStock(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.stock.release(ctx, orderId);
   }
+
+  @Authorized('SERVICE')
+  @Directive('@inaccessible')
+  @Mutation(() => Boolean, {
+    description:
+      'The order is stored: its reservation is held until released, never expired. Idempotent; CONFLICT (extensions.reason expired, released or not-reserved) when the stock is no longer held.',
+  })
+  confirmStock(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: Context): Promise<boolean> {
+    return ctx.services.stock.confirm(ctx, orderId);
+  }
 }

@@ -11,7 +11,19 @@ import {
 import { z } from 'zod';
 import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';
+import { stockReservationsExpired } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
+
+/** Background work (the expiry job) has no caller, only a request id and a logger. */
+export type SystemContext = Pick<RequestContext, 'requestId' | 'log'>;
+
+export interface StockSettings {
+  /** STOCK_RESERVATION_TTL: how long a reservation waits for its order's confirmation. */
+  reservationTtlMs: number;
+}
+
+/** Orders released per expiry pass; the next pass takes the rest. */
+const EXPIRY_BATCH = 100;
 
 const orderId = z.string().trim().min(1).max(100);
 const reserveSchema = z.object({
@@ -42,20 +54,48 @@ const stockChanged = (tx: Prisma.TransactionClient, productIds: string[]) =>
     data: outboxRows(productIds.map((productId) => productChanged.create({ productId, change: 'stock' }))),
   });
 
+/**
+ * Gives back what the order still holds and marks its lines released, under the order's lock; records
+ * the release (with its reason) even when nothing was reserved. Returns the lines and those restored.
+ */
+async function releaseOrder(tx: Prisma.TransactionClient, orderId: string, reason: 'released' | 'expired') {
+  await tx.stockRelease.createMany({ data: [{ orderId, reason }], skipDuplicates: true });
+  const lines = await tx.stockReservation.findMany({ where: { orderId }, orderBy: { productId: 'asc' } });
+  const restored = lines.filter((candidate) => !candidate.releasedAt);
+  for (const line of restored) {
+    await tx.product.update({ where: { id: line.productId }, data: { inventory: { increment: line.quantity } } });
+  }
+  await tx.stockReservation.updateMany({ where: { orderId, releasedAt: null }, data: { releasedAt: new Date() } });
+  if (restored.length > 0) {
+    await stockChanged(
+      tx,
+      restored.map((line) => line.productId),
+    );
+  }
+  return { lines, restored };
+}
+
 const sameItems = (lines: { productId: string; quantity: number }[], items: Item[]) =>
   lines.length === items.length &&
   items.every((item) => lines.some((line) => line.productId === item.productId && line.quantity === item.quantity));
 
 /**
  * Stock held for orders. The order id is the idempotency key: a retried reservation returns the
- * first one's lines, and a release gives back exactly what was reserved, once.
+ * first one's lines, and a release gives back exactly what was reserved, once. A reservation lives
+ * until its order confirms it (the order is stored) or it is released; one left unconfirmed past
+ * the TTL (its order never came: a crash, a lost call) is released by the expiry job.
  */
 export class StockService {
+  private readonly ttlMs: number;
+
   /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
   constructor(
     private readonly db: ProductsDb,
     private readonly outbox?: OutboxNotifier,
-  ) {}
+    settings: StockSettings = { reservationTtlMs: 5 * 60_000 },
+  ) {
+    this.ttlMs = settings.reservationTtlMs;
+  }
 
   /** All or nothing, in one transaction: conditional decrements can never oversell. */
   async reserve(ctx: RequestContext, id: string, items: unknown): Promise<ReservedItem[]> {
@@ -118,31 +158,70 @@ export class StockService {
     const data = validate(z.object({ orderId }), { orderId: id });
     const released = await this.db.$transaction(async (tx) => {
       await lockOrder(tx, data.orderId);
-      await tx.stockRelease.createMany({ data: [{ orderId: data.orderId }], skipDuplicates: true });
-      const lines = await tx.stockReservation.findMany({
-        where: { orderId: data.orderId },
-        orderBy: { productId: 'asc' },
-      });
-      const restored = lines.filter((candidate) => !candidate.releasedAt);
-      for (const line of restored) {
-        await tx.product.update({
-          where: { id: line.productId },
-          data: { inventory: { increment: line.quantity } },
-        });
-      }
-      await tx.stockReservation.updateMany({
-        where: { orderId: data.orderId, releasedAt: null },
-        data: { releasedAt: new Date() },
-      });
-      if (restored.length > 0) {
-        await stockChanged(
-          tx,
-          restored.map((line) => line.productId),
-        );
-      }
+      const { lines, restored } = await releaseOrder(tx, data.orderId, 'released');
       return { reserved: lines.length > 0, restored: restored.length > 0 };
     }, TRANSACTION);
     if (released.restored) this.outbox?.kick();
     return released.reserved;
+  }
+
+  /**
+   * The order is stored: its stock is held until the order is cancelled, never expired. Idempotent.
+   * CONFLICT (with `reason`) when the stock is no longer held: `expired`, `released`, or
+   * `not-reserved`. Runs under the order's lock, so of a confirmation and the expiry exactly one wins.
+   */
+  async confirm(ctx: RequestContext, id: string): Promise<boolean> {
+    requireRole(ctx.principal, 'SERVICE');
+    const data = validate(z.object({ orderId }), { orderId: id });
+    await this.db.$transaction(async (tx) => {
+      await lockOrder(tx, data.orderId);
+      const release = await tx.stockRelease.findUnique({ where: { orderId: data.orderId } });
+      if (release) {
+        const what = release.reason === 'expired' ? 'expired unconfirmed' : 'was released';
+        throw new ConflictError(`The stock reservation of order ${data.orderId} ${what}`, { reason: release.reason });
+      }
+      const { count } = await tx.stockReservation.updateMany({
+        where: { orderId: data.orderId, confirmedAt: null },
+        data: { confirmedAt: new Date() },
+      });
+      if (count === 0 && (await tx.stockReservation.count({ where: { orderId: data.orderId } })) === 0) {
+        throw new ConflictError(`Order ${data.orderId} has no stock reservation`, { reason: 'not-reserved' });
+      }
+    }, TRANSACTION);
+    return true;
+  }
+
+  /**
+   * One pass of the expiry job: releases reservations left unconfirmed longer than the TTL, and
+   * returns their order ids. Safe in any number of replicas at once: each order is re-checked under
+   * its lock, so its stock goes back once, and a confirmation that got the lock first keeps it.
+   */
+  async expireStale(ctx: SystemContext, now = new Date()): Promise<string[]> {
+    const cutoff = new Date(now.getTime() - this.ttlMs);
+    const stale = await this.db.stockReservation.groupBy({
+      by: ['orderId'],
+      where: { confirmedAt: null, releasedAt: null, createdAt: { lte: cutoff } },
+      orderBy: { orderId: 'asc' },
+      take: EXPIRY_BATCH,
+    });
+    const expired: string[] = [];
+    for (const { orderId: staleId } of stale) {
+      const restored = await this.db.$transaction(async (tx) => {
+        await lockOrder(tx, staleId);
+        const lines = await tx.stockReservation.findMany({ where: { orderId: staleId } });
+        const pending = lines.filter((line) => !line.confirmedAt && !line.releasedAt && line.createdAt <= cutoff);
+        // Confirmed or released meanwhile (lines of one order change together).
+        if (pending.length === 0 || pending.length !== lines.length) return false;
+        return (await releaseOrder(tx, staleId, 'expired')).restored.length > 0;
+      }, TRANSACTION);
+      if (!restored) continue;
+      expired.push(staleId);
+      stockReservationsExpired.inc();
+    }
+    if (expired.length > 0) {
+      this.outbox?.kick();
+      ctx.log.warn({ orderIds: expired, ttlMs: this.ttlMs }, 'released stock reservations no order confirmed');
+    }
+    return expired;
   }
 }
