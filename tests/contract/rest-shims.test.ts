@@ -84,14 +84,14 @@ describe('"REST shims": users', () => {
     );
   });
 
-  it('GET /api/users/:id → 200 user for self or admin; 401 without a token; 403 for another customer', async () => {
+  it('GET /api/users/:id → 200 user for self or admin; 401 without a token; 404 for another customer', async () => {
     expect(bodyOf(await rest('GET', `/users/${ada.id}`, { token: ada.token }), 200)).toMatchObject({
       ...USER,
       id: ada.id,
     });
     expect(bodyOf(await rest('GET', `/users/${ada.id}`, { token: admin.token }), 200).id).toBe(ada.id);
     expectProblem(await rest('GET', `/users/${ada.id}`), 401);
-    expectProblem(await rest('GET', `/users/${ada.id}`, { token: bob.token }), 403);
+    expectProblem(await rest('GET', `/users/${ada.id}`, { token: bob.token }), 404);
   });
 });
 
@@ -175,11 +175,11 @@ describe('"REST shims": orders', () => {
     expectProblem(await rest('POST', '/orders', { body: orderBody(51), token: ada.token }), 409);
   });
 
-  it('GET /api/orders/:id → 200 for owner or admin; 403 for another customer; 404 unknown', async () => {
+  it('GET /api/orders/:id → 200 for owner or admin; 404 for another customer, as for an unknown id', async () => {
     const order = bodyOf(await rest('POST', '/orders', { body: orderBody(1), token: ada.token }), 201);
     expect(bodyOf(await rest('GET', `/orders/${order.id}`, { token: ada.token }), 200)).toEqual(order);
     expect(bodyOf(await rest('GET', `/orders/${order.id}`, { token: admin.token }), 200)).toEqual(order);
-    expectProblem(await rest('GET', `/orders/${order.id}`, { token: bob.token }), 403);
+    expectProblem(await rest('GET', `/orders/${order.id}`, { token: bob.token }), 404);
     expectProblem(await rest('GET', `/orders/${randomUUID()}`, { token: ada.token }), 404);
   });
 
@@ -228,7 +228,7 @@ describe('"REST shims": payments', () => {
 
     expect(bodyOf(await rest('GET', `/payments/${first.id}`, { token: ada.token }), 200)).toEqual(first);
     expect(bodyOf(await rest('GET', `/payments/${first.id}`, { token: admin.token }), 200)).toEqual(first);
-    expectProblem(await rest('GET', `/payments/${first.id}`, { token: bob.token }), 403);
+    expectProblem(await rest('GET', `/payments/${first.id}`, { token: bob.token }), 404);
     expectProblem(await rest('GET', `/payments/${first.id}`), 401);
   });
 

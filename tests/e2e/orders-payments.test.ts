@@ -268,7 +268,7 @@ describe('orders and payments through the gateway', () => {
     const problem = await fetch(`${GATEWAY}/api/orders/${order.id}`, {
       headers: { authorization: `Bearer ${bob.token}` },
     });
-    expect(problem.status).toBe(403);
+    expect(problem.status).toBe(404);
     expect(problem.headers.get('content-type')).toMatch(/application\/problem\+json/);
   });
 
