@@ -1,6 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import { EventBus } from '@shop/events';
-import { createGatewayRequestSigner, createTokenService, graphqlLimits, type Logger } from '@shop/platform';
+import {
+  createGatewayRequestSigner,
+  createTokenService,
+  createTokenVersionCheck,
+  graphqlLimits,
+  type Logger,
+  remoteTokenVersions,
+  type TokenVersionLoader,
+  withTokenVersionCheck,
+} from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
@@ -35,7 +44,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const { config, log } = options;
   const production = config.NODE_ENV === 'production';
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH, routingOverrides(config));
-  const tokens = createTokenService(config);
+  const { tokens, revocation } = revocableTokens(config, supergraph.subgraphs);
   const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'gateway' });
   const feed = new OrderStatusFeed();
   await feed.listen(bus);
@@ -76,6 +85,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     apiSchema,
     feed,
     tokens,
+    revocation,
     limits,
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
@@ -110,4 +120,22 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
       await flushTraces();
     },
   };
+}
+
+/**
+ * The edge's token check: signature and claims, then the token version against the users
+ * subgraph's (cached TOKEN_VERSION_CACHE_MS), so a role change, password change or logout
+ * everywhere refuses older access tokens at every door of the gateway: HTTP, REST and WebSocket.
+ */
+function revocableTokens(config: GatewayConfig, subgraphs: { name: string; url: string }[]) {
+  const tokens = createTokenService(config);
+  const users = subgraphs.find((subgraph) => subgraph.name === 'users');
+  // Any valid supergraph serves anonymous callers; without a users subgraph no token can be checked, so none passes.
+  const load: TokenVersionLoader = users
+    ? remoteTokenVersions(users.url, tokens, 'gateway')
+    : async () => {
+        throw new Error('the supergraph has no users subgraph: token versions cannot be checked');
+      };
+  const revocation = createTokenVersionCheck({ load, cacheMs: config.TOKEN_VERSION_CACHE_MS });
+  return { tokens: withTokenVersionCheck(tokens, revocation), revocation };
 }

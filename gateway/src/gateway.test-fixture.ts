@@ -30,6 +30,12 @@ export class RecordingSubgraph {
     });
     req.on('end', async () => {
       const call = { headers: req.headers, body: raw ? JSON.parse(raw) : {} };
+      // The gateway's token revocation check: every account exists and was never revoked.
+      if (isTokenVersionsCall(call)) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(unrevokedTokenVersions(call)));
+        return;
+      }
       this.calls.push(call);
       const answer = await this.answer(call);
       res.statusCode = this.status;
@@ -52,6 +58,23 @@ export class RecordingSubgraph {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+const isTokenVersionsCall = (call: SubgraphCall) => call.body.query?.includes('tokenVersions(') === true;
+const unrevokedTokenVersions = (call: SubgraphCall) => ({
+  data: {
+    tokenVersions: ((call.body.variables?.userIds ?? []) as string[]).map((userId) => ({ userId, version: 0 })),
+  },
+});
+
+/**
+ * Stands in for the users subgraph's `tokenVersions` only (for a gateway whose users subgraph is
+ * not running): every account exists at version 0, so tokens signed without `ver` pass.
+ */
+export async function startUnrevokedTokenVersions(): Promise<{ url: string; close: () => Promise<void> }> {
+  const subgraph = new RecordingSubgraph();
+  const url = await subgraph.start();
+  return { url, close: () => subgraph.close() };
 }
 
 /** A gateway on the repository's supergraph with every subgraph routed to `subgraphUrl`. */
