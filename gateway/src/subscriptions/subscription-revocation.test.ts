@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
 import { createTokenService } from '@shop/platform';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
-import { type Client, createClient, type ExecutionResult } from 'graphql-ws';
+import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
@@ -15,7 +15,7 @@ const subgraph = new RecordingSubgraph();
 const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'revoke-test' });
 let gateway: Gateway;
 let client: Client;
-const answers: ExecutionResult[] = [];
+const answers: FormattedExecutionResult[] = [];
 let completed = false;
 
 const event = () =>
