@@ -15,7 +15,7 @@ const subgraph = new RecordingSubgraph();
 const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'revoke-test' });
 let gateway: Gateway;
 let client: Client;
-const answers: FormattedExecutionResult[] = [];
+const answers: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
 let completed = false;
 
 const event = () =>
