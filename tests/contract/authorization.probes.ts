@@ -312,6 +312,15 @@ export const PROBES: Record<string, Probe> = {
       await gql('mutation($o: ID!) { releaseStock(orderId: $o) }', { o: world.orderId }, tokenOf(caller, world)),
       'releaseStock',
     ),
+  'Query.tokenVersions': async (caller, world) =>
+    fromGraphql(
+      await gql(
+        'query($ids: [ID!]!) { tokenVersions(userIds: $ids) { userId version } }',
+        { ids: [world.owner.id] },
+        tokenOf(caller, world),
+      ),
+      'tokenVersions',
+    ),
 
   // ── Subscription ──
   'Subscription.orderStatusChanged': watchAs,
