@@ -54,6 +54,14 @@ describe('createTokenVersionCheck', () => {
     expect(batches).toHaveLength(2);
   });
 
+  it('splits a burst of accounts into batches the users subgraph accepts (at most 500 ids)', async () => {
+    const ids = Array.from({ length: 1_200 }, (_, i) => `user-${i}`);
+    const { load, batches } = accounts(Object.fromEntries(ids.map((id) => [id, 0])));
+    const check = createTokenVersionCheck({ load, cacheMs: 0 });
+    await Promise.all(ids.map((id) => check.assertCurrent(customer(id, 0))));
+    expect(batches.map((batch) => batch.length)).toEqual([500, 500, 200]);
+  });
+
   it('believes a version for the configured bound, then asks again (the revocation delay)', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { load, batches, table } = accounts({ ada: 0 });

@@ -45,7 +45,8 @@ export function createTokenVersionCheck(options: TokenVersionCheckOptions): Toke
       const found = await options.load([...new Set(ids)]);
       return ids.map((id) => found.get(id) ?? null);
     },
-    { cache: false },
+    // The users subgraph answers at most 1,000 ids per query.
+    { cache: false, maxBatchSize: 500 },
   );
   const remember = (id: string, version: number | null) => {
     if (options.cacheMs <= 0) return;
