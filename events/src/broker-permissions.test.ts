@@ -84,11 +84,13 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // Users first: they exist even when the set-up failed half-way.
+  for (const service of SERVICES) await rabbitmqctl('delete_user', `${userPrefix}${service}`).catch(() => {});
+  if (!admin) return;
   const channel = await admin.createChannel();
   for (const queue of queues) await channel.deleteQueue(queue);
   await channel.deleteExchange(exchange);
   await admin.close();
-  for (const service of SERVICES) await rabbitmqctl('delete_user', `${userPrefix}${service}`).catch(() => {});
 }, 120_000);
 
 describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => {
