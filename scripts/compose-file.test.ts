@@ -13,6 +13,7 @@ import { ordersConfig } from '../subgraphs/orders/src/config.js';
 import { paymentsConfig } from '../subgraphs/payments/src/config.js';
 import { productsConfig } from '../subgraphs/products/src/config.js';
 import { usersConfig } from '../subgraphs/users/src/config.js';
+import { merge, readComposeFile } from './compose-merge.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
@@ -25,6 +26,8 @@ const REQUIRED: Record<string, string> = {
 
 interface ComposeService {
   image?: string;
+  entrypoint?: string[];
+  volumes?: string[];
   profiles?: string[];
   networks?: string[];
   command?: string[];
@@ -147,7 +150,16 @@ describe('docker-compose.yml, secure by default', () => {
 
   it('takes every credential from the environment, with no default and no guest', () => {
     // A secret with a default (`${VAR:-value}`) would run with that value when .env forgets it.
-    for (const name of ['JWT_SECRET', 'GATEWAY_SIGNING_SECRETS', 'POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD']) {
+    for (const name of [
+      'JWT_SECRET',
+      'GATEWAY_SIGNING_SECRETS',
+      'POSTGRES_PASSWORD',
+      'RABBITMQ_PASSWORD',
+      'MONGO_ROOT_PASSWORD',
+      'MONGO_REPLICA_KEY',
+      ...MONGO_SERVICES.map((service) => `MONGO_${service.toUpperCase()}_PASSWORD`),
+      ...AMQP_SERVICES.map((service) => `RABBITMQ_${service.toUpperCase()}_PASSWORD`),
+    ]) {
       expect(composeText, name).toMatch(new RegExp(`\\$\\{${name}:\\?`));
       expect(composeText, name).not.toMatch(new RegExp(`\\$\\{${name}:-`));
     }
@@ -168,3 +180,98 @@ describe('.env.example', () => {
     expect([...new Set(all)].filter((name) => !named.has(name))).toEqual([]);
   });
 });
+
+// Finding 1 of issue #17: one database user and one broker user per service, each limited to what
+// that service owns. Checked on docker-compose.yml alone and merged with compose.scale.yml.
+const MONGO_SERVICES = ['users', 'orders', 'payments', 'notifications'] as const;
+const AMQP_SERVICES = ['orders', 'payments', 'notifications', 'products', 'gateway'] as const;
+const scaled = (
+  merge(readComposeFile(resolve(root, 'docker-compose.yml')), readComposeFile(resolve(root, 'compose.scale.yml'))) as {
+    services: Record<string, ComposeService>;
+  }
+).services;
+const mongoInit = read('deploy/mongo/create-service-users.js');
+const brokerUsers = read('deploy/rabbitmq/service-users.sh');
+
+for (const [file, services] of [
+  ['docker-compose.yml', compose.services],
+  ['docker-compose.yml + compose.scale.yml', scaled],
+] as const) {
+  describe(`${file}: a MongoDB user and a RabbitMQ user per service`, () => {
+    it('runs MongoDB with access control: root and replica-set key from .env, service users made by the init script', () => {
+      const mongo = services.mongo;
+      expect(mongo?.command).toEqual(expect.arrayContaining(['--keyFile', '/tmp/replica.key']));
+      expect(mongo?.environment?.MONGO_INITDB_ROOT_PASSWORD).toMatch(/^\$\{MONGO_ROOT_PASSWORD:\?/);
+      expect(mongo?.environment?.MONGO_REPLICA_KEY).toMatch(/^\$\{MONGO_REPLICA_KEY:\?/);
+      expect(mongo?.volumes).toContain(
+        './deploy/mongo/create-service-users.js:/docker-entrypoint-initdb.d/10-create-service-users.js:ro',
+      );
+      // The healthcheck signs in from the environment: no password on a command line.
+      expect(JSON.stringify(mongo?.healthcheck)).toContain('process.env.MONGO_INITDB_ROOT_PASSWORD');
+      expect(mongoInit).toMatch(/roles: \[\{ role: 'readWrite', db: dbName \}\]/);
+      expect(mongoInit).toMatch(/const dbName = `\$\{prefix\}_\$\{service\}`/);
+      expect([...mongoInit.matchAll(/role: '(\w+)'/g)].map((match) => match[1])).toEqual(['readWrite']);
+    });
+
+    for (const service of MONGO_SERVICES) {
+      it(`${service}: MONGO_URL signs in as ${service} to its own database, with its own password`, () => {
+        const variable = `MONGO_${service.toUpperCase()}_PASSWORD`;
+        const raw = String(services[service]?.environment?.MONGO_URL);
+        expect(raw).toContain(`:\${${variable}:?`);
+        const url = new URL(interpolate(raw));
+        expect(url.username).toBe(service);
+        expect(url.password).toBe(`required-${variable.toLowerCase()}`);
+        expect(url.pathname).toBe(`/shop_${service}`);
+        expect(url.searchParams.get('authSource')).toBe(`shop_${service}`);
+        expect(services.mongo?.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+        expect(mongoInit).toContain(`'${service}'`);
+      });
+    }
+
+    it('gives no MongoDB credentials to products and the gateway, which use none', () => {
+      expect(services.products?.environment?.MONGO_URL).toBeUndefined();
+      expect(services.gateway?.environment?.MONGO_URL).toBeUndefined();
+    });
+
+    it("creates the broker's service users from deploy/rabbitmq/service-users.sh before reporting healthy", () => {
+      const rabbitmq = services.rabbitmq;
+      expect(rabbitmq?.entrypoint).toEqual(['bash', '/etc/shop/rabbitmq/entrypoint.sh']);
+      expect(rabbitmq?.volumes).toContain('./deploy/rabbitmq:/etc/shop/rabbitmq:ro');
+      expect(JSON.stringify(rabbitmq?.healthcheck)).toContain('/tmp/service-users-ready');
+      expect(read('deploy/rabbitmq/entrypoint.sh')).toContain('bash /etc/shop/rabbitmq/service-users.sh');
+      // No service runs as the operator's default user.
+      for (const [name, definition] of Object.entries(services)) {
+        expect(String(definition.environment?.AMQP_URL ?? ''), name).not.toContain('RABBITMQ_USER');
+      }
+    });
+
+    for (const service of AMQP_SERVICES) {
+      it(`${service}: AMQP_URL signs in as ${service}, granted only its own names and routing keys`, () => {
+        const variable = `RABBITMQ_${service.toUpperCase()}_PASSWORD`;
+        const raw = String(services[service]?.environment?.AMQP_URL);
+        expect(raw).toContain(`:\${${variable}:?`);
+        const url = new URL(interpolate(raw));
+        expect(url.username).toBe(service);
+        expect(url.password).toBe(`required-${variable.toLowerCase()}`);
+        expect(services.rabbitmq?.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
+        expect(brokerUsers).toMatch(new RegExp(`^grant ${service} '${service}\\\\\\.\\.\\*' `, 'm'));
+      });
+    }
+
+    it('lets only the services with durable consumers write to the default exchange, and nobody publish as another', () => {
+      const grants = Object.fromEntries(
+        [...brokerUsers.matchAll(/^grant (\w+) '[^']*' '([^']*)' '([^']*)'/gm)].map((match) => [
+          match[1],
+          { defaultExchange: match[2], publishes: match[3] },
+        ]),
+      );
+      expect(Object.keys(grants).sort()).toEqual([...AMQP_SERVICES].sort());
+      expect(grants.products?.defaultExchange).toBe('');
+      expect(grants.gateway?.defaultExchange).toBe('');
+      expect(grants.gateway?.publishes).toBe('^$');
+      expect(grants.notifications?.publishes).toBe('^notification\\.(email|sms)$');
+      expect(grants.payments?.publishes).toBe('^payment\\.(succeeded|failed)$');
+      expect(services.users?.environment?.AMQP_URL).toBeUndefined();
+    });
+  });
+}

@@ -7,13 +7,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform';
 import { describe, expect, it } from 'vitest';
-import { parse, type ScalarTag, type Tags } from 'yaml';
 import { gatewayConfig } from '../gateway/src/config.js';
 import { notificationsConfig } from '../subgraphs/notifications/src/config.js';
 import { ordersConfig } from '../subgraphs/orders/src/config.js';
 import { paymentsConfig } from '../subgraphs/payments/src/config.js';
 import { productsConfig } from '../subgraphs/products/src/config.js';
 import { usersConfig } from '../subgraphs/users/src/config.js';
+import { merge, readComposeFile } from './compose-merge.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
@@ -24,30 +24,6 @@ const REQUIRED: Record<string, string> = {
   SMTP_URL: 'smtp://mail.example.com:587',
 };
 
-/** Compose's `!reset`: the override's value replaces the base's instead of merging into it. */
-const RESET = Symbol('reset');
-const resetTag = {
-  tag: '!reset',
-  collection: 'seq',
-  resolve: () => ({ [RESET]: true, value: [] }),
-} as unknown as ScalarTag;
-const customTags: Tags = [resetTag];
-
-type Yaml = Record<string, unknown>;
-const isMap = (value: unknown): value is Yaml => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Compose's merge of an override file: maps merge key by key, sequences append, `!reset` replaces. */
-function merge(base: unknown, override: unknown): unknown {
-  if (isMap(override) && RESET in override) return override.value;
-  if (Array.isArray(base) && Array.isArray(override)) return [...base, ...override];
-  if (isMap(base) && isMap(override)) {
-    const merged: Yaml = { ...base };
-    for (const [key, value] of Object.entries(override)) merged[key] = merge(base[key], value);
-    return merged;
-  }
-  return override;
-}
-
 interface Service {
   deploy?: { replicas?: number };
   ports?: string[];
@@ -57,8 +33,8 @@ interface Service {
   image?: string;
   healthcheck?: unknown;
 }
-const base = parse(read('docker-compose.yml'), { merge: true, customTags }) as Yaml;
-const scale = parse(read('compose.scale.yml'), { merge: true, customTags }) as Yaml;
+const base = readComposeFile(resolve(root, 'docker-compose.yml'));
+const scale = readComposeFile(resolve(root, 'compose.scale.yml'));
 const services = (merge(base, scale) as { services: Record<string, Service> }).services;
 
 const processes = {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type Config, portVar } from '@shop/platform';
+import { type Config, portVar, tokenVersionShape } from '@shop/platform';
 import { z } from 'zod';
 
 const routingUrl = z.string().url().optional();
@@ -49,6 +49,8 @@ export const gatewayConfig = {
   REGISTER_LIMIT_WINDOW_SECONDS: positiveInt(3_600),
   LOGIN_LIMIT_PER_IP: positiveInt(30),
   LOGIN_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  /** TOKEN_VERSION_CACHE_MS: how long a revoked access token may still pass the gateway. */
+  ...tokenVersionShape,
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */
   SUBGRAPH_CONNECTIONS: positiveInt(64),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */

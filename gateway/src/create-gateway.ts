@@ -1,6 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import { EventBus } from '@shop/events';
-import { createTokenService, graphqlLimits, type Logger } from '@shop/platform';
+import {
+  createTokenService,
+  createTokenVersionCheck,
+  graphqlLimits,
+  type Logger,
+  remoteTokenVersions,
+  type TokenVersionLoader,
+  withTokenVersionCheck,
+} from '@shop/platform';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
@@ -36,7 +44,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const { config, log } = options;
   const production = config.NODE_ENV === 'production';
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH, routingOverrides(config));
-  const tokens = createTokenService(config);
+  const { tokens, revocation } = revocableTokens(config, supergraph.subgraphs);
   const limits = graphqlLimits(config);
   const persistedDocuments = await usePersistedDocuments({
     manifestPath: config.PERSISTED_DOCUMENTS_PATH,
@@ -78,6 +86,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     apiSchema,
     feed,
     tokens,
+    revocation,
     limits,
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
@@ -113,4 +122,22 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
       await flushTraces();
     },
   };
+}
+
+/**
+ * The edge's token check: signature and claims, then the token version against the users
+ * subgraph's (cached TOKEN_VERSION_CACHE_MS), so a role change, password change or logout
+ * everywhere refuses older access tokens at every door of the gateway: HTTP, REST and WebSocket.
+ */
+function revocableTokens(config: GatewayConfig, subgraphs: { name: string; url: string }[]) {
+  const tokens = createTokenService(config);
+  const users = subgraphs.find((subgraph) => subgraph.name === 'users');
+  // Any valid supergraph serves anonymous callers; without a users subgraph no token can be checked, so none passes.
+  const load: TokenVersionLoader = users
+    ? remoteTokenVersions(users.url, tokens, 'gateway')
+    : async () => {
+        throw new Error('the supergraph has no users subgraph: token versions cannot be checked');
+      };
+  const revocation = createTokenVersionCheck({ load, cacheMs: config.TOKEN_VERSION_CACHE_MS });
+  return { tokens: withTokenVersionCheck(tokens, revocation), revocation };
 }

@@ -23,6 +23,8 @@ export class RecordingSubgraph {
   answer: (call: SubgraphCall) => unknown = () => ({ data: null });
   /** The HTTP status of every answer. */
   status = 200;
+  /** Token versions of accounts (revocation check); any other account exists at version 0. */
+  readonly tokenVersions = new Map<string, number>();
   private readonly server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => {
@@ -30,6 +32,12 @@ export class RecordingSubgraph {
     });
     req.on('end', async () => {
       const call = { headers: req.headers, body: raw ? JSON.parse(raw) : {} };
+      // The gateway's token revocation check, answered as the users subgraph would.
+      if (isTokenVersionsCall(call)) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(this.tokenVersionsAnswer(call)));
+        return;
+      }
       this.calls.push(call);
       const answer = await this.answer(call);
       res.statusCode = this.status;
@@ -37,6 +45,13 @@ export class RecordingSubgraph {
       res.end(JSON.stringify(answer));
     });
   });
+
+  private tokenVersionsAnswer(call: SubgraphCall) {
+    const userIds = (call.body.variables?.userIds ?? []) as string[];
+    return {
+      data: { tokenVersions: userIds.map((userId) => ({ userId, version: this.tokenVersions.get(userId) ?? 0 })) },
+    };
+  }
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -52,6 +67,18 @@ export class RecordingSubgraph {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+const isTokenVersionsCall = (call: SubgraphCall) => call.body.query?.includes('tokenVersions(') === true;
+
+/**
+ * Stands in for the users subgraph's `tokenVersions` only (for a gateway whose users subgraph is
+ * not running): every account exists at version 0, so tokens signed without `ver` pass.
+ */
+export async function startUnrevokedTokenVersions(): Promise<{ url: string; close: () => Promise<void> }> {
+  const subgraph = new RecordingSubgraph();
+  const url = await subgraph.start();
+  return { url, close: () => subgraph.close() };
 }
 
 /** A gateway on the repository's supergraph with every subgraph routed to `subgraphUrl`. */

@@ -39,6 +39,9 @@ const MATRIX: Record<string, Row> = {
   'Mutation.logout': ANYONE, // likewise
   'Mutation.updateMe': CUSTOMERS,
   'Mutation.setUserRole': ADMIN_ONLY,
+  'Mutation.logoutEverywhere': OWNER_OR_ADMIN, // the account's own owner, or an admin
+  'Mutation.changePassword': CUSTOMERS, // each caller their own account
+  'Query.tokenVersions': NOBODY, // gateway → users only, with a service token
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,
   'Mutation.createOrder': CUSTOMERS,

@@ -5,6 +5,7 @@ import { type Answer, errorCode, gql, type Json, rest } from './gateway.client.j
 import {
   ADDRESS,
   type Customer,
+  login,
   PASSWORD,
   type ProductRef,
   pay,
@@ -211,6 +212,33 @@ export const PROBES: Record<string, Probe> = {
       await gql('mutation { updateMe(input: { lastName: "Matrix" }) { id } }', {}, tokenOf(caller, world)),
       'updateMe',
     ),
+  // Each call revokes the tokens of the account it acts on: the "owner" acts on a fresh account of its own.
+  'Mutation.logoutEverywhere': async (caller, world) => {
+    const target = await registerCustomer('logout-target');
+    const token = caller === 'owner' ? target.token : tokenOf(caller, world);
+    const answer = await gql('mutation($id: ID) { logoutEverywhere(userId: $id) }', { id: target.id }, token);
+    return fromGraphql(answer, 'logoutEverywhere');
+  },
+  // Every caller changes its own password, so each acts as a fresh account of its kind (the admin a promoted one).
+  'Mutation.changePassword': async (caller, world) => {
+    let token: string | undefined;
+    if (caller !== 'anonymous') {
+      const account = await registerCustomer(`password-${caller}`);
+      token = account.token;
+      if (caller === 'admin') {
+        const promote = 'mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }';
+        const promoted = await gql(promote, { id: account.id }, world.admin.token);
+        if (errorCode(promoted)) throw new Error(`promoting the admin probe failed: ${errorCode(promoted)}`);
+        token = (await login(account.email, PASSWORD)).token;
+      }
+    }
+    const answer = await gql(
+      'mutation($input: ChangePasswordInput!) { changePassword(input: $input) { token } }',
+      { input: { currentPassword: PASSWORD, newPassword: 'a new contract password' } },
+      token,
+    );
+    return fromGraphql(answer, 'changePassword');
+  },
   'Mutation.setUserRole': async (caller, world) => {
     const target = await registerCustomer('role-target');
     const answer = await gql(
@@ -288,6 +316,15 @@ export const PROBES: Record<string, Probe> = {
     fromGraphql(
       await gql('mutation($o: ID!) { confirmStock(orderId: $o) }', { o: world.orderId }, tokenOf(caller, world)),
       'confirmStock',
+    ),
+  'Query.tokenVersions': async (caller, world) =>
+    fromGraphql(
+      await gql(
+        'query($ids: [ID!]!) { tokenVersions(userIds: $ids) { userId version } }',
+        { ids: [world.owner.id] },
+        tokenOf(caller, world),
+      ),
+      'tokenVersions',
     ),
 
   // ── Subscription ──

@@ -49,6 +49,7 @@ const gateways: Gateway[] = [];
 const bases: string[] = [];
 let dir: string;
 let admin: string;
+let customer: string;
 let productId: string;
 
 const url = (server: RunningServer) => {
@@ -59,7 +60,8 @@ const url = (server: RunningServer) => {
 beforeAll(async () => {
   mongo = await connectTestMongo('response_cache');
   const common = { port: 0, tokens, log: silentLogger, readiness: [] };
-  const users = await startSubgraph({ ...common, definition: usersSubgraph, services: createUsersServices(tokens) });
+  const usersServices = createUsersServices(tokens);
+  const users = await startSubgraph({ ...common, definition: usersSubgraph, services: usersServices });
   const productsServer = await startSubgraph({
     ...common,
     definition: productsSubgraph,
@@ -88,7 +90,18 @@ beforeAll(async () => {
     bases.push(`http://127.0.0.1:${await gateway.listen(0)}`);
   }
   relay.start();
-  admin = `Bearer ${await tokens.sign({ id: 'admin-1', role: 'ADMIN' })}`;
+  // Real accounts: the gateway refuses tokens of accounts the users subgraph does not know.
+  await usersServices.users.ensureAdmin('cache-admin@example.com', 'correct horse battery');
+  const adminAccount = await usersServices.users.findCredentials('cache-admin@example.com');
+  admin = `Bearer ${await tokens.sign({ id: adminAccount?.user.id ?? '', role: 'ADMIN', tokenVersion: 0 })}`;
+  const customerAccount = await usersServices.users.createCustomer({
+    email: 'cache-customer@example.com',
+    password: 'correct horse battery',
+    firstName: 'C',
+    lastName: 'C',
+    phone: undefined,
+  });
+  customer = `Bearer ${await tokens.sign({ id: customerAccount.user.id, role: 'CUSTOMER', tokenVersion: 0 })}`;
   const created = await graphql(
     0,
     CREATE,
@@ -168,7 +181,6 @@ describe('gateway response cache', () => {
   });
 
   it('shares public answers between callers, signed in or not', async () => {
-    const customer = `Bearer ${await tokens.sign({ id: 'customer-1', role: 'CUSTOMER' })}`;
     let anonymous = false;
     // Anonymous first, then signed in: the second is answered from the first one's entry.
     const { reads } = await twice(() => {

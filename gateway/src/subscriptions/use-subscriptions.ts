@@ -9,6 +9,7 @@ import {
   NotFoundError,
   type Principal,
   type TokenService,
+  type TokenVersionCheck,
   UnauthenticatedError,
 } from '@shop/platform';
 import {
@@ -56,6 +57,8 @@ export interface SubscriptionDeps {
   apiSchema: () => GraphQLSchema;
   feed: OrderStatusFeed;
   tokens: TokenService;
+  /** Asked again before each event: a token revoked since `connection_init` ends its subscriptions. */
+  revocation: TokenVersionCheck;
   limits: GraphqlLimits;
   clientIp: (request: IncomingMessage) => string | undefined;
   keepAliveMs: number;
@@ -183,9 +186,21 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       plan.operationName ?? '',
       payload.variables ?? null,
     ]);
-    const results: AsyncIterable<ExecutionResult> = mapAsyncIterator(events, (event) =>
-      runShared(`${event.id} ${sameQuery}`, () => run(plan, payload.variables, context)),
-    );
+    const principal = session.principal;
+    const results: AsyncIterable<ExecutionResult> = mapAsyncIterator(events, async (event) => {
+      try {
+        await deps.revocation.assertCurrent(principal);
+      } catch (error) {
+        if (!(error instanceof UnauthenticatedError)) {
+          context.log.error({ err: error }, 'token version check failed');
+          return { errors: [internalError(context.requestId)] };
+        }
+        // The last answer: the stream ends here, and graphql-ws completes the subscription.
+        await events.return?.();
+        return { errors: [error] };
+      }
+      return runShared(`${event.id} ${sameQuery}`, () => run(plan, payload.variables, context));
+    });
     return {
       schema,
       document,

@@ -40,6 +40,7 @@ import { type FakeProducts, startFakeProducts } from '../../../subgraphs/orders/
 import { ordersSubgraph } from '../../../subgraphs/orders/src/schema.js';
 import { gatewayConfig } from '../config.js';
 import { createGateway, type Gateway } from '../create-gateway.js';
+import { startUnrevokedTokenVersions } from '../gateway.test-fixture.js';
 
 /**
  * One trace across the system: the gateway, its fetch from the orders subgraph (real, in this
@@ -81,6 +82,7 @@ let smtp: TestSmtpServer;
 let notifications: Pipeline;
 let gateway: Gateway;
 let gatewayPort: number;
+let tokenVersions: { url: string; close: () => Promise<void> };
 let ordersPort: number;
 
 const portOf = (server: RunningServer) => {
@@ -115,6 +117,7 @@ beforeAll(async () => {
     retry,
   });
   relay.start();
+  tokenVersions = await startUnrevokedTokenVersions();
   const config = parseConfig(gatewayConfig, {
     NODE_ENV: 'test',
     JWT_SECRET: TEST_TOKEN_SETTINGS.JWT_SECRET,
@@ -123,6 +126,7 @@ beforeAll(async () => {
     AMQP_URL,
     AMQP_EXCHANGE: exchange,
     ORDERS_URL: `http://127.0.0.1:${ordersPort}/graphql`,
+    USERS_URL: tokenVersions.url,
   });
   gateway = await createGateway({ config, log: gatewayLog });
   gatewayPort = await gateway.listen(0);
@@ -130,6 +134,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway?.close();
+  await tokenVersions?.close();
   await notifications?.close();
   await relay?.stop();
   await orders?.close();

@@ -10,6 +10,11 @@ export type Role = (typeof ROLES)[number];
 export interface Principal {
   id: string;
   role: Role;
+  /**
+   * The account's token version when the token was issued (claim `ver`); a role change, password
+   * change or logout everywhere bumps the account's, and older tokens are refused (see token-versions.ts).
+   */
+  tokenVersion?: number;
 }
 
 export interface TokenSettings {
@@ -20,7 +25,11 @@ export interface TokenSettings {
 }
 
 const ALGORITHM = 'HS256';
-const claimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  role: z.enum(ROLES),
+  ver: z.number().int().nonnegative().optional(),
+});
 
 export interface TokenService {
   sign(principal: Principal): Promise<string>;
@@ -44,7 +53,9 @@ export function createTokenService(settings: TokenSettings): TokenService {
         requiredClaims: ['exp', 'iat', 'sub'],
       });
       const claims = claimsSchema.parse(payload);
-      return { id: claims.sub, role: claims.role };
+      return claims.ver === undefined
+        ? { id: claims.sub, role: claims.role }
+        : { id: claims.sub, role: claims.role, tokenVersion: claims.ver };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('Token expired');
       throw new UnauthenticatedError('Invalid token');
@@ -52,7 +63,11 @@ export function createTokenService(settings: TokenSettings): TokenService {
   };
 
   const sign = (principal: Principal) =>
-    new SignJWT({ role: principal.role })
+    new SignJWT(
+      principal.tokenVersion === undefined
+        ? { role: principal.role }
+        : { role: principal.role, ver: principal.tokenVersion },
+    )
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(principal.id)
       .setIssuer(settings.JWT_ISSUER)

@@ -22,7 +22,7 @@ export type UsersSettings = z.infer<typeof settingsSchema>;
 export function createUsersServices(tokens: TokenService, settings: Partial<UsersSettings> = {}): UsersServices {
   const config = settingsSchema.parse(settings);
   const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
-  const users = new UserService((userId) => sessions.revokeAll(userId, 'role changed'));
+  const users = new UserService((userId, reason) => sessions.revokeAll(userId, reason));
   const auth = new AuthService(users, tokens, sessions, new LoginThrottle(config));
   return { users, auth };
 }

@@ -1,11 +1,12 @@
 import { Public, type RequestContext } from '@shop/platform';
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { UsersServices } from '../services.js';
+import { ChangePasswordInput } from '../user/user.type.js';
 import { AuthPayload, LoginInput, RegisterInput } from './auth.type.js';
 
 type Context = RequestContext<UsersServices>;
 
-/** Open to anonymous callers: these are how a caller gets a token in the first place. */
+/** Mostly open to anonymous callers: these are how a caller gets a token in the first place. */
 @Resolver()
 export class AuthResolver {
   @Public()
@@ -30,5 +31,15 @@ export class AuthResolver {
   @Mutation(() => Boolean)
   logout(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.auth.logout(ctx, refreshToken);
+  }
+
+  /** Needs the current password; ends every other session and token of the account, answers a new pair. */
+  @Authorized()
+  @Mutation(() => AuthPayload)
+  changePassword(
+    @Arg('input', () => ChangePasswordInput) input: ChangePasswordInput,
+    @Ctx() ctx: Context,
+  ): Promise<AuthPayload> {
+    return ctx.services.auth.changePassword(ctx, input);
   }
 }

@@ -40,7 +40,7 @@ describe('registration', () => {
     const { token, refreshToken, user } = await auth.register(anonymous, input);
     expect(user).toMatchObject({ email: 'ada@example.com', role: 'CUSTOMER', firstName: 'Ada' });
     expect(user).not.toHaveProperty('passwordHash');
-    expect(await tokens.verify(token)).toEqual({ id: user.id, role: 'CUSTOMER' });
+    expect(await tokens.verify(token)).toEqual({ id: user.id, role: 'CUSTOMER', tokenVersion: 0 });
     expect(refreshToken).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
     const stored = await UserModel.findById(user.id).select('+passwordHash').lean();
     expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
@@ -187,7 +187,7 @@ describe('refresh tokens', () => {
     const second = await auth.refresh(anonymous, first.refreshToken);
     expect(second.refreshToken).not.toBe(first.refreshToken);
     expect(second.user.id).toBe(first.user.id);
-    expect(await tokens.verify(second.token)).toEqual({ id: first.user.id, role: 'CUSTOMER' });
+    expect(await tokens.verify(second.token)).toEqual({ id: first.user.id, role: 'CUSTOMER', tokenVersion: 0 });
     const family = await RefreshTokenModel.findById(second.refreshToken.split('.')[0]).lean();
     expect(JSON.stringify(family)).not.toContain(second.refreshToken.split('.')[1]);
     const third = await auth.refresh(anonymous, second.refreshToken);
@@ -232,6 +232,77 @@ describe('refresh tokens', () => {
       { $set: { expiresAt: new Date(Date.now() - 1) } },
     );
     expect((await failure(auth.refresh(anonymous, refreshToken))).extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('token versions', () => {
+  const bea = { email: 'bea@example.com', password: 'correct horse', firstName: 'Bea', lastName: 'Bumped' };
+  let beaId: string;
+  const as = (id: string, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER') => ({
+    ...testContext({ id, role }, services),
+    clientIp: '10.8.0.1',
+  });
+
+  beforeAll(async () => {
+    beaId = (await auth.register(anonymous, bea)).user.id;
+  });
+
+  it('refuses (and ends) a session started before the last bump, even one a revocation missed', async () => {
+    const { refreshToken } = await auth.login(from('10.8.0.2'), bea);
+    // A login racing logout-everywhere: its session is written after every session was ended.
+    await UserModel.updateOne({ _id: beaId }, { $inc: { tokenVersion: 1 } });
+    const error = await failure(auth.refresh(anonymous, refreshToken));
+    expect(error.extensions.code).toBe('UNAUTHENTICATED');
+    const family = await RefreshTokenModel.findById(refreshToken.split('.')[0]).lean();
+    expect(family?.revokedReason).toBe('token version');
+    const fresh = await auth.login(from('10.8.0.2'), bea);
+    expect(await tokens.verify(fresh.token)).toEqual({ id: beaId, role: 'CUSTOMER', tokenVersion: 1 });
+    expect((await auth.refresh(anonymous, fresh.refreshToken)).user.id).toBe(beaId);
+  });
+
+  it('changes the password only with the current one, bumps the version and ends every session', async () => {
+    const other = await auth.login(from('10.8.0.3'), bea);
+    const before = (await UserModel.findById(beaId).lean())?.tokenVersion ?? 0;
+    const wrong = await failure(
+      auth.changePassword(as(beaId), { currentPassword: 'not it', newPassword: 'a brand new secret' }),
+    );
+    expect(wrong.extensions.code).toBe('BAD_USER_INPUT');
+    expect(fieldsOf(wrong)).toEqual(['currentPassword']);
+    const weak = await failure(auth.changePassword(as(beaId), { currentPassword: bea.password, newPassword: 'short' }));
+    expect(fieldsOf(weak)).toEqual(['newPassword']);
+    const changed = await auth.changePassword(as(beaId), {
+      currentPassword: bea.password,
+      newPassword: 'a brand new secret',
+    });
+    expect(await tokens.verify(changed.token)).toEqual({ id: beaId, role: 'CUSTOMER', tokenVersion: before + 1 });
+    expect((await failure(auth.refresh(anonymous, other.refreshToken))).extensions.code).toBe('UNAUTHENTICATED');
+    expect((await failure(auth.login(from('10.8.0.3'), bea))).extensions.code).toBe('UNAUTHENTICATED');
+    expect((await auth.login(from('10.8.0.3'), { ...bea, password: 'a brand new secret' })).user.id).toBe(beaId);
+    expect((await auth.refresh(anonymous, changed.refreshToken)).user.id).toBe(beaId);
+  });
+
+  it('logs out everywhere: the owner or an admin; another customer is told the account does not exist', async () => {
+    const session = await auth.login(from('10.8.0.4'), { ...bea, password: 'a brand new secret' });
+    const stranger = (await auth.register(anonymous, { ...bea, email: 'stranger@example.com' })).user.id;
+    expect((await failure(services.users.logoutEverywhere(as(stranger), beaId))).extensions.code).toBe('NOT_FOUND');
+    expect((await auth.refresh(anonymous, session.refreshToken)).user.id).toBe(beaId);
+    const before = (await UserModel.findById(beaId).lean())?.tokenVersion ?? 0;
+    expect(await services.users.logoutEverywhere(as(beaId), undefined)).toBe(true);
+    expect(await services.users.logoutEverywhere(as(stranger, 'ADMIN'), beaId)).toBe(true);
+    expect((await UserModel.findById(beaId).lean())?.tokenVersion).toBe(before + 2);
+    const versions = await services.users.tokenVersions(
+      testContext({ id: 'service:test', role: 'SERVICE' }, services),
+      [beaId, stranger, '0123456789abcdef01234567', 'not-an-id'],
+    );
+    expect(new Map(versions.map((entry) => [entry.userId, entry.version]))).toEqual(
+      new Map([
+        [beaId, before + 2],
+        [stranger, 0],
+      ]),
+    );
+    expect((await failure(services.users.tokenVersions(as(beaId, 'ADMIN'), [beaId]))).extensions.code).toBe(
+      'FORBIDDEN',
+    );
   });
 });
 

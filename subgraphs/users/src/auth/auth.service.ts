@@ -1,7 +1,15 @@
-import { type RequestContext, type TokenService, UnauthenticatedError, validate } from '@shop/platform';
+import {
+  BadUserInputError,
+  type RequestContext,
+  requirePrincipal,
+  type TokenService,
+  UnauthenticatedError,
+  validate,
+} from '@shop/platform';
 import { z } from 'zod';
 import { passwordHasher } from '../user/password-hasher.js';
-import { emailSchema, registerSchema, type UserService } from '../user/user.service.js';
+import { passwordPolicy } from '../user/password-policy.js';
+import { type Account, emailSchema, registerSchema, type UserService } from '../user/user.service.js';
 import type { User } from '../user/user.type.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { RefreshTokenStore } from './refresh-token.store.js';
@@ -9,6 +17,10 @@ import type { RefreshTokenStore } from './refresh-token.store.js';
 // Only bounded, not checked against the policy: a login must not reveal which rule a password breaks.
 const loginSchema = z.object({ email: emailSchema, password: z.string().min(1, 'is required').max(128) });
 const opaqueToken = z.string().min(1, 'is required').max(200);
+const changePasswordSchema = z.object({
+  currentPassword: z.string().min(1, 'is required').max(128),
+  newPassword: passwordPolicy,
+});
 
 export interface AuthResult {
   token: string;
@@ -16,7 +28,7 @@ export interface AuthResult {
   user: User;
 }
 
-/** Credentials and sessions: register, login, refresh, logout. */
+/** Credentials and sessions: register, login, refresh, logout, password change. */
 export class AuthService {
   constructor(
     private readonly users: UserService,
@@ -26,9 +38,9 @@ export class AuthService {
   ) {}
 
   async register(ctx: RequestContext, input: unknown): Promise<AuthResult> {
-    const user = await this.users.createCustomer(validate(registerSchema, input));
-    ctx.log.info({ userId: user.id }, 'user registered');
-    return this.signIn(user);
+    const account = await this.users.createCustomer(validate(registerSchema, input));
+    ctx.log.info({ userId: account.user.id }, 'user registered');
+    return this.signIn(account);
   }
 
   /**
@@ -47,16 +59,50 @@ export class AuthService {
       throw new UnauthenticatedError('Invalid email or password');
     }
     await attempt.succeeded();
-    return this.signIn(credentials.user);
+    return this.signIn(credentials);
   }
 
-  /** Rotates the refresh token; the access token carries the account's current role. */
+  /**
+   * Rotates the refresh token; the access token carries the account's current role and token
+   * version. A session started before the account's last bump is refused and ended, even one a
+   * revocation raced with (started while every session was being ended).
+   */
   async refresh(ctx: RequestContext, refreshToken: unknown): Promise<AuthResult> {
     const { token } = validate(z.object({ token: opaqueToken }), { token: refreshToken });
     const rotated = await this.sessions.rotate(token, ctx.log);
-    const user = await this.users.find(rotated.userId);
-    if (!user) throw new UnauthenticatedError('Invalid refresh token');
-    return { token: await this.tokens.sign({ id: user.id, role: user.role }), refreshToken: rotated.token, user };
+    const account = await this.users.findAccount(rotated.userId);
+    if (!account || account.tokenVersion !== rotated.tokenVersion) {
+      await this.sessions.revoke(rotated.token, 'token version');
+      throw new UnauthenticatedError('Invalid refresh token');
+    }
+    const { user, tokenVersion } = account;
+    return {
+      token: await this.tokens.sign({ id: user.id, role: user.role, tokenVersion }),
+      refreshToken: rotated.token,
+      user,
+    };
+  }
+
+  /**
+   * The signed-in user's new password, after the current one (counted like a login, so a stolen
+   * access token cannot guess it faster). Every token and session issued before ends; the answer
+   * is a new pair for this device.
+   */
+  async changePassword(ctx: RequestContext, input: unknown): Promise<AuthResult> {
+    const principal = requirePrincipal(ctx.principal);
+    const data = validate(changePasswordSchema, input);
+    const credentials = await this.users.findCredentialsById(principal.id);
+    if (!credentials) throw new UnauthenticatedError();
+    const attempt = await this.throttle.begin(credentials.user.email, ctx.clientIp);
+    if (!(await passwordHasher.verify(credentials.passwordHash, data.currentPassword))) {
+      ctx.log.info({ userId: principal.id, clientIp: ctx.clientIp }, 'password change refused: wrong current password');
+      throw new BadUserInputError('Current password is wrong', [{ field: 'currentPassword', message: 'is wrong' }]);
+    }
+    await attempt.succeeded();
+    const account = await this.users.setPasswordHash(principal.id, await passwordHasher.hash(data.newPassword));
+    if (!account) throw new UnauthenticatedError();
+    ctx.log.info({ userId: principal.id }, 'password changed: every session ended');
+    return this.signIn(account);
   }
 
   async logout(_ctx: RequestContext, refreshToken: unknown): Promise<boolean> {
@@ -74,10 +120,10 @@ export class AuthService {
     return { sessions, loginWindows };
   }
 
-  private async signIn(user: User): Promise<AuthResult> {
+  private async signIn({ user, tokenVersion }: Account): Promise<AuthResult> {
     const [token, refreshToken] = await Promise.all([
-      this.tokens.sign({ id: user.id, role: user.role }),
-      this.sessions.start(user.id),
+      this.tokens.sign({ id: user.id, role: user.role, tokenVersion }),
+      this.sessions.start(user.id, tokenVersion),
     ]);
     return { token, refreshToken, user };
   }

@@ -14,16 +14,22 @@ const invalid = () => new UnauthenticatedError('Invalid refresh token');
 export class RefreshTokenStore {
   constructor(private readonly ttlSeconds: number) {}
 
-  /** A new session for a user who just proved their password. */
-  async start(userId: string): Promise<string> {
+  /** A new session for a user who just proved their password, under the account's current token version. */
+  async start(userId: string, tokenVersion: number): Promise<string> {
     const familyId = randomUUID();
     const token = this.newToken(familyId);
-    await RefreshTokenModel.create({ _id: familyId, userId, tokenHash: digest(token), expiresAt: this.expiry() });
+    await RefreshTokenModel.create({
+      _id: familyId,
+      userId,
+      tokenVersion,
+      tokenHash: digest(token),
+      expiresAt: this.expiry(),
+    });
     return token;
   }
 
-  /** Exchanges a token for the next one of its family; returns the session's user. */
-  async rotate(token: string, log: Logger): Promise<{ userId: string; token: string }> {
+  /** Exchanges a token for the next one of its family; returns the session's user and token version. */
+  async rotate(token: string, log: Logger): Promise<{ userId: string; tokenVersion: number; token: string }> {
     const familyId = TOKEN_FORMAT.exec(token)?.[1];
     if (!familyId) throw invalid();
     const next = this.newToken(familyId);
@@ -34,7 +40,7 @@ export class RefreshTokenStore {
         { returnDocument: 'after' },
       ).lean(),
     );
-    if (rotated) return { userId: rotated.userId, token: next };
+    if (rotated) return { userId: rotated.userId, tokenVersion: rotated.tokenVersion ?? 0, token: next };
     const reused = await withDocumentLock('refresh_tokens', familyId, () =>
       RefreshTokenModel.findOneAndUpdate(
         { _id: familyId, tokenHash: { $ne: digest(token) }, revokedAt: null },
@@ -49,12 +55,12 @@ export class RefreshTokenStore {
    * Logout: ends the session of any of its tokens (an earlier one is only known to its holder or
    * a thief; ending the session is right either way). Unknown tokens are ignored: logout never tells.
    */
-  async revoke(token: string): Promise<void> {
+  async revoke(token: string, reason = 'logout'): Promise<void> {
     const familyId = TOKEN_FORMAT.exec(token)?.[1];
-    if (familyId) await this.revokeFamily(familyId, 'logout');
+    if (familyId) await this.revokeFamily(familyId, reason);
   }
 
-  /** Every session of a user (role changed): their next refresh fails and they log in again. */
+  /** Every session of a user (token version bumped): their next refresh fails and they log in again. */
   async revokeAll(userId: string, reason: string): Promise<void> {
     const families = await RefreshTokenModel.find({ userId, revokedAt: null }, { _id: 1 }).lean();
     await Promise.all(families.map((family) => this.revokeFamily(family._id, reason)));

@@ -24,6 +24,13 @@ export class UserRecord {
   @prop({ required: true, enum: UserRole, type: () => String, default: UserRole.CUSTOMER })
   role!: UserRole;
 
+  /**
+   * Carried by access tokens (`ver`) and sessions; bumped by a role change, a password change and
+   * logout everywhere, which revokes every token issued before. Absent on older documents: 0.
+   */
+  @prop({ required: true, type: () => Number, default: 0 })
+  tokenVersion!: number;
+
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -1,7 +1,7 @@
 import type { RequestContext } from '@shop/platform';
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Directive, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { UsersServices } from '../services.js';
-import { UpdateMeInput, User, UserRole } from './user.type.js';
+import { TokenVersion, UpdateMeInput, User, UserRole } from './user.type.js';
 
 type Context = RequestContext<UsersServices>;
 
@@ -34,5 +34,23 @@ export class UserResolver {
     @Ctx() ctx: Context,
   ): Promise<User> {
     return ctx.services.users.setRole(ctx, id, role);
+  }
+
+  /** Ends every session and revokes every access token of an account: your own, or (admin) anyone's. */
+  @Authorized()
+  @Mutation(() => Boolean)
+  logoutEverywhere(
+    @Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
+    return ctx.services.users.logoutEverywhere(ctx, userId);
+  }
+
+  /** The revocation check's source (gateway and subgraphs, with a SERVICE token); not in the public API. */
+  @Authorized('SERVICE')
+  @Directive('@inaccessible')
+  @Query(() => [TokenVersion])
+  tokenVersions(@Arg('userIds', () => [ID]) userIds: string[], @Ctx() ctx: Context): Promise<TokenVersion[]> {
+    return ctx.services.users.tokenVersions(ctx, userIds);
   }
 }

@@ -118,9 +118,9 @@ describe('UserService', () => {
     await expect(auth.refresh(anonymous, bobRefreshToken)).rejects.toMatchObject({
       extensions: { code: 'UNAUTHENTICATED' },
     });
-    // A fresh login carries the new role.
+    // A fresh login carries the new role, under the bumped token version.
     const again = await auth.login(anonymous, { email: 'bob@example.com', password: 'correct horse' });
-    expect(await tokens.verify(again.token)).toEqual({ id: bob.id, role: 'ADMIN' });
+    expect(await tokens.verify(again.token)).toEqual({ id: bob.id, role: 'ADMIN', tokenVersion: 1 });
     await expect(users.setRole(as(root), ada.id, 'CUSTOMER')).rejects.toMatchObject({
       extensions: { code: 'CONFLICT' },
     });

@@ -58,7 +58,10 @@ export class AdminBootstrapError extends Error {
     );
   }
 }
-export type Credentials = { user: User; passwordHash: string };
+/** A user with the version its tokens and sessions must carry (internal: never a GraphQL field). */
+export type Account = { user: User; tokenVersion: number };
+export type Credentials = Account & { passwordHash: string };
+const versionOf = (record: Stored) => record.tokenVersion ?? 0;
 
 /** Per request: every `User` reference (and `user(id)`) of one request is read in one query. */
 const usersById = requestScoped(
@@ -86,7 +89,8 @@ function toUser(record: Stored): User {
 
 /** Accounts. Credentials and sessions are the AuthService's; it calls the internal methods below. */
 export class UserService {
-  constructor(private readonly onRoleChanged: (userId: string) => Promise<void> = async () => {}) {}
+  /** `endSessions`: every refresh session of the user ends (the token version was just bumped). */
+  constructor(private readonly endSessions: (userId: string, reason: string) => Promise<void> = async () => {}) {}
 
   async me(ctx: RequestContext): Promise<User | null> {
     const principal = requirePrincipal(ctx.principal);
@@ -121,12 +125,47 @@ export class UserService {
     const newRole = validate(z.object({ role: roleSchema }), { role }).role;
     if (principal.id === id) throw new ConflictError('Admins cannot change their own role', { field: 'id' });
     if (!isValidObjectId(id)) throw new NotFoundError('User', id);
-    const user = await this.update(id, { $set: { role: newRole } });
+    // One update: no token issued under the old role is valid once the new role is visible.
+    const user = await this.update(id, { $set: { role: newRole }, $inc: { tokenVersion: 1 } });
     if (!user) throw new NotFoundError('User', id);
-    // Sessions end so the next access token carries the new role.
-    await this.onRoleChanged(id);
+    await this.endSessions(id, 'role changed');
     ctx.log.info({ userId: id, role: newRole, by: principal.id }, 'user role changed');
     return user;
+  }
+
+  /**
+   * Revokes every access token and session of an account at once (lost device, suspected theft):
+   * the owner for themselves (`userId` omitted or their own) or an admin for anyone.
+   */
+  async logoutEverywhere(ctx: RequestContext, userId: string | null | undefined): Promise<boolean> {
+    const principal = requirePrincipal(ctx.principal);
+    const id = userId ?? principal.id;
+    assertOwnerOrAdmin(principal, id, 'User', id);
+    if (!(await this.bumpTokenVersion(id))) throw new NotFoundError('User', id);
+    await this.endSessions(id, 'logout everywhere');
+    ctx.log.info({ userId: id, by: principal.id }, 'logged out everywhere');
+    return true;
+  }
+
+  /** Service only (the revocation check): each existing account's current token version. */
+  async tokenVersions(ctx: RequestContext, ids: readonly string[]): Promise<{ userId: string; version: number }[]> {
+    requireRole(ctx.principal, 'SERVICE');
+    validate(z.object({ userIds: z.array(z.string()).max(1_000) }), { userIds: ids });
+    const valid = [...new Set(ids.filter((id) => isObjectIdOrHexString(id)).map((id) => id.toLowerCase()))];
+    if (valid.length === 0) return [];
+    const records = await UserModel.find({ _id: { $in: valid } }, { tokenVersion: 1 }).lean<Stored[]>();
+    return records.map((record) => ({ userId: String(record._id), version: versionOf(record) }));
+  }
+
+  /** Internal (AuthService): a new password hash, revoking every token issued before it. */
+  async setPasswordHash(id: string, passwordHash: string): Promise<Account | null> {
+    if (!isValidObjectId(id)) return null;
+    const { matchedCount } = await withDocumentLock('users', id, () =>
+      UserModel.updateOne({ _id: id }, { $set: { passwordHash }, $inc: { tokenVersion: 1 } }),
+    );
+    if (matchedCount !== 1) return null;
+    await this.endSessions(id, 'password changed');
+    return this.findAccount(id);
   }
 
   /**
@@ -164,11 +203,11 @@ export class UserService {
   }
 
   /** Internal (AuthService): a new customer; the unique email index settles concurrent registrations. */
-  async createCustomer(data: z.infer<typeof registerSchema>): Promise<User> {
+  async createCustomer(data: z.infer<typeof registerSchema>): Promise<Account> {
     const passwordHash = await passwordHasher.hash(data.password);
     try {
-      const record = await UserModel.create({ ...data, passwordHash, role: UserRole.CUSTOMER });
-      return toUser(record.toObject());
+      const record = (await UserModel.create({ ...data, passwordHash, role: UserRole.CUSTOMER })).toObject();
+      return { user: toUser(record), tokenVersion: versionOf(record) };
     } catch (error) {
       if (isDuplicateKeyError(error)) {
         throw new ConflictError('Email already registered', { field: 'email' });
@@ -177,10 +216,24 @@ export class UserService {
     }
   }
 
-  /** Internal (AuthService): the only read of a password hash, which never leaves that service. */
+  /** Internal (AuthService): the only reads of a password hash, which never leaves that service. */
   async findCredentials(email: string): Promise<Credentials | null> {
     const record = await UserModel.findOne({ email }).select('+passwordHash').lean<Stored>();
-    return record ? { user: toUser(record), passwordHash: record.passwordHash } : null;
+    return record ? { user: toUser(record), tokenVersion: versionOf(record), passwordHash: record.passwordHash } : null;
+  }
+
+  async findCredentialsById(id: string): Promise<Credentials | null> {
+    if (!isValidObjectId(id)) return null;
+    const record = await UserModel.findById(id).select('+passwordHash').lean<Stored>();
+    return record ? { user: toUser(record), tokenVersion: versionOf(record), passwordHash: record.passwordHash } : null;
+  }
+
+  private async bumpTokenVersion(id: string): Promise<boolean> {
+    if (!isValidObjectId(id)) return false;
+    const { matchedCount } = await withDocumentLock('users', id, () =>
+      UserModel.updateOne({ _id: id }, { $inc: { tokenVersion: 1 } }),
+    );
+    return matchedCount === 1;
   }
 
   // updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).
@@ -189,11 +242,14 @@ export class UserService {
     return matchedCount === 1 ? this.find(id) : null;
   }
 
-  /** Internal (AuthService): the current account behind a session, or null when it is gone. */
   find(id: string): Promise<User | null> {
-    if (!isValidObjectId(id)) return Promise.resolve(null);
-    return UserModel.findById(id)
-      .lean<Stored>()
-      .then((record) => (record ? toUser(record) : null));
+    return this.findAccount(id).then((account) => account?.user ?? null);
+  }
+
+  /** Internal (AuthService): the current account behind a session, or null when it is gone. */
+  async findAccount(id: string): Promise<Account | null> {
+    if (!isValidObjectId(id)) return null;
+    const record = await UserModel.findById(id).lean<Stored>();
+    return record ? { user: toUser(record), tokenVersion: versionOf(record) } : null;
   }
 }

@@ -1,4 +1,4 @@
-import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum UserRole {
   CUSTOMER = 'CUSTOMER',
@@ -47,4 +47,25 @@ export class UpdateMeInput {
   /** E.164 (`+14155550100`); an empty string removes the number. */
   @Field(() => String, { nullable: true })
   phone?: string | null;
+}
+
+/** Internal to the platform's revocation check (gateway, subgraphs): never part of the public API. */
+@Directive('@inaccessible')
+@ObjectType('TokenVersion')
+export class TokenVersion {
+  @Field(() => ID)
+  userId!: string;
+
+  @Field(() => Int)
+  version!: number;
+}
+
+/** The user must prove the current password; every other session and token of the account ends. */
+@InputType('ChangePasswordInput')
+export class ChangePasswordInput {
+  @Field(() => String)
+  currentPassword!: string;
+
+  @Field(() => String)
+  newPassword!: string;
 }

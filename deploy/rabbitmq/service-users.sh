@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One RabbitMQ user per service, allowed only what that service declares, consumes and publishes.
+# Run by deploy/rabbitmq/entrypoint.sh in docker compose once the broker is up, and by
+# events/src/broker-permissions.test.ts against the test broker: one definition for both.
+# Idempotent: users are created or given their password again, permissions are set again.
+#
+#   RABBITMQ_<SERVICE>_PASSWORD  each service's password (required)
+#   RABBITMQ_VHOST               default /
+#   AMQP_EXCHANGE                the shared topic exchange, default shop.events
+#   RABBITMQ_USER_PREFIX         prepended to every user name (tests), default none
+#
+# Per user, vhost permissions (configure, write, read) cover its own queues and exchanges (named
+# by its prefix) and the shared exchange; topic permissions on the shared exchange limit the
+# routing keys it may publish (write) and bind to (read). The default exchange (`amq.default`) is
+# writable by the three services with durable consumers only: their queues dead-letter through it
+# and their retry ladder moves messages through it (see README, Security model, known gaps).
+set -euo pipefail
+
+vhost="${RABBITMQ_VHOST:-/}"
+exchange="${AMQP_EXCHANGE:-shop.events}"
+prefix="${RABBITMQ_USER_PREFIX:-}"
+x="${exchange//./\\.}"
+
+# service   own-name prefix   publishes (topic write)                bind keys (topic read)
+grant() {
+  local service="$1" own="$2" default_exchange="$3" publishes="$4" consumes="$5"
+  local variable="RABBITMQ_${service^^}_PASSWORD"
+  local password="${!variable:?set $variable}"
+  # rabbitmqctl would read a leading '-' as an option.
+  [[ "$password" != -* ]] || { echo "$variable must not begin with '-'" >&2; exit 1; }
+  local user="${prefix}${service}"
+  local names="^(${own}|${x})\$"
+  local writes="^(${own}|${x}${default_exchange})\$"
+  if rabbitmqctl -q list_users | cut -f1 | grep -qxF "$user"; then
+    rabbitmqctl -q change_password "$user" "$password" >/dev/null
+  else
+    rabbitmqctl -q add_user "$user" "$password" >/dev/null
+  fi
+  rabbitmqctl -q set_user_tags "$user" >/dev/null
+  rabbitmqctl -q set_permissions -p "$vhost" "$user" "$names" "$writes" "$names" >/dev/null
+  rabbitmqctl -q set_topic_permissions -p "$vhost" "$user" "$exchange" "$publishes" "$consumes" >/dev/null
+  echo "rabbitmq user $user: publishes $publishes, binds $consumes"
+}
+
+grant orders 'orders\..*' '|amq\.default' '^order\.(created|updated)$' '^payment\.(succeeded|failed)$'
+grant payments 'payments\..*' '|amq\.default' '^payment\.(succeeded|failed)$' '^order\.updated$'
+grant notifications 'notifications\..*' '|amq\.default' '^notification\.(email|sms)$' \
+  '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms))$'
+grant products 'products\..*' '' '^product\.changed$' '^$'
+grant gateway 'gateway\..*' '' '^$' '^(order\.updated|product\.changed)$'
