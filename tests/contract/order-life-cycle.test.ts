@@ -16,12 +16,17 @@ import {
 
 const MOVE =
   'mutation($id: ID!, $status: OrderStatus!) { updateOrderStatus(id: $id, status: $status) { id status paymentStatus } }';
-const INVENTORY = 'query($id: ID!) { product(id: $id) { inventory } }';
+/**
+ * A new document each time: stock is public catalogue data that a gateway may cache for up to its
+ * max-age (10 s), and these checks want the stock as it is now, right after a change.
+ */
+let reads = 0;
+const INVENTORY = () => `query Inventory${++reads}($id: ID!) { product(id: $id) { inventory } }`;
 
 let admin: Customer;
 let owner: Customer;
 let productId: string;
-const inventory = async () => dataOf(await gql(INVENTORY, { id: productId })).product.inventory as number;
+const inventory = async () => dataOf(await gql(INVENTORY(), { id: productId })).product.inventory as number;
 const move = (token: string, id: string, status: string) => gql(MOVE, { id, status }, token);
 
 beforeAll(async () => {

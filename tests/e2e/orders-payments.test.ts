@@ -67,11 +67,14 @@ async function createProduct(price: string, inventory: number): Promise<string> 
   return data.createProduct.id;
 }
 
+/** The stock now: a new document each time, so the gateway's 10 s catalogue cache cannot answer. */
+let inventoryReads = 0;
 const inventory = async (productId: string) =>
   (
-    await graphqlOk<{ product: { inventory: number } }>('query($id: ID!) { product(id: $id) { inventory } }', {
-      id: productId,
-    })
+    await graphqlOk<{ product: { inventory: number } }>(
+      `query Inventory${++inventoryReads}($id: ID!) { product(id: $id) { inventory } }`,
+      { id: productId },
+    )
   ).product.inventory;
 
 async function placeOrder(customer: Customer, productId: string, quantity: number): Promise<Order> {
