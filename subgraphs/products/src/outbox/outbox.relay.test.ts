@@ -142,6 +142,14 @@ describe('PostgresOutboxRelay', () => {
       for (const confirm of confirms) confirm();
       expect(await crashing).toBe('crashed');
       await doomed.close().catch(() => undefined);
+      // pg_terminate_backend only signals: the locks go with the session, once it has ended.
+      await until(
+        async () =>
+          (
+            await ownDb.db.$queryRaw<{ count: bigint }[]>`
+              SELECT count(*) AS count FROM pg_stat_activity WHERE application_name = ${application}`
+          )[0]?.count === 0n,
+      );
 
       await until(() => bus.isConnected());
       await survivor.drain();
