@@ -52,8 +52,18 @@ export async function createPrivateTestDb(): Promise<{ url: string; drop: () => 
   });
   return {
     url: url.toString(),
+    // Not WITH (FORCE): that may not end a superuser's session (an autovacuum worker visiting the
+    // new database), and fails. Such a visit is short: try again until the database is free.
     drop: async () => {
-      await admin.db.$executeRawUnsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.db.$executeRawUnsafe(`DROP DATABASE IF EXISTS ${name}`);
+          break;
+        } catch (error) {
+          if (attempt >= 150) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
       await admin.close();
     },
   };
