@@ -21,6 +21,7 @@ import { useIde } from './graphql/use-ide.js';
 import { usePersistedDocuments } from './graphql/use-persisted-documents.js';
 import { useHealth } from './health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
+import { listen } from './http/listen.js';
 import { requestId } from './http/request-id.middleware.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
@@ -101,15 +102,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
 
   return {
     httpServer,
-    listen: (port) =>
-      new Promise((resolve) => {
-        httpServer.listen(port, () => {
-          const address = httpServer.address();
-          const actual = typeof address === 'object' && address ? address.port : port;
-          log.info({ port: actual }, 'gateway listening');
-          resolve(actual);
-        });
-      }),
+    listen: (port) => listen(httpServer, port, log),
     subscriptionStats: subscriptions.stats,
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {

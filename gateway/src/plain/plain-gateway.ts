@@ -5,6 +5,7 @@ import express from 'express';
 import { startSupergraphServer } from '../graphql/supergraph-server.js';
 import { useGraphql } from '../graphql/use-graphql.js';
 import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
+import { listen } from '../http/listen.js';
 import { requestId } from '../http/request-id.middleware.js';
 import { useMetrics } from '../metrics/use-metrics.js';
 import { subgraphFetcherFromConfig } from '../supergraph/subgraph-fetcher.js';
@@ -51,15 +52,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   httpServer.on('request', app);
   return {
     httpServer,
-    listen: (port) =>
-      new Promise((resolve) => {
-        httpServer.listen(port, () => {
-          const address = httpServer.address();
-          const actual = typeof address === 'object' && address ? address.port : port;
-          log.info({ port: actual, supergraph: config.SUPERGRAPH_PATH }, 'plain gateway listening');
-          resolve(actual);
-        });
-      }),
+    listen: (port) => listen(httpServer, port, log, { supergraph: config.SUPERGRAPH_PATH }),
     close: async () => {
       stopMetrics();
       await apollo.stop();

@@ -1,0 +1,14 @@
+import type { Server } from 'node:http';
+import type { Logger } from '@shop/platform';
+
+/** Listens on `port` (0: any free one) and resolves with the port actually bound, logging it. */
+export function listen(httpServer: Server, port: number, log: Logger, fields: object = {}): Promise<number> {
+  return new Promise((resolve) => {
+    httpServer.listen(port, () => {
+      const address = httpServer.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      log.info({ port: actual, ...fields }, 'gateway listening');
+      resolve(actual);
+    });
+  });
+}
