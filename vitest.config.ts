@@ -31,9 +31,10 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Real processes against private PostgreSQL/RabbitMQ instances that the tests stop and start.
+          // Real processes against private PostgreSQL/RabbitMQ instances that the tests stop and start;
+          // the Helm chart's checks (deploy/helm, `pnpm helm:check`), which build Helm the first time.
           name: 'ops',
-          include: ['tests/ops/**/*.test.ts'],
+          include: ['tests/ops/**/*.test.ts', 'deploy/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

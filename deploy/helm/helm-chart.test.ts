@@ -1,0 +1,255 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  exposureViolations,
+  KUBERNETES_VERSION,
+  type Manifest,
+  networkViolations,
+  PROCESSES,
+  probeViolations,
+  resourceViolations,
+  securityViolations,
+} from './chart-policy.js';
+import { schemaViolations } from './kubernetes-schema.js';
+
+/**
+ * `pnpm helm:check`: the chart deploy/helm/shop linted, rendered with the default values (plus the
+ * fake credentials they require) and with the production-like values, every object validated
+ * against the Kubernetes 1.36 API schema offline, and the chart's promises checked. Helm is built
+ * from the Go module proxy by scripts/infra/helm.sh the first time (cached in .infra/bin).
+ */
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const chart = fileURLToPath(new URL('./shop', import.meta.url));
+const credentials = fileURLToPath(new URL('./ci-credentials.yaml', import.meta.url));
+const production = fileURLToPath(new URL('./shop/values-production.yaml', import.meta.url));
+const kubeVersion = ['--kube-version', KUBERNETES_VERSION];
+
+let helm = '';
+
+async function template(...args: string[]): Promise<Manifest[]> {
+  const { stdout } = await run(helm, ['template', 'shop', chart, '--namespace', 'shop', ...kubeVersion, ...args], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return parseAllDocuments(stdout)
+    .map((document) => document.toJS() as Manifest | null)
+    .filter((object): object is Manifest => object !== null);
+}
+
+/** `helm template`'s error output when it fails, or a failure of the test when it renders. */
+async function templateError(...args: string[]): Promise<string> {
+  try {
+    await template(...args);
+  } catch (error) {
+    return String((error as { stderr?: string }).stderr);
+  }
+  throw new Error(`helm template ${args.join(' ')} rendered`);
+}
+
+const byKind = (objects: Manifest[], kind: string) => objects.filter((object) => object.kind === kind);
+const named = (objects: Manifest[], kind: string, name: string) =>
+  objects.find((object) => object.kind === kind && object.metadata.name === name) as Manifest;
+const container = (objects: Manifest[], process: string) =>
+  named(objects, 'Deployment', `shop-${process}`).spec.template.spec.containers[0] as Manifest;
+const CREDENTIALS = [
+  'JWT_SECRET',
+  'GATEWAY_SIGNING_SECRETS',
+  'DATABASE_URL',
+  'MONGO_URL',
+  'AMQP_URL',
+  'SMTP_URL',
+  'ADMIN_EMAIL',
+  'ADMIN_PASSWORD',
+];
+const productionValues = parse(readFileSync(production, 'utf8')) as Manifest;
+
+describe('Helm chart deploy/helm/shop', () => {
+  const scenarios: Record<string, string[]> = {
+    'default values': ['-f', credentials],
+    'production values': ['-f', production],
+    'FerretDB backend': ['-f', credentials, '--set', 'mongo.ferretdb=true'],
+    'gateway as a LoadBalancer': ['-f', credentials, '--set', 'gatewayService.type=LoadBalancer'],
+  };
+  const rendered: Record<string, Manifest[]> = {};
+
+  beforeAll(async () => {
+    helm = process.env.HELM_BIN || (await run('bash', ['scripts/infra/helm.sh'], { cwd: repo })).stdout.trim();
+    for (const [name, args] of Object.entries(scenarios)) rendered[name] = await template(...args);
+  }, 1_500_000);
+
+  it.each([
+    ['default values', credentials],
+    ['production values', production],
+  ])('passes helm lint --strict with the %s', async (_name, values) => {
+    const { stdout } = await run(helm, ['lint', chart, '--strict', ...kubeVersion, '-f', values]);
+    expect(stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+  });
+
+  it.each(Object.keys(scenarios))('renders objects valid for Kubernetes 1.36 (%s)', async (name) => {
+    const objects = rendered[name] as Manifest[];
+    expect(objects.length).toBeGreaterThan(20);
+    expect(await schemaViolations(objects)).toEqual([]);
+  });
+
+  it.each(Object.keys(scenarios))('keeps its policies (%s)', (name) => {
+    const objects = rendered[name] as Manifest[];
+    expect(securityViolations(objects)).toEqual([]);
+    expect(resourceViolations(objects)).toEqual([]);
+    expect(probeViolations(objects)).toEqual([]);
+    expect(exposureViolations(objects)).toEqual([]);
+    const network =
+      name === 'production values' ? productionValues.networkPolicy : { gatewayFrom: [], metricsFrom: [] };
+    expect(networkViolations(objects, network)).toEqual([]);
+  });
+
+  it('runs the gateway and each subgraph from its own image on its port, and migrations as a hook', () => {
+    const objects = rendered['default values'] as Manifest[];
+    const deployments = byKind(objects, 'Deployment').map((deployment) => deployment.metadata.name);
+    expect(deployments.sort()).toEqual(
+      Object.keys(PROCESSES)
+        .map((process) => `shop-${process}`)
+        .sort(),
+    );
+    for (const [process, port] of Object.entries(PROCESSES)) {
+      expect(container(objects, process).image).toBe(`shop-${process}:0.1.0`);
+      expect(container(objects, process).ports[0]).toMatchObject({ name: 'http', containerPort: port });
+      expect(named(objects, 'Service', `shop-${process}`).spec.ports).toEqual([
+        { name: 'http', port, targetPort: 'http', protocol: 'TCP' },
+      ]);
+    }
+    const job = named(objects, 'Job', 'shop-migrate');
+    expect(job.metadata.annotations['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    expect(job.spec.template.spec.containers[0].image).toBe('shop-migrate:0.1.0');
+    const hookSecret = named(objects, 'Secret', 'shop-migrate');
+    expect(Number(hookSecret.metadata.annotations['helm.sh/hook-weight'])).toBeLessThan(
+      Number(job.metadata.annotations['helm.sh/hook-weight']),
+    );
+    const image = named(rendered['production values'] as Manifest[], 'Job', 'shop-migrate').spec.template.spec;
+    expect(image.containers[0].image).toBe('registry.example.com/shop/shop-migrate:1.0.0');
+  });
+
+  it('gives each process the environment docker-compose.yml gives it, credentials only from the Secret', () => {
+    const compose = parse(readFileSync(`${repo}/docker-compose.yml`, 'utf8'), { merge: true }) as Manifest;
+    const objects = rendered['default values'] as Manifest[];
+    for (const process of [...Object.keys(PROCESSES), 'migrate']) {
+      const env: Manifest[] =
+        process === 'migrate'
+          ? named(objects, 'Job', 'shop-migrate').spec.template.spec.containers[0].env
+          : container(objects, process).env;
+      const names = env.map((variable) => variable.name);
+      // Traces are optional (values: otel); the rest compose sets, the chart sets too.
+      const wanted = Object.keys(compose.services[process].environment).filter((name) => !name.startsWith('OTEL_'));
+      expect(names, process).toEqual(expect.arrayContaining(wanted));
+      for (const variable of env) {
+        if (CREDENTIALS.includes(variable.name)) {
+          expect(variable.valueFrom?.secretKeyRef, `${process} ${variable.name}`).toBeDefined();
+        }
+        const key: string | undefined = variable.valueFrom?.secretKeyRef?.key;
+        // A process reads its own broker and MongoDB credentials only.
+        if (key && /-(mongo|amqp)-url$/.test(key))
+          expect(key.startsWith(`${process}-`), `${process}: ${key}`).toBe(true);
+      }
+    }
+    const secretText = JSON.stringify(byKind(objects, 'Deployment'));
+    expect(secretText).not.toContain('ci-only');
+  });
+
+  it('probes the endpoints the images health-check', () => {
+    const dockerfile = readFileSync(`${repo}/Dockerfile`, 'utf8');
+    const objects = rendered['default values'] as Manifest[];
+    for (const process of Object.keys(PROCESSES)) {
+      expect(dockerfile).toContain(container(objects, process).readinessProbe.httpGet.path);
+    }
+  });
+
+  it('autoscales and budgets every process, and pins users, orders and payments to one replica on FerretDB', () => {
+    const objects = rendered['default values'] as Manifest[];
+    for (const process of Object.keys(PROCESSES)) {
+      const hpa = named(objects, 'HorizontalPodAutoscaler', `shop-${process}`);
+      expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: `shop-${process}` });
+      expect(named(objects, 'Deployment', `shop-${process}`).spec.replicas).toBeUndefined();
+      const pdb = named(objects, 'PodDisruptionBudget', `shop-${process}`);
+      expect(pdb.spec.selector.matchLabels['app.kubernetes.io/component']).toBe(process);
+    }
+    const ferret = rendered['FerretDB backend'] as Manifest[];
+    for (const process of Object.keys(PROCESSES)) {
+      const single = ['users', 'orders', 'payments'].includes(process);
+      const deployment = named(ferret, 'Deployment', `shop-${process}`);
+      expect(deployment.spec.strategy.type, process).toBe(single ? 'Recreate' : 'RollingUpdate');
+      expect(deployment.spec.replicas, process).toBe(single ? 1 : undefined);
+      expect(named(ferret, 'HorizontalPodAutoscaler', `shop-${process}`) !== undefined, process).toBe(!single);
+    }
+  });
+
+  it('puts a ServiceMonitor on every process behind serviceMonitor.enabled, never on the public port', () => {
+    expect(byKind(rendered['default values'] as Manifest[], 'ServiceMonitor')).toEqual([]);
+    const objects = rendered['production values'] as Manifest[];
+    for (const [process, port] of Object.entries(PROCESSES)) {
+      const monitor = named(objects, 'ServiceMonitor', `shop-${process}`);
+      const selected = byKind(objects, 'Service').filter((service) =>
+        Object.entries(monitor.spec.selector.matchLabels).every(
+          ([key, value]) => service.metadata.labels[key] === value,
+        ),
+      );
+      expect(selected, process).toHaveLength(1);
+      const scraped = selected[0]?.spec.ports.find((p: Manifest) => p.name === monitor.spec.endpoints[0].port);
+      expect(scraped?.port, process).toBe(process === 'gateway' ? 9464 : port);
+    }
+  });
+
+  it('refuses to render without each required value, naming it', async () => {
+    expect(await templateError()).toContain('secrets.jwtSecret is required');
+    const required: [string, string][] = [
+      ['secrets.jwtSecret', 'secrets.jwtSecret is required'],
+      ['secrets.gatewaySigningSecrets', 'secrets.gatewaySigningSecrets is required'],
+      ['secrets.smtpUrl', 'secrets.smtpUrl is required'],
+      ['postgres.url', 'postgres.url is required'],
+      ['mongo.urls.orders', 'mongo.urls.orders is required'],
+      ['rabbitmq.urls.gateway', 'rabbitmq.urls.gateway is required'],
+    ];
+    for (const [value, message] of required) {
+      expect(await templateError('-f', credentials, '--set', `${value}=`), value).toContain(message);
+    }
+    expect(await templateError('-f', credentials, '--set', 'secrets.jwtSecret=short')).toContain(
+      'secrets.jwtSecret must be at least 32 characters',
+    );
+    expect(
+      await templateError(
+        '-f',
+        credentials,
+        '--set',
+        'secrets.gatewaySigningSecrets=a-long-enough-secret-0123456789abcdef\\,short',
+      ),
+    ).toContain('each secret must be at least 32 characters');
+  });
+
+  it('has checks that fail on a broken object', async () => {
+    const objects = structuredClone(rendered['default values'] as Manifest[]);
+    const deployment = named(objects, 'Deployment', 'shop-orders');
+    const orders = deployment.spec.template.spec.containers[0];
+    orders.ports[0].containerPort = 'http';
+    orders.securityContext.runAsUser = 0;
+    orders.securityContext.readOnlyRootFilesystem = false;
+    delete orders.resources.requests.cpu;
+    delete orders.readinessProbe;
+    named(objects, 'Service', 'shop-users').spec.type = 'NodePort';
+    named(objects, 'NetworkPolicy', 'shop-products').spec.ingress[0].from.pop();
+    named(objects, 'HorizontalPodAutoscaler', 'shop-gateway').apiVersion = 'autoscaling/v2beta2';
+    expect((await schemaViolations(objects)).join('\n')).toMatch(/shop-orders.*containerPort must be integer/);
+    expect((await schemaViolations(objects)).join('\n')).toContain('autoscaling/v2beta2 is not a stable API version');
+    expect(securityViolations(objects)).toEqual([
+      'shop-orders/orders: no non-zero runAsUser',
+      'shop-orders/orders: root file system is writable',
+    ]);
+    expect(resourceViolations(objects)).toEqual(['shop-orders/orders: no requests.cpu']);
+    expect(probeViolations(objects)).toEqual(['shop-orders/orders: no readinessProbe']);
+    expect(exposureViolations(objects)).toEqual(["shop-users: NodePort but not the gateway's API"]);
+    expect(networkViolations(objects, { gatewayFrom: [], metricsFrom: [] })).toEqual([
+      'products: admits [gateway] where [gateway orders] call it',
+    ]);
+  });
+});
