@@ -10,6 +10,7 @@ import {
   type Manifest,
   networkViolations,
   PROCESSES,
+  podSpecs,
   probeViolations,
   resourceViolations,
   securityViolations,
@@ -154,6 +155,15 @@ describe('Helm chart deploy/helm/shop', () => {
           expect(key.startsWith(`${process}-`), `${process}: ${key}`).toBe(true);
       }
     }
+    // Every key a container reads is in the chart's Secret (only the admin account's are optional).
+    const stored = Object.keys(named(objects, 'Secret', 'shop-credentials').stringData);
+    const read = podSpecs(objects)
+      .filter(({ name }) => name !== 'shop-migrate')
+      .flatMap(({ spec }) => spec.containers.flatMap((c: Manifest) => c.env ?? []))
+      .map((variable: Manifest) => variable.valueFrom?.secretKeyRef)
+      .filter((ref: Manifest | undefined) => ref && !ref.optional)
+      .map((ref: Manifest) => ref.key);
+    expect(stored).toEqual(expect.arrayContaining([...new Set(read)]));
     const secretText = JSON.stringify(byKind(objects, 'Deployment'));
     expect(secretText).not.toContain('ci-only');
   });
