@@ -237,6 +237,18 @@ describe('Helm chart deploy/helm/shop', () => {
     ).toContain('each secret must be at least 32 characters');
   });
 
+  it('refuses misspelled or mistyped values (values.schema.json)', async () => {
+    expect(await templateError('-f', credentials, '--set', 'secret.jwtSecret=x')).toContain(
+      "additional properties 'secret' not allowed",
+    );
+    expect(await templateError('-f', credentials, '--set', 'gatewayService.type=ExternalName')).toContain(
+      "at '/gatewayService/type': value must be one of 'ClusterIP', 'LoadBalancer', 'NodePort'",
+    );
+    expect(await templateError('-f', credentials, '--set', 'services.orders.replicas=0')).toContain(
+      '/services/orders/replicas',
+    );
+  });
+
   it('has checks that fail on a broken object', async () => {
     const objects = structuredClone(rendered['default values'] as Manifest[]);
     const deployment = named(objects, 'Deployment', 'shop-orders');
