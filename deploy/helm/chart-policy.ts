@@ -223,3 +223,58 @@ export function networkViolations(objects: Manifest[], settings: NetworkSettings
   }
   return problems;
 }
+
+const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+  Object.entries(selector ?? { none: '' }).every(([key, value]) => labels[key] === value);
+
+/**
+ * What the schema cannot see across objects: each selector finds the pods it is for, each
+ * reference names an object that is there, and every name is one Kubernetes accepts (a Service's
+ * is a DNS-1035 label of at most 63 characters).
+ */
+export function referenceViolations(objects: Manifest[], secretNames: string[]): string[] {
+  const problems: string[] = [];
+  const deployments = objects.filter((object) => object.kind === 'Deployment');
+  const podsOf = (selector: Record<string, string> | undefined) =>
+    deployments.filter((deployment) => selects(selector, deployment.spec.template.metadata.labels));
+  for (const object of objects) {
+    const { name } = object.metadata;
+    if (name.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name))
+      problems.push(`${object.kind} ${name}: bad name`);
+  }
+  for (const deployment of deployments) {
+    if (!selects(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels)) {
+      problems.push(`${deployment.metadata.name}: selector does not match its pods`);
+    }
+  }
+  for (const service of objects.filter((object) => object.kind === 'Service')) {
+    const [target, ...more] = podsOf(service.spec.selector);
+    if (!target || more.length)
+      problems.push(`${service.metadata.name}: selects ${more.length + (target ? 1 : 0)} Deployments`);
+    const ports = new Set(
+      target?.spec.template.spec.containers.flatMap((c: Manifest) => c.ports.map((p: Manifest) => p.name)),
+    );
+    for (const port of service.spec.ports) {
+      if (!ports.has(port.targetPort)) problems.push(`${service.metadata.name}: no container port ${port.targetPort}`);
+    }
+  }
+  for (const kind of ['PodDisruptionBudget', 'NetworkPolicy']) {
+    for (const object of objects.filter((candidate) => candidate.kind === kind)) {
+      const selector =
+        kind === 'NetworkPolicy' ? object.spec.podSelector.matchLabels : object.spec.selector.matchLabels;
+      if (podsOf(selector).length === 0) problems.push(`${kind} ${object.metadata.name}: selects no Deployment`);
+    }
+  }
+  for (const hpa of objects.filter((object) => object.kind === 'HorizontalPodAutoscaler')) {
+    if (!deployments.some((deployment) => deployment.metadata.name === hpa.spec.scaleTargetRef.name)) {
+      problems.push(`${hpa.metadata.name}: scales a Deployment that is not there`);
+    }
+  }
+  for (const { name, spec } of podSpecs(objects)) {
+    for (const variable of spec.containers.flatMap((c: Manifest) => c.env ?? [])) {
+      const secret = variable.valueFrom?.secretKeyRef?.name;
+      if (secret && !secretNames.includes(secret)) problems.push(`${name}: reads Secret ${secret}, which is not there`);
+    }
+  }
+  return problems;
+}

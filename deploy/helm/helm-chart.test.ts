@@ -12,6 +12,7 @@ import {
   PROCESSES,
   podSpecs,
   probeViolations,
+  referenceViolations,
   resourceViolations,
   securityViolations,
 } from './chart-policy.js';
@@ -33,7 +34,8 @@ const kubeVersion = ['--kube-version', KUBERNETES_VERSION];
 let helm = '';
 
 async function template(...args: string[]): Promise<Manifest[]> {
-  const { stdout } = await run(helm, ['template', 'shop', chart, '--namespace', 'shop', ...kubeVersion, ...args], {
+  const release = ['--name-template', 'shop'];
+  const { stdout } = await run(helm, ['template', chart, ...release, '--namespace', 'shop', ...kubeVersion, ...args], {
     maxBuffer: 16 * 1024 * 1024,
   });
   return parseAllDocuments(stdout)
@@ -74,6 +76,8 @@ describe('Helm chart deploy/helm/shop', () => {
     'production values': ['-f', production],
     'FerretDB backend': ['-f', credentials, '--set', 'mongo.ferretdb=true'],
     'gateway as a LoadBalancer': ['-f', credentials, '--set', 'gatewayService.type=LoadBalancer'],
+    // Helm's longest release name: every object name must still be one Kubernetes accepts.
+    'a 53-character release name': ['-f', credentials, '--name-template', 'a'.repeat(45).concat('-release')],
   };
   const rendered: Record<string, Manifest[]> = {};
 
@@ -105,6 +109,9 @@ describe('Helm chart deploy/helm/shop', () => {
     const network =
       name === 'production values' ? productionValues.networkPolicy : { gatewayFrom: [], metricsFrom: [] };
     expect(networkViolations(objects, network)).toEqual([]);
+    const secrets = byKind(objects, 'Secret').map((secret) => secret.metadata.name);
+    const existing = name === 'production values' ? [productionValues.secrets.existingSecret] : [];
+    expect(referenceViolations(objects, [...secrets, ...existing])).toEqual([]);
   });
 
   it('runs the gateway and each subgraph from its own image on its port, and migrations as a hook', () => {
@@ -261,6 +268,9 @@ describe('Helm chart deploy/helm/shop', () => {
     named(objects, 'Service', 'shop-users').spec.type = 'NodePort';
     named(objects, 'NetworkPolicy', 'shop-products').spec.ingress[0].from.pop();
     named(objects, 'HorizontalPodAutoscaler', 'shop-gateway').apiVersion = 'autoscaling/v2beta2';
+    named(objects, 'PodDisruptionBudget', 'shop-payments').spec.selector.matchLabels['app.kubernetes.io/component'] =
+      'pay';
+    named(objects, 'Service', 'shop-gateway-metrics').spec.ports[0].targetPort = 'prometheus';
     expect((await schemaViolations(objects)).join('\n')).toMatch(/shop-orders.*containerPort must be integer/);
     expect((await schemaViolations(objects)).join('\n')).toContain('autoscaling/v2beta2 is not a stable API version');
     expect(securityViolations(objects)).toEqual([
@@ -270,6 +280,11 @@ describe('Helm chart deploy/helm/shop', () => {
     expect(resourceViolations(objects)).toEqual(['shop-orders/orders: no requests.cpu']);
     expect(probeViolations(objects)).toEqual(['shop-orders/orders: no readinessProbe']);
     expect(exposureViolations(objects)).toEqual(["shop-users: NodePort but not the gateway's API"]);
+    expect(referenceViolations(objects, ['shop-credentials'])).toEqual([
+      'shop-gateway-metrics: no container port prometheus',
+      'PodDisruptionBudget shop-payments: selects no Deployment',
+      'shop-migrate: reads Secret shop-migrate, which is not there',
+    ]);
     expect(networkViolations(objects, { gatewayFrom: [], metricsFrom: [] })).toEqual([
       'products: admits [gateway] where [gateway orders] call it',
     ]);
