@@ -4,10 +4,11 @@ import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
+import { migrateLegacyQueues } from './legacy-queues.js';
 import { RejectedEventError } from './rejected-event.error.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
 import { failSpan, inSpan } from './spans.js';
-import { assertConsumerQueues, deadLetterQueueName, HEADERS, retryQueueName } from './topology.js';
+import { assertConsumerQueues, HEADERS, movesExchangeName, ROUTES, workQueueName } from './topology.js';
 
 export interface EventBusOptions {
   url: string;
@@ -165,7 +166,10 @@ export class EventBus {
     const retry = this.retry;
     const exclusive = options.exclusive ?? false;
     const definitions = new Map(options.events.map((definition) => [definition.type, definition]));
-    const queue = exclusive ? `${options.queue}.${process.pid}.${Date.now().toString(36)}` : options.queue;
+    const queue = exclusive
+      ? `${options.queue}.${process.pid}.${Date.now().toString(36)}`
+      : workQueueName(options.queue);
+    const moves = movesExchangeName(options.queue);
     // The channel of the current connection: a message is acked on the channel it came from, never
     // on its successor (a stale delivery tag would close the new channel).
     let current: Channel | undefined;
@@ -174,7 +178,7 @@ export class EventBus {
         current = raw;
         await this.assertExchanges(raw);
         if (exclusive) await raw.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
-        else await assertConsumerQueues(raw, queue, retry.maxAttempts - 1);
+        else await assertConsumerQueues(raw, options.queue, retry.maxAttempts - 1);
         for (const type of definitions.keys()) await raw.bindQueue(queue, this.options.exchange, type);
         await raw.prefetch(options.prefetch ?? 10);
       },
@@ -183,8 +187,20 @@ export class EventBus {
     channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
 
+    /** To the dead-letter queue, with why; the header names the consumer by its logical name. */
+    const park = async (message: ConsumeMessage, settle: Settle, reason: string, error: string, attempts: number) => {
+      const parked = await this.forward(message, { exchange: moves, routingKey: ROUTES.dlq }, settle, {
+        [HEADERS.reason]: reason,
+        [HEADERS.error]: error.slice(0, MAX_ERROR_LENGTH),
+        [HEADERS.attempts]: attempts,
+        [HEADERS.queue]: options.queue,
+        [HEADERS.failedAt]: new Date().toISOString(),
+      });
+      if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason });
+      return parked ? 'parked' : 'requeued';
+    };
     const handleDelivery = async (message: ConsumeMessage, raw: Channel | undefined): Promise<Outcome> => {
-      const settle = (action: (ch: Channel) => void) => {
+      const settle: Settle = (action) => {
         try {
           if (raw) action(raw);
         } catch {
@@ -204,15 +220,7 @@ export class EventBus {
           settle((ch) => ch.nack(message, false, false));
           return 'dropped';
         }
-        const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
-          [HEADERS.reason]: 'invalid',
-          [HEADERS.error]: reason.slice(0, MAX_ERROR_LENGTH),
-          [HEADERS.attempts]: failedBefore,
-          [HEADERS.queue]: queue,
-          [HEADERS.failedAt]: new Date().toISOString(),
-        });
-        if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'invalid' });
-        return parked ? 'parked' : 'requeued';
+        return park(message, settle, 'invalid', reason, failedBefore);
       }
       try {
         await options.handler(parsed.data);
@@ -231,33 +239,17 @@ export class EventBus {
         }
         if (error instanceof RejectedEventError) {
           log.error({ ...context, alert: true, reason: error.reason }, 'event rejected; message parked');
-          const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
-            [HEADERS.reason]: 'rejected',
-            [HEADERS.error]: text,
-            [HEADERS.attempts]: attempts,
-            [HEADERS.queue]: queue,
-            [HEADERS.failedAt]: new Date().toISOString(),
-          });
-          if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'rejected' });
-          return parked ? 'parked' : 'requeued';
+          return park(message, settle, 'rejected', text, attempts);
         }
         if (attempts >= retry.maxAttempts) {
           log.error(context, 'event handler failed for the last time; message parked');
-          const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
-            [HEADERS.reason]: 'handler-failed',
-            [HEADERS.error]: text,
-            [HEADERS.attempts]: attempts,
-            [HEADERS.queue]: queue,
-            [HEADERS.failedAt]: new Date().toISOString(),
-          });
-          if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'handler-failed' });
-          return parked ? 'parked' : 'requeued';
+          return park(message, settle, 'handler-failed', text, attempts);
         }
         const delay = retryDelayMs(retry, attempts);
         log.warn({ ...context, delayMs: delay }, 'event handler failed; will retry');
         const scheduled = await this.forward(
           message,
-          retryQueueName(queue, attempts),
+          { exchange: moves, routingKey: ROUTES.retry(attempts) },
           settle,
           { [HEADERS.attempts]: attempts, [HEADERS.error]: text },
           String(delay),
@@ -285,6 +277,18 @@ export class EventBus {
       return inSpan(`process ${eventType}`, SpanKind.CONSUMER, attributes, parent, () => handle(message, raw));
     };
     await channel.consume(queue, (message) => this.track(onMessage(message, current)), { noAck: false });
+    if (!exclusive) {
+      const eventTypes = [...definitions.keys()];
+      const { exchange, url } = this.options;
+      await migrateLegacyQueues({
+        url,
+        queue: options.queue,
+        exchange,
+        eventTypes,
+        retrySteps: retry.maxAttempts - 1,
+        log,
+      });
+    }
   }
 
   /**
@@ -321,14 +325,15 @@ export class EventBus {
   }
 
   /**
-   * Moves a message to a retry or dead-letter queue: confirmed copy first, then the ack. A crash in
-   * between leaves both, and the idempotent handler absorbs the duplicate; a failed copy requeues
-   * the original (the quorum queue's delivery limit bounds even that). True once the copy is confirmed.
+   * Moves a message to a retry or dead-letter queue through the consumer's moves exchange: confirmed
+   * copy first, then the ack. A crash in between leaves both, and the idempotent handler absorbs the
+   * duplicate; a failed or unroutable copy requeues the original (the quorum queue's delivery limit
+   * bounds even that). True once the copy is confirmed and routed.
    */
   private async forward(
     message: ConsumeMessage,
-    target: string,
-    settle: (action: (ch: Channel) => void) => void,
+    target: { exchange: string; routingKey: string },
+    settle: Settle,
     headers: Record<string, unknown>,
     expiration?: string,
   ): Promise<boolean> {
@@ -342,8 +347,15 @@ export class EventBus {
       headers: { ...withoutBrokerHeaders(properties.headers), ...headers },
       ...(expiration ? { expiration } : {}),
     };
+    const id = publishOptions.messageId;
+    if (id) this.returned.delete(id);
     try {
-      await this.publisher.sendToQueue(target, message.content, publishOptions);
+      await this.publisher.publish(target.exchange, target.routingKey, message.content, {
+        ...publishOptions,
+        mandatory: true,
+      });
+      if (id && this.returned.delete(id))
+        throw new Error(`nothing bound to ${target.routingKey} in ${target.exchange}`);
       settle((ch) => ch.ack(message));
       return true;
     } catch (error) {
@@ -372,6 +384,9 @@ export class EventBus {
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
   }
 }
+
+/** Acks or nacks on the channel a delivery came from, if it is still open. */
+type Settle = (action: (ch: Channel) => void) => void;
 
 function messagingAttributes(operation: 'send' | 'process', exchange: string, routingKey: string) {
   return {
