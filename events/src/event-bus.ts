@@ -18,6 +18,12 @@ export interface EventBusOptions {
   connectionName: string;
   /** Retry ladder of every durable consumer of this bus (defaults: DEFAULT_RETRY_POLICY). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * The exchange was declared by provisioning (deploy/rabbitmq/service-users.sh): the bus only checks
+   * that it exists, so its user needs no configure permission on it, which would let it delete or
+   * redeclare the exchange every service publishes to. Otherwise (development, tests) the bus declares it.
+   */
+  exchangeProvisioned?: boolean;
 }
 
 export interface SubscribeOptions {
@@ -381,7 +387,10 @@ export class EventBus {
   }
 
   private async assertExchanges(channel: Channel): Promise<void> {
-    await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
+    const { exchange, exchangeProvisioned } = this.options;
+    // A missing provisioned exchange fails the set-up (404), logged like any refused declaration.
+    if (exchangeProvisioned) await channel.checkExchange(exchange);
+    else await channel.assertExchange(exchange, 'topic', { durable: true });
   }
 }
 
