@@ -83,10 +83,8 @@ beforeAll(async () => {
   };
   for (const service of SERVICES) env[`RABBITMQ_${service.toUpperCase()}_PASSWORD`] = passwords[service];
   await promisify(execFile)('bash', [SCRIPT], { env });
+  // The script declares the shared exchange itself (the services only check it).
   admin = await amqplib.connect(AMQP_URL);
-  const channel = await admin.createChannel();
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  await channel.close();
 }, 240_000);
 
 afterAll(async () => {
@@ -151,6 +149,20 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
     expect(await publishAsDefault('products', 'orders.payments')).toMatch(/403.*ACCESS_REFUSED/);
   });
 
+  it('declares the shared exchange once, for all; no service may delete or redeclare it', async () => {
+    const channel = await admin.createChannel();
+    expect(await channel.checkExchange(exchange)).toBeDefined();
+    await channel.close();
+    for (const service of SERVICES) {
+      expect(await attemptAs(service, (own) => own.deleteExchange(exchange)), service).toMatch(/403.*ACCESS_REFUSED/);
+      expect(
+        await attemptAs(service, (own) => own.assertExchange(exchange, 'topic', { durable: true })),
+        service,
+      ).toMatch(/403.*ACCESS_REFUSED/);
+      expect(await attemptAs(service, (own) => own.checkExchange(exchange)), service).toBe('allowed');
+    }
+  });
+
   it("keeps every service out of other services' queues through the default exchange and dead-lettering", async () => {
     // Orders' real work queue, declared by orders itself.
     const consumer = `orders.${run}.payments`;
@@ -186,11 +198,18 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
     const orders = new EventBus({
       url: urlOf('orders'),
       exchange,
+      exchangeProvisioned: true,
       log: silent,
       connectionName: 'perm-orders',
       retry: { maxAttempts: RETRY_STEPS + 1, baseDelayMs: 50, maxDelayMs: 50 },
     });
-    const payments = new EventBus({ url: urlOf('payments'), exchange, log: silent, connectionName: 'perm-payments' });
+    const payments = new EventBus({
+      url: urlOf('payments'),
+      exchange,
+      exchangeProvisioned: true,
+      log: silent,
+      connectionName: 'perm-payments',
+    });
     const outcomes = new Map<string, SettledDelivery['outcome'][]>();
     const outcomesOf = (id: string) => outcomes.get(id) ?? [];
     const runs = new Map<string, number>();
