@@ -1,13 +1,14 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
+import { forwardedProperties } from './message-mover.js';
 import { RejectedEventError } from './rejected-event.error.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
-import { failSpan, inSpan } from './spans.js';
+import { failSpan, inSpan, messagingAttributes } from './spans.js';
 import { assertConsumerQueues, HEADERS, movesExchangeName, ROUTES, workQueueName } from './topology.js';
 
 export interface EventBusOptions {
@@ -343,16 +344,7 @@ export class EventBus {
     headers: Record<string, unknown>,
     expiration?: string,
   ): Promise<boolean> {
-    const { properties } = message;
-    const publishOptions: Options.Publish = {
-      persistent: true,
-      contentType: properties.contentType as string | undefined,
-      messageId: properties.messageId as string | undefined,
-      type: properties.type as string | undefined,
-      timestamp: properties.timestamp as number | undefined,
-      headers: { ...withoutBrokerHeaders(properties.headers), ...headers },
-      ...(expiration ? { expiration } : {}),
-    };
+    const publishOptions = forwardedProperties(message.properties, headers, expiration);
     const id = publishOptions.messageId;
     if (id) this.returned.delete(id);
     try {
@@ -396,20 +388,6 @@ export class EventBus {
 
 /** Acks or nacks on the channel a delivery came from, if it is still open. */
 type Settle = (action: (ch: Channel) => void) => void;
-
-function messagingAttributes(operation: 'send' | 'process', exchange: string, routingKey: string) {
-  return {
-    'messaging.system': 'rabbitmq',
-    'messaging.operation.type': operation,
-    'messaging.destination.name': exchange,
-    'messaging.rabbitmq.destination.routing_key': routingKey,
-  };
-}
-
-/** The broker's own x-death bookkeeping is re-added on each dead-lettering; copies start clean. */
-function withoutBrokerHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([key]) => !/^x-(first-|last-)?death/.test(key)));
-}
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
 

@@ -58,3 +58,24 @@ export function publishedProperties(properties: MessageProperties): Options.Publ
     ...{ expiration, messageId, timestamp, type, appId },
   };
 }
+
+/**
+ * A failed delivery's properties for its copy in a retry or dead-letter queue, with the bus's own
+ * headers set. The broker's x-death bookkeeping is re-added on each dead-lettering; copies start clean.
+ */
+export function forwardedProperties(
+  properties: MessageProperties,
+  headers: Record<string, unknown>,
+  expiration?: string,
+): Options.Publish {
+  const kept = Object.entries(properties.headers ?? {}).filter(([key]) => !/^x-(first-|last-)?death/.test(key));
+  return {
+    persistent: true,
+    contentType: properties.contentType as string | undefined,
+    messageId: properties.messageId as string | undefined,
+    type: properties.type as string | undefined,
+    timestamp: properties.timestamp as number | undefined,
+    headers: { ...Object.fromEntries(kept), ...headers },
+    ...(expiration ? { expiration } : {}),
+  };
+}
