@@ -11,11 +11,22 @@ import amqplib from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inspectDeadLetters, replayDeadLetters } from './dead-letters.js';
+import type { EventEnvelope } from './envelope.js';
 import { EventBus, type SettledDelivery } from './event-bus.js';
+import { legacyRetryQueueName } from './legacy-queues.js';
+import { declareV1Queues } from './legacy-queues.test-fixture.js';
 import { paymentSucceeded } from './payment-succeeded.event.js';
 import { productChanged } from './product-changed.event.js';
 import { RejectedEventError } from './rejected-event.error.js';
-import { assertConsumerQueues, deleteConsumerTopology, movesExchangeName, ROUTES, workQueueName } from './topology.js';
+import {
+  assertConsumerQueues,
+  deleteConsumerTopology,
+  HEADERS,
+  movesExchangeName,
+  ROUTES,
+  retryQueueName,
+  workQueueName,
+} from './topology.js';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/rabbitmq/service-users.sh');
@@ -70,6 +81,8 @@ async function attemptAs(service: Service, action: (channel: amqplib.Channel) =>
 
 let admin: amqplib.ChannelModel;
 const queues: string[] = [];
+/** v1 consumers a test declared (legacy-queues.ts): left over only if their move failed. */
+const legacyConsumers: string[] = [];
 /** Consumers whose whole topology (queues and moves exchange) a test declared. */
 const consumers: string[] = [];
 const RETRY_STEPS = 1;
@@ -94,6 +107,10 @@ afterAll(async () => {
   const channel = await admin.createChannel();
   for (const queue of queues) await channel.deleteQueue(queue);
   for (const consumer of consumers) await deleteConsumerTopology(channel, consumer, RETRY_STEPS);
+  for (const consumer of legacyConsumers) {
+    await channel.deleteQueue(consumer);
+    await channel.deleteQueue(legacyRetryQueueName(consumer, 1));
+  }
   await channel.deleteExchange(exchange);
   await admin.close();
 }, 120_000);
@@ -227,7 +244,9 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
         },
       });
       // The consumer is registered after its queues and bindings: once the broker counts it, events route.
-      await vi.waitFor(async () => expect(await consumersOf(workQueueName(queue))).toBe(1), { timeout: 20_000 });
+      await vi.waitFor(async () => expect((await queueState(workQueueName(queue)))?.consumerCount).toBe(1), {
+        timeout: 20_000,
+      });
       const payment = (paymentId: string) =>
         paymentSucceeded.create({ paymentId, orderId: 'o1', userId: 'u1', amount: '10.00', transactionId: 't1' });
       const retried = payment('p-retry');
@@ -254,16 +273,62 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
       await payments.close();
     }
   });
+
+  it("moves a consumer's v1 queues under its own user, which has no write on the default exchange", async () => {
+    const queue = `orders.${run}.upgraded`;
+    consumers.push(queue);
+    legacyConsumers.push(queue);
+    const v1 = await admin.createConfirmChannel();
+    await declareV1Queues(v1, queue, { exchange, eventTypes: [paymentSucceeded.type], retrySteps: RETRY_STEPS });
+    const payment = (paymentId: string) =>
+      paymentSucceeded.create({ paymentId, orderId: 'o1', userId: 'u1', amount: '10.00', transactionId: 't1' });
+    const waiting = payment('v1-waiting');
+    const retrying = payment('v1-retrying');
+    const properties = (event: EventEnvelope) => ({ persistent: true, messageId: event.id, type: event.type });
+    v1.sendToQueue(queue, Buffer.from(JSON.stringify(waiting)), properties(waiting));
+    v1.sendToQueue(legacyRetryQueueName(queue, 1), Buffer.from(JSON.stringify(retrying)), {
+      ...properties(retrying),
+      headers: { [HEADERS.attempts]: 1 },
+      expiration: '600000',
+    });
+    await v1.waitForConfirms();
+    await v1.close();
+
+    const orders = new EventBus({
+      url: urlOf('orders'),
+      exchange,
+      exchangeProvisioned: true,
+      log: silent,
+      connectionName: 'perm-upgrade',
+      retry: { maxAttempts: RETRY_STEPS + 1, baseDelayMs: 50, maxDelayMs: 50 },
+    });
+    const handled: string[] = [];
+    try {
+      await orders.subscribe({
+        queue,
+        events: [paymentSucceeded],
+        handler: async ({ data }) => {
+          handled.push((data as { paymentId: string }).paymentId);
+        },
+      });
+      await vi.waitFor(() => expect(handled).toContain('v1-waiting'), { timeout: 20_000 });
+      expect(await queueState(queue)).toBeUndefined();
+      expect(await queueState(legacyRetryQueueName(queue, 1))).toBeUndefined();
+      expect((await queueState(retryQueueName(queue, 1)))?.messageCount).toBe(1);
+    } finally {
+      await orders.close();
+    }
+  });
 });
 
-/** Consumers of a queue, 0 while it does not exist (a failed check closes its channel: one channel per look). */
-async function consumersOf(queue: string): Promise<number> {
+/** A queue's depth and consumers, undefined while it does not exist (a failed check closes its channel: one per look). */
+async function queueState(queue: string): Promise<amqplib.Replies.AssertQueue | undefined> {
   const channel = await admin.createChannel();
   channel.on('error', () => {});
   try {
-    return (await channel.checkQueue(queue)).consumerCount;
+    return await channel.checkQueue(queue);
   } catch {
-    return 0;
+    return undefined;
   } finally {
     await channel.close().catch(() => {});
   }

@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inspectDeadLetters, replayDeadLetters } from './dead-letters.js';
 import type { EventEnvelope } from './envelope.js';
 import { EventBus } from './event-bus.js';
+import { legacyRetryQueueName } from './legacy-queues.js';
+import { declareV1Queues } from './legacy-queues.test-fixture.js';
 import { paymentSucceeded } from './payment-succeeded.event.js';
-import { DELIVERY_LIMIT, deadLetterQueueName, deleteConsumerTopology, HEADERS, retryQueueName } from './topology.js';
+import { deadLetterQueueName, deleteConsumerTopology, HEADERS, retryQueueName } from './topology.js';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
@@ -21,26 +23,9 @@ const silent = pino({ level: 'silent' });
 let admin: amqplib.ChannelModel;
 const consumers: string[] = [];
 
-/** The v1 topology, declared as the first version of topology.ts did. */
 async function declareV1(queue: string): Promise<void> {
   const channel = await admin.createChannel();
-  await channel.assertQueue(deadLetterQueueName(queue), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await channel.assertQueue(queue, {
-    durable: true,
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-dead-letter-exchange': '',
-      'x-dead-letter-routing-key': deadLetterQueueName(queue),
-      'x-delivery-limit': DELIVERY_LIMIT,
-    },
-  });
-  for (let step = 1; step <= RETRY_STEPS; step++) {
-    await channel.assertQueue(`${queue}.retry.${step}`, {
-      durable: true,
-      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
-    });
-  }
-  await channel.bindQueue(queue, exchange, paymentSucceeded.type);
+  await declareV1Queues(channel, queue, { exchange, eventTypes: [paymentSucceeded.type], retrySteps: RETRY_STEPS });
   await channel.close();
 }
 
@@ -100,7 +85,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const channel = await admin.createChannel();
   for (const queue of consumers) {
-    for (let step = 1; step <= RETRY_STEPS; step++) await channel.deleteQueue(`${queue}.retry.${step}`);
+    for (let step = 1; step <= RETRY_STEPS; step++) await channel.deleteQueue(legacyRetryQueueName(queue, step));
     await channel.deleteQueue(queue);
     await deleteConsumerTopology(channel, queue, RETRY_STEPS);
   }
@@ -123,14 +108,15 @@ describe('moving a consumer off the v1 queues (legacy-queues.ts)', () => {
     publisher.publish(exchange, published.type, Buffer.from(JSON.stringify(published)), { messageId: published.id });
     await publisher.waitForConfirms();
     await publisher.close();
-    await putInto(`${queue}.retry.1`, longRetry, { [HEADERS.attempts]: 1 }, '600000');
-    await putInto(`${queue}.retry.2`, shortRetry, { [HEADERS.attempts]: 2 }, '500');
+    await putInto(legacyRetryQueueName(queue, 1), longRetry, { [HEADERS.attempts]: 1 }, '600000');
+    await putInto(legacyRetryQueueName(queue, 2), shortRetry, { [HEADERS.attempts]: 2 }, '500');
     await putInto(deadLetterQueueName(queue), parked, { [HEADERS.reason]: 'handler-failed', [HEADERS.attempts]: 3 });
 
     const { bus, runs, subscribed } = consumer(queue);
     try {
       await subscribed; // the move runs as part of subscribing
-      for (const v1 of [queue, `${queue}.retry.1`, `${queue}.retry.2`]) expect(await depthOf(v1)).toBeUndefined();
+      for (const v1 of [queue, legacyRetryQueueName(queue, 1), legacyRetryQueueName(queue, 2)])
+        expect(await depthOf(v1)).toBeUndefined();
 
       await vi.waitFor(() => expect(runs.get('short-retry')).toBe(1), { timeout: 20_000 });
       expect(runs.get('waiting')).toBe(1);
@@ -170,12 +156,12 @@ describe('moving a consumer off the v1 queues (legacy-queues.ts)', () => {
     const old = await admin.createChannel();
     await old.prefetch(1);
     await old.consume(queue, () => {}); // holds what it gets, acks nothing
-    await putInto(`${queue}.retry.1`, payment('held'), { [HEADERS.attempts]: 1 }, '600000');
+    await putInto(legacyRetryQueueName(queue, 1), payment('held'), { [HEADERS.attempts]: 1 }, '600000');
     const { bus, subscribed } = consumer(queue);
     try {
       await subscribed;
       expect(await depthOf(queue)).toBe(0);
-      expect(await depthOf(`${queue}.retry.1`)).toBe(1);
+      expect(await depthOf(legacyRetryQueueName(queue, 1))).toBe(1);
       // The move was skipped (subscribing has finished); the consumer's own set-up declares the current queues.
       await vi.waitFor(async () => expect(await depthOf(retryQueueName(queue, 1))).toBe(0), { timeout: 20_000 });
     } finally {

@@ -7,7 +7,7 @@ import { assertConsumerQueues, movesExchangeName, ROUTES, workQueueName } from '
 const MAX_LEGACY_RETRY_STEPS = 19;
 
 /** v1 names: the work queue was the logical name itself, its retry queues `<queue>.retry.<n>`. */
-const legacyRetryQueueName = (queue: string, step: number): string => `${queue}.retry.${step}`;
+export const legacyRetryQueueName = (queue: string, step: number): string => `${queue}.retry.${step}`;
 
 export interface LegacyMigration {
   url: string;
