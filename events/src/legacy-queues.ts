@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type MessageCopy, moveMessages, publishedProperties } from './message-mover.js';
 import { assertConsumerQueues, movesExchangeName, ROUTES, workQueueName } from './topology.js';
 
+const CONNECT_TIMEOUT_MS = 10_000;
 /** The most retry steps a v1 consumer can have had (EVENTS_MAX_ATTEMPTS is at most 20). */
 const MAX_LEGACY_RETRY_STEPS = 19;
 
@@ -47,7 +48,8 @@ export async function migrateLegacyQueues(options: LegacyMigration): Promise<num
   const { queue, log } = options;
   let connection: ChannelModel | undefined;
   try {
-    connection = await amqplib.connect(options.url);
+    // Bounded: subscribing (and so the service's start) waits for this.
+    connection = await amqplib.connect(options.url, { timeout: CONNECT_TIMEOUT_MS });
     connection.on('error', (error) => log.warn({ err: error, queue }, 'legacy queue migration: connection error'));
     const legacy = await checkQueue(connection, queue);
     if (!legacy) return 0;
