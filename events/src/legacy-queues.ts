@@ -37,6 +37,8 @@ export interface LegacyMigration {
  *    queue, which is still there.
  * 4. The v1 work queue moves to the work queue, then is deleted. Quorum queues cannot be deleted
  *    "if empty", but by then nothing can add to it: unbound, its retry queues gone, no consumer.
+ *    (Bindings of event types the consumer no longer subscribes to are not known here and stay
+ *    until the delete; such an event would only be parked as unknown by the new consumer.)
  * The v1 dead-letter queue is the current one (same name and arguments) and stays as it is.
  *
  * Events that were in both work queues arrive twice; the consumer's processed-events record is
