@@ -255,19 +255,23 @@ for (const [file, services] of [
         expect(url.password).toBe(`required-${variable.toLowerCase()}`);
         expect(services.rabbitmq?.environment?.[variable]).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
         expect(brokerUsers).toMatch(new RegExp(`^grant ${service} '${service}\\\\\\.\\.\\*' `, 'm'));
+        // The shared exchange comes from service-users.sh; the service only checks it.
+        expect(services[service]?.environment?.AMQP_EXCHANGE_PROVISIONED, service).toBe('true');
       });
     }
 
-    it('lets only the services with durable consumers write to the default exchange, and nobody publish as another', () => {
+    it('lets no service write to the default exchange, configure the shared one, or publish as another', () => {
       const grants = Object.fromEntries(
-        [...brokerUsers.matchAll(/^grant (\w+) '[^']*' '([^']*)' '([^']*)'/gm)].map((match) => [
+        [...brokerUsers.matchAll(/^grant (\w+) '[^']*' '([^']*)'/gm)].map((match) => [
           match[1],
-          { defaultExchange: match[2], publishes: match[3] },
+          { publishes: match[2] },
         ]),
       );
       expect(Object.keys(grants).sort()).toEqual([...AMQP_SERVICES].sort());
-      expect(grants.products?.defaultExchange).toBe('');
-      expect(grants.gateway?.defaultExchange).toBe('');
+      // Configure: its own names only; write and read: its own names and the shared exchange. Nothing else.
+      expect(brokerUsers).toMatch(/local own_names="\^\(\$\{own\}\)\\\$" names="\^\(\$\{own\}\|\$\{x\}\)\\\$"/);
+      expect(brokerUsers).toContain('set_permissions -p "$vhost" "$user" "$own_names" "$names" "$names"');
+      expect(brokerUsers).toMatch(/printf '\{"exchanges":\[\{"name":"%s","vhost":"%s","type":"topic","durable":true/);
       expect(grants.gateway?.publishes).toBe('^$');
       expect(grants.notifications?.publishes).toBe('^notification\\.(email|sms)$');
       expect(grants.payments?.publishes).toBe('^payment\\.(succeeded|failed)$');

@@ -2,7 +2,8 @@
 //   pnpm events:dlq list [queue…]            parked messages per consumer queue
 //   pnpm events:dlq show <queue> [limit]     the parked messages, with reason, error and tries
 //   pnpm events:dlq replay <queue> [id…]     back to the consumer with a fresh retry budget (all, or those ids)
-// <queue> is a consumer queue (`orders.payments`) or its dead-letter queue (`orders.payments.dlq`).
+// <queue> is a consumer (`orders.payments`, whose work queue is `orders.payments.v2`) or its dead-letter queue
+// (`orders.payments.dlq`). A replay goes through the consumer's exchange `orders.payments.moves`.
 // AMQP_URL picks the broker and vhost (default amqp://guest:guest@127.0.0.1:5672).
 import { countDeadLetters, inspectDeadLetters, replayDeadLetters } from '@shop/events';
 

@@ -9,11 +9,13 @@
 #   AMQP_EXCHANGE                the shared topic exchange, default shop.events
 #   RABBITMQ_USER_PREFIX         prepended to every user name (tests), default none
 #
-# Per user, vhost permissions (configure, write, read) cover its own queues and exchanges (named
-# by its prefix) and the shared exchange; topic permissions on the shared exchange limit the
-# routing keys it may publish (write) and bind to (read). The default exchange (`amq.default`) is
-# writable by the three services with durable consumers only: their queues dead-letter through it
-# and their retry ladder moves messages through it (see README, Security model, known gaps).
+# The shared exchange is declared here, never by a service: services run with
+# AMQP_EXCHANGE_PROVISIONED=true and only check it, so no service may delete or redeclare it.
+# Per user, vhost permissions cover its own queues and exchanges (named by its prefix): configure,
+# write and read; and the shared exchange: write and read only. Topic permissions on the shared
+# exchange limit the routing keys it may publish (write) and bind to (read). No service may write
+# to the default exchange (`amq.default`), which reaches every queue of the vhost by name: a
+# consumer's queues reach each other through its own exchange, `<queue>.moves` (events/src/topology.ts).
 set -euo pipefail
 
 vhost="${RABBITMQ_VHOST:-/}"
@@ -21,30 +23,37 @@ exchange="${AMQP_EXCHANGE:-shop.events}"
 prefix="${RABBITMQ_USER_PREFIX:-}"
 x="${exchange//./\\.}"
 
-# service   own-name prefix   publishes (topic write)                bind keys (topic read)
+# Interpolated into JSON below and into permission patterns.
+[[ "$exchange" =~ ^[A-Za-z0-9._-]+$ && "$vhost" =~ ^[A-Za-z0-9._/-]+$ ]] ||
+  { echo "AMQP_EXCHANGE and RABBITMQ_VHOST: letters, digits and . _ - (/) only" >&2; exit 1; }
+# Idempotent: an exchange that exists with these properties is left as it is.
+printf '{"exchanges":[{"name":"%s","vhost":"%s","type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}]}' \
+  "$exchange" "$vhost" | rabbitmqctl -q import_definitions --format json >/dev/null
+echo "rabbitmq exchange $exchange (topic, durable) in vhost $vhost"
+
+# service   own-name prefix   publishes (topic write)   bind keys (topic read)
 grant() {
-  local service="$1" own="$2" default_exchange="$3" publishes="$4" consumes="$5"
+  local service="$1" own="$2" publishes="$3" consumes="$4"
   local variable="RABBITMQ_${service^^}_PASSWORD"
   local password="${!variable:?set $variable}"
   # rabbitmqctl would read a leading '-' as an option.
   [[ "$password" != -* ]] || { echo "$variable must not begin with '-'" >&2; exit 1; }
   local user="${prefix}${service}"
-  local names="^(${own}|${x})\$"
-  local writes="^(${own}|${x}${default_exchange})\$"
+  local own_names="^(${own})\$" names="^(${own}|${x})\$"
   if rabbitmqctl -q list_users | cut -f1 | grep -qxF "$user"; then
     rabbitmqctl -q change_password "$user" "$password" >/dev/null
   else
     rabbitmqctl -q add_user "$user" "$password" >/dev/null
   fi
   rabbitmqctl -q set_user_tags "$user" >/dev/null
-  rabbitmqctl -q set_permissions -p "$vhost" "$user" "$names" "$writes" "$names" >/dev/null
+  rabbitmqctl -q set_permissions -p "$vhost" "$user" "$own_names" "$names" "$names" >/dev/null
   rabbitmqctl -q set_topic_permissions -p "$vhost" "$user" "$exchange" "$publishes" "$consumes" >/dev/null
   echo "rabbitmq user $user: publishes $publishes, binds $consumes"
 }
 
-grant orders 'orders\..*' '|amq\.default' '^order\.(created|updated)$' '^payment\.(succeeded|failed)$'
-grant payments 'payments\..*' '|amq\.default' '^payment\.(succeeded|failed)$' '^order\.updated$'
-grant notifications 'notifications\..*' '|amq\.default' '^notification\.(email|sms)$' \
+grant orders 'orders\..*' '^order\.(created|updated)$' '^payment\.(succeeded|failed)$'
+grant payments 'payments\..*' '^payment\.(succeeded|failed)$' '^order\.updated$'
+grant notifications 'notifications\..*' '^notification\.(email|sms)$' \
   '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms))$'
-grant products 'products\..*' '' '^product\.changed$' '^$'
-grant gateway 'gateway\..*' '' '^$' '^(order\.updated|product\.changed)$'
+grant products 'products\..*' '^product\.changed$' '^$'
+grant gateway 'gateway\..*' '^$' '^(order\.updated|product\.changed)$'

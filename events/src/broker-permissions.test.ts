@@ -1,6 +1,7 @@
 // The per-service RabbitMQ users of docker compose (deploy/rabbitmq/service-users.sh, run here by
 // the same script against the test broker): each may do what its service does, and no service may
-// publish another's events — notifications cannot forge `payment.succeeded`.
+// publish another's events — notifications cannot forge `payment.succeeded`, neither on the shared
+// exchange nor straight into orders' queue through the default exchange.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
@@ -9,10 +10,23 @@ import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { inspectDeadLetters, replayDeadLetters } from './dead-letters.js';
+import type { EventEnvelope } from './envelope.js';
 import { EventBus, type SettledDelivery } from './event-bus.js';
+import { legacyRetryQueueName } from './legacy-queues.js';
+import { declareV1Queues } from './legacy-queues.test-fixture.js';
 import { paymentSucceeded } from './payment-succeeded.event.js';
 import { productChanged } from './product-changed.event.js';
-import { consumerQueueNames } from './topology.js';
+import { RejectedEventError } from './rejected-event.error.js';
+import {
+  assertConsumerQueues,
+  deleteConsumerTopology,
+  HEADERS,
+  movesExchangeName,
+  ROUTES,
+  retryQueueName,
+  workQueueName,
+} from './topology.js';
 
 const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/rabbitmq/service-users.sh');
@@ -33,14 +47,14 @@ const urlOf = (service: Service) => {
 };
 const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', ['-q', ...args]);
 
-/** One confirmed publish on the shared exchange as `service`: 'confirmed', or the broker's refusal. */
-async function publishAs(service: Service, routingKey: string): Promise<string> {
+/** One confirmed publish as `service` (on the shared exchange by default): 'confirmed', or the broker's refusal. */
+async function publishAs(service: Service, routingKey: string, to = exchange): Promise<string> {
   const connection = await amqplib.connect(urlOf(service));
   try {
     const channel = await connection.createConfirmChannel();
     const closed = new Promise<string>((done) => channel.on('error', (error: Error) => done(error.message)));
     const confirmed = new Promise<string>((done, fail) =>
-      channel.publish(exchange, routingKey, Buffer.from('{}'), { persistent: true }, (error) =>
+      channel.publish(to, routingKey, Buffer.from('{}'), { persistent: true }, (error) =>
         error ? fail(error) : done('confirmed'),
       ),
     ).catch(() => closed);
@@ -67,6 +81,11 @@ async function attemptAs(service: Service, action: (channel: amqplib.Channel) =>
 
 let admin: amqplib.ChannelModel;
 const queues: string[] = [];
+/** v1 consumers a test declared (legacy-queues.ts): left over only if their move failed. */
+const legacyConsumers: string[] = [];
+/** Consumers whose whole topology (queues and moves exchange) a test declared. */
+const consumers: string[] = [];
+const RETRY_STEPS = 1;
 
 beforeAll(async () => {
   const env: NodeJS.ProcessEnv = {
@@ -77,10 +96,8 @@ beforeAll(async () => {
   };
   for (const service of SERVICES) env[`RABBITMQ_${service.toUpperCase()}_PASSWORD`] = passwords[service];
   await promisify(execFile)('bash', [SCRIPT], { env });
+  // The script declares the shared exchange itself (the services only check it).
   admin = await amqplib.connect(AMQP_URL);
-  const channel = await admin.createChannel();
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  await channel.close();
 }, 240_000);
 
 afterAll(async () => {
@@ -89,6 +106,11 @@ afterAll(async () => {
   if (!admin) return;
   const channel = await admin.createChannel();
   for (const queue of queues) await channel.deleteQueue(queue);
+  for (const consumer of consumers) await deleteConsumerTopology(channel, consumer, RETRY_STEPS);
+  for (const consumer of legacyConsumers) {
+    await channel.deleteQueue(consumer);
+    await channel.deleteQueue(legacyRetryQueueName(consumer, 1));
+  }
   await channel.deleteExchange(exchange);
   await admin.close();
 }, 120_000);
@@ -144,77 +166,173 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
     expect(await publishAsDefault('products', 'orders.payments')).toMatch(/403.*ACCESS_REFUSED/);
   });
 
-  it("runs each consumer's real topology under its own user: queues, bindings, retry ladder and dead letters", async () => {
+  it('declares the shared exchange once, for all; no service may delete or redeclare it', async () => {
+    const channel = await admin.createChannel();
+    expect(await channel.checkExchange(exchange)).toBeDefined();
+    await channel.close();
+    for (const service of SERVICES) {
+      expect(await attemptAs(service, (own) => own.deleteExchange(exchange)), service).toMatch(/403.*ACCESS_REFUSED/);
+      expect(
+        await attemptAs(service, (own) => own.assertExchange(exchange, 'topic', { durable: true })),
+        service,
+      ).toMatch(/403.*ACCESS_REFUSED/);
+      expect(await attemptAs(service, (own) => own.checkExchange(exchange)), service).toBe('allowed');
+    }
+  });
+
+  it("keeps every service out of other services' queues through the default exchange and dead-lettering", async () => {
+    // Orders' real work queue, declared by orders itself.
+    const consumer = `orders.${run}.payments`;
+    consumers.push(consumer);
+    const declared = await attemptAs('orders', (channel) => assertConsumerQueues(channel, consumer, RETRY_STEPS));
+    expect(declared).toBe('allowed');
+    // A forged payment.succeeded straight into it: the old grants confirmed this (write on amq.default).
+    expect(await publishAsDefault('notifications', workQueueName(consumer))).toMatch(/403.*ACCESS_REFUSED/);
+    expect(await publishAsDefault('payments', workQueueName(consumer))).toMatch(/403.*ACCESS_REFUSED/);
+    // Through orders' own moves exchange (a retry or replay route), or a queue of its own that
+    // dead-letters into it or into the default exchange: all refused.
+    expect(await publishAs('notifications', ROUTES.work, movesExchangeName(consumer))).toMatch(/403.*ACCESS_REFUSED/);
+    for (const deadLetterExchange of [movesExchangeName(consumer), '']) {
+      const declaredAs = await attemptAs('notifications', (channel) =>
+        channel.assertQueue(`notifications.${run}.forger`, {
+          exclusive: true,
+          arguments: {
+            'x-dead-letter-exchange': deadLetterExchange,
+            'x-dead-letter-routing-key': deadLetterExchange ? ROUTES.work : workQueueName(consumer),
+          },
+        }),
+      );
+      expect(declaredAs).toMatch(/403.*ACCESS_REFUSED/);
+    }
+    const channel = await admin.createChannel();
+    expect((await channel.checkQueue(workQueueName(consumer))).messageCount).toBe(0);
+    await channel.close();
+  });
+
+  it("runs a consumer's real topology under its own user: queues, bindings, retry ladder, dead letters and replay", async () => {
     const queue = `orders.${run}`;
-    queues.push(...consumerQueueNames(queue, 1));
+    consumers.push(queue);
     const orders = new EventBus({
       url: urlOf('orders'),
       exchange,
+      exchangeProvisioned: true,
       log: silent,
       connectionName: 'perm-orders',
-      retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 50 },
+      retry: { maxAttempts: RETRY_STEPS + 1, baseDelayMs: 50, maxDelayMs: 50 },
     });
-    const payments = new EventBus({ url: urlOf('payments'), exchange, log: silent, connectionName: 'perm-payments' });
-    const settled: SettledDelivery['outcome'][] = [];
-    let calls = 0;
+    const payments = new EventBus({
+      url: urlOf('payments'),
+      exchange,
+      exchangeProvisioned: true,
+      log: silent,
+      connectionName: 'perm-payments',
+    });
+    const outcomes = new Map<string, SettledDelivery['outcome'][]>();
+    const outcomesOf = (id: string) => outcomes.get(id) ?? [];
+    const runs = new Map<string, number>();
     try {
-      const done = new Promise<void>((resolve) =>
-        orders.onSettled((delivery) => {
-          settled.push(delivery.outcome);
-          if (delivery.outcome !== 'retried') resolve();
-        }),
-      );
+      orders.onSettled(({ eventId, outcome }) => eventId && outcomes.set(eventId, [...outcomesOf(eventId), outcome]));
       await orders.subscribe({
         queue,
         events: [paymentSucceeded],
-        handler: async () => {
-          calls++;
-          if (calls === 1) throw new Error('first try fails: the message goes down the retry ladder');
+        handler: async ({ data }) => {
+          const { paymentId } = data as { paymentId: string };
+          runs.set(paymentId, (runs.get(paymentId) ?? 0) + 1);
+          if (runs.get(paymentId) !== 1) return;
+          if (paymentId === 'p-retry') throw new Error('first try fails: the message goes down the retry ladder');
+          throw new RejectedEventError('first try refused: the message is parked');
         },
       });
       // The consumer is registered after its queues and bindings: once the broker counts it, events route.
-      await vi.waitFor(async () => expect(await consumersOf(queue)).toBe(1), { timeout: 20_000 });
-      const event = paymentSucceeded.create({
-        paymentId: 'p1',
-        orderId: 'o1',
-        userId: 'u1',
-        amount: '10.00',
-        transactionId: 't1',
+      await vi.waitFor(async () => expect((await queueState(workQueueName(queue)))?.consumerCount).toBe(1), {
+        timeout: 20_000,
       });
-      expect((await payments.publish(event)).routed).toBe(true);
-      await done;
-      expect(settled.slice(0, 2)).toEqual(['retried', 'handled']);
+      const payment = (paymentId: string) =>
+        paymentSucceeded.create({ paymentId, orderId: 'o1', userId: 'u1', amount: '10.00', transactionId: 't1' });
+      const retried = payment('p-retry');
+      const parked = payment('p-park');
+      expect((await payments.publish(retried)).routed).toBe(true);
+      expect((await payments.publish(parked)).routed).toBe(true);
+      const settledAs = (id: string, outcome: SettledDelivery['outcome']) =>
+        vi.waitFor(() => expect(outcomesOf(id)).toContain(outcome), { timeout: 20_000 });
+      await settledAs(retried.id, 'handled');
+      expect(outcomesOf(retried.id)).toEqual(['retried', 'handled']);
+      await settledAs(parked.id, 'parked');
+
+      // The operator's tools work as the service's user too.
+      const dead = await inspectDeadLetters(urlOf('orders'), queue);
+      expect(dead.map(({ messageId, reason }) => ({ messageId, reason }))).toEqual([
+        { messageId: parked.id, reason: 'rejected' },
+      ]);
+      expect(await replayDeadLetters(urlOf('orders'), queue)).toEqual([parked.id]);
+      await settledAs(parked.id, 'handled');
+      expect(outcomesOf(parked.id)).toEqual(['parked', 'handled']);
+      expect(await inspectDeadLetters(urlOf('orders'), queue)).toEqual([]);
     } finally {
       await orders.close();
       await payments.close();
     }
   });
+
+  it("moves a consumer's v1 queues under its own user, which has no write on the default exchange", async () => {
+    const queue = `orders.${run}.upgraded`;
+    consumers.push(queue);
+    legacyConsumers.push(queue);
+    const v1 = await admin.createConfirmChannel();
+    await declareV1Queues(v1, queue, { exchange, eventTypes: [paymentSucceeded.type], retrySteps: RETRY_STEPS });
+    const payment = (paymentId: string) =>
+      paymentSucceeded.create({ paymentId, orderId: 'o1', userId: 'u1', amount: '10.00', transactionId: 't1' });
+    const waiting = payment('v1-waiting');
+    const retrying = payment('v1-retrying');
+    const properties = (event: EventEnvelope) => ({ persistent: true, messageId: event.id, type: event.type });
+    v1.sendToQueue(queue, Buffer.from(JSON.stringify(waiting)), properties(waiting));
+    v1.sendToQueue(legacyRetryQueueName(queue, 1), Buffer.from(JSON.stringify(retrying)), {
+      ...properties(retrying),
+      headers: { [HEADERS.attempts]: 1 },
+      expiration: '600000',
+    });
+    await v1.waitForConfirms();
+    await v1.close();
+
+    const orders = new EventBus({
+      url: urlOf('orders'),
+      exchange,
+      exchangeProvisioned: true,
+      log: silent,
+      connectionName: 'perm-upgrade',
+      retry: { maxAttempts: RETRY_STEPS + 1, baseDelayMs: 50, maxDelayMs: 50 },
+    });
+    const handled: string[] = [];
+    try {
+      await orders.subscribe({
+        queue,
+        events: [paymentSucceeded],
+        handler: async ({ data }) => {
+          handled.push((data as { paymentId: string }).paymentId);
+        },
+      });
+      await vi.waitFor(() => expect(handled).toContain('v1-waiting'), { timeout: 20_000 });
+      expect(await queueState(queue)).toBeUndefined();
+      expect(await queueState(legacyRetryQueueName(queue, 1))).toBeUndefined();
+      expect((await queueState(retryQueueName(queue, 1)))?.messageCount).toBe(1);
+    } finally {
+      await orders.close();
+    }
+  });
 });
 
-/** Consumers of a queue, 0 while it does not exist (a failed check closes its channel: one channel per look). */
-async function consumersOf(queue: string): Promise<number> {
+/** A queue's depth and consumers, undefined while it does not exist (a failed check closes its channel: one per look). */
+async function queueState(queue: string): Promise<amqplib.Replies.AssertQueue | undefined> {
   const channel = await admin.createChannel();
   channel.on('error', () => {});
   try {
-    return (await channel.checkQueue(queue)).consumerCount;
+    return await channel.checkQueue(queue);
   } catch {
-    return 0;
+    return undefined;
   } finally {
     await channel.close().catch(() => {});
   }
 }
 
 /** A publish straight into a queue through the default exchange, as `service`. */
-async function publishAsDefault(service: Service, queue: string): Promise<string> {
-  const connection = await amqplib.connect(urlOf(service));
-  try {
-    const channel = await connection.createConfirmChannel();
-    const closed = new Promise<string>((done) => channel.on('error', (error: Error) => done(error.message)));
-    const confirmed = new Promise<string>((done, fail) =>
-      channel.sendToQueue(queue, Buffer.from('{}'), {}, (error) => (error ? fail(error) : done('confirmed'))),
-    ).catch(() => closed);
-    return await Promise.race([confirmed, closed]);
-  } finally {
-    await connection.close().catch(() => {});
-  }
-}
+const publishAsDefault = (service: Service, queue: string) => publishAs(service, queue, '');

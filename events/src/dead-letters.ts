@@ -1,5 +1,6 @@
 import amqplib, { type ConfirmChannel, type GetMessage } from 'amqplib';
-import { deadLetterQueueName, HEADERS } from './topology.js';
+import { moveMessages } from './message-mover.js';
+import { deadLetterQueueName, HEADERS, movesExchangeName, ROUTES } from './topology.js';
 
 /** A message parked in a consumer's dead-letter queue, as `pnpm events:dlq` shows it. */
 export interface ParkedMessage {
@@ -69,36 +70,33 @@ export async function inspectDeadLetters(url: string, queue: string, limit = 50)
 }
 
 /**
- * Sends parked messages back to their consumer's work queue with a fresh retry budget (all of
- * them, or those whose id is listed), each removed from the dead-letter queue only once the broker
- * confirmed the copy. Returns the ids replayed.
+ * Sends parked messages back to their consumer's work queue (through its moves exchange) with a
+ * fresh retry budget: all of them, or those whose id is listed. Each leaves the dead-letter queue
+ * only once the broker confirmed and routed its copy. Returns the ids replayed.
  */
 export async function replayDeadLetters(url: string, queue: string, messageIds?: string[]): Promise<string[]> {
   const dlq = dlqOf(queue);
+  const exchange = movesExchangeName(consumerOf(dlq));
   return withChannel(url, async (channel) => {
-    const replayed: string[] = [];
-    for (let message = await channel.get(dlq); message; message = await channel.get(dlq)) {
+    const moved = await moveMessages(channel, dlq, (message) => {
       const id = message.properties.messageId as string | undefined;
-      if (messageIds && !(id && messageIds.includes(id))) continue; // held until close, then requeued
+      if (messageIds && !(id && messageIds.includes(id))) return undefined;
       const headers = message.properties.headers ?? {};
-      const target = String(headers[HEADERS.queue] ?? consumerOf(dlq));
-      channel.sendToQueue(target, message.content, {
-        persistent: true,
-        contentType: message.properties.contentType as string | undefined,
-        messageId: id,
-        type: message.properties.type as string | undefined,
-        timestamp: message.properties.timestamp as number | undefined,
-        // A fresh start (no retry counters), but still part of the trace that produced the event.
-        headers: {
-          ...pick(headers, ['traceparent', 'tracestate']),
-          'x-shop-replayed-at': new Date().toISOString(),
+      return {
+        exchange,
+        routingKey: ROUTES.work,
+        options: {
+          persistent: true,
+          contentType: message.properties.contentType as string | undefined,
+          messageId: id,
+          type: message.properties.type as string | undefined,
+          timestamp: message.properties.timestamp as number | undefined,
+          // A fresh start (no retry counters), but still part of the trace that produced the event.
+          headers: { ...pick(headers, ['traceparent', 'tracestate']), 'x-shop-replayed-at': new Date().toISOString() },
         },
-      });
-      await channel.waitForConfirms();
-      channel.ack(message);
-      if (id) replayed.push(id);
-    }
-    return replayed;
+      };
+    });
+    return moved.flatMap((message) => (message.properties.messageId ? [message.properties.messageId as string] : []));
   });
 }
 

@@ -56,6 +56,31 @@ describe('EventBus publisher channel', () => {
     }
   });
 
+  it('only checks a provisioned exchange: a missing one is reported, never declared', async () => {
+    const exchange = `event-bus-test.provisioned.${Date.now().toString(36)}`;
+    const { log, lines } = recordingLogger();
+    const bus = new EventBus({
+      url: AMQP_URL,
+      exchange,
+      exchangeProvisioned: true,
+      log,
+      connectionName: 'event-bus-test',
+    });
+    const connection = await amqplib.connect(AMQP_URL);
+    try {
+      await vi.waitFor(() => expect(lines.map((line) => line.msg)).toContain('publisher channel failed'), {
+        timeout: 10_000,
+      });
+      expect(lines.find((line) => line.msg === 'publisher channel failed')?.err?.message).toMatch(/NOT_FOUND/);
+      const channel = await connection.createChannel();
+      channel.on('error', () => {});
+      await expect(channel.checkExchange(exchange)).rejects.toThrow(/NOT_FOUND/);
+    } finally {
+      await bus.close();
+      await connection.close();
+    }
+  });
+
   it('answers a publish on a closed bus with a rejection the caller can handle', async () => {
     const { log } = recordingLogger();
     const bus = new EventBus({ url: AMQP_URL, exchange: 'event-bus-test', log, connectionName: 'event-bus-test' });

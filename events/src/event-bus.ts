@@ -1,13 +1,15 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
+import { migrateLegacyQueues } from './legacy-queues.js';
+import { forwardedProperties } from './message-mover.js';
 import { RejectedEventError } from './rejected-event.error.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
-import { failSpan, inSpan } from './spans.js';
-import { assertConsumerQueues, deadLetterQueueName, HEADERS, retryQueueName } from './topology.js';
+import { failSpan, inSpan, messagingAttributes } from './spans.js';
+import { assertConsumerQueues, HEADERS, movesExchangeName, ROUTES, workQueueName } from './topology.js';
 
 export interface EventBusOptions {
   url: string;
@@ -17,6 +19,12 @@ export interface EventBusOptions {
   connectionName: string;
   /** Retry ladder of every durable consumer of this bus (defaults: DEFAULT_RETRY_POLICY). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * The exchange was declared by provisioning (deploy/rabbitmq/service-users.sh): the bus only checks
+   * that it exists, so its user needs no configure permission on it, which would let it delete or
+   * redeclare the exchange every service publishes to. Otherwise (development, tests) the bus declares it.
+   */
+  exchangeProvisioned?: boolean;
 }
 
 export interface SubscribeOptions {
@@ -165,7 +173,10 @@ export class EventBus {
     const retry = this.retry;
     const exclusive = options.exclusive ?? false;
     const definitions = new Map(options.events.map((definition) => [definition.type, definition]));
-    const queue = exclusive ? `${options.queue}.${process.pid}.${Date.now().toString(36)}` : options.queue;
+    const queue = exclusive
+      ? `${options.queue}.${process.pid}.${Date.now().toString(36)}`
+      : workQueueName(options.queue);
+    const moves = movesExchangeName(options.queue);
     // The channel of the current connection: a message is acked on the channel it came from, never
     // on its successor (a stale delivery tag would close the new channel).
     let current: Channel | undefined;
@@ -174,7 +185,7 @@ export class EventBus {
         current = raw;
         await this.assertExchanges(raw);
         if (exclusive) await raw.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
-        else await assertConsumerQueues(raw, queue, retry.maxAttempts - 1);
+        else await assertConsumerQueues(raw, options.queue, retry.maxAttempts - 1);
         for (const type of definitions.keys()) await raw.bindQueue(queue, this.options.exchange, type);
         await raw.prefetch(options.prefetch ?? 10);
       },
@@ -183,8 +194,20 @@ export class EventBus {
     channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
 
+    /** To the dead-letter queue, with why; the header names the consumer by its logical name. */
+    const park = async (message: ConsumeMessage, settle: Settle, reason: string, error: string, attempts: number) => {
+      const parked = await this.forward(message, { exchange: moves, routingKey: ROUTES.dlq }, settle, {
+        [HEADERS.reason]: reason,
+        [HEADERS.error]: error.slice(0, MAX_ERROR_LENGTH),
+        [HEADERS.attempts]: attempts,
+        [HEADERS.queue]: options.queue,
+        [HEADERS.failedAt]: new Date().toISOString(),
+      });
+      if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason });
+      return parked ? 'parked' : 'requeued';
+    };
     const handleDelivery = async (message: ConsumeMessage, raw: Channel | undefined): Promise<Outcome> => {
-      const settle = (action: (ch: Channel) => void) => {
+      const settle: Settle = (action) => {
         try {
           if (raw) action(raw);
         } catch {
@@ -204,15 +227,7 @@ export class EventBus {
           settle((ch) => ch.nack(message, false, false));
           return 'dropped';
         }
-        const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
-          [HEADERS.reason]: 'invalid',
-          [HEADERS.error]: reason.slice(0, MAX_ERROR_LENGTH),
-          [HEADERS.attempts]: failedBefore,
-          [HEADERS.queue]: queue,
-          [HEADERS.failedAt]: new Date().toISOString(),
-        });
-        if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'invalid' });
-        return parked ? 'parked' : 'requeued';
+        return park(message, settle, 'invalid', reason, failedBefore);
       }
       try {
         await options.handler(parsed.data);
@@ -231,33 +246,17 @@ export class EventBus {
         }
         if (error instanceof RejectedEventError) {
           log.error({ ...context, alert: true, reason: error.reason }, 'event rejected; message parked');
-          const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
-            [HEADERS.reason]: 'rejected',
-            [HEADERS.error]: text,
-            [HEADERS.attempts]: attempts,
-            [HEADERS.queue]: queue,
-            [HEADERS.failedAt]: new Date().toISOString(),
-          });
-          if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'rejected' });
-          return parked ? 'parked' : 'requeued';
+          return park(message, settle, 'rejected', text, attempts);
         }
         if (attempts >= retry.maxAttempts) {
           log.error(context, 'event handler failed for the last time; message parked');
-          const parked = await this.forward(message, deadLetterQueueName(queue), settle, {
-            [HEADERS.reason]: 'handler-failed',
-            [HEADERS.error]: text,
-            [HEADERS.attempts]: attempts,
-            [HEADERS.queue]: queue,
-            [HEADERS.failedAt]: new Date().toISOString(),
-          });
-          if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason: 'handler-failed' });
-          return parked ? 'parked' : 'requeued';
+          return park(message, settle, 'handler-failed', text, attempts);
         }
         const delay = retryDelayMs(retry, attempts);
         log.warn({ ...context, delayMs: delay }, 'event handler failed; will retry');
         const scheduled = await this.forward(
           message,
-          retryQueueName(queue, attempts),
+          { exchange: moves, routingKey: ROUTES.retry(attempts) },
           settle,
           { [HEADERS.attempts]: attempts, [HEADERS.error]: text },
           String(delay),
@@ -285,6 +284,18 @@ export class EventBus {
       return inSpan(`process ${eventType}`, SpanKind.CONSUMER, attributes, parent, () => handle(message, raw));
     };
     await channel.consume(queue, (message) => this.track(onMessage(message, current)), { noAck: false });
+    if (!exclusive) {
+      const eventTypes = [...definitions.keys()];
+      const { exchange, url } = this.options;
+      await migrateLegacyQueues({
+        url,
+        queue: options.queue,
+        exchange,
+        eventTypes,
+        retrySteps: retry.maxAttempts - 1,
+        log,
+      });
+    }
   }
 
   /**
@@ -321,29 +332,28 @@ export class EventBus {
   }
 
   /**
-   * Moves a message to a retry or dead-letter queue: confirmed copy first, then the ack. A crash in
-   * between leaves both, and the idempotent handler absorbs the duplicate; a failed copy requeues
-   * the original (the quorum queue's delivery limit bounds even that). True once the copy is confirmed.
+   * Moves a message to a retry or dead-letter queue through the consumer's moves exchange: confirmed
+   * copy first, then the ack. A crash in between leaves both, and the idempotent handler absorbs the
+   * duplicate; a failed or unroutable copy requeues the original (the quorum queue's delivery limit
+   * bounds even that). True once the copy is confirmed and routed.
    */
   private async forward(
     message: ConsumeMessage,
-    target: string,
-    settle: (action: (ch: Channel) => void) => void,
+    target: { exchange: string; routingKey: string },
+    settle: Settle,
     headers: Record<string, unknown>,
     expiration?: string,
   ): Promise<boolean> {
-    const { properties } = message;
-    const publishOptions: Options.Publish = {
-      persistent: true,
-      contentType: properties.contentType as string | undefined,
-      messageId: properties.messageId as string | undefined,
-      type: properties.type as string | undefined,
-      timestamp: properties.timestamp as number | undefined,
-      headers: { ...withoutBrokerHeaders(properties.headers), ...headers },
-      ...(expiration ? { expiration } : {}),
-    };
+    const publishOptions = forwardedProperties(message.properties, headers, expiration);
+    const id = publishOptions.messageId;
+    if (id) this.returned.delete(id);
     try {
-      await this.publisher.sendToQueue(target, message.content, publishOptions);
+      await this.publisher.publish(target.exchange, target.routingKey, message.content, {
+        ...publishOptions,
+        mandatory: true,
+      });
+      if (id && this.returned.delete(id))
+        throw new Error(`nothing bound to ${target.routingKey} in ${target.exchange}`);
       settle((ch) => ch.ack(message));
       return true;
     } catch (error) {
@@ -369,23 +379,15 @@ export class EventBus {
   }
 
   private async assertExchanges(channel: Channel): Promise<void> {
-    await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
+    const { exchange, exchangeProvisioned } = this.options;
+    // A missing provisioned exchange fails the set-up (404), logged like any refused declaration.
+    if (exchangeProvisioned) await channel.checkExchange(exchange);
+    else await channel.assertExchange(exchange, 'topic', { durable: true });
   }
 }
 
-function messagingAttributes(operation: 'send' | 'process', exchange: string, routingKey: string) {
-  return {
-    'messaging.system': 'rabbitmq',
-    'messaging.operation.type': operation,
-    'messaging.destination.name': exchange,
-    'messaging.rabbitmq.destination.routing_key': routingKey,
-  };
-}
-
-/** The broker's own x-death bookkeeping is re-added on each dead-lettering; copies start clean. */
-function withoutBrokerHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([key]) => !/^x-(first-|last-)?death/.test(key)));
-}
+/** Acks or nacks on the channel a delivery came from, if it is still open. */
+type Settle = (action: (ch: Channel) => void) => void;
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
 

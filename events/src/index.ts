@@ -2,6 +2,7 @@ export * from './dead-letters.js';
 export * from './envelope.js';
 export * from './event-bus.js';
 export * from './event-metrics.js';
+export * from './legacy-queues.js';
 export * from './money.schema.js';
 export * from './notification-email.event.js';
 export * from './notification-sms.event.js';

@@ -31,3 +31,13 @@ export function failSpan(span: Span | undefined, error: unknown): void {
   if (error instanceof Error) span?.recordException(error);
   span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
+
+/** OpenTelemetry's messaging attributes of a publish or a delivery. */
+export function messagingAttributes(operation: 'send' | 'process', exchange: string, routingKey: string) {
+  return {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.type': operation,
+    'messaging.destination.name': exchange,
+    'messaging.rabbitmq.destination.routing_key': routingKey,
+  };
+}

@@ -1,24 +1,32 @@
 import type { Channel } from 'amqplib';
 
 /**
- * Queue names and declarations of one durable consumer. Every queue talks to the others through
- * the default exchange (routing key = queue name), so a queue's arguments depend on its own name
- * only, never on the topic exchange it is bound to:
+ * Names and declarations of one durable consumer `Q` (its logical name, e.g. `orders.payments`,
+ * the one `processed_events` and `pnpm events:dlq` use). Its queues reach each other through a
+ * direct exchange of their own, never the default exchange: every name starts with `Q`, which
+ * falls under the owning service's RabbitMQ permissions, and no service needs write on
+ * `amq.default` (which reaches any queue of the vhost by name).
  *
- *   <queue>            quorum work queue; dead-letters (delivery limit, reject) to <queue>.dlq
- *   <queue>.retry.<n>  classic delay queue of the n-th retry; an expired message dead-letters
- *                      back to <queue>
- *   <queue>.dlq        quorum queue of parked messages, read and replayed by `pnpm events:dlq`
+ *   Q.moves           direct exchange; routing keys `work`, `retry.<n>` and `dlq`
+ *   Q.v2              quorum work queue; dead-letters (delivery limit, reject) to `dlq`
+ *   Q.v2.retry.<n>    classic delay queue of the n-th retry; an expired message dead-letters to `work`
+ *   Q.dlq             quorum queue of parked messages, read and replayed by `pnpm events:dlq`
+ *
+ * `v2`: the first topology dead-lettered through the default exchange, and RabbitMQ refuses to
+ * redeclare a queue with other arguments, so the queues whose arguments changed took new names;
+ * legacy-queues.ts moves what the old ones hold. The dead-letter queue kept its arguments and name.
  */
-export const retryQueueName = (queue: string, attempt: number): string => `${queue}.retry.${attempt}`;
+export const movesExchangeName = (queue: string): string => `${queue}.moves`;
+export const workQueueName = (queue: string): string => `${queue}.v2`;
+export const retryQueueName = (queue: string, attempt: number): string => `${workQueueName(queue)}.retry.${attempt}`;
 export const deadLetterQueueName = (queue: string): string => `${queue}.dlq`;
 
-/** Every queue of one consumer, e.g. for a test to delete what it declared. */
-export const consumerQueueNames = (queue: string, retrySteps: number): string[] => [
-  queue,
-  deadLetterQueueName(queue),
-  ...Array.from({ length: retrySteps }, (_, i) => retryQueueName(queue, i + 1)),
-];
+/** Routing keys of the moves exchange: the same for every consumer, since each has its own exchange. */
+export const ROUTES = {
+  work: 'work',
+  retry: (attempt: number): string => `retry.${attempt}`,
+  dlq: 'dlq',
+} as const;
 
 /**
  * Redeliveries after which the broker itself parks a message: a message that kills its consumer
@@ -32,7 +40,7 @@ export const HEADERS = {
   attempts: 'x-shop-attempts',
   /** The last failure's message. */
   error: 'x-shop-error',
-  /** The consumer queue the message failed in (where a replay sends it back). */
+  /** The consumer (logical queue name) the message failed in. */
   queue: 'x-shop-queue',
   /** `handler-failed` (retries used up) or `invalid` (no retry can fix it). */
   reason: 'x-shop-reason',
@@ -40,22 +48,38 @@ export const HEADERS = {
 } as const;
 
 export async function assertConsumerQueues(channel: Channel, queue: string, retrySteps: number): Promise<void> {
-  await channel.assertQueue(deadLetterQueueName(queue), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await channel.assertQueue(queue, {
+  const exchange = movesExchangeName(queue);
+  await channel.assertExchange(exchange, 'direct', { durable: true });
+  const dlq = deadLetterQueueName(queue);
+  await channel.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.bindQueue(dlq, exchange, ROUTES.dlq);
+  const work = workQueueName(queue);
+  await channel.assertQueue(work, {
     durable: true,
     arguments: {
       'x-queue-type': 'quorum',
-      'x-dead-letter-exchange': '',
-      'x-dead-letter-routing-key': deadLetterQueueName(queue),
+      'x-dead-letter-exchange': exchange,
+      'x-dead-letter-routing-key': ROUTES.dlq,
       'x-delivery-limit': DELIVERY_LIMIT,
     },
   });
+  await channel.bindQueue(work, exchange, ROUTES.work);
   for (let attempt = 1; attempt <= retrySteps; attempt++) {
     // Classic: each message carries its own `expiration`; all messages of one step wait equally long,
     // so the head always expires first. The wait lives on the message, so changing it needs no redeclare.
-    await channel.assertQueue(retryQueueName(queue, attempt), {
+    const retry = retryQueueName(queue, attempt);
+    await channel.assertQueue(retry, {
       durable: true,
-      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+      arguments: { 'x-dead-letter-exchange': exchange, 'x-dead-letter-routing-key': ROUTES.work },
     });
+    await channel.bindQueue(retry, exchange, ROUTES.retry(attempt));
   }
+}
+
+/** Deletes a consumer's queues and exchange, e.g. what a test declared. */
+export async function deleteConsumerTopology(channel: Channel, queue: string, retrySteps: number): Promise<void> {
+  const names = [workQueueName(queue), deadLetterQueueName(queue)];
+  for (let attempt = 1; attempt <= retrySteps; attempt++) names.push(retryQueueName(queue, attempt));
+  for (const name of names) await channel.deleteQueue(name);
+  await channel.deleteExchange(movesExchangeName(queue));
 }

@@ -52,7 +52,13 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     only: config.PERSISTED_DOCUMENTS_ONLY,
     parse: limits.parse,
   });
-  const bus = new EventBus({ url: config.AMQP_URL, exchange: config.AMQP_EXCHANGE, log, connectionName: 'gateway' });
+  const bus = new EventBus({
+    url: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    exchangeProvisioned: config.AMQP_EXCHANGE_PROVISIONED,
+    log,
+    connectionName: 'gateway',
+  });
   const feed = new OrderStatusFeed();
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);

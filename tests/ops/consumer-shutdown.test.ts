@@ -1,4 +1,4 @@
-import { EventBus, notificationEmail } from '@shop/events';
+import { EventBus, notificationEmail, workQueueName } from '@shop/events';
 import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform';
 import { silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
@@ -54,7 +54,7 @@ async function emailQueue(): Promise<{ messageCount: number; consumerCount: numb
     const channel = await connection.createChannel();
     // A queue not declared yet closes the channel (404): the call rejects, the event needs a listener.
     channel.on('error', () => {});
-    return await channel.checkQueue(EMAIL_QUEUE);
+    return await channel.checkQueue(workQueueName(EMAIL_QUEUE));
   } finally {
     await connection.close();
   }

@@ -38,6 +38,8 @@ export const baseConfigShape = {
     ),
   AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_EXCHANGE: z.string().min(1).default('shop.events'),
+  /** Declared by provisioning (docker compose: deploy/rabbitmq/service-users.sh): only checked, never declared. */
+  AMQP_EXCHANGE_PROVISIONED: z.stringbool().default(false),
   ...tracingConfigShape,
   ...graphqlLimitsShape,
 };

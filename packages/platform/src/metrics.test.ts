@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { consumerQueueNames, EventBus, orderCreated } from '@shop/events';
+import { deleteConsumerTopology, EventBus, orderCreated } from '@shop/events';
 import amqplib from 'amqplib';
 import { Arg, Field, ObjectType, Query, Resolver } from 'type-graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -164,7 +164,7 @@ describe('/metrics of a subgraph', () => {
       await bus.close();
       const connection = await amqplib.connect(AMQP_URL);
       const channel = await connection.createChannel();
-      for (const name of consumerQueueNames(queue, 1)) await channel.deleteQueue(name);
+      await deleteConsumerTopology(channel, queue, 1);
       await channel.deleteExchange(exchange);
       await connection.close();
     }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
-import { consumerQueueNames, EventBus, type EventEnvelope, orderCreated, replayDeadLetters } from '@shop/events';
+import { deleteConsumerTopology, EventBus, type EventEnvelope, orderCreated, replayDeadLetters } from '@shop/events';
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxRelay } from './outbox.js';
@@ -71,7 +71,7 @@ afterAll(async () => {
   await bus.close();
   const connection = await amqplib.connect(AMQP_URL);
   const channel = await connection.createChannel();
-  for (const name of consumerQueueNames(queue, retry.maxAttempts - 1)) await channel.deleteQueue(name);
+  await deleteConsumerTopology(channel, queue, retry.maxAttempts - 1);
   await channel.deleteExchange(exchange);
   await connection.close();
   await db.drop();

@@ -14,8 +14,15 @@ const config = platform.loadConfig(notificationsConfig);
 const log = platform.createLogger('notifications', config);
 const email = createEmailTransport(config, log);
 const mongo = await platform.connectMongo(config, 'notifications', log);
-const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
-const bus = new EventBus({ url, exchange, log, connectionName: 'notifications', retry: retryPolicyFrom(config) });
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange, AMQP_EXCHANGE_PROVISIONED: exchangeProvisioned } = config;
+const bus = new EventBus({
+  url,
+  exchange,
+  exchangeProvisioned,
+  log,
+  connectionName: 'notifications',
+  retry: retryPolicyFrom(config),
+});
 const tokens = platform.createTokenService(config);
 const relay = new platform.OutboxRelay([NotificationModel], bus, log);
 const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);

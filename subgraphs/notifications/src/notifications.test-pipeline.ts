@@ -1,4 +1,4 @@
-import { consumerQueueNames, EventBus, type RetryPolicy } from '@shop/events';
+import { deleteConsumerTopology, EventBus, type RetryPolicy, workQueueName } from '@shop/events';
 import { OutboxRelay } from '@shop/platform';
 import { silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
@@ -37,20 +37,19 @@ export async function withChannel<T>(url: string, use: (channel: amqplib.Channel
   }
 }
 
-/** subscribe() may resolve before the broker has the queues; a consumer on each means setup is done. */
+/** subscribe() may resolve before the broker has the queues; a consumer on each work queue means setup is done. */
 export async function waitForConsumers(url: string, queues: string[]): Promise<void> {
   for (const queue of queues) {
     // checkQueue closes the channel while the queue does not exist yet, hence a channel per try.
-    const consuming = () => withChannel(url, async (channel) => (await channel.checkQueue(queue)).consumerCount > 0);
+    const work = workQueueName(queue);
+    const consuming = () => withChannel(url, async (channel) => (await channel.checkQueue(work)).consumerCount > 0);
     await eventually(() => consuming().catch(() => false));
   }
 }
 
 export async function deleteTopology(url: string, exchange: string, queues: string[], retrySteps: number) {
   await withChannel(url, async (channel) => {
-    for (const queue of queues.flatMap((name) => consumerQueueNames(name, retrySteps))) {
-      await channel.deleteQueue(queue);
-    }
+    for (const queue of queues) await deleteConsumerTopology(channel, queue, retrySteps);
     await channel.deleteExchange(exchange);
   });
 }

@@ -19,8 +19,15 @@ import { ordersSubgraph } from './schema.js';
 const config = loadConfig(ordersConfig);
 const log = createLogger('orders', config);
 const mongo = await connectMongo(config, 'orders', log);
-const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
-const bus = new EventBus({ url, exchange, log, connectionName: 'orders', retry: retryPolicyFrom(config) });
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange, AMQP_EXCHANGE_PROVISIONED: exchangeProvisioned } = config;
+const bus = new EventBus({
+  url,
+  exchange,
+  exchangeProvisioned,
+  log,
+  connectionName: 'orders',
+  retry: retryPolicyFrom(config),
+});
 const tokens = createTokenService(config);
 const relay = new OutboxRelay([OrderModel], bus, log);
 const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);

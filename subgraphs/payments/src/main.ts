@@ -21,8 +21,15 @@ import { paymentsSubgraph } from './schema.js';
 const config = loadConfig(paymentsConfig);
 const log = createLogger('payments', config);
 const mongo = await connectMongo(config, 'payments', log);
-const { AMQP_URL: url, AMQP_EXCHANGE: exchange } = config;
-const bus = new EventBus({ url, exchange, log, connectionName: 'payments', retry: retryPolicyFrom(config) });
+const { AMQP_URL: url, AMQP_EXCHANGE: exchange, AMQP_EXCHANGE_PROVISIONED: exchangeProvisioned } = config;
+const bus = new EventBus({
+  url,
+  exchange,
+  exchangeProvisioned,
+  log,
+  connectionName: 'payments',
+  retry: retryPolicyFrom(config),
+});
 const relay = new OutboxRelay([PaymentModel], bus, log);
 relay.start();
 const tokens = createTokenService(config);
