@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the backing services that scripts/infra-up.sh starts (pnpm infra:down).
 # Idempotent. Services replaced by DATABASE_URL / AMQP_URL / MONGO_URL are left alone,
-# like infra-up leaves them alone. Data is kept (.infra/ferretdb/, the PostgreSQL cluster).
+# like infra-up leaves them alone. Data is kept (the PostgreSQL cluster with FerretDB's database,
+# .infra/ferretdb/ for FerretDB on SQLite). MONGO_PORT / FERRETDB_HOME pick a private FerretDB.
 set -euo pipefail
 
 # shellcheck source=scripts/infra/common.sh
