@@ -44,10 +44,18 @@ beforeAll(async () => {
   payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), { kick: () => {} });
   const recorder = recordQueryShapes();
   const ctx = await as(ada);
-  const paid = await payments.processPayment(ctx, { orderId: order('o-1'), paymentMethod: 'card', idempotencyKey: 'k1' });
+  const paid = await payments.processPayment(ctx, {
+    orderId: order('o-1'),
+    paymentMethod: 'card',
+    idempotencyKey: 'k1',
+  });
   await payments.processPayment(ctx, { orderId: 'o-1', paymentMethod: 'card', idempotencyKey: 'k1' });
   await payments.processPayment(ctx, { orderId: order('o-2'), paymentMethod: 'card_declined', idempotencyKey: 'k2' });
-  const second = await payments.processPayment(ctx, { orderId: order('o-3'), paymentMethod: 'card', idempotencyKey: 'k3' });
+  const second = await payments.processPayment(ctx, {
+    orderId: order('o-3'),
+    paymentMethod: 'card',
+    idempotencyKey: 'k3',
+  });
   await payments.findById(ctx, paid.id);
   await payments.findForOrder(ctx, 'o-1');
   const request = await as(admin); // two references of each kind in one request: one batch each
