@@ -110,8 +110,11 @@ ferretdb_pg_sql() {
 #   with (_jsonb -> 'field') @> '"value"', which only a GIN index serves. The event trigger gives
 #   every B-tree index FerretDB creates on a top-level field a GIN jsonb_path_ops index on its
 #   leading expression (once per field); the B-trees stay and keep enforcing uniqueness. Dotted
-#   fields are left alone: FerretDB does not push filters on them down. The DO block adds the
-#   twins missing on tables made before the trigger existed.
+#   fields are left alone: FerretDB does not push filters on them down. The last statement adds
+#   the twins missing on tables made before the trigger existed.
+# - fastupdate = off on the twins: with GIN's default pending list, every lookup also reads all
+#   entries written since the last vacuum (after a 20,000-document bulk insert: 52 buffers and
+#   2.5 ms for one _id, against 3 buffers and 0.05 ms once flushed).
 FERRETDB_PG_CONFIGURE_SQL=$(cat <<'SQL'
 SET client_min_messages = warning;
 SELECT format('ALTER DATABASE %I SET cursor_tuple_fraction = 1.0', current_database())
@@ -131,7 +134,7 @@ BEGIN
              WHERE i.indrelid = tbl AND am.amname = 'gin' AND pg_get_indexdef(i.indexrelid, 1, false) = lead) THEN
     RETURN;
   END IF;
-  EXECUTE format('CREATE INDEX %I ON %s USING gin (%s jsonb_path_ops)',
+  EXECUTE format('CREATE INDEX %I ON %s USING gin (%s jsonb_path_ops) WITH (fastupdate = off)',
                  left((SELECT relname FROM pg_class WHERE oid = btree), 59) || '_gin', tbl::regclass, lead);
 END
 $fn$;
