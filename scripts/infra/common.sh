@@ -25,6 +25,9 @@ RABBIT_PORT=5672
 # FERRETDB_HOME=/some/dir FERRETDB_PG_DATABASE=ferretdb_mine pnpm infra:up (and the same for infra:down).
 MONGO_PORT=${MONGO_PORT:-27017}
 FERRETDB_VERSION=v1.24.2
+# A private FerretDB: infra-down.sh then stops only that one, never the shared PostgreSQL/RabbitMQ.
+FERRETDB_PRIVATE=0
+if [ -n "${FERRETDB_HOME:-}" ] && [ "$FERRETDB_HOME" != "$INFRA_DIR" ]; then FERRETDB_PRIVATE=1; fi
 FERRETDB_HOME=${FERRETDB_HOME:-$INFRA_DIR}
 FERRETDB_DATA="$FERRETDB_HOME/ferretdb"
 FERRETDB_STATE="$FERRETDB_HOME/ferretdb-state"
