@@ -104,8 +104,11 @@ ferretdb_pg_sql() {
 }
 
 # Run in FerretDB's database, as a superuser (event triggers need one). Idempotent.
-# - cursor_tuple_fraction = 1.0: PostgreSQL plans a cursor for its first 10 % of rows by default
-#   and then prefers a sequential scan; FerretDB reads through cursors and wants all rows.
+# - cursor_tuple_fraction = 1.0: PostgreSQL plans a cursor for its first 10 % of rows by default,
+#   which can favour a sequential scan, and FerretDB wants all rows. Measured here it changed
+#   nothing: FerretDB's driver (pgx, cached prepared statements) reads through protocol portals,
+#   which PostgreSQL plans for all rows anyway; 100 finds on 20,000 documents were 100 GIN scans and
+#   no sequential scan with 0.1 and with 1.0. Kept as a guard for cursor-based reads.
 # - GIN twins: FerretDB turns an index {field: 1} into a B-tree on (_jsonb -> 'field') but filters
 #   with (_jsonb -> 'field') @> '"value"', which only a GIN index serves. The event trigger gives
 #   every B-tree index FerretDB creates on a top-level field a GIN jsonb_path_ops index on its
