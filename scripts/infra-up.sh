@@ -95,7 +95,7 @@ main() {
   fi
   if [ -n "${MONGO_URL:-}" ]; then
     log "  MongoDB     MONGO_URL (set by you)"
-  elif [ "$USE_DOCKER" -eq 1 ]; then
+  elif [ "$USE_DOCKER" -eq 1 ] || [ "$MONGO_FOREIGN" -eq 1 ]; then
     log "  MongoDB     127.0.0.1:$MONGO_PORT  mongodb://127.0.0.1:$MONGO_PORT"
   else
     local where="PostgreSQL database $FERRETDB_PG_DATABASE"

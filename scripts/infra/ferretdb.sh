@@ -176,12 +176,18 @@ ferretdb_pg_database() {
     die "could not configure the PostgreSQL database $FERRETDB_PG_DATABASE for FerretDB"
 }
 
-# A running FerretDB on the other handler keeps serving until restarted.
+# warn_if_other_handler PID: a running FerretDB on the other handler keeps serving until restarted
+# (the plan tests then fail on SQLite: it cannot use indexes).
 warn_if_other_handler() {
-  if ! tr '\0' ' ' <"/proc/$(cat "$FERRETDB_PID")/cmdline" 2>/dev/null | grep -q -- "--handler=$FERRETDB_HANDLER "; then
-    warn "FerretDB (pid $(cat "$FERRETDB_PID")) runs on another handler than FERRETDB_HANDLER=$FERRETDB_HANDLER and keeps serving: pnpm infra:down && pnpm infra:up switches it (data is not carried over; the SQLite files stay in $FERRETDB_DATA/)"
+  local cmdline
+  cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 0
+  case "$cmdline" in *ferretdb*) ;; *) return 0 ;; esac
+  if ! grep -q -- "--handler=$FERRETDB_HANDLER " <<<"$cmdline"; then
+    warn "FerretDB (pid $1) runs on another handler than FERRETDB_HANDLER=$FERRETDB_HANDLER and keeps serving: pnpm infra:down && pnpm infra:up (from the checkout that started it) switches it (data is not carried over; SQLite files stay where they are)"
   fi
 }
+
+MONGO_FOREIGN=0 # set when another server already answered on MONGO_PORT
 
 ferretdb_running() {
   local pid
@@ -217,7 +223,7 @@ up_mongo() {
     local deadline=$((SECONDS + 30))
     while ferretdb_running; do
       if mongo_ping "$url" >/dev/null 2>&1; then
-        warn_if_other_handler
+        warn_if_other_handler "$(cat "$FERRETDB_PID")"
         return
       fi
       [ "$SECONDS" -lt "$deadline" ] ||
@@ -230,6 +236,8 @@ up_mongo() {
     mongo_ping "$url" >/dev/null 2>&1 ||
       die "port $MONGO_PORT is taken by something that does not answer a MongoDB ping: $(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | head -n 1)"
     log "MongoDB: a server not started by this script already answers on $url; using it"
+    MONGO_FOREIGN=1
+    warn_if_other_handler "$(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)"
     return
   fi
 
