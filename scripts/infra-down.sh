@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Stops the backing services that scripts/infra-up.sh starts (pnpm infra:down).
 # Idempotent. Services replaced by DATABASE_URL / AMQP_URL / MONGO_URL are left alone,
-# like infra-up leaves them alone. Data is kept (.infra/ferretdb/, the PostgreSQL cluster).
+# like infra-up leaves them alone. Data is kept (the PostgreSQL cluster with FerretDB's database,
+# .infra/ferretdb/ for FerretDB on SQLite). With FERRETDB_HOME (and MONGO_PORT) set, it stops only
+# that private FerretDB.
 set -euo pipefail
 
 # shellcheck source=scripts/infra/common.sh
@@ -54,6 +56,11 @@ if [ -z "${MONGO_URL:-}" ]; then
     log "FerretDB: not running"
   fi
   rm -f "$FERRETDB_PID"
+fi
+
+if [ "$FERRETDB_PRIVATE" -eq 1 ]; then
+  log "FERRETDB_HOME is set: only that FerretDB is stopped; PostgreSQL and RabbitMQ are left running"
+  exit 0
 fi
 
 # --- RabbitMQ

@@ -3,7 +3,8 @@
 #
 #   PostgreSQL 15  127.0.0.1:5432   role shop/shop, databases shop + shop_test (pg_trgm)
 #   RabbitMQ       127.0.0.1:5672   guest/guest, vhosts "/" (dev) + "shop_test" (tests)
-#   MongoDB API    127.0.0.1:27017  FerretDB 1.24.2 on SQLite (data in .infra/ferretdb/)
+#   MongoDB API    127.0.0.1:27017  FerretDB 1.24.2 on PostgreSQL (database "ferretdb" on the cluster above,
+#                                   configured so that FerretDB's filters use indexes: scripts/infra/ferretdb.sh)
 #
 # Idempotent: whatever already runs is left alone, so a second run takes a second or two.
 # With --test-tools (as `pnpm test` calls it) it also installs what only tests use: Debian's
@@ -15,6 +16,9 @@
 #                                        started for it, the script only checks it answers.
 #   INFRA_NO_DOCKER=1                    never use docker compose, even when a Docker
 #                                        engine is usable (by default it is preferred then).
+#   FERRETDB_HANDLER=sqlite              FerretDB on SQLite files in .infra/ferretdb/ instead (opt-in).
+#   MONGO_PORT, FERRETDB_HOME,           a FerretDB of one's own beside the usual one: its port, the
+#   FERRETDB_PG_DATABASE                 directory for its pid/state/log, its PostgreSQL database.
 #
 # Stop everything again with scripts/infra-down.sh (pnpm infra:down).
 set -euo pipefail
@@ -91,10 +95,12 @@ main() {
   fi
   if [ -n "${MONGO_URL:-}" ]; then
     log "  MongoDB     MONGO_URL (set by you)"
-  elif [ "$USE_DOCKER" -eq 1 ]; then
+  elif [ "$USE_DOCKER" -eq 1 ] || [ "$MONGO_FOREIGN" -eq 1 ]; then
     log "  MongoDB     127.0.0.1:$MONGO_PORT  mongodb://127.0.0.1:$MONGO_PORT"
   else
-    log "  MongoDB     127.0.0.1:$MONGO_PORT  mongodb://127.0.0.1:$MONGO_PORT   (FerretDB, data in .infra/ferretdb/, log in .infra/logs/ferretdb.log)"
+    local where="PostgreSQL database $FERRETDB_PG_DATABASE"
+    [ "$FERRETDB_HANDLER" = pg ] || where="$FERRETDB_DATA/"
+    log "  MongoDB     127.0.0.1:$MONGO_PORT  mongodb://127.0.0.1:$MONGO_PORT   (FerretDB, data in $where, log in $FERRETDB_LOG)"
   fi
 }
 

@@ -21,12 +21,18 @@ PG_VERSION=15
 PG_CLUSTER=main
 PG_PORT=5432
 RABBIT_PORT=5672
-MONGO_PORT=27017
+# A second, private FerretDB beside the usual one (e.g. to compare handlers): MONGO_PORT=27117
+# FERRETDB_HOME=/some/dir FERRETDB_PG_DATABASE=ferretdb_mine pnpm infra:up (and the same for infra:down).
+MONGO_PORT=${MONGO_PORT:-27017}
 FERRETDB_VERSION=v1.24.2
-FERRETDB_DATA="$INFRA_DIR/ferretdb"
-FERRETDB_STATE="$INFRA_DIR/ferretdb-state"
-FERRETDB_PID="$INFRA_DIR/ferretdb.pid"
-FERRETDB_LOG="$LOG_DIR/ferretdb.log"
+# A private FerretDB: infra-down.sh then stops only that one, never the shared PostgreSQL/RabbitMQ.
+FERRETDB_PRIVATE=0
+if [ -n "${FERRETDB_HOME:-}" ] && [ "$FERRETDB_HOME" != "$INFRA_DIR" ]; then FERRETDB_PRIVATE=1; fi
+FERRETDB_HOME=${FERRETDB_HOME:-$INFRA_DIR}
+FERRETDB_DATA="$FERRETDB_HOME/ferretdb"
+FERRETDB_STATE="$FERRETDB_HOME/ferretdb-state"
+FERRETDB_PID="$FERRETDB_HOME/ferretdb.pid"
+FERRETDB_LOG="$FERRETDB_HOME/logs/ferretdb.log"
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -84,13 +84,18 @@ finish_ferretdb_build() {
 # ---------------------------------------------------------------------------
 # MongoDB wire protocol: FerretDB
 # ---------------------------------------------------------------------------
-# FERRETDB_HANDLER picks FerretDB's storage: sqlite (default; files in $FERRETDB_DATA/) or pg (a
-# database of its own on the local PostgreSQL cluster, or on DATABASE_URL's server). PostgreSQL
-# writes rows concurrently where SQLite takes one writer at a time (and answers SQLITE_BUSY to
-# many concurrent updaters of one database); end to end, order placement was no faster on it
-# (BENCHMARKS.md, scenario 3), so SQLite stays the default.
-FERRETDB_HANDLER=${FERRETDB_HANDLER:-sqlite}
-FERRETDB_PG_DATABASE=ferretdb
+# FERRETDB_HANDLER picks FerretDB's storage: pg (default) or sqlite.
+# - pg: a database of its own (FERRETDB_PG_DATABASE, default ferretdb) on the local PostgreSQL
+#   cluster, or on DATABASE_URL's server. Data lives in PostgreSQL and survives restarts. Writers
+#   run concurrently, and with the configuration below (ferretdb_pg_configure) filters on indexed
+#   fields are index scans, so costs stay flat as collections grow (BENCHMARKS.md).
+# - sqlite: files in $FERRETDB_DATA/, opt-in (FERRETDB_HANDLER=sqlite). Every filter reads the whole
+#   collection and one writer goes at a time (SQLITE_BUSY under about 10 concurrent updaters). Kept
+#   for comparisons and for an existing SQLite data directory.
+FERRETDB_HANDLER=${FERRETDB_HANDLER:-pg}
+FERRETDB_PG_DATABASE=${FERRETDB_PG_DATABASE:-ferretdb}
+case "$FERRETDB_HANDLER" in pg | sqlite) ;; *) die "FERRETDB_HANDLER must be pg or sqlite, not $FERRETDB_HANDLER" ;; esac
+[[ "$FERRETDB_PG_DATABASE" =~ ^[a-z_][a-z0-9_]*$ ]] || die "FERRETDB_PG_DATABASE must be a plain lower-case name"
 FERRETDB_PG_URL="postgresql://shop:shop@127.0.0.1:$PG_PORT/$FERRETDB_PG_DATABASE"
 # ferretdb_pg_sql [OWNER]: the idempotent CREATE DATABASE
 ferretdb_pg_sql() {
@@ -98,7 +103,62 @@ ferretdb_pg_sql() {
     "$FERRETDB_PG_DATABASE" "${1:+ OWNER $1}" "$FERRETDB_PG_DATABASE"
 }
 
-# Creates FerretDB's database: on the local cluster (owned by shop), or on DATABASE_URL's server.
+# Run in FerretDB's database, as a superuser (event triggers need one). Idempotent.
+# - cursor_tuple_fraction = 1.0: PostgreSQL plans a cursor for its first 10 % of rows by default,
+#   which can favour a sequential scan, and FerretDB wants all rows. Measured here it changed
+#   nothing: FerretDB's driver (pgx, cached prepared statements) reads through protocol portals,
+#   which PostgreSQL plans for all rows anyway; 100 finds on 20,000 documents were 100 GIN scans and
+#   no sequential scan with 0.1 and with 1.0. Kept as a guard for cursor-based reads.
+# - GIN twins: FerretDB turns an index {field: 1} into a B-tree on (_jsonb -> 'field') but filters
+#   with (_jsonb -> 'field') @> '"value"', which only a GIN index serves. The event trigger gives
+#   every B-tree index FerretDB creates on a top-level field a GIN jsonb_path_ops index on its
+#   leading expression (once per field); the B-trees stay and keep enforcing uniqueness. Dotted
+#   fields are left alone: FerretDB does not push filters on them down. The last statement adds
+#   the twins missing on tables made before the trigger existed.
+# - fastupdate = off on the twins: with GIN's default pending list, every lookup also reads all
+#   entries written since the last vacuum (after a 20,000-document bulk insert: 52 buffers and
+#   2.5 ms for one _id, against 3 buffers and 0.05 ms once flushed).
+FERRETDB_PG_CONFIGURE_SQL=$(cat <<'SQL'
+SET client_min_messages = warning;
+SELECT format('ALTER DATABASE %I SET cursor_tuple_fraction = 1.0', current_database())
+\gexec
+CREATE OR REPLACE FUNCTION public.ferretdb_gin_twin(btree oid) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+  lead text;
+  tbl oid;
+BEGIN
+  SELECT pg_get_indexdef(i.indexrelid, 1, false), i.indrelid INTO lead, tbl
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+  JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+  WHERE i.indexrelid = btree AND am.amname = 'btree' AND t.relname NOT LIKE '\_ferretdb\_%'
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema');
+  IF lead IS NULL OR lead !~ '^\(\(_jsonb -> ''[^'']*''::text\)\)$' THEN RETURN; END IF;
+  IF EXISTS (SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+             WHERE i.indrelid = tbl AND am.amname = 'gin' AND pg_get_indexdef(i.indexrelid, 1, false) = lead) THEN
+    RETURN;
+  END IF;
+  EXECUTE format('CREATE INDEX %I ON %s USING gin (%s jsonb_path_ops) WITH (fastupdate = off)',
+                 left((SELECT relname FROM pg_class WHERE oid = btree), 59) || '_gin', tbl::regclass, lead);
+END
+$fn$;
+CREATE OR REPLACE FUNCTION public.ferretdb_gin_twins() RETURNS event_trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  created record;
+BEGIN
+  FOR created IN SELECT objid FROM pg_event_trigger_ddl_commands() WHERE object_type = 'index' LOOP
+    PERFORM public.ferretdb_gin_twin(created.objid);
+  END LOOP;
+END
+$fn$;
+SELECT 'CREATE EVENT TRIGGER ferretdb_gin_twins ON ddl_command_end WHEN TAG IN (''CREATE INDEX'') EXECUTE FUNCTION public.ferretdb_gin_twins()'
+WHERE NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'ferretdb_gin_twins')
+\gexec
+SELECT count(public.ferretdb_gin_twin(indexrelid)) FROM pg_index;
+SQL
+)
+
+# Creates FerretDB's database and configures it: on the local cluster (owned by shop, configured
+# as postgres), or on DATABASE_URL's server (configured as that user, which must be a superuser).
 ferretdb_pg_database() {
   if [ -n "${DATABASE_URL:-}" ]; then
     local server=${DATABASE_URL%%\?*}
@@ -106,18 +166,28 @@ ferretdb_pg_database() {
     command -v psql >/dev/null || die "FerretDB needs psql to create its database on DATABASE_URL's server (or set MONGO_URL)"
     psql -X -q -v ON_ERROR_STOP=1 -d "$server" <<<"$(ferretdb_pg_sql)" >/dev/null ||
       die "could not create the database $FERRETDB_PG_DATABASE for FerretDB on DATABASE_URL's server"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$FERRETDB_PG_URL" <<<"$FERRETDB_PG_CONFIGURE_SQL" >/dev/null ||
+      warn "could not configure $FERRETDB_PG_DATABASE on DATABASE_URL's server (the event trigger needs a superuser): FerretDB's filters will scan whole collections"
     return
   fi
   as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres <<<"$(ferretdb_pg_sql shop)" >/dev/null ||
     die "could not create the PostgreSQL database $FERRETDB_PG_DATABASE for FerretDB"
+  as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d "$FERRETDB_PG_DATABASE" <<<"$FERRETDB_PG_CONFIGURE_SQL" >/dev/null ||
+    die "could not configure the PostgreSQL database $FERRETDB_PG_DATABASE for FerretDB"
 }
 
-# A running FerretDB on the other handler keeps serving until restarted.
+# warn_if_other_handler PID: a running FerretDB on the other handler keeps serving until restarted
+# (the plan tests then fail on SQLite: it cannot use indexes).
 warn_if_other_handler() {
-  if ! tr '\0' ' ' <"/proc/$(cat "$FERRETDB_PID")/cmdline" 2>/dev/null | grep -q -- "--handler=$FERRETDB_HANDLER "; then
-    warn "FerretDB runs on another handler than FERRETDB_HANDLER=$FERRETDB_HANDLER: pnpm infra:down && pnpm infra:up switches it (data is not carried over)"
+  local cmdline
+  cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 0
+  case "$cmdline" in *ferretdb*) ;; *) return 0 ;; esac
+  if ! grep -q -- "--handler=$FERRETDB_HANDLER " <<<"$cmdline"; then
+    warn "FerretDB (pid $1) runs on another handler than FERRETDB_HANDLER=$FERRETDB_HANDLER and keeps serving: pnpm infra:down && pnpm infra:up (from the checkout that started it) switches it (data is not carried over; SQLite files stay where they are)"
   fi
 }
+
+MONGO_FOREIGN=0 # set when another server already answered on MONGO_PORT
 
 ferretdb_running() {
   local pid
@@ -146,12 +216,14 @@ up_mongo() {
     return
   fi
 
+  # configured on every run, also under a FerretDB that already runs (settings apply to new sessions)
+  if [ "$FERRETDB_HANDLER" = pg ]; then ferretdb_pg_database; fi
   if ferretdb_running; then
     # answers at once, or is still starting, or is shutting down (then start a new one)
     local deadline=$((SECONDS + 30))
     while ferretdb_running; do
       if mongo_ping "$url" >/dev/null 2>&1; then
-        warn_if_other_handler
+        warn_if_other_handler "$(cat "$FERRETDB_PID")"
         return
       fi
       [ "$SECONDS" -lt "$deadline" ] ||
@@ -164,6 +236,8 @@ up_mongo() {
     mongo_ping "$url" >/dev/null 2>&1 ||
       die "port $MONGO_PORT is taken by something that does not answer a MongoDB ping: $(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | head -n 1)"
     log "MongoDB: a server not started by this script already answers on $url; using it"
+    MONGO_FOREIGN=1
+    warn_if_other_handler "$(ss -ltnpH "sport = :$MONGO_PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2)"
     return
   fi
 
@@ -171,13 +245,12 @@ up_mongo() {
   local storage
   case "$FERRETDB_HANDLER" in
     sqlite) storage=(--handler=sqlite --sqlite-url="file:$FERRETDB_DATA/") ;;
-    pg) ferretdb_pg_database && storage=(--handler=pg --postgresql-url="$FERRETDB_PG_URL") ;;
-    *) die "FERRETDB_HANDLER must be sqlite or pg, not $FERRETDB_HANDLER" ;;
+    pg) storage=(--handler=pg --postgresql-url="$FERRETDB_PG_URL") ;;
   esac
-  mkdir -p "$FERRETDB_DATA" "$FERRETDB_STATE" "$LOG_DIR"
+  mkdir -p "$FERRETDB_DATA" "$FERRETDB_STATE" "$(dirname "$FERRETDB_LOG")"
   log "starting FerretDB ($FERRETDB_BIN, ${storage[*]})"
   # setsid + nohup: survives this script and the pnpm process that ran it
-  (cd "$INFRA_DIR" && exec setsid nohup "$FERRETDB_BIN" \
+  (cd "$FERRETDB_HOME" && exec setsid nohup "$FERRETDB_BIN" \
     "${storage[@]}" \
     --state-dir="$FERRETDB_STATE" \
     --listen-addr="127.0.0.1:$MONGO_PORT" \

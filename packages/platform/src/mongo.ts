@@ -37,3 +37,12 @@ export async function connectMongo(settings: MongoSettings, service: string, log
 
 export const isDuplicateKeyError = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
+/**
+ * A filter value matching any of `values`; a single value is sent as an equality. FerretDB 1.x
+ * serves an equality on a top-level field from an index but reads the whole collection for `$in`,
+ * and the usual DataLoader batch holds one id (one reference per request). MongoDB plans both alike.
+ */
+export function anyOf<T>(values: readonly T[]): T | { $in: T[] } {
+  return values.length === 1 ? (values[0] as T) : { $in: [...values] };
+}

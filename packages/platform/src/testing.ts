@@ -12,7 +12,8 @@ import type { RequestContext } from './subgraph.js';
 export async function connectTestMongo(service: string): Promise<{ drop: () => Promise<void> }> {
   const url = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
   const dbName = `test_${service}_${randomUUID().slice(0, 8)}`;
-  await mongoose.connect(url, { dbName, serverSelectionTimeoutMS: 5_000 });
+  // monitorCommands: lets a test record what the code sends (recordQueryShapes).
+  await mongoose.connect(url, { dbName, serverSelectionTimeoutMS: 5_000, monitorCommands: true });
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
   return {
     drop: async () => {
@@ -21,6 +22,8 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
     },
   };
 }
+
+export { explainShapes, type PlanReport, type QueryShape, recordQueryShapes } from './query-plans.js';
 
 export const silentLogger = pino({ level: 'silent' });
 

@@ -9,6 +9,7 @@ import {
 } from '@shop/events';
 import {
   AppError,
+  anyOf,
   assertOwnerOrAdmin,
   BadUserInputError,
   ConflictError,
@@ -62,7 +63,7 @@ const SWEEP_BATCH = 100;
 const ordersById = requestScoped(
   (_ctx: object) =>
     new DataLoader<string, Stored | null>(async (ids) => {
-      const records = await OrderModel.find({ _id: { $in: [...ids] } })
+      const records = await OrderModel.find({ _id: anyOf(ids) })
         .select('-pendingEvents')
         .lean<Stored[]>();
       const byId = new Map(records.map((record) => [record._id, record]));

@@ -5,6 +5,8 @@ import { PaymentStatus } from './payment.type.js';
 /** The unique key is what claims an idempotency key: of two racing requests, one insert wins. */
 @index({ userId: 1, idempotencyKey: 1 }, { unique: true })
 @index({ orderId: 1, createdAt: -1 })
+/** The reconcile sweep: PENDING payments, oldest first. */
+@index({ status: 1, createdAt: 1 })
 @modelOptions({ schemaOptions: { collection: 'payments', timestamps: true } })
 export class PaymentRecord {
   @prop({ required: true, type: () => String })

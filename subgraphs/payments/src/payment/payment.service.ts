@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import {
+  anyOf,
   assertOwnerOrAdmin,
   ClaimBusyError,
   ConflictError,
@@ -80,7 +81,7 @@ const loaders = requestScoped((_ctx: object) => ({
   byId: new DataLoader<string, Stored | null>(async (ids) => {
     const valid = ids.filter((id) => isValidObjectId(id));
     const records = valid.length
-      ? await PaymentModel.find({ _id: { $in: valid } })
+      ? await PaymentModel.find({ _id: anyOf(valid) })
           .select('-pendingEvents')
           .lean<Stored[]>()
       : [];
@@ -88,7 +89,7 @@ const loaders = requestScoped((_ctx: object) => ({
     return ids.map((id) => byId.get(id) ?? null);
   }),
   byOrder: new DataLoader<string, Stored | null>(async (orderIds) => {
-    const records = await PaymentModel.find({ orderId: { $in: [...orderIds] } })
+    const records = await PaymentModel.find({ orderId: anyOf(orderIds) })
       .select('-pendingEvents')
       .sort({ createdAt: -1, _id: -1 })
       .lean<Stored[]>();

@@ -1,4 +1,5 @@
 import {
+  anyOf,
   assertOwnerOrAdmin,
   ConflictError,
   isDuplicateKeyError,
@@ -68,7 +69,7 @@ const usersById = requestScoped(
   (_ctx: object) =>
     new DataLoader<string, Stored | null>(async (ids) => {
       const valid = ids.filter((id) => isObjectIdOrHexString(id));
-      const records = valid.length > 0 ? await UserModel.find({ _id: { $in: valid } }).lean<Stored[]>() : [];
+      const records = valid.length > 0 ? await UserModel.find({ _id: anyOf(valid) }).lean<Stored[]>() : [];
       const byId = new Map(records.map((record) => [String(record._id), record]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
@@ -153,7 +154,7 @@ export class UserService {
     validate(z.object({ userIds: z.array(z.string()).max(1_000) }), { userIds: ids });
     const valid = [...new Set(ids.filter((id) => isObjectIdOrHexString(id)).map((id) => id.toLowerCase()))];
     if (valid.length === 0) return [];
-    const records = await UserModel.find({ _id: { $in: valid } }, { tokenVersion: 1 }).lean<Stored[]>();
+    const records = await UserModel.find({ _id: anyOf(valid) }, { tokenVersion: 1 }).lean<Stored[]>();
     return records.map((record) => ({ userId: String(record._id), version: versionOf(record) }));
   }
 

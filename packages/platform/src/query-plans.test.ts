@@ -1,0 +1,99 @@
+import { EventBus, type EventEnvelope, orderCreated } from '@shop/events';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EffectClaims } from './effect-claims.js';
+import { OutboxRelay } from './outbox.js';
+import { testAggregateModel } from './outbox.test-aggregate.js';
+import { ProcessedEvents } from './processed-events.js';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  connectTestMongo,
+  explainShapes,
+  type PlanReport,
+  recordQueryShapes,
+  silentLogger,
+} from './testing.js';
+
+// The platform's own collections (outbox relay and its leases, processed events, effect claims),
+// driven through their real code; the services' plan tests cover their own collections.
+const exchange = 'test.plans.events';
+const AggregateModel = testAggregateModel('plans_aggregates');
+
+let db: { drop: () => Promise<void> };
+let bus: EventBus;
+let report: PlanReport;
+const received: EventEnvelope[] = [];
+const created = (orderId: string) => orderCreated.create({ orderId, userId: 'u', totalAmount: '1.00', items: [] });
+
+async function eventually(probe: () => Promise<boolean> | boolean): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('condition not met within 30 s');
+}
+
+beforeAll(async () => {
+  db = await connectTestMongo('plans');
+  await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
+  bus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: 'plans-test' });
+  await bus.subscribe({
+    queue: 'test.plans.observer',
+    exclusive: true,
+    events: [orderCreated],
+    handler: async (event) => {
+      received.push(event);
+    },
+  });
+  const probe = created('probe');
+  await eventually(async () => (await bus.publish(probe)).routed && received.some((event) => event.id === probe.id));
+
+  const recorder = recordQueryShapes();
+  const events = [created('plans-1'), created('plans-2')];
+  for (const [i, event] of events.entries()) await AggregateModel.create({ _id: `plans-${i}`, pendingEvents: [event] });
+  const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 50);
+  relay.start();
+  await eventually(() => events.every((event) => received.some((seen) => seen.id === event.id)));
+  await relay.stop(); // waits for the pass that published them, and so for its $pull
+
+  const processed = new ProcessedEvents('plans-consumer');
+  await processed.once(events[0] as EventEnvelope, async () => {});
+  await processed.once(events[0] as EventEnvelope, async () => {});
+  await processed.has('unknown-event');
+
+  const claims = new EffectClaims(60_000);
+  const first = await claims.claim('plans-effect-1');
+  if (first.state === 'claimed') await claims.settle(first.claim);
+  await claims.claim('plans-effect-1');
+  const second = await claims.claim('plans-effect-2');
+  if (second.state === 'claimed') await claims.release(second.claim);
+
+  // A filter on a field no index leads with: the check must catch it.
+  await mongoose.connection.collection('plans_unindexed').findOne({ colour: 'red' });
+  recorder.stop();
+  report = await explainShapes(recorder.shapes());
+}, 120_000);
+afterAll(async () => {
+  await bus?.close();
+  await db?.drop();
+});
+
+describe('query plans of the platform collections (explain through the wire)', () => {
+  it('finds the filter no index serves, and no other sequential scan', () => {
+    expect(report.scanned).toEqual(['plans_unindexed find {"colour":"?"}']);
+  });
+
+  it('serves every other filter of the outbox, its leases, processed events and effect claims from an index', () => {
+    expect(report.served.length).toBeGreaterThanOrEqual(6);
+    for (const collection of ['plans_aggregates', 'outbox_leases', 'processed_events', 'effect_claims']) {
+      expect(report.served.some((key) => key.startsWith(`${collection} `))).toBe(true);
+    }
+    if (report.server === 'ferretdb-postgresql') {
+      // What FerretDB 1.x cannot hand to PostgreSQL (it pushes down equality on top-level fields
+      // only): the relay's sweep for documents with pending events reads the whole collection.
+      expect(report.notPushedDown).toEqual([
+        'plans_aggregates find {"pendingEvents.0":{"$exists":"?"}} sort {"_id":1}',
+      ]);
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import {
+  connectTestMongo,
+  createTestTokens,
+  explainShapes,
+  type PlanReport,
+  recordQueryShapes,
+  testContext,
+} from '@shop/platform/testing';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUsersServices } from '../create-services.js';
+
+// Every filter the users service sends for registration, login (right and wrong), refresh, profile,
+// role and password changes, logout, the revocation check and the purge, explained by the server.
+const services = createUsersServices(createTestTokens(), {
+  LOGIN_MAX_FAILURES_PER_EMAIL: 3,
+  LOGIN_MAX_FAILURES_PER_IP: 6,
+  LOGIN_WINDOW_SECONDS: 2,
+});
+const { auth, users } = services;
+const from = (clientIp: string) => ({ ...testContext(null, services), clientIp });
+const as = (id: string, role: 'CUSTOMER' | 'ADMIN' | 'SERVICE' = 'CUSTOMER') => testContext({ id, role }, services);
+
+let db: { drop: () => Promise<void> };
+let report: PlanReport;
+
+beforeAll(async () => {
+  db = await connectTestMongo('users_plans');
+  await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
+  const recorder = recordQueryShapes();
+  await users.ensureAdmin('root@example.com', 'the admin password');
+  const ada = { email: 'ada@example.com', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
+  const registered = await auth.register(from('10.9.0.1'), ada);
+  const id = registered.user.id;
+  await auth.login(from('10.9.0.1'), { email: ada.email, password: 'wrong password' }).catch(() => undefined);
+  const session = await auth.login(from('10.9.0.1'), ada);
+  const refreshed = await auth.refresh(from('10.9.0.1'), session.refreshToken);
+  await users.me(as(id));
+  await users.findById(as(id), id);
+  await users.updateMe(as(id), { firstName: 'Augusta Ada' });
+  const bob = await auth.register(from('10.9.0.2'), { ...ada, email: 'bob@example.com' });
+  await users.setRole(as('admin', 'ADMIN'), bob.user.id, 'ADMIN');
+  const changed = await auth.changePassword(as(id), { currentPassword: ada.password, newPassword: 'a new secret' });
+  await auth.logout(from('10.9.0.1'), changed.refreshToken);
+  await auth.logout(from('10.9.0.1'), refreshed.refreshToken);
+  await users.logoutEverywhere(as(id), undefined);
+  await users.tokenVersions(as('service:test', 'SERVICE'), [id]);
+  await users.tokenVersions(as('service:test', 'SERVICE'), [id, bob.user.id]);
+  await auth.purgeExpired(new Date());
+  recorder.stop();
+  report = await explainShapes(recorder.shapes());
+}, 120_000);
+afterAll(() => db?.drop());
+
+describe('users: query plans (explain through the wire)', () => {
+  it('serves every filter from an index: users, refresh tokens, login windows', () => {
+    expect(report.scanned).toEqual([]);
+    for (const collection of ['users', 'refresh_tokens', 'login_attempts']) {
+      expect(
+        report.served.some((key) => key.startsWith(`${collection} `)),
+        `${collection}: ${JSON.stringify(report)}`,
+      ).toBe(true);
+    }
+  });
+
+  it('names what FerretDB 1.x cannot push down to PostgreSQL', () => {
+    if (report.server !== 'ferretdb-postgresql') return;
+    // Read whole there: the purge job's range deletes (periodic housekeeping) and a revocation check
+    // or reference batch of several ids (one id is an equality, served).
+    expect(report.notPushedDown).toEqual([
+      'login_attempts delete {"windowEndsAt":{"$lt":"?"}}',
+      'refresh_tokens delete {"expiresAt":{"$lt":"?"}}',
+      'users find {"_id":{"$in":"?"}}',
+    ]);
+  });
+});
