@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, GATEWAY, stackEnv } from './stack.js';
+import { ADMIN, GATEWAY, PORTS, stackEnv } from './stack.js';
 
 const PASSWORD = 'e2e customer password';
 const run = Date.now().toString(36);
@@ -147,6 +147,28 @@ describe('tokens through the gateway', () => {
     expect((await gql('{ me { id } }', {}, rotated.token)).body.data.me.id).toBe(ada.id);
     expect(code(await gql(REFRESH, { token: ada.refreshToken }))).toBe('UNAUTHENTICATED');
     expect(code(await gql(REFRESH, { token: rotated.refreshToken }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a revoked access token at every subgraph port too, not only at the gateway', async () => {
+    const direct = async (port: number, token: string) => {
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      const body = (await response.json()) as Answer['body'];
+      return body.errors?.[0]?.extensions?.code ?? body.data.__typename;
+    };
+    const subgraphs = [PORTS.users, PORTS.products, PORTS.orders, PORTS.payments, PORTS.notifications];
+    // The control: a current token passes every port.
+    for (const port of subgraphs) expect([port, await direct(port, bob.token)]).toEqual([port, 'Query']);
+    const carol = (
+      await gql(REGISTER, {
+        input: { email: emailOf('carol'), password: PASSWORD, firstName: 'Carol', lastName: 'Shaw' },
+      })
+    ).body.data.register;
+    expect((await gql('mutation { logoutEverywhere }', {}, carol.token)).body.data.logoutEverywhere).toBe(true);
+    for (const port of subgraphs) expect([port, await direct(port, carol.token)]).toEqual([port, 'UNAUTHENTICATED']);
   });
 });
 

@@ -20,6 +20,7 @@ import { healthRouter, type ReadinessCheck } from './health.js';
 import { logContextMiddleware } from './log-context.js';
 import type { Logger } from './logger.js';
 import { collectProcessMetrics, graphqlMetricsPlugin, httpMetrics, metricsRouter } from './metrics.js';
+import type { TokenVersionCheck } from './token-versions.js';
 import { startTracing } from './tracing.js';
 import { traceRequests } from './tracing-http.js';
 
@@ -89,6 +90,12 @@ export interface StartSubgraphOptions<S> {
   port: number;
   services: S;
   tokens: TokenService;
+  /**
+   * The revocation check for requests the gateway did not sign (a call straight to this port, or
+   * from another subgraph on a caller's behalf): gateway-signed ones were checked at the edge.
+   * Without it, such a request's token is believed until it expires.
+   */
+  revocation?: TokenVersionCheck;
   log: Logger;
   readiness: ReadinessCheck[];
 }
@@ -98,7 +105,8 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
-type ClientIpResolver = (req: IncomingMessage, res: ServerResponse) => string;
+/** What the gateway's signature vouches for; null when the request is unsigned or forged. */
+type GatewayClaims = (req: IncomingMessage, res: ServerResponse) => { clientIp: string } | null;
 
 /**
  * Subgraphs sit behind the gateway, which tells them the client's address in `x-client-ip` and
@@ -106,16 +114,14 @@ type ClientIpResolver = (req: IncomingMessage, res: ServerResponse) => string;
  * ignored: the caller is then its direct peer, so calling a subgraph port directly with a new
  * `x-client-ip` each time does not escape the per-address limits.
  */
-function clientIpResolver(secrets: string[], log: Logger): ClientIpResolver {
+function gatewayClaims(secrets: string[], log: Logger): GatewayClaims {
   const signer = secrets.length > 0 ? createGatewayRequestSigner(secrets) : undefined;
   return (req, res) => {
-    const peer = req.socket.remoteAddress ?? 'unknown';
     const claimed = req.headers['x-client-ip'];
-    if (claimed === undefined) return peer;
+    if (claimed === undefined) return null;
     const value = typeof claimed === 'string' ? claimed.trim() : '';
     const signature = req.headers[SIGNATURE_HEADER];
     const signedAt = req.headers[SIGNED_AT_HEADER];
-    const authorization = req.headers.authorization ?? '';
     const trusted =
       isIP(value) !== 0 &&
       signer?.verify(
@@ -123,7 +129,7 @@ function clientIpResolver(secrets: string[], log: Logger): ClientIpResolver {
           method: req.method ?? '',
           path: (req as { originalUrl?: string }).originalUrl ?? req.url ?? '',
           clientIp: value,
-          authorization,
+          authorization: req.headers.authorization ?? '',
           body: rawBodies.get(res) ?? '',
         },
         {
@@ -131,9 +137,9 @@ function clientIpResolver(secrets: string[], log: Logger): ClientIpResolver {
           signedAt: typeof signedAt === 'string' ? signedAt : undefined,
         },
       );
-    if (trusted) return value;
-    log.warn({ peer, claimed: value.slice(0, 64) }, 'unsigned or forged x-client-ip ignored');
-    return peer;
+    if (trusted) return { clientIp: value };
+    log.warn({ peer: req.socket.remoteAddress, claimed: value.slice(0, 64) }, 'unsigned or forged x-client-ip ignored');
+    return null;
   };
 }
 
@@ -149,7 +155,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   const { definition, log, tokens, services } = options;
   const security = options.config ?? defaultSecurity;
   const limits = graphqlLimits(security);
-  const clientIp = clientIpResolver(security.GATEWAY_SIGNING_SECRETS, log);
+  const signedBy = gatewayClaims(security.GATEWAY_SIGNING_SECRETS, log);
   // Here rather than in each main.ts; a process that started tracing already keeps its own.
   const tracing = await startTracing(definition.name);
   const httpServer = createServer();
@@ -189,13 +195,16 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
       context: async ({ req, res }) => {
         const requestId: string = res.locals.requestId;
         const authorization = req.header('authorization');
+        const gateway = signedBy(req, res);
+        const principal = await tokens.fromHeader(authorization);
+        if (principal && !gateway) await options.revocation?.assertCurrent(principal);
         return {
-          principal: await tokens.fromHeader(authorization),
+          principal,
           requestId,
           // The request id comes from the log context (logContextMixin), on this logger's lines and any other's.
           log,
           authorization,
-          clientIp: clientIp(req, res),
+          clientIp: gateway?.clientIp ?? req.socket.remoteAddress ?? 'unknown',
           services,
         };
       },

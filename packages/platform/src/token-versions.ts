@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import type { Principal, TokenService } from './auth.js';
+import { urlVar } from './config.js';
 import { UnauthenticatedError } from './errors.js';
 import { callSubgraph } from './subgraph-client.js';
 
@@ -120,4 +121,25 @@ export function remoteTokenVersions(
     );
     return new Map(data.tokenVersions.map((entry) => [entry.userId, entry.version]));
   };
+}
+
+/** A subgraph's revocation settings: where the users subgraph answers, and how long to believe it. */
+export const subgraphRevocationShape = {
+  ...tokenVersionShape,
+  USERS_URL: urlVar('http://127.0.0.1:3001/graphql'),
+};
+
+/**
+ * The revocation check of a subgraph other than users, for the requests the gateway did not sign
+ * (see startSubgraph): token versions from the users subgraph, as the service itself.
+ */
+export function subgraphRevocation(
+  config: { USERS_URL: string; TOKEN_VERSION_CACHE_MS: number },
+  tokens: Pick<TokenService, 'serviceAuthorization'>,
+  service: string,
+): TokenVersionCheck {
+  return createTokenVersionCheck({
+    load: remoteTokenVersions(config.USERS_URL, tokens, service),
+    cacheMs: config.TOKEN_VERSION_CACHE_MS,
+  });
 }

@@ -1,13 +1,13 @@
 import { retryPolicyShape } from '@shop/events';
-import { mongoShape, portVar, urlVar } from '@shop/platform';
+import { mongoShape, portVar, subgraphRevocationShape } from '@shop/platform';
 import { z } from 'zod';
 
 export const notificationsConfig = {
   ...mongoShape,
   ...retryPolicyShape,
+  /** USERS_URL: where customers' email addresses and token versions come from. */
+  ...subgraphRevocationShape,
   NOTIFICATIONS_PORT: portVar(3005),
-  /** Where customers' email addresses come from. */
-  USERS_URL: urlVar('http://127.0.0.1:3001/graphql'),
   /** smtp:// or smtps:// URL of the mail server; required in production, logged instead of sent otherwise. */
   SMTP_URL: z
     .string()

@@ -35,6 +35,7 @@ const server = await platform.startSubgraph({
   port: config.NOTIFICATIONS_PORT,
   services: { notifications },
   tokens,
+  revocation: platform.subgraphRevocation(config, tokens, 'notifications'),
   log,
   readiness: [mongo.readiness, bus.readiness],
 });

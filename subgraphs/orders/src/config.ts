@@ -1,9 +1,10 @@
 import { retryPolicyShape } from '@shop/events';
-import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform';
+import { durationVar, mongoShape, portVar, subgraphRevocationShape, urlVar } from '@shop/platform';
 
 export const ordersConfig = {
   ...mongoShape,
   ...retryPolicyShape,
+  ...subgraphRevocationShape,
   ORDERS_PORT: portVar(3003),
   PRODUCTS_URL: urlVar('http://127.0.0.1:3002/graphql'),
   /** How long a PENDING order waits for payment before the expiry job cancels it. */

@@ -7,6 +7,7 @@ import {
   OutboxRelay,
   onShutdown,
   startSubgraph,
+  subgraphRevocation,
 } from '@shop/platform';
 import { ordersConfig } from './config.js';
 import { subscribeToPayments } from './events.js';
@@ -41,6 +42,7 @@ const server = await startSubgraph({
   port: config.ORDERS_PORT,
   services: { orders },
   tokens,
+  revocation: subgraphRevocation(config, tokens, 'orders'),
   log,
   readiness: [mongo.readiness, bus.readiness],
 });

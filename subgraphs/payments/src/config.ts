@@ -1,10 +1,11 @@
 import { retryPolicyShape } from '@shop/events';
-import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform';
+import { durationVar, mongoShape, portVar, subgraphRevocationShape, urlVar } from '@shop/platform';
 import { z } from 'zod';
 
 export const paymentsConfig = {
   ...mongoShape,
   ...retryPolicyShape,
+  ...subgraphRevocationShape,
   PAYMENTS_PORT: portVar(3004),
   ORDERS_URL: urlVar('http://127.0.0.1:3003/graphql'),
   /**

@@ -7,6 +7,7 @@ import {
   OutboxRelay,
   onShutdown,
   startSubgraph,
+  subgraphRevocation,
 } from '@shop/platform';
 import { paymentsConfig } from './config.js';
 import { subscribeToOrders } from './events.js';
@@ -45,6 +46,7 @@ const server = await startSubgraph({
   port: config.PAYMENTS_PORT,
   services: { payments },
   tokens,
+  revocation: subgraphRevocation(config, tokens, 'payments'),
   log,
   readiness: [mongo.readiness, bus.readiness],
 });

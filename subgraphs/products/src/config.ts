@@ -1,7 +1,8 @@
-import { durationVar, portVar } from '@shop/platform';
+import { durationVar, portVar, subgraphRevocationShape } from '@shop/platform';
 import { z } from 'zod';
 
 export const productsConfig = {
+  ...subgraphRevocationShape,
   PRODUCTS_PORT: portVar(3002),
   DATABASE_URL: z
     .string()

@@ -1,5 +1,12 @@
 import { EventBus } from '@shop/events';
-import { createLogger, createTokenService, loadConfig, onShutdown, startSubgraph } from '@shop/platform';
+import {
+  createLogger,
+  createTokenService,
+  loadConfig,
+  onShutdown,
+  startSubgraph,
+  subgraphRevocation,
+} from '@shop/platform';
 import { productsConfig } from './config.js';
 import { PostgresOutboxRelay } from './outbox/outbox.relay.js';
 import { createProductsDb } from './product/product.model.js';
@@ -23,6 +30,7 @@ const server = await startSubgraph({
   port: config.PRODUCTS_PORT,
   services: { products: new ProductService(postgres.db, relay), stock },
   tokens,
+  revocation: subgraphRevocation(config, tokens, 'products'),
   log,
   // Not the broker: the catalogue stays readable without it, and the outbox keeps events until it is back.
   readiness: [postgres.readiness],

@@ -1,4 +1,4 @@
-import { mongoShape, portVar } from '@shop/platform';
+import { mongoShape, portVar, tokenVersionShape } from '@shop/platform';
 import { z } from 'zod';
 
 const seconds = (min: number, max: number, defaultValue: number) =>
@@ -6,6 +6,7 @@ const seconds = (min: number, max: number, defaultValue: number) =>
 
 export const usersConfig = {
   ...mongoShape,
+  ...tokenVersionShape,
   USERS_PORT: portVar(3001),
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),

@@ -1,4 +1,12 @@
-import { connectMongo, createLogger, createTokenService, loadConfig, onShutdown, startSubgraph } from '@shop/platform';
+import {
+  connectMongo,
+  createLogger,
+  createTokenService,
+  createTokenVersionCheck,
+  loadConfig,
+  onShutdown,
+  startSubgraph,
+} from '@shop/platform';
 import { ExpiredRecordsJob } from './auth/expired-records.job.js';
 import { usersConfig } from './config.js';
 import { createUsersServices } from './create-services.js';
@@ -27,6 +35,10 @@ const server = await startSubgraph({
   port: config.USERS_PORT,
   services,
   tokens,
+  revocation: createTokenVersionCheck({
+    load: (ids) => services.users.currentTokenVersions(ids),
+    cacheMs: config.TOKEN_VERSION_CACHE_MS,
+  }),
   log,
   readiness: [mongo.readiness],
 });

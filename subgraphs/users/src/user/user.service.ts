@@ -152,10 +152,15 @@ export class UserService {
   async tokenVersions(ctx: RequestContext, ids: readonly string[]): Promise<{ userId: string; version: number }[]> {
     requireRole(ctx.principal, 'SERVICE');
     validate(z.object({ userIds: z.array(z.string()).max(1_000) }), { userIds: ids });
+    return [...(await this.currentTokenVersions(ids))].map(([userId, version]) => ({ userId, version }));
+  }
+
+  /** Internal (this subgraph's own revocation check): userId → token version of each existing account. */
+  async currentTokenVersions(ids: readonly string[]): Promise<Map<string, number>> {
     const valid = [...new Set(ids.filter((id) => isObjectIdOrHexString(id)).map((id) => id.toLowerCase()))];
-    if (valid.length === 0) return [];
+    if (valid.length === 0) return new Map();
     const records = await UserModel.find({ _id: anyOf(valid) }, { tokenVersion: 1 }).lean<Stored[]>();
-    return records.map((record) => ({ userId: String(record._id), version: versionOf(record) }));
+    return new Map(records.map((record) => [String(record._id), versionOf(record)]));
   }
 
   /** Internal (AuthService): a new password hash, revoking every token issued before it. */

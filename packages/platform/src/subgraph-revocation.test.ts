@@ -1,0 +1,102 @@
+// A subgraph port refuses a revoked access token on requests the gateway did not sign (a call
+// straight to the port, or from another subgraph on the caller's behalf), and leaves the ones it
+// signed alone: the gateway checked those at the edge.
+import 'reflect-metadata';
+import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createTokenService } from './auth.js';
+import { createGatewayRequestSigner } from './gateway-signature.js';
+import { graphqlLimitsShape } from './graphql-limits.js';
+import { type RequestContext, type RunningServer, startSubgraph } from './subgraph.js';
+import { silentLogger } from './testing.js';
+import { createTokenVersionCheck } from './token-versions.js';
+
+@Resolver()
+class WhoAmIResolver {
+  @Authorized()
+  @Query(() => String)
+  whoAmI(@Ctx() ctx: RequestContext): string {
+    return ctx.principal?.id ?? '';
+  }
+}
+
+const SECRET = 's'.repeat(40);
+const tokens = createTokenService({
+  JWT_SECRET: 'x'.repeat(40),
+  JWT_ISSUER: 'shop',
+  JWT_AUDIENCE: 'shop-api',
+  JWT_TTL_SECONDS: 60,
+});
+const signer = createGatewayRequestSigner([SECRET]);
+/** The accounts' current token versions, as the users subgraph would answer them. */
+const versions = new Map<string, number>();
+const lookups: string[][] = [];
+let server: RunningServer;
+let url: string;
+
+beforeAll(async () => {
+  server = await startSubgraph({
+    definition: { name: 'revocation-probe', resolvers: [WhoAmIResolver] },
+    config: {
+      ...z.object(graphqlLimitsShape).parse({}),
+      NODE_ENV: 'production',
+      GATEWAY_SIGNING_SECRETS: [SECRET],
+    },
+    port: 0,
+    services: {},
+    tokens,
+    revocation: createTokenVersionCheck({
+      load: async (ids) => {
+        lookups.push([...ids]);
+        return new Map(ids.flatMap((id) => (versions.has(id) ? [[id, versions.get(id) as number]] : [])));
+      },
+      cacheMs: 0,
+    }),
+    log: silentLogger,
+    readiness: [],
+  });
+  const address = server.server.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
+});
+afterAll(() => server?.close());
+
+async function whoAmI(token: string, signed = false) {
+  const authorization = `Bearer ${token}`;
+  const body = JSON.stringify({ query: '{ whoAmI }' });
+  const clientIp = '203.0.113.9';
+  const headers: Record<string, string> = { 'content-type': 'application/json', authorization };
+  if (signed) {
+    Object.assign(
+      headers,
+      { 'x-client-ip': clientIp },
+      signer.sign({ method: 'POST', path: '/graphql', clientIp, authorization, body }),
+    );
+  }
+  const response = await fetch(url, { method: 'POST', headers, body });
+  const json = (await response.json()) as {
+    data?: { whoAmI: string };
+    errors?: { message: string; extensions: { code: string } }[];
+  };
+  return json.data?.whoAmI ?? json.errors?.[0]?.extensions.code;
+}
+
+describe('token revocation at a subgraph port', () => {
+  it('refuses an unsigned request whose token predates the account’s last bump, or whose account is gone', async () => {
+    versions.set('u1', 0);
+    const token = await tokens.sign({ id: 'u1', role: 'CUSTOMER', tokenVersion: 0 });
+    expect(await whoAmI(token)).toBe('u1');
+    versions.set('u1', 1); // a password change, a role change or a logout everywhere
+    expect(await whoAmI(token)).toBe('UNAUTHENTICATED');
+    expect(await whoAmI(await tokens.sign({ id: 'u1', role: 'CUSTOMER', tokenVersion: 1 }))).toBe('u1');
+    expect(await whoAmI(await tokens.sign({ id: 'gone', role: 'CUSTOMER', tokenVersion: 0 }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('does not look up a gateway-signed request (checked at the edge) or a service’s token', async () => {
+    versions.set('u2', 3);
+    lookups.length = 0;
+    expect(await whoAmI(await tokens.sign({ id: 'u2', role: 'CUSTOMER', tokenVersion: 3 }), true)).toBe('u2');
+    expect(await whoAmI(await tokens.sign({ id: 'service:orders', role: 'SERVICE' }))).toBe('service:orders');
+    expect(lookups).toEqual([]);
+  });
+});
