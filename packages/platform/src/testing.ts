@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
@@ -98,4 +102,45 @@ export async function publishSettled(
   } finally {
     stopListening();
   }
+}
+
+/**
+ * Runs `count` copies of a test script (a service "replica": its own process, its own per-process
+ * state) against the test file's database, all starting their work at the same instant, and
+ * returns the JSON each printed on its last line of output. The script reads MONGO_URL,
+ * REPLICA_DB and START_AT (epoch ms) from its environment, plus whatever `env` adds.
+ */
+export async function runReplicas<T>(script: string, count: number, env: Record<string, string> = {}): Promise<T[]> {
+  const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+  const replicaEnv = {
+    ...process.env,
+    // tsx needs the workspace tsconfig for its (legacy) decorators.
+    TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'),
+    REPLICA_DB: mongoose.connection.name,
+    // Long enough for every replica to have started and connected on a loaded machine.
+    START_AT: String(Date.now() + 8_000),
+    ...env,
+  };
+  const outputs = await Promise.all(
+    Array.from({ length: count }, () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions=source', script], {
+        env: replicaEnv,
+        cwd: root,
+        maxBuffer: 16 * 1024 * 1024,
+      }),
+    ),
+  );
+  return outputs.map(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null') as T);
+}
+
+/** In a replica script: connects to the test file's database and waits for the common start. */
+export async function replicaStart(): Promise<void> {
+  await mongoose.connect(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017', { dbName: process.env.REPLICA_DB });
+  await new Promise((done) => setTimeout(done, Math.max(0, Number(process.env.START_AT) - Date.now())));
+}
+
+/** In a replica script: prints its outcome for runReplicas and disconnects. */
+export async function replicaFinish(outcome: unknown): Promise<void> {
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  await mongoose.disconnect();
 }
