@@ -106,9 +106,9 @@ export async function publishSettled(
 
 /**
  * Runs `count` copies of a test script (a service "replica": its own process, its own per-process
- * state) against the test file's database, all starting their work at the same instant, and
- * returns the JSON each printed on its last line of output. The script reads MONGO_URL,
- * REPLICA_DB and START_AT (epoch ms) from its environment, plus whatever `env` adds.
+ * state) against the test file's database and returns the JSON each printed on its last line of
+ * output. The script calls replicaStart (MONGO_URL, REPLICA_DB and REPLICAS come from here, plus
+ * whatever `env` adds) and replicaFinish.
  */
 export async function runReplicas<T>(script: string, count: number, env: Record<string, string> = {}): Promise<T[]> {
   const root = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -117,8 +117,8 @@ export async function runReplicas<T>(script: string, count: number, env: Record<
     // tsx needs the workspace tsconfig for its (legacy) decorators.
     TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'),
     REPLICA_DB: mongoose.connection.name,
-    // Long enough for every replica to have started and connected on a loaded machine.
-    START_AT: String(Date.now() + 8_000),
+    REPLICAS: String(count),
+    REPLICA_RUN: randomUUID(),
     ...env,
   };
   const outputs = await Promise.all(
@@ -133,10 +133,28 @@ export async function runReplicas<T>(script: string, count: number, env: Record<
   return outputs.map(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null') as T);
 }
 
-/** In a replica script: connects to the test file's database and waits for the common start. */
+/**
+ * In a replica script: connects to the test file's database, then waits at a barrier for every
+ * replica of the run (each records when it got there), and starts a moment after the last one
+ * arrived: their work overlaps however long each took to start on a loaded machine.
+ */
 export async function replicaStart(): Promise<void> {
-  await mongoose.connect(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017', { dbName: process.env.REPLICA_DB });
-  await new Promise((done) => setTimeout(done, Math.max(0, Number(process.env.START_AT) - Date.now())));
+  const { MONGO_URL, REPLICA_DB, REPLICAS, REPLICA_RUN } = process.env;
+  // Connections opened ahead: a burst then races at once, not staggered by connection set-up.
+  await mongoose.connect(MONGO_URL ?? 'mongodb://127.0.0.1:27017', { dbName: REPLICA_DB, minPoolSize: 20 });
+  const barrier = mongoose.connection.collection<{ _id: string; run: string; at: number }>('test_replica_barrier');
+  await barrier.insertOne({ _id: `${REPLICA_RUN}:${process.pid}`, run: REPLICA_RUN ?? '', at: Date.now() });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const arrived = await barrier.find({ run: REPLICA_RUN }).toArray();
+    if (arrived.length >= Number(REPLICAS)) {
+      const startAt = Math.max(...arrived.map((replica) => replica.at)) + 500;
+      await new Promise((done) => setTimeout(done, Math.max(0, startAt - Date.now())));
+      return;
+    }
+    if (Date.now() > deadline) throw new Error('the other replicas did not start within 60 s');
+    await new Promise((done) => setTimeout(done, 10));
+  }
 }
 
 /** In a replica script: prints its outcome for runReplicas and disconnects. */
