@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { connectTestMongo, createTestTokens, runReplicas, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
-import { RefreshTokenModel } from './refresh-token.model.js';
+import { RefreshTokenClaimModel, revocationId } from './refresh-token-claim.model.js';
 
 // Two processes of the users service share only the database, as two replicas behind a load
 // balancer do: whatever holds here cannot rest on per-process state.
@@ -69,8 +69,8 @@ describe('refresh-token rotation across two replicas', () => {
       expect(pairs.length, `session ${i}: ${answers.join(', ')}`).toBeLessThanOrEqual(1);
       expect(answers.filter((answer) => answer === 'UNAUTHENTICATED')).toHaveLength(2 - pairs.length);
       // The loser presented a replaced token: reuse, so the session is over, the winner's new token included.
-      const familyId = token.split('.')[0];
-      expect((await RefreshTokenModel.findById(familyId).lean())?.revokedReason).toBe('reuse');
+      const familyId = token.split('.')[0] ?? '';
+      expect((await RefreshTokenClaimModel.findById(revocationId(familyId)).lean())?.reason).toBe('reuse');
       for (const pair of pairs) {
         const next = pair?.slice('OK:'.length) ?? '';
         expect((await failure(services.auth.refresh(from('10.1.1.1'), next))).extensions.code).toBe('UNAUTHENTICATED');
