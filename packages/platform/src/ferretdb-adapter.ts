@@ -19,8 +19,8 @@
  *   limit holds anyway, with a burst possibly refused a little early.
  * - `orders` documents (OrderService applying a claimed transition, the stock flags) and the
  *   outbox relay's removal of published events from any aggregate: across replicas a concurrent
- *   write can undo an applied transition on FerretDB, which the next decision on that order (the
- *   expiry sweep at the latest) rolls forward again from its claim.
+ *   write can undo an applied transition on FerretDB, which the next decision on that order (for
+ *   one left unpaid, the expiry sweep) rolls forward again from its claim.
  * - `payments` documents (PaymentService settling a payment, marking it refunded) and refund
  *   effect keys (one delivery of a refund at a time in a process; across replicas the claim decides).
  * - `notifications` documents (DeliveryService recording a delivery's state).
