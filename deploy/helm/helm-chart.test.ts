@@ -183,7 +183,7 @@ describe('Helm chart deploy/helm/shop', () => {
     }
   });
 
-  it('autoscales and budgets every process, and pins users, orders and payments to one replica on FerretDB', () => {
+  it('autoscales and budgets every process, and pins users, orders, payments and notifications to one replica on FerretDB', () => {
     const objects = rendered['default values'] as Manifest[];
     for (const process of Object.keys(PROCESSES)) {
       const hpa = named(objects, 'HorizontalPodAutoscaler', `shop-${process}`);
@@ -194,7 +194,7 @@ describe('Helm chart deploy/helm/shop', () => {
     }
     const ferret = rendered['FerretDB backend'] as Manifest[];
     for (const process of Object.keys(PROCESSES)) {
-      const single = ['users', 'orders', 'payments'].includes(process);
+      const single = ['users', 'orders', 'payments', 'notifications'].includes(process);
       const deployment = named(ferret, 'Deployment', `shop-${process}`);
       expect(deployment.spec.strategy.type, process).toBe(single ? 'Recreate' : 'RollingUpdate');
       expect(deployment.spec.replicas, process).toBe(single ? 1 : undefined);

@@ -5,7 +5,7 @@ import { isDuplicateKeyError } from './mongo.js';
  * One try at an external side effect (an email, an SMS, a refund): `<key>#<generation>`, unique.
  * Generation 0 is the first claim; a later generation is a takeover of a claim whose holder went
  * silent. Inserting under the unique `_id` is what decides between racing workers, because a
- * conditional update of one document is not atomic on FerretDB (see document-lock.ts).
+ * conditional update of one document is not atomic on FerretDB (see ferretdb-adapter.ts).
  */
 @index({ key: 1, generation: -1 })
 @modelOptions({ schemaOptions: { collection: 'effect_claims', versionKey: false } })

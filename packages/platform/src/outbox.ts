@@ -4,7 +4,7 @@ import type { EventBus, EventEnvelope } from '@shop/events';
 import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
 import { Gauge } from 'prom-client';
-import { withDocumentLock } from './document-lock.js';
+import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
 import { isDuplicateKeyError } from './mongo.js';
 import { RelayLoop } from './relay-loop.js';

@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
@@ -101,4 +105,63 @@ export async function publishSettled(
   } finally {
     stopListening();
   }
+}
+
+/**
+ * Runs `count` copies of a test script (a service "replica": its own process, its own per-process
+ * state) against the test file's database and returns the JSON each printed on its last line of
+ * output. The script calls replicaStart (MONGO_URL, REPLICA_DB and REPLICAS come from here, plus
+ * whatever `env` adds) and replicaFinish.
+ */
+export async function runReplicas<T>(script: string, count: number, env: Record<string, string> = {}): Promise<T[]> {
+  const root = resolve(fileURLToPath(import.meta.url), '../../../..');
+  const replicaEnv = {
+    ...process.env,
+    // tsx needs the workspace tsconfig for its (legacy) decorators.
+    TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'),
+    REPLICA_DB: mongoose.connection.name,
+    REPLICAS: String(count),
+    REPLICA_RUN: randomUUID(),
+    ...env,
+  };
+  const outputs = await Promise.all(
+    Array.from({ length: count }, () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions=source', script], {
+        env: replicaEnv,
+        cwd: root,
+        maxBuffer: 16 * 1024 * 1024,
+      }),
+    ),
+  );
+  return outputs.map(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null') as T);
+}
+
+/**
+ * In a replica script: connects to the test file's database, then waits at a barrier for every
+ * replica of the run (each records when it got there), and starts a moment after the last one
+ * arrived: their work overlaps however long each took to start on a loaded machine.
+ */
+export async function replicaStart(): Promise<void> {
+  const { MONGO_URL, REPLICA_DB, REPLICAS, REPLICA_RUN } = process.env;
+  // Connections opened ahead: a burst then races at once, not staggered by connection set-up.
+  await mongoose.connect(MONGO_URL ?? 'mongodb://127.0.0.1:27017', { dbName: REPLICA_DB, minPoolSize: 20 });
+  const barrier = mongoose.connection.collection<{ _id: string; run: string; at: number }>('test_replica_barrier');
+  await barrier.insertOne({ _id: `${REPLICA_RUN}:${process.pid}`, run: REPLICA_RUN ?? '', at: Date.now() });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const arrived = await barrier.find({ run: REPLICA_RUN }).toArray();
+    if (arrived.length >= Number(REPLICAS)) {
+      const startAt = Math.max(...arrived.map((replica) => replica.at)) + 500;
+      await new Promise((done) => setTimeout(done, Math.max(0, startAt - Date.now())));
+      return;
+    }
+    if (Date.now() > deadline) throw new Error('the other replicas did not start within 60 s');
+    await new Promise((done) => setTimeout(done, 10));
+  }
+}
+
+/** In a replica script: prints its outcome for runReplicas and disconnects. */
+export async function replicaFinish(outcome: unknown): Promise<void> {
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  await mongoose.disconnect();
 }

@@ -20,19 +20,20 @@ products:
   port: 3002
   portEnv: PRODUCTS_PORT
   secretEnv: { DATABASE_URL: database-url, AMQP_URL: products-amqp-url }
-  calls: []
+  # users: token versions of requests the gateway did not sign (revocation).
+  calls: [users]
 orders:
   port: 3003
   portEnv: ORDERS_PORT
   secretEnv: { MONGO_URL: orders-mongo-url, AMQP_URL: orders-amqp-url }
-  calls: [products]
+  calls: [products, users]
   events: true
   ferretdbSingle: true
 payments:
   port: 3004
   portEnv: PAYMENTS_PORT
   secretEnv: { MONGO_URL: payments-mongo-url, AMQP_URL: payments-amqp-url }
-  calls: [orders]
+  calls: [orders, users]
   events: true
   ferretdbSingle: true
 notifications:
@@ -41,6 +42,7 @@ notifications:
   secretEnv: { MONGO_URL: notifications-mongo-url, AMQP_URL: notifications-amqp-url, SMTP_URL: smtp-url }
   calls: [users]
   events: true
+  ferretdbSingle: true
 {{- end -}}
 
 {{- define "shop.fullname" -}}

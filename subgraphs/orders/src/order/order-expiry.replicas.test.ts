@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { orderUpdated } from '@shop/events';
-import mongoose from 'mongoose';
+import { runReplicas } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderModel } from './order.model.js';
 import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
 
-const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
 const REPLICAS = 3;
 const ORDERS = 20;
 
@@ -31,29 +26,12 @@ describe('the expiry sweep in several replicas at once', () => {
       ids.push(order.id);
     }
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
-    const env = {
-      ...process.env,
-      // tsx needs the workspace tsconfig for its (legacy) decorators.
-      TSX_TSCONFIG_PATH: resolve(here, '../../../../tsconfig.json'),
-      REPLICA_DB: mongoose.connection.name,
-      PRODUCTS_URL: fx.products.url,
-      CUTOFF: String(Date.now() + 1_000),
-      // Long enough for every replica to have started and connected.
-      START_AT: String(Date.now() + 6_000),
-    };
-    const outputs = await Promise.all(
-      Array.from({ length: REPLICAS }, () =>
-        run(
-          process.execPath,
-          ['--import', 'tsx', '--conditions=source', resolve(here, 'order-expiry.test-replica.ts')],
-          {
-            env,
-            cwd: resolve(here, '../..'),
-          },
-        ),
-      ),
+    const outputs = await runReplicas<string[]>(
+      fileURLToPath(new URL('order-expiry.test-replica.ts', import.meta.url)),
+      REPLICAS,
+      { PRODUCTS_URL: fx.products.url, CUTOFF: String(Date.now() + 1_000) },
     );
-    const wins = outputs.flatMap(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as string[]);
+    const wins = outputs.flat();
     expect(wins.sort()).toEqual([...ids].sort());
 
     for (const id of ids) {

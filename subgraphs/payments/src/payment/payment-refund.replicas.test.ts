@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
-import mongoose from 'mongoose';
+import { connectTestMongo, runReplicas, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrdersClient } from '../order/order.client.js';
 import { PaymentModel } from './payment.model.js';
@@ -11,8 +7,6 @@ import { PaymentService } from './payment.service.js';
 import { PaymentStatus } from './payment.type.js';
 import { SimulatedPaymentProvider, SimulatorCallModel, SimulatorLedgerModel } from './simulated-payment.provider.js';
 
-const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
 const REPLICAS = 3;
 
 let db: { drop: () => Promise<void> };
@@ -50,24 +44,11 @@ describe('refunding one cancellation in several replicas at once', () => {
   it('calls the provider to refund once, and every later replay refunds nothing', async () => {
     const orderId = 'order-cancelled-replicas';
     const paymentId = await chargedPayment(orderId);
-    const env = {
-      ...process.env,
-      TSX_TSCONFIG_PATH: resolve(here, '../../../../tsconfig.json'),
-      REPLICA_DB: mongoose.connection.name,
-      ORDER_ID: orderId,
-      // Long enough for every replica to have started and connected.
-      START_AT: String(Date.now() + 6_000),
-    };
-    const outputs = await Promise.all(
-      Array.from({ length: REPLICAS }, () =>
-        run(
-          process.execPath,
-          ['--import', 'tsx', '--conditions=source', resolve(here, 'payment-refund.test-replica.ts')],
-          { env, cwd: resolve(here, '../..') },
-        ),
-      ),
+    const outcomes = await runReplicas<number | 'busy'>(
+      fileURLToPath(new URL('payment-refund.test-replica.ts', import.meta.url)),
+      REPLICAS,
+      { ORDER_ID: orderId },
     );
-    const outcomes = outputs.map(({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null'));
     // One replica refunded; the others either found it claimed (and would be retried) or done.
     expect(outcomes.filter((outcome) => outcome === 1)).toHaveLength(1);
 

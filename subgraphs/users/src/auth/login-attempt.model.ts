@@ -1,20 +1,30 @@
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
 
 /**
- * Login attempts per key (`ip:<address>`, `email-ip:<email> <address>`, `email:<email>`) in the current window. Kept in
- * the database, not in memory, so the limit holds across every replica of the users subgraph.
+ * One counted login attempt under one key (`ip:<address>`, `email-ip:<email> <address>`,
+ * `email:<email>`). Kept in the database, not in memory, so the limits hold across every replica
+ * of the users subgraph; one document per attempt, never a shared counter, because concurrent
+ * updates of one document can be lost on FerretDB while inserts never are (see LoginThrottle).
  */
-@modelOptions({ schemaOptions: { collection: 'login_attempts' } })
-export class LoginAttemptWindow {
+@index({ key: 1, at: 1 })
+@modelOptions({ schemaOptions: { collection: 'login_attempt_log', versionKey: false } })
+export class LoginAttemptRecord {
   @prop({ required: true, type: () => String })
   _id!: string;
 
-  @prop({ required: true, type: () => Number })
-  count!: number;
+  @prop({ required: true, type: () => String })
+  key!: string;
 
-  /** Indexed for the purge of ended windows. */
+  @prop({ required: true, type: () => Date })
+  at!: Date;
+
+  /** The attempt that went past its key's limit: the key is locked for one window from `at`. */
+  @prop({ type: () => Boolean })
+  refused?: boolean;
+
+  /** When the attempt leaves the window; indexed for the purge. */
   @prop({ required: true, index: true, type: () => Date })
-  windowEndsAt!: Date;
+  expiresAt!: Date;
 }
 
-export const LoginAttemptModel = getModelForClass(LoginAttemptWindow);
+export const LoginAttemptModel = getModelForClass(LoginAttemptRecord);

@@ -1,5 +1,6 @@
-import { AppError, clientAddressKey, isDuplicateKeyError, withDocumentLock } from '@shop/platform';
-import { LoginAttemptModel, type LoginAttemptWindow } from './login-attempt.model.js';
+import { randomUUID } from 'node:crypto';
+import { AppError, clientAddressKey, withDocumentLock } from '@shop/platform';
+import { LoginAttemptModel, type LoginAttemptRecord } from './login-attempt.model.js';
 
 export interface LoginLimits {
   LOGIN_MAX_FAILURES_PER_EMAIL: number;
@@ -34,12 +35,19 @@ export interface LoginAttempt {
 }
 
 /**
- * Fixed-window limits on failed logins: per client address (any email), and per email *from one
+ * Sliding-window limits on failed logins: per client address (any email), and per email *from one
  * address*, so five wrong passwords from a stranger lock that stranger out of the account, not its
  * owner. Across addresses an email only earns a growing wait (loginBackoffMs), never a lockout, so
  * the right password from a new address always gets in. Each attempt is counted before the password
  * is checked, so parallel guesses cannot all pass a check made before any of them failed; a
  * successful login gives its attempt back. The attempt past a limit locks the key for one window.
+ *
+ * Across replicas, on any MongoDB-wire server: an attempt is one inserted document, and it is let
+ * through only if the count of its key's attempts in the window, taken after its own insert, is
+ * within the limit. Of any limit + 1 attempts let through, the last one inserted would have counted
+ * them all, so no more than the limit ever pass. Concurrent attempts may count each other and both
+ * be refused (never the other way); within one process, attempts on one key queue (the FerretDB
+ * adapter), so one replica counts exactly.
  */
 export class LoginThrottle {
   constructor(
@@ -51,67 +59,66 @@ export class LoginThrottle {
     const address = clientAddressKey(clientIp);
     // The address first: a refused address does not spend the email's budget.
     const ipKey = `ip:${address}`;
-    await this.count(ipKey, this.limits.LOGIN_MAX_FAILURES_PER_IP);
+    const ipAttempt = await this.count(ipKey, this.limits.LOGIN_MAX_FAILURES_PER_IP);
     const pairKey = `email-ip:${email} ${address}`;
     await this.count(pairKey, this.limits.LOGIN_MAX_FAILURES_PER_EMAIL);
     const emailKey = `email:${email}`;
-    const emailWindow = await this.bump(emailKey);
-    await this.sleep(loginBackoffMs(emailWindow.count - 1, this.limits));
+    const emailFailures = await withDocumentLock('login_attempts', emailKey, async () => {
+      const now = new Date();
+      await this.insert(emailKey, now);
+      return this.attemptsInWindow(emailKey, now);
+    });
+    await this.sleep(loginBackoffMs(emailFailures - 1, this.limits));
     return {
       succeeded: async () => {
         // The account owner got in: their email starts afresh; the address only gets its attempt back.
-        for (const key of [pairKey, emailKey]) {
-          await withDocumentLock('login_attempts', key, () => LoginAttemptModel.deleteOne({ _id: key }));
-        }
-        await withDocumentLock('login_attempts', ipKey, () =>
-          LoginAttemptModel.updateOne({ _id: ipKey, count: { $gt: 0 } }, { $inc: { count: -1 } }),
-        );
+        await LoginAttemptModel.deleteMany({ key: { $in: [pairKey, emailKey] } });
+        await LoginAttemptModel.deleteOne({ _id: ipAttempt });
       },
     };
   }
 
-  /** Windows that ended: they no longer limit anything. */
+  /** Attempts that left the window: they no longer limit anything. */
   async purgeExpired(now: Date): Promise<number> {
-    return (await LoginAttemptModel.deleteMany({ windowEndsAt: { $lt: now } })).deletedCount;
+    return (await LoginAttemptModel.deleteMany({ expiresAt: { $lt: now } })).deletedCount;
   }
 
-  private async count(key: string, limit: number): Promise<void> {
-    const window = await this.bump(key);
-    if (window.count <= limit) return;
-    let endsAt = window.windowEndsAt;
-    if (window.count === limit + 1) {
-      endsAt = new Date(Date.now() + this.limits.LOGIN_WINDOW_SECONDS * 1000);
-      await withDocumentLock('login_attempts', key, () =>
-        LoginAttemptModel.updateOne({ _id: key }, { $set: { windowEndsAt: endsAt } }),
-      );
-    }
-    throw new TooManyRequestsError(Math.max(1, Math.ceil((endsAt.getTime() - Date.now()) / 1000)));
-  }
-
-  /** +1 in the open window, or a new window of 1; race-free across replicas on MongoDB. */
-  private bump(key: string): Promise<LoginAttemptWindow> {
+  /** Counts an attempt under `key` and returns its id, or throws TooManyRequestsError past the limit. */
+  private count(key: string, limit: number): Promise<string> {
     return withDocumentLock('login_attempts', key, async () => {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const now = new Date();
-        const open = await LoginAttemptModel.findOneAndUpdate(
-          { _id: key, windowEndsAt: { $gt: now } },
-          { $inc: { count: 1 } },
-          { returnDocument: 'after' },
-        ).lean<LoginAttemptWindow>();
-        if (open) return open;
-        try {
-          const opened = await LoginAttemptModel.findOneAndUpdate(
-            { _id: key, windowEndsAt: { $lte: now } },
-            { $set: { count: 1, windowEndsAt: new Date(now.getTime() + this.limits.LOGIN_WINDOW_SECONDS * 1000) } },
-            { returnDocument: 'after', upsert: true },
-          ).lean<LoginAttemptWindow>();
-          if (opened) return opened;
-        } catch (error) {
-          // Another replica opened the window between the two updates: count in that one.
-          if (!isDuplicateKeyError(error)) throw error;
-        }
-      }
-      throw new Error(`login attempt window ${key} could not be updated`);
+      const now = new Date();
+      const lock = await LoginAttemptModel.findOne({ key, refused: true, at: { $gt: this.windowStart(now) } })
+        .sort({ at: 1 })
+        .lean<LoginAttemptRecord>();
+      if (lock) throw new TooManyRequestsError(this.secondsLeft(lock.at, now));
+      const id = await this.insert(key, now);
+      if ((await this.attemptsInWindow(key, now)) <= limit) return id;
+      // Locks the key; one writer per attempt document, so a plain update is safe.
+      await LoginAttemptModel.updateOne({ _id: id }, { $set: { refused: true } });
+      throw new TooManyRequestsError(this.limits.LOGIN_WINDOW_SECONDS);
     });
+  }
+
+  private async insert(key: string, at: Date): Promise<string> {
+    const _id = randomUUID();
+    await LoginAttemptModel.create({ _id, key, at, expiresAt: new Date(at.getTime() + this.windowMs()) });
+    return _id;
+  }
+
+  /** Read after this attempt's own insert: it counts every attempt inserted before it. */
+  private attemptsInWindow(key: string, now: Date): Promise<number> {
+    return LoginAttemptModel.countDocuments({ key, at: { $gt: this.windowStart(now) } });
+  }
+
+  private windowStart(now: Date): Date {
+    return new Date(now.getTime() - this.windowMs());
+  }
+
+  private secondsLeft(lockedAt: Date, now: Date): number {
+    return Math.max(1, Math.ceil((lockedAt.getTime() + this.windowMs() - now.getTime()) / 1000));
+  }
+
+  private windowMs(): number {
+    return this.limits.LOGIN_WINDOW_SECONDS * 1000;
   }
 }

@@ -1,10 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type Logger, UnauthenticatedError, withDocumentLock } from '@shop/platform';
+import { isDuplicateKeyError, type Logger, UnauthenticatedError } from '@shop/platform';
 import { RefreshTokenModel } from './refresh-token.model.js';
+import { RefreshTokenClaimModel, revocationId, useClaimId } from './refresh-token-claim.model.js';
 
 const TOKEN_FORMAT = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/;
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 const invalid = () => new UnauthenticatedError('Invalid refresh token');
+// A claim outlives any family it could concern: a rotation racing the claim extends the family by one lifetime at most.
+const CLAIM_MARGIN_MS = 3_600_000;
 
 /**
  * Opaque refresh tokens `<family id>.<256 random bits>`, stored only as a hash. Each use
@@ -28,27 +31,33 @@ export class RefreshTokenStore {
     return token;
   }
 
-  /** Exchanges a token for the next one of its family; returns the session's user and token version. */
+  /**
+   * Exchanges a token for the next one of its family; returns the session's user and token version.
+   * Across replicas, the exchange is claimed by inserting the token's hash: of two replicas shown
+   * one token at once, one wins and the other finds it used, which is reuse like any replay.
+   */
   async rotate(token: string, log: Logger): Promise<{ userId: string; tokenVersion: number; token: string }> {
     const familyId = TOKEN_FORMAT.exec(token)?.[1];
     if (!familyId) throw invalid();
+    const hash = digest(token);
+    const [family, revoked] = await Promise.all([
+      RefreshTokenModel.findById(familyId).lean(),
+      RefreshTokenClaimModel.exists({ _id: revocationId(familyId) }),
+    ]);
+    if (!family || family.revokedAt || revoked) throw invalid();
+    if (family.tokenHash === hash && family.expiresAt <= new Date()) throw invalid();
+    if (family.tokenHash !== hash || !(await this.claimUse(familyId, hash))) {
+      await this.revokeFamily(familyId, 'reuse');
+      log.warn({ userId: family.userId, familyId }, 'refresh token reuse: session revoked');
+      throw invalid();
+    }
     const next = this.newToken(familyId);
-    const rotated = await withDocumentLock('refresh_tokens', familyId, () =>
-      RefreshTokenModel.findOneAndUpdate(
-        { _id: familyId, tokenHash: digest(token), revokedAt: null, expiresAt: { $gt: new Date() } },
-        { $set: { tokenHash: digest(next), expiresAt: this.expiry() } },
-        { returnDocument: 'after' },
-      ).lean(),
+    // The claim makes this the family's one writer of its next token.
+    await RefreshTokenModel.updateOne(
+      { _id: familyId, tokenHash: hash },
+      { $set: { tokenHash: digest(next), expiresAt: this.expiry() } },
     );
-    if (rotated) return { userId: rotated.userId, tokenVersion: rotated.tokenVersion ?? 0, token: next };
-    const reused = await withDocumentLock('refresh_tokens', familyId, () =>
-      RefreshTokenModel.findOneAndUpdate(
-        { _id: familyId, tokenHash: { $ne: digest(token) }, revokedAt: null },
-        { $set: { revokedAt: new Date(), revokedReason: 'reuse' } },
-      ).lean(),
-    );
-    if (reused) log.warn({ userId: reused.userId, familyId }, 'refresh token reuse: session revoked');
-    throw invalid();
+    return { userId: family.userId, tokenVersion: family.tokenVersion ?? 0, token: next };
   }
 
   /**
@@ -57,7 +66,7 @@ export class RefreshTokenStore {
    */
   async revoke(token: string, reason = 'logout'): Promise<void> {
     const familyId = TOKEN_FORMAT.exec(token)?.[1];
-    if (familyId) await this.revokeFamily(familyId, reason);
+    if (familyId && (await RefreshTokenModel.exists({ _id: familyId }))) await this.revokeFamily(familyId, reason);
   }
 
   /** Every session of a user (token version bumped): their next refresh fails and they log in again. */
@@ -66,17 +75,48 @@ export class RefreshTokenStore {
     await Promise.all(families.map((family) => this.revokeFamily(family._id, reason)));
   }
 
-  /** Sessions past their lifetime (FerretDB 1.x has no TTL indexes, so a job removes them). */
+  /** Sessions past their lifetime, and claims that outlived them (FerretDB 1.x has no TTL indexes, so a job removes them). */
   async purgeExpired(now: Date): Promise<number> {
+    await RefreshTokenClaimModel.deleteMany({ expiresAt: { $lt: now } });
     return (await RefreshTokenModel.deleteMany({ expiresAt: { $lt: now } })).deletedCount;
   }
 
-  private revokeFamily(familyId: string, reason: string) {
-    return withDocumentLock('refresh_tokens', familyId, () =>
-      RefreshTokenModel.updateOne(
-        { _id: familyId, revokedAt: null },
-        { $set: { revokedAt: new Date(), revokedReason: reason } },
-      ),
+  /** True when this call is the token's one exchange. */
+  private async claimUse(familyId: string, hash: string): Promise<boolean> {
+    try {
+      await RefreshTokenClaimModel.create({
+        _id: useClaimId(hash),
+        familyId,
+        at: new Date(),
+        expiresAt: this.claimExpiry(),
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The revocation claim decides (a second one finds it there); the family's `revokedAt` follows for
+   * readers and may be overwritten by a rotation racing it, which the claim still refuses.
+   */
+  private async revokeFamily(familyId: string, reason: string): Promise<void> {
+    const at = new Date();
+    try {
+      await RefreshTokenClaimModel.create({
+        _id: revocationId(familyId),
+        familyId,
+        at,
+        reason,
+        expiresAt: this.claimExpiry(),
+      });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    await RefreshTokenModel.updateOne(
+      { _id: familyId, revokedAt: null },
+      { $set: { revokedAt: at, revokedReason: reason } },
     );
   }
 
@@ -86,5 +126,9 @@ export class RefreshTokenStore {
 
   private expiry(): Date {
     return new Date(Date.now() + this.ttlSeconds * 1000);
+  }
+
+  private claimExpiry(): Date {
+    return new Date(Date.now() + this.ttlSeconds * 1000 + CLAIM_MARGIN_MS);
   }
 }
