@@ -55,7 +55,7 @@ afterAll(() => db?.drop());
 describe('users: query plans (explain through the wire)', () => {
   it('serves every filter from an index: users, refresh tokens, login windows', () => {
     expect(report.scanned).toEqual([]);
-    for (const collection of ['users', 'refresh_tokens', 'login_attempts']) {
+    for (const collection of ['users', 'refresh_tokens', 'refresh_token_claims', 'login_attempt_log']) {
       expect(
         report.served.some((key) => key.startsWith(`${collection} `)),
         `${collection}: ${JSON.stringify(report)}`,
@@ -68,7 +68,8 @@ describe('users: query plans (explain through the wire)', () => {
     // Read whole there: the purge job's range deletes (periodic housekeeping) and a revocation check
     // or reference batch of several ids (one id is an equality, served).
     expect(report.notPushedDown).toEqual([
-      'login_attempts delete {"windowEndsAt":{"$lt":"?"}}',
+      'login_attempt_log delete {"expiresAt":{"$lt":"?"}}',
+      'refresh_token_claims delete {"expiresAt":{"$lt":"?"}}',
       'refresh_tokens delete {"expiresAt":{"$lt":"?"}}',
       'users find {"_id":{"$in":"?"}}',
     ]);
