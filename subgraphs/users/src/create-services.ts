@@ -18,11 +18,18 @@ const settingsSchema = z.object({
 });
 export type UsersSettings = z.infer<typeof settingsSchema>;
 
-/** Wires the users subgraph's services: main.ts with its config, tests with the defaults or their own. */
-export function createUsersServices(tokens: TokenService, settings: Partial<UsersSettings> = {}): UsersServices {
+/**
+ * Wires the users subgraph's services: main.ts with its config, tests with the defaults or their own
+ * (and their own clock for the login windows).
+ */
+export function createUsersServices(
+  tokens: TokenService,
+  settings: Partial<UsersSettings> = {},
+  now?: () => Date,
+): UsersServices {
   const config = settingsSchema.parse(settings);
   const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
   const users = new UserService((userId, reason) => sessions.revokeAll(userId, reason));
-  const auth = new AuthService(users, tokens, sessions, new LoginThrottle(config));
+  const auth = new AuthService(users, tokens, sessions, new LoginThrottle(config, undefined, now));
   return { users, auth };
 }

@@ -8,13 +8,14 @@ import { LoginThrottle, loginBackoffMs } from './login-throttle.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 
 const tokens = createTestTokens();
-// Short enough to wait out in a test, long enough for a few password checks on a loaded machine.
-const WINDOW_SECONDS = 5;
-const services = createUsersServices(tokens, {
-  LOGIN_MAX_FAILURES_PER_EMAIL: 3,
-  LOGIN_MAX_FAILURES_PER_IP: 6,
-  LOGIN_WINDOW_SECONDS: WINDOW_SECONDS,
-});
+const WINDOW_SECONDS = 60;
+/** The login windows' clock: a test moves it past a window instead of waiting, so no window ends mid-test. */
+let clockOffsetMs = 0;
+const services = createUsersServices(
+  tokens,
+  { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 6, LOGIN_WINDOW_SECONDS: WINDOW_SECONDS },
+  () => new Date(Date.now() + clockOffsetMs),
+);
 const { auth } = services;
 const from = (clientIp: string) => ({ ...testContext(null, services), clientIp });
 const anonymous = from('10.0.0.1');
@@ -106,7 +107,7 @@ describe('brute-force limits', () => {
     expect(locked.extensions.code).toBe('TOO_MANY_REQUESTS');
     expect(locked.extensions.retryAfter).toBeGreaterThanOrEqual(1);
     expect(locked.extensions.retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);
-    await new Promise((resolve) => setTimeout(resolve, locked.extensions.retryAfter * 1000 + 100));
+    clockOffsetMs += locked.extensions.retryAfter * 1000 + 100;
     expect((await auth.login(from('10.1.0.1'), victim)).user.email).toBe(victim.email);
   });
 
@@ -318,8 +319,10 @@ describe('expired records job', () => {
     await failure(auth.login(from('10.7.0.2'), { email: 'ada@example.com', password: 'wrong' }));
     const unexpired = await RefreshTokenModel.countDocuments({ expiresAt: { $gt: new Date() } });
     expect(unexpired).toBeGreaterThan(1);
-    // Every login window of this file has ended a second after its length from now; sessions last 14 days.
-    await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(Date.now() + (WINDOW_SECONDS + 1) * 1000));
+    // Every login window of this file has ended a second after its length from the windows' now;
+    // sessions last 14 days.
+    const windowsOver = Date.now() + clockOffsetMs + (WINDOW_SECONDS + 1) * 1000;
+    await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(windowsOver));
     expect(await LoginAttemptModel.countDocuments()).toBe(0);
     expect(await RefreshTokenModel.countDocuments()).toBe(unexpired);
     expect(await RefreshTokenModel.findById(endedId).lean()).toBeNull();

@@ -53,6 +53,8 @@ export class LoginThrottle {
   constructor(
     private readonly limits: LoginLimits,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
+    /** The time the windows are measured in (tests move it instead of waiting a window out). */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async begin(email: string, clientIp: string): Promise<LoginAttempt> {
@@ -64,7 +66,7 @@ export class LoginThrottle {
     await this.count(pairKey, this.limits.LOGIN_MAX_FAILURES_PER_EMAIL);
     const emailKey = `email:${email}`;
     const emailFailures = await withDocumentLock('login_attempts', emailKey, async () => {
-      const now = new Date();
+      const now = this.now();
       await this.insert(emailKey, now);
       return this.attemptsInWindow(emailKey, now);
     });
@@ -87,7 +89,7 @@ export class LoginThrottle {
   /** Counts an attempt under `key` and returns its id, or throws TooManyRequestsError past the limit. */
   private count(key: string, limit: number): Promise<string> {
     return withDocumentLock('login_attempts', key, async () => {
-      const now = new Date();
+      const now = this.now();
       const lock = await LoginAttemptModel.findOne({ key, refused: true, at: { $gt: this.windowStart(now) } })
         .sort({ at: 1 })
         .lean<LoginAttemptRecord>();
