@@ -276,7 +276,8 @@ export class EventBus {
       const eventType = String(type ?? message.fields.routingKey);
       const attributes = {
         ...messagingAttributes('process', this.options.exchange, eventType),
-        'messaging.destination.subscription.name': queue,
+        // The consumer's name, as in metrics and processed events (the work queue is `<name>.v2`).
+        'messaging.destination.subscription.name': options.queue,
         'messaging.message.id': messageId as string | undefined,
         'shop.event.attempt': Number(headers?.[HEADERS.attempts] ?? 0) + 1,
       };
