@@ -5,6 +5,7 @@ import { createTokenService } from '@shop/platform';
 import { TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
 import {
   type FakeOrders,
   type FixtureOrder,
@@ -26,6 +27,8 @@ let fakeOrders: FakeOrders;
 let port: number;
 let db: Connection;
 let payments: ServiceProcess | undefined;
+/** Answers the revocation check of the customer's direct calls to the payments port: nothing revoked. */
+let users: { url: string; close: () => Promise<void> };
 
 const start = (label: string, env: Record<string, string>) =>
   new ServiceProcess(
@@ -38,6 +41,7 @@ const start = (label: string, env: Record<string, string>) =>
       AMQP_URL: TEST_AMQP_URL,
       AMQP_EXCHANGE: 'ops-payments.events',
       ORDERS_URL: fakeOrders.url,
+      USERS_URL: users.url,
       PAYMENT_RECONCILE_GRACE: '2s',
       PAYMENT_RECONCILE_INTERVAL: '1s',
       ...env,
@@ -46,11 +50,13 @@ const start = (label: string, env: Record<string, string>) =>
   );
 
 beforeAll(async () => {
+  users = await startUnrevokedTokenVersions();
   fakeOrders = await startFakeOrders(tokens, orders);
   port = await freePort();
   db = await mongoose.createConnection(MONGO_URL, { dbName: `${prefix}_payments` }).asPromise();
 }, 30_000);
 afterAll(async () => {
+  await users?.close();
   await payments?.stop();
   await fakeOrders.close();
   await db.dropDatabase();

@@ -10,6 +10,7 @@ import { metricValue, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/
 import mongoose, { type Connection } from 'mongoose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
 import { freePort, JWT_SECRET, PrivatePostgres, ROOT, readiness, ServiceProcess, until } from './private-services.js';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
@@ -25,6 +26,8 @@ let mongo: Connection;
 let products: ServiceProcess;
 let orders: ServiceProcess | undefined;
 let productsPort: number;
+/** Answers the revocation check of the customer's direct calls to the orders port: nothing revoked. */
+let users: { url: string; close: () => Promise<void> };
 let ordersPort: number;
 
 /**
@@ -52,11 +55,13 @@ const startOrders = (label: string) =>
       AMQP_EXCHANGE: 'ops-reservations.events',
       PRODUCTS_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`,
       ORDER_EXPIRY_INTERVAL: '1s',
+      USERS_URL: users.url,
     },
     label,
   );
 
 beforeAll(async () => {
+  users = await startUnrevokedTokenVersions();
   await postgres.init();
   await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/db-migrate.ts'], {
     cwd: ROOT,
@@ -92,6 +97,7 @@ beforeAll(async () => {
   await until(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
 }, 120_000);
 afterAll(async () => {
+  await users?.close();
   await orders?.stop();
   await products?.stop();
   proxy.closeAllConnections();

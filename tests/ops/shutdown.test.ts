@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { createTokenService } from '@shop/platform';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
 import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess, until } from './private-services.js';
 
 /** onShutdown's bound (SHUTDOWN_TIMEOUT_MS): past it the process exits 1. */
@@ -40,7 +41,11 @@ const products: Server = createServer((req, res) => {
   });
 });
 
+/** Answers the revocation check of the customer's direct call to the orders port: nothing revoked. */
+let users: { url: string; close: () => Promise<void> };
+
 beforeAll(async () => {
+  users = await startUnrevokedTokenVersions();
   await rabbit.init();
   const productsPort = await freePort();
   await new Promise<void>((done) => products.listen(productsPort, '127.0.0.1', done));
@@ -53,10 +58,12 @@ beforeAll(async () => {
     AMQP_URL: rabbit.url,
     AMQP_EXCHANGE: 'ops.events',
     PRODUCTS_URL: `http://127.0.0.1:${productsPort}/graphql`,
+    USERS_URL: users.url,
   });
   await until(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
 }, 120_000);
 afterAll(async () => {
+  await users?.close();
   await orders?.stop();
   await new Promise((done) => products.close(done));
   await rabbit.destroy();
