@@ -9,10 +9,10 @@ import {
 } from '@shop/events';
 import {
   AppError,
-  anyOf,
   assertOwnerOrAdmin,
   BadUserInputError,
   ConflictError,
+  findAnyOf,
   formatCents,
   isDuplicateKeyError,
   MAX_CENTS,
@@ -63,9 +63,7 @@ const SWEEP_BATCH = 100;
 const ordersById = requestScoped(
   (_ctx: object) =>
     new DataLoader<string, Stored | null>(async (ids) => {
-      const records = await OrderModel.find({ _id: anyOf(ids) })
-        .select('-pendingEvents')
-        .lean<Stored[]>();
+      const records = await findAnyOf(ids, (_id) => OrderModel.find({ _id }).select('-pendingEvents').lean<Stored[]>());
       const byId = new Map(records.map((record) => [record._id, record]));
       return ids.map((id) => byId.get(id) ?? null);
     }),

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import {
-  anyOf,
   assertOwnerOrAdmin,
   ClaimBusyError,
   ConflictError,
   EffectClaimModel,
   EffectClaims,
   ForbiddenError,
+  findAnyOf,
   formatCents,
   isDuplicateKeyError,
   NotFoundError,
@@ -80,19 +80,16 @@ const SETTLED: ReadonlySet<PaymentStatus> = new Set([PaymentStatus.SUCCEEDED, Pa
 const loaders = requestScoped((_ctx: object) => ({
   byId: new DataLoader<string, Stored | null>(async (ids) => {
     const valid = ids.filter((id) => isValidObjectId(id));
-    const records = valid.length
-      ? await PaymentModel.find({ _id: anyOf(valid) })
-          .select('-pendingEvents')
-          .lean<Stored[]>()
-      : [];
+    const records = await findAnyOf(valid, (_id) =>
+      PaymentModel.find({ _id }).select('-pendingEvents').lean<Stored[]>(),
+    );
     const byId = new Map(records.map((record) => [String(record._id), record]));
     return ids.map((id) => byId.get(id) ?? null);
   }),
   byOrder: new DataLoader<string, Stored | null>(async (orderIds) => {
-    const records = await PaymentModel.find({ orderId: anyOf(orderIds) })
-      .select('-pendingEvents')
-      .sort({ createdAt: -1, _id: -1 })
-      .lean<Stored[]>();
+    const records = await findAnyOf(orderIds, (orderId) =>
+      PaymentModel.find({ orderId }).select('-pendingEvents').sort({ createdAt: -1, _id: -1 }).lean<Stored[]>(),
+    );
     const chosen = new Map<string, Stored>();
     for (const record of records) {
       const current = chosen.get(record.orderId);

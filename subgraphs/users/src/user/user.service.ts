@@ -1,7 +1,7 @@
 import {
-  anyOf,
   assertOwnerOrAdmin,
   ConflictError,
+  findAnyOf,
   isDuplicateKeyError,
   NotFoundError,
   type RequestContext,
@@ -69,7 +69,7 @@ const usersById = requestScoped(
   (_ctx: object) =>
     new DataLoader<string, Stored | null>(async (ids) => {
       const valid = ids.filter((id) => isObjectIdOrHexString(id));
-      const records = valid.length > 0 ? await UserModel.find({ _id: anyOf(valid) }).lean<Stored[]>() : [];
+      const records = await findAnyOf(valid, (_id) => UserModel.find({ _id }).lean<Stored[]>());
       const byId = new Map(records.map((record) => [String(record._id), record]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
@@ -159,7 +159,7 @@ export class UserService {
   async currentTokenVersions(ids: readonly string[]): Promise<Map<string, number>> {
     const valid = [...new Set(ids.filter((id) => isObjectIdOrHexString(id)).map((id) => id.toLowerCase()))];
     if (valid.length === 0) return new Map();
-    const records = await UserModel.find({ _id: anyOf(valid) }, { tokenVersion: 1 }).lean<Stored[]>();
+    const records = await findAnyOf(valid, (_id) => UserModel.find({ _id }, { tokenVersion: 1 }).lean<Stored[]>());
     return new Map(records.map((record) => [String(record._id), versionOf(record)]));
   }
 
