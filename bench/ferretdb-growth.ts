@@ -119,6 +119,12 @@ async function measure(size: number): Promise<Record<string, number>> {
           .toArray(),
       ),
       "count a user's orders": await time((n) => orders.countDocuments({ userId: `user-${n % users}` })),
+      // An admin's unfiltered listing: FerretDB 1.x pushes down no sort and no empty filter, so this
+      // one reads the whole collection whatever the indexes (on MongoDB the createdAt index serves it).
+      "an admin's newest 5 of all orders, sorted": await time(() =>
+        orders.find({}).sort({ createdAt: -1, _id: -1 }).limit(5).toArray(),
+      ),
+      'count all orders': await time(() => orders.countDocuments({})),
       'updateOne by _id': await time((n) =>
         orders.updateOne({ _id: orderId(pick(n)) }, { $set: { status: n % 2 ? 'SHIPPED' : 'PAID' } }),
       ),
