@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { EventBus } from '@shop/events';
-import { parseConfig, printSubgraphSdl, type RequestContext, type RunningServer, startSubgraph } from '@shop/platform';
+import { parseConfig } from '@shop/platform/core';
+import { printSubgraphSdl, type RequestContext, type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,

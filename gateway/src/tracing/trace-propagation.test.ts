@@ -4,15 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { EventBus } from '@shop/events';
-import {
-  createLogger,
-  OutboxRelay,
-  parseConfig,
-  type RunningServer,
-  startSubgraph,
-  startTracing,
-  stopTracing,
-} from '@shop/platform';
+import { createLogger, parseConfig } from '@shop/platform/core';
+import { OutboxRelay } from '@shop/platform/mongo';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
+import { startTracing, stopTracing } from '@shop/platform/telemetry';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,

@@ -9,23 +9,19 @@ import {
 } from '@shop/events';
 import {
   AppError,
-  anyOf,
   assertOwnerOrAdmin,
   BadUserInputError,
   ConflictError,
   formatCents,
-  isDuplicateKeyError,
   MAX_CENTS,
   NotFoundError,
-  type PageArgs,
-  pageNewestFirst,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   toCents,
   validate,
-  withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { anyOf, isDuplicateKeyError, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
   type CallContext,
