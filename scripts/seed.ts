@@ -7,7 +7,7 @@
 // the API are left alone. bench/ imports seedProducts to load 100,000 products the same way.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { formatCents } from '@shop/platform';
+import { formatCents } from '@shop/platform/core';
 import pg from 'pg';
 
 interface CategorySpec {

@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { failSpan, inSpan } from '@shop/telemetry';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
@@ -6,9 +7,9 @@ import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
+import { messagingAttributes } from './messaging-attributes.js';
 import { RejectedEventError } from './rejected-event.error.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
-import { failSpan, inSpan, messagingAttributes } from './spans.js';
 import { assertConsumerQueues, HEADERS, movesExchangeName, ROUTES, workQueueName } from './topology.js';
 
 export interface EventBusOptions {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { type Config, portVar, tokenVersionShape } from '@shop/platform';
+import { type Config, portVar } from '@shop/platform/core';
+import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 const routingUrl = z.string().url().optional();

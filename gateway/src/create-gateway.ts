@@ -1,14 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { EventBus } from '@shop/events';
+import { createTokenService, type Logger } from '@shop/platform/core';
 import {
-  createTokenService,
   createTokenVersionCheck,
   graphqlLimits,
-  type Logger,
   remoteTokenVersions,
   type TokenVersionLoader,
   withTokenVersionCheck,
-} from '@shop/platform';
+} from '@shop/platform/http';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';

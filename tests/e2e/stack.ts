@@ -105,7 +105,7 @@ export interface GatewayReplica {
 export async function startGatewayReplica(env: Record<string, string> = {}): Promise<GatewayReplica> {
   // Loaded here, not at the top: the global setup imports this file too and needs none of it.
   const { createGateway, gatewayConfig } = await import('../../gateway/src/index.js');
-  const { parseConfig } = await import('@shop/platform');
+  const { parseConfig } = await import('@shop/platform/core');
   const { silentLogger } = await import('@shop/platform/testing');
   const config = parseConfig(gatewayConfig, { ...stackEnv('replica'), ...env });
   const gateway = await createGateway({ config, log: silentLogger });

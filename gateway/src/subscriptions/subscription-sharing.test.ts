@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@ import {
   paymentSucceeded,
   replayDeadLetters,
 } from '@shop/events';
-import { createLogger } from '@shop/platform';
+import { createLogger } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from './contact/contact.test-directory.js';

@@ -1,5 +1,5 @@
 import { deleteConsumerTopology, EventBus, type RetryPolicy, workQueueName } from '@shop/events';
-import { OutboxRelay } from '@shop/platform';
+import { OutboxRelay } from '@shop/platform/mongo';
 import { silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import type { ContactDirectory } from './contact/contact.directory.js';

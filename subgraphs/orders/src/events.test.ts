@@ -8,7 +8,8 @@ import {
   paymentFailed,
   paymentSucceeded,
 } from '@shop/events';
-import { metricsRegistry, OutboxRelay, ProcessedEventModel } from '@shop/platform';
+import { OutboxRelay, processedEventModel } from '@shop/platform/mongo';
+import { metricsRegistry } from '@shop/platform/telemetry';
 import { TEST_AMQP_URL as AMQP_URL, metricValue, publishSettled, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
@@ -137,7 +138,7 @@ describe('orders events over RabbitMQ', () => {
     // Exactly one copy reaches the queue, so the replay below is the only other one.
     expect(await publishSettled(bus, PAYMENTS, event)).toMatchObject({ outcome: 'handled' });
     expect((await stored(order.id))?.paymentStatus).toBe('FAILED');
-    const record = await ProcessedEventModel.findById(`${PAYMENTS}:${event.id}`).lean();
+    const record = await processedEventModel().findById(`${PAYMENTS}:${event.id}`).lean();
     expect(record).toMatchObject({ consumer: 'orders-test.payments', eventId: event.id, type: 'payment.failed' });
 
     await eventually(() => eventsOf(order.id, 'order.updated')[0]);

@@ -1,14 +1,8 @@
 import { EventBus, retryPolicyFrom } from '@shop/events';
-import {
-  connectMongo,
-  createLogger,
-  createTokenService,
-  loadConfig,
-  OutboxRelay,
-  onShutdown,
-  startSubgraph,
-  subgraphRevocation,
-} from '@shop/platform';
+import { createLogger, createTokenService, loadConfig, onShutdown } from '@shop/platform/core';
+import { subgraphRevocation } from '@shop/platform/http';
+import { connectMongo, OutboxRelay } from '@shop/platform/mongo';
+import { startSubgraph } from '@shop/platform/subgraph';
 import { paymentsConfig } from './config.js';
 import { subscribeToOrders } from './events.js';
 import { OrdersClient } from './order/order.client.js';

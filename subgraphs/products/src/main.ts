@@ -1,12 +1,7 @@
 import { EventBus } from '@shop/events';
-import {
-  createLogger,
-  createTokenService,
-  loadConfig,
-  onShutdown,
-  startSubgraph,
-  subgraphRevocation,
-} from '@shop/platform';
+import { createLogger, createTokenService, loadConfig, onShutdown } from '@shop/platform/core';
+import { subgraphRevocation } from '@shop/platform/http';
+import { startSubgraph } from '@shop/platform/subgraph';
 import { productsConfig } from './config.js';
 import { PostgresOutboxRelay } from './outbox/outbox.relay.js';
 import { createProductsDb } from './product/product.model.js';

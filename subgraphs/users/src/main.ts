@@ -1,12 +1,7 @@
-import {
-  connectMongo,
-  createLogger,
-  createTokenService,
-  createTokenVersionCheck,
-  loadConfig,
-  onShutdown,
-  startSubgraph,
-} from '@shop/platform';
+import { createLogger, createTokenService, loadConfig, onShutdown } from '@shop/platform/core';
+import { createTokenVersionCheck } from '@shop/platform/http';
+import { connectMongo } from '@shop/platform/mongo';
+import { startSubgraph } from '@shop/platform/subgraph';
 import { ExpiredRecordsJob } from './auth/expired-records.job.js';
 import { usersConfig } from './config.js';
 import { createUsersServices } from './create-services.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 import type { OrderService, SweepResult } from './order.service.js';
 
 /** Both in milliseconds (see config.ts). */

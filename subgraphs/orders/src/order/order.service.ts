@@ -12,20 +12,16 @@ import {
   assertOwnerOrAdmin,
   BadUserInputError,
   ConflictError,
-  findAnyOf,
   formatCents,
-  isDuplicateKeyError,
   MAX_CENTS,
   NotFoundError,
-  type PageArgs,
-  pageNewestFirst,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   toCents,
   validate,
-  withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { findAnyOf, isDuplicateKeyError, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
   type CallContext,

@@ -1,5 +1,6 @@
 import { EventBus, type EventEnvelope, paymentSucceeded } from '@shop/events';
-import { OutboxRelay, type Principal } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { OutboxRelay } from '@shop/platform/mongo';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,

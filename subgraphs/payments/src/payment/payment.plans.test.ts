@@ -1,4 +1,5 @@
-import { type Principal, type RequestContext } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { type RequestContext } from '@shop/platform/subgraph';
 import {
   connectTestMongo,
   createTestTokens,

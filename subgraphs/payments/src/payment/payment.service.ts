@@ -2,22 +2,24 @@ import { createHash } from 'node:crypto';
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import {
   assertOwnerOrAdmin,
-  ClaimBusyError,
   ConflictError,
-  EffectClaimModel,
-  EffectClaims,
   ForbiddenError,
-  findAnyOf,
   formatCents,
-  isDuplicateKeyError,
   NotFoundError,
-  type OutboxRelay,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   validate,
+} from '@shop/platform/core';
+import {
+  ClaimBusyError,
+  EffectClaims,
+  effectClaimModel,
+  findAnyOf,
+  isDuplicateKeyError,
+  type OutboxRelay,
   withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isValidObjectId, type Types } from 'mongoose';
 import { z } from 'zod';
@@ -286,7 +288,7 @@ export class PaymentService {
    */
   private refundOnce(record: Stored): Promise<boolean> {
     const key = `refund:${String(record._id)}`;
-    return withDocumentLock(EffectClaimModel.collection.name, key, async () => {
+    return withDocumentLock(effectClaimModel().collection.name, key, async () => {
       if (!(await PaymentModel.exists({ _id: record._id, status: PaymentStatus.SUCCEEDED }))) return false;
       const outcome = await this.refunds.claim(key);
       if (outcome.state === 'busy') throw new ClaimBusyError(key);

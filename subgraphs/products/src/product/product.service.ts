@@ -2,17 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { productChanged } from '@shop/events';
 import {
   BadUserInputError,
-  decodeCursor,
-  encodeCursor,
   NotFoundError,
   normalizeDecimal,
-  PageInfo,
-  pageSize,
-  type RequestContext,
   requestScoped,
   requireRole,
   validate,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { decodeCursor, encodeCursor, PageInfo, pageSize, type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, RelayLoop } from '@shop/platform';
+import { type Logger, RelayLoop } from '@shop/platform/core';
 import type { StockService } from './stock.service.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 import type { AuthService } from './auth.service.js';
 
 const HOUR_MS = 3_600_000;

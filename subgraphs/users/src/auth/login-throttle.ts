@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, clientAddressKey, withDocumentLock } from '@shop/platform';
+import { AppError } from '@shop/platform/core';
+import { clientAddressKey } from '@shop/platform/http';
+import { withDocumentLock } from '@shop/platform/mongo';
 import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
 import { LoginAttemptModel, type LoginAttemptRecord } from './login-attempt.model.js';
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { isDuplicateKeyError, type Logger, UnauthenticatedError } from '@shop/platform';
+import { type Logger, UnauthenticatedError } from '@shop/platform/core';
+import { isDuplicateKeyError } from '@shop/platform/mongo';
 import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 import { RefreshTokenClaimModel, revocationId, useClaimId } from './refresh-token-claim.model.js';

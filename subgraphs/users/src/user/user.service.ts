@@ -1,16 +1,14 @@
 import {
   assertOwnerOrAdmin,
   ConflictError,
-  findAnyOf,
-  isDuplicateKeyError,
   NotFoundError,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   requireRole,
   validate,
-  withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { findAnyOf, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isObjectIdOrHexString, isValidObjectId, type UpdateQuery } from 'mongoose';
 import { z } from 'zod';
