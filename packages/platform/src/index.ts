@@ -17,6 +17,7 @@ export * from './mongo.js';
 export * from './mongo-page.js';
 export * from './outbox.js';
 export * from './pagination.js';
+export * from './periodic-job.js';
 export * from './processed-events.js';
 export * from './relay-loop.js';
 export * from './request-scope.js';
