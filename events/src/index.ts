@@ -1,6 +1,7 @@
 export * from './dead-letters.js';
 export * from './envelope.js';
 export * from './event-bus.js';
+export * from './event-bus-config.js';
 export * from './event-metrics.js';
 export * from './legacy-queues.js';
 export * from './money.schema.js';

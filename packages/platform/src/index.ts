@@ -25,6 +25,7 @@ export * from './shutdown.js';
 export * from './status-enums.js';
 export * from './subgraph.js';
 export * from './subgraph-client.js';
+export * from './subgraph-process.js';
 export * from './token-versions.js';
 export * from './tracing.js';
 export * from './tracing-http.js';
