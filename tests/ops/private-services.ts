@@ -15,10 +15,11 @@ import {
 } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { type Launch, ROOT };
+
 const LOG_DIR = resolve(ROOT, '.infra/logs');
 
 export async function freePort(): Promise<number> {
@@ -182,12 +183,6 @@ export class PrivateRabbit {
   }
 }
 
-/** How a process is started: from source under tsx (as `pnpm dev` runs it) unless told otherwise. */
-export interface Launch {
-  cwd: string;
-  args: string[];
-}
-
 /** One of the repository's processes (`subgraphs/<name>` or `gateway`), run from source as in `pnpm dev`. */
 export class ServiceProcess {
   readonly child: ChildProcess;
@@ -198,23 +193,21 @@ export class ServiceProcess {
     readonly dir: string,
     env: Record<string, string>,
     label?: string,
-    launch: Launch = { cwd: resolve(ROOT, dir), args: ['--import', 'tsx', '--conditions=source', 'src/main.ts'] },
+    launch: Launch = serviceLaunch(basename(dir) as ServiceName),
   ) {
     mkdirSync(LOG_DIR, { recursive: true });
     const name = [dir.replace('/', '-'), label].filter(Boolean).join('-');
     const log = createWriteStream(resolve(LOG_DIR, `ops-${name}.log`));
-    this.child = spawn(process.execPath, launch.args, {
-      cwd: launch.cwd,
-      env: {
-        ...process.env,
+    this.child = spawnLaunch(
+      launch,
+      {
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
         GATEWAY_SIGNING_SECRETS: 'ops-gateway-signing-secret-long-enough',
-        TSX_TSCONFIG_PATH: resolve(ROOT, 'tsconfig.json'),
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+      ['ignore', 'pipe', 'pipe'],
+    );
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.pipe(log);
       stream?.on('data', (chunk) => {
