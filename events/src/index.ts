@@ -1,3 +1,4 @@
+export * from './broker-channel.js';
 export * from './dead-letters.js';
 export * from './envelope.js';
 export * from './event-bus.js';

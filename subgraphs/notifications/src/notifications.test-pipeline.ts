@@ -1,7 +1,6 @@
-import { deleteConsumerTopology, EventBus, type RetryPolicy, workQueueName } from '@shop/events';
+import { deleteConsumerTopology, EventBus, type RetryPolicy, withChannel, workQueueName } from '@shop/events';
 import { OutboxRelay } from '@shop/platform';
 import { silentLogger } from '@shop/platform/testing';
-import amqplib from 'amqplib';
 import type { ContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
 import { SmtpEmailTransport } from './delivery/email.transport.js';
@@ -22,18 +21,6 @@ export async function eventually<T>(
     if (value) return value;
     if (Date.now() > deadline) throw new Error('condition not met before the deadline');
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-export async function withChannel<T>(url: string, use: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    // A refused operation also rejects its own promise; without a listener it would crash the run.
-    channel.on('error', () => {});
-    return await use(channel);
-  } finally {
-    await connection.close().catch(() => undefined);
   }
 }
 
