@@ -59,14 +59,18 @@ export async function graphqlOk<T = Record<string, unknown>>(
   return result.data;
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** vi.waitFor until `probe` returns a value, which it returns. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeout = 15_000): Promise<T> {
+  // Imported here: the global setup imports this file too, outside any test.
+  const { vi } = await import('vitest');
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error('condition not met');
+      return value;
+    },
+    { timeout, interval: 200 },
+  );
 }
 
 export interface GatewayReplica {

@@ -16,6 +16,7 @@ import {
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { vi } from 'vitest';
 import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
 export { type Launch, ROOT };
@@ -38,18 +39,16 @@ const portOpen = (port: number) =>
     socket.on('connect', () => socket.destroy());
   });
 
-export async function until<T>(
-  probe: () => Promise<T | false | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
+/** vi.waitFor until `probe` returns something truthy (a failed probe counts as not yet), which it returns. */
+export function until<T>(probe: () => Promise<T | false | undefined>, timeout: number, what: string): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (!value) throw new Error(`${what}: not yet`);
+      return value;
+    },
+    { timeout, interval: 100 },
+  );
 }
 
 const exited = (child: ChildProcess) =>
