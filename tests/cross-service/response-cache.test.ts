@@ -15,7 +15,7 @@ import {
   TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
@@ -234,9 +234,6 @@ describe('gateway response cache', () => {
   });
 });
 
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 150) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function until(condition: () => Promise<boolean>) {
+  return vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: 15_000, interval: 100 });
 }

@@ -7,3 +7,4 @@ export * from '../pagination.js';
 export * from '../resolver-guards.js';
 export * from '../status-enums.js';
 export * from '../subgraph.js';
+export * from '../subgraph-process.js';
