@@ -55,7 +55,7 @@ function watch(token: string, orderId: string) {
   return { messages, failure: () => failure };
 }
 
-const pay = (orderId: string, paymentMethod: string, key: string) =>
+const pay = (orderId: string, paymentMethod: string, key: string): Promise<{ status: number; body: Json }> =>
   fetch(`${GATEWAY}/api/payments`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${ada.token}`, 'idempotency-key': key },
