@@ -2,7 +2,7 @@
 // admin), then each payment event runs the client's selection on the payment it is about.
 import { randomUUID } from 'node:crypto';
 import { EventBus, paymentFailed, paymentSucceeded } from '@shop/events';
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

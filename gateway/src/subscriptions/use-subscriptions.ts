@@ -157,6 +157,9 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     return pending;
   };
 
+  /** Each started subscription's stream, from `onSubscribe` to `subscribe` (graphql-ws hands over the same arguments). */
+  const streams = new WeakMap<ExecutionArgs, AsyncIterable<ExecutionResult>>();
+
   const start = async (session: Session | undefined, id: string, payload: SubscribePayload) => {
     if (!session?.principal) return [new UnauthenticatedError()];
     const schema = deps.apiSchema();
@@ -221,8 +224,6 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     return args;
   };
 
-  /** Each started subscription's stream, from `onSubscribe` to `subscribe` (graphql-ws hands over the same arguments). */
-  const streams = new WeakMap<ExecutionArgs, AsyncIterable<ExecutionResult>>();
   let subscriptions = 0;
   const server = useServer<Record<string, unknown>, { session: Session }>(
     {
