@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './auth.js';
 export * from './client-address.js';
+export * from './common-passwords.js';
 export * from './config.js';
 export * from './effect-claims.js';
 export * from './errors.js';
