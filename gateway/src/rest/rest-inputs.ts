@@ -94,12 +94,15 @@ export const productCategory = required(100, NUL, 'is required, without NUL char
 export const productInventory = z.number().int().min(0).max(2_147_483_647);
 /**
  * An http(s) URL that WHATWG URL parsing (the products subgraph's check) always takes: a host of
- * labels that start with a letter, or a dotted IPv4 address; a short port; printable ASCII after.
+ * letter-digit-hyphen labels, the last starting with a letter (else it is read as an IPv4 address),
+ * without `--` (an `xn--` label must be valid punycode), or a dotted IPv4 address; a port up to
+ * 65535; then anything but NUL.
  */
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IMAGE_URL = new RegExp(
-  `^[hH][tT][tT][pP][sS]?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*\\.?|${OCTET}(\\.${OCTET}){3})(:[0-9]{0,4})?([/?#][!-~]*)?$`,
-);
+const LABEL = '[A-Za-z0-9]+(-[A-Za-z0-9]+)*';
+const HOST = `(${LABEL}\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*\\.?|${OCTET}(\\.${OCTET}){3}`;
+const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})';
+const IMAGE_URL = new RegExp(`^[hH][tT][tT][pP][sS]?://(${HOST})(:${PORT})?([/?#][^${NUL}]*)?$`);
 export const productImages = z.array(z.string().max(2048).regex(IMAGE_URL, 'must be an http(s) URL')).max(20);
 export const searchText = optionalText(200).min(1);
 
