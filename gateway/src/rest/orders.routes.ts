@@ -1,5 +1,6 @@
 import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
+import { orderLines, shippingAddress } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { type GraphqlOrder, idParams, ORDER_FIELDS, ORDER_STATUSES, orderSchema, toRestOrder } from './rest-shapes.js';
 
@@ -11,14 +12,8 @@ const UPDATE_ORDER_STATUS = `mutation RestUpdateOrderStatus($id: ID!, $status: O
 
 const createBody = z
   .object({
-    items: z.array(z.object({ productId: z.string().min(1), quantity: z.number().int().positive() })).min(1),
-    shippingAddress: z.object({
-      street: z.string(),
-      city: z.string(),
-      state: z.string(),
-      zipCode: z.string(),
-      country: z.string(),
-    }),
+    items: orderLines,
+    shippingAddress,
   })
   .meta({ id: 'CreateOrderBody' });
 const patchBody = z.object({ status: z.enum(ORDER_STATUSES) }).meta({ id: 'PatchOrderBody' });

@@ -1,5 +1,6 @@
 import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
+import { idempotencyKey, orderIdText, paymentMethod } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { type GraphqlPayment, idParams, PAYMENT_FIELDS, paymentSchema, toRestPayment } from './rest-shapes.js';
 
@@ -9,15 +10,11 @@ const PROCESS_PAYMENT = `mutation RestProcessPayment($input: ProcessPaymentInput
 }`;
 const PAYMENT = `query RestPayment($id: ID!) { payment(id: $id) { ${PAYMENT_FIELDS} } }`;
 
-const createBody = z
-  .object({ orderId: z.string().min(1), paymentMethod: z.string().min(1) })
-  .meta({ id: 'CreatePaymentBody' });
+const createBody = z.object({ orderId: orderIdText, paymentMethod }).meta({ id: 'CreatePaymentBody' });
 const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .meta({ description: 'Sent again with the same body, returns the first payment and charges nothing' }),
+  'idempotency-key': idempotencyKey.meta({
+    description: 'Sent again with the same body, returns the first payment and charges nothing',
+  }),
 });
 
 /** `/api/payments`: pay an order once per idempotency key, and read payments. */

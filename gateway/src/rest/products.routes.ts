@@ -1,14 +1,18 @@
 import { DECIMAL_PATTERN, DECIMAL_RULE } from '@shop/events';
 import { z } from 'zod';
-import { defineRoute, type RestRoute } from './rest-route.js';
 import {
-  type GraphqlProduct,
-  idParams,
   moneyInput,
-  PRODUCT_FIELDS,
-  productSchema,
-  toRestProduct,
-} from './rest-shapes.js';
+  productCategory,
+  productDescription,
+  productImages,
+  productInventory,
+  productName,
+  queryMoney,
+  searchText,
+  someOf,
+} from './rest-inputs.js';
+import { defineRoute, type RestRoute } from './rest-route.js';
+import { type GraphqlProduct, idParams, PRODUCT_FIELDS, productSchema, toRestProduct } from './rest-shapes.js';
 
 const PRODUCTS = `query RestProducts($filter: ProductFilter, $first: Int, $offset: Int) {
   products(filter: $filter, first: $first, offset: $offset) { totalCount edges { node { ${PRODUCT_FIELDS} } } }
@@ -24,15 +28,14 @@ const MAX_LIMIT = 100;
 const MAX_OFFSET = 10_000;
 
 /** Query strings are text: numbers and booleans are read from it, strictly. */
-const queryMoney = z.string().regex(DECIMAL_PATTERN, `must be ${DECIMAL_RULE}`).meta({ example: '19.99' });
 const queryInt = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
 const listQuery = z.object({
-  category: z.string().min(1).optional(),
+  category: productCategory.optional(),
   minPrice: queryMoney.optional(),
   maxPrice: queryMoney.optional(),
-  search: z.string().min(1).max(200).optional(),
+  search: searchText.optional(),
   inStock: z
     .enum(['true', 'false'])
     .transform((value) => value === 'true')
@@ -42,12 +45,12 @@ const listQuery = z.object({
 });
 
 const productFields = {
-  name: z.string(),
-  description: z.string(),
+  name: productName,
+  description: productDescription,
   price: moneyInput,
-  category: z.string(),
-  inventory: z.number().int().nonnegative(),
-  images: z.array(z.string()),
+  category: productCategory,
+  inventory: productInventory,
+  images: productImages,
 };
 const createBody = z
   .object({
@@ -57,11 +60,7 @@ const createBody = z
     images: productFields.images.optional(),
   })
   .meta({ id: 'CreateProductBody' });
-const patchBody = z
-  .object(productFields)
-  .partial()
-  .refine((body) => Object.keys(body).length > 0, 'at least one field to change')
-  .meta({ id: 'PatchProductBody' });
+const patchBody = someOf(productFields, 'PatchProductBody');
 
 const productListSchema = z
   .object({

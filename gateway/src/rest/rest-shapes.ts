@@ -6,17 +6,6 @@ import { z } from 'zod';
 /** "19.99" (GraphQL Decimal) → 19.99: only the wire format changes, no arithmetic. */
 export const toMoney = (decimal: string): number => Number(decimal);
 
-/**
- * A JSON number with at most two decimals → the Decimal string GraphQL takes. Read from the number's
- * own shortest decimal form, so no float arithmetic; 1e21, 0.001 or NaN are refused.
- */
-export const moneyInput = z
-  .number()
-  .nonnegative()
-  .refine((value) => /^\d+(\.\d{1,2})?$/.test(String(value)), 'must have at most two decimals')
-  .transform(String)
-  .meta({ description: 'Amount in the currency unit, at most two decimals', example: 19.99 });
-
 const money = z.number().meta({ example: 19.99 });
 const timestamp = z.string().meta({ format: 'date-time' });
 

@@ -1,5 +1,5 @@
 import { NotFoundError } from '@shop/platform/core';
-import { z } from 'zod';
+import { loginBody, registerBody } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { authPayloadSchema, idParams, type RestUser, USER_FIELDS, userSchema } from './rest-shapes.js';
 
@@ -12,18 +12,6 @@ const LOGIN = `mutation RestLogin($input: LoginInput!) {
 const USER = `query RestUser($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`;
 
 type AuthPayload = { token: string; user: RestUser };
-
-// Only the shape the GraphQL input needs; the users subgraph owns the rules (email, password strength).
-const registerBody = z
-  .object({
-    email: z.string(),
-    password: z.string(),
-    firstName: z.string(),
-    lastName: z.string(),
-    phone: z.string().optional().meta({ description: 'E.164, e.g. +14155550100; receives SMS notifications' }),
-  })
-  .meta({ id: 'RegisterBody' });
-const loginBody = z.object({ email: z.string(), password: z.string() }).meta({ id: 'LoginBody' });
 
 /** `/api/users/*`: each route one named GraphQL operation through the supergraph. */
 export const usersRoutes: RestRoute[] = [

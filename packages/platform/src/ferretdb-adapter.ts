@@ -25,7 +25,7 @@
  *   effect keys (one delivery of a refund at a time in a process; across replicas the claim decides).
  * - `notifications` documents (DeliveryService recording a delivery's state).
  *
- * On MongoDB every one of these is atomic without the queue. README "Running on FerretDB" says
+ * On MongoDB every one of these is atomic without the queue. docs/ferretdb.md says
  * which guarantees therefore need a single replica on FerretDB.
  */
 const tails = new Map<string, Promise<unknown>>();

@@ -1,6 +1,7 @@
 // @shop/platform/core: what every process needs (settings, logs, errors, tokens, money, shutdown).
 // No import side effects, no database or GraphQL-schema library.
 export * from '../auth.js';
+export * from '../common-passwords.js';
 export * from '../config.js';
 export * from '../errors.js';
 export * from '../log-context.js';

@@ -1,5 +1,5 @@
+import { COMMON_PASSWORDS } from '@shop/platform/core';
 import { z } from 'zod';
-import { COMMON_PASSWORDS } from './common-passwords.js';
 
 /**
  * ASVS 2.1: at least 8 characters, no composition rules, common passwords refused. The upper
