@@ -1,4 +1,3 @@
-import { DECIMAL_PATTERN, DECIMAL_RULE } from '@shop/events';
 import { z } from 'zod';
 import {
   moneyInput,
