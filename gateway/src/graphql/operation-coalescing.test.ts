@@ -46,7 +46,9 @@ afterAll(async () => {
 async function start(env: Record<string, string> = {}): Promise<string> {
   const config = parseConfig(plainGatewayConfig, {
     NODE_ENV: 'test',
-    ...TEST_TOKEN_SETTINGS,
+    JWT_SECRET: TEST_TOKEN_SETTINGS.JWT_SECRET,
+    JWT_ISSUER: TEST_TOKEN_SETTINGS.JWT_ISSUER,
+    JWT_AUDIENCE: TEST_TOKEN_SETTINGS.JWT_AUDIENCE,
     GATEWAY_SIGNING_SECRETS: 's'.repeat(32),
     SUPERGRAPH_PATH: supergraphPath,
     SUBGRAPH_DEDUPLICATION: 'false',
