@@ -62,6 +62,15 @@ function spawnGateway(args: string[], env: Record<string, string>, cwd = root): 
   return child;
 }
 
+/**
+ * BENCH_CPU_PROF=gateway: each of our targets writes V8 CPU profiles (its main thread's and tsx's
+ * loader thread's) on exit, to tmp/bench-profiles/gateways-<port>-<time>/.
+ */
+const cpuProfile = (port: number) =>
+  (process.env.BENCH_CPU_PROF ?? '').split(',').includes('gateway')
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(root, `tmp/bench-profiles/gateways-${port}-${Date.now()}`)}`]
+    : [];
+
 function ours(
   name: string,
   port: number,
@@ -69,7 +78,8 @@ function ours(
   supergraph: string,
   env: Record<string, string>,
 ): Gateway {
-  const child = spawnGateway(['--import', 'tsx', '--conditions=source', 'gateway/src/plain/plain-main.ts'], {
+  const script = ['--import', 'tsx', '--conditions=source', 'gateway/src/plain/plain-main.ts'];
+  const child = spawnGateway([...cpuProfile(port), ...script], {
     TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'),
     LOG_LEVEL: 'warn',
     JWT_SECRET: 'bench-secret-which-is-long-enough-for-hs256',
@@ -138,9 +148,25 @@ async function checkedAnswer(gateway: Gateway, query: BenchmarkQuery): Promise<s
   const text = await post(graphqlUrl(gateway), query.body);
   const answer = JSON.parse(text) as unknown;
   if (!isDeepStrictEqual(answer, query.expected)) {
-    throw new Error(`${gateway.name} does not answer the benchmark's expected data: ${text.slice(0, 600)}`);
+    const where = firstDifference(answer, query.expected, '');
+    throw new Error(
+      `${gateway.name} does not answer the benchmark's expected data, at ${where}: ${text.slice(0, 300)}`,
+    );
   }
   return text;
+}
+
+/** Where two JSON values first differ: a path and both values there. */
+function firstDifference(actual: unknown, expected: unknown, path: string): string {
+  if (typeof actual !== 'object' || typeof expected !== 'object' || actual === null || expected === null) {
+    return `${path || '/'}: ${JSON.stringify(actual)?.slice(0, 100)} instead of ${JSON.stringify(expected)?.slice(0, 100)}`;
+  }
+  const keys = new Set([...Object.keys(actual), ...Object.keys(expected)]);
+  for (const key of keys) {
+    const [a, b] = [(actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key]];
+    if (!isDeepStrictEqual(a, b)) return firstDifference(a, b, `${path}/${key}`);
+  }
+  return `${path || '/'}: ${Array.isArray(actual) ? 'array' : 'object'} shapes differ`;
 }
 
 export interface GatewayComparisonOptions {
@@ -174,10 +200,14 @@ export async function gatewayComparison({ plan, gatewayEnv }: GatewayComparisonO
       await waitReady(gateway);
     }
     const answers = await Promise.all(gateways.map((gateway) => checkedAnswer(gateway, query)));
-    const identical = answers.every((answer) => answer === answers[0]);
+    // Targets grouped by the exact bytes of their answer.
+    const groups = new Map<string, string[]>();
+    for (const [index, answer] of answers.entries()) {
+      groups.set(answer, [...(groups.get(answer) ?? []), gateways[index]?.name ?? '']);
+    }
     console.log(
-      `every target answers the expected data (${(answers[0]?.length ?? 0).toLocaleString('en')} bytes; ` +
-        `${identical ? 'byte for byte the same everywhere' : 'same data, bytes differ between targets'})`,
+      `every target answers the expected data (${(answers[0]?.length ?? 0).toLocaleString('en')} bytes); ` +
+        `byte for byte the same: ${[...groups.values()].map((names) => names.join(' = ')).join('; ')}`,
     );
     const usage = new Map(gateways.map((gateway) => [gateway.name, new ProcessUsage(gateway.child.pid ?? -1)]));
     const targets: Target[] = gateways.map((gateway, index) => ({

@@ -32,9 +32,11 @@ export async function readBenchmarkQuery(): Promise<BenchmarkQuery> {
   const expectedEnd = k6.indexOf(';\n  return checkRecursive(', expectedStart);
   if (!query || expectedStart < 0 || expectedEnd < 0)
     throw new Error(`${benchmarkDir}/k6.js: query or expected answer not found`);
-  // An object literal (unquoted keys), not JSON: evaluated alone, in an empty context.
+  // An object literal (unquoted keys), not JSON: evaluated alone, in an empty context, then made
+  // plain JSON data of this realm (the other realm's prototypes would fail every deep equality).
   const literal = k6.slice(expectedStart + 'const expectedStructure = '.length, expectedEnd);
-  return { body: JSON.stringify({ query }), expected: runInNewContext(`(${literal})`, Object.create(null)) };
+  const expected = JSON.parse(runInNewContext(`JSON.stringify(${literal})`, Object.create(null)) as string);
+  return { body: JSON.stringify({ query }), expected };
 }
 
 /**
