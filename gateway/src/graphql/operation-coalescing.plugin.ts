@@ -20,6 +20,9 @@ interface Shared {
  * name and variables) from the same caller (same `Authorization` header and client address, the
  * two things the gateway forwards to subgraphs about who asks) waits for its answer instead of
  * being planned and fetched again. Only queries: mutations and subscriptions always run on their own.
+ * Only requests that came over HTTP (`/graphql`): what the gateway runs in-process (the REST shims,
+ * a subscription's queries) keeps its own lifecycle, and subscriptions already share one query per
+ * event among subscribers of one caller and selection.
  *
  * Nothing outlives the leading request: once it has answered, the next identical query executes
  * anew, so an answer (an error too) goes only to the requests that were waiting for it. A follower
@@ -33,7 +36,7 @@ export function operationCoalescingPlugin(): ApolloServerPlugin<GatewayContext> 
       let share: ((shared: Shared | undefined) => void) | undefined;
       return {
         async responseForOperation(requestContext) {
-          if (requestContext.operation?.operation !== 'query') return null;
+          if (requestContext.operation?.operation !== 'query' || !requestContext.request.http) return null;
           const key = coalescingKey(requestContext);
           const pending = inFlight.get(key);
           if (pending) {
