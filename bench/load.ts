@@ -7,8 +7,16 @@ import autocannon from 'autocannon';
 export interface Target {
   name: string;
   /** One closed-loop request: autocannon for HTTP targets, a function for multi-fetch chains. */
-  http?: { url: string; body: string; headers: Record<string, string> };
+  http?: {
+    url: string;
+    body: string;
+    headers: Record<string, string>;
+    /** Every answer must be exactly this; any other counts as an error. */
+    expectBody?: string;
+  };
   call?: () => Promise<void>;
+  /** Called as each measured turn of this target starts; what it returns, as the turn ends (CPU accounting). */
+  onTurn?: () => () => void;
 }
 
 export interface Figures {
@@ -49,11 +57,12 @@ async function autocannonRun(target: Target, concurrency: number, seconds: numbe
     body: http.body,
     connections: concurrency,
     duration: seconds,
+    ...(http.expectBody === undefined ? {} : { expectBody: http.expectBody }),
     setupClient: (client) => {
       client.on('response', (_status, _bytes, responseTime) => latencies.push(responseTime));
     },
   });
-  return { latencies, seconds, errors: result.errors + result.timeouts + result.non2xx };
+  return { latencies, seconds, errors: result.errors + result.timeouts + result.non2xx + result.mismatches };
 }
 
 /** The same closed loop for a function: `concurrency` callers, each calling again when done. */
@@ -91,7 +100,9 @@ export async function compare(targets: Target[], plan: LoadPlan): Promise<Figure
     // Alternate the order too, so that no target always runs right after the same neighbour.
     const order = round % 2 ? [...targets].reverse() : targets;
     for (const target of order) {
+      const turnEnded = target.onTurn?.();
       const sample = await runOnce(target, plan.concurrency, slice);
+      turnEnded?.();
       const total = totals.get(target.name);
       if (!total) continue;
       total.latencies.push(...sample.latencies);

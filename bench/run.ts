@@ -1,4 +1,4 @@
-// `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start] [--concurrency N] [--warmup S] [--duration S]
+// `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start|gateways] [--concurrency N] [--warmup S] [--duration S]
 //   [--rounds N] [--products N] [--gateway-env KEY=VALUE,…]`
 //
 // federation (default): scenarios 1 (storefront: a filtered products page) and 2 (deep: a
@@ -12,7 +12,8 @@
 // --subscribers N graphql-ws subscribers on one order (bench/subscription-fanout.ts).
 // cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and from
 // the production bundles (--runtime tsx|bundle for one). BENCH_RUNTIME=bundle runs any scenario
-// on the bundles.
+// on the bundles. gateways: The Guild's gateways benchmark, our gateway against vanilla
+// @apollo/gateway and Hive Gateway on its Rust subgraphs (bench/gateway-comparison.ts; no databases).
 //
 // Starts everything on ports 5700–5706 (clear of the test stacks on 4000–4799) with databases of its own (see stack.ts), drops them after.
 import type { ChildProcess } from 'node:child_process';
@@ -27,6 +28,7 @@ import {
   STOREFRONT,
   seedCustomerOrders,
 } from './fixtures.js';
+import { gatewayComparison } from './gateway-comparison.js';
 import { compare, type Figures, type LoadPlan, loadAverage, printTable, type Target } from './load.js';
 import { orderPlacement } from './order-placement.js';
 import {
@@ -236,6 +238,7 @@ const commands: Record<string, () => Promise<void>> = {
   orders,
   subscriptions,
   'cold-start': coldStart,
+  gateways: () => gatewayComparison({ plan, gatewayEnv }),
 };
 const selected = commands[command];
 if (!selected) throw new Error(`unknown benchmark ${command}: one of ${Object.keys(commands).join(', ')}`);

@@ -48,6 +48,8 @@ export const gatewayConfig = {
   SUBGRAPH_CONNECTIONS: positiveInt(64),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */
   SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
+  /** Identical queries in flight at the same time, from the same caller, execute once (operation-coalescing.plugin.ts). */
+  OPERATION_COALESCING: z.stringbool().default(true),
   /** Memory for query plans, in MiB (@apollo/gateway's default: 30). */
   QUERY_PLAN_CACHE_MIB: positiveInt(30),
   /** Memory for cached public responses (catalogue queries), in MiB per process; 0 turns the cache off. */

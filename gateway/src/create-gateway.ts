@@ -62,6 +62,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
+    coalesceOperations: config.OPERATION_COALESCING,
     plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
     supergraph,
     httpServer,

@@ -13,6 +13,7 @@ import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
 import { httpSubscriptionsPlugin } from './http-subscriptions.plugin.js';
+import { operationCoalescingPlugin } from './operation-coalescing.plugin.js';
 import { operationResolutionPlugin } from './operation-resolution.plugin.js';
 
 export interface SupergraphServer {
@@ -30,6 +31,8 @@ export async function startSupergraphServer(options: {
   /** How subgraphs are called (keep-alive pool, deduplication): see subgraph-fetcher. */
   fetcher: SubgraphFetcher;
   queryPlanCacheMiB: number;
+  /** Identical queries of one caller in flight together execute once (operation-coalescing.plugin.ts). */
+  coalesceOperations: boolean;
   log: Logger;
   /** Feature plugins (the response cache), after the gateway's own. */
   plugins?: ApolloServerPlugin<GatewayContext>[];
@@ -70,6 +73,8 @@ export async function startSupergraphServer(options: {
       graphqlMetricsPlugin<GatewayContext>(),
       ...limits.plugins,
       ...(options.plugins ?? []),
+      // Last: a response cache hit answers before a query waits for an identical one.
+      ...(options.coalesceOperations ? [operationCoalescingPlugin()] : []),
     ],
   });
   await apollo.start();

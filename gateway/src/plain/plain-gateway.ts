@@ -36,6 +36,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   const { apollo, apiSchema } = await startSupergraphServer({
     fetcher,
     queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
+    coalesceOperations: config.OPERATION_COALESCING,
     supergraph,
     httpServer,
     limits: graphqlLimits(config),

@@ -1,0 +1,87 @@
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import type { FormattedExecutionResult } from 'graphql';
+import { Counter } from 'prom-client';
+import type { GatewayContext } from './gateway-context.js';
+
+const coalescedOperations = new Counter({
+  name: 'gateway_coalesced_operations_total',
+  help: 'Queries that waited for the answer of an identical query of the same caller already executing',
+});
+
+/** The leader's answer; undefined when it cannot be shared (an incremental delivery). */
+interface Shared {
+  result: FormattedExecutionResult;
+  status: number | undefined;
+}
+
+/**
+ * Whole-operation coalescing: while a query executes, an identical one (same document, operation
+ * name and variables) from the same caller (same `Authorization` header and client address, the
+ * two things the gateway forwards to subgraphs about who asks) waits for its answer instead of
+ * being planned and fetched again. Only queries: mutations and subscriptions always run on their own.
+ * Only requests that came over HTTP (`/graphql`): what the gateway runs in-process (the REST shims,
+ * a subscription's queries) keeps its own lifecycle, and subscriptions already share one query per
+ * event among subscribers of one caller and selection.
+ *
+ * Nothing outlives the leading request: once it has answered, the next identical query executes
+ * anew, so an answer (an error too) goes only to the requests that were waiting for it. A follower
+ * gets its own copy of the result's top level: per-request additions (the error's request id,
+ * errorReportingPlugin) do not reach the others. Placed after the response cache, whose hits come first.
+ */
+export function operationCoalescingPlugin(): ApolloServerPlugin<GatewayContext> {
+  const inFlight = new Map<string, Promise<Shared | undefined>>();
+  return {
+    async requestDidStart() {
+      let share: ((shared: Shared | undefined) => void) | undefined;
+      return {
+        async responseForOperation(requestContext) {
+          if (requestContext.operation?.operation !== 'query' || !requestContext.request.http) return null;
+          const key = coalescingKey(requestContext);
+          const pending = inFlight.get(key);
+          if (pending) {
+            coalescedOperations.inc();
+            const shared = await pending;
+            // The leader's answer could not be shared: this request executes itself.
+            if (!shared) return null;
+            return {
+              http: { status: shared.status, headers: new HeaderMap() },
+              body: { kind: 'single', singleResult: { ...shared.result } },
+            };
+          }
+          let resolve: (shared: Shared | undefined) => void = () => {};
+          inFlight.set(
+            key,
+            new Promise((done) => {
+              resolve = done;
+            }),
+          );
+          share = (shared) => {
+            inFlight.delete(key);
+            resolve(shared);
+          };
+          return null;
+        },
+        // Apollo Server calls this for every request that got past responseForOperation, failed or not.
+        async willSendResponse({ response }) {
+          if (!share) return;
+          const body = response.body;
+          share(
+            body.kind === 'single' ? { result: { ...body.singleResult }, status: response.http.status } : undefined,
+          );
+          share = undefined;
+        },
+      };
+    },
+  };
+}
+
+function coalescingKey({ request, contextValue, queryHash, operationName }: GraphQLRequestContext<GatewayContext>) {
+  return JSON.stringify([
+    contextValue.authorization ?? '',
+    contextValue.clientIp ?? '',
+    queryHash,
+    operationName ?? '',
+    request.variables ?? {},
+  ]);
+}
