@@ -55,7 +55,7 @@ export function codeClientErrors(error: GraphQLFormattedError, original: unknown
 }
 
 /** Whether Apollo Server answers this error with an HTTP 4xx: the caller's mistake, nothing to log. */
-function httpClientStatus(error: GraphQLError): boolean {
-  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+function httpClientStatus(error: Pick<GraphQLError, 'extensions'> | { extensions?: undefined }): boolean {
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
