@@ -44,13 +44,14 @@ describe('retryPolicyShape', () => {
   });
 
   it('refuses attempts outside 1–20 and delays below 1 ms', () => {
-    for (const env of [
+    const invalid: Record<string, string>[] = [
       { EVENTS_MAX_ATTEMPTS: '0' },
       { EVENTS_MAX_ATTEMPTS: '21' },
       { EVENTS_MAX_ATTEMPTS: '2.5' },
       { EVENTS_RETRY_BASE_MS: '0' },
       { EVENTS_RETRY_MAX_MS: 'soon' },
-    ]) {
+    ];
+    for (const env of invalid) {
       expect(() => parse(env), JSON.stringify(env)).toThrow();
     }
   });
