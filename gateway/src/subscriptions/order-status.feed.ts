@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
+import { mapAsyncIterator } from '@graphql-tools/utils';
 import { type EventBus, type EventOf, orderUpdated } from '@shop/events';
-import { mapAsyncIterator } from './map-async-iterator.js';
 
 export type OrderUpdated = EventOf<typeof orderUpdated>;
 
