@@ -44,14 +44,14 @@ describe('retryPolicyShape', () => {
   });
 
   it('refuses attempts outside 1–20 and delays below 1 ms', () => {
-    const refused: Record<string, string>[] = [
+    const invalid: Record<string, string>[] = [
       { EVENTS_MAX_ATTEMPTS: '0' },
       { EVENTS_MAX_ATTEMPTS: '21' },
       { EVENTS_MAX_ATTEMPTS: '2.5' },
       { EVENTS_RETRY_BASE_MS: '0' },
       { EVENTS_RETRY_MAX_MS: 'soon' },
     ];
-    for (const env of refused) {
+    for (const env of invalid) {
       expect(() => parse(env), JSON.stringify(env)).toThrow();
     }
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
+import { mapAsyncIterator } from '@graphql-tools/utils';
 import {
   AppError,
   type Logger,
@@ -26,7 +27,6 @@ import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
-import { mapAsyncIterator } from './map-async-iterator.js';
 import type { SubscriptionFeed } from './subscription.feed.js';
 import { entityOf, subscriptionToQuery } from './subscription-to-query.js';
 

@@ -13,5 +13,7 @@ describe('clientAddressKey', () => {
     expect(clientAddressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
     expect(clientAddressKey('2001:db8:0:3::1')).not.toBe(clientAddressKey('2001:db8:0:2::1'));
     expect(clientAddressKey('::1')).toBe('0:0:0:0::/64');
+    // Written with an IPv4 tail (which ipaddr.js 1.x, proxy-addr's parser, cannot read).
+    expect(clientAddressKey('2001:db8::1.2.3.4')).toBe('2001:db8:0:0::/64');
   });
 });
