@@ -1,5 +1,6 @@
 export * from './broker-channel.js';
 export * from './dead-letters.js';
+export * from './duration-var.js';
 export * from './envelope.js';
 export * from './event-bus.js';
 export * from './event-bus-config.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { millisecondsVar } from './duration-var.js';
 
 /** How a consumer retries a failing handler before parking the message in its dead-letter queue. */
 export interface RetryPolicy {
@@ -14,8 +15,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 
 /** Environment settings of the retry ladder, for processes that consume events (spread into a config shape). */
 export const retryPolicyShape = {
   EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(DEFAULT_RETRY_POLICY.maxAttempts),
-  EVENTS_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(DEFAULT_RETRY_POLICY.baseDelayMs),
-  EVENTS_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(DEFAULT_RETRY_POLICY.maxDelayMs),
+  EVENTS_RETRY_BASE_MS: millisecondsVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3_600_000),
+  EVENTS_RETRY_MAX_MS: millisecondsVar(DEFAULT_RETRY_POLICY.maxDelayMs, 1, 86_400_000),
 };
 
 export interface RetryPolicySettings {

@@ -1,10 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { type Config, listVar, portVar } from '@shop/platform/core';
+import { type Config, listVar, millisecondsVar, portVar, secondsVar } from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 const routingUrl = z.string().url().optional();
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+/** Node's timers take at most 2^31 - 1 ms; windows of rate limits, at most 30 days. */
+const TIMER_MAX_MS = 2_147_483_647;
+const WINDOW_MAX_SECONDS = 30 * 86_400;
 
 export const gatewayConfig = {
   GATEWAY_PORT: portVar(3000),
@@ -27,7 +30,7 @@ export const gatewayConfig = {
   BODY_LIMIT_BYTES: positiveInt(100_000),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
-  WS_KEEP_ALIVE_MS: positiveInt(12_000),
+  WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 1, TIMER_MAX_MS),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),
   /** Open sockets per client address (refused with HTTP 429 at the upgrade) and per signed-in user (closed with 4429). */
   WS_MAX_CONNECTIONS_PER_IP: positiveInt(20),
@@ -36,12 +39,12 @@ export const gatewayConfig = {
    * A socket must send `connection_init` within this time; an anonymous one is closed this long
    * after it, since no subscription is open to anonymous callers.
    */
-  WS_CONNECTION_INIT_TIMEOUT_MS: positiveInt(3_000),
+  WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 1, TIMER_MAX_MS),
   /** `register` / `login` per client address and window (each costs an argon2 hash behind the gateway). */
   REGISTER_LIMIT_PER_IP: positiveInt(10),
-  REGISTER_LIMIT_WINDOW_SECONDS: positiveInt(3_600),
+  REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, WINDOW_MAX_SECONDS),
   LOGIN_LIMIT_PER_IP: positiveInt(30),
-  LOGIN_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  LOGIN_LIMIT_WINDOW_SECONDS: secondsVar(60, 1, WINDOW_MAX_SECONDS),
   /** TOKEN_VERSION_CACHE_MS: how long a revoked access token may still pass the gateway. */
   ...tokenVersionShape,
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */

@@ -1,3 +1,4 @@
+import { secondsVar } from '@shop/events';
 import { z } from 'zod';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import { tracingConfigShape } from './tracing-config.js';
@@ -28,7 +29,7 @@ export const baseConfigShape = {
   GATEWAY_SIGNING_SECRETS: listVar(),
   JWT_ISSUER: z.string().min(1).default('shop'),
   JWT_AUDIENCE: z.string().min(1).default('shop-api'),
-  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  JWT_TTL_SECONDS: secondsVar(3600, 60, 86_400),
   CORS_ORIGINS: listVar('http://localhost:3000,http://localhost:5173'),
   AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_EXCHANGE: z.string().min(1).default('shop.events'),
@@ -48,28 +49,9 @@ export class ConfigError extends Error {}
 export const portVar = (defaultPort: number) => z.coerce.number().int().min(1).max(65_535).default(defaultPort);
 export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUrl);
 
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+/** Durations have one notation (duration-var.ts in @shop/events): `30m`, `45s`, `500ms`. */
+export { durationVar, millisecondsVar, secondsVar } from '@shop/events';
 
-/** A duration such as `30m`, `45s`, `2h` or `500ms` (a bare number means seconds), in milliseconds. */
-export const durationVar = (fallback: string, minMs = 1_000) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => {
-      const match = /^(\d+)\s*(ms|s|m|h)?$/.exec(value.trim());
-      if (!match) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30m, 45s, 2h or 500ms' });
-        return z.NEVER;
-      }
-      return Number(match[1]) * UNIT_MS[(match[2] ?? 's') as keyof typeof UNIT_MS];
-    })
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(minMs)
-        .max(30 * 86_400_000),
-    );
 export const mongoShape = {
   MONGO_URL: z
     .string()

@@ -1,4 +1,4 @@
-import { Directive, Field, ObjectType } from 'type-graphql';
+import { type ClassType, Directive, Field, Int, ObjectType } from 'type-graphql';
 import { z } from 'zod';
 import { BadUserInputError } from './errors.js';
 
@@ -11,6 +11,58 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor!: string | null;
+}
+
+/** What a connection field returns: the node type's edges, Relay's page info and the total count. */
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** Federation directives on a connection's types, e.g. the catalogue's cache hints. */
+export interface ConnectionDirectives {
+  edge?: string;
+  connection?: string;
+  /** On the connection's `pageInfo` field (PageInfo itself is shared by every subgraph). */
+  pageInfo?: string;
+}
+
+/**
+ * The one way to declare a connection: `<name>Edge { cursor, node }` and `<name>Connection
+ * { edges, pageInfo, totalCount }` for a node type. Use the returned class in resolvers and the
+ * `Connection<T>` interface for values.
+ */
+export function connectionType<T extends object>(
+  nodeType: ClassType<T>,
+  name: string,
+  directives: ConnectionDirectives = {},
+): ClassType<Connection<T>> {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field(() => String)
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class NodeConnection {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int)
+    totalCount!: number;
+  }
+
+  if (directives.edge) Directive(directives.edge)(Edge);
+  if (directives.connection) Directive(directives.connection)(NodeConnection);
+  if (directives.pageInfo) Directive(directives.pageInfo)(NodeConnection.prototype, 'pageInfo');
+  return NodeConnection;
 }
 
 export const MAX_PAGE_SIZE = 100;

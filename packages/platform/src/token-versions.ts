@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import { z } from 'zod';
 import type { Principal, TokenService } from './auth.js';
-import { urlVar } from './config.js';
+import { millisecondsVar, urlVar } from './config.js';
 import { UnauthenticatedError } from './errors.js';
 import { callSubgraph } from './subgraph-client.js';
 
@@ -10,7 +9,7 @@ export const tokenVersionShape = {
    * How long a process may believe an account's token version (ms): the longest a revoked access
    * token (role change, password change, logout everywhere) is still accepted. 0: ask every time.
    */
-  TOKEN_VERSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  TOKEN_VERSION_CACHE_MS: millisecondsVar(5_000, 0, 60_000),
 };
 
 /** userId → the account's current token version; an id missing from the answer has no account. */

@@ -1,7 +1,6 @@
 import { retryPolicyShape } from '@shop/events';
-import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform/core';
+import { durationVar, millisecondsVar, mongoShape, portVar, urlVar } from '@shop/platform/core';
 import { subgraphRevocationShape } from '@shop/platform/http';
-import { z } from 'zod';
 
 export const paymentsConfig = {
   ...mongoShape,
@@ -17,5 +16,5 @@ export const paymentsConfig = {
   /** How often each replica runs a reconciliation pass. */
   PAYMENT_RECONCILE_INTERVAL: durationVar('5s'),
   /** The built-in simulator's delay between taking a charge and answering (fault tests; 0 in use). */
-  PAYMENT_SIMULATOR_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+  PAYMENT_SIMULATOR_DELAY_MS: millisecondsVar(0, 0, 600_000),
 };

@@ -1,9 +1,6 @@
-import { mongoShape, portVar } from '@shop/platform/core';
+import { millisecondsVar, mongoShape, portVar, secondsVar } from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
-
-const seconds = (min: number, max: number, defaultValue: number) =>
-  z.coerce.number().int().min(min).max(max).default(defaultValue);
 
 export const usersConfig = {
   ...mongoShape,
@@ -12,16 +9,16 @@ export const usersConfig = {
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   /** Refresh tokens slide: each rotation starts a new lifetime; unused for this long, the session ends. */
-  REFRESH_TOKEN_TTL_SECONDS: seconds(300, 90 * 86_400, 14 * 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: secondsVar(14 * 86_400, 300, 90 * 86_400),
   /**
    * Failed logins allowed within LOGIN_WINDOW_SECONDS: for one email from one client address (then
    * that address is locked out of that account only), and from one address over all emails.
    */
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).max(1_000).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
-  LOGIN_WINDOW_SECONDS: seconds(1, 86_400, 900),
+  LOGIN_WINDOW_SECONDS: secondsVar(900, 1, 86_400),
   /** Past this many failures of one email from all addresses, each of its logins waits (doubling, capped). */
   LOGIN_BACKOFF_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(10),
-  LOGIN_BACKOFF_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(250),
-  LOGIN_BACKOFF_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(4_000),
+  LOGIN_BACKOFF_BASE_MS: millisecondsVar(250, 0, 60_000),
+  LOGIN_BACKOFF_MAX_MS: millisecondsVar(4_000, 0, 60_000),
 };

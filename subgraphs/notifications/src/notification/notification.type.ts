@@ -1,5 +1,5 @@
-import { PageInfo } from '@shop/platform/subgraph';
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { type Connection, connectionType } from '@shop/platform/subgraph';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum NotificationChannel {
   EMAIL = 'EMAIL',
@@ -49,23 +49,5 @@ export class Notification {
   createdAt!: Date;
 }
 
-@ObjectType('NotificationEdge')
-export class NotificationEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => Notification)
-  node!: Notification;
-}
-
-@ObjectType('NotificationConnection')
-export class NotificationConnection {
-  @Field(() => [NotificationEdge])
-  edges!: NotificationEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const NotificationConnection = connectionType(Notification, 'Notification');
+export type NotificationConnection = Connection<Notification>;

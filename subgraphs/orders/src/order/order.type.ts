@@ -1,5 +1,5 @@
 import { DecimalScalar } from '@shop/platform/core';
-import { OrderStatus, PageInfo, PaymentStatus } from '@shop/platform/subgraph';
+import { type Connection, connectionType, OrderStatus, PaymentStatus } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Product } from '../product/product.type.js';
 import { User } from '../user/user.type.js';
@@ -69,26 +69,8 @@ export class Order {
   updatedAt!: Date;
 }
 
-@ObjectType('OrderEdge')
-export class OrderEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => Order)
-  node!: Order;
-}
-
-@ObjectType('OrderConnection')
-export class OrderConnection {
-  @Field(() => [OrderEdge])
-  edges!: OrderEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+export const OrderConnection = connectionType(Order, 'Order');
+export type OrderConnection = Connection<Order>;
 
 @InputType('OrderItemInput')
 export class OrderItemInput {

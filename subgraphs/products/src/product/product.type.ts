@@ -1,5 +1,5 @@
 import { DecimalScalar } from '@shop/platform/core';
-import { PageInfo } from '@shop/platform/subgraph';
+import { type Connection, connectionType } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { CATALOG_MAX_AGE, STOCK_MAX_AGE } from '../cache-control.js';
 
@@ -36,30 +36,13 @@ export class Product {
   updatedAt!: Date;
 }
 
-@Directive('@cacheControl(inheritMaxAge: true)')
-@ObjectType('ProductEdge')
-export class ProductEdge {
-  @Field(() => String)
-  cursor!: string;
-
-  @Field(() => Product)
-  node!: Product;
-}
-
-@Directive(`@cacheControl(maxAge: ${CATALOG_MAX_AGE})`)
-@ObjectType('ProductConnection')
-export class ProductConnection {
-  @Field(() => [ProductEdge])
-  edges!: ProductEdge[];
-
+export const ProductConnection = connectionType(Product, 'Product', {
+  edge: '@cacheControl(inheritMaxAge: true)',
+  connection: `@cacheControl(maxAge: ${CATALOG_MAX_AGE})`,
   // PageInfo is the platform's, shared with other subgraphs: the hint is on this field.
-  @Directive('@cacheControl(inheritMaxAge: true)')
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int)
-  totalCount!: number;
-}
+  pageInfo: '@cacheControl(inheritMaxAge: true)',
+});
+export type ProductConnection = Connection<Product>;
 
 @InputType('ProductFilter')
 export class ProductFilter {
