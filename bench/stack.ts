@@ -1,7 +1,9 @@
 // The whole stack for a benchmark run, on spare ports with databases of its own: a PostgreSQL
-// database (shop_bench9), MongoDB databases under the prefix bench9_, a RabbitMQ vhost
-// (shop_bench9), all created here and dropped by `teardown`. Processes are the real services
-// (src/main.ts under tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
+// database and a RabbitMQ vhost named BENCH_NAME (default shop_bench9), MongoDB databases under
+// the prefix BENCH_MONGO_PREFIX (default bench9_), all created here and dropped by `teardown`
+// (the orders scenario keeps its MongoDB data for the next run: bench/order-history.seeder.ts).
+// Ports BENCH_PORT_BASE (default 5700) to +9. Processes are the real services (src/main.ts under
+// tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,26 +13,37 @@ import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 5700);
 export const PORTS = {
-  gateway: 5700,
-  users: 5701,
-  products: 5702,
-  orders: 5703,
-  payments: 5704,
-  notifications: 5705,
-  baseline: 5706,
-  gatewayMetrics: 5709,
+  gateway: PORT_BASE,
+  users: PORT_BASE + 1,
+  products: PORT_BASE + 2,
+  orders: PORT_BASE + 3,
+  payments: PORT_BASE + 4,
+  notifications: PORT_BASE + 5,
+  baseline: PORT_BASE + 6,
+  gatewayMetrics: PORT_BASE + 9,
 };
 export const SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
 export const subgraphUrl = (name: SubgraphName) => `http://127.0.0.1:${PORTS[name]}/graphql`;
 
-const NAME = 'shop_bench9';
-const MONGO_PREFIX = 'bench9';
+const NAME = process.env.BENCH_NAME ?? 'shop_bench9';
+const MONGO_PREFIX = process.env.BENCH_MONGO_PREFIX ?? 'bench9';
+if (!/^[a-z_][a-z0-9_]*$/.test(NAME) || !/^[a-z_][a-z0-9_]*$/.test(MONGO_PREFIX)) {
+  throw new Error('BENCH_NAME and BENCH_MONGO_PREFIX are plain lower-case names');
+}
 const pgServer = new URL(process.env.BENCH_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/postgres');
 const databaseUrl = Object.assign(new URL(pgServer), { pathname: `/${NAME}` }).toString();
 const amqpServer = new URL(process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
+/**
+ * The PostgreSQL database behind the MongoDB-wire server (FerretDB's, BENCH_FERRETDB_DATABASE,
+ * default ferretdb, on BENCH_DATABASE_URL's server): where the bench reads the server's own counters.
+ */
+export const ferretdbPgUrl = Object.assign(new URL(pgServer), {
+  pathname: `/${process.env.BENCH_FERRETDB_DATABASE ?? 'ferretdb'}`,
+}).toString();
 
 /** Made by the users subgraph at start-up (ADMIN_EMAIL/ADMIN_PASSWORD). */
 export const ADMIN = { email: 'admin@bench.example', password: 'Bench-admin-password-42!' };
@@ -78,18 +91,38 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/** The database of one service: what its MONGO_DB_PREFIX makes of it. */
+export const mongoDatabase = (service: string) => `${MONGO_PREFIX}_${service}`;
+
+/** One connection to the bench's MongoDB-wire server (`useDb` reaches each service's database). */
+export const connectBenchMongo = () =>
+  mongoose
+    // Indexes are the seeder's to build, after its bulk load; collections come with their first insert.
+    .createConnection(mongoUrl, {
+      serverSelectionTimeoutMS: 5_000,
+      maxPoolSize: 20,
+      autoIndex: false,
+      autoCreate: false,
+    })
+    .asPromise();
+
 async function dropMongo(): Promise<void> {
-  const connection = await mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 5_000 }).asPromise();
+  const connection = await connectBenchMongo();
   try {
-    for (const name of SUBGRAPHS) await connection.useDb(`${MONGO_PREFIX}_${name}`).dropDatabase();
+    for (const name of SUBGRAPHS) await connection.useDb(mongoDatabase(name)).dropDatabase();
   } finally {
     await connection.close();
   }
 }
 
-/** Fresh databases and vhost, migrated, with `products` seeded products. */
-export async function setup(products: number): Promise<void> {
-  await teardownData();
+/** keepMongo: the MongoDB databases are left as they are (the orders scenario's existing orders). */
+export interface DataOptions {
+  keepMongo?: boolean;
+}
+
+/** Fresh PostgreSQL database and vhost, migrated, with `products` seeded products; fresh MongoDB unless kept. */
+export async function setup(products: number, options: DataOptions = {}): Promise<void> {
+  await teardownData(options);
   await admin(`CREATE DATABASE ${NAME}`);
   await run('rabbitmqctl', ['add_vhost', NAME]);
   await run('rabbitmqctl', ['set_permissions', '-p', NAME, amqpServer.username || 'guest', '.*', '.*', '.*']);
@@ -100,10 +133,10 @@ export async function setup(products: number): Promise<void> {
   await seedProducts(databaseUrl, products);
 }
 
-async function teardownData(): Promise<void> {
+async function teardownData(options: DataOptions): Promise<void> {
   await admin(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
   await run('rabbitmqctl', ['delete_vhost', NAME]).catch(() => undefined);
-  await dropMongo();
+  if (!options.keepMongo) await dropMongo();
 }
 
 export function pgClient(): pg.Client {
@@ -199,7 +232,7 @@ export async function startSubgraphs(children: ChildProcess[], runtime: Runtime 
   );
 }
 
-export async function teardown(children: ChildProcess[]): Promise<void> {
+export async function teardown(children: ChildProcess[], options: DataOptions = {}): Promise<void> {
   await stop(children);
-  await teardownData();
+  await teardownData(options);
 }
