@@ -5,6 +5,7 @@
 // Ports BENCH_PORT_BASE (default 5700) to +9. Processes are the real services (src/main.ts under
 // tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -143,6 +144,13 @@ export function pgClient(): pg.Client {
   return new pg.Client({ connectionString: databaseUrl });
 }
 
+function logFile(name: string): 'ignore' | number {
+  const dir = process.env.BENCH_LOG_DIR;
+  if (!dir) return 'ignore';
+  mkdirSync(dir, { recursive: true });
+  return openSync(resolve(dir, `${name}.log`), 'a');
+}
+
 /** Starts a script (TypeScript under tsx, or a built `.js` bundle as is) as a real process. */
 export function start(name: string, script: string, env: Record<string, string> = {}, cwd = root): ChildProcess {
   // BENCH_CPU_PROF=orders,gateway: those processes write a V8 CPU profile to tmp/bench-profiles on exit.
@@ -158,7 +166,8 @@ export function start(name: string, script: string, env: Record<string, string> 
   const child = spawn(process.execPath, args, {
     cwd,
     env: { ...process.env, TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'), ...stackEnv, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_LOG_DIR=dir: each process's log (LOG_LEVEL, default warn) in dir/<name>.log, to see why requests failed.
+    stdio: ['ignore', logFile(name), 'inherit'],
   });
   child.on('exit', (code, signal) => code && !signal && console.error(`${name} exited with ${code}`));
   return child;
