@@ -90,7 +90,11 @@ export async function prepareOrderHistory(options: HistoryOptions): Promise<Hist
   try {
     const marker = await markers(connection).findOne({ _id: MARKER_ID });
     const matches =
-      marker?.format === FORMAT && marker.orders === options.orders && marker.products === options.products;
+      marker?.format === FORMAT &&
+      marker.orders === options.orders &&
+      marker.products === options.products &&
+      // The data itself still there (a marker outliving its data would pass an empty collection off as the history).
+      (await connection.useDb(mongoDatabase('orders')).collection('orders').estimatedDocumentCount()) >= marker.orders;
     if (matches && !options.fresh) {
       await removeRunData(connection, marker.until);
       return { reused: true, seconds: (performance.now() - startedAt) / 1000, documents: marker.documents };

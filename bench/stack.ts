@@ -110,7 +110,8 @@ export const connectBenchMongo = () =>
 async function dropMongo(): Promise<void> {
   const connection = await connectBenchMongo();
   try {
-    for (const name of SUBGRAPHS) await connection.useDb(mongoDatabase(name)).dropDatabase();
+    // `bench` holds the orders scenario's seed marker, which must go with the data it describes.
+    for (const name of [...SUBGRAPHS, 'bench']) await connection.useDb(mongoDatabase(name)).dropDatabase();
   } finally {
     await connection.close();
   }
