@@ -173,16 +173,23 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
   return counts;
 }
 
-/** Removes what runs added to the history: documents dated after it, and collections it does not hold. */
+/**
+ * Removes what runs added to the history: documents dated after it, and collections it does not
+ * hold. FerretDB 1.x reads a whole collection for a date range, so the collections go in parallel.
+ */
 async function removeRunData(connection: Connection, until: Date): Promise<void> {
-  for (const service of SUBGRAPHS) {
+  const removals = SUBGRAPHS.map(async (service) => {
     const db = connection.useDb(mongoDatabase(service));
     const seeded = MODELS[service] ?? {};
-    for (const { name } of await db.listCollections()) {
-      if (name in seeded) await db.collection(name).deleteMany({ [timeField(name)]: { $gte: until } });
-      else await db.dropCollection(name);
-    }
-  }
+    await Promise.all(
+      (await db.listCollections()).map(({ name }) =>
+        name in seeded
+          ? db.collection(name).deleteMany({ [timeField(name)]: { $gte: until } })
+          : db.dropCollection(name),
+      ),
+    );
+  });
+  await Promise.all(removals);
 }
 
 /** Fresh planner statistics for the loaded tables, when the server is FerretDB on a PostgreSQL the bench reaches. */
