@@ -23,6 +23,8 @@ export default defineConfig({
             '{packages,events,subgraphs,gateway}/**/src/**/*.test.ts',
             'scripts/**/*.test.ts',
             'tests/*.test.ts',
+            // The gateway composed with subgraph code in one process: across packages, so outside all of them.
+            'tests/cross-service/**/*.test.ts',
           ],
           testTimeout: 20_000,
           hookTimeout: 30_000,

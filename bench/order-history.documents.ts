@@ -5,8 +5,15 @@
 // (order.service.ts, payment.service.ts, notification.service.ts, delivery.service.ts); the
 // seeder casts each through the service's own model before inserting it.
 import { createHash, randomUUID } from 'node:crypto';
-import { orderCreated, orderUpdated, paymentFailed, paymentSucceeded } from '@shop/events';
-import { formatCents, OrderStatus, PaymentStatus } from '@shop/platform';
+import {
+  orderCreated,
+  orderStatusSchema,
+  orderUpdated,
+  paymentFailed,
+  paymentStatusSchema,
+  paymentSucceeded,
+} from '@shop/events';
+import { formatCents } from '@shop/platform/core';
 import { Types } from 'mongoose';
 import { demoProduct } from '../scripts/seed.js';
 import { ADDRESS } from './fixtures.js';
@@ -44,6 +51,10 @@ export interface HistoryPlan {
   until: Date;
 }
 
+const OrderStatus = orderStatusSchema.enum;
+const PaymentStatus = paymentStatusSchema.enum;
+type OrderStatus = keyof typeof OrderStatus;
+type PaymentStatus = keyof typeof PaymentStatus;
 const YEAR_MS = 365 * 86_400_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

@@ -6,7 +6,7 @@
 // seeded; a later run with the same counts finds it and only removes what earlier runs added
 // (everything dated after the history, and collections the history does not hold), so a re-run
 // skips the seeding. `fresh` seeds again regardless.
-import { ProcessedEventModel } from '@shop/platform';
+import { processedEventModel } from '@shop/platform/mongo';
 import type { Connection, Model } from 'mongoose';
 import pg from 'pg';
 import { NotificationModel } from '../subgraphs/notifications/src/notification/notification.model.js';
@@ -56,12 +56,12 @@ const MODELS: Record<string, Record<string, AnyModel>> = {
   orders: {
     orders: OrderModel as unknown as AnyModel,
     order_transitions: OrderTransitionModel as unknown as AnyModel,
-    processed_events: ProcessedEventModel as unknown as AnyModel,
+    processed_events: processedEventModel() as unknown as AnyModel,
   },
   payments: { payments: PaymentModel as unknown as AnyModel },
   notifications: {
     notifications: NotificationModel as unknown as AnyModel,
-    processed_events: ProcessedEventModel as unknown as AnyModel,
+    processed_events: processedEventModel() as unknown as AnyModel,
   },
 };
 

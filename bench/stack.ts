@@ -2,32 +2,35 @@
 // database and a RabbitMQ vhost named BENCH_NAME (default shop_bench9), MongoDB databases under
 // the prefix BENCH_MONGO_PREFIX (default bench9_), all created here and dropped by `teardown`
 // (the orders scenario keeps its MongoDB data for the next run: bench/order-history.seeder.ts).
-// Ports BENCH_PORT_BASE (default 5700) to +9. Processes are the real services (src/main.ts under
+// Ports BENCH_PORT_BASE (default 5700) on. Processes are the real services (src/main.ts under
 // tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import mongoose from 'mongoose';
 import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
+import {
+  graphqlUrl,
+  ROOT,
+  type Runtime,
+  type ServiceName,
+  SUBGRAPHS,
+  type SubgraphName,
+  serviceLaunch,
+  spawnLaunch,
+  stackAddressEnv,
+  stackPorts,
+  stopProcesses,
+  waitReady,
+} from '../scripts/stack.js';
 
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { type Runtime, SUBGRAPHS, type SubgraphName };
+export const root = ROOT;
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 5700);
-export const PORTS = {
-  gateway: PORT_BASE,
-  users: PORT_BASE + 1,
-  products: PORT_BASE + 2,
-  orders: PORT_BASE + 3,
-  payments: PORT_BASE + 4,
-  notifications: PORT_BASE + 5,
-  baseline: PORT_BASE + 6,
-  gatewayMetrics: PORT_BASE + 9,
-};
-export const SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
-export type SubgraphName = (typeof SUBGRAPHS)[number];
-export const subgraphUrl = (name: SubgraphName) => `http://127.0.0.1:${PORTS[name]}/graphql`;
+export const PORTS = { ...stackPorts(PORT_BASE), baseline: PORT_BASE + 6 };
+export const subgraphUrl = (name: SubgraphName) => graphqlUrl(PORTS[name]);
 
 const NAME = process.env.BENCH_NAME ?? 'shop_bench9';
 const MONGO_PREFIX = process.env.BENCH_MONGO_PREFIX ?? 'bench9';
@@ -64,18 +67,7 @@ export const stackEnv: Record<string, string> = {
   MONGO_URL: mongoUrl,
   MONGO_DB_PREFIX: MONGO_PREFIX,
   AMQP_URL: Object.assign(new URL(amqpServer), { pathname: `/${NAME}` }).toString(),
-  GATEWAY_PORT: String(PORTS.gateway),
-  METRICS_PORT: String(PORTS.gatewayMetrics),
-  USERS_PORT: String(PORTS.users),
-  PRODUCTS_PORT: String(PORTS.products),
-  ORDERS_PORT: String(PORTS.orders),
-  PAYMENTS_PORT: String(PORTS.payments),
-  USERS_URL: subgraphUrl('users'),
-  PRODUCTS_URL: subgraphUrl('products'),
-  ORDERS_URL: subgraphUrl('orders'),
-  PAYMENTS_URL: subgraphUrl('payments'),
-  NOTIFICATIONS_PORT: String(PORTS.notifications),
-  NOTIFICATIONS_URL: subgraphUrl('notifications'),
+  ...stackAddressEnv(PORTS),
   ADMIN_EMAIL: ADMIN.email,
   ADMIN_PASSWORD: ADMIN.password,
 };
@@ -145,6 +137,7 @@ export function pgClient(): pg.Client {
   return new pg.Client({ connectionString: databaseUrl });
 }
 
+/** BENCH_LOG_DIR=dir: each process's log (LOG_LEVEL, default warn) in dir/<name>.log, to see why requests failed. */
 function logFile(name: string): 'ignore' | number {
   const dir = process.env.BENCH_LOG_DIR;
   if (!dir) return 'ignore';
@@ -152,47 +145,37 @@ function logFile(name: string): 'ignore' | number {
   return openSync(resolve(dir, `${name}.log`), 'a');
 }
 
-/** Starts a script (TypeScript under tsx, or a built `.js` bundle as is) as a real process. */
-export function start(name: string, script: string, env: Record<string, string> = {}, cwd = root): ChildProcess {
-  // BENCH_CPU_PROF=orders,gateway: those processes write a V8 CPU profile to tmp/bench-profiles on exit.
-  const profile = (process.env.BENCH_CPU_PROF ?? '').split(',').includes(name)
+/** BENCH_CPU_PROF=orders,gateway: those processes write a V8 CPU profile to tmp/bench-profiles on exit. */
+function profileArgs(name: string): string[] {
+  return (process.env.BENCH_CPU_PROF ?? '').split(',').includes(name)
     ? [
         '--cpu-prof',
         `--cpu-prof-dir=${resolve(root, 'tmp/bench-profiles')}`,
         `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`,
       ]
     : [];
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx', '--conditions=source'] : ['--enable-source-maps'];
-  const args = [...profile, ...loader, script];
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { ...process.env, TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'), ...stackEnv, ...env },
-    // BENCH_LOG_DIR=dir: each process's log (LOG_LEVEL, default warn) in dir/<name>.log, to see why requests failed.
-    stdio: ['ignore', logFile(name), 'inherit'],
-  });
+}
+
+function launched(name: string, launch: { cwd: string; args: string[] }, env: Record<string, string>): ChildProcess {
+  const child = spawnLaunch(launch, { ...stackEnv, ...env }, ['ignore', logFile(name), 'inherit']);
   child.on('exit', (code, signal) => code && !signal && console.error(`${name} exited with ${code}`));
   return child;
 }
 
-/**
- * How services are started: `tsx` (`src/main.ts`, compiled at start-up, as `pnpm dev` does) or
- * `bundle` (`dist/main.js` from `buildServiceBundles`, as production images run them).
- * `BENCH_RUNTIME=bundle` selects the bundles for every scenario.
- */
-export type Runtime = 'tsx' | 'bundle';
+/** Starts a script of this repository (TypeScript under tsx, e.g. the baseline gateway) as a real process. */
+export function start(name: string, script: string, env: Record<string, string> = {}): ChildProcess {
+  return launched(
+    name,
+    { cwd: root, args: [...profileArgs(name), '--import', 'tsx', '--conditions=source', script] },
+    env,
+  );
+}
+
+/** `BENCH_RUNTIME=bundle` runs every scenario's services from their production bundles (see Runtime). */
 export const defaultRuntime: Runtime = process.env.BENCH_RUNTIME === 'bundle' ? 'bundle' : 'tsx';
 
-export const startService = (
-  name: SubgraphName | 'gateway',
-  env: Record<string, string> = {},
-  runtime: Runtime = defaultRuntime,
-) =>
-  start(
-    name,
-    runtime === 'bundle' ? 'dist/main.js' : 'src/main.ts',
-    env,
-    resolve(root, name === 'gateway' ? 'gateway' : `subgraphs/${name}`),
-  );
+export const startService = (name: ServiceName, env: Record<string, string> = {}, runtime: Runtime = defaultRuntime) =>
+  launched(name, serviceLaunch(name, runtime, profileArgs(name)), env);
 
 /** `pnpm build --link-workspace`: the production bundles, runnable in this checkout. */
 export async function buildServiceBundles(): Promise<void> {
@@ -215,19 +198,7 @@ export async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_0
   throw new Error(`${url} did not come up`);
 }
 
-export async function stop(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
-}
+export const stop = (children: ChildProcess[]): Promise<void> => stopProcesses(children);
 
 /** The five subgraphs, started together, ready when each answers its readiness check. */
 export async function startSubgraphs(children: ChildProcess[], runtime: Runtime = defaultRuntime): Promise<void> {
@@ -237,9 +208,7 @@ export async function startSubgraphs(children: ChildProcess[], runtime: Runtime 
     children.push(child);
     return [name, child] as const;
   });
-  await Promise.all(
-    started.map(([name, child]) => waitFor(`http://127.0.0.1:${PORTS[name]}/health/ready`, child, 120_000)),
-  );
+  await Promise.all(started.map(([name, child]) => waitReady(name, PORTS[name], child, 120_000)));
 }
 
 export async function teardown(children: ChildProcess[], options: DataOptions = {}): Promise<void> {

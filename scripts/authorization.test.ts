@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SubgraphDefinition, unguardedOperations } from '@shop/platform';
+import { type SubgraphDefinition, unguardedOperations } from '@shop/platform/subgraph';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 

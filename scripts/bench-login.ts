@@ -1,7 +1,7 @@
 // `pnpm tsx scripts/bench-login.ts [rounds]`: what a login costs, and whether a wrong password
 // and an unknown email take the same time (no account enumeration by timing). Runs the users
 // services in-process against MONGO_URL, in a throwaway database; prints medians and the ratio.
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { connectTestMongo, testContext } from '@shop/platform/testing';
 import { createUsersServices } from '../subgraphs/users/src/create-services.js';
 

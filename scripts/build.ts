@@ -10,16 +10,12 @@ import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { STACK_PROCESSES } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const processes: Record<string, string> = {
-  users: 'subgraphs/users',
-  products: 'subgraphs/products',
-  orders: 'subgraphs/orders',
-  payments: 'subgraphs/payments',
-  notifications: 'subgraphs/notifications',
-  gateway: 'gateway',
-};
+export const processes: Record<string, string> = Object.fromEntries(
+  STACK_PROCESSES.map(({ name, dir }) => [name, dir]),
+);
 
 const isWorkspacePackage = (path: string) => path.startsWith('@shop/');
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baseConfigShape, parseConfig } from '@shop/platform';
+import { baseConfigShape, parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { gatewayConfig } from '../gateway/src/config.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@shop/platform';
+import { parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfig } from '../gateway/src/config.js';
 import { notificationsConfig } from '../subgraphs/notifications/src/config.js';

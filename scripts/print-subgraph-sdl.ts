@@ -1,6 +1,6 @@
 // Prints one subgraph's federation SDL to stdout. Run in its own process by compose.ts, since
 // type-graphql keeps its metadata per process and subgraphs reuse type names (User, Order…).
-import { printSubgraphSdl, type SubgraphDefinition } from '@shop/platform';
+import { printSubgraphSdl, type SubgraphDefinition } from '@shop/platform/subgraph';
 
 const name = process.argv[2];
 const module: Record<string, unknown> = await import(`../subgraphs/${name}/src/schema.ts`);

@@ -7,8 +7,9 @@
 // the API are left alone. bench/ imports seedProducts to load 100,000 products the same way.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { formatCents } from '@shop/platform';
+import { formatCents } from '@shop/platform/core';
 import pg from 'pg';
+import { mulberry32 } from './mulberry32.js';
 
 interface CategorySpec {
   slug: string;
@@ -123,25 +124,13 @@ function seedId(index: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Small deterministic generator (mulberry32): the same catalogue on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const pick = <T>(next: () => number, items: T[]): T => items[Math.floor(next() * items.length)] as T;
 
 // Product i is created 5 minutes after product i-1, from a fixed start: stable list order.
 const FIRST_CREATED_AT = Date.UTC(2025, 0, 1);
 
 export function demoProduct(index: number): SeedProduct {
-  const next = random(index + 1);
+  const next = mulberry32(index + 1); // the same catalogue on every machine
   const spec = CATEGORIES[index % CATEGORIES.length] as CategorySpec;
   const [brand, adjective, noun] = [pick(next, BRANDS), pick(next, spec.adjectives), pick(next, spec.nouns)];
   const [low, high] = spec.cents;

@@ -311,6 +311,7 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
           handled.push((data as { paymentId: string }).paymentId);
         },
       });
+      await orders.migrateLegacyQueues(); // the process's start-up step
       await vi.waitFor(() => expect(handled).toContain('v1-waiting'), { timeout: 20_000 });
       expect(await queueState(queue)).toBeUndefined();
       expect(await queueState(legacyRetryQueueName(queue, 1))).toBeUndefined();

@@ -1,4 +1,5 @@
-import amqplib, { type ConfirmChannel, type GetMessage } from 'amqplib';
+import type { GetMessage } from 'amqplib';
+import { withChannel } from './broker-channel.js';
 import { moveMessages } from './message-mover.js';
 import { deadLetterQueueName, HEADERS, movesExchangeName, ROUTES } from './topology.js';
 
@@ -17,17 +18,6 @@ export interface ParkedMessage {
 /** `orders.payments` and `orders.payments.dlq` both name the dead-letter queue of that consumer. */
 const dlqOf = (queue: string): string => (queue.endsWith('.dlq') ? queue : deadLetterQueueName(queue));
 const consumerOf = (dlq: string): string => dlq.slice(0, -'.dlq'.length);
-
-async function withChannel<T>(url: string, use: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createConfirmChannel();
-    return await use(channel);
-  } finally {
-    // Closing returns every message fetched and not acked to its queue, in order.
-    await connection.close();
-  }
-}
 
 function toParked(message: GetMessage): ParkedMessage {
   const headers = message.properties.headers ?? {};

@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { failSpan, inSpan } from '@shop/telemetry';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
@@ -6,9 +7,9 @@ import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
+import { messagingAttributes } from './messaging-attributes.js';
 import { RejectedEventError } from './rejected-event.error.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
-import { failSpan, inSpan, messagingAttributes } from './spans.js';
 import { assertConsumerQueues, HEADERS, movesExchangeName, ROUTES, workQueueName } from './topology.js';
 
 export interface EventBusOptions {
@@ -80,6 +81,8 @@ export class EventBus {
   private readonly handling = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
   private readonly settledListeners = new Set<(delivery: SettledDelivery) => void>();
+  /** Durable consumers whose v1 queues this process has not moved yet (see migrateLegacyQueues). */
+  private readonly unmigrated: { queue: string; eventTypes: string[] }[] = [];
 
   constructor(private readonly options: EventBusOptions) {
     const { log } = options;
@@ -285,18 +288,29 @@ export class EventBus {
       return inSpan(`process ${eventType}`, SpanKind.CONSUMER, attributes, parent, () => handle(message, raw));
     };
     await channel.consume(queue, (message) => this.track(onMessage(message, current)), { noAck: false });
-    if (!exclusive) {
-      const eventTypes = [...definitions.keys()];
-      const { exchange, url } = this.options;
-      await migrateLegacyQueues({
+    if (!exclusive) this.unmigrated.push({ queue: options.queue, eventTypes: [...definitions.keys()] });
+  }
+
+  /**
+   * A start-up step, once per process after its subscriptions: moves what the v1 queues of each
+   * durable consumer subscribed so far still hold into its current queues (legacy-queues.ts).
+   * Never throws; a consumer whose move failed or was skipped is tried again at the next start.
+   * Returns how many messages moved.
+   */
+  async migrateLegacyQueues(): Promise<number> {
+    const { exchange, url, log } = this.options;
+    let moved = 0;
+    for (const { queue, eventTypes } of this.unmigrated.splice(0)) {
+      moved += await migrateLegacyQueues({
         url,
-        queue: options.queue,
+        queue,
         exchange,
         eventTypes,
-        retrySteps: retry.maxAttempts - 1,
+        retrySteps: this.retry.maxAttempts - 1,
         log,
       });
     }
+    return moved;
   }
 
   /**

@@ -1,8 +1,11 @@
+export * from './broker-channel.js';
 export * from './dead-letters.js';
 export * from './envelope.js';
 export * from './event-bus.js';
+export * from './event-bus-config.js';
 export * from './event-metrics.js';
 export * from './legacy-queues.js';
+export * from './messaging-attributes.js';
 export * from './money.schema.js';
 export * from './notification-email.event.js';
 export * from './notification-sms.event.js';
@@ -14,5 +17,4 @@ export * from './payment-succeeded.event.js';
 export * from './product-changed.event.js';
 export * from './rejected-event.error.js';
 export * from './retry-policy.js';
-export * from './spans.js';
 export * from './topology.js';

@@ -64,7 +64,8 @@ async function depthOf(queue: string): Promise<number | undefined> {
 function consumer(queue: string) {
   const bus = new EventBus({ url: AMQP_URL, exchange, log: silent, connectionName: `legacy-${run}`, retry });
   const runs = new Map<string, number>();
-  const subscribed = bus.subscribe({
+  // As a process starts: its subscriptions, then the once-per-process move of v1 queues.
+  const started = bus.subscribe({
     queue,
     events: [paymentSucceeded],
     handler: async ({ data }) => {
@@ -72,7 +73,7 @@ function consumer(queue: string) {
       runs.set(paymentId, (runs.get(paymentId) ?? 0) + 1);
     },
   });
-  return { bus, runs, subscribed };
+  return { bus, runs, started: started.then(() => bus.migrateLegacyQueues()) };
 }
 
 beforeAll(async () => {
@@ -112,9 +113,9 @@ describe('moving a consumer off the v1 queues (legacy-queues.ts)', () => {
     await putInto(legacyRetryQueueName(queue, 2), shortRetry, { [HEADERS.attempts]: 2 }, '500');
     await putInto(deadLetterQueueName(queue), parked, { [HEADERS.reason]: 'handler-failed', [HEADERS.attempts]: 3 });
 
-    const { bus, runs, subscribed } = consumer(queue);
+    const { bus, runs, started } = consumer(queue);
     try {
-      await subscribed; // the move runs as part of subscribing
+      await started; // the move is a start-up step, after subscribing
       for (const v1 of [queue, legacyRetryQueueName(queue, 1), legacyRetryQueueName(queue, 2)])
         expect(await depthOf(v1)).toBeUndefined();
 
@@ -157,12 +158,12 @@ describe('moving a consumer off the v1 queues (legacy-queues.ts)', () => {
     await old.prefetch(1);
     await old.consume(queue, () => {}); // holds what it gets, acks nothing
     await putInto(legacyRetryQueueName(queue, 1), payment('held'), { [HEADERS.attempts]: 1 }, '600000');
-    const { bus, subscribed } = consumer(queue);
+    const { bus, started } = consumer(queue);
     try {
-      await subscribed;
+      await started;
       expect(await depthOf(queue)).toBe(0);
       expect(await depthOf(legacyRetryQueueName(queue, 1))).toBe(1);
-      // The move was skipped (subscribing has finished); the consumer's own set-up declares the current queues.
+      // The move was skipped (the start-up step has finished); the consumer's own set-up declares the current queues.
       await vi.waitFor(async () => expect(await depthOf(retryQueueName(queue, 1))).toBe(0), { timeout: 20_000 });
     } finally {
       await bus.close();

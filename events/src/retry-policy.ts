@@ -18,11 +18,13 @@ export const retryPolicyShape = {
   EVENTS_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(DEFAULT_RETRY_POLICY.maxDelayMs),
 };
 
-export function retryPolicyFrom(config: {
+export interface RetryPolicySettings {
   EVENTS_MAX_ATTEMPTS: number;
   EVENTS_RETRY_BASE_MS: number;
   EVENTS_RETRY_MAX_MS: number;
-}): RetryPolicy {
+}
+
+export function retryPolicyFrom(config: RetryPolicySettings): RetryPolicy {
   return {
     maxAttempts: config.EVENTS_MAX_ATTEMPTS,
     baseDelayMs: config.EVENTS_RETRY_BASE_MS,

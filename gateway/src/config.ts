@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { type Config, portVar, tokenVersionShape } from '@shop/platform';
+import { type Config, listVar, portVar } from '@shop/platform/core';
+import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 const routingUrl = z.string().url().optional();
@@ -21,15 +22,7 @@ export const gatewayConfig = {
    * Proxies whose X-Forwarded-For is believed, in Express's `trust proxy` syntax: a comma-separated
    * list of addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Empty: trust nobody.
    */
-  TRUST_PROXY: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    ),
+  TRUST_PROXY: listVar(),
   /** Largest JSON body accepted on /graphql and /api, in bytes. */
   BODY_LIMIT_BYTES: positiveInt(100_000),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.

@@ -1,14 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import { EventBus } from '@shop/events';
+import { eventBusFromConfig } from '@shop/events';
+import { createTokenService, type Logger } from '@shop/platform/core';
 import {
-  createTokenService,
   createTokenVersionCheck,
   graphqlLimits,
-  type Logger,
   remoteTokenVersions,
   type TokenVersionLoader,
   withTokenVersionCheck,
-} from '@shop/platform';
+} from '@shop/platform/http';
 import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
@@ -52,13 +51,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     only: config.PERSISTED_DOCUMENTS_ONLY,
     parse: limits.parse,
   });
-  const bus = new EventBus({
-    url: config.AMQP_URL,
-    exchange: config.AMQP_EXCHANGE,
-    exchangeProvisioned: config.AMQP_EXCHANGE_PROVISIONED,
-    log,
-    connectionName: 'gateway',
-  });
+  const bus = eventBusFromConfig(config, log, 'gateway');
   const feed = new OrderStatusFeed();
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);

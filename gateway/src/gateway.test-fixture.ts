@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@shop/platform';
+import { parseConfig } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { gatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './create-gateway.js';

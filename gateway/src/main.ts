@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { createLogger, loadConfig, onShutdown } from '@shop/platform';
+import { createLogger, loadConfig, onShutdown } from '@shop/platform/core';
 import { answerClusterMetrics, clusterMetrics } from './cluster/cluster-metrics.js';
 import { startGatewayCluster } from './cluster/gateway-cluster.js';
 import { gatewayConfig } from './config.js';

@@ -1,5 +1,7 @@
 // A deliberately small client: fetch for GraphQL over HTTP and the REST shims, no shared code
 // with the services, so the suite sees exactly what any other client sees.
+
+import { vi } from 'vitest';
 import { contractStack } from './contract-stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -67,12 +69,12 @@ export function bodyOf(answer: Answer, status: number): Json {
 }
 
 /** Polls until `probe` returns a value (asynchronous effects: events, notifications). */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
+export const eventually = <T>(probe: () => Promise<T | undefined>, timeout = 20_000): Promise<T> =>
+  vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error('condition not met');
+      return value;
+    },
+    { timeout, interval: 200 },
+  );

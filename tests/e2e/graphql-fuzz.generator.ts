@@ -18,6 +18,7 @@ import {
   isObjectType,
   isUnionType,
 } from 'graphql';
+import { mulberry32 } from '../../scripts/mulberry32.js';
 
 /** What the test sends: a JSON body (or raw text), how, and as whom. */
 export interface FuzzRequest {
@@ -27,18 +28,6 @@ export interface FuzzRequest {
   body?: unknown;
   method?: 'POST' | 'GET';
   contentType?: string;
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** An enum value: a bare name as a literal, a string in variables. */
@@ -86,7 +75,7 @@ export class GraphqlFuzzer {
     /** Real ids (of a product, order, payment, user) mixed into generated ids. */
     private readonly ids: string[],
   ) {
-    this.random = prng(seed);
+    this.random = mulberry32(seed);
   }
 
   /** The next request: mostly generated operations, the rest malformed or abusive ones. */

@@ -240,15 +240,12 @@ describe('orders and payments', () => {
   });
 
   it('moves the order through its life cycle; anything else is 409, or 404 for a stranger', async () => {
-    const waitPaid = async () => {
-      for (let attempt = 0; attempt < 75; attempt++) {
-        const order = await call('getOrder', `/orders/${orderId}`, { token: ada.token });
-        if (order.body.status === 'PAID') return;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      throw new Error('order never PAID');
-    };
-    await waitPaid();
+    await expect
+      .poll(async () => (await call('getOrder', `/orders/${orderId}`, { token: ada.token })).body.status, {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toBe('PAID');
     // The contract: only an admin ships; for the owner that is a refused transition, for others no access.
     const byOwner = await call('updateOrderStatus', `/orders/${orderId}`, {
       body: { status: 'SHIPPED' },

@@ -1,21 +1,11 @@
 // Where the end-to-end stack listens. Ports differ from the dev defaults (3000–3005) so the
 // suite can run while `pnpm dev` is up; databases and the RabbitMQ vhost are test-only.
 // E2E_PORT_BASE moves the whole stack (with TEST_AMQP_URL on another vhost, two runs can coexist).
-const PORT_BASE = Number(process.env.E2E_PORT_BASE ?? 4000);
-export const PORTS = {
-  gateway: PORT_BASE,
-  users: PORT_BASE + 1,
-  products: PORT_BASE + 2,
-  orders: PORT_BASE + 3,
-  payments: PORT_BASE + 4,
-  notifications: PORT_BASE + 5,
-  /** The gateway's internal Prometheus listener. */
-  gatewayMetrics: PORT_BASE + 9,
-};
+import { stackAddressEnv, stackPorts } from '../../scripts/stack.js';
+
+export const PORTS = stackPorts(Number(process.env.E2E_PORT_BASE ?? 4000));
 export const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
-
-const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
 
 export const stackEnv = (runId: string): Record<string, string> => ({
   NODE_ENV: 'test',
@@ -37,18 +27,7 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   LOGIN_LIMIT_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_USER: '100000',
-  GATEWAY_PORT: String(PORTS.gateway),
-  METRICS_PORT: String(PORTS.gatewayMetrics),
-  USERS_PORT: String(PORTS.users),
-  PRODUCTS_PORT: String(PORTS.products),
-  ORDERS_PORT: String(PORTS.orders),
-  PAYMENTS_PORT: String(PORTS.payments),
-  NOTIFICATIONS_PORT: String(PORTS.notifications),
-  USERS_URL: url(PORTS.users),
-  PRODUCTS_URL: url(PORTS.products),
-  ORDERS_URL: url(PORTS.orders),
-  PAYMENTS_URL: url(PORTS.payments),
-  NOTIFICATIONS_URL: url(PORTS.notifications),
+  ...stackAddressEnv(PORTS),
 });
 
 export interface GraphqlResult<T> {
@@ -80,14 +59,18 @@ export async function graphqlOk<T = Record<string, unknown>>(
   return result.data;
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** vi.waitFor until `probe` returns a value, which it returns. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeout = 15_000): Promise<T> {
+  // Imported here: the global setup imports this file too, outside any test.
+  const { vi } = await import('vitest');
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error('condition not met');
+      return value;
+    },
+    { timeout, interval: 200 },
+  );
 }
 
 export interface GatewayReplica {
@@ -105,7 +88,7 @@ export interface GatewayReplica {
 export async function startGatewayReplica(env: Record<string, string> = {}): Promise<GatewayReplica> {
   // Loaded here, not at the top: the global setup imports this file too and needs none of it.
   const { createGateway, gatewayConfig } = await import('../../gateway/src/index.js');
-  const { parseConfig } = await import('@shop/platform');
+  const { parseConfig } = await import('@shop/platform/core');
   const { silentLogger } = await import('@shop/platform/testing');
   const config = parseConfig(gatewayConfig, { ...stackEnv('replica'), ...env });
   const gateway = await createGateway({ config, log: silentLogger });

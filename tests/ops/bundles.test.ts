@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { processes } from '../../scripts/build.js';
+import { STACK_PROCESSES, type StackPorts, serviceLaunch, stackAddressEnv } from '../../scripts/stack.js';
 import {
   startTestSmtpServer,
   type TestSmtpServer,
@@ -47,33 +48,28 @@ afterAll(async () => {
 
 it('starts every production bundle from its image layout, ready within the health check, and stops it cleanly', async () => {
   const ports = Object.fromEntries(
-    await Promise.all(Object.keys(processes).map(async (name) => [name, await freePort()] as const)),
-  ) as Record<string, number>;
-  const url = (name: string) => `http://127.0.0.1:${ports[name]}/graphql`;
+    await Promise.all(
+      [...STACK_PROCESSES.map(({ name }) => name), 'gatewayMetrics'].map(async (name) => [name, await freePort()]),
+    ),
+  ) as StackPorts;
   const env = {
     ...stackEnv(`bundles_${Date.now().toString(36)}`),
     NODE_ENV: 'production',
     // Production refuses to start without a real mail server.
     SMTP_URL: smtp.url,
-    METRICS_PORT: String(await freePort()),
-    ...Object.fromEntries(
-      Object.keys(processes).flatMap((name) => [
-        [`${name.toUpperCase()}_PORT`, String(ports[name])],
-        [`${name.toUpperCase()}_URL`, url(name)],
-      ]),
-    ),
+    ...stackAddressEnv(ports),
   };
-  for (const [name, dir] of Object.entries(processes)) {
+  for (const { name, dir } of STACK_PROCESSES) {
     const cwd = join(deployDir, name);
-    const launch = { cwd, args: ['--enable-source-maps', 'dist/main.js'] };
+    const launch = { ...serviceLaunch(name, 'bundle'), cwd };
     started.push(
       new ServiceProcess(dir, { ...env, SUPERGRAPH_PATH: join(cwd, 'supergraph.graphql') }, 'bundle', launch),
     );
   }
   const startedAt = Date.now();
   await Promise.all(
-    Object.entries(processes).map(([name]) =>
-      until(async () => (await readiness(ports[name] ?? 0)).status === 200, HEALTH_BUDGET_MS, `${name} bundle ready`),
+    STACK_PROCESSES.map(({ name }) =>
+      until(async () => (await readiness(ports[name])).status === 200, HEALTH_BUDGET_MS, `${name} bundle ready`),
     ),
   );
   console.info(`bundles: all six ready ${Date.now() - startedAt} ms after start`);

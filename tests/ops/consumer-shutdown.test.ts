@@ -1,5 +1,5 @@
 import { EventBus, notificationEmail, workQueueName } from '@shop/events';
-import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform';
+import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
 import { silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import mongoose from 'mongoose';

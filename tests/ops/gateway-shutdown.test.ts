@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService, SHUTDOWN_TIMEOUT_MS } from '@shop/platform';
+import { createTokenService, SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, metricValue, silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import { type Client, createClient } from 'graphql-ws';

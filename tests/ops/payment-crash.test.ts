@@ -1,7 +1,7 @@
 // Fault test: the payments process is killed (SIGKILL) after the provider took a charge and before
 // the payment was settled. Restarted, it settles the payment to the provider's truth by
 // reconciliation, and the customer was charged exactly once.
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

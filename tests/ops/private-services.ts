@@ -15,10 +15,12 @@ import {
 } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { vi } from 'vitest';
+import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { type Launch, ROOT };
+
 const LOG_DIR = resolve(ROOT, '.infra/logs');
 
 export async function freePort(): Promise<number> {
@@ -37,18 +39,16 @@ const portOpen = (port: number) =>
     socket.on('connect', () => socket.destroy());
   });
 
-export async function until<T>(
-  probe: () => Promise<T | false | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
+/** vi.waitFor until `probe` returns something truthy (a failed probe counts as not yet), which it returns. */
+export function until<T>(probe: () => Promise<T | false | undefined>, timeout: number, what: string): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (!value) throw new Error(`${what}: not yet`);
+      return value;
+    },
+    { timeout, interval: 100 },
+  );
 }
 
 const exited = (child: ChildProcess) =>
@@ -182,12 +182,6 @@ export class PrivateRabbit {
   }
 }
 
-/** How a process is started: from source under tsx (as `pnpm dev` runs it) unless told otherwise. */
-export interface Launch {
-  cwd: string;
-  args: string[];
-}
-
 /** One of the repository's processes (`subgraphs/<name>` or `gateway`), run from source as in `pnpm dev`. */
 export class ServiceProcess {
   readonly child: ChildProcess;
@@ -198,23 +192,21 @@ export class ServiceProcess {
     readonly dir: string,
     env: Record<string, string>,
     label?: string,
-    launch: Launch = { cwd: resolve(ROOT, dir), args: ['--import', 'tsx', '--conditions=source', 'src/main.ts'] },
+    launch: Launch = serviceLaunch(basename(dir) as ServiceName),
   ) {
     mkdirSync(LOG_DIR, { recursive: true });
     const name = [dir.replace('/', '-'), label].filter(Boolean).join('-');
     const log = createWriteStream(resolve(LOG_DIR, `ops-${name}.log`));
-    this.child = spawn(process.execPath, launch.args, {
-      cwd: launch.cwd,
-      env: {
-        ...process.env,
+    this.child = spawnLaunch(
+      launch,
+      {
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
         GATEWAY_SIGNING_SECRETS: 'ops-gateway-signing-secret-long-enough',
-        TSX_TSCONFIG_PATH: resolve(ROOT, 'tsconfig.json'),
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+      ['ignore', 'pipe', 'pipe'],
+    );
     for (const stream of [this.child.stdout, this.child.stderr]) {
       stream?.pipe(log);
       stream?.on('data', (chunk) => {

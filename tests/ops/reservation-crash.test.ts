@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { metricValue, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import pg from 'pg';

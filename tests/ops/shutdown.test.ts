@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 
 /** A worker that dies this soon after starting is failing at start-up: the primary stops instead of looping. */
 const MIN_UPTIME_MS = 5_000;

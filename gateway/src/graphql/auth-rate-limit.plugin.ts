@@ -1,5 +1,6 @@
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { AppError, clientAddressKey } from '@shop/platform';
+import { AppError } from '@shop/platform/core';
+import { clientAddressKey } from '@shop/platform/http';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from './gateway-context.js';

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { PUBLIC_ERROR_CODES } from '@shop/platform';
+import { PUBLIC_ERROR_CODES } from '@shop/platform/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './gateway-context.js';
 

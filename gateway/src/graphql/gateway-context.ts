@@ -1,4 +1,4 @@
-import type { BaseContext, Logger } from '@shop/platform';
+import type { BaseContext, Logger } from '@shop/platform/core';
 
 /** What every operation run through the gateway carries: HTTP, REST shims and subscriptions alike. */
 export interface GatewayContext extends BaseContext {

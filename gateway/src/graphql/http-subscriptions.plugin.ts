@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { AppError } from '@shop/platform';
+import { AppError } from '@shop/platform/core';
 import { OperationTypeNode } from 'graphql';
 import type { GatewayContext } from './gateway-context.js';
 

@@ -1,6 +1,6 @@
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { type Logger, type TokenService, UnauthenticatedError } from '@shop/platform';
+import { type Logger, type TokenService, UnauthenticatedError } from '@shop/platform/core';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { authenticate } from '../http/authenticate.middleware.js';
 import { gatewayContext } from '../http/request-locals.js';

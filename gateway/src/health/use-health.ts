@@ -1,4 +1,4 @@
-import { healthRouter, type ReadinessCheck } from '@shop/platform';
+import { healthRouter, type ReadinessCheck } from '@shop/platform/http';
 import type { Express } from 'express';
 import type { SubgraphEndpoint } from '../supergraph/supergraph-file.js';
 

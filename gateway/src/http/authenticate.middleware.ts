@@ -1,4 +1,4 @@
-import type { TokenService } from '@shop/platform';
+import type { TokenService } from '@shop/platform/core';
 import type { RequestHandler } from 'express';
 
 /**

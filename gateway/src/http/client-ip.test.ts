@@ -1,4 +1,4 @@
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 
 /** Listens on `port` (0: any free one) and resolves with the port actually bound, logging it. */
 export function listen(httpServer: Server, port: number, log: Logger, fields: object = {}): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 import type { RequestHandler } from 'express';
 
 /** Anything else (too long, odd characters) could poison logs or headers, so it is replaced. */

@@ -1,4 +1,4 @@
-import type { Logger, Principal } from '@shop/platform';
+import type { Logger, Principal } from '@shop/platform/core';
 import type { Response } from 'express';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 

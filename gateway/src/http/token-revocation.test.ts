@@ -4,15 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import {
-  createTokenService,
-  createTokenVersionCheck,
-  parseConfig,
-  printSubgraphSdl,
-  type RunningServer,
-  remoteTokenVersions,
-  startSubgraph,
-} from '@shop/platform';
+import { createTokenService, parseConfig } from '@shop/platform/core';
+import { createTokenVersionCheck, remoteTokenVersions } from '@shop/platform/http';
+import { printSubgraphSdl, type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { connectTestMongo, silentLogger, TEST_AMQP_URL } from '@shop/platform/testing';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Logger, metricsRegistry } from '@shop/platform';
+import { type Logger } from '@shop/platform/core';
+import { metricsRegistry } from '@shop/platform/telemetry';
 
 /** Where the Prometheus text comes from: this process's registry, or the cluster primary's aggregate. */
 export interface MetricsSource {

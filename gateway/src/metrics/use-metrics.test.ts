@@ -1,4 +1,5 @@
-import { createTokenService, metricsRegistry } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
+import { metricsRegistry } from '@shop/platform/telemetry';
 import { metricValue } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

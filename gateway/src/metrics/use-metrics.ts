@@ -1,4 +1,4 @@
-import { collectProcessMetrics, httpMetrics } from '@shop/platform';
+import { collectProcessMetrics, httpMetrics } from '@shop/platform/telemetry';
 import type { Express } from 'express';
 import type { SubscriptionStats } from '../subscriptions/use-subscriptions.js';
 import { subscriptionSources } from './gateway-metrics.js';

@@ -1,4 +1,4 @@
-import type { Config } from '@shop/platform';
+import type { Config } from '@shop/platform/core';
 import { gatewayConfig } from '../config.js';
 
 /**

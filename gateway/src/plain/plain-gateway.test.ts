@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@shop/platform';
+import { parseConfig } from '@shop/platform/core';
 import { silentLogger } from '@shop/platform/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { postJson, RecordingSubgraph } from '../gateway.test-fixture.js';

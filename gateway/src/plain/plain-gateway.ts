@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { createTokenService, graphqlLimits, healthRouter, type Logger } from '@shop/platform';
+import { createTokenService, type Logger } from '@shop/platform/core';
+import { graphqlLimits, healthRouter } from '@shop/platform/http';
 import cors from 'cors';
 import express from 'express';
 import { startSupergraphServer } from '../graphql/supergraph-server.js';

@@ -1,5 +1,5 @@
 // The gateway as a plain federation gateway for any supergraph file (SUPERGRAPH_PATH): see plain-gateway.ts.
-import { createLogger, loadConfig, onShutdown } from '@shop/platform';
+import { createLogger, loadConfig, onShutdown } from '@shop/platform/core';
 import { localMetrics, startMetricsServer } from '../metrics/metrics-server.js';
 import { plainGatewayConfig } from './plain-gateway.config.js';
 import { createPlainGateway } from './plain-gateway.js';

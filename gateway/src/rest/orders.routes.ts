@@ -1,4 +1,4 @@
-import { NotFoundError } from '@shop/platform';
+import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { type GraphqlOrder, idParams, ORDER_FIELDS, ORDER_STATUSES, orderSchema, toRestOrder } from './rest-shapes.js';

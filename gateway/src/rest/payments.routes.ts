@@ -1,4 +1,4 @@
-import { NotFoundError } from '@shop/platform';
+import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { type GraphqlPayment, idParams, PAYMENT_FIELDS, paymentSchema, toRestPayment } from './rest-shapes.js';

@@ -1,4 +1,4 @@
-import { BadUserInputError, ConflictError, NotFoundError } from '@shop/platform';
+import { BadUserInputError, ConflictError, NotFoundError } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { INTERNAL_PROBLEM, Problem, problemFromGraphqlError, toProblem } from './problem.js';
 

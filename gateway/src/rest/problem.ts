@@ -1,4 +1,4 @@
-import type { FieldError } from '@shop/platform';
+import type { FieldError } from '@shop/platform/core';
 import type { ErrorRequestHandler, Response } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 

@@ -1,3 +1,4 @@
+import { DECIMAL_PATTERN, DECIMAL_RULE } from '@shop/events';
 import { z } from 'zod';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import {
@@ -23,10 +24,7 @@ const MAX_LIMIT = 100;
 const MAX_OFFSET = 10_000;
 
 /** Query strings are text: numbers and booleans are read from it, strictly. */
-const queryMoney = z
-  .string()
-  .regex(/^\d+(\.\d{1,2})?$/, 'must be an amount with at most two decimals')
-  .meta({ example: '19.99' });
+const queryMoney = z.string().regex(DECIMAL_PATTERN, `must be ${DECIMAL_RULE}`).meta({ example: '19.99' });
 const queryInt = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 

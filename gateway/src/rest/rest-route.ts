@@ -1,4 +1,4 @@
-import { BadUserInputError, type FieldError } from '@shop/platform';
+import { BadUserInputError, type FieldError } from '@shop/platform/core';
 import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { OperationRequest } from '../graphql/execute-in-process.js';

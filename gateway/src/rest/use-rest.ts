@@ -1,5 +1,5 @@
 import type { ApolloServer } from '@apollo/server';
-import type { TokenService } from '@shop/platform';
+import type { TokenService } from '@shop/platform/core';
 import express, { type Express, Router } from 'express';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { authenticate } from '../http/authenticate.middleware.js';

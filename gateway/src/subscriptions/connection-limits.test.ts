@@ -1,4 +1,4 @@
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';

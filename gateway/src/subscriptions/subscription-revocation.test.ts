@@ -2,7 +2,7 @@
 // password change, logout everywhere) ends it at the next event, never feeding it more.
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

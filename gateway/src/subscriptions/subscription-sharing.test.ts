@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService } from '@shop/platform';
+import { createTokenService } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
@@ -31,12 +31,9 @@ const orderQueries = () =>
     (call) => call.body.query?.includes('order(') && JSON.stringify(call.body.variables ?? {}).includes(orderId),
   ).length;
 
-/** Waits for the condition (the test's own timeout bounds it), or up to `ms` when given; true once met. */
-async function until(condition: () => boolean, ms = Number.POSITIVE_INFINITY): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!condition() && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
-  return condition();
-}
+/** Longer than any test or hook timeout: those bound the waits below, not a budget of their own. */
+const UNBOUNDED = { timeout: 600_000, interval: 20 };
+const until = (condition: () => boolean) => vi.waitFor(() => expect(condition()).toBe(true), UNBOUNDED);
 
 beforeAll(async () => {
   const url = await subgraph.start();
@@ -70,10 +67,14 @@ beforeAll(async () => {
     { next: () => (warmedUp = true), error: () => {}, complete: () => {} },
   );
   await until(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS + 1);
-  while (!warmedUp) {
-    await bus.publish(event(warmUpOrderId));
-    await until(() => warmedUp, 200);
-  }
+  await vi.waitFor(
+    async () => {
+      if (warmedUp) return;
+      await bus.publish(event(warmUpOrderId));
+      throw new Error('not warmed up yet: publish again');
+    },
+    { ...UNBOUNDED, interval: 200 },
+  );
   warmUp?.();
   await until(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS);
   // Each subscription starts with its own authorizing query (a listener is registered before it).

@@ -1,4 +1,4 @@
-import { AppError, BadUserInputError } from '@shop/platform';
+import { AppError, BadUserInputError } from '@shop/platform/core';
 import {
   type ASTNode,
   type DocumentNode,

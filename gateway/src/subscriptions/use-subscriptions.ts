@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import type { GraphqlLimits } from '@shop/platform';
 import {
   AppError,
-  clientAddressKey,
   type Logger,
   NotFoundError,
   type Principal,
   type TokenService,
-  type TokenVersionCheck,
   UnauthenticatedError,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import type { GraphqlLimits } from '@shop/platform/http';
+import { clientAddressKey, type TokenVersionCheck } from '@shop/platform/http';
 import {
   type DocumentNode,
   type ExecutionArgs,

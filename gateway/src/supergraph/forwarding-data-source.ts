@@ -1,5 +1,5 @@
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { inClientSpan, injectTraceHeaders } from '@shop/platform';
+import { inClientSpan, injectTraceHeaders } from '@shop/platform/telemetry';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { subgraphFetchDuration } from '../metrics/gateway-metrics.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGatewayRequestSigner } from '@shop/platform';
+import { createGatewayRequestSigner } from '@shop/platform/http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSubgraphFetcher, type SubgraphFetcher } from './subgraph-fetcher.js';
 

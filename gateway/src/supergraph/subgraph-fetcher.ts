@@ -1,5 +1,5 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createGatewayRequestSigner, type GatewayRequestSigner } from '@shop/platform';
+import { createGatewayRequestSigner, type GatewayRequestSigner } from '@shop/platform/http';
 import { Agent, fetch, Response } from 'undici';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'] & {};

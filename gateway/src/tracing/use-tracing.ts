@@ -1,4 +1,4 @@
-import { startTracing, traceRequests } from '@shop/platform';
+import { startTracing, traceRequests } from '@shop/platform/telemetry';
 import type { Express } from 'express';
 
 /**

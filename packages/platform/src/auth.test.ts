@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { SignJWT } from 'jose';
 import { Authorized, Query, Resolver } from 'type-graphql';
 import { describe, expect, it } from 'vitest';
-import { createTokenService, Public, type TokenSettings, unguardedOperations } from './auth.js';
+import { createTokenService, type TokenSettings } from './auth.js';
 import { parseConfig } from './config.js';
+import { Public, unguardedOperations } from './resolver-guards.js';
 
 const settings: TokenSettings = {
   JWT_SECRET: 'platform-test-secret-long-enough-for-hs256',

@@ -1,5 +1,4 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { type AuthChecker, getMetadataStorage } from 'type-graphql';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.js';
 
@@ -94,17 +93,6 @@ export interface BaseContext {
 }
 
 /**
- * type-graphql auth checker: `@Authorized()` needs any signed-in principal,
- * `@Authorized('ADMIN')` one of the listed roles. Throws contract errors directly.
- */
-export const authChecker: AuthChecker<BaseContext, Role> = ({ context }, roles) => {
-  const principal = context.principal;
-  if (!principal) throw new UnauthenticatedError();
-  if (roles.length > 0 && !roles.includes(principal.role)) throw new ForbiddenError();
-  return true;
-};
-
-/**
  * Owner-or-admin rule used by every resource that belongs to one customer. Another customer's
  * resource answers exactly like an id that does not exist (`NotFoundError(entity, id)`), so ids
  * cannot be probed; FORBIDDEN is for what a role may not do to something it may see.
@@ -132,37 +120,4 @@ export function requireRole(principal: Principal | null, ...roles: Role[]): Prin
   const checked = requirePrincipal(principal);
   if (!roles.includes(checked.role)) throw new ForbiddenError();
   return checked;
-}
-
-const publicOperations = new WeakMap<object, Set<string>>();
-
-/**
- * Marks a resolver method as open to anonymous callers (register, login, the catalog). With
- * `@Authorized(...)` on everything else, every operation states who may use it, and
- * `unguardedOperations` can prove that none was forgotten.
- */
-export function Public(): MethodDecorator {
-  return (target, key) => {
-    const names = publicOperations.get(target.constructor) ?? new Set<string>();
-    names.add(String(key));
-    publicOperations.set(target.constructor, names);
-  };
-}
-
-/** `Class.method` of each query, mutation, subscription or field resolver with neither `@Authorized` nor `@Public`. */
-// biome-ignore lint/complexity/noBannedTypes: type-graphql takes resolver classes
-export function unguardedOperations(resolvers: readonly Function[]): string[] {
-  const storage = getMetadataStorage();
-  const operations = [...storage.queries, ...storage.mutations, ...storage.subscriptions, ...storage.fieldResolvers];
-  return operations
-    .filter((operation) => resolvers.includes(operation.target))
-    .filter((operation) => !storage.authorizedResolver.some((guard) => guard.target === operation.target))
-    .filter(
-      (operation) =>
-        !storage.authorizedFields.some(
-          (guard) => guard.target === operation.target && guard.fieldName === operation.methodName,
-        ),
-    )
-    .filter((operation) => !publicOperations.get(operation.target)?.has(operation.methodName))
-    .map((operation) => `${operation.target.name}.${operation.methodName}`);
 }

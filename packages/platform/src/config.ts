@@ -2,6 +2,16 @@ import { z } from 'zod';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import { tracingConfigShape } from './tracing-config.js';
 
+/** `a, b,,c` → `['a', 'b', 'c']`: the one way a comma-separated setting is read. */
+export const commaList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+/** A comma-separated list setting (unset: `fallback`). */
+export const listVar = (fallback = '') => z.string().default(fallback).transform(commaList);
+
 /** Settings every process reads; each process extends this with its own. */
 export const baseConfigShape = {
   /** Production unless said otherwise: development's conveniences (fixed secrets, GraphiQL) need it set explicitly. */
@@ -15,27 +25,11 @@ export const baseConfigShape = {
    * client's address). Comma-separated: the first signs, every one is accepted (rotation: add the
    * new one second, roll out, move it first, roll out, drop the old one).
    */
-  GATEWAY_SIGNING_SECRETS: z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((secret) => secret.trim())
-        .filter(Boolean),
-    ),
+  GATEWAY_SIGNING_SECRETS: listVar(),
   JWT_ISSUER: z.string().min(1).default('shop'),
   JWT_AUDIENCE: z.string().min(1).default('shop-api'),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-  CORS_ORIGINS: z
-    .string()
-    .default('http://localhost:3000,http://localhost:5173')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter(Boolean),
-    ),
+  CORS_ORIGINS: listVar('http://localhost:3000,http://localhost:5173'),
   AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_EXCHANGE: z.string().min(1).default('shop.events'),
   /** Declared by provisioning (docker compose: deploy/rabbitmq/service-users.sh): only checked, never declared. */

@@ -27,7 +27,8 @@ export class EffectClaimRecord {
   settledAt?: Date;
 }
 
-export const EffectClaimModel = getModelForClass(EffectClaimRecord);
+/** The `effect_claims` model, registered with mongoose on first call (not on import). */
+export const effectClaimModel = () => getModelForClass(EffectClaimRecord);
 
 /** `claimed`: go ahead, then `settle`. `busy`: another worker holds a live claim. `settled`: done before. */
 export type ClaimOutcome = { state: 'claimed'; claim: EffectClaim } | { state: 'busy' } | { state: 'settled' };
@@ -55,17 +56,19 @@ export class ClaimBusyError extends Error {
  * where it has one, so a takeover after an unrecorded success is absorbed there.
  */
 export class EffectClaims {
+  private readonly model = effectClaimModel();
+
   constructor(private readonly staleMs: number) {}
 
   async claim(key: string, now = new Date()): Promise<ClaimOutcome> {
-    const latest = await EffectClaimModel.findOne({ key }).sort({ generation: -1 }).lean<EffectClaimRecord>();
-    if (latest?.settledAt || (await EffectClaimModel.exists({ key, settledAt: { $exists: true } }))) {
+    const latest = await this.model.findOne({ key }).sort({ generation: -1 }).lean<EffectClaimRecord>();
+    if (latest?.settledAt || (await this.model.exists({ key, settledAt: { $exists: true } }))) {
       return { state: 'settled' };
     }
     if (latest && now.getTime() - latest.claimedAt.getTime() < this.staleMs) return { state: 'busy' };
     const generation = latest ? latest.generation + 1 : 0;
     try {
-      await EffectClaimModel.create({ _id: `${key}#${generation}`, key, generation, claimedAt: now });
+      await this.model.create({ _id: `${key}#${generation}`, key, generation, claimedAt: now });
     } catch (error) {
       if (isDuplicateKeyError(error)) return { state: 'busy' };
       throw error;
@@ -75,12 +78,12 @@ export class EffectClaims {
 
   /** Records the effect done. One writer per generation document, so a plain update is safe. */
   async settle(claim: EffectClaim): Promise<void> {
-    await EffectClaimModel.updateOne({ _id: `${claim.key}#${claim.generation}` }, { $set: { settledAt: new Date() } });
+    await this.model.updateOne({ _id: `${claim.key}#${claim.generation}` }, { $set: { settledAt: new Date() } });
   }
 
   /** Gives a claim up after a failed effect, so the next delivery may claim it at once. */
   async release(claim: EffectClaim): Promise<void> {
-    await EffectClaimModel.updateOne(
+    await this.model.updateOne(
       { _id: `${claim.key}#${claim.generation}`, settledAt: { $exists: false } },
       { $set: { claimedAt: new Date(0) } },
     );

@@ -33,13 +33,6 @@ export const graphqlErrors = new Counter({
   labelNames: ['operation', 'code'] as const,
 });
 
-/** What this process asks of its MongoDB-wire server: the benchmark divides it by the orders placed. */
-export const mongodbCommands = new Counter({
-  name: 'mongodb_commands_total',
-  help: 'MongoDB commands sent by this process, by command name',
-  labelNames: ['command'] as const,
-});
-
 let defaultsCollected = false;
 
 /** Process metrics (CPU, memory, event loop lag, GC), once per process. */

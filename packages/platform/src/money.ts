@@ -1,3 +1,4 @@
+import { DECIMAL_PATTERN } from '@shop/events';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { BadUserInputError } from './errors.js';
 
@@ -5,7 +6,6 @@ import { BadUserInputError } from './errors.js';
  * Money never passes through a binary float: amounts are integer cents in storage and
  * arithmetic, and canonical strings with two decimals ("19.99") on the GraphQL wire.
  */
-const DECIMAL_PATTERN = /^(0|[1-9]\d{0,7})(\.\d{1,2})?$/;
 export const MAX_CENTS = 9_999_999_999;
 
 export function toCents(value: string): number {

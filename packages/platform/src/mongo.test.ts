@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mongodbCommands } from './metrics.js';
 import { connectMongo, type MongoHandle } from './mongo.js';
+import { mongoCommands } from './mongo-commands.js';
 import { silentLogger } from './testing.js';
 
+/** Over every collection and origin. */
 const counted = async (command: string) =>
-  (await mongodbCommands.get()).values.find((value) => value.labels.command === command)?.value ?? 0;
+  (await mongoCommands.get()).values
+    .filter((value) => value.labels.command === command)
+    .reduce((sum, value) => sum + value.value, 0);
 
 describe('connectMongo', () => {
   let handle: MongoHandle;

@@ -1,7 +1,14 @@
 import mongoose from 'mongoose';
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
-import { mongodbCommands } from './metrics.js';
+import { countMongoCommands } from './mongo-commands.js';
+
+/**
+ * Whether the server reads a whole collection for `$in` (FerretDB 1.x: it pushes down equality on
+ * a top-level field, which an index serves, and filters anything else in Go after a full read).
+ * Assumed until `connectMongo` has asked the server, since splitting is correct on any server.
+ */
+let scansForIn = true;
 
 export interface MongoSettings {
   MONGO_URL: string;
@@ -20,11 +27,13 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   connection.on('disconnected', () => log.warn({ dbName }, 'mongodb disconnected'));
   connection.on('reconnected', () => log.info({ dbName }, 'mongodb reconnected'));
   connection.on('error', (error) => log.error({ err: error }, 'mongodb error'));
-  // monitorCommands: every command is counted (mongodb_commands_total), so its rate is visible.
+  // monitorCommands: every command is counted (mongodb_commands_total), to keep the cost per request visible.
   await mongoose.connect(settings.MONGO_URL, { dbName, serverSelectionTimeoutMS: 5_000, monitorCommands: true });
-  connection.getClient().on('commandStarted', (event) => mongodbCommands.inc({ command: event.commandName }));
+  countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
+  const server = await connection.db?.admin().command({ buildInfo: 1 });
+  scansForIn = server === undefined || 'ferretdbVersion' in server;
   log.info({ dbName }, 'mongodb connected');
   return {
     readiness: {
@@ -42,10 +51,15 @@ export const isDuplicateKeyError = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 
 /**
- * A filter value matching any of `values`; a single value is sent as an equality. FerretDB 1.x
- * serves an equality on a top-level field from an index but reads the whole collection for `$in`,
- * and the usual DataLoader batch holds one id (one reference per request). MongoDB plans both alike.
+ * Documents whose field matches any of `values`, read by `query` given that field's filter value:
+ * one `$in` on MongoDB; on FerretDB one equality per distinct value, sent together, so a batch of
+ * references stays a few index lookups however large the collection grows. Each value's results
+ * keep `query`'s order.
  */
-export function anyOf<T>(values: readonly T[]): T | { $in: T[] } {
-  return values.length === 1 ? (values[0] as T) : { $in: [...values] };
+export async function findAnyOf<V, R>(values: readonly V[], query: (match: V | { $in: V[] }) => Promise<R[]>) {
+  const distinct = [...new Set(values)];
+  if (distinct.length === 0) return [];
+  if (distinct.length === 1) return query(distinct[0] as V);
+  if (!scansForIn) return query({ $in: distinct });
+  return (await Promise.all(distinct.map((value) => query(value)))).flat();
 }

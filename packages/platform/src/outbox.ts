@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { EventBus, EventEnvelope } from '@shop/events';
 import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
-import { Gauge } from 'prom-client';
+import { Gauge, register } from 'prom-client';
 import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
 import { isDuplicateKeyError } from './mongo.js';
@@ -40,26 +40,34 @@ export const pendingEventsProp = { type: () => [PendingEvent], _id: false, defau
 // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
 const backlogModels = new Set<Model<any>>();
 
-/** Counted at scrape time across all replicas' writes: it is the database's backlog, not this relay's. */
-export const outboxBacklog = new Gauge({
-  name: 'outbox_pending_events',
-  help: 'Events written with their state change and not yet confirmed by the broker, by collection',
-  labelNames: ['collection'] as const,
-  async collect() {
-    for (const model of backlogModels) {
-      const rows = await model
-        // $unwind + $count: FerretDB 1.x has no $size in $project.
-        .aggregate<{ total: number }>([
-          { $match: { 'pendingEvents.0': { $exists: true } } },
-          { $unwind: '$pendingEvents' },
-          { $count: 'total' },
-        ])
-        .catch(() => undefined);
-      // Unreachable database: the last known value stays rather than a false zero.
-      if (rows) this.set({ collection: model.collection.name }, rows[0]?.total ?? 0);
-    }
-  },
-});
+const OUTBOX_BACKLOG = 'outbox_pending_events';
+
+/**
+ * `outbox_pending_events`, registered by the first relay (so a process without one serves no such
+ * metric). Counted at scrape time across all replicas' writes: the database's backlog, not this relay's.
+ */
+function registerOutboxBacklog(): void {
+  if (register.getSingleMetric(OUTBOX_BACKLOG)) return;
+  new Gauge({
+    name: OUTBOX_BACKLOG,
+    help: 'Events written with their state change and not yet confirmed by the broker, by collection',
+    labelNames: ['collection'] as const,
+    async collect() {
+      for (const model of backlogModels) {
+        const rows = await model
+          // $unwind + $count: FerretDB 1.x has no $size in $project.
+          .aggregate<{ total: number }>([
+            { $match: { 'pendingEvents.0': { $exists: true } } },
+            { $unwind: '$pendingEvents' },
+            { $count: 'total' },
+          ])
+          .catch(() => undefined);
+        // Unreachable database: the last known value stays rather than a false zero.
+        if (rows) this.set({ collection: model.collection.name }, rows[0]?.total ?? 0);
+      }
+    },
+  });
+}
 
 const BATCH_SIZE = 100;
 const LEASES = 'outbox_leases';
@@ -95,6 +103,7 @@ export class OutboxRelay {
     private readonly leaseMs = 10_000,
   ) {
     this.loop = new RelayLoop(() => this.drain(), log, intervalMs);
+    registerOutboxBacklog();
   }
 
   start(): void {

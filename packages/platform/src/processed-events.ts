@@ -22,7 +22,8 @@ export class ProcessedEventRecord {
   processedAt!: Date;
 }
 
-export const ProcessedEventModel = getModelForClass(ProcessedEventRecord);
+/** The `processed_events` model, registered with mongoose on first call (not on import). */
+export const processedEventModel = () => getModelForClass(ProcessedEventRecord);
 
 /**
  * Applies each event at most once per consumer, recorded in the consumer's own database.
@@ -34,15 +35,17 @@ export const ProcessedEventModel = getModelForClass(ProcessedEventRecord);
  * insert keyed by the event id — and the record makes every later delivery a cheap no-op.
  */
 export class ProcessedEvents {
+  private readonly model = processedEventModel();
+
   constructor(private readonly consumer: string) {}
 
   /** Runs `effect` unless this consumer already recorded the event; true when it ran. */
   async once(event: EventEnvelope, effect: () => Promise<void>): Promise<boolean> {
     const _id = `${this.consumer}:${event.id}`;
-    if (await ProcessedEventModel.exists({ _id })) return false;
+    if (await this.model.exists({ _id })) return false;
     await effect();
     try {
-      await ProcessedEventModel.create({
+      await this.model.create({
         _id,
         consumer: this.consumer,
         eventId: event.id,
@@ -58,6 +61,6 @@ export class ProcessedEvents {
 
   /** Whether this consumer has recorded the event (for tests and the DLQ tool). */
   async has(eventId: string): Promise<boolean> {
-    return (await ProcessedEventModel.exists({ _id: `${this.consumer}:${eventId}` })) !== null;
+    return (await this.model.exists({ _id: `${this.consumer}:${eventId}` })) !== null;
   }
 }

@@ -1,6 +1,6 @@
 import { EventBus, type EventEnvelope, orderCreated } from '@shop/events';
 import mongoose from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EffectClaims } from './effect-claims.js';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
@@ -25,13 +25,8 @@ let report: PlanReport;
 const received: EventEnvelope[] = [];
 const created = (orderId: string) => orderCreated.create({ orderId, userId: 'u', totalAmount: '1.00', items: [] });
 
-async function eventually(probe: () => Promise<boolean> | boolean): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met within 30 s');
-}
+const eventually = (probe: () => Promise<boolean> | boolean) =>
+  vi.waitFor(async () => expect(await probe()).toBe(true), { timeout: 30_000, interval: 100 });
 
 beforeAll(async () => {
   db = await connectTestMongo('plans');

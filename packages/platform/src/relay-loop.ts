@@ -1,51 +1,9 @@
 import type { Logger } from './logger.js';
-import { outsideAnyTrace } from './tracing.js';
+import { PeriodicJob } from './periodic-job.js';
 
-/**
- * The schedule every outbox relay (and other periodic job, e.g. payment reconciliation) shares: a
- * pass every `intervalMs` (to pick up what a crashed relay left behind), another on `kick()` right
- * after a write, never two passes at once, and a kick during a pass runs one more pass after it. A
- * failed pass is logged and retried later.
- */
-export class RelayLoop {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-
-  constructor(
-    private readonly pass: () => Promise<void>,
-    private readonly log: Logger,
-    private readonly intervalMs: number,
-    /** Names the job in the log line of a failed pass. */
-    private readonly name = 'outbox relay',
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.kick();
-  }
-
-  kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    // Detached from the caller's trace: each event's publish continues the trace it was recorded in.
-    this.running = outsideAnyTrace(this.pass)
-      .catch((error) => this.log.warn({ err: error }, `${this.name} will retry`))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  /** Stops the schedule and waits for a pass in progress. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+/** An outbox relay's schedule: the shared periodic job, kicked right after each write. */
+export class RelayLoop extends PeriodicJob {
+  constructor(pass: () => Promise<void>, log: Logger, intervalMs: number, name = 'outbox relay') {
+    super({ name, intervalMs, log, pass: () => pass() });
   }
 }

@@ -1,19 +1,15 @@
+import { orderStatusSchema, paymentStatusSchema } from '@shop/events';
 import { registerEnumType } from 'type-graphql';
+import type { z } from 'zod';
 
-/** The contract's status enums, defined once: orders and payments both expose them. */
-export enum OrderStatus {
-  PENDING = 'PENDING',
-  PAID = 'PAID',
-  SHIPPED = 'SHIPPED',
-  DELIVERED = 'DELIVERED',
-  CANCELLED = 'CANCELLED',
-}
+/**
+ * The contract's status enums for GraphQL and the models (orders and payments both expose them),
+ * from the one list of values in `@shop/events` (order-status.schema.ts): `OrderStatus.PAID` is 'PAID'.
+ */
+export const OrderStatus = orderStatusSchema.enum;
+export type OrderStatus = z.infer<typeof orderStatusSchema>;
 registerEnumType(OrderStatus, { name: 'OrderStatus' });
 
-export enum PaymentStatus {
-  PENDING = 'PENDING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  REFUNDED = 'REFUNDED',
-}
+export const PaymentStatus = paymentStatusSchema.enum;
+export type PaymentStatus = z.infer<typeof paymentStatusSchema>;
 registerEnumType(PaymentStatus, { name: 'PaymentStatus' });

@@ -3,7 +3,7 @@ import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { deleteConsumerTopology, EventBus, type EventEnvelope, orderCreated, replayDeadLetters } from '@shop/events';
 import amqplib from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
 import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
@@ -25,14 +25,16 @@ let bus: EventBus;
 const failuresWanted = new Map<string, number>();
 const handled: EventEnvelope[] = [];
 
-async function eventually<T>(probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  for (let attempt = 0; attempt < 150; attempt++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met within 15 s');
-}
+/** vi.waitFor until `probe` returns something truthy, which it returns. */
+const eventually = <T>(probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> =>
+  vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (!value) throw new Error('condition not met');
+      return value;
+    },
+    { timeout: 15_000, interval: 100 },
+  );
 
 const orderIdOf = (event: EventEnvelope) => (event.data as { orderId: string }).orderId;
 const created = (orderId: string) => orderCreated.create({ orderId, userId: 'u', totalAmount: '1.00', items: [] });

@@ -8,7 +8,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { inSpan } from '@shop/events';
+import { inSpan } from '@shop/telemetry';
 import type { RequestHandler } from 'express';
 
 const tracer = trace.getTracer('@shop/platform');

@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { NodeTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { commaList } from './config.js';
 import { EXPORTERS, isExporterName, PROTOCOLS, type TraceExporterName } from './tracing-config.js';
 
 type Env = Record<string, string | undefined>;
@@ -34,10 +35,7 @@ let started: Promise<Tracing> | undefined;
  */
 export function traceExportersFrom(env: Env): Exclude<TraceExporterName, 'none'>[] {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return [];
-  const named = (env.OTEL_TRACES_EXPORTER ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
+  const named = commaList(env.OTEL_TRACES_EXPORTER ?? '').map((name) => name.toLowerCase());
   for (const name of named) {
     if (!isExporterName(name)) {
       throw new Error(`OTEL_TRACES_EXPORTER: "${name}" is not supported (use ${EXPORTERS.join(', ')})`);

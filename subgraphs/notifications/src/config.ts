@@ -1,5 +1,6 @@
 import { retryPolicyShape } from '@shop/events';
-import { mongoShape, portVar, subgraphRevocationShape } from '@shop/platform';
+import { mongoShape, portVar } from '@shop/platform/core';
+import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 export const notificationsConfig = {

@@ -8,7 +8,7 @@ import {
   paymentFailed,
   paymentSucceeded,
 } from '@shop/events';
-import { ProcessedEvents } from '@shop/platform';
+import { ProcessedEvents } from '@shop/platform/mongo';
 import type { DeliveryService } from './delivery/delivery.service.js';
 import type { NotificationService } from './notification/notification.service.js';
 

@@ -1,5 +1,5 @@
-import { EventBus, retryPolicyFrom } from '@shop/events';
-import * as platform from '@shop/platform';
+import { connectMongo, OutboxRelay } from '@shop/platform/mongo';
+import { runSubgraph } from '@shop/platform/subgraph';
 import { notificationsConfig } from './config.js';
 import { UsersContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
@@ -10,39 +10,19 @@ import { NotificationModel } from './notification/notification.model.js';
 import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
 
-const config = platform.loadConfig(notificationsConfig);
-const log = platform.createLogger('notifications', config);
-const email = createEmailTransport(config, log);
-const mongo = await platform.connectMongo(config, 'notifications', log);
-const { AMQP_URL: url, AMQP_EXCHANGE: exchange, AMQP_EXCHANGE_PROVISIONED: exchangeProvisioned } = config;
-const bus = new EventBus({
-  url,
-  exchange,
-  exchangeProvisioned,
-  log,
-  connectionName: 'notifications',
-  retry: retryPolicyFrom(config),
-});
-const tokens = platform.createTokenService(config);
-const relay = new platform.OutboxRelay([NotificationModel], bus, log);
-const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
-await subscribeToEvents(bus, notifications);
-await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
-relay.start();
-const server = await platform.startSubgraph({
+await runSubgraph({
+  name: 'notifications',
+  config: notificationsConfig,
+  port: (config) => config.NOTIFICATIONS_PORT,
   definition: notificationsSubgraph,
-  config,
-  port: config.NOTIFICATIONS_PORT,
-  services: { notifications },
-  tokens,
-  revocation: platform.subgraphRevocation(config, tokens, 'notifications'),
-  log,
-  readiness: [mongo.readiness, bus.readiness],
+  database: (config, log) => connectMongo(config, 'notifications', log),
+  events: 'consume',
+  wire: async ({ config, log, tokens, bus }) => {
+    const email = createEmailTransport(config, log);
+    const relay = new OutboxRelay([NotificationModel], bus, log);
+    const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
+    await subscribeToEvents(bus, notifications);
+    await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
+    return { services: { notifications }, relay, close: [() => email.close()] };
+  },
 });
-platform.onShutdown(log, [
-  [server.close, () => bus.stopConsuming()],
-  () => relay.stop(),
-  () => bus.close(),
-  () => email.close(),
-  mongo.close,
-]);

@@ -1,7 +1,7 @@
-import { deleteConsumerTopology, EventBus, type RetryPolicy, workQueueName } from '@shop/events';
-import { OutboxRelay } from '@shop/platform';
+import { deleteConsumerTopology, EventBus, type RetryPolicy, withChannel, workQueueName } from '@shop/events';
+import { OutboxRelay } from '@shop/platform/mongo';
 import { silentLogger } from '@shop/platform/testing';
-import amqplib from 'amqplib';
+import { vi } from 'vitest';
 import type { ContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
 import { SmtpEmailTransport } from './delivery/email.transport.js';
@@ -12,30 +12,19 @@ import { NotificationService } from './notification/notification.service.js';
 
 /** Test helpers: the notifications service's consumers and relay, wired as main.ts wires them. */
 
-export async function eventually<T>(
+/** vi.waitFor until `probe` returns something truthy, which it returns. */
+export const eventually = <T>(
   probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-export async function withChannel<T>(url: string, use: (channel: amqplib.Channel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(url);
-  try {
-    const channel = await connection.createChannel();
-    // A refused operation also rejects its own promise; without a listener it would crash the run.
-    channel.on('error', () => {});
-    return await use(channel);
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-}
+  timeout = 15_000,
+): Promise<T> =>
+  vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (!value) throw new Error('condition not met');
+      return value;
+    },
+    { timeout, interval: 100 },
+  );
 
 /** subscribe() may resolve before the broker has the queues; a consumer on each work queue means setup is done. */
 export async function waitForConsumers(url: string, queues: string[]): Promise<void> {

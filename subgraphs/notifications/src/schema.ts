@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '@shop/platform';
+import type { SubgraphDefinition } from '@shop/platform/subgraph';
 import { NotificationResolver } from './notification/notification.resolver.js';
 import { userReference } from './user/user.reference.js';
 import { UserNotificationsResolver } from './user/user.resolver.js';

@@ -8,9 +8,10 @@ import {
   paymentFailed,
   paymentSucceeded,
 } from '@shop/events';
-import { metricsRegistry, OutboxRelay, ProcessedEventModel } from '@shop/platform';
+import { OutboxRelay, processedEventModel } from '@shop/platform/mongo';
+import { metricsRegistry } from '@shop/platform/telemetry';
 import { TEST_AMQP_URL as AMQP_URL, metricValue, publishSettled, silentLogger } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
@@ -28,15 +29,17 @@ const published: EventEnvelope[] = [];
 const ada = customer('user-ada');
 let fx: OrdersFixture;
 
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, action?: () => Promise<unknown>) {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    await action?.();
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met within 10 s');
-}
+/** vi.waitFor: runs `action` (if any), then `probe`, until the probe returns a value (10 s). */
+const eventually = <T>(probe: () => Promise<T | undefined> | T | undefined, action?: () => Promise<unknown>) =>
+  vi.waitFor(
+    async () => {
+      await action?.();
+      const value = await probe();
+      if (value === undefined) throw new Error('condition not met');
+      return value;
+    },
+    { timeout: 10_000, interval: 100 },
+  );
 
 const stored = (id: string) =>
   OrderModel.findById(id)
@@ -137,7 +140,7 @@ describe('orders events over RabbitMQ', () => {
     // Exactly one copy reaches the queue, so the replay below is the only other one.
     expect(await publishSettled(bus, PAYMENTS, event)).toMatchObject({ outcome: 'handled' });
     expect((await stored(order.id))?.paymentStatus).toBe('FAILED');
-    const record = await ProcessedEventModel.findById(`${PAYMENTS}:${event.id}`).lean();
+    const record = await processedEventModel().findById(`${PAYMENTS}:${event.id}`).lean();
     expect(record).toMatchObject({ consumer: 'orders-test.payments', eventId: event.id, type: 'payment.failed' });
 
     await eventually(() => eventsOf(order.id, 'order.updated')[0]);

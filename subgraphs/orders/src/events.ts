@@ -1,5 +1,5 @@
 import { type EventBus, type EventOf, paymentFailed, paymentSucceeded } from '@shop/events';
-import { ProcessedEvents } from '@shop/platform';
+import { ProcessedEvents } from '@shop/platform/mongo';
 import type { OrderService } from './order/order.service.js';
 
 export const PAYMENTS_QUEUE = 'orders.payments';

@@ -1,14 +1,5 @@
-import { EventBus, retryPolicyFrom } from '@shop/events';
-import {
-  connectMongo,
-  createLogger,
-  createTokenService,
-  loadConfig,
-  OutboxRelay,
-  onShutdown,
-  startSubgraph,
-  subgraphRevocation,
-} from '@shop/platform';
+import { connectMongo, OutboxRelay } from '@shop/platform/mongo';
+import { runSubgraph } from '@shop/platform/subgraph';
 import { ordersConfig } from './config.js';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
@@ -17,39 +8,17 @@ import { OrderExpiryJob } from './order/order-expiry.job.js';
 import { ProductsClient } from './product/products.client.js';
 import { ordersSubgraph } from './schema.js';
 
-const config = loadConfig(ordersConfig);
-const log = createLogger('orders', config);
-const mongo = await connectMongo(config, 'orders', log);
-const { AMQP_URL: url, AMQP_EXCHANGE: exchange, AMQP_EXCHANGE_PROVISIONED: exchangeProvisioned } = config;
-const bus = new EventBus({
-  url,
-  exchange,
-  exchangeProvisioned,
-  log,
-  connectionName: 'orders',
-  retry: retryPolicyFrom(config),
-});
-const tokens = createTokenService(config);
-const relay = new OutboxRelay([OrderModel], bus, log);
-const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);
-const expiry = new OrderExpiryJob(orders, config, log);
-await subscribeToPayments(bus, orders);
-relay.start();
-expiry.start();
-const server = await startSubgraph({
+await runSubgraph({
+  name: 'orders',
+  config: ordersConfig,
+  port: (config) => config.ORDERS_PORT,
   definition: ordersSubgraph,
-  config,
-  port: config.ORDERS_PORT,
-  services: { orders },
-  tokens,
-  revocation: subgraphRevocation(config, tokens, 'orders'),
-  log,
-  readiness: [mongo.readiness, bus.readiness],
+  database: (config, log) => connectMongo(config, 'orders', log),
+  events: 'consume',
+  wire: async ({ config, log, tokens, bus }) => {
+    const relay = new OutboxRelay([OrderModel], bus, log);
+    const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);
+    await subscribeToPayments(bus, orders);
+    return { services: { orders }, relay, jobs: [new OrderExpiryJob(orders, config, log)] };
+  },
 });
-// Requests, deliveries and the expiry sweep stop and drain together; then the relay, the broker, MongoDB.
-onShutdown(log, [
-  [server.close, () => bus.stopConsuming(), () => expiry.stop()],
-  () => relay.stop(),
-  () => bus.close(),
-  mongo.close,
-]);

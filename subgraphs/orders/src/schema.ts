@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '@shop/platform';
+import type { SubgraphDefinition } from '@shop/platform/subgraph';
 import { orderReference } from './order/order.reference.js';
 import { OrderResolver } from './order/order.resolver.js';
 import { UserOrdersResolver } from './user/user.resolver.js';

@@ -1,5 +1,5 @@
 import { retryPolicyFrom } from '@shop/events';
-import { parseConfig } from '@shop/platform';
+import { parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { paymentsConfig } from './config.js';
 

@@ -1,5 +1,6 @@
 import { retryPolicyShape } from '@shop/events';
-import { durationVar, mongoShape, portVar, subgraphRevocationShape, urlVar } from '@shop/platform';
+import { durationVar, mongoShape, portVar, urlVar } from '@shop/platform/core';
+import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 export const paymentsConfig = {

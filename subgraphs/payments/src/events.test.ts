@@ -1,5 +1,5 @@
 import { EventBus, orderUpdated } from '@shop/events';
-import { type Principal } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,

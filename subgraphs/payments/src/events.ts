@@ -1,5 +1,5 @@
 import { type EventBus, type EventOf, orderUpdated } from '@shop/events';
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 import type { PaymentService } from './payment/payment.service.js';
 
 export const ORDERS_QUEUE = 'payments.orders';

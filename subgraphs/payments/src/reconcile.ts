@@ -1,7 +1,8 @@
 // `pnpm payments:reconcile`: one reconciliation pass by hand, with the service's configuration.
 // Settlements are written with their events into the payments outbox; a running payments
 // process's relay publishes them.
-import { connectMongo, createLogger, loadConfig } from '@shop/platform';
+import { createLogger, loadConfig } from '@shop/platform/core';
+import { connectMongo } from '@shop/platform/mongo';
 import { paymentsConfig } from './config.js';
 import { OrdersClient } from './order/order.client.js';
 import { PaymentService } from './payment/payment.service.js';

@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '@shop/platform';
+import type { SubgraphDefinition } from '@shop/platform/subgraph';
 import { orderReference } from './order/order.reference.js';
 import { OrderPaymentResolver } from './order/order.resolver.js';
 import { paymentReference } from './payment/payment.reference.js';

@@ -1,4 +1,5 @@
-import { durationVar, portVar, subgraphRevocationShape } from '@shop/platform';
+import { durationVar, portVar } from '@shop/platform/core';
+import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 export const productsConfig = {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { type RunningServer, startSubgraph } from '@shop/platform';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { createTestTokens, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductService } from './product/product.service.js';

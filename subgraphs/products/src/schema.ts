@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '@shop/platform';
+import type { SubgraphDefinition } from '@shop/platform/subgraph';
 import { CACHE_CONTROL_SDL } from './cache-control.js';
 import { productReference } from './product/product.reference.js';
 import { ProductResolver } from './product/product.resolver.js';

@@ -1,4 +1,5 @@
-import { mongoShape, portVar, tokenVersionShape } from '@shop/platform';
+import { mongoShape, portVar } from '@shop/platform/core';
+import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 const seconds = (min: number, max: number, defaultValue: number) =>

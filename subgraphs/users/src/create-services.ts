@@ -1,4 +1,4 @@
-import type { TokenService } from '@shop/platform';
+import type { TokenService } from '@shop/platform/core';
 import { z } from 'zod';
 import { AuthService } from './auth/auth.service.js';
 import { LoginThrottle } from './auth/login-throttle.js';

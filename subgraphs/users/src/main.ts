@@ -1,45 +1,35 @@
-import {
-  connectMongo,
-  createLogger,
-  createTokenService,
-  createTokenVersionCheck,
-  loadConfig,
-  onShutdown,
-  startSubgraph,
-} from '@shop/platform';
+import { createTokenVersionCheck } from '@shop/platform/http';
+import { connectMongo } from '@shop/platform/mongo';
+import { runSubgraph } from '@shop/platform/subgraph';
 import { ExpiredRecordsJob } from './auth/expired-records.job.js';
 import { usersConfig } from './config.js';
 import { createUsersServices } from './create-services.js';
 import { usersSubgraph } from './schema.js';
 import { AdminBootstrapError } from './user/user.service.js';
 
-const config = loadConfig(usersConfig);
-const log = createLogger('users', config);
-const mongo = await connectMongo(config, 'users', log);
-const tokens = createTokenService(config);
-const services = createUsersServices(tokens, config);
-if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-  const outcome = await services.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
-    if (!(error instanceof AdminBootstrapError)) throw error;
-    log.fatal(error.message);
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  });
-  log.info({ outcome }, 'admin account ensured');
-}
-const purge = new ExpiredRecordsJob(services.auth, log);
-purge.start();
-const server = await startSubgraph({
+await runSubgraph({
+  name: 'users',
+  config: usersConfig,
+  port: (config) => config.USERS_PORT,
   definition: usersSubgraph,
-  config,
-  port: config.USERS_PORT,
-  services,
-  tokens,
-  revocation: createTokenVersionCheck({
-    load: (ids) => services.users.currentTokenVersions(ids),
-    cacheMs: config.TOKEN_VERSION_CACHE_MS,
-  }),
-  log,
-  readiness: [mongo.readiness],
+  database: (config, log) => connectMongo(config, 'users', log),
+  wire: async ({ config, log, tokens }) => {
+    const services = createUsersServices(tokens, config);
+    if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+      const outcome = await services.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
+        if (!(error instanceof AdminBootstrapError)) throw error;
+        log.fatal(error.message);
+        process.stderr.write(`${error.message}\n`);
+        process.exit(1);
+      });
+      log.info({ outcome }, 'admin account ensured');
+    }
+    return { services, jobs: [new ExpiredRecordsJob(services.auth, log)] };
+  },
+  // The users subgraph is where token versions live: its own store answers.
+  revocation: ({ config }, services) =>
+    createTokenVersionCheck({
+      load: (ids) => services.users.currentTokenVersions(ids),
+      cacheMs: config.TOKEN_VERSION_CACHE_MS,
+    }),
 });
-onShutdown(log, [() => purge.stop(), server.close, mongo.close]);

@@ -1,4 +1,4 @@
-import type { SubgraphDefinition } from '@shop/platform';
+import type { SubgraphDefinition } from '@shop/platform/subgraph';
 import { AuthResolver } from './auth/auth.resolver.js';
 import { userReference } from './user/user.reference.js';
 import { UserResolver } from './user/user.resolver.js';

@@ -1,14 +1,9 @@
 // The users subgraph over real HTTP, as the gateway (and anyone who reaches it) calls it:
 // tokens verified by the subgraph itself, the gateway-signed x-client-ip for the limits, and what leaks where.
 import { createHmac } from 'node:crypto';
-import {
-  createGatewayRequestSigner,
-  createLogger,
-  createTokenService,
-  graphqlLimitsShape,
-  type RunningServer,
-  startSubgraph,
-} from '@shop/platform';
+import { createLogger, createTokenService } from '@shop/platform/core';
+import { createGatewayRequestSigner, graphqlLimitsShape } from '@shop/platform/http';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -1,4 +1,5 @@
-import { AppError, callSubgraph, type TokenService } from '@shop/platform';
+import { AppError, type TokenService } from '@shop/platform/core';
+import { callSubgraph } from '@shop/platform/http';
 
 export interface Contact {
   email: string;

@@ -1,5 +1,5 @@
 import { notificationEmail, notificationSms, paymentSucceeded } from '@shop/events';
-import { ClaimBusyError, EffectClaimModel } from '@shop/platform';
+import { ClaimBusyError, effectClaimModel } from '@shop/platform/mongo';
 import { connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
@@ -162,11 +162,11 @@ describe('DeliveryService', () => {
     const { email } = await receiptRequests('o-stale');
     const key = `send:${email.data.notificationId}`;
     // Another sender claimed it a moment ago and is still sending: this delivery must not send.
-    await EffectClaimModel.create({ _id: `${key}#0`, key, generation: 0, claimedAt: new Date() });
+    await effectClaimModel().create({ _id: `${key}#0`, key, generation: 0, claimedAt: new Date() });
     await expect(delivery.deliverEmail(email)).rejects.toThrow(ClaimBusyError);
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-stale')).toHaveLength(0);
     // That sender died: past the timeout the claim is taken over and the email goes out once.
-    await EffectClaimModel.updateOne({ _id: `${key}#0` }, { $set: { claimedAt: new Date(Date.now() - 3_600_000) } });
+    await effectClaimModel().updateOne({ _id: `${key}#0` }, { $set: { claimedAt: new Date(Date.now() - 3_600_000) } });
     await delivery.deliverEmail(email);
     await delivery.deliverEmail(email);
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-stale')).toHaveLength(1);

@@ -1,5 +1,5 @@
 import type { EventOf, notificationEmail, notificationSms } from '@shop/events';
-import { ClaimBusyError, EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform';
+import { ClaimBusyError, EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
 import type { EmailTransport } from './email.transport.js';

@@ -1,4 +1,4 @@
-import { ConfigError, type Logger } from '@shop/platform';
+import { ConfigError, type Logger } from '@shop/platform/core';
 import nodemailer from 'nodemailer';
 
 export interface OutgoingEmail {

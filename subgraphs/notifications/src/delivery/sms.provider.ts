@@ -1,4 +1,4 @@
-import type { Logger } from '@shop/platform';
+import type { Logger } from '@shop/platform/core';
 
 /** A text-message gateway (Twilio, Vonage, …) behind one call. */
 export interface SmsProvider {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deadLetterQueueName, EventBus, type EventEnvelope, inspectDeadLetters, orderCreated } from '@shop/events';
-import { OutboxRelay, type PendingEvent, pendingEventsProp } from '@shop/platform';
+import { OutboxRelay, type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
 import { connectTestMongo, silentLogger } from '@shop/platform/testing';
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import mongoose from 'mongoose';

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
 import type { NotificationsServices } from '../services.js';
 import { Notification, NotificationConnection } from './notification.type.js';

@@ -1,12 +1,7 @@
 import { notificationEmail, notificationSms } from '@shop/events';
-import {
-  assertOwnerOrAdmin,
-  isDuplicateKeyError,
-  type PageArgs,
-  pageNewestFirst,
-  type RequestContext,
-  requirePrincipal,
-} from '@shop/platform';
+import { assertOwnerOrAdmin, requirePrincipal } from '@shop/platform/core';
+import { isDuplicateKeyError, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import type { Contact, ContactDirectory } from '../contact/contact.directory.js';
 import type { DecidedEvent } from '../events.js';
 import { NotificationModel, type NotificationRecord } from './notification.model.js';

@@ -1,4 +1,4 @@
-import { PageInfo } from '@shop/platform';
+import { PageInfo } from '@shop/platform/subgraph';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum NotificationChannel {

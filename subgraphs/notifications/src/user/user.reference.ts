@@ -1,4 +1,5 @@
-import { type RequestContext, requirePrincipal } from '@shop/platform';
+import { requirePrincipal } from '@shop/platform/core';
+import { type RequestContext } from '@shop/platform/subgraph';
 import type { NotificationsServices } from '../services.js';
 import type { User } from './user.type.js';
 

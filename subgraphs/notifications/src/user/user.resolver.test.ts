@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { orderCreated } from '@shop/events';
-import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Authorized, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Notification } from '../notification/notification.type.js';
 import type { NotificationsServices } from '../services.js';

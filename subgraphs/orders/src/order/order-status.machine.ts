@@ -1,4 +1,4 @@
-import { ConflictError } from '@shop/platform';
+import { ConflictError } from '@shop/platform/core';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 
 export interface OrderState {

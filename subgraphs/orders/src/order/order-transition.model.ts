@@ -1,4 +1,4 @@
-import { PendingEvent } from '@shop/platform';
+import { PendingEvent } from '@shop/platform/mongo';
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 

@@ -1,4 +1,4 @@
-import { type PendingEvent, pendingEventsProp } from '@shop/platform';
+import { type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import type { OrdersServices } from '../services.js';
 import type { Order } from './order.type.js';
 

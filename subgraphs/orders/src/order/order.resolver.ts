@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { OrdersServices } from '../services.js';
 import { CreateOrderInput, Order, OrderConnection, OrderStatus } from './order.type.js';

@@ -9,23 +9,19 @@ import {
 } from '@shop/events';
 import {
   AppError,
-  anyOf,
   assertOwnerOrAdmin,
   BadUserInputError,
   ConflictError,
   formatCents,
-  isDuplicateKeyError,
   MAX_CENTS,
   NotFoundError,
-  type PageArgs,
-  pageNewestFirst,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   toCents,
   validate,
-  withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { findAnyOf, isDuplicateKeyError, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
   type CallContext,
@@ -63,9 +59,7 @@ const SWEEP_BATCH = 100;
 const ordersById = requestScoped(
   (_ctx: object) =>
     new DataLoader<string, Stored | null>(async (ids) => {
-      const records = await OrderModel.find({ _id: anyOf(ids) })
-        .select('-pendingEvents')
-        .lean<Stored[]>();
+      const records = await findAnyOf(ids, (_id) => OrderModel.find({ _id }).select('-pendingEvents').lean<Stored[]>());
       const byId = new Map(records.map((record) => [record._id, record]));
       return ids.map((id) => byId.get(id) ?? null);
     }),

@@ -1,4 +1,4 @@
-import { type Principal } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
 import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { ProductsClient } from '../product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';

@@ -1,9 +1,10 @@
-import { DecimalScalar, OrderStatus, PageInfo, PaymentStatus } from '@shop/platform';
+import { DecimalScalar } from '@shop/platform/core';
+import { OrderStatus, PageInfo, PaymentStatus } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Product } from '../product/product.type.js';
 import { User } from '../user/user.type.js';
 
-export { OrderStatus, PaymentStatus } from '@shop/platform';
+export { OrderStatus, PaymentStatus } from '@shop/platform/subgraph';
 
 /** One class for the output type and its input twin: the fields are the same. */
 @ObjectType('ShippingAddress')

@@ -1,4 +1,6 @@
-import { AppError, callSubgraph, type RequestContext, type TokenService } from '@shop/platform';
+import { AppError, type TokenService } from '@shop/platform/core';
+import { callSubgraph } from '@shop/platform/http';
+import { type RequestContext } from '@shop/platform/subgraph';
 
 /** A request's context, or a background job's: only the request id is passed on. */
 export type CallContext = Pick<RequestContext, 'requestId'>;

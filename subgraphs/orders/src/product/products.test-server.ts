@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TokenService } from '@shop/platform';
+import type { TokenService } from '@shop/platform/core';
 import { buildSchema, GraphQLError, graphql } from 'graphql';
 import type { ReservedItem, StockItem } from './products.client.js';
 

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { OrderConnection } from '../order/order.type.js';
 import type { OrdersServices } from '../services.js';

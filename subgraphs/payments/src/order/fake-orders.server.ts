@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TokenService } from '@shop/platform';
+import type { TokenService } from '@shop/platform/core';
 
 /** An order as the fake orders subgraph serves it. */
 export interface FixtureOrder {

@@ -1,5 +1,7 @@
 import { amountSchema, orderStatusSchema, paymentStatusSchema } from '@shop/events';
-import { callSubgraph, type RequestContext, toCents } from '@shop/platform';
+import { toCents } from '@shop/platform/core';
+import { callSubgraph } from '@shop/platform/http';
+import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 
 const ORDER_QUERY = 'query($id: ID!){ order(id: $id) { id status paymentStatus totalAmount user { id } } }';

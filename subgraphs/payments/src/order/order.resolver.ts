@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Authorized, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Payment } from '../payment/payment.type.js';
 import type { PaymentsServices } from '../services.js';

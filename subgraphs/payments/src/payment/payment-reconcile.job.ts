@@ -1,32 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, RelayLoop } from '@shop/platform';
+import { type Logger, PeriodicJob } from '@shop/platform/core';
 import type { PaymentService } from './payment.service.js';
 
 /**
- * Reconciliation on the shared relay schedule (a pass every PAYMENT_RECONCILE_INTERVAL, never two
- * at once in a process). It runs on every replica: each settlement is a conditional write of the
- * provider's one answer under one event id, so concurrent passes agree.
+ * Reconciliation on the shared periodic schedule (a pass every PAYMENT_RECONCILE_INTERVAL, never
+ * two at once in a process). It runs on every replica: each settlement is a conditional write of
+ * the provider's one answer under one event id, so concurrent passes agree.
  */
-export class PaymentReconcileJob {
-  private readonly loop: RelayLoop;
-
+export class PaymentReconcileJob extends PeriodicJob {
   constructor(payments: PaymentService, log: Logger, intervalMs: number) {
-    this.loop = new RelayLoop(
-      async () => {
+    super({
+      name: 'payment reconciliation',
+      intervalMs,
+      log,
+      pass: async () => {
         const requestId = `reconcile-${randomUUID()}`;
         await payments.reconcile({ requestId, log: log.child({ requestId }) });
       },
-      log,
-      intervalMs,
-      'payment reconciliation',
-    );
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
+    });
   }
 }

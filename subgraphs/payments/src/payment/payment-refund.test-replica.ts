@@ -2,7 +2,7 @@
 // → CANCELLED) against the test's database, so the replicas test races real processes (the
 // per-process document lock cannot help them). Prints how many payments this replica refunded,
 // or `busy` when another replica held the refund's claim (the bus would retry the event).
-import { ClaimBusyError } from '@shop/platform';
+import { ClaimBusyError } from '@shop/platform/mongo';
 import { replicaFinish, replicaStart, silentLogger } from '@shop/platform/testing';
 import { OrdersClient } from '../order/order.client.js';
 import { PaymentService } from './payment.service.js';

@@ -1,4 +1,4 @@
-import { PendingEvent, pendingEventsProp } from '@shop/platform';
+import { PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
 import { PaymentStatus } from './payment.type.js';
 

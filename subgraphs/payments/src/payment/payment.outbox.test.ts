@@ -1,5 +1,6 @@
 import { EventBus, type EventEnvelope, paymentSucceeded } from '@shop/events';
-import { OutboxRelay, type Principal } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { OutboxRelay } from '@shop/platform/mongo';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
@@ -7,7 +8,7 @@ import {
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
 import { PaymentModel } from './payment.model.js';
@@ -26,15 +27,16 @@ let fakeOrders: FakeOrders;
 let bus: EventBus;
 let relay: OutboxRelay;
 
-async function eventually<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** vi.waitFor until `probe` returns something truthy, which it returns. */
+const eventually = <T>(probe: () => Promise<T | null | undefined | false>): Promise<T> =>
+  vi.waitFor(
+    async () => {
+      const value = await probe();
+      if (!value) throw new Error('condition not met');
+      return value;
+    },
+    { timeout: 10_000, interval: 100 },
+  );
 
 beforeAll(async () => {
   db = await connectTestMongo('payments');

@@ -1,5 +1,6 @@
 import { paymentSucceeded } from '@shop/events';
-import { metricsRegistry, type Principal } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { metricsRegistry } from '@shop/platform/telemetry';
 import { connectTestMongo, createTestTokens, metricValue, silentLogger, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';

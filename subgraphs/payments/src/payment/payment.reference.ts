@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import type { PaymentsServices } from '../services.js';
 import type { Payment } from './payment.type.js';
 

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { PaymentsServices } from '../services.js';
 import { Payment, PaymentAttempt, ProcessPaymentInput } from './payment.type.js';

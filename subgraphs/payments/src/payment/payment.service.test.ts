@@ -1,5 +1,6 @@
 import { paymentFailed, paymentSucceeded } from '@shop/events';
-import { type Principal, type RequestContext } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { type RequestContext } from '@shop/platform/subgraph';
 import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';

@@ -1,23 +1,25 @@
 import { createHash } from 'node:crypto';
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import {
-  anyOf,
   assertOwnerOrAdmin,
-  ClaimBusyError,
   ConflictError,
-  EffectClaimModel,
-  EffectClaims,
   ForbiddenError,
   formatCents,
-  isDuplicateKeyError,
   NotFoundError,
-  type OutboxRelay,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   validate,
+} from '@shop/platform/core';
+import {
+  ClaimBusyError,
+  EffectClaims,
+  effectClaimModel,
+  findAnyOf,
+  isDuplicateKeyError,
+  type OutboxRelay,
   withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isValidObjectId, type Types } from 'mongoose';
 import { z } from 'zod';
@@ -80,19 +82,16 @@ const SETTLED: ReadonlySet<PaymentStatus> = new Set([PaymentStatus.SUCCEEDED, Pa
 const loaders = requestScoped((_ctx: object) => ({
   byId: new DataLoader<string, Stored | null>(async (ids) => {
     const valid = ids.filter((id) => isValidObjectId(id));
-    const records = valid.length
-      ? await PaymentModel.find({ _id: anyOf(valid) })
-          .select('-pendingEvents')
-          .lean<Stored[]>()
-      : [];
+    const records = await findAnyOf(valid, (_id) =>
+      PaymentModel.find({ _id }).select('-pendingEvents').lean<Stored[]>(),
+    );
     const byId = new Map(records.map((record) => [String(record._id), record]));
     return ids.map((id) => byId.get(id) ?? null);
   }),
   byOrder: new DataLoader<string, Stored | null>(async (orderIds) => {
-    const records = await PaymentModel.find({ orderId: anyOf(orderIds) })
-      .select('-pendingEvents')
-      .sort({ createdAt: -1, _id: -1 })
-      .lean<Stored[]>();
+    const records = await findAnyOf(orderIds, (orderId) =>
+      PaymentModel.find({ orderId }).select('-pendingEvents').sort({ createdAt: -1, _id: -1 }).lean<Stored[]>(),
+    );
     const chosen = new Map<string, Stored>();
     for (const record of records) {
       const current = chosen.get(record.orderId);
@@ -289,7 +288,7 @@ export class PaymentService {
    */
   private refundOnce(record: Stored): Promise<boolean> {
     const key = `refund:${String(record._id)}`;
-    return withDocumentLock(EffectClaimModel.collection.name, key, async () => {
+    return withDocumentLock(effectClaimModel().collection.name, key, async () => {
       if (!(await PaymentModel.exists({ _id: record._id, status: PaymentStatus.SUCCEEDED }))) return false;
       const outcome = await this.refunds.claim(key);
       if (outcome.state === 'busy') throw new ClaimBusyError(key);

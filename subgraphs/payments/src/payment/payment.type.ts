@@ -1,8 +1,9 @@
-import { DecimalScalar, PaymentStatus } from '@shop/platform';
+import { DecimalScalar } from '@shop/platform/core';
+import { PaymentStatus } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Order } from '../order/order.type.js';
 
-export { PaymentStatus } from '@shop/platform';
+export { PaymentStatus } from '@shop/platform/subgraph';
 
 @Directive('@key(fields: "id")')
 @ObjectType('Payment')

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isDuplicateKeyError } from '@shop/platform';
+import { isDuplicateKeyError } from '@shop/platform/mongo';
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import type { ChargeLookup, ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from './payment-provider.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, type EventEnvelope, productChanged } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger as log, testContext } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProductsDb } from '../product/product.model.js';
 import { ProductService } from '../product/product.service.js';
 import { StockService } from '../stock/stock.service.js';
@@ -41,12 +41,8 @@ const pendingFor = async (productId: string): Promise<Change[]> =>
 const receivedFor = (productId: string) =>
   received.filter((event) => (event.data as Change).productId === productId).map((event) => event.data as Change);
 
-async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 150) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = (condition: () => Promise<boolean> | boolean) =>
+  vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: 15_000, interval: 100 });
 
 // Other relays (the e2e stack's products process) may share this database and broker: what is
 // checked is what reaches the broker, whoever published it, once nothing is left to publish.

@@ -1,5 +1,5 @@
 import type { EventBus, EventEnvelope } from '@shop/events';
-import { type Logger, RelayLoop } from '@shop/platform';
+import { type Logger, RelayLoop } from '@shop/platform/core';
 import type { ProductsDb } from '../product/product.model.js';
 import type { OutboxNotifier } from './outbox.model.js';
 

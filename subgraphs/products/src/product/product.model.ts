@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { ReadinessCheck } from '@shop/platform';
+import type { ReadinessCheck } from '@shop/platform/http';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export { Prisma };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { type RunningServer, startSubgraph } from '@shop/platform';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { createTestTokens, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../generated/prisma/client.js';

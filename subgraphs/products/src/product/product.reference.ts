@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import type { ProductsServices } from '../services.js';
 import type { Product } from './product.type.js';
 

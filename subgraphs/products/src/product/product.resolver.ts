@@ -1,4 +1,4 @@
-import { Public, type RequestContext } from '@shop/platform';
+import { Public, type RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { ProductsServices } from '../services.js';
 import { MAX_OFFSET } from './product.service.js';

@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { productChanged } from '@shop/events';
+import { DECIMAL_PATTERN, DECIMAL_RULE, productChanged } from '@shop/events';
 import {
   BadUserInputError,
-  decodeCursor,
-  encodeCursor,
   NotFoundError,
   normalizeDecimal,
-  PageInfo,
-  pageSize,
-  type RequestContext,
   requestScoped,
   requireRole,
   validate,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { decodeCursor, encodeCursor, PageInfo, pageSize, type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
@@ -20,10 +16,7 @@ import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './prod
 import type { Product, ProductConnection } from './product.type.js';
 
 /** Fits the DECIMAL(10,2) column: at most 99999999.99, at most two places, never negative. */
-const decimal = z
-  .string()
-  .trim()
-  .regex(/^(0|[1-9]\d{0,7})(\.\d{1,2})?$/, 'must be a decimal up to 99999999.99 with at most 2 places');
+const decimal = z.string().trim().regex(DECIMAL_PATTERN, `must be ${DECIMAL_RULE}`);
 /** PostgreSQL text cannot hold U+0000: refused here, it would be a database error (a 500). */
 const NO_NUL = /^[^\0]*$/;
 const NUL_MESSAGE = 'must not contain NUL characters';

@@ -1,4 +1,5 @@
-import { DecimalScalar, PageInfo } from '@shop/platform';
+import { DecimalScalar } from '@shop/platform/core';
+import { PageInfo } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { CATALOG_MAX_AGE, STOCK_MAX_AGE } from '../cache-control.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { metricsRegistry } from '@shop/platform';
+import { metricsRegistry } from '@shop/platform/telemetry';
 import { metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProductService } from '../product/product.service.js';

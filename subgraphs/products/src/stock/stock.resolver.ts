@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, Directive, ID, Mutation, Resolver } from 'type-graphql';
 import type { ProductsServices } from '../services.js';
 import { ReservedItem, StockItemInput } from './stock.type.js';

@@ -4,10 +4,10 @@ import {
   InsufficientStockError,
   NotFoundError,
   normalizeDecimal,
-  type RequestContext,
   requireRole,
   validate,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';

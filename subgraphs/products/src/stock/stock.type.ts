@@ -1,4 +1,4 @@
-import { DecimalScalar } from '@shop/platform';
+import { DecimalScalar } from '@shop/platform/core';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 
 // Internal to the orders subgraph: @inaccessible keeps these out of the public supergraph API.

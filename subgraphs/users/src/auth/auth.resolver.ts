@@ -1,4 +1,4 @@
-import { Public, type RequestContext } from '@shop/platform';
+import { Public, type RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { UsersServices } from '../services.js';
 import { ChangePasswordInput } from '../user/user.type.js';

@@ -1,11 +1,11 @@
 import {
   BadUserInputError,
-  type RequestContext,
   requirePrincipal,
   type TokenService,
   UnauthenticatedError,
   validate,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';

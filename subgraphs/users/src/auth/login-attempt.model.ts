@@ -25,6 +25,10 @@ export class LoginAttemptRecord {
   /** When the attempt leaves the window; indexed for the purge. */
   @prop({ required: true, index: true, type: () => Date })
   expiresAt!: Date;
+
+  /** `expiryHour(expiresAt)`: the purge deletes by this equality (see ExpiredRecordsPurge). */
+  @prop({ index: true, type: () => Number })
+  expiresHour?: number;
 }
 
 export const LoginAttemptModel = getModelForClass(LoginAttemptRecord);

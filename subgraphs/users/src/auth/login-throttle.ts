@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, clientAddressKey, withDocumentLock } from '@shop/platform';
+import { AppError } from '@shop/platform/core';
+import { clientAddressKey } from '@shop/platform/http';
+import { withDocumentLock } from '@shop/platform/mongo';
+import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
 import { LoginAttemptModel, type LoginAttemptRecord } from './login-attempt.model.js';
 
 export interface LoginLimits {
@@ -50,6 +53,8 @@ export interface LoginAttempt {
  * adapter), so one replica counts exactly.
  */
 export class LoginThrottle {
+  private readonly purge = new ExpiredRecordsPurge(LoginAttemptModel);
+
   constructor(
     private readonly limits: LoginLimits,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
@@ -83,7 +88,7 @@ export class LoginThrottle {
 
   /** Attempts that left the window: they no longer limit anything. */
   async purgeExpired(now: Date): Promise<number> {
-    return (await LoginAttemptModel.deleteMany({ expiresAt: { $lt: now } })).deletedCount;
+    return this.purge.run(now);
   }
 
   /** Counts an attempt under `key` and returns its id, or throws TooManyRequestsError past the limit. */
@@ -104,7 +109,8 @@ export class LoginThrottle {
 
   private async insert(key: string, at: Date): Promise<string> {
     const _id = randomUUID();
-    await LoginAttemptModel.create({ _id, key, at, expiresAt: new Date(at.getTime() + this.windowMs()) });
+    const expiresAt = new Date(at.getTime() + this.windowMs());
+    await LoginAttemptModel.create({ _id, key, at, expiresAt, expiresHour: expiryHour(expiresAt) });
     return _id;
   }
 

@@ -23,6 +23,10 @@ export class RefreshTokenClaimRecord {
   /** Past the latest its family could expire; indexed for the purge job. */
   @prop({ required: true, index: true, type: () => Date })
   expiresAt!: Date;
+
+  /** `expiryHour(expiresAt)`: the purge deletes by this equality (see ExpiredRecordsPurge). */
+  @prop({ index: true, type: () => Number })
+  expiresHour?: number;
 }
 
 export const RefreshTokenClaimModel = getModelForClass(RefreshTokenClaimRecord);

@@ -22,6 +22,10 @@ export class RefreshTokenFamily {
   @prop({ required: true, index: true, type: () => Date })
   expiresAt!: Date;
 
+  /** `expiryHour(expiresAt)`: the purge deletes by this equality (see ExpiredRecordsPurge). */
+  @prop({ index: true, type: () => Number })
+  expiresHour?: number;
+
   /** The account's token version when the session started: a later bump (see UserRecord) ends it. */
   @prop({ required: true, type: () => Number, default: 0 })
   tokenVersion!: number;

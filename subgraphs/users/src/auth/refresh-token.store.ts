@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { isDuplicateKeyError, type Logger, UnauthenticatedError } from '@shop/platform';
+import { type Logger, UnauthenticatedError } from '@shop/platform/core';
+import { isDuplicateKeyError } from '@shop/platform/mongo';
+import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 import { RefreshTokenClaimModel, revocationId, useClaimId } from './refresh-token-claim.model.js';
 
@@ -8,6 +10,10 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 const invalid = () => new UnauthenticatedError('Invalid refresh token');
 // A claim outlives any family it could concern: a rotation racing the claim extends the family by one lifetime at most.
 const CLAIM_MARGIN_MS = 3_600_000;
+const expiringIn = (ms: number) => {
+  const expiresAt = new Date(Date.now() + ms);
+  return { expiresAt, expiresHour: expiryHour(expiresAt) };
+};
 
 /**
  * Opaque refresh tokens `<family id>.<256 random bits>`, stored only as a hash. Each use
@@ -15,6 +21,9 @@ const CLAIM_MARGIN_MS = 3_600_000;
  * family (the session) is revoked and whoever holds its current token must log in again.
  */
 export class RefreshTokenStore {
+  private readonly familiesPurge = new ExpiredRecordsPurge(RefreshTokenModel);
+  private readonly claimsPurge = new ExpiredRecordsPurge(RefreshTokenClaimModel);
+
   constructor(private readonly ttlSeconds: number) {}
 
   /** A new session for a user who just proved their password, under the account's current token version. */
@@ -26,7 +35,7 @@ export class RefreshTokenStore {
       userId,
       tokenVersion,
       tokenHash: digest(token),
-      expiresAt: this.expiry(),
+      ...this.expiry(),
     });
     return token;
   }
@@ -55,7 +64,7 @@ export class RefreshTokenStore {
     // The claim makes this the family's one writer of its next token.
     await RefreshTokenModel.updateOne(
       { _id: familyId, tokenHash: hash },
-      { $set: { tokenHash: digest(next), expiresAt: this.expiry() } },
+      { $set: { tokenHash: digest(next), ...this.expiry() } },
     );
     return { userId: family.userId, tokenVersion: family.tokenVersion ?? 0, token: next };
   }
@@ -77,8 +86,8 @@ export class RefreshTokenStore {
 
   /** Sessions past their lifetime, and claims that outlived them (FerretDB 1.x has no TTL indexes, so a job removes them). */
   async purgeExpired(now: Date): Promise<number> {
-    await RefreshTokenClaimModel.deleteMany({ expiresAt: { $lt: now } });
-    return (await RefreshTokenModel.deleteMany({ expiresAt: { $lt: now } })).deletedCount;
+    await this.claimsPurge.run(now);
+    return this.familiesPurge.run(now);
   }
 
   /** True when this call is the token's one exchange. */
@@ -88,7 +97,7 @@ export class RefreshTokenStore {
         _id: useClaimId(hash),
         familyId,
         at: new Date(),
-        expiresAt: this.claimExpiry(),
+        ...this.claimExpiry(),
       });
       return true;
     } catch (error) {
@@ -109,7 +118,7 @@ export class RefreshTokenStore {
         familyId,
         at,
         reason,
-        expiresAt: this.claimExpiry(),
+        ...this.claimExpiry(),
       });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -124,11 +133,11 @@ export class RefreshTokenStore {
     return `${familyId}.${randomBytes(32).toString('base64url')}`;
   }
 
-  private expiry(): Date {
-    return new Date(Date.now() + this.ttlSeconds * 1000);
+  private expiry(): { expiresAt: Date; expiresHour: number } {
+    return expiringIn(this.ttlSeconds * 1000);
   }
 
-  private claimExpiry(): Date {
-    return new Date(Date.now() + this.ttlSeconds * 1000 + CLAIM_MARGIN_MS);
+  private claimExpiry(): { expiresAt: Date; expiresHour: number } {
+    return expiringIn(this.ttlSeconds * 1000 + CLAIM_MARGIN_MS);
   }
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { type Principal, type RunningServer, startSubgraph } from '@shop/platform';
+import { type Principal } from '@shop/platform/core';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import type { UsersServices } from '../services.js';
 import type { User } from './user.type.js';
 

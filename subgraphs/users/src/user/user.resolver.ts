@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform';
+import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, Directive, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { UsersServices } from '../services.js';
 import { TokenVersion, UpdateMeInput, User, UserRole } from './user.type.js';

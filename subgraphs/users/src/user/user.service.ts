@@ -1,16 +1,14 @@
 import {
-  anyOf,
   assertOwnerOrAdmin,
   ConflictError,
-  isDuplicateKeyError,
   NotFoundError,
-  type RequestContext,
   requestScoped,
   requirePrincipal,
   requireRole,
   validate,
-  withDocumentLock,
-} from '@shop/platform';
+} from '@shop/platform/core';
+import { findAnyOf, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
+import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isObjectIdOrHexString, isValidObjectId, type UpdateQuery } from 'mongoose';
 import { z } from 'zod';
@@ -69,7 +67,7 @@ const usersById = requestScoped(
   (_ctx: object) =>
     new DataLoader<string, Stored | null>(async (ids) => {
       const valid = ids.filter((id) => isObjectIdOrHexString(id));
-      const records = valid.length > 0 ? await UserModel.find({ _id: anyOf(valid) }).lean<Stored[]>() : [];
+      const records = await findAnyOf(valid, (_id) => UserModel.find({ _id }).lean<Stored[]>());
       const byId = new Map(records.map((record) => [String(record._id), record]));
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
@@ -159,7 +157,7 @@ export class UserService {
   async currentTokenVersions(ids: readonly string[]): Promise<Map<string, number>> {
     const valid = [...new Set(ids.filter((id) => isObjectIdOrHexString(id)).map((id) => id.toLowerCase()))];
     if (valid.length === 0) return new Map();
-    const records = await UserModel.find({ _id: anyOf(valid) }, { tokenVersion: 1 }).lean<Stored[]>();
+    const records = await findAnyOf(valid, (_id) => UserModel.find({ _id }, { tokenVersion: 1 }).lean<Stored[]>());
     return new Map(records.map((record) => [String(record._id), versionOf(record)]));
   }
 

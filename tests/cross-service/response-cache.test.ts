@@ -1,9 +1,12 @@
+// Cross-service: the gateway's public entry in front of subgraphs built from their own modules, in
+// this process. It spans packages, so it lives here rather than inside the gateway's sources.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { EventBus } from '@shop/events';
-import { parseConfig, printSubgraphSdl, type RequestContext, type RunningServer, startSubgraph } from '@shop/platform';
+import { parseConfig } from '@shop/platform/core';
+import { printSubgraphSdl, type RequestContext, type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
@@ -12,17 +15,16 @@ import {
   TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresOutboxRelay } from '../../../subgraphs/products/src/outbox/outbox.relay.js';
-import { ProductService } from '../../../subgraphs/products/src/product/product.service.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
+import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
+import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
 // The real products and users subgraphs, in-process, on the real PostgreSQL, FerretDB and RabbitMQ.
-import { productsSubgraph } from '../../../subgraphs/products/src/schema.js';
-import { StockService } from '../../../subgraphs/products/src/stock/stock.service.js';
-import { connectTestDb } from '../../../subgraphs/products/src/test-db.js';
-import { createUsersServices } from '../../../subgraphs/users/src/create-services.js';
-import { usersSubgraph } from '../../../subgraphs/users/src/schema.js';
-import { gatewayConfig } from '../config.js';
-import { createGateway, type Gateway } from '../create-gateway.js';
+import { productsSubgraph } from '../../subgraphs/products/src/schema.js';
+import { StockService } from '../../subgraphs/products/src/stock/stock.service.js';
+import { connectTestDb } from '../../subgraphs/products/src/test-db.js';
+import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
+import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
 
 const tokens = createTestTokens();
 
@@ -232,9 +234,6 @@ describe('gateway response cache', () => {
   });
 });
 
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 150) throw new Error('condition not met');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function until(condition: () => Promise<boolean>) {
+  return vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: 15_000, interval: 100 });
 }

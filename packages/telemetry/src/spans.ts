@@ -1,3 +1,5 @@
+// The bottom layer: the span helper shared by @shop/events (publish and delivery spans) and
+// @shop/platform (HTTP client spans); both sit above it, so neither depends on the other for tracing.
 import { type Attributes, type Context, type Span, type SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('@shop');
@@ -30,14 +32,4 @@ export function inSpan<T>(
 export function failSpan(span: Span | undefined, error: unknown): void {
   if (error instanceof Error) span?.recordException(error);
   span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-}
-
-/** OpenTelemetry's messaging attributes of a publish or a delivery. */
-export function messagingAttributes(operation: 'send' | 'process', exchange: string, routingKey: string) {
-  return {
-    'messaging.system': 'rabbitmq',
-    'messaging.operation.type': operation,
-    'messaging.destination.name': exchange,
-    'messaging.rabbitmq.destination.routing_key': routingKey,
-  };
 }

@@ -1,18 +1,15 @@
+// Cross-service: the gateway's public entry in front of subgraphs built from their own modules, in
+// this process. It spans packages, so it lives here rather than inside the gateway's sources.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { EventBus } from '@shop/events';
-import {
-  createLogger,
-  OutboxRelay,
-  parseConfig,
-  type RunningServer,
-  startSubgraph,
-  startTracing,
-  stopTracing,
-} from '@shop/platform';
+import { createLogger, parseConfig } from '@shop/platform/core';
+import { OutboxRelay } from '@shop/platform/mongo';
+import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
+import { startTracing, stopTracing } from '@shop/platform/telemetry';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
@@ -21,26 +18,25 @@ import {
   TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestContactDirectory } from '../../../subgraphs/notifications/src/contact/contact.test-directory.js';
-import { LogSmsProvider } from '../../../subgraphs/notifications/src/delivery/sms.provider.js';
+import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
+import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
+import { TestContactDirectory } from '../../subgraphs/notifications/src/contact/contact.test-directory.js';
+import { LogSmsProvider } from '../../subgraphs/notifications/src/delivery/sms.provider.js';
 import {
   startTestSmtpServer,
   type TestSmtpServer,
-} from '../../../subgraphs/notifications/src/delivery/smtp.test-server.js';
+} from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
 import {
   deleteTopology,
   eventually,
   type Pipeline,
   startPipeline,
-} from '../../../subgraphs/notifications/src/notifications.test-pipeline.js';
-import { OrderModel } from '../../../subgraphs/orders/src/order/order.model.js';
-import { OrderService } from '../../../subgraphs/orders/src/order/order.service.js';
-import { ProductsClient } from '../../../subgraphs/orders/src/product/products.client.js';
-import { type FakeProducts, startFakeProducts } from '../../../subgraphs/orders/src/product/products.test-server.js';
-import { ordersSubgraph } from '../../../subgraphs/orders/src/schema.js';
-import { gatewayConfig } from '../config.js';
-import { createGateway, type Gateway } from '../create-gateway.js';
-import { startUnrevokedTokenVersions } from '../gateway.test-fixture.js';
+} from '../../subgraphs/notifications/src/notifications.test-pipeline.js';
+import { OrderModel } from '../../subgraphs/orders/src/order/order.model.js';
+import { OrderService } from '../../subgraphs/orders/src/order/order.service.js';
+import { ProductsClient } from '../../subgraphs/orders/src/product/products.client.js';
+import { type FakeProducts, startFakeProducts } from '../../subgraphs/orders/src/product/products.test-server.js';
+import { ordersSubgraph } from '../../subgraphs/orders/src/schema.js';
 
 /**
  * One trace across the system: the gateway, its fetch from the orders subgraph (real, in this
@@ -48,7 +44,7 @@ import { startUnrevokedTokenVersions } from '../gateway.test-fixture.js';
  * (real pipeline). One tracer provider exports every process's spans to memory. Real RabbitMQ
  * (exchange and queues of this run only) and the real MongoDB-wire server.
  */
-const SUPERGRAPH = fileURLToPath(new URL('../../../supergraph.graphql', import.meta.url));
+const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
 const run = randomUUID().slice(0, 8);
 const exchange = `test.tracing.${run}`;
 const queues = {

@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import { EventBus } from './event-bus.js';
+import { type RetryPolicySettings, retryPolicyFrom } from './retry-policy.js';
+
+/** The broker settings every process reads (platform's baseConfigShape), and the retry ladder where it consumes. */
+export interface EventBusSettings extends Partial<RetryPolicySettings> {
+  AMQP_URL: string;
+  AMQP_EXCHANGE: string;
+  AMQP_EXCHANGE_PROVISIONED: boolean;
+}
+
+/** A process's EventBus from its configuration; the retry ladder applies where the config has one (retryPolicyShape). */
+export function eventBusFromConfig(config: EventBusSettings, log: Logger, connectionName: string): EventBus {
+  const { EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE_MS, EVENTS_RETRY_MAX_MS } = config;
+  const retry =
+    EVENTS_MAX_ATTEMPTS !== undefined && EVENTS_RETRY_BASE_MS !== undefined && EVENTS_RETRY_MAX_MS !== undefined
+      ? retryPolicyFrom({ EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE_MS, EVENTS_RETRY_MAX_MS })
+      : undefined;
+  return new EventBus({
+    url: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    exchangeProvisioned: config.AMQP_EXCHANGE_PROVISIONED,
+    log,
+    connectionName,
+    retry,
+  });
+}

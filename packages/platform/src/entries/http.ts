@@ -1,0 +1,8 @@
+// @shop/platform/http: HTTP and GraphQL-server pieces the gateway and the subgraphs share (health,
+// limits, client addresses, signed gateway headers, calls between services, token revocation).
+export * from '../client-address.js';
+export * from '../gateway-signature.js';
+export * from '../graphql-limits.js';
+export * from '../health.js';
+export * from '../subgraph-client.js';
+export * from '../token-versions.js';

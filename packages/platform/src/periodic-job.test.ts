@@ -1,0 +1,99 @@
+import { pino } from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { PeriodicJob } from './periodic-job.js';
+
+/** A job whose passes wait for the test to release them, and record when they ran. */
+function gatedJob(intervalMs = 60_000) {
+  const lines: { msg: string; job?: string }[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const releases: (() => void)[] = [];
+  let passes = 0;
+  let failNext = false;
+  const job = new PeriodicJob<number>({
+    name: 'test job',
+    intervalMs,
+    log,
+    pass: async () => {
+      const pass = ++passes;
+      await new Promise<void>((resolve) => releases.push(resolve));
+      if (failNext) {
+        failNext = false;
+        throw new Error('pass failed');
+      }
+      return pass;
+    },
+  });
+  return {
+    job,
+    lines,
+    passes: () => passes,
+    release: () => releases.shift()?.(),
+    failNextPass: () => {
+      failNext = true;
+    },
+    waiting: () => releases.length,
+  };
+}
+
+describe('PeriodicJob', () => {
+  it('never runs two passes at once: runOnce during a pass returns undefined', async () => {
+    const { job, release, passes } = gatedJob();
+    const first = job.runOnce();
+    expect(await job.runOnce()).toBeUndefined();
+    release();
+    expect(await first).toBe(1);
+    expect(passes()).toBe(1);
+  });
+
+  it('runs one more pass after a pass during which it was kicked, however often', async () => {
+    const { job, release, passes, waiting } = gatedJob();
+    job.kick();
+    job.kick();
+    job.kick();
+    await vi.waitFor(() => expect(waiting()).toBe(1));
+    release();
+    await vi.waitFor(() => expect(passes()).toBe(2));
+    release();
+    await job.stop();
+    expect(passes()).toBe(2);
+  });
+
+  it('logs a failed pass under its name and keeps the schedule', async () => {
+    const { job, release, lines, failNextPass, waiting } = gatedJob();
+    failNextPass();
+    const failed = job.runOnce();
+    release();
+    expect(await failed).toBeUndefined();
+    expect(lines).toContainEqual(
+      expect.objectContaining({ job: 'test job', msg: 'test job failed; the next pass retries' }),
+    );
+    const next = job.runOnce();
+    await vi.waitFor(() => expect(waiting()).toBe(1));
+    release();
+    expect(await next).toBe(2);
+  });
+
+  it('passes on start and every interval; stop waits for the pass in progress and ends the schedule', async () => {
+    vi.useFakeTimers();
+    try {
+      const { job, release, passes, waiting } = gatedJob(20);
+      job.start();
+      expect(waiting()).toBe(1);
+      release();
+      await vi.advanceTimersByTimeAsync(20);
+      expect(passes()).toBe(2); // the interval's pass
+      let stopped = false;
+      const stopping = job.stop().then(() => {
+        stopped = true;
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(stopped).toBe(false);
+      release();
+      await stopping;
+      await vi.advanceTimersByTimeAsync(200);
+      expect(passes()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

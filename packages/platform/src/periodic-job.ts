@@ -1,0 +1,69 @@
+import type { Logger } from './logger.js';
+import { outsideAnyTrace } from './tracing.js';
+
+export interface PeriodicJobOptions<T> {
+  /** Names the job in the log line of a failed pass. */
+  name: string;
+  intervalMs: number;
+  log: Logger;
+  /** One pass; `now` is the time the pass is for (tests pass a later one). */
+  pass: (now: Date) => Promise<T>;
+}
+
+/**
+ * The one schedule every periodic job shares (outbox relays, expiry sweeps, reconciliation, purges):
+ * a pass on `start()` and every `intervalMs` after, another on `kick()` (a kick during a pass runs
+ * one more pass after it), never two passes at once in a process, and a failed pass logged and
+ * left to the next one. `stop()` (a shutdown step) ends the schedule and waits for a pass in progress.
+ */
+export class PeriodicJob<T = void> {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<T | undefined> | undefined;
+  private again = false;
+
+  constructor(private readonly options: PeriodicJobOptions<T>) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => this.kick(), this.options.intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** A pass now, or one more right after the pass in progress. */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.runOnce().finally(() => {
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** One pass now (what the timer runs too); undefined when a pass is already running or this one failed. */
+  runOnce(now = new Date()): Promise<T | undefined> {
+    if (this.running) return Promise.resolve(undefined);
+    const { pass, log, name } = this.options;
+    // Detached from the caller's trace: each event's publish continues the trace it was recorded in.
+    this.running = outsideAnyTrace(() => pass(now))
+      .catch((error): undefined => {
+        log.warn({ err: error, job: name }, `${name} failed; the next pass retries`);
+        return undefined;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  /** Stops the schedule and waits for a pass in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.again = false;
+    await this.running;
+  }
+}

@@ -1,0 +1,132 @@
+import { type EventBus, eventBusFromConfig } from '@shop/events';
+import type { z } from 'zod';
+import { createTokenService, type TokenService } from './auth.js';
+import { type Config, loadConfig } from './config.js';
+import type { ReadinessCheck } from './health.js';
+import { createLogger, type Logger } from './logger.js';
+import { type Closer, onShutdown } from './shutdown.js';
+import { type SubgraphDefinition, startSubgraph } from './subgraph.js';
+import { subgraphRevocation, type TokenVersionCheck } from './token-versions.js';
+
+/** A connection the process opens before anything else and closes last (MongoDB, PostgreSQL). */
+export interface DatabaseHandle {
+  readiness: ReadinessCheck;
+  close: Closer;
+}
+
+/** Something with a schedule of its own that shutdown stops (a PeriodicJob, an outbox relay). */
+export interface Background {
+  start(): void;
+  stop(): Promise<void> | void;
+}
+
+/**
+ * How the subgraph uses the broker. `consume`: it subscribes, so the broker is part of readiness,
+ * and its consumers' v1 queues are moved once at start. `publish`: it only publishes through its
+ * outbox, which keeps events while the broker is away, so readiness does not wait for the broker.
+ */
+export type EventUse = 'consume' | 'publish';
+
+export interface ProcessContext<C, D, E extends EventUse | undefined> {
+  config: C;
+  log: Logger;
+  tokens: TokenService;
+  database: D;
+  bus: E extends EventUse ? EventBus : undefined;
+}
+
+/** What the subgraph's own wiring returns: its services, and what runs beside the requests. */
+export interface SubgraphParts<S> {
+  services: S;
+  /** The outbox relay: started before the port opens, stopped after the requests and consumers that feed it. */
+  relay?: Background;
+  /** Periodic jobs: started before the port opens, stopped together with the requests. */
+  jobs?: Background[];
+  /** Other resources, closed after the broker and before the database (e.g. the mail transport). */
+  close?: Closer[];
+}
+
+export interface SubgraphProcess<
+  Shape extends z.ZodRawShape,
+  D extends DatabaseHandle,
+  E extends EventUse | undefined,
+  S,
+> {
+  /** Names the logger, the broker connection, tracing and metrics. */
+  name: string;
+  config: Shape;
+  port: (config: Config<Shape>) => number;
+  definition: SubgraphDefinition;
+  database: (config: Config<Shape>, log: Logger) => Promise<D> | D;
+  /** Without it, the process has no broker connection. */
+  events?: E;
+  /** Builds the services from the connections and subscribes the consumers (src/events.ts). */
+  wire: (context: ProcessContext<Config<Shape>, D, E>) => Promise<SubgraphParts<S>> | SubgraphParts<S>;
+  /**
+   * The check of unsigned requests' token versions (see startSubgraph). Default: the users
+   * subgraph's answer (subgraphRevocation, from USERS_URL); users passes its own store.
+   */
+  revocation?: (context: ProcessContext<Config<Shape>, D, E>, services: S) => TokenVersionCheck;
+}
+
+/**
+ * The one start-up of every subgraph, in explicit steps: configuration → logger → connections
+ * (database, broker) → services and subscriptions → once-per-process start-up work (the v1 queue
+ * move, relay and jobs) → schema and listen → shutdown hooks (requests, consumers and jobs drain
+ * together; then the relay, the broker, other resources, the database).
+ */
+export async function runSubgraph<
+  Shape extends z.ZodRawShape,
+  D extends DatabaseHandle,
+  E extends EventUse | undefined,
+  S,
+>(spec: SubgraphProcess<Shape, D, E, S>): Promise<void> {
+  const { name } = spec;
+  const config = loadConfig(spec.config);
+  const log = createLogger(name, config);
+
+  const database = await spec.database(config, log);
+  const bus = spec.events ? eventBusFromConfig(config, log, name) : undefined;
+  const tokens = createTokenService(config);
+  const context = { config, log, tokens, database, bus } as ProcessContext<Config<Shape>, D, E>;
+
+  const parts = await spec.wire(context);
+  await bus?.migrateLegacyQueues();
+  parts.relay?.start();
+  for (const job of parts.jobs ?? []) job.start();
+
+  const readiness = [database.readiness];
+  if (bus && spec.events === 'consume') readiness.push(bus.readiness);
+  const server = await startSubgraph({
+    definition: spec.definition,
+    config,
+    port: spec.port(config),
+    services: parts.services,
+    tokens,
+    revocation: spec.revocation?.(context, parts.services) ?? defaultRevocation(config, tokens, name),
+    log,
+    readiness,
+  });
+
+  const relay = parts.relay;
+  onShutdown(log, [
+    [server.close, ...(bus ? [() => bus.stopConsuming()] : []), ...(parts.jobs ?? []).map((job) => () => job.stop())],
+    ...(relay ? [() => relay.stop()] : []),
+    ...(bus ? [() => bus.close()] : []),
+    ...(parts.close ?? []),
+    database.close,
+  ]);
+}
+
+/** A subgraph other than users asks the users subgraph (USERS_URL in its config, subgraphRevocationShape). */
+function defaultRevocation(config: object, tokens: TokenService, name: string): TokenVersionCheck {
+  const settings = config as { USERS_URL?: string; TOKEN_VERSION_CACHE_MS?: number };
+  if (settings.USERS_URL === undefined || settings.TOKEN_VERSION_CACHE_MS === undefined) {
+    throw new Error(`${name}: no revocation check; add subgraphRevocationShape to its config or pass one`);
+  }
+  return subgraphRevocation(
+    { USERS_URL: settings.USERS_URL, TOKEN_VERSION_CACHE_MS: settings.TOKEN_VERSION_CACHE_MS },
+    tokens,
+    name,
+  );
+}
