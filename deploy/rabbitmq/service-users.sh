@@ -56,4 +56,4 @@ grant payments 'payments\..*' '^payment\.(succeeded|failed)$' '^order\.updated$'
 grant notifications 'notifications\..*' '^notification\.(email|sms)$' \
   '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms))$'
 grant products 'products\..*' '^product\.changed$' '^$'
-grant gateway 'gateway\..*' '^$' '^(order\.updated|product\.changed)$'
+grant gateway 'gateway\..*' '^$' '^(order\.updated|payment\.(succeeded|failed)|product\.changed)$'

@@ -154,14 +154,15 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
     expect(
       await attemptAs('notifications', (channel) => channel.assertQueue(`orders.${run}`, { exclusive: true })),
     ).toMatch(/403.*ACCESS_REFUSED/);
-    // Binding its own queue to a key it does not consume (topic read permission).
+    // Binding its own queue to a key it does not consume (topic read permission), and to one it does.
     const queue = `gateway.${run}.probe`;
-    expect(
-      await attemptAs('gateway', async (channel) => {
+    const bindAsGateway = (key: string) =>
+      attemptAs('gateway', async (channel) => {
         await channel.assertQueue(queue, { exclusive: true });
-        await channel.bindQueue(queue, exchange, paymentSucceeded.type);
-      }),
-    ).toMatch(/403.*ACCESS_REFUSED/);
+        await channel.bindQueue(queue, exchange, key);
+      });
+    expect(await bindAsGateway('order.created')).toMatch(/403.*ACCESS_REFUSED/);
+    expect(await bindAsGateway(paymentSucceeded.type)).toBe('allowed');
     // Products consumes nothing and may write to no queue through the default exchange.
     expect(await publishAsDefault('products', 'orders.payments')).toMatch(/403.*ACCESS_REFUSED/);
   });

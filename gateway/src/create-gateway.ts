@@ -24,7 +24,8 @@ import { listen } from './http/listen.js';
 import { requestId } from './http/request-id.middleware.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
-import { OrderStatusFeed } from './subscriptions/order-status.feed.js';
+import { declaredSubscriptions } from './subscriptions/declared-subscriptions.js';
+import { SubscriptionFeed } from './subscriptions/subscription.feed.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
 import { subgraphFetcherFromConfig } from './supergraph/subgraph-fetcher.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
@@ -52,7 +53,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     parse: limits.parse,
   });
   const bus = eventBusFromConfig(config, log, 'gateway');
-  const feed = new OrderStatusFeed();
+  const feed = new SubscriptionFeed(declaredSubscriptions);
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 

@@ -52,6 +52,7 @@ const MATRIX: Record<string, Row> = {
   'Mutation.releaseStock': NOBODY,
   'Mutation.confirmStock': NOBODY,
   'Subscription.orderStatusChanged': OWNER_OR_ADMIN,
+  'Subscription.paymentStatusChanged': OWNER_OR_ADMIN,
   'Order.user': OWNER_OR_ADMIN,
   'Order.payment': OWNER_OR_ADMIN,
   'Payment.order': OWNER_OR_ADMIN,

@@ -80,40 +80,45 @@ async function allIds(query: string, field: string, token?: string, variables: R
 }
 
 const WATCH = `subscription Watch($orderId: ID!) { orderStatusChanged(orderId: $orderId) { id status } }`;
+const WATCH_PAYMENT = `subscription Watch($orderId: ID!) { paymentStatusChanged(orderId: $orderId) { id status order { id } } }`;
 const MOVE = `mutation Move($id: ID!, $status: OrderStatus!) { updateOrderStatus(id: $id, status: $status) { status } }`;
 
 /**
- * Subscribes as `caller` to a fresh order of the owner, then moves the order one step at a time
- * (a declined payment, a payment, shipping, delivery) until the subscription answers: a refused
- * subscription answers at once, an accepted one with the next event after it went live.
+ * Subscribes as `caller` to `field` for a fresh order of the owner, then moves the order one step at
+ * a time (a declined payment, a payment, shipping, delivery) until the subscription answers: a
+ * refused subscription answers at once, an accepted one with the next event after it went live.
+ * `orderOf` reads which order an answer is about.
  */
-async function watchAs(caller: Caller, world: World): Promise<string> {
-  const order = await placeOrder(world.owner.token, world.product.id);
-  const subscription = subscribe(WATCH, { orderId: order.id }, tokenOf(caller, world));
-  const steps = [
-    () => pay(world.owner.token, order.id, 'card_declined'),
-    () => pay(world.owner.token, order.id, 'card'),
-    () => gql(MOVE, { id: order.id, status: 'SHIPPED' }, world.admin.token),
-    () => gql(MOVE, { id: order.id, status: 'DELIVERED' }, world.admin.token),
-  ];
-  try {
-    let answered = await subscription.settled(1_000);
-    for (const step of steps) {
-      if (answered) break;
-      await step();
-      answered = await subscription.settled(3_000);
+const watchAs =
+  (query: string, field: string, orderOf: (changed: Json) => string): Probe =>
+  async (caller, world) => {
+    const order = await placeOrder(world.owner.token, world.product.id);
+    const subscription = subscribe(query, { orderId: order.id }, tokenOf(caller, world));
+    const steps = [
+      () => pay(world.owner.token, order.id, 'card_declined'),
+      () => pay(world.owner.token, order.id, 'card'),
+      () => gql(MOVE, { id: order.id, status: 'SHIPPED' }, world.admin.token),
+      () => gql(MOVE, { id: order.id, status: 'DELIVERED' }, world.admin.token),
+    ];
+    try {
+      let answered = await subscription.settled(1_000);
+      for (const step of steps) {
+        if (answered) break;
+        await step();
+        answered = await subscription.settled(3_000);
+      }
+      const failure = subscription.failure();
+      if (failure)
+        return Array.isArray(failure) ? String(failure[0]?.extensions?.code) : `socket closed ${failure.code}`;
+      const [first] = subscription.messages;
+      if (!first) return 'no answer';
+      return fromGraphql({ status: 200, headers: new Headers(), body: first }, field, (changed) => {
+        return orderOf(changed) === order.id;
+      });
+    } finally {
+      await subscription.close();
     }
-    const failure = subscription.failure();
-    if (failure) return Array.isArray(failure) ? String(failure[0]?.extensions?.code) : `socket closed ${failure.code}`;
-    const [first] = subscription.messages;
-    if (!first) return 'no answer';
-    return fromGraphql({ status: 200, headers: new Headers(), body: first }, 'orderStatusChanged', (changed) => {
-      return changed.id === order.id;
-    });
-  } finally {
-    await subscription.close();
-  }
-}
+  };
 
 /**
  * A fresh account whose credentials (password, refresh token) the caller presents. Fresh because
@@ -328,7 +333,8 @@ export const PROBES: Record<string, Probe> = {
     ),
 
   // ── Subscription ──
-  'Subscription.orderStatusChanged': watchAs,
+  'Subscription.orderStatusChanged': watchAs(WATCH, 'orderStatusChanged', (changed) => changed.id),
+  'Subscription.paymentStatusChanged': watchAs(WATCH_PAYMENT, 'paymentStatusChanged', (changed) => changed.order.id),
 
   // ── Entity fields contributed by another subgraph, reached through their parent ──
   'Order.user': async (caller, world) =>

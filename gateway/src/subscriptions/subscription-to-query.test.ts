@@ -1,23 +1,35 @@
+import { paymentSucceeded } from '@shop/events';
 import { buildSchema, parse, print, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { declaredSubscriptions } from './declared-subscriptions.js';
 import { subscriptionToQuery } from './subscription-to-query.js';
 
 const schema = buildSchema(`
   type User { id: ID! email: String! }
   type Order { id: ID! status: String! user: User! }
-  type Query { order(id: ID!): Order }
-  type Subscription { orderStatusChanged(orderId: ID!): Order! }
+  type Payment { id: ID! status: String! order: Order! }
+  type Query { order(id: ID!): Order payment(id: ID!): Payment }
+  type Subscription { orderStatusChanged(orderId: ID!): Order! paymentStatusChanged(orderId: ID!): Payment! }
 `);
 
 const rewrite = (source: string, variables: Record<string, unknown> = {}, operationName?: string) => {
   const document = parse(source);
   expect(validate(schema, document)).toEqual([]);
-  const result = subscriptionToQuery(schema, document, operationName, variables);
-  expect(validate(schema, result.document)).toEqual([]);
+  const result = subscriptionToQuery(schema, declaredSubscriptions, document, operationName, variables);
+  expect(validate(schema, result.authorization)).toEqual([]);
+  expect(validate(schema, result.payload)).toEqual([]);
   return result;
 };
 
 const normalize = (source: string) => print(parse(source));
+
+const event = paymentSucceeded.create({
+  paymentId: 'p-1',
+  orderId: 'o-1',
+  userId: 'u-1',
+  amount: '19.99',
+  transactionId: 'tx-1',
+});
 
 describe('subscriptionToQuery', () => {
   it('turns the subscription into order(id:) with the same variables, selection and fragments', () => {
@@ -29,27 +41,28 @@ describe('subscriptionToQuery', () => {
       fragment Contact on User { email }`,
       { id: 'o-1' },
     );
-    expect(print(result.document)).toBe(
+    // orderStatusChanged is authorized by its own query, the one each event runs.
+    expect(print(result.authorization)).toBe(print(result.payload));
+    expect(result.variables(event)).toEqual({ id: 'o-1' });
+    expect(print(result.payload)).toBe(
       normalize(`query Watch($id: ID!) {
         orderStatusChanged: order(id: $id) { id status ...Buyer ... on Order { user { id } } }
       }
       fragment Buyer on Order { user { ...Contact } }
       fragment Contact on User { email }`),
     );
-    expect(result).toMatchObject({ operationName: 'Watch', responseKey: 'orderStatusChanged', orderId: 'o-1' });
+    expect(result).toMatchObject({ operationName: 'Watch', responseKey: 'orderStatusChanged', topic: 'o-1' });
   });
 
   it("keeps the client's alias and takes a literal order id", () => {
     const result = rewrite(`subscription { changed: orderStatusChanged(orderId: "o-2") { status } }`);
-    expect(print(result.document)).toBe(normalize(`{ changed: order(id: "o-2") { status } }`));
-    expect(result).toMatchObject({ responseKey: 'changed', orderId: 'o-2', operationName: undefined });
+    expect(print(result.payload)).toBe(normalize(`{ changed: order(id: "o-2") { status } }`));
+    expect(result).toMatchObject({ responseKey: 'changed', topic: 'o-2', operationName: undefined });
   });
 
   it('uses a variable default and coerces the id like ID!', () => {
-    expect(rewrite(`subscription ($id: ID! = "o-3") { orderStatusChanged(orderId: $id) { id } }`).orderId).toBe('o-3');
-    expect(rewrite(`subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }`, { id: 42 }).orderId).toBe(
-      '42',
-    );
+    expect(rewrite(`subscription ($id: ID! = "o-3") { orderStatusChanged(orderId: $id) { id } }`).topic).toBe('o-3');
+    expect(rewrite(`subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }`, { id: 42 }).topic).toBe('42');
   });
 
   it('keeps only the chosen operation and the fragments it uses', () => {
@@ -61,7 +74,7 @@ describe('subscriptionToQuery', () => {
       {},
       'Watch',
     );
-    expect(print(result.document)).toBe(
+    expect(print(result.payload)).toBe(
       normalize(`query Watch { orderStatusChanged: order(id: "o-4") { ...Fields } } fragment Fields on Order { id }`),
     );
   });
@@ -70,15 +83,53 @@ describe('subscriptionToQuery', () => {
     const fragmentAtRoot = parse(
       `subscription { ...Root } fragment Root on Subscription { orderStatusChanged(orderId: "o") { id } }`,
     );
-    expect(() => subscriptionToQuery(schema, fragmentAtRoot, undefined, {})).toThrow(
+    expect(() => subscriptionToQuery(schema, declaredSubscriptions, fragmentAtRoot, undefined, {})).toThrow(
       expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } }),
     );
-    expect(() => subscriptionToQuery(schema, parse(`{ order(id: "o") { id } }`), undefined, {})).toThrow(
-      expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } }),
-    );
+    expect(() =>
+      subscriptionToQuery(schema, declaredSubscriptions, parse(`{ order(id: "o") { id } }`), undefined, {}),
+    ).toThrow(expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } }));
     const missingVariable = parse(`subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }`);
-    expect(() => subscriptionToQuery(schema, missingVariable, undefined, {})).toThrow(
+    expect(() => subscriptionToQuery(schema, declaredSubscriptions, missingVariable, undefined, {})).toThrow(
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    );
+  });
+
+  it("authorizes paymentStatusChanged on the order, then runs the client's selection on each event's payment", () => {
+    const result = rewrite(
+      `subscription Pay($id: ID!, $withOrder: Boolean!) {
+        paid: paymentStatusChanged(orderId: $id) { id status ...Owner }
+      }
+      fragment Owner on Payment { order @include(if: $withOrder) { user { email } } }`,
+      { id: 'o-1', withOrder: true },
+    );
+    // Only the order's owner or an admin gets an answer; the selection's variables are not its business.
+    expect(print(result.authorization)).toBe(normalize(`query Pay($id: ID!) { paid: order(id: $id) { id } }`));
+    // The payment the event is about; the order id is no longer used, the event's payment id is.
+    expect(print(result.payload)).toBe(
+      normalize(`query Pay($withOrder: Boolean!, $payment_id: ID!) { paid: payment(id: $payment_id) { id status ...Owner } }
+      fragment Owner on Payment { order @include(if: $withOrder) { user { email } } }`),
+    );
+    expect(result).toMatchObject({ operationName: 'Pay', responseKey: 'paid', topic: 'o-1' });
+    expect(result.variables()).toEqual({ id: 'o-1', withOrder: true });
+    expect(result.variables(event)).toEqual({ id: 'o-1', withOrder: true, payment_id: 'p-1' });
+  });
+
+  it("never takes a client's variable name for the event's value", () => {
+    const result = rewrite(`subscription ($payment_id: ID!) { paymentStatusChanged(orderId: $payment_id) { id } }`, {
+      payment_id: 'o-5',
+    });
+    expect(print(result.payload)).toBe(
+      normalize(`query ($_payment_id: ID!) { paymentStatusChanged: payment(id: $_payment_id) { id } }`),
+    );
+    expect(result.variables(event)).toEqual({ payment_id: 'o-5', _payment_id: 'p-1' });
+    expect(result.topic).toBe('o-5');
+  });
+
+  it('refuses subscriptions that nothing declares', () => {
+    const undeclared = parse(`subscription { orderStatusChanged(orderId: "o") { id } }`);
+    expect(() => subscriptionToQuery(schema, [], undeclared, undefined, {})).toThrow(
+      expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } }),
     );
   });
 });

@@ -1,5 +1,7 @@
+import type { EventEnvelope } from '@shop/events';
 import { AppError, BadUserInputError } from '@shop/platform/core';
 import {
+  type ArgumentNode,
   type ASTNode,
   type DocumentNode,
   type FieldNode,
@@ -7,65 +9,154 @@ import {
   GraphQLID,
   GraphQLNonNull,
   type GraphQLSchema,
+  getNamedType,
   getOperationAST,
   getVariableValues,
   Kind,
   type OperationDefinitionNode,
   OperationTypeNode,
+  parse,
+  type SelectionSetNode,
   type ValueNode,
+  type VariableDefinitionNode,
   valueFromAST,
   visit,
 } from 'graphql';
+import { type QueryField, SUBSCRIBED, type SubscriptionDeclaration } from './subscription-declaration.js';
 
-const FIELD = 'orderStatusChanged';
-
-export interface OrderStatusQuery {
-  /** `query <same name>(<same variables>) { <key>: order(id: <same value>) <same selection> }` + its fragments. */
-  document: DocumentNode;
+export interface SubscriptionQuery {
+  declaration: SubscriptionDeclaration;
   operationName: string | undefined;
-  /** The response key the client expects: its alias, or `orderStatusChanged`. */
+  /** The response key the client expects: its alias, or the subscription's field name. */
   responseKey: string;
-  orderId: string;
+  /** The value of the declaration's argument: what the client watches (an order id…). */
+  topic: string;
+  /** Run once before any event: `query <same name>(<variables it uses>) { <key>: <authorize field>(…) <selection> }`. */
+  authorization: DocumentNode;
+  /** Run for each event: `query <same name>(<variables it uses>) { <key>: <resolve field>(…) <same selection> }` + its fragments. */
+  payload: DocumentNode;
+  /** The client's variables, plus those the payload query reads from the event. */
+  variables: (event?: EventEnvelope) => Record<string, unknown>;
 }
 
 /**
- * @apollo/gateway cannot execute subscriptions, so the gateway answers `orderStatusChanged(orderId:)`
- * by running the client's own selection as the query `order(id:)`, once per event. Expects a
- * document already validated against `schema`; throws contract errors for what it cannot serve.
+ * @apollo/gateway cannot execute subscriptions, so the gateway answers a declared subscription
+ * (`orderStatusChanged(orderId:)`…) by running the client's own selection as the declaration's
+ * query, once per event. Expects a document already validated against `schema`; throws contract
+ * errors for what it cannot serve.
  */
 export function subscriptionToQuery(
   schema: GraphQLSchema,
+  declarations: readonly SubscriptionDeclaration[],
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> | null | undefined,
-): OrderStatusQuery {
+): SubscriptionQuery {
   const operation = getOperationAST(document, operationName);
   if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) {
     throw new AppError('BAD_REQUEST', 'Expected a subscription operation');
   }
   const [root, ...others] = operation.selectionSet.selections;
-  const argument = root?.kind === Kind.FIELD ? root.arguments?.find((arg) => arg.name.value === 'orderId') : undefined;
-  if (root?.kind !== Kind.FIELD || root.name.value !== FIELD || others.length > 0 || !argument) {
-    throw new AppError('BAD_REQUEST', `Only ${FIELD}(orderId:) is served, selected directly on Subscription`);
+  const declaration =
+    root?.kind === Kind.FIELD ? declarations.find((declared) => declared.field === root.name.value) : undefined;
+  const argument =
+    root?.kind === Kind.FIELD ? root.arguments?.find((arg) => arg.name.value === declaration?.argument) : undefined;
+  if (root?.kind !== Kind.FIELD || !declaration || others.length > 0 || !argument) {
+    const served = declarations.map((declared) => `${declared.field}(${declared.argument}:)`).join(', ');
+    throw new AppError('BAD_REQUEST', `Only ${served} are served, one selected directly on Subscription`);
   }
-  const responseKey = root.alias?.value ?? FIELD;
-  const field: FieldNode = {
-    ...root,
-    alias: { kind: Kind.NAME, value: responseKey },
-    name: { kind: Kind.NAME, value: 'order' },
-    arguments: [{ ...argument, name: { kind: Kind.NAME, value: 'id' } }],
+  const responseKey = root.alias?.value ?? declaration.field;
+  const eventVariables = new Map<string, (event: EventEnvelope) => string>();
+  const usedNames = new Set((operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value));
+  const argumentsOf = (query: QueryField<typeof SUBSCRIBED | ((event: EventEnvelope) => string)>): ArgumentNode[] =>
+    Object.entries(query.arguments).map(([name, source]) => {
+      if (source === SUBSCRIBED) return { ...argument, name: { kind: Kind.NAME, value: name } };
+      let variable = `${query.field}_${name}`;
+      while (usedNames.has(variable)) variable = `_${variable}`;
+      usedNames.add(variable);
+      eventVariables.set(variable, source);
+      return { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: name }, value: variableNode(variable) };
+    });
+  const queryOf = (query: QueryField<unknown>, args: ArgumentNode[], selectionSet: SelectionSetNode | undefined) => {
+    const field: FieldNode = {
+      ...root,
+      alias: { kind: Kind.NAME, value: responseKey },
+      name: { kind: Kind.NAME, value: query.field },
+      arguments: args,
+      selectionSet,
+    };
+    return toQuery(operation, document, field, [...eventVariables.keys()]);
   };
-  const query: OperationDefinitionNode = {
+  const { selection } = declaration.authorize;
+  const authorization = queryOf(
+    declaration.authorize,
+    argumentsOf(declaration.authorize),
+    selection === undefined ? root.selectionSet : selectionSetOf(selection),
+  );
+  const payload = queryOf(declaration.resolve, argumentsOf(declaration.resolve), root.selectionSet);
+  return {
+    declaration,
+    operationName: operation.name?.value,
+    responseKey,
+    topic: topicOf(schema, operation, argument.value, variables ?? {}, declaration.argument),
+    authorization,
+    payload,
+    variables: (event) => {
+      const values: Record<string, unknown> = { ...variables };
+      if (event) for (const [name, read] of eventVariables) values[name] = read(event);
+      return values;
+    },
+  };
+}
+
+/** The name of the type a `Query` field returns (`Order` for `order`): what a refusal says was not found. */
+export function entityOf(schema: GraphQLSchema, query: QueryField<unknown>): string {
+  const field = schema.getQueryType()?.getFields()[query.field];
+  return field ? getNamedType(field.type).name : query.field;
+}
+
+const variableNode = (name: string) => ({ kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: name } }) as const;
+
+function selectionSetOf(source: string): SelectionSetNode {
+  const [operation] = parse(source, { noLocation: true }).definitions;
+  if (operation?.kind !== Kind.OPERATION_DEFINITION) throw new Error(`Not a selection set: ${source}`);
+  return operation.selectionSet;
+}
+
+/**
+ * The one-field query, with the fragments and variable definitions it uses: unused ones would fail
+ * validation. `eventVariables` are declared as `ID!` when used.
+ */
+function toQuery(
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+  field: FieldNode,
+  eventVariables: string[],
+): DocumentNode {
+  const draft: OperationDefinitionNode = {
     ...operation,
     operation: OperationTypeNode.QUERY,
     selectionSet: { ...operation.selectionSet, selections: [field] },
   };
-  return {
-    document: { kind: Kind.DOCUMENT, definitions: [query, ...fragmentsUsedBy(query, document)] },
-    operationName: operation.name?.value,
-    responseKey,
-    orderId: orderIdOf(schema, operation, argument.value, variables ?? {}),
-  };
+  const fragments = fragmentsUsedBy(draft, document);
+  const used = new Set<string>();
+  for (const node of [draft.selectionSet, ...fragments]) {
+    visit(node, {
+      Variable(variable) {
+        used.add(variable.name.value);
+      },
+    });
+  }
+  const fromEvent: VariableDefinitionNode[] = eventVariables
+    .filter((name) => used.has(name))
+    .map((name) => ({
+      kind: Kind.VARIABLE_DEFINITION,
+      variable: variableNode(name),
+      type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+    }));
+  const kept = (operation.variableDefinitions ?? []).filter((definition) => used.has(definition.variable.name.value));
+  const query: OperationDefinitionNode = { ...draft, variableDefinitions: [...kept, ...fromEvent] };
+  return { kind: Kind.DOCUMENT, definitions: [query, ...fragments] };
 }
 
 /** Only the fragments the kept operation needs: others would fail validation as unused. */
@@ -89,18 +180,19 @@ function fragmentsUsedBy(root: ASTNode, document: DocumentNode): FragmentDefinit
   return [...used.values()];
 }
 
-/** The order id the client asked for, a literal or a variable (with its default), coerced as `ID!`. */
-function orderIdOf(
+/** The id the client asked for, a literal or a variable (with its default), coerced as `ID!`. */
+function topicOf(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
   value: ValueNode,
   variables: Record<string, unknown>,
+  argument: string,
 ): string {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) throw new BadUserInputError(coerced.errors[0]?.message ?? 'Invalid variables');
-  const orderId = valueFromAST(value, new GraphQLNonNull(GraphQLID), coerced.coerced);
-  if (typeof orderId !== 'string') {
-    throw new BadUserInputError('Invalid orderId', [{ field: 'orderId', message: 'must be an ID' }]);
+  const topic = valueFromAST(value, new GraphQLNonNull(GraphQLID), coerced.coerced);
+  if (typeof topic !== 'string') {
+    throw new BadUserInputError(`Invalid ${argument}`, [{ field: argument, message: 'must be an ID' }]);
   }
-  return orderId;
+  return topic;
 }

@@ -27,8 +27,8 @@ import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
 import { mapAsyncIterator } from './map-async-iterator.js';
-import type { OrderStatusFeed } from './order-status.feed.js';
-import { type OrderStatusQuery, subscriptionToQuery } from './subscription-to-query.js';
+import type { SubscriptionFeed } from './subscription.feed.js';
+import { entityOf, subscriptionToQuery } from './subscription-to-query.js';
 
 const PATH = '/graphql';
 /** Close codes (graphql-ws keeps 4400–4499 for the protocol's refusals). */
@@ -54,7 +54,8 @@ export interface SubscriptionDeps {
   httpServer: Server;
   apollo: ApolloServer<GatewayContext>;
   apiSchema: () => GraphQLSchema;
-  feed: OrderStatusFeed;
+  /** The declared subscriptions and their events. */
+  feed: SubscriptionFeed;
   tokens: TokenService;
   /** Asked again before each event: a token revoked since `connection_init` ends its subscriptions. */
   revocation: TokenVersionCheck;
@@ -91,9 +92,10 @@ class OpenCount {
 }
 
 /**
- * graphql-ws on the HTTP server's `/graphql`. Each subscription is authorized by running its
- * rewritten query once through the supergraph (the orders subgraph decides owner or admin),
- * then re-runs that query for every `order.updated` of the order.
+ * graphql-ws on the HTTP server's `/graphql`, serving the feed's declared subscriptions. Each
+ * subscription is authorized by running its declaration's authorizing query once through the
+ * supergraph (a subgraph decides, e.g. owner or admin), then runs its payload query for every event
+ * of what it watches.
  */
 export function useSubscriptions(deps: SubscriptionDeps): {
   stats: () => SubscriptionStats;
@@ -123,12 +125,13 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   });
 
   const run = async (
-    plan: OrderStatusQuery,
-    variables: SubscribePayload['variables'],
+    query: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown>,
     context: GatewayContext,
   ): Promise<ExecutionResult> => {
     try {
-      const request = { query: plan.document, operationName: plan.operationName, variables: variables ?? undefined };
+      const request = { query, operationName, variables };
       const result = await executeInProcess<Record<string, unknown>>(deps.apollo, request, context);
       return { data: result.data, ...(result.errors ? { errors: result.errors.map(toGraphQLError) } : {}) };
     } catch (error) {
@@ -154,6 +157,9 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     return pending;
   };
 
+  /** Each started subscription's stream, from `onSubscribe` to `subscribe` (graphql-ws hands over the same arguments). */
+  const streams = new WeakMap<ExecutionArgs, AsyncIterable<ExecutionResult>>();
+
   const start = async (session: Session | undefined, id: string, payload: SubscribePayload) => {
     if (!session?.principal) return [new UnauthenticatedError()];
     const schema = deps.apiSchema();
@@ -168,20 +174,26 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     }
     const invalid = deps.limits.validate(schema, document);
     if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
-    const plan = subscriptionToQuery(schema, document, payload.operationName, payload.variables);
+    const plan = subscriptionToQuery(
+      schema,
+      deps.feed.declarations,
+      document,
+      payload.operationName,
+      payload.variables,
+    );
     const requestId = randomUUID();
     const context: GatewayContext = { ...session, requestId, log: deps.log.child({ requestId, subscription: id }) };
     // Listening starts before the authorizing query, so no event can slip in between.
-    const events = deps.feed.subscribe(plan.orderId);
-    const first = await run(plan, payload.variables, context);
-    // No order means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
+    const events = deps.feed.subscribe(plan.declaration, plan.topic);
+    const first = await run(plan.authorization, plan.operationName, plan.variables(), context);
+    // No answer means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
     if (!first.data?.[plan.responseKey]) {
       await events.return?.();
-      return first.errors ?? [new NotFoundError('Order', plan.orderId)];
+      return first.errors ?? [new NotFoundError(entityOf(schema, plan.declaration.authorize), plan.topic)];
     }
     const sameQuery = JSON.stringify([
       session.authorization ?? '',
-      print(plan.document),
+      print(plan.payload),
       plan.operationName ?? '',
       payload.variables ?? null,
     ]);
@@ -198,15 +210,18 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         await events.return?.();
         return { errors: [error] };
       }
-      return runShared(`${event.id} ${sameQuery}`, () => run(plan, payload.variables, context));
+      return runShared(`${event.id} ${sameQuery}`, () =>
+        run(plan.payload, plan.operationName, plan.variables(event), context),
+      );
     });
-    return {
+    const args: ExecutionArgs = {
       schema,
       document,
       operationName: payload.operationName,
       variableValues: payload.variables,
-      contextValue: results,
     };
+    streams.set(args, results);
+    return args;
   };
 
   let subscriptions = 0;
@@ -258,10 +273,13 @@ export function useSubscriptions(deps: SubscriptionDeps): {
           return [internalError(requestId)];
         }
       },
-      // `start` hands over the ready event stream as the context value.
+      // Never graphql-js's own subscribe: `start` has made the stream.
       subscribe: (args) => {
+        const stream = streams.get(args);
+        if (!stream) throw new Error('subscription started without a stream');
+        streams.delete(args);
         subscriptions++;
-        return args.contextValue as AsyncIterable<ExecutionResult>;
+        return stream;
       },
       // Called once for every stream `subscribe` handed out, however it ends (complete, close, error).
       onComplete: () => {

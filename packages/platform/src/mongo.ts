@@ -32,8 +32,7 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
-  const server = await connection.db?.admin().command({ buildInfo: 1 });
-  scansForIn = server === undefined || 'ferretdbVersion' in server;
+  await learnServer();
   log.info({ dbName }, 'mongodb connected');
   return {
     readiness: {
@@ -56,6 +55,15 @@ export const isDuplicateKeyError = (error: unknown): boolean =>
  * references stays a few index lookups however large the collection grows. Each value's results
  * keep `query`'s order.
  */
+/** Asks the connected server whether it reads a whole collection for `$in` (see findAnyOf). */
+export async function learnServer(): Promise<void> {
+  const server = await mongoose.connection.db?.admin().command({ buildInfo: 1 });
+  scansForIn = server === undefined || 'ferretdbVersion' in server;
+}
+
+/** How many queries findAnyOf sends for `count` distinct values: for tests that count them. */
+export const findAnyOfQueries = (count: number): number => (count <= 1 || !scansForIn ? Math.min(count, 1) : count);
+
 export async function findAnyOf<V, R>(values: readonly V[], query: (match: V | { $in: V[] }) => Promise<R[]>) {
   const distinct = [...new Set(values)];
   if (distinct.length === 0) return [];

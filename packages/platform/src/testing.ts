@@ -7,6 +7,7 @@ import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
+import { learnServer } from './mongo.js';
 import type { RequestContext } from './subgraph.js';
 
 /**
@@ -19,6 +20,7 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
   // monitorCommands: lets a test record what the code sends (recordQueryShapes).
   await mongoose.connect(url, { dbName, serverSelectionTimeoutMS: 5_000, monitorCommands: true });
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
+  await learnServer();
   return {
     drop: async () => {
       await mongoose.connection.dropDatabase();

@@ -8,4 +8,6 @@ export const paymentsSubgraph: SubgraphDefinition = {
   name: 'payments',
   resolvers: [PaymentResolver, OrderPaymentResolver],
   references: { Payment: paymentReference, Order: orderReference },
+  // Declared for the supergraph only: the gateway serves it over graphql-ws.
+  extraSdl: 'type Subscription {\n  paymentStatusChanged(orderId: ID!): Payment!\n}',
 };

@@ -1,0 +1,109 @@
+// paymentStatusChanged, served from its declaration: authorized once by the order (its owner or an
+// admin), then each payment event runs the client's selection on the payment it is about.
+import { randomUUID } from 'node:crypto';
+import { EventBus, paymentFailed, paymentSucceeded } from '@shop/events';
+import { createTokenService } from '@shop/platform/core';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
+import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import type { Gateway } from '../create-gateway.js';
+import { JWT_SECRET, RecordingSubgraph, type SubgraphCall, startGateway } from '../gateway.test-fixture.js';
+
+const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
+const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
+const subgraph = new RecordingSubgraph();
+const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'payment-test' });
+let gateway: Gateway;
+let client: Client;
+
+const paymentQueries = () => subgraph.calls.filter((call) => call.body.query?.includes('payment('));
+const orderQueries = (orderId: string) =>
+  subgraph.calls.filter((call) => call.body.query?.includes('order(') && call.body.variables?.id === orderId);
+const payment = (orderId: string) => ({ paymentId: randomUUID(), orderId, userId: 'u1', amount: '19.99' });
+
+/** As the orders and payments subgraphs answer u1: its own order and payments, nothing of another's. */
+function answer(call: SubgraphCall) {
+  const variables = call.body.variables ?? {};
+  if (call.body.query?.includes('payment(')) {
+    return { data: { paymentStatusChanged: { id: variables.payment_id, status: 'SUCCEEDED' } } };
+  }
+  if (variables.id === ownOrder) return { data: { paymentStatusChanged: { id: ownOrder } } };
+  return {
+    data: { paymentStatusChanged: null },
+    errors: [{ message: `Order ${variables.id} not found`, extensions: { code: 'NOT_FOUND' } }],
+  };
+}
+
+function watch(orderId: string) {
+  const answers: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
+  const errors: unknown[] = [];
+  const stop = client.subscribe(
+    { query: WATCH, variables: { id: orderId } },
+    { next: (next) => answers.push(next), error: (error) => errors.push(error), complete: () => {} },
+  );
+  return { answers, errors, stop };
+}
+
+beforeAll(async () => {
+  subgraph.answer = answer;
+  const started = await startGateway(await subgraph.start());
+  gateway = started.gateway;
+  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  client = createClient({
+    url: `${started.base.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => {},
+  });
+});
+afterAll(async () => {
+  await client?.dispose();
+  await gateway?.close();
+  await subgraph.close();
+  await bus.close();
+});
+
+describe('paymentStatusChanged', () => {
+  it('delivers each payment event of the order as the payment it is about, with one authorizing order query', async () => {
+    const subscription = watch(ownOrder);
+    // A listener is registered before the authorizing query runs.
+    await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(1), { timeout: 10_000 });
+    expect(gateway.subscriptionStats().feedListeners).toBe(1);
+    expect(orderQueries(ownOrder)).toHaveLength(1);
+    // The gateway's queue is bound asynchronously: publish until an event comes through.
+    const first = payment(ownOrder);
+    for (let attempt = 0; attempt < 50 && subscription.answers.length === 0; attempt++) {
+      await bus.publish(paymentFailed.create({ ...first, failureReason: 'card_declined' }));
+      await vi.waitFor(() => expect(subscription.answers.length).toBeGreaterThan(0), { timeout: 200 }).catch(() => {});
+    }
+    expect(subscription.answers[0]).toEqual({
+      data: { paymentStatusChanged: { id: first.paymentId, status: 'SUCCEEDED' } },
+    });
+    const served = subscription.answers.length;
+    const second = payment(ownOrder);
+    await bus.publish(paymentSucceeded.create({ ...second, transactionId: 'tx-1' }));
+    await vi.waitFor(() => expect(subscription.answers.length).toBe(served + 1), { timeout: 10_000 });
+    expect(subscription.answers.at(-1)).toEqual({
+      data: { paymentStatusChanged: { id: second.paymentId, status: 'SUCCEEDED' } },
+    });
+    // Each event asked the payments subgraph for its own payment, never the order again.
+    expect(paymentQueries().at(-1)?.body.variables).toMatchObject({ payment_id: second.paymentId });
+    expect(orderQueries(ownOrder)).toHaveLength(1);
+    expect(subscription.errors).toEqual([]);
+    subscription.stop();
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 }));
+  });
+
+  it("refuses another customer's order as not found, and keeps no listener", async () => {
+    const subscription = watch(othersOrder);
+    await vi.waitFor(() => expect(subscription.errors).toHaveLength(1), { timeout: 10_000 });
+    expect(subscription.errors[0]).toEqual([
+      expect.objectContaining({ message: `Order ${othersOrder} not found`, extensions: { code: 'NOT_FOUND' } }),
+    ]);
+    expect(subscription.answers).toEqual([]);
+    expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
+  });
+});

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter, on } from 'node:events';
+import type { EventBus, EventEnvelope } from '@shop/events';
+import { mapAsyncIterator } from './map-async-iterator.js';
+import type { SubscriptionDeclaration } from './subscription-declaration.js';
+
+// Prefixed so that an id can never collide with EventEmitter's own names ('error', …).
+const PREFIX = 'watch:';
+const channel = (declaration: SubscriptionDeclaration, topic: string) => `${PREFIX}${declaration.field}:${topic}`;
+
+/**
+ * The declared subscriptions' events fanned out to their subscribers, by subscription and watched
+ * id. One consumer per gateway process, on an exclusive queue that dies with it, so every replica
+ * sees every event.
+ */
+export class SubscriptionFeed {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  constructor(readonly declarations: readonly SubscriptionDeclaration[]) {}
+
+  listen(bus: EventBus): Promise<void> {
+    const events = new Map(this.declarations.flatMap((declaration) => declaration.events).map((e) => [e.type, e]));
+    return bus.subscribe({
+      // A prefix the bus makes unique per process; the random part keeps replicas in one process apart.
+      queue: `gateway.subscriptions.${randomUUID().slice(0, 8)}`,
+      events: [...events.values()],
+      exclusive: true,
+      handler: async (event) => this.publish(event),
+    });
+  }
+
+  /** To the subscribers of every declaration the event triggers, for the id it concerns. */
+  publish(event: EventEnvelope): void {
+    for (const declaration of this.declarations) {
+      if (!declaration.events.some((declared) => declared.type === event.type)) continue;
+      this.emitter.emit(channel(declaration, declaration.topic(event)), event);
+    }
+  }
+
+  /** The events of `declaration` about `topic` from now on; the iterator's `return()` removes its listener. */
+  subscribe(declaration: SubscriptionDeclaration, topic: string): AsyncIterableIterator<EventEnvelope> {
+    return mapAsyncIterator(on(this.emitter, channel(declaration, topic)), ([event]) => event as EventEnvelope);
+  }
+
+  listenerCount(declaration: SubscriptionDeclaration, topic: string): number {
+    return this.emitter.listenerCount(channel(declaration, topic));
+  }
+
+  /** Listeners over all subscriptions (not the 'error' listeners `on()` adds too): zero once every one has ended. */
+  totalListeners(): number {
+    return this.emitter
+      .eventNames()
+      .filter((name) => typeof name === 'string' && name.startsWith(PREFIX))
+      .reduce((sum, name) => sum + this.emitter.listenerCount(name), 0);
+  }
+}
