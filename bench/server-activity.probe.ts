@@ -25,7 +25,7 @@ type PgCounter = (typeof PG_COUNTERS)[number];
 
 export interface ActivitySample {
   at: number;
-  /** MongoDB commands sent by all services, by command name. */
+  /** MongoDB commands sent by all services, by command name (`find (periodic)`: by a scheduled pass). */
   commands: Record<string, number>;
   /** CPU seconds by process: the gateway, each subgraph, `ferretdb`. */
   cpuSeconds: Record<string, number>;
@@ -101,7 +101,10 @@ export class ServerActivity {
         const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
         for (const { labels, value } of metricValues(text, 'mongodb_commands_total')) {
           const command = /command="([^"]*)"/.exec(labels)?.[1] ?? 'unknown';
-          if (!NOT_COUNTED.has(command)) commands[command] = (commands[command] ?? 0) + value;
+          // Scheduled passes and scrapes (the counter's `origin`) apart from requests and event handling.
+          const origin = /origin="([^"]*)"/.exec(labels)?.[1];
+          const key = origin && origin !== 'request' ? `${command} (${origin})` : command;
+          if (!NOT_COUNTED.has(command)) commands[key] = (commands[key] ?? 0) + value;
         }
         cpuSeconds[name] = metricValues(text, 'process_cpu_seconds_total')[0]?.value ?? 0;
       }),
