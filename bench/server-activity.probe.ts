@@ -141,8 +141,14 @@ export class ServerActivity {
   /** Rates between two samples: commands/s the server served, its database's transactions and rows/s, CPU. */
   static describe(from: ActivitySample, to: ActivitySample): string[] {
     const seconds = (to.at - from.at) / 1000;
-    const { total } = ServerActivity.commands(from, to);
-    const lines = [`MongoDB-wire server: ${fixed(perSecond(total, seconds))} commands/s from the services`];
+    const { total, byCommand } = ServerActivity.commands(from, to);
+    const rates = Object.entries(byCommand)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${fixed(perSecond(n, seconds), 1)}`)
+      .join(', ');
+    const lines = [
+      `MongoDB-wire server: ${fixed(perSecond(total, seconds), 1)} commands/s from the services (${rates})`,
+    ];
     if (from.database && to.database) {
       const delta = (name: PgCounter) => perSecond((to.database?.[name] ?? 0) - (from.database?.[name] ?? 0), seconds);
       lines.push(
