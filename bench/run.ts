@@ -1,5 +1,5 @@
-// `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start|gateways] [--concurrency N] [--warmup S] [--duration S]
-//   [--rounds N] [--products N] [--gateway-env KEY=VALUE,…]`
+// `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start|gateways] [--concurrency N] [--warmup S]
+//   [--duration S] [--rounds N] [--products N] [--gateway-env KEY=VALUE,…] [--existing N] [--fresh]`
 //
 // federation (default): scenarios 1 (storefront: a filtered products page) and 2 (deep: a
 // customer's 50 orders → items → product, user, payment), each against our gateway, a vanilla
@@ -8,14 +8,17 @@
 // and the ratios. storefront and deep run one of the two. --gateway-env sets our gateway's
 // configuration (e.g. SUBGRAPH_DEDUPLICATION=false), to measure its optimizations one by one.
 // orders: scenario 3, createOrder + processPayment at the same concurrency for --duration
-// seconds, then the zero-oversell check (bench/order-placement.ts). subscriptions: scenario 4,
-// --subscribers N graphql-ws subscribers on one order (bench/subscription-fanout.ts).
+// seconds on --existing N orders already stored (default 100,000; seeded in bulk once and kept,
+// --fresh seeds again), then the commands per order, the servers' rates and the zero-oversell
+// check (bench/order-placement.ts). subscriptions: scenario 4, --subscribers N graphql-ws
+// subscribers on one order (bench/subscription-fanout.ts).
 // cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and from
 // the production bundles (--runtime tsx|bundle for one). BENCH_RUNTIME=bundle runs any scenario
 // on the bundles. gateways: The Guild's gateways benchmark, our gateway against vanilla
 // @apollo/gateway and Hive Gateway on its Rust subgraphs (bench/gateway-comparison.ts; no databases).
 //
-// Starts everything on ports 5700–5706 (clear of the test stacks on 4000–4799) with databases of its own (see stack.ts), drops them after.
+// Starts everything on ports 5700–5709 (BENCH_PORT_BASE; clear of the test stacks on 4000–4799)
+// with databases of its own (see stack.ts), drops them after (but the orders scenario's MongoDB data).
 import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import {
@@ -30,6 +33,7 @@ import {
 } from './fixtures.js';
 import { gatewayComparison } from './gateway-comparison.js';
 import { compare, type Figures, type LoadPlan, loadAverage, printTable, type Target } from './load.js';
+import { prepareOrderHistory } from './order-history.seeder.js';
 import { orderPlacement } from './order-placement.js';
 import {
   ADMIN,
@@ -165,18 +169,30 @@ async function federation(which: 'storefront' | 'deep' | 'both' = 'both'): Promi
   }
 }
 
-/** Scenario 3: placement through our gateway only (the baseline shares the subgraphs, so it would not differ). */
+/**
+ * Scenario 3: placement through our gateway only (the baseline shares the subgraphs, so it would not
+ * differ), on `--existing N` orders (BENCH_EXISTING_ORDERS, default 100,000) already in the
+ * databases. They stay for the next run, which reuses them unless `--fresh`.
+ */
 async function orders(): Promise<void> {
   const children: ChildProcess[] = [];
+  const existing = option('existing', Number(process.env.BENCH_EXISTING_ORDERS ?? 100_000));
   try {
-    await setup(PRODUCTS);
+    await setup(PRODUCTS, { keepMongo: true });
+    console.log(`existing orders: ${existing.toLocaleString('en-US')} (bench/order-history.seeder.ts)`);
+    const history = await prepareOrderHistory({
+      orders: existing,
+      products: PRODUCTS,
+      fresh: args.includes('--fresh'),
+    });
     await startSubgraphs(children);
     const gateway = startService('gateway', gatewayEnv);
     children.push(gateway);
     await waitFor(`http://127.0.0.1:${PORTS.gateway}/health/ready`, gateway, 120_000);
-    await orderPlacement(gatewayUrl, plan);
+    const mongoPort = Number(new URL(stackEnv.MONGO_URL ?? '').port || 27017);
+    await orderPlacement(gatewayUrl, plan, { existing: { ...history, orders: existing }, mongoPort });
   } finally {
-    await teardown(children);
+    await teardown(children, { keepMongo: true });
   }
 }
 

@@ -1,8 +1,11 @@
 // The whole stack for a benchmark run, on spare ports with databases of its own: a PostgreSQL
-// database (shop_bench9), MongoDB databases under the prefix bench9_, a RabbitMQ vhost
-// (shop_bench9), all created here and dropped by `teardown`. Processes are the real services
-// (src/main.ts under tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
+// database and a RabbitMQ vhost named BENCH_NAME (default shop_bench9), MongoDB databases under
+// the prefix BENCH_MONGO_PREFIX (default bench9_), all created here and dropped by `teardown`
+// (the orders scenario keeps its MongoDB data for the next run: bench/order-history.seeder.ts).
+// Ports BENCH_PORT_BASE (default 5700) on. Processes are the real services (src/main.ts under
+// tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
 import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import mongoose from 'mongoose';
@@ -25,15 +28,26 @@ import {
 
 export { type Runtime, SUBGRAPHS, type SubgraphName };
 export const root = ROOT;
-export const PORTS = { ...stackPorts(5700), baseline: 5706 };
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 5700);
+export const PORTS = { ...stackPorts(PORT_BASE), baseline: PORT_BASE + 6 };
 export const subgraphUrl = (name: SubgraphName) => graphqlUrl(PORTS[name]);
 
-const NAME = 'shop_bench9';
-const MONGO_PREFIX = 'bench9';
+const NAME = process.env.BENCH_NAME ?? 'shop_bench9';
+const MONGO_PREFIX = process.env.BENCH_MONGO_PREFIX ?? 'bench9';
+if (!/^[a-z_][a-z0-9_]*$/.test(NAME) || !/^[a-z_][a-z0-9_]*$/.test(MONGO_PREFIX)) {
+  throw new Error('BENCH_NAME and BENCH_MONGO_PREFIX are plain lower-case names');
+}
 const pgServer = new URL(process.env.BENCH_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/postgres');
 const databaseUrl = Object.assign(new URL(pgServer), { pathname: `/${NAME}` }).toString();
 const amqpServer = new URL(process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
 const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
+/**
+ * The PostgreSQL database behind the MongoDB-wire server (FerretDB's, BENCH_FERRETDB_DATABASE,
+ * default ferretdb, on BENCH_DATABASE_URL's server): where the bench reads the server's own counters.
+ */
+export const ferretdbPgUrl = Object.assign(new URL(pgServer), {
+  pathname: `/${process.env.BENCH_FERRETDB_DATABASE ?? 'ferretdb'}`,
+}).toString();
 
 /** Made by the users subgraph at start-up (ADMIN_EMAIL/ADMIN_PASSWORD). */
 export const ADMIN = { email: 'admin@bench.example', password: 'Bench-admin-password-42!' };
@@ -70,18 +84,39 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/** The database of one service: what its MONGO_DB_PREFIX makes of it. */
+export const mongoDatabase = (service: string) => `${MONGO_PREFIX}_${service}`;
+
+/** One connection to the bench's MongoDB-wire server (`useDb` reaches each service's database). */
+export const connectBenchMongo = () =>
+  mongoose
+    // Indexes are the seeder's to build, after its bulk load; collections come with their first insert.
+    .createConnection(mongoUrl, {
+      serverSelectionTimeoutMS: 5_000,
+      maxPoolSize: 20,
+      autoIndex: false,
+      autoCreate: false,
+    })
+    .asPromise();
+
 async function dropMongo(): Promise<void> {
-  const connection = await mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 5_000 }).asPromise();
+  const connection = await connectBenchMongo();
   try {
-    for (const name of SUBGRAPHS) await connection.useDb(`${MONGO_PREFIX}_${name}`).dropDatabase();
+    // `bench` holds the orders scenario's seed marker, which must go with the data it describes.
+    for (const name of [...SUBGRAPHS, 'bench']) await connection.useDb(mongoDatabase(name)).dropDatabase();
   } finally {
     await connection.close();
   }
 }
 
-/** Fresh databases and vhost, migrated, with `products` seeded products. */
-export async function setup(products: number): Promise<void> {
-  await teardownData();
+/** keepMongo: the MongoDB databases are left as they are (the orders scenario's existing orders). */
+export interface DataOptions {
+  keepMongo?: boolean;
+}
+
+/** Fresh PostgreSQL database and vhost, migrated, with `products` seeded products; fresh MongoDB unless kept. */
+export async function setup(products: number, options: DataOptions = {}): Promise<void> {
+  await teardownData(options);
   await admin(`CREATE DATABASE ${NAME}`);
   await run('rabbitmqctl', ['add_vhost', NAME]);
   await run('rabbitmqctl', ['set_permissions', '-p', NAME, amqpServer.username || 'guest', '.*', '.*', '.*']);
@@ -92,14 +127,22 @@ export async function setup(products: number): Promise<void> {
   await seedProducts(databaseUrl, products);
 }
 
-async function teardownData(): Promise<void> {
+async function teardownData(options: DataOptions): Promise<void> {
   await admin(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);
   await run('rabbitmqctl', ['delete_vhost', NAME]).catch(() => undefined);
-  await dropMongo();
+  if (!options.keepMongo) await dropMongo();
 }
 
 export function pgClient(): pg.Client {
   return new pg.Client({ connectionString: databaseUrl });
+}
+
+/** BENCH_LOG_DIR=dir: each process's log (LOG_LEVEL, default warn) in dir/<name>.log, to see why requests failed. */
+function logFile(name: string): 'ignore' | number {
+  const dir = process.env.BENCH_LOG_DIR;
+  if (!dir) return 'ignore';
+  mkdirSync(dir, { recursive: true });
+  return openSync(resolve(dir, `${name}.log`), 'a');
 }
 
 /** BENCH_CPU_PROF=orders,gateway: those processes write a V8 CPU profile to tmp/bench-profiles on exit. */
@@ -114,7 +157,7 @@ function profileArgs(name: string): string[] {
 }
 
 function launched(name: string, launch: { cwd: string; args: string[] }, env: Record<string, string>): ChildProcess {
-  const child = spawnLaunch(launch, { ...stackEnv, ...env }, ['ignore', 'ignore', 'inherit']);
+  const child = spawnLaunch(launch, { ...stackEnv, ...env }, ['ignore', logFile(name), 'inherit']);
   child.on('exit', (code, signal) => code && !signal && console.error(`${name} exited with ${code}`));
   return child;
 }
@@ -168,7 +211,7 @@ export async function startSubgraphs(children: ChildProcess[], runtime: Runtime 
   await Promise.all(started.map(([name, child]) => waitReady(name, PORTS[name], child, 120_000)));
 }
 
-export async function teardown(children: ChildProcess[]): Promise<void> {
+export async function teardown(children: ChildProcess[], options: DataOptions = {}): Promise<void> {
   await stop(children);
-  await teardownData();
+  await teardownData(options);
 }

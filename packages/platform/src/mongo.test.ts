@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMongo, type MongoHandle } from './mongo.js';
+import { mongoCommands } from './mongo-commands.js';
+import { silentLogger } from './testing.js';
+
+/** Over every collection and origin. */
+const counted = async (command: string) =>
+  (await mongoCommands.get()).values
+    .filter((value) => value.labels.command === command)
+    .reduce((sum, value) => sum + value.value, 0);
+
+describe('connectMongo', () => {
+  let handle: MongoHandle;
+  const prefix = `test_commands_${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    handle = await connectMongo(
+      { MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017', MONGO_DB_PREFIX: prefix },
+      'platform',
+      silentLogger,
+    );
+  });
+
+  afterAll(async () => {
+    await mongoose.connection.dropDatabase();
+    await handle.close();
+  });
+
+  it('counts every command it sends, by name (mongodb_commands_total)', async () => {
+    const [inserts, finds] = [await counted('insert'), await counted('find')];
+    const things = mongoose.connection.collection('things');
+    await things.insertOne({ _id: randomUUID() } as never);
+    await things.insertOne({ _id: randomUUID() } as never);
+    await things.findOne({});
+    expect(await counted('insert')).toBe(inserts + 2);
+    expect(await counted('find')).toBe(finds + 1);
+  });
+});
