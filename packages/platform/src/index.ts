@@ -14,6 +14,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './money.js';
 export * from './mongo.js';
+export * from './mongo-commands.js';
 export * from './mongo-page.js';
 export * from './outbox.js';
 export * from './pagination.js';

@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
+import { countMongoCommands } from './mongo-commands.js';
 
 export interface MongoSettings {
   MONGO_URL: string;
@@ -19,7 +20,9 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   connection.on('disconnected', () => log.warn({ dbName }, 'mongodb disconnected'));
   connection.on('reconnected', () => log.info({ dbName }, 'mongodb reconnected'));
   connection.on('error', (error) => log.error({ err: error }, 'mongodb error'));
-  await mongoose.connect(settings.MONGO_URL, { dbName, serverSelectionTimeoutMS: 5_000 });
+  // monitorCommands: every command is counted (mongodb_commands_total), to keep the cost per request visible.
+  await mongoose.connect(settings.MONGO_URL, { dbName, serverSelectionTimeoutMS: 5_000, monitorCommands: true });
+  countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
   log.info({ dbName }, 'mongodb connected');

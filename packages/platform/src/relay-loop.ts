@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { runPeriodic } from './mongo-commands.js';
 import { outsideAnyTrace } from './tracing.js';
 
 /**
@@ -21,17 +22,23 @@ export class RelayLoop {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.intervalMs);
-    this.kick();
+    this.timer = setInterval(() => this.run(true), this.intervalMs);
+    this.run(true);
   }
 
   kick(): void {
+    this.run(false);
+  }
+
+  /** `scheduled`: a pass of the schedule, whose database commands count as periodic. */
+  private run(scheduled: boolean): void {
     if (this.running) {
-      this.again = true;
+      if (!scheduled) this.again = true;
       return;
     }
+    const pass = scheduled ? () => runPeriodic(this.pass) : this.pass;
     // Detached from the caller's trace: each event's publish continues the trace it was recorded in.
-    this.running = outsideAnyTrace(this.pass)
+    this.running = outsideAnyTrace(pass)
       .catch((error) => this.log.warn({ err: error }, `${this.name} will retry`))
       .finally(() => {
         this.running = undefined;

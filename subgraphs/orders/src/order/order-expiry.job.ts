@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@shop/platform';
+import { type Logger, runPeriodic } from '@shop/platform';
 import type { OrderService, SweepResult } from './order.service.js';
 
 /** Both in milliseconds (see config.ts). */
@@ -23,7 +23,7 @@ export class OrderExpiryJob {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.settings.ORDER_EXPIRY_INTERVAL);
+    this.timer = setInterval(() => void runPeriodic(() => this.runOnce()), this.settings.ORDER_EXPIRY_INTERVAL);
     this.timer.unref();
   }
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@shop/platform';
+import { type Logger, runPeriodic } from '@shop/platform';
 import type { AuthService } from './auth.service.js';
 
 const HOUR_MS = 3_600_000;
@@ -17,7 +17,7 @@ export class ExpiredRecordsJob {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
+    this.timer = setInterval(() => void runPeriodic(() => this.runOnce()), this.intervalMs);
     this.timer.unref();
   }
 
