@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deadLetterQueueName, EventBus, type EventEnvelope, inspectDeadLetters, orderCreated } from '@shop/events';
-import { OutboxRelay, type PendingEvent, pendingEventsProp } from '@shop/platform';
+import { OutboxRelay, outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform';
 import { connectTestMongo, silentLogger } from '@shop/platform/testing';
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { getModelForClass, modelOptions, plugin, prop } from '@typegoose/typegoose';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
@@ -23,6 +23,7 @@ import { type PrivateBroker, startPrivateBroker } from './rabbitmq.test-broker.j
  */
 
 /** A producer like orders: each order is stored with its order.created in its outbox. */
+@plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'fault_orders' } })
 class FaultOrderRecord {
   @prop({ required: true, type: () => String })

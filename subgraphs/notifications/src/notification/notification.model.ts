@@ -1,9 +1,10 @@
-import { type PendingEvent, pendingEventsProp } from '@shop/platform';
-import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform';
+import { getModelForClass, index, modelOptions, plugin, prop } from '@typegoose/typegoose';
 import { NotificationChannel, NotificationStatus } from './notification.type.js';
 
 /** One message to one person on one channel, with its delivery's state and its outbox. */
 @index({ userId: 1, createdAt: -1, _id: -1 })
+@plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'notifications', timestamps: true } })
 export class NotificationRecord {
   /**
