@@ -79,6 +79,14 @@ export interface OutboxWakeUp {
   kick(committed?: CommittedEvents): void;
 }
 
+/**
+ * What a service's outbox offers it: the wake-up right after a write, and `publishNow` for events
+ * published before (or without) a write, where something repeats the decision until they are out.
+ */
+export interface Outbox extends OutboxWakeUp {
+  publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void>;
+}
+
 const backlogModels = new Set<AggregateModel>();
 
 /** Counted at scrape time across all replicas' writes: it is the database's backlog, not this relay's. */
@@ -158,7 +166,7 @@ interface Pending {
  * lease taken over from a replica that was only slow, or FerretDB's unlocked read–modify–write),
  * consumers absorb the duplicates.
  */
-export class OutboxRelay implements OutboxWakeUp {
+export class OutboxRelay implements Outbox {
   private readonly loop: RelayLoop;
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Documents whose events this process is publishing right after their write; the sweep leaves them. */
@@ -192,6 +200,19 @@ export class OutboxRelay implements OutboxWakeUp {
       .catch((error) => this.log.warn({ err: error, key }, 'publish after write failed; the outbox sweep retries'))
       .finally(() => this.publishing.delete(key));
     this.publishing.set(key, publishing);
+  }
+
+  /**
+   * Publishes events that are in no outbox, now, and throws unless the broker confirmed every one
+   * (an unroutable one is parked, as `documentId`'s of `model`). For a consumer that publishes
+   * before its ack, so that a redelivery repeats the decision and the publish under the same ids,
+   * or for a write that something else repeats (a payment's settlement by reconciliation).
+   */
+  async publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void> {
+    for (const event of events) {
+      const { routed } = await this.bus.publish(event);
+      if (!routed) await this.park(model, documentId, event);
+    }
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,6 @@ import { DeliveryService } from './delivery/delivery.service.js';
 import { createEmailTransport } from './delivery/email.transport.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
 import { subscribeToDeliveries, subscribeToEvents } from './events.js';
-import { NotificationModel } from './notification/notification.model.js';
 import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
 
@@ -24,11 +23,11 @@ const bus = new EventBus({
   retry: retryPolicyFrom(config),
 });
 const tokens = platform.createTokenService(config);
-const relay = new platform.OutboxRelay([NotificationModel], bus, log);
+// No outbox to sweep: the decider publishes send requests before its ack (NotificationService.handle).
+const relay = new platform.OutboxRelay([], bus, log);
 const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
 await subscribeToEvents(bus, notifications);
 await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
-relay.start();
 const server = await platform.startSubgraph({
   definition: notificationsSubgraph,
   config,

@@ -1,7 +1,8 @@
-import { notificationEmail, notificationSms } from '@shop/events';
+import { namedEventId, notificationEmail, notificationSms } from '@shop/events';
 import {
   assertOwnerOrAdmin,
   isDuplicateKeyError,
+  type Outbox,
   type PageArgs,
   pageNewestFirst,
   type RequestContext,
@@ -21,12 +22,7 @@ import {
 /** `User.notifications` shows the newest ones only; `Query.notifications` pages through all. */
 export const NOTIFICATIONS_SHOWN = 50;
 
-/** The outbox relay, woken after each write so requests leave without waiting for its next poll. */
-export interface OutboxKicker {
-  kick(): void;
-}
-
-type Stored = Omit<NotificationRecord, 'pendingEvents'>;
+type Stored = NotificationRecord;
 
 function toNotification(record: Stored): Notification {
   return {
@@ -42,59 +38,72 @@ function toNotification(record: Stored): Notification {
   };
 }
 
-/** The send request of an addressed draft: the notification's own outbox event. */
+/** The send request of an addressed draft; its id follows from the notification's, so a repeat is the same request. */
 function requestFor(id: string, userId: string, draft: NotificationDraft, to: string) {
-  return draft.channel === NotificationChannel.EMAIL
-    ? notificationEmail.create({ userId, to, subject: draft.subject ?? '', body: draft.body, notificationId: id })
-    : notificationSms.create({ userId, to, body: draft.body, notificationId: id });
+  const request =
+    draft.channel === NotificationChannel.EMAIL
+      ? notificationEmail.create({ userId, to, subject: draft.subject ?? '', body: draft.body, notificationId: id })
+      : notificationSms.create({ userId, to, body: draft.body, notificationId: id });
+  return { ...request, id: namedEventId(`notification-request:${id}`) };
 }
+
+/** An insertMany refused only because some documents exist already (a repeated decision). */
+const onlyDuplicates = (error: unknown) =>
+  isDuplicateKeyError(error) ||
+  ((error as { writeErrors?: { code?: number }[] }).writeErrors?.every((write) => write.code === 11000) ?? false);
 
 export class NotificationService {
   constructor(
     private readonly contacts: ContactDirectory,
-    private readonly outbox: OutboxKicker,
+    private readonly outbox: Pick<Outbox, 'publishNow'>,
   ) {}
 
   /**
-   * Decides an event's notifications and stores each with its send request in one insert, keyed
-   * by event and template: a redelivered event (even after a crash before its ack) adds nothing.
+   * Decides an event's notifications, stores them in one insert (keyed by event and template, so a
+   * redelivered event adds nothing) and publishes their send requests before the event is acked.
+   * A crash in between redelivers the event, which decides again and publishes the same requests
+   * under the same ids (the senders deliver each once): the requests need no outbox of their own.
    */
   async handle(event: DecidedEvent): Promise<void> {
     const drafts = draftsFor(event);
     if (drafts.length === 0) return;
     const { userId } = event.data;
     const contact = await this.contacts.contactOf(userId);
-    for (const draft of drafts) {
-      const id = `${event.id}:${draft.template}`;
+    const records = drafts.map((draft) => {
       const to = addressOf(contact, draft.channel);
-      try {
-        await NotificationModel.create({
-          _id: id,
-          eventId: event.id,
-          eventType: event.type,
-          template: draft.template,
-          userId,
-          channel: draft.channel,
-          to,
-          subject: draft.subject,
-          body: draft.body,
-          orderId: draft.orderId,
-          status: to ? NotificationStatus.PENDING : NotificationStatus.SKIPPED,
-          lastError: to ? undefined : contact ? 'no address on file for this channel' : 'no such user',
-          pendingEvents: to ? [requestFor(id, userId, draft, to)] : [],
-        });
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
+      return {
+        _id: `${event.id}:${draft.template}`,
+        eventId: event.id,
+        eventType: event.type,
+        template: draft.template,
+        userId,
+        channel: draft.channel,
+        to,
+        subject: draft.subject,
+        body: draft.body,
+        orderId: draft.orderId,
+        status: to ? NotificationStatus.PENDING : NotificationStatus.SKIPPED,
+        lastError: to ? undefined : contact ? 'no address on file for this channel' : 'no such user',
+        request: to ? requestFor(`${event.id}:${draft.template}`, userId, draft, to) : undefined,
+      };
+    });
+    try {
+      await NotificationModel.insertMany(
+        records.map(({ request: _request, ...record }) => record),
+        { ordered: false },
+      );
+    } catch (error) {
+      if (!onlyDuplicates(error)) throw error;
     }
-    this.outbox.kick();
+    for (const { _id, request } of records) {
+      if (request) await this.outbox.publishNow(NotificationModel, _id, [request]);
+    }
   }
 
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
   async forUser(ctx: RequestContext, userId: string): Promise<Notification[]> {
     assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);
     const records = await NotificationModel.find({ userId })
-      .select('-pendingEvents')
       .sort({ createdAt: -1, _id: -1 })
       .limit(NOTIFICATIONS_SHOWN)
       .lean<Stored[]>();

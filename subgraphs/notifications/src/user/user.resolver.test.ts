@@ -5,6 +5,7 @@ import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationService } from '../notification/notification.service.js';
+import { RecordingOutbox } from '../notification/notification.test-outbox.js';
 import { notificationsSubgraph } from '../schema.js';
 
 const tokens = createTestTokens();
@@ -49,7 +50,7 @@ const MY_NOTIFICATIONS = `query($first: Int, $after: String) {
 beforeAll(async () => {
   db = await connectTestMongo('notifications');
   const contacts = new TestContactDirectory().add(ada.id, { email: 'ada@example.com' });
-  const notifications = new NotificationService(contacts, { kick: () => {} });
+  const notifications = new NotificationService(contacts, new RecordingOutbox());
   await notifications.handle(orderCreated.create({ orderId: 'o-1', userId: ada.id, totalAmount: '19.99', items: [] }));
   subgraph = await startSubgraph({
     definition: notificationsSubgraph,
