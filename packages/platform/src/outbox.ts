@@ -209,6 +209,8 @@ export class OutboxRelay implements Outbox {
    * or for a write that something else repeats (a payment's settlement by reconciliation).
    */
   async publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void> {
+    // Away: no wait for a confirm that cannot come; the caller falls back (an outbox, a retry).
+    if (!this.bus.isConnected()) throw new Error('not connected to the broker');
     for (const event of events) {
       const { routed } = await this.bus.publish(event);
       if (!routed) await this.park(model, documentId, event);

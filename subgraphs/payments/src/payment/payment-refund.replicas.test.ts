@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { connectTestMongo, runReplicas, silentLogger } from '@shop/platform/testing';
+import { connectTestMongo, offlineOutbox, runReplicas, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrdersClient } from '../order/order.client.js';
 import { PaymentModel } from './payment.model.js';
@@ -56,9 +56,7 @@ describe('refunding one cancellation in several replicas at once', () => {
     const payments = new PaymentService(
       new OrdersClient('http://127.0.0.1:9/graphql'),
       new SimulatedPaymentProvider(),
-      {
-        kick: () => {},
-      },
+      offlineOutbox,
     );
     expect(await payments.refundCancelledOrder({ requestId: 'replay', log: silentLogger }, orderId)).toBe(0);
 

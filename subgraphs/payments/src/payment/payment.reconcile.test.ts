@@ -1,6 +1,13 @@
 import { paymentSucceeded } from '@shop/events';
 import { metricsRegistry, type Principal } from '@shop/platform';
-import { connectTestMongo, createTestTokens, metricValue, silentLogger, testContext } from '@shop/platform/testing';
+import {
+  connectTestMongo,
+  createTestTokens,
+  metricValue,
+  offlineOutbox,
+  silentLogger,
+  testContext,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -24,7 +31,7 @@ beforeAll(async () => {
   payments = new PaymentService(
     new OrdersClient(fakeOrders.url),
     new SimulatedPaymentProvider(),
-    { kick: () => {} },
+    offlineOutbox,
     GRACE_MS,
   );
 });
