@@ -1,4 +1,5 @@
 import { AppError, callSubgraph, type TokenService } from '@shop/platform';
+import { LRUCache } from 'lru-cache';
 
 export interface Contact {
   email: string;
@@ -13,14 +14,30 @@ export interface ContactDirectory {
 
 const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone } }';
 
-/** The users subgraph, asked as the notifications service itself. */
+/**
+ * How long a user's addresses are reused: one order's notifications (its confirmation, then its
+ * payment receipt moments later) cost one lookup. A changed address is used at most this late.
+ */
+export const CONTACT_TTL_MS = 30_000;
+
+/** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
 export class UsersContactDirectory implements ContactDirectory {
+  private readonly known = new LRUCache<string, Contact>({ max: 10_000, ttl: CONTACT_TTL_MS });
+
   constructor(
     private readonly url: string,
     private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
   ) {}
 
   async contactOf(userId: string): Promise<Contact | null> {
+    const known = this.known.get(userId);
+    if (known) return known;
+    const contact = await this.lookUp(userId);
+    if (contact) this.known.set(userId, contact);
+    return contact;
+  }
+
+  private async lookUp(userId: string): Promise<Contact | null> {
     const authorization = await this.tokens.serviceAuthorization('notifications');
     try {
       const data = await callSubgraph<{ user: { email: string; phone: string | null } | null }>(
