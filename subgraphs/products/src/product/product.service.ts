@@ -6,6 +6,7 @@ import {
   encodeCursor,
   NotFoundError,
   normalizeDecimal,
+  type OutboxWakeUp,
   PageInfo,
   pageSize,
   type RequestContext,
@@ -15,7 +16,7 @@ import {
 } from '@shop/platform';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
-import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
+import { outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
 import type { Product, ProductConnection } from './product.type.js';
 
@@ -124,7 +125,7 @@ export class ProductService {
   /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
   constructor(
     private readonly db: ProductsDb,
-    private readonly outbox?: OutboxNotifier,
+    private readonly outbox?: OutboxWakeUp,
   ) {}
 
   /** Public: anyone may read the catalogue. Unknown and malformed ids are both NOT_FOUND. */
