@@ -22,7 +22,12 @@ export const CONTACT_TTL_MS = 30_000;
 
 /** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
 export class UsersContactDirectory implements ContactDirectory {
-  private readonly known = new LRUCache<string, Contact>({ max: 10_000, ttl: CONTACT_TTL_MS });
+  // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
+  private readonly known = new LRUCache<string, Contact>({
+    max: 10_000,
+    ttl: CONTACT_TTL_MS,
+    fetchMethod: async (userId) => (await this.lookUp(userId)) ?? undefined,
+  });
 
   constructor(
     private readonly url: string,
@@ -30,11 +35,8 @@ export class UsersContactDirectory implements ContactDirectory {
   ) {}
 
   async contactOf(userId: string): Promise<Contact | null> {
-    const known = this.known.get(userId);
-    if (known) return known;
-    const contact = await this.lookUp(userId);
-    if (contact) this.known.set(userId, contact);
-    return contact;
+    // A user not found is not kept (undefined): one created a moment later is found.
+    return (await this.known.fetch(userId)) ?? null;
   }
 
   private async lookUp(userId: string): Promise<Contact | null> {

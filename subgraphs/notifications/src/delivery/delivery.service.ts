@@ -81,14 +81,16 @@ export class DeliveryService {
   }
 
   /**
-   * Records a try on the notification, in one write. A request another service published has no
-   * notification yet: its own event id becomes the notification's id, and this write creates it.
+   * Records a try on the notification, in one write; the first try creates it from the request (a
+   * request another service published has its own event id as the notification's id).
    */
   private record(request: Request, id: string, channel: NotificationChannel, change: Record<string, unknown>) {
+    const { decidedFrom, orderId } = request.data;
     const asPublished = {
-      eventId: request.id,
-      eventType: request.type,
-      template: request.type,
+      eventId: decidedFrom?.eventId ?? request.id,
+      eventType: decidedFrom?.eventType ?? request.type,
+      template: decidedFrom?.template ?? request.type,
+      ...(orderId ? { orderId } : {}),
       userId: request.data.userId,
       channel,
       to: request.data.to,

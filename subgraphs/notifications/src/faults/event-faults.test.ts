@@ -164,8 +164,9 @@ describe('events under faults (private RabbitMQ node)', () => {
       const event = orderCreated.create({ orderId: 'kill-1', userId: 'u-kill', totalAmount: '10.00', items: [] });
       expect((await bus.publish(event)).routed).toBe(true);
       expect(await exited).toBe('SIGKILL');
-      // The effect happened (the notification), its send request and the ack did not.
-      expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(1);
+      // It died after deciding, before its send request was out and before its ack: nothing was sent.
+      expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(0);
+      expect(mailsAbout('kill-1')).toHaveLength(0);
 
       // Its successor gets the message again.
       await subscribeToEvents(bus, new NotificationService(contacts, pipeline.relay), queue);

@@ -38,12 +38,22 @@ function toNotification(record: Stored): Notification {
   };
 }
 
-/** The send request of an addressed draft; its id follows from the notification's, so a repeat is the same request. */
-function requestFor(id: string, userId: string, draft: NotificationDraft, to: string) {
+/**
+ * The send request of an addressed draft, carrying all its notification is made of (the sender
+ * writes it once, with its delivery's state). Its id follows from the notification's, so a repeat
+ * is the same request.
+ */
+function requestFor(id: string, event: DecidedEvent, draft: NotificationDraft, to: string) {
+  const { userId } = event.data;
+  const about = {
+    notificationId: id,
+    orderId: draft.orderId,
+    decidedFrom: { eventId: event.id, eventType: event.type, template: draft.template },
+  };
   const request =
     draft.channel === NotificationChannel.EMAIL
-      ? notificationEmail.create({ userId, to, subject: draft.subject ?? '', body: draft.body, notificationId: id })
-      : notificationSms.create({ userId, to, body: draft.body, notificationId: id });
+      ? notificationEmail.create({ userId, to, subject: draft.subject ?? '', body: draft.body, ...about })
+      : notificationSms.create({ userId, to, body: draft.body, ...about });
   return { ...request, id: namedEventId(`notification-request:${id}`) };
 }
 
@@ -59,9 +69,10 @@ export class NotificationService {
   ) {}
 
   /**
-   * Decides an event's notifications, stores them in one insert (keyed by event and template, so a
-   * redelivered event adds nothing) and publishes their send requests before the event is acked.
-   * A crash in between redelivers the event, which decides again and publishes the same requests
+   * Decides an event's notifications and publishes their send requests before the event is acked;
+   * the senders write each notification once, with its delivery's state. One with nowhere to go is
+   * written here, SKIPPED (keyed by event and template, so a redelivered event adds nothing). A
+   * crash before the ack redelivers the event, which decides again and publishes the same requests
    * under the same ids (the senders deliver each once): the requests need no outbox of their own.
    */
   async handle(event: DecidedEvent): Promise<void> {
@@ -69,35 +80,37 @@ export class NotificationService {
     if (drafts.length === 0) return;
     const { userId } = event.data;
     const contact = await this.contacts.contactOf(userId);
-    const records = drafts.map((draft) => {
+    const skipped = [];
+    const requests = [];
+    for (const draft of drafts) {
+      const id = `${event.id}:${draft.template}`;
       const to = addressOf(contact, draft.channel);
-      return {
-        _id: `${event.id}:${draft.template}`,
+      if (to) {
+        requests.push({ id, request: requestFor(id, event, draft, to) });
+        continue;
+      }
+      skipped.push({
+        _id: id,
         eventId: event.id,
         eventType: event.type,
         template: draft.template,
         userId,
         channel: draft.channel,
-        to,
         subject: draft.subject,
         body: draft.body,
         orderId: draft.orderId,
-        status: to ? NotificationStatus.PENDING : NotificationStatus.SKIPPED,
-        lastError: to ? undefined : contact ? 'no address on file for this channel' : 'no such user',
-        request: to ? requestFor(`${event.id}:${draft.template}`, userId, draft, to) : undefined,
-      };
-    });
-    try {
-      await NotificationModel.insertMany(
-        records.map(({ request: _request, ...record }) => record),
-        { ordered: false },
-      );
-    } catch (error) {
-      if (!onlyDuplicates(error)) throw error;
+        status: NotificationStatus.SKIPPED,
+        lastError: contact ? 'no address on file for this channel' : 'no such user',
+      });
     }
-    for (const { _id, request } of records) {
-      if (request) await this.outbox.publishNow(NotificationModel, _id, [request]);
+    if (skipped.length > 0) {
+      try {
+        await NotificationModel.insertMany(skipped, { ordered: false });
+      } catch (error) {
+        if (!onlyDuplicates(error)) throw error;
+      }
     }
+    for (const { id, request } of requests) await this.outbox.publishNow(NotificationModel, id, [request]);
   }
 
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
