@@ -186,7 +186,10 @@ describe('PostgresOutboxRelay', () => {
       expect(await ownDb.db.outboxEvent.count()).toBe(0);
       const parked = await ownDb.db.outboxParkedEvent.findMany();
       expect(parked).toEqual([expect.objectContaining({ id: row?.id, type: 'product.changed', reason: 'unroutable' })]);
-      expect((parked[0]?.envelope as { data: Change }).data).toEqual({ productId: id, change: 'created' });
+      expect((parked[0]?.envelope as { data?: Change } | undefined)?.data).toEqual({
+        productId: id,
+        change: 'created',
+      });
       expect(errors).toContainEqual(expect.objectContaining({ eventId: row?.id, outbox: 'outbox_events' }));
       expect(
         metricValue(await metricsRegistry.metrics(), 'outbox_events_parked_total', { outbox: 'outbox_events' }),
