@@ -18,7 +18,6 @@ export * from './mongo-commands.js';
 export * from './mongo-page.js';
 export * from './outbox.js';
 export * from './pagination.js';
-export * from './processed-events.js';
 export * from './relay-loop.js';
 export * from './request-scope.js';
 export * from './shutdown.js';

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EffectClaims } from './effect-claims.js';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
-import { ProcessedEvents } from './processed-events.js';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
@@ -14,7 +13,7 @@ import {
   silentLogger,
 } from './testing.js';
 
-// The platform's own collections (outbox relay and its leases, processed events, effect claims),
+// The platform's own collections (outbox relay and its leases, effect claims),
 // driven through their real code; the services' plan tests cover their own collections.
 const exchange = 'test.plans.events';
 const AggregateModel = testAggregateModel('plans_aggregates');
@@ -63,11 +62,6 @@ beforeAll(async () => {
   await eventually(() => received.some((seen) => seen.id === kicked.id));
   await writer.stop();
 
-  const processed = new ProcessedEvents('plans-consumer');
-  await processed.once(events[0] as EventEnvelope, async () => {});
-  await processed.once(events[0] as EventEnvelope, async () => {});
-  await processed.has('unknown-event');
-
   const claims = new EffectClaims(60_000);
   const first = await claims.claim('plans-effect-1');
   if (first.state === 'claimed') await claims.settle(first.claim);
@@ -92,7 +86,7 @@ describe('query plans of the platform collections (explain through the wire)', (
 
   it('serves every other filter of the outbox, its leases, processed events and effect claims from an index', () => {
     expect(report.served.length).toBeGreaterThanOrEqual(6);
-    for (const collection of ['plans_aggregates', 'outbox_leases', 'processed_events', 'effect_claims']) {
+    for (const collection of ['plans_aggregates', 'outbox_leases', 'effect_claims']) {
       expect(report.served.some((key) => key.startsWith(`${collection} `))).toBe(true);
     }
     // The relay's sweep is an equality on a top-level flag, which FerretDB hands to PostgreSQL.
