@@ -1,5 +1,5 @@
 import { orderUpdated } from '@shop/events';
-import { offlineOutbox, silentLogger } from '@shop/platform/testing';
+import { silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
@@ -68,7 +68,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     await age(order, 40);
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
     // A replica that cannot reach products: the order still expires, its stock stays reserved.
-    const unreachable = new OrderService(new ProductsClient('http://127.0.0.1:9/graphql', tokens), offlineOutbox);
+    const unreachable = new OrderService(new ProductsClient('http://127.0.0.1:9/graphql', tokens), { kick: () => {} });
     const cut = await new OrderExpiryJob(unreachable, settings, silentLogger).runOnce();
     expect(cut).toEqual({ expired: [order.id], released: 0 });
     expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: false });

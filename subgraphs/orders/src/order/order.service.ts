@@ -17,7 +17,7 @@ import {
   isDuplicateKeyError,
   MAX_CENTS,
   NotFoundError,
-  type Outbox,
+  type OutboxWakeUp,
   type PageArgs,
   pageNewestFirst,
   type RequestContext,
@@ -117,7 +117,7 @@ function paymentMismatch(order: Stored, payment: { paymentId: string; userId: st
 export class OrderService {
   constructor(
     private readonly products: ProductsClient,
-    private readonly outbox: Outbox,
+    private readonly outbox: OutboxWakeUp,
   ) {}
 
   /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
@@ -356,22 +356,10 @@ export class OrderService {
   /**
    * Idempotent: matches only the claim's starting state. Applying one claim twice at once (possible
    * across replicas on FerretDB) writes the same state and the same event id, which consumers dedupe.
-   *
-   * A claim that applies a consumed event (`causeEventId`) publishes its event first and writes the
-   * change without it: until the change is written the event stays unacknowledged, and its
-   * redelivery finds this claim and applies it again, publishing the same event id (the expiry sweep
-   * does the same for an order left PENDING). Any other claim, and any when the broker does not
-   * confirm, writes its event into the order's outbox with the change.
    */
   private async apply(claim: OrderTransitionRecord): Promise<Stored | null> {
     const { from, to } = claim;
     const cancels = to.status === OrderStatus.CANCELLED && from.status !== OrderStatus.CANCELLED;
-    const published =
-      claim.causeEventId !== undefined &&
-      (await this.outbox.publishNow(OrderModel, claim.orderId, [claim.event]).then(
-        () => true,
-        () => false,
-      ));
     const updated = await withDocumentLock(OrderModel.collection.name, claim.orderId, () =>
       OrderModel.findOneAndUpdate(
         { _id: claim.orderId, status: from.status, paymentStatus: from.paymentStatus },
@@ -385,7 +373,7 @@ export class OrderService {
             ...(to.status === OrderStatus.PAID ? { stockConfirmed: true } : {}),
           },
           $push: {
-            ...(published ? {} : { pendingEvents: claim.event }),
+            pendingEvents: claim.event,
             ...(claim.causeEventId ? { appliedEventIds: claim.causeEventId } : {}),
           },
         },
@@ -395,7 +383,7 @@ export class OrderService {
     );
     if (!updated) return null;
     const { pendingEvents, ...record } = updated;
-    if (!published) this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
+    this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
     return record;
   }
 

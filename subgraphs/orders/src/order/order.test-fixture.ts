@@ -1,5 +1,5 @@
-import type { Outbox, Principal } from '@shop/platform';
-import { connectTestMongo, createTestTokens, offlineOutbox, testContext } from '@shop/platform/testing';
+import { type Principal } from '@shop/platform';
+import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { ProductsClient } from '../product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';
 import { OrderService } from './order.service.js';
@@ -23,8 +23,8 @@ export interface OrdersFixture {
   close: () => Promise<void>;
 }
 
-/** `outbox` defaults to one without a broker, so events stay in the documents for inspection. */
-export async function startOrdersFixture(outbox: Outbox = offlineOutbox): Promise<OrdersFixture> {
+/** `outbox` defaults to a relay that is never running, so events stay in the documents for inspection. */
+export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<OrdersFixture> {
   const db = await connectTestMongo('orders');
   const products = await startFakeProducts(tokens, [
     { id: BOOK, price: '19.99', stock: 100 },
