@@ -13,11 +13,7 @@ const mongo = await connectMongo(config, 'payments', log);
 const payments = new PaymentService(
   new OrdersClient(config.ORDERS_URL),
   createPaymentProvider(config),
-  // No broker here: every settlement goes into the outbox with its write.
-  {
-    kick: () => {},
-    publishNow: () => Promise.reject(new Error('no broker in the reconcile command')),
-  },
+  { kick: () => {} },
   config.PAYMENT_RECONCILE_GRACE,
 );
 const result = await payments.reconcile({ requestId: 'manual-reconcile', log });

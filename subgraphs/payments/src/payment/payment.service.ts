@@ -11,7 +11,7 @@ import {
   formatCents,
   isDuplicateKeyError,
   NotFoundError,
-  type Outbox,
+  type OutboxWakeUp,
   type RequestContext,
   requestScoped,
   requirePrincipal,
@@ -125,7 +125,7 @@ export class PaymentService {
   constructor(
     private readonly orders: OrdersClient,
     private readonly provider: PaymentProvider,
-    private readonly outbox: Outbox,
+    private readonly outbox: OutboxWakeUp,
     private readonly graceMs = DEFAULT_RECONCILE_GRACE_MS,
     private readonly refunds = new EffectClaims(REFUND_CLAIM_TIMEOUT_MS),
   ) {
@@ -368,15 +368,10 @@ export class PaymentService {
   }
 
   /**
-   * Sets the outcome and sends its event. Several writers may settle one payment (the request,
-   * reconciliation, a cancellation): all write the provider's one answer with one event id, and a
-   * later one finds it settled.
-   *
-   * The event is published first and the write follows, carrying no event: a crash in between
-   * leaves the payment PENDING, and reconciliation (every replica, after the grace period) settles
-   * it from the provider's record and publishes the same event again, which consumers deduplicate.
-   * When the broker does not confirm, the event goes into the payment's outbox with the write
-   * instead, so that neither exists without the other.
+   * One conditional write sets the outcome and queues its event, so neither exists without the
+   * other; the event is published right after it. Several writers may settle one payment (the
+   * request, reconciliation, a cancellation): all write the provider's one answer with one event
+   * id, and a later one finds it settled.
    */
   private async settle(claimed: Stored, result: ChargeResult): Promise<Stored> {
     const common = {
@@ -386,33 +381,32 @@ export class PaymentService {
       amount: formatCents(claimed.amountCents),
     };
     const id = settlementEventId(common.paymentId);
-    const [event, change] =
+    const update =
       result.outcome === 'succeeded'
-        ? [
-            { ...paymentSucceeded.create({ ...common, transactionId: result.transactionId }), id },
-            { status: PaymentStatus.SUCCEEDED, transactionId: result.transactionId },
-          ]
-        : [
-            { ...paymentFailed.create({ ...common, failureReason: result.failureReason }), id },
+        ? {
+            $set: { status: PaymentStatus.SUCCEEDED, transactionId: result.transactionId },
+            $push: {
+              pendingEvents: { ...paymentSucceeded.create({ ...common, transactionId: result.transactionId }), id },
+            },
+          }
+        : {
             // A failed payment frees the order's slot: the customer may try again.
-            {
+            $set: {
               status: PaymentStatus.FAILED,
               failureReason: result.failureReason,
               orderSlot: `failed:${common.paymentId}`,
             },
-          ];
-    const published = await this.outbox.publishNow(PaymentModel, claimed._id, [event]).then(
-      () => true,
-      () => false,
-    );
-    const update = published ? { $set: change } : { $set: change, $push: { pendingEvents: event } };
+            $push: {
+              pendingEvents: { ...paymentFailed.create({ ...common, failureReason: result.failureReason }), id },
+            },
+          };
     const settled = await withDocumentLock(PaymentModel.collection.name, claimed._id, () =>
       PaymentModel.findOneAndUpdate({ _id: claimed._id, status: PaymentStatus.PENDING }, update, {
         returnDocument: 'after',
       }).lean<Stored>(),
     );
     if (settled) {
-      if (!published) this.outbox.kick({ model: PaymentModel, id: settled._id, pendingEvents: settled.pendingEvents });
+      this.outbox.kick({ model: PaymentModel, id: settled._id, pendingEvents: settled.pendingEvents });
       return settled;
     }
     const current = await PaymentModel.findById(claimed._id).select('-pendingEvents').lean<Stored>();
