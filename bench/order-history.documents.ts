@@ -1,7 +1,7 @@
 // The documents one past order left in every service's database, as the services write them:
 // the order with its final state, its transition claims (each carrying its order.updated event),
-// its payments, the notifications its events caused (with their delivery state) and every
-// consumer's processed-event record. Field names, ids and values follow the services' code
+// its payments and the notifications its events caused (with their delivery state); the payment
+// events the order applied are recorded in the order (appliedEventIds). Field names, ids and values follow the services' code
 // (order.service.ts, payment.service.ts, notification.service.ts, delivery.service.ts); the
 // seeder casts each through the service's own model before inserting it.
 import { createHash, randomUUID } from 'node:crypto';
@@ -36,9 +36,9 @@ type Doc = Record<string, unknown>;
 
 /** Everything order `index` left behind, by service database and collection. */
 export interface OrderTrace {
-  orders: { orders: Doc[]; order_transitions: Doc[]; processed_events: Doc[] };
+  orders: { orders: Doc[]; order_transitions: Doc[] };
   payments: { payments: Doc[] };
-  notifications: { notifications: Doc[]; processed_events: Doc[] };
+  notifications: { notifications: Doc[] };
 }
 
 export interface HistoryPlan {
@@ -108,12 +108,12 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
   });
   const totalCents = items.reduce((sum, item) => sum + item.quantity * item.priceCents, 0);
   const trace: OrderTrace = {
-    orders: { orders: [], order_transitions: [], processed_events: [] },
+    orders: { orders: [], order_transitions: [] },
     payments: { payments: [] },
-    notifications: { notifications: [], processed_events: [] },
+    notifications: { notifications: [] },
   };
-  const processed = (into: Doc[], consumer: string, event: { id: string; type: string }, when: Date) =>
-    into.push({ _id: `${consumer}:${event.id}`, consumer, eventId: event.id, type: event.type, processedAt: when });
+  // The payment events the order applied, recorded in the order itself (OrderRecord.appliedEventIds).
+  const applied: string[] = [];
   const notify = (
     event: { id: string; type: string },
     template: string,
@@ -146,10 +146,6 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
       createdAt: when,
       updatedAt: to ? sentAt : when,
     });
-    // The send request is an event of its own (notification.email/sms), recorded by its sender.
-    const request = { id: randomUUID(), type: channel === 'EMAIL' ? 'notification.email' : 'notification.sms' };
-    const sender = channel === 'EMAIL' ? 'notifications.email-sender' : 'notifications.sms-sender';
-    if (to) processed(trace.notifications.processed_events, sender, request, sentAt);
   };
 
   const created = dated(
@@ -165,7 +161,6 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
     }),
     placedAt,
   );
-  processed(trace.notifications.processed_events, 'notifications.events', created, placedAt);
   const lines = items.map((item) => `${item.quantity} x ${item.productId} at ${formatCents(item.priceCents)}`);
   notify(
     created,
@@ -204,7 +199,6 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
       event,
       createdAt: when,
     });
-    processed(trace.notifications.processed_events, 'notifications.events', event, when);
     state = to;
     lastChange = when;
     return event;
@@ -235,8 +229,7 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
       createdAt: new Date(when.getTime() - 1_000),
       updatedAt: when,
     });
-    processed(trace.orders.processed_events, 'orders.payments', event, when);
-    processed(trace.notifications.processed_events, 'notifications.events', event, when);
+    applied.push(event.id);
     if (succeeds) {
       notify(
         event,
@@ -300,6 +293,8 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
     stockConfirmed: true,
     ...(state.status === OrderStatus.CANCELLED ? { stockReleased: true } : {}),
     pendingEvents: [],
+    outboxPending: false,
+    ...(applied.length > 0 ? { appliedEventIds: applied } : {}),
     createdAt: placedAt,
     updatedAt: lastChange,
   });

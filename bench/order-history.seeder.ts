@@ -1,12 +1,11 @@
 // The orders scenario's existing data: `orders` past orders with their customers, payments,
-// notifications, transition claims and processed-event records (bench/order-history.documents.ts),
+// notifications and transition claims (bench/order-history.documents.ts),
 // inserted in bulk straight into the services' MongoDB databases (insertMany in batches), each
 // document cast and validated by the service's own model first, then the services' own indexes
 // (their models' syncIndexes, as each service runs at start). A marker document records what was
 // seeded; a later run with the same counts finds it and only removes what earlier runs added
 // (everything dated after the history, and collections the history does not hold), so a re-run
 // skips the seeding. `fresh` seeds again regardless.
-import { processedEventModel } from '@shop/platform/mongo';
 import type { Connection, Model } from 'mongoose';
 import pg from 'pg';
 import { NotificationModel } from '../subgraphs/notifications/src/notification/notification.model.js';
@@ -45,27 +44,21 @@ interface Marker {
 type AnyModel = Model<Record<string, unknown>>;
 
 /** Raise when the documents change shape: a run then finds no matching marker and seeds again. */
-const FORMAT = 1;
+const FORMAT = 2;
 const ORDERS_PER_USER = 10;
 const BATCH = 1_000;
 const MARKER_ID = 'order-history';
 
-/** The services' models, by database and collection; processed_events is the platform's, in two databases. */
+/** The services' models, by database and collection. */
 const MODELS: Record<string, Record<string, AnyModel>> = {
   users: { users: UserModel as unknown as AnyModel },
   orders: {
     orders: OrderModel as unknown as AnyModel,
     order_transitions: OrderTransitionModel as unknown as AnyModel,
-    processed_events: processedEventModel() as unknown as AnyModel,
   },
   payments: { payments: PaymentModel as unknown as AnyModel },
-  notifications: {
-    notifications: NotificationModel as unknown as AnyModel,
-    processed_events: processedEventModel() as unknown as AnyModel,
-  },
+  notifications: { notifications: NotificationModel as unknown as AnyModel },
 };
-
-const timeField = (collection: string) => (collection === 'processed_events' ? 'processedAt' : 'createdAt');
 
 /** Ready-to-insert documents: cast, defaulted and validated by the service's model, as `create` stores them. */
 async function shaped(model: AnyModel, documents: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
@@ -183,9 +176,7 @@ async function removeRunData(connection: Connection, until: Date): Promise<void>
     const seeded = MODELS[service] ?? {};
     await Promise.all(
       (await db.listCollections()).map(({ name }) =>
-        name in seeded
-          ? db.collection(name).deleteMany({ [timeField(name)]: { $gte: until } })
-          : db.dropCollection(name),
+        name in seeded ? db.collection(name).deleteMany({ createdAt: { $gte: until } }) : db.dropCollection(name),
       ),
     );
   });

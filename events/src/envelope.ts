@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import { z } from 'zod';
 
@@ -15,6 +15,17 @@ export interface EventEnvelope<T extends string = string, D = unknown> {
    * headers, never in its body; absent when tracing is off.
    */
   traceContext?: Record<string, string>;
+}
+
+/**
+ * An event id derived from a name (a UUID of version 8, RFC 9562, name-based with SHA-256): every
+ * writer of one outcome (a retry, a redelivery, a reconciliation) gives its event the same id,
+ * which consumers deduplicate.
+ */
+export function namedEventId(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The active trace context as headers, or undefined when there is none (tracing off, no span). */

@@ -41,8 +41,8 @@ export interface LegacyMigration {
  *    until the delete; such an event would only be parked as unknown by the new consumer.)
  * The v1 dead-letter queue is the current one (same name and arguments) and stays as it is.
  *
- * Events that were in both work queues arrive twice; the consumer's processed-events record is
- * keyed by the logical name, the same for both, and absorbs the copy. Returns how many messages
+ * Events that were in both work queues arrive twice; every consumer is idempotent by event id
+ * (its effect records the event, or is keyed by it) and absorbs the copy. Returns how many messages
  * moved. A failure is logged, never thrown: the service runs on its new queues either way, the
  * messages stay where they were, and the next start tries again.
  */

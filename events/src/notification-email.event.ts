@@ -15,5 +15,9 @@ export const notificationEmail = defineEvent(
     subject: z.string(),
     body: z.string(),
     notificationId: z.string().optional(),
+    /** The order it is about, when there is one (a notification the notifications service decided). */
+    orderId: z.string().optional(),
+    /** The event and template it was decided from, when the notifications service made it. */
+    decidedFrom: z.object({ eventId: z.string(), eventType: z.string(), template: z.string() }).optional(),
   }),
 );

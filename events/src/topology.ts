@@ -2,7 +2,7 @@ import type { Channel } from 'amqplib';
 
 /**
  * Names and declarations of one durable consumer `Q` (its logical name, e.g. `orders.payments`,
- * the one `processed_events` and `pnpm events:dlq` use). Its queues reach each other through a
+ * the one consumers, metrics and `pnpm events:dlq` use). Its queues reach each other through a
  * direct exchange of their own, never the default exchange: every name starts with `Q`, which
  * falls under the owning service's RabbitMQ permissions, and no service needs write on
  * `amq.default` (which reaches any queue of the vhost by name).

@@ -60,20 +60,33 @@ export class EffectClaims {
 
   constructor(private readonly staleMs: number) {}
 
-  async claim(key: string, now = new Date()): Promise<ClaimOutcome> {
+  /**
+   * `settled`: where the effect's own record says it is done (a sent notification, say), so its
+   * claims need no `settle`. Asked only when the key was claimed before.
+   */
+  async claim(key: string, now = new Date(), settled?: () => Promise<boolean>): Promise<ClaimOutcome> {
+    // The first claim of a key is one insert; only a key claimed before costs reads.
+    if (await this.insert(key, 0, now)) return { state: 'claimed', claim: { key, generation: 0 } };
     const latest = await this.model.findOne({ key }).sort({ generation: -1 }).lean<EffectClaimRecord>();
     if (latest?.settledAt || (await this.model.exists({ key, settledAt: { $exists: true } }))) {
       return { state: 'settled' };
     }
+    if (settled && (await settled())) return { state: 'settled' };
     if (latest && now.getTime() - latest.claimedAt.getTime() < this.staleMs) return { state: 'busy' };
     const generation = latest ? latest.generation + 1 : 0;
+    if (!(await this.insert(key, generation, now))) return { state: 'busy' };
+    return { state: 'claimed', claim: { key, generation } };
+  }
+
+  /** True when this insert made the claim; false when that generation was claimed already. */
+  private async insert(key: string, generation: number, now: Date): Promise<boolean> {
     try {
       await this.model.create({ _id: `${key}#${generation}`, key, generation, claimedAt: now });
+      return true;
     } catch (error) {
-      if (isDuplicateKeyError(error)) return { state: 'busy' };
+      if (isDuplicateKeyError(error)) return false;
       throw error;
     }
-    return { state: 'claimed', claim: { key, generation } };
   }
 
   /** Records the effect done. One writer per generation document, so a plain update is safe. */

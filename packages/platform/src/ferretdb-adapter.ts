@@ -9,7 +9,7 @@
  *
  * So nothing that must hold across replicas rests on this module; that is claimed by a unique
  * insert (order transitions, effect claims for refunds and sends, payment keys and slots,
- * processed events, refresh-token uses and revocations) or counted by inserts (login attempts).
+ * notifications keyed by event, refresh-token uses and revocations) or counted by inserts (login attempts).
  * What this module does is queue this process's writes to one document, so that one replica on
  * FerretDB loses none of its own updates. It protects:
  *

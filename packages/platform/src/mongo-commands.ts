@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { mongo } from 'mongoose';
-import { Counter } from 'prom-client';
+import { Counter, register } from 'prom-client';
+
+const COMMANDS = 'mongodb_commands_total';
 
 /**
  * Every command this process sends to the MongoDB-wire server, by command and collection, and by
@@ -9,11 +11,16 @@ import { Counter } from 'prom-client';
  * `request` for everything else (requests, event handlers, the publishes right after a write).
  * The write-path test reads it from every process.
  */
-export const mongoCommands = new Counter({
-  name: 'mongodb_commands_total',
-  help: 'Commands sent to the MongoDB-wire server, by command, collection and origin (request or periodic)',
-  labelNames: ['command', 'collection', 'origin'] as const,
-});
+export function mongoCommandsMetric(): Counter<'command' | 'collection' | 'origin'> {
+  return (
+    (register.getSingleMetric(COMMANDS) as Counter<'command' | 'collection' | 'origin'> | undefined) ??
+    new Counter({
+      name: COMMANDS,
+      help: 'Commands sent to the MongoDB-wire server, by command, collection and origin (request or periodic)',
+      labelNames: ['command', 'collection', 'origin'] as const,
+    })
+  );
+}
 
 export type CommandOrigin = 'periodic' | 'scrape';
 
@@ -31,6 +38,7 @@ export function runForScrape<T>(read: () => Promise<T>): Promise<T> {
 
 /** Counts the client's commands (it must have been created with `monitorCommands: true`). */
 export function countMongoCommands(client: mongo.MongoClient): void {
+  const mongoCommands = mongoCommandsMetric();
   client.on('commandStarted', (event) => {
     const target = (event.command as Record<string, unknown>)[event.commandName];
     mongoCommands.inc({

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, type MongoHandle } from './mongo.js';
-import { mongoCommands } from './mongo-commands.js';
+import { mongoCommandsMetric } from './mongo-commands.js';
 import { silentLogger } from './testing.js';
 
 /** Over every collection and origin. */
 const counted = async (command: string) =>
-  (await mongoCommands.get()).values
+  (await mongoCommandsMetric().get()).values
     .filter((value) => value.labels.command === command)
     .reduce((sum, value) => sum + value.value, 0);
 

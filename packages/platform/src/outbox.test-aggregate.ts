@@ -1,7 +1,8 @@
-import { getModelForClass, prop } from '@typegoose/typegoose';
-import { type PendingEvent, pendingEventsProp } from './outbox.js';
+import { getModelForClass, plugin, prop } from '@typegoose/typegoose';
+import { outboxPlugin, type PendingEvent, pendingEventsProp } from './outbox.js';
 
 /** The smallest aggregate an outbox relay can publish from: an id and its pending events. */
+@plugin(outboxPlugin)
 class AggregateRecord {
   @prop({ required: true, type: () => String })
   _id!: string;

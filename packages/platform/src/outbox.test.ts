@@ -1,8 +1,10 @@
 import { EventBus, type EventEnvelope, orderCreated, orderUpdated } from '@shop/events';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { OutboxRelay } from './outbox.js';
+import { metricsRegistry } from './metrics.js';
+import { OutboxRelay, PARKED_EVENTS, type ParkedEvent } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, silentLogger } from './testing.js';
 
 // A fixed test exchange and a queue that dies with this process: nothing accumulates.
 const exchange = 'test.outbox.events';
@@ -23,7 +25,9 @@ const eventually = <T>(probe: () => Promise<T | undefined | false> | T | undefin
     },
     { timeout: 15_000, interval: 100 },
   );
-const pendingCount = () => AggregateModel.countDocuments({ 'pendingEvents.0': { $exists: true } });
+const pendingCount = () => AggregateModel.countDocuments({ outboxPending: true });
+const parkedCount = async () =>
+  metricValue(await metricsRegistry.metrics(), 'outbox_events_parked_total', { outbox: 'outbox_aggregates' });
 const created = (orderId: string) => orderCreated.create({ orderId, userId: 'u', totalAmount: '1.00', items: [] });
 
 beforeAll(async () => {
@@ -73,8 +77,31 @@ describe('OutboxRelay', () => {
     }
   });
 
-  it('keeps an event no queue is bound to, and the events after it, until one is', async () => {
-    const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 50);
+  it('publishes the events of a write handed to kick at once, and empties that outbox in one update', async () => {
+    // A sweep every hour: only the kick can publish within this test.
+    const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 3_600_000);
+    const event = created('kicked');
+    const written = await AggregateModel.create({ _id: 'kicked', pendingEvents: [event] });
+    expect(written.toObject()).toMatchObject({ outboxPending: true });
+    relay.kick({ model: AggregateModel, id: 'kicked', pendingEvents: written.toObject().pendingEvents });
+    try {
+      await eventually(() => received.some((seen) => seen.id === event.id));
+      await eventually(async () => {
+        const stored = await AggregateModel.findById('kicked').lean<{
+          pendingEvents: unknown[];
+          outboxPending?: boolean;
+        }>();
+        return stored?.pendingEvents.length === 0 && stored.outboxPending === undefined;
+      });
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('parks an event no queue is bound to, counts and logs it, and publishes the events after it', async () => {
+    const errors: unknown[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line)) });
+    const relay = new OutboxRelay([AggregateModel], bus, log, 50);
     const unroutable = orderUpdated.create({
       orderId: 'stuck',
       userId: 'u',
@@ -83,15 +110,17 @@ describe('OutboxRelay', () => {
       paymentStatus: 'SUCCEEDED',
     });
     const later = created('stuck');
+    const parkedBefore = await parkedCount();
     await AggregateModel.create({ _id: 'stuck', pendingEvents: [unroutable, later] });
-    await AggregateModel.create({ _id: 'unblocked', pendingEvents: [created('unblocked')] });
     relay.start();
     try {
-      // A stuck document does not hold back the others.
-      await eventually(() => received.some((event) => (event.data as { orderId: string }).orderId === 'unblocked'));
-      const stuck = await AggregateModel.findById('stuck').lean();
-      expect(stuck?.pendingEvents.map((event) => event.id)).toEqual([unroutable.id, later.id]);
-      expect(received.some((event) => event.id === later.id)).toBe(false);
+      await eventually(() => received.some((event) => event.id === later.id));
+      const parked = await AggregateModel.db.collection<ParkedEvent>(PARKED_EVENTS).findOne({ _id: unroutable.id });
+      expect(parked).toMatchObject({ outbox: 'outbox_aggregates', documentId: 'stuck', reason: 'unroutable' });
+      expect(parked?.event.id).toBe(unroutable.id);
+      expect(await parkedCount()).toBe(parkedBefore + 1);
+      expect(errors).toContainEqual(expect.objectContaining({ eventId: unroutable.id, outbox: 'outbox_aggregates' }));
+      await eventually(async () => (await AggregateModel.findById('stuck').lean())?.pendingEvents.length === 0);
     } finally {
       await relay.stop();
     }

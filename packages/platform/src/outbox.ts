@@ -7,6 +7,8 @@ import { Gauge, register } from 'prom-client';
 import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
 import { isDuplicateKeyError } from './mongo.js';
+import { runForScrape } from './mongo-commands.js';
+import { countParkedEvents } from './outbox-parking.js';
 import { RelayLoop } from './relay-loop.js';
 
 /**
@@ -37,8 +39,56 @@ export class PendingEvent implements EventEnvelope {
 
 export const pendingEventsProp = { type: () => [PendingEvent], _id: false, default: [] } as const;
 
+/**
+ * The outbox's index: `outboxPending: true` on every document holding events, absent otherwise,
+ * so the sweep is one indexed equality (FerretDB serves no `$exists` or array position from an
+ * index). Every write that adds events raises it here, in one place: a create or save with pending
+ * events, and an update that `$push`es to `pendingEvents`. Only the relay lowers it, when it empties
+ * the outbox of a document.
+ */
+export function outboxPlugin(schema: mongoose.Schema): void {
+  schema.add({ outboxPending: { type: Boolean } });
+  schema.index({ outboxPending: 1 });
+  schema.pre('save', function raiseFlag() {
+    const events = this.get('pendingEvents') as unknown[] | undefined;
+    if (events && events.length > 0) this.set('outboxPending', true);
+  });
+  const raiseOnPush = function (this: mongoose.Query<unknown, unknown>) {
+    const update = this.getUpdate() as mongoose.UpdateQuery<unknown> | null;
+    if (update?.$push && 'pendingEvents' in update.$push) update.$set = { ...update.$set, outboxPending: true };
+  };
+  schema.pre('findOneAndUpdate', raiseOnPush);
+  schema.pre('updateOne', raiseOnPush);
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
-const backlogModels = new Set<Model<any>>();
+type AggregateModel = Model<any>;
+
+/** A document just written, with every event it holds now (as stored, e.g. from `toObject()` or a returned document). */
+export interface CommittedEvents {
+  model: AggregateModel;
+  id: unknown;
+  pendingEvents: EventEnvelope[];
+}
+
+/**
+ * The one wake-up of an outbox, told right after a commit that recorded events (both relays: this
+ * one and products' PostgreSQL relay). With `committed`, a MongoDB relay publishes exactly those
+ * events at once and removes them from their document; without it, a relay makes a pass soon.
+ */
+export interface OutboxWakeUp {
+  kick(committed?: CommittedEvents): void;
+}
+
+/**
+ * What a service's outbox offers it: the wake-up right after a write, and `publishNow` for events
+ * published before (or without) a write, where something repeats the decision until they are out.
+ */
+export interface Outbox extends OutboxWakeUp {
+  publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void>;
+}
+
+const backlogModels = new Set<AggregateModel>();
 
 const OUTBOX_BACKLOG = 'outbox_pending_events';
 
@@ -54,19 +104,34 @@ function registerOutboxBacklog(): void {
     labelNames: ['collection'] as const,
     async collect() {
       for (const model of backlogModels) {
-        const rows = await model
-          // $unwind + $count: FerretDB 1.x has no $size in $project.
-          .aggregate<{ total: number }>([
-            { $match: { 'pendingEvents.0': { $exists: true } } },
-            { $unwind: '$pendingEvents' },
-            { $count: 'total' },
-          ])
-          .catch(() => undefined);
+        // An indexed equality, then a sum here: FerretDB 1.x has no $size in $project.
+        const rows = await runForScrape(() =>
+          model
+            .find({ outboxPending: true })
+            .select({ pendingEvents: 1 })
+            .lean<{ pendingEvents: unknown[] }[]>()
+            .catch(() => undefined),
+        );
         // Unreachable database: the last known value stays rather than a false zero.
-        if (rows) this.set({ collection: model.collection.name }, rows[0]?.total ?? 0);
+        if (rows) {
+          const total = rows.reduce((sum, row) => sum + row.pendingEvents.length, 0);
+          this.set({ collection: model.collection.name }, total);
+        }
       }
     },
   });
+}
+
+/** Where the MongoDB relays park events, in the aggregate's own database: one document per event. */
+export const PARKED_EVENTS = 'outbox_parked';
+
+export interface ParkedEvent {
+  _id: string;
+  outbox: string;
+  documentId: unknown;
+  reason: 'unroutable';
+  event: EventEnvelope;
+  parkedAt: Date;
 }
 
 const BATCH_SIZE = 100;
@@ -78,25 +143,36 @@ interface Lease {
   expiresAt: Date;
 }
 
+interface Pending {
+  _id: unknown;
+  pendingEvents: EventEnvelope[];
+}
+
 /**
- * Publishes the pending events of the given collections and removes each once the broker
- * confirmed it. At least once: a crash between confirm and removal republishes, and
- * consumers deduplicate by event id.
+ * Publishes the events of the given collections' outboxes and removes each once the broker
+ * confirmed it. At least once: a crash between confirm and removal republishes, and consumers
+ * deduplicate by event id.
  *
- * Several replicas may run a relay: per collection, only the holder of a lease (a document in
- * `outbox_leases`, renewed on each pass, released on stop) publishes, so events are normally
- * sent once and a dead replica's share is taken over after `leaseMs`. The lease is an
- * optimization, not the guarantee: where two relays do overlap (a lease taken over from a
- * replica that was only slow, or FerretDB's unlocked read–modify–write), consumers' processed-
- * event records absorb the duplicates.
+ * The write path publishes at once: a service hands the document it has just written to `kick`,
+ * and its events leave (and are removed, usually in one update) without a read. The periodic
+ * sweep is the fallback for what that missed (a crash, the broker away): one indexed equality on
+ * `outboxPending` per collection and pass.
+ *
+ * Several replicas may sweep: per collection, only the holder of a lease (a document in
+ * `outbox_leases`, renewed on each pass, released on stop) does, so events are normally sent once
+ * and a dead replica's share is taken over after `leaseMs`. The lease is an optimization, not the
+ * guarantee: where two publishers do overlap (another replica's publish right after its write, a
+ * lease taken over from a replica that was only slow, or FerretDB's unlocked read–modify–write),
+ * consumers absorb the duplicates.
  */
-export class OutboxRelay {
+export class OutboxRelay implements Outbox {
   private readonly loop: RelayLoop;
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Documents whose events this process is publishing right after their write; the sweep leaves them. */
+  private readonly publishing = new Map<string, Promise<void>>();
 
   constructor(
-    // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
-    private readonly models: Model<any>[],
+    private readonly models: AggregateModel[],
     private readonly bus: EventBus,
     private readonly log: Logger,
     intervalMs = 1_000,
@@ -111,13 +187,39 @@ export class OutboxRelay {
     this.loop.start();
   }
 
-  /** Called right after a write so events leave without waiting for the next poll. */
-  kick(): void {
-    this.loop.kick();
+  /** Publishes a write's events now (the sweep is the fallback); without them, makes a pass soon. */
+  kick(committed?: CommittedEvents): void {
+    if (!committed) {
+      this.loop.kick();
+      return;
+    }
+    const { model, id, pendingEvents } = committed;
+    const key = `${model.collection.name}:${String(id)}`;
+    if (pendingEvents.length === 0 || this.publishing.has(key) || !this.bus.isConnected()) return;
+    const publishing = this.publishDocument(model, { _id: id, pendingEvents })
+      .catch((error) => this.log.warn({ err: error, key }, 'publish after write failed; the outbox sweep retries'))
+      .finally(() => this.publishing.delete(key));
+    this.publishing.set(key, publishing);
+  }
+
+  /**
+   * Publishes events that are in no outbox, now, and throws unless the broker confirmed every one
+   * (an unroutable one is parked, as `documentId`'s of `model`). For a consumer that publishes
+   * before its ack, so that a redelivery repeats the decision and the publish under the same ids,
+   * or for a write that something else repeats (a payment's settlement by reconciliation).
+   */
+  async publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void> {
+    // Away: no wait for a confirm that cannot come; the caller falls back (an outbox, a retry).
+    if (!this.bus.isConnected()) throw new Error('not connected to the broker');
+    for (const event of events) {
+      const { routed } = await this.bus.publish(event);
+      if (!routed) await this.park(model, documentId, event);
+    }
   }
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    await Promise.all(this.publishing.values());
     // Hand over at once rather than after the lease runs out.
     await Promise.all(
       this.models.map((model) =>
@@ -133,42 +235,92 @@ export class OutboxRelay {
     if (!this.bus.isConnected()) return;
     for (const model of this.models) {
       if (!(await this.holdLease(model))) continue;
-      // Walks every document with pending events in _id order, so a stuck one cannot starve the rest.
-      let after: unknown;
+      // Every published document leaves the equality, so the next batch holds the ones after it;
+      // one that stays (events added meanwhile) is visited once per pass, so none starves the rest.
+      const visited = new Set<string>();
       for (;;) {
         const documents = await model
-          .find({ 'pendingEvents.0': { $exists: true }, ...(after === undefined ? {} : { _id: { $gt: after } }) })
+          .find({ outboxPending: true })
           .select({ pendingEvents: 1 })
-          .sort({ _id: 1 })
           .limit(BATCH_SIZE)
-          .lean<{ _id: unknown; pendingEvents: EventEnvelope[] }[]>();
-        for (const document of documents) await this.publishDocument(model, document);
-        if (documents.length < BATCH_SIZE) break;
-        after = documents.at(-1)?._id;
+          .lean<Pending[]>();
+        let published = 0;
+        for (const document of documents) {
+          const key = `${model.collection.name}:${String(document._id)}`;
+          if (visited.has(key) || this.publishing.has(key)) continue;
+          visited.add(key);
+          published++;
+          await this.publishDocument(model, document);
+        }
+        if (documents.length < BATCH_SIZE || published === 0) break;
       }
     }
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
-  private async publishDocument(model: Model<any>, document: { _id: unknown; pendingEvents: EventEnvelope[] }) {
+  /** Publishes a document's events in order (an unroutable one parked), then removes them from it. */
+  private async publishDocument(model: AggregateModel, document: Pending): Promise<void> {
     for (const event of document.pendingEvents) {
       const { routed } = await this.bus.publish(event);
-      if (!routed) {
-        // Kept, with the document's later events (their order matters), until a consumer's queue is bound.
-        this.log.warn({ eventId: event.id, type: event.type }, 'no queue bound for event; kept in the outbox');
-        return;
-      }
-      // The whole stored element, not `{ id }`: FerretDB 1.x's $pull matches whole values only.
-      // Publishing changes nothing the aggregate's readers see, so its updatedAt stays.
-      await withDocumentLock(model.collection.name, document._id, () =>
-        model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }, { timestamps: false }),
-      );
+      if (!routed) await this.park(model, document._id, event);
     }
+    await this.remove(model, document);
+  }
+
+  /** Keeps an event no queue was bound for aside (`outbox_parked`), so the events after it go on. */
+  private async park(model: AggregateModel, documentId: unknown, event: EventEnvelope): Promise<void> {
+    const outbox = model.collection.name;
+    try {
+      await model.db.collection<ParkedEvent>(PARKED_EVENTS).insertOne({
+        _id: event.id,
+        outbox,
+        documentId,
+        reason: 'unroutable',
+        event,
+        parkedAt: new Date(),
+      });
+    } catch (error) {
+      // Parked before (a publish repeated after a crash): once is enough.
+      if (!isDuplicateKeyError(error)) throw error;
+      return;
+    }
+    countParkedEvents(outbox);
+    this.log.error(
+      { eventId: event.id, type: event.type, outbox, documentId },
+      `no queue bound for event; parked in ${PARKED_EVENTS}`,
+    );
+  }
+
+  /**
+   * Empties the outbox of a document that holds exactly these events, in one update that also
+   * lowers its flag; when more were added meanwhile, removes these ones only and leaves the flag.
+   * Publishing changes nothing the aggregate's readers see, so its updatedAt stays.
+   */
+  private remove(model: AggregateModel, document: Pending): Promise<void> {
+    return withDocumentLock(model.collection.name, document._id, async () => {
+      const emptied = await model.updateOne(
+        { _id: document._id, pendingEvents: document.pendingEvents },
+        { $set: { pendingEvents: [] }, $unset: { outboxPending: 1 } },
+        { timestamps: false },
+      );
+      if (emptied.matchedCount > 0) return;
+      // FerretDB 1.x's $pull matches whole values only: the stored elements, as read back.
+      const ids = new Set(document.pendingEvents.map((event) => event.id));
+      const current = await model.findById(document._id).select({ pendingEvents: 1 }).lean<Pending>();
+      for (const event of current?.pendingEvents ?? []) {
+        if (!ids.has(event.id)) continue;
+        await model.updateOne({ _id: document._id }, { $pull: { pendingEvents: event } }, { timestamps: false });
+      }
+      // Nothing left (the sweep found a flag whose events are gone): the flag goes too.
+      await model.updateOne(
+        { _id: document._id, pendingEvents: [] },
+        { $unset: { outboxPending: 1 } },
+        { timestamps: false },
+      );
+    });
   }
 
   /** Takes or renews this collection's lease; false while another live relay holds it. */
-  // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
-  private async holdLease(model: Model<any>): Promise<boolean> {
+  private async holdLease(model: AggregateModel): Promise<boolean> {
     const now = new Date();
     try {
       const lease = await model.db

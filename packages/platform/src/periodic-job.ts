@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { runPeriodic } from './mongo-commands.js';
 import { outsideAnyTrace } from './tracing.js';
 
 export interface PeriodicJobOptions<T> {
@@ -24,9 +25,9 @@ export class PeriodicJob<T = void> {
   constructor(private readonly options: PeriodicJobOptions<T>) {}
 
   start(): void {
-    this.timer ??= setInterval(() => this.kick(), this.options.intervalMs);
+    this.timer ??= setInterval(() => this.tick(), this.options.intervalMs);
     this.timer.unref();
-    this.kick();
+    this.tick();
   }
 
   /** A pass now, or one more right after the pass in progress. */
@@ -35,26 +36,34 @@ export class PeriodicJob<T = void> {
       this.again = true;
       return;
     }
-    void this.runOnce().finally(() => {
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    void this.runOnce();
   }
 
-  /** One pass now (what the timer runs too); undefined when a pass is already running or this one failed. */
+  /** One pass now; undefined when a pass is already running or this one failed. */
   runOnce(now = new Date()): Promise<T | undefined> {
+    return this.run(() => this.options.pass(now));
+  }
+
+  /** The schedule's pass: skipped while one runs; its database commands count as periodic, not per request. */
+  private tick(): void {
+    void this.run(() => runPeriodic(() => this.options.pass(new Date())));
+  }
+
+  private run(pass: () => Promise<T>): Promise<T | undefined> {
     if (this.running) return Promise.resolve(undefined);
-    const { pass, log, name } = this.options;
+    const { log, name } = this.options;
     // Detached from the caller's trace: each event's publish continues the trace it was recorded in.
-    this.running = outsideAnyTrace(() => pass(now))
+    this.running = outsideAnyTrace(pass)
       .catch((error): undefined => {
         log.warn({ err: error, job: name }, `${name} failed; the next pass retries`);
         return undefined;
       })
       .finally(() => {
         this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
       });
     return this.running;
   }

@@ -167,3 +167,14 @@ export async function replicaFinish(outcome: unknown): Promise<void> {
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   await mongoose.disconnect();
 }
+
+/**
+ * An outbox for services under test without a broker: nothing is published now (`publishNow`
+ * fails, as with the broker away), so every event stays in its document's outbox for inspection.
+ */
+export const offlineOutbox = {
+  kick: (): void => {},
+  publishNow: async (): Promise<void> => {
+    throw new Error('no broker in this test');
+  },
+};

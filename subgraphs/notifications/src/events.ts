@@ -8,7 +8,6 @@ import {
   paymentFailed,
   paymentSucceeded,
 } from '@shop/events';
-import { ProcessedEvents } from '@shop/platform/mongo';
 import type { DeliveryService } from './delivery/delivery.service.js';
 import type { NotificationService } from './notification/notification.service.js';
 
@@ -24,20 +23,20 @@ export const decidedEvents = [orderCreated, orderUpdated, paymentSucceeded, paym
 export type DecidedEvent = EventOf<(typeof decidedEvents)[number]>;
 
 /**
- * Business events become notifications (with their send requests, published through the outbox);
- * the senders consume those requests. Each consumer records the events it applied; the bus has
- * validated every envelope against the definition of its type.
+ * Business events become notifications and their send requests; the senders consume those
+ * requests. No processed-event records: each effect is its own marker (a notification keyed by
+ * event and template, a send claimed by its notification's id). The bus has validated every
+ * envelope against the definition of its type.
  */
 export async function subscribeToEvents(
   bus: EventBus,
   notifications: NotificationService,
   queue = NOTIFICATIONS_QUEUES.events,
 ): Promise<void> {
-  const processed = new ProcessedEvents(queue);
   await bus.subscribe({
     queue,
     events: [...decidedEvents],
-    handler: (event) => processed.once(event, () => notifications.handle(event as DecidedEvent)).then(() => {}),
+    handler: (event) => notifications.handle(event as DecidedEvent),
   });
 }
 
@@ -46,18 +45,14 @@ export async function subscribeToDeliveries(
   delivery: DeliveryService,
   queues: Pick<NotificationsQueues, 'email' | 'sms'> = NOTIFICATIONS_QUEUES,
 ): Promise<void> {
-  const emails = new ProcessedEvents(queues.email);
-  const texts = new ProcessedEvents(queues.sms);
   await bus.subscribe({
     queue: queues.email,
     events: [notificationEmail],
-    handler: (event) =>
-      emails.once(event, () => delivery.deliverEmail(event as EventOf<typeof notificationEmail>)).then(() => {}),
+    handler: (event) => delivery.deliverEmail(event as EventOf<typeof notificationEmail>),
   });
   await bus.subscribe({
     queue: queues.sms,
     events: [notificationSms],
-    handler: (event) =>
-      texts.once(event, () => delivery.deliverSms(event as EventOf<typeof notificationSms>)).then(() => {}),
+    handler: (event) => delivery.deliverSms(event as EventOf<typeof notificationSms>),
   });
 }

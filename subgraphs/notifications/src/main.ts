@@ -6,7 +6,6 @@ import { DeliveryService } from './delivery/delivery.service.js';
 import { createEmailTransport } from './delivery/email.transport.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
 import { subscribeToDeliveries, subscribeToEvents } from './events.js';
-import { NotificationModel } from './notification/notification.model.js';
 import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
 
@@ -19,7 +18,8 @@ await runSubgraph({
   events: 'consume',
   wire: async ({ config, log, tokens, bus }) => {
     const email = createEmailTransport(config, log);
-    const relay = new OutboxRelay([NotificationModel], bus, log);
+    // No outbox to sweep: the decider publishes send requests before its ack (NotificationService.handle).
+    const relay = new OutboxRelay([], bus, log);
     const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
     await subscribeToEvents(bus, notifications);
     await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));

@@ -7,7 +7,6 @@ import { DeliveryService } from './delivery/delivery.service.js';
 import { SmtpEmailTransport } from './delivery/email.transport.js';
 import type { SmsProvider } from './delivery/sms.provider.js';
 import { type NotificationsQueues, subscribeToDeliveries, subscribeToEvents } from './events.js';
-import { NotificationModel } from './notification/notification.model.js';
 import { NotificationService } from './notification/notification.service.js';
 
 /** Test helpers: the notifications service's consumers and relay, wired as main.ts wires them. */
@@ -62,11 +61,11 @@ export interface Pipeline {
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const { url, exchange, queues, retry } = options;
   const bus = new EventBus({ url, exchange, log: silentLogger, connectionName: 'notifications-test', retry });
-  const relay = new OutboxRelay([NotificationModel], bus, silentLogger, 100);
+  // Nothing to sweep: the decider publishes its send requests itself (publishNow).
+  const relay = new OutboxRelay([], bus, silentLogger, 100);
   const transport = new SmtpEmailTransport(options.smtpUrl, 'Shop <no-reply@shop.test>');
   await subscribeToEvents(bus, new NotificationService(options.contacts, relay), queues.events);
   await subscribeToDeliveries(bus, new DeliveryService(transport, options.sms), queues);
-  relay.start();
   await waitForConsumers(url, Object.values(queues));
   return {
     bus,

@@ -4,6 +4,7 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
+  offlineOutbox,
   publishSettled,
   silentLogger,
   testContext,
@@ -45,7 +46,7 @@ let payments: PaymentService;
 beforeAll(async () => {
   db = await connectTestMongo('payments');
   fakeOrders = await startFakeOrders(tokens, orders);
-  payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, { kick: () => {} });
+  payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, offlineOutbox);
   await subscribeToOrders(bus, payments, silentLogger, ORDERS);
 });
 afterAll(async () => {

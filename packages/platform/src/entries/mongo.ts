@@ -3,6 +3,6 @@
 export * from '../effect-claims.js';
 export * from '../ferretdb-adapter.js';
 export * from '../mongo.js';
+export * from '../mongo-commands.js';
 export * from '../mongo-page.js';
 export * from '../outbox.js';
-export * from '../processed-events.js';

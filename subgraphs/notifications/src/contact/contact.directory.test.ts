@@ -58,6 +58,18 @@ describe('UsersContactDirectory', () => {
     expect(ada).not.toHaveProperty('phone');
   });
 
+  it("reuses a user's addresses for a while: the notifications of one order cost one lookup", async () => {
+    const directory = new UsersContactDirectory(url, tokens);
+    const before = callers.length;
+    await Promise.all([directory.contactOf('u-grace'), directory.contactOf('u-grace')]);
+    await directory.contactOf('u-grace');
+    expect(callers.length).toBe(before + 1);
+    // Not found is not kept: a user created a moment later is found.
+    await directory.contactOf('u-gone');
+    await directory.contactOf('u-gone');
+    expect(callers.length).toBe(before + 3);
+  });
+
   it('answers null for an unknown user and fails (to be retried) on any other error', async () => {
     const directory = new UsersContactDirectory(url, tokens);
     expect(await directory.contactOf('u-gone')).toBeNull();

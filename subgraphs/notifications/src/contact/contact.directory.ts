@@ -1,5 +1,6 @@
 import { AppError, type TokenService } from '@shop/platform/core';
 import { callSubgraph } from '@shop/platform/http';
+import { LRUCache } from 'lru-cache';
 
 export interface Contact {
   email: string;
@@ -14,14 +15,32 @@ export interface ContactDirectory {
 
 const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone } }';
 
-/** The users subgraph, asked as the notifications service itself. */
+/**
+ * How long a user's addresses are reused: one order's notifications (its confirmation, then its
+ * payment receipt moments later) cost one lookup. A changed address is used at most this late.
+ */
+export const CONTACT_TTL_MS = 30_000;
+
+/** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
 export class UsersContactDirectory implements ContactDirectory {
+  // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
+  private readonly known = new LRUCache<string, Contact>({
+    max: 10_000,
+    ttl: CONTACT_TTL_MS,
+    fetchMethod: async (userId) => (await this.lookUp(userId)) ?? undefined,
+  });
+
   constructor(
     private readonly url: string,
     private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
   ) {}
 
   async contactOf(userId: string): Promise<Contact | null> {
+    // A user not found is not kept (undefined): one created a moment later is found.
+    return (await this.known.fetch(userId)) ?? null;
+  }
+
+  private async lookUp(userId: string): Promise<Contact | null> {
     const authorization = await this.tokens.serviceAuthorization('notifications');
     try {
       const data = await callSubgraph<{ user: { email: string; phone: string | null } | null }>(

@@ -1,5 +1,5 @@
 import type { EventOf, notificationEmail, notificationSms } from '@shop/events';
-import { ClaimBusyError, EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
+import { ClaimBusyError, EffectClaims, withDocumentLock } from '@shop/platform/mongo';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
 import type { EmailTransport } from './email.transport.js';
@@ -22,7 +22,7 @@ export const SEND_CLAIM_TIMEOUT_MS = 10_000;
  * The senders: deliver a notification.email over SMTP and a notification.sms through the SMS
  * provider, recording each try on the notification. Each send is claimed first (`send:<id>` in
  * `effect_claims`, a unique insert, so it holds across replicas): of two consumers racing on one
- * message one sends, the other is retried and then finds the send settled. Only a sender that dies
+ * message one sends, the other is retried and then finds the notification SENT. Only a sender that dies
  * between the provider's acceptance and the settle can repeat a message, after the claim timeout,
  * and then with the same Message-ID / reference.
  */
@@ -44,14 +44,19 @@ export class DeliveryService {
     await this.deliver(request, NotificationChannel.SMS, (id) => this.sms.send(request.data.to, request.data.body, id));
   }
 
+  /**
+   * Claims the send (one insert), sends, and records the outcome on the notification (one update).
+   * The notification is its own settlement: a later delivery of the request finds its claim taken
+   * and the notification SENT, and sends nothing.
+   */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
-    const id = request.data.notificationId ?? (await this.recordForeign(request, channel));
-    const current = await NotificationModel.findById(id)
-      .select({ status: 1 })
-      .lean<Pick<NotificationRecord, 'status'>>();
-    if (!current) throw new Error(`notification ${id} not found`);
-    if (current.status === NotificationStatus.SENT || current.status === NotificationStatus.SKIPPED) return;
-    const outcome = await this.claims.claim(`send:${id}`);
+    const id = request.data.notificationId ?? request.id;
+    const outcome = await this.claims.claim(`send:${id}`, new Date(), async () => {
+      const current = await NotificationModel.findById(id)
+        .select({ status: 1 })
+        .lean<Pick<NotificationRecord, 'status'>>();
+      return current?.status === NotificationStatus.SENT || current?.status === NotificationStatus.SKIPPED;
+    });
     if (outcome.state === 'settled') return;
     // Another consumer is sending it now: this delivery fails and is retried, and finds it settled.
     if (outcome.state === 'busy') throw new ClaimBusyError(`send:${id}`);
@@ -60,43 +65,40 @@ export class DeliveryService {
       providerMessageId = await send(id);
     } catch (error) {
       const lastError = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
-      await this.update(id, { $set: { status: NotificationStatus.FAILED, lastError }, $inc: { attempts: 1 } });
+      await this.record(request, id, channel, {
+        $set: { status: NotificationStatus.FAILED, lastError },
+        $inc: { attempts: 1 },
+      });
       // Refused: the next delivery may try at once.
       await this.claims.release(outcome.claim);
       throw error;
     }
-    await this.update(id, {
+    await this.record(request, id, channel, {
       $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId },
       $unset: { lastError: 1 },
       $inc: { attempts: 1 },
     });
-    await this.claims.settle(outcome.claim);
   }
 
-  /** A request another service published: its own event id becomes the notification's id. */
-  private async recordForeign(request: Request, channel: NotificationChannel): Promise<string> {
-    try {
-      await NotificationModel.create({
-        _id: request.id,
-        eventId: request.id,
-        eventType: request.type,
-        template: request.type,
-        userId: request.data.userId,
-        channel,
-        to: request.data.to,
-        subject: 'subject' in request.data ? request.data.subject : undefined,
-        body: request.data.body,
-        status: NotificationStatus.PENDING,
-      });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
-    return request.id;
-  }
-
-  private update(id: string, change: Record<string, unknown>) {
+  /**
+   * Records a try on the notification, in one write; the first try creates it from the request (a
+   * request another service published has its own event id as the notification's id).
+   */
+  private record(request: Request, id: string, channel: NotificationChannel, change: Record<string, unknown>) {
+    const { decidedFrom, orderId } = request.data;
+    const asPublished = {
+      eventId: decidedFrom?.eventId ?? request.id,
+      eventType: decidedFrom?.eventType ?? request.type,
+      template: decidedFrom?.template ?? request.type,
+      ...(orderId ? { orderId } : {}),
+      userId: request.data.userId,
+      channel,
+      to: request.data.to,
+      ...('subject' in request.data ? { subject: request.data.subject } : {}),
+      body: request.data.body,
+    };
     return withDocumentLock(NotificationModel.collection.name, id, () =>
-      NotificationModel.updateOne({ _id: id }, change),
+      NotificationModel.updateOne({ _id: id }, { ...change, $setOnInsert: asPublished }, { upsert: true }),
     );
   }
 }

@@ -31,6 +31,7 @@ const bus = new EventBus({
   log: silentLogger,
   connectionName: 'crashing-consumer',
 });
-// Its outbox is published by the test's relay: this process only decides.
-await subscribeToEvents(bus, new CrashingNotificationService(contacts, { kick: () => {} }), env('QUEUE'));
+// It dies before it publishes a send request: its successor decides again and publishes them.
+const unpublished = { publishNow: async () => {} };
+await subscribeToEvents(bus, new CrashingNotificationService(contacts, unpublished), env('QUEUE'));
 process.stdout.write('ready\n');

@@ -1,8 +1,10 @@
-import { type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
 import { NotificationChannel, NotificationStatus } from './notification.type.js';
 
-/** One message to one person on one channel, with its delivery's state and its outbox. */
+/**
+ * One message to one person on one channel, with its delivery's state. Its send request is published
+ * by the decider before it acks its event (NotificationService.handle), so it needs no outbox.
+ */
 @index({ userId: 1, createdAt: -1, _id: -1 })
 @modelOptions({ schemaOptions: { collection: 'notifications', timestamps: true } })
 export class NotificationRecord {
@@ -57,9 +59,6 @@ export class NotificationRecord {
   /** The SMTP Message-ID or the SMS provider's id. */
   @prop({ type: () => String })
   providerMessageId?: string;
-
-  @prop(pendingEventsProp)
-  pendingEvents!: PendingEvent[];
 
   createdAt!: Date;
   updatedAt!: Date;

@@ -14,8 +14,8 @@ import { DeliveryService } from '../delivery/delivery.service.js';
 import { SmtpEmailTransport } from '../delivery/email.transport.js';
 import type { SmsProvider } from '../delivery/sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../delivery/smtp.test-server.js';
-import { NotificationModel } from './notification.model.js';
 import { NotificationService } from './notification.service.js';
+import { RecordingOutbox } from './notification.test-outbox.js';
 
 // Every filter the notifications service sends: deciding notifications from events, delivering
 // email and SMS (with their effect claims), and the owner's listings, explained by the server.
@@ -25,9 +25,10 @@ class FixedSmsProvider implements SmsProvider {
   }
 }
 
+const outbox = new RecordingOutbox();
 const notifications = new NotificationService(
   new TestContactDirectory().add('u-ada', { email: 'ada@example.com', phone: '+15550100' }),
-  { kick: () => {} },
+  outbox,
 );
 const as = (id: string) => testContext({ id, role: 'CUSTOMER' }, { notifications });
 let db: { drop: () => Promise<void> };
@@ -59,14 +60,13 @@ beforeAll(async () => {
   recorder.stop();
   shapes.push(...recorder.shapes());
 
-  // The send requests, read the way the test sees them (not part of the recording).
-  const email = await NotificationModel.findById(`${receipt.id}:payment-receipt`).lean();
-  const text = await NotificationModel.findById(`${receipt.id}:payment-receipt-sms`).lean();
+  const email = notificationEmail.schema.parse(outbox.requestOf(`${receipt.id}:payment-receipt`));
+  const text = notificationSms.schema.parse(outbox.requestOf(`${receipt.id}:payment-receipt-sms`));
 
   recorder = recordQueryShapes();
-  await delivery.deliverEmail(notificationEmail.schema.parse(email?.pendingEvents[0]));
-  await delivery.deliverEmail(notificationEmail.schema.parse(email?.pendingEvents[0]));
-  await delivery.deliverSms(notificationSms.schema.parse(text?.pendingEvents[0]));
+  await delivery.deliverEmail(email);
+  await delivery.deliverEmail(email);
+  await delivery.deliverSms(text);
   await notifications.forUser(as('u-ada'), 'u-ada');
   const page = await notifications.list(as('u-ada'), { first: 1 });
   await notifications.list(as('u-ada'), { first: 1, after: page.pageInfo.endCursor });

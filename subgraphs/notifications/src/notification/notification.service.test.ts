@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from './notification.model.js';
 import { NOTIFICATIONS_SHOWN, NotificationService } from './notification.service.js';
+import { RecordingOutbox } from './notification.test-outbox.js';
 
 const contacts = new TestContactDirectory()
   .add('u-ada', { email: 'ada@example.com', phone: '+15550100' })
   .add('u-bob', { email: 'bob@example.com' })
   .fail('u-down');
-let kicks = 0;
-const notifications = new NotificationService(contacts, { kick: () => void kicks++ });
+const outbox = new RecordingOutbox();
+const notifications = new NotificationService(contacts, outbox);
 const services = { notifications };
 let db: { drop: () => Promise<void> };
 
@@ -28,46 +29,51 @@ const receipt = (userId: string, orderId: string) =>
   paymentSucceeded.create({ orderId, userId, paymentId: 'pay', amount: '19.99', transactionId: 'tx' });
 
 describe('NotificationService.handle', () => {
-  it('stores each decided notification with its send request in its outbox, and wakes the relay', async () => {
-    const before = kicks;
+  it('publishes the send requests of the decided notifications, which carry all the sender records', async () => {
+    const published = outbox.requests.length;
     const event = receipt('u-ada', 'o-receipt');
     await notifications.handle(event);
-    const stored = await NotificationModel.find({ eventId: event.id }).sort({ _id: 1 }).lean();
-    expect(stored.map(({ _id, channel, to, status }) => ({ _id, channel, to, status }))).toEqual([
-      { _id: `${event.id}:payment-receipt`, channel: 'EMAIL', to: 'ada@example.com', status: 'PENDING' },
-      { _id: `${event.id}:payment-receipt-sms`, channel: 'SMS', to: '+15550100', status: 'PENDING' },
-    ]);
-    const [email, sms] = stored;
-    expect(notificationEmail.schema.parse(email?.pendingEvents[0]).data).toEqual({
+    // Nothing written: each notification is written once, by its sender, with its delivery's state.
+    expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(0);
+    const [email, sms] = outbox.requests.slice(published);
+    expect(notificationEmail.schema.parse(email).data).toEqual({
       userId: 'u-ada',
       to: 'ada@example.com',
       subject: 'Payment receipt for order o-receipt',
       body: 'We received your payment of 19.99 for order o-receipt. Transaction: tx.',
       notificationId: `${event.id}:payment-receipt`,
+      orderId: 'o-receipt',
+      decidedFrom: { eventId: event.id, eventType: 'payment.succeeded', template: 'payment-receipt' },
     });
-    expect(notificationSms.schema.parse(sms?.pendingEvents[0]).data).toMatchObject({
+    expect(notificationSms.schema.parse(sms).data).toMatchObject({
       to: '+15550100',
       notificationId: `${event.id}:payment-receipt-sms`,
     });
-    expect(kicks).toBe(before + 1);
+    expect(outbox.requests).toHaveLength(published + 2);
   });
 
-  it('adds nothing when the same event is handled again', async () => {
+  it('publishes the same request again, under the same id, when the same event is handled again', async () => {
     const event = orderCreated.create({ orderId: 'o-dup', userId: 'u-ada', totalAmount: '5.00', items: [] });
     await notifications.handle(event);
     await notifications.handle(event);
-    expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(1);
+    const requests = outbox.requests.filter(
+      (request) => (request.data as { notificationId: string }).notificationId === `${event.id}:order-confirmation`,
+    );
+    expect(requests).toHaveLength(2);
+    expect(requests[1]?.id).toBe(requests[0]?.id);
   });
 
   it('records a message with nowhere to go as SKIPPED, without a send request', async () => {
     const event = receipt('u-bob', 'o-nophone');
     await notifications.handle(event);
+    await notifications.handle(event);
     const sms = await NotificationModel.findById(`${event.id}:payment-receipt-sms`).lean();
     expect(sms).toMatchObject({
       status: 'SKIPPED',
       lastError: 'no address on file for this channel',
-      pendingEvents: [],
     });
+    expect(await NotificationModel.countDocuments({ eventId: event.id })).toBe(1);
+    expect(() => outbox.requestOf(`${event.id}:payment-receipt-sms`)).toThrow('no send request');
     const unknown = orderCreated.create({ orderId: 'o-ghost', userId: 'u-ghost', totalAmount: '5.00', items: [] });
     await notifications.handle(unknown);
     expect(await NotificationModel.findOne({ eventId: unknown.id }).lean()).toMatchObject({
@@ -101,12 +107,10 @@ describe('reading notifications', () => {
   const as = (id: string, role: 'CUSTOMER' | 'ADMIN' = 'CUSTOMER') => testContext({ id, role }, services);
 
   it('shows User.notifications to their user and an admin only', async () => {
-    await notifications.handle(
-      orderCreated.create({ orderId: 'o-p', userId: 'u-bob', totalAmount: '1.00', items: [] }),
-    );
+    // u-bob has no phone: the receipt's SMS is recorded (SKIPPED) by the decider itself.
+    await notifications.handle(receipt('u-bob', 'o-p'));
     const own = await notifications.forUser(as('u-bob'), 'u-bob');
     expect(own.map((n) => n.orderId)).toContain('o-p');
-    expect(own[0]).not.toHaveProperty('pendingEvents');
     expect(await notifications.forUser(as('admin', 'ADMIN'), 'u-bob')).toHaveLength(own.length);
     expect(await codeOf(notifications.forUser(as('u-ada'), 'u-bob'))).toBe('NOT_FOUND');
     expect(await codeOf(notifications.forUser(testContext(null, services), 'u-bob'))).toBe('UNAUTHENTICATED');
@@ -114,11 +118,10 @@ describe('reading notifications', () => {
 
   it(`caps User.notifications at the newest ${NOTIFICATIONS_SHOWN}, and pages the caller's own through notifications()`, async () => {
     const userId = 'u-many';
+    // No phone: each receipt's SMS is recorded (SKIPPED) by the decider itself.
     contacts.add(userId, { email: 'many@example.com' });
     const total = NOTIFICATIONS_SHOWN + 3;
-    for (let i = 0; i < total; i++) {
-      await notifications.handle(orderCreated.create({ orderId: `o-${i}`, userId, totalAmount: '1.00', items: [] }));
-    }
+    for (let i = 0; i < total; i++) await notifications.handle(receipt(userId, `o-${i}`));
     const shown = await notifications.forUser(as(userId), userId);
     expect(shown).toHaveLength(NOTIFICATIONS_SHOWN);
     const newestFirst = (times: Date[]) => times.every((time, i) => i === 0 || time <= (times[i - 1] as Date));

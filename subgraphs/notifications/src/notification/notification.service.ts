@@ -1,6 +1,6 @@
-import { notificationEmail, notificationSms } from '@shop/events';
+import { namedEventId, notificationEmail, notificationSms } from '@shop/events';
 import { assertOwnerOrAdmin, requirePrincipal } from '@shop/platform/core';
-import { isDuplicateKeyError, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
+import { isDuplicateKeyError, type Outbox, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import type { Contact, ContactDirectory } from '../contact/contact.directory.js';
 import type { DecidedEvent } from '../events.js';
@@ -16,12 +16,7 @@ import {
 /** `User.notifications` shows the newest ones only; `Query.notifications` pages through all. */
 export const NOTIFICATIONS_SHOWN = 50;
 
-/** The outbox relay, woken after each write so requests leave without waiting for its next poll. */
-export interface OutboxKicker {
-  kick(): void;
-}
-
-type Stored = Omit<NotificationRecord, 'pendingEvents'>;
+type Stored = NotificationRecord;
 
 function toNotification(record: Stored): Notification {
   return {
@@ -37,59 +32,85 @@ function toNotification(record: Stored): Notification {
   };
 }
 
-/** The send request of an addressed draft: the notification's own outbox event. */
-function requestFor(id: string, userId: string, draft: NotificationDraft, to: string) {
-  return draft.channel === NotificationChannel.EMAIL
-    ? notificationEmail.create({ userId, to, subject: draft.subject ?? '', body: draft.body, notificationId: id })
-    : notificationSms.create({ userId, to, body: draft.body, notificationId: id });
+/**
+ * The send request of an addressed draft, carrying all its notification is made of (the sender
+ * writes it once, with its delivery's state). Its id follows from the notification's, so a repeat
+ * is the same request.
+ */
+function requestFor(id: string, event: DecidedEvent, draft: NotificationDraft, to: string) {
+  const { userId } = event.data;
+  const about = {
+    notificationId: id,
+    orderId: draft.orderId,
+    decidedFrom: { eventId: event.id, eventType: event.type, template: draft.template },
+  };
+  const request =
+    draft.channel === NotificationChannel.EMAIL
+      ? notificationEmail.create({ userId, to, subject: draft.subject ?? '', body: draft.body, ...about })
+      : notificationSms.create({ userId, to, body: draft.body, ...about });
+  return { ...request, id: namedEventId(`notification-request:${id}`) };
 }
+
+/** An insertMany refused only because some documents exist already (a repeated decision). */
+const onlyDuplicates = (error: unknown) =>
+  isDuplicateKeyError(error) ||
+  ((error as { writeErrors?: { code?: number }[] }).writeErrors?.every((write) => write.code === 11000) ?? false);
 
 export class NotificationService {
   constructor(
     private readonly contacts: ContactDirectory,
-    private readonly outbox: OutboxKicker,
+    private readonly outbox: Pick<Outbox, 'publishNow'>,
   ) {}
 
   /**
-   * Decides an event's notifications and stores each with its send request in one insert, keyed
-   * by event and template: a redelivered event (even after a crash before its ack) adds nothing.
+   * Decides an event's notifications and publishes their send requests before the event is acked;
+   * the senders write each notification once, with its delivery's state. One with nowhere to go is
+   * written here, SKIPPED (keyed by event and template, so a redelivered event adds nothing). A
+   * crash before the ack redelivers the event, which decides again and publishes the same requests
+   * under the same ids (the senders deliver each once): the requests need no outbox of their own.
    */
   async handle(event: DecidedEvent): Promise<void> {
     const drafts = draftsFor(event);
     if (drafts.length === 0) return;
     const { userId } = event.data;
     const contact = await this.contacts.contactOf(userId);
+    const skipped = [];
+    const requests = [];
     for (const draft of drafts) {
       const id = `${event.id}:${draft.template}`;
       const to = addressOf(contact, draft.channel);
+      if (to) {
+        requests.push({ id, request: requestFor(id, event, draft, to) });
+        continue;
+      }
+      skipped.push({
+        _id: id,
+        eventId: event.id,
+        eventType: event.type,
+        template: draft.template,
+        userId,
+        channel: draft.channel,
+        subject: draft.subject,
+        body: draft.body,
+        orderId: draft.orderId,
+        status: NotificationStatus.SKIPPED,
+        lastError: contact ? 'no address on file for this channel' : 'no such user',
+      });
+    }
+    if (skipped.length > 0) {
       try {
-        await NotificationModel.create({
-          _id: id,
-          eventId: event.id,
-          eventType: event.type,
-          template: draft.template,
-          userId,
-          channel: draft.channel,
-          to,
-          subject: draft.subject,
-          body: draft.body,
-          orderId: draft.orderId,
-          status: to ? NotificationStatus.PENDING : NotificationStatus.SKIPPED,
-          lastError: to ? undefined : contact ? 'no address on file for this channel' : 'no such user',
-          pendingEvents: to ? [requestFor(id, userId, draft, to)] : [],
-        });
+        await NotificationModel.insertMany(skipped, { ordered: false });
       } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
+        if (!onlyDuplicates(error)) throw error;
       }
     }
-    this.outbox.kick();
+    for (const { id, request } of requests) await this.outbox.publishNow(NotificationModel, id, [request]);
   }
 
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
   async forUser(ctx: RequestContext, userId: string): Promise<Notification[]> {
     assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);
     const records = await NotificationModel.find({ userId })
-      .select('-pendingEvents')
       .sort({ createdAt: -1, _id: -1 })
       .limit(NOTIFICATIONS_SHOWN)
       .lean<Stored[]>();

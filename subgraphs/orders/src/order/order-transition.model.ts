@@ -38,6 +38,10 @@ export class OrderTransitionRecord {
   @prop({ required: true, type: () => PendingEvent, _id: false })
   event!: PendingEvent;
 
+  /** The consumed event this transition applies (payment.succeeded/failed), recorded in the order with it. */
+  @prop({ type: () => String })
+  causeEventId?: string;
+
   createdAt!: Date;
 }
 

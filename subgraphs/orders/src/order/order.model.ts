@@ -1,5 +1,5 @@
-import { type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
-import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
+import { getModelForClass, index, modelOptions, plugin, prop } from '@typegoose/typegoose';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 
 export class OrderItemRecord {
@@ -36,6 +36,7 @@ export class ShippingAddressRecord {
 @index({ createdAt: -1, _id: -1 })
 // The expiry sweep: overdue PENDING orders, and cancelled orders whose stock is still reserved.
 @index({ status: 1, createdAt: 1 })
+@plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'orders', timestamps: true } })
 export class OrderRecord {
   /** A UUID chosen before the order is stored, so the stock reservation can be keyed on it. */
@@ -79,6 +80,13 @@ export class OrderRecord {
 
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];
+
+  /**
+   * The consumed events (payment outcomes) applied to this order, written with their change: the
+   * payments consumer's processed-event marker, in the document its effect updates anyway.
+   */
+  @prop({ type: () => [String], default: undefined })
+  appliedEventIds?: string[];
 
   createdAt!: Date;
   updatedAt!: Date;

@@ -20,7 +20,14 @@ import {
   toCents,
   validate,
 } from '@shop/platform/core';
-import { findAnyOf, isDuplicateKeyError, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
+import {
+  findAnyOf,
+  isDuplicateKeyError,
+  type OutboxWakeUp,
+  type PageArgs,
+  pageNewestFirst,
+  withDocumentLock,
+} from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
@@ -35,11 +42,6 @@ import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
 import { type OrderState, orderStatusMachine } from './order-status.machine.js';
 import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
-
-/** The outbox relay, woken after each write so events leave without waiting for its next poll. */
-export interface OutboxKicker {
-  kick(): void;
-}
 
 type Stored = Omit<OrderRecord, 'pendingEvents'>;
 
@@ -115,7 +117,7 @@ function paymentMismatch(order: Stored, payment: { paymentId: string; userId: st
 export class OrderService {
   constructor(
     private readonly products: ProductsClient,
-    private readonly outbox: OutboxKicker,
+    private readonly outbox: OutboxWakeUp,
   ) {}
 
   /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
@@ -155,12 +157,13 @@ export class OrderService {
         stockConfirmed: false,
         pendingEvents: [event],
       });
-      record = created.toObject();
+      const { pendingEvents, ...stored } = created.toObject();
+      record = stored;
+      this.outbox.kick({ model: OrderModel, id: orderId, pendingEvents });
     } catch (error) {
       await this.release(ctx, orderId);
       throw error;
     }
-    this.outbox.kick();
     // Until products has the confirmation, the reservation may expire (this request stalled past
     // STOCK_RESERVATION_TTL): such an order is cancelled, with its event, never kept without stock.
     try {
@@ -235,12 +238,13 @@ export class OrderService {
       const next = orderStatusMachine.paymentSucceeded(current);
       return next && { ...next, paymentId };
     };
-    await this.transition(orderId, decide);
-    if (cancelled) await this.transition(orderId, decide);
+    // An expiry for want of stock is not the event's whole effect: the refund marking follows.
+    await this.transition(orderId, decide, { id: event.id, recordIf: () => !cancelled });
+    if (cancelled) await this.transition(orderId, decide, { id: event.id });
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
-    await this.transition(event.data.orderId, orderStatusMachine.paymentFailed);
+    await this.transition(event.data.orderId, orderStatusMachine.paymentFailed, { id: event.id });
   }
 
   /**
@@ -301,13 +305,20 @@ export class OrderService {
    * writers deciding on the same state (in this process or another replica) only the one whose
    * claim insert succeeds wins; the others make sure the winner's change is applied and decide again.
    * `decide` returning null means nothing to change (e.g. a redelivered event).
+   *
+   * `cause`: the event this transition applies. Its id is recorded in the order with the change
+   * (`appliedEventIds`, unless `recordIf` says the event's effect is not complete with it), so the
+   * order is its consumer's processed-event marker: a delivery of an applied event changes nothing,
+   * at the cost of the read the decision makes anyway.
    */
   private async transition(
     id: string,
     decide: (current: Stored) => OrderState | null | Promise<OrderState | null>,
+    cause?: { id: string; recordIf?: () => boolean },
   ): Promise<{ record: Stored; won: boolean }> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.load(id);
+      if (cause && current.appliedEventIds?.includes(cause.id)) return { record: current, won: false };
       const next = await decide(current);
       if (!next) return { record: current, won: false };
       const from = { status: current.status, paymentStatus: current.paymentStatus };
@@ -323,6 +334,7 @@ export class OrderService {
           status: next.status,
           paymentStatus: next.paymentStatus,
         }),
+        ...(cause && (cause.recordIf?.() ?? true) ? { causeEventId: cause.id } : {}),
         createdAt: new Date(),
       };
       try {
@@ -360,14 +372,19 @@ export class OrderService {
             // recordPaymentSucceeded has made sure products holds the stock of an order it pays.
             ...(to.status === OrderStatus.PAID ? { stockConfirmed: true } : {}),
           },
-          $push: { pendingEvents: claim.event },
+          $push: {
+            pendingEvents: claim.event,
+            ...(claim.causeEventId ? { appliedEventIds: claim.causeEventId } : {}),
+          },
         },
         // No projection: FerretDB does not support one on findAndModify.
         { returnDocument: 'after' },
-      ).lean<Stored>(),
+      ).lean<OrderRecord>(),
     );
-    if (updated) this.outbox.kick();
-    return updated;
+    if (!updated) return null;
+    const { pendingEvents, ...record } = updated;
+    this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
+    return record;
   }
 
   private page(filter: Record<string, unknown>, args: PageArgs): Promise<OrderConnection> {

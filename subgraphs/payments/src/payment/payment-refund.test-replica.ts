@@ -3,14 +3,14 @@
 // per-process document lock cannot help them). Prints how many payments this replica refunded,
 // or `busy` when another replica held the refund's claim (the bus would retry the event).
 import { ClaimBusyError } from '@shop/platform/mongo';
-import { replicaFinish, replicaStart, silentLogger } from '@shop/platform/testing';
+import { offlineOutbox, replicaFinish, replicaStart, silentLogger } from '@shop/platform/testing';
 import { OrdersClient } from '../order/order.client.js';
 import { PaymentService } from './payment.service.js';
 import { SimulatedPaymentProvider } from './simulated-payment.provider.js';
 
 // A slow provider: each replica is still refunding when the others look at the payment.
 const provider = new SimulatedPaymentProvider({ answerDelayMs: 300 });
-const payments = new PaymentService(new OrdersClient('http://127.0.0.1:9/graphql'), provider, { kick: () => {} });
+const payments = new PaymentService(new OrdersClient('http://127.0.0.1:9/graphql'), provider, offlineOutbox);
 await replicaStart();
 let outcome: number | 'busy';
 try {

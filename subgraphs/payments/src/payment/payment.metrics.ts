@@ -1,3 +1,4 @@
+import { runForScrape } from '@shop/platform/mongo';
 import { Counter, Gauge } from 'prom-client';
 import { PaymentModel } from './payment.model.js';
 import { PaymentStatus } from './payment.type.js';
@@ -18,10 +19,11 @@ export const paymentsPendingBeyondGrace = new Gauge({
   async collect() {
     if (graceMs === undefined) return;
     const cutoff = new Date(Date.now() - graceMs);
-    const count = await PaymentModel.countDocuments({
-      status: PaymentStatus.PENDING,
-      createdAt: { $lte: cutoff },
-    }).catch(() => undefined);
+    const count = await runForScrape(() =>
+      PaymentModel.countDocuments({ status: PaymentStatus.PENDING, createdAt: { $lte: cutoff } }).catch(
+        () => undefined,
+      ),
+    );
     if (count !== undefined) this.set(count);
   },
 });

@@ -1,5 +1,5 @@
-import { PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
-import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { outboxPlugin, PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
+import { getModelForClass, index, modelOptions, plugin, prop } from '@typegoose/typegoose';
 import { PaymentStatus } from './payment.type.js';
 
 /** The unique key is what claims an idempotency key: of two racing requests, one insert wins. */
@@ -7,6 +7,7 @@ import { PaymentStatus } from './payment.type.js';
 @index({ orderId: 1, createdAt: -1 })
 /** The reconcile sweep: PENDING payments, oldest first. */
 @index({ status: 1, createdAt: 1 })
+@plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'payments', timestamps: true } })
 export class PaymentRecord {
   @prop({ required: true, type: () => String })

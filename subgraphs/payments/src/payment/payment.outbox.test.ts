@@ -19,6 +19,7 @@ const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };
 const orders = new Map<string, FixtureOrder>([
   ['order-1', { id: 'order-1', userId: ada.id, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '19.99' }],
+  ['order-2', { id: 'order-2', userId: ada.id, status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '5.00' }],
 ]);
 const received: EventEnvelope[] = [];
 
@@ -78,7 +79,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-describe('payment events through the outbox', () => {
+describe('payment events', () => {
   it('publishes payment.succeeded once the payment is written, then empties the outbox', async () => {
     const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), relay);
     const ctx = { ...testContext(ada, { payments }), authorization: `Bearer ${await tokens.sign(ada)}` };

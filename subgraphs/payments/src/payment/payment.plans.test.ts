@@ -4,6 +4,7 @@ import {
   connectTestMongo,
   createTestTokens,
   explainShapes,
+  offlineOutbox,
   type PlanReport,
   recordQueryShapes,
   silentLogger,
@@ -42,7 +43,7 @@ beforeAll(async () => {
   db = await connectTestMongo('payments_plans');
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   fakeOrders = await startFakeOrders(tokens, orders);
-  payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), { kick: () => {} });
+  payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), offlineOutbox);
   const recorder = recordQueryShapes();
   const ctx = await as(ada);
   const paid = await payments.processPayment(ctx, {

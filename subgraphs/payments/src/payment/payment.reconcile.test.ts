@@ -1,14 +1,21 @@
 import { paymentSucceeded } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
-import { connectTestMongo, createTestTokens, metricValue, silentLogger, testContext } from '@shop/platform/testing';
+import {
+  connectTestMongo,
+  createTestTokens,
+  metricValue,
+  offlineOutbox,
+  silentLogger,
+  testContext,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
 import { watchPendingPayments } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
 import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
-import { SimulatedPaymentProvider, SimulatorCallModel, SimulatorLedgerModel } from './simulated-payment.provider.js';
+import { SimulatedPaymentProvider, SimulatorLedgerModel } from './simulated-payment.provider.js';
 
 const GRACE_MS = 10_000;
 const tokens = createTestTokens();
@@ -25,7 +32,7 @@ beforeAll(async () => {
   payments = new PaymentService(
     new OrdersClient(fakeOrders.url),
     new SimulatedPaymentProvider(),
-    { kick: () => {} },
+    offlineOutbox,
     GRACE_MS,
   );
 });
@@ -74,7 +81,7 @@ describe('a charge whose answer was lost (card_timeout)', () => {
     const events = stored?.pendingEvents.map((event) => paymentSucceeded.schema.parse(event)) ?? [];
     expect(new Set(events.map((event) => event.id))).toEqual(new Set([settlementEventId(pending.id)]));
     expect(events[0]?.data).toMatchObject({ paymentId: pending.id, amount: '42.00' });
-    expect(await SimulatorCallModel.countDocuments({ operation: 'charge', reference: pending.id })).toBe(1);
+    expect((await SimulatorLedgerModel.findById(`charge:${pending.id}`).lean())?.calls).toBe(1);
     expect(await SimulatorLedgerModel.countDocuments({ kind: 'charge', reference: pending.id })).toBe(1);
 
     const scrape = await metricsRegistry.metrics();

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type Principal } from '@shop/platform/core';
 import { findAnyOfQueries } from '@shop/platform/mongo';
 import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, offlineOutbox, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
@@ -53,9 +53,7 @@ const ORDER_PAYMENT = `query($representations: [_Any!]!) {
 beforeAll(async () => {
   db = await connectTestMongo('payments');
   fakeOrders = await startFakeOrders(tokens, orders);
-  const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), {
-    kick: () => {},
-  });
+  const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), offlineOutbox);
   subgraph = await startSubgraph({
     definition: paymentsSubgraph,
     port: 0,

@@ -1,7 +1,7 @@
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
 import { type RequestContext } from '@shop/platform/subgraph';
-import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, offlineOutbox, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -65,7 +65,7 @@ const codeOf = (promise: Promise<unknown>) =>
 beforeAll(async () => {
   db = await connectTestMongo('payments');
   fakeOrders = await startFakeOrders(tokens, orders);
-  payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, { kick: () => kicks++ });
+  payments = new PaymentService(new OrdersClient(fakeOrders.url), provider, { ...offlineOutbox, kick: () => kicks++ });
 });
 afterAll(async () => {
   await fakeOrders.close();
@@ -162,7 +162,7 @@ describe('PaymentService.processPayment', () => {
         return super.charge(request);
       }
     })();
-    const slowPayments = new PaymentService(new OrdersClient(fakeOrders.url), slow, { kick: () => {} });
+    const slowPayments = new PaymentService(new OrdersClient(fakeOrders.url), slow, offlineOutbox);
     const attempts = await Promise.all(Array.from({ length: 20 }, () => slowPayments.attempt(ctx, input)));
     expect(new Set(attempts.map((a) => a.payment.id)).size).toBe(1);
     expect(attempts.filter((a) => !a.replayed)).toHaveLength(1);

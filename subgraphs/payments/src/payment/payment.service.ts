@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { paymentFailed, paymentSucceeded } from '@shop/events';
+import { namedEventId, paymentFailed, paymentSucceeded } from '@shop/events';
 import {
   assertOwnerOrAdmin,
   ConflictError,
@@ -10,13 +10,13 @@ import {
   requirePrincipal,
   validate,
 } from '@shop/platform/core';
+import type { OutboxWakeUp } from '@shop/platform/mongo';
 import {
   ClaimBusyError,
   EffectClaims,
   effectClaimModel,
   findAnyOf,
   isDuplicateKeyError,
-  type OutboxRelay,
   withDocumentLock,
 } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
@@ -70,9 +70,7 @@ export interface ReconcileResult {
  * consumers deduplicate by id. A UUID of version 8 (RFC 9562, name-based with SHA-256).
  */
 export function settlementEventId(paymentId: string): string {
-  const hex = createHash('sha256').update(`payment-settled:${paymentId}`).digest('hex');
-  const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return namedEventId(`payment-settled:${paymentId}`);
 }
 
 /** Settled money (kept or returned) outranks a later failed attempt as an order's payment. */
@@ -126,7 +124,7 @@ export class PaymentService {
   constructor(
     private readonly orders: OrdersClient,
     private readonly provider: PaymentProvider,
-    private readonly outbox: Pick<OutboxRelay, 'kick'>,
+    private readonly outbox: OutboxWakeUp,
     private readonly graceMs = DEFAULT_RECONCILE_GRACE_MS,
     private readonly refunds = new EffectClaims(REFUND_CLAIM_TIMEOUT_MS),
   ) {
@@ -151,13 +149,15 @@ export class PaymentService {
     const principal = requirePrincipal(ctx.principal);
     const data = validate(this.inputSchema, input);
     const request = { ...data, userId: principal.id, fingerprint: fingerprint(data.orderId, data.paymentMethod) };
-    const earlier = await this.findByKey(request);
-    if (earlier) return { payment: await this.settled(earlier), replayed: true };
-
+    // The key is looked up only when the insert below (or the order's state) says it may have been
+    // used: a first request costs no read of its own.
     const order = await this.orders.find(ctx, data.orderId);
     if (!order) throw new NotFoundError('Order', data.orderId);
     if (order.userId !== principal.id) throw new ForbiddenError("Only the order's owner can pay for it");
     if (order.status !== 'PENDING' || order.paymentStatus === 'SUCCEEDED') {
+      // A replay of the request that paid it is answered with its payment.
+      const earlier = await this.findByKey(request);
+      if (earlier) return { payment: await this.settled(earlier), replayed: true };
       throw new ConflictError(
         `Order ${order.id} cannot be paid: it is ${order.status}, payment ${order.paymentStatus}`,
       );
@@ -198,7 +198,6 @@ export class PaymentService {
       return { payment: toPayment(claimed), replayed: false };
     }
     const settled = await this.settle(claimed, result);
-    this.outbox.kick();
     return { payment: toPayment(settled), replayed: false };
   }
 
@@ -331,7 +330,6 @@ export class PaymentService {
       result = { outcome: 'failed', failureReason: NOT_RECEIVED };
     } else return null;
     const settled = await this.settle(record, result);
-    this.outbox.kick();
     paymentsReconciled.inc({ outcome: settled.status });
     ctx.log.info(
       { paymentId: String(record._id), status: settled.status },
@@ -370,8 +368,9 @@ export class PaymentService {
 
   /**
    * One conditional write sets the outcome and queues its event, so neither exists without the
-   * other. Several writers may settle one payment (the request, reconciliation, a cancellation):
-   * all write the provider's one answer with one event id, and a later one finds it settled.
+   * other; the event is published right after it. Several writers may settle one payment (the
+   * request, reconciliation, a cancellation): all write the provider's one answer with one event
+   * id, and a later one finds it settled.
    */
   private async settle(claimed: Stored, result: ChargeResult): Promise<Stored> {
     const common = {
@@ -380,15 +379,13 @@ export class PaymentService {
       userId: claimed.userId,
       amount: formatCents(claimed.amountCents),
     };
+    const id = settlementEventId(common.paymentId);
     const update =
       result.outcome === 'succeeded'
         ? {
             $set: { status: PaymentStatus.SUCCEEDED, transactionId: result.transactionId },
             $push: {
-              pendingEvents: {
-                ...paymentSucceeded.create({ ...common, transactionId: result.transactionId }),
-                id: settlementEventId(common.paymentId),
-              },
+              pendingEvents: { ...paymentSucceeded.create({ ...common, transactionId: result.transactionId }), id },
             },
           }
         : {
@@ -399,10 +396,7 @@ export class PaymentService {
               orderSlot: `failed:${common.paymentId}`,
             },
             $push: {
-              pendingEvents: {
-                ...paymentFailed.create({ ...common, failureReason: result.failureReason }),
-                id: settlementEventId(common.paymentId),
-              },
+              pendingEvents: { ...paymentFailed.create({ ...common, failureReason: result.failureReason }), id },
             },
           };
     const settled = await withDocumentLock(PaymentModel.collection.name, claimed._id, () =>
@@ -410,7 +404,10 @@ export class PaymentService {
         returnDocument: 'after',
       }).lean<Stored>(),
     );
-    if (settled) return settled;
+    if (settled) {
+      this.outbox.kick({ model: PaymentModel, id: settled._id, pendingEvents: settled.pendingEvents });
+      return settled;
+    }
     const current = await PaymentModel.findById(claimed._id).select('-pendingEvents').lean<Stored>();
     if (!current || current.status === PaymentStatus.PENDING) {
       throw new Error(`payment ${String(claimed._id)} could not be settled`);

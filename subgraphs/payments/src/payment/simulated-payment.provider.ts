@@ -8,7 +8,7 @@ const TIMEOUT = 'card_timeout';
 
 /**
  * The simulator's own ledger, as a real provider keeps one: `charge:<reference>` and
- * `refund:<reference>`, unique, so a repeated reference never moves money twice. Kept in MongoDB
+ * `refund:<reference>`, unique, so a repeated reference never moves money twice; one write per call. Kept in MongoDB
  * (collection `simulator_ledger` of the payments database) so that it outlives a crashed process,
  * as a provider's would.
  */
@@ -37,27 +37,13 @@ export class SimulatorLedgerEntry {
 
   @prop({ required: true, type: () => Date })
   at!: Date;
+
+  /** How often this charge or refund was asked for (a repeat is answered from the entry), so tests can count what reached the provider. */
+  @prop({ required: true, type: () => Number })
+  calls!: number;
 }
 
 export const SimulatorLedgerModel = getModelForClass(SimulatorLedgerEntry);
-
-/** Every call the simulator received (`charge`, `refund`), so tests can count what reached the provider. */
-@modelOptions({ schemaOptions: { collection: 'simulator_calls', versionKey: false } })
-export class SimulatorCall {
-  @prop({ required: true, type: () => String })
-  _id!: string;
-
-  @prop({ required: true, type: () => String })
-  operation!: 'charge' | 'refund';
-
-  @prop({ required: true, type: () => String })
-  reference!: string;
-
-  @prop({ required: true, type: () => Date })
-  at!: Date;
-}
-
-export const SimulatorCallModel = getModelForClass(SimulatorCall);
 
 /** The answer that never came back: the charge was taken, the caller cannot know. */
 export class ProviderTimeoutError extends Error {
@@ -84,7 +70,6 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   constructor(private readonly options: SimulatorOptions = {}) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
-    await this.logCall('charge', request.reference);
     const result: ChargeResult =
       request.paymentMethod === DECLINED
         ? { outcome: 'failed', failureReason: DECLINED }
@@ -96,6 +81,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       amountCents: request.amountCents,
       ...result,
       at: new Date(),
+      calls: 1,
     });
     if (this.options.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, this.options.answerDelayMs));
     if (request.paymentMethod === TIMEOUT) throw new ProviderTimeoutError(request.reference);
@@ -109,7 +95,6 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   /** Refunds a succeeded charge once per reference; a repeat is answered as done. */
   async refund(request: RefundRequest): Promise<void> {
-    await this.logCall('refund', request.reference);
     if (this.options.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, this.options.answerDelayMs));
     const charge = await this.lookup(request.reference);
     if (charge.outcome !== 'succeeded') throw new Error(`no succeeded charge to refund for ${request.reference}`);
@@ -121,24 +106,25 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       outcome: 'succeeded',
       transactionId: charge.transactionId,
       at: new Date(),
+      calls: 1,
     });
   }
 
-  /** The first entry for its id wins; a repeat gets the first one back (idempotency by reference). */
+  /** The first entry for its id wins; a repeat counts its call and gets the first one back (idempotency by reference). */
   private async record(entry: SimulatorLedgerEntry): Promise<SimulatorLedgerEntry> {
     try {
       await SimulatorLedgerModel.create(entry);
       return entry;
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      const first = await SimulatorLedgerModel.findById(entry._id).lean<SimulatorLedgerEntry>();
+      const first = await SimulatorLedgerModel.findByIdAndUpdate(
+        entry._id,
+        { $inc: { calls: 1 } },
+        { new: true },
+      ).lean<SimulatorLedgerEntry>();
       if (!first) throw error;
       return first;
     }
-  }
-
-  private async logCall(operation: 'charge' | 'refund', reference: string): Promise<void> {
-    await SimulatorCallModel.create({ _id: randomUUID(), operation, reference, at: new Date() });
   }
 }
 

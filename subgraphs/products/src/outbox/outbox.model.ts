@@ -1,11 +1,6 @@
 import type { EventEnvelope } from '@shop/events';
 import type { Prisma } from '../product/product.model.js';
 
-/** What a service tells after a commit that recorded events: the relay then publishes at once. */
-export interface OutboxNotifier {
-  kick(): void;
-}
-
 /** Rows of `outbox_events` for these events, to write in the same transaction as their change. */
 export const outboxRows = (events: EventEnvelope[]): Prisma.OutboxEventCreateManyInput[] =>
   events.map((event) => ({

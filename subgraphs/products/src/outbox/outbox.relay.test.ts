@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, type EventEnvelope, productChanged } from '@shop/events';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger as log, testContext } from '@shop/platform/testing';
+import { createLogger } from '@shop/platform/core';
+import { metricsRegistry } from '@shop/platform/telemetry';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger as log, metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProductsDb } from '../product/product.model.js';
 import { ProductService } from '../product/product.service.js';
@@ -152,6 +154,43 @@ describe('PostgresOutboxRelay', () => {
       expect(await ownPending(id)).toEqual([]);
       await until(() => receivedFor(id).length >= 1);
       expect(receivedFor(id)).toEqual([{ productId: id, change: 'created' }]);
+    } finally {
+      await ownDb.close();
+      await own.drop();
+    }
+  });
+
+  it('parks an event no queue is bound for in outbox_parked, logs it at error and counts it, and goes on', async () => {
+    const own = await createPrivateTestDb();
+    const ownDb = createProductsDb(own.url);
+    try {
+      const ownProducts = new ProductService(ownDb.db);
+      const { id } = await ownProducts.create(admin, { name: 'Stool', price: '9.00', category, inventory: 1 });
+      const [row] = await ownDb.db.outboxEvent.findMany();
+      // A broker that confirms and routes nothing: no queue is bound.
+      const unbound = { isConnected: () => true, publish: async () => ({ routed: false }) };
+      const errors: { eventId?: string; outbox?: string }[] = [];
+      const errorLog = createLogger(
+        'products',
+        { LOG_LEVEL: 'error' },
+        { write: (line: string) => errors.push(JSON.parse(line)) },
+      );
+      const parkedBefore = metricValue(await metricsRegistry.metrics(), 'outbox_events_parked_total', {
+        outbox: 'outbox_events',
+      });
+      await new PostgresOutboxRelay(ownDb.db, unbound, errorLog).drain();
+
+      expect(await ownDb.db.outboxEvent.count()).toBe(0);
+      const parked = await ownDb.db.outboxParkedEvent.findMany();
+      expect(parked).toEqual([expect.objectContaining({ id: row?.id, type: 'product.changed', reason: 'unroutable' })]);
+      expect((parked[0]?.envelope as { data?: Change } | undefined)?.data).toEqual({
+        productId: id,
+        change: 'created',
+      });
+      expect(errors).toContainEqual(expect.objectContaining({ eventId: row?.id, outbox: 'outbox_events' }));
+      expect(
+        metricValue(await metricsRegistry.metrics(), 'outbox_events_parked_total', { outbox: 'outbox_events' }),
+      ).toBe(parkedBefore + 1);
     } finally {
       await ownDb.close();
       await own.drop();

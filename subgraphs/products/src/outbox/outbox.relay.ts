@@ -1,7 +1,7 @@
 import type { EventBus, EventEnvelope } from '@shop/events';
-import { type Logger, RelayLoop } from '@shop/platform/core';
-import type { ProductsDb } from '../product/product.model.js';
-import type { OutboxNotifier } from './outbox.model.js';
+import { countParkedEvents, type Logger, RelayLoop } from '@shop/platform/core';
+import type { OutboxWakeUp } from '@shop/platform/mongo';
+import type { Prisma, ProductsDb } from '../product/product.model.js';
 
 export interface PostgresOutboxRelayOptions {
   /** Poll period: picks up what a crashed relay (of any replica) left behind. */
@@ -17,9 +17,11 @@ const TRANSACTION = { maxWait: 10_000, timeout: 30_000 };
  * locked with `FOR UPDATE SKIP LOCKED` (so relays of several replicas share the table without
  * waiting on each other), published with publisher confirms, then deleted. A relay that dies
  * mid-batch rolls back with its connection: its rows are unlocked and the next pass of any
- * relay publishes them again (consumers deduplicate by event id).
+ * relay publishes them again (consumers deduplicate by event id). An event no queue was bound for
+ * is parked in `outbox_parked` in the same transaction, logged at error and counted, as the
+ * MongoDB relays park theirs.
  */
-export class PostgresOutboxRelay implements OutboxNotifier {
+export class PostgresOutboxRelay implements OutboxWakeUp {
   private readonly loop: RelayLoop;
   private readonly batchSize: number;
 
@@ -63,11 +65,25 @@ export class PostgresOutboxRelay implements OutboxNotifier {
       if (rows.length === 0) return 0;
       // One confirm channel keeps the order of these publishes; their confirms are awaited together.
       const results = await Promise.all(rows.map((row) => this.bus.publish(row.envelope)));
-      const unroutable = rows.filter((_, i) => !results[i]?.routed).map((row) => row.envelope.type);
-      // Only caches consume product.changed, on queues that live with their process: with none bound
-      // there is nothing to invalidate, and a process binding later starts empty. Keeping the event
-      // would only grow the table.
-      if (unroutable.length > 0) this.log.debug({ types: unroutable }, 'outbox events had no queue bound');
+      const unroutable = rows.filter((_, i) => !results[i]?.routed);
+      if (unroutable.length > 0) {
+        const { count } = await tx.outboxParkedEvent.createMany({
+          data: unroutable.map((row) => ({
+            id: row.id,
+            type: row.envelope.type,
+            envelope: row.envelope as unknown as Prisma.InputJsonObject,
+            reason: 'unroutable',
+          })),
+          skipDuplicates: true,
+        });
+        countParkedEvents('outbox_events', count);
+        for (const row of unroutable) {
+          this.log.error(
+            { eventId: row.id, type: row.envelope.type, outbox: 'outbox_events' },
+            'no queue bound for event; parked in outbox_parked',
+          );
+        }
+      }
       await tx.outboxEvent.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
       return rows.length;
     }, TRANSACTION);

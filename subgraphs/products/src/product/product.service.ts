@@ -8,10 +8,11 @@ import {
   requireRole,
   validate,
 } from '@shop/platform/core';
+import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { decodeCursor, encodeCursor, PageInfo, pageSize, type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
-import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
+import { outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
 import type { Product, ProductConnection } from './product.type.js';
 
@@ -117,7 +118,7 @@ export class ProductService {
   /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
   constructor(
     private readonly db: ProductsDb,
-    private readonly outbox?: OutboxNotifier,
+    private readonly outbox?: OutboxWakeUp,
   ) {}
 
   /** Public: anyone may read the catalogue. Unknown and malformed ids are both NOT_FOUND. */

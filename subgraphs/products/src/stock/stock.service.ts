@@ -7,9 +7,10 @@ import {
   requireRole,
   validate,
 } from '@shop/platform/core';
+import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
-import { type OutboxNotifier, outboxRows } from '../outbox/outbox.model.js';
+import { outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';
 import { stockReservationsExpired } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
@@ -91,7 +92,7 @@ export class StockService {
   /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
   constructor(
     private readonly db: ProductsDb,
-    private readonly outbox?: OutboxNotifier,
+    private readonly outbox?: OutboxWakeUp,
     settings: StockSettings = { reservationTtlMs: 5 * 60_000 },
   ) {
     this.ttlMs = settings.reservationTtlMs;
