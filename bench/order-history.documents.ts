@@ -293,7 +293,6 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
     stockConfirmed: true,
     ...(state.status === OrderStatus.CANCELLED ? { stockReleased: true } : {}),
     pendingEvents: [],
-    outboxPending: false,
     ...(applied.length > 0 ? { appliedEventIds: applied } : {}),
     createdAt: placedAt,
     updatedAt: lastChange,
