@@ -76,6 +76,21 @@ describe('createTokenVersionCheck', () => {
     expect(batches).toHaveLength(2);
   });
 
+  it('asks again for a token newer than the remembered version (a login right after a bump), and remembers the answer', async () => {
+    const { load, batches, table } = accounts({ ada: 0 });
+    const check = createTokenVersionCheck({ load, cacheMs: 5_000 });
+    await check.assertCurrent(customer('ada', 0));
+    table.ada = 1; // a password change; the new session's token carries version 1
+    expect(await outcome(check.assertCurrent(customer('ada', 1)))).toBe('accepted');
+    expect(batches).toHaveLength(2);
+    // The answer is remembered: the old token is now refused without another lookup.
+    expect(await outcome(check.assertCurrent(customer('ada', 0)))).toBe('Token revoked');
+    expect(await outcome(check.assertCurrent(customer('ada', 1)))).toBe('accepted');
+    expect(batches).toHaveLength(2);
+    // A version from the future that the account does not have is still refused.
+    expect(await outcome(check.assertCurrent(customer('ada', 7)))).toBe('Token revoked');
+  });
+
   it('fails closed when the lookup fails, and does not remember the failure', async () => {
     let down = true;
     const check = createTokenVersionCheck({

@@ -54,8 +54,8 @@ export function createTokenVersionCheck(options: TokenVersionCheckOptions): Toke
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
     cache.set(id, { version, until: Date.now() + options.cacheMs });
   };
-  const current = (id: string): Promise<number | null> => {
-    const hit = cache.get(id);
+  const current = (id: string, fresh = false): Promise<number | null> => {
+    const hit = fresh ? undefined : cache.get(id);
     if (hit && hit.until > Date.now()) return Promise.resolve(hit.version);
     let pending = inFlight.get(id);
     if (!pending) {
@@ -77,8 +77,12 @@ export function createTokenVersionCheck(options: TokenVersionCheckOptions): Toke
   return {
     assertCurrent: async (principal) => {
       if (principal.role === 'SERVICE') return;
-      const version = await current(principal.id);
-      if (version === null || version !== (principal.tokenVersion ?? 0)) {
+      const presented = principal.tokenVersion ?? 0;
+      let version = await current(principal.id);
+      // A token newer than the remembered version was issued after a bump this process has not seen
+      // (a new login after a password change): ask again rather than refuse it until the entry expires.
+      if (version !== null && presented > version) version = await current(principal.id, true);
+      if (version === null || version !== presented) {
         throw new UnauthenticatedError('Token revoked');
       }
     },
