@@ -97,6 +97,12 @@ FERRETDB_PG_DATABASE=${FERRETDB_PG_DATABASE:-ferretdb}
 case "$FERRETDB_HANDLER" in pg | sqlite) ;; *) die "FERRETDB_HANDLER must be pg or sqlite, not $FERRETDB_HANDLER" ;; esac
 [[ "$FERRETDB_PG_DATABASE" =~ ^[a-z_][a-z0-9_]*$ ]] || die "FERRETDB_PG_DATABASE must be a plain lower-case name"
 FERRETDB_PG_URL="postgresql://shop:shop@127.0.0.1:$PG_PORT/$FERRETDB_PG_DATABASE"
+# FerretDB's own PostgreSQL pool, above its default of 50: an update or delete matching several
+# documents holds two of its connections at once, and as many of them at once as the pool has
+# connections hang FerretDB for good (packages/platform/src/mongo-pool.ts). 200 stays above fewer
+# than twenty processes at the services' default MONGO_MAX_POOL_SIZE of 10; PostgreSQL allows 300
+# clients (postgres.sh). Idle connections close after a minute.
+FERRETDB_POOL_PARAMS="pool_max_conns=200&pool_max_conn_idle_time=1m"
 # ferretdb_pg_sql [OWNER]: the idempotent CREATE DATABASE
 ferretdb_pg_sql() {
   printf "SELECT 'CREATE DATABASE %s%s' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '%s')\n\\gexec\n" \
@@ -245,7 +251,7 @@ up_mongo() {
   local storage
   case "$FERRETDB_HANDLER" in
     sqlite) storage=(--handler=sqlite --sqlite-url="file:$FERRETDB_DATA/") ;;
-    pg) storage=(--handler=pg --postgresql-url="$FERRETDB_PG_URL") ;;
+    pg) storage=(--handler=pg --postgresql-url="$FERRETDB_PG_URL?$FERRETDB_POOL_PARAMS") ;;
   esac
   mkdir -p "$FERRETDB_DATA" "$FERRETDB_STATE" "$(dirname "$FERRETDB_LOG")"
   log "starting FerretDB ($FERRETDB_BIN, ${storage[*]})"

@@ -20,6 +20,24 @@ pg_ready() {
 
 pg_cluster_status() { pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c { print $4 }'; }
 
+# FerretDB's pool (200, ferretdb.sh), a private FerretDB of a test beside it (50) and the Prisma
+# clients need more than PostgreSQL's default of 100 connections. Raised once, with a restart.
+PG_MAX_CONNECTIONS=300
+ensure_pg_max_connections() {
+  local current
+  current=$(as_postgres psql -X -At -p "$PG_PORT" -d postgres -c 'SHOW max_connections') ||
+    die "could not read max_connections from PostgreSQL"
+  [ "$current" -lt "$PG_MAX_CONNECTIONS" ] || return 0
+  log "PostgreSQL: max_connections $current -> $PG_MAX_CONNECTIONS (restart)"
+  as_postgres psql -X -q -p "$PG_PORT" -d postgres -c "ALTER SYSTEM SET max_connections = $PG_MAX_CONNECTIONS" >/dev/null ||
+    die "could not set max_connections"
+  $SUDO timeout 60 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart 9>&- ||
+    $SUDO timeout 60 pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" restart 9>&- ||
+    die "could not restart PostgreSQL; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
+  wait_for 30 "PostgreSQL on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
+    die "PostgreSQL does not accept connections on 127.0.0.1:$PG_PORT after the restart"
+}
+
 up_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then
     # libpq rejects Prisma-style ?schema=... parameters, so check without the query string
@@ -61,6 +79,7 @@ up_postgres() {
   wait_for 30 "PostgreSQL on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
     die "PostgreSQL does not accept connections on 127.0.0.1:$PG_PORT"
 
+  ensure_pg_max_connections
   as_postgres psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres <<<"$PG_SETUP_SQL" >/dev/null ||
     die "creating role/databases shop failed"
   local db

@@ -182,6 +182,64 @@ export class PrivateRabbit {
   }
 }
 
+/** The FerretDB binary infra:up built (Go's bin directory) or found on the PATH. */
+function ferretdbBinary(): string {
+  const onPath = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'ferretdb'));
+  const goBin = (() => {
+    try {
+      return join(execFileSync('go', ['env', 'GOPATH']).toString().trim().split(':')[0] ?? '', 'bin', 'ferretdb');
+    } catch {
+      return join(process.env.HOME ?? '/root', 'go', 'bin', 'ferretdb');
+    }
+  })();
+  const found = [...onPath, goBin].find((path) => existsSync(path));
+  return requireBinary(found ?? goBin, 'FerretDB');
+}
+
+/** FerretDB on a PostgreSQL database of its own, with FerretDB's default settings (its pool of 50 among them). */
+export class PrivateFerretDB {
+  readonly stateDir = mkdtempSync(join(tmpdir(), 'shop-ferretdb-'));
+  private child: ChildProcess | undefined;
+  port = 0;
+
+  /** `postgresUrl` is read at start: a private PostgreSQL knows its port only once started. */
+  constructor(private readonly postgresUrl: () => string) {}
+
+  get url(): string {
+    return `mongodb://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    mkdirSync(LOG_DIR, { recursive: true });
+    const log = createWriteStream(resolve(LOG_DIR, 'ops-private-ferretdb.log'));
+    this.child = spawn(
+      ferretdbBinary(),
+      [
+        '--handler=pg',
+        `--postgresql-url=${this.postgresUrl()}`,
+        `--listen-addr=127.0.0.1:${this.port}`,
+        `--state-dir=${this.stateDir}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child.stdout?.pipe(log);
+    this.child.stderr?.pipe(log);
+    await until(() => portOpen(this.port), 30_000, 'private FerretDB up');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child) return;
+    this.child.kill('SIGKILL');
+    await exited(this.child);
+    this.child = undefined;
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
+
 /** One of the repository's processes (`subgraphs/<name>` or `gateway`), run from source as in `pnpm dev`. */
 export class ServiceProcess {
   readonly child: ChildProcess;

@@ -1,6 +1,7 @@
 import { secondsVar } from '@shop/events';
 import { z } from 'zod';
 import { graphqlLimitsShape } from './graphql-limits.js';
+import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { tracingConfigShape } from './tracing-config.js';
 
 /** `a, b,,c` → `['a', 'b', 'c']`: the one way a comma-separated setting is read. */
@@ -61,6 +62,8 @@ export const mongoShape = {
     .string()
     .regex(/^[a-z0-9_]+$/)
     .default('shop'),
+  // At most this many commands in flight per process (see MONGO_POOL_SIZE in mongo.ts).
+  MONGO_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(MONGO_POOL_SIZE),
 };
 
 type BaseConfig = Omit<z.infer<z.ZodObject<typeof baseConfigShape>>, 'JWT_SECRET'> & { JWT_SECRET: string };

@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, type MongoHandle } from './mongo.js';
 import { mongoCommandsMetric } from './mongo-commands.js';
+import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { silentLogger } from './testing.js';
 
 /** Over every collection and origin. */
@@ -26,6 +27,11 @@ describe('connectMongo', () => {
   afterAll(async () => {
     await mongoose.connection.dropDatabase();
     await handle.close();
+  });
+
+  it('bounds its pool at MONGO_MAX_POOL_SIZE, by default well below the pool of FerretDB (mongo-pool.ts)', () => {
+    expect(MONGO_POOL_SIZE).toBe(10);
+    expect(mongoose.connection.getClient().options.maxPoolSize).toBe(MONGO_POOL_SIZE);
   });
 
   it('counts every command it sends, by name (mongodb_commands_total)', async () => {

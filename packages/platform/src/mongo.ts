@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
 import { countMongoCommands } from './mongo-commands.js';
+import { MONGO_POOL_SIZE } from './mongo-pool.js';
 
 /**
  * Whether the server reads a whole collection for `$in` (FerretDB 1.x: it pushes down equality on
@@ -13,6 +14,7 @@ let scansForIn = true;
 export interface MongoSettings {
   MONGO_URL: string;
   MONGO_DB_PREFIX: string;
+  MONGO_MAX_POOL_SIZE?: number;
 }
 
 export interface MongoHandle {
@@ -28,7 +30,12 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   connection.on('reconnected', () => log.info({ dbName }, 'mongodb reconnected'));
   connection.on('error', (error) => log.error({ err: error }, 'mongodb error'));
   // monitorCommands: every command is counted (mongodb_commands_total), to keep the cost per request visible.
-  await mongoose.connect(settings.MONGO_URL, { dbName, serverSelectionTimeoutMS: 5_000, monitorCommands: true });
+  await mongoose.connect(settings.MONGO_URL, {
+    dbName,
+    serverSelectionTimeoutMS: 5_000,
+    monitorCommands: true,
+    maxPoolSize: settings.MONGO_MAX_POOL_SIZE ?? MONGO_POOL_SIZE,
+  });
   countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));

@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
 import { learnServer } from './mongo.js';
+import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import type { RequestContext } from './subgraph.js';
 
 /**
@@ -17,8 +18,13 @@ import type { RequestContext } from './subgraph.js';
 export async function connectTestMongo(service: string): Promise<{ drop: () => Promise<void> }> {
   const url = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
   const dbName = `test_${service}_${randomUUID().slice(0, 8)}`;
-  // monitorCommands: lets a test record what the code sends (recordQueryShapes).
-  await mongoose.connect(url, { dbName, serverSelectionTimeoutMS: 5_000, monitorCommands: true });
+  // monitorCommands: lets a test record what the code sends (recordQueryShapes). The pool as a service has it.
+  await mongoose.connect(url, {
+    dbName,
+    serverSelectionTimeoutMS: 5_000,
+    monitorCommands: true,
+    maxPoolSize: MONGO_POOL_SIZE,
+  });
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
   await learnServer();
   return {
@@ -145,8 +151,12 @@ export async function runReplicas<T>(script: string, count: number, env: Record<
  */
 export async function replicaStart(): Promise<void> {
   const { MONGO_URL, REPLICA_DB, REPLICAS, REPLICA_RUN } = process.env;
-  // Connections opened ahead: a burst then races at once, not staggered by connection set-up.
-  await mongoose.connect(MONGO_URL ?? 'mongodb://127.0.0.1:27017', { dbName: REPLICA_DB, minPoolSize: 20 });
+  // Connections opened ahead, as many as a service may have: a burst then races at once, not staggered by set-up.
+  await mongoose.connect(MONGO_URL ?? 'mongodb://127.0.0.1:27017', {
+    dbName: REPLICA_DB,
+    minPoolSize: MONGO_POOL_SIZE,
+    maxPoolSize: MONGO_POOL_SIZE,
+  });
   const barrier = mongoose.connection.collection<{ _id: string; run: string; at: number }>('test_replica_barrier');
   await barrier.insertOne({ _id: `${REPLICA_RUN}:${process.pid}`, run: REPLICA_RUN ?? '', at: Date.now() });
   const deadline = Date.now() + 60_000;

@@ -5,4 +5,5 @@ export * from '../ferretdb-adapter.js';
 export * from '../mongo.js';
 export * from '../mongo-commands.js';
 export * from '../mongo-page.js';
+export * from '../mongo-pool.js';
 export * from '../outbox.js';
