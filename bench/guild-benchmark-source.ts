@@ -1,10 +1,11 @@
 // The Guild's graphql-gateways-benchmark (third-party, MIT), used where it lies and never copied
 // into the repository: ../shared/gateways-benchmark beside the checkout, or GATEWAYS_BENCHMARK_DIR.
-// That folder is read-only: its Rust subgraphs build into .infra/gateways-benchmark/target, and the
-// supergraph, rerouted to the port the subgraphs listen on here, is written beside it. The query
+// That folder is read-only: its Rust subgraphs build from a working copy in
+// .infra/gateways-benchmark/source into .infra/gateways-benchmark/target, and the supergraph,
+// rerouted to the port the subgraphs listen on here, is written beside them. The query
 // and its expected answer are read from its k6.js at run time.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { runInNewContext } from 'node:vm';
@@ -53,13 +54,31 @@ export async function writeSupergraph(subgraphsPort: number): Promise<string> {
   return path;
 }
 
-/** `cargo build --release --locked` of the four subgraphs (one binary); about 30 s once dependencies are built. */
+/**
+ * `cargo build --release --locked` of the four subgraphs (one binary); about 30 s once dependencies
+ * are built. From a writable copy: when the benchmark's Cargo.lock no longer matches its
+ * Cargo.toml (as in its copy of 2 Dec 2026), cargo must resolve anew and write the lock, which
+ * it cannot do in the read-only folder; the run says so.
+ */
 export async function buildSubgraphs(): Promise<string> {
   const startedAt = performance.now();
-  await promisify(execFile)('cargo', ['build', '--release', '--locked'], {
-    cwd: benchmarkDir,
-    env: { ...process.env, CARGO_TARGET_DIR: targetDir },
-    maxBuffer: 64 * 2 ** 20,
+  const source = resolve(workDir, 'source');
+  await rm(source, { recursive: true, force: true });
+  await mkdir(source, { recursive: true });
+  for (const entry of ['Cargo.toml', 'Cargo.lock', 'subgraphs']) {
+    await cp(resolve(benchmarkDir, entry), resolve(source, entry), { recursive: true });
+  }
+  await chmod(resolve(source, 'Cargo.lock'), 0o644);
+  const cargo = (args: string[]) =>
+    promisify(execFile)('cargo', ['build', '--release', ...args], {
+      cwd: source,
+      env: { ...process.env, CARGO_TARGET_DIR: targetDir },
+      maxBuffer: 64 * 2 ** 20,
+    });
+  await cargo(['--locked']).catch(async (error: { stderr?: string }) => {
+    if (!error.stderr?.includes('cannot update the lock file')) throw error;
+    console.log("the benchmark's Cargo.lock does not match its Cargo.toml: cargo resolves the dependencies anew");
+    await cargo([]);
   });
   console.log(`subgraphs built in ${((performance.now() - startedAt) / 1000).toFixed(0)} s (cargo, ${targetDir})`);
   return resolve(targetDir, 'release/subgraphs');

@@ -60,8 +60,13 @@ export async function subscriptionFanOut(
             list.push(Date.now() - Date.parse(change.updatedAt));
             delays.set(change.status, list);
           },
-          error: () => {
-            failures++;
+          error: (error) => {
+            if (failures++ === 0) {
+              const close = error as { code?: number; reason?: string; message?: string };
+              console.error(
+                `first subscription failure: ${close.code ?? ''} ${close.reason ?? close.message ?? String(error)}`,
+              );
+            }
           },
           complete: () => undefined,
         },
@@ -103,7 +108,7 @@ export async function subscriptionFanOut(
       const sorted = [...(delays.get(status) ?? [])].sort((a, b) => a - b);
       console.log(
         `${status}: ${sorted.length} of ${subscribers} delivered, last ${Date.now() - sentAt} ms after the mutation was sent; ` +
-          `delay from the change: p50 ${percentile(sorted, 0.5)} ms, p95 ${percentile(sorted, 0.95)} ms, ` +
+          `delay from the change: first ${sorted[0]} ms, p50 ${percentile(sorted, 0.5)} ms, p95 ${percentile(sorted, 0.95)} ms, ` +
           `p99 ${percentile(sorted, 0.99)} ms, max ${sorted.at(-1)} ms; load average ${loadAverage()}`,
       );
     }
