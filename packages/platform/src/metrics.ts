@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import { Router as createRouter } from 'express';
 import { Kind } from 'graphql';
 import { Counter, collectDefaultMetrics, Histogram, register } from 'prom-client';
+import { metricOnFirstUse } from './metric-on-first-use.js';
 
 /**
  * Prometheus metrics of this process, on prom-client's default registry (shared with
@@ -13,25 +14,40 @@ export const metricsRegistry = register;
 // Seconds, from a fast cache hit to a slow federated plan.
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const httpRequestDuration = new Histogram({
-  name: 'http_request_duration_seconds',
-  help: 'HTTP requests by method, route and status',
-  labelNames: ['method', 'route', 'status'] as const,
-  buckets: LATENCY_BUCKETS,
-});
+const httpRequestDuration = () =>
+  metricOnFirstUse(
+    'http_request_duration_seconds',
+    (name) =>
+      new Histogram({
+        name,
+        help: 'HTTP requests by method, route and status',
+        labelNames: ['method', 'route', 'status'] as const,
+        buckets: LATENCY_BUCKETS,
+      }),
+  );
 
-export const graphqlOperationDuration = new Histogram({
-  name: 'graphql_operation_duration_seconds',
-  help: 'GraphQL operations by operation name and type',
-  labelNames: ['operation', 'type'] as const,
-  buckets: LATENCY_BUCKETS,
-});
+const graphqlOperationDuration = () =>
+  metricOnFirstUse(
+    'graphql_operation_duration_seconds',
+    (name) =>
+      new Histogram({
+        name,
+        help: 'GraphQL operations by operation name and type',
+        labelNames: ['operation', 'type'] as const,
+        buckets: LATENCY_BUCKETS,
+      }),
+  );
 
-export const graphqlErrors = new Counter({
-  name: 'graphql_errors_total',
-  help: 'GraphQL errors sent to clients, by operation name and extensions.code',
-  labelNames: ['operation', 'code'] as const,
-});
+const graphqlErrors = () =>
+  metricOnFirstUse(
+    'graphql_errors_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'GraphQL errors sent to clients, by operation name and extensions.code',
+        labelNames: ['operation', 'code'] as const,
+      }),
+  );
 
 let defaultsCollected = false;
 
@@ -61,8 +77,9 @@ function routeLabel(req: Request): string {
 
 /** Times every HTTP request; mount first so that it sees each one. */
 export function httpMetrics(): RequestHandler {
+  const duration = httpRequestDuration();
   return (req, res, next) => {
-    const end = httpRequestDuration.startTimer({ method: req.method });
+    const end = duration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: routeLabel(req), status: String(res.statusCode) }));
     next();
   };
@@ -82,6 +99,7 @@ function operationLabel(name: string | null | undefined): string {
 
 /** Apollo plugin: operation latency by name and type, and the codes of the errors clients get. */
 export function graphqlMetricsPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  const [duration, errors] = [graphqlOperationDuration(), graphqlErrors()];
   return {
     async requestDidStart() {
       const started = performance.now();
@@ -90,14 +108,14 @@ export function graphqlMetricsPlugin<C extends BaseContext>(): ApolloServerPlugi
           // Apollo names the operation only once it validated: an invalid one is named from its text.
           const written = document?.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION);
           const operationLabelValue = operationLabel(operationName ?? request.operationName ?? written?.name?.value);
-          graphqlOperationDuration.observe(
+          duration.observe(
             { operation: operationLabelValue, type: operation?.operation ?? 'unknown' },
             (performance.now() - started) / 1000,
           );
           if (response.body.kind !== 'single') return;
           for (const error of response.body.singleResult.errors ?? []) {
             const code = error.extensions?.code;
-            graphqlErrors.inc({
+            errors.inc({
               operation: operationLabelValue,
               code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR',
             });

@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { mongo } from 'mongoose';
-import { Counter, register } from 'prom-client';
-
-const COMMANDS = 'mongodb_commands_total';
+import { Counter } from 'prom-client';
+import { metricOnFirstUse } from './metric-on-first-use.js';
 
 /**
  * Every command this process sends to the MongoDB-wire server, by command and collection, and by
@@ -12,13 +11,14 @@ const COMMANDS = 'mongodb_commands_total';
  * The write-path test reads it from every process.
  */
 export function mongoCommandsMetric(): Counter<'command' | 'collection' | 'origin'> {
-  return (
-    (register.getSingleMetric(COMMANDS) as Counter<'command' | 'collection' | 'origin'> | undefined) ??
-    new Counter({
-      name: COMMANDS,
-      help: 'Commands sent to the MongoDB-wire server, by command, collection and origin (request or periodic)',
-      labelNames: ['command', 'collection', 'origin'] as const,
-    })
+  return metricOnFirstUse(
+    'mongodb_commands_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'Commands sent to the MongoDB-wire server, by command, collection and origin (request or periodic)',
+        labelNames: ['command', 'collection', 'origin'] as const,
+      }),
   );
 }
 

@@ -3,9 +3,10 @@ import { hostname } from 'node:os';
 import type { EventBus, EventEnvelope } from '@shop/events';
 import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
-import { Gauge, register } from 'prom-client';
+import { Gauge } from 'prom-client';
 import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
+import { metricOnFirstUse } from './metric-on-first-use.js';
 import { isDuplicateKeyError } from './mongo.js';
 import { runForScrape } from './mongo-commands.js';
 import { countParkedEvents } from './outbox-parking.js';
@@ -90,36 +91,37 @@ export interface Outbox extends OutboxWakeUp {
 
 const backlogModels = new Set<AggregateModel>();
 
-const OUTBOX_BACKLOG = 'outbox_pending_events';
-
 /**
  * `outbox_pending_events`, registered by the first relay (so a process without one serves no such
  * metric). Counted at scrape time across all replicas' writes: the database's backlog, not this relay's.
  */
 function registerOutboxBacklog(): void {
-  if (register.getSingleMetric(OUTBOX_BACKLOG)) return;
-  new Gauge({
-    name: OUTBOX_BACKLOG,
-    help: 'Events written with their state change and not yet confirmed by the broker, by collection',
-    labelNames: ['collection'] as const,
-    async collect() {
-      for (const model of backlogModels) {
-        // An indexed equality, then a sum here: FerretDB 1.x has no $size in $project.
-        const rows = await runForScrape(() =>
-          model
-            .find({ outboxPending: true })
-            .select({ pendingEvents: 1 })
-            .lean<{ pendingEvents: unknown[] }[]>()
-            .catch(() => undefined),
-        );
-        // Unreachable database: the last known value stays rather than a false zero.
-        if (rows) {
-          const total = rows.reduce((sum, row) => sum + row.pendingEvents.length, 0);
-          this.set({ collection: model.collection.name }, total);
-        }
-      }
-    },
-  });
+  metricOnFirstUse(
+    'outbox_pending_events',
+    (name) =>
+      new Gauge({
+        name,
+        help: 'Events written with their state change and not yet confirmed by the broker, by collection',
+        labelNames: ['collection'] as const,
+        async collect() {
+          for (const model of backlogModels) {
+            // An indexed equality, then a sum here: FerretDB 1.x has no $size in $project.
+            const rows = await runForScrape(() =>
+              model
+                .find({ outboxPending: true })
+                .select({ pendingEvents: 1 })
+                .lean<{ pendingEvents: unknown[] }[]>()
+                .catch(() => undefined),
+            );
+            // Unreachable database: the last known value stays rather than a false zero.
+            if (rows) {
+              const total = rows.reduce((sum, row) => sum + row.pendingEvents.length, 0);
+              this.set({ collection: model.collection.name }, total);
+            }
+          }
+        },
+      }),
+  );
 }
 
 /** Where the MongoDB relays park events, in the aggregate's own database: one document per event. */

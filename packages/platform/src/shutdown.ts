@@ -1,5 +1,6 @@
-import { Counter, register } from 'prom-client';
+import { Counter } from 'prom-client';
 import type { Logger } from './logger.js';
+import { metricOnFirstUse } from './metric-on-first-use.js';
 
 export type Closer = () => Promise<void> | void;
 /** One closer, or several that run at the same time (e.g. draining HTTP and message consumers together). */
@@ -8,19 +9,17 @@ export type ShutdownStep = Closer | Closer[];
 /** Past this, the process exits 1; each step's own drain bound (HTTP, EventBus) is shorter. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-const UNHANDLED_ERRORS = 'process_unhandled_errors_total';
-
 /** Registered when a process installs its handlers, never on import. */
-function unhandledErrors(): Counter<'kind'> {
-  return (
-    (register.getSingleMetric(UNHANDLED_ERRORS) as Counter<'kind'> | undefined) ??
-    new Counter({
-      name: UNHANDLED_ERRORS,
-      help: 'Errors no code handled, by kind (unhandledRejection, uncaughtException): each one is a bug',
-      labelNames: ['kind'] as const,
-    })
+const unhandledErrors = () =>
+  metricOnFirstUse(
+    'process_unhandled_errors_total',
+    (name) =>
+      new Counter({
+        name,
+        help: 'Errors no code handled, by kind (unhandledRejection, uncaughtException): each one is a bug',
+        labelNames: ['kind'] as const,
+      }),
   );
-}
 
 /**
  * Runs the steps in order on SIGTERM/SIGINT (stop taking work and drain it first, then drop
