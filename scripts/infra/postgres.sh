@@ -31,11 +31,17 @@ ensure_pg_max_connections() {
   log "PostgreSQL: max_connections $current -> $PG_MAX_CONNECTIONS (restart)"
   as_postgres psql -X -q -p "$PG_PORT" -d postgres -c "ALTER SYSTEM SET max_connections = $PG_MAX_CONNECTIONS" >/dev/null ||
     die "could not set max_connections"
-  $SUDO timeout 60 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart 9>&- ||
-    $SUDO timeout 60 pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" restart 9>&- ||
-    die "could not restart PostgreSQL; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
+  pg_cluster restart
+}
+
+# pg_cluster start|restart: the local cluster, through systemd where pg_ctlcluster redirects there
+# and directly where it cannot (no systemd); then waits until it accepts connections.
+pg_cluster() {
+  $SUDO timeout 60 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" "$1" 9>&- ||
+    $SUDO timeout 60 pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" "$1" 9>&- ||
+    die "could not $1 PostgreSQL; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
   wait_for 30 "PostgreSQL on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
-    die "PostgreSQL does not accept connections on 127.0.0.1:$PG_PORT after the restart"
+    die "PostgreSQL does not accept connections on 127.0.0.1:$PG_PORT"
 }
 
 up_postgres() {
@@ -72,9 +78,7 @@ up_postgres() {
 
   if [ "$(pg_cluster_status)" != "online" ]; then
     log "starting PostgreSQL $PG_VERSION/$PG_CLUSTER"
-    $SUDO timeout 60 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start 9>&- ||
-      $SUDO timeout 60 pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$PG_CLUSTER" start 9>&- ||
-      die "could not start PostgreSQL; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
+    pg_cluster start
   fi
   wait_for 30 "PostgreSQL on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
     die "PostgreSQL does not accept connections on 127.0.0.1:$PG_PORT"
