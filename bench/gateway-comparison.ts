@@ -25,7 +25,7 @@ import {
   workDir,
   writeSupergraph,
 } from './guild-benchmark-source.js';
-import { compare, type Figures, type LoadPlan, loadAverage, type Target } from './load.js';
+import { compare, type Figures, type LoadPlan, loadAverage, printTable, type Target } from './load.js';
 import { ProcessUsage } from './process-usage.js';
 import { root, stop } from './stack.js';
 
@@ -227,31 +227,23 @@ export async function gatewayComparison({ plan, gatewayEnv }: GatewayComparisonO
 }
 
 function printReport(figures: Figures[], usage: Map<string, ProcessUsage>, plan: LoadPlan): void {
-  console.log(
-    `\n### The Guild's gateways benchmark: ${cpus().length} cores, Node ${process.version}, ` +
-      `${plan.concurrency} connections, ${plan.rounds} rounds, ${plan.measureSeconds} s measured per target\n`,
+  printTable(
+    `The Guild's gateways benchmark: ${cpus().length} cores, Node ${process.version}, ` +
+      `${plan.concurrency} connections, ${plan.rounds} rounds, ${plan.measureSeconds} s measured per target`,
+    figures,
+    {
+      headers: ['CPU ms/request', 'CPU %', 'peak RSS MiB'],
+      cells: (f) => {
+        const used = usage.get(f.name);
+        const cpuMs = used?.cpuMs ?? Number.NaN;
+        return [
+          (cpuMs / f.requests).toFixed(2),
+          ((cpuMs / (f.seconds * 1000)) * 100).toFixed(0),
+          ((used?.peakRssBytes ?? 0) / 2 ** 20).toFixed(0),
+        ];
+      },
+    },
   );
-  console.log(
-    '| target | requests | errors | req/s | p50 ms | p95 ms | p99 ms | CPU ms/request | CPU % | peak RSS MiB |',
-  );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const f of figures) {
-    const used = usage.get(f.name);
-    const cpuMs = used?.cpuMs ?? Number.NaN;
-    const cells = [
-      f.name,
-      f.requests,
-      f.errors,
-      f.rps.toFixed(1),
-      f.p50.toFixed(0),
-      f.p95.toFixed(0),
-      f.p99.toFixed(0),
-      (cpuMs / f.requests).toFixed(2),
-      ((cpuMs / (f.seconds * 1000)) * 100).toFixed(0),
-      ((used?.peakRssBytes ?? 0) / 2 ** 20).toFixed(0),
-    ];
-    console.log(`| ${cells.join(' | ')} |`);
-  }
   const rps = new Map(figures.map((f) => [f.name, f.rps]));
   const ratio = (a: string, b: string) => `×${((rps.get(a) ?? Number.NaN) / (rps.get(b) ?? Number.NaN)).toFixed(2)}`;
   console.log(

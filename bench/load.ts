@@ -126,19 +126,28 @@ export async function compare(targets: Target[], plan: LoadPlan): Promise<Figure
   });
 }
 
-export function printTable(title: string, figures: Figures[], concurrency: number): void {
-  console.log(`\n### ${title} (concurrency ${concurrency})\n`);
-  console.log('| target | requests | errors | req/s | p50 ms | p95 ms | p99 ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+/** Columns a bench adds after the load figures (CPU, memory…), as text per target. */
+export interface ExtraColumns {
+  headers: string[];
+  cells: (figures: Figures) => string[];
+}
+
+/** A Markdown table of the targets' load figures, as BENCHMARKS.md records them. */
+export function printTable(heading: string, figures: Figures[], extra?: ExtraColumns): void {
+  const headers = ['target', 'requests', 'errors', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', ...(extra?.headers ?? [])];
+  console.log(`\n### ${heading}\n`);
+  console.log(`| ${headers.join(' | ')} |`);
+  console.log(`| ${headers.map(() => '---').join(' | ')} |`);
   for (const f of figures) {
     const cells = [
       f.name,
-      f.requests,
-      f.errors,
-      f.rps.toFixed(0),
+      String(f.requests),
+      String(f.errors),
+      f.rps.toFixed(1),
       f.p50.toFixed(1),
       f.p95.toFixed(1),
       f.p99.toFixed(1),
+      ...(extra?.cells(f) ?? []),
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }

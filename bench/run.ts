@@ -130,7 +130,7 @@ async function scenario(title: string, operation: typeof DEEP, authorization?: s
   for (const wave of waves) console.log(`  ${await fetchTimes(wave, authorization)}  (in parallel)`);
   console.log(`load average ${loadAverage()}`);
   const figures = await compare(targets, plan);
-  printTable(title, figures, plan.concurrency);
+  printTable(`${title} (concurrency ${plan.concurrency})`, figures);
   console.log(`\n${ratios(figures)}\nload average after: ${loadAverage()}`);
 }
 
