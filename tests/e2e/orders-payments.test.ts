@@ -7,10 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, eventually, GATEWAY, graphql, graphqlOk, PORTS, stackEnv } from './stack.js';
+import { ADDRESS, ADMIN, eventually, GATEWAY, graphql, graphqlOk, PORTS, stackEnv } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
 const ORDER_FIELDS =
   'id status paymentStatus totalAmount items { quantity price product { id } } payment { id status }';
 const PAY = `mutation($input: ProcessPaymentInput!) {

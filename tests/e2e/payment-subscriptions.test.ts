@@ -4,26 +4,15 @@
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, GATEWAY, type GatewayReplica, startGatewayReplica } from './stack.js';
+import { ADDRESS, ADMIN, GATEWAY, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
 type Json = any;
 
 const run = Date.now().toString(36);
-const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
 const WATCH = `subscription Pay($orderId: ID!) {
   paymentStatusChanged(orderId: $orderId) { id status paymentMethod amount failureReason order { id user { email } } }
 }`;
-
-const rest = async (method: string, path: string, body: unknown, token?: string, headers = {}): Promise<Json> => {
-  const response = await fetch(`${GATEWAY}/api${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-};
 
 let replica: GatewayReplica;
 const clients: Client[] = [];

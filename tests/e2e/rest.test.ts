@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestRoute } from '../../gateway/src/rest/rest-route.js';
 import { restRoutes } from '../../gateway/src/rest/use-rest.js';
-import { ADMIN, GATEWAY } from './stack.js';
+import { ADDRESS, ADMIN, GATEWAY } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
 type Json = any;
@@ -14,7 +14,6 @@ interface Answer {
 }
 
 const PASSWORD = 'rest shim e2e password';
-const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
 const run = Date.now().toString(36);
 const emailOf = (name: string) => `${name}-${run}@rest.e2e.test`;
 

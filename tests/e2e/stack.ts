@@ -59,6 +59,27 @@ export async function graphqlOk<T = Record<string, unknown>>(
   return result.data;
 }
 
+/** The shipping address the end-to-end orders use. */
+export const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
+
+/** A REST call through the gateway's `/api` shims; fails the test on any status but 2xx. */
+export async function rest(
+  method: string,
+  path: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: callers read the JSON answers freely
+): Promise<any> {
+  const response = await fetch(`${GATEWAY}/api${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
 /** vi.waitFor until `probe` returns a value, which it returns. */
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeout = 15_000): Promise<T> {
   // Imported here: the global setup imports this file too, outside any test.

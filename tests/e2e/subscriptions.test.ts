@@ -3,25 +3,14 @@
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, eventually, GATEWAY, type GatewayReplica, startGatewayReplica } from './stack.js';
+import { ADDRESS, ADMIN, eventually, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
 type Json = any;
 
 const run = Date.now().toString(36);
-const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
 const SELECTION = `id status paymentStatus user { id email } items { quantity product { id name } } payment { status }`;
 const WATCH = `subscription Watch($orderId: ID!) { orderStatusChanged(orderId: $orderId) { ${SELECTION} } }`;
-
-const rest = async (method: string, path: string, body: unknown, token?: string, headers = {}): Promise<Json> => {
-  const response = await fetch(`${GATEWAY}/api${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-};
 
 const replicas: GatewayReplica[] = [];
 const clients: Client[] = [];
