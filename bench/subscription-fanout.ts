@@ -62,10 +62,10 @@ export async function subscriptionFanOut(
           },
           error: (error) => {
             if (failures++ === 0) {
-              const close = error as { code?: number; reason?: string; message?: string };
-              console.error(
-                `first subscription failure: ${close.code ?? ''} ${close.reason ?? close.message ?? String(error)}`,
-              );
+              // A close event (code and reason) or the GraphQL errors the gateway answered with.
+              const close = error as { code?: number; reason?: string };
+              const detail = close.code === undefined ? JSON.stringify(error) : `${close.code} ${close.reason}`;
+              console.error(`first subscription failure: ${detail}`);
             }
           },
           complete: () => undefined,
