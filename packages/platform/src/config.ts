@@ -62,7 +62,7 @@ export const mongoShape = {
     .string()
     .regex(/^[a-z0-9_]+$/)
     .default('shop'),
-  // At most this many commands in flight per process (see MONGO_POOL_SIZE in mongo.ts).
+  // At most this many commands in flight per process (why: mongo-pool.ts).
   MONGO_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(MONGO_POOL_SIZE),
 };
 

@@ -22,6 +22,13 @@ export interface MongoHandle {
   close: () => Promise<void>;
 }
 
+/** How the services (and the tests standing in for them) connect: bounded pool, every command counted. */
+export const mongoClientOptions = (maxPoolSize = MONGO_POOL_SIZE) => ({
+  serverSelectionTimeoutMS: 5_000,
+  monitorCommands: true,
+  maxPoolSize,
+});
+
 /** Each service owns its own database (`<prefix>_<service>`) on the shared server. */
 export async function connectMongo(settings: MongoSettings, service: string, log: Logger): Promise<MongoHandle> {
   const dbName = `${settings.MONGO_DB_PREFIX}_${service}`;
@@ -30,12 +37,7 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   connection.on('reconnected', () => log.info({ dbName }, 'mongodb reconnected'));
   connection.on('error', (error) => log.error({ err: error }, 'mongodb error'));
   // monitorCommands: every command is counted (mongodb_commands_total), to keep the cost per request visible.
-  await mongoose.connect(settings.MONGO_URL, {
-    dbName,
-    serverSelectionTimeoutMS: 5_000,
-    monitorCommands: true,
-    maxPoolSize: settings.MONGO_MAX_POOL_SIZE ?? MONGO_POOL_SIZE,
-  });
+  await mongoose.connect(settings.MONGO_URL, { dbName, ...mongoClientOptions(settings.MONGO_MAX_POOL_SIZE) });
   countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));

@@ -7,7 +7,7 @@ import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
-import { learnServer } from './mongo.js';
+import { learnServer, mongoClientOptions } from './mongo.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import type { RequestContext } from './subgraph.js';
 
@@ -18,13 +18,8 @@ import type { RequestContext } from './subgraph.js';
 export async function connectTestMongo(service: string): Promise<{ drop: () => Promise<void> }> {
   const url = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
   const dbName = `test_${service}_${randomUUID().slice(0, 8)}`;
-  // monitorCommands: lets a test record what the code sends (recordQueryShapes). The pool as a service has it.
-  await mongoose.connect(url, {
-    dbName,
-    serverSelectionTimeoutMS: 5_000,
-    monitorCommands: true,
-    maxPoolSize: MONGO_POOL_SIZE,
-  });
+  // As a service connects; monitorCommands also lets a test record what the code sends (recordQueryShapes).
+  await mongoose.connect(url, { dbName, ...mongoClientOptions() });
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
   await learnServer();
   return {
