@@ -36,6 +36,8 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
   healthcheck?: unknown;
+  read_only?: boolean;
+  tmpfs?: string[];
 }
 const composeText = read('docker-compose.yml');
 const compose = parse(composeText, { merge: true }) as {
@@ -85,6 +87,11 @@ describe('docker-compose.yml', () => {
         const config = parseConfig(shape, environment) as Record<string, unknown>;
         expect(config[portVar]).toBe(port);
         expect(config.NODE_ENV).toBe('production');
+      });
+
+      it('runs on a read-only root file system, with /tmp in memory', () => {
+        expect(service?.read_only).toBe(true);
+        expect(service?.tmpfs).toEqual(['/tmp']);
       });
 
       it('starts only once its backing services are healthy and migrations ran', () => {

@@ -60,6 +60,21 @@ print_image_sizes() {
   done
 }
 
+# Each image started with no environment at all must stop at once and name what is missing.
+check_missing_environment() {
+  local entry service output code
+  for entry in "${APP_IMAGES[@]}"; do
+    service=${entry%:*}
+    code=0
+    output=$(timeout 30 podman run --rm "localhost/shop/$service" 2>&1) || code=$?
+    # 124: still running after 30 s (timeout's code); 0: it did not refuse.
+    if [ "$code" = 0 ] || [ "$code" = 124 ] || [[ "$output" != *JWT_SECRET* ]]; then
+      die "$service without its environment did not stop naming JWT_SECRET (exit $code): $output"
+    fi
+  done
+  log "smoke: every image refuses to start without its environment, and names the variable"
+}
+
 # A fresh secret for every variable docker-compose.yml requires (.env.example lists them).
 write_env_file() {
   local name
@@ -157,6 +172,7 @@ log "images: built in ${BUILT_AFTER}s"
 print_image_sizes
 [ "$MODE" = --build-only ] && exit 0
 
+check_missing_environment
 start_stack
 run_flow
 print_image_sizes
