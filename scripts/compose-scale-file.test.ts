@@ -25,7 +25,7 @@ const REQUIRED: Record<string, string> = {
 };
 
 interface Service {
-  deploy?: { replicas?: number };
+  deploy?: { mode?: string; replicas?: number };
   ports?: string[];
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
@@ -79,6 +79,8 @@ describe('compose.scale.yml', () => {
   for (const [name, { shape }] of Object.entries(processes)) {
     it(`${name}: two replicas, no host port, and its merged environment parses`, () => {
       const service = services[name];
+      // `mode: replicated` written out: podman-compose (pnpm deploy:smoke) ignores replicas without it.
+      expect(service?.deploy).toMatchObject({ mode: 'replicated' });
       expect(service?.deploy?.replicas).toBeGreaterThanOrEqual(2);
       expect(service?.ports ?? []).toEqual([]);
       const environment = Object.fromEntries(
@@ -126,6 +128,19 @@ describe('compose.scale.yml', () => {
       ?.ipv4_address;
     expect(lbAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(services.gateway?.environment?.TRUST_PROXY).toBe(lbAddress);
+  });
+
+  it("keeps the load balancer's fixed address out of the range other containers are given", () => {
+    const lbAddress = (services.lb as { networks?: { backend?: { ipv4_address?: string } } }).networks?.backend
+      ?.ipv4_address as string;
+    const [config] = (scale as { networks: { backend: { ipam: { config: { ip_range?: string }[] } } } }).networks
+      .backend.ipam.config;
+    const [rangeBase, bits] = (config?.ip_range ?? '').split('/');
+    const toNumber = (address: string) => address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
+    const size = 2 ** (32 - Number(bits));
+    const offset = toNumber(lbAddress) - toNumber(rangeBase ?? '');
+    expect(Number(bits)).toBeGreaterThan(0);
+    expect(offset >= 0 && offset < size).toBe(false);
   });
 });
 

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# `pnpm deploy:smoke`: the shipped deployment, really run. Builds every image from the Dockerfile
-# under podman, starts docker-compose.yml (with deploy/podman/compose.smoke.yml, which only swaps
-# the backing services for images built here) in its health order, runs the migration job, drives
-# the customer flow through the published gateway (tests/deploy-smoke), then tears everything down
-# and prints the image sizes and the time to healthy.
+# `pnpm deploy:smoke`: the shipped deployment, really run, under podman.
+#  1. Builds every image from the Dockerfile (base images made locally the first time).
+#  2. Checks each image refuses to start without its environment.
+#  3. Starts docker-compose.yml (with deploy/podman/compose.smoke.yml, which only swaps the backing
+#     services for images built here) in its health order, migration job included, and runs the
+#     customer flow through the published gateway (tests/deploy-smoke, DEPLOY_SMOKE_RUN=single).
+#  4. Starts it again with compose.scale.yml (two of every process behind nginx) and shows that a
+#     subscriber on one gateway hears of a payment made through the other (DEPLOY_SMOKE_RUN=scaled).
+#  5. Tears everything down and prints the image sizes and the times to healthy.
 #
-#   pnpm deploy:smoke                 the whole run
-#   pnpm deploy:smoke --build-only    base and app images only (what CI runs)
-#   pnpm deploy:smoke:down            stops a stack left running by DEPLOY_SMOKE_KEEP=1
-#   DEPLOY_SMOKE_KEEP=1 pnpm deploy:smoke   leaves the stack running (podman ps; the env file is
-#                                     .infra/deploy-smoke/smoke.env) for a look by hand
+#   pnpm deploy:smoke                 the whole run (CI runs it: .ci/run)
+#   pnpm deploy:smoke --build-only    the images only
+#   DEPLOY_SMOKE_KEEP=1 pnpm deploy:smoke   leaves the scaled stack running for a look by hand
+#                                     (podman ps; the env file is .infra/deploy-smoke/smoke.env)
+#   pnpm deploy:smoke:down            removes a stack left running
 #
-# Base images are made once and kept in podman's store (scripts/infra/base-images.sh); app images
-# are rebuilt every run (podman's layer cache makes an unchanged tree cheap).
+# Base images are kept in podman's store (scripts/infra/base-images.sh); app images are rebuilt
+# every run (podman's layer cache makes an unchanged tree cheap).
 set -euo pipefail
 
 INFRA_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/infra"
@@ -88,9 +92,15 @@ write_env_file() {
   printf 'ADMIN_EMAIL=admin@smoke.test\nSMTP_URL=smtp://mail:1025\n' >>"$ENV_FILE"
 }
 
+# The compose files of the current run: the single-host one, then the scaled one (start_stack).
+COMPOSE_FILES=(docker-compose.yml deploy/podman/compose.smoke.yml)
+SCALED_FILES=(docker-compose.yml compose.scale.yml deploy/podman/compose.smoke.yml deploy/podman/compose.smoke-scale.yml)
+
 compose() {
-  "$PODMAN_COMPOSE" -p "$PROJECT" --env-file "$ENV_FILE" -f docker-compose.yml -f deploy/podman/compose.smoke.yml \
-    --profile app "$@"
+  local file args=()
+  for file in "${COMPOSE_FILES[@]}"; do args+=(-f "$file"); done
+  "$PODMAN_COMPOSE" -p "$PROJECT" --env-file "$ENV_FILE" "${args[@]}" --profile app "$@" \
+    >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1
 }
 
 teardown() {
@@ -99,22 +109,31 @@ teardown() {
     return
   fi
   log "smoke: tearing down"
-  compose down -v -t 5 >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1 || true
+  compose down -v -t 5 || true
+}
+
+# The containers of SERVICE (one per replica).
+containers_of() {
+  podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" \
+    --format '{{.Names}}'
 }
 
 # wait_healthy SECONDS SERVICE...: podman 4.3 runs no health checks by itself without systemd, and
-# podman-compose then ignores `condition: service_healthy`, so the smoke runs each container's own
+# podman-compose then ignores `condition: service_healthy`, so the smoke runs every replica's own
 # HEALTHCHECK until all pass, in the order docker-compose.yml's depends_on gives.
 wait_healthy() {
-  local secs=$1 deadline=$((SECONDS + $1)) service pending
+  local secs=$1 deadline=$((SECONDS + $1)) service container pending=()
   shift
-  pending=("$@")
+  for service in "$@"; do
+    mapfile -t -O "${#pending[@]}" pending < <(containers_of "$service")
+  done
+  [ "${#pending[@]}" -gt 0 ] || die "no containers for: $*"
   while [ "${#pending[@]}" -gt 0 ]; do
     local still=()
-    for service in "${pending[@]}"; do
-      [ "$(podman inspect --format '{{.State.Status}}' "${PROJECT}_${service}_1")" = running ] ||
-        { podman logs --tail 20 "${PROJECT}_${service}_1" >&2; die "$service is not running"; }
-      podman healthcheck run "${PROJECT}_${service}_1" >/dev/null 2>&1 || still+=("$service")
+    for container in "${pending[@]}"; do
+      [ "$(podman inspect --format '{{.State.Status}}' "$container")" = running ] ||
+        { podman logs --tail 20 "$container" >&2; die "$container is not running"; }
+      podman healthcheck run "$container" >/dev/null 2>&1 || still+=("$container")
     done
     pending=("${still[@]}")
     if [ "${#pending[@]}" -gt 0 ]; then
@@ -124,43 +143,67 @@ wait_healthy() {
   done
 }
 
+# start_stack: the current COMPOSE_FILES from nothing, in their health order (the load balancer,
+# when there is one, before the gateways, which reach the subgraphs through it).
 start_stack() {
   local started=$SECONDS
-  compose down -v -t 5 >"$LOG_DIR/deploy-smoke-compose.log" 2>&1 || true
-  write_env_file
-  trap teardown EXIT
-  log "smoke: starting docker-compose.yml (project $PROJECT) in its health order"
-  compose up -d --no-deps postgres rabbitmq mail >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1
+  compose down -v -t 5 || true
+  log "smoke: starting ${COMPOSE_FILES[*]} (project $PROJECT) in its health order"
+  compose up -d --no-deps postgres rabbitmq mail
   wait_healthy 120 postgres rabbitmq
-  compose up -d --no-deps mongo migrate >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1
+  compose up -d --no-deps mongo migrate
   [ "$(podman wait "${PROJECT}_migrate_1")" = 0 ] ||
     { podman logs "${PROJECT}_migrate_1" >&2; die "the migrate job failed"; }
   wait_healthy 60 mongo
-  compose up -d --no-deps users products orders payments notifications >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1
+  compose up -d --no-deps users products orders payments notifications
   wait_healthy 120 users products orders payments notifications
-  compose up -d --no-deps gateway >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1
+  if [[ " ${COMPOSE_FILES[*]} " == *" compose.scale.yml "* ]]; then
+    compose up -d --no-deps lb
+    wait_healthy 60 lb
+  fi
+  compose up -d --no-deps gateway
   wait_healthy 60 gateway
   HEALTHY_AFTER=$((SECONDS - started))
   log "smoke: all healthy ${HEALTHY_AFTER}s after the first container started"
 }
 
+# run_flow RUN: tests/deploy-smoke's RUN (single or scaled) against the published port 3000.
 run_flow() {
-  log "smoke: the customer flow against $GATEWAY_URL (tests/deploy-smoke)"
+  log "smoke: the $1 run's tests against $GATEWAY_URL (tests/deploy-smoke)"
   # shellcheck disable=SC2046 # the env file's lines are NAME=value words
-  env DEPLOY_SMOKE_GATEWAY_URL="$GATEWAY_URL" DEPLOY_SMOKE_PROJECT="$PROJECT" \
+  env DEPLOY_SMOKE_RUN="$1" DEPLOY_SMOKE_GATEWAY_URL="$GATEWAY_URL" DEPLOY_SMOKE_PROJECT="$PROJECT" \
+    DEPLOY_SMOKE_GATEWAYS="$(gateway_urls)" \
     $(grep -E '^ADMIN_(EMAIL|PASSWORD)=' "$ENV_FILE" | sed 's/^/DEPLOY_SMOKE_/') \
     pnpm exec vitest run --config tests/deploy-smoke/vitest.config.ts
+}
+
+# Each gateway replica's own address on the `edge` network, which this host reaches: the scaled
+# run's test subscribes on one and writes through the other.
+gateway_urls() {
+  local container urls=()
+  for container in $(containers_of gateway); do
+    urls+=("http://$(podman inspect --format "{{ (index .NetworkSettings.Networks \"${PROJECT}_edge\").IPAddress }}" "$container"):3000")
+  done
+  (IFS=,; printf '%s' "${urls[*]}")
+}
+
+# deploy/nginx.conf as shipped, but asking podman's DNS (the gateway of compose.scale.yml's backend
+# subnet) instead of Docker's: compose.smoke-scale.yml mounts this copy (.infra/deploy-smoke/nginx.conf).
+write_nginx_conf() {
+  grep -q 'resolver 127.0.0.11 ' deploy/nginx.conf || die "deploy/nginx.conf no longer names Docker's DNS"
+  sed 's/resolver 127\.0\.0\.11 /resolver 172.28.0.1 /' deploy/nginx.conf >"$SMOKE_DIR/nginx.conf"
 }
 
 up_podman
 up_podman_compose
 if [ "$MODE" = --down ]; then
   [ -f "$ENV_FILE" ] || write_env_file # down only needs the variables set
+  COMPOSE_FILES=("${SCALED_FILES[@]}") # every service of either run
   DEPLOY_SMOKE_KEEP=0 teardown
   exit 0
 fi
 build_started=$SECONDS
-build_debian_image
+build_debian_image bookworm localhost/shop-base/debian:bookworm
 build_node_image
 if [ "$MODE" = all ]; then
   finish_ferretdb_build
@@ -173,7 +216,15 @@ print_image_sizes
 [ "$MODE" = --build-only ] && exit 0
 
 check_missing_environment
+write_env_file
+write_nginx_conf
+trap teardown EXIT
 start_stack
-run_flow
+SINGLE_HEALTHY_AFTER=$HEALTHY_AFTER
+run_flow single
+COMPOSE_FILES=("${SCALED_FILES[@]}")
+start_stack
+run_flow scaled
 print_image_sizes
-printf '\nimages built in %ss; stack healthy in %ss; whole smoke %ss\n' "$BUILT_AFTER" "$HEALTHY_AFTER" "$SECONDS"
+printf '\nimages built in %ss; healthy in %ss (one of each) and %ss (compose.scale.yml); whole smoke %ss\n' \
+  "$BUILT_AFTER" "$SINGLE_HEALTHY_AFTER" "$HEALTHY_AFTER" "$SECONDS"

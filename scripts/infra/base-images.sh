@@ -4,33 +4,36 @@
 # Dockerfile and deploy/podman/compose.smoke.yml start from are built locally, once, and kept in
 # podman's store:
 #   localhost/shop-base/debian:bookworm   debootstrap (minbase) from Debian's packages, trimmed
+#   localhost/shop-base/debian:sid        the same from Debian unstable, for nginx 1.27.3+ only
 #   docker.io/library/node:24-slim        + Node.js and npm from the npm registry (the Dockerfile's FROM)
 #   localhost/shop-smoke/{postgres,rabbitmq,ferretdb,mailsink}   backing services of the smoke test
+#   localhost/shop-smoke/nginx            the load balancer of compose.scale.yml (Debian unstable's nginx:
+#                                         deploy/nginx.conf needs 1.27.3+, bookworm has 1.22)
 # Each Containerfile-built image carries a label with the hash of its recipe; a changed recipe
 # rebuilds it. Needs up_podman (scripts/infra/podman.sh) first.
 # ---------------------------------------------------------------------------
 IMAGES_DIR="$INFRA_DIR/images"
 PODMAN_RECIPES="$REPO/deploy/podman"
-DEBIAN_IMAGE=localhost/shop-base/debian:bookworm
 NODE_IMAGE=docker.io/library/node:24-slim
 NODE_VERSION=24.15.0
 NPM_VERSION=11.19.1
 
+# build_debian_image SUITE IMAGE: a minbase root file system of SUITE, imported as IMAGE.
 build_debian_image() {
-  podman image exists "$DEBIAN_IMAGE" && return 0
+  local suite=$1 image=$2 rootfs="$IMAGES_DIR/debian-$1-rootfs"
+  podman image exists "$image" && return 0
   command -v debootstrap >/dev/null || apt_install debootstrap
-  local rootfs="$IMAGES_DIR/debian-rootfs"
-  log "images: debootstrap bookworm (minbase) into $rootfs (1-3 min)"
+  log "images: debootstrap $suite (minbase) into $rootfs (1-3 min)"
   rm -rf "$rootfs" && mkdir -p "$IMAGES_DIR"
-  timeout 900 debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian \
-    >"$LOG_DIR/debootstrap.log" 2>&1 || die "debootstrap failed: $LOG_DIR/debootstrap.log"
+  timeout 900 debootstrap --variant=minbase "$suite" "$rootfs" http://deb.debian.org/debian \
+    >"$LOG_DIR/debootstrap-$suite.log" 2>&1 || die "debootstrap $suite failed: $LOG_DIR/debootstrap-$suite.log"
   # What a slim image leaves out: downloaded packages, package lists, documentation, translations.
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/lib/apt/lists/* \
     "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*
   # The builds inside reach the npm registry through whatever this machine trusts (here a
   # TLS-inspecting egress proxy), so the stand-in base trusts the same certificate bundle.
   install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["bash"]' - "$DEBIAN_IMAGE" >/dev/null ||
+  tar -C "$rootfs" -c . | podman import --change 'CMD ["bash"]' - "$image" >/dev/null ||
     die "podman import of $rootfs failed"
   rm -rf "$rootfs"
 }
@@ -74,4 +77,6 @@ build_smoke_images() {
   for service in postgres rabbitmq ferretdb mailsink; do
     build_recipe "localhost/shop-smoke/$service" "$PODMAN_RECIPES/$service.Containerfile" "$context"
   done
+  build_debian_image sid localhost/shop-base/debian:sid
+  build_recipe localhost/shop-smoke/nginx "$PODMAN_RECIPES/nginx.Containerfile" "$context"
 }

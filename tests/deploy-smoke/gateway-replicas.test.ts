@@ -1,0 +1,71 @@
+// compose.scale.yml's promise: subscriptions work on whichever gateway a client lands on, because
+// every gateway replica consumes the order events itself. Shown on two replicas reached directly
+// (DEPLOY_SMOKE_GATEWAYS, their own addresses): the subscriber is on one, the payment goes through
+// the other.
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'graphql-ws';
+import { expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Json } from '../contract/gateway.client.js';
+import { createProduct, loginAdmin, placeOrder, registerCustomer } from '../contract/shop.fixture.js';
+
+const gateways = (process.env.DEPLOY_SMOKE_GATEWAYS ?? '').split(',').filter(Boolean);
+const WATCH = 'subscription($orderId: ID!) { orderStatusChanged(orderId: $orderId) { id status } }';
+const PAY = 'mutation($input: ProcessPaymentInput!) { processPayment(input: $input) { status } }';
+
+it('tells a subscriber on one gateway replica of a payment made through another', async () => {
+  expect(gateways).toHaveLength(2);
+  const [subscribedOn, paidThrough] = gateways as [string, string];
+  const admin = await loginAdmin();
+  const owner = await registerCustomer('replicas');
+  const product = await createProduct(admin.token, { price: '4.20' });
+  const order = await placeOrder(owner.token, product.id);
+
+  let connected = false;
+  const client = createClient({
+    url: `${subscribedOn.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${owner.token}` },
+    retryAttempts: 0,
+    on: { connected: () => (connected = true) },
+  });
+  const statuses: string[] = [];
+  let failure: unknown;
+  const done = new Promise<void>((resolve) => {
+    client.subscribe<Json>(
+      { query: WATCH, variables: { orderId: order.id } },
+      {
+        next: ({ data }) => {
+          statuses.push(data?.orderStatusChanged?.status);
+          if (data?.orderStatusChanged?.status === 'PAID') resolve();
+        },
+        error: (error) => {
+          failure = error;
+          resolve();
+        },
+        complete: () => resolve(),
+      },
+    );
+  });
+  try {
+    // The server acknowledged the connection; a second of silence means the subscription waits
+    // for events (a refusal comes at once, as an error).
+    await expect.poll(() => connected).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(failure).toBeUndefined();
+    const paid = await fetch(`${paidThrough}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
+      body: JSON.stringify({
+        query: PAY,
+        variables: { input: { orderId: order.id, paymentMethod: 'card', idempotencyKey: randomUUID() } },
+      }),
+    });
+    expect(await paid.json()).toEqual({ data: { processPayment: { status: 'SUCCEEDED' } } });
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    expect(failure).toBeUndefined();
+    expect(statuses).toContain('PAID');
+  } finally {
+    await client.dispose();
+  }
+});
