@@ -96,11 +96,12 @@ write_env_file() {
 COMPOSE_FILES=(docker-compose.yml deploy/podman/compose.smoke.yml)
 SCALED_FILES=(docker-compose.yml compose.scale.yml deploy/podman/compose.smoke.yml deploy/podman/compose.smoke-scale.yml)
 
+COMPOSE_LOG="$LOG_DIR/deploy-smoke-compose.log"
 compose() {
   local file args=()
   for file in "${COMPOSE_FILES[@]}"; do args+=(-f "$file"); done
-  "$PODMAN_COMPOSE" -p "$PROJECT" --env-file "$ENV_FILE" "${args[@]}" --profile app "$@" \
-    >>"$LOG_DIR/deploy-smoke-compose.log" 2>&1
+  "$PODMAN_COMPOSE" -p "$PROJECT" --env-file "$ENV_FILE" "${args[@]}" --profile app "$@" >>"$COMPOSE_LOG" 2>&1 ||
+    { grep -v systemd "$COMPOSE_LOG" | tail -n 20 >&2; die "podman-compose $1 failed (log: $COMPOSE_LOG)"; }
 }
 
 teardown() {
@@ -109,7 +110,7 @@ teardown() {
     return
   fi
   log "smoke: tearing down"
-  compose down -v -t 5 || true
+  (compose down -v -t 5) || true
 }
 
 # The containers of SERVICE (one per replica).
@@ -132,12 +133,18 @@ wait_healthy() {
     local still=()
     for container in "${pending[@]}"; do
       [ "$(podman inspect --format '{{.State.Status}}' "$container")" = running ] ||
-        { podman logs --tail 20 "$container" >&2; die "$container is not running"; }
+        { podman logs --tail 20 "$container" 2>&1 | grep -v systemd >&2; die "$container is not running"; }
       podman healthcheck run "$container" >/dev/null 2>&1 || still+=("$container")
     done
     pending=("${still[@]}")
     if [ "${#pending[@]}" -gt 0 ]; then
-      [ "$SECONDS" -lt "$deadline" ] || die "not healthy after ${secs}s: ${pending[*]}"
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        for container in "${pending[@]}"; do
+          echo "--- $container (last lines)" >&2
+          podman logs --tail 20 "$container" 2>&1 | grep -v systemd >&2
+        done
+        die "not healthy after ${secs}s: ${pending[*]}"
+      fi
       sleep 1
     fi
   done
@@ -147,7 +154,7 @@ wait_healthy() {
 # when there is one, before the gateways, which reach the subgraphs through it).
 start_stack() {
   local started=$SECONDS
-  compose down -v -t 5 || true
+  (compose down -v -t 5) || true
   log "smoke: starting ${COMPOSE_FILES[*]} (project $PROJECT) in its health order"
   compose up -d --no-deps postgres rabbitmq mail
   wait_healthy 120 postgres rabbitmq
@@ -212,8 +219,10 @@ fi
 build_app_images
 BUILT_AFTER=$((SECONDS - build_started))
 log "images: built in ${BUILT_AFTER}s"
-print_image_sizes
-[ "$MODE" = --build-only ] && exit 0
+if [ "$MODE" = --build-only ]; then
+  print_image_sizes
+  exit 0
+fi
 
 check_missing_environment
 write_env_file
