@@ -6,13 +6,16 @@ const require = createRequire(import.meta.url);
 /** A file of an installed package, found from its package.json (react's `exports` hide umd/). */
 const packageFile = (name: string, file: string) => join(dirname(require.resolve(`${name}/package.json`)), file);
 
-/** GraphiQL's browser bundle and the React it runs on, straight from node_modules: no CDN. */
-const ASSETS: Record<string, string> = {
+/**
+ * GraphiQL's browser bundle and the React it runs on, straight from node_modules: no CDN. Found when
+ * the IDE is mounted, never in production, whose image holds none of these packages.
+ */
+const ideAssets = (): Record<string, string> => ({
   'react.js': packageFile('react', 'umd/react.production.min.js'),
   'react-dom.js': packageFile('react-dom', 'umd/react-dom.production.min.js'),
   'graphiql.js': packageFile('graphiql', 'graphiql.min.js'),
   'graphiql.css': packageFile('graphiql', 'graphiql.min.css'),
-};
+});
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -41,6 +44,7 @@ ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElem
  * goes on to the GraphQL endpoint. Mounted only outside production, like introspection.
  */
 export function useIde(app: Express): void {
+  const assets = ideAssets();
   app.get('/graphql', (req, res, next) => {
     if (req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') {
       return next();
@@ -51,7 +55,7 @@ export function useIde(app: Express): void {
     res.type('application/javascript').send(INIT);
   });
   app.get('/ide/:asset', (req, res, next) => {
-    const file = ASSETS[req.params.asset];
+    const file = assets[req.params.asset];
     if (!file) return next();
     // `dotfiles`: pnpm installs packages under node_modules/.pnpm, which `send` would otherwise hide.
     res.sendFile(file, { maxAge: '1d', dotfiles: 'allow' });
