@@ -3,7 +3,8 @@
 #   docker build --target migrate -t shop-migrate .
 ARG NODE_IMAGE=node:24-slim
 
-# The whole workspace, installed and built (pnpm build bundles each process to <dir>/dist/main.js).
+# The whole workspace, installed and built (pnpm build bundles each process, with its npm
+# dependencies, to <dir>/dist/main.js).
 FROM ${NODE_IMAGE} AS workspace
 RUN npm install -g pnpm@10.34.8
 WORKDIR /repo
@@ -27,11 +28,13 @@ COPY --from=migrate-files --chown=node:node /migrate /migrate
 USER node
 CMD ["node", "scripts/db-migrate.mjs"]
 
-# Production dependencies of one process, flat (hoisted) so the bundle finds every package.
+# One process's files: its production dependencies installed flat (hoisted), then only what its
+# bundle loads or reads (scripts/image-files.ts), and the supergraph.
 FROM workspace AS deploy
 ARG SERVICE
 RUN test -n "$SERVICE" \
-  && pnpm --filter "@shop/${SERVICE}" deploy --prod --legacy --config.node-linker=hoisted /out \
+  && pnpm --filter "@shop/${SERVICE}" deploy --prod --legacy --config.node-linker=hoisted /deploy \
+  && pnpm exec tsx scripts/image-files.ts /deploy /out \
   && cp supergraph.graphql /out/supergraph.graphql
 
 FROM ${NODE_IMAGE} AS service

@@ -1,15 +1,14 @@
 // `pnpm build`: one bundled ES module per process (<service>/dist/main.js) for production
-// images. Workspace code (@shop/*) is bundled; every npm dependency stays external and is
-// installed in the image by `pnpm deploy --prod`, so native and WASM packages load as usual.
+// images. The process's code, the workspace packages and its npm dependencies are bundled, except
+// NOT_BUNDLED; the image then holds only the files the bundle loads (scripts/image-files.ts).
 //
-// `pnpm build --link-workspace` (used by the benchmarks) writes the same bundles, but each
-// external import names the file it resolves to in this checkout's node_modules: the bundles
-// then run in place, without `pnpm deploy` (pnpm's isolated node_modules has no package of
-// @shop/platform's in a service's own folder).
+// `pnpm build --link-workspace` (used by the benchmarks) bundles workspace code only, and each npm
+// import names the file it resolves to in this checkout's node_modules: the bundles then run in
+// place (pnpm's isolated node_modules has no package of @shop/platform's in a service's folder).
 import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { STACK_PROCESSES } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,14 +18,19 @@ export const processes: Record<string, string> = Object.fromEntries(
 
 const isWorkspacePackage = (path: string) => path.startsWith('@shop/');
 
-const npmDependenciesExternal: Plugin = {
-  name: 'npm-dependencies-external',
-  setup(context) {
-    context.onResolve({ filter: /^[^./]/ }, (args) =>
-      isWorkspacePackage(args.path) ? undefined : { path: args.path, external: true },
-    );
-  },
-};
+/** Packages a production bundle imports at run time instead of holding. */
+const NOT_BUNDLED = [
+  // A native addon: its compiled binding is loaded from the package's folder.
+  'argon2',
+  // Optional peers that are not installed: imported only when a feature we leave off is on
+  // (type-graphql's class-validator integration, pg's libpq binding).
+  'class-validator',
+  'pg-native',
+];
+
+// Bundled CommonJS code calls `require` (for Node built-ins, too), which an ES module lacks.
+const DEFINE_REQUIRE =
+  "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
 
 const RESOLVING = Symbol('resolving');
 const npmDependenciesLinked: Plugin = {
@@ -59,20 +63,39 @@ export async function buildBundles(only: string[] = [], linkWorkspace = false): 
   }
 }
 
-/** One entry point and the workspace code it imports, as one ES module (npm dependencies external). */
+/**
+ * One entry point and everything it imports as one ES module; with `linkWorkspace`, the workspace
+ * code only (npm imports point into this checkout).
+ */
 export async function bundle(entry: string, outfile: string, linkWorkspace: boolean): Promise<void> {
-  await build({
+  const common: BuildOptions = {
     entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    sourcemap: true,
     conditions: ['source'],
     tsconfig: resolve(root, 'tsconfig.json'),
-    plugins: [linkWorkspace ? npmDependenciesLinked : npmDependenciesExternal],
     logLevel: 'warning',
+  };
+  if (linkWorkspace) {
+    await build({ ...common, sourcemap: true, plugins: [npmDependenciesLinked] });
+    return;
+  }
+  await build({
+    ...common,
+    external: NOT_BUNDLED,
+    banner: { js: DEFINE_REQUIRE },
+    // Stack traces map back to the sources (`node --enable-source-maps`); the sources stay out.
+    sourcemap: true,
+    sourcesContent: false,
+    // Smaller and quicker to parse; identifiers and class names stay (type-graphql and typegoose read them).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    // Third-party licence notices, collected beside the bundle.
+    legalComments: 'linked',
   });
 }
 
