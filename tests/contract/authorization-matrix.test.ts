@@ -2,9 +2,11 @@
 // orders, payments and notifications; an admin may read all and manage products and fulfilment."
 // Every operation of the public surface × every kind of caller, checked against one table
 // (OWASP API1:2023, broken object-level authorization). A new operation without a row fails the suite.
+
+import { eventually } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CALLERS, type Outcome, PROBES, type World } from './authorization.probes.js';
-import { dataOf, eventually, gql, type Json, rest } from './gateway.client.js';
+import { dataOf, gql, type Json, rest } from './gateway.client.js';
 import { createProduct, loginAdmin, orderWhen, pay, placeOrder, registerCustomer } from './shop.fixture.js';
 
 /** Expected outcome for: anonymous, the owner, another customer, an admin (see `Outcome`). */

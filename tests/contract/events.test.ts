@@ -1,8 +1,10 @@
 // CONTRACT.md, "Events (RabbitMQ)": the broker is not part of the public surface, so this suite checks
 // what the events do, as a client sees it: order.created and payment.succeeded reach their consumers
 // (the owner is notified, the order becomes PAID), exactly once each.
+
+import { eventually } from '@shop/platform/testing';
 import { describe, expect, it } from 'vitest';
-import { dataOf, eventually, gql, type Json } from './gateway.client.js';
+import { dataOf, gql, type Json } from './gateway.client.js';
 import { createProduct, loginAdmin, orderWhen, pay, placeOrder, registerCustomer } from './shop.fixture.js';
 
 const NOTIFICATIONS = '{ notifications(first: 50) { edges { node { eventType orderId channel status } } } }';

@@ -1,7 +1,6 @@
 // A deliberately small client: fetch for GraphQL over HTTP and the REST shims, no shared code
 // with the services, so the suite sees exactly what any other client sees.
 
-import { vi } from 'vitest';
 import { contractStack } from './contract-stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -67,14 +66,3 @@ export function bodyOf(answer: Answer, status: number): Json {
     throw new Error(`expected HTTP ${status}, got ${answer.status}: ${JSON.stringify(answer.body)}`);
   return answer.body;
 }
-
-/** Polls until `probe` returns a value (asynchronous effects: events, notifications). */
-export const eventually = <T>(probe: () => Promise<T | undefined>, timeout = 20_000): Promise<T> =>
-  vi.waitFor(
-    async () => {
-      const value = await probe();
-      if (value === undefined) throw new Error('condition not met');
-      return value;
-    },
-    { timeout, interval: 200 },
-  );

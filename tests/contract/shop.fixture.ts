@@ -1,7 +1,8 @@
 // The people and things the contract tests act with, made through the public API only.
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@shop/platform/testing';
 import { contractStack } from './contract-stack.js';
-import { dataOf, eventually, gql, type Json } from './gateway.client.js';
+import { dataOf, gql, type Json } from './gateway.client.js';
 
 export const PASSWORD = 'contract suite password';
 export const ADDRESS = { street: '1 Contract Way', city: 'Springfield', state: 'IL', zipCode: '62701', country: 'US' };

@@ -1,8 +1,10 @@
 // CONTRACT.md, "GraphQL operations (supergraph)" → `orderStatusChanged`: served by the gateway over
 // graphql-ws; each event delivers the whole Order as selected by the client, resolved through the
 // supergraph. (Only the owner or an admin may subscribe: authorization-matrix.test.ts.)
+
+import { eventually } from '@shop/platform/testing';
 import { describe, expect, it } from 'vitest';
-import { eventually, gql, type Json } from './gateway.client.js';
+import { gql, type Json } from './gateway.client.js';
 import { createProduct, loginAdmin, orderWhen, pay, placeOrder, registerCustomer } from './shop.fixture.js';
 import { subscribe } from './subscription.client.js';
 

@@ -11,11 +11,12 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
+  eventually,
   silentLogger,
   TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
@@ -227,13 +228,9 @@ describe('gateway response cache', () => {
     );
     // The change reaches each replica through the outbox relay and RabbitMQ.
     for (const replica of [0, 1]) {
-      await until(async () => (await read(replica)).body.data.product.price === '25.00');
+      await eventually(async () => (await read(replica)).body.data.product.price === '25.00');
     }
     // And is cached again from then on.
     expect((await twice(() => read(0))).reads).toBe(0);
   });
 });
-
-function until(condition: () => Promise<boolean>) {
-  return vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: 15_000, interval: 100 });
-}

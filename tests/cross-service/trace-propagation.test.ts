@@ -14,6 +14,7 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
+  eventually,
   silentLogger,
   TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
@@ -28,7 +29,6 @@ import {
 } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
 import {
   deleteTopology,
-  eventually,
   type Pipeline,
   startPipeline,
 } from '../../subgraphs/notifications/src/notifications.test-pipeline.js';

@@ -1,8 +1,10 @@
 // The gateway's response cache of public catalogue data against the real processes: a cached
 // product page stays cached, and a change through the API (products' PostgreSQL outbox → RabbitMQ
 // → each replica's own queue) makes the next read fresh on every gateway replica.
+
+import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, eventually, GATEWAY, type GatewayReplica, startGatewayReplica } from './stack.js';
+import { ADMIN, GATEWAY, type GatewayReplica, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
 type Json = any;

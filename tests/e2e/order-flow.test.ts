@@ -1,11 +1,11 @@
 // The walking skeleton end to end, through the gateway only: catalog, accounts, an order,
 // a live subscription, payment, and the notification it leaves behind.
 
-import { metricValue } from '@shop/platform/testing';
+import { eventually, metricValue } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADMIN, eventually, GATEWAY, graphql, graphqlOk, PORTS } from './stack.js';
+import { ADMIN, GATEWAY, graphql, graphqlOk, PORTS } from './stack.js';
 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token user { id role } } }';
 const REGISTER_CUSTOMER = { password: 'customer-password', firstName: 'Grace', lastName: 'Hopper' };

@@ -5,9 +5,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@shop/platform/testing';
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS, ADMIN, eventually, GATEWAY, graphql, graphqlOk, PORTS, stackEnv } from './stack.js';
+import { ADDRESS, ADMIN, GATEWAY, graphql, graphqlOk, PORTS, stackEnv } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORDER_FIELDS =

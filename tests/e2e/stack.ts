@@ -1,6 +1,8 @@
 // Where the end-to-end stack listens. Ports differ from the dev defaults (3000–3005) so the
 // suite can run while `pnpm dev` is up; databases and the RabbitMQ vhost are test-only.
 // E2E_PORT_BASE moves the whole stack (with TEST_AMQP_URL on another vhost, two runs can coexist).
+
+import { eventually } from '@shop/platform/testing';
 import { stackAddressEnv, stackPorts } from '../../scripts/stack.js';
 
 export const PORTS = stackPorts(Number(process.env.E2E_PORT_BASE ?? 4000));
@@ -78,20 +80,6 @@ export async function rest(
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.json();
-}
-
-/** vi.waitFor until `probe` returns a value, which it returns. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeout = 15_000): Promise<T> {
-  // Imported here: the global setup imports this file too, outside any test.
-  const { vi } = await import('vitest');
-  return vi.waitFor(
-    async () => {
-      const value = await probe();
-      if (value === undefined) throw new Error('condition not met');
-      return value;
-    },
-    { timeout, interval: 200 },
-  );
 }
 
 export interface GatewayReplica {

@@ -1,9 +1,11 @@
 // orderStatusChanged across gateway replicas: each replica consumes the events on its own queue and
 // resolves every client's selection through the supergraph; refused and abandoned subscriptions.
+
+import { eventually } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ADDRESS, ADMIN, eventually, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
+import { ADDRESS, ADMIN, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
 type Json = any;

@@ -3,9 +3,9 @@
 // Scheduled passes (the outbox sweep, expiry, reconciliation) are counted apart as `periodic`:
 // they cost per second, not per order. The metrics scrapes' own reads are counted as `scrape`.
 
-import { metricValue } from '@shop/platform/testing';
+import { eventually, metricValue } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, eventually, graphqlOk, PORTS } from './stack.js';
+import { ADMIN, graphqlOk, PORTS } from './stack.js';
 
 /**
  * Commands per placed-and-paid order (a returning customer's), held at today's figure. Issue #15

@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { processes } from '../../scripts/build.js';
 import { copyImageFiles } from '../../scripts/image-files.js';
@@ -17,7 +18,7 @@ import {
   type TestSmtpServer,
 } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
 import { stackEnv } from '../e2e/stack.js';
-import { freePort, ROOT, readiness, ServiceProcess, until } from './private-services.js';
+import { freePort, ROOT, readiness, ServiceProcess } from './private-services.js';
 
 const run = promisify(execFile);
 /** The Dockerfile's HEALTHCHECK: a 20 s start period, then 5 retries 10 s apart. */
@@ -73,7 +74,7 @@ it('starts every production bundle from its image layout, ready within the healt
   const startedAt = Date.now();
   await Promise.all(
     STACK_PROCESSES.map(({ name }) =>
-      until(async () => (await readiness(ports[name])).status === 200, HEALTH_BUDGET_MS, `${name} bundle ready`),
+      eventually(async () => (await readiness(ports[name])).status === 200, HEALTH_BUDGET_MS, `${name} bundle ready`),
     ),
   );
   console.info(`bundles: all six ready ${Date.now() - startedAt} ms after start`);

@@ -1,6 +1,6 @@
 import { EventBus, notificationEmail, workQueueName } from '@shop/events';
 import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
-import { silentLogger } from '@shop/platform/testing';
+import { eventually, silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import {
   startTestSmtpServer,
   type TestSmtpServer,
 } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
-import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess, until } from './private-services.js';
+import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 // A notifications process is in the middle of sending an email (the SMTP server holds its answer)
 // when SIGTERM arrives. It must stop taking deliveries at once, finish that send and ack it, and
@@ -42,8 +42,8 @@ async function startNotifications(label: string): Promise<ServiceProcess> {
     label,
   );
   processes.push(notifications);
-  await until(async () => (await readiness(port)).status === 200, 60_000, 'notifications ready');
-  await until(async () => (await emailQueue()).consumerCount === 1, 10_000, 'email consumer attached');
+  await eventually(async () => (await readiness(port)).status === 200, 60_000, 'notifications ready');
+  await eventually(async () => (await emailQueue()).consumerCount === 1, 10_000, 'email consumer attached');
   return notifications;
 }
 
@@ -108,13 +108,13 @@ describe('SIGTERM with a message in flight', () => {
     const notifications = await startNotifications('draining');
     const gate = holdNextEmail();
     const inFlight = await requestEmail('in flight');
-    await until(async () => gate.arrived(), 10_000, 'the email reached the SMTP server');
+    await eventually(async () => gate.arrived(), 10_000, 'the email reached the SMTP server');
 
     const signalled = Date.now();
     notifications.child.kill('SIGTERM');
     // The consumers are cancelled at once, while the handler still waits for the SMTP server. (A quorum
     // queue goes on counting a cancelled consumer until its unacked message is settled: the log tells.)
-    await until(async () => notifications.logs().includes('consumers cancelled'), 5_000, 'consumers cancelled');
+    await eventually(async () => notifications.logs().includes('consumers cancelled'), 5_000, 'consumers cancelled');
     expect(notifications.child.exitCode).toBeNull();
     waiting = await requestEmail('published during shutdown');
     expect(notifications.child.exitCode).toBeNull();
@@ -137,16 +137,16 @@ describe('SIGTERM with a message in flight', () => {
 
   it('leaves what it did not take to the next replica, which handles it once', async () => {
     const next = await startNotifications('next');
-    await until(async () => (await notificationStatus(waiting.id)) === 'SENT', 15_000, 'next replica sent it');
+    await eventually(async () => (await notificationStatus(waiting.id)) === 'SENT', 15_000, 'next replica sent it');
     expect(receivedIds().filter((id) => id === messageIdOf(waiting.id))).toHaveLength(1);
     expect(receivedIds()).toHaveLength(2);
-    await until(async () => (await emailQueue()).messageCount === 0, 5_000, 'queue empty');
+    await eventually(async () => (await emailQueue()).messageCount === 0, 5_000, 'queue empty');
 
     // A handler that outlives the drain bound: the process still exits 0 in time, and the message,
     // never acked, goes back to the queue for redelivery instead of being lost.
     const gate = holdNextEmail();
     const stuck = await requestEmail('stuck');
-    await until(async () => gate.arrived(), 10_000, 'the email reached the SMTP server');
+    await eventually(async () => gate.arrived(), 10_000, 'the email reached the SMTP server');
     const signalled = Date.now();
     next.child.kill('SIGTERM');
     await next.exited();

@@ -4,10 +4,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_AMQP_URL } from '@shop/platform/testing';
+import { eventually, TEST_AMQP_URL } from '@shop/platform/testing';
 import { afterAll, expect, it } from 'vitest';
 import { bundle } from '../../scripts/build.js';
-import { freePort, JWT_SECRET, ROOT, ServiceProcess, until } from './private-services.js';
+import { freePort, JWT_SECRET, ROOT, ServiceProcess } from './private-services.js';
 
 // Where `pnpm build` puts the gateway's bundle (it finds dependencies and its static files from there),
 // under a name of its own; the module list goes to a temporary folder.
@@ -45,7 +45,7 @@ it('starts the gateway bundle without loading mongoose, typegoose, @apollo/subgr
   );
   try {
     await Promise.race([
-      until(async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok, 50_000, 'gateway live'),
+      eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/live`)).ok, 50_000, 'gateway live'),
       gateway.exited().then(() => {
         throw new Error(`gateway exited before it was live:\n${gateway.logs()}`);
       }),

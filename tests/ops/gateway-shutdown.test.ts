@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { EventBus, orderUpdated } from '@shop/events';
 import { createTokenService, SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, metricValue, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, eventually, metricValue, silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RecordingSubgraph } from '../../gateway/src/gateway.test-fixture.js';
-import { freePort, JWT_SECRET, readiness, ServiceProcess, until } from './private-services.js';
+import { freePort, JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
 
 // Real gateway processes (one, then a Node cluster of two workers) in front of a fake subgraph, on
 // the test broker with an exchange of their own: SIGTERM with a request and a subscription open.
@@ -71,7 +71,7 @@ async function startGateway(label: string, env: Record<string, string> = {}): Pr
     label,
   );
   processes.push(gateway);
-  await until(async () => (await readiness(port)).status === 200, 90_000, `${label} ready`);
+  await eventually(async () => (await readiness(port)).status === 200, 90_000, `${label} ready`);
   return { process: gateway, port, metricsPort };
 }
 
@@ -177,16 +177,16 @@ describe('one gateway process', () => {
 
   it('on SIGTERM, closes subscriptions with 1001, drops its event queue, finishes the request in flight, exits 0', async () => {
     const watcher = watchOrder(gateway.port);
-    await until(
+    await eventually(
       async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
       10_000,
       'subscribed',
     );
     expect((await publisher.publish(orderPaid())).routed).toBe(true);
-    await until(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+    await eventually(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
     const held = holdNext();
     const inFlight = graphqlOnNewConnection(gateway.port, 'query Catalog { products { totalCount } }', randomUUID());
-    await until(async () => held.arrived(), 10_000, 'request reached the subgraph');
+    await eventually(async () => held.arrived(), 10_000, 'request reached the subgraph');
 
     const signalled = Date.now();
     gateway.process.child.kill('SIGTERM');
@@ -194,7 +194,7 @@ describe('one gateway process', () => {
     // and the replica's own event queue goes with its consumer.
     await watcher.ended;
     expect(watcher.closeCodes).toEqual([1001]);
-    await until(async () => !(await publisher.publish(orderPaid())).routed, 5_000, 'event queue deleted');
+    await eventually(async () => !(await publisher.publish(orderPaid())).routed, 5_000, 'event queue deleted');
     expect(gateway.process.child.exitCode).toBeNull();
 
     held.open();
@@ -213,7 +213,7 @@ describe('GATEWAY_WORKERS=2', () => {
     const gateway = await startGateway('cluster', { GATEWAY_WORKERS: '2' });
     // Ready as soon as one worker listens; the primary hands connections only to workers that do.
     const listening = () => gateway.process.logs().match(/"msg":"gateway listening"/g)?.length ?? 0;
-    await until(async () => listening() === 2, 60_000, 'both workers listening');
+    await eventually(async () => listening() === 2, 60_000, 'both workers listening');
     const workerPids = [...gateway.process.logs().matchAll(/"pid":(\d+),"msg":"gateway worker started"/g)].map(
       (match) => Number(match[1]),
     );
@@ -241,13 +241,13 @@ describe('GATEWAY_WORKERS=2', () => {
     expect(metricValue(await scrape(gateway.metricsPort), 'graphql_operation_duration_seconds_count', catalog)).toBe(6);
 
     const watcher = watchOrder(gateway.port);
-    await until(
+    await eventually(
       async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
       10_000,
       'subscribed',
     );
     expect((await publisher.publish(orderPaid())).routed).toBe(true);
-    await until(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+    await eventually(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
 
     const signalled = Date.now();
     gateway.process.child.kill('SIGTERM');

@@ -2,7 +2,7 @@
 // the payment was settled. Restarted, it settles the payment to the provider's truth by
 // reconciliation, and the customer was charged exactly once.
 import { createTokenService } from '@shop/platform/core';
-import { TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { eventually, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
@@ -11,7 +11,7 @@ import {
   type FixtureOrder,
   startFakeOrders,
 } from '../../subgraphs/payments/src/order/fake-orders.server.js';
-import { freePort, JWT_SECRET, readiness, ServiceProcess, until } from './private-services.js';
+import { freePort, JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const prefix = `ops_paycrash_${process.pid}`;
@@ -67,7 +67,7 @@ describe('payments killed between charge and settle', () => {
   it('settles the payment to the provider ledger after a restart, with one charge', async () => {
     // The simulator takes the charge, then holds its answer for a minute: the window to kill in.
     payments = start('crash-1', { PAYMENT_SIMULATOR_DELAY_MS: '60000' });
-    await until(async () => (await readiness(port)).status === 200, 60_000, 'payments ready');
+    await eventually(async () => (await readiness(port)).status === 200, 60_000, 'payments ready');
     const request = fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokens.sign(ada)}` },
@@ -76,7 +76,7 @@ describe('payments killed between charge and settle', () => {
         variables: { input: { orderId: 'order-crash', paymentMethod: 'card', idempotencyKey: 'k-crash' } },
       }),
     }).catch(() => undefined); // the process dies under it
-    const charge = await until(
+    const charge = await eventually(
       () => db.collection('simulator_ledger').findOne({ kind: 'charge' }),
       30_000,
       'the provider took the charge',
@@ -91,7 +91,7 @@ describe('payments killed between charge and settle', () => {
     });
 
     payments = start('crash-2', {});
-    const settled = await until(
+    const settled = await eventually(
       async () => {
         const payment = await db.collection('payments').findOne({ _id: new mongoose.Types.ObjectId(paymentId) });
         return payment?.status === 'PENDING' ? undefined : payment;

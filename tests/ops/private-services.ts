@@ -16,7 +16,7 @@ import {
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { vi } from 'vitest';
+import { eventually } from '@shop/platform/testing';
 import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
 export { type Launch, ROOT };
@@ -38,18 +38,6 @@ const portOpen = (port: number) =>
     socket.connect(port, '127.0.0.1');
     socket.on('connect', () => socket.destroy());
   });
-
-/** vi.waitFor until `probe` returns something truthy (a failed probe counts as not yet), which it returns. */
-export function until<T>(probe: () => Promise<T | false | undefined>, timeout: number, what: string): Promise<T> {
-  return vi.waitFor(
-    async () => {
-      const value = await probe();
-      if (!value) throw new Error(`${what}: not yet`);
-      return value;
-    },
-    { timeout, interval: 100 },
-  );
-}
 
 const exited = (child: ChildProcess) =>
   child.exitCode !== null || child.signalCode !== null
@@ -112,7 +100,7 @@ export class PrivatePostgres {
       'listen_addresses=127.0.0.1',
     ]);
     this.child = spawn(command, args, { stdio: 'ignore' });
-    await until(() => portOpen(this.port), 30_000, 'private PostgreSQL up');
+    await eventually(() => portOpen(this.port), 30_000, 'private PostgreSQL up');
   }
 
   /** Immediate shutdown (SIGQUIT): every backend dies at once, as in a crash. */
@@ -121,7 +109,7 @@ export class PrivatePostgres {
     const pid = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     process.kill(pid, 'SIGQUIT');
     await exited(this.child);
-    await until(async () => !(await portOpen(this.port)), 10_000, 'private PostgreSQL down');
+    await eventually(async () => !(await portOpen(this.port)), 10_000, 'private PostgreSQL down');
     this.child = undefined;
   }
 
@@ -165,7 +153,7 @@ export class PrivateRabbit {
       RABBITMQ_CONFIG_FILE: join(this.dir, 'rabbitmq'),
     };
     this.child = spawn(requireBinary(RABBITMQ_SERVER, 'rabbitmq-server'), [], { cwd: this.dir, env, stdio: 'ignore' });
-    await until(() => portOpen(this.port), 60_000, 'private RabbitMQ up');
+    await eventually(() => portOpen(this.port), 60_000, 'private RabbitMQ up');
   }
 
   /** Kills the Erlang VM (as a crash would): clients see their connections drop. */
@@ -228,7 +216,7 @@ export class PrivateFerretDB {
     );
     this.child.stdout?.pipe(log);
     this.child.stderr?.pipe(log);
-    await until(() => portOpen(this.port), 30_000, 'private FerretDB up');
+    await eventually(() => portOpen(this.port), 30_000, 'private FerretDB up');
   }
 
   async stop(): Promise<void> {

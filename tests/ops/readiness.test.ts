@@ -1,13 +1,6 @@
+import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  JWT_SECRET,
-  PrivatePostgres,
-  PrivateRabbit,
-  readiness,
-  ServiceProcess,
-  until,
-} from './private-services.js';
+import { freePort, JWT_SECRET, PrivatePostgres, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 // Readiness is polled every 100 ms: a dependency's loss must show within this, and its return too.
 const FLIP_MS = 5_000;
@@ -37,8 +30,8 @@ beforeAll(async () => {
     AMQP_EXCHANGE: 'ops.events',
     PRODUCTS_URL: `http://127.0.0.1:${productsPort}/graphql`,
   });
-  await until(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
-  await until(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
+  await eventually(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
+  await eventually(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
 }, 120_000);
 afterAll(async () => {
   await Promise.all([products?.stop(), orders?.stop()]);
@@ -48,7 +41,7 @@ afterAll(async () => {
 /** Polls until /health/ready answers `status` and returns the answer and how long it took. */
 async function flipsTo(port: number, status: number, timeoutMs: number) {
   const started = Date.now();
-  const answer = await until(
+  const answer = await eventually(
     async () => {
       const result = await readiness(port);
       return result.status === status && result;

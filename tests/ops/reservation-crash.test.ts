@@ -6,12 +6,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { createTokenService } from '@shop/platform/core';
-import { metricValue, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { eventually, metricValue, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
-import { freePort, JWT_SECRET, PrivatePostgres, ROOT, readiness, ServiceProcess, until } from './private-services.js';
+import { freePort, JWT_SECRET, PrivatePostgres, ROOT, readiness, ServiceProcess } from './private-services.js';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const prefix = `ops_reservecrash_${process.pid}`;
@@ -94,7 +94,7 @@ beforeAll(async () => {
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
   });
   await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-  await until(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
+  await eventually(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
 }, 120_000);
 afterAll(async () => {
   await users?.close();
@@ -134,7 +134,7 @@ async function placeOrder(productId: string, quantity: number): Promise<Response
 /** Starts orders, holds the products call named `operation`, and kills orders once it was held. */
 async function crashOrdersDuring(operation: string, forward: boolean, productId: string, quantity: number) {
   orders = startOrders(`reserve-crash-${operation}`);
-  await until(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
+  await eventually(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
   const answered = new Promise<string>((seen) => {
     holding = { operation, forward, seen };
   });
@@ -160,7 +160,7 @@ describe('orders killed between reserving stock and storing the order', () => {
 
     // Nothing confirms the reservation: products gives the units back after the TTL (3 s here).
     const killed = Date.now();
-    await until(async () => (await inventoryOf(lamp)) === 5, 30_000, 'the reserved units back in stock');
+    await eventually(async () => (await inventoryOf(lamp)) === 5, 30_000, 'the reserved units back in stock');
     console.info(`reservation of a killed order released ${Date.now() - killed} ms after the kill (TTL ${TTL})`);
     const release = await sql.query('SELECT reason FROM stock_releases WHERE order_id = $1', [held.order_id]);
     expect(release.rows).toEqual([{ reason: 'expired' }]);
@@ -174,12 +174,12 @@ describe('orders killed between reserving stock and storing the order', () => {
     await crashOrdersDuring('confirmStock', false, lamp, 1);
     const stored = await mongo.collection('orders').findOne({ 'items.productId': lamp });
     expect(stored).toMatchObject({ status: 'PENDING', stockConfirmed: false });
-    await until(async () => (await inventoryOf(lamp)) === 5, 30_000, 'the unconfirmed reservation expired');
+    await eventually(async () => (await inventoryOf(lamp)) === 5, 30_000, 'the unconfirmed reservation expired');
 
     // Back, orders finds the unconfirmed order, products refuses its confirmation: the order is
     // cancelled (with its order.updated) rather than kept without stock.
     orders = startOrders('reserve-crash-restart');
-    const cancelled = await until(
+    const cancelled = await eventually(
       async () => (await mongo.collection('orders').findOne({ _id: stored?._id, status: 'CANCELLED' })) ?? undefined,
       60_000,
       'the order cancelled by the sweep of the restarted orders',
@@ -190,7 +190,7 @@ describe('orders killed between reserving stock and storing the order', () => {
       .collection('order_transitions')
       .findOne({ orderId: cancelled._id, 'to.status': 'CANCELLED' });
     expect(claim?.event).toMatchObject({ type: 'order.updated', data: { status: 'CANCELLED' } });
-    await until(
+    await eventually(
       async () =>
         ((await mongo.collection('orders').findOne({ _id: cancelled._id }))?.pendingEvents ?? [1]).length === 0,
       30_000,

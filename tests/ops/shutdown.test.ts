@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createTokenService } from '@shop/platform/core';
+import { eventually } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
-import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess, until } from './private-services.js';
+import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 /** onShutdown's bound (SHUTDOWN_TIMEOUT_MS): past it the process exits 1. */
 const SHUTDOWN_BOUND_MS = 10_000;
@@ -60,7 +61,7 @@ beforeAll(async () => {
     PRODUCTS_URL: `http://127.0.0.1:${productsPort}/graphql`,
     USERS_URL: users.url,
   });
-  await until(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
+  await eventually(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
 }, 120_000);
 afterAll(async () => {
   await users?.close();
@@ -91,12 +92,12 @@ describe('SIGTERM', () => {
         }) { id status totalAmount } }`,
       }),
     });
-    await until(async () => reservations > 0, 10_000, 'the order request reached products');
+    await eventually(async () => reservations > 0, 10_000, 'the order request reached products');
 
     const signalled = Date.now();
     orders.child.kill('SIGTERM');
     // Stops accepting: a new connection is refused while the old request is still running.
-    await until(
+    await eventually(
       () =>
         fetch(`http://127.0.0.1:${ordersPort}/health/live`).then(
           () => false,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
 import { createTokenService } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, eventually, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
@@ -32,8 +32,7 @@ const orderQueries = () =>
   ).length;
 
 /** Longer than any test or hook timeout: those bound the waits below, not a budget of their own. */
-const UNBOUNDED = { timeout: 600_000, interval: 20 };
-const until = (condition: () => boolean) => vi.waitFor(() => expect(condition()).toBe(true), UNBOUNDED);
+const UNBOUNDED = 600_000;
 
 beforeAll(async () => {
   const url = await subgraph.start();
@@ -66,19 +65,16 @@ beforeAll(async () => {
     { query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }', variables: { id: warmUpOrderId } },
     { next: () => (warmedUp = true), error: () => {}, complete: () => {} },
   );
-  await until(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS + 1);
-  await vi.waitFor(
-    async () => {
-      if (warmedUp) return;
-      await bus.publish(event(warmUpOrderId));
-      throw new Error('not warmed up yet: publish again');
-    },
-    { ...UNBOUNDED, interval: 200 },
-  );
+  await eventually(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS + 1, UNBOUNDED);
+  // Published until one arrives: the feed's queue may still be binding.
+  await eventually(async () => {
+    if (!warmedUp) await bus.publish(event(warmUpOrderId));
+    return warmedUp;
+  }, UNBOUNDED);
   warmUp?.();
-  await until(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS);
+  await eventually(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS, UNBOUNDED);
   // Each subscription starts with its own authorizing query (a listener is registered before it).
-  await until(() => orderQueries() === SUBSCRIBERS);
+  await eventually(() => orderQueries() === SUBSCRIBERS, UNBOUNDED);
 });
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
@@ -92,12 +88,12 @@ describe('subscription fan-out', () => {
     expect(gateway.subscriptionStats().feedListeners).toBe(SUBSCRIBERS);
     const before = orderQueries();
     await bus.publish(event());
-    await until(() => received === SUBSCRIBERS);
+    await eventually(() => received === SUBSCRIBERS, UNBOUNDED);
     expect(orderQueries() - before).toBe(1);
 
     // Each new event runs it again: nothing is kept after the execution ends.
     await bus.publish(event());
-    await until(() => received === 2 * SUBSCRIBERS);
+    await eventually(() => received === 2 * SUBSCRIBERS, UNBOUNDED);
     expect(orderQueries() - before).toBe(2);
   });
 });

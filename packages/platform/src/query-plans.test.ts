@@ -1,7 +1,8 @@
 import { EventBus, type EventEnvelope, orderCreated } from '@shop/events';
 import mongoose from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EffectClaims } from './effect-claims.js';
+import { eventually } from './eventually.js';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
 import {
@@ -23,9 +24,6 @@ let bus: EventBus;
 let report: PlanReport;
 const received: EventEnvelope[] = [];
 const created = (orderId: string) => orderCreated.create({ orderId, userId: 'u', totalAmount: '1.00', items: [] });
-
-const eventually = (probe: () => Promise<boolean> | boolean) =>
-  vi.waitFor(async () => expect(await probe()).toBe(true), { timeout: 30_000, interval: 100 });
 
 beforeAll(async () => {
   db = await connectTestMongo('plans');

@@ -30,6 +30,7 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
   };
 }
 
+export { eventually } from './eventually.js';
 export { explainShapes, type PlanReport, type QueryShape, recordQueryShapes } from './query-plans.js';
 
 export const silentLogger = pino({ level: 'silent' });

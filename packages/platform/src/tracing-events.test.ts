@@ -3,7 +3,8 @@ import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { deleteConsumerTopology, EventBus, type EventEnvelope, orderCreated, replayDeadLetters } from '@shop/events';
 import amqplib from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './eventually.js';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
 import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
@@ -24,17 +25,6 @@ let bus: EventBus;
 /** Per order id: how many more runs of the handler fail. Then what the handler saw. */
 const failuresWanted = new Map<string, number>();
 const handled: EventEnvelope[] = [];
-
-/** vi.waitFor until `probe` returns something truthy, which it returns. */
-const eventually = <T>(probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> =>
-  vi.waitFor(
-    async () => {
-      const value = await probe();
-      if (!value) throw new Error('condition not met');
-      return value;
-    },
-    { timeout: 15_000, interval: 100 },
-  );
 
 const orderIdOf = (event: EventEnvelope) => (event.data as { orderId: string }).orderId;
 const created = (orderId: string) => orderCreated.create({ orderId, userId: 'u', totalAmount: '1.00', items: [] });

@@ -12,13 +12,13 @@ import {
   withChannel,
 } from '@shop/events';
 import { createLogger } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from './contact/contact.test-directory.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from './delivery/smtp.test-server.js';
 import { NotificationModel } from './notification/notification.model.js';
-import { deleteTopology, eventually, type Pipeline, startPipeline } from './notifications.test-pipeline.js';
+import { deleteTopology, type Pipeline, startPipeline } from './notifications.test-pipeline.js';
 
 // Names of this run only, so parallel runs and the real `notifications.*` queues never meet.
 const run = randomUUID().slice(0, 8);

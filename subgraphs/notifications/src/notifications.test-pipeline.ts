@@ -1,7 +1,6 @@
 import { deleteConsumerTopology, EventBus, type RetryPolicy, withChannel, workQueueName } from '@shop/events';
 import { OutboxRelay } from '@shop/platform/mongo';
-import { silentLogger } from '@shop/platform/testing';
-import { vi } from 'vitest';
+import { eventually, silentLogger } from '@shop/platform/testing';
 import type { ContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
 import { SmtpEmailTransport } from './delivery/email.transport.js';
@@ -10,20 +9,6 @@ import { type NotificationsQueues, subscribeToDeliveries, subscribeToEvents } fr
 import { NotificationService } from './notification/notification.service.js';
 
 /** Test helpers: the notifications service's consumers and relay, wired as main.ts wires them. */
-
-/** vi.waitFor until `probe` returns something truthy, which it returns. */
-export const eventually = <T>(
-  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  timeout = 15_000,
-): Promise<T> =>
-  vi.waitFor(
-    async () => {
-      const value = await probe();
-      if (!value) throw new Error('condition not met');
-      return value;
-    },
-    { timeout, interval: 100 },
-  );
 
 /** subscribe() may resolve before the broker has the queues; a consumer on each work queue means setup is done. */
 export async function waitForConsumers(url: string, queues: string[]): Promise<void> {

@@ -10,8 +10,14 @@ import {
 } from '@shop/events';
 import { OutboxRelay } from '@shop/platform/mongo';
 import { metricsRegistry } from '@shop/platform/telemetry';
-import { TEST_AMQP_URL as AMQP_URL, metricValue, publishSettled, silentLogger } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  eventually,
+  metricValue,
+  publishSettled,
+  silentLogger,
+} from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
@@ -28,18 +34,6 @@ const PAYMENTS = 'orders-test.payments';
 const published: EventEnvelope[] = [];
 const ada = customer('user-ada');
 let fx: OrdersFixture;
-
-/** vi.waitFor: runs `action` (if any), then `probe`, until the probe returns a value (10 s). */
-const eventually = <T>(probe: () => Promise<T | undefined> | T | undefined, action?: () => Promise<unknown>) =>
-  vi.waitFor(
-    async () => {
-      await action?.();
-      const value = await probe();
-      if (value === undefined) throw new Error('condition not met');
-      return value;
-    },
-    { timeout: 10_000, interval: 100 },
-  );
 
 const stored = (id: string) =>
   OrderModel.findById(id)
@@ -66,10 +60,11 @@ beforeAll(async () => {
     status: 'PAID',
     paymentStatus: 'SUCCEEDED',
   });
-  await eventually(
-    () => published.find((event) => event.id === marker.id),
-    () => bus.publish(marker),
-  );
+  // Published until it is heard: the observer queue may still be binding.
+  await eventually(async () => {
+    await bus.publish(marker);
+    return published.find((event) => event.id === marker.id);
+  });
   relay.start();
 });
 afterAll(async () => {
@@ -100,10 +95,10 @@ describe('orders events over RabbitMQ', () => {
       transactionId: 't1',
     });
     // Published until it takes effect (the consumer may still be binding), so duplicates arrive too.
-    await eventually(
-      () => stored(order.id).then((o) => (o?.status === 'PAID' ? o : undefined)),
-      () => bus.publish(event),
-    );
+    await eventually(async () => {
+      await bus.publish(event);
+      return stored(order.id).then((o) => (o?.status === 'PAID' ? o : undefined));
+    });
     await bus.publish(event);
     await eventually(() => drained(order.id));
     await eventually(() => eventsOf(order.id, 'order.updated')[0]);
@@ -121,10 +116,10 @@ describe('orders events over RabbitMQ', () => {
       amount: order.totalAmount,
       failureReason: 'card_declined',
     });
-    const failed = await eventually(
-      () => stored(order.id).then((o) => (o?.paymentStatus === 'FAILED' ? o : undefined)),
-      () => bus.publish(event),
-    );
+    const failed = await eventually(async () => {
+      await bus.publish(event);
+      return stored(order.id).then((o) => (o?.paymentStatus === 'FAILED' ? o : undefined));
+    });
     expect(failed.status).toBe('PENDING');
   });
 

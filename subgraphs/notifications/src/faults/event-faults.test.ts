@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deadLetterQueueName, EventBus, type EventEnvelope, inspectDeadLetters, orderCreated } from '@shop/events';
 import { OutboxRelay, outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
-import { connectTestMongo, silentLogger } from '@shop/platform/testing';
+import { connectTestMongo, eventually, silentLogger } from '@shop/platform/testing';
 import { getModelForClass, modelOptions, plugin, prop } from '@typegoose/typegoose';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { startTestSmtpServer, type TestSmtpServer } from '../delivery/smtp.test-
 import { subscribeToEvents } from '../events.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
-import { eventually, type Pipeline, startPipeline, waitForConsumers } from '../notifications.test-pipeline.js';
+import { type Pipeline, startPipeline, waitForConsumers } from '../notifications.test-pipeline.js';
 import { type PrivateBroker, startPrivateBroker } from './rabbitmq.test-broker.js';
 
 /**

@@ -5,10 +5,11 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
+  eventually,
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
 import { PaymentModel } from './payment.model.js';
@@ -27,17 +28,6 @@ let db: { drop: () => Promise<void> };
 let fakeOrders: FakeOrders;
 let bus: EventBus;
 let relay: OutboxRelay;
-
-/** vi.waitFor until `probe` returns something truthy, which it returns. */
-const eventually = <T>(probe: () => Promise<T | null | undefined | false>): Promise<T> =>
-  vi.waitFor(
-    async () => {
-      const value = await probe();
-      if (!value) throw new Error('condition not met');
-      return value;
-    },
-    { timeout: 10_000, interval: 100 },
-  );
 
 beforeAll(async () => {
   db = await connectTestMongo('payments');

@@ -2,8 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { EventBus, type EventEnvelope, productChanged } from '@shop/events';
 import { createLogger } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger as log, metricValue, testContext } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  eventually,
+  silentLogger as log,
+  metricValue,
+  testContext,
+} from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProductsDb } from '../product/product.model.js';
 import { ProductService } from '../product/product.service.js';
 import { StockService } from '../stock/stock.service.js';
@@ -43,16 +49,13 @@ const pendingFor = async (productId: string): Promise<Change[]> =>
 const receivedFor = (productId: string) =>
   received.filter((event) => (event.data as Change).productId === productId).map((event) => event.data as Change);
 
-const until = (condition: () => Promise<boolean> | boolean) =>
-  vi.waitFor(async () => expect(await condition()).toBe(true), { timeout: 15_000, interval: 100 });
-
 // Other relays (the e2e stack's products process) may share this database and broker: what is
 // checked is what reaches the broker, whoever published it, once nothing is left to publish.
 const relay = new PostgresOutboxRelay(db, bus, log);
 async function publishedFor(productId: string, count: number): Promise<Change[]> {
-  await until(() => bus.isConnected());
+  await eventually(() => bus.isConnected());
   await relay.drain();
-  await until(async () => (await pendingFor(productId)).length === 0 && receivedFor(productId).length >= count);
+  await eventually(async () => (await pendingFor(productId)).length === 0 && receivedFor(productId).length >= count);
   return receivedFor(productId);
 }
 
@@ -93,9 +96,9 @@ describe('PostgresOutboxRelay', () => {
   it('publishes at once when kicked after a commit, and removes what it published', async () => {
     const kicked = new PostgresOutboxRelay(db, bus, log, { intervalMs: 3_600_000 });
     const kickingProducts = new ProductService(db, kicked);
-    await until(() => bus.isConnected());
+    await eventually(() => bus.isConnected());
     const { id } = await kickingProducts.create(admin, { name: 'Desk', price: '99.00', category, inventory: 1 });
-    await until(async () => receivedFor(id).length === 1 && (await pendingFor(id)).length === 0);
+    await eventually(async () => receivedFor(id).length === 1 && (await pendingFor(id)).length === 0);
     expect(receivedFor(id)).toEqual([{ productId: id, change: 'created' }]);
     await kicked.stop();
   });
@@ -126,7 +129,7 @@ describe('PostgresOutboxRelay', () => {
       const crashing = new PostgresOutboxRelay(doomed.db, stuckBus, log, { batchSize: 100_000 })
         .drain()
         .catch(() => 'crashed');
-      await until(() => confirms.length > 0);
+      await eventually(() => confirms.length > 0);
 
       // Another replica's relay skips the locked rows instead of waiting for them.
       const survivor = new PostgresOutboxRelay(ownDb.db, bus, log);
@@ -141,7 +144,7 @@ describe('PostgresOutboxRelay', () => {
       expect(await crashing).toBe('crashed');
       await doomed.close().catch(() => undefined);
       // pg_terminate_backend only signals: the locks go with the session, once it has ended.
-      await until(
+      await eventually(
         async () =>
           (
             await ownDb.db.$queryRaw<{ count: bigint }[]>`
@@ -149,10 +152,10 @@ describe('PostgresOutboxRelay', () => {
           )[0]?.count === 0n,
       );
 
-      await until(() => bus.isConnected());
+      await eventually(() => bus.isConnected());
       await survivor.drain();
       expect(await ownPending(id)).toEqual([]);
-      await until(() => receivedFor(id).length >= 1);
+      await eventually(() => receivedFor(id).length >= 1);
       expect(receivedFor(id)).toEqual([{ productId: id, change: 'created' }]);
     } finally {
       await ownDb.close();
