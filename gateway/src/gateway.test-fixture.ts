@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { gatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 
@@ -101,6 +102,31 @@ export async function startGateway(
   });
   const gateway = await createGateway({ config, log: silentLogger });
   return { gateway, base: `http://127.0.0.1:${await gateway.listen(0)}` };
+}
+
+/** A gateway in front of one RecordingSubgraph, as a test file uses it; read the fields in tests. */
+export interface GatewayOverSubgraph {
+  subgraph: RecordingSubgraph;
+  subgraphUrl: string;
+  gateway: Gateway;
+  base: string;
+}
+
+/**
+ * This test file's gateway over one RecordingSubgraph, started before its tests and closed after
+ * them. Set the subgraph's `answer` at any time: it is read per request.
+ */
+export function gatewayOverRecordingSubgraph(env: Record<string, string> = {}): GatewayOverSubgraph {
+  const started = { subgraph: new RecordingSubgraph() } as GatewayOverSubgraph;
+  beforeAll(async () => {
+    started.subgraphUrl = await started.subgraph.start();
+    Object.assign(started, await startGateway(started.subgraphUrl, env));
+  });
+  afterAll(async () => {
+    await started.gateway?.close();
+    await started.subgraph.close();
+  });
+  return started;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely

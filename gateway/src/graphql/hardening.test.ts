@@ -1,24 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { type Json, postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { gatewayOverRecordingSubgraph, type Json, postJson, startGateway } from '../gateway.test-fixture.js';
 
-const subgraph = new RecordingSubgraph();
-let gateway: Gateway;
-let base: string;
-let subgraphUrl: string;
-
-beforeAll(async () => {
-  subgraphUrl = await subgraph.start();
-  ({ gateway, base } = await startGateway(subgraphUrl));
-});
-afterAll(async () => {
-  await gateway?.close();
-  await subgraph.close();
-});
+const started = gatewayOverRecordingSubgraph();
+const { subgraph } = started;
 
 const json = (response: Response): Promise<Json> => response.json();
 
-const post = (body: unknown, headers: Record<string, string> = {}) => postJson(`${base}/graphql`, body, headers);
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  postJson(`${started.base}/graphql`, body, headers);
 
 /** Sends the operation and expects it refused at validation, before any subgraph call. */
 async function expectRefused(query: string, message: RegExp): Promise<void> {
@@ -82,7 +72,7 @@ describe('GraphQL limits', () => {
   });
 
   it("keeps Apollo's CSRF prevention: a simple GET is refused, a preflighted one served", async () => {
-    const url = `${base}/graphql?query=${encodeURIComponent('{ __typename }')}`;
+    const url = `${started.base}/graphql?query=${encodeURIComponent('{ __typename }')}`;
     expect((await fetch(url)).status).toBe(400);
     const preflighted = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
     expect(await preflighted.json()).toEqual({ data: { __typename: 'Query' } });
@@ -92,7 +82,7 @@ describe('GraphQL limits', () => {
 describe('CORS', () => {
   it('allows the CORS_ORIGINS only', async () => {
     const preflight = (origin: string) =>
-      fetch(`${base}/graphql`, {
+      fetch(`${started.base}/graphql`, {
         method: 'OPTIONS',
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
       });
@@ -169,7 +159,7 @@ describe('outside production', () => {
   });
 
   it('serves GraphiQL at GET /graphql to a browser, with its assets from node_modules', async () => {
-    const page = await fetch(`${base}/graphql`, { headers: asBrowser });
+    const page = await fetch(`${started.base}/graphql`, { headers: asBrowser });
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).not.toMatch(/https?:\/\//); // nothing from the internet
@@ -182,7 +172,7 @@ describe('outside production', () => {
       '/ide/init.js',
     ]);
     for (const asset of assets) {
-      const response = await fetch(`${base}${asset}`);
+      const response = await fetch(`${started.base}${asset}`);
       expect(response.status, asset).toBe(200);
       expect((await response.text()).length, asset).toBeGreaterThan(asset.endsWith('init.js') ? 50 : 5_000);
     }
@@ -192,7 +182,7 @@ describe('outside production', () => {
 describe('in production', () => {
   let production: { gateway: Gateway; base: string };
   beforeAll(async () => {
-    production = await startGateway(subgraphUrl, { NODE_ENV: 'production' });
+    production = await startGateway(started.subgraphUrl, { NODE_ENV: 'production' });
     await brokerConnected(production.base);
   });
   afterAll(() => production?.gateway.close());

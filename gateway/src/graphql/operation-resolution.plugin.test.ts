@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../create-gateway.js';
-import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayOverRecordingSubgraph, postJson } from '../gateway.test-fixture.js';
 
 // Found by the GraphQL fuzzer: both documents below were answered with HTTP 500.
-const subgraph = new RecordingSubgraph();
-let gateway: Gateway;
-let base: string;
+const started = gatewayOverRecordingSubgraph();
 
-beforeAll(async () => {
-  ({ gateway, base } = await startGateway(await subgraph.start()));
-});
-afterAll(async () => {
-  await gateway?.close();
-  await subgraph.close();
-});
-
-const post = (body: unknown) => postJson(`${base}/graphql`, body);
+const post = (body: unknown) => postJson(`${started.base}/graphql`, body);
 
 describe('a document whose operation cannot be chosen', () => {
   it('is a 400 BAD_REQUEST with several operations and no operationName', async () => {

@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../create-gateway.js';
-import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayOverRecordingSubgraph, postJson } from '../gateway.test-fixture.js';
 
 // Found by the GraphQL fuzzer: every persisted-query answer was masked as INTERNAL_SERVER_ERROR,
 // so an APQ client never learnt to send the full query.
-const subgraph = new RecordingSubgraph();
-let gateway: Gateway;
-let base: string;
+const started = gatewayOverRecordingSubgraph();
 
-beforeAll(async () => {
-  ({ gateway, base } = await startGateway(await subgraph.start()));
-});
-afterAll(async () => {
-  await gateway?.close();
-  await subgraph.close();
-});
-
-const post = (body: unknown) => postJson(`${base}/graphql`, body);
+const post = (body: unknown) => postJson(`${started.base}/graphql`, body);
 const persisted = (sha256Hash: string, version = 1) => ({ persistedQuery: { version, sha256Hash } });
 
 describe('automatic persisted queries', () => {

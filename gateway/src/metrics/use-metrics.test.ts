@@ -2,33 +2,22 @@ import { createTokenService } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { metricValue } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { gatewayOverRecordingSubgraph, JWT_SECRET } from '../gateway.test-fixture.js';
 
-const subgraph = new RecordingSubgraph();
-let gateway: Gateway;
-let base: string;
-
-beforeAll(async () => {
-  const url = await subgraph.start();
-  // Orders: the subscription's authorizing query finds the caller's order.
-  subgraph.answer = ({ body }) =>
-    body.query?.includes('products')
-      ? { data: { products: { totalCount: 3 } } }
-      : { data: { orderStatusChanged: { id: 'o1' }, order: { id: 'o1' } } };
-  ({ gateway, base } = await startGateway(url));
-});
-afterAll(async () => {
-  await gateway?.close();
-  await subgraph.close();
-});
+const started = gatewayOverRecordingSubgraph();
+const { subgraph } = started;
+// Orders: the subscription's authorizing query finds the caller's order.
+subgraph.answer = ({ body }) =>
+  body.query?.includes('products')
+    ? { data: { products: { totalCount: 3 } } }
+    : { data: { orderStatusChanged: { id: 'o1' }, order: { id: 'o1' } } };
 
 // The process's registry, which main.ts serves on its own listener (metrics-server.ts).
 const scrape = () => metricsRegistry.metrics();
 const graphql = (query: string) =>
-  fetch(`${base}/graphql`, {
+  fetch(`${started.base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query }),
@@ -38,7 +27,7 @@ describe('/metrics of the gateway', () => {
   it('times operations, subgraph fetches and HTTP routes, and counts errors by code', async () => {
     const before = await scrape();
     expect((await graphql('query Catalog { products { totalCount } }')).status).toBe(200);
-    expect((await fetch(`${base}/api/openapi.json`)).status).toBe(200);
+    expect((await fetch(`${started.base}/api/openapi.json`)).status).toBe(200);
     await graphql('query Broken { nope }');
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string>) =>
@@ -53,7 +42,7 @@ describe('/metrics of the gateway', () => {
   });
 
   it('are not served on the public port', async () => {
-    const response = await fetch(`${base}/metrics`);
+    const response = await fetch(`${started.base}/metrics`);
     expect(response.status).toBe(404);
     expect(await response.text()).not.toContain('graphql_operation_duration_seconds');
   });
@@ -66,7 +55,7 @@ describe('/metrics of the gateway', () => {
       JWT_TTL_SECONDS: 600,
     });
     const client = createClient({
-      url: `${base.replace('http', 'ws')}/graphql`,
+      url: `${started.base.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
       connectionParams: { authorization: `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}` },
       retryAttempts: 0,

@@ -1,24 +1,11 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { gatewayOverRecordingSubgraph, type Json } from '../gateway.test-fixture.js';
 import { expressPath } from './rest-route.js';
 import { restRoutes } from './use-rest.js';
 
-const subgraph = new RecordingSubgraph();
-let gateway: Gateway;
-let base: string;
-
-beforeAll(async () => {
-  ({ gateway, base } = await startGateway(await subgraph.start()));
-});
-afterAll(async () => {
-  await gateway?.close();
-  await subgraph.close();
-});
-
-// biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
-type Json = any;
+const started = gatewayOverRecordingSubgraph();
+const { subgraph } = started;
 
 const call = async (
   method: string,
@@ -26,7 +13,7 @@ const call = async (
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: Json }> => {
-  const response = await fetch(`${base}${path}`, {
+  const response = await fetch(`${started.base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -141,13 +128,13 @@ describe('the OpenAPI document', () => {
   });
 
   it('is browsable in Swagger UI, served from npm assets', async () => {
-    const page = await fetch(`${base}/api/docs`);
+    const page = await fetch(`${started.base}/api/docs`);
     const html = await page.text();
     expect(html).not.toMatch(/https?:\/\//);
     for (const asset of [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] as string)) {
-      expect((await fetch(`${base}${asset}`)).status, asset).toBe(200);
+      expect((await fetch(`${started.base}${asset}`)).status, asset).toBe(200);
     }
-    expect(await (await fetch(`${base}/api/docs/init.js`)).text()).toContain('/api/openapi.json');
+    expect(await (await fetch(`${started.base}/api/docs/init.js`)).text()).toContain('/api/openapi.json');
   });
 });
 

@@ -1,27 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../create-gateway.js';
-import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gatewayOverRecordingSubgraph, postJson } from '../gateway.test-fixture.js';
 
 // Found by the GraphQL fuzzer: a Decimal the products subgraph refuses (the gateway sees `Decimal`
 // as an opaque scalar) came back as INTERNAL_SERVER_ERROR, and the REST shim answered 500.
-const subgraph = new RecordingSubgraph();
-let gateway: Gateway;
-let base: string;
-
-beforeAll(async () => {
-  ({ gateway, base } = await startGateway(await subgraph.start()));
-});
+const started = gatewayOverRecordingSubgraph();
+const { subgraph } = started;
 afterEach(() => {
   subgraph.status = 200;
-});
-afterAll(async () => {
-  await gateway?.close();
-  await subgraph.close();
 });
 
 const CREATE =
   'mutation ($price: Decimal!) { createProduct(input: { name: "n", category: "c", price: $price }) { id } }';
-const post = (path: string, body: unknown) => postJson(`${base}${path}`, body);
+const post = (path: string, body: unknown) => postJson(`${started.base}${path}`, body);
 
 describe('a subgraph refusing the caller input with HTTP 400', () => {
   it('relays a refused variable as BAD_USER_INPUT with its message and fields', async () => {
