@@ -62,6 +62,19 @@ export function outboxPlugin(schema: mongoose.Schema): void {
   schema.pre('updateOne', raiseOnPush);
 }
 
+/**
+ * Raises the flag on every document of `collection` that holds events without it: those written
+ * before the flag existed, or by a write that bypassed `outboxPlugin`. Without it the sweep would
+ * never see them. A one-off scan (`pnpm outbox:backfill`), not a query the services send.
+ */
+export async function raiseMissedOutboxFlags(collection: mongoose.mongo.Collection): Promise<number> {
+  const raised = await collection.updateMany(
+    { 'pendingEvents.0': { $exists: true }, outboxPending: { $ne: true } },
+    { $set: { outboxPending: true } },
+  );
+  return raised.modifiedCount;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: any aggregate model with a pendingEvents array
 type AggregateModel = Model<any>;
 
