@@ -1,23 +1,16 @@
 // Cross-service: the gateway's public entry in front of subgraphs built from their own modules, in
 // this process. It spans packages, so it lives here rather than inside the gateway's sources.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { composeServices } from '@apollo/composition';
 import { EventBus } from '@shop/events';
-import { parseConfig } from '@shop/platform/core';
-import { printSubgraphSdl, type RequestContext, type RunningServer, startSubgraph } from '@shop/platform/subgraph';
+import type { RequestContext } from '@shop/platform/subgraph';
 import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
   eventually,
   silentLogger,
-  TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
-import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
+import type { Gateway } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
 // The real products and users subgraphs, in-process, on the real PostgreSQL, FerretDB and RabbitMQ.
@@ -26,6 +19,7 @@ import { StockService } from '../../subgraphs/products/src/stock/stock.service.j
 import { connectTestDb } from '../../subgraphs/products/src/test-db.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
+import { composeSupergraph, type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
 
 const tokens = createTestTokens();
 
@@ -47,50 +41,30 @@ const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLo
 const relay = new PostgresOutboxRelay(db, bus, silentLogger);
 const products = new CountingProductService(db, relay);
 let mongo: { drop: () => Promise<void> };
-const servers: RunningServer[] = [];
+const servers: ServedSubgraph[] = [];
 const gateways: Gateway[] = [];
 const bases: string[] = [];
-let dir: string;
+let supergraph: Awaited<ReturnType<typeof composeSupergraph>> | undefined;
 let admin: string;
 let customer: string;
 let productId: string;
 
-const url = (server: RunningServer) => {
-  const address = server.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
-};
-
 beforeAll(async () => {
   mongo = await connectTestMongo('response_cache');
-  const common = { port: 0, tokens, log: silentLogger, readiness: [] };
   const usersServices = createUsersServices(tokens);
-  const users = await startSubgraph({ ...common, definition: usersSubgraph, services: usersServices });
-  const productsServer = await startSubgraph({
-    ...common,
-    definition: productsSubgraph,
-    services: { products, stock: new StockService(db, relay) },
-  });
+  const users = await serveSubgraph(usersSubgraph, usersServices, tokens);
+  const productsServer = await serveSubgraph(
+    productsSubgraph,
+    { products, stock: new StockService(db, relay) },
+    tokens,
+  );
   servers.push(users, productsServer);
-  const composed = composeServices([
-    { name: 'users', url: url(users), typeDefs: parse(await printSubgraphSdl(usersSubgraph)) },
-    { name: 'products', url: url(productsServer), typeDefs: parse(await printSubgraphSdl(productsSubgraph)) },
-  ]);
-  if (composed.errors) throw composed.errors[0];
-  dir = await mkdtemp(join(tmpdir(), 'response-cache-test-'));
-  await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
+  supergraph = await composeSupergraph([users, productsServer]);
   // Two replicas, each with its own cache and its own queue of invalidations.
   for (let replica = 0; replica < 2; replica++) {
-    const config = parseConfig(gatewayConfig, {
-      ...TEST_TOKEN_SETTINGS,
-      JWT_TTL_SECONDS: String(TEST_TOKEN_SETTINGS.JWT_TTL_SECONDS),
-      NODE_ENV: 'test',
-      GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
-      SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-      AMQP_URL,
-    });
-    const gateway = await createGateway({ config, log: silentLogger });
+    const { gateway, base } = await startGatewayOn(supergraph.path);
     gateways.push(gateway);
-    bases.push(`http://127.0.0.1:${await gateway.listen(0)}`);
+    bases.push(base);
   }
   relay.start();
   // Real accounts: the gateway refuses tokens of accounts the users subgraph does not know.
@@ -121,7 +95,7 @@ afterAll(async () => {
   await bus.close();
   await mongo?.drop();
   await cleanup();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await supergraph?.remove();
 });
 
 const CREATE = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }';

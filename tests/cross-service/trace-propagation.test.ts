@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { EventBus } from '@shop/events';
-import { createLogger, parseConfig } from '@shop/platform/core';
+import { createLogger } from '@shop/platform/core';
 import { OutboxRelay } from '@shop/platform/mongo';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
 import { startTracing, stopTracing } from '@shop/platform/telemetry';
 import {
   TEST_AMQP_URL as AMQP_URL,
@@ -16,11 +15,10 @@ import {
   createTestTokens,
   eventually,
   silentLogger,
-  TEST_TOKEN_SETTINGS,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
-import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
+import type { Gateway } from '../../gateway/src/index.js';
 import { TestContactDirectory } from '../../subgraphs/notifications/src/contact/contact.test-directory.js';
 import { LogSmsProvider } from '../../subgraphs/notifications/src/delivery/sms.provider.js';
 import {
@@ -37,6 +35,7 @@ import { OrderService } from '../../subgraphs/orders/src/order/order.service.js'
 import { ProductsClient } from '../../subgraphs/orders/src/product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../../subgraphs/orders/src/product/products.test-server.js';
 import { ordersSubgraph } from '../../subgraphs/orders/src/schema.js';
+import { type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
 
 /**
  * One trace across the system: the gateway, its fetch from the orders subgraph (real, in this
@@ -73,18 +72,12 @@ let db: { drop: () => Promise<void> };
 let products: FakeProducts;
 let ordersBus: EventBus;
 let relay: OutboxRelay;
-let orders: RunningServer;
+let orders: ServedSubgraph;
 let smtp: TestSmtpServer;
 let notifications: Pipeline;
 let gateway: Gateway;
 let gatewayPort: number;
 let tokenVersions: { url: string; close: () => Promise<void> };
-let ordersPort: number;
-
-const portOf = (server: RunningServer) => {
-  const address = server.server.address();
-  return typeof address === 'object' && address ? address.port : 0;
-};
 
 beforeAll(async () => {
   // First: startSubgraph and createGateway then keep this provider rather than read OTEL_*.
@@ -93,15 +86,11 @@ beforeAll(async () => {
   products = await startFakeProducts(tokens, [{ id: BOOK, price: '19.99', stock: 10 }]);
   ordersBus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: 'orders-trace-test' });
   relay = new OutboxRelay([OrderModel], ordersBus, silentLogger, 100);
-  orders = await startSubgraph({
-    definition: ordersSubgraph,
-    port: 0,
-    services: { orders: new OrderService(new ProductsClient(products.url, tokens), relay) },
+  orders = await serveSubgraph(
+    ordersSubgraph,
+    { orders: new OrderService(new ProductsClient(products.url, tokens), relay) },
     tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  ordersPort = portOf(orders);
+  );
   smtp = await startTestSmtpServer();
   notifications = await startPipeline({
     url: AMQP_URL,
@@ -114,18 +103,11 @@ beforeAll(async () => {
   });
   relay.start();
   tokenVersions = await startUnrevokedTokenVersions();
-  const config = parseConfig(gatewayConfig, {
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_TOKEN_SETTINGS.JWT_SECRET,
-    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
-    SUPERGRAPH_PATH: SUPERGRAPH,
-    AMQP_URL,
-    AMQP_EXCHANGE: exchange,
-    ORDERS_URL: `http://127.0.0.1:${ordersPort}/graphql`,
-    USERS_URL: tokenVersions.url,
-  });
-  gateway = await createGateway({ config, log: gatewayLog });
-  gatewayPort = await gateway.listen(0);
+  ({ gateway, port: gatewayPort } = await startGatewayOn(
+    SUPERGRAPH,
+    { AMQP_EXCHANGE: exchange, ORDERS_URL: orders.url, USERS_URL: tokenVersions.url },
+    gatewayLog,
+  ));
 });
 
 afterAll(async () => {
@@ -208,7 +190,9 @@ describe('tracing across the gateway, a subgraph, RabbitMQ and a consumer', () =
     expect(ancestors(fetchOrders)).toContain(idOf(gatewayRequest));
     // Across HTTP: traceparent from the gateway's fetch to the subgraph's server span.
     const ordersRequest = one(
-      inTrace.filter((span) => span.kind === SpanKind.SERVER && span.attributes['server.port'] === ordersPort),
+      inTrace.filter(
+        (span) => span.kind === SpanKind.SERVER && span.attributes['server.port'] === Number(new URL(orders.url).port),
+      ),
       'orders server span',
     );
     expect(parentOf(ordersRequest)).toBe(idOf(fetchOrders));

@@ -1,70 +1,38 @@
 // Finding 9 of issue #17: access tokens are revoked at once, not when they expire. The real users
 // subgraph, in-process, behind a gateway with TOKEN_VERSION_CACHE_MS=0 (no revocation delay).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { composeServices } from '@apollo/composition';
-import { createTokenService, parseConfig } from '@shop/platform/core';
 import { createTokenVersionCheck, remoteTokenVersions } from '@shop/platform/http';
-import { printSubgraphSdl, type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo, silentLogger, TEST_AMQP_URL } from '@shop/platform/testing';
-import { parse } from 'graphql';
+import { connectTestMongo, createTestTokens } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUsersServices } from '../../../subgraphs/users/src/create-services.js';
-import { usersSubgraph } from '../../../subgraphs/users/src/schema.js';
-import { gatewayConfig } from '../config.js';
-import { createGateway, type Gateway } from '../create-gateway.js';
-import { type Json, postJson } from '../gateway.test-fixture.js';
+import { type Json, postJson } from '../../gateway/src/gateway.test-fixture.js';
+import type { Gateway } from '../../gateway/src/index.js';
+import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
+import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
+import { composeSupergraph, type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
 
-const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
-const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+const tokens = createTestTokens();
 const PASSWORD = 'correct horse battery';
 const ADMIN = { email: 'root@example.com', password: 'the first admin password' };
 
 let db: { drop: () => Promise<void> };
-let users: RunningServer;
+let users: ServedSubgraph;
+let supergraph: Awaited<ReturnType<typeof composeSupergraph>>;
 let gateway: Gateway;
-let dir: string;
 let base: string;
-let usersUrl: string;
 
 beforeAll(async () => {
   db = await connectTestMongo('token_revocation');
   const services = createUsersServices(tokens);
   await services.users.ensureAdmin(ADMIN.email, ADMIN.password);
-  users = await startSubgraph({
-    definition: usersSubgraph,
-    port: 0,
-    services,
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  const address = users.server.address();
-  usersUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
-  const composed = composeServices([
-    { name: 'users', url: usersUrl, typeDefs: parse(await printSubgraphSdl(usersSubgraph)) },
-  ]);
-  if (composed.errors) throw composed.errors[0];
-  dir = await mkdtemp(join(tmpdir(), 'token-revocation-test-'));
-  await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
-  const config = parseConfig(gatewayConfig, {
-    NODE_ENV: 'test',
-    JWT_SECRET,
-    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
-    SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-    AMQP_URL: TEST_AMQP_URL,
-    TOKEN_VERSION_CACHE_MS: '0',
-  });
-  gateway = await createGateway({ config, log: silentLogger });
-  base = `http://127.0.0.1:${await gateway.listen(0)}`;
+  users = await serveSubgraph(usersSubgraph, services, tokens);
+  supergraph = await composeSupergraph([users]);
+  ({ gateway, base } = await startGatewayOn(supergraph.path, { TOKEN_VERSION_CACHE_MS: '0' }));
 });
 
 afterAll(async () => {
   await gateway?.close();
   await users?.close();
   await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await supergraph?.remove();
 });
 
 const gql = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
@@ -194,7 +162,7 @@ describe('what the check costs per authenticated request (printed; the bound is 
     sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
   async function measure(label: string, runs: number, cacheMs: number) {
     let lookups = 0;
-    const load = remoteTokenVersions(usersUrl, tokens, 'gateway');
+    const load = remoteTokenVersions(users.url, tokens, 'gateway');
     const check = createTokenVersionCheck({
       load: (ids) => {
         lookups++;

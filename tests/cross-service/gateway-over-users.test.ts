@@ -1,67 +1,34 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { composeServices } from '@apollo/composition';
-import { createTokenService, parseConfig } from '@shop/platform/core';
-import { printSubgraphSdl, type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo, silentLogger, TEST_AMQP_URL } from '@shop/platform/testing';
-import { parse } from 'graphql';
+// The gateway (createGateway) in front of the real users subgraph, in-process: tested against what
+// it will really route to (REST shims, readiness, subscriptions' authentication).
+import { connectTestMongo, createTestTokens } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import type { Gateway } from '../../gateway/src/index.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
-// The real users subgraph, in-process: the gateway is tested against what it will really route to.
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { gatewayConfig } from './config.js';
-import { createGateway, type Gateway } from './create-gateway.js';
+import { composeSupergraph, type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
 
-const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
-const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+const tokens = createTestTokens();
 
 let db: { drop: () => Promise<void> };
-let users: RunningServer;
+let users: ServedSubgraph;
+let supergraph: Awaited<ReturnType<typeof composeSupergraph>>;
 let gateway: Gateway;
-let dir: string;
 let base: string;
 
 beforeAll(async () => {
   db = await connectTestMongo('gateway');
-  users = await startSubgraph({
-    definition: usersSubgraph,
-    port: 0,
-    services: createUsersServices(tokens),
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  const address = users.server.address();
-  const usersPort = typeof address === 'object' && address ? address.port : 0;
-  const composed = composeServices([
-    {
-      name: 'users',
-      url: `http://127.0.0.1:${usersPort}/graphql`,
-      typeDefs: parse(await printSubgraphSdl(usersSubgraph)),
-    },
-  ]);
-  if (composed.errors) throw composed.errors[0];
-  dir = await mkdtemp(join(tmpdir(), 'gateway-test-'));
-  await writeFile(join(dir, 'supergraph.graphql'), composed.supergraphSdl);
-  const config = parseConfig(gatewayConfig, {
-    NODE_ENV: 'test',
-    JWT_SECRET,
-    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
-    SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-    AMQP_URL: TEST_AMQP_URL,
-  });
-  gateway = await createGateway({ config, log: silentLogger });
-  base = `http://127.0.0.1:${await gateway.listen(0)}`;
+  users = await serveSubgraph(usersSubgraph, createUsersServices(tokens), tokens);
+  supergraph = await composeSupergraph([users]);
+  ({ gateway, base } = await startGatewayOn(supergraph.path));
 });
 
 afterAll(async () => {
   await gateway?.close();
   await users?.close();
   await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await supergraph?.remove();
 });
 
 const ada = { email: 'ada@example.com', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
