@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { Authorized, Query, Resolver } from 'type-graphql';
 import { describe, expect, it } from 'vitest';
 import { createTokenService, type TokenSettings } from './auth.js';
-import { parseConfig } from './config.js';
+import { parseConfig, portVar, urlVar } from './config.js';
 import { Public, unguardedOperations } from './resolver-guards.js';
 
 const settings: TokenSettings = {
@@ -116,6 +116,14 @@ describe('secrets configuration', () => {
     expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET, ...SIGNING }).JWT_SECRET).toBe(
       settings.JWT_SECRET,
     );
+  });
+
+  it("says what is wrong in one line (a container's only log line), naming each bad variable", () => {
+    const shape = { SOME_PORT: portVar(1), SOME_URL: urlVar('http://127.0.0.1') };
+    expect(() => parseConfig(shape, { SOME_PORT: 'x', SOME_URL: 'nope' })).toThrow(
+      /^Invalid configuration: SOME_PORT: [^;\n]+; SOME_URL: [^;\n]+$/,
+    );
+    expect(() => parseConfig({}, {})).toThrow(/^Invalid configuration: JWT_SECRET: required outside development$/);
   });
 
   it('treats an unset NODE_ENV as production: no secret, no start; development must be asked for by name', () => {

@@ -45,7 +45,12 @@ const DEV_JWT_SECRET = 'development-only-secret-not-for-production-use';
 const DEV_SIGNING_SECRET = 'development-only-gateway-signing-secret-not-for-production';
 const MIN_SECRET_LENGTH = 32;
 
-export class ConfigError extends Error {}
+/** A bad configuration: one line naming each bad variable, as a container's only log line. */
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+  }
+}
 
 export const portVar = (defaultPort: number) => z.coerce.number().int().min(1).max(65_535).default(defaultPort);
 export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUrl);
@@ -79,7 +84,7 @@ export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proce
   const result = z.object({ ...baseConfigShape, ...shape }).safeParse(withoutEmptyValues(env));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+    throw new ConfigError(lines);
   }
   const config = result.data as Record<string, unknown> & {
     NODE_ENV: string;
@@ -89,22 +94,20 @@ export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proce
   // Development must be asked for by name (NODE_ENV=development); unset means production.
   const development = config.NODE_ENV === 'development';
   if (!config.JWT_SECRET) {
-    if (!development) throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required outside development');
+    if (!development) throw new ConfigError(['JWT_SECRET: required outside development']);
     config.JWT_SECRET = DEV_JWT_SECRET;
   }
   if (config.JWT_SECRET.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`);
+    throw new ConfigError([`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`]);
   }
   if (config.GATEWAY_SIGNING_SECRETS.length === 0) {
     if (!development) {
-      throw new ConfigError('Invalid configuration:\n  GATEWAY_SIGNING_SECRETS: required outside development');
+      throw new ConfigError(['GATEWAY_SIGNING_SECRETS: required outside development']);
     }
     config.GATEWAY_SIGNING_SECRETS = [DEV_SIGNING_SECRET];
   }
   if (config.GATEWAY_SIGNING_SECRETS.some((secret) => secret.length < MIN_SECRET_LENGTH)) {
-    throw new ConfigError(
-      `Invalid configuration:\n  GATEWAY_SIGNING_SECRETS: each must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
+    throw new ConfigError([`GATEWAY_SIGNING_SECRETS: each must be at least ${MIN_SECRET_LENGTH} characters`]);
   }
   return config as unknown as Config<S>;
 }

@@ -57,8 +57,7 @@ export function createEmailTransport(
   log: Logger,
 ): EmailTransport {
   if (config.SMTP_URL) return new SmtpEmailTransport(config.SMTP_URL, config.MAIL_FROM);
-  if (config.NODE_ENV === 'production')
-    throw new ConfigError('Invalid configuration:\n  SMTP_URL: required in production');
+  if (config.NODE_ENV === 'production') throw new ConfigError(['SMTP_URL: required in production']);
   log.warn('SMTP_URL not set: emails are logged, not sent');
   return new LogEmailTransport(log);
 }
