@@ -1,25 +1,25 @@
 // The gateway (createGateway) in front of the real users subgraph, in-process: tested against what
 // it will really route to (REST shims, readiness, subscriptions' authentication).
-import { connectTestMongo, createTestTokens } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../../gateway/src/index.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { composeSupergraph, type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
+import { composeSupergraph, startGatewayOn } from './in-process.fixture.js';
 
 const tokens = createTestTokens();
 
 let db: { drop: () => Promise<void> };
-let users: ServedSubgraph;
+let users: TestSubgraph;
 let supergraph: Awaited<ReturnType<typeof composeSupergraph>>;
 let gateway: Gateway;
 let base: string;
 
 beforeAll(async () => {
   db = await connectTestMongo('gateway');
-  users = await serveSubgraph(usersSubgraph, createUsersServices(tokens), tokens);
+  users = await serveTestSubgraph(usersSubgraph, createUsersServices(tokens), tokens);
   supergraph = await composeSupergraph([users]);
   ({ gateway, base } = await startGatewayOn(supergraph.path));
 });

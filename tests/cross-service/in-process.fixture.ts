@@ -1,50 +1,19 @@
 // The shared set-up of the cross-service tests: subgraphs of this repository served in this
-// process, composed into a supergraph, behind the gateway's public entry (gateway/src/index.ts).
+// process (serveTestSubgraph), composed into a supergraph, behind the gateway's public entry
+// (gateway/src/index.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { type Logger, parseConfig, type TokenService } from '@shop/platform/core';
-import {
-  printSubgraphSdl,
-  type RunningServer,
-  type StartSubgraphOptions,
-  type SubgraphDefinition,
-  startSubgraph,
-} from '@shop/platform/subgraph';
-import { silentLogger, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { type Logger, parseConfig } from '@shop/platform/core';
+import { printSubgraphSdl } from '@shop/platform/subgraph';
+import { silentLogger, TEST_AMQP_URL, TEST_TOKEN_SETTINGS, type TestSubgraph } from '@shop/platform/testing';
 import { parse } from 'graphql';
 import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
 
-export interface ServedSubgraph extends RunningServer {
-  definition: SubgraphDefinition;
-  url: string;
-}
-
-/** Serves a subgraph on a free port, as its main.ts would, without readiness checks. */
-export async function serveSubgraph<S>(
-  definition: SubgraphDefinition,
-  services: S,
-  tokens: TokenService,
-  options: Partial<StartSubgraphOptions<S>> = {},
-): Promise<ServedSubgraph> {
-  const server = await startSubgraph({
-    definition,
-    services,
-    tokens,
-    port: 0,
-    log: silentLogger,
-    readiness: [],
-    ...options,
-  });
-  const address = server.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return { ...server, definition, url: `http://127.0.0.1:${port}/graphql` };
-}
-
 /** The served subgraphs composed into a supergraph file in a fresh folder; `remove` deletes it. */
 export async function composeSupergraph(
-  subgraphs: ServedSubgraph[],
+  subgraphs: TestSubgraph[],
 ): Promise<{ path: string; remove: () => Promise<void> }> {
   const services = [];
   for (const { definition, url } of subgraphs) {

@@ -7,7 +7,9 @@ import {
   connectTestMongo,
   createTestTokens,
   eventually,
+  serveTestSubgraph,
   silentLogger,
+  type TestSubgraph,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../gateway/src/index.js';
@@ -19,7 +21,7 @@ import { StockService } from '../../subgraphs/products/src/stock/stock.service.j
 import { connectTestDb } from '../../subgraphs/products/src/test-db.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { composeSupergraph, type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
+import { composeSupergraph, startGatewayOn } from './in-process.fixture.js';
 
 const tokens = createTestTokens();
 
@@ -41,7 +43,7 @@ const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLo
 const relay = new PostgresOutboxRelay(db, bus, silentLogger);
 const products = new CountingProductService(db, relay);
 let mongo: { drop: () => Promise<void> };
-const servers: ServedSubgraph[] = [];
+const servers: TestSubgraph[] = [];
 const gateways: Gateway[] = [];
 const bases: string[] = [];
 let supergraph: Awaited<ReturnType<typeof composeSupergraph>> | undefined;
@@ -52,8 +54,8 @@ let productId: string;
 beforeAll(async () => {
   mongo = await connectTestMongo('response_cache');
   const usersServices = createUsersServices(tokens);
-  const users = await serveSubgraph(usersSubgraph, usersServices, tokens);
-  const productsServer = await serveSubgraph(
+  const users = await serveTestSubgraph(usersSubgraph, usersServices, tokens);
+  const productsServer = await serveTestSubgraph(
     productsSubgraph,
     { products, stock: new StockService(db, relay) },
     tokens,

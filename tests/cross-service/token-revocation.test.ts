@@ -1,20 +1,20 @@
 // Finding 9 of issue #17: access tokens are revoked at once, not when they expire. The real users
 // subgraph, in-process, behind a gateway with TOKEN_VERSION_CACHE_MS=0 (no revocation delay).
 import { createTokenVersionCheck, remoteTokenVersions } from '@shop/platform/http';
-import { connectTestMongo, createTestTokens } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Json, postJson } from '../../gateway/src/gateway.test-fixture.js';
 import type { Gateway } from '../../gateway/src/index.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { composeSupergraph, type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
+import { composeSupergraph, startGatewayOn } from './in-process.fixture.js';
 
 const tokens = createTestTokens();
 const PASSWORD = 'correct horse battery';
 const ADMIN = { email: 'root@example.com', password: 'the first admin password' };
 
 let db: { drop: () => Promise<void> };
-let users: ServedSubgraph;
+let users: TestSubgraph;
 let supergraph: Awaited<ReturnType<typeof composeSupergraph>>;
 let gateway: Gateway;
 let base: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   db = await connectTestMongo('token_revocation');
   const services = createUsersServices(tokens);
   await services.users.ensureAdmin(ADMIN.email, ADMIN.password);
-  users = await serveSubgraph(usersSubgraph, services, tokens);
+  users = await serveTestSubgraph(usersSubgraph, services, tokens);
   supergraph = await composeSupergraph([users]);
   ({ gateway, base } = await startGatewayOn(supergraph.path, { TOKEN_VERSION_CACHE_MS: '0' }));
 });

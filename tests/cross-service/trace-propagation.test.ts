@@ -14,7 +14,9 @@ import {
   connectTestMongo,
   createTestTokens,
   eventually,
+  serveTestSubgraph,
   silentLogger,
+  type TestSubgraph,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
@@ -35,7 +37,7 @@ import { OrderService } from '../../subgraphs/orders/src/order/order.service.js'
 import { ProductsClient } from '../../subgraphs/orders/src/product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../../subgraphs/orders/src/product/products.test-server.js';
 import { ordersSubgraph } from '../../subgraphs/orders/src/schema.js';
-import { type ServedSubgraph, serveSubgraph, startGatewayOn } from './in-process.fixture.js';
+import { startGatewayOn } from './in-process.fixture.js';
 
 /**
  * One trace across the system: the gateway, its fetch from the orders subgraph (real, in this
@@ -72,7 +74,7 @@ let db: { drop: () => Promise<void> };
 let products: FakeProducts;
 let ordersBus: EventBus;
 let relay: OutboxRelay;
-let orders: ServedSubgraph;
+let orders: TestSubgraph;
 let smtp: TestSmtpServer;
 let notifications: Pipeline;
 let gateway: Gateway;
@@ -86,7 +88,7 @@ beforeAll(async () => {
   products = await startFakeProducts(tokens, [{ id: BOOK, price: '19.99', stock: 10 }]);
   ordersBus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: 'orders-trace-test' });
   relay = new OutboxRelay([OrderModel], ordersBus, silentLogger, 100);
-  orders = await serveSubgraph(
+  orders = await serveTestSubgraph(
     ordersSubgraph,
     { orders: new OrderService(new ProductsClient(products.url, tokens), relay) },
     tokens,

@@ -9,7 +9,13 @@ import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
 import { learnServer, mongoClientOptions } from './mongo.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
-import type { RequestContext } from './subgraph.js';
+import {
+  type RequestContext,
+  type RunningServer,
+  type StartSubgraphOptions,
+  type SubgraphDefinition,
+  startSubgraph,
+} from './subgraph.js';
 
 /**
  * Test helpers (imported as `@shop/platform/testing`): a private database per test file on
@@ -28,6 +34,33 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
       await mongoose.disconnect();
     },
   };
+}
+
+/** A subgraph served by a test, and where to reach it. */
+export interface TestSubgraph extends RunningServer {
+  definition: SubgraphDefinition;
+  url: string;
+}
+
+/** Serves a subgraph in this process on a free port, as its main.ts would, without readiness checks. */
+export async function serveTestSubgraph<S>(
+  definition: SubgraphDefinition,
+  services: S,
+  tokens: TokenService,
+  options: Partial<StartSubgraphOptions<S>> = {},
+): Promise<TestSubgraph> {
+  const server = await startSubgraph({
+    definition,
+    services,
+    tokens,
+    port: 0,
+    log: silentLogger,
+    readiness: [],
+    ...options,
+  });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { ...server, definition, url: `http://127.0.0.1:${port}/graphql` };
 }
 
 export { eventually } from './eventually.js';

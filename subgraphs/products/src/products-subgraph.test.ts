@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { createTestTokens, silentLogger } from '@shop/platform/testing';
+import { createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductService } from './product/product.service.js';
 import { productsSubgraph } from './schema.js';
@@ -10,20 +8,17 @@ import { connectTestDb } from './test-db.js';
 
 const { db, category, cleanup } = connectTestDb();
 const tokens = createTestTokens();
-let server: RunningServer;
+let server: TestSubgraph;
 let url: string;
 const auth: Record<string, string> = {};
 
 beforeAll(async () => {
-  server = await startSubgraph({
-    definition: productsSubgraph,
-    port: 0,
-    services: { products: new ProductService(db), stock: new StockService(db) },
+  server = await serveTestSubgraph(
+    productsSubgraph,
+    { products: new ProductService(db), stock: new StockService(db) },
     tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/graphql`;
+  );
+  url = server.url;
   auth.admin = `Bearer ${await tokens.sign({ id: 'admin-1', role: 'ADMIN' })}`;
   auth.customer = `Bearer ${await tokens.sign({ id: 'customer-1', role: 'CUSTOMER' })}`;
   auth.service = await tokens.serviceAuthorization('orders');

@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { orderCreated } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationService } from '../notification/notification.service.js';
@@ -15,7 +13,7 @@ const bob: Principal = { id: 'user-bob', role: 'CUSTOMER' };
 const admin: Principal = { id: 'user-admin', role: 'ADMIN' };
 
 let db: { drop: () => Promise<void> };
-let subgraph: RunningServer;
+let subgraph: TestSubgraph;
 let url: string;
 
 const USER_NOTIFICATIONS = `query($representations: [_Any!]!) {
@@ -55,15 +53,8 @@ beforeAll(async () => {
   const contacts = new TestContactDirectory();
   const notifications = new NotificationService(contacts, new RecordingOutbox());
   await notifications.handle(orderCreated.create({ orderId: 'o-1', userId: ada.id, totalAmount: '19.99', items: [] }));
-  subgraph = await startSubgraph({
-    definition: notificationsSubgraph,
-    port: 0,
-    services: { notifications },
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  url = `http://127.0.0.1:${(subgraph.server.address() as AddressInfo).port}/graphql`;
+  subgraph = await serveTestSubgraph(notificationsSubgraph, { notifications }, tokens);
+  url = subgraph.url;
 });
 afterAll(async () => {
   await subgraph.close();

@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { type Principal } from '@shop/platform/core';
 import { findAnyOfQueries } from '@shop/platform/mongo';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { silentLogger } from '@shop/platform/testing';
+import { serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersSubgraph } from '../schema.js';
@@ -19,20 +17,13 @@ import {
 } from './order.test-fixture.js';
 
 let fx: OrdersFixture;
-let server: RunningServer;
+let server: TestSubgraph;
 let url: string;
 
 beforeAll(async () => {
   fx = await startOrdersFixture();
-  server = await startSubgraph({
-    definition: ordersSubgraph,
-    port: 0,
-    services: { orders: fx.orders },
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/graphql`;
+  server = await serveTestSubgraph(ordersSubgraph, { orders: fx.orders }, tokens);
+  url = server.url;
 });
 afterAll(async () => {
   await server.close();

@@ -1,8 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import { type Principal } from '@shop/platform/core';
 import { findAnyOfQueries } from '@shop/platform/mongo';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo, createTestTokens, offlineOutbox, silentLogger } from '@shop/platform/testing';
+import {
+  connectTestMongo,
+  createTestTokens,
+  offlineOutbox,
+  serveTestSubgraph,
+  type TestSubgraph,
+} from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
@@ -22,7 +26,7 @@ const orders = new Map<string, FixtureOrder>([
 
 let db: { drop: () => Promise<void> };
 let fakeOrders: FakeOrders;
-let subgraph: RunningServer;
+let subgraph: TestSubgraph;
 let url: string;
 
 interface GraphqlResult {
@@ -54,15 +58,8 @@ beforeAll(async () => {
   db = await connectTestMongo('payments');
   fakeOrders = await startFakeOrders(tokens, orders);
   const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), offlineOutbox);
-  subgraph = await startSubgraph({
-    definition: paymentsSubgraph,
-    port: 0,
-    services: { payments },
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  url = `http://127.0.0.1:${(subgraph.server.address() as AddressInfo).port}/graphql`;
+  subgraph = await serveTestSubgraph(paymentsSubgraph, { payments }, tokens);
+  url = subgraph.url;
 });
 afterAll(async () => {
   await subgraph.close();

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { createTestTokens, silentLogger } from '@shop/platform/testing';
+import { createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { productsSubgraph } from '../schema.js';
@@ -19,20 +17,17 @@ const db = new PrismaClient({
 const statements: string[] = [];
 db.$on('query', (event) => statements.push(event.query));
 const category = `test-${randomUUID()}`;
-let server: RunningServer;
+let server: TestSubgraph;
 let url: string;
 const ids: string[] = [];
 
 beforeAll(async () => {
-  server = await startSubgraph({
-    definition: productsSubgraph,
-    port: 0,
-    services: { products: new ProductService(db), stock: new StockService(db) },
-    tokens: createTestTokens(),
-    log: silentLogger,
-    readiness: [],
-  });
-  url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/graphql`;
+  server = await serveTestSubgraph(
+    productsSubgraph,
+    { products: new ProductService(db), stock: new StockService(db) },
+    createTestTokens(),
+  );
+  url = server.url;
   for (let i = 0; i < 50; i++) {
     const product = await db.product.create({
       data: { name: `Item ${i}`, description: '', price: '1.50', category, inventory: i },

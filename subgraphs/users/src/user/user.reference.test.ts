@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import { type Principal } from '@shop/platform/core';
 import { findAnyOfQueries } from '@shop/platform/mongo';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo, createTestTokens, silentLogger } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
@@ -16,7 +14,7 @@ const ENTITIES = `query ($representations: [_Any!]!) {
 }`;
 
 let db: { drop: () => Promise<void> };
-let server: RunningServer;
+let server: TestSubgraph;
 let url: string;
 let ids: string[];
 
@@ -34,15 +32,8 @@ beforeAll(async () => {
   );
   ids = records.map((record) => String(record._id));
   const services = createUsersServices(tokens);
-  server = await startSubgraph({
-    definition: usersSubgraph,
-    port: 0,
-    services,
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  url = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}/graphql`;
+  server = await serveTestSubgraph(usersSubgraph, services, tokens);
+  url = server.url;
 });
 afterAll(async () => {
   await server?.close();
