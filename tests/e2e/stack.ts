@@ -2,7 +2,6 @@
 // suite can run while `pnpm dev` is up; databases and the RabbitMQ vhost are test-only.
 // E2E_PORT_BASE moves the whole stack (with TEST_AMQP_URL on another vhost, two runs can coexist).
 
-import { eventually } from '@shop/platform/testing';
 import { stackAddressEnv, stackPorts } from '../../scripts/stack.js';
 
 export const PORTS = stackPorts(Number(process.env.E2E_PORT_BASE ?? 4000));
@@ -98,7 +97,7 @@ export async function startGatewayReplica(env: Record<string, string> = {}): Pro
   // Loaded here, not at the top: the global setup imports this file too and needs none of it.
   const { createGateway, gatewayConfig } = await import('../../gateway/src/index.js');
   const { parseConfig } = await import('@shop/platform/core');
-  const { silentLogger } = await import('@shop/platform/testing');
+  const { eventually, silentLogger } = await import('@shop/platform/testing');
   const config = parseConfig(gatewayConfig, { ...stackEnv('replica'), ...env });
   const gateway = await createGateway({ config, log: silentLogger });
   const url = `http://127.0.0.1:${await gateway.listen(0)}`;
