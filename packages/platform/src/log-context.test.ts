@@ -4,9 +4,9 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenService } from './auth.js';
 import { createLogger } from './logger.js';
-import { type RequestContext, type RunningServer, startSubgraph } from './subgraph.js';
+import type { RequestContext } from './subgraph.js';
+import { createTestTokens, serveTestSubgraph, type TestSubgraph } from './testing.js';
 
 const lines: Record<string, unknown>[] = [];
 const log = createLogger(
@@ -34,25 +34,12 @@ class ProbeResolver {
   }
 }
 
-let server: RunningServer;
+let server: TestSubgraph;
 let base: string;
 
 beforeAll(async () => {
-  server = await startSubgraph({
-    definition: { name: 'log-probe', resolvers: [ProbeResolver] },
-    port: 0,
-    services: {},
-    tokens: createTokenService({
-      JWT_SECRET: 'x'.repeat(40),
-      JWT_ISSUER: 'shop',
-      JWT_AUDIENCE: 'shop-api',
-      JWT_TTL_SECONDS: 60,
-    }),
-    log,
-    readiness: [],
-  });
-  const address = server.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  server = await serveTestSubgraph({ name: 'log-probe', resolvers: [ProbeResolver] }, {}, createTestTokens(), { log });
+  base = new URL(server.url).origin;
 });
 afterAll(() => server?.close());
 

@@ -7,8 +7,14 @@ import { createTokenService } from './auth.js';
 import { NotFoundError } from './errors.js';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
-import { type RunningServer, startSubgraph } from './subgraph.js';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, silentLogger } from './testing.js';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  connectTestMongo,
+  metricValue,
+  serveTestSubgraph,
+  silentLogger,
+  type TestSubgraph,
+} from './testing.js';
 
 @ObjectType()
 class Greeting {
@@ -27,7 +33,7 @@ class GreetingResolver {
 
 const AggregateModel = testAggregateModel('metrics_aggregates');
 
-let server: RunningServer;
+let server: TestSubgraph;
 let base: string;
 let db: { drop: () => Promise<void> };
 
@@ -51,16 +57,8 @@ beforeAll(async () => {
     JWT_AUDIENCE: 'shop-api',
     JWT_TTL_SECONDS: 60,
   });
-  server = await startSubgraph({
-    definition: { name: 'metrics-probe', resolvers: [GreetingResolver] },
-    port: 0,
-    services: {},
-    tokens,
-    log: silentLogger,
-    readiness: [],
-  });
-  const address = server.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  server = await serveTestSubgraph({ name: 'metrics-probe', resolvers: [GreetingResolver] }, {}, tokens);
+  base = new URL(server.url).origin;
 });
 afterAll(async () => {
   await server?.close();

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { createTokenService } from './auth.js';
 import { createGatewayRequestSigner } from './gateway-signature.js';
 import { graphqlLimitsShape } from './graphql-limits.js';
-import { type RequestContext, type RunningServer, startSubgraph } from './subgraph.js';
-import { silentLogger } from './testing.js';
+import type { RequestContext } from './subgraph.js';
+import { serveTestSubgraph, type TestSubgraph } from './testing.js';
 import { createTokenVersionCheck } from './token-versions.js';
 
 @Resolver()
@@ -32,20 +32,16 @@ const signer = createGatewayRequestSigner([SECRET]);
 /** The accounts' current token versions, as the users subgraph would answer them. */
 const versions = new Map<string, number>();
 const lookups: string[][] = [];
-let server: RunningServer;
+let server: TestSubgraph;
 let url: string;
 
 beforeAll(async () => {
-  server = await startSubgraph({
-    definition: { name: 'revocation-probe', resolvers: [WhoAmIResolver] },
+  server = await serveTestSubgraph({ name: 'revocation-probe', resolvers: [WhoAmIResolver] }, {}, tokens, {
     config: {
       ...z.object(graphqlLimitsShape).parse({}),
       NODE_ENV: 'production',
       GATEWAY_SIGNING_SECRETS: [SECRET],
     },
-    port: 0,
-    services: {},
-    tokens,
     revocation: createTokenVersionCheck({
       load: async (ids) => {
         lookups.push([...ids]);
@@ -53,11 +49,8 @@ beforeAll(async () => {
       },
       cacheMs: 0,
     }),
-    log: silentLogger,
-    readiness: [],
   });
-  const address = server.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
+  url = server.url;
 });
 afterAll(() => server?.close());
 

@@ -3,8 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { createLogger, createTokenService } from '@shop/platform/core';
 import { createGatewayRequestSigner, graphqlLimitsShape } from '@shop/platform/http';
-import { type RunningServer, startSubgraph } from '@shop/platform/subgraph';
-import { connectTestMongo } from '@shop/platform/testing';
+import { connectTestMongo, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createUsersServices } from './create-services.js';
@@ -30,32 +29,24 @@ const responses: string[] = [];
 const log = createLogger('users', { LOG_LEVEL: 'trace' }, { write: (line: string) => logLines.push(line) });
 
 let db: { drop: () => Promise<void> };
-let server: RunningServer;
-let replica: RunningServer;
+let server: TestSubgraph;
+let replica: TestSubgraph;
 let url: string;
 let replicaUrl: string;
-
-const urlOf = (running: RunningServer) => {
-  const address = running.server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
-};
 
 beforeAll(async () => {
   db = await connectTestMongo('users_http');
   await services.users.ensureAdmin(ADMIN.email, ADMIN.password);
-  server = await startSubgraph({ definition: usersSubgraph, config, port: 0, services, tokens, log, readiness: [] });
-  url = urlOf(server);
+  server = await serveTestSubgraph(usersSubgraph, services, tokens, { config, log });
+  url = server.url;
   // A second replica with its own service instances: only the database is shared.
-  replica = await startSubgraph({
-    definition: usersSubgraph,
-    config,
-    port: 0,
-    services: createUsersServices(tokens, { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 5 }),
+  replica = await serveTestSubgraph(
+    usersSubgraph,
+    createUsersServices(tokens, { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 5 }),
     tokens,
-    log,
-    readiness: [],
-  });
-  replicaUrl = urlOf(replica);
+    { config, log },
+  );
+  replicaUrl = replica.url;
 });
 afterAll(async () => {
   await replica?.close();
