@@ -2,9 +2,9 @@
 type NotYet = undefined | null | false | 0 | '';
 
 /**
- * The one way tests wait for something asynchronous: polls `probe` every 100 ms until it returns a
- * truthy value, and returns that value. At `timeout` the test fails
- * with the probe's last error, or with `what` and "not yet" (vi.waitFor).
+ * The one way tests wait for something asynchronous (vi.waitFor): polls `probe` every 100 ms until
+ * it returns a truthy value, and returns that value. A probe that throws counts as not yet; at
+ * `timeout` the test fails with its last error, or with "<what>: not yet".
  */
 export async function eventually<T>(
   probe: () => Promise<T | NotYet> | T | NotYet,
