@@ -1,35 +1,12 @@
 // The gateway (createGateway) in front of the real users subgraph, in-process: tested against what
 // it will really route to (REST shims, readiness, subscriptions' authentication).
-import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { Gateway } from '../../gateway/src/index.js';
-import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
-import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { composeSupergraph, startGatewayOn } from './in-process.fixture.js';
+import { gatewayOverUsers } from './in-process.fixture.js';
 
-const tokens = createTestTokens();
-
-let db: { drop: () => Promise<void> };
-let users: TestSubgraph;
-let supergraph: Awaited<ReturnType<typeof composeSupergraph>>;
-let gateway: Gateway;
-let base: string;
-
-beforeAll(async () => {
-  db = await connectTestMongo('gateway');
-  users = await serveTestSubgraph(usersSubgraph, createUsersServices(tokens), tokens);
-  supergraph = await composeSupergraph([users]);
-  ({ gateway, base } = await startGatewayOn(supergraph.path));
-});
-
-afterAll(async () => {
-  await gateway?.close();
-  await users?.close();
-  await db?.drop();
-  await supergraph?.remove();
-});
+const stack = gatewayOverUsers({ database: 'gateway' });
+const { tokens } = stack;
 
 const ada = { email: 'ada@example.com', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
 
@@ -37,7 +14,7 @@ const ada = { email: 'ada@example.com', password: 'correct horse', firstName: 'A
 const json = (response: Response): Promise<any> => response.json();
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${base}${path}`, {
+  fetch(`${stack.base}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -86,7 +63,7 @@ describe('REST shim POST /api/users/register', () => {
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     }
-    const unknown = await fetch(`${base}/api/nothing-here`);
+    const unknown = await fetch(`${stack.base}/api/nothing-here`);
     expect(unknown.status).toBe(404);
   });
 
@@ -136,10 +113,12 @@ describe('POST /graphql', () => {
 
 describe('health', () => {
   it('is ready when the broker and every subgraph are', async () => {
-    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${stack.base}/health/live`)).status).toBe(200);
     // The broker connection is made in the background; readiness follows it.
-    await vi.waitFor(async () => expect((await fetch(`${base}/health/ready`)).status).toBe(200), { timeout: 5_000 });
-    const ready = await json(await fetch(`${base}/health/ready`));
+    await vi.waitFor(async () => expect((await fetch(`${stack.base}/health/ready`)).status).toBe(200), {
+      timeout: 5_000,
+    });
+    const ready = await json(await fetch(`${stack.base}/health/ready`));
     expect(ready).toMatchObject({ status: 'up', checks: { rabbitmq: { status: 'up' }, users: { status: 'up' } } });
   });
 });
@@ -151,7 +130,7 @@ describe('graphql-ws on /graphql', () => {
   const firstAnswer = (connectionParams: Record<string, unknown>) =>
     new Promise<{ errors?: unknown; closeCode?: number }>((resolve) => {
       const client = createClient({
-        url: `${base.replace('http', 'ws')}/graphql`,
+        url: `${stack.base.replace('http', 'ws')}/graphql`,
         webSocketImpl: WebSocket,
         connectionParams,
         retryAttempts: 0,
@@ -188,7 +167,7 @@ describe('graphql-ws on /graphql', () => {
   });
 
   it('serves WebSockets on /graphql only', async () => {
-    const socket = new WebSocket(`${base.replace('http', 'ws')}/elsewhere`, 'graphql-transport-ws');
+    const socket = new WebSocket(`${stack.base.replace('http', 'ws')}/elsewhere`, 'graphql-transport-ws');
     const failure = await new Promise<Error>((resolve) => socket.once('error', resolve));
     expect(failure.message).toMatch(/404/);
   });

@@ -5,11 +5,22 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { type Logger, parseConfig } from '@shop/platform/core';
+import { type Logger, parseConfig, type TokenService } from '@shop/platform/core';
 import { printSubgraphSdl } from '@shop/platform/subgraph';
-import { silentLogger, TEST_AMQP_URL, TEST_TOKEN_SETTINGS, type TestSubgraph } from '@shop/platform/testing';
+import {
+  connectTestMongo,
+  createTestTokens,
+  serveTestSubgraph,
+  silentLogger,
+  TEST_AMQP_URL,
+  TEST_TOKEN_SETTINGS,
+  type TestSubgraph,
+} from '@shop/platform/testing';
 import { parse } from 'graphql';
+import { afterAll, beforeAll } from 'vitest';
 import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
+import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
+import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
 
 /** The served subgraphs composed into a supergraph file in a fresh folder; `remove` deletes it. */
 export async function composeSupergraph(
@@ -44,4 +55,41 @@ export async function startGatewayOn(
   const gateway = await createGateway({ config, log });
   const port = await gateway.listen(0);
   return { gateway, port, base: `http://127.0.0.1:${port}` };
+}
+
+/** The gateway in front of the real users subgraph alone, as a test file uses it. */
+export interface GatewayOverUsers {
+  tokens: TokenService;
+  users: TestSubgraph;
+  gateway: Gateway;
+  base: string;
+}
+
+/**
+ * This test file's gateway over the real users subgraph on a private database, started before its
+ * tests (after `prepare` has run on the users services) and closed after them.
+ */
+export function gatewayOverUsers(options: {
+  database: string;
+  env?: Record<string, string>;
+  prepare?: (services: ReturnType<typeof createUsersServices>) => Promise<unknown>;
+}): GatewayOverUsers {
+  const started = { tokens: createTestTokens() } as GatewayOverUsers;
+  let db: { drop: () => Promise<void> } | undefined;
+  let supergraph: Awaited<ReturnType<typeof composeSupergraph>> | undefined;
+  beforeAll(async () => {
+    db = await connectTestMongo(options.database);
+    const services = createUsersServices(started.tokens);
+    await options.prepare?.(services);
+    started.users = await serveTestSubgraph(usersSubgraph, services, started.tokens);
+    supergraph = await composeSupergraph([started.users]);
+    Object.assign(started, await startGatewayOn(supergraph.path, options.env));
+  });
+  afterAll(async () => {
+    await started.gateway?.close();
+    await started.users?.close();
+    await db?.drop();
+    await supergraph?.remove();
+  });
+  return started;
 }

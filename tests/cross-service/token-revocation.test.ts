@@ -1,45 +1,25 @@
 // Finding 9 of issue #17: access tokens are revoked at once, not when they expire. The real users
 // subgraph, in-process, behind a gateway with TOKEN_VERSION_CACHE_MS=0 (no revocation delay).
 import { createTokenVersionCheck, remoteTokenVersions } from '@shop/platform/http';
-import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Json, postJson } from '../../gateway/src/gateway.test-fixture.js';
-import type { Gateway } from '../../gateway/src/index.js';
-import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
-import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { composeSupergraph, startGatewayOn } from './in-process.fixture.js';
+import { gatewayOverUsers } from './in-process.fixture.js';
 
-const tokens = createTestTokens();
 const PASSWORD = 'correct horse battery';
 const ADMIN = { email: 'root@example.com', password: 'the first admin password' };
 
-let db: { drop: () => Promise<void> };
-let users: TestSubgraph;
-let supergraph: Awaited<ReturnType<typeof composeSupergraph>>;
-let gateway: Gateway;
-let base: string;
-
-beforeAll(async () => {
-  db = await connectTestMongo('token_revocation');
-  const services = createUsersServices(tokens);
-  await services.users.ensureAdmin(ADMIN.email, ADMIN.password);
-  users = await serveTestSubgraph(usersSubgraph, services, tokens);
-  supergraph = await composeSupergraph([users]);
-  ({ gateway, base } = await startGatewayOn(supergraph.path, { TOKEN_VERSION_CACHE_MS: '0' }));
+const stack = gatewayOverUsers({
+  database: 'token_revocation',
+  env: { TOKEN_VERSION_CACHE_MS: '0' },
+  prepare: (services) => services.users.ensureAdmin(ADMIN.email, ADMIN.password),
 });
-
-afterAll(async () => {
-  await gateway?.close();
-  await users?.close();
-  await db?.drop();
-  await supergraph?.remove();
-});
+const { tokens } = stack;
 
 const gql = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
-  postJson(`${base}/graphql`, { query, variables }, token ? { authorization: `Bearer ${token}` } : {});
+  postJson(`${stack.base}/graphql`, { query, variables }, token ? { authorization: `Bearer ${token}` } : {});
 const codeOf = (answer: { body: Json }) => answer.body.errors?.[0]?.extensions?.code;
 const getUser = (id: string, token: string) =>
-  fetch(`${base}/api/users/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  fetch(`${stack.base}/api/users/${id}`, { headers: { authorization: `Bearer ${token}` } });
 
 interface Session {
   id: string;
@@ -162,7 +142,7 @@ describe('what the check costs per authenticated request (printed; the bound is 
     sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
   async function measure(label: string, runs: number, cacheMs: number) {
     let lookups = 0;
-    const load = remoteTokenVersions(users.url, tokens, 'gateway');
+    const load = remoteTokenVersions(stack.users.url, tokens, 'gateway');
     const check = createTokenVersionCheck({
       load: (ids) => {
         lookups++;
