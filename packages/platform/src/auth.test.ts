@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { SignJWT } from 'jose';
 import { Authorized, Query, Resolver } from 'type-graphql';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createTokenService, type TokenSettings } from './auth.js';
 import { parseConfig, portVar, urlVar } from './config.js';
 import { Public, unguardedOperations } from './resolver-guards.js';
@@ -100,6 +100,26 @@ describe('token service', () => {
     await expect(tokens.fromHeader('Basic dXNlcjpwYXNz')).rejects.toMatchObject({
       extensions: { code: 'UNAUTHENTICATED' },
     });
+  });
+});
+
+describe('service tokens', () => {
+  it('reuses one for half its lifetime, then signs a fresh one', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-03T00:00:00Z'), toFake: ['Date'] });
+    try {
+      const service = createTokenService(settings);
+      const first = await service.serviceAuthorization('orders');
+      // Signed again, a token of a later second would differ (its iat and exp).
+      vi.setSystemTime(new Date('2026-12-03T00:00:10Z'));
+      expect(await service.serviceAuthorization('orders')).toBe(first);
+      expect(await service.serviceAuthorization('payments')).not.toBe(first);
+      vi.setSystemTime(new Date('2026-12-03T00:05:01Z')); // past half of JWT_TTL_SECONDS = 600
+      const renewed = await service.serviceAuthorization('orders');
+      expect(renewed).not.toBe(first);
+      expect(await service.verify(renewed.replace(/^Bearer /, ''))).toEqual({ id: 'service:orders', role: 'SERVICE' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

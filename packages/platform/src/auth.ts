@@ -75,10 +75,22 @@ export function createTokenService(settings: TokenSettings): TokenService {
       .setExpirationTime(`${settings.JWT_TTL_SECONDS}s`)
       .sign(key);
 
+  // A service's own token is reused for half its lifetime instead of signed for every call it
+  // makes (an HMAC over WebCrypto each time, on every order's path: BENCHMARKS.md, the profile).
+  const serviceTokens = new Map<string, { header: Promise<string>; renewAt: number }>();
+  const serviceAuthorization = (service: string): Promise<string> => {
+    const cached = serviceTokens.get(service);
+    if (cached && Date.now() < cached.renewAt) return cached.header;
+    const header = sign({ id: `service:${service}`, role: 'SERVICE' }).then((token) => `Bearer ${token}`);
+    serviceTokens.set(service, { header, renewAt: Date.now() + (settings.JWT_TTL_SECONDS * 1000) / 2 });
+    header.catch(() => serviceTokens.delete(service));
+    return header;
+  };
+
   return {
     sign,
     verify,
-    serviceAuthorization: async (service) => `Bearer ${await sign({ id: `service:${service}`, role: 'SERVICE' })}`,
+    serviceAuthorization,
     fromHeader: async (header) => {
       if (!header) return null;
       const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
