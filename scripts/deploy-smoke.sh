@@ -172,8 +172,36 @@ start_stack() {
   fi
   compose up -d --no-deps gateway
   wait_healthy 60 gateway
+  # Healthy gateways are not yet a served port: the load balancer started before them and finds
+  # them at its next DNS re-resolution (nginx `resolve`, valid=5s); until then it answers 502.
+  wait_for 30 "the gateway's readiness through $GATEWAY_URL" node -e \
+    'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$GATEWAY_URL/health/ready" ||
+    die "$GATEWAY_URL does not serve the gateway's readiness"
   HEALTHY_AFTER=$((SECONDS - started))
   log "smoke: all healthy ${HEALTHY_AFTER}s after the first container started"
+  wait_dns_settled
+}
+
+# Every app container must resolve every name it calls, each within 2 s, before the tests run.
+# Podman's DNS server here (aardvark-dns 1.4) re-creates its sockets whenever a container starts
+# and can drop queries meanwhile (containers/aardvark-dns#389); a lookup then waits out the
+# resolver's 5 s timeout, longer than a subgraph call may take. Suspected, not proven, as the cause
+# of one failed run whose calls between subgraphs stalled for 5 s each; this waits for it, and says so.
+DNS_PROBE="const dns = require('node:dns');
+setTimeout(() => process.exit(1), 2000);
+const names = ['users', 'products', 'orders', 'payments', 'notifications', 'mongo', 'rabbitmq', 'postgres'];
+Promise.all(names.map((name) => dns.promises.lookup(name))).then(() => process.exit(0), () => process.exit(1));"
+wait_dns_settled() {
+  local started=$SECONDS service container
+  for service in gateway users products orders payments notifications; do
+    for container in $(containers_of "$service"); do
+      wait_for 120 "every name resolved in $container" podman exec "$container" node -e "$DNS_PROBE" ||
+        die "podman's DNS does not answer in $container"
+    done
+  done
+  if [ $((SECONDS - started)) -gt 10 ]; then
+    log "smoke: waited $((SECONDS - started))s until podman's DNS answered every name in every container"
+  fi
 }
 
 # run_flow RUN: tests/deploy-smoke's RUN (single or scaled) against the published port 3000.
@@ -183,7 +211,24 @@ run_flow() {
   env DEPLOY_SMOKE_RUN="$1" DEPLOY_SMOKE_GATEWAY_URL="$GATEWAY_URL" DEPLOY_SMOKE_PROJECT="$PROJECT" \
     DEPLOY_SMOKE_GATEWAYS="$(gateway_urls)" \
     $(grep -E '^ADMIN_(EMAIL|PASSWORD)=' "$ENV_FILE" | sed 's/^/DEPLOY_SMOKE_/') \
-    pnpm exec vitest run --config tests/deploy-smoke/vitest.config.ts
+    pnpm exec vitest run --config tests/deploy-smoke/vitest.config.ts ||
+    { print_problem_logs; die "the $1 run's tests failed (the services' warnings and errors are above)"; }
+}
+
+# What the containers said went wrong, before the teardown removes them: each app container's
+# warnings and errors (pino levels 40 and up), and the MongoDB-wire server's last lines.
+print_problem_logs() {
+  local service container
+  for service in gateway users products orders payments notifications; do
+    for container in $(containers_of "$service"); do
+      printf '\n--- %s (warnings and errors, last 30)\n' "$container" >&2
+      podman logs "$container" 2>&1 | grep -E '"level":(40|50|60)' | tail -30 >&2 || true
+    done
+  done
+  for container in $(containers_of mongo); do
+    printf '\n--- %s (last 30 lines)\n' "$container" >&2
+    podman logs --tail 30 "$container" 2>&1 | grep -v systemd >&2 || true
+  done
 }
 
 # Each gateway replica's own address on the `edge` network, which this host reaches: the scaled
