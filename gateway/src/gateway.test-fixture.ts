@@ -1,12 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
+import { type Logger, parseConfig } from '@shop/platform/core';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { gatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 
-export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
+export const JWT_SECRET = TEST_TOKEN_SETTINGS.JWT_SECRET;
 const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
 
 export interface SubgraphCall {
@@ -82,17 +82,30 @@ export async function startUnrevokedTokenVersions(): Promise<{ url: string; clos
   return { url, close: () => subgraph.close() };
 }
 
-/** A gateway on the repository's supergraph with every subgraph routed to `subgraphUrl`. */
-export async function startGateway(
-  subgraphUrl: string,
-  env: Record<string, string> = {},
-): Promise<{ gateway: Gateway; base: string }> {
+/** A gateway with the test settings (`env` adds to or overrides them), listening on a free port. */
+export async function startTestGateway(
+  env: Record<string, string>,
+  log: Logger = silentLogger,
+): Promise<{ gateway: Gateway; port: number; base: string }> {
   const config = parseConfig(gatewayConfig, {
     NODE_ENV: 'test',
     JWT_SECRET,
     GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
-    SUPERGRAPH_PATH: SUPERGRAPH,
     AMQP_URL,
+    ...env,
+  });
+  const gateway = await createGateway({ config, log });
+  const port = await gateway.listen(0);
+  return { gateway, port, base: `http://127.0.0.1:${port}` };
+}
+
+/** A gateway on the repository's supergraph with every subgraph routed to `subgraphUrl`. */
+export function startGateway(
+  subgraphUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ gateway: Gateway; base: string }> {
+  return startTestGateway({
+    SUPERGRAPH_PATH: SUPERGRAPH,
     USERS_URL: subgraphUrl,
     PRODUCTS_URL: subgraphUrl,
     ORDERS_URL: subgraphUrl,
@@ -100,8 +113,6 @@ export async function startGateway(
     NOTIFICATIONS_URL: subgraphUrl,
     ...env,
   });
-  const gateway = await createGateway({ config, log: silentLogger });
-  return { gateway, base: `http://127.0.0.1:${await gateway.listen(0)}` };
 }
 
 /** A gateway in front of one RecordingSubgraph, as a test file uses it; read the fields in tests. */

@@ -1,24 +1,17 @@
 // The shared set-up of the cross-service tests: subgraphs of this repository served in this
-// process (serveTestSubgraph), composed into a supergraph, behind the gateway's public entry
-// (gateway/src/index.ts).
+// process (serveTestSubgraph), composed into a supergraph, behind a gateway started as the
+// gateway's own tests start one (startTestGateway).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { type Logger, parseConfig, type TokenService } from '@shop/platform/core';
+import { type TokenService } from '@shop/platform/core';
 import { printSubgraphSdl } from '@shop/platform/subgraph';
-import {
-  connectTestMongo,
-  createTestTokens,
-  serveTestSubgraph,
-  silentLogger,
-  TEST_AMQP_URL,
-  TEST_TOKEN_SETTINGS,
-  type TestSubgraph,
-} from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { parse } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
-import { createGateway, type Gateway, gatewayConfig } from '../../gateway/src/index.js';
+import { startTestGateway } from '../../gateway/src/gateway.test-fixture.js';
+import type { Gateway } from '../../gateway/src/index.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
 
@@ -36,25 +29,6 @@ export async function composeSupergraph(
   const path = join(dir, 'supergraph.graphql');
   await writeFile(path, composed.supergraphSdl);
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
-}
-
-/** A gateway on `supergraphPath` with the test settings (`env` adds to or overrides them). */
-export async function startGatewayOn(
-  supergraphPath: string,
-  env: Record<string, string> = {},
-  log: Logger = silentLogger,
-): Promise<{ gateway: Gateway; port: number; base: string }> {
-  const config = parseConfig(gatewayConfig, {
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_TOKEN_SETTINGS.JWT_SECRET,
-    GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
-    SUPERGRAPH_PATH: supergraphPath,
-    AMQP_URL: TEST_AMQP_URL,
-    ...env,
-  });
-  const gateway = await createGateway({ config, log });
-  const port = await gateway.listen(0);
-  return { gateway, port, base: `http://127.0.0.1:${port}` };
 }
 
 /** The gateway in front of the real users subgraph alone, as a test file uses it. */
@@ -83,7 +57,7 @@ export function gatewayOverUsers(options: {
     await options.prepare?.(services);
     started.users = await serveTestSubgraph(usersSubgraph, services, started.tokens);
     supergraph = await composeSupergraph([started.users]);
-    Object.assign(started, await startGatewayOn(supergraph.path, options.env));
+    Object.assign(started, await startTestGateway({ SUPERGRAPH_PATH: supergraph.path, ...options.env }));
   });
   afterAll(async () => {
     await started.gateway?.close();

@@ -12,6 +12,7 @@ import {
   type TestSubgraph,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway } from '../../gateway/src/gateway.test-fixture.js';
 import type { Gateway } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
@@ -21,7 +22,7 @@ import { StockService } from '../../subgraphs/products/src/stock/stock.service.j
 import { connectTestDb } from '../../subgraphs/products/src/test-db.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
-import { composeSupergraph, startGatewayOn } from './in-process.fixture.js';
+import { composeSupergraph } from './in-process.fixture.js';
 
 const tokens = createTestTokens();
 
@@ -64,7 +65,7 @@ beforeAll(async () => {
   supergraph = await composeSupergraph([users, productsServer]);
   // Two replicas, each with its own cache and its own queue of invalidations.
   for (let replica = 0; replica < 2; replica++) {
-    const { gateway, base } = await startGatewayOn(supergraph.path);
+    const { gateway, base } = await startTestGateway({ SUPERGRAPH_PATH: supergraph.path });
     gateways.push(gateway);
     bases.push(base);
   }

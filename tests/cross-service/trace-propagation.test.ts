@@ -19,7 +19,7 @@ import {
   type TestSubgraph,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
+import { startTestGateway, startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
 import type { Gateway } from '../../gateway/src/index.js';
 import { TestContactDirectory } from '../../subgraphs/notifications/src/contact/contact.test-directory.js';
 import { LogSmsProvider } from '../../subgraphs/notifications/src/delivery/sms.provider.js';
@@ -37,7 +37,6 @@ import { OrderService } from '../../subgraphs/orders/src/order/order.service.js'
 import { ProductsClient } from '../../subgraphs/orders/src/product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../../subgraphs/orders/src/product/products.test-server.js';
 import { ordersSubgraph } from '../../subgraphs/orders/src/schema.js';
-import { startGatewayOn } from './in-process.fixture.js';
 
 /**
  * One trace across the system: the gateway, its fetch from the orders subgraph (real, in this
@@ -105,9 +104,8 @@ beforeAll(async () => {
   });
   relay.start();
   tokenVersions = await startUnrevokedTokenVersions();
-  ({ gateway, port: gatewayPort } = await startGatewayOn(
-    SUPERGRAPH,
-    { AMQP_EXCHANGE: exchange, ORDERS_URL: orders.url, USERS_URL: tokenVersions.url },
+  ({ gateway, port: gatewayPort } = await startTestGateway(
+    { SUPERGRAPH_PATH: SUPERGRAPH, AMQP_EXCHANGE: exchange, ORDERS_URL: orders.url, USERS_URL: tokenVersions.url },
     gatewayLog,
   ));
 });
