@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { postJson } from '../../gateway/src/gateway.test-fixture.js';
 import { processes } from '../../scripts/build.js';
 import { copyImageFiles } from '../../scripts/image-files.js';
 import { STACK_PROCESSES, type StackPorts, serviceLaunch, stackAddressEnv } from '../../scripts/stack.js';
@@ -92,33 +93,22 @@ it('starts every production bundle from its image layout, ready within the healt
  * reads from disk.
  */
 async function expectServed(gateway: string): Promise<void> {
-  type Served = {
-    register?: { token: string };
-    me?: { orders: { totalCount: number } };
-    products?: { totalCount: number };
-  };
-  const post = async (query: string, variables: Record<string, unknown>, token?: string) => {
-    const response = await fetch(`${gateway}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as { data?: Served; errors?: unknown[] };
-  };
+  const post = (query: string, variables: Record<string, unknown>, token?: string) =>
+    postJson(`${gateway}/graphql`, { query, variables }, token ? { authorization: `Bearer ${token}` } : {});
   const registered = await post('mutation ($input: RegisterInput!) { register(input: $input) { token } }', {
     input: { email: `bundle-${Date.now()}@shop.test`, password: 'bundle password', firstName: 'B', lastName: 'Undle' },
   });
-  expect(registered.errors).toBeUndefined();
-  const token = registered.data?.register?.token;
+  expect(registered.body.errors).toBeUndefined();
+  const token = registered.body.data?.register?.token;
   expect(token).toEqual(expect.any(String));
   const read = await post(
     '{ me { email orders { totalCount } } notifications { totalCount } products(first: 1) { totalCount } }',
     {},
     token,
   );
-  expect(read.errors).toBeUndefined();
-  expect(read.data?.me?.orders.totalCount).toBe(0);
-  expect(read.data?.products?.totalCount).toBeGreaterThanOrEqual(0);
+  expect(read.body.errors).toBeUndefined();
+  expect(read.body.data?.me?.orders.totalCount).toBe(0);
+  expect(read.body.data?.products?.totalCount).toBeGreaterThanOrEqual(0);
   for (const path of ['/tracker', '/tracker/vendor/graphql-ws/client.js', '/api/docs/assets/swagger-ui-bundle.js']) {
     const response = await fetch(`${gateway}${path}`);
     expect({ path, status: response.status }).toEqual({ path, status: 200 });
