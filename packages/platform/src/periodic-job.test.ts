@@ -96,4 +96,26 @@ describe('PeriodicJob', () => {
       vi.useRealTimers();
     }
   });
+
+  it('gives each pass its time and a context of its own: a request id named after the job, on its log lines', async () => {
+    const lines: { msg: string; requestId?: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const seen: { now: Date; requestId: string }[] = [];
+    const job = new PeriodicJob({
+      name: 'stock reservation expiry',
+      intervalMs: 60_000,
+      log,
+      pass: async (now, ctx) => {
+        seen.push({ now, requestId: ctx.requestId });
+        ctx.log.info('pass ran');
+      },
+    });
+    const later = new Date('2030-01-01T00:00:00Z');
+    await job.runOnce(later);
+    await job.runOnce();
+    expect(seen[0]?.now).toBe(later);
+    for (const { requestId } of seen) expect(requestId).toMatch(/^stock-reservation-expiry-[0-9a-f-]{36}$/);
+    expect(seen[0]?.requestId).not.toBe(seen[1]?.requestId);
+    expect(lines.map((line) => line.requestId)).toEqual(seen.map((pass) => pass.requestId));
+  });
 });

@@ -1,14 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger.js';
 import { runPeriodic } from './mongo-commands.js';
 import { outsideAnyTrace } from './tracing.js';
+
+/** What work outside any request runs with: a request id of its own, on its log lines and calls. */
+export interface SystemContext {
+  requestId: string;
+  log: Logger;
+}
 
 export interface PeriodicJobOptions<T> {
   /** Names the job in the log line of a failed pass. */
   name: string;
   intervalMs: number;
   log: Logger;
-  /** One pass; `now` is the time the pass is for (tests pass a later one). */
-  pass: (now: Date) => Promise<T>;
+  /**
+   * One pass; `now` is the time the pass is for (tests pass a later one). `ctx` names the pass in
+   * logs and calls: a request id made of the job's name and a fresh UUID.
+   */
+  pass: (now: Date, ctx: SystemContext) => Promise<T>;
 }
 
 /**
@@ -41,12 +51,18 @@ export class PeriodicJob<T = void> {
 
   /** One pass now; undefined when a pass is already running or this one failed. */
   runOnce(now = new Date()): Promise<T | undefined> {
-    return this.run(() => this.options.pass(now));
+    return this.run(() => this.pass(now));
   }
 
   /** The schedule's pass: skipped while one runs; its database commands count as periodic, not per request. */
   private tick(): void {
-    void this.run(() => runPeriodic(() => this.options.pass(new Date())));
+    void this.run(() => runPeriodic(() => this.pass(new Date())));
+  }
+
+  private pass(now: Date): Promise<T> {
+    const { name, log } = this.options;
+    const requestId = `${name.replaceAll(' ', '-')}-${randomUUID()}`;
+    return this.options.pass(now, { requestId, log: log.child({ requestId }) });
   }
 
   private run(pass: () => Promise<T>): Promise<T | undefined> {

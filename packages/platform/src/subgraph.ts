@@ -20,6 +20,7 @@ import { healthRouter, type ReadinessCheck } from './health.js';
 import { logContextMiddleware } from './log-context.js';
 import type { Logger } from './logger.js';
 import { collectProcessMetrics, graphqlMetricsPlugin, httpMetrics, metricsRouter } from './metrics.js';
+import type { SystemContext } from './periodic-job.js';
 import { authChecker } from './resolver-guards.js';
 import type { TokenVersionCheck } from './token-versions.js';
 import { startTracing } from './tracing.js';
@@ -29,9 +30,7 @@ const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])';
 
 /** What every resolver and reference resolver receives; services come first in every call. */
-export interface RequestContext<S = unknown> extends BaseContext {
-  requestId: string;
-  log: Logger;
+export interface RequestContext<S = unknown> extends BaseContext, SystemContext {
   /** The caller's own header, forwarded when a subgraph asks another on the caller's behalf. */
   authorization: string | undefined;
   /** The end client's address (brute-force limits): the gateway's signed `x-client-ip`, else the direct peer. */

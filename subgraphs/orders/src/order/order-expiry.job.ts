@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type Logger, PeriodicJob } from '@shop/platform/core';
 import type { OrderService, SweepResult } from './order.service.js';
 
@@ -18,11 +17,7 @@ export class OrderExpiryJob extends PeriodicJob<SweepResult> {
       name: 'order expiry sweep',
       intervalMs: settings.ORDER_EXPIRY_INTERVAL,
       log,
-      pass: (now) => {
-        const requestId = `expiry-${randomUUID()}`;
-        const ctx = { requestId, log: log.child({ requestId }) };
-        return orders.sweepUnpaid(ctx, new Date(now.getTime() - settings.ORDER_PAYMENT_TIMEOUT));
-      },
+      pass: (now, ctx) => orders.sweepUnpaid(ctx, new Date(now.getTime() - settings.ORDER_PAYMENT_TIMEOUT)),
     });
   }
 }

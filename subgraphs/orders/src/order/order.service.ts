@@ -17,6 +17,7 @@ import {
   NotFoundError,
   requestScoped,
   requirePrincipal,
+  type SystemContext,
   toCents,
   validate,
 } from '@shop/platform/core';
@@ -44,9 +45,6 @@ import { type OrderState, orderStatusMachine } from './order-status.machine.js';
 import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
 
 type Stored = Omit<OrderRecord, 'pendingEvents'>;
-
-/** Background work (events, the expiry sweep) has no caller, only a request id and a logger. */
-export type SystemContext = Pick<RequestContext, 'requestId' | 'log'>;
 
 export interface SweepResult {
   /** Orders this sweep cancelled (another replica's wins are not listed). */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type Logger, PeriodicJob } from '@shop/platform/core';
 import type { PaymentService } from './payment.service.js';
 
@@ -13,9 +12,8 @@ export class PaymentReconcileJob extends PeriodicJob {
       name: 'payment reconciliation',
       intervalMs,
       log,
-      pass: async () => {
-        const requestId = `reconcile-${randomUUID()}`;
-        await payments.reconcile({ requestId, log: log.child({ requestId }) });
+      pass: async (now, ctx) => {
+        await payments.reconcile(ctx, now);
       },
     });
   }

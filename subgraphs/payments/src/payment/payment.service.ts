@@ -8,6 +8,7 @@ import {
   NotFoundError,
   requestScoped,
   requirePrincipal,
+  type SystemContext,
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
@@ -30,9 +31,6 @@ import { type Payment, PaymentStatus } from './payment.type.js';
 import type { ChargeResult, PaymentProvider } from './payment-provider.js';
 
 type Stored = PaymentRecord & { _id: Types.ObjectId };
-
-/** Background work (events) has no caller, only a request id and a logger. */
-export type SystemContext = Pick<RequestContext, 'requestId' | 'log'>;
 
 /** What processPayment did: `replayed` when the key was used before and nothing was charged now. */
 export interface PaymentAttempt {

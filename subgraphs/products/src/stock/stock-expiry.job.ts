@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type Logger, PeriodicJob } from '@shop/platform/core';
 import type { StockService } from './stock.service.js';
 
@@ -14,9 +13,8 @@ export class StockExpiryJob extends PeriodicJob {
       name: 'stock reservation expiry',
       intervalMs,
       log,
-      pass: async () => {
-        const requestId = `stock-expiry-${randomUUID()}`;
-        await stock.expireStale({ requestId, log: log.child({ requestId }) });
+      pass: async (now, ctx) => {
+        await stock.expireStale(ctx, now);
       },
     });
   }

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   normalizeDecimal,
   requireRole,
+  type SystemContext,
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
@@ -14,9 +15,6 @@ import { outboxRows } from '../outbox/outbox.model.js';
 import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';
 import { stockReservationsExpired } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
-
-/** Background work (the expiry job) has no caller, only a request id and a logger. */
-export type SystemContext = Pick<RequestContext, 'requestId' | 'log'>;
 
 export interface StockSettings {
   /** STOCK_RESERVATION_TTL: how long a reservation waits for its order's confirmation. */
