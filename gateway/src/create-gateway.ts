@@ -27,7 +27,6 @@ import { useRest } from './rest/use-rest.js';
 import { declaredSubscriptions } from './subscriptions/declared-subscriptions.js';
 import { SubscriptionFeed } from './subscriptions/subscription.feed.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
-import { subgraphFetcherFromConfig } from './supergraph/subgraph-fetcher.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
 import { useTracing } from './tracing/use-tracing.js';
 import { useTracker } from './tracker/use-tracker.js';
@@ -43,7 +42,6 @@ export interface Gateway {
 /** Assembles the gateway: each feature is its own module, mounted here in order. */
 export async function createGateway(options: { config: GatewayConfig; log: Logger }): Promise<Gateway> {
   const { config, log } = options;
-  const production = config.NODE_ENV === 'production';
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH, routingOverrides(config));
   const { tokens, revocation } = revocableTokens(config, supergraph.subgraphs);
   const limits = graphqlLimits(config);
@@ -58,17 +56,13 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
   const httpServer = createServer();
-  const fetcher = subgraphFetcherFromConfig(config);
-  const { apollo, apiSchema } = await startSupergraphServer({
-    fetcher,
-    queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
-    coalesceOperations: config.OPERATION_COALESCING,
-    plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
+  const { apollo, apiSchema, stop } = await startSupergraphServer({
+    config,
     supergraph,
     httpServer,
     limits,
-    introspection: !production,
     log,
+    plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
   });
   const app = express();
   app.disable('x-powered-by');
@@ -78,7 +72,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   useHealth(app, { broker: bus.readiness, subgraphs: supergraph.subgraphs });
   const flushTraces = await useTracing(app);
   app.use(requestId(log), clientIpMiddleware(clientIp));
-  if (!production) useIde(app);
+  if (config.NODE_ENV !== 'production') useIde(app);
   useTracker(app);
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
@@ -110,8 +104,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
       stopMetrics();
       // The feed's queue goes with the sockets: no subscriber is left to serve its events.
       await Promise.all([subscriptions.close(), bus.stopConsuming()]);
-      await apollo.stop();
-      await fetcher.close();
+      await stop();
       await bus.close();
       await flushTraces();
     },

@@ -8,7 +8,7 @@ import type { GraphqlLimits } from '@shop/platform/http';
 import { graphqlMetricsPlugin } from '@shop/platform/telemetry';
 import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
-import type { SubgraphFetcher } from '../supergraph/subgraph-fetcher.js';
+import { type SubgraphFetcherConfig, subgraphFetcherFromConfig } from '../supergraph/subgraph-fetcher.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -20,30 +20,39 @@ export interface SupergraphServer {
   apollo: ApolloServer<GatewayContext>;
   /** The client-facing schema the gateway serves, to validate what it executes itself (subscriptions). */
   apiSchema: () => GraphQLSchema;
+  /** Drains and stops Apollo, then closes the subgraph connections. */
+  stop: () => Promise<void>;
 }
 
-/** ApolloServer over @apollo/gateway, executing operations against the composed supergraph. */
+/** The settings of the GraphQL layer that both gateways (the shop's and the plain one) read. */
+export interface SupergraphServerConfig extends SubgraphFetcherConfig {
+  NODE_ENV: string;
+  QUERY_PLAN_CACHE_MIB: number;
+  /** Identical queries of one caller in flight together execute once (operation-coalescing.plugin.ts). */
+  OPERATION_COALESCING: boolean;
+}
+
+/**
+ * ApolloServer over @apollo/gateway, executing operations against the composed supergraph through
+ * the subgraph fetcher (keep-alive pool, deduplication, signed calls); introspection outside production.
+ */
 export async function startSupergraphServer(options: {
+  config: SupergraphServerConfig;
   supergraph: Supergraph;
   httpServer: Server;
   limits: GraphqlLimits;
-  introspection: boolean;
-  /** How subgraphs are called (keep-alive pool, deduplication): see subgraph-fetcher. */
-  fetcher: SubgraphFetcher;
-  queryPlanCacheMiB: number;
-  /** Identical queries of one caller in flight together execute once (operation-coalescing.plugin.ts). */
-  coalesceOperations: boolean;
   log: Logger;
   /** Feature plugins (the response cache), after the gateway's own. */
   plugins?: ApolloServerPlugin<GatewayContext>[];
 }): Promise<SupergraphServer> {
-  const { supergraph, httpServer, limits, log } = options;
+  const { config, supergraph, httpServer, limits, log } = options;
+  const fetcher = subgraphFetcherFromConfig(config);
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     buildService: ({ name, url }) =>
-      new ForwardingDataSource({ url: routingUrls.get(name) ?? url, fetcher: options.fetcher.fetcher }, name),
-    experimental_approximateQueryPlanStoreMiB: options.queryPlanCacheMiB,
+      new ForwardingDataSource({ url: routingUrls.get(name) ?? url, fetcher: fetcher.fetcher }, name),
+    experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
     logger: log,
   });
   let apiSchema: GraphQLSchema | undefined;
@@ -52,7 +61,7 @@ export async function startSupergraphServer(options: {
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    introspection: options.introspection,
+    introspection: config.NODE_ENV !== 'production',
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
@@ -74,7 +83,7 @@ export async function startSupergraphServer(options: {
       ...limits.plugins,
       ...(options.plugins ?? []),
       // Last: a response cache hit answers before a query waits for an identical one.
-      ...(options.coalesceOperations ? [operationCoalescingPlugin()] : []),
+      ...(config.OPERATION_COALESCING ? [operationCoalescingPlugin()] : []),
     ],
   });
   await apollo.start();
@@ -83,6 +92,10 @@ export async function startSupergraphServer(options: {
     apiSchema: () => {
       if (!apiSchema) throw new Error('supergraph schema not loaded');
       return apiSchema;
+    },
+    stop: async () => {
+      await apollo.stop();
+      await fetcher.close();
     },
   };
 }

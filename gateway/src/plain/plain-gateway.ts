@@ -9,7 +9,6 @@ import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
 import { listen } from '../http/listen.js';
 import { requestId } from '../http/request-id.middleware.js';
 import { useMetrics } from '../metrics/use-metrics.js';
-import { subgraphFetcherFromConfig } from '../supergraph/subgraph-fetcher.js';
 import { readSupergraph } from '../supergraph/supergraph-file.js';
 import type { PlainGatewayConfig } from './plain-gateway.config.js';
 
@@ -32,15 +31,11 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   const { config, log } = options;
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH);
   const httpServer = createServer();
-  const fetcher = subgraphFetcherFromConfig(config);
-  const { apollo, apiSchema } = await startSupergraphServer({
-    fetcher,
-    queryPlanCacheMiB: config.QUERY_PLAN_CACHE_MIB,
-    coalesceOperations: config.OPERATION_COALESCING,
+  const { apollo, apiSchema, stop } = await startSupergraphServer({
+    config,
     supergraph,
     httpServer,
     limits: graphqlLimits(config),
-    introspection: config.NODE_ENV !== 'production',
     log,
   });
   const app = express();
@@ -57,8 +52,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
     listen: (port) => listen(httpServer, port, log, { supergraph: config.SUPERGRAPH_PATH }),
     close: async () => {
       stopMetrics();
-      await apollo.stop();
-      await fetcher.close();
+      await stop();
     },
   };
 }

@@ -40,12 +40,14 @@ export interface SubgraphFetcher {
   close: () => Promise<void>;
 }
 
-/** The fetcher as the gateway's configuration describes it (the full gateway and plain mode alike). */
-export function subgraphFetcherFromConfig(config: {
+export interface SubgraphFetcherConfig {
   SUBGRAPH_CONNECTIONS: number;
   SUBGRAPH_DEDUPLICATION: boolean;
   GATEWAY_SIGNING_SECRETS: string[];
-}): SubgraphFetcher {
+}
+
+/** The fetcher as the gateway's configuration describes it (the full gateway and plain mode alike). */
+export function subgraphFetcherFromConfig(config: SubgraphFetcherConfig): SubgraphFetcher {
   return createSubgraphFetcher({
     connections: config.SUBGRAPH_CONNECTIONS,
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
