@@ -4,10 +4,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { eventually, TEST_AMQP_URL } from '@shop/platform/testing';
+import { eventually } from '@shop/platform/testing';
 import { afterAll, expect, it } from 'vitest';
 import { bundle } from '../../scripts/build.js';
-import { freePort, JWT_SECRET, ROOT, ServiceProcess } from './private-services.js';
+import { freePort, gatewayEnv, ROOT, ServiceProcess } from './private-services.js';
 
 // Where `pnpm build` puts the gateway's bundle (it finds dependencies and its static files from there),
 // under a name of its own; the module list goes to a temporary folder.
@@ -23,21 +23,13 @@ const SUBGRAPH_ONLY = ['mongoose', '@typegoose/typegoose', '@apollo/subgraph', '
 it('starts the gateway bundle without loading mongoose, typegoose, @apollo/subgraph or type-graphql', async () => {
   await bundle(resolve(ROOT, 'gateway/src/main.ts'), main, true);
   const moduleList = join(dir, 'modules.json');
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const unreachable = `http://127.0.0.1:${await freePort()}/graphql`;
+  const { env, port } = await gatewayEnv(`http://127.0.0.1:${await freePort()}/graphql`);
   const startedAt = Date.now();
   const gateway = new ServiceProcess(
     'gateway',
     {
-      JWT_SECRET,
-      GATEWAY_PORT: String(port),
-      METRICS_PORT: String(metricsPort),
-      METRICS_HOST: '127.0.0.1',
-      AMQP_URL: TEST_AMQP_URL,
+      ...env,
       SUPERGRAPH_PATH: resolve(ROOT, 'supergraph.graphql'),
-      ...Object.fromEntries(
-        ['USERS', 'PRODUCTS', 'ORDERS', 'PAYMENTS', 'NOTIFICATIONS'].map((name) => [`${name}_URL`, unreachable]),
-      ),
       MODULE_LIST_FILE: moduleList,
     },
     'modules',

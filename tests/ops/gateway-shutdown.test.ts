@@ -8,7 +8,7 @@ import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RecordingSubgraph } from '../../gateway/src/gateway.test-fixture.js';
-import { freePort, JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
+import { gatewayEnv, JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
 
 // Real gateway processes (one, then a Node cluster of two workers) in front of a fake subgraph, on
 // the test broker with an exchange of their own: SIGTERM with a request and a subscription open.
@@ -50,26 +50,8 @@ interface RunningGateway {
 }
 
 async function startGateway(label: string, env: Record<string, string> = {}): Promise<RunningGateway> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const url = subgraph.url();
-  const gateway = new ServiceProcess(
-    'gateway',
-    {
-      JWT_SECRET,
-      GATEWAY_PORT: String(port),
-      METRICS_PORT: String(metricsPort),
-      METRICS_HOST: '127.0.0.1',
-      AMQP_URL,
-      AMQP_EXCHANGE: EXCHANGE,
-      USERS_URL: url,
-      PRODUCTS_URL: url,
-      ORDERS_URL: url,
-      PAYMENTS_URL: url,
-      NOTIFICATIONS_URL: url,
-      ...env,
-    },
-    label,
-  );
+  const { env: gatewayDefaults, port, metricsPort } = await gatewayEnv(subgraph.url());
+  const gateway = new ServiceProcess('gateway', { ...gatewayDefaults, AMQP_EXCHANGE: EXCHANGE, ...env }, label);
   processes.push(gateway);
   await eventually(async () => (await readiness(port)).status === 200, 90_000, `${label} ready`);
   return { process: gateway, port, metricsPort };

@@ -16,7 +16,7 @@ import {
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { eventually } from '@shop/platform/testing';
+import { eventually, TEST_AMQP_URL } from '@shop/platform/testing';
 import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
 export { type Launch, ROOT };
@@ -280,6 +280,26 @@ export class ServiceProcess {
 }
 
 export const JWT_SECRET = 'ops-test-secret-which-is-long-enough-for-hs256';
+
+/** A gateway's environment on two fresh ports (GraphQL, metrics), every subgraph at `subgraphUrl`. */
+export async function gatewayEnv(
+  subgraphUrl: string,
+): Promise<{ env: Record<string, string>; port: number; metricsPort: number }> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const subgraphs = ['USERS', 'PRODUCTS', 'ORDERS', 'PAYMENTS', 'NOTIFICATIONS'].map((name) => [
+    `${name}_URL`,
+    subgraphUrl,
+  ]);
+  const env = {
+    JWT_SECRET,
+    GATEWAY_PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    METRICS_HOST: '127.0.0.1',
+    AMQP_URL: TEST_AMQP_URL,
+    ...Object.fromEntries(subgraphs),
+  };
+  return { env, port, metricsPort };
+}
 
 export interface Readiness {
   status: number;
