@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService, SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, eventually, metricValue, silentLogger } from '@shop/platform/testing';
+import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  createTestTokens,
+  eventually,
+  metricValue,
+  silentLogger,
+} from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RecordingSubgraph } from '../../gateway/src/gateway.test-fixture.js';
-import { gatewayEnv, JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
+import { gatewayEnv, readiness, ServiceProcess } from './private-services.js';
 
 // Real gateway processes (one, then a Node cluster of two workers) in front of a fake subgraph, on
 // the test broker with an exchange of their own: SIGTERM with a request and a subscription open.
@@ -134,7 +140,7 @@ const alive = (pid: number) => {
 beforeAll(async () => {
   await subgraph.start();
   publisher = new EventBus({ url: AMQP_URL, exchange: EXCHANGE, log: silentLogger, connectionName: 'ops-test' });
-  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  const tokens = createTestTokens();
   token = await tokens.sign({ id: 'u-ops', role: 'CUSTOMER' });
 }, 60_000);
 afterAll(async () => {

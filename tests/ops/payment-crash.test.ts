@@ -1,8 +1,7 @@
 // Fault test: the payments process is killed (SIGKILL) after the provider took a charge and before
 // the payment was settled. Restarted, it settles the payment to the provider's truth by
 // reconciliation, and the customer was charged exactly once.
-import { createTokenService } from '@shop/platform/core';
-import { eventually, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { createTestTokens, eventually, TEST_AMQP_URL } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
@@ -15,7 +14,7 @@ import { freePort, JWT_SECRET, readiness, ServiceProcess } from './private-servi
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const prefix = `ops_paycrash_${process.pid}`;
-const tokens = createTokenService({ ...TEST_TOKEN_SETTINGS, JWT_SECRET });
+const tokens = createTestTokens();
 const ada = { id: 'user-ada', role: 'CUSTOMER' as const };
 const orders = new Map<string, FixtureOrder>([
   [

@@ -16,7 +16,7 @@ import {
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { eventually, TEST_AMQP_URL } from '@shop/platform/testing';
+import { eventually, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
 export { type Launch, ROOT };
@@ -279,7 +279,8 @@ export class ServiceProcess {
   }
 }
 
-export const JWT_SECRET = 'ops-test-secret-which-is-long-enough-for-hs256';
+/** The processes' token secret: the one every test signs with (`createTestTokens`). */
+export const JWT_SECRET = TEST_TOKEN_SETTINGS.JWT_SECRET;
 
 /** A gateway's environment on two fresh ports (GraphQL, metrics), every subgraph at `subgraphUrl`. */
 export async function gatewayEnv(

@@ -5,8 +5,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { createTokenService } from '@shop/platform/core';
-import { eventually, metricValue, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { createTestTokens, eventually, metricValue, TEST_AMQP_URL } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,7 @@ import { freePort, JWT_SECRET, PrivatePostgres, ROOT, readiness, ServiceProcess 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const prefix = `ops_reservecrash_${process.pid}`;
 const TTL = '3s';
-const tokens = createTokenService({ ...TEST_TOKEN_SETTINGS, JWT_SECRET });
+const tokens = createTestTokens();
 const ada = { id: 'user-ada', role: 'CUSTOMER' as const };
 const address = { street: '1 Main St', city: 'Springfield', state: 'IL', zipCode: '62701', country: 'US' };
 

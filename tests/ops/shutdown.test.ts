@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { createTokenService } from '@shop/platform/core';
-import { eventually } from '@shop/platform/testing';
+import { createTestTokens, eventually } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
@@ -75,12 +74,7 @@ afterAll(async () => {
 
 describe('SIGTERM', () => {
   it('stops accepting, finishes the in-flight request, and exits 0 within the bound', async () => {
-    const tokens = createTokenService({
-      JWT_SECRET,
-      JWT_ISSUER: 'shop',
-      JWT_AUDIENCE: 'shop-api',
-      JWT_TTL_SECONDS: 600,
-    });
+    const tokens = createTestTokens();
     const token = await tokens.sign({ id: randomUUID(), role: 'CUSTOMER' });
     const inFlight = fetch(`http://127.0.0.1:${ordersPort}/graphql`, {
       method: 'POST',

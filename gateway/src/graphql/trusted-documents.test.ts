@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createTokenService } from '@shop/platform/core';
+import { createTestTokens } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 import type { PersistedQueryManifest } from './persisted-documents.js';
 
 // Trusted documents: the tracker's manifest (pnpm persisted:manifest) loaded by the gateway.
@@ -128,12 +128,7 @@ describe('allowlist mode (PERSISTED_DOCUMENTS_ONLY=true)', () => {
   it("refuses a graphql-ws subscription that is not the manifest's, and accepts the tracker's", async () => {
     await start(allowlist);
     subgraph.answer = () => ({ data: { order: { id: 'o1' } } });
-    const tokens = createTokenService({
-      JWT_SECRET,
-      JWT_ISSUER: 'shop',
-      JWT_AUDIENCE: 'shop-api',
-      JWT_TTL_SECONDS: 600,
-    });
+    const tokens = createTestTokens();
     const client = createClient({
       url: `${base.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,

@@ -1,9 +1,9 @@
-import { createTokenService } from '@shop/platform/core';
+import { createTestTokens } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 const subgraph = new RecordingSubgraph();
 const gateways: Gateway[] = [];
@@ -50,12 +50,7 @@ describe('x-client-ip', () => {
   });
 
   it('goes with the queries of a graphql-ws subscription too', async () => {
-    const tokens = createTokenService({
-      JWT_SECRET,
-      JWT_ISSUER: 'shop',
-      JWT_AUDIENCE: 'shop-api',
-      JWT_TTL_SECONDS: 600,
-    });
+    const tokens = createTestTokens();
     const token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
     const before = subgraph.calls.length;
     const client = createClient({

@@ -1,10 +1,9 @@
-import { createTokenService } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
-import { metricValue } from '@shop/platform/testing';
+import { createTestTokens, metricValue } from '@shop/platform/testing';
 import { createClient } from 'graphql-ws';
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { gatewayOverRecordingSubgraph, JWT_SECRET } from '../gateway.test-fixture.js';
+import { gatewayOverRecordingSubgraph } from '../gateway.test-fixture.js';
 
 const started = gatewayOverRecordingSubgraph();
 const { subgraph } = started;
@@ -48,12 +47,7 @@ describe('/metrics of the gateway', () => {
   });
 
   it('shows open subscriptions and WebSocket connections', async () => {
-    const tokens = createTokenService({
-      JWT_SECRET,
-      JWT_ISSUER: 'shop',
-      JWT_AUDIENCE: 'shop-api',
-      JWT_TTL_SECONDS: 600,
-    });
+    const tokens = createTestTokens();
     const client = createClient({
       url: `${started.base.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,

@@ -1,11 +1,11 @@
-import { createTokenService } from '@shop/platform/core';
+import { createTestTokens } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 const subgraph = new RecordingSubgraph();
-const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+const tokens = createTestTokens();
 let gateway: Gateway;
 let wsUrl: string;
 

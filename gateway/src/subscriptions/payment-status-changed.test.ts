@@ -2,13 +2,12 @@
 // admin), then each payment event runs the client's selection on the payment it is about.
 import { randomUUID } from 'node:crypto';
 import { EventBus, paymentFailed, paymentSucceeded } from '@shop/events';
-import { createTokenService } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, type SubgraphCall, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, type SubgraphCall, startGateway } from '../gateway.test-fixture.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
@@ -49,7 +48,7 @@ beforeAll(async () => {
   subgraph.answer = answer;
   const started = await startGateway(await subgraph.start());
   gateway = started.gateway;
-  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  const tokens = createTestTokens();
   client = createClient({
     url: `${started.base.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,

@@ -1,9 +1,9 @@
-import { createTokenService } from '@shop/platform/core';
+import { createTestTokens } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 const MAX_PER_CONNECTION = 5;
 const subgraph = new RecordingSubgraph();
@@ -25,7 +25,7 @@ beforeAll(async () => {
   });
   gateway = started.gateway;
   wsUrl = `${started.base.replace('http', 'ws')}/graphql`;
-  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  const tokens = createTestTokens();
   token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
 });
 afterAll(async () => {

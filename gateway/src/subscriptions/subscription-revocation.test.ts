@@ -2,13 +2,12 @@
 // password change, logout everywhere) ends it at the next event, never feeding it more.
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 const orderId = randomUUID();
 const subgraph = new RecordingSubgraph();
@@ -26,7 +25,7 @@ beforeAll(async () => {
   subgraph.answer = () => ({ data: { orderStatusChanged: { id: orderId }, order: { id: orderId } } });
   const started = await startGateway(url, { TOKEN_VERSION_CACHE_MS: '0' });
   gateway = started.gateway;
-  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  const tokens = createTestTokens();
   client = createClient({
     url: `${started.base.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
-import { createTokenService } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, eventually, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, createTestTokens, eventually, silentLogger } from '@shop/platform/testing';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { JWT_SECRET, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 
 const SUBSCRIBERS = 30;
 const orderId = randomUUID();
@@ -40,7 +39,7 @@ beforeAll(async () => {
   // Without subgraph deduplication, every execution would reach the subgraph: what is counted here.
   const started = await startGateway(url, { SUBGRAPH_DEDUPLICATION: 'false' });
   gateway = started.gateway;
-  const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+  const tokens = createTestTokens();
   const authorization = `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}`;
   for (let c = 0; c < SUBSCRIBERS / 10; c++) {
     const client = createClient({

@@ -1,16 +1,22 @@
 // The users subgraph over real HTTP, as the gateway (and anyone who reaches it) calls it:
 // tokens verified by the subgraph itself, the gateway-signed x-client-ip for the limits, and what leaks where.
 import { createHmac } from 'node:crypto';
-import { createLogger, createTokenService } from '@shop/platform/core';
+import { createLogger } from '@shop/platform/core';
 import { createGatewayRequestSigner, graphqlLimitsShape } from '@shop/platform/http';
-import { connectTestMongo, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
+import {
+  connectTestMongo,
+  createTestTokens,
+  serveTestSubgraph,
+  TEST_TOKEN_SETTINGS,
+  type TestSubgraph,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createUsersServices } from './create-services.js';
 import { usersSubgraph } from './schema.js';
 
-const JWT_SECRET = 'http-test-secret-that-is-long-enough-for-hs256';
-const tokens = createTokenService({ JWT_SECRET, JWT_ISSUER: 'shop', JWT_AUDIENCE: 'shop-api', JWT_TTL_SECONDS: 600 });
+const { JWT_SECRET } = TEST_TOKEN_SETTINGS;
+const tokens = createTestTokens();
 const services = createUsersServices(tokens, { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 5 });
 const ADMIN = { email: 'root@example.com', password: 'root admin password' };
 const PASSWORD = 'ada secret password';
