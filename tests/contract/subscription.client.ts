@@ -1,6 +1,5 @@
 // graphql-ws, as a web or mobile app uses it: `connectionParams.authorization` carries the token.
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { contractStack } from './contract-stack.js';
 import type { Json } from './gateway.client.js';
 
@@ -15,12 +14,7 @@ export interface Subscription {
 }
 
 export function subscribe(query: string, variables: Record<string, unknown>, token?: string): Subscription {
-  const client = createClient({
-    url: `${contractStack().gatewayUrl.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    retryAttempts: 0,
-  });
+  const client = subscriptionClient(contractStack().gatewayUrl, token);
   const messages: Json[] = [];
   let failure: Json | undefined;
   let wake = () => {};

@@ -3,9 +3,8 @@
 // (DEPLOY_SMOKE_GATEWAYS, their own addresses): the subscriber is on one, the payment goes through
 // the other.
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'graphql-ws';
 import { expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import type { Json } from '../contract/gateway.client.js';
 import { createProduct, loginAdmin, placeOrder, registerCustomer } from '../contract/shop.fixture.js';
 
@@ -22,13 +21,7 @@ it('tells a subscriber on one gateway replica of a payment made through another'
   const order = await placeOrder(owner.token, product.id);
 
   let connected = false;
-  const client = createClient({
-    url: `${subscribedOn.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${owner.token}` },
-    retryAttempts: 0,
-    on: { connected: () => (connected = true) },
-  });
+  const client = subscriptionClient(subscribedOn, owner.token, { on: { connected: () => (connected = true) } });
   const statuses: string[] = [];
   let failure: unknown;
   const done = new Promise<void>((resolve) => {

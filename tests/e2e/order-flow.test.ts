@@ -2,9 +2,8 @@
 // a live subscription, payment, and the notification it leaves behind.
 
 import { eventually, metricValue } from '@shop/platform/testing';
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADMIN, GATEWAY, graphql, graphqlOk, PORTS } from './stack.js';
 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token user { id role } } }';
@@ -87,12 +86,7 @@ describe('order flow through the gateway', () => {
     const orderId = order?.id as string;
 
     const liveBefore = await liveSubscriptions();
-    const client = createClient({
-      url: `${GATEWAY.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${customer.token}` },
-      retryAttempts: 0,
-    });
+    const client = subscriptionClient(GATEWAY, customer.token);
     subscriptions.push(() => void client.dispose());
     const received: unknown[] = [];
     const paid = new Promise<Record<string, unknown>>((resolve, reject) => {

@@ -1,9 +1,8 @@
 // A charge whose answer is lost (the simulator's `card_timeout`): the REST call answers 202
 // PENDING, and with default settings reconciliation settles it from the provider's record so that
 // the order is PAID, and the live subscription delivers it, within 30 s (CONTRACT.md).
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADMIN, GATEWAY, graphqlOk } from './stack.js';
 
 const CONTRACT_BOUND_MS = 30_000;
@@ -61,12 +60,7 @@ describe('payment with a lost answer (card_timeout)', () => {
       customerToken,
     );
     const orderId = createOrder.id;
-    const client = createClient({
-      url: `${GATEWAY.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${customerToken}` },
-      retryAttempts: 0,
-    });
+    const client = subscriptionClient(GATEWAY, customerToken);
     disposers.push(() => void client.dispose());
     const paid = new Promise<Record<string, unknown>>((resolve, reject) => {
       client.subscribe<{ orderStatusChanged: Record<string, unknown> }>(

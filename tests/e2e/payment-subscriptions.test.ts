@@ -1,9 +1,9 @@
 // paymentStatusChanged over graphql-ws, end to end: the payments subgraph's payment.failed and
 // payment.succeeded reach the order's owner and an admin as the payment each is about, resolved
 // through the supergraph (its order and user too); another customer is refused as for an unknown id.
-import { type Client, createClient } from 'graphql-ws';
+import { type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADDRESS, ADMIN, GATEWAY, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -22,12 +22,7 @@ let mallory: string;
 let productId: string;
 
 function watch(token: string, orderId: string) {
-  const client = createClient({
-    url: replica.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  const client = subscriptionClient(replica.url, token);
   clients.push(client);
   const messages: Json[] = [];
   let failure: Json | undefined;

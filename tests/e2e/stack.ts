@@ -83,7 +83,6 @@ export async function rest(
 
 export interface GatewayReplica {
   url: string;
-  wsUrl: string;
   /** The replica's open connections, subscriptions and event listeners. */
   subscriptionStats: () => { connections: number; subscriptions: number; feedListeners: number };
   close: () => Promise<void>;
@@ -104,7 +103,6 @@ export async function startGatewayReplica(env: Record<string, string> = {}): Pro
   await eventually(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined));
   return {
     url,
-    wsUrl: `${url.replace('http', 'ws')}/graphql`,
     subscriptionStats: gateway.subscriptionStats,
     close: gateway.close,
   };

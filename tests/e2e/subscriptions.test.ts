@@ -2,9 +2,9 @@
 // resolves every client's selection through the supergraph; refused and abandoned subscriptions.
 
 import { eventually } from '@shop/platform/testing';
-import { type Client, createClient } from 'graphql-ws';
+import { type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADDRESS, ADMIN, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -21,13 +21,8 @@ let ada: { token: string; id: string; email: string };
 let mallory: string;
 let product: { id: string; name: string };
 
-const connect = (wsUrl: string, token?: string): Client => {
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    retryAttempts: 0,
-  });
+const connect = (gatewayUrl: string, token?: string): Client => {
+  const client = subscriptionClient(gatewayUrl, token);
   clients.push(client);
   return client;
 };
@@ -92,8 +87,8 @@ describe('orderStatusChanged across two gateway replicas', () => {
     const [first, second] = replicas as [GatewayReplica, GatewayReplica];
     expect(first.url).not.toBe(second.url);
     const orderId = await placeOrder(ada.token);
-    const owner = watch(connect(first.wsUrl, ada.token), orderId);
-    const staff = watch(connect(second.wsUrl, admin), orderId);
+    const owner = watch(connect(first.url, ada.token), orderId);
+    const staff = watch(connect(second.url, admin), orderId);
     // Live once each replica has authorized its subscription through the supergraph.
     await eventually(async () => (first.subscriptionStats().subscriptions === 1 ? true : undefined));
     await eventually(async () => (second.subscriptionStats().subscriptions === 1 ? true : undefined));
@@ -119,8 +114,8 @@ describe('orderStatusChanged across two gateway replicas', () => {
   it("answers another customer's order with NOT_FOUND (as an unknown id) and an anonymous caller with UNAUTHENTICATED", async () => {
     const [first] = replicas as [GatewayReplica];
     const orderId = await placeOrder(ada.token);
-    const stranger = watch(connect(first.wsUrl, mallory), orderId);
-    const anonymous = watch(connect(first.wsUrl), orderId);
+    const stranger = watch(connect(first.url, mallory), orderId);
+    const anonymous = watch(connect(first.url), orderId);
     const errorOf = (subscription: ReturnType<typeof watch>) => eventually(async () => subscription.failure() as Json);
     expect(await errorOf(stranger)).toEqual([
       expect.objectContaining({
@@ -136,7 +131,7 @@ describe('orderStatusChanged across two gateway replicas', () => {
   it('leaves nothing behind on a replica once its clients disconnect', async () => {
     const [, second] = replicas as [GatewayReplica, GatewayReplica];
     const orderId = await placeOrder(ada.token);
-    const leaving = Array.from({ length: 20 }, () => connect(second.wsUrl, ada.token));
+    const leaving = Array.from({ length: 20 }, () => connect(second.url, ada.token));
     for (const client of leaving) watch(client, orderId);
     await eventually(async () => (second.subscriptionStats().subscriptions >= 20 ? true : undefined));
     await Promise.all(leaving.map((client) => client.dispose()));

@@ -10,10 +10,10 @@ import {
   silentLogger,
 } from '@shop/platform/testing';
 import amqplib from 'amqplib';
-import { type Client, createClient } from 'graphql-ws';
+import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { RecordingSubgraph } from '../../gateway/src/gateway.test-fixture.js';
+import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { gatewayEnv, readiness, ServiceProcess } from './private-services.js';
 
 // Real gateway processes (one, then a Node cluster of two workers) in front of a fake subgraph, on
@@ -96,11 +96,7 @@ interface Watcher {
 function watchOrder(port: number): Watcher {
   const statuses: string[] = [];
   const closeCodes: number[] = [];
-  const client = createClient({
-    url: `ws://127.0.0.1:${port}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
+  const client = subscriptionClient(`http://127.0.0.1:${port}`, token, {
     on: { closed: (event) => closeCodes.push((event as { code: number }).code) },
   });
   const ended = new Promise((resolve) => {

@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createTestTokens } from '@shop/platform/testing';
-import { createClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { postJson, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { subscriptionClient } from '../subscriptions/subscription.test-client.js';
 import type { PersistedQueryManifest } from './persisted-documents.js';
 
 // Trusted documents: the tracker's manifest (pnpm persisted:manifest) loaded by the gateway.
@@ -129,12 +128,7 @@ describe('allowlist mode (PERSISTED_DOCUMENTS_ONLY=true)', () => {
     await start(allowlist);
     subgraph.answer = () => ({ data: { order: { id: 'o1' } } });
     const tokens = createTestTokens();
-    const client = createClient({
-      url: `${base.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}` },
-      retryAttempts: 0,
-    });
+    const client = subscriptionClient(base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }));
     const subscribe = (query: string) =>
       new Promise<unknown>((resolve) => {
         client.subscribe(

@@ -1,9 +1,8 @@
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { createTestTokens, metricValue } from '@shop/platform/testing';
-import { createClient } from 'graphql-ws';
 import { describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import { gatewayOverRecordingSubgraph } from '../gateway.test-fixture.js';
+import { subscriptionClient } from '../subscriptions/subscription.test-client.js';
 
 const started = gatewayOverRecordingSubgraph();
 const { subgraph } = started;
@@ -48,12 +47,7 @@ describe('/metrics of the gateway', () => {
 
   it('shows open subscriptions and WebSocket connections', async () => {
     const tokens = createTestTokens();
-    const client = createClient({
-      url: `${started.base.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}` },
-      retryAttempts: 0,
-    });
+    const client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }));
     const dispose = client.subscribe(
       { query: 'subscription { orderStatusChanged(orderId: "o1") { id } }' },
       { next: () => {}, error: () => {}, complete: () => {} },

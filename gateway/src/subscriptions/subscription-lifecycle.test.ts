@@ -1,14 +1,15 @@
 import { createTestTokens } from '@shop/platform/testing';
-import { type Client, createClient } from 'graphql-ws';
+import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { subscriptionClient } from './subscription.test-client.js';
 
 const MAX_PER_CONNECTION = 5;
 const subgraph = new RecordingSubgraph();
 let gateway: Gateway;
-let wsUrl: string;
+let base: string;
 let token: string;
 
 beforeAll(async () => {
@@ -24,7 +25,7 @@ beforeAll(async () => {
     WS_MAX_CONNECTIONS_PER_USER: '100',
   });
   gateway = started.gateway;
-  wsUrl = `${started.base.replace('http', 'ws')}/graphql`;
+  base = started.base;
   const tokens = createTestTokens();
   token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
 });
@@ -33,15 +34,7 @@ afterAll(async () => {
   await subgraph.close();
 });
 
-const connect = (): Client =>
-  createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => {},
-  });
+const connect = (): Client => subscriptionClient(base, token, { lazy: false, onNonLazyError: () => {} });
 
 /** Subscribes; resolves with the errors if the server refuses, stays pending while it is live. */
 const watch = (client: Client, orderId: string) =>

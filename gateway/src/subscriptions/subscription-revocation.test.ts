@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
-import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
+import { type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { subscriptionClient } from './subscription.test-client.js';
 
 const orderId = randomUUID();
 const subgraph = new RecordingSubgraph();
@@ -26,11 +26,7 @@ beforeAll(async () => {
   const started = await startGateway(url, { TOKEN_VERSION_CACHE_MS: '0' });
   gateway = started.gateway;
   const tokens = createTestTokens();
-  client = createClient({
-    url: `${started.base.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER', tokenVersion: 0 })}` },
-    retryAttempts: 0,
+  client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER', tokenVersion: 0 }), {
     lazy: false,
     onNonLazyError: () => {},
   });

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, createTestTokens, eventually, silentLogger } from '@shop/platform/testing';
-import { type Client, createClient } from 'graphql-ws';
+import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { subscriptionClient } from './subscription.test-client.js';
 
 const SUBSCRIBERS = 30;
 const orderId = randomUUID();
@@ -40,16 +40,9 @@ beforeAll(async () => {
   const started = await startGateway(url, { SUBGRAPH_DEDUPLICATION: 'false' });
   gateway = started.gateway;
   const tokens = createTestTokens();
-  const authorization = `Bearer ${await tokens.sign({ id: 'u1', role: 'CUSTOMER' })}`;
+  const token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
   for (let c = 0; c < SUBSCRIBERS / 10; c++) {
-    const client = createClient({
-      url: `${started.base.replace('http', 'ws')}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization },
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => {},
-    });
+    const client = subscriptionClient(started.base, token, { lazy: false, onNonLazyError: () => {} });
     clients.push(client);
     for (let s = 0; s < 10; s++) {
       client.subscribe(
