@@ -1,5 +1,5 @@
 // graphql-ws, as a web or mobile app uses it: `connectionParams.authorization` carries the token.
-import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
+import { recordSubscription, subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { contractStack } from './contract-stack.js';
 import type { Json } from './gateway.client.js';
 
@@ -15,29 +15,14 @@ export interface Subscription {
 
 export function subscribe(query: string, variables: Record<string, unknown>, token?: string): Subscription {
   const client = subscriptionClient(contractStack().gatewayUrl, token);
-  const messages: Json[] = [];
-  let failure: Json | undefined;
   let wake = () => {};
-  client.subscribe(
-    { query, variables },
-    {
-      next: (message) => {
-        messages.push(message);
-        wake();
-      },
-      error: (error) => {
-        failure = error;
-        wake();
-      },
-      complete: () => {},
-    },
-  );
+  const { messages, failure } = recordSubscription(client, { query, variables }, () => wake());
   return {
     messages,
-    failure: () => failure,
+    failure: () => failure() as Json | undefined,
     settled: (timeoutMs) =>
       new Promise((resolve) => {
-        if (messages.length > 0 || failure !== undefined) return resolve(true);
+        if (messages.length > 0 || failure() !== undefined) return resolve(true);
         const timer = setTimeout(() => resolve(false), timeoutMs);
         wake = () => {
           clearTimeout(timer);

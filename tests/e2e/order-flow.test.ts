@@ -1,20 +1,13 @@
 // The walking skeleton end to end, through the gateway only: catalog, accounts, an order,
 // a live subscription, payment, and the notification it leaves behind.
 
-import { eventually, metricValue } from '@shop/platform/testing';
+import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
-import { ADMIN, GATEWAY, graphql, graphqlOk, PORTS } from './stack.js';
+import { ADMIN, GATEWAY, graphql, graphqlOk, liveSubscriptions } from './stack.js';
 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token user { id role } } }';
 const REGISTER_CUSTOMER = { password: 'customer-password', firstName: 'Grace', lastName: 'Hopper' };
-
-/** Subscriptions the stack's gateway has started and listens for (its Prometheus gauge). */
-const liveSubscriptions = async () =>
-  metricValue(
-    await (await fetch(`http://127.0.0.1:${PORTS.gatewayMetrics}/metrics`)).text(),
-    'gateway_active_subscriptions',
-  );
 
 let adminToken: string;
 let customer: { token: string; id: string; email: string };

@@ -1,9 +1,10 @@
 // A charge whose answer is lost (the simulator's `card_timeout`): the REST call answers 202
 // PENDING, and with default settings reconciliation settles it from the provider's record so that
 // the order is PAID, and the live subscription delivers it, within 30 s (CONTRACT.md).
+import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
-import { ADMIN, GATEWAY, graphqlOk } from './stack.js';
+import { ADMIN, GATEWAY, graphqlOk, liveSubscriptions } from './stack.js';
 
 const CONTRACT_BOUND_MS = 30_000;
 let customerToken: string;
@@ -60,6 +61,7 @@ describe('payment with a lost answer (card_timeout)', () => {
       customerToken,
     );
     const orderId = createOrder.id;
+    const liveBefore = await liveSubscriptions();
     const client = subscriptionClient(GATEWAY, customerToken);
     disposers.push(() => void client.dispose());
     const paid = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -81,8 +83,8 @@ describe('payment with a lost answer (card_timeout)', () => {
         },
       );
     });
-    // The subscription is set up once the gateway has authorized it; give it a moment to bind.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The gateway counts a subscription as live once it listens for the order's events.
+    await eventually(async () => ((await liveSubscriptions()) > liveBefore ? true : undefined));
 
     const started = Date.now();
     const response = await fetch(`${GATEWAY}/api/payments`, {

@@ -3,7 +3,7 @@
 // through the supergraph (its order and user too); another customer is refused as for an unknown id.
 import { type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
+import { recordSubscription, subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADDRESS, ADMIN, GATEWAY, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -24,19 +24,7 @@ let productId: string;
 function watch(token: string, orderId: string) {
   const client = subscriptionClient(replica.url, token);
   clients.push(client);
-  const messages: Json[] = [];
-  let failure: Json | undefined;
-  client.subscribe(
-    { query: WATCH, variables: { orderId } },
-    {
-      next: (message) => void messages.push(message),
-      error: (error) => {
-        failure = error;
-      },
-      complete: () => {},
-    },
-  );
-  return { messages, failure: () => failure };
+  return recordSubscription(client, { query: WATCH, variables: { orderId } });
 }
 
 const pay = (orderId: string, paymentMethod: string, key: string): Promise<{ status: number; body: Json }> =>

@@ -81,6 +81,14 @@ export async function rest(
   return response.json();
 }
 
+/** Subscriptions the stack's gateway has started and listens for (its Prometheus gauge). */
+export async function liveSubscriptions(): Promise<number> {
+  // Loaded here, not at the top: the global setup imports this file too and cannot resolve it.
+  const { metricValue } = await import('@shop/platform/testing');
+  const metrics = await (await fetch(`http://127.0.0.1:${PORTS.gatewayMetrics}/metrics`)).text();
+  return metricValue(metrics, 'gateway_active_subscriptions');
+}
+
 export interface GatewayReplica {
   url: string;
   /** The replica's open connections, subscriptions and event listeners. */

@@ -4,7 +4,7 @@
 import { eventually } from '@shop/platform/testing';
 import { type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
+import { recordSubscription, subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADDRESS, ADMIN, type GatewayReplica, rest, startGatewayReplica } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -29,21 +29,10 @@ const connect = (gatewayUrl: string, token?: string): Client => {
 
 /** Every message of one subscription, and a way to wait for the one that matches. */
 function watch(client: Client, orderId: string) {
-  const messages: Json[] = [];
-  let failure: unknown;
-  client.subscribe(
-    { query: WATCH, variables: { orderId } },
-    {
-      next: (message) => void messages.push(message),
-      error: (error) => {
-        failure = error;
-      },
-      complete: () => {},
-    },
-  );
+  const { messages, failure } = recordSubscription(client, { query: WATCH, variables: { orderId } });
   return {
     messages,
-    failure: () => failure,
+    failure,
     until: (status: string) =>
       eventually(async () => messages.find((message) => message.data?.orderStatusChanged?.status === status), 20_000),
   };

@@ -1,4 +1,4 @@
-import { type Client, type ClientOptions, createClient } from 'graphql-ws';
+import { type Client, type ClientOptions, createClient, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /**
@@ -17,4 +17,35 @@ export function subscriptionClient(
     retryAttempts: 0,
     ...options,
   });
+}
+
+/** What one subscription has received so far. */
+export interface RecordedSubscription {
+  /** Every `next` payload, in order (tests read them loosely, as JSON). */
+  // biome-ignore lint/suspicious/noExplicitAny: payloads are whatever the test's query selects
+  messages: any[];
+  /** The `error` the server answered (GraphQL errors), or the close event of a refused socket. */
+  failure: () => unknown;
+}
+
+/** Subscribes `client` to `payload` and records what arrives; `onChange` hears every message and failure. */
+export function recordSubscription(
+  client: Client,
+  payload: SubscribePayload,
+  onChange: () => void = () => {},
+): RecordedSubscription {
+  const recorded: RecordedSubscription = { messages: [], failure: () => failure };
+  let failure: unknown;
+  client.subscribe(payload, {
+    next: (message) => {
+      recorded.messages.push(message);
+      onChange();
+    },
+    error: (error) => {
+      failure = error;
+      onChange();
+    },
+    complete: () => {},
+  });
+  return recorded;
 }
