@@ -5,7 +5,7 @@ import { eventually } from './eventually.js';
 import { metricsRegistry } from './metrics.js';
 import { OutboxRelay, PARKED_EVENTS, type ParkedEvent, raiseMissedOutboxFlags } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, silentLogger } from './testing.js';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, publishSettled, silentLogger } from './testing.js';
 
 // A fixed test exchange and a queue that dies with this process: nothing accumulates.
 const exchange = 'test.outbox.events';
@@ -33,8 +33,7 @@ beforeAll(async () => {
       received.push(event);
     },
   });
-  const probe = created('probe');
-  await eventually(async () => (await bus.publish(probe)).routed && received.some((event) => event.id === probe.id));
+  await publishSettled(bus, 'test.outbox.observer', created('probe'));
 });
 afterAll(async () => {
   await bus.close();

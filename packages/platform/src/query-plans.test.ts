@@ -10,6 +10,7 @@ import {
   connectTestMongo,
   explainShapes,
   type PlanReport,
+  publishSettled,
   recordQueryShapes,
   silentLogger,
 } from './testing.js';
@@ -37,8 +38,7 @@ beforeAll(async () => {
       received.push(event);
     },
   });
-  const probe = created('probe');
-  await eventually(async () => (await bus.publish(probe)).routed && received.some((event) => event.id === probe.id));
+  await publishSettled(bus, 'test.plans.observer', created('probe'));
 
   const recorder = recordQueryShapes();
   const events = [created('plans-1'), created('plans-2')];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { OutboxRelay } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, silentLogger } from './testing.js';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, publishSettled, silentLogger } from './testing.js';
 import { startTracing, stopTracing } from './tracing.js';
 
 /** Trace context across RabbitMQ: message headers, the retry ladder, the outbox. Real broker and database. */
@@ -56,8 +56,7 @@ beforeAll(async () => {
       handled.push(event);
     },
   });
-  const probe = created('probe');
-  await eventually(async () => (await bus.publish(probe)).routed && handled.some((event) => event.id === probe.id));
+  await publishSettled(bus, queue, created('probe'));
 });
 afterAll(async () => {
   await bus.close();

@@ -6,6 +6,7 @@ import {
   connectTestMongo,
   createTestTokens,
   eventually,
+  publishSettled,
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
@@ -47,18 +48,9 @@ beforeAll(async () => {
       received.push(event);
     },
   });
-  // subscribe() may resolve before the broker has the binding: wait until a probe gets through.
-  const probe = paymentSucceeded.create({
-    paymentId: 'probe',
-    orderId: 'probe',
-    userId: 'probe',
-    amount: '0.00',
-    transactionId: 'probe',
-  });
-  await eventually(async () => {
-    await bus.publish(probe);
-    return received.some((event) => event.id === probe.id);
-  });
+  // subscribe() may resolve before the broker has the binding: a probe settled by the listener says it is there.
+  const probe = { paymentId: 'probe', orderId: 'probe', userId: 'probe', amount: '0.00', transactionId: 'probe' };
+  await publishSettled(bus, 'test.payments.listener', paymentSucceeded.create(probe));
   relay = new OutboxRelay([PaymentModel], bus, silentLogger, 200);
   relay.start();
 });
