@@ -40,6 +40,12 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
 export interface TestSubgraph extends RunningServer {
   definition: SubgraphDefinition;
   url: string;
+  /**
+   * POSTs a GraphQL operation, as `principal` when one is given (a bearer token from the token
+   * service the subgraph verifies with), and returns the JSON answer as the test types it.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: each test reads the answer of its own query
+  query: <T = any>(query: string, variables?: Record<string, unknown>, principal?: Principal) => Promise<T>;
 }
 
 /** Serves a subgraph in this process on a free port, as its main.ts would, without readiness checks. */
@@ -60,7 +66,14 @@ export async function serveTestSubgraph<S>(
   });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { ...server, definition, url: `http://127.0.0.1:${port}/graphql` };
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const query = async <T>(query: string, variables: Record<string, unknown> = {}, principal?: Principal) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (principal) headers.authorization = `Bearer ${await tokens.sign(principal)}`;
+    const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return (await response.json()) as T;
+  };
+  return { ...server, definition, url, query };
 }
 
 export { eventually } from './eventually.js';

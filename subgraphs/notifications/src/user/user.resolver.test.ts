@@ -14,23 +14,17 @@ const admin: Principal = { id: 'user-admin', role: 'ADMIN' };
 
 let db: { drop: () => Promise<void> };
 let subgraph: TestSubgraph;
-let url: string;
 
 const USER_NOTIFICATIONS = `query($representations: [_Any!]!) {
   _entities(representations: $representations) { ... on User { id notifications { channel eventType subject status orderId createdAt } } }
 }`;
 
-async function post(query: string, variables: Record<string, unknown>, principal?: Principal) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(principal ? { authorization: `Bearer ${await tokens.sign(principal)}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, unknown>; errors?: { extensions: { code: string } }[] };
-}
+const post = (query: string, variables: Record<string, unknown>, principal?: Principal) =>
+  subgraph.query<{ data?: Record<string, unknown>; errors?: { extensions: { code: string } }[] }>(
+    query,
+    variables,
+    principal,
+  );
 
 async function notificationsOf(userId: string, principal?: Principal) {
   const result = await post(USER_NOTIFICATIONS, { representations: [{ __typename: 'User', id: userId }] }, principal);
@@ -54,7 +48,6 @@ beforeAll(async () => {
   const notifications = new NotificationService(contacts, new RecordingOutbox());
   await notifications.handle(orderCreated.create({ orderId: 'o-1', userId: ada.id, totalAmount: '19.99', items: [] }));
   subgraph = await serveTestSubgraph(notificationsSubgraph, { notifications }, tokens);
-  url = subgraph.url;
 });
 afterAll(async () => {
   await subgraph.close();

@@ -18,12 +18,10 @@ import {
 
 let fx: OrdersFixture;
 let server: TestSubgraph;
-let url: string;
 
 beforeAll(async () => {
   fx = await startOrdersFixture();
   server = await serveTestSubgraph(ordersSubgraph, { orders: fx.orders }, tokens);
-  url = server.url;
 });
 afterAll(async () => {
   await server.close();
@@ -36,16 +34,8 @@ interface Response {
   errors?: { message: string; extensions: Record<string, unknown> }[];
 }
 
-async function post(query: string, variables: Record<string, unknown>, principal?: Principal): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (principal) headers.authorization = `Bearer ${await tokens.sign(principal)}`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as Response;
-}
+const post = (query: string, variables: Record<string, unknown>, principal?: Principal) =>
+  server.query<Response>(query, variables, principal);
 
 const ada = customer('user-ada');
 const bob = customer('user-bob');

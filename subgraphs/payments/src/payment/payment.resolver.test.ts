@@ -27,24 +27,14 @@ const orders = new Map<string, FixtureOrder>([
 let db: { drop: () => Promise<void> };
 let fakeOrders: FakeOrders;
 let subgraph: TestSubgraph;
-let url: string;
 
 interface GraphqlResult {
   data?: Record<string, unknown> | null;
   errors?: { message: string; extensions: { code: string } }[];
 }
 
-async function post(query: string, variables: Record<string, unknown>, principal?: Principal): Promise<GraphqlResult> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(principal ? { authorization: `Bearer ${await tokens.sign(principal)}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as GraphqlResult;
-}
+const post = (query: string, variables: Record<string, unknown>, principal?: Principal) =>
+  subgraph.query<GraphqlResult>(query, variables, principal);
 
 const PROCESS = `mutation($input: ProcessPaymentInput!) {
   processPayment(input: $input) { id amount status paymentMethod transactionId order { id } createdAt }
@@ -59,7 +49,6 @@ beforeAll(async () => {
   fakeOrders = await startFakeOrders(tokens, orders);
   const payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), offlineOutbox);
   subgraph = await serveTestSubgraph(paymentsSubgraph, { payments }, tokens);
-  url = subgraph.url;
 });
 afterAll(async () => {
   await subgraph.close();

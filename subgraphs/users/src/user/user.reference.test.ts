@@ -15,7 +15,6 @@ const ENTITIES = `query ($representations: [_Any!]!) {
 
 let db: { drop: () => Promise<void> };
 let server: TestSubgraph;
-let url: string;
 let ids: string[];
 
 beforeAll(async () => {
@@ -33,7 +32,6 @@ beforeAll(async () => {
   ids = records.map((record) => String(record._id));
   const services = createUsersServices(tokens);
   server = await serveTestSubgraph(usersSubgraph, services, tokens);
-  url = server.url;
 });
 afterAll(async () => {
   await server?.close();
@@ -46,14 +44,8 @@ interface Answer {
   errors?: { message: string; path?: (string | number)[]; extensions: Record<string, unknown> }[];
 }
 
-async function entities(representations: object[], principal: Principal): Promise<Answer> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokens.sign(principal)}` },
-    body: JSON.stringify({ query: ENTITIES, variables: { representations } }),
-  });
-  return (await response.json()) as Answer;
-}
+const entities = (representations: object[], principal: Principal) =>
+  server.query<Answer>(ENTITIES, { representations }, principal);
 
 /** The MongoDB operations the callback causes, as `collection.method`. */
 async function queriesDuring(run: () => Promise<void>): Promise<string[]> {
