@@ -1,6 +1,6 @@
 // What both fuzzers start from: an admin of their own and a customer with their tokens, and one real product,
 // order and payment (of that customer), so that generated calls also get past NOT_FOUND.
-import { ADMIN, graphqlOk } from './stack.js';
+import { createProduct, graphqlOk, signInAdmin } from './stack.js';
 
 export interface FuzzFixtures {
   adminToken: string;
@@ -26,11 +26,10 @@ async function ownAdmin(run: string): Promise<{ token: string }> {
   const { register } = await graphqlOk<{ register: { user: { id: string } } }>(REGISTER, {
     input: { ...input, firstName: 'F', lastName: 'Admin' },
   });
-  const root = await graphqlOk<{ login: { token: string } }>(LOGIN, { input: ADMIN });
   await graphqlOk(
     'mutation ($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }',
     { id: register.user.id },
-    root.login.token,
+    await signInAdmin(),
   );
   return (await graphqlOk<{ login: { token: string } }>(LOGIN, { input })).login;
 }
@@ -41,14 +40,15 @@ export async function createFuzzFixtures(name: string): Promise<FuzzFixtures> {
   const { register } = await graphqlOk<{ register: { token: string; user: { id: string } } }>(REGISTER, {
     input: { email: `${run}@fuzz.e2e.test`, password: 'fuzzing customer password', firstName: 'F', lastName: 'Z' },
   });
-  const { createProduct } = await graphqlOk<{ createProduct: { id: string } }>(
-    'mutation ($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    { input: { name: `Fuzzed ${run}`, price: '5.00', category: `fuzz-${run}`, inventory: 1000 } },
-    login.token,
-  );
+  const productId = await createProduct(login.token, {
+    name: `Fuzzed ${run}`,
+    price: '5.00',
+    category: `fuzz-${run}`,
+    inventory: 1000,
+  });
   const { createOrder } = await graphqlOk<{ createOrder: { id: string } }>(
     'mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
-    { input: { items: [{ productId: createProduct.id, quantity: 1 }], shippingAddress: ADDRESS } },
+    { input: { items: [{ productId, quantity: 1 }], shippingAddress: ADDRESS } },
     register.token,
   );
   const { processPayment } = await graphqlOk<{ processPayment: { id: string } }>(
@@ -60,7 +60,7 @@ export async function createFuzzFixtures(name: string): Promise<FuzzFixtures> {
     adminToken: login.token,
     customerToken: register.token,
     customerId: register.user.id,
-    productId: createProduct.id,
+    productId,
     orderId: createOrder.id,
     paymentId: processPayment.id,
   };

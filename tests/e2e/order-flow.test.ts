@@ -4,7 +4,7 @@
 import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
-import { ADMIN, GATEWAY, graphql, graphqlOk, liveSubscriptions } from './stack.js';
+import { ADMIN, createProduct, GATEWAY, graphql, graphqlOk, liveSubscriptions } from './stack.js';
 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token user { id role } } }';
 const REGISTER_CUSTOMER = { password: 'customer-password', firstName: 'Grace', lastName: 'Hopper' };
@@ -41,21 +41,14 @@ beforeAll(async () => {
   expect(admin.login.user.role).toBe('ADMIN');
   adminToken = admin.login.token;
 
-  const created = await graphqlOk<{ createProduct: { id: string } }>(
-    `mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`,
-    {
-      input: {
-        name: 'Compiler Handbook',
-        description: 'A book about compilers',
-        price: '19.99',
-        category: `books-${Date.now()}`,
-        inventory: 10,
-        images: ['https://example.com/book.png'],
-      },
-    },
-    adminToken,
-  );
-  productId = created.createProduct.id;
+  productId = await createProduct(adminToken, {
+    name: 'Compiler Handbook',
+    description: 'A book about compilers',
+    price: '19.99',
+    category: `books-${Date.now()}`,
+    inventory: 10,
+    images: ['https://example.com/book.png'],
+  });
 
   const email = `grace-${Date.now()}@example.com`;
   const registered = await registerViaRest(email);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '@shop/platform/testing';
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS, ADMIN, GATEWAY, graphql, graphqlOk, PORTS, stackEnv } from './stack.js';
+import { ADDRESS, createProduct, GATEWAY, graphql, graphqlOk, PORTS, signInAdmin, stackEnv } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORDER_FIELDS =
@@ -50,22 +50,15 @@ async function register(name: string): Promise<Customer> {
   return { token: data.register.token, id: data.register.user.id, email };
 }
 
-async function createProduct(price: string, inventory: number): Promise<string> {
-  const input = {
+/** A product of this suite's category, with the given price and stock. */
+const widget = (price: string, inventory: number): Promise<string> =>
+  createProduct(adminToken, {
     name: `Widget ${Math.random().toString(36).slice(2, 8)}`,
     description: 'For the orders and payments suite',
     price,
     category: 'e2e-orders',
     inventory,
-    images: [],
-  };
-  const data = await graphqlOk<{ createProduct: { id: string } }>(
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    { input },
-    adminToken,
-  );
-  return data.createProduct.id;
-}
+  });
 
 /** The stock now: a new document each time, so the gateway's 10 s catalogue cache cannot answer. */
 let inventoryReads = 0;
@@ -122,11 +115,7 @@ async function stackDb(service: 'orders' | 'payments', orderId: string): Promise
 }
 
 beforeAll(async () => {
-  const login = await graphqlOk<{ login: { token: string } }>(
-    'mutation($input: LoginInput!) { login(input: $input) { token } }',
-    { input: ADMIN },
-  );
-  adminToken = login.login.token;
+  adminToken = await signInAdmin();
   [ada, bob] = await Promise.all([register('ada'), register('bob')]);
   mongo = await MongoClient.connect(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017');
 });
@@ -134,7 +123,7 @@ afterAll(() => mongo?.close());
 
 describe('orders and payments through the gateway', () => {
   it('captures prices at order time, pays once and walks the life cycle, refusing every illegal step', async () => {
-    const productId = await createProduct('12.50', 20);
+    const productId = await widget('12.50', 20);
     const order = await placeOrder(ada, productId, 2);
     expect(order).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '25.00', payment: null });
     expect(await inventory(productId)).toBe(18);
@@ -193,7 +182,7 @@ describe('orders and payments through the gateway', () => {
   });
 
   it('answers 20 retries of one key with one payment, refuses the key with another body, and a second key once paid', async () => {
-    const productId = await createProduct('7.25', 10);
+    const productId = await widget('7.25', 10);
     const order = await placeOrder(ada, productId, 1);
     const key = `retry-${order.id}`;
     const results = await Promise.all(Array.from({ length: 20 }, () => pay(ada, order.id, key)));
@@ -219,7 +208,7 @@ describe('orders and payments through the gateway', () => {
   });
 
   it('lets two different keys racing for one order charge once; a declined payment may be retried', async () => {
-    const productId = await createProduct('3.00', 10);
+    const productId = await widget('3.00', 10);
     const order = await placeOrder(ada, productId, 1);
     const declined = await pay(ada, order.id, `declined-${order.id}`, 'card_declined');
     expect(declined.data?.processPaymentAttempt.payment).toMatchObject({
@@ -242,7 +231,7 @@ describe('orders and payments through the gateway', () => {
   });
 
   it("keeps a customer out of another's order and payment with NOT_FOUND, exactly as for unknown ids", async () => {
-    const productId = await createProduct('5.00', 10);
+    const productId = await widget('5.00', 10);
     const order = await placeOrder(ada, productId, 1);
     const paid = await pay(ada, order.id, `own-${order.id}`);
     const paymentId = paid.data?.processPaymentAttempt.payment.id;
@@ -276,7 +265,7 @@ describe('orders and payments through the gateway', () => {
   });
 
   it('settles cancel racing payment one way: PAID and the cancel refused, or CANCELLED with stock back and no money kept', async () => {
-    const productId = await createProduct('4.00', 20);
+    const productId = await widget('4.00', 20);
     let kept = 0;
     for (let round = 0; round < 6; round++) {
       const order = await placeOrder(ada, productId, 1);
@@ -307,7 +296,7 @@ describe('orders and payments through the gateway', () => {
   });
 
   it('answers the REST shims: 201 created, the stored payment on a replay, 409 problems', async () => {
-    const productId = await createProduct('2.50', 10);
+    const productId = await widget('2.50', 10);
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${ada.token}` };
     const created = await fetch(`${GATEWAY}/api/orders`, {
       method: 'POST',
@@ -357,7 +346,7 @@ describe('unpaid orders expire (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('a second orders replica with a 1 s timeout cancels an unpaid order and its stock comes back', async () => {
-    const productId = await createProduct('9.00', 5);
+    const productId = await widget('9.00', 5);
     const order = await placeOrder(ada, productId, 3);
     expect(await inventory(productId)).toBe(2);
 

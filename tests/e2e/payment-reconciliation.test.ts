@@ -4,7 +4,7 @@
 import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
-import { ADMIN, GATEWAY, graphqlOk, liveSubscriptions } from './stack.js';
+import { createProduct, GATEWAY, graphqlOk, liveSubscriptions, signInAdmin } from './stack.js';
 
 const CONTRACT_BOUND_MS = 30_000;
 let customerToken: string;
@@ -12,25 +12,13 @@ let productId: string;
 const disposers: (() => void)[] = [];
 
 beforeAll(async () => {
-  const admin = await graphqlOk<{ login: { token: string } }>(
-    'mutation($input: LoginInput!) { login(input: $input) { token } }',
-    { input: ADMIN },
-  );
-  const created = await graphqlOk<{ createProduct: { id: string } }>(
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    {
-      input: {
-        name: 'Timeout Lamp',
-        description: 'Paid with a lost answer',
-        price: '12.50',
-        category: `lamps-${Date.now()}`,
-        inventory: 5,
-        images: [],
-      },
-    },
-    admin.login.token,
-  );
-  productId = created.createProduct.id;
+  productId = await createProduct(await signInAdmin(), {
+    name: 'Timeout Lamp',
+    description: 'Paid with a lost answer',
+    price: '12.50',
+    category: `lamps-${Date.now()}`,
+    inventory: 5,
+  });
   const registered = await graphqlOk<{ register: { token: string } }>(
     'mutation($input: RegisterInput!) { register(input: $input) { token } }',
     {

@@ -60,6 +60,28 @@ export async function graphqlOk<T = Record<string, unknown>>(
   return result.data;
 }
 
+/** The stack's admin (the account ensured at start), signed in: its access token. */
+export async function signInAdmin(): Promise<string> {
+  const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token } }';
+  return (await graphqlOk<{ login: { token: string } }>(LOGIN, { input: ADMIN })).login.token;
+}
+
+export interface ProductInput {
+  name: string;
+  price: string;
+  inventory: number;
+  /** A category of the test's own keeps its product out of other tests' listings. */
+  category: string;
+  description?: string;
+  images?: string[];
+}
+
+/** Adds a product as the admin whose token is given; its id. */
+export async function createProduct(token: string, input: ProductInput): Promise<string> {
+  const CREATE = 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }';
+  return (await graphqlOk<{ createProduct: { id: string } }>(CREATE, { input }, token)).createProduct.id;
+}
+
 /** The shipping address the end-to-end orders use. */
 export const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
 

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, GATEWAY, graphqlOk } from './stack.js';
+import { createProduct, GATEWAY, graphqlOk, signInAdmin } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCREENSHOT = resolve(root, '.infra/artifacts/tracker.png');
@@ -39,25 +39,14 @@ let page: Page;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  const admin = await graphqlOk<{ login: { token: string } }>(
-    'mutation($input: LoginInput!) { login(input: $input) { token } }',
-    { input: ADMIN },
-  );
-  adminToken = admin.login.token;
-  await graphqlOk(
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    {
-      input: {
-        name: productName,
-        description: 'Warm light for late reading',
-        price: '24.50',
-        category: `lighting-${tag}`,
-        inventory: 5,
-        images: [],
-      },
-    },
-    adminToken,
-  );
+  adminToken = await signInAdmin();
+  await createProduct(adminToken, {
+    name: productName,
+    description: 'Warm light for late reading',
+    price: '24.50',
+    category: `lighting-${tag}`,
+    inventory: 5,
+  });
   await graphqlOk('mutation($input: RegisterInput!) { register(input: $input) { token } }', {
     input: { ...customer, firstName: 'Ada', lastName: 'Lovelace' },
   });

@@ -5,7 +5,7 @@
 
 import { eventually, metricValue } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, graphqlOk, PORTS } from './stack.js';
+import { createProduct, graphqlOk, PORTS, signInAdmin } from './stack.js';
 
 /**
  * Commands per placed-and-paid order (a returning customer's), held at today's figure. Issue #15
@@ -109,25 +109,13 @@ async function placeAndPay(token: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const admin = await graphqlOk<{ login: { token: string } }>(
-    'mutation($input: LoginInput!) { login(input: $input) { token } }',
-    { input: ADMIN },
-  );
-  const created = await graphqlOk<{ createProduct: { id: string } }>(
-    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-    {
-      input: {
-        name: 'Write path widget',
-        description: 'Counted',
-        price: '5.00',
-        category: `write-path-${Date.now()}`,
-        inventory: 10,
-        images: [],
-      },
-    },
-    admin.login.token,
-  );
-  productId = created.createProduct.id;
+  productId = await createProduct(await signInAdmin(), {
+    name: 'Write path widget',
+    description: 'Counted',
+    price: '5.00',
+    category: `write-path-${Date.now()}`,
+    inventory: 10,
+  });
 });
 
 /** Commands sent between two scrapes, summed and broken down by process, command and collection. */
