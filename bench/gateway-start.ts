@@ -11,9 +11,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TEST_AMQP_URL } from '@shop/platform/testing';
+import { freePort, TEST_AMQP_URL } from '@shop/platform/testing';
 import { bundle } from '../scripts/build.js';
-import { freePort } from '../tests/ops/private-services.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);

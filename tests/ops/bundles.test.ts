@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '@shop/platform/testing';
+import { eventually, freePort } from '@shop/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postJson } from '../../gateway/src/gateway.test-fixture.js';
 import { processes } from '../../scripts/build.js';
@@ -19,7 +19,7 @@ import {
   type TestSmtpServer,
 } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
 import { stackEnv } from '../e2e/stack.js';
-import { freePort, ROOT, readiness, ServiceProcess } from './private-services.js';
+import { ROOT, readiness, ServiceProcess } from './private-services.js';
 
 const run = promisify(execFile);
 /** The Dockerfile's HEALTHCHECK: a 20 s start period, then 5 retries 10 s apart. */

@@ -1,6 +1,6 @@
 import { EventBus, notificationEmail, workQueueName } from '@shop/events';
 import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
-import { eventually, silentLogger } from '@shop/platform/testing';
+import { eventually, freePort, silentLogger } from '@shop/platform/testing';
 import amqplib from 'amqplib';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import {
   startTestSmtpServer,
   type TestSmtpServer,
 } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
-import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
+import { JWT_SECRET, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 // A notifications process is in the middle of sending an email (the SMTP server holds its answer)
 // when SIGTERM arrives. It must stop taking deliveries at once, finish that send and ack it, and

@@ -4,10 +4,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { eventually } from '@shop/platform/testing';
+import { eventually, freePort } from '@shop/platform/testing';
 import { afterAll, expect, it } from 'vitest';
 import { bundle } from '../../scripts/build.js';
-import { freePort, gatewayEnv, ROOT, ServiceProcess } from './private-services.js';
+import { gatewayEnv, ROOT, ServiceProcess } from './private-services.js';
 
 // Where `pnpm build` puts the gateway's bundle (it finds dependencies and its static files from there),
 // under a name of its own; the module list goes to a temporary folder.

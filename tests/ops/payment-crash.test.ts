@@ -1,7 +1,7 @@
 // Fault test: the payments process is killed (SIGKILL) after the provider took a charge and before
 // the payment was settled. Restarted, it settles the payment to the provider's truth by
 // reconciliation, and the customer was charged exactly once.
-import { createTestTokens, eventually, TEST_AMQP_URL } from '@shop/platform/testing';
+import { createTestTokens, eventually, freePort, TEST_AMQP_URL } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
@@ -10,7 +10,7 @@ import {
   type FixtureOrder,
   startFakeOrders,
 } from '../../subgraphs/payments/src/order/fake-orders.server.js';
-import { freePort, JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
+import { JWT_SECRET, readiness, ServiceProcess } from './private-services.js';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const prefix = `ops_paycrash_${process.pid}`;

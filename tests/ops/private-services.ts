@@ -13,23 +13,15 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { eventually, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { eventually, freePort, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
 export { type Launch, ROOT };
 
 const LOG_DIR = resolve(ROOT, '.infra/logs');
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise((done) => server.close(done));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 const portOpen = (port: number) =>
   new Promise<boolean>((done) => {

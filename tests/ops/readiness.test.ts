@@ -1,6 +1,6 @@
-import { eventually } from '@shop/platform/testing';
+import { eventually, freePort } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, JWT_SECRET, PrivatePostgres, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
+import { JWT_SECRET, PrivatePostgres, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 // Readiness is polled every 100 ms: a dependency's loss must show within this, and its return too.
 const FLIP_MS = 5_000;

@@ -5,12 +5,12 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { createTestTokens, eventually, metricValue, TEST_AMQP_URL } from '@shop/platform/testing';
+import { createTestTokens, eventually, freePort, metricValue, TEST_AMQP_URL } from '@shop/platform/testing';
 import mongoose, { type Connection } from 'mongoose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
-import { freePort, JWT_SECRET, PrivatePostgres, ROOT, readiness, ServiceProcess } from './private-services.js';
+import { JWT_SECRET, PrivatePostgres, ROOT, readiness, ServiceProcess } from './private-services.js';
 
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
 const prefix = `ops_reservecrash_${process.pid}`;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { createTestTokens, eventually } from '@shop/platform/testing';
+import { createTestTokens, eventually, freePort } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
-import { freePort, JWT_SECRET, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
+import { JWT_SECRET, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 /** onShutdown's bound (SHUTDOWN_TIMEOUT_MS): past it the process exits 1. */
 const SHUTDOWN_BOUND_MS = 10_000;

@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform/core';
-import { silentLogger } from '@shop/platform/testing';
+import { freePort, silentLogger } from '@shop/platform/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { postJson, RecordingSubgraph } from '../gateway.test-fixture.js';
 import { plainGatewayConfig } from './plain-gateway.config.js';
@@ -48,25 +47,16 @@ async function start(env: Record<string, string>): Promise<string> {
   return `http://127.0.0.1:${await gateway.listen(0)}`;
 }
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 describe('plain gateway', () => {
   it('is ready once its supergraph is loaded, whatever its subgraphs answer on their health paths', async () => {
-    const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo(`http://127.0.0.1:${await closedPort()}/x`) });
+    const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo(`http://127.0.0.1:${await freePort()}/x`) });
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'up', service: 'gateway', checks: { supergraph: { status: 'up' } } });
   });
 
   it("routes to the supergraph's own URLs, never to the shop's USERS_URL / PRODUCTS_URL", async () => {
-    const elsewhere = `http://127.0.0.1:${await closedPort()}/graphql`;
+    const elsewhere = `http://127.0.0.1:${await freePort()}/graphql`;
     subgraph.answer = () => ({ data: { product: { id: 'p1', name: 'Lamp' } } });
     const base = await start({
       SUPERGRAPH_PATH: await supergraphRoutedTo(await subgraph.start()),

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -77,6 +78,15 @@ export async function serveTestSubgraph<S>(
 }
 
 export { eventually } from './eventually.js';
+
+/** A port that was free a moment ago (the OS's pick for a listener on 127.0.0.1, closed again). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  return typeof address === 'object' && address ? address.port : 0;
+}
 export { explainShapes, type PlanReport, type QueryShape, recordQueryShapes } from './query-plans.js';
 
 export const silentLogger = pino({ level: 'silent' });
