@@ -1,12 +1,10 @@
 // Cross-service: the gateway's public entry in front of subgraphs built from their own modules, in
 // this process. It spans packages, so it lives here rather than inside the gateway's sources.
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { EventBus } from '@shop/events';
-import { createLogger } from '@shop/platform/core';
 import { OutboxRelay } from '@shop/platform/mongo';
 import { startTracing, stopTracing } from '@shop/platform/telemetry';
 import {
@@ -14,6 +12,7 @@ import {
   connectTestMongo,
   createTestTokens,
   eventually,
+  recordingLogger,
   serveTestSubgraph,
   silentLogger,
   type TestSubgraph,
@@ -57,17 +56,7 @@ const BOOK = '11111111-1111-4111-8111-111111111111';
 const CUSTOMER = `u-${run}`;
 const tokens = createTestTokens();
 const spans = new InMemorySpanExporter();
-const gatewayLines: Record<string, unknown>[] = [];
-const gatewayLog = createLogger(
-  'gateway',
-  { LOG_LEVEL: 'info' },
-  new Writable({
-    write(chunk, _encoding, done) {
-      gatewayLines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  }),
-);
+const { log: gatewayLog, lines: gatewayLines } = recordingLogger('info', 'gateway');
 
 let db: { drop: () => Promise<void> };
 let products: FakeProducts;

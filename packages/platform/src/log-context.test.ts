@@ -1,24 +1,12 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
 import type { RequestContext } from './subgraph.js';
-import { createTestTokens, serveTestSubgraph, type TestSubgraph } from './testing.js';
+import { createTestTokens, recordingLogger, serveTestSubgraph, type TestSubgraph } from './testing.js';
 
-const lines: Record<string, unknown>[] = [];
-const log = createLogger(
-  'log-probe',
-  { LOG_LEVEL: 'info' },
-  new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  }),
-);
+const { log, lines } = recordingLogger('info', 'log-probe');
 
 /** Stands for a service that logs with the process logger it was built with, not the request's. */
 const background = { note: (message: string) => log.info(message) };

@@ -1,11 +1,17 @@
 import { EventBus, type EventEnvelope, orderCreated, orderUpdated } from '@shop/events';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { metricsRegistry } from './metrics.js';
 import { OutboxRelay, PARKED_EVENTS, type ParkedEvent, raiseMissedOutboxFlags } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, metricValue, publishSettled, silentLogger } from './testing.js';
+import {
+  TEST_AMQP_URL as AMQP_URL,
+  connectTestMongo,
+  metricValue,
+  publishSettled,
+  recordingLogger,
+  silentLogger,
+} from './testing.js';
 
 // A fixed test exchange and a queue that dies with this process: nothing accumulates.
 const exchange = 'test.outbox.events';
@@ -107,8 +113,7 @@ describe('OutboxRelay', () => {
   });
 
   it('parks an event no queue is bound to, counts and logs it, and publishes the events after it', async () => {
-    const errors: unknown[] = [];
-    const log = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line)) });
+    const { log, lines: errors } = recordingLogger('error');
     const relay = new OutboxRelay([AggregateModel], bus, log, 50);
     const unroutable = orderUpdated.create({
       orderId: 'stuck',

@@ -1,11 +1,10 @@
-import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { PeriodicJob } from './periodic-job.js';
+import { recordingLogger } from './testing.js';
 
 /** A job whose passes wait for the test to release them, and record when they ran. */
 function gatedJob(intervalMs = 60_000) {
-  const lines: { msg: string; job?: string }[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const { log, lines } = recordingLogger<{ msg: string; job?: string }>('warn');
   const releases: (() => void)[] = [];
   let passes = 0;
   let failNext = false;
@@ -98,8 +97,7 @@ describe('PeriodicJob', () => {
   });
 
   it('gives each pass its time and a context of its own: a request id named after the job, on its log lines', async () => {
-    const lines: { msg: string; requestId?: string }[] = [];
-    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { log, lines } = recordingLogger<{ msg: string; requestId?: string }>('info');
     const seen: { now: Date; requestId: string }[] = [];
     const job = new PeriodicJob({
       name: 'stock reservation expiry',

@@ -8,6 +8,7 @@ import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
+import { createLogger, type Logger } from './logger.js';
 import { learnServer, mongoClientOptions } from './mongo.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import {
@@ -90,6 +91,24 @@ export async function freePort(): Promise<number> {
 export { explainShapes, type PlanReport, type QueryShape, recordQueryShapes } from './query-plans.js';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/**
+ * The project's logger (createLogger: redaction, request and trace ids) at `level`, writing each
+ * line, parsed, to `lines`: a test reads what would have been logged.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each test reads the fields it expects
+export function recordingLogger<L = Record<string, any>>(
+  level = 'info',
+  service = 'test',
+): { log: Logger; lines: L[] } {
+  const lines: L[] = [];
+  const log = createLogger(
+    service,
+    { LOG_LEVEL: level },
+    { write: (line: string) => void lines.push(JSON.parse(line)) },
+  );
+  return { log, lines };
+}
 
 /** The test broker: the `shop_test` vhost, or TEST_AMQP_URL (a vhost of one's own beside another run). */
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';

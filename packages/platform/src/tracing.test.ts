@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { captureTraceContext } from '@shop/events';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from './logger.js';
+import { recordingLogger } from './testing.js';
 import { startTracing, stopTracing, traceExportersFrom } from './tracing.js';
 
 const OTEL_VARS = [
@@ -138,17 +137,7 @@ describe('startTracing', () => {
     environment();
     const spans = new InMemorySpanExporter();
     await startTracing('svc', { exporter: spans });
-    const lines: Record<string, unknown>[] = [];
-    const log = createLogger(
-      'svc',
-      { LOG_LEVEL: 'info' },
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(JSON.parse(String(chunk)));
-          done();
-        },
-      }),
-    );
+    const { log, lines } = recordingLogger('info', 'svc');
     log.info('outside');
     const ids = await trace.getTracer('tracing-test').startActiveSpan('work', async (span) => {
       await new Promise((resolve) => setTimeout(resolve, 5));

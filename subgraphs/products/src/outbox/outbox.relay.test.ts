@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, type EventEnvelope, productChanged } from '@shop/events';
-import { createLogger } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import {
   TEST_AMQP_URL as AMQP_URL,
   eventually,
   silentLogger as log,
   metricValue,
+  recordingLogger,
   testContext,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,11 +172,9 @@ describe('PostgresOutboxRelay', () => {
       const [row] = await ownDb.db.outboxEvent.findMany();
       // A broker that confirms and routes nothing: no queue is bound.
       const unbound = { isConnected: () => true, publish: async () => ({ routed: false }) };
-      const errors: { eventId?: string; outbox?: string }[] = [];
-      const errorLog = createLogger(
+      const { log: errorLog, lines: errors } = recordingLogger<{ eventId?: string; outbox?: string }>(
+        'error',
         'products',
-        { LOG_LEVEL: 'error' },
-        { write: (line: string) => errors.push(JSON.parse(line)) },
       );
       const parkedBefore = metricValue(await metricsRegistry.metrics(), 'outbox_events_parked_total', {
         outbox: 'outbox_events',
