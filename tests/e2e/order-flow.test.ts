@@ -3,7 +3,11 @@
 
 import { eventually } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscriptionClient } from '../../gateway/src/subscriptions/subscription.test-client.js';
+import {
+  recordSubscription,
+  statusUpdate,
+  subscriptionClient,
+} from '../../gateway/src/subscriptions/subscription.test-client.js';
 import { ADMIN, createProduct, GATEWAY, graphql, graphqlOk, liveSubscriptions } from './stack.js';
 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token user { id role } } }';
@@ -74,29 +78,14 @@ describe('order flow through the gateway', () => {
     const liveBefore = await liveSubscriptions();
     const client = subscriptionClient(GATEWAY, customer.token);
     subscriptions.push(() => void client.dispose());
-    const received: unknown[] = [];
-    const paid = new Promise<Record<string, unknown>>((resolve, reject) => {
-      client.subscribe<{ orderStatusChanged: Record<string, unknown> }>(
-        {
-          query: `subscription($orderId: ID!) { orderStatusChanged(orderId: $orderId) {
-            id status paymentStatus totalAmount
-            user { id email }
-            items { quantity price product { id name } }
-            payment { status amount }
-          } }`,
-          variables: { orderId },
-        },
-        {
-          next: (message) => {
-            received.push(message);
-            const update = message.data?.orderStatusChanged;
-            if (update?.status === 'PAID') resolve(update);
-            if (message.errors) reject(new Error(JSON.stringify(message.errors)));
-          },
-          error: reject,
-          complete: () => reject(new Error('subscription completed before PAID')),
-        },
-      );
+    const watched = recordSubscription(client, {
+      query: `subscription($orderId: ID!) { orderStatusChanged(orderId: $orderId) {
+        id status paymentStatus totalAmount
+        user { id email }
+        items { quantity price product { id name } }
+        payment { status amount }
+      } }`,
+      variables: { orderId },
     });
     // The gateway counts a subscription as live once it listens for the order's events.
     await eventually(async () => ((await liveSubscriptions()) > liveBefore ? true : undefined));
@@ -108,12 +97,7 @@ describe('order flow through the gateway', () => {
     );
     expect(payment.processPayment).toMatchObject({ status: 'SUCCEEDED', amount: '39.98' });
 
-    const update = await Promise.race([
-      paid,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no PAID event; got ${JSON.stringify(received)}`)), 20_000),
-      ),
-    ]);
+    const update = await eventually(() => statusUpdate(watched, 'PAID'), 20_000);
     expect(update).toMatchObject({
       id: orderId,
       status: 'PAID',

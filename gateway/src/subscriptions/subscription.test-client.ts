@@ -49,3 +49,16 @@ export function recordSubscription(
   });
   return recorded;
 }
+
+/**
+ * The `orderStatusChanged` payload with `status` among what `recorded` has received, for
+ * `eventually`; until then it throws with everything received so far (the error a timeout reports).
+ */
+export function statusUpdate(recorded: RecordedSubscription, status: string): Record<string, unknown> {
+  const update = recorded.messages.find((message) => message.data?.orderStatusChanged?.status === status);
+  if (update) return update.data.orderStatusChanged;
+  const failure = recorded.failure();
+  throw new Error(
+    `no ${status} update yet; received ${JSON.stringify(recorded.messages)}${failure ? `, failed: ${JSON.stringify(failure) ?? String(failure)}` : ''}`,
+  );
+}
