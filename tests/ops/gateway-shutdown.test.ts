@@ -148,6 +148,19 @@ afterAll(async () => {
   await connection.close();
 }, 60_000);
 
+/** A subscriber on the gateway that has already received the order's PAID event: its socket is live. */
+async function liveWatcher(gateway: RunningGateway): Promise<Watcher> {
+  const watcher = watchOrder(gateway.port);
+  await eventually(
+    async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
+    10_000,
+    'subscribed',
+  );
+  expect((await publisher.publish(orderPaid())).routed).toBe(true);
+  await eventually(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+  return watcher;
+}
+
 describe('one gateway process', () => {
   let gateway: RunningGateway;
 
@@ -160,14 +173,7 @@ describe('one gateway process', () => {
   }, 120_000);
 
   it('on SIGTERM, closes subscriptions with 1001, drops its event queue, finishes the request in flight, exits 0', async () => {
-    const watcher = watchOrder(gateway.port);
-    await eventually(
-      async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
-      10_000,
-      'subscribed',
-    );
-    expect((await publisher.publish(orderPaid())).routed).toBe(true);
-    await eventually(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+    const watcher = await liveWatcher(gateway);
     const held = holdNext();
     const inFlight = graphqlOnNewConnection(gateway.port, 'query Catalog { products { totalCount } }', randomUUID());
     await eventually(async () => held.arrived(), 10_000, 'request reached the subgraph');
@@ -224,14 +230,7 @@ describe('GATEWAY_WORKERS=2', () => {
     const catalog = { operation: 'Catalog', type: 'query' };
     expect(metricValue(await scrape(gateway.metricsPort), 'graphql_operation_duration_seconds_count', catalog)).toBe(6);
 
-    const watcher = watchOrder(gateway.port);
-    await eventually(
-      async () => metricValue(await scrape(gateway.metricsPort), 'gateway_active_subscriptions') === 1,
-      10_000,
-      'subscribed',
-    );
-    expect((await publisher.publish(orderPaid())).routed).toBe(true);
-    await eventually(async () => watcher.statuses.includes('PAID'), 10_000, 'event delivered');
+    const watcher = await liveWatcher(gateway);
 
     const signalled = Date.now();
     gateway.process.child.kill('SIGTERM');
