@@ -29,6 +29,8 @@ export interface PlanReport {
   /** Shapes without a filter (a full listing or count): a whole read by definition. */
   unfiltered: string[];
   served: string[];
+  /** The collections with at least one served shape, sorted. */
+  servedCollections: string[];
 }
 
 const operatorFree = (key: string) => !key.startsWith('$');
@@ -148,7 +150,14 @@ export async function explainShapes(shapes: QueryShape[], padding = PADDING_DOCU
     await db.collection(collection).insertMany(documents, { ordered: false });
   }
 
-  const report: PlanReport = { server: 'mongodb', scanned: [], notPushedDown: [], unfiltered: [], served: [] };
+  const report: PlanReport = {
+    server: 'mongodb',
+    scanned: [],
+    notPushedDown: [],
+    unfiltered: [],
+    served: [],
+    servedCollections: [],
+  };
   for (const shape of shapes) {
     const explained = await db.command({
       explain: { find: shape.collection, filter: shape.filter, ...(shape.sort ? { sort: shape.sort } : {}) },
@@ -163,6 +172,7 @@ export async function explainShapes(shapes: QueryShape[], padding = PADDING_DOCU
     else report.scanned.push(shape.key);
   }
   for (const list of [report.scanned, report.notPushedDown, report.unfiltered, report.served]) list.sort();
+  report.servedCollections = [...new Set(report.served.map((key) => key.split(' ')[0] ?? key))].sort();
   return report;
 }
 

@@ -83,12 +83,7 @@ afterAll(async () => {
 describe('notifications: query plans (explain through the wire)', () => {
   it('serves every filter from an index: notifications and their effect claims', () => {
     expect(report.scanned).toEqual([]);
-    for (const collection of ['notifications', 'effect_claims']) {
-      expect(
-        report.served.some((key) => key.startsWith(`${collection} `)),
-        `${collection}: ${JSON.stringify(report)}`,
-      ).toBe(true);
-    }
+    expect(report.servedCollections).toEqual(expect.arrayContaining(['notifications', 'effect_claims']));
   });
 
   it('names what FerretDB 1.x cannot push down to PostgreSQL', () => {

@@ -78,10 +78,7 @@ afterAll(async () => {
 describe('payments: query plans (explain through the wire)', () => {
   it('serves every filter from an index', () => {
     expect(report.scanned).toEqual([]);
-    expect(
-      report.served.some((key) => key.startsWith('payments ')),
-      JSON.stringify(report),
-    ).toBe(true);
+    expect(report.servedCollections).toContain('payments');
   });
 
   it('names what FerretDB 1.x cannot push down to PostgreSQL', () => {

@@ -59,12 +59,9 @@ describe('users: query plans (explain through the wire)', () => {
     for (const collection of ['refresh_tokens', 'refresh_token_claims', 'login_attempt_log']) {
       expect(report.served, collection).toContain(`${collection} delete {"expiresHour":"?","expiresAt":{"$lt":"?"}}`);
     }
-    for (const collection of ['users', 'refresh_tokens', 'refresh_token_claims', 'login_attempt_log']) {
-      expect(
-        report.served.some((key) => key.startsWith(`${collection} `)),
-        `${collection}: ${JSON.stringify(report)}`,
-      ).toBe(true);
-    }
+    expect(report.servedCollections).toEqual(
+      expect.arrayContaining(['users', 'refresh_tokens', 'refresh_token_claims', 'login_attempt_log']),
+    );
   });
 
   it('names what FerretDB 1.x cannot push down to PostgreSQL', () => {
