@@ -34,8 +34,8 @@ export function recordSubscription(
   payload: SubscribePayload,
   onChange: () => void = () => {},
 ): RecordedSubscription {
-  const recorded: RecordedSubscription = { messages: [], failure: () => failure };
   let failure: unknown;
+  const recorded: RecordedSubscription = { messages: [], failure: () => failure };
   client.subscribe(payload, {
     next: (message) => {
       recorded.messages.push(message);
