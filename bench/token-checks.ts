@@ -1,0 +1,42 @@
+// `pnpm bench:tokens [--count N]`
+//
+// What checking a bearer token costs each process it reaches (the gateway and every subgraph on an
+// order's path verify the token they are handed): the project's token service against jose handed
+// the secret's raw bytes, which imports the key into WebCrypto on every call (what the service did
+// before it imported its key once). One process, sequential calls, median of five rounds each.
+import { loadavg } from 'node:os';
+import { createTokenService } from '@shop/platform/core';
+import { TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { jwtVerify } from 'jose';
+
+const countIndex = process.argv.indexOf('--count');
+const count = countIndex >= 0 ? Number(process.argv[countIndex + 1]) : 20_000;
+const ROUNDS = 5;
+
+const tokens = createTokenService(TEST_TOKEN_SETTINGS);
+const token = await tokens.sign({ id: 'bench-user', role: 'CUSTOMER' });
+const rawKey = new TextEncoder().encode(TEST_TOKEN_SETTINGS.JWT_SECRET);
+const options = {
+  algorithms: ['HS256'],
+  issuer: TEST_TOKEN_SETTINGS.JWT_ISSUER,
+  audience: TEST_TOKEN_SETTINGS.JWT_AUDIENCE,
+};
+
+/** Median microseconds per call of `verify` over `count` sequential calls, after one warm-up round. */
+async function median(verify: () => Promise<unknown>): Promise<number> {
+  const rounds: number[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const started = performance.now();
+    for (let i = 0; i < count; i++) await verify();
+    if (round > 0) rounds.push(((performance.now() - started) * 1000) / count);
+  }
+  return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)] ?? Number.NaN;
+}
+
+console.info(`# token checks: ${count} verifications a round; load average before: ${loadavg().join(' ')}`);
+const service = await median(() => tokens.verify(token));
+const rawBytes = await median(() => jwtVerify(token, rawKey, options));
+console.info(`token service (key imported once): ${service.toFixed(1)} µs a verification`);
+console.info(`jose with the raw secret (key imported per call): ${rawBytes.toFixed(1)} µs a verification`);
+console.info(`ratio: ×${(rawBytes / service).toFixed(2)}`);
+console.info(`load average after: ${loadavg().join(' ')}`);
