@@ -65,16 +65,19 @@ describe('payment with a lost answer (card_timeout)', () => {
     // The gateway counts a subscription as live once it listens for the order's events.
     await eventually(async () => ((await liveSubscriptions()) > liveBefore ? true : undefined));
 
+    // The same request both times: the first starts the payment, the replay reads its outcome.
+    const payByRest = () =>
+      fetch(`${GATEWAY}/api/payments`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${customerToken}`,
+          'idempotency-key': `timeout-${orderId}`,
+        },
+        body: JSON.stringify({ orderId, paymentMethod: 'card_timeout' }),
+      });
     const started = Date.now();
-    const response = await fetch(`${GATEWAY}/api/payments`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${customerToken}`,
-        'idempotency-key': `timeout-${orderId}`,
-      },
-      body: JSON.stringify({ orderId, paymentMethod: 'card_timeout' }),
-    });
+    const response = await payByRest();
     expect(response.status).toBe(202);
     const payment = (await response.json()) as { id: string; status: string; amount: number };
     expect(payment).toMatchObject({ status: 'PENDING', amount: 25 });
@@ -90,15 +93,7 @@ describe('payment with a lost answer (card_timeout)', () => {
     console.info(`card_timeout → PAID (subscription) in ${elapsedMs} ms`);
 
     // The replayed request now answers the settled payment (200), charging nothing.
-    const replay = await fetch(`${GATEWAY}/api/payments`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${customerToken}`,
-        'idempotency-key': `timeout-${orderId}`,
-      },
-      body: JSON.stringify({ orderId, paymentMethod: 'card_timeout' }),
-    });
+    const replay = await payByRest();
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ id: payment.id, status: 'SUCCEEDED' });
   }, 60_000);
