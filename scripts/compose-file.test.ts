@@ -1,28 +1,12 @@
 // Static check of docker-compose.yml against the code (CI has no Docker engine): every process
 // is built from the Dockerfile template with its own port, gets only variables its config knows,
 // and that config parses; every service is health-gated.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { baseConfigShape, parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { gatewayConfig } from '../gateway/src/config.js';
-import { notificationsConfig } from '../subgraphs/notifications/src/config.js';
-import { ordersConfig } from '../subgraphs/orders/src/config.js';
-import { paymentsConfig } from '../subgraphs/payments/src/config.js';
-import { productsConfig } from '../subgraphs/products/src/config.js';
-import { usersConfig } from '../subgraphs/users/src/config.js';
+import { interpolate, processes, read, root } from './compose.test-fixture.js';
 import { merge, readComposeFile } from './compose-merge.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
-/** What an operator sets in .env for the variables compose requires (`${VAR:?…}`). */
-const REQUIRED: Record<string, string> = {
-  JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
-  GATEWAY_SIGNING_SECRETS: 'a-production-signing-secret-of-32-characters',
-  SMTP_URL: 'smtp://mail.example.com:587',
-};
 
 interface ComposeService {
   image?: string;
@@ -44,27 +28,6 @@ const compose = parse(composeText, { merge: true }) as {
   services: Record<string, ComposeService>;
   networks: Record<string, { internal?: boolean }>;
 };
-
-const processes = {
-  users: { shape: usersConfig, port: 3001, portVar: 'USERS_PORT' },
-  products: { shape: productsConfig, port: 3002, portVar: 'PRODUCTS_PORT' },
-  orders: { shape: ordersConfig, port: 3003, portVar: 'ORDERS_PORT' },
-  payments: { shape: paymentsConfig, port: 3004, portVar: 'PAYMENTS_PORT' },
-  notifications: { shape: notificationsConfig, port: 3005, portVar: 'NOTIFICATIONS_PORT' },
-  gateway: { shape: gatewayConfig, port: 3000, portVar: 'GATEWAY_PORT' },
-};
-
-/** What compose hands the container for `${VAR:-default}` / `${VAR:?message}` with an empty .env. */
-function interpolate(value: string | number): string {
-  return String(value).replace(
-    /\$\{(\w+)(:[-?])?([^}]*)\}/g,
-    (_match, name: string, operator?: string, rest?: string) => {
-      if (operator === ':-') return rest ?? '';
-      if (operator === ':?') return REQUIRED[name] ?? `required-${name.toLowerCase()}`;
-      throw new Error(`\${${name}} has no default`);
-    },
-  );
-}
 
 describe('docker-compose.yml', () => {
   for (const [name, { shape, port, portVar }] of Object.entries(processes)) {

@@ -2,27 +2,11 @@
 // Docker engine): every process runs replicated without a host port, only the load balancer
 // publishes one, every in-cluster URL goes through a load-balancer port that proxies to the right
 // service, and each process's merged environment still parses against its configuration.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
-import { gatewayConfig } from '../gateway/src/config.js';
-import { notificationsConfig } from '../subgraphs/notifications/src/config.js';
-import { ordersConfig } from '../subgraphs/orders/src/config.js';
-import { paymentsConfig } from '../subgraphs/payments/src/config.js';
-import { productsConfig } from '../subgraphs/products/src/config.js';
-import { usersConfig } from '../subgraphs/users/src/config.js';
+import { interpolate, processes, read, root } from './compose.test-fixture.js';
 import { merge, readComposeFile } from './compose-merge.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const read = (file: string) => readFileSync(resolve(root, file), 'utf8');
-/** What an operator sets in .env for the variables compose requires (`${VAR:?…}`). */
-const REQUIRED: Record<string, string> = {
-  JWT_SECRET: 'a-production-secret-of-at-least-32-characters',
-  GATEWAY_SIGNING_SECRETS: 'a-production-signing-secret-of-32-characters',
-  SMTP_URL: 'smtp://mail.example.com:587',
-};
 
 interface Service {
   deploy?: { mode?: string; replicas?: number };
@@ -36,15 +20,6 @@ interface Service {
 const base = readComposeFile(resolve(root, 'docker-compose.yml'));
 const scale = readComposeFile(resolve(root, 'compose.scale.yml'));
 const services = (merge(base, scale) as { services: Record<string, Service> }).services;
-
-const processes = {
-  users: { shape: usersConfig, port: 3001 },
-  products: { shape: productsConfig, port: 3002 },
-  orders: { shape: ordersConfig, port: 3003 },
-  payments: { shape: paymentsConfig, port: 3004 },
-  notifications: { shape: notificationsConfig, port: 3005 },
-  gateway: { shape: gatewayConfig, port: 3000 },
-};
 
 /** nginx.conf: listen port → the `host:port` its proxy_pass upstream names. */
 function nginxRoutes(conf: string): Map<number, string> {
@@ -63,17 +38,6 @@ function nginxRoutes(conf: string): Map<number, string> {
 }
 const nginx = read('deploy/nginx.conf');
 const routes = nginxRoutes(nginx);
-
-function interpolate(value: string | number): string {
-  return String(value).replace(
-    /\$\{(\w+)(:[-?])?([^}]*)\}/g,
-    (_match, name: string, operator?: string, rest?: string) => {
-      if (operator === ':-') return rest ?? '';
-      if (operator === ':?') return REQUIRED[name] ?? `required-${name.toLowerCase()}`;
-      throw new Error(`\${${name}} has no default`);
-    },
-  );
-}
 
 describe('compose.scale.yml', () => {
   for (const [name, { shape }] of Object.entries(processes)) {
