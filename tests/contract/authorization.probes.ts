@@ -1,7 +1,7 @@
 // How the authorization matrix calls each operation as each caller, and how it reads the answer
 // into one outcome word. Mutations act on fresh objects of the owner, so each call is independent.
 import { randomUUID } from 'node:crypto';
-import { type Answer, errorCode, gql, type Json, rest } from './gateway.client.js';
+import { type Answer, errorCode, gql, type Json, type RequestOptions, rest } from './gateway.client.js';
 import {
   ADDRESS,
   type Customer,
@@ -65,11 +65,11 @@ function fromRest(answer: Answer, sees?: (body: Json) => boolean): string {
 const ids = (connection: Json): string[] => connection.edges.map((edge: Json) => edge.node.id);
 
 /** Every page of a connection query, so `hidden` is not just "further down the list". */
-async function allIds(query: string, field: string, token?: string, variables: Record<string, unknown> = {}) {
+async function allIds(query: string, field: string, token?: string) {
   const seen: string[] = [];
   let after: string | null = null;
   for (let page = 0; page < 50; page++) {
-    const answer = await gql(query, { ...variables, after }, token);
+    const answer = await gql(query, { after }, token);
     if (errorCode(answer) || !answer.body.data?.[field]) return { answer, seen };
     const connection = answer.body.data[field];
     seen.push(...ids(connection));
@@ -78,6 +78,47 @@ async function allIds(query: string, field: string, token?: string, variables: R
   }
   return { answer: undefined, seen };
 }
+
+type Variables = Record<string, unknown>;
+
+/**
+ * Sends one GraphQL operation as the caller and reads the answer's `field`; `sees` tells `data`
+ * from `hidden` where the field is answered either way. `variables` may make what the call acts on.
+ */
+const asks =
+  (
+    field: string,
+    query: string,
+    variables: (world: World) => Variables | Promise<Variables> = () => ({}),
+    sees?: (value: Json, world: World) => boolean,
+  ): Probe =>
+  async (caller, world) => {
+    const answer = await gql(query, await variables(world), tokenOf(caller, world));
+    return fromGraphql(answer, field, sees && ((value) => sees(value, world)));
+  };
+
+/** Reads every page of the caller's `field` connection: `data` when the owner's object is on one. */
+const lists =
+  (field: string, idOf: (world: World) => string): Probe =>
+  async (caller, world) => {
+    const query = `query($after: String) { ${field}(first: 100, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+    const { answer, seen } = await allIds(query, field, tokenOf(caller, world));
+    return answer ? fromGraphql(answer, field) : seen.includes(idOf(world)) ? 'data' : 'hidden';
+  };
+
+/** Calls one REST shim as the caller; `path` and `options` may make what the call acts on. */
+const calls =
+  (
+    method: string,
+    path: string | ((world: World) => string | Promise<string>),
+    options: (world: World) => RequestOptions | Promise<RequestOptions> = () => ({}),
+    sees?: (body: Json, world: World) => boolean,
+  ): Probe =>
+  async (caller, world) => {
+    const at = typeof path === 'string' ? path : await path(world);
+    const answer = await rest(method, at, { ...(await options(world)), token: tokenOf(caller, world) });
+    return fromRest(answer, sees && ((body) => sees(body, world)));
+  };
 
 const WATCH = `subscription Watch($orderId: ID!) { orderStatusChanged(orderId: $orderId) { id status } }`;
 const WATCH_PAYMENT = `subscription Watch($orderId: ID!) { paymentStatusChanged(orderId: $orderId) { id status order { id } } }`;
@@ -127,96 +168,58 @@ const watchAs =
 const credentialsOwner = () => registerCustomer('credentials');
 const customerInput = () => ({ email: uniqueEmail('matrix'), password: PASSWORD, firstName: 'M', lastName: 'Atrix' });
 const freshOrder = async (world: World) => (await placeOrder(world.owner.token, world.product.id)).id as string;
+const paymentInput = async (world: World) => ({
+  orderId: await freshOrder(world),
+  paymentMethod: 'card',
+  idempotencyKey: randomUUID(),
+});
 
 export const PROBES: Record<string, Probe> = {
   // ── Query ──
-  'Query.me': async (caller, world) => fromGraphql(await gql('{ me { id } }', {}, tokenOf(caller, world)), 'me'),
-  'Query.user': async (caller, world) =>
-    fromGraphql(
-      await gql('query($id: ID!) { user(id: $id) { id } }', { id: world.owner.id }, tokenOf(caller, world)),
-      'user',
-    ),
-  'Query.product': async (caller, world) =>
-    fromGraphql(
-      await gql('query($id: ID!) { product(id: $id) { id } }', { id: world.product.id }, tokenOf(caller, world)),
-      'product',
-    ),
-  'Query.products': async (caller, world) =>
-    fromGraphql(await gql('{ products(first: 1) { totalCount } }', {}, tokenOf(caller, world)), 'products'),
-  'Query.order': async (caller, world) =>
-    fromGraphql(
-      await gql('query($id: ID!) { order(id: $id) { id } }', { id: world.orderId }, tokenOf(caller, world)),
-      'order',
-    ),
-  'Query.orders': async (caller, world) => {
-    const query =
-      'query($after: String) { orders(first: 100, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }';
-    const { answer, seen } = await allIds(query, 'orders', tokenOf(caller, world));
-    return answer ? fromGraphql(answer, 'orders') : seen.includes(world.orderId) ? 'data' : 'hidden';
-  },
-  'Query.payment': async (caller, world) =>
-    fromGraphql(
-      await gql('query($id: ID!) { payment(id: $id) { id } }', { id: world.paymentId }, tokenOf(caller, world)),
-      'payment',
-    ),
-  'Query.notifications': async (caller, world) => {
-    const query =
-      'query($after: String) { notifications(first: 100, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }';
-    const { answer, seen } = await allIds(query, 'notifications', tokenOf(caller, world));
-    return answer ? fromGraphql(answer, 'notifications') : seen.includes(world.notificationId) ? 'data' : 'hidden';
-  },
-  'Query._entities': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id } } }',
-        { r: [{ __typename: 'Order', id: world.orderId }] },
-        tokenOf(caller, world),
-      ),
-      '_entities',
-    ),
-  'Query._service': async (caller, world) =>
-    fromGraphql(await gql('{ _service { sdl } }', {}, tokenOf(caller, world)), '_service'),
+  'Query.me': asks('me', '{ me { id } }'),
+  'Query.user': asks('user', 'query($id: ID!) { user(id: $id) { id } }', (world) => ({ id: world.owner.id })),
+  'Query.product': asks('product', 'query($id: ID!) { product(id: $id) { id } }', (world) => ({
+    id: world.product.id,
+  })),
+  'Query.products': asks('products', '{ products(first: 1) { totalCount } }'),
+  'Query.order': asks('order', 'query($id: ID!) { order(id: $id) { id } }', (world) => ({ id: world.orderId })),
+  'Query.orders': lists('orders', (world) => world.orderId),
+  'Query.payment': asks('payment', 'query($id: ID!) { payment(id: $id) { id } }', (world) => ({ id: world.paymentId })),
+  'Query.notifications': lists('notifications', (world) => world.notificationId),
+  'Query._entities': asks(
+    '_entities',
+    'query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id } } }',
+    (world) => ({ r: [{ __typename: 'Order', id: world.orderId }] }),
+  ),
+  'Query._service': asks('_service', '{ _service { sdl } }'),
+  'Query.tokenVersions': asks(
+    'tokenVersions',
+    'query($ids: [ID!]!) { tokenVersions(userIds: $ids) { userId version } }',
+    (world) => ({ ids: [world.owner.id] }),
+  ),
 
   // ── Mutation ──
-  'Mutation.register': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'mutation($input: RegisterInput!) { register(input: $input) { token } }',
-        { input: customerInput() },
-        tokenOf(caller, world),
-      ),
-      'register',
-    ),
-  'Mutation.login': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'mutation($input: LoginInput!) { login(input: $input) { token } }',
-        { input: { email: (await credentialsOwner()).email, password: PASSWORD } },
-        tokenOf(caller, world),
-      ),
-      'login',
-    ),
-  'Mutation.refreshToken': async (caller, world) => {
-    const { refreshToken } = await credentialsOwner();
-    const answer = await gql(
-      'mutation($t: String!) { refreshToken(token: $t) { token } }',
-      { t: refreshToken },
-      tokenOf(caller, world),
-    );
-    return fromGraphql(answer, 'refreshToken');
-  },
-  'Mutation.logout': async (caller, world) => {
-    const { refreshToken } = await credentialsOwner();
-    return fromGraphql(
-      await gql('mutation($t: String!) { logout(refreshToken: $t) }', { t: refreshToken }, tokenOf(caller, world)),
-      'logout',
-    );
-  },
-  'Mutation.updateMe': async (caller, world) =>
-    fromGraphql(
-      await gql('mutation { updateMe(input: { lastName: "Matrix" }) { id } }', {}, tokenOf(caller, world)),
-      'updateMe',
-    ),
+  'Mutation.register': asks(
+    'register',
+    'mutation($input: RegisterInput!) { register(input: $input) { token } }',
+    () => ({
+      input: customerInput(),
+    }),
+  ),
+  'Mutation.login': asks('login', 'mutation($input: LoginInput!) { login(input: $input) { token } }', async () => ({
+    input: { email: (await credentialsOwner()).email, password: PASSWORD },
+  })),
+  'Mutation.refreshToken': asks(
+    'refreshToken',
+    'mutation($t: String!) { refreshToken(token: $t) { token } }',
+    async () => ({
+      t: (await credentialsOwner()).refreshToken,
+    }),
+  ),
+  'Mutation.logout': asks('logout', 'mutation($t: String!) { logout(refreshToken: $t) }', async () => ({
+    t: (await credentialsOwner()).refreshToken,
+  })),
+  'Mutation.updateMe': asks('updateMe', 'mutation { updateMe(input: { lastName: "Matrix" }) { id } }'),
   // Each call revokes the tokens of the account it acts on: the "owner" acts on a fresh account of its own.
   'Mutation.logoutEverywhere': async (caller, world) => {
     const target = await registerCustomer('logout-target');
@@ -244,204 +247,133 @@ export const PROBES: Record<string, Probe> = {
     );
     return fromGraphql(answer, 'changePassword');
   },
-  'Mutation.setUserRole': async (caller, world) => {
-    const target = await registerCustomer('role-target');
-    const answer = await gql(
-      'mutation($id: ID!) { setUserRole(id: $id, role: CUSTOMER) { id } }',
-      { id: target.id },
-      tokenOf(caller, world),
-    );
-    return fromGraphql(answer, 'setUserRole');
-  },
-  'Mutation.createProduct': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-        { input: { name: uniqueName('Matrix'), price: '1.00', category: uniqueName('matrix') } },
-        tokenOf(caller, world),
-      ),
-      'createProduct',
-    ),
-  'Mutation.updateProduct': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'mutation($id: ID!) { updateProduct(id: $id, input: { description: "changed by the matrix" }) { id } }',
-        { id: world.product.id },
-        tokenOf(caller, world),
-      ),
-      'updateProduct',
-    ),
-  'Mutation.createOrder': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
-        { input: { items: [{ productId: world.product.id, quantity: 1 }], shippingAddress: ADDRESS } },
-        tokenOf(caller, world),
-      ),
-      'createOrder',
-    ),
-  'Mutation.updateOrderStatus': async (caller, world) =>
-    fromGraphql(
-      await gql(MOVE, { id: await freshOrder(world), status: 'CANCELLED' }, tokenOf(caller, world)),
-      'updateOrderStatus',
-    ),
-  'Mutation.processPayment': async (caller, world) => {
-    const input = { orderId: await freshOrder(world), paymentMethod: 'card', idempotencyKey: randomUUID() };
-    const answer = await gql(
-      'mutation($input: ProcessPaymentInput!) { processPayment(input: $input) { id } }',
-      { input },
-      tokenOf(caller, world),
-    );
-    return fromGraphql(answer, 'processPayment');
-  },
-  'Mutation.processPaymentAttempt': async (caller, world) => {
-    const input = { orderId: await freshOrder(world), paymentMethod: 'card', idempotencyKey: randomUUID() };
-    const answer = await gql(
-      'mutation($input: ProcessPaymentInput!) { processPaymentAttempt(input: $input) { payment { id } } }',
-      { input },
-      tokenOf(caller, world),
-    );
-    return fromGraphql(answer, 'processPaymentAttempt');
-  },
-  'Mutation.reserveStock': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'mutation($o: ID!, $p: ID!) { reserveStock(orderId: $o, items: [{ productId: $p, quantity: 1 }]) { productId } }',
-        { o: randomUUID(), p: world.product.id },
-        tokenOf(caller, world),
-      ),
-      'reserveStock',
-    ),
-  'Mutation.releaseStock': async (caller, world) =>
-    fromGraphql(
-      await gql('mutation($o: ID!) { releaseStock(orderId: $o) }', { o: world.orderId }, tokenOf(caller, world)),
-      'releaseStock',
-    ),
-  'Mutation.confirmStock': async (caller, world) =>
-    fromGraphql(
-      await gql('mutation($o: ID!) { confirmStock(orderId: $o) }', { o: world.orderId }, tokenOf(caller, world)),
-      'confirmStock',
-    ),
-  'Query.tokenVersions': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'query($ids: [ID!]!) { tokenVersions(userIds: $ids) { userId version } }',
-        { ids: [world.owner.id] },
-        tokenOf(caller, world),
-      ),
-      'tokenVersions',
-    ),
+  'Mutation.setUserRole': asks(
+    'setUserRole',
+    'mutation($id: ID!) { setUserRole(id: $id, role: CUSTOMER) { id } }',
+    async () => ({
+      id: (await registerCustomer('role-target')).id,
+    }),
+  ),
+  'Mutation.createProduct': asks(
+    'createProduct',
+    'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
+    () => ({ input: { name: uniqueName('Matrix'), price: '1.00', category: uniqueName('matrix') } }),
+  ),
+  'Mutation.updateProduct': asks(
+    'updateProduct',
+    'mutation($id: ID!) { updateProduct(id: $id, input: { description: "changed by the matrix" }) { id } }',
+    (world) => ({ id: world.product.id }),
+  ),
+  'Mutation.createOrder': asks(
+    'createOrder',
+    'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
+    (world) => ({ input: { items: [{ productId: world.product.id, quantity: 1 }], shippingAddress: ADDRESS } }),
+  ),
+  'Mutation.updateOrderStatus': asks('updateOrderStatus', MOVE, async (world) => ({
+    id: await freshOrder(world),
+    status: 'CANCELLED',
+  })),
+  'Mutation.processPayment': asks(
+    'processPayment',
+    'mutation($input: ProcessPaymentInput!) { processPayment(input: $input) { id } }',
+    async (world) => ({ input: await paymentInput(world) }),
+  ),
+  'Mutation.processPaymentAttempt': asks(
+    'processPaymentAttempt',
+    'mutation($input: ProcessPaymentInput!) { processPaymentAttempt(input: $input) { payment { id } } }',
+    async (world) => ({ input: await paymentInput(world) }),
+  ),
+  'Mutation.reserveStock': asks(
+    'reserveStock',
+    'mutation($o: ID!, $p: ID!) { reserveStock(orderId: $o, items: [{ productId: $p, quantity: 1 }]) { productId } }',
+    (world) => ({ o: randomUUID(), p: world.product.id }),
+  ),
+  'Mutation.releaseStock': asks('releaseStock', 'mutation($o: ID!) { releaseStock(orderId: $o) }', (world) => ({
+    o: world.orderId,
+  })),
+  'Mutation.confirmStock': asks('confirmStock', 'mutation($o: ID!) { confirmStock(orderId: $o) }', (world) => ({
+    o: world.orderId,
+  })),
 
   // ── Subscription ──
   'Subscription.orderStatusChanged': watchAs(WATCH, 'orderStatusChanged', (changed) => changed.id),
   'Subscription.paymentStatusChanged': watchAs(WATCH_PAYMENT, 'paymentStatusChanged', (changed) => changed.order.id),
 
   // ── Entity fields contributed by another subgraph, reached through their parent ──
-  'Order.user': async (caller, world) =>
-    fromGraphql(
-      await gql('query($id: ID!) { order(id: $id) { user { id } } }', { id: world.orderId }, tokenOf(caller, world)),
-      'order',
-      (order) => order.user.id === world.owner.id,
-    ),
-  'Order.payment': async (caller, world) =>
-    fromGraphql(
-      await gql('query($id: ID!) { order(id: $id) { payment { id } } }', { id: world.orderId }, tokenOf(caller, world)),
-      'order',
-      (order) => order.payment?.id === world.paymentId,
-    ),
-  'Payment.order': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'query($id: ID!) { payment(id: $id) { order { id } } }',
-        { id: world.paymentId },
-        tokenOf(caller, world),
-      ),
-      'payment',
-      (payment) => payment.order.id === world.orderId,
-    ),
-  'User.orders': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'query($id: ID!) { user(id: $id) { orders(first: 100) { edges { node { id } } } } }',
-        { id: world.owner.id },
-        tokenOf(caller, world),
-      ),
-      'user',
-      (user) => ids(user.orders).includes(world.orderId),
-    ),
-  'User.notifications': async (caller, world) =>
-    fromGraphql(
-      await gql(
-        'query($id: ID!) { user(id: $id) { notifications { id } } }',
-        { id: world.owner.id },
-        tokenOf(caller, world),
-      ),
-      'user',
-      // Only the newest few are listed, and the owner's other probes keep adding some: any is the owner's.
-      (user) => user.notifications.length > 0,
-    ),
+  'Order.user': asks(
+    'order',
+    'query($id: ID!) { order(id: $id) { user { id } } }',
+    (world) => ({ id: world.orderId }),
+    (order, world) => order.user.id === world.owner.id,
+  ),
+  'Order.payment': asks(
+    'order',
+    'query($id: ID!) { order(id: $id) { payment { id } } }',
+    (world) => ({ id: world.orderId }),
+    (order, world) => order.payment?.id === world.paymentId,
+  ),
+  'Payment.order': asks(
+    'payment',
+    'query($id: ID!) { payment(id: $id) { order { id } } }',
+    (world) => ({ id: world.paymentId }),
+    (payment, world) => payment.order.id === world.orderId,
+  ),
+  'User.orders': asks(
+    'user',
+    'query($id: ID!) { user(id: $id) { orders(first: 100) { edges { node { id } } } } }',
+    (world) => ({ id: world.owner.id }),
+    (user, world) => ids(user.orders).includes(world.orderId),
+  ),
+  'User.notifications': asks(
+    'user',
+    'query($id: ID!) { user(id: $id) { notifications { id } } }',
+    (world) => ({ id: world.owner.id }),
+    // Only the newest few are listed, and the owner's other probes keep adding some: any is the owner's.
+    (user) => user.notifications.length > 0,
+  ),
 
   // ── REST shims ──
-  'POST /api/users/register': async (caller, world) =>
-    fromRest(await rest('POST', '/users/register', { body: customerInput(), token: tokenOf(caller, world) })),
-  'POST /api/users/login': async (caller, world) =>
-    fromRest(
-      await rest('POST', '/users/login', {
-        body: { email: (await credentialsOwner()).email, password: PASSWORD },
-        token: tokenOf(caller, world),
-      }),
-    ),
-  'GET /api/users/{id}': async (caller, world) =>
-    fromRest(
-      await rest('GET', `/users/${world.owner.id}`, { token: tokenOf(caller, world) }),
-      (user) => user.id === world.owner.id,
-    ),
-  'GET /api/products': async (caller, world) =>
-    fromRest(await rest('GET', '/products?limit=1', { token: tokenOf(caller, world) })),
-  'POST /api/products': async (caller, world) =>
-    fromRest(
-      await rest('POST', '/products', {
-        body: { name: uniqueName('Matrix'), price: 1.5, category: uniqueName('matrix') },
-        token: tokenOf(caller, world),
-      }),
-    ),
-  'PATCH /api/products/{id}': async (caller, world) =>
-    fromRest(
-      await rest('PATCH', `/products/${world.product.id}`, {
-        body: { description: 'patched by the matrix' },
-        token: tokenOf(caller, world),
-      }),
-    ),
-  'POST /api/orders': async (caller, world) =>
-    fromRest(
-      await rest('POST', '/orders', {
-        body: { items: [{ productId: world.product.id, quantity: 1 }], shippingAddress: ADDRESS },
-        token: tokenOf(caller, world),
-      }),
-    ),
-  'GET /api/orders/{id}': async (caller, world) =>
-    fromRest(
-      await rest('GET', `/orders/${world.orderId}`, { token: tokenOf(caller, world) }),
-      (order) => order.id === world.orderId,
-    ),
-  'PATCH /api/orders/{id}': async (caller, world) =>
-    fromRest(
-      await rest('PATCH', `/orders/${await freshOrder(world)}`, {
-        body: { status: 'CANCELLED' },
-        token: tokenOf(caller, world),
-      }),
-    ),
-  'POST /api/payments': async (caller, world) =>
-    fromRest(
-      await rest('POST', '/payments', {
-        body: { orderId: await freshOrder(world), paymentMethod: 'card' },
-        headers: { 'idempotency-key': randomUUID() },
-        token: tokenOf(caller, world),
-      }),
-    ),
-  'GET /api/payments/{id}': async (caller, world) =>
-    fromRest(
-      await rest('GET', `/payments/${world.paymentId}`, { token: tokenOf(caller, world) }),
-      (payment) => payment.id === world.paymentId,
-    ),
+  'POST /api/users/register': calls('POST', '/users/register', () => ({ body: customerInput() })),
+  'POST /api/users/login': calls('POST', '/users/login', async () => ({
+    body: { email: (await credentialsOwner()).email, password: PASSWORD },
+  })),
+  'GET /api/users/{id}': calls(
+    'GET',
+    (world) => `/users/${world.owner.id}`,
+    undefined,
+    (user, world) => user.id === world.owner.id,
+  ),
+  'GET /api/products': calls('GET', '/products?limit=1'),
+  'POST /api/products': calls('POST', '/products', () => ({
+    body: { name: uniqueName('Matrix'), price: 1.5, category: uniqueName('matrix') },
+  })),
+  'PATCH /api/products/{id}': calls(
+    'PATCH',
+    (world) => `/products/${world.product.id}`,
+    () => ({ body: { description: 'patched by the matrix' } }),
+  ),
+  'POST /api/orders': calls('POST', '/orders', (world) => ({
+    body: { items: [{ productId: world.product.id, quantity: 1 }], shippingAddress: ADDRESS },
+  })),
+  'GET /api/orders/{id}': calls(
+    'GET',
+    (world) => `/orders/${world.orderId}`,
+    undefined,
+    (order, world) => order.id === world.orderId,
+  ),
+  'PATCH /api/orders/{id}': calls(
+    'PATCH',
+    async (world) => `/orders/${await freshOrder(world)}`,
+    () => ({ body: { status: 'CANCELLED' } }),
+  ),
+  'POST /api/payments': calls('POST', '/payments', async (world) => ({
+    body: { orderId: await freshOrder(world), paymentMethod: 'card' },
+    headers: { 'idempotency-key': randomUUID() },
+  })),
+  'GET /api/payments/{id}': calls(
+    'GET',
+    (world) => `/payments/${world.paymentId}`,
+    undefined,
+    (payment, world) => payment.id === world.paymentId,
+  ),
 };
