@@ -15,6 +15,39 @@ export interface Page<N> {
 
 const cursorSchema = z.object({ c: z.iso.datetime(), i: z.string().min(1) });
 
+type Cursor = z.infer<typeof cursorSchema>;
+
+/** After the cursor's position, newest first: older, or as old with a smaller id. */
+const afterPosition = (filter: Record<string, unknown>, after: Cursor | undefined): Record<string, unknown> =>
+  after
+    ? {
+        ...filter,
+        $or: [{ createdAt: { $lt: new Date(after.c) } }, { createdAt: new Date(after.c), _id: { $lt: after.i } }],
+      }
+    : filter;
+
+function toPage<R extends { _id: string; createdAt: Date }, N>(
+  records: R[],
+  size: number,
+  toNode: (record: R) => N,
+  totalCount: number,
+): Page<N> {
+  const edges = records.slice(0, size).map((record) => ({
+    cursor: encodeCursor({ c: record.createdAt.toISOString(), i: record._id }),
+    node: toNode(record),
+  }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount,
+  };
+}
+
+/** Newest first, without the outbox. */
+// biome-ignore lint/suspicious/noExplicitAny: any collection whose documents have _id and createdAt
+const newestFirst = <R>(model: Model<any>, where: Record<string, unknown>, limit: number) =>
+  model.find(where).select('-pendingEvents').sort({ createdAt: -1, _id: -1 }).limit(limit).lean<R[]>();
+
 /**
  * A Relay page of a collection with string `_id`s, newest first. The cursor is the position
  * (createdAt, _id), so documents inserted while a client pages never shift what it sees.
@@ -28,28 +61,46 @@ export async function pageNewestFirst<R extends { _id: string; createdAt: Date }
 ): Promise<Page<N>> {
   const size = pageSize(args.first);
   const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
-  const where = after
-    ? {
-        ...filter,
-        $or: [{ createdAt: { $lt: new Date(after.c) } }, { createdAt: new Date(after.c), _id: { $lt: after.i } }],
-      }
-    : filter;
   const [records, totalCount] = await Promise.all([
-    model
-      .find(where)
-      .select('-pendingEvents')
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(size + 1)
-      .lean<R[]>(),
+    newestFirst<R>(model, afterPosition(filter, after), size + 1),
     model.countDocuments(filter),
   ]);
-  const edges = records.slice(0, size).map((record) => ({
-    cursor: encodeCursor({ c: record.createdAt.toISOString(), i: record._id }),
-    node: toNode(record),
-  }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-    totalCount,
-  };
+  return toPage(records, size, toNode, totalCount);
+}
+
+/** How a collection is split into buckets that follow creation time (days, say). */
+export interface Buckets {
+  /** The field holding a document's bucket, set from its createdAt. */
+  field: string;
+  bucketOf: (createdAt: Date) => number;
+  /** The buckets that may hold documents, up to `through` (all without it), newest first. */
+  through: (through?: number) => Promise<number[]>;
+  /** The number of documents in all buckets. */
+  count: () => Promise<number>;
+}
+
+/**
+ * The same page over a whole collection, read one bucket at a time by equality on `buckets.field`,
+ * newest bucket first, until the page is full: for a server that serves no sort from an index and
+ * would otherwise read and sort every document (FerretDB 1.x). Cursors are the same as above.
+ */
+export async function pageNewestFirstByBucket<R extends { _id: string; createdAt: Date }, N>(
+  // biome-ignore lint/suspicious/noExplicitAny: any collection whose documents have _id and createdAt
+  model: Model<any>,
+  buckets: Buckets,
+  args: PageArgs,
+  toNode: (record: R) => N,
+): Promise<Page<N>> {
+  const size = pageSize(args.first);
+  const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
+  const first = after ? buckets.bucketOf(new Date(after.c)) : undefined;
+  const [candidates, totalCount] = await Promise.all([buckets.through(first), buckets.count()]);
+  const records: R[] = [];
+  for (const bucket of candidates) {
+    const filter = { [buckets.field]: bucket };
+    const where = bucket === first ? afterPosition(filter, after) : filter;
+    records.push(...(await newestFirst<R>(model, where, size + 1 - records.length)));
+    if (records.length > size) break;
+  }
+  return toPage(records, size, toNode, totalCount);
 }

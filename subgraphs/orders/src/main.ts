@@ -5,6 +5,8 @@ import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { OrderService } from './order/order.service.js';
 import { OrderExpiryJob } from './order/order-expiry.job.js';
+import { OrderHoursJob } from './order/order-hour.job.js';
+import { OrderHourRegistry } from './order/order-hour.registry.js';
 import { ProductsClient } from './product/products.client.js';
 import { ordersSubgraph } from './schema.js';
 
@@ -17,8 +19,14 @@ await runSubgraph({
   events: 'consume',
   wire: async ({ config, log, tokens, bus }) => {
     const relay = new OutboxRelay([OrderModel], bus, log);
-    const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay);
+    const hours = new OrderHourRegistry();
+    await hours.backfill(log);
+    const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay, hours);
     await subscribeToPayments(bus, orders);
-    return { services: { orders }, relay, jobs: [new OrderExpiryJob(orders, config, log)] };
+    return {
+      services: { orders },
+      relay,
+      jobs: [new OrderExpiryJob(orders, config, log), new OrderHoursJob(hours, log)],
+    };
   },
 });

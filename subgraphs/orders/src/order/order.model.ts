@@ -1,6 +1,7 @@
 import { outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
-import { getModelForClass, index, modelOptions, plugin, prop } from '@typegoose/typegoose';
+import { getModelForClass, index, modelOptions, plugin, pre, prop } from '@typegoose/typegoose';
 import { OrderStatus, PaymentStatus } from './order.type.js';
+import { hourOf } from './order-hour.model.js';
 
 export class OrderItemRecord {
   @prop({ required: true, type: () => String })
@@ -31,12 +32,18 @@ export class ShippingAddressRecord {
   country!: string;
 }
 
-// Listings sort newest first with the id as tie-breaker; one index per listing filter.
+// Listings sort newest first with the id as tie-breaker; one index per listing filter. All orders
+// are listed an hour at a time (OrderHourRegistry), which FerretDB serves by equality.
 @index({ userId: 1, createdAt: -1, _id: -1 })
-@index({ createdAt: -1, _id: -1 })
+@index({ createdHour: 1, createdAt: -1, _id: -1 })
 // The expiry sweep: overdue PENDING orders, and cancelled orders whose stock is still reserved.
 @index({ status: 1, createdAt: 1 })
 @plugin(outboxPlugin)
+// The creation time is fixed before the insert (the timestamps keep it), so its hour goes with it.
+@pre<OrderRecord>('validate', function setCreatedHour() {
+  this.createdAt ??= new Date();
+  this.createdHour ??= hourOf(this.createdAt);
+})
 @modelOptions({ schemaOptions: { collection: 'orders', timestamps: true } })
 export class OrderRecord {
   /** A UUID chosen before the order is stored, so the stock reservation can be keyed on it. */
@@ -87,6 +94,10 @@ export class OrderRecord {
    */
   @prop({ type: () => [String], default: undefined })
   appliedEventIds?: string[];
+
+  /** `hourOf(createdAt)`: the equality all orders are listed and counted by, an hour at a time. */
+  @prop({ required: true, type: () => Number })
+  createdHour!: number;
 
   createdAt!: Date;
   updatedAt!: Date;

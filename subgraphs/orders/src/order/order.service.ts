@@ -27,6 +27,7 @@ import {
   type OutboxWakeUp,
   type PageArgs,
   pageNewestFirst,
+  pageNewestFirstByBucket,
   withDocumentLock,
 } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
@@ -40,6 +41,7 @@ import {
 import { paymentEventsRejected } from './order.metrics.js';
 import { type OrderItemRecord, OrderModel, type OrderRecord } from './order.model.js';
 import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
+import { OrderHourRegistry } from './order-hour.registry.js';
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
 import { type OrderState, orderStatusMachine } from './order-status.machine.js';
 import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
@@ -116,6 +118,7 @@ export class OrderService {
   constructor(
     private readonly products: ProductsClient,
     private readonly outbox: OutboxWakeUp,
+    private readonly hours = new OrderHourRegistry(),
   ) {}
 
   /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
@@ -144,6 +147,7 @@ export class OrderService {
           price: formatCents(priceCents),
         })),
       });
+      await this.hours.ensure();
       const created = await OrderModel.create({
         _id: orderId,
         userId: principal.id,
@@ -188,6 +192,9 @@ export class OrderService {
   /** The caller's own orders, newest first; an admin (or a service) sees everyone's. */
   async list(ctx: RequestContext, args: PageArgs & { status?: OrderStatus | null }): Promise<OrderConnection> {
     const principal = requirePrincipal(ctx.principal);
+    if (principal.role !== 'CUSTOMER' && !args.status) {
+      return pageNewestFirstByBucket(OrderModel, this.hours, args, toOrder);
+    }
     const filter: Record<string, unknown> = principal.role === 'CUSTOMER' ? { userId: principal.id } : {};
     if (args.status) filter.status = args.status;
     return this.page(filter, args);

@@ -1,0 +1,43 @@
+import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+
+const HOUR_MS = 3_600_000;
+
+/** The hour an instant falls in, as whole hours since 1970-01-01 UTC: an order's listing bucket. */
+export const hourOf = (at: Date): number => Math.floor(at.getTime() / HOUR_MS);
+
+/** The first instant of an hour. */
+export const hourStart = (hour: number): Date => new Date(hour * HOUR_MS);
+
+/**
+ * An hour in which orders may have been placed (`_id`: `hourOf`), for listing all orders newest
+ * first by one equality per hour: FerretDB 1.x sorts in its own process after reading every match,
+ * so an unfiltered sort or count would read the whole collection. Every orders process registers
+ * the current and the next hour ahead of any order (OrderHourRegistry), so an hour with orders is
+ * always here. One small document an hour: under 9,000 a year.
+ */
+@modelOptions({ schemaOptions: { collection: 'order_hours', versionKey: false } })
+export class OrderHourRecord {
+  @prop({ required: true, type: () => Number })
+  _id!: number;
+
+  /**
+   * The hour's number of orders, written once the hour is closed (see `lastClosedHour`), so all
+   * orders are counted without reading old hours again. Orders are never deleted.
+   */
+  @prop({ type: () => Number })
+  count?: number;
+}
+
+export const OrderHourModel = getModelForClass(OrderHourRecord);
+
+/** Data migrations of the orders database that ran to the end, by name. */
+@modelOptions({ schemaOptions: { collection: 'order_migrations', versionKey: false } })
+export class OrderMigrationRecord {
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, type: () => Date })
+  doneAt!: Date;
+}
+
+export const OrderMigrationModel = getModelForClass(OrderMigrationRecord);
