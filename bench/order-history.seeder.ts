@@ -10,6 +10,8 @@ import type { Connection, Model } from 'mongoose';
 import pg from 'pg';
 import { NotificationModel } from '../subgraphs/notifications/src/notification/notification.model.js';
 import { OrderModel } from '../subgraphs/orders/src/order/order.model.js';
+import { hourOf, OrderHourModel, OrderMigrationModel } from '../subgraphs/orders/src/order/order-hour.model.js';
+import { CREATED_HOUR_BACKFILL, lastClosedHour } from '../subgraphs/orders/src/order/order-hour.registry.js';
 import { OrderTransitionModel } from '../subgraphs/orders/src/order/order-transition.model.js';
 import { PaymentModel } from '../subgraphs/payments/src/payment/payment.model.js';
 import { passwordHasher } from '../subgraphs/users/src/user/password-hasher.js';
@@ -44,7 +46,7 @@ interface Marker {
 type AnyModel = Model<Record<string, unknown>>;
 
 /** Raise when the documents change shape: a run then finds no matching marker and seeds again. */
-const FORMAT = 2;
+const FORMAT = 3;
 const ORDERS_PER_USER = 10;
 const BATCH = 1_000;
 const MARKER_ID = 'order-history';
@@ -55,6 +57,8 @@ const MODELS: Record<string, Record<string, AnyModel>> = {
   orders: {
     orders: OrderModel as unknown as AnyModel,
     order_transitions: OrderTransitionModel as unknown as AnyModel,
+    order_hours: OrderHourModel as unknown as AnyModel,
+    order_migrations: OrderMigrationModel as unknown as AnyModel,
   },
   payments: { payments: PaymentModel as unknown as AnyModel },
   notifications: { notifications: NotificationModel as unknown as AnyModel },
@@ -134,10 +138,15 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
     await insert('users', 'users', users.slice(start, start + BATCH) as unknown as Record<string, unknown>[]);
   }
   const plan = { orders: options.orders, products: options.products, users, until };
+  const ordersByHour = new Map<number, number>();
   let reported = 0;
   for (let start = 0; start < options.orders; start += BATCH) {
     const traces: OrderTrace[] = [];
     for (let i = start; i < Math.min(options.orders, start + BATCH); i++) traces.push(orderTrace(i, plan));
+    for (const order of traces.flatMap((trace) => trace.orders.orders)) {
+      const hour = hourOf(order.createdAt as Date);
+      ordersByHour.set(hour, (ordersByHour.get(hour) ?? 0) + 1);
+    }
     const inserts: Promise<void>[] = [];
     for (const [service, collections] of Object.entries(MODELS)) {
       for (const collection of Object.keys(collections)) {
@@ -153,6 +162,8 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
       reported = done;
     }
   }
+  await insert('orders', 'order_hours', listingHours(ordersByHour, until));
+  await insert('orders', 'order_migrations', [{ _id: CREATED_HOUR_BACKFILL, doneAt: until }]);
   // The services' indexes, built once over the loaded data; each service's syncIndexes then finds them in place.
   for (const models of Object.values(bound)) for (const model of Object.values(models)) await model.syncIndexes();
   await markers(connection).insertOne({
@@ -164,6 +175,20 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
     documents: counts,
   });
   return counts;
+}
+
+/**
+ * The orders' listing hours as the orders processes would have registered them over the history:
+ * every hour from the first order's to the one after `until`, closed ones with their count.
+ */
+function listingHours(ordersByHour: Map<number, number>, until: Date): Record<string, unknown>[] {
+  const last = hourOf(until);
+  const hours: Record<string, unknown>[] = [];
+  for (let hour = Math.min(...ordersByHour.keys(), last); hour <= last + 1; hour++) {
+    const closed = hour <= lastClosedHour(until);
+    hours.push(closed ? { _id: hour, count: ordersByHour.get(hour) ?? 0 } : { _id: hour });
+  }
+  return hours;
 }
 
 /**
