@@ -68,7 +68,7 @@ export async function pageNewestFirst<R extends { _id: string; createdAt: Date }
   return toPage(records, size, toNode, totalCount);
 }
 
-/** How a collection is split into buckets that follow creation time (days, say). */
+/** How a collection is split into buckets that follow creation time (hours, say). */
 export interface Buckets {
   /** The field holding a document's bucket, set from its createdAt. */
   field: string;

@@ -30,7 +30,7 @@ export class OrderHourRegistry implements Buckets {
   readonly field = 'createdHour';
   readonly bucketOf = hourOf;
   /** Hour → its recorded count (undefined while open or not counted yet). */
-  private hours = new Map<number, number | undefined>();
+  private readonly hours = new Map<number, number | undefined>();
   private loadedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | undefined;
 
@@ -131,7 +131,9 @@ export class OrderHourRegistry implements Buckets {
     if (Date.now() - this.loadedAt < RELOAD_AFTER_MS) return;
     this.loading ??= (async () => {
       const stored = await OrderHourModel.find().lean<{ _id: number; count?: number }[]>();
-      this.hours = new Map(stored.map(({ _id, count }) => [_id, count]));
+      // Merged, not replaced: an hour registered here while the read ran may be missing from it,
+      // and a registered hour, like a recorded count, never goes away.
+      for (const { _id, count } of stored) this.hours.set(_id, count ?? this.hours.get(_id));
       this.loadedAt = Date.now();
     })().finally(() => {
       this.loading = undefined;
