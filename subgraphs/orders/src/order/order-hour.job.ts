@@ -5,11 +5,21 @@ import type { OrderHourRegistry } from './order-hour.registry.js';
 const REGISTER_EVERY_MS = 10 * 60_000;
 
 /**
- * Registers the current and the next hour as listing hours on the shared periodic schedule, in
- * every replica (a pass on start, then every ten minutes), so an order's insert never waits for it.
+ * On the shared periodic schedule, in every replica (a pass on start, then every ten minutes):
+ * registers the current and the next hour, so an order's insert never waits for it, then counts
+ * all orders, which records each newly closed hour's count. So the counting of closed hours, and
+ * after a backfill all of it, happens here rather than in an admin's request.
  */
 export class OrderHoursJob extends PeriodicJob {
   constructor(hours: OrderHourRegistry, log: Logger) {
-    super({ name: 'order hours', intervalMs: REGISTER_EVERY_MS, log, pass: (now) => hours.ensure(now) });
+    super({
+      name: 'order hours',
+      intervalMs: REGISTER_EVERY_MS,
+      log,
+      pass: async (now) => {
+        await hours.ensure(now);
+        await hours.count(now);
+      },
+    });
   }
 }

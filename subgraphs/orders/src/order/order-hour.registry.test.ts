@@ -14,6 +14,7 @@ import {
   tokens,
 } from './order.test-fixture.js';
 import { OrderStatus, PaymentStatus } from './order.type.js';
+import { OrderHoursJob } from './order-hour.job.js';
 import { hourOf, hourStart, OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
 import { CREATED_HOUR_BACKFILL, OrderHourRegistry } from './order-hour.registry.js';
 
@@ -146,6 +147,17 @@ describe('OrderHourRegistry: all orders an hour at a time', () => {
     // A recorded count is what is counted from then on, in a process that reads the hours afresh.
     await OrderHourModel.updateOne({ _id: current - 10 }, { $set: { count: 7 } });
     expect(await new OrderHourRegistry().count(NOW)).toBe(9);
+  });
+
+  it("registers the hours ahead and records the closed hours' counts on its schedule, not in a request", async () => {
+    const hours = new OrderHourRegistry();
+    await hours.ensure(hoursAgo(3));
+    await storeOrder(hoursAgo(3));
+    await storeOrder(hoursAgo(2, 20));
+    const job = new OrderHoursJob(hours, silentLogger);
+    await job.runOnce(NOW);
+    const recorded = Object.fromEntries((await OrderHourModel.find().lean()).map((hour) => [hour._id, hour.count]));
+    expect(recorded).toEqual({ [current - 3]: 1, [current - 2]: 1, [current]: undefined, [current + 1]: undefined });
   });
 
   it('backfills orders stored without an hour at each start until one finds none', async () => {
