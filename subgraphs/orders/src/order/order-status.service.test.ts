@@ -233,3 +233,30 @@ describe('payment.succeeded for an order whose stock was never confirmed', () =>
     ]);
   });
 });
+
+describe('a payment event decided from a state another replica has moved on from', () => {
+  const history = async (order: Order) =>
+    (await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`);
+
+  it('loses its claim and decides again from a read: the failure recorded elsewhere stays in the history', async () => {
+    const order = await place(); // this process last wrote it PENDING/PENDING
+    await fx.replica().recordPaymentFailed(failed(order));
+    await fx.orders.recordPaymentSucceeded(paid(order));
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'PAID', paymentStatus: 'SUCCEEDED' });
+    expect(await history(order)).toEqual(['PENDING→PENDING/FAILED', 'PENDING→PAID/SUCCEEDED']);
+  });
+
+  it('refunds a payment that settles after another replica cancelled the order, and records the event once', async () => {
+    const order = await place();
+    await fx.replica().updateStatus(fx.as(ada), order.id, OrderStatus.CANCELLED);
+    const event = paid(order);
+    await fx.orders.recordPaymentSucceeded(event);
+    await fx.orders.recordPaymentSucceeded(event); // redelivered: nothing more
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({
+      status: 'CANCELLED',
+      paymentStatus: 'REFUNDED',
+      appliedEventIds: [event.id],
+    });
+    expect(await history(order)).toEqual(['PENDING→CANCELLED/PENDING', 'CANCELLED→CANCELLED/REFUNDED']);
+  });
+});

@@ -54,18 +54,29 @@ describe('orders: queries per operation, projections and indexes', () => {
     expect(calls('order_transitions')).toEqual([]);
   });
 
-  it('moves an order on with one read, one claim insert and one conditional update', async () => {
+  const paymentOf = (order: { id: string; totalAmount: string }, n: number) =>
+    paymentSucceeded.create({
+      paymentId: `payment-queries-${n}`,
+      orderId: order.id,
+      userId: ada.id,
+      amount: order.totalAmount,
+      transactionId: `txn-queries-${n}`,
+    });
+
+  it('moves an order on with one claim insert and one conditional update, deciding from the state it last wrote', async () => {
     const order = await place();
     sent = [];
-    await fx.orders.recordPaymentSucceeded(
-      paymentSucceeded.create({
-        paymentId: 'payment-queries-1',
-        orderId: order.id,
-        userId: ada.id,
-        amount: order.totalAmount,
-        transactionId: 'txn-queries-1',
-      }),
-    );
+    await fx.orders.recordPaymentSucceeded(paymentOf(order, 1));
+    expect(sent.map(({ collection, method }) => `${collection}.${method}`)).toEqual([
+      'order_transitions.insertOne',
+      'orders.findOneAndUpdate',
+    ]);
+  });
+
+  it('reads the order first on a replica that has not seen it', async () => {
+    const order = await place();
+    sent = [];
+    await fx.replica().recordPaymentSucceeded(paymentOf(order, 3));
     expect(sent.map(({ collection, method }) => `${collection}.${method}`)).toEqual([
       'orders.findOne',
       'order_transitions.insertOne',

@@ -32,6 +32,7 @@ import {
 } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
 import {
   type CallContext,
   type ProductsClient,
@@ -69,6 +70,9 @@ const ordersById = requestScoped(
 
 /** Optimistic retries when another writer changed the order between our read and our update. */
 const MAX_ATTEMPTS = 3;
+
+/** How many recent orders, and for how long, this process remembers the state it last wrote or read. */
+const LAST_KNOWN = { max: 10_000, ttl: 5 * 60_000 } as const;
 
 function toOrder(record: Stored): Order {
   const { street, city, state, zipCode, country } = record.shippingAddress;
@@ -121,6 +125,12 @@ export class OrderService {
     private readonly hours = new OrderHourRegistry(),
   ) {}
 
+  /**
+   * The state this process last wrote or read of recent orders: a payment event decides from it
+   * without a read of its own (see `transition`). Never what a caller is answered with.
+   */
+  private readonly lastKnown = new LRUCache<string, Stored>(LAST_KNOWN);
+
   /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
   async create(ctx: RequestContext, input: unknown): Promise<Order> {
     const principal = requirePrincipal(ctx.principal);
@@ -161,6 +171,7 @@ export class OrderService {
       });
       const { pendingEvents, ...stored } = created.toObject();
       record = stored;
+      this.lastKnown.set(orderId, stored);
       this.outbox.kick({ model: OrderModel, id: orderId, pendingEvents });
     } catch (error) {
       await this.release(ctx, orderId);
@@ -227,11 +238,9 @@ export class OrderService {
     const { paymentId, orderId } = event.data;
     let cancelled = false;
     const decide = async (current: Stored) => {
+      cancelled = false;
       const reason = paymentMismatch(current, event.data);
-      if (reason) {
-        paymentEventsRejected.inc({ reason: reason.split(':')[0] });
-        throw new RejectedEventError(reason);
-      }
+      if (reason) throw new RejectedEventError(reason);
       // Never PAID without stock: an order whose stock is not confirmed yet is confirmed now, or, when
       // products gave its stock back already, cancelled, and the payment then marked for refund.
       if (current.status === OrderStatus.PENDING && current.stockConfirmed === false) {
@@ -243,13 +252,21 @@ export class OrderService {
       const next = orderStatusMachine.paymentSucceeded(current);
       return next && { ...next, paymentId };
     };
-    // An expiry for want of stock is not the event's whole effect: the refund marking follows.
-    await this.transition(orderId, decide, { id: event.id, recordIf: () => !cancelled });
-    if (cancelled) await this.transition(orderId, decide, { id: event.id });
+    try {
+      // An expiry for want of stock is not the event's whole effect: the refund marking follows.
+      await this.transition(orderId, decide, { id: event.id, recordIf: () => !cancelled, fromLastKnown: true });
+      if (cancelled) await this.transition(orderId, decide, { id: event.id });
+    } catch (error) {
+      if (error instanceof RejectedEventError) paymentEventsRejected.inc({ reason: error.reason.split(':')[0] });
+      throw error;
+    }
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
-    await this.transition(event.data.orderId, orderStatusMachine.paymentFailed, { id: event.id });
+    await this.transition(event.data.orderId, orderStatusMachine.paymentFailed, {
+      id: event.id,
+      fromLastKnown: true,
+    });
   }
 
   /**
@@ -302,6 +319,7 @@ export class OrderService {
   private async load(id: string): Promise<Stored> {
     const record = await OrderModel.findById(id).select('-pendingEvents').lean<Stored>();
     if (!record) throw new NotFoundError('Order', id);
+    this.lastKnown.set(id, record);
     return record;
   }
 
@@ -315,47 +333,68 @@ export class OrderService {
    * (`appliedEventIds`, unless `recordIf` says the event's effect is not complete with it), so the
    * order is its consumer's processed-event marker: a delivery of an applied event changes nothing,
    * at the cost of the read the decision makes anyway.
+   *
+   * `fromLastKnown`: the first decision is made from the state this process last wrote or read, with
+   * no read of its own. The claim makes that safe: an order never returns to a state it left, and it
+   * left each through a claim, so a decision from a state the order has left loses its insert and is
+   * made again from a read. Only a win, or the event found applied, is final there: a decision that
+   * changes nothing or refuses may be the state's age speaking, and is made again from a read.
    */
   private async transition(
     id: string,
     decide: (current: Stored) => OrderState | null | Promise<OrderState | null>,
-    cause?: { id: string; recordIf?: () => boolean },
+    cause?: { id: string; recordIf?: () => boolean; fromLastKnown?: boolean },
   ): Promise<{ record: Stored; won: boolean }> {
+    const known = cause?.fromLastKnown ? this.lastKnown.get(id) : undefined;
+    if (cause && known) {
+      const outcome = await this.decideAndClaim(known, decide, cause).catch(() => undefined);
+      if (outcome && (outcome.won || known.appliedEventIds?.includes(cause.id))) return outcome;
+    }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.load(id);
-      if (cause && current.appliedEventIds?.includes(cause.id)) return { record: current, won: false };
-      const next = await decide(current);
-      if (!next) return { record: current, won: false };
-      const from = { status: current.status, paymentStatus: current.paymentStatus };
-      const claim: OrderTransitionRecord = {
-        _id: transitionId(id, from),
-        orderId: id,
-        from,
-        to: next,
-        event: orderUpdated.create({
-          orderId: id,
-          userId: current.userId,
-          previousStatus: current.status,
-          status: next.status,
-          paymentStatus: next.paymentStatus,
-        }),
-        ...(cause && (cause.recordIf?.() ?? true) ? { causeEventId: cause.id } : {}),
-        createdAt: new Date(),
-      };
-      try {
-        await OrderTransitionModel.create(claim);
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        const winner = await OrderTransitionModel.findById(claim._id).lean<OrderTransitionRecord>();
-        // Rolls the winner's change forward in case its writer died between claim and update.
-        if (winner) await this.apply(winner);
-        continue;
-      }
-      const applied = await this.apply(claim);
-      // Null: a loser rolled our claim forward first; the change is there all the same.
-      return { record: applied ?? (await this.load(id)), won: true };
+      const outcome = await this.decideAndClaim(await this.load(id), decide, cause);
+      if (outcome) return outcome;
     }
     throw new ConflictError('Order changed concurrently, try again');
+  }
+
+  /** One decision from `current` and its claim: the outcome, or undefined when another writer's claim won. */
+  private async decideAndClaim(
+    current: Stored,
+    decide: (current: Stored) => OrderState | null | Promise<OrderState | null>,
+    cause?: { id: string; recordIf?: () => boolean },
+  ): Promise<{ record: Stored; won: boolean } | undefined> {
+    const id = current._id;
+    if (cause && current.appliedEventIds?.includes(cause.id)) return { record: current, won: false };
+    const next = await decide(current);
+    if (!next) return { record: current, won: false };
+    const from = { status: current.status, paymentStatus: current.paymentStatus };
+    const claim: OrderTransitionRecord = {
+      _id: transitionId(id, from),
+      orderId: id,
+      from,
+      to: next,
+      event: orderUpdated.create({
+        orderId: id,
+        userId: current.userId,
+        previousStatus: current.status,
+        status: next.status,
+        paymentStatus: next.paymentStatus,
+      }),
+      ...(cause && (cause.recordIf?.() ?? true) ? { causeEventId: cause.id } : {}),
+      createdAt: new Date(),
+    };
+    try {
+      await OrderTransitionModel.create(claim);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const winner = await OrderTransitionModel.findById(claim._id).lean<OrderTransitionRecord>();
+      // Rolls the winner's change forward in case its writer died between claim and update.
+      if (winner) await this.apply(winner);
+      return undefined;
+    }
+    const applied = await this.apply(claim);
+    // Null: a loser rolled our claim forward first; the change is there all the same.
+    return { record: applied ?? (await this.load(id)), won: true };
   }
 
   /**
@@ -388,6 +427,7 @@ export class OrderService {
     );
     if (!updated) return null;
     const { pendingEvents, ...record } = updated;
+    this.lastKnown.set(claim.orderId, record);
     this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
     return record;
   }

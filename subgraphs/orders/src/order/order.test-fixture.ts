@@ -19,6 +19,8 @@ export const admin: Principal = { id: 'admin-1', role: 'ADMIN' };
 export interface OrdersFixture {
   products: FakeProducts;
   orders: OrderService;
+  /** The same service as another replica would run it: its own memory, the same database and peers. */
+  replica: () => OrderService;
   as: (principal: Principal | null) => ReturnType<typeof testContext<{ orders: OrderService }>>;
   close: () => Promise<void>;
 }
@@ -31,10 +33,12 @@ export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<O
     { id: PEN, price: '0.35', stock: 5000 },
     { id: RARE, price: '250.00', stock: 1 },
   ]);
-  const orders = new OrderService(new ProductsClient(products.url, tokens), outbox);
+  const replica = () => new OrderService(new ProductsClient(products.url, tokens), outbox);
+  const orders = replica();
   return {
     products,
     orders,
+    replica,
     as: (principal) => testContext(principal, { orders }),
     close: async () => {
       await products.close();
