@@ -198,6 +198,7 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
       to,
       event,
       createdAt: when,
+      createdHour: Math.floor(when.getTime() / HOUR_MS),
     });
     state = to;
     lastChange = when;

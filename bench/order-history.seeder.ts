@@ -10,8 +10,18 @@ import type { Connection, Model } from 'mongoose';
 import pg from 'pg';
 import { NotificationModel } from '../subgraphs/notifications/src/notification/notification.model.js';
 import { OrderModel } from '../subgraphs/orders/src/order/order.model.js';
-import { hourOf, OrderHourModel, OrderMigrationModel } from '../subgraphs/orders/src/order/order-hour.model.js';
-import { CREATED_HOUR_BACKFILL, lastClosedHour } from '../subgraphs/orders/src/order/order-hour.registry.js';
+import type { OrderStatus } from '../subgraphs/orders/src/order/order.type.js';
+import {
+  hourOf,
+  OrderHourModel,
+  OrderMigrationModel,
+  type StatusNet,
+} from '../subgraphs/orders/src/order/order-hour.model.js';
+import {
+  CREATED_HOUR_BACKFILL,
+  lastClosedHour,
+  TRANSITION_HOUR_BACKFILL,
+} from '../subgraphs/orders/src/order/order-hour.registry.js';
 import { OrderTransitionModel } from '../subgraphs/orders/src/order/order-transition.model.js';
 import { PaymentModel } from '../subgraphs/payments/src/payment/payment.model.js';
 import { passwordHasher } from '../subgraphs/users/src/user/password-hasher.js';
@@ -44,9 +54,10 @@ interface Marker {
 }
 
 type AnyModel = Model<Record<string, unknown>>;
+type State = { status: string; paymentStatus: string };
 
 /** Raise when the documents change shape: a run then finds no matching marker and seeds again. */
-const FORMAT = 3;
+const FORMAT = 4;
 const ORDERS_PER_USER = 10;
 const BATCH = 1_000;
 const MARKER_ID = 'order-history';
@@ -139,6 +150,12 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
   }
   const plan = { orders: options.orders, products: options.products, users, until };
   const ordersByHour = new Map<number, number>();
+  const netByHour = new Map<number, StatusNet>();
+  const move = (hour: number, status: string, by: number) => {
+    const net = netByHour.get(hour) ?? {};
+    net[status as OrderStatus] = (net[status as OrderStatus] ?? 0) + by;
+    netByHour.set(hour, net);
+  };
   let reported = 0;
   for (let start = 0; start < options.orders; start += BATCH) {
     const traces: OrderTrace[] = [];
@@ -146,6 +163,13 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
     for (const order of traces.flatMap((trace) => trace.orders.orders)) {
       const hour = hourOf(order.createdAt as Date);
       ordersByHour.set(hour, (ordersByHour.get(hour) ?? 0) + 1);
+      move(hour, 'PENDING', 1);
+    }
+    for (const transition of traces.flatMap((trace) => trace.orders.order_transitions)) {
+      const { from, to, createdHour } = transition as { from: State; to: State; createdHour: number };
+      if (from.status === to.status) continue;
+      move(createdHour, from.status, -1);
+      move(createdHour, to.status, 1);
     }
     const inserts: Promise<void>[] = [];
     for (const [service, collections] of Object.entries(MODELS)) {
@@ -162,8 +186,11 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
       reported = done;
     }
   }
-  await insert('orders', 'order_hours', listingHours(ordersByHour, until));
-  await insert('orders', 'order_migrations', [{ _id: CREATED_HOUR_BACKFILL, doneAt: until }]);
+  await insert('orders', 'order_hours', listingHours(ordersByHour, netByHour, until));
+  await insert('orders', 'order_migrations', [
+    { _id: CREATED_HOUR_BACKFILL, doneAt: until },
+    { _id: TRANSITION_HOUR_BACKFILL, doneAt: until },
+  ]);
   // The services' indexes, built once over the loaded data; each service's syncIndexes then finds them in place.
   for (const models of Object.values(bound)) for (const model of Object.values(models)) await model.syncIndexes();
   await markers(connection).insertOne({
@@ -179,14 +206,19 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
 
 /**
  * The orders' listing hours as the orders processes would have registered them over the history:
- * every hour from the first order's to the one after `until`, closed ones with their count.
+ * every hour from the first order's to the one after `until`, closed ones with their figures.
  */
-function listingHours(ordersByHour: Map<number, number>, until: Date): Record<string, unknown>[] {
+function listingHours(
+  ordersByHour: Map<number, number>,
+  netByHour: Map<number, StatusNet>,
+  until: Date,
+): Record<string, unknown>[] {
   const last = hourOf(until);
   const hours: Record<string, unknown>[] = [];
   for (let hour = Math.min(...ordersByHour.keys(), last); hour <= last + 1; hour++) {
     const closed = hour <= lastClosedHour(until);
-    hours.push(closed ? { _id: hour, count: ordersByHour.get(hour) ?? 0 } : { _id: hour });
+    const figures = { count: ordersByHour.get(hour) ?? 0, statusNet: netByHour.get(hour) ?? {} };
+    hours.push(closed ? { _id: hour, ...figures } : { _id: hour });
   }
   return hours;
 }

@@ -10,7 +10,7 @@ import { createProduct, graphqlOk, PORTS, signInAdmin } from './stack.js';
 /**
  * Commands per placed-and-paid order (a returning customer's): issue #15 part 3 asks for at most 15.
  * The stack runs one orders process, so payment.succeeded is decided from the state that process
- * wrote at create (OrderService.transition): a replica that has not seen the order reads it first (16).
+ * wrote at create (OrderTransitionWriter.move): a replica that has not seen the order reads it first (16).
  */
 const MAX_COMMANDS_PER_ORDER = 15;
 /**

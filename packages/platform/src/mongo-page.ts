@@ -58,12 +58,13 @@ export async function pageNewestFirst<R extends { _id: string; createdAt: Date }
   filter: Record<string, unknown>,
   args: PageArgs,
   toNode: (record: R) => N,
+  count: () => Promise<number> = () => model.countDocuments(filter),
 ): Promise<Page<N>> {
   const size = pageSize(args.first);
   const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
   const [records, totalCount] = await Promise.all([
     newestFirst<R>(model, afterPosition(filter, after), size + 1),
-    model.countDocuments(filter),
+    count(),
   ]);
   return toPage(records, size, toNode, totalCount);
 }
@@ -75,30 +76,30 @@ export interface Buckets {
   bucketOf: (createdAt: Date) => number;
   /** The buckets that may hold documents, up to `through` (all without it), newest first. */
   through: (through?: number) => Promise<number[]>;
-  /** The number of documents in all buckets. */
-  count: () => Promise<number>;
 }
 
 /**
- * The same page over a whole collection, read one bucket at a time by equality on `buckets.field`,
- * newest bucket first, until the page is full: for a server that serves no sort from an index and
- * would otherwise read and sort every document (FerretDB 1.x). Cursors are the same as above.
+ * The same page, read one bucket at a time by equality on `buckets.field` (with `filter`), newest
+ * bucket first, until the page is full: for a server that serves no sort from an index and would
+ * otherwise read and sort every match (FerretDB 1.x). `count` gives the total, which such a server
+ * would also read every match for. Cursors are the same as above.
  */
 export async function pageNewestFirstByBucket<R extends { _id: string; createdAt: Date }, N>(
   // biome-ignore lint/suspicious/noExplicitAny: any collection whose documents have _id and createdAt
   model: Model<any>,
   buckets: Buckets,
+  { filter, count }: { filter: Record<string, unknown>; count: () => Promise<number> },
   args: PageArgs,
   toNode: (record: R) => N,
 ): Promise<Page<N>> {
   const size = pageSize(args.first);
   const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
   const first = after ? buckets.bucketOf(new Date(after.c)) : undefined;
-  const [candidates, totalCount] = await Promise.all([buckets.through(first), buckets.count()]);
+  const [candidates, totalCount] = await Promise.all([buckets.through(first), count()]);
   const records: R[] = [];
   for (const bucket of candidates) {
-    const filter = { [buckets.field]: bucket };
-    const where = bucket === first ? afterPosition(filter, after) : filter;
+    const inBucket = { ...filter, [buckets.field]: bucket };
+    const where = bucket === first ? afterPosition(inBucket, after) : inBucket;
     records.push(...(await newestFirst<R>(model, where, size + 1 - records.length)));
     if (records.length > size) break;
   }

@@ -5,7 +5,7 @@ export const PAYMENTS_QUEUE = 'orders.payments';
 
 /**
  * Payment outcomes move orders along their life cycle, each event at most once: the transition
- * records the event's id in the order it changes (OrderService.transition), and is itself a claim
+ * records the event's id in the order it changes (OrderTransitionWriter.move), and is itself a claim
  * on the order's state.
  */
 export function subscribeToPayments(bus: EventBus, orders: OrderService, queue = PAYMENTS_QUEUE): Promise<void> {

@@ -1,4 +1,5 @@
 import { type Logger, PeriodicJob } from '@shop/platform/core';
+import { OrderStatus } from './order.type.js';
 import type { OrderHourRegistry } from './order-hour.registry.js';
 
 /** Often enough that the next hour is registered long before it starts, a failed pass or two included. */
@@ -7,8 +8,9 @@ const REGISTER_EVERY_MS = 10 * 60_000;
 /**
  * On the shared periodic schedule, in every replica (a pass on start, then every ten minutes):
  * registers the current and the next hour, so an order's insert never waits for it, then counts
- * all orders, which records each newly closed hour's count. So the counting of closed hours, and
- * after a backfill all of it, happens here rather than in an admin's request.
+ * all orders, and those of one status, which records each newly closed hour's figures. So the
+ * counting of closed hours, and after a backfill all of it, happens here rather than in an admin's
+ * request.
  */
 export class OrderHoursJob extends PeriodicJob {
   constructor(hours: OrderHourRegistry, log: Logger) {
@@ -19,6 +21,8 @@ export class OrderHoursJob extends PeriodicJob {
       pass: async (now) => {
         await hours.ensure(now);
         await hours.count(now);
+        // Any status: the count records every closed hour's part for all of them.
+        await hours.countWithStatus(OrderStatus.PENDING, now);
       },
     });
   }

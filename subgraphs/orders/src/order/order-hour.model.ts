@@ -1,4 +1,6 @@
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { getModelForClass, modelOptions, prop, Severity } from '@typegoose/typegoose';
+import mongoose from 'mongoose';
+import type { OrderStatus } from './order.type.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -26,7 +28,17 @@ export class OrderHourRecord {
    */
   @prop({ type: () => Number })
   count?: number;
+
+  /**
+   * What the hour did to each status's number of orders, written once the hour is closed: its
+   * orders placed (PENDING) and its transitions (one out of a status, one into another).
+   */
+  @prop({ type: () => mongoose.Schema.Types.Mixed, allowMixed: Severity.ALLOW })
+  statusNet?: StatusNet;
 }
+
+/** Per status, orders in minus orders out (absent: none either way). */
+export type StatusNet = Partial<Record<OrderStatus, number>>;
 
 export const OrderHourModel = getModelForClass(OrderHourRecord);
 

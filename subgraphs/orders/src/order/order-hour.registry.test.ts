@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { silentLogger } from '@shop/platform/testing';
+import { paymentSucceeded } from '@shop/events';
+import { MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
+import { explainShapes, recordQueryShapes, silentLogger } from '@shop/platform/testing';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
@@ -16,7 +19,8 @@ import {
 import { OrderStatus, PaymentStatus } from './order.type.js';
 import { OrderHoursJob } from './order-hour.job.js';
 import { hourOf, hourStart, OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
-import { CREATED_HOUR_BACKFILL, OrderHourRegistry } from './order-hour.registry.js';
+import { CREATED_HOUR_BACKFILL, OrderHourRegistry, TRANSITION_HOUR_BACKFILL } from './order-hour.registry.js';
+import { OrderTransitionModel } from './order-transition.model.js';
 
 const HOUR_MS = 3_600_000;
 const NOW = new Date('2031-06-15T12:30:00Z');
@@ -29,7 +33,12 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 beforeEach(async () => {
-  await Promise.all([OrderModel.deleteMany({}), OrderHourModel.deleteMany({}), OrderMigrationModel.deleteMany({})]);
+  await Promise.all([
+    OrderModel.deleteMany({}),
+    OrderTransitionModel.deleteMany({}),
+    OrderHourModel.deleteMany({}),
+    OrderMigrationModel.deleteMany({}),
+  ]);
 });
 
 const ada = customer('user-hours-ada');
@@ -55,13 +64,13 @@ async function storeOrder(createdAt: Date): Promise<string> {
 const serviceWith = (hours: OrderHourRegistry) =>
   new OrderService(new ProductsClient(fx.products.url, tokens), { kick: () => {} }, hours);
 
-/** Every page of all orders as an admin, `first` at a time, through the service. */
-async function pageAll(orders: OrderService, first: number) {
+/** Every page of all orders (or those of `status`) as an admin, `first` at a time, through the service. */
+async function pageAll(orders: OrderService, first: number, status?: OrderStatus) {
   const seen: string[] = [];
   const totals = new Set<number>();
   let after: string | null = null;
   for (let page = 0; page < 50; page++) {
-    const result = await orders.list(fx.as(admin), { first, after });
+    const result = await orders.list(fx.as(admin), { first, after, status });
     seen.push(...result.edges.map((edge) => edge.node.id));
     totals.add(result.totalCount);
     if (!result.pageInfo.hasNextPage) return { seen, totals: [...totals] };
@@ -160,16 +169,21 @@ describe('OrderHourRegistry: all orders an hour at a time', () => {
     expect(recorded).toEqual({ [current - 3]: 1, [current - 2]: 1, [current]: undefined, [current + 1]: undefined });
   });
 
-  it('backfills orders stored without an hour at each start until one finds none', async () => {
+  it('backfills orders and transitions stored without an hour at each start until one finds none', async () => {
     const old = [hoursAgo(200), hoursAgo(200, 3), hoursAgo(70)];
     await OrderModel.collection.insertMany(
       old.map((createdAt) => ({ _id: randomUUID() as never, userId: ada.id, createdAt, updatedAt: createdAt })),
     );
+    // A transition claimed before transitions had an hour, of the newest of them.
+    await OrderTransitionModel.collection.insertOne({ _id: 'claimed-before-hours' as never, createdAt: hoursAgo(69) });
     const hours = new OrderHourRegistry();
     await hours.backfill(silentLogger);
+    expect((await OrderTransitionModel.findById('claimed-before-hours').lean())?.createdHour).toBe(
+      hourOf(hoursAgo(69)),
+    );
     const stored = await OrderModel.find().lean();
     expect(stored.map((order) => order.createdHour).sort()).toEqual(old.map(hourOf).sort());
-    expect(await registered()).toEqual([hourOf(hoursAgo(200)), hourOf(hoursAgo(70))]);
+    expect(await registered()).toEqual([hourOf(hoursAgo(200)), hourOf(hoursAgo(70)), hourOf(hoursAgo(69))]);
     expect(await hours.count(NOW)).toBe(3);
     // Not done yet: a replica of the previous version may still be storing orders without an hour.
     expect(await OrderMigrationModel.exists({ _id: CREATED_HOUR_BACKFILL })).toBeNull();
@@ -179,8 +193,132 @@ describe('OrderHourRegistry: all orders an hour at a time', () => {
     // The start that found none records it: later starts do not read the collection again.
     await new OrderHourRegistry().backfill(silentLogger);
     expect(await OrderMigrationModel.exists({ _id: CREATED_HOUR_BACKFILL })).not.toBeNull();
+    expect(await OrderMigrationModel.exists({ _id: TRANSITION_HOUR_BACKFILL })).not.toBeNull();
     await OrderModel.collection.insertOne({ _id: randomUUID() as never, userId: ada.id, createdAt: hoursAgo(50) });
     await new OrderHourRegistry().backfill(silentLogger);
     expect(await OrderModel.countDocuments({ createdHour: { $exists: false } })).toBe(1);
+  });
+  it('backfills many in commands FerretDB can serve (a few statements each), not one that never returns', async () => {
+    const many = 4 * MAX_UPDATES_PER_COMMAND + 10;
+    await OrderModel.collection.insertMany(
+      Array.from({ length: many }, (_, i) => ({
+        _id: randomUUID() as never,
+        userId: ada.id,
+        createdAt: hoursAgo(100 + (i % 7)),
+      })),
+    );
+    await new OrderHourRegistry().backfill(silentLogger);
+    expect(await OrderModel.countDocuments({ createdHour: { $exists: true } })).toBe(many);
+  });
+});
+
+describe("OrderHourRegistry: an admin's orders of one status", () => {
+  const statuses = Object.values(OrderStatus);
+  /** Each status's number of orders, as the collection holds them. */
+  const stored = async () =>
+    Object.fromEntries(
+      await Promise.all(statuses.map(async (status) => [status, await OrderModel.countDocuments({ status })] as const)),
+    );
+  const counted = async (hours: OrderHourRegistry, now?: Date) =>
+    Object.fromEntries(
+      await Promise.all(statuses.map(async (status) => [status, await hours.countWithStatus(status, now)] as const)),
+    );
+  const pay = (orders: OrderService, orderId: string, n: number) =>
+    orders.recordPaymentSucceeded(
+      paymentSucceeded.create({
+        paymentId: `p-${n}`,
+        orderId,
+        userId: ada.id,
+        amount: '1.00',
+        transactionId: `t-${n}`,
+      }),
+    );
+
+  it("counts each status from the hours' orders placed and transitions, recording closed hours once", async () => {
+    const now = new Date();
+    const hours = new OrderHourRegistry();
+    const orders = serviceWith(hours);
+    await hours.ensure(new Date(now.getTime() - 30 * HOUR_MS));
+    await hours.ensure(now);
+    // Placed 30 hours ago, moved on now: its hour of placing and this hour each hold a part.
+    const old = [
+      await storeOrder(new Date(now.getTime() - 30 * HOUR_MS)),
+      await storeOrder(new Date(now.getTime() - 30 * HOUR_MS)),
+    ];
+    const recent = [await storeOrder(now), await storeOrder(now), await storeOrder(now)];
+    await pay(orders, old[0] ?? '', 1);
+    await pay(orders, recent[0] ?? '', 2);
+    await orders.updateStatus(fx.as(admin), old[0] ?? '', OrderStatus.SHIPPED);
+    await orders.updateStatus(fx.as(admin), recent[1] ?? '', OrderStatus.CANCELLED);
+    const expected = await stored();
+    expect(expected).toEqual({ PENDING: 2, PAID: 1, SHIPPED: 1, DELIVERED: 0, CANCELLED: 1 });
+    expect(await counted(hours)).toEqual(expected);
+
+    // Two hours on, this hour is closed too: each hour's part is recorded, and a fresh process counts from them.
+    const later = new Date(now.getTime() + 2 * HOUR_MS);
+    expect(await counted(hours, later)).toEqual(expected);
+    const recorded = await OrderHourModel.findById(hourOf(now)).lean();
+    expect(recorded?.statusNet).toEqual({ PENDING: 3 - 2 - 1, PAID: 2 - 1, SHIPPED: 1, CANCELLED: 1 });
+    await OrderHourModel.updateOne({ _id: hourOf(now) }, { $set: { 'statusNet.SHIPPED': 5 } });
+    expect((await counted(new OrderHourRegistry(), later)).SHIPPED).toBe(5);
+  });
+
+  it('pages an admin through one status newest first: by hour when many, by its index when few', async () => {
+    const now = new Date();
+    const hours = new OrderHourRegistry();
+    const placedAt = (i: number) => new Date(now.getTime() - (i % 5) * HOUR_MS - i * 1_000);
+    for (let i = 0; i < 1_010; i++) await hours.ensure(placedAt(i)); // a command only for an hour new here
+    // Many PENDING orders over five hours (more than are read at once), and a few moved on.
+    await OrderModel.insertMany(
+      Array.from({ length: 1_010 }, (_, i) => ({
+        _id: randomUUID(),
+        userId: ada.id,
+        items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
+        status: OrderStatus.PENDING,
+        paymentStatus: PaymentStatus.PENDING,
+        totalCents: 100,
+        shippingAddress: address,
+        pendingEvents: [],
+        createdAt: placedAt(i),
+      })),
+    );
+    const orders = serviceWith(hours);
+    const moved = await OrderModel.find().sort({ _id: 1 }).limit(3).lean();
+    // Which way each status is read: the filters of the orders finds one page sends.
+    const filtersOf = async (status: OrderStatus) => {
+      const filters: Record<string, unknown>[] = [];
+      mongoose.set('debug', (collection: string, method: string, filter: Record<string, unknown>) => {
+        if (collection === 'orders' && method === 'find') filters.push(filter);
+      });
+      await orders.list(fx.as(admin), { first: 5, status }).finally(() => mongoose.set('debug', false));
+      return filters;
+    };
+    for (const [n, order] of moved.entries()) await pay(orders, order._id, n);
+    const recorder = recordQueryShapes();
+    expect((await filtersOf(OrderStatus.PENDING)).every((filter) => 'createdHour' in filter)).toBe(true);
+    recorder.stop();
+    // Each hour's read, and the count's reads of orders and transitions by hour, are served by an index.
+    const report = await explainShapes(recorder.shapes());
+    expect(report.scanned).toEqual([]);
+    expect(report.servedCollections).toEqual(['order_hours', 'order_transitions', 'orders']);
+    expect(await filtersOf(OrderStatus.PAID)).toEqual([{ status: OrderStatus.PAID }]);
+    for (const status of [OrderStatus.PENDING, OrderStatus.PAID]) {
+      const expected = (await OrderModel.find({ status }).sort({ createdAt: -1, _id: -1 }).lean()).map(
+        (order) => order._id,
+      );
+      const { seen, totals } = await pageAll(orders, 100, status);
+      expect(seen, status).toEqual(expected);
+      expect(totals).toEqual([expected.length]);
+      // Small pages too: each continues from the last one's cursor, within an hour and across.
+      let after: string | null = null;
+      const small: string[] = [];
+      for (let page = 0; page < 15; page++) {
+        const result = await orders.list(fx.as(admin), { first: 3, after, status });
+        small.push(...result.edges.map((edge) => edge.node.id));
+        if (!result.pageInfo.hasNextPage) break;
+        after = result.pageInfo.endCursor;
+      }
+      expect(small).toEqual(expected.slice(0, 45));
+    }
   });
 });

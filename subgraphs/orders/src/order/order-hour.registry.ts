@@ -1,7 +1,10 @@
 import type { Logger } from '@shop/platform/core';
-import { type Buckets, isDuplicateKeyError } from '@shop/platform/mongo';
+import { type Buckets, isDuplicateKeyError, MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
+import type { Model } from 'mongoose';
 import { OrderModel } from './order.model.js';
-import { hourOf, OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
+import { type OrderStatus } from './order.type.js';
+import { hourOf, OrderHourModel, OrderMigrationModel, type StatusNet } from './order-hour.model.js';
+import { OrderTransitionModel, type OrderTransitionRecord } from './order-transition.model.js';
 
 /** How long after its end an hour is closed and its count final: replicas' clocks and inserts in flight. */
 const CLOSING_GRACE_MS = 10 * 60_000;
@@ -9,10 +12,16 @@ const CLOSING_GRACE_MS = 10 * 60_000;
 const RELOAD_AFTER_MS = 60 * 60_000;
 /** Hours counted at once when many are counted for the first time (after a backfill). */
 const COUNT_CONCURRENCY = 10;
-const BACKFILL_BATCH = 500;
 
-/** The backfill's name in `order_migrations`. */
+/** The backfills' names in `order_migrations`. */
 export const CREATED_HOUR_BACKFILL = 'orders.createdHour';
+export const TRANSITION_HOUR_BACKFILL = 'order_transitions.createdHour';
+
+/** An hour's recorded figures (absent while open, or not counted yet). */
+interface Tally {
+  count?: number;
+  statusNet?: StatusNet;
+}
 
 /** The newest hour whose count is final at `now`. */
 export const lastClosedHour = (now: Date): number => hourOf(new Date(now.getTime() - CLOSING_GRACE_MS)) - 1;
@@ -23,14 +32,21 @@ export const lastClosedHour = (now: Date): number => hourOf(new Date(now.getTime
  * the open ones, so neither reads the whole collection on FerretDB, where a sort or an unfiltered
  * count would. Every orders process registers the current and the next hour ahead of any order:
  * on its schedule (OrderHoursJob, a pass at start) and, should that have failed, before an order's
- * insert. Each process keeps a copy of the hours, read again hourly: the hours only grow, and a
- * closed hour's count never changes.
+ * insert, and before a transition's claim. Each process keeps a copy of the hours, read again
+ * hourly: the hours only grow, and a closed hour's figures never change.
+ *
+ * The orders of one status are counted the same way, from what each hour did to each status (the
+ * orders placed in it, and its transitions out of one status and into another): the claims are
+ * never changed, so a closed hour's part is final, where a count by status per hour of placing
+ * would change whenever an old order moved on. A claim counts from its insert: for the moments
+ * until its change is applied, or should its writer die, until the next decision on that order
+ * rolls it forward, the count is ahead of the order.
  */
 export class OrderHourRegistry implements Buckets {
   readonly field = 'createdHour';
   readonly bucketOf = hourOf;
-  /** Hour → its recorded count (undefined while open or not counted yet). */
-  private readonly hours = new Map<number, number | undefined>();
+  /** Hour → its recorded figures. */
+  private readonly hours = new Map<number, Tally>();
   private loadedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | undefined;
 
@@ -43,7 +59,7 @@ export class OrderHourRegistry implements Buckets {
     for (const hour of [current, current + 1]) {
       if (this.hours.has(hour)) continue;
       await register(hour);
-      this.hours.set(hour, undefined);
+      this.hours.set(hour, {});
     }
   }
 
@@ -51,89 +67,89 @@ export class OrderHourRegistry implements Buckets {
   async through(hour = Number.POSITIVE_INFINITY): Promise<number[]> {
     await this.fresh();
     const candidates: number[] = [];
-    for (const [candidate, count] of this.hours) if (candidate <= hour && count !== 0) candidates.push(candidate);
+    for (const [candidate, { count }] of this.hours) if (candidate <= hour && count !== 0) candidates.push(candidate);
     return candidates.sort((a, b) => b - a);
   }
 
   /** All orders: each closed hour counted once and its count recorded, the open ones counted now. */
   async count(now = this.clock()): Promise<number> {
+    return this.sum(
+      now,
+      (tally) => tally.count,
+      async (hour) => {
+        const count = await OrderModel.countDocuments({ createdHour: hour });
+        return { value: count, record: { count } };
+      },
+    );
+  }
+
+  /** The orders now in `status`: each closed hour's part recorded once, the open ones' counted now. */
+  async countWithStatus(status: OrderStatus, now = this.clock()): Promise<number> {
+    return this.sum(
+      now,
+      (tally) => tally.statusNet && (tally.statusNet[status] ?? 0),
+      async (hour) => {
+        const statusNet = await statusNetOf(hour);
+        return { value: statusNet[status] ?? 0, record: { statusNet } };
+      },
+    );
+  }
+
+  /** Every hour's figure: recorded, or counted now (and recorded once the hour is closed). */
+  private async sum(
+    now: Date,
+    recorded: (tally: Tally) => number | undefined,
+    tally: (hour: number) => Promise<{ value: number; record: Tally }>,
+  ): Promise<number> {
     await this.fresh();
     const lastClosed = lastClosedHour(now);
     let total = 0;
     const uncounted: number[] = [];
-    for (const [hour, count] of this.hours) {
-      if (count === undefined) uncounted.push(hour);
-      else total += count;
+    for (const [hour, figures] of this.hours) {
+      const value = recorded(figures);
+      if (value === undefined) uncounted.push(hour);
+      else total += value;
     }
     for (let start = 0; start < uncounted.length; start += COUNT_CONCURRENCY) {
-      const counts = await Promise.all(
+      const values = await Promise.all(
         uncounted.slice(start, start + COUNT_CONCURRENCY).map(async (hour) => {
-          const counted = await OrderModel.countDocuments({ createdHour: hour });
+          const { value, record } = await tally(hour);
           if (hour <= lastClosed) {
-            // Concurrent writers record the same number: a lost update loses nothing.
-            await OrderHourModel.updateOne({ _id: hour }, { $set: { count: counted } });
-            this.hours.set(hour, counted);
+            // Concurrent writers record the same figures: a lost update loses nothing.
+            await OrderHourModel.updateOne({ _id: hour }, { $set: record });
+            this.hours.set(hour, { ...this.hours.get(hour), ...record });
           }
-          return counted;
+          return value;
         }),
       );
-      total += counts.reduce((sum, count) => sum + count, 0);
+      total += values.reduce((sum, value) => sum + value, 0);
     }
     return total;
   }
 
   /**
-   * At start, until done: gives orders stored without `createdHour` (before hours existed, or by a
-   * replica of the previous version during a rolling update) their hour, and registers those hours.
-   * It reads the whole collection, so it is recorded as done (`order_migrations`) by the first
-   * start that finds no such order. Replicas starting together repeat each other's writes harmlessly.
+   * At start, until done: gives orders and transitions stored without `createdHour` (before hours
+   * existed, or by a replica of the previous version during a rolling update) their hour, and
+   * registers those hours. It reads the whole collection, so each is recorded as done
+   * (`order_migrations`) by the first start that finds nothing to fill. Replicas starting together
+   * repeat each other's writes harmlessly.
    */
   async backfill(log: Logger): Promise<void> {
-    if (await OrderMigrationModel.exists({ _id: CREATED_HOUR_BACKFILL })) return;
-    const hours = new Set<number>();
-    let updated = 0;
-    let batch: { _id: string; createdAt: Date }[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await OrderModel.bulkWrite(
-        batch.map(({ _id, createdAt }) => ({
-          updateOne: { filter: { _id }, update: { $set: { createdHour: hourOf(createdAt) } } },
-        })),
-        { ordered: false },
-      );
-      updated += batch.length;
-      batch = [];
-    };
-    const stored = OrderModel.find({ createdHour: { $exists: false } })
-      .select('_id createdAt')
-      .lean<{ _id: string; createdAt: Date }[]>()
-      .cursor();
-    for await (const order of stored) {
-      hours.add(hourOf(order.createdAt));
-      batch.push(order);
-      if (batch.length >= BACKFILL_BATCH) await flush();
-    }
-    await flush();
-    for (const hour of hours) await register(hour);
-    if (updated > 0) {
-      log.info({ orders: updated, hours: hours.size }, 'orders given their listing hour');
-      return;
-    }
-    await OrderMigrationModel.updateOne(
-      { _id: CREATED_HOUR_BACKFILL },
-      { $set: { doneAt: new Date() } },
-      { upsert: true },
-    );
+    await fillHours(OrderModel, CREATED_HOUR_BACKFILL, log);
+    await fillHours(OrderTransitionModel, TRANSITION_HOUR_BACKFILL, log);
   }
 
   /** Reads the hours again when this copy is older than RELOAD_AFTER_MS (one read for concurrent callers). */
   private async fresh(): Promise<void> {
     if (Date.now() - this.loadedAt < RELOAD_AFTER_MS) return;
     this.loading ??= (async () => {
-      const stored = await OrderHourModel.find().lean<{ _id: number; count?: number }[]>();
+      const stored = await OrderHourModel.find().lean<({ _id: number } & Tally)[]>();
       // Merged, not replaced: an hour registered here while the read ran may be missing from it,
-      // and a registered hour, like a recorded count, never goes away.
-      for (const { _id, count } of stored) this.hours.set(_id, count ?? this.hours.get(_id));
+      // and a registered hour, like a recorded figure, never goes away.
+      for (const { _id, count, statusNet } of stored) {
+        const known = this.hours.get(_id);
+        this.hours.set(_id, { count: count ?? known?.count, statusNet: statusNet ?? known?.statusNet });
+      }
       this.loadedAt = Date.now();
     })().finally(() => {
       this.loading = undefined;
@@ -149,4 +165,65 @@ async function register(hour: number): Promise<void> {
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
   }
+}
+
+/** What `hour` did to each status: its orders placed, in PENDING, and its transitions between statuses. */
+async function statusNetOf(hour: number): Promise<StatusNet> {
+  const [placed, transitions] = await Promise.all([
+    OrderModel.countDocuments({ createdHour: hour }),
+    OrderTransitionModel.find({ createdHour: hour })
+      .select({ 'from.status': 1, 'to.status': 1 })
+      .lean<Pick<OrderTransitionRecord, 'from' | 'to'>[]>(),
+  ]);
+  const net: StatusNet = placed > 0 ? ({ PENDING: placed } as StatusNet) : {};
+  for (const { from, to } of transitions) {
+    if (from.status === to.status) continue;
+    net[from.status] = (net[from.status] ?? 0) - 1;
+    net[to.status] = (net[to.status] ?? 0) + 1;
+  }
+  return net;
+}
+
+/** Sets `createdHour` from `createdAt` where it is missing (see `backfill`), then registers those hours. */
+async function fillHours(
+  // biome-ignore lint/suspicious/noExplicitAny: orders or their transitions, both with _id and createdAt
+  model: Model<any>,
+  migration: string,
+  log: Logger,
+): Promise<void> {
+  if (await OrderMigrationModel.exists({ _id: migration })) return;
+  const hours = new Set<number>();
+  let updated = 0;
+  let batch: { _id: string; createdAt: Date }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await model.bulkWrite(
+      batch.map(({ _id, createdAt }) => ({
+        updateOne: { filter: { _id }, update: { $set: { createdHour: hourOf(createdAt) } } },
+      })),
+      { ordered: false },
+    );
+    updated += batch.length;
+    batch = [];
+  };
+  const stored = model
+    .find({ createdHour: { $exists: false } })
+    .select('_id createdAt')
+    .lean<{ _id: string; createdAt: Date }[]>()
+    .cursor();
+  for await (const document of stored) {
+    hours.add(hourOf(document.createdAt));
+    batch.push(document);
+    if (batch.length >= MAX_UPDATES_PER_COMMAND) await flush();
+  }
+  await flush();
+  for (const hour of hours) await register(hour);
+  if (updated > 0) {
+    log.info(
+      { collection: model.collection.name, documents: updated, hours: hours.size },
+      'documents given their hour',
+    );
+    return;
+  }
+  await OrderMigrationModel.updateOne({ _id: migration }, { $set: { doneAt: new Date() } }, { upsert: true });
 }

@@ -1,5 +1,5 @@
 import { PendingEvent } from '@shop/platform/mongo';
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 
 export class OrderStateRecord {
@@ -20,7 +20,10 @@ export class OrderStateRecord {
  * inserting it under the unique `_id` is what decides which of several writers (other replicas
  * included: the per-process document lock does not reach them) moves the order on. The claim
  * carries the whole change, so anyone who finds it unapplied (its writer crashed) can apply it.
+ * The transitions of an hour, with the orders placed in it, are how many orders each status holds
+ * (OrderHourRegistry.countWithStatus).
  */
+@index({ createdHour: 1 })
 @modelOptions({ schemaOptions: { collection: 'order_transitions', timestamps: { createdAt: true, updatedAt: false } } })
 export class OrderTransitionRecord {
   @prop({ required: true, type: () => String })
@@ -41,6 +44,10 @@ export class OrderTransitionRecord {
   /** The consumed event this transition applies (payment.succeeded/failed), recorded in the order with it. */
   @prop({ type: () => String })
   causeEventId?: string;
+
+  /** `hourOf(createdAt)`: the hour whose status counts this transition moves. */
+  @prop({ required: true, type: () => Number })
+  createdHour!: number;
 
   createdAt!: Date;
 }

@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { address, admin, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
 import { OrderStatus } from './order.type.js';
+import { OrderHourRegistry } from './order-hour.registry.js';
 
 /** Every command the services send, as mongoose hands it to the driver. */
 interface Sent {
@@ -75,8 +76,11 @@ describe('orders: queries per operation, projections and indexes', () => {
 
   it('reads the order first on a replica that has not seen it', async () => {
     const order = await place();
+    // A running replica has registered its hours at start (OrderHoursJob).
+    const hours = new OrderHourRegistry();
+    await hours.ensure();
     sent = [];
-    await fx.replica().recordPaymentSucceeded(paymentOf(order, 3));
+    await fx.replica(hours).recordPaymentSucceeded(paymentOf(order, 3));
     expect(sent.map(({ collection, method }) => `${collection}.${method}`)).toEqual([
       'orders.findOne',
       'order_transitions.insertOne',

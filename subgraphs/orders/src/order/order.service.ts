@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   type EventOf,
   orderCreated,
-  orderUpdated,
   type paymentFailed,
   type paymentSucceeded,
   RejectedEventError,
@@ -23,7 +22,6 @@ import {
 } from '@shop/platform/core';
 import {
   findAnyOf,
-  isDuplicateKeyError,
   type OutboxWakeUp,
   type PageArgs,
   pageNewestFirst,
@@ -32,7 +30,6 @@ import {
 } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
-import { LRUCache } from 'lru-cache';
 import {
   type CallContext,
   type ProductsClient,
@@ -40,14 +37,14 @@ import {
   StockReservationLapsedError,
 } from '../product/products.client.js';
 import { paymentEventsRejected } from './order.metrics.js';
-import { type OrderItemRecord, OrderModel, type OrderRecord } from './order.model.js';
+import { type OrderItemRecord, OrderModel } from './order.model.js';
 import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
 import { OrderHourRegistry } from './order-hour.registry.js';
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
-import { type OrderState, orderStatusMachine } from './order-status.machine.js';
-import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
+import { orderStatusMachine } from './order-status.machine.js';
+import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
-type Stored = Omit<OrderRecord, 'pendingEvents'>;
+type Stored = StoredOrder;
 
 export interface SweepResult {
   /** Orders this sweep cancelled (another replica's wins are not listed). */
@@ -68,11 +65,12 @@ const ordersById = requestScoped(
     }),
 );
 
-/** Optimistic retries when another writer changed the order between our read and our update. */
-const MAX_ATTEMPTS = 3;
-
-/** How many recent orders, and for how long, this process remembers the state it last wrote or read. */
-const LAST_KNOWN = { max: 10_000, ttl: 5 * 60_000 } as const;
+/**
+ * An admin's listing of one status reads all its orders at once up to this many (one indexed
+ * equality, sorted by the server), and an hour at a time beyond, where reading them all would grow
+ * with the history while most hours hold some.
+ */
+const FEW_TO_READ_AT_ONCE = 1_000;
 
 function toOrder(record: Stored): Order {
   const { street, city, state, zipCode, country } = record.shippingAddress;
@@ -119,17 +117,15 @@ function paymentMismatch(order: Stored, payment: { paymentId: string; userId: st
 }
 
 export class OrderService {
+  private readonly transitions: OrderTransitionWriter;
+
   constructor(
     private readonly products: ProductsClient,
     private readonly outbox: OutboxWakeUp,
     private readonly hours = new OrderHourRegistry(),
-  ) {}
-
-  /**
-   * The state this process last wrote or read of recent orders: a payment event decides from it
-   * without a read of its own (see `transition`). Never what a caller is answered with.
-   */
-  private readonly lastKnown = new LRUCache<string, Stored>(LAST_KNOWN);
+  ) {
+    this.transitions = new OrderTransitionWriter(outbox, hours);
+  }
 
   /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
   async create(ctx: RequestContext, input: unknown): Promise<Order> {
@@ -171,7 +167,7 @@ export class OrderService {
       });
       const { pendingEvents, ...stored } = created.toObject();
       record = stored;
-      this.lastKnown.set(orderId, stored);
+      this.transitions.remember(stored);
       this.outbox.kick({ model: OrderModel, id: orderId, pendingEvents });
     } catch (error) {
       await this.release(ctx, orderId);
@@ -203,12 +199,19 @@ export class OrderService {
   /** The caller's own orders, newest first; an admin (or a service) sees everyone's. */
   async list(ctx: RequestContext, args: PageArgs & { status?: OrderStatus | null }): Promise<OrderConnection> {
     const principal = requirePrincipal(ctx.principal);
-    if (principal.role !== 'CUSTOMER' && !args.status) {
-      return pageNewestFirstByBucket(OrderModel, this.hours, args, toOrder);
+    const status = args.status ?? undefined;
+    if (principal.role === 'CUSTOMER') return this.page({ userId: principal.id, ...(status && { status }) }, args);
+    if (!status) {
+      const count = () => this.hours.count();
+      return pageNewestFirstByBucket(OrderModel, this.hours, { filter: {}, count }, args, toOrder);
     }
-    const filter: Record<string, unknown> = principal.role === 'CUSTOMER' ? { userId: principal.id } : {};
-    if (args.status) filter.status = args.status;
-    return this.page(filter, args);
+    // Everyone's orders of one status, counted by the hours. Few are read at once by their index;
+    // many, an hour at a time, as all orders are (on FerretDB, which reads every match to sort them).
+    const totalCount = await this.hours.countWithStatus(status);
+    const count = async () => totalCount;
+    return totalCount > FEW_TO_READ_AT_ONCE
+      ? pageNewestFirstByBucket(OrderModel, this.hours, { filter: { status }, count }, args, toOrder)
+      : pageNewestFirst(OrderModel, { status }, args, toOrder, count);
   }
 
   /** `User.orders`: one user's orders, for that user or an admin. */
@@ -220,7 +223,7 @@ export class OrderService {
   /** updateOrderStatus: the life cycle decides, a conditional update makes concurrent requests safe. */
   async updateStatus(ctx: RequestContext, id: string, status: OrderStatus): Promise<Order> {
     const principal = requirePrincipal(ctx.principal);
-    const { record, won } = await this.transition(id, (current) => {
+    const { record, won } = await this.transitions.move(id, (current) => {
       assertOwnerOrAdmin(principal, current.userId, 'Order', id);
       return orderStatusMachine.request(current, status, principal.role === 'CUSTOMER' ? 'owner' : 'admin');
     });
@@ -254,8 +257,8 @@ export class OrderService {
     };
     try {
       // An expiry for want of stock is not the event's whole effect: the refund marking follows.
-      await this.transition(orderId, decide, { id: event.id, recordIf: () => !cancelled, fromLastKnown: true });
-      if (cancelled) await this.transition(orderId, decide, { id: event.id });
+      await this.transitions.move(orderId, decide, { id: event.id, recordIf: () => !cancelled, fromLastKnown: true });
+      if (cancelled) await this.transitions.move(orderId, decide, { id: event.id });
     } catch (error) {
       if (error instanceof RejectedEventError) paymentEventsRejected.inc({ reason: error.reason.split(':')[0] });
       throw error;
@@ -263,7 +266,7 @@ export class OrderService {
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
-    await this.transition(event.data.orderId, orderStatusMachine.paymentFailed, {
+    await this.transitions.move(event.data.orderId, orderStatusMachine.paymentFailed, {
       id: event.id,
       fromLastKnown: true,
     });
@@ -298,7 +301,7 @@ export class OrderService {
       .lean<{ _id: string }[]>();
     for (const { _id: id } of overdue) {
       try {
-        const { won } = await this.transition(id, (current) =>
+        const { won } = await this.transitions.move(id, (current) =>
           current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
         );
         if (won) expired.push(id);
@@ -314,122 +317,6 @@ export class OrderService {
     for (const { _id: id } of unreleased) if (await this.releaseCancelled(ctx, id)) released++;
     if (expired.length > 0) ctx.log.info({ orderIds: expired }, 'expired unpaid orders');
     return { expired, released };
-  }
-
-  private async load(id: string): Promise<Stored> {
-    const record = await OrderModel.findById(id).select('-pendingEvents').lean<Stored>();
-    if (!record) throw new NotFoundError('Order', id);
-    this.lastKnown.set(id, record);
-    return record;
-  }
-
-  /**
-   * Moves the order to `decide`'s new state with its order.updated event in one update. Of several
-   * writers deciding on the same state (in this process or another replica) only the one whose
-   * claim insert succeeds wins; the others make sure the winner's change is applied and decide again.
-   * `decide` returning null means nothing to change (e.g. a redelivered event).
-   *
-   * `cause`: the event this transition applies. Its id is recorded in the order with the change
-   * (`appliedEventIds`, unless `recordIf` says the event's effect is not complete with it), so the
-   * order is its consumer's processed-event marker: a delivery of an applied event changes nothing,
-   * at the cost of the read the decision makes anyway.
-   *
-   * `fromLastKnown`: the first decision is made from the state this process last wrote or read, with
-   * no read of its own. The claim makes that safe: an order never returns to a state it left, and it
-   * left each through a claim, so a decision from a state the order has left loses its insert and is
-   * made again from a read. Only a win, or the event found applied, is final there: a decision that
-   * changes nothing or refuses may be the state's age speaking, and is made again from a read.
-   */
-  private async transition(
-    id: string,
-    decide: (current: Stored) => OrderState | null | Promise<OrderState | null>,
-    cause?: { id: string; recordIf?: () => boolean; fromLastKnown?: boolean },
-  ): Promise<{ record: Stored; won: boolean }> {
-    const known = cause?.fromLastKnown ? this.lastKnown.get(id) : undefined;
-    if (cause && known) {
-      const outcome = await this.decideAndClaim(known, decide, cause).catch(() => undefined);
-      if (outcome && (outcome.won || known.appliedEventIds?.includes(cause.id))) return outcome;
-    }
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const outcome = await this.decideAndClaim(await this.load(id), decide, cause);
-      if (outcome) return outcome;
-    }
-    throw new ConflictError('Order changed concurrently, try again');
-  }
-
-  /** One decision from `current` and its claim: the outcome, or undefined when another writer's claim won. */
-  private async decideAndClaim(
-    current: Stored,
-    decide: (current: Stored) => OrderState | null | Promise<OrderState | null>,
-    cause?: { id: string; recordIf?: () => boolean },
-  ): Promise<{ record: Stored; won: boolean } | undefined> {
-    const id = current._id;
-    if (cause && current.appliedEventIds?.includes(cause.id)) return { record: current, won: false };
-    const next = await decide(current);
-    if (!next) return { record: current, won: false };
-    const from = { status: current.status, paymentStatus: current.paymentStatus };
-    const claim: OrderTransitionRecord = {
-      _id: transitionId(id, from),
-      orderId: id,
-      from,
-      to: next,
-      event: orderUpdated.create({
-        orderId: id,
-        userId: current.userId,
-        previousStatus: current.status,
-        status: next.status,
-        paymentStatus: next.paymentStatus,
-      }),
-      ...(cause && (cause.recordIf?.() ?? true) ? { causeEventId: cause.id } : {}),
-      createdAt: new Date(),
-    };
-    try {
-      await OrderTransitionModel.create(claim);
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const winner = await OrderTransitionModel.findById(claim._id).lean<OrderTransitionRecord>();
-      // Rolls the winner's change forward in case its writer died between claim and update.
-      if (winner) await this.apply(winner);
-      return undefined;
-    }
-    const applied = await this.apply(claim);
-    // Null: a loser rolled our claim forward first; the change is there all the same.
-    return { record: applied ?? (await this.load(id)), won: true };
-  }
-
-  /**
-   * Idempotent: matches only the claim's starting state. Applying one claim twice at once (possible
-   * across replicas on FerretDB) writes the same state and the same event id, which consumers dedupe.
-   */
-  private async apply(claim: OrderTransitionRecord): Promise<Stored | null> {
-    const { from, to } = claim;
-    const cancels = to.status === OrderStatus.CANCELLED && from.status !== OrderStatus.CANCELLED;
-    const updated = await withDocumentLock(OrderModel.collection.name, claim.orderId, () =>
-      OrderModel.findOneAndUpdate(
-        { _id: claim.orderId, status: from.status, paymentStatus: from.paymentStatus },
-        {
-          $set: {
-            status: to.status,
-            paymentStatus: to.paymentStatus,
-            ...(to.paymentId ? { paymentId: to.paymentId } : {}),
-            ...(cancels ? { stockReleased: false } : {}),
-            // recordPaymentSucceeded has made sure products holds the stock of an order it pays.
-            ...(to.status === OrderStatus.PAID ? { stockConfirmed: true } : {}),
-          },
-          $push: {
-            pendingEvents: claim.event,
-            ...(claim.causeEventId ? { appliedEventIds: claim.causeEventId } : {}),
-          },
-        },
-        // No projection: FerretDB does not support one on findAndModify.
-        { returnDocument: 'after' },
-      ).lean<OrderRecord>(),
-    );
-    if (!updated) return null;
-    const { pendingEvents, ...record } = updated;
-    this.lastKnown.set(claim.orderId, record);
-    this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
-    return record;
   }
 
   private page(filter: Record<string, unknown>, args: PageArgs): Promise<OrderConnection> {
@@ -470,7 +357,7 @@ export class OrderService {
 
   /** Cancels a PENDING order whose stock is not held, as an expiry (claimed, with its order.updated). */
   private async cancelUnconfirmed(orderId: string): Promise<boolean> {
-    return (await this.transition(orderId, orderStatusMachine.expire)).won;
+    return (await this.transitions.move(orderId, orderStatusMachine.expire)).won;
   }
 
   /** A create that could not confirm: its order is cancelled and its stock released, or else the sweep does both. */

@@ -3,6 +3,7 @@ import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/
 import { ProductsClient } from '../product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';
 import { OrderService } from './order.service.js';
+import type { OrderHourRegistry } from './order-hour.registry.js';
 
 /** Test helper: a private database, a products peer over HTTP and an OrderService wired to both. */
 export const tokens = createTestTokens();
@@ -20,7 +21,7 @@ export interface OrdersFixture {
   products: FakeProducts;
   orders: OrderService;
   /** The same service as another replica would run it: its own memory, the same database and peers. */
-  replica: () => OrderService;
+  replica: (hours?: OrderHourRegistry) => OrderService;
   as: (principal: Principal | null) => ReturnType<typeof testContext<{ orders: OrderService }>>;
   close: () => Promise<void>;
 }
@@ -33,7 +34,8 @@ export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<O
     { id: PEN, price: '0.35', stock: 5000 },
     { id: RARE, price: '250.00', stock: 1 },
   ]);
-  const replica = () => new OrderService(new ProductsClient(products.url, tokens), outbox);
+  const replica = (hours?: OrderHourRegistry) =>
+    new OrderService(new ProductsClient(products.url, tokens), outbox, hours);
   const orders = replica();
   return {
     products,

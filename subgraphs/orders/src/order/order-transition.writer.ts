@@ -1,0 +1,170 @@
+import { orderUpdated } from '@shop/events';
+import { ConflictError, NotFoundError } from '@shop/platform/core';
+import { isDuplicateKeyError, type OutboxWakeUp, withDocumentLock } from '@shop/platform/mongo';
+import { LRUCache } from 'lru-cache';
+import { OrderModel, type OrderRecord } from './order.model.js';
+import { OrderStatus } from './order.type.js';
+import { hourOf } from './order-hour.model.js';
+import type { OrderHourRegistry } from './order-hour.registry.js';
+import type { OrderState } from './order-status.machine.js';
+import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
+
+export type StoredOrder = Omit<OrderRecord, 'pendingEvents'>;
+type Stored = StoredOrder;
+
+/** The life cycle's decision on an order's current state: the next state, or null for no change. */
+export type Decide = (current: Stored) => OrderState | null | Promise<OrderState | null>;
+
+/** The consumed event a transition applies (see `move`). */
+export interface Cause {
+  id: string;
+  recordIf?: () => boolean;
+  fromLastKnown?: boolean;
+}
+
+export interface Moved {
+  record: Stored;
+  /** True when this call's claim moved the order (a loser, or no change, is false). */
+  won: boolean;
+}
+
+/** Optimistic retries when another writer changed the order between our read and our update. */
+const MAX_ATTEMPTS = 3;
+
+/** How many recent orders, and for how long, this process remembers the state it last wrote or read. */
+const LAST_KNOWN = { max: 10_000, ttl: 5 * 60_000 } as const;
+
+/**
+ * Writes an order's transitions: each claimed in `order_transitions` first, then applied with its
+ * order.updated event in one update of the order (OrderService decides them).
+ */
+export class OrderTransitionWriter {
+  /**
+   * The state this process last wrote or read of recent orders: a payment event decides from it
+   * without a read of its own (see `move`). Never what a caller is answered with.
+   */
+  private readonly lastKnown = new LRUCache<string, Stored>(LAST_KNOWN);
+
+  constructor(
+    private readonly outbox: OutboxWakeUp,
+    private readonly hours: OrderHourRegistry,
+  ) {}
+
+  /** An order as this process has just stored it. */
+  remember(record: Stored): void {
+    this.lastKnown.set(record._id, record);
+  }
+
+  /** The order as stored now (without its outbox), remembered as its last known state. */
+  async load(id: string): Promise<Stored> {
+    const record = await OrderModel.findById(id).select('-pendingEvents').lean<Stored>();
+    if (!record) throw new NotFoundError('Order', id);
+    this.lastKnown.set(id, record);
+    return record;
+  }
+
+  /**
+   * Moves the order to `decide`'s new state with its order.updated event in one update. Of several
+   * writers deciding on the same state (in this process or another replica) only the one whose
+   * claim insert succeeds wins; the others make sure the winner's change is applied and decide again.
+   * `decide` returning null means nothing to change (e.g. a redelivered event).
+   *
+   * `cause`: the event this transition applies. Its id is recorded in the order with the change
+   * (`appliedEventIds`, unless `recordIf` says the event's effect is not complete with it), so the
+   * order is its consumer's processed-event marker: a delivery of an applied event changes nothing,
+   * at the cost of the read the decision makes anyway.
+   *
+   * `fromLastKnown`: the first decision is made from the state this process last wrote or read, with
+   * no read of its own. The claim makes that safe: an order never returns to a state it left, and it
+   * left each through a claim, so a decision from a state the order has left loses its insert and is
+   * made again from a read. Only a win, or the event found applied, is final there: a decision that
+   * changes nothing or refuses may be the state's age speaking, and is made again from a read.
+   */
+  async move(id: string, decide: Decide, cause?: Cause): Promise<Moved> {
+    const known = cause?.fromLastKnown ? this.lastKnown.get(id) : undefined;
+    if (cause && known) {
+      const outcome = await this.decideAndClaim(known, decide, cause).catch(() => undefined);
+      if (outcome && (outcome.won || known.appliedEventIds?.includes(cause.id))) return outcome;
+    }
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const outcome = await this.decideAndClaim(await this.load(id), decide, cause);
+      if (outcome) return outcome;
+    }
+    throw new ConflictError('Order changed concurrently, try again');
+  }
+
+  /** One decision from `current` and its claim: the outcome, or undefined when another writer's claim won. */
+  private async decideAndClaim(current: Stored, decide: Decide, cause?: Cause): Promise<Moved | undefined> {
+    const id = current._id;
+    if (cause && current.appliedEventIds?.includes(cause.id)) return { record: current, won: false };
+    const next = await decide(current);
+    if (!next) return { record: current, won: false };
+    const from = { status: current.status, paymentStatus: current.paymentStatus };
+    const createdAt = new Date();
+    const claim: OrderTransitionRecord = {
+      _id: transitionId(id, from),
+      orderId: id,
+      from,
+      to: next,
+      event: orderUpdated.create({
+        orderId: id,
+        userId: current.userId,
+        previousStatus: current.status,
+        status: next.status,
+        paymentStatus: next.paymentStatus,
+      }),
+      ...(cause && (cause.recordIf?.() ?? true) ? { causeEventId: cause.id } : {}),
+      createdAt,
+      createdHour: hourOf(createdAt),
+    };
+    // The claim's hour counts it (countWithStatus): registered before it, as for an order's insert.
+    await this.hours.ensure(createdAt);
+    try {
+      await OrderTransitionModel.create(claim);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const winner = await OrderTransitionModel.findById(claim._id).lean<OrderTransitionRecord>();
+      // Rolls the winner's change forward in case its writer died between claim and update.
+      if (winner) await this.apply(winner);
+      return undefined;
+    }
+    const applied = await this.apply(claim);
+    // Null: a loser rolled our claim forward first; the change is there all the same.
+    return { record: applied ?? (await this.load(id)), won: true };
+  }
+
+  /**
+   * Idempotent: matches only the claim's starting state. Applying one claim twice at once (possible
+   * across replicas on FerretDB) writes the same state and the same event id, which consumers dedupe.
+   */
+  private async apply(claim: OrderTransitionRecord): Promise<Stored | null> {
+    const { from, to } = claim;
+    const cancels = to.status === OrderStatus.CANCELLED && from.status !== OrderStatus.CANCELLED;
+    const updated = await withDocumentLock(OrderModel.collection.name, claim.orderId, () =>
+      OrderModel.findOneAndUpdate(
+        { _id: claim.orderId, status: from.status, paymentStatus: from.paymentStatus },
+        {
+          $set: {
+            status: to.status,
+            paymentStatus: to.paymentStatus,
+            ...(to.paymentId ? { paymentId: to.paymentId } : {}),
+            ...(cancels ? { stockReleased: false } : {}),
+            // recordPaymentSucceeded has made sure products holds the stock of an order it pays.
+            ...(to.status === OrderStatus.PAID ? { stockConfirmed: true } : {}),
+          },
+          $push: {
+            pendingEvents: claim.event,
+            ...(claim.causeEventId ? { appliedEventIds: claim.causeEventId } : {}),
+          },
+        },
+        // No projection: FerretDB does not support one on findAndModify.
+        { returnDocument: 'after' },
+      ).lean<OrderRecord>(),
+    );
+    if (!updated) return null;
+    const { pendingEvents, ...record } = updated;
+    this.lastKnown.set(claim.orderId, record);
+    this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
+    return record;
+  }
+}
