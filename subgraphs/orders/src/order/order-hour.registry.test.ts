@@ -43,21 +43,22 @@ beforeEach(async () => {
 
 const ada = customer('user-hours-ada');
 
+/** A PENDING order of ada's for 1.00, placed at `createdAt`. */
+const pendingOrder = (createdAt: Date) => ({
+  _id: randomUUID(),
+  userId: ada.id,
+  items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
+  status: OrderStatus.PENDING,
+  paymentStatus: PaymentStatus.PENDING,
+  totalCents: 100,
+  shippingAddress: address,
+  pendingEvents: [],
+  createdAt,
+});
+
 /** An order stored as `create` stores it, placed at `createdAt`. */
 async function storeOrder(createdAt: Date): Promise<string> {
-  const _id = randomUUID();
-  await OrderModel.create({
-    _id,
-    userId: ada.id,
-    items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
-    status: OrderStatus.PENDING,
-    paymentStatus: PaymentStatus.PENDING,
-    totalCents: 100,
-    shippingAddress: address,
-    pendingEvents: [],
-    createdAt,
-  });
-  return _id;
+  return (await OrderModel.create(pendingOrder(createdAt)))._id;
 }
 
 /** An orders service of its own: each test starts from empty hours. */
@@ -269,19 +270,7 @@ describe("OrderHourRegistry: an admin's orders of one status", () => {
     const placedAt = (i: number) => new Date(now.getTime() - (i % 5) * HOUR_MS - i * 1_000);
     for (let i = 0; i < 1_010; i++) await hours.ensure(placedAt(i)); // a command only for an hour new here
     // Many PENDING orders over five hours (more than are read at once), and a few moved on.
-    await OrderModel.insertMany(
-      Array.from({ length: 1_010 }, (_, i) => ({
-        _id: randomUUID(),
-        userId: ada.id,
-        items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
-        status: OrderStatus.PENDING,
-        paymentStatus: PaymentStatus.PENDING,
-        totalCents: 100,
-        shippingAddress: address,
-        pendingEvents: [],
-        createdAt: placedAt(i),
-      })),
-    );
+    await OrderModel.insertMany(Array.from({ length: 1_010 }, (_, i) => pendingOrder(placedAt(i))));
     const orders = serviceWith(hours);
     const moved = await OrderModel.find().sort({ _id: 1 }).limit(3).lean();
     // Which way each status is read: the filters of the orders finds one page sends.
