@@ -52,10 +52,9 @@ export interface SubgraphProcess<
   E extends EventUse | undefined,
   S,
 > {
-  /** Names the logger, the broker connection, tracing and metrics. */
-  name: string;
   config: Shape;
   port: (config: Config<Shape>) => number;
+  /** Its name also names the logger, the broker connection, tracing and metrics. */
   definition: SubgraphDefinition;
   database: (config: Config<Shape>, log: Logger) => Promise<D> | D;
   /** Without it, the process has no broker connection. */
@@ -81,7 +80,7 @@ export async function runSubgraph<
   E extends EventUse | undefined,
   S,
 >(spec: SubgraphProcess<Shape, D, E, S>): Promise<void> {
-  const { name } = spec;
+  const { name } = spec.definition;
   const config = loadConfig(spec.config);
   const log = createLogger(name, config);
 

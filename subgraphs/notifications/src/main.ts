@@ -10,7 +10,6 @@ import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
 
 await runSubgraph({
-  name: 'notifications',
   config: notificationsConfig,
   port: (config) => config.NOTIFICATIONS_PORT,
   definition: notificationsSubgraph,

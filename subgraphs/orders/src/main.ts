@@ -11,7 +11,6 @@ import { ProductsClient } from './product/products.client.js';
 import { ordersSubgraph } from './schema.js';
 
 await runSubgraph({
-  name: 'orders',
   config: ordersConfig,
   port: (config) => config.ORDERS_PORT,
   definition: ordersSubgraph,

@@ -11,7 +11,6 @@ import { createPaymentProvider } from './provider.js';
 import { paymentsSubgraph } from './schema.js';
 
 await runSubgraph({
-  name: 'payments',
   config: paymentsConfig,
   port: (config) => config.PAYMENTS_PORT,
   definition: paymentsSubgraph,

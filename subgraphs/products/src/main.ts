@@ -8,7 +8,6 @@ import { StockService } from './stock/stock.service.js';
 import { StockExpiryJob } from './stock/stock-expiry.job.js';
 
 await runSubgraph({
-  name: 'products',
   config: productsConfig,
   port: (config) => config.PRODUCTS_PORT,
   definition: productsSubgraph,

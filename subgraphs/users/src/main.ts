@@ -8,7 +8,6 @@ import { usersSubgraph } from './schema.js';
 import { AdminBootstrapError } from './user/user.service.js';
 
 await runSubgraph({
-  name: 'users',
   config: usersConfig,
   port: (config) => config.USERS_PORT,
   definition: usersSubgraph,
