@@ -12,6 +12,7 @@ import { NotificationModel } from '../subgraphs/notifications/src/notification/n
 import { OrderModel } from '../subgraphs/orders/src/order/order.model.js';
 import type { OrderStatus } from '../subgraphs/orders/src/order/order.type.js';
 import {
+  addToStatusNet,
   hourOf,
   OrderHourModel,
   OrderMigrationModel,
@@ -151,9 +152,9 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
   const plan = { orders: options.orders, products: options.products, users, until };
   const ordersByHour = new Map<number, number>();
   const netByHour = new Map<number, StatusNet>();
-  const move = (hour: number, status: string, by: number) => {
+  const move = (hour: number, to: string, from?: string) => {
     const net = netByHour.get(hour) ?? {};
-    net[status as OrderStatus] = (net[status as OrderStatus] ?? 0) + by;
+    addToStatusNet(net, to as OrderStatus, from as OrderStatus | undefined);
     netByHour.set(hour, net);
   };
   let reported = 0;
@@ -163,13 +164,11 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
     for (const order of traces.flatMap((trace) => trace.orders.orders)) {
       const hour = hourOf(order.createdAt as Date);
       ordersByHour.set(hour, (ordersByHour.get(hour) ?? 0) + 1);
-      move(hour, 'PENDING', 1);
+      move(hour, 'PENDING');
     }
     for (const transition of traces.flatMap((trace) => trace.orders.order_transitions)) {
       const { from, to, createdHour } = transition as { from: State; to: State; createdHour: number };
-      if (from.status === to.status) continue;
-      move(createdHour, from.status, -1);
-      move(createdHour, to.status, 1);
+      move(createdHour, to.status, from.status);
     }
     const inserts: Promise<void>[] = [];
     for (const [service, collections] of Object.entries(MODELS)) {

@@ -40,6 +40,13 @@ export class OrderHourRecord {
 /** Per status, orders in minus orders out (absent: none either way). */
 export type StatusNet = Partial<Record<OrderStatus, number>>;
 
+/** Adds to `net` what one order placed (`from` absent: into PENDING) or one transition did. */
+export function addToStatusNet(net: StatusNet, to: OrderStatus, from?: OrderStatus): void {
+  if (from === to) return;
+  if (from) net[from] = (net[from] ?? 0) - 1;
+  net[to] = (net[to] ?? 0) + 1;
+}
+
 export const OrderHourModel = getModelForClass(OrderHourRecord);
 
 /** Data migrations of the orders database that ran to the end, by name. */

@@ -56,7 +56,7 @@ export class OrderTransitionWriter {
   }
 
   /** The order as stored now (without its outbox), remembered as its last known state. */
-  async load(id: string): Promise<Stored> {
+  private async load(id: string): Promise<Stored> {
     const record = await OrderModel.findById(id).select('-pendingEvents').lean<Stored>();
     if (!record) throw new NotFoundError('Order', id);
     this.lastKnown.set(id, record);

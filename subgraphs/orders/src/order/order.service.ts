@@ -20,14 +20,7 @@ import {
   toCents,
   validate,
 } from '@shop/platform/core';
-import {
-  findAnyOf,
-  type OutboxWakeUp,
-  type PageArgs,
-  pageNewestFirst,
-  pageNewestFirstByBucket,
-  withDocumentLock,
-} from '@shop/platform/mongo';
+import { findAnyOf, type OutboxWakeUp, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
@@ -64,13 +57,6 @@ const ordersById = requestScoped(
       return ids.map((id) => byId.get(id) ?? null);
     }),
 );
-
-/**
- * An admin's listing of one status reads all its orders at once up to this many (one indexed
- * equality, sorted by the server), and an hour at a time beyond, where reading them all would grow
- * with the history while most hours hold some.
- */
-const FEW_TO_READ_AT_ONCE = 1_000;
 
 function toOrder(record: Stored): Order {
   const { street, city, state, zipCode, country } = record.shippingAddress;
@@ -201,17 +187,7 @@ export class OrderService {
     const principal = requirePrincipal(ctx.principal);
     const status = args.status ?? undefined;
     if (principal.role === 'CUSTOMER') return this.page({ userId: principal.id, ...(status && { status }) }, args);
-    if (!status) {
-      const count = () => this.hours.count();
-      return pageNewestFirstByBucket(OrderModel, this.hours, { filter: {}, count }, args, toOrder);
-    }
-    // Everyone's orders of one status, counted by the hours. Few are read at once by their index;
-    // many, an hour at a time, as all orders are (on FerretDB, which reads every match to sort them).
-    const totalCount = await this.hours.countWithStatus(status);
-    const count = async () => totalCount;
-    return totalCount > FEW_TO_READ_AT_ONCE
-      ? pageNewestFirstByBucket(OrderModel, this.hours, { filter: { status }, count }, args, toOrder)
-      : pageNewestFirst(OrderModel, { status }, args, toOrder, count);
+    return this.hours.page(args, toOrder, status);
   }
 
   /** `User.orders`: one user's orders, for that user or an admin. */
