@@ -28,13 +28,12 @@ COPY --from=migrate-files --chown=node:node /migrate /migrate
 USER node
 CMD ["node", "scripts/db-migrate.mjs"]
 
-# One process's files: its production dependencies installed flat (hoisted), then only what its
-# bundle loads or reads (scripts/image-files.ts), and the supergraph.
+# One process's files: only what its bundle loads or reads, taken from the workspace's install
+# above, so the lockfile's versions (scripts/image-files.ts), and the supergraph.
 FROM workspace AS deploy
 ARG SERVICE
 RUN test -n "$SERVICE" \
-  && pnpm --filter "@shop/${SERVICE}" deploy --prod --legacy --config.node-linker=hoisted /deploy \
-  && pnpm exec tsx scripts/image-files.ts /deploy /out \
+  && pnpm exec tsx scripts/image-files.ts "$SERVICE" /out \
   && cp supergraph.graphql /out/supergraph.graphql
 
 FROM ${NODE_IMAGE} AS service

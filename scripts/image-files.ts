@@ -1,18 +1,24 @@
-// What a process's image holds: from its `pnpm deploy --prod` folder (hoisted node_modules), only
-// the files its bundle loads, found by tracing dist/main.js (@vercel/nft), plus the files it reads
-// at run time, which no tracer can see. Used by the Dockerfile and tests/ops/bundles.test.ts:
-//   tsx scripts/image-files.ts <deploy folder> <image folder>
-import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+// What a process's image holds: only the files its bundle loads, found by tracing
+// <dir>/dist/main.js (@vercel/nft) through this workspace's node_modules, plus the files it reads at
+// run time, which no tracer can see. The packages are the ones `pnpm install --frozen-lockfile`
+// installed, so an image runs exactly the lockfile's versions and building one asks no registry.
+//
+// Layout: the process's folder is the image's root, with pnpm's package store (node_modules/.pnpm)
+// under its node_modules and pnpm's links kept, so Node resolves each package as it does here.
+// Used by the Dockerfile and tests/ops/bundles.test.ts:
+//   tsx scripts/image-files.ts <process> <image folder>
+import { cp, lstat, mkdir, readdir, realpath, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeFileTrace } from '@vercel/nft';
+import { ROOT, type ServiceName, STACK_PROCESSES, serviceDir } from './stack.js';
 
 /** Files or folders under the process's folder, or the files of a folder whose names match. */
 type RunTimeFiles = string | { dir: string; match: RegExp };
 
-/** Files read from disk at run time, per package name. */
-const READ_AT_RUN_TIME: Record<string, RunTimeFiles[]> = {
-  '@shop/gateway': [
+/** Files read from disk at run time, per process. */
+const READ_AT_RUN_TIME: Partial<Record<ServiceName, RunTimeFiles[]>> = {
+  gateway: [
     // The order tracker page (gateway/src/tracker/use-tracker.ts).
     'src/tracker/static',
     // graphql-ws's browser build, which the tracker page loads (GRAPHQL_WS_FILE in use-tracker.ts).
@@ -28,47 +34,91 @@ const READ_AT_RUN_TIME: Record<string, RunTimeFiles[]> = {
 /** Beside the bundle: its source map (stack traces) and the licence notices of what it bundles. */
 const BESIDE_THE_BUNDLE = ['dist/main.js.map', 'dist/main.js.LEGAL.txt', 'package.json'];
 
-/** Every file under `dir`, as paths relative to `base`. */
-async function filesUnder(base: string, dir: string): Promise<string[]> {
-  const entries = await readdir(join(base, dir), { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => relative(base, join(entry.parentPath, entry.name)));
-}
+/** Read by a bundle from outside its folder, and given to the image apart (the Dockerfile copies it). */
+const GIVEN_APART = new Set(['supergraph.graphql']);
 
-/** The image's files, relative to the deploy folder. */
-export async function imageFiles(deployDir: string): Promise<string[]> {
-  const { name } = JSON.parse(await readFile(join(deployDir, 'package.json'), 'utf8')) as { name: string };
-  const traced = await nodeFileTrace([join(deployDir, 'dist/main.js')], { base: deployDir, processCwd: deployDir });
-  const files = new Set([...traced.fileList, ...BESIDE_THE_BUNDLE]);
+const STORE = 'node_modules/.pnpm/';
+
+/** A file to copy or a link to make, each with its path in the image. */
+type ImageEntry = { kind: 'file'; from: string; to: string } | { kind: 'link'; to: string; target: string };
+
+/** The image's files and links, for the process `name`: every path relative to the image's root. */
+export async function imageEntries(name: ServiceName): Promise<ImageEntry[]> {
+  const dir = serviceDir(name);
+  const traced = await nodeFileTrace([join(ROOT, dir, 'dist/main.js')], {
+    base: ROOT,
+    processCwd: join(ROOT, dir),
+  });
+  const paths = new Set([...traced.fileList].filter((path) => !GIVEN_APART.has(path)));
+  for (const file of BESIDE_THE_BUNDLE) paths.add(join(dir, file));
   for (const entry of READ_AT_RUN_TIME[name] ?? []) {
-    for (const file of await runTimeFiles(deployDir, entry)) files.add(file);
+    for (const file of await runTimeFiles(join(ROOT, dir), entry)) paths.add(join(dir, file));
   }
-  return [...files].sort();
+  const entries = new Map<string, ImageEntry>();
+  for (const path of paths) {
+    for (const entry of await entriesFor(path, dir)) entries.set(entry.to, entry);
+  }
+  return [...entries.values()].sort((a, b) => a.to.localeCompare(b.to));
 }
 
-async function runTimeFiles(deployDir: string, entry: RunTimeFiles): Promise<string[]> {
-  if (typeof entry === 'string') {
-    return (await stat(join(deployDir, entry))).isDirectory() ? filesUnder(deployDir, entry) : [entry];
+/**
+ * The file at `path` (relative to the workspace) and every link on the way to it: pnpm reaches a
+ * package through a link from the folder that depends on it into the store.
+ */
+async function entriesFor(path: string, dir: string): Promise<ImageEntry[]> {
+  const entries: ImageEntry[] = [];
+  let reached = '';
+  for (const part of path.split('/')) {
+    const next = reached ? `${reached}/${part}` : part;
+    if ((await lstat(join(ROOT, next))).isSymbolicLink()) {
+      const target = relative(ROOT, await realpath(join(ROOT, next)));
+      entries.push({ kind: 'link', to: inImage(next, dir), target: inImage(target, dir) });
+      reached = target;
+    } else {
+      reached = next;
+    }
   }
-  const names = await readdir(join(deployDir, entry.dir));
+  if (!(await lstat(join(ROOT, reached))).isDirectory()) {
+    entries.push({ kind: 'file', from: reached, to: inImage(reached, dir) });
+  }
+  return entries;
+}
+
+/** Where a workspace path sits in the image of the process in `dir`. */
+function inImage(path: string, dir: string): string {
+  if (path.startsWith(`${dir}/`)) return path.slice(dir.length + 1);
+  if (path.startsWith(STORE)) return path;
+  throw new Error(`${path} is loaded by ${dir}'s bundle but is neither in ${dir} nor in ${STORE}`);
+}
+
+async function runTimeFiles(processDir: string, entry: RunTimeFiles): Promise<string[]> {
+  if (typeof entry === 'string') {
+    if (!(await stat(join(processDir, entry))).isDirectory()) return [entry];
+    const found = await readdir(join(processDir, entry), { recursive: true, withFileTypes: true });
+    return found.filter((file) => file.isFile()).map((file) => relative(processDir, join(file.parentPath, file.name)));
+  }
+  const names = await readdir(join(processDir, entry.dir));
   const matches = names.filter((file) => entry.match.test(file)).map((file) => join(entry.dir, file));
   if (matches.length === 0) throw new Error(`no file in ${entry.dir} matches ${entry.match}`);
   return matches;
 }
 
-/** Copies the image's files from the deploy folder into `imageDir`, keeping their paths. */
-export async function copyImageFiles(deployDir: string, imageDir: string): Promise<string[]> {
-  const files = await imageFiles(deployDir);
-  for (const file of files) {
-    await mkdir(dirname(join(imageDir, file)), { recursive: true });
-    // Dereferenced: a pnpm deploy folder may hold symlinks into its store.
-    await cp(join(deployDir, file), join(imageDir, file), { dereference: true });
+/** Writes the image's files and links for the process `name` into `imageDir`. */
+export async function copyImageFiles(name: ServiceName, imageDir: string): Promise<ImageEntry[]> {
+  const entries = await imageEntries(name);
+  for (const entry of entries) {
+    const to = join(imageDir, entry.to);
+    await mkdir(dirname(to), { recursive: true });
+    if (entry.kind === 'file') await cp(join(ROOT, entry.from), to);
+    else await symlink(relative(dirname(to), join(imageDir, entry.target)), to);
   }
-  return files;
+  return entries;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [deployDir, imageDir] = process.argv.slice(2);
-  if (!deployDir || !imageDir) throw new Error('usage: tsx scripts/image-files.ts <deploy folder> <image folder>');
-  const files = await copyImageFiles(resolve(deployDir), resolve(imageDir));
-  console.log(`image-files: ${files.length} files from ${deployDir} to ${imageDir}`);
+  const [name, imageDir] = process.argv.slice(2);
+  const known = STACK_PROCESSES.find((process) => process.name === name);
+  if (!known || !imageDir) throw new Error('usage: tsx scripts/image-files.ts <process> <image folder>');
+  const entries = await copyImageFiles(known.name, resolve(imageDir));
+  console.log(`image-files: ${entries.length} files and links for ${name} in ${imageDir}`);
 }

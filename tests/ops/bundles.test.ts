@@ -1,17 +1,16 @@
 // Test what ships: the production bundles (`pnpm build`), each laid out as its image lays it out
-// (`pnpm deploy --prod` with hoisted node_modules, then only the files scripts/image-files.ts picks,
-// plus the supergraph; see the Dockerfile), started with `node dist/main.js` and NODE_ENV=production
+// (only the files and links scripts/image-files.ts picks from the workspace's install, plus the
+// supergraph; see the Dockerfile), started with `node dist/main.js` and NODE_ENV=production
 // against the test services. Each must be ready within its image's health-check budget, serve what
 // it reads from disk, then stop cleanly on SIGTERM.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, freePort } from '@shop/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postJson } from '../../gateway/src/gateway.test-fixture.js';
-import { processes } from '../../scripts/build.js';
 import { copyImageFiles } from '../../scripts/image-files.js';
 import { STACK_PROCESSES, type StackPorts, serviceLaunch, stackAddressEnv } from '../../scripts/stack.js';
 import {
@@ -25,7 +24,6 @@ const run = promisify(execFile);
 /** The Dockerfile's HEALTHCHECK: a 20 s start period, then 5 retries 10 s apart. */
 const HEALTH_BUDGET_MS = 70_000;
 
-const deployDir = mkdtempSync(join(tmpdir(), 'shop-bundles-'));
 const imageDir = mkdtempSync(join(tmpdir(), 'shop-images-'));
 const started: ServiceProcess[] = [];
 let smtp: TestSmtpServer;
@@ -33,15 +31,8 @@ let smtp: TestSmtpServer;
 beforeAll(async () => {
   smtp = await startTestSmtpServer();
   await run('pnpm', ['build'], { cwd: ROOT });
-  // One at a time: pnpm deploy copies from one store, and two cores are all there is.
-  for (const name of Object.keys(processes)) {
-    const out = join(deployDir, name);
-    await run(
-      'pnpm',
-      ['--filter', `@shop/${name}`, 'deploy', '--prod', '--legacy', '--config.node-linker=hoisted', out],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-    );
-    await copyImageFiles(out, join(imageDir, name));
+  for (const { name } of STACK_PROCESSES) {
+    await copyImageFiles(name, join(imageDir, name));
     copyFileSync(resolve(ROOT, 'supergraph.graphql'), join(imageDir, name, 'supergraph.graphql'));
   }
 }, 600_000);
@@ -49,7 +40,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((service) => service.stop()));
   await smtp?.close();
-  for (const dir of [deployDir, imageDir]) rmSync(dir, { recursive: true, force: true });
+  rmSync(imageDir, { recursive: true, force: true });
+});
+
+it("holds the packages its bundle loads at the lockfile's versions", () => {
+  const lockfile = readFileSync(resolve(ROOT, 'pnpm-lock.yaml'), 'utf8');
+  const locked = lockfile.slice(lockfile.indexOf('\npackages:\n'), lockfile.indexOf('\nsnapshots:\n'));
+  const held: string[] = [];
+  for (const { name } of STACK_PROCESSES) {
+    const store = join(imageDir, name, 'node_modules/.pnpm');
+    if (!existsSync(store)) continue;
+    // Each store folder holds its package as a folder, and links to what that package requires.
+    for (const entry of readdirSync(store, { recursive: true, withFileTypes: true })) {
+      if (entry.name !== 'package.json' || !/\/node_modules\/(@[^/]+\/)?[^/@]+$/.test(entry.parentPath)) continue;
+      const manifest = JSON.parse(readFileSync(join(entry.parentPath, entry.name), 'utf8'));
+      held.push(`${manifest.name}@${manifest.version}`);
+    }
+  }
+  expect(held.filter((pkg) => pkg.startsWith('argon2@'))).toHaveLength(1);
+  const notLocked = held.filter((pkg) => !locked.includes(`\n  ${pkg}:`) && !locked.includes(`\n  '${pkg}':`));
+  expect(notLocked).toEqual([]);
 });
 
 it('starts every production bundle from its image layout, ready within the health check, and stops it cleanly', async () => {

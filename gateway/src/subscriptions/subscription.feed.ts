@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
+import { mapAsyncIterator } from '@graphql-tools/utils';
 import type { EventBus, EventEnvelope } from '@shop/events';
-import { mapAsyncIterator } from '@shop/platform/http';
 import type { SubscriptionDeclaration } from './subscription-declaration.js';
 
 // Prefixed so that an id can never collide with EventEmitter's own names ('error', …).

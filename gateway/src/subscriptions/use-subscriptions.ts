@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
+import { mapAsyncIterator } from '@graphql-tools/utils';
 import {
   AppError,
   type Logger,
@@ -10,7 +11,7 @@ import {
   UnauthenticatedError,
 } from '@shop/platform/core';
 import type { GraphqlLimits } from '@shop/platform/http';
-import { clientAddressKey, mapAsyncIterator, type TokenVersionCheck } from '@shop/platform/http';
+import { clientAddressKey, type TokenVersionCheck } from '@shop/platform/http';
 import {
   type DocumentNode,
   type ExecutionArgs,

@@ -1,7 +1,6 @@
 // @shop/platform/http: HTTP and GraphQL-server pieces the gateway and the subgraphs share (health,
 // limits, client addresses, signed gateway headers, calls between services, token revocation).
 
-export * from '../async-iterators.js';
 export * from '../client-address.js';
 export * from '../gateway-signature.js';
 export * from '../graphql-limits.js';
