@@ -176,7 +176,7 @@ start_stack() {
   # them at its next DNS re-resolution (nginx `resolve`, valid=5s); until then it answers 502.
   wait_for 30 "the gateway's readiness through $GATEWAY_URL" node -e \
     'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$GATEWAY_URL/health/ready" ||
-    die "$GATEWAY_URL does not serve the gateway's readiness"
+    { print_problem_logs; die "$GATEWAY_URL does not serve the gateway's readiness"; }
   HEALTHY_AFTER=$((SECONDS - started))
   log "smoke: all healthy ${HEALTHY_AFTER}s after the first container started"
   wait_dns_settled
@@ -216,7 +216,8 @@ run_flow() {
 }
 
 # What the containers said went wrong, before the teardown removes them: each app container's
-# warnings and errors (pino levels 40 and up), and the MongoDB-wire server's last lines.
+# warnings and errors (pino levels 40 and up), and the last lines of the MongoDB-wire server and of
+# the load balancer (in the scaled run: its upstreams' name lookups and refusals).
 print_problem_logs() {
   local service container
   for service in gateway users products orders payments notifications; do
@@ -225,7 +226,7 @@ print_problem_logs() {
       podman logs "$container" 2>&1 | grep -E '"level":(40|50|60)' | tail -30 >&2 || true
     done
   done
-  for container in $(containers_of mongo); do
+  for container in $(containers_of mongo) $(containers_of lb); do
     printf '\n--- %s (last 30 lines)\n' "$container" >&2
     podman logs --tail 30 "$container" 2>&1 | grep -v systemd >&2 || true
   done

@@ -75,6 +75,12 @@ afterAll(async () => {
 
 const place = () =>
   fx.orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 1 }], shippingAddress: address });
+/** What every payment event about `order` says of it. */
+const paymentOf = (order: { id: string; totalAmount: string }) => ({
+  orderId: order.id,
+  userId: ada.id,
+  amount: order.totalAmount,
+});
 const eventsOf = (orderId: string, type: string) =>
   published.filter((event) => event.type === type && (event.data as { orderId: string }).orderId === orderId);
 
@@ -87,13 +93,7 @@ describe('orders events over RabbitMQ', () => {
 
   it('marks an order PAID from payment.succeeded on its queue, once however often it arrives', async () => {
     const order = await place();
-    const event = paymentSucceeded.create({
-      paymentId: 'p1',
-      orderId: order.id,
-      userId: ada.id,
-      amount: order.totalAmount,
-      transactionId: 't1',
-    });
+    const event = paymentSucceeded.create({ ...paymentOf(order), paymentId: 'p1', transactionId: 't1' });
     // Published until it takes effect (the consumer may still be binding), so duplicates arrive too.
     await eventually(async () => {
       await bus.publish(event);
@@ -109,13 +109,7 @@ describe('orders events over RabbitMQ', () => {
 
   it('records payment.failed and keeps the order PENDING', async () => {
     const order = await place();
-    const event = paymentFailed.create({
-      paymentId: 'p2',
-      orderId: order.id,
-      userId: ada.id,
-      amount: order.totalAmount,
-      failureReason: 'card_declined',
-    });
+    const event = paymentFailed.create({ ...paymentOf(order), paymentId: 'p2', failureReason: 'card_declined' });
     const failed = await eventually(async () => {
       await bus.publish(event);
       return stored(order.id).then((o) => (o?.paymentStatus === 'FAILED' ? o : undefined));
@@ -125,13 +119,7 @@ describe('orders events over RabbitMQ', () => {
 
   it('records each applied payment event in its order and never applies a recorded one again', async () => {
     const order = await place();
-    const event = paymentFailed.create({
-      paymentId: 'p3',
-      orderId: order.id,
-      userId: ada.id,
-      amount: order.totalAmount,
-      failureReason: 'card_declined',
-    });
+    const event = paymentFailed.create({ ...paymentOf(order), paymentId: 'p3', failureReason: 'card_declined' });
     // Exactly one copy reaches the queue, so the replay below is the only other one.
     expect(await publishSettled(bus, PAYMENTS, event)).toMatchObject({ outcome: 'handled' });
     expect((await stored(order.id))?.paymentStatus).toBe('FAILED');
@@ -158,10 +146,9 @@ describe('orders events over RabbitMQ', () => {
       reason: 'amount-mismatch',
     });
     const forged = paymentSucceeded.create({
-      paymentId: 'p-forged',
-      orderId: order.id,
-      userId: ada.id,
+      ...paymentOf(order),
       amount: '0.01',
+      paymentId: 'p-forged',
       transactionId: 't-forged',
     });
     expect(await publishSettled(bus, PAYMENTS, forged)).toMatchObject({ outcome: 'parked' });

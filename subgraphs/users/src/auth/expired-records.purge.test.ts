@@ -1,18 +1,13 @@
 import { connectTestMongo, recordQueryShapes } from '@shop/platform/testing';
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
+import { ExpiredRecordsPurge } from './expired-records.purge.js';
+import { ExpiringRecord, expiringAt } from './expiring-record.model.js';
 
 @modelOptions({ schemaOptions: { collection: 'purge_probe', versionKey: false } })
-class ProbeRecord {
+class ProbeRecord extends ExpiringRecord {
   @prop({ required: true, type: () => String })
   _id!: string;
-
-  @prop({ required: true, index: true, type: () => Date })
-  expiresAt!: Date;
-
-  @prop({ index: true, type: () => Number })
-  expiresHour?: number;
 }
 const ProbeModel = getModelForClass(ProbeRecord);
 
@@ -20,7 +15,7 @@ const HOUR = 3_600_000;
 const H0 = Date.UTC(2026, 11, 2, 10); // an hour boundary
 const at = (offsetMs: number) => new Date(H0 + offsetMs);
 const record = (_id: string, expiresAt: Date, legacy = false) =>
-  ProbeModel.create({ _id, expiresAt, ...(legacy ? {} : { expiresHour: expiryHour(expiresAt) }) });
+  ProbeModel.create({ _id, ...(legacy ? { expiresAt } : expiringAt(expiresAt)) });
 const left = async () => (await ProbeModel.find().sort({ _id: 1 }).lean()).map((doc) => doc._id);
 
 let db: { drop: () => Promise<void> };

@@ -1,11 +1,8 @@
 import type { Model } from 'mongoose';
+import { type ExpiringRecord, expiryHour } from './expiring-record.model.js';
 
-const HOUR_MS = 3_600_000;
 /** Past this many hours since its last run, a purge catches up with one range delete instead. */
 const MAX_HOURS_BY_BUCKET = 48;
-
-/** The hour a record falls due in, stored beside `expiresAt`: an equality the purge finds it by. */
-export const expiryHour = (expiresAt: Date): number => Math.floor(expiresAt.getTime() / HOUR_MS);
 
 /**
  * Deletes a collection's records that fell due before `now` (FerretDB 1.x has no TTL indexes).
@@ -19,8 +16,7 @@ export class ExpiredRecordsPurge {
   /** Every record due in an hour before this one is gone. */
   private purgedBefore: number | undefined;
 
-  // biome-ignore lint/suspicious/noExplicitAny: any typegoose model with the two expiry fields
-  constructor(private readonly model: Model<any>) {}
+  constructor(private readonly model: Pick<Model<ExpiringRecord & { _id: string }>, 'deleteMany'>) {}
 
   async run(now: Date): Promise<number> {
     const current = expiryHour(now);

@@ -1,14 +1,16 @@
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
+import { ExpiringRecord } from './expiring-record.model.js';
 
 /**
  * One counted login attempt under one key (`ip:<address>`, `email-ip:<email> <address>`,
  * `email:<email>`). Kept in the database, not in memory, so the limits hold across every replica
  * of the users subgraph; one document per attempt, never a shared counter, because concurrent
- * updates of one document can be lost on FerretDB while inserts never are (see LoginThrottle).
+ * updates of one document can be lost on FerretDB while inserts never are (see LoginThrottle). It
+ * expires when it leaves the window.
  */
 @index({ key: 1, at: 1 })
 @modelOptions({ schemaOptions: { collection: 'login_attempt_log', versionKey: false } })
-export class LoginAttemptRecord {
+export class LoginAttemptRecord extends ExpiringRecord {
   @prop({ required: true, type: () => String })
   _id!: string;
 
@@ -21,14 +23,6 @@ export class LoginAttemptRecord {
   /** The attempt that went past its key's limit: the key is locked for one window from `at`. */
   @prop({ type: () => Boolean })
   refused?: boolean;
-
-  /** When the attempt leaves the window; indexed for the purge. */
-  @prop({ required: true, index: true, type: () => Date })
-  expiresAt!: Date;
-
-  /** `expiryHour(expiresAt)`: the purge deletes by this equality (see ExpiredRecordsPurge). */
-  @prop({ index: true, type: () => Number })
-  expiresHour?: number;
 }
 
 export const LoginAttemptModel = getModelForClass(LoginAttemptRecord);

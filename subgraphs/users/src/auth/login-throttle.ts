@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import { withDocumentLock } from '@shop/platform/mongo';
-import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
+import { ExpiredRecordsPurge } from './expired-records.purge.js';
+import { expiringAt } from './expiring-record.model.js';
 import { LoginAttemptModel, type LoginAttemptRecord } from './login-attempt.model.js';
 
 export interface LoginLimits {
@@ -109,8 +110,7 @@ export class LoginThrottle {
 
   private async insert(key: string, at: Date): Promise<string> {
     const _id = randomUUID();
-    const expiresAt = new Date(at.getTime() + this.windowMs());
-    await LoginAttemptModel.create({ _id, key, at, expiresAt, expiresHour: expiryHour(expiresAt) });
+    await LoginAttemptModel.create({ _id, key, at, ...expiringAt(new Date(at.getTime() + this.windowMs())) });
     return _id;
   }
 

@@ -1,13 +1,15 @@
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { ExpiringRecord } from './expiring-record.model.js';
 
 /**
  * What must hold for a session across replicas, claimed by a unique insert because concurrent
  * updates of one document are not atomic on FerretDB: `use:<token hash>`, the token was exchanged
  * (at most once); `revoked:<family id>`, the session has ended (a rotation writing its family at
- * the same moment cannot undo that, as it could a field of the family's document).
+ * the same moment cannot undo that, as it could a field of the family's document). It expires past
+ * the latest its family could.
  */
 @modelOptions({ schemaOptions: { collection: 'refresh_token_claims', versionKey: false } })
-export class RefreshTokenClaimRecord {
+export class RefreshTokenClaimRecord extends ExpiringRecord {
   @prop({ required: true, type: () => String })
   _id!: string;
 
@@ -19,14 +21,6 @@ export class RefreshTokenClaimRecord {
 
   @prop({ type: () => String })
   reason?: string;
-
-  /** Past the latest its family could expire; indexed for the purge job. */
-  @prop({ required: true, index: true, type: () => Date })
-  expiresAt!: Date;
-
-  /** `expiryHour(expiresAt)`: the purge deletes by this equality (see ExpiredRecordsPurge). */
-  @prop({ index: true, type: () => Number })
-  expiresHour?: number;
 }
 
 export const RefreshTokenClaimModel = getModelForClass(RefreshTokenClaimRecord);

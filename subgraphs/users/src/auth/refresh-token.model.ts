@@ -1,12 +1,13 @@
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { ExpiringRecord } from './expiring-record.model.js';
 
 /**
  * One document per session ("family"): the hash of its one valid refresh token. Rotation swaps
  * the hash in a single conditional update, so a token is accepted once; presenting a replaced
- * token is reuse, and revokes the family.
+ * token is reuse, and revokes the family. It expires with its current token.
  */
 @modelOptions({ schemaOptions: { collection: 'refresh_tokens', timestamps: true } })
-export class RefreshTokenFamily {
+export class RefreshTokenFamily extends ExpiringRecord {
   /** The family id, also the readable prefix of each of its tokens. */
   @prop({ required: true, type: () => String })
   _id!: string;
@@ -17,14 +18,6 @@ export class RefreshTokenFamily {
   /** SHA-256 of the current token (tokens are 256 random bits, so a fast hash is enough). */
   @prop({ required: true, type: () => String })
   tokenHash!: string;
-
-  /** Indexed for the purge job (FerretDB 1.x has no TTL indexes). */
-  @prop({ required: true, index: true, type: () => Date })
-  expiresAt!: Date;
-
-  /** `expiryHour(expiresAt)`: the purge deletes by this equality (see ExpiredRecordsPurge). */
-  @prop({ index: true, type: () => Number })
-  expiresHour?: number;
 
   /** The account's token version when the session started: a later bump (see UserRecord) ends it. */
   @prop({ required: true, type: () => Number, default: 0 })

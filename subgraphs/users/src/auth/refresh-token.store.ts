@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { type Logger, UnauthenticatedError } from '@shop/platform/core';
 import { isDuplicateKeyError } from '@shop/platform/mongo';
-import { ExpiredRecordsPurge, expiryHour } from './expired-records.purge.js';
+import { ExpiredRecordsPurge } from './expired-records.purge.js';
+import { type ExpiringRecord, expiringAt } from './expiring-record.model.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 import { RefreshTokenClaimModel, revocationId, useClaimId } from './refresh-token-claim.model.js';
 
@@ -10,10 +11,7 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 const invalid = () => new UnauthenticatedError('Invalid refresh token');
 // A claim outlives any family it could concern: a rotation racing the claim extends the family by one lifetime at most.
 const CLAIM_MARGIN_MS = 3_600_000;
-const expiringIn = (ms: number) => {
-  const expiresAt = new Date(Date.now() + ms);
-  return { expiresAt, expiresHour: expiryHour(expiresAt) };
-};
+const expiringIn = (ms: number) => expiringAt(new Date(Date.now() + ms));
 
 /**
  * Opaque refresh tokens `<family id>.<256 random bits>`, stored only as a hash. Each use
@@ -133,11 +131,11 @@ export class RefreshTokenStore {
     return `${familyId}.${randomBytes(32).toString('base64url')}`;
   }
 
-  private expiry(): { expiresAt: Date; expiresHour: number } {
+  private expiry(): ExpiringRecord {
     return expiringIn(this.ttlSeconds * 1000);
   }
 
-  private claimExpiry(): { expiresAt: Date; expiresHour: number } {
+  private claimExpiry(): ExpiringRecord {
     return expiringIn(this.ttlSeconds * 1000 + CLAIM_MARGIN_MS);
   }
 }

@@ -1,0 +1,23 @@
+import { prop } from '@typegoose/typegoose';
+
+const HOUR_MS = 3_600_000;
+
+/** The hour a record falls due in, stored beside `expiresAt`: an equality the purge finds it by. */
+export const expiryHour = (expiresAt: Date): number => Math.floor(expiresAt.getTime() / HOUR_MS);
+
+/** The expiry fields of a record that falls due at `expiresAt`. */
+export const expiringAt = (expiresAt: Date): ExpiringRecord => ({ expiresAt, expiresHour: expiryHour(expiresAt) });
+
+/**
+ * A record that ExpiredRecordsPurge deletes once due (FerretDB 1.x has no TTL indexes): the models
+ * it purges extend this, so the fields it deletes by are declared once.
+ */
+export abstract class ExpiringRecord {
+  /** When the record falls due; indexed for the purge's range delete. */
+  @prop({ required: true, index: true, type: () => Date })
+  expiresAt!: Date;
+
+  /** `expiryHour(expiresAt)`: the purge deletes by this equality (absent on records older than it). */
+  @prop({ index: true, type: () => Number })
+  expiresHour?: number;
+}
