@@ -8,6 +8,7 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   metricValue,
+  observeEvents,
   publishSettled,
   recordingLogger,
   silentLogger,
@@ -31,14 +32,7 @@ beforeAll(async () => {
   db = await connectTestMongo('outbox');
   bus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: 'outbox-test' });
   // Only order.created is bound: order.updated has no queue on this exchange.
-  await bus.subscribe({
-    queue: 'test.outbox.observer',
-    exclusive: true,
-    events: [orderCreated],
-    handler: async (event) => {
-      received.push(event);
-    },
-  });
+  await observeEvents(bus, 'test.outbox.observer', [orderCreated], received);
   await publishSettled(bus, 'test.outbox.observer', created('probe'));
 });
 afterAll(async () => {

@@ -9,6 +9,7 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   explainShapes,
+  observeEvents,
   type PlanReport,
   publishSettled,
   recordQueryShapes,
@@ -30,14 +31,7 @@ beforeAll(async () => {
   db = await connectTestMongo('plans');
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   bus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: 'plans-test' });
-  await bus.subscribe({
-    queue: 'test.plans.observer',
-    exclusive: true,
-    events: [orderCreated],
-    handler: async (event) => {
-      received.push(event);
-    },
-  });
+  await observeEvents(bus, 'test.plans.observer', [orderCreated], received);
   await publishSettled(bus, 'test.plans.observer', created('probe'));
 
   const recorder = recordQueryShapes();

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { EventBus, EventEnvelope, SettledDelivery } from '@shop/events';
+import type { EventBus, EventEnvelope, SettledDelivery, SubscribeOptions } from '@shop/events';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
@@ -149,6 +149,26 @@ export const TEST_TOKEN_SETTINGS = {
 };
 
 export const createTestTokens = (): TokenService => createTokenService(TEST_TOKEN_SETTINGS);
+
+/**
+ * What a test sees a producer publish: a per-process queue (gone with this process) bound to
+ * `events` on `bus`, each delivery added to `into`.
+ */
+export async function observeEvents(
+  bus: EventBus,
+  queue: string,
+  events: SubscribeOptions['events'],
+  into: EventEnvelope[],
+): Promise<void> {
+  await bus.subscribe({
+    queue,
+    exclusive: true,
+    events,
+    handler: async (event) => {
+      into.push(event);
+    },
+  });
+}
 
 /**
  * Publishes `event` (again, while no queue is bound yet) and resolves once the consumer that

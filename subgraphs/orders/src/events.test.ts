@@ -14,13 +14,14 @@ import {
   TEST_AMQP_URL as AMQP_URL,
   eventually,
   metricValue,
+  observeEvents,
   publishSettled,
   silentLogger,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
-import { address, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
+import { ada, address, BOOK, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
 
 // Its own exchange and queue: other suites (and the e2e stack's orders process) share this vhost.
 const bus = new EventBus({
@@ -32,7 +33,6 @@ const bus = new EventBus({
 const relay = new OutboxRelay([OrderModel], bus, silentLogger, 100);
 const PAYMENTS = 'orders-test.payments';
 const published: EventEnvelope[] = [];
-const ada = customer('user-ada');
 let fx: OrdersFixture;
 
 const stored = (id: string) =>
@@ -44,14 +44,7 @@ const drained = (id: string) => stored(id).then((order) => (order?.pendingEvents
 beforeAll(async () => {
   fx = await startOrdersFixture(relay);
   await subscribeToPayments(bus, fx.orders, PAYMENTS);
-  await bus.subscribe({
-    queue: 'orders-test.observer',
-    exclusive: true,
-    events: [orderCreated, orderUpdated],
-    handler: async (event) => {
-      published.push(event);
-    },
-  });
+  await observeEvents(bus, 'orders-test.observer', [orderCreated, orderUpdated], published);
   // Queues are bound asynchronously: publish a marker until the observer sees one.
   const marker = orderUpdated.create({
     orderId: randomUUID(),

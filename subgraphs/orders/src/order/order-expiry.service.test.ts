@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
-import { address, BOOK, customer, type OrdersFixture, startOrdersFixture, tokens } from './order.test-fixture.js';
+import { ada, address, BOOK, type OrdersFixture, startOrdersFixture, tokens } from './order.test-fixture.js';
 import type { Order } from './order.type.js';
 import { OrderExpiryJob } from './order-expiry.job.js';
 
@@ -14,7 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-const ada = customer('user-ada');
 const MINUTE = 60_000;
 const settings = { ORDER_PAYMENT_TIMEOUT: 30 * MINUTE, ORDER_EXPIRY_INTERVAL: MINUTE };
 const place = (quantity = 1) =>

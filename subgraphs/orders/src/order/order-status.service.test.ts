@@ -1,7 +1,7 @@
 import { type EventOf, orderUpdated, paymentFailed, paymentSucceeded, RejectedEventError } from '@shop/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderModel } from './order.model.js';
-import { address, admin, BOOK, customer, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
+import { ada, address, admin, BOOK, bob, type OrdersFixture, startOrdersFixture } from './order.test-fixture.js';
 import { type Order, OrderStatus } from './order.type.js';
 
 let fx: OrdersFixture;
@@ -10,8 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-const ada = customer('user-ada');
-const bob = customer('user-bob');
 const place = () =>
   fx.orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 2 }], shippingAddress: address });
 const change = (principal: typeof ada, order: Order, status: OrderStatus) =>

@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersSubgraph } from '../schema.js';
 import { OrderModel } from './order.model.js';
 import {
+  ada,
   address,
   admin,
   BOOK,
+  bob,
   customer,
   type OrdersFixture,
   RARE,
@@ -37,8 +39,6 @@ interface Response {
 const post = (query: string, variables: Record<string, unknown>, principal?: Principal) =>
   server.query<Response>(query, variables, principal);
 
-const ada = customer('user-ada');
-const bob = customer('user-bob');
 const service: Principal = { id: 'service:payments', role: 'SERVICE' };
 const CREATE = `mutation ($input: CreateOrderInput!) {
   createOrder(input: $input) {

@@ -2,9 +2,11 @@ import { orderCreated } from '@shop/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderModel } from './order.model.js';
 import {
+  ada,
   address,
   admin,
   BOOK,
+  bob,
   customer,
   type OrdersFixture,
   PEN,
@@ -19,8 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-const ada = customer('user-ada');
-const bob = customer('user-bob');
 const place = (principal = ada, items = [{ productId: BOOK, quantity: 1 }]) =>
   fx.orders.create(fx.as(principal), { items, shippingAddress: address });
 

@@ -16,6 +16,9 @@ export const address = { street: '1 Main St', city: 'Springfield', state: 'IL', 
 
 export const customer = (id: string): Principal => ({ id, role: 'CUSTOMER' });
 export const admin: Principal = { id: 'admin-1', role: 'ADMIN' };
+/** The two customers the tests place orders as: a customer never sees another's orders. */
+export const ada = customer('user-ada');
+export const bob = customer('user-bob');
 
 export interface OrdersFixture {
   products: FakeProducts;

@@ -6,6 +6,7 @@ import {
   connectTestMongo,
   createTestTokens,
   eventually,
+  observeEvents,
   publishSettled,
   silentLogger,
   testContext,
@@ -40,14 +41,7 @@ beforeAll(async () => {
     log: silentLogger,
     connectionName: 'payments-test',
   });
-  await bus.subscribe({
-    queue: 'test.payments.listener',
-    exclusive: true,
-    events: [paymentSucceeded],
-    handler: async (event) => {
-      received.push(event);
-    },
-  });
+  await observeEvents(bus, 'test.payments.listener', [paymentSucceeded], received);
   // subscribe() may resolve before the broker has the binding: a probe settled by the listener says it is there.
   const probe = { paymentId: 'probe', orderId: 'probe', userId: 'probe', amount: '0.00', transactionId: 'probe' };
   await publishSettled(bus, 'test.payments.listener', paymentSucceeded.create(probe));

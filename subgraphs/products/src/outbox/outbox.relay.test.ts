@@ -6,6 +6,7 @@ import {
   eventually,
   silentLogger as log,
   metricValue,
+  observeEvents,
   recordingLogger,
   testContext,
 } from '@shop/platform/testing';
@@ -26,14 +27,7 @@ const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, { products
 const received: EventEnvelope[] = [];
 
 beforeAll(async () => {
-  await bus.subscribe({
-    queue: 'test.products-outbox',
-    events: [productChanged],
-    exclusive: true,
-    handler: async (event) => {
-      received.push(event);
-    },
-  });
+  await observeEvents(bus, 'test.products-outbox', [productChanged], received);
 });
 afterAll(async () => {
   await bus.close();
