@@ -30,7 +30,7 @@ CMD ["node", "scripts/db-migrate.mjs"]
 
 # One process's files: only what its bundle loads or reads, taken from the workspace's install
 # above, so the lockfile's versions (scripts/image-files.ts), and the supergraph.
-FROM workspace AS deploy
+FROM workspace AS process-files
 ARG SERVICE
 RUN test -n "$SERVICE" \
   && pnpm exec tsx scripts/image-files.ts "$SERVICE" /out \
@@ -42,7 +42,7 @@ ENV NODE_ENV=production \
     SUPERGRAPH_PATH=/app/supergraph.graphql \
     HEALTH_PORT=${PORT}
 WORKDIR /app
-COPY --from=deploy --chown=node:node /out /app
+COPY --from=process-files --chown=node:node /out /app
 USER node
 EXPOSE ${PORT}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \

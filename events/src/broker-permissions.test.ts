@@ -18,6 +18,7 @@ import { declareV1Queues } from './legacy-queues.test-fixture.js';
 import { paymentSucceeded } from './payment-succeeded.event.js';
 import { productChanged } from './product-changed.event.js';
 import { RejectedEventError } from './rejected-event.error.js';
+import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
 import {
   assertConsumerQueues,
   deleteConsumerTopology,
@@ -28,7 +29,6 @@ import {
   workQueueName,
 } from './topology.js';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/rabbitmq/service-users.sh');
 const SERVICES = ['orders', 'payments', 'notifications', 'products', 'gateway'] as const;
 type Service = (typeof SERVICES)[number];

@@ -4,8 +4,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EventBus } from './event-bus.js';
 import { orderCreated } from './order-created.event.js';
-
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
+import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
 
 /** A logger whose lines the test can read. */
 function recordingLogger() {

@@ -11,9 +11,9 @@ import { EventBus } from './event-bus.js';
 import { legacyRetryQueueName } from './legacy-queues.js';
 import { declareV1Queues } from './legacy-queues.test-fixture.js';
 import { paymentSucceeded } from './payment-succeeded.event.js';
+import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
 import { deadLetterQueueName, deleteConsumerTopology, HEADERS, retryQueueName } from './topology.js';
 
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const exchange = `legacy.${run}.events`;
 const RETRY_STEPS = 2;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
 import {
   assertConsumerQueues,
   DELIVERY_LIMIT,
@@ -11,8 +12,6 @@ import {
   retryQueueName,
   workQueueName,
 } from './topology.js';
-
-const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/shop_test';
 
 describe('consumer queue names', () => {
   it('start with the consumer name, so they fall under its service permissions', () => {
