@@ -116,6 +116,8 @@ describe('deploy/nginx.conf', () => {
     expect(nginx).toMatch(/location = \/metrics \{ return 404; \}/);
     // Docker's DNS, re-read: replicas added by --scale are found without a reload.
     expect(nginx).toMatch(/resolver 127\.0\.0\.11/);
+    // A replica that cannot be reached is given up on in seconds, for the next one, not after 60 s.
+    expect(nginx).toMatch(/^ {2}proxy_connect_timeout [1-5]s;$/m);
     // The client's own X-Forwarded-For never reaches the gateway: nginx replaces it, never appends.
     expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
     expect(nginx).not.toMatch(/proxy_add_x_forwarded_for/);
