@@ -117,7 +117,7 @@ export async function copyImageFiles(name: ServiceName, imageDir: string): Promi
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [name, imageDir] = process.argv.slice(2);
-  const known = STACK_PROCESSES.find((process) => process.name === name);
+  const known = STACK_PROCESSES.find((stackProcess) => stackProcess.name === name);
   if (!known || !imageDir) throw new Error('usage: tsx scripts/image-files.ts <process> <image folder>');
   const entries = await copyImageFiles(known.name, resolve(imageDir));
   console.log(`image-files: ${entries.length} files and links for ${name} in ${imageDir}`);
