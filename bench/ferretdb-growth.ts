@@ -15,6 +15,7 @@ import mongoose from 'mongoose';
 import { OrderStatus } from '../subgraphs/orders/src/order/order.type.js';
 import { hourOf, hourStart, OrderHourModel, type StatusNet } from '../subgraphs/orders/src/order/order-hour.model.js';
 import { lastClosedHour, OrderHourRegistry } from '../subgraphs/orders/src/order/order-hour.registry.js';
+import { expiringAt, expiryHour } from '../subgraphs/users/src/auth/expiring-record.model.js';
 
 const url = process.argv[2] ?? 'mongodb://127.0.0.1:27017';
 const sizes = (process.argv.length > 3 ? process.argv.slice(3) : ['1000', '100000']).map(Number);
@@ -67,8 +68,7 @@ const recordId = (i: number) => `record-${String(i).padStart(7, '0')}`;
 const expiring = (i: number): ExpiringDocument => ({
   _id: recordId(i),
   userId: `user-${Math.floor(i / PER_USER)}`,
-  expiresAt: new Date(EPOCH + 365 * 86_400_000 + i * 1_000), // none expired: the purge finds nothing
-  expiresHour: Math.floor((EPOCH + 365 * 86_400_000 + i * 1_000) / 3_600_000),
+  ...expiringAt(new Date(EPOCH + 365 * 86_400_000 + i * 1_000)), // none expired: the purge finds nothing
 });
 
 async function fill<T extends { _id: string }>(
@@ -197,7 +197,7 @@ async function measure(size: number): Promise<Record<string, number>> {
       ),
       "find a user's records by userId": await time((n) => records.find({ userId: `user-${n % users}` }).toArray()),
       'purge, an hour ended and the current one (none due; ExpiredRecordsPurge)': await time(async () => {
-        const hour = Math.floor(cutoff.getTime() / 3_600_000);
+        const hour = expiryHour(cutoff);
         await records.deleteMany({ expiresHour: hour - 1 });
         await records.deleteMany({ expiresHour: hour, expiresAt: { $lt: cutoff } });
       }),

@@ -6,7 +6,10 @@ const HOUR_MS = 3_600_000;
 export const expiryHour = (expiresAt: Date): number => Math.floor(expiresAt.getTime() / HOUR_MS);
 
 /** The expiry fields of a record that falls due at `expiresAt`. */
-export const expiringAt = (expiresAt: Date): ExpiringRecord => ({ expiresAt, expiresHour: expiryHour(expiresAt) });
+export const expiringAt = (expiresAt: Date): Required<ExpiringRecord> => ({
+  expiresAt,
+  expiresHour: expiryHour(expiresAt),
+});
 
 /**
  * A record that ExpiredRecordsPurge deletes once due (FerretDB 1.x has no TTL indexes): the models
