@@ -57,6 +57,21 @@ wait_for() {
   done
 }
 
+# use_given NAME VAR CHECK...: NAME runs elsewhere, at the URL in $VAR; wait for CHECK to pass there.
+use_given() {
+  local name=$1 var=$2
+  shift 2
+  wait_for 15 "$name at $var" "$@" || die "$var is set but $name there does not answer"
+  log "$name: using $var (not started here)"
+}
+
+# await_container NAME PORT CHECK...: wait for NAME's container, published on 127.0.0.1:PORT.
+await_container() {
+  local name=$1 port=$2
+  shift 2
+  wait_for 120 "$name (docker) on 127.0.0.1:$port" "$@" || die "$name container did not become ready"
+}
+
 APT_UPDATED=0
 apt_install() {
   command -v apt-get >/dev/null || die "apt-get not found: install $* yourself, or set the matching *_URL"

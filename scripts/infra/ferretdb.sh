@@ -210,15 +210,12 @@ up_mongo() {
       log "MongoDB: using MONGO_URL (srv/TLS URL, not checked; not started here)"
       return
     fi
-    wait_for 15 "MongoDB at MONGO_URL" mongo_ping "$MONGO_URL" ||
-      die "MONGO_URL is set but the server there does not answer a MongoDB ping"
-    log "MongoDB: using MONGO_URL (not started here)"
+    use_given MongoDB MONGO_URL mongo_ping "$MONGO_URL"
     return
   fi
   local url="mongodb://127.0.0.1:$MONGO_PORT"
   if [ "$USE_DOCKER" -eq 1 ]; then
-    wait_for 120 "MongoDB (docker) on 127.0.0.1:$MONGO_PORT" mongo_ping "$url" ||
-      die "MongoDB container did not become ready"
+    await_container MongoDB "$MONGO_PORT" mongo_ping "$url"
     return
   fi
 

@@ -18,6 +18,16 @@ pg_ready() {
   if command -v pg_isready >/dev/null; then pg_isready -q -t 2 -h "$1" -p "$2"; else port_open "$1" "$2"; fi
 }
 
+# pg_url_ready URL: the same check for a server given by URL. libpq rejects Prisma-style
+# ?schema=... parameters, so pg_isready gets the URL without its query string.
+pg_url_ready() {
+  if command -v pg_isready >/dev/null; then
+    pg_isready -q -t 2 -d "${1%%\?*}"
+  else
+    port_open "$(url_host "$1")" "$(url_port "$1" 5432)"
+  fi
+}
+
 pg_cluster_status() { pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c { print $4 }'; }
 
 # FerretDB's pool (200, ferretdb.sh), a private FerretDB of a test beside it (50) and the Prisma
@@ -46,20 +56,11 @@ pg_cluster() {
 
 up_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then
-    # libpq rejects Prisma-style ?schema=... parameters, so check without the query string
-    if command -v pg_isready >/dev/null; then
-      wait_for 15 "PostgreSQL at DATABASE_URL" pg_isready -q -t 2 -d "${DATABASE_URL%%\?*}" ||
-        die "DATABASE_URL is set but PostgreSQL there does not answer"
-    else
-      wait_for 15 "PostgreSQL at DATABASE_URL" port_open "$(url_host "$DATABASE_URL")" "$(url_port "$DATABASE_URL" 5432)" ||
-        die "DATABASE_URL is set but nothing listens there"
-    fi
-    log "PostgreSQL: using DATABASE_URL (not started here)"
+    use_given PostgreSQL DATABASE_URL pg_url_ready "$DATABASE_URL"
     return
   fi
   if [ "$USE_DOCKER" -eq 1 ]; then
-    wait_for 120 "PostgreSQL (docker) on 127.0.0.1:$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT" ||
-      die "PostgreSQL container did not become ready"
+    await_container PostgreSQL "$PG_PORT" pg_ready 127.0.0.1 "$PG_PORT"
     return
   fi
 

@@ -15,14 +15,11 @@ rabbit_ready() { rabbitmqctl -q await_startup --timeout 5; }
 
 up_rabbitmq() {
   if [ -n "${AMQP_URL:-}" ]; then
-    wait_for 15 "RabbitMQ at AMQP_URL" port_open "$(url_host "$AMQP_URL")" "$(url_port "$AMQP_URL" 5672)" ||
-      die "AMQP_URL is set but nothing listens there"
-    log "RabbitMQ: using AMQP_URL (not started here)"
+    use_given RabbitMQ AMQP_URL port_open "$(url_host "$AMQP_URL")" "$(url_port "$AMQP_URL" 5672)"
     return
   fi
   if [ "$USE_DOCKER" -eq 1 ]; then
-    wait_for 120 "RabbitMQ (docker) on 127.0.0.1:$RABBIT_PORT" port_open 127.0.0.1 "$RABBIT_PORT" ||
-      die "RabbitMQ container did not become ready"
+    await_container RabbitMQ "$RABBIT_PORT" port_open 127.0.0.1 "$RABBIT_PORT"
     return
   fi
 
