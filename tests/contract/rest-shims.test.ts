@@ -183,9 +183,10 @@ describe('"REST shims": orders', () => {
     expectProblem(await rest('GET', `/orders/${randomUUID()}`, { token: ada.token }), 404);
   });
 
-  it('PATCH /api/orders/:id {status} → 200 by the life cycle; 409 for an illegal transition; 400 for an unknown status', async () => {
+  it("PATCH /api/orders/:id {status} → 200 by the life cycle; 409 for an illegal transition; 403 for an admin's move; 400 for an unknown status", async () => {
     const order = bodyOf(await rest('POST', '/orders', { body: orderBody(1), token: ada.token }), 201);
     expectProblem(await rest('PATCH', `/orders/${order.id}`, { body: { status: 'SHIPPED' }, token: admin.token }), 409);
+    expectProblem(await rest('PATCH', `/orders/${order.id}`, { body: { status: 'SHIPPED' }, token: ada.token }), 403);
     expectProblem(await rest('PATCH', `/orders/${order.id}`, { body: { status: 'LOST' }, token: ada.token }), 400);
     const cancelled = bodyOf(
       await rest('PATCH', `/orders/${order.id}`, { body: { status: 'CANCELLED' }, token: ada.token }),

@@ -10,16 +10,23 @@ const allowed = new Set([
   'PAID→SHIPPED:admin',
   'SHIPPED→DELIVERED:admin',
 ]);
+/** Moves that are only ever an admin's: a customer asking for one is FORBIDDEN in any state (CONTRACT.md). */
+const adminsOnly = new Set([OrderStatus.SHIPPED, OrderStatus.DELIVERED]);
 
 describe('orderStatusMachine.request', () => {
   for (const from of statuses) {
     for (const to of statuses) {
       for (const actor of ['owner', 'admin'] as const) {
         const key = `${from}→${to}:${actor}`;
-        it(`${allowed.has(key) ? 'allows' : 'refuses'} ${key}`, () => {
+        const forbidden = actor === 'owner' && adminsOnly.has(to);
+        it(`${allowed.has(key) ? 'allows' : forbidden ? 'forbids' : 'refuses'} ${key}`, () => {
           const state = { status: from, paymentStatus: PaymentStatus.PENDING };
           if (allowed.has(key)) {
             expect(orderStatusMachine.request(state, to, actor)).toEqual({ ...state, status: to });
+          } else if (forbidden) {
+            expect(() => orderStatusMachine.request(state, to, actor)).toThrow(
+              expect.objectContaining({ extensions: { code: 'FORBIDDEN' } }),
+            );
           } else {
             expect(() => orderStatusMachine.request(state, to, actor)).toThrow(
               expect.objectContaining({ extensions: { code: 'CONFLICT', currentStatus: from, requestedStatus: to } }),

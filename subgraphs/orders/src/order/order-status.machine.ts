@@ -1,4 +1,4 @@
-import { ConflictError } from '@shop/platform/core';
+import { ConflictError, ForbiddenError } from '@shop/platform/core';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 
 export interface OrderState {
@@ -20,6 +20,11 @@ const ALLOWED: Record<OrderStatus, Partial<Record<OrderStatus, readonly Actor[]>
   [OrderStatus.CANCELLED]: {},
 };
 
+/** Whether `actor` may ask for `requested` from any state at all: shipping, say, is only ever an admin's. */
+function mayEverAsk(actor: Actor, requested: OrderStatus): boolean {
+  return Object.values(ALLOWED).some((moves) => moves[requested]?.includes(actor));
+}
+
 function refuse(current: OrderStatus, requested: OrderStatus): ConflictError {
   return new ConflictError(`An order cannot go from ${current} to ${requested}`, {
     currentStatus: current,
@@ -29,10 +34,18 @@ function refuse(current: OrderStatus, requested: OrderStatus): ConflictError {
 
 /** Every decision about an order's status; the service only persists what these return. */
 export const orderStatusMachine = {
-  /** A person's request (updateOrderStatus); throws CONFLICT for anything the life cycle forbids. */
+  /**
+   * A person's request (updateOrderStatus). FORBIDDEN for a move that is the other person's and never
+   * this one's (a customer shipping an order: the contract's example); CONFLICT for anything else the
+   * life cycle refuses from this state.
+   */
   request(state: OrderState, requested: OrderStatus, actor: 'owner' | 'admin'): OrderState {
-    if (!ALLOWED[state.status][requested]?.includes(actor)) throw refuse(state.status, requested);
-    return { ...state, status: requested };
+    if (ALLOWED[state.status][requested]?.includes(actor)) return { ...state, status: requested };
+    const other = actor === 'owner' ? 'admin' : 'owner';
+    if (!mayEverAsk(actor, requested) && mayEverAsk(other, requested)) {
+      throw new ForbiddenError(`Only an ${other} may move an order to ${requested}`);
+    }
+    throw refuse(state.status, requested);
   },
 
   /**

@@ -75,7 +75,7 @@ describe('OrderService life cycle', () => {
     await expect(change(ada, order, OrderStatus.CANCELLED)).rejects.toMatchObject({
       extensions: { code: 'CONFLICT', currentStatus: 'PAID', requestedStatus: 'CANCELLED' },
     });
-    await expect(change(ada, order, OrderStatus.SHIPPED)).rejects.toMatchObject({ extensions: { code: 'CONFLICT' } });
+    await expect(change(ada, order, OrderStatus.SHIPPED)).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect((await change(admin, order, OrderStatus.SHIPPED)).status).toBe('SHIPPED');
     expect((await change(admin, order, OrderStatus.DELIVERED)).status).toBe('DELIVERED');
     await expect(change(admin, order, OrderStatus.CANCELLED)).rejects.toMatchObject({
