@@ -11,7 +11,7 @@ const allowed = new Set([
   'SHIPPED→DELIVERED:admin',
 ]);
 /** Moves that are only ever an admin's: a customer asking for one is FORBIDDEN in any state (CONTRACT.md). */
-const adminsOnly = new Set([OrderStatus.SHIPPED, OrderStatus.DELIVERED]);
+const adminsOnly = new Set<OrderStatus>([OrderStatus.SHIPPED, OrderStatus.DELIVERED]);
 
 describe('orderStatusMachine.request', () => {
   for (const from of statuses) {
