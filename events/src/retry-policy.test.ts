@@ -20,11 +20,12 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(policy, 40)).toBe(10_000);
   });
 
-  it('gives the default ladder: 1 s, 2 s, 4 s, 8 s before the fifth and last run', () => {
+  it('gives the default ladder: 1 s doubling to 256 s before the tenth and last run, 511 s in all', () => {
     const waits = Array.from({ length: DEFAULT_RETRY_POLICY.maxAttempts - 1 }, (_, i) =>
       retryDelayMs(DEFAULT_RETRY_POLICY, i + 1),
     );
-    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000]);
+    expect(waits.reduce((sum, wait) => sum + wait, 0)).toBe(511_000);
   });
 });
 
