@@ -5,6 +5,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
+import { failureText } from './failure-text.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
 import { messagingAttributes } from './messaging-attributes.js';
@@ -62,7 +63,6 @@ export interface PublishResult {
 const PUBLISH_TIMEOUT_MS = 5_000;
 /** How long stopConsuming waits for handlers in flight: 2 s of onShutdown's 10 s remain for closing connections. */
 const DRAIN_TIMEOUT_MS = 8_000;
-const MAX_ERROR_LENGTH = 500;
 
 /**
  * RabbitMQ through amqp-connection-manager, which reconnects and re-runs each channel's
@@ -201,7 +201,7 @@ export class EventBus {
     const park = async (message: ConsumeMessage, settle: Settle, reason: string, error: string, attempts: number) => {
       const parked = await this.forward(message, { exchange: moves, routingKey: ROUTES.dlq }, settle, {
         [HEADERS.reason]: reason,
-        [HEADERS.error]: error.slice(0, MAX_ERROR_LENGTH),
+        [HEADERS.error]: failureText(error),
         [HEADERS.attempts]: attempts,
         [HEADERS.queue]: options.queue,
         [HEADERS.failedAt]: new Date().toISOString(),
@@ -241,7 +241,7 @@ export class EventBus {
         failSpan(trace.getActiveSpan(), error);
         const attempts = failedBefore + 1;
         const context = { err: error, queue, eventId: parsed.data.id, type: parsed.data.type, attempts };
-        const text = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
+        const text = failureText(error);
         if (exclusive) {
           log.error(context, 'event handler failed; fan-out message dropped');
           settle((ch) => ch.nack(message, false, false));

@@ -5,6 +5,7 @@ export * from './envelope.js';
 export * from './event-bus.js';
 export * from './event-bus-config.js';
 export * from './event-metrics.js';
+export * from './failure-text.js';
 export * from './legacy-queues.js';
 export * from './messaging-attributes.js';
 export * from './money.schema.js';

@@ -78,6 +78,28 @@ export class EffectClaims {
     return { state: 'claimed', claim: { key, generation } };
   }
 
+  /**
+   * The effect once per key: claims it, runs `effect`, and on failure gives the claim up (so the
+   * next delivery may run it at once) and rethrows. `done` carries the claim for the caller to
+   * settle once it has recorded the effect; `settled` means it was done before and did not run.
+   * Throws ClaimBusyError while another worker holds a live claim.
+   */
+  async perform<T>(
+    key: string,
+    effect: () => Promise<T>,
+    settled?: () => Promise<boolean>,
+  ): Promise<{ state: 'done'; claim: EffectClaim; value: T } | { state: 'settled' }> {
+    const outcome = await this.claim(key, new Date(), settled);
+    if (outcome.state === 'busy') throw new ClaimBusyError(key);
+    if (outcome.state === 'settled') return outcome;
+    try {
+      return { state: 'done', claim: outcome.claim, value: await effect() };
+    } catch (error) {
+      await this.release(outcome.claim);
+      throw error;
+    }
+  }
+
   /** True when this insert made the claim; false when that generation was claimed already. */
   private async insert(key: string, generation: number, now: Date): Promise<boolean> {
     try {

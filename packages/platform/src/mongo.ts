@@ -58,12 +58,6 @@ export async function connectMongo(settings: MongoSettings, service: string, log
 export const isDuplicateKeyError = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 
-/**
- * Documents whose field matches any of `values`, read by `query` given that field's filter value:
- * one `$in` on MongoDB; on FerretDB one equality per distinct value, sent together, so a batch of
- * references stays a few index lookups however large the collection grows. Each value's results
- * keep `query`'s order.
- */
 /** Asks the connected server whether it reads a whole collection for `$in` (see findAnyOf). */
 export async function learnServer(): Promise<void> {
   const server = await mongoose.connection.db?.admin().command({ buildInfo: 1 });
@@ -73,10 +67,32 @@ export async function learnServer(): Promise<void> {
 /** How many queries findAnyOf sends for `count` distinct values: for tests that count them. */
 export const findAnyOfQueries = (count: number): number => (count <= 1 || !scansForIn ? Math.min(count, 1) : count);
 
+/**
+ * Documents whose field matches any of `values`, read by `query` given that field's filter value:
+ * one `$in` on MongoDB; on FerretDB one equality per distinct value, sent together, so a batch of
+ * references stays a few index lookups however large the collection grows. Each value's results
+ * keep `query`'s order.
+ */
 export async function findAnyOf<V, R>(values: readonly V[], query: (match: V | { $in: V[] }) => Promise<R[]>) {
   const distinct = [...new Set(values)];
   if (distinct.length === 0) return [];
   if (distinct.length === 1) return query(distinct[0] as V);
   if (!scansForIn) return query({ $in: distinct });
   return (await Promise.all(distinct.map((value) => query(value)))).flat();
+}
+
+/**
+ * The batch function of a by-id DataLoader: the documents of `ids` read together (findAnyOf, by
+ * `find` given the `_id` filter), answered in the order asked, null for an id that is not `valid`
+ * or not found. An ObjectId is printed in lower case, so an id is also looked up that way.
+ */
+export function loadByIds<R extends { _id: unknown }>(
+  find: (_id: string | { $in: string[] }) => Promise<R[]>,
+  valid: (id: string) => boolean = () => true,
+): (ids: readonly string[]) => Promise<(R | null)[]> {
+  return async (ids) => {
+    const records = await findAnyOf(ids.filter(valid), find);
+    const byId = new Map(records.map((record) => [String(record._id), record]));
+    return ids.map((id) => byId.get(id) ?? byId.get(id.toLowerCase()) ?? null);
+  };
 }

@@ -1,5 +1,5 @@
-import type { EventOf, notificationEmail, notificationSms } from '@shop/events';
-import { ClaimBusyError, EffectClaims, withDocumentLock } from '@shop/platform/mongo';
+import { type EventOf, failureText, type notificationEmail, type notificationSms } from '@shop/events';
+import { EffectClaims, withDocumentLock } from '@shop/platform/mongo';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
 import type { EmailTransport } from './email.transport.js';
@@ -9,12 +9,12 @@ type EmailRequest = EventOf<typeof notificationEmail>;
 type SmsRequest = EventOf<typeof notificationSms>;
 type Request = EmailRequest | SmsRequest;
 
-const MAX_ERROR_LENGTH = 500;
 const DOMAIN = 'shop.notifications';
 /**
  * A send claimed longer ago than this, and not settled, is taken to be a dead sender's and may be
- * sent again (at least once). Above an SMTP or SMS round trip, below the retry ladder's 15 s of
- * back-off, so the redelivery of a crashed sender's message is retried in time rather than parked.
+ * sent again (at least once). Above an SMTP or SMS round trip, well within the retry ladder's back-off
+ * (about 8.5 minutes by default), so the redelivery of a crashed sender's message is retried in time
+ * rather than parked.
  */
 export const SEND_CLAIM_TIMEOUT_MS = 10_000;
 
@@ -51,30 +51,31 @@ export class DeliveryService {
    */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
     const id = request.data.notificationId ?? request.id;
-    const outcome = await this.claims.claim(`send:${id}`, new Date(), async () => {
-      const current = await NotificationModel.findById(id)
-        .select({ status: 1 })
-        .lean<Pick<NotificationRecord, 'status'>>();
-      return current?.status === NotificationStatus.SENT || current?.status === NotificationStatus.SKIPPED;
-    });
+    // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
+    const outcome = await this.claims.perform(
+      `send:${id}`,
+      async () => {
+        try {
+          return await send(id);
+        } catch (error) {
+          const lastError = failureText(error);
+          await this.record(request, id, channel, {
+            $set: { status: NotificationStatus.FAILED, lastError },
+            $inc: { attempts: 1 },
+          });
+          throw error;
+        }
+      },
+      async () => {
+        const current = await NotificationModel.findById(id)
+          .select({ status: 1 })
+          .lean<Pick<NotificationRecord, 'status'>>();
+        return current?.status === NotificationStatus.SENT || current?.status === NotificationStatus.SKIPPED;
+      },
+    );
     if (outcome.state === 'settled') return;
-    // Another consumer is sending it now: this delivery fails and is retried, and finds it settled.
-    if (outcome.state === 'busy') throw new ClaimBusyError(`send:${id}`);
-    let providerMessageId: string;
-    try {
-      providerMessageId = await send(id);
-    } catch (error) {
-      const lastError = (error instanceof Error ? error.message : String(error)).slice(0, MAX_ERROR_LENGTH);
-      await this.record(request, id, channel, {
-        $set: { status: NotificationStatus.FAILED, lastError },
-        $inc: { attempts: 1 },
-      });
-      // Refused: the next delivery may try at once.
-      await this.claims.release(outcome.claim);
-      throw error;
-    }
     await this.record(request, id, channel, {
-      $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId },
+      $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId: outcome.value },
       $unset: { lastError: 1 },
       $inc: { attempts: 1 },
     });

@@ -13,11 +13,11 @@ import {
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
 import {
-  ClaimBusyError,
   EffectClaims,
   effectClaimModel,
   findAnyOf,
   isDuplicateKeyError,
+  loadByIds,
   withDocumentLock,
 } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
@@ -76,14 +76,9 @@ const SETTLED: ReadonlySet<PaymentStatus> = new Set([PaymentStatus.SUCCEEDED, Pa
 
 /** Per request: one query for all the `Payment` references, one for all the `Order.payment`s. */
 const loaders = requestScoped((_ctx: object) => ({
-  byId: new DataLoader<string, Stored | null>(async (ids) => {
-    const valid = ids.filter((id) => isValidObjectId(id));
-    const records = await findAnyOf(valid, (_id) =>
-      PaymentModel.find({ _id }).select('-pendingEvents').lean<Stored[]>(),
-    );
-    const byId = new Map(records.map((record) => [String(record._id), record]));
-    return ids.map((id) => byId.get(id) ?? null);
-  }),
+  byId: new DataLoader<string, Stored | null>(
+    loadByIds((_id) => PaymentModel.find({ _id }).select('-pendingEvents').lean<Stored[]>(), isValidObjectId),
+  ),
   byOrder: new DataLoader<string, Stored | null>(async (orderIds) => {
     const records = await findAnyOf(orderIds, (orderId) =>
       PaymentModel.find({ orderId }).select('-pendingEvents').sort({ createdAt: -1, _id: -1 }).lean<Stored[]>(),
@@ -287,20 +282,13 @@ export class PaymentService {
     const key = `refund:${String(record._id)}`;
     return withDocumentLock(effectClaimModel().collection.name, key, async () => {
       if (!(await PaymentModel.exists({ _id: record._id, status: PaymentStatus.SUCCEEDED }))) return false;
-      const outcome = await this.refunds.claim(key);
-      if (outcome.state === 'busy') throw new ClaimBusyError(key);
-      if (outcome.state === 'claimed') {
-        try {
-          await this.provider.refund({
-            reference: String(record._id),
-            transactionId: record.transactionId ?? '',
-            amountCents: record.amountCents,
-          });
-        } catch (error) {
-          await this.refunds.release(outcome.claim);
-          throw error;
-        }
-      }
+      const outcome = await this.refunds.perform(key, () =>
+        this.provider.refund({
+          reference: String(record._id),
+          transactionId: record.transactionId ?? '',
+          amountCents: record.amountCents,
+        }),
+      );
       // Marked before the claim is settled: a crash in between takes the claim over, and the
       // provider answers the repeated reference as already refunded.
       await withDocumentLock(PaymentModel.collection.name, record._id, () =>
@@ -309,7 +297,7 @@ export class PaymentService {
           { $set: { status: PaymentStatus.REFUNDED } },
         ),
       );
-      if (outcome.state !== 'claimed') return false;
+      if (outcome.state !== 'done') return false;
       await this.refunds.settle(outcome.claim);
       return true;
     });

@@ -7,7 +7,7 @@ import {
   requireRole,
   validate,
 } from '@shop/platform/core';
-import { findAnyOf, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
+import { findAnyOf, isDuplicateKeyError, loadByIds, withDocumentLock } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isObjectIdOrHexString, isValidObjectId, type UpdateQuery } from 'mongoose';
@@ -65,12 +65,9 @@ const versionOf = (record: Stored) => record.tokenVersion ?? 0;
 /** Per request: every `User` reference (and `user(id)`) of one request is read in one query. */
 const usersById = requestScoped(
   (_ctx: object) =>
-    new DataLoader<string, Stored | null>(async (ids) => {
-      const valid = ids.filter((id) => isObjectIdOrHexString(id));
-      const records = await findAnyOf(valid, (_id) => UserModel.find({ _id }).lean<Stored[]>());
-      const byId = new Map(records.map((record) => [String(record._id), record]));
-      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
-    }),
+    new DataLoader<string, Stored | null>(
+      loadByIds((_id) => UserModel.find({ _id }).lean<Stored[]>(), isObjectIdOrHexString),
+    ),
 );
 
 function toUser(record: Stored): User {
