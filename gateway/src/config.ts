@@ -3,7 +3,21 @@ import { type Config, listVar, millisecondsVar, portVar, secondsVar } from '@sho
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
+/** Subgraph name (as in the supergraph) → the variable that replaces its routing URL (e.g. in containers). */
+export const ROUTING_VARS = {
+  users: 'USERS_URL',
+  products: 'PRODUCTS_URL',
+  orders: 'ORDERS_URL',
+  payments: 'PAYMENTS_URL',
+  notifications: 'NOTIFICATIONS_URL',
+} as const;
+export type RoutingVar = (typeof ROUTING_VARS)[keyof typeof ROUTING_VARS];
+
 const routingUrl = z.string().url().optional();
+const routingShape = Object.fromEntries(Object.values(ROUTING_VARS).map((name) => [name, routingUrl])) as Record<
+  RoutingVar,
+  typeof routingUrl
+>;
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 /** Node's timers take at most 2^31 - 1 ms; windows of rate limits, at most 30 days. */
 const TIMER_MAX_MS = 2_147_483_647;
@@ -15,12 +29,7 @@ export const gatewayConfig = {
     .string()
     .min(1)
     .default(fileURLToPath(new URL('../../supergraph.graphql', import.meta.url))),
-  /** Replace the routing URL the supergraph names for that subgraph (e.g. in containers). */
-  USERS_URL: routingUrl,
-  PRODUCTS_URL: routingUrl,
-  ORDERS_URL: routingUrl,
-  PAYMENTS_URL: routingUrl,
-  NOTIFICATIONS_URL: routingUrl,
+  ...routingShape,
   /**
    * Proxies whose X-Forwarded-For is believed, in Express's `trust proxy` syntax: a comma-separated
    * list of addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Empty: trust nobody.
@@ -73,11 +82,5 @@ export type GatewayConfig = Config<typeof gatewayConfig>;
 
 /** Subgraph name (as in the supergraph) → routing URL override. */
 export function routingOverrides(config: GatewayConfig): Record<string, string | undefined> {
-  return {
-    users: config.USERS_URL,
-    products: config.PRODUCTS_URL,
-    orders: config.ORDERS_URL,
-    payments: config.PAYMENTS_URL,
-    notifications: config.NOTIFICATIONS_URL,
-  };
+  return Object.fromEntries(Object.entries(ROUTING_VARS).map(([subgraph, name]) => [subgraph, config[name]]));
 }

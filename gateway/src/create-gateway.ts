@@ -22,6 +22,7 @@ import { useHealth } from './health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { listen } from './http/listen.js';
 import { requestId } from './http/request-id.middleware.js';
+import { countSubscriptions } from './metrics/gateway-metrics.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
 import { declaredSubscriptions } from './subscriptions/declared-subscriptions.js';
@@ -66,7 +67,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   });
   const app = express();
   app.disable('x-powered-by');
-  const stopMetrics = useMetrics(app, () => subscriptions.stats());
+  useMetrics(app);
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
   useHealth(app, { broker: bus.readiness, subgraphs: supergraph.subgraphs });
@@ -93,6 +94,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     allowsDocument: persistedDocuments.allows,
     log,
   });
+  const stopCounting = countSubscriptions(subscriptions.stats);
   httpServer.on('request', app);
 
   return {
@@ -101,7 +103,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     subscriptionStats: subscriptions.stats,
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {
-      stopMetrics();
+      stopCounting();
       // The feed's queue goes with the sockets: no subscriber is left to serve its events.
       await Promise.all([subscriptions.close(), bus.stopConsuming()]);
       await stop();

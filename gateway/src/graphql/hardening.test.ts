@@ -1,3 +1,4 @@
+import { createTestTokens } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
 import { gatewayOverRecordingSubgraph, type Json, postJson, startGateway } from '../gateway.test-fixture.js';
@@ -134,6 +135,26 @@ describe('errors from subgraphs', () => {
       const body = await json(response);
       expect(body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) });
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|:9\b|ECONNREFUSED|products/);
+    } finally {
+      await down.gateway.close();
+    }
+  });
+
+  it('masks a failed token check (before Apollo runs) and gives it the request id', async () => {
+    // A signed-in request asks the users subgraph for the token's version first; here it is unreachable.
+    const down = await startGateway('http://127.0.0.1:9/graphql');
+    try {
+      await brokerConnected(down.base);
+      const token = await createTestTokens().sign({ id: 'u1', role: 'CUSTOMER' });
+      const { status, body } = await postJson(
+        `${down.base}/graphql`,
+        { query: '{ me { id } }' },
+        { authorization: `Bearer ${token}`, 'x-request-id': 'trace-500' },
+      );
+      expect(status).toBe(500);
+      expect(body.errors).toEqual([
+        { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'trace-500' } },
+      ]);
     } finally {
       await down.gateway.close();
     }

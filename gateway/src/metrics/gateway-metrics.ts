@@ -9,7 +9,16 @@ export const subgraphFetchDuration = new Histogram({
 });
 
 /** Every gateway of this process (tests run several); each adds its stats while it runs. */
-export const subscriptionSources = new Set<() => SubscriptionStats>();
+const subscriptionSources = new Set<() => SubscriptionStats>();
+
+/**
+ * Counts a gateway's subscriptions and connections in the gauges below until the returned unhook.
+ * Called once its subscriptions server exists: a scrape may come at any time, even during start-up.
+ */
+export function countSubscriptions(stats: () => SubscriptionStats): () => void {
+  subscriptionSources.add(stats);
+  return () => subscriptionSources.delete(stats);
+}
 
 function total(pick: (stats: SubscriptionStats) => number): number {
   let sum = 0;
@@ -17,7 +26,7 @@ function total(pick: (stats: SubscriptionStats) => number): number {
   return sum;
 }
 
-export const activeSubscriptions = new Gauge({
+new Gauge({
   name: 'gateway_active_subscriptions',
   help: 'GraphQL subscriptions open on this gateway',
   collect() {
@@ -25,7 +34,7 @@ export const activeSubscriptions = new Gauge({
   },
 });
 
-export const websocketConnections = new Gauge({
+new Gauge({
   name: 'gateway_websocket_connections',
   help: 'graphql-ws connections open on this gateway',
   collect() {

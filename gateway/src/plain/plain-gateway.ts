@@ -18,8 +18,6 @@ export interface PlainGateway {
   close: () => Promise<void>;
 }
 
-const noSubscriptions = () => ({ connections: 0, subscriptions: 0, feedListeners: 0 });
-
 /**
  * The gateway's GraphQL layer alone, for any supergraph (e.g. the federation audit's suites): the
  * same execution, limits, error masking, subgraph fetcher and `/graphql` route as createGateway,
@@ -40,7 +38,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   });
   const app = express();
   app.disable('x-powered-by');
-  const stopMetrics = useMetrics(app, noSubscriptions);
+  useMetrics(app);
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] }));
   app.use(healthRouter('gateway', [{ name: 'supergraph', check: () => void apiSchema() }]));
@@ -50,9 +48,6 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   return {
     httpServer,
     listen: (port) => listen(httpServer, port, log, { supergraph: config.SUPERGRAPH_PATH }),
-    close: async () => {
-      stopMetrics();
-      await stop();
-    },
+    close: () => stop(),
   };
 }

@@ -1,8 +1,9 @@
+import { orderStatusSchema } from '@shop/events';
 import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
 import { orderLines, shippingAddress } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
-import { type GraphqlOrder, idParams, ORDER_FIELDS, ORDER_STATUSES, orderSchema, toRestOrder } from './rest-shapes.js';
+import { type GraphqlOrder, idParams, ORDER_FIELDS, orderSchema, toRestOrder } from './rest-shapes.js';
 
 const CREATE_ORDER = `mutation RestCreateOrder($input: CreateOrderInput!) { createOrder(input: $input) { ${ORDER_FIELDS} } }`;
 const ORDER = `query RestOrder($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`;
@@ -16,7 +17,7 @@ const createBody = z
     shippingAddress,
   })
   .meta({ id: 'CreateOrderBody' });
-const patchBody = z.object({ status: z.enum(ORDER_STATUSES) }).meta({ id: 'PatchOrderBody' });
+const patchBody = z.object({ status: orderStatusSchema }).meta({ id: 'PatchOrderBody' });
 
 /** `/api/orders`: place, read and move orders; the orders subgraph owns the life cycle. */
 export const ordersRoutes: RestRoute[] = [

@@ -1,6 +1,7 @@
 import type { FieldError } from '@shop/platform/core';
 import type { ErrorRequestHandler, Response } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { bodyError } from '../http/body-error.js';
 
 /** RFC 9457 problem details, plus the contract's error `code` and, for validation, `errors`. */
 export interface ProblemDetails {
@@ -78,10 +79,9 @@ export function problemFromGraphqlError(error: GraphQLFormattedError): ProblemDe
 export function toProblem(error: unknown): ProblemDetails {
   if (error instanceof Problem) return error.details;
   if (error instanceof GraphQLError) return problemFromGraphqlError(error.toJSON());
-  // express.json's errors: unparsable or oversized bodies are the client's fault, never a 500.
-  const status = (error as { status?: unknown }).status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    const detail = status === 413 ? 'Request body too large' : 'Malformed JSON body';
+  const refused = bodyError(error);
+  if (refused) {
+    const { status, message: detail } = refused;
     return { type: typeOf('BAD_REQUEST'), title: 'Bad request', status, detail, code: 'BAD_REQUEST' };
   }
   return INTERNAL_PROBLEM;

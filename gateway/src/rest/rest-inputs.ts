@@ -129,7 +129,7 @@ export const shippingAddress = z.object({
 
 // ── payments (the payments subgraph: the simulated provider of the contract) ──
 
-export const PAYMENT_METHODS = ['card', 'paypal', 'bank_transfer', 'card_declined', 'card_timeout'] as const;
+const PAYMENT_METHODS = ['card', 'paypal', 'bank_transfer', 'card_declined', 'card_timeout'] as const;
 export const paymentMethod = z.enum(PAYMENT_METHODS);
 export const orderIdText = required(64);
 export const idempotencyKey = required(255);

@@ -1,10 +1,11 @@
+import { orderStatusSchema, paymentStatusSchema } from '@shop/events';
 import { z } from 'zod';
 
 // The legacy shapes the shims answer with, and the GraphQL selections they are mapped from:
 // ids are strings, money is a JSON number (a `Decimal` string in GraphQL), references are ids.
 
 /** "19.99" (GraphQL Decimal) → 19.99: only the wire format changes, no arithmetic. */
-export const toMoney = (decimal: string): number => Number(decimal);
+const toMoney = (decimal: string): number => Number(decimal);
 
 const money = z.number().meta({ example: 19.99 });
 const timestamp = z.string().meta({ format: 'date-time' });
@@ -21,6 +22,7 @@ export const problemSchema = z
     code: z.string().meta({ description: 'The GraphQL error code, e.g. CONFLICT' }),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     requestId: z.string().optional().meta({ description: 'On 500: quote it to find the request in the logs' }),
+    retryAfter: z.number().int().optional().meta({ description: 'On 429: whole seconds to wait (also Retry-After)' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
@@ -61,8 +63,6 @@ export type GraphqlProduct = Omit<RestProduct, 'price'> & { price: string };
 export const toRestProduct = (product: GraphqlProduct): RestProduct => ({ ...product, price: toMoney(product.price) });
 
 // ── Order ──
-export const ORDER_STATUSES = ['PENDING', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
-export const PAYMENT_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED', 'REFUNDED'] as const;
 export const ORDER_FIELDS = `id user { id } items { product { id } quantity price } status totalAmount
   shippingAddress { street city state zipCode country } paymentStatus createdAt updatedAt`;
 const addressSchema = z
@@ -73,10 +73,10 @@ export const orderSchema = z
     id: z.string(),
     userId: z.string(),
     items: z.array(z.object({ productId: z.string(), quantity: z.number().int(), price: money })),
-    status: z.enum(ORDER_STATUSES),
+    status: orderStatusSchema,
     totalAmount: money,
     shippingAddress: addressSchema,
-    paymentStatus: z.enum(PAYMENT_STATUSES),
+    paymentStatus: paymentStatusSchema,
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -108,7 +108,7 @@ export const paymentSchema = z
     orderId: z.string(),
     amount: money,
     paymentMethod: z.string(),
-    status: z.enum(PAYMENT_STATUSES),
+    status: paymentStatusSchema,
     transactionId: z.string().nullable(),
     failureReason: z.string().nullable(),
     createdAt: timestamp,

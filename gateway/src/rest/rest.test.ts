@@ -53,8 +53,13 @@ describe('the OpenAPI document', () => {
       ].sort(),
     );
     expect(Object.keys(body.paths['/api/payments'].post.responses)).toEqual(
-      expect.arrayContaining(['200', '201', '400', '401', '409']),
+      expect.arrayContaining(['200', '201', '202', '400', '401', '409']),
     );
+    // Both are throttled per client address (authRateLimitPlugin), and a 429 says how long to wait.
+    for (const path of ['/api/users/register', '/api/users/login']) {
+      expect(Object.keys(body.paths[path].post.responses)).toContain('429');
+    }
+    expect(body.components.schemas.Problem.properties.retryAfter).toMatchObject({ type: 'integer' });
   });
 
   // The requests schemathesis' positive_data_acceptance found valid by the document yet refused:

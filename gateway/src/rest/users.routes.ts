@@ -24,7 +24,7 @@ export const usersRoutes: RestRoute[] = [
     access: 'public',
     body: registerBody,
     response: { status: 201, description: 'The new account and a token', schema: authPayloadSchema },
-    errors: [400, 409],
+    errors: [400, 409, 429],
     handle: async ({ body }, run) => {
       const data = await run<{ register: AuthPayload }>({ query: REGISTER, variables: { input: body } });
       return { status: 201, body: data.register };
