@@ -36,8 +36,12 @@ export class ShippingAddressRecord {
 // are listed an hour at a time (OrderHourRegistry), which FerretDB serves by equality.
 @index({ userId: 1, createdAt: -1, _id: -1 })
 @index({ createdHour: 1, createdAt: -1, _id: -1 })
-// The expiry sweep: overdue PENDING orders, and cancelled orders whose stock is still reserved.
+// The expiry sweep's PENDING orders, oldest first (and a status's listing while it holds few orders).
 @index({ status: 1, createdAt: 1 })
+// The sweep's cancelled orders still holding stock: a handful among every order ever cancelled. The
+// flag leads because FerretDB's filters are served by an index on each index's leading field only
+// (docs/ferretdb.md), and status's would select every cancelled order.
+@index({ stockReleased: 1, status: 1 })
 @plugin(outboxPlugin)
 // The creation time is fixed before the insert (the timestamps keep it), so its hour goes with it.
 @pre<OrderRecord>('validate', function setCreatedHour() {
