@@ -1,8 +1,8 @@
-import { createTestTokens } from '@shop/platform/testing';
+import { createTestTokens, freePort, recordingLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway, startTestGateway } from '../gateway.test-fixture.js';
 
 const subgraph = new RecordingSubgraph();
 const tokens = createTestTokens();
@@ -26,14 +26,14 @@ afterAll(async () => {
 });
 
 /** Opens a graphql-ws socket as the client at `ip`; resolves once open, or with the refusal's HTTP status. */
-const open = (ip: string) =>
+const open = (ip: string, url = wsUrl) =>
   new Promise<WebSocket | number>((resolve) => {
-    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { headers: { 'x-forwarded-for': ip } });
+    const socket = new WebSocket(url, 'graphql-transport-ws', { headers: { 'x-forwarded-for': ip } });
     socket.once('open', () => resolve(socket));
     socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
   });
-const socketOf = async (ip: string) => {
-  const socket = await open(ip);
+const socketOf = async (ip: string, url = wsUrl) => {
+  const socket = await open(ip, url);
   if (typeof socket === 'number') throw new Error(`refused with ${socket}`);
   return socket;
 };
@@ -73,7 +73,7 @@ describe('websocket connection limits', () => {
 
   it('caps open sockets per user: the connection past the limit is closed with 4429', async () => {
     const authorization = `Bearer ${await tokens.sign({ id: 'user-many', role: 'CUSTOMER' })}`;
-    const sockets = await Promise.all(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map(socketOf));
+    const sockets = await Promise.all(['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((ip) => socketOf(ip)));
     const [a, b, c] = sockets as [WebSocket, WebSocket, WebSocket];
     expect(await init(a, authorization)).toBe('ack');
     expect(await init(b, authorization)).toBe('ack');
@@ -94,5 +94,28 @@ describe('websocket connection limits', () => {
     const silent = await socketOf('192.0.2.51');
     expect(await closed(silent)).toBe(4408);
     member.close();
+  });
+});
+
+describe('websocket authentication at connection_init', () => {
+  it('closes the socket of an invalid or a revoked token with 4403 Forbidden', async () => {
+    expect(await init(await socketOf('192.0.2.60'), 'Bearer not.a.token')).toBe(4403);
+    subgraph.tokenVersions.set('user-revoked', 1);
+    const revoked = await tokens.sign({ id: 'user-revoked', role: 'CUSTOMER', tokenVersion: 0 });
+    expect(await init(await socketOf('192.0.2.61'), `Bearer ${revoked}`)).toBe(4403);
+  });
+
+  it('closes with 4500, not 4403, and logs the error when the token cannot be checked (users subgraph down)', async () => {
+    const { log, lines } = recordingLogger('error', 'gateway');
+    // Nothing listens there: every token version lookup fails.
+    const own = await startTestGateway({ USERS_URL: `http://127.0.0.1:${await freePort()}/graphql` }, log);
+    try {
+      const socket = await socketOf('192.0.2.62', `${own.base.replace('http', 'ws')}/graphql`);
+      const token = await tokens.sign({ id: 'user-unchecked', role: 'CUSTOMER', tokenVersion: 0 });
+      expect(await init(socket, `Bearer ${token}`)).toBe(4500);
+      expect(lines).toContainEqual(expect.objectContaining({ msg: 'websocket authentication failed' }));
+    } finally {
+      await own.gateway.close();
+    }
   });
 });

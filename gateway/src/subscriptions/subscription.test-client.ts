@@ -26,6 +26,8 @@ export interface RecordedSubscription {
   messages: any[];
   /** The `error` the server answered (GraphQL errors), or the close event of a refused socket. */
   failure: () => unknown;
+  /** Whether the server has completed it. */
+  completed: () => boolean;
 }
 
 /** Subscribes `client` to `payload` and records what arrives; `onChange` hears every message and failure. */
@@ -35,7 +37,8 @@ export function recordSubscription(
   onChange: () => void = () => {},
 ): RecordedSubscription {
   let failure: unknown;
-  const recorded: RecordedSubscription = { messages: [], failure: () => failure };
+  let completed = false;
+  const recorded: RecordedSubscription = { messages: [], failure: () => failure, completed: () => completed };
   client.subscribe(payload, {
     next: (message) => {
       recorded.messages.push(message);
@@ -45,7 +48,9 @@ export function recordSubscription(
       failure = error;
       onChange();
     },
-    complete: () => {},
+    complete: () => {
+      completed = true;
+    },
   });
   return recorded;
 }

@@ -8,6 +8,7 @@ import {
   NotFoundError,
   type Principal,
   type TokenService,
+  tokenExpiresAt,
   UnauthenticatedError,
 } from '@shop/platform/core';
 import type { GraphqlLimits } from '@shop/platform/http';
@@ -21,7 +22,7 @@ import {
   type GraphQLSchema,
   print,
 } from 'graphql';
-import type { SubscribePayload } from 'graphql-ws';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
@@ -39,6 +40,8 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Who opened the socket, settled once in `onConnect` from `connectionParams.authorization`. */
 interface Session {
   principal: Principal | null;
+  /** When the token expires (ms since the epoch; null when anonymous): the socket may outlive it, no subscription does. */
+  expiresAt: number | null;
   authorization: string | undefined;
   clientIp: string | undefined;
 }
@@ -57,7 +60,7 @@ export interface SubscriptionDeps {
   /** The declared subscriptions and their events. */
   feed: SubscriptionFeed;
   tokens: TokenService;
-  /** Asked again before each event: a token revoked since `connection_init` ends its subscriptions. */
+  /** Asked again at each subscribe and before each event: a token revoked since `connection_init` ends its subscriptions. */
   revocation: TokenVersionCheck;
   limits: GraphqlLimits;
   clientIp: (request: IncomingMessage) => string | undefined;
@@ -157,11 +160,23 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     return pending;
   };
 
+  /**
+   * The socket's session while its token holds, else UnauthenticatedError. A socket is authenticated
+   * once, at `connection_init`, and stays open while its token expires or is revoked: this is asked
+   * when a subscription starts and again before each of its events.
+   */
+  const authenticated = async (session: Session | undefined): Promise<Session> => {
+    if (!session?.principal || !session.expiresAt) throw new UnauthenticatedError();
+    if (session.expiresAt <= Date.now()) throw new UnauthenticatedError('Token expired');
+    await deps.revocation.assertCurrent(session.principal);
+    return session;
+  };
+
   /** Each started subscription's stream, from `onSubscribe` to `subscribe` (graphql-ws hands over the same arguments). */
   const streams = new WeakMap<ExecutionArgs, AsyncIterable<ExecutionResult>>();
 
-  const start = async (session: Session | undefined, id: string, payload: SubscribePayload) => {
-    if (!session?.principal) return [new UnauthenticatedError()];
+  const start = async (socketSession: Session | undefined, id: string, payload: SubscribePayload) => {
+    const session = await authenticated(socketSession);
     const schema = deps.apiSchema();
     let document: DocumentNode;
     try {
@@ -197,10 +212,9 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       plan.operationName ?? '',
       payload.variables ?? null,
     ]);
-    const principal = session.principal;
     const results: AsyncIterable<ExecutionResult> = mapAsyncIterator(events, async (event) => {
       try {
-        await deps.revocation.assertCurrent(principal);
+        await authenticated(session);
       } catch (error) {
         if (!(error instanceof UnauthenticatedError)) {
           context.log.error({ err: error }, 'token version check failed');
@@ -232,12 +246,18 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         const authorization = ctx.connectionParams?.authorization;
         if (authorization !== undefined && typeof authorization !== 'string') return false;
         let principal: Principal | null;
+        const socket = ctx.extra.socket;
         try {
           principal = await deps.tokens.fromHeader(authorization);
-        } catch {
-          return false; // a bad or expired token closes the socket with 4403 Forbidden
+        } catch (error) {
+          if (error instanceof UnauthenticatedError) return false; // a bad, expired or revoked token: 4403 Forbidden
+          // Not the caller's fault (e.g. the users subgraph is down): logged, and closed as ours. Closed
+          // here rather than thrown, since graphql-ws would print the error and, outside production,
+          // send its message to the client as the close reason.
+          deps.log.error({ err: error }, 'websocket authentication failed');
+          socket.close(CloseCode.InternalServerError, 'Internal server error');
+          return false;
         }
-        const socket = ctx.extra.socket;
         if (principal) {
           const release = perUser.take(principal.id, deps.maxConnectionsPerUser);
           if (!release) {
@@ -251,7 +271,12 @@ export function useSubscriptions(deps: SubscriptionDeps): {
           timer.unref();
           socket.once('close', () => clearTimeout(timer));
         }
-        ctx.extra.session = { authorization, principal, clientIp: deps.clientIp(ctx.extra.request) };
+        ctx.extra.session = {
+          authorization,
+          principal,
+          expiresAt: tokenExpiresAt(authorization),
+          clientIp: deps.clientIp(ctx.extra.request),
+        };
         return true;
       },
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { SignJWT } from 'jose';
 import { Authorized, Query, Resolver } from 'type-graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { createTokenService, type TokenSettings } from './auth.js';
+import { createTokenService, type TokenSettings, tokenExpiresAt } from './auth.js';
 import { parseConfig, portVar, urlVar } from './config.js';
 import { Public, unguardedOperations } from './resolver-guards.js';
 
@@ -100,6 +100,18 @@ describe('token service', () => {
     await expect(tokens.fromHeader('Basic dXNlcjpwYXNz')).rejects.toMatchObject({
       extensions: { code: 'UNAUTHENTICATED' },
     });
+  });
+
+  it("reads when an accepted header's token expires, without verifying it again", async () => {
+    const exp = now() + 123;
+    expect(tokenExpiresAt(`Bearer ${await sign(claims({ exp }))}`)).toBe(exp * 1000);
+    const before = now();
+    const issued = await tokens.sign({ id: 'user-1', role: 'CUSTOMER' });
+    const expiresAt = tokenExpiresAt(`bearer  ${issued}`) ?? 0;
+    expect(expiresAt).toBeGreaterThanOrEqual((before + settings.JWT_TTL_SECONDS) * 1000);
+    expect(expiresAt).toBeLessThanOrEqual((now() + settings.JWT_TTL_SECONDS) * 1000);
+    expect(tokenExpiresAt(undefined)).toBeNull();
+    expect(() => tokenExpiresAt('Basic dXNlcjpwYXNz')).toThrow('Malformed Authorization header');
   });
 });
 

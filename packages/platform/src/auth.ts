@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.js';
 
@@ -99,13 +99,24 @@ export function createTokenService(settings: TokenSettings): TokenService {
     sign,
     verify,
     serviceAuthorization,
-    fromHeader: async (header) => {
-      if (!header) return null;
-      const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-      if (!match?.[1]) throw new UnauthenticatedError('Malformed Authorization header');
-      return verify(match[1]);
-    },
+    fromHeader: async (header) => (header ? verify(bearerToken(header)) : null),
   };
+}
+
+function bearerToken(header: string): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match?.[1]) throw new UnauthenticatedError('Malformed Authorization header');
+  return match[1];
+}
+
+/**
+ * When the token of a header that `fromHeader` has accepted expires (ms since the epoch; null
+ * without a header): read, not verified again, for a caller that keeps a principal past its request
+ * (a graphql-ws socket). `verify` requires `exp`; a token without one counts as expired.
+ */
+export function tokenExpiresAt(header: string | undefined): number | null {
+  if (!header) return null;
+  return (decodeJwt(bearerToken(header)).exp ?? 0) * 1000;
 }
 
 export interface BaseContext {
