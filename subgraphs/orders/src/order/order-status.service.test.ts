@@ -105,7 +105,7 @@ describe('OrderService life cycle', () => {
     ]);
   });
 
-  it('marks a payment that settles after the order was cancelled for refund, and refuses unknown orders', async () => {
+  it('marks a payment that settles after the order was cancelled for refund, and rejects unknown orders', async () => {
     const order = await place();
     await change(ada, order, OrderStatus.CANCELLED);
     await fx.orders.recordPaymentSucceeded(paid(order));
@@ -118,9 +118,13 @@ describe('OrderService life cycle', () => {
       'PENDING→CANCELLED/PENDING',
       'CANCELLED→CANCELLED/REFUNDED',
     ]);
-    await expect(fx.orders.recordPaymentSucceeded(paid({ ...order, id: 'no-such-order' }))).rejects.toMatchObject({
-      extensions: { code: 'NOT_FOUND' },
+    // No retry makes a missing order exist: rejected (parked at once, counted), not failed.
+    const unknown = { ...order, id: 'no-such-order' };
+    await expect(fx.orders.recordPaymentSucceeded(paid(unknown))).rejects.toMatchObject({
+      name: 'RejectedEventError',
+      reason: 'unknown-order: no order no-such-order',
     });
+    await expect(fx.orders.recordPaymentFailed(failed(unknown))).rejects.toBeInstanceOf(RejectedEventError);
   });
 
   it('lets exactly one of several concurrent cancellations win', async () => {

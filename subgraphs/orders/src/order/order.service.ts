@@ -20,7 +20,7 @@ import {
   toCents,
   validate,
 } from '@shop/platform/core';
-import { findAnyOf, type OutboxWakeUp, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
+import { loadByIds, type OutboxWakeUp, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
@@ -51,11 +51,9 @@ const SWEEP_BATCH = 100;
 /** Per request: every `Order` reference (and `order(id)`) of one request is read in one query. */
 const ordersById = requestScoped(
   (_ctx: object) =>
-    new DataLoader<string, Stored | null>(async (ids) => {
-      const records = await findAnyOf(ids, (_id) => OrderModel.find({ _id }).select('-pendingEvents').lean<Stored[]>());
-      const byId = new Map(records.map((record) => [record._id, record]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
+    new DataLoader<string, Stored | null>(
+      loadByIds((_id) => OrderModel.find({ _id }).select('-pendingEvents').lean<Stored[]>()),
+    ),
 );
 
 function toOrder(record: Stored): Order {
@@ -87,6 +85,21 @@ function priceItems(lines: OrderLine[], reserved: ReservedItem[]): OrderItemReco
     }
     return { ...line, priceCents: toCents(item.unitPrice) };
   });
+}
+
+/**
+ * Applies a payment event to its order. A rejection is counted by reason; a missing order is one
+ * (`unknown-order`), not a failure to retry for minutes.
+ */
+async function rejectingUnknownOrder(orderId: string, apply: () => Promise<unknown>): Promise<void> {
+  try {
+    await apply();
+  } catch (error) {
+    const missing = error instanceof NotFoundError && error.extensions.entity === 'Order';
+    const rejected = missing ? new RejectedEventError(`unknown-order: no order ${orderId}`) : error;
+    if (rejected instanceof RejectedEventError) paymentEventsRejected.inc({ reason: rejected.reason.split(':')[0] });
+    throw rejected;
+  }
 }
 
 /** Why a payment.succeeded must not be applied to this order, or null when it may. */
@@ -211,7 +224,8 @@ export class OrderService {
    * PAID, or (when the payment lost a race with cancellation) marked for refund; the payment
    * becomes the order's live payment. Only a payment of the order total, by the order's owner, and
    * (once one was applied) the live payment itself is applied: anything else is rejected, which
-   * parks the event in the dead-letter queue with its reason and raises an alert.
+   * parks the event in the dead-letter queue with its reason and raises an alert. So is a payment of
+   * an order that does not exist: no retry can make it one (payments saw the order before charging).
    */
   async recordPaymentSucceeded(event: EventOf<typeof paymentSucceeded>): Promise<void> {
     const { paymentId, orderId } = event.data;
@@ -231,21 +245,18 @@ export class OrderService {
       const next = orderStatusMachine.paymentSucceeded(current);
       return next && { ...next, paymentId };
     };
-    try {
+    await rejectingUnknownOrder(orderId, async () => {
       // An expiry for want of stock is not the event's whole effect: the refund marking follows.
       await this.transitions.move(orderId, decide, { id: event.id, recordIf: () => !cancelled, fromLastKnown: true });
       if (cancelled) await this.transitions.move(orderId, decide, { id: event.id });
-    } catch (error) {
-      if (error instanceof RejectedEventError) paymentEventsRejected.inc({ reason: error.reason.split(':')[0] });
-      throw error;
-    }
+    });
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
-    await this.transitions.move(event.data.orderId, orderStatusMachine.paymentFailed, {
-      id: event.id,
-      fromLastKnown: true,
-    });
+    const { orderId } = event.data;
+    await rejectingUnknownOrder(orderId, () =>
+      this.transitions.move(orderId, orderStatusMachine.paymentFailed, { id: event.id, fromLastKnown: true }),
+    );
   }
 
   /**
