@@ -1,3 +1,4 @@
+import { hourOf, hourStart } from '@shop/platform/core';
 // `npx tsx bench/ferretdb-growth.ts <mongodb url> [sizes…]` (default sizes 1000 100000): how each
 // kind of operation the services send grows with the collection. For each size, a fresh database
 // with an orders collection (the orders indexes, 40 orders per user) and a collection of expiring
@@ -13,9 +14,9 @@
 import { MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
 import mongoose from 'mongoose';
 import { OrderStatus } from '../subgraphs/orders/src/order/order.type.js';
-import { hourOf, hourStart, OrderHourModel, type StatusNet } from '../subgraphs/orders/src/order/order-hour.model.js';
+import { OrderHourModel, type StatusNet } from '../subgraphs/orders/src/order/order-hour.model.js';
 import { lastClosedHour, OrderHourRegistry } from '../subgraphs/orders/src/order/order-hour.registry.js';
-import { expiringAt, expiryHour } from '../subgraphs/users/src/auth/expiring-record.model.js';
+import { expiringAt } from '../subgraphs/users/src/auth/expiring-record.model.js';
 
 const url = process.argv[2] ?? 'mongodb://127.0.0.1:27017';
 const sizes = (process.argv.length > 3 ? process.argv.slice(3) : ['1000', '100000']).map(Number);
@@ -197,7 +198,7 @@ async function measure(size: number): Promise<Record<string, number>> {
       ),
       "find a user's records by userId": await time((n) => records.find({ userId: `user-${n % users}` }).toArray()),
       'purge, an hour ended and the current one (none due; ExpiredRecordsPurge)': await time(async () => {
-        const hour = expiryHour(cutoff);
+        const hour = hourOf(cutoff);
         await records.deleteMany({ expiresHour: hour - 1 });
         await records.deleteMany({ expiresHour: hour, expiresAt: { $lt: cutoff } });
       }),

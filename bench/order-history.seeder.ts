@@ -1,3 +1,4 @@
+import { hourOf } from '@shop/platform/core';
 // The orders scenario's existing data: `orders` past orders with their customers, payments,
 // notifications and transition claims (bench/order-history.documents.ts),
 // inserted in bulk straight into the services' MongoDB databases (insertMany in batches), each
@@ -13,7 +14,6 @@ import { OrderModel } from '../subgraphs/orders/src/order/order.model.js';
 import type { OrderStatus } from '../subgraphs/orders/src/order/order.type.js';
 import {
   addToStatusNet,
-  hourOf,
   OrderHourModel,
   OrderMigrationModel,
   type StatusNet,

@@ -4,6 +4,7 @@ export * from '../auth.js';
 export * from '../common-passwords.js';
 export * from '../config.js';
 export * from '../errors.js';
+export * from '../hours.js';
 export * from '../log-context.js';
 export * from '../logger.js';
 export * from '../money.js';

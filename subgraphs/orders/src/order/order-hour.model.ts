@@ -2,14 +2,6 @@ import { getModelForClass, modelOptions, prop, Severity } from '@typegoose/typeg
 import mongoose from 'mongoose';
 import type { OrderStatus } from './order.type.js';
 
-const HOUR_MS = 3_600_000;
-
-/** The hour an instant falls in, as whole hours since 1970-01-01 UTC: an order's listing bucket. */
-export const hourOf = (at: Date): number => Math.floor(at.getTime() / HOUR_MS);
-
-/** The first instant of an hour. */
-export const hourStart = (hour: number): Date => new Date(hour * HOUR_MS);
-
 /**
  * An hour in which orders may have been placed (`_id`: `hourOf`), for listing all orders newest
  * first by one equality per hour: FerretDB 1.x sorts in its own process after reading every match,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { paymentSucceeded } from '@shop/events';
+import { HOUR_MS, hourOf, hourStart } from '@shop/platform/core';
 import { MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
 import { explainShapes, recordQueryShapes, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
@@ -18,11 +19,10 @@ import {
 } from './order.test-fixture.js';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 import { OrderHoursJob } from './order-hour.job.js';
-import { hourOf, hourStart, OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
+import { OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
 import { CREATED_HOUR_BACKFILL, OrderHourRegistry, TRANSITION_HOUR_BACKFILL } from './order-hour.registry.js';
 import { OrderTransitionModel } from './order-transition.model.js';
 
-const HOUR_MS = 3_600_000;
 const NOW = new Date('2031-06-15T12:30:00Z');
 const hoursAgo = (hours: number, minutes = 0) => new Date(NOW.getTime() - hours * HOUR_MS + minutes * 60_000);
 const current = hourOf(NOW);

@@ -1,4 +1,5 @@
 import type { Logger } from '@shop/platform/core';
+import { hourOf } from '@shop/platform/core';
 import {
   type Buckets,
   isDuplicateKeyError,
@@ -11,7 +12,7 @@ import {
 import type { Model } from 'mongoose';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { type OrderStatus } from './order.type.js';
-import { addToStatusNet, hourOf, OrderHourModel, OrderMigrationModel, type StatusNet } from './order-hour.model.js';
+import { addToStatusNet, OrderHourModel, OrderMigrationModel, type StatusNet } from './order-hour.model.js';
 import { OrderTransitionModel, type OrderTransitionRecord } from './order-transition.model.js';
 
 /** How long after its end an hour is closed and its count final: replicas' clocks and inserts in flight. */

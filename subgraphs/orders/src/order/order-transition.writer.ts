@@ -1,10 +1,9 @@
 import { orderUpdated } from '@shop/events';
-import { ConflictError, NotFoundError } from '@shop/platform/core';
+import { ConflictError, hourOf, NotFoundError } from '@shop/platform/core';
 import { isDuplicateKeyError, type OutboxWakeUp, withDocumentLock } from '@shop/platform/mongo';
 import { LRUCache } from 'lru-cache';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { OrderStatus } from './order.type.js';
-import { hourOf } from './order-hour.model.js';
 import type { OrderHourRegistry } from './order-hour.registry.js';
 import type { OrderState } from './order-status.machine.js';
 import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';

@@ -1,7 +1,7 @@
+import { hourOf } from '@shop/platform/core';
 import { outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
 import { getModelForClass, index, modelOptions, plugin, pre, prop } from '@typegoose/typegoose';
 import { OrderStatus, PaymentStatus } from './order.type.js';
-import { hourOf } from './order-hour.model.js';
 
 export class OrderItemRecord {
   @prop({ required: true, type: () => String })

@@ -1,7 +1,5 @@
-import { type Logger, PeriodicJob } from '@shop/platform/core';
+import { HOUR_MS, type Logger, PeriodicJob } from '@shop/platform/core';
 import type { AuthService } from './auth.service.js';
-
-const HOUR_MS = 3_600_000;
 
 /**
  * Removes ended sessions and login windows on the shared periodic schedule in every replica

@@ -1,5 +1,6 @@
+import { hourOf } from '@shop/platform/core';
 import type { Model } from 'mongoose';
-import { type ExpiringRecord, expiryHour } from './expiring-record.model.js';
+import type { ExpiringRecord } from './expiring-record.model.js';
 
 /** Past this many hours since its last run, a purge catches up with one range delete instead. */
 const MAX_HOURS_BY_BUCKET = 48;
@@ -19,7 +20,7 @@ export class ExpiredRecordsPurge {
   constructor(private readonly model: Pick<Model<ExpiringRecord & { _id: string }>, 'deleteMany'>) {}
 
   async run(now: Date): Promise<number> {
-    const current = expiryHour(now);
+    const current = hourOf(now);
     const since = this.purgedBefore;
     let deleted = 0;
     const remove = async (filter: Record<string, unknown>) => {

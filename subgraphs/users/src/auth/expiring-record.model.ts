@@ -1,14 +1,10 @@
+import { hourOf } from '@shop/platform/core';
 import { prop } from '@typegoose/typegoose';
-
-const HOUR_MS = 3_600_000;
-
-/** The hour a record falls due in, stored beside `expiresAt`: an equality the purge finds it by. */
-export const expiryHour = (expiresAt: Date): number => Math.floor(expiresAt.getTime() / HOUR_MS);
 
 /** The expiry fields of a record that falls due at `expiresAt`. */
 export const expiringAt = (expiresAt: Date): Required<ExpiringRecord> => ({
   expiresAt,
-  expiresHour: expiryHour(expiresAt),
+  expiresHour: hourOf(expiresAt),
 });
 
 /**
@@ -20,7 +16,7 @@ export abstract class ExpiringRecord {
   @prop({ required: true, index: true, type: () => Date })
   expiresAt!: Date;
 
-  /** `expiryHour(expiresAt)`: the purge deletes by this equality (absent on records older than it). */
+  /** `hourOf(expiresAt)`: the purge deletes by this equality (absent on records older than it). */
   @prop({ index: true, type: () => Number })
   expiresHour?: number;
 }
