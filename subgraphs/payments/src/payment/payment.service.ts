@@ -190,7 +190,7 @@ export class PaymentService {
       ctx.log.warn({ err: error, paymentId: String(claimed._id) }, 'charge outcome unknown; left to reconciliation');
       return { payment: toPayment(claimed), replayed: false };
     }
-    const settled = await this.settle(claimed, result);
+    const { record: settled } = await this.settle(claimed, result);
     return { payment: toPayment(settled), replayed: false };
   }
 
@@ -315,12 +315,15 @@ export class PaymentService {
     else if (now.getTime() - record.createdAt.getTime() >= this.graceMs) {
       result = { outcome: 'failed', failureReason: NOT_RECEIVED };
     } else return null;
-    const settled = await this.settle(record, result);
-    paymentsReconciled.inc({ outcome: settled.status });
-    ctx.log.info(
-      { paymentId: String(record._id), status: settled.status },
-      'pending payment settled from the provider',
-    );
+    const { record: settled, won } = await this.settle(record, result);
+    // Counted by the pass that settled it: another replica's pass, or the request, may have won.
+    if (won) {
+      paymentsReconciled.inc({ outcome: settled.status });
+      ctx.log.info(
+        { paymentId: String(record._id), status: settled.status },
+        'pending payment settled from the provider',
+      );
+    }
     return settled;
   }
 
@@ -358,7 +361,7 @@ export class PaymentService {
    * request, reconciliation, a cancellation): all write the provider's one answer with one event
    * id, and a later one finds it settled.
    */
-  private async settle(claimed: Stored, result: ChargeResult): Promise<Stored> {
+  private async settle(claimed: Stored, result: ChargeResult): Promise<{ record: Stored; won: boolean }> {
     const common = {
       paymentId: String(claimed._id),
       orderId: claimed.orderId,
@@ -392,12 +395,12 @@ export class PaymentService {
     );
     if (settled) {
       this.outbox.kick({ model: PaymentModel, id: settled._id, pendingEvents: settled.pendingEvents });
-      return settled;
+      return { record: settled, won: true };
     }
     const current = await PaymentModel.findById(claimed._id).select('-pendingEvents').lean<Stored>();
     if (!current || current.status === PaymentStatus.PENDING) {
       throw new Error(`payment ${String(claimed._id)} could not be settled`);
     }
-    return current;
+    return { record: current, won: false };
   }
 }
