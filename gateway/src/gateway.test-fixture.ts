@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { orderUpdated } from '@shop/events';
 import { type Logger, parseConfig } from '@shop/platform/core';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import { afterAll, beforeAll } from 'vitest';
@@ -156,3 +157,7 @@ export async function postJson(
   });
   return { status: response.status, body: await response.json() };
 }
+
+/** The `order.updated` of a payment (PENDING → PAID) of order `orderId`, placed by user u1. */
+export const orderPaid = (orderId: string) =>
+  orderUpdated.create({ orderId, userId: 'u1', previousStatus: 'PENDING', status: 'PAID', paymentStatus: 'SUCCEEDED' });

@@ -2,7 +2,7 @@
 // password change, logout everywhere) or expired since ends it at the next event, never feeding it
 // more, and a socket whose token no longer holds opens no new subscription.
 import { randomUUID } from 'node:crypto';
-import { EventBus, orderUpdated } from '@shop/events';
+import { EventBus } from '@shop/events';
 import { createTokenService } from '@shop/platform/core';
 import {
   TEST_AMQP_URL as AMQP_URL,
@@ -14,7 +14,7 @@ import {
 import type { Client, ClientOptions } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { orderPaid, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 import { type RecordedSubscription, recordSubscription, subscriptionClient } from './subscription.test-client.js';
 
 const TTL_SECONDS = 60;
@@ -31,14 +31,6 @@ const clients: Client[] = [];
 let revoked: RecordedSubscription;
 let expiring: RecordedSubscription;
 
-const event = (id: string) =>
-  orderUpdated.create({
-    orderId: id,
-    userId: 'u1',
-    previousStatus: 'PENDING',
-    status: 'PAID',
-    paymentStatus: 'SUCCEEDED',
-  });
 const WATCH = 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }';
 
 /** A socket of its own, signed in with `token`, open from the start. */
@@ -68,8 +60,8 @@ beforeAll(async () => {
   // The gateway's queue is bound asynchronously: publish until an event comes through to each.
   await eventually(
     async () => {
-      if (revoked.messages.length === 0) await bus.publish(event(orderId));
-      if (expiring.messages.length === 0) await bus.publish(event(expiringOrderId));
+      if (revoked.messages.length === 0) await bus.publish(orderPaid(orderId));
+      if (expiring.messages.length === 0) await bus.publish(orderPaid(expiringOrderId));
       return revoked.messages.length > 0 && expiring.messages.length > 0;
     },
     10_000,
@@ -87,7 +79,7 @@ afterAll(async () => {
 async function lastAnswers(recorded: RecordedSubscription, id: string): Promise<unknown[]> {
   const served = recorded.messages.length;
   const live = gateway.subscriptionStats();
-  await bus.publish(event(id));
+  await bus.publish(orderPaid(id));
   await eventually(recorded.completed, 10_000, 'the subscription completed');
   await eventually(
     () => {

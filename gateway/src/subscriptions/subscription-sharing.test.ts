@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EventBus, orderUpdated } from '@shop/events';
+import { EventBus } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, createTestTokens, eventually, silentLogger } from '@shop/platform/testing';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { orderPaid, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
 import { subscriptionClient } from './subscription.test-client.js';
 
 const SUBSCRIBERS = 30;
@@ -17,14 +17,6 @@ let gateway: Gateway;
 const clients: Client[] = [];
 let received = 0;
 
-const event = (id = orderId) =>
-  orderUpdated.create({
-    orderId: id,
-    userId: 'u1',
-    previousStatus: 'PENDING',
-    status: 'PAID',
-    paymentStatus: 'SUCCEEDED',
-  });
 const orderQueries = () =>
   subgraph.calls.filter(
     (call) => call.body.query?.includes('order(') && JSON.stringify(call.body.variables ?? {}).includes(orderId),
@@ -60,7 +52,7 @@ beforeAll(async () => {
   await eventually(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS + 1, UNBOUNDED);
   // Published until one arrives: the feed's queue may still be binding.
   await eventually(async () => {
-    if (!warmedUp) await bus.publish(event(warmUpOrderId));
+    if (!warmedUp) await bus.publish(orderPaid(warmUpOrderId));
     return warmedUp;
   }, UNBOUNDED);
   warmUp?.();
@@ -79,12 +71,12 @@ describe('subscription fan-out', () => {
   it("runs the order's query once per event for all subscribers with the same caller and selection", async () => {
     expect(gateway.subscriptionStats().feedListeners).toBe(SUBSCRIBERS);
     const before = orderQueries();
-    await bus.publish(event());
+    await bus.publish(orderPaid(orderId));
     await eventually(() => received === SUBSCRIBERS, UNBOUNDED);
     expect(orderQueries() - before).toBe(1);
 
     // Each new event runs it again: nothing is kept after the execution ends.
-    await bus.publish(event());
+    await bus.publish(orderPaid(orderId));
     await eventually(() => received === 2 * SUBSCRIBERS, UNBOUNDED);
     expect(orderQueries() - before).toBe(2);
   });
