@@ -80,7 +80,10 @@ export function spawnLaunch(launch: Launch, env: Record<string, string>, stdio: 
   });
 }
 
-/** Ready when `/health/ready` answers 200; fails early when the process exits. */
+/**
+ * Ready when `/health/ready` answers `up`: for the gateway, its broker and every subgraph too (it
+ * serves while they are not, `degraded`). Fails early when the process exits.
+ */
 export async function waitReady(
   name: string,
   port: number,
@@ -92,7 +95,7 @@ export async function waitReady(
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}${hint}`);
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`)
-      .then((response) => response.ok)
+      .then(async (response) => response.ok && ((await response.json()) as { status?: string }).status === 'up')
       .catch(() => false);
     if (ready) return;
     await new Promise((done) => setTimeout(done, 100));

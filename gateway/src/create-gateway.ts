@@ -70,7 +70,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   useMetrics(app);
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
-  useHealth(app, { broker: bus.readiness, subgraphs: supergraph.subgraphs });
+  useHealth(app, { apiSchema, broker: bus.readiness, subgraphs: supergraph.subgraphs });
   const flushTraces = await useTracing(app);
   app.use(requestId(log), clientIpMiddleware(clientIp));
   if (config.NODE_ENV !== 'production') useIde(app);

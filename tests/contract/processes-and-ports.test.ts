@@ -10,6 +10,7 @@ describe('"Processes and ports": the gateway', () => {
     const ready = await call('GET', '/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.headers.get('content-type')).toMatch(/json/);
+    expect(ready.body.status).toBe('up');
   });
 
   it('serves the supergraph on POST /graphql', async () => {

@@ -118,6 +118,8 @@ it(`answers ${REQUESTS} generated and malformed requests without a 5xx, an inter
   expect(failures, `seed ${seed}: ${failures.length} bad answers\n${failures.slice(0, 10).join('\n')}`).toEqual([]);
   // The generator reached both the schema's operations and the abuse cases.
   expect(kinds.size).toBeGreaterThan(20);
+  // Every subgraph still up, not only the gateway serving.
   const ready = await fetch(`${GATEWAY}/health/ready`);
   expect(ready.status).toBe(200);
+  expect(((await ready.json()) as { status: string }).status).toBe('up');
 });

@@ -130,7 +130,9 @@ export async function startGatewayReplica(env: Record<string, string> = {}): Pro
   const config = parseConfig(gatewayConfig, { ...stackEnv('replica'), ...env });
   const gateway = await createGateway({ config, log: silentLogger });
   const url = `http://127.0.0.1:${await gateway.listen(0)}`;
-  await eventually(async () => ((await fetch(`${url}/health/ready`)).ok ? true : undefined));
+  // `up`: its broker connection too (the gateway serves, `degraded`, before it has one).
+  const report = async () => (await (await fetch(`${url}/health/ready`)).json()) as { status: string };
+  await eventually(async () => ((await report()).status === 'up' ? true : undefined));
   return {
     url,
     subscriptionStats: gateway.subscriptionStats,

@@ -25,16 +25,26 @@ async function runCheck({ name, check }: ReadinessCheck): Promise<[string, { sta
   }
 }
 
-/** `/health/live`: the process answers. `/health/ready`: every dependency answers (503 otherwise). */
-export function healthRouter(service: string, checks: ReadinessCheck[]): Router {
+/**
+ * `/health/live`: the process answers. `/health/ready`: every one of `checks` answers (503
+ * otherwise). `reported` dependencies are checked and shown beside them without deciding readiness:
+ * `degraded` when one of them is down.
+ */
+export function healthRouter(service: string, checks: ReadinessCheck[], reported: ReadinessCheck[] = []): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'up', service });
   });
   router.get('/health/ready', async (_req, res) => {
-    const results = Object.fromEntries(await Promise.all(checks.map(runCheck)));
-    const ready = Object.values(results).every((result) => result.status === 'up');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'up' : 'down', service, checks: results });
+    const [required, others] = await Promise.all([
+      Promise.all(checks.map(runCheck)),
+      Promise.all(reported.map(runCheck)),
+    ]);
+    const up = (results: typeof required) => results.every(([, result]) => result.status === 'up');
+    const status = !up(required) ? 'down' : up(others) ? 'up' : 'degraded';
+    res
+      .status(status === 'down' ? 503 : 200)
+      .json({ status, service, checks: Object.fromEntries([...required, ...others]) });
   });
   return router;
 }
