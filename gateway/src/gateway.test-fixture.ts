@@ -84,6 +84,13 @@ export async function startUnrevokedTokenVersions(): Promise<{ url: string; clos
 }
 
 /** A gateway with the test settings (`env` adds to or overrides them), listening on a free port. */
+/**
+ * The exchange of the gateways these tests start, and of the events the tests publish to them: not
+ * the e2e stack's `shop.events` on the same test broker, whose consumers would take their made-up
+ * orders for real ones.
+ */
+export const TEST_EXCHANGE = 'test.gateway.events';
+
 export async function startTestGateway(
   env: Record<string, string>,
   log: Logger = silentLogger,
@@ -93,6 +100,7 @@ export async function startTestGateway(
     JWT_SECRET,
     GATEWAY_SIGNING_SECRETS: 'test-gateway-signing-secret-long-enough',
     AMQP_URL,
+    AMQP_EXCHANGE: TEST_EXCHANGE,
     ...env,
   });
   const gateway = await createGateway({ config, log });

@@ -6,13 +6,13 @@ import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop
 import { type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, type SubgraphCall, startGateway } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, type SubgraphCall, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
 import { subscriptionClient } from './subscription.test-client.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
 const subgraph = new RecordingSubgraph();
-const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'payment-test' });
+const bus = new EventBus({ url: AMQP_URL, exchange: TEST_EXCHANGE, log: silentLogger, connectionName: 'payment-test' });
 let gateway: Gateway;
 let client: Client;
 

@@ -14,7 +14,7 @@ import {
 import type { Client, ClientOptions } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { orderPaid, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { orderPaid, RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
 import { type RecordedSubscription, recordSubscription, subscriptionClient } from './subscription.test-client.js';
 
 const TTL_SECONDS = 60;
@@ -24,7 +24,7 @@ const shortLivedTokens = createTokenService({ ...TEST_TOKEN_SETTINGS, JWT_TTL_SE
 const orderId = randomUUID();
 const expiringOrderId = randomUUID();
 const subgraph = new RecordingSubgraph();
-const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'revoke-test' });
+const bus = new EventBus({ url: AMQP_URL, exchange: TEST_EXCHANGE, log: silentLogger, connectionName: 'revoke-test' });
 let gateway: Gateway;
 let base: string;
 const clients: Client[] = [];

@@ -4,7 +4,7 @@ import { TEST_AMQP_URL as AMQP_URL, createTestTokens, eventually, silentLogger }
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { orderPaid, RecordingSubgraph, startGateway } from '../gateway.test-fixture.js';
+import { orderPaid, RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
 import { subscriptionClient } from './subscription.test-client.js';
 
 const SUBSCRIBERS = 30;
@@ -12,7 +12,7 @@ const orderId = randomUUID();
 /** Only for finding out when the gateway's queue is bound: its stragglers never touch `orderId`'s counts. */
 const warmUpOrderId = randomUUID();
 const subgraph = new RecordingSubgraph();
-const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'sharing-test' });
+const bus = new EventBus({ url: AMQP_URL, exchange: TEST_EXCHANGE, log: silentLogger, connectionName: 'sharing-test' });
 let gateway: Gateway;
 const clients: Client[] = [];
 let received = 0;

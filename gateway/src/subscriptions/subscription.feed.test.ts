@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated, paymentFailed, paymentSucceeded } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_EXCHANGE } from '../gateway.test-fixture.js';
 import { declaredSubscriptions } from './declared-subscriptions.js';
 import { orderStatusChanged } from './order-status-changed.subscription.js';
 import { paymentStatusChanged } from './payment-status-changed.subscription.js';
@@ -9,7 +10,7 @@ import { SubscriptionFeed } from './subscription.feed.js';
 
 const bus = new EventBus({
   url: AMQP_URL,
-  exchange: 'shop.events',
+  exchange: TEST_EXCHANGE,
   log: silentLogger,
   connectionName: 'gateway-feed-test',
 });
