@@ -12,7 +12,7 @@ import {
   type TestSubgraph,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway } from '../../gateway/src/gateway.test-fixture.js';
+import { startTestGateway, TEST_EXCHANGE } from '../../gateway/src/gateway.test-fixture.js';
 import type { Gateway } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
@@ -40,7 +40,7 @@ class CountingProductService extends ProductService {
 }
 
 const { db, category, cleanup } = connectTestDb();
-const bus = new EventBus({ url: AMQP_URL, exchange: 'shop.events', log: silentLogger, connectionName: 'cache-test' });
+const bus = new EventBus({ url: AMQP_URL, exchange: TEST_EXCHANGE, log: silentLogger, connectionName: 'cache-test' });
 const relay = new PostgresOutboxRelay(db, bus, silentLogger);
 const products = new CountingProductService(db, relay);
 let mongo: { drop: () => Promise<void> };
