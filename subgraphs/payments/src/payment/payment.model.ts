@@ -7,6 +7,8 @@ import { PaymentStatus } from './payment.type.js';
 @index({ orderId: 1, createdAt: -1 })
 /** The reconcile sweep: PENDING payments, oldest first. */
 @index({ status: 1, createdAt: 1 })
+/** Reconciliation's retry of late charges not refunded yet (a handful, whatever the history). */
+@index({ lateChargeRefundDue: 1 })
 @plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'payments', timestamps: true } })
 export class PaymentRecord {
@@ -47,6 +49,19 @@ export class PaymentRecord {
    */
   @prop({ required: true, unique: true, type: () => String })
   orderSlot!: string;
+
+  /**
+   * A charge the provider took after the payment was given up as FAILED: its transaction, and
+   * `lateChargeRefundDue` until the money is back (`lateChargeRefundedAt`). See PaymentRefunds.
+   */
+  @prop({ type: () => String })
+  lateChargeTransactionId?: string;
+
+  @prop({ type: () => Boolean })
+  lateChargeRefundDue?: boolean;
+
+  @prop({ type: () => Date })
+  lateChargeRefundedAt?: Date;
 
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];

@@ -4,6 +4,7 @@ import { metricsRegistry } from '@shop/platform/telemetry';
 import {
   connectTestMongo,
   createTestTokens,
+  eventually,
   metricValue,
   offlineOutbox,
   silentLogger,
@@ -15,6 +16,7 @@ import { OrdersClient } from '../order/order.client.js';
 import { watchPendingPayments } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
 import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
+import type { ChargeRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider, SimulatorLedgerModel } from './simulated-payment.provider.js';
 
 const GRACE_MS = 10_000;
@@ -130,5 +132,79 @@ describe('a charge whose answer was lost (card_timeout)', () => {
     expect(await payments.refundCancelledOrder(system(), orderId)).toBe(0);
     expect(await PaymentModel.findById(pending.id).lean()).toMatchObject({ status: 'REFUNDED' });
     expect(await SimulatorLedgerModel.countDocuments({ kind: 'refund', reference: pending.id })).toBe(1);
+  });
+});
+
+describe('a charge the provider takes after its payment was given up as FAILED', () => {
+  it('is refunded at once, and the payment stays FAILED (a provider slower than the grace period)', async () => {
+    const orderId = order('order-late-charge');
+    let recordCharge = () => {};
+    const recorded = new Promise<void>((resolve) => {
+      recordCharge = resolve;
+    });
+    // The charge reaches the provider's ledger only when the test says so: after reconciliation.
+    const slow = new (class extends SimulatedPaymentProvider {
+      override async charge(request: ChargeRequest) {
+        await recorded;
+        return super.charge(request);
+      }
+    })();
+    const slowPayments = new PaymentService(new OrdersClient(fakeOrders.url), slow, offlineOutbox, GRACE_MS);
+    const ctx = { ...testContext(ada, { payments: slowPayments }), authorization: `Bearer ${await tokens.sign(ada)}` };
+    const answer = slowPayments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-late' });
+    const stored = await eventually(() => PaymentModel.findOne({ orderId }).lean());
+    const paymentId = String(stored._id);
+
+    // Past the grace period the provider has no record of the charge: FAILED, the order's slot free.
+    const { settled } = await slowPayments.reconcile(system(), later(GRACE_MS));
+    expect(settled).toContainEqual({ paymentId, orderId, status: 'FAILED' });
+    recordCharge();
+    expect(await answer).toMatchObject({ id: paymentId, status: 'FAILED', failureReason: NOT_RECEIVED });
+
+    const charge = await SimulatorLedgerModel.findById(`charge:${paymentId}`).lean();
+    expect(charge).toMatchObject({ outcome: 'succeeded' });
+    expect(await SimulatorLedgerModel.findById(`refund:${paymentId}`).lean()).toMatchObject({
+      kind: 'refund',
+      amountCents: 4_200,
+      calls: 1,
+    });
+    const after = await PaymentModel.findById(paymentId).lean();
+    expect(after).toMatchObject({
+      status: 'FAILED',
+      lateChargeTransactionId: charge?.transactionId,
+      lateChargeRefundedAt: expect.any(Date),
+    });
+    expect(after?.lateChargeRefundDue).toBeUndefined();
+  });
+
+  it('is refunded by the next reconciliation pass while its refund is still owed, once', async () => {
+    const orderId = order('order-late-charge-owed');
+    // What a refund that failed at once leaves: the payment FAILED and owing, the charge taken.
+    const created = await PaymentModel.create({
+      userId: ada.id,
+      orderId,
+      amountCents: 4_200,
+      paymentMethod: 'card',
+      status: 'FAILED',
+      failureReason: NOT_RECEIVED,
+      idempotencyKey: 'k-late-owed',
+      requestFingerprint: 'f',
+      orderSlot: 'failed:late-owed',
+      lateChargeTransactionId: 'sim_late',
+      lateChargeRefundDue: true,
+    });
+    const paymentId = String(created._id);
+    await new SimulatedPaymentProvider().charge({ reference: paymentId, amountCents: 4_200, paymentMethod: 'card' });
+
+    expect((await payments.reconcile(system())).lateChargesRefunded).toBe(1);
+    expect((await payments.reconcile(system())).lateChargesRefunded).toBe(0);
+    expect(await SimulatorLedgerModel.findById(`refund:${paymentId}`).lean()).toMatchObject({
+      kind: 'refund',
+      calls: 1,
+    });
+    expect(await PaymentModel.findById(paymentId).lean()).toMatchObject({
+      status: 'FAILED',
+      lateChargeRefundedAt: expect.any(Date),
+    });
   });
 });

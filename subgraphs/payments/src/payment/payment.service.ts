@@ -12,25 +12,19 @@ import {
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
-import {
-  EffectClaims,
-  effectClaimModel,
-  findAnyOf,
-  isDuplicateKeyError,
-  loadByIds,
-  withDocumentLock,
-} from '@shop/platform/mongo';
+import { findAnyOf, isDuplicateKeyError, loadByIds, withDocumentLock } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
-import { isValidObjectId, type Types } from 'mongoose';
+import { isValidObjectId } from 'mongoose';
 import { z } from 'zod';
 import type { OrdersClient } from '../order/order.client.js';
 import { paymentsReconciled } from './payment.metrics.js';
-import { PaymentModel, type PaymentRecord } from './payment.model.js';
+import { PaymentModel } from './payment.model.js';
+import { PaymentRefunds, type StoredPayment } from './payment.refunds.js';
 import { type Payment, PaymentStatus } from './payment.type.js';
 import type { ChargeResult, PaymentProvider } from './payment-provider.js';
 
-type Stored = PaymentRecord & { _id: Types.ObjectId };
+type Stored = StoredPayment;
 
 /** What processPayment did: `replayed` when the key was used before and nothing was charged now. */
 export interface PaymentAttempt {
@@ -45,11 +39,6 @@ const REPLAY_POLL_MS = 50;
 /** Default grace before a PENDING payment is reconciled (see config.ts, PAYMENT_RECONCILE_GRACE). */
 export const DEFAULT_RECONCILE_GRACE_MS = 10_000;
 
-/**
- * A refund claimed longer ago than this and not settled is a dead replica's: taken over (and the
- * provider, keyed by the same reference, refunds once). Below the retry ladder's 15 s of back-off.
- */
-const REFUND_CLAIM_TIMEOUT_MS = 10_000;
 const RECONCILE_BATCH = 100;
 
 /** What the provider had never heard of after the grace period: the charge never reached it. */
@@ -60,6 +49,8 @@ export interface ReconcileResult {
   settled: { paymentId: string; orderId: string; status: PaymentStatus }[];
   /** Payments past the grace period that could not be settled in this pass (logged). */
   failed: number;
+  /** Late charges of failed payments refunded in this pass (PaymentRefunds.retryLateCharges). */
+  lateChargesRefunded: number;
 }
 
 /**
@@ -119,7 +110,7 @@ export class PaymentService {
     private readonly provider: PaymentProvider,
     private readonly outbox: OutboxWakeUp,
     private readonly graceMs = DEFAULT_RECONCILE_GRACE_MS,
-    private readonly refunds = new EffectClaims(REFUND_CLAIM_TIMEOUT_MS),
+    private readonly refunds = new PaymentRefunds(provider),
   ) {
     this.inputSchema = z.object({
       orderId: z.string().trim().min(1).max(64),
@@ -190,7 +181,7 @@ export class PaymentService {
       ctx.log.warn({ err: error, paymentId: String(claimed._id) }, 'charge outcome unknown; left to reconciliation');
       return { payment: toPayment(claimed), replayed: false };
     }
-    const { record: settled } = await this.settle(claimed, result);
+    const { record: settled } = await this.settle(ctx, claimed, result);
     return { payment: toPayment(settled), replayed: false };
   }
 
@@ -229,7 +220,7 @@ export class PaymentService {
       .sort({ createdAt: 1 })
       .limit(RECONCILE_BATCH)
       .lean<Stored[]>();
-    const result: ReconcileResult = { settled: [], failed: 0 };
+    const result: ReconcileResult = { settled: [], failed: 0, lateChargesRefunded: 0 };
     for (const record of due) {
       try {
         const settled = await this.resolvePending(ctx, record, now);
@@ -241,6 +232,7 @@ export class PaymentService {
       }
     }
     if (result.settled.length > 0) ctx.log.info({ settled: result.settled }, 'pending payments reconciled');
+    result.lateChargesRefunded = await this.refunds.retryLateCharges(ctx);
     return result;
   }
 
@@ -265,42 +257,12 @@ export class PaymentService {
       .lean<Stored[]>();
     let refunded = 0;
     for (const record of succeeded) {
-      if (await this.refundOnce(record)) {
+      if (await this.refunds.refundSucceeded(record)) {
         refunded++;
         ctx.log.info({ orderId, paymentId: String(record._id) }, 'payment of a cancelled order refunded');
       }
     }
     return refunded;
-  }
-
-  /**
-   * True when this call refunded it; false when it had been refunded before. Within a process,
-   * deliveries of one refund queue behind each other (the later one finds it REFUNDED); across
-   * replicas the claim decides.
-   */
-  private refundOnce(record: Stored): Promise<boolean> {
-    const key = `refund:${String(record._id)}`;
-    return withDocumentLock(effectClaimModel().collection.name, key, async () => {
-      if (!(await PaymentModel.exists({ _id: record._id, status: PaymentStatus.SUCCEEDED }))) return false;
-      const outcome = await this.refunds.perform(key, () =>
-        this.provider.refund({
-          reference: String(record._id),
-          transactionId: record.transactionId ?? '',
-          amountCents: record.amountCents,
-        }),
-      );
-      // Marked before the claim is settled: a crash in between takes the claim over, and the
-      // provider answers the repeated reference as already refunded.
-      await withDocumentLock(PaymentModel.collection.name, record._id, () =>
-        PaymentModel.updateOne(
-          { _id: record._id, status: PaymentStatus.SUCCEEDED },
-          { $set: { status: PaymentStatus.REFUNDED } },
-        ),
-      );
-      if (outcome.state !== 'done') return false;
-      await this.refunds.settle(outcome.claim);
-      return true;
-    });
   }
 
   /**
@@ -315,7 +277,7 @@ export class PaymentService {
     else if (now.getTime() - record.createdAt.getTime() >= this.graceMs) {
       result = { outcome: 'failed', failureReason: NOT_RECEIVED };
     } else return null;
-    const { record: settled, won } = await this.settle(record, result);
+    const { record: settled, won } = await this.settle(ctx, record, result);
     // Counted by the pass that settled it: another replica's pass, or the request, may have won.
     if (won) {
       paymentsReconciled.inc({ outcome: settled.status });
@@ -359,9 +321,14 @@ export class PaymentService {
    * One conditional write sets the outcome and queues its event, so neither exists without the
    * other; the event is published right after it. Several writers may settle one payment (the
    * request, reconciliation, a cancellation): all write the provider's one answer with one event
-   * id, and a later one finds it settled.
+   * id, and a later one finds it settled. A charge that succeeded on a payment already FAILED is
+   * refunded (PaymentRefunds.refundLateCharge).
    */
-  private async settle(claimed: Stored, result: ChargeResult): Promise<{ record: Stored; won: boolean }> {
+  private async settle(
+    ctx: Pick<SystemContext, 'log'>,
+    claimed: Stored,
+    result: ChargeResult,
+  ): Promise<{ record: Stored; won: boolean }> {
     const common = {
       paymentId: String(claimed._id),
       orderId: claimed.orderId,
@@ -400,6 +367,9 @@ export class PaymentService {
     const current = await PaymentModel.findById(claimed._id).select('-pendingEvents').lean<Stored>();
     if (!current || current.status === PaymentStatus.PENDING) {
       throw new Error(`payment ${String(claimed._id)} could not be settled`);
+    }
+    if (result.outcome === 'succeeded' && current.status === PaymentStatus.FAILED) {
+      await this.refunds.refundLateCharge(ctx, current, result.transactionId);
     }
     return { record: current, won: false };
   }

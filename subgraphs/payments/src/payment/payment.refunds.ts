@@ -1,0 +1,105 @@
+import type { SystemContext } from '@shop/platform/core';
+import { EffectClaims, effectClaimModel, withDocumentLock } from '@shop/platform/mongo';
+import type { Types } from 'mongoose';
+import { PaymentModel, type PaymentRecord } from './payment.model.js';
+import { PaymentStatus } from './payment.type.js';
+import type { PaymentProvider } from './payment-provider.js';
+
+export type StoredPayment = PaymentRecord & { _id: Types.ObjectId };
+
+/**
+ * A refund claimed longer ago than this and not settled is a dead replica's: taken over (and the
+ * provider, keyed by the same reference, refunds once). Well within the retry ladder's back-off.
+ */
+const REFUND_CLAIM_TIMEOUT_MS = 10_000;
+const LATE_CHARGE_BATCH = 100;
+
+/**
+ * Money going back, at most once per payment: the refund is claimed (`refund:<paymentId>`, a unique
+ * insert that holds across replicas) before the provider is called with the payment id as its
+ * idempotency reference, and the payment is marked after.
+ */
+export class PaymentRefunds {
+  constructor(
+    private readonly provider: PaymentProvider,
+    private readonly claims = new EffectClaims(REFUND_CLAIM_TIMEOUT_MS),
+  ) {}
+
+  /** A SUCCEEDED payment of a cancelled order becomes REFUNDED. True when this call refunded it. */
+  refundSucceeded(record: StoredPayment): Promise<boolean> {
+    return this.refundOnce(record, { status: PaymentStatus.SUCCEEDED }, { $set: { status: PaymentStatus.REFUNDED } });
+  }
+
+  /**
+   * The provider took the charge of a payment already given up as FAILED: reconciliation found no
+   * record of it within the grace period (a slow provider). A failed payment keeps no money. It is
+   * marked as owing a refund first, so a refund that fails here is retried by reconciliation.
+   */
+  async refundLateCharge(ctx: Pick<SystemContext, 'log'>, record: StoredPayment, transactionId: string) {
+    const paymentId = String(record._id);
+    await PaymentModel.updateOne(
+      { _id: record._id, status: PaymentStatus.FAILED, lateChargeRefundedAt: { $exists: false } },
+      { $set: { lateChargeRefundDue: true, lateChargeTransactionId: transactionId } },
+    );
+    ctx.log.error({ alert: true, paymentId }, 'the provider took the charge of a failed payment; refunding it');
+    await this.refundDueLateCharge({ ...record, lateChargeTransactionId: transactionId }).catch((error: unknown) => {
+      ctx.log.warn({ err: error, paymentId }, 'late charge not refunded yet; reconciliation retries');
+    });
+  }
+
+  /** Reconciliation's part: the late charges whose refund has failed so far. How many it refunded. */
+  async retryLateCharges(ctx: Pick<SystemContext, 'log'>): Promise<number> {
+    const due = await PaymentModel.find({ lateChargeRefundDue: true })
+      .select('-pendingEvents')
+      .limit(LATE_CHARGE_BATCH)
+      .lean<StoredPayment[]>();
+    let refunded = 0;
+    for (const record of due) {
+      try {
+        if (await this.refundDueLateCharge(record)) refunded++;
+      } catch (error) {
+        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'late charge not refunded; the next pass retries');
+      }
+    }
+    return refunded;
+  }
+
+  private refundDueLateCharge(record: StoredPayment): Promise<boolean> {
+    return this.refundOnce(
+      record,
+      { lateChargeRefundDue: true },
+      { $unset: { lateChargeRefundDue: 1 }, $set: { lateChargeRefundedAt: new Date() } },
+    );
+  }
+
+  /**
+   * Refunds `record` while it matches `due`, then applies `done` to it. True when this call refunded
+   * it; false when it was done before. Within a process, calls for one payment queue behind each
+   * other (the later one no longer finds it due); across replicas the claim decides.
+   */
+  private refundOnce(
+    record: StoredPayment,
+    due: Record<string, unknown>,
+    done: Record<string, Record<string, unknown>>,
+  ): Promise<boolean> {
+    const key = `refund:${String(record._id)}`;
+    return withDocumentLock(effectClaimModel().collection.name, key, async () => {
+      if (!(await PaymentModel.exists({ _id: record._id, ...due }))) return false;
+      const outcome = await this.claims.perform(key, () =>
+        this.provider.refund({
+          reference: String(record._id),
+          transactionId: record.transactionId ?? record.lateChargeTransactionId ?? '',
+          amountCents: record.amountCents,
+        }),
+      );
+      // Marked before the claim is settled: a crash in between takes the claim over, and the
+      // provider answers the repeated reference as already refunded.
+      await withDocumentLock(PaymentModel.collection.name, record._id, () =>
+        PaymentModel.updateOne({ _id: record._id, ...due }, done),
+      );
+      if (outcome.state !== 'done') return false;
+      await this.claims.settle(outcome.claim);
+      return true;
+    });
+  }
+}
