@@ -55,6 +55,19 @@ async function pay(orderId: string, paymentMethod: string, idempotencyKey: strin
 
 const later = (ms: number) => new Date(Date.now() + ms);
 
+/** A payment of 42.00 by ada as a process left it behind, with no request running for it. */
+const leftBehind = (orderId: string, idempotencyKey: string, fields: Record<string, unknown> = {}) =>
+  PaymentModel.create({
+    userId: ada.id,
+    orderId,
+    amountCents: 4_200,
+    paymentMethod: 'card',
+    idempotencyKey,
+    requestFingerprint: 'f',
+    orderSlot: orderId,
+    ...fields,
+  });
+
 describe('a charge whose answer was lost (card_timeout)', () => {
   it('is answered PENDING, then settled SUCCEEDED from the provider ledger after the grace period, charged once', async () => {
     const orderId = order('order-timeout');
@@ -94,15 +107,7 @@ describe('a charge whose answer was lost (card_timeout)', () => {
   it('is FAILED when the provider never got the charge (the process died before calling it), freeing the order', async () => {
     const orderId = order('order-lost-charge');
     // What a process that died between storing the PENDING payment and charging leaves behind.
-    const created = await PaymentModel.create({
-      userId: ada.id,
-      orderId,
-      amountCents: 4_200,
-      paymentMethod: 'card',
-      idempotencyKey: 'k-died',
-      requestFingerprint: 'f',
-      orderSlot: orderId,
-    });
+    const created = await leftBehind(orderId, 'k-died');
     // It has been PENDING for a minute: the operator's gauge shows it.
     await PaymentModel.collection.updateOne(
       { _id: created._id },
@@ -180,15 +185,9 @@ describe('a charge the provider takes after its payment was given up as FAILED',
   it('is refunded by the next reconciliation pass while its refund is still owed, once', async () => {
     const orderId = order('order-late-charge-owed');
     // What a refund that failed at once leaves: the payment FAILED and owing, the charge taken.
-    const created = await PaymentModel.create({
-      userId: ada.id,
-      orderId,
-      amountCents: 4_200,
-      paymentMethod: 'card',
+    const created = await leftBehind(orderId, 'k-late-owed', {
       status: 'FAILED',
       failureReason: NOT_RECEIVED,
-      idempotencyKey: 'k-late-owed',
-      requestFingerprint: 'f',
       orderSlot: 'failed:late-owed',
       lateChargeTransactionId: 'sim_late',
       lateChargeRefundDue: true,
