@@ -54,24 +54,8 @@ export class DeliveryService {
     // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
     const outcome = await this.claims.perform(
       `send:${id}`,
-      async () => {
-        try {
-          return await send(id);
-        } catch (error) {
-          const lastError = failureText(error);
-          await this.record(request, id, channel, {
-            $set: { status: NotificationStatus.FAILED, lastError },
-            $inc: { attempts: 1 },
-          });
-          throw error;
-        }
-      },
-      async () => {
-        const current = await NotificationModel.findById(id)
-          .select({ status: 1 })
-          .lean<Pick<NotificationRecord, 'status'>>();
-        return current?.status === NotificationStatus.SENT || current?.status === NotificationStatus.SKIPPED;
-      },
+      () => this.sendRecordingFailure(request, id, channel, send),
+      () => this.finished(id),
     );
     if (outcome.state === 'settled') return;
     await this.record(request, id, channel, {
@@ -79,6 +63,32 @@ export class DeliveryService {
       $unset: { lastError: 1 },
       $inc: { attempts: 1 },
     });
+  }
+
+  /** Sends; a refusal is recorded on the notification (FAILED, with why) before it is rethrown. */
+  private async sendRecordingFailure(
+    request: Request,
+    id: string,
+    channel: NotificationChannel,
+    send: (id: string) => Promise<string>,
+  ): Promise<string> {
+    try {
+      return await send(id);
+    } catch (error) {
+      await this.record(request, id, channel, {
+        $set: { status: NotificationStatus.FAILED, lastError: failureText(error) },
+        $inc: { attempts: 1 },
+      });
+      throw error;
+    }
+  }
+
+  /** Whether the notification's own record says it needs no send: SENT, or SKIPPED. */
+  private async finished(id: string): Promise<boolean> {
+    const current = await NotificationModel.findById(id)
+      .select({ status: 1 })
+      .lean<Pick<NotificationRecord, 'status'>>();
+    return current?.status === NotificationStatus.SENT || current?.status === NotificationStatus.SKIPPED;
   }
 
   /**
