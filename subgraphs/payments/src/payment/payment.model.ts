@@ -9,6 +9,12 @@ import { PaymentStatus } from './payment.type.js';
 @index({ status: 1, createdAt: 1 })
 /** Reconciliation's retry of late charges not refunded yet (a handful, whatever the history). */
 @index({ lateChargeRefundDue: 1 })
+/**
+ * Reconciliation's checks for a charge that reached the provider after its payment failed: the
+ * flag is an equality FerretDB pushes down (a range alone would read every payment), the date
+ * is filtered among the few flagged.
+ */
+@index({ lateChargeWatch: 1, lateChargeCheckAt: 1 })
 @plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'payments', timestamps: true } })
 export class PaymentRecord {
@@ -62,6 +68,16 @@ export class PaymentRecord {
 
   @prop({ type: () => Date })
   lateChargeRefundedAt?: Date;
+
+  /**
+   * Failed as never received: watched (`lateChargeWatch`) until a late charge is found or the watch
+   * ends; `lateChargeCheckAt` is when reconciliation next asks the provider whether it came after all.
+   */
+  @prop({ type: () => Boolean })
+  lateChargeWatch?: boolean;
+
+  @prop({ type: () => Date })
+  lateChargeCheckAt?: Date;
 
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];

@@ -15,6 +15,7 @@ import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fa
 import { OrdersClient } from '../order/order.client.js';
 import { watchPendingPayments } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
+import { LATE_CHARGE_WATCH_MS, nextLateChargeCheck } from './payment.refunds.js';
 import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
 import type { ChargeRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider, SimulatorLedgerModel } from './simulated-payment.provider.js';
@@ -205,5 +206,80 @@ describe('a charge the provider takes after its payment was given up as FAILED',
       status: 'FAILED',
       lateChargeRefundedAt: expect.any(Date),
     });
+  });
+});
+
+describe('a payment failed as never received (its process died while charging)', () => {
+  const MINUTE = 60_000;
+
+  it('is asked about again, and a charge the provider records after the failure is refunded once', async () => {
+    const orderId = order('order-died-late-charge');
+    const created = await leftBehind(orderId, 'k-died-late');
+    const paymentId = String(created._id);
+    await PaymentModel.collection.updateOne(
+      { _id: created._id },
+      { $set: { createdAt: new Date(Date.now() - MINUTE) } },
+    );
+    expect((await payments.reconcile(system())).settled).toContainEqual({ paymentId, orderId, status: 'FAILED' });
+    const failed = await PaymentModel.findById(paymentId).lean();
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      failureReason: NOT_RECEIVED,
+      lateChargeWatch: true,
+      lateChargeCheckAt: expect.any(Date),
+    });
+
+    // Nothing arrived by the first check: the next one is later, and nothing is refunded.
+    const firstCheck = failed?.lateChargeCheckAt as Date;
+    expect((await payments.reconcile(system(), firstCheck)).lateChargesFound).toBe(0);
+    const secondCheck = (await PaymentModel.findById(paymentId).lean())?.lateChargeCheckAt as Date;
+    expect(secondCheck.getTime()).toBeGreaterThan(firstCheck.getTime());
+
+    // The charge the dead process had sent reaches the provider's ledger after all.
+    const charge = await new SimulatedPaymentProvider().charge({
+      reference: paymentId,
+      amountCents: 4_200,
+      paymentMethod: 'card',
+    });
+    expect(charge.outcome).toBe('succeeded');
+    expect((await payments.reconcile(system(), secondCheck)).lateChargesFound).toBe(1);
+    expect((await payments.reconcile(system(), later(LATE_CHARGE_WATCH_MS))).lateChargesFound).toBe(0);
+    expect(await SimulatorLedgerModel.findById(`refund:${paymentId}`).lean()).toMatchObject({
+      kind: 'refund',
+      amountCents: 4_200,
+      calls: 1,
+    });
+    const after = await PaymentModel.findById(paymentId).lean();
+    expect(after).toMatchObject({ status: 'FAILED', lateChargeRefundedAt: expect.any(Date) });
+    expect(after).not.toHaveProperty('lateChargeWatch');
+    expect(after).not.toHaveProperty('lateChargeCheckAt');
+  });
+
+  it('is asked about at doubling intervals for a day, then no more', async () => {
+    const createdAt = new Date('2026-12-01T00:00:00Z');
+    const checks: Date[] = [];
+    let next = nextLateChargeCheck(createdAt, new Date(createdAt.getTime() + 10_000));
+    while (next) {
+      checks.push(next);
+      next = nextLateChargeCheck(createdAt, next);
+    }
+    const ages = checks.map((check) => (check.getTime() - createdAt.getTime()) / 1_000);
+    expect(ages.slice(0, 4)).toEqual([40, 80, 160, 320]);
+    expect(ages.at(-1)).toBeLessThanOrEqual(LATE_CHARGE_WATCH_MS / 1_000);
+    expect(checks.length).toBeLessThan(15);
+
+    // A payment whose last check finds nothing is no longer watched.
+    const orderId = order('order-died-watch-ends');
+    const old = new Date(Date.now() - LATE_CHARGE_WATCH_MS + MINUTE);
+    const created = await leftBehind(orderId, 'k-died-watch-ends', {
+      status: 'FAILED',
+      failureReason: NOT_RECEIVED,
+      orderSlot: 'failed:watch-ends',
+      lateChargeWatch: true,
+      lateChargeCheckAt: new Date(),
+    });
+    await PaymentModel.collection.updateOne({ _id: created._id }, { $set: { createdAt: old } });
+    expect((await payments.reconcile(system())).lateChargesFound).toBe(0);
+    expect(await PaymentModel.findById(created._id).lean()).not.toHaveProperty('lateChargeWatch');
   });
 });

@@ -15,6 +15,27 @@ const REFUND_CLAIM_TIMEOUT_MS = 10_000;
 const LATE_CHARGE_BATCH = 100;
 
 /**
+ * How long a payment failed as never received is still asked about: a charge request lost with
+ * the process that sent it may yet be recorded by the provider. Checked at doubling intervals, so
+ * about a dozen lookups in all. A charge recorded later than this is left to the provider's
+ * dispute tooling (and its own expiry of unconfirmed charges).
+ */
+export const LATE_CHARGE_WATCH_MS = 24 * 60 * 60 * 1_000;
+const FIRST_LATE_CHARGE_CHECK_MS = 30_000;
+/** What ends the watch of a payment. */
+const LATE_CHARGE_WATCH = { lateChargeWatch: 1, lateChargeCheckAt: 1 } as const;
+
+/**
+ * When to ask the provider next about a payment created at `createdAt`: as long again as it has
+ * been since then (at least 30 s), or never (undefined) once that is past the watch.
+ */
+export function nextLateChargeCheck(createdAt: Date, now: Date): Date | undefined {
+  const age = now.getTime() - createdAt.getTime();
+  const next = now.getTime() + Math.max(age, FIRST_LATE_CHARGE_CHECK_MS);
+  return next - createdAt.getTime() > LATE_CHARGE_WATCH_MS ? undefined : new Date(next);
+}
+
+/**
  * Money going back, at most once per payment: the refund is claimed (`refund:<paymentId>`, a unique
  * insert that holds across replicas) before the provider is called with the payment id as its
  * idempotency reference, and the payment is marked after.
@@ -39,12 +60,44 @@ export class PaymentRefunds {
     const paymentId = String(record._id);
     await PaymentModel.updateOne(
       { _id: record._id, status: PaymentStatus.FAILED, lateChargeRefundedAt: { $exists: false } },
-      { $set: { lateChargeRefundDue: true, lateChargeTransactionId: transactionId } },
+      { $set: { lateChargeRefundDue: true, lateChargeTransactionId: transactionId }, $unset: LATE_CHARGE_WATCH },
     );
     ctx.log.error({ alert: true, paymentId }, 'the provider took the charge of a failed payment; refunding it');
     await this.refundDueLateCharge({ ...record, lateChargeTransactionId: transactionId }).catch((error: unknown) => {
       ctx.log.warn({ err: error, paymentId }, 'late charge not refunded yet; reconciliation retries');
     });
+  }
+
+  /**
+   * Reconciliation's part: asks the provider about each payment failed as never received whose
+   * check is due (`lateChargeWatch`, `lateChargeCheckAt`). A charge found there is refunded
+   * (refundLateCharge); a decline, or the end of the watch, ends the checks. How many it found.
+   */
+  async watchLateCharges(ctx: Pick<SystemContext, 'log'>, now: Date): Promise<number> {
+    const due = await PaymentModel.find({ lateChargeWatch: true, lateChargeCheckAt: { $lte: now } })
+      .select('-pendingEvents')
+      .sort({ lateChargeCheckAt: 1 })
+      .limit(LATE_CHARGE_BATCH)
+      .lean<StoredPayment[]>();
+    let found = 0;
+    for (const record of due) {
+      try {
+        const lookup = await this.provider.lookup(String(record._id));
+        if (lookup.outcome === 'succeeded') {
+          await this.refundLateCharge(ctx, record, lookup.transactionId);
+          found++;
+          continue;
+        }
+        const next = lookup.outcome === 'unknown' ? nextLateChargeCheck(record.createdAt, now) : undefined;
+        await PaymentModel.updateOne(
+          { _id: record._id, lateChargeCheckAt: record.lateChargeCheckAt },
+          next ? { $set: { lateChargeCheckAt: next } } : { $unset: LATE_CHARGE_WATCH },
+        );
+      } catch (error) {
+        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'late charge not checked; the next pass retries');
+      }
+    }
+    return found;
   }
 
   /** Reconciliation's part: the late charges whose refund has failed so far. How many it refunded. */

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import type { OrdersClient } from '../order/order.client.js';
 import { paymentsReconciled } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
-import { PaymentRefunds, type StoredPayment } from './payment.refunds.js';
+import { nextLateChargeCheck, PaymentRefunds, type StoredPayment } from './payment.refunds.js';
 import { type Payment, PaymentStatus } from './payment.type.js';
 import type { ChargeResult, PaymentProvider } from './payment-provider.js';
 
@@ -49,6 +49,8 @@ export interface ReconcileResult {
   settled: { paymentId: string; orderId: string; status: PaymentStatus }[];
   /** Payments past the grace period that could not be settled in this pass (logged). */
   failed: number;
+  /** Charges found at the provider after their payment failed as never received (then refunded). */
+  lateChargesFound: number;
   /** Late charges of failed payments refunded in this pass (PaymentRefunds.retryLateCharges). */
   lateChargesRefunded: number;
 }
@@ -209,7 +211,8 @@ export class PaymentService {
   /**
    * Reconciliation: every payment PENDING for longer than the grace period is settled from the
    * provider's record (SUCCEEDED or FAILED, with its event). Safe on every replica at once: each
-   * settlement is a conditional write of the provider's one answer with one event id.
+   * settlement is a conditional write of the provider's one answer with one event id. It also asks
+   * again about payments failed as never received, and refunds any charge the provider took late.
    */
   async reconcile(ctx: SystemContext, now = new Date()): Promise<ReconcileResult> {
     const due = await PaymentModel.find({
@@ -220,7 +223,7 @@ export class PaymentService {
       .sort({ createdAt: 1 })
       .limit(RECONCILE_BATCH)
       .lean<Stored[]>();
-    const result: ReconcileResult = { settled: [], failed: 0, lateChargesRefunded: 0 };
+    const result: ReconcileResult = { settled: [], failed: 0, lateChargesFound: 0, lateChargesRefunded: 0 };
     for (const record of due) {
       try {
         const settled = await this.resolvePending(ctx, record, now);
@@ -232,6 +235,7 @@ export class PaymentService {
       }
     }
     if (result.settled.length > 0) ctx.log.info({ settled: result.settled }, 'pending payments reconciled');
+    result.lateChargesFound = await this.refunds.watchLateCharges(ctx, now);
     result.lateChargesRefunded = await this.refunds.retryLateCharges(ctx);
     return result;
   }
@@ -336,6 +340,11 @@ export class PaymentService {
       amount: formatCents(claimed.amountCents),
     };
     const id = settlementEventId(common.paymentId);
+    // A charge the provider had not received may still reach it: reconciliation asks again later.
+    const lateChargeCheckAt =
+      result.outcome === 'failed' && result.failureReason === NOT_RECEIVED
+        ? nextLateChargeCheck(claimed.createdAt, new Date())
+        : undefined;
     const update =
       result.outcome === 'succeeded'
         ? {
@@ -350,6 +359,7 @@ export class PaymentService {
               status: PaymentStatus.FAILED,
               failureReason: result.failureReason,
               orderSlot: `failed:${common.paymentId}`,
+              ...(lateChargeCheckAt && { lateChargeWatch: true, lateChargeCheckAt }),
             },
             $push: {
               pendingEvents: { ...paymentFailed.create({ ...common, failureReason: result.failureReason }), id },
