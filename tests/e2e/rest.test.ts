@@ -160,6 +160,21 @@ describe('products', () => {
     expect(missing.status).toBe(404);
     expect((await call('updateProduct', `/products/${productId}`, { body: {}, token: admin })).status).toBe(400);
   });
+
+  it('moves the stock by inventoryChange, or sets it only from the count read (409 otherwise)', async () => {
+    const patch = (body: object) => call('updateProduct', `/products/${productId}`, { body, token: admin });
+    const { inventory } = (await patch({ inventoryChange: 2 })).body;
+    expect((await patch({ inventoryChange: -1 })).body.inventory).toBe(inventory - 1);
+    const stale = await patch({ inventory: 50, expectedInventory: inventory });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({
+      code: 'CONFLICT',
+      detail: expect.stringContaining(`${inventory - 1} in stock`),
+    });
+    const below = await patch({ inventoryChange: -(inventory + 1) });
+    expect(below.status).toBe(409);
+    expect((await patch({ inventory, expectedInventory: inventory - 1 })).body.inventory).toBe(inventory);
+  });
 });
 
 describe('orders and payments', () => {

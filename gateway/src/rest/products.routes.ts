@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import {
+  expectedInventory,
+  inventoryChange,
   moneyInput,
+  notWith,
+  onlyWith,
   productCategory,
   productDescription,
   productImages,
@@ -59,7 +63,10 @@ const createBody = z
     images: productFields.images.optional(),
   })
   .meta({ id: 'CreateProductBody' });
-const patchBody = someOf(productFields, 'PatchProductBody');
+const patchBody = someOf({ ...productFields, expectedInventory, inventoryChange }, 'PatchProductBody', [
+  notWith('inventoryChange', 'inventory'),
+  onlyWith('expectedInventory', 'inventory'),
+]);
 
 const productListSchema = z
   .object({
@@ -117,7 +124,7 @@ export const productsRoutes: RestRoute[] = [
     params: idParams,
     body: patchBody,
     response: { status: 200, description: 'The product as changed', schema: productSchema },
-    errors: [400, 401, 403, 404],
+    errors: [400, 401, 403, 404, 409],
     handle: async ({ params, body }, run) => {
       const data = await run<{ updateProduct: GraphqlProduct }>({
         query: UPDATE_PRODUCT,

@@ -92,7 +92,16 @@ export const queryMoney = z
 export const productName = required(200, NUL, 'is required, without NUL characters');
 export const productDescription = optionalText(5000);
 export const productCategory = required(100, NUL, 'is required, without NUL characters');
-export const productInventory = z.number().int().min(0).max(2_147_483_647);
+const MAX_INVENTORY = 2_147_483_647;
+export const productInventory = z.number().int().min(0).max(MAX_INVENTORY);
+export const expectedInventory = productInventory.meta({
+  description:
+    'With inventory: set it only if the stock is still this count (else 409, with the current count), so reservations made since it was read are not overwritten',
+});
+export const inventoryChange = z.number().int().min(-MAX_INVENTORY).max(MAX_INVENTORY).meta({
+  description:
+    'Instead of inventory: add this many to the stock (negative to take away) in one atomic step; 409 if the stock would go below 0',
+});
 /**
  * An http(s) URL that WHATWG URL parsing (the products subgraph's check) always takes: a host of
  * letter-digit-hyphen labels, the last starting with a letter (else it is read as an IPv4 address),
@@ -134,10 +143,39 @@ export const paymentMethod = z.enum(PAYMENT_METHODS);
 export const orderIdText = required(64);
 export const idempotencyKey = required(255);
 
-/** A body that changes something: at least one field, said to the document as `minProperties`. */
-export const someOf = <S extends z.ZodRawShape>(shape: S, id: string) =>
-  z
+/** A rule between fields of a body: checked, and said to the document as the JSON Schema `schema`. */
+export interface FieldsRule {
+  holds: (body: Record<string, unknown>) => boolean;
+  field: string;
+  message: string;
+  schema: Record<string, unknown>;
+}
+
+/** `field` may be given only together with `other`. */
+export const onlyWith = (field: string, other: string): FieldsRule => ({
+  holds: (body) => body[field] === undefined || body[other] !== undefined,
+  field,
+  message: `only with ${other}`,
+  schema: { anyOf: [{ not: { required: [field] } }, { required: [other] }] },
+});
+
+/** `field` and `other` are never given together. */
+export const notWith = (field: string, other: string): FieldsRule => ({
+  holds: (body) => body[field] === undefined || body[other] === undefined,
+  field,
+  message: `not with ${other}`,
+  schema: { not: { required: [field, other] } },
+});
+
+/**
+ * A body that changes something: at least one field, said to the document as `minProperties`,
+ * and the `rules` between its fields.
+ */
+export const someOf = <S extends z.ZodRawShape>(shape: S, id: string, rules: FieldsRule[] = []) => {
+  let body = z
     .object(shape)
     .partial()
-    .refine((body) => Object.keys(body).length > 0, 'at least one field to change')
-    .meta({ id, minProperties: 1 });
+    .refine((fields) => Object.keys(fields).length > 0, 'at least one field to change');
+  for (const rule of rules) body = body.refine(rule.holds, { path: [rule.field], message: rule.message });
+  return body.meta({ id, minProperties: 1, ...(rules.length > 0 && { allOf: rules.map((rule) => rule.schema) }) });
+};

@@ -121,6 +121,12 @@ describe('the OpenAPI document', () => {
 
     await refused('PATCH', '/api/products/p1', {});
     expect(schemas.PatchProductBody.minProperties).toBe(1);
+    await refused('PATCH', '/api/products/p1', { inventory: 3, inventoryChange: 1 });
+    await refused('PATCH', '/api/products/p1', { expectedInventory: 3, price: 1 });
+    expect(schemas.PatchProductBody.allOf).toEqual([
+      { not: { required: ['inventoryChange', 'inventory'] } },
+      { anyOf: [{ not: { required: ['expectedInventory'] } }, { required: ['inventory'] }] },
+    ]);
 
     const { status } = await call('GET', '/api/products?maxPrice=100000000');
     expect(status).toBe(400);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StockService } from '../stock/stock.service.js';
 import { connectTestDb } from '../test-db.js';
 import { ProductService } from './product.service.js';
 import type { Product, ProductConnection } from './product.type.js';
@@ -90,6 +91,66 @@ describe('ProductService.create / update / findById', () => {
       expect(await codeOf(products.findById(anonymous, id))).toBe('NOT_FOUND');
       expect(await codeOf(products.update(admin, id, { price: '1.00' }))).toBe('NOT_FOUND');
     }
+  });
+});
+
+describe('ProductService.update of the stock, while orders reserve it', () => {
+  const stock = new StockService(db);
+  const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, { products, stock });
+  const stored = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
+  const conflict = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: { extensions: Record<string, unknown> }) => error.extensions,
+    );
+
+  it('sets the stock only while it still holds expectedInventory: a count read before a reservation is refused', async () => {
+    const product = await products.create(admin, { ...base, inventory: 10 });
+    // The admin read 10; an order reserves 3 before the admin's write arrives.
+    await stock.reserve(orders, randomUUID(), [{ productId: product.id, quantity: 3 }]);
+    expect(await conflict(products.update(admin, product.id, { inventory: 15, expectedInventory: 10 }))).toMatchObject({
+      code: 'CONFLICT',
+      field: 'expectedInventory',
+      inventory: 7,
+    });
+    expect(await stored(product.id)).toBe(7);
+    expect((await products.update(admin, product.id, { inventory: 12, expectedInventory: 7 })).inventory).toBe(12);
+  });
+
+  it('moves the stock by inventoryChange in one step: concurrent changes and reservations all count', async () => {
+    const product = await products.create(admin, { ...base, inventory: 10 });
+    await Promise.all([
+      ...Array.from({ length: 5 }, () => products.update(admin, product.id, { inventoryChange: 4 })),
+      ...Array.from({ length: 5 }, () => stock.reserve(orders, randomUUID(), [{ productId: product.id, quantity: 2 }])),
+    ]);
+    expect(await stored(product.id)).toBe(10 + 20 - 10);
+    expect((await products.update(admin, product.id, { inventoryChange: -20, name: 'Sold out' })).inventory).toBe(0);
+  });
+
+  it('never takes the stock below zero nor past the column, and changes nothing then', async () => {
+    const product = await products.create(admin, { ...base, inventory: 5 });
+    const takers = await Promise.all(
+      Array.from({ length: 4 }, () => conflict(products.update(admin, product.id, { inventoryChange: -2 }))),
+    );
+    expect(takers.filter((outcome) => outcome === undefined)).toHaveLength(2);
+    expect(takers.filter((outcome) => outcome?.code === 'CONFLICT')).toHaveLength(2);
+    expect(await stored(product.id)).toBe(1);
+    expect(
+      await conflict(products.update(admin, product.id, { inventoryChange: 2_147_483_647, name: 'Renamed' })),
+    ).toMatchObject({ code: 'CONFLICT', field: 'inventoryChange', inventory: 1 });
+    expect(await db.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({
+      inventory: 1,
+      name: 'Widget',
+    });
+  });
+
+  it('refuses inventoryChange beside inventory, and expectedInventory without it', async () => {
+    const product = await products.create(admin, base);
+    const fieldsOf = async (input: object) =>
+      ((await conflict(products.update(admin, product.id, input)))?.fields as { field: string }[]).map((f) => f.field);
+    expect(await fieldsOf({ inventory: 3, inventoryChange: 1 })).toEqual(['inventoryChange']);
+    expect(await fieldsOf({ expectedInventory: 5, price: '1.00' })).toEqual(['expectedInventory']);
+    expect(await stored(product.id)).toBe(5);
   });
 });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DECIMAL_PATTERN, DECIMAL_RULE, productChanged } from '@shop/events';
 import {
   BadUserInputError,
+  ConflictError,
   NotFoundError,
   normalizeDecimal,
   requestScoped,
@@ -25,7 +26,9 @@ const text = () => z.string().trim().regex(NO_NUL, NUL_MESSAGE);
 const name = text().min(1).max(200);
 const description = text().max(5000);
 const category = text().min(1).max(100);
-const inventory = z.number().int().min(0).max(2_147_483_647);
+/** The INTEGER column's range. */
+const MAX_INVENTORY = 2_147_483_647;
+const inventory = z.number().int().min(0).max(MAX_INVENTORY);
 const images = z
   .array(
     z
@@ -43,7 +46,26 @@ const createSchema = z.object({
   inventory: inventory.default(0),
   images: images.default([]),
 });
-const updateSchema = z.object({ name, description, price: decimal, category, inventory, images }).partial();
+const updateSchema = z
+  .object({
+    name,
+    description,
+    price: decimal,
+    category,
+    inventory,
+    images,
+    inventoryChange: z.number().int().min(-MAX_INVENTORY).max(MAX_INVENTORY),
+    expectedInventory: inventory,
+  })
+  .partial()
+  .refine((u) => u.inventoryChange == null || u.inventory == null, {
+    path: ['inventoryChange'],
+    message: 'not with inventory',
+  })
+  .refine((u) => u.expectedInventory == null || u.inventory != null, {
+    path: ['expectedInventory'],
+    message: 'only with inventory',
+  });
 
 // Null filter fields mean "no condition", as GraphQL clients send them.
 const filterSchema = z
@@ -185,26 +207,38 @@ export class ProductService {
     return toProduct(record);
   }
 
-  /** Partial: only the given fields change. */
+  /**
+   * Partial: only the given fields change. Stock is set (`inventory`), set only while it still
+   * holds `expectedInventory`, or moved by `inventoryChange` in one atomic step, so an admin's
+   * write never silently undoes the reservations made since it was read (CONFLICT instead).
+   */
   async update(ctx: RequestContext, id: string, input: unknown): Promise<Product> {
     requireRole(ctx.principal, 'ADMIN');
-    const data = validate(updateSchema, input);
+    const { inventoryChange, expectedInventory, ...data } = validate(updateSchema, input);
     if (!isProductId(id)) throw new NotFoundError('Product', id);
-    try {
-      const [record] = await this.db.$transaction([
-        this.db.product.update({ where: { id }, data }),
-        this.db.outboxEvent.createMany({
-          data: outboxRows([productChanged.create({ productId: id, change: 'updated' })]),
-        }),
-      ]);
-      this.outbox?.kick();
-      return toProduct(record);
-    } catch (error) {
-      // P2025: no row with this id.
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') {
-        throw new NotFoundError('Product', id);
-      }
-      throw error;
+    const where: Prisma.ProductWhereInput = { id };
+    const change: Prisma.ProductUpdateManyMutationInput = data;
+    if (expectedInventory != null) where.inventory = expectedInventory;
+    if (inventoryChange != null) {
+      change.inventory = { increment: inventoryChange };
+      where.inventory = inventoryChange < 0 ? { gte: -inventoryChange } : { lte: MAX_INVENTORY - inventoryChange };
     }
+    const record = await this.db.$transaction(async (tx) => {
+      const [updated] = await tx.product.updateManyAndReturn({ where, data: change });
+      if (!updated) {
+        const current = await tx.product.findUnique({ where: { id }, select: { inventory: true } });
+        if (!current) throw new NotFoundError('Product', id);
+        throw new ConflictError(`Product ${id} has ${current.inventory} in stock; the change was not applied`, {
+          field: inventoryChange != null ? 'inventoryChange' : 'expectedInventory',
+          inventory: current.inventory,
+        });
+      }
+      await tx.outboxEvent.createMany({
+        data: outboxRows([productChanged.create({ productId: id, change: 'updated' })]),
+      });
+      return updated;
+    });
+    this.outbox?.kick();
+    return toProduct(record);
   }
 }

@@ -98,9 +98,23 @@ export class UpdateProductInput {
   @Field(() => String, { nullable: true })
   category?: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'The stock, set to this count.' })
   inventory?: number;
 
   @Field(() => [String], { nullable: true })
   images?: string[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'With inventory: set it only if the stock is still this count (else CONFLICT, with the current count), so reservations made since it was read are not overwritten.',
+  })
+  expectedInventory?: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Instead of inventory: add this many to the stock (negative to take away) in one atomic step. CONFLICT if the stock would go below 0.',
+  })
+  inventoryChange?: number;
 }
