@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type Config, listVar, millisecondsVar, portVar, secondsVar } from '@shop/platform/core';
+import { type Config, durationVar, listVar, millisecondsVar, portVar, secondsVar } from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -58,6 +58,8 @@ export const gatewayConfig = {
   ...tokenVersionShape,
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */
   SUBGRAPH_CONNECTIONS: positiveInt(64),
+  /** How long one subgraph request may take, answer read in full, before it fails (Apollo Router's default too). */
+  SUBGRAPH_TIMEOUT: durationVar('30s', 1),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */
   SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
   /** Identical queries in flight at the same time, from the same caller, execute once (operation-coalescing.plugin.ts). */

@@ -10,6 +10,7 @@ let server: Server;
 let url: string;
 let requests: { body: string; authorization: string | undefined; headers: IncomingMessage['headers'] }[] = [];
 const signer = createGatewayRequestSigner(['fetcher-test-signing-secret-long-enough']);
+const HANG = JSON.stringify({ query: 'query Hang { n }', variables: {} });
 let open = 0;
 let maxOpen = 0;
 const sockets = new Set<unknown>();
@@ -30,6 +31,7 @@ beforeAll(async () => {
     maxOpen = Math.max(maxOpen, open);
     const body = await read(req);
     requests.push({ body, authorization: req.headers.authorization, headers: req.headers });
+    if (body === HANG) return; // a hung subgraph: never answers
     await new Promise((done) => setTimeout(done, 50));
     open--;
     res.setHeader('content-type', 'application/json');
@@ -51,6 +53,9 @@ afterEach(async () => {
   sockets.clear();
 });
 
+const fetcherWith = (options: { connections: number; deduplicate: boolean; timeoutMs?: number }) =>
+  createSubgraphFetcher({ timeoutMs: 30_000, signer, ...options });
+
 const QUERY = JSON.stringify({ query: 'query Q { n }', variables: {} });
 const MUTATION = JSON.stringify({ query: 'mutation M { n }', variables: {} });
 const call = (body: string, authorization = 'Bearer a') =>
@@ -58,7 +63,7 @@ const call = (body: string, authorization = 'Bearer a') =>
 
 describe('subgraph fetcher', () => {
   it('signs each request for exactly its client address, token and body', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: false, signer });
+    subject = fetcherWith({ connections: 8, deduplicate: false });
     const headers = { 'content-type': 'application/json', authorization: 'Bearer a', 'x-client-ip': '203.0.113.5' };
     await subject.fetcher(url, { method: 'POST', headers, body: QUERY });
     const sent = requests[0];
@@ -80,7 +85,7 @@ describe('subgraph fetcher', () => {
   });
 
   it('sends identical queries in flight together once, and gives each caller its own body', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: true, signer });
+    subject = fetcherWith({ connections: 8, deduplicate: true });
     const responses = await Promise.all(Array.from({ length: 10 }, () => call(QUERY)));
     expect(requests).toHaveLength(1);
     const bodies = await Promise.all(responses.map((response) => response.json()));
@@ -92,7 +97,7 @@ describe('subgraph fetcher', () => {
   });
 
   it('never shares mutations, nor a query between different callers', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: true, signer });
+    subject = fetcherWith({ connections: 8, deduplicate: true });
     await Promise.all([call(MUTATION), call(MUTATION), call(QUERY, 'Bearer a'), call(QUERY, 'Bearer b')]);
     expect(requests).toHaveLength(4);
     expect(requests.filter((request) => request.body === QUERY).map((r) => r.authorization)).toEqual(
@@ -101,16 +106,32 @@ describe('subgraph fetcher', () => {
   });
 
   it('sends every query when deduplication is off', async () => {
-    subject = createSubgraphFetcher({ connections: 8, deduplicate: false, signer });
+    subject = fetcherWith({ connections: 8, deduplicate: false });
     await Promise.all(Array.from({ length: 5 }, () => call(QUERY)));
     expect(requests).toHaveLength(5);
   });
 
   it('keeps connections alive and holds no more than the bound open at once', async () => {
-    subject = createSubgraphFetcher({ connections: 2, deduplicate: false, signer });
+    subject = fetcherWith({ connections: 2, deduplicate: false });
     await Promise.all(Array.from({ length: 12 }, () => call(QUERY)));
     expect(requests).toHaveLength(12);
     expect(maxOpen).toBe(2);
     expect(sockets.size).toBe(2);
+  });
+
+  it('gives up a request the subgraph does not answer in time, for every caller sharing it, and frees its connection', async () => {
+    subject = fetcherWith({ connections: 1, deduplicate: true, timeoutMs: 200 });
+    const failure = (response: Promise<unknown>) =>
+      response.then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+    const hung = await Promise.all([failure(call(HANG)), failure(call(HANG))]);
+    // Shared: never sent twice (on a loaded machine the time may run out before the server reads it).
+    expect(requests.length).toBeLessThanOrEqual(1);
+    expect(hung).toEqual(Array(2).fill(`${new URL(url).origin} did not answer within 200 ms`));
+    // The one pooled connection was the hung request's: it is free again.
+    expect((await call(QUERY)).status).toBe(200);
+    expect(requests.at(-1)?.body).toBe(QUERY);
   });
 });

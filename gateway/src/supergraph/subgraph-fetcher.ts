@@ -14,6 +14,11 @@ export interface SubgraphFetcherOptions {
   deduplicate: boolean;
   /** Signs each request, so subgraphs believe the `x-client-ip` it carries (and nobody else's). */
   signer: GatewayRequestSigner;
+  /**
+   * A request not answered in full within this time is given up: a hung subgraph costs its callers
+   * an error, not a request and a pooled connection held for minutes (undici's own limits: 300 s).
+   */
+  timeoutMs: number;
 }
 
 interface Buffered {
@@ -43,6 +48,7 @@ export interface SubgraphFetcher {
 export interface SubgraphFetcherConfig {
   SUBGRAPH_CONNECTIONS: number;
   SUBGRAPH_DEDUPLICATION: boolean;
+  SUBGRAPH_TIMEOUT: number;
   GATEWAY_SIGNING_SECRETS: string[];
 }
 
@@ -52,6 +58,7 @@ export function subgraphFetcherFromConfig(config: SubgraphFetcherConfig): Subgra
     connections: config.SUBGRAPH_CONNECTIONS,
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
     signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
+    timeoutMs: config.SUBGRAPH_TIMEOUT,
   });
 }
 
@@ -73,17 +80,24 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         body: body ?? '',
       }),
     );
-    const response = await request(url, {
-      method: (init?.method ?? 'GET') as 'GET',
-      headers,
-      body,
-      dispatcher: agent,
-    });
-    const received: [string, string][] = [];
-    for (const [name, value] of Object.entries(response.headers)) {
-      for (const one of Array.isArray(value) ? value : [value ?? '']) received.push([name, one]);
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    try {
+      const response = await request(url, {
+        method: (init?.method ?? 'GET') as 'GET',
+        headers,
+        body,
+        dispatcher: agent,
+        signal,
+      });
+      const received: [string, string][] = [];
+      for (const [name, value] of Object.entries(response.headers)) {
+        for (const one of Array.isArray(value) ? value : [value ?? '']) received.push([name, one]);
+      }
+      return { url, status: response.statusCode, headers: received, body: await response.body.text() };
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      throw new Error(`${target.origin} did not answer within ${options.timeoutMs} ms`, { cause: error });
     }
-    return { url, status: response.statusCode, headers: received, body: await response.body.text() };
   };
 
   const fetcher = (async (url: string, init?: FetcherInit) => {
