@@ -29,3 +29,6 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 /** Ids are UUID columns: anything else can match no row, and must not reach PostgreSQL as a cast error. */
 export const isProductId = (id: string): boolean => UUID_PATTERN.test(id);
+
+/** The most stock a product holds: the INTEGER column's range. */
+export const MAX_INVENTORY = 2_147_483_647;

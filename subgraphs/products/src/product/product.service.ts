@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor, PageInfo, pageSize, type RequestContext } f
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
-import { isProductId, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
+import { isProductId, MAX_INVENTORY, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
 import type { Product, ProductConnection } from './product.type.js';
 
 /** Fits the DECIMAL(10,2) column: at most 99999999.99, at most two places, never negative. */
@@ -26,8 +26,6 @@ const text = () => z.string().trim().regex(NO_NUL, NUL_MESSAGE);
 const name = text().min(1).max(200);
 const description = text().max(5000);
 const category = text().min(1).max(100);
-/** The INTEGER column's range. */
-const MAX_INVENTORY = 2_147_483_647;
 const inventory = z.number().int().min(0).max(MAX_INVENTORY);
 const images = z
   .array(

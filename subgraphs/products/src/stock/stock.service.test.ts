@@ -174,6 +174,22 @@ describe('StockService.release', () => {
     expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([4, 4]);
   });
 
+  it('gives stock back capped at the column limit when an admin raised it near there meanwhile', async () => {
+    const [a, b] = await Promise.all([product('1.00', 10), product('1.00', 10)]);
+    const orderId = randomUUID();
+    await stock.reserve(orders, orderId, [
+      { productId: a.id, quantity: 3 },
+      { productId: b.id, quantity: 2 },
+    ]);
+    // "Unlimited": the admin sets the most the column holds while the order still holds 3.
+    await products.update(admin, a.id, { inventory: 2_147_483_647 });
+    expect(await stock.release(orders, orderId)).toBe(true);
+    expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([2_147_483_647, 10]);
+    expect((await db.product.findUniqueOrThrow({ where: { id: a.id } })).updatedAt.getTime()).toBeGreaterThan(
+      Date.now() - 60_000,
+    );
+  });
+
   it('refuses a reservation that arrives after its order was released, so no stock leaks', async () => {
     const a = await product('1.00', 4);
     // The orders subgraph timed out on reserveStock and released; the reservation comes in later.

@@ -12,7 +12,7 @@ import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
-import { isProductId, type Prisma, type ProductsDb } from '../product/product.model.js';
+import { isProductId, MAX_INVENTORY, type Prisma, type ProductsDb } from '../product/product.model.js';
 import { stockReservationsExpired } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
 
@@ -62,7 +62,9 @@ async function releaseOrder(tx: Prisma.TransactionClient, orderId: string, reaso
   const lines = await tx.stockReservation.findMany({ where: { orderId }, orderBy: { productId: 'asc' } });
   const restored = lines.filter((candidate) => !candidate.releasedAt);
   for (const line of restored) {
-    await tx.product.update({ where: { id: line.productId }, data: { inventory: { increment: line.quantity } } });
+    // An admin may have raised the stock near the column's limit since ("unlimited"): the release is
+    // capped there, rather than failing for ever and holding the order's other lines with it.
+    await tx.$executeRaw`UPDATE products SET inventory = LEAST(inventory::bigint + ${line.quantity}, ${MAX_INVENTORY})::integer, updated_at = now() WHERE id = ${line.productId}::uuid`;
   }
   await tx.stockReservation.updateMany({ where: { orderId, releasedAt: null }, data: { releasedAt: new Date() } });
   if (restored.length > 0) {
@@ -205,22 +207,31 @@ export class StockService {
     });
     const expired: string[] = [];
     for (const { orderId: staleId } of stale) {
-      const restored = await this.db.$transaction(async (tx) => {
-        await lockOrder(tx, staleId);
-        const lines = await tx.stockReservation.findMany({ where: { orderId: staleId } });
-        const pending = lines.filter((line) => !line.confirmedAt && !line.releasedAt && line.createdAt <= cutoff);
-        // Confirmed or released meanwhile (lines of one order change together).
-        if (pending.length === 0 || pending.length !== lines.length) return false;
-        return (await releaseOrder(tx, staleId, 'expired')).restored.length > 0;
-      }, TRANSACTION);
-      if (!restored) continue;
-      expired.push(staleId);
-      stockReservationsExpired.inc();
+      try {
+        if (!(await this.expireOrder(staleId, cutoff))) continue;
+        expired.push(staleId);
+        stockReservationsExpired.inc();
+      } catch (error) {
+        // One order's failure does not hold back the others in the batch; the next pass retries it.
+        ctx.log.error({ err: error, orderId: staleId }, 'stock reservation not expired; the next pass retries');
+      }
     }
     if (expired.length > 0) {
       this.outbox?.kick();
       ctx.log.warn({ orderIds: expired, ttlMs: this.ttlMs }, 'released stock reservations no order confirmed');
     }
     return expired;
+  }
+
+  /** Releases the order's reservation if it is still wholly unconfirmed and older than `cutoff`. */
+  private expireOrder(orderId: string, cutoff: Date): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      await lockOrder(tx, orderId);
+      const lines = await tx.stockReservation.findMany({ where: { orderId } });
+      const pending = lines.filter((line) => !line.confirmedAt && !line.releasedAt && line.createdAt <= cutoff);
+      // Confirmed or released meanwhile (lines of one order change together).
+      if (pending.length === 0 || pending.length !== lines.length) return false;
+      return (await releaseOrder(tx, orderId, 'expired')).restored.length > 0;
+    }, TRANSACTION);
   }
 }
