@@ -111,6 +111,23 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(await history(order)).toHaveLength(1);
   });
 
+  it('treats PENDING orders stored without stockConfirmed (by a replica from before confirmations, mid-upgrade) as unconfirmed', async () => {
+    const held = await place(1);
+    const lapsed = await place(2);
+    for (const order of [held, lapsed]) {
+      await OrderModel.collection.updateOne({ _id: order.id as never }, { $unset: { stockConfirmed: '' } });
+      fx.products.confirmed.delete(order.id);
+    }
+    fx.products.expire(lapsed.id);
+
+    const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    expect(result?.expired).toContain(lapsed.id);
+    expect(result?.expired).not.toContain(held.id);
+    expect(fx.products.confirmed.has(held.id)).toBe(true);
+    expect(await stored(held)).toMatchObject({ status: 'PENDING', stockConfirmed: true });
+    expect(await stored(lapsed)).toMatchObject({ status: 'CANCELLED', stockReleased: true });
+  });
+
   it('never runs two sweeps of one process at once', async () => {
     const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
     const [first, second] = await Promise.all([job.runOnce(), job.runOnce()]);

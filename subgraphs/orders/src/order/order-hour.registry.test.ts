@@ -52,11 +52,12 @@ const pendingOrder = (createdAt: Date) => ({
   paymentStatus: PaymentStatus.PENDING,
   totalCents: 100,
   shippingAddress: address,
+  stockConfirmed: true,
   pendingEvents: [],
   createdAt,
 });
 
-/** An order stored as `create` stores it, placed at `createdAt`. */
+/** An order stored as `create` stores it, placed at `createdAt`, its stock confirmed. */
 async function storeOrder(createdAt: Date): Promise<string> {
   return (await OrderModel.create(pendingOrder(createdAt)))._id;
 }

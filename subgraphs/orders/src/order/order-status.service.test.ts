@@ -236,6 +236,20 @@ describe('payment.succeeded for an order whose stock was never confirmed', () =>
   });
 });
 
+describe('payment.succeeded for an order stored without stockConfirmed (by a replica of a release from before confirmations, mid-upgrade)', () => {
+  it('treats it as unconfirmed: an expired reservation cancels it and the payment is refunded', async () => {
+    const order = await place();
+    fx.products.confirmed.delete(order.id);
+    await OrderModel.collection.updateOne({ _id: order.id as never }, { $unset: { stockConfirmed: '' } });
+    fx.products.expire(order.id);
+    await fx.replica().recordPaymentSucceeded(paid(order));
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({
+      status: 'CANCELLED',
+      paymentStatus: 'REFUNDED',
+    });
+  });
+});
+
 describe('a payment event decided from a state another replica has moved on from', () => {
   const history = async (order: Order) =>
     (await updates(order)).map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`);

@@ -79,8 +79,10 @@ export class OrderRecord {
   /**
    * False from the order's insert until the expiry sweep has seen products confirm its stock
    * reservation (which expires unconfirmed after STOCK_RESERVATION_TTL); create confirms too, but
-   * writes nothing more. An order products refuses is cancelled. Absent on orders placed before
-   * confirmations existed: their stock is held for good.
+   * writes nothing more. An order products refuses is cancelled. Absent on orders placed by a
+   * release from before confirmations; a PENDING one is treated as unconfirmed: during a rolling
+   * upgrade, old replicas still place orders whose reservations the new products expires. (Orders
+   * past PENDING keep their stock: the migration confirmed their reservations.)
    */
   @prop({ type: () => Boolean })
   stockConfirmed?: boolean;

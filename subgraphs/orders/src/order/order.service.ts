@@ -236,7 +236,7 @@ export class OrderService {
       if (reason) throw new RejectedEventError(reason);
       // Never PAID without stock: an order whose stock is not confirmed yet is confirmed now, or, when
       // products gave its stock back already, cancelled, and the payment then marked for refund.
-      if (current.status === OrderStatus.PENDING && current.stockConfirmed === false) {
+      if (current.status === OrderStatus.PENDING && current.stockConfirmed !== true) {
         if (!(await this.stockHeld({ requestId: `event-${event.id}` }, orderId))) {
           cancelled = true;
           return orderStatusMachine.expire(current);
@@ -269,7 +269,7 @@ export class OrderService {
     // Orders stored since the last sweep: marked confirmed here, off the request path (create stays
     // one write). Among them, those whose create was cut short (a crash, a lost call) between the
     // insert and products' confirmation: confirmed now, or cancelled if their reservation lapsed.
-    const unconfirmed = await OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: false })
+    const unconfirmed = await OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: { $ne: true } })
       .select('_id')
       .sort({ createdAt: 1 })
       .limit(SWEEP_BATCH)
@@ -364,7 +364,7 @@ export class OrderService {
   private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
     if (!(await this.stockHeld(ctx, orderId))) return this.cancelUnconfirmed(orderId);
     await withDocumentLock(OrderModel.collection.name, orderId, () =>
-      OrderModel.updateOne({ _id: orderId, stockConfirmed: false }, { $set: { stockConfirmed: true } }),
+      OrderModel.updateOne({ _id: orderId, stockConfirmed: { $ne: true } }, { $set: { stockConfirmed: true } }),
     );
     return false;
   }
