@@ -7,7 +7,8 @@ import { PaymentStatus } from './payment.type.js';
 @index({ orderId: 1, createdAt: -1 })
 /** The reconcile sweep: PENDING payments, oldest first. */
 @index({ status: 1, createdAt: 1 })
-/** Reconciliation's retry of late charges not refunded yet (a handful, whatever the history). */
+/** Reconciliation's retry of refunds owed and not made yet (a handful, whatever the history). */
+@index({ refundDue: 1 })
 @index({ lateChargeRefundDue: 1 })
 /**
  * Reconciliation's checks for a charge that reached the provider after its payment failed: the
@@ -55,6 +56,10 @@ export class PaymentRecord {
    */
   @prop({ required: true, unique: true, type: () => String })
   orderSlot!: string;
+
+  /** A SUCCEEDED payment of a cancelled order: owed back until REFUNDED (see PaymentRefunds). */
+  @prop({ type: () => Boolean })
+  refundDue?: boolean;
 
   /**
    * A charge the provider took after the payment was given up as FAILED: its transaction, and

@@ -17,7 +17,7 @@ import { watchPendingPayments } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
 import { LATE_CHARGE_WATCH_MS, nextLateChargeCheck } from './payment.refunds.js';
 import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
-import type { ChargeRequest } from './payment-provider.js';
+import type { ChargeRequest, RefundRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider, SimulatorLedgerModel } from './simulated-payment.provider.js';
 
 const GRACE_MS = 10_000;
@@ -196,8 +196,8 @@ describe('a charge the provider takes after its payment was given up as FAILED',
     const paymentId = String(created._id);
     await new SimulatedPaymentProvider().charge({ reference: paymentId, amountCents: 4_200, paymentMethod: 'card' });
 
-    expect((await payments.reconcile(system())).lateChargesRefunded).toBe(1);
-    expect((await payments.reconcile(system())).lateChargesRefunded).toBe(0);
+    expect((await payments.reconcile(system())).owedRefunded).toBe(1);
+    expect((await payments.reconcile(system())).owedRefunded).toBe(0);
     expect(await SimulatorLedgerModel.findById(`refund:${paymentId}`).lean()).toMatchObject({
       kind: 'refund',
       calls: 1,
@@ -281,5 +281,41 @@ describe('a payment failed as never received (its process died while charging)',
     await PaymentModel.collection.updateOne({ _id: created._id }, { $set: { createdAt: old } });
     expect((await payments.reconcile(system())).lateChargesFound).toBe(0);
     expect(await PaymentModel.findById(created._id).lean()).not.toHaveProperty('lateChargeWatch');
+  });
+});
+
+describe("a cancelled order's refund that fails (a provider outage longer than the event's retries)", () => {
+  it('stays owed and is made by reconciliation once the provider is back, once, without a replay', async () => {
+    const orderId = order('order-refund-outage');
+    let refundsDown = true;
+    const flaky = new (class extends SimulatedPaymentProvider {
+      override async refund(request: RefundRequest) {
+        if (refundsDown) throw new Error('provider unavailable');
+        return super.refund(request);
+      }
+    })();
+    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), flaky, offlineOutbox, GRACE_MS);
+    const ctx = { ...testContext(ada, { payments: flakyPayments }), authorization: `Bearer ${await tokens.sign(ada)}` };
+    const paid = await flakyPayments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'card',
+      idempotencyKey: 'k-outage',
+    });
+    expect(paid.status).toBe('SUCCEEDED');
+
+    // The order.updated (CANCELLED) delivery fails: the event is retried, and the refund is owed.
+    await expect(flakyPayments.refundCancelledOrder(system(), orderId)).rejects.toThrow('provider unavailable');
+    expect(await PaymentModel.findById(paid.id).lean()).toMatchObject({ status: 'SUCCEEDED', refundDue: true });
+    expect((await flakyPayments.reconcile(system())).owedRefunded).toBe(0);
+
+    refundsDown = false;
+    expect((await flakyPayments.reconcile(system())).owedRefunded).toBe(1);
+    expect((await flakyPayments.reconcile(system())).owedRefunded).toBe(0);
+    const after = await PaymentModel.findById(paid.id).lean();
+    expect(after).toMatchObject({ status: 'REFUNDED' });
+    expect(after).not.toHaveProperty('refundDue');
+    expect(await SimulatorLedgerModel.findById(`refund:${paid.id}`).lean()).toMatchObject({ kind: 'refund', calls: 1 });
+    // A late redelivery of the event refunds nothing more.
+    expect(await flakyPayments.refundCancelledOrder(system(), orderId)).toBe(0);
   });
 });

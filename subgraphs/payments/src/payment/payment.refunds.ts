@@ -12,7 +12,8 @@ export type StoredPayment = PaymentRecord & { _id: Types.ObjectId };
  * provider, keyed by the same reference, refunds once). Well within the retry ladder's back-off.
  */
 const REFUND_CLAIM_TIMEOUT_MS = 10_000;
-const LATE_CHARGE_BATCH = 100;
+/** Payments looked at per pass, of each kind. */
+const RETRY_BATCH = 100;
 
 /**
  * How long a payment failed as never received is still asked about: a charge request lost with
@@ -46,9 +47,16 @@ export class PaymentRefunds {
     private readonly claims = new EffectClaims(REFUND_CLAIM_TIMEOUT_MS),
   ) {}
 
-  /** A SUCCEEDED payment of a cancelled order becomes REFUNDED. True when this call refunded it. */
-  refundSucceeded(record: StoredPayment): Promise<boolean> {
-    return this.refundOnce(record, { status: PaymentStatus.SUCCEEDED }, { $set: { status: PaymentStatus.REFUNDED } });
+  /**
+   * A SUCCEEDED payment of a cancelled order becomes REFUNDED. True when this call refunded it. It
+   * is marked as owed first (`refundDue`), so a refund that fails here (a provider outage longer
+   * than the event's retries) is retried by reconciliation until done, not left to a replay.
+   */
+  async refundSucceeded(record: StoredPayment): Promise<boolean> {
+    await withDocumentLock(PaymentModel.collection.name, record._id, () =>
+      PaymentModel.updateOne({ _id: record._id, status: PaymentStatus.SUCCEEDED }, { $set: { refundDue: true } }),
+    );
+    return this.refundOwedPayment(record);
   }
 
   /**
@@ -77,7 +85,7 @@ export class PaymentRefunds {
     const due = await PaymentModel.find({ lateChargeWatch: true, lateChargeCheckAt: { $lte: now } })
       .select('-pendingEvents')
       .sort({ lateChargeCheckAt: 1 })
-      .limit(LATE_CHARGE_BATCH)
+      .limit(RETRY_BATCH)
       .lean<StoredPayment[]>();
     let found = 0;
     for (const record of due) {
@@ -100,21 +108,41 @@ export class PaymentRefunds {
     return found;
   }
 
-  /** Reconciliation's part: the late charges whose refund has failed so far. How many it refunded. */
-  async retryLateCharges(ctx: Pick<SystemContext, 'log'>): Promise<number> {
-    const due = await PaymentModel.find({ lateChargeRefundDue: true })
-      .select('-pendingEvents')
-      .limit(LATE_CHARGE_BATCH)
-      .lean<StoredPayment[]>();
+  /**
+   * Reconciliation's part: the refunds owed whose first try failed, of cancelled orders' payments
+   * and of late charges. How many it refunded.
+   */
+  async retryOwed(ctx: Pick<SystemContext, 'log'>): Promise<number> {
+    const payments = await this.retry(ctx, { refundDue: true }, (record) => this.refundOwedPayment(record));
+    const lateCharges = await this.retry(ctx, { lateChargeRefundDue: true }, (record) =>
+      this.refundDueLateCharge(record),
+    );
+    return payments + lateCharges;
+  }
+
+  private async retry(
+    ctx: Pick<SystemContext, 'log'>,
+    owed: Record<string, true>,
+    refund: (record: StoredPayment) => Promise<boolean>,
+  ): Promise<number> {
+    const due = await PaymentModel.find(owed).select('-pendingEvents').limit(RETRY_BATCH).lean<StoredPayment[]>();
     let refunded = 0;
     for (const record of due) {
       try {
-        if (await this.refundDueLateCharge(record)) refunded++;
+        if (await refund(record)) refunded++;
       } catch (error) {
-        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'late charge not refunded; the next pass retries');
+        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'owed refund not made; the next pass retries');
       }
     }
     return refunded;
+  }
+
+  private refundOwedPayment(record: StoredPayment): Promise<boolean> {
+    return this.refundOnce(
+      record,
+      { status: PaymentStatus.SUCCEEDED },
+      { $set: { status: PaymentStatus.REFUNDED }, $unset: { refundDue: 1 } },
+    );
   }
 
   private refundDueLateCharge(record: StoredPayment): Promise<boolean> {

@@ -51,8 +51,8 @@ export interface ReconcileResult {
   failed: number;
   /** Charges found at the provider after their payment failed as never received (then refunded). */
   lateChargesFound: number;
-  /** Late charges of failed payments refunded in this pass (PaymentRefunds.retryLateCharges). */
-  lateChargesRefunded: number;
+  /** Refunds owed whose first try had failed, made in this pass (PaymentRefunds.retryOwed). */
+  owedRefunded: number;
 }
 
 /**
@@ -212,7 +212,8 @@ export class PaymentService {
    * Reconciliation: every payment PENDING for longer than the grace period is settled from the
    * provider's record (SUCCEEDED or FAILED, with its event). Safe on every replica at once: each
    * settlement is a conditional write of the provider's one answer with one event id. It also asks
-   * again about payments failed as never received, and refunds any charge the provider took late.
+   * again about payments failed as never received, refunds any charge the provider took late, and
+   * retries the refunds owed whose first try failed.
    */
   async reconcile(ctx: SystemContext, now = new Date()): Promise<ReconcileResult> {
     const due = await PaymentModel.find({
@@ -223,7 +224,7 @@ export class PaymentService {
       .sort({ createdAt: 1 })
       .limit(RECONCILE_BATCH)
       .lean<Stored[]>();
-    const result: ReconcileResult = { settled: [], failed: 0, lateChargesFound: 0, lateChargesRefunded: 0 };
+    const result: ReconcileResult = { settled: [], failed: 0, lateChargesFound: 0, owedRefunded: 0 };
     for (const record of due) {
       try {
         const settled = await this.resolvePending(ctx, record, now);
@@ -236,7 +237,7 @@ export class PaymentService {
     }
     if (result.settled.length > 0) ctx.log.info({ settled: result.settled }, 'pending payments reconciled');
     result.lateChargesFound = await this.refunds.watchLateCharges(ctx, now);
-    result.lateChargesRefunded = await this.refunds.retryLateCharges(ctx);
+    result.owedRefunded = await this.refunds.retryOwed(ctx);
     return result;
   }
 
