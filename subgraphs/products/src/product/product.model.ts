@@ -32,3 +32,10 @@ export const isProductId = (id: string): boolean => UUID_PATTERN.test(id);
 
 /** The most stock a product holds: the INTEGER column's range. */
 export const MAX_INVENTORY = 2_147_483_647;
+
+/**
+ * Limits of a transaction that writes a product's row: a burst of orders for one popular product
+ * queues for the connection pool and for the row lock, and Prisma's defaults (2 s to start, 5 s
+ * to finish) would fail such a burst, or an admin's write behind it, with an internal error.
+ */
+export const HOT_ROW_TRANSACTION = { maxWait: 10_000, timeout: 15_000 };

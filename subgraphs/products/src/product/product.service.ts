@@ -14,7 +14,14 @@ import { decodeCursor, encodeCursor, PageInfo, pageSize, type RequestContext } f
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
-import { isProductId, MAX_INVENTORY, Prisma, type ProductRecord, type ProductsDb } from './product.model.js';
+import {
+  HOT_ROW_TRANSACTION,
+  isProductId,
+  MAX_INVENTORY,
+  Prisma,
+  type ProductRecord,
+  type ProductsDb,
+} from './product.model.js';
 import type { Product, ProductConnection } from './product.type.js';
 
 /** Fits the DECIMAL(10,2) column: at most 99999999.99, at most two places, never negative. */
@@ -235,7 +242,7 @@ export class ProductService {
         data: outboxRows([productChanged.create({ productId: id, change: 'updated' })]),
       });
       return updated;
-    });
+    }, HOT_ROW_TRANSACTION);
     this.outbox?.kick();
     return toProduct(record);
   }

@@ -12,7 +12,13 @@ import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
-import { isProductId, MAX_INVENTORY, type Prisma, type ProductsDb } from '../product/product.model.js';
+import {
+  HOT_ROW_TRANSACTION,
+  isProductId,
+  MAX_INVENTORY,
+  type Prisma,
+  type ProductsDb,
+} from '../product/product.model.js';
 import { stockReservationsExpired } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
 
@@ -38,14 +44,6 @@ type Item = z.infer<typeof reserveSchema>['items'][number];
 /** Reservations and releases of one order run one at a time (until the transaction ends). */
 const lockOrder = (tx: Prisma.TransactionClient, id: string) =>
   tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stock:${id}`}, 0))`;
-
-/**
- * A burst of orders for one popular product queues for the connection pool and for its row lock;
- * Prisma's defaults (2 s to start, 5 s to finish) would fail such a burst with an internal error.
- * A reservation outlasting the orders subgraph's call is harmless: that order gets released, and
- * the release, whichever comes first, leaves nothing reserved.
- */
-const TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 
 /** One `product.changed` per product whose stock moved, written in the transaction that moved it. */
 const stockChanged = (tx: Prisma.TransactionClient, productIds: string[]) =>
@@ -98,7 +96,11 @@ export class StockService {
     this.ttlMs = settings.reservationTtlMs;
   }
 
-  /** All or nothing, in one transaction: conditional decrements can never oversell. */
+  /**
+   * All or nothing, in one transaction: conditional decrements can never oversell. A reservation
+   * outlasting the orders subgraph's call (it may queue up to HOT_ROW_TRANSACTION's limits) is
+   * harmless: that order gets released, and the release, whichever comes first, leaves nothing reserved.
+   */
   async reserve(ctx: RequestContext, id: string, items: unknown): Promise<ReservedItem[]> {
     requireRole(ctx.principal, 'SERVICE');
     const data = validate(reserveSchema, { orderId: id, items });
@@ -140,7 +142,7 @@ export class StockService {
         reserved.map((line) => line.productId),
       );
       return reserved;
-    }, TRANSACTION);
+    }, HOT_ROW_TRANSACTION);
     this.outbox?.kick();
 
     return data.items.map((item) => {
@@ -161,7 +163,7 @@ export class StockService {
       await lockOrder(tx, data.orderId);
       const { lines, restored } = await releaseOrder(tx, data.orderId, 'released');
       return { reserved: lines.length > 0, restored: restored.length > 0 };
-    }, TRANSACTION);
+    }, HOT_ROW_TRANSACTION);
     if (released.restored) this.outbox?.kick();
     return released.reserved;
   }
@@ -188,7 +190,7 @@ export class StockService {
       if (count === 0 && (await tx.stockReservation.count({ where: { orderId: data.orderId } })) === 0) {
         throw new ConflictError(`Order ${data.orderId} has no stock reservation`, { reason: 'not-reserved' });
       }
-    }, TRANSACTION);
+    }, HOT_ROW_TRANSACTION);
     return true;
   }
 
@@ -232,6 +234,6 @@ export class StockService {
       // Confirmed or released meanwhile (lines of one order change together).
       if (pending.length === 0 || pending.length !== lines.length) return false;
       return (await releaseOrder(tx, orderId, 'expired')).restored.length > 0;
-    }, TRANSACTION);
+    }, HOT_ROW_TRANSACTION);
   }
 }
