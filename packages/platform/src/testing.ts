@@ -123,6 +123,20 @@ export function testContext<S>(principal: Principal | null, services: S): Reques
   };
 }
 
+/** The code of the error `promise` rejects with, or 'resolved': for asserting a refusal. */
+export const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => 'resolved',
+    (error: { extensions?: { code?: unknown } }) => error.extensions?.code,
+  );
+
+/** The extensions (code, fields, …) of the error `promise` rejects with; undefined when it resolves. */
+export const extensionsOf = (promise: Promise<unknown>): Promise<Record<string, unknown> | undefined> =>
+  promise.then(
+    () => undefined,
+    (error: { extensions?: Record<string, unknown> }) => error.extensions,
+  );
+
 /**
  * One sample's value from a Prometheus text scrape: the series named `name` whose labels include
  * `labels` (0 when absent, so a counter's first increment shows as a move from 0).

@@ -1,5 +1,5 @@
 import { notificationEmail, notificationSms, orderCreated, orderUpdated, paymentSucceeded } from '@shop/events';
-import { connectTestMongo, testContext } from '@shop/platform/testing';
+import { codeOf, connectTestMongo, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from './notification.model.js';
@@ -20,11 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { extensions?: { code?: string } }) => error.extensions?.code,
-  );
 const receipt = (userId: string, orderId: string) =>
   paymentSucceeded.create({ orderId, userId, paymentId: 'pay', amount: '19.99', transactionId: 'tx' });
 

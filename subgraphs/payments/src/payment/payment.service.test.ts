@@ -1,7 +1,7 @@
 import { paymentFailed, paymentSucceeded } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
 import { type RequestContext } from '@shop/platform/subgraph';
-import { connectTestMongo, createTestTokens, offlineOutbox, testContext } from '@shop/platform/testing';
+import { codeOf, connectTestMongo, createTestTokens, offlineOutbox, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -55,12 +55,6 @@ function order(id: string, overrides: Partial<FixtureOrder> = {}): string {
   });
   return id;
 }
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { extensions?: { code?: string } }) => error.extensions?.code,
-  );
 
 beforeAll(async () => {
   db = await connectTestMongo('payments');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { testContext } from '@shop/platform/testing';
+import { codeOf, extensionsOf, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StockService } from '../stock/stock.service.js';
 import { connectTestDb } from '../test-db.js';
@@ -14,11 +14,6 @@ const customer = testContext({ id: 'customer-1', role: 'CUSTOMER' }, services);
 const anonymous = testContext(null, services);
 
 const base = { name: 'Widget', description: 'A useful widget', price: '10.00', category, inventory: 5, images: [] };
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { extensions?: { code?: string } }) => error.extensions?.code,
-  );
 
 afterAll(() => cleanup());
 
@@ -98,17 +93,14 @@ describe('ProductService.update of the stock, while orders reserve it', () => {
   const stock = new StockService(db);
   const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, { products, stock });
   const stored = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
-  const refusal = (promise: Promise<unknown>) =>
-    promise.then(
-      () => undefined,
-      (error: { extensions: Record<string, unknown> }) => error.extensions,
-    );
 
   it('sets the stock only while it still holds expectedInventory: a count read before a reservation is refused', async () => {
     const product = await products.create(admin, { ...base, inventory: 10 });
     // The admin read 10; an order reserves 3 before the admin's write arrives.
     await stock.reserve(orders, randomUUID(), [{ productId: product.id, quantity: 3 }]);
-    expect(await refusal(products.update(admin, product.id, { inventory: 15, expectedInventory: 10 }))).toMatchObject({
+    expect(
+      await extensionsOf(products.update(admin, product.id, { inventory: 15, expectedInventory: 10 })),
+    ).toMatchObject({
       code: 'CONFLICT',
       field: 'expectedInventory',
       inventory: 7,
@@ -130,13 +122,13 @@ describe('ProductService.update of the stock, while orders reserve it', () => {
   it('never takes the stock below zero nor past the column, and changes nothing then', async () => {
     const product = await products.create(admin, { ...base, inventory: 5 });
     const takers = await Promise.all(
-      Array.from({ length: 4 }, () => refusal(products.update(admin, product.id, { inventoryChange: -2 }))),
+      Array.from({ length: 4 }, () => extensionsOf(products.update(admin, product.id, { inventoryChange: -2 }))),
     );
     expect(takers.filter((outcome) => outcome === undefined)).toHaveLength(2);
     expect(takers.filter((outcome) => outcome?.code === 'CONFLICT')).toHaveLength(2);
     expect(await stored(product.id)).toBe(1);
     expect(
-      await refusal(products.update(admin, product.id, { inventoryChange: 2_147_483_647, name: 'Renamed' })),
+      await extensionsOf(products.update(admin, product.id, { inventoryChange: 2_147_483_647, name: 'Renamed' })),
     ).toMatchObject({ code: 'CONFLICT', field: 'inventoryChange', inventory: 1 });
     expect(await db.product.findUniqueOrThrow({ where: { id: product.id } })).toMatchObject({
       inventory: 1,
@@ -147,7 +139,7 @@ describe('ProductService.update of the stock, while orders reserve it', () => {
   it('refuses inventoryChange beside inventory, and expectedInventory without it', async () => {
     const product = await products.create(admin, base);
     const fieldsOf = async (input: object) =>
-      ((await refusal(products.update(admin, product.id, input)))?.fields as { field: string }[] | undefined)?.map(
+      ((await extensionsOf(products.update(admin, product.id, input)))?.fields as { field: string }[] | undefined)?.map(
         (f) => f.field,
       );
     expect(await fieldsOf({ inventory: 3, inventoryChange: 1 })).toEqual(['inventoryChange']);

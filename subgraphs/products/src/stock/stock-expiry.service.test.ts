@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { metricsRegistry } from '@shop/platform/telemetry';
-import { metricValue, testContext } from '@shop/platform/testing';
+import { extensionsOf, metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProductService } from '../product/product.service.js';
 import { connectTestDb } from '../test-db.js';
@@ -21,11 +21,6 @@ afterAll(() => cleanup());
 const product = (inventory: number) => products.create(admin, { name: 'Item', price: '2.00', category, inventory });
 // Straight from the table: a context's product loader would answer a repeated read from its cache.
 const inventoryOf = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: { extensions: Record<string, unknown> }) => error.extensions,
-  );
 /** Makes an order's reservation look `ms` old, as if the orders subgraph had gone quiet since. */
 const age = (orderId: string, ms: number) =>
   db.$executeRaw`UPDATE stock_reservations SET created_at = created_at - make_interval(secs => ${ms / 1000}) WHERE order_id = ${orderId}`;
@@ -53,8 +48,8 @@ describe('StockService.confirm', () => {
     const released = randomUUID();
     await stock.reserve(orders, released, [{ productId: a.id, quantity: 1 }]);
     await stock.release(orders, released);
-    expect(await failure(stock.confirm(orders, released))).toMatchObject({ code: 'CONFLICT', reason: 'released' });
-    expect(await failure(stock.confirm(orders, randomUUID()))).toMatchObject({
+    expect(await extensionsOf(stock.confirm(orders, released))).toMatchObject({ code: 'CONFLICT', reason: 'released' });
+    expect(await extensionsOf(stock.confirm(orders, randomUUID()))).toMatchObject({
       code: 'CONFLICT',
       reason: 'not-reserved',
     });
@@ -63,8 +58,8 @@ describe('StockService.confirm', () => {
 
   it('is for the SERVICE role only', async () => {
     const customer = testContext({ id: 'c', role: 'CUSTOMER' }, services);
-    expect(await failure(stock.confirm(customer, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await failure(stock.confirm(admin, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await extensionsOf(stock.confirm(customer, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await extensionsOf(stock.confirm(admin, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
   });
 });
 
@@ -94,8 +89,8 @@ describe('StockService.expireStale (STOCK_RESERVATION_TTL)', () => {
 
     // Too late for the order: its confirmation is refused, a repeated reservation too, and a
     // release (the order being cancelled) gives nothing back twice.
-    expect(await failure(stock.confirm(orders, orderId))).toMatchObject({ code: 'CONFLICT', reason: 'expired' });
-    expect(await failure(stock.reserve(orders, orderId, items))).toMatchObject({ code: 'CONFLICT' });
+    expect(await extensionsOf(stock.confirm(orders, orderId))).toMatchObject({ code: 'CONFLICT', reason: 'expired' });
+    expect(await extensionsOf(stock.reserve(orders, orderId, items))).toMatchObject({ code: 'CONFLICT' });
     expect(await stock.release(orders, orderId)).toBe(true);
     expect([await inventoryOf(a.id), await inventoryOf(b.id)]).toEqual([9, 10]);
     expect(await db.stockRelease.findUnique({ where: { orderId } })).toMatchObject({ reason: 'expired' });
@@ -108,7 +103,9 @@ describe('StockService.expireStale (STOCK_RESERVATION_TTL)', () => {
     for (const orderId of orderIds) await age(orderId, TTL_MS + 1_000);
     const confirmations = await Promise.all(
       orderIds.map((orderId, i) =>
-        i % 2 ? failure(stock.confirm(orders, orderId)) : sweep().then(() => failure(stock.confirm(orders, orderId))),
+        i % 2
+          ? extensionsOf(stock.confirm(orders, orderId))
+          : sweep().then(() => extensionsOf(stock.confirm(orders, orderId))),
       ),
     );
     // Whatever the interleaving, each order ends either confirmed (holding its unit) or expired

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { testContext } from '@shop/platform/testing';
+import { extensionsOf, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProductService } from '../product/product.service.js';
 import { connectTestDb } from '../test-db.js';
@@ -18,11 +18,6 @@ const product = (price: string, inventory: number) =>
   products.create(admin, { name: 'Item', price, category, inventory });
 const inventoryOf = async (id: string) => (await products.findById(admin, id)).inventory;
 const reservationRows = (orderId: string) => db.stockReservation.count({ where: { orderId } });
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: { extensions: Record<string, unknown> }) => error.extensions,
-  );
 
 describe('StockService.reserve', () => {
   it('decrements stock and returns each line with its unit price, in request order', async () => {
@@ -46,7 +41,7 @@ describe('StockService.reserve', () => {
       { productId: a.id, quantity: 5 },
       { productId: b.id, quantity: 2 },
     ];
-    expect(await failure(stock.reserve(orders, orderId, items))).toMatchObject({
+    expect(await extensionsOf(stock.reserve(orders, orderId, items))).toMatchObject({
       code: 'INSUFFICIENT_STOCK',
       productId: b.id,
     });
@@ -61,7 +56,7 @@ describe('StockService.reserve', () => {
         { productId: a.id, quantity: 1 },
         { productId, quantity: 1 },
       ];
-      expect(await failure(stock.reserve(orders, randomUUID(), items))).toMatchObject({ code: 'NOT_FOUND' });
+      expect(await extensionsOf(stock.reserve(orders, randomUUID(), items))).toMatchObject({ code: 'NOT_FOUND' });
     }
     expect(await inventoryOf(a.id)).toBe(5);
   });
@@ -127,7 +122,7 @@ describe('StockService.reserve', () => {
     const a = await product('5.00', 10);
     const orderId = randomUUID();
     await stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }]);
-    expect(await failure(stock.reserve(orders, orderId, [{ productId: a.id, quantity: 2 }]))).toMatchObject({
+    expect(await extensionsOf(stock.reserve(orders, orderId, [{ productId: a.id, quantity: 2 }]))).toMatchObject({
       code: 'CONFLICT',
     });
     expect(await inventoryOf(a.id)).toBe(9);
@@ -141,7 +136,7 @@ describe('StockService.reserve', () => {
       { productId: a.id.toUpperCase(), quantity: 1 },
     ]);
     for (const items of bad) {
-      expect(await failure(stock.reserve(orders, randomUUID(), items))).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(await extensionsOf(stock.reserve(orders, randomUUID(), items))).toMatchObject({ code: 'BAD_USER_INPUT' });
     }
     expect(await inventoryOf(a.id)).toBe(10);
   });
@@ -149,12 +144,14 @@ describe('StockService.reserve', () => {
   it('is for the SERVICE role only', async () => {
     const a = await product('5.00', 10);
     const items = [{ productId: a.id, quantity: 1 }];
-    expect(await failure(stock.reserve(admin, randomUUID(), items))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await extensionsOf(stock.reserve(admin, randomUUID(), items))).toMatchObject({ code: 'FORBIDDEN' });
     const customer = testContext({ id: 'c', role: 'CUSTOMER' }, services);
-    expect(await failure(stock.reserve(customer, randomUUID(), items))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await extensionsOf(stock.reserve(customer, randomUUID(), items))).toMatchObject({ code: 'FORBIDDEN' });
     const anonymous = testContext(null, services);
-    expect(await failure(stock.reserve(anonymous, randomUUID(), items))).toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(await failure(stock.release(customer, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await extensionsOf(stock.reserve(anonymous, randomUUID(), items))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    expect(await extensionsOf(stock.release(customer, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });
     expect(await inventoryOf(a.id)).toBe(10);
   });
 });
@@ -196,7 +193,7 @@ describe('StockService.release', () => {
     const orderId = randomUUID();
     expect(await stock.release(orders, orderId)).toBe(false);
     const late = stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }]);
-    expect(await failure(late)).toMatchObject({ code: 'CONFLICT' });
+    expect(await extensionsOf(late)).toMatchObject({ code: 'CONFLICT' });
     expect(await inventoryOf(a.id)).toBe(4);
     // In whichever order a reservation and its release meet, the stock ends up back.
     await Promise.allSettled(
@@ -217,7 +214,7 @@ describe('StockService.release', () => {
     const items = [{ productId: a.id, quantity: 2 }];
     await stock.reserve(orders, orderId, items);
     await stock.release(orders, orderId);
-    expect(await failure(stock.reserve(orders, orderId, items))).toMatchObject({ code: 'CONFLICT' });
+    expect(await extensionsOf(stock.reserve(orders, orderId, items))).toMatchObject({ code: 'CONFLICT' });
     expect(await inventoryOf(a.id)).toBe(4);
   });
 });
