@@ -53,9 +53,7 @@ export class PaymentRefunds {
    * than the event's retries) is retried by reconciliation until done, not left to a replay.
    */
   async refundSucceeded(record: StoredPayment): Promise<boolean> {
-    await withDocumentLock(PaymentModel.collection.name, record._id, () =>
-      PaymentModel.updateOne({ _id: record._id, status: PaymentStatus.SUCCEEDED }, { $set: { refundDue: true } }),
-    );
+    await this.update(record, { status: PaymentStatus.SUCCEEDED }, { $set: { refundDue: true } });
     return this.refundOwedPayment(record);
   }
 
@@ -66,8 +64,9 @@ export class PaymentRefunds {
    */
   async refundLateCharge(ctx: Pick<SystemContext, 'log'>, record: StoredPayment, transactionId: string) {
     const paymentId = String(record._id);
-    await PaymentModel.updateOne(
-      { _id: record._id, status: PaymentStatus.FAILED, lateChargeRefundedAt: { $exists: false } },
+    await this.update(
+      record,
+      { status: PaymentStatus.FAILED, lateChargeRefundedAt: { $exists: false } },
       { $set: { lateChargeRefundDue: true, lateChargeTransactionId: transactionId }, $unset: LATE_CHARGE_WATCH },
     );
     ctx.log.error({ alert: true, paymentId }, 'the provider took the charge of a failed payment; refunding it');
@@ -97,8 +96,9 @@ export class PaymentRefunds {
           continue;
         }
         const next = lookup.outcome === 'unknown' ? nextLateChargeCheck(record.createdAt, now) : undefined;
-        await PaymentModel.updateOne(
-          { _id: record._id, lateChargeCheckAt: record.lateChargeCheckAt },
+        await this.update(
+          record,
+          { lateChargeCheckAt: record.lateChargeCheckAt },
           next ? { $set: { lateChargeCheckAt: next } } : { $unset: LATE_CHARGE_WATCH },
         );
       } catch (error) {
@@ -154,6 +154,20 @@ export class PaymentRefunds {
   }
 
   /**
+   * Updates the payment while it matches `filter`, under its document lock, as every write of a
+   * payment is (withDocumentLock: on FerretDB, one process's writes to a document queue).
+   */
+  private update(
+    record: StoredPayment,
+    filter: Record<string, unknown>,
+    change: Record<string, Record<string, unknown>>,
+  ): Promise<unknown> {
+    return withDocumentLock(PaymentModel.collection.name, record._id, () =>
+      PaymentModel.updateOne({ _id: record._id, ...filter }, change),
+    );
+  }
+
+  /**
    * Refunds `record` while it matches `due`, then applies `done` to it. True when this call refunded
    * it; false when it was done before. Within a process, calls for one payment queue behind each
    * other (the later one no longer finds it due); across replicas the claim decides.
@@ -175,9 +189,7 @@ export class PaymentRefunds {
       );
       // Marked before the claim is settled: a crash in between takes the claim over, and the
       // provider answers the repeated reference as already refunded.
-      await withDocumentLock(PaymentModel.collection.name, record._id, () =>
-        PaymentModel.updateOne({ _id: record._id, ...due }, done),
-      );
+      await this.update(record, due, done);
       if (outcome.state !== 'done') return false;
       await this.claims.settle(outcome.claim);
       return true;
