@@ -128,6 +128,35 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(await stored(lapsed)).toMatchObject({ status: 'CANCELLED', stockReleased: true });
   });
 
+  it('cancels, with its stock given back once, an order stored by a failed create whose stock the sweep confirmed first', async () => {
+    // The insert commits, then the create fails (in production, say, the insert's answer is lost;
+    // here the relay's wake-up throws once), so the caller is told the order failed.
+    let failNextKick = true;
+    const kick = () => {
+      if (!failNextKick) return;
+      failNextKick = false;
+      throw new Error('connection reset after the insert');
+    };
+    const orders = new OrderService(new ProductsClient(fx.products.url, tokens), { kick });
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    let orderId = '';
+    // The failed create's release is slow to reach products: a sweep finds the stored order and
+    // confirms its stock before it arrives.
+    fx.products.beforeRelease = async (id) => {
+      fx.products.beforeRelease = undefined;
+      orderId = id;
+      await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+      expect(await OrderModel.findById(id).lean()).toMatchObject({ status: 'PENDING', stockConfirmed: true });
+    };
+    const failed = orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 4 }], shippingAddress: address });
+    await expect(failed).rejects.toThrow('connection reset after the insert');
+
+    // Not an order the customer was told failed, holding stock: cancelled, and its stock back once.
+    expect(await OrderModel.findById(orderId).lean()).toMatchObject({ status: 'CANCELLED', stockReleased: true });
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+    expect(fx.products.releaseCalls.filter((id) => id === orderId)).toHaveLength(1);
+  });
+
   it('never runs two sweeps of one process at once', async () => {
     const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
     const [first, second] = await Promise.all([job.runOnce(), job.runOnce()]);

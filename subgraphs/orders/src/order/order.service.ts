@@ -169,7 +169,7 @@ export class OrderService {
       this.transitions.remember(stored);
       this.outbox.kick({ model: OrderModel, id: orderId, pendingEvents });
     } catch (error) {
-      await this.release(ctx, orderId);
+      await this.releaseFailedCreate(ctx, orderId);
       throw error;
     }
     // Until products has the confirmation, the reservation may expire (this request stalled past
@@ -315,7 +315,7 @@ export class OrderService {
     try {
       return await this.products.reserveStock(ctx, orderId, items);
     } catch (error) {
-      if (!(error instanceof AppError)) await this.release(ctx, orderId);
+      if (!(error instanceof AppError)) await this.releaseFailedCreate(ctx, orderId);
       throw error;
     }
   }
@@ -331,6 +331,22 @@ export class OrderService {
     }
   }
 
+  /**
+   * The release of a create that failed. Its order may be stored after all (the insert committed but
+   * its answer was lost), and the expiry sweep may have confirmed its stock before this release came:
+   * products then keeps the stock, and the order is cancelled with it, as the customer was told.
+   */
+  private async releaseFailedCreate(ctx: SystemContext, orderId: string): Promise<void> {
+    let released: boolean;
+    try {
+      released = await this.products.releaseUnconfirmedStock(ctx, orderId);
+    } catch (error) {
+      ctx.log.error({ err: error, orderId }, 'stock release failed; products expires the unconfirmed reservation');
+      return;
+    }
+    if (!released) await this.abandon(ctx, orderId);
+  }
+
   /** Confirms the order's stock with products: false when products no longer holds it; throws when unsure. */
   private async stockHeld(ctx: CallContext, orderId: string): Promise<boolean> {
     try {
@@ -342,17 +358,20 @@ export class OrderService {
     }
   }
 
-  /** Cancels a PENDING order whose stock is not held, as an expiry (claimed, with its order.updated). */
-  private async cancelUnconfirmed(orderId: string): Promise<boolean> {
+  /** Cancels a PENDING order as an expiry (claimed, with its order.updated): its stock is not held, or its create failed. */
+  private async cancelPending(orderId: string): Promise<boolean> {
     return (await this.transitions.move(orderId, orderStatusMachine.expire)).won;
   }
 
-  /** A create that could not confirm: its order is cancelled and its stock released, or else the sweep does both. */
+  /** A create that failed after storing its order: the order is cancelled and its stock released, or else the sweep does both. */
   private async abandon(ctx: SystemContext, orderId: string): Promise<void> {
     try {
-      if (await this.cancelUnconfirmed(orderId)) await this.releaseCancelled(ctx, orderId);
+      if (await this.cancelPending(orderId)) await this.releaseCancelled(ctx, orderId);
     } catch (error) {
-      ctx.log.error({ err: error, orderId }, 'unconfirmed order not cancelled; the expiry sweep decides again');
+      ctx.log.error(
+        { err: error, orderId },
+        'order of a failed create not cancelled; the expiry sweep cancels it, at the latest at the payment timeout',
+      );
     }
   }
 
@@ -362,7 +381,7 @@ export class OrderService {
    * release follows in the same sweep). Any other failure is thrown.
    */
   private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
-    if (!(await this.stockHeld(ctx, orderId))) return this.cancelUnconfirmed(orderId);
+    if (!(await this.stockHeld(ctx, orderId))) return this.cancelPending(orderId);
     await withDocumentLock(OrderModel.collection.name, orderId, () =>
       OrderModel.updateOne({ _id: orderId, stockConfirmed: { $ne: true } }, { $set: { stockConfirmed: true } }),
     );

@@ -18,7 +18,9 @@ export interface ReservedItem extends StockItem {
 const RESERVE = `mutation ReserveStock($orderId: ID!, $items: [StockItemInput!]!) {
   reserveStock(orderId: $orderId, items: $items) { productId quantity unitPrice }
 }`;
-const RELEASE = `mutation ReleaseStock($orderId: ID!) { releaseStock(orderId: $orderId) }`;
+const RELEASE = `mutation ReleaseStock($orderId: ID!, $unlessConfirmed: Boolean) {
+  releaseStock(orderId: $orderId, unlessConfirmed: $unlessConfirmed)
+}`;
 const CONFIRM = `mutation ConfirmStock($orderId: ID!) { confirmStock(orderId: $orderId) }`;
 
 /** Products no longer holds the order's stock (expired unconfirmed, or released): the order cannot stand. */
@@ -49,7 +51,21 @@ export class ProductsClient {
 
   /** Idempotent: releasing an order twice, or one that reserved nothing, is harmless. */
   async releaseStock(ctx: CallContext, orderId: string): Promise<void> {
-    await this.call(ctx, RELEASE, { orderId });
+    await this.call(ctx, RELEASE, { orderId, unlessConfirmed: false });
+  }
+
+  /**
+   * The release of a create that failed: false, and nothing released, when the reservation was
+   * confirmed, that is when the expiry sweep found the order stored after all.
+   */
+  async releaseUnconfirmedStock(ctx: CallContext, orderId: string): Promise<boolean> {
+    try {
+      await callSubgraph(this.url, RELEASE, { orderId, unlessConfirmed: true }, await this.headers(ctx));
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && error.extensions.reason === 'confirmed') return false;
+      throw this.internal(error);
+    }
   }
 
   /**

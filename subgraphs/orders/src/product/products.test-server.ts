@@ -15,7 +15,7 @@ const schema = buildSchema(`
   type Query { ping: Boolean }
   type Mutation {
     reserveStock(orderId: ID!, items: [StockItemInput!]!): [ReservedItem!]!
-    releaseStock(orderId: ID!): Boolean!
+    releaseStock(orderId: ID!, unlessConfirmed: Boolean = false): Boolean!
     confirmStock(orderId: ID!): Boolean!
   }
 `);
@@ -31,6 +31,8 @@ export interface FakeProducts {
   beforeConfirm?: (orderId: string) => Promise<void>;
   /** What products' expiry job does to an unconfirmed reservation: its stock goes back. */
   expire(orderId: string): void;
+  /** Runs before a release is answered: lets a test confirm the reservation first. */
+  beforeRelease?: (orderId: string) => Promise<void>;
   /** Runs after stock is reserved, before the answer: lets a test break what happens next. */
   afterReserve?: (orderId: string) => Promise<void>;
   close(): Promise<void>;
@@ -75,7 +77,11 @@ export async function startFakeProducts(
       await fake.afterReserve?.(orderId);
       return items.map((item) => ({ ...item, unitPrice: prices.get(item.productId) ?? '0.00' }));
     },
-    releaseStock: ({ orderId }: { orderId: string }): boolean => {
+    releaseStock: async ({ orderId, unlessConfirmed }: { orderId: string; unlessConfirmed: boolean }) => {
+      await fake.beforeRelease?.(orderId);
+      if (unlessConfirmed && fake.confirmed.has(orderId) && fake.reservations.has(orderId)) {
+        throw fail('CONFLICT', `reservation of ${orderId} is confirmed`, { reason: 'confirmed' });
+      }
       fake.releaseCalls.push(orderId);
       restore(orderId);
       return true;

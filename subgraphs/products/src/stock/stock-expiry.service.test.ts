@@ -56,6 +56,42 @@ describe('StockService.confirm', () => {
     expect(await inventoryOf(a.id)).toBe(5);
   });
 
+  it('keeps a confirmed reservation from the release of a failed create (unlessConfirmed), and exactly one of the two wins', async () => {
+    const a = await product(20);
+    // The orders sweep found the order stored and confirmed it before the failed create's release came.
+    const kept = randomUUID();
+    await stock.reserve(orders, kept, [{ productId: a.id, quantity: 2 }]);
+    await stock.confirm(orders, kept);
+    expect(await extensionsOf(stock.release(orders, kept, { unlessConfirmed: true }))).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'confirmed',
+    });
+    expect(await inventoryOf(a.id)).toBe(18);
+    expect(await stock.confirm(orders, kept)).toBe(true);
+    // Not confirmed: released as before, and a later confirmation is refused.
+    const failed = randomUUID();
+    await stock.reserve(orders, failed, [{ productId: a.id, quantity: 3 }]);
+    expect(await stock.release(orders, failed, { unlessConfirmed: true })).toBe(true);
+    expect(await extensionsOf(stock.confirm(orders, failed))).toMatchObject({ code: 'CONFLICT', reason: 'released' });
+    expect(await inventoryOf(a.id)).toBe(18);
+    // Racing: the stock stays held exactly when the confirmation won.
+    const raced = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const id = randomUUID();
+        await stock.reserve(orders, id, [{ productId: a.id, quantity: 1 }]);
+        const [confirmed] = await Promise.allSettled([
+          stock.confirm(orders, id),
+          stock.release(orders, id, { unlessConfirmed: true }),
+        ]);
+        return confirmed.status === 'fulfilled';
+      }),
+    );
+    expect(await inventoryOf(a.id)).toBe(18 - raced.filter(Boolean).length);
+    // Cancelling the kept order gives its stock back as usual.
+    expect(await stock.release(orders, kept)).toBe(true);
+    expect(await inventoryOf(a.id)).toBe(20 - raced.filter(Boolean).length);
+  });
+
   it('is for the SERVICE role only', async () => {
     const customer = testContext({ id: 'c', role: 'CUSTOMER' }, services);
     expect(await extensionsOf(stock.confirm(customer, randomUUID()))).toMatchObject({ code: 'FORBIDDEN' });

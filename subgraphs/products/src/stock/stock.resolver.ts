@@ -27,8 +27,17 @@ export class StockResolver {
     description:
       'Restores the reserved stock once; false when the order has no reservation. Later reservations of the order are refused.',
   })
-  releaseStock(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: Context): Promise<boolean> {
-    return ctx.services.stock.release(ctx, orderId);
+  releaseStock(
+    @Arg('orderId', () => ID) orderId: string,
+    @Arg('unlessConfirmed', () => Boolean, {
+      defaultValue: false,
+      description:
+        'Keep a reservation its order confirmed (CONFLICT, extensions.reason confirmed): the release of a create that failed.',
+    })
+    unlessConfirmed: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<boolean> {
+    return ctx.services.stock.release(ctx, orderId, { unlessConfirmed });
   }
 
   @Authorized('SERVICE')

@@ -155,12 +155,21 @@ export class StockService {
   /**
    * Gives the reserved quantities back once; true when the order had a reservation. The release
    * is recorded even when nothing was reserved yet, so that a late reservation is refused.
+   * `unlessConfirmed`: the release of a create that failed, which must not undo an order the orders
+   * sweep found stored after all; a confirmed reservation is kept (CONFLICT, reason `confirmed`).
+   * Under the order's lock, so of this release and a confirmation exactly one wins.
    */
-  async release(ctx: RequestContext, id: string): Promise<boolean> {
+  async release(ctx: RequestContext, id: string, { unlessConfirmed = false } = {}): Promise<boolean> {
     requireRole(ctx.principal, 'SERVICE');
     const data = validate(z.object({ orderId }), { orderId: id });
     const released = await this.db.$transaction(async (tx) => {
       await lockOrder(tx, data.orderId);
+      const confirmed = { orderId: data.orderId, confirmedAt: { not: null }, releasedAt: null };
+      if (unlessConfirmed && (await tx.stockReservation.count({ where: confirmed })) > 0) {
+        throw new ConflictError(`The stock reservation of order ${data.orderId} is confirmed: the order was stored`, {
+          reason: 'confirmed',
+        });
+      }
       const { lines, restored } = await releaseOrder(tx, data.orderId, 'released');
       return { reserved: lines.length > 0, restored: restored.length > 0 };
     }, HOT_ROW_TRANSACTION);
