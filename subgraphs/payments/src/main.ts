@@ -3,7 +3,7 @@ import { runSubgraph } from '@shop/platform/subgraph';
 import { paymentsConfig } from './config.js';
 import { subscribeToOrders } from './events.js';
 import { OrdersClient } from './order/order.client.js';
-import { watchPendingPayments } from './payment/payment.metrics.js';
+import { reportPaymentGauges } from './payment/payment.metrics.js';
 import { PaymentModel } from './payment/payment.model.js';
 import { PaymentService } from './payment/payment.service.js';
 import { PaymentReconcileJob } from './payment/payment-reconcile.job.js';
@@ -21,7 +21,7 @@ await runSubgraph({
     const grace = config.PAYMENT_RECONCILE_GRACE;
     const provider = createPaymentProvider(config);
     const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), provider, relay, grace);
-    watchPendingPayments(grace);
+    reportPaymentGauges(grace);
     await subscribeToOrders(bus, payments, log);
     const reconciliation = new PaymentReconcileJob(payments, log, config.PAYMENT_RECONCILE_INTERVAL);
     return { services: { payments }, relay, jobs: [reconciliation] };

@@ -28,7 +28,24 @@ export const paymentsPendingBeyondGrace = new Gauge({
   },
 });
 
-/** Starts reporting the gauge, with the grace period this process reconciles with. */
-export function watchPendingPayments(grace: number): void {
+/** The owed flag of each kind of refund (PaymentRefunds); indexed, so each count reads only the few owed. */
+const OWED = { 'cancelled-order': { refundDue: true }, 'late-charge': { lateChargeRefundDue: true } } as const;
+
+/** Counted at scrape time across all replicas: above 0 for long means the provider keeps refusing refunds. */
+export const paymentRefundsOwed = new Gauge({
+  name: 'payments_refunds_owed',
+  help: 'Refunds owed whose first try failed, not made yet (reconciliation retries them), by kind',
+  labelNames: ['kind'] as const,
+  async collect() {
+    if (graceMs === undefined) return;
+    for (const [kind, filter] of Object.entries(OWED)) {
+      const count = await runForScrape(() => PaymentModel.countDocuments(filter).catch(() => undefined));
+      if (count !== undefined) this.set({ kind }, count);
+    }
+  },
+});
+
+/** Starts reporting the gauges (in a process that reconciles), with the grace period it reconciles with. */
+export function reportPaymentGauges(grace: number): void {
   graceMs = grace;
 }

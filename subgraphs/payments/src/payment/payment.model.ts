@@ -75,6 +75,16 @@ export class PaymentRecord {
   lateChargeRefundedAt?: Date;
 
   /**
+   * An owed refund (`refundDue` or `lateChargeRefundDue`) whose retry failed: the failed retries,
+   * and when reconciliation tries again (nextRefundRetry). Cleared when the refund is made.
+   */
+  @prop({ type: () => Number })
+  refundAttempts?: number;
+
+  @prop({ type: () => Date })
+  refundRetryAt?: Date;
+
+  /**
    * Failed as never received: watched (`lateChargeWatch`) until a late charge is found or the watch
    * ends; `lateChargeCheckAt` is when reconciliation next asks the provider whether it came after all.
    */

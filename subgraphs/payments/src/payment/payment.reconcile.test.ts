@@ -13,9 +13,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
-import { watchPendingPayments } from './payment.metrics.js';
+import { reportPaymentGauges } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
-import { LATE_CHARGE_WATCH_MS, nextLateChargeCheck } from './payment.refunds.js';
+import { LATE_CHARGE_WATCH_MS, nextLateChargeCheck, nextRefundRetry } from './payment.refunds.js';
 import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
 import type { ChargeRequest, RefundRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider, SimulatorLedgerModel } from './simulated-payment.provider.js';
@@ -114,7 +114,7 @@ describe('a charge whose answer was lost (card_timeout)', () => {
       { _id: created._id },
       { $set: { createdAt: new Date(Date.now() - 60_000) } },
     );
-    watchPendingPayments(GRACE_MS);
+    reportPaymentGauges(GRACE_MS);
     const stuck = () =>
       metricsRegistry.metrics().then((scrape) => metricValue(scrape, 'payments_pending_beyond_grace'));
     const stuckBefore = await stuck();
@@ -288,8 +288,10 @@ describe("a cancelled order's refund that fails (a provider outage longer than t
   it('stays owed and is made by reconciliation once the provider is back, once, without a replay', async () => {
     const orderId = order('order-refund-outage');
     let refundsDown = true;
+    let refundCalls = 0;
     const flaky = new (class extends SimulatedPaymentProvider {
       override async refund(request: RefundRequest) {
+        refundCalls++;
         if (refundsDown) throw new Error('provider unavailable');
         return super.refund(request);
       }
@@ -306,16 +308,45 @@ describe("a cancelled order's refund that fails (a provider outage longer than t
     // The order.updated (CANCELLED) delivery fails: the event is retried, and the refund is owed.
     await expect(flakyPayments.refundCancelledOrder(system(), orderId)).rejects.toThrow('provider unavailable');
     expect(await PaymentModel.findById(paid.id).lean()).toMatchObject({ status: 'SUCCEEDED', refundDue: true });
-    expect((await flakyPayments.reconcile(system())).owedRefunded).toBe(0);
+    reportPaymentGauges(GRACE_MS);
+    const owed = () =>
+      metricsRegistry
+        .metrics()
+        .then((scrape) => metricValue(scrape, 'payments_refunds_owed', { kind: 'cancelled-order' }));
+    const owedBefore = await owed();
+    expect(owedBefore).toBeGreaterThanOrEqual(1);
 
+    // A retry while the provider is still down fails, and the next waits (nextRefundRetry).
+    const now = new Date();
+    expect((await flakyPayments.reconcile(system(), now)).owedRefunded).toBe(0);
+    expect(await PaymentModel.findById(paid.id).lean()).toMatchObject({
+      refundDue: true,
+      refundAttempts: 1,
+      refundRetryAt: new Date(now.getTime() + 5_000),
+    });
     refundsDown = false;
-    expect((await flakyPayments.reconcile(system())).owedRefunded).toBe(1);
-    expect((await flakyPayments.reconcile(system())).owedRefunded).toBe(0);
+    const calls = refundCalls;
+    expect((await flakyPayments.reconcile(system(), now)).owedRefunded).toBe(0);
+    expect(refundCalls).toBe(calls);
+
+    expect((await flakyPayments.reconcile(system(), later(5_000))).owedRefunded).toBe(1);
+    expect((await flakyPayments.reconcile(system(), later(5_000))).owedRefunded).toBe(0);
+    expect(await owed()).toBe(owedBefore - 1);
     const after = await PaymentModel.findById(paid.id).lean();
     expect(after).toMatchObject({ status: 'REFUNDED' });
     expect(after).not.toHaveProperty('refundDue');
+    expect(after).not.toHaveProperty('refundAttempts');
+    expect(after).not.toHaveProperty('refundRetryAt');
     expect(await SimulatorLedgerModel.findById(`refund:${paid.id}`).lean()).toMatchObject({ kind: 'refund', calls: 1 });
     // A late redelivery of the event refunds nothing more.
     expect(await flakyPayments.refundCancelledOrder(system(), orderId)).toBe(0);
+  });
+
+  it('is retried after 5 s, then at doubling waits up to 15 minutes, for as long as it takes', () => {
+    const now = new Date('2026-12-01T00:00:00Z');
+    const waits = [1, 2, 3, 4, 8, 9, 10, 50].map(
+      (attempts) => (nextRefundRetry(attempts, now).getTime() - now.getTime()) / 1_000,
+    );
+    expect(waits).toEqual([5, 10, 20, 40, 640, 900, 900, 900]);
   });
 });

@@ -26,6 +26,21 @@ const FIRST_LATE_CHARGE_CHECK_MS = 30_000;
 /** What ends the watch of a payment. */
 const LATE_CHARGE_WATCH = { lateChargeWatch: 1, lateChargeCheckAt: 1 } as const;
 
+const FIRST_REFUND_RETRY_MS = 5_000;
+const LONGEST_REFUND_RETRY_MS = 15 * 60_000;
+/** What a made refund clears of its failed retries. */
+const REFUND_RETRY = { refundAttempts: 1, refundRetryAt: 1 } as const;
+
+/**
+ * When to retry an owed refund that has failed `attempts` times: after 5 s, doubling up to 15 min.
+ * A provider outage is not called a hundred times a pass, a refund the provider keeps refusing does
+ * not hold the others back, and no refund is ever given up (payments_refunds_owed shows them).
+ */
+export function nextRefundRetry(attempts: number, now: Date): Date {
+  const wait = Math.min(FIRST_REFUND_RETRY_MS * 2 ** Math.max(attempts - 1, 0), LONGEST_REFUND_RETRY_MS);
+  return new Date(now.getTime() + wait);
+}
+
 /**
  * When to ask the provider next about a payment created at `createdAt`: as long again as it has
  * been since then (at least 30 s), or never (undefined) once that is past the watch.
@@ -110,11 +125,11 @@ export class PaymentRefunds {
 
   /**
    * Reconciliation's part: the refunds owed whose first try failed, of cancelled orders' payments
-   * and of late charges. How many it refunded.
+   * and of late charges, each when its retry is due (nextRefundRetry). How many it refunded.
    */
-  async retryOwed(ctx: Pick<SystemContext, 'log'>): Promise<number> {
-    const payments = await this.retry(ctx, { refundDue: true }, (record) => this.refundOwedPayment(record));
-    const lateCharges = await this.retry(ctx, { lateChargeRefundDue: true }, (record) =>
+  async retryOwed(ctx: Pick<SystemContext, 'log'>, now: Date): Promise<number> {
+    const payments = await this.retry(ctx, now, { refundDue: true }, (record) => this.refundOwedPayment(record));
+    const lateCharges = await this.retry(ctx, now, { lateChargeRefundDue: true }, (record) =>
       this.refundDueLateCharge(record),
     );
     return payments + lateCharges;
@@ -122,16 +137,28 @@ export class PaymentRefunds {
 
   private async retry(
     ctx: Pick<SystemContext, 'log'>,
+    now: Date,
     owed: Record<string, true>,
     refund: (record: StoredPayment) => Promise<boolean>,
   ): Promise<number> {
-    const due = await PaymentModel.find(owed).select('-pendingEvents').limit(RETRY_BATCH).lean<StoredPayment[]>();
+    // The owed flag is the indexed equality; the retry time (absent before a retry failed) is
+    // filtered among the few owed.
+    const due = await PaymentModel.find({ ...owed, refundRetryAt: { $not: { $gt: now } } })
+      .select('-pendingEvents')
+      .limit(RETRY_BATCH)
+      .lean<StoredPayment[]>();
     let refunded = 0;
     for (const record of due) {
+      const paymentId = String(record._id);
       try {
         if (await refund(record)) refunded++;
       } catch (error) {
-        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'owed refund not made; the next pass retries');
+        const attempts = (record.refundAttempts ?? 0) + 1;
+        const retryAt = nextRefundRetry(attempts, now);
+        ctx.log.warn({ err: error, paymentId, attempts, retryAt }, 'owed refund not made; retried later');
+        await this.update(record, owed, { $set: { refundAttempts: attempts, refundRetryAt: retryAt } }).catch(
+          (failure: unknown) => ctx.log.warn({ err: failure, paymentId }, 'owed refund retry not rescheduled'),
+        );
       }
     }
     return refunded;
@@ -141,7 +168,7 @@ export class PaymentRefunds {
     return this.refundOnce(
       record,
       { status: PaymentStatus.SUCCEEDED },
-      { $set: { status: PaymentStatus.REFUNDED }, $unset: { refundDue: 1 } },
+      { $set: { status: PaymentStatus.REFUNDED }, $unset: { refundDue: 1, ...REFUND_RETRY } },
     );
   }
 
@@ -149,7 +176,7 @@ export class PaymentRefunds {
     return this.refundOnce(
       record,
       { lateChargeRefundDue: true },
-      { $unset: { lateChargeRefundDue: 1 }, $set: { lateChargeRefundedAt: new Date() } },
+      { $unset: { lateChargeRefundDue: 1, ...REFUND_RETRY }, $set: { lateChargeRefundedAt: new Date() } },
     );
   }
 

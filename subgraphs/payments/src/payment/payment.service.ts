@@ -237,7 +237,7 @@ export class PaymentService {
     }
     if (result.settled.length > 0) ctx.log.info({ settled: result.settled }, 'pending payments reconciled');
     result.lateChargesFound = await this.refunds.watchLateCharges(ctx, now);
-    result.owedRefunded = await this.refunds.retryOwed(ctx);
+    result.owedRefunded = await this.refunds.retryOwed(ctx, now);
     return result;
   }
 
