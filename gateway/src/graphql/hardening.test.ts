@@ -12,9 +12,9 @@ const post = (body: unknown, headers: Record<string, string> = {}) =>
   postJson(`${started.base}/graphql`, body, headers);
 
 /** Sends the operation and expects it refused at validation, before any subgraph call. */
-async function expectRefused(query: string, message: RegExp): Promise<void> {
+async function expectRefused(query: string, message: RegExp, variables?: Record<string, unknown>): Promise<void> {
   const before = subgraph.calls.length;
-  const { status, body } = await post({ query });
+  const { status, body } = await post({ query, variables });
   expect(status).toBe(400);
   expect(body.errors[0]).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   expect(body.errors[0].message).toMatch(message);
@@ -44,6 +44,25 @@ describe('GraphQL limits', () => {
       (_, i) => `p${i}: products(first: 100) { edges { node { ${fields} } } }`,
     );
     await expectRefused(`{ ${products.join(' ')} }`, /cost/i);
+  });
+
+  it('counts a page size given in a variable, or left to its default (20), as it counts a literal', async () => {
+    const fields = 'id name description price category inventory images createdAt updatedAt';
+    const pages = (size: string) =>
+      Array.from({ length: 15 }, (_, i) => `p${i}: products${size} { edges { node { ${fields} } } }`).join(' ');
+    // 15 pages of 100 in a variable; 15 pages of the default 20 (about 12,000): both over 10,000.
+    await expectRefused(`query ($n: Int) { ${pages('(first: $n)')} }`, /cost/i, { n: 100 });
+    await expectRefused(`{ ${pages('')} }`, /cost/i);
+    // The same operations with pages of one are cheap, and go through.
+    subgraph.answer = () => ({ data: {} });
+    for (const [query, variables] of [
+      [`query ($n: Int) { ${pages('(first: $n)')} }`, { n: 1 }],
+      [`{ ${pages('(first: 1)')} }`, undefined],
+    ] as const) {
+      const before = subgraph.calls.length;
+      await post({ query, variables });
+      expect(subgraph.calls.length).toBeGreaterThan(before);
+    }
   });
 
   it('refuses too many aliases', async () => {

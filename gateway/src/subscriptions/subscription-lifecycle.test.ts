@@ -91,6 +91,24 @@ describe('graphql-ws connections', () => {
     });
     expect(refused).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
     expect(subgraph.calls.length).toBe(before);
+    // Within the depth limit, but a page of 100 (in a variable) of each order's items costs too much.
+    const costly = await new Promise((resolve) => {
+      client.subscribe(
+        {
+          query:
+            'subscription ($n: Int) { orderStatusChanged(orderId: "o1") { user { orders(first: $n) { edges { node { items { product { id name price } } } } } } } }',
+          variables: { n: 100 },
+        },
+        { next: () => {}, error: resolve, complete: () => resolve('complete') },
+      );
+    });
+    expect(costly).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/cost/i),
+        extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+      }),
+    ]);
+    expect(subgraph.calls.length).toBe(before);
     await client.dispose();
   });
 

@@ -187,7 +187,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     if (deps.allowsDocument && !deps.allowsDocument(document)) {
       return [new GraphQLError(NOT_IN_LIST_MESSAGE, { extensions: { code: NOT_IN_LIST } })];
     }
-    const invalid = deps.limits.validate(schema, document);
+    const invalid = deps.limits.validate(schema, document, payload.variables, payload.operationName);
     if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
     const plan = subscriptionToQuery(
       schema,

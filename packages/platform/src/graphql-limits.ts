@@ -2,13 +2,18 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   type DocumentNode,
-  type GraphQLError,
+  GraphQLError,
   type GraphQLSchema,
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  isLeafType,
   parse,
   specifiedRules,
   type ValidationRule,
   validate,
 } from 'graphql';
+import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -26,24 +31,93 @@ export const graphqlLimitsShape = {
 export type GraphqlLimitSettings = z.infer<z.ZodObject<typeof graphqlLimitsShape>> & { NODE_ENV: string };
 
 export interface GraphqlLimits {
-  /** For ApolloServer: the limits as validation rules, the token limit as a parse option. */
+  /**
+   * For ApolloServer: the limits as validation rules, the token limit as a parse option, the cost
+   * limit as a plugin (it needs the operation's variables).
+   */
   plugins: ApolloServerPlugin[];
   validationRules: ValidationRule[];
   parseOptions: { maxTokens: number };
   /** The same limits for documents parsed outside Apollo Server (subscriptions). */
   parse: (source: string) => DocumentNode;
-  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  validate: (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Record<string, unknown> | null | undefined,
+    operationName?: string | null,
+  ) => readonly GraphQLError[];
+}
+
+// The cost of a field: 1 for a scalar; for an object, 2 plus 1.5 times its selections' cost, times
+// the page size when it is a connection. A page size is read from the operation's variables and
+// the argument's default (`first: Int = 20`), so `first: $n` costs what `first: 100` does.
+const SCALAR_COST = 1;
+const OBJECT_COST = 2;
+const DEPTH_COST_FACTOR = 1.5;
+
+const pagedCost: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  // Introspection (the IDE's schema query) is not data; production turns it off.
+  if (field.name.startsWith('__')) return 0;
+  if (isLeafType(getNamedType(field.type))) return SCALAR_COST;
+  const pageSize = Math.max(Number(args.first ?? args.last ?? 1) || 1, 1);
+  return (OBJECT_COST + DEPTH_COST_FACTOR * childComplexity) * pageSize;
+};
+
+const refused = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+
+/**
+ * The cost limit's refusal, or null. Variables that do not fit the operation are left to
+ * execution, which refuses them as BAD_USER_INPUT; anything else the count cannot finish (more than
+ * its 10,000 nodes, through repeated fragments) is refused.
+ */
+function costRefusal(
+  maxCost: number,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | null | undefined,
+  operationName: string | null | undefined,
+): GraphQLError | null {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return null;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return null;
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operation.name?.value,
+      estimators: [pagedCost],
+    });
+  } catch (error) {
+    return refused(`Query cost not computable: ${(error as Error).message}`);
+  }
+  return cost > maxCost ? refused(`Query cost limit of ${maxCost} exceeded, found ${Math.ceil(cost)}.`) : null;
 }
 
 /**
- * graphql-armor's depth, cost, alias, directive and token limits. They run at validation: on the
- * gateway before the query planner, so a refused operation never reaches a subgraph.
+ * graphql-armor's depth, alias, directive and token limits, at validation, and the cost limit
+ * (graphql-query-complexity) once the operation and its variables are known. On the gateway both
+ * run before the query planner, so a refused operation never reaches a subgraph.
  */
 export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
   const production = config.NODE_ENV === 'production';
+  const refuseCostly: ApolloServerPlugin = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request, operationName }) {
+          const refusal = costRefusal(config.GRAPHQL_MAX_COST, schema, document, request.variables, operationName);
+          if (refusal) throw refusal;
+        },
+      };
+    },
+  };
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true },
-    costLimit: { maxCost: config.GRAPHQL_MAX_COST },
+    // armor's cost rule sees no variables: `first: $n` would count as one item.
+    costLimit: { enabled: false },
     maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
     maxDirectives: { n: config.GRAPHQL_MAX_DIRECTIVES },
     // Enforced by the parser itself (`parseOptions`): a clean 400 GRAPHQL_PARSE_FAILED, where armor's plugin throws a 500.
@@ -53,10 +127,15 @@ export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
   }).protect();
   return {
     // graphql-armor is typed against Apollo's CommonJS build; the plugins are plain objects either way.
-    plugins: plugins as unknown as ApolloServerPlugin[],
+    plugins: [...(plugins as unknown as ApolloServerPlugin[]), refuseCostly],
     validationRules,
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
     parse: (source) => parse(source, { maxTokens: config.GRAPHQL_MAX_TOKENS }),
-    validate: (schema, document) => validate(schema, document, [...specifiedRules, ...validationRules]),
+    validate: (schema, document, variables, operationName) => {
+      const invalid = validate(schema, document, [...specifiedRules, ...validationRules]);
+      if (invalid.length > 0) return invalid;
+      const refusal = costRefusal(config.GRAPHQL_MAX_COST, schema, document, variables, operationName);
+      return refusal ? [refusal] : [];
+    },
   };
 }
