@@ -1,12 +1,12 @@
-import { notificationEmail, notificationSms, paymentSucceeded } from '@shop/events';
+import { notificationEmail, notificationSms, paymentSucceeded, RejectedEventError } from '@shop/events';
 import { ClaimBusyError, effectClaimModel } from '@shop/platform/mongo';
 import { connectTestMongo } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
 import { RecordingOutbox } from '../notification/notification.test-outbox.js';
-import { DeliveryService } from './delivery.service.js';
+import { DeliveryService, SEND_CLAIM_TIMEOUT_MS } from './delivery.service.js';
 import { SmtpEmailTransport } from './email.transport.js';
 import type { SmsProvider } from './sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp.test-server.js';
@@ -100,6 +100,81 @@ describe('DeliveryService', () => {
       attempts: 2,
     });
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-refused')).toHaveLength(1);
+  });
+
+  it('parks an email the server refuses for good (5xx) at once, recorded FAILED with why', async () => {
+    const { email } = await receiptRequests('o-unknown-mailbox');
+    smtp.refuse = true;
+    smtp.refusalCode = 550;
+    try {
+      const refused = await delivery.deliverEmail(email).catch((error: unknown) => error);
+      // A rejection: the event bus parks it in the dead-letter queue, with this reason, instead of retrying.
+      expect(refused).toBeInstanceOf(RejectedEventError);
+      expect((refused as RejectedEventError).reason).toMatch(/^undeliverable: SMTP 550/);
+    } finally {
+      smtp.refuse = false;
+      smtp.refusalCode = 451;
+    }
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({
+      status: 'FAILED',
+      lastError: expect.stringContaining('no such mailbox'),
+    });
+  });
+
+  it('gives up on an SMTP server that does not answer within its timeout', async () => {
+    const { email } = await receiptRequests('o-silent-server');
+    const impatient = new SmtpEmailTransport(smtp.url, 'Shop <no-reply@shop.test>', {
+      connectionTimeout: 1_000,
+      greetingTimeout: 1_000,
+      socketTimeout: 300,
+    });
+    let answer = () => {};
+    smtp.gate = () => new Promise<void>((resolve) => (answer = resolve));
+    try {
+      const started = Date.now();
+      await expect(new DeliveryService(impatient, sms).deliverEmail(email)).rejects.toThrow(/timeout/i);
+      expect(Date.now() - started).toBeLessThan(SEND_CLAIM_TIMEOUT_MS);
+    } finally {
+      smtp.gate = undefined;
+      answer();
+      impatient.close();
+    }
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('keeps SENT when a send that outlived its claim fails after another sender took it over', async () => {
+    const { email } = await receiptRequests('o-outlived');
+    const key = `send:${email.data.notificationId}`;
+    // The first sender's SMTP server holds its message; the later ones pass.
+    let answerFirst = () => {};
+    let held = false;
+    smtp.gate = () => {
+      if (held) return Promise.resolve();
+      held = true;
+      return new Promise<void>((resolve) => (answerFirst = resolve));
+    };
+    const first = delivery.deliverEmail(email);
+    try {
+      await vi.waitFor(() => expect(held).toBe(true));
+      // Its claim outlives the timeout: another replica takes the send over and sends.
+      await effectClaimModel().updateOne(
+        { _id: `${key}#0` },
+        { $set: { claimedAt: new Date(Date.now() - 3_600_000) } },
+      );
+      await new DeliveryService(transport, sms).deliverEmail(email);
+      expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'SENT' });
+      // Then the first send fails late.
+      smtp.refuse = true;
+      answerFirst();
+      await expect(first).rejects.toThrow('try again later');
+    } finally {
+      smtp.refuse = false;
+      smtp.gate = undefined;
+    }
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'SENT' });
+    // The bus retries the first sender's message: it finds the notification SENT and sends nothing.
+    await delivery.deliverEmail(email);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-outlived')).toHaveLength(1);
   });
 
   it('sends an SMS through the provider once', async () => {

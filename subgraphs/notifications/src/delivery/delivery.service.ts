@@ -1,8 +1,14 @@
-import { type EventOf, failureText, type notificationEmail, type notificationSms } from '@shop/events';
-import { EffectClaims, withDocumentLock } from '@shop/platform/mongo';
+import {
+  type EventOf,
+  failureText,
+  type notificationEmail,
+  type notificationSms,
+  RejectedEventError,
+} from '@shop/events';
+import { EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
-import type { EmailTransport } from './email.transport.js';
+import { type EmailTransport, PermanentSendError } from './email.transport.js';
 import type { SmsProvider } from './sms.provider.js';
 
 type EmailRequest = EventOf<typeof notificationEmail>;
@@ -12,11 +18,11 @@ type Request = EmailRequest | SmsRequest;
 const DOMAIN = 'shop.notifications';
 /**
  * A send claimed longer ago than this, and not settled, is taken to be a dead sender's and may be
- * sent again (at least once). Above an SMTP or SMS round trip, well within the retry ladder's back-off
- * (about 8.5 minutes by default), so the redelivery of a crashed sender's message is retried in time
- * rather than parked.
+ * sent again (at least once). Above what a live send may take (SMTP_TIMEOUTS; an SMS provider
+ * needs timeouts as short), well within the retry ladder's back-off (about 8.5 minutes by default),
+ * so the redelivery of a crashed sender's message is retried in time rather than parked.
  */
-export const SEND_CLAIM_TIMEOUT_MS = 10_000;
+export const SEND_CLAIM_TIMEOUT_MS = 60_000;
 
 /**
  * The senders: deliver a notification.email over SMTP and a notification.sms through the SMS
@@ -65,7 +71,11 @@ export class DeliveryService {
     });
   }
 
-  /** Sends; a refusal is recorded on the notification (FAILED, with why) before it is rethrown. */
+  /**
+   * Sends; a refusal is recorded on the notification (FAILED, with why) before it is rethrown, unless
+   * another sender has sent it meanwhile (it took over a send that outlived its claim). A permanent
+   * refusal is rethrown as a rejection, so the request is parked at once rather than retried.
+   */
   private async sendRecordingFailure(
     request: Request,
     id: string,
@@ -75,10 +85,14 @@ export class DeliveryService {
     try {
       return await send(id);
     } catch (error) {
-      await this.record(request, id, channel, {
-        $set: { status: NotificationStatus.FAILED, lastError: failureText(error) },
-        $inc: { attempts: 1 },
-      });
+      await this.record(
+        request,
+        id,
+        channel,
+        { $set: { status: NotificationStatus.FAILED, lastError: failureText(error) }, $inc: { attempts: 1 } },
+        { status: { $ne: NotificationStatus.SENT } },
+      );
+      if (error instanceof PermanentSendError) throw new RejectedEventError(`undeliverable: ${error.message}`);
       throw error;
     }
   }
@@ -92,10 +106,17 @@ export class DeliveryService {
   }
 
   /**
-   * Records a try on the notification, in one write; the first try creates it from the request (a
-   * request another service published has its own event id as the notification's id).
+   * Records a try on the notification, in one write, while it matches `only`; the first try
+   * creates it from the request (a request another service published has its own event id as the
+   * notification's id).
    */
-  private record(request: Request, id: string, channel: NotificationChannel, change: Record<string, unknown>) {
+  private async record(
+    request: Request,
+    id: string,
+    channel: NotificationChannel,
+    change: Record<string, unknown>,
+    only: Record<string, unknown> = {},
+  ): Promise<void> {
     const { decidedFrom, orderId } = request.data;
     const asPublished = {
       eventId: decidedFrom?.eventId ?? request.id,
@@ -108,8 +129,13 @@ export class DeliveryService {
       ...('subject' in request.data ? { subject: request.data.subject } : {}),
       body: request.data.body,
     };
-    return withDocumentLock(NotificationModel.collection.name, id, () =>
-      NotificationModel.updateOne({ _id: id }, { ...change, $setOnInsert: asPublished }, { upsert: true }),
-    );
+    try {
+      await withDocumentLock(NotificationModel.collection.name, id, () =>
+        NotificationModel.updateOne({ _id: id, ...only }, { ...change, $setOnInsert: asPublished }, { upsert: true }),
+      );
+    } catch (error) {
+      // The notification exists but not as `only` asks: the upsert's insert collides, and nothing is written.
+      if (Object.keys(only).length === 0 || !isDuplicateKeyError(error)) throw error;
+    }
   }
 }

@@ -10,10 +10,25 @@ export interface OutgoingEmail {
 }
 
 export interface EmailTransport {
-  /** Resolves once the server accepted the message; returns its Message-ID. */
+  /** Resolves once the server accepted the message; returns its Message-ID. PermanentSendError when no retry can help. */
   send(email: OutgoingEmail): Promise<string>;
   close(): void;
 }
+
+/** The provider refused the message for good (an SMTP 5xx: unknown mailbox, policy…): retrying sends it nowhere. */
+export class PermanentSendError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentSendError';
+  }
+}
+
+/**
+ * How long nodemailer waits to connect, for the server's greeting, and in silence on an open
+ * connection (ms). They keep a send well under the send claim's timeout (SEND_CLAIM_TIMEOUT_MS),
+ * so a slow server is given up on before another sender may take the send over.
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 };
 
 /** Email over SMTP (nodemailer); `url` is e.g. smtp://user:pass@mail.example.com:587. */
 export class SmtpEmailTransport implements EmailTransport {
@@ -22,13 +37,22 @@ export class SmtpEmailTransport implements EmailTransport {
   constructor(
     url: string,
     private readonly from: string,
+    timeouts = SMTP_TIMEOUTS,
   ) {
-    this.transport = nodemailer.createTransport(url);
+    this.transport = nodemailer.createTransport({ url, ...timeouts });
   }
 
   async send(email: OutgoingEmail): Promise<string> {
-    const info = await this.transport.sendMail({ from: this.from, ...email });
-    return info.messageId;
+    try {
+      const info = await this.transport.sendMail({ from: this.from, ...email });
+      return info.messageId;
+    } catch (error) {
+      const code = (error as { responseCode?: unknown }).responseCode;
+      if (typeof code === 'number' && code >= 500 && code < 600) {
+        throw new PermanentSendError(`SMTP ${code}: ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   close(): void {

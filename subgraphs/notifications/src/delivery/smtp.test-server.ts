@@ -11,8 +11,9 @@ export interface ReceivedEmail {
 export interface TestSmtpServer {
   url: string;
   received: ReceivedEmail[];
-  /** While set, the server refuses every message (a temporary 451). */
+  /** While set, the server refuses every message, with `refusalCode` (by default a temporary 451). */
   refuse: boolean;
+  refusalCode: number;
   /** When set, each message waits for the promise it returns before it is answered (keeps a send in flight). */
   gate: (() => Promise<void>) | undefined;
   close: () => Promise<void>;
@@ -31,7 +32,12 @@ const decodeQuotedPrintable = (text: string) =>
 
 /** A real SMTP server in this process, on a free port, that keeps what it receives. */
 export async function startTestSmtpServer(): Promise<TestSmtpServer> {
-  const state = { received: [] as ReceivedEmail[], refuse: false, gate: undefined as TestSmtpServer['gate'] };
+  const state = {
+    received: [] as ReceivedEmail[],
+    refuse: false,
+    refusalCode: 451,
+    gate: undefined as TestSmtpServer['gate'],
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -42,7 +48,8 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
       stream.on('end', async () => {
         await state.gate?.();
         if (state.refuse) {
-          const error = Object.assign(new Error('try again later'), { responseCode: 451 });
+          const message = state.refusalCode >= 500 ? 'no such mailbox' : 'try again later';
+          const error = Object.assign(new Error(message), { responseCode: state.refusalCode });
           callback(error);
           return;
         }
