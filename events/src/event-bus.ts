@@ -39,6 +39,11 @@ export interface SubscribeOptions {
   /** Fan-out consumers (e.g. the gateway's subscriptions): no retries, a failure drops the message. */
   exclusive?: boolean;
   prefetch?: number;
+  /**
+   * Called each time the consumer is set up again after its connection (or channel) to the broker
+   * was lost: an exclusive queue dies with the connection, so what was published meanwhile missed it.
+   */
+  onRestored?: () => void;
 }
 
 /**
@@ -183,6 +188,7 @@ export class EventBus {
     // The channel of the current connection: a message is acked on the channel it came from, never
     // on its successor (a stale delivery tag would close the new channel).
     let current: Channel | undefined;
+    let setUp = false;
     const channel = this.connection.createChannel({
       setup: async (raw: Channel) => {
         current = raw;
@@ -191,6 +197,9 @@ export class EventBus {
         else await assertConsumerQueues(raw, options.queue, retry.maxAttempts - 1);
         for (const type of definitions.keys()) await raw.bindQueue(queue, this.options.exchange, type);
         await raw.prefetch(options.prefetch ?? 10);
+        // Bound again: from here on nothing is missed, so what the gap lost can be made up now.
+        if (setUp) options.onRestored?.();
+        setUp = true;
       },
     });
     // A refused declaration (e.g. a queue that exists with other arguments) must be loud, not fatal.

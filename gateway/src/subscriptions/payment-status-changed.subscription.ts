@@ -10,4 +10,6 @@ export const paymentStatusChanged = defineSubscription({
   // The orders subgraph answers `order(id:)` to its owner or an admin only.
   authorize: { field: 'order', arguments: { id: SUBSCRIBED }, selection: '{ id }' },
   resolve: { field: 'payment', arguments: { id: (event) => event.data.paymentId } },
+  // After a gap: the order's payment now (its SUCCEEDED or REFUNDED one, else its latest).
+  catchUp: { field: 'order', arguments: { id: SUBSCRIBED }, through: 'payment' },
 });

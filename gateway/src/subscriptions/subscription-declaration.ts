@@ -30,6 +30,13 @@ export interface SubscriptionDeclaration<E extends EventEnvelope = EventEnvelope
   authorize: QueryField<typeof SUBSCRIBED> & { selection?: string };
   /** The query whose answer, with the client's selection, is each event's payload. */
   resolve: QueryField<typeof SUBSCRIBED | ((event: E) => string)>;
+  /**
+   * After a gap in the feed (events may have been missed), each subscriber is sent the payload as
+   * it is now, when it differs from the last one it was sent: `resolve` answers that when it reads
+   * nothing from an event; otherwise this query does, its `through` field holding the payload (an
+   * order's `payment`, say). Null there means nothing to catch up on.
+   */
+  catchUp?: QueryField<typeof SUBSCRIBED> & { through: string };
 }
 
 /** Types the event handlers by the declared events; the gateway then handles every declaration alike. */

@@ -6,7 +6,7 @@ import { subscriptionToQuery } from './subscription-to-query.js';
 
 const schema = buildSchema(`
   type User { id: ID! email: String! }
-  type Order { id: ID! status: String! user: User! }
+  type Order { id: ID! status: String! user: User! payment: Payment }
   type Payment { id: ID! status: String! order: Order! }
   type Query { order(id: ID!): Order payment(id: ID!): Payment }
   type Subscription { orderStatusChanged(orderId: ID!): Order! paymentStatusChanged(orderId: ID!): Payment! }
@@ -18,6 +18,7 @@ const rewrite = (source: string, variables: Record<string, unknown> = {}, operat
   const result = subscriptionToQuery(schema, declaredSubscriptions, document, operationName, variables);
   expect(validate(schema, result.authorization)).toEqual([]);
   expect(validate(schema, result.payload)).toEqual([]);
+  expect(validate(schema, result.catchUp.query)).toEqual([]);
   return result;
 };
 
@@ -52,6 +53,24 @@ describe('subscriptionToQuery', () => {
       fragment Contact on User { email }`),
     );
     expect(result).toMatchObject({ operationName: 'Watch', responseKey: 'orderStatusChanged', topic: 'o-1' });
+  });
+
+  it('catches up after a gap with the payload query, or through the order for a payload read from events', () => {
+    const order = rewrite('subscription ($id: ID!) { orderStatusChanged(orderId: $id) { status } }', { id: 'o-1' });
+    expect(order.catchUp.query).toBe(order.payload);
+    expect(order.catchUp.payloadOf({ orderStatusChanged: { status: 'PAID' } })).toEqual({ status: 'PAID' });
+
+    const payment = rewrite('subscription ($id: ID!) { paid: paymentStatusChanged(orderId: $id) { id status } }', {
+      id: 'o-1',
+    });
+    expect(print(payment.catchUp.query)).toBe(
+      normalize('query ($id: ID!) { paid: order(id: $id) { payment { id status } } }'),
+    );
+    const current = { id: 'p-1', status: 'SUCCEEDED' };
+    expect(payment.catchUp.payloadOf({ paid: { payment: current } })).toEqual(current);
+    expect(payment.catchUp.payloadOf({ paid: { payment: null } })).toBeNull();
+    expect(payment.catchUp.payloadOf({ paid: null })).toBeUndefined();
+    expect(payment.variables()).toEqual({ id: 'o-1' });
   });
 
   it("keeps the client's alias and takes a literal order id", () => {

@@ -37,6 +37,11 @@ export interface SubscriptionQuery {
   payload: DocumentNode;
   /** The client's variables, plus those the payload query reads from the event. */
   variables: (event?: EventEnvelope) => Record<string, unknown>;
+  /**
+   * After a gap in the feed: the query of the payload as it is now (with `variables()`), and how to
+   * read the payload from its answer (null: nothing to catch up on).
+   */
+  catchUp: { query: DocumentNode; payloadOf: (data: Record<string, unknown>) => unknown };
 }
 
 /**
@@ -95,6 +100,12 @@ export function subscriptionToQuery(
   );
   const payload = queryOf(declaration.resolve, argumentsOf(declaration.resolve), root.selectionSet);
   return {
+    catchUp: catchUpOf(declaration, eventVariables.size === 0 ? payload : undefined, responseKey, (query, through) =>
+      queryOf(query, argumentsOf(query), {
+        kind: Kind.SELECTION_SET,
+        selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: through }, selectionSet: root.selectionSet }],
+      }),
+    ),
     declaration,
     operationName: operation.name?.value,
     responseKey,
@@ -106,6 +117,28 @@ export function subscriptionToQuery(
       if (event) for (const [name, read] of eventVariables) values[name] = read(event);
       return values;
     },
+  };
+}
+
+/**
+ * What a subscriber catches up with after a gap: the payload query itself when it reads nothing from
+ * an event, else the declaration's `catchUp`, `<key>: <field>(…) { <through> <the client's selection> }`
+ * read back as `<key>: <through's answer>`.
+ */
+function catchUpOf(
+  declaration: SubscriptionDeclaration,
+  payload: DocumentNode | undefined,
+  responseKey: string,
+  nestedQuery: (query: QueryField<typeof SUBSCRIBED>, through: string) => DocumentNode,
+): SubscriptionQuery['catchUp'] {
+  const { catchUp } = declaration;
+  if (!catchUp) {
+    if (!payload) throw new Error(`${declaration.field} reads its payload from events and declares no catchUp`);
+    return { query: payload, payloadOf: (data) => data[responseKey] };
+  }
+  return {
+    query: nestedQuery(catchUp, catchUp.through),
+    payloadOf: (data) => (data[responseKey] as Record<string, unknown> | null | undefined)?.[catchUp.through],
   };
 }
 

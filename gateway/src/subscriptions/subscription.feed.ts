@@ -6,6 +6,10 @@ import type { SubscriptionDeclaration } from './subscription-declaration.js';
 
 // Prefixed so that an id can never collide with EventEmitter's own names ('error', …).
 const PREFIX = 'watch:';
+
+/** Given to every subscriber after a gap in the feed (its broker connection was lost): events may have been missed. */
+export const MISSED_EVENTS = Symbol('events may have been missed');
+export type FeedItem = EventEnvelope | typeof MISSED_EVENTS;
 const channel = (declaration: SubscriptionDeclaration, topic: string) => `${PREFIX}${declaration.field}:${topic}`;
 
 /**
@@ -26,7 +30,15 @@ export class SubscriptionFeed {
       events: [...events.values()],
       exclusive: true,
       handler: async (event) => this.publish(event),
+      onRestored: () => this.announceGap(),
     });
+  }
+
+  /** Tells every subscriber that events may have been missed, so each can catch up on what it watches. */
+  announceGap(): void {
+    for (const name of this.emitter.eventNames()) {
+      if (typeof name === 'string' && name.startsWith(PREFIX)) this.emitter.emit(name, MISSED_EVENTS);
+    }
   }
 
   /** To the subscribers of every declaration the event triggers, for the id it concerns. */
@@ -37,9 +49,12 @@ export class SubscriptionFeed {
     }
   }
 
-  /** The events of `declaration` about `topic` from now on; the iterator's `return()` removes its listener. */
-  subscribe(declaration: SubscriptionDeclaration, topic: string): AsyncIterableIterator<EventEnvelope> {
-    return mapAsyncIterator(on(this.emitter, channel(declaration, topic)), ([event]) => event as EventEnvelope);
+  /**
+   * The events of `declaration` about `topic` from now on, and MISSED_EVENTS after each gap; the
+   * iterator's `return()` removes its listener.
+   */
+  subscribe(declaration: SubscriptionDeclaration, topic: string): AsyncIterableIterator<FeedItem> {
+    return mapAsyncIterator(on(this.emitter, channel(declaration, topic)), ([item]) => item as FeedItem);
   }
 
   listenerCount(declaration: SubscriptionDeclaration, topic: string): number {

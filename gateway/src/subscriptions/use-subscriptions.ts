@@ -28,7 +28,7 @@ import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
-import type { SubscriptionFeed } from './subscription.feed.js';
+import { MISSED_EVENTS, type SubscriptionFeed } from './subscription.feed.js';
 import { entityOf, subscriptionToQuery } from './subscription-to-query.js';
 
 const PATH = '/graphql';
@@ -212,22 +212,42 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       plan.operationName ?? '',
       payload.variables ?? null,
     ]);
-    const results: AsyncIterable<ExecutionResult> = mapAsyncIterator(events, async (event) => {
-      try {
-        await authenticated(session);
-      } catch (error) {
-        if (!(error instanceof UnauthenticatedError)) {
-          context.log.error({ err: error }, 'token version check failed');
-          return { errors: [internalError(context.requestId)] };
-        }
-        // The last answer: the stream ends here, and graphql-ws completes the subscription.
-        await events.return?.();
-        return { errors: [error] };
-      }
-      return runShared(`${event.id} ${sameQuery}`, () =>
-        run(plan.payload, plan.operationName, plan.variables(event), context),
+    // What this subscriber was last sent, so that a catch-up sends only a change. The authorizing
+    // query's answer counts when it is the payload query itself (orderStatusChanged's).
+    let lastSent = print(plan.authorization) === print(plan.payload) ? JSON.stringify(first.data) : undefined;
+    const catchUp = async (): Promise<ExecutionResult | typeof NOTHING> => {
+      const answer = await runShared(`catch-up ${sameQuery}`, () =>
+        run(plan.catchUp.query, plan.operationName, plan.variables(), context),
       );
-    });
+      if (answer.errors) return answer;
+      const payload = plan.catchUp.payloadOf(answer.data ?? {});
+      const sent = JSON.stringify({ [plan.responseKey]: payload });
+      if (payload === null || payload === undefined || sent === lastSent) return NOTHING;
+      lastSent = sent;
+      return { data: { [plan.responseKey]: payload } };
+    };
+    const results = skipNothing(
+      mapAsyncIterator(events, async (item): Promise<ExecutionResult | typeof NOTHING> => {
+        try {
+          await authenticated(session);
+        } catch (error) {
+          if (!(error instanceof UnauthenticatedError)) {
+            context.log.error({ err: error }, 'token version check failed');
+            return { errors: [internalError(context.requestId)] };
+          }
+          // The last answer: the stream ends here, and graphql-ws completes the subscription.
+          await events.return?.();
+          return { errors: [error] };
+        }
+        // A gap in the feed: events may have been missed, so the payload as it is now, if it changed.
+        if (item === MISSED_EVENTS) return catchUp();
+        const result = await runShared(`${item.id} ${sameQuery}`, () =>
+          run(plan.payload, plan.operationName, plan.variables(item), context),
+        );
+        if (!result.errors) lastSent = JSON.stringify(result.data);
+        return result;
+      }),
+    );
     const args: ExecutionArgs = {
       schema,
       document,
@@ -320,6 +340,29 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     close: async () => {
       closing = true;
       await server.dispose(); // clients get 1001 Going away
+    },
+  };
+}
+
+/** What a delivery maps to when there is nothing to send (a catch-up that found no change). */
+const NOTHING = Symbol('nothing to send');
+
+/** The stream without its NOTHINGs; `return()` reaches the source at once, as mapAsyncIterator's does. */
+function skipNothing<T>(source: AsyncIterableIterator<T | typeof NOTHING>): AsyncIterableIterator<T> {
+  return {
+    async next() {
+      for (;;) {
+        const item = await source.next();
+        if (item.done) return item;
+        if (item.value !== NOTHING) return { done: false, value: item.value };
+      }
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
     },
   };
 }

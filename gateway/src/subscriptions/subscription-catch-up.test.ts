@@ -1,0 +1,114 @@
+// After the gateway's broker connection is lost and restored, its fan-out queue is new: events
+// published in the gap never reached it. Each live subscription then catches up: it is sent its
+// payload as it is now, if that differs from what it was last sent. A RabbitMQ node of its own,
+// stopped and started, makes the gap.
+import { randomUUID } from 'node:crypto';
+import { EventBus, orderUpdated, paymentSucceeded } from '@shop/events';
+import { type PrivateBroker, startPrivateBroker } from '@shop/events/testing';
+import { createTestTokens, silentLogger } from '@shop/platform/testing';
+import { type Client, type FormattedExecutionResult } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Gateway } from '../create-gateway.js';
+import { RecordingSubgraph, type SubgraphCall, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import { subscriptionClient } from './subscription.test-client.js';
+
+const orderId = randomUUID();
+const subgraph = new RecordingSubgraph();
+let broker: PrivateBroker;
+let gateway: Gateway;
+let client: Client;
+
+/** The order and its payment as the orders and payments subgraphs hold them now. */
+const now = { status: 'PENDING', payment: null as { id: string; status: string } | null };
+
+function answer(call: SubgraphCall) {
+  const query = call.body.query ?? '';
+  // Order.payment, from the payments subgraph: the order's payment now.
+  if (query.includes('_entities')) return { data: { _entities: [{ payment: now.payment }] } };
+  // A payment event's payload: the payment it is about.
+  if (query.includes('payment(')) return { data: { paymentStatusChanged: now.payment } };
+  // The order itself, under the subscription's response key, with its key for the payments subgraph.
+  const key = query.includes('paymentStatusChanged') ? 'paymentStatusChanged' : 'orderStatusChanged';
+  return { data: { [key]: { __typename: 'Order', id: orderId, status: now.status } } };
+}
+
+function watch(query: string) {
+  const answers: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
+  client.subscribe(
+    { query, variables: { id: orderId } },
+    { next: (next) => answers.push(next), error: () => {}, complete: () => {} },
+  );
+  return answers;
+}
+
+beforeAll(async () => {
+  broker = await startPrivateBroker('gateway-catch-up');
+  subgraph.answer = answer;
+  const started = await startGateway(await subgraph.start(), { AMQP_URL: broker.url });
+  gateway = started.gateway;
+  const tokens = createTestTokens();
+  client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }), {
+    lazy: false,
+    onNonLazyError: () => {},
+  });
+}, 120_000);
+afterAll(async () => {
+  await client?.dispose();
+  await gateway?.close();
+  await subgraph.close();
+  await broker?.stop();
+});
+
+describe('subscriptions after a gap in the event feed', () => {
+  it('are sent what changed meanwhile, once, and nothing when nothing changed', async () => {
+    const orders = watch('subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id status } }');
+    const payments = watch('subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }');
+    await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(2), { timeout: 10_000 });
+
+    // Paid while the gateway was cut off from the broker: its payment.succeeded and order.updated are lost.
+    await broker.stopApp();
+    now.status = 'PAID';
+    now.payment = { id: randomUUID(), status: 'SUCCEEDED' };
+    await broker.startApp();
+    await vi.waitFor(() => expect(orders).toHaveLength(1), { timeout: 30_000 });
+    await vi.waitFor(() => expect(payments).toHaveLength(1), { timeout: 10_000 });
+    expect(orders[0]).toEqual({ data: { orderStatusChanged: { id: orderId, status: 'PAID' } } });
+    expect(payments[0]).toEqual({ data: { paymentStatusChanged: now.payment } });
+
+    // Another gap, with nothing changed: the catch-up queries run, and send nothing.
+    const before = subgraph.calls.length;
+    await broker.stopApp();
+    await broker.startApp();
+    // The order's catch-up query, and the payment's two fetches (the order, then its payment).
+    await vi.waitFor(() => expect(subgraph.calls.length).toBeGreaterThanOrEqual(before + 3), { timeout: 30_000 });
+    // Then events come through again. Each subscription handles what it is given in order, so the
+    // next thing each one sends is the event's payload, not a repeat of the state it had.
+    now.status = 'SHIPPED';
+    now.payment = { ...now.payment, status: 'REFUNDED' };
+    const bus = new EventBus({
+      url: broker.url,
+      exchange: TEST_EXCHANGE,
+      log: silentLogger,
+      connectionName: 'catch-up',
+    });
+    try {
+      await bus.publish(
+        orderUpdated.create({
+          orderId,
+          userId: 'u1',
+          previousStatus: 'PAID',
+          status: 'SHIPPED',
+          paymentStatus: 'SUCCEEDED',
+        }),
+      );
+      const paid = { paymentId: now.payment.id, orderId, userId: 'u1', amount: '19.99', transactionId: 't' };
+      await bus.publish(paymentSucceeded.create(paid));
+    } finally {
+      await bus.close();
+    }
+    await vi.waitFor(() => expect(orders).toHaveLength(2), { timeout: 10_000 });
+    await vi.waitFor(() => expect(payments).toHaveLength(2), { timeout: 10_000 });
+    expect(orders[1]).toEqual({ data: { orderStatusChanged: { id: orderId, status: 'SHIPPED' } } });
+    expect(payments[1]).toEqual({ data: { paymentStatusChanged: { id: now.payment.id, status: 'REFUNDED' } } });
+  }, 120_000);
+});
