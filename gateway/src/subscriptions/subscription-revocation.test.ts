@@ -1,6 +1,6 @@
 // A subscription outlives its socket's `connection_init`: a token revoked since (role change,
-// password change, logout everywhere) or expired since ends it at the next event, never feeding it
-// more, and a socket whose token no longer holds opens no new subscription.
+// password change, logout everywhere) ends it at the next event, never feeding it more; one that
+// expires ends it then; and a socket whose token no longer holds opens no new subscription.
 import { randomUUID } from 'node:crypto';
 import { EventBus } from '@shop/events';
 import { createTokenService } from '@shop/platform/core';
@@ -115,6 +115,25 @@ describe('a live subscription whose token no longer holds', () => {
       vi.useRealTimers();
     }
   });
+});
+
+describe('a live subscription whose token expires while no event comes', () => {
+  it('ends at the expiry with UNAUTHENTICATED, without waiting for an event', async () => {
+    const brief = createTokenService({ ...TEST_TOKEN_SETTINGS, JWT_TTL_SECONDS: 5 });
+    const watched = randomUUID();
+    const live = gateway.subscriptionStats();
+    const queries = orderQueries();
+    const recorded = watch(connect(await brief.sign({ id: 'u3', role: 'CUSTOMER' })), watched);
+    await eventually(() => orderQueries() > queries, 10_000, 'the authorizing query');
+    await eventually(recorded.completed, 20_000, 'the subscription completed at the expiry');
+    expect(recorded.messages).toEqual([unauthenticated('Token expired')]);
+    expect(orderQueries()).toBe(queries + 1);
+    await eventually(
+      () => gateway.subscriptionStats().feedListeners === live.feedListeners,
+      10_000,
+      'its listener gone',
+    );
+  }, 40_000);
 });
 
 describe('a subscribe on an open socket', () => {

@@ -9,7 +9,9 @@ const PREFIX = 'watch:';
 
 /** Given to every subscriber after a gap in the feed (its broker connection was lost): events may have been missed. */
 export const MISSED_EVENTS = Symbol('events may have been missed');
-export type FeedItem = EventEnvelope | typeof MISSED_EVENTS;
+/** Given to the subscribers of one topic on request (`recheck`): each looks at itself again, e.g. at its token's expiry. */
+export const RECHECK = Symbol('look again');
+export type FeedItem = EventEnvelope | typeof MISSED_EVENTS | typeof RECHECK;
 const channel = (declaration: SubscriptionDeclaration, topic: string) => `${PREFIX}${declaration.field}:${topic}`;
 
 /**
@@ -49,8 +51,13 @@ export class SubscriptionFeed {
     }
   }
 
+  /** Sends RECHECK to the subscribers of `declaration` about `topic`. */
+  recheck(declaration: SubscriptionDeclaration, topic: string): void {
+    this.emitter.emit(channel(declaration, topic), RECHECK);
+  }
+
   /**
-   * The events of `declaration` about `topic` from now on, and MISSED_EVENTS after each gap; the
+   * The events of `declaration` about `topic` from now on, MISSED_EVENTS after each gap, RECHECK when asked; the
    * iterator's `return()` removes its listener.
    */
   subscribe(declaration: SubscriptionDeclaration, topic: string): AsyncIterableIterator<FeedItem> {

@@ -28,7 +28,8 @@ import { WebSocketServer } from 'ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
-import { MISSED_EVENTS, type SubscriptionFeed } from './subscription.feed.js';
+import { NOTHING, skipNothing } from './skip-nothing.stream.js';
+import { MISSED_EVENTS, RECHECK, type SubscriptionFeed } from './subscription.feed.js';
 import { entityOf, subscriptionToQuery } from './subscription-to-query.js';
 
 const PATH = '/graphql';
@@ -36,6 +37,10 @@ const PATH = '/graphql';
 const UNAUTHORIZED = 4401;
 const TOO_MANY_CONNECTIONS = 4429;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** A token's expiry is checked this long after it: a timer never fires early, the clock may differ. */
+const EXPIRY_MARGIN_MS = 100;
+/** setTimeout's longest delay (about 24.8 days); a later expiry is still checked at each event. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Who opened the socket, settled once in `onConnect` from `connectionParams.authorization`. */
 interface Session {
@@ -165,11 +170,12 @@ export function useSubscriptions(deps: SubscriptionDeps): {
    * once, at `connection_init`, and stays open while its token expires or is revoked: this is asked
    * when a subscription starts and again before each of its events.
    */
-  const authenticated = async (session: Session | undefined): Promise<Session> => {
-    if (!session?.principal || !session.expiresAt) throw new UnauthenticatedError();
-    if (session.expiresAt <= Date.now()) throw new UnauthenticatedError('Token expired');
+  const authenticated = async (session: Session | undefined): Promise<Session & { expiresAt: number }> => {
+    const expiresAt = session?.principal ? session.expiresAt : null;
+    if (!session?.principal || !expiresAt) throw new UnauthenticatedError();
+    if (expiresAt <= Date.now()) throw new UnauthenticatedError('Token expired');
     await deps.revocation.assertCurrent(session.principal);
-    return session;
+    return { ...session, expiresAt };
   };
 
   /** Each started subscription's stream, from `onSubscribe` to `subscribe` (graphql-ws hands over the same arguments). */
@@ -226,6 +232,12 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       lastSent = sent;
       return { data: { [plan.responseKey]: payload } };
     };
+    // At the token's expiry the subscription ends with UNAUTHENTICATED, without waiting for an event.
+    const expiry = setTimeout(
+      () => deps.feed.recheck(plan.declaration, plan.topic),
+      Math.min(session.expiresAt - Date.now() + EXPIRY_MARGIN_MS, MAX_TIMER_MS),
+    );
+    expiry.unref();
     const results = skipNothing(
       mapAsyncIterator(events, async (item): Promise<ExecutionResult | typeof NOTHING> => {
         try {
@@ -239,6 +251,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
           await events.return?.();
           return { errors: [error] };
         }
+        if (item === RECHECK) return NOTHING;
         // A gap in the feed: events may have been missed, so the payload as it is now, if it changed.
         if (item === MISSED_EVENTS) return catchUp();
         const result = await runShared(`${item.id} ${sameQuery}`, () =>
@@ -247,6 +260,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         if (!result.errors) lastSent = JSON.stringify(result.data);
         return result;
       }),
+      () => clearTimeout(expiry),
     );
     const args: ExecutionArgs = {
       schema,
@@ -340,29 +354,6 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     close: async () => {
       closing = true;
       await server.dispose(); // clients get 1001 Going away
-    },
-  };
-}
-
-/** What a delivery maps to when there is nothing to send (a catch-up that found no change). */
-const NOTHING = Symbol('nothing to send');
-
-/** The stream without its NOTHINGs; `return()` reaches the source at once, as mapAsyncIterator's does. */
-function skipNothing<T>(source: AsyncIterableIterator<T | typeof NOTHING>): AsyncIterableIterator<T> {
-  return {
-    async next() {
-      for (;;) {
-        const item = await source.next();
-        if (item.done) return item;
-        if (item.value !== NOTHING) return { done: false, value: item.value };
-      }
-    },
-    async return() {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
     },
   };
 }
