@@ -127,7 +127,8 @@ export const orderLines = z
   )
   .min(1)
   .max(50);
-const addressLine = (max: number) => required(max);
+/** Stored by FerretDB, whose JSONB cannot hold U+0000. */
+const addressLine = (max: number) => required(max, NUL, 'is required, without NUL characters');
 export const shippingAddress = z.object({
   street: addressLine(200),
   city: addressLine(100),
@@ -140,8 +141,8 @@ export const shippingAddress = z.object({
 
 const PAYMENT_METHODS = ['card', 'paypal', 'bank_transfer', 'card_declined', 'card_timeout'] as const;
 export const paymentMethod = z.enum(PAYMENT_METHODS);
-export const orderIdText = required(64);
-export const idempotencyKey = required(255);
+export const orderIdText = required(64, NUL, 'is required, without NUL characters');
+export const idempotencyKey = required(255, NUL, 'is required, without NUL characters');
 
 /** A rule between fields of a body: checked, and said to the document as the JSON Schema `schema`. */
 export interface FieldsRule {

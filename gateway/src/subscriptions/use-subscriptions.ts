@@ -245,7 +245,8 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         } catch (error) {
           if (!(error instanceof UnauthenticatedError)) {
             context.log.error({ err: error }, 'token version check failed');
-            return { errors: [internalError(context.requestId)] };
+            // A recheck asked for another subscriber's sake is not worth an error here: the next event checks again.
+            return item === RECHECK ? NOTHING : { errors: [internalError(context.requestId)] };
           }
           // The last answer: the stream ends here, and graphql-ws completes the subscription.
           await events.return?.();

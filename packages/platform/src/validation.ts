@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { BadUserInputError } from './errors.js';
 
 /** Validates input with zod; failures become BAD_USER_INPUT naming each offending field. */
@@ -7,3 +7,13 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infe
   if (!result.success) throw BadUserInputError.fromZod(result.error);
   return result.data;
 }
+
+/**
+ * What a database can store: neither PostgreSQL text nor FerretDB's JSONB holds U+0000, so a NUL is
+ * refused as BAD_USER_INPUT rather than failing the write or the query (a 500).
+ */
+export const NUL_FREE = /^[^\0]*$/;
+export const NUL_MESSAGE = 'must not contain NUL characters';
+
+/** A trimmed string a database can store (NUL_FREE). */
+export const storedText = () => z.string().trim().regex(NUL_FREE, NUL_MESSAGE);

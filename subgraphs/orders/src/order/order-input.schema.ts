@@ -1,3 +1,4 @@
+import { storedText } from '@shop/platform/core';
 import { z } from 'zod';
 
 const MAX_LINES = 50;
@@ -30,7 +31,7 @@ const items = z
     return [...totals].map(([productId, quantity]) => ({ productId, quantity }));
   });
 
-const text = (max: number) => z.string().trim().min(1, 'is required').max(max);
+const text = (max: number) => storedText().min(1, 'is required').max(max);
 
 export const createOrderSchema = z.object({
   items,

@@ -8,6 +8,7 @@ import {
   BOOK,
   bob,
   customer,
+  GOLD,
   type OrdersFixture,
   PEN,
   RARE,
@@ -21,8 +22,8 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
-const place = (principal = ada, items = [{ productId: BOOK, quantity: 1 }]) =>
-  fx.orders.create(fx.as(principal), { items, shippingAddress: address });
+const place = (principal = ada, items = [{ productId: BOOK, quantity: 1 }], shippingAddress = address) =>
+  fx.orders.create(fx.as(principal), { items, shippingAddress });
 
 describe('OrderService.create', () => {
   it('prices lines from products, merges duplicates, totals in cents and stores order.created with the order', async () => {
@@ -105,6 +106,28 @@ describe('OrderService.create', () => {
     ];
     expect(await invalid({ items: split, shippingAddress: address })).toEqual(['items.1.quantity']);
     expect(fx.products.reservations.size).toBe(reservations);
+  });
+
+  it('rejects a NUL character in the shipping address with BAD_USER_INPUT, before reserving anything', async () => {
+    // FerretDB's JSONB cannot hold U+0000: stored, it would fail the insert (a 500).
+    const reservations = fx.products.reservations.size;
+    const error = await place(ada, [{ productId: BOOK, quantity: 1 }], { ...address, city: 'Spring\u0000field' }).catch(
+      (e) => e,
+    );
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.extensions.fields).toEqual([
+      expect.objectContaining({ field: 'shippingAddress.city', message: 'must not contain NUL characters' }),
+    ]);
+    expect(fx.products.reservations.size).toBe(reservations);
+  });
+
+  it('refuses with CONFLICT an order whose total at current prices exceeds the maximum, releasing its stock', async () => {
+    const count = await OrderModel.countDocuments();
+    const stockBefore = fx.products.stock.get(GOLD);
+    const refused = place(ada, [{ productId: GOLD, quantity: 2 }]);
+    expect(await refused.catch((e) => e.extensions)).toEqual({ code: 'CONFLICT', reason: 'TOTAL_TOO_LARGE' });
+    expect(fx.products.stock.get(GOLD)).toBe(stockBefore);
+    expect(await OrderModel.countDocuments()).toBe(count);
   });
 
   it('passes on NOT_FOUND and INSUFFICIENT_STOCK from products and stores nothing', async () => {

@@ -9,7 +9,6 @@ import {
 import {
   AppError,
   assertOwnerOrAdmin,
-  BadUserInputError,
   ConflictError,
   formatCents,
   MAX_CENTS,
@@ -137,10 +136,11 @@ export class OrderService {
     try {
       const items = priceItems(data.items, reserved);
       const totalCents = items.reduce((sum, item) => sum + item.priceCents * item.quantity, 0);
+      // The request is valid; today's prices make it too large (as stock makes an order unfillable).
       if (totalCents > MAX_CENTS) {
-        throw new BadUserInputError('Order total too large', [
-          { field: 'items', message: 'total exceeds the maximum' },
-        ]);
+        throw new ConflictError(`At current prices the order total exceeds ${formatCents(MAX_CENTS)}`, {
+          reason: 'TOTAL_TOO_LARGE',
+        });
       }
       const event = orderCreated.create({
         orderId,

@@ -11,6 +11,8 @@ export const tokens = createTestTokens();
 export const BOOK = '11111111-1111-4111-8111-111111111111';
 export const PEN = '22222222-2222-4222-8222-222222222222';
 export const RARE = '33333333-3333-4333-8333-333333333333';
+/** Priced at the most a price may be: two of it exceed the most an order may total. */
+export const GOLD = '44444444-4444-4444-8444-444444444444';
 
 export const address = { street: '1 Main St', city: 'Springfield', state: 'IL', zipCode: '62701', country: 'US' };
 
@@ -36,6 +38,7 @@ export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<O
     { id: BOOK, price: '19.99', stock: 100 },
     { id: PEN, price: '0.35', stock: 5000 },
     { id: RARE, price: '250.00', stock: 1 },
+    { id: GOLD, price: '99999999.99', stock: 10 },
   ]);
   const replica = (hours?: OrderHourRegistry) =>
     new OrderService(new ProductsClient(products.url, tokens), outbox, hours);

@@ -220,6 +220,17 @@ describe('PaymentService.processPayment', () => {
       await codeOf(payments.processPayment(ctx, { orderId: 'nope', paymentMethod: 'card', idempotencyKey: 'k-404' })),
     ).toBe('NOT_FOUND');
   });
+
+  it('rejects a NUL character in the order id or the key with BAD_USER_INPUT, storing nothing (FerretDB cannot)', async () => {
+    const ctx = await as(ada);
+    const orderId = order('order-nul');
+    const error = await payments
+      .processPayment(ctx, { orderId: 'order\u0000nul', paymentMethod: 'card', idempotencyKey: 'k\u0000nul' })
+      .catch((e) => e);
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.extensions.fields.map((f: { field: string }) => f.field)).toEqual(['orderId', 'idempotencyKey']);
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(0);
+  });
 });
 
 describe('PaymentService.refundCancelledOrder', () => {

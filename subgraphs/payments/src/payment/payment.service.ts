@@ -9,6 +9,7 @@ import {
   requestScoped,
   requirePrincipal,
   type SystemContext,
+  storedText,
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
@@ -115,9 +116,9 @@ export class PaymentService {
     private readonly refunds = new PaymentRefunds(provider),
   ) {
     this.inputSchema = z.object({
-      orderId: z.string().trim().min(1).max(64),
+      orderId: storedText().min(1).max(64),
       paymentMethod: z.enum(provider.paymentMethods),
-      idempotencyKey: z.string().trim().min(1).max(255),
+      idempotencyKey: storedText().min(1).max(255),
     });
   }
 

@@ -4,9 +4,12 @@ import {
   BadUserInputError,
   ConflictError,
   NotFoundError,
+  NUL_FREE,
+  NUL_MESSAGE,
   normalizeDecimal,
   requestScoped,
   requireRole,
+  storedText,
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
@@ -26,20 +29,16 @@ import type { Product, ProductConnection } from './product.type.js';
 
 /** Fits the DECIMAL(10,2) column: at most 99999999.99, at most two places, never negative. */
 const decimal = z.string().trim().regex(DECIMAL_PATTERN, `must be ${DECIMAL_RULE}`);
-/** PostgreSQL text cannot hold U+0000: refused here, it would be a database error (a 500). */
-const NO_NUL = /^[^\0]*$/;
-const NUL_MESSAGE = 'must not contain NUL characters';
-const text = () => z.string().trim().regex(NO_NUL, NUL_MESSAGE);
-const name = text().min(1).max(200);
-const description = text().max(5000);
-const category = text().min(1).max(100);
+const name = storedText().min(1).max(200);
+const description = storedText().max(5000);
+const category = storedText().min(1).max(100);
 const inventory = z.number().int().min(0).max(MAX_INVENTORY);
 const images = z
   .array(
     z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .max(2048)
-      .regex(NO_NUL, NUL_MESSAGE),
+      .regex(NUL_FREE, NUL_MESSAGE),
   )
   .max(20);
 
@@ -78,7 +77,7 @@ const filterSchema = z
     category: category.nullish(),
     minPrice: decimal.nullish(),
     maxPrice: decimal.nullish(),
-    search: text().max(200).nullish(),
+    search: storedText().max(200).nullish(),
     inStock: z.boolean().nullish(),
   })
   .refine((f) => !f.minPrice || !f.maxPrice || new Prisma.Decimal(f.minPrice).lte(f.maxPrice), {
