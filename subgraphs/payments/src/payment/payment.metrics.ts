@@ -34,7 +34,7 @@ const OWED = { 'cancelled-order': { refundDue: true }, 'late-charge': { lateChar
 /** Counted at scrape time across all replicas: above 0 for long means the provider keeps refusing refunds. */
 export const paymentRefundsOwed = new Gauge({
   name: 'payments_refunds_owed',
-  help: 'Refunds owed whose first try failed, not made yet (reconciliation retries them), by kind',
+  help: 'Refunds owed and not made yet (one in progress, or failed and retried by reconciliation), by kind',
   labelNames: ['kind'] as const,
   async collect() {
     if (graceMs === undefined) return;
