@@ -51,6 +51,21 @@ describe('log lines of a request', () => {
     expect(raw.match(/"requestId"/g)).toHaveLength(1);
   });
 
+  it('never carry a password, token or refresh token, at the top or inside GraphQL variables', () => {
+    const secrets = {
+      password: 'secret-1',
+      token: 'secret-2',
+      refreshToken: 'secret-3',
+      variables: { refreshToken: 'secret-4', input: { currentPassword: 'secret-5', newPassword: 'secret-6' } },
+      headers: { authorization: 'Bearer secret-7' },
+      user: { passwordHash: 'secret-8' },
+    };
+    log.info(secrets, 'with secrets');
+    const line = JSON.stringify(lines.find((entry) => entry.msg === 'with secrets'));
+    expect(line).toContain('[redacted]');
+    expect(line).not.toMatch(/secret-\d/);
+  });
+
   it('are human-readable with LOG_PRETTY (pino-pretty), JSON otherwise', () => {
     const script = (pretty: boolean) =>
       `import { createLogger } from './logger.ts'; createLogger('pretty-probe', { LOG_LEVEL: 'info', LOG_PRETTY: ${pretty} }).info({ token: 'secret-token' }, 'hello there');`;

@@ -3,21 +3,19 @@ import { logContextMixin } from './log-context.js';
 
 export type { Logger };
 
-/** Fields that must never reach a log line, wherever they appear. */
-const REDACT = [
+/** Secrets, at the top of a log object or up to two levels down (`variables.input.newPassword`…). */
+const SECRETS = [
   'password',
-  '*.password',
-  '*.*.password',
+  'currentPassword',
+  'newPassword',
   'passwordHash',
-  '*.passwordHash',
   'token',
-  '*.token',
+  'refreshToken',
   'authorization',
-  '*.authorization',
-  'req.headers.authorization',
-  'headers.authorization',
-  'variables.input.password',
 ];
+
+/** Fields that must never reach a log line, wherever they appear. */
+const REDACT = [...SECRETS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]), 'req.headers.authorization'];
 
 /**
  * JSON lines, each with the current request's id (see log-context). `destination` defaults to
