@@ -16,6 +16,7 @@ import {
   type OperationDefinitionNode,
   OperationTypeNode,
   parse,
+  print,
   type SelectionSetNode,
   type ValueNode,
   type VariableDefinitionNode,
@@ -35,6 +36,8 @@ export interface SubscriptionQuery {
   authorization: DocumentNode;
   /** Run for each event: `query <same name>(<variables it uses>) { <key>: <resolve field>(…) <same selection> }` + its fragments. */
   payload: DocumentNode;
+  /** Whether `authorization` is `payload` itself, so its answer is the payload at subscribe time. */
+  authorizesWithPayload: boolean;
   /** The client's variables, plus those the payload query reads from the event. */
   variables: (event?: EventEnvelope) => Record<string, unknown>;
   /**
@@ -112,6 +115,7 @@ export function subscriptionToQuery(
     topic: topicOf(schema, operation, argument.value, variables ?? {}, declaration.argument),
     authorization,
     payload,
+    authorizesWithPayload: print(authorization) === print(payload),
     variables: (event) => {
       const values: Record<string, unknown> = { ...variables };
       if (event) for (const [name, read] of eventVariables) values[name] = read(event);

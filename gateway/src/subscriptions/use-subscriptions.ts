@@ -220,7 +220,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     ]);
     // What this subscriber was last sent, so that a catch-up sends only a change. The authorizing
     // query's answer counts when it is the payload query itself (orderStatusChanged's).
-    let lastSent = print(plan.authorization) === print(plan.payload) ? JSON.stringify(first.data) : undefined;
+    let lastSent = plan.authorizesWithPayload ? JSON.stringify(first.data) : undefined;
     const catchUp = async (): Promise<ExecutionResult | typeof NOTHING> => {
       const answer = await runShared(`catch-up ${sameQuery}`, () =>
         run(plan.catchUp.query, plan.operationName, plan.variables(), context),

@@ -1,6 +1,7 @@
 import { runForScrape } from '@shop/platform/mongo';
 import { Counter, Gauge } from 'prom-client';
 import { PaymentModel } from './payment.model.js';
+import { OWED_REFUNDS } from './payment.refunds.js';
 import { PaymentStatus } from './payment.type.js';
 
 /** Payments settled by reconciliation (or by a cancellation resolving them), by the provider's answer. */
@@ -28,9 +29,6 @@ export const paymentsPendingBeyondGrace = new Gauge({
   },
 });
 
-/** The owed flag of each kind of refund (PaymentRefunds); indexed, so each count reads only the few owed. */
-const OWED = { 'cancelled-order': { refundDue: true }, 'late-charge': { lateChargeRefundDue: true } } as const;
-
 /** Counted at scrape time across all replicas: above 0 for long means the provider keeps refusing refunds. */
 export const paymentRefundsOwed = new Gauge({
   name: 'payments_refunds_owed',
@@ -38,7 +36,7 @@ export const paymentRefundsOwed = new Gauge({
   labelNames: ['kind'] as const,
   async collect() {
     if (graceMs === undefined) return;
-    for (const [kind, filter] of Object.entries(OWED)) {
+    for (const [kind, filter] of Object.entries(OWED_REFUNDS)) {
       const count = await runForScrape(() => PaymentModel.countDocuments(filter).catch(() => undefined));
       if (count !== undefined) this.set({ kind }, count);
     }

@@ -26,6 +26,12 @@ const FIRST_LATE_CHARGE_CHECK_MS = 30_000;
 /** What ends the watch of a payment. */
 const LATE_CHARGE_WATCH = { lateChargeWatch: 1, lateChargeCheckAt: 1 } as const;
 
+/** The flag that marks a payment as owing each kind of refund (indexed: a handful, whatever the history). */
+export const OWED_REFUNDS = {
+  'cancelled-order': { refundDue: true },
+  'late-charge': { lateChargeRefundDue: true },
+} as const;
+
 const FIRST_REFUND_RETRY_MS = 5_000;
 const LONGEST_REFUND_RETRY_MS = 15 * 60_000;
 /** What a made refund clears of its failed retries. */
@@ -128,8 +134,10 @@ export class PaymentRefunds {
    * and of late charges, each when its retry is due (nextRefundRetry). How many it refunded.
    */
   async retryOwed(ctx: Pick<SystemContext, 'log'>, now: Date): Promise<number> {
-    const payments = await this.retry(ctx, now, { refundDue: true }, (record) => this.refundOwedPayment(record));
-    const lateCharges = await this.retry(ctx, now, { lateChargeRefundDue: true }, (record) =>
+    const payments = await this.retry(ctx, now, OWED_REFUNDS['cancelled-order'], (record) =>
+      this.refundOwedPayment(record),
+    );
+    const lateCharges = await this.retry(ctx, now, OWED_REFUNDS['late-charge'], (record) =>
       this.refundDueLateCharge(record),
     );
     return payments + lateCharges;
