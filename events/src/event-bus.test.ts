@@ -4,7 +4,9 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EventBus } from './event-bus.js';
 import { orderCreated } from './order-created.event.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
+import { deleteConsumerTopology, workQueueName } from './topology.js';
 
 /** A logger whose lines the test can read. */
 function recordingLogger() {
@@ -88,5 +90,93 @@ describe('EventBus publisher channel', () => {
     await expect(bus.publish(event)).rejects.toThrow();
     await new Promise((resolve) => setImmediate(resolve));
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('EventBus channels the broker closed', () => {
+  const ready = (bus: EventBus) => () => expect(bus.readiness.check).not.toThrow();
+  /** A queue's consumer count, on a channel of its own: checking a missing queue closes the channel. */
+  const consumersOf = async (queue: string) => {
+    const connection = await amqplib.connect(AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => {});
+      return (await channel.checkQueue(queue)).consumerCount;
+    } finally {
+      await connection.close();
+    }
+  };
+
+  it('is not ready while a provisioned exchange is missing, and publishes once it exists, without a restart', async () => {
+    const exchange = `event-bus-test.late.${Date.now().toString(36)}`;
+    const { log, lines } = recordingLogger();
+    const bus = new EventBus({
+      url: AMQP_URL,
+      exchange,
+      exchangeProvisioned: true,
+      log,
+      connectionName: 'event-bus-test',
+    });
+    const connection = await amqplib.connect(AMQP_URL);
+    try {
+      await vi.waitFor(() => expect(lines.map((line) => line.msg)).toContain('publisher channel failed'), {
+        timeout: 10_000,
+      });
+      expect(bus.isConnected()).toBe(true);
+      expect(bus.readiness.check).toThrow('channel not set up: publisher');
+      const channel = await connection.createChannel();
+      await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: true });
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      await channel.bindQueue(queue, exchange, orderCreated.type);
+      const event = orderCreated.create({ orderId: 'o-late', userId: 'u1', totalAmount: '1.00', items: [] });
+      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 15_000 });
+      const delivered = await vi.waitFor(
+        async () => {
+          const message = await channel.get(queue, { noAck: true });
+          if (!message) throw new Error('not delivered yet');
+          return message;
+        },
+        { timeout: 5_000 },
+      );
+      expect(delivered.properties.messageId).toBe(event.id);
+    } finally {
+      await bus.close();
+      await connection.close();
+    }
+  });
+
+  it('consumes again after its queue was deleted under it', async () => {
+    const exchange = `event-bus-test.deleted.${Date.now().toString(36)}`;
+    const consumer = `event-bus-test.deleted-consumer.${Date.now().toString(36)}`;
+    const { log, lines } = recordingLogger();
+    const bus = new EventBus({ url: AMQP_URL, exchange, log, connectionName: 'event-bus-test' });
+    const handled: string[] = [];
+    const connection = await amqplib.connect(AMQP_URL);
+    const channel = await connection.createChannel();
+    try {
+      await bus.subscribe({
+        queue: consumer,
+        events: [orderCreated],
+        handler: async (event) => {
+          handled.push(event.id);
+        },
+      });
+      const workQueue = workQueueName(consumer);
+      await vi.waitFor(async () => expect(await consumersOf(workQueue)).toBe(1), { timeout: 10_000 });
+      const connects = () => lines.filter((line) => line.msg === 'rabbitmq connected').length;
+      const before = connects();
+      // The broker cancels the consumer; consuming again from the missing queue closes its channel.
+      await channel.deleteQueue(workQueue);
+      await vi.waitFor(() => expect(connects()).toBeGreaterThan(before), { timeout: 10_000 });
+      await vi.waitFor(ready(bus), { timeout: 10_000 });
+      const event = orderCreated.create({ orderId: 'o-deleted', userId: 'u1', totalAmount: '1.00', items: [] });
+      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 10_000 });
+      await vi.waitFor(() => expect(handled).toEqual([event.id]), { timeout: 10_000 });
+    } finally {
+      await bus.close();
+      await deleteConsumerTopology(channel, consumer, DEFAULT_RETRY_POLICY.maxAttempts - 1);
+      await channel.deleteExchange(exchange);
+      await connection.close();
+    }
   });
 });

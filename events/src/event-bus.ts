@@ -3,6 +3,7 @@ import { failSpan, inSpan } from '@shop/telemetry';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
+import { ChannelRecovery } from './channel-recovery.js';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
 import { eventMetrics } from './event-metrics.js';
 import { failureText } from './failure-text.js';
@@ -79,6 +80,7 @@ export class EventBus {
   private readonly connection: AmqpConnectionManager;
   private readonly publisher: ChannelWrapper;
   private readonly consumers: ChannelWrapper[] = [];
+  private readonly recovery: ChannelRecovery;
   /** Message ids the broker returned as unroutable, read right after their confirm. */
   private readonly returned = new Set<string>();
   private readonly retry: RetryPolicy;
@@ -100,10 +102,13 @@ export class EventBus {
     this.connection.on('connect', () => log.info('rabbitmq connected'));
     this.connection.on('disconnect', ({ err }) => log.warn({ err }, 'rabbitmq disconnected'));
     this.connection.on('connectFailed', ({ err }) => log.warn({ err }, 'rabbitmq connection failed'));
+    this.recovery = new ChannelRecovery(this.connection, log);
+    this.recovery.created('publisher');
     this.publisher = this.connection.createChannel({
       confirm: true,
       publishTimeout: PUBLISH_TIMEOUT_MS,
       setup: async (channel: ConfirmChannel) => {
+        this.recovery.opened('publisher', channel);
         // The broker sends basic.return before the confirm of the same message.
         channel.on('return', (message: ConsumeMessage) => {
           const id = message.properties.messageId as string | undefined;
@@ -111,6 +116,7 @@ export class EventBus {
           log.warn({ eventId: id, routingKey: message.fields.routingKey }, 'event unroutable: no queue bound');
         });
         await this.assertExchanges(channel);
+        this.recovery.setUp('publisher');
       },
     });
     // amqp-connection-manager reports a failed channel set-up (e.g. the connection closing while it
@@ -128,6 +134,7 @@ export class EventBus {
     name: 'rabbitmq',
     check: () => {
       if (!this.isConnected()) throw new Error('not connected');
+      this.recovery.check();
     },
   };
 
@@ -189,15 +196,18 @@ export class EventBus {
     // on its successor (a stale delivery tag would close the new channel).
     let current: Channel | undefined;
     let setUp = false;
+    this.recovery.created(queue);
     const channel = this.connection.createChannel({
       setup: async (raw: Channel) => {
         current = raw;
+        this.recovery.opened(queue, raw);
         await this.assertExchanges(raw);
         if (exclusive) await raw.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
         else await assertConsumerQueues(raw, options.queue, retry.maxAttempts - 1);
         for (const type of definitions.keys()) await raw.bindQueue(queue, this.options.exchange, type);
         await raw.prefetch(options.prefetch ?? 10);
         // Bound again: from here on nothing is missed, so what the gap lost can be made up now.
+        this.recovery.setUp(queue);
         if (setUp) options.onRestored?.();
         setUp = true;
       },
@@ -349,6 +359,7 @@ export class EventBus {
   }
 
   async close(): Promise<void> {
+    this.recovery.stop();
     await this.stopConsuming();
     await Promise.all(this.consumers.map((consumer) => consumer.close()));
     await this.publisher.close();
