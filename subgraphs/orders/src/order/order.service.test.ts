@@ -168,8 +168,8 @@ describe('OrderService.create', () => {
   it('confirms the stock reservation once the order is stored', async () => {
     const order = await place(ada);
     expect(fx.products.confirmed.has(order.id)).toBe(true);
-    // The expiry sweep marks it, off the request path (order-expiry.service.test.ts).
-    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'PENDING', stockConfirmed: false });
+    // Marked, so that its payment is applied without asking products again.
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'PENDING', stockConfirmed: true });
   });
 
   it('refuses with CONFLICT an order whose reservation expired before its confirmation, and cancels it', async () => {

@@ -183,6 +183,11 @@ export class OrderService {
         reason: 'STOCK_RESERVATION_EXPIRED',
       });
     }
+    // So that applying its payment needs no call to products. The order stands either way: a
+    // failed mark is left to the sweep, which confirms again.
+    await this.markStockConfirmed(orderId).catch((error) =>
+      ctx.log.warn({ err: error, orderId }, 'order stock confirmed but not marked; the sweep marks it'),
+    );
     return toOrder(record);
   }
 
@@ -266,9 +271,8 @@ export class OrderService {
    */
   async sweepUnpaid(ctx: SystemContext, cutoff: Date): Promise<SweepResult> {
     const expired: string[] = [];
-    // Orders stored since the last sweep: marked confirmed here, off the request path (create stays
-    // one write). Among them, those whose create was cut short (a crash, a lost call) between the
-    // insert and products' confirmation: confirmed now, or cancelled if their reservation lapsed.
+    // Orders whose create was cut short (a crash, a lost call) between the insert and the mark of
+    // products' confirmation: confirmed now, or cancelled if their reservation lapsed.
     const unconfirmed = await OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: { $ne: true } })
       .select('_id')
       .sort({ createdAt: 1 })
@@ -382,10 +386,14 @@ export class OrderService {
    */
   private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
     if (!(await this.stockHeld(ctx, orderId))) return this.cancelPending(orderId);
+    await this.markStockConfirmed(orderId);
+    return false;
+  }
+
+  private async markStockConfirmed(orderId: string): Promise<void> {
     await withDocumentLock(OrderModel.collection.name, orderId, () =>
       OrderModel.updateOne({ _id: orderId, stockConfirmed: { $ne: true } }, { $set: { stockConfirmed: true } }),
     );
-    return false;
   }
 
   /** Releases a cancelled order's stock and records that it is done; until then the sweep retries. */
