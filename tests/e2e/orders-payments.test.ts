@@ -361,6 +361,7 @@ describe('unpaid orders expire (ORDER_PAYMENT_TIMEOUT)', () => {
         // A spare port next to the stack's own.
         ORDERS_PORT: String(PORTS.orders + 10),
         ORDER_PAYMENT_TIMEOUT: '1s',
+        ORDER_PAYMENT_GRACE: '0s',
         ORDER_EXPIRY_INTERVAL: '1s',
         TSX_TSCONFIG_PATH: resolve(root, 'tsconfig.json'),
       },

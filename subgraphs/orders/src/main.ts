@@ -20,7 +20,8 @@ await runSubgraph({
     const relay = new OutboxRelay([OrderModel], bus, log);
     const hours = new OrderHourRegistry();
     await hours.backfill(log);
-    const orders = new OrderService(new ProductsClient(config.PRODUCTS_URL, tokens), relay, hours);
+    const products = new ProductsClient(config.PRODUCTS_URL, tokens);
+    const orders = new OrderService(products, relay, hours, config.ORDER_PAYMENT_TIMEOUT);
     await subscribeToPayments(bus, orders);
     return {
       services: { orders },

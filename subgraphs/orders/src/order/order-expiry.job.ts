@@ -4,6 +4,7 @@ import type { OrderService, SweepResult } from './order.service.js';
 /** Both in milliseconds (see config.ts). */
 export interface OrderExpirySettings {
   ORDER_PAYMENT_TIMEOUT: number;
+  ORDER_PAYMENT_GRACE: number;
   ORDER_EXPIRY_INTERVAL: number;
 }
 
@@ -17,7 +18,11 @@ export class OrderExpiryJob extends PeriodicJob<SweepResult> {
       name: 'order expiry sweep',
       intervalMs: settings.ORDER_EXPIRY_INTERVAL,
       log,
-      pass: (now, ctx) => orders.sweepUnpaid(ctx, new Date(now.getTime() - settings.ORDER_PAYMENT_TIMEOUT)),
+      pass: (now, ctx) =>
+        orders.sweepUnpaid(
+          ctx,
+          new Date(now.getTime() - settings.ORDER_PAYMENT_TIMEOUT - settings.ORDER_PAYMENT_GRACE),
+        ),
     });
   }
 }

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => fx.close());
 
 const MINUTE = 60_000;
-const settings = { ORDER_PAYMENT_TIMEOUT: 30 * MINUTE, ORDER_EXPIRY_INTERVAL: MINUTE };
+const settings = { ORDER_PAYMENT_TIMEOUT: 30 * MINUTE, ORDER_PAYMENT_GRACE: 2 * MINUTE, ORDER_EXPIRY_INTERVAL: MINUTE };
 const place = (quantity = 1) =>
   fx.orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity }], shippingAddress: address });
 /** Back-dates an order as if it had been placed `minutes` ago (on the raw collection: createdAt is immutable). */
@@ -37,13 +37,16 @@ const history = async (order: Order) =>
     .map((u) => `${u.previousStatus}→${u.status}/${u.paymentStatus}`);
 
 describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
-  it('cancels only PENDING orders unpaid past the timeout, releases their stock, once', async () => {
+  it('cancels only PENDING orders unpaid past the timeout and its grace, releases their stock, once', async () => {
     const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
     const overdue = await place(3);
     const failedPayment = await place(1);
+    const inGrace = await place(1);
     const fresh = await place(1);
     const paidLate = await place(1);
-    await age(overdue, 31);
+    await age(overdue, 33);
+    // Past its payment window, not its grace: a payment started in time may still be settling.
+    await age(inGrace, 31);
     await age(failedPayment, 45);
     await age(fresh, 29);
     await age(paidLate, 60);
@@ -58,12 +61,14 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(await stored(overdue)).toMatchObject({ status: 'CANCELLED', paymentStatus: 'PENDING', stockReleased: true });
     expect(await history(overdue)).toEqual(['PENDING→CANCELLED/PENDING']);
     expect(await history(failedPayment)).toEqual(['PENDING→CANCELLED/FAILED']);
+    expect((await stored(inGrace))?.status).toBe('PENDING');
     expect((await stored(fresh))?.status).toBe('PENDING');
     expect((await stored(paidLate))?.status).toBe('PAID');
 
-    // The next sweep finds nothing more to do; the fresh order expires when its time comes.
+    // The next sweep finds nothing more to do; the others expire when their grace is over.
     expect(await job.runOnce()).toEqual({ expired: [], released: 0 });
-    expect(await job.runOnce(new Date(Date.now() + 2 * MINUTE))).toMatchObject({ expired: [fresh.id] });
+    expect(await job.runOnce(new Date(Date.now() + 2 * MINUTE))).toMatchObject({ expired: [inGrace.id] });
+    expect(await job.runOnce(new Date(Date.now() + 4 * MINUTE))).toMatchObject({ expired: [fresh.id] });
     expect(await history(overdue)).toHaveLength(1);
   });
 

@@ -68,6 +68,18 @@ describe('orders over HTTP', () => {
     expect(new Date(data.createOrder.createdAt).toISOString()).toBe(data.createOrder.createdAt);
   });
 
+  it('says until when an order can be paid: placed + ORDER_PAYMENT_TIMEOUT (30 min by default)', async () => {
+    const cleo = customer('user-cleo-payable');
+    const { data } = await create(cleo);
+    const read = await post(
+      'query($id: ID!) { order(id: $id) { createdAt payableUntil } }',
+      { id: data.createOrder.id },
+      cleo,
+    );
+    const { createdAt, payableUntil } = read.data.order;
+    expect(Date.parse(payableUntil) - Date.parse(createdAt)).toBe(30 * 60_000);
+  });
+
   it('answers refusals with contract codes and masks internal failures', async () => {
     const stock = await create(ada, [{ productId: RARE, quantity: 5 }]);
     expect(stock.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_STOCK', productId: RARE });

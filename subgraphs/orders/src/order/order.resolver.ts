@@ -1,5 +1,5 @@
 import type { RequestContext } from '@shop/platform/subgraph';
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { OrdersServices } from '../services.js';
 import { CreateOrderInput, Order, OrderConnection, OrderStatus } from './order.type.js';
 
@@ -38,5 +38,14 @@ export class OrderResolver {
     @Ctx() ctx: Context,
   ): Promise<Order> {
     return ctx.services.orders.updateStatus(ctx, id, status);
+  }
+
+  @Authorized()
+  @FieldResolver(() => Date, {
+    description:
+      'The last moment a payment for this order is accepted: placed + ORDER_PAYMENT_TIMEOUT. An order still unpaid is then cancelled, once payments started in time have had ORDER_PAYMENT_GRACE to settle.',
+  })
+  payableUntil(@Root() order: Order, @Ctx() ctx: Context): Date {
+    return ctx.services.orders.payableUntil(order);
   }
 }

@@ -114,6 +114,9 @@ function paymentMismatch(order: Stored, payment: { paymentId: string; userId: st
   return null;
 }
 
+/** ORDER_PAYMENT_TIMEOUT's default (config.ts). */
+const DEFAULT_PAYMENT_WINDOW_MS = 30 * 60_000;
+
 export class OrderService {
   private readonly transitions: OrderTransitionWriter;
 
@@ -121,8 +124,15 @@ export class OrderService {
     private readonly products: ProductsClient,
     private readonly outbox: OutboxWakeUp,
     private readonly hours = new OrderHourRegistry(),
+    /** ORDER_PAYMENT_TIMEOUT: how long after it is placed an order accepts a payment. */
+    private readonly paymentWindowMs = DEFAULT_PAYMENT_WINDOW_MS,
   ) {
     this.transitions = new OrderTransitionWriter(outbox, hours);
+  }
+
+  /** The last moment payments accepts a charge for the order (the sweep waits ORDER_PAYMENT_GRACE longer). */
+  payableUntil(order: Pick<Order, 'createdAt'>): Date {
+    return new Date(order.createdAt.getTime() + this.paymentWindowMs);
   }
 
   /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
@@ -265,7 +275,8 @@ export class OrderService {
   }
 
   /**
-   * The payment timeout: cancels PENDING orders placed before `cutoff`, releasing their stock,
+   * The payment timeout: cancels PENDING orders placed before `cutoff` (their payment window and
+   * its grace are over: a payment started in the window has settled or never will), releasing their stock,
    * then retries stock releases that failed earlier. Safe in any number of replicas at once:
    * each cancellation is a claimed transition, so of several sweeps exactly one cancels an order.
    */

@@ -10,6 +10,8 @@ export interface FixtureOrder {
   status: string;
   paymentStatus: string;
   totalAmount: string;
+  /** An hour from the query when not given. */
+  payableUntil?: string;
 }
 
 export interface FakeOrders {
@@ -37,8 +39,8 @@ export async function startFakeOrders(tokens: TokenService, orders: Map<string, 
     // Another customer's order answers like an unknown id, as the orders subgraph does.
     if (principal.role !== 'ADMIN' && principal.id !== order.userId)
       return error('NOT_FOUND', `Order ${variables.id} not found`);
-    const { userId, ...fields } = order;
-    return { data: { order: { ...fields, user: { id: userId } } } };
+    const { userId, payableUntil = new Date(Date.now() + 3_600_000).toISOString(), ...fields } = order;
+    return { data: { order: { ...fields, payableUntil, user: { id: userId } } } };
   };
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];

@@ -4,7 +4,8 @@ import { callSubgraph } from '@shop/platform/http';
 import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 
-const ORDER_QUERY = 'query($id: ID!){ order(id: $id) { id status paymentStatus totalAmount user { id } } }';
+const ORDER_QUERY =
+  'query($id: ID!){ order(id: $id) { id status paymentStatus totalAmount payableUntil user { id } } }';
 
 const responseSchema = z.object({
   order: z
@@ -13,6 +14,7 @@ const responseSchema = z.object({
       status: orderStatusSchema,
       paymentStatus: paymentStatusSchema.nullable(),
       totalAmount: amountSchema,
+      payableUntil: z.coerce.date(),
       user: z.object({ id: z.string() }),
     })
     .nullable(),
@@ -24,6 +26,8 @@ export interface OrderToPay {
   status: z.infer<typeof orderStatusSchema>;
   paymentStatus: z.infer<typeof paymentStatusSchema> | null;
   totalCents: number;
+  /** The last moment a charge is accepted: the orders service cancels the order soon after. */
+  payableUntil: Date;
 }
 
 /**
@@ -48,6 +52,7 @@ export class OrdersClient {
       status: order.status,
       paymentStatus: order.paymentStatus,
       totalCents: toCents(order.totalAmount),
+      payableUntil: order.payableUntil,
     };
   }
 }

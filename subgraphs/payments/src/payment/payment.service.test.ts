@@ -209,6 +209,33 @@ describe('PaymentService.processPayment', () => {
     expect(await PaymentModel.countDocuments({ orderId: { $in: [shipped, cancelled, paid] } })).toBe(0);
   });
 
+  it('refuses an order whose payment window closed with CONFLICT (PAYMENT_WINDOW_CLOSED), charging nothing; a replay still answers', async () => {
+    const ctx = await as(ada);
+    const orderId = order('order-window-closing');
+    const started = await payments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'card_timeout',
+      idempotencyKey: 'k-in-time',
+    });
+    expect(started.status).toBe('PENDING');
+    // The window closes while that charge is still settling.
+    orders.set(orderId, {
+      ...(orders.get(orderId) as FixtureOrder),
+      payableUntil: new Date(Date.now() - 1).toISOString(),
+    });
+    const chargesBefore = provider.charges.length;
+    const late = payments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-too-late' });
+    await expect(late).rejects.toMatchObject({ extensions: { code: 'CONFLICT', reason: 'PAYMENT_WINDOW_CLOSED' } });
+    expect(provider.charges.length).toBe(chargesBefore);
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(1);
+    const replay = await payments.processPayment(ctx, {
+      orderId,
+      paymentMethod: 'card_timeout',
+      idempotencyKey: 'k-in-time',
+    });
+    expect(replay.id).toBe(started.id);
+  });
+
   it('rejects an unknown payment method with BAD_USER_INPUT and an unknown order with NOT_FOUND', async () => {
     const ctx = await as(ada);
     const error = await payments

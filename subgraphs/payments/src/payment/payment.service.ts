@@ -141,10 +141,18 @@ export class PaymentService {
     const order = await this.orders.find(ctx, data.orderId);
     if (!order) throw new NotFoundError('Order', data.orderId);
     if (order.userId !== principal.id) throw new ForbiddenError("Only the order's owner can pay for it");
-    if (order.status !== 'PENDING' || order.paymentStatus === 'SUCCEEDED') {
-      // A replay of the request that paid it is answered with its payment.
+    const windowClosed = order.payableUntil.getTime() <= Date.now();
+    if (order.status !== 'PENDING' || order.paymentStatus === 'SUCCEEDED' || windowClosed) {
+      // A replay of the request that paid it (or started paying it in time) is answered with its payment.
       const earlier = await this.findByKey(request);
       if (earlier) return { payment: await this.settled(earlier), replayed: true };
+      if (order.status === 'PENDING' && order.paymentStatus !== 'SUCCEEDED') {
+        // A charge now might settle after the order's cancellation and be refunded at once.
+        throw new ConflictError(
+          `Order ${order.id} can no longer be paid: its payment window closed at ${order.payableUntil.toISOString()}`,
+          { reason: 'PAYMENT_WINDOW_CLOSED' },
+        );
+      }
       throw new ConflictError(
         `Order ${order.id} cannot be paid: it is ${order.status}, payment ${order.paymentStatus}`,
       );
