@@ -168,8 +168,12 @@ describe('OrderService.create', () => {
   it('confirms the stock reservation once the order is stored', async () => {
     const order = await place(ada);
     expect(fx.products.confirmed.has(order.id)).toBe(true);
-    // Marked, so that its payment is applied without asking products again.
-    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'PENDING', stockConfirmed: true });
+    // Marked, so that its payment is applied without asking products again; not a change the customer sees.
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({
+      status: 'PENDING',
+      stockConfirmed: true,
+      updatedAt: order.updatedAt,
+    });
   });
 
   it('refuses with CONFLICT an order whose reservation expired before its confirmation, and cancels it', async () => {

@@ -401,9 +401,14 @@ export class OrderService {
     return false;
   }
 
+  /** Bookkeeping, not a change the customer sees: `updatedAt` stays. */
   private async markStockConfirmed(orderId: string): Promise<void> {
     await withDocumentLock(OrderModel.collection.name, orderId, () =>
-      OrderModel.updateOne({ _id: orderId, stockConfirmed: { $ne: true } }, { $set: { stockConfirmed: true } }),
+      OrderModel.updateOne(
+        { _id: orderId, stockConfirmed: { $ne: true } },
+        { $set: { stockConfirmed: true } },
+        { timestamps: false },
+      ),
     );
   }
 
