@@ -1,6 +1,7 @@
 // Cross-service: the gateway's public entry in front of subgraphs built from their own modules, in
 // this process. It spans packages, so it lives here rather than inside the gateway's sources.
-import { EventBus } from '@shop/events';
+import { randomUUID } from 'node:crypto';
+import { EventBus, type EventEnvelope, productChanged } from '@shop/events';
 import type { RequestContext } from '@shop/platform/subgraph';
 import {
   TEST_AMQP_URL as AMQP_URL,
@@ -10,9 +11,10 @@ import {
   serveTestSubgraph,
   silentLogger,
   type TestSubgraph,
+  testContext,
 } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, TEST_EXCHANGE } from '../../gateway/src/gateway.test-fixture.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestGateway } from '../../gateway/src/gateway.test-fixture.js';
 import type { Gateway } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
@@ -40,9 +42,14 @@ class CountingProductService extends ProductService {
 }
 
 const { db, category, cleanup } = connectTestDb();
-const bus = new EventBus({ url: AMQP_URL, exchange: TEST_EXCHANGE, log: silentLogger, connectionName: 'cache-test' });
+// An exchange of this file's own: other test files' catalogue changes would empty the caches.
+const EXCHANGE = `test.response-cache.${randomUUID().slice(0, 8)}`;
+const bus = new EventBus({ url: AMQP_URL, exchange: EXCHANGE, log: silentLogger, connectionName: 'cache-test' });
 const relay = new PostgresOutboxRelay(db, bus, silentLogger);
 const products = new CountingProductService(db, relay);
+const stock = new StockService(db, relay);
+/** Every product.changed on the exchange, as the gateways hear it. */
+const changes: EventEnvelope[] = [];
 let mongo: { drop: () => Promise<void> };
 const servers: TestSubgraph[] = [];
 const gateways: Gateway[] = [];
@@ -56,16 +63,20 @@ beforeAll(async () => {
   mongo = await connectTestMongo('response_cache');
   const usersServices = createUsersServices(tokens);
   const users = await serveTestSubgraph(usersSubgraph, usersServices, tokens);
-  const productsServer = await serveTestSubgraph(
-    productsSubgraph,
-    { products, stock: new StockService(db, relay) },
-    tokens,
-  );
+  const productsServer = await serveTestSubgraph(productsSubgraph, { products, stock }, tokens);
   servers.push(users, productsServer);
   supergraph = await composeSupergraph([users, productsServer]);
   // Two replicas, each with its own cache and its own queue of invalidations.
+  await bus.subscribe({
+    queue: 'cache-test.observer',
+    events: [productChanged],
+    exclusive: true,
+    handler: async (event) => {
+      changes.push(event);
+    },
+  });
   for (let replica = 0; replica < 2; replica++) {
-    const { gateway, base } = await startTestGateway({ SUPERGRAPH_PATH: supergraph.path });
+    const { gateway, base } = await startTestGateway({ SUPERGRAPH_PATH: supergraph.path, AMQP_EXCHANGE: EXCHANGE });
     gateways.push(gateway);
     bases.push(base);
   }
@@ -192,6 +203,27 @@ describe('gateway response cache', () => {
     expect(first.products.map((product) => product.id)).toContain(productId);
     expect(reads).toBe(0);
     expect(second).toEqual(first);
+  });
+
+  it('keeps its answers through stock moves; what shows stock (inventory, inStock) is kept 10 s at most', async () => {
+    const read = () => graphql(0, PRODUCT, { id: productId });
+    expect((await twice(read)).reads).toBe(0);
+    const NAMES =
+      'query ($filter: ProductFilter) { products(filter: $filter, first: 5) { edges { node { id name } } } }';
+    expect((await graphql(0, NAMES, { filter: { category } })).headers.get('cache-control')).toBe('max-age=60, public');
+    const inStock = await graphql(0, NAMES, { filter: { category, inStock: true } });
+    expect(inStock.headers.get('cache-control')).toBe('max-age=10, public');
+
+    // An order's reservation: product.changed (stock) reaches the replicas as it reaches this observer.
+    const orderId = randomUUID();
+    await stock.reserve(testContext({ id: 'service:orders', role: 'SERVICE' }, {}), orderId, [
+      { productId, quantity: 1 },
+    ]);
+    await vi.waitFor(() => expect(changes.map((event) => event.data)).toContainEqual({ productId, change: 'stock' }), {
+      timeout: 10_000,
+    });
+    expect(await readsDuring(read)).toBe(0);
+    await stock.release(testContext({ id: 'service:orders', role: 'SERVICE' }, {}), orderId);
   });
 
   it('answers fresh on every replica once a product was updated through the API', async () => {

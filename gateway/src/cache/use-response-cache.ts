@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { type EventBus, productChanged } from '@shop/events';
+import { type EventBus, type EventOf, productChanged } from '@shop/events';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { ResponseCache } from './response-cache.js';
 
 /**
- * The response cache of public catalogue data, emptied on every `product.changed`. Each replica
- * listens on its own exclusive queue, so every replica hears every change. `maxMiB` 0: no cache.
+ * The response cache of public catalogue data, emptied on every `product.changed` but a stock move.
+ * Stock moves with every order: emptying the cache for each would empty it most when it is most
+ * needed. Answers that show stock (`inventory`, the `inStock` filter) carry products' 10 s hint
+ * instead. Each replica listens on its own exclusive queue, so every replica hears every change.
+ * `maxMiB` 0: no cache.
  */
 export async function useResponseCache(
   bus: EventBus,
@@ -19,7 +22,10 @@ export async function useResponseCache(
     queue: `gateway.response-cache.${randomUUID().slice(0, 8)}`,
     events: [productChanged],
     exclusive: true,
-    handler: async () => cache.invalidate(),
+    // The bus has already validated each message against the schema of its type.
+    handler: async (event) => {
+      if ((event as EventOf<typeof productChanged>).data.change !== 'stock') cache.invalidate();
+    },
   });
   return { plugins: cache.plugins };
 }

@@ -14,10 +14,14 @@ directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Bo
 `;
 
 /**
- * Seconds public catalogue data may be served from a cache. Changes evict it (product.changed), so
- * this only bounds staleness when an invalidation is lost.
+ * Seconds public catalogue data may be served from a cache. Changes of products evict it
+ * (product.changed), so this only bounds staleness when an invalidation is lost.
  */
 export const CATALOG_MAX_AGE = 60;
 
-/** Stock moves with every order: shown stale for at most this long. Reservations never oversell anyway. */
+/**
+ * Stock moves with every order, too often to evict caches on (the gateway's ignores stock changes):
+ * `inventory`, and lists filtered by `inStock`, are shown stale for at most this long.
+ * Reservations never oversell anyway.
+ */
 export const STOCK_MAX_AGE = 10;

@@ -1,5 +1,8 @@
+import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
 import { Public, type RequestContext } from '@shop/platform/subgraph';
-import { Arg, Authorized, Ctx, Directive, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, Directive, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { STOCK_MAX_AGE } from '../cache-control.js';
 import type { ProductsServices } from '../services.js';
 import { MAX_OFFSET } from './product.service.js';
 import { CreateProductInput, Product, ProductConnection, ProductFilter, UpdateProductInput } from './product.type.js';
@@ -26,7 +29,10 @@ export class ProductResolver {
     })
     offset: number | undefined,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<ProductConnection> {
+    // Which products are in stock moves with every order, as `inventory` does: cached as briefly.
+    if (filter?.inStock != null) maybeCacheControlFromInfo(info)?.setCacheHint({ maxAge: STOCK_MAX_AGE });
     return ctx.services.products.list(ctx, { filter, first, after, offset });
   }
 
