@@ -99,7 +99,8 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
     expect(result?.expired).not.toContain(order.id);
     expect(fx.products.confirmed.has(order.id)).toBe(true);
-    expect(await stored(order)).toMatchObject({ status: 'PENDING', stockConfirmed: true });
+    // Bookkeeping, not a change the customer sees: updatedAt stays.
+    expect(await stored(order)).toMatchObject({ status: 'PENDING', stockConfirmed: true, updatedAt: order.updatedAt });
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
     expect(await history(order)).toEqual([]);
   });

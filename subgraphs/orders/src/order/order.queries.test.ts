@@ -89,9 +89,9 @@ function withoutOutbox(projection: Record<string, unknown> = {}): boolean {
 }
 
 describe('orders: queries per operation, projections and indexes', () => {
-  it('places an order with two writes (the insert, then the mark of its confirmed stock) and no read of its own database', async () => {
+  it('places an order with one write and no read of its own database', async () => {
     await place();
-    expect(calls('orders').map((command) => command.method)).toEqual(['insertOne', 'updateOne']);
+    expect(calls('orders').map((command) => command.method)).toEqual(['insertOne']);
     expect(calls('order_transitions')).toEqual([]);
   });
 
