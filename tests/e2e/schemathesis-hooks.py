@@ -3,6 +3,7 @@
 # value with another value or with a list the subgraph owns, which JSON Schema cannot say, and are
 # documented in prose instead. Generated requests that break one of these three are dropped, so that
 # positive_data_acceptance judges everything else; each rule has its own tests in its subgraph.
+import os
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,6 +20,33 @@ _MAX_PER_PRODUCT = 1000
 
 def _operation(ctx):
     return ctx.operation.definition.raw.get("operationId") if ctx.operation else None
+
+
+# The callers: as auth providers (not configured headers), so that a case generated without its
+# credentials, to test the refusal, is sent without them.
+def _bearer(case, token):
+    case.headers = case.headers or {}
+    case.headers["Authorization"] = f"Bearer {token}"
+
+
+@schemathesis.auth(refresh_interval=None, retry_on=[]).apply_to(operation_id=["createProduct", "updateProduct"])
+class AdminToken:
+    def get(self, case, context):
+        return os.environ["ST_ADMIN_TOKEN"]
+
+    def set(self, case, data, context):
+        _bearer(case, data)
+
+
+@schemathesis.auth(refresh_interval=None, retry_on=[]).apply_to(
+    operation_id=["getOrder", "updateOrderStatus", "getPayment", "getUser", "createOrder", "createPayment"]
+)
+class CustomerToken:
+    def get(self, case, context):
+        return os.environ["ST_CUSTOMER_TOKEN"]
+
+    def set(self, case, data, context):
+        _bearer(case, data)
 
 
 @schemathesis.hook
