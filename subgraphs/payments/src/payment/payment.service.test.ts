@@ -2,6 +2,7 @@ import { paymentFailed, paymentSucceeded } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
 import { type RequestContext } from '@shop/platform/subgraph';
 import { codeOf, connectTestMongo, createTestTokens, offlineOutbox, testContext } from '@shop/platform/testing';
+import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -234,6 +235,26 @@ describe('PaymentService.processPayment', () => {
       idempotencyKey: 'k-in-time',
     });
     expect(replay.id).toBe(started.id);
+  });
+
+  it('waits on a replay of a payment still PENDING with growing pauses: about ten reads in 5 s, not a hundred', async () => {
+    const ctx = await as(ada);
+    const input = { orderId: order('order-replay-pending'), paymentMethod: 'card_timeout', idempotencyKey: 'k-rp' };
+    expect((await payments.processPayment(ctx, input)).status).toBe('PENDING');
+    let reads = 0;
+    const count = (event: mongoose.mongo.CommandStartedEvent) => {
+      if (event.commandName === 'find' && event.command.find === PaymentModel.collection.name) reads++;
+    };
+    const client = mongoose.connection.getClient();
+    client.on('commandStarted', count);
+    try {
+      // card_timeout settles only by reconciliation: the replay waits its whole 5 s and answers PENDING.
+      expect((await payments.processPayment(ctx, input)).status).toBe('PENDING');
+    } finally {
+      client.off('commandStarted', count);
+    }
+    expect(reads).toBeGreaterThan(3);
+    expect(reads).toBeLessThanOrEqual(12);
   });
 
   it('rejects an unknown payment method with BAD_USER_INPUT and an unknown order with NOT_FOUND', async () => {

@@ -33,9 +33,12 @@ export interface PaymentAttempt {
   replayed: boolean;
 }
 
-/** How long a replay waits for the first request's charge to settle before answering PENDING. */
+/**
+ * How long a replay waits for the first request's charge to settle before answering PENDING, and
+ * its pauses between reads: from 50 ms, doubling to 1 s (about 10 reads in all, not 100).
+ */
 const REPLAY_WAIT_MS = 5_000;
-const REPLAY_POLL_MS = 50;
+const REPLAY_POLL_MS = { first: 50, max: 1_000 };
 
 /** Default grace before a PENDING payment is reconciled (see config.ts, PAYMENT_RECONCILE_GRACE). */
 export const DEFAULT_RECONCILE_GRACE_MS = 10_000;
@@ -307,8 +310,10 @@ export class PaymentService {
   private async settled(record: Stored): Promise<Payment> {
     let current = record;
     const deadline = Date.now() + REPLAY_WAIT_MS;
+    let pause = REPLAY_POLL_MS.first;
     while (current.status === PaymentStatus.PENDING && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
+      pause = Math.min(pause * 2, REPLAY_POLL_MS.max);
       current = (await PaymentModel.findById(current._id).lean<Stored>()) ?? current;
     }
     return toPayment(current);
