@@ -64,7 +64,12 @@ async function startGateway(label: string, env: Record<string, string> = {}): Pr
 }
 
 /** A POST on a connection of its own (a cluster hands each new connection to the next worker). */
-function graphqlOnNewConnection(port: number, query: string, requestId: string): Promise<number> {
+function graphqlOnNewConnection(
+  port: number,
+  query: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const call = request(
       {
@@ -73,7 +78,7 @@ function graphqlOnNewConnection(port: number, query: string, requestId: string):
         method: 'POST',
         path: '/graphql',
         agent: false,
-        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers },
       },
       (response) => {
         response.resume();
@@ -200,7 +205,12 @@ describe('one gateway process', () => {
 
 describe('GATEWAY_WORKERS=2', () => {
   it('shares the port between workers, reports their metrics together, and stops them all on SIGTERM', async () => {
-    const gateway = await startGateway('cluster', { GATEWAY_WORKERS: '2' });
+    // Loopback is the trusted proxy, so X-Forwarded-For names the client of the rate limit below.
+    const gateway = await startGateway('cluster', {
+      GATEWAY_WORKERS: '2',
+      TRUST_PROXY: 'loopback',
+      LOGIN_LIMIT_PER_IP: '3',
+    });
     // Ready as soon as one worker listens; the primary hands connections only to workers that do.
     const listening = () => gateway.process.logs().match(/"msg":"gateway listening"/g)?.length ?? 0;
     await eventually(async () => listening() === 2, 60_000, 'both workers listening');
@@ -224,6 +234,17 @@ describe('GATEWAY_WORKERS=2', () => {
         .map((line) => (JSON.parse(line) as { worker: number }).worker),
     );
     expect(servedBy).toEqual(new Set([1, 2]));
+
+    // One login limit for the instance, not one per worker: of 6 logins from one address, spread
+    // over both workers, 3 pass and 3 are refused.
+    const login = 'mutation { login(input: { email: "a@example.com", password: "wrong password" }) { token } }';
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push(
+        await graphqlOnNewConnection(gateway.port, login, randomUUID(), { 'x-forwarded-for': '203.0.113.7' }),
+      );
+    }
+    expect(statuses.filter((status) => status === 429)).toHaveLength(3);
 
     // The primary's /metrics is the sum over both workers, not one worker's share.
     expect((await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).status).toBe(404);

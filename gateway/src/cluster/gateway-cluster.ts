@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '@shop/platform/core';
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 
 /** A worker that dies this soon after starting is failing at start-up: the primary stops instead of looping. */
 const MIN_UPTIME_MS = 5_000;
@@ -7,10 +8,13 @@ const MIN_UPTIME_MS = 5_000;
 /**
  * The primary of `GATEWAY_WORKERS` gateway processes sharing one port (Node cluster: the primary
  * accepts connections and hands them out in turn). A worker that crashes is replaced. Each worker
- * is a whole gateway with its own subscription feed queue, so every worker sees every event.
- * Returns the closer that stops the workers (SIGTERM, each shuts down gracefully).
+ * is a whole gateway with its own subscription feed queue, so every worker sees every event. The
+ * primary keeps the workers' register/login rate-limit counts (authRateLimitPlugin), so the limits
+ * hold for the instance, not once per worker. Returns the closer that stops the workers (SIGTERM,
+ * each shuts down gracefully).
  */
 export function startGatewayCluster(workers: number, log: Logger): () => Promise<void> {
+  new RateLimiterClusterMaster();
   let stopping = false;
   const fork = () => {
     const worker = cluster.fork();

@@ -1,8 +1,9 @@
+import cluster from 'node:cluster';
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { AppError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterCluster, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from './gateway-context.js';
 
 export interface AuthRateLimits {
@@ -13,21 +14,17 @@ export interface AuthRateLimits {
 }
 
 /**
- * Registration and login per client address at the edge (rate-limiter-flexible, in this process's
- * memory): each costs an argon2 hash (19 MiB) in the users subgraph, so a flood is refused here
- * before it reaches it. Every `register` or `login` field of a mutation counts, aliases included;
- * the REST shims run through here too. Refused: TOO_MANY_REQUESTS, HTTP 429 with Retry-After.
+ * Registration and login per client address at the edge (rate-limiter-flexible): each costs an
+ * argon2 hash (19 MiB) in the users subgraph, so a flood is refused here before it reaches it.
+ * Every `register` or `login` field of a mutation counts, aliases included; the REST shims run
+ * through here too. Refused: TOO_MANY_REQUESTS, HTTP 429 with Retry-After. The count is the
+ * gateway instance's: a worker of a cluster (GATEWAY_WORKERS) asks its primary, which keeps it for
+ * all of them (startGatewayCluster), rather than allowing the limit once per worker.
  */
 export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<GatewayContext> {
   const limiters = new Map([
-    [
-      'register',
-      new RateLimiterMemory({ points: limits.REGISTER_LIMIT_PER_IP, duration: limits.REGISTER_LIMIT_WINDOW_SECONDS }),
-    ],
-    [
-      'login',
-      new RateLimiterMemory({ points: limits.LOGIN_LIMIT_PER_IP, duration: limits.LOGIN_LIMIT_WINDOW_SECONDS }),
-    ],
+    ['register', limiter('register', limits.REGISTER_LIMIT_PER_IP, limits.REGISTER_LIMIT_WINDOW_SECONDS)],
+    ['login', limiter('login', limits.LOGIN_LIMIT_PER_IP, limits.LOGIN_LIMIT_WINDOW_SECONDS)],
   ]);
   return {
     async requestDidStart() {
@@ -61,6 +58,12 @@ export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<
       };
     },
   };
+}
+
+function limiter(keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  return cluster.isWorker
+    ? new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: 3_000 })
+    : new RateLimiterMemory({ keyPrefix, points, duration });
 }
 
 /** Names of the operation's root fields, through inline fragments and fragment spreads. */
