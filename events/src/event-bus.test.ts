@@ -57,7 +57,7 @@ describe('EventBus publisher channel', () => {
     }
   });
 
-  it('only checks a provisioned exchange: a missing one is reported, never declared', async () => {
+  it('only checks a provisioned exchange: a missing one is reported, never declared, and the bus is not ready until it exists', async () => {
     const exchange = `event-bus-test.provisioned.${Date.now().toString(36)}`;
     const { log, lines } = recordingLogger();
     const bus = new EventBus({
@@ -73,9 +73,29 @@ describe('EventBus publisher channel', () => {
         timeout: 10_000,
       });
       expect(lines.find((line) => line.msg === 'publisher channel failed')?.err?.message).toMatch(/NOT_FOUND/);
+      const probe = await connection.createChannel();
+      probe.on('error', () => {});
+      await expect(probe.checkExchange(exchange)).rejects.toThrow(/NOT_FOUND/);
+      expect(bus.isConnected()).toBe(true);
+      expect(bus.readiness.check).toThrow('channel not set up: publisher');
+
+      // The operator provisions the exchange: the bus sets its channel up again without a restart.
       const channel = await connection.createChannel();
-      channel.on('error', () => {});
-      await expect(channel.checkExchange(exchange)).rejects.toThrow(/NOT_FOUND/);
+      await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: true });
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      await channel.bindQueue(queue, exchange, orderCreated.type);
+      const event = orderCreated.create({ orderId: 'o-late', userId: 'u1', totalAmount: '1.00', items: [] });
+      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 15_000 });
+      expect(bus.readiness.check).not.toThrow();
+      const delivered = await vi.waitFor(
+        async () => {
+          const message = await channel.get(queue, { noAck: true });
+          if (!message) throw new Error('not delivered yet');
+          return message;
+        },
+        { timeout: 5_000 },
+      );
+      expect(delivered.properties.messageId).toBe(event.id);
     } finally {
       await bus.close();
       await connection.close();
@@ -106,44 +126,6 @@ describe('EventBus channels the broker closed', () => {
       await connection.close();
     }
   };
-
-  it('is not ready while a provisioned exchange is missing, and publishes once it exists, without a restart', async () => {
-    const exchange = `event-bus-test.late.${Date.now().toString(36)}`;
-    const { log, lines } = recordingLogger();
-    const bus = new EventBus({
-      url: AMQP_URL,
-      exchange,
-      exchangeProvisioned: true,
-      log,
-      connectionName: 'event-bus-test',
-    });
-    const connection = await amqplib.connect(AMQP_URL);
-    try {
-      await vi.waitFor(() => expect(lines.map((line) => line.msg)).toContain('publisher channel failed'), {
-        timeout: 10_000,
-      });
-      expect(bus.isConnected()).toBe(true);
-      expect(bus.readiness.check).toThrow('channel not set up: publisher');
-      const channel = await connection.createChannel();
-      await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: true });
-      const { queue } = await channel.assertQueue('', { exclusive: true });
-      await channel.bindQueue(queue, exchange, orderCreated.type);
-      const event = orderCreated.create({ orderId: 'o-late', userId: 'u1', totalAmount: '1.00', items: [] });
-      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 15_000 });
-      const delivered = await vi.waitFor(
-        async () => {
-          const message = await channel.get(queue, { noAck: true });
-          if (!message) throw new Error('not delivered yet');
-          return message;
-        },
-        { timeout: 5_000 },
-      );
-      expect(delivered.properties.messageId).toBe(event.id);
-    } finally {
-      await bus.close();
-      await connection.close();
-    }
-  });
 
   it('consumes again after its queue was deleted under it', async () => {
     const exchange = `event-bus-test.deleted.${Date.now().toString(36)}`;
