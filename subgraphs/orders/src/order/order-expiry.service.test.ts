@@ -7,6 +7,7 @@ import { OrderService } from './order.service.js';
 import { ada, address, BOOK, type OrdersFixture, startOrdersFixture, tokens } from './order.test-fixture.js';
 import type { Order } from './order.type.js';
 import { OrderExpiryJob } from './order-expiry.job.js';
+import { SWEEP_BATCH } from './order-sweep.batches.js';
 
 let fx: OrdersFixture;
 beforeAll(async () => {
@@ -103,6 +104,18 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(await stored(order)).toMatchObject({ status: 'PENDING', stockConfirmed: true, updatedAt: order.updatedAt });
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
     expect(await history(order)).toEqual([]);
+  });
+
+  it('marks more than one batch (100) of unpaid orders in one pass', async () => {
+    const orders: Order[] = [];
+    fx.products.stock.set(BOOK, (fx.products.stock.get(BOOK) ?? 0) + SWEEP_BATCH + 5);
+    for (let i = 0; i < SWEEP_BATCH + 5; i++) orders.push(await place(1));
+    await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    const marked = await OrderModel.countDocuments({
+      _id: { $in: orders.map((order) => order.id) },
+      stockConfirmed: true,
+    });
+    expect(marked).toBe(orders.length);
   });
 
   it('cancels an order cut short before confirmation whose reservation expired meanwhile', async () => {

@@ -34,6 +34,7 @@ import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './
 import { OrderHourRegistry } from './order-hour.registry.js';
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
 import { orderStatusMachine } from './order-status.machine.js';
+import { inBatches, SWEEP_BATCH } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
 type Stored = StoredOrder;
@@ -44,8 +45,6 @@ export interface SweepResult {
   /** Cancelled orders whose stock release this sweep completed. */
   released: number;
 }
-
-const SWEEP_BATCH = 100;
 
 /** Per request: every `Order` reference (and `order(id)`) of one request is read in one query. */
 const ordersById = requestScoped(
@@ -280,34 +279,44 @@ export class OrderService {
     // The oldest unpaid orders not marked yet (create stays one write: the issue #15 budget of 15
     // commands per paid order; a payment marks its order as it applies). Among them, those whose
     // create was cut short (a crash, a lost call) between the insert and products' confirmation:
-    // confirmed now, or cancelled if their reservation lapsed. At most SWEEP_BATCH per pass.
-    const unconfirmed = await OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: { $ne: true } })
-      .select('_id')
-      .sort({ createdAt: 1 })
-      .limit(SWEEP_BATCH)
-      .lean<{ _id: string }[]>();
-    for (const { _id: id } of unconfirmed) {
-      try {
-        if (await this.confirmOrCancel(ctx, id)) expired.push(id);
-      } catch (error) {
-        ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries');
-      }
-    }
-    const overdue = await OrderModel.find({ status: OrderStatus.PENDING, createdAt: { $lte: cutoff } })
-      .select('_id')
-      .sort({ createdAt: 1 })
-      .limit(SWEEP_BATCH)
-      .lean<{ _id: string }[]>();
-    for (const { _id: id } of overdue) {
-      try {
-        const { won } = await this.transitions.move(id, (current) =>
-          current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
-        );
-        if (won) expired.push(id);
-      } catch (error) {
-        ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries');
-      }
-    }
+    // confirmed now, or cancelled if their reservation lapsed.
+    await inBatches(
+      (limit) =>
+        OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: { $ne: true } })
+          .select('_id')
+          .sort({ createdAt: 1 })
+          .limit(limit)
+          .lean<{ _id: string }[]>(),
+      async (id) => {
+        try {
+          if (await this.confirmOrCancel(ctx, id)) expired.push(id);
+          return true;
+        } catch (error) {
+          ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries');
+          return false;
+        }
+      },
+    );
+    await inBatches(
+      (limit) =>
+        OrderModel.find({ status: OrderStatus.PENDING, createdAt: { $lte: cutoff } })
+          .select('_id')
+          .sort({ createdAt: 1 })
+          .limit(limit)
+          .lean<{ _id: string }[]>(),
+      async (id) => {
+        try {
+          const { won } = await this.transitions.move(id, (current) =>
+            current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
+          );
+          if (won) expired.push(id);
+          return true;
+        } catch (error) {
+          ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries');
+          return false;
+        }
+      },
+    );
     const unreleased = await OrderModel.find({ status: OrderStatus.CANCELLED, stockReleased: false })
       .select('_id')
       .limit(SWEEP_BATCH)

@@ -1,0 +1,21 @@
+/** Orders read per query of a sweep step. */
+export const SWEEP_BATCH = 100;
+/** 1,000 orders per step and pass: about 33 a second at the default 30 s interval, per replica. */
+const SWEEP_BATCHES_PER_PASS = 10;
+
+/**
+ * One sweep step over the orders `find` returns, a batch at a time: another batch while the last
+ * was full and `handle` went through for each (an order it handled no longer matches; one it could
+ * not handle would be found again, so the step ends and the next pass retries it).
+ */
+export async function inBatches(
+  find: (limit: number) => Promise<{ _id: string }[]>,
+  handle: (id: string) => Promise<boolean>,
+): Promise<void> {
+  for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS; batch++) {
+    const ids = await find(SWEEP_BATCH);
+    let handled = 0;
+    for (const { _id: id } of ids) if (await handle(id)) handled++;
+    if (ids.length < SWEEP_BATCH || handled < ids.length) return;
+  }
+}
