@@ -5,17 +5,25 @@ const SWEEP_BATCHES_PER_PASS = 10;
 
 /**
  * One sweep step over the orders `find` returns, a batch at a time: another batch while the last
- * was full and `handle` went through for each (an order it handled no longer matches; one it could
- * not handle would be found again, so the step ends and the next pass retries it).
+ * was full and `handle` went through for each. An order it handled no longer matches; one it
+ * failed on (`failed` says why) would be found again, so the step ends and the next pass retries it.
  */
 export async function inBatches(
   find: (limit: number) => Promise<{ _id: string }[]>,
-  handle: (id: string) => Promise<boolean>,
+  handle: (id: string) => Promise<void>,
+  failed: (id: string, error: unknown) => void,
 ): Promise<void> {
   for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS; batch++) {
     const ids = await find(SWEEP_BATCH);
     let handled = 0;
-    for (const { _id: id } of ids) if (await handle(id)) handled++;
+    for (const { _id: id } of ids) {
+      try {
+        await handle(id);
+        handled++;
+      } catch (error) {
+        failed(id, error);
+      }
+    }
     if (ids.length < SWEEP_BATCH || handled < ids.length) return;
   }
 }

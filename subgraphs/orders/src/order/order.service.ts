@@ -288,14 +288,9 @@ export class OrderService {
           .limit(limit)
           .lean<{ _id: string }[]>(),
       async (id) => {
-        try {
-          if (await this.confirmOrCancel(ctx, id)) expired.push(id);
-          return true;
-        } catch (error) {
-          ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries');
-          return false;
-        }
+        if (await this.confirmOrCancel(ctx, id)) expired.push(id);
       },
+      (id, error) => ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries'),
     );
     await inBatches(
       (limit) =>
@@ -305,17 +300,12 @@ export class OrderService {
           .limit(limit)
           .lean<{ _id: string }[]>(),
       async (id) => {
-        try {
-          const { won } = await this.transitions.move(id, (current) =>
-            current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
-          );
-          if (won) expired.push(id);
-          return true;
-        } catch (error) {
-          ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries');
-          return false;
-        }
+        const { won } = await this.transitions.move(id, (current) =>
+          current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
+        );
+        if (won) expired.push(id);
       },
+      (id, error) => ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries'),
     );
     const unreleased = await OrderModel.find({ status: OrderStatus.CANCELLED, stockReleased: false })
       .select('_id')
