@@ -11,6 +11,8 @@ export interface AuthRateLimits {
   REGISTER_LIMIT_WINDOW_SECONDS: number;
   LOGIN_LIMIT_PER_IP: number;
   LOGIN_LIMIT_WINDOW_SECONDS: number;
+  /** More than 1: this process may be a worker of the gateway's own cluster (main.ts). */
+  GATEWAY_WORKERS: number;
 }
 
 /**
@@ -23,8 +25,8 @@ export interface AuthRateLimits {
  */
 export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<GatewayContext> {
   const limiters = new Map([
-    ['register', limiter('register', limits.REGISTER_LIMIT_PER_IP, limits.REGISTER_LIMIT_WINDOW_SECONDS)],
-    ['login', limiter('login', limits.LOGIN_LIMIT_PER_IP, limits.LOGIN_LIMIT_WINDOW_SECONDS)],
+    ['register', limiter(limits, 'register', limits.REGISTER_LIMIT_PER_IP, limits.REGISTER_LIMIT_WINDOW_SECONDS)],
+    ['login', limiter(limits, 'login', limits.LOGIN_LIMIT_PER_IP, limits.LOGIN_LIMIT_WINDOW_SECONDS)],
   ]);
   return {
     async requestDidStart() {
@@ -60,8 +62,9 @@ export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<
   };
 }
 
-function limiter(keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
-  return cluster.isWorker
+function limiter(limits: AuthRateLimits, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
+  // A worker of another cluster manager (pm2, say) has no primary of ours to keep the count.
+  return cluster.isWorker && limits.GATEWAY_WORKERS > 1
     ? new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: 3_000 })
     : new RateLimiterMemory({ keyPrefix, points, duration });
 }
