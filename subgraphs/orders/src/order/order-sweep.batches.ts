@@ -1,20 +1,28 @@
+import type { QueryFilter } from 'mongoose';
+import { OrderModel, type OrderRecord } from './order.model.js';
+
 /** Orders read per query of a sweep step. */
 export const SWEEP_BATCH = 100;
 /** 1,000 orders per step and pass: about 33 a second at the default 30 s interval, per replica. */
 const SWEEP_BATCHES_PER_PASS = 10;
 
 /**
- * One sweep step over the orders `find` returns, a batch at a time: another batch while the last
- * was full and `handle` went through for each. An order it handled no longer matches; one it
- * failed on (`failed` says why) would be found again, so the step ends and the next pass retries it.
+ * One sweep step over the orders `filter` matches, oldest first, a batch at a time: another batch
+ * while the last was full and `handle` went through for each. An order it handled no longer
+ * matches; one it failed on (`failed` says why) would be found again, so the step ends and the next
+ * pass retries it.
  */
-export async function inBatches(
-  find: (limit: number) => Promise<{ _id: string }[]>,
+export async function sweepOldest(
+  filter: QueryFilter<OrderRecord>,
   handle: (id: string) => Promise<void>,
   failed: (id: string, error: unknown) => void,
 ): Promise<void> {
   for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS; batch++) {
-    const ids = await find(SWEEP_BATCH);
+    const ids = await OrderModel.find(filter)
+      .select('_id')
+      .sort({ createdAt: 1 })
+      .limit(SWEEP_BATCH)
+      .lean<{ _id: string }[]>();
     let handled = 0;
     for (const { _id: id } of ids) {
       try {

@@ -34,7 +34,7 @@ import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './
 import { OrderHourRegistry } from './order-hour.registry.js';
 import { createOrderSchema, type OrderLine } from './order-input.schema.js';
 import { orderStatusMachine } from './order-status.machine.js';
-import { inBatches, SWEEP_BATCH } from './order-sweep.batches.js';
+import { SWEEP_BATCH, sweepOldest } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
 type Stored = StoredOrder;
@@ -280,25 +280,15 @@ export class OrderService {
     // commands per paid order; a payment marks its order as it applies). Among them, those whose
     // create was cut short (a crash, a lost call) between the insert and products' confirmation:
     // confirmed now, or cancelled if their reservation lapsed.
-    await inBatches(
-      (limit) =>
-        OrderModel.find({ status: OrderStatus.PENDING, stockConfirmed: { $ne: true } })
-          .select('_id')
-          .sort({ createdAt: 1 })
-          .limit(limit)
-          .lean<{ _id: string }[]>(),
+    await sweepOldest(
+      { status: OrderStatus.PENDING, stockConfirmed: { $ne: true } },
       async (id) => {
         if (await this.confirmOrCancel(ctx, id)) expired.push(id);
       },
       (id, error) => ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries'),
     );
-    await inBatches(
-      (limit) =>
-        OrderModel.find({ status: OrderStatus.PENDING, createdAt: { $lte: cutoff } })
-          .select('_id')
-          .sort({ createdAt: 1 })
-          .limit(limit)
-          .lean<{ _id: string }[]>(),
+    await sweepOldest(
+      { status: OrderStatus.PENDING, createdAt: { $lte: cutoff } },
       async (id) => {
         const { won } = await this.transitions.move(id, (current) =>
           current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
