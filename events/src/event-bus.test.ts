@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import amqplib from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { withChannel } from './broker-channel.js';
 import { EventBus } from './event-bus.js';
 import { orderCreated } from './order-created.event.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
@@ -116,16 +117,8 @@ describe('EventBus publisher channel', () => {
 describe('EventBus channels the broker closed', () => {
   const ready = (bus: EventBus) => () => expect(bus.readiness.check).not.toThrow();
   /** A queue's consumer count, on a channel of its own: checking a missing queue closes the channel. */
-  const consumersOf = async (queue: string) => {
-    const connection = await amqplib.connect(AMQP_URL);
-    try {
-      const channel = await connection.createChannel();
-      channel.on('error', () => {});
-      return (await channel.checkQueue(queue)).consumerCount;
-    } finally {
-      await connection.close();
-    }
-  };
+  const consumersOf = (queue: string) =>
+    withChannel(AMQP_URL, async (channel) => (await channel.checkQueue(queue)).consumerCount);
 
   it('consumes again after its queue was deleted under it', async () => {
     const exchange = `event-bus-test.deleted.${Date.now().toString(36)}`;
