@@ -47,6 +47,7 @@ const MATRIX: Record<string, Row> = {
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,
   'Mutation.createOrder': CUSTOMERS,
+  'Mutation.createOrderAttempt': CUSTOMERS,
   'Mutation.updateOrderStatus': OWNER_OR_ADMIN, // cancelling a PENDING order
   'Mutation.processPayment': OWNER_ONLY, // "POST /api/payments — owner"
   'Mutation.processPaymentAttempt': OWNER_ONLY,

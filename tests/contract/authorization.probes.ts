@@ -269,6 +269,17 @@ export const PROBES: Record<string, Probe> = {
     'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }',
     (world) => ({ input: { items: [{ productId: world.product.id, quantity: 1 }], shippingAddress: ADDRESS } }),
   ),
+  'Mutation.createOrderAttempt': asks(
+    'createOrderAttempt',
+    'mutation($input: CreateOrderInput!) { createOrderAttempt(input: $input) { order { id } } }',
+    (world) => ({
+      input: {
+        items: [{ productId: world.product.id, quantity: 1 }],
+        shippingAddress: ADDRESS,
+        idempotencyKey: randomUUID(),
+      },
+    }),
+  ),
   'Mutation.updateOrderStatus': asks('updateOrderStatus', MOVE, async (world) => ({
     id: await freshOrder(world),
     status: 'CANCELLED',

@@ -175,6 +175,22 @@ describe('"REST shims": orders', () => {
     expectProblem(await rest('POST', '/orders', { body: orderBody(51), token: ada.token }), 409);
   });
 
+  it('POST /api/orders with an Idempotency-Key → 201, the same key and body → 200 with the same order, another body → 409', async () => {
+    const headers = { 'idempotency-key': randomUUID() };
+    const order = bodyOf(await rest('POST', '/orders', { body: orderBody(1), headers, token: ada.token }), 201);
+    expect(bodyOf(await rest('POST', '/orders', { body: orderBody(1), headers, token: ada.token }), 200)).toEqual(
+      order,
+    );
+    expectProblem(await rest('POST', '/orders', { body: orderBody(2), headers, token: ada.token }), 409);
+    expectProblem(
+      await rest('POST', '/orders', { body: orderBody(1), headers: { 'idempotency-key': '' }, token: ada.token }),
+      400,
+    );
+    // Keys are per customer: bob's request with ada's key places bob's own order.
+    const bobs = bodyOf(await rest('POST', '/orders', { body: orderBody(1), headers, token: bob.token }), 201);
+    expect(bobs.id).not.toBe(order.id);
+  });
+
   it('GET /api/orders/:id → 200 for owner or admin; 404 for another customer, as for an unknown id', async () => {
     const order = bodyOf(await rest('POST', '/orders', { body: orderBody(1), token: ada.token }), 201);
     expect(bodyOf(await rest('GET', `/orders/${order.id}`, { token: ada.token }), 200)).toEqual(order);

@@ -1,11 +1,14 @@
 import { orderStatusSchema } from '@shop/events';
 import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
-import { orderLines, shippingAddress } from './rest-inputs.js';
+import { idempotencyKey, orderLines, shippingAddress } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { type GraphqlOrder, idParams, ORDER_FIELDS, orderSchema, toRestOrder } from './rest-shapes.js';
 
-const CREATE_ORDER = `mutation RestCreateOrder($input: CreateOrderInput!) { createOrder(input: $input) { ${ORDER_FIELDS} } }`;
+// The attempt, not createOrder: it says whether the key was replayed (200) or the order is new (201).
+const CREATE_ORDER = `mutation RestCreateOrder($input: CreateOrderInput!) {
+  createOrderAttempt(input: $input) { replayed order { ${ORDER_FIELDS} } }
+}`;
 const ORDER = `query RestOrder($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`;
 const UPDATE_ORDER_STATUS = `mutation RestUpdateOrderStatus($id: ID!, $status: OrderStatus!) {
   updateOrderStatus(id: $id, status: $status) { ${ORDER_FIELDS} }
@@ -17,6 +20,12 @@ const createBody = z
     shippingAddress,
   })
   .meta({ id: 'CreateOrderBody' });
+const createHeaders = z.object({
+  'idempotency-key': idempotencyKey.optional().meta({
+    description:
+      'Optional. Sent again with the same body, returns the order the first request placed and reserves nothing',
+  }),
+});
 const patchBody = z.object({ status: orderStatusSchema }).meta({ id: 'PatchOrderBody' });
 
 /** `/api/orders`: place, read and move orders; the orders subgraph owns the life cycle. */
@@ -28,12 +37,24 @@ export const ordersRoutes: RestRoute[] = [
     summary: 'Place an order (stock is reserved, prices captured)',
     tag: 'orders',
     access: 'user',
+    headers: createHeaders,
     body: createBody,
-    response: { status: 201, description: 'The new PENDING order', schema: orderSchema },
+    response: {
+      status: 201,
+      alsoStatus: [200],
+      description: 'The new PENDING order (201), or the order placed earlier with this idempotency key (200, a replay)',
+      schema: orderSchema,
+    },
     errors: [400, 401, 404, 409],
-    handle: async ({ body }, run) => {
-      const data = await run<{ createOrder: GraphqlOrder }>({ query: CREATE_ORDER, variables: { input: body } });
-      return { status: 201, body: toRestOrder(data.createOrder) };
+    handle: async ({ body, headers }, run) => {
+      const key = headers['idempotency-key'];
+      const input = { ...body, ...(key !== undefined && { idempotencyKey: key }) };
+      const data = await run<{ createOrderAttempt: { replayed: boolean; order: GraphqlOrder } }>({
+        query: CREATE_ORDER,
+        variables: { input },
+      });
+      const { replayed, order } = data.createOrderAttempt;
+      return { status: replayed ? 200 : 201, body: toRestOrder(order) };
     },
   }),
   defineRoute({

@@ -46,6 +46,8 @@ let live = null;
 const shown = new Map();
 /** `${orderId} ${method}` → the idempotency key of a payment not yet answered, reused on retry. */
 const paymentKeys = new Map();
+/** The order form's input (as JSON) → the idempotency key of an order not yet answered, reused on retry. */
+const orderKeys = new Map();
 
 class ApiError extends Error {
   constructor(message, code) {
@@ -132,6 +134,7 @@ function signOut(reason) {
   for (const entry of shown.values()) entry.dispose?.();
   shown.clear();
   paymentKeys.clear();
+  orderKeys.clear();
   live?.dispose();
   live = null;
   view.orders.replaceChildren();
@@ -229,18 +232,22 @@ async function placeOrder(fields) {
   const productId = fields.get('productId');
   if (!productId) throw new ApiError('Choose a product first.');
   const text = (name) => String(fields.get(name) ?? '').trim();
-  const data = await graphql(CREATE_ORDER, {
-    input: {
-      items: [{ productId: String(productId), quantity: Number(fields.get('quantity')) }],
-      shippingAddress: {
-        street: text('street'),
-        city: text('city'),
-        state: text('state'),
-        zipCode: text('zipCode'),
-        country: text('country'),
-      },
+  const input = {
+    items: [{ productId: String(productId), quantity: Number(fields.get('quantity')) }],
+    shippingAddress: {
+      street: text('street'),
+      city: text('city'),
+      state: text('state'),
+      zipCode: text('zipCode'),
+      country: text('country'),
     },
-  });
+  };
+  // A retry after a lost answer sends the same key, so the order is placed (and stock taken) once.
+  const attempt = JSON.stringify(input);
+  const idempotencyKey = orderKeys.get(attempt) ?? newIdempotencyKey();
+  orderKeys.set(attempt, idempotencyKey);
+  const data = await graphql(CREATE_ORDER, { input: { ...input, idempotencyKey } });
+  orderKeys.delete(attempt);
   const order = data.createOrder;
   showOrder(order, { announce: false });
   announce(

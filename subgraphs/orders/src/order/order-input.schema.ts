@@ -42,6 +42,12 @@ export const createOrderSchema = z.object({
     zipCode: text(20),
     country: text(100),
   }),
+  // Optional: a client that may send the request again (a lost answer) sends the same key.
+  idempotencyKey: storedText()
+    .min(1, 'is required')
+    .max(255)
+    .nullish()
+    .transform((key) => key ?? undefined),
 });
 
 export type CreateOrderData = z.infer<typeof createOrderSchema>;

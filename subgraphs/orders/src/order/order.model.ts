@@ -72,6 +72,17 @@ export class OrderRecord {
   @prop({ required: true, type: () => ShippingAddressRecord, _id: false })
   shippingAddress!: ShippingAddressRecord;
 
+  /**
+   * The client's idempotency key, when it sent one, and what it asked for (items and address): a
+   * replay of the key is answered with this order only for the same request. Looked up by user and
+   * key, which the user's listing index serves (FerretDB reads an index's leading field only).
+   */
+  @prop({ type: () => String })
+  idempotencyKey?: string;
+
+  @prop({ type: () => String })
+  requestFingerprint?: string;
+
   /** The payment whose payment.succeeded was applied: the order's live payment from then on. */
   @prop({ type: () => String })
   paymentId?: string;

@@ -1,7 +1,7 @@
 import type { RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { OrdersServices } from '../services.js';
-import { CreateOrderInput, Order, OrderConnection, OrderStatus } from './order.type.js';
+import { CreateOrderInput, Order, OrderAttempt, OrderConnection, OrderStatus } from './order.type.js';
 
 type Context = RequestContext<OrdersServices>;
 
@@ -28,6 +28,16 @@ export class OrderResolver {
   @Mutation(() => Order)
   createOrder(@Arg('input', () => CreateOrderInput) input: CreateOrderInput, @Ctx() ctx: Context): Promise<Order> {
     return ctx.services.orders.create(ctx, input);
+  }
+
+  /** createOrder that also says whether it was an idempotent replay (the REST shim's 200 vs 201). */
+  @Authorized()
+  @Mutation(() => OrderAttempt)
+  createOrderAttempt(
+    @Arg('input', () => CreateOrderInput) input: CreateOrderInput,
+    @Ctx() ctx: Context,
+  ): Promise<OrderAttempt> {
+    return ctx.services.orders.attempt(ctx, input);
   }
 
   @Authorized()

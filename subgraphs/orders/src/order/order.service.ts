@@ -16,7 +16,6 @@ import {
   requestScoped,
   requirePrincipal,
   type SystemContext,
-  toCents,
   validate,
 } from '@shop/platform/core';
 import { loadByIds, type OutboxWakeUp, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
@@ -28,11 +27,13 @@ import {
   type ReservedItem,
   StockReservationLapsedError,
 } from '../product/products.client.js';
-import { paymentEventsRejected } from './order.metrics.js';
-import { type OrderItemRecord, OrderModel } from './order.model.js';
-import { type Order, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
+import { priceItems, toOrder } from './order.mapping.js';
+import { OrderModel } from './order.model.js';
+import { type Order, type OrderAttempt, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
 import { OrderHourRegistry } from './order-hour.registry.js';
-import { createOrderSchema, type OrderLine } from './order-input.schema.js';
+import { type CreateOrderData, createOrderSchema, type OrderLine } from './order-input.schema.js';
+import { paymentMismatch, rejectingUnknownOrder } from './order-payment.rules.js';
+import { OrderRequestKeys, requestFingerprint } from './order-request.keys.js';
 import { orderStatusMachine } from './order-status.machine.js';
 import { SWEEP_BATCH, sweepOldest } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
@@ -54,70 +55,12 @@ const ordersById = requestScoped(
     ),
 );
 
-function toOrder(record: Stored): Order {
-  const { street, city, state, zipCode, country } = record.shippingAddress;
-  return {
-    id: record._id,
-    user: { id: record.userId },
-    items: record.items.map((item) => ({
-      product: { id: item.productId },
-      quantity: item.quantity,
-      price: formatCents(item.priceCents),
-    })),
-    status: record.status,
-    totalAmount: formatCents(record.totalCents),
-    shippingAddress: { street, city, state, zipCode, country },
-    paymentStatus: record.paymentStatus,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
-}
-
-/** Prices every requested line from the reservation; a reservation that does not match is a products bug. */
-function priceItems(lines: OrderLine[], reserved: ReservedItem[]): OrderItemRecord[] {
-  const byProduct = new Map(reserved.map((item) => [item.productId.toLowerCase(), item]));
-  return lines.map((line) => {
-    const item = byProduct.get(line.productId);
-    if (!item || item.quantity !== line.quantity) {
-      throw new Error(`products reserved no matching line for product ${line.productId}`);
-    }
-    return { ...line, priceCents: toCents(item.unitPrice) };
-  });
-}
-
-/**
- * Applies a payment event to its order. A rejection is counted by reason; a missing order is one
- * (`unknown-order`), not a failure to retry for minutes.
- */
-async function rejectingUnknownOrder(orderId: string, apply: () => Promise<unknown>): Promise<void> {
-  try {
-    await apply();
-  } catch (error) {
-    const missing = error instanceof NotFoundError && error.extensions.entity === 'Order';
-    const rejected = missing ? new RejectedEventError(`unknown-order: no order ${orderId}`) : error;
-    if (rejected instanceof RejectedEventError) paymentEventsRejected.inc({ reason: rejected.reason.split(':')[0] });
-    throw rejected;
-  }
-}
-
-/** Why a payment.succeeded must not be applied to this order, or null when it may. */
-function paymentMismatch(order: Stored, payment: { paymentId: string; userId: string; amount: string }): string | null {
-  const paidCents = toCents(payment.amount);
-  if (paidCents !== order.totalCents) {
-    return `amount-mismatch: payment ${payment.paymentId} of ${payment.amount} for an order total of ${formatCents(order.totalCents)}`;
-  }
-  if (payment.userId !== order.userId) return `user-mismatch: payment ${payment.paymentId} is not by the order's owner`;
-  if (order.paymentId && order.paymentId !== payment.paymentId) {
-    return `not-live-payment: payment ${payment.paymentId}, but the order was paid by ${order.paymentId}`;
-  }
-  return null;
-}
-
 /** ORDER_PAYMENT_TIMEOUT's default (config.ts). */
 const DEFAULT_PAYMENT_WINDOW_MS = 30 * 60_000;
 
 export class OrderService {
   private readonly transitions: OrderTransitionWriter;
+  private readonly keys = new OrderRequestKeys();
 
   constructor(
     private readonly products: ProductsClient,
@@ -134,10 +77,40 @@ export class OrderService {
     return new Date(order.createdAt.getTime() + this.paymentWindowMs);
   }
 
-  /** Places an order for the caller: stock reserved and priced by products, then stored with order.created. */
+  /** createOrder: the order only (see `attempt`). */
   async create(ctx: RequestContext, input: unknown): Promise<Order> {
+    return (await this.attempt(ctx, input)).order;
+  }
+
+  /**
+   * Places an order for the caller: stock reserved and priced by products, then stored with
+   * order.created. With an idempotency key, a repeat of a request that placed its order is a
+   * replay: that order, nothing reserved.
+   */
+  async attempt(ctx: RequestContext, input: unknown): Promise<OrderAttempt> {
     const principal = requirePrincipal(ctx.principal);
     const data = validate(createOrderSchema, input);
+    if (!data.idempotencyKey) return { order: await this.place(ctx, principal.id, data), replayed: false };
+    const request = { idempotencyKey: data.idempotencyKey, requestFingerprint: requestFingerprint(data) };
+    const key = await this.keys.claim(principal.id, request.idempotencyKey, request.requestFingerprint);
+    if (key.state === 'replay') return { order: toOrder(key.order), replayed: true };
+    try {
+      return { order: await this.place(ctx, principal.id, data, request), replayed: false };
+    } catch (error) {
+      // Nothing was stored (or what was is cancelled, and answers later replays): the key is free again.
+      await key.release().catch((failure: unknown) => {
+        ctx.log.warn({ err: failure }, 'idempotency key not given back; it is free again after its hold');
+      });
+      throw error;
+    }
+  }
+
+  private async place(
+    ctx: RequestContext,
+    userId: string,
+    data: CreateOrderData,
+    request?: { idempotencyKey: string; requestFingerprint: string },
+  ): Promise<Order> {
     // The id exists before the order does, so products can key the reservation (and its release) on it.
     const orderId = randomUUID();
     const reserved = await this.reserve(ctx, orderId, data.items);
@@ -153,7 +126,7 @@ export class OrderService {
       }
       const event = orderCreated.create({
         orderId,
-        userId: principal.id,
+        userId,
         totalAmount: formatCents(totalCents),
         items: items.map(({ productId, quantity, priceCents }) => ({
           productId,
@@ -164,7 +137,7 @@ export class OrderService {
       await this.hours.ensure();
       const created = await OrderModel.create({
         _id: orderId,
-        userId: principal.id,
+        userId,
         items,
         status: OrderStatus.PENDING,
         paymentStatus: PaymentStatus.PENDING,
@@ -172,6 +145,7 @@ export class OrderService {
         shippingAddress: data.shippingAddress,
         stockConfirmed: false,
         pendingEvents: [event],
+        ...request,
       });
       const { pendingEvents, ...stored } = created.toObject();
       record = stored;
@@ -364,10 +338,18 @@ export class OrderService {
     return (await this.transitions.move(orderId, orderStatusMachine.expire)).won;
   }
 
-  /** A create that failed after storing its order: the order is cancelled and its stock released, or else the sweep does both. */
+  /**
+   * A create that failed after storing its order: the order is cancelled, its stock released and its
+   * idempotency key given back, or else the sweep cancels and releases.
+   */
   private async abandon(ctx: SystemContext, orderId: string): Promise<void> {
     try {
-      if (await this.cancelPending(orderId)) await this.releaseCancelled(ctx, orderId);
+      if (!(await this.cancelPending(orderId))) return;
+      await this.releaseCancelled(ctx, orderId);
+      // The customer was told the create failed: a retry with its idempotency key places a new order.
+      await withDocumentLock(OrderModel.collection.name, orderId, () =>
+        OrderModel.updateOne({ _id: orderId }, { $unset: { idempotencyKey: 1, requestFingerprint: 1 } }),
+      );
     } catch (error) {
       ctx.log.error(
         { err: error, orderId },

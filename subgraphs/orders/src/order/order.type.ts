@@ -88,4 +88,25 @@ export class CreateOrderInput {
 
   @Field(() => ShippingAddress)
   shippingAddress!: ShippingAddress;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Sent again with the same input, returns the order the first request placed: nothing is reserved or ordered twice. A different input with a used key is CONFLICT; so is a key whose first request is still running (reason IDEMPOTENCY_KEY_IN_USE).',
+  })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType('OrderAttempt', {
+  description: 'What createOrderAttempt did: the order, and whether it answered from an earlier request.',
+})
+export class OrderAttempt {
+  @Field(() => Order)
+  order!: Order;
+
+  @Field(() => Boolean, {
+    description:
+      'True when this idempotency key already placed an order for the same input: that order is returned and nothing was reserved.',
+  })
+  replayed!: boolean;
 }
