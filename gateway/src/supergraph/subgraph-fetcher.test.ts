@@ -133,5 +133,7 @@ describe('subgraph fetcher', () => {
     // The one pooled connection was the hung request's: it is free again.
     expect((await call(QUERY)).status).toBe(200);
     expect(requests.at(-1)?.body).toBe(QUERY);
+    // Each request tells the subgraph how long the gateway waits, so it can stop its work then.
+    expect(requests.at(-1)?.headers['x-request-timeout-ms']).toBe('200');
   });
 });

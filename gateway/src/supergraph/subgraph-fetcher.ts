@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createGatewayRequestSigner, type GatewayRequestSigner } from '@shop/platform/http';
+import { createGatewayRequestSigner, type GatewayRequestSigner, REQUEST_TIMEOUT_HEADER } from '@shop/platform/http';
 import { Agent, Headers, request } from 'undici';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'] & {};
@@ -80,6 +80,8 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         body: body ?? '',
       }),
     );
+    // The subgraph stops what it cannot finish before this fetch gives up (platform's request-deadline.ts).
+    headers[REQUEST_TIMEOUT_HEADER] = String(options.timeoutMs);
     const signal = AbortSignal.timeout(options.timeoutMs);
     try {
       const response = await request(url, {

@@ -1,9 +1,12 @@
 import { AppError, PUBLIC_ERROR_CODES, type PublicErrorCode } from './errors.js';
+import { DeadlineExceededError, REQUEST_TIMEOUT_HEADER, timeLeft } from './request-deadline.js';
 import { inClientSpan, injectTraceHeaders } from './tracing-http.js';
 
 export interface CallOptions {
   authorization?: string;
   requestId?: string;
+  /** When the caller's own caller stops waiting (RequestContext.deadline): the call waits no longer. */
+  deadline?: number;
 }
 
 interface GraphqlResponse<T> {
@@ -14,8 +17,9 @@ interface GraphqlResponse<T> {
 const TIMEOUT_MS = 5_000;
 
 /**
- * Calls another subgraph's GraphQL API over HTTP. Contract errors (NOT_FOUND, FORBIDDEN, …)
- * keep their code so the caller sees the real reason; anything else is an internal failure.
+ * Calls another subgraph's GraphQL API over HTTP, waiting at most 5 s or until the caller's deadline,
+ * and telling the callee how long that is (REQUEST_TIMEOUT_HEADER). Contract errors (NOT_FOUND,
+ * FORBIDDEN, …) keep their code so the caller sees the real reason; anything else is an internal failure.
  */
 export function callSubgraph<T>(
   url: string,
@@ -24,6 +28,8 @@ export function callSubgraph<T>(
   options: CallOptions = {},
 ): Promise<T> {
   const target = new URL(url);
+  const timeoutMs = timeLeft(options.deadline, TIMEOUT_MS);
+  if (timeoutMs <= 0) return Promise.reject(new DeadlineExceededError(`POST ${url}`));
   const attributes = {
     'http.request.method': 'POST',
     'url.full': url,
@@ -37,9 +43,10 @@ export function callSubgraph<T>(
         'content-type': 'application/json',
         ...(options.authorization ? { authorization: options.authorization } : {}),
         ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
+        [REQUEST_TIMEOUT_HEADER]: String(timeoutMs),
       }),
       body: JSON.stringify({ query, variables }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     span.setAttribute('http.response.status_code', response.status);
     const body = (await response.json()) as GraphqlResponse<T>;

@@ -21,6 +21,7 @@ import { logContextMiddleware } from './log-context.js';
 import type { Logger } from './logger.js';
 import { collectProcessMetrics, graphqlMetricsPlugin, httpMetrics, metricsRouter } from './metrics.js';
 import type { SystemContext } from './periodic-job.js';
+import { deadlineFromHeader, REQUEST_TIMEOUT_HEADER } from './request-deadline.js';
 import { authChecker } from './resolver-guards.js';
 import type { TokenVersionCheck } from './token-versions.js';
 import { startTracing } from './tracing.js';
@@ -35,6 +36,8 @@ export interface RequestContext<S = unknown> extends BaseContext, SystemContext 
   authorization: string | undefined;
   /** The end client's address (brute-force limits): the gateway's signed `x-client-ip`, else the direct peer. */
   clientIp: string;
+  /** When the caller stops waiting (epoch ms), if it said (REQUEST_TIMEOUT_HEADER): work past it is for nobody. */
+  deadline?: number;
   services: S;
 }
 
@@ -205,6 +208,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
           log,
           authorization,
           clientIp: gateway?.clientIp ?? req.socket.remoteAddress ?? 'unknown',
+          deadline: deadlineFromHeader(req.header(REQUEST_TIMEOUT_HEADER)),
           services,
         };
       },

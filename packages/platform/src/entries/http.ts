@@ -5,5 +5,6 @@ export * from '../client-address.js';
 export * from '../gateway-signature.js';
 export * from '../graphql-limits.js';
 export * from '../health.js';
+export * from '../request-deadline.js';
 export * from '../subgraph-client.js';
 export * from '../token-versions.js';

@@ -2,8 +2,12 @@ import { AppError, type TokenService } from '@shop/platform/core';
 import { callSubgraph } from '@shop/platform/http';
 import { type RequestContext } from '@shop/platform/subgraph';
 
-/** A request's context, or a background job's: only the request id is passed on. */
-export type CallContext = Pick<RequestContext, 'requestId'>;
+/**
+ * A request's context, or a background job's: the request id is passed on, and a request's
+ * deadline bounds its reservation and confirmation (never a release: giving stock back is owed
+ * whether or not anyone still waits).
+ */
+export type CallContext = Pick<RequestContext, 'requestId' | 'deadline'>;
 
 export interface StockItem {
   productId: string;
@@ -45,7 +49,7 @@ export class ProductsClient {
 
   /** All or nothing: either every line is reserved, or nothing is and the error says why. */
   async reserveStock(ctx: CallContext, orderId: string, items: StockItem[]): Promise<ReservedItem[]> {
-    const data = await this.call<{ reserveStock: ReservedItem[] }>(ctx, RESERVE, { orderId, items });
+    const data = await this.call<{ reserveStock: ReservedItem[] }>(ctx, RESERVE, { orderId, items }, ctx.deadline);
     return data.reserveStock;
   }
 
@@ -74,7 +78,7 @@ export class ProductsClient {
    */
   async confirmStock(ctx: CallContext, orderId: string): Promise<void> {
     try {
-      await callSubgraph(this.url, CONFIRM, { orderId }, await this.headers(ctx));
+      await callSubgraph(this.url, CONFIRM, { orderId }, await this.headers(ctx, ctx.deadline));
     } catch (error) {
       if (error instanceof AppError && error.extensions.code === 'CONFLICT') {
         throw new StockReservationLapsedError(orderId, String(error.extensions.reason ?? 'unknown'));
@@ -83,8 +87,8 @@ export class ProductsClient {
     }
   }
 
-  private async headers(ctx: CallContext) {
-    return { authorization: await this.tokens.serviceAuthorization('orders'), requestId: ctx.requestId };
+  private async headers(ctx: CallContext, deadline?: number) {
+    return { authorization: await this.tokens.serviceAuthorization('orders'), requestId: ctx.requestId, deadline };
   }
 
   /** Refusals the customer can act on pass as they are; anything else is our own failure. */
@@ -95,9 +99,14 @@ export class ProductsClient {
     return error;
   }
 
-  private async call<T>(ctx: CallContext, query: string, variables: Record<string, unknown>): Promise<T> {
+  private async call<T>(
+    ctx: CallContext,
+    query: string,
+    variables: Record<string, unknown>,
+    deadline?: number,
+  ): Promise<T> {
     try {
-      return await callSubgraph<T>(this.url, query, variables, await this.headers(ctx));
+      return await callSubgraph<T>(this.url, query, variables, await this.headers(ctx, deadline));
     } catch (error) {
       throw this.internal(error);
     }

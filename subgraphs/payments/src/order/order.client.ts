@@ -42,7 +42,7 @@ export class OrdersClient {
       this.url,
       ORDER_QUERY,
       { id: orderId },
-      { authorization: ctx.authorization, requestId: ctx.requestId },
+      { authorization: ctx.authorization, requestId: ctx.requestId, deadline: ctx.deadline },
     );
     const { order } = responseSchema.parse(data);
     if (!order) return null;

@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { ReadinessCheck } from '@shop/platform/http';
+import { DeadlineExceededError, type ReadinessCheck, timeLeft } from '@shop/platform/http';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export { Prisma };
@@ -38,4 +38,34 @@ export const MAX_INVENTORY = 2_147_483_647;
  * queues for the connection pool and for the row lock, and Prisma's defaults (2 s to start, 5 s
  * to finish) would fail such a burst, or an admin's write behind it, with an internal error.
  */
-export const HOT_ROW_TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
+const HOT_ROW_LIMITS = { maxWait: 10_000, timeout: 15_000 };
+
+/**
+ * Runs `work` in a transaction that writes products' rows, within HOT_ROW_LIMITS and, for a request
+ * whose caller said how long it waits, within that too: its waits for the pool, for the order's lock
+ * and for the rows' locks (PostgreSQL's `lock_timeout`) end when the caller has given up, so a burst
+ * the callers abandoned does not keep queueing for nobody. `deadline` absent: a job's, or an old caller's.
+ */
+export async function hotRowTransaction<T>(
+  db: ProductsDb,
+  deadline: number | undefined,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  if (deadline === undefined) return db.$transaction(work, HOT_ROW_LIMITS);
+  const left = timeLeft(deadline, HOT_ROW_LIMITS.timeout);
+  if (left <= 0) throw new DeadlineExceededError('stock transaction');
+  try {
+    return await db.$transaction(
+      async (tx) => {
+        const lockWait = Math.max(1, timeLeft(deadline, HOT_ROW_LIMITS.timeout));
+        await tx.$executeRaw`SELECT set_config('lock_timeout', ${`${lockWait}ms`}, true)`;
+        return work(tx);
+      },
+      { maxWait: Math.min(HOT_ROW_LIMITS.maxWait, left), timeout: left },
+    );
+  } catch (error) {
+    // Whatever the driver called it (a lock wait cancelled, the pool or the transaction timed out).
+    if (Date.now() >= deadline) throw new DeadlineExceededError('stock transaction');
+    throw error;
+  }
+}

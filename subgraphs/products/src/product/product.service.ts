@@ -18,7 +18,7 @@ import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
 import {
-  HOT_ROW_TRANSACTION,
+  hotRowTransaction,
   isProductId,
   MAX_INVENTORY,
   Prisma,
@@ -227,7 +227,7 @@ export class ProductService {
       change.inventory = { increment: inventoryChange };
       where.inventory = inventoryChange < 0 ? { gte: -inventoryChange } : { lte: MAX_INVENTORY - inventoryChange };
     }
-    const record = await this.db.$transaction(async (tx) => {
+    const record = await hotRowTransaction(this.db, ctx.deadline, async (tx) => {
       const [updated] = await tx.product.updateManyAndReturn({ where, data: change });
       if (!updated) {
         const current = await tx.product.findUnique({ where: { id }, select: { inventory: true } });
@@ -241,7 +241,7 @@ export class ProductService {
         data: outboxRows([productChanged.create({ productId: id, change: 'updated' })]),
       });
       return updated;
-    }, HOT_ROW_TRANSACTION);
+    });
     this.outbox?.kick();
     return toProduct(record);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DeadlineExceededError } from '@shop/platform/http';
 import { extensionsOf, testContext } from '@shop/platform/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ProductService } from '../product/product.service.js';
 import { connectTestDb } from '../test-db.js';
 import { StockService } from './stock.service.js';
@@ -215,6 +216,71 @@ describe('StockService.release', () => {
     await stock.reserve(orders, orderId, items);
     await stock.release(orders, orderId);
     expect(await extensionsOf(stock.reserve(orders, orderId, items))).toMatchObject({ code: 'CONFLICT' });
+    expect(await inventoryOf(a.id)).toBe(4);
+  });
+});
+
+describe("StockService and the caller's deadline", () => {
+  /** Holds the product's row lock in another transaction until `free` is called (or 10 s pass). */
+  async function holdRow(productId: string) {
+    let free!: () => void;
+    const freed = new Promise<void>((resolve) => {
+      free = resolve;
+    });
+    let held = true;
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM products WHERE id = ${productId}::uuid FOR UPDATE`;
+        locked();
+        await Promise.race([freed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+        held = false;
+      },
+      { timeout: 20_000 },
+    );
+    await lockTaken;
+    return {
+      isHeld: () => held,
+      release: async () => {
+        free();
+        await holder;
+      },
+    };
+  }
+
+  it('stops waiting for a locked product row once the caller has given up, and reserves nothing', async () => {
+    const a = await product('1.00', 5);
+    const row = await holdRow(a.id);
+    const orderId = randomUUID();
+    const caller = { ...orders, deadline: Date.now() + 300 };
+
+    await expect(stock.reserve(caller, orderId, [{ productId: a.id, quantity: 1 }])).rejects.toBeInstanceOf(
+      DeadlineExceededError,
+    );
+    // It gave up while the row was still locked, not once the lock was gone.
+    expect(row.isHeld()).toBe(true);
+    await row.release();
+    expect(await inventoryOf(a.id)).toBe(5);
+    expect(await reservationRows(orderId)).toBe(0);
+  });
+
+  it('without a deadline (a job, or a caller that did not say) waits for the row as before', async () => {
+    const a = await product('1.00', 5);
+    const row = await holdRow(a.id);
+    const orderId = randomUUID();
+    const reserving = stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }]);
+    // Blocked behind the held row (or behind another file's lock: then it waits on, just the same).
+    await vi.waitFor(async () => {
+      const [row] = await db.$queryRaw<{ blocked: number }[]>`
+        SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0`;
+      expect(row?.blocked).toBeGreaterThan(0);
+    });
+    await row.release();
+
+    expect(await reserving).toHaveLength(1);
     expect(await inventoryOf(a.id)).toBe(4);
   });
 });

@@ -13,7 +13,7 @@ import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
 import {
-  HOT_ROW_TRANSACTION,
+  hotRowTransaction,
   isProductId,
   MAX_INVENTORY,
   type Prisma,
@@ -98,7 +98,7 @@ export class StockService {
 
   /**
    * All or nothing, in one transaction: conditional decrements can never oversell. A reservation
-   * outlasting the orders subgraph's call (it may queue up to HOT_ROW_TRANSACTION's limits) is
+   * outlasting the orders subgraph's call (it stops at the call's deadline, but may commit just before) is
    * harmless: that order gets released, and the release, whichever comes first, leaves nothing reserved.
    */
   async reserve(ctx: RequestContext, id: string, items: unknown): Promise<ReservedItem[]> {
@@ -107,7 +107,7 @@ export class StockService {
     const unknown = data.items.find((item) => !isProductId(item.productId));
     if (unknown) throw new NotFoundError('Product', unknown.productId);
 
-    const lines = await this.db.$transaction(async (tx) => {
+    const lines = await hotRowTransaction(this.db, ctx.deadline, async (tx) => {
       await lockOrder(tx, data.orderId);
       // A reservation arriving after its order's release (a call the orders subgraph gave up on)
       // would hold stock for an order that does not exist.
@@ -142,7 +142,7 @@ export class StockService {
         reserved.map((line) => line.productId),
       );
       return reserved;
-    }, HOT_ROW_TRANSACTION);
+    });
     this.outbox?.kick();
 
     return data.items.map((item) => {
@@ -162,7 +162,8 @@ export class StockService {
   async release(ctx: RequestContext, id: string, { unlessConfirmed = false } = {}): Promise<boolean> {
     requireRole(ctx.principal, 'SERVICE');
     const data = validate(z.object({ orderId }), { orderId: id });
-    const released = await this.db.$transaction(async (tx) => {
+    // Not bound by the caller's deadline: stock given back is owed whether or not anyone waits.
+    const released = await hotRowTransaction(this.db, undefined, async (tx) => {
       await lockOrder(tx, data.orderId);
       const confirmed = { orderId: data.orderId, confirmedAt: { not: null }, releasedAt: null };
       if (unlessConfirmed && (await tx.stockReservation.count({ where: confirmed })) > 0) {
@@ -172,7 +173,7 @@ export class StockService {
       }
       const { lines, restored } = await releaseOrder(tx, data.orderId, 'released');
       return { reserved: lines.length > 0, restored: restored.length > 0 };
-    }, HOT_ROW_TRANSACTION);
+    });
     if (released.restored) this.outbox?.kick();
     return released.reserved;
   }
@@ -185,7 +186,7 @@ export class StockService {
   async confirm(ctx: RequestContext, id: string): Promise<boolean> {
     requireRole(ctx.principal, 'SERVICE');
     const data = validate(z.object({ orderId }), { orderId: id });
-    await this.db.$transaction(async (tx) => {
+    await hotRowTransaction(this.db, ctx.deadline, async (tx) => {
       await lockOrder(tx, data.orderId);
       const release = await tx.stockRelease.findUnique({ where: { orderId: data.orderId } });
       if (release) {
@@ -199,7 +200,7 @@ export class StockService {
       if (count === 0 && (await tx.stockReservation.count({ where: { orderId: data.orderId } })) === 0) {
         throw new ConflictError(`Order ${data.orderId} has no stock reservation`, { reason: 'not-reserved' });
       }
-    }, HOT_ROW_TRANSACTION);
+    });
     return true;
   }
 
@@ -236,13 +237,13 @@ export class StockService {
 
   /** Releases the order's reservation if it is still wholly unconfirmed and older than `cutoff`. */
   private expireOrder(orderId: string, cutoff: Date): Promise<boolean> {
-    return this.db.$transaction(async (tx) => {
+    return hotRowTransaction(this.db, undefined, async (tx) => {
       await lockOrder(tx, orderId);
       const lines = await tx.stockReservation.findMany({ where: { orderId } });
       const pending = lines.filter((line) => !line.confirmedAt && !line.releasedAt && line.createdAt <= cutoff);
       // Confirmed or released meanwhile (lines of one order change together).
       if (pending.length === 0 || pending.length !== lines.length) return false;
       return (await releaseOrder(tx, orderId, 'expired')).restored.length > 0;
-    }, HOT_ROW_TRANSACTION);
+    });
   }
 }
