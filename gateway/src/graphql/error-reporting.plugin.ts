@@ -1,20 +1,19 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { PUBLIC_ERROR_CODES } from '@shop/platform/core';
+import { isOwnFailure } from '@shop/platform/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './gateway-context.js';
 
-const isPublic = (code: unknown) => (PUBLIC_ERROR_CODES as readonly unknown[]).includes(code);
-
 /**
- * Logs each internal error with the request's logger (so with its request id, and the subgraph
- * it came from), and gives the masked error the client sees that request id to quote.
+ * Logs each of our own failures (internal errors, a service that did not answer) with the request's
+ * logger (so with its request id, and the subgraph it came from), and gives the error the client
+ * sees that request id to quote.
  */
 export const errorReportingPlugin: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart({ contextValue }) {
     return {
       async didEncounterErrors({ errors }) {
         for (const error of errors) {
-          if (isPublic(error.extensions?.code) || httpClientStatus(error)) continue;
+          if (!isOwnFailure(error.extensions?.code) || httpClientStatus(error)) continue;
           contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
         }
       },
@@ -29,7 +28,7 @@ export const errorReportingPlugin: ApolloServerPlugin<GatewayContext> = {
 };
 
 function withRequestId(error: GraphQLFormattedError, requestId: string): GraphQLFormattedError {
-  if (isPublic(error.extensions?.code)) return error;
+  if (!isOwnFailure(error.extensions?.code)) return error;
   return { ...error, extensions: { ...error.extensions, requestId } };
 }
 

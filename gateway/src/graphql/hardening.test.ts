@@ -142,7 +142,7 @@ describe('errors from subgraphs', () => {
     expect(body.errors[0].extensions).not.toHaveProperty('serviceName');
   });
 
-  it('masks an unreachable subgraph without naming its address', async () => {
+  it('answers an unreachable subgraph as SERVICE_UNAVAILABLE, to retry, without naming its address', async () => {
     const down = await startGateway('http://127.0.0.1:9/graphql');
     try {
       await brokerConnected(down.base);
@@ -152,14 +152,18 @@ describe('errors from subgraphs', () => {
         body: JSON.stringify({ query: '{ product(id: "p1") { id } }' }),
       });
       const body = await json(response);
-      expect(body.errors[0].extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) });
+      expect(body.errors[0].extensions).toEqual({
+        code: 'SERVICE_UNAVAILABLE',
+        retryAfter: 1,
+        requestId: expect.any(String),
+      });
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|:9\b|ECONNREFUSED|products/);
     } finally {
       await down.gateway.close();
     }
   });
 
-  it('masks a failed token check (before Apollo runs) and gives it the request id', async () => {
+  it('answers a token check the users subgraph cannot answer (before Apollo runs) as a 503 to retry, with the request id', async () => {
     // A signed-in request asks the users subgraph for the token's version first; here it is unreachable.
     const down = await startGateway('http://127.0.0.1:9/graphql');
     try {
@@ -170,10 +174,14 @@ describe('errors from subgraphs', () => {
         { query: '{ me { id } }' },
         { authorization: `Bearer ${token}`, 'x-request-id': 'trace-500' },
       );
-      expect(status).toBe(500);
+      expect(status).toBe(503);
       expect(body.errors).toEqual([
-        { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'trace-500' } },
+        {
+          message: 'A service this request needs did not answer; try again shortly',
+          extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1, requestId: 'trace-500' },
+        },
       ]);
+      expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|:9\b|ECONNREFUSED|users/);
     } finally {
       await down.gateway.close();
     }

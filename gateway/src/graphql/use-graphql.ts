@@ -1,6 +1,6 @@
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { type Logger, type TokenService, UnauthenticatedError } from '@shop/platform/core';
+import { type Logger, ServiceUnavailableError, type TokenService, UnauthenticatedError } from '@shop/platform/core';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { authenticate } from '../http/authenticate.middleware.js';
 import { bodyError } from '../http/body-error.js';
@@ -28,18 +28,27 @@ export function useGraphql(
   );
 }
 
-/** Failures before Apollo runs (bad token, unreadable body) still answer as GraphQL errors. */
+/** Failures before Apollo runs (bad token, unreadable body, users not answering) still answer as GraphQL errors. */
 const graphqlErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
-  const [status, message, code] = classify(error, res.locals.log);
-  // A 500 names its request, as Apollo's masked errors do, so a report can be found in the logs.
-  const extensions = status === 500 ? { code, requestId: res.locals.requestId } : { code };
-  res.status(status).json({ errors: [{ message, extensions }] });
+  const { status, message, extensions } = classify(error, res.locals.log);
+  if (typeof extensions.retryAfter === 'number') res.setHeader('retry-after', String(extensions.retryAfter));
+  // A failure of ours names its request, as Apollo's masked errors do, so a report can be found in the logs.
+  const answered = status >= 500 ? { ...extensions, requestId: res.locals.requestId } : extensions;
+  res.status(status).json({ errors: [{ message, extensions: answered }] });
 };
 
-function classify(error: unknown, log: Logger): [number, string, string] {
-  if (error instanceof UnauthenticatedError) return [401, error.message, 'UNAUTHENTICATED'];
+function classify(
+  error: unknown,
+  log: Logger,
+): { status: number; message: string; extensions: Record<string, unknown> } {
+  if (error instanceof UnauthenticatedError) {
+    return { status: 401, message: error.message, extensions: { code: 'UNAUTHENTICATED' } };
+  }
   const refused = bodyError(error);
-  if (refused) return [refused.status, refused.message, 'BAD_REQUEST'];
+  if (refused) return { status: refused.status, message: refused.message, extensions: { code: 'BAD_REQUEST' } };
   log.error({ err: error }, 'graphql request failed');
-  return [500, 'Internal server error', 'INTERNAL_SERVER_ERROR'];
+  if (error instanceof ServiceUnavailableError) {
+    return { status: 503, message: error.message, extensions: { ...error.extensions } };
+  }
+  return { status: 500, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -48,6 +48,7 @@ export function openApiDocument(routes: RestRoute[]): ReturnType<OpenApiGenerato
         ...Object.fromEntries((alsoStatus ?? []).map((code) => [code, success])),
         ...Object.fromEntries(route.errors.map((code) => [code, problem(STATUS_TEXT[code] ?? 'Error')])),
         500: problem('Internal error: quote `requestId`'),
+        503: problem('A service the request needs did not answer: retry after `retryAfter` seconds'),
       },
     });
   }

@@ -11,7 +11,7 @@ export interface ProblemDetails {
   detail: string;
   code: string;
   errors?: FieldError[];
-  /** On 429: whole seconds to wait, also sent as the Retry-After header. */
+  /** On 429 and 503: whole seconds to wait, also sent as the Retry-After header. */
   retryAfter?: number;
   /** On 500: the request id, for the caller to quote and the logs to find. */
   requestId?: string;
@@ -27,6 +27,7 @@ const KNOWN: Record<string, { status: number; title: string }> = {
   CONFLICT: { status: 409, title: 'Conflict' },
   INSUFFICIENT_STOCK: { status: 409, title: 'Insufficient stock' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
 };
 
 const typeOf = (code: string) => `urn:shop:problem:${code.toLowerCase().replaceAll('_', '-')}`;

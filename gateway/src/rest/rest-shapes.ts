@@ -22,7 +22,11 @@ export const problemSchema = z
     code: z.string().meta({ description: 'The GraphQL error code, e.g. CONFLICT' }),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     requestId: z.string().optional().meta({ description: 'On 500: quote it to find the request in the logs' }),
-    retryAfter: z.number().int().optional().meta({ description: 'On 429: whole seconds to wait (also Retry-After)' }),
+    retryAfter: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'On 429 and 503: whole seconds to wait (also Retry-After)' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

@@ -55,6 +55,10 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(body.paths['/api/payments'].post.responses)).toEqual(
       expect.arrayContaining(['200', '201', '202', '400', '401', '409']),
     );
+    // Any route may need a service that does not answer (users, for a token's revocation, at the least).
+    for (const operations of Object.values(body.paths as Record<string, Record<string, { responses: object }>>)) {
+      for (const operation of Object.values(operations)) expect(Object.keys(operation.responses)).toContain('503');
+    }
     // Both are throttled per client address (authRateLimitPlugin), and a 429 says how long to wait.
     for (const path of ['/api/users/register', '/api/users/login']) {
       expect(Object.keys(body.paths[path].post.responses)).toContain('429');
@@ -219,6 +223,22 @@ describe('shims before and after the operation', () => {
     expect(status).toBe(500);
     expect(body).toMatchObject({ status: 500, code: 'INTERNAL_SERVER_ERROR', requestId: 'trace-500' });
     expect(JSON.stringify(body)).not.toMatch(/10\.1\.2\.3|ECONNREFUSED|payments/);
+  });
+
+  it('answers a service that did not answer as a 503 problem with Retry-After, which the client may retry', async () => {
+    subgraph.answer = () => ({
+      data: null,
+      errors: [
+        {
+          message: 'A service this request needs did not answer; try again shortly',
+          extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1 },
+        },
+      ],
+    });
+    const { status, headers, body } = await call('GET', '/api/payments/p1');
+    expect(status).toBe(503);
+    expect(headers.get('retry-after')).toBe('1');
+    expect(body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', retryAfter: 1 });
   });
 
   it('answers a missing resource as a 404 problem', async () => {

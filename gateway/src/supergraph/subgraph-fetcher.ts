@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ServiceUnavailableError } from '@shop/platform/core';
 import { createGatewayRequestSigner, type GatewayRequestSigner, REQUEST_TIMEOUT_HEADER } from '@shop/platform/http';
 import { Agent, Headers, request } from 'undici';
 
@@ -97,8 +98,11 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       }
       return { url, status: response.statusCode, headers: received, body: await response.body.text() };
     } catch (error) {
-      if (!signal.aborted) throw error;
-      throw new Error(`${target.origin} did not answer within ${options.timeoutMs} ms`, { cause: error });
+      // Refused, reset or too slow: the client is told to retry (SERVICE_UNAVAILABLE), the log says why.
+      const cause = signal.aborted
+        ? new Error(`${target.origin} did not answer within ${options.timeoutMs} ms`, { cause: error })
+        : error;
+      throw new ServiceUnavailableError(cause);
     }
   };
 

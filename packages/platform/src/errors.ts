@@ -10,6 +10,8 @@ export const PUBLIC_ERROR_CODES = [
   'CONFLICT',
   'INSUFFICIENT_STOCK',
   'TOO_MANY_REQUESTS',
+  // A service the request needs did not answer: the client may retry (our failure, logged as one).
+  'SERVICE_UNAVAILABLE',
   'GRAPHQL_VALIDATION_FAILED',
   'GRAPHQL_PARSE_FAILED',
   'BAD_REQUEST',
@@ -74,13 +76,31 @@ export class InsufficientStockError extends AppError {
   }
 }
 
+/**
+ * Another service this request needs did not answer (down, or slower than the caller waits), so the
+ * client is told to try again shortly (`retryAfter`, seconds) instead of seeing an internal error.
+ * The cause is logged, never answered.
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(cause: unknown) {
+    super('SERVICE_UNAVAILABLE', 'A service this request needs did not answer; try again shortly', { retryAfter: 1 });
+    this.cause = cause;
+  }
+}
+
 function isPublicCode(code: unknown): code is PublicErrorCode {
   return typeof code === 'string' && (PUBLIC_ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** Whether an error with this code is our own failure, to log and to answer with the request id. */
+export function isOwnFailure(code: unknown): boolean {
+  return !isPublicCode(code) || code === 'SERVICE_UNAVAILABLE';
 }
 
 /**
  * Apollo Server formatError: errors with a contract code pass through (without stack traces);
  * everything else is logged by the caller and reaches the client only as a generic message.
+ * SERVICE_UNAVAILABLE is both: answered with its code, and logged with its cause.
  */
 export function maskError(
   formatted: GraphQLFormattedError,
@@ -88,11 +108,11 @@ export function maskError(
   original: unknown,
 ): GraphQLFormattedError {
   const code = formatted.extensions?.code;
+  if (isOwnFailure(code)) onInternal(formatted, original);
   if (isPublicCode(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
-  onInternal(formatted, original);
   return {
     message: 'Internal server error',
     locations: formatted.locations,

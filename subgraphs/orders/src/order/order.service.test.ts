@@ -165,6 +165,29 @@ describe('OrderService.create', () => {
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
   });
 
+  it('answers SERVICE_UNAVAILABLE when products does not answer before the deadline, and releases what it may have reserved', async () => {
+    const stockBefore = fx.products.stock.get(BOOK);
+    let orderId = '';
+    // Products reserves, then its answer comes later than the caller waits.
+    fx.products.afterReserve = async (id) => {
+      orderId = id;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    };
+    try {
+      const caller = { ...fx.as(ada), deadline: Date.now() + 200 };
+      const error = await fx.orders
+        .create(caller, { items: [{ productId: BOOK, quantity: 3 }], shippingAddress: address })
+        .catch((e) => e);
+      expect(error.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryAfter: 1 });
+    } finally {
+      fx.products.afterReserve = undefined;
+    }
+    // The release is owed whether or not the customer still waits: it runs past the deadline.
+    expect(fx.products.releaseCalls).toContain(orderId);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+    expect(await OrderModel.countDocuments({ _id: orderId })).toBe(0);
+  });
+
   it('confirms the stock reservation once the order is stored', async () => {
     const order = await place(ada);
     expect(fx.products.confirmed.has(order.id)).toBe(true);

@@ -7,7 +7,6 @@ import {
   RejectedEventError,
 } from '@shop/events';
 import {
-  AppError,
   assertOwnerOrAdmin,
   ConflictError,
   formatCents,
@@ -23,6 +22,7 @@ import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
   type CallContext,
+  isRefusal,
   type ProductsClient,
   type ReservedItem,
   StockReservationLapsedError,
@@ -290,7 +290,7 @@ export class OrderService {
     try {
       return await this.products.reserveStock(ctx, orderId, items);
     } catch (error) {
-      if (!(error instanceof AppError)) await this.releaseFailedCreate(ctx, orderId);
+      if (!isRefusal(error)) await this.releaseFailedCreate(ctx, orderId);
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { AppError, type TokenService } from '@shop/platform/core';
+import { AppError, ServiceUnavailableError, type TokenService } from '@shop/platform/core';
 import { callSubgraph } from '@shop/platform/http';
 import { type RequestContext } from '@shop/platform/subgraph';
 
@@ -39,6 +39,10 @@ export class StockReservationLapsedError extends Error {
 
 /** Refusals the customer can act on; any other error from products is our own failure. */
 const CUSTOMER_CODES: ReadonlySet<unknown> = new Set(['NOT_FOUND', 'INSUFFICIENT_STOCK', 'BAD_USER_INPUT']);
+
+/** Products refused the request, clearly: nothing was done, so nothing needs undoing. */
+export const isRefusal = (error: unknown): boolean =>
+  error instanceof AppError && CUSTOMER_CODES.has(error.extensions.code);
 
 /** The products subgraph's internal stock operations, called as the orders service itself. */
 export class ProductsClient {
@@ -91,9 +95,13 @@ export class ProductsClient {
     return { authorization: await this.tokens.serviceAuthorization('orders'), requestId: ctx.requestId, deadline };
   }
 
-  /** Refusals the customer can act on pass as they are; anything else is our own failure. */
+  /**
+   * Refusals the customer can act on pass as they are, and so does no answer at all
+   * (SERVICE_UNAVAILABLE: the customer may retry); anything else is our own failure.
+   */
   private internal(error: unknown): unknown {
-    if (error instanceof AppError && !CUSTOMER_CODES.has(error.extensions.code)) {
+    if (error instanceof ServiceUnavailableError) return error;
+    if (error instanceof AppError && !isRefusal(error)) {
       return new Error(`products answered ${String(error.extensions.code)}: ${error.message}`);
     }
     return error;

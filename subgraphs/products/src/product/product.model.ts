@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { ServiceUnavailableError } from '@shop/platform/core';
 import { DeadlineExceededError, type ReadinessCheck, timeLeft } from '@shop/platform/http';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
@@ -53,7 +54,9 @@ export async function hotRowTransaction<T>(
 ): Promise<T> {
   if (deadline === undefined) return db.$transaction(work, HOT_ROW_LIMITS);
   const left = timeLeft(deadline, HOT_ROW_LIMITS.timeout);
-  if (left <= 0) throw new DeadlineExceededError('stock transaction');
+  // The caller has given up (or is about to): answered as a busy service, which the client may retry.
+  const givenUp = () => new ServiceUnavailableError(new DeadlineExceededError('products row transaction'));
+  if (left <= 0) throw givenUp();
   try {
     return await db.$transaction(
       async (tx) => {
@@ -65,7 +68,7 @@ export async function hotRowTransaction<T>(
     );
   } catch (error) {
     // Whatever the driver called it (a lock wait cancelled, the pool or the transaction timed out).
-    if (Date.now() >= deadline) throw new DeadlineExceededError('stock transaction');
+    if (Date.now() >= deadline) throw givenUp();
     throw error;
   }
 }
