@@ -35,6 +35,10 @@ export interface PlacementContext {
   existing: HistoryReport & { orders: number };
   /** The MongoDB-wire server's port, to find its process for the CPU figure. */
   mongoPort: number;
+  /** How many products the orders go to (`--hot N`; 1: a flash sale, every order on one row). */
+  products?: number;
+  /** Units of each at the start (`--stock N`). */
+  stock?: number;
 }
 
 interface Outcome {
@@ -177,13 +181,15 @@ function report(
 }
 
 export async function orderPlacement(gateway: string, plan: LoadPlan, context: PlacementContext): Promise<void> {
-  const products = (await productIds(gateway, PRODUCTS)).slice(0, PRODUCTS);
+  const hot = context.products ?? PRODUCTS;
+  const stock = context.stock ?? STOCK;
+  const products = (await productIds(gateway, hot)).slice(0, hot);
   const db = pgClient();
   await db.connect();
   const mongo = await connectBenchMongo();
   const activity = await ServerActivity.open(context.mongoPort);
   try {
-    await db.query('UPDATE products SET inventory = $1 WHERE id = ANY($2::uuid[])', [STOCK, products]);
+    await db.query('UPDATE products SET inventory = $1 WHERE id = ANY($2::uuid[])', [stock, products]);
     const customers: string[] = [];
     for (let i = 0; i < CUSTOMERS; i++) customers.push(await register(gateway, `buyer${i}`));
     const buyers = customers.map(subjectOf);
@@ -197,7 +203,7 @@ export async function orderPlacement(gateway: string, plan: LoadPlan, context: P
     const drainSeconds = await waitForReactions(mongo, buyers, outcome);
     const drained = await activity.sample();
     report(plan, context, outcome, { idle, start, loadEnd, drained }, drainSeconds);
-    await verifyNoOversell(db, mongo, products, buyers);
+    await verifyNoOversell(db, mongo, products, stock, buyers);
   } finally {
     await activity.close();
     await mongo.close();
@@ -209,6 +215,7 @@ async function verifyNoOversell(
   db: ReturnType<typeof pgClient>,
   mongo: Connection,
   products: string[],
+  stock: number,
   buyers: string[],
 ): Promise<void> {
   const ordered = new Map<string, number>();
@@ -230,11 +237,11 @@ async function verifyNoOversell(
   for (const row of rows) {
     const units = ordered.get(row.id) ?? 0;
     sold += units;
-    oversold += Math.max(0, units - STOCK);
-    if (row.inventory !== STOCK - units) mismatched++;
+    oversold += Math.max(0, units - stock);
+    if (row.inventory !== stock - units) mismatched++;
   }
   console.log(
-    `zero-oversell check: ${products.length} products × ${STOCK} units, ${sold} units in this run's live orders, ` +
+    `zero-oversell check: ${products.length} products × ${stock} units, ${sold} units in this run's live orders, ` +
       `${oversold} units oversold, ${mismatched} products whose inventory differs from stock − ordered`,
   );
   if (oversold || mismatched) throw new Error('oversold or inconsistent stock');

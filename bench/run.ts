@@ -1,5 +1,6 @@
 // `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start|gateways] [--concurrency N] [--warmup S]
-//   [--duration S] [--rounds N] [--products N] [--gateway-env KEY=VALUE,…] [--existing N] [--fresh]`
+//   [--duration S] [--rounds N] [--products N] [--gateway-env KEY=VALUE,…] [--existing N] [--fresh]
+//   [--hot N] [--stock N]`
 //
 // federation (default): scenarios 1 (storefront: a filtered products page) and 2 (deep: a
 // customer's 50 orders → items → product, user, payment), each against our gateway, a vanilla
@@ -10,7 +11,8 @@
 // orders: scenario 3, createOrder + processPayment at the same concurrency for --duration
 // seconds on --existing N orders already stored (default 100,000; seeded in bulk once and kept,
 // --fresh seeds again), then the commands per order, the servers' rates and the zero-oversell
-// check (bench/order-placement.ts). subscriptions: scenario 4, --subscribers N graphql-ws
+// check (bench/order-placement.ts); --hot N spreads the orders over N products (default 20; 1 is a
+// flash sale, every reservation on one row), --stock N units each (default 150). subscriptions: scenario 4, --subscribers N graphql-ws
 // subscribers on one order (bench/subscription-fanout.ts).
 // cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and from
 // the production bundles (--runtime tsx|bundle for one). BENCH_RUNTIME=bundle runs any scenario
@@ -189,7 +191,12 @@ async function orders(): Promise<void> {
     children.push(gateway);
     await waitFor(`http://127.0.0.1:${PORTS.gateway}/health/ready`, gateway, 120_000);
     const mongoPort = Number(new URL(stackEnv.MONGO_URL ?? '').port || 27017);
-    await orderPlacement(gatewayUrl, plan, { existing: { ...history, orders: existing }, mongoPort });
+    await orderPlacement(gatewayUrl, plan, {
+      existing: { ...history, orders: existing },
+      mongoPort,
+      products: option('hot', 20),
+      stock: option('stock', 150),
+    });
   } finally {
     await teardown(children, { keepMongo: true });
   }

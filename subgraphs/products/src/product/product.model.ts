@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { ServiceUnavailableError } from '@shop/platform/core';
+import { AppError, ServiceUnavailableError } from '@shop/platform/core';
 import { DeadlineExceededError, type ReadinessCheck, timeLeft } from '@shop/platform/http';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
@@ -67,8 +67,9 @@ export async function hotRowTransaction<T>(
       { maxWait: Math.min(HOT_ROW_LIMITS.maxWait, left), timeout: left },
     );
   } catch (error) {
-    // Whatever the driver called it (a lock wait cancelled, the pool or the transaction timed out).
-    if (Date.now() >= deadline) throw givenUp();
+    // Whatever the driver called it (a lock wait cancelled, the pool or the transaction timed out);
+    // a refusal of the work itself (out of stock, say) stays what it is.
+    if (!(error instanceof AppError) && Date.now() >= deadline) throw givenUp();
     throw error;
   }
 }
