@@ -3,6 +3,7 @@
 // decorators read design-time types through: only subgraph processes load this entry, the gateway never.
 import 'reflect-metadata';
 
+export * from '../attempt-type.js';
 export * from '../pagination.js';
 export * from '../resolver-guards.js';
 export * from '../status-enums.js';

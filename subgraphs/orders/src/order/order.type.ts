@@ -1,5 +1,12 @@
 import { DecimalScalar } from '@shop/platform/core';
-import { type Connection, connectionType, OrderStatus, PaymentStatus } from '@shop/platform/subgraph';
+import {
+  type Attempt,
+  attemptType,
+  type Connection,
+  connectionType,
+  OrderStatus,
+  PaymentStatus,
+} from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Product } from '../product/product.type.js';
 import { User } from '../user/user.type.js';
@@ -97,16 +104,9 @@ export class CreateOrderInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType('OrderAttempt', {
-  description: 'What createOrderAttempt did: the order, and whether it answered from an earlier request.',
-})
-export class OrderAttempt {
-  @Field(() => Order)
-  order!: Order;
-
-  @Field(() => Boolean, {
-    description:
-      'True when this idempotency key already placed an order for the same input: that order is returned and nothing was reserved.',
-  })
-  replayed!: boolean;
-}
+export const OrderAttempt = attemptType(Order, 'Order', 'order', {
+  type: 'What createOrderAttempt did: the order, and whether it answered from an earlier request.',
+  replayed:
+    'True when this idempotency key already placed an order for the same input: that order is returned and nothing was reserved.',
+});
+export type OrderAttempt = Attempt<'order', Order>;

@@ -1,5 +1,5 @@
 import { DecimalScalar } from '@shop/platform/core';
-import { PaymentStatus } from '@shop/platform/subgraph';
+import { type Attempt, attemptType, PaymentStatus } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Order } from '../order/order.type.js';
 
@@ -36,19 +36,12 @@ export class Payment {
   updatedAt!: Date;
 }
 
-@ObjectType('PaymentAttempt', {
-  description: 'What processPaymentAttempt did: the payment, and whether it answered from an earlier request.',
-})
-export class PaymentAttempt {
-  @Field(() => Payment)
-  payment!: Payment;
-
-  @Field(() => Boolean, {
-    description:
-      'True when this idempotency key was already used for the same request: the stored payment is returned and nothing was charged.',
-  })
-  replayed!: boolean;
-}
+export const PaymentAttempt = attemptType(Payment, 'Payment', 'payment', {
+  type: 'What processPaymentAttempt did: the payment, and whether it answered from an earlier request.',
+  replayed:
+    'True when this idempotency key was already used for the same request: the stored payment is returned and nothing was charged.',
+});
+export type PaymentAttempt = Attempt<'payment', Payment>;
 
 @InputType('ProcessPaymentInput')
 export class ProcessPaymentInput {
