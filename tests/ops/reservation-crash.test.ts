@@ -85,7 +85,11 @@ beforeAll(async () => {
     if (held && !held.forward) return held.seen(body);
     const answer = await fetch(`http://127.0.0.1:${productsPort}${req.url}`, {
       method: req.method,
-      headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: req.headers.authorization ?? '',
+        'x-request-timeout-ms': String(req.headers['x-request-timeout-ms'] ?? ''),
+      },
       body,
     });
     const text = await answer.text();
@@ -196,6 +200,43 @@ describe('orders killed between reserving stock and storing the order', () => {
       'the cancellation published',
     );
     expect(await inventoryOf(lamp)).toBe(5);
+    await orders.stop();
+  }, 120_000);
+});
+
+describe("a reservation orders gave up on (products' row held past the call's 5 s)", () => {
+  it('answers SERVICE_UNAVAILABLE; products stops waiting for the row then, and nothing stays reserved', async () => {
+    const lamp = await createProduct(5);
+    orders = startOrders('gave-up');
+    await eventually(async () => (await readiness(ordersPort)).status === 200, 60_000, 'orders ready');
+    // Another transaction holds the product's row (an admin's long write, say) for longer than orders waits.
+    const holder = new pg.Client({ connectionString: postgres.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM products WHERE id = $1 FOR UPDATE', [lamp]);
+    const waitingOnHolder = async () => {
+      const { rows } = await sql.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+        [(await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid],
+      );
+      return rows[0]?.n ?? 0;
+    };
+    try {
+      const answer = (await (await placeOrder(lamp, 1)).json()) as { errors?: { extensions?: object }[] };
+      expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfter: 1 });
+      // Products' reservation was queued behind the row; it gives up with its caller (the deadline
+      // orders sent), not at its own 10–15 s limits, while the row is still held.
+      await eventually(async () => (await waitingOnHolder()) === 0, 5_000, 'no reservation left waiting for the row');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect(await inventoryOf(lamp)).toBe(5);
+    const held = await sql.query('SELECT 1 FROM stock_reservations WHERE product_id = $1 AND released_at IS NULL', [
+      lamp,
+    ]);
+    expect(held.rowCount).toBe(0);
+    expect(await mongo.collection('orders').countDocuments({ 'items.productId': lamp })).toBe(0);
     await orders.stop();
   }, 120_000);
 });
