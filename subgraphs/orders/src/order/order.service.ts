@@ -97,7 +97,7 @@ export class OrderService {
     try {
       return { order: await this.place(ctx, principal.id, data, request), replayed: false };
     } catch (error) {
-      // Nothing was stored (or what was is cancelled, and answers later replays): the key is free again.
+      // Nothing was stored, or what was is cancelled and dropped the key (abandon): the key is free again.
       await key.release().catch((failure: unknown) => {
         ctx.log.warn({ err: failure }, 'idempotency key not given back; it is free again after its hold');
       });
