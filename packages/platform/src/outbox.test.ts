@@ -2,7 +2,7 @@ import { EventBus, type EventEnvelope, orderCreated, orderUpdated } from '@shop/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { metricsRegistry } from './metrics.js';
-import { OutboxRelay, PARKED_EVENTS, type ParkedEvent, raiseMissedOutboxFlags } from './outbox.js';
+import { OutboxRelay, PARKED_EVENTS, type ParkedEvent, pendingEventCount, raiseMissedOutboxFlags } from './outbox.js';
 import { testAggregateModel } from './outbox.test-aggregate.js';
 import {
   TEST_AMQP_URL as AMQP_URL,
@@ -131,5 +131,25 @@ describe('OutboxRelay', () => {
     } finally {
       await relay.stop();
     }
+  });
+});
+
+describe('pendingEventCount (outbox_pending_events)', () => {
+  it('counts the waiting events in the database, over at most the given number of documents', async () => {
+    const Backlog = testAggregateModel('outbox_backlog');
+    for (let i = 0; i < 5; i++) {
+      await Backlog.create({ _id: `backlog-${i}`, pendingEvents: [created(`b${i}-1`), created(`b${i}-2`)] });
+    }
+    // Flagged but emptied (a relay between its two writes): no events. Unflagged: not read.
+    await Backlog.create({ _id: 'emptied', pendingEvents: [created('e')] });
+    await Backlog.updateOne({ _id: 'emptied' }, { $set: { pendingEvents: [] } });
+    await Backlog.collection.insertOne({ _id: 'unflagged' as never, pendingEvents: [created('u')] });
+
+    expect(await pendingEventCount(Backlog)).toBe(10);
+    // A backlog larger than one scrape reads shows as at least the events of the documents it read.
+    expect(await pendingEventCount(Backlog, 3)).toBeGreaterThanOrEqual(4);
+    expect(await pendingEventCount(Backlog, 3)).toBeLessThanOrEqual(6);
+    await Backlog.deleteMany({});
+    expect(await pendingEventCount(Backlog)).toBe(0);
   });
 });

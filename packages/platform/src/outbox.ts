@@ -104,9 +104,28 @@ export interface Outbox extends OutboxWakeUp {
 
 const backlogModels = new Set<AggregateModel>();
 
+/** The most documents one scrape reads per collection: a larger backlog shows as at least their events. */
+const BACKLOG_SCAN = 10_000;
+
+/**
+ * The events waiting in `model`'s outbox, counted by the database server ($unwind and $count:
+ * FerretDB 1.x has no $size) over at most `scan` documents: a scrape during a long broker outage
+ * reads a bounded part of the backlog and receives one number, not every waiting event.
+ */
+export async function pendingEventCount(model: AggregateModel, scan = BACKLOG_SCAN): Promise<number> {
+  const [row] = await model.aggregate<{ events: number }>([
+    { $match: { outboxPending: true } },
+    { $limit: scan },
+    { $unwind: '$pendingEvents' },
+    { $count: 'events' },
+  ]);
+  return row?.events ?? 0;
+}
+
 /**
  * `outbox_pending_events`, registered by the first relay (so a process without one serves no such
- * metric). Counted at scrape time across all replicas' writes: the database's backlog, not this relay's.
+ * metric). Counted at scrape time across all replicas' writes: the database's backlog, not this
+ * relay's, read over at most BACKLOG_SCAN documents.
  */
 function registerOutboxBacklog(): void {
   metricOnFirstUse(
@@ -118,19 +137,9 @@ function registerOutboxBacklog(): void {
         labelNames: ['collection'] as const,
         async collect() {
           for (const model of backlogModels) {
-            // An indexed equality, then a sum here: FerretDB 1.x has no $size in $project.
-            const rows = await runForScrape(() =>
-              model
-                .find({ outboxPending: true })
-                .select({ pendingEvents: 1 })
-                .lean<{ pendingEvents: unknown[] }[]>()
-                .catch(() => undefined),
-            );
+            const events = await runForScrape(() => pendingEventCount(model).catch(() => undefined));
             // Unreachable database: the last known value stays rather than a false zero.
-            if (rows) {
-              const total = rows.reduce((sum, row) => sum + row.pendingEvents.length, 0);
-              this.set({ collection: model.collection.name }, total);
-            }
+            if (events !== undefined) this.set({ collection: model.collection.name }, events);
           }
         },
       }),
