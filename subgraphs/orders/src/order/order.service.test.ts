@@ -1,4 +1,5 @@
 import { orderCreated } from '@shop/events';
+import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderModel } from './order.model.js';
 import {
@@ -186,6 +187,23 @@ describe('OrderService.create', () => {
     expect(fx.products.releaseCalls).toContain(orderId);
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
     expect(await OrderModel.countDocuments({ _id: orderId })).toBe(0);
+  });
+
+  it("passes on products' own SERVICE_UNAVAILABLE (its row transaction gave up at our deadline), and releases", async () => {
+    const stockBefore = fx.products.stock.get(BOOK);
+    let orderId = '';
+    fx.products.afterReserve = async (id) => {
+      orderId = id;
+      throw new GraphQLError('busy', { extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1 } });
+    };
+    try {
+      const error = await place(ada, [{ productId: BOOK, quantity: 2 }]).catch((e) => e);
+      expect(error.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      fx.products.afterReserve = undefined;
+    }
+    expect(fx.products.releaseCalls).toContain(orderId);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
   });
 
   it('confirms the stock reservation once the order is stored', async () => {

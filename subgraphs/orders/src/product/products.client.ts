@@ -1,4 +1,4 @@
-import { AppError, ServiceUnavailableError, type TokenService } from '@shop/platform/core';
+import { AppError, type TokenService } from '@shop/platform/core';
 import { callSubgraph } from '@shop/platform/http';
 import { type RequestContext } from '@shop/platform/subgraph';
 
@@ -100,7 +100,8 @@ export class ProductsClient {
    * (SERVICE_UNAVAILABLE: the customer may retry); anything else is our own failure.
    */
   private internal(error: unknown): unknown {
-    if (error instanceof ServiceUnavailableError) return error;
+    // Ours (no answer in time) or products' own (its row transaction gave up at our deadline).
+    if (error instanceof AppError && error.extensions.code === 'SERVICE_UNAVAILABLE') return error;
     if (error instanceof AppError && !isRefusal(error)) {
       return new Error(`products answered ${String(error.extensions.code)}: ${error.message}`);
     }
