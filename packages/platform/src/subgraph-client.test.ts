@@ -69,3 +69,14 @@ describe('maskError and SERVICE_UNAVAILABLE', () => {
     expect(reported).toEqual([original]);
   });
 });
+
+describe('callSubgraph when the callee answers SERVICE_UNAVAILABLE itself', () => {
+  it('is the same ServiceUnavailableError as no answer at all, so callers treat both alike', async () => {
+    const body = JSON.stringify({
+      errors: [{ message: 'busy', extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1 } }],
+    });
+    const failure = await failureOf(callSubgraph(await peer(200, body), '{ ok }', {}));
+    expect(failure).toBeInstanceOf(ServiceUnavailableError);
+    expect(failure.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryAfter: 1 });
+  });
+});

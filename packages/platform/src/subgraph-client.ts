@@ -67,6 +67,8 @@ export function callSubgraph<T>(
     const [first] = body.errors ?? [];
     if (first) {
       const { code, ...extensions } = first.extensions ?? {};
+      // The callee could not reach what it needed, or gave up at our deadline: the same retry as ours.
+      if (code === 'SERVICE_UNAVAILABLE') throw new ServiceUnavailableError(new Error(`${url}: ${first.message}`));
       if ((PUBLIC_ERROR_CODES as readonly unknown[]).includes(code)) {
         throw new AppError(code as PublicErrorCode, first.message, extensions);
       }

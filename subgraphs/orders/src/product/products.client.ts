@@ -1,4 +1,4 @@
-import { AppError, type TokenService } from '@shop/platform/core';
+import { AppError, ServiceUnavailableError, type TokenService } from '@shop/platform/core';
 import { callSubgraph } from '@shop/platform/http';
 import { type RequestContext } from '@shop/platform/subgraph';
 
@@ -101,7 +101,7 @@ export class ProductsClient {
    */
   private internal(error: unknown): unknown {
     // Ours (no answer in time) or products' own (its row transaction gave up at our deadline).
-    if (error instanceof AppError && error.extensions.code === 'SERVICE_UNAVAILABLE') return error;
+    if (error instanceof ServiceUnavailableError) return error;
     if (error instanceof AppError && !isRefusal(error)) {
       return new Error(`products answered ${String(error.extensions.code)}: ${error.message}`);
     }
