@@ -243,11 +243,9 @@ async function placeOrder(fields) {
     },
   };
   // A retry after a lost answer sends the same key, so the order is placed (and stock taken) once.
-  const attempt = JSON.stringify(input);
-  const idempotencyKey = orderKeys.get(attempt) ?? newIdempotencyKey();
-  orderKeys.set(attempt, idempotencyKey);
-  const data = await graphql(CREATE_ORDER, { input: { ...input, idempotencyKey } });
-  orderKeys.delete(attempt);
+  const data = await withIdempotencyKey(orderKeys, JSON.stringify(input), (idempotencyKey) =>
+    graphql(CREATE_ORDER, { input: { ...input, idempotencyKey } }),
+  );
   const order = data.createOrder;
   showOrder(order, { announce: false });
   announce(
@@ -261,13 +259,20 @@ async function placeOrder(fields) {
 const newIdempotencyKey = () =>
   Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 
+/** Sends with the key of `attempt` not yet answered (a new one the first time); forgets it once answered. */
+async function withIdempotencyKey(keys, attempt, send) {
+  const key = keys.get(attempt) ?? newIdempotencyKey();
+  keys.set(attempt, key);
+  const answer = await send(key);
+  keys.delete(attempt);
+  return answer;
+}
+
 async function pay(orderId, paymentMethod) {
   // A retry after a lost answer sends the same key, so the payment is charged at most once.
-  const attempt = `${orderId} ${paymentMethod}`;
-  const idempotencyKey = paymentKeys.get(attempt) ?? newIdempotencyKey();
-  paymentKeys.set(attempt, idempotencyKey);
-  const data = await graphql(PAY, { input: { orderId, paymentMethod, idempotencyKey } });
-  paymentKeys.delete(attempt);
+  const data = await withIdempotencyKey(paymentKeys, `${orderId} ${paymentMethod}`, (idempotencyKey) =>
+    graphql(PAY, { input: { orderId, paymentMethod, idempotencyKey } }),
+  );
   const payment = data.processPayment;
   const entry = shown.get(orderId);
   if (entry) showOrder({ ...entry.order, paymentStatus: payment.status }, { announce: false });
