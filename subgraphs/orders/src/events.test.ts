@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_RETRY_POLICY,
+  deleteConsumerTopology,
   EventBus,
   type EventEnvelope,
   inspectDeadLetters,
@@ -7,6 +9,7 @@ import {
   orderUpdated,
   paymentFailed,
   paymentSucceeded,
+  withChannel,
 } from '@shop/events';
 import { OutboxRelay } from '@shop/platform/mongo';
 import { metricsRegistry } from '@shop/platform/telemetry';
@@ -63,6 +66,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await relay.stop();
   await bus.close();
+  // The queues are durable: what this run parked would stay, and the next run's inspection of the
+  // dead-letter queue (its first 50 messages) would in time no longer reach its own.
+  await withChannel(AMQP_URL, (channel) =>
+    deleteConsumerTopology(channel, PAYMENTS, DEFAULT_RETRY_POLICY.maxAttempts - 1),
+  );
   await fx.close();
 });
 
