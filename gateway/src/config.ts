@@ -60,6 +60,11 @@ export const gatewayConfig = {
   SUBGRAPH_CONNECTIONS: positiveInt(64),
   /** How long one subgraph request may take, answer read in full, before it fails (Apollo Router's default too). */
   SUBGRAPH_TIMEOUT: durationVar('30s', 1),
+  /**
+   * How long one client request (an operation, a REST call, a subscription's query) may take in all:
+   * its subgraph fetches share it. A client may ask for less with `x-request-timeout-ms`.
+   */
+  REQUEST_TIMEOUT: durationVar('30s', 1),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */
   SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
   /** Identical queries in flight at the same time, from the same caller, execute once (operation-coalescing.plugin.ts). */

@@ -21,6 +21,7 @@ import { usePersistedDocuments } from './graphql/use-persisted-documents.js';
 import { useHealth } from './health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { listen } from './http/listen.js';
+import { requestDeadline } from './http/request-deadline.middleware.js';
 import { requestId } from './http/request-id.middleware.js';
 import { countSubscriptions } from './metrics/gateway-metrics.js';
 import { useMetrics } from './metrics/use-metrics.js';
@@ -72,7 +73,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
   useHealth(app, { apiSchema, broker: bus.readiness, subgraphs: supergraph.subgraphs });
   const flushTraces = await useTracing(app);
-  app.use(requestId(log), clientIpMiddleware(clientIp));
+  app.use(requestId(log), clientIpMiddleware(clientIp), requestDeadline(config.REQUEST_TIMEOUT));
   if (config.NODE_ENV !== 'production') useIde(app);
   useTracker(app);
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
@@ -87,6 +88,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     limits,
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
+    requestTimeoutMs: config.REQUEST_TIMEOUT,
     maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerIp: config.WS_MAX_CONNECTIONS_PER_IP,
     maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,

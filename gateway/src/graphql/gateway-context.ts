@@ -8,4 +8,9 @@ export interface GatewayContext extends BaseContext {
   authorization: string | undefined;
   /** The caller's address (see `TRUST_PROXY`), forwarded to subgraphs as `x-client-ip`. */
   clientIp: string | undefined;
+  /**
+   * When the gateway stops working on this operation (epoch ms, `REQUEST_TIMEOUT`): each subgraph
+   * fetch gets what is left. Absent where no client waits for an answer (plain mode).
+   */
+  deadline?: number;
 }

@@ -2,7 +2,8 @@ import type { Logger, Principal } from '@shop/platform/core';
 import type { Response } from 'express';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 
-// `requestId` sets the first two, `clientIpMiddleware` the last, `authenticate` the others, before any route runs.
+// `requestId` sets the first two, `clientIpMiddleware` and `requestDeadline` the last two,
+// `authenticate` the others, before any route runs.
 declare global {
   namespace Express {
     interface Locals {
@@ -11,12 +12,13 @@ declare global {
       principal: Principal | null;
       authorization: string | undefined;
       clientIp: string | undefined;
+      deadline: number | undefined;
     }
   }
 }
 
 /** The operation context of an HTTP request, for /graphql and the REST shims alike. */
 export function gatewayContext(res: Response): GatewayContext {
-  const { requestId, log, principal, authorization, clientIp } = res.locals;
-  return { requestId, log, principal, authorization, clientIp };
+  const { requestId, log, principal, authorization, clientIp, deadline } = res.locals;
+  return { requestId, log, principal, authorization, clientIp, deadline };
 }

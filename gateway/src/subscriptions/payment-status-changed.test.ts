@@ -46,7 +46,7 @@ function watch(orderId: string) {
 
 beforeAll(async () => {
   subgraph.answer = answer;
-  const started = await startGateway(await subgraph.start());
+  const started = await startGateway(await subgraph.start(), { REQUEST_TIMEOUT: '20s' });
   gateway = started.gateway;
   const tokens = createTestTokens();
   client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }), {
@@ -87,6 +87,11 @@ describe('paymentStatusChanged', () => {
     // Each event asked the payments subgraph for its own payment, never the order again.
     expect(paymentQueries().at(-1)?.body.variables).toMatchObject({ payment_id: second.paymentId });
     expect(orderQueries(ownOrder)).toHaveLength(1);
+    // Each of those queries had its own REQUEST_TIMEOUT (20 s here), as a client's request has.
+    for (const call of [...orderQueries(ownOrder), ...paymentQueries()]) {
+      expect(Number(call.headers['x-request-timeout-ms'])).toBeGreaterThan(10_000);
+      expect(Number(call.headers['x-request-timeout-ms'])).toBeLessThanOrEqual(20_000);
+    }
     expect(subscription.errors).toEqual([]);
     subscription.stop();
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 }));

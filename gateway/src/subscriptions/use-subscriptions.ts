@@ -70,6 +70,8 @@ export interface SubscriptionDeps {
   limits: GraphqlLimits;
   clientIp: (request: IncomingMessage) => string | undefined;
   keepAliveMs: number;
+  /** Each query a subscription runs (authorization, each event's payload) has this long (REQUEST_TIMEOUT). */
+  requestTimeoutMs: number;
   maxSubscriptionsPerConnection: number;
   maxConnectionsPerIp: number;
   maxConnectionsPerUser: number;
@@ -140,7 +142,8 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   ): Promise<ExecutionResult> => {
     try {
       const request = { query, operationName, variables };
-      const result = await executeInProcess<Record<string, unknown>>(deps.apollo, request, context);
+      const deadline = Date.now() + deps.requestTimeoutMs;
+      const result = await executeInProcess<Record<string, unknown>>(deps.apollo, request, { ...context, deadline });
       return { data: result.data, ...(result.errors ? { errors: result.errors.map(toGraphQLError) } : {}) };
     } catch (error) {
       context.log.error({ err: error }, 'subscription query failed');

@@ -1,5 +1,8 @@
+import { silentLogger } from '@shop/platform/testing';
+import { parse } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayOverRecordingSubgraph, postJson } from '../gateway.test-fixture.js';
+import { ForwardingDataSource } from './forwarding-data-source.js';
 
 // Found by the GraphQL fuzzer: a Decimal the products subgraph refuses (the gateway sees `Decimal`
 // as an opaque scalar) came back as INTERNAL_SERVER_ERROR, and the REST shim answered 500.
@@ -62,5 +65,29 @@ describe('a subgraph refusing the caller input with HTTP 400', () => {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
     expect(JSON.stringify(body)).not.toMatch(/secret|_Entity|127\.0\.0\.1/);
+  });
+});
+
+describe("an operation's deadline", () => {
+  it('sends no fetch once it has passed: the caller is told to retry and the subgraph never hears of it', async () => {
+    const source = new ForwardingDataSource({ url: started.subgraphUrl }, 'products');
+    const before = subgraph.calls.length;
+    const context = { requestId: 'r1', log: silentLogger, authorization: undefined, clientIp: undefined };
+    const fetchWith = (deadline: number) =>
+      source.process({
+        kind: 'incoming operation',
+        request: {
+          query: '{ product(id: "p1") { id } }',
+          http: { method: 'POST', url: started.subgraphUrl, headers: new Headers() },
+        },
+        context: { ...context, deadline },
+        incomingRequestContext: {} as never,
+        document: parse('{ product(id: "p1") { id } }'),
+      } as never);
+    await expect(fetchWith(Date.now() - 1)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(subgraph.calls.length).toBe(before);
+    subgraph.answer = () => ({ data: { product: null } });
+    await expect(fetchWith(Date.now() + 5_000)).resolves.toMatchObject({ data: { product: null } });
+    expect(subgraph.calls.length).toBe(before + 1);
   });
 });

@@ -1,4 +1,6 @@
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ServiceUnavailableError } from '@shop/platform/core';
+import { DeadlineExceededError, REQUEST_TIMEOUT_HEADER } from '@shop/platform/http';
 import { inClientSpan, injectTraceHeaders } from '@shop/platform/telemetry';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/gateway-context.js';
@@ -9,8 +11,8 @@ type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[
 type SubgraphError = { message?: unknown; extensions?: { code?: unknown; fields?: unknown } };
 
 /**
- * Passes the caller's token, request id, address and trace context on to every subgraph call made
- * for an operation; each call is a client span named after the subgraph.
+ * Passes the caller's token, request id, address, trace context and remaining time on to every
+ * subgraph call made for an operation; each call is a client span named after the subgraph.
  */
 export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   /** `subgraph`: the subgraph's name in the supergraph (metrics label). */
@@ -31,6 +33,12 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
     request.http?.headers.set('x-request-id', context.requestId);
     // Set (never passed through) by the gateway: subgraphs may rate-limit on it.
     if (context.clientIp) request.http?.headers.set('x-client-ip', context.clientIp);
+    // What is left of the operation's budget; the fetcher waits no longer (nor than SUBGRAPH_TIMEOUT).
+    if (context.deadline !== undefined) {
+      const left = context.deadline - Date.now();
+      if (left <= 0) throw new ServiceUnavailableError(new DeadlineExceededError(`subgraph ${this.subgraph}`));
+      request.http?.headers.set(REQUEST_TIMEOUT_HEADER, String(left));
+    }
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {

@@ -138,4 +138,34 @@ describe('subgraph fetcher', () => {
     // Each request tells the subgraph how long the gateway waits, so it can stop its work then.
     expect(requests.at(-1)?.headers['x-request-timeout-ms']).toBe('200');
   });
+
+  it("waits no longer than what is left of the caller's operation, and tells the subgraph so", async () => {
+    subject = fetcherWith({ connections: 4, deduplicate: true, timeoutMs: 30_000 });
+    const left = (ms: number) => ({ 'content-type': 'application/json', 'x-request-timeout-ms': String(ms) });
+    const hung = subject.fetcher(url, { method: 'POST', headers: left(150), body: HANG });
+    await expect(hung).rejects.toMatchObject({
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+      cause: { message: `${new URL(url).origin} did not answer within 150 ms` },
+    });
+    await subject.fetcher(url, { method: 'POST', headers: left(150), body: QUERY });
+    // Never longer than its own timeout, whatever the operation has left.
+    await subject.fetcher(url, { method: 'POST', headers: left(45_000), body: MUTATION });
+    const sent = (body: string) => requests.find((request) => request.body === body)?.headers['x-request-timeout-ms'];
+    expect([sent(QUERY), sent(MUTATION)]).toEqual(['150', '30000']);
+  });
+
+  it("lets a caller sharing another caller's request give up at its own deadline", async () => {
+    subject = fetcherWith({ connections: 4, deduplicate: true, timeoutMs: 30_000 });
+    const headers = (ms: number) => ({ 'content-type': 'application/json', 'x-request-timeout-ms': String(ms) });
+    const first = subject.fetcher(url, { method: 'POST', headers: headers(600), body: HANG });
+    const second = subject.fetcher(url, { method: 'POST', headers: headers(100), body: HANG });
+    const settled = Promise.allSettled([first, second]);
+    const failures: string[] = [];
+    first.catch(() => failures.push('first'));
+    second.catch(() => failures.push('second'));
+    await settled;
+    expect(failures).toEqual(['second', 'first']);
+    await expect(second).rejects.toMatchObject({ cause: { message: expect.stringMatching(/within 100 ms$/) } });
+    expect(requests.length).toBeLessThanOrEqual(1);
+  });
 });

@@ -68,7 +68,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   const inFlight = new Map<string, Promise<Buffered>>();
 
   const send = async (url: string, init: FetcherInit): Promise<Buffered> => {
-    const headers = { ...(init?.headers as Record<string, string> | undefined) };
+    const headers = { ...headersOf(init) } as Record<string, string>;
     const body = init?.body as string | undefined;
     const target = new URL(url);
     Object.assign(
@@ -82,8 +82,9 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       }),
     );
     // The subgraph stops what it cannot finish before this fetch gives up (platform's request-deadline.ts).
-    headers[REQUEST_TIMEOUT_HEADER] = String(options.timeoutMs);
-    const signal = AbortSignal.timeout(options.timeoutMs);
+    const waitMs = waitFor(headers, options.timeoutMs);
+    headers[REQUEST_TIMEOUT_HEADER] = String(waitMs);
+    const signal = AbortSignal.timeout(waitMs);
     try {
       const response = await request(url, {
         method: (init?.method ?? 'GET') as 'GET',
@@ -100,7 +101,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     } catch (error) {
       // Refused, reset or too slow: the client is told to retry (SERVICE_UNAVAILABLE), the log says why.
       const cause = signal.aborted
-        ? new Error(`${target.origin} did not answer within ${options.timeoutMs} ms`, { cause: error })
+        ? new Error(`${target.origin} did not answer within ${waitMs} ms`, { cause: error })
         : error;
       throw new ServiceUnavailableError(cause);
     }
@@ -110,7 +111,10 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     const body = typeof init?.body === 'string' ? init.body : undefined;
     const key = options.deduplicate && body && isQuery(body) ? dedupeKey(url, init, body) : undefined;
     let pending = key ? inFlight.get(key) : undefined;
-    if (!pending) {
+    if (pending) {
+      // Another caller's request, sent with its budget: this caller still waits no longer than its own.
+      pending = withinWait(pending, waitFor(headersOf(init), options.timeoutMs), url);
+    } else {
       pending = send(url, init);
       if (key) {
         inFlight.set(key, pending);
@@ -122,6 +126,26 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   }) as Fetcher;
 
   return { fetcher, close: () => agent.close() };
+}
+
+/**
+ * How long to wait for this request: `timeoutMs`, or less when the operation it serves has less
+ * left (the header ForwardingDataSource sets).
+ */
+function waitFor(headers: Record<string, string | undefined>, timeoutMs: number): number {
+  const left = Number(headers[REQUEST_TIMEOUT_HEADER]);
+  return Number.isInteger(left) && left > 0 ? Math.min(left, timeoutMs) : timeoutMs;
+}
+
+function withinWait(pending: Promise<Buffered>, waitMs: number, url: string): Promise<Buffered> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const cause = new Error(`${new URL(url).origin} did not answer within ${waitMs} ms`);
+      reject(new ServiceUnavailableError(cause));
+    }, waitMs);
+  });
+  return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
 }
 
 /** A response over a body already read: each caller parses its own copy (the gateway merges into it). */
@@ -150,7 +174,10 @@ function isQuery(body: string): boolean {
   return !operation.startsWith('mutation') && !operation.startsWith('subscript');
 }
 
+/** The headers @apollo/gateway sends: a plain object with lower-case names. */
+const headersOf = (init: FetcherInit) => (init?.headers ?? {}) as Record<string, string | undefined>;
+
 function dedupeKey(url: string, init: FetcherInit, body: string): string {
-  const headers = (init?.headers ?? {}) as Record<string, string | undefined>;
+  const headers = headersOf(init);
   return JSON.stringify([url, headers.authorization ?? '', headers['x-client-ip'] ?? '', body]);
 }
