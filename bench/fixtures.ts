@@ -1,6 +1,7 @@
 // What scenarios 1 and 2 ask for, and the data they need: a customer with 50 paid orders of two
 // items each, placed through the gateway as a shop would. Also records the subgraph fetches the
 // gateway makes for an operation, to replay them without a gateway (the subgraphs' own time).
+import { request } from 'node:http';
 import { ApolloGateway, type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { readSupergraph } from '../gateway/src/supergraph/supergraph-file.js';
@@ -53,6 +54,25 @@ export async function graphql(
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as GraphqlAnswer;
+}
+
+/** The answer's size on the wire (fetch would inflate it out of sight) and its Content-Encoding. */
+export function answerBytes(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ bytes: number; encoding: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on('end', () => resolve({ bytes, encoding: res.headers['content-encoding'] }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Fails with the answer's errors, or returns its data. */

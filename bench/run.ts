@@ -1,13 +1,14 @@
 // `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start|gateways] [--concurrency N] [--warmup S]
 //   [--duration S] [--rounds N] [--products N] [--gateway-env KEY=VALUE,…] [--existing N] [--fresh]
-//   [--hot N] [--stock N]`
+//   [--hot N] [--stock N] [--accept-encoding br|gzip]`
 //
 // federation (default): scenarios 1 (storefront: a filtered products page) and 2 (deep: a
 // customer's 50 orders → items → product, user, payment), each against our gateway, a vanilla
 // ApolloServer + ApolloGateway({ supergraphSdl }) baseline, and the subgraphs themselves (the
 // gateway's own fetches replayed directly, wave by wave), taking turns; prints req/s, p50/p95/p99
 // and the ratios. storefront and deep run one of the two. --gateway-env sets our gateway's
-// configuration (e.g. SUBGRAPH_DEDUPLICATION=false), to measure its optimizations one by one.
+// configuration (e.g. SUBGRAPH_DEDUPLICATION=false), to measure its optimizations one by one;
+// --accept-encoding adds our gateway as a client accepting that encoding (response compression).
 // orders: scenario 3, createOrder + processPayment at the same concurrency for --duration
 // seconds on --existing N orders already stored (default 100,000; seeded in bulk once and kept,
 // --fresh seeds again), then the commands per order, the servers' rates and the zero-oversell
@@ -24,6 +25,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import {
+  answerBytes,
   DEEP,
   graphql,
   ok,
@@ -74,6 +76,9 @@ const gatewayEnv = Object.fromEntries(
     .filter(Boolean)
     .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
 );
+/** `--accept-encoding br|gzip`: our gateway once more as a client accepting that encoding, and the answer sizes. */
+const acceptEncodingArg = args.indexOf('--accept-encoding');
+const acceptEncoding = acceptEncodingArg >= 0 ? args[acceptEncodingArg + 1] : undefined;
 const gatewayUrl = `http://127.0.0.1:${PORTS.gateway}/graphql`;
 const baselineUrl = `http://127.0.0.1:${PORTS.baseline}/graphql`;
 
@@ -127,6 +132,18 @@ async function scenario(title: string, operation: typeof DEEP, authorization?: s
     { name: 'vanilla @apollo/gateway', http: { url: baselineUrl, body, headers } },
     { name: 'subgraphs direct', call: replay(waves, authorization) },
   ];
+  if (acceptEncoding) {
+    const compressed = { ...headers, 'accept-encoding': acceptEncoding };
+    targets.push({
+      name: `ours, accept-encoding ${acceptEncoding}`,
+      http: { url: gatewayUrl, body, headers: compressed },
+    });
+    const [plain, sent] = await Promise.all([
+      answerBytes(gatewayUrl, body, headers),
+      answerBytes(gatewayUrl, body, compressed),
+    ]);
+    console.log(`\n${title}: answer ${plain.bytes} bytes as is, ${sent.bytes} bytes as ${sent.encoding ?? 'is'}`);
+  }
   console.log(`\n${title}: each subgraph fetch alone, 20 times in a row (median):`);
   for (const wave of waves) console.log(`  ${await fetchTimes(wave, authorization)}  (in parallel)`);
   console.log(`load average ${loadAverage()}`);

@@ -35,8 +35,10 @@ export const gatewayConfig = {
    * list of addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Empty: trust nobody.
    */
   TRUST_PROXY: listVar(),
-  /** Largest JSON body accepted on /graphql and /api, in bytes. */
+  /** Largest JSON body accepted on /graphql and /api, in bytes (inflated, when sent compressed). */
   BODY_LIMIT_BYTES: positiveInt(100_000),
+  /** Answers of 1 KiB and more compressed (br, gzip, deflate) for clients that accept it (response-compression.ts). */
+  RESPONSE_COMPRESSION: z.stringbool().default(true),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
   WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 1, TIMER_MAX_MS),

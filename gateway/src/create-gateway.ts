@@ -23,6 +23,7 @@ import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { listen } from './http/listen.js';
 import { requestDeadline } from './http/request-deadline.middleware.js';
 import { requestId } from './http/request-id.middleware.js';
+import { responseCompression } from './http/response-compression.js';
 import { countSubscriptions } from './metrics/gateway-metrics.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
@@ -74,6 +75,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   useHealth(app, { apiSchema, broker: bus.readiness, subgraphs: supergraph.subgraphs });
   const flushTraces = await useTracing(app);
   app.use(requestId(log), clientIpMiddleware(clientIp), requestDeadline(config.REQUEST_TIMEOUT));
+  if (config.RESPONSE_COMPRESSION) app.use(responseCompression());
   if (config.NODE_ENV !== 'production') useIde(app);
   useTracker(app);
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
