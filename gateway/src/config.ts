@@ -67,6 +67,8 @@ export const gatewayConfig = {
    * its subgraph fetches share it. A client may ask for less with `x-request-timeout-ms`.
    */
   REQUEST_TIMEOUT: durationVar('30s', 1),
+  /** A query that found no subgraph to answer it (refused, reset, a proxy's 502/503/504) is sent once more, within a retry budget. */
+  SUBGRAPH_RETRY: z.stringbool().default(true),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */
   SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
   /** Identical queries in flight at the same time, from the same caller, execute once (operation-coalescing.plugin.ts). */

@@ -1,4 +1,4 @@
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { SubscriptionStats } from '../subscriptions/use-subscriptions.js';
 
 export const subgraphFetchDuration = new Histogram({
@@ -6,6 +6,12 @@ export const subgraphFetchDuration = new Histogram({
   help: 'Fetches the gateway made to subgraphs, by subgraph and outcome',
   labelNames: ['subgraph', 'outcome'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+});
+
+export const subgraphRetries = new Counter({
+  name: 'gateway_subgraph_retries_total',
+  help: 'Subgraph queries that found no subgraph to answer them: retried (sent) or not (over_budget)',
+  labelNames: ['outcome'] as const,
 });
 
 /** Every gateway of this process (tests run several); each adds its stats while it runs. */

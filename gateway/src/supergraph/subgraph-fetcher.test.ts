@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ServiceUnavailableError } from '@shop/platform/core';
 import { createGatewayRequestSigner } from '@shop/platform/http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RetryBudget } from './retry-budget.js';
 import { createSubgraphFetcher, type SubgraphFetcher } from './subgraph-fetcher.js';
 
 // A tiny real subgraph stand-in: counts requests and sockets, answers after a delay so that
@@ -12,6 +13,10 @@ let url: string;
 let requests: { body: string; authorization: string | undefined; headers: IncomingMessage['headers'] }[] = [];
 const signer = createGatewayRequestSigner(['fetcher-test-signing-secret-long-enough']);
 const HANG = JSON.stringify({ query: 'query Hang { n }', variables: {} });
+const RESET_ONCE = JSON.stringify({ query: 'query ResetOnce { n }', variables: {} });
+const ALWAYS_RESET = JSON.stringify({ query: 'query AlwaysReset { n }', variables: {} });
+const PROXY_ONCE = JSON.stringify({ query: 'query ProxyOnce { n }', variables: {} });
+const RESET_MUTATION = JSON.stringify({ query: 'mutation Reset { n }', variables: {} });
 let open = 0;
 let maxOpen = 0;
 const sockets = new Set<unknown>();
@@ -33,6 +38,19 @@ beforeAll(async () => {
     const body = await read(req);
     requests.push({ body, authorization: req.headers.authorization, headers: req.headers });
     if (body === HANG) return; // a hung subgraph: never answers
+    const seen = requests.filter((request) => request.body === body).length;
+    // A replica going away mid-request (reset), or a proxy that found none (503): always, or the first time.
+    if (body === ALWAYS_RESET || body === RESET_MUTATION || (body === RESET_ONCE && seen === 1)) {
+      open--;
+      req.socket.destroy();
+      return;
+    }
+    if (body === PROXY_ONCE && seen === 1) {
+      open--;
+      res.statusCode = 503;
+      res.end('no healthy upstream');
+      return;
+    }
     await new Promise((done) => setTimeout(done, 50));
     open--;
     res.setHeader('content-type', 'application/json');
@@ -54,8 +72,12 @@ afterEach(async () => {
   sockets.clear();
 });
 
-const fetcherWith = (options: { connections: number; deduplicate: boolean; timeoutMs?: number }) =>
-  createSubgraphFetcher({ timeoutMs: 30_000, signer, ...options });
+const fetcherWith = (options: {
+  connections: number;
+  deduplicate: boolean;
+  timeoutMs?: number;
+  retryBudget?: RetryBudget;
+}) => createSubgraphFetcher({ timeoutMs: 30_000, signer, ...options });
 
 const QUERY = JSON.stringify({ query: 'query Q { n }', variables: {} });
 const MUTATION = JSON.stringify({ query: 'mutation M { n }', variables: {} });
@@ -167,5 +189,42 @@ describe('subgraph fetcher', () => {
     expect(failures).toEqual(['second', 'first']);
     await expect(second).rejects.toMatchObject({ cause: { message: expect.stringMatching(/within 100 ms$/) } });
     expect(requests.length).toBeLessThanOrEqual(1);
+  });
+
+  it('sends a query once more when no subgraph answered it (a reset connection, a proxy 503), and answers from the retry', async () => {
+    subject = fetcherWith({ connections: 4, deduplicate: false, retryBudget: new RetryBudget(0.2, 10) });
+    for (const body of [RESET_ONCE, PROXY_ONCE]) {
+      const response = await call(body);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ data: { n: expect.any(Number) } });
+      expect(requests.filter((request) => request.body === body)).toHaveLength(2);
+    }
+  });
+
+  it('retries no mutation, no request twice, none past the budget, and no request that timed out', async () => {
+    const sent = (body: string) => requests.filter((request) => request.body === body).length;
+    subject = fetcherWith({ connections: 4, deduplicate: false, retryBudget: new RetryBudget(0.2, 10) });
+    await expect(call(RESET_MUTATION)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(sent(RESET_MUTATION)).toBe(1);
+    await expect(call(ALWAYS_RESET)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(sent(ALWAYS_RESET)).toBe(2);
+    await subject.close();
+
+    requests = [];
+    subject = fetcherWith({ connections: 4, deduplicate: false, retryBudget: new RetryBudget(0, 0) });
+    await expect(call(ALWAYS_RESET)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(sent(ALWAYS_RESET)).toBe(1);
+    await subject.close();
+
+    subject = fetcherWith({
+      connections: 4,
+      deduplicate: false,
+      timeoutMs: 150,
+      retryBudget: new RetryBudget(0.2, 10),
+    });
+    await expect(call(HANG)).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    // Given time to arrive, a retry would have.
+    await new Promise((done) => setTimeout(done, 200));
+    expect(sent(HANG)).toBeLessThanOrEqual(1);
   });
 });

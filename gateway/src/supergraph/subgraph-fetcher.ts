@@ -3,6 +3,8 @@ import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ServiceUnavailableError } from '@shop/platform/core';
 import { createGatewayRequestSigner, type GatewayRequestSigner, REQUEST_TIMEOUT_HEADER } from '@shop/platform/http';
 import { Agent, Headers, request } from 'undici';
+import { subgraphRetries } from '../metrics/gateway-metrics.js';
+import { RetryBudget } from './retry-budget.js';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'] & {};
 type FetcherInit = Parameters<Fetcher>[1];
@@ -20,7 +22,18 @@ export interface SubgraphFetcherOptions {
    * an error, not a request and a pooled connection held for minutes (undici's own limits: 300 s).
    */
   timeoutMs: number;
+  /**
+   * Retries of queries that found no subgraph to answer them (connection refused or reset, a
+   * proxy's 502/503/504), once each, within this budget; absent: none. Mutations are never retried,
+   * nor a request that timed out (the subgraph is slow, not gone: a retry would add to its load).
+   */
+  retryBudget?: RetryBudget;
 }
+
+/** What a proxy in front of a subgraph answers when it found no replica to ask. */
+const PROXY_FAILURES = new Set([502, 503, 504]);
+/** A retry waits this long (jittered), enough for a restarting replica's connections to go elsewhere. */
+const RETRY_DELAY_MS = { min: 10, max: 40 };
 
 interface Buffered {
   url: string;
@@ -50,6 +63,7 @@ export interface SubgraphFetcherConfig {
   SUBGRAPH_CONNECTIONS: number;
   SUBGRAPH_DEDUPLICATION: boolean;
   SUBGRAPH_TIMEOUT: number;
+  SUBGRAPH_RETRY: boolean;
   GATEWAY_SIGNING_SECRETS: string[];
 }
 
@@ -60,6 +74,8 @@ export function subgraphFetcherFromConfig(config: SubgraphFetcherConfig): Subgra
     deduplicate: config.SUBGRAPH_DEDUPLICATION,
     signer: createGatewayRequestSigner(config.GATEWAY_SIGNING_SECRETS),
     timeoutMs: config.SUBGRAPH_TIMEOUT,
+    // Apollo Router's default budget: a fifth of the requests of the last ten seconds, plus 10 a second.
+    ...(config.SUBGRAPH_RETRY ? { retryBudget: new RetryBudget(0.2, 10) } : {}),
   });
 }
 
@@ -83,9 +99,10 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     );
     // The subgraph stops what it cannot finish before this fetch gives up (platform's request-deadline.ts).
     const waitMs = waitFor(headers, options.timeoutMs);
-    headers[REQUEST_TIMEOUT_HEADER] = String(waitMs);
+    const until = Date.now() + waitMs;
     const signal = AbortSignal.timeout(waitMs);
-    try {
+    const attempt = async (): Promise<Buffered> => {
+      headers[REQUEST_TIMEOUT_HEADER] = String(Math.max(1, until - Date.now()));
       const response = await request(url, {
         method: (init?.method ?? 'GET') as 'GET',
         headers,
@@ -98,13 +115,26 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
         for (const one of Array.isArray(value) ? value : [value ?? '']) received.push([name, one]);
       }
       return { url, status: response.statusCode, headers: received, body: await response.body.text() };
-    } catch (error) {
-      // Refused, reset or too slow: the client is told to retry (SERVICE_UNAVAILABLE), the log says why.
-      const cause = signal.aborted
-        ? new Error(`${target.origin} did not answer within ${waitMs} ms`, { cause: error })
-        : error;
-      throw new ServiceUnavailableError(cause);
+    };
+    options.retryBudget?.deposit();
+    let outcome = await settle(attempt());
+    // A query (never a mutation) that found no subgraph to answer it goes once more, if time and the budget allow.
+    const failed = 'error' in outcome ? !signal.aborted : PROXY_FAILURES.has(outcome.answer.status);
+    if (failed && options.retryBudget && body && isQuery(body) && until - Date.now() > RETRY_DELAY_MS.max) {
+      const allowed = options.retryBudget.withdraw();
+      subgraphRetries.inc({ outcome: allowed ? 'sent' : 'over_budget' });
+      if (allowed) {
+        const { min, max } = RETRY_DELAY_MS;
+        await new Promise((done) => setTimeout(done, min + Math.random() * (max - min)));
+        outcome = await settle(attempt());
+      }
     }
+    if ('answer' in outcome) return outcome.answer;
+    // Refused, reset or too slow: the client is told to retry (SERVICE_UNAVAILABLE), the log says why.
+    const cause = signal.aborted
+      ? new Error(`${target.origin} did not answer within ${waitMs} ms`, { cause: outcome.error })
+      : outcome.error;
+    throw new ServiceUnavailableError(cause);
   };
 
   const fetcher = (async (url: string, init?: FetcherInit) => {
@@ -136,6 +166,12 @@ function waitFor(headers: Record<string, string | undefined>, timeoutMs: number)
   const left = Number(headers[REQUEST_TIMEOUT_HEADER]);
   return Number.isInteger(left) && left > 0 ? Math.min(left, timeoutMs) : timeoutMs;
 }
+
+const settle = (pending: Promise<Buffered>): Promise<{ answer: Buffered } | { error: unknown }> =>
+  pending.then(
+    (answer) => ({ answer }),
+    (error: unknown) => ({ error }),
+  );
 
 function withinWait(pending: Promise<Buffered>, waitMs: number, url: string): Promise<Buffered> {
   let timer: NodeJS.Timeout | undefined;
