@@ -1,3 +1,4 @@
+import { constants } from 'node:zlib';
 import compression from 'compression';
 import type { RequestHandler } from 'express';
 
@@ -5,8 +6,9 @@ import type { RequestHandler } from 'express';
  * Compresses answers for clients that accept it (`Accept-Encoding`: br, gzip or deflate), as Apollo
  * Router and Hive Gateway do: GraphQL and REST answers are JSON that shrinks several times, which
  * is what a mobile client on a slow network waits for. Answers under 1 KiB go as they are (the
- * headers would weigh as much as the saving). Brotli at quality 4 and gzip at its default level
- * cost a few milliseconds of CPU per large answer on this gateway's core, not seconds.
+ * headers would weigh as much as the saving). Brotli at quality 2, not the middleware's 4: on a
+ * catalogue page it costs what gzip costs, where 4 cost half as much again for 5 % fewer bytes
+ * (BENCHMARKS.md, response compression).
  *
  * BREACH: a compressed answer's size can leak a secret it carries when an attacker can also put
  * chosen text into the same answer and watch its size. The answers that carry secrets (tokens of
@@ -18,5 +20,5 @@ import type { RequestHandler } from 'express';
  * and BODY_LIMIT_BYTES bounds the inflated body, not the compressed one.
  */
 export function responseCompression(): RequestHandler {
-  return compression({ threshold: 1024 });
+  return compression({ threshold: 1024, brotli: { params: { [constants.BROTLI_PARAM_QUALITY]: 2 } } });
 }
