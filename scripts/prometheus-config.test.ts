@@ -1,9 +1,11 @@
 // Static check of deploy/prometheus.yml against docker-compose.yml and the configuration schemas
 // (CI has no Docker engine): every process is scraped on the port where it serves /metrics, the
 // gateway on its metrics listener (never the public port), and the monitoring profile mounts the file.
-import { readFileSync } from 'node:fs';
+// The alerting rules (deploy/prometheus-alerts.yml) parse as PromQL and read only metrics the code serves.
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -16,7 +18,7 @@ interface ScrapeConfig {
   job_name: string;
   dns_sd_configs?: { names: string[]; type: string; port: number }[];
 }
-const prometheus = parse(read('deploy/prometheus.yml')) as { scrape_configs: ScrapeConfig[] };
+const prometheus = parse(read('deploy/prometheus.yml')) as { scrape_configs: ScrapeConfig[]; rule_files?: string[] };
 const compose = parse(read('docker-compose.yml'), { merge: true }) as {
   services: Record<string, { environment?: Record<string, string | number>; volumes?: string[]; profiles?: string[] }>;
 };
@@ -48,5 +50,77 @@ describe('deploy/prometheus.yml', () => {
   it('is what the monitoring profile runs', () => {
     expect(compose.services.prometheus?.profiles).toEqual(['monitoring']);
     expect(compose.services.prometheus?.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    expect(compose.services.prometheus?.volumes).toContain(
+      './deploy/prometheus-alerts.yml:/etc/prometheus/alerts.yml:ro',
+    );
+    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+  });
+});
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: { severity?: string };
+  annotations?: { summary?: string; description?: string };
+}
+const alerting = parse(read('deploy/prometheus-alerts.yml')) as { groups: { name: string; rules: AlertRule[] }[] };
+const rules = alerting.groups.flatMap((group) => group.rules);
+
+/** What `expr` selects, by metric name; throws where it is not PromQL. */
+function selectedMetrics(expr: string): string[] {
+  const names: string[] = [];
+  promql.parse(expr).iterate({
+    enter: (node) => {
+      if (node.type.isError) throw new Error(`not PromQL at ${node.from}: ${expr}`);
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') {
+        names.push(expr.slice(node.from, node.to));
+      }
+    },
+  });
+  return names;
+}
+
+/** Metric names the code registers: `name: '…'` of prom-client's classes, metricOnFirstUse('…'), stateGauge('…'). */
+function servedMetrics(): Set<string> {
+  const served = new Set(['up']); // Prometheus's own, per target
+  const sources = [
+    'gateway/src',
+    'packages/platform/src',
+    'events/src',
+    ...readdirSync(resolve(root, 'subgraphs')).map((name) => `subgraphs/${name}/src`),
+  ];
+  const pattern = /(?:\bname: |metricOnFirstUse\(\s*|stateGauge\(\s*)'([a-z][a-z0-9_]*)'/g;
+  for (const folder of sources) {
+    for (const file of readdirSync(resolve(root, folder), { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.includes('.test')) continue;
+      for (const match of read(`${folder}/${file}`).matchAll(pattern)) if (match[1]) served.add(match[1]);
+    }
+  }
+  return served;
+}
+
+describe('deploy/prometheus-alerts.yml', () => {
+  it('has rules, each named once, with a severity, a summary and a description', () => {
+    expect(rules.length).toBeGreaterThan(10);
+    expect(new Set(rules.map((rule) => rule.alert)).size).toBe(rules.length);
+    for (const rule of rules) {
+      expect(rule.labels?.severity, rule.alert).toMatch(/^(page|ticket)$/);
+      expect(rule.annotations?.summary, rule.alert).toBeTruthy();
+      expect(rule.annotations?.description, rule.alert).toBeTruthy();
+      if (rule.for !== undefined) expect(rule.for, rule.alert).toMatch(/^\d+[smh]$/);
+    }
+  });
+
+  it('asks PromQL of metrics the processes serve, histograms by their series', () => {
+    const served = servedMetrics();
+    // The check would see a misspelt or renamed metric (an alert that never fires).
+    expect(served).toContain('payments_refunds_owed');
+    expect(() => selectedMetrics('sum(rate(foo[5m]) >')).toThrow(/not PromQL/);
+    for (const rule of rules) {
+      const metrics = selectedMetrics(rule.expr).map((name) => name.replace(/_(bucket|count|sum)$/, ''));
+      expect(metrics.length, rule.alert).toBeGreaterThan(0);
+      for (const metric of metrics) expect(served, `${rule.alert}: ${metric}`).toContain(metric);
+    }
   });
 });

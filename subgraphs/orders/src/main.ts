@@ -2,6 +2,7 @@ import { connectMongo, OutboxRelay } from '@shop/platform/mongo';
 import { runSubgraph } from '@shop/platform/subgraph';
 import { ordersConfig } from './config.js';
 import { subscribeToPayments } from './events.js';
+import { reportOrderGauges } from './order/order.metrics.js';
 import { OrderModel } from './order/order.model.js';
 import { OrderService } from './order/order.service.js';
 import { OrderExpiryJob } from './order/order-expiry.job.js';
@@ -23,6 +24,7 @@ await runSubgraph({
     const products = new ProductsClient(config.PRODUCTS_URL, tokens);
     const orders = new OrderService(products, relay, hours, config.ORDER_PAYMENT_TIMEOUT);
     await subscribeToPayments(bus, orders);
+    reportOrderGauges();
     return {
       services: { orders },
       relay,

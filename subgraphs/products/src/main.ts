@@ -4,6 +4,7 @@ import { PostgresOutboxRelay } from './outbox/outbox.relay.js';
 import { createProductsDb } from './product/product.model.js';
 import { ProductService } from './product/product.service.js';
 import { productsSubgraph } from './schema.js';
+import { reportStockGauges } from './stock/stock.metrics.js';
 import { StockService } from './stock/stock.service.js';
 import { StockExpiryJob } from './stock/stock-expiry.job.js';
 
@@ -18,6 +19,7 @@ await runSubgraph({
     const relay = new PostgresOutboxRelay(db, bus, log);
     const stock = new StockService(db, relay, { reservationTtlMs: config.STOCK_RESERVATION_TTL });
     const expiry = new StockExpiryJob(stock, log, config.STOCK_RESERVATION_SWEEP_INTERVAL);
+    reportStockGauges(stock, config.STOCK_RESERVATION_SWEEP_INTERVAL);
     return { services: { products: new ProductService(db, relay), stock }, relay, jobs: [expiry] };
   },
 });

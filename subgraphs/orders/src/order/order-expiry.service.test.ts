@@ -1,7 +1,9 @@
 import { orderUpdated } from '@shop/events';
-import { silentLogger } from '@shop/platform/testing';
+import { metricsRegistry } from '@shop/platform/telemetry';
+import { metricValue, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductsClient } from '../product/products.client.js';
+import { reportOrderGauges } from './order.metrics.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
 import { ada, address, BOOK, type OrdersFixture, startOrdersFixture, tokens } from './order.test-fixture.js';
@@ -74,6 +76,9 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('keeps retrying the stock release of an expired order until products confirms it', async () => {
+    reportOrderGauges();
+    const pendingReleases = async () => metricValue(await metricsRegistry.metrics(), 'orders_stock_release_pending');
+    const pendingBefore = await pendingReleases();
     const order = await place(2);
     await age(order, 40);
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
@@ -83,11 +88,14 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(cut).toEqual({ expired: [order.id], released: 0 });
     expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: false });
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+    // What the alert on stuck stock reads.
+    expect(await pendingReleases()).toBe(pendingBefore + 1);
 
     const retried = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
     expect(retried).toEqual({ expired: [], released: 1 });
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore + 2);
     expect((await stored(order))?.stockReleased).toBe(true);
+    expect(await pendingReleases()).toBe(pendingBefore);
     expect(await history(order)).toEqual(['PENDING→CANCELLED/PENDING']);
   });
 

@@ -1,4 +1,8 @@
+import { runForScrape } from '@shop/platform/mongo';
+import { stateGauge } from '@shop/platform/telemetry';
 import { Counter } from 'prom-client';
+import { OrderModel } from './order.model.js';
+import { OrderStatus } from './order.type.js';
 
 /** payment.succeeded events not applied to their order (parked in the DLQ and logged as alerts). */
 export const paymentEventsRejected = new Counter({
@@ -6,3 +10,19 @@ export const paymentEventsRejected = new Counter({
   help: 'Payment events refused by orders, by reason (amount-mismatch, user-mismatch, not-live-payment, unknown-order)',
   labelNames: ['reason'] as const,
 });
+
+/**
+ * Starts reporting cancelled orders whose stock products has not confirmed given back (the expiry
+ * sweep retries the release each pass): should return to 0; above it for long, products is
+ * unreachable or refuses the releases, and that stock is not for sale.
+ */
+export function reportOrderGauges(): void {
+  stateGauge(
+    'orders_stock_release_pending',
+    'Cancelled orders whose stock release products has not confirmed yet (retried by the expiry sweep)',
+    {
+      count: () =>
+        runForScrape(() => OrderModel.countDocuments({ stockReleased: false, status: OrderStatus.CANCELLED })),
+    },
+  );
+}

@@ -1,5 +1,6 @@
 import { runForScrape } from '@shop/platform/mongo';
-import { Counter, Gauge } from 'prom-client';
+import { stateGauge } from '@shop/platform/telemetry';
+import { Counter } from 'prom-client';
 import { PaymentModel } from './payment.model.js';
 import { OWED_REFUNDS } from './payment.refunds.js';
 import { PaymentStatus } from './payment.type.js';
@@ -11,39 +12,32 @@ export const paymentsReconciled = new Counter({
   labelNames: ['outcome'] as const,
 });
 
-let graceMs: number | undefined;
-
-/** Counted at scrape time across all replicas: should stay 0; anything else means reconciliation is stuck. */
-export const paymentsPendingBeyondGrace = new Gauge({
-  name: 'payments_pending_beyond_grace',
-  help: 'Payments PENDING for longer than the reconciliation grace period',
-  async collect() {
-    if (graceMs === undefined) return;
-    const cutoff = new Date(Date.now() - graceMs);
-    const count = await runForScrape(() =>
-      PaymentModel.countDocuments({ status: PaymentStatus.PENDING, createdAt: { $lte: cutoff } }).catch(
-        () => undefined,
+/**
+ * Starts reporting the payments that should not stay as they are (in a process that reconciles, with
+ * the grace period it reconciles with): both should return to 0, counted across all replicas.
+ */
+export function reportPaymentGauges(graceMs: number): void {
+  stateGauge('payments_pending_beyond_grace', 'Payments PENDING for longer than the reconciliation grace period', {
+    count: () =>
+      runForScrape(() =>
+        PaymentModel.countDocuments({
+          status: PaymentStatus.PENDING,
+          createdAt: { $lte: new Date(Date.now() - graceMs) },
+        }),
       ),
-    );
-    if (count !== undefined) this.set(count);
-  },
-});
-
-/** Counted at scrape time across all replicas: above 0 for long means the provider keeps refusing refunds. */
-export const paymentRefundsOwed = new Gauge({
-  name: 'payments_refunds_owed',
-  help: 'Refunds owed and not made yet (one in progress, or failed and retried by reconciliation), by kind',
-  labelNames: ['kind'] as const,
-  async collect() {
-    if (graceMs === undefined) return;
-    for (const [kind, filter] of Object.entries(OWED_REFUNDS)) {
-      const count = await runForScrape(() => PaymentModel.countDocuments(filter).catch(() => undefined));
-      if (count !== undefined) this.set({ kind }, count);
-    }
-  },
-});
-
-/** Starts reporting the gauges (in a process that reconciles), with the grace period it reconciles with. */
-export function reportPaymentGauges(grace: number): void {
-  graceMs = grace;
+  });
+  // Above 0 for long: the provider keeps refusing refunds.
+  stateGauge(
+    'payments_refunds_owed',
+    'Refunds owed and not made yet (one in progress, or failed and retried by reconciliation), by kind',
+    {
+      label: 'kind',
+      counts: Object.fromEntries(
+        Object.entries(OWED_REFUNDS).map(([kind, filter]) => [
+          kind,
+          () => runForScrape(() => PaymentModel.countDocuments(filter)),
+        ]),
+      ),
+    },
+  );
 }

@@ -4,6 +4,7 @@ import { extensionsOf, metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProductService } from '../product/product.service.js';
 import { connectTestDb } from '../test-db.js';
+import { reportStockGauges } from './stock.metrics.js';
 import { StockService } from './stock.service.js';
 
 const { db, category, cleanup } = connectTestDb();
@@ -113,6 +114,10 @@ describe('StockService.expireStale (STOCK_RESERVATION_TTL)', () => {
     await age(orderId, TTL_MS + 1_000);
     await age(fresh, TTL_MS - 60_000);
     const countedBefore = await expiredTotal();
+    // What the alert on a stuck expiry reads: this order's two lines are due, the fresh one is not.
+    reportStockGauges(stock, 0);
+    const overdue = async () => metricValue(await metricsRegistry.metrics(), 'stock_reservations_overdue');
+    expect(await overdue()).toBeGreaterThanOrEqual(2);
 
     // Replicas sweep at the same time: exactly one of them releases the order.
     const passes = await Promise.all([sweep(), sweep(), sweep()]);
@@ -122,6 +127,8 @@ describe('StockService.expireStale (STOCK_RESERVATION_TTL)', () => {
     expect(await expiredTotal()).toBe(countedBefore + 1);
     expect(await db.stockRelease.findUnique({ where: { orderId } })).toMatchObject({ reason: 'expired' });
     expect(await sweep()).not.toContain(orderId);
+    // Only this file back-dates reservations, and the sweeps gave back every one that was due.
+    expect(await overdue()).toBe(0);
 
     // Too late for the order: its confirmation is refused, a repeated reservation too, and a
     // release (the order being cancelled) gives nothing back twice.

@@ -1,7 +1,22 @@
+import { stateGauge } from '@shop/platform/telemetry';
 import { Counter } from 'prom-client';
+import type { StockService } from './stock.service.js';
 
 /** Reservations given back by the expiry job because no order confirmed them in time (should stay rare). */
 export const stockReservationsExpired = new Counter({
   name: 'stock_reservations_expired_total',
   help: 'Stock reservations released because no order confirmed them within STOCK_RESERVATION_TTL',
 });
+
+/**
+ * Starts reporting reservations the expiry job should have given back and has not (unconfirmed
+ * past the TTL and two passes more): should stay 0; above it, the job is stuck and that stock is
+ * held for orders that do not exist.
+ */
+export function reportStockGauges(stock: StockService, sweepIntervalMs: number): void {
+  stateGauge(
+    'stock_reservations_overdue',
+    'Stock reservations unconfirmed past STOCK_RESERVATION_TTL and two expiry passes, not released',
+    { count: () => stock.countOverdue(new Date(Date.now() - 2 * sweepIntervalMs)) },
+  );
+}

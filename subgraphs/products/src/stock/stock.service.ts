@@ -235,6 +235,14 @@ export class StockService {
     return expired;
   }
 
+  /** Reservations the expiry job should have released by `now` (the reservation gauge), one per product line. */
+  countOverdue(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.ttlMs);
+    return this.db.stockReservation.count({
+      where: { confirmedAt: null, releasedAt: null, createdAt: { lte: cutoff } },
+    });
+  }
+
   /** Releases the order's reservation if it is still wholly unconfirmed and older than `cutoff`. */
   private expireOrder(orderId: string, cutoff: Date): Promise<boolean> {
     return hotRowTransaction(this.db, undefined, async (tx) => {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { metricsRegistry } from './metrics.js';
+import { stateGauge } from './state-gauge.js';
+import { metricValue } from './testing.js';
+
+describe('stateGauge', () => {
+  it('counts at each scrape, per label value, keeps the last figure when a count fails, and registers once', async () => {
+    let owed = 3;
+    let failing = false;
+    const count = async () => {
+      if (failing) throw new Error('database unreachable');
+      return owed;
+    };
+    stateGauge('test_state_owed', 'test', { count });
+    stateGauge('test_state_by_kind', 'test', { label: 'kind', counts: { a: count, b: async () => 7 } });
+    const scrape = async () => metricsRegistry.metrics();
+    expect(metricValue(await scrape(), 'test_state_owed')).toBe(3);
+    owed = 1;
+    expect(metricValue(await scrape(), 'test_state_owed')).toBe(1);
+    expect(metricValue(await scrape(), 'test_state_by_kind', { kind: 'a' })).toBe(1);
+    expect(metricValue(await scrape(), 'test_state_by_kind', { kind: 'b' })).toBe(7);
+    failing = true;
+    owed = 9;
+    expect(metricValue(await scrape(), 'test_state_owed')).toBe(1);
+    // A second call (another replica's wiring in the same process, a test) keeps the first gauge.
+    failing = false;
+    stateGauge('test_state_owed', 'test', { count: async () => 42 });
+    expect(metricValue(await scrape(), 'test_state_owed')).toBe(9);
+  });
+});
