@@ -218,6 +218,14 @@ describe('Helm chart deploy/helm/shop', () => {
     }
   });
 
+  it('puts the alerting rules of deploy/prometheus-alerts.yml in a PrometheusRule behind prometheusRule.enabled', () => {
+    expect(byKind(rendered['default values'] as Manifest[], 'PrometheusRule')).toEqual([]);
+    const rule = named(rendered['production values'] as Manifest[], 'PrometheusRule', 'shop-alerts');
+    const alerts = parse(readFileSync(`${repo}/deploy/prometheus-alerts.yml`, 'utf8')) as Manifest;
+    expect(rule.spec).toEqual(alerts);
+    expect(rule.metadata.labels).toMatchObject(productionValues.prometheusRule.labels);
+  });
+
   it('refuses to render without each required value, naming it', async () => {
     expect(await templateError()).toContain('secrets.jwtSecret is required');
     const required: [string, string][] = [
