@@ -83,7 +83,7 @@ describe('response compression', () => {
     expect(JSON.parse(small.body.toString())).toEqual({ data: { product: null } });
   });
 
-  it('reads a gzip request body, and refuses one that inflates past the body limit as too large', async () => {
+  it('reads a gzip request body, refuses one that inflates past the body limit as too large, and names an encoding it does not read', async () => {
     subgraph.answer = () => ({ data: { product: null } });
     const before = subgraph.calls.length;
     const query = Buffer.from(JSON.stringify({ query: '{ product(id: "p1") { id } }' }));
@@ -97,6 +97,17 @@ describe('response compression', () => {
     const refused = await send(started.base, '/graphql', { headers, body: bomb });
     expect(refused.status).toBe(413);
     expect(JSON.parse(refused.body.toString()).errors[0]).toMatchObject({ message: 'Request body too large' });
+    // An encoding it does not read is named as such, on /graphql and the REST routes alike.
+    const compress = { ...headers, 'content-encoding': 'compress' };
+    const unread = await send(started.base, '/graphql', { headers: compress, body: query });
+    expect(unread.status).toBe(415);
+    expect(JSON.parse(unread.body.toString()).errors[0].message).toMatch(/^Unsupported Content-Encoding/);
+    const rest = await send(started.base, '/api/users/login', { headers: compress, body: Buffer.from('{}') });
+    expect(rest.status).toBe(415);
+    expect(JSON.parse(rest.body.toString())).toMatchObject({
+      code: 'BAD_REQUEST',
+      detail: expect.stringMatching(/^Unsupported Content-Encoding/),
+    });
     expect(subgraph.calls.length).toBe(before + 1);
   });
 
