@@ -31,9 +31,12 @@ export function runPeriodic<T>(pass: () => Promise<T>): Promise<T> {
   return originScope.run('periodic', pass);
 }
 
-/** Runs what a metrics scrape reads: the commands it sends are counted as `scrape`. */
-export function runForScrape<T>(read: () => Promise<T>): Promise<T> {
-  return originScope.run('scrape', read);
+/**
+ * Runs what a metrics scrape reads: the commands it sends are counted as `scrape`. Awaited inside
+ * the scope, so a mongoose query (which runs only once awaited) runs in it too.
+ */
+export function runForScrape<T>(read: () => PromiseLike<T>): Promise<T> {
+  return originScope.run('scrape', async () => await read());
 }
 
 /** Counts the client's commands (it must have been created with `monitorCommands: true`). */

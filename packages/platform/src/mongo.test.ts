@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, type MongoHandle } from './mongo.js';
-import { mongoCommandsMetric } from './mongo-commands.js';
+import { mongoCommandsMetric, runForScrape } from './mongo-commands.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { silentLogger } from './testing.js';
 
@@ -42,5 +42,18 @@ describe('connectMongo', () => {
     await things.findOne({});
     expect(await counted('insert')).toBe(inserts + 2);
     expect(await counted('find')).toBe(finds + 1);
+  });
+
+  it("counts a scrape's reads as `scrape`, a mongoose query too (it runs only once awaited)", async () => {
+    const Thing = mongoose.models.ScrapedThing ?? mongoose.model('ScrapedThing', new mongoose.Schema({ n: Number }));
+    const byOrigin = async (origin: string) =>
+      (await mongoCommandsMetric().get()).values
+        .filter((value) => value.labels.origin === origin && value.labels.collection === Thing.collection.name)
+        .reduce((sum, value) => sum + value.value, 0);
+    await Thing.init(); // its collection created first, outside what is counted
+    const [scrapes, requests] = [await byOrigin('scrape'), await byOrigin('request')];
+    await runForScrape(() => Thing.countDocuments({ n: 1 }));
+    expect(await byOrigin('scrape')).toBe(scrapes + 1);
+    expect(await byOrigin('request')).toBe(requests);
   });
 });
