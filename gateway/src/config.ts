@@ -46,6 +46,9 @@ export const gatewayConfig = {
   /** Open sockets per client address (refused with HTTP 429 at the upgrade) and per signed-in user (closed with 4429). */
   WS_MAX_CONNECTIONS_PER_IP: positiveInt(20),
   WS_MAX_CONNECTIONS_PER_USER: positiveInt(10),
+  /** Subscriptions over Server-Sent Events (`/graphql/stream`): open streams per client address and per signed-in user (HTTP 429). */
+  SSE_MAX_STREAMS_PER_IP: positiveInt(20),
+  SSE_MAX_STREAMS_PER_USER: positiveInt(20),
   /**
    * A socket must send `connection_init` within this time; an anonymous one is closed this long
    * after it, since no subscription is open to anonymous callers.

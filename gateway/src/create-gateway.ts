@@ -29,6 +29,7 @@ import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
 import { declaredSubscriptions } from './subscriptions/declared-subscriptions.js';
 import { SubscriptionFeed } from './subscriptions/subscription.feed.js';
+import { useSseSubscriptions } from './subscriptions/use-sse-subscriptions.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
 import { useTracing } from './tracing/use-tracing.js';
@@ -78,6 +79,21 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   if (config.RESPONSE_COMPRESSION) app.use(responseCompression());
   if (config.NODE_ENV !== 'production') useIde(app);
   useTracker(app);
+  // Before /graphql, whose mount would take /graphql/stream too.
+  const sse = useSseSubscriptions(app, {
+    apollo,
+    apiSchema,
+    feed,
+    tokens,
+    revocation,
+    limits,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.REQUEST_TIMEOUT,
+    maxStreamsPerIp: config.SSE_MAX_STREAMS_PER_IP,
+    maxStreamsPerUser: config.SSE_MAX_STREAMS_PER_USER,
+    allowsDocument: persistedDocuments.allows,
+    log,
+  });
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
   const subscriptions = useSubscriptions({
@@ -98,18 +114,23 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     allowsDocument: persistedDocuments.allows,
     log,
   });
-  const stopCounting = countSubscriptions(subscriptions.stats);
+  // Streams over SSE are subscriptions too; `connections` stays the WebSocket count.
+  const stats = (): SubscriptionStats => {
+    const open = subscriptions.stats();
+    return { ...open, subscriptions: open.subscriptions + sse.streams() };
+  };
+  const stopCounting = countSubscriptions(stats);
   httpServer.on('request', app);
 
   return {
     httpServer,
     listen: (port) => listen(httpServer, port, log),
-    subscriptionStats: subscriptions.stats,
+    subscriptionStats: stats,
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {
       stopCounting();
       // The feed's queue goes with the sockets: no subscriber is left to serve its events.
-      await Promise.all([subscriptions.close(), bus.stopConsuming()]);
+      await Promise.all([subscriptions.close(), sse.close(), bus.stopConsuming()]);
       await stop();
       await bus.close();
       await flushTraces();

@@ -20,5 +20,7 @@ import type { RequestHandler } from 'express';
  * and BODY_LIMIT_BYTES bounds the inflated body, not the compressed one.
  */
 export function responseCompression(): RequestHandler {
+  // Subscriptions over SSE go out as they are, event by event: graphql-sse marks its streams
+  // `Content-Encoding: none`, which this middleware leaves alone (sse-subscriptions.test.ts).
   return compression({ threshold: 1024, brotli: { params: { [constants.BROTLI_PARAM_QUALITY]: 2 } } });
 }

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { ServiceUnavailableError, type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
+import { clientAddressKey } from '@shop/platform/http';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { createHandler } from 'graphql-sse/lib/use/express';
+import { authenticate } from '../http/authenticate.middleware.js';
+import { bodyError } from '../http/body-error.js';
+import { OpenCount } from './open-count.js';
+import { createSubscriptionExecutor, internalError, type SubscriptionExecutorDeps } from './subscription-executor.js';
+
+/** graphql-sse's own path convention, beside the graphql-ws endpoint on /graphql. */
+export const SSE_PATH = '/graphql/stream';
+
+export interface SseSubscriptionDeps extends SubscriptionExecutorDeps {
+  tokens: TokenService;
+  bodyLimit: number;
+  /** Open streams per client address and per signed-in user (the WebSocket limits' counterparts). */
+  maxStreamsPerIp: number;
+  maxStreamsPerUser: number;
+}
+
+type JsonResponse = [string, { status: number; statusText: string; headers: Record<string, string> }];
+const refusal = (status: number, statusText: string, code: string, message: string, headers = {}): JsonResponse => [
+  JSON.stringify({ errors: [{ message, extensions: { code } }] }),
+  { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } },
+];
+
+/** The stream's one event. `data` must be there: graphql-sse reads a result without it as arguments to execute. */
+const refused = (errors: readonly GraphQLError[]): ExecutionResult => ({ data: null, errors });
+
+/**
+ * The declared subscriptions over Server-Sent Events (the graphql-sse protocol), for clients a
+ * WebSocket does not reach: a proxy that drops `Upgrade`, or many subscriptions multiplexed on one
+ * HTTP/2 connection. Same documents, checks, authorization and payloads as graphql-ws
+ * (subscription-executor.ts); the bearer token comes in the `Authorization` header of the request
+ * that opens the stream, and a refusal after it (validation, NOT_FOUND…) is the stream's one event.
+ */
+export function useSseSubscriptions(
+  app: Express,
+  deps: SseSubscriptionDeps,
+): { streams: () => number; close: () => Promise<void> } {
+  const executor = createSubscriptionExecutor(deps);
+  const perIp = new OpenCount();
+  const perUser = new OpenCount();
+  /** What each open stream's end must do: stop reading the feed and give its places back. */
+  const open = new Map<AsyncIterator<ExecutionResult>, () => Promise<void>>();
+
+  const handler = createHandler({
+    onSubscribe: async (req, params) => {
+      const { locals } = req.context.res;
+      if (!locals.principal) return refusal(401, 'Unauthorized', 'UNAUTHENTICATED', new UnauthenticatedError().message);
+      const ip = perIp.take(clientAddressKey(locals.clientIp ?? 'unknown'), deps.maxStreamsPerIp);
+      const user = ip && perUser.take(locals.principal.id, deps.maxStreamsPerUser);
+      if (!ip || !user) {
+        ip?.();
+        return refusal(429, 'Too Many Requests', 'TOO_MANY_REQUESTS', 'Too many open streams; close one first', {
+          'retry-after': '10',
+        });
+      }
+      const release = () => {
+        ip();
+        user();
+      };
+      try {
+        const session = {
+          principal: locals.principal,
+          authorization: locals.authorization,
+          expiresAt: tokenExpiresAt(locals.authorization),
+          clientIp: locals.clientIp,
+        };
+        const payload = { query: params.query, variables: params.variables, operationName: params.operationName };
+        const started = await executor.start(session, randomUUID(), payload);
+        if (!('results' in started)) {
+          release();
+          return refused(started);
+        }
+        return tracked(started.results, release);
+      } catch (error) {
+        release();
+        if (error instanceof UnauthenticatedError) return refused([error]);
+        const requestId = locals.requestId;
+        locals.log.error({ err: error }, 'subscription failed to start');
+        return refused([internalError(requestId)]);
+      }
+    },
+  });
+
+  /** The stream, counted in `open` until it ends: its last result, the client gone, or `close`. */
+  function tracked(
+    results: AsyncIterable<ExecutionResult>,
+    release: () => void,
+  ): AsyncIterableIterator<ExecutionResult> {
+    const iterator = results[Symbol.asyncIterator]();
+    let ended = false;
+    const end = async () => {
+      if (ended) return;
+      ended = true;
+      open.delete(iterator);
+      release();
+      await iterator.return?.();
+    };
+    open.set(iterator, end);
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: async () => {
+        const next = await iterator.next();
+        if (next.done) await end();
+        return next;
+      },
+      return: async () => {
+        await end();
+        return { done: true, value: undefined };
+      },
+      // graphql-sse returns an operation's stream on disconnect only when it looks like a generator.
+      throw: async (error?: unknown) => {
+        await end();
+        throw error;
+      },
+    };
+  }
+
+  const serve: RequestHandler = async (req, res, next) => {
+    // A proxy in front (nginx, an ingress) passes each event on at once instead of buffering the stream.
+    res.setHeader('x-accel-buffering', 'no');
+    try {
+      await handler(req, res);
+    } catch (error) {
+      next(error);
+    }
+  };
+  app.use(SSE_PATH, authenticate(deps.tokens), express.json({ limit: deps.bodyLimit }), serve, sseErrorHandler);
+
+  return {
+    streams: () => open.size,
+    // Each stream's end completes its response (graphql-sse sends `complete`), so the server can close.
+    close: async () => {
+      await Promise.all([...open.values()].map((end) => end()));
+    },
+  };
+}
+
+/** A bad token or body before any stream opens: answered as JSON, as on /graphql. */
+const sseErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (error instanceof UnauthenticatedError) {
+    res.status(401).json({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+    return;
+  }
+  if (error instanceof ServiceUnavailableError) {
+    // The token check could not ask the users subgraph: logged, and the client told to retry.
+    res.locals.log.error({ err: error }, 'subscription stream refused');
+    res.setHeader('retry-after', String(error.extensions.retryAfter));
+    const extensions = { ...error.extensions, requestId: res.locals.requestId };
+    res.status(503).json({ errors: [{ message: error.message, extensions }] });
+    return;
+  }
+  const refused = bodyError(error);
+  if (refused) {
+    res.status(refused.status).json({ errors: [{ message: refused.message, extensions: { code: 'BAD_REQUEST' } }] });
+    return;
+  }
+  res.locals.log.error({ err: error }, 'subscription stream failed');
+  res.status(500).json({ errors: [internalError(res.locals.requestId)] });
+};
