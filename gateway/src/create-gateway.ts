@@ -29,6 +29,7 @@ import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
 import { declaredSubscriptions } from './subscriptions/declared-subscriptions.js';
 import { SubscriptionFeed } from './subscriptions/subscription.feed.js';
+import { createSubscriptionExecutor } from './subscriptions/subscription-executor.js';
 import { useSseSubscriptions } from './subscriptions/use-sse-subscriptions.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
@@ -79,39 +80,37 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   if (config.RESPONSE_COMPRESSION) app.use(responseCompression());
   if (config.NODE_ENV !== 'production') useIde(app);
   useTracker(app);
-  // Before /graphql, whose mount would take /graphql/stream too.
-  const sse = useSseSubscriptions(app, {
+  // One executor for both transports: subscribers asking the same share each event's query.
+  const executor = createSubscriptionExecutor({
     apollo,
     apiSchema,
     feed,
-    tokens,
     revocation,
     limits,
-    bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeoutMs: config.REQUEST_TIMEOUT,
-    maxStreamsPerIp: config.SSE_MAX_STREAMS_PER_IP,
-    maxStreamsPerUser: config.SSE_MAX_STREAMS_PER_USER,
     allowsDocument: persistedDocuments.allows,
     log,
+  });
+  // Before /graphql, whose mount would take /graphql/stream too.
+  const sse = useSseSubscriptions(app, {
+    executor,
+    tokens,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    maxStreamsPerIp: config.SSE_MAX_STREAMS_PER_IP,
+    maxStreamsPerUser: config.SSE_MAX_STREAMS_PER_USER,
   });
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });
   const subscriptions = useSubscriptions({
     httpServer,
-    apollo,
-    apiSchema,
-    feed,
+    executor,
     tokens,
-    revocation,
-    limits,
     clientIp,
     keepAliveMs: config.WS_KEEP_ALIVE_MS,
-    requestTimeoutMs: config.REQUEST_TIMEOUT,
     maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionsPerIp: config.WS_MAX_CONNECTIONS_PER_IP,
     maxConnectionsPerUser: config.WS_MAX_CONNECTIONS_PER_USER,
     connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,
-    allowsDocument: persistedDocuments.allows,
     log,
   });
   // Streams over SSE are subscriptions too; `connections` stays the WebSocket count.

@@ -1,7 +1,9 @@
 // orderStatusChanged across gateway replicas: each replica consumes the events on its own queue and
-// resolves every client's selection through the supergraph; refused and abandoned subscriptions.
+// resolves every client's selection through the supergraph, over graphql-ws and Server-Sent
+// Events; refused and abandoned subscriptions.
 
 import { eventually } from '@shop/platform/testing';
+import { createClient as createSseClient } from 'graphql-sse';
 import { type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -114,6 +116,50 @@ describe('orderStatusChanged across two gateway replicas', () => {
     expect(await errorOf(anonymous)).toEqual([
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) }),
     ]);
+  });
+
+  it('delivers the same events, with the same fields, over Server-Sent Events (/graphql/stream)', async () => {
+    const [first] = replicas as [GatewayReplica];
+    const orderId = await placeOrder(ada.token);
+    const sse = createSseClient({
+      url: `${first.url}/graphql/stream`,
+      headers: { authorization: `Bearer ${ada.token}` },
+      retryAttempts: 0,
+    });
+    const messages: Json[] = [];
+    const stop = sse.subscribe(
+      { query: WATCH, variables: { orderId } },
+      {
+        next: (message) => messages.push(message),
+        error: (error) => messages.push({ failed: String(error) }),
+        complete: () => {},
+      },
+    );
+    const update = (status: string) =>
+      eventually(
+        async () =>
+          messages.find((message) => message.data?.orderStatusChanged?.status === status)?.data.orderStatusChanged,
+        20_000,
+      );
+    try {
+      await eventually(async () => (first.subscriptionStats().subscriptions === 1 ? true : undefined));
+      await rest('POST', '/payments', { orderId, paymentMethod: 'card' }, ada.token, { 'idempotency-key': orderId });
+      expect(await update('PAID')).toEqual({
+        id: orderId,
+        status: 'PAID',
+        paymentStatus: 'SUCCEEDED',
+        user: { id: ada.id, email: ada.email },
+        items: [{ quantity: 1, product }],
+        payment: { status: 'SUCCEEDED' },
+      });
+      await rest('PATCH', `/orders/${orderId}`, { status: 'SHIPPED' }, admin);
+      expect((await update('SHIPPED')).status).toBe('SHIPPED');
+      expect(messages.filter((message) => message.errors || message.failed)).toEqual([]);
+    } finally {
+      stop();
+      sse.dispose();
+    }
+    await eventually(async () => (first.subscriptionStats().subscriptions === 0 ? true : undefined));
   });
 
   it('leaves nothing behind on a replica once its clients disconnect', async () => {

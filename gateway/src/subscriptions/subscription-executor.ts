@@ -56,18 +56,23 @@ export interface SubscriptionExecutorDeps {
 }
 
 /**
- * The transport-free part of serving a declared subscription (graphql-ws and SSE alike): the
+ * The transport-free part of serving a declared subscription, one for graphql-ws and SSE: the
  * document checked as /graphql checks one, the subscription authorized by running its declaration's
  * authorizing query once through the supergraph (a subgraph decides, e.g. owner or admin), then its
- * payload query run for every event of what it watches, shared between subscribers asking the same.
+ * payload query run for every event of what it watches, shared between subscribers asking the same
+ * (over either transport).
  */
-export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): {
+export interface SubscriptionExecutor {
   start: (
     session: Session | undefined,
     id: string,
     payload: SubscribePayload,
   ) => Promise<StartedSubscription | readonly GraphQLError[]>;
-} {
+  /** Event listeners open on the feed (leak checks, metrics). */
+  feedListeners: () => number;
+}
+
+export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): SubscriptionExecutor {
   const run = async (
     query: DocumentNode,
     operationName: string | undefined,
@@ -204,7 +209,7 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): {
     return { results, schema, document };
   };
 
-  return { start };
+  return { start, feedListeners: () => deps.feed.totalListeners() };
 }
 
 export function withCode(error: GraphQLError, code: string): GraphQLError {

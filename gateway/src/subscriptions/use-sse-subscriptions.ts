@@ -7,12 +7,13 @@ import { createHandler } from 'graphql-sse/lib/use/express';
 import { authenticate } from '../http/authenticate.middleware.js';
 import { bodyError } from '../http/body-error.js';
 import { OpenCount } from './open-count.js';
-import { createSubscriptionExecutor, internalError, type SubscriptionExecutorDeps } from './subscription-executor.js';
+import { internalError, type SubscriptionExecutor } from './subscription-executor.js';
 
 /** graphql-sse's own path convention, beside the graphql-ws endpoint on /graphql. */
 export const SSE_PATH = '/graphql/stream';
 
-export interface SseSubscriptionDeps extends SubscriptionExecutorDeps {
+export interface SseSubscriptionDeps {
+  executor: SubscriptionExecutor;
   tokens: TokenService;
   bodyLimit: number;
   /** Open streams per client address and per signed-in user (the WebSocket limits' counterparts). */
@@ -40,7 +41,7 @@ export function useSseSubscriptions(
   app: Express,
   deps: SseSubscriptionDeps,
 ): { streams: () => number; close: () => Promise<void> } {
-  const executor = createSubscriptionExecutor(deps);
+  const { executor } = deps;
   const perIp = new OpenCount();
   const perUser = new OpenCount();
   /** What each open stream's end must do: stop reading the feed and give its places back. */

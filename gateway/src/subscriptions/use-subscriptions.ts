@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import { AppError, type Principal, type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
+import {
+  AppError,
+  type Logger,
+  type Principal,
+  type TokenService,
+  tokenExpiresAt,
+  UnauthenticatedError,
+} from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
 import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { OpenCount } from './open-count.js';
-import {
-  createSubscriptionExecutor,
-  internalError,
-  type Session,
-  type SubscriptionExecutorDeps,
-} from './subscription-executor.js';
+import { internalError, type Session, type SubscriptionExecutor } from './subscription-executor.js';
 
 const PATH = '/graphql';
 /** Close codes (graphql-ws keeps 4400–4499 for the protocol's refusals). */
@@ -27,8 +29,9 @@ export interface SubscriptionStats {
   feedListeners: number;
 }
 
-export interface SubscriptionDeps extends SubscriptionExecutorDeps {
+export interface SubscriptionDeps {
   httpServer: Server;
+  executor: SubscriptionExecutor;
   tokens: TokenService;
   clientIp: (request: IncomingMessage) => string | undefined;
   keepAliveMs: number;
@@ -36,6 +39,7 @@ export interface SubscriptionDeps extends SubscriptionExecutorDeps {
   maxConnectionsPerIp: number;
   maxConnectionsPerUser: number;
   connectionInitTimeoutMs: number;
+  log: Logger;
 }
 
 /**
@@ -71,7 +75,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     });
   });
 
-  const executor = createSubscriptionExecutor(deps);
+  const { executor } = deps;
   /** Each started subscription's stream, from `onSubscribe` to `subscribe` (graphql-ws hands over the same arguments). */
   const streams = new WeakMap<ExecutionArgs, AsyncIterable<ExecutionResult>>();
   const start = async (session: Session | undefined, id: string, payload: SubscribePayload) => {
@@ -165,7 +169,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   );
 
   return {
-    stats: () => ({ connections: wss.clients.size, subscriptions, feedListeners: deps.feed.totalListeners() }),
+    stats: () => ({ connections: wss.clients.size, subscriptions, feedListeners: executor.feedListeners() }),
     close: async () => {
       closing = true;
       await server.dispose(); // clients get 1001 Going away
