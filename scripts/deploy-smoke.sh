@@ -185,8 +185,9 @@ start_stack() {
 # Every app container must resolve every name it calls, each within 2 s, before the tests run.
 # Podman's DNS server here (aardvark-dns 1.4) re-creates its sockets whenever a container starts
 # and can drop queries meanwhile (containers/aardvark-dns#389); a lookup then waits out the
-# resolver's 5 s timeout, longer than a subgraph call may take. Suspected, not proven, as the cause
-# of one failed run whose calls between subgraphs stalled for 5 s each; this waits for it, and says so.
+# resolver's timeout, longer than a subgraph call may take (seen: calls between subgraphs stalled
+# 5 s each). The app containers retry a lookup after 1 s (dns_opt in compose.smoke.yml); this
+# waits for the DNS to settle before the tests, and says so.
 DNS_PROBE="const dns = require('node:dns');
 setTimeout(() => process.exit(1), 2000);
 const names = ['users', 'products', 'orders', 'payments', 'notifications', 'mongo', 'rabbitmq', 'postgres'];
