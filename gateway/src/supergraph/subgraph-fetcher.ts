@@ -101,8 +101,9 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     const waitMs = waitFor(headers, options.timeoutMs);
     const until = Date.now() + waitMs;
     const signal = AbortSignal.timeout(waitMs);
-    const attempt = async (): Promise<Buffered> => {
-      headers[REQUEST_TIMEOUT_HEADER] = String(Math.max(1, until - Date.now()));
+    /** One request, telling the subgraph `leftMs`: all of the wait the first time, what is left on a retry. */
+    const attempt = async (leftMs: number): Promise<Buffered> => {
+      headers[REQUEST_TIMEOUT_HEADER] = String(leftMs);
       const response = await request(url, {
         method: (init?.method ?? 'GET') as 'GET',
         headers,
@@ -117,7 +118,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       return { url, status: response.statusCode, headers: received, body: await response.body.text() };
     };
     options.retryBudget?.deposit();
-    let outcome = await settle(attempt());
+    let outcome = await settle(attempt(waitMs));
     // A query (never a mutation) that found no subgraph to answer it goes once more, if time and the budget allow.
     const failed = 'error' in outcome ? !signal.aborted : PROXY_FAILURES.has(outcome.answer.status);
     if (failed && options.retryBudget && body && isQuery(body) && until - Date.now() > RETRY_DELAY_MS.max) {
@@ -126,7 +127,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
       if (allowed) {
         const { min, max } = RETRY_DELAY_MS;
         await new Promise((done) => setTimeout(done, min + Math.random() * (max - min)));
-        outcome = await settle(attempt());
+        outcome = await settle(attempt(Math.max(1, until - Date.now())));
       }
     }
     if ('answer' in outcome) return outcome.answer;
