@@ -39,6 +39,16 @@ function watch(client: Client, orderId: string) {
   return { ...recorded, until: (status: string) => eventually(() => statusUpdate(recorded, status), 20_000) };
 }
 
+/** Ada's order of one product, paid, with every field WATCH selects. */
+const paidOrder = (orderId: string) => ({
+  id: orderId,
+  status: 'PAID',
+  paymentStatus: 'SUCCEEDED',
+  user: { id: ada.id, email: ada.email },
+  items: [{ quantity: 1, product }],
+  payment: { status: 'SUCCEEDED' },
+});
+
 const placeOrder = async (token: string): Promise<string> =>
   (await rest('POST', '/orders', { items: [{ productId: product.id, quantity: 1 }], shippingAddress: ADDRESS }, token))
     .id;
@@ -84,14 +94,7 @@ describe('orderStatusChanged across two gateway replicas', () => {
     await eventually(async () => (second.subscriptionStats().subscriptions === 1 ? true : undefined));
 
     await rest('POST', '/payments', { orderId, paymentMethod: 'card' }, ada.token, { 'idempotency-key': orderId });
-    const expected = {
-      id: orderId,
-      status: 'PAID',
-      paymentStatus: 'SUCCEEDED',
-      user: { id: ada.id, email: ada.email },
-      items: [{ quantity: 1, product }],
-      payment: { status: 'SUCCEEDED' },
-    };
+    const expected = paidOrder(orderId);
     expect(await owner.until('PAID')).toEqual(expected);
     expect(await staff.until('PAID')).toEqual(expected);
 
@@ -144,14 +147,7 @@ describe('orderStatusChanged across two gateway replicas', () => {
     try {
       await eventually(async () => (first.subscriptionStats().subscriptions === 1 ? true : undefined));
       await rest('POST', '/payments', { orderId, paymentMethod: 'card' }, ada.token, { 'idempotency-key': orderId });
-      expect(await update('PAID')).toEqual({
-        id: orderId,
-        status: 'PAID',
-        paymentStatus: 'SUCCEEDED',
-        user: { id: ada.id, email: ada.email },
-        items: [{ quantity: 1, product }],
-        payment: { status: 'SUCCEEDED' },
-      });
+      expect(await update('PAID')).toEqual(paidOrder(orderId));
       await rest('PATCH', `/orders/${orderId}`, { status: 'SHIPPED' }, admin);
       expect((await update('SHIPPED')).status).toBe('SHIPPED');
       expect(messages.filter((message) => message.errors || message.failed)).toEqual([]);

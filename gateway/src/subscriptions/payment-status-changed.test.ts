@@ -6,8 +6,8 @@ import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop
 import { type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, type SubgraphCall, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
-import { subscriptionClient } from './subscription.test-client.js';
+import { RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import { paymentSubscriptionAnswers, subscriptionClient } from './subscription.test-client.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
@@ -21,19 +21,6 @@ const orderQueries = (orderId: string) =>
   subgraph.calls.filter((call) => call.body.query?.includes('order(') && call.body.variables?.id === orderId);
 const payment = (orderId: string) => ({ paymentId: randomUUID(), orderId, userId: 'u1', amount: '19.99' });
 
-/** As the orders and payments subgraphs answer u1: its own order and payments, nothing of another's. */
-function answer(call: SubgraphCall) {
-  const variables = call.body.variables ?? {};
-  if (call.body.query?.includes('payment(')) {
-    return { data: { paymentStatusChanged: { id: variables.payment_id, status: 'SUCCEEDED' } } };
-  }
-  if (variables.id === ownOrder) return { data: { paymentStatusChanged: { id: ownOrder } } };
-  return {
-    data: { paymentStatusChanged: null },
-    errors: [{ message: `Order ${variables.id} not found`, extensions: { code: 'NOT_FOUND' } }],
-  };
-}
-
 function watch(orderId: string) {
   const answers: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
   const errors: unknown[] = [];
@@ -45,7 +32,7 @@ function watch(orderId: string) {
 }
 
 beforeAll(async () => {
-  subgraph.answer = answer;
+  subgraph.answer = paymentSubscriptionAnswers(ownOrder, 'SUCCEEDED');
   const started = await startGateway(await subgraph.start(), { REQUEST_TIMEOUT: '20s' });
   gateway = started.gateway;
   const tokens = createTestTokens();

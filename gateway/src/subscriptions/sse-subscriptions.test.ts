@@ -8,7 +8,8 @@ import type { ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, type SubgraphCall, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import { RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import { paymentSubscriptionAnswers } from './subscription.test-client.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
@@ -19,19 +20,6 @@ let base: string;
 let token: string;
 let client: Client;
 let closed = false;
-
-/** As the orders and payments subgraphs answer u1: its own order and payments, nothing of another's. */
-function answer(call: SubgraphCall) {
-  const variables = call.body.variables ?? {};
-  if (call.body.query?.includes('payment(')) {
-    return { data: { paymentStatusChanged: { id: variables.payment_id, status: 'FAILED' } } };
-  }
-  if (variables.id === ownOrder) return { data: { paymentStatusChanged: { id: ownOrder } } };
-  return {
-    data: { paymentStatusChanged: null },
-    errors: [{ message: `Order ${variables.id} not found`, extensions: { code: 'NOT_FOUND' } }],
-  };
-}
 
 function watch(orderId: string, over = client) {
   const answers: ExecutionResult[] = [];
@@ -59,7 +47,7 @@ const sseClient = (authorization: string) =>
   });
 
 beforeAll(async () => {
-  subgraph.answer = answer;
+  subgraph.answer = paymentSubscriptionAnswers(ownOrder, 'FAILED');
   const started = await startGateway(await subgraph.start(), { SSE_MAX_STREAMS_PER_USER: '2' });
   gateway = started.gateway;
   base = started.base;

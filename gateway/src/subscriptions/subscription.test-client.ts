@@ -1,5 +1,6 @@
 import { type Client, type ClientOptions, createClient, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { SubgraphCall } from '../gateway.test-fixture.js';
 
 /**
  * A graphql-ws client of the gateway at `gatewayUrl` (its HTTP base, `http://host:port`), signed
@@ -66,4 +67,22 @@ export function statusUpdate(recorded: RecordedSubscription, status: string): Re
   throw new Error(
     `no ${status} update yet; received ${JSON.stringify(recorded.messages)}${failure ? `, failed: ${JSON.stringify(failure) ?? String(failure)}` : ''}`,
   );
+}
+
+/**
+ * A RecordingSubgraph's answers to paymentStatusChanged as the orders and payments subgraphs answer
+ * u1: `ownOrder` is its own (every payment of it in `status`), any other order is NOT_FOUND.
+ */
+export function paymentSubscriptionAnswers(ownOrder: string, status: string) {
+  return (call: SubgraphCall) => {
+    const variables = call.body.variables ?? {};
+    if (call.body.query?.includes('payment(')) {
+      return { data: { paymentStatusChanged: { id: variables.payment_id, status } } };
+    }
+    if (variables.id === ownOrder) return { data: { paymentStatusChanged: { id: ownOrder } } };
+    return {
+      data: { paymentStatusChanged: null },
+      errors: [{ message: `Order ${variables.id} not found`, extensions: { code: 'NOT_FOUND' } }],
+    };
+  };
 }
