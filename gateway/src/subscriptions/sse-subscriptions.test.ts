@@ -93,6 +93,28 @@ describe('subscriptions over Server-Sent Events', () => {
     expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
   });
 
+  it('answers what is not served (a query) with its BAD_REQUEST as the one event, as graphql-ws does', async () => {
+    const answers: ExecutionResult[] = [];
+    let completed = false;
+    client.subscribe(
+      {
+        query: 'query ($id: ID!) { order(id: $id) { id } }',
+        variables: { id: ownOrder },
+      },
+      {
+        next: (next) => answers.push(next as ExecutionResult),
+        error: () => {},
+        complete: () => {
+          completed = true;
+        },
+      },
+    );
+    await vi.waitFor(() => expect(completed).toBe(true), { timeout: 10_000 });
+    expect(answers).toEqual([
+      { data: null, errors: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })] },
+    ]);
+  });
+
   it('refuses an anonymous or badly signed caller with 401 before any stream opens, and streams for a signed-in one', async () => {
     const open = (headers: Record<string, string>, signal?: AbortSignal) =>
       fetch(`${base}/graphql/stream`, {

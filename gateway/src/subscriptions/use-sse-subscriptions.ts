@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ServiceUnavailableError, type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import { authenticate } from '../http/authenticate.middleware.js';
 import { bodyError } from '../http/body-error.js';
@@ -79,7 +79,8 @@ export function useSseSubscriptions(
         return tracked(started.results, release);
       } catch (error) {
         release();
-        if (error instanceof UnauthenticatedError) return refused([error]);
+        // A contract error (UNAUTHENTICATED, BAD_REQUEST for what is not served…) as graphql-ws answers it.
+        if (error instanceof GraphQLError) return refused([error]);
         const requestId = locals.requestId;
         locals.log.error({ err: error }, 'subscription failed to start');
         return refused([internalError(requestId)]);

@@ -43,10 +43,9 @@ export interface SubscriptionDeps {
 }
 
 /**
- * graphql-ws on the HTTP server's `/graphql`, serving the feed's declared subscriptions. Each
- * subscription is authorized by running its declaration's authorizing query once through the
- * supergraph (a subgraph decides, e.g. owner or admin), then runs its payload query for every event
- * of what it watches.
+ * graphql-ws on the HTTP server's `/graphql`, serving the feed's declared subscriptions through the
+ * shared executor (subscription-executor.ts): the socket's session is settled once, at
+ * `connection_init`, and each subscription started, authorized and fed by the executor.
  */
 export function useSubscriptions(deps: SubscriptionDeps): {
   stats: () => SubscriptionStats;
