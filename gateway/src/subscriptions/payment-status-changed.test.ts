@@ -7,7 +7,7 @@ import { type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
-import { paymentSubscriptionAnswers, subscriptionClient } from './subscription.test-client.js';
+import { paymentSubscriptionAnswers, publishUntilDelivered, subscriptionClient } from './subscription.test-client.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
@@ -55,12 +55,9 @@ describe('paymentStatusChanged', () => {
     await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(1), { timeout: 10_000 });
     expect(gateway.subscriptionStats().feedListeners).toBe(1);
     expect(orderQueries(ownOrder)).toHaveLength(1);
-    // The gateway's queue is bound asynchronously: publish until an event comes through.
     const first = payment(ownOrder);
-    for (let attempt = 0; attempt < 50 && subscription.answers.length === 0; attempt++) {
-      await bus.publish(paymentFailed.create({ ...first, failureReason: 'card_declined' }));
-      await vi.waitFor(() => expect(subscription.answers.length).toBeGreaterThan(0), { timeout: 200 }).catch(() => {});
-    }
+    const failed = paymentFailed.create({ ...first, failureReason: 'card_declined' });
+    await publishUntilDelivered(bus, failed, () => subscription.answers.length > 0);
     expect(subscription.answers[0]).toEqual({
       data: { paymentStatusChanged: { id: first.paymentId, status: 'SUCCEEDED' } },
     });

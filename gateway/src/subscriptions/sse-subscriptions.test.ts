@@ -9,7 +9,7 @@ import { type Client, createClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
-import { paymentSubscriptionAnswers } from './subscription.test-client.js';
+import { paymentSubscriptionAnswers, publishUntilDelivered } from './subscription.test-client.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
@@ -65,12 +65,9 @@ describe('subscriptions over Server-Sent Events', () => {
   it("delivers each payment event of the customer's order as it comes, and keeps nothing once the client stops", async () => {
     const subscription = watch(ownOrder);
     await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(1), { timeout: 10_000 });
-    // The gateway's queue is bound asynchronously: publish until an event comes through.
     const payment = { paymentId: randomUUID(), orderId: ownOrder, userId: 'u1', amount: '19.99' };
-    for (let attempt = 0; attempt < 50 && subscription.answers.length === 0; attempt++) {
-      await bus.publish(paymentFailed.create({ ...payment, failureReason: 'card_declined' }));
-      await vi.waitFor(() => expect(subscription.answers.length).toBeGreaterThan(0), { timeout: 200 }).catch(() => {});
-    }
+    const failed = paymentFailed.create({ ...payment, failureReason: 'card_declined' });
+    await publishUntilDelivered(bus, failed, () => subscription.answers.length > 0);
     expect(subscription.answers[0]).toEqual({
       data: { paymentStatusChanged: { id: payment.paymentId, status: 'FAILED' } },
     });

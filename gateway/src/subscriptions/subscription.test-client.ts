@@ -1,4 +1,6 @@
+import type { EventBus, EventEnvelope } from '@shop/events';
 import { type Client, type ClientOptions, createClient, type SubscribePayload } from 'graphql-ws';
+import { expect, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { SubgraphCall } from '../gateway.test-fixture.js';
 
@@ -85,4 +87,19 @@ export function paymentSubscriptionAnswers(ownOrder: string, status: string) {
       errors: [{ message: `Order ${variables.id} not found`, extensions: { code: 'NOT_FOUND' } }],
     };
   };
+}
+
+/**
+ * Publishes `event` until `delivered()` says it came through, at most 50 times 200 ms: the
+ * gateway's fan-out queue is bound asynchronously after it starts, so the first may find none.
+ */
+export async function publishUntilDelivered(
+  bus: EventBus,
+  event: EventEnvelope,
+  delivered: () => boolean,
+): Promise<void> {
+  for (let attempt = 0; attempt < 50 && !delivered(); attempt++) {
+    await bus.publish(event);
+    await vi.waitFor(() => expect(delivered()).toBe(true), { timeout: 200 }).catch(() => {});
+  }
 }
