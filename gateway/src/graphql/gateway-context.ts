@@ -10,7 +10,8 @@ export interface GatewayContext extends BaseContext {
   clientIp: string | undefined;
   /**
    * When the gateway stops working on this operation (epoch ms, `REQUEST_TIMEOUT`): each subgraph
-   * fetch gets what is left. Absent where no client waits for an answer (plain mode).
+   * fetch gets what is left. Set by `requestDeadline` on HTTP and per query for subscriptions;
+   * without it (an operation run by hand, in a test) each fetch has SUBGRAPH_TIMEOUT.
    */
   deadline?: number;
 }

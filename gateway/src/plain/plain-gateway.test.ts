@@ -68,6 +68,23 @@ describe('plain gateway', () => {
     expect(subgraph.calls).toHaveLength(1);
   });
 
+  it('gives each request one budget, REQUEST_TIMEOUT, as the full gateway does', async () => {
+    const own = new RecordingSubgraph();
+    own.answer = () => ({ data: { product: null } });
+    try {
+      const base = await start({
+        SUPERGRAPH_PATH: await supergraphRoutedTo(await own.start()),
+        REQUEST_TIMEOUT: '20s',
+      });
+      await postJson(`${base}/graphql`, { query: '{ product(id: "p1") { id } }' });
+      const told = Number(own.calls[0]?.headers['x-request-timeout-ms']);
+      expect(told).toBeGreaterThan(10_000);
+      expect(told).toBeLessThanOrEqual(20_000);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('serves no REST shims, tracker or subscriptions endpoint of the shop', async () => {
     const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo('http://127.0.0.1:9/graphql') });
     expect((await fetch(`${base}/api/products`)).status).toBe(404);

@@ -8,6 +8,7 @@ import { useGraphql } from '../graphql/use-graphql.js';
 import { useHealth } from '../health/use-health.js';
 import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
 import { listen } from '../http/listen.js';
+import { requestDeadline } from '../http/request-deadline.middleware.js';
 import { requestId } from '../http/request-id.middleware.js';
 import { useMetrics } from '../metrics/use-metrics.js';
 import { readSupergraph } from '../supergraph/supergraph-file.js';
@@ -43,7 +44,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] }));
   useHealth(app, { apiSchema, subgraphs: [] });
-  app.use(requestId(log), clientIpMiddleware(clientIp));
+  app.use(requestId(log), clientIpMiddleware(clientIp), requestDeadline(config.REQUEST_TIMEOUT));
   useGraphql(app, { apollo, tokens: createTokenService(config), bodyLimit: config.BODY_LIMIT_BYTES });
   httpServer.on('request', app);
   return {
