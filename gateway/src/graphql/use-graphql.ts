@@ -28,8 +28,11 @@ export function useGraphql(
   );
 }
 
-/** Failures before Apollo runs (bad token, unreadable body, users not answering) still answer as GraphQL errors. */
-const graphqlErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+/**
+ * Failures before Apollo runs (bad token, unreadable body, users not answering) still answer as
+ * GraphQL errors; the SSE subscriptions route answers its own the same way.
+ */
+export const graphqlErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
   const { status, message, extensions } = classify(error, res.locals.log);
   if (typeof extensions.retryAfter === 'number') res.setHeader('retry-after', String(extensions.retryAfter));
   // A failure of ours names its request, as Apollo's masked errors do, so a report can be found in the logs.

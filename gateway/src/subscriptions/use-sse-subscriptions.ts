@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ServiceUnavailableError, type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
+import { type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/express';
+import { graphqlErrorHandler } from '../graphql/use-graphql.js';
 import { authenticate } from '../http/authenticate.middleware.js';
-import { bodyError } from '../http/body-error.js';
 import { OpenCount } from './open-count.js';
 import { internalError, type SubscriptionExecutor } from './subscription-executor.js';
 
@@ -144,29 +144,11 @@ export function useSseSubscriptions(
   };
 }
 
-/** A bad token or body before any stream opens: answered as JSON, as on /graphql. */
-const sseErrorHandler: ErrorRequestHandler = (error, _req, res, _next) => {
+/** A bad token or body before any stream opens: answered as on /graphql; once streaming, the stream just ends. */
+const sseErrorHandler: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) {
     res.end();
     return;
   }
-  if (error instanceof UnauthenticatedError) {
-    res.status(401).json({ errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
-    return;
-  }
-  if (error instanceof ServiceUnavailableError) {
-    // The token check could not ask the users subgraph: logged, and the client told to retry.
-    res.locals.log.error({ err: error }, 'subscription stream refused');
-    res.setHeader('retry-after', String(error.extensions.retryAfter));
-    const extensions = { ...error.extensions, requestId: res.locals.requestId };
-    res.status(503).json({ errors: [{ message: error.message, extensions }] });
-    return;
-  }
-  const refused = bodyError(error);
-  if (refused) {
-    res.status(refused.status).json({ errors: [{ message: refused.message, extensions: { code: 'BAD_REQUEST' } }] });
-    return;
-  }
-  res.locals.log.error({ err: error }, 'subscription stream failed');
-  res.status(500).json({ errors: [internalError(res.locals.requestId)] });
+  graphqlErrorHandler(error, req, res, next);
 };
