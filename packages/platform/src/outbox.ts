@@ -3,14 +3,13 @@ import { hostname } from 'node:os';
 import type { EventBus, EventEnvelope } from '@shop/events';
 import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
-import { Gauge } from 'prom-client';
 import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
-import { metricOnFirstUse } from './metric-on-first-use.js';
 import { isDuplicateKeyError } from './mongo.js';
 import { runForScrape } from './mongo-commands.js';
 import { countParkedEvents } from './outbox-parking.js';
 import { RelayLoop } from './relay-loop.js';
+import { stateGauge } from './state-gauge.js';
 
 /**
  * An event waiting in its aggregate's own document. Writing the state change and the event
@@ -102,7 +101,8 @@ export interface Outbox extends OutboxWakeUp {
   publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void>;
 }
 
-const backlogModels = new Set<AggregateModel>();
+/** Each started relay's collections: how a scrape counts their waiting events (outbox_pending_events). */
+const backlogCounts: Record<string, () => Promise<number>> = {};
 
 /** The most documents one scrape reads per collection: a larger backlog shows as at least their events. */
 const BACKLOG_SCAN = 10_000;
@@ -128,21 +128,10 @@ export async function pendingEventCount(model: AggregateModel, scan = BACKLOG_SC
  * relay's, read over at most BACKLOG_SCAN documents.
  */
 function registerOutboxBacklog(): void {
-  metricOnFirstUse(
+  stateGauge(
     'outbox_pending_events',
-    (name) =>
-      new Gauge({
-        name,
-        help: 'Events written with their state change and not yet confirmed by the broker, by collection',
-        labelNames: ['collection'] as const,
-        async collect() {
-          for (const model of backlogModels) {
-            const events = await runForScrape(() => pendingEventCount(model).catch(() => undefined));
-            // Unreachable database: the last known value stays rather than a false zero.
-            if (events !== undefined) this.set({ collection: model.collection.name }, events);
-          }
-        },
-      }),
+    'Events written with their state change and not yet confirmed by the broker, by collection',
+    { label: 'collection', counts: backlogCounts },
   );
 }
 
@@ -207,7 +196,9 @@ export class OutboxRelay implements Outbox {
   }
 
   start(): void {
-    for (const model of this.models) backlogModels.add(model);
+    for (const model of this.models) {
+      backlogCounts[model.collection.name] = () => runForScrape(() => pendingEventCount(model));
+    }
     this.loop.start();
   }
 

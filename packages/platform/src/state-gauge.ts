@@ -1,7 +1,7 @@
 import { Gauge } from 'prom-client';
 import { metricOnFirstUse } from './metric-on-first-use.js';
 
-/** One count (no label), or one count per value of `label`. */
+/** One count (no label), or one count per value of `label` (read at each scrape: entries may come later). */
 export type StateCounts =
   | { count: () => Promise<number> }
   | { label: string; counts: Record<string, () => Promise<number>> };
