@@ -172,6 +172,12 @@ start_stack() {
   fi
   compose up -d --no-deps gateway
   wait_healthy 60 gateway
+  # nginx keeps one resolver socket for its lifetime, and after podman's DNS reloaded for the new
+  # gateways that socket got no answer again (ci49, ci70, ci77: every name unresolved for 30 s while
+  # the app containers resolved them). A reload gives nginx new workers and sockets, and they
+  # resolve the gateways at once; Docker's DNS, which deploy/nginx.conf is written for, needs none.
+  local lb
+  for lb in $(containers_of lb); do podman exec "$lb" nginx -s reload >>"$COMPOSE_LOG" 2>&1; done
   # Healthy gateways are not yet a served port: the load balancer started before them and finds
   # them at its next DNS re-resolution (nginx `resolve`, valid=5s); until then it answers 502.
   wait_for 30 "the gateway's readiness through $GATEWAY_URL" node -e \
