@@ -152,32 +152,35 @@ wait_healthy() {
   done
 }
 
+# start_services SERVICE...: their containers, without dependencies (start_stack keeps the order),
+# and the address of any network bridge they made fixed at once (pin_bridge_addresses).
+start_services() {
+  compose up -d --no-deps "$@"
+  pin_bridge_addresses "${PROJECT}_backend" "${PROJECT}_edge"
+}
+
 # start_stack: the current COMPOSE_FILES from nothing, in their health order (the load balancer,
 # when there is one, before the gateways, which reach the subgraphs through it).
 start_stack() {
   local started=$SECONDS
   (compose down -v -t 5) || true
   log "smoke: starting ${COMPOSE_FILES[*]} (project $PROJECT) in its health order"
-  compose up -d --no-deps postgres rabbitmq mail
+  # postgres alone first: it makes the backend network's bridge, fixed before anything else joins.
+  start_services postgres
+  start_services rabbitmq mail
   wait_healthy 120 postgres rabbitmq
-  compose up -d --no-deps mongo migrate
+  start_services mongo migrate
   [ "$(podman wait "${PROJECT}_migrate_1")" = 0 ] ||
     { podman logs "${PROJECT}_migrate_1" >&2; die "the migrate job failed"; }
   wait_healthy 60 mongo
-  compose up -d --no-deps users products orders payments notifications
+  start_services users products orders payments notifications
   wait_healthy 120 users products orders payments notifications
   if [[ " ${COMPOSE_FILES[*]} " == *" compose.scale.yml "* ]]; then
-    compose up -d --no-deps lb
+    start_services lb
     wait_healthy 60 lb
   fi
-  compose up -d --no-deps gateway
+  start_services gateway
   wait_healthy 60 gateway
-  # nginx keeps one resolver socket for its lifetime, and after podman's DNS reloaded for the new
-  # gateways that socket got no answer again (ci49, ci70, ci77: every name unresolved for 30 s while
-  # the app containers resolved them). A reload gives nginx new workers and sockets, and they
-  # resolve the gateways at once; Docker's DNS, which deploy/nginx.conf is written for, needs none.
-  local lb
-  for lb in $(containers_of lb); do podman exec "$lb" nginx -s reload >>"$COMPOSE_LOG" 2>&1; done
   # Healthy gateways are not yet a served port: the load balancer started before them and finds
   # them at its next DNS re-resolution (nginx `resolve`, valid=5s); until then it answers 502.
   wait_for 30 "the gateway's readiness through $GATEWAY_URL" node -e \
@@ -191,9 +194,9 @@ start_stack() {
 # Every app container must resolve every name it calls, each within 2 s, before the tests run.
 # Podman's DNS server here (aardvark-dns 1.4) re-creates its sockets whenever a container starts
 # and can drop queries meanwhile (containers/aardvark-dns#389); a lookup then waits out the
-# resolver's timeout, longer than a subgraph call may take (seen: calls between subgraphs stalled
-# 5 s each). The app containers retry a lookup after 1 s (dns_opt in compose.smoke.yml); this
-# waits for the DNS to settle before the tests, and says so.
+# resolver's timeout, longer than a subgraph call may take. The app containers retry a lookup
+# after 1 s (dns_opt in compose.smoke.yml); this waits for the DNS to settle before the tests,
+# and says so.
 DNS_PROBE="const dns = require('node:dns');
 setTimeout(() => process.exit(1), 2000);
 const names = ['users', 'products', 'orders', 'payments', 'notifications', 'mongo', 'rabbitmq', 'postgres'];
