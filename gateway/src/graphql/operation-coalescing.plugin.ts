@@ -27,7 +27,9 @@ interface Shared {
  * Nothing outlives the leading request: once it has answered, the next identical query executes
  * anew, so an answer (an error too) goes only to the requests that were waiting for it. A follower
  * gets its own copy of the result's top level: per-request additions (the error's request id,
- * errorReportingPlugin) do not reach the others. Placed after the response cache, whose hits come first.
+ * errorReportingPlugin) do not reach the others. A follower waits no longer than its own deadline
+ * (REQUEST_TIMEOUT, or less when its client asks for less), whatever the leader's is. Placed after
+ * the response cache, whose hits come first.
  */
 export function operationCoalescingPlugin(): ApolloServerPlugin<GatewayContext> {
   const inFlight = new Map<string, Promise<Shared | undefined>>();
@@ -41,8 +43,9 @@ export function operationCoalescingPlugin(): ApolloServerPlugin<GatewayContext> 
           const pending = inFlight.get(key);
           if (pending) {
             coalescedOperations.inc();
-            const shared = await pending;
-            // The leader's answer could not be shared: this request executes itself.
+            const shared = await untilDeadline(pending, requestContext.contextValue.deadline);
+            // The leader's answer could not be shared, or this request's own deadline came first:
+            // it executes itself (out of time, it answers as any request out of time does).
             if (!shared) return null;
             return {
               http: { status: shared.status, headers: new HeaderMap() },
@@ -84,4 +87,14 @@ function coalescingKey({ request, contextValue, queryHash, operationName }: Grap
     operationName ?? '',
     request.variables ?? {},
   ]);
+}
+
+/** The leader's answer, or undefined once `deadline` (epoch ms) has passed without it. */
+function untilDeadline<T>(pending: Promise<T | undefined>, deadline: number | undefined): Promise<T | undefined> {
+  if (deadline === undefined) return pending;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
 }

@@ -96,6 +96,25 @@ describe('operation coalescing', () => {
     expect(subgraph.calls).toHaveLength(1);
   });
 
+  it("stops a follower waiting at its own deadline, not the leader's", async () => {
+    const url = await start();
+    const caller = await bearer('u1');
+    holdAnswers(productAnswer);
+    const before = await coalesced();
+    const request = { query: PRODUCT, variables: { id: 'p1' } };
+    const leader = postJson(url, request, caller);
+    await vi.waitFor(() => expect(subgraph.calls).toHaveLength(1), { timeout: 5_000 });
+    // The same caller asks again, waiting at most 300 ms: it joins the leader, then gives up alone.
+    const follower = await postJson(url, request, { ...caller, 'x-request-timeout-ms': '300' });
+    expect(await coalesced()).toBe(before + 1);
+    expect(follower.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) }),
+    ]);
+    release();
+    expect((await leader).body).toEqual({ data: { product: { id: 'p1', name: `seen by ${caller.authorization}` } } });
+    expect(subgraph.calls).toHaveLength(1);
+  });
+
   it('never shares between callers: each gets the answer made for it', async () => {
     const url = await start();
     const [alice, bob] = await Promise.all([bearer('alice'), bearer('bob')]);
