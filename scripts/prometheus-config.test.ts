@@ -123,4 +123,14 @@ describe('deploy/prometheus-alerts.yml', () => {
       for (const metric of metrics) expect(served, `${rule.alert}: ${metric}`).toContain(metric);
     }
   });
+
+  it("asks `up`, every target's, only of the jobs deploy/prometheus.yml scrapes", () => {
+    const jobs = prometheus.scrape_configs.map((config) => config.job_name).sort();
+    const ofUp = rules.filter((rule) => selectedMetrics(rule.expr).includes('up'));
+    expect(ofUp.length).toBeGreaterThan(0);
+    for (const rule of ofUp) {
+      const selected = /\bup\{job=~"([^"]+)"\}/.exec(rule.expr)?.[1];
+      expect(selected?.split('|').sort(), rule.alert).toEqual(jobs);
+    }
+  });
 });

@@ -213,6 +213,8 @@ describe('Helm chart deploy/helm/shop', () => {
         ),
       );
       expect(selected, process).toHaveLength(1);
+      // Its job is the process's name, as in deploy/prometheus.yml, which the alerting rules select.
+      expect(selected[0]?.metadata.labels[monitor.spec.jobLabel], process).toBe(process);
       const scraped = selected[0]?.spec.ports.find((p: Manifest) => p.name === monitor.spec.endpoints[0].port);
       expect(scraped?.port, process).toBe(process === 'gateway' ? 9464 : port);
     }
