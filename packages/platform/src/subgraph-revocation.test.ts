@@ -6,6 +6,7 @@ import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTokenService } from './auth.js';
+import { ServiceUnavailableError } from './errors.js';
 import { createGatewayRequestSigner } from './gateway-signature.js';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import type { RequestContext } from './subgraph.js';
@@ -32,6 +33,7 @@ const signer = createGatewayRequestSigner([SECRET]);
 /** The accounts' current token versions, as the users subgraph would answer them. */
 const versions = new Map<string, number>();
 const lookups: string[][] = [];
+let usersAnswers = true;
 let server: TestSubgraph;
 let url: string;
 
@@ -44,6 +46,7 @@ beforeAll(async () => {
     },
     revocation: createTokenVersionCheck({
       load: async (ids) => {
+        if (!usersAnswers) throw new ServiceUnavailableError(new Error('users did not answer'));
         lookups.push([...ids]);
         return new Map(ids.flatMap((id) => (versions.has(id) ? [[id, versions.get(id) as number]] : [])));
       },
@@ -83,6 +86,33 @@ describe('token revocation at a subgraph port', () => {
     expect(await whoAmI(token)).toBe('UNAUTHENTICATED');
     expect(await whoAmI(await tokens.sign({ id: 'u1', role: 'CUSTOMER', tokenVersion: 1 }))).toBe('u1');
     expect(await whoAmI(await tokens.sign({ id: 'gone', role: 'CUSTOMER', tokenVersion: 0 }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('answers a refusal before execution with its HTTP status: 401, or 503 and Retry-After when users does not answer', async () => {
+    const ask = (authorization: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ query: '{ whoAmI }' }),
+      });
+    versions.set('u3', 1);
+    const revoked = await ask(`Bearer ${await tokens.sign({ id: 'u3', role: 'CUSTOMER', tokenVersion: 0 })}`);
+    expect(revoked.status).toBe(401);
+    expect(await revoked.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect((await ask('Bearer not-a-token')).status).toBe(401);
+    expect((await ask('Basic dTpw')).status).toBe(401);
+
+    usersAnswers = false;
+    try {
+      const unanswered = await ask(`Bearer ${await tokens.sign({ id: 'u3', role: 'CUSTOMER', tokenVersion: 1 })}`);
+      expect(unanswered.status).toBe(503);
+      expect(unanswered.headers.get('retry-after')).toBe('1');
+      expect(await unanswered.json()).toMatchObject({
+        errors: [{ extensions: { code: 'SERVICE_UNAVAILABLE', retryAfter: 1 } }],
+      });
+    } finally {
+      usersAnswers = true;
+    }
   });
 
   it('does not look up a gateway-signed request (checked at the edge) or a service’s token', async () => {

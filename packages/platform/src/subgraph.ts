@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
@@ -13,7 +13,7 @@ import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 import { z } from 'zod';
 import type { BaseContext, TokenService } from './auth.js';
-import { maskError } from './errors.js';
+import { maskError, ServiceUnavailableError, UnauthenticatedError } from './errors.js';
 import { createGatewayRequestSigner, SIGNATURE_HEADER, SIGNED_AT_HEADER } from './gateway-signature.js';
 import { type GraphqlLimitSettings, graphqlLimits, graphqlLimitsShape } from './graphql-limits.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
@@ -154,6 +154,20 @@ const defaultSecurity: SubgraphSecurity = {
   GATEWAY_SIGNING_SECRETS: [],
 };
 
+/**
+ * A request refused while its context is built (a malformed or revoked token, users not answering
+ * the revocation check) answers with the HTTP status its code means, as the gateway answers the same
+ * refusals: 401, or 503 with Retry-After. Apollo Server answers 500 to any other error thrown there.
+ */
+function refusalWithStatus(error: unknown): never {
+  if (error instanceof UnauthenticatedError) error.extensions.http = { status: 401 };
+  if (error instanceof ServiceUnavailableError) {
+    const retryAfter = String(error.extensions.retryAfter);
+    error.extensions.http = { status: 503, headers: new HeaderMap([['retry-after', retryAfter]]) };
+  }
+  throw error;
+}
+
 export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promise<RunningServer> {
   const { definition, log, tokens, services } = options;
   const security = options.config ?? defaultSecurity;
@@ -199,8 +213,8 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
         const requestId: string = res.locals.requestId;
         const authorization = req.header('authorization');
         const gateway = signedBy(req, res);
-        const principal = await tokens.fromHeader(authorization);
-        if (principal && !gateway) await options.revocation?.assertCurrent(principal);
+        const principal = await tokens.fromHeader(authorization).catch(refusalWithStatus);
+        if (principal && !gateway) await options.revocation?.assertCurrent(principal).catch(refusalWithStatus);
         return {
           principal,
           requestId,
