@@ -1,28 +1,16 @@
 // The order tracker page (/tracker) in headless Chromium on a phone-sized screen: a customer signs
 // in with the keyboard, orders from the catalogue and pays in the page; an admin ships the order
 // through the API; the page shows SHIPPED live, without a reload, and logs no error or CSP violation.
-// Debian's chromium driven by playwright-core: no Playwright browser download (scripts/infra/chromium.sh).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type TestBrowser } from './browser.js';
 import { createProduct, GATEWAY, graphqlOk, signInAdmin } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SCREENSHOT = resolve(root, '.infra/artifacts/tracker.png');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PHONE = { width: 375, height: 740 };
 /** Upper bound for the page to settle: a live update passes two outboxes and RabbitMQ twice. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
@@ -33,10 +21,8 @@ const productName = `Desk lamp <img src=x onerror="window.injected=1"> ${tag}`;
 const customer = { email: `${tag}@example.com`, password: 'tracker-customer-password' };
 
 let adminToken: string;
-let userDataDir: string;
-let browser: BrowserContext;
+let browser: TestBrowser;
 let page: Page;
-const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   adminToken = await signInAdmin();
@@ -51,31 +37,12 @@ beforeAll(async () => {
     input: { ...customer, firstName: 'Ada', lastName: 'Lovelace' },
   });
 
-  userDataDir = mkdtempSync(join(tmpdir(), 'tracker-chromium-'));
-  browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: PHONE,
-    isMobile: true,
-    hasTouch: true,
-    deviceScaleFactor: 2,
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
-  });
-  page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
-  // Chromium reports CSP violations on the console too; the event also names the directive.
-  await page.addInitScript(`window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => {
-      window.cspViolations.push(event.effectiveDirective + ' ' + event.blockedURI);
-    });`);
+  browser = await openBrowser({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  page = browser.page;
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
 const orderStatus = () => page.locator('.order .status').first().textContent();
@@ -162,7 +129,7 @@ describe('order tracker page', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     expect(await page.evaluate('window.injected')).toBeUndefined();
-    expect(await page.evaluate('window.cspViolations')).toEqual([]);
+    expect(await browser.cspViolations()).toEqual([]);
 
     // The token lives in sessionStorage: a reload keeps the user signed in, signing out forgets it.
     await page.reload();
@@ -172,7 +139,7 @@ describe('order tracker page', () => {
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     expect(await page.locator('.order').count()).toBe(0);
 
-    expect(await page.evaluate('window.cspViolations')).toEqual([]);
-    expect(consoleErrors).toEqual([]);
+    expect(await browser.cspViolations()).toEqual([]);
+    expect(browser.consoleErrors).toEqual([]);
   });
 });
