@@ -24,6 +24,7 @@ import { listen } from './http/listen.js';
 import { requestDeadline } from './http/request-deadline.middleware.js';
 import { requestId } from './http/request-id.middleware.js';
 import { responseCompression } from './http/response-compression.js';
+import { securityHeaders } from './http/security-headers.js';
 import { countSubscriptions } from './metrics/gateway-metrics.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
@@ -70,7 +71,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
   });
   const app = express();
-  app.disable('x-powered-by');
+  app.use(securityHeaders());
   useMetrics(app);
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));

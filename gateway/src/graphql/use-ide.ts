@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Express } from 'express';
+import { pagePolicy } from '../http/security-headers.js';
 
 const require = createRequire(import.meta.url);
 /** A file of an installed package, found from its package.json (react's `exports` hide umd/). */
@@ -22,8 +23,9 @@ const PAGE = `<!doctype html>
 <head>
   <meta charset="utf-8">
   <title>Shop GraphQL</title>
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/ide/graphiql.css">
+  <link rel="stylesheet" href="/ide/page.css">
 </head>
 <body>
   <div id="graphiql">Loading…</div>
@@ -33,6 +35,12 @@ const PAGE = `<!doctype html>
   <script src="/ide/init.js"></script>
 </body>
 </html>`;
+
+// Files rather than inline, as the page's Content-Security-Policy requires.
+const PAGE_CSS = 'body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }';
+
+// GraphiQL's stylesheet embeds its fonts and icons as data: URLs.
+const idePolicy = pagePolicy({ imgSrc: ["'self'", 'data:'], fontSrc: ["'self'", 'data:'] });
 
 // Headers typed in the IDE (e.g. {"authorization": "Bearer …"}) also go as graphql-ws connectionParams.
 const INIT = `const ws = location.origin.replace(/^http/, 'ws') + '/graphql';
@@ -49,10 +57,14 @@ export function useIde(app: Express): void {
     if (req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') {
       return next();
     }
-    res.type('html').send(PAGE);
+    idePolicy(req, res, () => res.type('html').send(PAGE));
   });
+  app.use('/ide', idePolicy);
   app.get('/ide/init.js', (_req, res) => {
     res.type('application/javascript').send(INIT);
+  });
+  app.get('/ide/page.css', (_req, res) => {
+    res.type('text/css').send(PAGE_CSS);
   });
   app.get('/ide/:asset', (req, res, next) => {
     const file = assets[req.params.asset];

@@ -10,6 +10,7 @@ import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
 import { listen } from '../http/listen.js';
 import { requestDeadline } from '../http/request-deadline.middleware.js';
 import { requestId } from '../http/request-id.middleware.js';
+import { securityHeaders } from '../http/security-headers.js';
 import { useMetrics } from '../metrics/use-metrics.js';
 import { readSupergraph } from '../supergraph/supergraph-file.js';
 import type { PlainGatewayConfig } from './plain-gateway.config.js';
@@ -39,7 +40,7 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
     log,
   });
   const app = express();
-  app.disable('x-powered-by');
+  app.use(securityHeaders());
   useMetrics(app);
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
   app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] }));

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { securityHeaders } from '../http/security-headers.js';
 import { useTracker } from './use-tracker.js';
 
 let server: Server;
@@ -8,6 +9,8 @@ let base: string;
 
 beforeAll(async () => {
   const app = express();
+  // Every answer's headers (nosniff among them) come from the gateway's own middleware.
+  app.use(securityHeaders());
   useTracker(app);
   server = app.listen(0);
   await new Promise((resolve) => server.once('listening', resolve));

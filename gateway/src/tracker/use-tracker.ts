@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express, type Response } from 'express';
+import express, { type Express } from 'express';
+import { pagePolicy } from '../http/security-headers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -16,31 +17,11 @@ const GRAPHQL_WS_DIR = dirname(require.resolve('graphql-ws/package.json'));
 const GRAPHQL_WS_FILE = /^(client|common-[\w-]+)\.js$/;
 
 /**
- * Scripts and styles only from this origin, no inline code, no string-to-DOM sinks (Trusted Types),
- * network only back to this origin (HTTP and WebSocket), never framed, forms never submitted by the
- * browser (the module sends them), so a failed script load cannot leak a password into a URL.
+ * The page's policy, stricter than a page's usual one: no string-to-DOM sinks either (Trusted Types).
+ * Forms are never submitted by the browser (the module sends them), so a failed script load cannot
+ * leak a password into a URL. The other headers are every answer's (security-headers.ts).
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "require-trusted-types-for 'script'",
-  "trusted-types 'none'",
-].join('; ');
-
-function securityHeaders(res: Response): void {
-  res.set({
-    'content-security-policy': CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-  });
-}
+const trackerPolicy = pagePolicy({ requireTrustedTypesFor: ["'script'"], trustedTypes: ["'none'"] });
 
 /**
  * `/tracker`: a static page that signs in, lists the caller's orders, orders from the catalogue,
@@ -50,24 +31,16 @@ function securityHeaders(res: Response): void {
 export function useTracker(app: Express): void {
   if (!STATIC_DIR) throw new Error('order tracker files not found (gateway/src/tracker/static)');
   const dir = STATIC_DIR;
+  app.use('/tracker', trackerPolicy);
   app.get(['/tracker', '/tracker/'], (_req, res) => {
-    securityHeaders(res);
     res.set('cache-control', 'no-cache').sendFile(join(dir, 'index.html'));
   });
   app.get('/tracker/vendor/graphql-ws/:file', (req, res, next) => {
     if (!GRAPHQL_WS_FILE.test(req.params.file)) return next();
-    securityHeaders(res);
     // `dotfiles`: pnpm installs packages under node_modules/.pnpm, which `send` would otherwise hide.
     res.sendFile(join(GRAPHQL_WS_DIR, 'dist', req.params.file), { maxAge: '1d', dotfiles: 'allow' }, (error) => {
       if (error) next();
     });
   });
-  app.use(
-    '/tracker',
-    (_req, res, next) => {
-      securityHeaders(res);
-      next();
-    },
-    express.static(dir, { index: false }),
-  );
+  app.use('/tracker', express.static(dir, { index: false }));
 }
