@@ -8,7 +8,6 @@ import {
   type TokenVersionLoader,
   withTokenVersionCheck,
 } from '@shop/platform/http';
-import cors from 'cors';
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
@@ -18,15 +17,10 @@ import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
 import { usePersistedDocuments } from './graphql/use-persisted-documents.js';
-import { useHealth } from './health/use-health.js';
-import { clientIpMiddleware, useTrustProxy } from './http/client-ip.js';
 import { listen } from './http/listen.js';
-import { requestDeadline } from './http/request-deadline.middleware.js';
-import { requestId } from './http/request-id.middleware.js';
 import { responseCompression } from './http/response-compression.js';
-import { securityHeaders } from './http/security-headers.js';
+import { useEdge } from './http/use-edge.js';
 import { countSubscriptions } from './metrics/gateway-metrics.js';
-import { useMetrics } from './metrics/use-metrics.js';
 import { useRest } from './rest/use-rest.js';
 import { declaredSubscriptions } from './subscriptions/declared-subscriptions.js';
 import { SubscriptionFeed } from './subscriptions/subscription.feed.js';
@@ -34,7 +28,6 @@ import { createSubscriptionExecutor } from './subscriptions/subscription-executo
 import { useSseSubscriptions } from './subscriptions/use-sse-subscriptions.js';
 import { type SubscriptionStats, useSubscriptions } from './subscriptions/use-subscriptions.js';
 import { readSupergraph } from './supergraph/supergraph-file.js';
-import { useTracing } from './tracing/use-tracing.js';
 import { useTracker } from './tracker/use-tracker.js';
 
 export interface Gateway {
@@ -71,13 +64,11 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
   });
   const app = express();
-  app.use(securityHeaders());
-  useMetrics(app);
-  const clientIp = useTrustProxy(app, config.TRUST_PROXY);
-  app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
-  useHealth(app, { apiSchema, broker: bus.readiness, subgraphs: supergraph.subgraphs });
-  const flushTraces = await useTracing(app);
-  app.use(requestId(log), clientIpMiddleware(clientIp), requestDeadline(config.REQUEST_TIMEOUT));
+  const { clientIp, flushTraces } = await useEdge(app, {
+    config,
+    log,
+    health: { apiSchema, broker: bus.readiness, subgraphs: supergraph.subgraphs },
+  });
   if (config.RESPONSE_COMPRESSION) app.use(responseCompression());
   if (config.NODE_ENV !== 'production') useIde(app);
   useTracker(app);

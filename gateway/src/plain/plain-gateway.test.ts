@@ -85,6 +85,24 @@ describe('plain gateway', () => {
     }
   });
 
+  it("answers with the full gateway's edge: security headers, request id, and CORS exposing Retry-After", async () => {
+    const base = await start({
+      SUPERGRAPH_PATH: await supergraphRoutedTo('http://127.0.0.1:9/graphql'),
+      CORS_ORIGINS: 'https://shop.example',
+    });
+    const answer = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://shop.example' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answer.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(answer.headers.get('x-request-id')).toMatch(/\S/);
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(answer.headers.get('access-control-expose-headers')).toBe('x-request-id,retry-after');
+  });
+
   it('serves no REST shims, tracker or subscriptions endpoint of the shop', async () => {
     const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo('http://127.0.0.1:9/graphql') });
     expect((await fetch(`${base}/api/products`)).status).toBe(404);

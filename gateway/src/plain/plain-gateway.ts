@@ -1,17 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { createTokenService, type Logger } from '@shop/platform/core';
 import { graphqlLimits } from '@shop/platform/http';
-import cors from 'cors';
 import express from 'express';
 import { startSupergraphServer } from '../graphql/supergraph-server.js';
 import { useGraphql } from '../graphql/use-graphql.js';
-import { useHealth } from '../health/use-health.js';
-import { clientIpMiddleware, useTrustProxy } from '../http/client-ip.js';
 import { listen } from '../http/listen.js';
-import { requestDeadline } from '../http/request-deadline.middleware.js';
-import { requestId } from '../http/request-id.middleware.js';
-import { securityHeaders } from '../http/security-headers.js';
-import { useMetrics } from '../metrics/use-metrics.js';
+import { useEdge } from '../http/use-edge.js';
 import { readSupergraph } from '../supergraph/supergraph-file.js';
 import type { PlainGatewayConfig } from './plain-gateway.config.js';
 
@@ -23,8 +17,8 @@ export interface PlainGateway {
 
 /**
  * The gateway's GraphQL layer alone, for any supergraph (e.g. the federation audit's suites): the
- * same execution, limits, error masking, subgraph fetcher and `/graphql` route as createGateway,
- * without what only the shop's own subgraphs have: no broker (subscriptions, response cache), no
+ * same edge, execution, limits, error masking, subgraph fetcher and `/graphql` route as
+ * createGateway, without what only the shop's own subgraphs have: no broker (subscriptions, response cache), no
  * REST shims, no tracker, no routing overrides. Ready once the supergraph is loaded: a foreign
  * subgraph has no `/health/ready` to ask.
  */
@@ -40,17 +34,15 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
     log,
   });
   const app = express();
-  app.use(securityHeaders());
-  useMetrics(app);
-  const clientIp = useTrustProxy(app, config.TRUST_PROXY);
-  app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id'] }));
-  useHealth(app, { apiSchema, subgraphs: [] });
-  app.use(requestId(log), clientIpMiddleware(clientIp), requestDeadline(config.REQUEST_TIMEOUT));
+  const { flushTraces } = await useEdge(app, { config, log, health: { apiSchema, subgraphs: [] } });
   useGraphql(app, { apollo, tokens: createTokenService(config), bodyLimit: config.BODY_LIMIT_BYTES });
   httpServer.on('request', app);
   return {
     httpServer,
     listen: (port) => listen(httpServer, port, log, { supergraph: config.SUPERGRAPH_PATH }),
-    close: () => stop(),
+    close: async () => {
+      await stop();
+      await flushTraces();
+    },
   };
 }
