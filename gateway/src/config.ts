@@ -1,5 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { type Config, durationVar, listVar, millisecondsVar, portVar, secondsVar } from '@shop/platform/core';
+import {
+  type Config,
+  durationVar,
+  listVar,
+  millisecondsVar,
+  portVar,
+  registrationLimitShape,
+  secondsVar,
+} from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -55,8 +63,7 @@ export const gatewayConfig = {
    */
   WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 1, TIMER_MAX_MS),
   /** `register` / `login` per client address and window (each costs an argon2 hash behind the gateway). */
-  REGISTER_LIMIT_PER_IP: positiveInt(10),
-  REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, WINDOW_MAX_SECONDS),
+  ...registrationLimitShape,
   LOGIN_LIMIT_PER_IP: positiveInt(30),
   LOGIN_LIMIT_WINDOW_SECONDS: secondsVar(60, 1, WINDOW_MAX_SECONDS),
   /** TOKEN_VERSION_CACHE_MS: how long a revoked access token may still pass the gateway. */

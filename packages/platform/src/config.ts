@@ -71,6 +71,16 @@ export const mongoShape = {
   MONGO_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(MONGO_POOL_SIZE),
 };
 
+/**
+ * Registrations per client address and window, one setting enforced twice: each gateway instance
+ * refuses past it before the request goes on, and the users subgraph counts across all its
+ * replicas (in its database) before a password is hashed, so N gateways do not allow N times it.
+ */
+export const registrationLimitShape = {
+  REGISTER_LIMIT_PER_IP: z.coerce.number().int().min(1).default(10),
+  REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, 30 * 86_400),
+};
+
 type BaseConfig = Omit<z.infer<z.ZodObject<typeof baseConfigShape>>, 'JWT_SECRET'> & { JWT_SECRET: string };
 export type Config<S extends z.ZodRawShape = Record<never, never>> = BaseConfig & z.infer<z.ZodObject<S>>;
 

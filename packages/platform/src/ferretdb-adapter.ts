@@ -15,8 +15,8 @@
  *
  * - `users` documents (UserService: password, role, profile, token version): concurrent changes of
  *   one account from two replicas can lose one on FerretDB.
- * - login attempt keys (LoginThrottle): one replica counts a burst exactly; across replicas the
- *   limit holds anyway, with a burst possibly refused a little early.
+ * - login and registration attempt keys (AuthThrottle): one replica counts a burst exactly; across
+ *   replicas the limit holds anyway, with a burst possibly refused a little early.
  * - `orders` documents (OrderTransitionWriter applying a claimed transition, OrderService the
  *   stock flags) and the outbox relay's removal of published events from any aggregate: across replicas a concurrent
  *   write can undo an applied transition on FerretDB, which the next decision on that order (for

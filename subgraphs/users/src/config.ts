@@ -1,4 +1,4 @@
-import { millisecondsVar, mongoShape, portVar, secondsVar } from '@shop/platform/core';
+import { millisecondsVar, mongoShape, portVar, registrationLimitShape, secondsVar } from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -21,4 +21,6 @@ export const usersConfig = {
   LOGIN_BACKOFF_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(10),
   LOGIN_BACKOFF_BASE_MS: millisecondsVar(250, 0, 60_000),
   LOGIN_BACKOFF_MAX_MS: millisecondsVar(4_000, 0, 60_000),
+  /** Counted here across replicas (the gateway counts the same per instance, before the call). */
+  ...registrationLimitShape,
 };

@@ -1,7 +1,7 @@
 import type { TokenService } from '@shop/platform/core';
 import { z } from 'zod';
 import { AuthService } from './auth/auth.service.js';
-import { LoginThrottle } from './auth/login-throttle.js';
+import { AuthThrottle } from './auth/auth-throttle.js';
 import { RefreshTokenStore } from './auth/refresh-token.store.js';
 import { usersConfig } from './config.js';
 import type { UsersServices } from './services.js';
@@ -15,6 +15,8 @@ const settingsSchema = z.object({
   LOGIN_BACKOFF_AFTER_FAILURES: usersConfig.LOGIN_BACKOFF_AFTER_FAILURES,
   LOGIN_BACKOFF_BASE_MS: usersConfig.LOGIN_BACKOFF_BASE_MS,
   LOGIN_BACKOFF_MAX_MS: usersConfig.LOGIN_BACKOFF_MAX_MS,
+  REGISTER_LIMIT_PER_IP: usersConfig.REGISTER_LIMIT_PER_IP,
+  REGISTER_LIMIT_WINDOW_SECONDS: usersConfig.REGISTER_LIMIT_WINDOW_SECONDS,
 });
 export type UsersSettings = z.infer<typeof settingsSchema>;
 
@@ -30,6 +32,6 @@ export function createUsersServices(
   const config = settingsSchema.parse(settings);
   const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
   const users = new UserService((userId, reason) => sessions.revokeAll(userId, reason));
-  const auth = new AuthService(users, tokens, sessions, new LoginThrottle(config, undefined, now));
+  const auth = new AuthService(users, tokens, sessions, new AuthThrottle(config, undefined, now));
   return { users, auth };
 }

@@ -64,6 +64,24 @@ describe('the login throttle across two replicas', () => {
   }, 120_000);
 });
 
+describe('the registration limit across two replicas', () => {
+  it('lets no more than REGISTER_LIMIT_PER_IP of 20 concurrent registrations from one address through', async () => {
+    const limit = 5;
+    const perReplica = await runReplicas<string[]>(replica, REPLICAS, {
+      SCENARIO: 'register',
+      ADDRESS_PREFIX: '198.51.100.',
+      ATTEMPTS: '10',
+      LIMITS: JSON.stringify({ ...LIMITS, REGISTER_LIMIT_PER_IP: limit }),
+    });
+    const codes = perReplica.flat();
+    expect(codes).toHaveLength(20);
+    const registered = codes.filter((code) => code.startsWith('OK:')).length;
+    expect(registered, codes.join(', ')).toBeLessThanOrEqual(limit);
+    expect(registered).toBeGreaterThanOrEqual(1);
+    expect(codes.filter((code) => code === 'TOO_MANY_REQUESTS')).toHaveLength(20 - registered);
+  }, 120_000);
+});
+
 describe('refresh-token rotation across two replicas', () => {
   it('exchanges a token presented to both at once for at most one new pair, and ends the session as reuse', async () => {
     // Two hundred sessions, each token raced by both replicas at once: long bursts overlap however late a replica wakes.

@@ -2,9 +2,9 @@ import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
+import { AuthThrottle, loginBackoffMs } from './auth-throttle.js';
 import { ExpiredRecordsJob } from './expired-records.job.js';
 import { LoginAttemptModel } from './login-attempt.model.js';
-import { LoginThrottle, loginBackoffMs } from './login-throttle.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 
 const tokens = createTestTokens();
@@ -13,7 +13,13 @@ const WINDOW_SECONDS = 60;
 let clockOffsetMs = 0;
 const services = createUsersServices(
   tokens,
-  { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 6, LOGIN_WINDOW_SECONDS: WINDOW_SECONDS },
+  {
+    LOGIN_MAX_FAILURES_PER_EMAIL: 3,
+    LOGIN_MAX_FAILURES_PER_IP: 6,
+    LOGIN_WINDOW_SECONDS: WINDOW_SECONDS,
+    // The accounts this file needs come from one address; the registration limit has a test of its own.
+    REGISTER_LIMIT_PER_IP: 100,
+  },
   () => new Date(Date.now() + clockOffsetMs),
 );
 const { auth } = services;
@@ -63,6 +69,22 @@ describe('registration', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(rejected.map((r) => r.reason.extensions.code)).toEqual(Array(5).fill('CONFLICT'));
     expect(await UserModel.countDocuments({ email })).toBe(1);
+  });
+
+  it('refuses registrations from one address past REGISTER_LIMIT_PER_IP, counted before the email or the password is looked at', async () => {
+    const limited = createUsersServices(tokens, { REGISTER_LIMIT_PER_IP: 2 }).auth;
+    const at = (clientIp: string) => ({ ...testContext(null, services), clientIp });
+    for (const email of ['limit1@example.com', 'limit2@example.com'])
+      await limited.register(at('10.7.0.1'), { ...input, email });
+    // A taken email too: the limit answers first, so the address learns nothing and no hash is spent.
+    for (const email of ['limit3@example.com', 'limit1@example.com']) {
+      const refused = await failure(limited.register(at('10.7.0.1'), { ...input, email }));
+      expect(refused.extensions).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfter: 3_600 });
+    }
+    expect(await UserModel.countDocuments({ email: 'limit3@example.com' })).toBe(0);
+    expect((await limited.register(at('10.7.0.2'), { ...input, email: 'limit3@example.com' })).user.email).toBe(
+      'limit3@example.com',
+    );
   });
 
   it('names each invalid field: email, password length and commonness, names', async () => {
@@ -163,6 +185,8 @@ describe('brute-force limits', () => {
 
   it('makes an email failing from many addresses wait before each check, doubling up to a cap, never refusing', async () => {
     const limits = {
+      REGISTER_LIMIT_PER_IP: 10,
+      REGISTER_LIMIT_WINDOW_SECONDS: 3_600,
       LOGIN_MAX_FAILURES_PER_EMAIL: 3,
       LOGIN_MAX_FAILURES_PER_IP: 50,
       LOGIN_WINDOW_SECONDS: WINDOW_SECONDS,
@@ -174,10 +198,10 @@ describe('brute-force limits', () => {
       0, 0, 100, 200, 400, 800, 1_000, 1_000,
     ]);
     const waits: number[] = [];
-    const throttle = new LoginThrottle(limits, async (ms) => {
+    const throttle = new AuthThrottle(limits, async (ms) => {
       waits.push(ms);
     });
-    for (let i = 0; i < 7; i++) await throttle.begin('spread@example.com', `10.9.0.${i}`);
+    for (let i = 0; i < 7; i++) await throttle.login('spread@example.com', `10.9.0.${i}`);
     expect(waits).toEqual([0, 0, 0, 0, 0, 100, 200]);
   });
 });
@@ -321,11 +345,17 @@ describe('expired records job', () => {
     expect(unexpired).toBeGreaterThan(1);
     // Every login window of this file has ended a second after its length from the windows' now;
     // sessions last 14 days.
+    // Registrations count for an hour: they outlive the login windows.
+    const registrations = await LoginAttemptModel.countDocuments({ key: /^register:/ });
+    expect(registrations).toBeGreaterThan(0);
     const windowsOver = Date.now() + clockOffsetMs + (WINDOW_SECONDS + 1) * 1000;
     await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(windowsOver));
-    expect(await LoginAttemptModel.countDocuments()).toBe(0);
+    expect(await LoginAttemptModel.countDocuments()).toBe(registrations);
     expect(await RefreshTokenModel.countDocuments()).toBe(unexpired);
     expect(await RefreshTokenModel.findById(endedId).lean()).toBeNull();
     expect((await auth.refresh(anonymous, live.refreshToken)).user.email).toBe('ada@example.com');
+    const registrationWindowOver = Date.now() + clockOffsetMs + 3_601_000;
+    await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(registrationWindowOver));
+    expect(await LoginAttemptModel.countDocuments()).toBe(0);
   });
 });

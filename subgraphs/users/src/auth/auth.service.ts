@@ -11,7 +11,7 @@ import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';
 import { type Account, emailSchema, registerSchema, type UserService } from '../user/user.service.js';
 import type { User } from '../user/user.type.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import type { RefreshTokenStore } from './refresh-token.store.js';
 
 // Only bounded, not checked against the policy: a login must not reveal which rule a password breaks.
@@ -34,11 +34,14 @@ export class AuthService {
     private readonly users: UserService,
     private readonly tokens: TokenService,
     private readonly sessions: RefreshTokenStore,
-    private readonly throttle: LoginThrottle,
+    private readonly throttle: AuthThrottle,
   ) {}
 
   async register(ctx: RequestContext, input: unknown): Promise<AuthResult> {
-    const account = await this.users.createCustomer(validate(registerSchema, input));
+    const data = validate(registerSchema, input);
+    // Counted before the password is hashed: a flood is refused for the price of an insert.
+    await this.throttle.register(ctx.clientIp);
+    const account = await this.users.createCustomer(data);
     ctx.log.info({ userId: account.user.id }, 'user registered');
     return this.signIn(account);
   }
@@ -49,7 +52,7 @@ export class AuthService {
    */
   async login(ctx: RequestContext, input: unknown): Promise<AuthResult> {
     const data = validate(loginSchema, input);
-    const attempt = await this.throttle.begin(data.email, ctx.clientIp);
+    const attempt = await this.throttle.login(data.email, ctx.clientIp);
     const credentials = await this.users.findCredentials(data.email);
     const valid = credentials
       ? await passwordHasher.verify(credentials.passwordHash, data.password)
@@ -93,7 +96,7 @@ export class AuthService {
     const data = validate(changePasswordSchema, input);
     const credentials = await this.users.findCredentialsById(principal.id);
     if (!credentials) throw new UnauthenticatedError();
-    const attempt = await this.throttle.begin(credentials.user.email, ctx.clientIp);
+    const attempt = await this.throttle.login(credentials.user.email, ctx.clientIp);
     if (!(await passwordHasher.verify(credentials.passwordHash, data.currentPassword))) {
       ctx.log.info({ userId: principal.id, clientIp: ctx.clientIp }, 'password change refused: wrong current password');
       throw new BadUserInputError('Current password is wrong', [{ field: 'currentPassword', message: 'is wrong' }]);

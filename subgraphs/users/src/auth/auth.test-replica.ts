@@ -1,5 +1,6 @@
 // Test support: one users replica in its own process (its own services, its own per-process
 // state), against the test's database, so the replicas test races real processes. SCENARIO
+// `register`: ATTEMPTS concurrent registrations of new emails from address `<ADDRESS_PREFIX>0`;
 // `login`: ATTEMPTS concurrent logins of EMAIL with wrong passwords, attempt i from address
 // `<ADDRESS_PREFIX><i mod ADDRESSES>`; `refresh`:
 // every token of TOKENS (JSON) exchanged at once. Prints each outcome: `OK:<refresh token>` or
@@ -18,20 +19,33 @@ const outcome = (call: Promise<{ refreshToken: string }>) =>
 
 await replicaStart();
 const outcomes =
-  SCENARIO === 'login'
+  SCENARIO === 'register'
     ? await Promise.all(
         Array.from({ length: Number(ATTEMPTS) }, (_, i) =>
           outcome(
-            services.auth.login(from(`${ADDRESS_PREFIX}${i % Number(ADDRESSES)}`), {
-              email: EMAIL,
-              password: `wrong guess ${process.pid} ${i}`,
+            services.auth.register(from(`${ADDRESS_PREFIX}0`), {
+              email: `new-${process.pid}-${i}@example.com`,
+              password: 'a long enough password',
+              firstName: 'New',
+              lastName: 'Customer',
             }),
           ),
         ),
       )
-    : await Promise.all(
-        (JSON.parse(TOKENS ?? '[]') as string[]).map((token) =>
-          outcome(services.auth.refresh(from('10.1.1.1'), token)),
-        ),
-      );
+    : SCENARIO === 'login'
+      ? await Promise.all(
+          Array.from({ length: Number(ATTEMPTS) }, (_, i) =>
+            outcome(
+              services.auth.login(from(`${ADDRESS_PREFIX}${i % Number(ADDRESSES)}`), {
+                email: EMAIL,
+                password: `wrong guess ${process.pid} ${i}`,
+              }),
+            ),
+          ),
+        )
+      : await Promise.all(
+          (JSON.parse(TOKENS ?? '[]') as string[]).map((token) =>
+            outcome(services.auth.refresh(from('10.1.1.1'), token)),
+          ),
+        );
 await replicaFinish(outcomes);

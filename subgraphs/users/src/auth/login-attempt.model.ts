@@ -2,10 +2,10 @@ import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoos
 import { ExpiringRecord } from './expiring-record.model.js';
 
 /**
- * One counted login attempt under one key (`ip:<address>`, `email-ip:<email> <address>`,
- * `email:<email>`). Kept in the database, not in memory, so the limits hold across every replica
+ * One counted attempt under one key: a login (`ip:<address>`, `email-ip:<email> <address>`,
+ * `email:<email>`) or a registration (`register:<address>`). Kept in the database, not in memory, so the limits hold across every replica
  * of the users subgraph; one document per attempt, never a shared counter, because concurrent
- * updates of one document can be lost on FerretDB while inserts never are (see LoginThrottle). It
+ * updates of one document can be lost on FerretDB while inserts never are (see AuthThrottle). It
  * expires when it leaves the window.
  */
 @index({ key: 1, at: 1 })

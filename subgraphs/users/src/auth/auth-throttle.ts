@@ -6,7 +6,9 @@ import { ExpiredRecordsPurge } from './expired-records.purge.js';
 import { expiringAt } from './expiring-record.model.js';
 import { LoginAttemptModel, type LoginAttemptRecord } from './login-attempt.model.js';
 
-export interface LoginLimits {
+export interface ThrottleLimits {
+  REGISTER_LIMIT_PER_IP: number;
+  REGISTER_LIMIT_WINDOW_SECONDS: number;
   LOGIN_MAX_FAILURES_PER_EMAIL: number;
   LOGIN_MAX_FAILURES_PER_IP: number;
   LOGIN_WINDOW_SECONDS: number;
@@ -20,7 +22,7 @@ export interface LoginLimits {
  * `LOGIN_BACKOFF_AFTER_FAILURES` times in the window from all addresses together: doubling from
  * the base, capped. It slows a guesser spread over many addresses; it never refuses anyone.
  */
-export function loginBackoffMs(emailFailures: number, limits: LoginLimits): number {
+export function loginBackoffMs(emailFailures: number, limits: ThrottleLimits): number {
   const over = emailFailures - limits.LOGIN_BACKOFF_AFTER_FAILURES;
   if (over <= 0) return 0;
   return Math.min(limits.LOGIN_BACKOFF_MAX_MS, limits.LOGIN_BACKOFF_BASE_MS * 2 ** Math.min(over - 1, 20));
@@ -28,9 +30,16 @@ export function loginBackoffMs(emailFailures: number, limits: LoginLimits): numb
 
 /** `TOO_MANY_REQUESTS` with `retryAfter` in whole seconds (the gateway's REST shim answers 429 + Retry-After). */
 export class TooManyRequestsError extends AppError {
-  constructor(retryAfter: number) {
-    super('TOO_MANY_REQUESTS', 'Too many failed login attempts; try again later', { retryAfter });
+  constructor(what: string, retryAfter: number) {
+    super('TOO_MANY_REQUESTS', `Too many ${what}; try again later`, { retryAfter });
   }
+}
+
+/** One sliding window: at most `limit` attempts under a key within `seconds`; `what` names them in the refusal. */
+interface AttemptWindow {
+  limit: number;
+  seconds: number;
+  what: string;
 }
 
 export interface LoginAttempt {
@@ -39,12 +48,14 @@ export interface LoginAttempt {
 }
 
 /**
- * Sliding-window limits on failed logins: per client address (any email), and per email *from one
- * address*, so five wrong passwords from a stranger lock that stranger out of the account, not its
- * owner. Across addresses an email only earns a growing wait (loginBackoffMs), never a lockout, so
- * the right password from a new address always gets in. Each attempt is counted before the password
- * is checked, so parallel guesses cannot all pass a check made before any of them failed; a
- * successful login gives its attempt back. The attempt past a limit locks the key for one window.
+ * Sliding-window limits, in the database so they hold across every replica: registrations per
+ * client address (REGISTER_LIMIT_PER_IP, which each gateway instance also applies on its own), and
+ * failed logins, per client address (any email) and per email *from one address*, so five wrong
+ * passwords from a stranger lock that stranger out of the account, not its owner. Across
+ * addresses an email only earns a growing wait (loginBackoffMs), never a lockout, so the right
+ * password from a new address always gets in. Each attempt is counted before the password is
+ * hashed or checked, so parallel attempts cannot all pass a check made before any of them counted;
+ * a successful login gives its attempt back. The attempt past a limit locks the key for one window.
  *
  * Across replicas, on any MongoDB-wire server: an attempt is one inserted document, and it is let
  * through only if the count of its key's attempts in the window, taken after its own insert, is
@@ -53,28 +64,44 @@ export interface LoginAttempt {
  * be refused (never the other way); within one process, attempts on one key queue (the FerretDB
  * adapter), so one replica counts exactly.
  */
-export class LoginThrottle {
+export class AuthThrottle {
   private readonly purge = new ExpiredRecordsPurge(LoginAttemptModel);
 
   constructor(
-    private readonly limits: LoginLimits,
+    private readonly limits: ThrottleLimits,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
     /** The time the windows are measured in (tests move it instead of waiting a window out). */
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async begin(email: string, clientIp: string): Promise<LoginAttempt> {
+  /** Counts a registration from this address before its password is hashed; throws TooManyRequestsError past the limit. */
+  async register(clientIp: string): Promise<void> {
+    await this.count(`register:${clientAddressKey(clientIp)}`, {
+      limit: this.limits.REGISTER_LIMIT_PER_IP,
+      seconds: this.limits.REGISTER_LIMIT_WINDOW_SECONDS,
+      what: 'registrations from this address',
+    });
+  }
+
+  /** Counts a login before its password is checked, and waits the email's backoff; throws TooManyRequestsError past a limit. */
+  async login(email: string, clientIp: string): Promise<LoginAttempt> {
     const address = clientAddressKey(clientIp);
+    const failures = (limit: number): AttemptWindow => ({
+      limit,
+      seconds: this.limits.LOGIN_WINDOW_SECONDS,
+      what: 'failed login attempts',
+    });
     // The address first: a refused address does not spend the email's budget.
     const ipKey = `ip:${address}`;
-    const ipAttempt = await this.count(ipKey, this.limits.LOGIN_MAX_FAILURES_PER_IP);
+    const ipAttempt = await this.count(ipKey, failures(this.limits.LOGIN_MAX_FAILURES_PER_IP));
     const pairKey = `email-ip:${email} ${address}`;
-    await this.count(pairKey, this.limits.LOGIN_MAX_FAILURES_PER_EMAIL);
+    await this.count(pairKey, failures(this.limits.LOGIN_MAX_FAILURES_PER_EMAIL));
     const emailKey = `email:${email}`;
+    const emailWindow = failures(Number.POSITIVE_INFINITY);
     const emailFailures = await withDocumentLock('login_attempts', emailKey, async () => {
       const now = this.now();
-      await this.insert(emailKey, now);
-      return this.attemptsInWindow(emailKey, now);
+      await this.insert(emailKey, now, emailWindow);
+      return this.attemptsInWindow(emailKey, now, emailWindow);
     });
     await this.sleep(loginBackoffMs(emailFailures - 1, this.limits));
     return {
@@ -92,42 +119,35 @@ export class LoginThrottle {
     return this.purge.run(now);
   }
 
-  /** Counts an attempt under `key` and returns its id, or throws TooManyRequestsError past the limit. */
-  private count(key: string, limit: number): Promise<string> {
+  /** Counts an attempt under `key` and returns its id, or throws TooManyRequestsError past the window's limit. */
+  private count(key: string, window: AttemptWindow): Promise<string> {
     return withDocumentLock('login_attempts', key, async () => {
       const now = this.now();
-      const lock = await LoginAttemptModel.findOne({ key, refused: true, at: { $gt: this.windowStart(now) } })
+      const lock = await LoginAttemptModel.findOne({ key, refused: true, at: { $gt: windowStart(now, window) } })
         .sort({ at: 1 })
         .lean<LoginAttemptRecord>();
-      if (lock) throw new TooManyRequestsError(this.secondsLeft(lock.at, now));
-      const id = await this.insert(key, now);
-      if ((await this.attemptsInWindow(key, now)) <= limit) return id;
+      if (lock) throw new TooManyRequestsError(window.what, secondsLeft(lock.at, now, window));
+      const id = await this.insert(key, now, window);
+      if ((await this.attemptsInWindow(key, now, window)) <= window.limit) return id;
       // Locks the key; one writer per attempt document, so a plain update is safe.
       await LoginAttemptModel.updateOne({ _id: id }, { $set: { refused: true } });
-      throw new TooManyRequestsError(this.limits.LOGIN_WINDOW_SECONDS);
+      throw new TooManyRequestsError(window.what, window.seconds);
     });
   }
 
-  private async insert(key: string, at: Date): Promise<string> {
+  private async insert(key: string, at: Date, window: AttemptWindow): Promise<string> {
     const _id = randomUUID();
-    await LoginAttemptModel.create({ _id, key, at, ...expiringAt(new Date(at.getTime() + this.windowMs())) });
+    await LoginAttemptModel.create({ _id, key, at, ...expiringAt(new Date(at.getTime() + window.seconds * 1000)) });
     return _id;
   }
 
   /** Read after this attempt's own insert: it counts every attempt inserted before it. */
-  private attemptsInWindow(key: string, now: Date): Promise<number> {
-    return LoginAttemptModel.countDocuments({ key, at: { $gt: this.windowStart(now) } });
-  }
-
-  private windowStart(now: Date): Date {
-    return new Date(now.getTime() - this.windowMs());
-  }
-
-  private secondsLeft(lockedAt: Date, now: Date): number {
-    return Math.max(1, Math.ceil((lockedAt.getTime() + this.windowMs() - now.getTime()) / 1000));
-  }
-
-  private windowMs(): number {
-    return this.limits.LOGIN_WINDOW_SECONDS * 1000;
+  private attemptsInWindow(key: string, now: Date, window: AttemptWindow): Promise<number> {
+    return LoginAttemptModel.countDocuments({ key, at: { $gt: windowStart(now, window) } });
   }
 }
+
+const windowStart = (now: Date, window: AttemptWindow): Date => new Date(now.getTime() - window.seconds * 1000);
+
+const secondsLeft = (lockedAt: Date, now: Date, window: AttemptWindow): number =>
+  Math.max(1, Math.ceil((lockedAt.getTime() + window.seconds * 1000 - now.getTime()) / 1000));
