@@ -14,4 +14,6 @@ export interface GatewayContext extends BaseContext {
    * without it (an operation run by hand, in a test) each fetch has SUBGRAPH_TIMEOUT.
    */
   deadline?: number;
+  /** The caller asked for less time than the gateway gives (`x-request-timeout-ms`). */
+  deadlineFromClient?: boolean;
 }

@@ -8,6 +8,7 @@ import type { GraphqlLimits } from '@shop/platform/http';
 import { graphqlMetricsPlugin } from '@shop/platform/telemetry';
 import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
+import { SubgraphCircuits } from '../supergraph/subgraph-circuits.js';
 import { type SubgraphFetcherConfig, subgraphFetcherFromConfig } from '../supergraph/subgraph-fetcher.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
@@ -30,11 +31,14 @@ export interface SupergraphServerConfig extends SubgraphFetcherConfig {
   QUERY_PLAN_CACHE_MIB: number;
   /** Identical queries of one caller in flight together execute once (operation-coalescing.plugin.ts). */
   OPERATION_COALESCING: boolean;
+  /** A subgraph failing more than half its calls is refused calls for a while (subgraph-circuits.ts). */
+  SUBGRAPH_CIRCUIT_BREAKER: boolean;
 }
 
 /**
  * ApolloServer over @apollo/gateway, executing operations against the composed supergraph through
- * the subgraph fetcher (keep-alive pool, deduplication, signed calls); introspection outside production.
+ * the subgraph fetcher (keep-alive pool, deduplication, signed calls) behind a circuit breaker per
+ * subgraph; introspection outside production.
  */
 export async function startSupergraphServer(options: {
   config: SupergraphServerConfig;
@@ -47,11 +51,12 @@ export async function startSupergraphServer(options: {
 }): Promise<SupergraphServer> {
   const { config, supergraph, httpServer, limits, log } = options;
   const fetcher = subgraphFetcherFromConfig(config);
+  const circuits = config.SUBGRAPH_CIRCUIT_BREAKER ? new SubgraphCircuits() : undefined;
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     buildService: ({ name, url }) =>
-      new ForwardingDataSource({ url: routingUrls.get(name) ?? url, fetcher: fetcher.fetcher }, name),
+      new ForwardingDataSource({ url: routingUrls.get(name) ?? url, fetcher: fetcher.fetcher }, name, circuits),
     experimental_approximateQueryPlanStoreMiB: config.QUERY_PLAN_CACHE_MIB,
     logger: log,
   });
@@ -95,6 +100,7 @@ export async function startSupergraphServer(options: {
     },
     stop: async () => {
       await apollo.stop();
+      circuits?.close();
       await fetcher.close();
     },
   };

@@ -12,6 +12,8 @@ export function requestDeadline(timeoutMs: number): RequestHandler {
     const now = Date.now();
     const asked = deadlineFromHeader(req.header(REQUEST_TIMEOUT_HEADER), now);
     res.locals.deadline = Math.min(now + timeoutMs, asked ?? Number.POSITIVE_INFINITY);
+    // A subgraph call that runs out of a time the client shortened is not held against the subgraph.
+    res.locals.deadlineFromClient = asked !== undefined && asked < now + timeoutMs;
     next();
   };
 }

@@ -14,6 +14,18 @@ export const subgraphRetries = new Counter({
   labelNames: ['outcome'] as const,
 });
 
+export const subgraphCircuitOpen = new Gauge({
+  name: 'gateway_subgraph_circuit_open',
+  help: "1 while a subgraph's circuit is open (its calls refused without a request) or probing, 0 once closed",
+  labelNames: ['subgraph'] as const,
+});
+
+export const subgraphCircuitRejections = new Counter({
+  name: 'gateway_subgraph_circuit_rejections_total',
+  help: 'Subgraph calls refused by an open circuit, answered SERVICE_UNAVAILABLE without a request',
+  labelNames: ['subgraph'] as const,
+});
+
 /** Every gateway of this process (tests run several); each adds its stats while it runs. */
 const subscriptionSources = new Set<() => SubscriptionStats>();
 

@@ -5,6 +5,8 @@ import { inClientSpan, injectTraceHeaders } from '@shop/platform/telemetry';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { subgraphFetchDuration } from '../metrics/gateway-metrics.js';
+import type { SubgraphCircuits } from './subgraph-circuits.js';
+import { PROXY_FAILURES, SubgraphTimeoutError } from './subgraph-fetcher.js';
 
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0];
@@ -15,10 +17,11 @@ type SubgraphError = { message?: unknown; extensions?: { code?: unknown; fields?
  * subgraph call made for an operation; each call is a client span named after the subgraph.
  */
 export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  /** `subgraph`: the subgraph's name in the supergraph (metrics label). */
+  /** `subgraph`: the subgraph's name in the supergraph (metrics label); `circuits`: its circuit breaker, if on. */
   constructor(
     config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
     private readonly subgraph: string,
+    private readonly circuits?: SubgraphCircuits,
   ) {
     super(config);
   }
@@ -46,7 +49,10 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
     const attributes = { 'subgraph.name': this.subgraph, 'http.request.method': 'POST', 'url.full': this.url };
     return inClientSpan(`subgraph ${this.subgraph}`, attributes, async (span) => {
       try {
-        const response = await super.process(options);
+        const send = () => super.process(options);
+        const response = this.circuits
+          ? await this.circuits.run(this.subgraph, send, (error) => isSubgraphFailure(error, options.context))
+          : await send();
         end({ outcome: response.errors?.length ? 'graphql_errors' : 'ok' });
         if (response.errors?.length) span.setAttribute('graphql.error.count', response.errors.length);
         return response;
@@ -70,6 +76,20 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
     const fields = Array.isArray(refusal.extensions?.fields) ? refusal.extensions.fields : [];
     return new GraphQLError(String(refusal.message), { extensions: { code: 'BAD_USER_INPUT', fields } });
   }
+}
+
+/**
+ * A failure that is the subgraph's (for its circuit breaker): no answer (refused, reset), a proxy's
+ * 502/503/504, or a wait that ran out when the caller had not asked for less time than the gateway
+ * gives. Not: a deadline spent before the call, GraphQL errors, a refused input.
+ */
+function isSubgraphFailure(error: unknown, context: Partial<GatewayContext>): boolean {
+  if (error instanceof ServiceUnavailableError) {
+    if (error.cause instanceof DeadlineExceededError) return false;
+    return !(error.cause instanceof SubgraphTimeoutError && context.deadlineFromClient);
+  }
+  const status = (error as GraphQLError).extensions?.response as { status?: number } | undefined;
+  return status?.status !== undefined && PROXY_FAILURES.has(status.status);
 }
 
 /** Variable coercion (BAD_USER_INPUT) or a literal refused by a scalar during validation. */

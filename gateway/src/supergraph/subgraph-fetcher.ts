@@ -31,7 +31,15 @@ export interface SubgraphFetcherOptions {
 }
 
 /** What a proxy in front of a subgraph answers when it found no replica to ask. */
-const PROXY_FAILURES = new Set([502, 503, 504]);
+export const PROXY_FAILURES = new Set([502, 503, 504]);
+
+/** The cause of a SERVICE_UNAVAILABLE when the subgraph did not answer in the time this fetch had. */
+export class SubgraphTimeoutError extends Error {
+  constructor(origin: string, waitMs: number, options?: ErrorOptions) {
+    super(`${origin} did not answer within ${waitMs} ms`, options);
+    this.name = 'SubgraphTimeoutError';
+  }
+}
 /** A retry waits this long (jittered), enough for a restarting replica's connections to go elsewhere. */
 const RETRY_DELAY_MS = { min: 10, max: 40 };
 
@@ -133,7 +141,7 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
     if ('answer' in outcome) return outcome.answer;
     // Refused, reset or too slow: the client is told to retry (SERVICE_UNAVAILABLE), the log says why.
     const cause = signal.aborted
-      ? new Error(`${target.origin} did not answer within ${waitMs} ms`, { cause: outcome.error })
+      ? new SubgraphTimeoutError(target.origin, waitMs, { cause: outcome.error })
       : outcome.error;
     throw new ServiceUnavailableError(cause);
   };
@@ -178,8 +186,7 @@ function withinWait(pending: Promise<Buffered>, waitMs: number, url: string): Pr
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const cause = new Error(`${new URL(url).origin} did not answer within ${waitMs} ms`);
-      reject(new ServiceUnavailableError(cause));
+      reject(new ServiceUnavailableError(new SubgraphTimeoutError(new URL(url).origin, waitMs)));
     }, waitMs);
   });
   return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
