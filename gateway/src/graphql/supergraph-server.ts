@@ -51,7 +51,7 @@ export async function startSupergraphServer(options: {
 }): Promise<SupergraphServer> {
   const { config, supergraph, httpServer, limits, log } = options;
   const fetcher = subgraphFetcherFromConfig(config);
-  const circuits = config.SUBGRAPH_CIRCUIT_BREAKER ? new SubgraphCircuits() : undefined;
+  const circuits = config.SUBGRAPH_CIRCUIT_BREAKER ? new SubgraphCircuits(log) : undefined;
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,

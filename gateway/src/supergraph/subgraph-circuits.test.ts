@@ -1,4 +1,4 @@
-import { metricValue } from '@shop/platform/testing';
+import { metricValue, recordingLogger, silentLogger } from '@shop/platform/testing';
 import { register } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { gatewayOverRecordingSubgraph, type Json, postJson } from '../gateway.test-fixture.js';
@@ -75,7 +75,8 @@ describe('SubgraphCircuits', () => {
     );
 
   it('lets one probe through once open for openMs: its success closes the circuit, its failure opens it again', async () => {
-    const circuits = new SubgraphCircuits({ volume: 4, openMs: 100 });
+    const { log, lines } = recordingLogger<{ msg: string; subgraph: string }>();
+    const circuits = new SubgraphCircuits(log, { volume: 4, openMs: 100 });
     try {
       const all = () => true;
       for (let i = 0; i < 4; i++) await outcome(circuits.run('orders', failing, all));
@@ -95,13 +96,22 @@ describe('SubgraphCircuits', () => {
       await new Promise((done) => setTimeout(done, 150));
       expect(await outcome(circuits.run('orders', failing, all))).toBe('connection refused');
       expect(await outcome(circuits.run('orders', async () => 'sent', all))).toBe('SERVICE_UNAVAILABLE');
+      // Each change of state logged once, naming the subgraph.
+      expect(lines.map((line) => `${line.subgraph} ${line.msg.split(':')[0]}`)).toEqual([
+        'orders subgraph circuit opened',
+        'orders subgraph circuit half-open',
+        'orders subgraph circuit closed',
+        'orders subgraph circuit opened',
+        'orders subgraph circuit half-open',
+        'orders subgraph circuit opened',
+      ]);
     } finally {
       circuits.close();
     }
   });
 
   it("passes errors that are not the subgraph's on as they are, and never opens for them", async () => {
-    const circuits = new SubgraphCircuits({ volume: 4, openMs: 100 });
+    const circuits = new SubgraphCircuits(silentLogger, { volume: 4, openMs: 100 });
     try {
       for (let i = 0; i < 10; i++)
         expect(await outcome(circuits.run('orders', failing, () => false))).toBe('connection refused');

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@shop/platform/core';
+import { type Logger, ServiceUnavailableError } from '@shop/platform/core';
 import CircuitBreaker from 'opossum';
 import { subgraphCircuitOpen, subgraphCircuitRejections } from '../metrics/gateway-metrics.js';
 
@@ -24,13 +24,17 @@ const DEFAULTS: CircuitSettings = { volume: 20, errorPercent: 50, windowMs: 10_0
  * gone or hung costs callers nothing and gets room to recover, while the rest of the graph serves
  * on. Then one call goes through as a probe: its success closes the circuit, its failure opens it
  * again. Errors that are not the subgraph's (GraphQL errors, a refused input, the caller's own
- * deadline) never count against it.
+ * deadline) never count against it. Each change of state is logged once (each refused call is
+ * still answered and logged as any SERVICE_UNAVAILABLE, with its request id).
  */
 export class SubgraphCircuits {
   private readonly breakers = new Map<string, CircuitBreaker<[() => Promise<unknown>], unknown>>();
   private readonly settings: CircuitSettings;
 
-  constructor(settings: Partial<CircuitSettings> = {}) {
+  constructor(
+    private readonly log: Logger,
+    settings: Partial<CircuitSettings> = {},
+  ) {
     this.settings = { ...DEFAULTS, ...settings };
   }
 
@@ -74,8 +78,17 @@ export class SubgraphCircuits {
       resetTimeout: openMs,
       errorFilter: (error: unknown) => error instanceof NotTheSubgraphs,
     });
-    breaker.on('open', () => subgraphCircuitOpen.set({ subgraph }, 1));
-    breaker.on('close', () => subgraphCircuitOpen.set({ subgraph }, 0));
+    breaker.on('open', () => {
+      subgraphCircuitOpen.set({ subgraph }, 1);
+      this.log.warn({ subgraph, openMs }, 'subgraph circuit opened: its calls are refused until a probe succeeds');
+    });
+    breaker.on('halfOpen', () =>
+      this.log.info({ subgraph }, 'subgraph circuit half-open: one probe call goes through'),
+    );
+    breaker.on('close', () => {
+      subgraphCircuitOpen.set({ subgraph }, 0);
+      this.log.info({ subgraph }, 'subgraph circuit closed: calls go through again');
+    });
     breaker.on('reject', () => subgraphCircuitRejections.inc({ subgraph }));
     subgraphCircuitOpen.set({ subgraph }, 0);
     this.breakers.set(subgraph, breaker);

@@ -40,6 +40,7 @@ export class SubgraphTimeoutError extends Error {
     this.name = 'SubgraphTimeoutError';
   }
 }
+
 /** A retry waits this long (jittered), enough for a restarting replica's connections to go elsewhere. */
 const RETRY_DELAY_MS = { min: 10, max: 40 };
 
