@@ -23,7 +23,7 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   ADMIN_PASSWORD: ADMIN.password,
   // Every test calls from 127.0.0.1: the fuzzers' failed logins must not lock the other files out.
   LOGIN_MAX_FAILURES_PER_IP: '100000',
-  // Likewise the gateway's per-address limits: every test file registers, logs in and subscribes from here.
+  // Likewise the gateway's and users' per-address limits: every file registers, logs in and subscribes from here.
   REGISTER_LIMIT_PER_IP: '100000',
   LOGIN_LIMIT_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_IP: '100000',
