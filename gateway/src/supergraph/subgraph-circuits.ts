@@ -13,7 +13,7 @@ export interface CircuitSettings {
   openMs: number;
 }
 
-/** As Hive Router and Cosmo Router default, roughly: half of 20 calls within 10 s, then 5 s apart. */
+/** Starting points: more than half of at least 20 calls within 10 s opens a circuit for 5 s. */
 const DEFAULTS: CircuitSettings = { volume: 20, errorPercent: 50, windowMs: 10_000, openMs: 5_000 };
 
 /**
