@@ -112,16 +112,20 @@ export async function startTestGateway(
 export function startGateway(
   subgraphUrl: string,
   env: Record<string, string> = {},
+  log: Logger = silentLogger,
 ): Promise<{ gateway: Gateway; base: string }> {
-  return startTestGateway({
-    SUPERGRAPH_PATH: SUPERGRAPH,
-    USERS_URL: subgraphUrl,
-    PRODUCTS_URL: subgraphUrl,
-    ORDERS_URL: subgraphUrl,
-    PAYMENTS_URL: subgraphUrl,
-    NOTIFICATIONS_URL: subgraphUrl,
-    ...env,
-  });
+  return startTestGateway(
+    {
+      SUPERGRAPH_PATH: SUPERGRAPH,
+      USERS_URL: subgraphUrl,
+      PRODUCTS_URL: subgraphUrl,
+      ORDERS_URL: subgraphUrl,
+      PAYMENTS_URL: subgraphUrl,
+      NOTIFICATIONS_URL: subgraphUrl,
+      ...env,
+    },
+    log,
+  );
 }
 
 /** A gateway in front of one RecordingSubgraph, as a test file uses it; read the fields in tests. */
@@ -136,11 +140,14 @@ export interface GatewayOverSubgraph {
  * This test file's gateway over one RecordingSubgraph, started before its tests and closed after
  * them. Set the subgraph's `answer` at any time: it is read per request.
  */
-export function gatewayOverRecordingSubgraph(env: Record<string, string> = {}): GatewayOverSubgraph {
+export function gatewayOverRecordingSubgraph(
+  env: Record<string, string> = {},
+  log: Logger = silentLogger,
+): GatewayOverSubgraph {
   const started = { subgraph: new RecordingSubgraph() } as GatewayOverSubgraph;
   beforeAll(async () => {
     started.subgraphUrl = await started.subgraph.start();
-    Object.assign(started, await startGateway(started.subgraphUrl, env));
+    Object.assign(started, await startGateway(started.subgraphUrl, env, log));
   });
   afterAll(async () => {
     await started.gateway?.close();

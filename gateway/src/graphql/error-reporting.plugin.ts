@@ -1,12 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { isOwnFailure } from '@shop/platform/core';
+import { isOwnFailure, ServiceUnavailableError } from '@shop/platform/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { CircuitOpenError } from '../supergraph/subgraph-circuits.js';
 import type { GatewayContext } from './gateway-context.js';
 
 /**
  * Logs each of our own failures (internal errors, a service that did not answer) with the request's
  * logger (so with its request id, and the subgraph it came from), and gives the error the client
- * sees that request id to quote.
+ * sees that request id to quote. A call an open circuit refused is logged at debug level only.
  */
 export const errorReportingPlugin: ApolloServerPlugin<GatewayContext> = {
   async requestDidStart({ contextValue }) {
@@ -14,7 +15,13 @@ export const errorReportingPlugin: ApolloServerPlugin<GatewayContext> = {
       async didEncounterErrors({ errors }) {
         for (const error of errors) {
           if (!isOwnFailure(error.extensions?.code) || httpClientStatus(error)) continue;
-          contextValue.log.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
+          const failure = error.originalError ?? error;
+          // Its circuit's opening was logged once, and the metric counts each refusal.
+          if (failure instanceof ServiceUnavailableError && failure.cause instanceof CircuitOpenError) {
+            contextValue.log.debug({ cause: failure.cause.message, path: error.path }, 'refused: circuit open');
+            continue;
+          }
+          contextValue.log.error({ err: failure, path: error.path }, 'internal error');
         }
       },
       async willSendResponse({ response }) {

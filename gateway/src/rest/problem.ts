@@ -50,6 +50,9 @@ export class Problem extends Error {
   }
 }
 
+/** A Problem made of an operation's errors, which the gateway's error reporting has logged already. */
+export class OperationProblem extends Problem {}
+
 /** Contract codes map to their status; anything else (even GraphQL validation of a shim's own query) is a 500. */
 export function problemFromGraphqlError(error: GraphQLFormattedError): ProblemDetails {
   const code = String(error.extensions?.code ?? '');
@@ -96,6 +99,9 @@ export function sendProblem(res: Response, problem: ProblemDetails): void {
 
 export const problemHandler: ErrorRequestHandler = (error, _req, res, _next) => {
   const problem = toProblem(error);
-  if (problem.status >= 500) res.locals.log.error({ err: error, cause: (error as Error).cause }, 'rest request failed');
+  // An operation's own failures were logged, with the request id, by errorReportingPlugin.
+  if (problem.status >= 500 && !(error instanceof OperationProblem)) {
+    res.locals.log.error({ err: error, cause: (error as Error).cause }, 'rest request failed');
+  }
   sendProblem(res, problem);
 };

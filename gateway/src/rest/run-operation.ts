@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { executeInProcess, type OperationRequest } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { gatewayContext } from '../http/request-locals.js';
-import { INTERNAL_PROBLEM, Problem, problemFromGraphqlError } from './problem.js';
+import { INTERNAL_PROBLEM, OperationProblem, Problem, problemFromGraphqlError } from './problem.js';
 
 /** Runs a shim's operation as the caller of `res`'s request; returns its data or throws its Problem. */
 export type RunOperation = <TData>(request: OperationRequest, res: Response) => Promise<TData>;
@@ -12,7 +12,7 @@ export function operationRunner(apollo: ApolloServer<GatewayContext>): RunOperat
   return async <TData>(request: OperationRequest, res: Response) => {
     const result = await executeInProcess<TData>(apollo, request, gatewayContext(res));
     const [first] = result.errors ?? [];
-    if (first) throw new Problem(problemFromGraphqlError(first), { cause: result.errors });
+    if (first) throw new OperationProblem(problemFromGraphqlError(first), { cause: result.errors });
     if (!result.data) throw new Problem(INTERNAL_PROBLEM, { cause: new Error('operation returned no data') });
     return result.data;
   };

@@ -9,7 +9,8 @@ const product = (i: number) => ({ query: `{ product(id: "p${i}") { id } }` });
 const codeOf = (answer: { body: Json }) => answer.body.errors?.[0]?.extensions?.code;
 
 describe("a subgraph's circuit, through the gateway", () => {
-  const stack = gatewayOverRecordingSubgraph({ SUBGRAPH_RETRY: 'false' });
+  const { log, lines } = recordingLogger<{ level: number; msg: string; requestId?: string }>('debug');
+  const stack = gatewayOverRecordingSubgraph({ SUBGRAPH_RETRY: 'false' }, log);
 
   it('opens once more than half of 20 calls failed (a proxy 503), then refuses calls with SERVICE_UNAVAILABLE and sends none', async () => {
     stack.subgraph.status = 503;
@@ -26,6 +27,21 @@ describe("a subgraph's circuit, through the gateway", () => {
     expect(metricValue(scrape, 'gateway_subgraph_circuit_rejections_total', { subgraph: 'products' })).toBeGreaterThan(
       0,
     );
+    // The opening is logged once, as a warning; the refused call at debug level, not as an error.
+    const logged = (level: number, msg: string) => lines.filter((line) => line.level === level && line.msg === msg);
+    expect(lines.filter((line) => line.msg.startsWith('subgraph circuit opened')).map((line) => line.level)).toEqual([
+      40,
+    ]);
+    expect(logged(20, 'refused: circuit open').map((line) => line.requestId)).toEqual([
+      refused.body.errors[0].extensions.requestId,
+    ]);
+    expect(logged(50, 'internal error')).toHaveLength(20);
+    // Over REST too: a 503 problem with Retry-After, logged at debug level only.
+    const rest = await fetch(`${stack.base}/api/products`);
+    expect(rest.status).toBe(503);
+    expect(rest.headers.get('retry-after')).toBe('1');
+    expect(logged(20, 'refused: circuit open')).toHaveLength(2);
+    expect(lines.filter((line) => line.level >= 50)).toHaveLength(20);
   });
 });
 

@@ -24,8 +24,9 @@ const DEFAULTS: CircuitSettings = { volume: 20, errorPercent: 50, windowMs: 10_0
  * gone or hung costs callers nothing and gets room to recover, while the rest of the graph serves
  * on. Then one call goes through as a probe: its success closes the circuit, its failure opens it
  * again. Errors that are not the subgraph's (GraphQL errors, a refused input, the caller's own
- * deadline) never count against it. Each change of state is logged once (each refused call is
- * still answered and logged as any SERVICE_UNAVAILABLE, with its request id).
+ * deadline) never count against it. Each change of state is logged once; each refused call only
+ * at debug level (errorReportingPlugin), counted by gateway_subgraph_circuit_rejections_total,
+ * so an outage does not flood the log with one error line per request.
  */
 export class SubgraphCircuits {
   private readonly breakers = new Map<string, CircuitBreaker<[() => Promise<unknown>], unknown>>();
@@ -52,7 +53,7 @@ export class SubgraphCircuits {
     } catch (error) {
       if (error instanceof NotTheSubgraphs) throw error.error;
       if ((error as { code?: unknown }).code === 'EOPENBREAKER') {
-        throw new ServiceUnavailableError(new Error(`subgraph ${subgraph}: circuit open, the call was not sent`));
+        throw new ServiceUnavailableError(new CircuitOpenError(subgraph));
       }
       throw error;
     }
@@ -93,6 +94,14 @@ export class SubgraphCircuits {
     subgraphCircuitOpen.set({ subgraph }, 0);
     this.breakers.set(subgraph, breaker);
     return breaker;
+  }
+}
+
+/** The cause of a SERVICE_UNAVAILABLE that an open circuit answered without sending the call. */
+export class CircuitOpenError extends Error {
+  constructor(subgraph: string) {
+    super(`subgraph ${subgraph}: circuit open, the call was not sent`);
+    this.name = 'CircuitOpenError';
   }
 }
 
