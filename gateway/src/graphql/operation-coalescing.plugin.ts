@@ -30,10 +30,16 @@ interface Shared {
  * errorReportingPlugin) do not reach the others. A follower waits no longer than its own deadline
  * (REQUEST_TIMEOUT, or less when its client asks for less), whatever the leader's is. Placed after
  * the response cache, whose hits come first.
+ *
+ * A shared answer without errors is the same bytes for every request that waited for it, so
+ * `stringifyResult` (ApolloServer's option) writes its JSON once, for all of them: serialising a
+ * large answer again per request cost more than everything else the followers did.
  */
-export function operationCoalescingPlugin(): ApolloServerPlugin<GatewayContext> {
+export function operationCoalescing(): OperationCoalescing {
   const inFlight = new Map<string, Promise<Shared | undefined>>();
-  return {
+  // The data of a shared answer → its JSON, once written; held no longer than the data itself.
+  const serialised = new WeakMap<object, string | undefined>();
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
       let share: ((shared: Shared | undefined) => void) | undefined;
       return {
@@ -69,15 +75,46 @@ export function operationCoalescingPlugin(): ApolloServerPlugin<GatewayContext> 
         async willSendResponse({ response }) {
           if (!share) return;
           const body = response.body;
-          share(
-            body.kind === 'single' ? { result: { ...body.singleResult }, status: response.http.status } : undefined,
-          );
+          if (body.kind !== 'single') {
+            share(undefined);
+          } else {
+            const result = body.singleResult;
+            if (isPlainData(result)) serialised.set(result.data, undefined);
+            share({ result: { ...result }, status: response.http.status });
+          }
           share = undefined;
         },
       };
     },
   };
+  return {
+    plugin,
+    stringifyResult(result) {
+      if (!isPlainData(result) || !serialised.has(result.data)) return prettyJson(result);
+      const json = serialised.get(result.data) ?? prettyJson(result);
+      serialised.set(result.data, json);
+      return json;
+    },
+  };
 }
+
+export interface OperationCoalescing {
+  plugin: ApolloServerPlugin<GatewayContext>;
+  /** For ApolloServer's `stringifyResult`: Apollo's own format, a shared answer written once. */
+  stringifyResult: (result: FormattedExecutionResult) => string;
+}
+
+/** Apollo Server's JSON for an answer (its default `stringifyResult`). */
+const prettyJson = (result: FormattedExecutionResult) => `${JSON.stringify(result)}\n`;
+
+/** Data and nothing else: no errors or extensions, which carry per-request details (a request id). */
+const isPlainData = (
+  result: FormattedExecutionResult,
+): result is FormattedExecutionResult & { data: Record<string, unknown> } =>
+  result.errors === undefined &&
+  result.extensions === undefined &&
+  typeof result.data === 'object' &&
+  result.data !== null;
 
 function coalescingKey({ request, contextValue, queryHash, operationName }: GraphQLRequestContext<GatewayContext>) {
   return JSON.stringify([

@@ -96,6 +96,30 @@ describe('operation coalescing', () => {
     expect(subgraph.calls).toHaveLength(1);
   });
 
+  it('writes the JSON of an answer shared by several requests once', async () => {
+    const url = await start();
+    const caller = await bearer('u1');
+    holdAnswers(productAnswer);
+    const before = await coalesced();
+    const request = { query: PRODUCT, variables: { id: 'p1' } };
+    const expected = JSON.stringify({ data: { product: { id: 'p1', name: `seen by ${caller.authorization}` } } });
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const leader = postJson(url, request, caller);
+      await vi.waitFor(() => expect(subgraph.calls).toHaveLength(1), { timeout: 5_000 });
+      const followers = [1, 2, 3, 4].map(() => postJson(url, request, caller));
+      await vi.waitFor(async () => expect(await coalesced()).toBe(before + 4), { timeout: 5_000 });
+      release();
+      const answers = await Promise.all([leader, ...followers]);
+      expect(answers.map((answer) => answer.body)).toEqual(Array(5).fill(JSON.parse(expected)));
+      // That JSON was written twice in this process: by the subgraph (same shape) and once by the gateway.
+      const written = stringify.mock.results.filter((result) => result.value === expected);
+      expect(written).toHaveLength(subgraph.calls.length + 1);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
   it("stops a follower waiting at its own deadline, not the leader's", async () => {
     const url = await start();
     const caller = await bearer('u1');

@@ -14,7 +14,7 @@ import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
 import type { GatewayContext } from './gateway-context.js';
 import { httpSubscriptionsPlugin } from './http-subscriptions.plugin.js';
-import { operationCoalescingPlugin } from './operation-coalescing.plugin.js';
+import { operationCoalescing } from './operation-coalescing.plugin.js';
 import { operationResolutionPlugin } from './operation-resolution.plugin.js';
 
 export interface SupergraphServer {
@@ -64,10 +64,13 @@ export async function startSupergraphServer(options: {
   gateway.onSchemaLoadOrUpdate((schema) => {
     apiSchema = schema.apiSchema;
   });
+  const coalescing = config.OPERATION_COALESCING ? operationCoalescing() : undefined;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.NODE_ENV !== 'production',
     csrfPrevention: true,
+    // Unset (Apollo's own) without coalescing.
+    stringifyResult: coalescing?.stringifyResult,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     // onShutdown owns the signals: Apollo's own handler would re-raise SIGTERM mid-shutdown.
@@ -88,7 +91,7 @@ export async function startSupergraphServer(options: {
       ...limits.plugins,
       ...(options.plugins ?? []),
       // Last: a response cache hit answers before a query waits for an identical one.
-      ...(config.OPERATION_COALESCING ? [operationCoalescingPlugin()] : []),
+      ...(coalescing ? [coalescing.plugin] : []),
     ],
   });
   await apollo.start();
