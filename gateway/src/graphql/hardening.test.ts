@@ -63,6 +63,11 @@ describe('GraphQL limits', () => {
       await post({ query, variables });
       expect(subgraph.calls.length).toBeGreaterThan(before);
     }
+    // Costs are remembered per document and variables: each set keeps its own answer.
+    await expectRefused(`query ($n: Int) { ${pages('(first: $n)')} }`, /cost/i, { n: 100 });
+    const before = subgraph.calls.length;
+    await post({ query: `query ($n: Int) { ${pages('(first: $n)')} }`, variables: { n: 1 } });
+    expect(subgraph.calls.length).toBeGreaterThan(before);
   });
 
   it('refuses too many aliases', async () => {

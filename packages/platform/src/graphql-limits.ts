@@ -66,25 +66,26 @@ const pagedCost: ComplexityEstimator = ({ field, args, childComplexity }) => {
 const refused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
+/** An operation's cost; `uncountable` past the count's node limit; null when its variables do not fit it. */
+type Cost = number | 'uncountable' | null;
+
 /**
- * The cost limit's refusal, or null. Variables that do not fit the operation are left to
- * execution, which refuses them as BAD_USER_INPUT; anything else the count cannot finish (more than
- * its 10,000 nodes, through repeated fragments) is refused.
+ * Variables that do not fit the operation are left to execution, which refuses them as
+ * BAD_USER_INPUT; anything else the count cannot finish (more than its 10,000 nodes, through
+ * repeated fragments) is uncountable.
  */
-function costRefusal(
-  maxCost: number,
+function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   variables: Record<string, unknown> | null | undefined,
   operationName: string | null | undefined,
-): GraphQLError | null {
+): Cost {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors) return null;
-  let cost: number;
   try {
-    cost = getComplexity({
+    return getComplexity({
       schema,
       query: document,
       variables: variables ?? {},
@@ -93,9 +94,41 @@ function costRefusal(
     });
   } catch {
     // Its message stays here: only the node limit is expected, and anything else is ours.
-    return refused('Query cost could not be computed: too many fields');
+    return 'uncountable';
   }
-  return cost > maxCost ? refused(`Query cost limit of ${maxCost} exceeded, found ${Math.ceil(cost)}.`) : null;
+}
+
+const COSTS_PER_DOCUMENT = 64;
+const MAX_COST_KEY_LENGTH = 512;
+
+/**
+ * Costs already counted, by schema, parsed document, operation name and variables. Counting walks
+ * the whole operation, and Apollo Server keeps one parsed document per query text, so a query sent
+ * again (the common case) is counted once. Kept: at most COSTS_PER_DOCUMENT sets of variables a
+ * document, each under MAX_COST_KEY_LENGTH characters (larger ones are counted every time), and
+ * forgotten with their document.
+ */
+function costMemo(): typeof operationCost {
+  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Cost>>>();
+  return (schema, document, variables, operationName) => {
+    const byDocument = bySchema.get(schema) ?? new WeakMap<DocumentNode, Map<string, Cost>>();
+    bySchema.set(schema, byDocument);
+    const costs = byDocument.get(document) ?? new Map<string, Cost>();
+    byDocument.set(document, costs);
+    const key = `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`;
+    if (costs.has(key)) return costs.get(key) ?? null;
+    const cost = operationCost(schema, document, variables, operationName);
+    if (costs.size < COSTS_PER_DOCUMENT && key.length <= MAX_COST_KEY_LENGTH) costs.set(key, cost);
+    return cost;
+  };
+}
+
+/** The cost limit's refusal, or null. */
+function costRefusal(maxCost: number, cost: Cost): GraphQLError | null {
+  if (cost === 'uncountable') return refused('Query cost could not be computed: too many fields');
+  return cost !== null && cost > maxCost
+    ? refused(`Query cost limit of ${maxCost} exceeded, found ${Math.ceil(cost)}.`)
+    : null;
 }
 
 /**
@@ -105,11 +138,15 @@ function costRefusal(
  */
 export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
   const production = config.NODE_ENV === 'production';
+  const cost = costMemo();
   const refuseCostly: ApolloServerPlugin = {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName }) {
-          const refusal = costRefusal(config.GRAPHQL_MAX_COST, schema, document, request.variables, operationName);
+          const refusal = costRefusal(
+            config.GRAPHQL_MAX_COST,
+            cost(schema, document, request.variables, operationName),
+          );
           if (refusal) throw refusal;
         },
       };
@@ -135,7 +172,7 @@ export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
     validate: (schema, document, variables, operationName) => {
       const invalid = validate(schema, document, [...specifiedRules, ...validationRules]);
       if (invalid.length > 0) return invalid;
-      const refusal = costRefusal(config.GRAPHQL_MAX_COST, schema, document, variables, operationName);
+      const refusal = costRefusal(config.GRAPHQL_MAX_COST, cost(schema, document, variables, operationName));
       return refusal ? [refusal] : [];
     },
   };
