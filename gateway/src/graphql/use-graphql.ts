@@ -1,6 +1,6 @@
 import type { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
 import { type Logger, ServiceUnavailableError, type TokenService, UnauthenticatedError } from '@shop/platform/core';
+import { graphqlHttpHandler } from '@shop/platform/http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { authenticate } from '../http/authenticate.middleware.js';
 import { bodyError } from '../http/body-error.js';
@@ -23,7 +23,7 @@ export function useGraphql(
     authenticate(deps.tokens),
     express.json({ limit: deps.bodyLimit }),
     ...(deps.persistedDocuments ? [deps.persistedDocuments] : []),
-    expressMiddleware(deps.apollo, { context: async ({ res }) => gatewayContext(res) }),
+    graphqlHttpHandler(deps.apollo, async ({ res }) => gatewayContext(res)),
     graphqlErrorHandler,
   );
 }

@@ -5,7 +5,6 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
-import { expressMiddleware } from '@as-integrations/express5';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -15,6 +14,7 @@ import { z } from 'zod';
 import type { BaseContext, TokenService } from './auth.js';
 import { maskError, ServiceUnavailableError, UnauthenticatedError } from './errors.js';
 import { createGatewayRequestSigner, SIGNATURE_HEADER, SIGNED_AT_HEADER } from './gateway-signature.js';
+import { graphqlHttpHandler } from './graphql-http.js';
 import { type GraphqlLimitSettings, graphqlLimits, graphqlLimitsShape } from './graphql-limits.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { logContextMiddleware } from './log-context.js';
@@ -208,24 +208,22 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
       next();
     },
     logContextMiddleware((res) => res.locals.requestId),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId: string = res.locals.requestId;
-        const authorization = req.header('authorization');
-        const gateway = signedBy(req, res);
-        const principal = await tokens.fromHeader(authorization).catch(refusalWithStatus);
-        if (principal && !gateway) await options.revocation?.assertCurrent(principal).catch(refusalWithStatus);
-        return {
-          principal,
-          requestId,
-          // The request id comes from the log context (logContextMixin), on this logger's lines and any other's.
-          log,
-          authorization,
-          clientIp: gateway?.clientIp ?? req.socket.remoteAddress ?? 'unknown',
-          deadline: deadlineFromHeader(req.header(REQUEST_TIMEOUT_HEADER)),
-          services,
-        };
-      },
+    graphqlHttpHandler(apollo, async ({ req, res }) => {
+      const requestId: string = res.locals.requestId;
+      const authorization = req.header('authorization');
+      const gateway = signedBy(req, res);
+      const principal = await tokens.fromHeader(authorization).catch(refusalWithStatus);
+      if (principal && !gateway) await options.revocation?.assertCurrent(principal).catch(refusalWithStatus);
+      return {
+        principal,
+        requestId,
+        // The request id comes from the log context (logContextMixin), on this logger's lines and any other's.
+        log,
+        authorization,
+        clientIp: gateway?.clientIp ?? req.socket.remoteAddress ?? 'unknown',
+        deadline: deadlineFromHeader(req.header(REQUEST_TIMEOUT_HEADER)),
+        services,
+      };
     }),
   );
   httpServer.on('request', app);
