@@ -1,5 +1,6 @@
-// @shop/platform/http: HTTP and GraphQL-server pieces the gateway and the subgraphs share (health,
-// GraphQL over HTTP, limits, client addresses, signed gateway headers, calls between services, token revocation).
+// @shop/platform/http: HTTP and GraphQL-server pieces the gateway and the subgraphs share (GraphQL
+// over HTTP, health, limits, client addresses, signed gateway headers, calls between services,
+// token revocation).
 
 export * from '../client-address.js';
 export * from '../gateway-signature.js';
