@@ -74,6 +74,7 @@ describe('graphqlHttpHandler', () => {
     expect(put.headers.get('allow')).toBe('GET, POST');
     const empty = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(empty.status).toBe(400);
-    expect((await empty.json()).errors[0].message).toMatch(/POST body missing/);
+    const { errors } = (await empty.json()) as { errors: { message: string }[] };
+    expect(errors[0]?.message).toMatch(/POST body missing/);
   });
 });
