@@ -77,12 +77,17 @@ const coalesced = async () => metricValue(await register.metrics(), 'gateway_coa
 
 const bearer = async (id: string) => ({ authorization: `Bearer ${await tokens.sign({ id, role: 'CUSTOMER' })}` });
 
+/** A gateway whose subgraph holds its answers, a signed-in caller, and the count of coalesced queries so far. */
+async function holdingGateway(answer: (call: SubgraphCall) => unknown = productAnswer) {
+  const url = await start();
+  const caller = await bearer('u1');
+  holdAnswers(answer);
+  return { url, caller, before: await coalesced() };
+}
+
 describe('operation coalescing', () => {
   it('executes two concurrent identical queries of one caller once, and answers both', async () => {
-    const url = await start();
-    const caller = await bearer('u1');
-    holdAnswers(productAnswer);
-    const before = await coalesced();
+    const { url, caller, before } = await holdingGateway();
     const first = postJson(url, { query: PRODUCT, variables: { id: 'p1' } }, caller);
     await vi.waitFor(() => expect(subgraph.calls).toHaveLength(1), { timeout: 5_000 });
     const second = postJson(url, { query: PRODUCT, variables: { id: 'p1' } }, caller);
@@ -97,10 +102,7 @@ describe('operation coalescing', () => {
   });
 
   it('writes the JSON of an answer shared by several requests once', async () => {
-    const url = await start();
-    const caller = await bearer('u1');
-    holdAnswers(productAnswer);
-    const before = await coalesced();
+    const { url, caller, before } = await holdingGateway();
     const request = { query: PRODUCT, variables: { id: 'p1' } };
     const expected = JSON.stringify({ data: { product: { id: 'p1', name: `seen by ${caller.authorization}` } } });
     const stringify = vi.spyOn(JSON, 'stringify');
@@ -121,10 +123,7 @@ describe('operation coalescing', () => {
   });
 
   it("stops a follower waiting at its own deadline, not the leader's", async () => {
-    const url = await start();
-    const caller = await bearer('u1');
-    holdAnswers(productAnswer);
-    const before = await coalesced();
+    const { url, caller, before } = await holdingGateway();
     const request = { query: PRODUCT, variables: { id: 'p1' } };
     const leader = postJson(url, request, caller);
     await vi.waitFor(() => expect(subgraph.calls).toHaveLength(1), { timeout: 5_000 });
@@ -166,10 +165,7 @@ describe('operation coalescing', () => {
   });
 
   it('never shares a mutation: identical ones each execute', async () => {
-    const url = await start();
-    const caller = await bearer('u1');
-    holdAnswers(() => ({ data: { logout: true } }));
-    const before = await coalesced();
+    const { url, caller, before } = await holdingGateway(() => ({ data: { logout: true } }));
     const request = { query: LOGOUT, variables: { token: 'r1' } };
     const answers = Promise.all([postJson(url, request, caller), postJson(url, request, caller)]);
     await vi.waitFor(() => expect(subgraph.calls).toHaveLength(2), { timeout: 5_000 });
@@ -182,10 +178,9 @@ describe('operation coalescing', () => {
   });
 
   it('shares an error only with the requests that waited for it; the next identical query executes anew', async () => {
-    const url = await start();
-    const caller = await bearer('u1');
-    holdAnswers(() => ({ errors: [{ message: 'product store unavailable', extensions: { code: 'UNAVAILABLE' } }] }));
-    const before = await coalesced();
+    const { url, caller, before } = await holdingGateway(() => ({
+      errors: [{ message: 'product store unavailable', extensions: { code: 'UNAVAILABLE' } }],
+    }));
     const request = { query: PRODUCT, variables: { id: 'p1' } };
     const first = postJson(url, request, caller);
     await vi.waitFor(() => expect(subgraph.calls).toHaveLength(1), { timeout: 5_000 });
