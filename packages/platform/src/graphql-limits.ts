@@ -111,10 +111,16 @@ const MAX_COST_KEY_LENGTH = 512;
 function costMemo(): typeof operationCost {
   const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Cost>>>();
   return (schema, document, variables, operationName) => {
-    const byDocument = bySchema.get(schema) ?? new WeakMap<DocumentNode, Map<string, Cost>>();
-    bySchema.set(schema, byDocument);
-    const costs = byDocument.get(document) ?? new Map<string, Cost>();
-    byDocument.set(document, costs);
+    let byDocument = bySchema.get(schema);
+    if (!byDocument) {
+      byDocument = new WeakMap();
+      bySchema.set(schema, byDocument);
+    }
+    let costs = byDocument.get(document);
+    if (!costs) {
+      costs = new Map();
+      byDocument.set(document, costs);
+    }
     const key = `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`;
     if (costs.has(key)) return costs.get(key) ?? null;
     const cost = operationCost(schema, document, variables, operationName);
