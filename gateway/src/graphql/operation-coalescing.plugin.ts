@@ -91,7 +91,9 @@ export function operationCoalescing(): OperationCoalescing {
     plugin,
     stringifyResult(result) {
       if (!isPlainData(result) || !serialised.has(result.data)) return prettyJson(result);
-      const json = serialised.get(result.data) ?? prettyJson(result);
+      const written = serialised.get(result.data);
+      if (written !== undefined) return written;
+      const json = prettyJson(result);
       serialised.set(result.data, json);
       return json;
     },
