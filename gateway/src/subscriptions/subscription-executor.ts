@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
-import { mapAsyncIterator } from '@graphql-tools/utils';
 import { type Logger, NotFoundError, type Principal, UnauthenticatedError } from '@shop/platform/core';
 import type { GraphqlLimits, TokenVersionCheck } from '@shop/platform/http';
 import {
@@ -15,9 +14,9 @@ import type { SubscribePayload } from 'graphql-ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
-import { NOTHING, skipNothing } from './skip-nothing.stream.js';
-import { MISSED_EVENTS, RECHECK, type SubscriptionFeed } from './subscription.feed.js';
-import { entityOf, subscriptionToQuery } from './subscription-to-query.js';
+import { SharedWatch, type Watcher } from './shared-watch.js';
+import { type FeedItem, MISSED_EVENTS, RECHECK, type SubscriptionFeed } from './subscription.feed.js';
+import { entityOf, type SubscriptionQuery, subscriptionToQuery } from './subscription-to-query.js';
 
 /** A token's expiry is checked this long after it: a timer never fires early, the clock may differ. */
 const EXPIRY_MARGIN_MS = 100;
@@ -68,7 +67,7 @@ export interface SubscriptionExecutor {
     id: string,
     payload: SubscribePayload,
   ) => Promise<StartedSubscription | readonly GraphQLError[]>;
-  /** Event listeners open on the feed (leak checks, metrics). */
+  /** Event listeners open on the feed, one per shared watch (leak checks, metrics). */
   feedListeners: () => number;
 }
 
@@ -88,23 +87,6 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
       context.log.error({ err: error }, 'subscription query failed');
       return { errors: [internalError(context.requestId)] };
     }
-  };
-
-  /**
-   * One event reaches every subscriber of its order at once. Subscribers with the same caller,
-   * document and variables share one execution per event (its log lines carry the first one's
-   * request id): 10,000 subscribers on one order cost one query, not 10,000. Only while it runs.
-   */
-  const inFlight = new Map<string, Promise<ExecutionResult>>();
-  const runShared = (key: string, execute: () => Promise<ExecutionResult>): Promise<ExecutionResult> => {
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = execute();
-      inFlight.set(key, pending);
-      // run() never rejects: it answers failures as errors.
-      void pending.then(() => inFlight.delete(key));
-    }
-    return pending;
   };
 
   /**
@@ -147,69 +129,116 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     );
     const requestId = randomUUID();
     const context: GatewayContext = { ...session, requestId, log: deps.log.child({ requestId, subscription: id }) };
-    // Listening starts before the authorizing query, so no event can slip in between.
-    const events = deps.feed.subscribe(plan.declaration, plan.topic);
-    const first = await run(plan.authorization, plan.operationName, plan.variables(), context);
-    // No answer means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
-    if (!first.data?.[plan.responseKey]) {
-      await events.return?.();
-      return first.errors ?? [new NotFoundError(entityOf(schema, plan.declaration.authorize), plan.topic)];
-    }
-    const sameQuery = JSON.stringify([
+    const key = JSON.stringify([
+      plan.declaration.field,
+      plan.topic,
       session.authorization ?? '',
       print(plan.payload),
       plan.operationName ?? '',
       payload.variables ?? null,
     ]);
-    // What this subscriber was last sent, so that a catch-up sends only a change. The authorizing
-    // query's answer counts when it is the payload query itself (orderStatusChanged's).
-    let lastSent = plan.authorizesWithPayload ? JSON.stringify(first.data) : undefined;
-    const catchUp = async (): Promise<ExecutionResult | typeof NOTHING> => {
-      const answer = await runShared(`catch-up ${sameQuery}`, () =>
-        run(plan.catchUp.query, plan.operationName, plan.variables(), context),
-      );
-      if (answer.errors) return answer;
-      const payload = plan.catchUp.payloadOf(answer.data ?? {});
-      const sent = JSON.stringify({ [plan.responseKey]: payload });
-      if (payload === null || payload === undefined || sent === lastSent) return NOTHING;
-      lastSent = sent;
-      return { data: { [plan.responseKey]: payload } };
-    };
-    // At the token's expiry the subscription ends with UNAUTHENTICATED, without waiting for an event.
+    // Joining (and so listening) comes before the authorizing query, so no event can slip in between.
+    const watcher = (watches.get(key) ?? openWatch(key, plan, session, context)).join();
+    const first = await run(plan.authorization, plan.operationName, plan.variables(), context);
+    // No answer means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
+    if (!first.data?.[plan.responseKey]) {
+      await watcher.results.return();
+      return first.errors ?? [new NotFoundError(entityOf(schema, plan.declaration.authorize), plan.topic)];
+    }
+    // The authorizing query's answer counts as sent when it is the payload query itself
+    // (orderStatusChanged's), unless an event has been delivered meanwhile.
+    if (plan.authorizesWithPayload) watcher.lastSent ??= JSON.stringify(first.data);
+    return { results: watcher.results, schema, document };
+  };
+
+  /**
+   * Subscribers with the same token, document and variables share a watch (shared-watch.ts): one
+   * listener on the feed, and for each event one token check and one execution (its log lines carry
+   * the first subscriber's request id), delivered to all. Its token is theirs, so it expires and is
+   * revoked for all of them at once.
+   */
+  const watches = new Map<string, SharedWatch>();
+  const openWatch = (
+    key: string,
+    plan: SubscriptionQuery,
+    session: Session & { expiresAt: number },
+    context: GatewayContext,
+  ): SharedWatch => {
+    const events = deps.feed.subscribe(plan.declaration, plan.topic);
+    // At the token's expiry the subscriptions end with UNAUTHENTICATED, without waiting for an event.
     const expiry = setTimeout(
       () => deps.feed.recheck(plan.declaration, plan.topic),
       Math.min(session.expiresAt - Date.now() + EXPIRY_MARGIN_MS, MAX_TIMER_MS),
     );
     expiry.unref();
-    const results = skipNothing(
-      mapAsyncIterator(events, async (item): Promise<ExecutionResult | typeof NOTHING> => {
-        try {
-          await authenticated(session);
-        } catch (error) {
-          if (!(error instanceof UnauthenticatedError)) {
-            context.log.error({ err: error }, 'token version check failed');
-            // A recheck asked for another subscriber's sake is not worth an error here: the next event checks again.
-            return item === RECHECK ? NOTHING : { errors: [internalError(context.requestId)] };
-          }
-          // The last answer: the stream ends here, and graphql-ws completes the subscription.
-          await events.return?.();
-          return { errors: [error] };
+    const watch = new SharedWatch(() => {
+      if (watches.get(key) === watch) watches.delete(key);
+      clearTimeout(expiry);
+      void events.return?.();
+    });
+    watches.set(key, watch);
+    deliver(watch, events, plan, session, context).catch((error: unknown) => {
+      context.log.error({ err: error }, 'subscription delivery failed');
+      watch.end({ errors: [internalError(context.requestId)] });
+    });
+    return watch;
+  };
+
+  const deliver = async (
+    watch: SharedWatch,
+    events: AsyncIterableIterator<FeedItem>,
+    plan: SubscriptionQuery,
+    session: Session & { expiresAt: number },
+    context: GatewayContext,
+  ): Promise<void> => {
+    for await (const item of events) {
+      const recipients = watch.recipients();
+      try {
+        await authenticated(session);
+      } catch (error) {
+        if (error instanceof UnauthenticatedError) {
+          // The last answer: the streams end here, and the transports complete the subscriptions.
+          watch.end({ errors: [error] });
+          return;
         }
-        if (item === RECHECK) return NOTHING;
-        // A gap in the feed: events may have been missed, so the payload as it is now, if it changed.
-        if (item === MISSED_EVENTS) return catchUp();
-        const result = await runShared(`${item.id} ${sameQuery}`, () =>
-          run(plan.payload, plan.operationName, plan.variables(item), context),
-        );
-        if (!result.errors) lastSent = JSON.stringify(result.data);
-        return result;
-      }),
-      () => clearTimeout(expiry),
+        context.log.error({ err: error }, 'token version check failed');
+        // A recheck asked for another subscriber's sake is not worth an error here: the next event checks again.
+        if (item !== RECHECK) send(recipients, { errors: [internalError(context.requestId)] });
+        continue;
+      }
+      if (item === RECHECK) continue;
+      // A gap in the feed: events may have been missed, so the payload as it is now, to those it changed for.
+      if (item === MISSED_EVENTS) {
+        await catchUp(recipients, plan, context);
+        continue;
+      }
+      send(recipients, await run(plan.payload, plan.operationName, plan.variables(item), context));
+    }
+  };
+
+  const catchUp = async (recipients: Watcher[], plan: SubscriptionQuery, context: GatewayContext) => {
+    const answer = await run(plan.catchUp.query, plan.operationName, plan.variables(), context);
+    if (answer.errors) return send(recipients, answer);
+    const payload = plan.catchUp.payloadOf(answer.data ?? {});
+    if (payload === null || payload === undefined) return;
+    const data = { [plan.responseKey]: payload };
+    const sent = JSON.stringify(data);
+    send(
+      recipients.filter((watcher) => watcher.lastSent !== sent),
+      { data },
     );
-    return { results, schema, document };
   };
 
   return { start, feedListeners: () => deps.feed.totalListeners() };
+}
+
+/** One result to each recipient; an answer without errors becomes what each was last sent. */
+function send(recipients: readonly Watcher[], result: ExecutionResult): void {
+  const sent = result.errors ? undefined : JSON.stringify(result.data);
+  for (const watcher of recipients) {
+    if (sent !== undefined) watcher.lastSent = sent;
+    watcher.results.push(result);
+  }
 }
 
 export function withCode(error: GraphQLError, code: string): GraphQLError {

@@ -49,14 +49,14 @@ beforeAll(async () => {
     { query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }', variables: { id: warmUpOrderId } },
     { next: () => (warmedUp = true), error: () => {}, complete: () => {} },
   );
-  await eventually(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS + 1, UNBOUNDED);
+  await eventually(() => gateway.subscriptionStats().subscriptions === SUBSCRIBERS + 1, UNBOUNDED);
   // Published until one arrives: the feed's queue may still be binding.
   await eventually(async () => {
     if (!warmedUp) await bus.publish(orderPaid(warmUpOrderId));
     return warmedUp;
   }, UNBOUNDED);
   warmUp?.();
-  await eventually(() => gateway.subscriptionStats().feedListeners === SUBSCRIBERS, UNBOUNDED);
+  await eventually(() => gateway.subscriptionStats().subscriptions === SUBSCRIBERS, UNBOUNDED);
   // Each subscription starts with its own authorizing query (a listener is registered before it).
   await eventually(() => orderQueries() === SUBSCRIBERS, UNBOUNDED);
 });
@@ -69,7 +69,8 @@ afterAll(async () => {
 
 describe('subscription fan-out', () => {
   it("runs the order's query once per event for all subscribers with the same caller and selection", async () => {
-    expect(gateway.subscriptionStats().feedListeners).toBe(SUBSCRIBERS);
+    // One listener on the feed serves them all (the warm-up's, on another order, is gone).
+    expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: SUBSCRIBERS, feedListeners: 1 });
     const before = orderQueries();
     await bus.publish(orderPaid(orderId));
     await eventually(() => received === SUBSCRIBERS, UNBOUNDED);
@@ -79,5 +80,13 @@ describe('subscription fan-out', () => {
     await bus.publish(orderPaid(orderId));
     await eventually(() => received === 2 * SUBSCRIBERS, UNBOUNDED);
     expect(orderQueries() - before).toBe(2);
+
+    // Those who leave stop getting events; the others keep theirs, still through one listener.
+    await clients[0]?.dispose();
+    await eventually(() => gateway.subscriptionStats().subscriptions === SUBSCRIBERS - 10, UNBOUNDED);
+    expect(gateway.subscriptionStats().feedListeners).toBe(1);
+    await bus.publish(orderPaid(orderId));
+    await eventually(() => received === 3 * SUBSCRIBERS - 10, UNBOUNDED);
+    expect(orderQueries() - before).toBe(3);
   });
 });
