@@ -228,7 +228,12 @@ async function subscriptions(): Promise<void> {
     const gateway = startService('gateway', gatewayEnv);
     children.push(gateway);
     await waitFor(`http://127.0.0.1:${PORTS.gateway}/health/ready`, gateway, 120_000);
-    await subscriptionFanOut(gatewayUrl, ADMIN, option('subscribers', 10_000));
+    await subscriptionFanOut(
+      gatewayUrl,
+      `http://127.0.0.1:${PORTS.gatewayMetrics}/metrics`,
+      ADMIN,
+      option('subscribers', 10_000),
+    );
   } finally {
     await teardown(children);
   }

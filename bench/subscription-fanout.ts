@@ -2,7 +2,9 @@
 // per-connection limit) on one order, as its owner; then the order changes status (payment, then
 // an admin ships and delivers it) and each delivery's delay is taken from the order's `updatedAt`
 // (set by the orders service with the change, before its event is published) to its arrival.
-// The first change (PAID) is a warm-up that also proves every subscription is live.
+// Before it, the time until the gateway counts every subscription open (its metrics port): each one
+// has been checked, planned and authorised by then. The first change (PAID) is a warm-up that also
+// proves every subscription is live.
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ADDRESS, graphql, ok, productIds, register } from './fixtures.js';
@@ -14,8 +16,23 @@ const SUBSCRIPTION = `subscription ($id: ID!) { orderStatusChanged(orderId: $id)
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 
+/**
+ * `gateway_active_subscriptions` from the gateway's metrics; null when the scrape failed (at 20,000
+ * subscribers a scrape may be reset while the gateway is busy subscribing: asked again).
+ */
+async function openSubscriptions(metricsUrl: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    // One sample, with or without labels: `gateway_active_subscriptions{service="gateway"} 10000`.
+    return Number(/^gateway_active_subscriptions(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return null;
+  }
+}
+
 export async function subscriptionFanOut(
   gateway: string,
+  metricsUrl: string,
   admin: { email: string; password: string },
   subscribers: number,
 ): Promise<void> {
@@ -40,6 +57,7 @@ export async function subscriptionFanOut(
   let failures = 0;
   const clients: Client[] = [];
   const wsUrl = gateway.replace(/^http/, 'ws');
+  const subscribingSince = Date.now();
   for (let c = 0; c < Math.ceil(subscribers / PER_CONNECTION); c++) {
     const client = createClient({
       url: wsUrl,
@@ -81,8 +99,15 @@ export async function subscriptionFanOut(
     }
   };
   try {
-    // Subscribing runs an authorizing query per subscription: give them time before the first change.
-    await new Promise((done) => setTimeout(done, Math.max(2_000, subscribers)));
+    const subscribeDeadline = Date.now() + 120_000;
+    let open = (await openSubscriptions(metricsUrl)) ?? 0;
+    while (open < subscribers && failures === 0) {
+      if (Date.now() > subscribeDeadline)
+        throw new Error(`only ${open} of ${subscribers} subscriptions open after 120 s`);
+      await new Promise((done) => setTimeout(done, 50));
+      open = (await openSubscriptions(metricsUrl)) ?? open;
+    }
+    const subscribedMs = Date.now() - subscribingSince;
     await ok(
       graphql(
         gateway,
@@ -93,6 +118,7 @@ export async function subscriptionFanOut(
     );
     await waitForAll('PAID', 120_000);
     console.log(`\n### Scenario 4: subscription fan-out, ${subscribers} subscribers on one order\n`);
+    console.log(`subscribed: ${open} of ${subscribers} open ${subscribedMs} ms after the first connection was opened`);
     console.log(`warm-up (PAID): ${delivered('PAID')} of ${subscribers} delivered, ${failures} subscriptions failed`);
     for (const status of ['SHIPPED', 'DELIVERED']) {
       const sentAt = Date.now();
