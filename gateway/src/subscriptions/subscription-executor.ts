@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { type Logger, NotFoundError, type Principal, UnauthenticatedError } from '@shop/platform/core';
-import type { GraphqlLimits, TokenVersionCheck } from '@shop/platform/http';
+import { documentMemo, type GraphqlLimits, type TokenVersionCheck } from '@shop/platform/http';
 import {
   type DocumentNode,
   type ExecutionResult,
   GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  print,
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
@@ -72,8 +71,14 @@ export interface SubscriptionExecutor {
 }
 
 export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): SubscriptionExecutor {
+  // A document subscribed again with the same variables (10,000 clients watching alike) is planned once.
+  const planOf = documentMemo(
+    (schema, document, operationName: SubscribePayload['operationName'], variables: SubscribePayload['variables']) =>
+      subscriptionToQuery(schema, deps.feed.declarations, document, operationName, variables),
+    (operationName, variables) => `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`,
+  );
   const run = async (
-    query: DocumentNode,
+    query: string,
     operationName: string | undefined,
     variables: Record<string, unknown>,
     context: GatewayContext,
@@ -120,20 +125,14 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     }
     const invalid = deps.limits.validate(schema, document, payload.variables, payload.operationName);
     if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
-    const plan = subscriptionToQuery(
-      schema,
-      deps.feed.declarations,
-      document,
-      payload.operationName,
-      payload.variables,
-    );
+    const plan = planOf(schema, document, payload.operationName, payload.variables);
     const requestId = randomUUID();
     const context: GatewayContext = { ...session, requestId, log: deps.log.child({ requestId, subscription: id }) };
     const key = JSON.stringify([
       plan.declaration.field,
       plan.topic,
       session.authorization ?? '',
-      print(plan.payload),
+      plan.payload,
       plan.operationName ?? '',
       payload.variables ?? null,
     ]);

@@ -16,9 +16,9 @@ const rewrite = (source: string, variables: Record<string, unknown> = {}, operat
   const document = parse(source);
   expect(validate(schema, document)).toEqual([]);
   const result = subscriptionToQuery(schema, declaredSubscriptions, document, operationName, variables);
-  expect(validate(schema, result.authorization)).toEqual([]);
-  expect(validate(schema, result.payload)).toEqual([]);
-  expect(validate(schema, result.catchUp.query)).toEqual([]);
+  expect(validate(schema, parse(result.authorization))).toEqual([]);
+  expect(validate(schema, parse(result.payload))).toEqual([]);
+  expect(validate(schema, parse(result.catchUp.query))).toEqual([]);
   return result;
 };
 
@@ -43,9 +43,9 @@ describe('subscriptionToQuery', () => {
       { id: 'o-1' },
     );
     // orderStatusChanged is authorized by its own query, the one each event runs.
-    expect(print(result.authorization)).toBe(print(result.payload));
+    expect(result.authorization).toBe(result.payload);
     expect(result.variables(event)).toEqual({ id: 'o-1' });
-    expect(print(result.payload)).toBe(
+    expect(result.payload).toBe(
       normalize(`query Watch($id: ID!) {
         orderStatusChanged: order(id: $id) { id status ...Buyer ... on Order { user { id } } }
       }
@@ -63,7 +63,7 @@ describe('subscriptionToQuery', () => {
     const payment = rewrite('subscription ($id: ID!) { paid: paymentStatusChanged(orderId: $id) { id status } }', {
       id: 'o-1',
     });
-    expect(print(payment.catchUp.query)).toBe(
+    expect(payment.catchUp.query).toBe(
       normalize('query ($id: ID!) { paid: order(id: $id) { payment { id status } } }'),
     );
     const current = { id: 'p-1', status: 'SUCCEEDED' };
@@ -75,7 +75,7 @@ describe('subscriptionToQuery', () => {
 
   it("keeps the client's alias and takes a literal order id", () => {
     const result = rewrite(`subscription { changed: orderStatusChanged(orderId: "o-2") { status } }`);
-    expect(print(result.payload)).toBe(normalize(`{ changed: order(id: "o-2") { status } }`));
+    expect(result.payload).toBe(normalize(`{ changed: order(id: "o-2") { status } }`));
     expect(result).toMatchObject({ responseKey: 'changed', topic: 'o-2', operationName: undefined });
   });
 
@@ -93,7 +93,7 @@ describe('subscriptionToQuery', () => {
       {},
       'Watch',
     );
-    expect(print(result.payload)).toBe(
+    expect(result.payload).toBe(
       normalize(`query Watch { orderStatusChanged: order(id: "o-4") { ...Fields } } fragment Fields on Order { id }`),
     );
   });
@@ -123,9 +123,9 @@ describe('subscriptionToQuery', () => {
       { id: 'o-1', withOrder: true },
     );
     // Only the order's owner or an admin gets an answer; the selection's variables are not its business.
-    expect(print(result.authorization)).toBe(normalize(`query Pay($id: ID!) { paid: order(id: $id) { id } }`));
+    expect(result.authorization).toBe(normalize(`query Pay($id: ID!) { paid: order(id: $id) { id } }`));
     // The payment the event is about; the order id is no longer used, the event's payment id is.
-    expect(print(result.payload)).toBe(
+    expect(result.payload).toBe(
       normalize(`query Pay($withOrder: Boolean!, $payment_id: ID!) { paid: payment(id: $payment_id) { id status ...Owner } }
       fragment Owner on Payment { order @include(if: $withOrder) { user { email } } }`),
     );
@@ -138,7 +138,7 @@ describe('subscriptionToQuery', () => {
     const result = rewrite(`subscription ($payment_id: ID!) { paymentStatusChanged(orderId: $payment_id) { id } }`, {
       payment_id: 'o-5',
     });
-    expect(print(result.payload)).toBe(
+    expect(result.payload).toBe(
       normalize(`query ($_payment_id: ID!) { paymentStatusChanged: payment(id: $_payment_id) { id } }`),
     );
     expect(result.variables(event)).toEqual({ payment_id: 'o-5', _payment_id: 'p-1' });

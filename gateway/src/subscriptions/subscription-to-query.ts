@@ -32,10 +32,11 @@ export interface SubscriptionQuery {
   responseKey: string;
   /** The value of the declaration's argument: what the client watches (an order id…). */
   topic: string;
+  // The queries are printed once, here: Apollo Server runs query text (it prints a document it is given).
   /** Run once before any event: `query <same name>(<variables it uses>) { <key>: <authorize field>(…) <selection> }`. */
-  authorization: DocumentNode;
+  authorization: string;
   /** Run for each event: `query <same name>(<variables it uses>) { <key>: <resolve field>(…) <same selection> }` + its fragments. */
-  payload: DocumentNode;
+  payload: string;
   /** Whether `authorization` is `payload` itself, so its answer is the payload at subscribe time. */
   authorizesWithPayload: boolean;
   /** The client's variables, plus those the payload query reads from the event. */
@@ -44,7 +45,7 @@ export interface SubscriptionQuery {
    * After a gap in the feed: the query of the payload as it is now (with `variables()`), and how to
    * read the payload from its answer (null: nothing to catch up on).
    */
-  catchUp: { query: DocumentNode; payloadOf: (data: Record<string, unknown>) => unknown };
+  catchUp: { query: string; payloadOf: (data: Record<string, unknown>) => unknown };
 }
 
 /**
@@ -96,12 +97,14 @@ export function subscriptionToQuery(
     return toQuery(operation, document, field, [...eventVariables.keys()]);
   };
   const { selection } = declaration.authorize;
-  const authorization = queryOf(
-    declaration.authorize,
-    argumentsOf(declaration.authorize),
-    selection === undefined ? root.selectionSet : selectionSetOf(selection),
+  const authorization = print(
+    queryOf(
+      declaration.authorize,
+      argumentsOf(declaration.authorize),
+      selection === undefined ? root.selectionSet : selectionSetOf(selection),
+    ),
   );
-  const payload = queryOf(declaration.resolve, argumentsOf(declaration.resolve), root.selectionSet);
+  const payload = print(queryOf(declaration.resolve, argumentsOf(declaration.resolve), root.selectionSet));
   return {
     catchUp: catchUpOf(declaration, eventVariables.size === 0 ? payload : undefined, responseKey, (query, through) =>
       queryOf(query, argumentsOf(query), {
@@ -115,7 +118,7 @@ export function subscriptionToQuery(
     topic: topicOf(schema, operation, argument.value, variables ?? {}, declaration.argument),
     authorization,
     payload,
-    authorizesWithPayload: print(authorization) === print(payload),
+    authorizesWithPayload: authorization === payload,
     variables: (event) => {
       const values: Record<string, unknown> = { ...variables };
       if (event) for (const [name, read] of eventVariables) values[name] = read(event);
@@ -131,7 +134,7 @@ export function subscriptionToQuery(
  */
 function catchUpOf(
   declaration: SubscriptionDeclaration,
-  payload: DocumentNode | undefined,
+  payload: string | undefined,
   responseKey: string,
   nestedQuery: (query: QueryField<typeof SUBSCRIBED>, through: string) => DocumentNode,
 ): SubscriptionQuery['catchUp'] {
@@ -141,7 +144,7 @@ function catchUpOf(
     return { query: payload, payloadOf: (data) => data[responseKey] };
   }
   return {
-    query: nestedQuery(catchUp, catchUp.through),
+    query: print(nestedQuery(catchUp, catchUp.through)),
     payloadOf: (data) => (data[responseKey] as Record<string, unknown> | null | undefined)?.[catchUp.through],
   };
 }

@@ -14,7 +14,12 @@ import {
   validate,
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { documentMemo } from './document-memo.js';
+
+/** Subscribe documents kept parsed, bounded by the length of their query texts. */
+const PARSED_SOURCES_MAX_CHARS = 4 * 1024 * 1024;
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -98,37 +103,6 @@ function operationCost(
   }
 }
 
-const COSTS_PER_DOCUMENT = 64;
-const MAX_COST_KEY_LENGTH = 512;
-
-/**
- * Costs already counted, by schema, parsed document, operation name and variables. Counting walks
- * the whole operation, and Apollo Server keeps one parsed document per query text, so a query sent
- * again (the common case) is counted once. Kept: at most COSTS_PER_DOCUMENT sets of variables a
- * document, each under MAX_COST_KEY_LENGTH characters (larger ones are counted every time), and
- * forgotten with their document.
- */
-function costMemo(): typeof operationCost {
-  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Cost>>>();
-  return (schema, document, variables, operationName) => {
-    let byDocument = bySchema.get(schema);
-    if (!byDocument) {
-      byDocument = new WeakMap();
-      bySchema.set(schema, byDocument);
-    }
-    let costs = byDocument.get(document);
-    if (!costs) {
-      costs = new Map();
-      byDocument.set(document, costs);
-    }
-    const key = `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`;
-    if (costs.has(key)) return costs.get(key) ?? null;
-    const cost = operationCost(schema, document, variables, operationName);
-    if (costs.size < COSTS_PER_DOCUMENT && key.length <= MAX_COST_KEY_LENGTH) costs.set(key, cost);
-    return cost;
-  };
-}
-
 /** The cost limit's refusal, or null. */
 function costRefusal(maxCost: number, cost: Cost): GraphQLError | null {
   if (cost === 'uncountable') return refused('Query cost could not be computed: too many fields');
@@ -144,7 +118,12 @@ function costRefusal(maxCost: number, cost: Cost): GraphQLError | null {
  */
 export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
   const production = config.NODE_ENV === 'production';
-  const cost = costMemo();
+  // Counting walks the whole operation, and Apollo Server keeps one parsed document per query text,
+  // so a query sent again (the common case) is counted once per set of variables.
+  const cost = documentMemo(
+    operationCost,
+    (variables, operationName) => `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`,
+  );
   const refuseCostly: ApolloServerPlugin = {
     async requestDidStart() {
       return {
@@ -169,14 +148,32 @@ export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
     // "Did you mean …" would map out a schema whose introspection is off.
     blockFieldSuggestion: { enabled: production },
   }).protect();
+  // Subscribe documents, parsed outside Apollo Server: parsed and checked once per query text, as
+  // Apollo's document store does for /graphql (10,000 clients subscribing alike cost one of each).
+  const documents = new LRUCache<string, DocumentNode>({
+    maxSize: PARSED_SOURCES_MAX_CHARS,
+    sizeCalculation: (_document, source) => source.length,
+  });
+  const rules = [...specifiedRules, ...validationRules];
+  const checked = documentMemo(
+    (schema, document) => validate(schema, document, rules),
+    () => '',
+  );
   return {
     // graphql-armor is typed against Apollo's CommonJS build; the plugins are plain objects either way.
     plugins: [...(plugins as unknown as ApolloServerPlugin[]), refuseCostly],
     validationRules,
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
-    parse: (source) => parse(source, { maxTokens: config.GRAPHQL_MAX_TOKENS }),
+    parse: (source) => {
+      let document = documents.get(source);
+      if (!document) {
+        document = parse(source, { maxTokens: config.GRAPHQL_MAX_TOKENS });
+        documents.set(source, document);
+      }
+      return document;
+    },
     validate: (schema, document, variables, operationName) => {
-      const invalid = validate(schema, document, [...specifiedRules, ...validationRules]);
+      const invalid = checked(schema, document);
       if (invalid.length > 0) return invalid;
       const refusal = costRefusal(config.GRAPHQL_MAX_COST, cost(schema, document, variables, operationName));
       return refusal ? [refusal] : [];

@@ -3,6 +3,7 @@
 // token revocation).
 
 export * from '../client-address.js';
+export * from '../document-memo.js';
 export * from '../gateway-signature.js';
 export * from '../graphql-http.js';
 export * from '../graphql-limits.js';

@@ -1,0 +1,33 @@
+import { buildSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { graphqlLimits } from './graphql-limits.js';
+
+const limits = graphqlLimits({
+  GRAPHQL_MAX_DEPTH: 10,
+  GRAPHQL_MAX_COST: 10_000,
+  GRAPHQL_MAX_ALIASES: 15,
+  GRAPHQL_MAX_DIRECTIVES: 20,
+  GRAPHQL_MAX_TOKENS: 2_000,
+  NODE_ENV: 'test',
+});
+
+describe('graphqlLimits for documents parsed outside Apollo Server (subscriptions)', () => {
+  it('parses a query text once, and refuses a bad one each time', () => {
+    const source = 'subscription { changed(id: "1") }';
+    expect(limits.parse(source)).toBe(limits.parse(source));
+    expect(() => limits.parse('subscription {')).toThrow(/Syntax Error/);
+    expect(() => limits.parse('subscription {')).toThrow(/Syntax Error/);
+  });
+
+  it("checks a document against each schema it is validated with, and keeps each schema's answer", () => {
+    const document = limits.parse('subscription { changed(id: "1") { a extra } }');
+    const sdl = (fields: string) =>
+      `type Query { a: Int } type Subscription { changed(id: ID!): C } type C { ${fields} }`;
+    const without = buildSchema(sdl('a: Int'));
+    const withExtra = buildSchema(sdl('a: Int extra: Int'));
+    const refused = limits.validate(without, document, {});
+    expect(refused.map((error) => error.message)).toEqual(['Cannot query field "extra" on type "C".']);
+    expect(limits.validate(without, document, {})).toEqual(refused);
+    expect(limits.validate(withExtra, document, {})).toEqual([]);
+  });
+});
