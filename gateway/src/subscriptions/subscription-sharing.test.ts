@@ -28,8 +28,9 @@ const UNBOUNDED = 600_000;
 beforeAll(async () => {
   const url = await subgraph.start();
   subgraph.answer = () => ({ data: { orderStatusChanged: { id: orderId }, order: { id: orderId } } });
-  // Without subgraph deduplication, every execution would reach the subgraph: what is counted here.
-  const started = await startGateway(url, { SUBGRAPH_DEDUPLICATION: 'false' });
+  // Without subgraph deduplication and operation coalescing, every execution reaches the subgraph:
+  // what is counted here is the watch's own sharing.
+  const started = await startGateway(url, { SUBGRAPH_DEDUPLICATION: 'false', OPERATION_COALESCING: 'false' });
   gateway = started.gateway;
   const tokens = createTestTokens();
   const token = await tokens.sign({ id: 'u1', role: 'CUSTOMER' });
@@ -88,5 +89,38 @@ describe('subscription fan-out', () => {
     await bus.publish(orderPaid(orderId));
     await eventually(() => received === 3 * SUBSCRIBERS - 10, UNBOUNDED);
     expect(orderQueries() - before).toBe(3);
+  });
+
+  it('delivers an event that arrives while a subscription is still being authorised, once it is', async () => {
+    const lateOrder = randomUUID();
+    const callsFor = () =>
+      subgraph.calls.filter((call) => JSON.stringify(call.body.variables ?? {}).includes(lateOrder)).length;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const answer = subgraph.answer;
+    subgraph.answer = async (call) => {
+      // The first query about lateOrder is its authorizing one: held until the event has been handled.
+      if (callsFor() === 1 && JSON.stringify(call.body.variables ?? {}).includes(lateOrder)) await held;
+      return answer(call);
+    };
+    try {
+      const answers: unknown[] = [];
+      clients[1]?.subscribe(
+        { query: 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id } }', variables: { id: lateOrder } },
+        { next: (next) => answers.push(next), error: () => {}, complete: () => {} },
+      );
+      await eventually(() => callsFor() === 1, UNBOUNDED);
+      await bus.publish(orderPaid(lateOrder));
+      // The event's own query: the gateway got the event while the subscriber was being authorised.
+      await eventually(() => callsFor() === 2, UNBOUNDED);
+      release();
+      await eventually(() => answers.length === 1, UNBOUNDED);
+      expect(answers).toEqual([{ data: { orderStatusChanged: { id: orderId } } }]);
+    } finally {
+      release();
+      subgraph.answer = answer;
+    }
   });
 });
