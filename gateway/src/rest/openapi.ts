@@ -47,6 +47,8 @@ export function openApiDocument(routes: RestRoute[]): ReturnType<OpenApiGenerato
         [status]: success,
         ...Object.fromEntries((alsoStatus ?? []).map((code) => [code, success])),
         ...Object.fromEntries(route.errors.map((code) => [code, problem(STATUS_TEXT[code] ?? 'Error')])),
+        // The gateway refuses a body over BODY_LIMIT_BYTES before any route reads it.
+        ...(route.body ? { 413: problem('Request body too large (over BODY_LIMIT_BYTES, inflated)') } : {}),
         500: problem('Internal error: quote `requestId`'),
         503: problem('A service the request needs did not answer: retry after `retryAfter` seconds'),
       },
