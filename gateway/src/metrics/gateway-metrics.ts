@@ -53,6 +53,14 @@ new Gauge({
 });
 
 new Gauge({
+  name: 'gateway_subscription_watches',
+  help: 'Shared subscription watches open on this gateway: subscribers of one id with the same token, document and variables share one, with one execution per event',
+  collect() {
+    this.set(total((stats) => stats.feedListeners));
+  },
+});
+
+new Gauge({
   name: 'gateway_websocket_connections',
   help: 'graphql-ws connections open on this gateway',
   collect() {

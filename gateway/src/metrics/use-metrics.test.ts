@@ -65,4 +65,28 @@ describe('/metrics of the gateway', () => {
       expect(metricValue(now, 'gateway_websocket_connections')).toBe(0);
     });
   });
+
+  it('shows how many shared watches serve the open subscriptions', async () => {
+    const tokens = createTestTokens();
+    const client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }));
+    const watch = (orderId: string) =>
+      client.subscribe(
+        { query: `subscription { orderStatusChanged(orderId: "${orderId}") { id } }` },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
+    // Two alike share one watch; another order has its own.
+    const stops = [watch('o1'), watch('o1'), watch('o2')];
+    await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(metricValue(now, 'gateway_active_subscriptions')).toBe(3);
+      expect(metricValue(now, 'gateway_subscription_watches')).toBe(2);
+    });
+    for (const stop of stops) stop();
+    await client.dispose();
+    await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(metricValue(now, 'gateway_active_subscriptions')).toBe(0);
+      expect(metricValue(now, 'gateway_subscription_watches')).toBe(0);
+    });
+  });
 });
