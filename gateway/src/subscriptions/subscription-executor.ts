@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
 import { type Logger, NotFoundError, type Principal, UnauthenticatedError } from '@shop/platform/core';
-import { documentMemo, type GraphqlLimits, type TokenVersionCheck } from '@shop/platform/http';
+import { documentMemo, type GraphqlLimits, operationKey, type TokenVersionCheck } from '@shop/platform/http';
 import {
   type DocumentNode,
   type ExecutionResult,
@@ -75,7 +75,7 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
   const planOf = documentMemo(
     (schema, document, operationName: SubscribePayload['operationName'], variables: SubscribePayload['variables']) =>
       subscriptionToQuery(schema, deps.feed.declarations, document, operationName, variables),
-    (operationName, variables) => `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`,
+    (operationName, variables) => operationKey(variables, operationName),
   );
   const run = async (
     query: string,
@@ -225,15 +225,19 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     send(
       recipients.filter((watcher) => watcher.lastSent !== sent),
       { data },
+      sent,
     );
   };
 
   return { start, feedListeners: () => deps.feed.totalListeners() };
 }
 
-/** One result to each recipient; an answer without errors becomes what each was last sent. */
-function send(recipients: readonly Watcher[], result: ExecutionResult): void {
-  const sent = result.errors ? undefined : JSON.stringify(result.data);
+/** One result to each recipient; an answer without errors (its JSON `sent`) becomes what each was last sent. */
+function send(
+  recipients: readonly Watcher[],
+  result: ExecutionResult,
+  sent = result.errors ? undefined : JSON.stringify(result.data),
+): void {
   for (const watcher of recipients) {
     if (sent !== undefined) watcher.lastSent = sent;
     watcher.results.push(result);

@@ -33,3 +33,7 @@ export function documentMemo<A extends unknown[], T>(
     return value;
   };
 }
+
+/** The usual `keyOf`: an operation name and its variables (names hold no space, so keys cannot collide). */
+export const operationKey = (variables?: Record<string, unknown> | null, operationName?: string | null): string =>
+  `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`;

@@ -16,7 +16,7 @@ import {
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { documentMemo } from './document-memo.js';
+import { documentMemo, operationKey } from './document-memo.js';
 
 /** Subscribe documents kept parsed, bounded by the length of their query texts. */
 const PARSED_SOURCES_MAX_CHARS = 4 * 1024 * 1024;
@@ -120,10 +120,7 @@ export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
   const production = config.NODE_ENV === 'production';
   // Counting walks the whole operation, and Apollo Server keeps one parsed document per query text,
   // so a query sent again (the common case) is counted once per set of variables.
-  const cost = documentMemo(
-    operationCost,
-    (variables, operationName) => `${operationName ?? ''} ${JSON.stringify(variables ?? {})}`,
-  );
+  const cost = documentMemo(operationCost, operationKey);
   const refuseCostly: ApolloServerPlugin = {
     async requestDidStart() {
       return {
