@@ -15,9 +15,9 @@
 // check (bench/order-placement.ts); --hot N spreads the orders over N products (default 20; 1 is a
 // flash sale, every reservation on one row), --stock N units each (default 150). subscriptions: scenario 4, --subscribers N graphql-ws
 // subscribers on one order (bench/subscription-fanout.ts).
-// cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and from
-// the production bundles (--runtime tsx|bundle for one). BENCH_RUNTIME=bundle runs any scenario
-// on the bundles. gateways: The Guild's gateways benchmark, our gateway against vanilla
+// cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and as the
+// images run it (--runtime tsx|bundle|image for one; see BenchRuntime in stack.ts).
+// BENCH_RUNTIME=bundle|image runs any scenario that way. gateways: The Guild's gateways benchmark, our gateway against vanilla
 // @apollo/gateway and Hive Gateway on its Rust subgraphs (bench/gateway-comparison.ts; no databases).
 //
 // Starts everything on ports 5700–5709 (BENCH_PORT_BASE; clear of the test stacks on 4000–4799)
@@ -41,10 +41,11 @@ import { prepareOrderHistory } from './order-history.seeder.js';
 import { orderPlacement } from './order-placement.js';
 import {
   ADMIN,
-  buildServiceBundles,
+  type BenchRuntime,
+  benchRuntime,
   defaultRuntime,
   PORTS,
-  type Runtime,
+  prepareRuntime,
   SUBGRAPHS,
   setup,
   stackEnv,
@@ -242,16 +243,14 @@ async function subscriptions(): Promise<void> {
 /**
  * Scenario 5: all six processes spawned at once (the gateway needs no subgraph to start: its
  * supergraph is a file) until the gateway is ready, which includes every subgraph's readiness,
- * and has answered a storefront query. Measured for each runtime (`--runtime tsx|bundle`, default
- * both, in turn): under tsx as `pnpm dev` runs them, and from the esbuild bundles as production
- * images run them (built before the clock starts).
+ * and has answered a storefront query. Measured for each runtime in turn (`--runtime
+ * tsx|bundle|image` for one; default tsx, as `pnpm dev` runs them, then image, as the production
+ * images run them), each built before the clock starts.
  */
 async function coldStart(): Promise<void> {
   const runtimeArg = args.indexOf('--runtime');
-  const chosen = runtimeArg >= 0 ? args[runtimeArg + 1] : undefined;
-  if (chosen !== undefined && chosen !== 'tsx' && chosen !== 'bundle') throw new Error('--runtime is tsx or bundle');
-  const runtimes: Runtime[] = chosen ? [chosen] : ['tsx', 'bundle'];
-  if (runtimes.includes('bundle')) await buildServiceBundles();
+  const runtimes: BenchRuntime[] = runtimeArg >= 0 ? [benchRuntime(args[runtimeArg + 1])] : ['tsx', 'image'];
+  for (const runtime of runtimes) await prepareRuntime(runtime);
   for (const runtime of runtimes) {
     const children: ChildProcess[] = [];
     try {
@@ -289,10 +288,10 @@ if (!selected) throw new Error(`unknown benchmark ${command}: one of ${Object.ke
 console.log(
   `# pnpm bench ${command}: ${cpus().length} cores, Node ${process.version}, load average ${loadAverage()}; ` +
     `concurrency ${plan.concurrency}, warm-up ${plan.warmupSeconds} s, ${plan.measureSeconds} s measured in ${plan.rounds} rounds; ` +
-    `our gateway's settings ${JSON.stringify(gatewayEnv)}; services under ${defaultRuntime}; MONGO_URL ${stackEnv.MONGO_URL}`,
+    `our gateway's settings ${JSON.stringify(gatewayEnv)}; services under ${command === 'cold-start' ? 'each runtime in turn' : defaultRuntime}; MONGO_URL ${stackEnv.MONGO_URL}`,
 );
-// Scenario 5 builds the bundles itself; the others use them when BENCH_RUNTIME=bundle.
-const prepared = defaultRuntime === 'bundle' && command !== 'cold-start' ? buildServiceBundles() : Promise.resolve();
+// Scenario 5 prepares its runtimes itself; the others run under BENCH_RUNTIME.
+const prepared = command === 'cold-start' ? Promise.resolve() : prepareRuntime(defaultRuntime);
 prepared.then(selected).then(
   () => process.exit(0),
   (error: unknown) => {

@@ -3,19 +3,23 @@
 // the prefix BENCH_MONGO_PREFIX (default bench9_), all created here and dropped by `teardown`
 // (the orders scenario keeps its MongoDB data for the next run: bench/order-history.seeder.ts).
 // Ports BENCH_PORT_BASE (default 5700) on. Processes are the real services (src/main.ts under
-// tsx, or their production bundles with BENCH_RUNTIME=bundle; NODE_ENV=production).
+// tsx, their bundles with BENCH_RUNTIME=bundle, or their images' files with BENCH_RUNTIME=image;
+// NODE_ENV=production).
 import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { copyFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import mongoose from 'mongoose';
 import pg from 'pg';
+import { copyImageFiles } from '../scripts/image-files.js';
 import { seedProducts } from '../scripts/seed.js';
 import {
   graphqlUrl,
   ROOT,
   type Runtime,
   type ServiceName,
+  STACK_PROCESSES,
   SUBGRAPHS,
   type SubgraphName,
   serviceLaunch,
@@ -26,7 +30,7 @@ import {
   waitReady,
 } from '../scripts/stack.js';
 
-export { type Runtime, SUBGRAPHS, type SubgraphName };
+export { SUBGRAPHS, type SubgraphName };
 export const root = ROOT;
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 5700);
 export const PORTS = { ...stackPorts(PORT_BASE), baseline: PORT_BASE + 6 };
@@ -175,15 +179,51 @@ export function start(name: string, script: string, env: Record<string, string> 
   );
 }
 
-/** `BENCH_RUNTIME=bundle` runs every scenario's services from their production bundles (see Runtime). */
-export const defaultRuntime: Runtime = process.env.BENCH_RUNTIME === 'bundle' ? 'bundle' : 'tsx';
+/**
+ * How the services run: `tsx` (src/main.ts compiled at start-up, as `pnpm dev`), `bundle` (the
+ * bundles of `pnpm build --link-workspace`, their npm imports read from this checkout's
+ * node_modules; quick to build, for profiling) or `image` (what the images run: the production
+ * bundles of `pnpm build`, npm dependencies inside, each from a folder holding only its image's
+ * files, scripts/image-files.ts).
+ */
+export type BenchRuntime = Runtime | 'image';
 
-export const startService = (name: ServiceName, env: Record<string, string> = {}, runtime: Runtime = defaultRuntime) =>
-  launched(name, serviceLaunch(name, runtime, profileArgs(name)), env);
+export function benchRuntime(name: string | undefined): BenchRuntime {
+  if (name === 'tsx' || name === 'bundle' || name === 'image') return name;
+  throw new Error(`runtime ${name}: one of tsx, bundle, image`);
+}
 
-/** `pnpm build --link-workspace`: the production bundles, runnable in this checkout. */
-export async function buildServiceBundles(): Promise<void> {
-  await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--link-workspace'], { cwd: root });
+/** `BENCH_RUNTIME=bundle|image` runs every scenario's services that way (see BenchRuntime). */
+export const defaultRuntime = benchRuntime(process.env.BENCH_RUNTIME ?? 'tsx');
+
+/** Where `image` runs each process from: tmp/bench-images/<process>, as its image's /app. */
+const IMAGES = resolve(root, 'tmp/bench-images');
+
+export function startService(
+  name: ServiceName,
+  env: Record<string, string> = {},
+  runtime: BenchRuntime = defaultRuntime,
+): ChildProcess {
+  if (runtime !== 'image') return launched(name, serviceLaunch(name, runtime, profileArgs(name)), env);
+  const cwd = join(IMAGES, name);
+  // The gateway's image holds the supergraph at its root (the Dockerfile's SUPERGRAPH_PATH).
+  const supergraph: Record<string, string> =
+    name === 'gateway' ? { SUPERGRAPH_PATH: join(cwd, 'supergraph.graphql') } : {};
+  return launched(name, { ...serviceLaunch(name, 'bundle', profileArgs(name)), cwd }, { ...supergraph, ...env });
+}
+
+/** Builds what `runtime` runs, before any clock starts (tsx needs nothing). */
+export async function prepareRuntime(runtime: BenchRuntime): Promise<void> {
+  if (runtime === 'bundle') {
+    await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--link-workspace'], { cwd: root });
+  } else if (runtime === 'image') {
+    await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root });
+    await rm(IMAGES, { recursive: true, force: true });
+    for (const { name } of STACK_PROCESSES) {
+      await copyImageFiles(name, join(IMAGES, name));
+      await copyFile(resolve(root, 'supergraph.graphql'), join(IMAGES, name, 'supergraph.graphql'));
+    }
+  }
 }
 
 export async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
@@ -205,7 +245,7 @@ export async function waitFor(url: string, child: ChildProcess, timeoutMs = 60_0
 export const stop = (children: ChildProcess[]): Promise<void> => stopProcesses(children);
 
 /** The five subgraphs, started together, ready when each answers its readiness check. */
-export async function startSubgraphs(children: ChildProcess[], runtime: Runtime = defaultRuntime): Promise<void> {
+export async function startSubgraphs(children: ChildProcess[], runtime: BenchRuntime = defaultRuntime): Promise<void> {
   const started = SUBGRAPHS.map((name) => {
     // Production wants an SMTP server; in development notifications logs its mail instead.
     const child = startService(name, name === 'notifications' ? { NODE_ENV: 'development' } : {}, runtime);
