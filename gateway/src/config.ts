@@ -43,8 +43,13 @@ export const gatewayConfig = {
    * list of addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`. Empty: trust nobody.
    */
   TRUST_PROXY: listVar(),
-  /** Largest JSON body accepted on /graphql and /api, in bytes (inflated, when sent compressed). */
-  BODY_LIMIT_BYTES: positiveInt(100_000),
+  /**
+   * Largest JSON body accepted on /graphql and /api, in bytes (inflated, when sent compressed). The
+   * largest input the rules allow must fit however a client escapes it: a product at every length
+   * limit with each character written `\uXXXX` (as Python's json does with non-ASCII) is about
+   * 280 KB. 1 MiB, as the subgraphs take; Apollo Router's default is 2 MB.
+   */
+  BODY_LIMIT_BYTES: positiveInt(1_048_576),
   /** Answers of 1 KiB and more compressed (br, gzip, deflate) for clients that accept it (response-compression.ts). */
   RESPONSE_COMPRESSION: z.stringbool().default(true),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.

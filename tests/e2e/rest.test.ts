@@ -24,7 +24,7 @@ const answered = new Map<string, Set<number>>();
 async function call(
   operationId: string,
   path: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const route = restRoutes.find((candidate) => candidate.operationId === operationId) as RestRoute;
   const response = await fetch(`${GATEWAY}/api${path}`, {
@@ -34,7 +34,7 @@ async function call(
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       ...options.headers,
     },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const answer = { status: response.status, headers: response.headers, body: await response.json() };
   answered.set(operationId, (answered.get(operationId) ?? new Set()).add(answer.status));
@@ -159,6 +159,34 @@ describe('products', () => {
     });
     expect(missing.status).toBe(404);
     expect((await call('updateProduct', `/products/${productId}`, { body: {}, token: admin })).status).toBe(400);
+  });
+
+  it('takes a product at every length limit however the client escapes it, on REST and GraphQL alike', async () => {
+    const rules = document.components.schemas.CreateProductBody.properties;
+    const text = (max: number, start: string) => start + 'x'.repeat(max - start.length);
+    const fields = {
+      name: text(rules.name.maxLength, 'Longest '),
+      description: text(rules.description.maxLength, ''),
+      category: text(rules.category.maxLength, `${category}-longest-`),
+      inventory: 1,
+      images: Array.from({ length: rules.images.maxItems }, (_, i) =>
+        text(rules.images.items.maxLength, `https://img.example/${i}/`),
+      ),
+    };
+    // The largest body the document allows: every character written \uXXXX, as Python's json
+    // writes anything beyond ASCII, six bytes each.
+    const raw = escapedJson({ ...fields, price: 1 });
+    expect(raw.length).toBeGreaterThan(250_000);
+    const created = await call('createProduct', '/products', { raw, token: admin });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject(fields);
+    const mutation = 'mutation ($input: CreateProductInput!) { createProduct(input: $input) { name images } }';
+    const response = await fetch(`${GATEWAY}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: escapedJson({ query: mutation, variables: { input: { ...fields, price: '1.00' } } }),
+    });
+    expect(await response.json()).toEqual({ data: { createProduct: { name: fields.name, images: fields.images } } });
   });
 
   it('moves the stock by inventoryChange, or sets it only from the count read (409 otherwise)', async () => {
@@ -289,3 +317,20 @@ describe('orders and payments', () => {
     ).toBe(404);
   });
 });
+
+/** JSON with every character of every string written as a \uXXXX escape. */
+function escapedJson(value: unknown): string {
+  if (typeof value === 'string') {
+    return `"${value
+      .split('')
+      .map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join('')}"`;
+  }
+  if (Array.isArray(value)) return `[${value.map(escapedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([key, field]) => `${escapedJson(key)}:${escapedJson(field)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -91,7 +91,8 @@ describe('GraphQL limits', () => {
   it('refuses batched operations and oversized bodies', async () => {
     const batch = await post([{ query: '{ __typename }' }, { query: '{ __typename }' }]);
     expect(batch.status).toBe(400);
-    const huge = await post({ query: '{ __typename }', variables: { padding: 'x'.repeat(200_000) } });
+    // Over the default BODY_LIMIT_BYTES (1 MiB).
+    const huge = await post({ query: '{ __typename }', variables: { padding: 'x'.repeat(1_100_000) } });
     expect(huge.status).toBe(413);
     expect(huge.body.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
