@@ -109,6 +109,38 @@ describe('users', () => {
     expect((await call('loginUser', '/users/login', { body: {} })).status).toBe(400);
   });
 
+  it('counts characters as the document does, an emoji as one, on REST and GraphQL alike', async () => {
+    const rules = document.components.schemas.RegisterBody.properties;
+    const emoji = (count: number) => '\u{1f600}'.repeat(count);
+    const register = (name: number, password: string, who: string) =>
+      call('registerUser', '/users/register', {
+        body: { email: emailOf(who), password, firstName: emoji(name), lastName: 'E' },
+      });
+    // JSON Schema's lengths count code points, as zod's do; an emoji is two UTF-16 units, so a rule
+    // reading String.length would refuse a name of 100 or take a password of four.
+    const longest = await register(rules.firstName.maxLength, emoji(rules.password.minLength), 'emoji');
+    expect(longest.status).toBe(201);
+    expect(longest.body.user.firstName).toBe(emoji(rules.firstName.maxLength));
+    const tooLong = await register(rules.firstName.maxLength + 1, emoji(8), 'emoji-long');
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors.map((error: { field: string }) => error.field)).toEqual(['firstName']);
+    const shortPassword = await register(1, emoji(rules.password.minLength / 2), 'emoji-short');
+    expect(shortPassword.status).toBe(400);
+    expect(shortPassword.body.errors.map((error: { field: string }) => error.field)).toEqual(['password']);
+    // GraphQL, whose rules are the subgraph's: the same count.
+    const graphql = await fetch(`${GATEWAY}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation ($input: RegisterInput!) { register(input: $input) { user { firstName } } }',
+        variables: {
+          input: { email: emailOf('emoji-gql'), password: emoji(8), firstName: emoji(100), lastName: 'E' },
+        },
+      }),
+    });
+    expect(await graphql.json()).toEqual({ data: { register: { user: { firstName: emoji(100) } } } });
+  });
+
   it('shows a user to themselves and to an admin only', async () => {
     expect((await call('getUser', `/users/${ada.id}`, { token: ada.token })).body).toMatchObject({
       id: ada.id,
