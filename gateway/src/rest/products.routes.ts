@@ -30,9 +30,20 @@ const UPDATE_PRODUCT = `mutation RestUpdateProduct($id: ID!, $input: UpdateProdu
 const MAX_LIMIT = 100;
 const MAX_OFFSET = 10_000;
 
-/** Query strings are text: numbers and booleans are read from it, strictly. */
+const WHOLE_NUMBER = /^-?\d+$/;
+
+/**
+ * Query strings are text: a whole number is read from digits only. Anything else ('', '1e3',
+ * '0x10', a repeated parameter) stays as it came and is refused as not a number, where
+ * z.coerce would read '' as 0 and '1e3' as 1000.
+ */
 const queryInt = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z
+    .preprocess(
+      (text) => (typeof text === 'string' && WHOLE_NUMBER.test(text) ? Number(text) : text),
+      z.number().int().min(min).max(max),
+    )
+    .default(fallback);
 
 const listQuery = z.object({
   category: productCategory.optional(),

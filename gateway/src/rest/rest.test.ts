@@ -184,6 +184,33 @@ describe('shims before and after the operation', () => {
     expect(subgraph.calls.length).toBe(before);
   });
 
+  it('reads limit and offset from digits only, as the document types them (integer, never null)', async () => {
+    const before = subgraph.calls.length;
+    for (const query of [
+      'offset=',
+      'limit=',
+      'offset=1e3',
+      'offset=0x10',
+      'offset=%201',
+      'limit=5&limit=6',
+      'offset=-1',
+    ]) {
+      const refused = await call('GET', `/api/products?${query}`);
+      expect({ query, status: refused.status }).toEqual({ query, status: 400 });
+      expect(refused.body.errors.map((error: { field: string }) => error.field)).toHaveLength(1);
+    }
+    expect(subgraph.calls.length).toBe(before);
+    subgraph.answer = () => ({ data: { products: { totalCount: 0, edges: [] } } });
+    const read = await call('GET', '/api/products?limit=5&offset=007');
+    expect(read.body).toEqual({ products: [], total: 0, limit: 5, offset: 7 });
+    expect(subgraph.calls.at(-1)?.body.variables).toMatchObject({ first: 5, offset: 7 });
+    const { body: document } = await call('GET', '/api/openapi.json');
+    const parameters = document.paths['/api/products'].get.parameters as { name: string; schema: Json }[];
+    for (const name of ['limit', 'offset']) {
+      expect(parameters.find((parameter) => parameter.name === name)?.schema.type).toBe('integer');
+    }
+  });
+
   it('maps money and references to the legacy shape', async () => {
     subgraph.answer = () => ({
       data: {
