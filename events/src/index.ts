@@ -20,3 +20,4 @@ export * from './product-changed.event.js';
 export * from './rejected-event.error.js';
 export * from './retry-policy.js';
 export * from './topology.js';
+export * from './whole-number.js';

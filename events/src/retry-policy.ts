@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { millisecondsVar } from './duration-var.js';
+import { wholeNumber } from './whole-number.js';
 
 /** How a consumer retries a failing handler before parking the message in its dead-letter queue. */
 export interface RetryPolicy {
@@ -20,7 +20,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 10, baseDelayMs:
 
 /** Environment settings of the retry ladder, for processes that consume events (spread into a config shape). */
 export const retryPolicyShape = {
-  EVENTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(DEFAULT_RETRY_POLICY.maxAttempts),
+  EVENTS_MAX_ATTEMPTS: wholeNumber(DEFAULT_RETRY_POLICY.maxAttempts, { max: 20 }),
   EVENTS_RETRY_BASE_MS: millisecondsVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3_600_000),
   EVENTS_RETRY_MAX_MS: millisecondsVar(DEFAULT_RETRY_POLICY.maxDelayMs, 1, 86_400_000),
 };

@@ -7,6 +7,7 @@ import {
   portVar,
   registrationLimitShape,
   secondsVar,
+  wholeNumber,
 } from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
@@ -26,7 +27,6 @@ const routingShape = Object.fromEntries(Object.values(ROUTING_VARS).map((name) =
   RoutingVar,
   typeof routingUrl
 >;
-const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 /** Node's timers take at most 2^31 - 1 ms; windows of rate limits, at most 30 days. */
 const TIMER_MAX_MS = 2_147_483_647;
 const WINDOW_MAX_SECONDS = 30 * 86_400;
@@ -49,19 +49,19 @@ export const gatewayConfig = {
    * limit with each character written `\uXXXX` (as Python's json does with non-ASCII) is about
    * 280 KB. 1 MiB, as the subgraphs take; Apollo Router's default is 2 MB.
    */
-  BODY_LIMIT_BYTES: positiveInt(1_048_576),
+  BODY_LIMIT_BYTES: wholeNumber(1_048_576),
   /** Answers of 1 KiB and more compressed (br, gzip, deflate) for clients that accept it (response-compression.ts). */
   RESPONSE_COMPRESSION: z.stringbool().default(true),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
   WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 1, TIMER_MAX_MS),
-  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(20),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(20),
   /** Open sockets per client address (refused with HTTP 429 at the upgrade) and per signed-in user (closed with 4429). */
-  WS_MAX_CONNECTIONS_PER_IP: positiveInt(20),
-  WS_MAX_CONNECTIONS_PER_USER: positiveInt(10),
+  WS_MAX_CONNECTIONS_PER_IP: wholeNumber(20),
+  WS_MAX_CONNECTIONS_PER_USER: wholeNumber(10),
   /** Subscriptions over Server-Sent Events (`/graphql/stream`): open streams per client address and per signed-in user (HTTP 429). */
-  SSE_MAX_STREAMS_PER_IP: positiveInt(20),
-  SSE_MAX_STREAMS_PER_USER: positiveInt(20),
+  SSE_MAX_STREAMS_PER_IP: wholeNumber(20),
+  SSE_MAX_STREAMS_PER_USER: wholeNumber(20),
   /**
    * A socket must send `connection_init` within this time; an anonymous one is closed this long
    * after it, since no subscription is open to anonymous callers.
@@ -69,12 +69,12 @@ export const gatewayConfig = {
   WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 1, TIMER_MAX_MS),
   /** `register` / `login` per client address and window (each costs an argon2 hash behind the gateway). */
   ...registrationLimitShape,
-  LOGIN_LIMIT_PER_IP: positiveInt(30),
+  LOGIN_LIMIT_PER_IP: wholeNumber(30),
   LOGIN_LIMIT_WINDOW_SECONDS: secondsVar(60, 1, WINDOW_MAX_SECONDS),
   /** TOKEN_VERSION_CACHE_MS: how long a revoked access token may still pass the gateway. */
   ...tokenVersionShape,
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */
-  SUBGRAPH_CONNECTIONS: positiveInt(64),
+  SUBGRAPH_CONNECTIONS: wholeNumber(64),
   /** How long one subgraph request may take, answer read in full, before it fails (Apollo Router's default too). */
   SUBGRAPH_TIMEOUT: durationVar('30s', 1),
   /**
@@ -95,11 +95,11 @@ export const gatewayConfig = {
   /** Identical queries in flight at the same time, from the same caller, execute once (operation-coalescing.plugin.ts). */
   OPERATION_COALESCING: z.stringbool().default(true),
   /** Memory for query plans, in MiB (@apollo/gateway's default: 30). */
-  QUERY_PLAN_CACHE_MIB: positiveInt(30),
+  QUERY_PLAN_CACHE_MIB: wholeNumber(30),
   /** Memory for cached public responses (catalogue queries), in MiB per process; 0 turns the cache off. */
-  RESPONSE_CACHE_MIB: z.coerce.number().int().min(0).default(64),
+  RESPONSE_CACHE_MIB: wholeNumber(64, { min: 0 }),
   /** Gateway processes sharing GATEWAY_PORT (Node cluster); 1: this process serves alone. */
-  GATEWAY_WORKERS: positiveInt(1),
+  GATEWAY_WORKERS: wholeNumber(1),
   /** Trusted documents: the apps' Apollo persisted query manifest (`pnpm persisted:manifest` makes the tracker's). */
   PERSISTED_DOCUMENTS_PATH: z.string().min(1).optional(),
   /** Allowlist mode: `/graphql` runs only the manifest's documents (by id, or the same text). */

@@ -1,3 +1,4 @@
+import { wholeNumber } from '@shop/events';
 import { z } from 'zod';
 import {
   expectedInventory,
@@ -30,21 +31,6 @@ const UPDATE_PRODUCT = `mutation RestUpdateProduct($id: ID!, $input: UpdateProdu
 const MAX_LIMIT = 100;
 const MAX_OFFSET = 10_000;
 
-const WHOLE_NUMBER = /^-?\d+$/;
-
-/**
- * Query strings are text: a whole number is read from digits only. Anything else ('', '1e3',
- * '0x10', a repeated parameter) stays as it came and is refused as not a number, where
- * z.coerce would read '' as 0 and '1e3' as 1000.
- */
-const queryInt = (min: number, max: number, fallback: number) =>
-  z
-    .preprocess(
-      (text) => (typeof text === 'string' && WHOLE_NUMBER.test(text) ? Number(text) : text),
-      z.number().int().min(min).max(max),
-    )
-    .default(fallback);
-
 const listQuery = z.object({
   category: productCategory.optional(),
   minPrice: queryMoney.optional(),
@@ -54,8 +40,8 @@ const listQuery = z.object({
     .enum(['true', 'false'])
     .transform((value) => value === 'true')
     .optional(),
-  limit: queryInt(1, MAX_LIMIT, 20),
-  offset: queryInt(0, MAX_OFFSET, 0),
+  limit: wholeNumber(20, { max: MAX_LIMIT }),
+  offset: wholeNumber(0, { min: 0, max: MAX_OFFSET }),
 });
 
 const productFields = {

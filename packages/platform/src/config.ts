@@ -1,4 +1,4 @@
-import { secondsVar } from '@shop/events';
+import { secondsVar, wholeNumber } from '@shop/events';
 import { z } from 'zod';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
@@ -52,11 +52,11 @@ export class ConfigError extends Error {
   }
 }
 
-export const portVar = (defaultPort: number) => z.coerce.number().int().min(1).max(65_535).default(defaultPort);
+export const portVar = (defaultPort: number) => wholeNumber(defaultPort, { max: 65_535 });
 export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUrl);
 
 /** Durations have one notation (duration-var.ts in @shop/events): `30m`, `45s`, `500ms`. */
-export { durationVar, millisecondsVar, secondsVar } from '@shop/events';
+export { durationVar, millisecondsVar, secondsVar, wholeNumber } from '@shop/events';
 
 export const mongoShape = {
   MONGO_URL: z
@@ -68,7 +68,7 @@ export const mongoShape = {
     .regex(/^[a-z0-9_]+$/)
     .default('shop'),
   // At most this many commands in flight per process (why: mongo-pool.ts).
-  MONGO_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(MONGO_POOL_SIZE),
+  MONGO_MAX_POOL_SIZE: wholeNumber(MONGO_POOL_SIZE, { max: 500 }),
 };
 
 /**
@@ -77,7 +77,7 @@ export const mongoShape = {
  * replicas (in its database) before a password is hashed, so N gateways do not allow N times it.
  */
 export const registrationLimitShape = {
-  REGISTER_LIMIT_PER_IP: z.coerce.number().int().min(1).default(10),
+  REGISTER_LIMIT_PER_IP: wholeNumber(10),
   REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, 30 * 86_400),
 };
 

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { wholeNumber } from '@shop/events';
 import {
   type DocumentNode,
   GraphQLError,
@@ -21,16 +22,14 @@ import { documentMemo, operationKey } from './document-memo.js';
 /** Subscribe documents kept parsed, bounded by the length of their query texts. */
 const PARSED_SOURCES_MAX_CHARS = 4 * 1024 * 1024;
 
-const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
-
 /** Operation limits, the same on the gateway and on every subgraph (a subgraph's port is a door too). */
 export const graphqlLimitsShape = {
-  GRAPHQL_MAX_DEPTH: positiveInt(10),
+  GRAPHQL_MAX_DEPTH: wholeNumber(10),
   // A customer's 50 orders with items, products, user and payment costs about 6,800.
-  GRAPHQL_MAX_COST: positiveInt(10_000),
-  GRAPHQL_MAX_ALIASES: positiveInt(15),
-  GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
-  GRAPHQL_MAX_TOKENS: positiveInt(2_000),
+  GRAPHQL_MAX_COST: wholeNumber(10_000),
+  GRAPHQL_MAX_ALIASES: wholeNumber(15),
+  GRAPHQL_MAX_DIRECTIVES: wholeNumber(20),
+  GRAPHQL_MAX_TOKENS: wholeNumber(2_000),
 };
 
 export type GraphqlLimitSettings = z.infer<z.ZodObject<typeof graphqlLimitsShape>> & { NODE_ENV: string };

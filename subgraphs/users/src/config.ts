@@ -1,4 +1,11 @@
-import { millisecondsVar, mongoShape, portVar, registrationLimitShape, secondsVar } from '@shop/platform/core';
+import {
+  millisecondsVar,
+  mongoShape,
+  portVar,
+  registrationLimitShape,
+  secondsVar,
+  wholeNumber,
+} from '@shop/platform/core';
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -14,11 +21,11 @@ export const usersConfig = {
    * Failed logins allowed within LOGIN_WINDOW_SECONDS: for one email from one client address (then
    * that address is locked out of that account only), and from one address over all emails.
    */
-  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).max(1_000).default(5),
-  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+  LOGIN_MAX_FAILURES_PER_EMAIL: wholeNumber(5, { max: 1_000 }),
+  LOGIN_MAX_FAILURES_PER_IP: wholeNumber(50, { max: 100_000 }),
   LOGIN_WINDOW_SECONDS: secondsVar(900, 1, 86_400),
   /** Past this many failures of one email from all addresses, each of its logins waits (doubling, capped). */
-  LOGIN_BACKOFF_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(10),
+  LOGIN_BACKOFF_AFTER_FAILURES: wholeNumber(10, { max: 100_000 }),
   LOGIN_BACKOFF_BASE_MS: millisecondsVar(250, 0, 60_000),
   LOGIN_BACKOFF_MAX_MS: millisecondsVar(4_000, 0, 60_000),
   /** Counted here across replicas (the gateway counts the same per instance, before the call). */
