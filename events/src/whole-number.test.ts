@@ -23,9 +23,11 @@ describe('wholeNumber', () => {
   });
 
   it('refuses a number out of bounds (min 1 unless said)', () => {
-    expect(count.safeParse('101').success).toBe(false);
-    expect(count.safeParse('-1').success).toBe(false);
-    expect(wholeNumber(5).safeParse('0').success).toBe(false);
+    const messages = (text: string, schema = count) =>
+      schema.safeParse(text).error?.issues.map((issue) => issue.message);
+    expect(messages('101')).toEqual([expect.stringMatching(/<=\s*100/)]);
+    expect(messages('-1')).toEqual([expect.stringMatching(/>=\s*0/)]);
+    expect(messages('0', wholeNumber(5))).toEqual([expect.stringMatching(/>=\s*1/)]);
   });
 
   it('is documented as an integer with its bounds and default', () => {

@@ -12,6 +12,10 @@ export const wholeNumber = (fallback: number, { min = 1, max = Number.MAX_SAFE_I
   z
     .preprocess(
       (text) => (typeof text === 'string' && DIGITS.test(text) ? Number(text) : text),
-      z.number({ error: 'must be a whole number' }).int().min(min).max(max),
+      z
+        .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number' : undefined) })
+        .int()
+        .min(min)
+        .max(max),
     )
     .default(fallback);
