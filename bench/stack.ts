@@ -7,19 +7,18 @@
 // NODE_ENV=production).
 import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { copyFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import mongoose from 'mongoose';
 import pg from 'pg';
-import { copyImageFiles } from '../scripts/image-files.js';
+import { layOutImages } from '../scripts/image-files.js';
 import { seedProducts } from '../scripts/seed.js';
 import {
   graphqlUrl,
   ROOT,
   type Runtime,
   type ServiceName,
-  STACK_PROCESSES,
   SUBGRAPHS,
   type SubgraphName,
   serviceLaunch,
@@ -219,10 +218,7 @@ export async function prepareRuntime(runtime: BenchRuntime): Promise<void> {
   } else if (runtime === 'image') {
     await run(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root });
     await rm(IMAGES, { recursive: true, force: true });
-    for (const { name } of STACK_PROCESSES) {
-      await copyImageFiles(name, join(IMAGES, name));
-      await copyFile(resolve(root, 'supergraph.graphql'), join(IMAGES, name, 'supergraph.graphql'));
-    }
+    await layOutImages(IMAGES);
   }
 }
 

@@ -115,6 +115,17 @@ export async function copyImageFiles(name: ServiceName, imageDir: string): Promi
   return entries;
 }
 
+/**
+ * Every process's image folder under `root` (`<root>/<process>`), laid out as the Dockerfile lays it
+ * out: its image files, and the supergraph beside them. Run after `pnpm build`.
+ */
+export async function layOutImages(root: string): Promise<void> {
+  for (const { name } of STACK_PROCESSES) {
+    await copyImageFiles(name, join(root, name));
+    await cp(join(ROOT, 'supergraph.graphql'), join(root, name, 'supergraph.graphql'));
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [name, imageDir] = process.argv.slice(2);
   const known = STACK_PROCESSES.find((stackProcess) => stackProcess.name === name);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestRoute } from '../../gateway/src/rest/rest-route.js';
 import { restRoutes } from '../../gateway/src/rest/use-rest.js';
-import { ADDRESS, ADMIN, GATEWAY } from './stack.js';
+import { ADDRESS, ADMIN, GATEWAY, graphql } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
 type Json = any;
@@ -128,17 +128,13 @@ describe('users', () => {
     expect(shortPassword.status).toBe(400);
     expect(shortPassword.body.errors.map((error: { field: string }) => error.field)).toEqual(['password']);
     // GraphQL, whose rules are the subgraph's: the same count.
-    const graphql = await fetch(`${GATEWAY}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query: 'mutation ($input: RegisterInput!) { register(input: $input) { user { firstName } } }',
-        variables: {
-          input: { email: emailOf('emoji-gql'), password: emoji(8), firstName: emoji(100), lastName: 'E' },
-        },
-      }),
-    });
-    expect(await graphql.json()).toEqual({ data: { register: { user: { firstName: emoji(100) } } } });
+    const registered = await graphql(
+      'mutation ($input: RegisterInput!) { register(input: $input) { user { firstName } } }',
+      {
+        input: { email: emailOf('emoji-gql'), password: emoji(8), firstName: emoji(100), lastName: 'E' },
+      },
+    );
+    expect(registered).toEqual({ data: { register: { user: { firstName: emoji(100) } } } });
   });
 
   it('shows a user to themselves and to an admin only', async () => {

@@ -4,14 +4,14 @@
 // against the test services. Each must be ready within its image's health-check budget, serve what
 // it reads from disk, then stop cleanly on SIGTERM.
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, freePort } from '@shop/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postJson } from '../../gateway/src/gateway.test-fixture.js';
-import { copyImageFiles } from '../../scripts/image-files.js';
+import { layOutImages } from '../../scripts/image-files.js';
 import { STACK_PROCESSES, type StackPorts, serviceLaunch, stackAddressEnv } from '../../scripts/stack.js';
 import {
   startTestSmtpServer,
@@ -31,10 +31,7 @@ let smtp: TestSmtpServer;
 beforeAll(async () => {
   smtp = await startTestSmtpServer();
   await run('pnpm', ['build'], { cwd: ROOT });
-  for (const { name } of STACK_PROCESSES) {
-    await copyImageFiles(name, join(imageDir, name));
-    copyFileSync(resolve(ROOT, 'supergraph.graphql'), join(imageDir, name, 'supergraph.graphql'));
-  }
+  await layOutImages(imageDir);
 }, 600_000);
 
 afterAll(async () => {
