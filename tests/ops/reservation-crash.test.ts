@@ -69,16 +69,8 @@ beforeAll(async () => {
   sql = new pg.Client({ connectionString: postgres.url });
   await sql.connect();
   mongo = await mongoose.createConnection(MONGO_URL, { dbName: `${prefix}_orders` }).asPromise();
-  [productsPort, ordersPort] = [await freePort(), await freePort()];
-  products = new ServiceProcess('subgraphs/products', {
-    JWT_SECRET,
-    PRODUCTS_PORT: String(productsPort),
-    DATABASE_URL: postgres.url,
-    AMQP_URL: TEST_AMQP_URL,
-    AMQP_EXCHANGE: 'ops-reservations.events',
-    STOCK_RESERVATION_TTL: TTL,
-    STOCK_RESERVATION_SWEEP_INTERVAL: '1s',
-  });
+  // The proxy listens before the services' ports are picked: a port freePort has let go of is
+  // free for any listen(0), and the proxy once took orders' port (ci106).
   proxy = createServer(async (req, res) => {
     const body = await readBody(req);
     const held = holding && body.includes(holding.operation) ? holding : undefined;
@@ -90,13 +82,23 @@ beforeAll(async () => {
         authorization: req.headers.authorization ?? '',
         'x-request-timeout-ms': String(req.headers['x-request-timeout-ms'] ?? ''),
       },
-      body,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
     });
     const text = await answer.text();
     if (held) return held.seen(text); // products answered; orders never hears it
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
   });
   await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+  [productsPort, ordersPort] = [await freePort(), await freePort()];
+  products = new ServiceProcess('subgraphs/products', {
+    JWT_SECRET,
+    PRODUCTS_PORT: String(productsPort),
+    DATABASE_URL: postgres.url,
+    AMQP_URL: TEST_AMQP_URL,
+    AMQP_EXCHANGE: 'ops-reservations.events',
+    STOCK_RESERVATION_TTL: TTL,
+    STOCK_RESERVATION_SWEEP_INTERVAL: '1s',
+  });
   await eventually(async () => (await readiness(productsPort)).status === 200, 60_000, 'products ready');
 }, 120_000);
 afterAll(async () => {
