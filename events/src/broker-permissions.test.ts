@@ -155,15 +155,17 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
       await attemptAs('notifications', (channel) => channel.assertQueue(`orders.${run}`, { exclusive: true })),
     ).toMatch(/403.*ACCESS_REFUSED/);
     // Binding its own queue to a key it does not consume (topic read permission), and to one it does.
-    const queue = `gateway.${run}.probe`;
-    const bindAsGateway = (key: string) =>
-      attemptAs('gateway', async (channel) => {
+    const bindAs = (service: Service, key: string) =>
+      attemptAs(service, async (channel) => {
+        const queue = `${service}.${run}.probe`;
         await channel.assertQueue(queue, { exclusive: true });
         await channel.bindQueue(queue, exchange, key);
       });
-    expect(await bindAsGateway('order.created')).toMatch(/403.*ACCESS_REFUSED/);
-    expect(await bindAsGateway(paymentSucceeded.type)).toBe('allowed');
-    // Products consumes nothing and may write to no queue through the default exchange.
+    expect(await bindAs('gateway', 'order.created')).toMatch(/403.*ACCESS_REFUSED/);
+    expect(await bindAs('gateway', paymentSucceeded.type)).toBe('allowed');
+    // Products consumes order.updated only (its unpaid-order count), and may write to no queue through the default exchange.
+    expect(await bindAs('products', paymentSucceeded.type)).toMatch(/403.*ACCESS_REFUSED/);
+    expect(await bindAs('products', 'order.updated')).toBe('allowed');
     expect(await publishAsDefault('products', 'orders.payments')).toMatch(/403.*ACCESS_REFUSED/);
   });
 

@@ -1,4 +1,4 @@
-import { durationVar, portVar } from '@shop/platform/core';
+import { durationVar, portVar, wholeNumber } from '@shop/platform/core';
 import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -13,4 +13,6 @@ export const productsConfig = {
   STOCK_RESERVATION_TTL: durationVar('5m'),
   /** How often each replica looks for expired reservations. */
   STOCK_RESERVATION_SWEEP_INTERVAL: durationVar('30s'),
+  /** How many unpaid orders one customer may hold stock for at once (orders pay or cancel within ORDER_PAYMENT_TIMEOUT). */
+  UNPAID_ORDERS_PER_CUSTOMER: wholeNumber(10, { max: 10_000 }),
 };

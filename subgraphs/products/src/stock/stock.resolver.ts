@@ -16,9 +16,15 @@ export class StockResolver {
   reserveStock(
     @Arg('orderId', () => ID) orderId: string,
     @Arg('items', () => [StockItemInput]) items: StockItemInput[],
+    @Arg('customerId', () => ID, {
+      nullable: true,
+      description:
+        "The order's customer: refused (CONFLICT, extensions.reason UNPAID_ORDERS_LIMIT) while that customer's unpaid orders hold the limit.",
+    })
+    customerId: string | null,
     @Ctx() ctx: Context,
   ): Promise<ReservedItem[]> {
-    return ctx.services.stock.reserve(ctx, orderId, items);
+    return ctx.services.stock.reserve(ctx, orderId, items, customerId);
   }
 
   @Authorized('SERVICE')

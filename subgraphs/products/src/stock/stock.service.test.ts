@@ -221,6 +221,77 @@ describe('StockService.release', () => {
   });
 });
 
+describe("the limit on a customer's unpaid orders", () => {
+  const LIMIT = 3;
+  const limited = new StockService(db, undefined, { unpaidOrdersPerCustomer: LIMIT });
+  const customer = () => `customer-${randomUUID()}`;
+  // Read from the table each time (inventoryOf's context keeps what it read once per product).
+  const stockOf = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
+  const one = (productId: string) => [{ productId, quantity: 1 }];
+  const reserveFor = (customerId: string, productId: string, orderId = randomUUID()) =>
+    limited.reserve(orders, orderId, one(productId), customerId).then(() => orderId);
+
+  it('refuses a new order past the limit before any stock moves; other customers and orders without a customer are not held', async () => {
+    const a = await product('1.00', 100);
+    const [c, other] = [customer(), customer()];
+    // A two-line order counts once.
+    const b = await product('1.00', 100);
+    await limited.reserve(orders, randomUUID(), [...one(a.id), ...one(b.id)], c);
+    for (let i = 1; i < LIMIT; i++) await reserveFor(c, a.id);
+    const refusedId = randomUUID();
+    expect(await extensionsOf(reserveFor(c, a.id, refusedId))).toEqual({
+      code: 'CONFLICT',
+      reason: 'UNPAID_ORDERS_LIMIT',
+      limit: LIMIT,
+    });
+    expect(await reservationRows(refusedId)).toBe(0);
+    expect(await stockOf(a.id)).toBe(100 - LIMIT);
+    // The refused order id stays free: nothing was recorded for it.
+    await reserveFor(other, a.id, refusedId);
+    await limited.reserve(orders, randomUUID(), one(a.id));
+    expect(await stockOf(a.id)).toBe(100 - LIMIT - 2);
+  });
+
+  it("answers a retried reservation at the limit: it is one of the customer's orders already", async () => {
+    const a = await product('1.00', 10);
+    const c = customer();
+    const ids = [];
+    for (let i = 0; i < LIMIT; i++) ids.push(await reserveFor(c, a.id));
+    const retried = await limited.reserve(orders, ids[0] as string, one(a.id), c);
+    expect(retried).toEqual([{ productId: a.id, quantity: 1, unitPrice: '1.00' }]);
+    expect(await stockOf(a.id)).toBe(10 - LIMIT);
+  });
+
+  it('frees a place when an order is paid (settled, idempotently) or cancelled (released)', async () => {
+    const a = await product('1.00', 10);
+    const c = customer();
+    const ids = [];
+    for (let i = 0; i < LIMIT; i++) ids.push(await reserveFor(c, a.id));
+    await limited.settle(ids[0] as string);
+    await limited.settle(ids[0] as string);
+    const next = await reserveFor(c, a.id);
+    expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
+    await limited.release(orders, ids[1] as string);
+    await reserveFor(c, a.id);
+    expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
+    // A paid order keeps its stock: settling gives nothing back.
+    expect(await stockOf(a.id)).toBe(10 - LIMIT - 1);
+    expect(next).toBeDefined();
+    // Settling an order products never reserved changes nothing.
+    await expect(limited.settle(randomUUID())).resolves.toBeUndefined();
+  });
+
+  it('holds under concurrency: of 12 reservations at once for one customer, exactly the limit succeed', async () => {
+    const a = await product('1.00', 100);
+    const c = customer();
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => reserveFor(c, a.id)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(LIMIT);
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.extensions.reason] : []));
+    expect(reasons).toEqual(Array(12 - LIMIT).fill('UNPAID_ORDERS_LIMIT'));
+    expect(await stockOf(a.id)).toBe(100 - LIMIT);
+  });
+});
+
 describe("StockService and the caller's deadline", () => {
   /** Holds the product's row lock in another transaction until `free` is called (or 10 s pass). */
   async function holdRow(productId: string) {

@@ -25,7 +25,11 @@ import type { ReservedItem } from './stock.type.js';
 export interface StockSettings {
   /** STOCK_RESERVATION_TTL: how long a reservation waits for its order's confirmation. */
   reservationTtlMs: number;
+  /** UNPAID_ORDERS_PER_CUSTOMER: how many unpaid orders one customer's reservations may hold at once. */
+  unpaidOrdersPerCustomer: number;
 }
+
+const DEFAULT_SETTINGS: StockSettings = { reservationTtlMs: 5 * 60_000, unpaidOrdersPerCustomer: 10 };
 
 /** Orders released per expiry pass; the next pass takes the rest. */
 const EXPIRY_BATCH = 100;
@@ -33,6 +37,7 @@ const EXPIRY_BATCH = 100;
 const orderId = z.string().trim().min(1).max(100);
 const reserveSchema = z.object({
   orderId,
+  customerId: z.string().trim().min(1).max(100).optional(),
   items: z
     .array(z.object({ productId: z.string().trim().toLowerCase(), quantity: z.number().int().min(1).max(10_000) }))
     .min(1)
@@ -44,6 +49,19 @@ type Item = z.infer<typeof reserveSchema>['items'][number];
 /** Reservations and releases of one order run one at a time (until the transaction ends). */
 const lockOrder = (tx: Prisma.TransactionClient, id: string) =>
   tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stock:${id}`}, 0))`;
+
+/** One customer's reservations run one at a time, so two at once cannot both pass the unpaid-order limit. */
+const lockCustomer = (tx: Prisma.TransactionClient, id: string) =>
+  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stock-customer:${id}`}, 0))`;
+
+/** The customer's orders whose stock is held and not yet paid for (released or settled lines do not count). */
+async function unpaidOrdersOf(tx: Prisma.TransactionClient, customerId: string): Promise<number> {
+  const orders = await tx.stockReservation.groupBy({
+    by: ['orderId'],
+    where: { customerId, releasedAt: null, settledAt: null },
+  });
+  return orders.length;
+}
 
 /** One `product.changed` per product whose stock moved, written in the transaction that moved it. */
 const stockChanged = (tx: Prisma.TransactionClient, productIds: string[]) =>
@@ -86,28 +104,35 @@ const sameItems = (lines: { productId: string; quantity: number }[], items: Item
  */
 export class StockService {
   private readonly ttlMs: number;
+  private readonly unpaidLimit: number;
 
   /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
   constructor(
     private readonly db: ProductsDb,
     private readonly outbox?: OutboxWakeUp,
-    settings: StockSettings = { reservationTtlMs: 5 * 60_000 },
+    settings: Partial<StockSettings> = {},
   ) {
-    this.ttlMs = settings.reservationTtlMs;
+    this.ttlMs = settings.reservationTtlMs ?? DEFAULT_SETTINGS.reservationTtlMs;
+    this.unpaidLimit = settings.unpaidOrdersPerCustomer ?? DEFAULT_SETTINGS.unpaidOrdersPerCustomer;
   }
 
   /**
    * All or nothing, in one transaction: conditional decrements can never oversell. A reservation
    * outlasting the orders subgraph's call (it stops at the call's deadline, but may commit just before) is
    * harmless: that order gets released, and the release, whichever comes first, leaves nothing reserved.
+   * With the customer, a new reservation is refused (CONFLICT, reason UNPAID_ORDERS_LIMIT) while that
+   * customer's unpaid orders hold the limit: one account cannot keep products sold out with orders it
+   * never pays for. An order leaves the count when it is paid or cancelled (`settle`, `release`).
    */
-  async reserve(ctx: RequestContext, id: string, items: unknown): Promise<ReservedItem[]> {
+  async reserve(ctx: RequestContext, id: string, items: unknown, customerId?: string | null): Promise<ReservedItem[]> {
     requireRole(ctx.principal, 'SERVICE');
-    const data = validate(reserveSchema, { orderId: id, items });
+    const data = validate(reserveSchema, { orderId: id, items, customerId: customerId ?? undefined });
     const unknown = data.items.find((item) => !isProductId(item.productId));
     if (unknown) throw new NotFoundError('Product', unknown.productId);
 
     const lines = await hotRowTransaction(this.db, ctx.deadline, async (tx) => {
+      // Customer before order, in every transaction that takes both, so none can deadlock.
+      if (data.customerId) await lockCustomer(tx, data.customerId);
       await lockOrder(tx, data.orderId);
       // A reservation arriving after its order's release (a call the orders subgraph gave up on)
       // would hold stock for an order that does not exist.
@@ -120,6 +145,12 @@ export class StockService {
           throw new ConflictError(`Order ${data.orderId} already has a different reservation`);
         }
         return existing;
+      }
+      if (data.customerId && (await unpaidOrdersOf(tx, data.customerId)) >= this.unpaidLimit) {
+        throw new ConflictError(
+          `You hold ${this.unpaidLimit} unpaid orders, the most at once: pay for or cancel one to place another`,
+          { reason: 'UNPAID_ORDERS_LIMIT', limit: this.unpaidLimit },
+        );
       }
       // Rows are locked in id order in every transaction, so concurrent reservations cannot deadlock.
       const sorted = [...data.items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
@@ -134,7 +165,13 @@ export class StockService {
           const exists = (await tx.product.count({ where: { id: productId } })) > 0;
           throw exists ? new InsufficientStockError(productId) : new NotFoundError('Product', productId);
         }
-        reserved.push({ orderId: data.orderId, productId, quantity, unitPrice: product.price });
+        reserved.push({
+          orderId: data.orderId,
+          productId,
+          quantity,
+          unitPrice: product.price,
+          customerId: data.customerId ?? null,
+        });
       }
       await tx.stockReservation.createMany({ data: reserved });
       await stockChanged(
@@ -202,6 +239,15 @@ export class StockService {
       }
     });
     return true;
+  }
+
+  /**
+   * The order left PENDING (paid, or cancelled: its release may come later): its reservation no
+   * longer counts against its customer's unpaid orders. Idempotent; an order without a reservation
+   * here (one placed before the limit, say) changes nothing.
+   */
+  async settle(orderId: string): Promise<void> {
+    await this.db.stockReservation.updateMany({ where: { orderId, settledAt: null }, data: { settledAt: new Date() } });
   }
 
   /**
