@@ -7,6 +7,8 @@ import { stackAddressEnv, stackPorts } from '../../scripts/stack.js';
 export const PORTS = stackPorts(Number(process.env.E2E_PORT_BASE ?? 4000));
 export const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
+/** UNPAID_ORDERS_PER_CUSTOMER of the stack's products process. */
+export const UNPAID_ORDER_LIMIT = 40;
 
 export const stackEnv = (runId: string): Record<string, string> => ({
   NODE_ENV: 'test',
@@ -28,6 +30,8 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   LOGIN_LIMIT_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_USER: '100000',
+  // The authorization matrix's one owner places a fresh unpaid order for most of its probes.
+  UNPAID_ORDERS_PER_CUSTOMER: String(UNPAID_ORDER_LIMIT),
   ...stackAddressEnv(PORTS),
 });
 

@@ -5,6 +5,9 @@ import { CreateOrderInput, Order, OrderAttempt, OrderConnection, OrderStatus } f
 
 type Context = RequestContext<OrdersServices>;
 
+const PLACE_ORDER =
+  'Reserves the stock and captures the prices. INSUFFICIENT_STOCK when stock is short; CONFLICT with extensions.reason UNPAID_ORDERS_LIMIT (and limit) while the caller holds that many unpaid orders: pay for or cancel one first.';
+
 @Resolver(() => Order)
 export class OrderResolver {
   @Authorized()
@@ -25,14 +28,14 @@ export class OrderResolver {
   }
 
   @Authorized()
-  @Mutation(() => Order)
+  @Mutation(() => Order, { description: PLACE_ORDER })
   createOrder(@Arg('input', () => CreateOrderInput) input: CreateOrderInput, @Ctx() ctx: Context): Promise<Order> {
     return ctx.services.orders.create(ctx, input);
   }
 
   /** createOrder that also says whether it was an idempotent replay (the REST shim's 200 vs 201). */
   @Authorized()
-  @Mutation(() => OrderAttempt)
+  @Mutation(() => OrderAttempt, { description: PLACE_ORDER })
   createOrderAttempt(
     @Arg('input', () => CreateOrderInput) input: CreateOrderInput,
     @Ctx() ctx: Context,

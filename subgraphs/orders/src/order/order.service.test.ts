@@ -54,6 +54,8 @@ describe('OrderService.create', () => {
       { productId: PEN, quantity: 5 },
     ]);
     expect(fx.products.stock.get(PEN)).toBe(stockBefore - 5);
+    // Products counts the customer's unpaid orders by the customer each reservation is for.
+    expect(fx.products.customers.get(order.id)).toBe(ada.id);
 
     const stored = await OrderModel.findById(order.id).lean();
     expect(stored?.totalCents).toBe(4173);
@@ -144,6 +146,21 @@ describe('OrderService.create', () => {
       ]),
     ).rejects.toMatchObject({ extensions: { code: 'INSUFFICIENT_STOCK', productId: RARE } });
     expect(await OrderModel.countDocuments()).toBe(count);
+  });
+
+  it("passes on products' refusal at the customer's unpaid-order limit, storing and releasing nothing", async () => {
+    const [count, releases] = [await OrderModel.countDocuments(), fx.products.releaseCalls.length];
+    const extensions = { code: 'CONFLICT', reason: 'UNPAID_ORDERS_LIMIT', limit: 10 };
+    fx.products.beforeReserve = async () => {
+      throw new GraphQLError('You hold 10 unpaid orders, the most at once', { extensions });
+    };
+    try {
+      await expect(place(ada, [{ productId: BOOK, quantity: 1 }])).rejects.toMatchObject({ extensions });
+    } finally {
+      fx.products.beforeReserve = undefined;
+    }
+    expect(await OrderModel.countDocuments()).toBe(count);
+    expect(fx.products.releaseCalls).toHaveLength(releases);
   });
 
   it('releases the reservation when the order cannot be stored', async () => {

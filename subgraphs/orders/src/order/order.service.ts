@@ -113,7 +113,7 @@ export class OrderService {
   ): Promise<Order> {
     // The id exists before the order does, so products can key the reservation (and its release) on it.
     const orderId = randomUUID();
-    const reserved = await this.reserve(ctx, orderId, data.items);
+    const reserved = await this.reserve(ctx, orderId, data.items, userId);
     let record: Stored;
     try {
       const items = priceItems(data.items, reserved);
@@ -286,9 +286,14 @@ export class OrderService {
   }
 
   /** A failed call may still have reserved (a timeout, say), so only a clear refusal skips the release. */
-  private async reserve(ctx: SystemContext, orderId: string, items: OrderLine[]): Promise<ReservedItem[]> {
+  private async reserve(
+    ctx: SystemContext,
+    orderId: string,
+    items: OrderLine[],
+    customerId: string,
+  ): Promise<ReservedItem[]> {
     try {
-      return await this.products.reserveStock(ctx, orderId, items);
+      return await this.products.reserveStock(ctx, orderId, items, customerId);
     } catch (error) {
       if (!isRefusal(error)) await this.releaseFailedCreate(ctx, orderId);
       throw error;

@@ -19,8 +19,8 @@ export interface ReservedItem extends StockItem {
   unitPrice: string;
 }
 
-const RESERVE = `mutation ReserveStock($orderId: ID!, $items: [StockItemInput!]!) {
-  reserveStock(orderId: $orderId, items: $items) { productId quantity unitPrice }
+const RESERVE = `mutation ReserveStock($orderId: ID!, $items: [StockItemInput!]!, $customerId: ID) {
+  reserveStock(orderId: $orderId, items: $items, customerId: $customerId) { productId quantity unitPrice }
 }`;
 const RELEASE = `mutation ReleaseStock($orderId: ID!, $unlessConfirmed: Boolean) {
   releaseStock(orderId: $orderId, unlessConfirmed: $unlessConfirmed)
@@ -42,7 +42,8 @@ const CUSTOMER_CODES: ReadonlySet<unknown> = new Set(['NOT_FOUND', 'INSUFFICIENT
 
 /** Products refused the request, clearly: nothing was done, so nothing needs undoing. */
 export const isRefusal = (error: unknown): boolean =>
-  error instanceof AppError && CUSTOMER_CODES.has(error.extensions.code);
+  error instanceof AppError &&
+  (CUSTOMER_CODES.has(error.extensions.code) || error.extensions.reason === 'UNPAID_ORDERS_LIMIT');
 
 /** The products subgraph's internal stock operations, called as the orders service itself. */
 export class ProductsClient {
@@ -51,9 +52,18 @@ export class ProductsClient {
     private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
   ) {}
 
-  /** All or nothing: either every line is reserved, or nothing is and the error says why. */
-  async reserveStock(ctx: CallContext, orderId: string, items: StockItem[]): Promise<ReservedItem[]> {
-    const data = await this.call<{ reserveStock: ReservedItem[] }>(ctx, RESERVE, { orderId, items }, ctx.deadline);
+  /**
+   * All or nothing: either every line is reserved, or nothing is and the error says why (among the
+   * refusals: the customer's unpaid orders hold the limit).
+   */
+  async reserveStock(
+    ctx: CallContext,
+    orderId: string,
+    items: StockItem[],
+    customerId: string,
+  ): Promise<ReservedItem[]> {
+    const variables = { orderId, items, customerId };
+    const data = await this.call<{ reserveStock: ReservedItem[] }>(ctx, RESERVE, variables, ctx.deadline);
     return data.reserveStock;
   }
 

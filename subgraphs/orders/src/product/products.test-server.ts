@@ -14,7 +14,7 @@ const schema = buildSchema(`
   type ReservedItem { productId: ID!, quantity: Int!, unitPrice: Decimal! }
   type Query { ping: Boolean }
   type Mutation {
-    reserveStock(orderId: ID!, items: [StockItemInput!]!): [ReservedItem!]!
+    reserveStock(orderId: ID!, items: [StockItemInput!]!, customerId: ID): [ReservedItem!]!
     releaseStock(orderId: ID!, unlessConfirmed: Boolean = false): Boolean!
     confirmStock(orderId: ID!): Boolean!
   }
@@ -24,6 +24,8 @@ export interface FakeProducts {
   url: string;
   stock: Map<string, number>;
   reservations: Map<string, StockItem[]>;
+  /** The customer each reservation was made for (order id → customer id), as orders sent it. */
+  customers: Map<string, string>;
   releaseCalls: string[];
   /** Orders whose reservation was confirmed. */
   confirmed: Set<string>;
@@ -33,6 +35,8 @@ export interface FakeProducts {
   expire(orderId: string): void;
   /** Runs before a release is answered: lets a test confirm the reservation first. */
   beforeRelease?: (orderId: string) => Promise<void>;
+  /** Runs before stock is reserved: lets a test refuse the reservation as products would. */
+  beforeReserve?: (orderId: string) => Promise<void>;
   /** Runs after stock is reserved, before the answer: lets a test break what happens next. */
   afterReserve?: (orderId: string) => Promise<void>;
   close(): Promise<void>;
@@ -56,6 +60,7 @@ export async function startFakeProducts(
   const fake: Omit<FakeProducts, 'url' | 'close'> = {
     stock: new Map(catalogue.map((product) => [product.id, product.stock])),
     reservations: new Map(),
+    customers: new Map(),
     releaseCalls: [],
     confirmed: new Set(),
     expire: (orderId) => {
@@ -65,7 +70,16 @@ export async function startFakeProducts(
     },
   };
   const root = {
-    reserveStock: async ({ orderId, items }: { orderId: string; items: StockItem[] }): Promise<ReservedItem[]> => {
+    reserveStock: async ({
+      orderId,
+      items,
+      customerId,
+    }: {
+      orderId: string;
+      items: StockItem[];
+      customerId?: string;
+    }): Promise<ReservedItem[]> => {
+      await fake.beforeReserve?.(orderId);
       for (const { productId, quantity } of items) {
         const available = fake.stock.get(productId);
         if (available === undefined) throw fail('NOT_FOUND', `Product ${productId} not found`, { productId });
@@ -74,6 +88,7 @@ export async function startFakeProducts(
       for (const { productId, quantity } of items)
         fake.stock.set(productId, (fake.stock.get(productId) ?? 0) - quantity);
       fake.reservations.set(orderId, items);
+      if (customerId) fake.customers.set(orderId, customerId);
       await fake.afterReserve?.(orderId);
       return items.map((item) => ({ ...item, unitPrice: prices.get(item.productId) ?? '0.00' }));
     },

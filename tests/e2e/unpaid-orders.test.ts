@@ -1,0 +1,92 @@
+// The limit on a customer's unpaid orders through the whole stack: orders passes the customer to
+// products with the reservation, products refuses past UNPAID_ORDERS_PER_CUSTOMER before any stock
+// moves, and an order paid (order.updated, consumed by products) or cancelled frees its place.
+import { eventually } from '@shop/platform/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADDRESS, createProduct, GATEWAY, graphql, graphqlOk, signInAdmin, UNPAID_ORDER_LIMIT } from './stack.js';
+
+const CREATE = 'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }';
+
+let productId: string;
+let reads = 0;
+
+async function register(name: string): Promise<string> {
+  const email = `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const input = { email, password: `${name}-password-e2e`, firstName: name, lastName: 'Unpaid' };
+  const data = await graphqlOk<{ register: { token: string } }>(
+    'mutation($input: RegisterInput!) { register(input: $input) { token } }',
+    { input },
+  );
+  return data.register.token;
+}
+
+const input = () => ({ items: [{ productId, quantity: 1 }], shippingAddress: ADDRESS });
+const place = (token: string) => graphql<{ createOrder: { id: string } }>(CREATE, { input: input() }, token);
+/** A new document each time, so the gateway's catalogue cache cannot answer. */
+const inventory = async () =>
+  (
+    await graphqlOk<{ product: { inventory: number } }>(
+      `query Unpaid${++reads}($id: ID!) { product(id: $id) { inventory } }`,
+      {
+        id: productId,
+      },
+    )
+  ).product.inventory;
+/** Places an order once products lets one more through (an order.updated it consumes frees a place). */
+const placeOnceFree = (token: string) =>
+  eventually(async () => (await place(token)).data?.createOrder.id, 20_000, 'an order past the freed place');
+
+beforeAll(async () => {
+  const admin = await signInAdmin();
+  productId = await createProduct(admin, {
+    name: 'Unpaid limit widget',
+    description: 'Held by unpaid orders',
+    price: '2.00',
+    category: `e2e-unpaid-${Date.now()}`,
+    inventory: 1_000,
+  });
+});
+
+describe("the limit on a customer's unpaid orders", () => {
+  it('refuses one order past the limit on GraphQL and REST, before any stock moves; a payment or a cancellation frees a place', async () => {
+    const [ada, bob] = await Promise.all([register('ada'), register('bob')]);
+    const attempts = await Promise.all(Array.from({ length: UNPAID_ORDER_LIMIT + 2 }, () => place(ada)));
+    const placed = attempts.flatMap((attempt) => (attempt.data ? [attempt.data.createOrder.id] : []));
+    expect(placed).toHaveLength(UNPAID_ORDER_LIMIT);
+    const refusals = attempts.flatMap((attempt) => attempt.errors ?? []);
+    expect(refusals.map((error) => error.extensions)).toEqual(
+      Array(2).fill({ code: 'CONFLICT', reason: 'UNPAID_ORDERS_LIMIT', limit: UNPAID_ORDER_LIMIT }),
+    );
+    expect(await inventory()).toBe(1_000 - UNPAID_ORDER_LIMIT);
+
+    const legacy = await fetch(`${GATEWAY}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ada}` },
+      body: JSON.stringify(input()),
+    });
+    expect(legacy.status).toBe(409);
+    expect(await legacy.json()).toMatchObject({ code: 'CONFLICT', detail: expect.stringContaining('unpaid orders') });
+    // Another customer is not held by ada's orders.
+    expect((await place(bob)).data?.createOrder.id).toBeDefined();
+
+    const [paid, cancelled] = placed as [string, string];
+    const payment = await graphqlOk<{ processPayment: { status: string } }>(
+      'mutation($input: ProcessPaymentInput!) { processPayment(input: $input) { status } }',
+      { input: { orderId: paid, paymentMethod: 'card', idempotencyKey: `unpaid-${paid}` } },
+      ada,
+    );
+    expect(payment.processPayment.status).toBe('SUCCEEDED');
+    await placeOnceFree(ada);
+    expect((await place(ada)).errors?.[0]?.extensions?.reason).toBe('UNPAID_ORDERS_LIMIT');
+
+    await graphqlOk(
+      'mutation($id: ID!) { updateOrderStatus(id: $id, status: CANCELLED) { status } }',
+      { id: cancelled },
+      ada,
+    );
+    await placeOnceFree(ada);
+    expect((await place(ada)).errors?.[0]?.extensions?.reason).toBe('UNPAID_ORDERS_LIMIT');
+    // Every order that was placed holds one; the cancelled one gave its unit back.
+    expect(await inventory()).toBe(1_000 - UNPAID_ORDER_LIMIT - 1 - 2 + 1);
+  });
+});
