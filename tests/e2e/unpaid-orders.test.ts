@@ -65,7 +65,11 @@ describe("the limit on a customer's unpaid orders", () => {
       body: JSON.stringify(input()),
     });
     expect(legacy.status).toBe(409);
-    expect(await legacy.json()).toMatchObject({ code: 'CONFLICT', detail: expect.stringContaining('unpaid orders') });
+    expect(await legacy.json()).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'UNPAID_ORDERS_LIMIT',
+      detail: expect.stringContaining('unpaid orders'),
+    });
     // Another customer is not held by ada's orders.
     expect((await place(bob)).data?.createOrder.id).toBeDefined();
 

@@ -37,6 +37,19 @@ describe('problem details', () => {
     expect(toProblem(new ConflictError('Email already registered'))).not.toHaveProperty('errors');
   });
 
+  it("says which conflict when the error does, and only its reason of the error's extensions", () => {
+    const limit = new ConflictError('You hold 10 unpaid orders', { reason: 'UNPAID_ORDERS_LIMIT', limit: 10 });
+    expect(toProblem(limit)).toEqual({
+      type: 'urn:shop:problem:conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: 'You hold 10 unpaid orders',
+      code: 'CONFLICT',
+      reason: 'UNPAID_ORDERS_LIMIT',
+    });
+    expect(toProblem(new ConflictError('Email already registered'))).not.toHaveProperty('reason');
+  });
+
   it('maps thrown contract errors, problems and unreadable bodies', () => {
     expect(toProblem(new NotFoundError('User', 'u1'))).toMatchObject({ status: 404, detail: 'User u1 not found' });
     expect(toProblem(new Problem(problemFor('FORBIDDEN')))).toMatchObject({ status: 403 });

@@ -11,6 +11,8 @@ export interface ProblemDetails {
   detail: string;
   code: string;
   errors?: FieldError[];
+  /** Where the error names its kind (a 409's UNPAID_ORDERS_LIMIT, say): a client may act on it. */
+  reason?: string;
   /** On 429 and 503: whole seconds to wait, also sent as the Retry-After header. */
   retryAfter?: number;
   /** On 500: the request id, for the caller to quote and the logs to find. */
@@ -72,6 +74,8 @@ export function problemFromGraphqlError(error: GraphQLFormattedError): ProblemDe
       message: String(field.message),
     }));
   }
+  const reason = error.extensions?.reason;
+  if (typeof reason === 'string') problem.reason = reason;
   const retryAfter = error.extensions?.retryAfter;
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) {
     problem.retryAfter = Math.ceil(retryAfter);
