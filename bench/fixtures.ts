@@ -39,7 +39,7 @@ export const ADDRESS = { street: '1 Bench Road', city: 'Lisbon', state: 'LX', zi
 
 interface GraphqlAnswer {
   data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
 }
 
 export async function graphql(
