@@ -24,7 +24,9 @@ export const problemSchema = z
     reason: z
       .string()
       .optional()
-      .meta({ description: 'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PAYMENT_WINDOW_CLOSED on 409' }),
+      .meta({
+        description: 'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PAYMENT_WINDOW_CLOSED on 409',
+      }),
     requestId: z.string().optional().meta({ description: 'On 500: quote it to find the request in the logs' }),
     retryAfter: z
       .number()

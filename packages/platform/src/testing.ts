@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { EventBus, EventEnvelope, SettledDelivery, SubscribeOptions } from '@shop/events';
+import { EventBus, type EventEnvelope, type SettledDelivery, type SubscribeOptions } from '@shop/events';
+import { TEST_AMQP_URL } from '@shop/events/testing';
 import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
@@ -110,7 +111,14 @@ export function recordingLogger<L = Record<string, any>>(
   return { log, lines };
 }
 
-export { TEST_AMQP_URL } from '@shop/events/testing';
+export { TEST_AMQP_URL };
+
+/**
+ * A bus of a test file's own on the test broker: its exchange `<name>.events`, so its queues (named
+ * `<name>.…` by the test) see only what it publishes, while other suites and the e2e stack share the vhost.
+ */
+export const testEventBus = (name: string): EventBus =>
+  new EventBus({ url: TEST_AMQP_URL, exchange: `${name}.events`, log: silentLogger, connectionName: name });
 
 export function testContext<S>(principal: Principal | null, services: S): RequestContext<S> {
   return {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_RETRY_POLICY,
   deleteConsumerTopology,
-  EventBus,
   type EventEnvelope,
   inspectDeadLetters,
   orderCreated,
@@ -20,19 +19,14 @@ import {
   observeEvents,
   publishSettled,
   silentLogger,
+  testEventBus,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { ada, address, BOOK, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
 
-// Its own exchange and queue: other suites (and the e2e stack's orders process) share this vhost.
-const bus = new EventBus({
-  url: AMQP_URL,
-  exchange: 'orders-test.events',
-  log: silentLogger,
-  connectionName: 'orders-test',
-});
+const bus = testEventBus('orders-test');
 const relay = new OutboxRelay([OrderModel], bus, silentLogger, 100);
 const PAYMENTS = 'orders-test.payments';
 const published: EventEnvelope[] = [];

@@ -1,13 +1,13 @@
-import { EventBus, orderUpdated } from '@shop/events';
+import { orderUpdated } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
 import {
-  TEST_AMQP_URL as AMQP_URL,
   connectTestMongo,
   createTestTokens,
   offlineOutbox,
   publishSettled,
   silentLogger,
   testContext,
+  testEventBus,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToOrders } from './events.js';
@@ -18,13 +18,7 @@ import { PaymentService } from './payment/payment.service.js';
 import type { RefundRequest } from './payment/payment-provider.js';
 import { SimulatedPaymentProvider } from './payment/simulated-payment.provider.js';
 
-// Its own exchange and queue: other suites (and the e2e stack's payments process) share this vhost.
-const bus = new EventBus({
-  url: AMQP_URL,
-  exchange: 'payments-test.events',
-  log: silentLogger,
-  connectionName: 'payments-test',
-});
+const bus = testEventBus('payments-test');
 const ORDERS = 'payments-test.orders';
 const tokens = createTestTokens();
 const ada: Principal = { id: 'user-ada', role: 'CUSTOMER' };

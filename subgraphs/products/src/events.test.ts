@@ -1,25 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { EventBus, orderUpdated } from '@shop/events';
-import {
-  TEST_AMQP_URL as AMQP_URL,
-  extensionsOf,
-  publishSettled,
-  silentLogger,
-  testContext,
-} from '@shop/platform/testing';
+import { orderUpdated } from '@shop/events';
+import { extensionsOf, publishSettled, testContext, testEventBus } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToOrders } from './events.js';
 import { ProductService } from './product/product.service.js';
 import { StockService } from './stock/stock.service.js';
 import { connectTestDb } from './test-db.js';
 
-// Its own exchange and queue: other suites (and the e2e stack's products process) share this vhost.
-const bus = new EventBus({
-  url: AMQP_URL,
-  exchange: 'products-test.events',
-  log: silentLogger,
-  connectionName: 'products-test',
-});
+const bus = testEventBus('products-test');
 const ORDERS = 'products-test.orders';
 const { db, category, cleanup } = connectTestDb();
 const products = new ProductService(db);
