@@ -8,6 +8,12 @@ export const stockReservationsExpired = new Counter({
   help: 'Stock reservations released because no order confirmed them within STOCK_RESERVATION_TTL',
 });
 
+/** New orders refused because their customer held UNPAID_ORDERS_PER_CUSTOMER unpaid ones: often, from one customer, hoarding. */
+export const unpaidOrdersLimitRefusals = new Counter({
+  name: 'stock_unpaid_orders_limit_refusals_total',
+  help: 'Stock reservations refused because the customer held UNPAID_ORDERS_PER_CUSTOMER unpaid orders',
+});
+
 /**
  * Starts reporting reservations the expiry job should have given back and has not (unconfirmed
  * past the TTL and two passes more): should stay 0; above it, the job is stuck and that stock is

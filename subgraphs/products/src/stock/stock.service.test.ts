@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceUnavailableError } from '@shop/platform/core';
 import { DeadlineExceededError } from '@shop/platform/http';
-import { extensionsOf, testContext } from '@shop/platform/testing';
+import { metricsRegistry } from '@shop/platform/telemetry';
+import { extensionsOf, metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ProductService } from '../product/product.service.js';
 import { connectTestDb } from '../test-db.js';
@@ -227,6 +228,7 @@ describe("the limit on a customer's unpaid orders", () => {
   const customer = () => `customer-${randomUUID()}`;
   // Read from the table each time (inventoryOf's context keeps what it read once per product).
   const stockOf = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
+  const refusals = async () => metricValue(await metricsRegistry.metrics(), 'stock_unpaid_orders_limit_refusals_total');
   const one = (productId: string) => [{ productId, quantity: 1 }];
   const reserveFor = (customerId: string, productId: string, orderId = randomUUID()) =>
     limited.reserve(orders, orderId, one(productId), customerId).then(() => orderId);
@@ -284,11 +286,13 @@ describe("the limit on a customer's unpaid orders", () => {
   it('holds under concurrency: of 12 reservations at once for one customer, exactly the limit succeed', async () => {
     const a = await product('1.00', 100);
     const c = customer();
+    const refusalsBefore = await refusals();
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => reserveFor(c, a.id)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(LIMIT);
     const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.extensions.reason] : []));
     expect(reasons).toEqual(Array(12 - LIMIT).fill('UNPAID_ORDERS_LIMIT'));
     expect(await stockOf(a.id)).toBe(100 - LIMIT);
+    expect(await refusals()).toBe(refusalsBefore + 12 - LIMIT);
   });
 });
 

@@ -19,7 +19,7 @@ import {
   type Prisma,
   type ProductsDb,
 } from '../product/product.model.js';
-import { stockReservationsExpired } from './stock.metrics.js';
+import { stockReservationsExpired, unpaidOrdersLimitRefusals } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
 
 export interface StockSettings {
@@ -147,6 +147,7 @@ export class StockService {
         return existing;
       }
       if (data.customerId && (await unpaidOrdersOf(tx, data.customerId)) >= this.unpaidLimit) {
+        unpaidOrdersLimitRefusals.inc();
         throw new ConflictError(
           `You hold ${this.unpaidLimit} unpaid orders, the most at once: pay for or cancel one to place another`,
           { reason: 'UNPAID_ORDERS_LIMIT', limit: this.unpaidLimit },
