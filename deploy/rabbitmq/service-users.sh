@@ -55,5 +55,5 @@ grant orders 'orders\..*' '^order\.(created|updated)$' '^payment\.(succeeded|fai
 grant payments 'payments\..*' '^payment\.(succeeded|failed)$' '^order\.updated$'
 grant notifications 'notifications\..*' '^notification\.(email|sms)$' \
   '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms))$'
-grant products 'products\..*' '^product\.changed$' '^order\.updated$'
+grant products 'products\..*' '^product\.changed$' '^payment\.succeeded$'
 grant gateway 'gateway\..*' '^$' '^(order\.updated|payment\.(succeeded|failed)|product\.changed)$'

@@ -163,9 +163,9 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
       });
     expect(await bindAs('gateway', 'order.created')).toMatch(/403.*ACCESS_REFUSED/);
     expect(await bindAs('gateway', paymentSucceeded.type)).toBe('allowed');
-    // Products consumes order.updated only (its unpaid-order count), and may write to no queue through the default exchange.
-    expect(await bindAs('products', paymentSucceeded.type)).toMatch(/403.*ACCESS_REFUSED/);
-    expect(await bindAs('products', 'order.updated')).toBe('allowed');
+    // Products consumes payment.succeeded only (its unpaid-order count), and may write to no queue through the default exchange.
+    expect(await bindAs('products', 'order.updated')).toMatch(/403.*ACCESS_REFUSED/);
+    expect(await bindAs('products', paymentSucceeded.type)).toBe('allowed');
     expect(await publishAsDefault('products', 'orders.payments')).toMatch(/403.*ACCESS_REFUSED/);
   });
 

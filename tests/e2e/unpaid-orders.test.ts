@@ -1,6 +1,6 @@
 // The limit on a customer's unpaid orders through the whole stack: orders passes the customer to
 // products with the reservation, products refuses past UNPAID_ORDERS_PER_CUSTOMER before any stock
-// moves, and an order paid (order.updated, consumed by products) or cancelled frees its place.
+// moves, and an order paid (payment.succeeded, consumed by products) or cancelled frees its place.
 import { eventually } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS, createProduct, GATEWAY, graphql, graphqlOk, signInAdmin, UNPAID_ORDER_LIMIT } from './stack.js';
@@ -32,7 +32,7 @@ const inventory = async () =>
       },
     )
   ).product.inventory;
-/** Places an order once products lets one more through (an order.updated it consumes frees a place). */
+/** Places an order once products lets one more through (a payment.succeeded it consumes frees a place). */
 const placeOnceFree = (token: string) =>
   eventually(async () => (await place(token)).data?.createOrder.id, 20_000, 'an order past the freed place');
 

@@ -21,12 +21,9 @@ export const problemSchema = z
     detail: z.string(),
     code: z.string().meta({ description: 'The GraphQL error code, e.g. CONFLICT' }),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-    reason: z
-      .string()
-      .optional()
-      .meta({
-        description: 'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PAYMENT_WINDOW_CLOSED on 409',
-      }),
+    reason: z.string().optional().meta({
+      description: 'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PAYMENT_WINDOW_CLOSED on 409',
+    }),
     requestId: z.string().optional().meta({ description: 'On 500: quote it to find the request in the logs' }),
     retryAfter: z
       .number()

@@ -1,20 +1,21 @@
-import { type EventBus, type EventOf, orderUpdated } from '@shop/events';
+import { type EventBus, type EventOf, paymentSucceeded } from '@shop/events';
 import type { StockService } from './stock/stock.service.js';
 
-export const ORDERS_QUEUE = 'products.orders';
+export const PAYMENTS_QUEUE = 'products.payments';
 
 /**
- * An order that left PENDING (paid, or cancelled) no longer counts against its customer's unpaid
- * orders. Idempotent: settling an order twice changes nothing. Stock itself still moves only
- * through reserveStock/releaseStock, called by the orders subgraph.
+ * A paid order no longer counts against its customer's unpaid orders: settled from
+ * payment.succeeded itself, one hop before the order is marked PAID, so a backlog in orders' own
+ * consumer does not hold the customer's place. Idempotent. (A cancelled order frees its place when
+ * orders releases its stock.) Stock itself moves only through reserveStock/releaseStock.
  */
-export function subscribeToOrders(bus: EventBus, stock: StockService, queue = ORDERS_QUEUE): Promise<void> {
+export function subscribeToPayments(bus: EventBus, stock: StockService, queue = PAYMENTS_QUEUE): Promise<void> {
   return bus.subscribe({
     queue,
-    events: [orderUpdated],
+    events: [paymentSucceeded],
     handler: async (event) => {
-      const { data } = event as EventOf<typeof orderUpdated>;
-      if (data.status !== 'PENDING') await stock.settle(data.orderId);
+      const { data } = event as EventOf<typeof paymentSucceeded>;
+      await stock.settle(data.orderId);
     },
   });
 }

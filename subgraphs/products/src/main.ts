@@ -1,6 +1,6 @@
 import { runSubgraph } from '@shop/platform/subgraph';
 import { productsConfig } from './config.js';
-import { subscribeToOrders } from './events.js';
+import { subscribeToPayments } from './events.js';
 import { PostgresOutboxRelay } from './outbox/outbox.relay.js';
 import { createProductsDb } from './product/product.model.js';
 import { ProductService } from './product/product.service.js';
@@ -15,7 +15,7 @@ await runSubgraph({
   definition: productsSubgraph,
   database: (config) => createProductsDb(config.DATABASE_URL),
   // Readiness without the broker: the catalogue stays readable, the outbox keeps events until it is
-  // back, and order.updated waits in products' queue (the unpaid-order count only lags behind).
+  // back, and payment.succeeded waits in products' queue (the unpaid-order count only lags behind).
   events: 'publish',
   wire: async ({ config, log, database: { db }, bus }) => {
     const relay = new PostgresOutboxRelay(db, bus, log);
@@ -23,7 +23,7 @@ await runSubgraph({
       reservationTtlMs: config.STOCK_RESERVATION_TTL,
       unpaidOrdersPerCustomer: config.UNPAID_ORDERS_PER_CUSTOMER,
     });
-    await subscribeToOrders(bus, stock);
+    await subscribeToPayments(bus, stock);
     const expiry = new StockExpiryJob(stock, log, config.STOCK_RESERVATION_SWEEP_INTERVAL);
     reportStockGauges(stock, config.STOCK_RESERVATION_SWEEP_INTERVAL);
     return { services: { products: new ProductService(db, relay), stock }, relay, jobs: [expiry] };

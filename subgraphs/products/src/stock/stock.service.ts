@@ -122,7 +122,7 @@ export class StockService {
    * harmless: that order gets released, and the release, whichever comes first, leaves nothing reserved.
    * With the customer, a new reservation is refused (CONFLICT, reason UNPAID_ORDERS_LIMIT) while that
    * customer's unpaid orders hold the limit: one account cannot keep products sold out with orders it
-   * never pays for. An order leaves the count when it is paid or cancelled (`settle`, `release`).
+   * never pays for. An order leaves the count when it is paid (`settle`) or cancelled (`release`).
    */
   async reserve(ctx: RequestContext, id: string, items: unknown, customerId?: string | null): Promise<ReservedItem[]> {
     requireRole(ctx.principal, 'SERVICE');
@@ -243,9 +243,9 @@ export class StockService {
   }
 
   /**
-   * The order left PENDING (paid, or cancelled: its release may come later): its reservation no
-   * longer counts against its customer's unpaid orders. Idempotent; an order without a reservation
-   * here (one placed before the limit, say) changes nothing.
+   * The order was paid (payment.succeeded): its reservation no longer counts against its customer's
+   * unpaid orders. Idempotent; an order without a reservation here (one placed before the limit,
+   * say) changes nothing.
    */
   async settle(orderId: string): Promise<void> {
     await this.db.stockReservation.updateMany({ where: { orderId, settledAt: null }, data: { settledAt: new Date() } });
