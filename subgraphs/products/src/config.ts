@@ -15,4 +15,10 @@ export const productsConfig = {
   STOCK_RESERVATION_SWEEP_INTERVAL: durationVar('30s'),
   /** How many unpaid orders one customer may hold stock for at once (orders pay or cancel within ORDER_PAYMENT_TIMEOUT). */
   UNPAID_ORDERS_PER_CUSTOMER: wholeNumber(10, { max: 10_000 }),
+  /**
+   * How long a reservation counts as an unpaid order at the most: orders cancels an order unpaid past
+   * ORDER_PAYMENT_TIMEOUT + ORDER_PAYMENT_GRACE (32 min), so a payment products never heard of (its
+   * event parked) holds the customer's place no longer than this.
+   */
+  UNPAID_ORDERS_WINDOW: durationVar('35m'),
 };

@@ -22,6 +22,7 @@ await runSubgraph({
     const stock = new StockService(db, relay, {
       reservationTtlMs: config.STOCK_RESERVATION_TTL,
       unpaidOrdersPerCustomer: config.UNPAID_ORDERS_PER_CUSTOMER,
+      unpaidWindowMs: config.UNPAID_ORDERS_WINDOW,
     });
     await subscribeToPayments(bus, stock);
     const expiry = new StockExpiryJob(stock, log, config.STOCK_RESERVATION_SWEEP_INTERVAL);

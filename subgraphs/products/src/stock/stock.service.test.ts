@@ -283,6 +283,18 @@ describe("the limit on a customer's unpaid orders", () => {
     await expect(limited.settle(randomUUID())).resolves.toBeUndefined();
   });
 
+  it('stops counting an order after UNPAID_ORDERS_WINDOW (35 min), so a payment event that never came holds no place for ever', async () => {
+    const a = await product('1.00', 10);
+    const c = customer();
+    const ids = [];
+    for (let i = 0; i < LIMIT; i++) ids.push(await reserveFor(c, a.id));
+    expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
+    // By then orders has cancelled it had it been unpaid; it was paid, and its payment.succeeded is parked.
+    await db.$executeRaw`UPDATE stock_reservations SET created_at = created_at - make_interval(mins => 36) WHERE order_id = ${ids[0]}`;
+    await reserveFor(c, a.id);
+    expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
+  });
+
   it('holds under concurrency: of 12 reservations at once for one customer, exactly the limit succeed', async () => {
     const a = await product('1.00', 100);
     const c = customer();

@@ -27,9 +27,15 @@ export interface StockSettings {
   reservationTtlMs: number;
   /** UNPAID_ORDERS_PER_CUSTOMER: how many unpaid orders one customer's reservations may hold at once. */
   unpaidOrdersPerCustomer: number;
+  /** UNPAID_ORDERS_WINDOW: how long a reservation counts as an unpaid order at the most. */
+  unpaidWindowMs: number;
 }
 
-const DEFAULT_SETTINGS: StockSettings = { reservationTtlMs: 5 * 60_000, unpaidOrdersPerCustomer: 10 };
+const DEFAULT_SETTINGS: StockSettings = {
+  reservationTtlMs: 5 * 60_000,
+  unpaidOrdersPerCustomer: 10,
+  unpaidWindowMs: 35 * 60_000,
+};
 
 /** Orders released per expiry pass; the next pass takes the rest. */
 const EXPIRY_BATCH = 100;
@@ -54,11 +60,14 @@ const lockOrder = (tx: Prisma.TransactionClient, id: string) =>
 const lockCustomer = (tx: Prisma.TransactionClient, id: string) =>
   tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`stock-customer:${id}`}, 0))`;
 
-/** The customer's orders whose stock is held and not yet paid for (released or settled lines do not count). */
-async function unpaidOrdersOf(tx: Prisma.TransactionClient, customerId: string): Promise<number> {
+/**
+ * The customer's orders reserved since `since` whose stock is held and not yet paid for (released or
+ * settled lines do not count).
+ */
+async function unpaidOrdersOf(tx: Prisma.TransactionClient, customerId: string, since: Date): Promise<number> {
   const orders = await tx.stockReservation.groupBy({
     by: ['orderId'],
-    where: { customerId, releasedAt: null, settledAt: null },
+    where: { customerId, releasedAt: null, settledAt: null, createdAt: { gt: since } },
   });
   return orders.length;
 }
@@ -105,6 +114,7 @@ const sameItems = (lines: { productId: string; quantity: number }[], items: Item
 export class StockService {
   private readonly ttlMs: number;
   private readonly unpaidLimit: number;
+  private readonly unpaidWindowMs: number;
 
   /** `outbox`: told after each commit that recorded an event, so it is published without waiting. */
   constructor(
@@ -114,6 +124,7 @@ export class StockService {
   ) {
     this.ttlMs = settings.reservationTtlMs ?? DEFAULT_SETTINGS.reservationTtlMs;
     this.unpaidLimit = settings.unpaidOrdersPerCustomer ?? DEFAULT_SETTINGS.unpaidOrdersPerCustomer;
+    this.unpaidWindowMs = settings.unpaidWindowMs ?? DEFAULT_SETTINGS.unpaidWindowMs;
   }
 
   /**
@@ -122,7 +133,8 @@ export class StockService {
    * harmless: that order gets released, and the release, whichever comes first, leaves nothing reserved.
    * With the customer, a new reservation is refused (CONFLICT, reason UNPAID_ORDERS_LIMIT) while that
    * customer's unpaid orders hold the limit: one account cannot keep products sold out with orders it
-   * never pays for. An order leaves the count when it is paid (`settle`) or cancelled (`release`).
+   * never pays for. An order leaves the count when it is paid (`settle`) or cancelled (`release`), and
+   * at the latest after UNPAID_ORDERS_WINDOW, by when orders has cancelled it if it was still unpaid.
    */
   async reserve(ctx: RequestContext, id: string, items: unknown, customerId?: string | null): Promise<ReservedItem[]> {
     requireRole(ctx.principal, 'SERVICE');
@@ -146,7 +158,8 @@ export class StockService {
         }
         return existing;
       }
-      if (data.customerId && (await unpaidOrdersOf(tx, data.customerId)) >= this.unpaidLimit) {
+      const since = new Date(Date.now() - this.unpaidWindowMs);
+      if (data.customerId && (await unpaidOrdersOf(tx, data.customerId, since)) >= this.unpaidLimit) {
         unpaidOrdersLimitRefusals.inc();
         throw new ConflictError(
           `You hold ${this.unpaidLimit} unpaid orders, the most at once: pay for or cancel one to place another`,
