@@ -17,11 +17,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestGateway } from '../../gateway/src/gateway.test-fixture.js';
 import type { Gateway } from '../../gateway/src/index.js';
 import { PostgresOutboxRelay } from '../../subgraphs/products/src/outbox/outbox.relay.js';
+import { createProductsDb } from '../../subgraphs/products/src/product/product.model.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
 // The real products and users subgraphs, in-process, on the real PostgreSQL, FerretDB and RabbitMQ.
 import { productsSubgraph } from '../../subgraphs/products/src/schema.js';
 import { StockService } from '../../subgraphs/products/src/stock/stock.service.js';
-import { connectTestDb } from '../../subgraphs/products/src/test-db.js';
+import { createPrivateTestDb } from '../../subgraphs/products/src/test-db.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
 import { composeSupergraph } from './in-process.fixture.js';
@@ -41,13 +42,18 @@ class CountingProductService extends ProductService {
   }
 }
 
-const { db, category, cleanup } = connectTestDb();
+const category = `test-${randomUUID()}`;
 // An exchange of this file's own: other test files' catalogue changes would empty the caches.
 const EXCHANGE = `test.response-cache.${randomUUID().slice(0, 8)}`;
 const bus = new EventBus({ url: AMQP_URL, exchange: EXCHANGE, log: silentLogger, connectionName: 'cache-test' });
-const relay = new PostgresOutboxRelay(db, bus, silentLogger);
-const products = new CountingProductService(db, relay);
-const stock = new StockService(db, relay);
+// A database of this file's own (created in beforeAll): in the shared one, another relay (the e2e
+// stack's products) may publish this file's product.changed to its own exchange, and the replicas
+// here would never hear of the change (ci111); this file's relay would publish others' changes here.
+let database: { url: string; drop: () => Promise<void> };
+let closeDb: () => Promise<void>;
+let relay: PostgresOutboxRelay;
+let products: CountingProductService;
+let stock: StockService;
 /** Every product.changed on the exchange, as the gateways hear it. */
 const changes: EventEnvelope[] = [];
 let mongo: { drop: () => Promise<void> };
@@ -60,6 +66,12 @@ let customer: string;
 let productId: string;
 
 beforeAll(async () => {
+  database = await createPrivateTestDb();
+  const { db, close } = createProductsDb(database.url);
+  closeDb = close;
+  relay = new PostgresOutboxRelay(db, bus, silentLogger);
+  products = new CountingProductService(db, relay);
+  stock = new StockService(db, relay);
   mongo = await connectTestMongo('response_cache');
   const usersServices = createUsersServices(tokens);
   const users = await serveTestSubgraph(usersSubgraph, usersServices, tokens);
@@ -103,12 +115,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await relay.stop();
+  await relay?.stop();
   for (const gateway of gateways) await gateway.close();
   for (const server of servers) await server.close();
   await bus.close();
   await mongo?.drop();
-  await cleanup();
+  await closeDb?.();
+  await database?.drop();
   await supergraph?.remove();
 });
 
@@ -139,8 +152,8 @@ async function readsDuring(action: () => Promise<unknown>): Promise<number> {
 
 /**
  * Runs `request` twice and returns both answers and the reads the second one caused: 0 when it was
- * answered from the cache. Test files running beside this one change products too, and each of
- * their events empties the caches; so a pair spoilt by one is tried again (never 0 without a cache).
+ * answered from the cache. A change this file made just before (its event still on the way) empties
+ * the caches; so a pair spoilt by one is tried again (never 0 without a cache).
  */
 async function twice<T>(request: () => Promise<T>): Promise<{ first: T; second: T; reads: number }> {
   for (let attempt = 1; ; attempt++) {
@@ -150,7 +163,7 @@ async function twice<T>(request: () => Promise<T>): Promise<{ first: T; second: 
       second = await request();
     });
     if (reads === 0 || attempt === 10) return { first, second: second as T, reads };
-    // Changes come in bursts (a test creating many products): try again after it.
+    // Changes come in bursts (a reservation and its release): try again after them.
     await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
   }
 }
