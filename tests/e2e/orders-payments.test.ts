@@ -8,7 +8,19 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '@shop/platform/testing';
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS, createProduct, GATEWAY, graphql, graphqlOk, PORTS, signInAdmin, stackEnv } from './stack.js';
+import {
+  ADDRESS,
+  type Customer,
+  createProduct,
+  GATEWAY,
+  graphql,
+  graphqlOk,
+  inventoryOf,
+  PORTS,
+  registerCustomer,
+  signInAdmin,
+  stackEnv,
+} from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORDER_FIELDS =
@@ -17,11 +29,6 @@ const PAY = `mutation($input: ProcessPaymentInput!) {
   processPaymentAttempt(input: $input) { replayed payment { id status amount failureReason order { id } } }
 }`;
 
-interface Customer {
-  token: string;
-  id: string;
-  email: string;
-}
 interface Order {
   id: string;
   status: string;
@@ -40,16 +47,6 @@ let ada: Customer;
 let bob: Customer;
 let mongo: MongoClient;
 
-async function register(name: string): Promise<Customer> {
-  const email = `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const input = { email, password: `${name}-password-e2e`, firstName: name, lastName: 'Tester' };
-  const data = await graphqlOk<{ register: { token: string; user: { id: string } } }>(
-    'mutation($input: RegisterInput!) { register(input: $input) { token user { id } } }',
-    { input },
-  );
-  return { token: data.register.token, id: data.register.user.id, email };
-}
-
 /** A product of this suite's category, with the given price and stock. */
 const widget = (price: string, inventory: number): Promise<string> =>
   createProduct(adminToken, {
@@ -59,16 +56,6 @@ const widget = (price: string, inventory: number): Promise<string> =>
     category: 'e2e-orders',
     inventory,
   });
-
-/** The stock now: a new document each time, so the gateway's 10 s catalogue cache cannot answer. */
-let inventoryReads = 0;
-const inventory = async (productId: string) =>
-  (
-    await graphqlOk<{ product: { inventory: number } }>(
-      `query Inventory${++inventoryReads}($id: ID!) { product(id: $id) { inventory } }`,
-      { id: productId },
-    )
-  ).product.inventory;
 
 async function placeOrder(customer: Customer, productId: string, quantity: number): Promise<Order> {
   const data = await graphqlOk<{ createOrder: Order }>(
@@ -116,7 +103,7 @@ async function stackDb(service: 'orders' | 'payments', orderId: string): Promise
 
 beforeAll(async () => {
   adminToken = await signInAdmin();
-  [ada, bob] = await Promise.all([register('ada'), register('bob')]);
+  [ada, bob] = await Promise.all([registerCustomer('ada'), registerCustomer('bob')]);
   mongo = await MongoClient.connect(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017');
 });
 afterAll(() => mongo?.close());
@@ -126,7 +113,7 @@ describe('orders and payments through the gateway', () => {
     const productId = await widget('12.50', 20);
     const order = await placeOrder(ada, productId, 2);
     expect(order).toMatchObject({ status: 'PENDING', paymentStatus: 'PENDING', totalAmount: '25.00', payment: null });
-    expect(await inventory(productId)).toBe(18);
+    expect(await inventoryOf(productId)).toBe(18);
     await graphqlOk(
       'mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }',
       { id: productId, input: { price: '99.00' } },
@@ -169,7 +156,7 @@ describe('orders and payments through the gateway', () => {
     for (const status of ['PENDING', 'PAID', 'SHIPPED', 'CANCELLED']) {
       expect(codeOf(await setStatus(adminToken, order.id, status))).toBe('CONFLICT');
     }
-    expect(await inventory(productId)).toBe(18);
+    expect(await inventoryOf(productId)).toBe(18);
 
     const listed = await graphqlOk<{
       orders: { edges: { node: { id: string; user: { email: string }; payment: { status: string } | null } }[] };
@@ -292,7 +279,7 @@ describe('orders and payments through the gateway', () => {
         expect(cancel.data?.updateOrderStatus.status).toBe('CANCELLED');
       }
     }
-    await eventually(async () => ((await inventory(productId)) === 20 - kept ? true : undefined));
+    await eventually(async () => ((await inventoryOf(productId)) === 20 - kept ? true : undefined));
   });
 
   it('answers the REST shims: 201 created, the stored payment on a replay, 409 problems', async () => {
@@ -348,7 +335,7 @@ describe('unpaid orders expire (ORDER_PAYMENT_TIMEOUT)', () => {
   it('a second orders replica with a 1 s timeout cancels an unpaid order and its stock comes back', async () => {
     const productId = await widget('9.00', 5);
     const order = await placeOrder(ada, productId, 3);
-    expect(await inventory(productId)).toBe(2);
+    expect(await inventoryOf(productId)).toBe(2);
 
     const db = await stackDb('orders', order.id);
     const runId = db.databaseName.replace(/^e2e_/, '').replace(/_orders$/, '');
@@ -375,7 +362,7 @@ describe('unpaid orders expire (ORDER_PAYMENT_TIMEOUT)', () => {
       return current.status === 'CANCELLED' ? current : undefined;
     }, 45_000);
     expect(expired.paymentStatus).toBe('PENDING');
-    await eventually(async () => ((await inventory(productId)) === 5 ? true : undefined));
+    await eventually(async () => ((await inventoryOf(productId)) === 5 ? true : undefined));
     expect(codeOf(await pay(ada, order.id, `late-${order.id}`))).toBe('CONFLICT');
     const transitions = await db.collection('order_transitions').find({ orderId: order.id }).toArray();
     expect(transitions.map((t) => `${t.from.status}→${t.to.status}`)).toEqual(['PENDING→CANCELLED']);

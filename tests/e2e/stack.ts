@@ -70,6 +70,30 @@ export async function signInAdmin(): Promise<string> {
   return (await graphqlOk<{ login: { token: string } }>(LOGIN, { input: ADMIN })).login.token;
 }
 
+/** A newly registered customer (no phone) of a unique address: its access token, id and email. */
+export interface Customer {
+  token: string;
+  id: string;
+  email: string;
+}
+
+export async function registerCustomer(name: string): Promise<Customer> {
+  const email = `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const input = { email, password: `${name}-password-e2e`, firstName: name, lastName: 'Tester' };
+  const data = await graphqlOk<{ register: { token: string; user: { id: string } } }>(
+    'mutation($input: RegisterInput!) { register(input: $input) { token user { id } } }',
+    { input },
+  );
+  return { token: data.register.token, id: data.register.user.id, email };
+}
+
+let inventoryReads = 0;
+/** A product's stock now: a new document each time, so the gateway's 10 s catalogue cache cannot answer. */
+export async function inventoryOf(productId: string): Promise<number> {
+  const query = `query Inventory${++inventoryReads}($id: ID!) { product(id: $id) { inventory } }`;
+  return (await graphqlOk<{ product: { inventory: number } }>(query, { id: productId })).product.inventory;
+}
+
 export interface ProductInput {
   name: string;
   price: string;

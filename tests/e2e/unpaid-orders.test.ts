@@ -3,35 +3,24 @@
 // moves, and an order paid (payment.succeeded, consumed by products) or cancelled frees its place.
 import { eventually } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS, createProduct, GATEWAY, graphql, graphqlOk, signInAdmin, UNPAID_ORDER_LIMIT } from './stack.js';
+import {
+  ADDRESS,
+  createProduct,
+  GATEWAY,
+  graphql,
+  graphqlOk,
+  inventoryOf,
+  registerCustomer,
+  signInAdmin,
+  UNPAID_ORDER_LIMIT,
+} from './stack.js';
 
 const CREATE = 'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }';
 
 let productId: string;
-let reads = 0;
-
-async function register(name: string): Promise<string> {
-  const email = `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const input = { email, password: `${name}-password-e2e`, firstName: name, lastName: 'Unpaid' };
-  const data = await graphqlOk<{ register: { token: string } }>(
-    'mutation($input: RegisterInput!) { register(input: $input) { token } }',
-    { input },
-  );
-  return data.register.token;
-}
 
 const input = () => ({ items: [{ productId, quantity: 1 }], shippingAddress: ADDRESS });
 const place = (token: string) => graphql<{ createOrder: { id: string } }>(CREATE, { input: input() }, token);
-/** A new document each time, so the gateway's catalogue cache cannot answer. */
-const inventory = async () =>
-  (
-    await graphqlOk<{ product: { inventory: number } }>(
-      `query Unpaid${++reads}($id: ID!) { product(id: $id) { inventory } }`,
-      {
-        id: productId,
-      },
-    )
-  ).product.inventory;
 /** Places an order once products lets one more through (a payment.succeeded it consumes frees a place). */
 const placeOnceFree = (token: string) =>
   eventually(async () => (await place(token)).data?.createOrder.id, 20_000, 'an order past the freed place');
@@ -49,7 +38,7 @@ beforeAll(async () => {
 
 describe("the limit on a customer's unpaid orders", () => {
   it('refuses one order past the limit on GraphQL and REST, before any stock moves; a payment or a cancellation frees a place', async () => {
-    const [ada, bob] = await Promise.all([register('ada'), register('bob')]);
+    const [{ token: ada }, { token: bob }] = await Promise.all([registerCustomer('ada'), registerCustomer('bob')]);
     const attempts = await Promise.all(Array.from({ length: UNPAID_ORDER_LIMIT + 2 }, () => place(ada)));
     const placed = attempts.flatMap((attempt) => (attempt.data ? [attempt.data.createOrder.id] : []));
     expect(placed).toHaveLength(UNPAID_ORDER_LIMIT);
@@ -57,7 +46,7 @@ describe("the limit on a customer's unpaid orders", () => {
     expect(refusals.map((error) => error.extensions)).toEqual(
       Array(2).fill({ code: 'CONFLICT', reason: 'UNPAID_ORDERS_LIMIT', limit: UNPAID_ORDER_LIMIT }),
     );
-    expect(await inventory()).toBe(1_000 - UNPAID_ORDER_LIMIT);
+    expect(await inventoryOf(productId)).toBe(1_000 - UNPAID_ORDER_LIMIT);
 
     const legacy = await fetch(`${GATEWAY}/api/orders`, {
       method: 'POST',
@@ -91,6 +80,6 @@ describe("the limit on a customer's unpaid orders", () => {
     await placeOnceFree(ada);
     expect((await place(ada)).errors?.[0]?.extensions?.reason).toBe('UNPAID_ORDERS_LIMIT');
     // Every order that was placed holds one; the cancelled one gave its unit back.
-    expect(await inventory()).toBe(1_000 - UNPAID_ORDER_LIMIT - 1 - 2 + 1);
+    expect(await inventoryOf(productId)).toBe(1_000 - UNPAID_ORDER_LIMIT - 1 - 2 + 1);
   });
 });

@@ -5,7 +5,7 @@
 
 import { eventually, metricValue } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createProduct, graphqlOk, PORTS, signInAdmin } from './stack.js';
+import { createProduct, graphqlOk, PORTS, registerCustomer, signInAdmin } from './stack.js';
 
 /**
  * Commands per placed-and-paid order (a returning customer's): issue #15 part 3 asks for at most 15.
@@ -79,14 +79,7 @@ async function settledAfter(before: Scrapes): Promise<Scrapes> {
 let productId: string;
 
 /** A new customer (no phone: the payment receipt's SMS is recorded as skipped, the two emails are delivered). */
-async function register(): Promise<string> {
-  const email = `write-path-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const registered = await graphqlOk<{ register: { token: string } }>(
-    'mutation($input: RegisterInput!) { register(input: $input) { token } }',
-    { input: { email, password: 'write-path-password', firstName: 'Write', lastName: 'Path' } },
-  );
-  return registered.register.token;
-}
+const register = async () => (await registerCustomer('write-path')).token;
 
 async function placeAndPay(token: string): Promise<string> {
   const { createOrder } = await graphqlOk<{ createOrder: { id: string } }>(

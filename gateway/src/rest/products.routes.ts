@@ -1,4 +1,4 @@
-import { wholeNumber } from '@shop/events';
+import { wholeNumber } from '@shop/platform/core';
 import { z } from 'zod';
 import {
   expectedInventory,
