@@ -20,7 +20,14 @@ afterAll(() => cleanup());
 describe('ProductService.create / update / findById', () => {
   it('creates a product with trimmed, canonical values and defaults', async () => {
     const product = await products.create(admin, { name: '  Lamp ', price: '19.9', category });
-    expect(product).toMatchObject({ name: 'Lamp', description: '', price: '19.90', inventory: 0, images: [] });
+    expect(product).toMatchObject({
+      name: 'Lamp',
+      description: '',
+      price: '19.90',
+      inventory: 0,
+      images: [],
+      purchaseLimit: null,
+    });
     expect(product.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await products.findById(anonymous, product.id)).toEqual(product);
   });
@@ -58,6 +65,10 @@ describe('ProductService.create / update / findById', () => {
     expect(await codeOf(products.create(admin, { ...base, price: '100000000.00' }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(products.create(admin, { ...base, price: '-1.00' }))).toBe('BAD_USER_INPUT');
     expect(await codeOf(products.create(admin, { ...base, inventory: 1.5 }))).toBe('BAD_USER_INPUT');
+    // A limit of 0 would be a product nobody may buy: that is inventory 0.
+    for (const purchaseLimit of [0, -1, 1.5, 2_147_483_648]) {
+      expect(await codeOf(products.create(admin, { ...base, purchaseLimit }))).toBe('BAD_USER_INPUT');
+    }
     // Found by schemathesis: PostgreSQL text refuses U+0000, which was a database error (500).
     for (const field of ['name', 'description', 'category'] as const) {
       expect(await codeOf(products.create(admin, { ...base, [field]: 'a\u0000b' }))).toBe('BAD_USER_INPUT');
@@ -79,6 +90,16 @@ describe('ProductService.create / update / findById', () => {
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
     expect(await codeOf(products.update(admin, created.id, { name: null }))).toBe('BAD_USER_INPUT');
     expect((await products.findById(anonymous, created.id)).name).toBe('Widget');
+  });
+
+  it('sets a purchase limit, keeps it when absent from an update, and removes it with null', async () => {
+    const created = await products.create(admin, { ...base, purchaseLimit: 2 });
+    expect(created.purchaseLimit).toBe(2);
+    expect((await products.update(admin, created.id, { price: '11.00' })).purchaseLimit).toBe(2);
+    expect((await products.update(admin, created.id, { purchaseLimit: 5 })).purchaseLimit).toBe(5);
+    expect(await codeOf(products.update(admin, created.id, { purchaseLimit: 0 }))).toBe('BAD_USER_INPUT');
+    expect((await products.update(admin, created.id, { purchaseLimit: null })).purchaseLimit).toBeNull();
+    expect((await products.findById(anonymous, created.id)).purchaseLimit).toBeNull();
   });
 
   it('answers NOT_FOUND for unknown and malformed ids, never a database error', async () => {

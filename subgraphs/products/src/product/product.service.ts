@@ -33,6 +33,7 @@ const name = storedText().min(1).max(200);
 const description = storedText().max(5000);
 const category = storedText().min(1).max(100);
 const inventory = z.number().int().min(0).max(MAX_INVENTORY);
+const purchaseLimit = z.number().int().min(1).max(MAX_INVENTORY).nullable();
 const images = z
   .array(
     z
@@ -49,6 +50,7 @@ const createSchema = z.object({
   category,
   inventory: inventory.default(0),
   images: images.default([]),
+  purchaseLimit: purchaseLimit.default(null),
 });
 const updateSchema = z
   .object({
@@ -58,6 +60,7 @@ const updateSchema = z
     category,
     inventory,
     images,
+    purchaseLimit,
     inventoryChange: z.number().int().min(-MAX_INVENTORY).max(MAX_INVENTORY),
     expectedInventory: inventory,
   })
@@ -113,6 +116,7 @@ function toProduct(record: ProductRecord): Product {
     category: record.category,
     inventory: record.inventory,
     images: record.images,
+    purchaseLimit: record.purchaseLimit,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };

@@ -3,6 +3,9 @@ import { type Connection, connectionType } from '@shop/platform/subgraph';
 import { Directive, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { CATALOG_MAX_AGE, STOCK_MAX_AGE } from '../cache-control.js';
 
+const PURCHASE_LIMIT =
+  'The most units of this product one customer may have in orders not cancelled, paid or awaiting payment (null: no limit). An order past it is refused: CONFLICT, extensions.reason PURCHASE_LIMIT.';
+
 @Directive('@key(fields: "id")')
 @Directive(`@cacheControl(maxAge: ${CATALOG_MAX_AGE})`)
 @ObjectType('Product')
@@ -28,6 +31,9 @@ export class Product {
 
   @Field(() => [String])
   images!: string[];
+
+  @Field(() => Int, { nullable: true, description: PURCHASE_LIMIT })
+  purchaseLimit!: number | null;
 
   @Field(() => Date)
   createdAt!: Date;
@@ -81,6 +87,9 @@ export class CreateProductInput {
 
   @Field(() => [String], { defaultValue: [] })
   images!: string[];
+
+  @Field(() => Int, { nullable: true, description: PURCHASE_LIMIT })
+  purchaseLimit?: number | null;
 }
 
 /** Partial update: only the fields given change. */
@@ -103,6 +112,9 @@ export class UpdateProductInput {
 
   @Field(() => [String], { nullable: true })
   images?: string[];
+
+  @Field(() => Int, { nullable: true, description: `${PURCHASE_LIMIT} Null removes the limit; absent leaves it.` })
+  purchaseLimit?: number | null;
 
   @Field(() => Int, {
     nullable: true,

@@ -14,6 +14,12 @@ export const unpaidOrdersLimitRefusals = new Counter({
   help: 'Stock reservations refused because the customer held UNPAID_ORDERS_PER_CUSTOMER unpaid orders',
 });
 
+/** Order lines refused because their customer would hold more of a product than its purchaseLimit. */
+export const purchaseLimitRefusals = new Counter({
+  name: 'stock_purchase_limit_refusals_total',
+  help: 'Stock reservations refused because the customer would hold more of a product than its purchaseLimit',
+});
+
 /**
  * Starts reporting reservations the expiry job should have given back and has not (unconfirmed
  * past the TTL and two passes more): should stay 0; above it, the job is stuck and that stock is

@@ -19,7 +19,7 @@ export class StockResolver {
     @Arg('customerId', () => ID, {
       nullable: true,
       description:
-        "The order's customer: refused (CONFLICT, extensions.reason UNPAID_ORDERS_LIMIT) while that customer's unpaid orders hold the limit.",
+        "The order's customer: refused (CONFLICT, extensions.reason UNPAID_ORDERS_LIMIT) while that customer's unpaid orders hold the limit, or (PURCHASE_LIMIT) past a product's purchaseLimit.",
     })
     customerId: string | null,
     @Ctx() ctx: Context,

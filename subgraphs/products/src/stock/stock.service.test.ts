@@ -308,6 +308,95 @@ describe("the limit on a customer's unpaid orders", () => {
   });
 });
 
+describe("a product's purchase limit per customer", () => {
+  const customer = () => `customer-${randomUUID()}`;
+  const stockOf = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
+  const limitedProduct = (purchaseLimit: number | null, inventory = 100) =>
+    products.create(admin, { name: 'Drop', price: '5.00', category, inventory, purchaseLimit });
+  const reserveFor = (customerId: string, lines: { productId: string; quantity: number }[], orderId = randomUUID()) =>
+    stock.reserve(orders, orderId, lines, customerId).then(() => orderId);
+  const refusals = async () => metricValue(await metricsRegistry.metrics(), 'stock_purchase_limit_refusals_total');
+
+  it("refuses a line that would take the customer's units past the limit, moving no stock of any line", async () => {
+    const [drop, plain] = await Promise.all([limitedProduct(3), limitedProduct(null)]);
+    const [c, other] = [customer(), customer()];
+    const refusalsBefore = await refusals();
+    await reserveFor(c, [{ productId: drop.id, quantity: 2 }]);
+    const refusedId = randomUUID();
+    const refused = reserveFor(
+      c,
+      [
+        { productId: plain.id, quantity: 5 },
+        { productId: drop.id, quantity: 2 },
+      ],
+      refusedId,
+    );
+    expect(await extensionsOf(refused)).toEqual({
+      code: 'CONFLICT',
+      reason: 'PURCHASE_LIMIT',
+      productId: drop.id,
+      limit: 3,
+      held: 2,
+    });
+    expect(await refusals()).toBe(refusalsBefore + 1);
+    expect([await stockOf(drop.id), await stockOf(plain.id)]).toEqual([98, 100]);
+    expect(await reservationRows(refusedId)).toBe(0);
+    // Up to the limit goes through; another customer has a limit of their own.
+    await reserveFor(c, [{ productId: drop.id, quantity: 1 }]);
+    await reserveFor(other, [{ productId: drop.id, quantity: 3 }]);
+    expect(await extensionsOf(reserveFor(other, [{ productId: drop.id, quantity: 1 }]))).toMatchObject({
+      reason: 'PURCHASE_LIMIT',
+      held: 3,
+    });
+    // One line above the limit is refused even to a new customer.
+    expect(await extensionsOf(reserveFor(customer(), [{ productId: drop.id, quantity: 4 }]))).toMatchObject({
+      reason: 'PURCHASE_LIMIT',
+      held: 0,
+    });
+    expect(await stockOf(drop.id)).toBe(94);
+  });
+
+  it('counts paid orders, not cancelled ones; a retry is answered; no customer, or no limit, is not limited', async () => {
+    const drop = await limitedProduct(2);
+    const c = customer();
+    const first = await reserveFor(c, [{ productId: drop.id, quantity: 2 }]);
+    // Paid: still the customer's units.
+    await stock.settle(first);
+    expect(await extensionsOf(reserveFor(c, [{ productId: drop.id, quantity: 1 }]))).toMatchObject({
+      reason: 'PURCHASE_LIMIT',
+    });
+    // The same order retried is the same units, not more.
+    expect(await stock.reserve(orders, first, [{ productId: drop.id, quantity: 2 }], c)).toHaveLength(1);
+    // Cancelled: the units are back, for the stock and for the customer.
+    await stock.release(orders, first);
+    await reserveFor(c, [{ productId: drop.id, quantity: 2 }]);
+    // A reservation without a customer (an orders subgraph from before the limit) is not limited.
+    await stock.reserve(orders, randomUUID(), [{ productId: drop.id, quantity: 5 }]);
+    // The admin lifts the limit, and sets a lower one: it counts what the customer holds already.
+    await products.update(admin, drop.id, { purchaseLimit: null });
+    await reserveFor(c, [{ productId: drop.id, quantity: 3 }]);
+    await products.update(admin, drop.id, { purchaseLimit: 4 });
+    expect(await extensionsOf(reserveFor(c, [{ productId: drop.id, quantity: 1 }]))).toMatchObject({
+      reason: 'PURCHASE_LIMIT',
+      limit: 4,
+      held: 5,
+    });
+    expect(await stockOf(drop.id)).toBe(100 - 2 - 5 - 3);
+  });
+
+  it('holds under concurrency: of 10 orders of 1 at once for one customer, exactly the limit succeed', async () => {
+    const drop = await limitedProduct(3);
+    const c = customer();
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => reserveFor(c, [{ productId: drop.id, quantity: 1 }])),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    const reasons = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.extensions.reason] : []));
+    expect(reasons).toEqual(Array(7).fill('PURCHASE_LIMIT'));
+    expect(await stockOf(drop.id)).toBe(97);
+  });
+});
+
 describe("StockService and the caller's deadline", () => {
   /** Holds the product's row lock in another transaction until `free` is called (or 10 s pass). */
   async function holdRow(productId: string) {

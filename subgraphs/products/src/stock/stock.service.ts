@@ -19,7 +19,7 @@ import {
   type Prisma,
   type ProductsDb,
 } from '../product/product.model.js';
-import { stockReservationsExpired, unpaidOrdersLimitRefusals } from './stock.metrics.js';
+import { purchaseLimitRefusals, stockReservationsExpired, unpaidOrdersLimitRefusals } from './stock.metrics.js';
 import type { ReservedItem } from './stock.type.js';
 
 export interface StockSettings {
@@ -70,6 +70,18 @@ async function unpaidOrdersOf(tx: Prisma.TransactionClient, customerId: string, 
     where: { customerId, releasedAt: null, settledAt: null, createdAt: { gt: since } },
   });
   return orders.length;
+}
+
+/**
+ * The units of a product the customer has in orders not cancelled, paid or not, over the product's
+ * life (reservations from before the limit carry no customer and do not count).
+ */
+async function unitsHeldBy(tx: Prisma.TransactionClient, customerId: string, productId: string): Promise<number> {
+  const { _sum } = await tx.stockReservation.aggregate({
+    _sum: { quantity: true },
+    where: { customerId, productId, releasedAt: null },
+  });
+  return _sum.quantity ?? 0;
 }
 
 /** One `product.changed` per product whose stock moved, written in the transaction that moved it. */
@@ -135,6 +147,8 @@ export class StockService {
    * customer's unpaid orders hold the limit: one account cannot keep products sold out with orders it
    * never pays for. An order leaves the count when it is paid (`settle`) or cancelled (`release`), and
    * at the latest after UNPAID_ORDERS_WINDOW, by when orders has cancelled it if it was still unpaid.
+   * A product with a `purchaseLimit` is refused (CONFLICT, reason PURCHASE_LIMIT) to a customer whose
+   * orders not cancelled would then hold more of it than that: one account cannot buy up a small stock.
    */
   async reserve(ctx: RequestContext, id: string, items: unknown, customerId?: string | null): Promise<ReservedItem[]> {
     requireRole(ctx.principal, 'SERVICE');
@@ -173,11 +187,25 @@ export class StockService {
         const [product] = await tx.product.updateManyAndReturn({
           where: { id: productId, inventory: { gte: quantity } },
           data: { inventory: { decrement: quantity } },
-          select: { price: true },
+          select: { price: true, purchaseLimit: true },
         });
         if (!product) {
           const exists = (await tx.product.count({ where: { id: productId } })) > 0;
           throw exists ? new InsufficientStockError(productId) : new NotFoundError('Product', productId);
+        }
+        const limit = product.purchaseLimit;
+        // Checked after the decrement, which the refusal rolls back: the row is read once, under its lock.
+        if (limit !== null && data.customerId) {
+          const held = await unitsHeldBy(tx, data.customerId, productId);
+          if (held + quantity > limit) {
+            purchaseLimitRefusals.inc();
+            throw new ConflictError(`At most ${limit} of product ${productId} per customer; your orders hold ${held}`, {
+              reason: 'PURCHASE_LIMIT',
+              productId,
+              limit,
+              held,
+            });
+          }
         }
         reserved.push({
           orderId: data.orderId,
