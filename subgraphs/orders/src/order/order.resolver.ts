@@ -6,7 +6,7 @@ import { CreateOrderInput, Order, OrderAttempt, OrderConnection, OrderStatus } f
 type Context = RequestContext<OrdersServices>;
 
 const PLACE_ORDER =
-  'Reserves the stock and captures the prices. INSUFFICIENT_STOCK when stock is short; CONFLICT with extensions.reason UNPAID_ORDERS_LIMIT (and limit) while the caller holds that many unpaid orders: pay for or cancel one first.';
+  'Reserves the stock and captures the prices. INSUFFICIENT_STOCK when stock is short; CONFLICT with extensions.reason UNPAID_ORDERS_LIMIT (and limit) while the caller holds that many unpaid orders: pay for or cancel one first; CONFLICT with extensions.reason PURCHASE_LIMIT (and productId, limit, held) when the orders of the caller not cancelled would hold more of a product than its purchaseLimit.';
 
 @Resolver(() => Order)
 export class OrderResolver {

@@ -148,11 +148,13 @@ describe('OrderService.create', () => {
     expect(await OrderModel.countDocuments()).toBe(count);
   });
 
-  it("passes on products' refusal at the customer's unpaid-order limit, storing and releasing nothing", async () => {
+  it.each([
+    ['unpaid-order limit', { code: 'CONFLICT', reason: 'UNPAID_ORDERS_LIMIT', limit: 10 }],
+    ["a product's purchase limit", { code: 'CONFLICT', reason: 'PURCHASE_LIMIT', productId: BOOK, limit: 2, held: 2 }],
+  ])("passes on products' refusal at the customer's %s, storing and releasing nothing", async (_, extensions) => {
     const [count, releases] = [await OrderModel.countDocuments(), fx.products.releaseCalls.length];
-    const extensions = { code: 'CONFLICT', reason: 'UNPAID_ORDERS_LIMIT', limit: 10 };
     fx.products.beforeReserve = async () => {
-      throw new GraphQLError('You hold 10 unpaid orders, the most at once', { extensions });
+      throw new GraphQLError('Refused by a limit on the customer', { extensions });
     };
     try {
       await expect(place(ada, [{ productId: BOOK, quantity: 1 }])).rejects.toMatchObject({ extensions });

@@ -40,10 +40,13 @@ export class StockReservationLapsedError extends Error {
 /** Refusals the customer can act on; any other error from products is our own failure. */
 const CUSTOMER_CODES: ReadonlySet<unknown> = new Set(['NOT_FOUND', 'INSUFFICIENT_STOCK', 'BAD_USER_INPUT']);
 
+/** Products' limits on one customer (CONFLICT with one of these reasons), refused before any stock moves. */
+const CUSTOMER_LIMITS: ReadonlySet<unknown> = new Set(['UNPAID_ORDERS_LIMIT', 'PURCHASE_LIMIT']);
+
 /** Products refused the request, clearly: nothing was done, so nothing needs undoing. */
 export const isRefusal = (error: unknown): boolean =>
   error instanceof AppError &&
-  (CUSTOMER_CODES.has(error.extensions.code) || error.extensions.reason === 'UNPAID_ORDERS_LIMIT');
+  (CUSTOMER_CODES.has(error.extensions.code) || CUSTOMER_LIMITS.has(error.extensions.reason));
 
 /** The products subgraph's internal stock operations, called as the orders service itself. */
 export class ProductsClient {
@@ -54,7 +57,7 @@ export class ProductsClient {
 
   /**
    * All or nothing: either every line is reserved, or nothing is and the error says why (among the
-   * refusals: the customer's unpaid orders hold the limit).
+   * refusals: the customer's unpaid orders hold the limit, or a product's purchase limit).
    */
   async reserveStock(
     ctx: CallContext,
