@@ -128,6 +128,8 @@ describe('"REST shims": products', () => {
       category,
       inventory: 50,
       images: ['https://img.example/a.png'],
+      // Added to the contract's fields: none set.
+      purchaseLimit: null,
       createdAt: TIMESTAMP,
       updatedAt: TIMESTAMP,
     });

@@ -1,4 +1,4 @@
-import { BadUserInputError, ConflictError, NotFoundError } from '@shop/platform/core';
+import { BadUserInputError, ConflictError, InsufficientStockError, NotFoundError } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { INTERNAL_PROBLEM, Problem, problemFromGraphqlError, toProblem } from './problem.js';
 
@@ -37,17 +37,27 @@ describe('problem details', () => {
     expect(toProblem(new ConflictError('Email already registered'))).not.toHaveProperty('errors');
   });
 
-  it("says which conflict when the error does, and only its reason of the error's extensions", () => {
-    const limit = new ConflictError('You hold 10 unpaid orders', { reason: 'UNPAID_ORDERS_LIMIT', limit: 10 });
-    expect(toProblem(limit)).toEqual({
+  it("says which conflict, product and limit when the error does, and nothing else of the error's extensions", () => {
+    const extensions = { reason: 'PURCHASE_LIMIT', productId: 'p-1', limit: 2, held: 2, inventory: 7 };
+    expect(toProblem(new ConflictError('At most 2 of product p-1 per customer', extensions))).toEqual({
       type: 'urn:shop:problem:conflict',
       title: 'Conflict',
       status: 409,
-      detail: 'You hold 10 unpaid orders',
+      detail: 'At most 2 of product p-1 per customer',
       code: 'CONFLICT',
-      reason: 'UNPAID_ORDERS_LIMIT',
+      reason: 'PURCHASE_LIMIT',
+      productId: 'p-1',
+      limit: 2,
     });
-    expect(toProblem(new ConflictError('Email already registered'))).not.toHaveProperty('reason');
+    const unpaid = new ConflictError('You hold 10 unpaid orders', { reason: 'UNPAID_ORDERS_LIMIT', limit: 10 });
+    expect(toProblem(unpaid)).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT', limit: 10 });
+    expect(toProblem(unpaid)).not.toHaveProperty('productId');
+    expect(toProblem(new InsufficientStockError('p-2'))).toMatchObject({ status: 409, productId: 'p-2' });
+    const plain = toProblem(new ConflictError('Email already registered'));
+    for (const member of ['reason', 'productId', 'limit']) expect(plain).not.toHaveProperty(member);
+    // Not what the members promise: left out rather than passed on.
+    expect(toProblem(new ConflictError('odd', { productId: 7, limit: '2' }))).not.toHaveProperty('productId');
+    expect(toProblem(new ConflictError('odd', { productId: 7, limit: '2' }))).not.toHaveProperty('limit');
   });
 
   it('maps thrown contract errors, problems and unreadable bodies', () => {

@@ -13,6 +13,10 @@ export interface ProblemDetails {
   errors?: FieldError[];
   /** Where the error names its kind (a 409's UNPAID_ORDERS_LIMIT, say): a client may act on it. */
   reason?: string;
+  /** Where the error names the product it is about (INSUFFICIENT_STOCK, PURCHASE_LIMIT). */
+  productId?: string;
+  /** Where the error names the limit it met (UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT). */
+  limit?: number;
   /** On 429 and 503: whole seconds to wait, also sent as the Retry-After header. */
   retryAfter?: number;
   /** On 500: the request id, for the caller to quote and the logs to find. */
@@ -74,8 +78,10 @@ export function problemFromGraphqlError(error: GraphQLFormattedError): ProblemDe
       message: String(field.message),
     }));
   }
-  const reason = error.extensions?.reason;
+  const { reason, productId, limit } = error.extensions ?? {};
   if (typeof reason === 'string') problem.reason = reason;
+  if (typeof productId === 'string') problem.productId = productId;
+  if (typeof limit === 'number' && Number.isInteger(limit)) problem.limit = limit;
   const retryAfter = error.extensions?.retryAfter;
   if (typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0) {
     problem.retryAfter = Math.ceil(retryAfter);

@@ -11,6 +11,7 @@ import {
   productImages,
   productInventory,
   productName,
+  productPurchaseLimit,
   queryMoney,
   searchText,
   someOf,
@@ -51,6 +52,7 @@ const productFields = {
   category: productCategory,
   inventory: productInventory,
   images: productImages,
+  purchaseLimit: productPurchaseLimit,
 };
 const createBody = z
   .object({
@@ -58,6 +60,7 @@ const createBody = z
     description: productFields.description.optional(),
     inventory: productFields.inventory.optional(),
     images: productFields.images.optional(),
+    purchaseLimit: productFields.purchaseLimit.optional(),
   })
   .meta({ id: 'CreateProductBody' });
 const patchBody = someOf({ ...productFields, expectedInventory, inventoryChange }, 'PatchProductBody', [

@@ -102,6 +102,10 @@ export const inventoryChange = z.number().int().min(-MAX_INVENTORY).max(MAX_INVE
   description:
     'Instead of inventory: add this many to the stock (negative to take away) in one atomic step; 409 if the stock would go below 0',
 });
+export const productPurchaseLimit = z.number().int().min(1).max(MAX_INVENTORY).nullable().meta({
+  description:
+    'The most units one customer may have in orders not cancelled, paid or awaiting payment; null: no limit (on PATCH, null removes it)',
+});
 /**
  * An http(s) URL that WHATWG URL parsing (the products subgraph's check) always takes: a host of
  * letter-digit-hyphen labels, the last starting with a letter (else it is read as an IPv4 address),

@@ -22,8 +22,18 @@ export const problemSchema = z
     code: z.string().meta({ description: 'The GraphQL error code, e.g. CONFLICT' }),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     reason: z.string().optional().meta({
-      description: 'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PAYMENT_WINDOW_CLOSED on 409',
+      description:
+        'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT, PAYMENT_WINDOW_CLOSED on 409',
     }),
+    productId: z
+      .string()
+      .optional()
+      .meta({ description: 'The product the error is about, where it names one (INSUFFICIENT_STOCK, PURCHASE_LIMIT)' }),
+    limit: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'The limit met, where the error names one (UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT)' }),
     requestId: z.string().optional().meta({ description: 'On 500: quote it to find the request in the logs' }),
     retryAfter: z
       .number()
@@ -51,7 +61,9 @@ export type RestUser = z.infer<typeof userSchema>;
 export const authPayloadSchema = z.object({ token: z.string(), user: userSchema }).meta({ id: 'AuthPayload' });
 
 // ── Product ──
-export const PRODUCT_FIELDS = 'id name description price category inventory images createdAt updatedAt';
+const PURCHASE_LIMIT =
+  'The most units of this product one customer may have in orders not cancelled, paid or awaiting payment (null: no limit); an order past it is refused with 409, reason PURCHASE_LIMIT';
+export const PRODUCT_FIELDS = 'id name description price category inventory images purchaseLimit createdAt updatedAt';
 export const productSchema = z
   .object({
     id: z.string(),
@@ -61,6 +73,7 @@ export const productSchema = z
     category: z.string(),
     inventory: z.number().int(),
     images: z.array(z.string()),
+    purchaseLimit: z.number().int().nullable().meta({ description: PURCHASE_LIMIT }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
