@@ -19,6 +19,19 @@ const placed = async (token: string, quantity: number) => {
   expect(result.errors).toBeUndefined();
   return result.data?.createOrder.id as string;
 };
+/** The caller's purchaseAllowance of the product and the answer's Cache-Control, by one query text for all. */
+async function allowanceOf(token?: string) {
+  const response = await fetch(`${GATEWAY}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({
+      query: 'query Allowance($id: ID!) { product(id: $id) { name purchaseAllowance } }',
+      variables: { id: productId },
+    }),
+  });
+  const body = (await response.json()) as { data: { product: { purchaseAllowance: number | null } } };
+  return { allowance: body.data.product.purchaseAllowance, cacheControl: response.headers.get('cache-control') };
+}
 const refusal = async (token: string, quantity: number) => (await place(token, quantity)).errors?.[0]?.extensions;
 
 beforeAll(async () => {
@@ -84,6 +97,13 @@ describe("a product's purchase limit per customer", () => {
     expect(await refusal(ada, 3)).toMatchObject({ reason: 'PURCHASE_LIMIT', held: 1 });
     await placed(ada, 2);
     expect(await refusal(ada, 1)).toMatchObject({ reason: 'PURCHASE_LIMIT', held: 3 });
+
+    // Each caller is told their own allowance, by the same query, so no cache may share the answer.
+    expect(await allowanceOf(ada)).toEqual({ allowance: 0, cacheControl: 'no-store' });
+    expect(await allowanceOf(bob)).toEqual({ allowance: 0, cacheControl: 'no-store' });
+    const { token: cy } = await registerCustomer('cy');
+    expect(await allowanceOf(cy)).toEqual({ allowance: LIMIT, cacheControl: 'no-store' });
+    expect((await allowanceOf()).allowance).toBeNull();
 
     // The admin lifts the limit (null over REST): ada may order more.
     const lifted = await rest('PATCH', `/products/${productId}`, { purchaseLimit: null }, admin);

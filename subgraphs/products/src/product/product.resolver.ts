@@ -1,7 +1,20 @@
 import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
 import { Public, type RequestContext } from '@shop/platform/subgraph';
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, Directive, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  Directive,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { STOCK_MAX_AGE } from '../cache-control.js';
 import type { ProductsServices } from '../services.js';
 import { MAX_OFFSET } from './product.service.js';
@@ -34,6 +47,18 @@ export class ProductResolver {
     // Which products are in stock moves with every order, as `inventory` does: cached as briefly.
     if (filter?.inStock != null) maybeCacheControlFromInfo(info)?.setCacheHint({ maxAge: STOCK_MAX_AGE });
     return ctx.services.products.list(ctx, { filter, first, after, offset });
+  }
+
+  /** Anyone may ask; each caller is answered for themselves, so no cache may share the answer. */
+  @Public()
+  @Directive('@cacheControl(maxAge: 0, scope: PRIVATE)')
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description:
+      'How many more units of this product you may order under its purchaseLimit (0 once your orders not cancelled hold the limit); null when it has no limit or you are not signed in.',
+  })
+  purchaseAllowance(@Root() product: Product, @Ctx() ctx: Context): Promise<number | null> {
+    return ctx.services.stock.allowance(ctx, product);
   }
 
   @Authorized('ADMIN')

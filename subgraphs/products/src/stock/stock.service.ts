@@ -4,12 +4,14 @@ import {
   InsufficientStockError,
   NotFoundError,
   normalizeDecimal,
+  requestScoped,
   requireRole,
   type SystemContext,
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
+import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
 import {
@@ -124,6 +126,19 @@ const sameItems = (lines: { productId: string; quantity: number }[], items: Item
  * the TTL (its order never came: a crash, a lost call) is released by the expiry job.
  */
 export class StockService {
+  /** The caller's units of each product asked in one request (a page of products), in one query. */
+  private readonly unitsOfCaller = requestScoped(
+    (ctx: RequestContext) =>
+      new DataLoader<string, number>(async (productIds) => {
+        const rows = await this.db.stockReservation.groupBy({
+          by: ['productId'],
+          where: { customerId: ctx.principal?.id, productId: { in: [...productIds] }, releasedAt: null },
+          _sum: { quantity: true },
+        });
+        const units = new Map(rows.map((row) => [row.productId, row._sum.quantity ?? 0]));
+        return productIds.map((id) => units.get(id) ?? 0);
+      }),
+  );
   private readonly ttlMs: number;
   private readonly unpaidLimit: number;
   private readonly unpaidWindowMs: number;
@@ -229,6 +244,16 @@ export class StockService {
       if (!line) throw new Error(`reservation of order ${data.orderId} lacks product ${item.productId}`);
       return { productId: line.productId, quantity: line.quantity, unitPrice: normalizeDecimal(line.unitPrice) };
     });
+  }
+
+  /**
+   * How many more units of the product the signed-in caller may order under its purchase limit (the
+   * same count `reserve` applies); null without a limit, or without a customer to count for.
+   */
+  async allowance(ctx: RequestContext, product: { id: string; purchaseLimit: number | null }): Promise<number | null> {
+    if (product.purchaseLimit === null || !ctx.principal || ctx.principal.role === 'SERVICE') return null;
+    const held = await this.unitsOfCaller(ctx).load(product.id);
+    return Math.max(0, product.purchaseLimit - held);
   }
 
   /**
