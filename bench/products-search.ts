@@ -10,12 +10,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { testContext } from '@shop/platform/testing';
 import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
-import { PrismaClient } from '../subgraphs/products/src/generated/prisma/client.js';
+import type { ProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { ProductService } from '../subgraphs/products/src/product/product.service.js';
+import { printPlans, statementsOf } from './sql-plans.js';
 import { stop, waitFor } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,26 +62,8 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 
 /** Prints EXPLAIN ANALYZE of every SQL statement ProductService.list sends for this filter. */
 async function explain(filter: Record<string, unknown>): Promise<void> {
-  const db = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: benchUrl }),
-    log: [{ emit: 'event', level: 'query' }],
-  });
-  const statements: { query: string; params: unknown[] }[] = [];
-  db.$on('query', (event) => statements.push({ query: event.query, params: JSON.parse(event.params) }));
-  await new ProductService(db).list(testContext(null, {}), { filter, first: 20 });
-  await db.$disconnect();
-
-  const client = new pg.Client({ connectionString: benchUrl });
-  await client.connect();
-  try {
-    for (const { query, params } of statements) {
-      console.log(`\n-- ${query}\n-- params: ${JSON.stringify(params)}`);
-      const plan = await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${query}`, params);
-      for (const row of plan.rows) console.log(row['QUERY PLAN']);
-    }
-  } finally {
-    await client.end();
-  }
+  const list = (db: ProductsDb) => new ProductService(db).list(testContext(null, {}), { filter, first: 20 });
+  await printPlans(benchUrl, await statementsOf(benchUrl, list));
 }
 
 function start(name: string, dir: string, env: Record<string, string>): ChildProcess {
