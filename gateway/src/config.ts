@@ -85,11 +85,16 @@ export const gatewayConfig = {
   /** A query that found no subgraph to answer it (refused, reset, a proxy's 502/503/504) is sent once more, within a retry budget. */
   SUBGRAPH_RETRY: z.stringbool().default(true),
   /**
-   * A subgraph that failed more than half of its last 20 or more calls within 10 s (no answer, a
-   * proxy's 502/503/504, its own timeout) is refused calls for 5 s (SERVICE_UNAVAILABLE, no request
-   * sent), then probed with one.
+   * A subgraph that failed more than SUBGRAPH_CIRCUIT_ERROR_PERCENT of at least
+   * SUBGRAPH_CIRCUIT_MIN_CALLS calls within SUBGRAPH_CIRCUIT_WINDOW (no answer, a proxy's
+   * 502/503/504, its own timeout) is refused calls for SUBGRAPH_CIRCUIT_OPEN (SERVICE_UNAVAILABLE,
+   * no request sent), then probed with one.
    */
   SUBGRAPH_CIRCUIT_BREAKER: z.stringbool().default(true),
+  SUBGRAPH_CIRCUIT_MIN_CALLS: wholeNumber(20),
+  SUBGRAPH_CIRCUIT_ERROR_PERCENT: wholeNumber(50, { max: 100 }),
+  SUBGRAPH_CIRCUIT_WINDOW: durationVar('10s'),
+  SUBGRAPH_CIRCUIT_OPEN: durationVar('5s'),
   /** Identical subgraph queries in flight at the same time, for the same caller, share one request. */
   SUBGRAPH_DEDUPLICATION: z.stringbool().default(true),
   /** Identical queries in flight at the same time, from the same caller, execute once (operation-coalescing.plugin.ts). */

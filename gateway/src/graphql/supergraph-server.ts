@@ -8,7 +8,7 @@ import type { GraphqlLimits } from '@shop/platform/http';
 import { graphqlMetricsPlugin } from '@shop/platform/telemetry';
 import type { GraphQLSchema } from 'graphql';
 import { ForwardingDataSource } from '../supergraph/forwarding-data-source.js';
-import { SubgraphCircuits } from '../supergraph/subgraph-circuits.js';
+import { circuitSettingsFrom, SubgraphCircuits } from '../supergraph/subgraph-circuits.js';
 import { type SubgraphFetcherConfig, subgraphFetcherFromConfig } from '../supergraph/subgraph-fetcher.js';
 import type { Supergraph } from '../supergraph/supergraph-file.js';
 import { codeClientErrors, errorReportingPlugin, stripInternals } from './error-reporting.plugin.js';
@@ -33,6 +33,10 @@ export interface SupergraphServerConfig extends SubgraphFetcherConfig {
   OPERATION_COALESCING: boolean;
   /** A subgraph failing more than half its calls is refused calls for a while (subgraph-circuits.ts). */
   SUBGRAPH_CIRCUIT_BREAKER: boolean;
+  SUBGRAPH_CIRCUIT_MIN_CALLS: number;
+  SUBGRAPH_CIRCUIT_ERROR_PERCENT: number;
+  SUBGRAPH_CIRCUIT_WINDOW: number;
+  SUBGRAPH_CIRCUIT_OPEN: number;
 }
 
 /**
@@ -51,7 +55,7 @@ export async function startSupergraphServer(options: {
 }): Promise<SupergraphServer> {
   const { config, supergraph, httpServer, limits, log } = options;
   const fetcher = subgraphFetcherFromConfig(config);
-  const circuits = config.SUBGRAPH_CIRCUIT_BREAKER ? new SubgraphCircuits(log) : undefined;
+  const circuits = config.SUBGRAPH_CIRCUIT_BREAKER ? new SubgraphCircuits(log, circuitSettingsFrom(config)) : undefined;
   const routingUrls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,

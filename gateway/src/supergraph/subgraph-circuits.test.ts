@@ -1,8 +1,10 @@
+import { parseConfig } from '@shop/platform/core';
 import { metricValue, recordingLogger, silentLogger } from '@shop/platform/testing';
 import { register } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { gatewayConfig } from '../config.js';
 import { gatewayOverRecordingSubgraph, type Json, postJson } from '../gateway.test-fixture.js';
-import { SubgraphCircuits } from './subgraph-circuits.js';
+import { circuitSettingsFrom, SubgraphCircuits } from './subgraph-circuits.js';
 
 // Distinct ids: identical queries of one caller would coalesce into one execution (one call).
 const product = (i: number) => ({ query: `{ product(id: "p${i}") { id } }` });
@@ -82,6 +84,28 @@ describe("the gateway's own timeouts", () => {
   });
 });
 
+describe('the circuits configuration', () => {
+  const settingsOf = (env: Record<string, string>) =>
+    circuitSettingsFrom(parseConfig(gatewayConfig, { NODE_ENV: 'development', ...env }));
+
+  it('takes the rule from SUBGRAPH_CIRCUIT_*, bounded: by default more than half of 20 calls in 10 s opens for 5 s', () => {
+    expect(settingsOf({})).toEqual({ volume: 20, errorPercent: 50, windowMs: 10_000, openMs: 5_000 });
+    const env = {
+      SUBGRAPH_CIRCUIT_MIN_CALLS: '5',
+      SUBGRAPH_CIRCUIT_ERROR_PERCENT: '25',
+      SUBGRAPH_CIRCUIT_WINDOW: '30s',
+      SUBGRAPH_CIRCUIT_OPEN: '2s',
+    };
+    expect(settingsOf(env)).toEqual({ volume: 5, errorPercent: 25, windowMs: 30_000, openMs: 2_000 });
+    expect(() => settingsOf({ SUBGRAPH_CIRCUIT_ERROR_PERCENT: '101' })).toThrow(/SUBGRAPH_CIRCUIT_ERROR_PERCENT/);
+    expect(() => settingsOf({ SUBGRAPH_CIRCUIT_MIN_CALLS: '0' })).toThrow(/SUBGRAPH_CIRCUIT_MIN_CALLS/);
+    expect(() => settingsOf({ SUBGRAPH_CIRCUIT_OPEN: '10ms' })).toThrow(/SUBGRAPH_CIRCUIT_OPEN/);
+  });
+});
+
+/** Four calls suffice to open a circuit here; the rest as configured by default. */
+const SETTINGS = { volume: 4, errorPercent: 50, windowMs: 10_000, openMs: 5_000 };
+
 describe('SubgraphCircuits', () => {
   const failing = () => Promise.reject(new Error('connection refused'));
   const outcome = (pending: Promise<unknown>) =>
@@ -92,7 +116,7 @@ describe('SubgraphCircuits', () => {
 
   it('lets one probe through once open for openMs: its success closes the circuit, its failure opens it again', async () => {
     const { log, lines } = recordingLogger<{ msg: string; subgraph: string }>();
-    const circuits = new SubgraphCircuits(log, { volume: 4, openMs: 100 });
+    const circuits = new SubgraphCircuits(log, { ...SETTINGS, openMs: 100 });
     try {
       const all = () => true;
       for (let i = 0; i < 4; i++) await outcome(circuits.run('orders', failing, all));
@@ -127,7 +151,7 @@ describe('SubgraphCircuits', () => {
   });
 
   it("passes errors that are not the subgraph's on as they are, and never opens for them", async () => {
-    const circuits = new SubgraphCircuits(silentLogger, { volume: 4, openMs: 100 });
+    const circuits = new SubgraphCircuits(silentLogger, { ...SETTINGS, openMs: 100 });
     try {
       for (let i = 0; i < 10; i++)
         expect(await outcome(circuits.run('orders', failing, () => false))).toBe('connection refused');

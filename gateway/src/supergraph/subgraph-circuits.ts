@@ -2,6 +2,7 @@ import { type Logger, ServiceUnavailableError } from '@shop/platform/core';
 import CircuitBreaker from 'opossum';
 import { subgraphCircuitOpen, subgraphCircuitRejections } from '../metrics/gateway-metrics.js';
 
+/** SUBGRAPH_CIRCUIT_*: by default more than half of at least 20 calls within 10 s opens a circuit for 5 s. */
 export interface CircuitSettings {
   /** Calls in the rolling window before the error rate may open the circuit. */
   volume: number;
@@ -13,8 +14,18 @@ export interface CircuitSettings {
   openMs: number;
 }
 
-/** Starting points: more than half of at least 20 calls within 10 s opens a circuit for 5 s. */
-const DEFAULTS: CircuitSettings = { volume: 20, errorPercent: 50, windowMs: 10_000, openMs: 5_000 };
+/** The circuits' rule as configured (SUBGRAPH_CIRCUIT_*). */
+export const circuitSettingsFrom = (config: {
+  SUBGRAPH_CIRCUIT_MIN_CALLS: number;
+  SUBGRAPH_CIRCUIT_ERROR_PERCENT: number;
+  SUBGRAPH_CIRCUIT_WINDOW: number;
+  SUBGRAPH_CIRCUIT_OPEN: number;
+}): CircuitSettings => ({
+  volume: config.SUBGRAPH_CIRCUIT_MIN_CALLS,
+  errorPercent: config.SUBGRAPH_CIRCUIT_ERROR_PERCENT,
+  windowMs: config.SUBGRAPH_CIRCUIT_WINDOW,
+  openMs: config.SUBGRAPH_CIRCUIT_OPEN,
+});
 
 /**
  * One circuit breaker per subgraph (opossum). When more than half of a subgraph's recent calls
@@ -30,14 +41,10 @@ const DEFAULTS: CircuitSettings = { volume: 20, errorPercent: 50, windowMs: 10_0
  */
 export class SubgraphCircuits {
   private readonly breakers = new Map<string, CircuitBreaker<[() => Promise<unknown>], unknown>>();
-  private readonly settings: CircuitSettings;
-
   constructor(
     private readonly log: Logger,
-    settings: Partial<CircuitSettings> = {},
-  ) {
-    this.settings = { ...DEFAULTS, ...settings };
-  }
+    private readonly settings: CircuitSettings,
+  ) {}
 
   /** Runs `call` through `subgraph`'s circuit; `isFailure` says which of its errors are the subgraph's. */
   async run<T>(subgraph: string, call: () => Promise<T>, isFailure: (error: unknown) => boolean): Promise<T> {
