@@ -15,16 +15,13 @@ import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
 import type { ProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { ProductService } from '../subgraphs/products/src/product/product.service.js';
+import { numberOption } from './number-option.js';
 import { printPlans, statementsOf } from './sql-plans.js';
 import { stop, waitFor } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const COUNT = arg('--count', 100_000);
-const REQUESTS = arg('--requests', 2_000);
+const COUNT = numberOption('count', 100_000);
+const REQUESTS = numberOption('requests', 2_000);
 const CONCURRENCY = 10;
 const ROUNDS = 10;
 

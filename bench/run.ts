@@ -37,6 +37,7 @@ import {
 } from './fixtures.js';
 import { gatewayComparison } from './gateway-comparison.js';
 import { compare, type Figures, type LoadPlan, loadAverage, printTable, type Target } from './load.js';
+import { numberOption } from './number-option.js';
 import { prepareOrderHistory } from './order-history.seeder.js';
 import { orderPlacement } from './order-placement.js';
 import {
@@ -58,18 +59,14 @@ import {
 import { subscriptionFanOut } from './subscription-fanout.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? Number(args[index + 1]) : fallback;
-};
 const command = args[0] && !args[0].startsWith('--') ? args[0] : 'federation';
 const plan: LoadPlan = {
-  concurrency: option('concurrency', 50),
-  warmupSeconds: option('warmup', 10),
-  measureSeconds: option('duration', 20),
-  rounds: option('rounds', 4),
+  concurrency: numberOption('concurrency', 50),
+  warmupSeconds: numberOption('warmup', 10),
+  measureSeconds: numberOption('duration', 20),
+  rounds: numberOption('rounds', 4),
 };
-const PRODUCTS = option('products', 5_000);
+const PRODUCTS = numberOption('products', 5_000);
 const gatewayEnvArg = args.indexOf('--gateway-env');
 const gatewayEnv = Object.fromEntries(
   (gatewayEnvArg >= 0 ? (args[gatewayEnvArg + 1] ?? '') : '')
@@ -195,7 +192,7 @@ async function federation(which: 'storefront' | 'deep' | 'both' = 'both'): Promi
  */
 async function orders(): Promise<void> {
   const children: ChildProcess[] = [];
-  const existing = option('existing', Number(process.env.BENCH_EXISTING_ORDERS ?? 100_000));
+  const existing = numberOption('existing', Number(process.env.BENCH_EXISTING_ORDERS ?? 100_000));
   try {
     await setup(PRODUCTS, { keepMongo: true });
     console.log(`existing orders: ${existing.toLocaleString('en-US')} (bench/order-history.seeder.ts)`);
@@ -212,8 +209,8 @@ async function orders(): Promise<void> {
     await orderPlacement(gatewayUrl, plan, {
       existing: { ...history, orders: existing },
       mongoPort,
-      products: option('hot', 20),
-      stock: option('stock', 150),
+      products: numberOption('hot', 20),
+      stock: numberOption('stock', 150),
     });
   } finally {
     await teardown(children, { keepMongo: true });
@@ -233,7 +230,7 @@ async function subscriptions(): Promise<void> {
       gatewayUrl,
       `http://127.0.0.1:${PORTS.gatewayMetrics}/metrics`,
       ADMIN,
-      option('subscribers', 10_000),
+      numberOption('subscribers', 10_000),
     );
   } finally {
     await teardown(children);

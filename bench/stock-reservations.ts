@@ -17,14 +17,11 @@ import pg from 'pg';
 import { createProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { StockService } from '../subgraphs/products/src/stock/stock.service.js';
 import { createPrivateTestDb } from '../subgraphs/products/src/test-db.js';
+import { numberOption } from './number-option.js';
 import { printPlans, statementsOf } from './sql-plans.js';
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-};
-const HISTORY = arg('--history', 1_000_000);
-const REQUESTS = arg('--requests', 2_000);
+const HISTORY = numberOption('history', 1_000_000);
+const REQUESTS = numberOption('requests', 2_000);
 const SMALL_HISTORY = 10_000;
 const PRODUCTS = 1_000;
 const CUSTOMERS = 20_000;

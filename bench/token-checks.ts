@@ -9,9 +9,9 @@ import { loadavg } from 'node:os';
 import { createTokenService } from '@shop/platform/core';
 import { TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import { jwtVerify } from 'jose';
+import { numberOption } from './number-option.js';
 
-const countIndex = process.argv.indexOf('--count');
-const count = countIndex >= 0 ? Number(process.argv[countIndex + 1]) : 20_000;
+const count = numberOption('count', 20_000);
 const ROUNDS = 5;
 
 const tokens = createTokenService(TEST_TOKEN_SETTINGS);

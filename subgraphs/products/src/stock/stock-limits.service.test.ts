@@ -4,22 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { extensionsOf, metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProductService } from '../product/product.service.js';
-import { connectTestDb } from '../test-db.js';
 import { StockService } from './stock.service.js';
+import { stockFixture } from './stock.test-fixture.js';
 
-const { db, category, cleanup } = connectTestDb();
-const products = new ProductService(db);
-const stock = new StockService(db);
-const services = { products, stock };
-const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, services);
-const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, services);
+const { db, category, cleanup, products, stock, services, admin, orders, product, reservationRows } = stockFixture();
 
 afterAll(() => cleanup());
-
-const product = (price: string, inventory: number) =>
-  products.create(admin, { name: 'Item', price, category, inventory });
-const reservationRows = (orderId: string) => db.stockReservation.count({ where: { orderId } });
 
 describe("the limit on a customer's unpaid orders", () => {
   const LIMIT = 3;

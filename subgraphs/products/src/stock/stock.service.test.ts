@@ -3,23 +3,12 @@ import { ServiceUnavailableError } from '@shop/platform/core';
 import { DeadlineExceededError } from '@shop/platform/http';
 import { extensionsOf, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { ProductService } from '../product/product.service.js';
-import { connectTestDb } from '../test-db.js';
-import { StockService } from './stock.service.js';
+import { stockFixture } from './stock.test-fixture.js';
 
-const { db, category, cleanup } = connectTestDb();
-const products = new ProductService(db);
-const stock = new StockService(db);
-const services = { products, stock };
-const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, services);
-const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, services);
+const { db, cleanup, products, stock, services, admin, orders, product, reservationRows } = stockFixture();
 
 afterAll(() => cleanup());
-
-const product = (price: string, inventory: number) =>
-  products.create(admin, { name: 'Item', price, category, inventory });
 const inventoryOf = async (id: string) => (await products.findById(admin, id)).inventory;
-const reservationRows = (orderId: string) => db.stockReservation.count({ where: { orderId } });
 
 describe('StockService.reserve', () => {
   it('decrements stock and returns each line with its unit price, in request order', async () => {
