@@ -37,7 +37,8 @@ export interface LoadPlan {
   rounds: number;
 }
 
-const percentile = (sorted: number[], p: number) =>
+/** The value at rank p (0 to 1) of ascending `sorted` (nearest rank). */
+export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 
 interface Sample {

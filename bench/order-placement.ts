@@ -9,7 +9,7 @@
 import type { Connection } from 'mongoose';
 import { ADDRESS, graphql, productIds, register } from './fixtures.js';
 import type { LoadPlan } from './load.js';
-import { loadAverage } from './load.js';
+import { loadAverage, percentile } from './load.js';
 import type { HistoryReport } from './order-history.seeder.js';
 import { type ActivitySample, ServerActivity } from './server-activity.probe.js';
 import { connectBenchMongo, mongoDatabase, pgClient } from './stack.js';
@@ -23,8 +23,6 @@ const TARGET = { ordersPerSecond: 100, p99Ms: 1_000 };
 const CREATE = `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { id } }`;
 const PAY = `mutation ($input: ProcessPaymentInput!) { processPayment(input: $input) { status } }`;
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** The user id an access token was issued to (its `sub`). */

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
 import type { ProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { ProductService } from '../subgraphs/products/src/product/product.service.js';
+import { percentile } from './load.js';
 import { numberOption } from './number-option.js';
 import { printPlans, statementsOf } from './sql-plans.js';
 import { stop, waitFor } from './stack.js';
@@ -72,9 +73,6 @@ function start(name: string, dir: string, env: Record<string, string>): ChildPro
   child.on('exit', (code) => code && console.error(`${name} exited with ${code}`));
   return child;
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? Number.NaN;
 
 /** One way of asking for the page, and where its answer states the total. */
 interface Target {

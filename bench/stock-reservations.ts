@@ -17,6 +17,7 @@ import pg from 'pg';
 import { createProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { StockService } from '../subgraphs/products/src/stock/stock.service.js';
 import { createPrivateTestDb } from '../subgraphs/products/src/test-db.js';
+import { percentile } from './load.js';
 import { numberOption } from './number-option.js';
 import { printPlans, statementsOf } from './sql-plans.js';
 
@@ -76,9 +77,6 @@ async function growHistory(total: number): Promise<void> {
   );
   await sql('ANALYZE stock_reservations');
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
 
 /** `withCustomer` false: reservations as an orders subgraph from before the limits sends them (neither applies). */
 async function measure(stock: StockService, products: { limited: string[]; plain: string[] }, withCustomer = true) {
