@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { extensionsOf, metricValue, testContext } from '@shop/platform/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { StockService } from './stock.service.js';
 import { stockFixture } from './stock.test-fixture.js';
 
@@ -181,8 +181,14 @@ describe("a product's purchase limit per customer", () => {
     const cancelled = await reserveFor(ada, [{ productId: other.id, quantity: 5 }]);
     await stock.release(orders, cancelled);
     const adaNow = as(ada);
-    // One request's products are read together, each with its own count.
-    expect(await Promise.all([drop, other, plain].map((p) => stock.allowance(adaNow, p)))).toEqual([1, 5, null]);
+    // One request's products are read together, in one query, each with its own count.
+    const reads = vi.spyOn(db.stockReservation, 'groupBy');
+    try {
+      expect(await Promise.all([drop, other, plain].map((p) => stock.allowance(adaNow, p)))).toEqual([1, 5, null]);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
     expect(await stock.allowance(as(bob), drop)).toBe(3);
     expect(await stock.allowance(testContext(null, services), drop)).toBeNull();
     expect(await stock.allowance(orders, drop)).toBeNull();
