@@ -37,6 +37,8 @@ export interface PlacementContext {
   products?: number;
   /** Units of each at the start (`--stock N`). */
   stock?: number;
+  /** Each product's purchaseLimit (`--purchase-limit N`; 0: none), so every reservation counts the buyer's units. */
+  purchaseLimit?: number;
 }
 
 interface Outcome {
@@ -183,13 +185,18 @@ function report(
 export async function orderPlacement(gateway: string, plan: LoadPlan, context: PlacementContext): Promise<void> {
   const hot = context.products ?? PRODUCTS;
   const stock = context.stock ?? STOCK;
+  const purchaseLimit = context.purchaseLimit || null;
   const products = (await productIds(gateway, hot)).slice(0, hot);
   const db = pgClient();
   await db.connect();
   const mongo = await connectBenchMongo();
   const activity = await ServerActivity.open(context.mongoPort);
   try {
-    await db.query('UPDATE products SET inventory = $1 WHERE id = ANY($2::uuid[])', [stock, products]);
+    await db.query('UPDATE products SET inventory = $1, purchase_limit = $3 WHERE id = ANY($2::uuid[])', [
+      stock,
+      products,
+      purchaseLimit,
+    ]);
     const customers: string[] = [];
     for (let i = 0; i < CUSTOMERS; i++) customers.push(await register(gateway, `buyer${i}`));
     const buyers = customers.map(subjectOf);

@@ -1,6 +1,6 @@
 // `pnpm bench [federation|storefront|deep|orders|subscriptions|cold-start|gateways] [--concurrency N] [--warmup S]
 //   [--duration S] [--rounds N] [--products N] [--gateway-env KEY=VALUE,…] [--existing N] [--fresh]
-//   [--hot N] [--stock N] [--accept-encoding br|gzip]`
+//   [--hot N] [--stock N] [--purchase-limit N] [--accept-encoding br|gzip]`
 //
 // federation (default): scenarios 1 (storefront: a filtered products page) and 2 (deep: a
 // customer's 50 orders → items → product, user, payment), each against our gateway, a vanilla
@@ -13,7 +13,8 @@
 // seconds on --existing N orders already stored (default 100,000; seeded in bulk once and kept,
 // --fresh seeds again), then the commands per order, the servers' rates and the zero-oversell
 // check (bench/order-placement.ts); --hot N spreads the orders over N products (default 20; 1 is a
-// flash sale, every reservation on one row), --stock N units each (default 150). subscriptions: scenario 4, --subscribers N graphql-ws
+// flash sale, every reservation on one row), --stock N units each (default 150), --purchase-limit N
+// the purchaseLimit of each (default 0: none). subscriptions: scenario 4, --subscribers N graphql-ws
 // subscribers on one order (bench/subscription-fanout.ts).
 // cold-start: scenario 5, the whole stack from spawn to every process ready, under tsx and as the
 // images run it (--runtime tsx|bundle|image for one; see BenchRuntime in stack.ts).
@@ -211,6 +212,7 @@ async function orders(): Promise<void> {
       mongoPort,
       products: numberOption('hot', 20),
       stock: numberOption('stock', 150),
+      purchaseLimit: numberOption('purchase-limit', 0),
     });
   } finally {
     await teardown(children, { keepMongo: true });
