@@ -16,6 +16,7 @@ import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 import * as wasmBindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 import prismaConfig from '../prisma.config.js';
+import { semicolonsInComments } from './migration-comments.js';
 
 // prisma.config.ts is the single source of the URL default and the paths.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -143,6 +144,12 @@ function patchAdapter(adapter: PgAdapter): PgAdapter {
 
 async function deploy(engine: SchemaEngine) {
   const migrationsList = await listMigrations();
+  const cut = migrationsList.migrationDirectories.flatMap(({ path: name, migrationFile: { content } }) =>
+    content.tag === 'ok' ? semicolonsInComments(content.value).map((line) => `${name}/migration.sql:${line}`) : [],
+  );
+  if (cut.length > 0) {
+    throw new Error(`a ";" in a comment would cut the statement after it in two; reword: ${cut.join(', ')}`);
+  }
   const count = migrationsList.migrationDirectories.length;
   console.log(`${count} migration(s) found in ${path.relative(root, migrationsDir)}`);
   const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList, filters: noFilter });
