@@ -130,9 +130,12 @@ export class StockService {
   private readonly unitsOfCaller = requestScoped(
     (ctx: RequestContext) =>
       new DataLoader<string, number>(async (productIds) => {
+        const customerId = ctx.principal?.id;
+        // Without a caller there is nobody's units to count (and no filter must never mean everyone's).
+        if (!customerId) return productIds.map(() => 0);
         const rows = await this.db.stockReservation.groupBy({
           by: ['productId'],
-          where: { customerId: ctx.principal?.id, productId: { in: [...productIds] }, releasedAt: null },
+          where: { customerId, productId: { in: [...productIds] }, releasedAt: null },
           _sum: { quantity: true },
         });
         const units = new Map(rows.map((row) => [row.productId, row._sum.quantity ?? 0]));
