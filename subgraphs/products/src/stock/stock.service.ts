@@ -75,15 +75,22 @@ async function unpaidOrdersOf(tx: Prisma.TransactionClient, customerId: string, 
 }
 
 /**
- * The units of a product the customer has in orders not cancelled, paid or not, over the product's
- * life (reservations from before the limit carry no customer and do not count).
+ * The customer's units of each of these products in orders not cancelled, paid or not, over each
+ * product's life (reservations from before the limit carry no customer and do not count): what a
+ * product's purchaseLimit is held against, by `reserve` and `allowance` alike. Products without any
+ * are absent.
  */
-async function unitsHeldBy(tx: Prisma.TransactionClient, customerId: string, productId: string): Promise<number> {
-  const { _sum } = await tx.stockReservation.aggregate({
+async function unitsOf(
+  client: Prisma.TransactionClient,
+  customerId: string,
+  productIds: readonly string[],
+): Promise<Map<string, number>> {
+  const rows = await client.stockReservation.groupBy({
+    by: ['productId'],
+    where: { customerId, productId: { in: [...productIds] }, releasedAt: null },
     _sum: { quantity: true },
-    where: { customerId, productId, releasedAt: null },
   });
-  return _sum.quantity ?? 0;
+  return new Map(rows.map((row) => [row.productId, row._sum.quantity ?? 0]));
 }
 
 /** One `product.changed` per product whose stock moved, written in the transaction that moved it. */
@@ -133,12 +140,7 @@ export class StockService {
         const customerId = ctx.principal?.id;
         // Without a caller there is nobody's units to count (and no filter must never mean everyone's).
         if (!customerId) return productIds.map(() => 0);
-        const rows = await this.db.stockReservation.groupBy({
-          by: ['productId'],
-          where: { customerId, productId: { in: [...productIds] }, releasedAt: null },
-          _sum: { quantity: true },
-        });
-        const units = new Map(rows.map((row) => [row.productId, row._sum.quantity ?? 0]));
+        const units = await unitsOf(this.db, customerId, productIds);
         return productIds.map((id) => units.get(id) ?? 0);
       }),
   );
@@ -214,7 +216,7 @@ export class StockService {
         const limit = product.purchaseLimit;
         // Checked after the decrement, which the refusal rolls back: the row is read once, under its lock.
         if (limit !== null && data.customerId) {
-          const held = await unitsHeldBy(tx, data.customerId, productId);
+          const held = (await unitsOf(tx, data.customerId, [productId])).get(productId) ?? 0;
           if (held + quantity > limit) {
             purchaseLimitRefusals.inc();
             throw new ConflictError(`At most ${limit} of product ${productId} per customer; your orders hold ${held}`, {
