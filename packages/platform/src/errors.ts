@@ -70,6 +70,12 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * The `reason` of products' CONFLICT refusals for a limit on one customer: refused before any stock
+ * moved, so the orders subgraph passes them on and undoes nothing.
+ */
+export const CUSTOMER_LIMIT = { unpaidOrders: 'UNPAID_ORDERS_LIMIT', purchase: 'PURCHASE_LIMIT' } as const;
+
 export class InsufficientStockError extends AppError {
   constructor(productId: string) {
     super('INSUFFICIENT_STOCK', `Not enough stock for product ${productId}`, { productId });

@@ -1,4 +1,4 @@
-import { AppError, ServiceUnavailableError, type TokenService } from '@shop/platform/core';
+import { AppError, CUSTOMER_LIMIT, ServiceUnavailableError, type TokenService } from '@shop/platform/core';
 import { callSubgraph } from '@shop/platform/http';
 import { type RequestContext } from '@shop/platform/subgraph';
 
@@ -41,7 +41,7 @@ export class StockReservationLapsedError extends Error {
 const CUSTOMER_CODES: ReadonlySet<unknown> = new Set(['NOT_FOUND', 'INSUFFICIENT_STOCK', 'BAD_USER_INPUT']);
 
 /** Products' limits on one customer (CONFLICT with one of these reasons), refused before any stock moves. */
-const CUSTOMER_LIMITS: ReadonlySet<unknown> = new Set(['UNPAID_ORDERS_LIMIT', 'PURCHASE_LIMIT']);
+const CUSTOMER_LIMITS: ReadonlySet<unknown> = new Set(Object.values(CUSTOMER_LIMIT));
 
 /** Products refused the request, clearly: nothing was done, so nothing needs undoing. */
 export const isRefusal = (error: unknown): boolean =>

@@ -1,6 +1,7 @@
 import { productChanged } from '@shop/events';
 import {
   ConflictError,
+  CUSTOMER_LIMIT,
   InsufficientStockError,
   NotFoundError,
   normalizeDecimal,
@@ -197,7 +198,7 @@ export class StockService {
         unpaidOrdersLimitRefusals.inc();
         throw new ConflictError(
           `You hold ${this.unpaidLimit} unpaid orders, the most at once: pay for or cancel one to place another`,
-          { reason: 'UNPAID_ORDERS_LIMIT', limit: this.unpaidLimit },
+          { reason: CUSTOMER_LIMIT.unpaidOrders, limit: this.unpaidLimit },
         );
       }
       // Rows are locked in id order in every transaction, so concurrent reservations cannot deadlock.
@@ -220,7 +221,7 @@ export class StockService {
           if (held + quantity > limit) {
             purchaseLimitRefusals.inc();
             throw new ConflictError(`At most ${limit} of product ${productId} per customer; your orders hold ${held}`, {
-              reason: 'PURCHASE_LIMIT',
+              reason: CUSTOMER_LIMIT.purchase,
               productId,
               limit,
               held,
