@@ -3,7 +3,17 @@
 // the customer more of the product than the limit (paid or awaiting payment; cancelled orders give
 // their units back), before any stock moves.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS, GATEWAY, graphql, graphqlOk, inventoryOf, registerCustomer, rest, signInAdmin } from './stack.js';
+import {
+  ADDRESS,
+  GATEWAY,
+  graphql,
+  graphqlOk,
+  inventoryOf,
+  registerCustomer,
+  rest,
+  restAnswer,
+  signInAdmin,
+} from './stack.js';
 
 const CREATE_ORDER = 'mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }';
 const LIMIT = 3;
@@ -53,11 +63,7 @@ describe("a product's purchase limit per customer", () => {
       { id: productId },
     );
     expect(product.purchaseLimit).toBe(LIMIT);
-    const patch = await fetch(`${GATEWAY}/api/products/${productId}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: JSON.stringify({ purchaseLimit: 0 }),
-    });
+    const patch = await restAnswer('PATCH', `/products/${productId}`, { purchaseLimit: 0 }, admin);
     expect(patch.status).toBe(400);
   });
 
@@ -72,13 +78,9 @@ describe("a product's purchase limit per customer", () => {
       limit: LIMIT,
       held: 3,
     });
-    const legacy = await fetch(`${GATEWAY}/api/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ada}` },
-      body: JSON.stringify(order(1)),
-    });
+    const legacy = await restAnswer('POST', '/orders', order(1), ada);
     expect(legacy.status).toBe(409);
-    expect(await legacy.json()).toMatchObject({ code: 'CONFLICT', reason: 'PURCHASE_LIMIT', productId, limit: LIMIT });
+    expect(legacy.body).toMatchObject({ code: 'CONFLICT', reason: 'PURCHASE_LIMIT', productId, limit: LIMIT });
     await placed(bob, LIMIT);
     expect(await inventoryOf(productId)).toBe(100 - 3 - LIMIT);
 

@@ -113,6 +113,31 @@ export async function createProduct(token: string, input: ProductInput): Promise
 /** The shipping address the end-to-end orders use. */
 export const ADDRESS = { street: '1 Main St', city: 'Arlington', state: 'VA', zipCode: '22201', country: 'US' };
 
+/** A REST call through the gateway's `/api` shims, whatever its status: the status and the JSON answer. */
+export async function restAnswer(
+  method: string,
+  path: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: callers read the JSON answers freely
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${GATEWAY}/api${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = () => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text; // not JSON (a proxy's page, say): the text, so a failing test shows it
+    }
+  };
+  return { status: response.status, body: text ? json() : undefined };
+}
+
 /** A REST call through the gateway's `/api` shims; fails the test on any status but 2xx. */
 export async function rest(
   method: string,
@@ -122,13 +147,11 @@ export async function rest(
   headers: Record<string, string> = {},
   // biome-ignore lint/suspicious/noExplicitAny: callers read the JSON answers freely
 ): Promise<any> {
-  const response = await fetch(`${GATEWAY}/api${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
+  const answer = await restAnswer(method, path, body, token, headers);
+  if (answer.status < 200 || answer.status >= 300) {
+    throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body;
 }
 
 /** Subscriptions the stack's gateway has started and listens for (its Prometheus gauge). */

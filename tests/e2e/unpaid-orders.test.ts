@@ -6,11 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ADDRESS,
   createProduct,
-  GATEWAY,
   graphql,
   graphqlOk,
   inventoryOf,
   registerCustomer,
+  restAnswer,
   signInAdmin,
   UNPAID_ORDER_LIMIT,
 } from './stack.js';
@@ -48,13 +48,9 @@ describe("the limit on a customer's unpaid orders", () => {
     );
     expect(await inventoryOf(productId)).toBe(1_000 - UNPAID_ORDER_LIMIT);
 
-    const legacy = await fetch(`${GATEWAY}/api/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ada}` },
-      body: JSON.stringify(input()),
-    });
+    const legacy = await restAnswer('POST', '/orders', input(), ada);
     expect(legacy.status).toBe(409);
-    expect(await legacy.json()).toMatchObject({
+    expect(legacy.body).toMatchObject({
       code: 'CONFLICT',
       reason: 'UNPAID_ORDERS_LIMIT',
       detail: expect.stringContaining('unpaid orders'),
