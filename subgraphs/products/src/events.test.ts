@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { paymentSucceeded } from '@shop/events';
-import { extensionsOf, publishSettled, testContext, testEventBus } from '@shop/platform/testing';
+import { extensionsOf, publishSettled, testEventBus } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeToPayments } from './events.js';
-import { ProductService } from './product/product.service.js';
-import { StockService } from './stock/stock.service.js';
-import { connectTestDb } from './test-db.js';
+import { stockFixture } from './stock/stock.test-fixture.js';
 
 const bus = testEventBus('products-test');
 const PAYMENTS = 'products-test.payments';
-const { db, category, cleanup } = connectTestDb();
-const products = new ProductService(db);
-const stock = new StockService(db, undefined, { unpaidOrdersPerCustomer: 1 });
-const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, { products, stock });
-const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, { products, stock });
+const { db, cleanup, stock, orders, product } = stockFixture({ unpaidOrdersPerCustomer: 1 });
 
 beforeAll(() => subscribeToPayments(bus, stock, PAYMENTS));
 afterAll(async () => {
@@ -26,7 +20,7 @@ const paid = (orderId: string, userId: string) =>
 
 describe('products consuming payment.succeeded', () => {
   it("takes a paid order out of its customer's unpaid orders, once however often the event comes", async () => {
-    const { id: productId } = await products.create(admin, { name: 'Item', price: '1.00', category, inventory: 10 });
+    const { id: productId } = await product('1.00', 10);
     const customer = `customer-${randomUUID()}`;
     const reserve = (orderId = randomUUID()) =>
       stock.reserve(orders, orderId, [{ productId, quantity: 1 }], customer).then(() => orderId);

@@ -2,24 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { extensionsOf, metricValue, testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ProductService } from '../product/product.service.js';
-import { connectTestDb } from '../test-db.js';
 import { reportStockGauges } from './stock.metrics.js';
-import { StockService } from './stock.service.js';
+import { stockFixture } from './stock.test-fixture.js';
 
-const { db, category, cleanup } = connectTestDb();
-const products = new ProductService(db);
 // Other test files share the database and reserve concurrently: their reservations are fresh, so a
 // long TTL and back-dated rows of this file's own orders keep each sweep to this file's orders.
 const TTL_MS = 10 * 60_000;
-const stock = new StockService(db, undefined, { reservationTtlMs: TTL_MS });
-const services = { products, stock };
-const admin = testContext({ id: 'admin-1', role: 'ADMIN' }, services);
-const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, services);
+const fixture = stockFixture({ reservationTtlMs: TTL_MS });
+const { db, cleanup, stock, services, admin, orders } = fixture;
 
 afterAll(() => cleanup());
 
-const product = (inventory: number) => products.create(admin, { name: 'Item', price: '2.00', category, inventory });
+const product = (inventory: number) => fixture.product('2.00', inventory);
 // Straight from the table: a context's product loader would answer a repeated read from its cache.
 const inventoryOf = async (id: string) => (await db.product.findUniqueOrThrow({ where: { id } })).inventory;
 /** Makes an order's reservation look `ms` old, as if the orders subgraph had gone quiet since. */
