@@ -19,5 +19,10 @@ export const notificationEmail = defineEvent(
     orderId: z.string().optional(),
     /** The event and template it was decided from, when the notifications service made it. */
     decidedFrom: z.object({ eventId: z.string(), eventType: z.string(), template: z.string() }).optional(),
+    /**
+     * The body holds a secret (a password reset link): it is sent, never kept on the notification
+     * record, which customers and admins read back.
+     */
+    confidential: z.boolean().optional(),
   }),
 );

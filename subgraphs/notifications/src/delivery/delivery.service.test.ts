@@ -6,7 +6,7 @@ import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
 import { RecordingOutbox } from '../notification/notification.test-outbox.js';
-import { DeliveryService, SEND_CLAIM_TIMEOUT_MS } from './delivery.service.js';
+import { CONFIDENTIAL_BODY, DeliveryService, SEND_CLAIM_TIMEOUT_MS } from './delivery.service.js';
 import { SmtpEmailTransport } from './email.transport.js';
 import type { SmsProvider } from './sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp.test-server.js';
@@ -210,6 +210,22 @@ describe('DeliveryService', () => {
       eventType: 'notification.email',
       status: 'SENT',
     });
+  });
+
+  it('sends a confidential email as asked and keeps its body off the notification record', async () => {
+    const link = 'https://shop.example/reset-password#token=one-time-secret';
+    const request = notificationEmail.create({
+      userId: 'u-ada',
+      to: 'ada@example.com',
+      subject: 'Reset your password',
+      body: `Open ${link}`,
+      confidential: true,
+    });
+    await delivery.deliverEmail(request);
+    expect(smtp.received.find((mail) => mail.subject === 'Reset your password')?.text).toBe(`Open ${link}`);
+    const record = await NotificationModel.findById(request.id).lean();
+    expect(record).toMatchObject({ status: 'SENT', body: CONFIDENTIAL_BODY, subject: 'Reset your password' });
+    expect(JSON.stringify(record)).not.toContain('one-time-secret');
   });
 
   it('sends once when two consumers race on one message, the loser finding it claimed or already SENT', async () => {

@@ -24,6 +24,9 @@ const DOMAIN = 'shop.notifications';
  */
 export const SEND_CLAIM_TIMEOUT_MS = 60_000;
 
+/** What a notification record keeps of a confidential email's body: the send uses the request's own. */
+export const CONFIDENTIAL_BODY = '(not kept: it held a one-time secret)';
+
 /**
  * The senders: deliver a notification.email over SMTP and a notification.sms through the SMS
  * provider, recording each try on the notification. Each send is claimed first (`send:<id>` in
@@ -127,7 +130,7 @@ export class DeliveryService {
       channel,
       to: request.data.to,
       ...('subject' in request.data ? { subject: request.data.subject } : {}),
-      body: request.data.body,
+      body: 'confidential' in request.data && request.data.confidential ? CONFIDENTIAL_BODY : request.data.body,
     };
     try {
       await withDocumentLock(NotificationModel.collection.name, id, () =>
