@@ -1,4 +1,5 @@
 import {
+  durationVar,
   millisecondsVar,
   mongoShape,
   portVar,
@@ -28,6 +29,14 @@ export const usersConfig = {
   LOGIN_BACKOFF_AFTER_FAILURES: wholeNumber(10, { max: 100_000 }),
   LOGIN_BACKOFF_BASE_MS: millisecondsVar(250, 0, 60_000),
   LOGIN_BACKOFF_MAX_MS: millisecondsVar(4_000, 0, 60_000),
+  /** The page a password reset email links to (your web app's), with `#token=…` appended. */
+  PASSWORD_RESET_URL: z.string().url().default('http://localhost:3000/reset-password'),
+  /** How long a password reset link works. */
+  PASSWORD_RESET_TTL: durationVar('30m', 60_000),
+  /** Reset requests per email (whether or not it has an account) and per client address, in the window. */
+  PASSWORD_RESET_LIMIT_PER_EMAIL: wholeNumber(3, { max: 1_000 }),
+  PASSWORD_RESET_LIMIT_PER_IP: wholeNumber(20, { max: 100_000 }),
+  PASSWORD_RESET_WINDOW_SECONDS: secondsVar(3_600, 1, 86_400),
   /** Counted here across replicas (the gateway counts the same per instance, before the call). */
   ...registrationLimitShape,
 };

@@ -1,9 +1,11 @@
 import type { TokenService } from '@shop/platform/core';
+import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { z } from 'zod';
 import { AuthService } from './auth/auth.service.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { RefreshTokenStore } from './auth/refresh-token.store.js';
 import { usersConfig } from './config.js';
+import { PasswordResetService } from './password-reset/password-reset.service.js';
 import type { UsersServices } from './services.js';
 import { UserService } from './user/user.service.js';
 
@@ -17,21 +19,28 @@ const settingsSchema = z.object({
   LOGIN_BACKOFF_MAX_MS: usersConfig.LOGIN_BACKOFF_MAX_MS,
   REGISTER_LIMIT_PER_IP: usersConfig.REGISTER_LIMIT_PER_IP,
   REGISTER_LIMIT_WINDOW_SECONDS: usersConfig.REGISTER_LIMIT_WINDOW_SECONDS,
+  PASSWORD_RESET_URL: usersConfig.PASSWORD_RESET_URL,
+  PASSWORD_RESET_TTL: usersConfig.PASSWORD_RESET_TTL,
+  PASSWORD_RESET_LIMIT_PER_EMAIL: usersConfig.PASSWORD_RESET_LIMIT_PER_EMAIL,
+  PASSWORD_RESET_LIMIT_PER_IP: usersConfig.PASSWORD_RESET_LIMIT_PER_IP,
+  PASSWORD_RESET_WINDOW_SECONDS: usersConfig.PASSWORD_RESET_WINDOW_SECONDS,
 });
 export type UsersSettings = z.infer<typeof settingsSchema>;
 
 /**
- * Wires the users subgraph's services: main.ts with its config, tests with the defaults or their own
- * (and their own clock for the login windows).
+ * Wires the users subgraph's services: main.ts with its config and outbox relay, tests with the
+ * defaults or their own (and their own clock for the login windows).
  */
 export function createUsersServices(
   tokens: TokenService,
   settings: Partial<UsersSettings> = {},
-  now?: () => Date,
+  { now, outbox }: { now?: () => Date; outbox?: OutboxWakeUp } = {},
 ): UsersServices {
   const config = settingsSchema.parse(settings);
   const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
   const users = new UserService((userId, reason) => sessions.revokeAll(userId, reason));
-  const auth = new AuthService(users, tokens, sessions, new AuthThrottle(config, undefined, now));
-  return { users, auth };
+  const throttle = new AuthThrottle(config, undefined, now);
+  const auth = new AuthService(users, tokens, sessions, throttle);
+  const passwordResets = new PasswordResetService(users, auth, throttle, config, outbox);
+  return { users, auth, passwordResets };
 }

@@ -1,9 +1,10 @@
 import { createTokenVersionCheck } from '@shop/platform/http';
-import { connectMongo } from '@shop/platform/mongo';
+import { connectMongo, OutboxRelay } from '@shop/platform/mongo';
 import { runSubgraph } from '@shop/platform/subgraph';
 import { ExpiredRecordsJob } from './auth/expired-records.job.js';
 import { usersConfig } from './config.js';
 import { createUsersServices } from './create-services.js';
+import { PasswordResetModel } from './password-reset/password-reset.model.js';
 import { usersSubgraph } from './schema.js';
 import { AdminBootstrapError } from './user/user.service.js';
 
@@ -12,8 +13,10 @@ await runSubgraph({
   port: (config) => config.USERS_PORT,
   definition: usersSubgraph,
   database: (config, log) => connectMongo(config, 'users', log),
-  wire: async ({ config, log, tokens }) => {
-    const services = createUsersServices(tokens, config);
+  events: 'publish',
+  wire: async ({ config, log, tokens, bus }) => {
+    const relay = new OutboxRelay([PasswordResetModel], bus, log);
+    const services = createUsersServices(tokens, config, { outbox: relay });
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       const outcome = await services.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
         if (!(error instanceof AdminBootstrapError)) throw error;
@@ -23,7 +26,7 @@ await runSubgraph({
       });
       log.info({ outcome }, 'admin account ensured');
     }
-    return { services, jobs: [new ExpiredRecordsJob(services.auth, log)] };
+    return { services, relay, jobs: [new ExpiredRecordsJob([services.auth, services.passwordResets], log)] };
   },
   // The users subgraph is where token versions live: its own store answers.
   revocation: ({ config }, services) =>

@@ -1,10 +1,11 @@
 import type { SubgraphDefinition } from '@shop/platform/subgraph';
 import { AuthResolver } from './auth/auth.resolver.js';
+import { PasswordResetResolver } from './password-reset/password-reset.resolver.js';
 import { userReference } from './user/user.reference.js';
 import { UserResolver } from './user/user.resolver.js';
 
 export const usersSubgraph: SubgraphDefinition = {
   name: 'users',
-  resolvers: [UserResolver, AuthResolver],
+  resolvers: [UserResolver, AuthResolver, PasswordResetResolver],
   references: { User: userReference },
 };

@@ -1,7 +1,9 @@
 import type { AuthService } from './auth/auth.service.js';
+import type { PasswordResetService } from './password-reset/password-reset.service.js';
 import type { UserService } from './user/user.service.js';
 
 export interface UsersServices {
   users: UserService;
   auth: AuthService;
+  passwordResets: PasswordResetService;
 }

@@ -15,6 +15,9 @@ export interface ThrottleLimits {
   LOGIN_BACKOFF_AFTER_FAILURES: number;
   LOGIN_BACKOFF_BASE_MS: number;
   LOGIN_BACKOFF_MAX_MS: number;
+  PASSWORD_RESET_LIMIT_PER_EMAIL: number;
+  PASSWORD_RESET_LIMIT_PER_IP: number;
+  PASSWORD_RESET_WINDOW_SECONDS: number;
 }
 
 /**
@@ -81,6 +84,20 @@ export class AuthThrottle {
       seconds: this.limits.REGISTER_LIMIT_WINDOW_SECONDS,
       what: 'registrations from this address',
     });
+  }
+
+  /**
+   * Counts a password reset request, per address and per email whether or not it has an account (so
+   * a refusal tells nothing about it); throws TooManyRequestsError past either limit.
+   */
+  async passwordReset(email: string, clientIp: string): Promise<void> {
+    const window = (limit: number): AttemptWindow => ({
+      limit,
+      seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS,
+      what: 'password reset requests',
+    });
+    await this.count(`reset-ip:${clientAddressKey(clientIp)}`, window(this.limits.PASSWORD_RESET_LIMIT_PER_IP));
+    await this.count(`reset-email:${email}`, window(this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL));
   }
 
   /** Counts a login before its password is checked, and waits the email's backoff; throws TooManyRequestsError past a limit. */

@@ -20,7 +20,7 @@ const services = createUsersServices(
     // The accounts this file needs come from one address; the registration limit has a test of its own.
     REGISTER_LIMIT_PER_IP: 100,
   },
-  () => new Date(Date.now() + clockOffsetMs),
+  { now: () => new Date(Date.now() + clockOffsetMs) },
 );
 const { auth } = services;
 const from = (clientIp: string) => ({ ...testContext(null, services), clientIp });
@@ -192,6 +192,9 @@ describe('brute-force limits', () => {
       LOGIN_BACKOFF_AFTER_FAILURES: 4,
       LOGIN_BACKOFF_BASE_MS: 100,
       LOGIN_BACKOFF_MAX_MS: 1_000,
+      PASSWORD_RESET_LIMIT_PER_EMAIL: 3,
+      PASSWORD_RESET_LIMIT_PER_IP: 20,
+      PASSWORD_RESET_WINDOW_SECONDS: 3_600,
     };
     expect([0, 4, 5, 6, 7, 8, 9, 50].map((failures) => loginBackoffMs(failures, limits))).toEqual([
       0, 0, 100, 200, 400, 800, 1_000, 1_000,
@@ -348,13 +351,13 @@ describe('expired records job', () => {
     const registrations = await LoginAttemptModel.countDocuments({ key: /^register:/ });
     expect(registrations).toBeGreaterThan(0);
     const windowsOver = Date.now() + clockOffsetMs + (WINDOW_SECONDS + 1) * 1000;
-    await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(windowsOver));
+    await new ExpiredRecordsJob([auth], silentLogger).runOnce(new Date(windowsOver));
     expect(await LoginAttemptModel.countDocuments()).toBe(registrations);
     expect(await RefreshTokenModel.countDocuments()).toBe(unexpired);
     expect(await RefreshTokenModel.findById(endedId).lean()).toBeNull();
     expect((await auth.refresh(anonymous, live.refreshToken)).user.email).toBe('ada@example.com');
     const registrationWindowOver = Date.now() + clockOffsetMs + 3_601_000;
-    await new ExpiredRecordsJob(auth, silentLogger).runOnce(new Date(registrationWindowOver));
+    await new ExpiredRecordsJob([auth], silentLogger).runOnce(new Date(registrationWindowOver));
     expect(await LoginAttemptModel.countDocuments()).toBe(0);
   });
 });

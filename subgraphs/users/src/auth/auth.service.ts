@@ -123,7 +123,8 @@ export class AuthService {
     return { sessions, loginWindows };
   }
 
-  private async signIn({ user, tokenVersion }: Account): Promise<AuthResult> {
+  /** Internal (also PasswordResetService): a new access token and session for the account. */
+  async signIn({ user, tokenVersion }: Account): Promise<AuthResult> {
     const [token, refreshToken] = await Promise.all([
       this.tokens.sign({ id: user.id, role: user.role, tokenVersion }),
       this.sessions.start(user.id, tokenVersion),

@@ -3,7 +3,8 @@ import { ExpiringRecord } from './expiring-record.model.js';
 
 /**
  * One counted attempt under one key: a login (`ip:<address>`, `email-ip:<email> <address>`,
- * `email:<email>`) or a registration (`register:<address>`). Kept in the database, not in memory, so the limits hold across every replica
+ * `email:<email>`), a registration (`register:<address>`) or a password reset request (`reset-ip:<address>`,
+ * `reset-email:<email>`). Kept in the database, not in memory, so the limits hold across every replica
  * of the users subgraph; one document per attempt, never a shared counter, because concurrent
  * updates of one document can be lost on FerretDB while inserts never are (see AuthThrottle). It
  * expires when it leaves the window.

@@ -223,6 +223,12 @@ export class UserService {
     return record ? { user: toUser(record), tokenVersion: versionOf(record), passwordHash: record.passwordHash } : null;
   }
 
+  /** Internal (PasswordResetService): the account of an email, without its password hash. */
+  async findAccountByEmail(email: string): Promise<Account | null> {
+    const record = await UserModel.findOne({ email }).lean<Stored>();
+    return record ? { user: toUser(record), tokenVersion: versionOf(record) } : null;
+  }
+
   async findCredentialsById(id: string): Promise<Credentials | null> {
     if (!isValidObjectId(id)) return null;
     const record = await UserModel.findById(id).select('+passwordHash').lean<Stored>();

@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { notificationEmail } from '@shop/events';
+import {
+  codeOf,
+  connectTestMongo,
+  createTestTokens,
+  extensionsOf,
+  offlineOutbox,
+  silentLogger,
+  testContext,
+} from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExpiredRecordsJob } from '../auth/expired-records.job.js';
+import { createUsersServices } from '../create-services.js';
+import { PasswordResetModel } from './password-reset.model.js';
+
+const tokens = createTestTokens();
+const RESET_URL = 'https://shop.example/reset-password';
+const services = createUsersServices(
+  tokens,
+  { PASSWORD_RESET_URL: RESET_URL, REGISTER_LIMIT_PER_IP: 100, PASSWORD_RESET_LIMIT_PER_IP: 1_000 },
+  { outbox: offlineOutbox },
+);
+const { auth, passwordResets } = services;
+const from = (clientIp: string) => ({ ...testContext(null, services), clientIp });
+const anonymous = from('10.1.0.1');
+let db: { drop: () => Promise<void> };
+
+beforeAll(async () => {
+  db = await connectTestMongo('users_password_reset');
+});
+afterAll(() => db.drop());
+
+let accounts = 0;
+async function customer(password = 'correct horse') {
+  const email = `reset${++accounts}@example.com`;
+  const signedIn = await auth.register(anonymous, { email, password, firstName: 'Ada', lastName: 'Lovelace' });
+  return { email, password, ...signedIn };
+}
+
+/** Asks for a link and reads it from the email waiting in its document's outbox (as the relay would publish it). */
+async function requestLink(email: string, ctx = anonymous) {
+  const before = new Set((await PasswordResetModel.find().select({ _id: 1 }).lean()).map((doc) => doc._id));
+  expect(await passwordResets.request(ctx, email)).toBe(true);
+  const [stored] = (await PasswordResetModel.find().lean()).filter((doc) => !before.has(doc._id));
+  if (!stored) throw new Error('no password reset stored');
+  const [event] = stored.pendingEvents;
+  const mail = notificationEmail.schema.parse(event);
+  const token = /#token=([A-Za-z0-9_-]+)$/m.exec(mail.data.body)?.[1];
+  if (!token) throw new Error(`no link in ${mail.data.body}`);
+  return { stored, mail, token };
+}
+
+describe('requestPasswordReset', () => {
+  it('stores the hash of a 256-bit token and, in the same document, an email with the link to the account', async () => {
+    const ada = await customer();
+    const requestedAt = Date.now();
+    const { stored, mail, token } = await requestLink(` ${ada.email.toUpperCase()} `);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(stored._id).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(stored).toMatchObject({ userId: ada.user.id, tokenVersion: 0, outboxPending: true });
+    expect(stored.expiresAt.getTime() - requestedAt).toBeGreaterThanOrEqual(30 * 60_000 - 1_000);
+    expect(stored.expiresAt.getTime() - requestedAt).toBeLessThanOrEqual(30 * 60_000 + 1_000);
+    expect(mail.data).toMatchObject({
+      userId: ada.user.id,
+      to: ada.email,
+      subject: 'Reset your password',
+      confidential: true,
+    });
+    expect(mail.data.body).toContain(`${RESET_URL}#token=${token}\n`);
+    expect(mail.data.body).toContain('within 30 minutes');
+  });
+
+  it('answers true for an address without an account, storing and sending nothing', async () => {
+    const count = await PasswordResetModel.countDocuments();
+    expect(await passwordResets.request(anonymous, 'nobody@example.com')).toBe(true);
+    expect(await PasswordResetModel.countDocuments()).toBe(count);
+  });
+
+  it('refuses a malformed address with BAD_USER_INPUT', async () => {
+    expect(await extensionsOf(passwordResets.request(anonymous, 'not-an-email'))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'email', message: 'must be an email' }],
+    });
+  });
+
+  it('refuses past 3 requests per email in the window, for an address with or without an account alike', async () => {
+    const ada = await customer();
+    for (const email of [ada.email, 'ghost@example.com']) {
+      for (let i = 0; i < 3; i++) expect(await passwordResets.request(from(`10.2.0.${i}`), email)).toBe(true);
+      expect(await extensionsOf(passwordResets.request(from('10.2.0.9'), email))).toMatchObject({
+        code: 'TOO_MANY_REQUESTS',
+        retryAfter: 3_600,
+      });
+    }
+    expect(await PasswordResetModel.countDocuments({ userId: ada.user.id })).toBe(3);
+  });
+
+  it('refuses past PASSWORD_RESET_LIMIT_PER_IP from one address, whatever the emails', async () => {
+    const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_IP: 2 }).passwordResets;
+    const address = from('10.3.0.1');
+    expect(await limited.request(address, 'one@example.com')).toBe(true);
+    expect(await limited.request(address, 'two@example.com')).toBe(true);
+    expect(await codeOf(limited.request(address, 'three@example.com'))).toBe('TOO_MANY_REQUESTS');
+    expect(await limited.request(from('10.3.0.2'), 'three@example.com')).toBe(true);
+  });
+});
+
+describe('resetPassword', () => {
+  it('sets the new password, ends every session and token issued before, and signs this device in', async () => {
+    const ada = await customer();
+    const { token } = await requestLink(ada.email);
+    const signedIn = await passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' });
+    expect(signedIn.user).toMatchObject({ id: ada.user.id, email: ada.email });
+    expect(await tokens.verify(signedIn.token)).toMatchObject({ id: ada.user.id, tokenVersion: 1 });
+    expect(await codeOf(auth.login(anonymous, { email: ada.email, password: ada.password }))).toBe('UNAUTHENTICATED');
+    expect((await auth.login(anonymous, { email: ada.email, password: 'new battery staple' })).user.id).toBe(
+      ada.user.id,
+    );
+    expect(await codeOf(auth.refresh(anonymous, ada.refreshToken))).toBe('UNAUTHENTICATED');
+    expect((await auth.refresh(anonymous, signedIn.refreshToken)).user.id).toBe(ada.user.id);
+    expect((await services.users.currentTokenVersions([ada.user.id])).get(ada.user.id)).toBe(1);
+  });
+
+  it('works once', async () => {
+    const ada = await customer();
+    const { token } = await requestLink(ada.email);
+    await passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' });
+    expect(await extensionsOf(passwordResets.reset(anonymous, { token, newPassword: 'another battery' }))).toEqual({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'token', message: 'is invalid, used or expired' }],
+    });
+    expect((await auth.login(anonymous, { email: ada.email, password: 'new battery staple' })).user.id).toBe(
+      ada.user.id,
+    );
+  });
+
+  it('sets the password once when one link is used twice at the same moment', async () => {
+    const ada = await customer();
+    const { token } = await requestLink(ada.email);
+    const outcomes = await Promise.allSettled(
+      ['first battery staple', 'second battery staple'].map((newPassword) =>
+        passwordResets.reset(from('10.4.0.1'), { token, newPassword }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    expect(refused?.reason.extensions.code).toBe('BAD_USER_INPUT');
+    expect((await services.users.currentTokenVersions([ada.user.id])).get(ada.user.id)).toBe(1);
+  });
+
+  it('voids every link sent before a reset, and any link once the password is changed', async () => {
+    const ada = await customer();
+    const first = await requestLink(ada.email);
+    const second = await requestLink(ada.email);
+    await passwordResets.reset(anonymous, { token: second.token, newPassword: 'new battery staple' });
+    expect(await codeOf(passwordResets.reset(anonymous, { token: first.token, newPassword: 'x battery staple' }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    const third = await requestLink(ada.email, from('10.5.0.1'));
+    await auth.changePassword(testContext({ id: ada.user.id, role: 'CUSTOMER', tokenVersion: 1 }, services), {
+      currentPassword: 'new battery staple',
+      newPassword: 'changed battery staple',
+    });
+    expect(await codeOf(passwordResets.reset(anonymous, { token: third.token, newPassword: 'y battery staple' }))).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+
+  it('refuses an expired link and an unknown token alike, without hashing anything', async () => {
+    const ada = await customer();
+    const { token, stored } = await requestLink(ada.email);
+    await PasswordResetModel.updateOne({ _id: stored._id }, { $set: { expiresAt: new Date(Date.now() - 1) } });
+    const refusal = { code: 'BAD_USER_INPUT', fields: [{ field: 'token', message: 'is invalid, used or expired' }] };
+    expect(await extensionsOf(passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' }))).toEqual(
+      refusal,
+    );
+    const unknown = { token: 'A'.repeat(43), newPassword: 'new battery staple' };
+    expect(await extensionsOf(passwordResets.reset(anonymous, unknown))).toEqual(refusal);
+    expect((await auth.login(anonymous, { email: ada.email, password: ada.password })).user.id).toBe(ada.user.id);
+  });
+
+  it('refuses a new password the policy refuses, and the link still works after', async () => {
+    const ada = await customer();
+    const { token } = await requestLink(ada.email);
+    const refused = await extensionsOf(passwordResets.reset(anonymous, { token, newPassword: 'short' }));
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'newPassword' }] });
+    await passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' });
+  });
+});
+
+describe('expired records job', () => {
+  it('removes password reset links past their expiry, and only those', async () => {
+    const ada = await customer();
+    const { stored } = await requestLink(ada.email, from('10.6.0.1'));
+    const live = await PasswordResetModel.countDocuments({ expiresAt: { $gt: new Date() } });
+    await PasswordResetModel.updateOne({ _id: stored._id }, { $set: { expiresAt: new Date(Date.now() - 1) } });
+    await new ExpiredRecordsJob([passwordResets], silentLogger).runOnce(new Date());
+    expect(await PasswordResetModel.findById(stored._id).lean()).toBeNull();
+    expect(await PasswordResetModel.countDocuments()).toBe(live - 1);
+  });
+});

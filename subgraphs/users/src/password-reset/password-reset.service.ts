@@ -1,0 +1,137 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { notificationEmail } from '@shop/events';
+import { BadUserInputError, validate } from '@shop/platform/core';
+import { ClaimBusyError, EffectClaims, type OutboxWakeUp } from '@shop/platform/mongo';
+import type { RequestContext } from '@shop/platform/subgraph';
+import { z } from 'zod';
+import type { AuthResult, AuthService } from '../auth/auth.service.js';
+import type { AuthThrottle } from '../auth/auth-throttle.js';
+import { ExpiredRecordsPurge } from '../auth/expired-records.purge.js';
+import { expiringAt } from '../auth/expiring-record.model.js';
+import { passwordHasher } from '../user/password-hasher.js';
+import { passwordPolicy } from '../user/password-policy.js';
+import { emailSchema, type UserService } from '../user/user.service.js';
+import { PasswordResetModel, type PasswordResetRecord } from './password-reset.model.js';
+
+export interface PasswordResetSettings {
+  /** The page the emailed link opens; the token follows as `#token=…`. */
+  PASSWORD_RESET_URL: string;
+  /** How long a link works, in milliseconds. */
+  PASSWORD_RESET_TTL: number;
+}
+
+const requestSchema = z.object({ email: emailSchema });
+const resetSchema = z.object({ token: z.string().min(1, 'is required').max(200), newPassword: passwordPolicy });
+
+/**
+ * Once per link across replicas (a unique insert per link). A reset holds its link this long before
+ * another try may take it over: only a process that died mid-reset leaves it so. Made on import,
+ * like the subgraph's models, so that connecting builds its collection's index before the first request.
+ */
+const resetClaims = new EffectClaims(60_000);
+
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+const invalidLink = () =>
+  new BadUserInputError('This password reset link is invalid, used or expired; ask for a new one', [
+    { field: 'token', message: 'is invalid, used or expired' },
+  ]);
+
+/**
+ * Forgotten passwords: a link by email, then a new password from it. The link's token is 256
+ * random bits, kept only as its hash; it works once, before it expires, and only while the
+ * account's token version is the one it was sent under, so any reset, password change or logout
+ * everywhere voids every link sent before.
+ */
+export class PasswordResetService {
+  private readonly purge = new ExpiredRecordsPurge(PasswordResetModel);
+
+  /** `outbox`: the relay's wake-up (main.ts); without it (tests), the emails wait in their documents for a sweep. */
+  constructor(
+    private readonly users: UserService,
+    private readonly auth: AuthService,
+    private readonly throttle: AuthThrottle,
+    private readonly settings: PasswordResetSettings,
+    private readonly outbox?: OutboxWakeUp,
+  ) {}
+
+  /**
+   * Emails a reset link to the account of `email`, when there is one, and answers true either way:
+   * the answer never tells whether an address has an account. Counted per client address and per
+   * email before anything is read, so nobody can fill a mailbox with links. The link and its email
+   * are one insert (the email waits in the link's own outbox), so neither exists without the other.
+   */
+  async request(ctx: RequestContext, email: unknown): Promise<boolean> {
+    const data = validate(requestSchema, { email });
+    await this.throttle.passwordReset(data.email, ctx.clientIp);
+    const account = await this.users.findAccountByEmail(data.email);
+    if (!account) {
+      ctx.log.info({ clientIp: ctx.clientIp }, 'password reset asked for an address without an account');
+      return true;
+    }
+    const token = randomBytes(32).toString('base64url');
+    const requestedAt = new Date();
+    const { user, tokenVersion } = account;
+    const resetEmail = notificationEmail.create({
+      userId: user.id,
+      to: user.email,
+      subject: 'Reset your password',
+      body: this.body(token),
+      confidential: true,
+    });
+    const link = await PasswordResetModel.create({
+      _id: tokenHash(token),
+      userId: user.id,
+      tokenVersion,
+      requestedAt,
+      ...expiringAt(new Date(requestedAt.getTime() + this.settings.PASSWORD_RESET_TTL)),
+      pendingEvents: [resetEmail],
+    });
+    this.outbox?.kick({ model: PasswordResetModel, id: link._id, pendingEvents: link.toObject().pendingEvents });
+    ctx.log.info({ userId: user.id }, 'password reset link sent');
+    return true;
+  }
+
+  /**
+   * A new password from a link's token. Every session and access token of the account ends, and the
+   * answer signs this device in. A link that does not work costs one read and no password hash.
+   */
+  async reset(ctx: RequestContext, input: unknown): Promise<AuthResult> {
+    const data = validate(resetSchema, input);
+    const id = tokenHash(data.token);
+    const link = await PasswordResetModel.findById(id).lean<PasswordResetRecord>();
+    const account = link && link.expiresAt > new Date() ? await this.users.findAccount(link.userId) : null;
+    if (!link || account?.tokenVersion !== link.tokenVersion) throw invalidLink();
+    // Of two tries at once, one sets the password.
+    const outcome = await resetClaims
+      .perform(`password-reset:${id}`, async () => {
+        const changed = await this.users.setPasswordHash(link.userId, await passwordHasher.hash(data.newPassword));
+        if (!changed) throw invalidLink();
+        return changed;
+      })
+      .catch((error: unknown) => {
+        throw error instanceof ClaimBusyError ? invalidLink() : error;
+      });
+    if (outcome.state === 'settled') throw invalidLink();
+    await resetClaims.settle(outcome.claim);
+    ctx.log.info({ userId: link.userId }, 'password reset: every session ended');
+    return this.auth.signIn(outcome.value);
+  }
+
+  /** Housekeeping for the purge job: links past their expiry. */
+  async purgeExpired(now: Date): Promise<{ passwordResets: number }> {
+    return { passwordResets: await this.purge.run(now) };
+  }
+
+  private body(token: string): string {
+    const minutes = Math.round(this.settings.PASSWORD_RESET_TTL / 60_000);
+    return [
+      'Someone, we hope you, asked to reset the password of your shop account.',
+      '',
+      `Choose a new password within ${minutes} minutes here:`,
+      `${this.settings.PASSWORD_RESET_URL}#token=${token}`,
+      '',
+      'The link works once. If you did not ask, ignore this email: your password stays as it is.',
+    ].join('\n');
+  }
+}
