@@ -57,3 +57,4 @@ grant notifications 'notifications\..*' '^notification\.(email|sms)$' \
   '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms))$'
 grant products 'products\..*' '^product\.changed$' '^payment\.succeeded$'
 grant gateway 'gateway\..*' '^$' '^(order\.updated|payment\.(succeeded|failed)|product\.changed)$'
+grant users 'users\..*' '^notification\.email$' '^$'

@@ -15,6 +15,7 @@ import type { EventEnvelope } from './envelope.js';
 import { EventBus, type SettledDelivery } from './event-bus.js';
 import { legacyRetryQueueName } from './legacy-queues.js';
 import { declareV1Queues } from './legacy-queues.test-fixture.js';
+import { notificationEmail } from './notification-email.event.js';
 import { paymentSucceeded } from './payment-succeeded.event.js';
 import { productChanged } from './product-changed.event.js';
 import { RejectedEventError } from './rejected-event.error.js';
@@ -30,7 +31,7 @@ import {
 } from './topology.js';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/rabbitmq/service-users.sh');
-const SERVICES = ['orders', 'payments', 'notifications', 'products', 'gateway'] as const;
+const SERVICES = ['orders', 'payments', 'notifications', 'products', 'gateway', 'users'] as const;
 type Service = (typeof SERVICES)[number];
 const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const userPrefix = `perm-${run}-`;
@@ -132,11 +133,14 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
         await publishAs('notifications', 'order.created'),
       ],
       gateway: [await publishAs('gateway', 'order.updated')],
+      users: [await publishAs('users', notificationEmail.type), await publishAs('users', 'notification.sms')],
     };
     expect(outcomes.orders[0]).toBe('confirmed');
     expect(outcomes.products[0]).toBe('confirmed');
     expect(outcomes.notifications[0]).toBe('confirmed');
-    for (const refused of [outcomes.orders[1], outcomes.products[1], outcomes.notifications[1], outcomes.gateway[0]]) {
+    expect(outcomes.users[0]).toBe('confirmed');
+    const refusals = [outcomes.orders[1], outcomes.products[1], outcomes.notifications[1], outcomes.gateway[0]];
+    for (const refused of [...refusals, outcomes.users[1]]) {
       expect(refused).toMatch(/403.*ACCESS_REFUSED/);
     }
   });
@@ -210,6 +214,35 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
     const channel = await admin.createChannel();
     expect((await channel.checkQueue(workQueueName(consumer))).messageCount).toBe(0);
     await channel.close();
+  });
+
+  it('lets users publish its password reset emails through its own event bus, which declares nothing', async () => {
+    const inbox = `notifications.${run}.reset-mail`;
+    queues.push(inbox);
+    const channel = await admin.createChannel();
+    await channel.assertQueue(inbox, { durable: false });
+    await channel.bindQueue(inbox, exchange, notificationEmail.type);
+    const users = new EventBus({
+      url: urlOf('users'),
+      exchange,
+      exchangeProvisioned: true,
+      log: silent,
+      connectionName: 'perm-users',
+    });
+    try {
+      const resetEmail = notificationEmail.create({
+        userId: 'u1',
+        to: 'ada@example.com',
+        subject: 'Reset',
+        body: 'link',
+        confidential: true,
+      });
+      expect(await users.publish(resetEmail)).toMatchObject({ routed: true });
+      await vi.waitFor(async () => expect((await channel.checkQueue(inbox)).messageCount).toBe(1), { timeout: 20_000 });
+    } finally {
+      await users.close();
+      await channel.close();
+    }
   });
 
   it("runs a consumer's real topology under its own user: queues, bindings, retry ladder, dead letters and replay", async () => {

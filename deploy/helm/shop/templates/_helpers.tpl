@@ -12,7 +12,7 @@ gateway:
 users:
   port: 3001
   portEnv: USERS_PORT
-  secretEnv: { MONGO_URL: users-mongo-url }
+  secretEnv: { MONGO_URL: users-mongo-url, AMQP_URL: users-amqp-url }
   optionalSecretEnv: { ADMIN_EMAIL: admin-email, ADMIN_PASSWORD: admin-password }
   calls: []
   ferretdbSingle: true
@@ -131,7 +131,7 @@ its name. Secret lengths are checked too: the processes refuse shorter ones at s
 {{- range $service := list "users" "orders" "payments" "notifications" -}}
 {{- $_ := required (printf "mongo.urls.%s is required (mongodb://%s:password@hosts/shop_%s?replicaSet=rs0; or name secrets.existingSecret)" $service $service $service) (index $.Values.mongo.urls $service) -}}
 {{- end -}}
-{{- range $service := list "gateway" "products" "orders" "payments" "notifications" -}}
+{{- range $service := list "gateway" "users" "products" "orders" "payments" "notifications" -}}
 {{- $_ := required (printf "rabbitmq.urls.%s is required (amqp://%s:password@host:5672; or name secrets.existingSecret)" $service $service) (index $.Values.rabbitmq.urls $service) -}}
 {{- end -}}
 {{- $_ := required "secrets.smtpUrl is required (smtp:// or smtps:// URL of the mail server; or name secrets.existingSecret)" .Values.secrets.smtpUrl -}}
