@@ -11,6 +11,8 @@ describe('pnpm persisted:manifest', () => {
       'Catalogue',
       'PlaceOrder',
       'Pay',
+      'RequestPasswordReset',
+      'ResetPassword',
       'OrderStatus',
     ]);
     expect(documents.join('\n')).not.toContain('${');

@@ -14,5 +14,6 @@ export default function setup(project: TestProject): void {
     gatewayUrl: required('DEPLOY_SMOKE_GATEWAY_URL'),
     subgraphUrls: {},
     admin: { email: required('DEPLOY_SMOKE_ADMIN_EMAIL'), password: required('DEPLOY_SMOKE_ADMIN_PASSWORD') },
+    mailbox: { podmanContainer: `${process.env.DEPLOY_SMOKE_PROJECT ?? 'shop-smoke'}_mail_1` },
   });
 }

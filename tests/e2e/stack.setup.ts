@@ -1,6 +1,6 @@
 // Vitest global setup for the e2e project: starts the five subgraphs and the gateway as real
 // processes against the real backing services, waits until each is ready, stops them after.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
@@ -12,6 +12,7 @@ import {
   stopProcesses,
   waitReady,
 } from '../../scripts/stack.js';
+import { startTestSmtpServer } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
 import { ADMIN, GATEWAY, PORTS, stackEnv } from './stack.js';
 
 const logDir = resolve(ROOT, '.infra/logs');
@@ -23,7 +24,11 @@ const READY_TIMEOUT_MS = 240_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   mkdirSync(logDir, { recursive: true });
-  const env = stackEnv(Date.now().toString(36));
+  // The stack's email goes to a real SMTP server here; each message is appended to the mailbox file the tests read.
+  const mailbox = resolve(logDir, logName('mail.jsonl'));
+  writeFileSync(mailbox, '');
+  const mail = await startTestSmtpServer((email) => appendFileSync(mailbox, `${JSON.stringify(email)}\n`));
+  const env = { ...stackEnv(Date.now().toString(36)), SMTP_URL: mail.url };
   const children = STACK_PROCESSES.map(({ name }) => {
     const log = createWriteStream(resolve(logDir, logName(name)));
     const child = spawnLaunch(serviceLaunch(name), env, ['ignore', 'pipe', 'pipe']);
@@ -31,7 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     child.stderr?.pipe(log);
     return { name, child };
   });
-  const stop = () => stopProcesses(children.map(({ child }) => child));
+  const stop = async () => {
+    await stopProcesses(children.map(({ child }) => child));
+    await mail.close();
+  };
   try {
     await Promise.all(
       children.map(({ name, child }) =>
@@ -48,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     gatewayUrl: GATEWAY,
     subgraphUrls: Object.fromEntries(subgraphs.map(({ name }) => [name, graphqlUrl(PORTS[name])])),
     admin: ADMIN,
+    mailbox: { file: mailbox },
   });
   return stop;
 }

@@ -28,6 +28,9 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   // Likewise the gateway's and users' per-address limits: every file registers, logs in and subscribes from here.
   REGISTER_LIMIT_PER_IP: '100000',
   LOGIN_LIMIT_PER_IP: '100000',
+  PASSWORD_RESET_LIMIT_PER_IP: '100000',
+  // Reset links open the gateway's own page (the tracker at /reset-password), as docker compose's do.
+  PASSWORD_RESET_URL: `${GATEWAY}/reset-password`,
   WS_MAX_CONNECTIONS_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_USER: '100000',
   // The authorization matrix's one owner places a fresh unpaid order for most of its probes.

@@ -1,11 +1,13 @@
 // The order tracker page (/tracker) in headless Chromium on a phone-sized screen: a customer signs
 // in with the keyboard, orders from the catalogue and pays in the page; an admin ships the order
 // through the API; the page shows SHIPPED live, without a reload, and logs no error or CSP violation.
+// Then the customer forgets the password: the emailed link opens the page, which sets a new one.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { latestEmail } from '../contract/mailbox.js';
 import { openBrowser, type TestBrowser } from './browser.js';
 import { createProduct, GATEWAY, graphqlOk, signInAdmin } from './stack.js';
 
@@ -139,6 +141,38 @@ describe('order tracker page', () => {
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     expect(await page.locator('.order').count()).toBe(0);
 
+    expect(await browser.cspViolations()).toEqual([]);
+    expect(browser.consoleErrors).toEqual([]);
+  });
+
+  it('emails a reset link from the sign-in form, and the link opens a page that sets a new password and signs in', async () => {
+    await page.goto(`${GATEWAY}/tracker`);
+    await page.getByText('Forgot your password?').click();
+    await page.locator('#forgot-email').fill(customer.email);
+    await page.getByRole('button', { name: 'Email me a link' }).click();
+    await page.locator('#forgot-sent').waitFor();
+    let link = '';
+    await expect
+      .poll(async () => {
+        const text = (await latestEmail(customer.email, 'Reset your password'))?.text ?? '';
+        link = /\S+#token=[\w-]+/.exec(text)?.[0] ?? '';
+        return link;
+      }, EVENTUALLY)
+      .toMatch(new RegExp(`^${GATEWAY}/reset-password#token=`));
+
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    // The token has left the address bar (and so the history).
+    expect(page.url()).toBe(`${GATEWAY}/reset-password`);
+    await page.getByLabel('New password (at least 8 characters)').fill('tracker-new-password');
+    await page.getByRole('button', { name: 'Set it and sign in' }).click();
+    await page.getByRole('heading', { name: 'My orders' }).waitFor();
+    expect(await page.getByText(customer.email).isVisible()).toBe(true);
+    const signIn = 'mutation($input: LoginInput!) { login(input: $input) { user { email } } }';
+    const input = { email: customer.email, password: 'tracker-new-password' };
+    expect((await graphqlOk<{ login: { user: { email: string } } }>(signIn, { input })).login.user.email).toBe(
+      customer.email,
+    );
     expect(await browser.cspViolations()).toEqual([]);
     expect(browser.consoleErrors).toEqual([]);
   });

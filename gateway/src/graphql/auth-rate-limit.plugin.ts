@@ -17,16 +17,20 @@ export interface AuthRateLimits {
 
 /**
  * Registration and login per client address at the edge (rate-limiter-flexible): each costs an
- * argon2 hash (19 MiB) in the users subgraph, so a flood is refused here before it reaches it.
- * Every `register` or `login` field of a mutation counts, aliases included; the REST shims run
+ * argon2 hash (19 MiB) in the users subgraph, so a flood is refused here before it reaches it. The
+ * password reset's two mutations (an email each, a hash) count as logins do, each on its own.
+ * Every such field of a mutation counts, aliases included; the REST shims run
  * through here too. Refused: TOO_MANY_REQUESTS, HTTP 429 with Retry-After. The count is the
  * gateway instance's: a worker of a cluster (GATEWAY_WORKERS) asks its primary, which keeps it for
  * all of them (startGatewayCluster), rather than allowing the limit once per worker.
  */
 export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<GatewayContext> {
+  const { LOGIN_LIMIT_PER_IP: loginPoints, LOGIN_LIMIT_WINDOW_SECONDS: loginWindow } = limits;
   const limiters = new Map([
     ['register', limiter(limits, 'register', limits.REGISTER_LIMIT_PER_IP, limits.REGISTER_LIMIT_WINDOW_SECONDS)],
-    ['login', limiter(limits, 'login', limits.LOGIN_LIMIT_PER_IP, limits.LOGIN_LIMIT_WINDOW_SECONDS)],
+    ['login', limiter(limits, 'login', loginPoints, loginWindow)],
+    ['requestPasswordReset', limiter(limits, 'requestPasswordReset', loginPoints, loginWindow)],
+    ['resetPassword', limiter(limits, 'resetPassword', loginPoints, loginWindow)],
   ]);
   return {
     async requestDidStart() {

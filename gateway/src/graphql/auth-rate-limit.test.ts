@@ -65,6 +65,32 @@ describe('registration and login rate limits per address', () => {
     expect(answer.body.errors[0].extensions.code).toBe('TOO_MANY_REQUESTS');
   });
 
+  it('counts requestPasswordReset and resetPassword per address like logins, each on its own budget', async () => {
+    const RESET = 'mutation($email: String!) { requestPasswordReset(email: $email) }';
+    const NEW_PASSWORD = 'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { token } }';
+    const ask = () =>
+      postJson(`${base}/graphql`, { query: RESET, variables: { email: 'ada@example.com' } }, from('203.0.113.7'));
+    const subgraphResets = () =>
+      subgraph.calls.filter((call) => call.body.query?.includes('requestPasswordReset')).length;
+    for (let i = 0; i < 3; i++) expect((await ask()).status).not.toBe(429);
+    expect(subgraphResets()).toBe(3);
+    const refused = await ask();
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors[0].extensions.code).toBe('TOO_MANY_REQUESTS');
+    expect(subgraphResets()).toBe(3);
+    const reset = { input: { token: 't', newPassword: 'a long password' } };
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await postJson(`${base}/graphql`, { query: NEW_PASSWORD, variables: reset }, from('203.0.113.7'))).status,
+      ).not.toBe(429);
+    }
+    expect(
+      (await postJson(`${base}/graphql`, { query: NEW_PASSWORD, variables: reset }, from('203.0.113.7'))).status,
+    ).toBe(429);
+    const login = await postJson(`${base}/graphql`, { query: LOGIN, variables: { input } }, from('203.0.113.7'));
+    expect(login.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
   it('limits registration over REST too: 429 problem with Retry-After, nothing lost for other addresses', async () => {
     const register = (ip: string) =>
       fetch(`${base}/api/users/register`, {

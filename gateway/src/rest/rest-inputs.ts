@@ -47,23 +47,33 @@ const phone = z
   .regex(/^(\+[1-9]\d{6,14})?$/, 'must be an E.164 number such as +14155550100, or empty')
   .meta({ description: 'E.164, e.g. +14155550100; receives SMS notifications. Empty means none.' });
 
+/** A password a user chooses (password-policy.ts). */
+const newPassword = z
+  .string()
+  .min(8)
+  .max(128)
+  .meta({
+    description: 'At least 8 characters, and not a common password (compared lower-cased)',
+    not: { enum: [...COMMON_PASSWORDS] },
+  });
+
 export const registerBody = z
   .object({
     email,
-    password: z
-      .string()
-      .min(8)
-      .max(128)
-      .meta({
-        description: 'At least 8 characters, and not a common password (compared lower-cased)',
-        not: { enum: [...COMMON_PASSWORDS] },
-      }),
+    password: newPassword,
     firstName: personName,
     lastName: personName,
     phone: phone.optional(),
   })
   .meta({ id: 'RegisterBody' });
 export const loginBody = z.object({ email, password: z.string().min(1).max(128) }).meta({ id: 'LoginBody' });
+export const passwordResetBody = z.object({ email }).meta({ id: 'PasswordResetBody' });
+export const newPasswordBody = z
+  .object({
+    token: z.string().min(1).max(200).meta({ description: 'The token of the emailed link (after `#token=`)' }),
+    newPassword,
+  })
+  .meta({ id: 'NewPasswordBody' });
 
 // ── products (the products subgraph: product.service.ts, DECIMAL(10,2) prices) ──
 

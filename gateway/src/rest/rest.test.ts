@@ -41,6 +41,8 @@ describe('the OpenAPI document', () => {
       [
         'POST /users/register',
         'POST /users/login',
+        'POST /users/password-reset',
+        'POST /users/password-reset/confirm',
         'GET /users/:id',
         'GET /products',
         'POST /products',
@@ -69,7 +71,12 @@ describe('the OpenAPI document', () => {
     }
     expect(Object.keys(body.paths['/api/orders/{id}'].get.responses)).not.toContain('413');
     // Both are throttled per client address (authRateLimitPlugin), and a 429 says how long to wait.
-    for (const path of ['/api/users/register', '/api/users/login']) {
+    for (const path of [
+      '/api/users/register',
+      '/api/users/login',
+      '/api/users/password-reset',
+      '/api/users/password-reset/confirm',
+    ]) {
       expect(Object.keys(body.paths[path].post.responses)).toContain('429');
     }
     expect(body.components.schemas.Problem.properties.retryAfter).toMatchObject({ type: 'integer' });

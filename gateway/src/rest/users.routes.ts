@@ -1,5 +1,6 @@
 import { NotFoundError } from '@shop/platform/core';
-import { loginBody, registerBody } from './rest-inputs.js';
+import { z } from 'zod';
+import { loginBody, newPasswordBody, passwordResetBody, registerBody } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { authPayloadSchema, idParams, type RestUser, USER_FIELDS, userSchema } from './rest-shapes.js';
 
@@ -8,6 +9,10 @@ const REGISTER = `mutation RestRegister($input: RegisterInput!) {
 }`;
 const LOGIN = `mutation RestLogin($input: LoginInput!) {
   login(input: $input) { token user { ${USER_FIELDS} } }
+}`;
+const PASSWORD_RESET = 'mutation RestPasswordReset($email: String!) { requestPasswordReset(email: $email) }';
+const NEW_PASSWORD = `mutation RestNewPassword($input: ResetPasswordInput!) {
+  resetPassword(input: $input) { token user { ${USER_FIELDS} } }
 }`;
 const USER = `query RestUser($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`;
 
@@ -43,6 +48,44 @@ export const usersRoutes: RestRoute[] = [
     handle: async ({ body }, run) => {
       const data = await run<{ login: AuthPayload }>({ query: LOGIN, variables: { input: body } });
       return { status: 200, body: data.login };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/users/password-reset',
+    operationId: 'requestPasswordReset',
+    summary: 'Email a password reset link to the account of this address, if there is one',
+    tag: 'users',
+    access: 'public',
+    body: passwordResetBody,
+    response: {
+      status: 202,
+      description: 'Accepted, whether or not the address has an account (the answer never tells)',
+      schema: z.object({ accepted: z.literal(true) }).meta({ id: 'PasswordResetAccepted' }),
+    },
+    errors: [400, 429],
+    handle: async ({ body }, run) => {
+      await run<{ requestPasswordReset: boolean }>({ query: PASSWORD_RESET, variables: { email: body.email } });
+      return { status: 202, body: { accepted: true } };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/users/password-reset/confirm',
+    operationId: 'resetPassword',
+    summary: "Set a new password with an emailed link's token (once, before it expires); signs in",
+    tag: 'users',
+    access: 'public',
+    body: newPasswordBody,
+    response: {
+      status: 200,
+      description: 'The account and a token; every other session has ended',
+      schema: authPayloadSchema,
+    },
+    errors: [400, 429],
+    handle: async ({ body }, run) => {
+      const data = await run<{ resetPassword: AuthPayload }>({ query: NEW_PASSWORD, variables: { input: body } });
+      return { status: 200, body: data.resetPassword };
     },
   }),
   defineRoute({

@@ -25,6 +25,7 @@ describe('order tracker files', () => {
     for (const [path, type] of [
       ['/tracker', 'text/html'],
       ['/tracker/', 'text/html'],
+      ['/reset-password', 'text/html'],
       ['/tracker/tracker.css', 'text/css'],
       ['/tracker/tracker.js', 'text/javascript'],
     ]) {

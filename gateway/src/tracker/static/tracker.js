@@ -17,6 +17,8 @@ const PRODUCTS = `query Catalogue($filter: ProductFilter!) {
 }`;
 const CREATE_ORDER = `mutation PlaceOrder($input: CreateOrderInput!) { createOrder(input: $input) { ${ORDER_FIELDS} } }`;
 const PAY = `mutation Pay($input: ProcessPaymentInput!) { processPayment(input: $input) { status failureReason } }`;
+const REQUEST_RESET = `mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }`;
+const RESET_PASSWORD = `mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) { token user { email } } }`;
 const ORDER_STATUS = `subscription OrderStatus($orderId: ID!) { orderStatusChanged(orderId: $orderId) { ${ORDER_FIELDS} } }`;
 
 const byId = (id) => document.getElementById(id);
@@ -27,6 +29,10 @@ const view = {
   sessionEmail: byId('session-email'),
   signIn: byId('sign-in'),
   signInForm: byId('sign-in-form'),
+  forgotForm: byId('forgot-form'),
+  forgotSent: byId('forgot-sent'),
+  newPassword: byId('new-password'),
+  newPasswordForm: byId('new-password-form'),
   signedIn: byId('signed-in'),
   liveState: byId('live-state'),
   orders: byId('orders'),
@@ -105,6 +111,7 @@ function startSession(next) {
   view.sessionEmail.textContent = session.email;
   view.session.hidden = false;
   view.signIn.hidden = true;
+  view.newPassword.hidden = true;
   view.signedIn.hidden = false;
   live = createClient({
     url: `${location.origin.replace(/^http/, 'ws')}/graphql`,
@@ -314,9 +321,32 @@ onSubmit(view.signInForm, async (fields) => {
   await startSession({ token: data.login.token, email: data.login.user.email });
   byId('orders-title').focus();
 });
+onSubmit(view.forgotForm, async (fields) => {
+  await graphql(REQUEST_RESET, { email: fields.get('email') });
+  view.forgotForm.reset();
+  view.forgotSent.hidden = false;
+  announce(view.forgotSent.textContent);
+});
+// The emailed link's token comes in the fragment (#token=…), which no request carries; it leaves the
+// address bar at once, so it is neither kept in the history nor shown to someone looking at the screen.
+const resetToken = new URLSearchParams(location.hash.slice(1)).get('token');
+if (resetToken) {
+  history.replaceState(null, '', location.pathname);
+  view.signIn.hidden = true;
+  view.newPassword.hidden = false;
+  byId('new-password-title').focus();
+}
+onSubmit(view.newPasswordForm, async (fields) => {
+  const input = { token: resetToken, newPassword: fields.get('newPassword') };
+  const data = await graphql(RESET_PASSWORD, { input });
+  view.newPasswordForm.reset();
+  await startSession({ token: data.resetPassword.token, email: data.resetPassword.user.email });
+  announce('Your new password is set; every other session has ended.');
+  byId('orders-title').focus();
+});
 onSubmit(view.searchForm, (fields) => searchCatalogue(String(fields.get('search') ?? '')));
 onSubmit(view.orderForm, placeOrder);
 byId('sign-out').addEventListener('click', () => signOut());
 
 const saved = sessionStorage.getItem(SESSION_KEY);
-if (saved) startSession(JSON.parse(saved)).catch((error) => showError(error.message));
+if (saved && !resetToken) startSession(JSON.parse(saved)).catch((error) => showError(error.message));

@@ -30,8 +30,26 @@ const decodeQuotedPrintable = (text: string) =>
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 
-/** A real SMTP server in this process, on a free port, that keeps what it receives. */
-export async function startTestSmtpServer(): Promise<TestSmtpServer> {
+/** A message as sent over SMTP (headers, a blank line, the body), read as a mail client shows it. */
+export function parseRawEmail(raw: string): ReceivedEmail {
+  const lines = raw.replace(/\r?\n/g, '\r\n');
+  const split = lines.indexOf('\r\n\r\n');
+  const head = lines.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const body = lines.slice(split + 4);
+  const quoted = /quoted-printable/i.test(header(head, 'Content-Transfer-Encoding'));
+  return {
+    messageId: header(head, 'Message-ID'),
+    to: header(head, 'To'),
+    subject: header(head, 'Subject'),
+    text: (quoted ? decodeQuotedPrintable(body) : body).trim(),
+  };
+}
+
+/**
+ * A real SMTP server in this process, on a free port, that keeps what it receives (and hands each
+ * message to `onReceived`, when given: the e2e stack's mailbox file).
+ */
+export async function startTestSmtpServer(onReceived?: (email: ReceivedEmail) => void): Promise<TestSmtpServer> {
   const state = {
     received: [] as ReceivedEmail[],
     refuse: false,
@@ -53,17 +71,9 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
           callback(error);
           return;
         }
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const split = raw.indexOf('\r\n\r\n');
-        const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-        const body = raw.slice(split + 4);
-        const quoted = /quoted-printable/i.test(header(head, 'Content-Transfer-Encoding'));
-        state.received.push({
-          messageId: header(head, 'Message-ID'),
-          to: header(head, 'To'),
-          subject: header(head, 'Subject'),
-          text: (quoted ? decodeQuotedPrintable(body) : body).trim(),
-        });
+        const email = parseRawEmail(Buffer.concat(chunks).toString('utf8'));
+        state.received.push(email);
+        onReceived?.(email);
         callback();
       });
     },

@@ -1,0 +1,32 @@
+// The email the stack under test sends, read as the customer's inbox shows it (contractStack().mailbox).
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { parseRawEmail, type ReceivedEmail } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
+import { contractStack } from './contract-stack.js';
+
+/** How Python's smtpd DebuggingServer (the smoke's mail sink) prints each message, one `b'…'` per line. */
+const PRINTED = /-{10} MESSAGE FOLLOWS -{10}\n([\s\S]*?)\n-{12} END MESSAGE -{12}/g;
+const PRINTED_LINE = /^b(['"])(.*)\1$/;
+
+async function received(): Promise<ReceivedEmail[]> {
+  const { mailbox } = contractStack();
+  if ('file' in mailbox) {
+    const lines = (await readFile(mailbox.file, 'utf8')).split('\n').filter(Boolean);
+    return lines.map((line) => JSON.parse(line) as ReceivedEmail);
+  }
+  const logs = await promisify(execFile)('podman', ['logs', mailbox.podmanContainer], { maxBuffer: 64 * 1024 * 1024 });
+  return [...(logs.stdout + logs.stderr).matchAll(PRINTED)].map((message) =>
+    parseRawEmail(
+      (message[1] ?? '')
+        .split('\n')
+        .map((line) => line.replace(PRINTED_LINE, '$2'))
+        .join('\n'),
+    ),
+  );
+}
+
+/** The latest email to `to` whose subject is `subject`, once it has arrived (undefined before). */
+export async function latestEmail(to: string, subject: string): Promise<ReceivedEmail | undefined> {
+  return (await received()).filter((email) => email.to === to && email.subject === subject).at(-1);
+}

@@ -1,0 +1,85 @@
+// Forgotten passwords, an addition to CONTRACT.md: `requestPasswordReset` emails a link through
+// the notifications service (users publishes notification.email), `resetPassword` sets the new
+// password with the link's token. Driven as a customer: the link is read from the mailbox.
+import { expect, it } from 'vitest';
+import { bodyOf, dataOf, errorCode, gql, rest } from './gateway.client.js';
+import { latestEmail } from './mailbox.js';
+import { login, PASSWORD, registerCustomer, uniqueEmail } from './shop.fixture.js';
+
+const SUBJECT = 'Reset your password';
+const REQUEST = 'mutation Forgot($email: String!) { requestPasswordReset(email: $email) }';
+const RESET = `mutation NewPassword($input: ResetPasswordInput!) {
+  resetPassword(input: $input) { token refreshToken user { id email } }
+}`;
+const REFRESH = 'mutation Refresh($token: String!) { refreshToken(token: $token) { token } }';
+const NOTIFICATIONS = '{ notifications(first: 50) { edges { node { subject body status } } } }';
+
+/** The token of the newest reset link emailed to `email` other than `not`, once it has arrived. */
+async function emailedToken(email: string, not?: string): Promise<string> {
+  let token: string | undefined;
+  await expect
+    .poll(
+      async () => {
+        const text = (await latestEmail(email, SUBJECT))?.text ?? '';
+        token = /\/reset-password#token=([A-Za-z0-9_-]{43})\s/.exec(`${text}\n`)?.[1];
+        return token !== undefined && token !== not;
+      },
+      { timeout: 30_000, interval: 250 },
+    )
+    .toBe(true);
+  return token as string;
+}
+
+it('emails a link whose token sets a new password once, ending every earlier session', async () => {
+  const customer = await registerCustomer('forgot');
+  const elsewhere = await login(customer.email, PASSWORD);
+  expect(dataOf(await gql(REQUEST, { email: customer.email.toUpperCase() }))).toEqual({ requestPasswordReset: true });
+  const token = await emailedToken(customer.email);
+
+  const newPassword = 'a brand new passphrase';
+  const signedIn = bodyOf(await rest('POST', '/users/password-reset/confirm', { body: { token, newPassword } }), 200);
+  expect(signedIn.user).toMatchObject({ id: customer.id, email: customer.email });
+  expect(dataOf(await gql('{ me { id } }', {}, signedIn.token)).me.id).toBe(customer.id);
+  expect((await login(customer.email, newPassword)).id).toBe(customer.id);
+  expect(errorCode(await gql(REFRESH, { token: elsewhere.refreshToken }))).toBe('UNAUTHENTICATED');
+  const oldPassword = await gql('mutation($input: LoginInput!) { login(input: $input) { token } }', {
+    input: { email: customer.email, password: PASSWORD },
+  });
+  expect(errorCode(oldPassword)).toBe('UNAUTHENTICATED');
+
+  // The link works once.
+  const again = await gql(RESET, { input: { token, newPassword: 'yet another passphrase' } });
+  expect(again.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'token' }] });
+
+  // The customer's notification shows the email without the link.
+  const mine = dataOf(await gql(NOTIFICATIONS, {}, signedIn.token)).notifications.edges.map(
+    ({ node }: { node: { subject: string; body: string } }) => node,
+  );
+  const reset = mine.find((notification: { subject: string }) => notification.subject === SUBJECT);
+  expect(reset).toMatchObject({ status: 'SENT' });
+  expect(reset.body).not.toContain(token);
+});
+
+it('answers the same for an address without an account, over GraphQL and REST, and sends nothing', async () => {
+  const nobody = uniqueEmail('nobody');
+  expect(dataOf(await gql(REQUEST, { email: nobody }))).toEqual({ requestPasswordReset: true });
+  expect(bodyOf(await rest('POST', '/users/password-reset', { body: { email: nobody } }), 202)).toEqual({
+    accepted: true,
+  });
+  // A customer's request made after them arrives; theirs never does.
+  const customer = await registerCustomer('forgot-rest');
+  expect(bodyOf(await rest('POST', '/users/password-reset', { body: { email: customer.email } }), 202)).toEqual({
+    accepted: true,
+  });
+  await emailedToken(customer.email);
+  expect(await latestEmail(nobody, SUBJECT)).toBeUndefined();
+});
+
+it('refuses an unknown token and a malformed body with 400 problems', async () => {
+  const unknown = await rest('POST', '/users/password-reset/confirm', {
+    body: { token: 'A'.repeat(43), newPassword: 'a brand new passphrase' },
+  });
+  expect(unknown.status).toBe(400);
+  expect(unknown.body).toMatchObject({ code: 'BAD_USER_INPUT' });
+  expect((await rest('POST', '/users/password-reset', { body: { email: 'not-an-email' } })).status).toBe(400);
+});
