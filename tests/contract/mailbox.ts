@@ -16,7 +16,12 @@ async function received(): Promise<ReceivedEmail[]> {
     return lines.map((line) => JSON.parse(line) as ReceivedEmail);
   }
   const logs = await promisify(execFile)('podman', ['logs', mailbox.podmanContainer], { maxBuffer: 64 * 1024 * 1024 });
-  return [...(logs.stdout + logs.stderr).matchAll(PRINTED)].map((message) =>
+  return printedEmails(logs.stdout + logs.stderr);
+}
+
+/** The messages a DebuggingServer printed, in order. */
+export function printedEmails(log: string): ReceivedEmail[] {
+  return [...log.matchAll(PRINTED)].map((message) =>
     parseRawEmail(
       (message[1] ?? '')
         .split('\n')
