@@ -6,7 +6,7 @@ import { usersConfig } from './config.js';
 import { createUsersServices } from './create-services.js';
 import { PasswordResetModel } from './password-reset/password-reset.model.js';
 import { usersSubgraph } from './schema.js';
-import { AdminBootstrapError } from './user/user.service.js';
+import { ensureConfiguredAdmin } from './user/admin-bootstrap.js';
 
 await runSubgraph({
   config: usersConfig,
@@ -17,15 +17,7 @@ await runSubgraph({
   wire: async ({ config, log, tokens, bus }) => {
     const relay = new OutboxRelay([PasswordResetModel], bus, log);
     const services = createUsersServices(tokens, config, { outbox: relay });
-    if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
-      const outcome = await services.users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
-        if (!(error instanceof AdminBootstrapError)) throw error;
-        log.fatal(error.message);
-        process.stderr.write(`${error.message}\n`);
-        process.exit(1);
-      });
-      log.info({ outcome }, 'admin account ensured');
-    }
+    await ensureConfiguredAdmin(services.users, config, log);
     return { services, relay, jobs: [new ExpiredRecordsJob([services.auth, services.passwordResets], log)] };
   },
   // The users subgraph is where token versions live: its own store answers.
