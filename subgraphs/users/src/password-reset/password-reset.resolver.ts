@@ -9,16 +9,23 @@ type Context = RequestContext<UsersServices>;
 /** Open to anonymous callers: whoever forgot a password is signed out. */
 @Resolver()
 export class PasswordResetResolver {
-  /** Emails a reset link to the account of this address, if there is one; true either way. */
   @Public()
-  @Mutation(() => Boolean)
+  @Mutation(() => Boolean, {
+    description:
+      'Emails a password reset link to the account of this address, if there is one, and answers true either way. ' +
+      'At most PASSWORD_RESET_LIMIT_PER_EMAIL requests per email and PASSWORD_RESET_LIMIT_PER_IP per client address in the window (TOO_MANY_REQUESTS).',
+  })
   requestPasswordReset(@Arg('email', () => String) email: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.passwordResets.request(ctx, email);
   }
 
-  /** A new password from an emailed link's token (once, before it expires); ends every other session, answers a new pair. */
   @Public()
-  @Mutation(() => AuthPayload)
+  @Mutation(() => AuthPayload, {
+    description:
+      "Sets a new password with the token of an emailed reset link (after '#token='): once, before it expires (30 minutes by default), and only " +
+      'while no later reset, password change or logoutEverywhere happened. Ends every other session; answers a new pair. ' +
+      'A link that does not work: BAD_USER_INPUT on token.',
+  })
   resetPassword(
     @Arg('input', () => ResetPasswordInput) input: ResetPasswordInput,
     @Ctx() ctx: Context,
