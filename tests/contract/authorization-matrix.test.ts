@@ -43,6 +43,8 @@ const MATRIX: Record<string, Row> = {
   'Mutation.setUserRole': ADMIN_ONLY,
   'Mutation.logoutEverywhere': OWNER_OR_ADMIN, // the account's own owner, or an admin
   'Mutation.changePassword': CUSTOMERS, // each caller their own account
+  'Mutation.requestPasswordReset': ANYONE, // answers the same for every address
+  'Mutation.resetPassword': ANYONE, // the emailed link's token is the credential
   'Query.tokenVersions': NOBODY, // gateway → users only, with a service token
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,
@@ -63,6 +65,8 @@ const MATRIX: Record<string, Row> = {
   'User.notifications': OWNER_OR_ADMIN,
   'POST /api/users/register': ANYONE,
   'POST /api/users/login': ANYONE,
+  'POST /api/users/password-reset': ANYONE,
+  'POST /api/users/password-reset/confirm': ANYONE,
   'GET /api/users/{id}': OWNER_OR_ADMIN,
   'GET /api/products': ANYONE,
   'POST /api/products': ADMIN_ONLY,

@@ -2,6 +2,7 @@
 // into one outcome word. Mutations act on fresh objects of the owner, so each call is independent.
 import { randomUUID } from 'node:crypto';
 import { type Answer, errorCode, gql, type Json, type RequestOptions, rest } from './gateway.client.js';
+import { resetLinkToken } from './mailbox.js';
 import {
   ADDRESS,
   type Customer,
@@ -166,6 +167,13 @@ const watchAs =
  * logins are counted before the password is checked: many at once for one email would lock it.
  */
 const credentialsOwner = () => registerCustomer('credentials');
+/** A fresh account's emailed password reset link: the token, and a new password to set with it. */
+async function resetLink(): Promise<{ token: string; newPassword: string }> {
+  const { email } = await credentialsOwner();
+  const asked = await rest('POST', '/users/password-reset', { body: { email } });
+  if (asked.status !== 202) throw new Error(`asking for a reset link answered ${asked.status}`);
+  return { token: await resetLinkToken(email), newPassword: 'a new contract password' };
+}
 const customerInput = () => ({ email: uniqueEmail('matrix'), password: PASSWORD, firstName: 'M', lastName: 'Atrix' });
 const freshOrder = async (world: World) => (await placeOrder(world.owner.token, world.product.id)).id as string;
 const paymentInput = async (world: World) => ({
@@ -219,6 +227,16 @@ export const PROBES: Record<string, Probe> = {
   'Mutation.logout': asks('logout', 'mutation($t: String!) { logout(refreshToken: $t) }', async () => ({
     t: (await credentialsOwner()).refreshToken,
   })),
+  'Mutation.requestPasswordReset': asks(
+    'requestPasswordReset',
+    'mutation($email: String!) { requestPasswordReset(email: $email) }',
+    async () => ({ email: (await credentialsOwner()).email }),
+  ),
+  'Mutation.resetPassword': asks(
+    'resetPassword',
+    'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { token } }',
+    async () => ({ input: await resetLink() }),
+  ),
   'Mutation.updateMe': asks('updateMe', 'mutation { updateMe(input: { lastName: "Matrix" }) { id } }'),
   // Each call revokes the tokens of the account it acts on: the "owner" acts on a fresh account of its own.
   'Mutation.logoutEverywhere': async (caller, world) => {
@@ -347,6 +365,12 @@ export const PROBES: Record<string, Probe> = {
   'POST /api/users/register': calls('POST', '/users/register', () => ({ body: customerInput() })),
   'POST /api/users/login': calls('POST', '/users/login', async () => ({
     body: { email: (await credentialsOwner()).email, password: PASSWORD },
+  })),
+  'POST /api/users/password-reset': calls('POST', '/users/password-reset', async () => ({
+    body: { email: (await credentialsOwner()).email },
+  })),
+  'POST /api/users/password-reset/confirm': calls('POST', '/users/password-reset/confirm', async () => ({
+    body: await resetLink(),
   })),
   'GET /api/users/{id}': calls(
     'GET',

@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { eventually } from '@shop/platform/testing';
 import { parseRawEmail, type ReceivedEmail } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
 import { contractStack } from './contract-stack.js';
 
@@ -34,4 +35,20 @@ export function printedEmails(log: string): ReceivedEmail[] {
 /** The latest email to `to` whose subject is `subject`, once it has arrived (undefined before). */
 export async function latestEmail(to: string, subject: string): Promise<ReceivedEmail | undefined> {
   return (await received()).filter((email) => email.to === to && email.subject === subject).at(-1);
+}
+
+/** The subject of the password reset email. */
+export const RESET_SUBJECT = 'Reset your password';
+
+/** The token of the newest password reset link emailed to `email` other than `not`, once it has arrived. */
+export function resetLinkToken(email: string, not?: string): Promise<string> {
+  return eventually(
+    async () => {
+      const text = (await latestEmail(email, RESET_SUBJECT))?.text ?? '';
+      const token = /\/reset-password#token=([A-Za-z0-9_-]{43})\s/.exec(`${text}\n`)?.[1];
+      return token !== not && token;
+    },
+    30_000,
+    `a password reset link emailed to ${email}`,
+  );
 }

@@ -25,7 +25,7 @@ const READY_TIMEOUT_MS = 240_000;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   mkdirSync(logDir, { recursive: true });
   // The stack's email goes to a real SMTP server here; each message is appended to the mailbox file the tests read.
-  const mailbox = resolve(logDir, logName('mail.jsonl'));
+  const mailbox = resolve(logDir, logName('mail').replace(/\.log$/, '.jsonl'));
   writeFileSync(mailbox, '');
   const mail = await startTestSmtpServer((email) => appendFileSync(mailbox, `${JSON.stringify(email)}\n`));
   const env = { ...stackEnv(Date.now().toString(36)), SMTP_URL: mail.url };

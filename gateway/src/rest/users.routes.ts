@@ -82,7 +82,7 @@ export const usersRoutes: RestRoute[] = [
       description: 'The account and a token; every other session has ended',
       schema: authPayloadSchema,
     },
-    errors: [400, 429],
+    errors: [400, 401, 429],
     handle: async ({ body }, run) => {
       const data = await run<{ resetPassword: AuthPayload }>({ query: NEW_PASSWORD, variables: { input: body } });
       return { status: 200, body: data.resetPassword };

@@ -24,7 +24,7 @@ export class PasswordResetResolver {
     description:
       "Sets a new password with the token of an emailed reset link (after '#token='): once, before it expires (30 minutes by default), and only " +
       'while no later reset, password change or logoutEverywhere happened. Ends every other session; answers a new pair. ' +
-      'A link that does not work: BAD_USER_INPUT on token.',
+      'A link that does not work: UNAUTHENTICATED (the token is the credential, as a refresh token is).',
   })
   resetPassword(
     @Arg('input', () => ResetPasswordInput) input: ResetPasswordInput,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { notificationEmail } from '@shop/events';
-import { BadUserInputError, validate } from '@shop/platform/core';
+import { UnauthenticatedError, validate } from '@shop/platform/core';
 import { ClaimBusyError, EffectClaims, type OutboxWakeUp } from '@shop/platform/mongo';
 import type { RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
@@ -32,10 +32,9 @@ const resetClaims = new EffectClaims(60_000);
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
-const invalidLink = () =>
-  new BadUserInputError('This password reset link is invalid, used or expired; ask for a new one', [
-    { field: 'token', message: 'is invalid, used or expired' },
-  ]);
+/** The link's token is the credential of a reset, as a refresh token is of a session: one that does not work is UNAUTHENTICATED. */
+const invalidLink = () => new UnauthenticatedError(INVALID_LINK);
+export const INVALID_LINK = 'This password reset link is invalid, used or expired; ask for a new one';
 
 /**
  * Forgotten passwords: a link by email, then a new password from it. The link's token is 256
