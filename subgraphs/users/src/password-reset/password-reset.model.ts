@@ -4,8 +4,9 @@ import { ExpiringRecord } from '../auth/expiring-record.model.js';
 
 /**
  * One password reset link sent: the hash of its token, and the email that carries it, in the
- * document's own outbox (so the link is stored and its email asked for in one insert). It expires
- * with the link (ExpiredRecordsPurge).
+ * document's own outbox (so the link is stored and its email asked for in one insert); or the decoy
+ * of a request for an address without an account, with neither. It expires with the link
+ * (ExpiredRecordsPurge).
  */
 @plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'password_resets', versionKey: false } })
@@ -14,12 +15,13 @@ export class PasswordResetRecord extends ExpiringRecord {
   @prop({ required: true, type: () => String })
   _id!: string;
 
-  @prop({ required: true, type: () => String })
-  userId!: string;
+  /** Absent on the decoy an address without an account gets (no email carries its token). */
+  @prop({ type: () => String })
+  userId?: string;
 
   /** The account's token version when the link was sent: a later bump (any reset, password change, logout everywhere) voids it. */
-  @prop({ required: true, type: () => Number })
-  tokenVersion!: number;
+  @prop({ type: () => Number })
+  tokenVersion?: number;
 
   @prop({ required: true, type: () => Date })
   requestedAt!: Date;

@@ -83,10 +83,15 @@ describe('requestPasswordReset', () => {
     expect(mail.data.body).toContain('within 30 minutes');
   });
 
-  it('answers true for an address without an account, storing and sending nothing', async () => {
-    const count = await PasswordResetModel.countDocuments();
+  it('answers true for an address without an account, storing a decoy link that no email carries', async () => {
+    const before = new Set((await PasswordResetModel.find().select({ _id: 1 }).lean()).map((doc) => doc._id));
     expect(await passwordResets.request(anonymous, 'nobody@example.com')).toBe(true);
-    expect(await PasswordResetModel.countDocuments()).toBe(count);
+    const added = (await PasswordResetModel.find().lean()).filter((doc) => !before.has(doc._id));
+    expect(added).toHaveLength(1);
+    expect(added[0]).not.toHaveProperty('userId');
+    expect(added[0]?.pendingEvents).toEqual([]);
+    expect(added[0]).not.toHaveProperty('outboxPending');
+    expect(added[0]?.expiresAt.getTime()).toBeGreaterThan(Date.now() + 29 * 60_000);
   });
 
   it('refuses a malformed address with BAD_USER_INPUT', async () => {
