@@ -18,6 +18,8 @@ it('emails a link whose token sets a new password once, ending every earlier ses
   const elsewhere = await login(customer.email, PASSWORD);
   expect(dataOf(await gql(REQUEST, { email: customer.email.toUpperCase() }))).toEqual({ requestPasswordReset: true });
   const token = await resetLinkToken(customer.email);
+  // The stack's default lifetime, said in the email.
+  expect((await latestEmail(customer.email, RESET_SUBJECT))?.text).toContain('within 30 minutes');
 
   const newPassword = 'a brand new passphrase';
   const signedIn = bodyOf(await rest('POST', '/users/password-reset/confirm', { body: { token, newPassword } }), 200);

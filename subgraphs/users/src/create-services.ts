@@ -36,7 +36,9 @@ export function createUsersServices(
   settings: Partial<UsersSettings> = {},
   { now, outbox }: { now?: () => Date; outbox?: OutboxWakeUp } = {},
 ): UsersServices {
-  const config = settingsSchema.parse(settings);
+  // Defaults from the configuration's own rules; what is given was parsed already (main.ts hands over
+  // its configuration) and is not parsed again: a duration read twice is taken as seconds the second time.
+  const config: UsersSettings = { ...settingsSchema.parse({}), ...settings };
   const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
   const users = new UserService((userId, reason) => sessions.revokeAll(userId, reason));
   const throttle = new AuthThrottle(config, undefined, now);

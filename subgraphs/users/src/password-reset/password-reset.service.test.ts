@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { notificationEmail } from '@shop/events';
+import { parseConfig } from '@shop/platform/core';
 import {
   codeOf,
   connectTestMongo,
@@ -11,6 +12,7 @@ import {
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExpiredRecordsJob } from '../auth/expired-records.job.js';
+import { usersConfig } from '../config.js';
 import { createUsersServices } from '../create-services.js';
 import { PasswordResetModel } from './password-reset.model.js';
 import { INVALID_LINK } from './password-reset.service.js';
@@ -120,6 +122,22 @@ describe('requestPasswordReset', () => {
     expect(await limited.request(address, 'two@example.com')).toBe(true);
     expect(await codeOf(limited.request(address, 'three@example.com'))).toBe('TOO_MANY_REQUESTS');
     expect(await limited.request(from('10.3.0.2'), 'three@example.com')).toBe(true);
+  });
+});
+
+describe('settings', () => {
+  it('takes the configuration as main.ts hands it over: a 45m PASSWORD_RESET_TTL is 45 minutes', async () => {
+    const secret = 'x'.repeat(32);
+    const env = { NODE_ENV: 'test', JWT_SECRET: secret, GATEWAY_SIGNING_SECRETS: secret, PASSWORD_RESET_TTL: '45m' };
+    const configured = createUsersServices(tokens, parseConfig(usersConfig, env));
+    const ada = await customer();
+    const requestedAt = Date.now();
+    expect(await configured.passwordResets.request(from('10.8.0.1'), ada.email)).toBe(true);
+    const [stored] = await PasswordResetModel.find({ userId: ada.user.id }).lean();
+    expect(notificationEmail.schema.parse(stored?.pendingEvents[0]).data.body).toContain('within 45 minutes');
+    const lifetime = (stored?.expiresAt.getTime() ?? 0) - requestedAt;
+    expect(lifetime).toBeGreaterThanOrEqual(45 * 60_000 - 1_000);
+    expect(lifetime).toBeLessThanOrEqual(45 * 60_000 + 1_000);
   });
 });
 
