@@ -2,8 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { eventually } from '@shop/platform/testing';
-import { parseRawEmail, type ReceivedEmail } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
+import { eventually, parseRawEmail, type ReceivedEmail } from '@shop/platform/testing';
 import { contractStack } from './contract-stack.js';
 
 /** How Python's smtpd DebuggingServer (the smoke's mail sink) prints each message, one `b'…'` per line. */

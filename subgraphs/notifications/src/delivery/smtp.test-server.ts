@@ -1,12 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { parseRawEmail, type ReceivedEmail } from '@shop/platform/testing';
 import { SMTPServer } from 'smtp-server';
-
-export interface ReceivedEmail {
-  messageId: string;
-  to: string;
-  subject: string;
-  text: string;
-}
 
 export interface TestSmtpServer {
   url: string;
@@ -17,32 +11,6 @@ export interface TestSmtpServer {
   /** When set, each message waits for the promise it returns before it is answered (keeps a send in flight). */
   gate: (() => Promise<void>) | undefined;
   close: () => Promise<void>;
-}
-
-function header(head: string, name: string): string {
-  const match = new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head);
-  return match?.[1]?.trim() ?? '';
-}
-
-/** Undoes quoted-printable, the transfer encoding nodemailer picks for long or non-ASCII text. */
-const decodeQuotedPrintable = (text: string) =>
-  text
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-
-/** A message as sent over SMTP (headers, a blank line, the body), read as a mail client shows it. */
-export function parseRawEmail(raw: string): ReceivedEmail {
-  const lines = raw.replace(/\r?\n/g, '\r\n');
-  const split = lines.indexOf('\r\n\r\n');
-  const head = lines.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  const body = lines.slice(split + 4);
-  const quoted = /quoted-printable/i.test(header(head, 'Content-Transfer-Encoding'));
-  return {
-    messageId: header(head, 'Message-ID'),
-    to: header(head, 'To'),
-    subject: header(head, 'Subject'),
-    text: (quoted ? decodeQuotedPrintable(body) : body).trim(),
-  };
 }
 
 /**
