@@ -6,10 +6,12 @@ import {
   connectTestMongo,
   createTestTokens,
   extensionsOf,
+  metricValue,
   offlineOutbox,
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExpiredRecordsJob } from '../auth/expired-records.job.js';
 import { usersConfig } from '../config.js';
@@ -219,6 +221,33 @@ describe('resetPassword', () => {
     const refused = await extensionsOf(passwordResets.reset(anonymous, { token, newPassword: 'short' }));
     expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'newPassword' }] });
     await passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' });
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests by outcome (sent, decoy, limited) and resets done or refused', async () => {
+    const scrape = async () => {
+      const text = await register.metrics();
+      return (name: string, outcome: string) => metricValue(text, name, { outcome });
+    };
+    const before = await scrape();
+    const ada = await customer();
+    const { token } = await requestLink(ada.email, from('10.9.0.1'));
+    await passwordResets.request(from('10.9.0.2'), 'nobody-counted@example.com');
+    const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_IP: 1 }).passwordResets;
+    await limited.request(from('10.9.0.3'), 'once@example.com');
+    await codeOf(limited.request(from('10.9.0.3'), 'twice@example.com'));
+    await passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' });
+    await codeOf(passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' }));
+    const after = await scrape();
+    const moved = (name: string, outcome: string) => after(name, outcome) - before(name, outcome);
+    expect({
+      sent: moved('password_reset_requests_total', 'sent'),
+      decoy: moved('password_reset_requests_total', 'decoy'),
+      limited: moved('password_reset_requests_total', 'limited'),
+      done: moved('password_resets_total', 'done'),
+      refused: moved('password_resets_total', 'refused'),
+    }).toEqual({ sent: 1, decoy: 2, limited: 1, done: 1, refused: 1 });
   });
 });
 

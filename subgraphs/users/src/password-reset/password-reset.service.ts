@@ -11,6 +11,7 @@ import { expiringAt } from '../auth/expiring-record.model.js';
 import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';
 import { emailSchema, type UserService } from '../user/user.service.js';
+import { passwordResetRequests, passwordResets } from './password-reset.metrics.js';
 import { PasswordResetModel, type PasswordResetRecord } from './password-reset.model.js';
 
 export interface PasswordResetSettings {
@@ -33,7 +34,10 @@ const resetClaims = new EffectClaims(60_000);
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The link's token is the credential of a reset, as a refresh token is of a session: one that does not work is UNAUTHENTICATED. */
-const invalidLink = () => new UnauthenticatedError(INVALID_LINK);
+const invalidLink = () => {
+  passwordResets.inc({ outcome: 'refused' });
+  return new UnauthenticatedError(INVALID_LINK);
+};
 export const INVALID_LINK = 'This password reset link is invalid, used or expired; ask for a new one';
 
 /**
@@ -65,7 +69,10 @@ export class PasswordResetService {
    */
   async request(ctx: RequestContext, email: unknown): Promise<boolean> {
     const data = validate(requestSchema, { email });
-    await this.throttle.passwordReset(data.email, ctx.clientIp);
+    await this.throttle.passwordReset(data.email, ctx.clientIp).catch((refusal: unknown) => {
+      passwordResetRequests.inc({ outcome: 'limited' });
+      throw refusal;
+    });
     const account = await this.users.findAccountByEmail(data.email);
     const token = randomBytes(32).toString('base64url');
     const requestedAt = new Date();
@@ -73,6 +80,7 @@ export class PasswordResetService {
     if (!account) {
       await PasswordResetModel.create({ _id: tokenHash(token), requestedAt, ...expiry });
       ctx.log.info({ clientIp: ctx.clientIp }, 'password reset asked for an address without an account');
+      passwordResetRequests.inc({ outcome: 'decoy' });
       return true;
     }
     const { user, tokenVersion } = account;
@@ -93,6 +101,7 @@ export class PasswordResetService {
     });
     this.outbox?.kick({ model: PasswordResetModel, id: link._id, pendingEvents: link.toObject().pendingEvents });
     ctx.log.info({ userId: user.id }, 'password reset link sent');
+    passwordResetRequests.inc({ outcome: 'sent' });
     return true;
   }
 
@@ -121,6 +130,7 @@ export class PasswordResetService {
     if (outcome.state === 'settled') throw invalidLink();
     await resetClaims.settle(outcome.claim);
     ctx.log.info({ userId }, 'password reset: every session ended');
+    passwordResets.inc({ outcome: 'done' });
     return this.auth.signIn(outcome.value);
   }
 
