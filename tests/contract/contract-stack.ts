@@ -10,9 +10,9 @@ export interface ContractStack {
   /** The account the stack was started with as ADMIN_EMAIL / ADMIN_PASSWORD. */
   admin: { email: string; password: string };
   /**
-   * Where the email the stack sends can be read, as a customer reads their inbox: a file of one
-   * JSON message per line (the e2e stack's SMTP server), or a podman container's log (the smoke's
-   * mail sink, which prints each message).
+   * Where the email the stack sends can be read, as a customer reads their inbox: a file of one raw
+   * message per line, as a JSON string (the e2e stack's SMTP server), or a podman container's log
+   * (the smoke's mail sink, which prints each message).
    */
   mailbox: { file: string } | { podmanContainer: string };
 }

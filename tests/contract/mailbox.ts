@@ -13,7 +13,7 @@ async function received(): Promise<ReceivedEmail[]> {
   const { mailbox } = contractStack();
   if ('file' in mailbox) {
     const lines = (await readFile(mailbox.file, 'utf8')).split('\n').filter(Boolean);
-    return lines.map((line) => JSON.parse(line) as ReceivedEmail);
+    return lines.map((line) => parseRawEmail(JSON.parse(line) as string));
   }
   const logs = await promisify(execFile)('podman', ['logs', mailbox.podmanContainer], { maxBuffer: 64 * 1024 * 1024 });
   return printedEmails(logs.stdout + logs.stderr);

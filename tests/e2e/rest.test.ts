@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestRoute } from '../../gateway/src/rest/rest-route.js';
 import { restRoutes } from '../../gateway/src/rest/use-rest.js';
+import { resetLinkToken } from '../contract/mailbox.js';
 import { ADDRESS, ADMIN, GATEWAY, graphql } from './stack.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON answers freely
@@ -96,6 +97,24 @@ describe('users', () => {
     expect(invalid.body.errors.map((error: { field: string }) => error.field)).toEqual(
       expect.arrayContaining(['password', 'firstName', 'lastName']),
     );
+  });
+
+  it('emails a reset link (202 whatever the address), sets a password with it once (200, then 401)', async () => {
+    const email = emailOf('reset');
+    await call('registerUser', '/users/register', {
+      body: { email, password: PASSWORD, firstName: 'R', lastName: 'S' },
+    });
+    expect((await call('requestPasswordReset', '/users/password-reset', { body: { email } })).status).toBe(202);
+    const unknown = await call('requestPasswordReset', '/users/password-reset', { body: { email: emailOf('none') } });
+    expect(unknown).toMatchObject({ status: 202, body: { accepted: true } });
+    expect((await call('requestPasswordReset', '/users/password-reset', { body: {} })).status).toBe(400);
+    const token = await resetLinkToken(email);
+    const body = { token, newPassword: 'a new rest password' };
+    const signedIn = await call('resetPassword', '/users/password-reset/confirm', { body });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.user.email).toBe(email);
+    expect((await call('resetPassword', '/users/password-reset/confirm', { body })).status).toBe(401);
+    expect((await call('resetPassword', '/users/password-reset/confirm', { body: { token } })).status).toBe(400);
   });
 
   it('logs in (200) and refuses a wrong password (401)', async () => {

@@ -1,6 +1,6 @@
 // Vitest global setup for the e2e project: starts the five subgraphs and the gateway as real
 // processes against the real backing services, waits until each is ready, stops them after.
-import { appendFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
@@ -12,7 +12,7 @@ import {
   stopProcesses,
   waitReady,
 } from '../../scripts/stack.js';
-import { startTestSmtpServer } from '../../subgraphs/notifications/src/delivery/smtp.test-server.js';
+import { startMailSink } from './mail-sink.js';
 import { ADMIN, GATEWAY, PORTS, stackEnv } from './stack.js';
 
 const logDir = resolve(ROOT, '.infra/logs');
@@ -24,10 +24,9 @@ const READY_TIMEOUT_MS = 240_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   mkdirSync(logDir, { recursive: true });
-  // The stack's email goes to a real SMTP server here; each message is appended to the mailbox file the tests read.
+  // The stack's email goes to a real SMTP server here, which keeps it in the mailbox file the tests read.
   const mailbox = resolve(logDir, logName('mail').replace(/\.log$/, '.jsonl'));
-  writeFileSync(mailbox, '');
-  const mail = await startTestSmtpServer((email) => appendFileSync(mailbox, `${JSON.stringify(email)}\n`));
+  const mail = await startMailSink(mailbox);
   const env = { ...stackEnv(Date.now().toString(36)), SMTP_URL: mail.url };
   const children = STACK_PROCESSES.map(({ name }) => {
     const log = createWriteStream(resolve(logDir, logName(name)));

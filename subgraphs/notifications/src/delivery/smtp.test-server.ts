@@ -13,11 +13,8 @@ export interface TestSmtpServer {
   close: () => Promise<void>;
 }
 
-/**
- * A real SMTP server in this process, on a free port, that keeps what it receives (and hands each
- * message to `onReceived`, when given: the e2e stack's mailbox file).
- */
-export async function startTestSmtpServer(onReceived?: (email: ReceivedEmail) => void): Promise<TestSmtpServer> {
+/** A real SMTP server in this process, on a free port, that keeps what it receives. */
+export async function startTestSmtpServer(): Promise<TestSmtpServer> {
   const state = {
     received: [] as ReceivedEmail[],
     refuse: false,
@@ -39,9 +36,7 @@ export async function startTestSmtpServer(onReceived?: (email: ReceivedEmail) =>
           callback(error);
           return;
         }
-        const email = parseRawEmail(Buffer.concat(chunks).toString('utf8'));
-        state.received.push(email);
-        onReceived?.(email);
+        state.received.push(parseRawEmail(Buffer.concat(chunks).toString('utf8')));
         callback();
       });
     },
