@@ -37,6 +37,34 @@ export interface LoadPlan {
   rounds: number;
 }
 
+/**
+ * `total` runs of `task`, `concurrency` at a time (each worker takes the next until all are sent):
+ * the milliseconds of each run's `timed` part, and the seconds all of them took.
+ */
+export async function timedRuns(
+  total: number,
+  concurrency: number,
+  task: (timed: <T>(work: () => Promise<T>) => Promise<T>) => Promise<void>,
+): Promise<{ timings: number[]; seconds: number }> {
+  const timings: number[] = [];
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await work();
+    timings.push(performance.now() - started);
+    return result;
+  };
+  let sent = 0;
+  const startedAt = performance.now();
+  const worker = async () => {
+    while (sent < total) {
+      sent++;
+      await task(timed);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { timings, seconds: (performance.now() - startedAt) / 1000 };
+}
+
 /** The value at rank p (0 to 1) of ascending `sorted` (nearest rank). */
 export const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;

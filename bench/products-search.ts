@@ -15,7 +15,7 @@ import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
 import type { ProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { ProductService } from '../subgraphs/products/src/product/product.service.js';
-import { percentile } from './load.js';
+import { percentile, timedRuns } from './load.js';
 import { numberOption } from './number-option.js';
 import { printPlans, statementsOf } from './sql-plans.js';
 import { stop, waitFor } from './stack.js';
@@ -92,24 +92,16 @@ const graphqlTarget = (url: string): Target => ({
 });
 
 /** `total` requests, `concurrency` at a time; fails on any error or wrong answer. */
-async function measure(target: Target, total: number, concurrency: number, expectedCount: number) {
-  const timings: number[] = [];
-  let sent = 0;
-  const startedAt = performance.now();
-  const worker = async () => {
-    while (sent < total) {
-      sent++;
-      const t0 = performance.now();
+function measure(target: Target, total: number, concurrency: number, expectedCount: number) {
+  return timedRuns(total, concurrency, async (timed) => {
+    const { response, body } = await timed(async () => {
       const response = await fetch(target.url, target.init);
-      const body = (await response.json()) as Record<string, unknown>;
-      timings.push(performance.now() - t0);
-      if (!response.ok || body.errors || target.total(body) !== expectedCount) {
-        throw new Error(`${target.url}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
-      }
+      return { response, body: (await response.json()) as Record<string, unknown> };
+    });
+    if (!response.ok || body.errors || target.total(body) !== expectedCount) {
+      throw new Error(`${target.url}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { timings, seconds: (performance.now() - startedAt) / 1000 };
+  });
 }
 
 interface Figures {

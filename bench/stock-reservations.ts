@@ -17,7 +17,7 @@ import pg from 'pg';
 import { createProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { StockService } from '../subgraphs/products/src/stock/stock.service.js';
 import { createPrivateTestDb } from '../subgraphs/products/src/test-db.js';
-import { percentile } from './load.js';
+import { percentile, timedRuns } from './load.js';
 import { numberOption } from './number-option.js';
 import { printPlans, statementsOf } from './sql-plans.js';
 
@@ -82,27 +82,17 @@ async function growHistory(total: number): Promise<void> {
 async function measure(stock: StockService, products: { limited: string[]; plain: string[] }, withCustomer = true) {
   const orders = testContext({ id: 'service:orders', role: 'SERVICE' }, {});
   const pick = (ids: string[]) => ids[Math.floor(Math.random() * ids.length)] as string;
-  const timings: number[] = [];
-  let sent = 0;
-  const startedAt = performance.now();
-  const worker = async () => {
-    while (sent < REQUESTS) {
-      sent++;
-      const orderId = randomUUID();
-      const customer = `c${Math.floor(Math.random() * ACTIVE_CUSTOMERS)}`;
-      const items = [
-        { productId: pick(products.limited), quantity: 1 },
-        { productId: pick(products.plain), quantity: 2 },
-      ];
-      const t0 = performance.now();
-      await stock.reserve(orders, orderId, items, withCustomer ? customer : undefined);
-      timings.push(performance.now() - t0);
-      // Paid, as the payment's event would settle it: the customer stays under the unpaid-order limit.
-      await stock.settle(orderId);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - startedAt) / 1000;
+  const { timings, seconds } = await timedRuns(REQUESTS, CONCURRENCY, async (timed) => {
+    const orderId = randomUUID();
+    const customer = `c${Math.floor(Math.random() * ACTIVE_CUSTOMERS)}`;
+    const items = [
+      { productId: pick(products.limited), quantity: 1 },
+      { productId: pick(products.plain), quantity: 2 },
+    ];
+    await timed(() => stock.reserve(orders, orderId, items, withCustomer ? customer : undefined));
+    // Paid, as the payment's event would settle it: the customer stays under the unpaid-order limit.
+    await stock.settle(orderId);
+  });
   const sorted = timings.sort((a, b) => a - b);
   return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), perSecond: sorted.length / seconds };
 }
