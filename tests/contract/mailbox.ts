@@ -39,15 +39,18 @@ export async function latestEmail(to: string, subject: string): Promise<Received
 /** The subject of the password reset email. */
 export const RESET_SUBJECT = 'Reset your password';
 
-/** The token of the newest password reset link emailed to `email` other than `not`, once it has arrived. */
-export function resetLinkToken(email: string, not?: string): Promise<string> {
+/** The newest password reset link emailed to `email`, once it has arrived. */
+export function resetLink(email: string): Promise<string> {
   return eventually(
-    async () => {
-      const text = (await latestEmail(email, RESET_SUBJECT))?.text ?? '';
-      const token = /\/reset-password#token=([A-Za-z0-9_-]{43})\s/.exec(`${text}\n`)?.[1];
-      return token !== not && token;
-    },
+    async () =>
+      /\S+\/reset-password#token=[A-Za-z0-9_-]{43}(?=\s)/.exec(
+        `${(await latestEmail(email, RESET_SUBJECT))?.text}\n`,
+      )?.[0],
     30_000,
     `a password reset link emailed to ${email}`,
   );
 }
+
+/** The token of the newest password reset link emailed to `email`. */
+export const resetLinkToken = async (email: string): Promise<string> =>
+  new URLSearchParams(new URL(await resetLink(email)).hash.slice(1)).get('token') ?? '';
