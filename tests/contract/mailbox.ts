@@ -39,6 +39,14 @@ export async function latestEmail(to: string, subject: string): Promise<Received
 /** The subject of the password reset email. */
 export const RESET_SUBJECT = 'Reset your password';
 
+/** The subject of the email that tells an account its password changed. */
+export const PASSWORD_CHANGED_SUBJECT = 'Your password was changed';
+
+/** The newest email to `to` with this subject, waited for. */
+export function arrivedEmail(to: string, subject: string): Promise<ReceivedEmail> {
+  return eventually(() => latestEmail(to, subject), 30_000, `an email "${subject}" to ${to}`);
+}
+
 /** The newest password reset link emailed to `email`, once it has arrived. */
 export function resetLink(email: string): Promise<string> {
   return eventually(

@@ -1,9 +1,11 @@
-// Forgotten passwords, an addition to CONTRACT.md: `requestPasswordReset` emails a link through
-// the notifications service (users publishes notification.email), `resetPassword` sets the new
-// password with the link's token. Driven as a customer: the link is read from the mailbox.
+// Forgotten and changed passwords, an addition to CONTRACT.md: `requestPasswordReset` emails a link
+// through the notifications service (users publishes notification.email), `resetPassword` sets the
+// new password with the link's token, and every password change is told to the account by email.
+// Driven as a customer: the link and the notices are read from the mailbox.
+import { eventually } from '@shop/platform/testing';
 import { expect, it } from 'vitest';
 import { bodyOf, dataOf, errorCode, gql, rest } from './gateway.client.js';
-import { latestEmail, RESET_SUBJECT, resetLinkToken } from './mailbox.js';
+import { arrivedEmail, latestEmail, PASSWORD_CHANGED_SUBJECT, RESET_SUBJECT, resetLinkToken } from './mailbox.js';
 import { login, PASSWORD, registerCustomer, uniqueEmail } from './shop.fixture.js';
 
 const REQUEST = 'mutation Forgot($email: String!) { requestPasswordReset(email: $email) }';
@@ -37,6 +39,11 @@ it('emails a link whose token sets a new password once, ending every earlier ses
   expect(errorCode(again)).toBe('UNAUTHENTICATED');
   expect(again.body.errors[0].message).toBe('This password reset link is invalid, used or expired; ask for a new one');
 
+  // The account is told of the change, and where to take it back.
+  const notice = await arrivedEmail(customer.email, PASSWORD_CHANGED_SUBJECT);
+  expect(notice.text).toContain('with a password reset link emailed to this address');
+  expect(notice.text).toMatch(/\/reset-password\s*$/);
+
   // The customer's notification shows the email without the link.
   const mine = dataOf(await gql(NOTIFICATIONS, {}, signedIn.token)).notifications.edges.map(
     ({ node }: { node: { subject: string; body: string } }) => node,
@@ -44,6 +51,26 @@ it('emails a link whose token sets a new password once, ending every earlier ses
   const reset = mine.find((notification: { subject: string }) => notification.subject === RESET_SUBJECT);
   expect(reset).toMatchObject({ status: 'SENT' });
   expect(reset.body).not.toContain(token);
+});
+
+it('emails the account when its password is changed with the current one', async () => {
+  const customer = await registerCustomer('changed');
+  const changed = await gql(
+    'mutation($input: ChangePasswordInput!) { changePassword(input: $input) { token } }',
+    { input: { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' } },
+    customer.token,
+  );
+  const { token } = dataOf(changed).changePassword;
+  const notice = await arrivedEmail(customer.email, PASSWORD_CHANGED_SUBJECT);
+  expect(notice.text).toContain('by someone who knew the current password');
+  // Kept as sent on the customer's notifications.
+  await eventually(async () => {
+    const mine = dataOf(await gql(NOTIFICATIONS, {}, token)).notifications.edges;
+    return mine.some(
+      ({ node }: { node: { subject: string; status: string } }) =>
+        node.subject === PASSWORD_CHANGED_SUBJECT && node.status === 'SENT',
+    );
+  });
 });
 
 it('answers the same for an address without an account, over GraphQL and REST, and sends nothing', async () => {

@@ -88,6 +88,16 @@ describe('OutboxRelay', () => {
     }
   });
 
+  it('refuses a kick of a collection it does not sweep, whose events a crash would leave unpublished', async () => {
+    const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 3_600_000);
+    const elsewhere = testAggregateModel('outbox_unswept');
+    const written = await elsewhere.create({ _id: 'unswept', pendingEvents: [created('unswept')] });
+    expect(() =>
+      relay.kick({ model: elsewhere, id: 'unswept', pendingEvents: written.toObject().pendingEvents }),
+    ).toThrow('the outbox relay does not sweep outbox_unswept');
+    await elsewhere.collection.drop();
+  });
+
   it('publishes events written without the flag once raiseMissedOutboxFlags has raised it', async () => {
     const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 50);
     const event = created('unflagged');

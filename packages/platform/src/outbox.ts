@@ -209,6 +209,8 @@ export class OutboxRelay implements Outbox {
       return;
     }
     const { model, id, pendingEvents } = committed;
+    // Published now but never swept, its events would be lost to a crash or a broker away.
+    if (!this.models.includes(model)) throw new Error(`the outbox relay does not sweep ${model.collection.name}`);
     const key = `${model.collection.name}:${String(id)}`;
     if (pendingEvents.length === 0 || this.publishing.has(key) || !this.bus.isConnected()) return;
     const publishing = this.publishDocument(model, { _id: id, pendingEvents })

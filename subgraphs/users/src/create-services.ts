@@ -40,7 +40,11 @@ export function createUsersServices(
   // its configuration) and is not parsed again: a duration read twice is taken as seconds the second time.
   const config: UsersSettings = { ...settingsSchema.parse({}), ...settings };
   const sessions = new RefreshTokenStore(config.REFRESH_TOKEN_TTL_SECONDS);
-  const users = new UserService((userId, reason) => sessions.revokeAll(userId, reason));
+  const users = new UserService({
+    endSessions: (userId, reason) => sessions.revokeAll(userId, reason),
+    passwordResetUrl: config.PASSWORD_RESET_URL,
+    outbox,
+  });
   const throttle = new AuthThrottle(config, undefined, now);
   const auth = new AuthService(users, tokens, sessions, throttle);
   const passwordResets = new PasswordResetService(users, auth, throttle, config, outbox);

@@ -7,6 +7,7 @@ import { createUsersServices } from './create-services.js';
 import { PasswordResetModel } from './password-reset/password-reset.model.js';
 import { usersSubgraph } from './schema.js';
 import { ensureConfiguredAdmin } from './user/admin-bootstrap.js';
+import { UserModel } from './user/user.model.js';
 
 await runSubgraph({
   config: usersConfig,
@@ -15,7 +16,7 @@ await runSubgraph({
   database: (config, log) => connectMongo(config, 'users', log),
   events: 'publish',
   wire: async ({ config, log, tokens, bus }) => {
-    const relay = new OutboxRelay([PasswordResetModel], bus, log);
+    const relay = new OutboxRelay([PasswordResetModel, UserModel], bus, log);
     const services = createUsersServices(tokens, config, { outbox: relay });
     await ensureConfiguredAdmin(services.users, config, log);
     return { services, relay, jobs: [new ExpiredRecordsJob([services.auth, services.passwordResets], log)] };

@@ -33,9 +33,12 @@ export class AuthResolver {
     return ctx.services.auth.logout(ctx, refreshToken);
   }
 
-  /** Needs the current password; ends every other session and token of the account, answers a new pair. */
   @Authorized()
-  @Mutation(() => AuthPayload)
+  @Mutation(() => AuthPayload, {
+    description:
+      'Needs the current password. Ends every other session and token of the account, emails the account that its password ' +
+      'changed, and answers a new pair.',
+  })
   changePassword(
     @Arg('input', () => ChangePasswordInput) input: ChangePasswordInput,
     @Ctx() ctx: Context,

@@ -102,7 +102,11 @@ export class AuthService {
       throw new BadUserInputError('Current password is wrong', [{ field: 'currentPassword', message: 'is wrong' }]);
     }
     await attempt.succeeded();
-    const account = await this.users.setPasswordHash(principal.id, await passwordHasher.hash(data.newPassword));
+    const account = await this.users.setPasswordHash(
+      credentials,
+      await passwordHasher.hash(data.newPassword),
+      'changed',
+    );
     if (!account) throw new UnauthenticatedError();
     ctx.log.info({ userId: principal.id }, 'password changed: every session ended');
     return this.signIn(account);

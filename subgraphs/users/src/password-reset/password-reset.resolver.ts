@@ -23,7 +23,8 @@ export class PasswordResetResolver {
   @Mutation(() => AuthPayload, {
     description:
       "Sets a new password with the token of an emailed reset link (after '#token='): once, before it expires (30 minutes by default), and only " +
-      'while no later reset, password change or logoutEverywhere happened. Ends every other session; answers a new pair. ' +
+      'while no later reset, password change or logoutEverywhere happened. Ends every other session, emails the account that ' +
+      'its password changed, and answers a new pair. ' +
       'A link that does not work: UNAUTHENTICATED (the token is the credential, as a refresh token is).',
   })
   resetPassword(

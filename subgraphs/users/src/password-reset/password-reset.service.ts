@@ -120,7 +120,7 @@ export class PasswordResetService {
     // Of two tries at once, one sets the password.
     const outcome = await resetClaims
       .perform(`password-reset:${id}`, async () => {
-        const changed = await this.users.setPasswordHash(userId, await passwordHasher.hash(data.newPassword));
+        const changed = await this.users.setPasswordHash(account, await passwordHasher.hash(data.newPassword), 'reset');
         if (!changed) throw invalidLink();
         return changed;
       })

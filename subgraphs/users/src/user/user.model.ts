@@ -1,6 +1,8 @@
-import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
+import { outboxPlugin, PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
+import { getModelForClass, modelOptions, plugin, prop } from '@typegoose/typegoose';
 import { UserRole } from './user.type.js';
 
+@plugin(outboxPlugin)
 @modelOptions({ schemaOptions: { collection: 'users', timestamps: true } })
 export class UserRecord {
   /** Stored trimmed and lower-cased; the unique index is what makes registration race-free. */
@@ -30,6 +32,10 @@ export class UserRecord {
    */
   @prop({ required: true, type: () => Number, default: 0 })
   tokenVersion!: number;
+
+  /** Emails about the account (a password changed), written with the change they tell of. */
+  @prop(pendingEventsProp)
+  pendingEvents!: PendingEvent[];
 
   createdAt!: Date;
   updatedAt!: Date;

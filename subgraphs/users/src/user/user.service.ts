@@ -7,11 +7,12 @@ import {
   requireRole,
   validate,
 } from '@shop/platform/core';
-import { findAnyOf, isDuplicateKeyError, loadByIds, withDocumentLock } from '@shop/platform/mongo';
+import { findAnyOf, isDuplicateKeyError, loadByIds, type OutboxWakeUp, withDocumentLock } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isObjectIdOrHexString, isValidObjectId, type UpdateQuery } from 'mongoose';
 import { z } from 'zod';
+import { type PasswordChange, passwordChangedEmail } from './password-changed.email.js';
 import { passwordHasher } from './password-hasher.js';
 import { passwordPolicy } from './password-policy.js';
 import { UserModel, type UserRecord } from './user.model.js';
@@ -83,10 +84,18 @@ function toUser(record: Stored): User {
   };
 }
 
+export interface UserServiceOptions {
+  /** Every refresh session of the user ends (the token version was just bumped). */
+  endSessions: (userId: string, reason: string) => Promise<void>;
+  /** The page where one asks for a password reset link, named in the email a password change sends. */
+  passwordResetUrl: string;
+  /** The relay's wake-up (main.ts); without it (tests), emails wait in their documents for a sweep. */
+  outbox?: OutboxWakeUp;
+}
+
 /** Accounts. Credentials and sessions are the AuthService's; it calls the internal methods below. */
 export class UserService {
-  /** `endSessions`: every refresh session of the user ends (the token version was just bumped). */
-  constructor(private readonly endSessions: (userId: string, reason: string) => Promise<void> = async () => {}) {}
+  constructor(private readonly options: UserServiceOptions) {}
 
   async me(ctx: RequestContext): Promise<User | null> {
     const principal = requirePrincipal(ctx.principal);
@@ -124,7 +133,7 @@ export class UserService {
     // One update: no token issued under the old role is valid once the new role is visible.
     const user = await this.update(id, { $set: { role: newRole }, $inc: { tokenVersion: 1 } });
     if (!user) throw new NotFoundError('User', id);
-    await this.endSessions(id, 'role changed');
+    await this.options.endSessions(id, 'role changed');
     ctx.log.info({ userId: id, role: newRole, by: principal.id }, 'user role changed');
     return user;
   }
@@ -138,7 +147,7 @@ export class UserService {
     const id = userId ?? principal.id;
     assertOwnerOrAdmin(principal, id, 'User', id);
     if (!(await this.bumpTokenVersion(id))) throw new NotFoundError('User', id);
-    await this.endSessions(id, 'logout everywhere');
+    await this.options.endSessions(id, 'logout everywhere');
     ctx.log.info({ userId: id, by: principal.id }, 'logged out everywhere');
     return true;
   }
@@ -158,15 +167,27 @@ export class UserService {
     return new Map(records.map((record) => [String(record._id), versionOf(record)]));
   }
 
-  /** Internal (AuthService): a new password hash, revoking every token issued before it. */
-  async setPasswordHash(id: string, passwordHash: string): Promise<Account | null> {
+  /**
+   * Internal (AuthService, PasswordResetService): a new password hash, revoking every token issued
+   * before it. The email that tells the owner is written in the same update (the account's outbox),
+   * so no password changes untold, even if the process dies right after.
+   */
+  async setPasswordHash({ user }: Account, passwordHash: string, how: PasswordChange): Promise<Account | null> {
+    const id = user.id;
     if (!isValidObjectId(id)) return null;
+    const email = passwordChangedEmail(user, how, new Date(), this.options.passwordResetUrl);
     const { matchedCount } = await withDocumentLock('users', id, () =>
-      UserModel.updateOne({ _id: id }, { $set: { passwordHash }, $inc: { tokenVersion: 1 } }),
+      UserModel.updateOne(
+        { _id: id },
+        { $set: { passwordHash }, $inc: { tokenVersion: 1 }, $push: { pendingEvents: email } },
+      ),
     );
     if (matchedCount !== 1) return null;
-    await this.endSessions(id, 'password changed');
-    return this.findAccount(id);
+    const record = await UserModel.findById(id).lean<Stored>();
+    if (!record) return null;
+    this.options.outbox?.kick({ model: UserModel, id: record._id, pendingEvents: record.pendingEvents });
+    await this.options.endSessions(id, 'password changed');
+    return { user: toUser(record), tokenVersion: versionOf(record) };
   }
 
   /**
