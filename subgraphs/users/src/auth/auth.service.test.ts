@@ -1,4 +1,5 @@
 import { connectTestMongo, createTestTokens, silentLogger, testContext } from '@shop/platform/testing';
+import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
@@ -309,6 +310,17 @@ describe('token versions', () => {
     expect((await failure(auth.login(from('10.10.0.3'), bea))).extensions.code).toBe('UNAUTHENTICATED');
     expect((await auth.login(from('10.10.0.3'), { ...bea, password: 'a brand new secret' })).user.id).toBe(beaId);
     expect((await auth.refresh(anonymous, changed.refreshToken)).user.id).toBe(beaId);
+  });
+
+  it('changes the password of an account stored before token versions existed (none stored: version 0)', async () => {
+    const old = { ...bea, email: 'old@example.com' };
+    const { user } = await auth.register(from('10.10.0.5'), old);
+    await UserModel.collection.updateOne({ _id: new Types.ObjectId(user.id) }, { $unset: { tokenVersion: '' } });
+    const changed = await auth.changePassword(as(user.id), {
+      currentPassword: old.password,
+      newPassword: 'a new secret',
+    });
+    expect(await tokens.verify(changed.token)).toEqual({ id: user.id, role: 'CUSTOMER', tokenVersion: 1 });
   });
 
   it('logs out everywhere: the owner or an admin; another customer is told the account does not exist', async () => {

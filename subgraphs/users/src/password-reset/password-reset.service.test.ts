@@ -203,6 +203,20 @@ describe('resetPassword', () => {
     ).toEqual(INVALID_LINK_REFUSAL);
   });
 
+  it('sets the password once when two links of one account are used at the same moment', async () => {
+    const ada = await customer();
+    const links = [await requestLink(ada.email), await requestLink(ada.email)];
+    const outcomes = await Promise.allSettled(
+      links.map(({ token }, i) =>
+        passwordResets.reset(from('10.4.1.1'), { token, newPassword: `battery staple ${i}` }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    expect(await refusal(Promise.reject(refused?.reason))).toEqual(INVALID_LINK_REFUSAL);
+    expect((await services.users.currentTokenVersions([ada.user.id])).get(ada.user.id)).toBe(1);
+  });
+
   it('refuses an expired link and an unknown token alike, without hashing anything', async () => {
     const ada = await customer();
     const { token, stored } = await requestLink(ada.email);

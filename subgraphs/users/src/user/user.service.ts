@@ -169,16 +169,20 @@ export class UserService {
 
   /**
    * Internal (AuthService, PasswordResetService): a new password hash, revoking every token issued
-   * before it. The email that tells the owner is written in the same update (the account's outbox),
-   * so no password changes untold, even if the process dies right after.
+   * before it. Only while the account is at the token version it was read with: of two changes at
+   * once (two reset links), the second finds the version bumped and changes nothing (null). The
+   * email that tells the owner is written in the same update (the account's outbox), so no password
+   * changes untold, even if the process dies right after.
    */
-  async setPasswordHash({ user }: Account, passwordHash: string, how: PasswordChange): Promise<Account | null> {
-    const id = user.id;
+  async setPasswordHash(account: Account, passwordHash: string, how: PasswordChange): Promise<Account | null> {
+    const id = account.user.id;
     if (!isValidObjectId(id)) return null;
-    const email = passwordChangedEmail(user, how, new Date(), this.options.passwordResetUrl);
+    const email = passwordChangedEmail(account.user, how, new Date(), this.options.passwordResetUrl);
+    // Absent on older documents: version 0.
+    const version = account.tokenVersion === 0 ? { $in: [0, null] } : account.tokenVersion;
     const { matchedCount } = await withDocumentLock('users', id, () =>
       UserModel.updateOne(
-        { _id: id },
+        { _id: id, tokenVersion: version },
         { $set: { passwordHash }, $inc: { tokenVersion: 1 }, $push: { pendingEvents: email } },
       ),
     );
