@@ -45,6 +45,8 @@ const MATRIX: Record<string, Row> = {
   'Mutation.changePassword': CUSTOMERS, // each caller their own account
   'Mutation.requestPasswordReset': ANYONE, // answers the same for every address
   'Mutation.resetPassword': ANYONE, // the emailed link's token is the credential
+  'Mutation.verifyEmail': ANYONE, // the emailed link's token is the credential
+  'Mutation.requestEmailVerification': CUSTOMERS, // each caller their own account
   'Query.tokenVersions': NOBODY, // gateway → users only, with a service token
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,

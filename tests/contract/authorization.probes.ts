@@ -2,7 +2,7 @@
 // into one outcome word. Mutations act on fresh objects of the owner, so each call is independent.
 import { randomUUID } from 'node:crypto';
 import { type Answer, errorCode, gql, type Json, type RequestOptions, rest } from './gateway.client.js';
-import { resetLinkToken } from './mailbox.js';
+import { confirmationLink, resetLinkToken, tokenOfLink } from './mailbox.js';
 import {
   ADDRESS,
   type Customer,
@@ -237,6 +237,10 @@ export const PROBES: Record<string, Probe> = {
     'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { token } }',
     async () => ({ input: await resetLink() }),
   ),
+  'Mutation.verifyEmail': asks('verifyEmail', 'mutation($t: String!) { verifyEmail(token: $t) }', async () => ({
+    t: tokenOfLink(await confirmationLink((await credentialsOwner()).email)),
+  })),
+  'Mutation.requestEmailVerification': asks('requestEmailVerification', 'mutation { requestEmailVerification }'),
   'Mutation.updateMe': asks('updateMe', 'mutation { updateMe(input: { lastName: "Matrix" }) { id } }'),
   // Each call revokes the tokens of the account it acts on: the "owner" acts on a fresh account of its own.
   'Mutation.logoutEverywhere': async (caller, world) => {

@@ -47,18 +47,29 @@ export function arrivedEmail(to: string, subject: string): Promise<ReceivedEmail
   return eventually(() => latestEmail(to, subject), 30_000, `an email "${subject}" to ${to}`);
 }
 
-/** The newest password reset link emailed to `email`, once it has arrived. */
-export function resetLink(email: string): Promise<string> {
+/** The subject of the email that asks a new account to confirm its address. */
+export const CONFIRM_SUBJECT = 'Confirm your email address';
+
+/** The newest link to `path` (with its `#token=`) in an email to `email` with this subject, once it has arrived. */
+function emailedLink(email: string, subject: string, path: string): Promise<string> {
+  const link = new RegExp(`\\S+${path}#token=[A-Za-z0-9_-]{43}(?=\\s)`);
   return eventually(
-    async () =>
-      /\S+\/reset-password#token=[A-Za-z0-9_-]{43}(?=\s)/.exec(
-        `${(await latestEmail(email, RESET_SUBJECT))?.text}\n`,
-      )?.[0],
+    async () => link.exec(`${(await latestEmail(email, subject))?.text}\n`)?.[0],
     30_000,
-    `a password reset link emailed to ${email}`,
+    `a ${path} link emailed to ${email}`,
   );
 }
 
+/** The token of an emailed link. */
+export const tokenOfLink = (link: string): string =>
+  new URLSearchParams(new URL(link).hash.slice(1)).get('token') ?? '';
+
+/** The newest password reset link emailed to `email`, once it has arrived. */
+export const resetLink = (email: string): Promise<string> => emailedLink(email, RESET_SUBJECT, '/reset-password');
+
 /** The token of the newest password reset link emailed to `email`. */
-export const resetLinkToken = async (email: string): Promise<string> =>
-  new URLSearchParams(new URL(await resetLink(email)).hash.slice(1)).get('token') ?? '';
+export const resetLinkToken = async (email: string): Promise<string> => tokenOfLink(await resetLink(email));
+
+/** The newest address confirmation link emailed to `email`, once it has arrived. */
+export const confirmationLink = (email: string): Promise<string> =>
+  emailedLink(email, CONFIRM_SUBJECT, '/verify-email');

@@ -31,6 +31,7 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   PASSWORD_RESET_LIMIT_PER_IP: '100000',
   // Reset links open the gateway's own page (the tracker at /reset-password), as docker compose's do.
   PASSWORD_RESET_URL: `${GATEWAY}/reset-password`,
+  EMAIL_VERIFICATION_URL: `${GATEWAY}/verify-email`,
   WS_MAX_CONNECTIONS_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_USER: '100000',
   // The authorization matrix's one owner places a fresh unpaid order for most of its probes.

@@ -1,13 +1,14 @@
 // The order tracker page (/tracker) in headless Chromium on a phone-sized screen: a customer signs
 // in with the keyboard, orders from the catalogue and pays in the page; an admin ships the order
 // through the API; the page shows SHIPPED live, without a reload, and logs no error or CSP violation.
-// Then the customer forgets the password: the emailed link opens the page, which sets a new one.
+// Then the customer forgets the password: the emailed link opens the page, which sets a new one;
+// and a new account's address confirmation link opens the page, which confirms it.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resetLink } from '../contract/mailbox.js';
+import { confirmationLink, resetLink } from '../contract/mailbox.js';
 import { openBrowser, type TestBrowser } from './browser.js';
 import { createProduct, GATEWAY, graphqlOk, signInAdmin } from './stack.js';
 
@@ -167,6 +168,36 @@ describe('order tracker page', () => {
     expect((await graphqlOk<{ login: { user: { email: string } } }>(signIn, { input })).login.user.email).toBe(
       customer.email,
     );
+    expect(await browser.cspViolations()).toEqual([]);
+    expect(browser.consoleErrors).toEqual([]);
+  });
+
+  it('opens an emailed address confirmation link on a page that confirms it, signed in or not', async () => {
+    const fresh = await graphqlOk<{ register: { token: string; user: { email: string } } }>(
+      'mutation($input: RegisterInput!) { register(input: $input) { token user { email } } }',
+      {
+        input: {
+          email: `confirm-${Date.now()}@tracker.test`,
+          password: 'tracker password',
+          firstName: 'T',
+          lastName: 'R',
+        },
+      },
+    );
+    const link = await confirmationLink(fresh.register.user.email);
+    expect(link.startsWith(`${GATEWAY}/verify-email#token=`)).toBe(true);
+
+    await page.goto(link);
+    await expect
+      .poll(() => page.locator('#notice').textContent(), EVENTUALLY)
+      .toBe('Your email address is confirmed. Thank you!');
+    expect(page.url()).toBe(`${GATEWAY}/verify-email`);
+    const me = await graphqlOk<{ me: { emailVerified: boolean } }>(
+      '{ me { emailVerified } }',
+      {},
+      fresh.register.token,
+    );
+    expect(me.me.emailVerified).toBe(true);
     expect(await browser.cspViolations()).toEqual([]);
     expect(browser.consoleErrors).toEqual([]);
   });

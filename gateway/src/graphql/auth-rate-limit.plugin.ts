@@ -18,7 +18,8 @@ export interface AuthRateLimits {
 /**
  * Registration and login per client address at the edge (rate-limiter-flexible): each costs an
  * argon2 hash (19 MiB) in the users subgraph, so a flood is refused here before it reaches it. The
- * password reset's two mutations (an email each, a hash) count as logins do, each on its own.
+ * password reset's two mutations (an email each, a hash) and verifyEmail (an anonymous link's token)
+ * count as logins do, each on its own.
  * Every such field of a mutation counts, aliases included; the REST shims run
  * through here too. Refused: TOO_MANY_REQUESTS, HTTP 429 with Retry-After. The count is the
  * gateway instance's: a worker of a cluster (GATEWAY_WORKERS) asks its primary, which keeps it for
@@ -31,6 +32,7 @@ export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<
     ['login', limiter(limits, 'login', loginPoints, loginWindow)],
     ['requestPasswordReset', limiter(limits, 'requestPasswordReset', loginPoints, loginWindow)],
     ['resetPassword', limiter(limits, 'resetPassword', loginPoints, loginWindow)],
+    ['verifyEmail', limiter(limits, 'verifyEmail', loginPoints, loginWindow)],
   ]);
   return {
     async requestDidStart() {

@@ -65,7 +65,7 @@ describe('registration and login rate limits per address', () => {
     expect(answer.body.errors[0].extensions.code).toBe('TOO_MANY_REQUESTS');
   });
 
-  it('counts requestPasswordReset and resetPassword per address like logins, each on its own budget', async () => {
+  it('counts requestPasswordReset, resetPassword and verifyEmail per address like logins, each on its own budget', async () => {
     const RESET = 'mutation($email: String!) { requestPasswordReset(email: $email) }';
     const NEW_PASSWORD = 'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { token } }';
     const ask = () =>
@@ -87,6 +87,10 @@ describe('registration and login rate limits per address', () => {
     expect(
       (await postJson(`${base}/graphql`, { query: NEW_PASSWORD, variables: reset }, from('203.0.113.7'))).status,
     ).toBe(429);
+    const VERIFY = 'mutation($token: String!) { verifyEmail(token: $token) }';
+    const verify = () => postJson(`${base}/graphql`, { query: VERIFY, variables: { token: 't' } }, from('203.0.113.7'));
+    for (let i = 0; i < 3; i++) expect((await verify()).status).not.toBe(429);
+    expect((await verify()).status).toBe(429);
     const login = await postJson(`${base}/graphql`, { query: LOGIN, variables: { input } }, from('203.0.113.7'));
     expect(login.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });

@@ -25,16 +25,18 @@ const trackerPolicy = pagePolicy({ requireTrustedTypesFor: ["'script'"], trusted
 
 /**
  * `/tracker`: a static page that signs in (or sets a new password from an emailed reset link, at
- * `/reset-password`), lists the caller's orders, orders from the catalogue,
+ * `/reset-password`; or confirms an email address from its emailed link, at `/verify-email`), lists
+ * the caller's orders, orders from the catalogue,
  * pays and watches each order's status live over graphql-ws. Public files only: every call it
  * makes goes through the public GraphQL API with the user's own token.
  */
 export function useTracker(app: Express): void {
   if (!STATIC_DIR) throw new Error('order tracker files not found (gateway/src/tracker/static)');
   const dir = STATIC_DIR;
-  app.use(['/tracker', '/reset-password'], trackerPolicy);
-  // The same page: at /reset-password it opens on the new password form of an emailed link (#token=…).
-  app.get(['/tracker', '/tracker/', '/reset-password'], (_req, res) => {
+  app.use(['/tracker', '/reset-password', '/verify-email'], trackerPolicy);
+  // The same page: at /reset-password it opens on the new password form of an emailed link
+  // (#token=…), at /verify-email it confirms the address of one.
+  app.get(['/tracker', '/tracker/', '/reset-password', '/verify-email'], (_req, res) => {
     res.set('cache-control', 'no-cache').sendFile(join(dir, 'index.html'));
   });
   app.get('/tracker/vendor/graphql-ws/:file', (req, res, next) => {

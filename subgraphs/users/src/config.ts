@@ -37,6 +37,10 @@ export const usersConfig = {
   PASSWORD_RESET_LIMIT_PER_EMAIL: wholeNumber(3, { max: 1_000 }),
   PASSWORD_RESET_LIMIT_PER_IP: wholeNumber(20, { max: 100_000 }),
   PASSWORD_RESET_WINDOW_SECONDS: secondsVar(3_600, 1, 86_400),
+  /** The page the email confirming a new account's address links to, with `#token=…` appended. */
+  EMAIL_VERIFICATION_URL: z.string().url().default('http://localhost:3000/verify-email'),
+  /** How long an address confirmation link works. */
+  EMAIL_VERIFICATION_TTL: durationVar('3d', 60_000),
   /** Counted here across replicas (the gateway counts the same per instance, before the call). */
   ...registrationLimitShape,
 };

@@ -5,6 +5,7 @@ import { AuthService } from './auth/auth.service.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { RefreshTokenStore } from './auth/refresh-token.store.js';
 import { usersConfig } from './config.js';
+import { EmailVerificationService } from './email-verification/email-verification.service.js';
 import { PasswordResetService } from './password-reset/password-reset.service.js';
 import type { UsersServices } from './services.js';
 import { UserService } from './user/user.service.js';
@@ -24,6 +25,8 @@ const settingsSchema = z.object({
   PASSWORD_RESET_LIMIT_PER_EMAIL: usersConfig.PASSWORD_RESET_LIMIT_PER_EMAIL,
   PASSWORD_RESET_LIMIT_PER_IP: usersConfig.PASSWORD_RESET_LIMIT_PER_IP,
   PASSWORD_RESET_WINDOW_SECONDS: usersConfig.PASSWORD_RESET_WINDOW_SECONDS,
+  EMAIL_VERIFICATION_URL: usersConfig.EMAIL_VERIFICATION_URL,
+  EMAIL_VERIFICATION_TTL: usersConfig.EMAIL_VERIFICATION_TTL,
 });
 export type UsersSettings = z.infer<typeof settingsSchema>;
 
@@ -43,10 +46,12 @@ export function createUsersServices(
   const users = new UserService({
     endSessions: (userId, reason) => sessions.revokeAll(userId, reason),
     passwordResetUrl: config.PASSWORD_RESET_URL,
+    emailVerification: config,
     outbox,
   });
   const throttle = new AuthThrottle(config, undefined, now);
   const auth = new AuthService(users, tokens, sessions, throttle);
   const passwordResets = new PasswordResetService(users, auth, throttle, config, outbox);
-  return { users, auth, passwordResets };
+  const emailVerifications = new EmailVerificationService(users, throttle);
+  return { users, auth, passwordResets, emailVerifications };
 }

@@ -1,4 +1,5 @@
 import type { AuthService } from './auth/auth.service.js';
+import type { EmailVerificationService } from './email-verification/email-verification.service.js';
 import type { PasswordResetService } from './password-reset/password-reset.service.js';
 import type { UserService } from './user/user.service.js';
 
@@ -6,4 +7,5 @@ export interface UsersServices {
   users: UserService;
   auth: AuthService;
   passwordResets: PasswordResetService;
+  emailVerifications: EmailVerificationService;
 }

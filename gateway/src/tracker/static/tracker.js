@@ -19,11 +19,13 @@ const CREATE_ORDER = `mutation PlaceOrder($input: CreateOrderInput!) { createOrd
 const PAY = `mutation Pay($input: ProcessPaymentInput!) { processPayment(input: $input) { status failureReason } }`;
 const REQUEST_RESET = `mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }`;
 const RESET_PASSWORD = `mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) { token user { email } } }`;
+const VERIFY_EMAIL = `mutation VerifyEmail($token: String!) { verifyEmail(token: $token) }`;
 const ORDER_STATUS = `subscription OrderStatus($orderId: ID!) { orderStatusChanged(orderId: $orderId) { ${ORDER_FIELDS} } }`;
 
 const byId = (id) => document.getElementById(id);
 const view = {
   error: byId('error'),
+  notice: byId('notice'),
   announcer: byId('announcer'),
   session: byId('session'),
   sessionEmail: byId('session-email'),
@@ -327,14 +329,26 @@ onSubmit(view.forgotForm, async (fields) => {
   view.forgotSent.hidden = false;
   announce(view.forgotSent.textContent);
 });
-// The emailed link's token comes in the fragment (#token=…), which no request carries; it leaves the
+// An emailed link's token comes in the fragment (#token=…), which no request carries; it leaves the
 // address bar at once, so it is neither kept in the history nor shown to someone looking at the screen.
-const resetToken = new URLSearchParams(location.hash.slice(1)).get('token');
+// At /verify-email it confirms an address; anywhere else (/reset-password) it sets a new password.
+const linkToken = new URLSearchParams(location.hash.slice(1)).get('token');
+if (linkToken) history.replaceState(null, '', location.pathname);
+const confirmingEmail = Boolean(linkToken) && location.pathname === '/verify-email';
+const resetToken = confirmingEmail ? null : linkToken;
 if (resetToken) {
-  history.replaceState(null, '', location.pathname);
   view.signIn.hidden = true;
   view.newPassword.hidden = false;
   byId('new-password-title').focus();
+}
+if (confirmingEmail) {
+  graphql(VERIFY_EMAIL, { token: linkToken }).then(
+    () => {
+      view.notice.textContent = 'Your email address is confirmed. Thank you!';
+      announce(view.notice.textContent);
+    },
+    (error) => showError(error.message),
+  );
 }
 onSubmit(view.newPasswordForm, async (fields) => {
   const input = { token: resetToken, newPassword: fields.get('newPassword') };

@@ -100,6 +100,18 @@ export class AuthThrottle {
     await this.count(`reset-email:${email}`, window(this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL));
   }
 
+  /**
+   * Counts a new confirmation link asked for by an account, as many in the window as reset links
+   * per email (both are emails anyone signed in could make the shop send); throws TooManyRequestsError past it.
+   */
+  async emailVerification(email: string): Promise<void> {
+    await this.count(`verify-email:${email}`, {
+      limit: this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL,
+      seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS,
+      what: 'confirmation emails',
+    });
+  }
+
   /** Counts a login before its password is checked, and waits the email's backoff; throws TooManyRequestsError past a limit. */
   async login(email: string, clientIp: string): Promise<LoginAttempt> {
     const address = clientAddressKey(clientIp);

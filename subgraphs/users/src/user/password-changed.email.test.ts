@@ -32,6 +32,8 @@ async function customer() {
     firstName: 'Grace',
     lastName: 'Hopper',
   });
+  // Its confirmation link's email leaves, as the relay would publish it.
+  await UserModel.updateOne({ _id: signedIn.user.id }, { $set: { pendingEvents: [] }, $unset: { outboxPending: 1 } });
   return { email, id: signedIn.user.id };
 }
 
@@ -62,7 +64,7 @@ describe('the email a password change sends', () => {
     expect(email?.body).toContain(`was changed on ${minute} UTC, by someone who knew the current password.`);
     expect(email?.body).toContain('Hello Grace,');
     expect(email?.body.split('\n').at(-1)).toBe(RESET_URL);
-    const kick = kicked.find((committed) => String(committed.id) === grace.id);
+    const kick = kicked.findLast((committed) => String(committed.id) === grace.id);
     expect(kick?.model).toBe(UserModel);
     expect(kick?.pendingEvents).toEqual((await UserModel.findById(grace.id).lean())?.pendingEvents);
   });

@@ -33,7 +33,21 @@ export class UserRecord {
   @prop({ required: true, type: () => Number, default: 0 })
   tokenVersion!: number;
 
-  /** Emails about the account (a password changed), written with the change they tell of. */
+  /** When the owner proved they read this address (the emailed confirmation link); absent until then. */
+  @prop({ type: () => Date })
+  emailVerifiedAt?: Date;
+
+  /**
+   * SHA-256 of the token of the confirmation link sent last (256 random bits), until it is used;
+   * a new link replaces it. Top-level and indexed: the link alone finds the account.
+   */
+  @prop({ type: () => String, index: true })
+  emailVerificationHash?: string;
+
+  @prop({ type: () => Date })
+  emailVerificationExpiresAt?: Date;
+
+  /** Emails about the account (its address to confirm, a password changed), written with the change they tell of. */
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];
 

@@ -1,3 +1,4 @@
+import { notificationEmail } from '@shop/events';
 import {
   connectTestMongo,
   createTestTokens,
@@ -9,9 +10,10 @@ import {
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
+import { UserModel } from './user.model.js';
 
 // Every filter the users service sends for registration, login (right and wrong), refresh, profile,
-// role and password changes, logout, the revocation check and the purge, explained by the server.
+// address confirmation, role and password changes, logout, the revocation check and the purge, explained by the server.
 const services = createUsersServices(createTestTokens(), {
   LOGIN_MAX_FAILURES_PER_EMAIL: 3,
   LOGIN_MAX_FAILURES_PER_IP: 6,
@@ -38,6 +40,10 @@ beforeAll(async () => {
   await users.me(as(id));
   await users.findById(as(id), id);
   await users.updateMe(as(id), { firstName: 'Augusta Ada' });
+  await services.emailVerifications.resend(as(id));
+  const [, link] = (await UserModel.findById(id).lean())?.pendingEvents ?? [];
+  const token = /#token=(\S+)$/m.exec(notificationEmail.schema.parse(link).data.body)?.[1];
+  await services.emailVerifications.verify(from('10.9.0.1'), token);
   const bob = await auth.register(from('10.9.0.2'), { ...ada, email: 'bob@example.com' });
   await users.setRole(as('admin', 'ADMIN'), bob.user.id, 'ADMIN');
   const changed = await auth.changePassword(as(id), { currentPassword: ada.password, newPassword: 'a new secret' });

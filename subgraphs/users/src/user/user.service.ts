@@ -10,8 +10,12 @@ import {
 import { findAnyOf, isDuplicateKeyError, loadByIds, type OutboxWakeUp, withDocumentLock } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
-import { isObjectIdOrHexString, isValidObjectId, type UpdateQuery } from 'mongoose';
+import { isObjectIdOrHexString, isValidObjectId, Types, type UpdateQuery } from 'mongoose';
 import { z } from 'zod';
+import {
+  type EmailVerificationSettings,
+  emailVerificationLink,
+} from '../email-verification/email-verification.link.js';
 import { type PasswordChange, passwordChangedEmail } from './password-changed.email.js';
 import { passwordHasher } from './password-hasher.js';
 import { passwordPolicy } from './password-policy.js';
@@ -78,6 +82,7 @@ function toUser(record: Stored): User {
     firstName: record.firstName,
     lastName: record.lastName,
     phone: record.phone ?? null,
+    emailVerified: record.emailVerifiedAt != null,
     role: record.role,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -89,6 +94,8 @@ export interface UserServiceOptions {
   endSessions: (userId: string, reason: string) => Promise<void>;
   /** The page where one asks for a password reset link, named in the email a password change sends. */
   passwordResetUrl: string;
+  /** The confirmation links a new account is emailed. */
+  emailVerification: EmailVerificationSettings;
   /** The relay's wake-up (main.ts); without it (tests), emails wait in their documents for a sweep. */
   outbox?: OutboxWakeUp;
 }
@@ -187,11 +194,39 @@ export class UserService {
       ),
     );
     if (matchedCount !== 1) return null;
-    const record = await UserModel.findById(id).lean<Stored>();
+    const record = await this.readAndPublish(id);
     if (!record) return null;
-    this.options.outbox?.kick({ model: UserModel, id: record._id, pendingEvents: record.pendingEvents });
     await this.options.endSessions(id, 'password changed');
     return { user: toUser(record), tokenVersion: versionOf(record) };
+  }
+
+  /**
+   * Internal (EmailVerificationService): a new confirmation link for the account's address, its
+   * email in the account's outbox in the same update; the link sent before stops working.
+   */
+  async renewEmailVerification({ user }: Account): Promise<void> {
+    const link = emailVerificationLink(user, this.options.emailVerification);
+    await withDocumentLock('users', user.id, () =>
+      UserModel.updateOne({ _id: user.id }, { $set: link.fields, $push: { pendingEvents: link.email } }),
+    );
+    await this.readAndPublish(user.id);
+  }
+
+  /**
+   * Internal (EmailVerificationService): confirms the address of the account whose current link has
+   * this token hash, once, before the link expires; null when no such link works.
+   */
+  async confirmEmail(hash: string, now = new Date()): Promise<User | null> {
+    const record = await UserModel.findOne({ emailVerificationHash: hash }).lean<Stored>();
+    if (!record?.emailVerificationExpiresAt || record.emailVerificationExpiresAt <= now) return null;
+    return this.update(
+      String(record._id),
+      {
+        $set: { emailVerifiedAt: now },
+        $unset: { emailVerificationHash: 1, emailVerificationExpiresAt: 1 },
+      },
+      { emailVerificationHash: hash },
+    );
   }
 
   /**
@@ -228,11 +263,28 @@ export class UserService {
     }
   }
 
-  /** Internal (AuthService): a new customer; the unique email index settles concurrent registrations. */
+  /**
+   * Internal (AuthService): a new customer, emailed a link to confirm the address, which is written
+   * in the same insert (the account's outbox). The unique email index settles concurrent registrations.
+   */
   async createCustomer(data: z.infer<typeof registerSchema>): Promise<Account> {
     const passwordHash = await passwordHasher.hash(data.password);
+    const _id = new Types.ObjectId();
+    const link = emailVerificationLink(
+      { id: String(_id), email: data.email, firstName: data.firstName },
+      this.options.emailVerification,
+    );
     try {
-      const record = (await UserModel.create({ ...data, passwordHash, role: UserRole.CUSTOMER })).toObject();
+      const created = await UserModel.create({
+        _id,
+        ...data,
+        passwordHash,
+        role: UserRole.CUSTOMER,
+        ...link.fields,
+        pendingEvents: [link.email],
+      });
+      const record = created.toObject();
+      this.options.outbox?.kick({ model: UserModel, id: _id, pendingEvents: record.pendingEvents });
       return { user: toUser(record), tokenVersion: versionOf(record) };
     } catch (error) {
       if (isDuplicateKeyError(error)) {
@@ -269,9 +321,22 @@ export class UserService {
   }
 
   // updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).
-  private async update(id: string, change: UpdateQuery<UserRecord>): Promise<User | null> {
-    const { matchedCount } = await withDocumentLock('users', id, () => UserModel.updateOne({ _id: id }, change));
+  private async update(
+    id: string,
+    change: UpdateQuery<UserRecord>,
+    condition: Record<string, unknown> = {},
+  ): Promise<User | null> {
+    const { matchedCount } = await withDocumentLock('users', id, () =>
+      UserModel.updateOne({ _id: id, ...condition }, change),
+    );
     return matchedCount === 1 ? this.find(id) : null;
+  }
+
+  /** The account as stored after a write that added emails to its outbox, which the relay publishes now. */
+  private async readAndPublish(id: string): Promise<Stored | null> {
+    const record = await UserModel.findById(id).lean<Stored>();
+    if (record) this.options.outbox?.kick({ model: UserModel, id: record._id, pendingEvents: record.pendingEvents });
+    return record;
   }
 
   find(id: string): Promise<User | null> {

@@ -25,6 +25,11 @@ export class User {
   @Field(() => String, { nullable: true })
   phone!: string | null;
 
+  @Field(() => Boolean, {
+    description: 'Whether the owner confirmed this address with the link emailed to it (see requestEmailVerification).',
+  })
+  emailVerified!: boolean;
+
   @Field(() => UserRole)
   role!: UserRole;
 

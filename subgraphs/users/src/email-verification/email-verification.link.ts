@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type EventEnvelope, notificationEmail } from '@shop/events';
+import type { UserRecord } from '../user/user.model.js';
+
+export interface EmailVerificationSettings {
+  /** The page the emailed link opens; the token follows as `#token=…`. */
+  EMAIL_VERIFICATION_URL: string;
+  /** How long a link works, in milliseconds. */
+  EMAIL_VERIFICATION_TTL: number;
+}
+
+export const CONFIRM_EMAIL_SUBJECT = 'Confirm your email address';
+
+/** What the account stores of a link: only the token's hash (256 random bits: a fast hash is enough). */
+export const emailVerificationHash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** `3 days`, `5 hours`, `30 minutes`: how the email says how long the link works. */
+function lifetime(ms: number): string {
+  const hours = Math.round(ms / 3_600_000);
+  if (hours >= 48) return `${Math.round(hours / 24)} days`;
+  return hours >= 2 ? `${hours} hours` : `${Math.round(ms / 60_000)} minutes`;
+}
+
+/** The account's fields of a new link, and the email carrying it, to be written in one update or insert. */
+export interface EmailVerificationLink {
+  fields: Required<Pick<UserRecord, 'emailVerificationHash' | 'emailVerificationExpiresAt'>>;
+  email: EventEnvelope;
+}
+
+/**
+ * A new confirmation link for the address of an account. Its token is in the email only, which is
+ * `confidential` (the notification record keeps a placeholder): whoever holds it confirms the address.
+ */
+export function emailVerificationLink(
+  user: { id: string; email: string; firstName: string },
+  settings: EmailVerificationSettings,
+  now = new Date(),
+): EmailVerificationLink {
+  const token = randomBytes(32).toString('base64url');
+  return {
+    fields: {
+      emailVerificationHash: emailVerificationHash(token),
+      emailVerificationExpiresAt: new Date(now.getTime() + settings.EMAIL_VERIFICATION_TTL),
+    },
+    email: notificationEmail.create({
+      userId: user.id,
+      to: user.email,
+      subject: CONFIRM_EMAIL_SUBJECT,
+      body: [
+        `Hello ${user.firstName},`,
+        '',
+        `Please confirm that ${user.email} is your email address, within ${lifetime(settings.EMAIL_VERIFICATION_TTL)}:`,
+        `${settings.EMAIL_VERIFICATION_URL}#token=${token}`,
+        '',
+        'If you did not open a shop account with this address, ignore this email.',
+      ].join('\n'),
+      confidential: true,
+    }),
+  };
+}

@@ -1,0 +1,159 @@
+import { notificationEmail } from '@shop/events';
+import { parseConfig } from '@shop/platform/core';
+import type { CommittedEvents } from '@shop/platform/mongo';
+import {
+  codeOf,
+  connectTestMongo,
+  createTestTokens,
+  extensionsOf,
+  offlineOutbox,
+  testContext,
+} from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usersConfig } from '../config.js';
+import { createUsersServices } from '../create-services.js';
+import { UserModel } from '../user/user.model.js';
+import { CONFIRM_EMAIL_SUBJECT, emailVerificationHash } from './email-verification.link.js';
+import { INVALID_CONFIRMATION } from './email-verification.service.js';
+
+const VERIFY_URL = 'https://shop.example/verify-email';
+const kicked: CommittedEvents[] = [];
+const tokens = createTestTokens();
+const services = createUsersServices(
+  tokens,
+  { EMAIL_VERIFICATION_URL: VERIFY_URL, REGISTER_LIMIT_PER_IP: 1_000 },
+  { outbox: { ...offlineOutbox, kick: (committed) => committed && kicked.push(committed) } },
+);
+const { users, emailVerifications } = services;
+const anonymous = testContext(null, services);
+let db: { drop: () => Promise<void> };
+
+beforeAll(async () => {
+  db = await connectTestMongo('users_email_verification');
+});
+afterAll(() => db.drop());
+
+let accounts = 0;
+async function customer(registeredBy = services) {
+  const email = `verify${++accounts}@example.com`;
+  const { user } = await registeredBy.auth.register(anonymous, {
+    email,
+    password: 'correct horse',
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+  });
+  return { email, id: user.id, ctx: testContext({ id: user.id, role: 'CUSTOMER' }, services) };
+}
+
+/** The confirmation emails waiting in the account's outbox (as the relay would publish them), newest last. */
+async function confirmations(id: string) {
+  const stored = await UserModel.findById(id).lean();
+  return (stored?.pendingEvents ?? [])
+    .map((event) => notificationEmail.schema.parse(event).data)
+    .filter((email) => email.subject === CONFIRM_EMAIL_SUBJECT)
+    .map((email) => ({ ...email, token: /#token=([A-Za-z0-9_-]{43})$/m.exec(email.body)?.[1] ?? '' }));
+}
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { message: string; extensions?: { code?: unknown } }) => ({
+      code: error.extensions?.code,
+      message: error.message,
+    }),
+  );
+const INVALID = { code: 'BAD_USER_INPUT', message: INVALID_CONFIRMATION };
+
+describe('registration', () => {
+  it('emails a new account a link to confirm its address, in the same insert, keeping only the token’s hash', async () => {
+    const registeredAt = Date.now();
+    const ada = await customer();
+    const [email, ...others] = await confirmations(ada.id);
+    expect(others).toEqual([]);
+    expect(email).toMatchObject({ userId: ada.id, to: ada.email, confidential: true });
+    expect(email?.body).toContain(`${VERIFY_URL}#token=${email?.token}`);
+    expect(email?.body).toContain('within 3 days');
+    const stored = await UserModel.findById(ada.id).lean();
+    expect(stored?.emailVerificationHash).toBe(emailVerificationHash(email?.token ?? ''));
+    const { pendingEvents: _email, ...account } = stored ?? {};
+    expect(JSON.stringify(account)).not.toContain(email?.token);
+    const lifetime = (stored?.emailVerificationExpiresAt?.getTime() ?? 0) - registeredAt;
+    expect(lifetime).toBeGreaterThanOrEqual(3 * 86_400_000 - 1_000);
+    expect(lifetime).toBeLessThanOrEqual(3 * 86_400_000 + 1_000);
+    expect((await users.me(ada.ctx))?.emailVerified).toBe(false);
+    const kick = kicked.find((committed) => String(committed.id) === ada.id);
+    expect(kick?.pendingEvents).toEqual(stored?.pendingEvents);
+  });
+
+  it('takes the configuration as main.ts hands it over: a 45m EMAIL_VERIFICATION_TTL is 45 minutes', async () => {
+    const secret = 'x'.repeat(32);
+    const env = {
+      NODE_ENV: 'test',
+      JWT_SECRET: secret,
+      GATEWAY_SIGNING_SECRETS: secret,
+      EMAIL_VERIFICATION_TTL: '45m',
+    };
+    const configured = createUsersServices(tokens, parseConfig(usersConfig, env));
+    const ada = await customer(configured);
+    expect((await confirmations(ada.id))[0]?.body).toContain('within 45 minutes');
+  });
+});
+
+describe('verifyEmail', () => {
+  it('confirms the address once, from any device, and forgets the link', async () => {
+    const ada = await customer();
+    const [email] = await confirmations(ada.id);
+    expect(await emailVerifications.verify(anonymous, email?.token)).toBe(true);
+    expect((await users.me(ada.ctx))?.emailVerified).toBe(true);
+    const stored = await UserModel.findById(ada.id).lean();
+    expect(stored?.emailVerifiedAt).toBeInstanceOf(Date);
+    expect(stored).not.toHaveProperty('emailVerificationHash');
+    expect(await refusal(emailVerifications.verify(anonymous, email?.token))).toEqual(INVALID);
+    expect((await users.me(ada.ctx))?.emailVerified).toBe(true);
+  });
+
+  it('confirms once when the link is opened twice at the same moment', async () => {
+    const ada = await customer();
+    const [email] = await confirmations(ada.id);
+    const outcomes = await Promise.allSettled([1, 2].map(() => emailVerifications.verify(anonymous, email?.token)));
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await users.me(ada.ctx))?.emailVerified).toBe(true);
+  });
+
+  it('refuses an expired link, an unknown token and a missing one alike, naming the token', async () => {
+    const ada = await customer();
+    const [email] = await confirmations(ada.id);
+    await UserModel.updateOne({ _id: ada.id }, { $set: { emailVerificationExpiresAt: new Date(Date.now() - 1) } });
+    expect(await refusal(emailVerifications.verify(anonymous, email?.token))).toEqual(INVALID);
+    expect(await refusal(emailVerifications.verify(anonymous, 'A'.repeat(43)))).toEqual(INVALID);
+    expect(await extensionsOf(emailVerifications.verify(anonymous, ''))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'token', message: 'is required' }],
+    });
+    expect((await users.me(ada.ctx))?.emailVerified).toBe(false);
+  });
+});
+
+describe('requestEmailVerification', () => {
+  it('emails a new link that voids the one before; once confirmed, answers false and sends nothing', async () => {
+    const ada = await customer();
+    expect(await emailVerifications.resend(ada.ctx)).toBe(true);
+    const [first, second] = await confirmations(ada.id);
+    expect(second?.token).not.toBe(first?.token);
+    expect(await refusal(emailVerifications.verify(anonymous, first?.token))).toEqual(INVALID);
+    expect(await emailVerifications.verify(anonymous, second?.token)).toBe(true);
+    expect(await emailVerifications.resend(ada.ctx)).toBe(false);
+    expect(await confirmations(ada.id)).toHaveLength(2);
+  });
+
+  it('is for a signed-in account only, and refused past the limit per account', async () => {
+    expect(await codeOf(emailVerifications.resend(anonymous))).toBe('UNAUTHENTICATED');
+    const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_EMAIL: 2, REGISTER_LIMIT_PER_IP: 1_000 });
+    const ada = await customer(limited);
+    const ctx = testContext({ id: ada.id, role: 'CUSTOMER' }, limited);
+    expect(await limited.emailVerifications.resend(ctx)).toBe(true);
+    expect(await limited.emailVerifications.resend(ctx)).toBe(true);
+    expect(await extensionsOf(limited.emailVerifications.resend(ctx))).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect(await confirmations(ada.id)).toHaveLength(3);
+  });
+});
