@@ -12,6 +12,7 @@ import { createTokenService, type Principal, type TokenService } from './auth.js
 import { createLogger, type Logger } from './logger.js';
 import { learnServer, mongoClientOptions } from './mongo.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
+import type { CommittedEvents } from './outbox.js';
 import {
   type RequestContext,
   type RunningServer,
@@ -137,6 +138,16 @@ export const codeOf = (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(
     () => 'resolved',
     (error: { extensions?: { code?: unknown } }) => error.extensions?.code,
+  );
+
+/** The code and message of the error `promise` rejects with ('resolved' when it does not). */
+export const refusalOf = (promise: Promise<unknown>): Promise<'resolved' | { code: unknown; message: string }> =>
+  promise.then(
+    () => 'resolved' as const,
+    (error: { message: string; extensions?: { code?: unknown } }) => ({
+      code: error.extensions?.code,
+      message: error.message,
+    }),
   );
 
 /** The extensions (code, fields, …) of the error `promise` rejects with; undefined when it resolves. */
@@ -301,3 +312,13 @@ export const offlineOutbox = {
     throw new Error('no broker in this test');
   },
 };
+
+/** The offline outbox, also keeping every write handed to its wake-up (`kick`), in order. */
+export function recordingOutbox(): typeof offlineOutbox & { kicked: CommittedEvents[] } {
+  const kicked: CommittedEvents[] = [];
+  return {
+    ...offlineOutbox,
+    kicked,
+    kick: (committed?: CommittedEvents) => void (committed && kicked.push(committed)),
+  };
+}

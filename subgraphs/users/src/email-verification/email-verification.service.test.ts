@@ -1,12 +1,12 @@
 import { notificationEmail } from '@shop/events';
 import { parseConfig } from '@shop/platform/core';
-import type { CommittedEvents } from '@shop/platform/mongo';
 import {
   codeOf,
   connectTestMongo,
   createTestTokens,
   extensionsOf,
-  offlineOutbox,
+  recordingOutbox,
+  refusalOf,
   testContext,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +17,12 @@ import { CONFIRM_EMAIL_SUBJECT, emailVerificationHash } from './email-verificati
 import { INVALID_CONFIRMATION } from './email-verification.service.js';
 
 const VERIFY_URL = 'https://shop.example/verify-email';
-const kicked: CommittedEvents[] = [];
+const outbox = recordingOutbox();
 const tokens = createTestTokens();
 const services = createUsersServices(
   tokens,
   { EMAIL_VERIFICATION_URL: VERIFY_URL, REGISTER_LIMIT_PER_IP: 1_000 },
-  { outbox: { ...offlineOutbox, kick: (committed) => committed && kicked.push(committed) } },
+  { outbox },
 );
 const { users, emailVerifications } = services;
 const anonymous = testContext(null, services);
@@ -54,14 +54,6 @@ async function confirmations(id: string) {
     .map((email) => ({ ...email, token: /#token=([A-Za-z0-9_-]{43})$/m.exec(email.body)?.[1] ?? '' }));
 }
 
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { message: string; extensions?: { code?: unknown } }) => ({
-      code: error.extensions?.code,
-      message: error.message,
-    }),
-  );
 const INVALID = { code: 'BAD_USER_INPUT', message: INVALID_CONFIRMATION };
 
 describe('registration', () => {
@@ -81,7 +73,7 @@ describe('registration', () => {
     expect(lifetime).toBeGreaterThanOrEqual(3 * 86_400_000 - 1_000);
     expect(lifetime).toBeLessThanOrEqual(3 * 86_400_000 + 1_000);
     expect((await users.me(ada.ctx))?.emailVerified).toBe(false);
-    const kick = kicked.find((committed) => String(committed.id) === ada.id);
+    const kick = outbox.kicked.find((committed) => String(committed.id) === ada.id);
     expect(kick?.pendingEvents).toEqual(stored?.pendingEvents);
   });
 
@@ -108,7 +100,7 @@ describe('verifyEmail', () => {
     const stored = await UserModel.findById(ada.id).lean();
     expect(stored?.emailVerifiedAt).toBeInstanceOf(Date);
     expect(stored).not.toHaveProperty('emailVerificationHash');
-    expect(await refusal(emailVerifications.verify(anonymous, email?.token))).toEqual(INVALID);
+    expect(await refusalOf(emailVerifications.verify(anonymous, email?.token))).toEqual(INVALID);
     expect((await users.me(ada.ctx))?.emailVerified).toBe(true);
   });
 
@@ -124,8 +116,8 @@ describe('verifyEmail', () => {
     const ada = await customer();
     const [email] = await confirmations(ada.id);
     await UserModel.updateOne({ _id: ada.id }, { $set: { emailVerificationExpiresAt: new Date(Date.now() - 1) } });
-    expect(await refusal(emailVerifications.verify(anonymous, email?.token))).toEqual(INVALID);
-    expect(await refusal(emailVerifications.verify(anonymous, 'A'.repeat(43)))).toEqual(INVALID);
+    expect(await refusalOf(emailVerifications.verify(anonymous, email?.token))).toEqual(INVALID);
+    expect(await refusalOf(emailVerifications.verify(anonymous, 'A'.repeat(43)))).toEqual(INVALID);
     expect(await extensionsOf(emailVerifications.verify(anonymous, ''))).toMatchObject({
       code: 'BAD_USER_INPUT',
       fields: [{ field: 'token', message: 'is required' }],
@@ -140,7 +132,7 @@ describe('requestEmailVerification', () => {
     expect(await emailVerifications.resend(ada.ctx)).toBe(true);
     const [first, second] = await confirmations(ada.id);
     expect(second?.token).not.toBe(first?.token);
-    expect(await refusal(emailVerifications.verify(anonymous, first?.token))).toEqual(INVALID);
+    expect(await refusalOf(emailVerifications.verify(anonymous, first?.token))).toEqual(INVALID);
     expect(await emailVerifications.verify(anonymous, second?.token)).toBe(true);
     expect(await emailVerifications.resend(ada.ctx)).toBe(false);
     expect(await confirmations(ada.id)).toHaveLength(2);

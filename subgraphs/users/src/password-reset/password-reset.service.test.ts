@@ -8,6 +8,7 @@ import {
   extensionsOf,
   metricValue,
   offlineOutbox,
+  refusalOf,
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
@@ -36,15 +37,6 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-/** The code and message a refused reset answers with ('resolved' when it was not refused). */
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error: { message: string; extensions?: { code?: unknown } }) => ({
-      code: error.extensions?.code,
-      message: error.message,
-    }),
-  );
 const INVALID_LINK_REFUSAL = { code: 'UNAUTHENTICATED', message: INVALID_LINK };
 
 let accounts = 0;
@@ -163,7 +155,7 @@ describe('resetPassword', () => {
     const ada = await customer();
     const { token } = await requestLink(ada.email);
     await passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' });
-    expect(await refusal(passwordResets.reset(anonymous, { token, newPassword: 'another battery' }))).toEqual(
+    expect(await refusalOf(passwordResets.reset(anonymous, { token, newPassword: 'another battery' }))).toEqual(
       INVALID_LINK_REFUSAL,
     );
     expect((await auth.login(anonymous, { email: ada.email, password: 'new battery staple' })).user.id).toBe(
@@ -181,7 +173,7 @@ describe('resetPassword', () => {
     );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    expect(await refusal(Promise.reject(refused?.reason))).toEqual(INVALID_LINK_REFUSAL);
+    expect(await refusalOf(Promise.reject(refused?.reason))).toEqual(INVALID_LINK_REFUSAL);
     expect((await services.users.currentTokenVersions([ada.user.id])).get(ada.user.id)).toBe(1);
   });
 
@@ -191,7 +183,7 @@ describe('resetPassword', () => {
     const second = await requestLink(ada.email);
     await passwordResets.reset(anonymous, { token: second.token, newPassword: 'new battery staple' });
     expect(
-      await refusal(passwordResets.reset(anonymous, { token: first.token, newPassword: 'x battery staple' })),
+      await refusalOf(passwordResets.reset(anonymous, { token: first.token, newPassword: 'x battery staple' })),
     ).toEqual(INVALID_LINK_REFUSAL);
     const third = await requestLink(ada.email, from('10.5.0.1'));
     await auth.changePassword(testContext({ id: ada.user.id, role: 'CUSTOMER', tokenVersion: 1 }, services), {
@@ -199,7 +191,7 @@ describe('resetPassword', () => {
       newPassword: 'changed battery staple',
     });
     expect(
-      await refusal(passwordResets.reset(anonymous, { token: third.token, newPassword: 'y battery staple' })),
+      await refusalOf(passwordResets.reset(anonymous, { token: third.token, newPassword: 'y battery staple' })),
     ).toEqual(INVALID_LINK_REFUSAL);
   });
 
@@ -213,7 +205,7 @@ describe('resetPassword', () => {
     );
     expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
     const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    expect(await refusal(Promise.reject(refused?.reason))).toEqual(INVALID_LINK_REFUSAL);
+    expect(await refusalOf(Promise.reject(refused?.reason))).toEqual(INVALID_LINK_REFUSAL);
     expect((await services.users.currentTokenVersions([ada.user.id])).get(ada.user.id)).toBe(1);
   });
 
@@ -221,11 +213,11 @@ describe('resetPassword', () => {
     const ada = await customer();
     const { token, stored } = await requestLink(ada.email);
     await PasswordResetModel.updateOne({ _id: stored._id }, { $set: { expiresAt: new Date(Date.now() - 1) } });
-    expect(await refusal(passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' }))).toEqual(
+    expect(await refusalOf(passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' }))).toEqual(
       INVALID_LINK_REFUSAL,
     );
     const unknown = { token: 'A'.repeat(43), newPassword: 'new battery staple' };
-    expect(await refusal(passwordResets.reset(anonymous, unknown))).toEqual(INVALID_LINK_REFUSAL);
+    expect(await refusalOf(passwordResets.reset(anonymous, unknown))).toEqual(INVALID_LINK_REFUSAL);
     expect((await auth.login(anonymous, { email: ada.email, password: ada.password })).user.id).toBe(ada.user.id);
   });
 

@@ -1,6 +1,5 @@
 import { notificationEmail } from '@shop/events';
-import type { CommittedEvents } from '@shop/platform/mongo';
-import { connectTestMongo, createTestTokens, offlineOutbox, testContext } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, recordingOutbox, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { PasswordResetModel } from '../password-reset/password-reset.model.js';
@@ -8,12 +7,8 @@ import { PASSWORD_CHANGED_SUBJECT } from './password-changed.email.js';
 import { UserModel } from './user.model.js';
 
 const RESET_URL = 'https://shop.example/reset-password';
-const kicked: CommittedEvents[] = [];
-const services = createUsersServices(
-  createTestTokens(),
-  { PASSWORD_RESET_URL: RESET_URL },
-  { outbox: { ...offlineOutbox, kick: (committed) => committed && kicked.push(committed) } },
-);
+const outbox = recordingOutbox();
+const services = createUsersServices(createTestTokens(), { PASSWORD_RESET_URL: RESET_URL }, { outbox });
 const { auth, passwordResets } = services;
 const anonymous = testContext(null, services);
 let db: { drop: () => Promise<void> };
@@ -64,7 +59,7 @@ describe('the email a password change sends', () => {
     expect(email?.body).toContain(`was changed on ${minute} UTC, by someone who knew the current password.`);
     expect(email?.body).toContain('Hello Grace,');
     expect(email?.body.split('\n').at(-1)).toBe(RESET_URL);
-    const kick = kicked.findLast((committed) => String(committed.id) === grace.id);
+    const kick = outbox.kicked.findLast((committed) => String(committed.id) === grace.id);
     expect(kick?.model).toBe(UserModel);
     expect(kick?.pendingEvents).toEqual((await UserModel.findById(grace.id).lean())?.pendingEvents);
   });
