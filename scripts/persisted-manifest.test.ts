@@ -13,6 +13,7 @@ describe('pnpm persisted:manifest', () => {
       'Pay',
       'RequestPasswordReset',
       'ResetPassword',
+      'VerifyEmail',
       'OrderStatus',
     ]);
     expect(documents.join('\n')).not.toContain('${');
