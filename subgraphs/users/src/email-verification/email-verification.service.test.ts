@@ -5,10 +5,12 @@ import {
   connectTestMongo,
   createTestTokens,
   extensionsOf,
+  metricValue,
   recordingOutbox,
   refusalOf,
   testContext,
 } from '@shop/platform/testing';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usersConfig } from '../config.js';
 import { createUsersServices } from '../create-services.js';
@@ -147,5 +149,27 @@ describe('requestEmailVerification', () => {
     expect(await limited.emailVerifications.resend(ctx)).toBe(true);
     expect(await extensionsOf(limited.emailVerifications.resend(ctx))).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
     expect(await confirmations(ada.id)).toHaveLength(3);
+  });
+});
+
+describe('metrics', () => {
+  it('counts links sent (at registration and asked for again), addresses confirmed and links refused', async () => {
+    const scrape = async () => {
+      const text = await register.metrics();
+      return (outcome: string) => metricValue(text, 'email_confirmations_total', { outcome });
+    };
+    const before = await scrape();
+    const ada = await customer();
+    await emailVerifications.resend(ada.ctx);
+    const [, email] = await confirmations(ada.id);
+    await emailVerifications.verify(anonymous, email?.token);
+    await codeOf(emailVerifications.verify(anonymous, email?.token));
+    const after = await scrape();
+    const moved = (outcome: string) => after(outcome) - before(outcome);
+    expect({ sent: moved('sent'), confirmed: moved('confirmed'), refused: moved('refused') }).toEqual({
+      sent: 2,
+      confirmed: 1,
+      refused: 1,
+    });
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import type { UserService } from '../user/user.service.js';
 import { emailVerificationHash } from './email-verification.link.js';
+import { emailConfirmations } from './email-verification.metrics.js';
 
 export const INVALID_CONFIRMATION =
   'This email confirmation link is invalid, used or expired; sign in and ask for a new one';
@@ -24,8 +25,11 @@ export class EmailVerificationService {
   async verify(ctx: RequestContext, token: unknown): Promise<boolean> {
     const data = validate(verifySchema, { token });
     const user = await this.users.confirmEmail(emailVerificationHash(data.token));
-    if (!user)
+    if (!user) {
+      emailConfirmations.inc({ outcome: 'refused' });
       throw new BadUserInputError(INVALID_CONFIRMATION, [{ field: 'token', message: 'is invalid, used or expired' }]);
+    }
+    emailConfirmations.inc({ outcome: 'confirmed' });
     ctx.log.info({ userId: user.id }, 'email address confirmed');
     return true;
   }

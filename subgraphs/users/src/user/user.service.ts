@@ -16,6 +16,7 @@ import {
   type EmailVerificationSettings,
   emailVerificationLink,
 } from '../email-verification/email-verification.link.js';
+import { emailConfirmations } from '../email-verification/email-verification.metrics.js';
 import { type PasswordChange, passwordChangedEmail } from './password-changed.email.js';
 import { passwordHasher } from './password-hasher.js';
 import { passwordPolicy } from './password-policy.js';
@@ -210,6 +211,7 @@ export class UserService {
       UserModel.updateOne({ _id: user.id }, { $set: link.fields, $push: { pendingEvents: link.email } }),
     );
     await this.readAndPublish(user.id);
+    emailConfirmations.inc({ outcome: 'sent' });
   }
 
   /**
@@ -285,6 +287,7 @@ export class UserService {
       });
       const record = created.toObject();
       this.options.outbox?.kick({ model: UserModel, id: _id, pendingEvents: record.pendingEvents });
+      emailConfirmations.inc({ outcome: 'sent' });
       return { user: toUser(record), tokenVersion: versionOf(record) };
     } catch (error) {
       if (isDuplicateKeyError(error)) {
