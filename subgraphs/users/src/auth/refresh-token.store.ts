@@ -1,13 +1,13 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type Logger, UnauthenticatedError } from '@shop/platform/core';
 import { isDuplicateKeyError } from '@shop/platform/mongo';
 import { ExpiredRecordsPurge } from './expired-records.purge.js';
 import { type ExpiringRecord, expiringAt } from './expiring-record.model.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
 import { RefreshTokenClaimModel, revocationId, useClaimId } from './refresh-token-claim.model.js';
+import { newSecretToken, secretTokenHash } from './secret-token.js';
 
 const TOKEN_FORMAT = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/;
-const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 const invalid = () => new UnauthenticatedError('Invalid refresh token');
 // A claim outlives any family it could concern: a rotation racing the claim extends the family by one lifetime at most.
 const CLAIM_MARGIN_MS = 3_600_000;
@@ -32,7 +32,7 @@ export class RefreshTokenStore {
       _id: familyId,
       userId,
       tokenVersion,
-      tokenHash: digest(token),
+      tokenHash: secretTokenHash(token),
       ...this.expiry(),
     });
     return token;
@@ -46,7 +46,7 @@ export class RefreshTokenStore {
   async rotate(token: string, log: Logger): Promise<{ userId: string; tokenVersion: number; token: string }> {
     const familyId = TOKEN_FORMAT.exec(token)?.[1];
     if (!familyId) throw invalid();
-    const hash = digest(token);
+    const hash = secretTokenHash(token);
     const [family, revoked] = await Promise.all([
       RefreshTokenModel.findById(familyId).lean(),
       RefreshTokenClaimModel.exists({ _id: revocationId(familyId) }),
@@ -62,7 +62,7 @@ export class RefreshTokenStore {
     // The claim makes this the family's one writer of its next token.
     await RefreshTokenModel.updateOne(
       { _id: familyId, tokenHash: hash },
-      { $set: { tokenHash: digest(next), ...this.expiry() } },
+      { $set: { tokenHash: secretTokenHash(next), ...this.expiry() } },
     );
     return { userId: family.userId, tokenVersion: family.tokenVersion ?? 0, token: next };
   }
@@ -128,7 +128,7 @@ export class RefreshTokenStore {
   }
 
   private newToken(familyId: string): string {
-    return `${familyId}.${randomBytes(32).toString('base64url')}`;
+    return `${familyId}.${newSecretToken()}`;
   }
 
   private expiry(): ExpiringRecord {

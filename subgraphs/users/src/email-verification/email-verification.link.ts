@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { type EventEnvelope, notificationEmail } from '@shop/events';
+import { newSecretToken, secretTokenHash } from '../auth/secret-token.js';
 import type { UserRecord } from '../user/user.model.js';
 
 export interface EmailVerificationSettings {
@@ -10,9 +10,6 @@ export interface EmailVerificationSettings {
 }
 
 export const CONFIRM_EMAIL_SUBJECT = 'Confirm your email address';
-
-/** What the account stores of a link: only the token's hash (256 random bits: a fast hash is enough). */
-export const emailVerificationHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** `3 days`, `5 hours`, `30 minutes`: how the email says how long the link works. */
 function lifetime(ms: number): string {
@@ -36,10 +33,10 @@ export function emailVerificationLink(
   settings: EmailVerificationSettings,
   now = new Date(),
 ): EmailVerificationLink {
-  const token = randomBytes(32).toString('base64url');
+  const token = newSecretToken();
   return {
     fields: {
-      emailVerificationHash: emailVerificationHash(token),
+      emailVerificationHash: secretTokenHash(token),
       emailVerificationExpiresAt: new Date(now.getTime() + settings.EMAIL_VERIFICATION_TTL),
     },
     email: notificationEmail.create({

@@ -12,10 +12,11 @@ import {
 } from '@shop/platform/testing';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretTokenHash } from '../auth/secret-token.js';
 import { usersConfig } from '../config.js';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
-import { CONFIRM_EMAIL_SUBJECT, emailVerificationHash } from './email-verification.link.js';
+import { CONFIRM_EMAIL_SUBJECT } from './email-verification.link.js';
 import { INVALID_CONFIRMATION } from './email-verification.service.js';
 
 const VERIFY_URL = 'https://shop.example/verify-email';
@@ -68,7 +69,7 @@ describe('registration', () => {
     expect(email?.body).toContain(`${VERIFY_URL}#token=${email?.token}`);
     expect(email?.body).toContain('within 3 days');
     const stored = await UserModel.findById(ada.id).lean();
-    expect(stored?.emailVerificationHash).toBe(emailVerificationHash(email?.token ?? ''));
+    expect(stored?.emailVerificationHash).toBe(secretTokenHash(email?.token ?? ''));
     const { pendingEvents: _email, ...account } = stored ?? {};
     expect(JSON.stringify(account)).not.toContain(email?.token);
     const lifetime = (stored?.emailVerificationExpiresAt?.getTime() ?? 0) - registeredAt;

@@ -2,8 +2,8 @@ import { BadUserInputError, requirePrincipal, UnauthenticatedError, validate } f
 import type { RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
+import { secretTokenHash } from '../auth/secret-token.js';
 import type { UserService } from '../user/user.service.js';
-import { emailVerificationHash } from './email-verification.link.js';
 import { emailConfirmations } from './email-verification.metrics.js';
 
 export const INVALID_CONFIRMATION =
@@ -24,7 +24,7 @@ export class EmailVerificationService {
   /** Confirms the address whose current link carries this token: once, before the link expires. */
   async verify(ctx: RequestContext, token: unknown): Promise<boolean> {
     const data = validate(verifySchema, { token });
-    const user = await this.users.confirmEmail(emailVerificationHash(data.token));
+    const user = await this.users.confirmEmail(secretTokenHash(data.token));
     if (!user) {
       emailConfirmations.inc({ outcome: 'refused' });
       throw new BadUserInputError(INVALID_CONFIRMATION, [{ field: 'token', message: 'is invalid, used or expired' }]);

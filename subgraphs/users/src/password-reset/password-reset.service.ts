@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { notificationEmail } from '@shop/events';
 import { UnauthenticatedError, validate } from '@shop/platform/core';
 import { ClaimBusyError, EffectClaims, type OutboxWakeUp } from '@shop/platform/mongo';
@@ -8,6 +7,7 @@ import type { AuthResult, AuthService } from '../auth/auth.service.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { ExpiredRecordsPurge } from '../auth/expired-records.purge.js';
 import { expiringAt } from '../auth/expiring-record.model.js';
+import { newSecretToken, secretTokenHash } from '../auth/secret-token.js';
 import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';
 import { emailSchema, type UserService } from '../user/user.service.js';
@@ -30,8 +30,6 @@ const resetSchema = z.object({ token: z.string().min(1, 'is required').max(200),
  * like the subgraph's models, so that connecting builds its collection's index before the first request.
  */
 const resetClaims = new EffectClaims(60_000);
-
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The link's token is the credential of a reset, as a refresh token is of a session: one that does not work is UNAUTHENTICATED. */
 const invalidLink = () => {
@@ -74,11 +72,11 @@ export class PasswordResetService {
       throw refusal;
     });
     const account = await this.users.findAccountByEmail(data.email);
-    const token = randomBytes(32).toString('base64url');
+    const token = newSecretToken();
     const requestedAt = new Date();
     const expiry = expiringAt(new Date(requestedAt.getTime() + this.settings.PASSWORD_RESET_TTL));
     if (!account) {
-      await PasswordResetModel.create({ _id: tokenHash(token), requestedAt, ...expiry });
+      await PasswordResetModel.create({ _id: secretTokenHash(token), requestedAt, ...expiry });
       ctx.log.info({ clientIp: ctx.clientIp }, 'password reset asked for an address without an account');
       passwordResetRequests.inc({ outcome: 'decoy' });
       return true;
@@ -92,7 +90,7 @@ export class PasswordResetService {
       confidential: true,
     });
     const link = await PasswordResetModel.create({
-      _id: tokenHash(token),
+      _id: secretTokenHash(token),
       userId: user.id,
       tokenVersion,
       requestedAt,
@@ -111,7 +109,7 @@ export class PasswordResetService {
    */
   async reset(ctx: RequestContext, input: unknown): Promise<AuthResult> {
     const data = validate(resetSchema, input);
-    const id = tokenHash(data.token);
+    const id = secretTokenHash(data.token);
     const link = await PasswordResetModel.findById(id).lean<PasswordResetRecord>();
     // A decoy has no user: it never works.
     const userId = link && link.expiresAt > new Date() ? link.userId : undefined;
