@@ -47,6 +47,7 @@ const MATRIX: Record<string, Row> = {
   'Mutation.resetPassword': ANYONE, // the emailed link's token is the credential
   'Mutation.verifyEmail': ANYONE, // the emailed link's token is the credential
   'Mutation.requestEmailVerification': CUSTOMERS, // each caller their own account
+  'Mutation.requestEmailChange': CUSTOMERS, // likewise
   'Query.tokenVersions': NOBODY, // gateway → users only, with a service token
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,

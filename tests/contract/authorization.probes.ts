@@ -41,6 +41,17 @@ export interface World {
 
 type Probe = (caller: Caller, world: World) => Promise<string>;
 
+/** The token of a new account of the caller's kind (an admin: a promoted one), for operations on one's own account. */
+async function freshAccountOf(caller: Caller, world: World, name: string): Promise<string | undefined> {
+  if (caller === 'anonymous') return undefined;
+  const account = await registerCustomer(`${name}-${caller}`);
+  if (caller !== 'admin') return account.token;
+  const promote = 'mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }';
+  const promoted = await gql(promote, { id: account.id }, world.admin.token);
+  if (errorCode(promoted)) throw new Error(`promoting the admin probe failed: ${errorCode(promoted)}`);
+  return (await login(account.email, PASSWORD)).token;
+}
+
 const tokenOf = (caller: Caller, world: World): string | undefined =>
   caller === 'anonymous' ? undefined : world[caller].token;
 
@@ -249,25 +260,22 @@ export const PROBES: Record<string, Probe> = {
     const answer = await gql('mutation($id: ID) { logoutEverywhere(userId: $id) }', { id: target.id }, token);
     return fromGraphql(answer, 'logoutEverywhere');
   },
-  // Every caller changes its own password, so each acts as a fresh account of its kind (the admin a promoted one).
+  // Every caller changes its own password (its own address), so each acts as a fresh account of its kind.
   'Mutation.changePassword': async (caller, world) => {
-    let token: string | undefined;
-    if (caller !== 'anonymous') {
-      const account = await registerCustomer(`password-${caller}`);
-      token = account.token;
-      if (caller === 'admin') {
-        const promote = 'mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }';
-        const promoted = await gql(promote, { id: account.id }, world.admin.token);
-        if (errorCode(promoted)) throw new Error(`promoting the admin probe failed: ${errorCode(promoted)}`);
-        token = (await login(account.email, PASSWORD)).token;
-      }
-    }
     const answer = await gql(
       'mutation($input: ChangePasswordInput!) { changePassword(input: $input) { token } }',
       { input: { currentPassword: PASSWORD, newPassword: 'a new contract password' } },
-      token,
+      await freshAccountOf(caller, world, 'password'),
     );
     return fromGraphql(answer, 'changePassword');
+  },
+  'Mutation.requestEmailChange': async (caller, world) => {
+    const answer = await gql(
+      'mutation($input: RequestEmailChangeInput!) { requestEmailChange(input: $input) }',
+      { input: { newEmail: uniqueEmail(`moved-${caller}`), currentPassword: PASSWORD } },
+      await freshAccountOf(caller, world, 'email-change'),
+    );
+    return fromGraphql(answer, 'requestEmailChange');
   },
   'Mutation.setUserRole': asks(
     'setUserRole',

@@ -1,10 +1,18 @@
 // Address confirmation, an addition to CONTRACT.md: every new account is emailed a link (users
 // publishes notification.email), `verifyEmail(token)` confirms the address and `User.emailVerified`
-// says so; `requestEmailVerification` sends a new link. Driven as a customer, from the mailbox.
+// says so; `requestEmailVerification` sends a new link; `requestEmailChange` moves an account to a
+// new address once a link emailed there is opened. Driven as a customer, from the mailbox.
 import { expect, it } from 'vitest';
-import { dataOf, gql } from './gateway.client.js';
-import { CONFIRM_SUBJECT, confirmationLink, latestEmail, tokenOfLink } from './mailbox.js';
-import { registerCustomer } from './shop.fixture.js';
+import { dataOf, gql, rest } from './gateway.client.js';
+import {
+  arrivedEmail,
+  CONFIRM_SUBJECT,
+  confirmationLink,
+  EMAIL_CHANGE_SUBJECT,
+  latestEmail,
+  tokenOfLink,
+} from './mailbox.js';
+import { login, PASSWORD, registerCustomer, uniqueEmail } from './shop.fixture.js';
 
 const VERIFY = 'mutation Confirm($token: String!) { verifyEmail(token: $token) }';
 const RESEND = 'mutation { requestEmailVerification }';
@@ -48,4 +56,40 @@ it('sends a new link on request, which voids the one before', async () => {
   expect(stale.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   expect(dataOf(await gql(VERIFY, { token: tokenOfLink(second) }))).toEqual({ verifyEmail: true });
   expect(dataOf(await gql(ME, {}, customer.token)).me.emailVerified).toBe(true);
+});
+
+it('moves an account to a new address once the link emailed there is opened, telling the address it leaves', async () => {
+  const customer = await registerCustomer('move');
+  const newEmail = uniqueEmail('moved');
+  const CHANGE = 'mutation($input: RequestEmailChangeInput!) { requestEmailChange(input: $input) }';
+  const wrong = await gql(CHANGE, { input: { newEmail, currentPassword: 'not it' } }, customer.token);
+  expect(wrong.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+  const asked = await gql(CHANGE, { input: { newEmail, currentPassword: PASSWORD } }, customer.token);
+  expect(dataOf(asked)).toEqual({ requestEmailChange: true });
+
+  const notice = await arrivedEmail(customer.email, EMAIL_CHANGE_SUBJECT.requested);
+  expect(notice.text).toContain(newEmail);
+  const link = await confirmationLink(newEmail);
+  const ME_ADDRESS = '{ me { email pendingEmail emailVerified } }';
+  expect(dataOf(await gql(ME_ADDRESS, {}, customer.token)).me).toEqual({
+    email: customer.email,
+    pendingEmail: newEmail,
+    emailVerified: false,
+  });
+
+  expect(dataOf(await gql(VERIFY, { token: tokenOfLink(link) }))).toEqual({ verifyEmail: true });
+  expect(dataOf(await gql(ME_ADDRESS, {}, customer.token)).me).toEqual({
+    email: newEmail,
+    pendingEmail: null,
+    emailVerified: true,
+  });
+  expect((await arrivedEmail(customer.email, EMAIL_CHANGE_SUBJECT.changed)).text).toContain(
+    `from ${customer.email} to ${newEmail}`,
+  );
+  // The legacy route shows the new address; only the new one signs in.
+  expect((await rest('GET', `/users/${customer.id}`, { token: customer.token })).body.email).toBe(newEmail);
+  expect((await login(newEmail, PASSWORD)).id).toBe(customer.id);
+  const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token } }';
+  const old = await gql(LOGIN, { input: { email: customer.email, password: PASSWORD } });
+  expect(old.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
 });

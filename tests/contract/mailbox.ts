@@ -47,8 +47,14 @@ export function arrivedEmail(to: string, subject: string): Promise<ReceivedEmail
   return eventually(() => latestEmail(to, subject), 30_000, `an email "${subject}" to ${to}`);
 }
 
-/** The subject of the email that asks a new account to confirm its address. */
+/** The subject of the email that asks a new account (or a new address) to confirm its address. */
 export const CONFIRM_SUBJECT = 'Confirm your email address';
+
+/** The subjects of the emails that tell an account's address of a change to another one. */
+export const EMAIL_CHANGE_SUBJECT = {
+  requested: 'A change of your email address was asked for',
+  changed: 'Your email address was changed',
+};
 
 /** The newest link to `path` (with its `#token=`) in an email to `email` with this subject, once it has arrived. */
 function emailedLink(email: string, subject: string, path: string): Promise<string> {

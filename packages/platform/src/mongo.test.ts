@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, type MongoHandle } from './mongo.js';
+import { connectMongo, isDuplicateKeyError, type MongoHandle } from './mongo.js';
 import { mongoCommandsMetric, runForScrape } from './mongo-commands.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { silentLogger } from './testing.js';
@@ -55,5 +55,21 @@ describe('connectMongo', () => {
     await runForScrape(() => Thing.countDocuments({ n: 1 }));
     expect(await byOrigin('scrape')).toBe(scrapes + 1);
     expect(await byOrigin('request')).toBe(requests);
+  });
+
+  it('recognises a write refused by a unique index, an insert’s and an update’s alike', async () => {
+    const accounts = mongoose.connection.collection('unique_things');
+    await accounts.createIndex({ email: 1 }, { unique: true });
+    await accounts.insertMany([{ email: 'a@example.com' }, { email: 'b@example.com' }]);
+    const refusal = (write: Promise<unknown>) =>
+      write.then(
+        () => 'written',
+        (error: unknown) => error,
+      );
+    const insert = await refusal(accounts.insertOne({ email: 'a@example.com' }));
+    const update = await refusal(accounts.updateOne({ email: 'a@example.com' }, { $set: { email: 'b@example.com' } }));
+    expect([isDuplicateKeyError(insert), isDuplicateKeyError(update)]).toEqual([true, true]);
+    expect(isDuplicateKeyError(await refusal(accounts.insertOne({ $bad: 1 } as never)))).toBe(false);
+    expect(await accounts.countDocuments({ email: 'b@example.com' })).toBe(1);
   });
 });

@@ -55,8 +55,18 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   };
 }
 
-export const isDuplicateKeyError = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+/**
+ * A write refused by a unique index. MongoDB says so with code 11000, as FerretDB 1.x does for an
+ * insert; FerretDB refuses an update with code 1 (InternalError) and PostgreSQL's message instead.
+ */
+export const isDuplicateKeyError = (error: unknown): boolean => {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    code === 11000 ||
+    (code === 1 && typeof message === 'string' && /duplicate key value violates unique constraint/.test(message))
+  );
+};
 
 /** Asks the connected server whether it reads a whole collection for `$in` (see findAnyOf). */
 export async function learnServer(): Promise<void> {

@@ -52,6 +52,6 @@ export function createUsersServices(
   const throttle = new AuthThrottle(config, undefined, now);
   const auth = new AuthService(users, tokens, sessions, throttle);
   const passwordResets = new PasswordResetService(users, auth, throttle, config, outbox);
-  const emailVerifications = new EmailVerificationService(users, throttle);
+  const emailVerifications = new EmailVerificationService(users, auth, throttle);
   return { users, auth, passwordResets, emailVerifications };
 }

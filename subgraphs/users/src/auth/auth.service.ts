@@ -9,7 +9,8 @@ import { type RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';
-import { type Account, emailSchema, registerSchema, type UserService } from '../user/user.service.js';
+import { emailSchema, registerSchema } from '../user/user.input.js';
+import type { Account, UserService } from '../user/user.service.js';
 import type { User } from '../user/user.type.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import type { RefreshTokenStore } from './refresh-token.store.js';
@@ -17,8 +18,10 @@ import type { RefreshTokenStore } from './refresh-token.store.js';
 // Only bounded, not checked against the policy: a login must not reveal which rule a password breaks.
 const loginSchema = z.object({ email: emailSchema, password: z.string().min(1, 'is required').max(128) });
 const opaqueToken = z.string().min(1, 'is required').max(200);
+/** Bounded only, like a login's (also EmailVerificationService's). */
+export const currentPasswordSchema = z.string().min(1, 'is required').max(128);
 const changePasswordSchema = z.object({
-  currentPassword: z.string().min(1, 'is required').max(128),
+  currentPassword: currentPasswordSchema,
   newPassword: passwordPolicy,
 });
 
@@ -92,24 +95,36 @@ export class AuthService {
    * is a new pair for this device.
    */
   async changePassword(ctx: RequestContext, input: unknown): Promise<AuthResult> {
-    const principal = requirePrincipal(ctx.principal);
+    requirePrincipal(ctx.principal); // before the input is read, as for every signed-in operation
     const data = validate(changePasswordSchema, input);
-    const credentials = await this.users.findCredentialsById(principal.id);
-    if (!credentials) throw new UnauthenticatedError();
-    const attempt = await this.throttle.login(credentials.user.email, ctx.clientIp);
-    if (!(await passwordHasher.verify(credentials.passwordHash, data.currentPassword))) {
-      ctx.log.info({ userId: principal.id, clientIp: ctx.clientIp }, 'password change refused: wrong current password');
-      throw new BadUserInputError('Current password is wrong', [{ field: 'currentPassword', message: 'is wrong' }]);
-    }
-    await attempt.succeeded();
+    const credentials = await this.proveCurrentPassword(ctx, data.currentPassword);
     const account = await this.users.setPasswordHash(
       credentials,
       await passwordHasher.hash(data.newPassword),
       'changed',
     );
     if (!account) throw new UnauthenticatedError();
-    ctx.log.info({ userId: principal.id }, 'password changed: every session ended');
+    ctx.log.info({ userId: credentials.user.id }, 'password changed: every session ended');
     return this.signIn(account);
+  }
+
+  /**
+   * Internal (also EmailVerificationService): the signed-in account, once its current password is
+   * given. Counted like a login, so a stolen access token cannot guess it faster; a wrong one is
+   * BAD_USER_INPUT on `currentPassword`.
+   */
+  async proveCurrentPassword(ctx: RequestContext, currentPassword: string): Promise<Account> {
+    const principal = requirePrincipal(ctx.principal);
+    const credentials = await this.users.findCredentialsById(principal.id);
+    if (!credentials) throw new UnauthenticatedError();
+    const attempt = await this.throttle.login(credentials.user.email, ctx.clientIp);
+    if (!(await passwordHasher.verify(credentials.passwordHash, currentPassword))) {
+      ctx.log.info({ userId: principal.id, clientIp: ctx.clientIp }, 'current password refused');
+      throw new BadUserInputError('Current password is wrong', [{ field: 'currentPassword', message: 'is wrong' }]);
+    }
+    await attempt.succeeded();
+    const { passwordHash: _hash, ...account } = credentials;
+    return account;
   }
 
   async logout(_ctx: RequestContext, refreshToken: unknown): Promise<boolean> {

@@ -24,16 +24,32 @@ export interface EmailVerificationLink {
   email: EventEnvelope;
 }
 
+/** Whose address a link confirms: a new account's own, or the one an account asked to change to. */
+export type AddressToConfirm = 'account' | 'change';
+
+const CLOSING: Record<AddressToConfirm, (address: string) => string[]> = {
+  account: (address) => [
+    `Please confirm that ${address} is your email address, within`,
+    'If you did not open a shop account with this address, ignore this email.',
+  ],
+  change: (address) => [
+    `Please confirm that ${address} is the new email address of your shop account, within`,
+    'Until then the account keeps its current address. If you did not ask for this, ignore this email.',
+  ],
+};
+
 /**
- * A new confirmation link for the address of an account. Its token is in the email only, which is
+ * A new confirmation link for `user.email`. Its token is in the email only, which is
  * `confidential` (the notification record keeps a placeholder): whoever holds it confirms the address.
  */
 export function emailVerificationLink(
   user: { id: string; email: string; firstName: string },
   settings: EmailVerificationSettings,
   now = new Date(),
+  purpose: AddressToConfirm = 'account',
 ): EmailVerificationLink {
   const token = newSecretToken();
+  const [ask, closing] = CLOSING[purpose](user.email);
   return {
     fields: {
       emailVerificationHash: secretTokenHash(token),
@@ -46,10 +62,10 @@ export function emailVerificationLink(
       body: [
         `Hello ${user.firstName},`,
         '',
-        `Please confirm that ${user.email} is your email address, within ${lifetime(settings.EMAIL_VERIFICATION_TTL)}:`,
+        `${ask} ${lifetime(settings.EMAIL_VERIFICATION_TTL)}:`,
         `${settings.EMAIL_VERIFICATION_URL}#token=${token}`,
         '',
-        'If you did not open a shop account with this address, ignore this email.',
+        closing,
       ].join('\n'),
       confidential: true,
     }),

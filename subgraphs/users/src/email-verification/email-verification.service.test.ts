@@ -16,6 +16,7 @@ import { secretTokenHash } from '../auth/secret-token.js';
 import { usersConfig } from '../config.js';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
+import { EMAIL_CHANGE_SUBJECT } from './email-change.email.js';
 import { CONFIRM_EMAIL_SUBJECT } from './email-verification.link.js';
 import { INVALID_CONFIRMATION } from './email-verification.service.js';
 
@@ -55,6 +56,15 @@ async function confirmations(id: string) {
     .map((event) => notificationEmail.schema.parse(event).data)
     .filter((email) => email.subject === CONFIRM_EMAIL_SUBJECT)
     .map((email) => ({ ...email, token: /#token=([A-Za-z0-9_-]{43})$/m.exec(email.body)?.[1] ?? '' }));
+}
+
+/** The notices of an address change waiting in the account's outbox, oldest first. */
+async function changeNotices(id: string) {
+  const stored = await UserModel.findById(id).lean();
+  const subjects: string[] = Object.values(EMAIL_CHANGE_SUBJECT);
+  return (stored?.pendingEvents ?? [])
+    .map((event) => notificationEmail.schema.parse(event).data)
+    .filter((email) => subjects.includes(email.subject));
 }
 
 const INVALID = { code: 'BAD_USER_INPUT', message: INVALID_CONFIRMATION };
@@ -150,6 +160,111 @@ describe('requestEmailVerification', () => {
     expect(await limited.emailVerifications.resend(ctx)).toBe(true);
     expect(await extensionsOf(limited.emailVerifications.resend(ctx))).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
     expect(await confirmations(ada.id)).toHaveLength(3);
+  });
+});
+
+describe('requestEmailChange', () => {
+  const PASSWORD = 'correct horse';
+
+  it('needs the current password; a wrong one is refused like a login and changes nothing', async () => {
+    const ada = await customer();
+    const change = { newEmail: 'ada.new@example.com', currentPassword: 'not it' };
+    expect(await codeOf(emailVerifications.requestChange(anonymous, { ...change, currentPassword: PASSWORD }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(await extensionsOf(emailVerifications.requestChange(ada.ctx, change))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'currentPassword', message: 'is wrong' }],
+    });
+    expect(
+      await extensionsOf(emailVerifications.requestChange(ada.ctx, { ...change, newEmail: 'nope' })),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'newEmail', message: 'must be an email' }] });
+    expect(await confirmations(ada.id)).toHaveLength(1);
+    expect(await changeNotices(ada.id)).toEqual([]);
+    expect((await users.me(ada.ctx))?.pendingEmail).toBeNull();
+  });
+
+  it('emails the new address a link and tells the current one; the address changes only when the link is opened', async () => {
+    const ada = await customer();
+    const newEmail = `moved${accounts}@example.com`;
+    expect(
+      await emailVerifications.requestChange(ada.ctx, {
+        newEmail: ` ${newEmail.toUpperCase()} `,
+        currentPassword: PASSWORD,
+      }),
+    ).toBe(true);
+    const [, link, ...others] = await confirmations(ada.id);
+    expect(others).toEqual([]);
+    expect(link).toMatchObject({ userId: ada.id, to: newEmail, confidential: true });
+    expect(link?.body).toContain(`confirm that ${newEmail} is the new email address of your shop account`);
+    const [asked] = await changeNotices(ada.id);
+    expect(asked).toMatchObject({ to: ada.email, subject: EMAIL_CHANGE_SUBJECT.requested });
+    expect(asked?.body).toContain(`to ${newEmail}`);
+    expect(asked?.confidential).toBeFalsy();
+    expect(await users.me(ada.ctx)).toMatchObject({ email: ada.email, pendingEmail: newEmail, emailVerified: false });
+    const kick = outbox.kicked.findLast((committed) => String(committed.id) === ada.id);
+    expect(kick?.pendingEvents).toHaveLength(3);
+
+    expect(await emailVerifications.verify(anonymous, link?.token)).toBe(true);
+    expect(await users.me(ada.ctx)).toMatchObject({ email: newEmail, pendingEmail: null, emailVerified: true });
+    const [, done] = await changeNotices(ada.id);
+    expect(done).toMatchObject({ to: ada.email, subject: EMAIL_CHANGE_SUBJECT.changed });
+    expect(done?.body).toContain(`from ${ada.email} to ${newEmail}`);
+    expect(await refusalOf(emailVerifications.verify(anonymous, link?.token))).toEqual(INVALID);
+    const signIn = (email: string) => codeOf(services.auth.login(anonymous, { email, password: PASSWORD }));
+    expect(await signIn(newEmail)).toBe('resolved');
+    expect(await signIn(ada.email)).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses the current address and one of another account, also when it is registered before the link is opened', async () => {
+    const ada = await customer();
+    const bea = await customer();
+    const to = (newEmail: string) =>
+      extensionsOf(emailVerifications.requestChange(ada.ctx, { newEmail, currentPassword: PASSWORD }));
+    expect(await to(ada.email)).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'newEmail' }] });
+    expect(await to(bea.email)).toMatchObject({ code: 'CONFLICT', field: 'newEmail' });
+    const wanted = `wanted${accounts}@example.com`;
+    expect(await to(wanted)).toBeUndefined();
+    const [, link] = await confirmations(ada.id);
+    await services.auth.register(anonymous, { email: wanted, password: PASSWORD, firstName: 'Cy', lastName: 'Quick' });
+    expect(await extensionsOf(emailVerifications.verify(anonymous, link?.token))).toMatchObject({
+      code: 'CONFLICT',
+      field: 'token',
+    });
+    expect(await users.me(ada.ctx)).toMatchObject({ email: ada.email });
+  });
+
+  it('is voided by a password change, signing out everywhere or a new link for the current address', async () => {
+    const voids = {
+      password: (ada: Awaited<ReturnType<typeof customer>>) =>
+        services.auth.changePassword(ada.ctx, { currentPassword: PASSWORD, newPassword: PASSWORD }),
+      logout: (ada: Awaited<ReturnType<typeof customer>>) => users.logoutEverywhere(ada.ctx, null),
+      link: (ada: Awaited<ReturnType<typeof customer>>) => emailVerifications.resend(ada.ctx),
+    };
+    for (const [what, voidIt] of Object.entries(voids)) {
+      const ada = await customer();
+      const newEmail = `void-${what}${accounts}@example.com`;
+      await emailVerifications.requestChange(ada.ctx, { newEmail, currentPassword: PASSWORD });
+      const link = (await confirmations(ada.id)).find((email) => email.to === newEmail);
+      await voidIt(ada);
+      expect({ what, refusal: await refusalOf(emailVerifications.verify(anonymous, link?.token)) }).toEqual({
+        what,
+        refusal: INVALID,
+      });
+      const stored = await UserModel.findById(ada.id).lean();
+      expect({ what, email: stored?.email }).toEqual({ what, email: ada.email });
+    }
+  });
+
+  it('sends links to one address up to the limit, whoever asks', async () => {
+    const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_EMAIL: 2, REGISTER_LIMIT_PER_IP: 1_000 });
+    const newEmail = `popular${accounts}@example.com`;
+    const ask = async () => {
+      const someone = await customer(limited);
+      const ctx = testContext({ id: someone.id, role: 'CUSTOMER' }, limited);
+      return codeOf(limited.emailVerifications.requestChange(ctx, { newEmail, currentPassword: PASSWORD }));
+    };
+    expect([await ask(), await ask(), await ask()]).toEqual(['resolved', 'resolved', 'TOO_MANY_REQUESTS']);
   });
 });
 

@@ -1,36 +1,42 @@
 import { BadUserInputError, requirePrincipal, UnauthenticatedError, validate } from '@shop/platform/core';
 import type { RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
+import { type AuthService, currentPasswordSchema } from '../auth/auth.service.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { secretTokenHash } from '../auth/secret-token.js';
+import { emailSchema } from '../user/user.input.js';
 import type { UserService } from '../user/user.service.js';
 import { emailConfirmations } from './email-verification.metrics.js';
 
 export const INVALID_CONFIRMATION =
   'This email confirmation link is invalid, used or expired; sign in and ask for a new one';
 const verifySchema = z.object({ token: z.string().min(1, 'is required').max(200) });
+const changeSchema = z.object({ newEmail: emailSchema, currentPassword: currentPasswordSchema });
 
 /**
  * Email addresses proved by their owners: every new account is emailed a link (UserService writes
  * it with the account); whoever opens it confirms the address. A signed-in customer may ask for a
- * new link, which voids the one before.
+ * new link, or move the account to a new address, which is proved the same way; each new link voids
+ * the one before.
  */
 export class EmailVerificationService {
   constructor(
     private readonly users: UserService,
+    private readonly auth: AuthService,
     private readonly throttle: AuthThrottle,
   ) {}
 
   /** Confirms the address whose current link carries this token: once, before the link expires. */
   async verify(ctx: RequestContext, token: unknown): Promise<boolean> {
     const data = validate(verifySchema, { token });
-    const user = await this.users.confirmEmail(secretTokenHash(data.token));
-    if (!user) {
+    const confirmed = await this.users.confirmEmail(secretTokenHash(data.token));
+    if (!confirmed) {
       emailConfirmations.inc({ outcome: 'refused' });
       throw new BadUserInputError(INVALID_CONFIRMATION, [{ field: 'token', message: 'is invalid, used or expired' }]);
     }
     emailConfirmations.inc({ outcome: 'confirmed' });
-    ctx.log.info({ userId: user.id }, 'email address confirmed');
+    const userId = confirmed.user.id;
+    ctx.log.info({ userId }, confirmed.changedFrom ? 'email address changed' : 'email address confirmed');
     return true;
   }
 
@@ -46,6 +52,27 @@ export class EmailVerificationService {
     await this.throttle.emailVerification(account.user.email);
     await this.users.renewEmailVerification(account);
     ctx.log.info({ userId: account.user.id }, 'email confirmation link sent');
+    return true;
+  }
+
+  /**
+   * After the current password: emails `newEmail` a link that makes it the account's address once
+   * opened, and tells the current address (UserService writes both with the pending change). The
+   * links to one address are counted like confirmation links (TOO_MANY_REQUESTS past the limit).
+   */
+  async requestChange(ctx: RequestContext, input: unknown): Promise<boolean> {
+    requirePrincipal(ctx.principal);
+    const data = validate(changeSchema, input);
+    const account = await this.auth.proveCurrentPassword(ctx, data.currentPassword);
+    if (data.newEmail === account.user.email) {
+      throw new BadUserInputError('That is the address of the account already', [
+        { field: 'newEmail', message: 'is the current address' },
+      ]);
+    }
+    await this.throttle.emailVerification(data.newEmail);
+    // False: the password changed or every device was signed out meanwhile, this token with it.
+    if (!(await this.users.requestEmailChange(account, data.newEmail))) throw new UnauthenticatedError();
+    ctx.log.info({ userId: account.user.id }, 'email change asked: a link was sent to the new address');
     return true;
   }
 }

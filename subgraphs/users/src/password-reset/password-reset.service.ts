@@ -10,7 +10,8 @@ import { expiringAt } from '../auth/expiring-record.model.js';
 import { newSecretToken, secretTokenHash } from '../auth/secret-token.js';
 import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';
-import { emailSchema, type UserService } from '../user/user.service.js';
+import { emailSchema } from '../user/user.input.js';
+import type { UserService } from '../user/user.service.js';
 import { passwordResetRequests, passwordResets } from './password-reset.metrics.js';
 import { PasswordResetModel, type PasswordResetRecord } from './password-reset.model.js';
 

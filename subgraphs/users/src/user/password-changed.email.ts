@@ -11,13 +11,15 @@ const HOW: Record<PasswordChange, string> = {
   reset: 'with a password reset link emailed to this address',
 };
 
+/** `2026-12-06 at 05:41 UTC`: when a notice says a change happened. */
+export const noticeTime = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' at ')} UTC`;
+
 /**
  * The email that tells an account its password changed, so that an owner who did not change it
  * learns at once and takes the account back (`resetUrl`: the page where one asks for a link). It
  * carries no secret: the notification record keeps it as sent.
  */
 export function passwordChangedEmail(user: User, how: PasswordChange, at: Date, resetUrl: string): EventEnvelope {
-  const when = `${at.toISOString().slice(0, 16).replace('T', ' at ')} UTC`;
   return notificationEmail.create({
     userId: user.id,
     to: user.email,
@@ -25,7 +27,7 @@ export function passwordChangedEmail(user: User, how: PasswordChange, at: Date, 
     body: [
       `Hello ${user.firstName},`,
       '',
-      `The password of your shop account ${user.email} was changed on ${when}, ${HOW[how]}.`,
+      `The password of your shop account ${user.email} was changed on ${noticeTime(at)}, ${HOW[how]}.`,
       'Every other device that was signed in has been signed out.',
       '',
       'If this was you, there is nothing to do.',

@@ -47,7 +47,18 @@ export class UserRecord {
   @prop({ type: () => Date })
   emailVerificationExpiresAt?: Date;
 
-  /** Emails about the account (its address to confirm, a password changed), written with the change they tell of. */
+  /**
+   * The address the current link confirms when it is a change (requestEmailChange), not this
+   * account's own: opening the link makes it the account's address. Written and cleared with the link.
+   */
+  @prop({ type: () => String })
+  pendingEmail?: string;
+
+  /** The token version the change was asked at: a password change or logout everywhere since voids it. */
+  @prop({ type: () => Number })
+  pendingEmailTokenVersion?: number;
+
+  /** Emails about the account (an address to confirm, a password or address changed), written with the change they tell of. */
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];
 

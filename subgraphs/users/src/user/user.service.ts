@@ -12,6 +12,7 @@ import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isObjectIdOrHexString, isValidObjectId, Types, type UpdateQuery } from 'mongoose';
 import { z } from 'zod';
+import { emailChangeNotice } from '../email-verification/email-change.email.js';
 import {
   type EmailVerificationSettings,
   emailVerificationLink,
@@ -20,36 +21,10 @@ import { emailConfirmations } from '../email-verification/email-verification.met
 import { type PasswordChange, passwordChangedEmail } from './password-changed.email.js';
 import { passwordHasher } from './password-hasher.js';
 import { passwordPolicy } from './password-policy.js';
+import { emailSchema, type registerSchema, updateMeSchema } from './user.input.js';
 import { UserModel, type UserRecord } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
-export const emailSchema = z.string().trim().toLowerCase().pipe(z.string().email('must be an email').max(254));
-// Control characters in a name end up in e-mails and invoices; nothing else is refused.
-const nameSchema = z
-  .string()
-  .trim()
-  .min(1, 'is required')
-  .max(100, 'must be at most 100 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
-const E164 = /^\+[1-9]\d{6,14}$/;
-// Empty means none: web forms send '' for a field left blank.
-const phoneSchema = z
-  .string()
-  .trim()
-  .refine((value) => value === '' || E164.test(value), 'must be an E.164 number such as +14155550100');
-export const registerSchema = z.object({
-  email: emailSchema,
-  password: passwordPolicy,
-  firstName: nameSchema,
-  lastName: nameSchema,
-  phone: phoneSchema.nullish().transform((value) => value || undefined),
-});
-const updateMeSchema = z
-  .object({ firstName: nameSchema.nullish(), lastName: nameSchema.nullish(), phone: phoneSchema.nullish() })
-  .refine(
-    (input) => input.firstName != null || input.lastName != null || input.phone != null,
-    'give firstName, lastName or phone',
-  );
 const roleSchema = z.enum(UserRole);
 
 type Stored = UserRecord & { _id: unknown };
@@ -67,6 +42,8 @@ export class AdminBootstrapError extends Error {
 export type Account = { user: User; tokenVersion: number };
 export type Credentials = Account & { passwordHash: string };
 const versionOf = (record: Stored) => record.tokenVersion ?? 0;
+/** Matches an account still at this token version (absent on older documents: 0). */
+const atVersion = (version: number) => (version === 0 ? { $in: [0, null] } : version);
 
 /** Per request: every `User` reference (and `user(id)`) of one request is read in one query. */
 const usersById = requestScoped(
@@ -84,6 +61,8 @@ function toUser(record: Stored): User {
     lastName: record.lastName,
     phone: record.phone ?? null,
     emailVerified: record.emailVerifiedAt != null,
+    pendingEmail:
+      record.pendingEmail && (record.emailVerificationExpiresAt ?? 0) > new Date() ? record.pendingEmail : null,
     role: record.role,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -186,11 +165,9 @@ export class UserService {
     const id = account.user.id;
     if (!isValidObjectId(id)) return null;
     const email = passwordChangedEmail(account.user, how, new Date(), this.options.passwordResetUrl);
-    // Absent on older documents: version 0.
-    const version = account.tokenVersion === 0 ? { $in: [0, null] } : account.tokenVersion;
     const { matchedCount } = await withDocumentLock('users', id, () =>
       UserModel.updateOne(
-        { _id: id, tokenVersion: version },
+        { _id: id, tokenVersion: atVersion(account.tokenVersion) },
         { $set: { passwordHash }, $inc: { tokenVersion: 1 }, $push: { pendingEvents: email } },
       ),
     );
@@ -203,32 +180,96 @@ export class UserService {
 
   /**
    * Internal (EmailVerificationService): a new confirmation link for the account's address, its
-   * email in the account's outbox in the same update; the link sent before stops working.
+   * email in the account's outbox in the same update; the link sent before (a change's too) stops working.
    */
   async renewEmailVerification({ user }: Account): Promise<void> {
     const link = emailVerificationLink(user, this.options.emailVerification);
     await withDocumentLock('users', user.id, () =>
-      UserModel.updateOne({ _id: user.id }, { $set: link.fields, $push: { pendingEvents: link.email } }),
+      UserModel.updateOne(
+        { _id: user.id },
+        {
+          $set: link.fields,
+          $unset: { pendingEmail: 1, pendingEmailTokenVersion: 1 },
+          $push: { pendingEvents: link.email },
+        },
+      ),
     );
     await this.readAndPublish(user.id);
     emailConfirmations.inc({ outcome: 'sent' });
   }
 
   /**
-   * Internal (EmailVerificationService): confirms the address of the account whose current link has
-   * this token hash, once, before the link expires; null when no such link works.
+   * Internal (EmailVerificationService): a link to `newEmail` that makes it the account's address
+   * once opened, and a notice to the current address, in one update at the token version the
+   * account was read with; the link sent before stops working. False when that version has passed.
    */
-  async confirmEmail(hash: string, now = new Date()): Promise<User | null> {
+  async requestEmailChange(account: Account, newEmail: string): Promise<boolean> {
+    const { user, tokenVersion } = account;
+    if (await UserModel.exists({ email: newEmail })) {
+      throw new ConflictError('Email already registered', { field: 'newEmail' });
+    }
+    const now = new Date();
+    const link = emailVerificationLink({ ...user, email: newEmail }, this.options.emailVerification, now, 'change');
+    const notice = emailChangeNotice(user, newEmail, 'requested', now, this.options.passwordResetUrl);
+    const { matchedCount } = await withDocumentLock('users', user.id, () =>
+      UserModel.updateOne(
+        { _id: user.id, tokenVersion: atVersion(tokenVersion) },
+        {
+          $set: { ...link.fields, pendingEmail: newEmail, pendingEmailTokenVersion: tokenVersion },
+          $push: { pendingEvents: { $each: [link.email, notice] } },
+        },
+      ),
+    );
+    if (matchedCount !== 1) return false;
+    await this.readAndPublish(user.id);
+    emailConfirmations.inc({ outcome: 'sent' });
+    return true;
+  }
+
+  /**
+   * Internal (EmailVerificationService): confirms the address the account's current link was sent
+   * to, once, before the link expires; null when no such link works. A change's link makes that
+   * address the account's (`changedFrom`: the one left, which is told), while the account is at the
+   * token version the change was asked at; an address registered meanwhile is CONFLICT.
+   */
+  async confirmEmail(hash: string, now = new Date()): Promise<{ user: User; changedFrom?: string } | null> {
     const record = await UserModel.findOne({ emailVerificationHash: hash }).lean<Stored>();
     if (!record?.emailVerificationExpiresAt || record.emailVerificationExpiresAt <= now) return null;
-    return this.update(
-      String(record._id),
-      {
-        $set: { emailVerifiedAt: now },
-        $unset: { emailVerificationHash: 1, emailVerificationExpiresAt: 1 },
-      },
-      { emailVerificationHash: hash },
+    const id = String(record._id);
+    const used = {
+      emailVerificationHash: 1,
+      emailVerificationExpiresAt: 1,
+      pendingEmail: 1,
+      pendingEmailTokenVersion: 1,
+    };
+    if (!record.pendingEmail) {
+      const user = await this.update(
+        id,
+        { $set: { emailVerifiedAt: now }, $unset: used },
+        { emailVerificationHash: hash },
+      );
+      return user && { user };
+    }
+    const notice = emailChangeNotice(
+      toUser(record),
+      record.pendingEmail,
+      'changed',
+      now,
+      this.options.passwordResetUrl,
     );
+    try {
+      const changed = await this.update(
+        id,
+        { $set: { email: record.pendingEmail, emailVerifiedAt: now }, $unset: used, $push: { pendingEvents: notice } },
+        { emailVerificationHash: hash, tokenVersion: atVersion(record.pendingEmailTokenVersion ?? 0) },
+      );
+      if (!changed) return null;
+      await this.readAndPublish(id);
+      return { user: changed, changedFrom: record.email };
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw new ConflictError('Email already registered', { field: 'token' });
+      throw error;
+    }
   }
 
   /**

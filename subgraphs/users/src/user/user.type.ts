@@ -30,6 +30,13 @@ export class User {
   })
   emailVerified!: boolean;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The address this account asked to change to (requestEmailChange), while the link emailed there works; null when none.',
+  })
+  pendingEmail!: string | null;
+
   @Field(() => UserRole)
   role!: UserRole;
 
@@ -40,7 +47,7 @@ export class User {
   updatedAt!: Date;
 }
 
-/** Partial: only the fields given change. Email and role are not the customer's to change here. */
+/** Partial: only the fields given change. Email (requestEmailChange) and role are not changed here. */
 @InputType('UpdateMeInput')
 export class UpdateMeInput {
   @Field(() => String, { nullable: true })
