@@ -48,6 +48,8 @@ const MATRIX: Record<string, Row> = {
   'Mutation.verifyEmail': ANYONE, // the emailed link's token is the credential
   'Mutation.requestEmailVerification': CUSTOMERS, // each caller their own account
   'Mutation.requestEmailChange': CUSTOMERS, // likewise
+  // Each caller its own account; an admin's is kept, so that the last admin cannot vanish.
+  'Mutation.deleteMe': ['UNAUTHENTICATED', 'data', 'data', 'CONFLICT'],
   'Query.tokenVersions': NOBODY, // gateway → users only, with a service token
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,

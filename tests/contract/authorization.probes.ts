@@ -26,7 +26,7 @@ export type Caller = (typeof CALLERS)[number];
  * The error codes stand for GraphQL `extensions.code` and for the REST status (401, 403, 404)
  * answered as `application/problem+json`.
  */
-export type Outcome = 'data' | 'hidden' | 'absent' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
+export type Outcome = 'data' | 'hidden' | 'absent' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
 
 /** What the owner has, made once: a PAID order with its payment, and a notification about it. */
 export interface World {
@@ -268,6 +268,14 @@ export const PROBES: Record<string, Probe> = {
       await freshAccountOf(caller, world, 'password'),
     );
     return fromGraphql(answer, 'changePassword');
+  },
+  'Mutation.deleteMe': async (caller, world) => {
+    const answer = await gql(
+      'mutation($p: String!) { deleteMe(currentPassword: $p) }',
+      { p: PASSWORD },
+      await freshAccountOf(caller, world, 'deletion'),
+    );
+    return fromGraphql(answer, 'deleteMe');
   },
   'Mutation.requestEmailChange': async (caller, world) => {
     const answer = await gql(

@@ -25,6 +25,7 @@ import { StockService } from '../../subgraphs/products/src/stock/stock.service.j
 import { createPrivateTestDb } from '../../subgraphs/products/src/test-db.js';
 import { createUsersServices } from '../../subgraphs/users/src/create-services.js';
 import { usersSubgraph } from '../../subgraphs/users/src/schema.js';
+import { ensureAdmin } from '../../subgraphs/users/src/user/admin-bootstrap.js';
 import { composeSupergraph } from './in-process.fixture.js';
 
 const tokens = createTestTokens();
@@ -94,7 +95,7 @@ beforeAll(async () => {
   }
   relay.start();
   // Real accounts: the gateway refuses tokens of accounts the users subgraph does not know.
-  await usersServices.users.ensureAdmin('cache-admin@example.com', 'correct horse battery');
+  await ensureAdmin('cache-admin@example.com', 'correct horse battery');
   const adminAccount = await usersServices.users.findCredentials('cache-admin@example.com');
   admin = `Bearer ${await tokens.sign({ id: adminAccount?.user.id ?? '', role: 'ADMIN', tokenVersion: 0 })}`;
   const customerAccount = await usersServices.users.createCustomer({

@@ -3,6 +3,7 @@
 import { createTokenVersionCheck, remoteTokenVersions } from '@shop/platform/http';
 import { describe, expect, it } from 'vitest';
 import { type Json, postJson } from '../../gateway/src/gateway.test-fixture.js';
+import { ensureAdmin } from '../../subgraphs/users/src/user/admin-bootstrap.js';
 import { gatewayOverUsers } from './in-process.fixture.js';
 
 const PASSWORD = 'correct horse battery';
@@ -11,7 +12,7 @@ const ADMIN = { email: 'root@example.com', password: 'the first admin password' 
 const stack = gatewayOverUsers({
   database: 'token_revocation',
   env: { TOKEN_VERSION_CACHE_MS: '0' },
-  prepare: (services) => services.users.ensureAdmin(ADMIN.email, ADMIN.password),
+  prepare: () => ensureAdmin(ADMIN.email, ADMIN.password),
 });
 const { tokens } = stack;
 

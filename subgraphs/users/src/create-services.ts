@@ -1,6 +1,7 @@
 import type { TokenService } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { z } from 'zod';
+import { AccountDeletionService } from './account-deletion/account-deletion.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { AuthThrottle } from './auth/auth-throttle.js';
 import { RefreshTokenStore } from './auth/refresh-token.store.js';
@@ -53,5 +54,6 @@ export function createUsersServices(
   const auth = new AuthService(users, tokens, sessions, throttle);
   const passwordResets = new PasswordResetService(users, auth, throttle, config, outbox);
   const emailVerifications = new EmailVerificationService(users, auth, throttle);
-  return { users, auth, passwordResets, emailVerifications };
+  const accountDeletions = new AccountDeletionService(users, auth);
+  return { users, auth, passwordResets, emailVerifications, accountDeletions };
 }

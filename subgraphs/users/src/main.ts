@@ -18,7 +18,7 @@ await runSubgraph({
   wire: async ({ config, log, tokens, bus }) => {
     const relay = new OutboxRelay([PasswordResetModel, UserModel], bus, log);
     const services = createUsersServices(tokens, config, { outbox: relay });
-    await ensureConfiguredAdmin(services.users, config, log);
+    await ensureConfiguredAdmin(config, log);
     return { services, relay, jobs: [new ExpiredRecordsJob([services.auth, services.passwordResets], log)] };
   },
   // The users subgraph is where token versions live: its own store answers.

@@ -1,4 +1,5 @@
 import type { SubgraphDefinition } from '@shop/platform/subgraph';
+import { AccountDeletionResolver } from './account-deletion/account-deletion.resolver.js';
 import { AuthResolver } from './auth/auth.resolver.js';
 import { EmailVerificationResolver } from './email-verification/email-verification.resolver.js';
 import { PasswordResetResolver } from './password-reset/password-reset.resolver.js';
@@ -7,6 +8,6 @@ import { UserResolver } from './user/user.resolver.js';
 
 export const usersSubgraph: SubgraphDefinition = {
   name: 'users',
-  resolvers: [UserResolver, AuthResolver, PasswordResetResolver, EmailVerificationResolver],
+  resolvers: [UserResolver, AuthResolver, PasswordResetResolver, EmailVerificationResolver, AccountDeletionResolver],
   references: { User: userReference },
 };

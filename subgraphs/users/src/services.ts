@@ -1,3 +1,4 @@
+import type { AccountDeletionService } from './account-deletion/account-deletion.service.js';
 import type { AuthService } from './auth/auth.service.js';
 import type { EmailVerificationService } from './email-verification/email-verification.service.js';
 import type { PasswordResetService } from './password-reset/password-reset.service.js';
@@ -8,4 +9,5 @@ export interface UsersServices {
   auth: AuthService;
   passwordResets: PasswordResetService;
   emailVerifications: EmailVerificationService;
+  accountDeletions: AccountDeletionService;
 }

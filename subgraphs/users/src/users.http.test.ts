@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createUsersServices } from './create-services.js';
 import { usersSubgraph } from './schema.js';
+import { ensureAdmin } from './user/admin-bootstrap.js';
 
 const { JWT_SECRET } = TEST_TOKEN_SETTINGS;
 const tokens = createTestTokens();
@@ -42,7 +43,7 @@ let replicaUrl: string;
 
 beforeAll(async () => {
   db = await connectTestMongo('users_http');
-  await services.users.ensureAdmin(ADMIN.email, ADMIN.password);
+  await ensureAdmin(ADMIN.email, ADMIN.password);
   server = await serveTestSubgraph(usersSubgraph, services, tokens, { config, log });
   url = server.url;
   // A second replica with its own service instances: only the database is shared.

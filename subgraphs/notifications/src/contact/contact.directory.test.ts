@@ -11,10 +11,13 @@ const tokens = createTestTokens();
  * A tiny users subgraph that executes the query it gets against the users' `User` fields, so a
  * field the directory does not ask for is not answered: two known users, NOT_FOUND or a crash for the others.
  */
-const schema = buildSchema('type Query { user(id: ID!): User } type User { email: String! phone: String }');
-const users: Record<string, { email: string; phone: string | null }> = {
+const schema = buildSchema(
+  'type Query { user(id: ID!): User } type User { email: String! phone: String deletedAt: String }',
+);
+const users: Record<string, { email: string; phone: string | null; deletedAt?: string }> = {
   'u-ada': { email: 'ada@example.com', phone: null },
   'u-grace': { email: 'grace@example.com', phone: '+14155550100' },
+  'u-deleted': { email: 'deleted-u@deleted.invalid', phone: null, deletedAt: '2026-12-06T06:00:00.000Z' },
 };
 const rootValue = {
   user: ({ id }: { id: string }) => {
@@ -70,9 +73,10 @@ describe('UsersContactDirectory', () => {
     expect(callers.length).toBe(before + 3);
   });
 
-  it('answers null for an unknown user and fails (to be retried) on any other error', async () => {
+  it('answers null for an unknown user and a deleted one, and fails (to be retried) on any other error', async () => {
     const directory = new UsersContactDirectory(url, tokens);
     expect(await directory.contactOf('u-gone')).toBeNull();
+    expect(await directory.contactOf('u-deleted')).toBeNull();
     await expect(directory.contactOf('u-crash')).rejects.toThrow('Internal server error');
   });
 });

@@ -8,12 +8,12 @@ export interface Contact {
   phone?: string;
 }
 
-/** Where a user's addresses come from; null when there is no such user. */
+/** Where a user's addresses come from; null when there is no such user, or it was deleted. */
 export interface ContactDirectory {
   contactOf(userId: string): Promise<Contact | null>;
 }
 
-const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone } }';
+const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone deletedAt } }';
 
 /**
  * How long a user's addresses are reused: one order's notifications (its confirmation, then its
@@ -43,13 +43,11 @@ export class UsersContactDirectory implements ContactDirectory {
   private async lookUp(userId: string): Promise<Contact | null> {
     const authorization = await this.tokens.serviceAuthorization('notifications');
     try {
-      const data = await callSubgraph<{ user: { email: string; phone: string | null } | null }>(
-        this.url,
-        USER,
-        { id: userId },
-        { authorization },
-      );
-      if (!data.user) return null;
+      const data = await callSubgraph<{
+        user: { email: string; phone: string | null; deletedAt: string | null } | null;
+      }>(this.url, USER, { id: userId }, { authorization });
+      // A deleted account keeps no address of its owner: nothing more is sent (recorded SKIPPED).
+      if (!data.user || data.user.deletedAt) return null;
       const { email, phone } = data.user;
       return phone ? { email, phone } : { email };
     } catch (error) {

@@ -1,21 +1,70 @@
-import type { Logger } from '@shop/platform/core';
-import { AdminBootstrapError, type UserService } from './user.service.js';
+import { type Logger, validate } from '@shop/platform/core';
+import { isDuplicateKeyError } from '@shop/platform/mongo';
+import { z } from 'zod';
+import { passwordHasher } from './password-hasher.js';
+import { passwordPolicy } from './password-policy.js';
+import { emailSchema } from './user.input.js';
+import { UserModel } from './user.model.js';
+import { UserRole } from './user.type.js';
+
+/** ADMIN_EMAIL belongs to an account that is not an admin: start-up stops instead of promoting it. */
+export class AdminBootstrapError extends Error {
+  constructor(email: string) {
+    super(
+      `ADMIN_EMAIL ${email} belongs to an existing account that is not an admin; it is never promoted at start-up. ` +
+        "Set ADMIN_EMAIL to an address nobody has registered, or have an existing admin change that account's role.",
+    );
+  }
+}
 
 /**
  * Start-up: the admin of ADMIN_EMAIL / ADMIN_PASSWORD exists, when both are set. An address someone
  * registered as a customer stops the process with one line saying why, rather than promoting them.
  */
 export async function ensureConfiguredAdmin(
-  users: UserService,
   config: { ADMIN_EMAIL?: string | undefined; ADMIN_PASSWORD?: string | undefined },
   log: Logger,
 ): Promise<void> {
   if (!config.ADMIN_EMAIL || !config.ADMIN_PASSWORD) return;
-  const outcome = await users.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
+  const outcome = await ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
     if (!(error instanceof AdminBootstrapError)) throw error;
     log.fatal(error.message);
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   });
   log.info({ outcome }, 'admin account ensured');
+}
+
+/**
+ * Start-up bootstrap of the first admin from ADMIN_EMAIL / ADMIN_PASSWORD; idempotent. It creates
+ * the account and never promotes one: an address someone already registered stays theirs, and
+ * the process refuses to start (AdminBootstrapError) rather than hand them the ADMIN role.
+ */
+export async function ensureAdmin(adminEmail: string, adminPassword: string): Promise<'created' | 'exists'> {
+  const data = validate(z.object({ email: emailSchema, password: passwordPolicy }), {
+    email: adminEmail,
+    password: adminPassword,
+  });
+  const existing = async () => {
+    const record = await UserModel.findOne({ email: data.email }).lean();
+    if (!record) return false;
+    if (record.role !== UserRole.ADMIN) throw new AdminBootstrapError(data.email);
+    return true;
+  };
+  if (await existing()) return 'exists';
+  const passwordHash = await passwordHasher.hash(data.password);
+  try {
+    await UserModel.create({
+      email: data.email,
+      passwordHash,
+      firstName: 'Admin',
+      lastName: 'Account',
+      role: UserRole.ADMIN,
+    });
+    return 'created';
+  } catch (error) {
+    // Replicas starting together race on the insert (or someone registered just now): look again.
+    if (isDuplicateKeyError(error) && (await existing())) return 'exists';
+    throw error;
+  }
 }

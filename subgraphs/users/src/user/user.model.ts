@@ -58,6 +58,13 @@ export class UserRecord {
   @prop({ type: () => Number })
   pendingEmailTokenVersion?: number;
 
+  /**
+   * When the owner deleted the account (deleteMe): its address, names, phone and password were
+   * erased then, and it never signs in again. The document stays because orders and payments name it.
+   */
+  @prop({ type: () => Date })
+  deletedAt?: Date;
+
   /** Emails about the account (an address to confirm, a password or address changed), written with the change they tell of. */
   @prop(pendingEventsProp)
   pendingEvents!: PendingEvent[];

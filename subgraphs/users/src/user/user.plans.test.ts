@@ -10,6 +10,7 @@ import {
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
+import { ensureAdmin } from './admin-bootstrap.js';
 import { UserModel } from './user.model.js';
 
 // Every filter the users service sends for registration, login (right and wrong), refresh, profile,
@@ -30,7 +31,7 @@ beforeAll(async () => {
   db = await connectTestMongo('users_plans');
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   const recorder = recordQueryShapes();
-  await users.ensureAdmin('root@example.com', 'the admin password');
+  await ensureAdmin('root@example.com', 'the admin password');
   const ada = { email: 'ada@example.com', password: 'correct horse', firstName: 'Ada', lastName: 'Lovelace' };
   const registered = await auth.register(from('10.9.0.1'), ada);
   const id = registered.user.id;

@@ -1,6 +1,7 @@
 import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
+import { ensureAdmin } from './admin-bootstrap.js';
 import { UserModel } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
@@ -32,7 +33,7 @@ describe('UserService', () => {
       firstName: 'Mallory',
       lastName: 'Early',
     });
-    await expect(users.ensureAdmin('Boss@Example.com', 'the real admin password')).rejects.toThrow(
+    await expect(ensureAdmin('Boss@Example.com', 'the real admin password')).rejects.toThrow(
       /ADMIN_EMAIL boss@example.com belongs to an existing account that is not an admin/,
     );
     expect((await UserModel.findById(squatter.user.id).lean())?.role).toBe(UserRole.CUSTOMER);
@@ -133,15 +134,15 @@ describe('UserService', () => {
   });
 
   it('bootstraps the admin idempotently, under the password policy', async () => {
-    expect(await users.ensureAdmin('root@example.com', 'admin password')).toBe('created');
-    expect(await users.ensureAdmin('Root@Example.com', 'admin password')).toBe('exists');
+    expect(await ensureAdmin('root@example.com', 'admin password')).toBe('created');
+    expect(await ensureAdmin('Root@Example.com', 'admin password')).toBe('exists');
     expect(await UserModel.countDocuments({ email: 'root@example.com', role: UserRole.ADMIN })).toBe(1);
     const replicas = await Promise.all(
-      Array.from({ length: 3 }, () => users.ensureAdmin('boot@example.com', 'boot password')),
+      Array.from({ length: 3 }, () => ensureAdmin('boot@example.com', 'boot password')),
     );
     expect(replicas.filter((outcome) => outcome === 'created')).toHaveLength(1);
     expect(await UserModel.countDocuments({ email: 'boot@example.com', role: UserRole.ADMIN })).toBe(1);
-    await expect(users.ensureAdmin('root2@example.com', 'password')).rejects.toMatchObject({
+    await expect(ensureAdmin('root2@example.com', 'password')).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT' },
     });
   });

@@ -20,8 +20,7 @@ import {
 import { emailConfirmations } from '../email-verification/email-verification.metrics.js';
 import { type PasswordChange, passwordChangedEmail } from './password-changed.email.js';
 import { passwordHasher } from './password-hasher.js';
-import { passwordPolicy } from './password-policy.js';
-import { emailSchema, type registerSchema, updateMeSchema } from './user.input.js';
+import { type registerSchema, updateMeSchema } from './user.input.js';
 import { UserModel, type UserRecord } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
@@ -29,19 +28,17 @@ const roleSchema = z.enum(UserRole);
 
 type Stored = UserRecord & { _id: unknown };
 
-/** ADMIN_EMAIL belongs to an account that is not an admin: start-up stops instead of promoting it. */
-export class AdminBootstrapError extends Error {
-  constructor(email: string) {
-    super(
-      `ADMIN_EMAIL ${email} belongs to an existing account that is not an admin; it is never promoted at start-up. ` +
-        "Set ADMIN_EMAIL to an address nobody has registered, or have an existing admin change that account's role.",
-    );
-  }
-}
 /** A user with the version its tokens and sessions must carry (internal: never a GraphQL field). */
 export type Account = { user: User; tokenVersion: number };
 export type Credentials = Account & { passwordHash: string };
 const versionOf = (record: Stored) => record.tokenVersion ?? 0;
+/** A confirmation link's fields, all unset once it is used or voided. */
+const LINK_FIELDS = {
+  emailVerificationHash: 1,
+  emailVerificationExpiresAt: 1,
+  pendingEmail: 1,
+  pendingEmailTokenVersion: 1,
+};
 /** Matches an account still at this token version (absent on older documents: 0). */
 const atVersion = (version: number) => (version === 0 ? { $in: [0, null] } : version);
 
@@ -61,6 +58,7 @@ function toUser(record: Stored): User {
     lastName: record.lastName,
     phone: record.phone ?? null,
     emailVerified: record.emailVerifiedAt != null,
+    deletedAt: record.deletedAt ?? null,
     pendingEmail:
       record.pendingEmail && (record.emailVerificationExpiresAt ?? 0) > new Date() ? record.pendingEmail : null,
     role: record.role,
@@ -162,20 +160,41 @@ export class UserService {
    * changes untold, even if the process dies right after.
    */
   async setPasswordHash(account: Account, passwordHash: string, how: PasswordChange): Promise<Account | null> {
-    const id = account.user.id;
-    if (!isValidObjectId(id)) return null;
     const email = passwordChangedEmail(account.user, how, new Date(), this.options.passwordResetUrl);
-    const { matchedCount } = await withDocumentLock('users', id, () =>
-      UserModel.updateOne(
-        { _id: id, tokenVersion: atVersion(account.tokenVersion) },
-        { $set: { passwordHash }, $inc: { tokenVersion: 1 }, $push: { pendingEvents: email } },
-      ),
-    );
-    if (matchedCount !== 1) return null;
-    const record = await this.readAndPublish(id);
+    const record = await this.writeAtVersion(account, {
+      $set: { passwordHash },
+      $inc: { tokenVersion: 1 },
+      $push: { pendingEvents: email },
+    });
     if (!record) return null;
-    await this.options.endSessions(id, 'password changed');
+    await this.options.endSessions(account.user.id, 'password changed');
     return { user: toUser(record), tokenVersion: versionOf(record) };
+  }
+
+  /**
+   * Internal (AccountDeletionService): erases what the account says about its owner (address,
+   * names, phone, password, links, emails to them not sent yet) in one update at the token version
+   * it was read with, which revokes every token; every session ends. The document stays, anonymous, because orders and
+   * payments name it; its address is free to register again. Null when that version has passed.
+   */
+  async eraseAccount(account: Account, unusablePasswordHash: string): Promise<User | null> {
+    const id = account.user.id;
+    const record = await this.writeAtVersion(account, {
+      $set: {
+        email: `deleted-${id}@deleted.invalid`,
+        firstName: 'Deleted',
+        lastName: 'Account',
+        passwordHash: unusablePasswordHash,
+        deletedAt: new Date(),
+        // Emails to the owner not sent yet (a confirmation link, a notice) name them, and have no reader now.
+        pendingEvents: [],
+      },
+      $unset: { phone: 1, emailVerifiedAt: 1, ...LINK_FIELDS },
+      $inc: { tokenVersion: 1 },
+    });
+    if (!record) return null;
+    await this.options.endSessions(id, 'account deleted');
+    return toUser(record);
   }
 
   /**
@@ -204,24 +223,18 @@ export class UserService {
    * account was read with; the link sent before stops working. False when that version has passed.
    */
   async requestEmailChange(account: Account, newEmail: string): Promise<boolean> {
-    const { user, tokenVersion } = account;
+    const { user } = account;
     if (await UserModel.exists({ email: newEmail })) {
       throw new ConflictError('Email already registered', { field: 'newEmail' });
     }
     const now = new Date();
     const link = emailVerificationLink({ ...user, email: newEmail }, this.options.emailVerification, now, 'change');
     const notice = emailChangeNotice(user, newEmail, 'requested', now, this.options.passwordResetUrl);
-    const { matchedCount } = await withDocumentLock('users', user.id, () =>
-      UserModel.updateOne(
-        { _id: user.id, tokenVersion: atVersion(tokenVersion) },
-        {
-          $set: { ...link.fields, pendingEmail: newEmail, pendingEmailTokenVersion: tokenVersion },
-          $push: { pendingEvents: { $each: [link.email, notice] } },
-        },
-      ),
-    );
-    if (matchedCount !== 1) return false;
-    await this.readAndPublish(user.id);
+    const written = await this.writeAtVersion(account, {
+      $set: { ...link.fields, pendingEmail: newEmail, pendingEmailTokenVersion: account.tokenVersion },
+      $push: { pendingEvents: { $each: [link.email, notice] } },
+    });
+    if (!written) return false;
     emailConfirmations.inc({ outcome: 'sent' });
     return true;
   }
@@ -273,40 +286,6 @@ export class UserService {
   }
 
   /**
-   * Start-up bootstrap of the first admin from ADMIN_EMAIL / ADMIN_PASSWORD; idempotent. It creates
-   * the account and never promotes one: an address someone already registered stays theirs, and
-   * the process refuses to start (AdminBootstrapError) rather than hand them the ADMIN role.
-   */
-  async ensureAdmin(adminEmail: string, adminPassword: string): Promise<'created' | 'exists'> {
-    const data = validate(z.object({ email: emailSchema, password: passwordPolicy }), {
-      email: adminEmail,
-      password: adminPassword,
-    });
-    const existing = async () => {
-      const record = await UserModel.findOne({ email: data.email }).lean<Stored>();
-      if (!record) return false;
-      if (record.role !== UserRole.ADMIN) throw new AdminBootstrapError(data.email);
-      return true;
-    };
-    if (await existing()) return 'exists';
-    const passwordHash = await passwordHasher.hash(data.password);
-    try {
-      await UserModel.create({
-        email: data.email,
-        passwordHash,
-        firstName: 'Admin',
-        lastName: 'Account',
-        role: UserRole.ADMIN,
-      });
-      return 'created';
-    } catch (error) {
-      // Replicas starting together race on the insert (or someone registered just now): look again.
-      if (isDuplicateKeyError(error) && (await existing())) return 'exists';
-      throw error;
-    }
-  }
-
-  /**
    * Internal (AuthService): a new customer, emailed a link to confirm the address, which is written
    * in the same insert (the account's outbox). The unique email index settles concurrent registrations.
    */
@@ -340,13 +319,15 @@ export class UserService {
 
   /** Internal (AuthService): the only reads of a password hash, which never leaves that service. */
   async findCredentials(email: string): Promise<Credentials | null> {
-    const record = await UserModel.findOne({ email }).select('+passwordHash').lean<Stored>();
+    const record = await UserModel.findOne({ email, deletedAt: { $exists: false } })
+      .select('+passwordHash')
+      .lean<Stored>();
     return record ? { user: toUser(record), tokenVersion: versionOf(record), passwordHash: record.passwordHash } : null;
   }
 
   /** Internal (PasswordResetService): the account of an email, without its password hash. */
   async findAccountByEmail(email: string): Promise<Account | null> {
-    const record = await UserModel.findOne({ email }).lean<Stored>();
+    const record = await UserModel.findOne({ email, deletedAt: { $exists: false } }).lean<Stored>();
     return record ? { user: toUser(record), tokenVersion: versionOf(record) } : null;
   }
 
@@ -362,6 +343,21 @@ export class UserService {
       UserModel.updateOne({ _id: id }, { $inc: { tokenVersion: 1 } }),
     );
     return matchedCount === 1;
+  }
+
+  /**
+   * Writes `change` while the account is at the token version it was read with (of two changes at
+   * once, the second finds it bumped), then publishes the emails it added; null when it has passed.
+   */
+  private async writeAtVersion(
+    { user, tokenVersion }: Account,
+    change: UpdateQuery<UserRecord>,
+  ): Promise<Stored | null> {
+    if (!isValidObjectId(user.id)) return null;
+    const { matchedCount } = await withDocumentLock('users', user.id, () =>
+      UserModel.updateOne({ _id: user.id, tokenVersion: atVersion(tokenVersion) }, change),
+    );
+    return matchedCount === 1 ? this.readAndPublish(user.id) : null;
   }
 
   // updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).

@@ -37,6 +37,14 @@ export class User {
   })
   pendingEmail!: string | null;
 
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'When the owner deleted the account (deleteMe): its address, names and phone are erased; orders and payments still ' +
+      'name it. Null for an account in use.',
+  })
+  deletedAt!: Date | null;
+
   @Field(() => UserRole)
   role!: UserRole;
 

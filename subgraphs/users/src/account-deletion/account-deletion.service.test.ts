@@ -1,0 +1,114 @@
+import { notificationEmail } from '@shop/events';
+import {
+  codeOf,
+  connectTestMongo,
+  createTestTokens,
+  extensionsOf,
+  offlineOutbox,
+  testContext,
+} from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUsersServices } from '../create-services.js';
+import { PasswordResetModel } from '../password-reset/password-reset.model.js';
+import { ensureAdmin } from '../user/admin-bootstrap.js';
+import { UserModel } from '../user/user.model.js';
+
+const PASSWORD = 'correct horse';
+const tokens = createTestTokens();
+const services = createUsersServices(tokens, { REGISTER_LIMIT_PER_IP: 1_000 }, { outbox: offlineOutbox });
+const { auth, users, accountDeletions, passwordResets } = services;
+const anonymous = testContext(null, services);
+// A new request each time: a request's reads of one account are batched and kept for the request.
+const asAdmin = () => testContext({ id: 'admin', role: 'ADMIN' }, services);
+let db: { drop: () => Promise<void> };
+
+beforeAll(async () => {
+  db = await connectTestMongo('users_account_deletion');
+});
+afterAll(() => db.drop());
+
+let accounts = 0;
+async function customer() {
+  const email = `leaving${++accounts}@example.com`;
+  const signedIn = await auth.register(anonymous, {
+    email,
+    password: PASSWORD,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    phone: '+14155550100',
+  });
+  const ctx = testContext({ id: signedIn.user.id, role: 'CUSTOMER' }, services);
+  return { email, id: signedIn.user.id, refreshToken: signedIn.refreshToken, ctx };
+}
+
+/** The token of the newest reset link emailed to this account (as the relay would publish it). */
+async function resetToken(userId: string) {
+  const [link] = await PasswordResetModel.find({ userId }).sort({ createdAt: -1 }).limit(1).lean();
+  const email = notificationEmail.schema.parse(link?.pendingEvents[0]);
+  return /#token=([A-Za-z0-9_-]+)$/m.exec(email.data.body)?.[1];
+}
+
+describe('deleteMe', () => {
+  it('erases the account after the current password; it never signs in again, and its address is free', async () => {
+    const ada = await customer();
+    expect(await extensionsOf(accountDeletions.deleteMe(ada.ctx, 'not it'))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: [{ field: 'currentPassword', message: 'is wrong' }],
+    });
+    expect((await users.findById(asAdmin(), ada.id)).deletedAt).toBeNull();
+
+    expect(await accountDeletions.deleteMe(ada.ctx, PASSWORD)).toBe(true);
+    const stored = await UserModel.findById(ada.id).select('+passwordHash').lean();
+    expect(stored).toMatchObject({
+      email: `deleted-${ada.id}@deleted.invalid`,
+      firstName: 'Deleted',
+      lastName: 'Account',
+      tokenVersion: 1,
+    });
+    expect(stored?.deletedAt).toBeInstanceOf(Date);
+    expect(stored).not.toHaveProperty('phone');
+    expect(stored).not.toHaveProperty('emailVerificationHash');
+    expect(JSON.stringify(stored)).not.toMatch(/Ada|Lovelace|4155550100|leaving/);
+    // Admins (and orders naming it) still read the account, anonymous.
+    expect(await users.findById(asAdmin(), ada.id)).toMatchObject({ firstName: 'Deleted', phone: null });
+
+    const signIn = (email: string) => codeOf(auth.login(anonymous, { email, password: PASSWORD }));
+    expect(await signIn(ada.email)).toBe('UNAUTHENTICATED');
+    expect(await signIn(`deleted-${ada.id}@deleted.invalid`)).toBe('UNAUTHENTICATED');
+    expect(await codeOf(auth.refresh(anonymous, ada.refreshToken))).toBe('UNAUTHENTICATED');
+
+    // No reset link for the erased address; the address itself registers a new account.
+    await passwordResets.request(anonymous, `deleted-${ada.id}@deleted.invalid`);
+    expect(await PasswordResetModel.countDocuments({ userId: ada.id })).toBe(0);
+    const again = await auth.register(anonymous, {
+      email: ada.email,
+      password: PASSWORD,
+      firstName: 'Ada',
+      lastName: 'Again',
+    });
+    expect(again.user.id).not.toBe(ada.id);
+  });
+
+  it('voids a reset link sent before: it cannot bring the account back', async () => {
+    const ada = await customer();
+    await passwordResets.request(anonymous, ada.email);
+    const token = await resetToken(ada.id);
+    expect(token).toBeDefined();
+    await accountDeletions.deleteMe(ada.ctx, PASSWORD);
+    expect(await codeOf(passwordResets.reset(anonymous, { token, newPassword: 'taken back at last' }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect((await UserModel.findById(ada.id).lean())?.tokenVersion).toBe(1);
+  });
+
+  it('is refused to anonymous callers and to an admin, whose account stays', async () => {
+    expect(await codeOf(accountDeletions.deleteMe(anonymous, PASSWORD))).toBe('UNAUTHENTICATED');
+    await ensureAdmin('boss@example.com', 'the admin password');
+    const boss = await UserModel.findOne({ email: 'boss@example.com' }).lean();
+    const ctx = testContext({ id: String(boss?._id), role: 'ADMIN' }, services);
+    expect(await extensionsOf(accountDeletions.deleteMe(ctx, 'the admin password'))).toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await UserModel.findById(boss?._id).lean()).not.toHaveProperty('deletedAt');
+  });
+});

@@ -1,0 +1,41 @@
+import { ConflictError, requirePrincipal, UnauthenticatedError, validate } from '@shop/platform/core';
+import type { RequestContext } from '@shop/platform/subgraph';
+import { z } from 'zod';
+import { type AuthService, currentPasswordSchema } from '../auth/auth.service.js';
+import { newSecretToken } from '../auth/secret-token.js';
+import { passwordHasher } from '../user/password-hasher.js';
+import type { UserService } from '../user/user.service.js';
+
+const deleteSchema = z.object({ currentPassword: currentPasswordSchema });
+
+/**
+ * A customer deletes their own account (app stores require it of apps with sign-up; privacy law
+ * gives the right): after the current password, what the account says about its owner is erased
+ * and every token and session ends. Orders and payments stay, as the shop's accounting records,
+ * naming the anonymous account.
+ */
+export class AccountDeletionService {
+  constructor(
+    private readonly users: UserService,
+    private readonly auth: AuthService,
+  ) {}
+
+  async deleteMe(ctx: RequestContext, currentPassword: unknown): Promise<boolean> {
+    const principal = requirePrincipal(ctx.principal);
+    const data = validate(deleteSchema, { currentPassword });
+    const account = await this.auth.proveCurrentPassword(ctx, data.currentPassword);
+    // The token's role is the account's: a role change revokes every token issued before it.
+    if (principal.role === 'ADMIN') {
+      // The last admin must not vanish by mistake, as with setUserRole.
+      throw new ConflictError('An admin account is not deleted; have another admin make it a customer first', {
+        field: 'currentPassword',
+      });
+    }
+    // A hash of a password nobody knows: the account can never sign in, and a login still costs a verification.
+    const erased = await this.users.eraseAccount(account, await passwordHasher.hash(newSecretToken()));
+    // Null: the password changed or every device was signed out meanwhile, this token with it.
+    if (!erased) throw new UnauthenticatedError();
+    ctx.log.info({ userId: erased.id }, 'account deleted: personal data erased, every session ended');
+    return true;
+  }
+}
