@@ -54,7 +54,7 @@ grant() {
 grant orders 'orders\..*' '^order\.(created|updated)$' '^payment\.(succeeded|failed)$'
 grant payments 'payments\..*' '^payment\.(succeeded|failed)$' '^order\.updated$'
 grant notifications 'notifications\..*' '^notification\.(email|sms)$' \
-  '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms))$'
+  '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms)|user\.deleted)$'
 grant products 'products\..*' '^product\.changed$' '^payment\.succeeded$'
 grant gateway 'gateway\..*' '^$' '^(order\.updated|payment\.(succeeded|failed)|product\.changed)$'
-grant users 'users\..*' '^notification\.email$' '^$'
+grant users 'users\..*' '^(notification\.email|user\.deleted)$' '^$'

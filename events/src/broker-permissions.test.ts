@@ -29,6 +29,7 @@ import {
   retryQueueName,
   workQueueName,
 } from './topology.js';
+import { userDeleted } from './user-deleted.event.js';
 
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../deploy/rabbitmq/service-users.sh');
 const SERVICES = ['orders', 'payments', 'notifications', 'products', 'gateway', 'users'] as const;
@@ -133,12 +134,17 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
         await publishAs('notifications', 'order.created'),
       ],
       gateway: [await publishAs('gateway', 'order.updated')],
-      users: [await publishAs('users', notificationEmail.type), await publishAs('users', 'notification.sms')],
+      users: [
+        await publishAs('users', notificationEmail.type),
+        await publishAs('users', 'notification.sms'),
+        await publishAs('users', userDeleted.type),
+      ],
     };
     expect(outcomes.orders[0]).toBe('confirmed');
     expect(outcomes.products[0]).toBe('confirmed');
     expect(outcomes.notifications[0]).toBe('confirmed');
     expect(outcomes.users[0]).toBe('confirmed');
+    expect(outcomes.users[2]).toBe('confirmed');
     const refusals = [outcomes.orders[1], outcomes.products[1], outcomes.notifications[1], outcomes.gateway[0]];
     for (const refused of [...refusals, outcomes.users[1]]) {
       expect(refused).toMatch(/403.*ACCESS_REFUSED/);
@@ -167,6 +173,9 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
       });
     expect(await bindAs('gateway', 'order.created')).toMatch(/403.*ACCESS_REFUSED/);
     expect(await bindAs('gateway', paymentSucceeded.type)).toBe('allowed');
+    // Notifications forgets a deleted account; nobody else keeps what an account said about its owner.
+    expect(await bindAs('notifications', userDeleted.type)).toBe('allowed');
+    expect(await bindAs('payments', userDeleted.type)).toMatch(/403.*ACCESS_REFUSED/);
     // Products consumes payment.succeeded only (its unpaid-order count), and may write to no queue through the default exchange.
     expect(await bindAs('products', 'order.updated')).toMatch(/403.*ACCESS_REFUSED/);
     expect(await bindAs('products', paymentSucceeded.type)).toBe('allowed');

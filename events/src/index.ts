@@ -20,4 +20,5 @@ export * from './product-changed.event.js';
 export * from './rejected-event.error.js';
 export * from './retry-policy.js';
 export * from './topology.js';
+export * from './user-deleted.event.js';
 export * from './whole-number.js';

@@ -9,6 +9,7 @@ import {
   paymentFailed,
   paymentSucceeded,
   replayDeadLetters,
+  userDeleted,
   withChannel,
 } from '@shop/events';
 import { createLogger } from '@shop/platform/core';
@@ -31,7 +32,8 @@ const queues = {
 const retry = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
 const contacts = new TestContactDirectory()
   .add('u-ada', { email: 'ada@example.com' })
-  .add('u-grace', { email: 'grace@example.com', phone: '+14155550100' });
+  .add('u-grace', { email: 'grace@example.com', phone: '+14155550100' })
+  .add('u-leaving', { email: 'leaving@example.com', phone: '+14155550199' });
 // The development SMS provider logs each message: its log is what the "phone" received.
 const texts: { to: string; body: string; reference: string }[] = [];
 const smsLog = createLogger(
@@ -126,6 +128,21 @@ describe('notifications on RabbitMQ', () => {
       lastError: 'no address on file for this channel',
     });
     expect(texts.filter((text) => text.body.includes('o-nophone'))).toEqual([]);
+  });
+
+  it("forgets a deleted account's notifications on user.deleted, and nobody else's", async () => {
+    const theirs = paid('u-leaving', 'o-forgotten');
+    const kept = created('u-ada', 'o-kept');
+    await pipeline.bus.publish(theirs);
+    await pipeline.bus.publish(kept);
+    await sent(`${theirs.id}:payment-receipt`);
+    await sent(`${theirs.id}:payment-receipt-sms`);
+    await sent(`${kept.id}:order-confirmation`);
+    // Twice: a redelivered deletion finds nothing more to do.
+    await pipeline.bus.publish(userDeleted.create({ userId: 'u-leaving' }));
+    await pipeline.bus.publish(userDeleted.create({ userId: 'u-leaving' }));
+    await eventually(async () => (await NotificationModel.countDocuments({ userId: 'u-leaving' })) === 0);
+    expect(await NotificationModel.findById(`${kept.id}:order-confirmation`).lean()).toMatchObject({ status: 'SENT' });
   });
 
   it('retries a failing handler with back-off and succeeds on a later try', async () => {

@@ -7,6 +7,7 @@ import {
   orderUpdated,
   paymentFailed,
   paymentSucceeded,
+  userDeleted,
 } from '@shop/events';
 import type { DeliveryService } from './delivery/delivery.service.js';
 import type { NotificationService } from './notification/notification.service.js';
@@ -25,8 +26,8 @@ export type DecidedEvent = EventOf<(typeof decidedEvents)[number]>;
 /**
  * Business events become notifications and their send requests; the senders consume those
  * requests. No processed-event records: each effect is its own marker (a notification keyed by
- * event and template, a send claimed by its notification's id). The bus has validated every
- * envelope against the definition of its type.
+ * event and template, a send claimed by its notification's id). A deleted account's notifications
+ * go (`user.deleted`). The bus has validated every envelope against the definition of its type.
  */
 export async function subscribeToEvents(
   bus: EventBus,
@@ -35,8 +36,14 @@ export async function subscribeToEvents(
 ): Promise<void> {
   await bus.subscribe({
     queue,
-    events: [...decidedEvents],
-    handler: (event) => notifications.handle(event as DecidedEvent),
+    events: [...decidedEvents, userDeleted],
+    handler: async (event) => {
+      if (event.type === userDeleted.type) {
+        await notifications.forgetUser((event as EventOf<typeof userDeleted>).data.userId);
+      } else {
+        await notifications.handle(event as DecidedEvent);
+      }
+    },
   });
 }
 

@@ -107,6 +107,15 @@ export class NotificationService {
     for (const { id, request } of requests) await this.outbox.publishNow(NotificationModel, id, [request]);
   }
 
+  /**
+   * A deleted account (`user.deleted`): its notifications go, with the addresses and bodies they
+   * kept; redelivered, it finds nothing more. A send requested just before may still record its one.
+   */
+  async forgetUser(userId: string): Promise<number> {
+    const { deletedCount } = await NotificationModel.deleteMany({ userId });
+    return deletedCount;
+  }
+
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
   async forUser(ctx: RequestContext, userId: string): Promise<Notification[]> {
     assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);

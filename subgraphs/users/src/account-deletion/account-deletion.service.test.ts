@@ -1,4 +1,4 @@
-import { notificationEmail } from '@shop/events';
+import { notificationEmail, userDeleted } from '@shop/events';
 import {
   codeOf,
   connectTestMongo,
@@ -69,6 +69,8 @@ describe('deleteMe', () => {
     expect(stored).not.toHaveProperty('phone');
     expect(stored).not.toHaveProperty('emailVerificationHash');
     expect(JSON.stringify(stored)).not.toMatch(/Ada|Lovelace|4155550100|leaving/);
+    // Written with the erasure, for the services that keep what the account said about its owner.
+    expect(stored?.pendingEvents.map((event) => userDeleted.schema.parse(event).data)).toEqual([{ userId: ada.id }]);
     // Admins (and orders naming it) still read the account, anonymous.
     expect(await users.findById(asAdmin(), ada.id)).toMatchObject({ firstName: 'Deleted', phone: null });
 

@@ -1,3 +1,4 @@
+import { userDeleted } from '@shop/events';
 import {
   assertOwnerOrAdmin,
   ConflictError,
@@ -186,8 +187,9 @@ export class UserService {
         lastName: 'Account',
         passwordHash: unusablePasswordHash,
         deletedAt: new Date(),
-        // Emails to the owner not sent yet (a confirmation link, a notice) name them, and have no reader now.
-        pendingEvents: [],
+        // Emails to the owner not sent yet (a confirmation link, a notice) name them, and have no reader
+        // now; `user.deleted` tells the services that keep what the account said about its owner.
+        pendingEvents: [userDeleted.create({ userId: id })],
       },
       $unset: { phone: 1, emailVerifiedAt: 1, ...LINK_FIELDS },
       $inc: { tokenVersion: 1 },
