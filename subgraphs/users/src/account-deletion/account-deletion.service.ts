@@ -27,9 +27,7 @@ export class AccountDeletionService {
     // The token's role is the account's: a role change revokes every token issued before it.
     if (principal.role === 'ADMIN') {
       // The last admin must not vanish by mistake, as with setUserRole.
-      throw new ConflictError('An admin account is not deleted; have another admin make it a customer first', {
-        field: 'currentPassword',
-      });
+      throw new ConflictError('An admin account is not deleted; have another admin make it a customer first');
     }
     // A hash of a password nobody knows: the account can never sign in, and a login still costs a verification.
     const erased = await this.users.eraseAccount(account, await passwordHasher.hash(newSecretToken()));

@@ -15,11 +15,13 @@ import type { User } from '../user/user.type.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import type { RefreshTokenStore } from './refresh-token.store.js';
 
-// Only bounded, not checked against the policy: a login must not reveal which rule a password breaks.
-const loginSchema = z.object({ email: emailSchema, password: z.string().min(1, 'is required').max(128) });
-const opaqueToken = z.string().min(1, 'is required').max(200);
-/** Bounded only, like a login's (also EmailVerificationService's). */
+/**
+ * A password given to be checked (a login's, or the current one before a change): only bounded, not
+ * held to the policy, so that the answer never tells which rule a password breaks.
+ */
 export const currentPasswordSchema = z.string().min(1, 'is required').max(128);
+const loginSchema = z.object({ email: emailSchema, password: currentPasswordSchema });
+const opaqueToken = z.string().min(1, 'is required').max(200);
 const changePasswordSchema = z.object({
   currentPassword: currentPasswordSchema,
   newPassword: passwordPolicy,

@@ -251,16 +251,10 @@ export class UserService {
     const record = await UserModel.findOne({ emailVerificationHash: hash }).lean<Stored>();
     if (!record?.emailVerificationExpiresAt || record.emailVerificationExpiresAt <= now) return null;
     const id = String(record._id);
-    const used = {
-      emailVerificationHash: 1,
-      emailVerificationExpiresAt: 1,
-      pendingEmail: 1,
-      pendingEmailTokenVersion: 1,
-    };
     if (!record.pendingEmail) {
       const user = await this.update(
         id,
-        { $set: { emailVerifiedAt: now }, $unset: used },
+        { $set: { emailVerifiedAt: now }, $unset: LINK_FIELDS },
         { emailVerificationHash: hash },
       );
       return user && { user };
@@ -275,7 +269,11 @@ export class UserService {
     try {
       const changed = await this.update(
         id,
-        { $set: { email: record.pendingEmail, emailVerifiedAt: now }, $unset: used, $push: { pendingEvents: notice } },
+        {
+          $set: { email: record.pendingEmail, emailVerifiedAt: now },
+          $unset: LINK_FIELDS,
+          $push: { pendingEvents: notice },
+        },
         { emailVerificationHash: hash, tokenVersion: atVersion(record.pendingEmailTokenVersion ?? 0) },
       );
       if (!changed) return null;
