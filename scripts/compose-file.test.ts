@@ -245,7 +245,7 @@ for (const [file, services] of [
       expect(grants.gateway?.publishes).toBe('^$');
       expect(grants.notifications?.publishes).toBe('^notification\\.(email|sms)$');
       expect(grants.payments?.publishes).toBe('^payment\\.(succeeded|failed)$');
-      expect(grants.users?.publishes).toBe('^notification\\.email$');
+      expect(grants.users?.publishes).toBe('^(notification\\.email|user\\.deleted)$');
     });
   });
 }
