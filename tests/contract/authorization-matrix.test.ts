@@ -50,6 +50,7 @@ const MATRIX: Record<string, Row> = {
   'Mutation.requestEmailChange': CUSTOMERS, // likewise
   // Each caller its own account; an admin's is kept, so that the last admin cannot vanish.
   'Mutation.deleteMe': ['UNAUTHENTICATED', 'data', 'data', 'CONFLICT'],
+  'Mutation.deleteUser': ADMIN_ONLY,
   'Query.tokenVersions': NOBODY, // gateway → users only, with a service token
   'Mutation.createProduct': ADMIN_ONLY,
   'Mutation.updateProduct': ADMIN_ONLY,

@@ -277,6 +277,9 @@ export const PROBES: Record<string, Probe> = {
     );
     return fromGraphql(answer, 'deleteMe');
   },
+  'Mutation.deleteUser': asks('deleteUser', 'mutation($id: ID!) { deleteUser(id: $id) }', async () => ({
+    id: (await registerCustomer('deletion-target')).id,
+  })),
   'Mutation.requestEmailChange': async (caller, world) => {
     const answer = await gql(
       'mutation($input: RequestEmailChangeInput!) { requestEmailChange(input: $input) }',

@@ -1,5 +1,5 @@
 import type { RequestContext } from '@shop/platform/subgraph';
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import type { UsersServices } from '../services.js';
 
 type Context = RequestContext<UsersServices>;
@@ -15,5 +15,15 @@ export class AccountDeletionResolver {
   })
   deleteMe(@Arg('currentPassword', () => String) currentPassword: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.accountDeletions.deleteMe(ctx, currentPassword);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => Boolean, {
+    description:
+      "Admins: deletes a customer's account as deleteMe does (a support or privacy request); true also when it was " +
+      'deleted already. NOT_FOUND for an unknown id; CONFLICT for an admin account.',
+  })
+  deleteUser(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
+    return ctx.services.accountDeletions.deleteUser(ctx, id);
   }
 }

@@ -114,3 +114,22 @@ describe('deleteMe', () => {
     expect(await UserModel.findById(boss?._id).lean()).not.toHaveProperty('deletedAt');
   });
 });
+
+describe('deleteUser', () => {
+  it("lets an admin delete a customer's account, once; not an admin's, and not as a customer", async () => {
+    const [ada, bea] = [await customer(), await customer()];
+    expect(await codeOf(accountDeletions.deleteUser(bea.ctx, ada.id))).toBe('FORBIDDEN');
+    expect(await accountDeletions.deleteUser(asAdmin(), ada.id)).toBe(true);
+    const erased = await UserModel.findById(ada.id).lean();
+    expect(erased).toMatchObject({ email: `deleted-${ada.id}@deleted.invalid`, tokenVersion: 1 });
+    // Again: nothing more is written, no second user.deleted.
+    expect(await accountDeletions.deleteUser(asAdmin(), ada.id)).toBe(true);
+    expect(await UserModel.findById(ada.id).lean()).toEqual(erased);
+    expect(await codeOf(accountDeletions.deleteUser(asAdmin(), '64b000000000000000000000'))).toBe('NOT_FOUND');
+    expect(await codeOf(accountDeletions.deleteUser(asAdmin(), 'not-an-id'))).toBe('NOT_FOUND');
+    await ensureAdmin('chief@example.com', 'the admin password');
+    const chief = await UserModel.findOne({ email: 'chief@example.com' }).lean();
+    expect(await codeOf(accountDeletions.deleteUser(asAdmin(), String(chief?._id)))).toBe('CONFLICT');
+    expect((await UserModel.findById(bea.id).lean())?.deletedAt).toBeUndefined();
+  });
+});
