@@ -175,8 +175,9 @@ export class UserService {
   /**
    * Internal (AccountDeletionService): erases what the account says about its owner (address,
    * names, phone, password, links, emails to them not sent yet) in one update at the token version
-   * it was read with, which revokes every token; every session ends. The document stays, anonymous, because orders and
-   * payments name it; its address is free to register again. Null when that version has passed.
+   * it was read with, which revokes every token; every session ends. The document stays, anonymous,
+   * because orders and payments name it; its address is free to register again. Null when that
+   * version has passed.
    */
   async eraseAccount(account: Account, unusablePasswordHash: string): Promise<User | null> {
     const id = account.user.id;
@@ -205,17 +206,11 @@ export class UserService {
    */
   async renewEmailVerification({ user }: Account): Promise<void> {
     const link = emailVerificationLink(user, this.options.emailVerification);
-    await withDocumentLock('users', user.id, () =>
-      UserModel.updateOne(
-        { _id: user.id },
-        {
-          $set: link.fields,
-          $unset: { pendingEmail: 1, pendingEmailTokenVersion: 1 },
-          $push: { pendingEvents: link.email },
-        },
-      ),
-    );
-    await this.readAndPublish(user.id);
+    await this.writeAndPublish(user.id, {
+      $set: link.fields,
+      $unset: { pendingEmail: 1, pendingEmailTokenVersion: 1 },
+      $push: { pendingEvents: link.email },
+    });
     emailConfirmations.inc({ outcome: 'sent' });
   }
 
@@ -267,7 +262,7 @@ export class UserService {
       this.options.passwordResetUrl,
     );
     try {
-      const changed = await this.update(
+      const changed = await this.writeAndPublish(
         id,
         {
           $set: { email: record.pendingEmail, emailVerifiedAt: now },
@@ -276,9 +271,7 @@ export class UserService {
         },
         { emailVerificationHash: hash, tokenVersion: atVersion(record.pendingEmailTokenVersion ?? 0) },
       );
-      if (!changed) return null;
-      await this.readAndPublish(id);
-      return { user: changed, changedFrom: record.email };
+      return changed && { user: toUser(changed), changedFrom: record.email };
     } catch (error) {
       if (isDuplicateKeyError(error)) throw new ConflictError('Email already registered', { field: 'token' });
       throw error;
@@ -349,34 +342,44 @@ export class UserService {
    * Writes `change` while the account is at the token version it was read with (of two changes at
    * once, the second finds it bumped), then publishes the emails it added; null when it has passed.
    */
-  private async writeAtVersion(
-    { user, tokenVersion }: Account,
-    change: UpdateQuery<UserRecord>,
-  ): Promise<Stored | null> {
-    if (!isValidObjectId(user.id)) return null;
-    const { matchedCount } = await withDocumentLock('users', user.id, () =>
-      UserModel.updateOne({ _id: user.id, tokenVersion: atVersion(tokenVersion) }, change),
-    );
-    return matchedCount === 1 ? this.readAndPublish(user.id) : null;
+  private writeAtVersion({ user, tokenVersion }: Account, change: UpdateQuery<UserRecord>): Promise<Stored | null> {
+    return this.writeAndPublish(user.id, change, { tokenVersion: atVersion(tokenVersion) });
   }
 
-  // updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).
+  /** A write that added emails to the account's outbox: the relay publishes them now. */
+  private async writeAndPublish(
+    id: string,
+    change: UpdateQuery<UserRecord>,
+    condition: Record<string, unknown> = {},
+  ): Promise<Stored | null> {
+    const record = await this.write(id, change, condition);
+    if (record) this.options.outbox?.kick({ model: UserModel, id: record._id, pendingEvents: record.pendingEvents });
+    return record;
+  }
+
   private async update(
     id: string,
     change: UpdateQuery<UserRecord>,
     condition: Record<string, unknown> = {},
   ): Promise<User | null> {
+    const record = await this.write(id, change, condition);
+    return record && toUser(record);
+  }
+
+  /**
+   * One conditional write, then one read of the account as stored; null when nothing matched.
+   * updateOne, then a read: FerretDB 1.x cannot project in findAndModify (passwordHash is select: false).
+   */
+  private async write(
+    id: string,
+    change: UpdateQuery<UserRecord>,
+    condition: Record<string, unknown>,
+  ): Promise<Stored | null> {
+    if (!isValidObjectId(id)) return null;
     const { matchedCount } = await withDocumentLock('users', id, () =>
       UserModel.updateOne({ _id: id, ...condition }, change),
     );
-    return matchedCount === 1 ? this.find(id) : null;
-  }
-
-  /** The account as stored after a write that added emails to its outbox, which the relay publishes now. */
-  private async readAndPublish(id: string): Promise<Stored | null> {
-    const record = await UserModel.findById(id).lean<Stored>();
-    if (record) this.options.outbox?.kick({ model: UserModel, id: record._id, pendingEvents: record.pendingEvents });
-    return record;
+    return matchedCount === 1 ? UserModel.findById(id).lean<Stored>() : null;
   }
 
   find(id: string): Promise<User | null> {
