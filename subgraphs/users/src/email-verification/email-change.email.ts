@@ -1,5 +1,5 @@
 import { type EventEnvelope, notificationEmail } from '@shop/events';
-import { noticeTime } from '../user/password-changed.email.js';
+import { emailWording } from '../user/email-wording.js';
 import type { User } from '../user/user.type.js';
 
 /** Where a change of address stands when the account's current address is told. */
@@ -25,7 +25,7 @@ export function emailChangeNotice(
   const body =
     stage === 'requested'
       ? [
-          `On ${noticeTime(at)}, someone who knew the password of your shop account ${user.email} asked to change`,
+          `On ${emailWording.moment(at)}, someone who knew the password of your shop account ${user.email} asked to change`,
           `its email address to ${newEmail}. The change is made only when the link sent to that address is opened.`,
           '',
           'If this was you, there is nothing to do.',
@@ -34,7 +34,7 @@ export function emailChangeNotice(
           resetUrl,
         ]
       : [
-          `The email address of your shop account was changed from ${user.email} to ${newEmail} on ${noticeTime(at)}.`,
+          `The email address of your shop account was changed from ${user.email} to ${newEmail} on ${emailWording.moment(at)}.`,
           'Emails about your account and your orders go to the new address from now on.',
           '',
           'If this was not you, contact the shop at once.',

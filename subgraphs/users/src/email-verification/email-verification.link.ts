@@ -1,5 +1,6 @@
 import { type EventEnvelope, notificationEmail } from '@shop/events';
 import { newSecretToken, secretTokenHash } from '../auth/secret-token.js';
+import { emailWording } from '../user/email-wording.js';
 import type { UserRecord } from '../user/user.model.js';
 
 export interface EmailVerificationSettings {
@@ -10,13 +11,6 @@ export interface EmailVerificationSettings {
 }
 
 export const CONFIRM_EMAIL_SUBJECT = 'Confirm your email address';
-
-/** `3 days`, `5 hours`, `30 minutes`: how the email says how long the link works. */
-function lifetime(ms: number): string {
-  const hours = Math.round(ms / 3_600_000);
-  if (hours >= 48) return `${Math.round(hours / 24)} days`;
-  return hours >= 2 ? `${hours} hours` : `${Math.round(ms / 60_000)} minutes`;
-}
 
 /** The account's fields of a new link, and the email carrying it, to be written in one update or insert. */
 export interface EmailVerificationLink {
@@ -62,7 +56,7 @@ export function emailVerificationLink(
       body: [
         `Hello ${user.firstName},`,
         '',
-        `${ask} ${lifetime(settings.EMAIL_VERIFICATION_TTL)}:`,
+        `${ask} ${emailWording.lifetime(settings.EMAIL_VERIFICATION_TTL)}:`,
         `${settings.EMAIL_VERIFICATION_URL}#token=${token}`,
         '',
         closing,

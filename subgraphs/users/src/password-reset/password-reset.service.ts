@@ -8,6 +8,7 @@ import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { ExpiredRecordsPurge } from '../auth/expired-records.purge.js';
 import { expiringAt } from '../auth/expiring-record.model.js';
 import { newSecretToken, secretTokenHash } from '../auth/secret-token.js';
+import { emailWording } from '../user/email-wording.js';
 import { passwordHasher } from '../user/password-hasher.js';
 import { passwordPolicy } from '../user/password-policy.js';
 import { emailSchema } from '../user/user.input.js';
@@ -139,11 +140,10 @@ export class PasswordResetService {
   }
 
   private body(token: string): string {
-    const minutes = Math.round(this.settings.PASSWORD_RESET_TTL / 60_000);
     return [
       'Someone, we hope you, asked to reset the password of your shop account.',
       '',
-      `Choose a new password within ${minutes} minutes here:`,
+      `Choose a new password within ${emailWording.lifetime(this.settings.PASSWORD_RESET_TTL)} here:`,
       `${this.settings.PASSWORD_RESET_URL}#token=${token}`,
       '',
       'The link works once. If you did not ask, ignore this email: your password stays as it is.',

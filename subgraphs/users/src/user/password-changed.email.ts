@@ -1,4 +1,5 @@
 import { type EventEnvelope, notificationEmail } from '@shop/events';
+import { emailWording } from './email-wording.js';
 import type { User } from './user.type.js';
 
 /** How a password came to change: with the current one, or with an emailed reset link. */
@@ -10,9 +11,6 @@ const HOW: Record<PasswordChange, string> = {
   changed: 'by someone who knew the current password',
   reset: 'with a password reset link emailed to this address',
 };
-
-/** `2026-12-06 at 05:41 UTC`: when a notice says a change happened. */
-export const noticeTime = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' at ')} UTC`;
 
 /**
  * The email that tells an account its password changed, so that an owner who did not change it
@@ -27,7 +25,7 @@ export function passwordChangedEmail(user: User, how: PasswordChange, at: Date, 
     body: [
       `Hello ${user.firstName},`,
       '',
-      `The password of your shop account ${user.email} was changed on ${noticeTime(at)}, ${HOW[how]}.`,
+      `The password of your shop account ${user.email} was changed on ${emailWording.moment(at)}, ${HOW[how]}.`,
       'Every other device that was signed in has been signed out.',
       '',
       'If this was you, there is nothing to do.',
