@@ -55,12 +55,19 @@ const CONSUMED_PER_ORDER: { process: Process; queue: string; type: string; count
   { process: 'notifications', queue: 'notifications.email-sender', type: 'notification.email', count: 2 },
 ];
 
-const consumed = (scrapes: Scrapes, { process, queue, type }: (typeof CONSUMED_PER_ORDER)[number]) =>
+/** The address confirmation email each registration sends (users' outbox). */
+const CONFIRMATION_EMAILS = {
+  process: 'notifications',
+  queue: 'notifications.email-sender',
+  type: 'notification.email',
+} as const;
+
+const consumed = (scrapes: Scrapes, { process, queue, type }: { process: Process; queue: string; type: string }) =>
   metricValue(scrapes[process], 'events_consumed_total', { queue, type });
 
 /**
  * The sentinel that an order's life is over: every consumer has handled its events, and no outbox
- * holds an event (the last write of the path is a publish's removal from its outbox).
+ * holds an event (the last write of the path is a publish's removal from its outbox), users' included.
  */
 async function settledAfter(before: Scrapes): Promise<Scrapes> {
   return eventually(async () => {
@@ -68,10 +75,7 @@ async function settledAfter(before: Scrapes): Promise<Scrapes> {
     const consumedAll = CONSUMED_PER_ORDER.every(
       (entry) => consumed(now, entry) >= consumed(before, entry) + entry.count,
     );
-    const backlog = (['orders', 'payments', 'notifications'] as const).reduce(
-      (sum, process) => sum + metricValue(now[process], 'outbox_pending_events'),
-      0,
-    );
+    const backlog = PROCESSES.reduce((sum, process) => sum + metricValue(now[process], 'outbox_pending_events'), 0);
     return consumedAll && backlog === 0 ? now : undefined;
   }, 30_000);
 }
@@ -130,8 +134,14 @@ function commandsBetween(before: Scrapes, after: Scrapes): { total: number; brea
 describe('the write path of one order', () => {
   it(`costs at most ${MAX_COMMANDS_PER_ORDER} MongoDB commands across all services, placed to paid and both emails sent (${MAX_COMMANDS_FIRST_ORDER} for a new customer's first)`, async () => {
     // A first order warms every path (connections, lazily created collections) and is not counted.
+    const registered = await scrapeAll();
     const [warmToken, token] = await Promise.all([register(), register()]);
-    const warm = await scrapeAll();
+    // Each registration emails its address confirmation link: delivered before anything is counted,
+    // or its delivery lands in an order's count and stands in for one of that order's emails (ci140).
+    const warm = await eventually(async () => {
+      const now = await scrapeAll();
+      return consumed(now, CONFIRMATION_EMAILS) >= consumed(registered, CONFIRMATION_EMAILS) + 2 ? now : undefined;
+    }, 30_000);
     await placeAndPay(warmToken);
     const before = await settledAfter(warm);
 
