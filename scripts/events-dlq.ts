@@ -7,12 +7,17 @@
 // AMQP_URL picks the broker and vhost (default amqp://guest:guest@127.0.0.1:5672).
 import { countDeadLetters, inspectDeadLetters, replayDeadLetters } from '@shop/events';
 import { NOTIFICATIONS_QUEUES } from '../subgraphs/notifications/src/events.js';
-import { PAYMENTS_QUEUE as ORDERS_PAYMENTS } from '../subgraphs/orders/src/events.js';
+import { ORDERS_QUEUES } from '../subgraphs/orders/src/events.js';
 import { ORDERS_QUEUE as PAYMENTS_ORDERS } from '../subgraphs/payments/src/events.js';
 import { PAYMENTS_QUEUE as PRODUCTS_PAYMENTS } from '../subgraphs/products/src/events.js';
 
 /** Every durable consumer queue of the shop, as each subgraph names it; the gateway's fan-out queues have no dead letters. */
-const CONSUMER_QUEUES = [...Object.values(NOTIFICATIONS_QUEUES), ORDERS_PAYMENTS, PAYMENTS_ORDERS, PRODUCTS_PAYMENTS];
+const CONSUMER_QUEUES = [
+  ...Object.values(NOTIFICATIONS_QUEUES),
+  ...Object.values(ORDERS_QUEUES),
+  PAYMENTS_ORDERS,
+  PRODUCTS_PAYMENTS,
+];
 
 const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const [command, queue, ...rest] = process.argv.slice(2);

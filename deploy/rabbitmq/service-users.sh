@@ -51,7 +51,7 @@ grant() {
   echo "rabbitmq user $user: publishes $publishes, binds $consumes"
 }
 
-grant orders 'orders\..*' '^order\.(created|updated)$' '^payment\.(succeeded|failed)$'
+grant orders 'orders\..*' '^order\.(created|updated)$' '^(payment\.(succeeded|failed)|user\.deleted)$'
 grant payments 'payments\..*' '^payment\.(succeeded|failed)$' '^order\.updated$'
 grant notifications 'notifications\..*' '^notification\.(email|sms)$' \
   '^(order\.(created|updated)|payment\.(succeeded|failed)|notification\.(email|sms)|user\.deleted)$'

@@ -167,14 +167,16 @@ describe('per-service RabbitMQ users (deploy/rabbitmq/service-users.sh)', () => 
     // Binding its own queue to a key it does not consume (topic read permission), and to one it does.
     const bindAs = (service: Service, key: string) =>
       attemptAs(service, async (channel) => {
-        const queue = `${service}.${run}.probe`;
+        // Not `<service>.<run>.probe`: orders' one is declared above, and not exclusive.
+        const queue = `${service}.${run}.binding`;
         await channel.assertQueue(queue, { exclusive: true });
         await channel.bindQueue(queue, exchange, key);
       });
     expect(await bindAs('gateway', 'order.created')).toMatch(/403.*ACCESS_REFUSED/);
     expect(await bindAs('gateway', paymentSucceeded.type)).toBe('allowed');
-    // Notifications forgets a deleted account; nobody else keeps what an account said about its owner.
+    // Notifications forgets a deleted account and orders cancels its unpaid orders; nobody else hears of it.
     expect(await bindAs('notifications', userDeleted.type)).toBe('allowed');
+    expect(await bindAs('orders', userDeleted.type)).toBe('allowed');
     expect(await bindAs('payments', userDeleted.type)).toMatch(/403.*ACCESS_REFUSED/);
     // Products consumes payment.succeeded only (its unpaid-order count), and may write to no queue through the default exchange.
     expect(await bindAs('products', 'order.updated')).toMatch(/403.*ACCESS_REFUSED/);

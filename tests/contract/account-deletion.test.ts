@@ -1,9 +1,19 @@
 // Account deletion, an addition to CONTRACT.md: `deleteMe(currentPassword)` erases what the account
 // says about its owner and ends every token and session; the shop's orders keep naming the
-// anonymous account, and the address may register again. Driven as a customer and an admin.
+// anonymous account (its unpaid ones cancelled, their stock back; its paid ones fulfilled), and the
+// address may register again. Driven as a customer and an admin.
 import { expect, it } from 'vitest';
 import { dataOf, errorCode, gql, rest } from './gateway.client.js';
-import { createProduct, login, loginAdmin, PASSWORD, placeOrder, registerCustomer } from './shop.fixture.js';
+import {
+  createProduct,
+  login,
+  loginAdmin,
+  orderWhen,
+  PASSWORD,
+  pay,
+  placeOrder,
+  registerCustomer,
+} from './shop.fixture.js';
 
 const DELETE = 'mutation($password: String!) { deleteMe(currentPassword: $password) }';
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { token } }';
@@ -13,7 +23,13 @@ it('erases the account after the current password; the orders stay, naming the a
   const admin = await loginAdmin();
   const product = await createProduct(admin.token);
   const customer = await registerCustomer('leaving');
-  const order = await placeOrder(customer.token, product.id);
+  const paid = await placeOrder(customer.token, product.id, 2);
+  await pay(customer.token, paid.id);
+  await orderWhen(customer.token, paid.id, (order) => order.status === 'PAID');
+  const order = await placeOrder(customer.token, product.id, 3);
+  const inventory = async () =>
+    dataOf(await gql('query($id: ID!) { product(id: $id) { inventory } }', { id: product.id })).product.inventory;
+  expect(await inventory()).toBe(995);
 
   expect(errorCode(await gql(DELETE, { password: 'not it' }, customer.token))).toBe('BAD_USER_INPUT');
   expect(dataOf(await gql(DELETE, { password: PASSWORD }, customer.token))).toEqual({ deleteMe: true });
@@ -37,6 +53,10 @@ it('erases the account after the current password; the orders stay, naming the a
     admin.token,
   );
   const { user } = dataOf(kept).order;
+  // Nobody can pay the unpaid order any more: cancelled, and its stock is for sale again.
+  expect((await orderWhen(admin.token, order.id, (o) => o.status === 'CANCELLED')).status).toBe('CANCELLED');
+  await expect.poll(inventory, { timeout: 15_000 }).toBe(998);
+  expect((await orderWhen(admin.token, paid.id, () => true)).status).toBe('PAID');
   expect(user).toMatchObject({ id: customer.id, firstName: 'Deleted', lastName: 'Account', phone: null });
   expect(user.email).not.toBe(customer.email);
   expect(Date.parse(user.deletedAt)).not.toBeNaN();

@@ -8,6 +8,7 @@ import {
   orderUpdated,
   paymentFailed,
   paymentSucceeded,
+  userDeleted,
   withChannel,
 } from '@shop/events';
 import { OutboxRelay } from '@shop/platform/mongo';
@@ -22,13 +23,14 @@ import {
   testEventBus,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { subscribeToPayments } from './events.js';
+import { subscribeToAccounts, subscribeToPayments } from './events.js';
 import { OrderModel } from './order/order.model.js';
 import { ada, address, BOOK, type OrdersFixture, startOrdersFixture } from './order/order.test-fixture.js';
 
 const bus = testEventBus('orders-test');
 const relay = new OutboxRelay([OrderModel], bus, silentLogger, 100);
 const PAYMENTS = 'orders-test.payments';
+const ACCOUNTS = 'orders-test.accounts';
 const published: EventEnvelope[] = [];
 let fx: OrdersFixture;
 
@@ -41,6 +43,7 @@ const drained = (id: string) => stored(id).then((order) => (order?.pendingEvents
 beforeAll(async () => {
   fx = await startOrdersFixture(relay);
   await subscribeToPayments(bus, fx.orders, PAYMENTS);
+  await subscribeToAccounts(bus, fx.orders, silentLogger, ACCOUNTS);
   await observeEvents(bus, 'orders-test.observer', [orderCreated, orderUpdated], published);
   // Queues are bound asynchronously: publish a marker until the observer sees one.
   const marker = orderUpdated.create({
@@ -62,9 +65,11 @@ afterAll(async () => {
   await bus.close();
   // The queues are durable: what this run parked would stay, and the next run's inspection of the
   // dead-letter queue (its first 50 messages) would in time no longer reach its own.
-  await withChannel(AMQP_URL, (channel) =>
-    deleteConsumerTopology(channel, PAYMENTS, DEFAULT_RETRY_POLICY.maxAttempts - 1),
-  );
+  await withChannel(AMQP_URL, async (channel) => {
+    for (const queue of [PAYMENTS, ACCOUNTS]) {
+      await deleteConsumerTopology(channel, queue, DEFAULT_RETRY_POLICY.maxAttempts - 1);
+    }
+  });
   await fx.close();
 });
 
@@ -154,5 +159,50 @@ describe('orders events over RabbitMQ', () => {
       reason: 'amount-mismatch',
     });
     expect(after).toBe(before + 1);
+  });
+
+  it("cancels a deleted account's unpaid orders and releases their stock, once; its paid order stays", async () => {
+    const leaving = { ...ada, id: `leaving-${randomUUID()}` };
+    const placeAs = () =>
+      fx.orders.create(fx.as(leaving), { items: [{ productId: BOOK, quantity: 1 }], shippingAddress: address });
+    const [unpaid, failed, paid] = [await placeAs(), await placeAs(), await placeAs()];
+    const paymentOfLeaving = (order: typeof paid) => ({ ...paymentOf(order), userId: leaving.id });
+    const failure = { paymentId: 'p-f', failureReason: 'card_declined' };
+    await publishSettled(bus, PAYMENTS, paymentFailed.create({ ...paymentOfLeaving(failed), ...failure }));
+    const success = { paymentId: 'p-s', transactionId: 't-s' };
+    await publishSettled(bus, PAYMENTS, paymentSucceeded.create({ ...paymentOfLeaving(paid), ...success }));
+    const other = await place();
+
+    const deleted = userDeleted.create({ userId: leaving.id });
+    expect(await publishSettled(bus, ACCOUNTS, deleted)).toMatchObject({ outcome: 'handled' });
+    for (const order of [unpaid, failed]) {
+      expect(await stored(order.id)).toMatchObject({
+        status: 'CANCELLED',
+        stockReleased: true,
+        appliedEventIds: expect.arrayContaining([deleted.id]),
+      });
+    }
+    expect([unpaid, failed].map((order) => fx.products.reservations.has(order.id))).toEqual([false, false]);
+    expect((await stored(paid.id))?.status).toBe('PAID');
+    expect(fx.products.reservations.has(paid.id)).toBe(true);
+    expect((await stored(other.id))?.status).toBe('PENDING');
+
+    // Redelivered: nothing more to cancel, no second order.updated.
+    expect(await publishSettled(bus, ACCOUNTS, deleted)).toMatchObject({ outcome: 'handled' });
+    await eventually(() =>
+      eventsOf(failed.id, 'order.updated').find((e) => (e.data as { status: string }).status === 'CANCELLED'),
+    );
+    await eventually(() => eventsOf(unpaid.id, 'order.updated')[0]);
+    const settled = await eventually(() => drained(unpaid.id));
+    expect(settled.appliedEventIds).toEqual([deleted.id]);
+    expect(eventsOf(unpaid.id, 'order.updated').map((e) => e.data)).toEqual([
+      {
+        orderId: unpaid.id,
+        userId: leaving.id,
+        previousStatus: 'PENDING',
+        status: 'CANCELLED',
+        paymentStatus: 'PENDING',
+      },
+    ]);
   });
 });

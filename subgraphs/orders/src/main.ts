@@ -1,7 +1,7 @@
 import { connectMongo, OutboxRelay } from '@shop/platform/mongo';
 import { runSubgraph } from '@shop/platform/subgraph';
 import { ordersConfig } from './config.js';
-import { subscribeToPayments } from './events.js';
+import { subscribeToAccounts, subscribeToPayments } from './events.js';
 import { reportOrderGauges } from './order/order.metrics.js';
 import { OrderModel } from './order/order.model.js';
 import { OrderService } from './order/order.service.js';
@@ -24,6 +24,7 @@ await runSubgraph({
     const products = new ProductsClient(config.PRODUCTS_URL, tokens);
     const orders = new OrderService(products, relay, hours, config.ORDER_PAYMENT_TIMEOUT);
     await subscribeToPayments(bus, orders);
+    await subscribeToAccounts(bus, orders, log);
     reportOrderGauges();
     return {
       services: { orders },

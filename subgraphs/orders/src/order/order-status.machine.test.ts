@@ -75,16 +75,16 @@ describe('orderStatusMachine payment outcomes', () => {
   });
 });
 
-describe('orderStatusMachine.expire', () => {
+describe.each(['expire', 'ownerDeleted'] as const)('orderStatusMachine.%s', (move) => {
   it('cancels an unpaid PENDING order (also after a failed attempt) and nothing else', () => {
     for (const paymentStatus of [PaymentStatus.PENDING, PaymentStatus.FAILED]) {
-      expect(orderStatusMachine.expire({ status: OrderStatus.PENDING, paymentStatus })).toEqual({
+      expect(orderStatusMachine[move]({ status: OrderStatus.PENDING, paymentStatus })).toEqual({
         status: OrderStatus.CANCELLED,
         paymentStatus,
       });
     }
     for (const status of statuses.filter((s) => s !== OrderStatus.PENDING)) {
-      expect(orderStatusMachine.expire({ status, paymentStatus: PaymentStatus.PENDING })).toBeNull();
+      expect(orderStatusMachine[move]({ status, paymentStatus: PaymentStatus.PENDING })).toBeNull();
     }
   });
 });

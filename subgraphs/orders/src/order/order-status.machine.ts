@@ -8,7 +8,10 @@ export interface OrderState {
   paymentId?: string;
 }
 
-/** Who asks for a change: the order's owner, an admin, the payments service (via its events), or the expiry job. */
+/**
+ * Who asks for a change: the order's owner (also by deleting their account), an admin, the payments
+ * service (via its events), or the expiry job.
+ */
 export type Actor = 'owner' | 'admin' | 'payment' | 'expiry';
 
 /** The contract's life cycle; any pair not listed here is refused. */
@@ -70,8 +73,16 @@ export const orderStatusMachine = {
   },
 
   /** The payment timeout: an unpaid PENDING order is cancelled; null when it has moved on meanwhile. */
-  expire(state: OrderState): OrderState | null {
-    if (!ALLOWED[state.status][OrderStatus.CANCELLED]?.includes('expiry')) return null;
-    return { ...state, status: OrderStatus.CANCELLED };
-  },
+  expire: (state: OrderState) => cancelledBy(state, 'expiry'),
+
+  /**
+   * Its owner's account was deleted (user.deleted): an order its owner could still cancel (unpaid)
+   * is cancelled, since nobody can pay it any more; null for any other, which is fulfilled.
+   */
+  ownerDeleted: (state: OrderState) => cancelledBy(state, 'owner'),
 };
+
+function cancelledBy(state: OrderState, actor: Actor): OrderState | null {
+  if (!ALLOWED[state.status][OrderStatus.CANCELLED]?.includes(actor)) return null;
+  return { ...state, status: OrderStatus.CANCELLED };
+}

@@ -5,6 +5,7 @@ import {
   type paymentFailed,
   type paymentSucceeded,
   RejectedEventError,
+  type userDeleted,
 } from '@shop/events';
 import {
   assertOwnerOrAdmin,
@@ -35,6 +36,7 @@ import { type CreateOrderData, createOrderSchema, type OrderLine } from './order
 import { paymentMismatch, rejectingUnknownOrder } from './order-payment.rules.js';
 import { OrderRequestKeys, requestFingerprint } from './order-request.keys.js';
 import { orderStatusMachine } from './order-status.machine.js';
+import { OrderStock } from './order-stock.js';
 import { SWEEP_BATCH, sweepOldest } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
@@ -61,6 +63,7 @@ const DEFAULT_PAYMENT_WINDOW_MS = 30 * 60_000;
 export class OrderService {
   private readonly transitions: OrderTransitionWriter;
   private readonly keys = new OrderRequestKeys();
+  private readonly stock: OrderStock;
 
   constructor(
     private readonly products: ProductsClient,
@@ -70,6 +73,7 @@ export class OrderService {
     private readonly paymentWindowMs = DEFAULT_PAYMENT_WINDOW_MS,
   ) {
     this.transitions = new OrderTransitionWriter(outbox, hours);
+    this.stock = new OrderStock(products);
   }
 
   /** The last moment payments accepts a charge for the order (the sweep waits ORDER_PAYMENT_GRACE longer). */
@@ -199,7 +203,7 @@ export class OrderService {
       assertOwnerOrAdmin(principal, current.userId, 'Order', id);
       return orderStatusMachine.request(current, status, principal.role === 'CUSTOMER' ? 'owner' : 'admin');
     });
-    if (won && record.status === OrderStatus.CANCELLED) await this.releaseCancelled(ctx, id);
+    if (won && record.status === OrderStatus.CANCELLED) await this.stock.releaseCancelled(ctx, id);
     return toOrder(record);
   }
 
@@ -220,7 +224,7 @@ export class OrderService {
       // Never PAID without stock: an order whose stock is not confirmed yet is confirmed now, or, when
       // products gave its stock back already, cancelled, and the payment then marked for refund.
       if (current.status === OrderStatus.PENDING && current.stockConfirmed !== true) {
-        if (!(await this.stockHeld({ requestId: `event-${event.id}` }, orderId))) {
+        if (!(await this.stock.held({ requestId: `event-${event.id}` }, orderId))) {
           cancelled = true;
           return orderStatusMachine.expire(current);
         }
@@ -240,6 +244,28 @@ export class OrderService {
     await rejectingUnknownOrder(orderId, () =>
       this.transitions.move(orderId, orderStatusMachine.paymentFailed, { id: event.id, fromLastKnown: true }),
     );
+  }
+
+  /**
+   * user.deleted: the account's unpaid orders are cancelled now, as their owner could have, and
+   * their stock released (a failed release is retried by the expiry sweep), since nobody can pay
+   * them any more; its paid orders are fulfilled. Redelivered, it finds nothing left to cancel.
+   */
+  async cancelForDeletedAccount(ctx: SystemContext, event: EventOf<typeof userDeleted>): Promise<string[]> {
+    const { userId } = event.data;
+    const unpaid = await OrderModel.find({ userId, status: OrderStatus.PENDING })
+      .select('_id')
+      .lean<{ _id: string }[]>();
+    const cancelled: string[] = [];
+    for (const { _id: id } of unpaid) {
+      const { won } = await this.transitions.move(id, orderStatusMachine.ownerDeleted, { id: event.id });
+      if (!won) continue;
+      cancelled.push(id);
+      await this.stock.releaseCancelled(ctx, id);
+    }
+    if (cancelled.length > 0)
+      ctx.log.info({ userId, orderIds: cancelled }, 'unpaid orders of a deleted account cancelled');
+    return cancelled;
   }
 
   /**
@@ -276,7 +302,7 @@ export class OrderService {
       .limit(SWEEP_BATCH)
       .lean<{ _id: string }[]>();
     let released = 0;
-    for (const { _id: id } of unreleased) if (await this.releaseCancelled(ctx, id)) released++;
+    for (const { _id: id } of unreleased) if (await this.stock.releaseCancelled(ctx, id)) released++;
     if (expired.length > 0) ctx.log.info({ orderIds: expired }, 'expired unpaid orders');
     return { expired, released };
   }
@@ -300,17 +326,6 @@ export class OrderService {
     }
   }
 
-  /** Best effort: the caller's outcome stands either way; a failure is logged for follow-up. */
-  private async release(ctx: SystemContext, orderId: string): Promise<boolean> {
-    try {
-      await this.products.releaseStock(ctx, orderId);
-      return true;
-    } catch (error) {
-      ctx.log.error({ err: error, orderId }, 'stock release failed; reservation stays until released');
-      return false;
-    }
-  }
-
   /**
    * The release of a create that failed. Its order may be stored after all (the insert committed but
    * its answer was lost), and the expiry sweep may have confirmed its stock before this release came:
@@ -327,17 +342,6 @@ export class OrderService {
     if (!released) await this.abandon(ctx, orderId);
   }
 
-  /** Confirms the order's stock with products: false when products no longer holds it; throws when unsure. */
-  private async stockHeld(ctx: CallContext, orderId: string): Promise<boolean> {
-    try {
-      await this.products.confirmStock(ctx, orderId);
-      return true;
-    } catch (error) {
-      if (error instanceof StockReservationLapsedError) return false;
-      throw error;
-    }
-  }
-
   /** Cancels a PENDING order as an expiry (claimed, with its order.updated): its stock is not held, or its create failed. */
   private async cancelPending(orderId: string): Promise<boolean> {
     return (await this.transitions.move(orderId, orderStatusMachine.expire)).won;
@@ -350,7 +354,7 @@ export class OrderService {
   private async abandon(ctx: SystemContext, orderId: string): Promise<void> {
     try {
       if (!(await this.cancelPending(orderId))) return;
-      await this.releaseCancelled(ctx, orderId);
+      await this.stock.releaseCancelled(ctx, orderId);
       // The customer was told the create failed: a retry with its idempotency key places a new order.
       await withDocumentLock(OrderModel.collection.name, orderId, () =>
         OrderModel.updateOne({ _id: orderId }, { $unset: { idempotencyKey: 1, requestFingerprint: 1 } }),
@@ -369,28 +373,8 @@ export class OrderService {
    * release follows in the same sweep). Any other failure is thrown.
    */
   private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
-    if (!(await this.stockHeld(ctx, orderId))) return this.cancelPending(orderId);
-    await this.markStockConfirmed(orderId);
+    if (!(await this.stock.held(ctx, orderId))) return this.cancelPending(orderId);
+    await this.stock.markConfirmed(orderId);
     return false;
-  }
-
-  /** Bookkeeping, not a change the customer sees: `updatedAt` stays. */
-  private async markStockConfirmed(orderId: string): Promise<void> {
-    await withDocumentLock(OrderModel.collection.name, orderId, () =>
-      OrderModel.updateOne(
-        { _id: orderId, stockConfirmed: { $ne: true } },
-        { $set: { stockConfirmed: true } },
-        { timestamps: false },
-      ),
-    );
-  }
-
-  /** Releases a cancelled order's stock and records that it is done; until then the sweep retries. */
-  private async releaseCancelled(ctx: SystemContext, orderId: string): Promise<boolean> {
-    if (!(await this.release(ctx, orderId))) return false;
-    await withDocumentLock(OrderModel.collection.name, orderId, () =>
-      OrderModel.updateOne({ _id: orderId, stockReleased: false }, { $set: { stockReleased: true } }),
-    );
-    return true;
   }
 }
