@@ -6,6 +6,7 @@ import { DeliveryService } from './delivery/delivery.service.js';
 import { createEmailTransport } from './delivery/email.transport.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
 import { subscribeToDeliveries, subscribeToEvents } from './events.js';
+import { ForgetAgainJob } from './notification/forget-again.job.js';
 import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
 
@@ -22,6 +23,7 @@ await runSubgraph({
     const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
     await subscribeToEvents(bus, notifications);
     await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
-    return { services: { notifications }, relay, close: [() => email.close()] };
+    const jobs = [new ForgetAgainJob(notifications, log)];
+    return { services: { notifications }, relay, jobs, close: [() => email.close()] };
   },
 });

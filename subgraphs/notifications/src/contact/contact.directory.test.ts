@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createTestTokens } from '@shop/platform/testing';
 import { buildSchema, GraphQLError, graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsersContactDirectory } from './contact.directory.js';
+import { ACCOUNT_DELETED, UsersContactDirectory } from './contact.directory.js';
 
 const tokens = createTestTokens();
 
@@ -73,10 +73,14 @@ describe('UsersContactDirectory', () => {
     expect(callers.length).toBe(before + 3);
   });
 
-  it('answers null for an unknown user and a deleted one, and fails (to be retried) on any other error', async () => {
+  it('answers null for an unknown user, ACCOUNT_DELETED for a deleted one, and fails (to be retried) on any other error', async () => {
     const directory = new UsersContactDirectory(url, tokens);
     expect(await directory.contactOf('u-gone')).toBeNull();
-    expect(await directory.contactOf('u-deleted')).toBeNull();
+    const before = callers.length;
+    expect(await directory.contactOf('u-deleted')).toBe(ACCOUNT_DELETED);
+    // A deletion is for good: kept like an address.
+    expect(await directory.contactOf('u-deleted')).toBe(ACCOUNT_DELETED);
+    expect(callers.length).toBe(before + 1);
     await expect(directory.contactOf('u-crash')).rejects.toThrow('Internal server error');
   });
 });

@@ -8,9 +8,12 @@ export interface Contact {
   phone?: string;
 }
 
-/** Where a user's addresses come from; null when there is no such user, or it was deleted. */
+/** What a lookup says of an account that was deleted: it keeps no address, and nothing is written about it. */
+export const ACCOUNT_DELETED = 'deleted';
+
+/** Where a user's addresses come from; null when there is no such user. */
 export interface ContactDirectory {
-  contactOf(userId: string): Promise<Contact | null>;
+  contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null>;
 }
 
 const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone deletedAt } }';
@@ -24,7 +27,7 @@ export const CONTACT_TTL_MS = 30_000;
 /** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
 export class UsersContactDirectory implements ContactDirectory {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
-  private readonly known = new LRUCache<string, Contact>({
+  private readonly known = new LRUCache<string, Contact | typeof ACCOUNT_DELETED>({
     max: 10_000,
     ttl: CONTACT_TTL_MS,
     fetchMethod: async (userId) => (await this.lookUp(userId)) ?? undefined,
@@ -35,19 +38,19 @@ export class UsersContactDirectory implements ContactDirectory {
     private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
   ) {}
 
-  async contactOf(userId: string): Promise<Contact | null> {
+  async contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
     // A user not found is not kept (undefined): one created a moment later is found.
     return (await this.known.fetch(userId)) ?? null;
   }
 
-  private async lookUp(userId: string): Promise<Contact | null> {
+  private async lookUp(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
     const authorization = await this.tokens.serviceAuthorization('notifications');
     try {
       const data = await callSubgraph<{
         user: { email: string; phone: string | null; deletedAt: string | null } | null;
       }>(this.url, USER, { id: userId }, { authorization });
-      // A deleted account keeps no address of its owner: nothing more is sent (recorded SKIPPED).
-      if (!data.user || data.user.deletedAt) return null;
+      if (!data.user) return null;
+      if (data.user.deletedAt) return ACCOUNT_DELETED;
       const { email, phone } = data.user;
       return phone ? { email, phone } : { email };
     } catch (error) {

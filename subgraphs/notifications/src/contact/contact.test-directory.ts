@@ -1,14 +1,20 @@
-import type { Contact, ContactDirectory } from './contact.directory.js';
+import { ACCOUNT_DELETED, type Contact, type ContactDirectory } from './contact.directory.js';
 
 /** An in-memory directory for tests: known contacts, and users whose lookup always fails. */
 export class TestContactDirectory implements ContactDirectory {
   readonly lookups = new Map<string, number>();
-  private readonly contacts = new Map<string, Contact>();
+  private readonly contacts = new Map<string, Contact | typeof ACCOUNT_DELETED>();
   /** Lookups still to fail, per user. */
   private readonly failing = new Map<string, number>();
 
   add(userId: string, contact: Contact): this {
     this.contacts.set(userId, contact);
+    return this;
+  }
+
+  /** The account was deleted: the users subgraph answers it without addresses. */
+  delete(userId: string): this {
+    this.contacts.set(userId, ACCOUNT_DELETED);
     return this;
   }
 
@@ -18,7 +24,7 @@ export class TestContactDirectory implements ContactDirectory {
     return this;
   }
 
-  async contactOf(userId: string): Promise<Contact | null> {
+  async contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
     this.lookups.set(userId, (this.lookups.get(userId) ?? 0) + 1);
     const failures = this.failing.get(userId) ?? 0;
     if (failures > 0) {

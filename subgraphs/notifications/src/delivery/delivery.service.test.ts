@@ -3,6 +3,7 @@ import { ClaimBusyError, effectClaimModel } from '@shop/platform/mongo';
 import { connectTestMongo } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
+import { ForgottenAccountModel } from '../notification/forgotten-account.model.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
 import { RecordingOutbox } from '../notification/notification.test-outbox.js';
@@ -100,6 +101,25 @@ describe('DeliveryService', () => {
       attempts: 2,
     });
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-refused')).toHaveLength(1);
+  });
+
+  it('drops a retried send unsent once its account was deleted, and records nothing', async () => {
+    const { email } = await receiptRequests('o-forgotten');
+    smtp.refuse = true;
+    try {
+      await expect(delivery.deliverEmail(email)).rejects.toThrow();
+    } finally {
+      smtp.refuse = false;
+    }
+    await notifications.forgetUser('u-ada');
+    try {
+      // The retry (or a replay from the dead-letter queue) finds the account forgotten.
+      await delivery.deliverEmail(email);
+      expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
+      expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-forgotten')).toEqual([]);
+    } finally {
+      await ForgottenAccountModel.deleteOne({ _id: 'u-ada' });
+    }
   });
 
   it('parks an email the server refuses for good (5xx) at once, recorded FAILED with why', async () => {

@@ -6,6 +6,7 @@ import {
   RejectedEventError,
 } from '@shop/events';
 import { EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
+import { isForgotten } from '../notification/forgotten-account.model.js';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
 import { type EmailTransport, PermanentSendError } from './email.transport.js';
@@ -56,7 +57,8 @@ export class DeliveryService {
   /**
    * Claims the send (one insert), sends, and records the outcome on the notification (one update).
    * The notification is its own settlement: a later delivery of the request finds its claim taken
-   * and the notification SENT, and sends nothing.
+   * and the notification SENT, and sends nothing; so does one whose account was deleted meanwhile
+   * (a retry, or a replay from the dead-letter queue), which records nothing either.
    */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
     const id = request.data.notificationId ?? request.id;
@@ -64,7 +66,7 @@ export class DeliveryService {
     const outcome = await this.claims.perform(
       `send:${id}`,
       () => this.sendRecordingFailure(request, id, channel, send),
-      () => this.finished(id),
+      async () => (await this.finished(id)) || isForgotten(request.data.userId),
     );
     if (outcome.state === 'settled') return;
     await this.record(request, id, channel, {

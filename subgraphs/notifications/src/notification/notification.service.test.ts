@@ -2,13 +2,16 @@ import { notificationEmail, notificationSms, orderCreated, orderUpdated, payment
 import { codeOf, connectTestMongo, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
+import { ForgottenAccountModel } from './forgotten-account.model.js';
 import { NotificationModel } from './notification.model.js';
 import { NOTIFICATIONS_SHOWN, NotificationService } from './notification.service.js';
 import { RecordingOutbox } from './notification.test-outbox.js';
+import { NotificationChannel, NotificationStatus } from './notification.type.js';
 
 const contacts = new TestContactDirectory()
   .add('u-ada', { email: 'ada@example.com', phone: '+15550100' })
   .add('u-bob', { email: 'bob@example.com' })
+  .delete('u-left')
   .fail('u-down');
 const outbox = new RecordingOutbox();
 const notifications = new NotificationService(contacts, outbox);
@@ -77,6 +80,20 @@ describe('NotificationService.handle', () => {
     });
   });
 
+  it('writes and requests nothing for a deleted account', async () => {
+    const published = outbox.requests.length;
+    const event = orderUpdated.create({
+      orderId: 'o-left',
+      userId: 'u-left',
+      previousStatus: 'PENDING',
+      status: 'CANCELLED',
+      paymentStatus: 'PENDING',
+    });
+    await notifications.handle(event);
+    expect(outbox.requests).toHaveLength(published);
+    expect(await NotificationModel.countDocuments({ userId: 'u-left' })).toBe(0);
+  });
+
   it('fails, storing nothing, when the contact lookup fails (so the bus retries)', async () => {
     const event = orderCreated.create({ orderId: 'o-down', userId: 'u-down', totalAmount: '5.00', items: [] });
     await expect(notifications.handle(event)).rejects.toThrow('users subgraph unavailable');
@@ -140,5 +157,39 @@ describe('reading notifications', () => {
     expect((await notifications.list(as('u-nobody'), {})).totalCount).toBe(0);
     expect(await codeOf(notifications.list(testContext(null, services), {}))).toBe('UNAUTHENTICATED');
     expect(await codeOf(notifications.list(as(userId), { first: 0 }))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('NotificationService.forgetUser', () => {
+  const record = (id: string, userId: string) =>
+    NotificationModel.create({
+      _id: id,
+      eventId: id,
+      eventType: 'order.created',
+      template: 'order-confirmation',
+      userId,
+      channel: NotificationChannel.EMAIL,
+      to: `${userId}@example.com`,
+      body: 'kept',
+      status: NotificationStatus.SENT,
+    });
+
+  it("deletes the account's notifications, and again what a send in flight records after, for two hours", async () => {
+    const forgottenAt = new Date('2026-12-06T10:59:00Z');
+    await record('n-forget-1', 'u-forget');
+    await record('n-forget-2', 'u-forget');
+    await record('n-keep', 'u-stays');
+    expect(await notifications.forgetUser('u-forget', forgottenAt)).toBe(2);
+    expect(await notifications.forgetUser('u-forget', forgottenAt)).toBe(0);
+    expect(await ForgottenAccountModel.findById('u-forget').lean()).toMatchObject({ forgottenAt });
+
+    // A send that had its address before the deletion records its notification after it.
+    await record('n-late', 'u-forget');
+    expect(await notifications.forgetRecentAgain(new Date('2026-12-06T11:04:00Z'))).toBe(1);
+    expect(await NotificationModel.countDocuments({ userId: 'u-forget' })).toBe(0);
+    expect(await NotificationModel.countDocuments({ userId: 'u-stays' })).toBe(1);
+    // Past the hour after its own, a forgotten account is no longer read by the pass.
+    await record('n-much-later', 'u-forget');
+    expect(await notifications.forgetRecentAgain(new Date('2026-12-06T12:01:00Z'))).toBe(0);
   });
 });

@@ -1,9 +1,10 @@
 import { namedEventId, notificationEmail, notificationSms } from '@shop/events';
-import { assertOwnerOrAdmin, requirePrincipal } from '@shop/platform/core';
-import { isDuplicateKeyError, type Outbox, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
+import { assertOwnerOrAdmin, hourOf, requirePrincipal } from '@shop/platform/core';
+import { findAnyOf, isDuplicateKeyError, type Outbox, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
-import type { Contact, ContactDirectory } from '../contact/contact.directory.js';
+import { ACCOUNT_DELETED, type Contact, type ContactDirectory } from '../contact/contact.directory.js';
 import type { DecidedEvent } from '../events.js';
+import { ForgottenAccountModel } from './forgotten-account.model.js';
 import { NotificationModel, type NotificationRecord } from './notification.model.js';
 import { draftsFor, type NotificationDraft } from './notification.templates.js';
 import {
@@ -68,12 +69,14 @@ export class NotificationService {
    * written here, SKIPPED (keyed by event and template, so a redelivered event adds nothing). A
    * crash before the ack redelivers the event, which decides again and publishes the same requests
    * under the same ids (the senders deliver each once): the requests need no outbox of their own.
+   * A deleted account gets nothing, not even a record (its unpaid orders' cancellations, say).
    */
   async handle(event: DecidedEvent): Promise<void> {
     const drafts = draftsFor(event);
     if (drafts.length === 0) return;
     const { userId } = event.data;
     const contact = await this.contacts.contactOf(userId);
+    if (contact === ACCOUNT_DELETED) return;
     const skipped = [];
     const requests = [];
     for (const draft of drafts) {
@@ -109,11 +112,33 @@ export class NotificationService {
 
   /**
    * A deleted account (`user.deleted`): its notifications go, with the addresses and bodies they
-   * kept; redelivered, it finds nothing more. A send requested just before may still record its one.
+   * kept; redelivered, it finds nothing more. The account is remembered as forgotten first, so a
+   * send in flight that records its notification after this is caught by `forgetRecentAgain`, and
+   * one retried or replayed later is dropped unsent (DeliveryService).
    */
-  async forgetUser(userId: string): Promise<number> {
+  async forgetUser(userId: string, now = new Date()): Promise<number> {
+    try {
+      await ForgottenAccountModel.create({ _id: userId, forgottenAt: now, forgottenHour: hourOf(now) });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
     const { deletedCount } = await NotificationModel.deleteMany({ userId });
     return deletedCount;
+  }
+
+  /**
+   * The periodic pass after `forgetUser`: the accounts forgotten this hour and the hour before lose
+   * what sends in flight at their deletion recorded since (a send takes well under a minute, its
+   * retries about 8.5). Two equality reads, whatever the number of accounts ever forgotten.
+   */
+  async forgetRecentAgain(now = new Date()): Promise<number> {
+    const hour = hourOf(now);
+    const recent = await findAnyOf([hour - 1, hour], (forgottenHour) =>
+      ForgottenAccountModel.find({ forgottenHour }).select('_id').lean<{ _id: string }[]>(),
+    );
+    let deleted = 0;
+    for (const { _id: userId } of recent) deleted += (await NotificationModel.deleteMany({ userId })).deletedCount;
+    return deleted;
   }
 
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
