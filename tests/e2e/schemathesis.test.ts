@@ -72,8 +72,8 @@ it('finds no 5xx, no answer that breaks the OpenAPI document and no valid reques
     `${GATEWAY}/api/openapi.json`,
     '--max-examples',
     String(MAX_EXAMPLES),
-    '--checks',
-    'all',
+    // Every check runs: schemathesis enables all by default, and schemathesis.toml disables one for
+    // one operation only (`--checks all` would enable it there again: the command line wins).
     '--seed',
     String(seed),
     // One worker: hypothesis describes its filters from their source, which is not thread-safe

@@ -27,7 +27,9 @@ export function openApiDocument(routes: RestRoute[]): ReturnType<OpenApiGenerato
   });
   for (const route of routes) {
     const { status, alsoStatus, description, schema } = route.response;
-    const success: ResponseConfig = { description, content: { 'application/json': { schema } } };
+    const success: ResponseConfig = schema
+      ? { description, content: { 'application/json': { schema } } }
+      : { description };
     registry.registerPath({
       method: route.method,
       path: `/api${route.path}`,

@@ -66,7 +66,12 @@ export const registerBody = z
     phone: phone.optional(),
   })
   .meta({ id: 'RegisterBody' });
-export const loginBody = z.object({ email, password: z.string().min(1).max(128) }).meta({ id: 'LoginBody' });
+/** A password given to be checked against the account's (auth.service.ts: a bound, no policy). */
+const givenPassword = z.string().min(1).max(128);
+export const loginBody = z.object({ email, password: givenPassword }).meta({ id: 'LoginBody' });
+export const accountDeletionBody = z
+  .object({ currentPassword: givenPassword })
+  .meta({ id: 'AccountDeletionBody', description: "The account's current password, as for a login" });
 export const passwordResetBody = z.object({ email }).meta({ id: 'PasswordResetBody' });
 export const newPasswordBody = z
   .object({

@@ -19,7 +19,8 @@ export interface RouteInput<P, Q, B, H> {
 
 export interface RouteResult {
   status: number;
-  body: unknown;
+  /** Absent for an answer without content (204). */
+  body?: unknown;
 }
 
 /**
@@ -27,7 +28,7 @@ export interface RouteResult {
  * runs and how its answer maps back. The OpenAPI document is generated from these same values.
  */
 export interface RestRoute<P = unknown, Q = unknown, B = unknown, H = unknown> {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** Under `/api`, in OpenAPI form: `/users/{id}`. */
   path: string;
   operationId: string;
@@ -38,8 +39,11 @@ export interface RestRoute<P = unknown, Q = unknown, B = unknown, H = unknown> {
   query?: Q;
   body?: B;
   headers?: H;
-  /** The success answer; `alsoStatus` documents other success statuses (an idempotent replay, 202 PENDING). */
-  response: { status: number; alsoStatus?: readonly number[]; description: string; schema: z.ZodType };
+  /**
+   * The success answer; `alsoStatus` documents other success statuses (an idempotent replay, 202
+   * PENDING). Without `schema` it has no content (204).
+   */
+  response: { status: number; alsoStatus?: readonly number[]; description: string; schema?: z.ZodType };
   /** Error statuses this route can answer (documented as problem details). */
   errors: number[];
   // Method syntax on purpose: routes with different schemas then fit one RestRoute[].
@@ -66,7 +70,8 @@ export function routesRouter(routes: RestRoute[], run: RunOperation): Router {
     router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
       const input = parseInput(route, req);
       const result = await route.handle(input, (request) => run(request, res));
-      res.status(result.status).json(result.body);
+      if (result.body === undefined) res.status(result.status).end();
+      else res.status(result.status).json(result.body);
     });
   }
   // A known path called with another method is 405 with `Allow` (RFC 9110), not a missing route.

@@ -44,6 +44,8 @@ describe('the OpenAPI document', () => {
         'POST /users/password-reset',
         'POST /users/password-reset/confirm',
         'GET /users/:id',
+        'DELETE /users/:id',
+        'POST /users/me/deletion',
         'GET /products',
         'POST /products',
         'PATCH /products/:id',

@@ -1,6 +1,6 @@
 import { NotFoundError } from '@shop/platform/core';
 import { z } from 'zod';
-import { loginBody, newPasswordBody, passwordResetBody, registerBody } from './rest-inputs.js';
+import { accountDeletionBody, loginBody, newPasswordBody, passwordResetBody, registerBody } from './rest-inputs.js';
 import { defineRoute, type RestRoute } from './rest-route.js';
 import { authPayloadSchema, idParams, type RestUser, USER_FIELDS, userSchema } from './rest-shapes.js';
 
@@ -15,6 +15,8 @@ const NEW_PASSWORD = `mutation RestNewPassword($input: ResetPasswordInput!) {
   resetPassword(input: $input) { token user { ${USER_FIELDS} } }
 }`;
 const USER = `query RestUser($id: ID!) { user(id: $id) { ${USER_FIELDS} } }`;
+const DELETE_ME = 'mutation RestDeleteMe($currentPassword: String!) { deleteMe(currentPassword: $currentPassword) }';
+const DELETE_USER = 'mutation RestDeleteUser($id: ID!) { deleteUser(id: $id) }';
 
 type AuthPayload = { token: string; user: RestUser };
 
@@ -102,6 +104,38 @@ export const usersRoutes: RestRoute[] = [
       const data = await run<{ user: RestUser | null }>({ query: USER, variables: { id: params.id } });
       if (!data.user) throw new NotFoundError('User', params.id);
       return { status: 200, body: data.user };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/users/me/deletion',
+    operationId: 'deleteMyAccount',
+    summary:
+      'Delete your own account, after your current password: what it says about you is erased, your unpaid ' +
+      'orders are cancelled, every token and session ends (an admin account is 409)',
+    tag: 'users',
+    access: 'user',
+    body: accountDeletionBody,
+    response: { status: 204, description: 'Deleted; its tokens stop working within the revocation delay' },
+    errors: [400, 401, 409, 429],
+    handle: async ({ body }, run) => {
+      await run<{ deleteMe: boolean }>({ query: DELETE_ME, variables: { currentPassword: body.currentPassword } });
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/users/{id}',
+    operationId: 'deleteUser',
+    summary: "Admins: delete a customer's account as its owner can (a support or privacy request)",
+    tag: 'users',
+    access: 'admin',
+    params: idParams,
+    response: { status: 204, description: 'Deleted, now or before' },
+    errors: [400, 401, 403, 404, 409],
+    handle: async ({ params }, run) => {
+      await run<{ deleteUser: boolean }>({ query: DELETE_USER, variables: { id: params.id } });
+      return { status: 204 };
     },
   }),
 ];
