@@ -83,4 +83,13 @@ describe('UsersContactDirectory', () => {
     expect(callers.length).toBe(before + 1);
     await expect(directory.contactOf('u-crash')).rejects.toThrow('Internal server error');
   });
+
+  it('stops using the addresses it kept of an account marked deleted, without asking again', async () => {
+    const directory = new UsersContactDirectory(url, tokens);
+    expect(await directory.contactOf('u-grace')).toEqual({ email: 'grace@example.com', phone: '+14155550100' });
+    const before = callers.length;
+    directory.markDeleted('u-grace');
+    expect(await directory.contactOf('u-grace')).toBe(ACCOUNT_DELETED);
+    expect(callers.length).toBe(before);
+  });
 });

@@ -14,6 +14,8 @@ export const ACCOUNT_DELETED = 'deleted';
 /** Where a user's addresses come from; null when there is no such user. */
 export interface ContactDirectory {
   contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null>;
+  /** The account was deleted (`user.deleted`): addresses kept of it are not used again. */
+  markDeleted(userId: string): void;
 }
 
 const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone deletedAt } }';
@@ -41,6 +43,11 @@ export class UsersContactDirectory implements ContactDirectory {
   async contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
     // A user not found is not kept (undefined): one created a moment later is found.
     return (await this.known.fetch(userId)) ?? null;
+  }
+
+  markDeleted(userId: string): void {
+    // This process's copy only: another replica uses what it kept for at most CONTACT_TTL_MS.
+    this.known.set(userId, ACCOUNT_DELETED);
   }
 
   private async lookUp(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {

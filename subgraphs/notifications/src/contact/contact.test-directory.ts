@@ -12,10 +12,14 @@ export class TestContactDirectory implements ContactDirectory {
     return this;
   }
 
-  /** The account was deleted: the users subgraph answers it without addresses. */
-  delete(userId: string): this {
-    this.contacts.set(userId, ACCOUNT_DELETED);
+  /** The account was deleted: the users subgraph marks it so. */
+  deleted(userId: string): this {
+    this.markDeleted(userId);
     return this;
+  }
+
+  markDeleted(userId: string): void {
+    this.contacts.set(userId, ACCOUNT_DELETED);
   }
 
   /** The next `times` lookups of this user throw, as when the users subgraph is down. */

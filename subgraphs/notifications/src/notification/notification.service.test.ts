@@ -11,7 +11,7 @@ import { NotificationChannel, NotificationStatus } from './notification.type.js'
 const contacts = new TestContactDirectory()
   .add('u-ada', { email: 'ada@example.com', phone: '+15550100' })
   .add('u-bob', { email: 'bob@example.com' })
-  .delete('u-left')
+  .deleted('u-left')
   .fail('u-down');
 const outbox = new RecordingOutbox();
 const notifications = new NotificationService(contacts, outbox);
@@ -180,6 +180,7 @@ describe('NotificationService.forgetUser', () => {
     await record('n-forget-2', 'u-forget');
     await record('n-keep', 'u-stays');
     expect(await notifications.forgetUser('u-forget', forgottenAt)).toBe(2);
+    expect(await contacts.contactOf('u-forget')).toBe('deleted');
     expect(await notifications.forgetUser('u-forget', forgottenAt)).toBe(0);
     expect(await ForgottenAccountModel.findById('u-forget').lean()).toMatchObject({ forgottenAt });
 

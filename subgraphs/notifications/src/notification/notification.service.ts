@@ -122,6 +122,7 @@ export class NotificationService {
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
+    this.contacts.markDeleted(userId);
     const { deletedCount } = await NotificationModel.deleteMany({ userId });
     return deletedCount;
   }
