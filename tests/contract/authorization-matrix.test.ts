@@ -74,6 +74,8 @@ const MATRIX: Record<string, Row> = {
   'POST /api/users/password-reset': ANYONE,
   'POST /api/users/password-reset/confirm': ANYONE,
   'GET /api/users/{id}': OWNER_OR_ADMIN,
+  'POST /api/users/me/deletion': ['UNAUTHENTICATED', 'data', 'data', 'CONFLICT'], // as deleteMe
+  'DELETE /api/users/{id}': ADMIN_ONLY, // as deleteUser
   'GET /api/products': ANYONE,
   'POST /api/products': ADMIN_ONLY,
   'PATCH /api/products/{id}': ADMIN_ONLY,

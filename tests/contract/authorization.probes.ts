@@ -64,7 +64,12 @@ function fromGraphql(answer: Answer, field: string, sees?: (value: Json) => bool
   return !sees || sees(value) ? 'data' : 'hidden';
 }
 
-const STATUS_OUTCOME: Record<number, Outcome> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+const STATUS_OUTCOME: Record<number, Outcome> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+};
 
 function fromRest(answer: Answer, sees?: (body: Json) => boolean): string {
   if (answer.status >= 200 && answer.status < 300) return !sees || sees(answer.body) ? 'data' : 'hidden';
@@ -400,6 +405,14 @@ export const PROBES: Record<string, Probe> = {
     (world) => `/users/${world.owner.id}`,
     undefined,
     (user, world) => user.id === world.owner.id,
+  ),
+  'POST /api/users/me/deletion': async (caller, world) => {
+    const token = await freshAccountOf(caller, world, 'rest-deletion');
+    return fromRest(await rest('POST', '/users/me/deletion', { body: { currentPassword: PASSWORD }, token }));
+  },
+  'DELETE /api/users/{id}': calls(
+    'DELETE',
+    async () => `/users/${(await registerCustomer('rest-deletion-target')).id}`,
   ),
   'GET /api/products': calls('GET', '/products?limit=1'),
   'POST /api/products': calls('POST', '/products', () => ({
