@@ -14,8 +14,8 @@
  * FerretDB loses none of its own updates. It protects:
  *
  * - `users` documents (UserService: password, role, profile, token version; the outbox relay
- *   removing an account's sent emails): concurrent changes of one account from two replicas can
- *   lose one on FerretDB.
+ *   removing an account's sent emails; the users' purge of expired confirmation links): concurrent
+ *   changes of one account from two replicas can lose one on FerretDB.
  * - login and registration attempt keys (AuthThrottle): one replica counts a burst exactly; across
  *   replicas the limit holds anyway, with a burst possibly refused a little early.
  * - `orders` documents (OrderTransitionWriter applying a claimed transition, OrderService the

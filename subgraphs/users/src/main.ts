@@ -19,7 +19,8 @@ await runSubgraph({
     const relay = new OutboxRelay([PasswordResetModel, UserModel], bus, log);
     const services = createUsersServices(tokens, config, { outbox: relay });
     await ensureConfiguredAdmin(config, log);
-    return { services, relay, jobs: [new ExpiredRecordsJob([services.auth, services.passwordResets], log)] };
+    const expiring = [services.auth, services.passwordResets, services.emailVerifications];
+    return { services, relay, jobs: [new ExpiredRecordsJob(expiring, log)] };
   },
   // The users subgraph is where token versions live: its own store answers.
   revocation: ({ config }, services) =>

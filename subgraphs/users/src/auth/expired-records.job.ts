@@ -1,14 +1,14 @@
 import { HOUR_MS, type Logger, PeriodicJob } from '@shop/platform/core';
 
-/** What holds expiring records: ended sessions, login windows, password reset links. */
+/** What holds expiring records: ended sessions, login windows, password reset links, email confirmation links. */
 export interface ExpiringRecords {
   purgeExpired(now: Date): Promise<Record<string, number>>;
 }
 
 /**
- * Removes ended sessions, login windows and expired password reset links on the shared periodic
- * schedule in every replica (deletes are idempotent, so replicas need no coordination). A TTL
- * index would do this on MongoDB; FerretDB 1.x has none.
+ * Removes ended sessions, login windows, expired password reset links and expired email
+ * confirmation links on the shared periodic schedule in every replica (each removal is idempotent,
+ * so replicas need no coordination). A TTL index would do most of this on MongoDB; FerretDB 1.x has none.
  */
 export class ExpiredRecordsJob extends PeriodicJob {
   constructor(holders: ExpiringRecords[], log: Logger, intervalMs = HOUR_MS) {

@@ -1,4 +1,5 @@
 import { type EventEnvelope, notificationEmail } from '@shop/events';
+import { hourOf } from '@shop/platform/core';
 import { newSecretToken, secretTokenHash } from '../auth/secret-token.js';
 import { emailWording } from '../user/email-wording.js';
 import type { UserRecord } from '../user/user.model.js';
@@ -14,7 +15,9 @@ export const CONFIRM_EMAIL_SUBJECT = 'Confirm your email address';
 
 /** The account's fields of a new link, and the email carrying it, to be written in one update or insert. */
 export interface EmailVerificationLink {
-  fields: Required<Pick<UserRecord, 'emailVerificationHash' | 'emailVerificationExpiresAt'>>;
+  fields: Required<
+    Pick<UserRecord, 'emailVerificationHash' | 'emailVerificationExpiresAt' | 'emailVerificationExpiresHour'>
+  >;
   email: EventEnvelope;
 }
 
@@ -44,10 +47,12 @@ export function emailVerificationLink(
 ): EmailVerificationLink {
   const token = newSecretToken();
   const [ask, closing] = CLOSING[purpose](user.email);
+  const expiresAt = new Date(now.getTime() + settings.EMAIL_VERIFICATION_TTL);
   return {
     fields: {
       emailVerificationHash: secretTokenHash(token),
-      emailVerificationExpiresAt: new Date(now.getTime() + settings.EMAIL_VERIFICATION_TTL),
+      emailVerificationExpiresAt: expiresAt,
+      emailVerificationExpiresHour: hourOf(expiresAt),
     },
     email: notificationEmail.create({
       userId: user.id,

@@ -268,6 +268,36 @@ describe('requestEmailChange', () => {
   });
 });
 
+describe('expired links', () => {
+  const LINK = ['emailVerificationHash', 'emailVerificationExpiresAt', 'emailVerificationExpiresHour', 'pendingEmail'];
+  const linkFieldsOf = async (id: string) => {
+    const stored = (await UserModel.findById(id).lean()) as Record<string, unknown> | null;
+    return LINK.filter((field) => stored?.[field] !== undefined);
+  };
+
+  it('are cleared with the address a change would have moved to; a link not due stays', async () => {
+    // A purge of its own: the service's keeps the hour it last ran in.
+    const own = createUsersServices(tokens, { EMAIL_VERIFICATION_URL: VERIFY_URL, REGISTER_LIMIT_PER_IP: 1_000 }, {});
+    const unconfirmed = await customer();
+    const moving = await customer();
+    await emailVerifications.requestChange(moving.ctx, {
+      newEmail: `typo-${moving.email}`,
+      currentPassword: 'correct horse',
+    });
+    expect(await linkFieldsOf(unconfirmed.id)).toEqual(LINK.slice(0, 3));
+    expect(await linkFieldsOf(moving.id)).toEqual(LINK);
+    const expiresAt = (await UserModel.findById(moving.id).lean())?.emailVerificationExpiresAt as Date;
+
+    await own.emailVerifications.purgeExpired(new Date()); // the first run, by range: nothing due yet
+    expect(await linkFieldsOf(moving.id)).toEqual(LINK);
+    const later = new Date(expiresAt.getTime() + 60_000);
+    expect((await own.emailVerifications.purgeExpired(later)).emailLinks).toBeGreaterThanOrEqual(2);
+    expect([await linkFieldsOf(unconfirmed.id), await linkFieldsOf(moving.id)]).toEqual([[], []]);
+    const kept = await UserModel.findById(moving.id).lean();
+    expect([kept?.email, kept?.emailVerifiedAt]).toEqual([moving.email, undefined]);
+  });
+});
+
 describe('metrics', () => {
   it('counts links sent (at registration and asked for again), addresses confirmed and links refused', async () => {
     const scrape = async () => {

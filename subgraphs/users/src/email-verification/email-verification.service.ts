@@ -7,6 +7,7 @@ import { secretTokenHash } from '../auth/secret-token.js';
 import { emailSchema } from '../user/user.input.js';
 import type { UserService } from '../user/user.service.js';
 import { emailConfirmations } from './email-verification.metrics.js';
+import { ExpiredLinksPurge } from './expired-links.purge.js';
 
 export const INVALID_CONFIRMATION =
   'This email confirmation link is invalid, used or expired; sign in and ask for a new one';
@@ -20,11 +21,18 @@ const changeSchema = z.object({ newEmail: emailSchema, currentPassword: currentP
  * the one before.
  */
 export class EmailVerificationService {
+  private readonly expiredLinks = new ExpiredLinksPurge();
+
   constructor(
     private readonly users: UserService,
     private readonly auth: AuthService,
     private readonly throttle: AuthThrottle,
   ) {}
+
+  /** Clears the links that expired unused, with the address a change would have moved to (ExpiredRecordsJob). */
+  async purgeExpired(now: Date): Promise<{ emailLinks: number }> {
+    return { emailLinks: await this.expiredLinks.run(now) };
+  }
 
   /** Confirms the address whose current link carries this token: once, before the link expires. */
   async verify(ctx: RequestContext, token: unknown): Promise<boolean> {

@@ -44,8 +44,13 @@ export class UserRecord {
   @prop({ type: () => String, index: true })
   emailVerificationHash?: string;
 
-  @prop({ type: () => Date })
+  /** Indexed for the range by which a process's first purge finds the links due (ExpiredLinksPurge). */
+  @prop({ type: () => Date, index: true })
   emailVerificationExpiresAt?: Date;
+
+  /** `hourOf(emailVerificationExpiresAt)`: ExpiredLinksPurge finds the links due by this equality. */
+  @prop({ type: () => Number, index: true })
+  emailVerificationExpiresHour?: number;
 
   /**
    * The address the current link confirms when it is a change (requestEmailChange), not this
@@ -74,3 +79,12 @@ export class UserRecord {
 }
 
 export const UserModel = getModelForClass(UserRecord);
+
+/** A confirmation link's fields, all unset once it is used, voided or expired. */
+export const LINK_FIELDS = {
+  emailVerificationHash: 1,
+  emailVerificationExpiresAt: 1,
+  emailVerificationExpiresHour: 1,
+  pendingEmail: 1,
+  pendingEmailTokenVersion: 1,
+} as const;

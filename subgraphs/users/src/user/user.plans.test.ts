@@ -55,6 +55,8 @@ beforeAll(async () => {
   await users.tokenVersions(as('service:test', 'SERVICE'), [id, bob.user.id]);
   await auth.purgeExpired(new Date()); // a process's first purge: by range
   await auth.purgeExpired(new Date()); // every later one: by the hour records fall due in
+  await services.emailVerifications.purgeExpired(new Date()); // likewise for the links
+  await services.emailVerifications.purgeExpired(new Date());
   recorder.stop();
   report = await explainShapes(recorder.shapes());
 }, 120_000);
@@ -66,6 +68,9 @@ describe('users: query plans (explain through the wire)', () => {
     for (const collection of ['refresh_tokens', 'refresh_token_claims', 'login_attempt_log']) {
       expect(report.served, collection).toContain(`${collection} delete {"expiresHour":"?","expiresAt":{"$lt":"?"}}`);
     }
+    expect(report.served).toContain(
+      'users find {"emailVerificationExpiresHour":"?","emailVerificationExpiresAt":{"$lt":"?"}}',
+    );
     expect(report.servedCollections).toEqual(
       expect.arrayContaining(['users', 'refresh_tokens', 'refresh_token_claims', 'login_attempt_log']),
     );
@@ -74,12 +79,13 @@ describe('users: query plans (explain through the wire)', () => {
   it('names what FerretDB 1.x cannot push down to PostgreSQL', () => {
     if (report.server !== 'ferretdb-postgresql') return;
     // Read whole there: the range deletes of a process's first purge (ExpiredRecordsPurge; later
-    // ones delete by hour, served). A revocation check or reference batch of several ids goes as
+    // ones delete by hour, served), and the range read of its first purge of links (ExpiredLinksPurge). A revocation check or reference batch of several ids goes as
     // one equality per id (findAnyOf), served.
     expect(report.notPushedDown).toEqual([
       'login_attempt_log delete {"expiresAt":{"$lt":"?"}}',
       'refresh_token_claims delete {"expiresAt":{"$lt":"?"}}',
       'refresh_tokens delete {"expiresAt":{"$lt":"?"}}',
+      'users find {"emailVerificationExpiresAt":{"$lt":"?"}}',
     ]);
   });
 });

@@ -22,7 +22,7 @@ import { emailConfirmations } from '../email-verification/email-verification.met
 import { type PasswordChange, passwordChangedEmail } from './password-changed.email.js';
 import { passwordHasher } from './password-hasher.js';
 import { type registerSchema, updateMeSchema } from './user.input.js';
-import { UserModel, type UserRecord } from './user.model.js';
+import { LINK_FIELDS, UserModel, type UserRecord } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
 const roleSchema = z.enum(UserRole);
@@ -33,13 +33,6 @@ type Stored = UserRecord & { _id: unknown };
 export type Account = { user: User; tokenVersion: number };
 export type Credentials = Account & { passwordHash: string };
 const versionOf = (record: Stored) => record.tokenVersion ?? 0;
-/** A confirmation link's fields, all unset once it is used or voided. */
-const LINK_FIELDS = {
-  emailVerificationHash: 1,
-  emailVerificationExpiresAt: 1,
-  pendingEmail: 1,
-  pendingEmailTokenVersion: 1,
-};
 /** Matches an account still at this token version (absent on older documents: 0). */
 const atVersion = (version: number) => (version === 0 ? { $in: [0, null] } : version);
 
