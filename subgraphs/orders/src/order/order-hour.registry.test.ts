@@ -200,6 +200,14 @@ describe('OrderHourRegistry: all orders an hour at a time', () => {
     await new OrderHourRegistry().backfill(silentLogger);
     expect(await OrderModel.countDocuments({ createdHour: { $exists: false } })).toBe(1);
   });
+  // ci146: of two orders replicas started at once on a new database (the scaled deploy smoke), one
+  // crashed: both found the backfill not done, and FerretDB refused the second one's mark.
+  it('finishes in every replica started at the same moment on a new database', async () => {
+    const starts = Array.from({ length: 8 }, () => new OrderHourRegistry().backfill(silentLogger));
+    expect((await Promise.allSettled(starts)).filter((start) => start.status === 'rejected')).toEqual([]);
+    expect(await OrderMigrationModel.exists({ _id: CREATED_HOUR_BACKFILL })).not.toBeNull();
+  });
+
   it('backfills many in commands FerretDB can serve (a few statements each), not one that never returns', async () => {
     const many = 4 * MAX_UPDATES_PER_COMMAND + 10;
     await OrderModel.collection.insertMany(
