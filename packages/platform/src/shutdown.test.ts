@@ -8,8 +8,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 let child: ChildProcess | undefined;
 
 /** The fixture process, with its stdout split into lines as they come. */
-function startGuarded() {
-  child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', resolve(here, 'shutdown.fixture.ts')], {
+function startGuarded(fixture = 'shutdown.fixture.ts') {
+  child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', resolve(here, fixture)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
@@ -63,5 +63,19 @@ describe('the last-resort error handlers onShutdown installs', () => {
       err: { message: 'thrown from a timer' },
     });
     expect(guarded.logged('closing step ran')).toHaveLength(1);
+  }, 40_000);
+});
+
+describe('startOrExit', () => {
+  it('says in one log line why a start-up failed, and exits 1 although something still holds the process', async () => {
+    const starting = startGuarded('start-up.fixture.ts');
+    expect(await starting.exited).toBe(1);
+    expect(starting.logged('start-up failed')).toEqual([
+      expect.objectContaining({
+        level: 60,
+        err: expect.objectContaining({ message: 'no database at mongodb://nowhere:27017' }),
+      }),
+    ]);
+    expect(starting.logged('serving')).toEqual([]);
   }, 40_000);
 });

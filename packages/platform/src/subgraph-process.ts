@@ -4,7 +4,7 @@ import { createTokenService, type TokenService } from './auth.js';
 import { type Config, loadConfig } from './config.js';
 import type { ReadinessCheck } from './health.js';
 import { createLogger, type Logger } from './logger.js';
-import { type Closer, onShutdown } from './shutdown.js';
+import { type Closer, onShutdown, startOrExit } from './shutdown.js';
 import { type SubgraphDefinition, startSubgraph } from './subgraph.js';
 import { subgraphRevocation, type TokenVersionCheck } from './token-versions.js';
 
@@ -83,7 +83,15 @@ export async function runSubgraph<
   const { name } = spec.definition;
   const config = loadConfig(spec.config);
   const log = createLogger(name, config);
+  await startOrExit(log, () => start(spec, config, log));
+}
 
+async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E extends EventUse | undefined, S>(
+  spec: SubgraphProcess<Shape, D, E, S>,
+  config: Config<Shape>,
+  log: Logger,
+): Promise<void> {
+  const { name } = spec.definition;
   const database = await spec.database(config, log);
   const bus = spec.events ? eventBusFromConfig(config, log, name) : undefined;
   const tokens = createTokenService(config);
