@@ -5,7 +5,10 @@ ARG NODE_IMAGE=node:24-slim
 
 # The whole workspace, installed and built (pnpm build bundles each process, with its npm
 # dependencies, to <dir>/dist/main.js).
+# Every image this file builds, build stages included, carries shop.image, so `pnpm deploy:smoke` can
+# remove the ones a later build leaves untagged, and nobody else's (scripts/deploy-smoke.sh).
 FROM ${NODE_IMAGE} AS workspace
+LABEL shop.image=workspace
 RUN npm install -g pnpm@10.34.8
 WORKDIR /repo
 COPY . .
@@ -23,6 +26,7 @@ RUN pnpm exec esbuild scripts/db-migrate.ts --bundle --platform=node --format=es
 
 # One-shot job: applies prisma/migrations (same table as `prisma migrate deploy`), then exits.
 FROM ${NODE_IMAGE} AS migrate
+LABEL shop.image=migrate
 WORKDIR /migrate
 COPY --from=migrate-files --chown=node:node /migrate /migrate
 USER node
@@ -37,6 +41,7 @@ RUN test -n "$SERVICE" \
   && cp supergraph.graphql /out/supergraph.graphql
 
 FROM ${NODE_IMAGE} AS service
+LABEL shop.image=service
 ARG PORT
 ENV NODE_ENV=production \
     SUPERGRAPH_PATH=/app/supergraph.graphql \

@@ -90,4 +90,15 @@ describe('docker build context', () => {
       /COPY --from=migrate-files --chown=node:node \/migrate \/migrate/,
     );
   });
+
+  // deploy:smoke removes the untagged images of this project by that label; an image built
+  // without it (every one after a base stage's FROM inherits it) would pile up on the disk.
+  it('labels every stage built on a base image shop.image, before its first layer', () => {
+    const dockerfile = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
+    const baseStages = [...dockerfile.matchAll(/^FROM \$\{NODE_IMAGE\} AS (\S+)\n(.*)$/gm)];
+    expect(baseStages.map(([, stage]) => stage)).toEqual(['workspace', 'migrate', 'service']);
+    for (const [, stage, firstInstruction] of baseStages) {
+      expect(firstInstruction).toBe(`LABEL shop.image=${stage}`);
+    }
+  });
 });
