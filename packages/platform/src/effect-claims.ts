@@ -1,5 +1,5 @@
 import { getModelForClass, index, modelOptions, prop } from '@typegoose/typegoose';
-import { isDuplicateKeyError } from './mongo.js';
+import { writtenFirst } from './mongo.js';
 
 /**
  * One try at an external side effect (an email, an SMS, a refund): `<key>#<generation>`, unique.
@@ -101,14 +101,8 @@ export class EffectClaims {
   }
 
   /** True when this insert made the claim; false when that generation was claimed already. */
-  private async insert(key: string, generation: number, now: Date): Promise<boolean> {
-    try {
-      await this.model.create({ _id: `${key}#${generation}`, key, generation, claimedAt: now });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+  private insert(key: string, generation: number, now: Date): Promise<boolean> {
+    return writtenFirst(() => this.model.create({ _id: `${key}#${generation}`, key, generation, claimedAt: now }));
   }
 
   /** Records the effect done. One writer per generation document, so a plain update is safe. */

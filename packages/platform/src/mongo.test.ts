@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, isDuplicateKeyError, type MongoHandle } from './mongo.js';
+import { connectMongo, isDuplicateKeyError, type MongoHandle, writtenFirst } from './mongo.js';
 import { mongoCommandsMetric, runForScrape } from './mongo-commands.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { silentLogger } from './testing.js';
@@ -71,5 +71,17 @@ describe('connectMongo', () => {
     expect([isDuplicateKeyError(insert), isDuplicateKeyError(update)]).toEqual([true, true]);
     expect(isDuplicateKeyError(await refusal(accounts.insertOne({ $bad: 1 } as never)))).toBe(false);
     expect(await accounts.countDocuments({ email: 'b@example.com' })).toBe(1);
+  });
+
+  it('tells the first write of a key from a later one, and throws any other failure', async () => {
+    const marks = mongoose.connection.collection<{ _id: string; at?: Date }>('first_writes');
+    const id = randomUUID();
+    const upsert = () =>
+      marks.updateOne({ _id: id, at: { $exists: false } }, { $set: { at: new Date() } }, { upsert: true });
+    expect(await writtenFirst(() => marks.insertOne({ _id: id }))).toBe(true);
+    expect(await writtenFirst(() => marks.insertOne({ _id: id }))).toBe(false);
+    expect(await writtenFirst(upsert)).toBe(true); // it matched the document: written
+    expect(await writtenFirst(upsert)).toBe(false); // it matched nothing, and its insert met the key
+    await expect(writtenFirst(() => marks.insertOne({ $bad: 1 } as never))).rejects.toThrow();
   });
 });

@@ -68,6 +68,20 @@ export const isDuplicateKeyError = (error: unknown): boolean => {
   );
 };
 
+/**
+ * Runs a write that a unique index decides (an insert, or an upsert): true when it went through,
+ * false when a document with its key was there first; any other failure is thrown.
+ */
+export async function writtenFirst(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+}
+
 /** Asks the connected server whether it reads a whole collection for `$in` (see findAnyOf). */
 export async function learnServer(): Promise<void> {
   const server = await mongoose.connection.db?.admin().command({ buildInfo: 1 });

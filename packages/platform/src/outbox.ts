@@ -5,7 +5,7 @@ import { prop, Severity } from '@typegoose/typegoose';
 import mongoose, { type Model } from 'mongoose';
 import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
-import { isDuplicateKeyError } from './mongo.js';
+import { isDuplicateKeyError, writtenFirst } from './mongo.js';
 import { runForScrape } from './mongo-commands.js';
 import { countParkedEvents } from './outbox-parking.js';
 import { RelayLoop } from './relay-loop.js';
@@ -286,20 +286,13 @@ export class OutboxRelay implements Outbox {
   /** Keeps an event no queue was bound for aside (`outbox_parked`), so the events after it go on. */
   private async park(model: AggregateModel, documentId: unknown, event: EventEnvelope): Promise<void> {
     const outbox = model.collection.name;
-    try {
-      await model.db.collection<ParkedEvent>(PARKED_EVENTS).insertOne({
-        _id: event.id,
-        outbox,
-        documentId,
-        reason: 'unroutable',
-        event,
-        parkedAt: new Date(),
-      });
-    } catch (error) {
-      // Parked before (a publish repeated after a crash): once is enough.
-      if (!isDuplicateKeyError(error)) throw error;
-      return;
-    }
+    const parked = await writtenFirst(() =>
+      model.db
+        .collection<ParkedEvent>(PARKED_EVENTS)
+        .insertOne({ _id: event.id, outbox, documentId, reason: 'unroutable', event, parkedAt: new Date() }),
+    );
+    // Parked before (a publish repeated after a crash): once is enough.
+    if (!parked) return;
     countParkedEvents(outbox);
     this.log.error(
       { eventId: event.id, type: event.type, outbox, documentId },

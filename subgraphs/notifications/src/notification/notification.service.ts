@@ -1,6 +1,13 @@
 import { namedEventId, notificationEmail, notificationSms } from '@shop/events';
 import { assertOwnerOrAdmin, hourOf, requirePrincipal } from '@shop/platform/core';
-import { findAnyOf, isDuplicateKeyError, type Outbox, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
+import {
+  findAnyOf,
+  isDuplicateKeyError,
+  type Outbox,
+  type PageArgs,
+  pageNewestFirst,
+  writtenFirst,
+} from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import { ACCOUNT_DELETED, type Contact, type ContactDirectory } from '../contact/contact.directory.js';
 import type { DecidedEvent } from '../events.js';
@@ -117,11 +124,9 @@ export class NotificationService {
    * one retried or replayed later is dropped unsent (DeliveryService).
    */
   async forgetUser(userId: string, now = new Date()): Promise<number> {
-    try {
-      await ForgottenAccountModel.create({ _id: userId, forgottenAt: now, forgottenHour: hourOf(now) });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+    await writtenFirst(() =>
+      ForgottenAccountModel.create({ _id: userId, forgottenAt: now, forgottenHour: hourOf(now) }),
+    );
     this.contacts.markDeleted(userId);
     const { deletedCount } = await NotificationModel.deleteMany({ userId });
     return deletedCount;

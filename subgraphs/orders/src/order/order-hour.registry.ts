@@ -2,12 +2,12 @@ import type { Logger } from '@shop/platform/core';
 import { hourOf } from '@shop/platform/core';
 import {
   type Buckets,
-  isDuplicateKeyError,
   MAX_UPDATES_PER_COMMAND,
   type Page,
   type PageArgs,
   pageNewestFirst,
   pageNewestFirstByBucket,
+  writtenFirst,
 } from '@shop/platform/mongo';
 import type { Model } from 'mongoose';
 import { OrderModel, type OrderRecord } from './order.model.js';
@@ -193,11 +193,7 @@ export class OrderHourRegistry implements Buckets {
 
 /** Inserts the hour unless a process did already. */
 async function register(hour: number): Promise<void> {
-  try {
-    await OrderHourModel.create({ _id: hour });
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  await writtenFirst(() => OrderHourModel.create({ _id: hour }));
 }
 
 /**
@@ -257,11 +253,9 @@ async function fillHours(
     );
     return;
   }
-  try {
-    await OrderMigrationModel.updateOne({ _id: migration }, { $set: { doneAt: new Date() } }, { upsert: true });
-  } catch (error) {
-    // Another replica starting at the same moment marked it first: FerretDB refuses the second
-    // upsert's insert (the scaled deploy smoke's two orders replicas, on a new database: ci146).
-    if (!isDuplicateKeyError(error)) throw error;
-  }
+  // Another replica starting at the same moment may mark it first: FerretDB refuses the second
+  // upsert's insert (the scaled deploy smoke's two orders replicas, on a new database: ci146).
+  await writtenFirst(() =>
+    OrderMigrationModel.updateOne({ _id: migration }, { $set: { doneAt: new Date() } }, { upsert: true }),
+  );
 }

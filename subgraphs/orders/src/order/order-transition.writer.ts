@@ -1,6 +1,6 @@
 import { orderUpdated } from '@shop/events';
 import { ConflictError, hourOf, NotFoundError } from '@shop/platform/core';
-import { isDuplicateKeyError, type OutboxWakeUp, withDocumentLock } from '@shop/platform/mongo';
+import { type OutboxWakeUp, withDocumentLock, writtenFirst } from '@shop/platform/mongo';
 import { LRUCache } from 'lru-cache';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { OrderStatus } from './order.type.js';
@@ -118,10 +118,7 @@ export class OrderTransitionWriter {
     };
     // The claim's hour counts it (countWithStatus): registered before it, as for an order's insert.
     await this.hours.ensure(createdAt);
-    try {
-      await OrderTransitionModel.create(claim);
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+    if (!(await writtenFirst(() => OrderTransitionModel.create(claim)))) {
       const winner = await OrderTransitionModel.findById(claim._id).lean<OrderTransitionRecord>();
       // Rolls the winner's change forward in case its writer died between claim and update.
       if (winner) await this.apply(winner);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isDuplicateKeyError } from '@shop/platform/mongo';
+import { writtenFirst } from '@shop/platform/mongo';
 import { getModelForClass, modelOptions, prop } from '@typegoose/typegoose';
 import type { ChargeLookup, ChargeRequest, ChargeResult, PaymentProvider, RefundRequest } from './payment-provider.js';
 
@@ -112,19 +112,15 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   /** The first entry for its id wins; a repeat counts its call and gets the first one back (idempotency by reference). */
   private async record(entry: SimulatorLedgerEntry): Promise<SimulatorLedgerEntry> {
-    try {
-      await SimulatorLedgerModel.create(entry);
-      return entry;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-      const first = await SimulatorLedgerModel.findByIdAndUpdate(
-        entry._id,
-        { $inc: { calls: 1 } },
-        { new: true },
-      ).lean<SimulatorLedgerEntry>();
-      if (!first) throw error;
-      return first;
-    }
+    if (await writtenFirst(() => SimulatorLedgerModel.create(entry))) return entry;
+    const first = await SimulatorLedgerModel.findByIdAndUpdate(
+      entry._id,
+      { $inc: { calls: 1 } },
+      { new: true },
+    ).lean<SimulatorLedgerEntry>();
+    // Ledger entries are never deleted: a duplicate key names one that exists.
+    if (!first) throw new Error(`ledger entry ${entry._id} refused as a duplicate, yet not found`);
+    return first;
   }
 }
 

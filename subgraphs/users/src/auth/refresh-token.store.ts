@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, UnauthenticatedError } from '@shop/platform/core';
-import { isDuplicateKeyError } from '@shop/platform/mongo';
+import { writtenFirst } from '@shop/platform/mongo';
 import { ExpiredRecordsPurge } from './expired-records.purge.js';
 import { type ExpiringRecord, expiringAt } from './expiring-record.model.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
@@ -89,19 +89,10 @@ export class RefreshTokenStore {
   }
 
   /** True when this call is the token's one exchange. */
-  private async claimUse(familyId: string, hash: string): Promise<boolean> {
-    try {
-      await RefreshTokenClaimModel.create({
-        _id: useClaimId(hash),
-        familyId,
-        at: new Date(),
-        ...this.claimExpiry(),
-      });
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
-    }
+  private claimUse(familyId: string, hash: string): Promise<boolean> {
+    return writtenFirst(() =>
+      RefreshTokenClaimModel.create({ _id: useClaimId(hash), familyId, at: new Date(), ...this.claimExpiry() }),
+    );
   }
 
   /**
@@ -110,17 +101,9 @@ export class RefreshTokenStore {
    */
   private async revokeFamily(familyId: string, reason: string): Promise<void> {
     const at = new Date();
-    try {
-      await RefreshTokenClaimModel.create({
-        _id: revocationId(familyId),
-        familyId,
-        at,
-        reason,
-        ...this.claimExpiry(),
-      });
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+    await writtenFirst(() =>
+      RefreshTokenClaimModel.create({ _id: revocationId(familyId), familyId, at, reason, ...this.claimExpiry() }),
+    );
     await RefreshTokenModel.updateOne(
       { _id: familyId, revokedAt: null },
       { $set: { revokedAt: at, revokedReason: reason } },
