@@ -12,7 +12,28 @@ export interface ParkedMessage {
   error: string | undefined;
   attempts: number;
   failedAt: string | undefined;
+  /** The message as parked, but for a confidential email's body (see `withheldBody`). */
   body: string;
+}
+
+/** What `pnpm events:dlq show` prints in place of a confidential email's body. */
+export const WITHHELD_BODY = '[withheld: confidential; a replay sends it as it was]';
+
+/**
+ * The message's text, with the body of a confidential email (a password reset or confirmation
+ * link, which signs its holder in or confirms an address) replaced: whoever reads a dead-letter
+ * queue (an operator, a support ticket the output lands in) must not get a live link. The message
+ * itself stays as it was, and a replay sends it.
+ */
+function withheldBody(content: string): string {
+  let envelope: { data?: { confidential?: unknown; body?: unknown } };
+  try {
+    envelope = JSON.parse(content);
+  } catch {
+    return content;
+  }
+  if (envelope?.data?.confidential !== true || envelope.data.body === undefined) return content;
+  return JSON.stringify({ ...envelope, data: { ...envelope.data, body: WITHHELD_BODY } });
 }
 
 /** `orders.payments` and `orders.payments.dlq` both name the dead-letter queue of that consumer. */
@@ -29,7 +50,7 @@ function toParked(message: GetMessage): ParkedMessage {
     error: headers[HEADERS.error] as string | undefined,
     attempts: Number(headers[HEADERS.attempts] ?? 0),
     failedAt: headers[HEADERS.failedAt] as string | undefined,
-    body: message.content.toString('utf8'),
+    body: withheldBody(message.content.toString('utf8')),
   };
 }
 
