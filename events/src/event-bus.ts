@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { failSpan, inSpan } from '@shop/telemetry';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
@@ -31,7 +32,7 @@ export interface EventBusOptions {
 }
 
 export interface SubscribeOptions {
-  /** Durable queue name; with `exclusive`, a prefix for a per-process queue that dies with the process. */
+  /** Durable queue name; with `exclusive`, the prefix of a queue of this subscription's own that dies with the process. */
   queue: string;
   // biome-ignore lint/suspicious/noExplicitAny: a consumer lists events of different payload types
   events: EventDefinition<string, any>[];
@@ -189,7 +190,8 @@ export class EventBus {
     const exclusive = options.exclusive ?? false;
     const definitions = new Map(options.events.map((definition) => [definition.type, definition]));
     const queue = exclusive
-      ? `${options.queue}.${process.pid}.${Date.now().toString(36)}`
+      ? // Unique per subscription: replicas in containers share a pid (1) and may start in the same ms.
+        `${options.queue}.${randomUUID().slice(0, 8)}`
       : workQueueName(options.queue);
     const moves = movesExchangeName(options.queue);
     // The channel of the current connection: a message is acked on the channel it came from, never

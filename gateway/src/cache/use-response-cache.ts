@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { type EventBus, type EventOf, productChanged } from '@shop/events';
 import type { GatewayContext } from '../graphql/gateway-context.js';
@@ -18,8 +17,8 @@ export async function useResponseCache(
   if (maxMiB === 0) return { plugins: [] };
   const cache = new ResponseCache(maxMiB, () => bus.isConnected());
   await bus.subscribe({
-    // A prefix the bus makes unique per process; the random part keeps replicas in one process apart.
-    queue: `gateway.response-cache.${randomUUID().slice(0, 8)}`,
+    // Exclusive: the prefix of a queue of this gateway's own (every replica drops its own cache).
+    queue: 'gateway.response-cache',
     events: [productChanged],
     exclusive: true,
     // The bus has already validated each message against the schema of its type.

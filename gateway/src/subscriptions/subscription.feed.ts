@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter, on } from 'node:events';
 import { mapAsyncIterator } from '@graphql-tools/utils';
 import type { EventBus, EventEnvelope } from '@shop/events';
@@ -27,8 +26,8 @@ export class SubscriptionFeed {
   listen(bus: EventBus): Promise<void> {
     const events = new Map(this.declarations.flatMap((declaration) => declaration.events).map((e) => [e.type, e]));
     return bus.subscribe({
-      // A prefix the bus makes unique per process; the random part keeps replicas in one process apart.
-      queue: `gateway.subscriptions.${randomUUID().slice(0, 8)}`,
+      // Exclusive: the prefix of a queue of this gateway's own (every replica hears every event).
+      queue: 'gateway.subscriptions',
       events: [...events.values()],
       exclusive: true,
       handler: async (event) => this.publish(event),

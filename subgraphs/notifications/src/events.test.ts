@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   deadLetterQueueName,
+  EventBus,
   type EventEnvelope,
   HEADERS,
   inspectDeadLetters,
@@ -13,11 +14,12 @@ import {
   withChannel,
 } from '@shop/events';
 import { createLogger } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, eventually } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_AMQP_URL as AMQP_URL, connectTestMongo, eventually, silentLogger } from '@shop/platform/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestContactDirectory } from './contact/contact.test-directory.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from './delivery/smtp.test-server.js';
+import { subscribeToDeletedAccounts } from './events.js';
 import { NotificationModel } from './notification/notification.model.js';
 import { deleteTopology, type Pipeline, startPipeline } from './notifications.test-pipeline.js';
 
@@ -143,6 +145,44 @@ describe('notifications on RabbitMQ', () => {
     await pipeline.bus.publish(userDeleted.create({ userId: 'u-leaving' }));
     await eventually(async () => (await NotificationModel.countDocuments({ userId: 'u-leaving' })) === 0);
     expect(await NotificationModel.findById(`${kept.id}:order-confirmation`).lean()).toMatchObject({ status: 'SENT' });
+  });
+
+  it('tells every replica of a deleted account, each on a queue of its own, so none uses the addresses it kept', async () => {
+    const replicas = ['a', 'b'].map((name) => ({
+      bus: new EventBus({
+        url: AMQP_URL,
+        exchange,
+        log: silentLogger,
+        connectionName: `notifications-test-${name}`,
+        retry,
+      }),
+      heard: [] as string[],
+      name,
+    }));
+    try {
+      for (const replica of replicas) {
+        await subscribeToDeletedAccounts(
+          replica.bus,
+          { markDeleted: (userId) => replica.heard.push(userId), forgetKept: () => {} },
+          // The same name on both, as in production: the bus gives each its own queue.
+          `test.notifications.${run}.deleted-accounts`,
+        );
+      }
+      // Their queues are bound once a deletion published now reaches both.
+      await vi.waitFor(
+        async () => {
+          await pipeline.bus.publish(userDeleted.create({ userId: 'u-probe' }));
+          for (const { heard } of replicas) expect(heard).toContain('u-probe');
+        },
+        { timeout: 10_000, interval: 200 },
+      );
+      await pipeline.bus.publish(userDeleted.create({ userId: 'u-gone' }));
+      await vi.waitFor(() => {
+        for (const { heard } of replicas) expect(heard.filter((userId) => userId === 'u-gone')).toEqual(['u-gone']);
+      });
+    } finally {
+      for (const { bus } of replicas) await bus.close();
+    }
   });
 
   it('retries a failing handler with back-off and succeeds on a later try', async () => {

@@ -9,6 +9,7 @@ import {
   paymentSucceeded,
   userDeleted,
 } from '@shop/events';
+import type { UsersContactDirectory } from './contact/contact.directory.js';
 import type { DeliveryService } from './delivery/delivery.service.js';
 import type { NotificationService } from './notification/notification.service.js';
 
@@ -19,6 +20,9 @@ export const NOTIFICATIONS_QUEUES = {
   sms: 'notifications.sms-sender',
 };
 export type NotificationsQueues = typeof NOTIFICATIONS_QUEUES;
+
+/** The prefix of each replica's own queue for deleted accounts (exclusive: no retries, no dead letters). */
+export const DELETED_ACCOUNTS_QUEUE = 'notifications.deleted-accounts';
 
 export const decidedEvents = [orderCreated, orderUpdated, paymentSucceeded, paymentFailed] as const;
 export type DecidedEvent = EventOf<(typeof decidedEvents)[number]>;
@@ -61,5 +65,25 @@ export async function subscribeToDeliveries(
     queue: queues.sms,
     events: [notificationSms],
     handler: (event) => delivery.deliverSms(event as EventOf<typeof notificationSms>),
+  });
+}
+
+/**
+ * Every replica hears of each deleted account on a queue of its own and stops using the addresses
+ * it kept of it at once (one replica's consumer above deletes the notifications). Otherwise a
+ * replica that looked the account up within CONTACT_TTL_MS would still send to it, for one the
+ * cancellations of its unpaid orders. After a gap (the broker away), everything kept goes.
+ */
+export async function subscribeToDeletedAccounts(
+  bus: EventBus,
+  contacts: Pick<UsersContactDirectory, 'markDeleted' | 'forgetKept'>,
+  queue = DELETED_ACCOUNTS_QUEUE,
+): Promise<void> {
+  await bus.subscribe({
+    queue,
+    exclusive: true,
+    events: [userDeleted],
+    handler: async (event) => contacts.markDeleted((event as EventOf<typeof userDeleted>).data.userId),
+    onRestored: () => contacts.forgetKept(),
   });
 }

@@ -5,7 +5,7 @@ import { UsersContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
 import { createEmailTransport } from './delivery/email.transport.js';
 import { LogSmsProvider } from './delivery/sms.provider.js';
-import { subscribeToDeliveries, subscribeToEvents } from './events.js';
+import { subscribeToDeletedAccounts, subscribeToDeliveries, subscribeToEvents } from './events.js';
 import { ForgetAgainJob } from './notification/forget-again.job.js';
 import { NotificationService } from './notification/notification.service.js';
 import { notificationsSubgraph } from './schema.js';
@@ -20,8 +20,10 @@ await runSubgraph({
     const email = createEmailTransport(config, log);
     // No outbox to sweep: the decider publishes send requests before its ack (NotificationService.handle).
     const relay = new OutboxRelay([], bus, log);
-    const notifications = new NotificationService(new UsersContactDirectory(config.USERS_URL, tokens), relay);
+    const contacts = new UsersContactDirectory(config.USERS_URL, tokens);
+    const notifications = new NotificationService(contacts, relay);
     await subscribeToEvents(bus, notifications);
+    await subscribeToDeletedAccounts(bus, contacts);
     await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
     const jobs = [new ForgetAgainJob(notifications, log)];
     return { services: { notifications }, relay, jobs, close: [() => email.close()] };

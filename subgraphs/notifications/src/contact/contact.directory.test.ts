@@ -92,4 +92,15 @@ describe('UsersContactDirectory', () => {
     expect(await directory.contactOf('u-grace')).toBe(ACCOUNT_DELETED);
     expect(callers.length).toBe(before);
   });
+
+  it('asks again for every user after forgetting what it kept (a gap in hearing of deletions)', async () => {
+    const directory = new UsersContactDirectory(url, tokens);
+    await directory.contactOf('u-ada');
+    directory.markDeleted('u-grace');
+    const before = callers.length;
+    directory.forgetKept();
+    expect(await directory.contactOf('u-ada')).toEqual({ email: 'ada@example.com' });
+    expect(await directory.contactOf('u-grace')).toEqual({ email: 'grace@example.com', phone: '+14155550100' });
+    expect(callers.length).toBe(before + 2);
+  });
 });

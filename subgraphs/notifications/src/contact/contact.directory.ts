@@ -46,8 +46,12 @@ export class UsersContactDirectory implements ContactDirectory {
   }
 
   markDeleted(userId: string): void {
-    // This process's copy only: another replica uses what it kept for at most CONTACT_TTL_MS.
     this.known.set(userId, ACCOUNT_DELETED);
+  }
+
+  /** Drops every address kept: after a gap in which a deletion may have gone unheard. */
+  forgetKept(): void {
+    this.known.clear();
   }
 
   private async lookUp(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
