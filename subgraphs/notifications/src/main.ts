@@ -24,7 +24,8 @@ await runSubgraph({
     const notifications = new NotificationService(contacts, relay);
     await subscribeToEvents(bus, notifications);
     await subscribeToDeletedAccounts(bus, contacts);
-    await subscribeToDeliveries(bus, new DeliveryService(email, new LogSmsProvider(log)));
+    const delivery = new DeliveryService(email, new LogSmsProvider(log), (userId) => contacts.heardDeleted(userId));
+    await subscribeToDeliveries(bus, delivery);
     const jobs = [new ForgetAgainJob(notifications, log)];
     return { services: { notifications }, relay, jobs, close: [() => email.close()] };
   },

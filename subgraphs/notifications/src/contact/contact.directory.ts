@@ -26,6 +26,12 @@ const USER = 'query NotificationContact($id: ID!) { user(id: $id) { email phone 
  */
 export const CONTACT_TTL_MS = 30_000;
 
+/**
+ * How long a process remembers an account it heard was deleted (a deleted account never comes
+ * back): past any send request decided before the deletion and still queued.
+ */
+export const DELETED_MARK_TTL_MS = 24 * 60 * 60_000;
+
 /** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
 export class UsersContactDirectory implements ContactDirectory {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
@@ -46,12 +52,17 @@ export class UsersContactDirectory implements ContactDirectory {
   }
 
   markDeleted(userId: string): void {
-    this.known.set(userId, ACCOUNT_DELETED);
+    this.known.set(userId, ACCOUNT_DELETED, { ttl: DELETED_MARK_TTL_MS });
   }
 
-  /** Drops every address kept: after a gap in which a deletion may have gone unheard. */
+  /** Whether this process heard the account was deleted (markDeleted); asks nobody. */
+  heardDeleted(userId: string): boolean {
+    return this.known.peek(userId) === ACCOUNT_DELETED;
+  }
+
+  /** Drops every address kept (deletion marks stay): after a gap in which a deletion may have gone unheard. */
   forgetKept(): void {
-    this.known.clear();
+    for (const [userId, kept] of this.known.entries()) if (kept !== ACCOUNT_DELETED) this.known.delete(userId);
   }
 
   private async lookUp(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {

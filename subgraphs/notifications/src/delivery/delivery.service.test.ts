@@ -119,6 +119,18 @@ describe('DeliveryService', () => {
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-forgotten')).toEqual([]);
   });
 
+  it('drops a first send unsent for an account this process heard was deleted, and records nothing', async () => {
+    const { email, sms: text } = await receiptRequests('o-heard-deleted', 'u-ada');
+    // Decided just before the deletion reached this replica (notifications.deleted-accounts).
+    const replica = new DeliveryService(transport, sms, (userId) => userId === 'u-ada');
+    await replica.deliverEmail(email);
+    await replica.deliverSms(text);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-heard-deleted')).toEqual([]);
+    expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
+    expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
+  });
+
   it('parks an email the server refuses for good (5xx) at once, recorded FAILED with why', async () => {
     const { email } = await receiptRequests('o-unknown-mailbox');
     smtp.refuse = true;

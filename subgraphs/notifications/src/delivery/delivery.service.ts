@@ -37,10 +37,13 @@ export const CONFIDENTIAL_BODY = '(not kept: it held a one-time secret)';
  * and then with the same Message-ID / reference.
  */
 export class DeliveryService {
+  private readonly claims = new EffectClaims(SEND_CLAIM_TIMEOUT_MS);
+
   constructor(
     private readonly email: EmailTransport,
     private readonly sms: SmsProvider,
-    private readonly claims = new EffectClaims(SEND_CLAIM_TIMEOUT_MS),
+    /** Whether this process heard the account was deleted (UsersContactDirectory.heardDeleted). */
+    private readonly heardDeleted: (userId: string) => boolean = () => false,
   ) {}
 
   async deliverEmail(request: EmailRequest): Promise<void> {
@@ -58,9 +61,12 @@ export class DeliveryService {
    * Claims the send (one insert), sends, and records the outcome on the notification (one update).
    * The notification is its own settlement: a later delivery of the request finds its claim taken
    * and the notification SENT, and sends nothing; so does one whose account was deleted meanwhile
-   * (a retry, or a replay from the dead-letter queue), which records nothing either.
+   * (a retry, or a replay from the dead-letter queue), which records nothing either. A first
+   * delivery for an account this process heard was deleted (a request decided just before) is
+   * dropped the same way, at no cost: the mark is in memory.
    */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
+    if (this.heardDeleted(request.data.userId)) return;
     const id = request.data.notificationId ?? request.id;
     // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
     const outcome = await this.claims.perform(
