@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { withChannel } from './broker-channel.js';
 import { inspectDeadLetters, replayDeadLetters, WITHHELD_BODY } from './dead-letters.js';
 import type { EventEnvelope } from './envelope.js';
 import { EventBus } from './event-bus.js';
 import { notificationEmail } from './notification-email.event.js';
-import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
-import { deleteConsumerTopology, workQueueName } from './topology.js';
+import { TEST_AMQP_URL as AMQP_URL, waitForConsumers } from './test-broker.js';
+import { deleteConsumerTopology } from './topology.js';
 
 const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const exchange = `dead-letters.${run}.events`;
@@ -46,18 +45,7 @@ beforeAll(async () => {
       delivered.push(event);
     },
   });
-  // subscribe() may resolve before the broker has the queue bound: a consumer on it means it has.
-  await vi.waitFor(
-    async () => {
-      // checkQueue closes the channel while the queue does not exist yet, hence a channel per try.
-      const consumers = await withChannel(
-        AMQP_URL,
-        async (channel) => (await channel.checkQueue(workQueueName(queue))).consumerCount,
-      );
-      expect(consumers).toBe(1);
-    },
-    { timeout: 10_000 },
-  );
+  await waitForConsumers(AMQP_URL, [queue]);
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
-import { deleteConsumerTopology, EventBus, type RetryPolicy, withChannel, workQueueName } from '@shop/events';
+import { deleteConsumerTopology, EventBus, type RetryPolicy, withChannel } from '@shop/events';
+import { waitForConsumers } from '@shop/events/testing';
 import { OutboxRelay } from '@shop/platform/mongo';
-import { eventually, silentLogger } from '@shop/platform/testing';
+import { silentLogger } from '@shop/platform/testing';
 import type { ContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
 import { SmtpEmailTransport } from './delivery/email.transport.js';
@@ -9,16 +10,6 @@ import { type NotificationsQueues, subscribeToDeliveries, subscribeToEvents } fr
 import { NotificationService } from './notification/notification.service.js';
 
 /** Test helpers: the notifications service's consumers and relay, wired as main.ts wires them. */
-
-/** subscribe() may resolve before the broker has the queues; a consumer on each work queue means setup is done. */
-export async function waitForConsumers(url: string, queues: string[]): Promise<void> {
-  for (const queue of queues) {
-    // checkQueue closes the channel while the queue does not exist yet, hence a channel per try.
-    const work = workQueueName(queue);
-    const consuming = () => withChannel(url, async (channel) => (await channel.checkQueue(work)).consumerCount > 0);
-    await eventually(() => consuming().catch(() => false));
-  }
-}
 
 export async function deleteTopology(url: string, exchange: string, queues: string[], retrySteps: number) {
   await withChannel(url, async (channel) => {

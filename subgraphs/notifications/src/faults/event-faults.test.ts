@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deadLetterQueueName, EventBus, type EventEnvelope, inspectDeadLetters, orderCreated } from '@shop/events';
-import { type PrivateBroker, startPrivateBroker } from '@shop/events/testing';
+import { type PrivateBroker, startPrivateBroker, waitForConsumers } from '@shop/events/testing';
 import { OutboxRelay, outboxPlugin, type PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
 import { connectTestMongo, eventually, silentLogger } from '@shop/platform/testing';
 import { getModelForClass, modelOptions, plugin, prop } from '@typegoose/typegoose';
@@ -14,7 +14,7 @@ import { startTestSmtpServer, type TestSmtpServer } from '../delivery/smtp.test-
 import { subscribeToDeletedAccounts, subscribeToEvents } from '../events.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
-import { type Pipeline, startPipeline, waitForConsumers } from '../notifications.test-pipeline.js';
+import { type Pipeline, startPipeline } from '../notifications.test-pipeline.js';
 
 /**
  * Fault tests on a RabbitMQ node of their own (stopped and started here, so nobody else is hurt):
