@@ -12,35 +12,45 @@ export interface DueFields {
 }
 
 /**
- * The filters of the records that fell due before `now`, for a purge whose last run was in hour
- * `since` (undefined: never). FerretDB reads a whole collection for a range such as `at < now`,
- * since it hands only equalities to PostgreSQL. So only a process's first run (or one after a long
- * pause) filters by range, which also catches records written before the hour field existed; every
- * later run names the hours that ended since, each by equality, and the current hour's records due
- * by now. Its cost then follows the records due, not the records kept.
+ * The records that fall due, hour by hour, as one purge walks them. FerretDB reads a whole
+ * collection for a range such as `at < now`, since it hands only equalities to PostgreSQL. So only
+ * a process's first pass (or one after a long pause) filters by range, which also catches records
+ * written before the hour field existed; every later pass names the hours that ended since, each
+ * by equality, and the current hour's records due by now. Its cost then follows the records due,
+ * not the records kept.
  */
-export function dueFilters(since: number | undefined, now: Date, fields: DueFields): Record<string, unknown>[] {
-  const current = hourOf(now);
-  if (since === undefined || current - since > MAX_HOURS_BY_BUCKET) return [{ [fields.at]: { $lt: now } }];
-  const filters: Record<string, unknown>[] = [];
-  for (let hour = since; hour < current; hour++) filters.push({ [fields.hour]: hour });
-  filters.push({ [fields.hour]: current, [fields.at]: { $lt: now } });
-  return filters;
+export class DueHours {
+  /** Every record due in an hour before this one was handled. */
+  private handledBefore: number | undefined;
+
+  constructor(private readonly fields: DueFields) {}
+
+  /** Hands each filter of the records due before `now` to `handle`; the sum of what it counted. */
+  async pass(now: Date, handle: (filter: Record<string, unknown>) => Promise<number>): Promise<number> {
+    let handled = 0;
+    for (const filter of this.filters(now)) handled += await handle(filter);
+    this.handledBefore = hourOf(now);
+    return handled;
+  }
+
+  private filters(now: Date): Record<string, unknown>[] {
+    const { at, hour } = this.fields;
+    const [since, current] = [this.handledBefore, hourOf(now)];
+    if (since === undefined || current - since > MAX_HOURS_BY_BUCKET) return [{ [at]: { $lt: now } }];
+    const filters: Record<string, unknown>[] = [];
+    for (let past = since; past < current; past++) filters.push({ [hour]: past });
+    filters.push({ [hour]: current, [at]: { $lt: now } });
+    return filters;
+  }
 }
 
-/** Deletes a collection's records that fell due before `now` (FerretDB 1.x has no TTL indexes; see dueFilters). */
+/** Deletes a collection's records that fell due before `now` (FerretDB 1.x has no TTL indexes; see DueHours). */
 export class ExpiredRecordsPurge {
-  /** Every record due in an hour before this one is gone. */
-  private purgedBefore: number | undefined;
+  private readonly due = new DueHours({ at: 'expiresAt', hour: 'expiresHour' });
 
   constructor(private readonly model: Pick<Model<ExpiringRecord & { _id: string }>, 'deleteMany'>) {}
 
-  async run(now: Date): Promise<number> {
-    let deleted = 0;
-    for (const filter of dueFilters(this.purgedBefore, now, { at: 'expiresAt', hour: 'expiresHour' })) {
-      deleted += (await this.model.deleteMany(filter)).deletedCount;
-    }
-    this.purgedBefore = hourOf(now);
-    return deleted;
+  run(now: Date): Promise<number> {
+    return this.due.pass(now, async (filter) => (await this.model.deleteMany(filter)).deletedCount);
   }
 }

@@ -1,24 +1,21 @@
-import { hourOf } from '@shop/platform/core';
 import { withDocumentLock } from '@shop/platform/mongo';
-import { dueFilters } from '../auth/expired-records.purge.js';
+import { DueHours } from '../auth/expired-records.purge.js';
 import { LINK_FIELDS, UserModel } from '../user/user.model.js';
 
 /**
  * Clears the confirmation links that expired unused: their hash and date, and the address an
  * expired change would have moved the account to, so no unconfirmed address stays in an account.
- * Found by hour of expiry as ExpiredRecordsPurge finds its records (dueFilters); each account is
+ * Found by hour of expiry as ExpiredRecordsPurge finds its records (DueHours); each account is
  * cleared only while it still holds that link, under its document lock as every write of an account
  * (on FerretDB, a conditional update is atomic only within one process: ferretdb-adapter.ts), so a
  * link written meanwhile stays.
  */
 export class ExpiredLinksPurge {
-  /** Every link due in an hour before this one is cleared. */
-  private purgedBefore: number | undefined;
+  private readonly due = new DueHours({ at: 'emailVerificationExpiresAt', hour: 'emailVerificationExpiresHour' });
 
-  async run(now: Date): Promise<number> {
-    let cleared = 0;
-    const fields = { at: 'emailVerificationExpiresAt', hour: 'emailVerificationExpiresHour' };
-    for (const filter of dueFilters(this.purgedBefore, now, fields)) {
+  run(now: Date): Promise<number> {
+    return this.due.pass(now, async (filter) => {
+      let cleared = 0;
       const due = await UserModel.find(filter)
         .select({ emailVerificationHash: 1 })
         .lean<{ _id: unknown; emailVerificationHash?: string }[]>();
@@ -31,8 +28,7 @@ export class ExpiredLinksPurge {
         );
         cleared += modifiedCount;
       }
-    }
-    this.purgedBefore = hourOf(now);
-    return cleared;
+      return cleared;
+    });
   }
 }
