@@ -1,4 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { checkSync } from 'recheck';
 import { describe, expect, it } from 'vitest';
 import { gatewayOverRecordingSubgraph, type Json } from '../gateway.test-fixture.js';
 import { expressPath } from './rest-route.js';
@@ -157,6 +158,45 @@ describe('the OpenAPI document', () => {
     );
     expect(matches(maxPrice.schema, '100000000')).toBe(false);
     expect(matches(maxPrice.schema, '99999999.99')).toBe(true);
+    expect(subgraph.calls.length).toBe(before);
+  });
+
+  it('states only patterns that check in linear time, so no input can stall the gateway on one', async () => {
+    const { body: document } = await call('GET', '/api/openapi.json');
+    const patterns = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(collect);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'pattern' && typeof value === 'string') patterns.add(value);
+          else collect(value);
+        }
+      }
+    };
+    collect(document);
+    expect(patterns.size).toBeGreaterThan(5);
+    for (const pattern of patterns) {
+      const verdict = checkSync(pattern, '');
+      expect(verdict.status === 'safe' ? 'safe' : `${verdict.status}: ${JSON.stringify(verdict)}`, pattern).toBe(
+        'safe',
+      );
+    }
+  });
+
+  it('refuses a long field ending in a refused character at once (400), as it refuses a short one', async () => {
+    const before = subgraph.calls.length;
+    for (const firstName of ['Ada\u0001', `${'a'.repeat(90)}\u0001`, `${'a'.repeat(500_000)}\u0001`]) {
+      const { status, body } = await call('POST', '/api/users/register', {
+        email: 'ada@example.com',
+        password: 'xk3!pq9z-long',
+        firstName,
+        lastName: 'Lovelace',
+      });
+      expect(status).toBe(400);
+      expect(body.errors.map((error: { field: string }) => error.field)).toEqual(['firstName']);
+    }
+    const { status } = await call('GET', `/api/products?category=${'a'.repeat(8000)}%00`);
+    expect(status).toBe(400);
     expect(subgraph.calls.length).toBe(before);
   });
 
