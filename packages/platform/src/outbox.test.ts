@@ -88,6 +88,33 @@ describe('OutboxRelay', () => {
     }
   });
 
+  it('sweeps events an update sets in place of the ones held (no kick), as it sweeps pushed ones', async () => {
+    // No kick: the sweep alone must find these documents, by the flag their updates raised.
+    const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 50);
+    const [replaced, found, pushed] = ['set-replaced', 'set-found', 'set-pushed'].map(created);
+    await AggregateModel.create([
+      { _id: 'set-replaced', pendingEvents: [] },
+      { _id: 'set-found', pendingEvents: [] },
+      { _id: 'set-pushed', pendingEvents: [] },
+    ]);
+    await AggregateModel.updateOne({ _id: 'set-replaced' }, { $set: { pendingEvents: [replaced] } });
+    await AggregateModel.findOneAndUpdate({ _id: 'set-found' }, { pendingEvents: [found] });
+    await AggregateModel.updateOne({ _id: 'set-pushed' }, { $push: { pendingEvents: pushed } });
+    expect(
+      await AggregateModel.countDocuments({
+        _id: { $in: ['set-replaced', 'set-found', 'set-pushed'] },
+        outboxPending: true,
+      }),
+    ).toBe(3);
+    relay.start();
+    try {
+      const ids = [replaced, found, pushed].map((event) => event?.id);
+      await eventually(() => ids.every((id) => received.some((seen) => seen.id === id)));
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('refuses a kick of a collection it does not sweep, whose events a crash would leave unpublished', async () => {
     const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 3_600_000);
     const elsewhere = testAggregateModel('outbox_unswept');

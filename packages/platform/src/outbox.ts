@@ -43,8 +43,9 @@ export const pendingEventsProp = { type: () => [PendingEvent], _id: false, defau
  * The outbox's index: `outboxPending: true` on every document holding events, absent otherwise,
  * so the sweep is one indexed equality (FerretDB serves no `$exists` or array position from an
  * index). Every write that adds events raises it here, in one place: a create or save with pending
- * events, and an update that `$push`es to `pendingEvents`. Only the relay lowers it, when it empties
- * the outbox of a document.
+ * events, an update that `$push`es to `pendingEvents`, and one that `$set`s it to events (an
+ * account's erasure replaces its unsent emails with `user.deleted`). Only the relay lowers it, when
+ * it empties the outbox of a document.
  */
 export function outboxPlugin(schema: mongoose.Schema): void {
   schema.add({ outboxPending: { type: Boolean } });
@@ -53,12 +54,17 @@ export function outboxPlugin(schema: mongoose.Schema): void {
     const events = this.get('pendingEvents') as unknown[] | undefined;
     if (events && events.length > 0) this.set('outboxPending', true);
   });
-  const raiseOnPush = function (this: mongoose.Query<unknown, unknown>) {
-    const update = this.getUpdate() as mongoose.UpdateQuery<unknown> | null;
-    if (update?.$push && 'pendingEvents' in update.$push) update.$set = { ...update.$set, outboxPending: true };
+  const raiseOnAdd = function (this: mongoose.Query<unknown, unknown>) {
+    const update = this.getUpdate() as mongoose.UpdateQuery<{ pendingEvents?: unknown[] }> | null;
+    if (!update) return;
+    const pushed = update.$push !== undefined && 'pendingEvents' in update.$push;
+    const replaced = update.$set?.pendingEvents ?? update.pendingEvents;
+    if (pushed || (Array.isArray(replaced) && replaced.length > 0)) {
+      update.$set = { ...update.$set, outboxPending: true };
+    }
   };
-  schema.pre('findOneAndUpdate', raiseOnPush);
-  schema.pre('updateOne', raiseOnPush);
+  schema.pre('findOneAndUpdate', raiseOnAdd);
+  schema.pre('updateOne', raiseOnAdd);
 }
 
 /**
