@@ -194,12 +194,18 @@ describe('errors from subgraphs', () => {
   });
 });
 
-/** Closing a gateway whose broker connection is still being set up races amqp's channel setup. */
+/**
+ * Closing a gateway whose broker connection is still being set up races amqp's channel setup.
+ * A readiness answer serves for a second, so one taken before the connection stays that long.
+ */
 async function brokerConnected(url: string): Promise<void> {
-  await vi.waitFor(async () => {
-    const ready = await json(await fetch(`${url}/health/ready`));
-    expect(ready.checks.rabbitmq.status).toBe('up');
-  });
+  await vi.waitFor(
+    async () => {
+      const ready = await json(await fetch(`${url}/health/ready`));
+      expect(ready.checks.rabbitmq.status).toBe('up');
+    },
+    { timeout: 10_000 },
+  );
 }
 
 const INTROSPECTION = '{ __schema { queryType { name } } }';

@@ -26,25 +26,48 @@ async function runCheck({ name, check }: ReadinessCheck): Promise<[string, { sta
 }
 
 /**
+ * An answer kept for `ms` once it is given, and shared by whoever asks meanwhile: the checks behind
+ * a public `/health/ready` then run at most once per `ms`, however often it is called.
+ */
+function sharedFor<T>(ms: number, evaluate: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => {
+    answer ??= evaluate().finally(() => setTimeout(() => (answer = undefined), ms).unref());
+    return answer;
+  };
+}
+
+/** How long one readiness answer serves: well under any probe's period. */
+const READINESS_REUSE_MS = 1_000;
+
+/**
  * `/health/live`: the process answers. `/health/ready`: every one of `checks` answers (503
  * otherwise). `reported` dependencies are checked and shown beside them without deciding readiness:
- * `degraded` when one of them is down.
+ * `degraded` when one of them is down. Its answer serves every call for `reuseMs`, so a flood of
+ * calls (it needs no token) costs no more database pings or subgraph calls than one probe a second.
  */
-export function healthRouter(service: string, checks: ReadinessCheck[], reported: ReadinessCheck[] = []): Router {
+export function healthRouter(
+  service: string,
+  checks: ReadinessCheck[],
+  reported: ReadinessCheck[] = [],
+  reuseMs = READINESS_REUSE_MS,
+): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'up', service });
   });
-  router.get('/health/ready', async (_req, res) => {
+  const readiness = sharedFor(reuseMs, async () => {
     const [required, others] = await Promise.all([
       Promise.all(checks.map(runCheck)),
       Promise.all(reported.map(runCheck)),
     ]);
     const up = (results: typeof required) => results.every(([, result]) => result.status === 'up');
     const status = !up(required) ? 'down' : up(others) ? 'up' : 'degraded';
-    res
-      .status(status === 'down' ? 503 : 200)
-      .json({ status, service, checks: Object.fromEntries([...required, ...others]) });
+    return { status, service, checks: Object.fromEntries([...required, ...others]) };
+  });
+  router.get('/health/ready', async (_req, res) => {
+    const answer = await readiness();
+    res.status(answer.status === 'down' ? 503 : 200).json(answer);
   });
   return router;
 }
