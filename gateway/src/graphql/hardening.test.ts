@@ -46,13 +46,16 @@ describe('GraphQL limits', () => {
     await expectRefused(`{ ${products.join(' ')} }`, /cost/i);
   });
 
-  it('counts a page size given in a variable, or left to its default (20), as it counts a literal', async () => {
+  it('counts a page size given in a variable, left to its default (20) or given as null, as it counts a literal', async () => {
     const fields = 'id name description price category inventory images createdAt updatedAt';
     const pages = (size: string) =>
       Array.from({ length: 15 }, (_, i) => `p${i}: products${size} { edges { node { ${fields} } } }`).join(' ');
     // 15 pages of 100 in a variable; 15 pages of the default 20 (about 12,000): both over 10,000.
     await expectRefused(`query ($n: Int) { ${pages('(first: $n)')} }`, /cost/i, { n: 100 });
     await expectRefused(`{ ${pages('')} }`, /cost/i);
+    // An explicit null is served as the default page, and costs as much.
+    await expectRefused(`{ ${pages('(first: null)')} }`, /cost/i);
+    await expectRefused(`query ($n: Int) { ${pages('(first: $n)')} }`, /cost/i, { n: null });
     // The same operations with pages of one are cheap, and go through.
     subgraph.answer = () => ({ data: {} });
     for (const [query, variables] of [

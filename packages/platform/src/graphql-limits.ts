@@ -54,7 +54,8 @@ export interface GraphqlLimits {
 
 // The cost of a field: 1 for a scalar; for an object, 2 plus 1.5 times its selections' cost, times
 // the page size when it is a connection. A page size is read from the operation's variables and
-// the argument's default (`first: Int = 20`), so `first: $n` costs what `first: 100` does.
+// the argument's default (`first: Int = 20`), so `first: $n` costs what `first: 100` does, and an
+// explicit `first: null` what the resolvers serve for it, the default page.
 const SCALAR_COST = 1;
 const OBJECT_COST = 2;
 const DEPTH_COST_FACTOR = 1.5;
@@ -63,7 +64,8 @@ const pagedCost: ComplexityEstimator = ({ field, args, childComplexity }) => {
   // Introspection (the IDE's schema query) is not data; production turns it off.
   if (field.name.startsWith('__')) return 0;
   if (isLeafType(getNamedType(field.type))) return SCALAR_COST;
-  const pageSize = Math.max(Number(args.first ?? args.last ?? 1) || 1, 1);
+  const first = field.args.find((arg) => arg.name === 'first');
+  const pageSize = first ? Math.max(Number(args.first ?? first.defaultValue ?? 1) || 1, 1) : 1;
   return (OBJECT_COST + DEPTH_COST_FACTOR * childComplexity) * pageSize;
 };
 

@@ -66,6 +66,8 @@ export function connectionType<T extends object>(
 }
 
 export const MAX_PAGE_SIZE = 100;
+/** The page a connection serves when `first` is left out or null (each resolver's `first` default). */
+export const DEFAULT_PAGE_SIZE = 20;
 
 /** Opaque cursors: base64url of a small JSON position, so their format can change freely. */
 export function encodeCursor(position: Record<string, string | number>): string {
@@ -81,7 +83,7 @@ export function decodeCursor<S extends z.ZodType>(schema: S, cursor: string): z.
 }
 
 export function pageSize(first: number | undefined | null): number {
-  const size = first ?? 20;
+  const size = first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw new BadUserInputError('Invalid page size', [
       { field: 'first', message: `must be between 1 and ${MAX_PAGE_SIZE}` },

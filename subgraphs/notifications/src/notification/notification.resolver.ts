@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform/subgraph';
+import { DEFAULT_PAGE_SIZE, type RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
 import type { NotificationsServices } from '../services.js';
 import { Notification, NotificationConnection } from './notification.type.js';
@@ -10,7 +10,7 @@ export class NotificationResolver {
   @Authorized()
   @Query(() => NotificationConnection, { description: "The caller's own notifications, newest first." })
   notifications(
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ): Promise<NotificationConnection> {

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform/subgraph';
+import { DEFAULT_PAGE_SIZE, type RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { OrdersServices } from '../services.js';
 import { CreateOrderInput, Order, OrderAttempt, OrderConnection, OrderStatus } from './order.type.js';
@@ -20,7 +20,7 @@ export class OrderResolver {
   @Query(() => OrderConnection)
   orders(
     @Arg('status', () => OrderStatus, { nullable: true }) status: OrderStatus | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ): Promise<OrderConnection> {

@@ -1,4 +1,4 @@
-import type { RequestContext } from '@shop/platform/subgraph';
+import { DEFAULT_PAGE_SIZE, type RequestContext } from '@shop/platform/subgraph';
 import { Arg, Authorized, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { OrderConnection } from '../order/order.type.js';
 import type { OrdersServices } from '../services.js';
@@ -13,7 +13,7 @@ export class UserOrdersResolver {
   @FieldResolver(() => OrderConnection)
   orders(
     @Root() user: User,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
   ): Promise<OrderConnection> {

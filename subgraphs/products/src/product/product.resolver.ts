@@ -1,5 +1,5 @@
 import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
-import { Public, type RequestContext } from '@shop/platform/subgraph';
+import { DEFAULT_PAGE_SIZE, Public, type RequestContext } from '@shop/platform/subgraph';
 import type { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
@@ -34,7 +34,7 @@ export class ProductResolver {
   @Query(() => ProductConnection)
   products(
     @Arg('filter', () => ProductFilter, { nullable: true }) filter: ProductFilter | undefined,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | undefined,
     @Arg('offset', () => Int, {
       nullable: true,
