@@ -255,6 +255,14 @@ describe('refresh tokens', () => {
     expect(await auth.logout(anonymous, bogus)).toBe(true);
   });
 
+  it("ends a session only for a token it issued: the session's id with another secret changes nothing", async () => {
+    const { refreshToken } = await auth.login(from('10.6.0.9'), ada);
+    const forged = `${refreshToken.split('.')[0]}.${'B'.repeat(43)}`;
+    expect(await auth.logout(anonymous, forged)).toBe(true);
+    expect((await failure(auth.refresh(anonymous, forged))).extensions.code).toBe('UNAUTHENTICATED');
+    expect((await auth.refresh(anonymous, refreshToken)).user.email).toBe('ada@example.com');
+  });
+
   it('expires unused sessions after the refresh lifetime', async () => {
     const { refreshToken } = await auth.login(from('10.6.0.5'), ada);
     await RefreshTokenModel.updateOne(

@@ -53,6 +53,9 @@ export class RefreshTokenStore {
     ]);
     if (!family || family.revokedAt || revoked) throw invalid();
     if (family.tokenHash === hash && family.expiresAt <= new Date()) throw invalid();
+    // A token of the family's id that the family never issued is refused, the session untouched:
+    // the id alone (it is in logs) must not end someone's session.
+    if (family.tokenHash !== hash && !(await this.wasExchanged(familyId, hash))) throw invalid();
     if (family.tokenHash !== hash || !(await this.claimUse(familyId, hash))) {
       await this.revokeFamily(familyId, 'reuse');
       log.warn({ userId: family.userId, familyId }, 'refresh token reuse: session revoked');
@@ -69,11 +72,17 @@ export class RefreshTokenStore {
 
   /**
    * Logout: ends the session of any of its tokens (an earlier one is only known to its holder or
-   * a thief; ending the session is right either way). Unknown tokens are ignored: logout never tells.
+   * a thief; ending the session is right either way). Unknown tokens, and a family id with a
+   * secret it never had, are ignored: logout never tells.
    */
   async revoke(token: string, reason = 'logout'): Promise<void> {
     const familyId = TOKEN_FORMAT.exec(token)?.[1];
-    if (familyId && (await RefreshTokenModel.exists({ _id: familyId }))) await this.revokeFamily(familyId, reason);
+    if (!familyId) return;
+    const hash = secretTokenHash(token);
+    const family = await RefreshTokenModel.findById(familyId, { tokenHash: 1 }).lean();
+    if (family && (family.tokenHash === hash || (await this.wasExchanged(familyId, hash)))) {
+      await this.revokeFamily(familyId, reason);
+    }
   }
 
   /** Every session of a user (token version bumped): their next refresh fails and they log in again. */
@@ -86,6 +95,11 @@ export class RefreshTokenStore {
   async purgeExpired(now: Date): Promise<number> {
     await this.claimsPurge.run(now);
     return this.familiesPurge.run(now);
+  }
+
+  /** True when the token was one of this family's, exchanged since (its use claim is kept a lifetime past the exchange). */
+  private async wasExchanged(familyId: string, hash: string): Promise<boolean> {
+    return (await RefreshTokenClaimModel.exists({ _id: useClaimId(hash), familyId })) !== null;
   }
 
   /** True when this call is the token's one exchange. */
