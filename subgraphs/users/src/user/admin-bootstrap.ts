@@ -19,20 +19,28 @@ export class AdminBootstrapError extends Error {
 
 /**
  * Start-up: the admin of ADMIN_EMAIL / ADMIN_PASSWORD exists, when both are set. An address someone
- * registered as a customer stops the process with one line saying why, rather than promoting them.
+ * registered as a customer stops the process with one line saying why, rather than promoting them,
+ * while there is no admin yet. Once another admin exists, it is logged and start-up goes on: the
+ * admin may have moved to another address, and whoever registered the old one must not be able to
+ * keep the users service down.
  */
 export async function ensureConfiguredAdmin(
   config: { ADMIN_EMAIL?: string | undefined; ADMIN_PASSWORD?: string | undefined },
   log: Logger,
 ): Promise<void> {
   if (!config.ADMIN_EMAIL || !config.ADMIN_PASSWORD) return;
-  const outcome = await ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD).catch((error) => {
+  try {
+    log.info({ outcome: await ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD) }, 'admin account ensured');
+  } catch (error) {
     if (!(error instanceof AdminBootstrapError)) throw error;
+    if (await UserModel.exists({ role: UserRole.ADMIN })) {
+      log.error(`${error.message} Starting anyway: another admin exists.`);
+      return;
+    }
     log.fatal(error.message);
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
-  });
-  log.info({ outcome }, 'admin account ensured');
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
-import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
+import { connectTestMongo, createTestTokens, recordingLogger, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
-import { ensureAdmin } from './admin-bootstrap.js';
+import { ensureAdmin, ensureConfiguredAdmin } from './admin-bootstrap.js';
 import { UserModel } from './user.model.js';
 import { type User, UserRole } from './user.type.js';
 
@@ -145,5 +145,21 @@ describe('UserService', () => {
     await expect(ensureAdmin('root2@example.com', 'password')).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT' },
     });
+  });
+
+  it("starts, logging why, when ADMIN_EMAIL is a customer's and another admin exists (the admin moved address)", async () => {
+    const { user } = await auth.register(anonymous, {
+      email: 'moved-away@example.com',
+      password: 'squatter password',
+      firstName: 'Mallory',
+      lastName: 'Late',
+    });
+    expect(await UserModel.exists({ role: UserRole.ADMIN })).toBeTruthy();
+    const { log, lines } = recordingLogger<{ msg: string }>('error');
+    await ensureConfiguredAdmin({ ADMIN_EMAIL: 'moved-away@example.com', ADMIN_PASSWORD: 'the old password' }, log);
+    expect(lines.map((line) => line.msg)).toEqual([
+      expect.stringMatching(/moved-away@example.com belongs to an existing account .* another admin exists/),
+    ]);
+    expect((await UserModel.findById(user.id).lean())?.role).toBe(UserRole.CUSTOMER);
   });
 });
