@@ -47,6 +47,13 @@ export const email = z
   .max(254, { abort: true })
   .regex(z.regexes.email, 'must be an email')
   .meta({ example: 'ada@example.com' });
+/**
+ * An address for a new account: not in `.invalid`, which receives no mail and holds erased
+ * accounts' addresses (the users subgraph's accountEmailSchema, compared lower-cased).
+ */
+const accountEmail = email
+  .refine((value) => !/\.invalid$/i.test(value), 'must be an address that can receive mail (not in .invalid)')
+  .meta({ not: { pattern: String.raw`\.[iI][nN][vV][aA][lL][iI][dD]$` } });
 /** A person's name: control characters end up in e-mails and invoices. */
 const personName = required(100, CONTROL, SPACE, 'is required, without control characters');
 const phone = z
@@ -66,7 +73,7 @@ const newPassword = z
 
 export const registerBody = z
   .object({
-    email,
+    email: accountEmail,
     password: newPassword,
     firstName: personName,
     lastName: personName,

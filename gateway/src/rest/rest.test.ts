@@ -102,6 +102,11 @@ describe('the OpenAPI document', () => {
     expect(schemas.LoginBody.properties.password.minLength).toBe(1);
 
     await refused('POST', '/api/users/register', { email: 'a@b.co', password: 'x', firstName: ' ', lastName: '' });
+    const account = { password: 'xk3!pq9z-long', firstName: 'Ada', lastName: 'Lovelace' };
+    await refused('POST', '/api/users/register', { ...account, email: 'deleted-1@deleted.INVALID' });
+    expect(schemas.RegisterBody.properties.email.not).toEqual({ pattern: String.raw`\.[iI][nN][vV][aA][lL][iI][dD]$` });
+    // The address pattern takes it; the `not` beside it is what refuses it.
+    expect(matches(schemas.RegisterBody.properties.email, 'deleted-1@deleted.invalid')).toBe(true);
     expect(schemas.RegisterBody.properties.password.minLength).toBe(8);
     for (const blank of ['', ' ', '\u00a0\t'])
       expect(matches(schemas.RegisterBody.properties.firstName, blank)).toBe(false);

@@ -16,7 +16,7 @@ import { UserModel } from '../user/user.model.js';
 const PASSWORD = 'correct horse';
 const tokens = createTestTokens();
 const services = createUsersServices(tokens, { REGISTER_LIMIT_PER_IP: 1_000 }, { outbox: offlineOutbox });
-const { auth, users, accountDeletions, passwordResets } = services;
+const { auth, users, accountDeletions, passwordResets, emailVerifications } = services;
 const anonymous = testContext(null, services);
 // A new request each time: a request's reads of one account are batched and kept for the request.
 const asAdmin = () => testContext({ id: 'admin', role: 'ADMIN' }, services);
@@ -89,6 +89,19 @@ describe('deleteMe', () => {
       lastName: 'Again',
     });
     expect(again.user.id).not.toBe(ada.id);
+  });
+
+  it("lets nobody take an erased account's address in advance, so no erasure can fail on it", async () => {
+    const [ada, mallory] = [await customer(), await customer()];
+    const erased = `deleted-${ada.id}@deleted.invalid`;
+    const account = { password: PASSWORD, firstName: 'Mallory', lastName: 'Early' };
+    for (const email of [erased, erased.toUpperCase(), 'anyone@example.invalid']) {
+      expect(await codeOf(auth.register(anonymous, { ...account, email }))).toBe('BAD_USER_INPUT');
+      const change = emailVerifications.requestChange(mallory.ctx, { newEmail: email, currentPassword: PASSWORD });
+      expect(await codeOf(change)).toBe('BAD_USER_INPUT');
+    }
+    expect(await accountDeletions.deleteMe(ada.ctx, PASSWORD)).toBe(true);
+    expect((await UserModel.findById(ada.id).lean())?.email).toBe(erased);
   });
 
   it('voids a reset link sent before: it cannot bring the account back', async () => {

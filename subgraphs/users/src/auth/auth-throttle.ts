@@ -112,6 +112,19 @@ export class AuthThrottle {
     });
   }
 
+  /**
+   * Counts an address change asked for by an account, before its password is checked: as many in
+   * the window as reset links per email, so one account can neither mail strangers without end
+   * nor have its password hashed without end; throws TooManyRequestsError past it.
+   */
+  async emailChange(userId: string): Promise<void> {
+    await this.count(`email-change:${userId}`, {
+      limit: this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL,
+      seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS,
+      what: 'address change requests',
+    });
+  }
+
   /** Counts a login before its password is checked, and waits the email's backoff; throws TooManyRequestsError past a limit. */
   async login(email: string, clientIp: string): Promise<LoginAttempt> {
     const address = clientAddressKey(clientIp);

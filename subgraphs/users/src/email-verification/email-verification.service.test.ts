@@ -256,6 +256,25 @@ describe('requestEmailChange', () => {
     }
   });
 
+  it('counts the changes one account asks for, a wrong password included, before the password is checked', async () => {
+    const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_EMAIL: 2, REGISTER_LIMIT_PER_IP: 1_000 });
+    const ada = await customer(limited);
+    const ctx = testContext({ id: ada.id, role: 'CUSTOMER' }, limited);
+    const ask = (to: string, currentPassword = PASSWORD) =>
+      codeOf(
+        limited.emailVerifications.requestChange(ctx, { newEmail: `${to}${accounts}@example.com`, currentPassword }),
+      );
+    expect([await ask('first', 'not it'), await ask('second'), await ask('third')]).toEqual([
+      'BAD_USER_INPUT',
+      'resolved',
+      'TOO_MANY_REQUESTS',
+    ]);
+    expect((await confirmations(ada.id)).map((email) => email.to)).toEqual([
+      ada.email,
+      `second${accounts}@example.com`,
+    ]);
+  });
+
   it('sends links to one address up to the limit, whoever asks', async () => {
     const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_EMAIL: 2, REGISTER_LIMIT_PER_IP: 1_000 });
     const newEmail = `popular${accounts}@example.com`;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type AuthService, currentPasswordSchema } from '../auth/auth.service.js';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import { secretTokenHash } from '../auth/secret-token.js';
-import { emailSchema } from '../user/user.input.js';
+import { accountEmailSchema } from '../user/user.input.js';
 import type { UserService } from '../user/user.service.js';
 import { emailConfirmations } from './email-verification.metrics.js';
 import { ExpiredLinksPurge } from './expired-links.purge.js';
@@ -12,7 +12,7 @@ import { ExpiredLinksPurge } from './expired-links.purge.js';
 export const INVALID_CONFIRMATION =
   'This email confirmation link is invalid, used or expired; sign in and ask for a new one';
 const verifySchema = z.object({ token: z.string().min(1, 'is required').max(200) });
-const changeSchema = z.object({ newEmail: emailSchema, currentPassword: currentPasswordSchema });
+const changeSchema = z.object({ newEmail: accountEmailSchema, currentPassword: currentPasswordSchema });
 
 /**
  * Email addresses proved by their owners: every new account is emailed a link (UserService writes
@@ -66,11 +66,12 @@ export class EmailVerificationService {
   /**
    * After the current password: emails `newEmail` a link that makes it the account's address once
    * opened, and tells the current address (UserService writes both with the pending change). The
-   * links to one address are counted like confirmation links (TOO_MANY_REQUESTS past the limit).
+   * requests of one account, and the links to one address, are counted (TOO_MANY_REQUESTS past the limit).
    */
   async requestChange(ctx: RequestContext, input: unknown): Promise<boolean> {
-    requirePrincipal(ctx.principal);
+    const principal = requirePrincipal(ctx.principal);
     const data = validate(changeSchema, input);
+    await this.throttle.emailChange(principal.id);
     const account = await this.auth.proveCurrentPassword(ctx, data.currentPassword);
     if (data.newEmail === account.user.email) {
       throw new BadUserInputError('That is the address of the account already', [

@@ -3,7 +3,7 @@ import { isDuplicateKeyError } from '@shop/platform/mongo';
 import { z } from 'zod';
 import { passwordHasher } from './password-hasher.js';
 import { passwordPolicy } from './password-policy.js';
-import { emailSchema } from './user.input.js';
+import { accountEmailSchema } from './user.input.js';
 import { UserModel } from './user.model.js';
 import { UserRole } from './user.type.js';
 
@@ -49,7 +49,7 @@ export async function ensureConfiguredAdmin(
  * the process refuses to start (AdminBootstrapError) rather than hand them the ADMIN role.
  */
 export async function ensureAdmin(adminEmail: string, adminPassword: string): Promise<'created' | 'exists'> {
-  const data = validate(z.object({ email: emailSchema, password: passwordPolicy }), {
+  const data = validate(z.object({ email: accountEmailSchema, password: passwordPolicy }), {
     email: adminEmail,
     password: adminPassword,
   });

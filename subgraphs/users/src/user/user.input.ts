@@ -3,6 +3,15 @@ import { passwordPolicy } from './password-policy.js';
 
 /** What a customer types into an account (registration, profile, a new address), as it is stored. */
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.string().email('must be an email').max(254));
+/**
+ * An address given to an account (registration, an address change, ADMIN_EMAIL). Never in the
+ * `.invalid` top-level domain (RFC 6761), which receives no mail and holds erased accounts'
+ * addresses: nobody can take one of those in advance and make an account's erasure fail.
+ */
+export const accountEmailSchema = emailSchema.refine(
+  (email) => !email.endsWith('.invalid'),
+  'must be an address that can receive mail (not in .invalid)',
+);
 // Control characters in a name end up in e-mails and invoices; nothing else is refused.
 const nameSchema = z
   .string()
@@ -17,7 +26,7 @@ const phoneSchema = z
   .trim()
   .refine((value) => value === '' || E164.test(value), 'must be an E.164 number such as +14155550100');
 export const registerSchema = z.object({
-  email: emailSchema,
+  email: accountEmailSchema,
   password: passwordPolicy,
   firstName: nameSchema,
   lastName: nameSchema,
