@@ -57,14 +57,12 @@ main() {
     if [ "${#services[@]}" -gt 0 ]; then
       log "Docker engine found: docker compose up -d ${services[*]}"
       # compose.infra.yml publishes them on 127.0.0.1 with development credentials (never on a shared host).
-      # The per-service users' passwords: development values (MongoDB runs without access control here).
-      local dev_users=()
-      for service in USERS ORDERS PAYMENTS NOTIFICATIONS; do dev_users+=("MONGO_${service}_PASSWORD=dev"); done
-      for service in ORDERS PAYMENTS NOTIFICATIONS PRODUCTS GATEWAY; do dev_users+=("RABBITMQ_${service}_PASSWORD=dev"); done
-      (cd "$REPO" && export "${dev_users[@]}" MONGO_ROOT_PASSWORD=dev MONGO_REPLICA_KEY=development-only-key &&
-        POSTGRES_USER=shop POSTGRES_PASSWORD=shop RABBITMQ_USER=guest RABBITMQ_PASSWORD=guest \
-        timeout 600 docker compose -f docker-compose.yml -f compose.infra.yml up -d "${services[@]}") ||
-        die "docker compose up failed"
+      local env_file
+      env_file=$(mktemp)
+      bash "$INFRA_SCRIPTS/compose-dev-env.sh" >"$env_file"
+      (cd "$REPO" && timeout 600 docker compose --env-file "$env_file" -f docker-compose.yml -f compose.infra.yml \
+        up -d "${services[@]}") || die "docker compose up failed"
+      rm -f "$env_file"
     fi
   elif [ -z "${MONGO_URL:-}" ] && ! ferretdb_running && ! port_open 127.0.0.1 "$MONGO_PORT"; then
     prepare_ferretdb # a needed build runs while PostgreSQL and RabbitMQ come up
