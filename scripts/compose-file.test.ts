@@ -213,6 +213,10 @@ for (const [file, services] of [
       for (const [name, definition] of Object.entries(services)) {
         expect(String(definition.environment?.AMQP_URL ?? ''), name).not.toMatch(/RABBITMQ_USER\b/);
       }
+      // Passwords reach rabbitmqctl on standard input, never in the arguments the host's process list shows.
+      const commands = brokerUsers.split('\n').filter((line) => /rabbitmqctl/.test(line));
+      expect(commands.filter((line) => /add_user|change_password/.test(line))).toHaveLength(2);
+      for (const line of commands) expect(line.replace(/^.*\|/, '')).not.toMatch(/password"|\$password/);
     });
 
     for (const service of AMQP_SERVICES) {

@@ -36,14 +36,14 @@ grant() {
   local service="$1" own="$2" publishes="$3" consumes="$4"
   local variable="RABBITMQ_${service^^}_PASSWORD"
   local password="${!variable:?set $variable}"
-  # rabbitmqctl would read a leading '-' as an option.
-  [[ "$password" != -* ]] || { echo "$variable must not begin with '-'" >&2; exit 1; }
   local user="${prefix}${service}"
   local own_names="^(${own})\$" names="^(${own}|${x})\$"
+  # The password on standard input (printf is a shell builtin): never in a process's arguments,
+  # which anyone on the host may list.
   if rabbitmqctl -q list_users | cut -f1 | grep -qxF "$user"; then
-    rabbitmqctl -q change_password "$user" "$password" >/dev/null
+    printf '%s' "$password" | rabbitmqctl -q change_password "$user" >/dev/null
   else
-    rabbitmqctl -q add_user "$user" "$password" >/dev/null
+    printf '%s' "$password" | rabbitmqctl -q add_user "$user" >/dev/null
   fi
   rabbitmqctl -q set_user_tags "$user" >/dev/null
   rabbitmqctl -q set_permissions -p "$vhost" "$user" "$own_names" "$names" "$names" >/dev/null
