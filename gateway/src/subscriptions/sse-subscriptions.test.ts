@@ -140,6 +140,21 @@ describe('subscriptions over Server-Sent Events', () => {
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 }));
   });
 
+  it("serves distinct connections only: graphql-sse's stream reservations answer 404, with or without a token", async () => {
+    const streamToken = { 'x-graphql-event-stream-token': randomUUID() };
+    for (const headers of [{}, { authorization: token }] as Record<string, string>[]) {
+      const reserve = await fetch(`${base}/graphql/stream`, { method: 'PUT', headers: { ...headers, ...streamToken } });
+      expect(reserve.status).toBe(404);
+      const into = await fetch(`${base}/graphql/stream?token=${streamToken['x-graphql-event-stream-token']}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: WATCH, variables: { id: ownOrder } }),
+      });
+      expect(into.status).toBe(404);
+    }
+    expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
+  });
+
   it('refuses a stream past the per-user limit with 429, and ends open streams when the gateway stops', async () => {
     const first = watch(ownOrder);
     const second = watch(ownOrder);

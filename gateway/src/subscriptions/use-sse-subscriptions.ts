@@ -48,6 +48,10 @@ export function useSseSubscriptions(
   const open = new Map<AsyncIterator<ExecutionResult>, () => Promise<void>>();
 
   const handler = createHandler({
+    // Distinct connections only: no request names a stream token, so graphql-sse's reservations
+    // (PUT, then operations POSTed into the stream) answer 404. A reservation needs no token and
+    // stays in graphql-sse's memory until a stream attaches and ends, so anyone could pile them up.
+    authenticate: () => null,
     onSubscribe: async (req, params) => {
       const { locals } = req.context.res;
       if (!locals.principal) return refusal(401, 'Unauthorized', 'UNAUTHENTICATED', new UnauthenticatedError().message);
