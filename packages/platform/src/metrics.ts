@@ -1,9 +1,10 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { Request, RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { Router as createRouter } from 'express';
 import { Kind } from 'graphql';
 import { Counter, collectDefaultMetrics, Histogram, register } from 'prom-client';
 import { metricOnFirstUse } from './metric-on-first-use.js';
+import { routeTemplate } from './route-template.js';
 
 /**
  * Prometheus metrics of this process, on prom-client's default registry (shared with
@@ -69,18 +70,12 @@ export function metricsRouter(): Router {
   return router;
 }
 
-/** A route template, never the raw path: ids in paths would make one series per id. */
-function routeLabel(req: Request): string {
-  if (req.route) return `${req.baseUrl}${String(req.route.path)}`;
-  return req.baseUrl || 'unmatched';
-}
-
 /** Times every HTTP request; mount first so that it sees each one. */
 export function httpMetrics(): RequestHandler {
   const duration = httpRequestDuration();
   return (req, res, next) => {
     const end = duration.startTimer({ method: req.method });
-    res.on('finish', () => end({ route: routeLabel(req), status: String(res.statusCode) }));
+    res.on('finish', () => end({ route: routeTemplate(req) || 'unmatched', status: String(res.statusCode) }));
     next();
   };
 }

@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import { inSpan } from '@shop/telemetry';
 import type { RequestHandler } from 'express';
+import { routeTemplate } from './route-template.js';
 
 const tracer = trace.getTracer('@shop/platform');
 
@@ -40,7 +41,7 @@ export function traceRequests(): RequestHandler {
     context.bind(active, res);
     res.once('close', () => {
       // Read at the end: the router has matched by then (a low-cardinality name, e.g. `GET /api/orders/:id`).
-      const route = req.route ? `${req.baseUrl}${req.route.path}` : req.baseUrl;
+      const route = routeTemplate(req);
       if (route) {
         span.updateName(`${req.method} ${route}`);
         span.setAttribute('http.route', route);
