@@ -19,8 +19,12 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { documentMemo, operationKey } from './document-memo.js';
 
-/** Subscribe documents kept parsed, bounded by the length of their query texts. */
-const PARSED_SOURCES_MAX_CHARS = 4 * 1024 * 1024;
+/**
+ * Subscribe documents kept parsed, bounded by the length of their query texts. A parsed document
+ * takes about 325 bytes of heap per character of its text (measured on deeply nested documents at
+ * the token limit), so this bound holds about 40 MB; subscribers send a handful of distinct texts.
+ */
+const PARSED_SOURCES_MAX_CHARS = 128 * 1024;
 
 /** Operation limits, the same on the gateway and on every subgraph (a subgraph's port is a door too). */
 export const graphqlLimitsShape = {
