@@ -65,6 +65,20 @@ describe('graphql-ws connections', () => {
     }
   });
 
+  it('closes a socket with 1009 on a message over 64 KiB, as a subscription with undeclared variables of 100 kB', async () => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+    await new Promise((resolve) => socket.once('message', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    const query = 'subscription { orderStatusChanged(orderId: "o1") { id } }';
+    socket.send(
+      JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { junk: 'x'.repeat(100_000) } } }),
+    );
+    expect(await closed).toBe(1009);
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
+  });
+
   it('refuses subscriptions past the per-connection limit', async () => {
     const client = connect();
     for (let i = 0; i < MAX_PER_CONNECTION; i++) void watch(client, `o${i}`);

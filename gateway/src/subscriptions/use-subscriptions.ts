@@ -20,7 +20,12 @@ const PATH = '/graphql';
 /** Close codes (graphql-ws keeps 4400–4499 for the protocol's refusals). */
 const UNAUTHORIZED = 4401;
 const TOO_MANY_CONNECTIONS = 4429;
-const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * A subscribe message is a document within the token limit (a few kB) and its variables (an order
+ * id): 64 KiB leaves room, and bounds what graphql-ws holds for each subscription while it lasts
+ * (the message it was asked with, undeclared variables included).
+ */
+const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /** What is open right now; all three return to zero when every client has gone. */
 export interface SubscriptionStats {
