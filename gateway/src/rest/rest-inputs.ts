@@ -177,7 +177,15 @@ export const shippingAddress = z.object({
 const PAYMENT_METHODS = ['card', 'paypal', 'bank_transfer', 'card_declined', 'card_timeout'] as const;
 export const paymentMethod = z.enum(PAYMENT_METHODS);
 export const orderIdText = required(64, NUL, BLANK, 'is required, without NUL characters');
-export const idempotencyKey = required(255, NUL, BLANK, 'is required, without NUL characters');
+/**
+ * A header's value as HTTP carries it (RFC 9110 field-content without the obsolete obs-text):
+ * visible ASCII at both ends, spaces and tabs only between; HTTP drops blanks at the ends, and
+ * clients refuse to send them.
+ */
+export const idempotencyKey = z
+  .string()
+  .max(255, { abort: true })
+  .regex(/^[!-~]([\t -~]*[!-~])?$/, 'is required: visible ASCII characters, spaces and tabs only between them');
 
 /** A rule between fields of a body: checked, and said to the document as the JSON Schema `schema`. */
 export interface FieldsRule {

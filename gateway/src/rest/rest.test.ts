@@ -163,6 +163,20 @@ describe('the OpenAPI document', () => {
     );
     expect(matches(maxPrice.schema, '100000000')).toBe(false);
     expect(matches(maxPrice.schema, '99999999.99')).toBe(true);
+    // A header as HTTP clients can send it: no blanks at its ends, visible ASCII.
+    const key = document.paths['/api/payments'].post.parameters.find(
+      (parameter: { name: string }) => parameter.name === 'idempotency-key',
+    );
+    for (const refusedKey of ['', ' k', '\u00a0k', 'k ', 'k\u0001', 'clé'])
+      expect(matches(key.schema, refusedKey), JSON.stringify(refusedKey)).toBe(false);
+    for (const acceptedKey of ['k', 'a b', crypto.randomUUID()]) expect(matches(key.schema, acceptedKey)).toBe(true);
+    const latin = await call(
+      'POST',
+      '/api/payments',
+      { orderId: 'o1', paymentMethod: 'card' },
+      { 'idempotency-key': 'clé' },
+    );
+    expect(latin.status).toBe(400);
     expect(subgraph.calls.length).toBe(before);
   });
 
