@@ -241,6 +241,10 @@ describe('Helm chart deploy/helm/shop', () => {
     for (const [value, message] of required) {
       expect(await templateError('-f', credentials, '--set', `${value}=`), value).toContain(message);
     }
+    // Behind an Ingress, without the controller's addresses every client shares one rate limit.
+    const ingress = ['--set', 'ingress.enabled=true', '--set', 'ingress.hosts[0].host=shop.example.com'];
+    expect(await templateError('-f', credentials, ...ingress)).toContain('trustProxy is required when ingress.enabled');
+    expect(await template('-f', credentials, ...ingress, '--set', 'trustProxy=10.0.0.0/8')).not.toHaveLength(0);
     expect(await templateError('-f', credentials, '--set', 'secrets.jwtSecret=short')).toContain(
       'secrets.jwtSecret must be at least 32 characters',
     );
