@@ -124,6 +124,7 @@ describe('docker-compose.yml, secure by default', () => {
       'JWT_SECRET',
       'GATEWAY_SIGNING_SECRETS',
       'POSTGRES_PASSWORD',
+      'POSTGRES_PRODUCTS_PASSWORD',
       'RABBITMQ_PASSWORD',
       'MONGO_ROOT_PASSWORD',
       'MONGO_REPLICA_KEY',
@@ -197,6 +198,26 @@ for (const [file, services] of [
         expect(mongoInit).toContain(`'${service}'`);
       });
     }
+
+    it('signs products in to PostgreSQL as a login of its own that may only read and write rows; the migrate job owns the schema', () => {
+      const products = new URL(interpolate(String(services.products?.environment?.DATABASE_URL)));
+      expect(products.username).toBe('products');
+      expect(products.password).toBe('required-postgres_products_password');
+      const migrate = new URL(interpolate(String(services.migrate?.environment?.DATABASE_URL)));
+      expect(migrate.username).toBe('shop');
+      expect(services.postgres?.environment?.POSTGRES_PRODUCTS_PASSWORD).toMatch(/^\$\{POSTGRES_PRODUCTS_PASSWORD:\?/);
+      expect(services.postgres?.volumes).toContain('./deploy/postgres:/docker-entrypoint-initdb.d:ro');
+      const productsUser = read('deploy/postgres/create-products-user.sh');
+      expect(productsUser).toMatch(/ALTER ROLE products WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE/);
+      const granted = [
+        ...productsUser.matchAll(/^(?:ALTER DEFAULT PRIVILEGES IN SCHEMA public )?GRANT ([A-Z, ]+) ON/gm),
+      ];
+      expect(new Set(granted.map((match) => match[1]))).toEqual(
+        new Set(['USAGE', 'SELECT, INSERT, UPDATE, DELETE', 'USAGE, SELECT']),
+      );
+      // The password comes from the environment inside psql, never from its arguments.
+      expect(productsUser).toContain('\\getenv products_password POSTGRES_PRODUCTS_PASSWORD');
+    });
 
     it('gives no MongoDB credentials to products and the gateway, which use none', () => {
       expect(services.products?.environment?.MONGO_URL).toBeUndefined();

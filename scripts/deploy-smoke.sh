@@ -100,14 +100,14 @@ check_missing_environment() {
   log "smoke: every image refuses to start without its environment, in one line naming the variable"
 }
 
-# A fresh secret for every variable docker-compose.yml requires (.env.example lists them).
+# A fresh secret for every variable docker-compose.yml requires (read from the file, as
+# scripts/infra/compose-dev-env.sh does), the mail server the smoke reads, and a first admin.
 write_env_file() {
   local name
   : >"$ENV_FILE"
   chmod 600 "$ENV_FILE"
-  for name in JWT_SECRET GATEWAY_SIGNING_SECRETS POSTGRES_PASSWORD MONGO_ROOT_PASSWORD MONGO_REPLICA_KEY \
-    RABBITMQ_PASSWORD RABBITMQ_{ORDERS,PAYMENTS,NOTIFICATIONS,PRODUCTS,GATEWAY,USERS}_PASSWORD \
-    MONGO_{USERS,ORDERS,PAYMENTS,NOTIFICATIONS}_PASSWORD ADMIN_PASSWORD; do
+  for name in $(grep -o '\${[A-Z0-9_]*:?' "$REPO/docker-compose.yml" | sed 's/^\${//; s/:?$//' | sort -u) ADMIN_PASSWORD; do
+    [ "$name" != SMTP_URL ] || continue
     printf '%s=%s\n' "$name" "$(openssl rand -hex 24)" >>"$ENV_FILE"
   done
   printf 'ADMIN_EMAIL=admin@smoke.test\nSMTP_URL=smtp://mail:1025\n' >>"$ENV_FILE"
