@@ -228,6 +228,21 @@ describe('Helm chart deploy/helm/shop', () => {
     expect(rule.metadata.labels).toMatchObject(productionValues.prometheusRule.labels);
   });
 
+  it('gives the migration hook the schema owner, products the login of postgres.url', async () => {
+    const owner = 'postgresql://owner:owner-password@db:5432/shop';
+    const objects = await template('-f', credentials, '--set', `postgres.migrateUrl=${owner}`);
+    const hookSecret = named(objects, 'Secret', 'shop-migrate');
+    expect(hookSecret.stringData['database-url']).toBe(owner);
+    expect(named(objects, 'Secret', 'shop-credentials').stringData['database-url']).not.toBe(owner);
+    // With an existing Secret, the hook reads the key it is told.
+    const rendered = await template('-f', production);
+    const hook = named(rendered, 'Job', 'shop-migrate').spec.template.spec.containers[0] as Manifest;
+    expect(hook.env[0].valueFrom.secretKeyRef).toEqual({ name: 'shop-credentials', key: 'migrate-database-url' });
+    const products = container(rendered, 'products');
+    const url = products.env.find((variable: Manifest) => variable.name === 'DATABASE_URL');
+    expect(url.valueFrom.secretKeyRef).toEqual({ name: 'shop-credentials', key: 'database-url' });
+  });
+
   it('refuses to render without each required value, naming it', async () => {
     expect(await templateError()).toContain('secrets.jwtSecret is required');
     const required: [string, string][] = [
