@@ -2,7 +2,7 @@
 // is built from the Dockerfile template with its own port, gets only variables its config knows,
 // and that config parses; every service is health-gated.
 import { resolve } from 'node:path';
-import { baseConfigShape, parseConfig } from '@shop/platform/core';
+import { baseConfigShape, parseConfig, SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { interpolate, processes, read, root } from './compose.test-fixture.js';
@@ -22,6 +22,9 @@ interface ComposeService {
   healthcheck?: unknown;
   read_only?: boolean;
   tmpfs?: string[];
+  cap_drop?: string[];
+  security_opt?: string[];
+  stop_grace_period?: string;
 }
 const composeText = read('docker-compose.yml');
 const compose = parse(composeText, { merge: true }) as {
@@ -52,9 +55,15 @@ describe('docker-compose.yml', () => {
         expect(config.NODE_ENV).toBe('production');
       });
 
-      it('runs on a read-only root file system, with /tmp in memory', () => {
+      it('runs on a read-only root file system, with /tmp in memory, without capabilities or a way to gain privileges', () => {
         expect(service?.read_only).toBe(true);
         expect(service?.tmpfs).toEqual(['/tmp']);
+        expect(service?.cap_drop).toEqual(['ALL']);
+        expect(service?.security_opt).toEqual(['no-new-privileges:true']);
+      });
+
+      it('is given longer to stop than its own shutdown bound, so it is not killed while it drains', () => {
+        expect(Number.parseInt(String(service?.stop_grace_period), 10) * 1000).toBeGreaterThan(SHUTDOWN_TIMEOUT_MS);
       });
 
       it('starts only once its backing services are healthy and migrations ran', () => {
