@@ -100,13 +100,13 @@ check_missing_environment() {
   log "smoke: every image refuses to start without its environment, in one line naming the variable"
 }
 
-# A fresh secret for every variable docker-compose.yml requires (read from the file, as
-# scripts/infra/compose-dev-env.sh does), the mail server the smoke reads, and a first admin.
+# A fresh secret for every variable docker-compose.yml requires, the mail server the smoke reads,
+# and a first admin.
 write_env_file() {
   local name
   : >"$ENV_FILE"
   chmod 600 "$ENV_FILE"
-  for name in $(grep -o '\${[A-Z0-9_]*:?' "$REPO/docker-compose.yml" | sed 's/^\${//; s/:?$//' | sort -u) ADMIN_PASSWORD; do
+  for name in $(compose_required_variables) ADMIN_PASSWORD; do
     [ "$name" != SMTP_URL ] || continue
     printf '%s=%s\n' "$name" "$(openssl rand -hex 24)" >>"$ENV_FILE"
   done

@@ -14,6 +14,11 @@ take_infra_lock() {
   fi
 }
 
+# The variables docker-compose.yml requires (`${NAME:?…}`); compose checks them all, whatever it starts.
+compose_required_variables() {
+  grep -o '\${[A-Z0-9_]*:?' "$REPO/docker-compose.yml" | sed 's/^\${//; s/:?$//' | sort -u
+}
+
 LOG_DIR="$INFRA_DIR/logs"
 export PATH="/usr/local/go/bin:$PATH"
 
