@@ -1,5 +1,5 @@
 import { DECIMAL_PATTERN } from '@shop/events';
-import { COMMON_PASSWORDS, MAX_CENTS } from '@shop/platform/core';
+import { COMMON_PASSWORDS, MAX_CENTS, NO_MAIL_DOMAIN, NO_MAIL_MESSAGE } from '@shop/platform/core';
 import { z } from 'zod';
 
 // The rules of what the shims accept. Each is one zod value that both validates a request and
@@ -47,12 +47,9 @@ export const email = z
   .max(254, { abort: true })
   .regex(z.regexes.email, 'must be an email')
   .meta({ example: 'ada@example.com' });
-/**
- * An address for a new account: not in `.invalid`, which receives no mail and holds erased
- * accounts' addresses (the users subgraph's accountEmailSchema, compared lower-cased).
- */
+/** An address for a new account: one that receives mail (NO_MAIL_DOMAIN, spelled out for the document). */
 const accountEmail = email
-  .refine((value) => !/\.invalid$/i.test(value), 'must be an address that can receive mail (not in .invalid)')
+  .refine((value) => !NO_MAIL_DOMAIN.test(value), NO_MAIL_MESSAGE)
   .meta({ not: { pattern: String.raw`\.[iI][nN][vV][aA][lL][iI][dD]$` } });
 /** A person's name: control characters end up in e-mails and invoices. */
 const personName = required(100, CONTROL, SPACE, 'is required, without control characters');

@@ -17,3 +17,10 @@ export const NUL_MESSAGE = 'must not contain NUL characters';
 
 /** A trimmed string a database can store (NUL_FREE). */
 export const storedText = () => z.string().trim().regex(NUL_FREE, NUL_MESSAGE);
+
+/**
+ * The `.invalid` top-level domain (RFC 6761): it receives no mail, and erased accounts' addresses
+ * live there, so no account may take an address in it (one taken in advance would fail an erasure).
+ */
+export const NO_MAIL_DOMAIN = /\.invalid$/i;
+export const NO_MAIL_MESSAGE = 'must be an address that can receive mail (not in .invalid)';

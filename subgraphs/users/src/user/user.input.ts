@@ -1,17 +1,11 @@
+import { NO_MAIL_DOMAIN, NO_MAIL_MESSAGE } from '@shop/platform/core';
 import { z } from 'zod';
 import { passwordPolicy } from './password-policy.js';
 
 /** What a customer types into an account (registration, profile, a new address), as it is stored. */
 export const emailSchema = z.string().trim().toLowerCase().pipe(z.string().email('must be an email').max(254));
-/**
- * An address given to an account (registration, an address change, ADMIN_EMAIL). Never in the
- * `.invalid` top-level domain (RFC 6761), which receives no mail and holds erased accounts'
- * addresses: nobody can take one of those in advance and make an account's erasure fail.
- */
-export const accountEmailSchema = emailSchema.refine(
-  (email) => !email.endsWith('.invalid'),
-  'must be an address that can receive mail (not in .invalid)',
-);
+/** An address given to an account (registration, an address change, ADMIN_EMAIL): one that receives mail. */
+export const accountEmailSchema = emailSchema.refine((email) => !NO_MAIL_DOMAIN.test(email), NO_MAIL_MESSAGE);
 // Control characters in a name end up in e-mails and invoices; nothing else is refused.
 const nameSchema = z
   .string()
