@@ -91,13 +91,12 @@ export class AuthThrottle {
    * a refusal tells nothing about it); throws TooManyRequestsError past either limit.
    */
   async passwordReset(email: string, clientIp: string): Promise<void> {
-    const window = (limit: number): AttemptWindow => ({
-      limit,
-      seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS,
-      what: 'password reset requests',
-    });
-    await this.count(`reset-ip:${clientAddressKey(clientIp)}`, window(this.limits.PASSWORD_RESET_LIMIT_PER_IP));
-    await this.count(`reset-email:${email}`, window(this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL));
+    const what = 'password reset requests';
+    await this.count(
+      `reset-ip:${clientAddressKey(clientIp)}`,
+      this.mailWindow(what, this.limits.PASSWORD_RESET_LIMIT_PER_IP),
+    );
+    await this.count(`reset-email:${email}`, this.mailWindow(what));
   }
 
   /**
@@ -105,11 +104,7 @@ export class AuthThrottle {
    * per email (both are emails anyone signed in could make the shop send); throws TooManyRequestsError past it.
    */
   async emailVerification(email: string): Promise<void> {
-    await this.count(`verify-email:${email}`, {
-      limit: this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL,
-      seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS,
-      what: 'confirmation emails',
-    });
+    await this.count(`verify-email:${email}`, this.mailWindow('confirmation emails'));
   }
 
   /**
@@ -118,11 +113,12 @@ export class AuthThrottle {
    * nor have its password hashed without end; throws TooManyRequestsError past it.
    */
   async emailChange(userId: string): Promise<void> {
-    await this.count(`email-change:${userId}`, {
-      limit: this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL,
-      seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS,
-      what: 'address change requests',
-    });
+    await this.count(`email-change:${userId}`, this.mailWindow('address change requests'));
+  }
+
+  /** The window of requests that make the shop send an email: PASSWORD_RESET_WINDOW_SECONDS, as many as reset links per email. */
+  private mailWindow(what: string, limit = this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL): AttemptWindow {
+    return { limit, seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS, what };
   }
 
   /** Counts a login before its password is checked, and waits the email's backoff; throws TooManyRequestsError past a limit. */
