@@ -82,6 +82,14 @@ export const gatewayConfig = {
    * its subgraph fetches share it. A client may ask for less with `x-request-timeout-ms`.
    */
   REQUEST_TIMEOUT: durationVar('30s', 1),
+  /**
+   * How long a client may take to send a request's headers, and the whole request with its body,
+   * before it is answered 408 and its socket closed: a client trickling bytes holds a socket and a
+   * parser only this long (Node's own defaults are 60 s and 5 min; Apollo Router reads headers
+   * within 10 s). Answers, streams and WebSockets are not timed by these.
+   */
+  HEADERS_READ_TIMEOUT: durationVar('10s', 100),
+  REQUEST_READ_TIMEOUT: durationVar('30s', 100),
   /** A query that found no subgraph to answer it (refused, reset, a proxy's 502/503/504) is sent once more, within a retry budget. */
   SUBGRAPH_RETRY: z.stringbool().default(true),
   /**

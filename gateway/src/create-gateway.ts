@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import { eventBusFromConfig } from '@shop/events';
 import { createTokenService, type Logger } from '@shop/platform/core';
 import {
@@ -54,7 +54,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
-  const httpServer = createServer();
+  const httpServer = createServer(clientReadTimeouts(config));
   const { apollo, apiSchema, stop } = await startSupergraphServer({
     config,
     supergraph,
@@ -126,6 +126,20 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
       await bus.close();
       await flushTraces();
     },
+  };
+}
+
+/**
+ * Node's limits on reading a client's request (config.ts). Headers are part of the request, so their
+ * limit is at most the request's (Node refuses a larger one). Node checks them only every
+ * `connectionsCheckingInterval` (30 s by default, which would let a 10 s limit run to 40 s).
+ */
+function clientReadTimeouts(config: GatewayConfig): ServerOptions {
+  const headersTimeout = Math.min(config.HEADERS_READ_TIMEOUT, config.REQUEST_READ_TIMEOUT);
+  return {
+    headersTimeout,
+    requestTimeout: config.REQUEST_READ_TIMEOUT,
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
   };
 }
 
