@@ -1,10 +1,8 @@
-import cluster from 'node:cluster';
-import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { AppError } from '@shop/platform/core';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { clientAddressKey } from '@shop/platform/http';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { type RateLimiterAbstract, RateLimiterCluster, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from './gateway-context.js';
+import { instanceRateLimiter, spendOrRefusal } from './instance-rate-limit.js';
 
 export interface AuthRateLimits {
   REGISTER_LIMIT_PER_IP: number;
@@ -22,17 +20,18 @@ export interface AuthRateLimits {
  * count as logins do, each on its own.
  * Every such field of a mutation counts, aliases included; the REST shims run
  * through here too. Refused: TOO_MANY_REQUESTS, HTTP 429 with Retry-After. The count is the
- * gateway instance's: a worker of a cluster (GATEWAY_WORKERS) asks its primary, which keeps it for
- * all of them (startGatewayCluster), rather than allowing the limit once per worker.
+ * gateway instance's, its cluster's workers included (instanceRateLimiter).
  */
 export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<GatewayContext> {
   const { LOGIN_LIMIT_PER_IP: loginPoints, LOGIN_LIMIT_WINDOW_SECONDS: loginWindow } = limits;
+  const limiter = (field: string, points: number, seconds: number) =>
+    [field, instanceRateLimiter(limits.GATEWAY_WORKERS, field, points, seconds)] as const;
   const limiters = new Map([
-    ['register', limiter(limits, 'register', limits.REGISTER_LIMIT_PER_IP, limits.REGISTER_LIMIT_WINDOW_SECONDS)],
-    ['login', limiter(limits, 'login', loginPoints, loginWindow)],
-    ['requestPasswordReset', limiter(limits, 'requestPasswordReset', loginPoints, loginWindow)],
-    ['resetPassword', limiter(limits, 'resetPassword', loginPoints, loginWindow)],
-    ['verifyEmail', limiter(limits, 'verifyEmail', loginPoints, loginWindow)],
+    limiter('register', limits.REGISTER_LIMIT_PER_IP, limits.REGISTER_LIMIT_WINDOW_SECONDS),
+    limiter('login', loginPoints, loginWindow),
+    limiter('requestPasswordReset', loginPoints, loginWindow),
+    limiter('resetPassword', loginPoints, loginWindow),
+    limiter('verifyEmail', loginPoints, loginWindow),
   ]);
   return {
     async requestDidStart() {
@@ -50,29 +49,17 @@ export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<
           for (const field of rootFields(operation, fragments)) {
             const limiter = limiters.get(field);
             if (!limiter) continue;
-            try {
-              await limiter.consume(`${field} ${key}`);
-            } catch (rejection) {
-              if (!(rejection instanceof RateLimiterRes)) throw rejection;
-              const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+            const message = `Too many ${field} requests from this address; try again later`;
+            const refusal = await spendOrRefusal(limiter, `${field} ${key}`, 1, message);
+            if (refusal) {
               contextValue.log.info({ clientIp: contextValue.clientIp, field }, 'rate limited');
-              throw new AppError('TOO_MANY_REQUESTS', `Too many ${field} requests from this address; try again later`, {
-                retryAfter,
-                http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) },
-              });
+              throw refusal;
             }
           }
         },
       };
     },
   };
-}
-
-function limiter(limits: AuthRateLimits, keyPrefix: string, points: number, duration: number): RateLimiterAbstract {
-  // A worker of another cluster manager (pm2, say) has no primary of ours to keep the count.
-  return cluster.isWorker && limits.GATEWAY_WORKERS > 1
-    ? new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: 3_000 })
-    : new RateLimiterMemory({ keyPrefix, points, duration });
 }
 
 /** Names of the operation's root fields, through inline fragments and fragment spreads. */
