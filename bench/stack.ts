@@ -66,6 +66,7 @@ export const stackEnv: Record<string, string> = {
   LOGIN_LIMIT_PER_IP: '1000000',
   WS_MAX_CONNECTIONS_PER_IP: '1000000',
   WS_MAX_CONNECTIONS_PER_USER: '1000000',
+  CLIENT_COST_BUDGET: '1000000000000',
   // The fan-out bench opens up to 1,000 connections at once while the gateway authorises their
   // subscriptions; past the default 3 s some `connection_init` waited behind that work and was
   // refused (4408), where a real client would retry. Not what the bench measures.

@@ -71,6 +71,13 @@ export const gatewayConfig = {
   ...registrationLimitShape,
   LOGIN_LIMIT_PER_IP: wholeNumber(30),
   LOGIN_LIMIT_WINDOW_SECONDS: secondsVar(60, 1, WINDOW_MAX_SECONDS),
+  /**
+   * Cost points (as GRAPHQL_MAX_COST counts them) each client may spend per window on /graphql and
+   * /api: a signed-in client by account, an anonymous one by address (client-budget.plugin.ts).
+   * At least GRAPHQL_MAX_COST, or the costliest allowed operation could never run; 0 turns it off.
+   */
+  CLIENT_COST_BUDGET: wholeNumber(200_000, { min: 0 }),
+  CLIENT_COST_WINDOW: durationVar('1m'),
   /** TOKEN_VERSION_CACHE_MS: how long a revoked access token may still pass the gateway. */
   ...tokenVersionShape,
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */

@@ -13,6 +13,7 @@ import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
 
 import { authRateLimitPlugin } from './graphql/auth-rate-limit.plugin.js';
+import { clientBudgetPlugin } from './graphql/client-budget.plugin.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
@@ -61,7 +62,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     httpServer,
     limits,
     log,
-    plugins: [authRateLimitPlugin(config), ...responseCache.plugins],
+    plugins: [authRateLimitPlugin(config), clientBudgetPlugin(config, limits.cost), ...responseCache.plugins],
   });
   const app = express();
   const { clientIp, flushTraces } = await useEdge(app, {

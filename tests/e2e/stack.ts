@@ -34,6 +34,8 @@ export const stackEnv = (runId: string): Record<string, string> => ({
   EMAIL_VERIFICATION_URL: `${GATEWAY}/verify-email`,
   WS_MAX_CONNECTIONS_PER_IP: '100000',
   WS_MAX_CONNECTIONS_PER_USER: '100000',
+  // The fuzzers alone spend far more than one client's budget (per address, and one account each).
+  CLIENT_COST_BUDGET: '1000000000',
   // The authorization matrix's one owner places a fresh unpaid order for most of its probes.
   UNPAID_ORDERS_PER_CUSTOMER: String(UNPAID_ORDER_LIMIT),
   ...stackAddressEnv(PORTS),

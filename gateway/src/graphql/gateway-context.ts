@@ -16,4 +16,9 @@ export interface GatewayContext extends BaseContext {
   deadline?: number;
   /** The caller asked for less time than the gateway gives (`x-request-timeout-ms`). */
   deadlineFromClient?: boolean;
+  /**
+   * Whose cost budget the operation spends (client-budget.plugin.ts): set on a client's request
+   * (/graphql, /api); the queries the gateway runs for a subscription's events spend none.
+   */
+  budgetKey?: string;
 }

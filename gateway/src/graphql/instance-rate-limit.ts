@@ -21,7 +21,7 @@ export function instanceRateLimiter(
 }
 
 /**
- * Spends `points` of `key`'s count; when they are not left, answers the refusal to throw:
+ * Spends `points` of `key`'s count; when they are not left, spends nothing and answers the refusal to throw:
  * TOO_MANY_REQUESTS with `message`, HTTP 429 with Retry-After (REST answers it as a problem).
  */
 export async function spendOrRefusal(
@@ -35,6 +35,8 @@ export async function spendOrRefusal(
     return null;
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    // A refused request spends nothing: a costly one does not shut out cheap ones that still fit.
+    await limiter.reward(key, points);
     const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
     return new AppError('TOO_MANY_REQUESTS', message, {
       retryAfter,

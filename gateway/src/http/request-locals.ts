@@ -1,4 +1,5 @@
 import type { Logger, Principal } from '@shop/platform/core';
+import { clientAddressKey } from '@shop/platform/http';
 import type { Response } from 'express';
 import type { GatewayContext } from '../graphql/gateway-context.js';
 
@@ -21,5 +22,7 @@ declare global {
 /** The operation context of an HTTP request, for /graphql and the REST shims alike. */
 export function gatewayContext(res: Response): GatewayContext {
   const { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient } = res.locals;
-  return { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient };
+  // An account, not its address: many customers share one behind a carrier's NAT.
+  const budgetKey = principal ? `account ${principal.id}` : `address ${clientAddressKey(clientIp ?? 'unknown')}`;
+  return { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient, budgetKey };
 }

@@ -9,7 +9,6 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Not allowed for this caller',
   404: 'No such resource',
   409: 'Conflict with the current state',
-  429: 'Too many attempts: wait for Retry-After seconds',
 };
 
 const problem = (description: string): ResponseConfig => ({
@@ -51,6 +50,8 @@ export function openApiDocument(routes: RestRoute[]): ReturnType<OpenApiGenerato
         ...Object.fromEntries(route.errors.map((code) => [code, problem(STATUS_TEXT[code] ?? 'Error')])),
         // The gateway refuses a body over BODY_LIMIT_BYTES before any route reads it.
         ...(route.body ? { 413: problem('Request body too large (over BODY_LIMIT_BYTES, inflated)') } : {}),
+        // Every call spends the client's cost budget (CLIENT_COST_BUDGET); sign-in routes also count attempts.
+        429: problem('Too many requests from this client: wait for Retry-After seconds'),
         500: problem('Internal error: quote `requestId`'),
         503: problem('A service the request needs did not answer: retry after `retryAfter` seconds'),
       },

@@ -31,7 +31,7 @@ export const usersRoutes: RestRoute[] = [
     access: 'public',
     body: registerBody,
     response: { status: 201, description: 'The new account and a token', schema: authPayloadSchema },
-    errors: [400, 409, 429],
+    errors: [400, 409],
     handle: async ({ body }, run) => {
       const data = await run<{ register: AuthPayload }>({ query: REGISTER, variables: { input: body } });
       return { status: 201, body: data.register };
@@ -46,7 +46,7 @@ export const usersRoutes: RestRoute[] = [
     access: 'public',
     body: loginBody,
     response: { status: 200, description: 'The account and a token', schema: authPayloadSchema },
-    errors: [400, 401, 429],
+    errors: [400, 401],
     handle: async ({ body }, run) => {
       const data = await run<{ login: AuthPayload }>({ query: LOGIN, variables: { input: body } });
       return { status: 200, body: data.login };
@@ -65,7 +65,7 @@ export const usersRoutes: RestRoute[] = [
       description: 'Accepted, whether or not the address has an account (the answer never tells)',
       schema: z.object({ accepted: z.literal(true) }).meta({ id: 'PasswordResetAccepted' }),
     },
-    errors: [400, 429],
+    errors: [400],
     handle: async ({ body }, run) => {
       await run<{ requestPasswordReset: boolean }>({ query: PASSWORD_RESET, variables: { email: body.email } });
       return { status: 202, body: { accepted: true } };
@@ -84,7 +84,7 @@ export const usersRoutes: RestRoute[] = [
       description: 'The account and a token; every other session has ended',
       schema: authPayloadSchema,
     },
-    errors: [400, 401, 429],
+    errors: [400, 401],
     handle: async ({ body }, run) => {
       const data = await run<{ resetPassword: AuthPayload }>({ query: NEW_PASSWORD, variables: { input: body } });
       return { status: 200, body: data.resetPassword };
@@ -117,7 +117,7 @@ export const usersRoutes: RestRoute[] = [
     access: 'user',
     body: accountDeletionBody,
     response: { status: 204, description: 'Deleted; its tokens stop working within the revocation delay' },
-    errors: [400, 401, 409, 429],
+    errors: [400, 401, 409],
     handle: async ({ body }, run) => {
       await run<{ deleteMe: boolean }>({ query: DELETE_ME, variables: { currentPassword: body.currentPassword } });
       return { status: 204 };

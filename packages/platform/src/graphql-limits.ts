@@ -54,6 +54,13 @@ export interface GraphqlLimits {
     variables: Record<string, unknown> | null | undefined,
     operationName?: string | null,
   ) => readonly GraphQLError[];
+  /** The operation's cost as the cost limit counts it (remembered per document and variables). */
+  cost: (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Record<string, unknown> | null | undefined,
+    operationName?: string | null,
+  ) => OperationCost;
 }
 
 // The cost of a field: 1 for a scalar; for an object, 2 plus 1.5 times its selections' cost, times
@@ -77,7 +84,7 @@ const refused = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
 /** An operation's cost; `uncountable` past the count's node limit; null when its variables do not fit it. */
-type Cost = number | 'uncountable' | null;
+export type OperationCost = number | 'uncountable' | null;
 
 /**
  * Variables that do not fit the operation are left to execution, which refuses them as
@@ -89,7 +96,7 @@ function operationCost(
   document: DocumentNode,
   variables: Record<string, unknown> | null | undefined,
   operationName: string | null | undefined,
-): Cost {
+): OperationCost {
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
@@ -109,7 +116,7 @@ function operationCost(
 }
 
 /** The cost limit's refusal, or null. */
-function costRefusal(maxCost: number, cost: Cost): GraphQLError | null {
+function costRefusal(maxCost: number, cost: OperationCost): GraphQLError | null {
   if (cost === 'uncountable') return refused('Query cost could not be computed: too many fields');
   return cost !== null && cost > maxCost
     ? refused(`Query cost limit of ${maxCost} exceeded, found ${Math.ceil(cost)}.`)
@@ -180,5 +187,6 @@ export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
       const refusal = costRefusal(config.GRAPHQL_MAX_COST, cost(schema, document, variables, operationName));
       return refusal ? [refusal] : [];
     },
+    cost,
   };
 }

@@ -1,0 +1,52 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ConfigError } from '@shop/platform/core';
+import type { GraphqlLimits } from '@shop/platform/http';
+import type { GatewayContext } from './gateway-context.js';
+import { instanceRateLimiter, spendOrRefusal } from './instance-rate-limit.js';
+
+export interface ClientBudgetSettings {
+  CLIENT_COST_BUDGET: number;
+  /** Milliseconds. */
+  CLIENT_COST_WINDOW: number;
+  GRAPHQL_MAX_COST: number;
+  GATEWAY_WORKERS: number;
+}
+
+/**
+ * Every client request spends its operation's cost (the cost limit's count) from the client's
+ * budget, CLIENT_COST_BUDGET points per CLIENT_COST_WINDOW, as GitHub's and Shopify's GraphQL APIs
+ * limit by cost rather than by requests: one costly operation spends what many cheap ones do, so
+ * no client fills the subgraphs' connection pools for everyone. A signed-in client is counted by
+ * account, an anonymous one by address (`budgetKey`). Over budget: TOO_MANY_REQUESTS, HTTP 429
+ * with Retry-After, before any subgraph is asked. Runs after the limits, so an operation they
+ * refuse spends nothing. The count is the gateway instance's (instanceRateLimiter).
+ */
+export function clientBudgetPlugin(
+  settings: ClientBudgetSettings,
+  cost: GraphqlLimits['cost'],
+): ApolloServerPlugin<GatewayContext> {
+  if (settings.CLIENT_COST_BUDGET === 0) return {};
+  if (settings.CLIENT_COST_BUDGET < settings.GRAPHQL_MAX_COST) {
+    throw new ConfigError(['CLIENT_COST_BUDGET: must be 0 (off) or at least GRAPHQL_MAX_COST']);
+  }
+  const windowSeconds = Math.ceil(settings.CLIENT_COST_WINDOW / 1000);
+  const budget = instanceRateLimiter(settings.GATEWAY_WORKERS, 'cost', settings.CLIENT_COST_BUDGET, windowSeconds);
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request, operationName, contextValue }) {
+          if (!contextValue.budgetKey) return;
+          const points = cost(schema, document, request.variables, operationName);
+          // Uncountable operations were refused by the cost limit; unfit variables are refused at execution.
+          if (typeof points !== 'number') return;
+          const message = 'Too many costly requests from this client; try again later';
+          const refusal = await spendOrRefusal(budget, contextValue.budgetKey, Math.max(1, Math.ceil(points)), message);
+          if (refusal) {
+            contextValue.log.info({ clientIp: contextValue.clientIp, cost: Math.ceil(points) }, 'over cost budget');
+            throw refusal;
+          }
+        },
+      };
+    },
+  };
+}

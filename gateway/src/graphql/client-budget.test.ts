@@ -1,0 +1,89 @@
+// Each client's requests spend their operations' cost from a budget per window: an anonymous
+// client's by address, a signed-in one's by account. Loopback is the trusted proxy here, so
+// X-Forwarded-For names the client.
+import { createTestTokens } from '@shop/platform/testing';
+import { describe, expect, it } from 'vitest';
+import { gatewayOverRecordingSubgraph, type Json } from '../gateway.test-fixture.js';
+import { clientBudgetPlugin } from './client-budget.plugin.js';
+
+const started = gatewayOverRecordingSubgraph({ TRUST_PROXY: 'loopback', CLIENT_COST_BUDGET: '10000' });
+const { subgraph } = started;
+
+const FIELDS = 'id name description price category inventory images createdAt updatedAt';
+/** About 4,000 points: two fit in the budget of 10,000, a third does not. */
+const COSTLY = `{ products(first: 100) { edges { node { ${FIELDS} } } } }`;
+/** About 20 points. */
+const CHEAP = '{ products(first: 1) { edges { node { id } } } }';
+const tokens = createTestTokens();
+
+async function ask(query: string, headers: Record<string, string>) {
+  subgraph.answer = () => ({ data: { products: { edges: [] } } });
+  const response = await fetch(`${started.base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Json,
+  };
+}
+
+const from = (ip: string, headers: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...headers });
+const signedIn = async (id: string) => ({ authorization: `Bearer ${await tokens.sign({ id, role: 'CUSTOMER' })}` });
+
+/** A refusal for the budget: 429, Retry-After within the window, TOO_MANY_REQUESTS, no subgraph asked. */
+async function expectRefused(query: string, headers: Record<string, string>): Promise<void> {
+  const before = subgraph.calls.length;
+  const refused = await ask(query, headers);
+  expect(refused.status).toBe(429);
+  const retryAfter = Number(refused.retryAfter);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+  expect(refused.body.errors[0].extensions).toEqual({ code: 'TOO_MANY_REQUESTS', retryAfter });
+  expect(subgraph.calls.length).toBe(before);
+}
+
+describe('cost budget per client', () => {
+  it('spends each operation its cost: a costly one is refused once its cost is not left, a cheap one still runs', async () => {
+    const client = from('203.0.113.10');
+    expect((await ask(COSTLY, client)).status).toBe(200);
+    expect((await ask(COSTLY, client)).status).toBe(200);
+    await expectRefused(COSTLY, client);
+    // The refused operation spent nothing: what is left still pays for cheap ones.
+    for (let i = 0; i < 5; i++) expect((await ask(CHEAP, client)).status).toBe(200);
+    // Another address has a budget of its own.
+    expect((await ask(COSTLY, from('203.0.113.11'))).status).toBe(200);
+  });
+
+  it('counts a signed-in client by account, from whatever address it calls', async () => {
+    const account = await signedIn('budget-u1');
+    expect((await ask(COSTLY, from('198.51.100.1', account))).status).toBe(200);
+    expect((await ask(COSTLY, from('198.51.100.2', account))).status).toBe(200);
+    await expectRefused(COSTLY, from('198.51.100.3', account));
+    // Another account behind the same address (a carrier's NAT) is not held back.
+    expect((await ask(COSTLY, from('198.51.100.1', await signedIn('budget-u2')))).status).toBe(200);
+  });
+
+  it('refuses a REST call over budget with a 429 problem and Retry-After', async () => {
+    const client = from('203.0.113.20');
+    expect((await ask(COSTLY, client)).status).toBe(200);
+    expect((await ask(COSTLY, client)).status).toBe(200);
+    const before = subgraph.calls.length;
+    const response = await fetch(`${started.base}/api/products?limit=100`, { headers: client });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = (await response.json()) as Json;
+    expect(problem).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
+    expect(Number(response.headers.get('retry-after'))).toBe(problem.retryAfter);
+    expect(subgraph.calls.length).toBe(before);
+  });
+
+  it('refuses a budget smaller than the largest allowed operation, which could never run', () => {
+    const settings = { CLIENT_COST_WINDOW: 60_000, GRAPHQL_MAX_COST: 10_000, GATEWAY_WORKERS: 1 };
+    const cost = () => 1;
+    expect(() => clientBudgetPlugin({ ...settings, CLIENT_COST_BUDGET: 9_999 }, cost)).toThrow(/CLIENT_COST_BUDGET/);
+    expect(() => clientBudgetPlugin({ ...settings, CLIENT_COST_BUDGET: 0 }, cost)).not.toThrow();
+  });
+});
