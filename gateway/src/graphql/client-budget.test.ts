@@ -1,9 +1,17 @@
 // Each client's requests spend their operations' cost from a budget per window: an anonymous
 // client's by address, a signed-in one's by account. Loopback is the trusted proxy here, so
 // X-Forwarded-For names the client.
-import { createTestTokens } from '@shop/platform/testing';
-import { describe, expect, it } from 'vitest';
-import { gatewayOverRecordingSubgraph, type Json } from '../gateway.test-fixture.js';
+import { randomUUID } from 'node:crypto';
+import { EventBus, paymentFailed } from '@shop/events';
+import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gatewayOverRecordingSubgraph, type Json, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import {
+  paymentSubscriptionAnswers,
+  publishUntilDelivered,
+  recordSubscription,
+  subscriptionClient,
+} from '../subscriptions/subscription.test-client.js';
 import { clientBudgetPlugin } from './client-budget.plugin.js';
 
 const started = gatewayOverRecordingSubgraph({ TRUST_PROXY: 'loopback', CLIENT_COST_BUDGET: '10000' });
@@ -15,6 +23,8 @@ const COSTLY = `{ products(first: 100) { edges { node { ${FIELDS} } } } }`;
 /** About 20 points. */
 const CHEAP = '{ products(first: 1) { edges { node { id } } } }';
 const tokens = createTestTokens();
+const bus = new EventBus({ url: AMQP_URL, exchange: TEST_EXCHANGE, log: silentLogger, connectionName: 'budget-test' });
+afterAll(() => bus.close());
 
 async function ask(query: string, headers: Record<string, string>) {
   subgraph.answer = () => ({ data: { products: { edges: [] } } });
@@ -78,6 +88,34 @@ describe('cost budget per client', () => {
     expect(problem).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
     expect(Number(response.headers.get('retry-after'))).toBe(problem.retryAfter);
     expect(subgraph.calls.length).toBe(before);
+  });
+
+  it("spends nothing on a subscription's queries: a client over budget still gets its events", async () => {
+    const account = await signedIn('budget-u3');
+    // Spent to the last point: costly operations, then cheap ones, then ones of a single point.
+    for (const query of [COSTLY, CHEAP, '{ __typename }']) {
+      for (let spent = 0; spent < 200 && (await ask(query, account)).status === 200; spent++);
+    }
+    await expectRefused('{ __typename }', account);
+    const orderId = randomUUID();
+    subgraph.answer = paymentSubscriptionAnswers(orderId, 'FAILED');
+    const client = subscriptionClient(started.base, account.authorization.slice('Bearer '.length));
+    const watched = recordSubscription(client, {
+      query: 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }',
+      variables: { id: orderId },
+    });
+    const paymentId = randomUUID();
+    const failed = paymentFailed.create({
+      paymentId,
+      orderId,
+      userId: 'budget-u3',
+      amount: '9.99',
+      failureReason: 'card_declined',
+    });
+    await publishUntilDelivered(bus, failed, () => watched.messages.length > 0 || watched.failure() !== undefined);
+    expect(watched.failure()).toBeUndefined();
+    expect(watched.messages).toEqual([{ data: { paymentStatusChanged: { id: paymentId, status: 'FAILED' } } }]);
+    await client.dispose();
   });
 
   it('refuses a budget smaller than the largest allowed operation, which could never run', () => {
