@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { clientAddressKey } from '@shop/platform/http';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import type { GatewayContext } from './gateway-context.js';
-import { instanceRateLimiter, spendOrRefusal } from './instance-rate-limit.js';
+import { instanceRateLimiter, spend } from './instance-rate-limit.js';
 
 export interface AuthRateLimits {
   REGISTER_LIMIT_PER_IP: number;
@@ -50,7 +50,7 @@ export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<
             const limiter = limiters.get(field);
             if (!limiter) continue;
             const message = `Too many ${field} requests from this address; try again later`;
-            const refusal = await spendOrRefusal(limiter, `${field} ${key}`, 1, message);
+            const { refusal } = await spend(limiter, `${field} ${key}`, 1, message);
             if (refusal) {
               contextValue.log.info({ clientIp: contextValue.clientIp, field }, 'rate limited');
               throw refusal;

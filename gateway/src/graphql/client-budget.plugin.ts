@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ConfigError } from '@shop/platform/core';
 import type { GraphqlLimits } from '@shop/platform/http';
 import type { GatewayContext } from './gateway-context.js';
-import { instanceRateLimiter, spendOrRefusal } from './instance-rate-limit.js';
+import { instanceRateLimiter, spend } from './instance-rate-limit.js';
 
 export interface ClientBudgetSettings {
   CLIENT_COST_BUDGET: number;
@@ -17,9 +17,10 @@ export interface ClientBudgetSettings {
  * budget, CLIENT_COST_BUDGET points per CLIENT_COST_WINDOW, as GitHub's and Shopify's GraphQL APIs
  * limit by cost rather than by requests: one costly operation spends what many cheap ones do, so
  * no client fills the subgraphs' connection pools for everyone. A signed-in client is counted by
- * account, an anonymous one by address (`budgetKey`). Over budget: TOO_MANY_REQUESTS, HTTP 429
+ * account, an anonymous one by address (`budget`). Over budget: TOO_MANY_REQUESTS, HTTP 429
  * with Retry-After, before any subgraph is asked. Runs after the limits, so an operation they
- * refuse spends nothing. The count is the gateway instance's (instanceRateLimiter).
+ * refuse spends nothing. Each answer tells what is left in `RateLimit` headers (REST's too). The
+ * count is the gateway instance's (instanceRateLimiter).
  */
 export function clientBudgetPlugin(
   settings: ClientBudgetSettings,
@@ -30,20 +31,30 @@ export function clientBudgetPlugin(
     throw new ConfigError(['CLIENT_COST_BUDGET: must be 0 (off) or at least GRAPHQL_MAX_COST']);
   }
   const windowSeconds = Math.ceil(settings.CLIENT_COST_WINDOW / 1000);
-  const budget = instanceRateLimiter(settings.GATEWAY_WORKERS, 'cost', settings.CLIENT_COST_BUDGET, windowSeconds);
+  const limiter = instanceRateLimiter(settings.GATEWAY_WORKERS, 'cost', settings.CLIENT_COST_BUDGET, windowSeconds);
+  // The IETF's RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): the quota and window, then what is left.
+  const policy = `"cost";q=${settings.CLIENT_COST_BUDGET};w=${windowSeconds}`;
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName, contextValue }) {
-          if (!contextValue.budgetKey) return;
+          const { budget } = contextValue;
+          if (!budget) return;
           const points = cost(schema, document, request.variables, operationName);
           // Uncountable operations were refused by the cost limit; unfit variables are refused at execution.
           if (typeof points !== 'number') return;
           const message = 'Too many costly requests from this client; try again later';
-          const refusal = await spendOrRefusal(budget, contextValue.budgetKey, Math.max(1, Math.ceil(points)), message);
-          if (refusal) {
+          const spent = await spend(limiter, budget.key, Math.max(1, Math.ceil(points)), message);
+          budget.headers['ratelimit-policy'] = policy;
+          budget.headers.ratelimit = `"cost";r=${spent.left};t=${spent.resetSeconds}`;
+          if (spent.refusal) {
             contextValue.log.info({ clientIp: contextValue.clientIp, cost: Math.ceil(points) }, 'over cost budget');
-            throw refusal;
+            throw spent.refusal;
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          for (const [name, value] of Object.entries(contextValue.budget?.headers ?? {})) {
+            response.http.headers.set(name, value);
           }
         },
       };

@@ -36,8 +36,18 @@ async function ask(query: string, headers: Record<string, string>) {
   return {
     status: response.status,
     retryAfter: response.headers.get('retry-after'),
+    left: pointsLeft(response.headers),
     body: (await response.json()) as Json,
   };
+}
+
+/** The points left that the answer's `RateLimit` header tells, after checking both RateLimit headers. */
+function pointsLeft(headers: Headers): number {
+  expect(headers.get('ratelimit-policy')).toBe('"cost";q=10000;w=60');
+  const [, left, reset] = /^"cost";r=(\d+);t=(\d+)$/.exec(headers.get('ratelimit') ?? '') ?? [];
+  expect(Number(reset)).toBeGreaterThanOrEqual(1);
+  expect(Number(reset)).toBeLessThanOrEqual(60);
+  return Number(left);
 }
 
 const from = (ip: string, headers: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...headers });
@@ -53,15 +63,26 @@ async function expectRefused(query: string, headers: Record<string, string>): Pr
   expect(retryAfter).toBeLessThanOrEqual(60);
   expect(refused.body.errors[0].extensions).toEqual({ code: 'TOO_MANY_REQUESTS', retryAfter });
   expect(subgraph.calls.length).toBe(before);
+  expect(refused.left).toBeLessThan(10_000);
 }
 
 describe('cost budget per client', () => {
   it('spends each operation its cost: a costly one is refused once its cost is not left, a cheap one still runs', async () => {
     const client = from('203.0.113.10');
-    expect((await ask(COSTLY, client)).status).toBe(200);
-    expect((await ask(COSTLY, client)).status).toBe(200);
+    const first = await ask(COSTLY, client);
+    expect(first.status).toBe(200);
+    const costly = 10_000 - first.left;
+    expect(costly).toBeGreaterThan(3_000);
+    expect(costly).toBeLessThan(5_000);
+    const second = await ask(COSTLY, client);
+    expect(second.status).toBe(200);
+    expect(second.left).toBe(first.left - costly);
     await expectRefused(COSTLY, client);
     // The refused operation spent nothing: what is left still pays for cheap ones.
+    const cheap = await ask(CHEAP, client);
+    expect(cheap.status).toBe(200);
+    expect(cheap.left).toBeGreaterThan(second.left - 100);
+    expect(cheap.left).toBeLessThan(second.left);
     for (let i = 0; i < 5; i++) expect((await ask(CHEAP, client)).status).toBe(200);
     // Another address has a budget of its own.
     expect((await ask(COSTLY, from('203.0.113.11'))).status).toBe(200);
@@ -87,6 +108,7 @@ describe('cost budget per client', () => {
     const problem = (await response.json()) as Json;
     expect(problem).toMatchObject({ status: 429, code: 'TOO_MANY_REQUESTS' });
     expect(Number(response.headers.get('retry-after'))).toBe(problem.retryAfter);
+    expect(pointsLeft(response.headers)).toBeLessThan(10_000);
     expect(subgraph.calls.length).toBe(before);
   });
 

@@ -17,8 +17,19 @@ export interface GatewayContext extends BaseContext {
   /** The caller asked for less time than the gateway gives (`x-request-timeout-ms`). */
   deadlineFromClient?: boolean;
   /**
-   * Whose cost budget the operation spends (client-budget.plugin.ts): set on a client's request
+   * The cost budget the operation spends (client-budget.plugin.ts): set on a client's request
    * (/graphql, /api); the queries the gateway runs for a subscription's events spend none.
    */
-  budgetKey?: string;
+  budget?: ClientBudget;
+}
+
+/** Whose budget a request spends, and what the budget has left once it did (its answer's headers). */
+export interface ClientBudget {
+  /** The signed-in account, or the client's address when anonymous. */
+  key: string;
+  /**
+   * The answer's `RateLimit` headers, filled by the plugin. An object of its own because Apollo
+   * Server runs each operation with a shallow copy of its context: the REST shims read it after.
+   */
+  headers: Record<string, string>;
 }

@@ -20,27 +20,38 @@ export function instanceRateLimiter(
     : new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds });
 }
 
+/** What a request spent: the points left in its window, when the window ends, and its refusal if any. */
+export interface Spent {
+  left: number;
+  resetSeconds: number;
+  refusal: AppError | null;
+}
+
 /**
- * Spends `points` of `key`'s count; when they are not left, spends nothing and answers the refusal to throw:
- * TOO_MANY_REQUESTS with `message`, HTTP 429 with Retry-After (REST answers it as a problem).
+ * Spends `points` of `key`'s count; when they are not left, spends nothing and answers the refusal to
+ * throw: TOO_MANY_REQUESTS with `message`, HTTP 429 with Retry-After (REST answers it as a problem).
  */
-export async function spendOrRefusal(
+export async function spend(
   limiter: RateLimiterAbstract,
   key: string,
   points: number,
   message: string,
-): Promise<AppError | null> {
+): Promise<Spent> {
   try {
-    await limiter.consume(key, points);
-    return null;
+    const spent = await limiter.consume(key, points);
+    return { left: spent.remainingPoints, resetSeconds: wholeSeconds(spent.msBeforeNext), refusal: null };
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
     // A refused request spends nothing: a costly one does not shut out cheap ones that still fit.
     await limiter.reward(key, points);
-    const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    return new AppError('TOO_MANY_REQUESTS', message, {
+    const retryAfter = wholeSeconds(rejection.msBeforeNext);
+    const refusal = new AppError('TOO_MANY_REQUESTS', message, {
       retryAfter,
       http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) },
     });
+    const left = Math.max(0, limiter.points - (rejection.consumedPoints - points));
+    return { left, resetSeconds: retryAfter, refusal };
   }
 }
+
+const wholeSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));

@@ -23,6 +23,7 @@ declare global {
 export function gatewayContext(res: Response): GatewayContext {
   const { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient } = res.locals;
   // An account, not its address: many customers share one behind a carrier's NAT.
-  const budgetKey = principal ? `account ${principal.id}` : `address ${clientAddressKey(clientIp ?? 'unknown')}`;
-  return { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient, budgetKey };
+  const key = principal ? `account ${principal.id}` : `address ${clientAddressKey(clientIp ?? 'unknown')}`;
+  const budget = { key, headers: {} };
+  return { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient, budget };
 }

@@ -36,7 +36,12 @@ export async function useEdge(
   app.use(securityHeaders());
   useMetrics(app);
   const clientIp = useTrustProxy(app, config.TRUST_PROXY);
-  app.use(cors({ origin: config.CORS_ORIGINS, exposedHeaders: ['x-request-id', 'retry-after'] }));
+  app.use(
+    cors({
+      origin: config.CORS_ORIGINS,
+      exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit', 'ratelimit-policy'],
+    }),
+  );
   useHealth(app, options.health);
   const flushTraces = await useTracing(app);
   app.use(requestId(log), clientIpMiddleware(clientIp), requestDeadline(config.REQUEST_TIMEOUT));

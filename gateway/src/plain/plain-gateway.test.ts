@@ -100,7 +100,9 @@ describe('plain gateway', () => {
     expect(answer.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(answer.headers.get('x-request-id')).toMatch(/\S/);
     expect(answer.headers.get('access-control-allow-origin')).toBe('https://shop.example');
-    expect(answer.headers.get('access-control-expose-headers')).toBe('x-request-id,retry-after');
+    expect(answer.headers.get('access-control-expose-headers')).toBe(
+      'x-request-id,retry-after,ratelimit,ratelimit-policy',
+    );
   });
 
   it('serves no REST shims, tracker or subscriptions endpoint of the shop', async () => {

@@ -10,7 +10,10 @@ export type RunOperation = <TData>(request: OperationRequest, res: Response) => 
 
 export function operationRunner(apollo: ApolloServer<GatewayContext>): RunOperation {
   return async <TData>(request: OperationRequest, res: Response) => {
-    const result = await executeInProcess<TData>(apollo, request, gatewayContext(res));
+    const context = gatewayContext(res);
+    const result = await executeInProcess<TData>(apollo, request, context);
+    // The answer, a problem included, tells what the client's cost budget has left (client-budget.plugin.ts).
+    for (const [name, value] of Object.entries(context.budget?.headers ?? {})) res.setHeader(name, value);
     const [first] = result.errors ?? [];
     if (first) throw new OperationProblem(problemFromGraphqlError(first), { cause: result.errors });
     if (!result.data) throw new Problem(INTERNAL_PROBLEM, { cause: new Error('operation returned no data') });
