@@ -55,7 +55,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
-  const httpServer = createServer(clientReadTimeouts(config));
+  const httpServer = createServer(httpServerOptions(config));
   const { apollo, apiSchema, stop } = await startSupergraphServer({
     config,
     supergraph,
@@ -133,14 +133,16 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
 /**
  * Node's limits on reading a client's request (config.ts). Headers are part of the request, so their
  * limit is at most the request's (Node refuses a larger one). Node checks them only every
- * `connectionsCheckingInterval` (30 s by default, which would let a 10 s limit run to 40 s).
+ * `connectionsCheckingInterval` (30 s by default, which would let a 10 s limit run to 40 s). Idle
+ * connections outlive the proxy's in front (HTTP_KEEP_ALIVE_TIMEOUT).
  */
-function clientReadTimeouts(config: GatewayConfig): ServerOptions {
+function httpServerOptions(config: GatewayConfig): ServerOptions {
   const headersTimeout = Math.min(config.HEADERS_READ_TIMEOUT, config.REQUEST_READ_TIMEOUT);
   return {
     headersTimeout,
     requestTimeout: config.REQUEST_READ_TIMEOUT,
     connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
   };
 }
 

@@ -1,13 +1,18 @@
 // A client that trickles its request holds a socket and a parser only as long as the read limits
 // allow (HEADERS_READ_TIMEOUT, REQUEST_READ_TIMEOUT); answers and WebSockets that outlast them are
-// not cut. Raw sockets, since an HTTP client would send its request at once.
+// not cut; an idle keep-alive connection stays HTTP_KEEP_ALIVE_TIMEOUT. Raw sockets, since an HTTP
+// client would send its request at once and manage its connections itself.
 import { connect } from 'node:net';
 import { createTestTokens } from '@shop/platform/testing';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { gatewayOverRecordingSubgraph, postJson } from '../gateway.test-fixture.js';
 
-const started = gatewayOverRecordingSubgraph({ HEADERS_READ_TIMEOUT: '300ms', REQUEST_READ_TIMEOUT: '600ms' });
+const started = gatewayOverRecordingSubgraph({
+  HEADERS_READ_TIMEOUT: '300ms',
+  REQUEST_READ_TIMEOUT: '600ms',
+  HTTP_KEEP_ALIVE_TIMEOUT: '1s',
+});
 const { subgraph } = started;
 /** Well past both limits and Node's check of them, yet far below Node's own defaults (60 s, 5 min). */
 const OUTLAST_MS = 2_000;
@@ -47,6 +52,20 @@ describe('client read timeouts', () => {
       'POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
     const answer = await trickle(`${head}{"query":"`, ' ');
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it("closes a keep-alive connection idle for HTTP_KEEP_ALIVE_TIMEOUT, not for Node's own 5 s", async () => {
+    const socket = connect(Number(new URL(started.base).port), '127.0.0.1');
+    let answered = 0;
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - answered)));
+    socket.once('data', () => {
+      answered = Date.now();
+    });
+    socket.write('GET /health/live HTTP/1.1\r\nHost: gateway\r\n\r\n');
+    const idleMs = await closed;
+    expect(answered).toBeGreaterThan(0);
+    expect(idleMs).toBeGreaterThanOrEqual(900);
+    expect(idleMs).toBeLessThan(4_000);
   });
 
   it('does not time the answer: an operation slower than both limits is answered', async () => {

@@ -1,4 +1,4 @@
-import { secondsVar, wholeNumber } from '@shop/events';
+import { durationVar, secondsVar, wholeNumber } from '@shop/events';
 import { z } from 'zod';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
@@ -15,6 +15,17 @@ export const commaList = (value: string): string[] =>
 export const listVar = (fallback = '') => z.string().default(fallback).transform(commaList);
 
 /** Settings every process reads; each process extends this with its own. */
+/**
+ * How long an idle keep-alive connection stays open on a process's HTTP port. Longer than the idle
+ * timeout of the proxy in front (nginx's upstream keepalive, ingress-nginx and AWS's ALB: 60 s), so
+ * the proxy always closes first: otherwise it may send a request on a connection Node is closing
+ * and answer 502, which it does not retry for a POST. Node's own 5 s is shorter than all of them.
+ * Behind a proxy that keeps connections longer (Google Cloud's load balancer: 600 s), raise it past that.
+ */
+export const keepAliveShape = {
+  HTTP_KEEP_ALIVE_TIMEOUT: durationVar('65s'),
+};
+
 export const baseConfigShape = {
   /** Production unless said otherwise: development's conveniences (fixed secrets, GraphiQL) need it set explicitly. */
   NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
@@ -38,6 +49,7 @@ export const baseConfigShape = {
   AMQP_EXCHANGE_PROVISIONED: z.stringbool().default(false),
   ...tracingConfigShape,
   ...graphqlLimitsShape,
+  ...keepAliveShape,
 };
 
 /** Only development may run without configured secrets; a short one is never accepted. */

@@ -6,6 +6,7 @@ import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTokenService } from './auth.js';
+import { keepAliveShape } from './config.js';
 import { ServiceUnavailableError } from './errors.js';
 import { createGatewayRequestSigner } from './gateway-signature.js';
 import { graphqlLimitsShape } from './graphql-limits.js';
@@ -40,7 +41,7 @@ let url: string;
 beforeAll(async () => {
   server = await serveTestSubgraph({ name: 'revocation-probe', resolvers: [WhoAmIResolver] }, {}, tokens, {
     config: {
-      ...z.object(graphqlLimitsShape).parse({}),
+      ...z.object({ ...graphqlLimitsShape, ...keepAliveShape }).parse({}),
       NODE_ENV: 'production',
       GATEWAY_SIGNING_SECRETS: [SECRET],
     },

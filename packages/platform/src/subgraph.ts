@@ -12,6 +12,7 @@ import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 import { z } from 'zod';
 import type { BaseContext, TokenService } from './auth.js';
+import { keepAliveShape } from './config.js';
 import { maskError, ServiceUnavailableError, UnauthenticatedError } from './errors.js';
 import { createGatewayRequestSigner, SIGNATURE_HEADER, SIGNED_AT_HEADER } from './gateway-signature.js';
 import { graphqlHttpHandler } from './graphql-http.js';
@@ -80,8 +81,11 @@ export async function printSubgraphSdl(definition: SubgraphDefinition): Promise<
   return printSubgraphSchema(await buildFederatedSchema(definition));
 }
 
-/** What a subgraph's own door needs: the gateway's signing secrets and the operation limits. */
-export type SubgraphSecurity = GraphqlLimitSettings & { GATEWAY_SIGNING_SECRETS: string[] };
+/** What a subgraph's own door needs: the gateway's signing secrets, the operation limits, the idle connections' time. */
+export type SubgraphSecurity = GraphqlLimitSettings & {
+  GATEWAY_SIGNING_SECRETS: string[];
+  HTTP_KEEP_ALIVE_TIMEOUT: number;
+};
 
 export interface StartSubgraphOptions<S> {
   definition: SubgraphDefinition;
@@ -149,7 +153,7 @@ function gatewayClaims(secrets: string[], log: Logger): GatewayClaims {
 /** The raw JSON body of each request, for the signature check (keyed by the response: one per request). */
 const rawBodies = new WeakMap<ServerResponse, Buffer>();
 const defaultSecurity: SubgraphSecurity = {
-  ...z.object(graphqlLimitsShape).parse({}),
+  ...z.object({ ...graphqlLimitsShape, ...keepAliveShape }).parse({}),
   NODE_ENV: 'production',
   GATEWAY_SIGNING_SECRETS: [],
 };
@@ -175,7 +179,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   const signedBy = gatewayClaims(security.GATEWAY_SIGNING_SECRETS, log);
   // Here rather than in each main.ts; a process that started tracing already keeps its own.
   const tracing = await startTracing(definition.name);
-  const httpServer = createServer();
+  const httpServer = createServer({ keepAliveTimeout: security.HTTP_KEEP_ALIVE_TIMEOUT });
   const apollo = new ApolloServer<RequestContext<S>>({
     schema: await buildFederatedSchema(definition),
     includeStacktraceInErrorResponses: false,

@@ -1,7 +1,7 @@
 // The users subgraph over real HTTP, as the gateway (and anyone who reaches it) calls it:
 // tokens verified by the subgraph itself, the gateway-signed x-client-ip for the limits, and what leaks where.
 import { createHmac } from 'node:crypto';
-import { createLogger } from '@shop/platform/core';
+import { createLogger, keepAliveShape } from '@shop/platform/core';
 import { createGatewayRequestSigner, graphqlLimitsShape } from '@shop/platform/http';
 import {
   connectTestMongo,
@@ -23,7 +23,7 @@ const ADMIN = { email: 'root@example.com', password: 'root admin password' };
 const PASSWORD = 'ada secret password';
 const SIGNING_SECRET = 'gateway-signing-secret-that-is-long-enough';
 const config = {
-  ...z.object(graphqlLimitsShape).parse({}),
+  ...z.object({ ...graphqlLimitsShape, ...keepAliveShape }).parse({}),
   NODE_ENV: 'test',
   GATEWAY_SIGNING_SECRETS: ['the-previous-signing-secret-still-accepted', SIGNING_SECRET],
 };
