@@ -3,7 +3,7 @@
 // publishes one, every in-cluster URL goes through a load-balancer port that proxies to the right
 // service, and each process's merged environment still parses against its configuration.
 import { resolve } from 'node:path';
-import { parseConfig } from '@shop/platform/core';
+import { keepAliveShape, parseConfig } from '@shop/platform/core';
 import { describe, expect, it } from 'vitest';
 import { interpolate, processes, read, root } from './compose.test-fixture.js';
 import { merge, readComposeFile } from './compose-merge.js';
@@ -121,5 +121,19 @@ describe('deploy/nginx.conf', () => {
     // The client's own X-Forwarded-For never reaches the gateway: nginx replaces it, never appends.
     expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
     expect(nginx).not.toMatch(/proxy_add_x_forwarded_for/);
+  });
+
+  it('lets idle upstream connections go before the processes close them (HTTP_KEEP_ALIVE_TIMEOUT)', () => {
+    // Otherwise nginx may send a request on a connection a process is closing, and answer 502.
+    const processesKeep = keepAliveShape.HTTP_KEEP_ALIVE_TIMEOUT.parse(undefined);
+    const upstreams = [...nginx.matchAll(/^ {2}upstream (\w+) +\{(.*)\}$/gm)];
+    expect(upstreams.map(([, name]) => name)).toContain('orders');
+    for (const [, name, body = ''] of upstreams) {
+      if (!/keepalive \d+;/.test(body)) continue;
+      // nginx's default for an upstream's idle connections is 60 s.
+      const seconds = Number(/keepalive_timeout (\d+)s;/.exec(body)?.[1] ?? 60);
+      expect(seconds * 1000, name).toBeLessThan(processesKeep);
+    }
+    for (const service of Object.values(services)) expect(service.environment?.HTTP_KEEP_ALIVE_TIMEOUT).toBeUndefined();
   });
 });
