@@ -3,7 +3,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { type Logger, maskError } from '@shop/platform/core';
+import { HTTP_DRAIN_MS, type Logger, maskError } from '@shop/platform/core';
 import type { GraphqlLimits } from '@shop/platform/http';
 import { graphqlMetricsPlugin } from '@shop/platform/telemetry';
 import type { GraphQLSchema } from 'graphql';
@@ -85,7 +85,7 @@ export async function startSupergraphServer(options: {
     formatError: (formatted, original) =>
       stripInternals(maskError(codeClientErrors(formatted, original), () => {}, original)),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_MS }),
       // Apollo's default landing page loads from a CDN; the gateway serves its own IDE (useIde).
       ApolloServerPluginLandingPageDisabled(),
       httpSubscriptionsPlugin,

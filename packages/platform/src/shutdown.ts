@@ -9,6 +9,13 @@ export type ShutdownStep = Closer | Closer[];
 /** Past this, the process exits 1; each step's own drain bound (HTTP, EventBus) is shorter. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/**
+ * How long an HTTP server drains: answers in flight may finish, then every socket still open is
+ * cut. A client that stops reading an answer keeps its socket half-closed until then, and Apollo's
+ * own default (10 s) would have outlasted SHUTDOWN_TIMEOUT_MS, leaving no time for the steps after.
+ */
+export const HTTP_DRAIN_MS = 5_000;
+
 /** Registered when a process installs its handlers, never on import. */
 const unhandledErrors = () =>
   metricOnFirstUse(

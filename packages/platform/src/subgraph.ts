@@ -24,6 +24,7 @@ import { collectProcessMetrics, graphqlMetricsPlugin, httpMetrics, metricsRouter
 import type { SystemContext } from './periodic-job.js';
 import { deadlineFromHeader, REQUEST_TIMEOUT_HEADER } from './request-deadline.js';
 import { authChecker } from './resolver-guards.js';
+import { HTTP_DRAIN_MS } from './shutdown.js';
 import type { TokenVersionCheck } from './token-versions.js';
 import { startTracing } from './tracing.js';
 import { traceRequests } from './tracing-http.js';
@@ -191,7 +192,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
     formatError: (formatted, original) =>
       maskError(formatted, (masked, error) => log.error({ err: error, path: masked.path }, 'internal error'), original),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_MS }),
       ApolloServerPluginInlineTraceDisabled(),
       graphqlMetricsPlugin(),
       ...limits.plugins,
