@@ -56,6 +56,7 @@ describe('client read timeouts', () => {
 
   it("closes a keep-alive connection idle for HTTP_KEEP_ALIVE_TIMEOUT, not for Node's own 5 s", async () => {
     const socket = connect(Number(new URL(started.base).port), '127.0.0.1');
+    socket.on('error', () => {});
     let answered = 0;
     const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - answered)));
     socket.once('data', () => {
