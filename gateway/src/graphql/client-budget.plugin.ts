@@ -43,12 +43,13 @@ export function clientBudgetPlugin(
           const points = cost(schema, document, request.variables, operationName);
           // Uncountable operations were refused by the cost limit; unfit variables are refused at execution.
           if (typeof points !== 'number') return;
+          const price = Math.max(1, Math.ceil(points));
           const message = 'Too many costly requests from this client; try again later';
-          const spent = await spend(limiter, budget.key, Math.max(1, Math.ceil(points)), message);
+          const spent = await spend(limiter, budget.key, price, message);
           budget.headers['ratelimit-policy'] = policy;
           budget.headers.ratelimit = `"cost";r=${spent.left};t=${spent.resetSeconds}`;
           if (spent.refusal) {
-            contextValue.log.info({ clientIp: contextValue.clientIp, cost: Math.ceil(points) }, 'over cost budget');
+            contextValue.log.info({ clientIp: contextValue.clientIp, cost: price }, 'over cost budget');
             throw spent.refusal;
           }
         },
