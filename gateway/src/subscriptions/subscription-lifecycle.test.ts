@@ -1,4 +1,4 @@
-import { createTestTokens } from '@shop/platform/testing';
+import { createTestTokens, recordingLogger } from '@shop/platform/testing';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -77,6 +77,30 @@ describe('graphql-ws connections', () => {
     );
     expect(await closed).toBe(1009);
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
+  });
+
+  it('logs a frame that breaks the protocol as one JSON line, not a stack on the console', async () => {
+    const { log, lines } = recordingLogger();
+    const own = await startGateway(subgraph.url(), {}, log);
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const socket = new WebSocket(`${own.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      await new Promise((resolve) => socket.once('open', resolve));
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      socket.send(Buffer.from([0xff, 0xfe]), { binary: false }); // text that is not UTF-8
+      expect(await closed).toBe(1007);
+      await vi.waitFor(() =>
+        expect(lines).toContainEqual(
+          expect.objectContaining({ level: 30, code: 'WS_ERR_INVALID_UTF8', msg: expect.stringMatching(/protocol/) }),
+        ),
+      );
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+      await own.gateway.close();
+    }
   });
 
   it('refuses subscriptions past the per-connection limit', async () => {

@@ -76,6 +76,13 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     wss.handleUpgrade(request, socket, head, (ws) => {
       ws.once('close', release);
       wss.emit('connection', ws, request);
+      // A socket's 'error' is a frame that broke the protocol (oversized, not UTF-8, bad opcode),
+      // and ws has already closed it with the fitting code. graphql-ws's own listener would print a
+      // stack with console.error for each, outside the JSON log and as often as a client likes.
+      ws.removeAllListeners('error');
+      ws.on('error', (error: Error & { code?: string }) => {
+        deps.log.info({ clientIp: address, code: error.code }, 'websocket closed: the client broke the protocol');
+      });
     });
   });
 
