@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { effectClaimModel } from '@shop/platform/mongo';
+import { silentLogger } from '@shop/platform/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OrderModel } from './order.model.js';
 import { ada, address, BOOK, bob, type OrdersFixture, PEN, RARE, startOrdersFixture } from './order.test-fixture.js';
+import { OrderStatus } from './order.type.js';
 
 let fx: OrdersFixture;
 beforeAll(async () => {
@@ -19,6 +21,7 @@ const request = (idempotencyKey: string, items = [{ productId: BOOK, quantity: 2
   shippingAddress: address,
   idempotencyKey,
 });
+const system = { requestId: 'order-request-keys-test', log: silentLogger };
 const attempt = (input: ReturnType<typeof request>, principal = ada) => fx.orders.attempt(fx.as(principal), input);
 const storedWithKey = (key: string) => OrderModel.find({ idempotencyKey: key }).lean();
 const rejection = (promise: Promise<unknown>) =>
@@ -132,6 +135,33 @@ describe('createOrder with an idempotency key', () => {
     expect(retried.order.id).not.toBe(failed);
     expect(await OrderModel.findById(failed).lean()).toMatchObject({ status: 'CANCELLED' });
     expect((await storedWithKey(key)).map((order) => order._id)).toEqual([retried.order.id]);
+  });
+
+  it('frees the key of an order whose create died before confirming it, once the sweep cancels it: the retry places a new one', async () => {
+    const key = randomUUID();
+    const { order } = await attempt(request(key));
+    // As a create that died after its insert leaves it, found by the sweep after products'
+    // reservation lapsed (STOCK_RESERVATION_TTL, 5 min): unconfirmed, its key claimed that long ago.
+    await OrderModel.collection.updateOne({ _id: order.id as never }, { $set: { stockConfirmed: false } });
+    fx.products.confirmed.delete(order.id);
+    fx.products.expire(order.id);
+    const claim = `order-request:${ada.id}:${key}`;
+    await effectClaimModel().updateOne({ key: claim }, { $set: { claimedAt: new Date(Date.now() - 5 * 60_000) } });
+
+    expect((await fx.orders.sweepUnpaid(system, new Date(0))).expired).toEqual([order.id]);
+    const retried = await attempt(request(key));
+    expect(retried.replayed).toBe(false);
+    expect(retried.order.id).not.toBe(order.id);
+    expect(await OrderModel.findById(order.id).lean()).toMatchObject({ status: 'CANCELLED' });
+    expect((await storedWithKey(key)).map((stored) => stored._id)).toEqual([retried.order.id]);
+  });
+
+  it('keeps the key of an order cancelled after it was placed: a repeat replays the cancelled order', async () => {
+    const key = randomUUID();
+    const { order } = await attempt(request(key));
+    await fx.orders.updateStatus(fx.as(ada), order.id, OrderStatus.CANCELLED);
+
+    expect(await attempt(request(key))).toMatchObject({ order: { id: order.id, status: 'CANCELLED' }, replayed: true });
   });
 
   it('takes over a key held by a process that died placing its order, but not a live one', async () => {

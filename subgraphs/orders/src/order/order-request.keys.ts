@@ -30,7 +30,8 @@ export function requestFingerprint(data: Pick<CreateOrderData, 'items' | 'shippi
  * createOrder's idempotency keys, one per user and key. The key is claimed before any stock is
  * reserved, with a unique insert (EffectClaims), so of two requests with one key only one places an
  * order; the other is told the key is in use, or, once the order is stored, answered with it. A
- * create that fails before storing its order gives the key back, so the client's retry places it.
+ * create that fails gives the key back, so the client's retry places the order: the claim is
+ * released, and an order the create had stored drops the key with its cancellation (cancelUnplaced).
  */
 export class OrderRequestKeys {
   private readonly claims = new EffectClaims(KEY_HOLD_MS);

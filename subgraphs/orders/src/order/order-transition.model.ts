@@ -45,6 +45,13 @@ export class OrderTransitionRecord {
   @prop({ type: () => String })
   causeEventId?: string;
 
+  /**
+   * Set on the cancellation of an order whose create never completed: its idempotency key is
+   * dropped in the same update, so the client's retry places a new order.
+   */
+  @prop({ type: () => Boolean })
+  releasesRequestKey?: boolean;
+
   /** `hourOf(createdAt)`: the hour whose status counts this transition moves. */
   @prop({ required: true, type: () => Number })
   createdHour!: number;

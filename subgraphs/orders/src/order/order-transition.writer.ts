@@ -11,8 +11,14 @@ import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from '
 export type StoredOrder = Omit<OrderRecord, 'pendingEvents'>;
 type Stored = StoredOrder;
 
+/**
+ * The life cycle's next state; `releasesRequestKey` when it cancels an order whose create never
+ * completed (see OrderTransitionRecord).
+ */
+export type Decision = OrderState & { releasesRequestKey?: boolean };
+
 /** The life cycle's decision on an order's current state: the next state, or null for no change. */
-export type Decide = (current: Stored) => OrderState | null | Promise<OrderState | null>;
+export type Decide = (current: Stored) => Decision | null | Promise<Decision | null>;
 
 /** The consumed event a transition applies (see `move`). */
 export interface Cause {
@@ -96,8 +102,9 @@ export class OrderTransitionWriter {
   private async decideAndClaim(current: Stored, decide: Decide, cause?: Cause): Promise<Moved | undefined> {
     const id = current._id;
     if (cause && current.appliedEventIds?.includes(cause.id)) return { record: current, won: false };
-    const next = await decide(current);
-    if (!next) return { record: current, won: false };
+    const decision = await decide(current);
+    if (!decision) return { record: current, won: false };
+    const { releasesRequestKey, ...next } = decision;
     const from = { status: current.status, paymentStatus: current.paymentStatus };
     const createdAt = new Date();
     const claim: OrderTransitionRecord = {
@@ -113,6 +120,7 @@ export class OrderTransitionWriter {
         paymentStatus: next.paymentStatus,
       }),
       ...(cause && (cause.recordIf?.() ?? true) ? { causeEventId: cause.id } : {}),
+      ...(releasesRequestKey ? { releasesRequestKey } : {}),
       createdAt,
       createdHour: hourOf(createdAt),
     };
@@ -152,6 +160,7 @@ export class OrderTransitionWriter {
             pendingEvents: claim.event,
             ...(claim.causeEventId ? { appliedEventIds: claim.causeEventId } : {}),
           },
+          ...(claim.releasesRequestKey ? { $unset: { idempotencyKey: 1, requestFingerprint: 1 } } : {}),
         },
         // No projection: FerretDB does not support one on findAndModify.
         { returnDocument: 'after' },

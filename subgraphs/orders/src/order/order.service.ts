@@ -18,7 +18,7 @@ import {
   type SystemContext,
   validate,
 } from '@shop/platform/core';
-import { loadByIds, type OutboxWakeUp, type PageArgs, pageNewestFirst, withDocumentLock } from '@shop/platform/mongo';
+import { loadByIds, type OutboxWakeUp, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import {
@@ -342,9 +342,17 @@ export class OrderService {
     if (!released) await this.abandon(ctx, orderId);
   }
 
-  /** Cancels a PENDING order as an expiry (claimed, with its order.updated): its stock is not held, or its create failed. */
-  private async cancelPending(orderId: string): Promise<boolean> {
-    return (await this.transitions.move(orderId, orderStatusMachine.expire)).won;
+  /**
+   * Cancels, as an expiry (claimed, with its order.updated), a PENDING order whose create failed or
+   * was cut short and whose stock is not held. Its idempotency key goes in the same update: the
+   * customer was told the create failed, or told nothing, so a retry with the key places a new order.
+   */
+  private async cancelUnplaced(orderId: string): Promise<boolean> {
+    const cancel = (current: Stored) => {
+      const next = orderStatusMachine.expire(current);
+      return next && { ...next, releasesRequestKey: true };
+    };
+    return (await this.transitions.move(orderId, cancel)).won;
   }
 
   /**
@@ -353,12 +361,8 @@ export class OrderService {
    */
   private async abandon(ctx: SystemContext, orderId: string): Promise<void> {
     try {
-      if (!(await this.cancelPending(orderId))) return;
+      if (!(await this.cancelUnplaced(orderId))) return;
       await this.stock.releaseCancelled(ctx, orderId);
-      // The customer was told the create failed: a retry with its idempotency key places a new order.
-      await withDocumentLock(OrderModel.collection.name, orderId, () =>
-        OrderModel.updateOne({ _id: orderId }, { $unset: { idempotencyKey: 1, requestFingerprint: 1 } }),
-      );
     } catch (error) {
       ctx.log.error(
         { err: error, orderId },
@@ -373,7 +377,7 @@ export class OrderService {
    * release follows in the same sweep). Any other failure is thrown.
    */
   private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
-    if (!(await this.stock.held(ctx, orderId))) return this.cancelPending(orderId);
+    if (!(await this.stock.held(ctx, orderId))) return this.cancelUnplaced(orderId);
     await this.stock.markConfirmed(orderId);
     return false;
   }
