@@ -7,7 +7,7 @@
 // rounds each.
 import { loadavg } from 'node:os';
 import { createTokenService } from '@shop/platform/core';
-import { TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { TEST_JWT_SECRET, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
 import { jwtVerify } from 'jose';
 import { numberOption } from './number-option.js';
 
@@ -16,7 +16,7 @@ const ROUNDS = 5;
 
 const tokens = createTokenService(TEST_TOKEN_SETTINGS);
 const token = await tokens.sign({ id: 'bench-user', role: 'CUSTOMER' });
-const rawKey = new TextEncoder().encode(TEST_TOKEN_SETTINGS.JWT_SECRET);
+const rawKey = new TextEncoder().encode(TEST_JWT_SECRET);
 const options = {
   algorithms: ['HS256'],
   issuer: TEST_TOKEN_SETTINGS.JWT_ISSUER,

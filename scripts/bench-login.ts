@@ -7,7 +7,7 @@ import { createUsersServices } from '../subgraphs/users/src/create-services.js';
 
 const rounds = Number(process.argv[2] ?? 40);
 const tokens = createTokenService({
-  JWT_SECRET: 'benchmark-secret-that-is-long-enough-for-hs256',
+  JWT_SECRET: ['benchmark-secret-that-is-long-enough-for-hs256'],
   JWT_ISSUER: 'shop',
   JWT_AUDIENCE: 'shop-api',
   JWT_TTL_SECONDS: 600,

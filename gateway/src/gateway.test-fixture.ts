@@ -2,12 +2,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { orderUpdated } from '@shop/events';
 import { type Logger, parseConfig } from '@shop/platform/core';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger, TEST_JWT_SECRET } from '@shop/platform/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { gatewayConfig } from './config.js';
 import { createGateway, type Gateway } from './create-gateway.js';
 
-export const JWT_SECRET = TEST_TOKEN_SETTINGS.JWT_SECRET;
+export const JWT_SECRET = TEST_JWT_SECRET;
 const SUPERGRAPH = fileURLToPath(new URL('../../supergraph.graphql', import.meta.url));
 
 export interface SubgraphCall {

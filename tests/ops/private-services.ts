@@ -16,7 +16,7 @@ import {
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { eventually, freePort, TEST_AMQP_URL, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import { eventually, freePort, TEST_AMQP_URL, TEST_JWT_SECRET } from '@shop/platform/testing';
 import { type Launch, ROOT, type ServiceName, serviceLaunch, spawnLaunch } from '../../scripts/stack.js';
 
 export { type Launch, ROOT };
@@ -272,7 +272,7 @@ export class ServiceProcess {
 }
 
 /** The processes' token secret: the one every test signs with (`createTestTokens`). */
-export const JWT_SECRET = TEST_TOKEN_SETTINGS.JWT_SECRET;
+export const JWT_SECRET = TEST_JWT_SECRET;
 
 /** A gateway's environment on two fresh ports (GraphQL, metrics), every subgraph at `subgraphUrl`. */
 export async function gatewayEnv(

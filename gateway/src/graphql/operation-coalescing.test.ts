@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform/core';
-import { createTestTokens, metricValue, silentLogger, TEST_TOKEN_SETTINGS } from '@shop/platform/testing';
+import {
+  createTestTokens,
+  metricValue,
+  silentLogger,
+  TEST_JWT_SECRET,
+  TEST_TOKEN_SETTINGS,
+} from '@shop/platform/testing';
 import { register } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postJson, RecordingSubgraph, type SubgraphCall } from '../gateway.test-fixture.js';
@@ -46,7 +52,7 @@ afterAll(async () => {
 async function start(env: Record<string, string> = {}): Promise<string> {
   const config = parseConfig(plainGatewayConfig, {
     NODE_ENV: 'test',
-    JWT_SECRET: TEST_TOKEN_SETTINGS.JWT_SECRET,
+    JWT_SECRET: TEST_JWT_SECRET,
     JWT_ISSUER: TEST_TOKEN_SETTINGS.JWT_ISSUER,
     JWT_AUDIENCE: TEST_TOKEN_SETTINGS.JWT_AUDIENCE,
     GATEWAY_SIGNING_SECRETS: 's'.repeat(32),

@@ -6,14 +6,15 @@ import { createTokenService, type TokenSettings, tokenExpiresAt } from './auth.j
 import { parseConfig, portVar, urlVar } from './config.js';
 import { Public, unguardedOperations } from './resolver-guards.js';
 
+const SECRET = 'platform-test-secret-long-enough-for-hs256';
 const settings: TokenSettings = {
-  JWT_SECRET: 'platform-test-secret-long-enough-for-hs256',
+  JWT_SECRET: [SECRET],
   JWT_ISSUER: 'shop',
   JWT_AUDIENCE: 'shop-api',
   JWT_TTL_SECONDS: 600,
 };
 const tokens = createTokenService(settings);
-const key = new TextEncoder().encode(settings.JWT_SECRET);
+const key = new TextEncoder().encode(SECRET);
 const now = () => Math.floor(Date.now() / 1000);
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -75,6 +76,33 @@ describe('token service', () => {
   it('rejects a token signed with another secret', async () => {
     const other = new TextEncoder().encode('another-secret-that-is-also-long-enough');
     expect((await rejection(await sign(claims(), 'HS256', other))).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('verifies with every secret of a rotation and signs with the first', async () => {
+    const NEXT = 'the-next-secret-that-is-long-enough-too';
+    const rolledIn = createTokenService({ ...settings, JWT_SECRET: [SECRET, NEXT] }); // step 1: verifies the next one
+    const rotated = createTokenService({ ...settings, JWT_SECRET: [NEXT, SECRET] }); // step 2: signs with it
+    const next = new TextEncoder().encode(NEXT);
+
+    // A replica of either step accepts what the other signs, so a rolling restart refuses no one.
+    expect(await rotated.verify(await rolledIn.sign({ id: 'user-1', role: 'CUSTOMER' }))).toEqual({
+      id: 'user-1',
+      role: 'CUSTOMER',
+    });
+    const signedWithNext = await rotated.sign({ id: 'user-2', role: 'ADMIN' });
+    expect(await rolledIn.verify(signedWithNext)).toEqual({ id: 'user-2', role: 'ADMIN' });
+    expect(await rotated.verify(await sign(claims()))).toEqual({ id: 'user-1', role: 'CUSTOMER' });
+    // One that does not know the next secret refuses its tokens: the first step must be rolled out everywhere first.
+    expect(await rejection(signedWithNext)).toEqual({ code: 'UNAUTHENTICATED', message: 'Invalid token' });
+    // A token under the second secret is judged by its claims there: expired stays expired.
+    await expect(
+      rotated.verify(await sign(claims({ iat: now() - 700, exp: now() - 100 }), 'HS256', key)),
+    ).rejects.toThrow('Token expired');
+    await expect(rolledIn.verify(await sign(claims({ aud: 'other-api' }), 'HS256', next))).rejects.toThrow(
+      'Invalid token',
+    );
+    const other = new TextEncoder().encode('another-secret-that-is-also-long-enough');
+    await expect(rotated.verify(await sign(claims(), 'HS256', other))).rejects.toThrow('Invalid token');
   });
 
   it('rejects a wrong audience and a wrong issuer', async () => {
@@ -145,9 +173,7 @@ describe('secrets configuration', () => {
     expect(() => parseConfig({}, { NODE_ENV: 'test', JWT_SECRET: 'too-short', ...SIGNING })).toThrow(
       /JWT_SECRET: must be at least/,
     );
-    expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET, ...SIGNING }).JWT_SECRET).toBe(
-      settings.JWT_SECRET,
-    );
+    expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: SECRET, ...SIGNING }).JWT_SECRET).toEqual([SECRET]);
   });
 
   it("says what is wrong in one line (a container's only log line), naming each bad variable", () => {
@@ -161,14 +187,27 @@ describe('secrets configuration', () => {
   it('treats an unset NODE_ENV as production: no secret, no start; development must be asked for by name', () => {
     expect(() => parseConfig({}, {})).toThrow(/JWT_SECRET: required outside development/);
     expect(() => parseConfig({}, { NODE_ENV: '' })).toThrow(/JWT_SECRET: required outside development/);
-    expect(parseConfig({}, { JWT_SECRET: settings.JWT_SECRET, ...SIGNING }).NODE_ENV).toBe('production');
+    expect(parseConfig({}, { JWT_SECRET: SECRET, ...SIGNING }).NODE_ENV).toBe('production');
     const development = parseConfig({}, { NODE_ENV: 'development' });
-    expect(development.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(development.JWT_SECRET).toEqual([expect.stringMatching(/^.{32,}$/)]);
     expect(development.GATEWAY_SIGNING_SECRETS).toHaveLength(1);
   });
 
+  it('reads JWT_SECRET as secrets in rotation order, each long enough', () => {
+    const base = { NODE_ENV: 'production', ...SIGNING };
+    const rotating = `the-next-secret-that-is-long-enough-too, ${SECRET}`;
+    expect(parseConfig({}, { ...base, JWT_SECRET: rotating }).JWT_SECRET).toEqual([
+      'the-next-secret-that-is-long-enough-too',
+      SECRET,
+    ]);
+    expect(() => parseConfig({}, { ...base, JWT_SECRET: `${SECRET},short` })).toThrow(
+      /JWT_SECRET: must be at least 32/,
+    );
+    expect(() => parseConfig({}, { ...base, JWT_SECRET: ' , ' })).toThrow(/JWT_SECRET: required outside development/);
+  });
+
   it('needs the gateway signing secrets outside development, each long enough, in rotation order', () => {
-    const base = { NODE_ENV: 'production', JWT_SECRET: settings.JWT_SECRET };
+    const base = { NODE_ENV: 'production', JWT_SECRET: SECRET };
     expect(() => parseConfig({}, base)).toThrow(/GATEWAY_SIGNING_SECRETS: required outside development/);
     expect(() =>
       parseConfig({}, { ...base, GATEWAY_SIGNING_SECRETS: `${SIGNING.GATEWAY_SIGNING_SECRETS},short` }),

@@ -17,7 +17,8 @@ export interface Principal {
 }
 
 export interface TokenSettings {
-  JWT_SECRET: string;
+  /** The first signs; every one verifies (rotation: see JWT_SECRET in config.ts). */
+  JWT_SECRET: readonly string[];
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
   JWT_TTL_SECONDS: number;
@@ -43,22 +44,38 @@ export interface TokenService {
 export function createTokenService(settings: TokenSettings): TokenService {
   // Imported once: handed raw bytes, jose imports the key into WebCrypto on every sign and verify,
   // which made a verification 3.5 times as slow (BENCHMARKS.md, "Token checks").
-  const key = crypto.subtle.importKey(
-    'raw',
-    new TextEncoder().encode(settings.JWT_SECRET),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign', 'verify'],
+  const keys = settings.JWT_SECRET.map((secret) =>
+    crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]),
   );
+  const [key] = keys;
+  if (!key) throw new Error('JWT_SECRET: at least one secret is needed');
+
+  /** The token checked under the first secret whose signature matches it. */
+  const verified = async (token: string) => {
+    let mismatch: unknown;
+    for (const candidate of keys) {
+      try {
+        return await jwtVerify(token, await candidate, {
+          algorithms: [ALGORITHM],
+          issuer: settings.JWT_ISSUER,
+          audience: settings.JWT_AUDIENCE,
+          requiredClaims: ['exp', 'iat', 'sub'],
+        });
+      } catch (error) {
+        // Only another secret's signature is worth trying the next one; an expired token stays expired.
+        if (!(error instanceof joseErrors.JWSSignatureVerificationFailed)) throw error;
+        mismatch = error;
+      }
+    }
+    throw mismatch;
+  };
 
   const verify = async (token: string): Promise<Principal> => {
     try {
-      const { payload } = await jwtVerify(token, await key, {
-        algorithms: [ALGORITHM],
-        issuer: settings.JWT_ISSUER,
-        audience: settings.JWT_AUDIENCE,
-        requiredClaims: ['exp', 'iat', 'sub'],
-      });
+      const { payload } = await verified(token);
       const claims = claimsSchema.parse(payload);
       return claims.ver === undefined
         ? { id: claims.sub, role: claims.role }

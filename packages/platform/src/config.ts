@@ -32,7 +32,12 @@ export const baseConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Human-readable logs (needs the dev dependency pino-pretty); default: only when stdout is a terminal. */
   LOG_PRETTY: z.stringbool().optional(),
-  JWT_SECRET: z.string().optional(),
+  /**
+   * Secrets of the access tokens' HMAC (HS256). Comma-separated, as GATEWAY_SIGNING_SECRETS: the
+   * first signs, every one verifies, so a new secret is rolled in without refusing the tokens of
+   * replicas that still sign with the old one (docs/security.md, Secrets).
+   */
+  JWT_SECRET: listVar(),
   /**
    * Secrets of the HMAC with which the gateway signs what it tells subgraphs about a request (the
    * client's address). Comma-separated: the first signs, every one is accepted (rotation: add the
@@ -93,7 +98,7 @@ export const registrationLimitShape = {
   REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, 30 * 86_400),
 };
 
-type BaseConfig = Omit<z.infer<z.ZodObject<typeof baseConfigShape>>, 'JWT_SECRET'> & { JWT_SECRET: string };
+type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
 export type Config<S extends z.ZodRawShape = Record<never, never>> = BaseConfig & z.infer<z.ZodObject<S>>;
 
 /** `VAR=` (as compose writes for an unset `${VAR:-}`) means unset, not an empty value. */
@@ -110,17 +115,17 @@ export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proce
   }
   const config = result.data as Record<string, unknown> & {
     NODE_ENV: string;
-    JWT_SECRET?: string;
+    JWT_SECRET: string[];
     GATEWAY_SIGNING_SECRETS: string[];
   };
   // Development must be asked for by name (NODE_ENV=development); unset means production.
   const development = config.NODE_ENV === 'development';
-  if (!config.JWT_SECRET) {
+  if (config.JWT_SECRET.length === 0) {
     if (!development) throw new ConfigError(['JWT_SECRET: required outside development']);
-    config.JWT_SECRET = DEV_JWT_SECRET;
+    config.JWT_SECRET = [DEV_JWT_SECRET];
   }
-  if (config.JWT_SECRET.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError([`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`]);
+  if (config.JWT_SECRET.some((secret) => secret.length < MIN_SECRET_LENGTH)) {
+    throw new ConfigError([`JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters (each, when a list)`]);
   }
   if (config.GATEWAY_SIGNING_SECRETS.length === 0) {
     if (!development) {

@@ -52,7 +52,7 @@ const graphql = (query: string, path = '/graphql') =>
 beforeAll(async () => {
   db = await connectTestMongo('metrics');
   const tokens = createTokenService({
-    JWT_SECRET: 'x'.repeat(40),
+    JWT_SECRET: ['x'.repeat(40)],
     JWT_ISSUER: 'shop',
     JWT_AUDIENCE: 'shop-api',
     JWT_TTL_SECONDS: 60,

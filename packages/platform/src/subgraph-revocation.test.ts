@@ -25,7 +25,7 @@ class WhoAmIResolver {
 
 const SECRET = 's'.repeat(40);
 const tokens = createTokenService({
-  JWT_SECRET: 'x'.repeat(40),
+  JWT_SECRET: ['x'.repeat(40)],
   JWT_ISSUER: 'shop',
   JWT_AUDIENCE: 'shop-api',
   JWT_TTL_SECONDS: 60,

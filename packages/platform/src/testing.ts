@@ -173,9 +173,12 @@ export function metricValue(scrape: string, name: string, labels: Record<string,
   return total;
 }
 
-/** The token settings every test shares (any secret of 32+ characters would do). */
+/** The access tokens' secret every test shares, as a process's JWT_SECRET (any of 32+ characters would do). */
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256';
+
+/** The token settings every test shares. */
 export const TEST_TOKEN_SETTINGS = {
-  JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256',
+  JWT_SECRET: [TEST_JWT_SECRET],
   JWT_ISSUER: 'shop',
   JWT_AUDIENCE: 'shop-api',
   JWT_TTL_SECONDS: 600,

@@ -7,7 +7,7 @@ import {
   connectTestMongo,
   createTestTokens,
   serveTestSubgraph,
-  TEST_TOKEN_SETTINGS,
+  TEST_JWT_SECRET,
   type TestSubgraph,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,6 @@ import { createUsersServices } from './create-services.js';
 import { usersSubgraph } from './schema.js';
 import { ensureAdmin } from './user/admin-bootstrap.js';
 
-const { JWT_SECRET } = TEST_TOKEN_SETTINGS;
 const tokens = createTestTokens();
 const services = createUsersServices(tokens, { LOGIN_MAX_FAILURES_PER_EMAIL: 3, LOGIN_MAX_FAILURES_PER_IP: 5 });
 const ADMIN = { email: 'root@example.com', password: 'root admin password' };
@@ -159,7 +158,7 @@ describe('users subgraph over HTTP', () => {
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const hs256 = (payload: object) => {
       const signed = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
-      return `${signed}.${createHmac('sha256', JWT_SECRET).update(signed).digest('base64url')}`;
+      return `${signed}.${createHmac('sha256', TEST_JWT_SECRET).update(signed).digest('base64url')}`;
     };
     const [header, , signature] = ada.token.split('.');
     const forged = [
