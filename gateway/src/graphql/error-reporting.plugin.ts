@@ -41,11 +41,18 @@ function withRequestId(error: GraphQLFormattedError, requestId: string): GraphQL
 
 /**
  * What a client may see of an error: @apollo/gateway adds the subgraph's name (`serviceName`) to
- * errors it relays; names, hosts and stack traces stay in the logs.
+ * errors it relays, and to a subgraph's HTTP 401 or 403 (a token that expired during the request)
+ * its URL, status and body (`response`); names, hosts and stack traces stay in the logs.
  */
 export function stripInternals(error: GraphQLFormattedError): GraphQLFormattedError {
   if (!error.extensions) return error;
-  const { serviceName: _service, stacktrace: _stack, exception: _exception, ...extensions } = error.extensions;
+  const {
+    serviceName: _service,
+    stacktrace: _stack,
+    exception: _exception,
+    response: _response,
+    ...extensions
+  } = error.extensions;
   return { ...error, extensions };
 }
 

@@ -151,6 +151,23 @@ describe('errors from subgraphs', () => {
     expect(body.errors[0].extensions).not.toHaveProperty('serviceName');
   });
 
+  it("relays a subgraph's HTTP 401 or 403 (a token that expired during the request) by its code alone, without the subgraph's address or body", async () => {
+    for (const [status, code] of [
+      [401, 'UNAUTHENTICATED'],
+      [403, 'FORBIDDEN'],
+    ] as const) {
+      subgraph.status = status;
+      subgraph.answer = () => ({ errors: [{ message: 'Token expired', extensions: { code: 'UNAUTHENTICATED' } }] });
+      try {
+        const { body } = await post({ query: '{ product(id: "p1") { id } }' });
+        expect(body.errors).toEqual([expect.objectContaining({ extensions: { code } })]);
+        expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|graphql|Token expired/);
+      } finally {
+        subgraph.status = 200;
+      }
+    }
+  });
+
   it('answers an unreachable subgraph as SERVICE_UNAVAILABLE, to retry, without naming its address', async () => {
     const down = await startGateway('http://127.0.0.1:9/graphql');
     try {
