@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { effectClaimModel } from '@shop/platform/mongo';
 import { silentLogger } from '@shop/platform/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OrderModel } from './order.model.js';
 import { ada, address, BOOK, bob, type OrdersFixture, PEN, RARE, startOrdersFixture } from './order.test-fixture.js';
 import { OrderStatus } from './order.type.js';
@@ -135,6 +135,33 @@ describe('createOrder with an idempotency key', () => {
     expect(retried.order.id).not.toBe(failed);
     expect(await OrderModel.findById(failed).lean()).toMatchObject({ status: 'CANCELLED' });
     expect((await storedWithKey(key)).map((order) => order._id)).toEqual([retried.order.id]);
+  });
+
+  it('cancels an order whose insert committed but whose answer was lost: the retry places a new one', async () => {
+    const key = randomUUID();
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    const insert = OrderModel.create.bind(OrderModel);
+    let lostId = '';
+    const lostAnswer = vi.spyOn(OrderModel, 'create').mockImplementationOnce((async (
+      ...args: Parameters<typeof insert>
+    ) => {
+      lostId = (args[0] as { _id: string })._id;
+      await insert(...args);
+      throw new Error('connection reset after the insert');
+    }) as typeof OrderModel.create);
+    try {
+      await expect(attempt(request(key))).rejects.toThrow('connection reset after the insert');
+    } finally {
+      lostAnswer.mockRestore();
+    }
+    const lost = await OrderModel.findById(lostId).lean();
+    expect(lost).toMatchObject({ status: 'CANCELLED' });
+    expect(lost?.idempotencyKey).toBeUndefined();
+
+    const retried = await attempt(request(key));
+    expect(retried.replayed).toBe(false);
+    expect(retried.order.id).not.toBe(lostId);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore - 2);
   });
 
   it('frees the key of an order whose create died before confirming it, once the sweep cancels it: the retry places a new one', async () => {

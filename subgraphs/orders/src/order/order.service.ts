@@ -156,7 +156,7 @@ export class OrderService {
       this.transitions.remember(stored);
       this.outbox.kick({ model: OrderModel, id: orderId, pendingEvents });
     } catch (error) {
-      await this.releaseFailedCreate(ctx, orderId);
+      await this.releaseFailedCreate(ctx, orderId, { mayBeStored: true });
       throw error;
     }
     // Until products has the confirmation, the reservation may expire (this request stalled past
@@ -327,11 +327,16 @@ export class OrderService {
   }
 
   /**
-   * The release of a create that failed. Its order may be stored after all (the insert committed but
-   * its answer was lost), and the expiry sweep may have confirmed its stock before this release came:
-   * products then keeps the stock, and the order is cancelled with it, as the customer was told.
+   * The release of a create that failed. Its order may be stored after all (`mayBeStored`: the insert
+   * committed but its answer was lost): it is cancelled, as the customer was told, dropping its key.
+   * The expiry sweep may even have confirmed its stock before this release came: products then keeps
+   * the stock, which the cancellation releases.
    */
-  private async releaseFailedCreate(ctx: SystemContext, orderId: string): Promise<void> {
+  private async releaseFailedCreate(
+    ctx: SystemContext,
+    orderId: string,
+    { mayBeStored } = { mayBeStored: false },
+  ): Promise<void> {
     let released: boolean;
     try {
       released = await this.products.releaseUnconfirmedStock(ctx, orderId);
@@ -339,7 +344,9 @@ export class OrderService {
       ctx.log.error({ err: error, orderId }, 'stock release failed; products expires the unconfirmed reservation');
       return;
     }
-    if (!released) await this.abandon(ctx, orderId);
+    // When the read fails too, abandon tries (and logs); the sweep cancels such an order at the latest.
+    const stored = mayBeStored && (await OrderModel.exists({ _id: orderId }).catch(() => true));
+    if (!released || stored) await this.abandon(ctx, orderId);
   }
 
   /**
