@@ -126,6 +126,24 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(marked).toBe(orders.length);
   });
 
+  it('releases the stock of more than one batch (100) of expired orders in one pass', async () => {
+    const orders: Order[] = [];
+    fx.products.stock.set(BOOK, (fx.products.stock.get(BOOK) ?? 0) + SWEEP_BATCH + 5);
+    for (let i = 0; i < SWEEP_BATCH + 5; i++) orders.push(await place(1));
+    for (const order of orders) await age(order, 40);
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+
+    const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    expect(result?.expired).toHaveLength(orders.length);
+    expect(result?.released).toBe(orders.length);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore + orders.length);
+    const held = await OrderModel.countDocuments({
+      _id: { $in: orders.map((order) => order.id) },
+      stockReleased: false,
+    });
+    expect(held).toBe(0);
+  });
+
   it('cancels an order cut short before confirmation whose reservation expired meanwhile', async () => {
     const order = await place(3);
     await cutShort(order);

@@ -37,7 +37,7 @@ import { paymentMismatch, rejectingUnknownOrder } from './order-payment.rules.js
 import { OrderRequestKeys, requestFingerprint } from './order-request.keys.js';
 import { orderStatusMachine } from './order-status.machine.js';
 import { OrderStock } from './order-stock.js';
-import { SWEEP_BATCH, sweepOldest } from './order-sweep.batches.js';
+import { sweepOldest } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
 type Stored = StoredOrder;
@@ -297,12 +297,17 @@ export class OrderService {
       },
       (id, error) => ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries'),
     );
-    const unreleased = await OrderModel.find({ status: OrderStatus.CANCELLED, stockReleased: false })
-      .select('_id')
-      .limit(SWEEP_BATCH)
-      .lean<{ _id: string }[]>();
+    // Every cancelled order's stock, these expiries' included, as many a pass as it may cancel. A failed
+    // release (logged by releaseCancelled) ends the step after its batch, as in any sweep step.
     let released = 0;
-    for (const { _id: id } of unreleased) if (await this.stock.releaseCancelled(ctx, id)) released++;
+    await sweepOldest(
+      { status: OrderStatus.CANCELLED, stockReleased: false },
+      async (id) => {
+        if (!(await this.stock.releaseCancelled(ctx, id))) throw new Error('stock release failed');
+        released++;
+      },
+      () => {},
+    );
     if (expired.length > 0) ctx.log.info({ orderIds: expired }, 'expired unpaid orders');
     return { expired, released };
   }
