@@ -140,6 +140,11 @@ export interface BaseContext {
   principal: Principal | null;
 }
 
+/** The owner-or-admin rule: whether `principal` may see what `ownerId` owns. */
+export function isOwnerOrAdmin(principal: Principal, ownerId: string): boolean {
+  return principal.role === 'ADMIN' || principal.role === 'SERVICE' || principal.id === ownerId;
+}
+
 /**
  * Owner-or-admin rule used by every resource that belongs to one customer. Another customer's
  * resource answers exactly like an id that does not exist (`NotFoundError(entity, id)`), so ids
@@ -152,9 +157,7 @@ export function assertOwnerOrAdmin(
   id: string,
 ): Principal {
   if (!principal) throw new UnauthenticatedError();
-  if (principal.role === 'ADMIN' || principal.role === 'SERVICE' || principal.id === ownerId) {
-    return principal;
-  }
+  if (isOwnerOrAdmin(principal, ownerId)) return principal;
   throw new NotFoundError(entity, id);
 }
 
