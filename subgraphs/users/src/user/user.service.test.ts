@@ -125,6 +125,13 @@ describe('UserService', () => {
     await expect(users.setRole(as(root), ada.id, 'CUSTOMER')).rejects.toMatchObject({
       extensions: { code: 'CONFLICT' },
     });
+    // The same id in capitals (an ObjectId's hex reads either way) is still their own.
+    const versionOf = async () => (await UserModel.findById(ada.id).lean())?.tokenVersion ?? 0;
+    const version = await versionOf();
+    await expect(users.setRole(as(root), ada.id.toUpperCase(), 'CUSTOMER')).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT' },
+    });
+    expect(await versionOf()).toBe(version);
     await expect(users.setRole(as(root), bob.id, 'ROOT')).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT' },
     });

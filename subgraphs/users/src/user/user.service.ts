@@ -107,7 +107,10 @@ export class UserService {
   async setRole(ctx: RequestContext, id: string, role: unknown): Promise<User> {
     const principal = requireRole(ctx.principal, 'ADMIN');
     const newRole = validate(z.object({ role: roleSchema }), { role }).role;
-    if (principal.id === id) throw new ConflictError('Admins cannot change their own role', { field: 'id' });
+    // An ObjectId's hex reads in either case: the admin's own id in capitals is still theirs.
+    if (principal.id === id.toLowerCase()) {
+      throw new ConflictError('Admins cannot change their own role', { field: 'id' });
+    }
     if (!isValidObjectId(id)) throw new NotFoundError('User', id);
     // One update: no token issued under the old role is valid once the new role is visible.
     const user = await this.update(id, { $set: { role: newRole }, $inc: { tokenVersion: 1 } });
