@@ -4,7 +4,7 @@ import { notificationsConfig } from './config.js';
 import { UsersContactDirectory } from './contact/contact.directory.js';
 import { DeliveryService } from './delivery/delivery.service.js';
 import { createEmailTransport } from './delivery/email.transport.js';
-import { LogSmsProvider } from './delivery/sms.provider.js';
+import { createSmsProvider } from './delivery/sms.provider.js';
 import { subscribeToDeletedAccounts, subscribeToDeliveries, subscribeToEvents } from './events.js';
 import { ForgetAgainJob } from './notification/forget-again.job.js';
 import { NotificationService } from './notification/notification.service.js';
@@ -24,7 +24,9 @@ await runSubgraph({
     const notifications = new NotificationService(contacts, relay);
     await subscribeToEvents(bus, notifications);
     await subscribeToDeletedAccounts(bus, contacts);
-    const delivery = new DeliveryService(email, new LogSmsProvider(log), (userId) => contacts.heardDeleted(userId));
+    const delivery = new DeliveryService(email, createSmsProvider(config, log), (userId) =>
+      contacts.heardDeleted(userId),
+    );
     await subscribeToDeliveries(bus, delivery);
     const jobs = [new ForgetAgainJob(notifications, log)];
     return { services: { notifications }, relay, jobs, close: [() => email.close()] };
