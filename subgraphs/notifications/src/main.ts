@@ -18,15 +18,14 @@ await runSubgraph({
   events: 'consume',
   wire: async ({ config, log, tokens, bus }) => {
     const email = createEmailTransport(config, log);
+    const sms = createSmsProvider(config, log);
     // No outbox to sweep: the decider publishes send requests before its ack (NotificationService.handle).
     const relay = new OutboxRelay([], bus, log);
     const contacts = new UsersContactDirectory(config.USERS_URL, tokens);
     const notifications = new NotificationService(contacts, relay);
     await subscribeToEvents(bus, notifications);
     await subscribeToDeletedAccounts(bus, contacts);
-    const delivery = new DeliveryService(email, createSmsProvider(config, log), (userId) =>
-      contacts.heardDeleted(userId),
-    );
+    const delivery = new DeliveryService(email, sms, (userId) => contacts.heardDeleted(userId));
     await subscribeToDeliveries(bus, delivery);
     const jobs = [new ForgetAgainJob(notifications, log)];
     return { services: { notifications }, relay, jobs, close: [() => email.close()] };
