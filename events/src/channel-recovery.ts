@@ -22,6 +22,8 @@ export class ChannelRecovery {
   private readonly down = new Set<string>();
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The connection the pending timer was set for. */
+  private timerConnection = 0;
   private stopped = false;
 
   constructor(
@@ -65,8 +67,15 @@ export class ChannelRecovery {
 
   private closed(name: string, connection: number): void {
     this.down.add(name);
-    if (this.stopped || this.timer) return;
+    if (this.stopped) return;
+    if (this.timer) {
+      // A timer for a connection since replaced would find it gone and do nothing: a channel that
+      // failed again on the new one (the cause outlasted the reconnect) sets its own.
+      if (connection <= this.timerConnection) return;
+      clearTimeout(this.timer);
+    }
     const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(this.failures++, 10));
+    this.timerConnection = connection;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       // A lost connection closes its channels too; the manager reconnects on its own then.

@@ -120,6 +120,55 @@ describe('EventBus channels the broker closed', () => {
   const consumersOf = (queue: string) =>
     withChannel(AMQP_URL, async (channel) => (await channel.checkQueue(queue)).consumerCount);
 
+  it('sets its channels up again once a cause that outlasts the reconnect it forced is gone', async () => {
+    const exchange = `event-bus-test.lasting.${Date.now().toString(36)}`;
+    const { log, lines } = recordingLogger();
+    const connection = await amqplib.connect(AMQP_URL);
+    const channel = await connection.createChannel();
+    await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
+    const bus = new EventBus({
+      url: AMQP_URL,
+      exchange,
+      exchangeProvisioned: true,
+      log,
+      connectionName: 'event-bus-test',
+    });
+    const handled: string[] = [];
+    try {
+      await bus.subscribe({
+        queue: `event-bus-test.lasting-consumer.${Date.now().toString(36)}`,
+        exclusive: true,
+        events: [orderCreated],
+        handler: async (event) => {
+          handled.push(event.id);
+        },
+      });
+      await vi.waitFor(ready(bus), { timeout: 10_000 });
+      // The exchange goes: a publish to it closes the publisher's channel on the live connection. The
+      // reconnect that forces closes the consumer's channel too, and on the new connection both fail
+      // to set up again while the exchange is missing.
+      await channel.deleteExchange(exchange);
+      const lost = orderCreated.create({ orderId: 'o-lost', userId: 'u1', totalAmount: '1.00', items: [] });
+      await bus.publish(lost).catch(() => undefined);
+      const failedAfterReconnect = () => {
+        const reconnect = lines.findIndex((line) => line.msg === 'reconnecting to set channels up again');
+        return reconnect >= 0 && lines.slice(reconnect).some((line) => line.msg === 'publisher channel failed');
+      };
+      await vi.waitFor(() => expect(failedAfterReconnect()).toBe(true), { timeout: 15_000 });
+
+      // The operator puts the exchange back: the bus keeps trying, so it is ready again without a restart.
+      await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
+      await vi.waitFor(ready(bus), { timeout: 20_000 });
+      const event = orderCreated.create({ orderId: 'o-back', userId: 'u1', totalAmount: '1.00', items: [] });
+      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 10_000 });
+      await vi.waitFor(() => expect(handled).toEqual([event.id]), { timeout: 10_000 });
+    } finally {
+      await bus.close();
+      await channel.deleteExchange(exchange);
+      await connection.close();
+    }
+  });
+
   it('consumes again after its queue was deleted under it', async () => {
     const exchange = `event-bus-test.deleted.${Date.now().toString(36)}`;
     const consumer = `event-bus-test.deleted-consumer.${Date.now().toString(36)}`;
