@@ -29,7 +29,8 @@ const outbox = new RecordingOutbox();
 const notifications = new NotificationService(
   new TestContactDirectory()
     .add('u-ada', { email: 'ada@example.com', phone: '+15550100' })
-    .add('u-leaving', { email: 'leaving@example.com', phone: '+15550199' }),
+    .add('u-leaving', { email: 'leaving@example.com', phone: '+15550199' })
+    .add('u-gone', { email: 'gone@example.com', phone: '+15550198' }),
   outbox,
 );
 
@@ -126,6 +127,17 @@ describe('DeliveryService', () => {
     await replica.deliverEmail(email);
     await replica.deliverSms(text);
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-heard-deleted')).toEqual([]);
+    expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
+    expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
+  });
+
+  it('drops a first send unsent for an account deleted before it came, though this process never heard it (a restart, a backlog, a replay)', async () => {
+    const { email, sms: text } = await receiptRequests('o-forgotten-first', 'u-gone');
+    await notifications.forgetUser('u-gone');
+    await delivery.deliverEmail(email);
+    await delivery.deliverSms(text);
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-forgotten-first')).toEqual([]);
     expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
     expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
     expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();

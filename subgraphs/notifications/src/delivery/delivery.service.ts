@@ -60,13 +60,14 @@ export class DeliveryService {
   /**
    * Claims the send (one insert), sends, and records the outcome on the notification (one update).
    * The notification is its own settlement: a later delivery of the request finds its claim taken
-   * and the notification SENT, and sends nothing; so does one whose account was deleted meanwhile
-   * (a retry, or a replay from the dead-letter queue), which records nothing either. A first
-   * delivery for an account this process heard was deleted (a request decided just before) is
-   * dropped the same way, at no cost: the mark is in memory.
+   * and the notification SENT, and sends nothing. A request whose account was deleted before it came
+   * (decided just before; or after a backlog, a restart, a replay from the dead-letter queue) is
+   * dropped unsent and records nothing: known at no cost when this process heard the deletion (in
+   * memory), else from the account's `forgotten_accounts` mark, one read by id.
    */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
-    if (this.heardDeleted(request.data.userId)) return;
+    const { userId } = request.data;
+    if (this.heardDeleted(userId) || (await isForgotten(userId))) return;
     const id = request.data.notificationId ?? request.id;
     // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
     const outcome = await this.claims.perform(
