@@ -21,18 +21,18 @@ const base = readComposeFile(resolve(root, 'docker-compose.yml'));
 const scale = readComposeFile(resolve(root, 'compose.scale.yml'));
 const services = (merge(base, scale) as { services: Record<string, Service> }).services;
 
-/** nginx.conf: listen port → the `host:port` its proxy_pass upstream names. */
-function nginxRoutes(conf: string): Map<number, string> {
+/** nginx.conf: listen port → the `host:port` its proxy_pass upstream names, and the address it listens on. */
+function nginxRoutes(conf: string): Map<number, { target: string; address: string | undefined }> {
   const upstreams = new Map(
     [...conf.matchAll(/upstream\s+(\w+)\s*\{[^}]*?server\s+([\w.-]+:\d+)\s+resolve/g)].map((m) => [m[1], m[2]]),
   );
-  const routes = new Map<number, string>();
+  const routes = new Map<number, { target: string; address: string | undefined }>();
   // Each chunk runs from one `server {` to the next (upstream blocks all come before the first).
   for (const server of conf.split(/\bserver\s*\{/).slice(1)) {
-    const listen = /^\s*listen\s+(\d+);/.exec(server)?.[1];
+    const [, address, listen] = /^\s*listen\s+(?:([\d.]+):)?(\d+);/.exec(server) ?? [];
     const upstream = /proxy_pass\s+http:\/\/(\w+);/.exec(server)?.[1];
     const target = upstream ? upstreams.get(upstream) : undefined;
-    if (listen && target) routes.set(Number(listen), target);
+    if (listen && target) routes.set(Number(listen), { target, address });
   }
   return routes;
 }
@@ -54,8 +54,10 @@ describe('compose.scale.yml', () => {
     });
   }
 
-  it('sends every in-cluster call through a load-balancer port that proxies to the right service', () => {
+  it('sends every in-cluster call through a load-balancer port that proxies to the right service, on its backend address only', () => {
     const byPort = new Map(Object.entries(processes).map(([name, { port }]) => [port, name]));
+    const lbAddress = (services.lb as { networks?: { backend?: { ipv4_address?: string } } }).networks?.backend
+      ?.ipv4_address;
     let checked = 0;
     for (const [name, service] of Object.entries(services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
@@ -66,10 +68,13 @@ describe('compose.scale.yml', () => {
         )
           continue;
         checked++;
-        expect(url.hostname, `${name}.${key}`).toBe('lb');
-        const target = routes.get(Number(url.port));
+        // The address, not the name `lb`, which could resolve to its `edge` address.
+        expect(url.hostname, `${name}.${key}`).toBe(lbAddress);
+        const route = routes.get(Number(url.port));
         const wanted = key.replace('_URL', '').toLowerCase();
-        expect(target, `${name}.${key}`).toBe(`${wanted}:${processes[wanted as keyof typeof processes].port}`);
+        expect(route?.target, `${name}.${key}`).toBe(`${wanted}:${processes[wanted as keyof typeof processes].port}`);
+        // Not on every address: the load balancer is on `edge` too, which the host reaches.
+        expect(route?.address, `${name}.${key}`).toBe(lbAddress);
         expect(byPort.get(Number(url.port))).toBe(wanted);
       }
     }
@@ -110,7 +115,7 @@ describe('compose.scale.yml', () => {
 
 describe('deploy/nginx.conf', () => {
   it('balances the public port over the gateways, WebSockets included, and hides /metrics', () => {
-    expect(routes.get(3000)).toBe('gateway:3000');
+    expect(routes.get(3000)).toEqual({ target: 'gateway:3000', address: undefined });
     expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(nginx).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
     expect(nginx).toMatch(/location = \/metrics \{ return 404; \}/);
