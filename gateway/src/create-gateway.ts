@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import { eventBusFromConfig } from '@shop/events';
-import { createTokenService, type Logger } from '@shop/platform/core';
+import { createTokenService, type Logger, listenHost } from '@shop/platform/core';
 import {
   createTokenVersionCheck,
   graphqlLimits,
@@ -116,7 +116,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
 
   return {
     httpServer,
-    listen: (port) => listen(httpServer, port, log),
+    listen: (port) => listen(httpServer, { port, host: listenHost(config) }, log),
     subscriptionStats: stats,
     // Sockets first (they would hold the HTTP server open), then HTTP (drained by Apollo), then the broker.
     close: async () => {

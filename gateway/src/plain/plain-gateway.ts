@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createTokenService, type Logger } from '@shop/platform/core';
+import { createTokenService, type Logger, listenHost } from '@shop/platform/core';
 import { graphqlLimits } from '@shop/platform/http';
 import express from 'express';
 import { startSupergraphServer } from '../graphql/supergraph-server.js';
@@ -39,7 +39,8 @@ export async function createPlainGateway(options: { config: PlainGatewayConfig; 
   httpServer.on('request', app);
   return {
     httpServer,
-    listen: (port) => listen(httpServer, port, log, { supergraph: config.SUPERGRAPH_PATH }),
+    listen: (port) =>
+      listen(httpServer, { port, host: listenHost(config) }, log, { supergraph: config.SUPERGRAPH_PATH }),
     close: async () => {
       await stop();
       await flushTraces();

@@ -14,7 +14,6 @@ export const commaList = (value: string): string[] =>
 /** A comma-separated list setting (unset: `fallback`). */
 export const listVar = (fallback = '') => z.string().default(fallback).transform(commaList);
 
-/** Settings every process reads; each process extends this with its own. */
 /**
  * How long an idle keep-alive connection stays open on a process's HTTP port. Longer than the idle
  * timeout of the proxy in front (nginx's upstream keepalive, ingress-nginx and AWS's ALB: 60 s), so
@@ -26,6 +25,20 @@ export const keepAliveShape = {
   HTTP_KEEP_ALIVE_TIMEOUT: durationVar('65s'),
 };
 
+/** The address a process's HTTP port listens on (see listenHost). */
+export const listenShape = {
+  LISTEN_HOST: z.string().min(1).optional(),
+};
+
+/**
+ * LISTEN_HOST, else every address, but only the loopback one in development: its JWT secret is the
+ * repository's, so anyone who reached the ports could sign themselves an ADMIN or SERVICE token.
+ */
+export function listenHost(config: { NODE_ENV: string; LISTEN_HOST?: string | undefined }): string | undefined {
+  return config.LISTEN_HOST ?? (config.NODE_ENV === 'development' ? '127.0.0.1' : undefined);
+}
+
+/** Settings every process reads; each process extends this with its own. */
 export const baseConfigShape = {
   /** Production unless said otherwise: development's conveniences (fixed secrets, GraphiQL) need it set explicitly. */
   NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
@@ -55,6 +68,7 @@ export const baseConfigShape = {
   ...tracingConfigShape,
   ...graphqlLimitsShape,
   ...keepAliveShape,
+  ...listenShape,
 };
 
 /** Only development may run without configured secrets; a short one is never accepted. */

@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { Query, Resolver } from 'type-graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { keepAliveShape } from './config.js';
+import { keepAliveShape, listenShape } from './config.js';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import type { SubgraphSecurity } from './subgraph.js';
 import { createTestTokens, serveTestSubgraph, type TestSubgraph } from './testing.js';
@@ -39,5 +39,24 @@ describe('keep-alive on a subgraph port', () => {
     const limits = z.object({ ...graphqlLimitsShape, ...keepAliveShape }).parse({ HTTP_KEEP_ALIVE_TIMEOUT: '10m' });
     const server = await serve({ ...limits, NODE_ENV: 'test', GATEWAY_SIGNING_SECRETS: [] });
     expect(server.server.keepAliveTimeout).toBe(600_000);
+  });
+});
+
+describe('the address a subgraph port listens on', () => {
+  const security = (env: Record<string, string>) => ({
+    ...z.object({ ...graphqlLimitsShape, ...keepAliveShape, ...listenShape }).parse(env),
+    NODE_ENV: env.NODE_ENV ?? 'production',
+    GATEWAY_SIGNING_SECRETS: [],
+  });
+  const address = (server: TestSubgraph) => (server.server.address() as { address: string }).address;
+
+  it('is every address outside development, and the loopback one only in development (its secrets are public)', async () => {
+    expect(['::', '0.0.0.0']).toContain(address(await serve(security({ NODE_ENV: 'production' }))));
+    expect(address(await serve(security({ NODE_ENV: 'development' })))).toBe('127.0.0.1');
+  });
+
+  it('is LISTEN_HOST when set', async () => {
+    expect(address(await serve(security({ NODE_ENV: 'development', LISTEN_HOST: '0.0.0.0' })))).toBe('0.0.0.0');
+    expect(address(await serve(security({ NODE_ENV: 'production', LISTEN_HOST: '127.0.0.1' })))).toBe('127.0.0.1');
   });
 });

@@ -12,7 +12,7 @@ import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 import { z } from 'zod';
 import type { BaseContext, TokenService } from './auth.js';
-import { keepAliveShape } from './config.js';
+import { keepAliveShape, listenHost } from './config.js';
 import { maskError, ServiceUnavailableError, UnauthenticatedError } from './errors.js';
 import { createGatewayRequestSigner, SIGNATURE_HEADER, SIGNED_AT_HEADER } from './gateway-signature.js';
 import { graphqlHttpHandler } from './graphql-http.js';
@@ -86,6 +86,7 @@ export async function printSubgraphSdl(definition: SubgraphDefinition): Promise<
 export type SubgraphSecurity = GraphqlLimitSettings & {
   GATEWAY_SIGNING_SECRETS: string[];
   HTTP_KEEP_ALIVE_TIMEOUT: number;
+  LISTEN_HOST?: string | undefined;
 };
 
 export interface StartSubgraphOptions<S> {
@@ -232,7 +233,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
     }),
   );
   httpServer.on('request', app);
-  await new Promise<void>((resolve) => httpServer.listen(options.port, resolve));
+  await new Promise<void>((resolve) => httpServer.listen(options.port, listenHost(security), resolve));
   log.info({ port: options.port }, `${definition.name} subgraph listening`);
   return {
     server: httpServer,
