@@ -259,7 +259,14 @@ describe('Helm chart deploy/helm/shop', () => {
     // Behind an Ingress, without the controller's addresses every client shares one rate limit.
     const ingress = ['--set', 'ingress.enabled=true', '--set', 'ingress.hosts[0].host=shop.example.com'];
     expect(await templateError('-f', credentials, ...ingress)).toContain('trustProxy is required when ingress.enabled');
-    expect(await template('-f', credentials, ...ingress, '--set', 'trustProxy=10.0.0.0/8')).not.toHaveLength(0);
+    // trustProxy is a range other pods share: only the NetworkPolicy keeps them from naming any client.
+    const trusting = [...ingress, '--set', 'trustProxy=10.0.0.0/8'];
+    expect(await templateError('-f', credentials, ...trusting)).toContain(
+      'networkPolicy.gatewayFrom is required when ingress.enabled',
+    );
+    const controller = 'networkPolicy.gatewayFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name';
+    expect(await template('-f', credentials, ...trusting, '--set', `${controller}=ingress-nginx`)).not.toHaveLength(0);
+    expect(await template('-f', credentials, ...trusting, '--set', 'networkPolicy.enabled=false')).not.toHaveLength(0);
     expect(await templateError('-f', credentials, '--set', 'secrets.jwtSecret=short')).toContain(
       'secrets.jwtSecret must be at least 32 characters',
     );
