@@ -29,6 +29,20 @@ describe('pnpm infra:up with a Docker engine', () => {
       RABBITMQ_USER: 'guest',
       RABBITMQ_PASSWORD: 'guest',
     });
-    expect(read('scripts/infra-up.sh')).toMatch(/compose-dev-env\.sh" >"\$env_file"/);
+    expect(read('scripts/infra/common.sh')).toMatch(/compose-dev-env\.sh" >"\$env_file"/);
+  });
+
+  it("runs the development services as a project of their own, apart from the app stack's containers and volumes", () => {
+    const common = read('scripts/infra/common.sh');
+    const devCompose = /dev_compose\(\) \{([\s\S]*?)\n\}/.exec(common)?.[1] ?? '';
+    expect(devCompose).toMatch(/docker compose -p shop-dev-infra --env-file "\$env_file"/);
+    expect(devCompose).toMatch(/-f docker-compose\.yml -f compose\.infra\.yml/);
+    // Up and down go through it, so down stops what up started, and only that.
+    expect(read('scripts/infra-up.sh')).toMatch(/dev_compose \d+ up -d/);
+    expect(read('scripts/infra-down.sh')).toMatch(/dev_compose \d+ stop/);
+    for (const script of ['scripts/infra-up.sh', 'scripts/infra-down.sh']) {
+      // No call of its own (its log lines may name the command).
+      expect(read(script)).not.toMatch(/^[^#\n]*(?:&&|\btimeout \d+|^\s*)\s*docker compose /m);
+    }
   });
 });

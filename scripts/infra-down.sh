@@ -18,7 +18,7 @@ if docker_usable; then
   [ -n "${AMQP_URL:-}" ] || services+=(rabbitmq)
   if [ "${#services[@]}" -gt 0 ]; then
     log "docker compose stop ${services[*]}"
-    (cd "$REPO" && timeout 120 docker compose stop "${services[@]}") || exit 1
+    dev_compose 120 stop "${services[@]}" || exit 1
   fi
   exit 0
 fi

@@ -57,12 +57,7 @@ main() {
     if [ "${#services[@]}" -gt 0 ]; then
       log "Docker engine found: docker compose up -d ${services[*]}"
       # compose.infra.yml publishes them on 127.0.0.1 with development credentials (never on a shared host).
-      local env_file
-      env_file=$(mktemp)
-      bash "$INFRA_SCRIPTS/compose-dev-env.sh" >"$env_file"
-      (cd "$REPO" && timeout 600 docker compose --env-file "$env_file" -f docker-compose.yml -f compose.infra.yml \
-        up -d "${services[@]}") || die "docker compose up failed"
-      rm -f "$env_file"
+      dev_compose 600 up -d "${services[@]}" || die "docker compose up failed"
     fi
   elif [ -z "${MONGO_URL:-}" ] && ! ferretdb_running && ! port_open 127.0.0.1 "$MONGO_PORT"; then
     prepare_ferretdb # a needed build runs while PostgreSQL and RabbitMQ come up

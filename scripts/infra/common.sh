@@ -106,3 +106,18 @@ warn() { printf '[infra] WARNING: %s\n' "$*" >&2; }
 docker_usable() {
   [ "${INFRA_NO_DOCKER:-}" != 1 ] && command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1
 }
+
+# dev_compose SECONDS ARGS…: docker compose (given at most SECONDS) on the development backing services (compose.infra.yml), as a
+# project of their own: under the checkout's default project they were the app profile's services
+# and volumes, so infra:up in a checkout that also runs the stack would replace its MongoDB (with
+# access control) by the development one on the same volume, and infra:down would stop it.
+dev_compose() {
+  local seconds=$1 env_file status=0
+  shift
+  env_file=$(mktemp)
+  bash "$REPO/scripts/infra/compose-dev-env.sh" >"$env_file"
+  (cd "$REPO" && timeout "$seconds" docker compose -p shop-dev-infra --env-file "$env_file" \
+    -f docker-compose.yml -f compose.infra.yml "$@") || status=$?
+  rm -f "$env_file"
+  return "$status"
+}
