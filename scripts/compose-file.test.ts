@@ -91,6 +91,14 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(compose.services.migrate?.build?.target).toBe('migrate');
   });
+
+  it('runs the migration job as hardened as the processes', () => {
+    const migrate = compose.services.migrate;
+    expect(migrate?.read_only).toBe(true);
+    expect(migrate?.tmpfs).toEqual(['/tmp']);
+    expect(migrate?.cap_drop).toEqual(['ALL']);
+    expect(migrate?.security_opt).toEqual(['no-new-privileges:true']);
+  });
 });
 
 describe('docker-compose.yml, secure by default', () => {
