@@ -21,6 +21,10 @@ function recordingLogger() {
   return { log: pino({ level: 'info' }, destination), lines };
 }
 
+/** A bus on `exchange`, which it only checks (AMQP_EXCHANGE_PROVISIONED): the test makes and removes it. */
+const provisionedBus = (exchange: string, log: pino.Logger) =>
+  new EventBus({ url: AMQP_URL, exchange, exchangeProvisioned: true, log, connectionName: 'event-bus-test' });
+
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 beforeAll(() => {
@@ -61,13 +65,7 @@ describe('EventBus publisher channel', () => {
   it('only checks a provisioned exchange: a missing one is reported, never declared, and the bus is not ready until it exists', async () => {
     const exchange = `event-bus-test.provisioned.${Date.now().toString(36)}`;
     const { log, lines } = recordingLogger();
-    const bus = new EventBus({
-      url: AMQP_URL,
-      exchange,
-      exchangeProvisioned: true,
-      log,
-      connectionName: 'event-bus-test',
-    });
+    const bus = provisionedBus(exchange, log);
     const connection = await amqplib.connect(AMQP_URL);
     try {
       await vi.waitFor(() => expect(lines.map((line) => line.msg)).toContain('publisher channel failed'), {
@@ -126,13 +124,7 @@ describe('EventBus channels the broker closed', () => {
     const connection = await amqplib.connect(AMQP_URL);
     const channel = await connection.createChannel();
     await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
-    const bus = new EventBus({
-      url: AMQP_URL,
-      exchange,
-      exchangeProvisioned: true,
-      log,
-      connectionName: 'event-bus-test',
-    });
+    const bus = provisionedBus(exchange, log);
     const handled: string[] = [];
     try {
       await bus.subscribe({
