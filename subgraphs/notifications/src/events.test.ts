@@ -163,7 +163,7 @@ describe('notifications on RabbitMQ', () => {
       for (const replica of replicas) {
         await subscribeToDeletedAccounts(
           replica.bus,
-          { markDeleted: (userId) => replica.heard.push(userId), forgetKept: () => {} },
+          { markDeleted: (userId) => replica.heard.push(userId), forgetKept: () => {}, hearing: () => {} },
           // The same name on both, as in production: the bus gives each its own queue.
           `test.notifications.${run}.deleted-accounts`,
         );

@@ -76,7 +76,7 @@ export async function subscribeToDeliveries(
  */
 export async function subscribeToDeletedAccounts(
   bus: EventBus,
-  contacts: Pick<UsersContactDirectory, 'markDeleted' | 'forgetKept'>,
+  contacts: Pick<UsersContactDirectory, 'markDeleted' | 'forgetKept' | 'hearing'>,
   queue = DELETED_ACCOUNTS_QUEUE,
 ): Promise<void> {
   await bus.subscribe({
@@ -84,6 +84,10 @@ export async function subscribeToDeletedAccounts(
     exclusive: true,
     events: [userDeleted],
     handler: async (event) => contacts.markDeleted((event as EventOf<typeof userDeleted>).data.userId),
-    onRestored: () => contacts.forgetKept(),
+    onRestored: () => {
+      contacts.forgetKept();
+      contacts.hearing();
+    },
   });
+  contacts.hearing();
 }

@@ -25,7 +25,7 @@ await runSubgraph({
     const notifications = new NotificationService(contacts, relay);
     await subscribeToEvents(bus, notifications);
     await subscribeToDeletedAccounts(bus, contacts);
-    const delivery = new DeliveryService(email, sms, (userId) => contacts.heardDeleted(userId));
+    const delivery = new DeliveryService(email, sms, contacts);
     await subscribeToDeliveries(bus, delivery);
     const jobs = [new ForgetAgainJob(notifications, log)];
     return { services: { notifications }, relay, jobs, close: [() => email.close()] };

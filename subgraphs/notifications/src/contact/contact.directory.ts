@@ -32,14 +32,24 @@ export const CONTACT_TTL_MS = 30_000;
  */
 export const DELETED_MARK_TTL_MS = 24 * 60 * 60_000;
 
+/** What this process heard of deleted accounts (`user.deleted`, on a queue of its own). */
+export interface HeardDeletions {
+  /** It heard this account was deleted. */
+  heardDeleted(userId: string): boolean;
+  /** Since when (ms since the epoch) it has heard every deletion; undefined before it listens. */
+  hearingSince(): number | undefined;
+}
+
 /** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
-export class UsersContactDirectory implements ContactDirectory {
+export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
   private readonly known = new LRUCache<string, Contact | typeof ACCOUNT_DELETED>({
     max: 10_000,
     ttl: CONTACT_TTL_MS,
     fetchMethod: async (userId) => (await this.lookUp(userId)) ?? undefined,
   });
+
+  private since: number | undefined;
 
   constructor(
     private readonly url: string,
@@ -58,6 +68,15 @@ export class UsersContactDirectory implements ContactDirectory {
   /** Whether this process heard the account was deleted (markDeleted); asks nobody. */
   heardDeleted(userId: string): boolean {
     return this.known.peek(userId) === ACCOUNT_DELETED;
+  }
+
+  hearingSince(): number | undefined {
+    return this.since;
+  }
+
+  /** Its queue of deletions is bound (again, after a gap): every deletion from now on is heard. */
+  hearing(now = Date.now()): void {
+    this.since = now;
   }
 
   /** Drops every address kept (deletion marks stay): after a gap in which a deletion may have gone unheard. */

@@ -1,6 +1,6 @@
 import { notificationEmail, notificationSms, paymentSucceeded, RejectedEventError } from '@shop/events';
 import { ClaimBusyError, effectClaimModel } from '@shop/platform/mongo';
-import { connectTestMongo } from '@shop/platform/testing';
+import { connectTestMongo, recordQueryShapes } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from '../notification/notification.model.js';
@@ -123,7 +123,10 @@ describe('DeliveryService', () => {
   it('drops a first send unsent for an account this process heard was deleted, and records nothing', async () => {
     const { email, sms: text } = await receiptRequests('o-heard-deleted', 'u-ada');
     // Decided just before the deletion reached this replica (notifications.deleted-accounts).
-    const replica = new DeliveryService(transport, sms, (userId) => userId === 'u-ada');
+    const replica = new DeliveryService(transport, sms, {
+      heardDeleted: (userId) => userId === 'u-ada',
+      hearingSince: () => 0,
+    });
     await replica.deliverEmail(email);
     await replica.deliverSms(text);
     expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-heard-deleted')).toEqual([]);
@@ -141,6 +144,22 @@ describe('DeliveryService', () => {
     expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
     expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
     expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
+  });
+
+  it('trusts what it heard for a request decided after it started hearing deletions: no read of the account mark', async () => {
+    const { email } = await receiptRequests('o-heard-since', 'u-ada');
+    const hearing = new DeliveryService(transport, sms, {
+      heardDeleted: () => false,
+      hearingSince: () => Date.parse(email.occurredAt) - 60_000,
+    });
+    const recorder = recordQueryShapes();
+    try {
+      await hearing.deliverEmail(email);
+    } finally {
+      recorder.stop();
+    }
+    expect(recorder.shapes().map((shape) => shape.collection)).not.toContain('forgotten_accounts');
+    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-heard-since')).toHaveLength(1);
   });
 
   it('parks an email the server refuses for good (5xx) at once, recorded FAILED with why', async () => {

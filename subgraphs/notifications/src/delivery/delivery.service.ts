@@ -6,6 +6,7 @@ import {
   RejectedEventError,
 } from '@shop/events';
 import { EffectClaims, isDuplicateKeyError, withDocumentLock } from '@shop/platform/mongo';
+import type { HeardDeletions } from '../contact/contact.directory.js';
 import { isForgotten } from '../notification/forgotten-account.model.js';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
@@ -25,6 +26,12 @@ const DOMAIN = 'shop.notifications';
  */
 export const SEND_CLAIM_TIMEOUT_MS = 60_000;
 
+/** How far apart replicas' clocks may be (NTP keeps them far closer): a request's time is another's. */
+const CLOCK_SKEW_MS = 1_000;
+
+/** A process that hears no deletions (tests): every send asks the account's own mark. */
+const NOTHING_HEARD: HeardDeletions = { heardDeleted: () => false, hearingSince: () => undefined };
+
 /** What a notification record keeps of a confidential email's body: the send uses the request's own. */
 export const CONFIDENTIAL_BODY = '(not kept: it held a one-time secret)';
 
@@ -42,8 +49,8 @@ export class DeliveryService {
   constructor(
     private readonly email: EmailTransport,
     private readonly sms: SmsProvider,
-    /** Whether this process heard the account was deleted (UsersContactDirectory.heardDeleted). */
-    private readonly heardDeleted: (userId: string) => boolean = () => false,
+    /** What this process heard of deleted accounts (UsersContactDirectory). */
+    private readonly deletions: HeardDeletions = NOTHING_HEARD,
   ) {}
 
   async deliverEmail(request: EmailRequest): Promise<void> {
@@ -62,12 +69,16 @@ export class DeliveryService {
    * The notification is its own settlement: a later delivery of the request finds its claim taken
    * and the notification SENT, and sends nothing. A request whose account was deleted before it came
    * (decided just before; or after a backlog, a restart, a replay from the dead-letter queue) is
-   * dropped unsent and records nothing: known at no cost when this process heard the deletion (in
-   * memory), else from the account's `forgotten_accounts` mark, one read by id.
+   * dropped unsent and records nothing. This process heard every deletion since it listens, in
+   * memory; only a request decided before then is asked of the account's `forgotten_accounts`
+   * mark, one read by id, so the write path spends no command on it.
    */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
     const { userId } = request.data;
-    if (this.heardDeleted(userId) || (await isForgotten(userId))) return;
+    if (this.deletions.heardDeleted(userId)) return;
+    const since = this.deletions.hearingSince();
+    const mayHaveMissed = since === undefined || Date.parse(request.occurredAt) < since + CLOCK_SKEW_MS;
+    if (mayHaveMissed && (await isForgotten(userId))) return;
     const id = request.data.notificationId ?? request.id;
     // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
     const outcome = await this.claims.perform(

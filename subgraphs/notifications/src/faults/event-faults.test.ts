@@ -50,6 +50,8 @@ let pipeline: Pipeline;
 let producer: { bus: EventBus; relay: OutboxRelay };
 /** How often the replica dropped every address it kept: after each gap in hearing of deleted accounts. */
 let keptDropped = 0;
+/** When the deleted-accounts queue was last bound (UsersContactDirectory.hearing). */
+const hearings: number[] = [];
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const mailsAbout = (orderId: string) =>
   smtp.received.filter((mail) => mail.subject === `Order confirmation ${orderId}`);
@@ -63,7 +65,7 @@ beforeAll(async () => {
   pipeline = await startPipeline({ url: broker.url, exchange, queues, contacts, smtpUrl: smtp.url, sms, retry });
   await subscribeToDeletedAccounts(
     pipeline.bus,
-    { markDeleted: () => {}, forgetKept: () => keptDropped++ },
+    { markDeleted: () => {}, forgetKept: () => keptDropped++, hearing: () => hearings.push(Date.now()) },
     'faults.deleted',
   );
   const bus = new EventBus({ url: broker.url, exchange, log: silentLogger, connectionName: 'faults-producer' });
@@ -104,6 +106,7 @@ async function placeOrder(orderId: string, userId: string): Promise<EventEnvelop
 describe('events under faults (private RabbitMQ node)', () => {
   it('notifies every order exactly once when the broker stops and restarts mid-stream', async () => {
     expect(keptDropped).toBe(0);
+    expect(hearings).toHaveLength(1);
     const orderIds = Array.from({ length: ORDERS }, (_, i) => `stream-${i}`);
     let downFor = 0;
     for (const [i, orderId] of orderIds.entries()) {
@@ -140,8 +143,10 @@ describe('events under faults (private RabbitMQ node)', () => {
     expect(records.every((record) => record.status === 'SENT')).toBe(true);
     expect(stuck).toBe(0);
     // A user.deleted published during the outage reached no replica's own queue (it died with the
-    // connection): the addresses kept meanwhile are dropped.
+    // connection): the addresses kept meanwhile are dropped, and a send decided before the queue
+    // was bound again asks the account's own mark (DeliveryService).
     expect(keptDropped).toBeGreaterThan(0);
+    expect(hearings.length).toBeGreaterThan(1);
   }, 120_000);
 
   it('applies the effect once when a consumer dies between its effect and its ack', async () => {
