@@ -46,6 +46,8 @@ export interface SubscribeOptions {
    * was lost: an exclusive queue dies with the connection, so what was published meanwhile missed it.
    */
   onRestored?: () => void;
+  /** Called each time the consumer is set up, the first time included: from now on nothing is missed. */
+  onBound?: () => void;
 }
 
 /**
@@ -210,6 +212,7 @@ export class EventBus {
         await raw.prefetch(options.prefetch ?? 10);
         // Bound again: from here on nothing is missed, so what the gap lost can be made up now.
         this.recovery.setUp(queue);
+        options.onBound?.();
         if (setUp) options.onRestored?.();
         setUp = true;
       },

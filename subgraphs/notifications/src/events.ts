@@ -84,10 +84,8 @@ export async function subscribeToDeletedAccounts(
     exclusive: true,
     events: [userDeleted],
     handler: async (event) => contacts.markDeleted((event as EventOf<typeof userDeleted>).data.userId),
-    onRestored: () => {
-      contacts.forgetKept();
-      contacts.hearing();
-    },
+    // Bound (again): every deletion from now on is heard; one in a gap before may not have been.
+    onBound: () => contacts.hearing(),
+    onRestored: () => contacts.forgetKept(),
   });
-  contacts.hearing();
 }
