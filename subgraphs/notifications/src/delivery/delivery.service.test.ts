@@ -62,6 +62,20 @@ async function receiptRequests(orderId: string, userId = 'u-ada') {
   };
 }
 
+/** Delivers an order's receipt email and SMS, and expects neither sent nor recorded. */
+async function expectDroppedUnsent(
+  sender: DeliveryService,
+  orderId: string,
+  { email, sms: text }: Awaited<ReturnType<typeof receiptRequests>>,
+) {
+  await sender.deliverEmail(email);
+  await sender.deliverSms(text);
+  expect(smtp.received.filter((mail) => mail.subject === `Payment receipt for order ${orderId}`)).toEqual([]);
+  expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
+  expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
+  expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
+}
+
 describe('DeliveryService', () => {
   it('sends the email over SMTP once, and records it SENT with its Message-ID', async () => {
     const { email } = await receiptRequests('o-mail');
@@ -127,23 +141,13 @@ describe('DeliveryService', () => {
       heardDeleted: (userId) => userId === 'u-ada',
       hearingSince: () => 0,
     });
-    await replica.deliverEmail(email);
-    await replica.deliverSms(text);
-    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-heard-deleted')).toEqual([]);
-    expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
-    expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
-    expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
+    await expectDroppedUnsent(replica, 'o-heard-deleted', { email, sms: text });
   });
 
   it('drops a first send unsent for an account deleted before it came, though this process never heard it (a restart, a backlog, a replay)', async () => {
     const { email, sms: text } = await receiptRequests('o-forgotten-first', 'u-gone');
     await notifications.forgetUser('u-gone');
-    await delivery.deliverEmail(email);
-    await delivery.deliverSms(text);
-    expect(smtp.received.filter((mail) => mail.subject === 'Payment receipt for order o-forgotten-first')).toEqual([]);
-    expect(sms.sent.filter((message) => message.reference === text.data.notificationId)).toEqual([]);
-    expect(await NotificationModel.findById(email.data.notificationId).lean()).toBeNull();
-    expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
+    await expectDroppedUnsent(delivery, 'o-forgotten-first', { email, sms: text });
   });
 
   it('trusts what it heard for a request decided after it started hearing deletions: no read of the account mark', async () => {
