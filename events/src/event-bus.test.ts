@@ -114,6 +114,12 @@ describe('EventBus publisher channel', () => {
 
 describe('EventBus channels the broker closed', () => {
   const ready = (bus: EventBus) => () => expect(bus.readiness.check).not.toThrow();
+  /** Publishes an event until it is routed, and expects it the only one the bus's consumer handled. */
+  const expectConsumedAgain = async (bus: EventBus, handled: string[], orderId: string) => {
+    const event = orderCreated.create({ orderId, userId: 'u1', totalAmount: '1.00', items: [] });
+    await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 10_000 });
+    await vi.waitFor(() => expect(handled).toEqual([event.id]), { timeout: 10_000 });
+  };
   /** A queue's consumer count, on a channel of its own: checking a missing queue closes the channel. */
   const consumersOf = (queue: string) =>
     withChannel(AMQP_URL, async (channel) => (await channel.checkQueue(queue)).consumerCount);
@@ -151,9 +157,7 @@ describe('EventBus channels the broker closed', () => {
       // The operator puts the exchange back: the bus keeps trying, so it is ready again without a restart.
       await channel.assertExchange(exchange, 'topic', { durable: false, autoDelete: false });
       await vi.waitFor(ready(bus), { timeout: 20_000 });
-      const event = orderCreated.create({ orderId: 'o-back', userId: 'u1', totalAmount: '1.00', items: [] });
-      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 10_000 });
-      await vi.waitFor(() => expect(handled).toEqual([event.id]), { timeout: 10_000 });
+      await expectConsumedAgain(bus, handled, 'o-back');
     } finally {
       await bus.close();
       await channel.deleteExchange(exchange);
@@ -185,9 +189,7 @@ describe('EventBus channels the broker closed', () => {
       await channel.deleteQueue(workQueue);
       await vi.waitFor(() => expect(connects()).toBeGreaterThan(before), { timeout: 10_000 });
       await vi.waitFor(ready(bus), { timeout: 10_000 });
-      const event = orderCreated.create({ orderId: 'o-deleted', userId: 'u1', totalAmount: '1.00', items: [] });
-      await vi.waitFor(async () => expect(await bus.publish(event)).toEqual({ routed: true }), { timeout: 10_000 });
-      await vi.waitFor(() => expect(handled).toEqual([event.id]), { timeout: 10_000 });
+      await expectConsumedAgain(bus, handled, 'o-deleted');
     } finally {
       await bus.close();
       await deleteConsumerTopology(channel, consumer, DEFAULT_RETRY_POLICY.maxAttempts - 1);
