@@ -76,13 +76,23 @@ export class PaymentRecord {
 
   /**
    * An owed refund (`refundDue` or `lateChargeRefundDue`) whose retry failed: the failed retries,
-   * and when reconciliation tries again (nextRefundRetry). Cleared when the refund is made.
+   * and when reconciliation tries again (nextRetry). Cleared when the refund is made.
    */
   @prop({ type: () => Number })
   refundAttempts?: number;
 
   @prop({ type: () => Date })
   refundRetryAt?: Date;
+
+  /**
+   * A PENDING payment reconciliation could not settle (the provider's lookup failed): its failed
+   * tries, and when it is asked about again (nextRetry). Cleared when it is settled.
+   */
+  @prop({ type: () => Number })
+  reconcileAttempts?: number;
+
+  @prop({ type: () => Date })
+  reconcileRetryAt?: Date;
 
   /**
    * Failed as never received: watched (`lateChargeWatch`) until a late charge is found or the watch

@@ -10,13 +10,15 @@ import {
   silentLogger,
   testContext,
 } from '@shop/platform/testing';
+import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
 import { reportPaymentGauges } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
-import { LATE_CHARGE_WATCH_MS, nextLateChargeCheck, nextRefundRetry } from './payment.refunds.js';
-import { NOT_RECEIVED, PaymentService, settlementEventId } from './payment.service.js';
+import { LATE_CHARGE_WATCH_MS, nextLateChargeCheck, nextRetry } from './payment.refunds.js';
+import { PaymentService } from './payment.service.js';
+import { NOT_RECEIVED, settlementEventId } from './payment.settlement.js';
 import type { ChargeRequest, RefundRequest } from './payment-provider.js';
 import { SimulatedPaymentProvider, SimulatorLedgerModel } from './simulated-payment.provider.js';
 
@@ -316,7 +318,7 @@ describe("a cancelled order's refund that fails (a provider outage longer than t
     const owedBefore = await owed();
     expect(owedBefore).toBeGreaterThanOrEqual(1);
 
-    // A retry while the provider is still down fails, and the next waits (nextRefundRetry).
+    // A retry while the provider is still down fails, and the next waits (nextRetry).
     const now = new Date();
     expect((await flakyPayments.reconcile(system(), now)).owedRefunded).toBe(0);
     expect(await PaymentModel.findById(paid.id).lean()).toMatchObject({
@@ -345,8 +347,64 @@ describe("a cancelled order's refund that fails (a provider outage longer than t
   it('is retried after 5 s, then at doubling waits up to 15 minutes, for as long as it takes', () => {
     const now = new Date('2026-12-01T00:00:00Z');
     const waits = [1, 2, 3, 4, 8, 9, 10, 50].map(
-      (attempts) => (nextRefundRetry(attempts, now).getTime() - now.getTime()) / 1_000,
+      (attempts) => (nextRetry(attempts, now).getTime() - now.getTime()) / 1_000,
     );
     expect(waits).toEqual([5, 10, 20, 40, 640, 900, 900, 900]);
+  });
+});
+
+describe('a PENDING payment the provider cannot answer about (its lookup fails)', () => {
+  it('is asked about again after a back-off, so a full batch of them does not hold newer payments back', async () => {
+    const failing = new Set<string>();
+    const flaky = new (class extends SimulatedPaymentProvider {
+      override async lookup(reference: string) {
+        if (failing.has(reference)) throw new Error('provider lookup failed');
+        return super.lookup(reference);
+      }
+    })();
+    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), flaky, offlineOutbox, GRACE_MS);
+    // A whole pass's batch (100) of the oldest PENDING payments fails, and one newer payment waits.
+    const record = (n: number, createdAt: Date) => ({
+      _id: new Types.ObjectId(),
+      userId: ada.id,
+      orderId: `order-unanswered-${n}`,
+      amountCents: 4_200,
+      paymentMethod: 'card',
+      status: 'PENDING',
+      idempotencyKey: `k-unanswered-${n}`,
+      requestFingerprint: 'f',
+      orderSlot: `order-unanswered-${n}`,
+      pendingEvents: [],
+      createdAt,
+      updatedAt: createdAt,
+    });
+    const unanswered = Array.from({ length: 100 }, (_, n) => record(n, new Date(Date.UTC(2001, 0, 1, 0, n))));
+    const newer = record(100, new Date(Date.UTC(2001, 0, 2)));
+    await PaymentModel.collection.insertMany([...unanswered, newer]);
+    for (const { _id } of unanswered) failing.add(String(_id));
+
+    const now = new Date();
+    const first = await flakyPayments.reconcile(system(), now);
+    expect(first.failed).toBe(100);
+    expect(await PaymentModel.findById(unanswered[0]?._id).lean()).toMatchObject({
+      status: 'PENDING',
+      reconcileAttempts: 1,
+      reconcileRetryAt: new Date(now.getTime() + 5_000),
+    });
+    // The next pass, before their retry is due, reaches the newer payment.
+    const second = await flakyPayments.reconcile(system(), now);
+    expect(second.failed).toBe(0);
+    expect(second.settled).toContainEqual({ paymentId: String(newer._id), orderId: newer.orderId, status: 'FAILED' });
+
+    // Once the provider answers, the retry settles them, and clears what the failed tries left.
+    failing.clear();
+    const third = await flakyPayments.reconcile(system(), new Date(now.getTime() + 5_000));
+    expect(third.settled.map((s) => s.paymentId)).toEqual(
+      expect.arrayContaining(unanswered.map(({ _id }) => String(_id))),
+    );
+    const settled = await PaymentModel.findById(unanswered[0]?._id).lean();
+    expect(settled).toMatchObject({ status: 'FAILED', failureReason: NOT_RECEIVED });
+    expect(settled).not.toHaveProperty('reconcileAttempts');
+    expect(settled).not.toHaveProperty('reconcileRetryAt');
   });
 });

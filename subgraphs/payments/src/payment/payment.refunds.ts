@@ -32,18 +32,19 @@ export const OWED_REFUNDS = {
   'late-charge': { lateChargeRefundDue: true },
 } as const;
 
-const FIRST_REFUND_RETRY_MS = 5_000;
-const LONGEST_REFUND_RETRY_MS = 15 * 60_000;
+const FIRST_RETRY_MS = 5_000;
+const LONGEST_RETRY_MS = 15 * 60_000;
 /** What a made refund clears of its failed retries. */
 const REFUND_RETRY = { refundAttempts: 1, refundRetryAt: 1 } as const;
 
 /**
- * When to retry an owed refund that has failed `attempts` times: after 5 s, doubling up to 15 min.
- * A provider outage is not called a hundred times a pass, a refund the provider keeps refusing does
- * not hold the others back, and no refund is ever given up (payments_refunds_owed shows them).
+ * When reconciliation tries again what has failed `attempts` times (an owed refund, a PENDING
+ * payment it could not settle): after 5 s, doubling up to 15 min. A provider outage is not called
+ * a hundred times a pass, a payment the provider keeps failing on does not hold the others back,
+ * and nothing is ever given up (payments_refunds_owed and payments_pending_beyond_grace show them).
  */
-export function nextRefundRetry(attempts: number, now: Date): Date {
-  const wait = Math.min(FIRST_REFUND_RETRY_MS * 2 ** Math.max(attempts - 1, 0), LONGEST_REFUND_RETRY_MS);
+export function nextRetry(attempts: number, now: Date): Date {
+  const wait = Math.min(FIRST_RETRY_MS * 2 ** Math.max(attempts - 1, 0), LONGEST_RETRY_MS);
   return new Date(now.getTime() + wait);
 }
 
@@ -131,7 +132,7 @@ export class PaymentRefunds {
 
   /**
    * Reconciliation's part: the refunds owed whose first try failed, of cancelled orders' payments
-   * and of late charges, each when its retry is due (nextRefundRetry). How many it refunded.
+   * and of late charges, each when its retry is due (nextRetry). How many it refunded.
    */
   async retryOwed(ctx: Pick<SystemContext, 'log'>, now: Date): Promise<number> {
     const payments = await this.retry(ctx, now, OWED_REFUNDS['cancelled-order'], (record) =>
@@ -162,7 +163,7 @@ export class PaymentRefunds {
         if (await refund(record)) refunded++;
       } catch (error) {
         const attempts = (record.refundAttempts ?? 0) + 1;
-        const retryAt = nextRefundRetry(attempts, now);
+        const retryAt = nextRetry(attempts, now);
         ctx.log.warn({ err: error, paymentId, attempts, retryAt }, 'owed refund not made; retried later');
         await this.update(record, owed, { $set: { refundAttempts: attempts, refundRetryAt: retryAt } }).catch(
           (failure: unknown) => ctx.log.warn({ err: failure, paymentId }, 'owed refund retry not rescheduled'),

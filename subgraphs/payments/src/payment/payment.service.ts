@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { namedEventId, paymentFailed, paymentSucceeded } from '@shop/events';
 import {
   assertOwnerOrAdmin,
   ConflictError,
@@ -14,15 +13,15 @@ import {
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
-import { findAnyOf, isDuplicateKeyError, loadByIds, withDocumentLock } from '@shop/platform/mongo';
+import { findAnyOf, isDuplicateKeyError, loadByIds } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { isValidObjectId } from 'mongoose';
 import { z } from 'zod';
 import type { OrdersClient } from '../order/order.client.js';
-import { paymentsReconciled } from './payment.metrics.js';
 import { PaymentModel } from './payment.model.js';
-import { nextLateChargeCheck, PaymentRefunds, type StoredPayment } from './payment.refunds.js';
+import { PaymentRefunds, type StoredPayment } from './payment.refunds.js';
+import { PaymentSettlement } from './payment.settlement.js';
 import { type Payment, PaymentStatus } from './payment.type.js';
 import type { ChargeResult, PaymentProvider } from './payment-provider.js';
 
@@ -46,27 +45,15 @@ export const DEFAULT_RECONCILE_GRACE_MS = 10_000;
 
 const RECONCILE_BATCH = 100;
 
-/** What the provider had never heard of after the grace period: the charge never reached it. */
-export const NOT_RECEIVED = 'not_received_by_provider';
-
 /** What one reconciliation pass settled. */
 export interface ReconcileResult {
   settled: { paymentId: string; orderId: string; status: PaymentStatus }[];
-  /** Payments past the grace period that could not be settled in this pass (logged). */
+  /** Payments past the grace period that could not be settled in this pass (logged, retried later). */
   failed: number;
   /** Charges found at the provider after their payment failed as never received (then refunded). */
   lateChargesFound: number;
   /** Refunds owed whose first try had failed, made in this pass (PaymentRefunds.retryOwed). */
   owedRefunded: number;
-}
-
-/**
- * One event id per payment's outcome, so every writer of one settlement (the request itself,
- * reconciliation in any replica, a cancellation resolving it) writes the same event, which
- * consumers deduplicate by id. A UUID of version 8 (RFC 9562, name-based with SHA-256).
- */
-export function settlementEventId(paymentId: string): string {
-  return namedEventId(`payment-settled:${paymentId}`);
 }
 
 /** Settled money (kept or returned) outranks a later failed attempt as an order's payment. */
@@ -111,14 +98,16 @@ const fingerprint = (orderId: string, paymentMethod: string) =>
 
 export class PaymentService {
   private readonly inputSchema;
+  private readonly settlement: PaymentSettlement;
 
   constructor(
     private readonly orders: OrdersClient,
     private readonly provider: PaymentProvider,
-    private readonly outbox: OutboxWakeUp,
+    outbox: OutboxWakeUp,
     private readonly graceMs = DEFAULT_RECONCILE_GRACE_MS,
     private readonly refunds = new PaymentRefunds(provider),
   ) {
+    this.settlement = new PaymentSettlement(provider, outbox, refunds, graceMs);
     this.inputSchema = z.object({
       orderId: storedText().min(1).max(64),
       paymentMethod: z.enum(provider.paymentMethods),
@@ -196,7 +185,7 @@ export class PaymentService {
       ctx.log.warn({ err: error, paymentId: String(claimed._id) }, 'charge outcome unknown; left to reconciliation');
       return { payment: toPayment(claimed), replayed: false };
     }
-    const { record: settled } = await this.settle(ctx, claimed, result);
+    const { record: settled } = await this.settlement.settle(ctx, claimed, result);
     return { payment: toPayment(settled), replayed: false };
   }
 
@@ -229,9 +218,12 @@ export class PaymentService {
    * retries the refunds owed whose first try failed.
    */
   async reconcile(ctx: SystemContext, now = new Date()): Promise<ReconcileResult> {
+    // A payment whose settlement failed waits for its retry (Settlement.postpone), filtered among
+    // the PENDING ones the index finds.
     const due = await PaymentModel.find({
       status: PaymentStatus.PENDING,
       createdAt: { $lte: new Date(now.getTime() - this.graceMs) },
+      reconcileRetryAt: { $not: { $gt: now } },
     })
       .select('-pendingEvents')
       .sort({ createdAt: 1 })
@@ -240,12 +232,12 @@ export class PaymentService {
     const result: ReconcileResult = { settled: [], failed: 0, lateChargesFound: 0, owedRefunded: 0 };
     for (const record of due) {
       try {
-        const settled = await this.resolvePending(ctx, record, now);
+        const settled = await this.settlement.fromProvider(ctx, record, now);
         if (settled)
           result.settled.push({ paymentId: String(settled._id), orderId: settled.orderId, status: settled.status });
       } catch (error) {
         result.failed++;
-        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'payment not reconciled; the next pass retries');
+        await this.settlement.postpone(ctx, record, now, error);
       }
     }
     if (result.settled.length > 0) ctx.log.info({ settled: result.settled }, 'pending payments reconciled');
@@ -266,7 +258,7 @@ export class PaymentService {
       .select('-pendingEvents')
       .lean<Stored[]>();
     for (const record of pending) {
-      if (!(await this.resolvePending(ctx, record, new Date()))) {
+      if (!(await this.settlement.fromProvider(ctx, record, new Date()))) {
         throw new Error(`payment ${String(record._id)} of cancelled order ${orderId} is still being charged`);
       }
     }
@@ -281,30 +273,6 @@ export class PaymentService {
       }
     }
     return refunded;
-  }
-
-  /**
-   * Settles a PENDING payment from the provider's record. A reference the provider has never
-   * heard of is FAILED once the grace period is over (the charge never reached it); before that it
-   * may still be on its way, and null says so.
-   */
-  private async resolvePending(ctx: SystemContext, record: Stored, now: Date): Promise<Stored | null> {
-    const lookup = await this.provider.lookup(String(record._id));
-    let result: ChargeResult;
-    if (lookup.outcome !== 'unknown') result = lookup;
-    else if (now.getTime() - record.createdAt.getTime() >= this.graceMs) {
-      result = { outcome: 'failed', failureReason: NOT_RECEIVED };
-    } else return null;
-    const { record: settled, won } = await this.settle(ctx, record, result);
-    // Counted by the pass that settled it: another replica's pass, or the request, may have won.
-    if (won) {
-      paymentsReconciled.inc({ outcome: settled.status });
-      ctx.log.info(
-        { paymentId: String(record._id), status: settled.status },
-        'pending payment settled from the provider',
-      );
-    }
-    return settled;
   }
 
   /** A replay that arrives while the first request is still charging waits (bounded) for its outcome. */
@@ -335,68 +303,5 @@ export class PaymentService {
       throw new ConflictError('Idempotency key already used for a different request', { field: 'idempotencyKey' });
     }
     return record;
-  }
-
-  /**
-   * One conditional write sets the outcome and queues its event, so neither exists without the
-   * other; the event is published right after it. Several writers may settle one payment (the
-   * request, reconciliation, a cancellation): all write the provider's one answer with one event
-   * id, and a later one finds it settled. A charge that succeeded on a payment already FAILED is
-   * refunded (PaymentRefunds.refundLateCharge).
-   */
-  private async settle(
-    ctx: Pick<SystemContext, 'log'>,
-    claimed: Stored,
-    result: ChargeResult,
-  ): Promise<{ record: Stored; won: boolean }> {
-    const common = {
-      paymentId: String(claimed._id),
-      orderId: claimed.orderId,
-      userId: claimed.userId,
-      amount: formatCents(claimed.amountCents),
-    };
-    const id = settlementEventId(common.paymentId);
-    // A charge the provider had not received may still reach it: reconciliation asks again later.
-    const lateChargeCheckAt =
-      result.outcome === 'failed' && result.failureReason === NOT_RECEIVED
-        ? nextLateChargeCheck(claimed.createdAt, new Date())
-        : undefined;
-    const update =
-      result.outcome === 'succeeded'
-        ? {
-            $set: { status: PaymentStatus.SUCCEEDED, transactionId: result.transactionId },
-            $push: {
-              pendingEvents: { ...paymentSucceeded.create({ ...common, transactionId: result.transactionId }), id },
-            },
-          }
-        : {
-            // A failed payment frees the order's slot: the customer may try again.
-            $set: {
-              status: PaymentStatus.FAILED,
-              failureReason: result.failureReason,
-              orderSlot: `failed:${common.paymentId}`,
-              ...(lateChargeCheckAt && { lateChargeWatch: true, lateChargeCheckAt }),
-            },
-            $push: {
-              pendingEvents: { ...paymentFailed.create({ ...common, failureReason: result.failureReason }), id },
-            },
-          };
-    const settled = await withDocumentLock(PaymentModel.collection.name, claimed._id, () =>
-      PaymentModel.findOneAndUpdate({ _id: claimed._id, status: PaymentStatus.PENDING }, update, {
-        returnDocument: 'after',
-      }).lean<Stored>(),
-    );
-    if (settled) {
-      this.outbox.kick({ model: PaymentModel, id: settled._id, pendingEvents: settled.pendingEvents });
-      return { record: settled, won: true };
-    }
-    const current = await PaymentModel.findById(claimed._id).select('-pendingEvents').lean<Stored>();
-    if (!current || current.status === PaymentStatus.PENDING) {
-      throw new Error(`payment ${String(claimed._id)} could not be settled`);
-    }
-    if (result.outcome === 'succeeded' && current.status === PaymentStatus.FAILED) {
-      await this.refunds.refundLateCharge(ctx, current, result.transactionId);
-    }
-    return { record: current, won: false };
   }
 }
