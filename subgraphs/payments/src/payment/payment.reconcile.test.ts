@@ -284,6 +284,29 @@ describe('a payment failed as never received (its process died while charging)',
     expect((await payments.reconcile(system())).lateChargesFound).toBe(0);
     expect(await PaymentModel.findById(created._id).lean()).not.toHaveProperty('lateChargeWatch');
   });
+  it('is asked about at its next check when the lookup fails, not again at every pass', async () => {
+    const failingLookups = new (class extends SimulatedPaymentProvider {
+      override async lookup(): Promise<never> {
+        throw new Error('provider lookup failed');
+      }
+    })();
+    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), failingLookups, offlineOutbox, GRACE_MS);
+    const createdAt = new Date(Date.now() - 10 * MINUTE);
+    const created = await leftBehind(order('order-died-lookup-fails'), 'k-died-lookup-fails', {
+      status: 'FAILED',
+      failureReason: NOT_RECEIVED,
+      orderSlot: 'failed:lookup-fails',
+      lateChargeWatch: true,
+      lateChargeCheckAt: new Date(0),
+    });
+    await PaymentModel.collection.updateOne({ _id: created._id }, { $set: { createdAt } });
+    const now = new Date();
+    expect((await flakyPayments.reconcile(system(), now)).lateChargesFound).toBe(0);
+    expect(await PaymentModel.findById(created._id).lean()).toMatchObject({
+      lateChargeWatch: true,
+      lateChargeCheckAt: nextLateChargeCheck(createdAt, now),
+    });
+  });
 });
 
 describe("a cancelled order's refund that fails (a provider outage longer than the event's retries)", () => {

@@ -3,7 +3,7 @@ import { EffectClaims, effectClaimModel, withDocumentLock } from '@shop/platform
 import type { Types } from 'mongoose';
 import { PaymentModel, type PaymentRecord } from './payment.model.js';
 import { PaymentStatus } from './payment.type.js';
-import type { PaymentProvider } from './payment-provider.js';
+import type { ChargeLookup, PaymentProvider } from './payment-provider.js';
 
 export type StoredPayment = PaymentRecord & { _id: Types.ObjectId };
 
@@ -110,8 +110,14 @@ export class PaymentRefunds {
       .lean<StoredPayment[]>();
     let found = 0;
     for (const record of due) {
+      const paymentId = String(record._id);
       try {
-        const lookup = await this.provider.lookup(String(record._id));
+        // A lookup that fails is an unknown answer: asked again at the next check, so a payment the
+        // provider cannot answer about does not hold the others back.
+        const lookup = await this.provider.lookup(paymentId).catch((error: unknown): ChargeLookup => {
+          ctx.log.warn({ err: error, paymentId }, 'late charge not checked; asked again at the next check');
+          return { outcome: 'unknown' };
+        });
         if (lookup.outcome === 'succeeded') {
           await this.refundLateCharge(ctx, record, lookup.transactionId);
           found++;
@@ -124,7 +130,7 @@ export class PaymentRefunds {
           next ? { $set: { lateChargeCheckAt: next } } : { $unset: LATE_CHARGE_WATCH },
         );
       } catch (error) {
-        ctx.log.warn({ err: error, paymentId: String(record._id) }, 'late charge not checked; the next pass retries');
+        ctx.log.warn({ err: error, paymentId }, 'late charge not checked; the next pass retries');
       }
     }
     return found;
