@@ -23,6 +23,13 @@ export class PasswordResetRecord extends ExpiringRecord {
   @prop({ type: () => Number })
   tokenVersion?: number;
 
+  /**
+   * The address the link was mailed to: once the account has moved to another one, whoever reads
+   * the old mailbox can no longer set its password with it.
+   */
+  @prop({ type: () => String })
+  sentTo?: string;
+
   @prop({ required: true, type: () => Date })
   requestedAt!: Date;
 

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExpiredRecordsJob } from '../auth/expired-records.job.js';
 import { usersConfig } from '../config.js';
 import { createUsersServices } from '../create-services.js';
+import { UserModel } from '../user/user.model.js';
 import { PasswordResetModel } from './password-reset.model.js';
 import { INVALID_LINK } from './password-reset.service.js';
 
@@ -219,6 +220,32 @@ describe('resetPassword', () => {
     const unknown = { token: 'A'.repeat(43), newPassword: 'new battery staple' };
     expect(await refusalOf(passwordResets.reset(anonymous, unknown))).toEqual(INVALID_LINK_REFUSAL);
     expect((await auth.login(anonymous, { email: ada.email, password: ada.password })).user.id).toBe(ada.user.id);
+  });
+
+  it('refuses a link mailed to an address the account has moved away from since', async () => {
+    const ada = await customer();
+    const { token } = await requestLink(ada.email);
+    const before = await services.users.findAccount(ada.user.id);
+    const newEmail = `moved-reset${accounts}@example.com`;
+    const ctx = testContext({ id: ada.user.id, role: 'CUSTOMER' }, services);
+    await services.emailVerifications.requestChange(ctx, { newEmail, currentPassword: ada.password });
+    const stored = await UserModel.findById(ada.user.id).lean();
+    const confirmation = (stored?.pendingEvents ?? [])
+      .map((event) => notificationEmail.schema.parse(event).data)
+      .find((email) => email.to === newEmail);
+    await services.emailVerifications.verify(
+      anonymous,
+      /#token=([A-Za-z0-9_-]{43})$/m.exec(confirmation?.body ?? '')?.[1],
+    );
+    expect((await services.users.findAccount(ada.user.id))?.user.email).toBe(newEmail);
+
+    expect(await refusalOf(passwordResets.reset(anonymous, { token, newPassword: 'new battery staple' }))).toEqual(
+      INVALID_LINK_REFUSAL,
+    );
+    // A password set from the account as read before the move changes nothing either.
+    if (!before) throw new Error('no account');
+    expect(await services.users.setPasswordHash(before, 'not a hash', 'reset')).toBeNull();
+    expect((await auth.login(anonymous, { email: newEmail, password: ada.password })).user.id).toBe(ada.user.id);
   });
 
   it('refuses a new password the policy refuses, and the link still works after', async () => {

@@ -43,8 +43,8 @@ export const INVALID_LINK = 'This password reset link is invalid, used or expire
 /**
  * Forgotten passwords: a link by email, then a new password from it. The link's token is 256
  * random bits, kept only as its hash; it works once, before it expires, and only while the
- * account's token version is the one it was sent under, so any reset, password change or logout
- * everywhere voids every link sent before.
+ * account's token version is the one it was sent under (so any reset, password change or logout
+ * everywhere voids every link sent before) and its address the one it was mailed to.
  */
 export class PasswordResetService {
   private readonly purge = new ExpiredRecordsPurge(PasswordResetModel);
@@ -95,6 +95,7 @@ export class PasswordResetService {
       _id: secretTokenHash(token),
       userId: user.id,
       tokenVersion,
+      sentTo: user.email,
       requestedAt,
       ...expiry,
       pendingEvents: [resetEmail],
@@ -116,7 +117,8 @@ export class PasswordResetService {
     // A decoy has no user: it never works.
     const userId = link && link.expiresAt > new Date() ? link.userId : undefined;
     const account = userId ? await this.users.findAccount(userId) : null;
-    if (!userId || !account || account.tokenVersion !== link?.tokenVersion) throw invalidLink();
+    const current = account && account.tokenVersion === link?.tokenVersion && account.user.email === link.sentTo;
+    if (!userId || !current) throw invalidLink();
     // Of two tries at once, one sets the password.
     const outcome = await resetClaims
       .perform(`password-reset:${id}`, async () => {

@@ -158,11 +158,12 @@ export class UserService {
    */
   async setPasswordHash(account: Account, passwordHash: string, how: PasswordChange): Promise<Account | null> {
     const email = passwordChangedEmail(account.user, how, new Date(), this.options.passwordResetUrl);
-    const record = await this.writeAtVersion(account, {
-      $set: { passwordHash },
-      $inc: { tokenVersion: 1 },
-      $push: { pendingEvents: email },
-    });
+    // At the address it was read with too: a reset link is only good for the address it was mailed to.
+    const record = await this.writeAndPublish(
+      account.user.id,
+      { $set: { passwordHash }, $inc: { tokenVersion: 1 }, $push: { pendingEvents: email } },
+      { tokenVersion: atVersion(account.tokenVersion), email: account.user.email },
+    );
     if (!record) return null;
     await this.options.endSessions(account.user.id, 'password changed');
     return { user: toUser(record), tokenVersion: versionOf(record) };
