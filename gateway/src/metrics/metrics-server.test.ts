@@ -1,4 +1,4 @@
-import { silentLogger } from '@shop/platform/testing';
+import { rawExchange, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 
@@ -28,6 +28,12 @@ describe('the metrics listener', () => {
   it('serves nothing else', async () => {
     expect((await fetch(`${base(server)}/graphql`)).status).toBe(404);
     expect((await fetch(`${base(server)}/metrics`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('answers 404 to a request whose target is no URL (//a:b/metrics), and goes on serving', async () => {
+    const answer = await rawExchange(server.port, 'GET //a:b/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect((await fetch(`${base(server)}/metrics`)).status).toBe(200);
   });
 
   it('answers 503 without details when the metrics cannot be gathered', async () => {

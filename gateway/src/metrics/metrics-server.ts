@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
+import { requestPath } from '../http/request-path.js';
 
 /** Where the Prometheus text comes from: this process's registry, or the cluster primary's aggregate. */
 export interface MetricsSource {
@@ -31,7 +32,7 @@ export async function startMetricsServer(
   log: Logger,
 ): Promise<MetricsServer> {
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://metrics').pathname !== '/metrics') {
+    if (req.method !== 'GET' || requestPath(req.url) !== '/metrics') {
       res.writeHead(404).end();
       return;
     }

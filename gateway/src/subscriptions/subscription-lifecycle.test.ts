@@ -1,4 +1,4 @@
-import { createTestTokens, recordingLogger } from '@shop/platform/testing';
+import { createTestTokens, rawExchange, recordingLogger } from '@shop/platform/testing';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -100,6 +100,21 @@ describe('graphql-ws connections', () => {
     } finally {
       consoleError.mockRestore();
       await own.gateway.close();
+    }
+  });
+
+  it('answers 404 to an upgrade whose target is no URL (//a:b/graphql), and goes on serving', async () => {
+    const upgrade =
+      'GET //a:b/graphql HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    expect(await rawExchange(Number(new URL(base).port), upgrade)).toMatch(/^HTTP\/1\.1 404 /);
+    const client = connect();
+    try {
+      const live = watch(client, 'o-after-bad-upgrade');
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBeGreaterThanOrEqual(1));
+      expect(await Promise.race([live, 'live'])).toBe('live');
+    } finally {
+      await client.dispose();
     }
   });
 

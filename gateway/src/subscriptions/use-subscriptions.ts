@@ -13,6 +13,7 @@ import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql'
 import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { requestPath } from '../http/request-path.js';
 import { OpenCount } from './open-count.js';
 import { internalError, type Session, type SubscriptionExecutor } from './subscription-executor.js';
 
@@ -61,7 +62,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   const perIp = new OpenCount();
   const perUser = new OpenCount();
   deps.httpServer.on('upgrade', (request, socket, head) => {
-    if (closing || new URL(request.url ?? '/', 'http://gateway').pathname !== PATH) {
+    if (closing || requestPath(request.url) !== PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
