@@ -27,6 +27,10 @@ export class RecordingSubgraph {
   status = 200;
   /** Token versions of accounts (revocation check); any other account exists at version 0. */
   readonly tokenVersions = new Map<string, number>();
+  /** While set, token version lookups wait for it (a slow users subgraph). */
+  tokenVersionsHold: Promise<void> | undefined;
+  /** Token version lookups asked so far. */
+  tokenVersionLookups = 0;
   private readonly server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => {
@@ -36,6 +40,8 @@ export class RecordingSubgraph {
       const call = { headers: req.headers, body: raw ? JSON.parse(raw) : {} };
       // The gateway's token revocation check, answered as the users subgraph would.
       if (isTokenVersionsCall(call)) {
+        this.tokenVersionLookups++;
+        await this.tokenVersionsHold;
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(this.tokenVersionsAnswer(call)));
         return;

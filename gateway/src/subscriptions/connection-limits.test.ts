@@ -1,5 +1,5 @@
 import { createTestTokens, freePort, recordingLogger } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway, startTestGateway } from '../gateway.test-fixture.js';
@@ -80,6 +80,37 @@ describe('websocket connection limits', () => {
     expect(await init(c, authorization)).toBe(4429);
     a.close();
     b.close();
+  });
+
+  it("gives back the user's place of a socket that closed while its token was being checked", async () => {
+    // A gateway of its own, so that its count of open sockets is this test's alone.
+    const own = await startGateway(subgraph.url(), { WS_MAX_CONNECTIONS_PER_USER: '2' });
+    const url = `${own.base.replace('http', 'ws')}/graphql`;
+    const authorization = `Bearer ${await tokens.sign({ id: 'user-gone-early', role: 'CUSTOMER' })}`;
+    let resume = () => {};
+    subgraph.tokenVersionsHold = new Promise((resolve) => {
+      resume = resolve;
+    });
+    try {
+      const lookups = subgraph.tokenVersionLookups;
+      const leaving = await socketOf('198.51.100.10', url);
+      leaving.send(JSON.stringify({ type: 'connection_init', payload: { authorization } }));
+      await vi.waitFor(() => expect(subgraph.tokenVersionLookups).toBeGreaterThan(lookups));
+      leaving.close();
+      // The gateway has seen the socket close before the users subgraph answers.
+      await vi.waitFor(() => expect(own.gateway.subscriptionStats().connections).toBe(0));
+      subgraph.tokenVersionsHold = undefined;
+      resume();
+      const [a, b] = [await socketOf('198.51.100.11', url), await socketOf('198.51.100.12', url)];
+      expect(await init(a, authorization)).toBe('ack');
+      expect(await init(b, authorization)).toBe('ack');
+      a.close();
+      b.close();
+    } finally {
+      subgraph.tokenVersionsHold = undefined;
+      resume();
+      await own.gateway.close();
+    }
   });
 
   it('closes an anonymous socket after the connection-init timeout, and one that never says hello', async () => {

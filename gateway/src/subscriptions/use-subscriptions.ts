@@ -123,6 +123,8 @@ export function useSubscriptions(deps: SubscriptionDeps): {
           socket.close(CloseCode.InternalServerError, 'Internal server error');
           return false;
         }
+        // Closed while its token was checked: its 'close' has fired, so a place taken now would never be given back.
+        if (socket.readyState !== socket.OPEN) return false;
         if (principal) {
           const release = perUser.take(principal.id, deps.maxConnectionsPerUser);
           if (!release) {
