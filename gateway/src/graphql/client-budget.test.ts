@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventBus, paymentFailed } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { gatewayOverRecordingSubgraph, type Json, TEST_EXCHANGE } from '../gateway.test-fixture.js';
 import {
   paymentSubscriptionAnswers,
@@ -112,13 +112,8 @@ describe('cost budget per client', () => {
     expect(subgraph.calls.length).toBe(before);
   });
 
-  it("spends nothing on a subscription's queries: a client over budget still gets its events", async () => {
+  it("spends nothing on a subscription's events: a client over budget still gets them", async () => {
     const account = await signedIn('budget-u3');
-    // Spent to the last point: costly operations, then cheap ones, then ones of a single point.
-    for (const query of [COSTLY, CHEAP, '{ __typename }']) {
-      for (let spent = 0; spent < 200 && (await ask(query, account)).status === 200; spent++);
-    }
-    await expectRefused('{ __typename }', account);
     const orderId = randomUUID();
     subgraph.answer = paymentSubscriptionAnswers(orderId, 'FAILED');
     const client = subscriptionClient(started.base, account.authorization.slice('Bearer '.length));
@@ -126,6 +121,13 @@ describe('cost budget per client', () => {
       query: 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }',
       variables: { id: orderId },
     });
+    await vi.waitFor(() => expect(started.gateway.subscriptionStats().subscriptions).toBe(1));
+    // Spent to the last point: costly operations, then cheap ones, then ones of a single point.
+    for (const query of [COSTLY, CHEAP, '{ __typename }']) {
+      for (let spent = 0; spent < 200 && (await ask(query, account)).status === 200; spent++);
+    }
+    await expectRefused('{ __typename }', account);
+    subgraph.answer = paymentSubscriptionAnswers(orderId, 'FAILED');
     const paymentId = randomUUID();
     const failed = paymentFailed.create({
       paymentId,
@@ -137,6 +139,26 @@ describe('cost budget per client', () => {
     await publishUntilDelivered(bus, failed, () => watched.messages.length > 0 || watched.failure() !== undefined);
     expect(watched.failure()).toBeUndefined();
     expect(watched.messages).toEqual([{ data: { paymentStatusChanged: { id: paymentId, status: 'FAILED' } } }]);
+    await client.dispose();
+  });
+
+  it('spends the start of a subscription (its authorizing query): a client over budget cannot start one', async () => {
+    const account = await signedIn('budget-u4');
+    for (const query of [COSTLY, CHEAP, '{ __typename }']) {
+      for (let spent = 0; spent < 200 && (await ask(query, account)).status === 200; spent++);
+    }
+    await expectRefused('{ __typename }', account);
+    const orderId = randomUUID();
+    subgraph.answer = paymentSubscriptionAnswers(orderId, 'FAILED');
+    const before = subgraph.calls.length;
+    const client = subscriptionClient(started.base, account.authorization.slice('Bearer '.length));
+    const watched = recordSubscription(client, {
+      query: 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }',
+      variables: { id: orderId },
+    });
+    await vi.waitFor(() => expect(watched.failure()).toBeDefined());
+    expect(watched.failure()).toMatchObject([{ extensions: { code: 'TOO_MANY_REQUESTS' } }]);
+    expect(subgraph.calls.length).toBe(before);
     await client.dispose();
   });
 

@@ -1,4 +1,5 @@
-import type { BaseContext, Logger } from '@shop/platform/core';
+import type { BaseContext, Logger, Principal } from '@shop/platform/core';
+import { clientAddressKey } from '@shop/platform/http';
 
 /** What every operation run through the gateway carries: HTTP, REST shims and subscriptions alike. */
 export interface GatewayContext extends BaseContext {
@@ -18,7 +19,8 @@ export interface GatewayContext extends BaseContext {
   deadlineFromClient?: boolean;
   /**
    * The cost budget the operation spends (client-budget.plugin.ts): set on a client's request
-   * (/graphql, /api); the queries the gateway runs for a subscription's events spend none.
+   * (/graphql, /api) and on a subscription's authorizing query; the queries the gateway runs for
+   * a subscription's events spend none.
    */
   budget?: ClientBudget;
 }
@@ -32,4 +34,10 @@ export interface ClientBudget {
    * Server runs each operation with a shallow copy of its context: the REST shims read it after.
    */
   headers: Record<string, string>;
+}
+
+/** A client's budget: its account's, or its address's when anonymous (not the address of an account: many customers share one behind a carrier's NAT). */
+export function clientBudget(principal: Principal | null, clientIp: string | undefined): ClientBudget {
+  const key = principal ? `account ${principal.id}` : `address ${clientAddressKey(clientIp ?? 'unknown')}`;
+  return { key, headers: {} };
 }

@@ -1,7 +1,6 @@
 import type { Logger, Principal } from '@shop/platform/core';
-import { clientAddressKey } from '@shop/platform/http';
 import type { Response } from 'express';
-import type { GatewayContext } from '../graphql/gateway-context.js';
+import { clientBudget, type GatewayContext } from '../graphql/gateway-context.js';
 
 // `requestId` sets the first two, `clientIpMiddleware` and `requestDeadline` the last three,
 // `authenticate` the others, before any route runs.
@@ -22,8 +21,6 @@ declare global {
 /** The operation context of an HTTP request, for /graphql and the REST shims alike. */
 export function gatewayContext(res: Response): GatewayContext {
   const { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient } = res.locals;
-  // An account, not its address: many customers share one behind a carrier's NAT.
-  const key = principal ? `account ${principal.id}` : `address ${clientAddressKey(clientIp ?? 'unknown')}`;
-  const budget = { key, headers: {} };
+  const budget = clientBudget(principal, clientIp);
   return { requestId, log, principal, authorization, clientIp, deadline, deadlineFromClient, budget };
 }

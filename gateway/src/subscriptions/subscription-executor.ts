@@ -11,7 +11,7 @@ import {
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { executeInProcess } from '../graphql/execute-in-process.js';
-import type { GatewayContext } from '../graphql/gateway-context.js';
+import { clientBudget, type GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
 import { SharedWatch, type Watcher } from './shared-watch.js';
 import { type FeedItem, MISSED_EVENTS, RECHECK, type SubscriptionFeed } from './subscription.feed.js';
@@ -138,7 +138,9 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     ]);
     // Joining (and so listening) comes before the authorizing query, so no event can slip in between.
     const watcher = (watches.get(key) ?? openWatch(key, plan, session, context)).join();
-    const first = await run(plan.authorization, plan.operationName, plan.variables(), context);
+    // Asked for by the client, it spends the client's cost budget as a query over HTTP would.
+    const budget = clientBudget(session.principal, session.clientIp);
+    const first = await run(plan.authorization, plan.operationName, plan.variables(), { ...context, budget });
     // No answer means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
     if (!first.data?.[plan.responseKey]) {
       await watcher.results.return();

@@ -131,6 +131,50 @@ describe('graphql-ws connections', () => {
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
   });
 
+  it('counts a subscription the client completes while it is starting, until its start is over', async () => {
+    const answer = subgraph.answer;
+    let resume = () => {};
+    const held = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    // The authorizing queries wait: every subscription below is still starting.
+    subgraph.answer = async (call) => {
+      await held;
+      return answer(call);
+    };
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const messages: unknown[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    try {
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await vi.waitFor(() => expect(messages).toContainEqual({ type: 'connection_ack' }));
+      const subscribe = (id: string) =>
+        JSON.stringify({
+          id,
+          type: 'subscribe',
+          payload: { query: `subscription { orderStatusChanged(orderId: "${id}") { id } }` },
+        });
+      for (let n = 0; n < MAX_PER_CONNECTION; n++) {
+        socket.send(subscribe(`starting-${n}`));
+        socket.send(JSON.stringify({ id: `starting-${n}`, type: 'complete' }));
+      }
+      socket.send(subscribe('one-more'));
+      await vi.waitFor(() =>
+        expect(messages).toContainEqual({
+          id: 'one-more',
+          type: 'error',
+          payload: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })],
+        }),
+      );
+    } finally {
+      subgraph.answer = answer;
+      resume();
+      socket.close();
+    }
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
+  });
+
   it('applies the GraphQL limits to subscriptions, before any subgraph call', async () => {
     const client = connect();
     const before = subgraph.calls.length;

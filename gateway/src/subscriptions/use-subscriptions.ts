@@ -104,6 +104,11 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   };
 
   let subscriptions = 0;
+  /**
+   * Each socket's subscriptions starting or open. Not graphql-ws's own map: a subscription the client
+   * completes while it is starting leaves that map at once, and its authorizing query goes on.
+   */
+  const active = new WeakMap<object, number>();
   const server = useServer<Record<string, unknown>, { session: Session }>(
     {
       connectionInitWaitTimeout: deps.connectionInitTimeoutMs,
@@ -147,8 +152,8 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         return true;
       },
       onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        // graphql-ws has already counted this one in.
-        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerConnection) {
+        const count = (active.get(ctx) ?? 0) + 1;
+        if (count > deps.maxSubscriptionsPerConnection) {
           return [
             new AppError(
               'BAD_REQUEST',
@@ -156,13 +161,20 @@ export function useSubscriptions(deps: SubscriptionDeps): {
             ),
           ];
         }
+        active.set(ctx, count);
+        const refused = (errors: readonly GraphQLError[]) => {
+          active.set(ctx, (active.get(ctx) ?? 1) - 1);
+          return errors;
+        };
         try {
-          return await start(ctx.extra.session, id, payload);
+          const started = await start(ctx.extra.session, id, payload);
+          // Started, it counts until onComplete; refused, it is done.
+          return Array.isArray(started) ? refused(started) : started;
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return refused([error]);
           const requestId = randomUUID();
           deps.log.error({ err: error, requestId }, 'subscription failed to start');
-          return [internalError(requestId)];
+          return refused([internalError(requestId)]);
         }
       },
       // Never graphql-js's own subscribe: `start` has made the stream.
@@ -174,8 +186,9 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         return stream;
       },
       // Called once for every stream `subscribe` handed out, however it ends (complete, close, error).
-      onComplete: () => {
+      onComplete: (ctx) => {
         subscriptions--;
+        active.set(ctx, (active.get(ctx) ?? 1) - 1);
       },
     },
     wss,
