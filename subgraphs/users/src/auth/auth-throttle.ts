@@ -23,7 +23,9 @@ export interface ThrottleLimits {
 /**
  * The wait before an email's password is checked, once that email has failed more than
  * `LOGIN_BACKOFF_AFTER_FAILURES` times in the window from all addresses together: doubling from
- * the base, capped. It slows a guesser spread over many addresses; it never refuses anyone.
+ * the base, capped. It slows a guesser that waits for each answer, and never refuses anyone. It does
+ * not space attempts sent in parallel from many addresses (each waits its own time): those are
+ * bounded by the per-address limits, since spacing them would let a guesser lock the owner out.
  */
 export function loginBackoffMs(emailFailures: number, limits: ThrottleLimits): number {
   const over = emailFailures - limits.LOGIN_BACKOFF_AFTER_FAILURES;

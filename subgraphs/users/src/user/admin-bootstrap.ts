@@ -30,7 +30,16 @@ export async function ensureConfiguredAdmin(
 ): Promise<void> {
   if (!config.ADMIN_EMAIL || !config.ADMIN_PASSWORD) return;
   try {
-    log.info({ outcome: await ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD) }, 'admin account ensured');
+    const outcome = await ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+    // Made although other admins exist: the account was deleted, or its admin moved to another address
+    // (or ADMIN_EMAIL was changed), and whoever holds ADMIN_PASSWORD, or reads that mailbox, is an admin.
+    const email = accountEmailSchema.parse(config.ADMIN_EMAIL);
+    if (outcome === 'created' && (await UserModel.exists({ role: UserRole.ADMIN, email: { $ne: email } }))) {
+      log.warn(
+        { alert: true, outcome },
+        'an admin account was created for ADMIN_EMAIL while other admins exist; unset ADMIN_PASSWORD once the first admin exists',
+      );
+    } else log.info({ outcome }, 'admin account ensured');
   } catch (error) {
     if (!(error instanceof AdminBootstrapError)) throw error;
     if (await UserModel.exists({ role: UserRole.ADMIN })) {

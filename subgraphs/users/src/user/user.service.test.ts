@@ -154,6 +154,27 @@ describe('UserService', () => {
     });
   });
 
+  it('alerts when it creates the ADMIN_EMAIL admin while other admins exist (it was deleted, or moved)', async () => {
+    const { log, lines } = recordingLogger<{ msg: string; alert?: boolean }>('info');
+    await ensureConfiguredAdmin(
+      { ADMIN_EMAIL: 'first-admin@example.com', ADMIN_PASSWORD: 'first admin password' },
+      log,
+    );
+    expect(await UserModel.exists({ role: UserRole.ADMIN, email: { $ne: 'first-admin@example.com' } })).toBeTruthy();
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        alert: true,
+        msg: expect.stringMatching(/created for ADMIN_EMAIL while other admins exist/),
+      }),
+    ]);
+    await ensureConfiguredAdmin(
+      { ADMIN_EMAIL: 'first-admin@example.com', ADMIN_PASSWORD: 'first admin password' },
+      log,
+    );
+    expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'admin account ensured' });
+  });
+
   it("starts, logging why, when ADMIN_EMAIL is a customer's and another admin exists (the admin moved address)", async () => {
     const { user } = await auth.register(anonymous, {
       email: 'moved-away@example.com',
