@@ -103,6 +103,27 @@ describe('graphql-ws connections', () => {
     }
   });
 
+  it('closes a socket with 4400 on a message a client may not send, logged as one JSON line, not a stack', async () => {
+    const { log, lines } = recordingLogger();
+    const own = await startGateway(subgraph.url(), {}, log);
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const socket = new WebSocket(`${own.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      await new Promise((resolve) => socket.once('open', resolve));
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      socket.send(JSON.stringify({ type: 'connection_ack' })); // the server's message, not a client's
+      expect(await closed).toBe(4400);
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 30, msg: expect.stringMatching(/protocol does not allow/) }),
+      );
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+      await own.gateway.close();
+    }
+  });
+
   it('answers 404 to an upgrade whose target is no URL (//a:b/graphql), and goes on serving', async () => {
     const upgrade =
       'GET //a:b/graphql HTTP/1.1\r\nHost: gateway\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +

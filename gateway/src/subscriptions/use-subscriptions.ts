@@ -10,10 +10,10 @@ import {
 } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
-import { CloseCode, type SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, makeServer, type SubscribePayload } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import { requestPath } from '../http/request-path.js';
+import { type SocketExtra, serveGraphqlWs } from './graphql-ws.transport.js';
 import { OpenCount } from './open-count.js';
 import { internalError, type Session, type SubscriptionExecutor } from './subscription-executor.js';
 
@@ -77,13 +77,6 @@ export function useSubscriptions(deps: SubscriptionDeps): {
     wss.handleUpgrade(request, socket, head, (ws) => {
       ws.once('close', release);
       wss.emit('connection', ws, request);
-      // A socket's 'error' is a frame that broke the protocol (oversized, not UTF-8, bad opcode),
-      // and ws has already closed it with the fitting code. graphql-ws's own listener would print a
-      // stack with console.error for each, outside the JSON log and as often as a client likes.
-      ws.removeAllListeners('error');
-      ws.on('error', (error: Error & { code?: string }) => {
-        deps.log.info({ clientIp: address, code: error.code }, 'websocket closed: the client broke the protocol');
-      });
     });
   });
 
@@ -109,97 +102,98 @@ export function useSubscriptions(deps: SubscriptionDeps): {
    * completes while it is starting leaves that map at once, and its authorizing query goes on.
    */
   const active = new WeakMap<object, number>();
-  const server = useServer<Record<string, unknown>, { session: Session }>(
-    {
-      connectionInitWaitTimeout: deps.connectionInitTimeoutMs,
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
-        if (authorization !== undefined && typeof authorization !== 'string') return false;
-        let principal: Principal | null;
-        const socket = ctx.extra.socket;
-        try {
-          principal = await deps.tokens.fromHeader(authorization);
-        } catch (error) {
-          if (error instanceof UnauthenticatedError) return false; // a bad, expired or revoked token: 4403 Forbidden
-          // Not the caller's fault (e.g. the users subgraph is down): logged, and closed as ours. Closed
-          // here rather than thrown, since graphql-ws would print the error and, outside production,
-          // send its message to the client as the close reason.
-          deps.log.error({ err: error }, 'websocket authentication failed');
-          socket.close(CloseCode.InternalServerError, 'Internal server error');
+  const server = makeServer<Record<string, unknown>, SocketExtra & { session?: Session }>({
+    connectionInitWaitTimeout: deps.connectionInitTimeoutMs,
+    onConnect: async (ctx) => {
+      const authorization = ctx.connectionParams?.authorization;
+      if (authorization !== undefined && typeof authorization !== 'string') return false;
+      let principal: Principal | null;
+      const socket = ctx.extra.socket;
+      try {
+        principal = await deps.tokens.fromHeader(authorization);
+      } catch (error) {
+        if (error instanceof UnauthenticatedError) return false; // a bad, expired or revoked token: 4403 Forbidden
+        // Not the caller's fault (e.g. the users subgraph is down): logged, and closed as ours. Closed
+        // here rather than thrown, since graphql-ws would print the error and, outside production,
+        // send its message to the client as the close reason.
+        deps.log.error({ err: error }, 'websocket authentication failed');
+        socket.close(CloseCode.InternalServerError, 'Internal server error');
+        return false;
+      }
+      // Closed while its token was checked: its 'close' has fired, so a place taken now would never be given back.
+      if (socket.readyState !== socket.OPEN) return false;
+      if (principal) {
+        const release = perUser.take(principal.id, deps.maxConnectionsPerUser);
+        if (!release) {
+          socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
           return false;
         }
-        // Closed while its token was checked: its 'close' has fired, so a place taken now would never be given back.
-        if (socket.readyState !== socket.OPEN) return false;
-        if (principal) {
-          const release = perUser.take(principal.id, deps.maxConnectionsPerUser);
-          if (!release) {
-            socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
-            return false;
-          }
-          socket.once('close', release);
-        } else {
-          // No subscription is open to anonymous callers: such a socket only lives to be told so.
-          const timer = setTimeout(() => socket.close(UNAUTHORIZED, 'Unauthorized'), deps.connectionInitTimeoutMs);
-          timer.unref();
-          socket.once('close', () => clearTimeout(timer));
-        }
-        ctx.extra.session = {
-          authorization,
-          principal,
-          expiresAt: tokenExpiresAt(authorization),
-          clientIp: deps.clientIp(ctx.extra.request),
-        };
-        return true;
-      },
-      onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
-        const count = (active.get(ctx) ?? 0) + 1;
-        if (count > deps.maxSubscriptionsPerConnection) {
-          return [
-            new AppError(
-              'BAD_REQUEST',
-              `At most ${deps.maxSubscriptionsPerConnection} subscriptions per connection: complete one first`,
-            ),
-          ];
-        }
-        active.set(ctx, count);
-        const refused = (errors: readonly GraphQLError[]) => {
-          active.set(ctx, (active.get(ctx) ?? 1) - 1);
-          return errors;
-        };
-        try {
-          const started = await start(ctx.extra.session, id, payload);
-          // Started, it counts until onComplete; refused, it is done.
-          return Array.isArray(started) ? refused(started) : started;
-        } catch (error) {
-          if (error instanceof GraphQLError) return refused([error]);
-          const requestId = randomUUID();
-          deps.log.error({ err: error, requestId }, 'subscription failed to start');
-          return refused([internalError(requestId)]);
-        }
-      },
-      // Never graphql-js's own subscribe: `start` has made the stream.
-      subscribe: (args) => {
-        const stream = streams.get(args);
-        if (!stream) throw new Error('subscription started without a stream');
-        streams.delete(args);
-        subscriptions++;
-        return stream;
-      },
-      // Called once for every stream `subscribe` handed out, however it ends (complete, close, error).
-      onComplete: (ctx) => {
-        subscriptions--;
-        active.set(ctx, (active.get(ctx) ?? 1) - 1);
-      },
+        socket.once('close', release);
+      } else {
+        // No subscription is open to anonymous callers: such a socket only lives to be told so.
+        const timer = setTimeout(() => socket.close(UNAUTHORIZED, 'Unauthorized'), deps.connectionInitTimeoutMs);
+        timer.unref();
+        socket.once('close', () => clearTimeout(timer));
+      }
+      ctx.extra.session = {
+        authorization,
+        principal,
+        expiresAt: tokenExpiresAt(authorization),
+        clientIp: deps.clientIp(ctx.extra.request),
+      };
+      return true;
     },
-    wss,
-    deps.keepAliveMs,
-  );
+    onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      const count = (active.get(ctx) ?? 0) + 1;
+      if (count > deps.maxSubscriptionsPerConnection) {
+        return [
+          new AppError(
+            'BAD_REQUEST',
+            `At most ${deps.maxSubscriptionsPerConnection} subscriptions per connection: complete one first`,
+          ),
+        ];
+      }
+      active.set(ctx, count);
+      const refused = (errors: readonly GraphQLError[]) => {
+        active.set(ctx, (active.get(ctx) ?? 1) - 1);
+        return errors;
+      };
+      try {
+        const started = await start(ctx.extra.session, id, payload);
+        // Started, it counts until onComplete; refused, it is done.
+        return Array.isArray(started) ? refused(started) : started;
+      } catch (error) {
+        if (error instanceof GraphQLError) return refused([error]);
+        const requestId = randomUUID();
+        deps.log.error({ err: error, requestId }, 'subscription failed to start');
+        return refused([internalError(requestId)]);
+      }
+    },
+    // Never graphql-js's own subscribe: `start` has made the stream.
+    subscribe: (args) => {
+      const stream = streams.get(args);
+      if (!stream) throw new Error('subscription started without a stream');
+      streams.delete(args);
+      subscriptions++;
+      return stream;
+    },
+    // Called once for every stream `subscribe` handed out, however it ends (complete, close, error).
+    onComplete: (ctx) => {
+      subscriptions--;
+      active.set(ctx, (active.get(ctx) ?? 1) - 1);
+    },
+  });
+  const transport = serveGraphqlWs(wss, server, (socket, request) => ({ socket, request }), {
+    keepAliveMs: deps.keepAliveMs,
+    log: deps.log,
+    clientIp: (request) => clientAddressKey(deps.clientIp(request) ?? 'unknown'),
+  });
 
   return {
     stats: () => ({ connections: wss.clients.size, subscriptions, feedListeners: executor.feedListeners() }),
     close: async () => {
       closing = true;
-      await server.dispose(); // clients get 1001 Going away
+      await transport.dispose(); // clients get 1001 Going away
     },
   };
 }

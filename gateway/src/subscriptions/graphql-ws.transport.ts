@@ -1,0 +1,89 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from '@shop/platform/core';
+import { CloseCode, handleProtocols, type Server } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/** What each graphql-ws context carries of its socket (as graphql-ws's own `ws` glue gives it). */
+export interface SocketExtra {
+  socket: WebSocket;
+  request: IncomingMessage;
+}
+
+export interface TransportOptions {
+  /** A ping every interval; a peer whose pong has not come by the next one is dropped. */
+  keepAliveMs: number;
+  log: Logger;
+  clientIp: (request: IncomingMessage) => string | undefined;
+}
+
+/**
+ * graphql-ws's protocol (its `makeServer`) on the sockets of `wss`, as its `useServer` does, except
+ * for how a client's misbehaviour ends: a frame that breaks the WebSocket protocol, or a message the
+ * protocol does not allow from a client (a `connection_ack`, say), is one log line and a close with
+ * the fitting code. `useServer` printed a stack with console.error for each, outside the JSON log
+ * and as often as a client likes, and closed the second kind as the server's fault (4500).
+ */
+export function serveGraphqlWs<E extends SocketExtra>(
+  wss: WebSocketServer,
+  server: Server<E>,
+  extra: (socket: WebSocket, request: IncomingMessage) => E,
+  options: TransportOptions,
+): { dispose: () => Promise<void> } {
+  wss.options.handleProtocols = handleProtocols;
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const clientIp = options.clientIp(request);
+    // ws has already closed the socket with the fitting code (1009 oversized, 1007 not UTF-8…).
+    socket.on('error', (error: Error & { code?: string }) => {
+      options.log.info({ clientIp, code: error.code }, 'websocket closed: the client broke the protocol');
+    });
+    let pongWait: NodeJS.Timeout | undefined;
+    const pings = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), options.keepAliveMs);
+      socket.once('pong', () => clearTimeout(pongWait));
+      socket.ping();
+    }, options.keepAliveMs);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data) => {
+            try {
+              await handle(String(data));
+            } catch (error) {
+              // graphql-ws throws for a message type a client may not send; anything else is ours.
+              if (error instanceof Error && error.message.startsWith('Unexpected message of type')) {
+                options.log.info(
+                  { clientIp, reason: error.message },
+                  'websocket closed: a message the protocol does not allow',
+                );
+                socket.close(CloseCode.BadRequest, 'Bad request');
+                return;
+              }
+              options.log.error({ err: error, clientIp }, 'websocket message failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      extra(socket, request),
+    );
+    socket.once('close', (code, reason) => {
+      clearTimeout(pongWait);
+      clearInterval(pings);
+      void closed(code, String(reason));
+    });
+  });
+  return {
+    dispose: async () => {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
