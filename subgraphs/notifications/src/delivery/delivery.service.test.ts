@@ -185,6 +185,47 @@ describe('DeliveryService', () => {
     });
   });
 
+  it('records and logs a refused recipient without the address the server quotes', async () => {
+    const { email } = await receiptRequests('o-refused-recipient');
+    smtp.refuseRecipients = true;
+    try {
+      const refused = await delivery.deliverEmail(email).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RejectedEventError);
+      expect((refused as RejectedEventError).reason).toMatch(/^undeliverable: SMTP 550/);
+      expect((refused as RejectedEventError).reason).not.toContain('ada@example.com');
+    } finally {
+      smtp.refuseRecipients = false;
+    }
+    const record = await NotificationModel.findById(email.data.notificationId).lean();
+    expect(record).toMatchObject({ status: 'FAILED', lastError: expect.stringContaining('no such mailbox') });
+    expect(record?.lastError).not.toContain('ada@example.com');
+  });
+
+  it("retries, rather than parks, an email when the server refuses the shop's own login (535)", async () => {
+    const { email } = await receiptRequests('o-refused-login');
+    const withLogin = new SmtpEmailTransport(
+      smtp.url.replace('smtp://', 'smtp://shop:rotated@'),
+      'Shop <no-reply@shop.test>',
+    );
+    smtp.refuseLogins = true;
+    try {
+      const failed = await new DeliveryService(withLogin, sms).deliverEmail(email).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(Error);
+      expect(failed).not.toBeInstanceOf(RejectedEventError);
+      expect((failed as { responseCode?: number }).responseCode).toBe(535);
+    } finally {
+      smtp.refuseLogins = false;
+      withLogin.close();
+    }
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'FAILED' });
+    // The retry, once the login works again, sends it.
+    await new DeliveryService(
+      new SmtpEmailTransport(smtp.url.replace('smtp://', 'smtp://shop:rotated@'), 'Shop <no-reply@shop.test>'),
+      sms,
+    ).deliverEmail(email);
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'SENT' });
+  });
+
   it('gives up on an SMTP server that does not answer within its timeout', async () => {
     const { email } = await receiptRequests('o-silent-server');
     const impatient = new SmtpEmailTransport(smtp.url, 'Shop <no-reply@shop.test>', {

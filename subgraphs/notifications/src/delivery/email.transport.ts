@@ -15,7 +15,7 @@ export interface EmailTransport {
   close(): void;
 }
 
-/** The provider refused the message for good (an SMTP 5xx: unknown mailbox, policy…): retrying sends it nowhere. */
+/** The provider refused the message for good (an SMTP 5xx to its recipient or its content: unknown mailbox, policy…): retrying sends it nowhere. */
 export class PermanentSendError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -29,6 +29,27 @@ export class PermanentSendError extends Error {
  * so a slow server is given up on before another sender may take the send over.
  */
 export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 };
+
+/** Where an SMTP server's 5xx refuses this message or its recipient, rather than the sender or the session. */
+const MESSAGE_COMMANDS = new Set(['RCPT TO', 'DATA']);
+
+/**
+ * What a failed send throws, without the addresses a server quotes in its reply (nodemailer appends
+ * the reply, and its error lists the rejected recipients: logs must not collect them). Final
+ * (PermanentSendError) only when a 5xx refused this message or its recipient; a 5xx to the login,
+ * the greeting or the sender (a rotated password, a blocklisted address, a quota) is the server's
+ * state, and the send is retried like any outage.
+ */
+function smtpFailure(error: unknown): Error {
+  const { code, responseCode, command } = error as { code?: string; responseCode?: number; command?: string };
+  const message = (error instanceof Error ? error.message : String(error)).replace(
+    /[^\s<>"'():;,]+@[^\s<>"'():;,]+/g,
+    '<address>',
+  );
+  const final = typeof responseCode === 'number' && responseCode >= 500 && MESSAGE_COMMANDS.has(command ?? '');
+  const failure = final ? new PermanentSendError(`SMTP ${responseCode}: ${message}`) : new Error(message);
+  return Object.assign(failure, { code, responseCode, command });
+}
 
 /** Email over SMTP (nodemailer); `url` is e.g. smtp://user:pass@mail.example.com:587. */
 export class SmtpEmailTransport implements EmailTransport {
@@ -47,11 +68,7 @@ export class SmtpEmailTransport implements EmailTransport {
       const info = await this.transport.sendMail({ from: this.from, ...email });
       return info.messageId;
     } catch (error) {
-      const code = (error as { responseCode?: unknown }).responseCode;
-      if (typeof code === 'number' && code >= 500 && code < 600) {
-        throw new PermanentSendError(`SMTP ${code}: ${(error as Error).message}`, { cause: error });
-      }
-      throw error;
+      throw smtpFailure(error);
     }
   }
 

@@ -8,6 +8,10 @@ export interface TestSmtpServer {
   /** While set, the server refuses every message, with `refusalCode` (by default a temporary 451). */
   refuse: boolean;
   refusalCode: number;
+  /** While set, the server refuses every recipient (550, quoting the address) at RCPT TO. */
+  refuseRecipients: boolean;
+  /** While set, the server refuses every login (535), as after a password was rotated. */
+  refuseLogins: boolean;
   /** When set, each message waits for the promise it returns before it is answered (keeps a send in flight). */
   gate: (() => Promise<void>) | undefined;
   close: () => Promise<void>;
@@ -19,12 +23,23 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     received: [] as ReceivedEmail[],
     refuse: false,
     refusalCode: 451,
+    refuseRecipients: false,
+    refuseLogins: false,
     gate: undefined as TestSmtpServer['gate'],
   };
   const server = new SMTPServer({
     authOptional: true,
+    allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onAuth(auth, _session, callback) {
+      if (state.refuseLogins) return callback(Object.assign(new Error('Invalid login'), { responseCode: 535 }));
+      callback(null, { user: auth.username });
+    },
+    onRcptTo(address, _session, callback) {
+      if (!state.refuseRecipients) return callback();
+      callback(Object.assign(new Error(`<${address.address}> no such mailbox`), { responseCode: 550 }));
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
