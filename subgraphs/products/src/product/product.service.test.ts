@@ -102,6 +102,13 @@ describe('ProductService.create / update / findById', () => {
     expect((await products.findById(anonymous, created.id)).purchaseLimit).toBeNull();
   });
 
+  it('finds a product by its id written in capitals, as some platforms print UUIDs', async () => {
+    const product = await products.create(admin, { ...base, name: 'Capital lamp' });
+    const upper = product.id.toUpperCase();
+    expect(await products.findById(testContext(null, services), upper)).toEqual(product);
+    expect(await products.findMany(testContext(null, services), [upper, product.id])).toEqual([product, product]);
+  });
+
   it('answers NOT_FOUND for unknown and malformed ids, never a database error', async () => {
     for (const id of [randomUUID(), 'not-a-uuid', "1' OR '1'='1", '']) {
       expect(await codeOf(products.findById(anonymous, id))).toBe('NOT_FOUND');

@@ -158,12 +158,15 @@ export class ProductService {
     return product;
   }
 
-  /** The products with these ids, in the same order, null where none exists; one query. */
+  /**
+   * The products with these ids, in the same order, null where none exists; one query. A UUID reads
+   * in either case (RFC 9562), and PostgreSQL answers with its lower-case form.
+   */
   async findMany(_ctx: RequestContext, ids: readonly string[]): Promise<(Product | null)[]> {
-    const wanted = [...new Set(ids.filter(isProductId))];
+    const wanted = [...new Set(ids.filter(isProductId).map((id) => id.toLowerCase()))];
     const records = wanted.length ? await this.db.product.findMany({ where: { id: { in: wanted } } }) : [];
     const byId = new Map(records.map((record) => [record.id, toProduct(record)]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
 
   async list(_ctx: RequestContext, args: ListArgs): Promise<ProductConnection> {
