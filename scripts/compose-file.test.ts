@@ -25,7 +25,13 @@ interface ComposeService {
   cap_drop?: string[];
   security_opt?: string[];
   stop_grace_period?: string;
+  deploy?: { resources?: { limits?: Record<string, string | number> } };
 }
+/** The Helm chart's defaults, whose memory limits the compose file repeats. */
+const chartValues = parse(read('deploy/helm/shop/values.yaml')) as {
+  services: Record<string, { resources: { limits: { memory: string } } } | undefined>;
+  migrations: { resources: { limits: { memory: string } } };
+};
 const composeText = read('docker-compose.yml');
 const compose = parse(composeText, { merge: true }) as {
   services: Record<string, ComposeService>;
@@ -60,6 +66,11 @@ describe('docker-compose.yml', () => {
         expect(service?.tmpfs).toEqual(['/tmp']);
         expect(service?.cap_drop).toEqual(['ALL']);
         expect(service?.security_opt).toEqual(['no-new-privileges:true']);
+      });
+
+      it('is bounded in memory as the Helm chart bounds it, and in processes and threads', () => {
+        const chart = chartValues.services[name]?.resources.limits.memory;
+        expect(service?.deploy?.resources?.limits).toEqual({ memory: chart?.replace(/Mi$/, 'M'), pids: 256 });
       });
 
       it('is given longer to stop than its own shutdown bound, so it is not killed while it drains', () => {
@@ -98,6 +109,8 @@ describe('docker-compose.yml', () => {
     expect(migrate?.tmpfs).toEqual(['/tmp']);
     expect(migrate?.cap_drop).toEqual(['ALL']);
     expect(migrate?.security_opt).toEqual(['no-new-privileges:true']);
+    const chart = chartValues.migrations.resources.limits.memory;
+    expect(migrate?.deploy?.resources?.limits).toEqual({ memory: chart.replace(/Mi$/, 'M'), pids: 256 });
   });
 });
 

@@ -9,7 +9,7 @@ import { interpolate, processes, read, root } from './compose.test-fixture.js';
 import { merge, readComposeFile } from './compose-merge.js';
 
 interface Service {
-  deploy?: { mode?: string; replicas?: number };
+  deploy?: { mode?: string; replicas?: number; resources?: { limits?: Record<string, unknown> } };
   ports?: string[];
   environment?: Record<string, string | number>;
   depends_on?: Record<string, { condition: string }>;
@@ -41,11 +41,14 @@ const routes = nginxRoutes(nginx);
 
 describe('compose.scale.yml', () => {
   for (const [name, { shape }] of Object.entries(processes)) {
-    it(`${name}: two replicas, no host port, and its merged environment parses`, () => {
+    it(`${name}: two replicas, each bounded as one alone, no host port, and its merged environment parses`, () => {
       const service = services[name];
       // `mode: replicated` written out: podman-compose (pnpm deploy:smoke) ignores replicas without it.
       expect(service?.deploy).toMatchObject({ mode: 'replicated' });
       expect(service?.deploy?.replicas).toBeGreaterThanOrEqual(2);
+      const alone = (base as { services: Record<string, Service> }).services[name];
+      expect(service?.deploy?.resources).toEqual(alone?.deploy?.resources);
+      expect(service?.deploy?.resources?.limits).toHaveProperty('memory');
       expect(service?.ports ?? []).toEqual([]);
       const environment = Object.fromEntries(
         Object.entries(service?.environment ?? {}).map(([key, value]) => [key, interpolate(value)]),
