@@ -113,9 +113,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         principal = await deps.tokens.fromHeader(authorization);
       } catch (error) {
         if (error instanceof UnauthenticatedError) return false; // a bad, expired or revoked token: 4403 Forbidden
-        // Not the caller's fault (e.g. the users subgraph is down): logged, and closed as ours. Closed
-        // here rather than thrown, since graphql-ws would print the error and, outside production,
-        // send its message to the client as the close reason.
+        // Not the caller's fault (e.g. the users subgraph is down): logged as what it is, and closed as ours.
         deps.log.error({ err: error }, 'websocket authentication failed');
         socket.close(CloseCode.InternalServerError, 'Internal server error');
         return false;
