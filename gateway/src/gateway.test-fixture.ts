@@ -25,6 +25,8 @@ export class RecordingSubgraph {
   answer: (call: SubgraphCall) => unknown = () => ({ data: null });
   /** The HTTP status of every answer. */
   status = 200;
+  /** Headers of every answer (a `cache-control` hint, say). */
+  headers: Record<string, string> = {};
   /** Token versions of accounts (revocation check); any other account exists at version 0. */
   readonly tokenVersions = new Map<string, number>();
   /** While set, token version lookups wait for it (a slow users subgraph). */
@@ -49,6 +51,7 @@ export class RecordingSubgraph {
       this.calls.push(call);
       const answer = await this.answer(call);
       res.statusCode = this.status;
+      for (const [name, value] of Object.entries(this.headers)) res.setHeader(name, value);
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(answer));
     });

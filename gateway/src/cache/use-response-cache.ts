@@ -25,6 +25,8 @@ export async function useResponseCache(
     handler: async (event) => {
       if ((event as EventOf<typeof productChanged>).data.change !== 'stock') cache.invalidate();
     },
+    // Its queue died with the connection: what changed meanwhile was never heard.
+    onRestored: () => cache.invalidate(),
   });
   return { plugins: cache.plugins };
 }
