@@ -4,7 +4,7 @@ import { HOUR_MS, hourOf, hourStart } from '@shop/platform/core';
 import { MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
 import { explainShapes, recordQueryShapes, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
@@ -206,6 +206,37 @@ describe('OrderHourRegistry: all orders an hour at a time', () => {
     const starts = Array.from({ length: 8 }, () => new OrderHourRegistry().backfill(silentLogger));
     expect((await Promise.allSettled(starts)).filter((start) => start.status === 'rejected')).toEqual([]);
     expect(await OrderMigrationModel.exists({ _id: CREATED_HOUR_BACKFILL })).not.toBeNull();
+  });
+
+  it('leaves no order in an hour nobody registered when a start stops midway, and the next finishes it', async () => {
+    const many = 2 * MAX_UPDATES_PER_COMMAND;
+    await OrderModel.collection.insertMany(
+      Array.from({ length: many }, (_, i) => ({
+        _id: randomUUID() as never,
+        userId: ada.id,
+        createdAt: hoursAgo(300 + (i % 11)),
+      })),
+    );
+    // The start is stopped after its first command (killed, or a write that failed).
+    const bulkWrite = OrderModel.bulkWrite.bind(OrderModel);
+    let commands = 0;
+    const stopped = vi.spyOn(OrderModel, 'bulkWrite').mockImplementation(((...args: Parameters<typeof bulkWrite>) => {
+      if (++commands > 1) return Promise.reject(new Error('killed'));
+      return bulkWrite(...args);
+    }) as typeof OrderModel.bulkWrite);
+    try {
+      await expect(new OrderHourRegistry().backfill(silentLogger)).rejects.toThrow('killed');
+    } finally {
+      stopped.mockRestore();
+    }
+    const given = await OrderModel.distinct('createdHour', { createdHour: { $exists: true } });
+    expect(given.length).toBeGreaterThan(0);
+    expect(await registered()).toEqual(expect.arrayContaining(given));
+    await new OrderHourRegistry().backfill(silentLogger);
+    expect(await OrderModel.countDocuments({ createdHour: { $exists: false } })).toBe(0);
+    expect(await registered()).toEqual(
+      expect.arrayContaining(Array.from({ length: 11 }, (_, i) => hourOf(hoursAgo(300 + i)))),
+    );
   });
 
   it('backfills many in commands FerretDB can serve (a few statements each), not one that never returns', async () => {

@@ -212,7 +212,7 @@ async function statusNetOf(hour: number, placed?: number): Promise<StatusNet> {
   return net;
 }
 
-/** Sets `createdHour` from `createdAt` where it is missing (see `backfill`), then registers those hours. */
+/** Sets `createdHour` from `createdAt` where it is missing (see `backfill`), registering each hour first. */
 async function fillHours(
   // biome-ignore lint/suspicious/noExplicitAny: orders or their transitions, both with _id and createdAt
   model: Model<any>,
@@ -225,6 +225,14 @@ async function fillHours(
   let batch: { _id: string; createdAt: Date }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
+    // Each hour is registered before any document is given it: a start stopped midway (killed,
+    // a failed write) leaves no document in an hour the listings do not read, and the next start
+    // no longer finds the documents it gave their hour.
+    for (const { createdAt } of batch) {
+      const hour = hourOf(createdAt);
+      if (!hours.has(hour)) await register(hour);
+      hours.add(hour);
+    }
     await model.bulkWrite(
       batch.map(({ _id, createdAt }) => ({
         updateOne: { filter: { _id }, update: { $set: { createdHour: hourOf(createdAt) } } },
@@ -240,12 +248,10 @@ async function fillHours(
     .lean<{ _id: string; createdAt: Date }[]>()
     .cursor();
   for await (const document of stored) {
-    hours.add(hourOf(document.createdAt));
     batch.push(document);
     if (batch.length >= MAX_UPDATES_PER_COMMAND) await flush();
   }
   await flush();
-  for (const hour of hours) await register(hour);
   if (updated > 0) {
     log.info(
       { collection: model.collection.name, documents: updated, hours: hours.size },
