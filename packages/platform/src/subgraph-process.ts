@@ -122,6 +122,7 @@ async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E ex
     ...(bus ? [() => bus.close()] : []),
     ...(parts.close ?? []),
     database.close,
+    server.flushTraces,
   ]);
 }
 

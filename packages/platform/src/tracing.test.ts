@@ -103,6 +103,21 @@ describe('startTracing', () => {
     expect(collected[0]?.bytes).toBeGreaterThan(0);
   });
 
+  it('gives up a flush after 2 s when the collector does not answer, so shutdown goes on', async () => {
+    // A collector that takes the request and never answers (the exporter's own timeout is 10 s).
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      environment({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      const tracing = await startTracing('svc');
+      endOneSpan();
+      await tracing.flush();
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 6_000);
+
   it('sends OTLP as JSON when OTEL_EXPORTER_OTLP_PROTOCOL asks for it, and refuses gRPC by name', async () => {
     environment({ OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
     const tracing = await startTracing('svc');

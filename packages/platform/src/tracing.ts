@@ -14,7 +14,7 @@ export const outsideAnyTrace = <T>(run: () => T): T => context.with(ROOT_CONTEXT
 export interface Tracing {
   /** False when no exporter is configured: nothing was registered and every span is a no-op. */
   enabled: boolean;
-  /** Sends what is buffered (on shutdown, before the process exits). */
+  /** Sends what is buffered (on shutdown, before the process exits), waiting at most 2 s. */
   flush: () => Promise<void>;
 }
 
@@ -24,6 +24,8 @@ export interface TracingOptions {
 }
 
 const DISABLED: Tracing = { enabled: false, flush: async () => {} };
+/** The longest a flush waits for the exporter (whose own timeout is 10 s): shutdown has 10 s in all. */
+const FLUSH_LIMIT_MS = 2_000;
 
 let provider: NodeTracerProvider | undefined;
 let started: Promise<Tracing> | undefined;
@@ -97,7 +99,12 @@ async function start(service: string, exporter: SpanExporter | undefined): Promi
   });
   registered.register();
   provider = registered;
-  return { enabled: true, flush: () => registered.forceFlush() };
+  return {
+    enabled: true,
+    // Bounded: spans still buffered are not worth a shutdown that overruns its own bound.
+    flush: () =>
+      Promise.race([registered.forceFlush(), new Promise<void>((done) => setTimeout(done, FLUSH_LIMIT_MS).unref())]),
+  };
 }
 
 /** Flushes and unregisters everything startTracing registered (tests; a process simply exits). */
