@@ -96,6 +96,18 @@ describe('PeriodicJob', () => {
     }
   });
 
+  it('starts no pass on a kick during or after stop (a request that outlived the drain)', async () => {
+    const { job, release, passes } = gatedJob();
+    job.start();
+    const stopping = job.stop();
+    job.kick(); // during stop, while the pass runs
+    release();
+    await stopping;
+    job.kick(); // after stop
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(passes()).toBe(1);
+  });
+
   it('gives each pass its time and a context of its own: a request id named after the job, on its log lines', async () => {
     const { log, lines } = recordingLogger<{ msg: string; requestId?: string }>('info');
     const seen: { now: Date; requestId: string }[] = [];

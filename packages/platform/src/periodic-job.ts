@@ -31,10 +31,13 @@ export class PeriodicJob<T = void> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<T | undefined> | undefined;
   private again = false;
+  /** Set by stop(): a kick after it (a request or handler outliving the drain) starts no pass. */
+  private stopped = false;
 
   constructor(private readonly options: PeriodicJobOptions<T>) {}
 
   start(): void {
+    this.stopped = false;
     this.timer ??= setInterval(() => this.tick(), this.options.intervalMs);
     this.timer.unref();
     this.tick();
@@ -42,6 +45,7 @@ export class PeriodicJob<T = void> {
 
   /** A pass now, or one more right after the pass in progress. */
   kick(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -76,7 +80,7 @@ export class PeriodicJob<T = void> {
       })
       .finally(() => {
         this.running = undefined;
-        if (this.again) {
+        if (this.again && !this.stopped) {
           this.again = false;
           this.kick();
         }
@@ -84,8 +88,9 @@ export class PeriodicJob<T = void> {
     return this.running;
   }
 
-  /** Stops the schedule and waits for a pass in progress. */
+  /** Stops the schedule and waits for a pass in progress; no kick starts another until `start()`. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     this.again = false;
