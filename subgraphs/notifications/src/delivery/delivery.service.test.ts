@@ -207,23 +207,22 @@ describe('DeliveryService', () => {
       smtp.url.replace('smtp://', 'smtp://shop:rotated@'),
       'Shop <no-reply@shop.test>',
     );
-    smtp.refuseLogins = true;
+    const delivering = new DeliveryService(withLogin, sms);
     try {
-      const failed = await new DeliveryService(withLogin, sms).deliverEmail(email).catch((error: unknown) => error);
+      smtp.refuseLogins = true;
+      const failed = await delivering.deliverEmail(email).catch((error: unknown) => error);
       expect(failed).toBeInstanceOf(Error);
       expect(failed).not.toBeInstanceOf(RejectedEventError);
       expect((failed as { responseCode?: number }).responseCode).toBe(535);
+      expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'FAILED' });
+      // The retry, once the login works again, sends it.
+      smtp.refuseLogins = false;
+      await delivering.deliverEmail(email);
+      expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'SENT' });
     } finally {
       smtp.refuseLogins = false;
       withLogin.close();
     }
-    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'FAILED' });
-    // The retry, once the login works again, sends it.
-    await new DeliveryService(
-      new SmtpEmailTransport(smtp.url.replace('smtp://', 'smtp://shop:rotated@'), 'Shop <no-reply@shop.test>'),
-      sms,
-    ).deliverEmail(email);
-    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'SENT' });
   });
 
   it('gives up on an SMTP server that does not answer within its timeout', async () => {
