@@ -32,18 +32,24 @@ const UPDATE_PRODUCT = `mutation RestUpdateProduct($id: ID!, $input: UpdateProdu
 const MAX_LIMIT = 100;
 const MAX_OFFSET = 10_000;
 
-const listQuery = z.object({
-  category: productCategory.optional(),
-  minPrice: queryMoney.optional(),
-  maxPrice: queryMoney.optional(),
-  search: searchText.optional(),
-  inStock: z
-    .enum(['true', 'false'])
-    .transform((value) => value === 'true')
-    .optional(),
-  limit: wholeNumber(20, { max: MAX_LIMIT }),
-  offset: wholeNumber(0, { min: 0, max: MAX_OFFSET }),
-});
+const listQuery = z
+  .object({
+    category: productCategory.optional(),
+    minPrice: queryMoney.optional(),
+    maxPrice: queryMoney.optional(),
+    search: searchText.optional(),
+    inStock: z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional(),
+    limit: wholeNumber(20, { max: MAX_LIMIT }),
+    offset: wholeNumber(0, { min: 0, max: MAX_OFFSET }),
+  })
+  // Here, so that the refusal names the parameter the caller sent (the subgraph's names filter.maxPrice).
+  .refine((query) => !query.minPrice || !query.maxPrice || Number(query.minPrice) <= Number(query.maxPrice), {
+    path: ['maxPrice'],
+    message: 'must not be less than minPrice',
+  });
 
 const productFields = {
   name: productName,

@@ -237,6 +237,9 @@ describe('shims before and after the operation', () => {
     expect(products.body.errors.map((error: { field: string }) => error.field).sort()).toEqual(
       ['inStock', 'limit', 'minPrice'].sort(),
     );
+    const range = await call('GET', '/api/products?minPrice=50&maxPrice=10');
+    expect(range.status).toBe(400);
+    expect(range.body.errors).toEqual([{ field: 'maxPrice', message: 'must not be less than minPrice' }]);
     const payment = await call('POST', '/api/payments', { orderId: 'o1', paymentMethod: 'card' });
     expect(payment.status).toBe(400);
     expect(payment.body.errors).toEqual([{ field: 'idempotency-key', message: expect.any(String) }]);
