@@ -15,8 +15,15 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infe
 export const NUL_FREE = /^[^\0]*$/;
 export const NUL_MESSAGE = 'must not contain NUL characters';
 
-/** A trimmed string a database can store (NUL_FREE). */
-export const storedText = () => z.string().trim().regex(NUL_FREE, NUL_MESSAGE);
+/**
+ * Text goes to the databases as UTF-8, where a lone UTF-16 surrogate (JSON's "\ud800") has no
+ * encoding: the drivers would store U+FFFD in its place, changing the text without a word.
+ */
+export const WELL_FORMED = /^[^\p{Cs}]*$/u;
+export const WELL_FORMED_MESSAGE = 'must be valid Unicode text (no lone surrogate)';
+
+/** A trimmed string a database can store as it was sent (NUL_FREE, WELL_FORMED). */
+export const storedText = () => z.string().trim().regex(NUL_FREE, NUL_MESSAGE).regex(WELL_FORMED, WELL_FORMED_MESSAGE);
 
 /**
  * The `.invalid` top-level domain (RFC 6761): it receives no mail, and erased accounts' addresses

@@ -72,6 +72,8 @@ describe('ProductService.create / update / findById', () => {
     // Found by schemathesis: PostgreSQL text refuses U+0000, which was a database error (500).
     for (const field of ['name', 'description', 'category'] as const) {
       expect(await codeOf(products.create(admin, { ...base, [field]: 'a\u0000b' }))).toBe('BAD_USER_INPUT');
+      // A lone surrogate: PostgreSQL's UTF-8 would have held U+FFFD in its place, without a word.
+      expect(await codeOf(products.create(admin, { ...base, [field]: 'a\ud800b' }))).toBe('BAD_USER_INPUT');
     }
     expect(await codeOf(products.create(admin, { ...base, images: ['https://cdn.example.com/a\u0000.png'] }))).toBe(
       'BAD_USER_INPUT',

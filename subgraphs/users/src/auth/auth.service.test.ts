@@ -99,6 +99,11 @@ describe('registration', () => {
       auth.register(anonymous, { ...input, email: 'l@example.com', password: 'x'.repeat(129) }),
     );
     expect(fieldsOf(long)).toEqual(['password']);
+    // A lone surrogate has no UTF-8 form: stored, it would have become U+FFFD without a word.
+    const lone = await failure(auth.register(anonymous, { ...input, email: 's@example.com', lastName: 'Love\ud800' }));
+    expect(lone.extensions.fields).toEqual([
+      { field: 'lastName', message: 'must be valid Unicode text (no lone surrogate)' },
+    ]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { NO_MAIL_DOMAIN, NO_MAIL_MESSAGE } from '@shop/platform/core';
+import { NO_MAIL_DOMAIN, NO_MAIL_MESSAGE, WELL_FORMED, WELL_FORMED_MESSAGE } from '@shop/platform/core';
 import { z } from 'zod';
 import { passwordPolicy } from './password-policy.js';
 
@@ -12,7 +12,8 @@ const nameSchema = z
   .trim()
   .min(1, 'is required')
   .max(100, 'must be at most 100 characters')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+  .regex(WELL_FORMED, WELL_FORMED_MESSAGE);
 const E164 = /^\+[1-9]\d{6,14}$/;
 // Empty means none: web forms send '' for a field left blank.
 const phoneSchema = z
