@@ -67,4 +67,18 @@ describe('who gets what', () => {
     expect(draftsFor(update('PENDING', 'PAID'))).toEqual([]);
     expect(draftsFor(update('SHIPPED', 'DELIVERED'))).toEqual([]);
   });
+
+  it('emails a refund when a payment went through after its order was cancelled, and nothing for a cancellation', () => {
+    const cancelled = (paymentStatus: 'PENDING' | 'REFUNDED') =>
+      orderUpdated.create({ ...base, previousStatus: 'CANCELLED', status: 'CANCELLED', paymentStatus });
+    expect(summary(draftsFor(cancelled('REFUNDED')))).toEqual([
+      {
+        template: 'payment-refund',
+        channel: 'EMAIL',
+        subject: 'Refund for order o-1',
+        body: 'Your order o-1 was cancelled before your payment for it went through. The payment is refunded to your payment method.',
+      },
+    ]);
+    expect(draftsFor(cancelled('PENDING'))).toEqual([]);
+  });
 });

@@ -27,8 +27,9 @@ const sms = (template: string, orderId: string, body: string): NotificationDraft
 
 /**
  * Who gets what: an order confirmation email, a payment receipt by email and SMS, a payment
- * failure email, a shipped SMS. Every other event (e.g. an order becoming PAID, which the receipt
- * already tells) sends nothing. Always to the order's customer.
+ * failure email, a refund email for a payment that went through after its order was cancelled, a
+ * shipped SMS. Every other event (e.g. an order becoming PAID, which the receipt already tells)
+ * sends nothing. Always to the order's customer.
  */
 export function draftsFor(event: DecidedEvent): NotificationDraft[] {
   switch (event.type) {
@@ -62,7 +63,13 @@ export function draftsFor(event: DecidedEvent): NotificationDraft[] {
       ];
     }
     case 'order.updated': {
-      const { orderId, status } = event.data;
+      const { orderId, status, paymentStatus } = event.data;
+      // A payment that went through after its order was cancelled: orders marks it REFUNDED (once),
+      // and payments gives the money back. The receipt came first; this tells the customer why.
+      if (paymentStatus === 'REFUNDED') {
+        const body = `Your order ${orderId} was cancelled before your payment for it went through. The payment is refunded to your payment method.`;
+        return [email('payment-refund', orderId, `Refund for order ${orderId}`, body)];
+      }
       return status === 'SHIPPED' ? [sms('order-shipped', orderId, `Shop: your order ${orderId} has shipped.`)] : [];
     }
   }
