@@ -260,7 +260,7 @@ export function orderTrace(index: number, plan: HistoryPlan): OrderTrace {
         'EMAIL',
         {
           subject: `Payment failed for order ${orderId}`,
-          body: `Your payment of ${amount} for order ${orderId} failed (card_declined). You can try again.`,
+          body: `Your payment of ${amount} for order ${orderId} failed (card_declined). While the order awaits payment, you can try again.`,
         },
         when,
       );

@@ -53,7 +53,7 @@ describe('who gets what', () => {
         template: 'payment-failure',
         channel: 'EMAIL',
         subject: 'Payment failed for order o-1',
-        body: 'Your payment of 19.99 for order o-1 failed (card_declined). You can try again.',
+        body: 'Your payment of 19.99 for order o-1 failed (card_declined). While the order awaits payment, you can try again.',
       },
     ]);
   });

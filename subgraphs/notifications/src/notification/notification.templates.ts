@@ -58,7 +58,7 @@ export function draftsFor(event: DecidedEvent): NotificationDraft[] {
           'payment-failure',
           orderId,
           `Payment failed for order ${orderId}`,
-          `Your payment of ${amount} for order ${orderId} failed (${failureReason}). You can try again.`,
+          `Your payment of ${amount} for order ${orderId} failed (${failureReason}). While the order awaits payment, you can try again.`,
         ),
       ];
     }
