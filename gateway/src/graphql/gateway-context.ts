@@ -36,7 +36,10 @@ export interface ClientBudget {
   headers: Record<string, string>;
 }
 
-/** A client's budget: its account's, or its address's when anonymous (not the address of an account: many customers share one behind a carrier's NAT). */
+/**
+ * A client's budget: its account's when signed in (not its address: many customers share one behind
+ * a carrier's NAT), its address's when anonymous.
+ */
 export function clientBudget(principal: Principal | null, clientIp: string | undefined): ClientBudget {
   const key = principal ? `account ${principal.id}` : `address ${clientAddressKey(clientIp ?? 'unknown')}`;
   return { key, headers: {} };
