@@ -25,11 +25,13 @@ export class ResponseCache {
   private readonly store: InMemoryLRUCache<string>;
   private generation = 0;
   private readonly generationAtStart = new WeakMap<GraphQLRequest, number>();
-  private deaf = false;
   /** The cache itself (@apollo/server-plugin-response-cache) and what tells it the generation. */
   readonly plugins: ApolloServerPlugin<GatewayContext>[];
 
-  /** `listening`: whether invalidations can reach this replica now (its broker connection). */
+  /**
+   * `listening`: whether invalidations reach this replica now (its queue is bound). While they do
+   * not the cache is bypassed; the owner empties it once they do again (use-response-cache.ts).
+   */
   constructor(
     maxMiB: number,
     private readonly listening: () => boolean,
@@ -49,9 +51,9 @@ export class ResponseCache {
       },
       responseCachePlugin<GatewayContext>({
         cache: this.store,
-        shouldReadFromCache: async () => this.canTrust(),
+        shouldReadFromCache: async () => this.listening(),
         shouldWriteToCache: async ({ request }) =>
-          this.canTrust() && this.generationAtStart.get(request) === this.generation,
+          this.listening() && this.generationAtStart.get(request) === this.generation,
       }),
     ];
   }
@@ -59,21 +61,5 @@ export class ResponseCache {
   invalidate(): void {
     this.generation++;
     this.store.clear();
-  }
-
-  /**
-   * While this replica cannot hear invalidations the cache is bypassed; once it hears again,
-   * what it held is dropped, as changes made in between went unheard.
-   */
-  private canTrust(): boolean {
-    if (!this.listening()) {
-      this.deaf = true;
-      return false;
-    }
-    if (this.deaf) {
-      this.deaf = false;
-      this.invalidate();
-    }
-    return true;
   }
 }

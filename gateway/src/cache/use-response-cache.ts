@@ -15,7 +15,7 @@ export async function useResponseCache(
   maxMiB: number,
 ): Promise<{ plugins: ApolloServerPlugin<GatewayContext>[] }> {
   if (maxMiB === 0) return { plugins: [] };
-  const cache = new ResponseCache(maxMiB, () => bus.isConnected());
+  const cache = new ResponseCache(maxMiB, () => hears(bus));
   await bus.subscribe({
     // Exclusive: the prefix of a queue of this gateway's own (every replica drops its own cache).
     queue: 'gateway.response-cache',
@@ -25,8 +25,19 @@ export async function useResponseCache(
     handler: async (event) => {
       if ((event as EventOf<typeof productChanged>).data.change !== 'stock') cache.invalidate();
     },
-    // Its queue died with the connection: what changed meanwhile was never heard.
+    // Its queue died with the connection: what changed meanwhile was never heard (the cache was
+    // bypassed until now, `hears`).
     onRestored: () => cache.invalidate(),
   });
   return { plugins: cache.plugins };
+}
+
+/** Whether the bus's channels, this cache's queue among them, are connected and set up. */
+function hears(bus: EventBus): boolean {
+  try {
+    bus.readiness.check();
+    return true;
+  } catch {
+    return false;
+  }
 }
