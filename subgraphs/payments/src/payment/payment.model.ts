@@ -1,5 +1,6 @@
-import { outboxPlugin, PendingEvent, pendingEventsProp } from '@shop/platform/mongo';
+import { outboxPlugin, PendingEvent, pendingEventsProp, withDocumentLock } from '@shop/platform/mongo';
 import { getModelForClass, index, modelOptions, plugin, prop } from '@typegoose/typegoose';
+import type { Types } from 'mongoose';
 import { PaymentStatus } from './payment.type.js';
 
 /** The unique key is what claims an idempotency key: of two racing requests, one insert wins. */
@@ -112,3 +113,17 @@ export class PaymentRecord {
 }
 
 export const PaymentModel = getModelForClass(PaymentRecord);
+
+/**
+ * Updates the payment while it matches `filter`, under its document lock, as every write of a
+ * payment is (withDocumentLock: on FerretDB, one process's writes to a document queue).
+ */
+export function updatePayment(
+  id: Types.ObjectId,
+  filter: Record<string, unknown>,
+  change: Record<string, Record<string, unknown>>,
+): Promise<unknown> {
+  return withDocumentLock(PaymentModel.collection.name, id, () =>
+    PaymentModel.updateOne({ _id: id, ...filter }, change),
+  );
+}

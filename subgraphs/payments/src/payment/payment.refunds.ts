@@ -1,7 +1,7 @@
 import type { SystemContext } from '@shop/platform/core';
 import { EffectClaims, effectClaimModel, withDocumentLock } from '@shop/platform/mongo';
 import type { Types } from 'mongoose';
-import { PaymentModel, type PaymentRecord } from './payment.model.js';
+import { PaymentModel, type PaymentRecord, updatePayment } from './payment.model.js';
 import { PaymentStatus } from './payment.type.js';
 import type { ChargeLookup, PaymentProvider } from './payment-provider.js';
 
@@ -75,7 +75,7 @@ export class PaymentRefunds {
    * than the event's retries) is retried by reconciliation until done, not left to a replay.
    */
   async refundSucceeded(record: StoredPayment): Promise<boolean> {
-    await this.update(record, { status: PaymentStatus.SUCCEEDED }, { $set: { refundDue: true } });
+    await updatePayment(record._id, { status: PaymentStatus.SUCCEEDED }, { $set: { refundDue: true } });
     return this.refundOwedPayment(record);
   }
 
@@ -86,8 +86,8 @@ export class PaymentRefunds {
    */
   async refundLateCharge(ctx: Pick<SystemContext, 'log'>, record: StoredPayment, transactionId: string) {
     const paymentId = String(record._id);
-    await this.update(
-      record,
+    await updatePayment(
+      record._id,
       { status: PaymentStatus.FAILED, lateChargeRefundedAt: { $exists: false } },
       { $set: { lateChargeRefundDue: true, lateChargeTransactionId: transactionId }, $unset: LATE_CHARGE_WATCH },
     );
@@ -124,8 +124,8 @@ export class PaymentRefunds {
           continue;
         }
         const next = lookup.outcome === 'unknown' ? nextLateChargeCheck(record.createdAt, now) : undefined;
-        await this.update(
-          record,
+        await updatePayment(
+          record._id,
           { lateChargeCheckAt: record.lateChargeCheckAt },
           next ? { $set: { lateChargeCheckAt: next } } : { $unset: LATE_CHARGE_WATCH },
         );
@@ -171,7 +171,7 @@ export class PaymentRefunds {
         const attempts = (record.refundAttempts ?? 0) + 1;
         const retryAt = nextRetry(attempts, now);
         ctx.log.warn({ err: error, paymentId, attempts, retryAt }, 'owed refund not made; retried later');
-        await this.update(record, owed, { $set: { refundAttempts: attempts, refundRetryAt: retryAt } }).catch(
+        await updatePayment(record._id, owed, { $set: { refundAttempts: attempts, refundRetryAt: retryAt } }).catch(
           (failure: unknown) => ctx.log.warn({ err: failure, paymentId }, 'owed refund retry not rescheduled'),
         );
       }
@@ -192,20 +192,6 @@ export class PaymentRefunds {
       record,
       { lateChargeRefundDue: true },
       { $unset: { lateChargeRefundDue: 1, ...REFUND_RETRY }, $set: { lateChargeRefundedAt: new Date() } },
-    );
-  }
-
-  /**
-   * Updates the payment while it matches `filter`, under its document lock, as every write of a
-   * payment is (withDocumentLock: on FerretDB, one process's writes to a document queue).
-   */
-  private update(
-    record: StoredPayment,
-    filter: Record<string, unknown>,
-    change: Record<string, Record<string, unknown>>,
-  ): Promise<unknown> {
-    return withDocumentLock(PaymentModel.collection.name, record._id, () =>
-      PaymentModel.updateOne({ _id: record._id, ...filter }, change),
     );
   }
 
@@ -231,7 +217,7 @@ export class PaymentRefunds {
       );
       // Marked before the claim is settled: a crash in between takes the claim over, and the
       // provider answers the repeated reference as already refunded.
-      await this.update(record, due, done);
+      await updatePayment(record._id, due, done);
       if (outcome.state !== 'done') return false;
       await this.claims.settle(outcome.claim);
       return true;

@@ -3,7 +3,7 @@ import { formatCents, type SystemContext } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
 import { withDocumentLock } from '@shop/platform/mongo';
 import { paymentsReconciled } from './payment.metrics.js';
-import { PaymentModel } from './payment.model.js';
+import { PaymentModel, updatePayment } from './payment.model.js';
 import { nextLateChargeCheck, nextRetry, type PaymentRefunds, type StoredPayment } from './payment.refunds.js';
 import { PaymentStatus } from './payment.type.js';
 import type { ChargeResult, PaymentProvider } from './payment-provider.js';
@@ -67,11 +67,10 @@ export class PaymentSettlement {
     const attempts = (record.reconcileAttempts ?? 0) + 1;
     const retryAt = nextRetry(attempts, now);
     ctx.log.warn({ err: error, paymentId, attempts, retryAt }, 'payment not reconciled; retried later');
-    await withDocumentLock(PaymentModel.collection.name, record._id, () =>
-      PaymentModel.updateOne(
-        { _id: record._id, status: PaymentStatus.PENDING },
-        { $set: { reconcileAttempts: attempts, reconcileRetryAt: retryAt } },
-      ),
+    await updatePayment(
+      record._id,
+      { status: PaymentStatus.PENDING },
+      { $set: { reconcileAttempts: attempts, reconcileRetryAt: retryAt } },
     ).catch((failure: unknown) => ctx.log.warn({ err: failure, paymentId }, 'payment reconciliation not rescheduled'));
   }
 
