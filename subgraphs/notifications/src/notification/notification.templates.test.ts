@@ -68,10 +68,18 @@ describe('who gets what', () => {
     expect(draftsFor(update('SHIPPED', 'DELIVERED'))).toEqual([]);
   });
 
-  it('emails a refund when a payment went through after its order was cancelled, and nothing for a cancellation', () => {
-    const cancelled = (paymentStatus: 'PENDING' | 'REFUNDED') =>
-      orderUpdated.create({ ...base, previousStatus: 'CANCELLED', status: 'CANCELLED', paymentStatus });
-    expect(summary(draftsFor(cancelled('REFUNDED')))).toEqual([
+  it('emails a cancellation of an unpaid order once, and a refund when a payment went through after it', () => {
+    const update = (previousStatus: 'PENDING' | 'CANCELLED', paymentStatus: 'PENDING' | 'FAILED' | 'REFUNDED') =>
+      orderUpdated.create({ ...base, previousStatus, status: 'CANCELLED', paymentStatus });
+    const cancellation = {
+      template: 'order-cancellation',
+      channel: 'EMAIL',
+      subject: 'Order o-1 cancelled',
+      body: 'Your order o-1 was cancelled before it was paid, and its items are no longer reserved for you. If a payment for it still goes through, it is refunded.',
+    };
+    expect(summary(draftsFor(update('PENDING', 'PENDING')))).toEqual([cancellation]);
+    expect(summary(draftsFor(update('PENDING', 'FAILED')))).toEqual([cancellation]);
+    expect(summary(draftsFor(update('CANCELLED', 'REFUNDED')))).toEqual([
       {
         template: 'payment-refund',
         channel: 'EMAIL',
@@ -79,6 +87,5 @@ describe('who gets what', () => {
         body: 'Your order o-1 was cancelled before your payment for it went through. The payment is refunded to your payment method.',
       },
     ]);
-    expect(draftsFor(cancelled('PENDING'))).toEqual([]);
   });
 });

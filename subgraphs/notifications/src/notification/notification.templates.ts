@@ -27,8 +27,9 @@ const sms = (template: string, orderId: string, body: string): NotificationDraft
 
 /**
  * Who gets what: an order confirmation email, a payment receipt by email and SMS, a payment
- * failure email, a refund email for a payment that went through after its order was cancelled, a
- * shipped SMS. Every other event (e.g. an order becoming PAID, which the receipt already tells)
+ * failure email, a cancellation email (only an unpaid order can be cancelled: by its owner, an
+ * admin or the payment timeout), a refund email for a payment that went through after its order
+ * was cancelled, a shipped SMS. Every other event (e.g. an order becoming PAID, which the receipt already tells)
  * sends nothing. Always to the order's customer.
  */
 export function draftsFor(event: DecidedEvent): NotificationDraft[] {
@@ -63,12 +64,17 @@ export function draftsFor(event: DecidedEvent): NotificationDraft[] {
       ];
     }
     case 'order.updated': {
-      const { orderId, status, paymentStatus } = event.data;
+      const { orderId, previousStatus, status, paymentStatus } = event.data;
       // A payment that went through after its order was cancelled: orders marks it REFUNDED (once),
       // and payments gives the money back. The receipt came first; this tells the customer why.
       if (paymentStatus === 'REFUNDED') {
         const body = `Your order ${orderId} was cancelled before your payment for it went through. The payment is refunded to your payment method.`;
         return [email('payment-refund', orderId, `Refund for order ${orderId}`, body)];
+      }
+      if (status === 'CANCELLED' && previousStatus !== 'CANCELLED') {
+        // A payment still in flight may go through afterwards: it is refunded, and told (above).
+        const body = `Your order ${orderId} was cancelled before it was paid, and its items are no longer reserved for you. If a payment for it still goes through, it is refunded.`;
+        return [email('order-cancellation', orderId, `Order ${orderId} cancelled`, body)];
       }
       return status === 'SHIPPED' ? [sms('order-shipped', orderId, `Shop: your order ${orderId} has shipped.`)] : [];
     }
