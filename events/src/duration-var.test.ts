@@ -34,6 +34,11 @@ describe('durations in configuration: one notation (ms), bare numbers in the uni
     const delay = millisecondsVar(250, 0, 60_000);
     for (const bad of ['soon', '-5s', '5 s s', '1e3', '']) expect(() => read(delay, bad), bad).toThrow(/duration/);
     expect(() => read(delay, '2m')).toThrow(/between 0ms and 1m/);
-    expect(() => read(durationVar('30s'), '10ms')).toThrow(/between 1s and 30d/);
+    expect(() => read(durationVar('30s'), '10ms')).toThrow(/between 1s and 24d/);
+  });
+
+  it("refuses a duration past Node's timer limit, which would fire at once", () => {
+    expect(read(durationVar('30s'), '24d')).toBe(24 * 86_400_000);
+    expect(() => read(durationVar('30s'), '25d')).toThrow(/between 1s and 24d/);
   });
 });

@@ -7,7 +7,13 @@ import { z } from 'zod';
  * without a unit (ORDER_PAYMENT_TIMEOUT) and for `*_SECONDS`, milliseconds for `*_MS`.
  */
 const NOTATION = /^\d+(\.\d+)?\s*[a-z]+$/i;
-const MAX_MS = 30 * 86_400_000;
+/**
+ * The longest duration a variable that sets a timer takes (every `durationVar`, the rate-limit
+ * windows): 24 days, under Node's timer limit (2^31 - 1 ms, about 24.8 days). A longer delay is
+ * taken as 1 ms with only a warning, so a rate-limit window of 30 days would forget each count at
+ * once, and a 30-day interval would run a sweep back to back.
+ */
+export const LONGEST_DURATION_MS = 24 * 86_400_000;
 const SECOND_MS = 1_000;
 
 /** Milliseconds, or undefined when `value` is neither a duration nor a bare number. */
@@ -40,7 +46,8 @@ function durationOf(fallback: string, bareUnitMs: number, resultUnitMs: number, 
 }
 
 /** A duration in milliseconds; a bare number means seconds. */
-export const durationVar = (fallback: string, minMs = SECOND_MS) => durationOf(fallback, SECOND_MS, 1, minMs, MAX_MS);
+export const durationVar = (fallback: string, minMs = SECOND_MS) =>
+  durationOf(fallback, SECOND_MS, 1, minMs, LONGEST_DURATION_MS);
 
 /** A `*_SECONDS` variable: whole seconds, from a bare number of seconds or a duration (`1h`). */
 export const secondsVar = (fallback: number, min: number, max: number) =>

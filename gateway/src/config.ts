@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type Config,
   durationVar,
+  LONGEST_DURATION_MS,
   listVar,
   millisecondsVar,
   portVar,
@@ -27,9 +28,6 @@ const routingShape = Object.fromEntries(Object.values(ROUTING_VARS).map((name) =
   RoutingVar,
   typeof routingUrl
 >;
-/** Node's timers take at most 2^31 - 1 ms; windows of rate limits, at most 30 days. */
-const TIMER_MAX_MS = 2_147_483_647;
-const WINDOW_MAX_SECONDS = 30 * 86_400;
 
 export const gatewayConfig = {
   GATEWAY_PORT: portVar(3000),
@@ -54,7 +52,7 @@ export const gatewayConfig = {
   RESPONSE_COMPRESSION: z.stringbool().default(true),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
-  WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 1, TIMER_MAX_MS),
+  WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 1, LONGEST_DURATION_MS),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(20),
   /** Open sockets per client address (refused with HTTP 429 at the upgrade) and per signed-in user (closed with 4429). */
   WS_MAX_CONNECTIONS_PER_IP: wholeNumber(20),
@@ -66,11 +64,11 @@ export const gatewayConfig = {
    * A socket must send `connection_init` within this time; an anonymous one is closed this long
    * after it, since no subscription is open to anonymous callers.
    */
-  WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 1, TIMER_MAX_MS),
+  WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 1, LONGEST_DURATION_MS),
   /** `register` / `login` per client address and window (each costs an argon2 hash behind the gateway). */
   ...registrationLimitShape,
   LOGIN_LIMIT_PER_IP: wholeNumber(30),
-  LOGIN_LIMIT_WINDOW_SECONDS: secondsVar(60, 1, WINDOW_MAX_SECONDS),
+  LOGIN_LIMIT_WINDOW_SECONDS: secondsVar(60, 1, LONGEST_DURATION_MS / 1_000),
   /**
    * Cost points (as GRAPHQL_MAX_COST counts them) each client may spend per window on /graphql and
    * /api: a signed-in client by account, an anonymous one by address (client-budget.plugin.ts).

@@ -1,4 +1,4 @@
-import { durationVar, secondsVar, wholeNumber } from '@shop/events';
+import { durationVar, LONGEST_DURATION_MS, secondsVar, wholeNumber } from '@shop/events';
 import { z } from 'zod';
 import { graphqlLimitsShape } from './graphql-limits.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
@@ -87,7 +87,7 @@ export const portVar = (defaultPort: number) => wholeNumber(defaultPort, { max: 
 export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUrl);
 
 /** Durations have one notation (duration-var.ts in @shop/events): `30m`, `45s`, `500ms`. */
-export { durationVar, millisecondsVar, secondsVar, wholeNumber } from '@shop/events';
+export { durationVar, LONGEST_DURATION_MS, millisecondsVar, secondsVar, wholeNumber } from '@shop/events';
 
 export const mongoShape = {
   MONGO_URL: z
@@ -109,7 +109,7 @@ export const mongoShape = {
  */
 export const registrationLimitShape = {
   REGISTER_LIMIT_PER_IP: wholeNumber(10),
-  REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, 30 * 86_400),
+  REGISTER_LIMIT_WINDOW_SECONDS: secondsVar(3_600, 1, LONGEST_DURATION_MS / 1_000),
 };
 
 type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;

@@ -1,0 +1,21 @@
+import { parseConfig } from '@shop/platform/core';
+import { describe, expect, it } from 'vitest';
+import { gatewayConfig } from './config.js';
+
+const parse = (env: Record<string, string>) => parseConfig(gatewayConfig, { NODE_ENV: 'development', ...env });
+
+describe('gateway configuration', () => {
+  it("refuses rate-limit windows past Node's timer limit, where each count would be forgotten at once", () => {
+    const windows = {
+      LOGIN_LIMIT_WINDOW_SECONDS: '24d',
+      REGISTER_LIMIT_WINDOW_SECONDS: '24d',
+      CLIENT_COST_WINDOW: '24d',
+    };
+    expect(parse(windows)).toMatchObject({
+      LOGIN_LIMIT_WINDOW_SECONDS: 24 * 86_400,
+      REGISTER_LIMIT_WINDOW_SECONDS: 24 * 86_400,
+      CLIENT_COST_WINDOW: 24 * 86_400_000,
+    });
+    for (const name of Object.keys(windows)) expect(() => parse({ [name]: '25d' }), name).toThrow(name);
+  });
+});
