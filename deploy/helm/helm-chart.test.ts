@@ -270,6 +270,15 @@ describe('Helm chart deploy/helm/shop', () => {
     expect(await templateError('-f', credentials, '--set', 'secrets.jwtSecret=short')).toContain(
       'secrets.jwtSecret must be at least 32 characters',
     );
+    // A rotation's list: a short second secret would fail every pod at start instead.
+    expect(
+      await templateError(
+        '-f',
+        credentials,
+        '--set',
+        'secrets.jwtSecret=a-long-enough-secret-0123456789abcdef\\,short',
+      ),
+    ).toContain('secrets.jwtSecret must be at least 32 characters');
     expect(
       await templateError(
         '-f',
