@@ -46,8 +46,8 @@ function durationOf(fallback: string, bareUnitMs: number, resultUnitMs: number, 
 }
 
 /** A duration in milliseconds; a bare number means seconds. */
-export const durationVar = (fallback: string, minMs = SECOND_MS) =>
-  durationOf(fallback, SECOND_MS, 1, minMs, LONGEST_DURATION_MS);
+export const durationVar = (fallback: string, minMs = SECOND_MS, maxMs = LONGEST_DURATION_MS) =>
+  durationOf(fallback, SECOND_MS, 1, minMs, Math.min(maxMs, LONGEST_DURATION_MS));
 
 /** A `*_SECONDS` variable: whole seconds, from a bare number of seconds or a duration (`1h`). */
 export const secondsVar = (fallback: number, min: number, max: number) =>

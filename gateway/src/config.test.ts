@@ -18,4 +18,13 @@ describe('gateway configuration', () => {
     });
     for (const name of Object.keys(windows)) expect(() => parse({ [name]: '25d' }), name).toThrow(name);
   });
+
+  it("refuses request timeouts past the subgraphs' signature age, a minute", () => {
+    expect(parse({ REQUEST_TIMEOUT: '1m', SUBGRAPH_TIMEOUT: '60s' })).toMatchObject({
+      REQUEST_TIMEOUT: 60_000,
+      SUBGRAPH_TIMEOUT: 60_000,
+    });
+    for (const name of ['REQUEST_TIMEOUT', 'SUBGRAPH_TIMEOUT'])
+      expect(() => parse({ [name]: '61s' }), name).toThrow(name);
+  });
 });

@@ -10,7 +10,7 @@ import {
   secondsVar,
   wholeNumber,
 } from '@shop/platform/core';
-import { tokenVersionShape } from '@shop/platform/http';
+import { SIGNATURE_MAX_AGE_MS, tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
 /** Subgraph name (as in the supergraph) → the variable that replaces its routing URL (e.g. in containers). */
@@ -80,13 +80,17 @@ export const gatewayConfig = {
   ...tokenVersionShape,
   /** Keep-alive connections held open to each subgraph; requests beyond them wait for a free one. */
   SUBGRAPH_CONNECTIONS: wholeNumber(64),
-  /** How long one subgraph request may take, answer read in full, before it fails (Apollo Router's default too). */
-  SUBGRAPH_TIMEOUT: durationVar('30s', 1),
+  /**
+   * How long one subgraph request may take, answer read in full, before it fails (Apollo Router's
+   * default too). At most a minute, as REQUEST_TIMEOUT: a request is signed once, and subgraphs take
+   * no signature older than that (a later one would lose its client address).
+   */
+  SUBGRAPH_TIMEOUT: durationVar('30s', 1, SIGNATURE_MAX_AGE_MS),
   /**
    * How long one client request (an operation, a REST call, a subscription's query) may take in all:
    * its subgraph fetches share it. A client may ask for less with `x-request-timeout-ms`.
    */
-  REQUEST_TIMEOUT: durationVar('30s', 1),
+  REQUEST_TIMEOUT: durationVar('30s', 1, SIGNATURE_MAX_AGE_MS),
   /**
    * How long a client may take to send a request's headers, and the whole request with its body,
    * before it is answered 408 and its socket closed: a client trickling bytes holds a socket and a

@@ -3,7 +3,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export const SIGNATURE_HEADER = 'x-gateway-signature';
 export const SIGNED_AT_HEADER = 'x-gateway-signed-at';
 /** How old a signature may be (clock skew between hosts, plus a slow hop); older ones are replays. */
-const MAX_AGE_MS = 60_000;
+export const SIGNATURE_MAX_AGE_MS = 60_000;
 const VERSION = 'v1';
 
 /** What the gateway vouches for: the request itself and the client behind it. */
@@ -59,7 +59,7 @@ export function createGatewayRequestSigner(secrets: readonly string[]): GatewayR
     verify: (request, headers, now = Date.now()) => {
       const signedAt = headers.signedAt ?? '';
       const age = now - Number(signedAt);
-      if (!/^\d{1,15}$/.test(signedAt) || !(Math.abs(age) <= MAX_AGE_MS)) return false;
+      if (!/^\d{1,15}$/.test(signedAt) || !(Math.abs(age) <= SIGNATURE_MAX_AGE_MS)) return false;
       const given = headers.signature?.startsWith(`${VERSION}=`)
         ? Buffer.from(headers.signature.slice(VERSION.length + 1), 'base64url')
         : undefined;
