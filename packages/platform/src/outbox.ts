@@ -7,9 +7,8 @@ import { withDocumentLock } from './ferretdb-adapter.js';
 import type { Logger } from './logger.js';
 import { isDuplicateKeyError, writtenFirst } from './mongo.js';
 import { runForScrape } from './mongo-commands.js';
-import { countParkedEvents } from './outbox-parking.js';
+import { countParkedEvents, reportOutbox } from './outbox-metrics.js';
 import { RelayLoop } from './relay-loop.js';
-import { stateGauge } from './state-gauge.js';
 
 /**
  * An event waiting in its aggregate's own document. Writing the state change and the event
@@ -107,9 +106,6 @@ export interface Outbox extends OutboxWakeUp {
   publishNow(model: AggregateModel, documentId: unknown, events: EventEnvelope[]): Promise<void>;
 }
 
-/** Each started relay's collections: how a scrape counts their waiting events (outbox_pending_events). */
-const backlogCounts: Record<string, () => Promise<number>> = {};
-
 /** The most documents one scrape reads per collection: a larger backlog shows as at least their events. */
 const BACKLOG_SCAN = 10_000;
 
@@ -126,19 +122,6 @@ export async function pendingEventCount(model: AggregateModel, scan = BACKLOG_SC
     { $count: 'events' },
   ]);
   return row?.events ?? 0;
-}
-
-/**
- * `outbox_pending_events`, registered by the first relay (so a process without one serves no such
- * metric). Counted at scrape time across all replicas' writes: the database's backlog, not this
- * relay's, read over at most BACKLOG_SCAN documents.
- */
-function registerOutboxBacklog(): void {
-  stateGauge(
-    'outbox_pending_events',
-    'Events written with their state change and not yet confirmed by the broker, by collection',
-    { label: 'collection', counts: backlogCounts },
-  );
 }
 
 /** Where the MongoDB relays park events, in the aggregate's own database: one document per event. */
@@ -198,12 +181,11 @@ export class OutboxRelay implements Outbox {
     private readonly leaseMs = 10_000,
   ) {
     this.loop = new RelayLoop(() => this.drain(), log, intervalMs);
-    registerOutboxBacklog();
   }
 
   start(): void {
     for (const model of this.models) {
-      backlogCounts[model.collection.name] = () => runForScrape(() => pendingEventCount(model));
+      reportOutbox(model.collection.name, () => runForScrape(() => pendingEventCount(model)));
     }
     this.loop.start();
   }

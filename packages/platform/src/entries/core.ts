@@ -8,7 +8,7 @@ export * from '../hours.js';
 export * from '../log-context.js';
 export * from '../logger.js';
 export * from '../money.js';
-export * from '../outbox-parking.js';
+export * from '../outbox-metrics.js';
 export * from '../periodic-job.js';
 export * from '../relay-loop.js';
 export * from '../request-scope.js';

@@ -1,5 +1,5 @@
 import type { EventBus, EventEnvelope } from '@shop/events';
-import { countParkedEvents, type Logger, RelayLoop } from '@shop/platform/core';
+import { countParkedEvents, type Logger, RelayLoop, reportOutbox } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
 import type { Prisma, ProductsDb } from '../product/product.model.js';
 
@@ -11,6 +11,8 @@ export interface PostgresOutboxRelayOptions {
 
 /** A batch is published inside its transaction: room for the broker's confirms (5 s each at worst). */
 const TRANSACTION = { maxWait: 10_000, timeout: 30_000 };
+/** The most rows one scrape counts: a larger backlog shows as this many (as the MongoDB relays' scan). */
+const BACKLOG_SCAN = 10_000;
 
 /**
  * Publishes `outbox_events` to RabbitMQ, at least once. Each batch is one transaction: rows are
@@ -36,6 +38,7 @@ export class PostgresOutboxRelay implements OutboxWakeUp {
   }
 
   start(): void {
+    reportOutbox('outbox_events', () => this.backlog());
     this.loop.start();
   }
 
@@ -52,6 +55,13 @@ export class PostgresOutboxRelay implements OutboxWakeUp {
   async drain(): Promise<void> {
     if (!this.bus.isConnected()) return;
     while ((await this.publishBatch()) === this.batchSize);
+  }
+
+  /** The events waiting in the table, counted over at most BACKLOG_SCAN rows. */
+  private async backlog(): Promise<number> {
+    const [row] = await this.db.$queryRaw<{ events: number }[]>`
+      SELECT count(*)::int AS events FROM (SELECT 1 FROM outbox_events LIMIT ${BACKLOG_SCAN}) AS waiting`;
+    return row?.events ?? 0;
   }
 
   /** One batch, oldest first; the number of events published. */
