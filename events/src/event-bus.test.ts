@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
 import amqplib from 'amqplib';
 import { pino } from 'pino';
+import { register } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withChannel } from './broker-channel.js';
 import { EventBus } from './event-bus.js';
+import { DEAD_LETTER_REASONS } from './event-metrics.js';
 import { orderCreated } from './order-created.event.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
@@ -190,6 +192,29 @@ describe('EventBus channels the broker closed', () => {
       await vi.waitFor(() => expect(connects()).toBeGreaterThan(before), { timeout: 10_000 });
       await vi.waitFor(ready(bus), { timeout: 10_000 });
       await expectConsumedAgain(bus, handled, 'o-deleted');
+    } finally {
+      await bus.close();
+      await deleteConsumerTopology(channel, consumer, DEFAULT_RETRY_POLICY.maxAttempts - 1);
+      await channel.deleteExchange(exchange);
+      await connection.close();
+    }
+  });
+});
+
+describe('EventBus consumer metrics', () => {
+  it("serves each dead-letter reason of a consumer's queue from 0, so the first parked message is an increase", async () => {
+    const exchange = `event-bus-test.metrics.${Date.now().toString(36)}`;
+    const consumer = `event-bus-test.metrics-consumer.${Date.now().toString(36)}`;
+    const bus = new EventBus({ url: AMQP_URL, exchange, log: recordingLogger().log, connectionName: 'event-bus-test' });
+    const connection = await amqplib.connect(AMQP_URL);
+    const channel = await connection.createChannel();
+    try {
+      await bus.subscribe({ queue: consumer, events: [orderCreated], handler: async () => {} });
+      const scrape = await register.metrics();
+      for (const reason of DEAD_LETTER_REASONS) {
+        const series = `events_dead_lettered_total{queue="${consumer}",reason="${reason}"} 0`;
+        expect(scrape.split('\n'), reason).toContain(series);
+      }
     } finally {
       await bus.close();
       await deleteConsumerTopology(channel, consumer, DEFAULT_RETRY_POLICY.maxAttempts - 1);

@@ -6,7 +6,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { ChannelRecovery } from './channel-recovery.js';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
-import { eventMetrics } from './event-metrics.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason, eventMetrics } from './event-metrics.js';
 import { failureText } from './failure-text.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
@@ -200,6 +200,9 @@ export class EventBus {
     // on its successor (a stale delivery tag would close the new channel).
     let current: Channel | undefined;
     let setUp = false;
+    // Each reason's series exists from the start: Prometheus' increase() does not count a first sample.
+    if (!exclusive)
+      for (const reason of DEAD_LETTER_REASONS) eventMetrics.deadLettered.inc({ queue: options.queue, reason }, 0);
     this.recovery.created(queue);
     const channel = this.connection.createChannel({
       setup: async (raw: Channel) => {
@@ -222,7 +225,13 @@ export class EventBus {
     this.consumers.push(channel);
 
     /** To the dead-letter queue, with why; the header names the consumer by its logical name. */
-    const park = async (message: ConsumeMessage, settle: Settle, reason: string, error: string, attempts: number) => {
+    const park = async (
+      message: ConsumeMessage,
+      settle: Settle,
+      reason: DeadLetterReason,
+      error: string,
+      attempts: number,
+    ) => {
       const parked = await this.forward(message, { exchange: moves, routingKey: ROUTES.dlq }, settle, {
         [HEADERS.reason]: reason,
         [HEADERS.error]: failureText(error),

@@ -1,5 +1,9 @@
 import { Counter } from 'prom-client';
 
+/** Why a consumer parks a message in its dead-letter queue (the `reason` header and label). */
+export const DEAD_LETTER_REASONS = ['invalid', 'rejected', 'handler-failed'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
 /** Event counters on prom-client's default registry, served by each process's `/metrics`. */
 export const eventMetrics = {
   published: new Counter({

@@ -99,6 +99,8 @@ export class SubgraphCircuits {
     });
     breaker.on('reject', () => subgraphCircuitRejections.inc({ subgraph }));
     subgraphCircuitOpen.set({ subgraph }, 0);
+    // From 0, so that the alert's rate() sees the first refusals too.
+    subgraphCircuitRejections.inc({ subgraph }, 0);
     this.breakers.set(subgraph, breaker);
     return breaker;
   }

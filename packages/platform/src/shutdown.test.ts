@@ -37,6 +37,17 @@ describe('the last-resort error handlers onShutdown installs', () => {
   it('logs an unhandled rejection with its request id, counts it, and keeps serving', async () => {
     const guarded = startGuarded();
     await vi.waitFor(() => expect(guarded.logged('ready')).toHaveLength(1), { timeout: 30_000 });
+    // Each kind's series is there at 0 before any error: Prometheus' increase() misses a first sample.
+    guarded.send('metrics');
+    const zero = (kind: string) => new RegExp(`^process_unhandled_errors_total\\{[^}]*kind="${kind}"[^}]*\\} 0$`);
+    await vi.waitFor(() => {
+      for (const kind of ['unhandledRejection', 'uncaughtException']) {
+        expect(
+          guarded.lines.some((line) => zero(kind).test(line)),
+          kind,
+        ).toBe(true);
+      }
+    });
     guarded.send('reject req-41');
     await vi.waitFor(() => expect(guarded.logged('unhandled promise rejection')).toHaveLength(1));
     expect(guarded.logged('unhandled promise rejection')[0]).toMatchObject({

@@ -65,6 +65,8 @@ export function onShutdown(log: Logger, steps: ShutdownStep[]): void {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
   const counted = unhandledErrors();
+  // Both series from the start: Prometheus' increase() does not count a series' first sample.
+  for (const kind of ['unhandledRejection', 'uncaughtException']) counted.inc({ kind }, 0);
   process.on('unhandledRejection', (reason) => {
     counted.inc({ kind: 'unhandledRejection' });
     log.error({ err: reason }, 'unhandled promise rejection');

@@ -4,16 +4,24 @@ import { paymentEventsRejected } from './order.metrics.js';
 import type { StoredOrder } from './order-transition.writer.js';
 
 /**
- * Applies a payment event to its order. A rejection is counted by reason; a missing order is one
- * (`unknown-order`), not a failure to retry for minutes.
+ * Applies a payment event to its order; a missing order is a rejection (`unknown-order`), not a
+ * failure to retry for minutes. A rejected payment.succeeded is counted by reason
+ * (`payment_events_rejected_total`: money taken that no order records); a failed payment took no
+ * money, so its rejection is only parked (`events_dead_lettered_total`).
  */
-export async function rejectingUnknownOrder(orderId: string, apply: () => Promise<unknown>): Promise<void> {
+export async function rejectingUnknownOrder(
+  orderId: string,
+  apply: () => Promise<unknown>,
+  { moneyTaken }: { moneyTaken: boolean },
+): Promise<void> {
   try {
     await apply();
   } catch (error) {
     const missing = error instanceof NotFoundError && error.extensions.entity === 'Order';
     const rejected = missing ? new RejectedEventError(`unknown-order: no order ${orderId}`) : error;
-    if (rejected instanceof RejectedEventError) paymentEventsRejected.inc({ reason: rejected.reason.split(':')[0] });
+    if (moneyTaken && rejected instanceof RejectedEventError) {
+      paymentEventsRejected.inc({ reason: rejected.reason.split(':')[0] });
+    }
     throw rejected;
   }
 }

@@ -4,10 +4,13 @@ import { Counter } from 'prom-client';
 import { OrderModel } from './order.model.js';
 import { OrderStatus } from './order.type.js';
 
+/** Why orders refuses a payment.succeeded: the first word of its RejectedEventError's reason. */
+export const PAYMENT_REJECTIONS = ['amount-mismatch', 'user-mismatch', 'not-live-payment', 'unknown-order'] as const;
+
 /** payment.succeeded events not applied to their order (parked in the DLQ and logged as alerts). */
 export const paymentEventsRejected = new Counter({
   name: 'payment_events_rejected_total',
-  help: 'Payment events refused by orders, by reason (amount-mismatch, user-mismatch, not-live-payment, unknown-order)',
+  help: 'payment.succeeded events refused by orders, by reason (amount-mismatch, user-mismatch, not-live-payment, unknown-order)',
   labelNames: ['reason'] as const,
 });
 
@@ -17,6 +20,9 @@ export const paymentEventsRejected = new Counter({
  * unreachable or refuses the releases, and that stock is not for sale.
  */
 export function reportOrderGauges(): void {
+  // Each reason's series exists from the start: Prometheus' increase() does not count a series'
+  // first sample, so a first rejection counted from nothing would raise no alert.
+  for (const reason of PAYMENT_REJECTIONS) paymentEventsRejected.inc({ reason }, 0);
   stateGauge(
     'orders_stock_release_pending',
     'Cancelled orders whose stock release products has not confirmed yet (retried by the expiry sweep)',

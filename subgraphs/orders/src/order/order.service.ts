@@ -232,17 +232,23 @@ export class OrderService {
       const next = orderStatusMachine.paymentSucceeded(current);
       return next && { ...next, paymentId };
     };
-    await rejectingUnknownOrder(orderId, async () => {
-      // An expiry for want of stock is not the event's whole effect: the refund marking follows.
-      await this.transitions.move(orderId, decide, { id: event.id, recordIf: () => !cancelled, fromLastKnown: true });
-      if (cancelled) await this.transitions.move(orderId, decide, { id: event.id });
-    });
+    await rejectingUnknownOrder(
+      orderId,
+      async () => {
+        // An expiry for want of stock is not the event's whole effect: the refund marking follows.
+        await this.transitions.move(orderId, decide, { id: event.id, recordIf: () => !cancelled, fromLastKnown: true });
+        if (cancelled) await this.transitions.move(orderId, decide, { id: event.id });
+      },
+      { moneyTaken: true },
+    );
   }
 
   async recordPaymentFailed(event: EventOf<typeof paymentFailed>): Promise<void> {
     const { orderId } = event.data;
-    await rejectingUnknownOrder(orderId, () =>
-      this.transitions.move(orderId, orderStatusMachine.paymentFailed, { id: event.id, fromLastKnown: true }),
+    await rejectingUnknownOrder(
+      orderId,
+      () => this.transitions.move(orderId, orderStatusMachine.paymentFailed, { id: event.id, fromLastKnown: true }),
+      { moneyTaken: false },
     );
   }
 
