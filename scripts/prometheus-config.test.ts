@@ -83,7 +83,8 @@ function selectedMetrics(expr: string): string[] {
 
 /** Metric names the code registers: `name: '…'` of prom-client's classes, metricOnFirstUse('…'), stateGauge('…'). */
 function servedMetrics(): Set<string> {
-  const served = new Set(['up']); // Prometheus's own, per target
+  // Prometheus's own, per target, and prom-client's process metrics (collectProcessMetrics).
+  const served = new Set(['up', 'process_start_time_seconds']);
   const sources = [
     'gateway/src',
     'packages/platform/src',

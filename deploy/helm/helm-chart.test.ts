@@ -217,6 +217,8 @@ describe('Helm chart deploy/helm/shop', () => {
       expect(selected[0]?.metadata.labels[monitor.spec.jobLabel], process).toBe(process);
       const scraped = selected[0]?.spec.ports.find((p: Manifest) => p.name === monitor.spec.endpoints[0].port);
       expect(scraped?.port, process).toBe(process === 'gateway' ? 9464 : port);
+      // The series keep the process's own `service` label, which the docs' queries use.
+      expect(monitor.spec.endpoints[0].honorLabels, process).toBe(true);
     }
   });
 
