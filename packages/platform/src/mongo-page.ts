@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { cursorTime, decodeCursor, encodeCursor, pageSize } from './pagination.js';
 
 export interface PageArgs {
   first?: number | null;
@@ -13,7 +13,7 @@ export interface Page<N> {
   totalCount: number;
 }
 
-const cursorSchema = z.object({ c: z.iso.datetime(), i: z.string().min(1) });
+const cursorSchema = z.object({ c: cursorTime, i: z.string().min(1) });
 
 type Cursor = z.infer<typeof cursorSchema>;
 

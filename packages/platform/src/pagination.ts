@@ -74,6 +74,12 @@ export function encodeCursor(position: Record<string, string | number>): string 
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
+/**
+ * A cursor's time: an ISO date-time from year 1 to 9999. zod's own takes year 0000, which
+ * PostgreSQL refuses ("out of range"): a forged cursor must be bad input, never an internal error.
+ */
+export const cursorTime = z.iso.datetime().refine((text) => !text.startsWith('0000'), 'no year 0');
+
 export function decodeCursor<S extends z.ZodType>(schema: S, cursor: string): z.infer<S> {
   try {
     return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));

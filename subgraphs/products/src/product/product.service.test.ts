@@ -262,6 +262,9 @@ describe('ProductService.list', () => {
     expect(await list({ first: 0 })).toBe('BAD_USER_INPUT');
     expect(await list({ first: 101 })).toBe('BAD_USER_INPUT');
     expect(await list({ after: 'garbage' })).toBe('BAD_USER_INPUT');
+    // A well-formed position in year 0, which PostgreSQL has not: bad input, not an internal error.
+    const yearZero = { c: '0000-01-01T00:00:00Z', i: '00000000-0000-4000-8000-000000000000' };
+    expect(await list({ after: Buffer.from(JSON.stringify(yearZero)).toString('base64url') })).toBe('BAD_USER_INPUT');
     expect(await list({ filter: { minPrice: '10.00', maxPrice: '9.99' } })).toBe('BAD_USER_INPUT');
     expect(await list({ filter: { minPrice: '1.234' } })).toBe('BAD_USER_INPUT');
     expect(await list({ offset: -1 })).toBe('BAD_USER_INPUT');

@@ -13,7 +13,14 @@ import {
   validate,
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
-import { decodeCursor, encodeCursor, PageInfo, pageSize, type RequestContext } from '@shop/platform/subgraph';
+import {
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  PageInfo,
+  pageSize,
+  type RequestContext,
+} from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import { outboxRows } from '../outbox/outbox.model.js';
@@ -97,7 +104,7 @@ const listSchema = z.object({
 type Filter = z.infer<typeof filterSchema>;
 
 /** Position in the (createdAt desc, id desc) order, which is total and stable. */
-const cursorSchema = z.object({ c: z.iso.datetime(), i: z.string().refine(isProductId) });
+const cursorSchema = z.object({ c: cursorTime, i: z.string().refine(isProductId) });
 
 export interface ListArgs {
   filter?: unknown;
