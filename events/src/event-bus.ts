@@ -6,7 +6,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { ChannelRecovery } from './channel-recovery.js';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
-import { DEAD_LETTER_REASONS, type DeadLetterReason, eventMetrics } from './event-metrics.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason, eventMetrics, reportBrokerConnection } from './event-metrics.js';
 import { failureText } from './failure-text.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
@@ -87,6 +87,8 @@ export class EventBus {
   /** Message ids the broker returned as unroutable, read right after their confirm. */
   private readonly returned = new Set<string>();
   private readonly retry: RetryPolicy;
+  /** Takes this bus out of `events_broker_connected` (on close). */
+  private readonly unreport: () => void;
   /** Handlers running now: shutdown lets them finish (and ack) before the channels close. */
   private readonly handling = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
@@ -126,6 +128,14 @@ export class EventBus {
     // declares the exchange) as an 'error' event: without a listener, that emit throws inside its
     // reconnect handler and surfaces as an unhandled rejection. The manager retries on reconnect.
     this.publisher.on('error', (error) => log.error({ err: error }, 'publisher channel failed'));
+    this.unreport = reportBrokerConnection(() => {
+      try {
+        this.readiness.check();
+        return true;
+      } catch {
+        return false;
+      }
+    });
   }
 
   isConnected(): boolean {
@@ -373,6 +383,7 @@ export class EventBus {
   }
 
   async close(): Promise<void> {
+    this.unreport();
     this.recovery.stop();
     await this.stopConsuming();
     await Promise.all(this.consumers.map((consumer) => consumer.close()));

@@ -1,4 +1,4 @@
-import { Counter } from 'prom-client';
+import { Counter, Gauge, register } from 'prom-client';
 
 /** Why a consumer parks a message in its dead-letter queue (the `reason` header and label). */
 export const DEAD_LETTER_REASONS = ['invalid', 'rejected', 'handler-failed'] as const;
@@ -27,3 +27,26 @@ export const eventMetrics = {
     labelNames: ['queue', 'reason'] as const,
   }),
 };
+
+/** Each open bus of this process: whether it is connected with every channel set up. */
+const buses = new Set<() => boolean>();
+
+/**
+ * Adds a bus to `events_broker_connected` (registered by the first): 1 while every open bus of the
+ * process is connected with its channels set up, else 0 (the lowest over a cluster's workers).
+ * Readiness only reports the broker, so this is what an alert reads. Returns the removal, for close.
+ */
+export function reportBrokerConnection(connected: () => boolean): () => void {
+  if (!register.getSingleMetric('events_broker_connected')) {
+    new Gauge({
+      name: 'events_broker_connected',
+      help: "1 while this process's broker connection and channels are up, 0 while it consumes and publishes nothing",
+      aggregator: 'min',
+      collect() {
+        this.set([...buses].every((up) => up()) ? 1 : 0);
+      },
+    });
+  }
+  buses.add(connected);
+  return () => buses.delete(connected);
+}

@@ -20,19 +20,12 @@ export interface Background {
   stop(): Promise<void> | void;
 }
 
-/**
- * How the subgraph uses the broker. `consume`: it subscribes, so the broker is part of readiness,
- * and its consumers' v1 queues are moved once at start. `publish`: it only publishes through its
- * outbox, which keeps events while the broker is away, so readiness does not wait for the broker.
- */
-export type EventUse = 'consume' | 'publish';
-
-export interface ProcessContext<C, D, E extends EventUse | undefined> {
+export interface ProcessContext<C, D, E extends true | undefined> {
   config: C;
   log: Logger;
   tokens: TokenService;
   database: D;
-  bus: E extends EventUse ? EventBus : undefined;
+  bus: E extends true ? EventBus : undefined;
 }
 
 /** What the subgraph's own wiring returns: its services, and what runs beside the requests. */
@@ -46,18 +39,17 @@ export interface SubgraphParts<S> {
   close?: Closer[];
 }
 
-export interface SubgraphProcess<
-  Shape extends z.ZodRawShape,
-  D extends DatabaseHandle,
-  E extends EventUse | undefined,
-  S,
-> {
+export interface SubgraphProcess<Shape extends z.ZodRawShape, D extends DatabaseHandle, E extends true | undefined, S> {
   config: Shape;
   port: (config: Config<Shape>) => number;
   /** Its name also names the logger, the broker connection, tracing and metrics. */
   definition: SubgraphDefinition;
   database: (config: Config<Shape>, log: Logger) => Promise<D> | D;
-  /** Without it, the process has no broker connection. */
+  /**
+   * Whether the process connects to the broker (to publish through its outbox, to consume, or
+   * both); without it, it has no broker connection. The broker is reported beside readiness, never
+   * part of it: the API works without it, and the outbox keeps what is written meanwhile.
+   */
   events?: E;
   /** Builds the services from the connections and subscribes the consumers (src/events.ts). */
   wire: (context: ProcessContext<Config<Shape>, D, E>) => Promise<SubgraphParts<S>> | SubgraphParts<S>;
@@ -74,19 +66,16 @@ export interface SubgraphProcess<
  * move, relay and jobs) → schema and listen → shutdown hooks (requests, consumers and jobs drain
  * together; then the relay, the broker, other resources, the database).
  */
-export async function runSubgraph<
-  Shape extends z.ZodRawShape,
-  D extends DatabaseHandle,
-  E extends EventUse | undefined,
-  S,
->(spec: SubgraphProcess<Shape, D, E, S>): Promise<void> {
+export async function runSubgraph<Shape extends z.ZodRawShape, D extends DatabaseHandle, E extends true | undefined, S>(
+  spec: SubgraphProcess<Shape, D, E, S>,
+): Promise<void> {
   const { name } = spec.definition;
   const config = loadConfig(spec.config);
   const log = createLogger(name, config);
   await startOrExit(log, () => start(spec, config, log));
 }
 
-async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E extends EventUse | undefined, S>(
+async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E extends true | undefined, S>(
   spec: SubgraphProcess<Shape, D, E, S>,
   config: Config<Shape>,
   log: Logger,
@@ -102,8 +91,6 @@ async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E ex
   parts.relay?.start();
   for (const job of parts.jobs ?? []) job.start();
 
-  const readiness = [database.readiness];
-  if (bus && spec.events === 'consume') readiness.push(bus.readiness);
   const server = await startSubgraph({
     definition: spec.definition,
     config,
@@ -112,7 +99,8 @@ async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E ex
     tokens,
     revocation: spec.revocation?.(context, parts.services) ?? defaultRevocation(config, tokens, name),
     log,
-    readiness,
+    readiness: [database.readiness],
+    reported: bus ? [bus.readiness] : [],
   });
 
   const relay = parts.relay;

@@ -106,7 +106,10 @@ export interface StartSubgraphOptions<S> {
    */
   revocation?: TokenVersionCheck;
   log: Logger;
+  /** What `/health/ready` needs up (503 otherwise). */
   readiness: ReadinessCheck[];
+  /** What it shows beside them without deciding readiness (`degraded` while one is down). */
+  reported?: ReadinessCheck[];
 }
 
 export interface RunningServer {
@@ -206,7 +209,7 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   const app = express();
   app.disable('x-powered-by');
   collectProcessMetrics(definition.name);
-  app.use(httpMetrics(), metricsRouter(), healthRouter(definition.name, options.readiness));
+  app.use(httpMetrics(), metricsRouter(), healthRouter(definition.name, options.readiness, options.reported));
   app.use(
     '/graphql',
     traceRequests(),

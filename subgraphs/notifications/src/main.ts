@@ -15,7 +15,7 @@ await runSubgraph({
   port: (config) => config.NOTIFICATIONS_PORT,
   definition: notificationsSubgraph,
   database: (config, log) => connectMongo(config, 'notifications', log),
-  events: 'consume',
+  events: true,
   wire: async ({ config, log, tokens, bus }) => {
     const email = createEmailTransport(config, log);
     const sms = createSmsProvider(config, log);

@@ -16,7 +16,7 @@ await runSubgraph({
   port: (config) => config.ORDERS_PORT,
   definition: ordersSubgraph,
   database: (config, log) => connectMongo(config, 'orders', log),
-  events: 'consume',
+  events: true,
   wire: async ({ config, log, tokens, bus }) => {
     const relay = new OutboxRelay([OrderModel], bus, log);
     const hours = new OrderHourRegistry();

@@ -15,7 +15,7 @@ await runSubgraph({
   port: (config) => config.PAYMENTS_PORT,
   definition: paymentsSubgraph,
   database: (config, log) => connectMongo(config, 'payments', log),
-  events: 'consume',
+  events: true,
   wire: async ({ config, log, bus }) => {
     const relay = new OutboxRelay([PaymentModel], bus, log);
     const grace = config.PAYMENT_RECONCILE_GRACE;

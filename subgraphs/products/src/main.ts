@@ -16,7 +16,7 @@ await runSubgraph({
   database: (config) => createProductsDb(config.DATABASE_URL),
   // Readiness without the broker: the catalogue stays readable, the outbox keeps events until it is
   // back, and payment.succeeded waits in products' queue (the unpaid-order count only lags behind).
-  events: 'publish',
+  events: true,
   wire: async ({ config, log, database: { db }, bus }) => {
     const relay = new PostgresOutboxRelay(db, bus, log);
     const stock = new StockService(db, relay, {

@@ -14,7 +14,7 @@ await runSubgraph({
   port: (config) => config.USERS_PORT,
   definition: usersSubgraph,
   database: (config, log) => connectMongo(config, 'users', log),
-  events: 'publish',
+  events: true,
   wire: async ({ config, log, tokens, bus }) => {
     const relay = new OutboxRelay([PasswordResetModel, UserModel], bus, log);
     const services = createUsersServices(tokens, config, { outbox: relay });
