@@ -94,12 +94,29 @@ describe('orders events over RabbitMQ', () => {
   it('marks an order PAID from payment.succeeded on its queue, once however often it arrives', async () => {
     const order = await place();
     const event = paymentSucceeded.create({ ...paymentOf(order), paymentId: 'p1', transactionId: 't1' });
-    // Published until it takes effect (the consumer may still be binding), so duplicates arrive too.
-    await eventually(async () => {
-      await bus.publish(event);
-      return stored(order.id).then((o) => (o?.status === 'PAID' ? o : undefined));
+    // Every copy that reaches the queue is counted, and each settling of one: the checks wait for all
+    // of them, since a copy settled after them could still apply the payment again.
+    let copies = 0;
+    const outcomes: string[] = [];
+    const stopCounting = bus.onSettled((delivery) => {
+      if (delivery.queue === PAYMENTS && delivery.eventId === event.id) outcomes.push(delivery.outcome);
     });
-    await bus.publish(event);
+    try {
+      // Published until it takes effect (the consumer may still be binding), so duplicates arrive too.
+      await eventually(async () => {
+        if ((await bus.publish(event)).routed) copies++;
+        return stored(order.id).then((o) => (o?.status === 'PAID' ? o : undefined));
+      });
+      // One more once it is PAID. publishSettled may answer for an earlier copy (they share the event
+      // id), so the count decides when all are settled.
+      expect(await publishSettled(bus, PAYMENTS, event)).toMatchObject({ outcome: 'handled' });
+      copies++;
+      await eventually(() => outcomes.length >= copies);
+    } finally {
+      stopCounting();
+    }
+    expect(outcomes).toEqual(Array.from({ length: copies }, () => 'handled'));
+    expect((await stored(order.id))?.appliedEventIds).toEqual([event.id]);
     await eventually(() => drained(order.id));
     await eventually(() => eventsOf(order.id, 'order.updated')[0]);
     expect(eventsOf(order.id, 'order.updated').map((e) => e.data)).toEqual([

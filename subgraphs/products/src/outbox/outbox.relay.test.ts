@@ -69,6 +69,15 @@ describe('product changes and their events', () => {
       { productId: id, change: 'stock' },
       { productId: id, change: 'stock' },
     ]);
+    // A later change marks the end: an event of the retry or the second release would arrive before its own.
+    await products.update(admin, id, { price: '13.00' });
+    expect(await publishedFor(id, 5)).toEqual([
+      { productId: id, change: 'created' },
+      { productId: id, change: 'updated' },
+      { productId: id, change: 'stock' },
+      { productId: id, change: 'stock' },
+      { productId: id, change: 'updated' },
+    ]);
   });
 
   it('records nothing when the change fails', async () => {
@@ -76,13 +85,22 @@ describe('product changes and their events', () => {
     await expect(products.update(admin, id, { price: 'free' })).rejects.toMatchObject({
       extensions: { code: 'BAD_USER_INPUT' },
     });
-    await expect(products.update(admin, randomUUID(), { price: '1.00' })).rejects.toMatchObject({
+    const unknown = randomUUID();
+    await expect(products.update(admin, unknown, { price: '1.00' })).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },
     });
     await expect(stock.reserve(orders, randomUUID(), [{ productId: id, quantity: 2 }])).rejects.toMatchObject({
       extensions: { code: 'INSUFFICIENT_STOCK' },
     });
     expect(await publishedFor(id, 1)).toEqual([{ productId: id, change: 'created' }]);
+    // A later change marks the end: an event the failures recorded, for either id, would be published before it.
+    await products.update(admin, id, { price: '11.00' });
+    expect(await publishedFor(id, 2)).toEqual([
+      { productId: id, change: 'created' },
+      { productId: id, change: 'updated' },
+    ]);
+    expect(await pendingFor(unknown)).toEqual([]);
+    expect(receivedFor(unknown)).toEqual([]);
   });
 });
 

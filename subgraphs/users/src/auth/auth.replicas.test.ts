@@ -100,6 +100,8 @@ describe('refresh-token rotation across two replicas', () => {
       expect(answers.filter((answer) => answer === 'UNAUTHENTICATED')).toHaveLength(2 - pairs.length);
       winners.push(...pairs.map((pair) => pair?.slice('OK:'.length) ?? ''));
     }
+    // Refusing every exchange would keep the limit too: rotation must still work under the race.
+    expect(winners.length).toBeGreaterThanOrEqual(1);
     // The loser presented a used token: reuse, so the session is over, the winner's new token included.
     const afterwards = await Promise.all(
       winners.map((next) =>
