@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform/core';
 import { freePort, silentLogger } from '@shop/platform/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { postJson, RecordingSubgraph } from '../gateway.test-fixture.js';
 import { plainGatewayConfig } from './plain-gateway.config.js';
 import { createPlainGateway, type PlainGateway } from './plain-gateway.js';
@@ -109,5 +110,27 @@ describe('plain gateway', () => {
     const base = await start({ SUPERGRAPH_PATH: await supergraphRoutedTo('http://127.0.0.1:9/graphql') });
     expect((await fetch(`${base}/api/products`)).status).toBe(404);
     expect((await fetch(`${base}/tracker`)).status).toBe(404);
+    // No SSE stream: /graphql/stream is only a path under /graphql, whose Apollo refuses an event stream.
+    const streamRequest = async (path: string) => {
+      const answer = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: 'subscription { orderStatusChanged(orderId: "o1") { id } }' }),
+      });
+      return { status: answer.status, type: answer.headers.get('content-type'), body: await answer.text() };
+    };
+    const stream = await streamRequest('/graphql/stream');
+    expect(stream.status).toBe(406);
+    expect(stream).toEqual(await streamRequest('/graphql/elsewhere'));
+    // No graphql-ws: the upgrade is answered as a GET of /graphql without a query, and no socket opens.
+    const upgrade = await new Promise<'open' | number>((resolve) => {
+      const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      socket.once('open', () => {
+        resolve('open');
+        socket.close();
+      });
+      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    });
+    expect(upgrade).toBe(400);
   });
 });
