@@ -9,6 +9,7 @@ import {
   createProduct,
   loginAdmin,
   ORDER_FIELDS,
+  orderWhen,
   PASSWORD,
   PAYMENT_FIELDS,
   type ProductRef,
@@ -260,6 +261,22 @@ describe('"GraphQL operations (supergraph)": Mutation', () => {
       ),
     );
     expect(moved.updateOrderStatus.status).toBe('CANCELLED');
+    // processPayment charges another order of hers for its total, and the order is paid.
+    const unpaid = await placeOrder(ada.token, product.id, 1);
+    expect(await pay(ada.token, unpaid.id, 'card')).toEqual({
+      id: expect.any(String),
+      order: { id: unpaid.id },
+      amount: '19.99',
+      paymentMethod: 'card',
+      status: 'SUCCEEDED',
+      transactionId: expect.any(String),
+      failureReason: null,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    expect(await orderWhen(ada.token, unpaid.id, (current) => current.status === 'PAID')).toMatchObject({
+      paymentStatus: 'SUCCEEDED',
+    });
   });
 });
 

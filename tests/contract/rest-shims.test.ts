@@ -2,7 +2,7 @@
 // its success status and body, and RFC 9457 problems for 400, 401, 403, 404 and 409.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, bodyOf, type Json, rest } from './gateway.client.js';
+import { type Answer, bodyOf, dataOf, gql, type Json, rest } from './gateway.client.js';
 import {
   ADDRESS,
   type Customer,
@@ -159,12 +159,17 @@ describe('"REST shims": orders', () => {
   const orderBody = (quantity = 2) => ({ items: [{ productId: product.id, quantity }], shippingAddress: ADDRESS });
 
   it('POST /api/orders → 201 order with items {productId, quantity, price}; 401, 400, 404 and 409 problems', async () => {
+    // The unit price is the product's at the time of ordering, a number in currency units.
+    // (GraphQL writes money as a decimal string; REST as a number.)
+    const price = Number(
+      dataOf(await gql('query ($id: ID!) { product(id: $id) { price } }', { id: product.id })).product.price,
+    );
     const order = bodyOf(await rest('POST', '/orders', { body: orderBody(), token: ada.token }), 201);
     expect(order).toMatchObject({
       id: expect.any(String),
-      items: [{ productId: product.id, quantity: 2, price: expect.any(Number) }],
+      items: [{ productId: product.id, quantity: 2, price }],
       status: 'PENDING',
-      totalAmount: order.items[0].price * 2,
+      totalAmount: price * 2,
       shippingAddress: ADDRESS,
       paymentStatus: 'PENDING',
       createdAt: TIMESTAMP,

@@ -190,6 +190,18 @@ describe('authorization through the gateway', () => {
     expect(code(await gql(SET_ROLE, { id: ada.id }, ada.token))).toBe('FORBIDDEN');
     const renamed = await gql('mutation { updateMe(input: { firstName: "Augusta" }) { firstName } }', {}, ada.token);
     expect(renamed.body.data.updateMe.firstName).toBe('Augusta');
+    // An admin's change takes effect: the account signs in with its new role and may use it.
+    const email = emailOf('carl');
+    const input = { email, password: PASSWORD, firstName: 'Carl', lastName: 'Gauss' };
+    const carl = (await gql(REGISTER, { input })).body.data.register.user;
+    const adminToken = (await gql(LOGIN, { input: ADMIN })).body.data.login.token;
+    expect((await gql(SET_ROLE, { id: carl.id }, adminToken)).body.data.setUserRole).toEqual({
+      id: carl.id,
+      role: 'ADMIN',
+    });
+    const promoted = (await gql(LOGIN, { input: { email, password: PASSWORD } })).body.data.login;
+    expect(promoted.user).toEqual({ id: carl.id, role: 'ADMIN' });
+    expect((await gql(GET_USER, { id: bob.id }, promoted.token)).body.data.user.id).toBe(bob.id);
   });
 });
 
