@@ -76,6 +76,8 @@ export interface Buckets {
   bucketOf: (createdAt: Date) => number;
   /** The buckets that may hold documents, up to `through` (all without it), newest first. */
   through: (through?: number) => Promise<number[]>;
+  /** Whether a bucket holds no document of the filter for sure: it is not read. */
+  skips?: (bucket: number) => Promise<boolean>;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function pageNewestFirstByBucket<R extends { _id: string; createdAt
   const [candidates, totalCount] = await Promise.all([buckets.through(first), count()]);
   const records: R[] = [];
   for (const bucket of candidates) {
+    if (await buckets.skips?.(bucket)) continue;
     const inBucket = { ...filter, [buckets.field]: bucket };
     const where = bucket === first ? afterPosition(inBucket, after) : inBucket;
     records.push(...(await newestFirst<R>(model, where, size + 1 - records.length)));

@@ -1,4 +1,4 @@
-import { getModelForClass, modelOptions, prop, Severity } from '@typegoose/typegoose';
+import { getModelForClass, index, modelOptions, prop, Severity } from '@typegoose/typegoose';
 import mongoose from 'mongoose';
 import type { OrderStatus } from './order.type.js';
 
@@ -27,9 +27,17 @@ export class OrderHourRecord {
    */
   @prop({ type: () => mongoose.Schema.Types.Mixed, allowMixed: Severity.ALLOW })
   statusNet?: StatusNet;
+
+  /**
+   * How many of the hour's orders were in each status when they were last counted, once the hour
+   * is closed and again after each closed hour in which one of them moved on (order-status-hours.ts):
+   * an admin's listing of one status skips an hour with none in it.
+   */
+  @prop({ type: () => mongoose.Schema.Types.Mixed, allowMixed: Severity.ALLOW })
+  inStatus?: StatusNet;
 }
 
-/** Per status, orders in minus orders out (absent: none either way). */
+/** Per status, orders in minus orders out, or orders in it (absent: none). */
 export type StatusNet = Partial<Record<OrderStatus, number>>;
 
 /** Adds to `net` what one order placed (`from` absent: into PENDING) or one transition did. */
@@ -52,3 +60,40 @@ export class OrderMigrationRecord {
 }
 
 export const OrderMigrationModel = getModelForClass(OrderMigrationRecord);
+
+/**
+ * A change of an order's status that no claim of the hour it was made in records: a claim applied
+ * in a later hour than it was inserted (its writer stalled, or another writer rolled it forward).
+ * Its order's hour is counted again like a claim's (order-status-hours.ts). `_id`: the claim's.
+ */
+@index({ createdHour: 1 })
+@modelOptions({ schemaOptions: { collection: 'order_hour_touches', versionKey: false } })
+export class OrderHourTouchRecord {
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  /** The hour the order was placed in. */
+  @prop({ required: true, type: () => Number })
+  orderHour!: number;
+
+  /** The hour the change was made in. */
+  @prop({ required: true, type: () => Number })
+  createdHour!: number;
+}
+
+export const OrderHourTouchModel = getModelForClass(OrderHourTouchRecord);
+
+/**
+ * How far the hours' `inStatus` is counted (`_id`: 'inStatus'): every order that moved on in a
+ * closed hour up to `hour` had its hour counted again afterwards.
+ */
+@modelOptions({ schemaOptions: { collection: 'order_hour_watermarks', versionKey: false } })
+export class OrderHourWatermarkRecord {
+  @prop({ required: true, type: () => String })
+  _id!: string;
+
+  @prop({ required: true, type: () => Number })
+  hour!: number;
+}
+
+export const OrderHourWatermarkModel = getModelForClass(OrderHourWatermarkRecord);

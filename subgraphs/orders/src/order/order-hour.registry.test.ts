@@ -19,7 +19,7 @@ import {
 } from './order.test-fixture.js';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 import { OrderHoursJob } from './order-hour.job.js';
-import { OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
+import { OrderHourModel, OrderHourWatermarkModel, OrderMigrationModel } from './order-hour.model.js';
 import { CREATED_HOUR_BACKFILL, OrderHourRegistry, TRANSITION_HOUR_BACKFILL } from './order-hour.registry.js';
 import { OrderTransitionModel } from './order-transition.model.js';
 
@@ -38,6 +38,7 @@ beforeEach(async () => {
     OrderTransitionModel.deleteMany({}),
     OrderHourModel.deleteMany({}),
     OrderMigrationModel.deleteMany({}),
+    OrderHourWatermarkModel.deleteMany({}),
   ]);
 });
 
@@ -335,10 +336,11 @@ describe("OrderHourRegistry: an admin's orders of one status", () => {
     const recorder = recordQueryShapes();
     expect((await filtersOf(OrderStatus.PENDING)).every((filter) => 'createdHour' in filter)).toBe(true);
     recorder.stop();
-    // Each hour's read, and the count's reads of orders and transitions by hour, are served by an index.
+    // Each hour's read, and the count's reads of orders and transitions by hour, are served by an
+    // index, as is the read of the watermark of the hours' counts by status (order-status-hours.ts).
     const report = await explainShapes(recorder.shapes());
     expect(report.scanned).toEqual([]);
-    expect(report.servedCollections).toEqual(['order_hours', 'order_transitions', 'orders']);
+    expect(report.servedCollections).toEqual(['order_hour_watermarks', 'order_hours', 'order_transitions', 'orders']);
     expect(await filtersOf(OrderStatus.PAID)).toEqual([{ status: OrderStatus.PAID }]);
     for (const status of [OrderStatus.PENDING, OrderStatus.PAID]) {
       const expected = (await OrderModel.find({ status }).sort({ createdAt: -1, _id: -1 }).lean()).map(

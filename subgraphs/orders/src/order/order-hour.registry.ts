@@ -13,6 +13,7 @@ import type { Model } from 'mongoose';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { type OrderStatus } from './order.type.js';
 import { addToStatusNet, OrderHourModel, OrderMigrationModel, type StatusNet } from './order-hour.model.js';
+import { holdsNone, readWatermark, type StatusHoursRecorder } from './order-status-hours.js';
 import { OrderTransitionModel, type OrderTransitionRecord } from './order-transition.model.js';
 
 /** How long after its end an hour is closed and its count final: replicas' clocks and inserts in flight. */
@@ -35,6 +36,8 @@ export const TRANSITION_HOUR_BACKFILL = 'order_transitions.createdHour';
 interface Tally {
   count?: number;
   statusNet?: StatusNet;
+  /** Its orders by status at their last count (order-status-hours.ts). */
+  inStatus?: StatusNet;
 }
 
 /** The newest hour whose count is final at `now`. */
@@ -56,11 +59,13 @@ export const lastClosedHour = (now: Date): number => hourOf(new Date(now.getTime
  * until its change is applied, or should its writer die, until the next decision on that order
  * rolls it forward, the count is ahead of the order.
  */
-export class OrderHourRegistry implements Buckets {
+export class OrderHourRegistry implements Buckets, StatusHoursRecorder {
   readonly field = 'createdHour';
   readonly bucketOf = hourOf;
   /** Hour → its recorded figures. */
   private readonly hours = new Map<number, Tally>();
+  /** How far the hours' `inStatus` is kept, as read with them (order-status-hours.ts). */
+  private watermark: number | undefined;
   private loadedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<void> | undefined;
 
@@ -98,9 +103,35 @@ export class OrderHourRegistry implements Buckets {
       return pageNewestFirstByBucket(OrderModel, this, { filter: {}, count: () => this.count() }, args, toNode);
     const totalCount = await this.countWithStatus(status);
     const count = async () => totalCount;
-    return totalCount > FEW_TO_READ_AT_ONCE
-      ? pageNewestFirstByBucket(OrderModel, this, { filter: { status }, count }, args, toNode)
-      : pageNewestFirst(OrderModel, { status }, args, toNode, count);
+    if (totalCount <= FEW_TO_READ_AT_ONCE) return pageNewestFirst(OrderModel, { status }, args, toNode, count);
+    // Hours with none of the status are skipped: its last orders need not be looked for in every hour back.
+    const inStatus = new Map<number, StatusNet>();
+    for (const [hour, tally] of this.hours) if (tally.inStatus) inStatus.set(hour, tally.inStatus);
+    const buckets: Buckets = {
+      field: this.field,
+      bucketOf: this.bucketOf,
+      through: (hour) => this.through(hour),
+      skips: holdsNone(status, { watermark: this.watermark, inStatus }, this.clock()),
+    };
+    return pageNewestFirstByBucket(OrderModel, buckets, { filter: { status }, count }, args, toNode);
+  }
+
+  async uncountedByStatus(lastClosed: number): Promise<number[]> {
+    await this.fresh();
+    const uncounted: number[] = [];
+    for (const [hour, { count, inStatus }] of this.hours) {
+      if (hour <= lastClosed && count !== 0 && !inStatus) uncounted.push(hour);
+    }
+    return uncounted;
+  }
+
+  noteInStatus(hour: number, inStatus: StatusNet): void {
+    this.hours.set(hour, { ...this.hours.get(hour), inStatus });
+  }
+
+  async reload(): Promise<void> {
+    this.loadedAt = Number.NEGATIVE_INFINITY;
+    await this.fresh();
   }
 
   /** All orders: each closed hour counted once and its count recorded, the open ones counted now. */
@@ -176,13 +207,20 @@ export class OrderHourRegistry implements Buckets {
   private async fresh(): Promise<void> {
     if (Date.now() - this.loadedAt < RELOAD_AFTER_MS) return;
     this.loading ??= (async () => {
+      // The watermark before the counts: counts read after it are at least as far on.
+      const watermark = await readWatermark();
       const stored = await OrderHourModel.find().lean<({ _id: number } & Tally)[]>();
       // Merged, not replaced: an hour registered here while the read ran may be missing from it,
       // and a registered hour, like a recorded figure, never goes away.
-      for (const { _id, count, statusNet } of stored) {
+      for (const { _id, count, statusNet, inStatus } of stored) {
         const known = this.hours.get(_id);
-        this.hours.set(_id, { count: count ?? known?.count, statusNet: statusNet ?? known?.statusNet });
+        this.hours.set(_id, {
+          count: count ?? known?.count,
+          statusNet: statusNet ?? known?.statusNet,
+          inStatus: inStatus ?? known?.inStatus,
+        });
       }
+      this.watermark = watermark;
       this.loadedAt = Date.now();
     })().finally(() => {
       this.loading = undefined;

@@ -56,6 +56,13 @@ export class OrderTransitionRecord {
   @prop({ required: true, type: () => Number })
   createdHour!: number;
 
+  /**
+   * The order's own hour (its `createdHour`), whose orders are counted by status again once this
+   * claim's hour is closed (order-status-hours.ts). Absent on claims from before it.
+   */
+  @prop({ type: () => Number })
+  orderHour?: number;
+
   createdAt!: Date;
 }
 

@@ -4,6 +4,7 @@ import { type OutboxWakeUp, withDocumentLock, writtenFirst } from '@shop/platfor
 import { LRUCache } from 'lru-cache';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { OrderStatus } from './order.type.js';
+import { OrderHourTouchModel } from './order-hour.model.js';
 import type { OrderHourRegistry } from './order-hour.registry.js';
 import type { OrderState } from './order-status.machine.js';
 import { OrderTransitionModel, type OrderTransitionRecord, transitionId } from './order-transition.model.js';
@@ -123,6 +124,7 @@ export class OrderTransitionWriter {
       ...(releasesRequestKey ? { releasesRequestKey } : {}),
       createdAt,
       createdHour: hourOf(createdAt),
+      orderHour: current.createdHour,
     };
     // The claim's hour counts it (countWithStatus): registered before it, as for an order's insert.
     await this.hours.ensure(createdAt);
@@ -143,6 +145,10 @@ export class OrderTransitionWriter {
    */
   private async apply(claim: OrderTransitionRecord): Promise<Stored | null> {
     const { from, to } = claim;
+    // Applied in a later hour than it was claimed in: that hour's claims do not show the change, so
+    // a touch does (first: should the update fail after it, the touch only costs a count).
+    const now = new Date();
+    if (hourOf(now) > claim.createdHour) await touchHourOf(claim, now);
     const cancels = to.status === OrderStatus.CANCELLED && from.status !== OrderStatus.CANCELLED;
     const updated = await withDocumentLock(OrderModel.collection.name, claim.orderId, () =>
       OrderModel.findOneAndUpdate(
@@ -172,4 +178,14 @@ export class OrderTransitionWriter {
     this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
     return record;
   }
+}
+
+/** Records that `claim`'s order changed status in `now`'s hour (see OrderHourTouchRecord); once per claim. */
+async function touchHourOf(claim: OrderTransitionRecord, now: Date): Promise<void> {
+  const orderHour =
+    claim.orderHour ??
+    (await OrderModel.findById(claim.orderId).select({ createdHour: 1 }).lean<Pick<Stored, 'createdHour'>>())
+      ?.createdHour;
+  if (orderHour === undefined) return;
+  await writtenFirst(() => OrderHourTouchModel.create({ _id: claim._id, orderHour, createdHour: hourOf(now) }));
 }
