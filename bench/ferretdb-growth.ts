@@ -10,12 +10,16 @@ import { hourOf, hourStart } from '@shop/platform/core';
 // All orders newest first and their count go through the orders service's own code (its models on
 // mongoose's default connection): an hour at a time (OrderHourRegistry), now being the history's last order.
 // So do those of one status: the closed hours' parts are recorded as the service records them
-// (`statusNet`, here all in the hour of placing, as this history has no transitions).
+// (`statusNet`, here all in the hour of placing, as this history has no transitions). Last, a page
+// past the oldest of a status whose orders are all recent, before and after the hours are counted
+// by status.
 import { MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
+import { encodeCursor } from '@shop/platform/subgraph';
 import mongoose from 'mongoose';
 import { OrderStatus } from '../subgraphs/orders/src/order/order.type.js';
 import { OrderHourModel, type StatusNet } from '../subgraphs/orders/src/order/order-hour.model.js';
 import { lastClosedHour, OrderHourRegistry } from '../subgraphs/orders/src/order/order-hour.registry.js';
+import { countHoursByStatus } from '../subgraphs/orders/src/order/order-status-hours.js';
 import { expiringAt } from '../subgraphs/users/src/auth/expiring-record.model.js';
 
 const url = process.argv[2] ?? 'mongodb://127.0.0.1:27017';
@@ -52,10 +56,16 @@ interface ExpiringDocument {
 
 const orderId = (i: number) => `order-${String(i).padStart(7, '0')}`;
 const placedAt = (i: number) => new Date(EPOCH + (i < PENDING ? -86_400_000 + i : i * 60_000));
+/**
+ * From 10,000 orders on, the newest are CANCELLED: a status whose orders are all recent (a status
+ * the updates below never write, as they write SHIPPED and PAID all through the history).
+ */
+const RECENT = 1_300;
+const recent = (i: number, size: number) => size >= 10_000 && i >= size - RECENT;
 const order = (i: number, size: number): OrderDocument => ({
   _id: orderId(i),
   userId: `user-${Math.floor(i / PER_USER)}`,
-  status: i < PENDING ? 'PENDING' : i % 3 === 0 ? 'PAID' : 'DELIVERED',
+  status: i < PENDING ? 'PENDING' : recent(i, size) ? 'CANCELLED' : i % 3 === 0 ? 'PAID' : 'DELIVERED',
   stockConfirmed: i >= PENDING,
   createdAt: placedAt(i),
   createdHour: hourOf(placedAt(i)),
@@ -125,6 +135,27 @@ async function registerHours(size: number, now: Date): Promise<{ hours: OrderHou
   const startedAt = performance.now();
   await hours.count();
   return { hours, firstCountMs: performance.now() - startedAt };
+}
+
+/**
+ * An admin's page of CANCELLED orders past the oldest of them (from 10,000 orders on, 1,300 all
+ * recent, so read an hour at a time): it looks for more in every hour back, until the hours are
+ * counted by status (order-status-hours.ts), whose first count is timed once too. Below 10,000
+ * there are none, and the page is empty.
+ */
+async function pastTheOldestRecent(size: number, hours: OrderHourRegistry, now: Date): Promise<Record<string, number>> {
+  const oldest = recent(size - RECENT, size) ? order(size - RECENT, size) : undefined;
+  const after = oldest ? encodeCursor({ c: oldest.createdAt.toISOString(), i: oldest._id }) : null;
+  const page = () => hours.page({ first: 5, after }, (record) => record, OrderStatus.CANCELLED);
+  const uncounted = await time(page);
+  const startedAt = performance.now();
+  await countHoursByStatus(hours, lastClosedHour(now));
+  const firstCountMs = performance.now() - startedAt;
+  return {
+    "an admin's page of CANCELLED orders, all recent, past the oldest (hours not counted by status)": uncounted,
+    'the first count of every closed hour by status, once (one sample)': firstCountMs,
+    "an admin's page of CANCELLED orders, all recent, past the oldest (hours counted by status)": await time(page),
+  };
 }
 
 async function measure(size: number): Promise<Record<string, number>> {
@@ -209,6 +240,7 @@ async function measure(size: number): Promise<Record<string, number>> {
       'count PAID orders (closed hours recorded; OrderHourRegistry)': await time(() =>
         hours.countWithStatus(OrderStatus.PAID),
       ),
+      ...(await pastTheOldestRecent(size, hours, placedAt(size - 1))),
     };
   } finally {
     await connection.dropDatabase().catch(() => undefined);
