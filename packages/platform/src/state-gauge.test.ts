@@ -27,4 +27,18 @@ describe('stateGauge', () => {
     stateGauge('test_state_owed', 'test', { count: async () => 42 });
     expect(metricValue(await scrape(), 'test_state_owed')).toBe(9);
   });
+
+  it('answers the scrape when a count never returns, keeping its last figure', async () => {
+    let answering = true;
+    stateGauge('test_state_stuck', 'test', {
+      label: 'kind',
+      counts: { stuck: () => (answering ? Promise.resolve(4) : new Promise<number>(() => {})), live: async () => 2 },
+    });
+    expect(metricValue(await metricsRegistry.metrics(), 'test_state_stuck', { kind: 'stuck' })).toBe(4);
+    answering = false;
+    // Without a limit this scrape never answers (the test times out).
+    const scrape = await metricsRegistry.metrics();
+    expect(metricValue(scrape, 'test_state_stuck', { kind: 'stuck' })).toBe(4);
+    expect(metricValue(scrape, 'test_state_stuck', { kind: 'live' })).toBe(2);
+  }, 15_000);
 });

@@ -1,6 +1,9 @@
 import { Gauge } from 'prom-client';
 import { metricOnFirstUse } from './metric-on-first-use.js';
 
+/** How long a scrape waits for one count; one that takes longer leaves the last figure. */
+const COUNT_LIMIT_MS = 3_000;
+
 /** One count (no label), or one count per value of `label` (read at each scrape: entries may come later). */
 export type StateCounts =
   | { count: () => Promise<number> }
@@ -10,7 +13,8 @@ export type StateCounts =
  * Records in a state that should not last (a refund owed, a stock release not confirmed), counted
  * by the database at each scrape, so every replica reports the same figure and an alert rule needs
  * no sum. Registered by the first call, not on import: a process reports it once it runs the work
- * that clears it. A count that fails leaves the last value, and the scrape still answers.
+ * that clears it. A count that fails or takes over COUNT_LIMIT_MS leaves the last value, and the
+ * scrape still answers.
  */
 export function stateGauge(name: string, help: string, state: StateCounts): void {
   metricOnFirstUse(
@@ -22,13 +26,29 @@ export function stateGauge(name: string, help: string, state: StateCounts): void
         labelNames: 'label' in state ? [state.label] : [],
         async collect() {
           const counts = 'label' in state ? Object.entries(state.counts) : [['', state.count] as const];
-          for (const [value, count] of counts) {
-            const figure = await count().catch(() => undefined);
-            if (figure === undefined) continue;
+          // Together, each within COUNT_LIMIT_MS: a database that does not answer must not make the
+          // scrape outlast Prometheus' timeout (10 s), which would report the process down.
+          const figures = await Promise.all(counts.map(([, count]) => withinLimit(count())));
+          counts.forEach(([value], i) => {
+            const figure = figures[i];
+            if (figure === undefined) return;
             if ('label' in state) this.set({ [state.label]: value }, figure);
             else this.set(figure);
-          }
+          });
         },
       }),
   );
+}
+
+/** The count, or undefined when it fails or takes longer than COUNT_LIMIT_MS. */
+async function withinLimit(count: Promise<number>): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, COUNT_LIMIT_MS, undefined);
+  });
+  try {
+    return await Promise.race([count.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
