@@ -13,13 +13,15 @@ import {
   admin,
   BOOK,
   customer,
+  deleteOrdersAndHours,
   type OrdersFixture,
+  orderDocument,
   startOrdersFixture,
   tokens,
 } from './order.test-fixture.js';
-import { OrderStatus, PaymentStatus } from './order.type.js';
+import { OrderStatus } from './order.type.js';
 import { OrderHoursJob } from './order-hour.job.js';
-import { OrderHourModel, OrderHourWatermarkModel, OrderMigrationModel } from './order-hour.model.js';
+import { OrderHourModel, OrderMigrationModel } from './order-hour.model.js';
 import { CREATED_HOUR_BACKFILL, OrderHourRegistry, TRANSITION_HOUR_BACKFILL } from './order-hour.registry.js';
 import { OrderTransitionModel } from './order-transition.model.js';
 
@@ -32,31 +34,12 @@ beforeAll(async () => {
   fx = await startOrdersFixture();
 });
 afterAll(() => fx.close());
-beforeEach(async () => {
-  await Promise.all([
-    OrderModel.deleteMany({}),
-    OrderTransitionModel.deleteMany({}),
-    OrderHourModel.deleteMany({}),
-    OrderMigrationModel.deleteMany({}),
-    OrderHourWatermarkModel.deleteMany({}),
-  ]);
-});
+beforeEach(deleteOrdersAndHours);
 
 const ada = customer('user-hours-ada');
 
 /** A PENDING order of ada's for 1.00, placed at `createdAt`. */
-const pendingOrder = (createdAt: Date) => ({
-  _id: randomUUID(),
-  userId: ada.id,
-  items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
-  status: OrderStatus.PENDING,
-  paymentStatus: PaymentStatus.PENDING,
-  totalCents: 100,
-  shippingAddress: address,
-  stockConfirmed: true,
-  pendingEvents: [],
-  createdAt,
-});
+const pendingOrder = (createdAt: Date) => orderDocument(ada.id, createdAt);
 
 /** An order stored as `create` stores it, placed at `createdAt`, its stock confirmed. */
 async function storeOrder(createdAt: Date): Promise<string> {

@@ -8,21 +8,16 @@ import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
 import {
-  address,
   admin,
-  BOOK,
   customer,
+  deleteOrdersAndHours,
   type OrdersFixture,
+  orderDocument,
   startOrdersFixture,
   tokens,
 } from './order.test-fixture.js';
 import { OrderStatus, PaymentStatus } from './order.type.js';
-import {
-  OrderHourModel,
-  OrderHourTouchModel,
-  OrderHourWatermarkModel,
-  OrderMigrationModel,
-} from './order-hour.model.js';
+import { OrderHourModel, OrderHourTouchModel } from './order-hour.model.js';
 import { lastClosedHour, OrderHourRegistry } from './order-hour.registry.js';
 import { countHoursByStatus } from './order-status-hours.js';
 import { OrderTransitionModel, transitionId } from './order-transition.model.js';
@@ -32,34 +27,12 @@ beforeAll(async () => {
   fx = await startOrdersFixture();
 });
 afterAll(() => fx.close());
-beforeEach(async () => {
-  await Promise.all([
-    OrderModel.deleteMany({}),
-    OrderTransitionModel.deleteMany({}),
-    OrderHourModel.deleteMany({}),
-    OrderMigrationModel.deleteMany({}),
-    OrderHourTouchModel.deleteMany({}),
-    OrderHourWatermarkModel.deleteMany({}),
-  ]);
-});
+beforeEach(deleteOrdersAndHours);
 
 const ada = customer('user-status-hours-ada');
 const now = new Date();
 const hoursAgo = (hours: number, seconds = 0) => new Date(now.getTime() - hours * HOUR_MS - seconds * 1_000);
-
-/** An order of ada's for 1.00 in `status`, placed at `createdAt`. */
-const order = (createdAt: Date, status: OrderStatus) => ({
-  _id: randomUUID(),
-  userId: ada.id,
-  items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
-  status,
-  paymentStatus: status === OrderStatus.PAID ? PaymentStatus.SUCCEEDED : PaymentStatus.PENDING,
-  totalCents: 100,
-  shippingAddress: address,
-  stockConfirmed: true,
-  pendingEvents: [],
-  createdAt,
-});
+const order = (createdAt: Date, status: OrderStatus) => orderDocument(ada.id, createdAt, status);
 
 const pay = (orders: OrderService, orderId: string, paymentId: string = randomUUID()) =>
   orders.recordPaymentSucceeded(

@@ -1,9 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { type Principal } from '@shop/platform/core';
 import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
 import { ProductsClient } from '../product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';
+import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
+import { OrderStatus, PaymentStatus } from './order.type.js';
+import {
+  OrderHourModel,
+  OrderHourTouchModel,
+  OrderHourWatermarkModel,
+  OrderMigrationModel,
+} from './order-hour.model.js';
 import type { OrderHourRegistry } from './order-hour.registry.js';
+import { OrderTransitionModel } from './order-transition.model.js';
 
 /** Test helper: a private database, a products peer over HTTP and an OrderService wired to both. */
 export const tokens = createTestTokens();
@@ -54,3 +64,29 @@ export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<O
     },
   };
 }
+
+/** Every order, claim and hour record gone: a test of the hours starts from none. */
+export async function deleteOrdersAndHours(): Promise<void> {
+  await Promise.all([
+    OrderModel.deleteMany({}),
+    OrderTransitionModel.deleteMany({}),
+    OrderHourModel.deleteMany({}),
+    OrderMigrationModel.deleteMany({}),
+    OrderHourTouchModel.deleteMany({}),
+    OrderHourWatermarkModel.deleteMany({}),
+  ]);
+}
+
+/** An order of `userId`'s for 1.00 in `status` (PENDING or PAID), placed at `createdAt`, as stored, its stock confirmed. */
+export const orderDocument = (userId: string, createdAt: Date, status: OrderStatus = OrderStatus.PENDING) => ({
+  _id: randomUUID(),
+  userId,
+  items: [{ productId: BOOK, quantity: 1, priceCents: 100 }],
+  status,
+  paymentStatus: status === OrderStatus.PAID ? PaymentStatus.SUCCEEDED : PaymentStatus.PENDING,
+  totalCents: 100,
+  shippingAddress: address,
+  stockConfirmed: true,
+  pendingEvents: [],
+  createdAt,
+});
