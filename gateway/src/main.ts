@@ -11,8 +11,9 @@ const metricsAt = { port: config.METRICS_PORT, host: config.METRICS_HOST };
 const root = createLogger('gateway', config);
 if (cluster.isPrimary && config.GATEWAY_WORKERS > 1) {
   // The primary serves no requests: it hands connections to the workers and reports their metrics.
-  const stopWorkers = startGatewayCluster(config.GATEWAY_WORKERS, root);
-  const metrics = await startOrExit(root, () => startMetricsServer(metricsAt, clusterMetrics(), root));
+  const workerMetrics = clusterMetrics();
+  const stopWorkers = startGatewayCluster(config.GATEWAY_WORKERS, root, workerMetrics.own);
+  const metrics = await startOrExit(root, () => startMetricsServer(metricsAt, workerMetrics, root));
   onShutdown(root, [stopWorkers, metrics.close]);
 } else {
   // A worker's lines say which worker wrote them; its metrics go to the primary.

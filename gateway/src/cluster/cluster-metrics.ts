@@ -1,14 +1,20 @@
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import type { MetricsSource } from '../metrics/metrics-server.js';
 
 /**
  * The whole clustered gateway's metrics, served by the primary: it asks every worker for its
  * registry over the cluster IPC channel and merges them (counters, histograms and gauges summed;
- * Node's process metrics by prom-client's own rules).
+ * Node's process metrics by prom-client's own rules), then adds the primary's own (`own`: what only
+ * it sees, such as workers that exited).
  */
-export function clusterMetrics(): MetricsSource {
+export function clusterMetrics(): MetricsSource & { own: Registry } {
   const registry = new AggregatorRegistry();
-  return { contentType: registry.contentType, metrics: () => registry.clusterMetrics() };
+  const own = new Registry();
+  return {
+    own,
+    contentType: registry.contentType,
+    metrics: async () => `${await registry.clusterMetrics()}\n${await own.metrics()}`,
+  };
 }
 
 /** In a worker, before anything else: constructing the registry makes this process answer the primary's requests. */

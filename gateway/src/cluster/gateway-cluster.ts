@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '@shop/platform/core';
+import { Counter, type Registry } from 'prom-client';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 
 /** A worker that dies this soon after starting is failing at start-up: the primary stops instead of looping. */
@@ -10,11 +11,17 @@ const MIN_UPTIME_MS = 5_000;
  * accepts connections and hands them out in turn). A worker that crashes is replaced. Each worker
  * is a whole gateway with its own subscription feed queue, so every worker sees every event. The
  * primary keeps the workers' register/login rate-limit counts (authRateLimitPlugin), so the limits
- * hold for the instance, not once per worker. Returns the closer that stops the workers (SIGTERM,
- * each shuts down gracefully).
+ * hold for the instance, not once per worker. A worker that exits unasked is counted in `metrics`
+ * (`gateway_worker_exits_total`): its own counts left with it, and the primary answers the scrapes.
+ * Returns the closer that stops the workers (SIGTERM, each shuts down gracefully).
  */
-export function startGatewayCluster(workers: number, log: Logger): () => Promise<void> {
+export function startGatewayCluster(workers: number, log: Logger, metrics: Registry): () => Promise<void> {
   new RateLimiterClusterMaster();
+  const exits = new Counter({
+    name: 'gateway_worker_exits_total',
+    help: 'Gateway workers that exited unasked (a crash, an OOM kill), each replaced by a new one',
+    registers: [metrics],
+  });
   let stopping = false;
   const fork = () => {
     const worker = cluster.fork();
@@ -23,6 +30,7 @@ export function startGatewayCluster(workers: number, log: Logger): () => Promise
     worker.once('exit', (code, signal) => {
       if (stopping) return;
       log.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'gateway worker exited');
+      exits.inc();
       if (Date.now() - startedAt < MIN_UPTIME_MS) {
         log.error('gateway worker failed at start-up: stopping');
         process.exit(1);
