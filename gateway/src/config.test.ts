@@ -27,4 +27,13 @@ describe('gateway configuration', () => {
     for (const name of ['REQUEST_TIMEOUT', 'SUBGRAPH_TIMEOUT'])
       expect(() => parse({ [name]: '61s' }), name).toThrow(name);
   });
+
+  it('refuses WebSocket timers so short that every socket would be dropped at once', () => {
+    expect(parse({ WS_KEEP_ALIVE_MS: '100', WS_CONNECTION_INIT_TIMEOUT_MS: '100ms' })).toMatchObject({
+      WS_KEEP_ALIVE_MS: 100,
+      WS_CONNECTION_INIT_TIMEOUT_MS: 100,
+    });
+    for (const name of ['WS_KEEP_ALIVE_MS', 'WS_CONNECTION_INIT_TIMEOUT_MS'])
+      expect(() => parse({ [name]: '1' }), name).toThrow(name);
+  });
 });

@@ -52,7 +52,7 @@ export const gatewayConfig = {
   RESPONSE_COMPRESSION: z.stringbool().default(true),
   // GRAPHQL_MAX_* (depth, cost, aliases, directives, tokens) are platform settings: subgraphs apply them too.
   /** graphql-ws: server pings every so often and drops peers that stop answering. */
-  WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 1, LONGEST_DURATION_MS),
+  WS_KEEP_ALIVE_MS: millisecondsVar(12_000, 100, LONGEST_DURATION_MS),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: wholeNumber(20),
   /** Open sockets per client address (refused with HTTP 429 at the upgrade) and per signed-in user (closed with 4429). */
   WS_MAX_CONNECTIONS_PER_IP: wholeNumber(20),
@@ -64,7 +64,7 @@ export const gatewayConfig = {
    * A socket must send `connection_init` within this time; an anonymous one is closed this long
    * after it, since no subscription is open to anonymous callers.
    */
-  WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 1, LONGEST_DURATION_MS),
+  WS_CONNECTION_INIT_TIMEOUT_MS: millisecondsVar(3_000, 100, LONGEST_DURATION_MS),
   /** `register` / `login` per client address and window (each costs an argon2 hash behind the gateway). */
   ...registrationLimitShape,
   LOGIN_LIMIT_PER_IP: wholeNumber(30),
