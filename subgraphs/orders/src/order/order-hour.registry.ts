@@ -179,7 +179,8 @@ export class OrderHourRegistry implements Buckets, StatusHoursRecorder {
         uncounted.slice(start, start + COUNT_CONCURRENCY).map(async (hour) => {
           const { value, record } = await tally(hour);
           if (hour <= lastClosed) {
-            // Concurrent writers record the same figures: a lost update loses nothing.
+            // Concurrent writers record the same figures. A lost update (FerretDB's, with another
+            // write of this hour) loses a figure for now: one missing is counted again.
             await OrderHourModel.updateOne({ _id: hour }, { $set: record });
             this.hours.set(hour, { ...this.hours.get(hour), ...record });
           }

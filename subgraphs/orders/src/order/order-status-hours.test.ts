@@ -162,7 +162,8 @@ describe("an admin's listing of one status skips the hours with none of it", () 
     // The payment's event delivered again decides on it, and rolls the claim forward now.
     await pay(orders, stalled, 'p-stalled');
     expect((await OrderModel.findById(stalled).lean())?.status).toBe(OrderStatus.PAID);
-    expect(await OrderHourTouchModel.findById(transitionId(stalled, from)).lean()).toMatchObject({
+    const touch = `${transitionId(stalled, from)}@${hourOf(new Date())}`;
+    expect(await OrderHourTouchModel.findById(touch).lean()).toMatchObject({
       orderHour: stored?.createdHour,
       createdHour: hourOf(new Date()),
     });

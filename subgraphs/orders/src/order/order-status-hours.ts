@@ -70,12 +70,23 @@ export async function countHoursByStatus(recorder: StatusHoursRecorder, lastClos
     await moveWatermark(watermark);
   }
   const count = async (hour: number) => recorder.noteInStatus(hour, await countAndRecord(hour));
-  await inBatches(await recorder.uncountedByStatus(lastClosed), count);
+  // An hour never counted is never skipped: one whose count fails waits for the next pass, and the
+  // watermark goes on. One counted again must be, before the watermark passes the hour that moved it.
+  const uncounted: unknown[] = [];
+  const never = await recorder.uncountedByStatus(lastClosed);
+  await inBatches(never, (hour) => count(hour).catch((error) => void uncounted.push(error)));
   for (let hour = watermark + 1; hour <= lastClosed; hour++) {
     await inBatches([...(await hoursMovedIn(hour))], count);
     await moveWatermark(hour);
   }
-  await recorder.reload();
+  // The copy the listings read: its watermark only ever read with (before) its counts.
+  if (never.length > 0 || lastClosed > watermark) await recorder.reload();
+  if (uncounted.length > 0) {
+    throw new AggregateError(
+      uncounted,
+      `${uncounted.length} closed hours not counted by status; the next pass retries`,
+    );
+  }
 }
 
 /**
@@ -114,19 +125,21 @@ async function countAndRecord(hour: number): Promise<StatusNet> {
   return inStatus;
 }
 
-/** The hours of the orders that moved on in `hour`: its claims' and touches'. */
+/** The hours of the orders that moved to another status in `hour`: its claims' and touches'. */
 async function hoursMovedIn(hour: number): Promise<Set<number>> {
   const [claims, touches] = await Promise.all([
     OrderTransitionModel.find({ createdHour: hour })
-      .select({ _id: 0, orderId: 1, orderHour: 1 })
-      .lean<Pick<OrderTransitionRecord, 'orderId' | 'orderHour'>[]>(),
+      .select({ _id: 0, orderId: 1, orderHour: 1, 'from.status': 1, 'to.status': 1 })
+      .lean<Pick<OrderTransitionRecord, 'orderId' | 'orderHour' | 'from' | 'to'>[]>(),
     OrderHourTouchModel.find({ createdHour: hour })
       .select({ _id: 0, orderHour: 1 })
       .lean<Pick<OrderHourTouchRecord, 'orderHour'>[]>(),
   ]);
   const moved = new Set(touches.map((touch) => touch.orderHour));
   const unknown: string[] = [];
-  for (const { orderId, orderHour } of claims) {
+  for (const { orderId, orderHour, from, to } of claims) {
+    // A claim within one status (a failed payment of a PENDING order) moves no count.
+    if (from.status === to.status) continue;
     if (orderHour === undefined) unknown.push(orderId);
     else moved.add(orderHour);
   }

@@ -146,9 +146,10 @@ export class OrderTransitionWriter {
   private async apply(claim: OrderTransitionRecord): Promise<Stored | null> {
     const { from, to } = claim;
     // Applied in a later hour than it was claimed in: that hour's claims do not show the change, so
-    // a touch does (first: should the update fail after it, the touch only costs a count).
-    const now = new Date();
-    if (hourOf(now) > claim.createdHour) await touchHourOf(claim, now);
+    // a touch does, before the update (should it fail, the touch only costs a count) and again after
+    // it when the hour has changed meanwhile.
+    const touched = new Date();
+    if (hourOf(touched) > claim.createdHour) await touchHourOf(claim, touched);
     const cancels = to.status === OrderStatus.CANCELLED && from.status !== OrderStatus.CANCELLED;
     const updated = await withDocumentLock(OrderModel.collection.name, claim.orderId, () =>
       OrderModel.findOneAndUpdate(
@@ -173,6 +174,8 @@ export class OrderTransitionWriter {
       ).lean<OrderRecord>(),
     );
     if (!updated) return null;
+    const applied = new Date();
+    if (hourOf(applied) > claim.createdHour && hourOf(applied) !== hourOf(touched)) await touchHourOf(claim, applied);
     const { pendingEvents, ...record } = updated;
     this.lastKnown.set(claim.orderId, record);
     this.outbox.kick({ model: OrderModel, id: claim.orderId, pendingEvents });
@@ -180,12 +183,14 @@ export class OrderTransitionWriter {
   }
 }
 
-/** Records that `claim`'s order changed status in `now`'s hour (see OrderHourTouchRecord); once per claim. */
+/** Records that `claim`'s order changed status in `now`'s hour (see OrderHourTouchRecord); once per claim and hour. */
 async function touchHourOf(claim: OrderTransitionRecord, now: Date): Promise<void> {
+  if (claim.from.status === claim.to.status) return;
   const orderHour =
     claim.orderHour ??
     (await OrderModel.findById(claim.orderId).select({ createdHour: 1 }).lean<Pick<Stored, 'createdHour'>>())
       ?.createdHour;
   if (orderHour === undefined) return;
-  await writtenFirst(() => OrderHourTouchModel.create({ _id: claim._id, orderHour, createdHour: hourOf(now) }));
+  const hour = hourOf(now);
+  await writtenFirst(() => OrderHourTouchModel.create({ _id: `${claim._id}@${hour}`, orderHour, createdHour: hour }));
 }
