@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { healthRouter } from './health.js';
+import { healthRouter, reachedOnce } from './health.js';
 
 const REUSE_MS = 200;
 
@@ -45,5 +45,26 @@ describe('healthRouter', () => {
     } finally {
       await new Promise((closed) => server.close(closed));
     }
+  });
+});
+
+describe('reachedOnce', () => {
+  it('fails until its check has passed once, then passes for good', async () => {
+    let up = false;
+    const once = reachedOnce(
+      {
+        name: 'rabbitmq',
+        check: () => {
+          if (!up) throw new Error('not connected');
+        },
+      },
+      'rabbitmq-at-start',
+    );
+    expect(once.name).toBe('rabbitmq-at-start');
+    await expect(Promise.resolve().then(once.check)).rejects.toThrow('not connected');
+    up = true;
+    await once.check();
+    up = false;
+    await once.check();
   });
 });

@@ -8,6 +8,23 @@ export interface ReadinessCheck {
 
 const CHECK_TIMEOUT_MS = 2_000;
 
+/**
+ * `check` under `name` until it has passed once, then up for good: a dependency the process must
+ * have reached before it serves (so a rollout with a bad broker configuration stops at its first
+ * pod), but may lose for a while afterwards without leaving the load balancer.
+ */
+export function reachedOnce(check: ReadinessCheck, name: string): ReadinessCheck {
+  let reached = false;
+  return {
+    name,
+    check: async () => {
+      if (reached) return;
+      await check.check();
+      reached = true;
+    },
+  };
+}
+
 async function runCheck({ name, check }: ReadinessCheck): Promise<[string, { status: string; error?: string }]> {
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -2,7 +2,7 @@ import { type EventBus, eventBusFromConfig } from '@shop/events';
 import type { z } from 'zod';
 import { createTokenService, type TokenService } from './auth.js';
 import { type Config, loadConfig } from './config.js';
-import type { ReadinessCheck } from './health.js';
+import { type ReadinessCheck, reachedOnce } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { type Closer, onShutdown, startOrExit } from './shutdown.js';
 import { type SubgraphDefinition, startSubgraph } from './subgraph.js';
@@ -47,8 +47,9 @@ export interface SubgraphProcess<Shape extends z.ZodRawShape, D extends Database
   database: (config: Config<Shape>, log: Logger) => Promise<D> | D;
   /**
    * Whether the process connects to the broker (to publish through its outbox, to consume, or
-   * both); without it, it has no broker connection. The broker is reported beside readiness, never
-   * part of it: the API works without it, and the outbox keeps what is written meanwhile.
+   * both); without it, it has no broker connection. Readiness needs the broker once, at start; after
+   * that it is reported beside readiness: the API works without it, and the outbox keeps what is
+   * written meanwhile.
    */
   events?: E;
   /** Builds the services from the connections and subscribes the consumers (src/events.ts). */
@@ -99,7 +100,8 @@ async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E ex
     tokens,
     revocation: spec.revocation?.(context, parts.services) ?? defaultRevocation(config, tokens, name),
     log,
-    readiness: [database.readiness],
+    // The broker once, at start: a pod that never reached it (bad credentials) is never ready.
+    readiness: bus ? [database.readiness, reachedOnce(bus.readiness, 'rabbitmq-at-start')] : [database.readiness],
     reported: bus ? [bus.readiness] : [],
   });
 
