@@ -19,13 +19,12 @@ describe('gateway configuration', () => {
     for (const name of Object.keys(windows)) expect(() => parse({ [name]: '25d' }), name).toThrow(name);
   });
 
-  it("refuses request timeouts past the subgraphs' signature age, a minute", () => {
-    expect(parse({ REQUEST_TIMEOUT: '1m', SUBGRAPH_TIMEOUT: '60s' })).toMatchObject({
-      REQUEST_TIMEOUT: 60_000,
+  it("refuses a subgraph timeout past the subgraphs' signature age, a minute", () => {
+    expect(parse({ SUBGRAPH_TIMEOUT: '60s', REQUEST_TIMEOUT: '2m' })).toMatchObject({
       SUBGRAPH_TIMEOUT: 60_000,
+      REQUEST_TIMEOUT: 120_000,
     });
-    for (const name of ['REQUEST_TIMEOUT', 'SUBGRAPH_TIMEOUT'])
-      expect(() => parse({ [name]: '61s' }), name).toThrow(name);
+    expect(() => parse({ SUBGRAPH_TIMEOUT: '61s' })).toThrow('SUBGRAPH_TIMEOUT');
   });
 
   it('refuses WebSocket timers so short that every socket would be dropped at once', () => {

@@ -82,7 +82,7 @@ export const gatewayConfig = {
   SUBGRAPH_CONNECTIONS: wholeNumber(64),
   /**
    * How long one subgraph request may take, answer read in full, before it fails (Apollo Router's
-   * default too). At most a minute, as REQUEST_TIMEOUT: a request is signed once, and subgraphs take
+   * default too). At most a minute: a fetch is signed once, its retry included, and subgraphs take
    * no signature older than that (a later one would lose its client address).
    */
   SUBGRAPH_TIMEOUT: durationVar('30s', 1, SIGNATURE_MAX_AGE_MS),
@@ -90,7 +90,7 @@ export const gatewayConfig = {
    * How long one client request (an operation, a REST call, a subscription's query) may take in all:
    * its subgraph fetches share it. A client may ask for less with `x-request-timeout-ms`.
    */
-  REQUEST_TIMEOUT: durationVar('30s', 1, SIGNATURE_MAX_AGE_MS),
+  REQUEST_TIMEOUT: durationVar('30s', 1),
   /**
    * How long a client may take to send a request's headers, and the whole request with its body,
    * before it is answered 408 and its socket closed: a client trickling bytes holds a socket and a
