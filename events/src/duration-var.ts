@@ -45,9 +45,9 @@ function durationOf(fallback: string, bareUnitMs: number, resultUnitMs: number, 
     });
 }
 
-/** A duration in milliseconds; a bare number means seconds. */
+/** A duration in milliseconds; a bare number means seconds. `maxMs` past 24 days only for one that sets no timer. */
 export const durationVar = (fallback: string, minMs = SECOND_MS, maxMs = LONGEST_DURATION_MS) =>
-  durationOf(fallback, SECOND_MS, 1, minMs, Math.min(maxMs, LONGEST_DURATION_MS));
+  durationOf(fallback, SECOND_MS, 1, minMs, maxMs);
 
 /** A `*_SECONDS` variable: whole seconds, from a bare number of seconds or a duration (`1h`). */
 export const secondsVar = (fallback: number, min: number, max: number) =>

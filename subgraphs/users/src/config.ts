@@ -10,6 +10,9 @@ import {
 import { tokenVersionShape } from '@shop/platform/http';
 import { z } from 'zod';
 
+/** A link's lifetime sets no timer (it is a date stored with the link): up to 30 days, as before. */
+const LINK_TTL_MAX_MS = 30 * 86_400_000;
+
 export const usersConfig = {
   ...mongoShape,
   ...tokenVersionShape,
@@ -32,7 +35,7 @@ export const usersConfig = {
   /** The page a password reset email links to (your web app's), with `#token=…` appended. */
   PASSWORD_RESET_URL: z.string().url().default('http://localhost:3000/reset-password'),
   /** How long a password reset link works. */
-  PASSWORD_RESET_TTL: durationVar('30m', 60_000),
+  PASSWORD_RESET_TTL: durationVar('30m', 60_000, LINK_TTL_MAX_MS),
   /** Reset requests per email (whether or not it has an account) and per client address, in the window. */
   PASSWORD_RESET_LIMIT_PER_EMAIL: wholeNumber(3, { max: 1_000 }),
   PASSWORD_RESET_LIMIT_PER_IP: wholeNumber(20, { max: 100_000 }),
@@ -40,7 +43,7 @@ export const usersConfig = {
   /** The page the email confirming a new account's address links to, with `#token=…` appended. */
   EMAIL_VERIFICATION_URL: z.string().url().default('http://localhost:3000/verify-email'),
   /** How long an address confirmation link works. */
-  EMAIL_VERIFICATION_TTL: durationVar('3d', 60_000),
+  EMAIL_VERIFICATION_TTL: durationVar('3d', 60_000, LINK_TTL_MAX_MS),
   /** Counted here across replicas (the gateway counts the same per instance, before the call). */
   ...registrationLimitShape,
 };
