@@ -75,7 +75,7 @@ describe('who gets what', () => {
       template: 'order-cancellation',
       channel: 'EMAIL',
       subject: 'Order o-1 cancelled',
-      body: 'Your order o-1 was cancelled before it was paid, and its items are no longer reserved for you. If a payment for it still goes through, it is refunded.',
+      body: 'Your order o-1 was cancelled, and its items are no longer reserved for you. Any payment for it is refunded to your payment method.',
     };
     expect(summary(draftsFor(update('PENDING', 'PENDING')))).toEqual([cancellation]);
     expect(summary(draftsFor(update('PENDING', 'FAILED')))).toEqual([cancellation]);

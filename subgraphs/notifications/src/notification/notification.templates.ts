@@ -72,8 +72,8 @@ export function draftsFor(event: DecidedEvent): NotificationDraft[] {
         return [email('payment-refund', orderId, `Refund for order ${orderId}`, body)];
       }
       if (status === 'CANCELLED' && previousStatus !== 'CANCELLED') {
-        // A payment still in flight may go through afterwards: it is refunded, and told (above).
-        const body = `Your order ${orderId} was cancelled before it was paid, and its items are no longer reserved for you. If a payment for it still goes through, it is refunded.`;
+        // Also when a payment went through as its stock lapsed (the refund email follows): the wording holds either way.
+        const body = `Your order ${orderId} was cancelled, and its items are no longer reserved for you. Any payment for it is refunded to your payment method.`;
         return [email('order-cancellation', orderId, `Order ${orderId} cancelled`, body)];
       }
       return status === 'SHIPPED' ? [sms('order-shipped', orderId, `Shop: your order ${orderId} has shipped.`)] : [];
