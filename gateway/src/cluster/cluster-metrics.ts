@@ -1,4 +1,4 @@
-import { AggregatorRegistry, Registry } from 'prom-client';
+import { AggregatorRegistry, Gauge, Registry } from 'prom-client';
 import type { MetricsSource } from '../metrics/metrics-server.js';
 
 /**
@@ -10,6 +10,13 @@ import type { MetricsSource } from '../metrics/metrics-server.js';
 export function clusterMetrics(): MetricsSource & { own: Registry } {
   const registry = new AggregatorRegistry();
   const own = new Registry();
+  own.setDefaultLabels({ service: 'gateway' });
+  // The merge leaves out the workers' start times: the primary's is the process's (ProcessRestarted).
+  new Gauge({
+    name: 'process_start_time_seconds',
+    help: 'Start time of the process since unix epoch in seconds',
+    registers: [own],
+  }).set(Math.round(Date.now() / 1000 - process.uptime()));
   return {
     own,
     contentType: registry.contentType,
