@@ -1,4 +1,5 @@
 import { notificationEmail, notificationSms, orderCreated, orderUpdated, paymentSucceeded } from '@shop/events';
+import { metricsRegistry } from '@shop/platform/telemetry';
 import { codeOf, connectTestMongo, testContext } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
@@ -27,6 +28,12 @@ const receipt = (userId: string, orderId: string) =>
   paymentSucceeded.create({ orderId, userId, paymentId: 'pay', amount: '19.99', transactionId: 'tx' });
 
 describe('NotificationService.handle', () => {
+  it('counts its parked send requests from 0 before any, so an alert sees the first', async () => {
+    expect(await metricsRegistry.metrics()).toMatch(
+      /^outbox_events_parked_total\{[^}]*outbox="notifications"[^}]*\} 0$/m,
+    );
+  });
+
   it('publishes the send requests of the decided notifications, which carry all the sender records', async () => {
     const published = outbox.requests.length;
     const event = receipt('u-ada', 'o-receipt');
