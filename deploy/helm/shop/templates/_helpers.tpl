@@ -122,12 +122,12 @@ its name. Secret lengths are checked too: the processes refuse shorter ones at s
 {{- define "shop.requireValues" -}}
 {{- if not .Values.secrets.existingSecret -}}
 {{- $jwt := required "secrets.jwtSecret is required (32+ characters; or name secrets.existingSecret)" .Values.secrets.jwtSecret -}}
-{{- /* Comma-separated for rotation (the first signs): each one must be long enough. */ -}}
-{{- range splitList "," $jwt -}}
+{{- /* Comma-separated for rotation (the first signs): each one must be long enough; empty entries are dropped, as the processes drop them. */ -}}
+{{- range compact (splitList "," $jwt) -}}
 {{- if lt (len (trim .)) 32 -}}{{- fail "secrets.jwtSecret must be at least 32 characters (each, when comma-separated)" -}}{{- end -}}
 {{- end -}}
 {{- $signing := required "secrets.gatewaySigningSecrets is required (comma-separated, 32+ characters each; or name secrets.existingSecret)" .Values.secrets.gatewaySigningSecrets -}}
-{{- range splitList "," $signing -}}
+{{- range compact (splitList "," $signing) -}}
 {{- if lt (len (trim .)) 32 -}}{{- fail "secrets.gatewaySigningSecrets: each secret must be at least 32 characters" -}}{{- end -}}
 {{- end -}}
 {{- $_ := required "postgres.url is required (postgresql://user:password@host:5432/shop; or name secrets.existingSecret)" .Values.postgres.url -}}
