@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { withinLimit } from './time-limit.js';
 
 /** A named dependency check; `check` resolves when the dependency is usable. */
 export interface ReadinessCheck {
@@ -26,19 +27,11 @@ export function reachedOnce(check: ReadinessCheck, name: string): ReadinessCheck
 }
 
 async function runCheck({ name, check }: ReadinessCheck): Promise<[string, { status: string; error?: string }]> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      Promise.resolve().then(check),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withinLimit(Promise.resolve().then(check), CHECK_TIMEOUT_MS);
     return [name, { status: 'up' }];
   } catch (error) {
     return [name, { status: 'down', error: error instanceof Error ? error.message : String(error) }];
-  } finally {
-    clearTimeout(timer);
   }
 }
 

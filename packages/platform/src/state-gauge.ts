@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import { metricOnFirstUse } from './metric-on-first-use.js';
+import { withinLimit } from './time-limit.js';
 
 /** How long a scrape waits for one count; one that takes longer leaves the last figure. */
 const COUNT_LIMIT_MS = 3_000;
@@ -28,7 +29,9 @@ export function stateGauge(name: string, help: string, state: StateCounts): void
           const counts = 'label' in state ? Object.entries(state.counts) : [['', state.count] as const];
           // Together, each within COUNT_LIMIT_MS: a database that does not answer must not make the
           // scrape outlast Prometheus' timeout (10 s), which would report the process down.
-          const figures = await Promise.all(counts.map(([, count]) => withinLimit(count())));
+          const figures = await Promise.all(
+            counts.map(([, count]) => withinLimit(count(), COUNT_LIMIT_MS).catch(() => undefined)),
+          );
           counts.forEach(([value], i) => {
             const figure = figures[i];
             if (figure === undefined) return;
@@ -38,17 +41,4 @@ export function stateGauge(name: string, help: string, state: StateCounts): void
         },
       }),
   );
-}
-
-/** The count, or undefined when it fails or takes longer than COUNT_LIMIT_MS. */
-async function withinLimit(count: Promise<number>): Promise<number | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, COUNT_LIMIT_MS, undefined);
-  });
-  try {
-    return await Promise.race([count.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,6 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { NodeTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { commaList } from './config.js';
+import { withinLimit } from './time-limit.js';
 import { EXPORTERS, isExporterName, PROTOCOLS, type TraceExporterName } from './tracing-config.js';
 
 type Env = Record<string, string | undefined>;
@@ -102,8 +103,7 @@ async function start(service: string, exporter: SpanExporter | undefined): Promi
   return {
     enabled: true,
     // Bounded: spans still buffered are not worth a shutdown that overruns its own bound.
-    flush: () =>
-      Promise.race([registered.forceFlush(), new Promise<void>((done) => setTimeout(done, FLUSH_LIMIT_MS).unref())]),
+    flush: () => withinLimit(registered.forceFlush(), FLUSH_LIMIT_MS).catch(() => undefined),
   };
 }
 
