@@ -12,6 +12,7 @@ import {
 import type { Model } from 'mongoose';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { type OrderStatus } from './order.type.js';
+import { inBatches } from './order-hour.batches.js';
 import { addToStatusNet, OrderHourModel, OrderMigrationModel, type StatusNet } from './order-hour.model.js';
 import { holdsNone, readWatermark, type StatusHoursRecorder } from './order-status-hours.js';
 import { OrderTransitionModel, type OrderTransitionRecord } from './order-transition.model.js';
@@ -20,8 +21,6 @@ import { OrderTransitionModel, type OrderTransitionRecord } from './order-transi
 const CLOSING_GRACE_MS = 10 * 60_000;
 /** How old this process's copy of the hours may grow before it is read again. */
 const RELOAD_AFTER_MS = 60 * 60_000;
-/** Hours counted at once when many are counted for the first time (after a backfill). */
-const COUNT_CONCURRENCY = 10;
 /**
  * A status is read at once up to this many orders (one indexed equality, sorted by the server),
  * and an hour at a time beyond, where reading them all would grow with the history.
@@ -174,21 +173,17 @@ export class OrderHourRegistry implements Buckets, StatusHoursRecorder {
       if (value === undefined) uncounted.push(hour);
       else total += value;
     }
-    for (let start = 0; start < uncounted.length; start += COUNT_CONCURRENCY) {
-      const values = await Promise.all(
-        uncounted.slice(start, start + COUNT_CONCURRENCY).map(async (hour) => {
-          const { value, record } = await tally(hour);
-          if (hour <= lastClosed) {
-            // Concurrent writers record the same figures. A lost update (FerretDB's, with another
-            // write of this hour) loses a figure for now: one missing is counted again.
-            await OrderHourModel.updateOne({ _id: hour }, { $set: record });
-            this.hours.set(hour, { ...this.hours.get(hour), ...record });
-          }
-          return value;
-        }),
-      );
-      total += values.reduce((sum, value) => sum + value, 0);
-    }
+    const values = await inBatches(uncounted, async (hour) => {
+      const { value, record } = await tally(hour);
+      if (hour <= lastClosed) {
+        // Concurrent writers record the same figures. A lost update (FerretDB's, with another
+        // write of this hour) loses a figure for now: one missing is counted again.
+        await OrderHourModel.updateOne({ _id: hour }, { $set: record });
+        this.hours.set(hour, { ...this.hours.get(hour), ...record });
+      }
+      return value;
+    });
+    total += values.reduce((sum, value) => sum + value, 0);
     return total;
   }
 

@@ -11,6 +11,7 @@ import { hourOf } from '@shop/platform/core';
 import { findAnyOf, writtenFirst } from '@shop/platform/mongo';
 import { OrderModel } from './order.model.js';
 import { OrderStatus } from './order.type.js';
+import { inBatches } from './order-hour.batches.js';
 import {
   OrderHourModel,
   OrderHourTouchModel,
@@ -22,8 +23,6 @@ import { OrderTransitionModel, type OrderTransitionRecord } from './order-transi
 
 /** The watermark's `_id` in `order_hour_watermarks`. */
 const WATERMARK = 'inStatus';
-/** Hours counted at once. */
-const COUNT_CONCURRENCY = 10;
 /**
  * A count that took longer than this is not written: it may be older than a count of the same hour
  * another replica wrote meanwhile. The pass fails and the next one counts again.
@@ -155,12 +154,6 @@ async function hoursMovedIn(hour: number): Promise<Set<number>> {
 async function moveWatermark(hour: number): Promise<void> {
   // Replicas starting together on a new database: FerretDB refuses the second upsert's insert.
   await writtenFirst(() => OrderHourWatermarkModel.updateOne({ _id: WATERMARK }, { $max: { hour } }, { upsert: true }));
-}
-
-async function inBatches(hours: number[], count: (hour: number) => Promise<void>): Promise<void> {
-  for (let start = 0; start < hours.length; start += COUNT_CONCURRENCY) {
-    await Promise.all(hours.slice(start, start + COUNT_CONCURRENCY).map(count));
-  }
 }
 
 async function unionOf(sets: Promise<Set<number>>[]): Promise<Set<number>> {
