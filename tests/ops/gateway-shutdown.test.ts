@@ -261,8 +261,22 @@ describe('GATEWAY_WORKERS=2', () => {
     // The primary stops instead of looping on a worker that dies within 5 s of its start.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, listeningAt + 6_000 - Date.now())));
     process.kill(workerPids[0] ?? 0, 'SIGKILL');
+    // Scraped at once, while its replacement starts: served, and the dead worker's requests stay
+    // counted (a sum that went down would read as a counter reset).
+    const whileReplacing = await scrape(gateway.metricsPort);
+    expect(metricValue(whileReplacing, 'graphql_operation_duration_seconds_count', catalog)).toBe(6);
     await eventually(async () => listening() === 3, 60_000, 'a new worker listening');
-    expect(metricValue(await scrape(gateway.metricsPort), 'gateway_worker_exits_total')).toBe(1);
+    const replaced = await scrape(gateway.metricsPort);
+    expect(metricValue(replaced, 'gateway_worker_exits_total')).toBe(1);
+    expect(metricValue(replaced, 'graphql_operation_duration_seconds_count', catalog)).toBe(6);
+    // The other first worker too: both exited workers' counts are summed into one, and kept.
+    process.kill(workerPids[1] ?? 0, 'SIGKILL');
+    await eventually(async () => listening() === 4, 60_000, 'a second new worker listening');
+    for (let scrapes = 0; scrapes < 2; scrapes++) {
+      const both = await scrape(gateway.metricsPort);
+      expect(metricValue(both, 'gateway_worker_exits_total')).toBe(2);
+      expect(metricValue(both, 'graphql_operation_duration_seconds_count', catalog)).toBe(6);
+    }
 
     const watcher = await liveWatcher(gateway);
 

@@ -1,14 +1,28 @@
-import { AggregatorRegistry, Gauge, Registry } from 'prom-client';
+import cluster, { type Worker } from 'node:cluster';
+import { metricsRegistry } from '@shop/platform/telemetry';
+import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 import type { MetricsSource } from '../metrics/metrics-server.js';
+
+type Metrics = MetricObjectWithValues<MetricValue<string>>[];
+
+const ASK = 'gateway-metrics:ask';
+const ANSWER = 'gateway-metrics:answer';
+/** A worker that has not answered by then (just forked, still loading) is summed from its last answer. */
+const ANSWER_WITHIN_MS = 1_000;
 
 /**
  * The whole clustered gateway's metrics, served by the primary: it asks every worker for its
- * registry over the cluster IPC channel and merges them (counters, histograms and gauges summed;
- * Node's process metrics by prom-client's own rules), then adds the primary's own (`own`: what only
- * it sees, such as workers that exited).
+ * registry over the cluster IPC channel and sums them with prom-client's aggregator (Node's process
+ * metrics by prom-client's own rules), then adds the primary's own (`own`: what only it sees, such
+ * as workers that exited).
+ *
+ * Not prom-client's `clusterMetrics()`, for two reasons. It forgets a worker that exited, so every
+ * summed counter goes down and Prometheus reads a counter reset: `increase()` then counts the
+ * survivors' totals again (a false UnhandledErrors page). Here an exited worker's counters and
+ * histograms stay in the sum as it last reported them. And it fails the whole scrape while a worker
+ * does not answer (one just forked); here that worker counts with its last answer.
  */
 export function clusterMetrics(): MetricsSource & { own: Registry } {
-  const registry = new AggregatorRegistry();
   const own = new Registry();
   own.setDefaultLabels({ service: 'gateway' });
   // The merge leaves out the workers' start times: the primary's is the process's (ProcessRestarted).
@@ -17,14 +31,77 @@ export function clusterMetrics(): MetricsSource & { own: Registry } {
     help: 'Start time of the process since unix epoch in seconds',
     registers: [own],
   }).set(Math.round(Date.now() / 1000 - process.uptime()));
+
+  const lastAnswers = new Map<number, Metrics>();
+  // The exited workers' counters, one list per worker until a scrape sums them into one.
+  let exited: Metrics[] = [];
+  cluster.on('exit', (worker) => {
+    const last = lastAnswers.get(worker.id);
+    lastAnswers.delete(worker.id);
+    if (last) exited = [...exited, last.filter(keptAfterExit)];
+  });
+  const answering = answers();
+  let asked = 0;
+  const ask = async (worker: Worker) => {
+    const metrics = await answering.next(worker, ++asked);
+    if (metrics && worker.isConnected()) lastAnswers.set(worker.id, metrics);
+  };
+
   return {
     own,
-    contentType: registry.contentType,
-    metrics: async () => `${await registry.clusterMetrics()}\n${await own.metrics()}`,
+    contentType: own.contentType,
+    metrics: async () => {
+      await Promise.all(Object.values(cluster.workers ?? {}).flatMap((worker) => (worker ? [ask(worker)] : [])));
+      const summed = exited;
+      if (summed.length > 1) {
+        const one = await AggregatorRegistry.aggregate(summed).getMetricsAsJSON();
+        // Unless a worker exited meanwhile: then the next scrape sums them.
+        if (exited === summed) exited = [one];
+      }
+      const workers = AggregatorRegistry.aggregate([...exited, ...lastAnswers.values()]);
+      return `${await workers.metrics()}\n${await own.metrics()}`;
+    },
   };
 }
 
-/** In a worker, before anything else: constructing the registry makes this process answer the primary's requests. */
+/** In a worker, before anything else: answers the primary's requests for this process's metrics. */
 export function answerClusterMetrics(): void {
-  new AggregatorRegistry();
+  process.on('message', (message: { type?: string; id?: number }) => {
+    if (message?.type !== ASK) return;
+    // A registry that fails to collect sends nothing: the primary sums the last answer.
+    metricsRegistry.getMetricsAsJSON().then(
+      (metrics) => process.send?.({ type: ANSWER, id: message.id, metrics }),
+      () => undefined,
+    );
+  });
+}
+
+/** What stays summed of a worker that exited: what only goes up (a gauge left with its process). */
+function keptAfterExit(metric: Metrics[number]): boolean {
+  // prom-client types `type` as an enum; it is the type's name at run time.
+  const type = String(metric.type);
+  return (type === 'counter' || type === 'histogram') && (metric.aggregator ?? 'sum') === 'sum';
+}
+
+/** The primary's side of the exchange: `next` asks a worker and waits a bounded time for its answer. */
+function answers() {
+  const waiting = new Map<number, (metrics: Metrics) => void>();
+  cluster.on('message', (_worker, message: { type?: string; id?: number; metrics?: Metrics }) => {
+    if (message?.type === ANSWER && message.id !== undefined && message.metrics) {
+      waiting.get(message.id)?.(message.metrics);
+    }
+  });
+  return {
+    next: async (worker: Worker, id: number): Promise<Metrics | undefined> => {
+      if (!worker.isConnected()) return undefined;
+      return new Promise<Metrics | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), ANSWER_WITHIN_MS);
+        waiting.set(id, (metrics) => {
+          clearTimeout(timer);
+          resolve(metrics);
+        });
+        worker.send({ type: ASK, id });
+      }).finally(() => waiting.delete(id));
+    },
+  };
 }

@@ -12,7 +12,8 @@ const MIN_UPTIME_MS = 5_000;
  * is a whole gateway with its own subscription feed queue, so every worker sees every event. The
  * primary keeps the workers' register/login rate-limit counts (authRateLimitPlugin), so the limits
  * hold for the instance, not once per worker. A worker that exits unasked is counted in `metrics`
- * (`gateway_worker_exits_total`): its own counts left with it, and the primary answers the scrapes.
+ * (`gateway_worker_exits_total`): its own crash count left with it, and the primary answers the
+ * scrapes.
  * Returns the closer that stops the workers (SIGTERM, each shuts down gracefully).
  */
 export function startGatewayCluster(workers: number, log: Logger, metrics: Registry): () => Promise<void> {
