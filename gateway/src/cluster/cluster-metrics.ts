@@ -70,7 +70,8 @@ export function answerClusterMetrics(): void {
     if (message?.type !== ASK) return;
     // A registry that fails to collect sends nothing: the primary sums the last answer.
     metricsRegistry.getMetricsAsJSON().then(
-      (metrics) => process.send?.({ type: ANSWER, id: message.id, metrics }),
+      // Not after the channel closed (the worker stopping): the primary sums the last answer.
+      (metrics) => process.connected && process.send?.({ type: ANSWER, id: message.id, metrics }),
       () => undefined,
     );
   });
