@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { eventBusFromConfig } from '@shop/events';
 import { createTokenService, type Logger, listenHost } from '@shop/platform/core';
 import {
@@ -11,13 +11,13 @@ import {
 import express from 'express';
 import { useResponseCache } from './cache/use-response-cache.js';
 import { type GatewayConfig, routingOverrides } from './config.js';
-
 import { authRateLimitPlugin } from './graphql/auth-rate-limit.plugin.js';
 import { clientBudgetPlugin } from './graphql/client-budget.plugin.js';
 import { startSupergraphServer } from './graphql/supergraph-server.js';
 import { useGraphql } from './graphql/use-graphql.js';
 import { useIde } from './graphql/use-ide.js';
 import { usePersistedDocuments } from './graphql/use-persisted-documents.js';
+import { clientReadLimits } from './http/client-read-limits.js';
 import { listen } from './http/listen.js';
 import { responseCompression } from './http/response-compression.js';
 import { useEdge } from './http/use-edge.js';
@@ -55,7 +55,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
   await feed.listen(bus);
   const responseCache = await useResponseCache(bus, config.RESPONSE_CACHE_MIB);
 
-  const httpServer = createServer(httpServerOptions(config));
+  const httpServer = createServer(clientReadLimits(config));
   const { apollo, apiSchema, stop } = await startSupergraphServer({
     config,
     supergraph,
@@ -127,22 +127,6 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
       await bus.close();
       await flushTraces();
     },
-  };
-}
-
-/**
- * Node's limits on reading a client's request (config.ts). Headers are part of the request, so their
- * limit is at most the request's (Node refuses a larger one). Node checks them only every
- * `connectionsCheckingInterval` (30 s by default, which would let a 10 s limit run to 40 s). Idle
- * connections outlive the proxy's in front (HTTP_KEEP_ALIVE_TIMEOUT).
- */
-function httpServerOptions(config: GatewayConfig): ServerOptions {
-  const headersTimeout = Math.min(config.HEADERS_READ_TIMEOUT, config.REQUEST_READ_TIMEOUT);
-  return {
-    headersTimeout,
-    requestTimeout: config.REQUEST_READ_TIMEOUT,
-    connectionsCheckingInterval: Math.min(1_000, headersTimeout),
-    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT,
   };
 }
 

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,5 +133,29 @@ describe('plain gateway', () => {
       socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
     });
     expect(upgrade).toBe(400);
+  });
+
+  it("holds a client's request only as long as the read limits allow, as the full gateway does", async () => {
+    const base = await start({
+      SUPERGRAPH_PATH: await supergraphRoutedTo('http://127.0.0.1:9/graphql'),
+      HEADERS_READ_TIMEOUT: '300ms',
+    });
+    // Headers that never end: answered 408 and closed, not held for Node's own 60 s.
+    const answer = await new Promise<string>((resolve) => {
+      let received = '';
+      const socket = connect(Number(new URL(base).port), '127.0.0.1', () =>
+        socket.write('POST /graphql HTTP/1.1\r\nHost: gateway\r\n'),
+      );
+      const giveUp = setTimeout(() => socket.destroy(), 5_000);
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearTimeout(giveUp);
+        resolve(received || 'still open');
+      });
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 });

@@ -4,6 +4,7 @@ import { graphqlLimits } from '@shop/platform/http';
 import express from 'express';
 import { startSupergraphServer } from '../graphql/supergraph-server.js';
 import { useGraphql } from '../graphql/use-graphql.js';
+import { clientReadLimits } from '../http/client-read-limits.js';
 import { listen } from '../http/listen.js';
 import { useEdge } from '../http/use-edge.js';
 import { readSupergraph } from '../supergraph/supergraph-file.js';
@@ -25,7 +26,7 @@ export interface PlainGateway {
 export async function createPlainGateway(options: { config: PlainGatewayConfig; log: Logger }): Promise<PlainGateway> {
   const { config, log } = options;
   const supergraph = await readSupergraph(config.SUPERGRAPH_PATH);
-  const httpServer = createServer();
+  const httpServer = createServer(clientReadLimits(config));
   const { apollo, apiSchema, stop } = await startSupergraphServer({
     config,
     supergraph,
