@@ -15,6 +15,9 @@ describe('stateGauge', () => {
     stateGauge('test_state_by_kind', 'test', { label: 'kind', counts: { a: count, b: async () => 7 } });
     const scrape = async () => metricsRegistry.metrics();
     expect(metricValue(await scrape(), 'test_state_owed')).toBe(3);
+    const failures = async () =>
+      metricValue(await scrape(), 'state_gauge_count_failures_total', { gauge: 'test_state_owed' });
+    expect(await failures()).toBe(0);
     owed = 1;
     expect(metricValue(await scrape(), 'test_state_owed')).toBe(1);
     expect(metricValue(await scrape(), 'test_state_by_kind', { kind: 'a' })).toBe(1);
@@ -22,6 +25,10 @@ describe('stateGauge', () => {
     failing = true;
     owed = 9;
     expect(metricValue(await scrape(), 'test_state_owed')).toBe(1);
+    // Each scrape that kept the last figure is counted (StateGaugeStale), seen from the next scrape
+    // on (the counter is read while the gauges count).
+    expect(await failures()).toBe(1);
+    expect(await failures()).toBe(2);
     // A second call (another replica's wiring in the same process, a test) keeps the first gauge.
     failing = false;
     stateGauge('test_state_owed', 'test', { count: async () => 42 });
@@ -40,5 +47,7 @@ describe('stateGauge', () => {
     const scrape = await metricsRegistry.metrics();
     expect(metricValue(scrape, 'test_state_stuck', { kind: 'stuck' })).toBe(4);
     expect(metricValue(scrape, 'test_state_stuck', { kind: 'live' })).toBe(2);
+    const next = await metricsRegistry.metrics();
+    expect(metricValue(next, 'state_gauge_count_failures_total', { gauge: 'test_state_stuck' })).toBe(1);
   }, 15_000);
 });
