@@ -9,6 +9,15 @@ export interface SocketExtra {
   request: IncomingMessage;
 }
 
+/**
+ * What a socket may hold unsent before it is dropped: a client that stops reading (and asks for
+ * JSON pongs, or answers pings, to look alive) would otherwise grow the gateway's memory without
+ * bound. Far above what a client that reads falls behind by (an answer is a few kB).
+ */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** At shutdown, how long a peer has to answer the 1001 close before its socket is cut (ws waits 30 s). */
+const CLOSE_GRACE_MS = 1_000;
+
 export interface TransportOptions {
   /** A ping every interval; a peer whose pong has not come by the next one is dropped. */
   keepAliveMs: number;
@@ -37,8 +46,14 @@ export function serveGraphqlWs<E extends SocketExtra>(
       options.log.info({ clientIp, code: error.code }, 'websocket closed: the client broke the protocol');
     });
     let pongWait: NodeJS.Timeout | undefined;
+    const unread = () => {
+      if (socket.bufferedAmount <= MAX_UNSENT_BYTES) return false;
+      options.log.info({ clientIp, unsent: socket.bufferedAmount }, 'websocket closed: the client does not read');
+      socket.terminate();
+      return true;
+    };
     const pings = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
+      if (socket.readyState !== socket.OPEN || unread()) return;
       pongWait = setTimeout(() => socket.terminate(), options.keepAliveMs);
       socket.once('pong', () => clearTimeout(pongWait));
       socket.ping();
@@ -48,8 +63,9 @@ export function serveGraphqlWs<E extends SocketExtra>(
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
+            if (socket.readyState !== socket.OPEN || unread()) return resolve();
+            // A send the socket's end cut short is no error of ours: the client has gone.
+            socket.send(data, (error) => (error && socket.readyState === socket.OPEN ? reject(error) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
@@ -83,7 +99,12 @@ export function serveGraphqlWs<E extends SocketExtra>(
     dispose: async () => {
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
+      // A peer that does not answer the close (a phone in a tunnel) must not hold the shutdown.
+      const cut = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, CLOSE_GRACE_MS);
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+      clearTimeout(cut);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { SHUTDOWN_TIMEOUT_MS } from '@shop/platform/core';
 import { createTestTokens, rawExchange, recordingLogger } from '@shop/platform/testing';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -196,6 +197,44 @@ describe('graphql-ws connections', () => {
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
   });
 
+  it('closes with 4409 a socket that subscribes an id again while its first start runs, and leaves nothing open', async () => {
+    const answer = subgraph.answer;
+    let resume = () => {};
+    const held = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    subgraph.answer = async (call) => {
+      await held;
+      return answer(call);
+    };
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const messages: unknown[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    try {
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await vi.waitFor(() => expect(messages).toContainEqual({ type: 'connection_ack' }));
+      const subscribe = JSON.stringify({
+        id: 'again',
+        type: 'subscribe',
+        payload: { query: 'subscription { orderStatusChanged(orderId: "o-again") { id } }' },
+      });
+      // Completed and asked again while the first authorizing query waits: without the refusal both
+      // start under one id, and the first stream outlives the socket.
+      socket.send(subscribe);
+      socket.send(JSON.stringify({ id: 'again', type: 'complete' }));
+      socket.send(subscribe);
+      const code = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('open'), 2_000))]);
+      expect(code).toBe(4409);
+    } finally {
+      subgraph.answer = answer;
+      resume();
+      socket.close();
+    }
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
+  });
+
   it('applies the GraphQL limits to subscriptions, before any subgraph call', async () => {
     const client = connect();
     const before = subgraph.calls.length;
@@ -244,6 +283,55 @@ describe('graphql-ws connections', () => {
     }
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
   }, 120_000);
+
+  it('drops a socket whose client stops reading, however alive it looks (JSON pings, pongs of its own)', async () => {
+    const { log, lines } = recordingLogger();
+    const own = await startGateway(subgraph.url(), {}, log);
+    const socket = new WebSocket(`${own.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const flood = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      // Each JSON ping is answered with a pong this client never reads.
+      for (let i = 0; i < 5_000; i++) socket.send('{"type":"ping"}');
+      socket.pong();
+    }, 20);
+    try {
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await new Promise((resolve) => socket.once('message', resolve));
+      (socket as unknown as { _socket: { pause: () => void } })._socket.pause();
+      await vi.waitFor(
+        () =>
+          expect(lines).toContainEqual(
+            expect.objectContaining({ level: 30, msg: 'websocket closed: the client does not read' }),
+          ),
+        { timeout: 30_000, interval: 200 },
+      );
+      await vi.waitFor(() => expect(own.gateway.subscriptionStats().connections).toBe(0));
+      // The sends cut short by the drop are not errors of the gateway's.
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    } finally {
+      clearInterval(flood);
+      socket.terminate();
+      await own.gateway.close();
+    }
+  }, 60_000);
+
+  it('shuts down within its deadline while a peer never answers the 1001 close', async () => {
+    const own = await startGateway(subgraph.url());
+    const socket = new WebSocket(`${own.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    try {
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      await new Promise((resolve) => socket.once('message', resolve));
+      // Reads nothing more: the close frame is never answered (ws would wait 30 s for it).
+      (socket as unknown as { _socket: { pause: () => void } })._socket.pause();
+      const started = Date.now();
+      await own.gateway.close();
+      expect(Date.now() - started).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 2);
+    } finally {
+      socket.terminate();
+    }
+  }, 60_000);
 
   it('closes live sockets with 1001 Going Away on shutdown', async () => {
     const own = await startGateway(subgraph.url());

@@ -102,6 +102,12 @@ export function useSubscriptions(deps: SubscriptionDeps): {
    * completes while it is starting leaves that map at once, and its authorizing query goes on.
    */
   const active = new WeakMap<object, number>();
+  /**
+   * Each socket's ids whose start is under way. graphql-ws lets a client complete an id and
+   * subscribe it again while the first start runs: both would then start under one id, and the
+   * first stream, overwritten in graphql-ws's map, would outlive the socket.
+   */
+  const starting = new WeakMap<object, Set<string>>();
   const server = makeServer<Record<string, unknown>, SocketExtra & { session?: Session }>({
     connectionInitWaitTimeout: deps.connectionInitTimeoutMs,
     onConnect: async (ctx) => {
@@ -142,6 +148,13 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       return true;
     },
     onSubscribe: async (ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+      const ids = starting.get(ctx) ?? new Set<string>();
+      starting.set(ctx, ids);
+      if (ids.has(id)) {
+        // As graphql-ws answers an id that is open: no client reuses an id it has not seen end.
+        ctx.extra.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+        return [new AppError('BAD_REQUEST', `Subscription ${id} is still starting`)];
+      }
       const count = (active.get(ctx) ?? 0) + 1;
       if (count > deps.maxSubscriptionsPerConnection) {
         return [
@@ -152,6 +165,7 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         ];
       }
       active.set(ctx, count);
+      ids.add(id);
       const refused = (errors: readonly GraphQLError[]) => {
         active.set(ctx, (active.get(ctx) ?? 1) - 1);
         return errors;
@@ -165,6 +179,8 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         const requestId = randomUUID();
         deps.log.error({ err: error, requestId }, 'subscription failed to start');
         return refused([internalError(requestId)]);
+      } finally {
+        ids.delete(id);
       }
     },
     // Never graphql-js's own subscribe: `start` has made the stream.
