@@ -17,6 +17,7 @@ const subgraph = new RecordingSubgraph();
 let broker: PrivateBroker;
 let gateway: Gateway;
 let client: Client;
+let gatewayBase: string;
 
 /** The order and its payment as the orders and payments subgraphs hold them now. */
 const now = { status: 'PENDING', payment: null as { id: string; status: string } | null };
@@ -46,6 +47,7 @@ beforeAll(async () => {
   subgraph.answer = answer;
   const started = await startGateway(await subgraph.start(), { AMQP_URL: broker.url });
   gateway = started.gateway;
+  gatewayBase = started.base;
   const tokens = createTestTokens();
   client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }), {
     lazy: false,
@@ -110,5 +112,51 @@ describe('subscriptions after a gap in the event feed', () => {
     await vi.waitFor(() => expect(payments).toHaveLength(2), { timeout: 10_000 });
     expect(orders[1]).toEqual({ data: { orderStatusChanged: { id: orderId, status: 'SHIPPED' } } });
     expect(payments[1]).toEqual({ data: { paymentStatusChanged: { id: now.payment.id, status: 'REFUNDED' } } });
+  }, 120_000);
+
+  it('catch up a few watches at a time, not every watch in one burst', async () => {
+    const WATCHES = 40;
+    const tokens = createTestTokens();
+    const others = await Promise.all(
+      [1, 2].map(async () =>
+        subscriptionClient(gatewayBase, await tokens.sign({ id: 'u2', role: 'CUSTOMER' }), {
+          lazy: false,
+          onNonLazyError: () => {},
+        }),
+      ),
+    );
+    const caughtUp = new Set<string>();
+    try {
+      // Forty watches of forty orders (20 per connection, its limit), each a watch of its own.
+      const before = gateway.subscriptionStats().subscriptions;
+      for (let i = 0; i < WATCHES; i++) {
+        others[i % 2]?.subscribe(
+          { query: `subscription { orderStatusChanged(orderId: "burst-${i}") { id status } }` },
+          { next: () => caughtUp.add(`burst-${i}`), error: () => {}, complete: () => {} },
+        );
+      }
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before + WATCHES), {
+        timeout: 10_000,
+      });
+      // Each catch-up query takes a while: how many run at once is what the subgraph sees.
+      let inFlight = 0;
+      let most = 0;
+      subgraph.answer = async (call) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        inFlight--;
+        return answer(call);
+      };
+      now.status = 'CANCELLED';
+      await broker.stopApp();
+      await broker.startApp();
+      await vi.waitFor(() => expect(caughtUp.size).toBe(WATCHES), { timeout: 30_000 });
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(16);
+    } finally {
+      subgraph.answer = answer;
+      await Promise.all(others.map((other) => other.dispose()));
+    }
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
+import pLimit from 'p-limit';
 import { executeInProcess } from '../graphql/execute-in-process.js';
 import { clientBudget, type GatewayContext } from '../graphql/gateway-context.js';
 import { NOT_IN_LIST, NOT_IN_LIST_MESSAGE } from '../graphql/use-persisted-documents.js';
@@ -21,6 +22,12 @@ import { entityOf, type SubscriptionQuery, subscriptionToQuery } from './subscri
 const EXPIRY_MARGIN_MS = 100;
 /** setTimeout's longest delay (about 24.8 days); a later expiry is still checked at each event. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * How many watches catch up at once after a gap in the feed (a broker reconnect reaches them all
+ * together): 10,000 watches would otherwise be 10,000 token checks and queries in one burst, queued
+ * on the subgraph connections, timing out and opening the circuits that ordinary requests use too.
+ */
+const CATCH_UPS_AT_ONCE = 16;
 
 /** Who subscribes, settled once per connection (graphql-ws) or request (SSE) from its bearer token. */
 export interface Session {
@@ -71,6 +78,7 @@ export interface SubscriptionExecutor {
 }
 
 export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): SubscriptionExecutor {
+  const catchUpTurns = pLimit(CATCH_UPS_AT_ONCE);
   // A document subscribed again with the same variables (10,000 clients watching alike) is planned once.
   const planOf = documentMemo(
     (schema, document, operationName: SubscribePayload['operationName'], variables: SubscribePayload['variables']) =>
@@ -193,28 +201,40 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     context: GatewayContext,
   ): Promise<void> => {
     for await (const item of events) {
-      const recipients = watch.recipients();
-      try {
-        await authenticated(session);
-      } catch (error) {
-        if (error instanceof UnauthenticatedError) {
-          // The last answer: the streams end here, and the transports complete the subscriptions.
-          watch.end({ errors: [error] });
-          return;
-        }
-        context.log.error({ err: error }, 'token version check failed');
-        // A recheck asked for another subscriber's sake is not worth an error here: the next event checks again.
-        if (item !== RECHECK) send(recipients, { errors: [internalError(context.requestId)] });
-        continue;
-      }
-      if (item === RECHECK) continue;
-      // A gap in the feed: events may have been missed, so the payload as it is now, to those it changed for.
-      if (item === MISSED_EVENTS) {
-        await catchUp(recipients, plan, context);
-        continue;
-      }
-      send(recipients, await run(plan.payload, plan.operationName, plan.variables(item), context));
+      const handle = () => deliverOne(item, watch, plan, session, context);
+      // A gap reaches every watch at once: their token checks and catch-up queries take turns.
+      const ended = item === MISSED_EVENTS ? await catchUpTurns(handle) : await handle();
+      if (ended) return;
     }
+  };
+
+  /** One feed item to a watch's subscribers; true when it ended the watch. */
+  const deliverOne = async (
+    item: FeedItem,
+    watch: SharedWatch,
+    plan: SubscriptionQuery,
+    session: Session & { expiresAt: number },
+    context: GatewayContext,
+  ): Promise<boolean> => {
+    const recipients = watch.recipients();
+    try {
+      await authenticated(session);
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) {
+        // The last answer: the streams end here, and the transports complete the subscriptions.
+        watch.end({ errors: [error] });
+        return true;
+      }
+      context.log.error({ err: error }, 'token version check failed');
+      // A recheck asked for another subscriber's sake is not worth an error here: the next event checks again.
+      if (item !== RECHECK) send(recipients, { errors: [internalError(context.requestId)] });
+      return false;
+    }
+    if (item === RECHECK) return false;
+    // A gap in the feed: events may have been missed, so the payload as it is now, to those it changed for.
+    if (item === MISSED_EVENTS) await catchUp(recipients, plan, context);
+    else send(recipients, await run(plan.payload, plan.operationName, plan.variables(item), context));
+    return false;
   };
 
   const catchUp = async (recipients: Watcher[], plan: SubscriptionQuery, context: GatewayContext) => {
