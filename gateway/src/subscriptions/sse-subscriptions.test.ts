@@ -155,7 +155,7 @@ describe('subscriptions over Server-Sent Events', () => {
     expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
   });
 
-  it('refuses a stream past the per-user limit with 429, and ends open streams when the gateway stops', async () => {
+  it('refuses a stream past the per-user limit with 429, and cuts open streams when the gateway stops, for clients to reconnect', async () => {
     const first = watch(ownOrder);
     const second = watch(ownOrder);
     await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(2), { timeout: 10_000 });
@@ -165,8 +165,12 @@ describe('subscriptions over Server-Sent Events', () => {
     expect(gateway.subscriptionStats().subscriptions).toBe(2);
     await gateway.close();
     closed = true;
-    // Each open stream was completed by the gateway (graphql-sse's `complete`), not left hanging.
-    await vi.waitFor(() => expect([first.completed(), second.completed()]).toEqual([true, true]));
+    // Each open stream was cut, not left hanging and not completed: graphql-sse's client takes a
+    // `complete` as the subscription's end for good, and a cut as a network error it retries (on
+    // another replica). This client retries nothing, so it reports the error.
+    await vi.waitFor(() => expect([first.errors, second.errors]).toEqual([[expect.anything()], [expect.anything()]]));
+    expect(String(first.errors[0])).toMatch(/network|closed|terminated|fetch/i);
+    expect([first.completed(), second.completed()]).toEqual([false, false]);
     expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -44,8 +45,8 @@ export function useSseSubscriptions(
   const { executor } = deps;
   const perIp = new OpenCount();
   const perUser = new OpenCount();
-  /** What each open stream's end must do: stop reading the feed and give its places back. */
-  const open = new Map<AsyncIterator<ExecutionResult>, () => Promise<void>>();
+  /** Each open stream's response, and what its end must do: stop reading the feed and give its places back. */
+  const open = new Map<AsyncIterator<ExecutionResult>, { response: ServerResponse; end: () => Promise<void> }>();
 
   const handler = createHandler({
     // Distinct connections only: no request names a stream token, so graphql-sse's reservations
@@ -80,7 +81,7 @@ export function useSseSubscriptions(
           release();
           return refused(started);
         }
-        return tracked(started.results, release);
+        return tracked(started.results, release, req.context.res);
       } catch (error) {
         release();
         // A contract error (UNAUTHENTICATED, BAD_REQUEST for what is not served…) as graphql-ws answers it.
@@ -96,6 +97,7 @@ export function useSseSubscriptions(
   function tracked(
     results: AsyncIterable<ExecutionResult>,
     release: () => void,
+    response: ServerResponse,
   ): AsyncIterableIterator<ExecutionResult> {
     const iterator = results[Symbol.asyncIterator]();
     let ended = false;
@@ -106,7 +108,7 @@ export function useSseSubscriptions(
       release();
       await iterator.return?.();
     };
-    open.set(iterator, end);
+    open.set(iterator, { response, end });
     return {
       [Symbol.asyncIterator]() {
         return this;
@@ -141,9 +143,16 @@ export function useSseSubscriptions(
 
   return {
     streams: () => open.size,
-    // Each stream's end completes its response (graphql-sse sends `complete`), so the server can close.
+    // Each stream is cut, not completed: graphql-sse's client takes a `complete` as the end of the
+    // subscription, and a cut stream as a network error it retries, on another replica (as
+    // graphql-ws clients reconnect after 1001).
     close: async () => {
-      await Promise.all([...open.values()].map((end) => end()));
+      await Promise.all(
+        [...open.values()].map(({ response, end }) => {
+          response.destroy();
+          return end();
+        }),
+      );
     },
   };
 }
