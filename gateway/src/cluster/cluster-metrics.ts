@@ -7,8 +7,14 @@ type Metrics = MetricObjectWithValues<MetricValue<string>>[];
 
 const ASK = 'gateway-metrics:ask';
 const ANSWER = 'gateway-metrics:answer';
-/** A worker that has not answered by then (just forked, still loading) is summed from its last answer. */
+/** A worker that has not answered by then (busy, still loading) is summed from its last answer. */
 const ANSWER_WITHIN_MS = 1_000;
+/**
+ * A worker silent this long is hung, not busy: the scrape fails (503), as it did with prom-client's
+ * aggregation, so `up` goes to 0 and TargetDown pages rather than the worker's last figures being
+ * served for ever.
+ */
+const SILENT_FOR_MS = 30_000;
 
 /**
  * The whole clustered gateway's metrics, served by the primary: it asks every worker for its
@@ -19,8 +25,9 @@ const ANSWER_WITHIN_MS = 1_000;
  * Not prom-client's `clusterMetrics()`, for two reasons. It forgets a worker that exited, so every
  * summed counter goes down and Prometheus reads a counter reset: `increase()` then counts the
  * survivors' totals again (a false UnhandledErrors page). Here an exited worker's counters and
- * histograms stay in the sum as it last reported them. And it fails the whole scrape while a worker
- * does not answer (one just forked); here that worker counts with its last answer.
+ * histograms stay in the sum as it last reported them. And it fails the whole scrape when a worker
+ * is slow to answer once (busy, or still loading); here that worker counts with its last answer
+ * (nothing before its first), until it has been silent for SILENT_FOR_MS.
  */
 export function clusterMetrics(): MetricsSource & { own: Registry } {
   const own = new Registry();
@@ -33,9 +40,15 @@ export function clusterMetrics(): MetricsSource & { own: Registry } {
   }).set(Math.round(Date.now() / 1000 - process.uptime()));
 
   const lastAnswers = new Map<number, Metrics>();
+  /** Since when each live worker has left every request unanswered (none: it answered the last). */
+  const silentSince = new Map<number, number>();
+  // Node may report a worker's exit before its channel closes: an answer read after it is not kept.
+  const gone = new Set<number>();
   // The exited workers' counters, one list per worker until a scrape sums them into one.
   let exited: Metrics[] = [];
   cluster.on('exit', (worker) => {
+    gone.add(worker.id);
+    silentSince.delete(worker.id);
     const last = lastAnswers.get(worker.id);
     lastAnswers.delete(worker.id);
     if (last) exited = [...exited, last.filter(keptAfterExit)];
@@ -43,8 +56,15 @@ export function clusterMetrics(): MetricsSource & { own: Registry } {
   const answering = answers();
   let asked = 0;
   const ask = async (worker: Worker) => {
+    const askedAt = Date.now();
     const metrics = await answering.next(worker, ++asked);
-    if (metrics && worker.isConnected()) lastAnswers.set(worker.id, metrics);
+    if (gone.has(worker.id) || worker.isDead()) return;
+    if (!metrics) {
+      if (!silentSince.has(worker.id)) silentSince.set(worker.id, askedAt);
+      return;
+    }
+    lastAnswers.set(worker.id, metrics);
+    silentSince.delete(worker.id);
   };
 
   return {
@@ -52,6 +72,10 @@ export function clusterMetrics(): MetricsSource & { own: Registry } {
     contentType: own.contentType,
     metrics: async () => {
       await Promise.all(Object.values(cluster.workers ?? {}).flatMap((worker) => (worker ? [ask(worker)] : [])));
+      for (const [id, at] of silentSince) {
+        if (Date.now() - at > SILENT_FOR_MS)
+          throw new Error(`gateway worker ${id} has not answered for ${SILENT_FOR_MS} ms`);
+      }
       const summed = exited;
       if (summed.length > 1) {
         const one = await AggregatorRegistry.aggregate(summed).getMetricsAsJSON();
@@ -70,8 +94,10 @@ export function answerClusterMetrics(): void {
     if (message?.type !== ASK) return;
     // A registry that fails to collect sends nothing: the primary sums the last answer.
     metricsRegistry.getMetricsAsJSON().then(
-      // Not after the channel closed (the worker stopping): the primary sums the last answer.
-      (metrics) => process.connected && process.send?.({ type: ANSWER, id: message.id, metrics }),
+      // Not after the channel closed (the worker stopping), and a failed send is no crash: the
+      // primary sums the last answer.
+      (metrics) =>
+        process.connected && process.send?.({ type: ANSWER, id: message.id, metrics }, undefined, {}, () => {}),
       () => undefined,
     );
   });
@@ -101,7 +127,9 @@ function answers() {
           clearTimeout(timer);
           resolve(metrics);
         });
-        worker.send({ type: ASK, id });
+        // With a callback: a channel that broke (the worker just died) is an error there, not an
+        // 'error' event nobody listens to, which would crash the primary.
+        worker.send({ type: ASK, id }, (error) => error && resolve(undefined));
       }).finally(() => waiting.delete(id));
     },
   };
