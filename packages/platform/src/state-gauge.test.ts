@@ -13,6 +13,7 @@ describe('stateGauge', () => {
     };
     stateGauge('test_state_owed', 'test', { count });
     stateGauge('test_state_by_kind', 'test', { label: 'kind', counts: { a: count, b: async () => 7 } });
+    stateGauge('test_state_two_failing', 'test', { label: 'kind', counts: { a: count, b: count } });
     const scrape = async () => metricsRegistry.metrics();
     expect(metricValue(await scrape(), 'test_state_owed')).toBe(3);
     const failures = async () =>
@@ -29,6 +30,10 @@ describe('stateGauge', () => {
     // on (the counter is read while the gauges count).
     expect(await failures()).toBe(1);
     expect(await failures()).toBe(2);
+    // Once per scrape, not once per label whose count failed.
+    expect(metricValue(await scrape(), 'state_gauge_count_failures_total', { gauge: 'test_state_two_failing' })).toBe(
+      3,
+    );
     // A second call (another replica's wiring in the same process, a test) keeps the first gauge.
     failing = false;
     stateGauge('test_state_owed', 'test', { count: async () => 42 });

@@ -49,10 +49,12 @@ export function stateGauge(name: string, help: string, state: StateCounts): void
           );
           counts.forEach(([value], i) => {
             const figure = figures[i];
-            if (figure === undefined) failures.inc({ gauge: name });
-            else if ('label' in state) this.set({ [state.label]: value }, figure);
+            if (figure === undefined) return;
+            if ('label' in state) this.set({ [state.label]: value }, figure);
             else this.set(figure);
           });
+          // Once per scrape, however many of its labels' counts failed.
+          if (figures.includes(undefined)) failures.inc({ gauge: name });
         },
       }),
   );
