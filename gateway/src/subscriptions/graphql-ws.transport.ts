@@ -41,9 +41,10 @@ export function serveGraphqlWs<E extends SocketExtra>(
   wss.options.handleProtocols = handleProtocols;
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const clientIp = options.clientIp(request);
-    // ws has already closed the socket with the fitting code (1009 oversized, 1007 not UTF-8…).
+    // ws has already closed the socket with the fitting code (1009 oversized, 1007 not UTF-8…), or
+    // destroyed it on a failed write (EPIPE, ECONNRESET: the client went away).
     socket.on('error', (error: Error & { code?: string }) => {
-      options.log.info({ clientIp, code: error.code }, 'websocket closed: the client broke the protocol');
+      options.log.info({ clientIp, code: error.code }, 'websocket closed: the client broke the protocol or went away');
     });
     let pongWait: NodeJS.Timeout | undefined;
     const unread = () => {
@@ -62,10 +63,11 @@ export function serveGraphqlWs<E extends SocketExtra>(
       {
         protocol: socket.protocol,
         send: (data) =>
-          new Promise<void>((resolve, reject) => {
+          new Promise<void>((resolve) => {
             if (socket.readyState !== socket.OPEN || unread()) return resolve();
-            // A send the socket's end cut short is no error of ours: the client has gone.
-            socket.send(data, (error) => (error && socket.readyState === socket.OPEN ? reject(error) : resolve()));
+            // A send that fails is the connection's end, not an error of ours: ws destroys the socket
+            // (its error line says why), and its close ends the subscriptions.
+            socket.send(data, () => resolve());
           }),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>

@@ -29,6 +29,11 @@ export class SharedWatch {
     return watcher;
   }
 
+  /** Whether a subscriber is left (no longer once the last has left, or `end` ended them all). */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
   /** Whom an event arriving now is for: a later subscriber was not listening when it happened. */
   recipients(): Watcher[] {
     return [...this.watchers];

@@ -202,8 +202,10 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
   ): Promise<void> => {
     for await (const item of events) {
       const handle = () => deliverOne(item, watch, plan, session, context);
-      // A gap reaches every watch at once: their token checks and catch-up queries take turns.
-      const ended = item === MISSED_EVENTS ? await catchUpTurns(handle) : await handle();
+      // A gap reaches every watch at once: their token checks and catch-up queries take turns, and a
+      // watch whose subscribers all left while it waited (a shutdown, say) gives its turn up.
+      const ended =
+        item === MISSED_EVENTS ? await catchUpTurns(() => (watch.isOpen ? handle() : true)) : await handle();
       if (ended) return;
     }
   };
