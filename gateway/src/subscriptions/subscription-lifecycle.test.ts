@@ -153,51 +153,13 @@ describe('graphql-ws connections', () => {
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
   });
 
-  it('counts a subscription the client completes while it is starting, until its start is over', async () => {
-    const answer = subgraph.answer;
-    let resume = () => {};
-    const held = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    // The authorizing queries wait: every subscription below is still starting.
-    subgraph.answer = async (call) => {
-      await held;
-      return answer(call);
-    };
-    const socket = new WebSocket(`${base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-    const messages: unknown[] = [];
-    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
-    try {
-      await new Promise((resolve) => socket.once('open', resolve));
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-      await vi.waitFor(() => expect(messages).toContainEqual({ type: 'connection_ack' }));
-      const subscribe = (id: string) =>
-        JSON.stringify({
-          id,
-          type: 'subscribe',
-          payload: { query: `subscription { orderStatusChanged(orderId: "${id}") { id } }` },
-        });
-      for (let n = 0; n < MAX_PER_CONNECTION; n++) {
-        socket.send(subscribe(`starting-${n}`));
-        socket.send(JSON.stringify({ id: `starting-${n}`, type: 'complete' }));
-      }
-      socket.send(subscribe('one-more'));
-      await vi.waitFor(() =>
-        expect(messages).toContainEqual({
-          id: 'one-more',
-          type: 'error',
-          payload: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })],
-        }),
-      );
-    } finally {
-      subgraph.answer = answer;
-      resume();
-      socket.close();
-    }
-    await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
-  });
-
-  it('closes with 4409 a socket that subscribes an id again while its first start runs, and leaves nothing open', async () => {
+  /**
+   * Runs `act` on a signed-in raw socket while every authorizing query waits (each subscription it
+   * asks for is still starting), then lets them answer, and expects nothing left open after.
+   */
+  const whileStarting = async (
+    act: (socket: WebSocket, messages: unknown[], closed: Promise<number>) => Promise<void>,
+  ): Promise<void> => {
     const answer = subgraph.answer;
     let resume = () => {};
     const held = new Promise<void>((resolve) => {
@@ -215,24 +177,48 @@ describe('graphql-ws connections', () => {
       await new Promise((resolve) => socket.once('open', resolve));
       socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
       await vi.waitFor(() => expect(messages).toContainEqual({ type: 'connection_ack' }));
-      const subscribe = JSON.stringify({
-        id: 'again',
-        type: 'subscribe',
-        payload: { query: 'subscription { orderStatusChanged(orderId: "o-again") { id } }' },
-      });
-      // Completed and asked again while the first authorizing query waits: without the refusal both
-      // start under one id, and the first stream outlives the socket.
-      socket.send(subscribe);
-      socket.send(JSON.stringify({ id: 'again', type: 'complete' }));
-      socket.send(subscribe);
-      const code = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('open'), 2_000))]);
-      expect(code).toBe(4409);
+      await act(socket, messages, closed);
     } finally {
       subgraph.answer = answer;
       resume();
       socket.close();
     }
     await vi.waitFor(() => expect(gateway.subscriptionStats()).toEqual(zero), { timeout: 10_000 });
+  };
+  const subscribe = (id: string, orderId = id) =>
+    JSON.stringify({
+      id,
+      type: 'subscribe',
+      payload: { query: `subscription { orderStatusChanged(orderId: "${orderId}") { id } }` },
+    });
+
+  it('counts a subscription the client completes while it is starting, until its start is over', async () => {
+    await whileStarting(async (socket, messages) => {
+      for (let n = 0; n < MAX_PER_CONNECTION; n++) {
+        socket.send(subscribe(`starting-${n}`));
+        socket.send(JSON.stringify({ id: `starting-${n}`, type: 'complete' }));
+      }
+      socket.send(subscribe('one-more'));
+      await vi.waitFor(() =>
+        expect(messages).toContainEqual({
+          id: 'one-more',
+          type: 'error',
+          payload: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })],
+        }),
+      );
+    });
+  });
+
+  it('closes with 4409 a socket that subscribes an id again while its first start runs, and leaves nothing open', async () => {
+    await whileStarting(async (socket, _messages, closed) => {
+      // Completed and asked again while the first authorizing query waits: without the refusal both
+      // start under one id, and the first stream outlives the socket.
+      socket.send(subscribe('again', 'o-again'));
+      socket.send(JSON.stringify({ id: 'again', type: 'complete' }));
+      socket.send(subscribe('again', 'o-again'));
+      const code = await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('open'), 2_000))]);
+      expect(code).toBe(4409);
+    });
   });
 
   it('applies the GraphQL limits to subscriptions, before any subgraph call', async () => {
