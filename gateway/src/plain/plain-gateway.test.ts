@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@shop/platform/core';
-import { freePort, silentLogger } from '@shop/platform/testing';
+import { freePort, rawExchange, silentLogger } from '@shop/platform/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { postJson, RecordingSubgraph } from '../gateway.test-fixture.js';
@@ -141,21 +140,7 @@ describe('plain gateway', () => {
       HEADERS_READ_TIMEOUT: '300ms',
     });
     // Headers that never end: answered 408 and closed, not held for Node's own 60 s.
-    const answer = await new Promise<string>((resolve) => {
-      let received = '';
-      const socket = connect(Number(new URL(base).port), '127.0.0.1', () =>
-        socket.write('POST /graphql HTTP/1.1\r\nHost: gateway\r\n'),
-      );
-      const giveUp = setTimeout(() => socket.destroy(), 5_000);
-      socket.on('data', (chunk) => {
-        received += chunk;
-      });
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        clearTimeout(giveUp);
-        resolve(received || 'still open');
-      });
-    });
+    const answer = await rawExchange(Number(new URL(base).port), 'POST /graphql HTTP/1.1\r\nHost: gateway\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 });
