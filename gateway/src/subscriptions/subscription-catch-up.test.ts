@@ -159,4 +159,57 @@ describe('subscriptions after a gap in the event feed', () => {
       await Promise.all(others.map((other) => other.dispose()));
     }
   }, 120_000);
+
+  it('skip the catch-up of a watch whose subscribers left while it waited for its turn', async () => {
+    const tokens = createTestTokens();
+    const connectAs = async (id: string) =>
+      subscriptionClient(gatewayBase, await tokens.sign({ id, role: 'CUSTOMER' }), {
+        lazy: false,
+        onNonLazyError: () => {},
+      });
+    const leaving = [await connectAs('u3'), await connectAs('u3')];
+    const staying = await connectAs('u4');
+    const watchOn = (on: Client, orderId: string) =>
+      on.subscribe(
+        { query: `subscription { orderStatusChanged(orderId: "${orderId}") { id status } }` },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
+    const calls = (prefix: string) => subgraph.calls.filter((call) => JSON.stringify(call.body).includes(prefix));
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const before = gateway.subscriptionStats().subscriptions;
+      for (let i = 0; i < 40; i++) watchOn(leaving[i % 2] as Client, `queued-${i}`);
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before + 40), { timeout: 10_000 });
+      // Subscribed last, so its turn comes after every other watch's.
+      watchOn(staying, 'sentinel');
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before + 41), { timeout: 10_000 });
+      let inFlight = 0;
+      subgraph.answer = async (call) => {
+        inFlight++;
+        await held;
+        return answer(call);
+      };
+      // Counted from here: each subscription's start ran its authorizing query already.
+      const queuedBefore = calls('queued-').length;
+      const sentinelBefore = calls('sentinel').length;
+      await broker.stopApp();
+      await broker.startApp();
+      // Every turn is taken and waits; the other watches wait for one.
+      await vi.waitFor(() => expect(inFlight).toBe(16), { timeout: 30_000 });
+      await Promise.all(leaving.map((client) => client.dispose()));
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before + 1), { timeout: 10_000 });
+      const running = calls('queued-').length - queuedBefore;
+      release();
+      await vi.waitFor(() => expect(calls('sentinel')).toHaveLength(sentinelBefore + 1), { timeout: 30_000 });
+      // Only the catch-ups that had their turn before the subscribers left ran.
+      expect(calls('queued-').length - queuedBefore).toBe(running);
+    } finally {
+      release();
+      subgraph.answer = answer;
+      await Promise.all([...leaving, staying].map((client) => client.dispose()));
+    }
+  }, 120_000);
 });
