@@ -126,9 +126,9 @@ describe('subscriptions after a gap in the event feed', () => {
       ),
     );
     const caughtUp = new Set<string>();
+    const before = gateway.subscriptionStats().subscriptions;
     try {
       // Forty watches of forty orders (20 per connection, its limit), each a watch of its own.
-      const before = gateway.subscriptionStats().subscriptions;
       for (let i = 0; i < WATCHES; i++) {
         others[i % 2]?.subscribe(
           { query: `subscription { orderStatusChanged(orderId: "burst-${i}") { id status } }` },
@@ -157,6 +157,8 @@ describe('subscriptions after a gap in the event feed', () => {
     } finally {
       subgraph.answer = answer;
       await Promise.all(others.map((other) => other.dispose()));
+      // Gone before the next test counts what is open.
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before), { timeout: 10_000 });
     }
   }, 120_000);
 
@@ -175,12 +177,12 @@ describe('subscriptions after a gap in the event feed', () => {
         { next: () => {}, error: () => {}, complete: () => {} },
       );
     const calls = (prefix: string) => subgraph.calls.filter((call) => JSON.stringify(call.body).includes(prefix));
+    const before = gateway.subscriptionStats().subscriptions;
     let release = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
     try {
-      const before = gateway.subscriptionStats().subscriptions;
       for (let i = 0; i < 40; i++) watchOn(leaving[i % 2] as Client, `queued-${i}`);
       await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before + 40), { timeout: 10_000 });
       // Subscribed last, so its turn comes after every other watch's.
@@ -210,6 +212,7 @@ describe('subscriptions after a gap in the event feed', () => {
       release();
       subgraph.answer = answer;
       await Promise.all([...leaving, staying].map((client) => client.dispose()));
+      await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(before), { timeout: 10_000 });
     }
   }, 120_000);
 });
