@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { withinLimit } from '@shop/platform/core';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { AggregatorRegistry, Gauge, type MetricObjectWithValues, type MetricValue, Registry } from 'prom-client';
 import type { MetricsSource } from '../metrics/metrics-server.js';
@@ -121,16 +122,15 @@ function answers() {
   return {
     next: async (worker: Worker, id: number): Promise<Metrics | undefined> => {
       if (!worker.isConnected()) return undefined;
-      return new Promise<Metrics | undefined>((resolve) => {
-        const timer = setTimeout(() => resolve(undefined), ANSWER_WITHIN_MS);
-        waiting.set(id, (metrics) => {
-          clearTimeout(timer);
-          resolve(metrics);
-        });
+      const answer = new Promise<Metrics | undefined>((resolve) => {
+        waiting.set(id, resolve);
         // With a callback: a channel that broke (the worker just died) is an error there, not an
         // 'error' event nobody listens to, which would crash the primary.
         worker.send({ type: ASK, id }, (error) => error && resolve(undefined));
-      }).finally(() => waiting.delete(id));
+      });
+      return withinLimit(answer, ANSWER_WITHIN_MS)
+        .catch(() => undefined)
+        .finally(() => waiting.delete(id));
     },
   };
 }

@@ -13,4 +13,5 @@ export * from '../periodic-job.js';
 export * from '../relay-loop.js';
 export * from '../request-scope.js';
 export * from '../shutdown.js';
+export * from '../time-limit.js';
 export * from '../validation.js';
