@@ -89,7 +89,20 @@ export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUr
 /** Durations have one notation (duration-var.ts in @shop/events): `30m`, `45s`, `500ms`. */
 export { durationVar, LONGEST_DURATION_MS, millisecondsVar, secondsVar, wholeNumber } from '@shop/events';
 
+/**
+ * How long a request waits on its database before it is answered SERVICE_UNAVAILABLE (retry
+ * shortly) instead of holding its slot for as long as the database stays silent: for a connection
+ * from the pool, and for the answer to one command. Without them a database that stops answering
+ * (a stalled server, a network partition) holds every request, and everything queued behind it,
+ * until TCP gives up, minutes later. Both are far past what a healthy database takes.
+ */
+export const databaseTimeoutShape = {
+  DB_POOL_WAIT_TIMEOUT: durationVar('10s', 100),
+  DB_COMMAND_TIMEOUT: durationVar('60s', 100),
+};
+
 export const mongoShape = {
+  ...databaseTimeoutShape,
   MONGO_URL: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, isDuplicateKeyError, type MongoHandle, writtenFirst } from './mongo.js';
+import { connectMongo, isDuplicateKeyError, type MongoHandle, mongoUnavailable, writtenFirst } from './mongo.js';
 import { mongoCommandsMetric, runForScrape } from './mongo-commands.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { silentLogger } from './testing.js';
@@ -32,6 +32,24 @@ describe('connectMongo', () => {
   it('bounds its pool at MONGO_MAX_POOL_SIZE, by default well below the pool of FerretDB (mongo-pool.ts)', () => {
     expect(MONGO_POOL_SIZE).toBe(10);
     expect(mongoose.connection.getClient().options.maxPoolSize).toBe(MONGO_POOL_SIZE);
+  });
+
+  it('bounds the wait for a connection and for an answer at their defaults (10 s, 60 s)', () => {
+    const { waitQueueTimeoutMS, socketTimeoutMS } = mongoose.connection.getClient().options;
+    expect([waitQueueTimeoutMS, socketTimeoutMS]).toEqual([10_000, 60_000]);
+  });
+
+  it('takes a socket error the driver passes on unwrapped as the server not answering, and nothing else', async () => {
+    // What a write to a connection the server had just closed throws (seen in mongo-unavailable.test.ts).
+    const ended = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    expect(mongoUnavailable(ended)).toBe(true);
+    const duplicate = await mongoose.connection
+      .collection('things')
+      .insertMany([{ _id: 'same' }, { _id: 'same' }] as never[])
+      .catch((error: unknown) => error);
+    expect(isDuplicateKeyError(duplicate)).toBe(true);
+    expect(mongoUnavailable(duplicate)).toBe(false);
+    expect(mongoUnavailable(new Error('a bug'))).toBe(false);
   });
 
   it('counts every command it sends, by name (mongodb_commands_total)', async () => {

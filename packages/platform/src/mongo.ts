@@ -1,4 +1,6 @@
 import mongoose from 'mongoose';
+import { z } from 'zod';
+import { databaseTimeoutShape } from './config.js';
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
 import { countMongoCommands } from './mongo-commands.js';
@@ -15,19 +17,49 @@ export interface MongoSettings {
   MONGO_URL: string;
   MONGO_DB_PREFIX: string;
   MONGO_MAX_POOL_SIZE?: number;
+  DB_POOL_WAIT_TIMEOUT?: number;
+  DB_COMMAND_TIMEOUT?: number;
 }
 
 export interface MongoHandle {
   readiness: ReadinessCheck;
+  /** Whether an error means the server did not answer (mongoUnavailable). */
+  unavailable: (error: unknown) => boolean;
   close: () => Promise<void>;
 }
 
-/** How the services (and the tests standing in for them) connect: bounded pool, every command counted. */
-export const mongoClientOptions = (maxPoolSize = MONGO_POOL_SIZE) => ({
+const DEFAULT_TIMEOUTS = z.object(databaseTimeoutShape).parse({});
+
+/**
+ * How the services (and the tests standing in for them) connect: bounded pool, bounded waits (a
+ * connection from the pool, the answer to a command: config.ts), every command counted.
+ */
+export const mongoClientOptions = (settings: Omit<MongoSettings, 'MONGO_URL' | 'MONGO_DB_PREFIX'> = {}) => ({
   serverSelectionTimeoutMS: 5_000,
   monitorCommands: true,
-  maxPoolSize,
+  maxPoolSize: settings.MONGO_MAX_POOL_SIZE ?? MONGO_POOL_SIZE,
+  waitQueueTimeoutMS: settings.DB_POOL_WAIT_TIMEOUT ?? DEFAULT_TIMEOUTS.DB_POOL_WAIT_TIMEOUT,
+  // A command that gets no answer this long closes its connection; the server stays selectable.
+  socketTimeoutMS: settings.DB_COMMAND_TIMEOUT ?? DEFAULT_TIMEOUTS.DB_COMMAND_TIMEOUT,
 });
+
+/** Socket errors the driver can pass on unwrapped: a write to a connection the server had just closed (EPIPE). */
+const SOCKET_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+
+/**
+ * Whether `error` says the server did not answer: none could be selected (down, unreachable), a
+ * connection broke or stayed silent past DB_COMMAND_TIMEOUT, or none came free from the pool within
+ * DB_POOL_WAIT_TIMEOUT. A request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
+ */
+export function mongoUnavailable(error: unknown): boolean {
+  const { mongo } = mongoose;
+  return (
+    error instanceof mongo.MongoServerSelectionError ||
+    error instanceof mongo.MongoNetworkError ||
+    (error instanceof mongo.MongoError && error.name === 'MongoWaitQueueTimeoutError') ||
+    (error instanceof Error && SOCKET_ERRORS.has((error as NodeJS.ErrnoException).code ?? ''))
+  );
+}
 
 /** Each service owns its own database (`<prefix>_<service>`) on the shared server. */
 export async function connectMongo(settings: MongoSettings, service: string, log: Logger): Promise<MongoHandle> {
@@ -37,7 +69,7 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   connection.on('reconnected', () => log.info({ dbName }, 'mongodb reconnected'));
   connection.on('error', (error) => log.error({ err: error }, 'mongodb error'));
   // monitorCommands: every command is counted (mongodb_commands_total), to keep the cost per request visible.
-  await mongoose.connect(settings.MONGO_URL, { dbName, ...mongoClientOptions(settings.MONGO_MAX_POOL_SIZE) });
+  await mongoose.connect(settings.MONGO_URL, { dbName, ...mongoClientOptions(settings) });
   countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
   await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
@@ -51,6 +83,7 @@ export async function connectMongo(settings: MongoSettings, service: string, log
         await connection.db.admin().ping();
       },
     },
+    unavailable: mongoUnavailable,
     close: () => mongoose.disconnect(),
   };
 }

@@ -11,6 +11,8 @@ import { subgraphRevocation, type TokenVersionCheck } from './token-versions.js'
 /** A connection the process opens before anything else and closes last (MongoDB, PostgreSQL). */
 export interface DatabaseHandle {
   readiness: ReadinessCheck;
+  /** Whether an error means the database did not answer: such a request is answered SERVICE_UNAVAILABLE. */
+  unavailable: (error: unknown) => boolean;
   close: Closer;
 }
 
@@ -100,6 +102,7 @@ async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E ex
     tokens,
     revocation: spec.revocation?.(context, parts.services) ?? defaultRevocation(config, tokens, name),
     log,
+    databaseUnavailable: database.unavailable,
     // The broker once, at start: a pod that never reached it (bad credentials) is never ready.
     readiness: bus ? [database.readiness, reachedOnce(bus.readiness, 'rabbitmq-at-start')] : [database.readiness],
     reported: bus ? [bus.readiness] : [],

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import express from 'express';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
 import { buildSchema, createResolversMap, type NonEmptyArray } from 'type-graphql';
 import { z } from 'zod';
@@ -106,6 +107,11 @@ export interface StartSubgraphOptions<S> {
    */
   revocation?: TokenVersionCheck;
   log: Logger;
+  /**
+   * Whether an error thrown while resolving means the database did not answer (DatabaseHandle):
+   * answered SERVICE_UNAVAILABLE, which the client may retry, instead of an internal error.
+   */
+  databaseUnavailable?: (error: unknown) => boolean;
   /** What `/health/ready` needs up (503 otherwise). */
   readiness: ReadinessCheck[];
   /** What it shows beside them without deciding readiness (`degraded` while one is down). */
@@ -195,8 +201,15 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
     parseOptions: limits.parseOptions,
     // onShutdown owns the signals: Apollo's own handler re-raises SIGTERM before the other closers ran.
     stopOnTerminationSignals: false,
-    formatError: (formatted, original) =>
-      maskError(formatted, (masked, error) => log.error({ err: error, path: masked.path }, 'internal error'), original),
+    formatError: (formatted, original) => {
+      const logged = (masked: GraphQLFormattedError, error: unknown) =>
+        log.error({ err: error, path: masked.path }, 'internal error');
+      const cause = unwrapResolverError(original);
+      if (!options.databaseUnavailable?.(cause)) return maskError(formatted, logged, original);
+      // A database that did not answer is told as another service that did not: retry shortly.
+      const busy = new ServiceUnavailableError(cause);
+      return maskError({ ...formatted, message: busy.message, extensions: { ...busy.extensions } }, logged, busy);
+    },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: HTTP_DRAIN_MS }),
       ApolloServerPluginInlineTraceDisabled(),

@@ -1,4 +1,4 @@
-import { durationVar, portVar, wholeNumber } from '@shop/platform/core';
+import { databaseTimeoutShape, durationVar, portVar, wholeNumber } from '@shop/platform/core';
 import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -9,6 +9,7 @@ export const productsConfig = {
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default('postgresql://shop:shop@127.0.0.1:5432/shop'),
+  ...databaseTimeoutShape,
   /** How long a reservation waits for its order's confirmation before its stock goes back. */
   STOCK_RESERVATION_TTL: durationVar('5m'),
   /** How often each replica looks for expired reservations. */

@@ -13,7 +13,7 @@ await runSubgraph({
   config: productsConfig,
   port: (config) => config.PRODUCTS_PORT,
   definition: productsSubgraph,
-  database: (config) => createProductsDb(config.DATABASE_URL),
+  database: (config) => createProductsDb(config.DATABASE_URL, config),
   // Readiness without the broker: the catalogue stays readable, the outbox keeps events until it is
   // back, and payment.succeeded waits in products' queue (the unpaid-order count only lags behind).
   events: true,

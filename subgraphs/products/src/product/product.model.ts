@@ -1,19 +1,39 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { AppError, ServiceUnavailableError } from '@shop/platform/core';
+import { AppError, databaseTimeoutShape, ServiceUnavailableError } from '@shop/platform/core';
 import { DeadlineExceededError, type ReadinessCheck, timeLeft } from '@shop/platform/http';
+import { z } from 'zod';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export { Prisma };
 export type ProductsDb = PrismaClient;
 export type ProductRecord = Prisma.ProductModel;
 
-/** One Prisma client per process, created in main (or a test) from the configured URL. */
-export function createProductsDb(connectionString: string): {
+export type DatabaseTimeouts = z.infer<z.ZodObject<typeof databaseTimeoutShape>>;
+
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = z.object(databaseTimeoutShape).parse({});
+
+/**
+ * One Prisma client per process, created in main (or a test) from the configured URL, with bounded
+ * waits (config.ts in the platform): for a connection from the pool (or a new one), and for each
+ * statement, which PostgreSQL cancels at DB_COMMAND_TIMEOUT; a second later the client gives up on
+ * a server that said nothing at all, and drops that connection.
+ */
+export function createProductsDb(
+  connectionString: string,
+  timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS,
+): {
   db: ProductsDb;
   readiness: ReadinessCheck;
+  unavailable: (error: unknown) => boolean;
   close: () => Promise<void>;
 } {
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
+  const adapter = new PrismaPg({
+    connectionString,
+    connectionTimeoutMillis: timeouts.DB_POOL_WAIT_TIMEOUT,
+    statement_timeout: timeouts.DB_COMMAND_TIMEOUT,
+    query_timeout: timeouts.DB_COMMAND_TIMEOUT + 1_000,
+  });
+  const db = new PrismaClient({ adapter });
   return {
     db,
     readiness: {
@@ -22,8 +42,38 @@ export function createProductsDb(connectionString: string): {
         await db.$queryRaw`SELECT 1`;
       },
     },
+    unavailable: productsDbUnavailable,
     close: () => db.$disconnect(),
   };
+}
+
+/** Prisma's codes for a server that did not answer: unreachable, timed out, closed the connection, no connection free. */
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/**
+ * PostgreSQL's own (SQLSTATE, which the adapter's error carries): a connection exception, a
+ * statement cancelled (statement_timeout), the server shutting down or starting, too many clients.
+ */
+const UNAVAILABLE_STATES = /^(08...|57014|57P0[1-3]|53300)$/;
+/** What node-postgres throws, and the adapter passes on as it is, when a connection breaks or stays silent. */
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect)/;
+
+function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefined {
+  const adapterError = error.meta?.driverAdapterError as { cause?: { originalCode?: unknown } } | undefined;
+  const code = adapterError?.cause?.originalCode;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Whether `error` says PostgreSQL did not answer in time: down or unreachable, a connection that
+ * broke or stayed silent, none free within DB_POOL_WAIT_TIMEOUT, or a statement it cancelled at
+ * DB_COMMAND_TIMEOUT. A request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
+ */
+export function productsDbUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    return UNAVAILABLE_CODES.has(error.code) || UNAVAILABLE_STATES.test(sqlState(error) ?? '');
+  }
+  return UNAVAILABLE_MESSAGES.test(error.message);
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,0 +1,117 @@
+// A subgraph whose MongoDB-wire server stops answering, or goes down, answers SERVICE_UNAVAILABLE
+// (retry shortly) within its bounds instead of holding the request for as long as the server is
+// silent, and serves again once the server is back. The real server, behind a TCP relay that can
+// hold or cut what passes.
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { Int, Query, Resolver } from 'type-graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectMongo, type MongoHandle } from './mongo.js';
+import {
+  createTestTokens,
+  eventually,
+  recordingLogger,
+  serveTestSubgraph,
+  type TcpRelay,
+  type TestSubgraph,
+  tcpRelay,
+} from './testing.js';
+
+const ProbeModel = mongoose.model('UnavailableProbe', new mongoose.Schema({ n: Number }));
+
+@Resolver()
+class ProbeResolver {
+  @Query(() => Int)
+  probes(): Promise<number> {
+    return ProbeModel.countDocuments().exec();
+  }
+}
+
+const COMMAND_TIMEOUT_MS = 2_000;
+const POOL_WAIT_MS = 300;
+const PROBES = '{ probes }';
+type Answer = { data?: { probes: number } | null; errors?: { message: string; extensions: Record<string, unknown> }[] };
+
+const { log, lines } = recordingLogger('error');
+let relay: TcpRelay;
+let mongo: MongoHandle;
+let server: TestSubgraph;
+
+beforeAll(async () => {
+  relay = await tcpRelay(Number(new URL(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017').port || 27017));
+  mongo = await connectMongo(
+    {
+      MONGO_URL: `mongodb://127.0.0.1:${relay.port}`,
+      MONGO_DB_PREFIX: `test_${randomUUID().slice(0, 8)}`,
+      // One connection: a second request queues for it while the first waits on a silent server.
+      MONGO_MAX_POOL_SIZE: 1,
+      DB_POOL_WAIT_TIMEOUT: POOL_WAIT_MS,
+      DB_COMMAND_TIMEOUT: COMMAND_TIMEOUT_MS,
+    },
+    'unavailable',
+    log,
+  );
+  await ProbeModel.create({ n: 1 });
+  server = await serveTestSubgraph({ name: 'unavailable-probe', resolvers: [ProbeResolver] }, {}, createTestTokens(), {
+    log,
+    databaseUnavailable: mongo.unavailable,
+  });
+});
+
+afterAll(async () => {
+  relay?.resume();
+  await server?.close();
+  await mongoose.connection.dropDatabase().catch(() => undefined);
+  await mongo?.close();
+  await relay?.close();
+});
+
+const expectBusy = (answer: Answer) => {
+  expect(answer.data ?? null).toBeNull();
+  expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryAfter: 1 });
+  // The driver's words stay in the log.
+  expect(answer.errors?.[0]?.message).not.toMatch(/mongo|timed out|connection/i);
+};
+
+/** Resolves once the client has sent a command (the request holds the pool's one connection). */
+const commandSent = () =>
+  new Promise<void>((sent) => mongoose.connection.getClient().once('commandStarted', () => sent()));
+
+describe('a subgraph whose MongoDB-wire server does not answer', () => {
+  it('answers a request in flight SERVICE_UNAVAILABLE after DB_COMMAND_TIMEOUT, and one queued behind it after DB_POOL_WAIT_TIMEOUT', async () => {
+    expect((await server.query<Answer>(PROBES)).data?.probes).toBe(1);
+    relay.stall();
+    const answered: string[] = [];
+    const sent = commandSent();
+    const inFlight = server.query<Answer>(PROBES).then((answer) => {
+      answered.push('in flight');
+      return answer;
+    });
+    await sent;
+    const queued = server.query<Answer>(PROBES).then((answer) => {
+      answered.push('queued');
+      return answer;
+    });
+    expectBusy(await queued);
+    expectBusy(await inFlight);
+    // The queued request did not wait for the silent command: it gave up on the pool first.
+    expect(answered).toEqual(['queued', 'in flight']);
+    expect(lines.filter((line) => line.msg === 'internal error').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('serves again once the server answers', async () => {
+    relay.resume();
+    const answer = await eventually(async () => (await server.query<Answer>(PROBES)).data, 20_000, 'answers again');
+    expect(answer.probes).toBe(1);
+  });
+
+  it('answers SERVICE_UNAVAILABLE while the server is down', async () => {
+    relay.refuse();
+    expectBusy(await server.query<Answer>(PROBES));
+    relay.resume();
+    expect((await eventually(async () => (await server.query<Answer>(PROBES)).data, 20_000, 'up again')).probes).toBe(
+      1,
+    );
+  });
+});
