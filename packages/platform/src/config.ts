@@ -90,19 +90,18 @@ export const urlVar = (defaultUrl: string) => z.string().url().default(defaultUr
 export { durationVar, LONGEST_DURATION_MS, millisecondsVar, secondsVar, wholeNumber } from '@shop/events';
 
 /**
- * How long a request waits on its database before it is answered SERVICE_UNAVAILABLE (retry
- * shortly) instead of holding its slot for as long as the database stays silent: for a connection
- * from the pool, and for the answer to one command. Without them a database that stops answering
- * (a stalled server, a network partition) holds every request, and everything queued behind it,
- * until TCP gives up, minutes later. Both are far past what a healthy database takes.
+ * How long a request waits for a database connection, from the pool or a new one, before it is
+ * answered SERVICE_UNAVAILABLE (retry shortly) instead of queueing for as long as the database
+ * stays silent (a stalled server, a network partition): until TCP gives up, minutes later, or for
+ * ever. Far past what a healthy database takes. How each database also bounds the commands already
+ * sent: mongo.ts, and the products subgraph's product.model.ts.
  */
-export const databaseTimeoutShape = {
+export const databaseWaitShape = {
   DB_POOL_WAIT_TIMEOUT: durationVar('10s', 100),
-  DB_COMMAND_TIMEOUT: durationVar('60s', 100),
 };
 
 export const mongoShape = {
-  ...databaseTimeoutShape,
+  ...databaseWaitShape,
   MONGO_URL: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')

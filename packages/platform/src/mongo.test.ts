@@ -34,9 +34,9 @@ describe('connectMongo', () => {
     expect(mongoose.connection.getClient().options.maxPoolSize).toBe(MONGO_POOL_SIZE);
   });
 
-  it('bounds the wait for a connection and for an answer at their defaults (10 s, 60 s)', () => {
-    const { waitQueueTimeoutMS, socketTimeoutMS } = mongoose.connection.getClient().options;
-    expect([waitQueueTimeoutMS, socketTimeoutMS]).toEqual([10_000, 60_000]);
+  it('bounds the wait for a connection, from the pool or a new one, and the heartbeat at DB_POOL_WAIT_TIMEOUT (10 s), and no command', () => {
+    const { waitQueueTimeoutMS, connectTimeoutMS, socketTimeoutMS } = mongoose.connection.getClient().options;
+    expect([waitQueueTimeoutMS, connectTimeoutMS, socketTimeoutMS]).toEqual([10_000, 10_000, 0]);
   });
 
   it('takes a socket error the driver passes on unwrapped as the server not answering, and nothing else', async () => {

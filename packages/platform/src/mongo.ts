@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
-import { databaseTimeoutShape } from './config.js';
+import { databaseWaitShape } from './config.js';
+import { isConnectionFailure } from './connection-failure.js';
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
 import { countMongoCommands } from './mongo-commands.js';
@@ -18,7 +19,6 @@ export interface MongoSettings {
   MONGO_DB_PREFIX: string;
   MONGO_MAX_POOL_SIZE?: number;
   DB_POOL_WAIT_TIMEOUT?: number;
-  DB_COMMAND_TIMEOUT?: number;
 }
 
 export interface MongoHandle {
@@ -28,28 +28,42 @@ export interface MongoHandle {
   close: () => Promise<void>;
 }
 
-const DEFAULT_TIMEOUTS = z.object(databaseTimeoutShape).parse({});
+const DEFAULT_POOL_WAIT_MS = z.object(databaseWaitShape).parse({}).DB_POOL_WAIT_TIMEOUT;
 
 /**
- * How the services (and the tests standing in for them) connect: bounded pool, bounded waits (a
- * connection from the pool, the answer to a command: config.ts), every command counted.
+ * How the services (and the tests standing in for them) connect: bounded pool, bounded waits, every
+ * command counted. DB_POOL_WAIT_TIMEOUT bounds the wait for a connection from the pool and for a new
+ * one, and also the driver's heartbeat: a server that does not answer it in time is taken as down,
+ * and every command waiting on it is interrupted (the driver clears its pool), so a server that
+ * stops answering releases its requests within the heartbeat interval (10 s) and that bound. A
+ * command to a server that does answer its heartbeats is not cut: start-up index builds and
+ * backfills may rightly take minutes.
  */
-export const mongoClientOptions = (settings: Omit<MongoSettings, 'MONGO_URL' | 'MONGO_DB_PREFIX'> = {}) => ({
-  serverSelectionTimeoutMS: 5_000,
-  monitorCommands: true,
-  maxPoolSize: settings.MONGO_MAX_POOL_SIZE ?? MONGO_POOL_SIZE,
-  waitQueueTimeoutMS: settings.DB_POOL_WAIT_TIMEOUT ?? DEFAULT_TIMEOUTS.DB_POOL_WAIT_TIMEOUT,
-  // A command that gets no answer this long closes its connection; the server stays selectable.
-  socketTimeoutMS: settings.DB_COMMAND_TIMEOUT ?? DEFAULT_TIMEOUTS.DB_COMMAND_TIMEOUT,
-});
+export const mongoClientOptions = (settings: Omit<MongoSettings, 'MONGO_URL' | 'MONGO_DB_PREFIX'> = {}) => {
+  const poolWait = settings.DB_POOL_WAIT_TIMEOUT ?? DEFAULT_POOL_WAIT_MS;
+  return {
+    serverSelectionTimeoutMS: 5_000,
+    monitorCommands: true,
+    maxPoolSize: settings.MONGO_MAX_POOL_SIZE ?? MONGO_POOL_SIZE,
+    waitQueueTimeoutMS: poolWait,
+    connectTimeoutMS: poolWait,
+  };
+};
 
-/** Socket errors the driver can pass on unwrapped: a write to a connection the server had just closed (EPIPE). */
-const SOCKET_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+/**
+ * A replica set changing its primary or shutting down: the retryable errors of the drivers'
+ * specification (HostUnreachable, HostNotFound, NetworkTimeout, ShutdownInProgress,
+ * PrimarySteppedDown, SocketException, NotWritablePrimary, InterruptedAtShutdown,
+ * InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary), which the
+ * driver passes on once its one retry failed too.
+ */
+const FAILOVER_CODES = new Set<unknown>([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
  * Whether `error` says the server did not answer: none could be selected (down, unreachable), a
- * connection broke or stayed silent past DB_COMMAND_TIMEOUT, or none came free from the pool within
- * DB_POOL_WAIT_TIMEOUT. A request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
+ * connection broke or was interrupted (a server that stopped answering its heartbeats), none came
+ * free from the pool within DB_POOL_WAIT_TIMEOUT, or a replica set had no primary to take it. A
+ * request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
  */
 export function mongoUnavailable(error: unknown): boolean {
   const { mongo } = mongoose;
@@ -57,7 +71,8 @@ export function mongoUnavailable(error: unknown): boolean {
     error instanceof mongo.MongoServerSelectionError ||
     error instanceof mongo.MongoNetworkError ||
     (error instanceof mongo.MongoError && error.name === 'MongoWaitQueueTimeoutError') ||
-    (error instanceof Error && SOCKET_ERRORS.has((error as NodeJS.ErrnoException).code ?? ''))
+    (error instanceof mongo.MongoServerError && FAILOVER_CODES.has(error.code)) ||
+    isConnectionFailure(error)
   );
 }
 

@@ -193,6 +193,9 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
   // Here rather than in each main.ts; a process that started tracing already keeps its own.
   const tracing = await startTracing(definition.name);
   const httpServer = createServer({ keepAliveTimeout: security.HTTP_KEEP_ALIVE_TIMEOUT });
+  // A database that did not answer is told as another service that did not: retry shortly.
+  const databaseBusy = (error: unknown) =>
+    options.databaseUnavailable?.(error) ? new ServiceUnavailableError(error) : undefined;
   const apollo = new ApolloServer<RequestContext<S>>({
     schema: await buildFederatedSchema(definition),
     includeStacktraceInErrorResponses: false,
@@ -204,10 +207,8 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
     formatError: (formatted, original) => {
       const logged = (masked: GraphQLFormattedError, error: unknown) =>
         log.error({ err: error, path: masked.path }, 'internal error');
-      const cause = unwrapResolverError(original);
-      if (!options.databaseUnavailable?.(cause)) return maskError(formatted, logged, original);
-      // A database that did not answer is told as another service that did not: retry shortly.
-      const busy = new ServiceUnavailableError(cause);
+      const busy = databaseBusy(unwrapResolverError(original));
+      if (!busy) return maskError(formatted, logged, original);
       return maskError({ ...formatted, message: busy.message, extensions: { ...busy.extensions } }, logged, busy);
     },
     plugins: [
@@ -237,7 +238,12 @@ export async function startSubgraph<S>(options: StartSubgraphOptions<S>): Promis
       const authorization = req.header('authorization');
       const gateway = signedBy(req, res);
       const principal = await tokens.fromHeader(authorization).catch(refusalWithStatus);
-      if (principal && !gateway) await options.revocation?.assertCurrent(principal).catch(refusalWithStatus);
+      if (principal && !gateway) {
+        // The users subgraph checks against its own database, which may not answer either.
+        await options.revocation
+          ?.assertCurrent(principal)
+          .catch((error: unknown) => refusalWithStatus(databaseBusy(error) ?? error));
+      }
       return {
         principal,
         requestId,

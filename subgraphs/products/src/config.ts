@@ -1,4 +1,4 @@
-import { databaseTimeoutShape, durationVar, portVar, wholeNumber } from '@shop/platform/core';
+import { databaseWaitShape, durationVar, portVar, wholeNumber } from '@shop/platform/core';
 import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
 
@@ -9,7 +9,12 @@ export const productsConfig = {
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default('postgresql://shop:shop@127.0.0.1:5432/shop'),
-  ...databaseTimeoutShape,
+  ...databaseWaitShape,
+  /**
+   * The longest a statement may run: PostgreSQL cancels it then (a row lock held too long, a
+   * runaway scan), and the request is answered SERVICE_UNAVAILABLE. Jobs work in small batches.
+   */
+  DB_STATEMENT_TIMEOUT: durationVar('60s', 100),
   /** How long a reservation waits for its order's confirmation before its stock goes back. */
   STOCK_RESERVATION_TTL: durationVar('5m'),
   /** How often each replica looks for expired reservations. */

@@ -3,6 +3,7 @@
 export * from '../auth.js';
 export * from '../common-passwords.js';
 export * from '../config.js';
+export * from '../connection-failure.js';
 export * from '../errors.js';
 export * from '../hours.js';
 export * from '../log-context.js';

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectTestDb } from '../test-db.js';
+import { Prisma, productsDbUnavailable } from './product.model.js';
 
 const { db, category, cleanup } = connectTestDb();
 afterAll(() => cleanup());
@@ -45,5 +46,26 @@ describe('products table (migrations)', () => {
     const inCategory = 'SELECT * FROM products WHERE category = $1';
     expect(await planOf(inCategory, category)).toContain('products_category_created_at_id_idx');
     expect(await planOf('SELECT id FROM products WHERE price BETWEEN 1 AND 2')).toContain('products_price_idx');
+  });
+});
+
+describe('productsDbUnavailable', () => {
+  const prismaError = (code: string, message: string, meta?: Record<string, unknown>) =>
+    new Prisma.PrismaClientKnownRequestError(message, { code, clientVersion: Prisma.prismaVersion.client, meta });
+
+  it('takes a transaction that could not start in time as the server not answering, and not one that expired', () => {
+    const notStarted = 'Transaction API error: Unable to start a transaction in the given time.';
+    expect(productsDbUnavailable(prismaError('P2028', notStarted))).toBe(true);
+    const expired = 'Transaction API error: Transaction already closed: the timeout for this transaction was 5000 ms';
+    expect(productsDbUnavailable(prismaError('P2028', expired))).toBe(false);
+  });
+
+  it('reads what the adapter says below Prisma’s code, and leaves a refused write alone', async () => {
+    const closed = { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } };
+    expect(productsDbUnavailable(prismaError('P2010', 'Raw query failed.', closed))).toBe(true);
+    // A CHECK constraint's refusal (SQLSTATE 23514) is the request's fault, not the server's.
+    const refused = await insert('-1', 1).catch((error: unknown) => error);
+    expect(productsDbUnavailable(refused)).toBe(false);
+    expect(productsDbUnavailable(new Error('a bug'))).toBe(false);
   });
 });

@@ -1,22 +1,33 @@
+import { Socket } from 'node:net';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { AppError, databaseTimeoutShape, ServiceUnavailableError } from '@shop/platform/core';
+import { AppError, isConnectionFailure, ServiceUnavailableError } from '@shop/platform/core';
 import { DeadlineExceededError, type ReadinessCheck, timeLeft } from '@shop/platform/http';
 import { z } from 'zod';
+import { productsConfig } from '../config.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export { Prisma };
 export type ProductsDb = PrismaClient;
 export type ProductRecord = Prisma.ProductModel;
 
-export type DatabaseTimeouts = z.infer<z.ZodObject<typeof databaseTimeoutShape>>;
+/** The bounds of createProductsDb (the products config's DB_POOL_WAIT_TIMEOUT and DB_STATEMENT_TIMEOUT). */
+export interface DatabaseTimeouts {
+  DB_POOL_WAIT_TIMEOUT: number;
+  DB_STATEMENT_TIMEOUT: number;
+}
 
-const DEFAULT_TIMEOUTS: DatabaseTimeouts = z.object(databaseTimeoutShape).parse({});
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = z
+  .object(productsConfig)
+  .pick({ DB_POOL_WAIT_TIMEOUT: true, DB_STATEMENT_TIMEOUT: true })
+  .parse({});
 
 /**
  * One Prisma client per process, created in main (or a test) from the configured URL, with bounded
- * waits (config.ts in the platform): for a connection from the pool (or a new one), and for each
- * statement, which PostgreSQL cancels at DB_COMMAND_TIMEOUT; a second later the client gives up on
- * a server that said nothing at all, and drops that connection.
+ * waits: for a connection from the pool or a new one, and for each statement, which PostgreSQL
+ * cancels at DB_STATEMENT_TIMEOUT. A connection that stays silent a second past that has lost its
+ * server (stalled, or cut off by the network): it is closed, so every query on it fails at once and
+ * the pool drops it, a transaction's too. Idle connections close after 10 s (pg-pool's default), so
+ * the silence of a healthy idle one never reaches that bound.
  */
 export function createProductsDb(
   connectionString: string,
@@ -27,11 +38,18 @@ export function createProductsDb(
   unavailable: (error: unknown) => boolean;
   close: () => Promise<void>;
 } {
+  const silentFor = timeouts.DB_STATEMENT_TIMEOUT + 1_000;
   const adapter = new PrismaPg({
     connectionString,
     connectionTimeoutMillis: timeouts.DB_POOL_WAIT_TIMEOUT,
-    statement_timeout: timeouts.DB_COMMAND_TIMEOUT,
-    query_timeout: timeouts.DB_COMMAND_TIMEOUT + 1_000,
+    statement_timeout: timeouts.DB_STATEMENT_TIMEOUT,
+    stream: () => {
+      const socket = new Socket();
+      socket.setTimeout(silentFor, () =>
+        socket.destroy(Object.assign(new Error(`PostgreSQL sent nothing for ${silentFor} ms`), { code: 'ETIMEDOUT' })),
+      );
+      return socket;
+    },
   });
   const db = new PrismaClient({ adapter });
   return {
@@ -47,33 +65,41 @@ export function createProductsDb(
   };
 }
 
-/** Prisma's codes for a server that did not answer: unreachable, timed out, closed the connection, no connection free. */
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
 /**
- * PostgreSQL's own (SQLSTATE, which the adapter's error carries): a connection exception, a
- * statement cancelled (statement_timeout), the server shutting down or starting, too many clients.
+ * What the adapter says of a failed query (Prisma's `meta.driverAdapterError.cause`), whatever
+ * Prisma code wraps it (P2010 for raw SQL, P2039 for a model query): the server unreachable, the
+ * connection closed or timed out, too many connections, or PostgreSQL's own SQLSTATE: a connection
+ * exception, a statement cancelled (statement_timeout), the server shutting down or starting.
  */
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 const UNAVAILABLE_STATES = /^(08...|57014|57P0[1-3]|53300)$/;
-/** What node-postgres throws, and the adapter passes on as it is, when a connection breaks or stays silent. */
-const UNAVAILABLE_MESSAGES = /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect)/;
-
-function sqlState(error: Prisma.PrismaClientKnownRequestError): string | undefined {
-  const adapterError = error.meta?.driverAdapterError as { cause?: { originalCode?: unknown } } | undefined;
-  const code = adapterError?.cause?.originalCode;
-  return typeof code === 'string' ? code : undefined;
-}
+/** Prisma's own: a transaction that could not start in time (no connection came free). */
+const TRANSACTION_NOT_STARTED = /Unable to start a transaction in the given time/;
+/**
+ * What node-postgres throws when a connection breaks or a new one times out, which the adapter
+ * passes on as it is, and Prisma within a transaction as its message's last line.
+ */
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect)/m;
 
 /**
  * Whether `error` says PostgreSQL did not answer in time: down or unreachable, a connection that
  * broke or stayed silent, none free within DB_POOL_WAIT_TIMEOUT, or a statement it cancelled at
- * DB_COMMAND_TIMEOUT. A request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
+ * DB_STATEMENT_TIMEOUT. A request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
  */
 export function productsDbUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  // A socket's own failure (our silent-connection close: ETIMEDOUT), bare or as Prisma's code.
+  if (isConnectionFailure(error) || UNAVAILABLE_MESSAGES.test(error.message)) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    return UNAVAILABLE_CODES.has(error.code) || UNAVAILABLE_STATES.test(sqlState(error) ?? '');
+    const adapterError = error.meta?.driverAdapterError as { cause?: { kind?: unknown; originalCode?: unknown } };
+    return (
+      error.code === 'P1001' ||
+      (error.code === 'P2028' && TRANSACTION_NOT_STARTED.test(error.message)) ||
+      UNAVAILABLE_KINDS.has(String(adapterError?.cause?.kind)) ||
+      UNAVAILABLE_STATES.test(String(adapterError?.cause?.originalCode))
+    );
   }
-  return UNAVAILABLE_MESSAGES.test(error.message);
+  return false;
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -10,14 +10,16 @@ import {
   type TestSubgraph,
   tcpRelay,
 } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { productsSubgraph } from '../schema.js';
 import { StockService } from '../stock/stock.service.js';
 import { connectTestDb } from '../test-db.js';
 import { createProductsDb } from './product.model.js';
 import { ProductService } from './product.service.js';
 
-const COMMAND_TIMEOUT_MS = 1_000;
+const STATEMENT_TIMEOUT_MS = 1_000;
+/** The relayed connections' name in pg_stat_activity. */
+const APPLICATION = `products-unavailable-${process.pid}`;
 const POOL_WAIT_MS = 500;
 const { db, category, cleanup } = connectTestDb();
 const tokens = createTestTokens();
@@ -31,9 +33,10 @@ beforeAll(async () => {
   const url = new URL(process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test');
   relay = await tcpRelay(Number(url.port || 5432), url.hostname);
   url.host = `127.0.0.1:${relay.port}`;
+  url.searchParams.set('application_name', APPLICATION);
   relayed = createProductsDb(url.toString(), {
     DB_POOL_WAIT_TIMEOUT: POOL_WAIT_MS,
-    DB_COMMAND_TIMEOUT: COMMAND_TIMEOUT_MS,
+    DB_STATEMENT_TIMEOUT: STATEMENT_TIMEOUT_MS,
   });
   const services = { products: new ProductService(relayed.db), stock: new StockService(relayed.db) };
   server = await serveTestSubgraph(productsSubgraph, services, tokens, {
@@ -44,6 +47,9 @@ beforeAll(async () => {
     data: { name: 'Lamp', description: '', price: '10', category, inventory: 5 },
   }));
 });
+
+// A failed test leaves the server answering for the next.
+afterEach(() => relay.resume());
 
 afterAll(async () => {
   relay?.resume();
@@ -66,45 +72,80 @@ const expectBusy = (answer: Answer) => {
   expect(answer.errors?.[0]?.message).not.toMatch(/connection|timeout|statement|postgres/i);
 };
 
+const admin = { id: 'admin-1', role: 'ADMIN' as const };
+const UPDATE = 'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Desk lamp" }) { name } }';
+
+/** Runs `work` while another connection (not through the relay) holds the product's row lock. */
+async function withRowLocked(work: () => Promise<void>): Promise<void> {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked = () => {};
+  const lockTaken = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holder = db.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM products WHERE id = ${productId}::uuid FOR UPDATE`;
+      locked();
+      await held;
+    },
+    { timeout: 30_000 },
+  );
+  await lockTaken;
+  try {
+    await work();
+  } finally {
+    release();
+    await holder;
+  }
+}
+
 describe('the products subgraph when PostgreSQL does not answer', () => {
-  it('answers SERVICE_UNAVAILABLE when PostgreSQL cancels a statement at DB_COMMAND_TIMEOUT (a row lock held too long)', async () => {
-    const admin = { id: 'admin-1', role: 'ADMIN' as const };
-    const UPDATE = 'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Desk lamp" }) { name } }';
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    // Another connection holds the row's lock until the update has been answered.
-    const holder = db.$transaction(
-      async (tx) => {
-        await tx.$queryRaw`SELECT 1 FROM products WHERE id = ${productId}::uuid FOR UPDATE`;
-        locked();
-        await held;
-      },
-      { timeout: 30_000 },
-    );
-    await lockTaken;
-    try {
+  it('answers SERVICE_UNAVAILABLE when PostgreSQL cancels a statement at DB_STATEMENT_TIMEOUT (a row lock held too long)', async () => {
+    await withRowLocked(async () => {
       expectBusy(await server.query<Answer>(UPDATE, { id: productId }, admin));
-    } finally {
-      release();
-      await holder;
-    }
+    });
     // PostgreSQL stopped the statement itself (the client did not just give up on it).
     expect(JSON.stringify(lines.at(-1)?.err)).toContain('canceling statement due to statement timeout');
     expect((await read()).data?.product).toEqual({ name: 'Lamp' });
   });
 
-  it('answers a request in flight SERVICE_UNAVAILABLE once the server stays silent, and one needing a new connection after DB_POOL_WAIT_TIMEOUT', async () => {
-    expect((await read()).data?.product).toEqual({ name: 'Lamp' });
+  it('answers SERVICE_UNAVAILABLE for a transaction whose server goes silent after it began, and keeps no connection stuck', async () => {
+    await withRowLocked(async () => {
+      const update = server.query<Answer>(UPDATE, { id: productId }, admin);
+      // The update waits for the row inside its transaction when the server goes silent.
+      await eventually(
+        async () => {
+          const [waiting] = await db.$queryRaw<{ count: bigint }[]>`
+          SELECT count(*) FROM pg_stat_activity WHERE application_name = ${APPLICATION} AND wait_event_type = 'Lock'`;
+          return Number(waiting?.count) > 0;
+        },
+        10_000,
+        'the update waits for the row',
+      );
+      relay.stall();
+      expectBusy(await update);
+    });
+    relay.resume();
+    expect(await eventually(async () => (await read()).data?.product, 20_000, 'answers again')).toEqual({
+      name: 'Lamp',
+    });
+  });
+
+  it('answers the requests in flight SERVICE_UNAVAILABLE once the server stays silent, and one queued for a connection after DB_POOL_WAIT_TIMEOUT', async () => {
+    // The pool's 10 connections (pg-pool's default) opened, each held a moment at once.
+    await Promise.all(Array.from({ length: 10 }, () => relayed.db.$executeRaw`SELECT pg_sleep(0.05)`));
     relay.stall();
-    expectBusy(await read());
-    // The silent connection was dropped: the next request waits for a new one, which never opens.
-    expectBusy(await read());
+    // One request more than there are connections: one waits for a connection from the pool.
+    const answered: Answer[] = [];
+    const reads = Array.from({ length: 11 }, () => read().then((answer) => answered.push(answer)));
+    await eventually(() => answered.length > 0, 10_000, 'a first answer');
+    // It gave up on the pool long before the silent connections were closed.
+    expect(answered.length).toBe(1);
+    await Promise.all(reads);
+    for (const answer of answered) expectBusy(answer);
   });
 
   it('serves again once the server answers', async () => {
@@ -116,6 +157,9 @@ describe('the products subgraph when PostgreSQL does not answer', () => {
   it('answers SERVICE_UNAVAILABLE while the server is down', async () => {
     relay.refuse();
     expectBusy(await read());
+    // A raw statement's error, as Prisma wraps it (P2010), says the same below its code.
+    const raw = await relayed.db.$queryRaw`SELECT 1`.catch((error: unknown) => error);
+    expect(relayed.unavailable(raw)).toBe(true);
     relay.resume();
     expect(await eventually(async () => (await read()).data?.product, 20_000, 'up again')).toEqual({ name: 'Lamp' });
   });
