@@ -40,10 +40,13 @@ let mongo: MongoHandle;
 let server: TestSubgraph;
 
 beforeAll(async () => {
-  relay = await tcpRelay(Number(new URL(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017').port || 27017));
+  // The configured server's URL (credentials, options) with the relay in its place.
+  const url = new URL(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017');
+  relay = await tcpRelay(Number(url.port || 27017), url.hostname);
+  url.host = `127.0.0.1:${relay.port}`;
   mongo = await connectMongo(
     {
-      MONGO_URL: `mongodb://127.0.0.1:${relay.port}`,
+      MONGO_URL: url.toString(),
       MONGO_DB_PREFIX: `test_${randomUUID().slice(0, 8)}`,
       // One connection: a second request queues for it while the first waits on a silent server.
       MONGO_MAX_POOL_SIZE: 1,
@@ -90,9 +93,9 @@ const commandSent = () =>
   new Promise<void>((sent) => mongoose.connection.getClient().once('commandStarted', () => sent()));
 
 describe('a subgraph whose MongoDB-wire server does not answer', () => {
-  // The in-flight request waits for the driver's next heartbeat (every 10 s), which finds the
-  // server silent after DB_POOL_WAIT_TIMEOUT and interrupts the commands on it; its one retry then
-  // finds no server to select (5 s).
+  // The in-flight request waits for the driver's next heartbeat (every 10 s), which fails after
+  // 10 s more and interrupts the commands on the silent server; its one retry then finds no server
+  // to select (5 s).
   it('answers a request queued for a connection SERVICE_UNAVAILABLE after DB_POOL_WAIT_TIMEOUT, and the one in flight once the heartbeat finds the server silent', {
     timeout: 45_000,
   }, async () => {
@@ -119,7 +122,7 @@ describe('a subgraph whose MongoDB-wire server does not answer', () => {
 
   it('serves again once the server answers', async () => {
     relay.resume();
-    const answer = await eventually(async () => (await server.query<Answer>(PROBES)).data, 20_000, 'answers again');
+    const answer = await eventually(async () => (await server.query<Answer>(PROBES)).data, 15_000, 'answers again');
     expect(answer.probes).toBe(1);
   });
 
@@ -137,7 +140,7 @@ describe('a subgraph whose MongoDB-wire server does not answer', () => {
     expect([response.status, response.headers.get('retry-after')]).toEqual([503, '1']);
     expectBusy((await response.json()) as Answer);
     relay.resume();
-    expect((await eventually(async () => (await server.query<Answer>(PROBES)).data, 20_000, 'up again')).probes).toBe(
+    expect((await eventually(async () => (await server.query<Answer>(PROBES)).data, 15_000, 'up again')).probes).toBe(
       1,
     );
   });

@@ -29,15 +29,17 @@ export interface MongoHandle {
 }
 
 const DEFAULT_POOL_WAIT_MS = z.object(databaseWaitShape).parse({}).DB_POOL_WAIT_TIMEOUT;
+/** The driver's own bound on a new connection and on its heartbeat, kept as the least: a slow hello must not clear the pool. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * How the services (and the tests standing in for them) connect: bounded pool, bounded waits, every
- * command counted. DB_POOL_WAIT_TIMEOUT bounds the wait for a connection from the pool and for a new
- * one, and also the driver's heartbeat: a server that does not answer it in time is taken as down,
- * and every command waiting on it is interrupted (the driver clears its pool), so a server that
- * stops answering releases its requests within the heartbeat interval (10 s) and that bound. A
- * command to a server that does answer its heartbeats is not cut: start-up index builds and
- * backfills may rightly take minutes.
+ * command counted. DB_POOL_WAIT_TIMEOUT bounds a request's wait for a connection, from the pool or
+ * a new one. A server that stops answering altogether fails the driver's heartbeat (every 10 s,
+ * bounded by the longer of 10 s and DB_POOL_WAIT_TIMEOUT), which interrupts every command waiting
+ * on it (the driver clears its pool); a read is then retried once, which waits up to 5 s for a
+ * server. A command to a server that still answers its heartbeats is not cut: start-up index builds
+ * and backfills may rightly take minutes (why there is no socket timeout).
  */
 export const mongoClientOptions = (settings: Omit<MongoSettings, 'MONGO_URL' | 'MONGO_DB_PREFIX'> = {}) => {
   const poolWait = settings.DB_POOL_WAIT_TIMEOUT ?? DEFAULT_POOL_WAIT_MS;
@@ -46,7 +48,7 @@ export const mongoClientOptions = (settings: Omit<MongoSettings, 'MONGO_URL' | '
     monitorCommands: true,
     maxPoolSize: settings.MONGO_MAX_POOL_SIZE ?? MONGO_POOL_SIZE,
     waitQueueTimeoutMS: poolWait,
-    connectTimeoutMS: poolWait,
+    connectTimeoutMS: Math.max(poolWait, CONNECT_TIMEOUT_MS),
   };
 };
 

@@ -8,7 +8,7 @@ export interface TcpRelay {
   stall(): void;
   /** The server answers again: what was held is delivered. */
   resume(): void;
-  /** The server is down: every connection is cut, and new ones are refused until `resume`. */
+  /** The server is down: every connection is cut, and each new one is closed as it opens, until `resume`. */
   refuse(): void;
   close(): Promise<void>;
 }

@@ -13,8 +13,10 @@ export const productsConfig = {
   /**
    * The longest a statement may run: PostgreSQL cancels it then (a row lock held too long, a
    * runaway scan), and the request is answered SERVICE_UNAVAILABLE. Jobs work in small batches.
+   * At least 30 s: a connection silent a second past it is closed (product.model.ts), and the
+   * outbox relay's transaction rightly waits up to 30 s for the broker's confirms.
    */
-  DB_STATEMENT_TIMEOUT: durationVar('60s', 100),
+  DB_STATEMENT_TIMEOUT: durationVar('60s', 30_000),
   /** How long a reservation waits for its order's confirmation before its stock goes back. */
   STOCK_RESERVATION_TTL: durationVar('5m'),
   /** How often each replica looks for expired reservations. */

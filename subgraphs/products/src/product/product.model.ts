@@ -21,13 +21,18 @@ const DEFAULT_TIMEOUTS: DatabaseTimeouts = z
   .pick({ DB_POOL_WAIT_TIMEOUT: true, DB_STATEMENT_TIMEOUT: true })
   .parse({});
 
+/** How long an idle connection stays in the pool (pg-pool's default, made explicit: it must stay below the silence bound). */
+const IDLE_CONNECTION_MS = 10_000;
+
 /**
  * One Prisma client per process, created in main (or a test) from the configured URL, with bounded
  * waits: for a connection from the pool or a new one, and for each statement, which PostgreSQL
  * cancels at DB_STATEMENT_TIMEOUT. A connection that stays silent a second past that has lost its
  * server (stalled, or cut off by the network): it is closed, so every query on it fails at once and
- * the pool drops it, a transaction's too. Idle connections close after 10 s (pg-pool's default), so
- * the silence of a healthy idle one never reaches that bound.
+ * the pool drops it, a transaction's too; and the server ends a transaction left idle that long, so
+ * a backend whose client vanished does not hold its row locks until TCP notices. Nothing healthy
+ * stays silent that long: idle connections leave the pool after 10 s, and the longest wait inside
+ * a transaction, the outbox relay's for the broker, is 30 s (the configuration's minimum).
  */
 export function createProductsDb(
   connectionString: string,
@@ -42,7 +47,9 @@ export function createProductsDb(
   const adapter = new PrismaPg({
     connectionString,
     connectionTimeoutMillis: timeouts.DB_POOL_WAIT_TIMEOUT,
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
     statement_timeout: timeouts.DB_STATEMENT_TIMEOUT,
+    idle_in_transaction_session_timeout: silentFor,
     stream: () => {
       const socket = new Socket();
       socket.setTimeout(silentFor, () =>
@@ -69,10 +76,11 @@ export function createProductsDb(
  * What the adapter says of a failed query (Prisma's `meta.driverAdapterError.cause`), whatever
  * Prisma code wraps it (P2010 for raw SQL, P2039 for a model query): the server unreachable, the
  * connection closed or timed out, too many connections, or PostgreSQL's own SQLSTATE: a connection
- * exception, a statement cancelled (statement_timeout), the server shutting down or starting.
+ * exception, a statement cancelled (statement_timeout), the server shutting down or starting, a
+ * transaction left on a primary that became a replica (25006, read only).
  */
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-const UNAVAILABLE_STATES = /^(08...|57014|57P0[1-3]|53300)$/;
+const UNAVAILABLE_STATES = /^(0800[0-7]|57014|57P0[1-3]|53300|25006)$/;
 /** Prisma's own: a transaction that could not start in time (no connection came free). */
 const TRANSACTION_NOT_STARTED = /Unable to start a transaction in the given time/;
 /**
