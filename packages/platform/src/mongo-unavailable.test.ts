@@ -12,10 +12,10 @@ import {
   createTestTokens,
   eventually,
   recordingLogger,
+  relayTo,
   serveTestSubgraph,
   type TcpRelay,
   type TestSubgraph,
-  tcpRelay,
 } from './testing.js';
 import { createTokenVersionCheck } from './token-versions.js';
 
@@ -40,13 +40,11 @@ let mongo: MongoHandle;
 let server: TestSubgraph;
 
 beforeAll(async () => {
-  // The configured server's URL (credentials, options) with the relay in its place.
-  const url = new URL(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017');
-  relay = await tcpRelay(Number(url.port || 27017), url.hostname);
-  url.host = `127.0.0.1:${relay.port}`;
+  const relayed = await relayTo(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017', 27017);
+  relay = relayed.relay;
   mongo = await connectMongo(
     {
-      MONGO_URL: url.toString(),
+      MONGO_URL: relayed.url.toString(),
       MONGO_DB_PREFIX: `test_${randomUUID().slice(0, 8)}`,
       // One connection: a second request queues for it while the first waits on a silent server.
       MONGO_MAX_POOL_SIZE: 1,

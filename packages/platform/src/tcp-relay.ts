@@ -58,3 +58,11 @@ export async function tcpRelay(targetPort: number, host = '127.0.0.1'): Promise<
     },
   };
 }
+
+/** A relay to the server of a database URL, and that URL (credentials, options) with the relay in its place. */
+export async function relayTo(url: string, defaultPort: number): Promise<{ relay: TcpRelay; url: URL }> {
+  const relayed = new URL(url);
+  const relay = await tcpRelay(Number(relayed.port || defaultPort), relayed.hostname);
+  relayed.host = `127.0.0.1:${relay.port}`;
+  return { relay, url: relayed };
+}

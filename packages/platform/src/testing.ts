@@ -82,7 +82,7 @@ export async function serveTestSubgraph<S>(
 
 export { eventually } from './eventually.js';
 export { parseRawEmail, type ReceivedEmail } from './raw-email.js';
-export { type TcpRelay, tcpRelay } from './tcp-relay.js';
+export { relayTo, type TcpRelay, tcpRelay } from './tcp-relay.js';
 
 /** A port that was free a moment ago (the OS's pick for a listener on 127.0.0.1, closed again). */
 export async function freePort(): Promise<number> {

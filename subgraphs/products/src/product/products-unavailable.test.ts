@@ -5,10 +5,10 @@ import {
   createTestTokens,
   eventually,
   recordingLogger,
+  relayTo,
   serveTestSubgraph,
   type TcpRelay,
   type TestSubgraph,
-  tcpRelay,
 } from '@shop/platform/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { productsSubgraph } from '../schema.js';
@@ -30,9 +30,11 @@ let server: TestSubgraph;
 let productId: string;
 
 beforeAll(async () => {
-  const url = new URL(process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test');
-  relay = await tcpRelay(Number(url.port || 5432), url.hostname);
-  url.host = `127.0.0.1:${relay.port}`;
+  let url: URL;
+  ({ relay, url } = await relayTo(
+    process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test',
+    5432,
+  ));
   url.searchParams.set('application_name', APPLICATION);
   relayed = createProductsDb(url.toString(), {
     DB_POOL_WAIT_TIMEOUT: POOL_WAIT_MS,
