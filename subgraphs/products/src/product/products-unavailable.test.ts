@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { productsSubgraph } from '../schema.js';
 import { StockService } from '../stock/stock.service.js';
 import { connectTestDb } from '../test-db.js';
-import { createProductsDb } from './product.model.js';
+import { createProductsDb, Prisma } from './product.model.js';
 import { ProductService } from './product.service.js';
 
 const STATEMENT_TIMEOUT_MS = 1_000;
@@ -77,6 +77,13 @@ const expectBusy = (answer: Answer) => {
 const admin = { id: 'admin-1', role: 'ADMIN' as const };
 const UPDATE = 'mutation ($id: ID!) { updateProduct(id: $id, input: { name: "Desk lamp" }) { name } }';
 
+/** The relayed connections' sessions on the server in `condition`, counted over a direct connection. */
+async function relayedSessions(condition: Prisma.Sql): Promise<number> {
+  const [sessions] = await db.$queryRaw<{ count: bigint }[]>`
+    SELECT count(*) FROM pg_stat_activity WHERE application_name = ${APPLICATION} AND ${condition}`;
+  return Number(sessions?.count);
+}
+
 /** Runs `work` while another connection (not through the relay) holds the product's row lock. */
 async function withRowLocked(work: () => Promise<void>): Promise<void> {
   let release = () => {};
@@ -119,11 +126,7 @@ describe('the products subgraph when PostgreSQL does not answer', () => {
       const update = server.query<Answer>(UPDATE, { id: productId }, admin);
       // The update waits for the row inside its transaction when the server goes silent.
       await eventually(
-        async () => {
-          const [waiting] = await db.$queryRaw<{ count: bigint }[]>`
-          SELECT count(*) FROM pg_stat_activity WHERE application_name = ${APPLICATION} AND wait_event_type = 'Lock'`;
-          return Number(waiting?.count) > 0;
-        },
+        async () => (await relayedSessions(Prisma.sql`wait_event_type = 'Lock'`)) > 0,
         10_000,
         'the update waits for the row',
       );
@@ -142,11 +145,7 @@ describe('the products subgraph when PostgreSQL does not answer', () => {
     // The pool's 10 connections (pg-pool's default) opened, each held at once for a moment.
     const held = Promise.all(Array.from({ length: 10 }, () => relayed.db.$executeRaw`SELECT pg_sleep(0.5)`));
     await eventually(
-      async () => {
-        const [active] = await db.$queryRaw<{ count: bigint }[]>`
-        SELECT count(*) FROM pg_stat_activity WHERE application_name = ${APPLICATION} AND state = 'active'`;
-        return Number(active?.count) === 10;
-      },
+      async () => (await relayedSessions(Prisma.sql`state = 'active'`)) === 10,
       10_000,
       'ten connections open',
     );
