@@ -7,10 +7,16 @@ import { deadLetterQueueName, HEADERS, movesExchangeName, ROUTES } from './topol
 export interface ParkedMessage {
   messageId: string | undefined;
   type: string | undefined;
-  /** `handler-failed`, `invalid`, `rejected` (refused by the handler), or `delivery-limit` (parked by the broker after crash loops). */
+  /**
+   * `handler-failed`, `outage` (a dependency stayed unavailable past EVENTS_OUTAGE_PATIENCE),
+   * `invalid`, `rejected` (refused by the handler), or `delivery-limit` (parked by the broker after crash loops).
+   */
   reason: string;
   error: string | undefined;
+  /** Failed runs that counted toward EVENTS_MAX_ATTEMPTS. */
   attempts: number;
+  /** Failed runs while a dependency did not answer (not counted). */
+  outages: number;
   failedAt: string | undefined;
   /** The message as parked, but for a confidential email's body (see `withheldBody`). */
   body: string;
@@ -49,6 +55,7 @@ function toParked(message: GetMessage): ParkedMessage {
     reason: String(headers[HEADERS.reason] ?? (death?.reason === 'delivery_limit' ? 'delivery-limit' : death?.reason)),
     error: headers[HEADERS.error] as string | undefined,
     attempts: Number(headers[HEADERS.attempts] ?? 0),
+    outages: Number(headers[HEADERS.outages] ?? 0),
     failedAt: headers[HEADERS.failedAt] as string | undefined,
     body: withheldBody(message.content.toString('utf8')),
   };

@@ -9,12 +9,23 @@ export interface EventBusSettings extends Partial<RetryPolicySettings> {
   AMQP_EXCHANGE_PROVISIONED: boolean;
 }
 
-/** A process's EventBus from its configuration; the retry ladder applies where the config has one (retryPolicyShape). */
-export function eventBusFromConfig(config: EventBusSettings, log: Logger, connectionName: string): EventBus {
-  const { EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE_MS, EVENTS_RETRY_MAX_MS } = config;
+/**
+ * A process's EventBus from its configuration; the retry ladder applies where the config has one
+ * (retryPolicyShape). `outage` tells the failures that wait out an outage (EventBusOptions.outage).
+ */
+export function eventBusFromConfig(
+  config: EventBusSettings,
+  log: Logger,
+  connectionName: string,
+  outage?: (error: unknown) => boolean,
+): EventBus {
+  const { EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE_MS, EVENTS_RETRY_MAX_MS, EVENTS_OUTAGE_PATIENCE } = config;
   const retry =
-    EVENTS_MAX_ATTEMPTS !== undefined && EVENTS_RETRY_BASE_MS !== undefined && EVENTS_RETRY_MAX_MS !== undefined
-      ? retryPolicyFrom({ EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE_MS, EVENTS_RETRY_MAX_MS })
+    EVENTS_MAX_ATTEMPTS !== undefined &&
+    EVENTS_RETRY_BASE_MS !== undefined &&
+    EVENTS_RETRY_MAX_MS !== undefined &&
+    EVENTS_OUTAGE_PATIENCE !== undefined
+      ? retryPolicyFrom({ EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE_MS, EVENTS_RETRY_MAX_MS, EVENTS_OUTAGE_PATIENCE })
       : undefined;
   return new EventBus({
     url: config.AMQP_URL,
@@ -23,5 +34,6 @@ export function eventBusFromConfig(config: EventBusSettings, log: Logger, connec
     log,
     connectionName,
     retry,
+    outage,
   });
 }

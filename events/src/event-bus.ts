@@ -12,8 +12,22 @@ import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
 import { messagingAttributes } from './messaging-attributes.js';
 import { RejectedEventError } from './rejected-event.error.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from './retry-policy.js';
-import { assertConsumerQueues, HEADERS, movesExchangeName, ROUTES, workQueueName } from './topology.js';
+import {
+  afterFailure,
+  DEFAULT_RETRY_POLICY,
+  type FailureHistory,
+  type RetryPolicy,
+  runsBefore,
+} from './retry-policy.js';
+import {
+  assertConsumerQueues,
+  HEADERS,
+  historyHeaders,
+  historyOf,
+  movesExchangeName,
+  ROUTES,
+  workQueueName,
+} from './topology.js';
 
 export interface EventBusOptions {
   url: string;
@@ -23,6 +37,12 @@ export interface EventBusOptions {
   connectionName: string;
   /** Retry ladder of every durable consumer of this bus (defaults: DEFAULT_RETRY_POLICY). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Whether a handler's error means a dependency did not answer (its database, a service it
+   * calls): such a failure waits on the ladder without using up an attempt, for up to
+   * `outagePatienceMs`. Without it, every failure uses one.
+   */
+  outage?: (error: unknown) => boolean;
   /**
    * The exchange was declared by provisioning (deploy/rabbitmq/service-users.sh): the bus only checks
    * that it exists, so its user needs no configure permission on it, which would let it delete or
@@ -240,12 +260,12 @@ export class EventBus {
       settle: Settle,
       reason: DeadLetterReason,
       error: string,
-      attempts: number,
+      history: FailureHistory,
     ) => {
       const parked = await this.forward(message, { exchange: moves, routingKey: ROUTES.dlq }, settle, {
         [HEADERS.reason]: reason,
         [HEADERS.error]: failureText(error),
-        [HEADERS.attempts]: attempts,
+        ...historyHeaders(history),
         [HEADERS.queue]: options.queue,
         [HEADERS.failedAt]: new Date().toISOString(),
       });
@@ -263,7 +283,7 @@ export class EventBus {
       const envelope = safeJson(message.content) as { type?: unknown } | undefined;
       const definition = typeof envelope?.type === 'string' ? definitions.get(envelope.type) : undefined;
       const parsed = definition?.schema.safeParse(envelope);
-      const failedBefore = Number(message.properties.headers?.[HEADERS.attempts] ?? 0);
+      const history = historyOf(message.properties.headers);
       if (!parsed?.success) {
         failSpan(trace.getActiveSpan(), 'invalid event');
         // No retry can fix it: straight to the dead-letter queue.
@@ -273,7 +293,7 @@ export class EventBus {
           settle((ch) => ch.nack(message, false, false));
           return 'dropped';
         }
-        return park(message, settle, 'invalid', reason, failedBefore);
+        return park(message, settle, 'invalid', reason, history);
       }
       try {
         await options.handler(parsed.data);
@@ -282,8 +302,13 @@ export class EventBus {
         return 'handled';
       } catch (error) {
         failSpan(trace.getActiveSpan(), error);
-        const attempts = failedBefore + 1;
-        const context = { err: error, queue, eventId: parsed.data.id, type: parsed.data.type, attempts };
+        const context = {
+          err: error,
+          queue,
+          eventId: parsed.data.id,
+          type: parsed.data.type,
+          attempts: history.attempts + 1,
+        };
         const text = failureText(error);
         if (exclusive) {
           log.error(context, 'event handler failed; fan-out message dropped');
@@ -292,20 +317,25 @@ export class EventBus {
         }
         if (error instanceof RejectedEventError) {
           log.error({ ...context, alert: true, reason: error.reason }, 'event rejected; message parked');
-          return park(message, settle, 'rejected', text, attempts);
+          return park(message, settle, 'rejected', text, { ...history, attempts: history.attempts + 1 });
         }
-        if (attempts >= retry.maxAttempts) {
-          log.error(context, 'event handler failed for the last time; message parked');
-          return park(message, settle, 'handler-failed', text, attempts);
+        const verdict = afterFailure(retry, history, this.options.outage?.(error) ?? false, Date.now());
+        const tried = { ...context, attempts: verdict.history.attempts, outages: verdict.history.outages };
+        if (verdict.action === 'park') {
+          const last =
+            verdict.reason === 'outage'
+              ? 'event handler failed for the last time: the outage outlasted EVENTS_OUTAGE_PATIENCE; message parked'
+              : 'event handler failed for the last time; message parked';
+          log.error(tried, last);
+          return park(message, settle, verdict.reason, text, verdict.history);
         }
-        const delay = retryDelayMs(retry, attempts);
-        log.warn({ ...context, delayMs: delay }, 'event handler failed; will retry');
+        log.warn({ ...tried, delayMs: verdict.delayMs }, 'event handler failed; will retry');
         const scheduled = await this.forward(
           message,
-          { exchange: moves, routingKey: ROUTES.retry(attempts) },
+          { exchange: moves, routingKey: ROUTES.retry(verdict.step) },
           settle,
-          { [HEADERS.attempts]: attempts, [HEADERS.error]: text },
-          String(delay),
+          { ...historyHeaders(verdict.history), [HEADERS.error]: text },
+          String(verdict.delayMs),
         );
         if (scheduled) eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
         return scheduled ? 'retried' : 'requeued';
@@ -325,7 +355,7 @@ export class EventBus {
         // The consumer's name, as in metrics and processed events (the work queue is `<name>.v2`).
         'messaging.destination.subscription.name': options.queue,
         'messaging.message.id': messageId as string | undefined,
-        'shop.event.attempt': Number(headers?.[HEADERS.attempts] ?? 0) + 1,
+        'shop.event.attempt': runsBefore(historyOf(headers)) + 1,
       };
       const parent = propagation.extract(ROOT_CONTEXT, headers ?? {});
       return inSpan(`process ${eventType}`, SpanKind.CONSUMER, attributes, parent, () => handle(message, raw));

@@ -1,7 +1,7 @@
 import { Counter, Gauge, register } from 'prom-client';
 
 /** Why a consumer parks a message in its dead-letter queue (the `reason` header and label). */
-export const DEAD_LETTER_REASONS = ['invalid', 'rejected', 'handler-failed'] as const;
+export const DEAD_LETTER_REASONS = ['invalid', 'rejected', 'handler-failed', 'outage'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** Event counters on prom-client's default registry, served by each process's `/metrics`. */

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  afterFailure,
   DEFAULT_RETRY_POLICY,
+  type FailureHistory,
   type RetryPolicy,
   retryDelayMs,
   retryPolicyFrom,
   retryPolicyShape,
 } from './retry-policy.js';
 
-const policy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1_000, maxDelayMs: 10_000 };
+const policy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1_000, maxDelayMs: 10_000, outagePatienceMs: 60_000 };
 
 describe('retryDelayMs', () => {
   it('waits the base delay after the first failure, then doubles each time', () => {
@@ -33,10 +35,12 @@ describe('retryPolicyShape', () => {
   const parse = (env: Record<string, string>) => retryPolicyFrom(z.object(retryPolicyShape).parse(env));
 
   it('reads the ladder from the environment', () => {
-    expect(parse({ EVENTS_MAX_ATTEMPTS: '3', EVENTS_RETRY_BASE_MS: '250', EVENTS_RETRY_MAX_MS: '1000' })).toEqual({
+    const env = { EVENTS_MAX_ATTEMPTS: '3', EVENTS_RETRY_BASE_MS: '250', EVENTS_RETRY_MAX_MS: '1000' };
+    expect(parse({ ...env, EVENTS_OUTAGE_PATIENCE: '90m' })).toEqual({
       maxAttempts: 3,
       baseDelayMs: 250,
       maxDelayMs: 1_000,
+      outagePatienceMs: 90 * 60_000,
     });
   });
 
@@ -51,9 +55,69 @@ describe('retryPolicyShape', () => {
       { EVENTS_MAX_ATTEMPTS: '2.5' },
       { EVENTS_RETRY_BASE_MS: '0' },
       { EVENTS_RETRY_MAX_MS: 'soon' },
+      { EVENTS_OUTAGE_PATIENCE: '0s' },
+      { EVENTS_OUTAGE_PATIENCE: 'forever' },
     ];
     for (const env of invalid) {
       expect(() => parse(env), JSON.stringify(env)).toThrow();
     }
+  });
+});
+
+describe('afterFailure', () => {
+  const fresh: FailureHistory = { attempts: 0, outages: 0 };
+  /** Applies `outages` (true for an outage failure) one after another, a second apart from `start`. */
+  const after = (failures: boolean[], start = 0) =>
+    failures.reduce<{ history: FailureHistory; verdicts: ReturnType<typeof afterFailure>[] }>(
+      ({ history, verdicts }, outage, i) => {
+        const verdict = afterFailure(policy, history, outage, start + i * 1_000);
+        return { history: verdict.history, verdicts: [...verdicts, verdict] };
+      },
+      { history: fresh, verdicts: [] },
+    ).verdicts;
+
+  it('parks after maxAttempts failures, each a step further up the ladder', () => {
+    const verdicts = after([false, false, false, false, false, false]);
+    expect(verdicts.map((v) => (v.action === 'retry' ? v.step : v.reason))).toEqual([1, 2, 3, 4, 5, 'handler-failed']);
+    expect(verdicts.at(-1)?.history).toEqual({ attempts: 6, outages: 0 });
+  });
+
+  it('retries outage failures without using up attempts, climbing to the last step and staying there', () => {
+    const verdicts = after(Array.from({ length: 30 }, () => true));
+    expect(verdicts.every((v) => v.action === 'retry')).toBe(true);
+    expect(verdicts.map((v) => (v.action === 'retry' ? v.step : 0)).slice(0, 7)).toEqual([1, 2, 3, 4, 5, 5, 5]);
+    expect(verdicts.map((v) => (v.action === 'retry' ? v.delayMs : 0)).slice(4)).toEqual(Array(26).fill(10_000));
+    expect(verdicts.at(-1)?.history).toEqual({ attempts: 0, outages: 30, outageSince: 0 });
+  });
+
+  it('parks an outage failure once outages have lasted outagePatienceMs since the first', () => {
+    const first = afterFailure(policy, fresh, true, 5_000);
+    expect(first).toMatchObject({ action: 'retry', history: { outageSince: 5_000 } });
+    expect(afterFailure(policy, first.history, true, 5_000 + 59_999).action).toBe('retry');
+    expect(afterFailure(policy, first.history, true, 5_000 + 60_000)).toMatchObject({
+      action: 'park',
+      reason: 'outage',
+      history: { attempts: 0, outages: 2, outageSince: 5_000 },
+    });
+  });
+
+  it('keeps counting ordinary failures between outages, and the outage clock across them', () => {
+    const verdicts = after([true, false, true, false, false, false, false, false]);
+    expect(verdicts.at(-2)).toMatchObject({ action: 'retry', step: 5, history: { attempts: 5, outages: 2 } });
+    expect(verdicts.at(-1)).toMatchObject({
+      action: 'park',
+      reason: 'handler-failed',
+      history: { attempts: 6, outages: 2, outageSince: 0 },
+    });
+    expect(afterFailure(policy, { attempts: 1, outages: 1, outageSince: 0 }, true, 60_000).action).toBe('park');
+  });
+
+  it('counts an outage like any failure when there is no ladder to wait on', () => {
+    const single = { ...policy, maxAttempts: 1 };
+    expect(afterFailure(single, fresh, true, 0)).toEqual({
+      action: 'park',
+      reason: 'handler-failed',
+      history: { attempts: 1, outages: 0 },
+    });
   });
 });

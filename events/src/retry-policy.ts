@@ -1,4 +1,4 @@
-import { millisecondsVar } from './duration-var.js';
+import { durationVar, millisecondsVar } from './duration-var.js';
 import { wholeNumber } from './whole-number.js';
 
 /** How a consumer retries a failing handler before parking the message in its dead-letter queue. */
@@ -8,6 +8,12 @@ export interface RetryPolicy {
   /** Wait before the second run; each later wait doubles, up to `maxDelayMs`. */
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * How long in all a message may wait out failures that mean a dependency did not answer (the
+   * bus's `outage` check): those do not use up attempts, so a database or service outage longer
+   * than the ladder does not park every event consumed meanwhile.
+   */
+  outagePatienceMs: number;
 }
 
 /**
@@ -16,19 +22,26 @@ export interface RetryPolicy {
  * provider to refund) rides out a restart or a short outage of it instead of parking the event,
  * while a poison message still reaches the dead-letter queue well within ORDER_PAYMENT_TIMEOUT.
  */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 5 * 60_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 10,
+  baseDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+  outagePatienceMs: 6 * 3_600_000,
+};
 
 /** Environment settings of the retry ladder, for processes that consume events (spread into a config shape). */
 export const retryPolicyShape = {
   EVENTS_MAX_ATTEMPTS: wholeNumber(DEFAULT_RETRY_POLICY.maxAttempts, { max: 20 }),
   EVENTS_RETRY_BASE_MS: millisecondsVar(DEFAULT_RETRY_POLICY.baseDelayMs, 1, 3_600_000),
   EVENTS_RETRY_MAX_MS: millisecondsVar(DEFAULT_RETRY_POLICY.maxDelayMs, 1, 86_400_000),
+  EVENTS_OUTAGE_PATIENCE: durationVar('6h'),
 };
 
 export interface RetryPolicySettings {
   EVENTS_MAX_ATTEMPTS: number;
   EVENTS_RETRY_BASE_MS: number;
   EVENTS_RETRY_MAX_MS: number;
+  EVENTS_OUTAGE_PATIENCE: number;
 }
 
 export function retryPolicyFrom(config: RetryPolicySettings): RetryPolicy {
@@ -36,10 +49,59 @@ export function retryPolicyFrom(config: RetryPolicySettings): RetryPolicy {
     maxAttempts: config.EVENTS_MAX_ATTEMPTS,
     baseDelayMs: config.EVENTS_RETRY_BASE_MS,
     maxDelayMs: config.EVENTS_RETRY_MAX_MS,
+    outagePatienceMs: config.EVENTS_OUTAGE_PATIENCE,
   };
 }
 
 /** The wait after the `failedAttempts`-th failure: base, 2×base, 4×base, … capped. */
 export function retryDelayMs(policy: RetryPolicy, failedAttempts: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failedAttempts - 1));
+}
+
+/** A failed delivery's retry bookkeeping, carried in its headers from one try to the next. */
+export interface FailureHistory {
+  /** Failed runs that count toward `maxAttempts`. */
+  attempts: number;
+  /** Failed runs during an outage (not counted): each still moves the message a step up the ladder. */
+  outages: number;
+  /** When the first of those failed (epoch ms). */
+  outageSince?: number;
+}
+
+/** What becomes of a delivery whose handler failed: the next step of the ladder, or the dead-letter queue. */
+export type FailureVerdict =
+  | { action: 'retry'; step: number; delayMs: number; history: FailureHistory }
+  | { action: 'park'; reason: 'handler-failed' | 'outage'; history: FailureHistory };
+
+/**
+ * The policy's answer to one more failure. An outage failure is retried until the message has
+ * waited out outages for `outagePatienceMs` in all; any other failure uses up an attempt. The step
+ * grows with every failure of either kind, up to the ladder's last (so is its wait): the retry
+ * queue of step `n` only ever holds waits of `retryDelayMs(n)`. Without a ladder (one attempt)
+ * there is nowhere to wait, and an outage counts like any failure.
+ */
+export function afterFailure(
+  policy: RetryPolicy,
+  before: FailureHistory,
+  outage: boolean,
+  now: number,
+): FailureVerdict {
+  const steps = policy.maxAttempts - 1;
+  if (outage && steps > 0) {
+    const outageSince = before.outageSince ?? now;
+    const history = { attempts: before.attempts, outages: before.outages + 1, outageSince };
+    if (now - outageSince >= policy.outagePatienceMs) return { action: 'park', reason: 'outage', history };
+    return ladderStep(policy, history);
+  }
+  const history = { ...before, attempts: before.attempts + 1 };
+  if (history.attempts >= policy.maxAttempts) return { action: 'park', reason: 'handler-failed', history };
+  return ladderStep(policy, history);
+}
+
+/** Handler runs that failed so far, of either kind. */
+export const runsBefore = (history: FailureHistory): number => history.attempts + history.outages;
+
+function ladderStep(policy: RetryPolicy, history: FailureHistory): FailureVerdict {
+  const step = Math.min(runsBefore(history), policy.maxAttempts - 1);
+  return { action: 'retry', step, delayMs: retryDelayMs(policy, step), history };
 }

@@ -1,4 +1,5 @@
-import type { Channel } from 'amqplib';
+import type { Channel, MessagePropertyHeaders } from 'amqplib';
+import type { FailureHistory } from './retry-policy.js';
 
 /**
  * Names and declarations of one durable consumer `Q` (its logical name, e.g. `orders.payments`,
@@ -36,16 +37,39 @@ export const DELIVERY_LIMIT = 20;
 
 /** Headers the consumer sets on retried and parked messages. */
 export const HEADERS = {
-  /** Handler runs that failed so far. */
+  /** Handler runs that failed so far, those during an outage aside. */
   attempts: 'x-shop-attempts',
+  /** Handler runs that failed because a dependency did not answer (see RetryPolicy.outagePatienceMs). */
+  outages: 'x-shop-outages',
+  /** When the first of those failed (epoch ms). */
+  outageSince: 'x-shop-outage-since',
   /** The last failure's message. */
   error: 'x-shop-error',
   /** The consumer (logical queue name) the message failed in. */
   queue: 'x-shop-queue',
-  /** `handler-failed` (retries used up) or `invalid` (no retry can fix it). */
+  /** Why it was parked: one of DEAD_LETTER_REASONS. */
   reason: 'x-shop-reason',
   failedAt: 'x-shop-failed-at',
 } as const;
+
+/** The retry bookkeeping a delivery carries (none on a first delivery, or after a replay). */
+export function historyOf(headers: MessagePropertyHeaders | undefined): FailureHistory {
+  const since = headers?.[HEADERS.outageSince];
+  return {
+    attempts: Number(headers?.[HEADERS.attempts] ?? 0),
+    outages: Number(headers?.[HEADERS.outages] ?? 0),
+    ...(since === undefined ? {} : { outageSince: Number(since) }),
+  };
+}
+
+/** The headers that carry `history` to the next try (or into the dead-letter queue). */
+export function historyHeaders(history: FailureHistory): Record<string, number> {
+  return {
+    [HEADERS.attempts]: history.attempts,
+    ...(history.outages > 0 ? { [HEADERS.outages]: history.outages } : {}),
+    ...(history.outageSince === undefined ? {} : { [HEADERS.outageSince]: history.outageSince }),
+  };
+}
 
 export async function assertConsumerQueues(channel: Channel, queue: string, retrySteps: number): Promise<void> {
   const exchange = movesExchangeName(queue);

@@ -126,3 +126,20 @@ export function maskError(
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   };
 }
+
+/**
+ * An event consumer's check of its handler's failures (EventBusOptions.outage): whether something
+ * the handler needs did not answer, anywhere in the error's chain of causes — its database
+ * (`databaseUnavailable`), or another service (a SERVICE_UNAVAILABLE error, as callSubgraph throws).
+ * The bus waits such a failure out instead of using up the message's attempts.
+ */
+export function dependencyOutage(databaseUnavailable: (error: unknown) => boolean): (error: unknown) => boolean {
+  return (error) => {
+    for (let link = error, depth = 0; link !== undefined && depth < 8; depth++) {
+      if (link instanceof GraphQLError && link.extensions.code === 'SERVICE_UNAVAILABLE') return true;
+      if (databaseUnavailable(link)) return true;
+      link = link instanceof Error ? link.cause : undefined;
+    }
+    return false;
+  };
+}

@@ -4,9 +4,12 @@
 // hold or cut what passes.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { deleteConsumerTopology, EventBus, orderCreated, type SettledDelivery, withChannel } from '@shop/events';
+import { waitForConsumers } from '@shop/events/testing';
 import mongoose from 'mongoose';
 import { Int, Query, Resolver } from 'type-graphql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dependencyOutage } from './errors.js';
 import { connectMongo, type MongoHandle } from './mongo.js';
 import {
   createTestTokens,
@@ -14,7 +17,9 @@ import {
   recordingLogger,
   relayTo,
   serveTestSubgraph,
+  silentLogger,
   type TcpRelay,
+  TEST_AMQP_URL,
   type TestSubgraph,
 } from './testing.js';
 import { createTokenVersionCheck } from './token-versions.js';
@@ -141,5 +146,53 @@ describe('a subgraph whose MongoDB-wire server does not answer', () => {
     expect((await eventually(async () => (await server.query<Answer>(PROBES)).data, 15_000, 'up again')).probes).toBe(
       1,
     );
+  });
+});
+
+describe('an event consumer whose MongoDB-wire server is down', () => {
+  it('waits the outage out past its attempts, and applies the event once the server is back', {
+    timeout: 90_000,
+  }, async () => {
+    const run = randomUUID().slice(0, 8);
+    const exchange = `test.unavailable.${run}`;
+    const queue = `test.unavailable.${run}.consumer`;
+    // Two attempts: without the outage check, the second failure would park the event.
+    const retry = { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 500, outagePatienceMs: 120_000 };
+    const outage = dependencyOutage(mongo.unavailable);
+    const bus = new EventBus({ url: TEST_AMQP_URL, exchange, log: silentLogger, connectionName: run, retry, outage });
+    const outcomes: SettledDelivery['outcome'][] = [];
+    const failures: unknown[] = [];
+    bus.onSettled((delivery) => outcomes.push(delivery.outcome));
+    try {
+      await bus.subscribe({
+        queue,
+        events: [orderCreated],
+        handler: async () => {
+          try {
+            await ProbeModel.create({ n: 2 });
+          } catch (error) {
+            failures.push(error);
+            throw error;
+          }
+        },
+      });
+      await waitForConsumers(TEST_AMQP_URL, [queue]);
+      relay.refuse();
+      await bus.publish(orderCreated.create({ orderId: run, userId: 'u1', totalAmount: '1.00', items: [] }));
+      await eventually(() => outcomes.length >= 3 || outcomes.includes('parked'), 60_000, 'three failed runs');
+      expect(outcomes.slice(0, 3)).toEqual(['retried', 'retried', 'retried']);
+      // Each one the driver's own word that the server did not answer.
+      expect(failures.slice(0, 3).map(outage)).toEqual([true, true, true]);
+      relay.resume();
+      await eventually(() => outcomes.includes('handled'), 30_000, 'applied after the outage');
+      expect(outcomes).not.toContain('parked');
+      expect(await ProbeModel.countDocuments({ n: 2 })).toBe(1);
+    } finally {
+      await bus.close();
+      await withChannel(TEST_AMQP_URL, async (channel) => {
+        await deleteConsumerTopology(channel, queue, retry.maxAttempts - 1);
+        await channel.deleteExchange(exchange);
+      });
+    }
   });
 });

@@ -2,6 +2,7 @@ import { type EventBus, eventBusFromConfig } from '@shop/events';
 import type { z } from 'zod';
 import { createTokenService, type TokenService } from './auth.js';
 import { type Config, loadConfig } from './config.js';
+import { dependencyOutage } from './errors.js';
 import { type ReadinessCheck, reachedOnce } from './health.js';
 import { createLogger, type Logger } from './logger.js';
 import { type Closer, onShutdown, startOrExit } from './shutdown.js';
@@ -85,7 +86,7 @@ async function start<Shape extends z.ZodRawShape, D extends DatabaseHandle, E ex
 ): Promise<void> {
   const { name } = spec.definition;
   const database = await spec.database(config, log);
-  const bus = spec.events ? eventBusFromConfig(config, log, name) : undefined;
+  const bus = spec.events ? eventBusFromConfig(config, log, name, dependencyOutage(database.unavailable)) : undefined;
   const tokens = createTokenService(config);
   const context = { config, log, tokens, database, bus } as ProcessContext<Config<Shape>, D, E>;
 

@@ -25,7 +25,7 @@ export interface PipelineOptions {
   contacts: ContactDirectory;
   smtpUrl: string;
   sms: SmsProvider;
-  retry: RetryPolicy;
+  retry: Partial<RetryPolicy>;
 }
 
 export interface Pipeline {

@@ -22,9 +22,19 @@ describe('orders configuration', () => {
   });
 
   it('reads the retry ladder of its event consumer from EVENTS_*, bounded', () => {
-    expect(retryPolicyFrom(parse({}))).toEqual({ maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 300_000 });
+    expect(retryPolicyFrom(parse({}))).toEqual({
+      maxAttempts: 10,
+      baseDelayMs: 1_000,
+      maxDelayMs: 300_000,
+      outagePatienceMs: 6 * 3_600_000,
+    });
     const env = { EVENTS_MAX_ATTEMPTS: '3', EVENTS_RETRY_BASE_MS: '250', EVENTS_RETRY_MAX_MS: '4000' };
-    expect(retryPolicyFrom(parse(env))).toEqual({ maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 4_000 });
+    expect(retryPolicyFrom(parse({ ...env, EVENTS_OUTAGE_PATIENCE: '30m' }))).toEqual({
+      maxAttempts: 3,
+      baseDelayMs: 250,
+      maxDelayMs: 4_000,
+      outagePatienceMs: 1_800_000,
+    });
     expect(() => parse({ EVENTS_MAX_ATTEMPTS: '0' })).toThrow(/EVENTS_MAX_ATTEMPTS/);
     expect(() => parse({ EVENTS_RETRY_BASE_MS: 'soon' })).toThrow(/EVENTS_RETRY_BASE_MS/);
   });
