@@ -231,8 +231,10 @@ export class EventBus {
     let current: Channel | undefined;
     let setUp = false;
     // Each reason's series exists from the start: Prometheus' increase() does not count a first sample.
-    if (!exclusive)
+    if (!exclusive) {
       for (const reason of DEAD_LETTER_REASONS) eventMetrics.deadLettered.inc({ queue: options.queue, reason }, 0);
+      eventMetrics.outageRetried.inc({ queue: options.queue }, 0);
+    }
     this.recovery.created(queue);
     const channel = this.connection.createChannel({
       setup: async (raw: Channel) => {
@@ -337,7 +339,10 @@ export class EventBus {
           { ...historyHeaders(verdict.history), [HEADERS.error]: text },
           String(verdict.delayMs),
         );
-        if (scheduled) eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
+        if (scheduled) {
+          eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
+          if (verdict.history.outages > history.outages) eventMetrics.outageRetried.inc({ queue: options.queue });
+        }
         return scheduled ? 'retried' : 'requeued';
       }
     };

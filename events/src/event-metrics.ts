@@ -21,6 +21,11 @@ export const eventMetrics = {
     help: 'Failed deliveries sent to a retry queue, by queue and type',
     labelNames: ['queue', 'type'] as const,
   }),
+  outageRetried: new Counter({
+    name: 'events_outage_retries_total',
+    help: 'Of the retried deliveries, those whose handler failed because a dependency did not answer (no attempt used), by queue',
+    labelNames: ['queue'] as const,
+  }),
   deadLettered: new Counter({
     name: 'events_dead_lettered_total',
     help: 'Messages parked in a dead-letter queue (last try failed, or invalid), by queue and reason',

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
 import { pino } from 'pino';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inspectDeadLetters } from './dead-letters.js';
 import { EventBus, type SettledDelivery } from './event-bus.js';
@@ -28,6 +29,11 @@ const failedAt = new Map<string, number[]>();
 let admin: amqplib.ChannelModel;
 let bus: EventBus;
 
+/** This consumer's `events_outage_retries_total`. */
+const outageRetries = async () => {
+  const { values } = (await register.getSingleMetric('events_outage_retries_total')?.get()) ?? { values: [] };
+  return values.find((value) => value.labels.queue === queue)?.value;
+};
 const outcomesOf = (eventId: string) =>
   settled.filter((delivery) => delivery.eventId === eventId).map((delivery) => delivery.outcome);
 const publish = async (orderId: string, failures: ('outage' | 'bug' | 'forever-outage')[]) => {
@@ -79,8 +85,10 @@ afterAll(async () => {
 
 describe('a consumer whose dependency is away', () => {
   it('waits out an outage longer than its attempts would allow, then handles the event', async () => {
+    expect(await outageRetries()).toBe(0);
     const id = await publish('o-outage', ['outage', 'outage', 'outage', 'outage', 'outage', 'outage']);
     await vi.waitFor(() => expect(handled).toContain('o-outage'), { timeout: 10_000 });
+    expect(await outageRetries()).toBe(6);
     // Six failures, twice the three attempts, each moved to a retry queue (the ladder's last step
     // holds those past it) and none parked.
     expect(outcomesOf(id)).toEqual(['retried', 'retried', 'retried', 'retried', 'retried', 'retried', 'handled']);
@@ -103,6 +111,9 @@ describe('a consumer whose dependency is away', () => {
     expect(outcomesOf(id)).toEqual(['retried', 'retried', 'retried', 'retried', 'parked']);
     const [parked] = (await inspectDeadLetters(AMQP_URL, queue)).filter((message) => message.messageId === id);
     expect(parked).toMatchObject({ reason: 'handler-failed', attempts: 3, outages: 2, error: 'a bug' });
+    const [waited, parkedOutage] = [failedAt.get('o-outage') ?? [], failedAt.get('o-long') ?? []];
+    // Every outage failure retried was counted, the bug's own failures not.
+    expect(await outageRetries()).toBe(waited.length + parkedOutage.length - 1 + 2);
     expect(handled).not.toContain('o-bug');
   });
 });

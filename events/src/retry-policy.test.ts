@@ -9,6 +9,7 @@ import {
   retryPolicyFrom,
   retryPolicyShape,
 } from './retry-policy.js';
+import { HEADERS, historyHeaders, historyOf } from './topology.js';
 
 const policy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1_000, maxDelayMs: 10_000, outagePatienceMs: 60_000 };
 
@@ -103,6 +104,17 @@ describe('afterFailure', () => {
 
   it('keeps counting ordinary failures between outages, and the outage clock across them', () => {
     const verdicts = after([true, false, true, false, false, false, false, false]);
+    // An ordinary failure waits the step of its attempt, outages aside; an outage one step more.
+    expect(verdicts.map((v) => (v.action === 'retry' ? v.step : v.reason))).toEqual([
+      1,
+      1,
+      3,
+      2,
+      3,
+      4,
+      5,
+      'handler-failed',
+    ]);
     expect(verdicts.at(-2)).toMatchObject({ action: 'retry', step: 5, history: { attempts: 5, outages: 2 } });
     expect(verdicts.at(-1)).toMatchObject({
       action: 'park',
@@ -119,5 +131,19 @@ describe('afterFailure', () => {
       reason: 'handler-failed',
       history: { attempts: 1, outages: 0 },
     });
+  });
+});
+
+describe('historyOf', () => {
+  it('reads the retry bookkeeping a delivery carries, and none from a first delivery', () => {
+    expect(historyOf(undefined)).toEqual({ attempts: 0, outages: 0 });
+    const headers = { [HEADERS.attempts]: 2, [HEADERS.outages]: 5, [HEADERS.outageSince]: 1_700_000_000_000 };
+    expect(historyOf(headers)).toEqual({ attempts: 2, outages: 5, outageSince: 1_700_000_000_000 });
+    expect(historyOf(historyHeaders(historyOf(headers)))).toEqual(historyOf(headers));
+  });
+
+  it('takes a value that is not a number as absent, so every bound is still reached', () => {
+    const headers = { [HEADERS.attempts]: 'many', [HEADERS.outages]: null, [HEADERS.outageSince]: 'yesterday' };
+    expect(historyOf(headers)).toEqual({ attempts: 0, outages: 0 });
   });
 });

@@ -74,11 +74,14 @@ export type FailureVerdict =
   | { action: 'park'; reason: 'handler-failed' | 'outage'; history: FailureHistory };
 
 /**
- * The policy's answer to one more failure. An outage failure is retried until the message has
- * waited out outages for `outagePatienceMs` in all; any other failure uses up an attempt. The step
- * grows with every failure of either kind, up to the ladder's last (so is its wait): the retry
- * queue of step `n` only ever holds waits of `retryDelayMs(n)`. Without a ladder (one attempt)
- * there is nowhere to wait, and an outage counts like any failure.
+ * The policy's answer to one more failure. An outage failure uses no attempt: it is retried until
+ * outages have gone on for `outagePatienceMs` since the first (the clock keeps running through
+ * ordinary failures in between), climbing a step with each failure of either kind up to the
+ * ladder's last, where it keeps waiting. Any other failure uses up an attempt and waits the step of
+ * its attempt, as if no outage had come between, so a handler that fails for its own reasons after
+ * an outage is parked as soon as it would have been without one. Either way the retry queue of
+ * step `n` only ever holds waits of `retryDelayMs(n)`. Without a ladder (one attempt) there is
+ * nowhere to wait, and an outage counts like any failure.
  */
 export function afterFailure(
   policy: RetryPolicy,
@@ -91,17 +94,19 @@ export function afterFailure(
     const outageSince = before.outageSince ?? now;
     const history = { attempts: before.attempts, outages: before.outages + 1, outageSince };
     if (now - outageSince >= policy.outagePatienceMs) return { action: 'park', reason: 'outage', history };
-    return ladderStep(policy, history);
+    return ladderStep(policy, history, Math.min(runsBefore(history), steps));
   }
   const history = { ...before, attempts: before.attempts + 1 };
   if (history.attempts >= policy.maxAttempts) return { action: 'park', reason: 'handler-failed', history };
-  return ladderStep(policy, history);
+  return ladderStep(policy, history, history.attempts);
 }
 
 /** Handler runs that failed so far, of either kind. */
 export const runsBefore = (history: FailureHistory): number => history.attempts + history.outages;
 
-function ladderStep(policy: RetryPolicy, history: FailureHistory): FailureVerdict {
-  const step = Math.min(runsBefore(history), policy.maxAttempts - 1);
-  return { action: 'retry', step, delayMs: retryDelayMs(policy, step), history };
-}
+const ladderStep = (policy: RetryPolicy, history: FailureHistory, step: number): FailureVerdict => ({
+  action: 'retry',
+  step,
+  delayMs: retryDelayMs(policy, step),
+  history,
+});

@@ -52,14 +52,22 @@ export const HEADERS = {
   failedAt: 'x-shop-failed-at',
 } as const;
 
-/** The retry bookkeeping a delivery carries (none on a first delivery, or after a replay). */
+/**
+ * The retry bookkeeping a delivery carries (none on a first delivery, or after a replay). A value
+ * that is not a number counts as absent: NaN would never reach a bound.
+ */
 export function historyOf(headers: MessagePropertyHeaders | undefined): FailureHistory {
-  const since = headers?.[HEADERS.outageSince];
+  const since = numberOf(headers?.[HEADERS.outageSince]);
   return {
-    attempts: Number(headers?.[HEADERS.attempts] ?? 0),
-    outages: Number(headers?.[HEADERS.outages] ?? 0),
-    ...(since === undefined ? {} : { outageSince: Number(since) }),
+    attempts: numberOf(headers?.[HEADERS.attempts]) ?? 0,
+    outages: numberOf(headers?.[HEADERS.outages]) ?? 0,
+    ...(since === undefined ? {} : { outageSince: since }),
   };
+}
+
+function numberOf(value: unknown): number | undefined {
+  const number = Number(value ?? Number.NaN);
+  return Number.isFinite(number) ? number : undefined;
 }
 
 /** The headers that carry `history` to the next try (or into the dead-letter queue). */

@@ -138,8 +138,9 @@ export class NotificationService {
 
   /**
    * The periodic pass after `forgetUser`: the accounts forgotten this hour and the hour before lose
-   * what sends in flight at their deletion recorded since (a send takes well under a minute, its
-   * retries about 8.5). Two equality reads, whatever the number of accounts ever forgotten.
+   * what sends in flight at their deletion recorded since (a send takes well under a minute, and each
+   * later try asks for the deletion first). Two equality reads, whatever the number of accounts ever
+   * forgotten.
    */
   async forgetRecentAgain(now = new Date()): Promise<number> {
     const hour = hourOf(now);
