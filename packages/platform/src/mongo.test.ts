@@ -52,6 +52,16 @@ describe('connectMongo', () => {
     expect(mongoUnavailable(new Error('a bug'))).toBe(false);
   });
 
+  it("takes FerretDB's InternalError for its PostgreSQL not answering by its words, and no other (ferretdb-backend-down.test.ts)", () => {
+    const internal = (errmsg: string) =>
+      new mongoose.mongo.MongoServerError({ ok: 0, code: 1, codeName: 'InternalError', errmsg });
+    expect(mongoUnavailable(internal('[collection.go:109 postgresql.(*collection).Query] unexpected EOF'))).toBe(true);
+    expect(mongoUnavailable(internal('FATAL: the database system is shutting down (SQLSTATE 57P03)'))).toBe(true);
+    const duplicate = internal('ERROR: duplicate key value violates unique constraint "x" (SQLSTATE 23505)');
+    expect(mongoUnavailable(duplicate)).toBe(false);
+    expect(mongoUnavailable(internal('[msg_update.go:88] unsupported operator'))).toBe(false);
+  });
+
   it('counts every command it sends, by name (mongodb_commands_total)', async () => {
     const [inserts, finds] = [await counted('insert'), await counted('find')];
     const things = mongoose.connection.collection('things');

@@ -62,10 +62,21 @@ export const mongoClientOptions = (settings: Omit<MongoSettings, 'MONGO_URL' | '
 const FAILOVER_CODES = new Set<unknown>([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /**
+ * FerretDB's words, under its catch-all `InternalError` (code 1), for its own PostgreSQL not
+ * answering: a connection lost mid-query (`unexpected EOF`), one it could not open (`failed to
+ * connect to`, refused or reset), a wait that ran out, or the server ending the session (the
+ * SQLSTATEs of a connection exception, a shutdown or start-up, too many connections). Code 1 also
+ * carries FerretDB's own faults, which stay internal errors.
+ */
+const FERRETDB_BACKEND_DOWN =
+  /failed to connect to `|unexpected EOF|connection reset by peer|connection refused|broken pipe|context deadline exceeded|SQLSTATE (08\d{3}|57P0[1-3]|53300)/;
+
+/**
  * Whether `error` says the server did not answer: none could be selected (down, unreachable), a
  * connection broke or was interrupted (a server that stopped answering its heartbeats), none came
- * free from the pool within DB_POOL_WAIT_TIMEOUT, or a replica set had no primary to take it. A
- * request that fails so is answered SERVICE_UNAVAILABLE (retry shortly).
+ * free from the pool within DB_POOL_WAIT_TIMEOUT, a replica set had no primary to take it, or
+ * FerretDB could not reach its PostgreSQL. A request that fails so is answered SERVICE_UNAVAILABLE
+ * (retry shortly).
  */
 export function mongoUnavailable(error: unknown): boolean {
   const { mongo } = mongoose;
@@ -74,6 +85,7 @@ export function mongoUnavailable(error: unknown): boolean {
     error instanceof mongo.MongoNetworkError ||
     (error instanceof mongo.MongoError && error.name === 'MongoWaitQueueTimeoutError') ||
     (error instanceof mongo.MongoServerError && FAILOVER_CODES.has(error.code)) ||
+    (error instanceof mongo.MongoServerError && error.code === 1 && FERRETDB_BACKEND_DOWN.test(error.message)) ||
     isConnectionFailure(error)
   );
 }
