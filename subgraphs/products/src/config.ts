@@ -1,3 +1,4 @@
+import { retryPolicyShape } from '@shop/events';
 import { databaseWaitShape, durationVar, portVar, wholeNumber } from '@shop/platform/core';
 import { subgraphRevocationShape } from '@shop/platform/http';
 import { z } from 'zod';
@@ -10,6 +11,8 @@ export const productsConfig = {
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default('postgresql://shop:shop@127.0.0.1:5432/shop'),
   ...databaseWaitShape,
+  /** The retry ladder of its consumer (products.payments). */
+  ...retryPolicyShape,
   /**
    * The longest a statement may run: PostgreSQL cancels it then (a row lock held too long, a
    * runaway scan), and the request is answered SERVICE_UNAVAILABLE. Jobs work in small batches.

@@ -22,6 +22,7 @@ products:
   secretEnv: { DATABASE_URL: database-url, AMQP_URL: products-amqp-url }
   # users: token versions of requests the gateway did not sign (revocation).
   calls: [users]
+  events: true
 orders:
   port: 3003
   portEnv: ORDERS_PORT
