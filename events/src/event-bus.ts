@@ -1,33 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { failSpan, inSpan } from '@shop/telemetry';
+import { context, propagation, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { inSpan } from '@shop/telemetry';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
 import { ChannelRecovery } from './channel-recovery.js';
+import { type ConsumerRules, type Outcome, type Settle, settleDelivery } from './delivery-settlement.js';
 import type { EventDefinition, EventEnvelope } from './envelope.js';
-import { DEAD_LETTER_REASONS, type DeadLetterReason, eventMetrics, reportBrokerConnection } from './event-metrics.js';
-import { failureText } from './failure-text.js';
+import { DEAD_LETTER_REASONS, eventMetrics, reportBrokerConnection } from './event-metrics.js';
 import { migrateLegacyQueues } from './legacy-queues.js';
 import { forwardedProperties } from './message-mover.js';
 import { messagingAttributes } from './messaging-attributes.js';
-import { RejectedEventError } from './rejected-event.error.js';
-import {
-  afterFailure,
-  DEFAULT_RETRY_POLICY,
-  type FailureHistory,
-  type RetryPolicy,
-  runsBefore,
-} from './retry-policy.js';
-import {
-  assertConsumerQueues,
-  HEADERS,
-  historyHeaders,
-  historyOf,
-  movesExchangeName,
-  ROUTES,
-  workQueueName,
-} from './topology.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, runsBefore } from './retry-policy.js';
+import { assertConsumerQueues, historyOf, movesExchangeName, workQueueName } from './topology.js';
 
 export interface EventBusOptions {
   url: string;
@@ -69,12 +54,6 @@ export interface SubscribeOptions {
   /** Called each time the consumer is set up, the first time included: from now on nothing is missed. */
   onBound?: () => void;
 }
-
-/**
- * What became of one delivery: handled (acked), sent down the retry ladder, parked in the
- * dead-letter queue, dropped (fan-out consumers), or requeued when moving it failed.
- */
-type Outcome = 'handled' | 'retried' | 'parked' | 'dropped' | 'requeued';
 
 export interface SettledDelivery {
   /** The consumer's queue as subscribed (without a fan-out queue's per-process suffix). */
@@ -256,98 +235,20 @@ export class EventBus {
     channel.on('error', (error) => log.error({ err: error, queue }, 'consumer channel failed'));
     this.consumers.push(channel);
 
-    /** To the dead-letter queue, with why; the header names the consumer by its logical name. */
-    const park = async (
-      message: ConsumeMessage,
-      settle: Settle,
-      reason: DeadLetterReason,
-      error: string,
-      history: FailureHistory,
-    ) => {
-      const parked = await this.forward(message, { exchange: moves, routingKey: ROUTES.dlq }, settle, {
-        [HEADERS.reason]: reason,
-        [HEADERS.error]: failureText(error),
-        ...historyHeaders(history),
-        [HEADERS.queue]: options.queue,
-        [HEADERS.failedAt]: new Date().toISOString(),
-      });
-      if (parked) eventMetrics.deadLettered.inc({ queue: options.queue, reason });
-      return parked ? 'parked' : 'requeued';
-    };
-    const handleDelivery = async (message: ConsumeMessage, raw: Channel | undefined): Promise<Outcome> => {
-      const settle: Settle = (action) => {
-        try {
-          if (raw) action(raw);
-        } catch {
-          // The channel is gone; the broker requeues the message for the next consumer.
-        }
-      };
-      const envelope = safeJson(message.content) as { type?: unknown } | undefined;
-      const definition = typeof envelope?.type === 'string' ? definitions.get(envelope.type) : undefined;
-      const parsed = definition?.schema.safeParse(envelope);
-      const history = historyOf(message.properties.headers);
-      if (!parsed?.success) {
-        failSpan(trace.getActiveSpan(), 'invalid event');
-        // No retry can fix it: straight to the dead-letter queue.
-        const reason = parsed ? JSON.stringify(parsed.error.issues) : 'unknown event type or not JSON';
-        log.error({ queue, messageId: message.properties.messageId, reason }, 'invalid event parked');
-        if (exclusive) {
-          settle((ch) => ch.nack(message, false, false));
-          return 'dropped';
-        }
-        return park(message, settle, 'invalid', reason, history);
-      }
-      try {
-        await options.handler(parsed.data);
-        settle((ch) => ch.ack(message));
-        eventMetrics.consumed.inc({ queue: options.queue, type: parsed.data.type });
-        return 'handled';
-      } catch (error) {
-        failSpan(trace.getActiveSpan(), error);
-        const context = {
-          err: error,
-          queue,
-          eventId: parsed.data.id,
-          type: parsed.data.type,
-          attempts: history.attempts + 1,
-        };
-        const text = failureText(error);
-        if (exclusive) {
-          log.error(context, 'event handler failed; fan-out message dropped');
-          settle((ch) => ch.nack(message, false, false));
-          return 'dropped';
-        }
-        if (error instanceof RejectedEventError) {
-          log.error({ ...context, alert: true, reason: error.reason }, 'event rejected; message parked');
-          return park(message, settle, 'rejected', text, { ...history, attempts: history.attempts + 1 });
-        }
-        const verdict = afterFailure(retry, history, this.options.outage?.(error) ?? false, Date.now());
-        const tried = { ...context, attempts: verdict.history.attempts, outages: verdict.history.outages };
-        if (verdict.action === 'park') {
-          const last =
-            verdict.reason === 'outage'
-              ? 'event handler failed for the last time: the outage outlasted EVENTS_OUTAGE_PATIENCE; message parked'
-              : 'event handler failed for the last time; message parked';
-          log.error(tried, last);
-          return park(message, settle, verdict.reason, text, verdict.history);
-        }
-        log.warn({ ...tried, delayMs: verdict.delayMs }, 'event handler failed; will retry');
-        const scheduled = await this.forward(
-          message,
-          { exchange: moves, routingKey: ROUTES.retry(verdict.step) },
-          settle,
-          { ...historyHeaders(verdict.history), [HEADERS.error]: text },
-          String(verdict.delayMs),
-        );
-        if (scheduled) {
-          eventMetrics.retried.inc({ queue: options.queue, type: parsed.data.type });
-          if (verdict.history.outages > history.outages) eventMetrics.outageRetried.inc({ queue: options.queue });
-        }
-        return scheduled ? 'retried' : 'requeued';
-      }
+    const rules: ConsumerRules = {
+      name: options.queue,
+      queue,
+      exclusive,
+      definitions,
+      handler: options.handler,
+      retry,
+      outage: this.options.outage,
+      log,
+      move: (message, routingKey, settle, headers, expiration) =>
+        this.forward(message, { exchange: moves, routingKey }, settle, headers, expiration),
     };
     const handle = async (message: ConsumeMessage, raw: Channel | undefined) => {
-      const outcome = await handleDelivery(message, raw);
+      const outcome = await settleDelivery(rules, message, raw);
       const { messageId, type } = message.properties;
       this.reportSettled({ queue: options.queue, eventId: messageId as string | undefined, type, outcome });
     };
@@ -481,15 +382,4 @@ export class EventBus {
   }
 }
 
-/** Acks or nacks on the channel a delivery came from, if it is still open. */
-type Settle = (action: (ch: Channel) => void) => void;
-
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
-
-function safeJson(content: Buffer): unknown {
-  try {
-    return JSON.parse(content.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
