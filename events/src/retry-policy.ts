@@ -9,9 +9,9 @@ export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * How long in all a message may wait out failures that mean a dependency did not answer (the
-   * bus's `outage` check): those do not use up attempts, so a database or service outage longer
-   * than the ladder does not park every event consumed meanwhile.
+   * How long, from the first of them, a message may wait out failures that mean a dependency did
+   * not answer (the bus's `outage` check): those do not use up attempts, so a database or service
+   * outage longer than the ladder does not park every event consumed meanwhile.
    */
   outagePatienceMs: number;
 }

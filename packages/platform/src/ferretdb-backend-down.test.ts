@@ -40,18 +40,24 @@ const PROBES = '{ probes }';
 type Answer = { data?: { probes: number } | null; errors?: { message: string; extensions: Record<string, unknown> }[] };
 
 /**
- * The FerretDB binary the infrastructure runs (scripts/infra/ferretdb.sh builds it into Go's bin
- * folder when it is not on the PATH): FERRETDB_BIN, the running one's, or where the build puts it.
+ * The FerretDB binary the infrastructure runs (scripts/infra/ferretdb.sh takes the one on the PATH,
+ * or builds one into Go's bin folder): FERRETDB_BIN, the one this checkout's infrastructure runs,
+ * the PATH's, or where the build puts it.
  */
 function ferretdbBinary(): string {
   const pidFile = resolve(import.meta.dirname, '../../../.infra/ferretdb.pid');
-  const running = () => readlinkSync(`/proc/${readFileSync(pidFile, 'utf8').trim()}/exe`);
-  const goBin = () =>
-    join(execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).split(':')[0]?.trim() ?? '', 'bin');
+  const running = () => {
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    // A stale pid may be another program's now.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ferretdb') ? readlinkSync(`/proc/${pid}/exe`) : '';
+  };
+  const onPath = () => execFileSync('sh', ['-c', 'command -v ferretdb'], { encoding: 'utf8' }).trim();
+  const goBin = () => execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).split(':')[0]?.trim() ?? '';
   const candidates = [
     () => process.env.FERRETDB_BIN ?? '',
     running,
-    () => join(goBin(), 'ferretdb'),
+    onPath,
+    () => join(goBin(), 'bin/ferretdb'),
     () => join(homedir(), 'go/bin/ferretdb'),
   ];
   for (const candidate of candidates) {
@@ -81,7 +87,9 @@ const pgUrl = new URL(process.env.DATABASE_URL ?? 'postgresql://shop:shop@127.0.
 const database = `ferretdb_down_${randomUUID().slice(0, 8)}`;
 let admin: pg.Client;
 let relay: TcpRelay;
-let ferretdb: ChildProcess;
+let ferretdb: ChildProcess | undefined;
+const ferretdbSaid: string[] = [];
+const stopFerretdb = () => ferretdb?.kill();
 let stateDir: string;
 let mongo: MongoHandle;
 let server: TestSubgraph;
@@ -94,7 +102,7 @@ beforeAll(async () => {
   relay = relayed.relay;
   const port = await freePort();
   stateDir = mkdtempSync(join(tmpdir(), 'ferretdb-down-'));
-  ferretdb = spawn(
+  const child = spawn(
     ferretdbBinary(),
     [
       '--handler=pg',
@@ -105,9 +113,20 @@ beforeAll(async () => {
       '--telemetry=disable',
       '--log-level=error',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  await eventually(() => listening(port), 20_000, 'FerretDB listening');
+  ferretdb = child;
+  // What it said before exiting early explains a failed start.
+  child.stderr?.on('data', (chunk: Buffer) => void ferretdbSaid.push(chunk.toString()));
+  process.once('exit', stopFerretdb);
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new Error(`FerretDB exited: ${ferretdbSaid.join('').slice(-2_000)}`);
+      return listening(port);
+    },
+    20_000,
+    'FerretDB listening',
+  );
   mongo = await connectMongo(
     { MONGO_URL: `mongodb://127.0.0.1:${port}`, MONGO_DB_PREFIX: 'down', DB_POOL_WAIT_TIMEOUT: 1_000 },
     'probe',
@@ -122,13 +141,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   relay?.resume();
-  await server?.close();
-  await mongo?.close();
-  ferretdb?.kill();
-  await relay?.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin?.end();
+  try {
+    await server?.close();
+    await mongo?.close();
+  } finally {
+    stopFerretdb();
+    await relay?.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await admin?.end().catch(() => undefined);
+  }
 });
 
 describe('a FerretDB whose PostgreSQL is down', () => {

@@ -57,6 +57,18 @@ describe('connectMongo', () => {
       new mongoose.mongo.MongoServerError({ ok: 0, code: 1, codeName: 'InternalError', errmsg });
     expect(mongoUnavailable(internal('[collection.go:109 postgresql.(*collection).Query] unexpected EOF'))).toBe(true);
     expect(mongoUnavailable(internal('FATAL: the database system is shutting down (SQLSTATE 57P03)'))).toBe(true);
+    const readOnly = 'ERROR: cannot execute UPDATE in a read-only transaction (SQLSTATE 25006)';
+    expect(mongoUnavailable(internal(readOnly))).toBe(true);
+    expect(mongoUnavailable(internal('read tcp 10.0.0.2:5432: read: connection timed out'))).toBe(true);
+    // A failure to connect that no wait mends: refused credentials, a missing database.
+    const connectFailed =
+      'failed to connect to `user=shop database=ferretdb`: 127.0.0.1:5432 (127.0.0.1): server error:';
+    expect(mongoUnavailable(internal(`${connectFailed} FATAL: password authentication failed (SQLSTATE 28P01)`))).toBe(
+      false,
+    );
+    expect(
+      mongoUnavailable(internal(`${connectFailed} FATAL: database "ferretdb" does not exist (SQLSTATE 3D000)`)),
+    ).toBe(false);
     const duplicate = internal('ERROR: duplicate key value violates unique constraint "x" (SQLSTATE 23505)');
     expect(mongoUnavailable(duplicate)).toBe(false);
     expect(mongoUnavailable(internal('[msg_update.go:88] unsupported operator'))).toBe(false);

@@ -63,13 +63,19 @@ const FAILOVER_CODES = new Set<unknown>([6, 7, 89, 91, 189, 9001, 10107, 11600, 
 
 /**
  * FerretDB's words, under its catch-all `InternalError` (code 1), for its own PostgreSQL not
- * answering: a connection lost mid-query (`unexpected EOF`), one it could not open (`failed to
- * connect to`, refused or reset), a wait that ran out, or the server ending the session (the
- * SQLSTATEs of a connection exception, a shutdown or start-up, too many connections). Code 1 also
- * carries FerretDB's own faults, which stay internal errors.
+ * answering: a connection lost mid-query (`unexpected EOF`, reset, timed out, no route), one it
+ * could not open (`failed to connect to`), a wait that ran out, or the server ending the session or
+ * refusing writes (the SQLSTATEs of a connection exception, a shutdown or start-up, too many
+ * connections, a primary demoted under an open transaction), as products reads them too.
  */
 const FERRETDB_BACKEND_DOWN =
-  /failed to connect to `|unexpected EOF|connection reset by peer|connection refused|broken pipe|context deadline exceeded|SQLSTATE (08\d{3}|57P0[1-3]|53300)/;
+  /failed to connect to `|unexpected EOF|connection reset by peer|connection refused|connection timed out|broken pipe|no route to host|network is unreachable|i\/o timeout|context deadline exceeded|SQLSTATE (08\d{3}|57P0[1-3]|53300|25006)/;
+/**
+ * What no wait mends, though it comes as a failure to connect: refused credentials or access
+ * (SQLSTATE class 28), a missing database (3D000), a certificate that does not verify. Code 1 also
+ * carries FerretDB's own faults; these and those stay internal errors.
+ */
+const FERRETDB_MISCONFIGURED = /SQLSTATE (28\w{3}|3D000)|x509:|certificate/;
 
 /**
  * Whether `error` says the server did not answer: none could be selected (down, unreachable), a
@@ -85,7 +91,10 @@ export function mongoUnavailable(error: unknown): boolean {
     error instanceof mongo.MongoNetworkError ||
     (error instanceof mongo.MongoError && error.name === 'MongoWaitQueueTimeoutError') ||
     (error instanceof mongo.MongoServerError && FAILOVER_CODES.has(error.code)) ||
-    (error instanceof mongo.MongoServerError && error.code === 1 && FERRETDB_BACKEND_DOWN.test(error.message)) ||
+    (error instanceof mongo.MongoServerError &&
+      error.code === 1 &&
+      FERRETDB_BACKEND_DOWN.test(error.message) &&
+      !FERRETDB_MISCONFIGURED.test(error.message)) ||
     isConnectionFailure(error)
   );
 }
