@@ -115,6 +115,87 @@ describe('OutboxRelay', () => {
     }
   });
 
+  describe('a publish after a write and a sweep of the same document, overlapping', () => {
+    /**
+     * The test's bus, with the publish of `held` kept waiting until `release`: the overlap happens
+     * where it would on a busy machine. Records every event id it is asked to publish.
+     */
+    function heldBus(held: string) {
+      const asked: string[] = [];
+      let reached!: () => void;
+      let release!: () => void;
+      const holding = new Promise<void>((done) => {
+        reached = done;
+      });
+      const released = new Promise<void>((done) => {
+        release = done;
+      });
+      let waited = false;
+      const publish = async (event: EventEnvelope) => {
+        asked.push(event.id);
+        if (event.id === held && !waited) {
+          waited = true;
+          reached();
+          await released;
+        }
+        return bus.publish(event);
+      };
+      const proxy = new Proxy(bus, {
+        get: (target, name) => {
+          if (name === 'publish') return publish;
+          const value = Reflect.get(target, name, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      return { bus: proxy, asked, holding, release };
+    }
+    const twice = (asked: string[], id: string) => asked.filter((each) => each === id).length;
+
+    it('publishes once when the write is handed over while a sweep publishes its document', async () => {
+      const event = created('overlap-sweep-first');
+      const held = heldBus(event.id);
+      // No schedule of its own: passes only when kicked.
+      const relay = new OutboxRelay([AggregateModel], held.bus, silentLogger, 3_600_000);
+      try {
+        await AggregateModel.create({ _id: 'overlap-sweep-first', pendingEvents: [event] });
+        relay.kick();
+        await held.holding;
+        relay.kick({ model: AggregateModel, id: 'overlap-sweep-first', pendingEvents: [event] });
+        held.release();
+        await eventually(async () => (await pendingCount()) === 0);
+        await eventually(() => received.some((each) => each.id === event.id));
+        expect(twice(held.asked, event.id)).toBe(1);
+      } finally {
+        held.release();
+        await relay.stop();
+      }
+    });
+
+    it('publishes once when a sweep comes to a document whose write was published since the sweep read it', async () => {
+      const [first, second] = [created('overlap-read-first'), created('overlap-read-second')];
+      const held = heldBus(first.id);
+      const relay = new OutboxRelay([AggregateModel], held.bus, silentLogger, 3_600_000);
+      try {
+        await AggregateModel.create({ _id: 'overlap-read-first', pendingEvents: [first] });
+        await AggregateModel.create({ _id: 'overlap-read-second', pendingEvents: [second] });
+        // The sweep reads both, and waits on the first while the second's write publishes it.
+        relay.kick();
+        await held.holding;
+        relay.kick({ model: AggregateModel, id: 'overlap-read-second', pendingEvents: [second] });
+        await eventually(
+          async () => (await AggregateModel.findById('overlap-read-second').lean())?.pendingEvents.length === 0,
+        );
+        held.release();
+        await eventually(async () => (await pendingCount()) === 0);
+        await relay.stop();
+        expect([twice(held.asked, first.id), twice(held.asked, second.id)]).toEqual([1, 1]);
+      } finally {
+        held.release();
+        await relay.stop();
+      }
+    });
+  });
+
   it('refuses a kick of a collection it does not sweep, whose events a crash would leave unpublished', async () => {
     const relay = new OutboxRelay([AggregateModel], bus, silentLogger, 3_600_000);
     const elsewhere = testAggregateModel('outbox_unswept');

@@ -170,8 +170,17 @@ interface Pending {
 export class OutboxRelay implements Outbox {
   private readonly loop: RelayLoop;
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  /** Documents whose events this process is publishing right after their write; the sweep leaves them. */
+  /**
+   * Documents whose events this process is publishing, right after their write or in a sweep: the
+   * other leaves them, so one process does not publish the same events twice.
+   */
   private readonly publishing = new Map<string, Promise<void>>();
+  /**
+   * Publishes after a write that have ended, numbered in order, by document: a sweep leaves a
+   * document whose publish ended after the sweep read it (what it read may be sent already).
+   */
+  private publishesEnded = 0;
+  private readonly publishEndedAs = new Map<string, number>();
 
   constructor(
     private readonly models: AggregateModel[],
@@ -190,7 +199,11 @@ export class OutboxRelay implements Outbox {
     this.loop.start();
   }
 
-  /** Publishes a write's events now (the sweep is the fallback); without them, makes a pass soon. */
+  /**
+   * Publishes a write's events now (the sweep is the fallback); without them, makes a pass soon.
+   * While a sweep publishes the same document, the write's events are left to the next pass: the
+   * sweep may have read them already.
+   */
   kick(committed?: CommittedEvents): void {
     if (!committed) {
       this.loop.kick();
@@ -203,7 +216,10 @@ export class OutboxRelay implements Outbox {
     if (pendingEvents.length === 0 || this.publishing.has(key) || !this.bus.isConnected()) return;
     const publishing = this.publishDocument(model, { _id: id, pendingEvents })
       .catch((error) => this.log.warn({ err: error, key }, 'publish after write failed; the outbox sweep retries'))
-      .finally(() => this.publishing.delete(key));
+      .finally(() => {
+        this.publishing.delete(key);
+        this.publishEndedAs.set(key, ++this.publishesEnded);
+      });
     this.publishing.set(key, publishing);
   }
 
@@ -238,12 +254,15 @@ export class OutboxRelay implements Outbox {
 
   private async drain(): Promise<void> {
     if (!this.bus.isConnected()) return;
+    // Publishes that ended before this pass read anything cannot make its reads stale.
+    this.publishEndedAs.clear();
     for (const model of this.models) {
       if (!(await this.holdLease(model))) continue;
       // Every published document leaves the equality, so the next batch holds the ones after it;
       // one that stays (events added meanwhile) is visited once per pass, so none starves the rest.
       const visited = new Set<string>();
       for (;;) {
+        const endedBeforeRead = this.publishesEnded;
         const documents = await model
           .find({ outboxPending: true })
           .select({ pendingEvents: 1 })
@@ -252,10 +271,20 @@ export class OutboxRelay implements Outbox {
         let published = 0;
         for (const document of documents) {
           const key = `${model.collection.name}:${String(document._id)}`;
-          if (visited.has(key) || this.publishing.has(key)) continue;
+          const endedSinceRead = (this.publishEndedAs.get(key) ?? 0) > endedBeforeRead;
+          if (visited.has(key) || this.publishing.has(key) || endedSinceRead) continue;
           visited.add(key);
           published++;
-          await this.publishDocument(model, document);
+          const publishing = this.publishDocument(model, document);
+          this.publishing.set(
+            key,
+            publishing.catch(() => undefined),
+          );
+          try {
+            await publishing;
+          } finally {
+            this.publishing.delete(key);
+          }
         }
         if (documents.length < BATCH_SIZE || published === 0) break;
       }
