@@ -121,9 +121,20 @@ function fieldsOf(filter: Record<string, unknown>, into = new Set<string>()): Se
 /**
  * Without an index PostgreSQL reads a table of any size sequentially; with one it already picks
  * the index for a hundred rows when the planner has no statistics yet (measured on FerretDB 1.24
- * and PostgreSQL 15). A thousand leaves a margin for when autovacuum has analyzed the table.
+ * and PostgreSQL 15). A thousand leaves a margin.
  */
 export const PADDING_DOCUMENTS = 1_000;
+
+/**
+ * Brings the planner's statistics of a collection up to date with its documents, so a plan check
+ * does not depend on when autovacuum last analyzed the table (it does so when it likes): FerretDB's
+ * collStats runs ANALYZE. MongoDB plans without such statistics and answers collStats harmlessly.
+ */
+export async function analyzeCollection(collection: string): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('analyzeCollection: mongoose is not connected');
+  await db.command({ collStats: collection });
+}
 
 /**
  * Pads each collection the shapes touch with documents carrying a distinct value in every field
@@ -144,14 +155,16 @@ export async function explainShapes(shapes: QueryShape[], padding = PADDING_DOCU
   const run = randomUUID().slice(0, 8);
   for (const [collection, names] of fields) {
     // Ten times what the test wrote, at least: a value every one of its documents holds is then
-    // under a tenth of the rows, for which PostgreSQL, once it has analyzed the table, still picks
-    // the index (a value half the rows hold it rightly reads whole, index or not).
+    // under a tenth of the rows, for which PostgreSQL, with the table analyzed, still picks the
+    // index (a value half the rows hold it rightly reads whole, index or not).
     const count = Math.max(padding, 10 * (await db.collection(collection).estimatedDocumentCount()));
     const documents = Array.from({ length: count }, (_, i) => {
       const value = `plan-padding-${run}-${i}`;
       return Object.fromEntries([['_id', value], ...[...names].map((name) => [name, value])]);
     });
     await db.collection(collection).insertMany(documents, { ordered: false });
+    // Statistics taken before the padding would still describe the test's documents alone.
+    await analyzeCollection(collection);
   }
 
   const report: PlanReport = {

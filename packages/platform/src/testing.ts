@@ -108,7 +108,13 @@ export function rawExchange(port: number, request: string): Promise<string> {
     socket.on('close', () => resolve(answer));
   });
 }
-export { explainShapes, type PlanReport, type QueryShape, recordQueryShapes } from './query-plans.js';
+export {
+  analyzeCollection,
+  explainShapes,
+  type PlanReport,
+  type QueryShape,
+  recordQueryShapes,
+} from './query-plans.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
