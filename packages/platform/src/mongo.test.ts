@@ -60,6 +60,11 @@ describe('connectMongo', () => {
     const readOnly = 'ERROR: cannot execute UPDATE in a read-only transaction (SQLSTATE 25006)';
     expect(mongoUnavailable(internal(readOnly))).toBe(true);
     expect(mongoUnavailable(internal('read tcp 10.0.0.2:5432: read: connection timed out'))).toBe(true);
+    // The SQLSTATEs products reads so too: a statement cancelled at its timeout, but not a protocol violation.
+    expect(mongoUnavailable(internal('ERROR: canceling statement due to statement timeout (SQLSTATE 57014)'))).toBe(
+      true,
+    );
+    expect(mongoUnavailable(internal('FATAL: invalid frontend message type 0 (SQLSTATE 08P01)'))).toBe(false);
     // A failure to connect that no wait mends: refused credentials, a missing database.
     const connectFailed =
       'failed to connect to `user=shop database=ferretdb`: 127.0.0.1:5432 (127.0.0.1): server error:';

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { z } from 'zod';
 import { databaseWaitShape } from './config.js';
-import { isConnectionFailure } from './connection-failure.js';
+import { isConnectionFailure, isPostgresUnavailableState, namesConnectionFailure } from './connection-failure.js';
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
 import { countMongoCommands } from './mongo-commands.js';
@@ -63,13 +63,16 @@ const FAILOVER_CODES = new Set<unknown>([6, 7, 89, 91, 189, 9001, 10107, 11600, 
 
 /**
  * FerretDB's words, under its catch-all `InternalError` (code 1), for its own PostgreSQL not
- * answering: a connection lost mid-query (`unexpected EOF`, reset, timed out, no route), one it
- * could not open (`failed to connect to`), a wait that ran out, or the server ending the session or
- * refusing writes (the SQLSTATEs of a connection exception, a shutdown or start-up, too many
- * connections, a primary demoted under an open transaction), as products reads them too.
+ * answering: a connection lost or refused (Go's words for a socket's failure, or pgx's `unexpected
+ * EOF`), one it could not open (`failed to connect to`), a wait that ran out, or a SQLSTATE that
+ * says the server did not answer (`isPostgresUnavailableState`, as products reads it too).
  */
-const FERRETDB_BACKEND_DOWN =
-  /failed to connect to `|unexpected EOF|connection reset by peer|connection refused|connection timed out|broken pipe|no route to host|network is unreachable|i\/o timeout|context deadline exceeded|SQLSTATE (08\d{3}|57P0[1-3]|53300|25006)/;
+const FERRETDB_BACKEND_WORDS = /failed to connect to `|unexpected EOF|i\/o timeout|context deadline exceeded/;
+const SQLSTATES = /SQLSTATE (\w{5})/g;
+const ferretdbBackendDown = (message: string) =>
+  FERRETDB_BACKEND_WORDS.test(message) ||
+  namesConnectionFailure(message) ||
+  [...message.matchAll(SQLSTATES)].some(([, sqlstate]) => isPostgresUnavailableState(sqlstate ?? ''));
 /**
  * What no wait mends, though it comes as a failure to connect: refused credentials or access
  * (SQLSTATE class 28), a missing database (3D000), a certificate that does not verify. Code 1 also
@@ -93,7 +96,7 @@ export function mongoUnavailable(error: unknown): boolean {
     (error instanceof mongo.MongoServerError && FAILOVER_CODES.has(error.code)) ||
     (error instanceof mongo.MongoServerError &&
       error.code === 1 &&
-      FERRETDB_BACKEND_DOWN.test(error.message) &&
+      ferretdbBackendDown(error.message) &&
       !FERRETDB_MISCONFIGURED.test(error.message)) ||
     isConnectionFailure(error)
   );

@@ -1,6 +1,11 @@
 import { Socket } from 'node:net';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { AppError, isConnectionFailure, ServiceUnavailableError } from '@shop/platform/core';
+import {
+  AppError,
+  isConnectionFailure,
+  isPostgresUnavailableState,
+  ServiceUnavailableError,
+} from '@shop/platform/core';
 import { DeadlineExceededError, type ReadinessCheck, timeLeft } from '@shop/platform/http';
 import { z } from 'zod';
 import { productsConfig } from '../config.js';
@@ -75,12 +80,10 @@ export function createProductsDb(
 /**
  * What the adapter says of a failed query (Prisma's `meta.driverAdapterError.cause`), whatever
  * Prisma code wraps it (P2010 for raw SQL, P2039 for a model query): the server unreachable, the
- * connection closed or timed out, too many connections, or PostgreSQL's own SQLSTATE: a connection
- * exception, a statement cancelled (statement_timeout), the server shutting down or starting, a
- * transaction left on a primary that became a replica (25006, read only).
+ * connection closed or timed out, too many connections, or PostgreSQL's own SQLSTATE for a server
+ * that did not answer (in time), `isPostgresUnavailableState`.
  */
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-const UNAVAILABLE_STATES = /^(0800[0-7]|57014|57P0[1-3]|53300|25006)$/;
 /** Prisma's own: a transaction that could not start in time (no connection came free). */
 const TRANSACTION_NOT_STARTED = /Unable to start a transaction in the given time/;
 /**
@@ -104,7 +107,7 @@ export function productsDbUnavailable(error: unknown): boolean {
       error.code === 'P1001' ||
       (error.code === 'P2028' && TRANSACTION_NOT_STARTED.test(error.message)) ||
       UNAVAILABLE_KINDS.has(String(adapterError?.cause?.kind)) ||
-      UNAVAILABLE_STATES.test(String(adapterError?.cause?.originalCode))
+      isPostgresUnavailableState(String(adapterError?.cause?.originalCode))
     );
   }
   return false;
