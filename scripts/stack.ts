@@ -117,3 +117,20 @@ export async function stopProcesses(children: ChildProcess[], graceMs = 10_000):
     ),
   );
 }
+
+/**
+ * Drops the MongoDB databases a stack's run wrote (`<MONGO_DB_PREFIX>_<service>`), once its
+ * processes have stopped: a test run leaves nothing behind in the developer's database server.
+ */
+export async function dropStackDatabases(env: Record<string, string | undefined>): Promise<void> {
+  const { MONGO_URL: url, MONGO_DB_PREFIX: prefix } = env;
+  if (!url || !prefix) throw new Error('dropStackDatabases: the stack has no MONGO_URL or MONGO_DB_PREFIX');
+  const { default: mongoose } = await import('mongoose');
+  const client = await mongoose.mongo.MongoClient.connect(url, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
+    for (const { name } of databases) if (name.startsWith(`${prefix}_`)) await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}

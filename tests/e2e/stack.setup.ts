@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
+  dropStackDatabases,
   graphqlUrl,
   ROOT,
   STACK_PROCESSES,
@@ -38,6 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stop = async () => {
     await stopProcesses(children.map(({ child }) => child));
     await mail.close();
+    await dropStackDatabases(env);
   };
   try {
     await Promise.all(

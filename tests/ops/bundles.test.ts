@@ -12,7 +12,13 @@ import { eventually, freePort } from '@shop/platform/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postJson } from '../../gateway/src/gateway.test-fixture.js';
 import { layOutImages } from '../../scripts/image-files.js';
-import { STACK_PROCESSES, type StackPorts, serviceLaunch, stackAddressEnv } from '../../scripts/stack.js';
+import {
+  dropStackDatabases,
+  STACK_PROCESSES,
+  type StackPorts,
+  serviceLaunch,
+  stackAddressEnv,
+} from '../../scripts/stack.js';
 import {
   startTestSmtpServer,
   type TestSmtpServer,
@@ -26,6 +32,7 @@ const HEALTH_BUDGET_MS = 70_000;
 
 const imageDir = mkdtempSync(join(tmpdir(), 'shop-images-'));
 const started: ServiceProcess[] = [];
+const bundlesEnv = stackEnv(`bundles_${Date.now().toString(36)}`);
 let smtp: TestSmtpServer;
 
 beforeAll(async () => {
@@ -37,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((service) => service.stop()));
   await smtp?.close();
+  await dropStackDatabases(bundlesEnv);
   rmSync(imageDir, { recursive: true, force: true });
 });
 
@@ -66,7 +74,7 @@ it('starts every production bundle from its image layout, ready within the healt
     ),
   ) as StackPorts;
   const env = {
-    ...stackEnv(`bundles_${Date.now().toString(36)}`),
+    ...bundlesEnv,
     NODE_ENV: 'production',
     // Production refuses to start without a real mail server.
     SMTP_URL: smtp.url,

@@ -1,5 +1,6 @@
 import { eventually, freePort, metricValue } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropStackDatabases } from '../../scripts/stack.js';
 import { JWT_SECRET, PrivatePostgres, PrivateRabbit, readiness, ServiceProcess } from './private-services.js';
 
 // Readiness is polled every 100 ms: a dependency's loss must show within this, and its return too.
@@ -12,6 +13,10 @@ let products: ServiceProcess;
 let orders: ServiceProcess;
 let productsPort: number;
 let ordersPort: number;
+const ordersMongo = {
+  MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+  MONGO_DB_PREFIX: `ops_${process.pid}`,
+};
 
 beforeAll(async () => {
   await Promise.all([postgres.init(), rabbit.init()]);
@@ -24,8 +29,7 @@ beforeAll(async () => {
   orders = new ServiceProcess('subgraphs/orders', {
     JWT_SECRET,
     ORDERS_PORT: String(ordersPort),
-    MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
-    MONGO_DB_PREFIX: `ops_${process.pid}`,
+    ...ordersMongo,
     AMQP_URL: rabbit.url,
     AMQP_EXCHANGE: 'ops.events',
     PRODUCTS_URL: `http://127.0.0.1:${productsPort}/graphql`,
@@ -35,7 +39,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await Promise.all([products?.stop(), orders?.stop()]);
-  await Promise.all([postgres.destroy(), rabbit.destroy()]);
+  await Promise.all([postgres.destroy(), rabbit.destroy(), dropStackDatabases(ordersMongo)]);
 }, 60_000);
 
 /** Polls until /health/ready answers `status` and returns the answer and how long it took. */
