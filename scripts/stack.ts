@@ -121,16 +121,21 @@ export async function stopProcesses(children: ChildProcess[], graceMs = 10_000):
 /**
  * Drops the MongoDB databases a stack's run wrote (`<MONGO_DB_PREFIX>_<service>`), once its
  * processes have stopped: a test run leaves nothing behind in the developer's database server.
+ * A failure is reported, not thrown: it must not hide the run's own (a server that never came up).
  */
 export async function dropStackDatabases(env: Record<string, string | undefined>): Promise<void> {
   const { MONGO_URL: url, MONGO_DB_PREFIX: prefix } = env;
   if (!url || !prefix) throw new Error('dropStackDatabases: the stack has no MONGO_URL or MONGO_DB_PREFIX');
+  // Loaded here: `pnpm dev` and the benchmarks use this module without a database client.
   const { default: mongoose } = await import('mongoose');
-  const client = await mongoose.mongo.MongoClient.connect(url, { serverSelectionTimeoutMS: 5_000 });
+  let client: InstanceType<typeof mongoose.mongo.MongoClient> | undefined;
   try {
+    client = await mongoose.mongo.MongoClient.connect(url, { serverSelectionTimeoutMS: 5_000 });
     const { databases } = await client.db().admin().listDatabases({ nameOnly: true });
     for (const { name } of databases) if (name.startsWith(`${prefix}_`)) await client.db(name).dropDatabase();
+  } catch (error) {
+    console.warn(`could not drop the databases ${prefix}_*: ${error instanceof Error ? error.message : error}`);
   } finally {
-    await client.close();
+    await client?.close();
   }
 }

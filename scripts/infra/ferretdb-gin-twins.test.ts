@@ -37,3 +37,13 @@ it('keeps serving it while another index leads with the same field', async () =>
   await inks.dropIndex('colour_1_size_1');
   expect(await served('inks')).toBe(false);
 });
+
+it('stops serving filters on every field when all the indexes are dropped at once', async () => {
+  const dyes = mongoose.connection.collection('dyes');
+  await dyes.createIndex({ colour: 1 });
+  await dyes.createIndex({ shade: 1 });
+  await dyes.insertMany([{ colour: 'red', shade: 'dark' }]);
+  await dyes.dropIndexes();
+  const byShade = { key: 'dyes find {"shade":"?"}', collection: 'dyes', filter: { shade: 'dark' } };
+  expect((await explainShapes([byColour('dyes'), byShade])).scanned).toEqual([byColour('dyes').key, byShade.key]);
+});

@@ -163,20 +163,19 @@ WHERE NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'ferretdb_gin_twi
 \gexec
 CREATE OR REPLACE FUNCTION public.ferretdb_gin_orphans_drop(in_schema name) RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
-  orphan regclass;
+  orphans text;
 BEGIN
-  FOR orphan IN
-    SELECT g.indexrelid::regclass
-    FROM pg_index g JOIN pg_class c ON c.oid = g.indexrelid JOIN pg_am am ON am.oid = c.relam
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE am.amname = 'gin' AND c.relname LIKE '%\_gin' AND (in_schema IS NULL OR n.nspname = in_schema)
-      AND NOT EXISTS (SELECT FROM pg_index b JOIN pg_class bc ON bc.oid = b.indexrelid JOIN pg_am bam ON bam.oid = bc.relam
-                      WHERE b.indrelid = g.indrelid AND bam.amname = 'btree'
-                        AND pg_get_indexdef(b.indexrelid, 1, false) = pg_get_indexdef(g.indexrelid, 1, false))
-  LOOP
-    -- IF EXISTS: the drop fires this trigger again, which may have dropped the next orphan already.
-    EXECUTE format('DROP INDEX IF EXISTS %s', orphan);
-  END LOOP;
+  -- Twins (a GIN on one `_jsonb -> 'field'`, named *_gin) whose table has no B-tree leading with it.
+  SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ') INTO orphans
+  FROM pg_index g JOIN pg_class c ON c.oid = g.indexrelid JOIN pg_am am ON am.oid = c.relam
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE am.amname = 'gin' AND c.relname LIKE '%\_gin' AND (in_schema IS NULL OR n.nspname = in_schema)
+    AND pg_get_indexdef(g.indexrelid, 1, false) ~ '^\(\(_jsonb -> ''[^'']*''::text\)\)$'
+    AND NOT EXISTS (SELECT FROM pg_index b JOIN pg_class bc ON bc.oid = b.indexrelid JOIN pg_am bam ON bam.oid = bc.relam
+                    WHERE b.indrelid = g.indrelid AND bam.amname = 'btree'
+                      AND pg_get_indexdef(b.indexrelid, 1, false) = pg_get_indexdef(g.indexrelid, 1, false));
+  -- One statement: the drop fires the trigger again, which then finds none left.
+  IF orphans IS NOT NULL THEN EXECUTE 'DROP INDEX ' || orphans; END IF;
 END
 $fn$;
 CREATE OR REPLACE FUNCTION public.ferretdb_gin_twins_dropped() RETURNS event_trigger LANGUAGE plpgsql AS $fn$

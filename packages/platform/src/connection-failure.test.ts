@@ -15,8 +15,9 @@ describe('connection failures', () => {
 
   it("reads the same failures in Go's words, and not a refusal that no wait mends", () => {
     expect(namesConnectionFailure('read tcp 10.0.0.2:5432: read: connection reset by peer')).toBe(true);
-    expect(namesConnectionFailure('dial tcp 127.0.0.1:5432: connect: Connection refused')).toBe(true);
+    expect(namesConnectionFailure('dial tcp 127.0.0.1:5432: connect: connection refused')).toBe(true);
     expect(namesConnectionFailure('dial tcp: lookup postgres on 10.96.0.10:53: no such host')).toBe(true);
+    expect(namesConnectionFailure('read tcp 127.0.0.1:5432: i/o timeout')).toBe(true);
     expect(namesConnectionFailure('FATAL: password authentication failed for user "shop"')).toBe(false);
   });
 

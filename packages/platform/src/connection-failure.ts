@@ -1,18 +1,19 @@
 /**
  * How a socket fails whose server is down, unreachable or gone silent: Node's error code, and the
- * words Go puts in the message for the same failure (FerretDB, about its own PostgreSQL).
+ * words a server written in Go (FerretDB, about its own PostgreSQL) puts in its message for the
+ * same failure (Go's, or the C library's through Go's resolver).
  */
-const CONNECTION_FAILURES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by peer',
-  ETIMEDOUT: 'connection timed out',
-  EPIPE: 'broken pipe',
-  EHOSTUNREACH: 'no route to host',
-  ENETUNREACH: 'network is unreachable',
-  ENOTFOUND: 'no such host',
-  EAI_AGAIN: 'temporary failure in name resolution',
+const CONNECTION_FAILURES: Readonly<Record<string, readonly string[]>> = {
+  ECONNREFUSED: ['connection refused'],
+  ECONNRESET: ['connection reset by peer'],
+  ETIMEDOUT: ['connection timed out', 'i/o timeout'],
+  EPIPE: ['broken pipe'],
+  EHOSTUNREACH: ['no route to host'],
+  ENETUNREACH: ['network is unreachable'],
+  ENOTFOUND: ['no such host'],
+  EAI_AGAIN: ['temporary failure in name resolution', 'server misbehaving'],
 };
-const CONNECTION_FAILURE_WORDS = new RegExp(Object.values(CONNECTION_FAILURES).join('|'), 'i');
+const CONNECTION_FAILURE_WORDS = new RegExp(Object.values(CONNECTION_FAILURES).flat().join('|'), 'i');
 
 /**
  * Whether `error` is a connection's failure as Node reports it, which a database driver may pass on
@@ -22,7 +23,7 @@ export function isConnectionFailure(error: unknown): boolean {
   return error instanceof Error && Object.hasOwn(CONNECTION_FAILURES, (error as NodeJS.ErrnoException).code ?? '');
 }
 
-/** Whether a message from a server written in Go names one of those failures in Go's words. */
+/** Whether a message from a server written in Go names one of those failures. */
 export function namesConnectionFailure(message: string): boolean {
   return CONNECTION_FAILURE_WORDS.test(message);
 }

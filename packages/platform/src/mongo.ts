@@ -63,11 +63,11 @@ const FAILOVER_CODES = new Set<unknown>([6, 7, 89, 91, 189, 9001, 10107, 11600, 
 
 /**
  * FerretDB's words, under its catch-all `InternalError` (code 1), for its own PostgreSQL not
- * answering: a connection lost or refused (Go's words for a socket's failure, or pgx's `unexpected
- * EOF`), one it could not open (`failed to connect to`), a wait that ran out, or a SQLSTATE that
+ * answering: a connection lost, refused or silent (Go's words for a socket's failure, or pgx's
+ * `unexpected EOF`), one it could not open (`failed to connect to`), a wait that ran out, or a SQLSTATE that
  * says the server did not answer (`isPostgresUnavailableState`, as products reads it too).
  */
-const FERRETDB_BACKEND_WORDS = /failed to connect to `|unexpected EOF|i\/o timeout|context deadline exceeded/;
+const FERRETDB_BACKEND_WORDS = /failed to connect to `|unexpected EOF|context deadline exceeded/;
 const SQLSTATES = /SQLSTATE (\w{5})/g;
 const ferretdbBackendDown = (message: string) =>
   FERRETDB_BACKEND_WORDS.test(message) ||

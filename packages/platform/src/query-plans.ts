@@ -119,9 +119,9 @@ function fieldsOf(filter: Record<string, unknown>, into = new Set<string>()): Se
 }
 
 /**
- * Without an index PostgreSQL reads a table of any size sequentially; with one it already picks
- * the index for a hundred rows when the planner has no statistics yet (measured on FerretDB 1.24
- * and PostgreSQL 15). A thousand leaves a margin.
+ * The fewest padding documents, for a test that wrote few: without an index PostgreSQL reads a
+ * table of any size sequentially; with one it already picked the index for a hundred rows
+ * (measured on FerretDB 1.24 and PostgreSQL 15 before any ANALYZE). A thousand leaves a margin.
  */
 export const PADDING_DOCUMENTS = 1_000;
 
