@@ -24,5 +24,10 @@ export const notificationEmail = defineEvent(
      * record, which customers and admins read back.
      */
     confidential: z.boolean().optional(),
+    /**
+     * The latest it is worth sending (ISO time): the link it carries expires then. A request that
+     * comes later (after an outage of the mail server, a backlog, a replay) is recorded SKIPPED, unsent.
+     */
+    sendBy: z.string().datetime().optional(),
   }),
 );

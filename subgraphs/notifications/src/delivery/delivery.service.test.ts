@@ -1,15 +1,19 @@
 import { notificationEmail, notificationSms, paymentSucceeded, RejectedEventError } from '@shop/events';
-import { ClaimBusyError, effectClaimModel } from '@shop/platform/mongo';
-import { connectTestMongo, recordQueryShapes } from '@shop/platform/testing';
+import { dependencyOutage } from '@shop/platform/core';
+import { ClaimBusyError, effectClaimModel, mongoUnavailable } from '@shop/platform/mongo';
+import { connectTestMongo, freePort, recordQueryShapes } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
 import { RecordingOutbox } from '../notification/notification.test-outbox.js';
 import { CONFIDENTIAL_BODY, DeliveryService, SEND_CLAIM_TIMEOUT_MS } from './delivery.service.js';
-import { SmtpEmailTransport } from './email.transport.js';
+import { MailServerUnavailableError, SmtpEmailTransport } from './email.transport.js';
 import type { SmsProvider } from './sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp.test-server.js';
+
+/** What the notifications process tells its event bus is an outage, to wait out (runSubgraph). */
+const isOutage = dependencyOutage(mongoUnavailable);
 
 /** A provider that keeps what it is given (the interface's contract, nothing mocked below it). */
 class RecordingSmsProvider implements SmsProvider {
@@ -175,6 +179,7 @@ describe('DeliveryService', () => {
       // A rejection: the event bus parks it in the dead-letter queue, with this reason, instead of retrying.
       expect(refused).toBeInstanceOf(RejectedEventError);
       expect((refused as RejectedEventError).reason).toMatch(/^undeliverable: SMTP 550/);
+      expect(isOutage(refused)).toBe(false);
     } finally {
       smtp.refuse = false;
       smtp.refusalCode = 451;
@@ -214,6 +219,8 @@ describe('DeliveryService', () => {
       expect(failed).toBeInstanceOf(Error);
       expect(failed).not.toBeInstanceOf(RejectedEventError);
       expect((failed as { responseCode?: number }).responseCode).toBe(535);
+      // The server answered: an ordinary failure, which spends one of the send's attempts.
+      expect(isOutage(failed)).toBe(false);
       expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'FAILED' });
       // The retry, once the login works again, sends it.
       smtp.refuseLogins = false;
@@ -236,14 +243,60 @@ describe('DeliveryService', () => {
     smtp.gate = () => new Promise<void>((resolve) => (answer = resolve));
     try {
       const started = Date.now();
-      await expect(new DeliveryService(impatient, sms).deliverEmail(email)).rejects.toThrow(/timeout/i);
+      const failed = await new DeliveryService(impatient, sms).deliverEmail(email).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(MailServerUnavailableError);
+      expect(String(failed)).toMatch(/timeout/i);
       expect(Date.now() - started).toBeLessThan(SEND_CLAIM_TIMEOUT_MS);
+      // Waited out by the event bus, not parked after the send's attempts.
+      expect(isOutage(failed)).toBe(true);
     } finally {
       smtp.gate = undefined;
       answer();
       impatient.close();
     }
     expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('leaves a late copy of an email being sent to the sender holding it: busy, then SENT, never SKIPPED', async () => {
+    const request = notificationEmail.create({
+      userId: 'u-ada',
+      to: 'ada@example.com',
+      subject: 'Sending while a late copy comes',
+      body: 'Hi',
+      sendBy: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const lateCopy = { ...request, data: { ...request.data, sendBy: new Date(Date.now() - 1_000).toISOString() } };
+    let answer = () => {};
+    smtp.gate = () => new Promise<void>((resolve) => (answer = resolve));
+    const sending = delivery.deliverEmail(request);
+    try {
+      await vi.waitFor(async () => expect(await effectClaimModel().exists({ key: `send:${request.id}` })).toBeTruthy());
+      await expect(delivery.deliverEmail(lateCopy)).rejects.toBeInstanceOf(ClaimBusyError);
+    } finally {
+      smtp.gate = undefined;
+      answer();
+    }
+    await sending;
+    await delivery.deliverEmail(lateCopy); // its retry finds it sent
+    expect(smtp.received.filter((mail) => mail.subject === 'Sending while a late copy comes')).toHaveLength(1);
+    expect(await NotificationModel.findById(request.id).lean()).toMatchObject({ status: 'SENT' });
+  });
+
+  it('takes a mail server that refuses connections for an outage to wait out, and records the try FAILED', async () => {
+    const { email } = await receiptRequests('o-refusing-server');
+    const nowhere = new SmtpEmailTransport(`smtp://127.0.0.1:${await freePort()}`, 'Shop <no-reply@shop.test>');
+    try {
+      const failed = await new DeliveryService(nowhere, sms).deliverEmail(email).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(MailServerUnavailableError);
+      expect(String(failed)).toContain('ECONNREFUSED');
+      expect(isOutage(failed)).toBe(true);
+    } finally {
+      nowhere.close();
+    }
+    expect(await NotificationModel.findById(email.data.notificationId).lean()).toMatchObject({
+      status: 'FAILED',
+      lastError: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 
   it('keeps SENT when a send that outlived its claim fails after another sender took it over', async () => {
@@ -330,6 +383,49 @@ describe('DeliveryService', () => {
     const record = await NotificationModel.findById(request.id).lean();
     expect(record).toMatchObject({ status: 'SENT', body: CONFIDENTIAL_BODY, subject: 'Reset your password' });
     expect(JSON.stringify(record)).not.toContain('one-time-secret');
+  });
+
+  it('records an email that comes after its sendBy (its link expired) SKIPPED and sends nothing; one in time is sent', async () => {
+    const linkEmail = (subject: string, sendBy: Date) =>
+      notificationEmail.create({
+        userId: 'u-ada',
+        to: 'ada@example.com',
+        subject,
+        body: 'Open https://shop.example/reset-password#token=t',
+        confidential: true,
+        sendBy: sendBy.toISOString(),
+      });
+    const late = linkEmail('Late reset link', new Date(Date.now() - 1_000));
+    await delivery.deliverEmail(late);
+    await delivery.deliverEmail(late); // a redelivery
+    expect(smtp.received.filter((mail) => mail.subject === 'Late reset link')).toEqual([]);
+    expect(await NotificationModel.findById(late.id).lean()).toMatchObject({
+      status: 'SKIPPED',
+      attempts: 0,
+      lastError: `not sent: it came after ${late.data.sendBy}, when the link it carries expired`,
+    });
+    const inTime = linkEmail('Timely reset link', new Date(Date.now() + 60_000));
+    await delivery.deliverEmail(inTime);
+    expect(smtp.received.filter((mail) => mail.subject === 'Timely reset link')).toHaveLength(1);
+    expect(await NotificationModel.findById(inTime.id).lean()).toMatchObject({ status: 'SENT' });
+  });
+
+  it('keeps SENT when a redelivery of a sent email comes after its sendBy', async () => {
+    const request = notificationEmail.create({
+      userId: 'u-ada',
+      to: 'ada@example.com',
+      subject: 'Sent, then redelivered late',
+      body: 'Hi',
+      sendBy: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await delivery.deliverEmail(request);
+    // The same request once its time has passed.
+    await delivery.deliverEmail({
+      ...request,
+      data: { ...request.data, sendBy: new Date(Date.now() - 1_000).toISOString() },
+    });
+    expect(smtp.received.filter((mail) => mail.subject === 'Sent, then redelivered late')).toHaveLength(1);
+    expect(await NotificationModel.findById(request.id).lean()).toMatchObject({ status: 'SENT' });
   });
 
   it('sends once when two consumers race on one message, the loser finding it claimed or already SENT', async () => {

@@ -71,7 +71,9 @@ export class DeliveryService {
    * (decided just before; or after a backlog, a restart, a replay from the dead-letter queue) is
    * dropped unsent and records nothing. This process heard every deletion since it listens, in
    * memory; only a request decided before then is asked of the account's `forgotten_accounts`
-   * mark, one read by id, so the write path spends no command on it.
+   * mark, one read by id, so the write path spends no command on it. An email whose `sendBy` has
+   * passed when its send is claimed is recorded SKIPPED, unsent (a sender that died after sending it
+   * and before recording it cannot be told apart: its link is dead either way).
    */
   private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
     const { userId } = request.data;
@@ -80,13 +82,27 @@ export class DeliveryService {
     const mayHaveMissed = since === undefined || Date.parse(request.occurredAt) < since + CLOCK_SKEW_MS;
     if (mayHaveMissed && (await isForgotten(userId))) return;
     const id = request.data.notificationId ?? request.id;
+    const sendBy = 'sendBy' in request.data ? request.data.sendBy : undefined;
     // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
     const outcome = await this.claims.perform(
       `send:${id}`,
-      () => this.sendRecordingFailure(request, id, channel, send),
+      async () =>
+        sendBy && Date.now() > Date.parse(sendBy) ? undefined : this.sendRecordingFailure(request, id, channel, send),
       async () => (await this.finished(id)) || isForgotten(request.data.userId),
     );
     if (outcome.state === 'settled') return;
+    if (outcome.value === undefined) {
+      // Claimed, so no sender is sending it now. Sent, its link would only fail whoever opens it.
+      const why = `not sent: it came after ${sendBy}, when the link it carries expired`;
+      await this.record(
+        request,
+        id,
+        channel,
+        { $set: { status: NotificationStatus.SKIPPED, lastError: why } },
+        { status: { $ne: NotificationStatus.SENT } },
+      );
+      return;
+    }
     await this.record(request, id, channel, {
       $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId: outcome.value },
       $unset: { lastError: 1 },

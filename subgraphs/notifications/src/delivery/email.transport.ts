@@ -1,5 +1,6 @@
-import { ConfigError, type Logger } from '@shop/platform/core';
+import { ConfigError, type Logger, ServiceUnavailableError } from '@shop/platform/core';
 import nodemailer from 'nodemailer';
+import { EDNS, isTransientError } from 'nodemailer/lib/errors';
 
 export interface OutgoingEmail {
   to: string;
@@ -24,6 +25,22 @@ export class PermanentSendError extends Error {
 }
 
 /**
+ * The mail server did not answer: it refused or dropped the connection, stayed silent, could not be
+ * found, or said it was closing (421). An outage of a dependency, as a database's is: the event bus
+ * waits it out (EVENTS_OUTAGE_PATIENCE) instead of spending the send's attempts, and the emails go
+ * out once it answers again.
+ */
+export class MailServerUnavailableError extends ServiceUnavailableError {
+  /** Only event handlers send mail, so its message (the server's words) never reaches a client. */
+  constructor(message: string) {
+    // No cause: nodemailer's own error quotes the addresses that the message leaves out.
+    super(undefined);
+    this.name = 'MailServerUnavailableError';
+    this.message = message;
+  }
+}
+
+/**
  * How long nodemailer waits to connect, for the server's greeting, and in silence on an open
  * connection (ms). They keep a send well under the send claim's timeout (SEND_CLAIM_TIMEOUT_MS),
  * so a slow server is given up on before another sender may take the send over.
@@ -36,9 +53,10 @@ const MESSAGE_COMMANDS = new Set(['RCPT TO', 'DATA']);
 /**
  * What a failed send throws, without the addresses a server quotes in its reply (nodemailer appends
  * the reply, and its error lists the rejected recipients: logs must not collect them). Final
- * (PermanentSendError) only when a 5xx refused this message or its recipient; a 5xx to the login,
- * the greeting or the sender (a rotated password, a blocklisted address, a quota) is the server's
- * state, and the send is retried like any outage.
+ * (PermanentSendError) only when a 5xx refused this message or its recipient; the server not
+ * answering (nodemailer's `isTransientError`, or its name not resolving) is an outage
+ * (MailServerUnavailableError); a 5xx to the login, the greeting or the sender (a rotated
+ * password, a blocklisted address, a quota) is the server's state, and the send is retried.
  */
 function smtpFailure(error: unknown): Error {
   const { code, responseCode, command } = error as { code?: string; responseCode?: number; command?: string };
@@ -47,7 +65,11 @@ function smtpFailure(error: unknown): Error {
     '<address>',
   );
   const final = typeof responseCode === 'number' && responseCode >= 500 && MESSAGE_COMMANDS.has(command ?? '');
-  const failure = final ? new PermanentSendError(`SMTP ${responseCode}: ${message}`) : new Error(message);
+  const failure = final
+    ? new PermanentSendError(`SMTP ${responseCode}: ${message}`)
+    : isTransientError({ code, responseCode }) || code === EDNS
+      ? new MailServerUnavailableError(message)
+      : new Error(message);
   return Object.assign(failure, { code, responseCode, command });
 }
 

@@ -14,7 +14,7 @@ export enum NotificationStatus {
   SENT = 'SENT',
   /** The last try failed; the event bus retries, then parks the request in a dead-letter queue. */
   FAILED = 'FAILED',
-  /** Nothing to send to: no phone number on file, or no such user. */
+  /** Nothing to send to (no phone number on file, or no such user), or it came too late to be of use (an expired link). */
   SKIPPED = 'SKIPPED',
 }
 registerEnumType(NotificationStatus, { name: 'NotificationStatus' });

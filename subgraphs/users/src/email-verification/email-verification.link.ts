@@ -67,6 +67,7 @@ export function emailVerificationLink(
         closing,
       ].join('\n'),
       confidential: true,
+      sendBy: expiresAt.toISOString(),
     }),
   };
 }

@@ -90,6 +90,7 @@ export class PasswordResetService {
       subject: 'Reset your password',
       body: this.body(token),
       confidential: true,
+      sendBy: expiry.expiresAt.toISOString(),
     });
     const link = await PasswordResetModel.create({
       _id: secretTokenHash(token),
