@@ -80,6 +80,22 @@ async function expectDroppedUnsent(
   expect(await NotificationModel.findById(text.data.notificationId).lean()).toBeNull();
 }
 
+/** An email carrying a link that expires `inMs` from now (before now when negative), as users asks for one. */
+const linkEmail = (subject: string, inMs: number) =>
+  notificationEmail.create({
+    userId: 'u-ada',
+    to: 'ada@example.com',
+    subject,
+    body: 'Open https://shop.example/reset-password#token=t',
+    confidential: true,
+    sendBy: new Date(Date.now() + inMs).toISOString(),
+  });
+/** The same request, come after its `sendBy`. */
+const comeLate = (request: ReturnType<typeof linkEmail>) => ({
+  ...request,
+  data: { ...request.data, sendBy: new Date(Date.now() - 1_000).toISOString() },
+});
+
 describe('DeliveryService', () => {
   it('sends the email over SMTP once, and records it SENT with its Message-ID', async () => {
     const { email } = await receiptRequests('o-mail');
@@ -258,14 +274,8 @@ describe('DeliveryService', () => {
   });
 
   it('leaves a late copy of an email being sent to the sender holding it: busy, then SENT, never SKIPPED', async () => {
-    const request = notificationEmail.create({
-      userId: 'u-ada',
-      to: 'ada@example.com',
-      subject: 'Sending while a late copy comes',
-      body: 'Hi',
-      sendBy: new Date(Date.now() + 60_000).toISOString(),
-    });
-    const lateCopy = { ...request, data: { ...request.data, sendBy: new Date(Date.now() - 1_000).toISOString() } };
+    const request = linkEmail('Sending while a late copy comes', 60_000);
+    const lateCopy = comeLate(request);
     let answer = () => {};
     smtp.gate = () => new Promise<void>((resolve) => (answer = resolve));
     const sending = delivery.deliverEmail(request);
@@ -297,6 +307,24 @@ describe('DeliveryService', () => {
       status: 'FAILED',
       lastError: expect.stringContaining('ECONNREFUSED'),
     });
+  });
+
+  it('takes a server closing the session (421) for an outage, and a temporary refusal (451) for an ordinary failure', async () => {
+    const { email } = await receiptRequests('o-closing-server');
+    smtp.refuse = true;
+    try {
+      smtp.refusalCode = 421;
+      const closing = await delivery.deliverEmail(email).catch((error: unknown) => error);
+      expect(closing).toBeInstanceOf(MailServerUnavailableError);
+      expect(isOutage(closing)).toBe(true);
+      smtp.refusalCode = 451;
+      const later = await delivery.deliverEmail(email).catch((error: unknown) => error);
+      expect((later as { responseCode?: number }).responseCode).toBe(451);
+      expect(isOutage(later)).toBe(false);
+    } finally {
+      smtp.refuse = false;
+      smtp.refusalCode = 451;
+    }
   });
 
   it('keeps SENT when a send that outlived its claim fails after another sender took it over', async () => {
@@ -386,16 +414,7 @@ describe('DeliveryService', () => {
   });
 
   it('records an email that comes after its sendBy (its link expired) SKIPPED and sends nothing; one in time is sent', async () => {
-    const linkEmail = (subject: string, sendBy: Date) =>
-      notificationEmail.create({
-        userId: 'u-ada',
-        to: 'ada@example.com',
-        subject,
-        body: 'Open https://shop.example/reset-password#token=t',
-        confidential: true,
-        sendBy: sendBy.toISOString(),
-      });
-    const late = linkEmail('Late reset link', new Date(Date.now() - 1_000));
+    const late = linkEmail('Late reset link', -1_000);
     await delivery.deliverEmail(late);
     await delivery.deliverEmail(late); // a redelivery
     expect(smtp.received.filter((mail) => mail.subject === 'Late reset link')).toEqual([]);
@@ -404,26 +423,16 @@ describe('DeliveryService', () => {
       attempts: 0,
       lastError: `not sent: it came after ${late.data.sendBy}, when the link it carries expired`,
     });
-    const inTime = linkEmail('Timely reset link', new Date(Date.now() + 60_000));
+    const inTime = linkEmail('Timely reset link', 60_000);
     await delivery.deliverEmail(inTime);
     expect(smtp.received.filter((mail) => mail.subject === 'Timely reset link')).toHaveLength(1);
     expect(await NotificationModel.findById(inTime.id).lean()).toMatchObject({ status: 'SENT' });
   });
 
   it('keeps SENT when a redelivery of a sent email comes after its sendBy', async () => {
-    const request = notificationEmail.create({
-      userId: 'u-ada',
-      to: 'ada@example.com',
-      subject: 'Sent, then redelivered late',
-      body: 'Hi',
-      sendBy: new Date(Date.now() + 60_000).toISOString(),
-    });
+    const request = linkEmail('Sent, then redelivered late', 60_000);
     await delivery.deliverEmail(request);
-    // The same request once its time has passed.
-    await delivery.deliverEmail({
-      ...request,
-      data: { ...request.data, sendBy: new Date(Date.now() - 1_000).toISOString() },
-    });
+    await delivery.deliverEmail(comeLate(request));
     expect(smtp.received.filter((mail) => mail.subject === 'Sent, then redelivered late')).toHaveLength(1);
     expect(await NotificationModel.findById(request.id).lean()).toMatchObject({ status: 'SENT' });
   });
