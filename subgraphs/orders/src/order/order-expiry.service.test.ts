@@ -206,6 +206,40 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(fx.products.releaseCalls.filter((id) => id === orderId)).toHaveLength(1);
   });
 
+  it('cancels an order stored by a failed create whose release failed too; the sweep gives its stock back', async () => {
+    // The insert commits, then the create fails (the relay's wake-up throws once), and products does
+    // not answer the release either: the customer is told the order failed.
+    let failNextKick = true;
+    const kick = () => {
+      if (!failNextKick) return;
+      failNextKick = false;
+      throw new Error('connection reset after the insert');
+    };
+    const orders = new OrderService(new ProductsClient(fx.products.url, tokens), { kick });
+    const stockBefore = fx.products.stock.get(BOOK) ?? 0;
+    let orderId = '';
+    let productsDown = true;
+    fx.products.beforeRelease = async (id) => {
+      orderId = id;
+      if (productsDown) throw new Error('products does not answer');
+    };
+    try {
+      const failed = orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 4 }], shippingAddress: address });
+      await expect(failed).rejects.toThrow('connection reset after the insert');
+      // Cancelled at once: left PENDING, the next sweep would have confirmed its stock, a live order.
+      expect(await OrderModel.findById(orderId).lean()).toMatchObject({ status: 'CANCELLED', stockReleased: false });
+      expect(fx.products.stock.get(BOOK)).toBe(stockBefore - 4);
+
+      productsDown = false;
+      await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    } finally {
+      fx.products.beforeRelease = undefined;
+    }
+    expect(await OrderModel.findById(orderId).lean()).toMatchObject({ status: 'CANCELLED', stockReleased: true });
+    expect(fx.products.confirmed.has(orderId)).toBe(false);
+    expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
+  });
+
   it('never runs two sweeps of one process at once', async () => {
     const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
     const [first, second] = await Promise.all([job.runOnce(), job.runOnce()]);

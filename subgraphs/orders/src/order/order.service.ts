@@ -348,12 +348,13 @@ export class OrderService {
     orderId: string,
     { mayBeStored } = { mayBeStored: false },
   ): Promise<void> {
-    let released: boolean;
+    let released = false;
     try {
       released = await this.products.releaseUnconfirmedStock(ctx, orderId);
     } catch (error) {
       ctx.log.error({ err: error, orderId }, 'stock release failed; products expires the unconfirmed reservation');
-      return;
+      // A stored order is still cancelled (below): left PENDING, the sweep would confirm its stock.
+      if (!mayBeStored) return;
     }
     // When the read fails too, abandon tries (and logs); the sweep cancels such an order at the latest.
     const stored = mayBeStored && (await OrderModel.exists({ _id: orderId }).catch(() => true));
