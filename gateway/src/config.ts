@@ -60,6 +60,8 @@ export const gatewayConfig = {
   /** Subscriptions over Server-Sent Events (`/graphql/stream`): open streams per client address and per signed-in user (HTTP 429). */
   SSE_MAX_STREAMS_PER_IP: wholeNumber(20),
   SSE_MAX_STREAMS_PER_USER: wholeNumber(20),
+  /** A stream whose last event is still unsent after this long is cut: its client does not read. */
+  SSE_STALLED_WRITE_MS: millisecondsVar(60_000, 100, LONGEST_DURATION_MS),
   /**
    * A socket must send `connection_init` within this time; an anonymous one is closed this long
    * after it, since no subscription is open to anonymous callers.

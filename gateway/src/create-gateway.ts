@@ -91,6 +91,7 @@ export async function createGateway(options: { config: GatewayConfig; log: Logge
     bodyLimit: config.BODY_LIMIT_BYTES,
     maxStreamsPerIp: config.SSE_MAX_STREAMS_PER_IP,
     maxStreamsPerUser: config.SSE_MAX_STREAMS_PER_USER,
+    stalledWriteMs: config.SSE_STALLED_WRITE_MS,
   });
   useGraphql(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES, persistedDocuments: persistedDocuments.http });
   useRest(app, { apollo, tokens, bodyLimit: config.BODY_LIMIT_BYTES });

@@ -1,5 +1,5 @@
-import type { ExecutionResult } from 'graphql';
-import { WatcherStream } from './watcher.stream.js';
+import { type ExecutionResult, GraphQLError } from 'graphql';
+import { MAX_UNREAD_RESULTS, WatcherStream } from './watcher.stream.js';
 
 /** One subscriber of a shared watch: its results, and the JSON of the payload it was last sent. */
 export interface Watcher {
@@ -7,6 +7,16 @@ export interface Watcher {
   /** So that a catch-up after a gap in the feed sends only a change. */
   lastSent: string | undefined;
 }
+
+/** The last result of a subscriber that stopped reading (MAX_UNREAD_RESULTS): subscribing again catches up. */
+const fellBehind = (): ExecutionResult => ({
+  errors: [
+    new GraphQLError(
+      `This subscription left more than ${MAX_UNREAD_RESULTS} results unread and was ended; subscribe again`,
+      { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } },
+    ),
+  ],
+});
 
 /**
  * The subscribers watching one id with the same token, document and variables: they share one feed
@@ -22,7 +32,7 @@ export class SharedWatch {
 
   join(): Watcher {
     const watcher: Watcher = {
-      results: new WatcherStream<ExecutionResult>(() => this.leave(watcher)),
+      results: new WatcherStream<ExecutionResult>(() => this.leave(watcher), fellBehind),
       lastSent: undefined,
     };
     this.watchers.add(watcher);

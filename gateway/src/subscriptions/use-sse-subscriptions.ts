@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -20,6 +21,8 @@ export interface SseSubscriptionDeps {
   /** Open streams per client address and per signed-in user (the WebSocket limits' counterparts). */
   maxStreamsPerIp: number;
   maxStreamsPerUser: number;
+  /** How long an event may stay unsent before its stream is cut (`SSE_STALLED_WRITE_MS`). */
+  stalledWriteMs: number;
 }
 
 type JsonResponse = [string, { status: number; statusText: string; headers: Record<string, string> }];
@@ -114,6 +117,13 @@ export function useSseSubscriptions(
         return this;
       },
       next: async () => {
+        // graphql-sse takes the next result as soon as it has queued the last one, and queues without
+        // bound: the next is taken once the last was written, so that a client that does not read
+        // leaves its backlog in its watcher stream, which ends it past MAX_UNREAD_RESULTS.
+        if (!(await written(response, deps.stalledWriteMs))) {
+          await end();
+          return { done: true, value: undefined };
+        }
         const next = await iterator.next();
         if (next.done) await end();
         return next;
@@ -155,6 +165,26 @@ export function useSseSubscriptions(
       );
     },
   };
+}
+
+/** How often a stream whose last write is pending looks again. */
+const WRITE_CHECK_MS = 50;
+
+/**
+ * Whether what was written to `response` has gone to the socket (graphql-sse writes an event at a
+ * time and waits for it). False once the response is gone, or cut here because a write stayed
+ * pending for `stalledMs`: the client stopped reading (the socket's buffers are full).
+ */
+async function written(response: ServerResponse, stalledMs: number): Promise<boolean> {
+  const cutAt = Date.now() + stalledMs;
+  while (response.writableLength > 0 && !response.destroyed) {
+    if (Date.now() >= cutAt) {
+      response.destroy();
+      return false;
+    }
+    await sleep(WRITE_CHECK_MS);
+  }
+  return !response.destroyed;
 }
 
 /** A bad token or body before any stream opens: answered as on /graphql; once streaming, the stream just ends. */
