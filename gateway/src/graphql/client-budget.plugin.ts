@@ -43,7 +43,7 @@ export function clientBudgetPlugin(
           const points = cost(schema, document, request.variables, operationName);
           // Uncountable operations were refused by the cost limit; unfit variables are refused at execution.
           if (typeof points !== 'number') return;
-          const price = Math.max(1, Math.ceil(points));
+          const price = Math.max(1, Math.ceil(points), Math.ceil(budget.atLeast ?? 0));
           const message = 'Too many costly requests from this client; try again later';
           const spent = await spend(limiter, budget.key, price, message);
           budget.headers['ratelimit-policy'] = policy;

@@ -162,6 +162,25 @@ describe('cost budget per client', () => {
     await client.dispose();
   });
 
+  it("spends at least the subscription's own cost at its start, where its authorizing query selects only the order's id", async () => {
+    const account = await signedIn('budget-u5');
+    const orderId = randomUUID();
+    const before = (await ask(CHEAP, account)).left;
+    subgraph.answer = paymentSubscriptionAnswers(orderId, 'FAILED');
+    const client = subscriptionClient(started.base, account.authorization.slice('Bearer '.length));
+    // About 1,300 points, run for each of its events: the authorizing `order(id:) { id }` is 4.
+    const orders = 'orders(first: 20) { edges { node { id status totalAmount } } }';
+    recordSubscription(client, {
+      query: `subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id order { user { ${orders} } } } }`,
+      variables: { id: orderId },
+    });
+    await vi.waitFor(() => expect(started.gateway.subscriptionStats().subscriptions).toBe(1));
+    const after = (await ask(CHEAP, account)).left;
+    expect(before - after).toBeGreaterThan(1_300);
+    expect(before - after).toBeLessThan(1_400);
+    await client.dispose();
+  });
+
   it('refuses a budget smaller than the largest allowed operation, which could never run', () => {
     const settings = { CLIENT_COST_WINDOW: 60_000, GRAPHQL_MAX_COST: 10_000, GATEWAY_WORKERS: 1 };
     const cost = () => 1;

@@ -34,6 +34,11 @@ export interface ClientBudget {
    * Server runs each operation with a shallow copy of its context: the REST shims read it after.
    */
   headers: Record<string, string>;
+  /**
+   * The least the request spends: a subscription's start, whose authorizing query may select less
+   * than its events will run (paymentStatusChanged's is `order { id }`), spends its document's cost.
+   */
+  atLeast?: number;
 }
 
 /**

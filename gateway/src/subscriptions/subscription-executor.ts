@@ -146,8 +146,13 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     ]);
     // Joining (and so listening) comes before the authorizing query, so no event can slip in between.
     const watcher = (watches.get(key) ?? openWatch(key, plan, session, context)).join();
-    // Asked for by the client, it spends the client's cost budget as a query over HTTP would.
-    const budget = clientBudget(session.principal, session.clientIp);
+    // Asked for by the client, it spends the client's cost budget as a query over HTTP would, and at
+    // least what the subscription's own document costs: each event runs its selection, unbudgeted.
+    const cost = deps.limits.cost(schema, document, payload.variables, payload.operationName);
+    const budget = {
+      ...clientBudget(session.principal, session.clientIp),
+      atLeast: typeof cost === 'number' ? cost : 0,
+    };
     const first = await run(plan.authorization, plan.operationName, plan.variables(), { ...context, budget });
     // No answer means refused (FORBIDDEN, NOT_FOUND…); an error deeper down does not stop the subscription.
     if (!first.data?.[plan.responseKey]) {
