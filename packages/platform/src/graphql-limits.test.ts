@@ -2,14 +2,14 @@ import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { graphqlLimits } from './graphql-limits.js';
 
-const limits = graphqlLimits({
+const settings = {
   GRAPHQL_MAX_DEPTH: 10,
   GRAPHQL_MAX_COST: 10_000,
   GRAPHQL_MAX_ALIASES: 15,
   GRAPHQL_MAX_DIRECTIVES: 20,
   GRAPHQL_MAX_TOKENS: 2_000,
-  NODE_ENV: 'test',
-});
+};
+const limits = graphqlLimits({ ...settings, NODE_ENV: 'test' });
 
 describe('graphqlLimits for documents parsed outside Apollo Server (subscriptions)', () => {
   it('parses a query text once, and refuses a bad one each time', () => {
@@ -38,5 +38,18 @@ describe('graphqlLimits for documents parsed outside Apollo Server (subscription
     expect(refused.map((error) => error.message)).toEqual(['Cannot query field "extra" on type "C".']);
     expect(limits.validate(without, document, {})).toEqual(refused);
     expect(limits.validate(withExtra, document, {})).toEqual([]);
+  });
+
+  it('hides "Did you mean" in production, as on /graphql: a subscription must not map out the schema', () => {
+    const schema = buildSchema(
+      'type Query { a: Int } type Subscription { changed(id: ID!): C } type C { status: Int }',
+    );
+    const source = 'subscription { changed(id: "1") { stauts } }';
+    const messages = (env: string) => {
+      const own = graphqlLimits({ ...settings, NODE_ENV: env });
+      return own.validate(schema, own.parse(source), {}).map((error) => error.message);
+    };
+    expect(messages('development')).toEqual(['Cannot query field "stauts" on type "C". Did you mean "status"?']);
+    expect(messages('production')).toEqual(['Cannot query field "stauts" on type "C". [Suggestion hidden]']);
   });
 });

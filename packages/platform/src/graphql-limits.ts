@@ -115,6 +115,19 @@ function operationCost(
   }
 }
 
+/** A validation error without its "Did you mean …?", masked as graphql-armor's blockFieldSuggestion does. */
+function unsuggested(error: GraphQLError): GraphQLError {
+  const message = error.message.replace(/Did you mean ".+"\?/g, '[Suggestion hidden]').trim();
+  return message === error.message
+    ? error
+    : new GraphQLError(message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        extensions: error.extensions,
+      });
+}
+
 /** The cost limit's refusal, or null. */
 function costRefusal(maxCost: number, cost: OperationCost): GraphQLError | null {
   if (cost === 'uncountable') return refused('Query cost could not be computed: too many fields');
@@ -164,8 +177,9 @@ export function graphqlLimits(config: GraphqlLimitSettings): GraphqlLimits {
     sizeCalculation: (_document, source) => source.length,
   });
   const rules = [...specifiedRules, ...validationRules];
+  // Apollo's requests have armor's plugin hide suggestions in their errors; these documents, here.
   const checked = documentMemo(
-    (schema, document) => validate(schema, document, rules),
+    (schema, document) => validate(schema, document, rules).map((error) => (production ? unsuggested(error) : error)),
     () => '',
   );
   return {
