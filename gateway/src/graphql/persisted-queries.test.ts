@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rawExchange } from '@shop/platform/testing';
 import { describe, expect, it } from 'vitest';
 import { gatewayOverRecordingSubgraph, postJson } from '../gateway.test-fixture.js';
 
@@ -29,5 +30,18 @@ describe('automatic persisted queries', () => {
     const version = await post({ query: '{ __typename }', extensions: persisted('abc', 2) });
     expect(version.status).toBe(400);
     expect(version.body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
+  });
+
+  it('reads a target that looks like an authority below /graphql (//a:b) as a path, not as a server error', async () => {
+    const port = Number(new URL(started.base).port);
+    const exchange = (target: string) =>
+      rawExchange(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nApollo-Require-Preflight: 1\r\nConnection: close\r\n\r\n`,
+      );
+    expect(await exchange('/graphql//a:b?query=%7B__typename%7D')).toMatch(
+      /^HTTP\/1\.1 200 [\s\S]*"__typename":"Query"/,
+    );
+    expect(await exchange('/graphql//a:b')).toMatch(/^HTTP\/1\.1 400 /);
   });
 });

@@ -39,7 +39,9 @@ export async function usePersistedDocuments(options: PersistedDocumentsOptions):
   const allows = options.only ? (document: DocumentNode) => documents?.contains(document) ?? false : undefined;
   const http: RequestHandler = (req, res, next) => {
     const get = req.method === 'GET';
-    const url = new URL(req.url, 'http://gateway');
+    // Below the mount the target may read as an authority (`/graphql//a:b` leaves `//a:b`, on which
+    // `new URL(target, base)` throws): it is a path here.
+    const url = new URL(`http://gateway${req.url}`);
     const fields: Fields = get ? fromSearch(url.searchParams) : isObject(req.body) ? req.body : {};
     const hash = apqHash(fields.extensions);
     const id = typeof fields.documentId === 'string' ? fields.documentId : undefined;
