@@ -63,20 +63,27 @@ export const defineRoute = <
 /** `/users/{id}` → `/users/:id` */
 export const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
-/** Mounts each route: validate every part of the request, run the operation, answer the mapping. */
+/**
+ * Mounts each route: validate every part of the request, run the operation, answer the mapping.
+ * Paths without parameters come first, each with its 405: `/users/login` must not be taken for a
+ * user named "login" by `/users/{id}` when called with a method it does not serve.
+ */
 export function routesRouter(routes: RestRoute[], run: RunOperation): Router {
   const router = Router();
-  for (const route of routes) {
-    router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
-      const input = parseInput(route, req);
-      const result = await route.handle(input, (request) => run(request, res));
-      if (result.body === undefined) res.status(result.status).end();
-      else res.status(result.status).json(result.body);
-    });
-  }
-  // A known path called with another method is 405 with `Allow` (RFC 9110), not a missing route.
-  for (const path of new Set(routes.map((route) => route.path))) {
-    const methods = routes.filter((route) => route.path === path).map((route) => route.method.toUpperCase());
+  const paths = [...new Set(routes.map((route) => route.path))];
+  const templated = (path: string) => Number(path.includes('{'));
+  for (const path of paths.sort((a, b) => templated(a) - templated(b))) {
+    const onPath = routes.filter((route) => route.path === path);
+    for (const route of onPath) {
+      router[route.method](expressPath(path), async (req: Request, res: Response) => {
+        const input = parseInput(route, req);
+        const result = await route.handle(input, (request) => run(request, res));
+        if (result.body === undefined) res.status(result.status).end();
+        else res.status(result.status).json(result.body);
+      });
+    }
+    // A known path called with another method is 405 with `Allow` (RFC 9110), not a missing route.
+    const methods = onPath.map((route) => route.method.toUpperCase());
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
     router.all(expressPath(path), (req: Request, res: Response) => {
       res.setHeader('allow', allow);

@@ -363,6 +363,16 @@ describe('shims before and after the operation', () => {
     expect(orders.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
     const login = await call('PUT', '/api/users/login');
     expect([login.status, login.headers.get('allow')]).toEqual([405, 'POST']);
+    // Methods /users/{id} serves, on a path of its own: not a user named "login" or "register".
+    for (const [method, path] of [
+      ['GET', '/api/users/login'],
+      ['DELETE', '/api/users/login'],
+      ['GET', '/api/users/register'],
+      ['GET', '/api/users/password-reset'],
+    ] as const) {
+      const answer = await call(method, path);
+      expect([method, path, answer.status, answer.headers.get('allow')]).toEqual([method, path, 405, 'POST']);
+    }
     expect(subgraph.calls.length).toBe(before);
     expect((await call('DELETE', '/api/nothing')).status).toBe(404);
   });
