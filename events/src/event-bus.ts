@@ -354,7 +354,8 @@ export class EventBus {
       return true;
     } catch (error) {
       this.options.log.error({ err: error, target }, 'could not move a failed message; requeued');
-      settle((ch) => ch.nack(message, false, true));
+      // A reject, not a nack: from RabbitMQ 4.3 only basic.reject counts toward the delivery limit.
+      settle((ch) => ch.reject(message, true));
       return false;
     }
   }
