@@ -8,11 +8,11 @@ export interface Watcher {
   lastSent: string | undefined;
 }
 
-/** The last result of a subscriber that stopped reading (MAX_UNREAD_RESULTS): subscribing again catches up. */
+/** The last result of a subscriber that stopped reading (MAX_UNREAD_RESULTS). */
 const fellBehind = (): ExecutionResult => ({
   errors: [
     new GraphQLError(
-      `This subscription left more than ${MAX_UNREAD_RESULTS} results unread and was ended; subscribe again`,
+      `This subscription left more than ${MAX_UNREAD_RESULTS} results unread and was ended; subscribe again, and query what changed meanwhile`,
       { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } },
     ),
   ],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { type TokenService, tokenExpiresAt, UnauthenticatedError } from '@shop/platform/core';
 import { clientAddressKey } from '@shop/platform/http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -118,8 +118,9 @@ export function useSseSubscriptions(
       },
       next: async () => {
         // graphql-sse takes the next result as soon as it has queued the last one, and queues without
-        // bound: the next is taken once the last was written, so that a client that does not read
-        // leaves its backlog in its watcher stream, which ends it past MAX_UNREAD_RESULTS.
+        // bound: the next is taken once the last has gone to the socket, so that a client that does
+        // not read leaves its backlog in its watcher stream, which ends it past MAX_UNREAD_RESULTS,
+        // and its last event, waiting, is what `written` cuts it for.
         if (!(await written(response, deps.stalledWriteMs))) {
           await end();
           return { done: true, value: undefined };
@@ -176,6 +177,9 @@ const WRITE_CHECK_MS = 50;
  * pending for `stalledMs`: the client stopped reading (the socket's buffers are full).
  */
 async function written(response: ServerResponse, stalledMs: number): Promise<boolean> {
+  // The event just queued is written a few microtasks later, and sent at the next tick (Node corks
+  // a response's writes within one): looked at before, it would be the one before that.
+  await setImmediate();
   const cutAt = Date.now() + stalledMs;
   while (response.writableLength > 0 && !response.destroyed) {
     if (Date.now() >= cutAt) {
