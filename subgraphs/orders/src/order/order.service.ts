@@ -348,7 +348,8 @@ export class OrderService {
     orderId: string,
     { mayBeStored } = { mayBeStored: false },
   ): Promise<void> {
-    let released = false;
+    // Products kept the stock (false: the sweep confirmed it first), gave it back (true), or did not answer.
+    let released: boolean | undefined;
     try {
       released = await this.products.releaseUnconfirmedStock(ctx, orderId);
     } catch (error) {
@@ -358,7 +359,7 @@ export class OrderService {
     }
     // When the read fails too, abandon tries (and logs); the sweep cancels such an order at the latest.
     const stored = mayBeStored && (await OrderModel.exists({ _id: orderId }).catch(() => true));
-    if (!released || stored) await this.abandon(ctx, orderId);
+    if (released === false || stored) await this.abandon(ctx, orderId);
   }
 
   /**
