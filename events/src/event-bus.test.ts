@@ -9,7 +9,7 @@ import { DEAD_LETTER_REASONS } from './event-metrics.js';
 import { orderCreated } from './order-created.event.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import { TEST_AMQP_URL as AMQP_URL } from './test-broker.js';
-import { deleteConsumerTopology, workQueueName } from './topology.js';
+import { deleteConsumerTopology, retryQueueName, workQueueName } from './topology.js';
 
 /** A logger whose lines the test can read. */
 function recordingLogger() {
@@ -193,6 +193,50 @@ describe('EventBus channels the broker closed', () => {
       await vi.waitFor(ready(bus), { timeout: 10_000 });
       await expectConsumedAgain(bus, handled, 'o-deleted');
     } finally {
+      await bus.close();
+      await deleteConsumerTopology(channel, consumer, DEFAULT_RETRY_POLICY.maxAttempts - 1);
+      await channel.deleteExchange(exchange);
+      await connection.close();
+    }
+  });
+});
+
+describe('EventBus retries', () => {
+  it('requeues a failed message whose retry copy finds no queue with basic.reject, which RabbitMQ 4.3+ counts toward the delivery limit', async () => {
+    const exchange = `event-bus-test.unmoved.${Date.now().toString(36)}`;
+    const consumer = `event-bus-test.unmoved-consumer.${Date.now().toString(36)}`;
+    const { log, lines } = recordingLogger();
+    const bus = new EventBus({ url: AMQP_URL, exchange, log, connectionName: 'event-bus-test' });
+    const connection = await amqplib.connect(AMQP_URL);
+    const channel = await connection.createChannel();
+    // Every channel amqp-connection-manager opens is one of amqplib's, as this one is.
+    const channels = Object.getPrototypeOf(channel) as amqplib.Channel;
+    const reject = vi.spyOn(channels, 'reject');
+    const nack = vi.spyOn(channels, 'nack');
+    const attempts: string[] = [];
+    try {
+      await bus.subscribe({
+        queue: consumer,
+        events: [orderCreated],
+        handler: async (event) => {
+          attempts.push(event.id);
+          if (attempts.length === 1) throw new Error('first attempt fails');
+        },
+      });
+      const consumers = () =>
+        withChannel(AMQP_URL, async (check) => (await check.checkQueue(workQueueName(consumer))).consumerCount);
+      await vi.waitFor(async () => expect(await consumers()).toBe(1), { timeout: 10_000 });
+      // An operator deleted the first retry queue: the failed message's copy is unroutable.
+      await channel.deleteQueue(retryQueueName(consumer, 1));
+      const event = orderCreated.create({ orderId: 'o-unmoved', userId: 'u1', totalAmount: '1.00', items: [] });
+      expect(await bus.publish(event)).toEqual({ routed: true });
+      await vi.waitFor(() => expect(attempts).toEqual([event.id, event.id]), { timeout: 10_000 });
+      expect(lines.map((line) => line.msg)).toContain('could not move a failed message; requeued');
+      expect(reject).toHaveBeenCalledWith(expect.objectContaining({ content: expect.any(Buffer) }), true);
+      expect(nack).not.toHaveBeenCalled();
+    } finally {
+      reject.mockRestore();
+      nack.mockRestore();
       await bus.close();
       await deleteConsumerTopology(channel, consumer, DEFAULT_RETRY_POLICY.maxAttempts - 1);
       await channel.deleteExchange(exchange);
