@@ -90,4 +90,21 @@ describe('paymentStatusChanged', () => {
     expect(subscription.answers).toEqual([]);
     expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
   });
+
+  it('refuses at its start a document whose catch-up, one level deeper through the order, passes over the limits', async () => {
+    const deep = '{ order { user { orders { edges { node { payment { order { user { id } } } } } } } } }';
+    const errors: unknown[] = [];
+    client.subscribe(
+      { query: `subscription ($id: ID!) { paymentStatusChanged(orderId: $id) ${deep} }`, variables: { id: ownOrder } },
+      { next: () => {}, error: (error) => errors.push(error), complete: () => {} },
+    );
+    await vi.waitFor(() => expect(errors).toHaveLength(1), { timeout: 10_000 });
+    expect(errors[0]).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/depth .* Counted on the query that catches paymentStatusChanged up/),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
+    ]);
+    expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 });
+  });
 });

@@ -134,6 +134,18 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     const invalid = deps.limits.validate(schema, document, payload.variables, payload.operationName);
     if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
     const plan = planOf(schema, document, payload.operationName, payload.variables);
+    // A catch-up through another field (paymentStatusChanged's, through the order) is one level
+    // deeper and costlier than the document: refused now, not at every catch-up after a reconnect.
+    if (plan.catchUp.query !== plan.payload) {
+      let refused: readonly GraphQLError[];
+      try {
+        const catchUp = deps.limits.parse(plan.catchUp.query);
+        refused = deps.limits.validate(schema, catchUp, plan.variables(), plan.operationName);
+      } catch (error) {
+        refused = [error as GraphQLError]; // past the token limit
+      }
+      if (refused.length > 0) return refused.map((error) => catchUpRefused(error, plan.declaration.field));
+    }
     const requestId = randomUUID();
     const context: GatewayContext = { ...session, requestId, log: deps.log.child({ requestId, subscription: id }) };
     const key = JSON.stringify([
@@ -272,6 +284,13 @@ function send(
     watcher.results.push(result);
   }
 }
+
+/** A limit the catch-up query passes over, told as the subscription's own. */
+const catchUpRefused = (error: GraphQLError, field: string): GraphQLError =>
+  withCode(
+    new GraphQLError(`${error.message} Counted on the query that catches ${field} up after a gap, one level deeper.`),
+    'GRAPHQL_VALIDATION_FAILED',
+  );
 
 export function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, {
