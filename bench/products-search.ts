@@ -15,9 +15,10 @@ import pg from 'pg';
 import { seedProducts } from '../scripts/seed.js';
 import type { ProductsDb } from '../subgraphs/products/src/product/product.model.js';
 import { ProductService } from '../subgraphs/products/src/product/product.service.js';
+import { statementsOf } from '../subgraphs/products/src/sql-statements.test-fixture.js';
 import { percentile, timedRuns } from './load.js';
 import { numberOption } from './number-option.js';
-import { printPlans, statementsOf } from './sql-plans.js';
+import { printPlans } from './sql-plans.js';
 import { stop, waitFor } from './stack.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -15,11 +15,12 @@ import { cpus, loadavg } from 'node:os';
 import { testContext } from '@shop/platform/testing';
 import pg from 'pg';
 import { createProductsDb } from '../subgraphs/products/src/product/product.model.js';
+import { statementsOf } from '../subgraphs/products/src/sql-statements.test-fixture.js';
 import { StockService } from '../subgraphs/products/src/stock/stock.service.js';
 import { createPrivateTestDb } from '../subgraphs/products/src/test-db.js';
 import { percentile, timedRuns } from './load.js';
 import { numberOption } from './number-option.js';
-import { printPlans, statementsOf } from './sql-plans.js';
+import { printPlans } from './sql-plans.js';
 
 const HISTORY = numberOption('history', 1_000_000);
 const REQUESTS = numberOption('requests', 2_000);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createProductsDb, type ProductsDb } from './product/product.model.js';
 
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test';
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://shop:shop@127.0.0.1:5432/shop_test';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**

@@ -1,6 +1,9 @@
+import { testContext } from '@shop/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectTestDb } from '../test-db.js';
+import { statementsOf } from '../sql-statements.test-fixture.js';
+import { connectTestDb, TEST_DATABASE_URL } from '../test-db.js';
 import { Prisma, productsDbUnavailable } from './product.model.js';
+import { ProductService } from './product.service.js';
 
 const { db, category, cleanup } = connectTestDb();
 afterAll(() => cleanup());
@@ -46,6 +49,21 @@ describe('products table (migrations)', () => {
     const inCategory = 'SELECT * FROM products WHERE category = $1';
     expect(await planOf(inCategory, category)).toContain('products_category_created_at_id_idx');
     expect(await planOf('SELECT id FROM products WHERE price BETWEEN 1 AND 2')).toContain('products_price_idx');
+  });
+
+  it('enters the list index at a cursor, so a deep page reads from its cursor on, in a category or not', async () => {
+    for (const price of ['1.00', '2.00', '3.00']) await insert(price, 1);
+    const anonymous = testContext(null, {});
+    for (const filter of [{}, { category }]) {
+      const first = await new ProductService(db).list(anonymous, { filter, first: 1 });
+      const statements = await statementsOf(TEST_DATABASE_URL, (own) =>
+        new ProductService(own).list(anonymous, { filter, first: 1, after: first.pageInfo.endCursor }),
+      );
+      const page = statements.find((statement) => statement.query.includes('ORDER BY'));
+      expect(page).toBeDefined();
+      const plan = await planOf(page?.query ?? '', ...(page?.params ?? []));
+      expect(plan, JSON.stringify(filter)).toMatch(/Index Cond: .*created_at.* <= /);
+    }
   });
 });
 

@@ -184,12 +184,13 @@ export class ProductService {
     const size = pageSize(args.first);
     const where = whereOf(filter ?? {});
     const position = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
+    const at = position && new Date(position.c);
     const afterCursor: Prisma.ProductWhereInput = position
       ? {
-          OR: [
-            { createdAt: { lt: new Date(position.c) } },
-            { createdAt: new Date(position.c), id: { lt: position.i } },
-          ],
+          // Where the list index is entered: PostgreSQL starts a scan at no OR, so without it a deep
+          // page would read every row before its cursor. The OR then breaks ties in createdAt.
+          createdAt: { lte: at },
+          OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: position.i } }],
         }
       : {};
     const [records, totalCount] = await Promise.all([
