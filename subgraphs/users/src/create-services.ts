@@ -54,6 +54,6 @@ export function createUsersServices(
   const auth = new AuthService(users, tokens, sessions, throttle);
   const passwordResets = new PasswordResetService(users, auth, throttle, config, outbox);
   const emailVerifications = new EmailVerificationService(users, auth, throttle);
-  const accountDeletions = new AccountDeletionService(users, auth);
+  const accountDeletions = new AccountDeletionService(users, auth, passwordResets);
   return { users, auth, passwordResets, emailVerifications, accountDeletions };
 }

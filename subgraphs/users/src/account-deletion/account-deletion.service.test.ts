@@ -114,6 +114,8 @@ describe('deleteMe', () => {
       'UNAUTHENTICATED',
     );
     expect((await UserModel.findById(ada.id).lean())?.tokenVersion).toBe(1);
+    // Nor does anything keep the address it was sent to, or the email not sent yet.
+    expect(await PasswordResetModel.countDocuments({ userId: ada.id })).toBe(0);
   });
 
   it('is refused to anonymous callers and to an admin, whose account stays', async () => {
@@ -125,6 +127,34 @@ describe('deleteMe', () => {
       code: 'CONFLICT',
     });
     expect(await UserModel.findById(boss?._id).lean()).not.toHaveProperty('deletedAt');
+  });
+});
+
+describe('an erased account, reached with a token from before', () => {
+  it('takes no names or phone back: they stay erased', async () => {
+    const ada = await customer();
+    expect(await accountDeletions.deleteMe(ada.ctx, PASSWORD)).toBe(true);
+    const erased = await UserModel.findById(ada.id).lean();
+    const change = { firstName: 'Ada', lastName: 'Lovelace', phone: '+14155550100' };
+    expect(await codeOf(users.updateMe(ada.ctx, change))).toBe('NOT_FOUND');
+    expect(await UserModel.findById(ada.id).lean()).toEqual(erased);
+  });
+
+  it('gets no confirmation link from a request that read it before its erasure', async () => {
+    const ada = await customer();
+    const account = await users.findAccount(ada.id);
+    if (!account) throw new Error(`no account ${ada.id}`);
+    expect(await accountDeletions.deleteMe(ada.ctx, PASSWORD)).toBe(true);
+    const erased = await UserModel.findById(ada.id).lean();
+    await users.renewEmailVerification(account);
+    expect(await UserModel.findById(ada.id).lean()).toEqual(erased);
+  });
+
+  it('is not deleted by deleteMe once made an admin, whatever role the token says', async () => {
+    const ada = await customer();
+    await users.setRole(asAdmin(), ada.id, 'ADMIN');
+    expect(await codeOf(accountDeletions.deleteMe(ada.ctx, PASSWORD))).toBe('CONFLICT');
+    expect(await UserModel.findById(ada.id).lean()).not.toHaveProperty('deletedAt');
   });
 });
 

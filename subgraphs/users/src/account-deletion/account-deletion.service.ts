@@ -10,6 +10,7 @@ import type { RequestContext } from '@shop/platform/subgraph';
 import { z } from 'zod';
 import { type AuthService, currentPasswordSchema } from '../auth/auth.service.js';
 import { newSecretToken } from '../auth/secret-token.js';
+import type { PasswordResetService } from '../password-reset/password-reset.service.js';
 import { passwordHasher } from '../user/password-hasher.js';
 import type { Account, UserService } from '../user/user.service.js';
 
@@ -26,14 +27,16 @@ export class AccountDeletionService {
   constructor(
     private readonly users: UserService,
     private readonly auth: AuthService,
+    private readonly passwordResets: PasswordResetService,
   ) {}
 
   async deleteMe(ctx: RequestContext, currentPassword: unknown): Promise<boolean> {
-    const principal = requirePrincipal(ctx.principal);
+    requirePrincipal(ctx.principal);
     const data = validate(deleteSchema, { currentPassword });
     const account = await this.auth.proveCurrentPassword(ctx, data.currentPassword);
-    // The token's role is the account's: a role change revokes every token issued before it.
-    if (principal.role === 'ADMIN') {
+    // The account's role, not the token's: a token issued before a promotion passes the gateway's
+    // revocation check for as long as it caches token versions.
+    if (account.user.role === 'ADMIN') {
       // The last admin must not vanish by mistake, as with setUserRole.
       throw new ConflictError('An admin account is not deleted; have another admin make it a customer first');
     }
@@ -63,6 +66,10 @@ export class AccountDeletionService {
 
   // A hash of a password nobody knows: the account can never sign in, and a login still costs a verification.
   private async erase(account: Account): Promise<boolean> {
-    return (await this.users.eraseAccount(account, await passwordHasher.hash(newSecretToken()))) !== null;
+    if (!(await this.users.eraseAccount(account, await passwordHasher.hash(newSecretToken())))) return false;
+    // Void already (the erasure moved the token version); they still name the address, and may hold
+    // the reset email not sent yet. A crash before this leaves them to expire and be purged.
+    await this.passwordResets.forget(account.user.id);
+    return true;
   }
 }

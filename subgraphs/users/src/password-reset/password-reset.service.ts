@@ -137,6 +137,15 @@ export class PasswordResetService {
     return this.auth.signIn(outcome.value);
   }
 
+  /**
+   * Internal (AccountDeletionService): an erased account's links, which name the address they were
+   * sent to. It reads every link not purged yet (they live PASSWORD_RESET_TTL), on a deletion only:
+   * an index on userId would cost every reset request a write for it.
+   */
+  async forget(userId: string): Promise<void> {
+    await PasswordResetModel.deleteMany({ userId });
+  }
+
   /** Housekeeping for the purge job: links past their expiry. */
   async purgeExpired(now: Date): Promise<{ passwordResets: number }> {
     return { passwordResets: await this.purge.run(now) };

@@ -98,7 +98,9 @@ export class UserService {
     );
     const change: UpdateQuery<UserRecord> = phone === '' ? { $set: set, $unset: { phone: 1 } } : { $set: set };
     if (!isValidObjectId(principal.id)) throw new NotFoundError('User', principal.id);
-    const user = await this.update(principal.id, change);
+    // Never into an erased account: its token may still pass for a few seconds (the gateway's cache
+    // of token versions), and the names and phone its deletion erased would be back for good.
+    const user = await this.update(principal.id, change, { deletedAt: { $exists: false } });
     if (!user) throw new NotFoundError('User', principal.id);
     return user;
   }
@@ -203,12 +205,17 @@ export class UserService {
    */
   async renewEmailVerification({ user }: Account): Promise<void> {
     const link = emailVerificationLink(user, this.options.emailVerification);
-    await this.writeAndPublish(user.id, {
-      $set: link.fields,
-      $unset: { pendingEmail: 1, pendingEmailTokenVersion: 1 },
-      $push: { pendingEvents: link.email },
-    });
-    emailConfirmations.inc({ outcome: 'sent' });
+    // Read before an erasure that came meanwhile, `user` would put the address back in the account.
+    const written = await this.writeAndPublish(
+      user.id,
+      {
+        $set: link.fields,
+        $unset: { pendingEmail: 1, pendingEmailTokenVersion: 1 },
+        $push: { pendingEvents: link.email },
+      },
+      { deletedAt: { $exists: false } },
+    );
+    if (written) emailConfirmations.inc({ outcome: 'sent' });
   }
 
   /**
