@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { EventBus, paymentFailed } from '@shop/events';
 import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { type Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
@@ -101,13 +101,29 @@ function openStream(base: string) {
 }
 
 describe('a subscriber that stops reading', () => {
-  let gateway: Gateway | undefined;
-  afterAll(() => gateway?.close());
+  /** The gateway the test started, closed after it. */
+  let running: Gateway | undefined;
+  afterEach(async () => {
+    await running?.close();
+    running = undefined;
+  });
+
+  /** A gateway with `env`, and an SSE stream of WATCH on it that has had its first event. */
+  async function watchedStream(env: Record<string, string>) {
+    const started = await startGateway(subgraph.url(), env);
+    running = started.gateway;
+    const stream = openStream(started.base);
+    const opened = await stream.opened;
+    await vi.waitFor(() => expect(started.gateway.subscriptionStats().feedListeners).toBe(1), { timeout: 10_000 });
+    await firstDelivered(() => stream.text().includes('event: next'));
+    return { ...opened, text: stream.text, gateway: started.gateway };
+  }
 
   it('over graphql-ws is ended with SUBSCRIBER_TOO_SLOW once it leaves too much unread, and leaves the feed', async () => {
     // No keep-alive drop during the test: the socket stays, only the subscription ends.
     const started = await startGateway(subgraph.url(), { WS_KEEP_ALIVE_MS: '300s' });
-    gateway = started.gateway;
+    const own = started.gateway;
+    running = own;
     const messages: { id?: string; type: string; payload?: { errors?: { extensions?: { code?: string } }[] } }[] = [];
     const socket = new WebSocket(`${started.base.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     socket.on('message', (data) => messages.push(JSON.parse(String(data))));
@@ -115,12 +131,12 @@ describe('a subscriber that stops reading', () => {
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
     await vi.waitFor(() => expect(messages.map((m) => m.type)).toContain('connection_ack'));
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: WATCH, variables: { id: order } } }));
-    await vi.waitFor(() => expect(gateway?.subscriptionStats().feedListeners).toBe(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(own.subscriptionStats().feedListeners).toBe(1), { timeout: 10_000 });
     await firstDelivered(() => messages.some((m) => m.type === 'next'));
 
     (socket as unknown as { _socket: Socket })._socket.pause();
-    const published = await declineUntil(() => gateway?.subscriptionStats().feedListeners === 0);
-    expect(gateway.subscriptionStats().feedListeners).toBe(0);
+    const published = await declineUntil(() => own.subscriptionStats().feedListeners === 0);
+    expect(own.subscriptionStats().feedListeners).toBe(0);
 
     // Reading again: what the sockets held, then the end, far fewer than were published.
     (socket as unknown as { _socket: Socket })._socket.resume();
@@ -129,44 +145,30 @@ describe('a subscriber that stops reading', () => {
     expect(nexts.at(-1)?.payload?.errors?.[0]?.extensions?.code).toBe('SUBSCRIBER_TOO_SLOW');
     expect(nexts.length).toBeLessThan(published);
     socket.terminate();
-    await gateway.close();
-    gateway = undefined;
   }, 120_000);
 
   it('over SSE is ended the same way: the stream takes an event only once the last was written', async () => {
     // No cut during the test: only the subscription ends, the stream stays.
-    const started = await startGateway(subgraph.url(), { SSE_STALLED_WRITE_MS: '10m' });
-    gateway = started.gateway;
-    const stream = openStream(started.base);
-    const { socket, ended } = await stream.opened;
-    await vi.waitFor(() => expect(gateway?.subscriptionStats().feedListeners).toBe(1), { timeout: 10_000 });
-    await firstDelivered(() => stream.text().includes('event: next'));
+    const { socket, ended, text, gateway } = await watchedStream({ SSE_STALLED_WRITE_MS: '10m' });
 
     socket.pause();
-    const published = await declineUntil(() => gateway?.subscriptionStats().feedListeners === 0);
+    const published = await declineUntil(() => gateway.subscriptionStats().feedListeners === 0);
     expect(gateway.subscriptionStats().feedListeners).toBe(0);
     // Still open: its last writes wait for a client that may read again (SSE_STALLED_WRITE_MS).
     expect(gateway.subscriptionStats().subscriptions).toBe(1);
 
     socket.resume();
     await ended;
-    const events = stream.text().split('\n\n');
+    const events = text().split('\n\n');
     const nexts = events.filter((event) => event.startsWith('event: next'));
     expect(nexts.at(-1)).toContain('SUBSCRIBER_TOO_SLOW');
     expect(nexts.length).toBeLessThan(published);
     expect(events.some((event) => event.startsWith('event: complete'))).toBe(true);
-    await vi.waitFor(() => expect(gateway?.subscriptionStats().subscriptions).toBe(0));
-    await gateway.close();
-    gateway = undefined;
+    await vi.waitFor(() => expect(gateway.subscriptionStats().subscriptions).toBe(0));
   }, 120_000);
 
   it('over SSE is cut once its last event has waited SSE_STALLED_WRITE_MS to be written, with no event after it', async () => {
-    const started = await startGateway(subgraph.url(), { SSE_STALLED_WRITE_MS: '1s' });
-    gateway = started.gateway;
-    const stream = openStream(started.base);
-    const { socket } = await stream.opened;
-    await vi.waitFor(() => expect(gateway?.subscriptionStats().feedListeners).toBe(1), { timeout: 10_000 });
-    await firstDelivered(() => stream.text().includes('event: next'));
+    const { socket, gateway } = await watchedStream({ SSE_STALLED_WRITE_MS: '1s' });
 
     socket.pause();
     // One event of 32 MB, far more than the sockets' buffers hold: it stays partly unsent. Then nothing.
@@ -178,11 +180,9 @@ describe('a subscriber that stops reading', () => {
     } finally {
       reason = 'x'.repeat(200_000);
     }
-    await vi.waitFor(() => expect(gateway?.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 }), {
+    await vi.waitFor(() => expect(gateway.subscriptionStats()).toMatchObject({ subscriptions: 0, feedListeners: 0 }), {
       timeout: 15_000,
     });
     socket.destroy();
-    await gateway.close();
-    gateway = undefined;
   }, 120_000);
 });

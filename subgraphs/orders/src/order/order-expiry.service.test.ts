@@ -33,6 +33,19 @@ const cutShort = async (order: Order) => {
   await OrderModel.collection.updateOne({ _id: order.id as never }, { $set: { stockConfirmed: false } });
   fx.products.confirmed.delete(order.id);
 };
+/**
+ * Orders whose first create fails once its insert has committed, so its caller is told it failed (in
+ * production, say, the insert's answer is lost; here the relay's wake-up throws once).
+ */
+const failingAfterInsert = () => {
+  let failNextKick = true;
+  const kick = () => {
+    if (!failNextKick) return;
+    failNextKick = false;
+    throw new Error('connection reset after the insert');
+  };
+  return new OrderService(new ProductsClient(fx.products.url, tokens), { kick });
+};
 const history = async (order: Order) =>
   ((await stored(order))?.pendingEvents ?? [])
     .filter((e) => e.type === 'order.updated')
@@ -178,15 +191,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('cancels, with its stock given back once, an order stored by a failed create whose stock the sweep confirmed first', async () => {
-    // The insert commits, then the create fails (in production, say, the insert's answer is lost;
-    // here the relay's wake-up throws once), so the caller is told the order failed.
-    let failNextKick = true;
-    const kick = () => {
-      if (!failNextKick) return;
-      failNextKick = false;
-      throw new Error('connection reset after the insert');
-    };
-    const orders = new OrderService(new ProductsClient(fx.products.url, tokens), { kick });
+    const orders = failingAfterInsert();
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
     let orderId = '';
     // The failed create's release is slow to reach products: a sweep finds the stored order and
@@ -207,15 +212,8 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('cancels an order stored by a failed create whose release failed too; the sweep gives its stock back', async () => {
-    // The insert commits, then the create fails (the relay's wake-up throws once), and products does
-    // not answer the release either: the customer is told the order failed.
-    let failNextKick = true;
-    const kick = () => {
-      if (!failNextKick) return;
-      failNextKick = false;
-      throw new Error('connection reset after the insert');
-    };
-    const orders = new OrderService(new ProductsClient(fx.products.url, tokens), { kick });
+    // Products does not answer the release of the failed create either.
+    const orders = failingAfterInsert();
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
     let orderId = '';
     let productsDown = true;
