@@ -41,7 +41,7 @@ export class AccountDeletionService {
       throw new ConflictError('An admin account is not deleted; have another admin make it a customer first');
     }
     // Null: the password changed or every device was signed out meanwhile, this token with it.
-    if (!(await this.erase(account))) throw new UnauthenticatedError();
+    if (!(await this.erase(ctx, account))) throw new UnauthenticatedError();
     ctx.log.info({ userId: account.user.id }, 'account deleted: personal data erased, every session ended');
     return true;
   }
@@ -59,17 +59,19 @@ export class AccountDeletionService {
       throw new ConflictError('An admin account is not deleted; make it a customer first');
     }
     // Null: the account changed meanwhile (a password, a sign-out everywhere): asked again, it is erased.
-    if (!(await this.erase(account))) throw new ConflictError('The account changed meanwhile; try again');
+    if (!(await this.erase(ctx, account))) throw new ConflictError('The account changed meanwhile; try again');
     ctx.log.info({ userId: id, by: principal.id }, 'account deleted by an admin: personal data erased');
     return true;
   }
 
   // A hash of a password nobody knows: the account can never sign in, and a login still costs a verification.
-  private async erase(account: Account): Promise<boolean> {
+  private async erase(ctx: RequestContext, account: Account): Promise<boolean> {
     if (!(await this.users.eraseAccount(account, await passwordHasher.hash(newSecretToken())))) return false;
     // Void already (the erasure moved the token version); they still name the address, and may hold
-    // the reset email not sent yet. A crash before this leaves them to expire and be purged.
-    await this.passwordResets.forget(account.user.id);
+    // the reset email not sent yet. Not deleted (a failure, a crash), they expire and are purged.
+    await this.passwordResets.forget(account.user.id).catch((error: unknown) => {
+      ctx.log.warn({ err: error, userId: account.user.id }, 'reset links of an erased account left to expire');
+    });
     return true;
   }
 }

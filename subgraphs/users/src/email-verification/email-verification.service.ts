@@ -58,7 +58,8 @@ export class EmailVerificationService {
     if (!account) throw new UnauthenticatedError();
     if (account.user.emailVerified) return false;
     await this.throttle.emailVerification(account.user.email);
-    await this.users.renewEmailVerification(account);
+    // Not written: the account was erased meanwhile, and this token with it.
+    if (!(await this.users.renewEmailVerification(account))) throw new UnauthenticatedError();
     ctx.log.info({ userId: account.user.id }, 'email confirmation link sent');
     return true;
   }

@@ -202,8 +202,9 @@ export class UserService {
   /**
    * Internal (EmailVerificationService): a new confirmation link for the account's address, its
    * email in the account's outbox in the same update; the link sent before (a change's too) stops working.
+   * False, and nothing written, when the account was erased since it was read.
    */
-  async renewEmailVerification({ user }: Account): Promise<void> {
+  async renewEmailVerification({ user }: Account): Promise<boolean> {
     const link = emailVerificationLink(user, this.options.emailVerification);
     // Read before an erasure that came meanwhile, `user` would put the address back in the account.
     const written = await this.writeAndPublish(
@@ -215,7 +216,9 @@ export class UserService {
       },
       { deletedAt: { $exists: false } },
     );
-    if (written) emailConfirmations.inc({ outcome: 'sent' });
+    if (!written) return false;
+    emailConfirmations.inc({ outcome: 'sent' });
+    return true;
   }
 
   /**
