@@ -288,7 +288,7 @@ function send(
 /** A limit the catch-up query passes over, told as the subscription's own. */
 const catchUpRefused = (error: GraphQLError, field: string): GraphQLError =>
   withCode(
-    new GraphQLError(`${error.message} Counted on the query that catches ${field} up after a gap, one level deeper.`),
+    new GraphQLError(`${error.message} Counted on the query that catches ${field} up after a gap, through its parent.`),
     'GRAPHQL_VALIDATION_FAILED',
   );
 
