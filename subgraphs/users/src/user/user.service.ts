@@ -36,6 +36,8 @@ const versionOf = (record: Stored) => record.tokenVersion ?? 0;
 /** Matches an account still at this token version (absent on older documents: 0). */
 const atVersion = (version: number) => (version === 0 ? { $in: [0, null] } : version);
 
+/** Matches an account not erased (`deletedAt` is written by the erasure only). */
+const NOT_ERASED = { deletedAt: { $exists: false } };
 /** Per request: every `User` reference (and `user(id)`) of one request is read in one query. */
 const usersById = requestScoped(
   (_ctx: object) =>
@@ -100,7 +102,7 @@ export class UserService {
     if (!isValidObjectId(principal.id)) throw new NotFoundError('User', principal.id);
     // Never into an erased account: its token may still pass for a few seconds (the gateway's cache
     // of token versions), and the names and phone its deletion erased would be back for good.
-    const user = await this.update(principal.id, change, { deletedAt: { $exists: false } });
+    const user = await this.update(principal.id, change, NOT_ERASED);
     if (!user) throw new NotFoundError('User', principal.id);
     return user;
   }
@@ -214,7 +216,7 @@ export class UserService {
         $unset: { pendingEmail: 1, pendingEmailTokenVersion: 1 },
         $push: { pendingEvents: link.email },
       },
-      { deletedAt: { $exists: false } },
+      NOT_ERASED,
     );
     if (!written) return false;
     emailConfirmations.inc({ outcome: 'sent' });
@@ -319,7 +321,7 @@ export class UserService {
 
   /** Internal (AuthService): the only reads of a password hash, which never leaves that service. */
   async findCredentials(email: string): Promise<Credentials | null> {
-    const record = await UserModel.findOne({ email, deletedAt: { $exists: false } })
+    const record = await UserModel.findOne({ email, ...NOT_ERASED })
       .select('+passwordHash')
       .lean<Stored>();
     return record ? { user: toUser(record), tokenVersion: versionOf(record), passwordHash: record.passwordHash } : null;
@@ -327,7 +329,7 @@ export class UserService {
 
   /** Internal (PasswordResetService): the account of an email, without its password hash. */
   async findAccountByEmail(email: string): Promise<Account | null> {
-    const record = await UserModel.findOne({ email, deletedAt: { $exists: false } }).lean<Stored>();
+    const record = await UserModel.findOne({ email, ...NOT_ERASED }).lean<Stored>();
     return record ? { user: toUser(record), tokenVersion: versionOf(record) } : null;
   }
 
