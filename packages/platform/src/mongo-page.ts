@@ -1,16 +1,10 @@
 import type { Model } from 'mongoose';
 import { z } from 'zod';
-import { cursorTime, decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { type Connection, countedWhenRead, cursorTime, decodeCursor, encodeCursor, pageSize } from './pagination.js';
 
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
-}
-
-export interface Page<N> {
-  edges: { cursor: string; node: N }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
 }
 
 const cursorSchema = z.object({ c: cursorTime, i: z.string().min(1) });
@@ -30,17 +24,16 @@ function toPage<R extends { _id: string; createdAt: Date }, N>(
   records: R[],
   size: number,
   toNode: (record: R) => N,
-  totalCount: number,
-): Page<N> {
+  count: () => Promise<number>,
+): Connection<N> {
   const edges = records.slice(0, size).map((record) => ({
     cursor: encodeCursor({ c: record.createdAt.toISOString(), i: record._id }),
     node: toNode(record),
   }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-    totalCount,
-  };
+  return countedWhenRead(
+    { edges, pageInfo: { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null } },
+    count,
+  );
 }
 
 /** Newest first, without the outbox. */
@@ -50,7 +43,8 @@ const newestFirst = <R>(model: Model<any>, where: Record<string, unknown>, limit
 
 /**
  * A Relay page of a collection with string `_id`s, newest first. The cursor is the position
- * (createdAt, _id), so documents inserted while a client pages never shift what it sees.
+ * (createdAt, _id), so documents inserted while a client pages never shift what it sees. The
+ * total is counted only if a client reads it (`countedWhenRead`).
  */
 export async function pageNewestFirst<R extends { _id: string; createdAt: Date }, N>(
   // biome-ignore lint/suspicious/noExplicitAny: any collection whose documents have _id and createdAt
@@ -59,14 +53,11 @@ export async function pageNewestFirst<R extends { _id: string; createdAt: Date }
   args: PageArgs,
   toNode: (record: R) => N,
   count: () => Promise<number> = () => model.countDocuments(filter),
-): Promise<Page<N>> {
+): Promise<Connection<N>> {
   const size = pageSize(args.first);
   const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
-  const [records, totalCount] = await Promise.all([
-    newestFirst<R>(model, afterPosition(filter, after), size + 1),
-    count(),
-  ]);
-  return toPage(records, size, toNode, totalCount);
+  const records = await newestFirst<R>(model, afterPosition(filter, after), size + 1);
+  return toPage(records, size, toNode, count);
 }
 
 /** How a collection is split into buckets that follow creation time (hours, say). */
@@ -83,8 +74,8 @@ export interface Buckets {
 /**
  * The same page, read one bucket at a time by equality on `buckets.field` (with `filter`), newest
  * bucket first, until the page is full: for a server that serves no sort from an index and would
- * otherwise read and sort every match (FerretDB 1.x). `count` gives the total, which such a server
- * would also read every match for. Cursors are the same as above.
+ * otherwise read and sort every match (FerretDB 1.x). `count` gives the total (such a server would
+ * read every match for it too), run only if a client reads it. Cursors are the same as above.
  */
 export async function pageNewestFirstByBucket<R extends { _id: string; createdAt: Date }, N>(
   // biome-ignore lint/suspicious/noExplicitAny: any collection whose documents have _id and createdAt
@@ -93,11 +84,11 @@ export async function pageNewestFirstByBucket<R extends { _id: string; createdAt
   { filter, count }: { filter: Record<string, unknown>; count: () => Promise<number> },
   args: PageArgs,
   toNode: (record: R) => N,
-): Promise<Page<N>> {
+): Promise<Connection<N>> {
   const size = pageSize(args.first);
   const after = args.after ? decodeCursor(cursorSchema, args.after) : undefined;
   const first = after ? buckets.bucketOf(new Date(after.c)) : undefined;
-  const [candidates, totalCount] = await Promise.all([buckets.through(first), count()]);
+  const candidates = await buckets.through(first);
   const records: R[] = [];
   for (const bucket of candidates) {
     if (await buckets.skips?.(bucket)) continue;
@@ -106,5 +97,5 @@ export async function pageNewestFirstByBucket<R extends { _id: string; createdAt
     records.push(...(await newestFirst<R>(model, where, size + 1 - records.length)));
     if (records.length > size) break;
   }
-  return toPage(records, size, toNode, totalCount);
+  return toPage(records, size, toNode, count);
 }

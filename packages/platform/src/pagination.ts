@@ -13,11 +13,34 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-/** What a connection field returns: the node type's edges, Relay's page info and the total count. */
+/**
+ * What a connection field returns: the node type's edges, Relay's page info and the total count,
+ * which `countedWhenRead` counts only for a client that selects it.
+ */
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: PageInfo;
-  totalCount: number;
+  readonly totalCount: number | Promise<number>;
+}
+
+/**
+ * The page, with a `totalCount` that runs `count` when first read: GraphQL reads a field only when
+ * the client selects it, and a count reads every match of the filter where the page reads only its
+ * own rows. Read again (an alias), it counts once.
+ */
+export function countedWhenRead<T>(
+  page: Omit<Connection<T>, 'totalCount'>,
+  count: () => Promise<number>,
+): Connection<T> {
+  let counted: Promise<number> | undefined;
+  return {
+    ...page,
+    get totalCount() {
+      // A real promise: a mongoose query is a thenable that runs again (and throws) at each `then`.
+      counted ??= Promise.resolve(count());
+      return counted;
+    },
+  };
 }
 
 /** Federation directives on a connection's types, e.g. the catalogue's cache hints. */

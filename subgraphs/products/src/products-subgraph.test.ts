@@ -3,8 +3,9 @@ import { createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/pl
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProductService } from './product/product.service.js';
 import { productsSubgraph } from './schema.js';
+import { statementsOf } from './sql-statements.test-fixture.js';
 import { StockService } from './stock/stock.service.js';
-import { connectTestDb } from './test-db.js';
+import { connectTestDb, TEST_DATABASE_URL } from './test-db.js';
 
 const { db, category, cleanup } = connectTestDb();
 const tokens = createTestTokens();
@@ -101,6 +102,34 @@ describe('products subgraph over HTTP', () => {
     const past = await graphql(page, { filter: { category }, offset: 1 });
     expect(past.data?.products).toEqual({ totalCount: 1, edges: [] });
     expect(codes(await graphql(page, { offset: -1 }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('counts the catalogue only for a client that selects totalCount, once for its aliases', async () => {
+    /** The COUNT statements the products subgraph sends to answer `query`. */
+    const countsFor = async (query: string) => {
+      const statements = await statementsOf(TEST_DATABASE_URL, async (counted) => {
+        const served = await serveTestSubgraph(
+          productsSubgraph,
+          { products: new ProductService(counted), stock: new StockService(counted) },
+          tokens,
+        );
+        try {
+          const response = await fetch(served.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query, variables: { filter: { category } } }),
+          });
+          expect(((await response.json()) as GraphqlResult).errors).toBeUndefined();
+        } finally {
+          await served.close();
+        }
+      });
+      return statements.filter((statement) => /\bCOUNT\(/i.test(statement.query)).length;
+    };
+    const list = 'query ($filter: ProductFilter) { products(filter: $filter, first: 1) { edges { node { id } } } }';
+    expect(await countsFor(list)).toBe(0);
+    const counted = 'query ($filter: ProductFilter) { products(filter: $filter) { a: totalCount b: totalCount } }';
+    expect(await countsFor(counted)).toBe(1);
   });
 
   it('keeps reserveStock and releaseStock for the SERVICE role', async () => {

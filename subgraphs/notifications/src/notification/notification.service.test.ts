@@ -1,7 +1,7 @@
 import { notificationEmail, notificationSms, orderCreated, orderUpdated, paymentSucceeded } from '@shop/events';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { codeOf, connectTestMongo, testContext } from '@shop/platform/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { ForgottenAccountModel } from './forgotten-account.model.js';
 import { NotificationModel } from './notification.model.js';
@@ -135,6 +135,23 @@ describe('reading notifications', () => {
     expect(await codeOf(notifications.forUser(testContext(null, services), 'u-bob'))).toBe('UNAUTHENTICATED');
   });
 
+  it('counts the caller’s notifications only when totalCount is read, once however often', async () => {
+    // No phone: the receipt's SMS is recorded (SKIPPED) by the decider itself.
+    contacts.add('u-counted', { email: 'counted@example.com' });
+    await notifications.handle(receipt('u-counted', 'o-counted'));
+    const counts = vi.spyOn(NotificationModel, 'countDocuments');
+    try {
+      const page = await notifications.list(as('u-counted'), {});
+      expect(page.edges.length).toBeGreaterThan(0);
+      expect(page.pageInfo.hasNextPage).toBe(false);
+      expect(counts).not.toHaveBeenCalled();
+      expect(await Promise.all([page.totalCount, page.totalCount])).toEqual([page.edges.length, page.edges.length]);
+      expect(counts).toHaveBeenCalledTimes(1);
+    } finally {
+      counts.mockRestore();
+    }
+  });
+
   it(`caps User.notifications at the newest ${NOTIFICATIONS_SHOWN}, and pages the caller's own through notifications()`, async () => {
     const userId = 'u-many';
     // No phone: each receipt's SMS is recorded (SKIPPED) by the decider itself.
@@ -151,7 +168,7 @@ describe('reading notifications', () => {
     let after: string | null = null;
     for (;;) {
       const page = await notifications.list(as(userId), { first: 20, after });
-      expect(page.totalCount).toBe(total);
+      expect(await page.totalCount).toBe(total);
       seen.push(...page.edges.map((edge) => edge.node.orderId ?? ''));
       times.push(...page.edges.map((edge) => edge.node.createdAt));
       if (!page.pageInfo.hasNextPage) break;
@@ -161,7 +178,7 @@ describe('reading notifications', () => {
     expect([...seen].sort()).toEqual(Array.from({ length: total }, (_, i) => `o-${i}`).sort());
     expect(newestFirst(times)).toBe(true);
     // The caller's own only, whoever else has notifications.
-    expect((await notifications.list(as('u-nobody'), {})).totalCount).toBe(0);
+    expect(await (await notifications.list(as('u-nobody'), {})).totalCount).toBe(0);
     expect(await codeOf(notifications.list(testContext(null, services), {}))).toBe('UNAUTHENTICATED');
     expect(await codeOf(notifications.list(as(userId), { first: 0 }))).toBe('BAD_USER_INPUT');
   });

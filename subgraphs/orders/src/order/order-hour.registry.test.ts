@@ -58,7 +58,7 @@ async function pageAll(orders: OrderService, first: number, status?: OrderStatus
   for (let page = 0; page < 50; page++) {
     const result = await orders.list(fx.as(admin), { first, after, status });
     seen.push(...result.edges.map((edge) => edge.node.id));
-    totals.add(result.totalCount);
+    totals.add(await result.totalCount);
     if (!result.pageInfo.hasNextPage) return { seen, totals: [...totals] };
     after = result.pageInfo.endCursor;
   }
@@ -105,6 +105,18 @@ describe('OrderHourRegistry: all orders an hour at a time', () => {
       expect(seen, `pages of ${first}`).toEqual(expected);
       expect(totals).toEqual([placed.length]);
     }
+  });
+
+  it('counts all orders for an admin only when the page’s totalCount is read, once however often', async () => {
+    const hours = new OrderHourRegistry(() => NOW);
+    await hours.ensure(hoursAgo(2));
+    await storeOrder(hoursAgo(2));
+    const counts = vi.spyOn(hours, 'count');
+    const page = await serviceWith(hours).list(fx.as(admin), { first: 1 });
+    expect(page.edges).toHaveLength(1);
+    expect(counts).not.toHaveBeenCalled();
+    expect(await Promise.all([page.totalCount, page.totalCount])).toEqual([1, 1]);
+    expect(counts).toHaveBeenCalledTimes(1);
   });
 
   it('lists no order of an hour nobody registered: every process registers its hours ahead', async () => {

@@ -3,12 +3,12 @@ import { hourOf } from '@shop/platform/core';
 import {
   type Buckets,
   MAX_UPDATES_PER_COMMAND,
-  type Page,
   type PageArgs,
   pageNewestFirst,
   pageNewestFirstByBucket,
   writtenFirst,
 } from '@shop/platform/mongo';
+import type { Connection } from '@shop/platform/subgraph';
 import type { Model } from 'mongoose';
 import { OrderModel, type OrderRecord } from './order.model.js';
 import { type OrderStatus } from './order.type.js';
@@ -97,7 +97,7 @@ export class OrderHourRegistry implements Buckets, StatusHoursRecorder {
     args: PageArgs,
     toNode: (record: Omit<OrderRecord, 'pendingEvents'>) => N,
     status?: OrderStatus,
-  ): Promise<Page<N>> {
+  ): Promise<Connection<N>> {
     if (!status)
       return pageNewestFirstByBucket(OrderModel, this, { filter: {}, count: () => this.count() }, args, toNode);
     const totalCount = await this.countWithStatus(status);

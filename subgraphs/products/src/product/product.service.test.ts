@@ -227,21 +227,22 @@ describe('ProductService.list', () => {
     let after: string | null = null;
     for (let page = 0; page < 3; page++) {
       const result = await products.list(anonymous, { filter: { category: listCategory }, first: 2, after });
-      expect(result.totalCount).toBe(5);
+      expect(await result.totalCount).toBe(5);
       seen.push(...result.edges.map((edge) => edge.node.id));
       expect(result.pageInfo.hasNextPage).toBe(page < 2);
       after = result.pageInfo.endCursor;
     }
     expect(seen).toEqual(all.map((p) => p.id));
     const inStock = await products.list(anonymous, { filter: { category: listCategory, inStock: true }, first: 1 });
-    expect(inStock).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+    expect(inStock.pageInfo.hasNextPage).toBe(true);
+    expect(await inStock.totalCount).toBe(3);
   });
 
   it('pages with offset in the same order, for limit/offset callers', async () => {
     const page = (offset: number) =>
-      products.list(anonymous, { filter: { category: listCategory }, first: 2, offset }).then((result) => ({
+      products.list(anonymous, { filter: { category: listCategory }, first: 2, offset }).then(async (result) => ({
         ids: result.edges.map((edge) => edge.node.id),
-        totalCount: result.totalCount,
+        totalCount: await result.totalCount,
         hasNextPage: result.pageInfo.hasNextPage,
       }));
     const pages = await Promise.all([0, 2, 4, 6].map(page));

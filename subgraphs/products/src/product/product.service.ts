@@ -14,6 +14,7 @@ import {
 } from '@shop/platform/core';
 import type { OutboxWakeUp } from '@shop/platform/mongo';
 import {
+  countedWhenRead,
   cursorTime,
   decodeCursor,
   encodeCursor,
@@ -193,22 +194,19 @@ export class ProductService {
           OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: position.i } }],
         }
       : {};
-    const [records, totalCount] = await Promise.all([
-      this.db.product.findMany({
-        where: { AND: [where, afterCursor] },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        skip: offset ?? 0,
-        take: size + 1,
-      }),
-      this.db.product.count({ where }),
-    ]);
+    const records = await this.db.product.findMany({
+      where: { AND: [where, afterCursor] },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      skip: offset ?? 0,
+      take: size + 1,
+    });
     const page = records.slice(0, size);
     const edges = page.map((record) => ({
       cursor: encodeCursor({ c: record.createdAt.toISOString(), i: record.id }),
       node: toProduct(record),
     }));
     const pageInfo: PageInfo = { hasNextPage: records.length > size, endCursor: edges.at(-1)?.cursor ?? null };
-    return { edges, pageInfo, totalCount };
+    return countedWhenRead({ edges, pageInfo }, () => this.db.product.count({ where }));
   }
 
   async create(ctx: RequestContext, input: unknown): Promise<Product> {
