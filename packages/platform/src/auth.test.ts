@@ -176,6 +176,24 @@ describe('secrets configuration', () => {
     expect(parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: SECRET, ...SIGNING }).JWT_SECRET).toEqual([SECRET]);
   });
 
+  it('refuses the development secrets written in this repository outside development', () => {
+    const published = 'development-only-secret-not-for-production-use';
+    const signing = 'development-only-gateway-signing-secret-not-for-production';
+    expect(() => parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: published, ...SIGNING })).toThrow(
+      /^Invalid configuration: JWT_SECRET: a development value, public, refused outside development$/,
+    );
+    expect(() =>
+      parseConfig({}, { NODE_ENV: 'test', JWT_SECRET: `${SECRET},${published}`, GATEWAY_SIGNING_SECRETS: signing }),
+    ).toThrow(/JWT_SECRET: a development value[^;]+; GATEWAY_SIGNING_SECRETS: a development value/);
+    // compose-dev-env.sh's value for the backing services' passwords, should one be copied.
+    expect(() =>
+      parseConfig({}, { NODE_ENV: 'production', JWT_SECRET: 'development-only-not-a-secret-0123456789', ...SIGNING }),
+    ).toThrow(/JWT_SECRET: a development value/);
+    // In development they are what it runs with when nothing is set.
+    expect(parseConfig({}, { NODE_ENV: 'development' }).JWT_SECRET).toEqual([published]);
+    expect(parseConfig({}, { NODE_ENV: 'development', JWT_SECRET: published }).JWT_SECRET).toEqual([published]);
+  });
+
   it("says what is wrong in one line (a container's only log line), naming each bad variable", () => {
     const shape = { SOME_PORT: portVar(1), SOME_URL: urlVar('http://127.0.0.1') };
     expect(() => parseConfig(shape, { SOME_PORT: 'x', SOME_URL: 'nope' })).toThrow(

@@ -75,6 +75,8 @@ export const baseConfigShape = {
 const DEV_JWT_SECRET = 'development-only-secret-not-for-production-use';
 const DEV_SIGNING_SECRET = 'development-only-gateway-signing-secret-not-for-production';
 const MIN_SECRET_LENGTH = 32;
+/** The development values written in this repository (here and scripts/infra/compose-dev-env.sh): public. */
+const PUBLISHED_SECRET = /^development-only-/;
 
 /** A bad configuration: one line naming each bad variable, as a container's only log line. */
 export class ConfigError extends Error {
@@ -161,6 +163,13 @@ export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proce
   }
   if (config.GATEWAY_SIGNING_SECRETS.some((secret) => secret.length < MIN_SECRET_LENGTH)) {
     throw new ConfigError([`GATEWAY_SIGNING_SECRETS: each must be at least ${MIN_SECRET_LENGTH} characters`]);
+  }
+  // Anyone could sign an ADMIN token with a secret copied from a development set-up.
+  const published = (['JWT_SECRET', 'GATEWAY_SIGNING_SECRETS'] as const).filter((name) =>
+    config[name].some((secret) => PUBLISHED_SECRET.test(secret)),
+  );
+  if (!development && published.length > 0) {
+    throw new ConfigError(published.map((name) => `${name}: a development value, public, refused outside development`));
   }
   return config as unknown as Config<S>;
 }
