@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, isDuplicateKeyError, type MongoHandle, mongoUnavailable, writtenFirst } from './mongo.js';
 import { mongoCommandsMetric, runForScrape } from './mongo-commands.js';
+import { buildIndexes } from './mongo-indexes.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import { silentLogger } from './testing.js';
 
@@ -128,5 +129,29 @@ describe('connectMongo', () => {
     expect(await writtenFirst(upsert)).toBe(true); // it matched the document: written
     expect(await writtenFirst(upsert)).toBe(false); // it matched nothing, and its insert met the key
     await expect(writtenFirst(() => marks.insertOne({ $bad: 1 } as never))).rejects.toThrow();
+  });
+
+  it('builds the indexes a schema defines, rebuilds one it redefines, and drops none it does not define', async () => {
+    const name = `indexed_${randomUUID().slice(0, 8)}`;
+    const things = mongoose.connection.collection(name);
+    await things.createIndex({ sku: 1 }, { name: 'sku_1' }); // an older version's: not yet unique
+    await things.createIndex({ colour: 1 }, { name: 'colour_1' }); // a newer version's, or an operator's
+    const schema = new mongoose.Schema({ sku: String, size: Number, colour: String }, { autoIndex: false });
+    schema.index({ sku: 1 }, { unique: true });
+    schema.index({ size: 1 });
+    const model = mongoose.model(name, schema, name);
+    try {
+      const logged: unknown[] = [];
+      const log = { ...silentLogger, info: (fields: unknown) => logged.push(fields) } as unknown as typeof silentLogger;
+      await buildIndexes(model, log);
+      const built = async () =>
+        Object.fromEntries((await things.indexes()).map((index) => [index.name, Boolean(index.unique)]));
+      expect(await built()).toEqual({ _id_: false, sku_1: true, size_1: false, colour_1: false });
+      expect(logged).toEqual([{ collection: name, indexes: ['colour_1'] }]);
+      await buildIndexes(model, log); // a second start changes nothing
+      expect(await built()).toEqual({ _id_: false, sku_1: true, size_1: false, colour_1: false });
+    } finally {
+      mongoose.deleteModel(name);
+    }
   });
 });

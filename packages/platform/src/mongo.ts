@@ -5,6 +5,7 @@ import { isConnectionFailure, isPostgresUnavailableState, namesConnectionFailure
 import type { ReadinessCheck } from './health.js';
 import type { Logger } from './logger.js';
 import { countMongoCommands } from './mongo-commands.js';
+import { buildIndexes } from './mongo-indexes.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 
 /**
@@ -113,7 +114,7 @@ export async function connectMongo(settings: MongoSettings, service: string, log
   await mongoose.connect(settings.MONGO_URL, { dbName, ...mongoClientOptions(settings) });
   countMongoCommands(connection.getClient());
   // Unique indexes carry domain rules (one account per email), so they must exist before traffic.
-  await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
+  await Promise.all(Object.values(mongoose.models).map((model) => buildIndexes(model, log)));
   await learnServer();
   log.info({ dbName }, 'mongodb connected');
   return {

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { createTokenService, type Principal, type TokenService } from './auth.js';
 import { createLogger, type Logger } from './logger.js';
 import { learnServer, mongoClientOptions } from './mongo.js';
+import { buildIndexes } from './mongo-indexes.js';
 import { MONGO_POOL_SIZE } from './mongo-pool.js';
 import type { CommittedEvents } from './outbox.js';
 import {
@@ -30,7 +31,7 @@ export async function connectTestMongo(service: string): Promise<{ drop: () => P
   const dbName = `test_${service}_${randomUUID().slice(0, 8)}`;
   // As a service connects; monitorCommands also lets a test record what the code sends (recordQueryShapes).
   await mongoose.connect(url, { dbName, ...mongoClientOptions() });
-  await Promise.all(Object.values(mongoose.models).map((model) => model.syncIndexes()));
+  await Promise.all(Object.values(mongoose.models).map((model) => buildIndexes(model, silentLogger)));
   await learnServer();
   return {
     drop: async () => {
