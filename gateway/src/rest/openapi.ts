@@ -48,6 +48,10 @@ export function openApiDocument(routes: RestRoute[]): ReturnType<OpenApiGenerato
         [status]: success,
         ...Object.fromEntries((alsoStatus ?? []).map((code) => [code, success])),
         ...Object.fromEntries(route.errors.map((code) => [code, problem(STATUS_TEXT[code] ?? 'Error')])),
+        // A public route needs no token, but one that is sent is checked: an expired one is refused.
+        ...(route.access === 'public' && !route.errors.includes(401)
+          ? { 401: problem('The Authorization header holds an invalid or expired token: send none for this route') }
+          : {}),
         // The gateway refuses a body over BODY_LIMIT_BYTES before any route reads it.
         ...(route.body ? { 413: problem('Request body too large (over BODY_LIMIT_BYTES, inflated)') } : {}),
         // Every call spends the client's cost budget (CLIENT_COST_BUDGET); sign-in routes also count attempts.

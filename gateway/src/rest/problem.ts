@@ -103,6 +103,11 @@ export function toProblem(error: unknown): ProblemDetails {
 
 export function sendProblem(res: Response, problem: ProblemDetails): void {
   if (problem.retryAfter !== undefined) res.setHeader('retry-after', String(problem.retryAfter));
+  // RFC 6750: a 401 names its scheme, and says whether the token sent was the trouble.
+  if (problem.status === 401) {
+    const sent = res.req.get('authorization') !== undefined;
+    res.setHeader('www-authenticate', `Bearer realm="shop"${sent ? ', error="invalid_token"' : ''}`);
+  }
   const body = problem.status >= 500 ? { ...problem, requestId: res.locals.requestId } : problem;
   res.status(problem.status).type('application/problem+json').json(body);
 }

@@ -1,5 +1,5 @@
 import { BadUserInputError, type FieldError } from '@shop/platform/core';
-import { type Request, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { OperationRequest } from '../graphql/execute-in-process.js';
 import { problemFromGraphqlError, sendProblem } from './problem.js';
@@ -82,16 +82,25 @@ export function routesRouter(routes: RestRoute[], run: RunOperation): Router {
         else res.status(result.status).json(result.body);
       });
     }
-    // A known path called with another method is 405 with `Allow` (RFC 9110), not a missing route.
-    const methods = onPath.map((route) => route.method.toUpperCase());
-    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
-    router.all(expressPath(path), (req: Request, res: Response) => {
-      res.setHeader('allow', allow);
-      const message = `${req.method} is not allowed on /api${path}: use ${allow}`;
-      sendProblem(res, problemFromGraphqlError({ message, extensions: { code: 'METHOD_NOT_ALLOWED' } }));
-    });
+    router.all(
+      expressPath(path),
+      methodNotAllowed(
+        path,
+        onPath.map((route) => route.method.toUpperCase()),
+      ),
+    );
   }
   return router;
+}
+
+/** A known path called with another method: 405 with `Allow` (RFC 9110), not a missing route. */
+export function methodNotAllowed(path: string, methods: string[]): RequestHandler {
+  const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ');
+  return (req, res) => {
+    res.setHeader('allow', allow);
+    const message = `${req.method} is not allowed on /api${path}: use ${allow}`;
+    sendProblem(res, problemFromGraphqlError({ message, extensions: { code: 'METHOD_NOT_ALLOWED' } }));
+  };
 }
 
 function parseInput(route: RestRoute, req: Request): RouteInput<unknown, unknown, unknown, unknown> {

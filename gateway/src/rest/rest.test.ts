@@ -60,9 +60,12 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(body.paths['/api/payments'].post.responses)).toEqual(
       expect.arrayContaining(['200', '201', '202', '400', '401', '409']),
     );
-    // Any route may need a service that does not answer (users, for a token's revocation, at the least).
+    // Any route may need a service that does not answer (users, for a token's revocation, at the least),
+    // and any refuses a token that is sent but invalid or expired, a public one included.
     for (const operations of Object.values(body.paths as Record<string, Record<string, { responses: object }>>)) {
-      for (const operation of Object.values(operations)) expect(Object.keys(operation.responses)).toContain('503');
+      for (const operation of Object.values(operations)) {
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '503']));
+      }
     }
     // A body over BODY_LIMIT_BYTES is refused with 413 before the route reads it: documented where a body is taken.
     for (const [path, method] of [
@@ -346,6 +349,27 @@ describe('shims before and after the operation', () => {
     expect(body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', retryAfter: 1 });
   });
 
+  it('answers 401 with WWW-Authenticate (RFC 6750), naming an invalid token when one was sent', async () => {
+    const before = subgraph.calls.length;
+    const stale = await call('GET', '/api/products', undefined, { authorization: 'Bearer not-a-token' });
+    expect([stale.status, stale.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect(stale.headers.get('www-authenticate')).toBe('Bearer realm="shop", error="invalid_token"');
+    expect(subgraph.calls.length).toBe(before);
+    subgraph.answer = () => ({
+      data: null,
+      errors: [{ message: 'Authentication required', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+    const anonymous = await call('GET', '/api/payments/p1');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="shop"');
+  });
+
+  it('answers a path it cannot decode as a 400 problem about the path, not about a body', async () => {
+    const { status, body } = await call('GET', '/api/orders/%E0%A4%A');
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ code: 'BAD_REQUEST', detail: 'Malformed path: invalid percent-encoding' });
+  });
+
   it('answers a missing resource as a 404 problem', async () => {
     subgraph.answer = () => ({ data: { user: null } });
     const { status, body } = await call('GET', '/api/users/nobody');
@@ -373,6 +397,8 @@ describe('shims before and after the operation', () => {
       const answer = await call(method, path);
       expect([method, path, answer.status, answer.headers.get('allow')]).toEqual([method, path, 405, 'POST']);
     }
+    const document = await call('POST', '/api/openapi.json');
+    expect([document.status, document.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect(subgraph.calls.length).toBe(before);
     expect((await call('DELETE', '/api/nothing')).status).toBe(404);
   });

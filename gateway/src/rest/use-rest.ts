@@ -10,7 +10,7 @@ import { paymentsRoutes } from './payments.routes.js';
 import { problemFromGraphqlError, problemHandler, sendProblem } from './problem.js';
 import { productsRoutes } from './products.routes.js';
 import type { RestRoute } from './rest-route.js';
-import { routesRouter } from './rest-route.js';
+import { methodNotAllowed, routesRouter } from './rest-route.js';
 import { operationRunner } from './run-operation.js';
 import { usersRoutes } from './users.routes.js';
 
@@ -27,6 +27,7 @@ export function useRest(
   api.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
+  api.all('/openapi.json', methodNotAllowed('/openapi.json', ['GET']));
   api.use('/docs', apiDocs('/api/openapi.json'));
   api.use(authenticate(deps.tokens), express.json({ limit: deps.bodyLimit }));
   api.use(routesRouter(restRoutes, operationRunner(deps.apollo)));
