@@ -209,8 +209,8 @@ export const notWith = (field: string, other: string): FieldsRule => ({
 });
 
 /**
- * A body that changes something: at least one field, said to the document as `minProperties`,
- * and the `rules` between its fields.
+ * A body that changes something: at least one of its fields (unknown ones are dropped, so they do
+ * not count), said to the document as `anyOf` one field required, and the `rules` between its fields.
  */
 export const someOf = <S extends z.ZodRawShape>(shape: S, id: string, rules: FieldsRule[] = []) => {
   let body = z
@@ -218,5 +218,6 @@ export const someOf = <S extends z.ZodRawShape>(shape: S, id: string, rules: Fie
     .partial()
     .refine((fields) => Object.keys(fields).length > 0, 'at least one field to change');
   for (const rule of rules) body = body.refine(rule.holds, { path: [rule.field], message: rule.message });
-  return body.meta({ id, minProperties: 1, ...(rules.length > 0 && { allOf: rules.map((rule) => rule.schema) }) });
+  const oneField = Object.keys(shape).map((field) => ({ required: [field] }));
+  return body.meta({ id, anyOf: oneField, ...(rules.length > 0 && { allOf: rules.map((rule) => rule.schema) }) });
 };
