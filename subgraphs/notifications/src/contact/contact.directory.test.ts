@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createTestTokens } from '@shop/platform/testing';
 import { buildSchema, GraphQLError, graphql } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_DELETED, UsersContactDirectory } from './contact.directory.js';
+import { ACCOUNT_DELETED, DELETED_MARK_TTL_MS, UsersContactDirectory } from './contact.directory.js';
 
 const tokens = createTestTokens();
 
@@ -106,5 +106,31 @@ describe('UsersContactDirectory', () => {
     expect(await directory.contactOf('u-grace')).toBe(ACCOUNT_DELETED);
     expect(directory.heardDeleted('u-grace')).toBe(true);
     expect(callers.length).toBe(before + 1);
+  });
+
+  it('keeps what it heard deleted however many addresses it looks up after', async () => {
+    const directory = new UsersContactDirectory(url, tokens, { contacts: 1, deletionMarks: 10 });
+    directory.markDeleted('u-grace');
+    await directory.contactOf('u-ada');
+    await directory.contactOf('u-deleted');
+    expect(directory.heardDeleted('u-grace')).toBe(true);
+    expect(await directory.contactOf('u-grace')).toBe(ACCOUNT_DELETED);
+  });
+
+  it('says it remembers every deletion only since its marks reach: not before one made room, nor past their 24 h', () => {
+    const directory = new UsersContactDirectory(url, tokens, { contacts: 10, deletionMarks: 2 });
+    expect(directory.hearingSince()).toBeUndefined();
+    const now = Date.now();
+    directory.hearing(now - 60_000);
+    expect(directory.hearingSince(now)).toBe(now - 60_000);
+    directory.hearing(0);
+    expect(directory.hearingSince(now)).toBe(now - DELETED_MARK_TTL_MS);
+    directory.markDeleted('u-1');
+    directory.markDeleted('u-2');
+    expect(directory.hearingSince(now)).toBe(now - DELETED_MARK_TTL_MS);
+    const evicting = Date.now();
+    directory.markDeleted('u-3');
+    expect(directory.heardDeleted('u-1')).toBe(false);
+    expect(directory.hearingSince()).toBeGreaterThanOrEqual(evicting);
   });
 });

@@ -36,42 +36,67 @@ export const DELETED_MARK_TTL_MS = 24 * 60 * 60_000;
 export interface HeardDeletions {
   /** It heard this account was deleted. */
   heardDeleted(userId: string): boolean;
-  /** Since when (ms since the epoch) it has heard every deletion; undefined before it listens. */
+  /**
+   * Since when (ms since the epoch) it remembers every deletion it heard; undefined before it listens.
+   * Before then, a deletion may have gone unheard, or its mark expired or made room for others.
+   */
   hearingSince(): number | undefined;
+}
+
+/** How many addresses and how many deletion marks a process keeps. */
+export interface DirectoryLimits {
+  contacts: number;
+  deletionMarks: number;
 }
 
 /** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
 export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
-  private readonly known = new LRUCache<string, Contact | typeof ACCOUNT_DELETED>({
-    max: 10_000,
-    ttl: CONTACT_TTL_MS,
-    fetchMethod: async (userId) => (await this.lookUp(userId)) ?? undefined,
-  });
-
+  private readonly known: LRUCache<string, Contact | typeof ACCOUNT_DELETED>;
+  // Apart from the addresses, which would otherwise push them out: lookups never make room here.
+  private readonly deleted: LRUCache<string, true>;
   private since: number | undefined;
+  /** When a mark last made room for another: what was heard before then is not all remembered. */
+  private lastEviction = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly url: string,
     private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
-  ) {}
+    limits: DirectoryLimits = { contacts: 10_000, deletionMarks: 100_000 },
+  ) {
+    this.known = new LRUCache({
+      max: limits.contacts,
+      ttl: CONTACT_TTL_MS,
+      fetchMethod: async (userId) => (await this.lookUp(userId)) ?? undefined,
+    });
+    this.deleted = new LRUCache({
+      max: limits.deletionMarks,
+      ttl: DELETED_MARK_TTL_MS,
+      dispose: (_mark, _userId, reason) => {
+        if (reason === 'evict') this.lastEviction = Date.now();
+      },
+    });
+  }
 
   async contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
+    if (this.deleted.has(userId)) return ACCOUNT_DELETED;
     // A user not found is not kept (undefined): one created a moment later is found.
     return (await this.known.fetch(userId)) ?? null;
   }
 
   markDeleted(userId: string): void {
-    this.known.set(userId, ACCOUNT_DELETED, { ttl: DELETED_MARK_TTL_MS });
+    this.deleted.set(userId, true);
+    this.known.delete(userId);
   }
 
   /** Whether this process heard the account was deleted (markDeleted); asks nobody. */
   heardDeleted(userId: string): boolean {
-    return this.known.peek(userId) === ACCOUNT_DELETED;
+    return this.deleted.has(userId);
   }
 
-  hearingSince(): number | undefined {
-    return this.since;
+  hearingSince(now = Date.now()): number | undefined {
+    if (this.since === undefined) return undefined;
+    return Math.max(this.since, this.lastEviction, now - DELETED_MARK_TTL_MS);
   }
 
   /** Its queue of deletions is bound (again, after a gap): every deletion from now on is heard. */
@@ -81,7 +106,7 @@ export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
 
   /** Drops every address kept (deletion marks stay): after a gap in which a deletion may have gone unheard. */
   forgetKept(): void {
-    for (const [userId, kept] of this.known.entries()) if (kept !== ACCOUNT_DELETED) this.known.delete(userId);
+    this.known.clear();
   }
 
   private async lookUp(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {

@@ -3,6 +3,7 @@ import { dependencyOutage } from '@shop/platform/core';
 import { ClaimBusyError, effectClaimModel, mongoUnavailable } from '@shop/platform/mongo';
 import { connectTestMongo, freePort, recordQueryShapes } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UsersContactDirectory } from '../contact/contact.directory.js';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationModel } from '../notification/notification.model.js';
 import { NotificationService } from '../notification/notification.service.js';
@@ -34,7 +35,8 @@ const notifications = new NotificationService(
   new TestContactDirectory()
     .add('u-ada', { email: 'ada@example.com', phone: '+15550100' })
     .add('u-leaving', { email: 'leaving@example.com', phone: '+15550199' })
-    .add('u-gone', { email: 'gone@example.com', phone: '+15550198' }),
+    .add('u-gone', { email: 'gone@example.com', phone: '+15550198' })
+    .add('u-evicted', { email: 'evicted@example.com', phone: '+15550197' }),
   outbox,
 );
 
@@ -168,6 +170,21 @@ describe('DeliveryService', () => {
     const { email, sms: text } = await receiptRequests('o-forgotten-first', 'u-gone');
     await notifications.forgetUser('u-gone');
     await expectDroppedUnsent(delivery, 'o-forgotten-first', { email, sms: text });
+  });
+
+  it('drops a first send unsent for an account whose deletion it heard, though other marks have made room since', async () => {
+    const { email, sms: text } = await receiptRequests('o-mark-evicted', 'u-evicted');
+    await notifications.forgetUser('u-evicted');
+    const directory = new UsersContactDirectory(
+      'http://127.0.0.1:9/graphql',
+      { serviceAuthorization: async () => 'Bearer unused' },
+      { contacts: 10, deletionMarks: 1 },
+    );
+    directory.hearing(Date.parse(email.occurredAt) - 60_000);
+    directory.markDeleted('u-evicted');
+    directory.markDeleted('u-someone-else'); // room for it: u-evicted's mark goes
+    expect(directory.heardDeleted('u-evicted')).toBe(false);
+    await expectDroppedUnsent(new DeliveryService(transport, sms, directory), 'o-mark-evicted', { email, sms: text });
   });
 
   it('trusts what it heard for a request decided after it started hearing deletions: no read of the account mark', async () => {

@@ -69,9 +69,10 @@ export class DeliveryService {
    * The notification is its own settlement: a later delivery of the request finds its claim taken
    * and the notification SENT, and sends nothing. A request whose account was deleted before it came
    * (decided just before; or after a backlog, a restart, a replay from the dead-letter queue) is
-   * dropped unsent and records nothing. This process heard every deletion since it listens, in
-   * memory; only a request decided before then is asked of the account's `forgotten_accounts`
-   * mark, one read by id, so the write path spends no command on it. An email whose `sendBy` has
+   * dropped unsent and records nothing. This process remembers every deletion it heard since it
+   * listens, in memory, as far as its marks reach (`hearingSince`); only a request decided before
+   * then is asked of the account's `forgotten_accounts` mark, one read by id, so the write path
+   * spends no command on it. An email whose `sendBy` has
    * passed when its send is claimed is recorded SKIPPED, unsent (a sender that died after sending it
    * and before recording it cannot be told apart: its link is dead either way).
    */
