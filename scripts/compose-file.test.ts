@@ -130,22 +130,22 @@ describe('docker-compose.yml, secure by default', () => {
     expect(compose.services.prometheus?.profiles).toEqual(['monitoring']);
   });
 
-  it('keeps backing services and subgraphs on an internal network; only the gateway also reaches the outside', () => {
+  it('keeps backing services and subgraphs on an internal network; the gateway, and notifications for its mail, also reach the outside', () => {
     expect(compose.networks.backend?.internal).toBe(true);
-    for (const name of [
-      'mongo',
-      'postgres',
-      'rabbitmq',
-      'migrate',
-      'users',
-      'products',
-      'orders',
-      'payments',
-      'notifications',
-    ]) {
+    for (const name of ['mongo', 'postgres', 'rabbitmq', 'migrate', 'users', 'products', 'orders', 'payments']) {
       expect(compose.services[name]?.networks, name).toEqual(['backend']);
     }
     expect(compose.services.gateway?.networks).toEqual(['backend', 'edge']);
+    // The mail server (SMTP_URL) is outside: on `backend` alone, no email would ever leave.
+    expect(compose.services.notifications?.networks).toEqual(['backend', 'outbound']);
+    expect(compose.networks.outbound?.internal).toBeUndefined();
+    const onOutbound = Object.entries(compose.services).filter(([, service]) => service.networks?.includes('outbound'));
+    expect(onOutbound.map(([name]) => name)).toEqual(['notifications']);
+  });
+
+  it('passes TRUST_PROXY from .env to the gateway, which behind a proxy of your own needs it', () => {
+    expect(compose.services.gateway?.environment?.TRUST_PROXY).toMatch(/^\$\{TRUST_PROXY:-\}$/);
+    expect(scaled.gateway?.environment?.TRUST_PROXY).toBe('172.28.0.2');
   });
 
   it('takes every credential from the environment, with no default and no guest', () => {

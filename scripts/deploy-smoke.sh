@@ -175,7 +175,7 @@ wait_healthy() {
 # and the address of any network bridge they made fixed at once (pin_bridge_addresses).
 start_services() {
   compose up -d --no-deps "$@"
-  pin_bridge_addresses "${PROJECT}_backend" "${PROJECT}_edge"
+  pin_bridge_addresses "${PROJECT}_backend" "${PROJECT}_edge" "${PROJECT}_outbound"
 }
 
 # start_stack: the current COMPOSE_FILES from nothing, in their health order (the load balancer,

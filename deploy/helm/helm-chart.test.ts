@@ -175,6 +175,15 @@ describe('Helm chart deploy/helm/shop', () => {
     expect(secretText).not.toContain('ci-only');
   });
 
+  it("keeps each client's own address on a gateway LoadBalancer (externalTrafficPolicy Local), which the per-address limits count by", () => {
+    const spec = (objects: Manifest[]) => named(objects, 'Service', 'shop-gateway').spec as Manifest;
+    expect(spec(rendered['gateway as a LoadBalancer'] as Manifest[])).toMatchObject({
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+    });
+    expect(spec(rendered['default values'] as Manifest[]).externalTrafficPolicy).toBeUndefined();
+  });
+
   it('probes the endpoints the images health-check', () => {
     const dockerfile = readFileSync(`${repo}/Dockerfile`, 'utf8');
     const objects = rendered['default values'] as Manifest[];
