@@ -1,5 +1,5 @@
 import { namedEventId, notificationEmail, notificationSms } from '@shop/events';
-import { assertOwnerOrAdmin, countParkedEvents, hourOf, requirePrincipal } from '@shop/platform/core';
+import { assertOwnerOrAdmin, countParkedEvents, hourOf, requestScoped, requirePrincipal } from '@shop/platform/core';
 import {
   findAnyOf,
   isDuplicateKeyError,
@@ -9,6 +9,7 @@ import {
   writtenFirst,
 } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
+import DataLoader from 'dataloader';
 import { ACCOUNT_DELETED, type Contact, type ContactDirectory } from '../contact/contact.directory.js';
 import type { DecidedEvent } from '../events.js';
 import { ForgottenAccountModel } from './forgotten-account.model.js';
@@ -63,6 +64,27 @@ function requestFor(id: string, event: DecidedEvent, draft: NotificationDraft, t
 const onlyDuplicates = (error: unknown) =>
   isDuplicateKeyError(error) ||
   ((error as { writeErrors?: { code?: number }[] }).writeErrors?.every((write) => write.code === 11000) ?? false);
+
+/**
+ * Per request: each user's newest notifications read once, however many references ask (a page of
+ * one customer's orders, each with `user { notifications }`); one query per user, which no `$in`
+ * can serve with a limit per user.
+ */
+const shownByUser = requestScoped(
+  (_ctx: object) =>
+    new DataLoader<string, Notification[]>((userIds) =>
+      Promise.all(
+        userIds.map(async (userId) =>
+          (
+            await NotificationModel.find({ userId })
+              .sort({ createdAt: -1, _id: -1 })
+              .limit(NOTIFICATIONS_SHOWN)
+              .lean<Stored[]>()
+          ).map(toNotification),
+        ),
+      ),
+    ),
+);
 
 export class NotificationService {
   constructor(
@@ -155,11 +177,7 @@ export class NotificationService {
   /** A customer reads only their own notifications; an admin anyone's. Newest first. */
   async forUser(ctx: RequestContext, userId: string): Promise<Notification[]> {
     assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);
-    const records = await NotificationModel.find({ userId })
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(NOTIFICATIONS_SHOWN)
-      .lean<Stored[]>();
-    return records.map(toNotification);
+    return shownByUser(ctx).load(userId);
   }
 
   /** `notifications(first, after)`: the caller's own, newest first (an admin's own too). */

@@ -166,6 +166,28 @@ describe('orders over HTTP', () => {
     expect(code(await post(ENTITIES, user, bob))).toBe('NOT_FOUND');
   });
 
+  it("reads one page of a user's orders once however many User references ask for it", async () => {
+    await create(ada);
+    const ENTITIES = `query ($representations: [_Any!]!) {
+      _entities(representations: $representations) { ... on User { orders(first: 5) { totalCount edges { node { id } } } } }
+    }`;
+    const representations = Array.from({ length: 50 }, () => ({ __typename: 'User', id: ada.id }));
+    const count = await OrderModel.countDocuments({ userId: ada.id });
+    const queries: string[] = [];
+    mongoose.set('debug', (collection: string, method: string) => {
+      queries.push(`${collection}.${method}`);
+    });
+    try {
+      const result = await post(ENTITIES, { representations }, ada);
+      expect(result.errors).toBeUndefined();
+      const totals = result.data._entities.map((user: { orders: { totalCount: number } }) => user.orders.totalCount);
+      expect(totals).toEqual(Array(50).fill(count));
+    } finally {
+      mongoose.set('debug', false);
+    }
+    expect(queries.sort()).toEqual(['orders.countDocuments', 'orders.find']);
+  });
+
   it('resolves a page of 50 Order references with one query, keeping each caller to their own', async () => {
     const carol = customer('user-carol');
     const ids: string[] = [];

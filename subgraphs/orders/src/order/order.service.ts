@@ -57,6 +57,22 @@ const ordersById = requestScoped(
     ),
 );
 
+/**
+ * Per request: one page of a user's orders read once, however many references ask for it (a page
+ * of one customer's orders, each with `user { orders }`).
+ */
+const pagesForUser = requestScoped(
+  (_ctx: object) =>
+    new DataLoader<string, OrderConnection>((keys) =>
+      Promise.all(
+        keys.map((key) => {
+          const { userId, first, after } = JSON.parse(key) as { userId: string } & PageArgs;
+          return pageNewestFirst(OrderModel, { userId }, { first, after }, toOrder);
+        }),
+      ),
+    ),
+);
+
 /** ORDER_PAYMENT_TIMEOUT's default (config.ts). */
 const DEFAULT_PAYMENT_WINDOW_MS = 30 * 60_000;
 
@@ -193,7 +209,7 @@ export class OrderService {
   /** `User.orders`: one user's orders, for that user or an admin. */
   async listForUser(ctx: RequestContext, userId: string, args: PageArgs): Promise<OrderConnection> {
     assertOwnerOrAdmin(ctx.principal, userId, 'User', userId);
-    return this.page({ userId }, args);
+    return pagesForUser(ctx).load(JSON.stringify({ userId, first: args.first ?? null, after: args.after ?? null }));
   }
 
   /** updateOrderStatus: the life cycle decides, a conditional update makes concurrent requests safe. */
