@@ -83,9 +83,9 @@ describe('User.notifications over HTTP', () => {
       const same = Array.from({ length: 50 }, () => ({ __typename: 'User', id: ada.id }));
       const own = await post(USER_NOTIFICATIONS, { representations: same }, ada);
       expect(own.errors).toBeUndefined();
-      expect((own.data?._entities as { notifications: unknown[] }[]).map((user) => user.notifications.length)).toEqual(
-        Array(50).fill(1),
-      );
+      expect(
+        ((own.data?._entities ?? []) as { notifications: unknown[] }[]).map((user) => user.notifications.length),
+      ).toEqual(Array(50).fill(1));
       expect(commands).toEqual(['notifications.find']);
       commands.length = 0;
       const two = [...same.slice(0, 10), { __typename: 'User', id: bob.id }, ...same.slice(0, 10)];
