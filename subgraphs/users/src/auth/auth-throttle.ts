@@ -33,6 +33,16 @@ export function loginBackoffMs(emailFailures: number, limits: ThrottleLimits): n
   return Math.min(limits.LOGIN_BACKOFF_MAX_MS, limits.LOGIN_BACKOFF_BASE_MS * 2 ** Math.min(over - 1, 20));
 }
 
+/**
+ * The failures from which loginBackoffMs stops growing: an email's failures past it change nothing,
+ * so they are neither kept nor counted.
+ */
+export function loginBackoffSaturation(limits: ThrottleLimits): number {
+  let failures = limits.LOGIN_BACKOFF_AFTER_FAILURES;
+  while (loginBackoffMs(failures + 1, limits) > loginBackoffMs(failures, limits)) failures++;
+  return failures;
+}
+
 /** `TOO_MANY_REQUESTS` with `retryAfter` in whole seconds (the gateway's REST shim answers 429 + Retry-After). */
 export class TooManyRequestsError extends AppError {
   constructor(what: string, retryAfter: number) {
@@ -138,12 +148,15 @@ export class AuthThrottle {
     await this.count(pairKey, failures(this.limits.LOGIN_MAX_FAILURES_PER_EMAIL));
     const emailKey = `email:${email}`;
     const emailWindow = failures(Number.POSITIVE_INFINITY);
-    const emailFailures = await withDocumentLock('login_attempts', emailKey, async () => {
+    const earlierFailures = await withDocumentLock('login_attempts', emailKey, async () => {
       const now = this.now();
-      await this.insert(emailKey, now, emailWindow);
-      return this.attemptsInWindow(emailKey, now, emailWindow);
+      const earlier = await this.attemptsInWindow(emailKey, now, emailWindow);
+      // Once the wait is at its cap, an attempt is not kept: the email's records, and this count,
+      // stay a handful however many addresses guess at it (each login counts them, in turn).
+      if (earlier < loginBackoffSaturation(this.limits)) await this.insert(emailKey, now, emailWindow);
+      return earlier;
     });
-    await this.sleep(loginBackoffMs(emailFailures - 1, this.limits));
+    await this.sleep(loginBackoffMs(earlierFailures, this.limits));
     return {
       succeeded: async () => {
         // The account owner got in: their email starts afresh; the address only gets its attempt back.

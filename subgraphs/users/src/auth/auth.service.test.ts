@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { UserModel } from '../user/user.model.js';
-import { AuthThrottle, loginBackoffMs } from './auth-throttle.js';
+import { AuthThrottle, loginBackoffMs, loginBackoffSaturation } from './auth-throttle.js';
 import { ExpiredRecordsJob } from './expired-records.job.js';
 import { LoginAttemptModel } from './login-attempt.model.js';
 import { RefreshTokenModel } from './refresh-token.model.js';
@@ -211,6 +211,13 @@ describe('brute-force limits', () => {
     });
     for (let i = 0; i < 7; i++) await throttle.login('spread@example.com', `10.9.0.${i}`);
     expect(waits).toEqual([0, 0, 0, 0, 0, 100, 200]);
+
+    // Past the cap nothing more is kept: 9 failures give the longest wait, and the count stays at 9.
+    expect(loginBackoffSaturation(limits)).toBe(9);
+    waits.length = 0;
+    for (let i = 0; i < 13; i++) await throttle.login('spread@example.com', `10.9.1.${i}`);
+    expect(waits).toEqual([400, 800, ...Array(11).fill(1_000)]);
+    expect(await LoginAttemptModel.countDocuments({ key: 'email:spread@example.com' })).toBe(9);
   });
 });
 
