@@ -14,12 +14,10 @@ import {
   waitReady,
 } from '../../scripts/stack.js';
 import { startMailSink } from './mail-sink.js';
-import { ADMIN, GATEWAY, PORTS, stackEnv } from './stack.js';
+import { ADMIN, GATEWAY, PORTS, stackEnv, stackLogName } from './stack.js';
 
 const logDir = resolve(ROOT, '.infra/logs');
-/** e2e-<service>.log, or e2e-<port>-<service>.log for a stack moved by E2E_PORT_BASE. */
-const logName = (service: string) =>
-  PORTS.gateway === 4000 ? `e2e-${service}.log` : `e2e-${PORTS.gateway}-${service}.log`;
+const logName = stackLogName;
 // Generous: on a busy shared machine, tsx compiling six processes at once can take minutes.
 const READY_TIMEOUT_MS = 240_000;
 

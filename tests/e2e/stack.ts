@@ -6,6 +6,9 @@ import { stackAddressEnv, stackPorts } from '../../scripts/stack.js';
 
 export const PORTS = stackPorts(Number(process.env.E2E_PORT_BASE ?? 4000));
 export const GATEWAY = `http://127.0.0.1:${PORTS.gateway}`;
+/** A process's log in .infra/logs: e2e-<service>.log, or e2e-<port>-<service>.log for a stack moved by E2E_PORT_BASE. */
+export const stackLogName = (service: string) =>
+  PORTS.gateway === 4000 ? `e2e-${service}.log` : `e2e-${PORTS.gateway}-${service}.log`;
 export const ADMIN = { email: 'admin@e2e.test', password: 'admin-password-e2e' };
 /** UNPAID_ORDERS_PER_CUSTOMER of the stack's products process. */
 export const UNPAID_ORDER_LIMIT = 40;

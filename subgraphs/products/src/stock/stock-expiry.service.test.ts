@@ -146,11 +146,11 @@ describe('StockService.expireStale (STOCK_RESERVATION_TTL)', () => {
       ),
     );
     // Whatever the interleaving, each order ends either confirmed (holding its unit) or expired
-    // (its unit back and its confirmation refused), never both and never neither.
+    // (its unit back and its confirmation refused), never both and never neither: the stock and
+    // the release rows below say so.
     const confirmed = orderIds.filter((_, i) => confirmations[i] === undefined);
     const refused = confirmations.filter((result) => result !== undefined);
     expect(refused.every((result) => result?.code === 'CONFLICT' && result.reason === 'expired')).toBe(true);
-    expect(confirmed.length + refused.length).toBe(20);
     // Each even order's confirmation came after a whole sweep: those always lose.
     expect(confirmed.every((id) => orderIds.indexOf(id) % 2 === 1)).toBe(true);
     expect(await inventoryOf(a.id)).toBe(20 - confirmed.length);

@@ -78,10 +78,15 @@ describe('the email a password change sends', () => {
   it('is not written when the password does not change', async () => {
     const grace = await customer();
     const ctx = testContext({ id: grace.id, role: 'CUSTOMER' }, services);
-    await auth
-      .changePassword(ctx, { currentPassword: 'wrong horse', newPassword: 'a brand new secret' })
-      .catch(() => {});
-    await auth.changePassword(ctx, { currentPassword: 'correct horse', newPassword: 'short' }).catch(() => {});
+    const refusedOn = (field: string) => ({
+      extensions: { code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field })] },
+    });
+    await expect(
+      auth.changePassword(ctx, { currentPassword: 'wrong horse', newPassword: 'a brand new secret' }),
+    ).rejects.toMatchObject(refusedOn('currentPassword'));
+    await expect(
+      auth.changePassword(ctx, { currentPassword: 'correct horse', newPassword: 'short' }),
+    ).rejects.toMatchObject(refusedOn('newPassword'));
     expect(await storedEmails(grace.id)).toEqual({ flagged: false, emails: [] });
   });
 });
