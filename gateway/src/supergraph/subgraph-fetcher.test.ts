@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServiceUnavailableError } from '@shop/platform/core';
 import { createGatewayRequestSigner } from '@shop/platform/http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RetryBudget } from './retry-budget.js';
 import { createSubgraphFetcher, type SubgraphFetcher } from './subgraph-fetcher.js';
 
@@ -140,6 +140,16 @@ describe('subgraph fetcher', () => {
     expect(requests).toHaveLength(12);
     expect(maxOpen).toBe(2);
     expect(sockets.size).toBe(2);
+  });
+
+  it('sends a query its callers share once even while it hangs, leaving the other connection free', async () => {
+    subject = fetcherWith({ connections: 2, deduplicate: true, timeoutMs: 5_000 });
+    const hung = [call(HANG), call(HANG)].map((response) => response.catch(() => 'given up'));
+    await vi.waitFor(() => expect(requests.some((request) => request.body === HANG)).toBe(true), { timeout: 4_000 });
+    // Sent twice, the copy would hold the other connection, and this query would wait out its time.
+    expect((await call(QUERY)).status).toBe(200);
+    expect(requests.filter((request) => request.body === HANG)).toHaveLength(1);
+    expect(await Promise.all(hung)).toEqual(['given up', 'given up']);
   });
 
   it('gives up a request the subgraph does not answer in time, for every caller sharing it, and frees its connection', async () => {
