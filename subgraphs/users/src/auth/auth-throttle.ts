@@ -34,8 +34,8 @@ export function loginBackoffMs(emailFailures: number, limits: ThrottleLimits): n
 }
 
 /**
- * The failures from which loginBackoffMs stops growing: an email's failures past it change nothing,
- * so they are neither kept nor counted.
+ * The failures from which loginBackoffMs stops growing: an email keeps no more than these (its
+ * newest), since more would change nothing.
  */
 export function loginBackoffSaturation(limits: ThrottleLimits): number {
   let failures = limits.LOGIN_BACKOFF_AFTER_FAILURES;
@@ -148,15 +148,18 @@ export class AuthThrottle {
     await this.count(pairKey, failures(this.limits.LOGIN_MAX_FAILURES_PER_EMAIL));
     const emailKey = `email:${email}`;
     const emailWindow = failures(Number.POSITIVE_INFINITY);
-    const earlierFailures = await withDocumentLock('login_attempts', emailKey, async () => {
+    const emailFailures = await withDocumentLock('login_attempts', emailKey, async () => {
       const now = this.now();
-      const earlier = await this.attemptsInWindow(emailKey, now, emailWindow);
-      // Once the wait is at its cap, an attempt is not kept: the email's records, and this count,
-      // stay a handful however many addresses guess at it (each login counts them, in turn).
-      if (earlier < loginBackoffSaturation(this.limits)) await this.insert(emailKey, now, emailWindow);
-      return earlier;
+      await this.insert(emailKey, now, emailWindow);
+      const failures = await this.attemptsInWindow(emailKey, now, emailWindow);
+      // Past the wait's cap, the oldest failure goes: the email's records, and this count, stay a
+      // handful however many addresses guess at it, and the newest kept still slide with the attack.
+      if (failures > loginBackoffSaturation(this.limits)) {
+        await LoginAttemptModel.findOneAndDelete({ key: emailKey }, { sort: { at: 1 } });
+      }
+      return failures;
     });
-    await this.sleep(loginBackoffMs(earlierFailures, this.limits));
+    await this.sleep(loginBackoffMs(emailFailures - 1, this.limits));
     return {
       succeeded: async () => {
         // The account owner got in: their email starts afresh; the address only gets its attempt back.

@@ -212,12 +212,31 @@ describe('brute-force limits', () => {
     for (let i = 0; i < 7; i++) await throttle.login('spread@example.com', `10.9.0.${i}`);
     expect(waits).toEqual([0, 0, 0, 0, 0, 100, 200]);
 
-    // Past the cap nothing more is kept: 9 failures give the longest wait, and the count stays at 9.
+    // Past the cap only the newest 9 are kept: 9 failures give the longest wait.
     expect(loginBackoffSaturation(limits)).toBe(9);
     waits.length = 0;
     for (let i = 0; i < 13; i++) await throttle.login('spread@example.com', `10.9.1.${i}`);
     expect(waits).toEqual([400, 800, ...Array(11).fill(1_000)]);
     expect(await LoginAttemptModel.countDocuments({ key: 'email:spread@example.com' })).toBe(9);
+
+    // An attack that goes on keeps the longest wait: what is kept is its newest failures, not the
+    // first ones, which leave the window together.
+    // Two windows and more ago, so that all of it has ended for the tests after.
+    let now = Date.now() - WINDOW_SECONDS * 2_200;
+    const steady = new AuthThrottle(
+      limits,
+      async (ms) => {
+        waits.push(ms);
+      },
+      () => new Date(now),
+    );
+    for (let i = 0; i < 12; i++) await steady.login('steady@example.com', `10.9.2.${i}`);
+    now += WINDOW_SECONDS * 600; // 0.6 of the window later
+    for (let i = 0; i < 12; i++) await steady.login('steady@example.com', `10.9.3.${i}`);
+    now += WINDOW_SECONDS * 500; // 1.1 windows after the first
+    waits.length = 0;
+    await steady.login('steady@example.com', '10.9.4.1');
+    expect(waits).toEqual([1_000]);
   });
 });
 
