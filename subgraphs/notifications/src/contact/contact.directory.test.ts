@@ -133,4 +133,16 @@ describe('UsersContactDirectory', () => {
     expect(directory.heardDeleted('u-1')).toBe(false);
     expect(directory.hearingSince()).toBeGreaterThanOrEqual(evicting);
   });
+
+  it('loses nothing when an expired mark makes room, and keeps what a lookup found deleted as heard', async () => {
+    let now = Date.parse('2031-01-01T00:00:00Z');
+    const directory = new UsersContactDirectory(url, tokens, { contacts: 10, deletionMarks: 1, clock: () => now });
+    directory.hearing(now);
+    directory.markDeleted('u-1');
+    now += DELETED_MARK_TTL_MS + 1;
+    directory.markDeleted('u-2'); // u-1's mark, expired, makes room
+    expect(directory.hearingSince()).toBe(now - DELETED_MARK_TTL_MS);
+    expect(await directory.contactOf('u-deleted')).toBe(ACCOUNT_DELETED);
+    expect(directory.heardDeleted('u-deleted')).toBe(true);
+  });
 });

@@ -43,10 +43,11 @@ export interface HeardDeletions {
   hearingSince(): number | undefined;
 }
 
-/** How many addresses and how many deletion marks a process keeps. */
+/** How many addresses and how many deletion marks a process keeps, and its clock (ms since the epoch). */
 export interface DirectoryLimits {
   contacts: number;
   deletionMarks: number;
+  clock?: () => number;
 }
 
 /** The users subgraph, asked as the notifications service itself; found addresses are kept for CONTACT_TTL_MS. */
@@ -54,16 +55,19 @@ export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
   private readonly known: LRUCache<string, Contact | typeof ACCOUNT_DELETED>;
   // Apart from the addresses, which would otherwise push them out: lookups never make room here.
-  private readonly deleted: LRUCache<string, true>;
+  // Each mark holds when it expires, so one pushed out can be told from one that had expired.
+  private readonly deleted: LRUCache<string, number>;
   private since: number | undefined;
   /** When a mark last made room for another: what was heard before then is not all remembered. */
   private lastEviction = Number.NEGATIVE_INFINITY;
+  private readonly clock: () => number;
 
   constructor(
     private readonly url: string,
     private readonly tokens: Pick<TokenService, 'serviceAuthorization'>,
     limits: DirectoryLimits = { contacts: 10_000, deletionMarks: 100_000 },
   ) {
+    this.clock = limits.clock ?? Date.now;
     this.known = new LRUCache({
       max: limits.contacts,
       ttl: CONTACT_TTL_MS,
@@ -72,8 +76,10 @@ export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
     this.deleted = new LRUCache({
       max: limits.deletionMarks,
       ttl: DELETED_MARK_TTL_MS,
-      dispose: (_mark, _userId, reason) => {
-        if (reason === 'evict') this.lastEviction = Date.now();
+      perf: { now: this.clock },
+      dispose: (expiresAt, _userId, reason) => {
+        const now = this.clock();
+        if (reason === 'evict' && expiresAt > now) this.lastEviction = now;
       },
     });
   }
@@ -81,11 +87,14 @@ export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
   async contactOf(userId: string): Promise<Contact | typeof ACCOUNT_DELETED | null> {
     if (this.deleted.has(userId)) return ACCOUNT_DELETED;
     // A user not found is not kept (undefined): one created a moment later is found.
-    return (await this.known.fetch(userId)) ?? null;
+    const found = (await this.known.fetch(userId)) ?? null;
+    // Found deleted before its `user.deleted` came: heard as well as that.
+    if (found === ACCOUNT_DELETED) this.markDeleted(userId);
+    return found;
   }
 
   markDeleted(userId: string): void {
-    this.deleted.set(userId, true);
+    this.deleted.set(userId, this.clock() + DELETED_MARK_TTL_MS);
     this.known.delete(userId);
   }
 
@@ -94,13 +103,13 @@ export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
     return this.deleted.has(userId);
   }
 
-  hearingSince(now = Date.now()): number | undefined {
+  hearingSince(now = this.clock()): number | undefined {
     if (this.since === undefined) return undefined;
     return Math.max(this.since, this.lastEviction, now - DELETED_MARK_TTL_MS);
   }
 
   /** Its queue of deletions is bound (again, after a gap): every deletion from now on is heard. */
-  hearing(now = Date.now()): void {
+  hearing(now = this.clock()): void {
     this.since = now;
   }
 
