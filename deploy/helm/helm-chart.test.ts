@@ -76,6 +76,7 @@ describe('Helm chart deploy/helm/shop', () => {
     'production values': ['-f', production],
     'FerretDB backend': ['-f', credentials, '--set', 'mongo.ferretdb=true'],
     'gateway as a LoadBalancer': ['-f', credentials, '--set', 'gatewayService.type=LoadBalancer'],
+    'gateway as a NodePort': ['-f', credentials, '--set', 'gatewayService.type=NodePort'],
     // Helm's longest release name: every object name must still be one Kubernetes accepts.
     'a 53-character release name': ['-f', credentials, '--name-template', 'a'.repeat(45).concat('-release')],
   };
@@ -182,6 +183,11 @@ describe('Helm chart deploy/helm/shop', () => {
       externalTrafficPolicy: 'Local',
     });
     expect(spec(rendered['default values'] as Manifest[]).externalTrafficPolicy).toBeUndefined();
+    // A NodePort may be fronted by a balancer that sends to every node: Local would drop what reaches one without a gateway.
+    expect(spec(rendered['gateway as a NodePort'] as Manifest[])).toMatchObject({
+      type: 'NodePort',
+      externalTrafficPolicy: 'Cluster',
+    });
   });
 
   it('probes the endpoints the images health-check', () => {
