@@ -136,20 +136,29 @@ describe('connectMongo', () => {
     const things = mongoose.connection.collection(name);
     await things.createIndex({ sku: 1 }, { name: 'sku_1' }); // an older version's: not yet unique
     await things.createIndex({ colour: 1 }, { name: 'colour_1' }); // a newer version's, or an operator's
+    await things.createIndex({ code: 1 }, { name: 'code_1', unique: true }); // an older version's rule
     const schema = new mongoose.Schema({ sku: String, size: Number, colour: String }, { autoIndex: false });
     schema.index({ sku: 1 }, { unique: true });
     schema.index({ size: 1 });
     const model = mongoose.model(name, schema, name);
     try {
       const logged: unknown[] = [];
-      const log = { ...silentLogger, info: (fields: unknown) => logged.push(fields) } as unknown as typeof silentLogger;
+      const log = {
+        ...silentLogger,
+        info: (fields: unknown) => logged.push(['info', fields]),
+        warn: (fields: unknown) => logged.push(['warn', fields]),
+      } as unknown as typeof silentLogger;
       await buildIndexes(model, log);
       const built = async () =>
         Object.fromEntries((await things.indexes()).map((index) => [index.name, Boolean(index.unique)]));
-      expect(await built()).toEqual({ _id_: false, sku_1: true, size_1: false, colour_1: false });
-      expect(logged).toEqual([{ collection: name, indexes: ['colour_1'] }]);
+      const expected = { _id_: false, sku_1: true, size_1: false, colour_1: false, code_1: true };
+      expect(await built()).toEqual(expected);
+      expect(logged).toEqual([
+        ['info', { collection: name, indexes: ['colour_1'] }],
+        ['warn', { collection: name, indexes: ['code_1'] }],
+      ]);
       await buildIndexes(model, log); // a second start changes nothing
-      expect(await built()).toEqual({ _id_: false, sku_1: true, size_1: false, colour_1: false });
+      expect(await built()).toEqual(expected);
     } finally {
       mongoose.deleteModel(name);
     }
