@@ -3,7 +3,7 @@ import { hourOf } from '@shop/platform/core';
 // notifications and transition claims (bench/order-history.documents.ts),
 // inserted in bulk straight into the services' MongoDB databases (insertMany in batches), each
 // document cast and validated by the service's own model first, then the services' own indexes
-// (their models' syncIndexes, as each service runs at start). A marker document records what was
+// (their models' syncIndexes: on this database of their own, what each service's start builds). A marker document records what was
 // seeded; a later run with the same counts finds it and only removes what earlier runs added
 // (everything dated after the history, and collections the history does not hold), so a re-run
 // skips the seeding. `fresh` seeds again regardless.
@@ -190,7 +190,7 @@ async function seed(connection: Connection, options: HistoryOptions): Promise<Re
     { _id: CREATED_HOUR_BACKFILL, doneAt: until },
     { _id: TRANSITION_HOUR_BACKFILL, doneAt: until },
   ]);
-  // The services' indexes, built once over the loaded data; each service's syncIndexes then finds them in place.
+  // The services' indexes, built once over the loaded data; each service's start then finds them in place.
   for (const models of Object.values(bound)) for (const model of Object.values(models)) await model.syncIndexes();
   await markers(connection).insertOne({
     _id: MARKER_ID,
