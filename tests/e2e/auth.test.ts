@@ -239,7 +239,11 @@ describe('secrets', () => {
       timeout: 30_000,
       interval: 100,
     });
-    const logs = await Promise.all(STACK_PROCESSES.map(({ name }) => logOf(name)));
+    // Every process's log, and the mailbox the stack's email went to (stack.setup.ts).
+    const logs = await Promise.all([
+      ...STACK_PROCESSES.map(({ name }) => logOf(name)),
+      readFile(resolve(root, '.infra/logs', stackLogName('mail').replace(/\.log$/, '.jsonl')), 'utf8'),
+    ]);
     const lines = logs.flatMap((text) => text.split('\n'));
     expect(lines.some((line) => line.includes('"service":"users"') && line.includes('login failed'))).toBe(true);
     for (const text of [...responses, ...lines]) {
