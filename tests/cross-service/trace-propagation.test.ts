@@ -16,6 +16,7 @@ import {
   serveTestSubgraph,
   silentLogger,
   type TestSubgraph,
+  testContext,
 } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, startUnrevokedTokenVersions } from '../../gateway/src/gateway.test-fixture.js';
@@ -34,12 +35,15 @@ import {
 import { OrderModel } from '../../subgraphs/orders/src/order/order.model.js';
 import { OrderService } from '../../subgraphs/orders/src/order/order.service.js';
 import { ProductsClient } from '../../subgraphs/orders/src/product/products.client.js';
-import { type FakeProducts, startFakeProducts } from '../../subgraphs/orders/src/product/products.test-server.js';
 import { ordersSubgraph } from '../../subgraphs/orders/src/schema.js';
+import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
+import { productsSubgraph } from '../../subgraphs/products/src/schema.js';
+import { StockService } from '../../subgraphs/products/src/stock/stock.service.js';
+import { connectTestDb } from '../../subgraphs/products/src/test-db.js';
 
 /**
  * One trace across the system: the gateway, its fetch from the orders subgraph (real, in this
- * process), the order.created publish from the orders outbox, and the notifications consumers
+ * process), orders' calls to the products subgraph (real, on the real PostgreSQL), the order.created publish from the orders outbox, and the notifications consumers
  * (real pipeline). One tracer provider exports every process's spans to memory. Real RabbitMQ
  * (exchange and queues of this run only) and the real MongoDB-wire server.
  */
@@ -52,14 +56,15 @@ const queues = {
   sms: `test.tracing.${run}.sms`,
 };
 const retry = { maxAttempts: 2, baseDelayMs: 100, maxDelayMs: 100 };
-const BOOK = '11111111-1111-4111-8111-111111111111';
 const CUSTOMER = `u-${run}`;
 const tokens = createTestTokens();
 const spans = new InMemorySpanExporter();
 const { log: gatewayLog, lines: gatewayLines } = recordingLogger('info', 'gateway');
 
 let db: { drop: () => Promise<void> };
-let products: FakeProducts;
+const catalogue = connectTestDb();
+let products: TestSubgraph;
+let book: string;
 let ordersBus: EventBus;
 let relay: OutboxRelay;
 let orders: TestSubgraph;
@@ -73,7 +78,16 @@ beforeAll(async () => {
   // First: startSubgraph and createGateway then keep this provider rather than read OTEL_*.
   await startTracing('trace-test', { exporter: spans });
   db = await connectTestMongo('tracing');
-  products = await startFakeProducts(tokens, [{ id: BOOK, price: '19.99', stock: 10 }]);
+  const productService = new ProductService(catalogue.db);
+  const admin = testContext({ id: 'admin-trace', role: 'ADMIN' }, { products: productService });
+  book = (
+    await productService.create(admin, { name: 'Book', price: '19.99', category: catalogue.category, inventory: 10 })
+  ).id;
+  products = await serveTestSubgraph(
+    productsSubgraph,
+    { products: productService, stock: new StockService(catalogue.db) },
+    tokens,
+  );
   ordersBus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: 'orders-trace-test' });
   relay = new OutboxRelay([OrderModel], ordersBus, silentLogger, 100);
   orders = await serveTestSubgraph(
@@ -109,6 +123,7 @@ afterAll(async () => {
   await deleteTopology(AMQP_URL, exchange, Object.values(queues), retry.maxAttempts - 1);
   await smtp?.close();
   await products?.close();
+  await catalogue.cleanup();
   await db?.drop();
   await stopTracing();
 });
@@ -133,7 +148,7 @@ describe('tracing across the gateway, a subgraph, RabbitMQ and a consumer', () =
       },
       body: JSON.stringify({
         query: CREATE_ORDER,
-        variables: { input: { items: [{ productId: BOOK, quantity: 1 }], shippingAddress: address } },
+        variables: { input: { items: [{ productId: book, quantity: 1 }], shippingAddress: address } },
       }),
     });
     const body = (await response.json()) as { data?: { createOrder: { id: string } }; errors?: unknown[] };
@@ -191,6 +206,11 @@ describe('tracing across the gateway, a subgraph, RabbitMQ and a consumer', () =
     );
     expect(productsCalls, 'orders’ calls to products').toHaveLength(2);
     for (const call of productsCalls) expect(parentOf(call)).toBe(idOf(ordersRequest));
+    // Across HTTP again: each call is the parent of a products server span.
+    const productsRequests = inTrace.filter(
+      (span) => span.kind === SpanKind.SERVER && span.attributes['server.port'] === Number(new URL(products.url).port),
+    );
+    expect(productsRequests.map(parentOf).sort()).toEqual(productsCalls.map(idOf).sort());
     // Through the outbox: recorded in the request, published later by the relay, still its child.
     const publish = one(
       inTrace.filter((span) => span.name === 'publish order.created'),

@@ -6,7 +6,8 @@ import type { ReservedItem, StockItem } from './products.client.js';
 
 /**
  * Test helper: a real HTTP GraphQL peer answering the products subgraph's internal stock operations
- * (same SDL, SERVICE tokens only) for a fixed catalogue, until the real subgraph can be run in tests.
+ * (same SDL, SERVICE tokens only) for a fixed catalogue. The orders subgraph's own tests use it, as
+ * a subgraph imports no other; tests/cross-service runs orders against the real products subgraph.
  */
 const schema = buildSchema(`
   scalar Decimal
