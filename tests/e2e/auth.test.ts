@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseRawEmail } from '@shop/platform/testing';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { STACK_PROCESSES } from '../../scripts/stack.js';
 import { ADMIN, GATEWAY, PORTS, stackEnv, stackLogName } from './stack.js';
@@ -239,11 +240,17 @@ describe('secrets', () => {
       timeout: 30_000,
       interval: 100,
     });
-    // Every process's log, and the mailbox the stack's email went to (stack.setup.ts).
-    const logs = await Promise.all([
-      ...STACK_PROCESSES.map(({ name }) => logOf(name)),
-      readFile(resolve(root, '.infra/logs', stackLogName('mail').replace(/\.log$/, '.jsonl')), 'utf8'),
-    ]);
+    // Every process's log, and the email the stack sent (stack.setup.ts's mailbox), as read.
+    const mailbox = await readFile(
+      resolve(root, '.infra/logs', stackLogName('mail').replace(/\.log$/, '.jsonl')),
+      'utf8',
+    );
+    const emails = mailbox
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => parseRawEmail(JSON.parse(line) as string))
+      .map((email) => `${email.subject}\n${email.text}`);
+    const logs = [...(await Promise.all(STACK_PROCESSES.map(({ name }) => logOf(name)))), mailbox, ...emails];
     const lines = logs.flatMap((text) => text.split('\n'));
     expect(lines.some((line) => line.includes('"service":"users"') && line.includes('login failed'))).toBe(true);
     for (const text of [...responses, ...lines]) {

@@ -54,7 +54,8 @@ export interface DirectoryLimits {
 export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
   private readonly known: LRUCache<string, Contact | typeof ACCOUNT_DELETED>;
-  // Apart from the addresses, which would otherwise push them out: lookups never make room here.
+  // Apart from the addresses, which would otherwise push them out (only a lookup that finds an
+  // account deleted adds a mark here).
   // Each mark holds when it expires, so one pushed out can be told from one that had expired.
   private readonly deleted: LRUCache<string, number>;
   private since: number | undefined;
