@@ -54,9 +54,8 @@ export interface DirectoryLimits {
 export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
   // fetch() also joins a lookup in flight: two events of one order decided at once ask once.
   private readonly known: LRUCache<string, Contact | typeof ACCOUNT_DELETED>;
-  // Apart from the addresses, which would otherwise push them out (only a lookup that finds an
-  // account deleted adds a mark here).
-  // Each mark holds when it expires, so one pushed out can be told from one that had expired.
+  // Apart from the addresses, which would otherwise push them out. Each mark holds when it expires,
+  // so one pushed out can be told from one that had expired.
   private readonly deleted: LRUCache<string, number>;
   private since: number | undefined;
   /** When a mark last made room for another: what was heard before then is not all remembered. */
@@ -77,7 +76,8 @@ export class UsersContactDirectory implements ContactDirectory, HeardDeletions {
     this.deleted = new LRUCache({
       max: limits.deletionMarks,
       ttl: DELETED_MARK_TTL_MS,
-      perf: { now: this.clock },
+      // A test's clock only: lru-cache's own (monotonic) is the one to run with.
+      ...(limits.clock && { perf: { now: limits.clock } }),
       dispose: (expiresAt, _userId, reason) => {
         const now = this.clock();
         if (reason === 'evict' && expiresAt > now) this.lastEviction = now;
