@@ -117,6 +117,20 @@ export {
   recordQueryShapes,
 } from './query-plans.js';
 
+/** The MongoDB operations `run` causes on mongoose's connection, as `collection.method`, in order. */
+export async function mongoQueriesDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const queries: string[] = [];
+  mongoose.set('debug', (collection: string, method: string) => {
+    queries.push(`${collection}.${method}`);
+  });
+  try {
+    await run();
+  } finally {
+    mongoose.set('debug', false);
+  }
+  return queries;
+}
+
 export const silentLogger = pino({ level: 'silent' });
 
 /**

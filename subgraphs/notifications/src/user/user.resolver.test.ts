@@ -1,7 +1,12 @@
 import { orderCreated } from '@shop/events';
 import { type Principal } from '@shop/platform/core';
-import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
-import mongoose from 'mongoose';
+import {
+  connectTestMongo,
+  createTestTokens,
+  mongoQueriesDuring,
+  serveTestSubgraph,
+  type TestSubgraph,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { NotificationService } from '../notification/notification.service.js';
@@ -74,26 +79,21 @@ describe('User.notifications over HTTP', () => {
   });
 
   it("reads a user's notifications once however many references ask, and once per user for an admin", async () => {
-    const commands: string[] = [];
-    mongoose.set('debug', (collection: string, method: string) => {
-      commands.push(`${collection}.${method}`);
-    });
-    try {
-      // A page of ada's own orders, each with `user { notifications }`: the same User 50 times.
-      const same = Array.from({ length: 50 }, () => ({ __typename: 'User', id: ada.id }));
-      const own = await post(USER_NOTIFICATIONS, { representations: same }, ada);
-      expect(own.errors).toBeUndefined();
+    // A page of ada's own orders, each with `user { notifications }`: the same User 50 times.
+    const same = Array.from({ length: 50 }, () => ({ __typename: 'User', id: ada.id }));
+    const own = await mongoQueriesDuring(async () => {
+      const answer = await post(USER_NOTIFICATIONS, { representations: same }, ada);
+      expect(answer.errors).toBeUndefined();
       expect(
-        ((own.data?._entities ?? []) as { notifications: unknown[] }[]).map((user) => user.notifications.length),
+        ((answer.data?._entities ?? []) as { notifications: unknown[] }[]).map((user) => user.notifications.length),
       ).toEqual(Array(50).fill(1));
-      expect(commands).toEqual(['notifications.find']);
-      commands.length = 0;
-      const two = [...same.slice(0, 10), { __typename: 'User', id: bob.id }, ...same.slice(0, 10)];
+    });
+    expect(own).toEqual(['notifications.find']);
+    const two = [...same.slice(0, 10), { __typename: 'User', id: bob.id }, ...same.slice(0, 10)];
+    const admins = await mongoQueriesDuring(async () => {
       expect((await post(USER_NOTIFICATIONS, { representations: two }, admin)).errors).toBeUndefined();
-      expect(commands).toEqual(['notifications.find', 'notifications.find']);
-    } finally {
-      mongoose.set('debug', false);
-    }
+    });
+    expect(admins).toEqual(['notifications.find', 'notifications.find']);
   });
 
   it('answers another customer NOT_FOUND (as for an unknown user) and an anonymous caller UNAUTHENTICATED', async () => {

@@ -1,7 +1,6 @@
 import { type Principal } from '@shop/platform/core';
 import { findAnyOfQueries } from '@shop/platform/mongo';
-import { serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
-import mongoose from 'mongoose';
+import { mongoQueriesDuring, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ordersSubgraph } from '../schema.js';
 import { OrderModel } from './order.model.js';
@@ -173,18 +172,12 @@ describe('orders over HTTP', () => {
     }`;
     const representations = Array.from({ length: 50 }, () => ({ __typename: 'User', id: ada.id }));
     const count = await OrderModel.countDocuments({ userId: ada.id });
-    const queries: string[] = [];
-    mongoose.set('debug', (collection: string, method: string) => {
-      queries.push(`${collection}.${method}`);
-    });
-    try {
+    const queries = await mongoQueriesDuring(async () => {
       const result = await post(ENTITIES, { representations }, ada);
       expect(result.errors).toBeUndefined();
       const totals = result.data._entities.map((user: { orders: { totalCount: number } }) => user.orders.totalCount);
       expect(totals).toEqual(Array(50).fill(count));
-    } finally {
-      mongoose.set('debug', false);
-    }
+    });
     expect(queries.sort()).toEqual(['orders.countDocuments', 'orders.find']);
   });
 
@@ -200,17 +193,11 @@ describe('orders over HTTP', () => {
       _entities(representations: $representations) { ... on Order { id user { id } totalAmount } }
     }`;
     const representations = ids.map((id) => ({ __typename: 'Order', id }));
-    const queries: string[] = [];
-    mongoose.set('debug', (collection: string, method: string) => {
-      queries.push(`${collection}.${method}`);
-    });
-    try {
+    const queries = await mongoQueriesDuring(async () => {
       const result = await post(ENTITIES, { representations }, carol);
       expect(result.errors).toBeUndefined();
       expect(result.data._entities.map((e: { id: string }) => e.id)).toEqual(ids);
-    } finally {
-      mongoose.set('debug', false);
-    }
+    });
     // One batch: one `$in` on MongoDB; on FerretDB one indexed equality per id (findAnyOf), since
     // it would answer a `$in` by reading the whole collection.
     expect(queries).toEqual(Array(findAnyOfQueries(50)).fill('orders.find'));

@@ -3,11 +3,11 @@ import { findAnyOfQueries } from '@shop/platform/mongo';
 import {
   connectTestMongo,
   createTestTokens,
+  mongoQueriesDuring,
   offlineOutbox,
   serveTestSubgraph,
   type TestSubgraph,
 } from '@shop/platform/testing';
-import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOrders, type FixtureOrder, startFakeOrders } from '../order/fake-orders.server.js';
 import { OrdersClient } from '../order/order.client.js';
@@ -134,11 +134,7 @@ describe('payments over HTTP', () => {
         },
       ]),
     );
-    const queries: string[] = [];
-    mongoose.set('debug', (collection: string, method: string) => {
-      queries.push(`${collection}.${method}`);
-    });
-    try {
+    const queries = await mongoQueriesDuring(async () => {
       const representations = orderIds.map((id) => ({ __typename: 'Order', id }));
       const result = await post(ORDER_PAYMENT, { representations }, ada);
       expect(result.errors).toBeUndefined();
@@ -146,9 +142,7 @@ describe('payments over HTTP', () => {
       expect(entities.map((e) => [e.id, e.payment.amount, e.payment.status])).toEqual(
         orderIds.map((id, i) => [id, `1.${String(i).padStart(2, '0')}`, 'SUCCEEDED']),
       );
-    } finally {
-      mongoose.set('debug', false);
-    }
+    });
     // One batch: one `$in` on MongoDB; on FerretDB one indexed equality per order (findAnyOf), since
     // it would answer a `$in` by reading the whole collection.
     expect(queries.filter((q) => q.startsWith('payments.'))).toEqual(Array(findAnyOfQueries(50)).fill('payments.find'));

@@ -1,7 +1,12 @@
 import { type Principal } from '@shop/platform/core';
 import { findAnyOfQueries } from '@shop/platform/mongo';
-import { connectTestMongo, createTestTokens, serveTestSubgraph, type TestSubgraph } from '@shop/platform/testing';
-import mongoose from 'mongoose';
+import {
+  connectTestMongo,
+  createTestTokens,
+  mongoQueriesDuring,
+  serveTestSubgraph,
+  type TestSubgraph,
+} from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUsersServices } from '../create-services.js';
 import { usersSubgraph } from '../schema.js';
@@ -47,25 +52,11 @@ interface Answer {
 const entities = (representations: object[], principal: Principal) =>
   server.query<Answer>(ENTITIES, { representations }, principal);
 
-/** The MongoDB operations the callback causes, as `collection.method`. */
-async function queriesDuring(run: () => Promise<void>): Promise<string[]> {
-  const queries: string[] = [];
-  mongoose.set('debug', (collection: string, method: string) => {
-    queries.push(`${collection}.${method}`);
-  });
-  try {
-    await run();
-  } finally {
-    mongoose.set('debug', false);
-  }
-  return queries;
-}
-
 describe('User references', () => {
   it('resolves 50 User references of one request with one query', async () => {
     const representations = ids.map((id) => ({ __typename: 'User', id }));
     const service: Principal = { id: 'service:orders', role: 'SERVICE' };
-    const queries = await queriesDuring(async () => {
+    const queries = await mongoQueriesDuring(async () => {
       const answer = await entities(representations, service);
       expect(answer.errors).toBeUndefined();
       expect(answer.data._entities.map((user: { id: string }) => user.id)).toEqual(ids);
@@ -80,7 +71,7 @@ describe('User references', () => {
     const [own, foreign] = ids as [string, string];
     const customer: Principal = { id: own, role: UserRole.CUSTOMER };
     const representations = [own, foreign, own].map((id) => ({ __typename: 'User', id }));
-    const queries = await queriesDuring(async () => {
+    const queries = await mongoQueriesDuring(async () => {
       const answer = await entities(representations, customer);
       expect(answer.data._entities.map((user: { id: string } | null) => user?.id ?? null)).toEqual([own, null, own]);
       expect(answer.errors?.map((error) => [error.path, error.extensions.code])).toEqual([
