@@ -32,8 +32,9 @@ COPY --from=migrate-files --chown=node:node /migrate /migrate
 USER node
 CMD ["node", "scripts/db-migrate.mjs"]
 
-# One process's files: only what its bundle loads or reads, taken from the workspace's install
-# above, so the lockfile's versions (scripts/image-files.ts), and the supergraph.
+# One process's files: only what its bundles load (the process, and its operator commands in
+# dist/ops.js) or read, taken from the workspace's install above, so the lockfile's versions
+# (scripts/image-files.ts), and the supergraph.
 FROM workspace AS process-files
 ARG SERVICE
 RUN test -n "$SERVICE" \

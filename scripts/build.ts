@@ -5,6 +5,7 @@
 // `pnpm build --link-workspace` (used by the benchmarks) bundles workspace code only, and each npm
 // import names the file it resolves to in this checkout's node_modules: the bundles then run in
 // place (pnpm's isolated node_modules has no package of @shop/platform's in a service's folder).
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +16,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const processes: Record<string, string> = Object.fromEntries(
   STACK_PROCESSES.map(({ name, dir }) => [name, dir]),
 );
+
+/** The process (every one has it) and its operator commands (those with consumers or an outbox). */
+export const ENTRY_POINTS = ['main', 'ops'] as const;
 
 const isWorkspacePackage = (path: string) => path.startsWith('@shop/');
 
@@ -53,13 +57,19 @@ const npmDependenciesLinked: Plugin = {
   },
 };
 
-/** Bundles the named processes (all when none is named) into `<dir>/dist/main.js`. */
+/**
+ * Bundles the named processes (all when none is named) into `<dir>/dist/main.js`, and the
+ * operator commands of those that have them (`src/ops.ts`) into `<dir>/dist/ops.js`.
+ */
 export async function buildBundles(only: string[] = [], linkWorkspace = false): Promise<void> {
   for (const [name, dir] of Object.entries(processes)) {
     if (only.length > 0 && !only.includes(name)) continue;
     await rm(resolve(root, dir, 'dist'), { recursive: true, force: true });
-    await bundle(resolve(root, dir, 'src/main.ts'), resolve(root, dir, 'dist/main.js'), linkWorkspace);
-    console.log(`built ${dir}/dist/main.js${linkWorkspace ? ' (dependencies linked to this checkout)' : ''}`);
+    for (const entry of ENTRY_POINTS) {
+      if (!existsSync(resolve(root, dir, `src/${entry}.ts`))) continue;
+      await bundle(resolve(root, dir, `src/${entry}.ts`), resolve(root, dir, `dist/${entry}.js`), linkWorkspace);
+      console.log(`built ${dir}/dist/${entry}.js${linkWorkspace ? ' (dependencies linked to this checkout)' : ''}`);
+    }
   }
 }
 

@@ -5,7 +5,7 @@
 // <queue> is a consumer (`orders.payments`, whose work queue is `orders.payments.v2`) or its dead-letter queue
 // (`orders.payments.dlq`). A replay goes through the consumer's exchange `orders.payments.moves`.
 // AMQP_URL picks the broker and vhost (default amqp://guest:guest@127.0.0.1:5672).
-import { countDeadLetters, inspectDeadLetters, replayDeadLetters } from '@shop/events';
+import { deadLetterCommand, runCommand } from '@shop/platform/ops';
 import { NOTIFICATIONS_QUEUES } from '../subgraphs/notifications/src/events.js';
 import { ORDERS_QUEUES } from '../subgraphs/orders/src/events.js';
 import { ORDERS_QUEUE as PAYMENTS_ORDERS } from '../subgraphs/payments/src/events.js';
@@ -20,31 +20,4 @@ const CONSUMER_QUEUES = [
 ];
 
 const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const [command, queue, ...rest] = process.argv.slice(2);
-
-function usage(): never {
-  process.stderr.write('usage: pnpm events:dlq list [queue…] | show <queue> [limit] | replay <queue> [messageId…]\n');
-  process.exit(2);
-}
-
-switch (command) {
-  case 'list': {
-    const counts = await countDeadLetters(url, queue ? [queue, ...rest] : CONSUMER_QUEUES);
-    for (const [name, count] of Object.entries(counts)) process.stdout.write(`${String(count).padStart(6)}  ${name}\n`);
-    break;
-  }
-  case 'show': {
-    if (!queue) usage();
-    const parked = await inspectDeadLetters(url, queue, rest[0] ? Number(rest[0]) : 50);
-    process.stdout.write(`${JSON.stringify(parked, null, 2)}\n`);
-    break;
-  }
-  case 'replay': {
-    if (!queue) usage();
-    const replayed = await replayDeadLetters(url, queue, rest.length > 0 ? rest : undefined);
-    process.stdout.write(`replayed ${replayed.length}: ${replayed.join(' ')}\n`);
-    break;
-  }
-  default:
-    usage();
-}
+process.exitCode = await runCommand(deadLetterCommand(url, CONSUMER_QUEUES), 'pnpm events:dlq', process.argv.slice(2));

@@ -1,16 +1,18 @@
-// What a process's image holds: only the files its bundle loads, found by tracing
-// <dir>/dist/main.js (@vercel/nft) through this workspace's node_modules, plus the files it reads at
-// run time, which no tracer can see. The packages are the ones `pnpm install --frozen-lockfile`
+// What a process's image holds: only the files its bundles load, found by tracing
+// <dir>/dist/main.js and <dir>/dist/ops.js (@vercel/nft) through this workspace's node_modules,
+// plus the files it reads at run time, which no tracer can see. The packages are the ones `pnpm install --frozen-lockfile`
 // installed, so an image runs exactly the lockfile's versions and building one asks no registry.
 //
 // Layout: the process's folder is the image's root, with pnpm's package store (node_modules/.pnpm)
 // under its node_modules and pnpm's links kept, so Node resolves each package as it does here.
 // Used by the Dockerfile and tests/ops/bundles.test.ts:
 //   tsx scripts/image-files.ts <process> <image folder>
+import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, realpath, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeFileTrace } from '@vercel/nft';
+import { ENTRY_POINTS } from './build.js';
 import { ROOT, type ServiceName, STACK_PROCESSES, serviceDir } from './stack.js';
 
 /** Files or folders under the process's folder, or the files of a folder whose names match. */
@@ -31,8 +33,8 @@ const READ_AT_RUN_TIME: Partial<Record<ServiceName, RunTimeFiles[]>> = {
   ],
 };
 
-/** Beside the bundle: its source map (stack traces) and the licence notices of what it bundles. */
-const BESIDE_THE_BUNDLE = ['dist/main.js.map', 'dist/main.js.LEGAL.txt', 'package.json'];
+/** Beside each bundle: its source map (stack traces) and the licence notices of what it bundles. */
+const besideTheBundle = (bundle: string) => [`${bundle}.map`, `${bundle}.LEGAL.txt`];
 
 /** Read by a bundle from outside its folder, and given to the image apart (the Dockerfile copies it). */
 const GIVEN_APART = new Set(['supergraph.graphql']);
@@ -45,12 +47,16 @@ type ImageEntry = { kind: 'file'; from: string; to: string } | { kind: 'link'; t
 /** The image's files and links, for the process `name`: every path relative to the image's root. */
 export async function imageEntries(name: ServiceName): Promise<ImageEntry[]> {
   const dir = serviceDir(name);
-  const traced = await nodeFileTrace([join(ROOT, dir, 'dist/main.js')], {
-    base: ROOT,
-    processCwd: join(ROOT, dir),
-  });
+  // The process, and its operator commands where it has them (scripts/build.ts).
+  const bundles = ENTRY_POINTS.map((entry) => `dist/${entry}.js`).filter((bundle) =>
+    existsSync(join(ROOT, dir, bundle)),
+  );
+  const traced = await nodeFileTrace(
+    bundles.map((bundle) => join(ROOT, dir, bundle)),
+    { base: ROOT, processCwd: join(ROOT, dir) },
+  );
   const paths = new Set([...traced.fileList].filter((path) => !GIVEN_APART.has(path)));
-  for (const file of BESIDE_THE_BUNDLE) paths.add(join(dir, file));
+  for (const file of ['package.json', ...bundles.flatMap(besideTheBundle)]) paths.add(join(dir, file));
   for (const entry of READ_AT_RUN_TIME[name] ?? []) {
     for (const file of await runTimeFiles(join(ROOT, dir), entry)) paths.add(join(dir, file));
   }

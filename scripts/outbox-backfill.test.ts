@@ -44,8 +44,8 @@ it('pnpm outbox:backfill flags the orders and payments that hold events without 
     env: { ...process.env, MONGO_URL, MONGO_DB_PREFIX: prefix },
   });
   expect(stdout.trim().split('\n')).toEqual([
-    `outbox:backfill: ${prefix}_orders.orders: 1 documents flagged`,
-    `outbox:backfill: ${prefix}_payments.payments: 1 documents flagged`,
+    `${prefix}_orders.orders: 1 documents flagged`,
+    `${prefix}_payments.payments: 1 documents flagged`,
   ]);
   const flags = async (collection: typeof orders) =>
     Object.fromEntries((await collection.find().toArray()).map((doc) => [doc._id, doc.outboxPending ?? null]));

@@ -1,25 +1,15 @@
-// `pnpm outbox:backfill`: once, after upgrading from a release whose outboxes had no
-// `outboxPending` flag. Raises it on every order and payment that still holds events, so the
-// relays' sweep publishes them (raiseMissedOutboxFlags). Safe to repeat and to run while the
-// services are up. MONGO_URL and MONGO_DB_PREFIX as the services have them.
-import { raiseMissedOutboxFlags } from '@shop/platform/mongo';
-import mongoose from 'mongoose';
+// `pnpm outbox:backfill`: the services' `outbox-backfill` command (@shop/platform/mongo) for both
+// outboxes at once, from a checkout: once, after upgrading from a release whose outboxes had no
+// `outboxPending` flag. MONGO_URL and MONGO_DB_PREFIX as the services have them. In a deployment,
+// each service runs its own (`node dist/ops.js outbox-backfill`, docs/operations.md).
+import { outboxBackfillCommand } from '@shop/platform/mongo';
+import { runCommand } from '@shop/platform/ops';
 
-/** The outboxes: each service's database (`<prefix>_<service>`) and its aggregate collection. */
-const OUTBOXES = [
-  { service: 'orders', collection: 'orders' },
-  { service: 'payments', collection: 'payments' },
-];
-
-const url = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
-const prefix = process.env.MONGO_DB_PREFIX ?? 'shop';
-const client = await mongoose.mongo.MongoClient.connect(url, { serverSelectionTimeoutMS: 5_000 });
-try {
-  for (const { service, collection } of OUTBOXES) {
-    const database = `${prefix}_${service}`;
-    const raised = await raiseMissedOutboxFlags(client.db(database).collection(collection));
-    process.stdout.write(`outbox:backfill: ${database}.${collection}: ${raised} documents flagged\n`);
-  }
-} finally {
-  await client.close();
+const settings = {
+  MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017',
+  MONGO_DB_PREFIX: process.env.MONGO_DB_PREFIX ?? 'shop',
+};
+for (const service of ['orders', 'payments']) {
+  const code = await runCommand(outboxBackfillCommand(settings, service, service), 'pnpm outbox:backfill', []);
+  if (code !== 0) process.exitCode = code;
 }

@@ -42,6 +42,9 @@ function withheldBody(content: string): string {
   return JSON.stringify({ ...envelope, data: { ...envelope.data, body: WITHHELD_BODY } });
 }
 
+/** AMQP's reply code for a queue that does not exist. */
+const NOT_FOUND = 404;
+
 /** `orders.payments` and `orders.payments.dlq` both name the dead-letter queue of that consumer. */
 const dlqOf = (queue: string): string => (queue.endsWith('.dlq') ? queue : deadLetterQueueName(queue));
 const consumerOf = (dlq: string): string => dlq.slice(0, -'.dlq'.length);
@@ -61,7 +64,10 @@ function toParked(message: GetMessage): ParkedMessage {
   };
 }
 
-/** How many messages each consumer's dead-letter queue holds (a missing queue counts as 0). */
+/**
+ * How many messages each consumer's dead-letter queue holds. A missing queue counts as 0 (its
+ * consumer never ran); any other refusal (a user not allowed to read it) is thrown, never a 0.
+ */
 export async function countDeadLetters(url: string, queues: string[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const queue of queues) {
@@ -69,7 +75,10 @@ export async function countDeadLetters(url: string, queues: string[]): Promise<R
       // A missing queue closes the channel with 404; a fresh connection per queue keeps that local.
       channel.on('error', () => {});
       return (await channel.checkQueue(dlqOf(queue))).messageCount;
-    }).catch(() => 0);
+    }).catch((error: { code?: unknown }) => {
+      if (error?.code === NOT_FOUND) return 0;
+      throw error;
+    });
   }
   return counts;
 }

@@ -102,6 +102,31 @@ it('starts every production bundle from its image layout, ready within the healt
   }
 }, 180_000);
 
+it("runs each service's operator commands from its image layout, with the service's configuration", async () => {
+  // As `docker compose exec <service> node dist/ops.js …` runs them (docs/operations.md).
+  const env = { ...process.env, ...bundlesEnv, NODE_ENV: 'production', SMTP_URL: smtp.url };
+  const ops = async (name: string, ...args: string[]) =>
+    (await run(process.execPath, ['dist/ops.js', ...args], { cwd: join(imageDir, name), env })).stdout;
+  const queues: Record<string, string[]> = {
+    products: ['products.payments'],
+    orders: ['orders.payments', 'orders.accounts'],
+    payments: ['payments.orders'],
+    notifications: ['notifications.events', 'notifications.email-sender', 'notifications.sms-sender'],
+  };
+  for (const [name, consumers] of Object.entries(queues)) {
+    const listed = (await ops(name, 'dlq', 'list')).trimEnd().split('\n');
+    expect(listed.map((line) => line.replace(/^ *\d+ {2}/, ''))).toEqual(consumers.map((queue) => `${queue}.dlq`));
+  }
+  const reconciled = (await ops('payments', 'reconcile')).trimEnd().split('\n');
+  expect(reconciled.at(-1)).toMatch(/^reconciled 0 payment\(s\) pending longer than \d+ ms; 0 left for the next pass$/);
+  for (const name of ['orders', 'payments']) {
+    expect(await ops(name, 'outbox-backfill')).toBe(
+      `${bundlesEnv.MONGO_DB_PREFIX}_${name}.${name}: 0 documents flagged\n`,
+    );
+  }
+  await expect(ops('users', 'dlq', 'list')).rejects.toThrow(/Cannot find module/);
+}, 60_000);
+
 /**
  * What a readiness check does not reach: a sign-up (argon2's native binding in users), a query
  * across users, orders, notifications and products (Prisma's client), and the files the gateway

@@ -7,3 +7,4 @@ export * from '../mongo-commands.js';
 export * from '../mongo-page.js';
 export * from '../mongo-pool.js';
 export * from '../outbox.js';
+export * from '../outbox-backfill.js';
