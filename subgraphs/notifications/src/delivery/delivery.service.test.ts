@@ -10,7 +10,7 @@ import { NotificationService } from '../notification/notification.service.js';
 import { RecordingOutbox } from '../notification/notification.test-outbox.js';
 import { CONFIDENTIAL_BODY, DeliveryService, SEND_CLAIM_TIMEOUT_MS } from './delivery.service.js';
 import { MailServerUnavailableError, SmtpEmailTransport } from './email.transport.js';
-import type { SmsProvider } from './sms.provider.js';
+import { NO_SMS_GATEWAY, NoSmsGateway, type SendOutcome, type SmsProvider } from './sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp.test-server.js';
 
 /** What the notifications process tells its event bus is an outage, to wait out (runSubgraph). */
@@ -19,9 +19,9 @@ const isOutage = dependencyOutage(mongoUnavailable);
 /** A provider that keeps what it is given (the interface's contract, nothing mocked below it). */
 class RecordingSmsProvider implements SmsProvider {
   readonly sent: { to: string; body: string; reference: string }[] = [];
-  async send(to: string, body: string, reference: string): Promise<string> {
+  async send(to: string, body: string, reference: string): Promise<SendOutcome> {
     this.sent.push({ to, body, reference });
-    return `sms-${this.sent.length}`;
+    return { sentAs: `sms-${this.sent.length}` };
   }
 }
 
@@ -394,6 +394,17 @@ describe('DeliveryService', () => {
       status: 'SENT',
       providerMessageId: expect.stringMatching(/^sms-/),
     });
+  });
+
+  it('records an SMS SKIPPED, with why, where no SMS gateway is configured: never SENT, never retried', async () => {
+    const { sms: request } = await receiptRequests('o-no-gateway');
+    const production = new DeliveryService(transport, new NoSmsGateway());
+    await production.deliverSms(request);
+    await production.deliverSms(request); // a redelivery changes nothing
+    const record = await NotificationModel.findById(request.data.notificationId).lean();
+    expect(record).toMatchObject({ channel: 'SMS', status: 'SKIPPED', lastError: NO_SMS_GATEWAY });
+    expect(record).not.toHaveProperty('sentAt');
+    expect(record).not.toHaveProperty('providerMessageId');
   });
 
   it("records and sends another service's request, keyed by its event id", async () => {

@@ -11,7 +11,7 @@ import { isForgotten } from '../notification/forgotten-account.model.js';
 import { NotificationModel, type NotificationRecord } from '../notification/notification.model.js';
 import { NotificationChannel, NotificationStatus } from '../notification/notification.type.js';
 import { type EmailTransport, PermanentSendError } from './email.transport.js';
-import type { SmsProvider } from './sms.provider.js';
+import type { SendOutcome, SmsProvider } from './sms.provider.js';
 
 type EmailRequest = EventOf<typeof notificationEmail>;
 type SmsRequest = EventOf<typeof notificationSms>;
@@ -55,9 +55,9 @@ export class DeliveryService {
 
   async deliverEmail(request: EmailRequest): Promise<void> {
     const { to, subject, body } = request.data;
-    await this.deliver(request, NotificationChannel.EMAIL, (id) =>
-      this.email.send({ to, subject, text: body, messageId: `<${id}@${DOMAIN}>` }),
-    );
+    await this.deliver(request, NotificationChannel.EMAIL, async (id) => ({
+      sentAs: await this.email.send({ to, subject, text: body, messageId: `<${id}@${DOMAIN}>` }),
+    }));
   }
 
   async deliverSms(request: SmsRequest): Promise<void> {
@@ -74,9 +74,10 @@ export class DeliveryService {
    * then is asked of the account's `forgotten_accounts` mark, one read by id, so the write path
    * spends no command on it. An email whose `sendBy` has
    * passed when its send is claimed is recorded SKIPPED, unsent (a sender that died after sending it
-   * and before recording it cannot be told apart: its link is dead either way).
+   * and before recording it cannot be told apart: its link is dead either way); so is a message the
+   * provider says it does not send (no SMS gateway), with its reason.
    */
-  private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<string>) {
+  private async deliver(request: Request, channel: NotificationChannel, send: (id: string) => Promise<SendOutcome>) {
     const { userId } = request.data;
     if (this.deletions.heardDeleted(userId)) return;
     const since = this.deletions.hearingSince();
@@ -87,25 +88,26 @@ export class DeliveryService {
     // Another consumer sending it now makes this delivery fail (ClaimBusyError), to be retried and find it settled.
     const outcome = await this.claims.perform(
       `send:${id}`,
-      async () =>
-        sendBy && Date.now() > Date.parse(sendBy) ? undefined : this.sendRecordingFailure(request, id, channel, send),
+      async (): Promise<SendOutcome> =>
+        // Claimed, so no sender is sending it now. Sent, its link would only fail whoever opens it.
+        sendBy && Date.now() > Date.parse(sendBy)
+          ? { notSent: `not sent: it came after ${sendBy}, when the link it carries expired` }
+          : this.sendRecordingFailure(request, id, channel, send),
       async () => (await this.finished(id)) || isForgotten(request.data.userId),
     );
     if (outcome.state === 'settled') return;
-    if (outcome.value === undefined) {
-      // Claimed, so no sender is sending it now. Sent, its link would only fail whoever opens it.
-      const why = `not sent: it came after ${sendBy}, when the link it carries expired`;
+    if ('notSent' in outcome.value) {
       await this.record(
         request,
         id,
         channel,
-        { $set: { status: NotificationStatus.SKIPPED, lastError: why } },
+        { $set: { status: NotificationStatus.SKIPPED, lastError: outcome.value.notSent } },
         { status: { $ne: NotificationStatus.SENT } },
       );
       return;
     }
     await this.record(request, id, channel, {
-      $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId: outcome.value },
+      $set: { status: NotificationStatus.SENT, sentAt: new Date(), providerMessageId: outcome.value.sentAs },
       $unset: { lastError: 1 },
       $inc: { attempts: 1 },
     });
@@ -120,8 +122,8 @@ export class DeliveryService {
     request: Request,
     id: string,
     channel: NotificationChannel,
-    send: (id: string) => Promise<string>,
-  ): Promise<string> {
+    send: (id: string) => Promise<SendOutcome>,
+  ): Promise<SendOutcome> {
     try {
       return await send(id);
     } catch (error) {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
 import { DeliveryService } from '../delivery/delivery.service.js';
 import { SmtpEmailTransport } from '../delivery/email.transport.js';
-import type { SmsProvider } from '../delivery/sms.provider.js';
+import type { SendOutcome, SmsProvider } from '../delivery/sms.provider.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../delivery/smtp.test-server.js';
 import { NotificationService } from './notification.service.js';
 import { RecordingOutbox } from './notification.test-outbox.js';
@@ -20,8 +20,8 @@ import { RecordingOutbox } from './notification.test-outbox.js';
 // Every filter the notifications service sends: deciding notifications from events, delivering
 // email and SMS (with their effect claims), and the owner's listings, explained by the server.
 class FixedSmsProvider implements SmsProvider {
-  async send(): Promise<string> {
-    return 'sms-1';
+  async send(): Promise<SendOutcome> {
+    return { sentAs: 'sms-1' };
   }
 }
 
