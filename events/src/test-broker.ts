@@ -23,3 +23,4 @@ export async function waitForConsumers(url: string, queues: string[], timeoutMs 
     }
   }
 }
+export { type FailingConsumer, startFailingConsumer } from './failing-consumer.test-fixture.js';

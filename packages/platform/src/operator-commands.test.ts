@@ -1,12 +1,10 @@
 // The operator's commands (`node dist/ops.js …` in a service's container): what they print and
 // their exit codes, and the dead-letter command against the test broker.
-import { randomBytes } from 'node:crypto';
-import { deleteConsumerTopology, EventBus, notificationEmail } from '@shop/events';
-import { waitForConsumers } from '@shop/events/testing';
-import amqplib from 'amqplib';
+import { notificationEmail } from '@shop/events';
+import { type FailingConsumer, startFailingConsumer } from '@shop/events/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterCommand, type OperatorCommand, runOperatorCommand, UsageError } from './operator-commands.js';
-import { TEST_AMQP_URL as AMQP_URL, silentLogger } from './testing.js';
+import { TEST_AMQP_URL as AMQP_URL } from './testing.js';
 
 /** Runs `argv` among `commands`; its exit code and what it wrote to stdout and stderr. */
 async function ops(commands: Record<string, OperatorCommand>, ...argv: string[]) {
@@ -57,76 +55,50 @@ describe('runOperatorCommand', () => {
 });
 
 describe('deadLetterCommand', () => {
-  const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-  const exchange = `ops.${run}.events`;
-  const queue = `ops.${run}.sender`;
-  const never = `ops.${run}.never-declared`;
-  const dlq = { dlq: deadLetterCommand(AMQP_URL, [queue, never]) };
-  let admin: amqplib.ChannelModel;
-  let bus: EventBus;
-  let failing = true;
-  const delivered: string[] = [];
+  let consumer: FailingConsumer;
+  let dlq: Record<string, OperatorCommand>;
+  let never: string;
 
   beforeAll(async () => {
-    admin = await amqplib.connect(AMQP_URL);
-    const channel = await admin.createChannel();
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-    await channel.close();
-    // One try: a failure parks the message at once.
-    const retry = { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 100 };
-    bus = new EventBus({ url: AMQP_URL, exchange, log: silentLogger, connectionName: run, retry });
-    await bus.subscribe({
-      queue,
-      events: [notificationEmail],
-      handler: async (event) => {
-        if (failing) throw new Error('SMTP server away');
-        delivered.push(event.id);
-      },
-    });
-    await waitForConsumers(AMQP_URL, [queue]);
+    consumer = await startFailingConsumer(AMQP_URL, 'ops');
+    never = `${consumer.queue}.never-declared`;
+    dlq = { dlq: deadLetterCommand(AMQP_URL, [consumer.queue, never]) };
   });
-
-  afterAll(async () => {
-    await bus.close();
-    const channel = await admin.createChannel();
-    await deleteConsumerTopology(channel, queue, 0);
-    await channel.deleteExchange(exchange);
-    await admin.close();
-  });
+  afterAll(() => consumer.close());
 
   it('lists, shows and replays what its consumers parked; a queue never declared counts 0', async () => {
     const email = notificationEmail.create({ userId: 'u1', to: 'ada@example.com', subject: 'Hello', body: 'Hi' });
-    await bus.publish(email);
+    await consumer.bus.publish(email);
     const parked = async () => (await ops(dlq, 'dlq', 'list')).stdout;
-    await expect.poll(parked, { timeout: 20_000 }).toBe(`     1  ${queue}.dlq\n     0  ${never}.dlq\n`);
+    await expect.poll(parked, { timeout: 20_000 }).toBe(`     1  ${consumer.queue}.dlq\n     0  ${never}.dlq\n`);
 
-    const shown = await ops(dlq, 'dlq', 'show', queue);
+    const shown = await ops(dlq, 'dlq', 'show', consumer.queue);
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toEqual([
       expect.objectContaining({ messageId: email.id, type: 'notification.email', reason: 'handler-failed' }),
     ]);
-    expect((await ops(dlq, 'dlq', 'list')).stdout).toContain(`     1  ${queue}.dlq\n`);
+    expect((await ops(dlq, 'dlq', 'list')).stdout).toContain(`     1  ${consumer.queue}.dlq\n`);
 
-    failing = false;
-    expect(await ops(dlq, 'dlq', 'replay', `${queue}.dlq`, email.id)).toEqual({
+    consumer.failing = false;
+    expect(await ops(dlq, 'dlq', 'replay', `${consumer.queue}.dlq`, email.id)).toEqual({
       code: 0,
       stdout: `replayed 1: ${email.id}\n`,
       stderr: '',
     });
-    await expect.poll(() => delivered, { timeout: 20_000 }).toEqual([email.id]);
-    expect((await ops(dlq, 'dlq', 'list', queue)).stdout).toBe(`     0  ${queue}.dlq\n`);
+    await expect.poll(() => consumer.delivered.map(({ id }) => id), { timeout: 20_000 }).toEqual([email.id]);
+    expect((await ops(dlq, 'dlq', 'list', consumer.queue)).stdout).toBe(`     0  ${consumer.queue}.dlq\n`);
   });
 
   it('fails (exit code 1) when the broker refuses it, rather than count 0', async () => {
     const url = new URL(AMQP_URL);
     url.password = 'not-the-password';
-    const refused = await ops({ dlq: deadLetterCommand(url.toString(), [queue]) }, 'dlq', 'list');
+    const refused = await ops({ dlq: deadLetterCommand(url.toString(), [consumer.queue]) }, 'dlq', 'list');
     expect(refused).toMatchObject({ code: 1, stdout: '' });
     expect(refused.stderr).toMatch(/^ops dlq failed: .*ACCESS.REFUSED/);
   });
 
   it('refuses a show or replay without a queue, and a limit that is not a whole number (exit code 2)', async () => {
-    for (const argv of [['show'], ['replay'], ['show', queue, 'all'], ['purge', queue]]) {
+    for (const argv of [['show'], ['replay'], ['show', consumer.queue, 'all'], ['purge', consumer.queue]]) {
       expect((await ops(dlq, 'dlq', ...argv)).code).toBe(2);
     }
   });
