@@ -16,8 +16,8 @@ export interface AuthRateLimits {
 /**
  * Registration and login per client address at the edge (rate-limiter-flexible): each costs an
  * argon2 hash (19 MiB) in the users subgraph, so a flood is refused here before it reaches it. The
- * password reset's two mutations (an email each, a hash) and verifyEmail (an anonymous link's token)
- * count as logins do, each on its own.
+ * password reset's two mutations (an email each, a hash), verifyEmail (an anonymous link's token)
+ * and changePassword (two hashes and an email) count as logins do, each on its own.
  * Every such field of a mutation counts, aliases included; the REST shims run
  * through here too. Refused: TOO_MANY_REQUESTS, HTTP 429 with Retry-After. The count is the
  * gateway instance's, its cluster's workers included (instanceRateLimiter).
@@ -32,6 +32,7 @@ export function authRateLimitPlugin(limits: AuthRateLimits): ApolloServerPlugin<
     limiter('requestPasswordReset', loginPoints, loginWindow),
     limiter('resetPassword', loginPoints, loginWindow),
     limiter('verifyEmail', loginPoints, loginWindow),
+    limiter('changePassword', loginPoints, loginWindow),
   ]);
   return {
     async requestDidStart() {

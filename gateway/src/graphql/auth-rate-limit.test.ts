@@ -65,7 +65,7 @@ describe('registration and login rate limits per address', () => {
     expect(answer.body.errors[0].extensions.code).toBe('TOO_MANY_REQUESTS');
   });
 
-  it('counts requestPasswordReset, resetPassword and verifyEmail per address like logins, each on its own budget', async () => {
+  it('counts requestPasswordReset, resetPassword, verifyEmail and changePassword per address like logins, each on its own budget', async () => {
     const RESET = 'mutation($email: String!) { requestPasswordReset(email: $email) }';
     const NEW_PASSWORD = 'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { token } }';
     const ask = () =>
@@ -91,6 +91,15 @@ describe('registration and login rate limits per address', () => {
     const verify = () => postJson(`${base}/graphql`, { query: VERIFY, variables: { token: 't' } }, from('203.0.113.7'));
     for (let i = 0; i < 3; i++) expect((await verify()).status).not.toBe(429);
     expect((await verify()).status).toBe(429);
+    const CHANGE = 'mutation($input: ChangePasswordInput!) { changePassword(input: $input) { token } }';
+    const change = () =>
+      postJson(
+        `${base}/graphql`,
+        { query: CHANGE, variables: { input: { currentPassword: 'guess', newPassword: 'a long password' } } },
+        from('203.0.113.7'),
+      );
+    for (let i = 0; i < 3; i++) expect((await change()).status).not.toBe(429);
+    expect((await change()).status).toBe(429);
     const login = await postJson(`${base}/graphql`, { query: LOGIN, variables: { input } }, from('203.0.113.7'));
     expect(login.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });

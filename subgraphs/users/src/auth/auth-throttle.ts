@@ -128,6 +128,16 @@ export class AuthThrottle {
     await this.count(`email-change:${userId}`, this.mailWindow('address change requests'));
   }
 
+  /**
+   * Counts a password change asked for by an account, before its current password is checked: as
+   * many in the window as reset links per email. A right password leaves no trace in the login
+   * counts, and each change hashes a password and emails the account, so without this one account
+   * could keep both going without end; throws TooManyRequestsError past it.
+   */
+  async passwordChange(userId: string): Promise<void> {
+    await this.count(`password-change:${userId}`, this.mailWindow('password changes'));
+  }
+
   /** The window of requests that make the shop send an email: PASSWORD_RESET_WINDOW_SECONDS, as many as reset links per email. */
   private mailWindow(what: string, limit = this.limits.PASSWORD_RESET_LIMIT_PER_EMAIL): AttemptWindow {
     return { limit, seconds: this.limits.PASSWORD_RESET_WINDOW_SECONDS, what };

@@ -351,6 +351,21 @@ describe('token versions', () => {
     expect((await auth.refresh(anonymous, changed.refreshToken)).user.id).toBe(beaId);
   });
 
+  it("counts each account's password changes, wrong passwords included: past 3 in the window, refused before any check", async () => {
+    const cal = { ...bea, email: 'cal@example.com' };
+    const { user } = await auth.register(from('10.10.0.6'), cal);
+    const change = (currentPassword: string, newPassword: string) =>
+      auth.changePassword(as(user.id), { currentPassword, newPassword });
+    await change(cal.password, 'second secret');
+    expect((await failure(change('not it', 'third secret'))).extensions.code).toBe('BAD_USER_INPUT');
+    await change('second secret', 'second secret'); // the same again: it still hashes and emails
+    const refused = await failure(change('second secret', 'third secret'));
+    expect(refused.extensions).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfter: expect.any(Number) });
+    // Refused before the password was read: it is still the one set last.
+    expect((await auth.login(from('10.10.0.6'), { ...cal, password: 'second secret' })).user.id).toBe(user.id);
+    expect((await failure(change('not it', 'third secret'))).extensions.code).toBe('TOO_MANY_REQUESTS');
+  });
+
   it('changes the password of an account stored before token versions existed (none stored: version 0)', async () => {
     const old = { ...bea, email: 'old@example.com' };
     const { user } = await auth.register(from('10.10.0.5'), old);
@@ -398,9 +413,10 @@ describe('expired records job', () => {
     expect(unexpired).toBeGreaterThan(1);
     // Every login window of this file has ended a second after its length from the windows' now;
     // sessions last 14 days.
-    // Registrations count for an hour: they outlive the login windows.
-    const registrations = await LoginAttemptModel.countDocuments({ key: /^register:/ });
-    expect(registrations).toBeGreaterThan(0);
+    // Registrations and password changes count for an hour: they outlive the login windows.
+    const registrations = await LoginAttemptModel.countDocuments({ key: /^(register|password-change):/ });
+    expect(await LoginAttemptModel.countDocuments({ key: /^register:/ })).toBeGreaterThan(0);
+    expect(await LoginAttemptModel.countDocuments({ key: /^password-change:/ })).toBeGreaterThan(0);
     const windowsOver = Date.now() + clockOffsetMs + (WINDOW_SECONDS + 1) * 1000;
     await new ExpiredRecordsJob([auth], silentLogger).runOnce(new Date(windowsOver));
     expect(await LoginAttemptModel.countDocuments()).toBe(registrations);

@@ -94,11 +94,12 @@ export class AuthService {
   /**
    * The signed-in user's new password, after the current one (counted like a login, so a stolen
    * access token cannot guess it faster). Every token and session issued before ends; the answer
-   * is a new pair for this device.
+   * is a new pair for this device. Each account's changes are counted too (AuthThrottle.passwordChange).
    */
   async changePassword(ctx: RequestContext, input: unknown): Promise<AuthResult> {
-    requirePrincipal(ctx.principal); // before the input is read, as for every signed-in operation
+    const principal = requirePrincipal(ctx.principal); // before the input is read, as for every signed-in operation
     const data = validate(changePasswordSchema, input);
+    await this.throttle.passwordChange(principal.id);
     const credentials = await this.proveCurrentPassword(ctx, data.currentPassword);
     const account = await this.users.setPasswordHash(
       credentials,
