@@ -18,6 +18,7 @@ import {
   inventoryOf,
   PORTS,
   registerCustomer,
+  restAnswer,
   signInAdmin,
   stackEnv,
 } from './stack.js';
@@ -215,6 +216,30 @@ describe('orders and payments through the gateway', () => {
     const payments = (await stackDb('payments', order.id)).collection('payments');
     expect(await payments.countDocuments({ orderId: order.id, status: 'SUCCEEDED' })).toBe(1);
     await eventually(async () => ((await readOrder(ada.token, order.id)).status === 'PAID' ? true : undefined));
+  });
+
+  it('refuses payment after the order failed PAYMENT_FAILURES_PER_ORDER times (5), on GraphQL and REST; the owner may still cancel it', async () => {
+    const productId = await widget('4.00', 10);
+    const order = await placeOrder(ada, productId, 2);
+    for (let n = 1; n <= 5; n++) {
+      const declined = await pay(ada, order.id, `decline-${n}-${order.id}`, 'card_declined');
+      expect(declined.data?.processPaymentAttempt.payment.status).toBe('FAILED');
+    }
+    const sixth = await pay(ada, order.id, `sixth-${order.id}`, 'card');
+    expect(sixth.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'PAYMENT_FAILURES_LIMIT',
+      limit: 5,
+    });
+    const rest = await restAnswer('POST', '/payments', { orderId: order.id, paymentMethod: 'card' }, ada.token, {
+      'idempotency-key': `rest-sixth-${order.id}`,
+    });
+    expect(rest).toMatchObject({ status: 409, body: { reason: 'PAYMENT_FAILURES_LIMIT', limit: 5 } });
+    const payments = (await stackDb('payments', order.id)).collection('payments');
+    expect(await payments.countDocuments({ orderId: order.id })).toBe(5);
+
+    expect((await setStatus(ada.token, order.id, 'CANCELLED')).data?.updateOrderStatus.status).toBe('CANCELLED');
+    await eventually(async () => ((await inventoryOf(productId)) === 10 ? true : undefined));
   });
 
   it("keeps a customer out of another's order and payment with NOT_FOUND, exactly as for unknown ids", async () => {

@@ -23,17 +23,16 @@ export const problemSchema = z
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     reason: z.string().optional().meta({
       description:
-        'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT, PAYMENT_WINDOW_CLOSED on 409',
+        'What kind of error, where it says: e.g. UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT, PAYMENT_WINDOW_CLOSED, PAYMENT_FAILURES_LIMIT on 409',
     }),
     productId: z
       .string()
       .optional()
       .meta({ description: 'The product the error is about, where it names one (INSUFFICIENT_STOCK, PURCHASE_LIMIT)' }),
-    limit: z
-      .number()
-      .int()
-      .optional()
-      .meta({ description: 'The limit met, where the error names one (UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT)' }),
+    limit: z.number().int().optional().meta({
+      description:
+        'The limit met, where the error names one (UNPAID_ORDERS_LIMIT, PURCHASE_LIMIT, PAYMENT_FAILURES_LIMIT)',
+    }),
     requestId: z.string().optional().meta({ description: 'On 500: quote it to find the request in the logs' }),
     retryAfter: z
       .number()

@@ -20,7 +20,8 @@ await runSubgraph({
     const relay = new OutboxRelay([PaymentModel], bus, log);
     const grace = config.PAYMENT_RECONCILE_GRACE;
     const provider = createPaymentProvider(config);
-    const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), provider, relay, grace);
+    const limits = { reconcileGraceMs: grace, failuresPerOrder: config.PAYMENT_FAILURES_PER_ORDER };
+    const payments = new PaymentService(new OrdersClient(config.ORDERS_URL), provider, relay, limits);
     reportPaymentGauges(grace);
     await subscribeToOrders(bus, payments, log);
     const reconciliation = new PaymentReconcileJob(payments, log, config.PAYMENT_RECONCILE_INTERVAL);

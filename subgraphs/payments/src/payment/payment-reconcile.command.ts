@@ -24,7 +24,7 @@ export function reconcileCommand(config: Config<typeof paymentsConfig>): Operato
           new OrdersClient(config.ORDERS_URL),
           createPaymentProvider(config),
           { kick: () => {} },
-          config.PAYMENT_RECONCILE_GRACE,
+          { reconcileGraceMs: config.PAYMENT_RECONCILE_GRACE, failuresPerOrder: config.PAYMENT_FAILURES_PER_ORDER },
         );
         const result = await payments.reconcile({ requestId: 'manual-reconcile', log });
         for (const { paymentId, orderId, status } of result.settled) {

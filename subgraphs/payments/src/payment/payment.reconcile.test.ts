@@ -34,12 +34,9 @@ let db: { drop: () => Promise<void> };
 beforeAll(async () => {
   db = await connectTestMongo('payments');
   fakeOrders = await startFakeOrders(tokens, orders);
-  payments = new PaymentService(
-    new OrdersClient(fakeOrders.url),
-    new SimulatedPaymentProvider(),
-    offlineOutbox,
-    GRACE_MS,
-  );
+  payments = new PaymentService(new OrdersClient(fakeOrders.url), new SimulatedPaymentProvider(), offlineOutbox, {
+    reconcileGraceMs: GRACE_MS,
+  });
 });
 afterAll(async () => {
   await fakeOrders.close();
@@ -133,6 +130,39 @@ describe('a charge whose answer was lost (card_timeout)', () => {
     expect((await pay(orderId, 'card', 'k-after-died')).status).toBe('SUCCEEDED');
   });
 
+  it("does not count against the order's failures (PAYMENT_FAILURES_PER_ORDER): the provider's outage, not the card", async () => {
+    const limited = new PaymentService(
+      new OrdersClient(fakeOrders.url),
+      new SimulatedPaymentProvider(),
+      offlineOutbox,
+      {
+        reconcileGraceMs: GRACE_MS,
+        failuresPerOrder: 2,
+      },
+    );
+    const ctx = { ...testContext(ada, { payments: limited }), authorization: `Bearer ${await tokens.sign(ada)}` };
+    const orderId = order('order-lost-and-declined');
+    const decline = (idempotencyKey: string) =>
+      limited.processPayment(ctx, { orderId, paymentMethod: 'card_declined', idempotencyKey });
+    const lose = async (idempotencyKey: string) => {
+      const lost = await leftBehind(orderId, idempotencyKey);
+      await limited.reconcile(system(), later(GRACE_MS));
+      return (await PaymentModel.findById(lost._id).lean())?.orderSlot;
+    };
+    const slotOf = async (id: string) => (await PaymentModel.findById(id).lean())?.orderSlot;
+
+    // A charge never received, then a decline: one failure counted, the slot is free.
+    expect(await lose('k-lost-1')).toMatch(/^failed:/);
+    expect(await slotOf((await decline('k-declined-1')).id)).toMatch(/^failed:/);
+    // Another never received, with one failure left: it frees the slot all the same.
+    expect(await lose('k-lost-2')).toMatch(/^failed:/);
+    // The second decline is the order's last allowed failure: it keeps the slot.
+    expect(await slotOf((await decline('k-declined-2')).id)).toBe(orderId);
+    await expect(
+      limited.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-after-limit' }),
+    ).rejects.toMatchObject({ extensions: { code: 'CONFLICT', reason: 'PAYMENT_FAILURES_LIMIT' } });
+  });
+
   it('is resolved first when its order is cancelled, and refunded once if the money was taken', async () => {
     const orderId = order('order-timeout-cancelled');
     const pending = await pay(orderId, 'card_timeout', 'k-timeout-cancel');
@@ -157,7 +187,9 @@ describe('a charge the provider takes after its payment was given up as FAILED',
         return super.charge(request);
       }
     })();
-    const slowPayments = new PaymentService(new OrdersClient(fakeOrders.url), slow, offlineOutbox, GRACE_MS);
+    const slowPayments = new PaymentService(new OrdersClient(fakeOrders.url), slow, offlineOutbox, {
+      reconcileGraceMs: GRACE_MS,
+    });
     const ctx = { ...testContext(ada, { payments: slowPayments }), authorization: `Bearer ${await tokens.sign(ada)}` };
     const answer = slowPayments.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-late' });
     const stored = await eventually(() => PaymentModel.findOne({ orderId }).lean());
@@ -290,7 +322,9 @@ describe('a payment failed as never received (its process died while charging)',
         throw new Error('provider lookup failed');
       }
     })();
-    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), failingLookups, offlineOutbox, GRACE_MS);
+    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), failingLookups, offlineOutbox, {
+      reconcileGraceMs: GRACE_MS,
+    });
     const createdAt = new Date(Date.now() - 10 * MINUTE);
     const created = await leftBehind(order('order-died-lookup-fails'), 'k-died-lookup-fails', {
       status: 'FAILED',
@@ -321,7 +355,9 @@ describe("a cancelled order's refund that fails (a provider outage longer than t
         return super.refund(request);
       }
     })();
-    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), flaky, offlineOutbox, GRACE_MS);
+    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), flaky, offlineOutbox, {
+      reconcileGraceMs: GRACE_MS,
+    });
     const ctx = { ...testContext(ada, { payments: flakyPayments }), authorization: `Bearer ${await tokens.sign(ada)}` };
     const paid = await flakyPayments.processPayment(ctx, {
       orderId,
@@ -385,7 +421,9 @@ describe('a PENDING payment the provider cannot answer about (its lookup fails)'
         return super.lookup(reference);
       }
     })();
-    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), flaky, offlineOutbox, GRACE_MS);
+    const flakyPayments = new PaymentService(new OrdersClient(fakeOrders.url), flaky, offlineOutbox, {
+      reconcileGraceMs: GRACE_MS,
+    });
     // A whole pass's batch (100) of the oldest PENDING payments fails, and one newer payment waits.
     const record = (n: number, createdAt: Date) => ({
       _id: new Types.ObjectId(),

@@ -123,6 +123,41 @@ describe('PaymentService.processPayment', () => {
     expect(retry.id).not.toBe(declined.id);
   });
 
+  it('refuses a try after the last failure an order is allowed with CONFLICT (PAYMENT_FAILURES_LIMIT), charging nothing; replays still answer', async () => {
+    const limited = new PaymentService(new OrdersClient(fakeOrders.url), provider, offlineOutbox, {
+      failuresPerOrder: 2,
+    });
+    const orderId = order('order-declines');
+    const ctx = { ...(await as(ada)), services: { payments: limited } };
+    const decline = (idempotencyKey: string) =>
+      limited.processPayment(ctx, { orderId, paymentMethod: 'card_declined', idempotencyKey });
+    const first = await decline('k-declines-1');
+    expect((await PaymentModel.findById(first.id).lean())?.orderSlot).toBe(`failed:${first.id}`);
+    const second = await decline('k-declines-2');
+    expect(second).toMatchObject({ status: 'FAILED', failureReason: 'card_declined' });
+    // The second failure keeps the order's slot: no later payment can take it.
+    expect((await PaymentModel.findById(second.id).lean())?.orderSlot).toBe(orderId);
+
+    const chargesBefore = provider.charges.length;
+    const third = limited.processPayment(ctx, { orderId, paymentMethod: 'card', idempotencyKey: 'k-declines-3' });
+    await expect(third).rejects.toMatchObject({
+      extensions: { code: 'CONFLICT', reason: 'PAYMENT_FAILURES_LIMIT', limit: 2 },
+    });
+    expect(provider.charges.length).toBe(chargesBefore);
+    expect(await PaymentModel.countDocuments({ orderId })).toBe(2);
+    // A replay of a key used before is answered with its payment, not refused.
+    expect(
+      await limited.attempt(ctx, { orderId, paymentMethod: 'card_declined', idempotencyKey: 'k-declines-2' }),
+    ).toMatchObject({ replayed: true, payment: { id: second.id, status: 'FAILED' } });
+    // Another order of the same customer is not affected.
+    const other = await limited.processPayment(ctx, {
+      orderId: order('order-declines-other'),
+      paymentMethod: 'card',
+      idempotencyKey: 'k-declines-other',
+    });
+    expect(other.status).toBe('SUCCEEDED');
+  });
+
   it('returns the first payment for the same key and body, charging once, even after the order was paid', async () => {
     const orderId = order('order-replay');
     const ctx = await as(ada);

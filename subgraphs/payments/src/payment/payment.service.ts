@@ -43,6 +43,17 @@ const REPLAY_POLL_MS = { first: 50, max: 1_000 };
 /** Default grace before a PENDING payment is reconciled (see config.ts, PAYMENT_RECONCILE_GRACE). */
 export const DEFAULT_RECONCILE_GRACE_MS = 10_000;
 
+/** Default failed payments one order may have (see config.ts, PAYMENT_FAILURES_PER_ORDER). */
+export const DEFAULT_FAILURES_PER_ORDER = 5;
+
+/** The limits main.ts reads from configuration; tests take the defaults or shorten them. */
+export interface PaymentLimits {
+  /** PAYMENT_RECONCILE_GRACE, in milliseconds. */
+  reconcileGraceMs?: number;
+  /** PAYMENT_FAILURES_PER_ORDER. */
+  failuresPerOrder?: number;
+}
+
 const RECONCILE_BATCH = 100;
 
 /** What one reconciliation pass settled. */
@@ -99,15 +110,20 @@ const fingerprint = (orderId: string, paymentMethod: string) =>
 export class PaymentService {
   private readonly inputSchema;
   private readonly settlement: PaymentSettlement;
+  private readonly refunds: PaymentRefunds;
+  private readonly graceMs: number;
+  private readonly failuresPerOrder: number;
 
   constructor(
     private readonly orders: OrdersClient,
     private readonly provider: PaymentProvider,
     outbox: OutboxWakeUp,
-    private readonly graceMs = DEFAULT_RECONCILE_GRACE_MS,
-    private readonly refunds = new PaymentRefunds(provider),
+    limits: PaymentLimits = {},
   ) {
-    this.settlement = new PaymentSettlement(provider, outbox, refunds, graceMs);
+    this.graceMs = limits.reconcileGraceMs ?? DEFAULT_RECONCILE_GRACE_MS;
+    this.failuresPerOrder = limits.failuresPerOrder ?? DEFAULT_FAILURES_PER_ORDER;
+    this.refunds = new PaymentRefunds(provider);
+    this.settlement = new PaymentSettlement(provider, outbox, this.refunds, this.graceMs, this.failuresPerOrder);
     this.inputSchema = z.object({
       orderId: storedText().min(1).max(64),
       paymentMethod: z.enum(provider.paymentMethods),
@@ -165,10 +181,10 @@ export class PaymentService {
       claimed = created.toObject();
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
-      // Either a concurrent request with the same key won, or the order already has a live payment.
+      // Either a concurrent request with the same key won, or the order's slot is taken.
       const winner = await this.findByKey(request);
       if (winner) return { payment: await this.settled(winner), replayed: true };
-      throw new ConflictError(`Order ${order.id} already has a payment in progress or succeeded`);
+      throw await this.slotTaken(order.id);
     }
 
     // The payment's own id is the provider's idempotency reference for this charge.
@@ -286,6 +302,21 @@ export class PaymentService {
       current = (await PaymentModel.findById(current._id).lean<Stored>()) ?? current;
     }
     return toPayment(current);
+  }
+
+  /**
+   * Why an order's slot refused a new payment: a live one holds it, or the last failure the order
+   * was allowed (PaymentSettlement keeps the slot for it).
+   */
+  private async slotTaken(orderId: string): Promise<ConflictError> {
+    const holder = await PaymentModel.findOne({ orderSlot: orderId }).select('status').lean<Pick<Stored, 'status'>>();
+    if (holder?.status === PaymentStatus.FAILED) {
+      return new ConflictError(
+        `Order ${orderId} cannot be paid: its payment failed ${this.failuresPerOrder} times, as many as one order allows; cancel it and place a new one`,
+        { reason: 'PAYMENT_FAILURES_LIMIT', limit: this.failuresPerOrder },
+      );
+    }
+    return new ConflictError(`Order ${orderId} already has a payment in progress or succeeded`);
   }
 
   /** The first payment made with this key, if the request is the same; CONFLICT if it is not. */

@@ -30,6 +30,7 @@ export class PaymentSettlement {
     private readonly outbox: OutboxWakeUp,
     private readonly refunds: PaymentRefunds,
     private readonly graceMs: number,
+    private readonly failuresPerOrder: number,
   ) {}
 
   /**
@@ -98,6 +99,7 @@ export class PaymentSettlement {
       result.outcome === 'failed' && result.failureReason === NOT_RECEIVED
         ? nextLateChargeCheck(claimed.createdAt, new Date())
         : undefined;
+    const keepsSlot = result.outcome === 'failed' && (await this.isLastFailureAllowed(claimed, result.failureReason));
     const update =
       result.outcome === 'succeeded'
         ? {
@@ -108,11 +110,12 @@ export class PaymentSettlement {
             },
           }
         : {
-            // A failed payment frees the order's slot: the customer may try again.
+            // A failed payment frees the order's slot, so the customer may try again, unless it is
+            // the last failure the order is allowed: holding the slot refuses every later attempt.
             $set: {
               status: PaymentStatus.FAILED,
               failureReason: result.failureReason,
-              orderSlot: `failed:${common.paymentId}`,
+              ...(!keepsSlot && { orderSlot: `failed:${common.paymentId}` }),
               ...(lateChargeCheckAt && { lateChargeWatch: true, lateChargeCheckAt }),
             },
             $unset: RECONCILE_RETRY,
@@ -137,5 +140,21 @@ export class PaymentSettlement {
       await this.refunds.refundLateCharge(ctx, current, result.transactionId);
     }
     return { record: current, won: false };
+  }
+
+  /**
+   * Whether this failure is the order's `failuresPerOrder`th (PAYMENT_FAILURES_PER_ORDER), so a
+   * card tester cannot try card after card on one order. Failures counted are the provider's
+   * answers; a charge it never received (its outage, not the card) counts for nothing. Only the slot's
+   * holder settles, so the order's earlier failures cannot change under this count.
+   */
+  private async isLastFailureAllowed(claimed: StoredPayment, failureReason: string): Promise<boolean> {
+    if (failureReason === NOT_RECEIVED) return false;
+    const earlier = await PaymentModel.countDocuments({
+      orderId: claimed.orderId,
+      status: PaymentStatus.FAILED,
+      failureReason: { $ne: NOT_RECEIVED },
+    });
+    return earlier + 1 >= this.failuresPerOrder;
   }
 }
