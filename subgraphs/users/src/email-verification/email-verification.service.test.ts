@@ -287,6 +287,17 @@ describe('requestEmailChange', () => {
     };
     expect([await ask(), await ask(), await ask()]).toEqual(['resolved', 'resolved', 'TOO_MANY_REQUESTS']);
   });
+
+  it("refuses an account's address before counting its links: asking for it leaves its owner's budget alone", async () => {
+    const limited = createUsersServices(tokens, { PASSWORD_RESET_LIMIT_PER_EMAIL: 2, REGISTER_LIMIT_PER_IP: 1_000 });
+    const [ada, bea] = [await customer(limited), await customer(limited)];
+    const adaCtx = testContext({ id: ada.id, role: 'CUSTOMER' }, limited);
+    const ask = () =>
+      codeOf(limited.emailVerifications.requestChange(adaCtx, { newEmail: bea.email, currentPassword: PASSWORD }));
+    expect([await ask(), await ask()]).toEqual(['CONFLICT', 'CONFLICT']);
+    const beaCtx = testContext({ id: bea.id, role: 'CUSTOMER' }, limited);
+    expect(await limited.emailVerifications.resend(beaCtx)).toBe(true);
+  });
 });
 
 describe('expired links', () => {

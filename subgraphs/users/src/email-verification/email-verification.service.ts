@@ -79,6 +79,9 @@ export class EmailVerificationService {
         { field: 'newEmail', message: 'is the current address' },
       ]);
     }
+    // A registered address is refused before its links are counted: asking for it must not spend
+    // the budget its owner's own confirmation links draw on.
+    await this.users.assertEmailUnregistered(data.newEmail);
     await this.throttle.emailVerification(data.newEmail);
     // False: the password changed or every device was signed out meanwhile, this token with it.
     if (!(await this.users.requestEmailChange(account, data.newEmail))) throw new UnauthenticatedError();

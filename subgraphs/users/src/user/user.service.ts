@@ -223,16 +223,20 @@ export class UserService {
     return true;
   }
 
+  /** Internal (EmailVerificationService): CONFLICT on `newEmail` when an account has that address. */
+  async assertEmailUnregistered(email: string): Promise<void> {
+    if (await UserModel.exists({ email })) throw new ConflictError('Email already registered', { field: 'newEmail' });
+  }
+
   /**
    * Internal (EmailVerificationService): a link to `newEmail` that makes it the account's address
    * once opened, and a notice to the current address, in one update at the token version the
    * account was read with; the link sent before stops working. False when that version has passed.
+   * The caller has refused a registered `newEmail` (assertEmailUnregistered); one registered
+   * later is refused when the link is opened (confirmEmail).
    */
   async requestEmailChange(account: Account, newEmail: string): Promise<boolean> {
     const { user } = account;
-    if (await UserModel.exists({ email: newEmail })) {
-      throw new ConflictError('Email already registered', { field: 'newEmail' });
-    }
     const now = new Date();
     const link = emailVerificationLink({ ...user, email: newEmail }, this.options.emailVerification, now, 'change');
     const notice = emailChangeNotice(user, newEmail, 'requested', now, this.options.passwordResetUrl);
