@@ -201,6 +201,19 @@ describe('subgraph fetcher', () => {
     expect(requests.length).toBeLessThanOrEqual(1);
   });
 
+  it('does not share a request whose caller gives up sooner: a caller with more time sends its own and is answered', async () => {
+    subject = fetcherWith({ connections: 4, deduplicate: true, timeoutMs: 30_000 });
+    const headers = (ms: number) => ({ 'content-type': 'application/json', 'x-request-timeout-ms': String(ms) });
+    // The subgraph answers after 50 ms: the first caller's 20 ms run out, whatever the machine's load.
+    const impatient = subject.fetcher(url, { method: 'POST', headers: headers(20), body: QUERY });
+    const patient = subject.fetcher(url, { method: 'POST', headers: headers(10_000), body: QUERY });
+    const alsoPatient = subject.fetcher(url, { method: 'POST', headers: headers(5_000), body: QUERY });
+    await expect(impatient).rejects.toMatchObject({ cause: { message: expect.stringMatching(/within 20 ms$/) } });
+    expect([(await patient).status, (await alsoPatient).status]).toEqual([200, 200]);
+    // Two requests: the impatient caller's, and the patient one's, which the third shared.
+    expect(requests).toHaveLength(2);
+  });
+
   it('sends a query once more when no subgraph answered it (a reset connection, a proxy 503), and answers from the retry', async () => {
     subject = fetcherWith({ connections: 4, deduplicate: false, retryBudget: new RetryBudget(0.2, 10) });
     for (const body of [RESET_ONCE, PROXY_ONCE]) {

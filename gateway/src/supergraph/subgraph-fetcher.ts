@@ -59,9 +59,9 @@ interface Buffered {
  * gateway's own query-plan execution when profiled under The Guild's benchmark (BENCHMARKS.md).
  *
  * Deduplication: while a query is in flight, an identical one (same subgraph, same body, same
- * caller: `authorization` and `x-client-ip`) waits for its answer instead of being sent again.
- * Each waiter gets its own copy of the body (the gateway merges fetched data into it). Mutations
- * are never shared.
+ * caller: `authorization` and `x-client-ip`) waits for its answer instead of being sent again,
+ * unless the one in flight was asked to give up sooner than this one would. Each waiter gets its own copy of the body (the
+ * gateway merges fetched data into it). Mutations are never shared.
  */
 export interface SubgraphFetcher {
   fetcher: Fetcher;
@@ -88,9 +88,17 @@ export function subgraphFetcherFromConfig(config: SubgraphFetcherConfig): Subgra
   });
 }
 
+/** A request in flight that identical ones may share: its answer, and when it gives up waiting. */
+interface Shared {
+  answer: Promise<Buffered>;
+  until: number;
+  /** It waits the whole timeout: nobody asked it to give up sooner. */
+  full: boolean;
+}
+
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): SubgraphFetcher {
   const agent = new Agent({ connections: options.connections, keepAliveTimeout: 30_000 });
-  const inFlight = new Map<string, Promise<Buffered>>();
+  const inFlight = new Map<string, Shared>();
 
   const send = async (url: string, init: FetcherInit): Promise<Buffered> => {
     const headers = { ...headersOf(init) } as Record<string, string>;
@@ -150,15 +158,23 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Subgraph
   const fetcher = (async (url: string, init?: FetcherInit) => {
     const body = typeof init?.body === 'string' ? init.body : undefined;
     const key = options.deduplicate && body && isQuery(body) ? dedupeKey(url, init, body) : undefined;
-    let pending = key ? inFlight.get(key) : undefined;
-    if (pending) {
-      // Another caller's request, sent with its budget: this caller still waits no longer than its own.
-      pending = withinWait(pending, waitFor(headersOf(init), options.timeoutMs), url);
-    } else {
+    const waitMs = waitFor(headersOf(init), options.timeoutMs);
+    const until = Date.now() + waitMs;
+    const shared = key ? inFlight.get(key) : undefined;
+    let pending: Promise<Buffered>;
+    // Only a request that waits the whole timeout, or at least as long as this caller would, is
+    // shared: one whose caller asked for less time gives up sooner, and that early end must not
+    // become another caller's timeout (nor count against the subgraph's circuit as theirs). This
+    // caller still waits no longer than its own time.
+    if (shared && (shared.full || shared.until >= until)) pending = withinWait(shared.answer, waitMs, url);
+    else {
       pending = send(url, init);
       if (key) {
-        inFlight.set(key, pending);
-        const forget = () => inFlight.delete(key);
+        const entry = { answer: pending, until, full: waitMs === options.timeoutMs };
+        inFlight.set(key, entry);
+        const forget = () => {
+          if (inFlight.get(key) === entry) inFlight.delete(key);
+        };
         pending.then(forget, forget);
       }
     }
