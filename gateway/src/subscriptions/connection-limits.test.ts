@@ -113,6 +113,30 @@ describe('websocket connection limits', () => {
     }
   });
 
+  it("closes a user's sockets whose token was revoked (4403) when the user has no place left, and lets the new one in", async () => {
+    // A gateway of its own, believing no token version for any time, so the revocation counts at once.
+    const own = await startGateway(subgraph.url(), { WS_MAX_CONNECTIONS_PER_USER: '2', TOKEN_VERSION_CACHE_MS: '0' });
+    const url = `${own.base.replace('http', 'ws')}/graphql`;
+    const stolen = `Bearer ${await tokens.sign({ id: 'user-robbed', role: 'CUSTOMER', tokenVersion: 0 })}`;
+    try {
+      const [a, b] = [await socketOf('198.51.100.20', url), await socketOf('198.51.100.21', url)];
+      expect([await init(a, stolen), await init(b, stolen)]).toEqual(['ack', 'ack']);
+      // While the token holds, its sockets keep the user's places.
+      expect(await init(await socketOf('198.51.100.22', url), stolen)).toBe(4429);
+      // The owner signs out everywhere, then connects with a new token.
+      subgraph.tokenVersions.set('user-robbed', 1);
+      const fresh = `Bearer ${await tokens.sign({ id: 'user-robbed', role: 'CUSTOMER', tokenVersion: 1 })}`;
+      const gone = [closed(a), closed(b)];
+      const owner = await socketOf('198.51.100.23', url);
+      expect(await init(owner, fresh)).toBe('ack');
+      expect(await Promise.all(gone)).toEqual([4403, 4403]);
+      owner.close();
+    } finally {
+      subgraph.tokenVersions.delete('user-robbed');
+      await own.gateway.close();
+    }
+  });
+
   it('closes an anonymous socket after the connection-init timeout, and one that never says hello', async () => {
     // Signed in before the anonymous one: still open when the anonymous one's time is up (the sentinel).
     const member = await socketOf('192.0.2.52');

@@ -16,6 +16,7 @@ import { requestPath } from '../http/request-path.js';
 import { type SocketExtra, serveGraphqlWs } from './graphql-ws.transport.js';
 import { OpenCount } from './open-count.js';
 import { internalError, type Session, type SubscriptionExecutor } from './subscription-executor.js';
+import { UserSockets } from './user-sockets.js';
 
 const PATH = '/graphql';
 /** Close codes (graphql-ws keeps 4400–4499 for the protocol's refusals). */
@@ -60,7 +61,12 @@ export function useSubscriptions(deps: SubscriptionDeps): {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   let closing = false;
   const perIp = new OpenCount();
-  const perUser = new OpenCount();
+  const perUser = new UserSockets(deps.maxConnectionsPerUser, (authorization) =>
+    deps.tokens.fromHeader(authorization).then(
+      () => true,
+      (error: unknown) => !(error instanceof UnauthenticatedError),
+    ),
+  );
   deps.httpServer.on('upgrade', (request, socket, head) => {
     if (closing || requestPath(request.url) !== PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -127,12 +133,11 @@ export function useSubscriptions(deps: SubscriptionDeps): {
       // Closed while its token was checked: its 'close' has fired, so a place taken now would never be given back.
       if (socket.readyState !== socket.OPEN) return false;
       if (principal) {
-        const release = perUser.take(principal.id, deps.maxConnectionsPerUser);
-        if (!release) {
-          socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
+        if (!(await perUser.take(principal.id, socket, authorization))) {
+          if (socket.readyState === socket.OPEN)
+            socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
           return false;
         }
-        socket.once('close', release);
       } else {
         // No subscription is open to anonymous callers: such a socket only lives to be told so.
         const timer = setTimeout(() => socket.close(UNAUTHORIZED, 'Unauthorized'), deps.connectionInitTimeoutMs);
