@@ -18,8 +18,10 @@ export interface ClientBudgetSettings {
  * limit by cost rather than by requests: one costly operation spends what many cheap ones do, so
  * no client fills the subgraphs' connection pools for everyone. A signed-in client is counted by
  * account, an anonymous one by address (`budget`). Over budget: TOO_MANY_REQUESTS, HTTP 429
- * with Retry-After, before any subgraph is asked. Runs after the limits, so an operation they
- * refuse spends nothing. Each answer tells what is left in `RateLimit` headers (REST's too). The
+ * with Retry-After, before any subgraph is asked. An operation the limits refuse spends nothing:
+ * the validation limits end a request before this hook, and an operation over the cost limit is
+ * skipped here (Apollo runs every plugin's didResolveOperation at once, the cost limit's beside
+ * this one). Each answer tells what is left in `RateLimit` headers (REST's too). The
  * count is the gateway instance's (instanceRateLimiter).
  */
 export function clientBudgetPlugin(
@@ -41,8 +43,8 @@ export function clientBudgetPlugin(
           const { budget } = contextValue;
           if (!budget) return;
           const points = cost(schema, document, request.variables, operationName);
-          // Uncountable operations were refused by the cost limit; unfit variables are refused at execution.
-          if (typeof points !== 'number') return;
+          // Uncountable or too costly: the cost limit refuses it. Unfit variables are refused at execution.
+          if (typeof points !== 'number' || points > settings.GRAPHQL_MAX_COST) return;
           const price = Math.max(1, Math.ceil(points), Math.ceil(budget.atLeast ?? 0));
           const message = 'Too many costly requests from this client; try again later';
           const spent = await spend(limiter, budget.key, price, message);

@@ -14,7 +14,12 @@ import {
 } from '../subscriptions/subscription.test-client.js';
 import { clientBudgetPlugin } from './client-budget.plugin.js';
 
-const started = gatewayOverRecordingSubgraph({ TRUST_PROXY: 'loopback', CLIENT_COST_BUDGET: '10000' });
+// The budget holds more than the largest operation allowed, as by default (200,000 and 10,000).
+const started = gatewayOverRecordingSubgraph({
+  TRUST_PROXY: 'loopback',
+  CLIENT_COST_BUDGET: '10000',
+  GRAPHQL_MAX_COST: '5000',
+});
 const { subgraph } = started;
 
 const FIELDS = 'id name description price category inventory images createdAt updatedAt';
@@ -86,6 +91,25 @@ describe('cost budget per client', () => {
     for (let i = 0; i < 5; i++) expect((await ask(CHEAP, client)).status).toBe(200);
     // Another address has a budget of its own.
     expect((await ask(COSTLY, from('203.0.113.11'))).status).toBe(200);
+  });
+
+  it('spends nothing on an operation the cost limit refuses', async () => {
+    const client = from('203.0.113.12');
+    const before = subgraph.calls.length;
+    const tooCostly = await fetch(`${started.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...client },
+      // About 6,000 points: past the cost limit, within the budget.
+      body: JSON.stringify({ query: `{ products(first: 150) { edges { node { ${FIELDS} } } } }` }),
+    });
+    expect((await tooCostly.json()) as Json).toMatchObject({
+      errors: [{ message: expect.stringMatching(/^Query cost limit of 5000 exceeded/) }],
+    });
+    expect(subgraph.calls.length).toBe(before);
+    // Its cost was not spent: a costly operation still leaves more than the refused one would have.
+    const first = await ask(COSTLY, client);
+    expect(first.status).toBe(200);
+    expect(first.left).toBeGreaterThan(5_000);
   });
 
   it('counts a signed-in client by account, from whatever address it calls', async () => {
