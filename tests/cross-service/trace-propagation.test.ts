@@ -34,6 +34,7 @@ import {
 } from '../../subgraphs/notifications/src/notifications.test-pipeline.js';
 import { OrderModel } from '../../subgraphs/orders/src/order/order.model.js';
 import { OrderService } from '../../subgraphs/orders/src/order/order.service.js';
+import { PaymentsClient } from '../../subgraphs/orders/src/payment/payments.client.js';
 import { ProductsClient } from '../../subgraphs/orders/src/product/products.client.js';
 import { ordersSubgraph } from '../../subgraphs/orders/src/schema.js';
 import { ProductService } from '../../subgraphs/products/src/product/product.service.js';
@@ -92,7 +93,16 @@ beforeAll(async () => {
   relay = new OutboxRelay([OrderModel], ordersBus, silentLogger, 100);
   orders = await serveTestSubgraph(
     ordersSubgraph,
-    { orders: new OrderService(new ProductsClient(products.url, tokens), relay) },
+    {
+      orders: new OrderService(
+        // Payments is asked only by the expiry sweep, which this test does not run.
+        {
+          products: new ProductsClient(products.url, tokens),
+          payments: new PaymentsClient('http://127.0.0.1:9/graphql', tokens),
+        },
+        relay,
+      ),
+    },
     tokens,
   );
   smtp = await startTestSmtpServer();

@@ -8,6 +8,8 @@ export const ordersConfig = {
   ...subgraphRevocationShape,
   ORDERS_PORT: portVar(3003),
   PRODUCTS_URL: urlVar('http://127.0.0.1:3002/graphql'),
+  /** Asked by the expiry sweep whether an unpaid order past its window has a payment on its way. */
+  PAYMENTS_URL: urlVar('http://127.0.0.1:3004/graphql'),
   /** How long after it is placed an order accepts a payment (`Order.payableUntil`). */
   ORDER_PAYMENT_TIMEOUT: durationVar('30m'),
   /**

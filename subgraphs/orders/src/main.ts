@@ -8,6 +8,7 @@ import { OrderService } from './order/order.service.js';
 import { OrderExpiryJob } from './order/order-expiry.job.js';
 import { OrderHoursJob } from './order/order-hour.job.js';
 import { OrderHourRegistry } from './order/order-hour.registry.js';
+import { PaymentsClient } from './payment/payments.client.js';
 import { ProductsClient } from './product/products.client.js';
 import { ordersSubgraph } from './schema.js';
 
@@ -21,8 +22,11 @@ await runSubgraph({
     const relay = new OutboxRelay([OrderModel], bus, log);
     const hours = new OrderHourRegistry();
     await hours.backfill(log);
-    const products = new ProductsClient(config.PRODUCTS_URL, tokens);
-    const orders = new OrderService(products, relay, hours, config.ORDER_PAYMENT_TIMEOUT);
+    const peers = {
+      products: new ProductsClient(config.PRODUCTS_URL, tokens),
+      payments: new PaymentsClient(config.PAYMENTS_URL, tokens),
+    };
+    const orders = new OrderService(peers, relay, hours, config.ORDER_PAYMENT_TIMEOUT);
     await subscribeToPayments(bus, orders);
     await subscribeToAccounts(bus, orders, log);
     reportOrderGauges();

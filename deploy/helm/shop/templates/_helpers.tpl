@@ -1,7 +1,8 @@
 {{/*
 The six processes, as docker-compose.yml runs them: port, the Secret keys each reads (env var →
 key), the subgraphs it calls (callers open the NetworkPolicy), and whether it is a subgraph.
-Calls between subgraphs: orders → products (stock), payments → orders, notifications → users.
+Calls between subgraphs: orders → products (stock) and payments (before an unpaid order expires),
+payments → orders, notifications → users.
 */}}
 {{- define "shop.topology" -}}
 gateway:
@@ -27,7 +28,7 @@ orders:
   port: 3003
   portEnv: ORDERS_PORT
   secretEnv: { MONGO_URL: orders-mongo-url, AMQP_URL: orders-amqp-url }
-  calls: [products, users]
+  calls: [products, payments, users]
   events: true
   ferretdbSingle: true
 payments:

@@ -29,7 +29,7 @@ describe('the expiry sweep in several replicas at once', () => {
     const outputs = await runReplicas<string[]>(
       fileURLToPath(new URL('order-expiry.test-replica.ts', import.meta.url)),
       REPLICAS,
-      { PRODUCTS_URL: fx.products.url, CUTOFF: String(Date.now() + 1_000) },
+      { PRODUCTS_URL: fx.products.url, PAYMENTS_URL: fx.payments.url, CUTOFF: String(Date.now() + 1_000) },
     );
     const wins = outputs.flat();
     expect(wins.sort()).toEqual([...ids].sort());

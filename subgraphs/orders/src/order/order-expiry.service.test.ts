@@ -1,4 +1,4 @@
-import { orderUpdated } from '@shop/events';
+import { orderUpdated, paymentSucceeded } from '@shop/events';
 import { metricsRegistry } from '@shop/platform/telemetry';
 import { metricValue, silentLogger } from '@shop/platform/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,15 @@ import { ProductsClient } from '../product/products.client.js';
 import { reportOrderGauges } from './order.metrics.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
-import { ada, address, BOOK, type OrdersFixture, startOrdersFixture, tokens } from './order.test-fixture.js';
+import {
+  ada,
+  address,
+  BOOK,
+  type OrdersFixture,
+  orderDocument,
+  startOrdersFixture,
+  tokens,
+} from './order.test-fixture.js';
 import type { Order } from './order.type.js';
 import { OrderExpiryJob } from './order-expiry.job.js';
 import { SWEEP_BATCH } from './order-sweep.batches.js';
@@ -44,7 +52,7 @@ const failingAfterInsert = () => {
     failNextKick = false;
     throw new Error('connection reset after the insert');
   };
-  return new OrderService(new ProductsClient(fx.products.url, tokens), { kick });
+  return new OrderService(fx.peers(), { kick });
 };
 const history = async (order: Order) =>
   ((await stored(order))?.pendingEvents ?? [])
@@ -88,6 +96,58 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     expect(await history(overdue)).toHaveLength(1);
   });
 
+  it('keeps an order past its window while payments holds its payment SUCCEEDED or PENDING, or cannot say; expires it once that payment failed', async () => {
+    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const paidInTime = await place(1);
+    const settling = await place(1);
+    const unpaid = await place(1);
+    await age(paidInTime, 50);
+    await age(settling, 49);
+    await age(unpaid, 48);
+    // payment.succeeded is held up (a broker outage, say); a charge of the other is being settled.
+    fx.payments.statuses.set(paidInTime.id, 'SUCCEEDED');
+    fx.payments.statuses.set(settling.id, 'PENDING');
+    expect((await job.runOnce())?.expired).toEqual([unpaid.id]);
+    expect([(await stored(paidInTime))?.status, (await stored(settling))?.status]).toEqual(['PENDING', 'PENDING']);
+
+    // The charge failed, but payments does not answer: nothing is cancelled while it cannot say.
+    fx.payments.statuses.set(settling.id, 'FAILED');
+    fx.payments.down = true;
+    try {
+      expect((await job.runOnce())?.expired).toEqual([]);
+    } finally {
+      fx.payments.down = false;
+    }
+    expect((await job.runOnce())?.expired).toEqual([settling.id]);
+    // The held-up event comes: the order kept is paid, not refunded.
+    await fx.orders.recordPaymentSucceeded(
+      paymentSucceeded.create({
+        paymentId: 'pay-held-up',
+        orderId: paidInTime.id,
+        userId: ada.id,
+        amount: '19.99',
+        transactionId: 'tx-held-up',
+      }),
+    );
+    expect(await stored(paidInTime)).toMatchObject({ status: 'PAID', paymentStatus: 'SUCCEEDED' });
+  });
+
+  it('skips the orders it keeps: a full batch of them holds back no unpaid order behind it', async () => {
+    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const longAgo = Date.now() - 3 * 60 * MINUTE;
+    const kept = Array.from({ length: SWEEP_BATCH }, (_, i) => orderDocument(ada.id, new Date(longAgo + i)));
+    await OrderModel.insertMany(kept);
+    for (const order of kept) fx.payments.statuses.set(order._id, 'SUCCEEDED');
+    const unpaid = await place(1);
+    await age(unpaid, 60);
+    try {
+      expect((await job.runOnce())?.expired).toEqual([unpaid.id]);
+    } finally {
+      // As their events would: paid, so no later sweep of this file finds them.
+      await OrderModel.updateMany({ _id: { $in: kept.map((order) => order._id) } }, { $set: { status: 'PAID' } });
+    }
+  });
+
   it('keeps retrying the stock release of an expired order until products confirms it', async () => {
     reportOrderGauges();
     const pendingReleases = async () => metricValue(await metricsRegistry.metrics(), 'orders_stock_release_pending');
@@ -96,7 +156,10 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     await age(order, 40);
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
     // A replica that cannot reach products: the order still expires, its stock stays reserved.
-    const unreachable = new OrderService(new ProductsClient('http://127.0.0.1:9/graphql', tokens), { kick: () => {} });
+    const unreachable = new OrderService(
+      { ...fx.peers(), products: new ProductsClient('http://127.0.0.1:9/graphql', tokens) },
+      { kick: () => {} },
+    );
     const cut = await new OrderExpiryJob(unreachable, settings, silentLogger).runOnce();
     expect(cut).toEqual({ expired: [order.id], released: 0 });
     expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: false });

@@ -5,7 +5,6 @@ import { MAX_UPDATES_PER_COMMAND } from '@shop/platform/mongo';
 import { explainShapes, recordQueryShapes, silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
 import {
@@ -17,7 +16,6 @@ import {
   type OrdersFixture,
   orderDocument,
   startOrdersFixture,
-  tokens,
 } from './order.test-fixture.js';
 import { OrderStatus } from './order.type.js';
 import { OrderHoursJob } from './order-hour.job.js';
@@ -47,8 +45,7 @@ async function storeOrder(createdAt: Date): Promise<string> {
 }
 
 /** An orders service of its own: each test starts from empty hours. */
-const serviceWith = (hours: OrderHourRegistry) =>
-  new OrderService(new ProductsClient(fx.products.url, tokens), { kick: () => {} }, hours);
+const serviceWith = (hours: OrderHourRegistry) => new OrderService(fx.peers(), { kick: () => {} }, hours);
 
 /** Every page of all orders (or those of `status`) as an admin, `first` at a time, through the service. */
 async function pageAll(orders: OrderService, first: number, status?: OrderStatus) {

@@ -4,7 +4,6 @@ import { HOUR_MS, hourOf } from '@shop/platform/core';
 import { explainShapes, recordQueryShapes } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ProductsClient } from '../product/products.client.js';
 import { OrderModel } from './order.model.js';
 import { OrderService } from './order.service.js';
 import {
@@ -14,7 +13,6 @@ import {
   type OrdersFixture,
   orderDocument,
   startOrdersFixture,
-  tokens,
 } from './order.test-fixture.js';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 import { OrderHourModel, OrderHourTouchModel } from './order-hour.model.js';
@@ -89,8 +87,7 @@ const readWithoutPaid = (read: Set<number>, paid: Set<number>, counted: number) 
   [...read].filter((hour) => hour <= counted && !paid.has(hour));
 const allPaid = async () =>
   (await OrderModel.find({ status: OrderStatus.PAID }).sort({ createdAt: -1, _id: -1 }).lean()).map((o) => o._id);
-const serviceWith = (hours: OrderHourRegistry) =>
-  new OrderService(new ProductsClient(fx.products.url, tokens), { kick: () => {} }, hours);
+const serviceWith = (hours: OrderHourRegistry) => new OrderService(fx.peers(), { kick: () => {} }, hours);
 
 describe("an admin's listing of one status skips the hours with none of it", () => {
   it('reads only the hours holding it once counted, and an hour whose order moved into it since', async () => {

@@ -21,6 +21,7 @@ import {
 import { loadByIds, type OutboxWakeUp, type PageArgs, pageNewestFirst } from '@shop/platform/mongo';
 import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
+import type { PaymentsClient } from '../payment/payments.client.js';
 import {
   type CallContext,
   isRefusal,
@@ -37,7 +38,7 @@ import { paymentMismatch, rejectingUnknownOrder } from './order-payment.rules.js
 import { OrderRequestKeys, requestFingerprint } from './order-request.keys.js';
 import { orderStatusMachine } from './order-status.machine.js';
 import { OrderStock } from './order-stock.js';
-import { sweepOldest } from './order-sweep.batches.js';
+import { KEPT, sweepOldest } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
 type Stored = StoredOrder;
@@ -76,20 +77,30 @@ const pagesForUser = requestScoped(
 /** ORDER_PAYMENT_TIMEOUT's default (config.ts). */
 const DEFAULT_PAYMENT_WINDOW_MS = 30 * 60_000;
 
+/** The subgraphs orders calls as itself: products for stock, payments before an unpaid order expires. */
+export interface OrderPeers {
+  products: ProductsClient;
+  payments: PaymentsClient;
+}
+
 export class OrderService {
+  private readonly products: ProductsClient;
+  private readonly payments: PaymentsClient;
   private readonly transitions: OrderTransitionWriter;
   private readonly keys = new OrderRequestKeys();
   private readonly stock: OrderStock;
 
   constructor(
-    private readonly products: ProductsClient,
+    peers: OrderPeers,
     private readonly outbox: OutboxWakeUp,
     private readonly hours = new OrderHourRegistry(),
     /** ORDER_PAYMENT_TIMEOUT: how long after it is placed an order accepts a payment. */
     private readonly paymentWindowMs = DEFAULT_PAYMENT_WINDOW_MS,
   ) {
+    this.products = peers.products;
+    this.payments = peers.payments;
     this.transitions = new OrderTransitionWriter(outbox, hours);
-    this.stock = new OrderStock(products);
+    this.stock = new OrderStock(peers.products);
   }
 
   /** The last moment payments accepts a charge for the order (the sweep waits ORDER_PAYMENT_GRACE longer). */
@@ -312,6 +323,14 @@ export class OrderService {
     await sweepOldest(
       { status: OrderStatus.PENDING, createdAt: { $lte: cutoff } },
       async (id) => {
+        // A payment made in time whose payment.succeeded has not come (a broker outage, an event
+        // waiting out its retries) would be refunded if its order were cancelled now: the order is
+        // kept until the event comes, and so is it while payments cannot say (a payments outage).
+        const payment = await this.payments.paymentStatus(ctx, id);
+        if (payment === 'SUCCEEDED' || payment === 'PENDING') {
+          ctx.log.warn({ orderId: id, payment }, 'unpaid order past its window kept: its payment has not been applied');
+          return KEPT;
+        }
         const { won } = await this.transitions.move(id, (current) =>
           current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
         );

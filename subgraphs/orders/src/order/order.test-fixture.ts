@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Principal } from '@shop/platform/core';
 import { connectTestMongo, createTestTokens, testContext } from '@shop/platform/testing';
+import { PaymentsClient } from '../payment/payments.client.js';
+import { type FakePayments, startFakePayments } from '../payment/payments.test-server.js';
 import { ProductsClient } from '../product/products.client.js';
 import { type FakeProducts, startFakeProducts } from '../product/products.test-server.js';
 import { OrderModel } from './order.model.js';
-import { OrderService } from './order.service.js';
+import { type OrderPeers, OrderService } from './order.service.js';
 import { OrderStatus, PaymentStatus } from './order.type.js';
 import {
   OrderHourModel,
@@ -15,7 +17,7 @@ import {
 import type { OrderHourRegistry } from './order-hour.registry.js';
 import { OrderTransitionModel } from './order-transition.model.js';
 
-/** Test helper: a private database, a products peer over HTTP and an OrderService wired to both. */
+/** Test helper: a private database, products and payments peers over HTTP and an OrderService wired to them. */
 export const tokens = createTestTokens();
 
 export const BOOK = '11111111-1111-4111-8111-111111111111';
@@ -34,6 +36,9 @@ export const bob = customer('user-bob');
 
 export interface OrdersFixture {
   products: FakeProducts;
+  payments: FakePayments;
+  /** Clients of the two peers, for a service of a test's own. */
+  peers: () => OrderPeers;
   orders: OrderService;
   /** The same service as another replica would run it: its own memory, the same database and peers. */
   replica: (hours?: OrderHourRegistry) => OrderService;
@@ -50,16 +55,23 @@ export async function startOrdersFixture(outbox = { kick: () => {} }): Promise<O
     { id: RARE, price: '250.00', stock: 1 },
     { id: GOLD, price: '99999999.99', stock: 10 },
   ]);
-  const replica = (hours?: OrderHourRegistry) =>
-    new OrderService(new ProductsClient(products.url, tokens), outbox, hours);
+  const payments = await startFakePayments(tokens);
+  const peers = () => ({
+    products: new ProductsClient(products.url, tokens),
+    payments: new PaymentsClient(payments.url, tokens),
+  });
+  const replica = (hours?: OrderHourRegistry) => new OrderService(peers(), outbox, hours);
   const orders = replica();
   return {
     products,
+    payments,
+    peers,
     orders,
     replica,
     as: (principal) => testContext(principal, { orders }),
     close: async () => {
       await products.close();
+      await payments.close();
       await db.drop();
     },
   };
