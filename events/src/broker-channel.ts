@@ -10,7 +10,13 @@ export async function withChannel<T>(url: string, use: (channel: ConfirmChannel)
   try {
     const channel = await connection.createConfirmChannel();
     channel.on('error', () => {});
-    return await use(channel);
+    try {
+      return await use(channel);
+    } finally {
+      // Closing the channel first is a round trip after its last frames: the broker has applied its
+      // acks. Closing only the connection could drop the last one, and leave that message queued twice.
+      await channel.close().catch(() => undefined);
+    }
   } finally {
     await connection.close().catch(() => undefined);
   }

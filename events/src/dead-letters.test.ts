@@ -51,5 +51,20 @@ describe('dead-letter queues as an operator reads them', () => {
     expect(consumer.delivered.find((event) => event.id === confidential.id)?.data).toMatchObject({
       body: `Reset your password: ${resetLink}`,
     });
+    // Each left the dead-letter queue once replayed (the last one's ack too, before the connection closed).
+    expect(await inspectDeadLetters(AMQP_URL, consumer.queue)).toEqual([]);
   });
+
+  it('replays each message parked when it starts once, and ends, while the consumer parks them again', async () => {
+    consumer.failing = true;
+    const events = Array.from({ length: 5 }, (_, i) => email(`Order ${i}`, false));
+    for (const event of events) expect((await consumer.bus.publish(event)).routed).toBe(true);
+    const ids = events.map((event) => event.id).sort();
+    const parkedIds = async () => (await inspectDeadLetters(AMQP_URL, consumer.queue)).map((m) => m.messageId).sort();
+    await vi.waitFor(async () => expect(await parkedIds()).toEqual(ids), { timeout: 20_000 });
+
+    expect((await replayDeadLetters(AMQP_URL, consumer.queue)).sort()).toEqual(ids);
+    // Each went through the consumer once more, failed, and is parked again: once each.
+    await vi.waitFor(async () => expect(await parkedIds()).toEqual(ids), { timeout: 20_000 });
+  }, 60_000);
 });

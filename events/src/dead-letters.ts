@@ -99,30 +99,41 @@ export async function inspectDeadLetters(url: string, queue: string, limit = 50)
 /**
  * Sends parked messages back to their consumer's work queue (through its moves exchange) with a
  * fresh retry budget: all of them, or those whose id is listed. Each leaves the dead-letter queue
- * only once the broker confirmed and routed its copy. Returns the ids replayed.
+ * only once the broker confirmed and routed its copy. Only the messages parked when it starts are
+ * taken: one that fails again is parked again at the tail, and would otherwise be replayed without
+ * end. Returns the ids replayed.
  */
 export async function replayDeadLetters(url: string, queue: string, messageIds?: string[]): Promise<string[]> {
   const dlq = dlqOf(queue);
   const exchange = movesExchangeName(consumerOf(dlq));
   return withChannel(url, async (channel) => {
-    const moved = await moveMessages(channel, dlq, (message) => {
-      const id = message.properties.messageId as string | undefined;
-      if (messageIds && !(id && messageIds.includes(id))) return undefined;
-      const headers = message.properties.headers ?? {};
-      return {
-        exchange,
-        routingKey: ROUTES.work,
-        options: {
-          persistent: true,
-          contentType: message.properties.contentType as string | undefined,
-          messageId: id,
-          type: message.properties.type as string | undefined,
-          timestamp: message.properties.timestamp as number | undefined,
-          // A fresh start (no retry counters), but still part of the trace that produced the event.
-          headers: { ...pick(headers, ['traceparent', 'tracestate']), 'x-shop-replayed-at': new Date().toISOString() },
-        },
-      };
-    });
+    const { messageCount } = await channel.checkQueue(dlq);
+    const moved = await moveMessages(
+      channel,
+      dlq,
+      (message) => {
+        const id = message.properties.messageId as string | undefined;
+        if (messageIds && !(id && messageIds.includes(id))) return undefined;
+        const headers = message.properties.headers ?? {};
+        return {
+          exchange,
+          routingKey: ROUTES.work,
+          options: {
+            persistent: true,
+            contentType: message.properties.contentType as string | undefined,
+            messageId: id,
+            type: message.properties.type as string | undefined,
+            timestamp: message.properties.timestamp as number | undefined,
+            // A fresh start (no retry counters), but still part of the trace that produced the event.
+            headers: {
+              ...pick(headers, ['traceparent', 'tracestate']),
+              'x-shop-replayed-at': new Date().toISOString(),
+            },
+          },
+        };
+      },
+      messageCount,
+    );
     return moved.flatMap((message) => (message.properties.messageId ? [message.properties.messageId as string] : []));
   });
 }

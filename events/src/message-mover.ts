@@ -12,12 +12,15 @@ export interface MessageCopy {
  * only then is the original acked, so a crash in between leaves a duplicate, never a loss. A copy
  * the broker returns (nothing bound to its routing key) stops the move with its original still in
  * the queue. `copyOf` answering undefined keeps a message (held unacked until the channel closes,
- * then back in its queue, in order). Returns the messages moved.
+ * then back in its queue, in order). At most `limit` messages are taken, moved or kept: a queue
+ * that a moved message can come back to (a replayed message parked again) then still ends the move.
+ * Returns the messages moved.
  */
 export async function moveMessages(
   channel: ConfirmChannel,
   queue: string,
   copyOf: (message: GetMessage) => MessageCopy | undefined,
+  limit = Number.POSITIVE_INFINITY,
 ): Promise<GetMessage[]> {
   // The broker sends basic.return before the confirm of the same message.
   let returned = false;
@@ -27,7 +30,9 @@ export async function moveMessages(
   channel.on('return', onReturn);
   try {
     const moved: GetMessage[] = [];
-    for (let message = await channel.get(queue); message; message = await channel.get(queue)) {
+    for (let taken = 0; taken < limit; taken++) {
+      const message = await channel.get(queue);
+      if (!message) break;
       const copy = copyOf(message);
       if (!copy) continue;
       returned = false;

@@ -6,8 +6,9 @@ import { raiseMissedOutboxFlags } from './outbox.js';
 /**
  * `outbox-backfill`: once, after upgrading from a release whose outboxes had no `outboxPending`
  * flag. Raises it on every document of the service's aggregate `collection` that still holds
- * events (raiseMissedOutboxFlags), so the relay's sweep publishes them. Safe to repeat and to run
- * while the services are up.
+ * events (raiseMissedOutboxFlags), so the relay's sweep publishes them. Safe to repeat, and on
+ * MongoDB to run while the services are up; on FerretDB its update may write over a transition made
+ * at the same moment (ferretdb.md), so the services are stopped first.
  */
 export function outboxBackfillCommand(settings: MongoSettings, service: string, collection: string): OperatorCommand {
   return {
