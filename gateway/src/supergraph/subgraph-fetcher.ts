@@ -60,8 +60,8 @@ interface Buffered {
  *
  * Deduplication: while a query is in flight, an identical one (same subgraph, same body, same
  * caller: `authorization` and `x-client-ip`) waits for its answer instead of being sent again,
- * unless the one in flight was asked to give up sooner than this one would. Each waiter gets its own copy of the body (the
- * gateway merges fetched data into it). Mutations are never shared.
+ * unless the one in flight was asked to give up sooner than this one would. Each waiter gets its
+ * own copy of the body (the gateway merges fetched data into it). Mutations are never shared.
  */
 export interface SubgraphFetcher {
   fetcher: Fetcher;
