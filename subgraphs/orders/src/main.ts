@@ -33,7 +33,7 @@ await runSubgraph({
     return {
       services: { orders },
       relay,
-      jobs: [new OrderExpiryJob(orders, config, log), new OrderHoursJob(hours, log)],
+      jobs: [new OrderExpiryJob(orders.expiry, config, log), new OrderHoursJob(hours, log)],
     };
   },
 });

@@ -1,5 +1,5 @@
 import { type Logger, PeriodicJob } from '@shop/platform/core';
-import type { OrderService, SweepResult } from './order.service.js';
+import type { OrderExpiryService, SweepResult } from './order-expiry.service.js';
 
 /** Both in milliseconds (see config.ts). */
 export interface OrderExpirySettings {
@@ -13,13 +13,13 @@ export interface OrderExpirySettings {
  * concurrent sweeps safe, so no leader election is needed.
  */
 export class OrderExpiryJob extends PeriodicJob<SweepResult> {
-  constructor(orders: OrderService, settings: OrderExpirySettings, log: Logger) {
+  constructor(expiry: OrderExpiryService, settings: OrderExpirySettings, log: Logger) {
     super({
       name: 'order expiry sweep',
       intervalMs: settings.ORDER_EXPIRY_INTERVAL,
       log,
       pass: (now, ctx) =>
-        orders.sweepUnpaid(
+        expiry.sweepUnpaid(
           ctx,
           new Date(now.getTime() - settings.ORDER_PAYMENT_TIMEOUT - settings.ORDER_PAYMENT_GRACE),
         ),

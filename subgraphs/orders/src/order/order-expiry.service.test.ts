@@ -62,7 +62,7 @@ const history = async (order: Order) =>
 
 describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   it('cancels only PENDING orders unpaid past the timeout and its grace, releases their stock, once', async () => {
-    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const job = new OrderExpiryJob(fx.orders.expiry, settings, silentLogger);
     const overdue = await place(3);
     const failedPayment = await place(1);
     const inGrace = await place(1);
@@ -97,7 +97,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('keeps an order past its window while payments holds its payment SUCCEEDED or PENDING, or cannot say; expires it once that payment failed', async () => {
-    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const job = new OrderExpiryJob(fx.orders.expiry, settings, silentLogger);
     const paidInTime = await place(1);
     const settling = await place(1);
     const unpaid = await place(1);
@@ -113,8 +113,11 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     // The charge failed, but payments does not answer: nothing is cancelled while it cannot say.
     fx.payments.statuses.set(settling.id, 'FAILED');
     fx.payments.down = true;
+    const requestsBefore = fx.payments.requests;
     try {
       expect((await job.runOnce())?.expired).toEqual([]);
+      // Asked once for the batch of both orders, not once an order: an outage costs one timeout a pass.
+      expect(fx.payments.requests - requestsBefore).toBe(1);
     } finally {
       fx.payments.down = false;
     }
@@ -133,15 +136,18 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('skips the orders it keeps: a full batch of them holds back no unpaid order behind it', async () => {
-    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const job = new OrderExpiryJob(fx.orders.expiry, settings, silentLogger);
     const longAgo = Date.now() - 3 * 60 * MINUTE;
     const kept = Array.from({ length: SWEEP_BATCH }, (_, i) => orderDocument(ada.id, new Date(longAgo + i)));
     await OrderModel.insertMany(kept);
     for (const order of kept) fx.payments.statuses.set(order._id, 'SUCCEEDED');
     const unpaid = await place(1);
     await age(unpaid, 60);
+    const requestsBefore = fx.payments.requests;
     try {
       expect((await job.runOnce())?.expired).toEqual([unpaid.id]);
+      // One request a batch: the full batch kept, then the batch with the unpaid order.
+      expect(fx.payments.requests - requestsBefore).toBe(2);
     } finally {
       // As their events would: paid, so no later sweep of this file finds them.
       await OrderModel.updateMany({ _id: { $in: kept.map((order) => order._id) } }, { $set: { status: 'PAID' } });
@@ -160,14 +166,14 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
       { ...fx.peers(), products: new ProductsClient('http://127.0.0.1:9/graphql', tokens) },
       { kick: () => {} },
     );
-    const cut = await new OrderExpiryJob(unreachable, settings, silentLogger).runOnce();
+    const cut = await new OrderExpiryJob(unreachable.expiry, settings, silentLogger).runOnce();
     expect(cut).toEqual({ expired: [order.id], released: 0 });
     expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: false });
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore);
     // What the alert on stuck stock reads.
     expect(await pendingReleases()).toBe(pendingBefore + 1);
 
-    const retried = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    const retried = await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
     expect(retried).toEqual({ expired: [], released: 1 });
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore + 2);
     expect((await stored(order))?.stockReleased).toBe(true);
@@ -181,7 +187,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     await cutShort(order);
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
 
-    const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    const result = await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
     expect(result?.expired).not.toContain(order.id);
     expect(fx.products.confirmed.has(order.id)).toBe(true);
     // Bookkeeping, not a change the customer sees: updatedAt stays.
@@ -194,7 +200,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     const orders: Order[] = [];
     fx.products.stock.set(BOOK, (fx.products.stock.get(BOOK) ?? 0) + SWEEP_BATCH + 5);
     for (let i = 0; i < SWEEP_BATCH + 5; i++) orders.push(await place(1));
-    await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
     const marked = await OrderModel.countDocuments({
       _id: { $in: orders.map((order) => order.id) },
       stockConfirmed: true,
@@ -209,7 +215,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     for (const order of orders) await age(order, 40);
     const stockBefore = fx.products.stock.get(BOOK) ?? 0;
 
-    const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    const result = await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
     expect(result?.expired).toHaveLength(orders.length);
     expect(result?.released).toBe(orders.length);
     expect(fx.products.stock.get(BOOK)).toBe(stockBefore + orders.length);
@@ -226,7 +232,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     fx.products.expire(order.id);
     const stockAfterExpiry = fx.products.stock.get(BOOK) ?? 0;
 
-    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const job = new OrderExpiryJob(fx.orders.expiry, settings, silentLogger);
     const result = await job.runOnce();
     expect(result?.expired).toContain(order.id);
     expect(await stored(order)).toMatchObject({ status: 'CANCELLED', stockReleased: true });
@@ -245,7 +251,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     }
     fx.products.expire(lapsed.id);
 
-    const result = await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+    const result = await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
     expect(result?.expired).toContain(lapsed.id);
     expect(result?.expired).not.toContain(held.id);
     expect(fx.products.confirmed.has(held.id)).toBe(true);
@@ -262,7 +268,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
     fx.products.beforeRelease = async (id) => {
       fx.products.beforeRelease = undefined;
       orderId = id;
-      await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+      await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
       expect(await OrderModel.findById(id).lean()).toMatchObject({ status: 'PENDING', stockConfirmed: true });
     };
     const failed = orders.create(fx.as(ada), { items: [{ productId: BOOK, quantity: 4 }], shippingAddress: address });
@@ -292,7 +298,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
       expect(fx.products.stock.get(BOOK)).toBe(stockBefore - 4);
 
       productsDown = false;
-      await new OrderExpiryJob(fx.orders, settings, silentLogger).runOnce();
+      await new OrderExpiryJob(fx.orders.expiry, settings, silentLogger).runOnce();
     } finally {
       fx.products.beforeRelease = undefined;
     }
@@ -302,7 +308,7 @@ describe('OrderExpiryJob (ORDER_PAYMENT_TIMEOUT)', () => {
   });
 
   it('never runs two sweeps of one process at once', async () => {
-    const job = new OrderExpiryJob(fx.orders, settings, silentLogger);
+    const job = new OrderExpiryJob(fx.orders.expiry, settings, silentLogger);
     const [first, second] = await Promise.all([job.runOnce(), job.runOnce()]);
     expect(first).toBeDefined();
     expect(second).toBeUndefined();

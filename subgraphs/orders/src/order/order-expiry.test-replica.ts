@@ -15,7 +15,7 @@ const peers = {
 const orders = new OrderService(peers, { kick: () => {} });
 // Every replica starts its sweep at the same instant, so their writes interleave.
 await replicaStart();
-const { expired } = await orders.sweepUnpaid(
+const { expired } = await orders.expiry.sweepUnpaid(
   { requestId: `replica-${process.pid}`, log: silentLogger },
   new Date(Number(CUTOFF)),
 );

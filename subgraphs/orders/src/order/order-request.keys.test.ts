@@ -175,7 +175,7 @@ describe('createOrder with an idempotency key', () => {
     const claim = `order-request:${ada.id}:${key}`;
     await effectClaimModel().updateOne({ key: claim }, { $set: { claimedAt: new Date(Date.now() - 5 * 60_000) } });
 
-    expect((await fx.orders.sweepUnpaid(system, new Date(0))).expired).toEqual([order.id]);
+    expect((await fx.orders.expiry.sweepUnpaid(system, new Date(0))).expired).toEqual([order.id]);
     const retried = await attempt(request(key));
     expect(retried.replayed).toBe(false);
     expect(retried.order.id).not.toBe(order.id);

@@ -13,12 +13,15 @@ export const KEPT = Symbol('kept');
  * One sweep step over the orders `filter` matches, oldest first, a batch at a time: another batch
  * while the last was full and `handle` went through for each. An order it handled no longer
  * matches, unless `handle` answered KEPT: the next batches skip those. One it failed on (`failed`
- * says why) would be found again, so the step ends and the next pass retries it.
+ * says why) would be found again, so the step ends and the next pass retries it. `ready`, when
+ * given, sees each batch before its orders are handled (to ask a peer about all of them at once);
+ * when it answers false, the step ends there.
  */
 export async function sweepOldest(
   filter: QueryFilter<OrderRecord>,
   handle: (id: string) => Promise<unknown>,
   failed: (id: string, error: unknown) => void,
+  ready?: (ids: string[]) => Promise<boolean>,
 ): Promise<void> {
   let kept = 0;
   for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS; batch++) {
@@ -28,6 +31,7 @@ export async function sweepOldest(
       .skip(kept)
       .limit(SWEEP_BATCH)
       .lean<{ _id: string }[]>();
+    if (ready && ids.length > 0 && !(await ready(ids.map(({ _id }) => _id)))) return;
     let handled = 0;
     for (const { _id: id } of ids) {
       try {

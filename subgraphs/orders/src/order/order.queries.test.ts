@@ -151,7 +151,7 @@ describe('orders: queries per operation, projections and indexes', () => {
         failureReason: 'declined',
       }),
     );
-    await fx.orders.sweepUnpaid(fx.as(null), new Date(0));
+    await fx.orders.expiry.sweepUnpaid(fx.as(null), new Date(0));
     recorder.stop();
 
     const reads = calls('orders').filter((command) => command.method === 'find' || command.method === 'findOne');
@@ -186,7 +186,7 @@ describe('orders: queries per operation, projections and indexes', () => {
     // The planner is told so (the table may last have been analyzed before these writes).
     await analyzeCollection('orders');
     const recorder = recordQueryShapes();
-    await fx.orders.sweepUnpaid(fx.as(null), new Date(0));
+    await fx.orders.expiry.sweepUnpaid(fx.as(null), new Date(0));
     recorder.stop();
     const unreleased = recorder
       .shapes()

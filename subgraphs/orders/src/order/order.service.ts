@@ -23,7 +23,6 @@ import { type RequestContext } from '@shop/platform/subgraph';
 import DataLoader from 'dataloader';
 import type { PaymentsClient } from '../payment/payments.client.js';
 import {
-  type CallContext,
   isRefusal,
   type ProductsClient,
   type ReservedItem,
@@ -32,23 +31,16 @@ import {
 import { priceItems, toOrder } from './order.mapping.js';
 import { OrderModel } from './order.model.js';
 import { type Order, type OrderAttempt, type OrderConnection, OrderStatus, PaymentStatus } from './order.type.js';
+import { OrderExpiryService } from './order-expiry.service.js';
 import { OrderHourRegistry } from './order-hour.registry.js';
 import { type CreateOrderData, createOrderSchema, type OrderLine } from './order-input.schema.js';
 import { paymentMismatch, rejectingUnknownOrder } from './order-payment.rules.js';
 import { OrderRequestKeys, requestFingerprint } from './order-request.keys.js';
 import { orderStatusMachine } from './order-status.machine.js';
 import { OrderStock } from './order-stock.js';
-import { KEPT, sweepOldest } from './order-sweep.batches.js';
 import { OrderTransitionWriter, type StoredOrder } from './order-transition.writer.js';
 
 type Stored = StoredOrder;
-
-export interface SweepResult {
-  /** Orders this sweep cancelled (another replica's wins are not listed). */
-  expired: string[];
-  /** Cancelled orders whose stock release this sweep completed. */
-  released: number;
-}
 
 /** Per request: every `Order` reference (and `order(id)`) of one request is read in one query. */
 const ordersById = requestScoped(
@@ -85,8 +77,9 @@ export interface OrderPeers {
 
 export class OrderService {
   private readonly products: ProductsClient;
-  private readonly payments: PaymentsClient;
   private readonly transitions: OrderTransitionWriter;
+  /** The payment timeout's sweep (OrderExpiryJob), and the cancellation of creates that failed. */
+  readonly expiry: OrderExpiryService;
   private readonly keys = new OrderRequestKeys();
   private readonly stock: OrderStock;
 
@@ -98,9 +91,9 @@ export class OrderService {
     private readonly paymentWindowMs = DEFAULT_PAYMENT_WINDOW_MS,
   ) {
     this.products = peers.products;
-    this.payments = peers.payments;
     this.transitions = new OrderTransitionWriter(outbox, hours);
     this.stock = new OrderStock(peers.products);
+    this.expiry = new OrderExpiryService(peers.payments, this.transitions, this.stock);
   }
 
   /** The last moment payments accepts a charge for the order (the sweep waits ORDER_PAYMENT_GRACE longer). */
@@ -301,58 +294,6 @@ export class OrderService {
     return cancelled;
   }
 
-  /**
-   * The payment timeout: cancels PENDING orders placed before `cutoff` (their payment window and
-   * its grace are over: a payment started in the window has settled or never will), releasing their stock,
-   * then retries stock releases that failed earlier. Safe in any number of replicas at once:
-   * each cancellation is a claimed transition, so of several sweeps exactly one cancels an order.
-   */
-  async sweepUnpaid(ctx: SystemContext, cutoff: Date): Promise<SweepResult> {
-    const expired: string[] = [];
-    // The oldest unpaid orders not marked yet (create stays one write: the issue #15 budget of 15
-    // commands per paid order; a payment marks its order as it applies). Among them, those whose
-    // create was cut short (a crash, a lost call) between the insert and products' confirmation:
-    // confirmed now, or cancelled if their reservation lapsed.
-    await sweepOldest(
-      { status: OrderStatus.PENDING, stockConfirmed: { $ne: true } },
-      async (id) => {
-        if (await this.confirmOrCancel(ctx, id)) expired.push(id);
-      },
-      (id, error) => ctx.log.warn({ err: error, orderId: id }, 'order stock not confirmed; the next sweep retries'),
-    );
-    await sweepOldest(
-      { status: OrderStatus.PENDING, createdAt: { $lte: cutoff } },
-      async (id) => {
-        // A payment made in time whose payment.succeeded has not come (a broker outage, an event
-        // waiting out its retries) would be refunded if its order were cancelled now: the order is
-        // kept until the event comes, and so is it while payments cannot say (a payments outage).
-        const payment = await this.payments.paymentStatus(ctx, id);
-        if (payment === 'SUCCEEDED' || payment === 'PENDING') {
-          ctx.log.warn({ orderId: id, payment }, 'unpaid order past its window kept: its payment has not been applied');
-          return KEPT;
-        }
-        const { won } = await this.transitions.move(id, (current) =>
-          current.createdAt <= cutoff ? orderStatusMachine.expire(current) : null,
-        );
-        if (won) expired.push(id);
-      },
-      (id, error) => ctx.log.warn({ err: error, orderId: id }, 'unpaid order not expired; the next sweep retries'),
-    );
-    // Every cancelled order's stock, these expiries' included, as many a pass as it may cancel. A failed
-    // release (logged by releaseCancelled) ends the step after its batch, as in any sweep step.
-    let released = 0;
-    await sweepOldest(
-      { status: OrderStatus.CANCELLED, stockReleased: false },
-      async (id) => {
-        if (!(await this.stock.releaseCancelled(ctx, id))) throw new Error('stock release failed');
-        released++;
-      },
-      () => {},
-    );
-    if (expired.length > 0) ctx.log.info({ orderIds: expired }, 'expired unpaid orders');
-    return { expired, released };
-  }
-
   private page(filter: Record<string, unknown>, args: PageArgs): Promise<OrderConnection> {
     return pageNewestFirst(OrderModel, filter, args, toOrder);
   }
@@ -398,25 +339,12 @@ export class OrderService {
   }
 
   /**
-   * Cancels, as an expiry (claimed, with its order.updated), a PENDING order whose create failed or
-   * was cut short and whose stock is not held. Its idempotency key goes in the same update: the
-   * customer was told the create failed, or told nothing, so a retry with the key places a new order.
-   */
-  private async cancelUnplaced(orderId: string): Promise<boolean> {
-    const cancel = (current: Stored) => {
-      const next = orderStatusMachine.expire(current);
-      return next && { ...next, releasesRequestKey: true };
-    };
-    return (await this.transitions.move(orderId, cancel)).won;
-  }
-
-  /**
    * A create that failed after storing its order: the order is cancelled, its stock released and its
    * idempotency key given back, or else the sweep cancels and releases.
    */
   private async abandon(ctx: SystemContext, orderId: string): Promise<void> {
     try {
-      if (!(await this.cancelUnplaced(orderId))) return;
+      if (!(await this.expiry.cancelUnplaced(orderId))) return;
       await this.stock.releaseCancelled(ctx, orderId);
     } catch (error) {
       ctx.log.error(
@@ -424,16 +352,5 @@ export class OrderService {
         'order of a failed create not cancelled; the expiry sweep cancels it, at the latest at the payment timeout',
       );
     }
-  }
-
-  /**
-   * The sweep's confirmation of an order whose create may have been cut short: marks it confirmed, or
-   * cancels it when products no longer holds its stock (true when this call cancelled it; its
-   * release follows in the same sweep). Any other failure is thrown.
-   */
-  private async confirmOrCancel(ctx: CallContext, orderId: string): Promise<boolean> {
-    if (!(await this.stock.held(ctx, orderId))) return this.cancelUnplaced(orderId);
-    await this.stock.markConfirmed(orderId);
-    return false;
   }
 }

@@ -16,16 +16,20 @@ export class PaymentsClient {
   ) {}
 
   /**
-   * The status of the order's payment as payments records it (its SUCCEEDED or REFUNDED payment,
-   * else its latest), or null when it has none. Throws when payments does not answer.
+   * The status of each order's payment as payments records it (its SUCCEEDED or REFUNDED payment,
+   * else its latest), or null for an order without one: one request for all of them. Throws when
+   * payments does not answer.
    */
-  async paymentStatus(ctx: Pick<SystemContext, 'requestId'>, orderId: string): Promise<string | null> {
+  async paymentStatuses(
+    ctx: Pick<SystemContext, 'requestId'>,
+    orderIds: string[],
+  ): Promise<Map<string, string | null>> {
     const authorization = await this.tokens.serviceAuthorization('orders');
-    const variables = { orders: [{ __typename: 'Order', id: orderId }] };
+    const variables = { orders: orderIds.map((id) => ({ __typename: 'Order', id })) };
     const data = await callSubgraph<Answer>(this.url, PAYMENT_OF_ORDER, variables, {
       authorization,
       requestId: ctx.requestId,
     });
-    return data._entities[0]?.payment?.status ?? null;
+    return new Map(orderIds.map((id, i) => [id, data._entities[i]?.payment?.status ?? null]));
   }
 }

@@ -9,6 +9,8 @@ export interface FakePayments {
   statuses: Map<string, string>;
   /** Answers nothing (a payments outage) while true. */
   down: boolean;
+  /** Requests received, answered or not. */
+  requests: number;
   close: () => Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startFakePayments(tokens: TokenService): Promise<FakePayme
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    fake.requests++;
     if (fake.down) return void req.socket.destroy();
     const payload = await answer(req.headers.authorization, Buffer.concat(chunks).toString('utf8'));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
@@ -44,6 +47,7 @@ export async function startFakePayments(tokens: TokenService): Promise<FakePayme
     url: `http://127.0.0.1:${port}/graphql`,
     statuses: new Map(),
     down: false,
+    requests: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   return fake;
