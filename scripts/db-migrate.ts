@@ -15,6 +15,7 @@ import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from '@prisma/dri
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm';
 import * as wasmBindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import prismaConfig from '../prisma.config.js';
 import { semicolonsInComments } from './migration-comments.js';
 
@@ -76,17 +77,18 @@ async function startEngine(adapter: ReturnType<typeof bindMigrationAwareSqlAdapt
 
 // Explicit fields rather than { connectionString }: the pg adapter opens the shadow database as
 // { ...config, database: shadowName }, and pg lets a connectionString override `database`, which
-// would point the shadow database (that the engine wipes) at the real one.
+// would point the shadow database (that the engine wipes) at the real one. The URL is read by pg's
+// own parser, so its TLS settings (sslmode, sslrootcert, sslcert, sslkey) mean here what they mean
+// to the products service, which hands the same URL to pg.
 function pgConfig(): pg.PoolConfig {
-  const u = new URL(url);
-  const sslmode = u.searchParams.get('sslmode');
+  const parsed = parseIntoClientConfig(url);
   return {
-    host: decodeURIComponent(u.hostname),
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.slice(1)),
-    ssl: sslmode && sslmode !== 'disable' ? { rejectUnauthorized: sslmode.startsWith('verify') } : undefined,
+    host: parsed.host,
+    port: parsed.port ?? 5432,
+    user: parsed.user,
+    password: parsed.password,
+    database: parsed.database,
+    ssl: parsed.ssl,
     connectionTimeoutMillis: 5000,
     max: 1, // one session, so the engine's advisory lock and unlock run on the same connection
   };

@@ -260,6 +260,31 @@ describe('Helm chart deploy/helm/shop', () => {
     expect(url.valueFrom.secretKeyRef).toEqual({ name: 'shop-credentials', key: 'database-url' });
   });
 
+  it("mounts the PostgreSQL server's CA (postgres.caSecret) in products and the migration hook only, and only its certificate", async () => {
+    const objects = await template('-f', credentials, '--set', 'postgres.caSecret=shop-pg-ca');
+    expect(await schemaViolations(objects)).toEqual([]);
+    const mounting = podSpecs(objects).filter(({ spec }) =>
+      spec.volumes.some((volume: Manifest) => volume.name === 'postgres-ca'),
+    );
+    expect(mounting.map(({ name }) => name).sort()).toEqual(['shop-migrate', 'shop-products']);
+    const mounted = podSpecs(objects).filter(({ spec }) =>
+      spec.containers.some((c: Manifest) => (c.volumeMounts ?? []).some((m: Manifest) => m.name === 'postgres-ca')),
+    );
+    expect(mounted.map(({ name }) => name).sort()).toEqual(['shop-migrate', 'shop-products']);
+    for (const { spec } of mounting) {
+      const volume = spec.volumes.find((candidate: Manifest) => candidate.name === 'postgres-ca');
+      // A CA Secret may hold the CA's private key too: only the certificate is projected.
+      expect(volume.secret).toEqual({ secretName: 'shop-pg-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+      expect(spec.containers[0].volumeMounts).toContainEqual({
+        name: 'postgres-ca',
+        mountPath: '/etc/shop/postgres-ca',
+        readOnly: true,
+      });
+    }
+    const without = podSpecs(rendered['default values'] as Manifest[]);
+    expect(without.filter(({ spec }) => JSON.stringify(spec).includes('postgres-ca'))).toEqual([]);
+  });
+
   it('refuses to render without each required value, naming it', async () => {
     expect(await templateError()).toContain('secrets.jwtSecret is required');
     const required: [string, string][] = [
@@ -269,6 +294,10 @@ describe('Helm chart deploy/helm/shop', () => {
       ['postgres.url', 'postgres.url is required'],
       ['mongo.urls.orders', 'mongo.urls.orders is required'],
       ['rabbitmq.urls.gateway', 'rabbitmq.urls.gateway is required'],
+      // Links customers follow and the sender mail servers check: never localhost or a made-up domain.
+      ['passwordResetUrl', 'passwordResetUrl is required'],
+      ['emailVerificationUrl', 'emailVerificationUrl is required'],
+      ['mailFrom', 'mailFrom is required'],
     ];
     for (const [value, message] of required) {
       expect(await templateError('-f', credentials, '--set', `${value}=`), value).toContain(message);

@@ -142,3 +142,19 @@ its name. Secret lengths are checked too: the processes refuse shorter ones at s
 {{- $_ := required "secrets.smtpUrl is required (smtp:// or smtps:// URL of the mail server; or name secrets.existingSecret)" .Values.secrets.smtpUrl -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The PostgreSQL server's CA certificate (postgres.caSecret), for products and the migration hook. */}}
+{{- define "shop.postgresCaMount" -}}
+{{- if .Values.postgres.caSecret }}
+- { name: postgres-ca, mountPath: /etc/shop/postgres-ca, readOnly: true }
+{{- end }}
+{{- end }}
+
+{{- define "shop.postgresCaVolume" -}}
+{{- if .Values.postgres.caSecret }}
+- name: postgres-ca
+  secret:
+    secretName: {{ .Values.postgres.caSecret }}
+    items: [{ key: {{ .Values.postgres.caKey | quote }}, path: ca.crt }]
+{{- end }}
+{{- end }}
