@@ -212,6 +212,16 @@ describe('orders events over RabbitMQ', () => {
     await eventually(() => eventsOf(unpaid.id, 'order.updated')[0]);
     const settled = await eventually(() => drained(unpaid.id));
     expect(settled.appliedEventIds).toEqual([deleted.id]);
+    // The relay published anything the redelivery wrote before the outbox was drained: a sentinel
+    // sent on the same bus after it reaches the observer after any second order.updated.
+    const sentinel = orderUpdated.create({
+      orderId: randomUUID(),
+      userId: 'sentinel',
+      previousStatus: 'PENDING',
+      status: 'PAID',
+      paymentStatus: 'SUCCEEDED',
+    });
+    await publishSettled(bus, 'orders-test.observer', sentinel);
     expect(eventsOf(unpaid.id, 'order.updated').map((e) => e.data)).toEqual([
       {
         orderId: unpaid.id,

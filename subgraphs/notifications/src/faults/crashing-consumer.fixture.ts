@@ -1,8 +1,11 @@
 // A notifications decider that dies (SIGKILL) right after the effect of the first event it handles,
-// before the message is acked. Run by event-faults.test.ts in its own process:
+// its send requests published to the senders, before the message is acked. Run by
+// event-faults.test.ts in its own process:
 //   node --import tsx --conditions=source crashing-consumer.fixture.ts
-// with AMQP_URL, AMQP_EXCHANGE, QUEUE, MONGO_URL, MONGO_DB and CONTACT (userId=email).
+// with AMQP_URL, AMQP_EXCHANGE (what it consumes), SEND_EXCHANGE (where the senders listen), QUEUE,
+// MONGO_URL, MONGO_DB and CONTACT (userId=email).
 import { EventBus } from '@shop/events';
+import { OutboxRelay } from '@shop/platform/mongo';
 import { silentLogger } from '@shop/platform/testing';
 import mongoose from 'mongoose';
 import { TestContactDirectory } from '../contact/contact.test-directory.js';
@@ -31,7 +34,14 @@ const bus = new EventBus({
   log: silentLogger,
   connectionName: 'crashing-consumer',
 });
-// It dies before it publishes a send request: its successor decides again and publishes them.
-const unpublished = { publishNow: async () => {} };
-await subscribeToEvents(bus, new CrashingNotificationService(contacts, unpublished), env('QUEUE'));
+// Its send requests reach the senders (confirmed by the broker) before it dies: its successor
+// decides again and publishes the same requests, which the senders must deliver once.
+const senders = new EventBus({
+  url: env('AMQP_URL'),
+  exchange: env('SEND_EXCHANGE'),
+  log: silentLogger,
+  connectionName: 'crashing-consumer-requests',
+});
+const requests = new OutboxRelay([], senders, silentLogger);
+await subscribeToEvents(bus, new CrashingNotificationService(contacts, requests), env('QUEUE'));
 process.stdout.write('ready\n');

@@ -78,8 +78,11 @@ describe("the limit on a customer's unpaid orders", () => {
     const ids = [];
     for (let i = 0; i < LIMIT; i++) ids.push(await reserveFor(c, a.id));
     expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
+    // Inside the window it still counts: 34 minutes old.
+    await db.$executeRaw`UPDATE stock_reservations SET created_at = created_at - make_interval(mins => 34) WHERE order_id = ${ids[0]}`;
+    expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
     // By then orders has cancelled it had it been unpaid; it was paid, and its payment.succeeded is parked.
-    await db.$executeRaw`UPDATE stock_reservations SET created_at = created_at - make_interval(mins => 36) WHERE order_id = ${ids[0]}`;
+    await db.$executeRaw`UPDATE stock_reservations SET created_at = created_at - make_interval(mins => 2) WHERE order_id = ${ids[0]}`;
     await reserveFor(c, a.id);
     expect(await extensionsOf(reserveFor(c, a.id))).toMatchObject({ reason: 'UNPAID_ORDERS_LIMIT' });
   });

@@ -218,21 +218,24 @@ describe("StockService and the caller's deadline", () => {
       free = resolve;
     });
     let held = true;
-    let locked!: () => void;
-    const lockTaken = new Promise<void>((resolve) => {
+    let locked!: (pid: number) => void;
+    const lockTaken = new Promise<number>((resolve) => {
       locked = resolve;
     });
     const holder = db.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT id FROM products WHERE id = ${productId}::uuid FOR UPDATE`;
-        locked();
+        const [backend] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+        locked(backend?.pid ?? 0);
         await Promise.race([freed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
         held = false;
       },
       { timeout: 20_000 },
     );
-    await lockTaken;
+    const pid = await lockTaken;
     return {
+      /** The holder's backend: a transaction waiting for the row is blocked by it. */
+      pid,
       isHeld: () => held,
       release: async () => {
         free();
@@ -262,12 +265,19 @@ describe("StockService and the caller's deadline", () => {
     const row = await holdRow(a.id);
     const orderId = randomUUID();
     const reserving = stock.reserve(orders, orderId, [{ productId: a.id, quantity: 1 }]);
-    // Blocked behind the held row (or behind another file's lock: then it waits on, just the same).
+    const outcome = reserving.then(
+      () => 'reserved',
+      () => 'failed',
+    );
+    // Blocked behind the held row: a backend waits for the holder's.
     await vi.waitFor(async () => {
-      const [row] = await db.$queryRaw<{ blocked: number }[]>`
-        SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE cardinality(pg_blocking_pids(pid)) > 0`;
-      expect(row?.blocked).toBeGreaterThan(0);
+      const [waiting] = await db.$queryRaw<{ blocked: number }[]>`
+        SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE ${row.pid}::int = ANY (pg_blocking_pids(pid))`;
+      expect(waiting?.blocked).toBeGreaterThan(0);
     });
+    // And it goes on waiting, with no lock timeout of its own.
+    const waited = new Promise((resolve) => setTimeout(() => resolve('waiting'), 2_000));
+    expect(await Promise.race([outcome, waited])).toBe('waiting');
     await row.release();
 
     expect(await reserving).toHaveLength(1);
