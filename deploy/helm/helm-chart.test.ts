@@ -285,6 +285,25 @@ describe('Helm chart deploy/helm/shop', () => {
     expect(without.filter(({ spec }) => JSON.stringify(spec).includes('postgres-ca'))).toEqual([]);
   });
 
+  it("gives every process the OTLP exporter's headers (a collector's credentials) from the Secret, never in plain text", async () => {
+    const headers = 'x-api-key=ci-only-otlp-key';
+    const objects = await template('-f', credentials, '--set', `secrets.otelHeaders=${headers}`);
+    expect(named(objects, 'Secret', 'shop-credentials').stringData['otel-exporter-otlp-headers']).toBe(headers);
+    for (const process of Object.keys(PROCESSES)) {
+      const variable = container(objects, process).env.find((v: Manifest) => v.name === 'OTEL_EXPORTER_OTLP_HEADERS');
+      expect(variable?.valueFrom?.secretKeyRef, process).toEqual({
+        name: 'shop-credentials',
+        key: 'otel-exporter-otlp-headers',
+        optional: true,
+      });
+    }
+    expect(JSON.stringify(byKind(objects, 'Deployment'))).not.toContain('ci-only-otlp-key');
+    // Not in `otel`, whose values the Deployments carry as they are.
+    expect(await templateError('-f', credentials, '--set', `otel.OTEL_EXPORTER_OTLP_HEADERS=${headers}`)).toContain(
+      "invalid propertyName 'OTEL_EXPORTER_OTLP_HEADERS'",
+    );
+  });
+
   it('refuses to render without each required value, naming it', async () => {
     expect(await templateError()).toContain('secrets.jwtSecret is required');
     const required: [string, string][] = [
