@@ -304,6 +304,26 @@ describe('Helm chart deploy/helm/shop', () => {
     );
   });
 
+  it("adds a process's own env to the chart's, and refuses one the chart sets (a duplicate name an upgrade's merge may drop)", async () => {
+    const objects = await template('-f', credentials, '--set', 'services.orders.env.ORDER_PAYMENT_TIMEOUT=20m');
+    const names = container(objects, 'orders').env.map((variable: Manifest) => variable.name);
+    expect(names).toContain('ORDER_PAYMENT_TIMEOUT');
+    expect(names.length).toBe(new Set(names).size);
+    const setByChart = [
+      ['orders', 'EVENTS_MAX_ATTEMPTS'],
+      ['gateway', 'CORS_ORIGINS'],
+      ['orders', 'JWT_SECRET'],
+      ['orders', 'PRODUCTS_URL'],
+      ['users', 'ADMIN_EMAIL'],
+      ['notifications', 'MAIL_FROM'],
+    ];
+    for (const [process, variable] of setByChart) {
+      expect(await templateError('-f', credentials, '--set', `services.${process}.env.${variable}=x`)).toContain(
+        `services.${process}.env.${variable}: the chart sets ${variable} itself`,
+      );
+    }
+  });
+
   it('refuses to render without each required value, naming it', async () => {
     expect(await templateError()).toContain('secrets.jwtSecret is required');
     const required: [string, string][] = [
