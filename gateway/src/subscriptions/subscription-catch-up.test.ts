@@ -162,6 +162,37 @@ describe('subscriptions after a gap in the event feed', () => {
     }
   }, 120_000);
 
+  it('catch up the subscribers a gateway took before its queue was first bound (it started while the broker was away)', async () => {
+    await broker.stopApp();
+    const late = await startGateway(subgraph.url(), { AMQP_URL: broker.url });
+    const tokens = createTestTokens();
+    const lateClient = subscriptionClient(late.base, await tokens.sign({ id: 'u5', role: 'CUSTOMER' }), {
+      lazy: false,
+      onNonLazyError: () => {},
+    });
+    const seen: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
+    let brokerBack = false;
+    try {
+      lateClient.subscribe(
+        { query: `subscription { orderStatusChanged(orderId: "${orderId}") { id status } }` },
+        { next: (next) => seen.push(next), error: () => {}, complete: () => {} },
+      );
+      await vi.waitFor(() => expect(late.gateway.subscriptionStats().subscriptions).toBe(1), { timeout: 10_000 });
+      // Changed before this gateway's queue exists: its event could never reach it.
+      now.status = 'DELIVERED';
+      await broker.startApp();
+      brokerBack = true;
+      await vi.waitFor(
+        () => expect(seen).toEqual([{ data: { orderStatusChanged: { id: orderId, status: 'DELIVERED' } } }]),
+        { timeout: 30_000 },
+      );
+    } finally {
+      await lateClient.dispose();
+      await late.gateway.close();
+      if (!brokerBack) await broker.startApp();
+    }
+  }, 120_000);
+
   it('skip the catch-up of a watch whose subscribers left while it waited for its turn', async () => {
     const tokens = createTestTokens();
     const connectAs = async (id: string) =>

@@ -11,6 +11,8 @@ export const MISSED_EVENTS = Symbol('events may have been missed');
 /** Given to the subscribers of one topic on request (`recheck`): each looks at itself again, e.g. at its token's expiry. */
 export const RECHECK = Symbol('look again');
 export type FeedItem = EventEnvelope | typeof MISSED_EVENTS | typeof RECHECK;
+/** How long a starting gateway waits for its queue to be bound before it serves without it. */
+const FIRST_BINDING_WAIT_MS = 3_000;
 const channel = (declaration: SubscriptionDeclaration, topic: string) => `${PREFIX}${declaration.field}:${topic}`;
 
 /**
@@ -23,7 +25,22 @@ export class SubscriptionFeed {
 
   constructor(readonly declarations: readonly SubscriptionDeclaration[]) {}
 
-  listen(bus: EventBus): Promise<void> {
+  /**
+   * Consumes the declared events. Resolves once the queue is bound, or after `waitMs` when the broker
+   * does not answer by then (the gateway serves without it; its first binding catches subscribers up).
+   */
+  async listen(bus: EventBus, waitMs = FIRST_BINDING_WAIT_MS): Promise<void> {
+    let bound = () => {};
+    const binding = new Promise<void>((resolve) => {
+      bound = resolve;
+    });
+    await this.consume(bus, bound);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([binding, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+  }
+
+  private consume(bus: EventBus, bound: () => void): Promise<void> {
     const events = new Map(this.declarations.flatMap((declaration) => declaration.events).map((e) => [e.type, e]));
     return bus.subscribe({
       // Exclusive: the prefix of a queue of this gateway's own (every replica hears every event).
@@ -31,7 +48,12 @@ export class SubscriptionFeed {
       events: [...events.values()],
       exclusive: true,
       handler: async (event) => this.publish(event),
-      onRestored: () => this.announceGap(),
+      // At every binding, the first included: a gateway that started while the broker was away has
+      // taken subscribers before its queue existed, and events published meanwhile missed it too.
+      onBound: () => {
+        bound();
+        this.announceGap();
+      },
     });
   }
 
