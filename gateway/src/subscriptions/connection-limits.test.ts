@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../create-gateway.js';
 import { RecordingSubgraph, startGateway, startTestGateway } from '../gateway.test-fixture.js';
+import { TRY_AGAIN_LATER } from './use-subscriptions.js';
 
 const subgraph = new RecordingSubgraph();
 const tokens = createTestTokens();
@@ -160,14 +161,15 @@ describe('websocket authentication at connection_init', () => {
     expect(await init(await socketOf('192.0.2.61'), `Bearer ${revoked}`)).toBe(4403);
   });
 
-  it('closes with 4500, not 4403, and logs the error when the token cannot be checked (users subgraph down)', async () => {
+  it('closes with 1013 Try Again Later, not 4403, and logs the error when the token cannot be checked (users subgraph down)', async () => {
     const { log, lines } = recordingLogger('error', 'gateway');
     // Nothing listens there: every token version lookup fails.
     const own = await startTestGateway({ USERS_URL: `http://127.0.0.1:${await freePort()}/graphql` }, log);
     try {
       const socket = await socketOf('192.0.2.62', `${own.base.replace('http', 'ws')}/graphql`);
       const token = await tokens.sign({ id: 'user-unchecked', role: 'CUSTOMER', tokenVersion: 0 });
-      expect(await init(socket, `Bearer ${token}`)).toBe(4500);
+      // A graphql-ws client retries 1013; 4500 (and 4403 after its retries) would end its subscriptions for good.
+      expect(await init(socket, `Bearer ${token}`)).toBe(TRY_AGAIN_LATER);
       expect(lines).toContainEqual(expect.objectContaining({ msg: 'websocket authentication failed' }));
     } finally {
       await own.gateway.close();

@@ -22,6 +22,8 @@ const PATH = '/graphql';
 /** Close codes (graphql-ws keeps 4400–4499 for the protocol's refusals). */
 const UNAUTHORIZED = 4401;
 const TOO_MANY_CONNECTIONS = 4429;
+/** WebSocket's "Try Again Later": a passing fault of ours, which graphql-ws clients retry. */
+export const TRY_AGAIN_LATER = 1013;
 /**
  * A subscribe message is a document within the token limit (a few kB) and its variables (an order
  * id): 64 KiB leaves room, and bounds what graphql-ws holds for each subscription while it lasts
@@ -125,9 +127,10 @@ export function useSubscriptions(deps: SubscriptionDeps): {
         principal = await deps.tokens.fromHeader(authorization);
       } catch (error) {
         if (error instanceof UnauthenticatedError) return false; // a bad, expired or revoked token: 4403 Forbidden
-        // Not the caller's fault (e.g. the users subgraph is down): logged as what it is, and closed as ours.
+        // Not the caller's fault (e.g. the users subgraph is down): logged as what it is, and closed as
+        // passing, so that graphql-ws clients connect again (4500 would end their subscriptions for good).
         deps.log.error({ err: error }, 'websocket authentication failed');
-        socket.close(CloseCode.InternalServerError, 'Internal server error');
+        socket.close(TRY_AGAIN_LATER, 'Try again later');
         return false;
       }
       // Closed while its token was checked: its 'close' has fired, so a place taken now would never be given back.
