@@ -11,12 +11,17 @@ const supergraph = buildASTSchema(
 );
 
 describe('declared subscriptions', () => {
-  it("serve every Subscription field of the supergraph, and only those, by the field's one ID! argument", () => {
+  it("serve every Subscription field of the supergraph, and only those, by the field's one ID! argument and current", () => {
     const fields = Object.values(supergraph.getSubscriptionType()?.getFields() ?? {});
     expect(fields.map((field) => field.name).sort()).toEqual(declaredSubscriptions.map((d) => d.field).sort());
     for (const declaration of declaredSubscriptions) {
       const field = fields.find((candidate) => candidate.name === declaration.field);
-      expect(field?.args.map((arg) => `${arg.name}: ${arg.type}`)).toEqual([`${declaration.argument}: ID!`]);
+      expect(field?.args.map((arg) => `${arg.name}: ${arg.type}`)).toEqual([
+        `${declaration.argument}: ID!`,
+        'current: Boolean',
+      ]);
+      // Asked for, the payload as it is now comes first; by default only changes are sent (the contract).
+      expect(field?.args[1]?.defaultValue).toBe(false);
     }
   });
 

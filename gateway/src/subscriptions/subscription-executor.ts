@@ -171,9 +171,17 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
       await watcher.results.return();
       return first.errors ?? [new NotFoundError(entityOf(schema, plan.declaration.authorize), plan.topic)];
     }
-    // The authorizing query's answer counts as sent when it is the payload query itself
-    // (orderStatusChanged's), unless an event has been delivered meanwhile.
-    if (plan.authorizesWithPayload) watcher.lastSent ??= JSON.stringify(first.data);
+    if (plan.sendsCurrent) {
+      // `current: true`: the payload as it is now comes first (the authorizing answer when it is the
+      // payload query, else the catch-up's), unless an event has been delivered meanwhile: that one
+      // is as new. A client that subscribes again after a reconnect so misses nothing.
+      const now = plan.authorizesWithPayload ? first : await current(plan, context);
+      if (watcher.lastSent === undefined && now) send([watcher], now);
+    } else if (plan.authorizesWithPayload) {
+      // The authorizing query's answer counts as sent when it is the payload query itself
+      // (orderStatusChanged's), unless an event has been delivered meanwhile.
+      watcher.lastSent ??= JSON.stringify(first.data);
+    }
     return { results: watcher.results, schema, document };
   };
 
@@ -256,16 +264,21 @@ export function createSubscriptionExecutor(deps: SubscriptionExecutorDeps): Subs
     return false;
   };
 
-  const catchUp = async (recipients: Watcher[], plan: SubscriptionQuery, context: GatewayContext) => {
+  /** The payload as it is now (the catch-up query's), or undefined when there is none (no payment yet). */
+  const current = async (plan: SubscriptionQuery, context: GatewayContext): Promise<ExecutionResult | undefined> => {
     const answer = await run(plan.catchUp.query, plan.operationName, plan.variables(), context);
-    if (answer.errors) return send(recipients, answer);
+    if (answer.errors) return answer;
     const payload = plan.catchUp.payloadOf(answer.data ?? {});
-    if (payload === null || payload === undefined) return;
-    const data = { [plan.responseKey]: payload };
-    const sent = JSON.stringify(data);
+    return payload === null || payload === undefined ? undefined : { data: { [plan.responseKey]: payload } };
+  };
+
+  const catchUp = async (recipients: Watcher[], plan: SubscriptionQuery, context: GatewayContext) => {
+    const now = await current(plan, context);
+    if (!now || now.errors) return now && send(recipients, now);
+    const sent = JSON.stringify(now.data);
     send(
       recipients.filter((watcher) => watcher.lastSent !== sent),
-      { data },
+      now,
       sent,
     );
   };

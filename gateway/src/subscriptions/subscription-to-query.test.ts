@@ -9,7 +9,10 @@ const schema = buildSchema(`
   type Order { id: ID! status: String! user: User! payment: Payment }
   type Payment { id: ID! status: String! order: Order! }
   type Query { order(id: ID!): Order payment(id: ID!): Payment }
-  type Subscription { orderStatusChanged(orderId: ID!): Order! paymentStatusChanged(orderId: ID!): Payment! }
+  type Subscription {
+    orderStatusChanged(orderId: ID!, current: Boolean = false): Order!
+    paymentStatusChanged(orderId: ID!, current: Boolean = false): Payment!
+  }
 `);
 
 const rewrite = (source: string, variables: Record<string, unknown> = {}, operationName?: string) => {
@@ -33,6 +36,24 @@ const event = paymentSucceeded.create({
 });
 
 describe('subscriptionToQuery', () => {
+  it('reads current (a literal, a variable, a default) and passes it to no query', () => {
+    const watch = (args: string, variables: Record<string, unknown> = {}, definitions = '') =>
+      rewrite(`subscription W($id: ID!${definitions}) { orderStatusChanged(orderId: $id${args}) { id } }`, {
+        id: 'o-1',
+        ...variables,
+      });
+    expect(watch('').sendsCurrent).toBe(false);
+    expect(watch(', current: false').sendsCurrent).toBe(false);
+    const literal = watch(', current: true');
+    expect(literal.sendsCurrent).toBe(true);
+    expect(literal.payload).toBe(normalize('query W($id: ID!) { orderStatusChanged: order(id: $id) { id } }'));
+    expect(watch(', current: $now', { now: true }, ', $now: Boolean').sendsCurrent).toBe(true);
+    expect(watch(', current: $now', {}, ', $now: Boolean = true').sendsCurrent).toBe(true);
+    expect(watch(', current: $now', {}, ', $now: Boolean').sendsCurrent).toBe(false);
+    // A variable only `current` uses is not declared by the queries (unused, they would be invalid).
+    expect(watch(', current: $now', { now: true }, ', $now: Boolean').payload).not.toContain('$now');
+  });
+
   it('turns the subscription into order(id:) with the same variables, selection and fragments', () => {
     const result = rewrite(
       `subscription Watch($id: ID!) {

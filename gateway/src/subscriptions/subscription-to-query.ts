@@ -6,6 +6,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  GraphQLBoolean,
   GraphQLID,
   GraphQLNonNull,
   type GraphQLSchema,
@@ -39,6 +40,8 @@ export interface SubscriptionQuery {
   payload: string;
   /** Whether `authorization` is `payload` itself, so its answer is the payload at subscribe time. */
   authorizesWithPayload: boolean;
+  /** The client asked (`current: true`) to be sent the payload as it is now before any event. */
+  sendsCurrent: boolean;
   /** The client's variables, plus those the payload query reads from the event. */
   variables: (event?: EventEnvelope) => Record<string, unknown>;
   /**
@@ -74,6 +77,9 @@ export function subscriptionToQuery(
     const served = declarations.map((declared) => `${declared.field}(${declared.argument}:)`).join(', ');
     throw new AppError('BAD_REQUEST', `Only ${served} are served, one selected directly on Subscription`);
   }
+  // Every declared subscription also takes `current` (the SDL declares it); no query takes it on.
+  const current = root.arguments?.find((arg) => arg.name.value === CURRENT);
+  const coerced = coercedVariables(schema, operation, variables ?? {});
   const responseKey = root.alias?.value ?? declaration.field;
   const eventVariables = new Map<string, (event: EventEnvelope) => string>();
   const usedNames = new Set((operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value));
@@ -115,10 +121,11 @@ export function subscriptionToQuery(
     declaration,
     operationName: operation.name?.value,
     responseKey,
-    topic: topicOf(schema, operation, argument.value, variables ?? {}, declaration.argument),
+    topic: topicOf(argument.value, coerced, declaration.argument),
     authorization,
     payload,
     authorizesWithPayload: authorization === payload,
+    sendsCurrent: valueFromAST(current?.value ?? BOOLEAN_FALSE, GraphQLBoolean, coerced) === true,
     variables: (event) => {
       const values: Record<string, unknown> = { ...variables };
       if (event) for (const [name, read] of eventVariables) values[name] = read(event);
@@ -220,17 +227,24 @@ function fragmentsUsedBy(root: ASTNode, document: DocumentNode): FragmentDefinit
   return [...used.values()];
 }
 
-/** The id the client asked for, a literal or a variable (with its default), coerced as `ID!`. */
-function topicOf(
+/** The subscription argument that asks for the payload as it is now, before any event. */
+const CURRENT = 'current';
+const BOOLEAN_FALSE: ValueNode = { kind: Kind.BOOLEAN, value: false };
+
+/** The client's variables, with their defaults, coerced to their declared types. */
+function coercedVariables(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
-  value: ValueNode,
   variables: Record<string, unknown>,
-  argument: string,
-): string {
+): Record<string, unknown> {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) throw new BadUserInputError(coerced.errors[0]?.message ?? 'Invalid variables');
-  const topic = valueFromAST(value, new GraphQLNonNull(GraphQLID), coerced.coerced);
+  return coerced.coerced;
+}
+
+/** The id the client asked for, a literal or a variable (with its default), coerced as `ID!`. */
+function topicOf(value: ValueNode, coerced: Record<string, unknown>, argument: string): string {
+  const topic = valueFromAST(value, new GraphQLNonNull(GraphQLID), coerced);
   if (typeof topic !== 'string') {
     throw new BadUserInputError(`Invalid ${argument}`, [{ field: argument, message: 'must be an ID' }]);
   }

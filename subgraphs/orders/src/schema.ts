@@ -8,5 +8,14 @@ export const ordersSubgraph: SubgraphDefinition = {
   resolvers: [OrderResolver, UserOrdersResolver],
   references: { Order: orderReference },
   // Declared for the supergraph only: the gateway serves it over graphql-ws.
-  extraSdl: 'type Subscription {\n  orderStatusChanged(orderId: ID!): Order!\n}',
+  extraSdl: `type Subscription {
+  orderStatusChanged(
+    orderId: ID!
+    """
+    First send the order as it is now, then one message per change: a client that subscribes, or
+    subscribes again after a reconnect, misses no change made while it was not listening.
+    """
+    current: Boolean = false
+  ): Order!
+}`,
 };

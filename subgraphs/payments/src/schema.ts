@@ -9,5 +9,14 @@ export const paymentsSubgraph: SubgraphDefinition = {
   resolvers: [PaymentResolver, OrderPaymentResolver],
   references: { Payment: paymentReference, Order: orderReference },
   // Declared for the supergraph only: the gateway serves it over graphql-ws.
-  extraSdl: 'type Subscription {\n  paymentStatusChanged(orderId: ID!): Payment!\n}',
+  extraSdl: `type Subscription {
+  paymentStatusChanged(
+    orderId: ID!
+    """
+    First send the order's payment as it is now (when it has one), then one message per outcome: a
+    client that subscribes, or subscribes again after a reconnect, misses no outcome meanwhile.
+    """
+    current: Boolean = false
+  ): Payment!
+}`,
 };

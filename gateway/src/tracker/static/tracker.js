@@ -20,7 +20,7 @@ const PAY = `mutation Pay($input: ProcessPaymentInput!) { processPayment(input: 
 const REQUEST_RESET = `mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }`;
 const RESET_PASSWORD = `mutation ResetPassword($input: ResetPasswordInput!) { resetPassword(input: $input) { token user { email } } }`;
 const VERIFY_EMAIL = `mutation VerifyEmail($token: String!) { verifyEmail(token: $token) }`;
-const ORDER_STATUS = `subscription OrderStatus($orderId: ID!) { orderStatusChanged(orderId: $orderId) { ${ORDER_FIELDS} } }`;
+const ORDER_STATUS = `subscription OrderStatus($orderId: ID!) { orderStatusChanged(orderId: $orderId, current: true) { ${ORDER_FIELDS} } }`;
 
 const byId = (id) => document.getElementById(id);
 const view = {
