@@ -2,12 +2,12 @@
 // admin), then each payment event runs the client's selection on the payment it is about.
 import { randomUUID } from 'node:crypto';
 import { EventBus, paymentFailed, paymentSucceeded } from '@shop/events';
-import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
-import { paymentSubscriptionAnswers, publishUntilDelivered, subscriptionClient } from './subscription.test-client.js';
+import { RecordingSubgraph, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import { gatewayWithCustomer, paymentSubscriptionAnswers, publishUntilDelivered } from './subscription.test-client.js';
 
 const [ownOrder, othersOrder] = [randomUUID(), randomUUID()];
 const WATCH = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id) { id status } }';
@@ -31,20 +31,14 @@ function watch(orderId: string) {
   return { answers, errors, stop };
 }
 
+let close = async () => {};
+
 beforeAll(async () => {
   subgraph.answer = paymentSubscriptionAnswers(ownOrder, 'SUCCEEDED');
-  const started = await startGateway(await subgraph.start(), { REQUEST_TIMEOUT: '20s' });
-  gateway = started.gateway;
-  const tokens = createTestTokens();
-  client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }), {
-    lazy: false,
-    onNonLazyError: () => {},
-  });
+  ({ gateway, client, close } = await gatewayWithCustomer(subgraph, { REQUEST_TIMEOUT: '20s' }));
 });
 afterAll(async () => {
-  await client?.dispose();
-  await gateway?.close();
-  await subgraph.close();
+  await close();
   await bus.close();
 });
 

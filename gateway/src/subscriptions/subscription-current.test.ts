@@ -3,12 +3,12 @@
 // Without it, nothing is sent until an event (the contract's own test).
 import { randomUUID } from 'node:crypto';
 import { EventBus, orderUpdated, paymentFailed } from '@shop/events';
-import { TEST_AMQP_URL as AMQP_URL, createTestTokens, silentLogger } from '@shop/platform/testing';
+import { TEST_AMQP_URL as AMQP_URL, silentLogger } from '@shop/platform/testing';
 import { type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../create-gateway.js';
-import { RecordingSubgraph, type SubgraphCall, startGateway, TEST_EXCHANGE } from '../gateway.test-fixture.js';
-import { publishUntilDelivered, subscriptionClient } from './subscription.test-client.js';
+import { RecordingSubgraph, type SubgraphCall, TEST_EXCHANGE } from '../gateway.test-fixture.js';
+import { gatewayWithCustomer, publishUntilDelivered } from './subscription.test-client.js';
 
 const [paid, unpaid] = [randomUUID(), randomUUID()];
 const subgraph = new RecordingSubgraph();
@@ -53,20 +53,14 @@ const ORDER_NOW = 'subscription ($id: ID!) { orderStatusChanged(orderId: $id, cu
 const ORDER_CHANGES = 'subscription ($id: ID!) { orderStatusChanged(orderId: $id) { id status } }';
 const PAYMENT_NOW = 'subscription ($id: ID!) { paymentStatusChanged(orderId: $id, current: true) { id status } }';
 
+let close = async () => {};
+
 beforeAll(async () => {
   subgraph.answer = answer;
-  const started = await startGateway(await subgraph.start());
-  gateway = started.gateway;
-  const tokens = createTestTokens();
-  client = subscriptionClient(started.base, await tokens.sign({ id: 'u1', role: 'CUSTOMER' }), {
-    lazy: false,
-    onNonLazyError: () => {},
-  });
+  ({ gateway, client, close } = await gatewayWithCustomer(subgraph));
 });
 afterAll(async () => {
-  await client?.dispose();
-  await gateway?.close();
-  await subgraph.close();
+  await close();
   await bus.close();
 });
 

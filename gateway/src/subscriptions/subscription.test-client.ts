@@ -1,8 +1,10 @@
 import type { EventBus, EventEnvelope } from '@shop/events';
+import { createTestTokens } from '@shop/platform/testing';
 import { type Client, type ClientOptions, createClient, type SubscribePayload } from 'graphql-ws';
 import { expect, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { SubgraphCall } from '../gateway.test-fixture.js';
+import type { Gateway } from '../create-gateway.js';
+import { type RecordingSubgraph, type SubgraphCall, startGateway } from '../gateway.test-fixture.js';
 
 /**
  * A graphql-ws client of the gateway at `gatewayUrl` (its HTTP base, `http://host:port`), signed
@@ -20,6 +22,25 @@ export function subscriptionClient(
     retryAttempts: 0,
     ...options,
   });
+}
+
+/**
+ * A test file's set-up: the gateway over `subgraph` (started here), and a graphql-ws client signed
+ * in as the customer u1; `close` stops all three.
+ */
+export async function gatewayWithCustomer(
+  subgraph: RecordingSubgraph,
+  env: Record<string, string> = {},
+): Promise<{ gateway: Gateway; client: Client; close: () => Promise<void> }> {
+  const started = await startGateway(await subgraph.start(), env);
+  const token = await createTestTokens().sign({ id: 'u1', role: 'CUSTOMER' });
+  const client = subscriptionClient(started.base, token, { lazy: false, onNonLazyError: () => {} });
+  const close = async () => {
+    await client.dispose();
+    await started.gateway.close();
+    await subgraph.close();
+  };
+  return { gateway: started.gateway, client, close };
 }
 
 /** What one subscription has received so far. */
